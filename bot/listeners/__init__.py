@@ -1,0 +1,14 @@
+"""Thin Bolt adapters, one module per surface. Each acks, calls one service method, responds."""
+
+from slack_bolt import App
+
+from bot.listeners import actions, commands, events, middleware, shortcuts, views
+
+
+def register(app: App) -> None:
+    middleware.register(app)
+    commands.register(app)
+    events.register(app)
+    actions.register(app)
+    views.register(app)
+    shortcuts.register(app)

@@ -1,0 +1,105 @@
+"""build_app(...): the one place a Bolt App is made, with its service, storage and notifier."""
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot import listeners
+from bot.domain.policy import Config
+from bot.listeners.middleware import provide
+from bot.notifier import Notifier
+from bot.service import Clock, Intake, system_clock
+from storage.db import Db
+from storage.store import Store
+
+LISTENER_THREADS = 16
+
+
+class ListenerPool(ThreadPoolExecutor):
+    """Bolt's listener executor, counting what is in flight so shutdown (and tests) can wait for it."""
+
+    def __init__(self, max_workers: int) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix="ai-intake-listener")
+        self._busy = 0
+        self._idle = threading.Condition()
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with self._idle:
+            self._busy += 1
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _future: object) -> None:
+        with self._idle:
+            self._busy -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until no listener runs (True), or `timeout` seconds pass (False)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout=timeout)
+
+
+@dataclass
+class Bot:
+    """Everything one running ai-intake holds: the Bolt app, the service, the notifier, the database."""
+
+    app: App
+    intake: Intake
+    notifier: Notifier
+    db: Db
+    pool: ListenerPool
+
+    def start(self) -> None:
+        self.notifier.start()
+
+    def stop(self) -> None:
+        self.pool.wait_idle(timeout=5)
+        self.notifier.stop()
+        self.db.close()
+
+
+def web_client(token: str, *, api_url: str | None) -> WebClient:
+    """The Web API client: retries connection errors, 429s (after Retry-After) and 5xx answers."""
+    return WebClient(
+        token=token,
+        base_url=api_url or WebClient.BASE_URL,
+        logger=logging.getLogger("slack_sdk.web"),
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def build_app(*, config: Config, db_path: str, token: str, signing_secret: str | None, api_url: str | None = None,
+              clock: Clock = system_clock) -> Bot:
+    """Open the database, make the service, the notifier and the Bolt app with every listener."""
+    db = Db(db_path)
+    client = web_client(token, api_url=api_url)
+    notifier_box: list[Notifier] = []
+    intake = Intake(Store(db), config, clock=clock, on_change=lambda: notifier_box[0].wake())
+    notifier = Notifier(intake, client)
+    notifier_box.append(notifier)
+    pool = ListenerPool(LISTENER_THREADS)
+    app = App(
+        client=client,
+        signing_secret=signing_secret or "socket-mode-does-not-sign",
+        request_verification_enabled=signing_secret is not None,
+        listener_executor=pool,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    app.use(provide(intake, notifier))
+    listeners.register(app)
+    return Bot(app=app, intake=intake, notifier=notifier, db=db, pool=pool)

@@ -1,0 +1,111 @@
+"""The request card: posted once in the domain's channel and updated in place on every change."""
+
+from slack_sdk.models.blocks import ActionsBlock, Block, PlainTextObject, UserSelectElement
+
+from bot.blocks import ids
+from bot.blocks.common import button, context, link, quote, section, user
+from bot.domain.models import Request
+from bot.domain.text import escape_within
+
+STATUS_LABEL = {
+    "open": ":large_blue_circle: Open",
+    "claimed": ":large_green_circle: Claimed",
+    "waiting": ":double_vertical_bar: Waiting on requester",
+    "resolved": ":white_check_mark: Resolved",
+    "declined": ":no_entry_sign: Declined",
+}
+KIND_LABEL = {
+    "feature": "Feature", "regression": "Regression", "security_review": "Security review",
+    "eval": "Eval gap", "question": "Question",
+}
+COURT_LABEL = {
+    "requester": "the requester", "assignee": "the assignee", "reviewer": "security", "owners": "the owners",
+    "lead": "the domain lead", "triage": "triage", "nobody": "nobody",
+}
+DESCRIPTION_LIMIT = 1200
+TITLE_LIMIT = 300
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABEL.get(kind, kind.replace("_", " ").capitalize())
+
+
+def shown_title(request: Request, *, redact: bool) -> str:
+    """The escaped title, or a neutral label when a confidential request is shown outside its private channel."""
+    if redact:
+        return f"Confidential {kind_label(request.kind).lower()}"
+    return escape_within(request.title, TITLE_LIMIT)
+
+
+def card_text(request: Request, *, redact: bool) -> str:
+    """The plain fallback of the card (notifications and screen readers)."""
+    return f"{request.key} [{request.priority} {kind_label(request.kind)}] {shown_title(request, redact=redact)} — {request.status}"
+
+
+def _status(request: Request) -> str:
+    text = STATUS_LABEL.get(request.status, request.status)
+    if request.stage:
+        text += f" · review {request.stage.replace('_', ' ')}"
+    return text
+
+
+def _fields(request: Request, sla_lines: list[str]) -> list[str]:
+    fields = [
+        f"*Status*\n{_status(request)}",
+        f"*Requester*\n{user(request.requester)}",
+        f"*Assignee*\n{user(request.assignee, none='unassigned')}",
+        f"*Domain*\n{request.domain or '_unrouted (triage)_'}",
+        f"*Ball in court*\n{COURT_LABEL.get(request.court, request.court)}",
+    ]
+    if request.is_regression or request.owner:
+        fields.append(f"*Owner*\n{user(request.owner, none=':warning: unowned')}")
+    if sla_lines:
+        fields.append("*SLA*\n" + "\n".join(sla_lines))
+    return fields
+
+
+def _buttons(request: Request) -> list:
+    key = request.key
+    if not request.is_open:
+        return [button("Reopen", ids.REOPEN, key)]
+    out = []
+    if request.status == "open":
+        out.append(button("Claim", ids.CLAIM, key, style="primary"))
+    if request.is_security_review:
+        if request.stage in ("requested", "changes_requested"):
+            out.append(button("Start review", ids.REVIEW_START, key))
+        if request.stage in ("requested", "in_review"):
+            out.append(button("Approve", ids.REVIEW_APPROVE, key, style="primary", confirm=f"Approve the security review of {key}?"))
+            out.append(button("Request changes", ids.REVIEW_CHANGES, key))
+    if request.is_regression and request.owner is None:
+        out.append(button("Take ownership", ids.OWN, key, style="primary"))
+    if request.is_regression:
+        out.append(button("Not mine", ids.DISCLAIM, key))
+    if request.status != "waiting":
+        out.append(button("Waiting on requester", ids.WAIT, key))
+    out.append(button("Resolve", ids.RESOLVE, key, confirm=f"Resolve {key}?"))
+    out.append(UserSelectElement(placeholder=PlainTextObject(text="Reassign…"), action_id=ids.REASSIGN, initial_user=request.assignee))
+    return out
+
+
+def render_card(request: Request, *, sla_lines: list[str], redact: bool) -> tuple[str, list[Block]]:
+    """(fallback text, blocks) of the card. `redact` hides title, description and links."""
+    title = shown_title(request, redact=redact)
+    head = f"*{request.key}* · {kind_label(request.kind)} · *{request.priority}*\n*{title}*"
+    blocks: list[Block] = [section(head, block_id="card.head")]
+    if request.description and not redact:
+        blocks.append(section(quote(request.description, DESCRIPTION_LIMIT), block_id="card.description"))
+    blocks.append(section(None, block_id="card.fields", fields=_fields(request, sla_lines)))
+    extras = []
+    if request.links and not redact:
+        extras.append("Links: " + " · ".join(link(u, f"link {i + 1}") for i, u in enumerate(request.links[:5])))
+    if request.permalink and not redact:
+        extras.append(link(request.permalink, "original message"))
+    for d in request.disclaimers[-3:]:
+        extras.append(f":raised_hand: Not mine — {user(d.by)}: {escape_within(d.reason, 400)}")
+    if extras:
+        blocks.append(context(*extras))
+    blocks.append(context(":compass: " + "; ".join(request.route_reasons)))
+    blocks.append(ActionsBlock(block_id="card.actions", elements=_buttons(request)))
+    return card_text(request, redact=redact), blocks
+

@@ -1,0 +1,78 @@
+"""Ephemeral answers and thread replies: help, quick-create confirmation, status, mine, queue."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import ActionsBlock, Block
+
+from bot.blocks import ids
+from bot.blocks.card import STATUS_LABEL, kind_label, shown_title
+from bot.blocks.common import button, context, local, section, user
+from bot.domain.models import Event, Request
+from bot.domain.policy import Config
+from bot.domain.text import escape_within
+
+HELP = """*ai-intake* routes requests for AI help to the embedded AI engineer of the right domain.
+• `/ai-request` — open the form
+• `/ai-request regression: refund bot answers with the wrong window` — file at once (`kind:` is optional: {kinds})
+• `/ai-request mine` — what is assigned to you and what you filed
+• `/ai-request queue [domain]` — a domain's open requests ({domains})
+• `/ai-request status AIR-12` — one request and its history
+• `/ai-request help` — this text
+In a channel, mention `@ai-intake <text>` to file from a message (reply in a request's thread to comment), \
+use the message shortcut *Create AI request*, or react with :ticket:."""
+LIST_LIMIT = 15
+
+
+def help_text(config: Config) -> str:
+    domains = ", ".join(d.name for d in config.domains) or "none configured yet"
+    return HELP.format(kinds=", ".join(config.kind_names), domains=domains)
+
+
+def line(request: Request, *, redact: bool) -> str:
+    """One request as a list line: key, priority, kind, title, status, assignee."""
+    title = shown_title(request, redact=redact)
+    return f"*{request.key}* {request.priority} {kind_label(request.kind)} — {title} · {request.status} · {user(request.assignee, none='unassigned')}"
+
+
+def filed_reply(request: Request, *, created: bool) -> tuple[str, list[Block]]:
+    """The answer to a quick-create: the key, where it went and why, and "Edit details"."""
+    where = f"<#{request.card_channel}>" if request.card_channel else "triage"
+    verb = "Filed" if created else "Already filed as"
+    text = f"{verb} *{request.key}*: {escape_within(request.title, 300)} → {where}"
+    blocks: list[Block] = [
+        section(text),
+        context(":compass: " + "; ".join(request.route_reasons)),
+        ActionsBlock(elements=[button("Edit details", ids.EDIT, request.key)]),
+    ]
+    return f"{verb} {request.key} → {where}", blocks
+
+
+def status_reply(request: Request, events: list[Event], *, tz: ZoneInfo, redact: bool) -> tuple[str, list[Block]]:
+    head = line(request, redact=redact)
+    history = [f"{local(e.at, tz)} · {user(e.actor)} · {e.type.replace('_', ' ')}" for e in events[-10:]]
+    blocks: list[Block] = [section(head), section("\n".join(history) or "_no history_")]
+    if request.card_channel and request.card_ts:
+        blocks.append(context(f"Card in <#{request.card_channel}>"))
+    return f"{request.key}: {STATUS_LABEL.get(request.status, request.status)}", blocks
+
+
+def list_reply(title: str, groups: list[tuple[str, list[Request]]], *, redact_for: set[int], total: int | None = None) -> tuple[str, list[Block]]:
+    """A titled list of requests in groups; confidential ones in `redact_for` show no title."""
+    blocks: list[Block] = [section(f"*{title}*")]
+    shown = 0
+    for heading, requests in groups:
+        lines = [line(r, redact=r.id in redact_for) for r in requests[:LIST_LIMIT]]
+        blocks.append(section(f"*{heading}*\n" + ("\n".join(lines) if lines else "_nothing_")))
+        shown += len(lines)
+    if total is not None and total > shown:
+        blocks.append(context(f"Showing the {shown} oldest of {total}."))
+    return title, blocks
+
+
+def notice(text: str) -> tuple[str, list[Block]]:
+    return text, [section(text)]
+
+
+def when(at: datetime | None, tz: ZoneInfo) -> str:
+    return local(at, tz) if at else "—"

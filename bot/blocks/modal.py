@@ -1,0 +1,78 @@
+"""The request modal (new and "Edit details") and the "Not mine" reason modal."""
+
+import json
+
+from slack_sdk.models.blocks import (
+    CheckboxesElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    StaticSelectElement,
+    UrlInputElement,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks import ids
+from bot.blocks.card import kind_label
+from bot.domain.models import PRIORITIES, Request
+from bot.domain.policy import Config
+from bot.domain.text import truncate
+
+TITLE_MAX = 150
+DESCRIPTION_MAX = 3000
+LINK_FIELDS = 2
+
+
+def _option(value: str, text: str) -> Option:
+    return Option(value=value, text=PlainTextObject(text=truncate(text, 75)))
+
+
+def _input(block_id: str, label: str, element, *, optional: bool = False, hint: str | None = None) -> InputBlock:
+    return InputBlock(block_id=block_id, label=label, element=element, optional=optional, hint=hint)
+
+
+def _select(options: list[Option], *, placeholder: str, initial: str | None) -> StaticSelectElement:
+    chosen = next((o for o in options if o.value == initial), None)
+    return StaticSelectElement(action_id=ids.INPUT, placeholder=placeholder, options=options, initial_option=chosen)
+
+
+def request_modal(config: Config, *, request: Request | None = None, channel: str | None = None) -> View:
+    """The form behind `/ai-request`. With `request`, it edits that request (no domain choice: it stays routed)."""
+    kinds = [_option(k, kind_label(k)) for k in config.kind_names]
+    domains = [_option(d.name, d.name) for d in config.domains][:100]
+    priorities = [_option(p, {"P1": "P1 — urgent", "P2": "P2 — high", "P3": "P3 — normal", "P4": "P4 — low"}[p]) for p in PRIORITIES]
+    secret = _option("yes", "Confidential (security review channel only)")
+    blocks = [
+        _input(ids.TITLE, "Title", PlainTextInputElement(action_id=ids.INPUT, max_length=TITLE_MAX, initial_value=request.title if request else None,
+                                                           placeholder="Refund intent answers with the wrong window")),
+        _input(ids.KIND, "Kind", _select(kinds, placeholder="What kind of help", initial=request.kind if request else "question")),
+    ]
+    if request is None and domains:
+        blocks.append(_input(ids.DOMAIN, "Domain", _select(domains, placeholder="Let triage decide", initial=None), optional=True,
+                             hint="Leave empty and triage routes it by channel and words."))
+    blocks += [
+        _input(ids.PRIORITY, "Priority", _select(priorities, placeholder="The kind's default", initial=request.priority if request else None),
+               optional=True),
+        _input(ids.DESCRIPTION, "Description", PlainTextInputElement(action_id=ids.INPUT, multiline=True, max_length=DESCRIPTION_MAX,
+                                                                     initial_value=(request.description or None) if request else None),
+               optional=True, hint="What happened, who is affected, what good looks like."),
+    ]
+    existing = request.links if request else []
+    for i in range(LINK_FIELDS):
+        blocks.append(_input(f"{ids.LINKS}.{i}", "Link" if i == 0 else "Another link",
+                             UrlInputElement(action_id=ids.INPUT, initial_value=existing[i] if i < len(existing) else None), optional=True))
+    blocks.append(_input(ids.CONFIDENTIAL, "Confidentiality", CheckboxesElement(
+        action_id=ids.INPUT, options=[secret], initial_options=[secret] if request and request.confidential else None), optional=True,
+        hint="Security reviews are confidential unless you say otherwise."))
+    meta = {"key": request.key if request else None, "channel": channel}
+    return View(type="modal", callback_id=ids.REQUEST_MODAL, title="Edit " + request.key if request else "Ask for AI help",
+                submit="Save" if request else "Submit", close="Cancel", blocks=blocks, private_metadata=json.dumps(meta))
+
+
+def disclaim_modal(key: str) -> View:
+    """Asks "Not mine" for its reason; the lead sees it on the card."""
+    reason = PlainTextInputElement(action_id=ids.INPUT, multiline=True, max_length=500,
+                                   placeholder="e.g. the prompt is unchanged; retrieval index was rebuilt on Monday")
+    return View(type="modal", callback_id=ids.DISCLAIM_MODAL, title=f"Not mine: {key}"[:24], submit="Send", close="Cancel",
+                blocks=[_input(ids.REASON, "Why is it not yours?", reason)], private_metadata=json.dumps({"key": key}))

@@ -1,0 +1,146 @@
+"""`ai-intake`: run the bot, check the config. `ai-intake --help` lists every command."""
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackClientError
+
+from bot.config import ConfigError, load_config
+from bot.domain.policy import Config
+from bot.logs import setup_logging
+from bot.settings import Settings, SettingsError, load_settings
+from storage.db import StorageError
+
+log = logging.getLogger("ai_intake")
+STARTUP_RETRY_MAX_SECONDS = 60
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args)
+    except (SettingsError, StorageError) as exc:
+        print(f"ai-intake: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print_config_problems(exc, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ai-intake", description="The intake desk for AI requests, in Slack.")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    run = commands.add_parser("run", help="run the bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT)")
+    run.set_defaults(handler=cmd_run)
+    config = commands.add_parser("config", help="work with the routing config")
+    config_commands = config.add_subparsers(title="config commands", metavar="COMMAND")
+    check = config_commands.add_parser("check", help="validate the config and print the routing table")
+    check.add_argument("file", nargs="?", help="the config file (default: $AI_INTAKE_CONFIG or ./ai-intake.yml)")
+    check.set_defaults(handler=cmd_config_check)
+    return parser
+
+
+def print_config_problems(exc: ConfigError, *, file=sys.stderr) -> None:
+    print("ai-intake: the config is not valid:", file=file)
+    for problem in exc.problems:
+        print(f"  {problem}", file=file)
+
+
+# -- config check -------------------------------------------------------------------------------
+def cmd_config_check(args: argparse.Namespace) -> int:
+    path = Path(args.file) if args.file else load_settings().config_path
+    config = load_config(path)
+    print(f"{path}: ok")
+    print(routing_table(config))
+    return 0
+
+
+def routing_table(config: Config) -> str:
+    """The routing table as text: one row per domain, then triage and the org-wide settings."""
+    header = ("domain", "channels", "engineers", "reviewers", "owners (product/platform)", "lead", "keywords")
+    rows = [header]
+    for d in config.domains:
+        rows.append((
+            d.name, " ".join(d.channels) or "-", " ".join(d.engineers), " ".join(d.reviewers) or "-",
+            f"{d.product_owner or '-'}/{d.platform_owner or '-'}", d.lead or "-", ", ".join(d.keywords) or "-",
+        ))
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append("")
+    lines.append(f"unrouted requests go to {config.triage_channel}; time zone {config.timezone}; admins: {' '.join(config.admins) or '-'}")
+    if config.digest:
+        lines.append(f"digest: {config.digest.channel} at \"{config.digest.cron}\"")
+    return "\n".join(lines)
+
+
+# -- run ----------------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token])
+    settings.require_slack()
+    config = load_config(settings.config_path)
+    bot = start_with_retries(lambda: make_bot(settings, config))
+    bot.start()
+    try:
+        serve(bot, settings)
+    finally:
+        bot.stop()
+    return 0
+
+
+def make_bot(settings: Settings, config: Config):
+    from bot.app import build_app
+
+    return build_app(config=config, db_path=str(settings.db_path), token=settings.bot_token or "",
+                     signing_secret=None if settings.socket_mode else settings.signing_secret, api_url=settings.api_url)
+
+
+def start_with_retries(make: Callable[[], object], *, sleep: Callable[[float], None] = time.sleep):
+    """Build the bot; while Slack cannot be reached, say so and try again with backoff (1 s … 60 s).
+
+    A token Slack refuses is final: it is reported in one sentence, not retried.
+    """
+    delay = 1.0
+    while True:
+        try:
+            return make()
+        except BoltError as exc:
+            raise SettingsError(f"Slack refused SLACK_BOT_TOKEN ({exc}). Check the token on the app's OAuth & Permissions page.") from None
+        except (SlackClientError, OSError) as exc:
+            if isinstance(exc, StorageError):
+                raise
+            log.warning("Slack cannot be reached (%s); trying again in %.0f s", type(exc).__name__, delay)
+            sleep(delay)
+            delay = min(delay * 2, STARTUP_RETRY_MAX_SECONDS)
+
+
+def serve(bot, settings: Settings) -> None:
+    notifier_alive = lambda: bot.notifier._thread is not None and bot.notifier._thread.is_alive()  # noqa: E731
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        log.info("ai-intake connecting over Socket Mode")
+        SocketModeHandler(bot.app, settings.app_token).start()
+        return
+    from bot.server import make_server
+
+    host = settings.host
+    server = make_server(bot, host=host, port=settings.port, scheduler_running=notifier_alive)
+    log.info("ai-intake serving HTTP on %s:%s (POST /slack/events, GET /healthz)", host, server.effective_port)
+    server.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

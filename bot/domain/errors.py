@@ -1,0 +1,29 @@
+"""Errors that carry the sentence shown to the person who caused them."""
+
+
+class IntakeError(Exception):
+    """Base of every error whose message is fit to show a user ephemerally."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotAllowed(IntakeError):
+    """The actor may not do this to this request; nothing changed."""
+
+
+class NotFound(IntakeError):
+    """No request with that key (or the key is malformed)."""
+
+
+class Conflict(IntakeError):
+    """The request changed under the actor (someone else acted first, or the state forbids it)."""
+
+
+class InvalidInput(IntakeError):
+    """User input that cannot be used; `field` names the form field when there is one."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

@@ -1,0 +1,127 @@
+"""The request, its events and the vocabulary around them. Standard library and pydantic only."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_KINDS: dict[str, str] = {
+    "feature": "New AI capability",
+    "regression": "AI behaviour got worse for users",
+    "security_review": "Security review",
+    "eval": "Quality or eval-coverage gap",
+    "question": "Question",
+}
+KIND_DEFAULT_PRIORITY: dict[str, str] = {
+    "feature": "P3",
+    "regression": "P2",
+    "security_review": "P3",
+    "eval": "P3",
+    "question": "P4",
+}
+PRIORITIES = ("P1", "P2", "P3", "P4")
+PRIORITY_WEIGHT = {"P1": 8, "P2": 4, "P3": 2, "P4": 1}
+
+Status = Literal["open", "claimed", "waiting", "resolved", "declined"]
+Stage = Literal["requested", "in_review", "approved", "changes_requested"]
+Source = Literal["command", "modal", "mention", "shortcut", "reaction"]
+OPEN_STATUSES: tuple[str, ...] = ("open", "claimed", "waiting")
+CLOSED_STATUSES: tuple[str, ...] = ("resolved", "declined")
+
+# Whose court the ball is in. The SLA clock pauses only while it is with the requester.
+Court = Literal["requester", "assignee", "reviewer", "owners", "lead", "triage", "nobody"]
+
+
+def request_key(request_id: int) -> str:
+    """The user-facing key of a request id: 12 -> "AIR-12"."""
+    return f"AIR-{request_id}"
+
+
+class Disclaimer(BaseModel):
+    """A reasoned "Not mine" from one side of a regression."""
+
+    model_config = ConfigDict(frozen=True)
+    by: str
+    reason: str
+    at: datetime
+
+
+class Draft(BaseModel):
+    """What a person asked for, before triage: the input of `file_request`."""
+
+    title: str
+    description: str = ""
+    kind: str = "question"
+    kind_given: bool = False
+    domain: str | None = None
+    priority: str | None = None
+    links: list[str] = Field(default_factory=list)
+    confidential: bool | None = None
+    requester: str
+    source: Source
+    channel: str | None = None
+    origin_ts: str | None = None
+    permalink: str | None = None
+
+
+class Request(BaseModel):
+    """A request as stored: every field the card, the SLA clock and the export need."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    kind: str
+    domain: str | None
+    title: str
+    description: str
+    priority: str
+    status: Status
+    stage: Stage | None = None
+    requester: str
+    assignee: str | None = None
+    owner: str | None = None
+    confidential: bool = False
+    source: Source
+    links: list[str] = Field(default_factory=list)
+    origin_channel: str | None = None
+    origin_ts: str | None = None
+    permalink: str | None = None
+    card_channel: str | None = None
+    card_ts: str | None = None
+    court: Court = "assignee"
+    route_reasons: list[str] = Field(default_factory=list)
+    disclaimers: list[Disclaimer] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    version: int = 1
+
+    @property
+    def key(self) -> str:
+        return request_key(self.id)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_security_review(self) -> bool:
+        return self.kind == "security_review"
+
+    @property
+    def is_regression(self) -> bool:
+        return self.kind == "regression"
+
+
+class Event(BaseModel):
+    """One append-only entry of a request's history."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int | None = None
+    request_id: int
+    at: datetime
+    actor: str
+    type: str
+    data: dict[str, Any] = Field(default_factory=dict)

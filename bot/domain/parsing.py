@@ -1,0 +1,98 @@
+"""Reading what people type: `/ai-request` subcommands, `kind:` prefixes and request keys."""
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from bot.domain.text import first_line
+
+TITLE_LIMIT = 150
+KIND_ALIASES = {"security": "security_review", "review": "security_review", "bug": "regression", "evals": "eval"}
+_KEY_RE = re.compile(r"^(?:AIR-)?(\d{1,9})$", re.IGNORECASE)
+_PREFIX_RE = re.compile(r"^\s*([A-Za-z][A-Za-z _-]{0,30}?)\s*:\s*(.*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class Mine:
+    pass
+
+
+@dataclass(frozen=True)
+class Queue:
+    domain: str | None
+
+
+@dataclass(frozen=True)
+class Status:
+    key: str | None
+
+
+@dataclass(frozen=True)
+class OpenForm:
+    pass
+
+
+@dataclass(frozen=True)
+class QuickCreate:
+    kind: str | None
+    title: str
+    description: str
+
+
+Command = Help | Mine | Queue | Status | OpenForm | QuickCreate
+
+
+def parse_key(text: str) -> int | None:
+    """The request id in "AIR-12" (any case, or a bare "12"); None when it is not a key."""
+    match = _KEY_RE.match(text.strip())
+    return int(match.group(1)) if match else None
+
+
+def normalise_kind(word: str, kinds: Iterable[str]) -> str | None:
+    """The kind a typed word names ("Security review", "security-review", "bug" …), or None."""
+    name = re.sub(r"[\s-]+", "_", word.strip().lower())
+    name = KIND_ALIASES.get(name, name)
+    return name if name in set(kinds) else None
+
+
+def split_kind(text: str, kinds: Iterable[str]) -> tuple[str | None, str]:
+    """Split "regression: refund intent is wrong" into ("regression", "refund intent is wrong").
+
+    A prefix that names no kind ("Note: …") is kept as part of the text.
+    """
+    match = _PREFIX_RE.match(text)
+    if match:
+        kind = normalise_kind(match.group(1), kinds)
+        if kind:
+            return kind, match.group(2).strip()
+    return None, text.strip()
+
+
+def draft_text(text: str, kinds: Iterable[str]) -> QuickCreate:
+    """Kind, title and description of free text typed as a request."""
+    kind, rest = split_kind(text, kinds)
+    title = first_line(rest, TITLE_LIMIT)
+    description = rest if rest.strip() != title else ""
+    return QuickCreate(kind=kind, title=title, description=description)
+
+
+def parse_command(text: str, *, kinds: Iterable[str]) -> Command:
+    """What `/ai-request <text>` asks for. Never raises: anything unrecognised is a new request."""
+    words = text.split()
+    if not words:
+        return OpenForm()
+    head = words[0].lower()
+    if len(words) == 1 and head in ("help", "-h", "--help", "?"):
+        return Help()
+    if len(words) == 1 and head == "mine":
+        return Mine()
+    if head == "queue" and len(words) <= 2:
+        return Queue(domain=words[1].lower() if len(words) == 2 else None)
+    if head == "status" and len(words) <= 2:
+        return Status(key=words[1] if len(words) == 2 else None)
+    return draft_text(text, kinds)

@@ -1,0 +1,246 @@
+"""The organisation's routing and SLA policy, as validated pydantic models (standard library + pydantic).
+
+`bot.config` loads it from YAML; triage, the SLA clock and authorization read it.
+"""
+
+import re
+from functools import lru_cache
+from datetime import date, time
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from bot.domain.business_hours import BusinessCalendar
+from bot.domain.models import DEFAULT_KINDS, KIND_DEFAULT_PRIORITY, PRIORITIES
+
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+
+
+def _id_checker(pattern: re.Pattern[str], what: str) -> Any:
+    def check(value: Any) -> Any:
+        if not isinstance(value, str) or not pattern.match(value):
+            raise ValueError(f"expected a Slack {what} id, got {value!r}")
+        return value
+
+    return check
+
+
+def _id_list_checker(pattern: re.Pattern[str], what: str) -> Any:
+    one = _id_checker(pattern, what)
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, list) or not all(isinstance(v, str) and pattern.match(v) for v in value):
+            raise ValueError(f"expected a list of Slack {what} ids, got {value!r}")
+        return [one(v) for v in value]
+
+    return check
+
+
+UserId = Annotated[str, BeforeValidator(_id_checker(USER_ID, "user"))]
+ChannelId = Annotated[str, BeforeValidator(_id_checker(CHANNEL_ID, "channel"))]
+UserIds = Annotated[list[str], BeforeValidator(_id_list_checker(USER_ID, "user"))]
+ChannelIds = Annotated[list[str], BeforeValidator(_id_list_checker(CHANNEL_ID, "channel"))]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@lru_cache(maxsize=64)
+def _calendar(tz: str, days: str, start: str, end: str, holidays: tuple[str, ...]) -> BusinessCalendar:
+    return BusinessCalendar.parse(tz=tz, days=days, start=start, end=end, holidays=holidays)
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Berlin)") from None
+    return value
+
+
+def _check_hhmm(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise ValueError(f"expected a time as \"HH:MM\", got {value!r}")
+    return value
+
+
+Zone = Annotated[str, BeforeValidator(_check_zone)]
+HHMM = Annotated[str, BeforeValidator(_check_hhmm)]
+
+
+class BusinessHours(Strict):
+    days: str = "mon-fri"
+    start: HHMM = "09:00"
+    end: HHMM = "17:00"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "BusinessHours":
+        if time.fromisoformat(self.end) <= time.fromisoformat(self.start):
+            raise ValueError(f"end {self.end} must be after start {self.start}")
+        BusinessCalendar.parse(tz="UTC", days=self.days, start=self.start, end=self.end)
+        return self
+
+
+class Target(Strict):
+    """SLA targets in business hours."""
+
+    first_response: float = Field(gt=0)
+    resolution: float = Field(gt=0)
+
+
+DEFAULT_SLA = {
+    "P1": Target(first_response=1, resolution=8),
+    "P2": Target(first_response=4, resolution=40),
+    "P3": Target(first_response=16, resolution=120),
+    "P4": Target(first_response=40, resolution=400),
+}
+
+
+class SlaPolicy(Strict):
+    P1: Target = DEFAULT_SLA["P1"]
+    P2: Target = DEFAULT_SLA["P2"]
+    P3: Target = DEFAULT_SLA["P3"]
+    P4: Target = DEFAULT_SLA["P4"]
+    at_risk: float = Field(default=0.75, gt=0, lt=1)
+    by_kind: dict[str, dict[str, Target]] = Field(default_factory=dict)
+
+    @field_validator("by_kind")
+    @classmethod
+    def _priorities(cls, value: dict[str, dict[str, Target]]) -> dict[str, dict[str, Target]]:
+        for kind, targets in value.items():
+            for priority in targets:
+                if priority not in PRIORITIES:
+                    raise ValueError(f"{kind}: unknown priority {priority!r} (use P1-P4)")
+        return value
+
+    def target(self, *, priority: str, kind: str) -> Target:
+        """The targets for a request of this priority and kind (a kind's override wins)."""
+        return self.by_kind.get(kind, {}).get(priority) or getattr(self, priority)
+
+
+class Nags(Strict):
+    review_stale_days: int = Field(default=7, ge=1)
+    review_ladder_days: list[int] = Field(default_factory=lambda: [7, 21, 45, 90])
+    review_repeat_days: int = Field(default=3, ge=1)
+    regression_unowned_hours: float = Field(default=4, gt=0)
+    snooze_max_days: int = Field(default=3, ge=1, le=14)
+
+
+class Digest(Strict):
+    channel: ChannelId
+    cron: str = "0 9 * * mon"
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError(f"expected a cron expression of 5 fields like \"0 9 * * mon\", got {value!r}")
+        return value
+
+
+class KindSpec(Strict):
+    description: str
+    default_priority: str = "P3"
+
+    @field_validator("default_priority")
+    @classmethod
+    def _priority(cls, value: str) -> str:
+        if value not in PRIORITIES:
+            raise ValueError(f"expected one of P1, P2, P3, P4, got {value!r}")
+        return value
+
+
+class Domain(Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
+    channels: ChannelIds = Field(default_factory=list)
+    engineers: UserIds
+    reviewers: UserIds = Field(default_factory=list)
+    product_owner: UserId | None = None
+    platform_owner: UserId | None = None
+    lead: UserId | None = None
+    keywords: list[str] = Field(default_factory=list)
+    away: UserIds = Field(default_factory=list)
+    review_channel: ChannelId | None = None
+    timezone: Zone | None = None
+    business_hours: BusinessHours | None = None
+    sla: SlaPolicy | None = None
+
+    @field_validator("engineers")
+    @classmethod
+    def _someone(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("a domain needs at least one engineer")
+        return value
+
+    @property
+    def members(self) -> frozenset[str]:
+        """Everyone who may work this domain's requests."""
+        people = [*self.engineers, *self.reviewers, self.product_owner, self.platform_owner, self.lead]
+        return frozenset(p for p in people if p)
+
+
+class Config(Strict):
+    timezone: Zone = "UTC"
+    admins: UserIds = Field(default_factory=list)
+    triage_channel: ChannelId
+    digest: Digest | None = None
+    business_hours: BusinessHours = BusinessHours()
+    sla: SlaPolicy = SlaPolicy()
+    nags: Nags = Nags()
+    kinds: dict[str, KindSpec] = Field(default_factory=dict)
+    priority_words: list[str] = Field(
+        default_factory=lambda: ["outage", "down", "customers", "customer-facing", "legal", "compliance", "incident", "leak", "urgent"]
+    )
+    domains: list[Domain] = Field(default_factory=list)
+    holidays: list[date] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Config":
+        seen_names: set[str] = set()
+        seen_channels: dict[str, str] = {}
+        for domain in self.domains:
+            if domain.name in seen_names:
+                raise ValueError(f"domain {domain.name!r} is defined twice")
+            seen_names.add(domain.name)
+            for channel in domain.channels:
+                if channel in seen_channels:
+                    raise ValueError(f"channel {channel} belongs to both {seen_channels[channel]} and {domain.name}")
+                seen_channels[channel] = domain.name
+        return self
+
+    # -- lookups ---------------------------------------------------------------------------
+    def domain(self, name: str | None) -> Domain | None:
+        return next((d for d in self.domains if d.name == name), None)
+
+    def domain_of_channel(self, channel: str | None) -> Domain | None:
+        return next((d for d in self.domains if channel and (channel in d.channels or channel == d.review_channel)), None)
+
+    @property
+    def kind_names(self) -> dict[str, str]:
+        """Every kind this organisation files, name -> description (defaults first)."""
+        return {**DEFAULT_KINDS, **{k: v.description for k, v in self.kinds.items()}}
+
+    def default_priority(self, kind: str) -> str:
+        if kind in self.kinds:
+            return self.kinds[kind].default_priority
+        return KIND_DEFAULT_PRIORITY.get(kind, "P3")
+
+    def is_admin(self, user: str) -> bool:
+        return user in self.admins
+
+    def member_domains(self, user: str) -> list[Domain]:
+        return [d for d in self.domains if user in d.members]
+
+    def calendar(self, domain: str | None) -> BusinessCalendar:
+        """The business-hours calendar a domain's SLA clock counts in (the org's when unrouted)."""
+        found = self.domain(domain)
+        hours = (found and found.business_hours) or self.business_hours
+        tz = (found and found.timezone) or self.timezone
+        return _calendar(tz, hours.days, hours.start, hours.end, tuple(d.isoformat() for d in self.holidays))
+
+    def sla_policy(self, domain: str | None) -> SlaPolicy:
+        found = self.domain(domain)
+        return (found and found.sla) or self.sla

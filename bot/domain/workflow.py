@@ -1,0 +1,142 @@
+"""How each action changes a request: pure transitions that say what changes, the event and the thread line.
+
+A transition raises Conflict when the request's state does not allow it; the service authorizes,
+applies the change with a version check and records the event.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.domain.errors import Conflict, InvalidInput
+from bot.domain.models import Disclaimer, Request
+
+REASON_LIMIT = 500
+# Actions by a domain member that count as the first response (DESIGN: claim, status change, thread reply).
+FIRST_RESPONSE_ACTIONS = frozenset({"claim", "wait", "resolve", "review", "comment"})
+
+
+@dataclass(frozen=True)
+class Change:
+    updates: dict[str, Any]
+    event: str
+    line: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def working_court(request: Request) -> str:
+    """Whose court an open request is in when nobody is waiting on the requester."""
+    if request.assignee is None:
+        return "triage" if request.domain is None else "lead"
+    return "reviewer" if request.is_security_review else "assignee"
+
+
+def _require_open(request: Request, verb: str) -> None:
+    if not request.is_open:
+        raise Conflict(f"{request.key} is {request.status}; reopen it before you {verb} it.")
+
+
+def claim(request: Request, actor: str) -> Change:
+    _require_open(request, "claim")
+    if request.status == "claimed" and request.assignee == actor:
+        raise Conflict(f"You have already claimed {request.key}.")
+    if request.status == "claimed":
+        raise Conflict(f"{request.key} was already claimed by <@{request.assignee}>.")
+    updates: dict[str, Any] = {"status": "claimed", "assignee": actor}
+    if request.is_regression and request.owner is None:
+        updates["owner"] = actor
+    updates["court"] = working_court(request.model_copy(update=updates))
+    line = f"<@{actor}> claimed this" + (" and owns it" if "owner" in updates else "") + "."
+    return Change(updates, "claimed", line, {"assignee": actor, "previous": request.assignee})
+
+
+def reassign(request: Request, actor: str, to: str) -> Change:
+    _require_open(request, "reassign")
+    if to == request.assignee:
+        raise Conflict(f"{request.key} is already assigned to <@{to}>.")
+    updates: dict[str, Any] = {"assignee": to}
+    if request.status != "waiting":
+        updates["court"] = working_court(request.model_copy(update=updates))
+    return Change(updates, "reassigned", f"<@{actor}> reassigned this to <@{to}>.", {"from": request.assignee, "to": to})
+
+
+def wait(request: Request, actor: str) -> Change:
+    _require_open(request, "pause")
+    if request.status == "waiting":
+        raise Conflict(f"{request.key} is already waiting on <@{request.requester}>.")
+    return Change({"status": "waiting", "court": "requester"}, "waiting",
+                  f"<@{actor}> is waiting on <@{request.requester}>; the SLA clock is paused.")
+
+
+def resolve(request: Request, actor: str, now: datetime) -> Change:
+    _require_open(request, "resolve")
+    return Change({"status": "resolved", "court": "nobody", "resolved_at": now}, "resolved", f"<@{actor}> resolved this.")
+
+
+def reopen(request: Request, actor: str) -> Change:
+    if request.is_open:
+        raise Conflict(f"{request.key} is still {request.status}.")
+    status = "claimed" if request.assignee else "open"
+    updates: dict[str, Any] = {"status": status, "resolved_at": None}
+    if request.is_security_review and request.stage in ("approved", "changes_requested"):
+        updates["stage"] = "in_review"
+    updates["court"] = working_court(request.model_copy(update=updates))
+    return Change(updates, "reopened", f"<@{actor}> reopened this.")
+
+
+def own(request: Request, actor: str) -> Change:
+    _require_open(request, "take ownership of")
+    if request.owner == actor:
+        raise Conflict(f"You already own {request.key}.")
+    return Change({"owner": actor}, "owned", f"<@{actor}> took ownership.", {"previous": request.owner})
+
+
+def disclaim(request: Request, actor: str, reason: str, now: datetime) -> Change:
+    _require_open(request, "answer \"Not mine\" for")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Say why it is not yours, so the lead can decide.", field="reason")
+    if len(reason) > REASON_LIMIT:
+        raise InvalidInput(f"Keep the reason under {REASON_LIMIT} characters.", field="reason")
+    disclaimers = [*request.disclaimers, Disclaimer(by=actor, reason=reason, at=now)]
+    updates: dict[str, Any] = {"disclaimers": disclaimers, "court": "lead"}
+    if request.owner == actor:
+        updates["owner"] = None
+    return Change(updates, "disclaimed", f"<@{actor}> says this is not theirs; the lead decides.", {"reason": reason})
+
+
+REVIEW_STEPS = {
+    # action: (allowed from stages, new stage, event, line)
+    "start": (("requested", "changes_requested"), "in_review", "review_started", "started the security review"),
+    "approve": (("requested", "in_review"), "approved", "review_approved", "approved the security review"),
+    "changes": (("requested", "in_review"), "changes_requested", "review_changes_requested", "requested changes"),
+}
+
+
+def review(request: Request, actor: str, step: str, now: datetime) -> Change:
+    if not request.is_security_review:
+        raise Conflict(f"{request.key} is not a security review.")
+    _require_open(request, "review")
+    allowed, stage, event, words = REVIEW_STEPS[step]
+    if request.stage not in allowed:
+        raise Conflict(f"{request.key} is {str(request.stage).replace('_', ' ')}; it cannot be {words.split(' ')[0]} now.")
+    updates: dict[str, Any] = {"stage": stage}
+    if stage == "approved":
+        updates.update(status="resolved", resolved_at=now, court="nobody")
+    elif stage == "changes_requested":
+        updates.update(status="waiting", court="requester")
+    else:
+        updates.update(status="claimed", assignee=request.assignee or actor, court="reviewer")
+    return Change(updates, event, f"<@{actor}> {words}.")
+
+
+def comment(request: Request, actor: str, *, member: bool) -> Change:
+    """A thread reply. The requester answering while `waiting` hands the ball back."""
+    updates: dict[str, Any] = {}
+    if actor == request.requester and request.status == "waiting":
+        updates["status"] = "claimed" if request.assignee else "open"
+        updates["court"] = working_court(request.model_copy(update=updates))
+        if request.is_security_review and request.stage == "changes_requested":
+            updates["stage"] = "in_review"
+        return Change(updates, "replied", f"<@{actor}> answered; back with the team.", {"by": "requester"})
+    return Change(updates, "commented", "", {"by": "member" if member else "other"})

@@ -1,0 +1,76 @@
+"""Card buttons: ack at once, call one service method; the card updates through the outbox."""
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.blocks import ids
+from bot.blocks.modal import disclaim_modal, request_modal
+from bot.domain.errors import IntakeError
+from bot.listeners.middleware import intake_of, tell
+from bot.service import Intake
+
+Act = Callable[[Intake, str, str, dict[str, Any]], object]
+
+SIMPLE: dict[str, Act] = {
+    ids.CLAIM: lambda s, key, user, a: s.claim(key, user),
+    ids.RESOLVE: lambda s, key, user, a: s.resolve(key, user),
+    ids.WAIT: lambda s, key, user, a: s.wait(key, user),
+    ids.REOPEN: lambda s, key, user, a: s.reopen(key, user),
+    ids.OWN: lambda s, key, user, a: s.own(key, user),
+    ids.REASSIGN: lambda s, key, user, a: s.reassign(key, user, to=a["selected_user"]),
+    ids.REVIEW_START: lambda s, key, user, a: s.review(key, user, step="start"),
+    ids.REVIEW_APPROVE: lambda s, key, user, a: s.review(key, user, step="approve"),
+    ids.REVIEW_CHANGES: lambda s, key, user, a: s.review(key, user, step="changes"),
+}
+
+
+def register(app: App) -> None:
+    for action_id in SIMPLE:
+        app.action(action_id)(on_card_action)
+    app.action(ids.DISCLAIM)(on_disclaim)
+    app.action(ids.EDIT)(on_edit)
+
+
+def request_key_of(action: dict[str, Any], body: dict[str, Any]) -> str:
+    """The request key an action is about: the button's value, or (for the user select) the card's."""
+    if action.get("value"):
+        return str(action["value"])
+    for block in (body.get("message") or {}).get("blocks") or []:
+        for element in block.get("elements") or []:
+            if element.get("value"):
+                return str(element["value"])
+    return ""
+
+
+def on_card_action(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+    ack()
+    try:
+        SIMPLE[action["action_id"]](intake_of(context), request_key_of(action, body), context.user_id or "", action)
+    except IntakeError as exc:
+        tell(context, body, exc.message)
+
+
+def on_disclaim(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """"Not mine" asks for a reason first (in a modal); the submission does the change."""
+    ack()
+    key = request_key_of(action, body)
+    try:
+        intake_of(context).check(key, context.user_id or "", "disclaim")
+    except IntakeError as exc:
+        tell(context, body, exc.message)
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=disclaim_modal(key).to_dict())
+
+
+def on_edit(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    ack()
+    intake = intake_of(context)
+    try:
+        request = intake.check(request_key_of(action, body), context.user_id or "", "edit")
+    except IntakeError as exc:
+        tell(context, body, exc.message)
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=request_modal(intake.config, request=request).to_dict())

@@ -1,0 +1,67 @@
+"""`/ai-request`: the form, quick-create, help, mine, queue and status — all answered ephemerally."""
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.blocks import ids, messages
+from bot.blocks.common import to_dicts
+from bot.blocks.modal import request_modal
+from bot.domain import parsing
+from bot.domain.errors import IntakeError
+from bot.domain.models import Draft
+from bot.listeners.middleware import intake_of
+from bot.service import Intake
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App) -> None:
+    app.command(ids.COMMAND)(on_command)
+
+
+def on_command(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    intake = intake_of(context)
+    parsed = parsing.parse_command(command.get("text") or "", kinds=intake.config.kind_names)
+    if isinstance(parsed, parsing.OpenForm):
+        ack()
+        client.views_open(trigger_id=command["trigger_id"], view=request_modal(intake.config, channel=command.get("channel_id")).to_dict())
+        return
+    try:
+        text, blocks = answer(intake, parsed, command)
+    except IntakeError as exc:
+        text, blocks = messages.notice(exc.message)
+    ack(text=text, blocks=to_dicts(blocks), response_type="ephemeral")
+
+
+def answer(intake: Intake, parsed: parsing.Command, command: dict[str, Any]) -> tuple[str, list]:
+    """The ephemeral answer to a subcommand (the service raises IntakeError with a hint)."""
+    user = command["user_id"]
+    match parsed:
+        case parsing.Help():
+            return messages.notice(messages.help_text(intake.config))
+        case parsing.Mine():
+            assigned, filed = intake.mine(user)
+            everything = assigned + filed
+            return messages.list_reply("Your requests", [("Assigned to you", assigned), ("Filed by you", filed)],
+                                       redact_for={r.id for r in everything if r.confidential})
+        case parsing.Queue(domain=domain):
+            requests, total = intake.queue(domain)
+            title = f"Open in {domain}" if domain else "Open requests"
+            return messages.list_reply(title, [(f"{total} open", requests)], total=total,
+                                       redact_for={r.id for r in requests if r.confidential})
+        case parsing.Status(key=None):
+            return messages.notice("Which request? Try `/ai-request status AIR-12`.")
+        case parsing.Status(key=key):
+            request, events = intake.status(key, user)
+            return messages.status_reply(request, events, tz=intake.config.calendar(request.domain).tz, redact=False)
+        case parsing.QuickCreate() if not parsed.title:
+            return messages.notice("Say what you need after the kind, e.g. `/ai-request regression: refund bot quotes the wrong window`.")
+        case parsing.QuickCreate():
+            draft = Draft(title=parsed.title, description=parsed.description, kind=parsed.kind or "question",
+                          kind_given=parsed.kind is not None, requester=user, source="command", channel=command.get("channel_id"))
+            filed = intake.file_request(draft)
+            return messages.filed_reply(filed.request, created=filed.created)
+    return messages.notice(messages.help_text(intake.config))

@@ -1,0 +1,105 @@
+"""Events: mentions file or comment, thread replies comment, :ticket: files, App Home opens publish."""
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+from bot.blocks import ids
+from bot.blocks.messages import help_text
+from bot.domain import parsing
+from bot.domain.models import Draft
+from bot.listeners.middleware import intake_of
+
+log = logging.getLogger(__name__)
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+
+
+def register(app: App) -> None:
+    app.event("app_mention")(on_mention)
+    app.event("message")(on_message)
+    app.event("reaction_added")(on_reaction)
+    app.event("app_home_opened")(on_home_opened)
+
+
+def origin_key(channel: str, ts: str) -> str:
+    """The key of a Slack message: filing or commenting from it twice does nothing twice."""
+    return f"msg:{channel}:{ts}"
+
+
+def strip_mentions(text: str, bot_user_id: str | None) -> str:
+    """The text of a mention without the leading `<@bot>`."""
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", "", text)
+    return text.strip()
+
+
+def on_mention(event: dict[str, Any], context: BoltContext) -> None:
+    intake = intake_of(context)
+    channel, ts, user = event["channel"], event["ts"], event.get("user")
+    if not user:
+        return
+    thread_ts = event.get("thread_ts")
+    if thread_ts and thread_ts != ts and intake.find_by_thread(channel, thread_ts):
+        intake.comment(channel=channel, thread_ts=thread_ts, ts=ts, user=user, text=event.get("text", ""))
+        return
+    text = strip_mentions(event.get("text", ""), context.bot_user_id)
+    reply_ts = thread_ts or ts
+    if text.lower() in ("", "help", "?"):
+        intake.post_once(key=origin_key(channel, ts), channel=channel, thread_ts=reply_ts, text=help_text(intake.config))
+        return
+    parsed = parsing.draft_text(text, intake.config.kind_names)
+    draft = Draft(title=parsed.title, description=parsed.description, kind=parsed.kind or "question", kind_given=parsed.kind is not None,
+                  requester=user, source="mention", channel=channel, origin_ts=ts)
+    file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=reply_ts)
+
+
+def file_and_reply(context: BoltContext, draft: Draft, *, channel: str, ts: str, thread_ts: str) -> None:
+    """File a request from the message (channel, ts) and answer in its thread, once."""
+    intake_of(context).file_request(draft, origin_key=origin_key(channel, ts), reply_in={"channel": channel, "thread_ts": thread_ts})
+
+
+def on_message(event: dict[str, Any], context: BoltContext) -> None:
+    """Thread replies under a request's card or origin message are comments; everything else is ignored."""
+    if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+        return
+    thread_ts, ts = event.get("thread_ts"), event.get("ts")
+    if not thread_ts or thread_ts == ts:
+        return
+    intake_of(context).comment(channel=event["channel"], thread_ts=thread_ts, ts=ts, user=event["user"], text=event.get("text", ""))
+
+
+def on_reaction(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """A :ticket: on a message in a domain channel turns that message into a request."""
+    item = event.get("item") or {}
+    if event.get("reaction") != ids.TICKET_REACTION or item.get("type") != "message":
+        return
+    intake = intake_of(context)
+    channel, ts = item.get("channel"), item.get("ts")
+    if not channel or not ts or intake.config.domain_of_channel(channel) is None:
+        return
+    message = fetch_message(client, channel, ts)
+    if message is None or message.get("bot_id"):
+        return
+    parsed = parsing.draft_text(message.get("text") or "(no text)", intake.config.kind_names)
+    draft = Draft(title=parsed.title or "(no text)", description=parsed.description, kind=parsed.kind or "question",
+                  kind_given=parsed.kind is not None, requester=event["user"], source="reaction", channel=channel, origin_ts=ts)
+    file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=message.get("thread_ts") or ts)
+
+
+def fetch_message(client: WebClient, channel: str, ts: str) -> dict[str, Any] | None:
+    """The message at (channel, ts): top-level from the history, a reply from its thread."""
+    history = client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
+    found = [m for m in history.get("messages", []) if m.get("ts") == ts]
+    if found:
+        return found[0]
+    replies = client.conversations_replies(channel=channel, ts=ts, limit=1)
+    found = [m for m in replies.get("messages", []) if m.get("ts") == ts]
+    return found[0] if found else None
+
+
+def on_home_opened(event: dict[str, Any], context: BoltContext) -> None:
+    if event.get("tab", "home") == "home" and event.get("user"):
+        intake_of(context).refresh_home(event["user"])

@@ -1,0 +1,235 @@
+"""The Slack side of the service: drains the outbox, renders with `blocks/`, calls the Web API.
+
+The service queues every message in the same transaction as the change that causes it; this
+worker sends them after the listeners have acknowledged Slack, retries what failed for a passing
+reason (rate limits, server errors, a lost connection) with backoff, and gives up, loudly and
+once, on what can never work (`channel_not_found`, `not_in_channel` …).
+"""
+
+import logging
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
+
+from bot.blocks.card import render_card
+from bot.blocks.common import to_dicts
+from bot.blocks.home import home_view
+from bot.blocks.messages import filed_reply
+from bot.domain.history import request_sla
+from bot.domain.models import Request
+from bot.domain.sla import explain
+from bot.service import Intake
+from storage.store import OutboxItem
+
+log = logging.getLogger(__name__)
+
+PERMANENT = frozenset({
+    "channel_not_found", "not_in_channel", "is_archived", "invalid_blocks", "msg_too_long", "no_text",
+    "user_not_found", "invalid_arguments", "restricted_action", "cant_update_message", "missing_scope",
+    "not_authed", "invalid_auth", "account_inactive", "too_many_attachments", "msg_blocks_too_long",
+    "invalid_blocks_format", "user_not_in_channel", "channel_is_archived",
+})
+NOT_THERE = {
+    "channel_not_found": "the channel does not exist or the bot cannot see it",
+    "not_in_channel": "the bot is not in that channel; invite it with `/invite @ai-intake`",
+    "is_archived": "the channel is archived",
+}
+MAX_BACKOFF_SECONDS = 300
+
+
+class Retry(Exception):
+    """Send this item again later (the card it threads under is not posted yet, or a passing failure)."""
+
+
+class Notifier:
+    def __init__(self, intake: Intake, client: WebClient) -> None:
+        self.intake = intake
+        self.client = client
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._send_lock = threading.Lock()
+
+    # -- running -------------------------------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="ai-intake-notifier", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self.drain()
+            except Exception:
+                log.exception("the notifier failed; it tries again in a few seconds")
+            self._wake.wait(timeout=self._idle_seconds())
+
+    def _idle_seconds(self) -> float:
+        with self.intake.store.reading() as tx:
+            due = tx.next_due()
+        if due is None:
+            return 30.0
+        return min(max((due - self.intake.clock()).total_seconds(), 0.05), 30.0)
+
+    def drain(self, *, limit: int = 1000) -> int:
+        """Send everything due now; returns how many items were handled."""
+        handled = 0
+        with self._send_lock:
+            while handled < limit:
+                with self.intake.store.reading() as tx:
+                    items = tx.due(self.intake.clock(), limit=20)
+                if not items:
+                    break
+                for item in items:
+                    self._handle(item)
+                    handled += 1
+        return handled
+
+    # -- one item ------------------------------------------------------------------------------
+    def _handle(self, item: OutboxItem) -> None:
+        now = self.intake.clock()
+        try:
+            ts = getattr(self, f"_send_{item.kind}")(item)
+        except Retry as exc:
+            self._retry(item, str(exc), now=now)
+        except SlackApiError as exc:
+            error = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
+            status = exc.response.status_code if exc.response is not None else 0
+            if error in PERMANENT:
+                self._give_up(item, error, now=now)
+            elif status == 429 or status >= 500 or error in ("ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"):
+                self._retry(item, error, now=now)
+            else:
+                self._give_up(item, error, now=now)
+        except (SlackClientError, OSError) as exc:
+            self._retry(item, f"{type(exc).__name__}: {exc}", now=now)
+        else:
+            with self.intake.store.transaction() as tx:
+                tx.mark_sent(item.id, at=now, ts=ts)
+
+    def _retry(self, item: OutboxItem, error: str, *, now: datetime) -> None:
+        delay = min(2 ** item.attempts, MAX_BACKOFF_SECONDS)
+        log.warning("Slack call for outbox item %s (%s) failed with %s; retrying in %ss", item.id, item.kind, error, delay)
+        with self.intake.store.transaction() as tx:
+            tx.mark_retry(item.id, next_at=now + timedelta(seconds=delay), error=error)
+
+    def _give_up(self, item: OutboxItem, error: str, *, now: datetime) -> None:
+        request = self.intake.get(item.request_id) if item.request_id else None
+        channel = item.payload.get("channel") or (request.card_channel if request else None)
+        why = NOT_THERE.get(error, error)
+        log.error("Slack refused outbox item %s (%s) for %s in %s: %s", item.id, item.kind, request.key if request else "-", channel, error)
+        with self.intake.store.transaction() as tx:
+            tx.mark_failed(item.id, error=error, at=now)
+        if request and item.kind == "card":
+            where = request.origin_channel
+            self.intake.tell(user=request.requester, channel=where,
+                             text=f"{request.key} is filed, but its card could not be posted in <#{channel}>: {why}.")
+
+    # -- senders: each returns the ts of what it posted, if any --------------------------------
+    def _send_card(self, item: OutboxItem) -> str | None:
+        request = self.intake.get(item.request_id or 0)
+        if request is None or not request.card_channel:
+            return None
+        text, blocks = self.render(request)
+        if request.card_ts:
+            try:
+                self.client.chat_update(channel=request.card_channel, ts=request.card_ts, text=text, blocks=blocks)
+                ts = request.card_ts
+            except SlackApiError as exc:
+                if exc.response.get("error") != "message_not_found":
+                    raise
+                ts = self._post_card(request, text, blocks)
+        else:
+            ts = self._post_card(request, text, blocks)
+        with self.intake.store.transaction() as tx:
+            tx.mark_superseded(request.id, kind="card", up_to=item.id, at=self.intake.clock())
+        return ts
+
+    def _post_card(self, request: Request, text: str, blocks: list[dict[str, Any]]) -> str:
+        response = self.client.chat_postMessage(channel=request.card_channel, text=text, blocks=blocks, unfurl_links=False)
+        ts = response["ts"]
+        with self.intake.store.transaction() as tx:
+            tx.set_card(request.id, channel=response["channel"], ts=ts)
+        return ts
+
+    def _send_thread(self, item: OutboxItem) -> str | None:
+        request = self.intake.get(item.request_id or 0)
+        if request is None:
+            return None
+        if not request.card_ts:
+            raise Retry("the card is not posted yet")
+        response = self.client.chat_postMessage(channel=request.card_channel, thread_ts=request.card_ts, text=item.payload["text"])
+        return response["ts"]
+
+    def _send_message(self, item: OutboxItem) -> str | None:
+        payload = {k: v for k, v in item.payload.items() if k in ("channel", "text", "blocks", "thread_ts") and v is not None}
+        response = self.client.chat_postMessage(**payload, unfurl_links=False)
+        return response["ts"]
+
+    def _send_reply(self, item: OutboxItem) -> str | None:
+        request = self.intake.get(item.request_id or 0)
+        if request is None:
+            return None
+        text, blocks = filed_reply(request, created=True)
+        p = item.payload
+        if p.get("user"):
+            return self._ephemeral(user=p["user"], channel=p.get("channel"), text=text, blocks=to_dicts(blocks))
+        response = self.client.chat_postMessage(channel=p["channel"], thread_ts=p.get("thread_ts"), text=text,
+                                                blocks=to_dicts(blocks), unfurl_links=False)
+        return response["ts"]
+
+    def _send_ephemeral(self, item: OutboxItem) -> str | None:
+        p = item.payload
+        if p.get("response_url"):
+            result = WebhookClient(p["response_url"]).send(text=p["text"], blocks=p.get("blocks"), response_type="ephemeral", replace_original=False)
+            if result.status_code >= 500:
+                raise Retry(f"response_url answered {result.status_code}")
+            return None
+        return self._ephemeral(user=p["user"], channel=p.get("channel"), text=p["text"], blocks=p.get("blocks"))
+
+    def _ephemeral(self, *, user: str, channel: str | None, text: str, blocks: list[dict[str, Any]] | None) -> str | None:
+        """Only `user` sees it: ephemeral in `channel`, else a direct message."""
+        if channel:
+            response = self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
+            return response.get("message_ts")
+        response = self.client.chat_postMessage(channel=user, text=text, blocks=blocks)
+        return response["ts"]
+
+    def _send_home(self, item: OutboxItem) -> str | None:
+        user = item.payload["user"]
+        config = self.intake.config
+        assigned, filed = self.intake.mine(user)
+        queues = [(d.name, *self.intake.queue(d.name)) for d in config.member_domains(user)]
+        everything = assigned + filed + [r for _, items, _ in queues for r in items]
+        view = home_view(assigned=assigned, filed=filed, queues=queues, redact_for={r.id for r in everything if r.confidential})
+        self.client.views_publish(user_id=user, view=view.to_dict())
+        return None
+
+    # -- rendering -----------------------------------------------------------------------------
+    def render(self, request: Request) -> tuple[str, list[dict[str, Any]]]:
+        """The card as it should look now."""
+        config = self.intake.config
+        with self.intake.store.reading() as tx:
+            events = tx.events(request.id)
+        sla = request_sla(request, events, config, now=self.intake.clock())
+        tz = config.calendar(request.domain).tz
+        lines = [f"First response: {explain(sla.first_response, tz=tz)}", f"Resolution: {explain(sla.resolution, tz=tz)}"]
+        domain = config.domain(request.domain)
+        redact = request.confidential and not (domain and domain.review_channel and request.card_channel == domain.review_channel)
+        text, blocks = render_card(request, sla_lines=lines, redact=redact)
+        return text, to_dicts(blocks)

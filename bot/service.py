@@ -1,0 +1,264 @@
+"""Use cases: filing, working and reading requests. Listeners, the notifier and jobs call these.
+
+Each use case is one transaction: the request, its event and the Slack messages it causes (queued
+in the outbox) are written together, so what was acknowledged is on disk and nothing is lost.
+"""
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from bot.domain import authz, workflow
+from bot.domain.errors import Conflict, NotAllowed, NotFound
+from bot.domain.models import OPEN_STATUSES, Draft, Event, Request, request_key
+from bot.domain.parsing import parse_key
+from bot.domain.policy import Config
+from bot.domain.triage import route
+from storage.store import Store, Tx
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+COMMENT_LIMIT = 500
+
+
+def system_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Filed:
+    request: Request
+    created: bool
+
+
+class Intake:
+    """The service. `clock` gives the current time (UTC); `on_change` wakes the notifier."""
+
+    def __init__(self, store: Store, config: Config, *, clock: Clock = system_clock,
+                 on_change: Callable[[], None] = lambda: None) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.on_change = on_change
+
+    # -- filing --------------------------------------------------------------------------------
+    def file_request(self, draft: Draft, *, origin_key: str | None = None, reply_in: dict[str, str] | None = None) -> Filed:
+        """Triage and store a new request and queue its card.
+
+        `origin_key` names the Slack message it came from ("msg:C1:1700000000.000100"): filing the
+        same message twice returns the first request with `created=False`. `reply_in` queues the
+        "Filed AIR-12 …" answer once: in a thread ({channel, thread_ts}), or ephemerally ({channel,
+        user}), or as a direct message ({user}).
+        """
+        now = self.clock()
+        try:
+            with self.store.transaction() as tx:
+                existing = tx.get_by_origin(origin_key) if origin_key else None
+                if existing:
+                    return Filed(existing, created=False)
+                request = self._insert(tx, draft, now, origin_key=origin_key)
+                if reply_in:
+                    tx.enqueue("reply", at=now, request_id=request.id, payload=reply_in, key=f"reply:{origin_key or request.id}")
+        except sqlite3.IntegrityError:
+            with self.store.reading() as tx:
+                found = tx.get_by_origin(origin_key or "")
+            if found is None:
+                raise
+            return Filed(found, created=False)
+        self.on_change()
+        return Filed(request, created=True)
+
+    def _insert(self, tx: Tx, draft: Draft, now: datetime, *, origin_key: str | None) -> Request:
+        decided = route(draft, self.config, tx.routing_state())
+        request = Request(
+            id=0, kind=draft.kind, domain=decided.domain, title=draft.title, description=draft.description,
+            priority=decided.priority, status="open", stage="requested" if draft.kind == "security_review" else None,
+            requester=draft.requester, assignee=decided.assignee, confidential=decided.confidential,
+            source=draft.source, links=draft.links, origin_channel=draft.channel, origin_ts=draft.origin_ts,
+            permalink=draft.permalink, card_channel=decided.channel, court="triage",
+            route_reasons=decided.reasons, created_at=now, updated_at=now,
+        )
+        request = request.model_copy(update={"court": workflow.working_court(request)})
+        request = tx.insert_request(request, origin_key=origin_key)
+        if decided.assignee:
+            tx.mark_assigned(decided.assignee, now)
+        tx.add_event(Event(request_id=request.id, at=now, actor=draft.requester, type="created", data={
+            "kind": request.kind, "domain": request.domain, "assignee": request.assignee, "priority": request.priority,
+            "source": request.source, "confidential": request.confidential, "reasons": decided.reasons,
+            "court": request.court,
+        }))
+        tx.enqueue("card", at=now, request_id=request.id)
+        return request
+
+    # -- working a request ---------------------------------------------------------------------
+    def claim(self, key: str, actor: str) -> Request:
+        return self._act(key, actor, "claim", lambda r, now: workflow.claim(r, actor))
+
+    def reassign(self, key: str, actor: str, *, to: str) -> Request:
+        return self._act(key, actor, "reassign", lambda r, now: workflow.reassign(r, actor, to))
+
+    def wait(self, key: str, actor: str) -> Request:
+        return self._act(key, actor, "wait", lambda r, now: workflow.wait(r, actor))
+
+    def resolve(self, key: str, actor: str) -> Request:
+        return self._act(key, actor, "resolve", lambda r, now: workflow.resolve(r, actor, now))
+
+    def reopen(self, key: str, actor: str) -> Request:
+        return self._act(key, actor, "reopen", lambda r, now: workflow.reopen(r, actor))
+
+    def own(self, key: str, actor: str) -> Request:
+        return self._act(key, actor, "own", lambda r, now: workflow.own(r, actor))
+
+    def disclaim(self, key: str, actor: str, *, reason: str) -> Request:
+        return self._act(key, actor, "disclaim", lambda r, now: workflow.disclaim(r, actor, reason, now))
+
+    def review(self, key: str, actor: str, *, step: str) -> Request:
+        return self._act(key, actor, "review", lambda r, now: workflow.review(r, actor, step, now))
+
+    def edit(self, key: str, actor: str, draft: Draft) -> Request:
+        """Apply the "Edit details" form. A changed domain re-routes and moves the card."""
+        def change(request: Request, now: datetime) -> workflow.Change:
+            updates: dict[str, Any] = {
+                "title": draft.title, "description": draft.description, "kind": draft.kind, "links": draft.links,
+            }
+            if draft.priority:
+                updates["priority"] = draft.priority
+            if draft.confidential is not None:
+                updates["confidential"] = draft.confidential
+            changed = sorted(k for k, v in updates.items() if getattr(request, k) != v)
+            return workflow.Change(updates, "edited", f"<@{actor}> edited {', '.join(changed) or 'nothing'}.", {"fields": changed})
+
+        return self._act(key, actor, "edit", change)
+
+    def _act(self, key: str, actor: str, action: str, decide: Callable[[Request, datetime], workflow.Change]) -> Request:
+        now = self.clock()
+        with self.store.transaction() as tx:
+            request = self._load(tx, key)
+            authz.authorize(self.config, request, actor, action)
+            change = decide(request, now)
+            after = self._apply(tx, request, change, actor=actor, action=action, now=now)
+        self.on_change()
+        return after
+
+    def _apply(self, tx: Tx, request: Request, change: workflow.Change, *, actor: str, action: str, now: datetime) -> Request:
+        updates = {**change.updates, "updated_at": now}
+        member = authz.is_member(self.config, request, actor) or self.config.is_admin(actor)
+        if (request.first_response_at is None and action in workflow.FIRST_RESPONSE_ACTIONS
+                and member and actor != request.requester):
+            updates["first_response_at"] = now
+        after = request.model_copy(update=updates)
+        if not tx.save(request, after):
+            raise Conflict(f"{request.key} changed while you were acting on it; look at the card and try again.")
+        after = after.model_copy(update={"version": request.version + 1})
+        data = {**change.data, "court": after.court, "status": after.status}
+        if "first_response_at" in updates:
+            data["first_response"] = True
+        tx.add_event(Event(request_id=request.id, at=now, actor=actor, type=change.event, data=data))
+        if "assignee" in change.updates and after.assignee:
+            tx.mark_assigned(after.assignee, now)
+        tx.enqueue("card", at=now, request_id=request.id)
+        if change.line:
+            tx.enqueue("thread", at=now, request_id=request.id, payload={"text": change.line})
+        return after
+
+    # -- thread replies ------------------------------------------------------------------------
+    def comment(self, *, channel: str, thread_ts: str, ts: str, user: str, text: str) -> Request | None:
+        """A reply in a request's thread (its card's or its origin message's); None when it is no request's thread.
+
+        A domain member's reply is the first response; the requester's reply while `waiting`
+        hands the ball back. The same message delivered twice is recorded once.
+        """
+        now = self.clock()
+        with self.store.transaction() as tx:
+            request = tx.by_thread(channel, thread_ts)
+            if request is None or not tx.claim_delivery(f"msg:{channel}:{ts}", now):
+                return None
+            member = authz.is_member(self.config, request, user) or self.config.is_admin(user)
+            change = workflow.comment(request, user, member=member)
+            change.data["text"] = text[:COMMENT_LIMIT]
+            change.data["ts"] = ts
+            after = self._apply(tx, request, change, actor=user, action="comment", now=now)
+        self.on_change()
+        return after
+
+    # -- reading -------------------------------------------------------------------------------
+    def check(self, key: str, actor: str, action: str) -> Request:
+        """The request, if `actor` may take `action` on it (raises NotFound / NotAllowed)."""
+        with self.store.reading() as tx:
+            request = self._load(tx, key)
+        authz.authorize(self.config, request, actor, action)
+        return request
+
+    def status(self, key: str, actor: str) -> tuple[Request, list[Event]]:
+        with self.store.reading() as tx:
+            request = self._load(tx, key)
+            if request.confidential:
+                authz.authorize(self.config, request, actor, "view")
+            return request, tx.events(request.id)
+
+    def mine(self, actor: str, *, limit: int = 20) -> tuple[list[Request], list[Request]]:
+        """(assigned to the actor, filed by the actor), open ones, oldest first."""
+        marks = ", ".join("?" for _ in OPEN_STATUSES)
+        with self.store.reading() as tx:
+            assigned = tx.find(f"assignee = ? AND status IN ({marks})", [actor, *OPEN_STATUSES], limit=limit)
+            filed = tx.find(f"requester = ? AND status IN ({marks})", [actor, *OPEN_STATUSES], limit=limit)
+        return assigned, filed
+
+    def queue(self, domain: str | None, *, limit: int = 20) -> tuple[list[Request], int]:
+        """Open requests of a domain (None: all; "triage": unrouted), oldest first, and how many there are."""
+        marks = ", ".join("?" for _ in OPEN_STATUSES)
+        where, params = f"status IN ({marks})", list(OPEN_STATUSES)
+        if domain == "triage":
+            where += " AND domain IS NULL"
+        elif domain:
+            if self.config.domain(domain) is None:
+                names = ", ".join(d.name for d in self.config.domains) or "none configured"
+                raise NotFound(f"There is no domain called {domain!r}. Domains: {names}, or triage.")
+            where, params = where + " AND domain = ?", [*params, domain]
+        with self.store.reading() as tx:
+            return tx.find(where, params, limit=limit), tx.count(where, params)
+
+    def get(self, request_id: int) -> Request | None:
+        with self.store.reading() as tx:
+            return tx.get(request_id)
+
+    def find_by_thread(self, channel: str, thread_ts: str) -> Request | None:
+        with self.store.reading() as tx:
+            return tx.by_thread(channel, thread_ts)
+
+    def claim_delivery(self, key: str) -> bool:
+        """Remember a Slack delivery; False when it was seen before (a retry or a replay)."""
+        with self.store.transaction() as tx:
+            return tx.claim_delivery(key, self.clock())
+
+    def tell(self, *, user: str, channel: str | None, text: str, response_url: str | None = None) -> None:
+        """Queue an ephemeral message to one person (a refusal, an error the notifier found)."""
+        with self.store.transaction() as tx:
+            tx.enqueue("ephemeral", at=self.clock(), payload={"user": user, "channel": channel, "text": text, "response_url": response_url})
+        self.on_change()
+
+    def post_once(self, *, key: str, channel: str, thread_ts: str | None, text: str) -> None:
+        """Queue a message that is sent once however often it is asked for under the same key."""
+        with self.store.transaction() as tx:
+            tx.enqueue("message", at=self.clock(), key=f"post:{key}", payload={"channel": channel, "thread_ts": thread_ts, "text": text})
+        self.on_change()
+
+    def refresh_home(self, user: str) -> None:
+        """Queue a fresh App Home for `user`."""
+        with self.store.transaction() as tx:
+            tx.enqueue("home", at=self.clock(), payload={"user": user})
+        self.on_change()
+
+    def _load(self, tx: Tx, key: str) -> Request:
+        request_id = parse_key(key)
+        request = tx.get(request_id) if request_id else None
+        if request is None:
+            shown = key if len(key) <= 20 else key[:20] + "…"
+            raise NotFound(f"There is no request {shown!r}. Keys look like {request_key(12)}.")
+        return request
+
+
+__all__ = ["Intake", "Filed", "Clock", "system_clock", "NotAllowed"]

@@ -1,0 +1,53 @@
+"""The only module that reads the environment. Secrets live here and are never logged."""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class SettingsError(Exception):
+    """A missing or malformed environment variable; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str | None = field(default=None, repr=False)
+    signing_secret: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)
+    api_url: str | None = None
+    db_path: Path = Path("ai-intake.db")
+    config_path: Path = Path("ai-intake.yml")
+    port: int = 3000
+    host: str = "0.0.0.0"
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.app_token)
+
+    def require_slack(self) -> None:
+        """Raise SettingsError naming what to set for `ai-intake run`."""
+        if not self.bot_token:
+            raise SettingsError("Set SLACK_BOT_TOKEN to the app's Bot User OAuth Token (xoxb-…, on the app's OAuth & Permissions page).")
+        if not self.bot_token.startswith("xoxb-"):
+            raise SettingsError("SLACK_BOT_TOKEN must be a bot token starting with xoxb- (OAuth & Permissions page).")
+        if self.app_token and not self.app_token.startswith("xapp-"):
+            raise SettingsError("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information → App-Level Tokens, scope connections:write).")
+        if not self.socket_mode and not self.signing_secret:
+            raise SettingsError("Set SLACK_SIGNING_SECRET (Basic Information → App Credentials) for HTTP mode, or SLACK_APP_TOKEN for Socket Mode.")
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    port_text = env.get("PORT", "3000")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise SettingsError(f"PORT must be a port number (1-65535), got {port_text!r}.")
+    return Settings(
+        bot_token=env.get("SLACK_BOT_TOKEN") or None,
+        signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+        app_token=env.get("SLACK_APP_TOKEN") or None,
+        api_url=env.get("SLACK_API_URL") or None,
+        db_path=Path(env.get("AI_INTAKE_DB") or "ai-intake.db"),
+        config_path=Path(env.get("AI_INTAKE_CONFIG") or "ai-intake.yml"),
+        port=int(port_text),
+        host=env.get("HOST") or "0.0.0.0",
+    )

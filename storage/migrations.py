@@ -1,0 +1,91 @@
+"""Ordered schema migrations, applied on start. Never edit one that has shipped: add the next."""
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("ai_intake")
+
+
+@migrations()
+def m001_requests_events_deliveries(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE requests (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            domain TEXT,
+            title TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            priority TEXT NOT NULL,
+            status TEXT NOT NULL,
+            stage TEXT,
+            requester TEXT NOT NULL,
+            assignee TEXT,
+            owner TEXT,
+            confidential INTEGER NOT NULL DEFAULT 0,
+            source TEXT NOT NULL,
+            links TEXT NOT NULL DEFAULT '[]',
+            origin_channel TEXT,
+            origin_ts TEXT,
+            origin_key TEXT UNIQUE,
+            permalink TEXT,
+            card_channel TEXT,
+            card_ts TEXT,
+            court TEXT NOT NULL,
+            route_reasons TEXT NOT NULL DEFAULT '[]',
+            disclaimers TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            first_response_at TEXT,
+            resolved_at TEXT,
+            version INTEGER NOT NULL DEFAULT 1
+        )"""
+    )
+    db.execute("CREATE INDEX requests_open ON requests (status, domain)")
+    db.execute("CREATE INDEX requests_assignee ON requests (assignee, status)")
+    db.execute("CREATE INDEX requests_requester ON requests (requester, status)")
+    db.execute("CREATE INDEX requests_card ON requests (card_channel, card_ts)")
+    db.execute("CREATE INDEX requests_origin ON requests (origin_channel, origin_ts)")
+    db.execute(
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            request_id INTEGER NOT NULL REFERENCES requests (id),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            type TEXT NOT NULL,
+            data TEXT NOT NULL DEFAULT '{}'
+        )"""
+    )
+    db.execute("CREATE INDEX events_request ON events (request_id, id)")
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""CREATE TRIGGER events_append_only_{verb.lower()} BEFORE {verb} ON events
+                BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"""
+        )
+    db.execute("CREATE TABLE deliveries (key TEXT PRIMARY KEY, received_at TEXT NOT NULL)")
+    db.execute(
+        """CREATE TABLE people (
+            user_id TEXT PRIMARY KEY,
+            last_assigned_at TEXT
+        )"""
+    )
+
+
+@migrations()
+def m002_outbox(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT UNIQUE,
+            request_id INTEGER REFERENCES requests (id),
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            ts TEXT,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX outbox_due ON outbox (status, next_attempt_at, id)")

@@ -1,0 +1,238 @@
+"""Reading and writing requests, events, deliveries and the outbox. Returns domain models.
+
+Every write happens inside `Store.transaction()`: one use case, one transaction.
+"""
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.domain.models import OPEN_STATUSES, PRIORITY_WEIGHT, Event, Request
+from bot.domain.triage import RoutingState, words
+from storage.db import Db
+
+JSON_COLUMNS = ("links", "route_reasons", "disclaimers")
+TIME_COLUMNS = ("created_at", "updated_at", "first_response_at", "resolved_at")
+VOCABULARY_WINDOW = 200
+
+
+def to_db_time(at: datetime) -> str:
+    """UTC ISO-8601 with microseconds: sorts as text in time order."""
+    return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def from_db_time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _request(row: dict[str, Any]) -> Request:
+    data = dict(row)
+    data.pop("origin_key", None)
+    for column in JSON_COLUMNS:
+        data[column] = json.loads(data[column] or "[]")
+    data["confidential"] = bool(data["confidential"])
+    return Request.model_validate(data)
+
+
+def _row(request: Request) -> dict[str, Any]:
+    data = request.model_dump(mode="python")
+    for column in JSON_COLUMNS:
+        data[column] = json.dumps(data[column], default=str)
+    for column in TIME_COLUMNS:
+        data[column] = to_db_time(data[column]) if data[column] else None
+    data["confidential"] = int(data["confidential"])
+    return data
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    kind: str
+    request_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+class Tx:
+    """The operations of one transaction. Obtain through `Store.transaction()`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- requests ------------------------------------------------------------------------------
+    def get(self, request_id: int) -> Request | None:
+        rows = list(self.db.query("SELECT * FROM requests WHERE id = ?", [request_id]))
+        return _request(rows[0]) if rows else None
+
+    def get_by_origin(self, origin_key: str) -> Request | None:
+        rows = list(self.db.query("SELECT * FROM requests WHERE origin_key = ?", [origin_key]))
+        return _request(rows[0]) if rows else None
+
+    def insert_request(self, request: Request, *, origin_key: str | None) -> Request:
+        """Insert a new request (its id is assigned here). Raises sqlite3.IntegrityError on a duplicate origin."""
+        row = _row(request)
+        row.pop("id")
+        row["origin_key"] = origin_key
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        cursor = self.db.execute(f"INSERT INTO requests ({columns}) VALUES ({marks})", list(row.values()))
+        return request.model_copy(update={"id": cursor.lastrowid})
+
+    def save(self, before: Request, after: Request) -> bool:
+        """Write `after` if the stored row is still at `before.version`; False when someone else won."""
+        row = _row(after.model_copy(update={"version": before.version + 1}))
+        request_id = row.pop("id")
+        assignments = ", ".join(f"{c} = ?" for c in row)
+        cursor = self.db.execute(
+            f"UPDATE requests SET {assignments} WHERE id = ? AND version = ?",
+            [*row.values(), request_id, before.version],
+        )
+        return cursor.rowcount == 1
+
+    def set_card(self, request_id: int, *, channel: str, ts: str) -> None:
+        """Remember where the request's card was posted (not a state change: no event, no version)."""
+        self.db.execute("UPDATE requests SET card_channel = ?, card_ts = ? WHERE id = ?", [channel, ts, request_id])
+
+    def by_thread(self, channel: str, thread_ts: str) -> Request | None:
+        """The request whose card, or whose origin message, starts the thread (channel, thread_ts)."""
+        rows = list(
+            self.db.query(
+                """SELECT * FROM requests WHERE (card_channel = :c AND card_ts = :t)
+                   OR (origin_channel = :c AND origin_ts = :t) ORDER BY id LIMIT 1""",
+                {"c": channel, "t": thread_ts},
+            )
+        )
+        return _request(rows[0]) if rows else None
+
+    def find(self, where: str, params: list[Any], *, limit: int = 50, order: str = "id") -> list[Request]:
+        sql = f"SELECT * FROM requests WHERE {where} ORDER BY {order} LIMIT ?"
+        return [_request(r) for r in self.db.query(sql, [*params, limit])]
+
+    def count(self, where: str, params: list[Any]) -> int:
+        return next(self.db.query(f"SELECT count(*) AS n FROM requests WHERE {where}", params))["n"]
+
+    # -- events --------------------------------------------------------------------------------
+    def add_event(self, event: Event) -> None:
+        self.db.execute(
+            "INSERT INTO events (request_id, at, actor, type, data) VALUES (?, ?, ?, ?, ?)",
+            [event.request_id, to_db_time(event.at), event.actor, event.type, json.dumps(event.data, default=str)],
+        )
+
+    def events(self, request_id: int) -> list[Event]:
+        rows = self.db.query("SELECT * FROM events WHERE request_id = ? ORDER BY id", [request_id])
+        return [Event.model_validate({**r, "data": json.loads(r["data"])}) for r in rows]
+
+    # -- routing state -------------------------------------------------------------------------
+    def routing_state(self) -> RoutingState:
+        load: Counter[str] = Counter()
+        count: Counter[str] = Counter()
+        marks = ", ".join("?" for _ in OPEN_STATUSES)
+        for row in self.db.query(
+            f"SELECT assignee, priority, count(*) AS n FROM requests WHERE status IN ({marks}) AND assignee IS NOT NULL GROUP BY assignee, priority",
+            list(OPEN_STATUSES),
+        ):
+            load[row["assignee"]] += PRIORITY_WEIGHT.get(row["priority"], 1) * row["n"]
+            count[row["assignee"]] += row["n"]
+        last = {r["user_id"]: from_db_time(r["last_assigned_at"]) for r in self.db.query("SELECT * FROM people WHERE last_assigned_at IS NOT NULL")}
+        vocabulary: dict[str, Counter[str]] = {}
+        for row in self.db.query(
+            "SELECT domain, title FROM requests WHERE domain IS NOT NULL AND confidential = 0 ORDER BY id DESC LIMIT ?",
+            [VOCABULARY_WINDOW],
+        ):
+            vocabulary.setdefault(row["domain"], Counter()).update(set(words(row["title"])))
+        return RoutingState(open_load=dict(load), open_count=dict(count), last_assigned=last, vocabulary=vocabulary)
+
+    def mark_assigned(self, user: str, at: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO people (user_id, last_assigned_at) VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET last_assigned_at = excluded.last_assigned_at",
+            [user, to_db_time(at)],
+        )
+
+    # -- deliveries ----------------------------------------------------------------------------
+    def claim_delivery(self, key: str, at: datetime) -> bool:
+        """Record a delivery key; False when it was seen before (a retry or a duplicate)."""
+        cursor = self.db.execute("INSERT OR IGNORE INTO deliveries (key, received_at) VALUES (?, ?)", [key, to_db_time(at)])
+        return cursor.rowcount == 1
+
+    # -- outbox --------------------------------------------------------------------------------
+    def enqueue(self, kind: str, *, at: datetime, request_id: int | None = None, payload: dict[str, Any] | None = None, key: str | None = None) -> bool:
+        """Queue a Web API call for the notifier; False when `key` was queued before (nothing added)."""
+        cursor = self.db.execute(
+            """INSERT OR IGNORE INTO outbox (key, request_id, kind, payload, next_attempt_at, created_at)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            [key, request_id, kind, json.dumps(payload or {}), to_db_time(at), to_db_time(at)],
+        )
+        return cursor.rowcount == 1
+
+    def due(self, now: datetime, *, limit: int = 50) -> list[OutboxItem]:
+        rows = self.db.query(
+            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+            [to_db_time(now), limit],
+        )
+        return [OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"]) for r in rows]
+
+    def pending_count(self) -> int:
+        return next(self.db.query("SELECT count(*) AS n FROM outbox WHERE status = 'pending'"))["n"]
+
+    def next_due(self) -> datetime | None:
+        row = next(self.db.query("SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending'"))
+        return from_db_time(row["at"])
+
+    def mark_sent(self, item_id: int, *, at: datetime, ts: str | None = None) -> None:
+        self.db.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, ts = ?, attempts = attempts + 1 WHERE id = ?",
+            [to_db_time(at), ts, item_id],
+        )
+
+    def mark_superseded(self, request_id: int, *, kind: str, up_to: int, at: datetime) -> None:
+        """A newer render of the same card covers these older pending ones."""
+        self.db.execute(
+            "UPDATE outbox SET status = 'superseded', sent_at = ? WHERE request_id = ? AND kind = ? AND status = 'pending' AND id < ?",
+            [to_db_time(at), request_id, kind, up_to],
+        )
+
+    def mark_retry(self, item_id: int, *, next_at: datetime, error: str) -> None:
+        self.db.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, error = ? WHERE id = ?",
+            [to_db_time(next_at), error, item_id],
+        )
+
+    def mark_failed(self, item_id: int, *, error: str, at: datetime) -> None:
+        self.db.execute(
+            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, error = ?, sent_at = ? WHERE id = ?",
+            [error, to_db_time(at), item_id],
+        )
+
+    def outbox_rows(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM outbox ORDER BY id"))
+
+
+class Store:
+    """The database, handing out one `Tx` per unit of work."""
+
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self._db.write() as db:
+            yield Tx(db)
+
+    @contextmanager
+    def reading(self) -> Iterator[Tx]:
+        with self._db.read() as db:
+            yield Tx(db)
+
+    def healthy(self) -> bool:
+        try:
+            with self._db.read() as db:
+                next(db.query("SELECT 1 AS ok"))
+            return True
+        except Exception:
+            return False

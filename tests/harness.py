@@ -1,0 +1,193 @@
+"""Drive the real Bolt app over HTTP with requests signed exactly as Slack signs them.
+
+The bot runs in this process under its production server (waitress) on 127.0.0.1; its Web API
+calls go to the fake Slack (`fake_slack.py`). `settle()` waits for the listeners to finish and
+drains the outbox, so a test can assert on what was posted without sleeping.
+"""
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.app import Bot, build_app
+from bot.config import parse_config
+from bot.server import make_server
+from tests.fake_slack import FakeSlack
+
+SIGNING_SECRET = "test-signing-secret-0123456789"
+TEAM = "T0TEAM"
+START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Berlin
+
+CONFIG: dict[str, Any] = {
+    "timezone": "Europe/Berlin",
+    "admins": ["U0ADMIN"],
+    "triage_channel": "C0TRIAGE",
+    "digest": {"channel": "C0DIGEST", "cron": "0 9 * * mon"},
+    "business_hours": {"days": "mon-fri", "start": "09:00", "end": "17:00"},
+    "domains": [
+        {"name": "support", "channels": ["C0SUPPORT"], "engineers": ["U0ENG1", "U0ENG2"], "reviewers": ["U0SEC1"],
+         "product_owner": "U0PPM", "platform_owner": "U0MLPM", "lead": "U0LEAD",
+         "keywords": ["refund", "ticket", "helpdesk", "agent"], "review_channel": "G0SUPSEC"},
+        {"name": "search", "channels": ["C0SEARCH"], "engineers": ["U0ENG3"], "reviewers": ["U0SEC2"],
+         "product_owner": "U0PPM2", "platform_owner": "U0MLPM2", "lead": "U0LEAD2", "keywords": ["ranking", "query", "index"]},
+    ],
+    "holidays": ["2026-12-25"],
+}
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        with self._lock:
+            self.now += timedelta(**delta)
+            return self.now
+
+
+def signed_headers(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+    """Slack's signature: v0= + hex HMAC-SHA256 of "v0:{timestamp}:{body}"."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+@dataclass
+class Reply:
+    status: int
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+@dataclass
+class Harness:
+    bot: Bot
+    fake: FakeSlack
+    clock: Clock
+    url: str
+    server: Any
+    thread: threading.Thread
+    _seq: int = field(default=0)
+
+    # -- sending -------------------------------------------------------------------------------
+    def post(self, body: bytes, content_type: str, *, headers: dict[str, str] | None = None, sign: bool = True) -> Reply:
+        all_headers = {"Content-Type": content_type, **(signed_headers(body) if sign else {}), **(headers or {})}
+        request = urllib.request.Request(self.url + "/slack/events", data=body, headers=all_headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return Reply(response.status, response.read().decode())
+        except urllib.error.HTTPError as exc:
+            return Reply(exc.code, exc.read().decode())
+
+    def command(self, text: str, *, user: str = "U0REQ", channel: str = "C0SUPPORT", **extra: str) -> Reply:
+        form = {"token": "legacy", "team_id": TEAM, "team_domain": "acme", "channel_id": channel, "channel_name": "support",
+                "user_id": user, "user_name": user.lower(), "command": "/ai-request", "text": text,
+                "api_app_id": "A0APP", "is_enterprise_install": "false", "response_url": self.fake.response_url(),
+                "trigger_id": self.fake.new_trigger_id(), **extra}
+        return self.post(urllib.parse.urlencode(form).encode(), "application/x-www-form-urlencoded")
+
+    def event(self, event: dict[str, Any], *, event_id: str | None = None, headers: dict[str, str] | None = None) -> Reply:
+        self._seq += 1
+        envelope = {"token": "legacy", "team_id": TEAM, "api_app_id": "A0APP", "type": "event_callback",
+                    "event_id": event_id or f"Ev{self._seq:08d}", "event_time": int(time.time()), "event": event,
+                    "authorizations": [{"team_id": TEAM, "user_id": "U0BOT", "is_bot": True, "is_enterprise_install": False}]}
+        return self.post(json.dumps(envelope).encode(), "application/json", headers=headers)
+
+    def interact(self, payload: dict[str, Any]) -> Reply:
+        base = {"team": {"id": TEAM, "domain": "acme"}, "api_app_id": "A0APP", "token": "legacy", "is_enterprise_install": False}
+        body = urllib.parse.urlencode({"payload": json.dumps({**base, **payload})}).encode()
+        return self.post(body, "application/x-www-form-urlencoded")
+
+    def click(self, action_id: str, value: str, *, user: str, channel: str | None = None, ts: str | None = None, **action: Any) -> Reply:
+        request = self.bot.intake.get(int(value.split("-")[-1])) if value.upper().startswith("AIR-") and value.split("-")[-1].isdigit() else None
+        channel = channel or (request.card_channel if request else "C0SUPPORT")
+        ts = ts or (request.card_ts if request else "1700000000.000001")
+        element = {"action_id": action_id, "block_id": "card.actions", "type": "button", "value": value,
+                   "action_ts": "1700000000.1", **action}
+        return self.interact({"type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": TEAM},
+                              "trigger_id": self.fake.new_trigger_id(), "response_url": self.fake.response_url(),
+                              "channel": {"id": channel, "name": "x"}, "container": {"type": "message", "message_ts": ts, "channel_id": channel},
+                              "message": {"ts": ts, "type": "message", "text": "", "blocks": []}, "actions": [element]})
+
+    def submit(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str) -> Reply:
+        submitted = {**view, "id": "V0VIEW", "team_id": TEAM, "state": {"values": {b: {"value": v} for b, v in values.items()}}}
+        return self.interact({"type": "view_submission", "user": {"id": user, "name": user.lower(), "team_id": TEAM},
+                              "trigger_id": self.fake.new_trigger_id(), "view": submitted})
+
+    def mention(self, text: str, *, user: str = "U0REQ", channel: str = "C0SUPPORT", ts: str | None = None,
+                thread_ts: str | None = None, event_id: str | None = None) -> tuple[Reply, str]:
+        ts = ts or self.fake.add_message(channel, text, user=user, thread_ts=thread_ts)
+        event = {"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel, "event_ts": ts}
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        return self.event(event, event_id=event_id), ts
+
+    def reply_in_thread(self, channel: str, thread_ts: str, text: str, *, user: str) -> str:
+        ts = self.fake.add_message(channel, text, user=user, thread_ts=thread_ts)
+        self.event({"type": "message", "channel": channel, "user": user, "text": text, "ts": ts, "thread_ts": thread_ts,
+                    "event_ts": ts, "channel_type": "channel"})
+        return ts
+
+    # -- waiting and reading -------------------------------------------------------------------
+    def settle(self) -> None:
+        """Wait for running listeners, then send everything queued (repeat until quiet)."""
+        for _ in range(20):
+            assert self.bot.pool.wait_idle(timeout=10), "a listener did not finish"
+            if self.bot.notifier.drain() == 0 and self.bot.pool.wait_idle(timeout=0):
+                return
+        raise AssertionError("the outbox never settled")
+
+    def card(self, key: str) -> dict[str, Any]:
+        """The card message of a request as the fake Slack holds it now."""
+        request = self.bot.intake.get(int(key.split("-")[1]))
+        assert request and request.card_ts, f"{key} has no card"
+        return next(m for m in self.fake.messages(request.card_channel) if m["ts"] == request.card_ts)
+
+    def card_text(self, key: str) -> str:
+        return json.dumps(self.card(key)["blocks"])
+
+    def ephemerals(self, user: str) -> list[str]:
+        """Every text shown only to `user` (postEphemeral and response_url posts)."""
+        texts = [c["text"] for c in self.fake.calls_to("chat.postEphemeral") if c.get("user") == user]
+        return texts + [r["body"].get("text", "") for r in self.fake.responses]
+
+    def stop(self) -> None:
+        self.server.close()
+        self.thread.join(timeout=5)
+        self.bot.stop()
+
+
+def start_harness(tmp_path: Path, fake: FakeSlack, *, config: dict[str, Any] | None = None, db_name: str = "intake.db",
+                  clock: Clock | None = None) -> Harness:
+    clock = clock or Clock()
+    bot = build_app(config=parse_config(config or CONFIG), db_path=str(tmp_path / db_name), token=fake.token,
+                    signing_secret=SIGNING_SECRET, api_url=fake.url, clock=clock)
+    server = make_server(bot, host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    return Harness(bot=bot, fake=fake, clock=clock, url=f"http://127.0.0.1:{server.effective_port}", server=server, thread=thread)
+
+
+def write_config(path: Path, data: dict[str, Any] | None = None) -> Path:
+    path.write_text(yaml.safe_dump(data or CONFIG, sort_keys=False))
+    return path

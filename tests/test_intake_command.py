@@ -1,0 +1,41 @@
+"""`/ai-request` through the real Bolt app: quick-create, subcommands, the modal."""
+
+import json
+
+from tests.harness import Harness
+
+
+def test_quick_create_files_routes_and_posts_the_card(harness: Harness) -> None:
+    reply = harness.command("regression: refund intent answers with the wrong window")
+    assert reply.status == 200
+    body = reply.json()
+    assert body["response_type"] == "ephemeral"
+    assert "AIR-1" in body["text"]
+    assert any(e["action_id"] == "request.edit" for b in body["blocks"] if b["type"] == "actions" for e in b["elements"])
+    harness.settle()
+    request = harness.bot.intake.get(1)
+    assert request.kind == "regression" and request.domain == "support" and request.assignee == "U0ENG1"
+    assert request.priority == "P2"
+    card = harness.card("AIR-1")
+    assert "refund intent answers with the wrong window" in json.dumps(card["blocks"])
+    assert "filed in <#C0SUPPORT>" in json.dumps(card["blocks"])
+
+
+def test_help_mine_queue_status(harness: Harness) -> None:
+    assert "/ai-request queue" in harness.command("help").json()["text"] or "queue" in json.dumps(harness.command("help").json())
+    harness.command("question: how do I evaluate the ranking model", channel="C0RANDOM")
+    harness.settle()
+    assert "AIR-1" in json.dumps(harness.command("mine").json())
+    assert "AIR-1" in json.dumps(harness.command("queue search").json())
+    assert "no domain called" in json.dumps(harness.command("queue nowhere").json())
+    status = harness.command("status AIR-1").json()
+    assert "AIR-1" in json.dumps(status)
+    assert "no request" in json.dumps(harness.command("status AIR-99").json()).lower()
+
+
+def test_empty_command_opens_the_modal(harness: Harness) -> None:
+    reply = harness.command("")
+    assert reply.status == 200
+    harness.settle()
+    opened = harness.fake.calls_to("views.open")
+    assert opened and opened[0]["view"]["callback_id"] == "ai_request.submit"
