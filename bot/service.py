@@ -15,6 +15,7 @@ from bot.domain import authz, workflow
 from bot.domain.errors import Conflict, NotAllowed, NotFound
 from bot.domain.models import OPEN_STATUSES, Draft, Event, Request, request_key
 from bot.domain.parsing import parse_key
+from bot.domain.text import escape_within
 from bot.domain.policy import Config
 from bot.domain.triage import route
 from storage.store import Store, Tx
@@ -216,7 +217,7 @@ class Intake:
         elif domain:
             if self.config.domain(domain) is None:
                 names = ", ".join(d.name for d in self.config.domains) or "none configured"
-                raise NotFound(f"There is no domain called {domain!r}. Domains: {names}, or triage.")
+                raise NotFound(f"There is no domain called “{escape_within(domain, 40)}”. Domains: {names}, or triage.")
             where, params = where + " AND domain = ?", [*params, domain]
         with self.store.reading() as tx:
             return tx.find(where, params, limit=limit), tx.count(where, params)
@@ -256,8 +257,7 @@ class Intake:
         request_id = parse_key(key)
         request = tx.get(request_id) if request_id else None
         if request is None:
-            shown = key if len(key) <= 20 else key[:20] + "…"
-            raise NotFound(f"There is no request {shown!r}. Keys look like {request_key(12)}.")
+            raise NotFound(f"There is no request “{escape_within(key, 24)}”. Keys look like {request_key(12)}.")
         return request
 
 

@@ -136,7 +136,7 @@ def _merged_pauses(
     for begin, end in clipped:
         if end <= begin:
             continue
-        if False:
+        if merged and begin <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
             merged.append((begin, end))
