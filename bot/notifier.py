@@ -45,6 +45,10 @@ class Retry(Exception):
     """Send this item again later (the card it threads under is not posted yet, or a passing failure)."""
 
 
+class Skip(Exception):
+    """This item can never be sent (its card could not be posted); drop it quietly."""
+
+
 class Notifier:
     def __init__(self, intake: Intake, client: WebClient) -> None:
         self.intake = intake
@@ -107,6 +111,9 @@ class Notifier:
             ts = getattr(self, f"_send_{item.kind}")(item)
         except Retry as exc:
             self._retry(item, str(exc), now=now)
+        except Skip as exc:
+            with self.intake.store.transaction() as tx:
+                tx.mark_failed(item.id, error=str(exc), at=now)
         except SlackApiError as exc:
             error = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
             status = exc.response.status_code if exc.response is not None else 0
@@ -136,8 +143,8 @@ class Notifier:
         with self.intake.store.transaction() as tx:
             tx.mark_failed(item.id, error=error, at=now)
         if request and item.kind == "card":
-            where = request.origin_channel
-            self.intake.tell(user=request.requester, channel=where,
+            # A direct message: the channel that refused the card may be where the person filed it.
+            self.intake.tell(user=request.requester, channel=None,
                              text=f"{request.key} is filed, but its card could not be posted in <#{channel}>: {why}.")
 
     # -- senders: each returns the ts of what it posted, if any --------------------------------
@@ -172,6 +179,10 @@ class Notifier:
         if request is None:
             return None
         if not request.card_ts:
+            with self.intake.store.reading() as tx:
+                waiting = tx.has_pending(request.id, kind="card")
+            if not waiting:
+                raise Skip("card_not_posted")
             raise Retry("the card is not posted yet")
         response = self.client.chat_postMessage(channel=request.card_channel, thread_ts=request.card_ts, text=item.payload["text"])
         return response["ts"]

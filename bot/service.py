@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bot.domain import authz, workflow
-from bot.domain.errors import Conflict, NotAllowed, NotFound
+from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.models import OPEN_STATUSES, Draft, Event, Request, request_key
 from bot.domain.parsing import parse_key
 from bot.domain.text import escape_within
@@ -99,7 +99,15 @@ class Intake:
         return self._act(key, actor, "claim", lambda r, now: workflow.claim(r, actor))
 
     def reassign(self, key: str, actor: str, *, to: str) -> Request:
-        return self._act(key, actor, "reassign", lambda r, now: workflow.reassign(r, actor, to))
+        """Hand the request to `to`, who must be able to work it (a member of its domain, or an admin)."""
+        def change(request: Request, now: datetime) -> workflow.Change:
+            if not (authz.is_member(self.config, request, to) or self.config.is_admin(to)):
+                where = request.domain or "any domain"
+                raise InvalidInput(f"<@{to}> is not a member of {where}, so they could not work {request.key}. "
+                                   "Pick a member, or ask an admin to add them to the config.")
+            return workflow.reassign(request, actor, to)
+
+        return self._act(key, actor, "reassign", change)
 
     def wait(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "wait", lambda r, now: workflow.wait(r, actor))

@@ -177,6 +177,10 @@ class Tx:
         )
         return [OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"]) for r in rows]
 
+    def has_pending(self, request_id: int, *, kind: str) -> bool:
+        rows = self.db.query("SELECT 1 AS x FROM outbox WHERE request_id = ? AND kind = ? AND status = 'pending' LIMIT 1", [request_id, kind])
+        return next(rows, None) is not None
+
     def pending_count(self) -> int:
         return next(self.db.query("SELECT count(*) AS n FROM outbox WHERE status = 'pending'"))["n"]
 

@@ -150,6 +150,7 @@ class FakeSlack:
         self.bot_user_id, self.team_id, self.token = bot_user_id, team_id, token
         self.app_token = "xapp-test-token"
         self.socket_url = "ws://127.0.0.1:1/"
+        self.latency = 0.0  # seconds every Web API answer takes (a slow Slack)
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []
         self.violations: list[str] = []
@@ -725,6 +726,8 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {name.lower(): value for name, value in self.headers.items()}
+        if self.server.fake.latency and parts.path.startswith("/api/"):
+            time.sleep(self.server.fake.latency)
         status, extra, answer = self.server.fake.handle(_Request(verb, parts.path, parts.query, headers, body))
         payload = json.dumps(answer).encode()
         self.send_response(status)

@@ -129,6 +129,19 @@ class Harness:
                               "channel": {"id": channel, "name": "x"}, "container": {"type": "message", "message_ts": ts, "channel_id": channel},
                               "message": {"ts": ts, "type": "message", "text": "", "blocks": []}, "actions": [element]})
 
+    def reassign(self, key: str, *, user: str, to: str) -> Reply:
+        """Pick `to` in the card's "Reassign…" user select (the select carries no value: the card names the key)."""
+        request = self.bot.intake.get(int(key.split("-")[1]))
+        return self.interact({
+            "type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": TEAM},
+            "trigger_id": self.fake.new_trigger_id(), "response_url": self.fake.response_url(),
+            "channel": {"id": request.card_channel, "name": "x"},
+            "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
+            "message": self.card(key),
+            "actions": [{"action_id": "request.reassign", "block_id": "card.actions", "type": "users_select",
+                         "selected_user": to, "action_ts": "1.1"}],
+        })
+
     def submit(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str) -> Reply:
         submitted = {**view, "id": "V0VIEW", "team_id": TEAM, "state": {"values": {b: {"value": v} for b, v in values.items()}}}
         return self.interact({"type": "view_submission", "user": {"id": user, "name": user.lower(), "team_id": TEAM},

@@ -53,16 +53,7 @@ def test_full_lifecycle_wait_reply_resolve_reopen(harness: Harness) -> None:
 
 def test_reassign_with_the_user_select(harness: Harness) -> None:
     key = file(harness)
-    reply = harness.interact({
-        "type": "block_actions", "user": {"id": "U0LEAD", "name": "lead", "team_id": "T0TEAM"},
-        "trigger_id": harness.fake.new_trigger_id(), "response_url": harness.fake.response_url(),
-        "channel": {"id": "C0SUPPORT", "name": "support"},
-        "container": {"type": "message", "message_ts": harness.bot.intake.get(1).card_ts, "channel_id": "C0SUPPORT"},
-        "message": harness.card(key),
-        "actions": [{"action_id": "request.reassign", "block_id": "card.actions", "type": "users_select",
-                     "selected_user": "U0ENG2", "action_ts": "1.1"}],
-    })
-    assert reply.status == 200
+    assert harness.reassign(key, user="U0LEAD", to="U0ENG2").status == 200
     harness.settle()
     assert harness.bot.intake.get(1).assignee == "U0ENG2"
 
@@ -170,3 +161,11 @@ def test_edit_details_opens_the_prefilled_form_and_saves(harness: Harness) -> No
     assert request.title == "Eval coverage for refund answers" and request.kind == "eval"
     assert request.links == ["https://wiki.example.com/refunds"]
     assert "Eval coverage for refund answers" in harness.card_text("AIR-1")
+
+
+def test_reassigning_to_someone_outside_the_domain_is_refused(harness: Harness) -> None:
+    key = file(harness)
+    harness.reassign(key, user="U0LEAD", to="U0OUTSIDER")
+    harness.settle()
+    assert harness.bot.intake.get(1).assignee == "U0ENG1"
+    assert any("not a member of support" in t for t in harness.ephemerals("U0LEAD"))

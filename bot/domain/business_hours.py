@@ -7,9 +7,9 @@ so an opening that spans a DST change is an hour shorter or longer. Opening hour
 or repeated by a DST change resolve the way zoneinfo does with ``fold=0``: a skipped 02:30 means the
 instant 02:30 would be under the old offset (03:30 new time), a repeated 02:30 means the first one.
 
-Nothing here reads the clock or does I/O. The open intervals of each local year a calendar is asked
-about are built once (one zoneinfo lookup per open day) and cached, shared by equal calendars; after
-that any span, even of years, costs a few binary searches per year it touches.
+Nothing here reads the clock or does I/O. The open intervals of each local month a calendar is asked
+about are built once (two zoneinfo lookups per open day) and cached, shared by equal calendars; after
+that a span costs two binary searches plus one addition per month it covers.
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ _DAY_NUMBERS = {name: n for n, name in enumerate(_DAY_NAMES)} | {
 }
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
 _MAX_CLOSED_YEARS = 10
-"""How many local years in a row may have no opening before a search gives up."""
+"""How many years without an opening a search goes through before it gives up."""
 
 
 @dataclass(frozen=True)
-class _YearTable:
-    """The open intervals of one local year, as UTC microseconds since the Unix epoch.
+class _MonthTable:
+    """The open intervals of one local month, as UTC microseconds since the Unix epoch.
 
     ``opens[i] < closes[i] <= opens[i + 1]``; ``elapsed[i]`` is the open time, in microseconds, of
     the intervals before interval ``i`` (one more entry than there are intervals).
@@ -50,18 +50,18 @@ class _YearTable:
 
     @property
     def total(self) -> int:
-        """Open microseconds in the whole year."""
+        """Open microseconds in the whole month."""
         return self.elapsed[-1]
 
     def open_before(self, t: int) -> int:
-        """Open microseconds of this year before the instant `t` (UTC microseconds)."""
+        """Open microseconds of this month before the instant `t` (UTC microseconds)."""
         i = bisect_right(self.opens, t)
         if i == 0:
             return 0
-        return self.elapsed[i - 1] + min(t, self.closes[i - 1]) - self.opens[i - 1]
+        return self.elapsed[i - 1] + t - self.opens[i - 1]
 
     def instant_after(self, open_us: int) -> int:
-        """The earliest instant with `open_us` open microseconds of this year before it.
+        """The earliest instant with `open_us` open microseconds of this month before it.
 
         Requires ``0 < open_us <= total``.
         """
@@ -74,7 +74,7 @@ class _YearTable:
         return i > 0 and t < self.closes[i - 1]
 
     def next_opening(self, t: int) -> int | None:
-        """`t` when open, else the next opening of this year after `t`, else None."""
+        """`t` when open, else the next opening of this month after `t`, else None."""
         if self.is_open(t):
             return t
         i = bisect_right(self.opens, t)
@@ -134,21 +134,17 @@ class BusinessCalendar:
 
     def is_open(self, at: datetime) -> bool:
         """Whether the instant `at` (aware) is in opening hours; open at `start`, closed at `end`."""
-        t, year = self._locate(at)
-        return self._table(year).is_open(t)
+        t, month = self._locate(at)
+        return self._table(month).is_open(t)
 
     def business_seconds(self, start: datetime, end: datetime) -> float:
         """Open seconds in the half-open span [start, end) of aware instants; 0 when end <= start."""
-        a, first_year = self._locate(start)
-        b, last_year = self._locate(end)
+        a, first = self._locate(start)
+        b, last = self._locate(end)
         if b <= a:
             return 0.0
-        if first_year == last_year:
-            table = self._table(first_year)
-            return (table.open_before(b) - table.open_before(a)) / 1e6
-        open_us = self._table(first_year).total - self._table(first_year).open_before(a)
-        open_us += sum(self._table(year).total for year in range(first_year + 1, last_year))
-        return (open_us + self._table(last_year).open_before(b)) / 1e6
+        open_us = sum(self._table(month).total for month in range(first, last))
+        return (open_us + self._table(last).open_before(b) - self._table(first).open_before(a)) / 1e6
 
     def add_business_seconds(self, start: datetime, seconds: float) -> datetime:
         """The earliest instant (UTC) by which `seconds` open seconds have passed since `start`.
@@ -162,9 +158,9 @@ class BusinessCalendar:
         need = round(seconds * 1e6)
         if need == 0:
             return self.next_opening(start)
-        t, year = self._locate(start)
-        need += self._table(year).open_before(t)
-        for table in self._tables_from(year, after=start):
+        t, month = self._locate(start)
+        need += self._table(month).open_before(t)
+        for table in self._tables_from(month, after=start):
             if need <= table.total:
                 return _from_us(table.instant_after(need))
             need -= table.total
@@ -175,8 +171,8 @@ class BusinessCalendar:
 
         Raises ValueError when the calendar has no opening for years (every day a holiday).
         """
-        t, year = self._locate(at)
-        for table in self._tables_from(year, after=at):
+        t, month = self._locate(at)
+        for table in self._tables_from(month, after=at):
             found = table.next_opening(t)
             if found is not None:
                 return _from_us(found)
@@ -186,31 +182,34 @@ class BusinessCalendar:
         return day.weekday() in self.days and day not in self.holidays
 
     def _locate(self, at: datetime) -> tuple[int, int]:
-        """The instant `at` as UTC microseconds since the epoch, and its local year in `tz`."""
-        return _to_us(at), at.astimezone(self.tz).year
+        """The instant `at` as UTC microseconds since the epoch, and its local month in `tz`."""
+        local = at.astimezone(self.tz)
+        return _to_us(at), local.year * 12 + local.month - 1
 
-    def _table(self, year: int) -> _YearTable:
-        return _year_table(self, year)
+    def _table(self, month: int) -> _MonthTable:
+        """The table of a local month, numbered ``year * 12 + month - 1``."""
+        return _month_table(self, month)
 
-    def _tables_from(self, year: int, *, after: datetime) -> Iterator[_YearTable]:
-        """Tables of `year` and the years after it; raises once too many in a row have no opening."""
+    def _tables_from(self, month: int, *, after: datetime) -> Iterator[_MonthTable]:
+        """Tables of `month` and the months after it; raises after years in a row with no opening."""
         closed = 0
-        while closed <= _MAX_CLOSED_YEARS:
-            table = self._table(year)
+        while closed <= 12 * _MAX_CLOSED_YEARS:
+            table = self._table(month)
             closed = closed + 1 if table.total == 0 else 0
             yield table
-            year += 1
+            month += 1
         raise ValueError(f"no business hours within {_MAX_CLOSED_YEARS} years after {after.isoformat()}")
 
 
 
-@lru_cache(maxsize=128)
-def _year_table(calendar: BusinessCalendar, year: int) -> _YearTable:
-    """The open intervals of `calendar` in local `year`; cached, so equal calendars share them."""
+@lru_cache(maxsize=2048)
+def _month_table(calendar: BusinessCalendar, month: int) -> _MonthTable:
+    """The open intervals of `calendar` in a local month (``year * 12 + month - 1``); cached, so
+    equal calendars share them."""
     opens: list[int] = []
     closes: list[int] = []
-    day = date(year, 1, 1)
-    while day.year == year:
+    day = date(month // 12, month % 12 + 1, 1)
+    while day.month == month % 12 + 1:
         if calendar._is_open_day(day):
             opening = _to_us(datetime.combine(day, calendar.start, calendar.tz))
             closing = _to_us(datetime.combine(day, calendar.end, calendar.tz))
@@ -219,7 +218,7 @@ def _year_table(calendar: BusinessCalendar, year: int) -> _YearTable:
                 closes.append(closing)
         day += _ONE_DAY
     elapsed = accumulate((c - o for o, c in zip(opens, closes)), initial=0)
-    return _YearTable(tuple(opens), tuple(closes), tuple(elapsed))
+    return _MonthTable(tuple(opens), tuple(closes), tuple(elapsed))
 
 
 def _to_us(at: datetime) -> int:

@@ -8,7 +8,8 @@ from slack_sdk import WebClient
 
 from bot.blocks import ids
 from bot.blocks.modal import disclaim_modal, request_modal
-from bot.domain.errors import IntakeError
+from bot.domain.errors import IntakeError, InvalidInput
+from bot.domain.policy import USER_ID
 from bot.listeners.middleware import intake_of, tell
 from bot.service import Intake
 
@@ -20,11 +21,19 @@ SIMPLE: dict[str, Act] = {
     ids.WAIT: lambda s, key, user, a: s.wait(key, user),
     ids.REOPEN: lambda s, key, user, a: s.reopen(key, user),
     ids.OWN: lambda s, key, user, a: s.own(key, user),
-    ids.REASSIGN: lambda s, key, user, a: s.reassign(key, user, to=a["selected_user"]),
+    ids.REASSIGN: lambda s, key, user, a: s.reassign(key, user, to=selected_user(a)),
     ids.REVIEW_START: lambda s, key, user, a: s.review(key, user, step="start"),
     ids.REVIEW_APPROVE: lambda s, key, user, a: s.review(key, user, step="approve"),
     ids.REVIEW_CHANGES: lambda s, key, user, a: s.review(key, user, step="changes"),
 }
+
+
+def selected_user(action: dict[str, Any]) -> str:
+    """The person picked in the "Reassign…" select; InvalidInput when the payload names none."""
+    user = action.get("selected_user")
+    if not isinstance(user, str) or not USER_ID.match(user):
+        raise InvalidInput("Pick the person to reassign it to.")
+    return user
 
 
 def register(app: App) -> None:

@@ -1,0 +1,251 @@
+"""The weekly digest's figures, for one domain or the whole organisation (DESIGN.md "Digest").
+
+Pure: `now` is passed in, requests and their events are passed in. One pass over the requests
+computes this week's figures and last week's together, each request costing time linear in its own
+events, so the digest scales with the number of requests fed to it. Last week's figures are the ones
+the log shows as of a week ago (a request's state is replayed from its events when it changed since).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from statistics import median
+
+from bot.domain.history import request_sla
+from bot.domain.models import CLOSED_STATUSES, Event, Request
+from bot.domain.nags import is_unowned, silent_since, snoozed_until
+from bot.domain.policy import Config
+
+WEEK = timedelta(days=7)
+OLDEST_LIMIT = 5
+_DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class DigestFigures:
+    """What one digest shows, for the week (week_start, week_end].
+
+    Durations are business seconds of the request's domain calendar; sla_attainment is a percentage.
+    Lists never hold a confidential request unless the figures were made with include_confidential.
+    """
+
+    scope: str | None
+    week_start: datetime
+    week_end: datetime
+    opened: int
+    resolved: int
+    open_by_kind: dict[str, int]
+    median_first_response_seconds: float | None
+    median_resolution_seconds: float | None
+    sla_attainment: float | None
+    breaches: int
+    stale_reviews: list[tuple[int, str, int]]
+    unowned_regressions: list[tuple[int, str, float]]
+    oldest_open: list[tuple[int, str, int]]
+    snoozed: list[tuple[int, str, datetime]]
+    confidential_open: int
+    previous: DigestFigures | None
+
+
+def digest_week(config: Config, *, now: datetime) -> tuple[datetime, datetime]:
+    """The week a digest at `now` covers: the 7 days ending at `now`, as (start, end], start excluded.
+
+    `config` is taken so that the period can follow the digest's cron later; it is unused today.
+    """
+    del config
+    return now - WEEK, now
+
+
+def digest_figures(
+    items: Sequence[tuple[Request, Sequence[Event]]],
+    config: Config,
+    *,
+    now: datetime,
+    scope: str | None,
+    include_confidential: bool,
+    previous: bool = True,
+) -> DigestFigures:
+    """The figures of the week ending at `now` for domain `scope` (None: every request, unrouted too).
+
+    `include_confidential` (the domain's private channel) lists confidential requests; otherwise they
+    are only counted, in `confidential_open`. With `previous`, the week before is computed in the same
+    pass and attached as `.previous` (whose own `.previous` is None).
+    """
+    start, end = digest_week(config, now=now)
+    tallies = [_Tally(start, end)] + ([_Tally(start - WEEK, start)] if previous else [])
+    for request, events in items:
+        if scope is not None and request.domain != scope:
+            continue
+        for tally in tallies:
+            tally.add(request, events, config, listable=include_confidential or not request.confidential)
+    earlier = tallies[1].figures(scope, previous=None) if previous else None
+    return tallies[0].figures(scope, previous=earlier)
+
+
+def change(current: float | int | None, previous: float | int | None, *, points: bool = False) -> str:
+    """The change against last week, for people: counts as a difference ("+3", "-2", "±0"), other
+    numbers (durations) relative in percent ("-12 %"), or with `points` as a difference in
+    percentage points ("+4 pts"); "—" when either is unknown or a relative change has no base.
+    """
+    if current is None or previous is None:
+        return "—"
+    if points:
+        return _signed(round(current - previous), unit=" pts")
+    if isinstance(current, int) and isinstance(previous, int):
+        return _signed(current - previous)
+    if previous == 0:
+        return "±0" if current == 0 else "—"
+    return _signed(round((current - previous) / previous * 100), unit=" %")
+
+
+def _signed(number: int, *, unit: str = "") -> str:
+    if number == 0:
+        return "±0"
+    return f"{number:+d}{unit}"
+
+
+@dataclass
+class _Tally:
+    """The running figures of one week while the requests go by."""
+
+    start: datetime
+    end: datetime
+    opened: int = 0
+    resolved: int = 0
+    open_by_kind: Counter[str] = field(default_factory=Counter)
+    first_responses: list[float] = field(default_factory=list)
+    resolutions: list[float] = field(default_factory=list)
+    met: int = 0
+    missed: int = 0
+    breaches: int = 0
+    stale: list[tuple[int, str, int]] = field(default_factory=list)
+    unowned: list[tuple[int, str, float]] = field(default_factory=list)
+    oldest: list[tuple[float, int, int, str, int]] = field(default_factory=list)  # a bounded heap
+    snoozed: list[tuple[int, str, datetime]] = field(default_factory=list)
+    confidential_open: int = 0
+
+    def in_week(self, at: datetime | None) -> bool:
+        return at is not None and self.start < at <= self.end
+
+    def add(self, request: Request, events: Sequence[Event], config: Config, *, listable: bool) -> None:
+        """Count one request as the log shows it at the end of the week."""
+        state = as_of(request, events, at=self.end)
+        if state is None:
+            return
+        request, seen = state
+        closed_before = not request.is_open and all(e.at <= self.start for e in seen)
+        if closed_before and not self.in_week(request.created_at):
+            return  # closed before the week began: it has nothing left to count
+        self.opened += self.in_week(request.created_at)
+        self.resolved += any(self.in_week(at) for at in _resolutions(seen))
+        self._add_sla(request, seen, config)
+        if request.is_open:
+            self._add_open(request, seen, config, listable=listable)
+
+    def _add_sla(self, request: Request, events: Sequence[Event], config: Config) -> None:
+        sla = request_sla(request, events, config, now=self.end)
+        for status, durations in ((sla.first_response, self.first_responses), (sla.resolution, self.resolutions)):
+            if self.in_week(status.satisfied_at):
+                durations.append(status.business_seconds_elapsed)
+                self.met += status.state == "met"
+                self.missed += status.state == "missed"
+            became_breached = status.state == "missed" and self.in_week(status.due_at)
+            self.breaches += status.state == "breached" or became_breached
+
+    def _add_open(self, request: Request, events: Sequence[Event], config: Config, *, listable: bool) -> None:
+        self.open_by_kind[request.kind] += 1
+        self.confidential_open += request.confidential
+        if not listable:
+            return
+        if request.is_security_review:
+            silent = int((self.end - silent_since(request, events)).total_seconds() // _DAY)
+            if silent >= config.nags.review_stale_days:
+                self.stale.append((request.id, request.key, silent))
+        if is_unowned(request, events):
+            hours = config.calendar(request.domain).business_seconds(request.created_at, self.end) / 3600
+            self.unowned.append((request.id, request.key, round(hours, 1)))
+        until = snoozed_until(events, config, now=self.end)
+        if until is not None:
+            self.snoozed.append((request.id, request.key, until))
+        self._keep_oldest(request)
+
+    def _keep_oldest(self, request: Request) -> None:
+        age = int((self.end - request.created_at).total_seconds() // _DAY)
+        entry = (-request.created_at.timestamp(), -request.id, request.id, request.key, age)
+        if len(self.oldest) < OLDEST_LIMIT:
+            heapq.heappush(self.oldest, entry)
+        else:
+            heapq.heappushpop(self.oldest, entry)  # drops the newest of the kept ones
+
+    def figures(self, scope: str | None, *, previous: DigestFigures | None) -> DigestFigures:
+        judged = self.met + self.missed
+        return DigestFigures(
+            scope=scope, week_start=self.start, week_end=self.end, opened=self.opened, resolved=self.resolved,
+            open_by_kind=dict(sorted(self.open_by_kind.items())),
+            median_first_response_seconds=median(self.first_responses) if self.first_responses else None,
+            median_resolution_seconds=median(self.resolutions) if self.resolutions else None,
+            sla_attainment=100.0 * self.met / judged if judged else None,
+            breaches=self.breaches,
+            stale_reviews=sorted(self.stale, key=lambda s: (-s[2], s[0])),
+            unowned_regressions=sorted(self.unowned, key=lambda u: (-u[2], u[0])),
+            oldest_open=[(i, key, age) for _, _, i, key, age in sorted(self.oldest, reverse=True)],
+            snoozed=sorted(self.snoozed, key=lambda s: (s[2], s[0])),
+            confidential_open=self.confidential_open, previous=previous,
+        )
+
+
+# --- a request as the log shows it at some instant ---------------------------------------------
+
+
+def as_of(request: Request, events: Sequence[Event], *, at: datetime) -> tuple[Request, list[Event]] | None:
+    """The request and its events as they stood at `at`; None when it did not exist yet.
+
+    When nothing happened after `at` the stored request is that state; otherwise status, court,
+    assignee, owner, disclaimers, first response and resolution are replayed from the events up to `at`.
+    """
+    if request.created_at > at:
+        return None
+    seen = [e for e in events if e.at <= at]
+    if len(seen) == len(events):
+        return request, seen
+    return _replay(request, seen, at=at), seen
+
+
+def _replay(request: Request, events: Sequence[Event], *, at: datetime) -> Request:
+    status, court, assignee, owner = "open", request.court, None, None
+    resolved_at: datetime | None = None
+    for event in events:
+        data = event.data
+        if event.type == "created" or "assignee" in data:
+            assignee = data.get("assignee", assignee)
+        elif event.type == "reassigned":
+            assignee = data.get("to", assignee)
+        if event.type == "owned" or (event.type == "claimed" and request.is_regression and owner is None):
+            owner = event.actor
+        elif event.type == "disclaimed" and owner == event.actor:
+            owner = None
+        if "status" in data:
+            closing = data["status"] in CLOSED_STATUSES
+            resolved_at = (resolved_at if status in CLOSED_STATUSES else event.at) if closing else None
+            status = data["status"]
+        court = data.get("court", court)
+    first = request.first_response_at if request.first_response_at and request.first_response_at <= at else None
+    return request.model_copy(update={
+        "status": status, "court": court, "assignee": assignee, "owner": owner, "resolved_at": resolved_at,
+        "first_response_at": first, "disclaimers": [d for d in request.disclaimers if d.at <= at],
+    })
+
+
+def _resolutions(events: Sequence[Event]) -> list[datetime]:
+    """When the request became resolved (from any other status), in order."""
+    found, status = [], "open"
+    for event in events:
+        new = event.data.get("status")
+        if new == "resolved" and status != "resolved":
+            found.append(event.at)
+        status = new or status
+    return found

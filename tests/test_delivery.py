@@ -1,0 +1,98 @@
+"""Slack's side of the wire: signatures, replays, acking fast while the Web API is slow, Web API failures."""
+
+import concurrent.futures
+import logging
+import time
+import urllib.parse
+
+from tests.harness import SIGNING_SECRET, Harness, signed_headers
+
+
+def command_body(h: Harness, text: str, *, user: str = "U0REQ") -> bytes:
+    return urllib.parse.urlencode({"team_id": "T0TEAM", "channel_id": "C0SUPPORT", "user_id": user, "command": "/ai-request",
+                                   "text": text, "response_url": h.fake.response_url(), "trigger_id": h.fake.new_trigger_id()}).encode()
+
+
+def test_bad_and_stale_signatures_get_401_and_write_nothing(harness: Harness) -> None:
+    body = command_body(harness, "question: refund eval")
+    forged = harness.post(body, "application/x-www-form-urlencoded", sign=False,
+                          headers=signed_headers(body, secret="not-the-secret"))
+    stale = harness.post(body, "application/x-www-form-urlencoded", sign=False,
+                         headers=signed_headers(body, timestamp=int(time.time()) - 6 * 60))
+    unsigned = harness.post(body, "application/x-www-form-urlencoded", sign=False)
+    assert (forged.status, stale.status, unsigned.status) == (401, 401, 401)
+    harness.settle()
+    assert harness.bot.intake.get(1) is None
+    assert harness.fake.calls_to("chat.postMessage") == []
+
+
+def test_a_replayed_signed_command_has_no_second_effect(harness: Harness) -> None:
+    body = command_body(harness, "question: refund eval")
+    headers = signed_headers(body, secret=SIGNING_SECRET)
+    first = harness.post(body, "application/x-www-form-urlencoded", sign=False, headers=headers)
+    again = harness.post(body, "application/x-www-form-urlencoded", sign=False, headers=headers)
+    assert first.status == again.status == 200
+    harness.settle()
+    assert harness.bot.intake.get(1) is not None and harness.bot.intake.get(2) is None
+
+
+def test_fifty_concurrent_commands_are_acked_while_the_web_api_hangs(harness: Harness) -> None:
+    harness.fake.latency = 3.5  # longer than Slack waits for an ack: any Web API call on the ack path would fail
+    harness.bot.start()  # the notifier thread is busy with the slow Web API meanwhile
+    with concurrent.futures.ThreadPoolExecutor(max_workers=50) as pool:
+        replies = list(pool.map(lambda i: harness.command(f"question: number {i} about refunds", user=f"U0R{i:03d}"), range(50)))
+    assert [r.status for r in replies] == [200] * 50
+    assert all("AIR-" in r.json()["text"] for r in replies)
+    keys = {r.json()["text"].split()[1] for r in replies}
+    assert len(keys) == 50
+    harness.fake.latency = 0
+    harness.bot.notifier.stop()
+    harness.settle()
+    assert len(harness.fake.messages("C0SUPPORT")) == 50
+
+
+def test_429_with_retry_after_is_retried_and_the_card_posted_once(harness: Harness) -> None:
+    harness.fake.fail("chat.postMessage", status=429, retry_after=1, times=1)
+    harness.command("question: refund eval")
+    harness.settle()
+    assert len(harness.fake.messages("C0SUPPORT")) == 1
+    assert harness.bot.intake.get(1).card_ts
+
+
+def test_server_errors_are_retried_later_by_the_outbox_nothing_lost_nothing_twice(harness: Harness) -> None:
+    harness.fake.fail("chat.postMessage", status=500, times=4)  # more than the client's own retries
+    harness.command("question: refund eval")
+    harness.settle()
+    assert harness.fake.messages("C0SUPPORT") == []
+    harness.clock.advance(seconds=5)
+    harness.settle()
+    assert len(harness.fake.messages("C0SUPPORT")) == 1
+
+
+def test_not_in_channel_is_reported_once_in_the_log_and_to_the_person(harness: Harness, caplog) -> None:
+    harness.fake.not_in_channels.add("C0SUPPORT")
+    with caplog.at_level(logging.ERROR):
+        harness.command("question: refund eval", user="U0REQ")
+        harness.settle()
+        harness.clock.advance(minutes=10)
+        harness.settle()
+    errors = [r for r in caplog.records if "not_in_channel" in r.getMessage()]
+    assert len(errors) == 1
+    told = [c for c in harness.fake.calls_to("chat.postMessage") if c["channel"] == "U0REQ"]
+    assert len(told) == 1 and "invite" in told[0]["text"]
+    assert harness.bot.intake.get(1) is not None
+
+
+def test_secrets_never_reach_the_log(harness: Harness, caplog) -> None:
+    from bot.logs import RedactSecrets
+
+    redactor = RedactSecrets([SIGNING_SECRET, harness.fake.token])
+    handler = logging.getLogger()
+    with caplog.at_level(logging.DEBUG):
+        caplog.handler.addFilter(redactor)
+        harness.command("question: refund eval")
+        harness.settle()
+        logging.getLogger("x").debug("token %s secret %s", harness.fake.token, SIGNING_SECRET)
+    assert handler is not None
+    assert harness.fake.token not in caplog.text and SIGNING_SECRET not in caplog.text
+    assert "[redacted]" in caplog.text
