@@ -58,7 +58,7 @@ class _MonthTable:
         i = bisect_right(self.opens, t)
         if i == 0:
             return 0
-        return self.elapsed[i - 1] + t - self.opens[i - 1]
+        return self.elapsed[i - 1] + min(t, self.closes[i - 1]) - self.opens[i - 1]
 
     def instant_after(self, open_us: int) -> int:
         """The earliest instant with `open_us` open microseconds of this month before it.

@@ -12,7 +12,7 @@ import heapq
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from statistics import median
 
 from bot.domain.history import request_sla
@@ -162,7 +162,7 @@ class _Tally:
         if not listable:
             return
         if request.is_security_review:
-            silent = int((self.end - silent_since(request, events)).total_seconds() // _DAY)
+            silent = int(_seconds(silent_since(request, events), self.end) // _DAY)
             if silent >= config.nags.review_stale_days:
                 self.stale.append((request.id, request.key, silent))
         if is_unowned(request, events):
@@ -174,7 +174,7 @@ class _Tally:
         self._keep_oldest(request)
 
     def _keep_oldest(self, request: Request) -> None:
-        age = int((self.end - request.created_at).total_seconds() // _DAY)
+        age = int(_seconds(request.created_at, self.end) // _DAY)
         entry = (-request.created_at.timestamp(), -request.id, request.id, request.key, age)
         if len(self.oldest) < OLDEST_LIMIT:
             heapq.heappush(self.oldest, entry)
@@ -224,6 +224,8 @@ def _replay(request: Request, events: Sequence[Event], *, at: datetime) -> Reque
             assignee = data.get("assignee", assignee)
         elif event.type == "reassigned":
             assignee = data.get("to", assignee)
+        elif event.type == "review_started":
+            assignee = assignee or event.actor
         if event.type == "owned" or (event.type == "claimed" and request.is_regression and owner is None):
             owner = event.actor
         elif event.type == "disclaimed" and owner == event.actor:
@@ -240,9 +242,15 @@ def _replay(request: Request, events: Sequence[Event], *, at: datetime) -> Reque
     })
 
 
+def _seconds(earlier: datetime, later: datetime) -> float:
+    """Real seconds between two aware instants (subtracting in UTC: same-zone subtraction is wall-clock)."""
+    return (later.astimezone(timezone.utc) - earlier.astimezone(timezone.utc)).total_seconds()
+
+
 def _resolutions(events: Sequence[Event]) -> list[datetime]:
     """When the request became resolved (from any other status), in order."""
-    found, status = [], "open"
+    found: list[datetime] = []
+    status = "open"
     for event in events:
         new = event.data.get("status")
         if new == "resolved" and status != "resolved":

@@ -121,8 +121,12 @@ def explain_batch(user: str, nags: Sequence[Nag]) -> str:
 
 
 def silent_since(request: Request, events: Sequence[Event]) -> datetime:
-    """When a person last did something to the request (its creation when the log is empty)."""
-    return last_human_action(events) or request.created_at
+    """When a person last worked on the request (its creation when the log is empty).
+
+    Nags and alerts are not activity, and neither is a snooze: snoozing quiets the ladder for a few
+    days but does not restart it.
+    """
+    return last_human_action([e for e in events if e.type != SNOOZED]) or request.created_at
 
 
 def is_unowned(request: Request, events: Sequence[Event]) -> bool:
@@ -175,7 +179,7 @@ def _sla_nag(request: Request, config: Config, *, target: str, status: SlaStatus
         request_id=request.id, key=request.key, rule=rule, step=f"{target}/c{cycle}",
         recipients=_unique(people), in_thread=True, to_digest=False,
         text=_sla_text(request, target=target, status=status, cycle=cycle, tz=tz),
-        urgency=_urgency(rule, request.priority, (now - request.created_at).total_seconds()),
+        urgency=_urgency(rule, request.priority, age_seconds=_seconds(request.created_at, now)),
         buttons=() if urgent else (SNOOZE,), urgent=urgent,
     )
 
@@ -197,7 +201,7 @@ def _stale_review_nag(request: Request, events: Sequence[Event], config: Config,
     if not request.is_security_review:
         return None
     since = silent_since(request, events)
-    silent_days = (now - since).total_seconds() / _DAY
+    silent_days = _seconds(since, now) / _DAY
     if silent_days < config.nags.review_stale_days:
         return None
     starts = _rung_starts(config.nags)
@@ -210,7 +214,7 @@ def _stale_review_nag(request: Request, events: Sequence[Event], config: Config,
         step=f"rung{rung}/r{repeat}@{since.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}",
         recipients=_review_audience(request, config, rung=rung), in_thread=False, to_digest=top,
         text=text + ("; shown in the org digest" if top else ""),
-        urgency=_urgency(RULE_STALE_REVIEW, request.priority, silent_days * _DAY),
+        urgency=_urgency(RULE_STALE_REVIEW, request.priority, age_seconds=silent_days * _DAY),
         buttons=(SNOOZE,), urgent=False,
     )
 
@@ -236,13 +240,13 @@ def _review_audience(request: Request, config: Config, *, rung: int) -> tuple[st
 def _review_text(request: Request, events: Sequence[Event], config: Config, *, since: datetime, now: datetime) -> str:
     """E.g. "AIR-7 security review: 63 days open: 51 waiting on security, 9 on the requester; last human
     action 19 days ago; ball with <@U0SEC1>"."""
-    age = _days((now - request.created_at).total_seconds())
+    age = _days(_seconds(request.created_at, now))
     courts = sorted(((s, c) for c, s in court_seconds(events, now=now).items() if c in _COURT_WORDS and s >= _DAY),
                     key=lambda sc: (-sc[0], sc[1]))
     spent = ", ".join(f"{int(s // _DAY)} {'waiting ' if i == 0 else ''}on {_COURT_WORDS[c]}"
                       for i, (s, c) in enumerate(courts))
     holders = " ".join(f"<@{u}>" for u in ball_holders(request, config)) or "nobody"
-    silent = _days((now - since).total_seconds())
+    silent = _days(_seconds(since, now))
     return (f"{request.key} security review: {age} open" + (f": {spent}" if spent else "")
             + f"; last human action {silent} ago; ball with {holders}")
 
@@ -267,7 +271,7 @@ def _unowned_nag(request: Request, events: Sequence[Event], config: Config, *, n
         request_id=request.id, key=request.key, rule=RULE_UNOWNED, step=step, recipients=_unique(people),
         in_thread=True, to_digest=False,
         text=_unowned_text(request, events, config, step=step, disclaimed=disclaimed, elapsed=elapsed, tz=calendar.tz),
-        urgency=_urgency(RULE_UNOWNED, request.priority, elapsed), buttons=buttons, urgent=False,
+        urgency=_urgency(RULE_UNOWNED, request.priority, age_seconds=elapsed), buttons=buttons, urgent=False,
     )
 
 
@@ -339,11 +343,11 @@ def _unique(people: Iterable[str | None]) -> tuple[str, ...]:
 def _active_snoozes(events: Sequence[Event], settings: Nags, *, now: datetime) -> list[tuple[datetime, str | None]]:
     """(until, rule) of each snooze running at `now`; a snooze lasts at most `snooze_max_days`."""
     cap = timedelta(days=settings.snooze_max_days)
-    active = []
+    active: list[tuple[datetime, str | None]] = []
     for event in events:
         until = _instant(event.data.get("until")) if event.type == SNOOZED else None
-        if until is not None and min(until, event.at + cap) > now:
-            active.append((min(until, event.at + cap), event.data.get("rule")))
+        if until is not None and min(until, _utc(event.at) + cap) > now:
+            active.append((min(until, _utc(event.at) + cap), event.data.get("rule")))
     return active
 
 
@@ -366,7 +370,7 @@ def _instant(value: object) -> datetime | None:
     return value if value.utcoffset() is not None else value.replace(tzinfo=timezone.utc)
 
 
-def _urgency(rule: str, priority: str, age_seconds: float) -> int:
+def _urgency(rule: str, priority: str, *, age_seconds: float) -> int:
     """Rule first (breach > unowned regression > at risk > stale review), then priority, then age in minutes."""
     minutes = min(max(int(age_seconds // 60), 0), 10**10 - 1)
     return _RULE_WEIGHT[rule] * 10**12 + PRIORITY_WEIGHT.get(priority, 1) * 10**10 + minutes
@@ -374,6 +378,15 @@ def _urgency(rule: str, priority: str, age_seconds: float) -> int:
 
 def _most_urgent_first(nags: Iterable[Nag]) -> list[Nag]:
     return sorted(nags, key=lambda n: (-n.urgency, n.request_id, n.rule, n.step))
+
+
+def _utc(at: datetime) -> datetime:
+    return at.astimezone(timezone.utc)
+
+
+def _seconds(earlier: datetime, later: datetime) -> float:
+    """Real seconds between two aware instants (subtracting in UTC: same-zone subtraction is wall-clock)."""
+    return (_utc(later) - _utc(earlier)).total_seconds()
 
 
 def _days(seconds: float) -> str:

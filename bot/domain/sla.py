@@ -137,7 +137,7 @@ def _merged_pauses(
         if end <= begin:
             continue
         if merged and begin <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            merged[-1] = (merged[-1][0], end)
         else:
             merged.append((begin, end))
     return merged

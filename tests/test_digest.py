@@ -1,0 +1,138 @@
+"""Digest figures with explicit times: counts, medians, attainment, breaches, lists, confidentiality,
+scope, and last week's figures replayed from the log."""
+
+from datetime import timedelta
+
+import pytest
+
+from bot.domain.digest import as_of, change, digest_figures, digest_week
+from bot.domain.models import Event, Request
+from tests.test_nags import CFG, ev, make as _make, bln
+
+NOW = bln(30, 10)  # Monday 30 Nov, 10:00 Berlin: the week is (Mon 23 10:00, Mon 30 10:00]
+HOUR = 3600.0
+
+
+def make(id: int, **fields) -> tuple[Request, list[Event]]:
+    """A request and its log, which `steps` (event type, Berlin time, data) extend after creation."""
+    steps = fields.pop("steps", [])
+    request = _make(id, **fields)
+    events = [ev(request, request.created_at, "created", actor=request.requester, court=request.court)]
+    events += [ev(request, at, type, **data) for type, at, data in steps]
+    return request, events
+
+
+def claimed(at):
+    return ("claimed", at, {"court": "assignee", "status": "claimed"})
+
+
+def resolved(at):
+    return ("resolved", at, {"court": "nobody", "status": "resolved"})
+
+
+def world() -> list[tuple[Request, list[Event]]]:
+    return [
+        # A: filed and answered in 1 h, resolved after 8 business hours, all this week.
+        make(1, created=bln(24, 10), status="resolved", court="nobody", first_response_at=bln(24, 11),
+             resolved_at=bln(25, 10), steps=[claimed(bln(24, 11)), resolved(bln(25, 10))]),
+        # B: first response after 20 business hours (target 16: missed, due Fri 27 10:00), still open.
+        make(2, kind="feature", priority="P3", created=bln(25, 10), status="claimed", first_response_at=bln(27, 14),
+             steps=[claimed(bln(27, 14)),
+                    ("snoozed", bln(29, 12), {"until": bln(1, 10, month=12).isoformat()})]),
+        # C: a regression from last week, nobody answered, nobody owns it.
+        make(3, kind="regression", created=bln(16, 11)),
+        # D: a confidential security review, silent since 1 Oct.
+        make(4, kind="security_review", priority="P3", assignee="U0SEC1", confidential=True, stage="in_review",
+             created=bln(1, 10, month=10), status="claimed", first_response_at=bln(1, 11, month=10),
+             steps=[("review_started", bln(1, 11, month=10), {"court": "reviewer", "status": "claimed"})]),
+        # E: another domain.
+        make(5, domain="search", assignee="U0ENG3", priority="P4", created=bln(24, 10)),
+        # F: filed, answered and resolved last week.
+        make(6, created=bln(17, 10), status="resolved", court="nobody", first_response_at=bln(17, 10, 30),
+             resolved_at=bln(18, 10), steps=[claimed(bln(17, 10, 30)), resolved(bln(18, 10))]),
+        # G: filed last week, resolved this week (open at the end of last week).
+        make(7, kind="eval", priority="P3", created=bln(19, 10), status="resolved", court="nobody",
+             first_response_at=bln(19, 11), resolved_at=bln(24, 10), steps=[claimed(bln(19, 11)), resolved(bln(24, 10))]),
+    ]
+
+
+def test_digest_week_is_the_seven_days_ending_now():
+    assert digest_week(CFG, now=NOW) == (NOW - timedelta(days=7), NOW)
+
+
+def test_domain_figures_of_the_week():
+    f = digest_figures(world(), CFG, now=NOW, scope="support", include_confidential=False)
+    assert (f.scope, f.week_start, f.week_end) == ("support", bln(23, 10), NOW)
+    assert (f.opened, f.resolved) == (2, 2)  # A, B opened; A, G resolved
+    assert f.open_by_kind == {"feature": 1, "regression": 1, "security_review": 1}
+    assert f.median_first_response_seconds == (1 * HOUR + 20 * HOUR) / 2  # A, B
+    assert f.median_resolution_seconds == (8 * HOUR + 24 * HOUR) / 2  # A, G
+    assert f.sla_attainment == 75.0  # met: A both, G resolution; missed: B first response
+    assert f.breaches == 4  # B first response (due this week), C both (open), D resolution (open)
+    assert f.unowned_regressions == [(3, "AIR-3", 79.0)]
+    assert f.snoozed == [(2, "AIR-2", bln(1, 10, month=12))]
+
+
+def test_confidential_requests_are_only_counted_outside_their_private_channel():
+    public = digest_figures(world(), CFG, now=NOW, scope="support", include_confidential=False)
+    assert public.confidential_open == 1
+    assert public.stale_reviews == []
+    assert public.oldest_open == [(3, "AIR-3", 13), (2, "AIR-2", 5)]
+    private = digest_figures(world(), CFG, now=NOW, scope="support", include_confidential=True)
+    assert private.confidential_open == 1
+    assert private.stale_reviews == [(4, "AIR-4", 60)]
+    assert private.oldest_open == [(4, "AIR-4", 60), (3, "AIR-3", 13), (2, "AIR-2", 5)]
+
+
+def test_last_week_is_replayed_from_the_log():
+    p = digest_figures(world(), CFG, now=NOW, scope="support", include_confidential=False).previous
+    assert p is not None and p.previous is None
+    assert (p.week_start, p.week_end) == (bln(16, 10), bln(23, 10))
+    assert (p.opened, p.resolved) == (3, 1)  # C, F, G opened; F resolved
+    assert p.open_by_kind == {"eval": 1, "regression": 1, "security_review": 1}  # G was still open
+    assert p.median_first_response_seconds == (0.5 * HOUR + 1 * HOUR) / 2  # F, G
+    assert p.median_resolution_seconds == 8 * HOUR  # F
+    assert p.sla_attainment == 100.0
+    assert p.breaches == 2  # C first response, D resolution; C's resolution was only at risk yet
+    assert p.snoozed == []
+
+
+def test_week_over_week_change():
+    f = digest_figures(world(), CFG, now=NOW, scope="support", include_confidential=False)
+    assert change(f.opened, f.previous.opened) == "-1"
+    assert change(f.resolved, f.previous.resolved) == "+1"
+    assert change(f.breaches, f.previous.breaches) == "+2"
+    assert change(f.sla_attainment, f.previous.sla_attainment, points=True) == "-25 pts"
+    assert change(f.median_resolution_seconds, f.previous.median_resolution_seconds) == "+100 %"
+    assert digest_figures(world(), CFG, now=NOW, scope="support", include_confidential=False,
+                          previous=False).previous is None
+
+
+@pytest.mark.parametrize(("current", "previous", "text"), [
+    (5, 2, "+3"), (1, 3, "-2"), (2, 2, "±0"), (88.0, 100.0, "-12 %"), (3.0, 3.0, "±0"),
+    (None, 3, "—"), (3, None, "—"), (2.0, 0.0, "—"), (0, 0, "±0"),
+])
+def test_change(current, previous, text):
+    assert change(current, previous) == text
+
+
+def test_org_wide_and_other_domain_scopes():
+    org = digest_figures(world(), CFG, now=NOW, scope=None, include_confidential=False)
+    assert org.opened == 3 and org.open_by_kind["question"] == 1
+    search = digest_figures(world(), CFG, now=NOW, scope="search", include_confidential=False)
+    assert (search.opened, search.resolved, search.open_by_kind) == (1, 0, {"question": 1})
+    assert search.sla_attainment is None and search.median_first_response_seconds is None
+
+
+def test_as_of_replays_the_state_at_an_instant():
+    request, events = world()[6]  # G: resolved Tue 24 Nov
+    before, seen = as_of(request, events, at=bln(23, 10))
+    assert (before.status, before.resolved_at, before.court, len(seen)) == ("claimed", None, "assignee", 2)
+    assert as_of(request, events, at=bln(19, 9)) is None
+    assert as_of(request, events, at=NOW)[0] is request
+
+
+def test_oldest_open_keeps_the_five_oldest():
+    items = [make(i, created=bln(1, 10, month=11) + timedelta(days=i)) for i in range(1, 9)]
+    f = digest_figures(items, CFG, now=NOW, scope="support", include_confidential=False, previous=False)
+    assert [key for _, key, _ in f.oldest_open] == ["AIR-1", "AIR-2", "AIR-3", "AIR-4", "AIR-5"]

@@ -1,0 +1,49 @@
+"""Docs that cannot drift: every CLI command, slash subcommand and config field is in the README."""
+
+import argparse
+from pathlib import Path
+
+from bot.cli import build_parser
+from bot.config import load_config
+from bot.domain.policy import Config, Domain
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def cli_commands(parser: argparse.ArgumentParser, prefix: str = "ai-intake") -> list[str]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found.append(f"{prefix} {name}")
+                found += cli_commands(sub, f"{prefix} {name}")
+    return found
+
+
+def test_every_cli_command_is_in_the_readme() -> None:
+    commands = cli_commands(build_parser())
+    assert "ai-intake run" in commands and "ai-intake config check" in commands
+    for command in commands:
+        assert f"`{command}" in README, command
+
+
+def test_every_slash_subcommand_is_in_the_readme() -> None:
+    for sub in ("help", "mine", "queue [domain]", "status AIR-12"):
+        assert f"`/ai-request {sub}`" in README, sub
+
+
+def test_every_config_field_is_in_the_readme() -> None:
+    for field in [*Config.model_fields, *Domain.model_fields]:
+        assert f"`{field}`" in README, field
+
+
+def test_the_example_config_is_valid() -> None:
+    config = load_config(ROOT / "ai-intake.example.yml")
+    assert [d.name for d in config.domains] == ["support", "search"]
+
+
+def test_the_readme_has_exactly_two_one_line_set_up_commands() -> None:
+    assert "    pip install . && ai-intake run\n" in README
+    assert "    pip install -e \".[test]\" && python -m pytest\n" in README
+    assert 'pip install -q -e ".[test]" && python -m pytest' in (ROOT / ".ci" / "run").read_text()
