@@ -115,6 +115,9 @@ class Intake:
     def resolve(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "resolve", lambda r, now: workflow.resolve(r, actor, now))
 
+    def withdraw(self, key: str, actor: str) -> Request:
+        return self._act(key, actor, "withdraw", lambda r, now: workflow.withdraw(r, actor, now))
+
     def reopen(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "reopen", lambda r, now: workflow.reopen(r, actor))
 

@@ -118,10 +118,5 @@ def test_a_request_of_a_domain_no_longer_configured_is_left_to_admins_and_the_re
     assert can(CONFIGURED, orphan, "U0REQ", "comment")
 
 
-@pytest.mark.xfail(
-    reason="DESIGN.md lets the requester withdraw their own request, but bot/domain/authz.py REQUESTER_ACTIONS has "
-    "no 'withdraw' (and the service has no withdraw use case), so only admins may",
-    strict=True,
-)
 def test_the_requester_may_withdraw_their_request() -> None:
     assert can(CONFIGURED, request(), "U0REQ", "withdraw")

@@ -169,3 +169,17 @@ def test_reassigning_to_someone_outside_the_domain_is_refused(harness: Harness) 
     harness.settle()
     assert harness.bot.intake.get(1).assignee == "U0ENG1"
     assert any("not a member of support" in t for t in harness.ephemerals("U0LEAD"))
+
+
+def test_the_requester_withdraws_from_the_confirmation(harness: Harness) -> None:
+    reply = harness.command("question: do we have a refund eval?", user="U0REQ")
+    assert "request.withdraw" in reply.body
+    harness.settle()
+    harness.click("request.withdraw", "AIR-1", user="U0ENG3")
+    harness.settle()
+    assert harness.bot.intake.get(1).status == "open"
+    harness.click("request.withdraw", "AIR-1", user="U0REQ")
+    harness.settle()
+    request = harness.bot.intake.get(1)
+    assert request.status == "declined" and request.court == "nobody"
+    assert "Reopen" in harness.card_text("AIR-1")

@@ -121,11 +121,6 @@ def test_yaml_that_is_not_a_mapping_is_refused(data: object, kind: str) -> None:
     assert raised.value.problems == [f"config: expected a mapping of settings, got {kind}"]
 
 
-@pytest.mark.xfail(
-    reason="bot/domain/policy.py _check_zone catches ZoneInfoNotFoundError and ValueError only; ZoneInfo(5) or "
-    "ZoneInfo(None) (YAML `timezone:` left empty) raises TypeError, which escapes parse_config as a traceback",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "change",
     [lambda c: c.update(timezone=None), lambda c: c.update(timezone=5), lambda c: c["domains"][0].update(timezone=2)],
@@ -174,11 +169,6 @@ def test_a_bad_field_in_a_file_is_named(tmp_path: Path) -> None:
     assert raised.value.problems == ["domains[0].engineers: expected a list of Slack user ids, got 'nobody'"]
 
 
-@pytest.mark.xfail(
-    reason="bot/config.py load_config catches FileNotFoundError and OSError around read_text, but a file that is not "
-    "UTF-8 raises UnicodeDecodeError (a ValueError), which escapes as a traceback",
-    strict=True,
-)
 def test_a_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     path = write(tmp_path, b"timezone: Europe/Berlin\ntriage_channel: C0TRIAGE\n# caf\xe9\n")
     with pytest.raises(ConfigError) as raised:

@@ -51,7 +51,7 @@ def test_every_manifest_command_shortcut_and_event_has_a_listener(harness: Harne
 
 
 def test_every_action_a_card_shows_has_a_listener(harness: Harness) -> None:
-    shown = card_action_ids() | {ids.EDIT}
+    shown = card_action_ids() | {ids.EDIT, ids.WITHDRAW}
     assert shown >= {ids.CLAIM, ids.REASSIGN, ids.RESOLVE, ids.WAIT, ids.REOPEN, ids.OWN, ids.DISCLAIM,
                      ids.REVIEW_START, ids.REVIEW_APPROVE, ids.REVIEW_CHANGES}
     for action_id in sorted(shown):

@@ -150,11 +150,6 @@ def test_escape_within_fits_and_never_splits_an_entity(text: str, limit: int) ->
         assert shown == "" or (shown.endswith(ELLIPSIS) and text.startswith(shown[:-1]))
 
 
-@pytest.mark.xfail(
-    reason="bot/domain/text.py escape_within: the overshoot is counted in escaped characters but cut from the raw "
-    "text, so text rich in &, < or > is cut far too much (often to a bare '…')",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "text", ["R&D " * 1000, "<div><p>answer</p></div>" * 200, "&" * 100 + "a" * 10_000], ids=["r-and-d", "html", "ampersands"]
 )
@@ -190,11 +185,6 @@ def test_link_links_only_plain_http_urls(url: str, shown: str) -> None:
     assert link(url, "link & more") == shown
 
 
-@pytest.mark.xfail(
-    reason="bot/blocks/common.py _SAFE_URL is used with .match and ends in `$`, which also matches before a "
-    "trailing newline, so 'http://x\\n' is linked with the newline inside <…|…>; use fullmatch",
-    strict=True,
-)
 def test_link_refuses_a_url_with_a_trailing_newline() -> None:
     assert link("http://evil.example\n", "x") == "http://evil.example\n"
 
@@ -213,11 +203,6 @@ def test_quote_fits_its_limit_for_newline_separated_text(text: str, limit: int) 
     assert all(line.startswith(">") for line in out.split("\n")) if out else True
 
 
-@pytest.mark.xfail(
-    reason="bot/blocks/common.py quote reserves room per '\\n' only; splitlines() also breaks on \\r, \\u2028, \\x85 …, "
-    "and each of those lines gets a '>' too, so the quote grows past its limit",
-    strict=True,
-)
 @pytest.mark.parametrize("sep", ["\r", "\u2028", "\x85"])
 def test_quote_fits_its_limit_with_other_line_breaks(sep: str) -> None:
     assert len(quote(("a" + sep) * 1000, DESCRIPTION_LIMIT)) <= DESCRIPTION_LIMIT
@@ -294,21 +279,11 @@ def test_a_confidential_card_shown_outside_its_channel_hides_the_text() -> None:
     assert "Confidential security review" in blocks and "vendor" not in text
 
 
-@pytest.mark.xfail(
-    reason="bot/blocks/common.py quote passes limit - 2*newlines - 2 to escape_within; from 600 newlines on that is "
-    "negative and bot/domain/text.py escape_within loops forever once the text is cut to '' (len 0 > negative limit)",
-    strict=True,
-)
 def test_a_description_with_many_lines_renders() -> None:
     with deadline(0.3):
         card_json(request(description="line\n" * 700))
 
 
-@pytest.mark.xfail(
-    reason="bot/blocks/common.py quote returns '' when 2*newlines+2 reaches the limit (599 newlines), and "
-    "bot/blocks/card.py then builds a section with neither text nor fields, which to_dict() rejects",
-    strict=True,
-)
 def test_a_description_of_blank_lines_renders() -> None:
     with deadline(0.3):
         card_json(request(description="\n" * 599 + "x"))

@@ -123,6 +123,11 @@ def test_a_pause_stops_the_clock_and_moves_the_due_time() -> None:
     assert result.state == "on_track"
 
 
+def test_a_target_reached_as_a_pause_begins_is_due_then() -> None:
+    result = status(now=mon(12), hours=1, pauses=[Interval(mon(11), mon(13))])
+    assert (result.state, result.business_seconds_elapsed, result.due_at) == ("breached", HOUR, mon(11))
+
+
 def test_overlapping_and_repeated_pauses_are_merged() -> None:
     pauses = [Interval(mon(12), mon(13)), Interval(mon(11), mon(12, 30)), Interval(mon(11, 30), mon(12))] * 2
     assert status(now=mon(14), pauses=pauses) == status(now=mon(14), pauses=[Interval(mon(11), mon(13))])

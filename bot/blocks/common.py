@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.domain.text import escape, escape_within, truncate
+from bot.domain.text import ELLIPSIS, escape, escape_within, truncate
 
 SECTION_LIMIT = 3000
 BUTTON_TEXT_LIMIT = 75
@@ -52,15 +52,30 @@ def user(user_id: str | None, *, none: str = "nobody") -> str:
 
 def link(url: str, label: str) -> str:
     """A mrkdwn link when `url` is a plain http(s) URL; otherwise the escaped text of it."""
-    if _SAFE_URL.match(url):
+    if _SAFE_URL.fullmatch(url):
         return f"<{url.replace('&', '&amp;')}|{escape(label)}>"
     return escape(url)
 
 
 def quote(text: str, limit: int) -> str:
-    """User text as an escaped block quote, cut visibly to fit `limit`."""
-    body = escape_within(text, limit - 2 * max(text.count("\n"), 1) - 2)
-    return "\n".join(f">{line}" for line in body.splitlines()) if body else ""
+    """User text as an escaped block quote (">" lines), cut visibly with "…" to fit `limit` characters.
+
+    Blank lines are dropped and every kind of line break counts as one; nothing to show gives "".
+    """
+    lines = [line for line in text.splitlines() if line.strip()]
+    budget = limit - 3  # room kept for a closing ">…" line
+    out: list[str] = []
+    for line in lines:
+        room = budget - sum(len(o) + 1 for o in out) - 1
+        if room < 2:
+            break
+        piece = escape_within(line, room)
+        out.append(">" + piece)
+        if piece != escape(line):
+            return "\n".join(out)
+    if len(out) < len(lines):
+        out.append(">" + ELLIPSIS)
+    return "\n".join(out)
 
 
 def local(at: datetime, tz: ZoneInfo) -> str:

@@ -43,7 +43,8 @@ def filed_reply(request: Request, *, created: bool) -> tuple[str, list[Block]]:
     blocks: list[Block] = [
         section(text),
         context(":compass: " + "; ".join(request.route_reasons)),
-        ActionsBlock(elements=[button("Edit details", ids.EDIT, request.key)]),
+        ActionsBlock(elements=[button("Edit details", ids.EDIT, request.key),
+                               button("Withdraw", ids.WITHDRAW, request.key, confirm=f"Withdraw {request.key}? It will be closed as declined.")]),
     ]
     return f"{verb} {request.key} → {where}", blocks
 

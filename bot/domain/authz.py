@@ -9,12 +9,12 @@ MEMBER_ACTIONS = frozenset(
     {"claim", "reassign", "wait", "resolve", "reopen", "own", "disclaim", "review", "edit", "comment", "view"}
 )
 # Actions the requester may take on their own request.
-REQUESTER_ACTIONS = frozenset({"comment", "resolve", "edit", "view"})
+REQUESTER_ACTIONS = frozenset({"comment", "resolve", "edit", "view", "withdraw"})
 
 VERBS = {
     "claim": "claim", "reassign": "reassign", "wait": "mark as waiting", "resolve": "resolve",
     "reopen": "reopen", "own": "take ownership of", "disclaim": "answer \"Not mine\" for",
-    "review": "review", "edit": "edit", "comment": "comment on", "view": "see",
+    "review": "review", "edit": "edit", "withdraw": "withdraw", "comment": "comment on", "view": "see",
 }
 
 

@@ -102,7 +102,7 @@ class BusinessCalendar:
         if not isinstance(self.tz, ZoneInfo):
             raise ValueError(f"time zone must be a ZoneInfo, got {self.tz!r}")
         if not self.days or not self.days <= frozenset(range(7)):
-            raise ValueError(f"business days must be weekday numbers 0-6 (Monday = 0), got {sorted(self.days)}")
+            raise ValueError(f"business days must be weekday numbers 0-6 (Monday = 0), got {set(self.days)}")
         if self.start.tzinfo is not None or self.end.tzinfo is not None:
             raise ValueError("business hours start and end are local wall-clock times without a zone")
         if self.end <= self.start:
@@ -201,11 +201,12 @@ class BusinessCalendar:
         raise ValueError(f"no business hours within {_MAX_CLOSED_YEARS} years after {after.isoformat()}")
 
 
-
 @lru_cache(maxsize=2048)
 def _month_table(calendar: BusinessCalendar, month: int) -> _MonthTable:
-    """The open intervals of `calendar` in a local month (``year * 12 + month - 1``); cached, so
-    equal calendars share them."""
+    """The open intervals of `calendar` in a local month, numbered ``year * 12 + month - 1``.
+
+    Cached, so equal calendars share them.
+    """
     opens: list[int] = []
     closes: list[int] = []
     day = date(month // 12, month % 12 + 1, 1)

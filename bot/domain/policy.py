@@ -53,7 +53,9 @@ def _calendar(tz: str, days: str, start: str, end: str, holidays: tuple[str, ...
     return BusinessCalendar.parse(tz=tz, days=days, start=start, end=end, holidays=holidays)
 
 
-def _check_zone(value: str) -> str:
+def _check_zone(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"expected an IANA time zone name like Europe/Berlin, got {value!r}")
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):

@@ -73,8 +73,9 @@ def sla_status(
     open pause (end None) lasts until `now`, and `due_at` is projected as if it ended at `now`.
     State: met/missed once satisfied (within the target or not), else breached when the elapsed time
     has reached the target, at_risk when it has reached `at_risk_ratio` of it, else on_track.
-    A `satisfied_at` after `now` is not yet known and ignored. Raises ValueError when the target is
-    not positive or the ratio is outside (0, 1].
+    Only pauses between `started_at` and min(now, satisfied_at) count, so a pause after satisfaction
+    moves nothing. A `satisfied_at` after `now` is not yet known and ignored. Raises ValueError when
+    the target is not positive or the ratio is outside (0, 1].
     """
     if not target_seconds > 0:
         raise ValueError(f"an SLA target must be a positive number of seconds, got {target_seconds}")
@@ -137,7 +138,7 @@ def _merged_pauses(
         if end <= begin:
             continue
         if merged and begin <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], end)
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
             merged.append((begin, end))
     return merged

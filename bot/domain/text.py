@@ -19,22 +19,33 @@ def escape(text: str) -> str:
 
 
 def truncate(text: str, limit: int) -> str:
-    """Cut `text` to at most `limit` characters, ending with "…" when anything was cut."""
+    """Cut `text` to at most `limit` characters, ending with "…" when anything was cut (limit ≥ 1)."""
     if len(text) <= limit:
         return text
-    return text[: max(limit - 1, 0)] + ELLIPSIS
+    if limit < 1:
+        return ""
+    return text[: limit - 1] + ELLIPSIS
 
 
 def escape_within(text: str, limit: int) -> str:
     """Escape `text` for mrkdwn and keep the escaped result within `limit` characters.
 
-    Truncation happens before escaping and never splits an entity like `&amp;`.
+    When it has to cut, it keeps the longest prefix whose escaped form plus "…" fits; it never
+    splits an entity like `&amp;`. A limit below 1 gives "".
     """
-    cut = text
-    while len(escape(cut)) > limit:
-        overshoot = len(escape(cut)) - limit
-        cut = truncate(cut, max(len(cut) - max(overshoot, 1), 1)) if len(cut) > 1 else ""
-    return escape(cut)
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    if limit < 1:
+        return ""
+    budget, used, kept = limit - len(ELLIPSIS), 0, 0
+    for char in text:
+        size = len(_ESCAPES.get(char, char))
+        if used + size > budget:
+            break
+        used += size
+        kept += 1
+    return escape(text[:kept]) + ELLIPSIS
 
 
 def first_line(text: str, limit: int) -> str:

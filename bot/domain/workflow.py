@@ -73,6 +73,12 @@ def resolve(request: Request, actor: str, now: datetime) -> Change:
     return Change({"status": "resolved", "court": "nobody", "resolved_at": now}, "resolved", f"<@{actor}> resolved this.")
 
 
+def withdraw(request: Request, actor: str, now: datetime) -> Change:
+    """The requester no longer needs it: declined, nobody's court."""
+    _require_open(request, "withdraw")
+    return Change({"status": "declined", "court": "nobody", "resolved_at": now}, "withdrawn", f"<@{actor}> withdrew this request.")
+
+
 def reopen(request: Request, actor: str) -> Change:
     if request.is_open:
         raise Conflict(f"{request.key} is still {request.status}.")
