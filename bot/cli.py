@@ -4,6 +4,7 @@ import argparse
 import logging
 import sys
 import time
+from datetime import datetime, timezone
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -48,7 +49,27 @@ def build_parser() -> argparse.ArgumentParser:
     check = config_commands.add_parser("check", help="validate the config and print the routing table")
     check.add_argument("file", nargs="?", help="the config file (default: $AI_INTAKE_CONFIG or ./ai-intake.yml)")
     check.set_defaults(handler=cmd_config_check)
+    jobs = commands.add_parser("jobs", help="run a scheduled job once")
+    jobs_commands = jobs.add_subparsers(title="jobs commands", metavar="COMMAND")
+    job_run = jobs_commands.add_parser("run", help="run one job once: sla, nags or digest")
+    job_run.add_argument("job", choices=["sla", "nags", "digest"])
+    job_run.add_argument("--at", type=parse_at, help="act as if the time were this ISO-8601 instant (default: now)")
+    job_run.add_argument("--dry-run", action="store_true", help="print what would be sent; send and record nothing")
+    job_run.set_defaults(handler=cmd_jobs_run)
+    export = commands.add_parser("export", help="every request with its events, SLA figures and time in each court")
+    export.add_argument("--format", choices=["json", "csv"], default="json")
+    export.add_argument("--out", help="write to this file (default: standard output)")
+    export.set_defaults(handler=cmd_export)
     return parser
+
+
+def parse_at(text: str) -> datetime:
+    """An ISO-8601 instant; a time without a zone is taken as UTC."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an ISO-8601 time like 2026-12-01T09:00:00+01:00, got {text!r}") from None
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
 def print_config_problems(exc: ConfigError, *, file=sys.stderr) -> None:
@@ -85,6 +106,55 @@ def routing_table(config: Config) -> str:
     return "\n".join(lines)
 
 
+# -- jobs and export ----------------------------------------------------------------------------
+def offline_intake(settings: Settings, config: Config, *, clock: Callable[[], datetime]):
+    """The service on the database, without Slack (dry runs, exports)."""
+    from bot.service import Intake
+    from storage.db import Db
+    from storage.store import Store
+
+    return Intake(Store(Db(str(settings.db_path))), config, clock=clock)
+
+
+def cmd_jobs_run(args: argparse.Namespace) -> int:
+    from bot.jobs import run_nags, send_digest
+
+    settings = load_settings()
+    setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token])
+    config = load_config(settings.config_path)
+    at = args.at or datetime.now(timezone.utc)
+    if args.dry_run:
+        intake, bot = offline_intake(settings, config, clock=lambda: at), None
+    else:
+        settings.require_token()
+        bot = start_with_retries(lambda: make_bot(settings, config, clock=lambda: at))
+        intake = bot.intake
+    lines = send_digest(intake, now=at, dry_run=args.dry_run) if args.job == "digest" else run_nags(intake, job=args.job, now=at, dry_run=args.dry_run)
+    if bot is not None:
+        bot.notifier.drain()
+        bot.stop()
+    verb = "would send" if args.dry_run else "sent"
+    print(f"{args.job} at {at.isoformat()}: {verb} {len(lines)} message(s)")
+    for line in lines:
+        print(f"  {line}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.export import export
+
+    settings = load_settings()
+    config = load_config(settings.config_path)
+    intake = offline_intake(settings, config, clock=lambda: datetime.now(timezone.utc))
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as out:
+            count = export(intake.store, config, now=intake.clock(), fmt=args.format, out=out)
+        print(f"wrote {count} request(s) to {args.out}", file=sys.stderr)
+    else:
+        export(intake.store, config, now=intake.clock(), fmt=args.format, out=sys.stdout)
+    return 0
+
+
 # -- run ----------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
@@ -92,19 +162,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings.require_slack()
     config = load_config(settings.config_path)
     bot = start_with_retries(lambda: make_bot(settings, config))
+    from bot.scheduler import Scheduler
+
+    scheduler = Scheduler(bot.intake)
     bot.start()
+    scheduler.start()
     try:
-        serve(bot, settings)
+        serve(bot, settings, scheduler_running=lambda: scheduler.running)
     finally:
+        scheduler.stop()
         bot.stop()
     return 0
 
 
-def make_bot(settings: Settings, config: Config):
+def make_bot(settings: Settings, config: Config, *, clock: Callable[[], datetime] | None = None):
     from bot.app import build_app
+    from bot.service import system_clock
 
     return build_app(config=config, db_path=str(settings.db_path), token=settings.bot_token or "",
-                     signing_secret=None if settings.socket_mode else settings.signing_secret, api_url=settings.api_url)
+                     signing_secret=None if settings.socket_mode else settings.signing_secret, api_url=settings.api_url,
+                     clock=clock or system_clock)
 
 
 def start_with_retries(make: Callable[[], object], *, sleep: Callable[[float], None] = time.sleep):
@@ -126,8 +203,7 @@ def start_with_retries(make: Callable[[], object], *, sleep: Callable[[float], N
             delay = min(delay * 2, STARTUP_RETRY_MAX_SECONDS)
 
 
-def serve(bot, settings: Settings) -> None:
-    notifier_alive = lambda: bot.notifier._thread is not None and bot.notifier._thread.is_alive()  # noqa: E731
+def serve(bot, settings: Settings, *, scheduler_running: Callable[[], bool]) -> None:
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -137,7 +213,7 @@ def serve(bot, settings: Settings) -> None:
     from bot.server import make_server
 
     host = settings.host
-    server = make_server(bot, host=host, port=settings.port, scheduler_running=notifier_alive)
+    server = make_server(bot, host=host, port=settings.port, scheduler_running=scheduler_running)
     log.info("ai-intake serving HTTP on %s:%s (POST /slack/events, GET /healthz)", host, server.effective_port)
     server.run()
 

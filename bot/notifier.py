@@ -18,6 +18,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.blocks.card import render_card
 from bot.blocks.common import to_dicts
 from bot.blocks.home import home_view
+from bot.blocks.nags import nag_message
 from bot.blocks.messages import filed_reply
 from bot.domain.history import request_sla
 from bot.domain.models import Request
@@ -219,6 +220,13 @@ class Notifier:
             response = self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
             return response.get("message_ts")
         response = self.client.chat_postMessage(channel=user, text=text, blocks=blocks)
+        return response["ts"]
+
+    def _send_nag(self, item: OutboxItem) -> str | None:
+        """One person's batched nags, as a direct message with each nag's buttons."""
+        p = item.payload
+        blocks = nag_message(p["text"], [(key, buttons) for key, buttons in p.get("buttons", [])])
+        response = self.client.chat_postMessage(channel=p["user"], text=p["text"][:3000], blocks=to_dicts(blocks))
         return response["ts"]
 
     def _send_home(self, item: OutboxItem) -> str | None:

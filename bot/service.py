@@ -8,7 +8,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bot.domain import authz, workflow
@@ -117,6 +117,11 @@ class Intake:
 
     def withdraw(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "withdraw", lambda r, now: workflow.withdraw(r, actor, now))
+
+    def snooze(self, key: str, actor: str, *, days: float = 1) -> Request:
+        """Quiet the request's nags for `days` (at most the config's snooze_max_days)."""
+        days = min(days, self.config.nags.snooze_max_days)
+        return self._act(key, actor, "snooze", lambda r, now: workflow.snooze(r, actor, until=now + timedelta(days=days)))
 
     def reopen(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "reopen", lambda r, now: workflow.reopen(r, actor))

@@ -24,6 +24,11 @@ class Settings:
     def socket_mode(self) -> bool:
         return bool(self.app_token)
 
+    def require_token(self) -> None:
+        """Raise SettingsError unless a bot token is set (anything that calls the Web API)."""
+        if not self.bot_token:
+            raise SettingsError("Set SLACK_BOT_TOKEN to the app's Bot User OAuth Token (xoxb-…, on the app's OAuth & Permissions page).")
+
     def require_slack(self) -> None:
         """Raise SettingsError naming what to set for `ai-intake run`."""
         if not self.bot_token:

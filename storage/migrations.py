@@ -89,3 +89,18 @@ def m002_outbox(db: Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX outbox_due ON outbox (status, next_attempt_at, id)")
+
+
+@migrations()
+def m003_notifications_and_lease(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE notifications (
+            request_id INTEGER NOT NULL REFERENCES requests (id),
+            rule TEXT NOT NULL,
+            step TEXT NOT NULL,
+            recipients TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            PRIMARY KEY (request_id, rule, step)
+        )"""
+    )
+    db.execute("CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TEXT NOT NULL)")

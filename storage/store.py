@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlite_utils import Database
@@ -154,6 +154,45 @@ class Tx:
             [user, to_db_time(at)],
         )
 
+    # -- jobs -------------------------------------------------------------------------------------
+    def with_events(self, where: str, params: list[Any]) -> list[tuple[Request, list[Event]]]:
+        """Requests matching `where`, each with its events, in two queries (not one per request)."""
+        requests = [_request(r) for r in self.db.query(f"SELECT * FROM requests WHERE {where} ORDER BY id", params)]
+        if not requests:
+            return []
+        by_id: dict[int, list[Event]] = {r.id: [] for r in requests}
+        lo, hi = min(by_id), max(by_id)
+        for row in self.db.query("SELECT * FROM events WHERE request_id BETWEEN ? AND ? ORDER BY id", [lo, hi]):
+            if row["request_id"] in by_id:
+                by_id[row["request_id"]].append(Event.model_validate({**row, "data": json.loads(row["data"])}))
+        return [(r, by_id[r.id]) for r in requests]
+
+    def sent_notifications(self, request_ids: list[int]) -> set[tuple[int, str, str]]:
+        if not request_ids:
+            return set()
+        rows = self.db.query("SELECT request_id, rule, step FROM notifications WHERE request_id BETWEEN ? AND ?",
+                             [min(request_ids), max(request_ids)])
+        return {(r["request_id"], r["rule"], r["step"]) for r in rows}
+
+    def record_notification(self, request_id: int, rule: str, step: str, *, recipients: list[str], at: datetime) -> bool:
+        """Remember a nag as sent; False when it was recorded before (a second process, a re-run)."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO notifications (request_id, rule, step, recipients, sent_at) VALUES (?, ?, ?, ?, ?)",
+            [request_id, rule, step, json.dumps(recipients), to_db_time(at)],
+        )
+        return cursor.rowcount == 1
+
+    def take_lease(self, name: str, *, holder: str, now: datetime, seconds: float) -> bool:
+        """Hold the named lease for `seconds` unless another holder's lease is still running."""
+        until = to_db_time(now + timedelta(seconds=seconds))
+        cursor = self.db.execute(
+            """INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+               ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+               WHERE leases.holder = excluded.holder OR leases.expires_at <= ?""",
+            [name, holder, until, to_db_time(now)],
+        )
+        return cursor.rowcount == 1
+
     # -- deliveries ----------------------------------------------------------------------------
     def claim_delivery(self, key: str, at: datetime) -> bool:
         """Record a delivery key; False when it was seen before (a retry or a duplicate)."""
@@ -180,6 +219,9 @@ class Tx:
     def has_pending(self, request_id: int, *, kind: str) -> bool:
         rows = self.db.query("SELECT 1 AS x FROM outbox WHERE request_id = ? AND kind = ? AND status = 'pending' LIMIT 1", [request_id, kind])
         return next(rows, None) is not None
+
+    def has_sent_digest(self) -> bool:
+        return next(self.db.query("SELECT 1 AS x FROM outbox WHERE key LIKE 'digest:%' LIMIT 1"), None) is not None
 
     def pending_count(self) -> int:
         return next(self.db.query("SELECT count(*) AS n FROM outbox WHERE status = 'pending'"))["n"]

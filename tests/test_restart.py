@@ -23,6 +23,6 @@ def test_restart_with_the_same_database_keeps_everything(tmp_path, fake_slack) -
         assert second.bot.intake.get(1).status == "resolved"
         assert second.bot.intake.get(2).key == "AIR-2"
         assert fake_slack.calls_to("chat.update")[-1]["ts"] == card_ts
-        assert second.bot.db.schema_version() == 2
+        assert second.bot.db.schema_version() == 3
     finally:
         second.stop()

@@ -6,7 +6,7 @@ from bot.domain.policy import Config
 
 # Actions a domain member (engineer, reviewer, owner, lead) or an admin may take.
 MEMBER_ACTIONS = frozenset(
-    {"claim", "reassign", "wait", "resolve", "reopen", "own", "disclaim", "review", "edit", "comment", "view"}
+    {"claim", "reassign", "wait", "resolve", "reopen", "own", "disclaim", "review", "edit", "comment", "view", "snooze"}
 )
 # Actions the requester may take on their own request.
 REQUESTER_ACTIONS = frozenset({"comment", "resolve", "edit", "view", "withdraw"})
@@ -14,7 +14,7 @@ REQUESTER_ACTIONS = frozenset({"comment", "resolve", "edit", "view", "withdraw"}
 VERBS = {
     "claim": "claim", "reassign": "reassign", "wait": "mark as waiting", "resolve": "resolve",
     "reopen": "reopen", "own": "take ownership of", "disclaim": "answer \"Not mine\" for",
-    "review": "review", "edit": "edit", "withdraw": "withdraw", "comment": "comment on", "view": "see",
+    "review": "review", "edit": "edit", "withdraw": "withdraw", "snooze": "snooze", "comment": "comment on", "view": "see",
 }
 
 

@@ -79,6 +79,12 @@ def withdraw(request: Request, actor: str, now: datetime) -> Change:
     return Change({"status": "declined", "court": "nobody", "resolved_at": now}, "withdrawn", f"<@{actor}> withdrew this request.")
 
 
+def snooze(request: Request, actor: str, *, until: datetime) -> Change:
+    """Quiet this request's nags until `until` (P1 breaches still go out)."""
+    _require_open(request, "snooze")
+    return Change({}, "snoozed", f"<@{actor}> snoozed reminders until {until:%a %d %b %H:%M} UTC.", {"until": until.isoformat()})
+
+
 def reopen(request: Request, actor: str) -> Change:
     if request.is_open:
         raise Conflict(f"{request.key} is still {request.status}.")

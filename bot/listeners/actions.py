@@ -21,6 +21,7 @@ SIMPLE: dict[str, Act] = {
     ids.WAIT: lambda s, key, user, a: s.wait(key, user),
     ids.REOPEN: lambda s, key, user, a: s.reopen(key, user),
     ids.WITHDRAW: lambda s, key, user, a: s.withdraw(key, user),
+    ids.SNOOZE: lambda s, key, user, a: s.snooze(key, user, days=1),
     ids.OWN: lambda s, key, user, a: s.own(key, user),
     ids.REASSIGN: lambda s, key, user, a: s.reassign(key, user, to=selected_user(a)),
     ids.REVIEW_START: lambda s, key, user, a: s.review(key, user, step="start"),

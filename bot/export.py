@@ -1,0 +1,218 @@
+"""Export every request, with its SLA figures, time in each court and event log, as JSON or CSV.
+
+This is the format of DESIGN.md "Export format"; other tools read it, so keep it stable (add
+columns at the end, never rename or reorder).
+
+**Admin audit tool.** Confidential requests (security reviews, anything flagged confidential) are
+exported in full: title, description, and every event with its data (thread replies' text
+included). Whoever runs the export reads the database directly and is trusted with everything in
+it; do not post an export where people without that trust can read it.
+
+JSON (`write_json`): one array, one object per request, oldest first (by id):
+
+    key, kind, domain, title, description, priority, status, stage, requester, assignee, owner,
+    confidential, source, created_at, first_response_at, resolved_at,
+    sla: {"first_response": {due_at, state, business_seconds_elapsed, paused_seconds},
+          "resolution":     {due_at, state, business_seconds_elapsed, paused_seconds}},
+    court_seconds: {party: seconds},       # only parties that ever had the ball; "nobody" may appear
+    events: [{at, actor, type, data}]       # in the order they were recorded
+
+Times are ISO-8601 in UTC with microseconds and an explicit offset, always the same width, e.g.
+"2026-11-23T09:00:00.000000+00:00" (the same text the database stores: lossless, and sorts as
+text in time order); null when not yet (e.g. `resolved_at` of an open request, `first_response_at`
+before anyone answered). `stage` is null except for security reviews. Seconds are floats. SLA figures,
+`court_seconds` and open pauses are computed as of the `now` the export was run with. `state` is
+one of on_track, at_risk, breached, met, missed.
+
+CSV (`write_csv`): the same fields flattened, without `events`; the header is `CSV_COLUMNS`:
+`sla.first_response.due_at` becomes the column `sla_first_response_due_at` and so on, and
+`court_seconds` becomes one `court_<party>_seconds` column for each party of `COURT_PARTIES`
+(0.0 when the ball was never there), so the header is the same for every export. Time spent in
+"nobody"'s court (closed, before a reopen) has no column. Booleans are `true`/`false`, nulls are
+empty cells. Cells are written as stored: a title starting with "=" stays as it is, so open the
+file in a spreadsheet with care (or import it as text).
+
+Reading is done in batches of `batch` requests, each batch in its own short read, so the export
+never holds every request in memory and never holds the database lock while writing output (the
+running bot keeps working). A request changed between two batches appears as it was when its
+batch was read; a request filed during the export appears if its batch is read after it is filed.
+
+Callers open the output with `encoding="utf-8"` (and `newline=""` for CSV, as the csv module asks).
+"""
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from typing import Any, TextIO
+
+from bot.domain.history import court_seconds, request_sla
+from bot.domain.models import Event, Request
+from bot.domain.policy import Config
+from bot.domain.sla import SlaStatus
+from storage.store import Store
+
+FORMATS = ("json", "csv")
+DEFAULT_BATCH = 500
+
+REQUEST_FIELDS = (
+    "key", "kind", "domain", "title", "description", "priority", "status", "stage", "requester", "assignee",
+    "owner", "confidential", "source", "created_at", "first_response_at", "resolved_at",
+)
+"""The request's own fields, in export order (DESIGN.md "Export format")."""
+
+SLA_TARGETS = ("first_response", "resolution")
+SLA_FIELDS = ("due_at", "state", "business_seconds_elapsed", "paused_seconds")
+COURT_PARTIES = ("requester", "assignee", "reviewer", "owners", "lead", "triage")
+"""The parties with a CSV column (every court but "nobody"), in column order."""
+
+CSV_COLUMNS: list[str] = [
+    *REQUEST_FIELDS,
+    *(f"sla_{target}_{name}" for target in SLA_TARGETS for name in SLA_FIELDS),
+    *(f"court_{party}_seconds" for party in COURT_PARTIES),
+]
+"""The stable CSV header:
+
+key, kind, domain, title, description, priority, status, stage, requester, assignee, owner,
+confidential, source, created_at, first_response_at, resolved_at,
+sla_first_response_due_at, sla_first_response_state, sla_first_response_business_seconds_elapsed,
+sla_first_response_paused_seconds, sla_resolution_due_at, sla_resolution_state,
+sla_resolution_business_seconds_elapsed, sla_resolution_paused_seconds,
+court_requester_seconds, court_assignee_seconds, court_reviewer_seconds, court_owners_seconds,
+court_lead_seconds, court_triage_seconds
+"""
+
+
+def export_time(at: datetime | None) -> str | None:
+    """UTC ISO-8601 with microseconds ("2026-11-23T09:00:00.000000+00:00"); None stays None."""
+    if at is None:
+        return None
+    if at.utcoffset() is None:
+        raise ValueError(f"expected a timezone-aware time, got {at!r}")
+    return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _sla(status: SlaStatus) -> dict[str, Any]:
+    return {
+        "due_at": export_time(status.due_at),
+        "state": status.state,
+        "business_seconds_elapsed": float(status.business_seconds_elapsed),
+        "paused_seconds": float(status.paused_seconds),
+    }
+
+
+def export_row(request: Request, events: list[Event], config: Config, *, now: datetime) -> dict[str, Any]:
+    """One request as the export's JSON object (see the module docstring)."""
+    sla = request_sla(request, events, config, now=now)
+    return {
+        "key": request.key,
+        "kind": request.kind,
+        "domain": request.domain,
+        "title": request.title,
+        "description": request.description,
+        "priority": request.priority,
+        "status": request.status,
+        "stage": request.stage,
+        "requester": request.requester,
+        "assignee": request.assignee,
+        "owner": request.owner,
+        "confidential": request.confidential,
+        "source": request.source,
+        "created_at": export_time(request.created_at),
+        "first_response_at": export_time(request.first_response_at),
+        "resolved_at": export_time(request.resolved_at),
+        "sla": {"first_response": _sla(sla.first_response), "resolution": _sla(sla.resolution)},
+        "court_seconds": {party: float(s) for party, s in court_seconds(events, now=now).items()},
+        "events": [{"at": export_time(e.at), "actor": e.actor, "type": e.type, "data": e.data} for e in events],
+    }
+
+
+def export_rows(store: Store, config: Config, *, now: datetime, batch: int = DEFAULT_BATCH) -> Iterator[dict[str, Any]]:
+    """Every request, oldest first (by id), as export objects, read `batch` requests at a time.
+
+    Each batch (its requests and their events) is read in one short read; the lock is released
+    before the rows are yielded. `now` must be timezone-aware. Raises ValueError at once (before
+    anything is read) for a naive `now` or a `batch` below 1.
+    """
+    if now.utcoffset() is None:
+        raise ValueError(f"now must be timezone-aware, got {now!r}")
+    if batch < 1:
+        raise ValueError(f"batch must be at least 1, got {batch}")
+    return _rows(store, config, now=now.astimezone(timezone.utc), batch=batch)
+
+
+def _rows(store: Store, config: Config, *, now: datetime, batch: int) -> Iterator[dict[str, Any]]:
+    last_id = 0
+    while True:
+        with store.reading() as tx:
+            requests = tx.find("id > ?", [last_id], limit=batch, order="id")
+            loaded = [(r, tx.events(r.id)) for r in requests]
+        for request, events in loaded:
+            yield export_row(request, events, config, now=now)
+        if len(requests) < batch:
+            return
+        last_id = requests[-1].id
+
+
+def write_json(rows: Iterable[dict[str, Any]], out: TextIO) -> None:
+    """One JSON array, written row by row: "[", the rows joined by ",\\n", "]" and a newline.
+
+    Non-ASCII text is written as is (ensure_ascii=False): open `out` as UTF-8. No rows: "[]".
+    """
+    out.write("[")
+    first = True
+    for row in rows:
+        if not first:
+            out.write(",\n")
+        out.write(json.dumps(row, ensure_ascii=False))
+        first = False
+    out.write("]\n")
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def csv_row(row: dict[str, Any]) -> dict[str, Any]:
+    """An export object flattened to the `CSV_COLUMNS` cells (events dropped)."""
+    flat: dict[str, Any] = {name: row[name] for name in REQUEST_FIELDS}
+    for target in SLA_TARGETS:
+        for name in SLA_FIELDS:
+            flat[f"sla_{target}_{name}"] = row["sla"][target][name]
+    courts = row["court_seconds"]
+    for party in COURT_PARTIES:
+        flat[f"court_{party}_seconds"] = float(courts.get(party, 0.0))
+    return {name: _cell(flat[name]) for name in CSV_COLUMNS}
+
+
+def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> None:
+    """The header `CSV_COLUMNS`, then one line per row (see the module docstring). Open `out` with newline=""."""
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="raise")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(csv_row(row))
+
+
+def export(store: Store, config: Config, *, now: datetime, fmt: str, out: TextIO, batch: int = DEFAULT_BATCH) -> int:
+    """Write every request to `out` as `fmt` ("json" or "csv"); returns how many were written.
+
+    Raises ValueError for an unknown format, a naive `now` or a `batch` below 1, before writing anything.
+    """
+    writers = {"json": write_json, "csv": write_csv}
+    if fmt not in writers:
+        raise ValueError(f"unknown export format {fmt!r} (use one of: {', '.join(FORMATS)})")
+    rows = export_rows(store, config, now=now, batch=batch)
+    count = 0
+
+    def counted() -> Iterator[dict[str, Any]]:
+        nonlocal count
+        for row in rows:
+            count += 1
+            yield row
+
+    writers[fmt](counted(), out)
+    return count

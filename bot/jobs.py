@@ -1,0 +1,71 @@
+"""Scheduled use cases: SLA alerts, nags and the weekly digest. Each asks the domain what is due,
+records it, and queues the messages in one transaction — so a re-run at the same time sends nothing."""
+
+from datetime import datetime, timedelta
+
+from bot.blocks.common import to_dicts
+from bot.blocks.digest import render_digest
+from bot.domain.digest import digest_figures
+from bot.domain.models import OPEN_STATUSES, Event
+from bot.domain.nags import RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, batch, explain_batch, nags_due
+from bot.service import Intake
+from storage.store import to_db_time
+
+JOB_RULES = {"sla": {RULE_AT_RISK, RULE_BREACHED}, "nags": {RULE_STALE_REVIEW, RULE_UNOWNED}}
+BOT = "ai-intake"
+DIGEST_LOOKBACK_DAYS = 15
+
+
+def run_nags(intake: Intake, *, job: str, now: datetime, dry_run: bool = False) -> list[str]:
+    """Send what the rules of `job` ("sla" or "nags") say is due at `now`; returns a line per message."""
+    rules = JOB_RULES[job]
+    marks = ", ".join("?" for _ in OPEN_STATUSES)
+    with intake.store.reading() as tx:
+        items = tx.with_events(f"status IN ({marks})", list(OPEN_STATUSES))
+        sent = tx.sent_notifications([r.id for r, _ in items])
+    due = [n for n in nags_due(items, intake.config, now=now, sent=sent) if n.rule in rules]
+    if dry_run:
+        return [f"{user}: {explain_batch(user, nags)}" for user, nags in batch(due).items()]
+    lines = []
+    with intake.store.transaction() as tx:
+        fresh = [n for n in due if tx.record_notification(n.request_id, n.rule, n.step, recipients=list(n.recipients), at=now)]
+        for nag in fresh:
+            tx.add_event(Event(request_id=nag.request_id, at=now, actor=BOT, type="nag",
+                               data={"rule": nag.rule, "step": nag.step, "recipients": list(nag.recipients)}))
+            if nag.in_thread:
+                tx.enqueue("thread", at=now, request_id=nag.request_id, payload={"text": nag.text}, key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}")
+        for user, nags in batch(fresh).items():
+            text = explain_batch(user, nags)
+            buttons = [[n.key, list(n.buttons)] for n in nags if n.buttons][:10]
+            key = f"nags:{user}:{to_db_time(now)}:" + ",".join(f"{n.request_id}/{n.rule}/{n.step}" for n in nags)
+            tx.enqueue("nag", at=now, payload={"user": user, "text": text, "buttons": buttons}, key=key[:500])
+            lines.append(f"{user}: {text}")
+    intake.on_change()
+    return lines
+
+
+def send_digest(intake: Intake, *, now: datetime, dry_run: bool = False) -> list[str]:
+    """Queue this week's digest: one per domain channel, one org-wide; at most one per channel and week."""
+    config = intake.config
+    since = to_db_time(now - timedelta(days=DIGEST_LOOKBACK_DAYS))
+    marks = ", ".join("?" for _ in OPEN_STATUSES)
+    with intake.store.reading() as tx:
+        items = tx.with_events(f"status IN ({marks}) OR updated_at >= ?", [*OPEN_STATUSES, since])
+    week = now.astimezone(config.calendar(None).tz).isocalendar()
+    targets = [(d.channels[0], d.name, f"Weekly digest: {d.name}") for d in config.domains if d.channels]
+    if config.digest:
+        targets.append((config.digest.channel, None, "Weekly digest: all domains"))
+    lines = []
+    with intake.store.transaction() as tx:
+        for channel, scope, title in targets:
+            figures = digest_figures(items, config, now=now, scope=scope, include_confidential=False)
+            for part, (text, blocks) in enumerate(render_digest(figures, title=title)):
+                lines.append(f"{channel}: {text}")
+                if not dry_run:
+                    tx.enqueue("message", at=now, payload={"channel": channel, "text": text, "blocks": to_dicts(blocks)},
+                               key=f"digest:{channel}:{week.year}-W{week.week:02d}:{part}")
+    intake.on_change()
+    return lines
+
+
+__all__ = ["run_nags", "send_digest", "JOB_RULES"]

@@ -1,0 +1,86 @@
+"""APScheduler jobs inside `ai-intake run`; they only call the jobs in `bot.jobs`.
+
+Named jobs (`replace_existing=True`), an explicit time zone on every trigger, `coalesce=True` and a
+`misfire_grace_time` so a late job runs once rather than being skipped. Only one process acts per
+database: each run first takes the `scheduler` lease row.
+"""
+
+import logging
+import os
+import socket
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.jobs import run_nags, send_digest
+from bot.service import Intake
+
+log = logging.getLogger(__name__)
+SLA_EVERY = timedelta(minutes=5)
+NAGS_EVERY = timedelta(minutes=15)
+LEASE_SECONDS = 20 * 60
+
+
+def holder_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Scheduler:
+    def __init__(self, intake: Intake, *, holder: str | None = None) -> None:
+        self.intake = intake
+        self.holder = holder or holder_name()
+        tz = intake.config.timezone
+        self.scheduler = BackgroundScheduler(timezone=tz, job_defaults={"coalesce": True, "max_instances": 1})
+        now = intake.clock()
+        self.scheduler.add_job(self.run, IntervalTrigger(seconds=SLA_EVERY.total_seconds(), timezone=tz), args=["sla"],
+                               id="sla", replace_existing=True, misfire_grace_time=300, next_run_time=now)
+        self.scheduler.add_job(self.run, IntervalTrigger(seconds=NAGS_EVERY.total_seconds(), timezone=tz), args=["nags"],
+                               id="nags", replace_existing=True, misfire_grace_time=900, next_run_time=now)
+        if intake.config.digest:
+            trigger = CronTrigger.from_crontab(intake.config.digest.cron, timezone=tz)
+            self.scheduler.add_job(self.run, trigger, args=["digest"], id="digest", replace_existing=True,
+                                   misfire_grace_time=7 * 24 * 3600)
+
+    @property
+    def running(self) -> bool:
+        return bool(self.scheduler.running)
+
+    def start(self) -> None:
+        self.scheduler.start()
+        if self.digest_missed(self.intake.clock()):
+            self.scheduler.add_job(self.run, args=["digest"], id="digest-catch-up", replace_existing=True)
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+
+    def digest_missed(self, now: datetime) -> bool:
+        """Has this database sent digests before, and did the cron fire in the last week while it was down?
+
+        send_digest itself sends at most one per channel and week, so catching up is safe to repeat.
+        """
+        if not self.intake.config.digest:
+            return False
+        with self.intake.store.reading() as tx:
+            if not tx.has_sent_digest():
+                return False
+        trigger = CronTrigger.from_crontab(self.intake.config.digest.cron, timezone=self.intake.config.timezone)
+        fire = trigger.get_next_fire_time(None, now - timedelta(days=7))
+        return fire is not None and fire <= now
+
+    def run(self, job: str) -> list[str]:
+        """One job run, if this process holds the lease; the work is idempotent either way."""
+        now = self.intake.clock()
+        with self.intake.store.transaction() as tx:
+            if not tx.take_lease("scheduler", holder=self.holder, now=now, seconds=LEASE_SECONDS):
+                log.info("job %s skipped: another process holds the scheduler lease", job)
+                return []
+        try:
+            if job == "digest":
+                return send_digest(self.intake, now=now)
+            return run_nags(self.intake, job=job, now=now)
+        except Exception:
+            log.exception("job %s failed; it runs again at its next time", job)
+            return []
