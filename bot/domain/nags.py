@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.history import court_seconds, last_human_action, request_sla
 from bot.domain.models import PRIORITY_WEIGHT, Event, Request
 from bot.domain.policy import Config, Nags
-from bot.domain.sla import SlaStatus, explain
+from bot.domain.sla import SlaStatus, explain, hours_text, local_when
 from bot.domain.text import escape, truncate
 
 RULE_AT_RISK = "sla.at_risk"
@@ -38,8 +38,6 @@ _DAY = 86400.0
 _RULE_WEIGHT = {RULE_BREACHED: 4, RULE_UNOWNED: 3, RULE_AT_RISK: 2, RULE_STALE_REVIEW: 1}
 _COURT_WORDS = {"requester": "the requester", "assignee": "the assignee", "reviewer": "security",
                 "owners": "the owners", "lead": "the lead", "triage": "triage"}
-_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -279,7 +277,7 @@ def _unowned_text(request: Request, events: Sequence[Event], config: Config, *, 
                   elapsed: float, tz: ZoneInfo) -> str:
     """E.g. "AIR-5 regression has no owner after 4 business hours (filed Mon 23 Nov 10:00): take
     ownership, or say why it is not yours"."""
-    head = f"{request.key} regression has no owner after {_hours(elapsed)} business hours (filed {_when(request.created_at, tz)})"
+    head = f"{request.key} regression has no owner after {hours_text(elapsed)} business hours (filed {local_when(request.created_at, tz=tz)})"
     lead = " ".join(f"<@{u}>" for u in _escalation(request, config))
     if disclaimed:
         return f"{head}; {_disclaimers(request, events)}; {lead} decides who owns it"
@@ -394,12 +392,3 @@ def _days(seconds: float) -> str:
     return "1 day" if days == 1 else f"{days} days"
 
 
-def _hours(seconds: float) -> str:
-    """Hours with one decimal where needed: "4", "4.5"."""
-    return f"{seconds / 3600:.1f}".removesuffix(".0")
-
-
-def _when(at: datetime, tz: ZoneInfo) -> str:
-    """"Mon 23 Nov 10:00" in `tz`, independent of the process locale."""
-    local = at.astimezone(tz)
-    return f"{_DAY_NAMES[local.weekday()]} {local.day} {_MONTH_NAMES[local.month - 1]} {local:%H:%M}"

@@ -104,10 +104,10 @@ def explain(status: SlaStatus, *, tz: ZoneInfo) -> str:
     "breached: due Tue 3 Mar 14:00, 4.5 business hours elapsed of 4" or
     "met Tue 3 Mar 11:20, due Tue 3 Mar 14:00, 1.5 business hours elapsed of 4".
     """
-    due = f"due {_when(status.due_at, tz=tz)}"
-    hours = _hours(status.business_seconds_elapsed)
+    due = f"due {local_when(status.due_at, tz=tz)}"
+    hours = hours_text(status.business_seconds_elapsed)
     unit = "hour" if hours == "1" else "hours"
-    parts = [f"{due}, {hours} business {unit} elapsed of {_hours(status.target_seconds)}"]
+    parts = [f"{due}, {hours} business {unit} elapsed of {hours_text(status.target_seconds)}"]
     if status.paused_seconds > 0:
         parts.append(f"paused {_duration(status.paused_seconds)}")
     line = ", ".join(parts)
@@ -115,7 +115,7 @@ def explain(status: SlaStatus, *, tz: ZoneInfo) -> str:
         case "at_risk" | "breached":
             return f"{status.state.replace('_', ' ')}: {line}"
         case "met" | "missed":
-            return f"{status.state} {_when(status.satisfied_at, tz=tz)}, {line}"
+            return f"{status.state} {local_when(status.satisfied_at, tz=tz)}, {line}"
     return line
 
 
@@ -182,7 +182,7 @@ def _state(elapsed: float, *, target_seconds: float, at_risk_ratio: float, done:
     return "on_track"
 
 
-def _when(at: datetime | None, *, tz: ZoneInfo) -> str:
+def local_when(at: datetime | None, *, tz: ZoneInfo) -> str:
     """"Tue 3 Mar 14:00" in `tz`, independent of the process locale."""
     if at is None:
         return "unknown"
@@ -190,7 +190,7 @@ def _when(at: datetime | None, *, tz: ZoneInfo) -> str:
     return f"{_DAY_NAMES[local.weekday()]} {local.day} {_MONTH_NAMES[local.month - 1]} {local:%H:%M}"
 
 
-def _hours(seconds: float) -> str:
+def hours_text(seconds: float) -> str:
     """Hours with one decimal where needed: "4", "2.5"."""
     text = f"{seconds / 3600:.1f}"
     return text.removesuffix(".0")
@@ -200,4 +200,4 @@ def _duration(seconds: float) -> str:
     """A wall-clock duration: "45 min" under an hour, else hours like "2 h", "26.5 h"."""
     if seconds < 3570:
         return f"{max(1, round(seconds / 60))} min"
-    return f"{_hours(seconds)} h"
+    return f"{hours_text(seconds)} h"
