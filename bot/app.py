@@ -84,13 +84,13 @@ def web_client(token: str, *, api_url: str | None) -> WebClient:
 
 
 def build_app(*, config: Config, db_path: str, token: str, signing_secret: str | None, api_url: str | None = None,
-              clock: Clock = system_clock) -> Bot:
+              clock: Clock = system_clock, post_interval: float = 1.0) -> Bot:
     """Open the database, make the service, the notifier and the Bolt app with every listener."""
     db = Db(db_path)
     client = web_client(token, api_url=api_url)
     notifier_box: list[Notifier] = []
     intake = Intake(Store(db), config, clock=clock, on_change=lambda: notifier_box[0].wake())
-    notifier = Notifier(intake, client)
+    notifier = Notifier(intake, client, post_interval=post_interval)
     notifier_box.append(notifier)
     pool = ListenerPool(LISTENER_THREADS)
     app = App(

@@ -8,6 +8,7 @@ once, on what can never work (`channel_not_found`, `not_in_channel` …).
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,10 +51,18 @@ class Skip(Exception):
     """This item can never be sent (its card could not be posted); drop it quietly."""
 
 
+OUTBOX_EVENT = "ai_intake_outbox"
+
+
 class Notifier:
-    def __init__(self, intake: Intake, client: WebClient) -> None:
+    """`post_interval`: the least wall-clock seconds between two posts to one channel (Slack allows
+    about one message per second per channel)."""
+
+    def __init__(self, intake: Intake, client: WebClient, *, post_interval: float = 1.0) -> None:
         self.intake = intake
         self.client = client
+        self.post_interval = post_interval
+        self._last_post: dict[str, float] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -108,6 +117,8 @@ class Notifier:
     # -- one item ------------------------------------------------------------------------------
     def _handle(self, item: OutboxItem) -> None:
         now = self.intake.clock()
+        with self.intake.store.transaction() as tx:
+            tx.mark_attempt(item.id)
         try:
             ts = getattr(self, f"_send_{item.kind}")(item)
         except Retry as exc:
@@ -161,19 +172,54 @@ class Notifier:
             except SlackApiError as exc:
                 if exc.response.get("error") != "message_not_found":
                     raise
-                ts = self._post_card(request, text, blocks)
+                ts = self._post_card(item, request, text, blocks)
         else:
-            ts = self._post_card(request, text, blocks)
+            ts = self._post_card(item, request, text, blocks)
         with self.intake.store.transaction() as tx:
             tx.mark_superseded(request.id, kind="card", up_to=item.id, at=self.intake.clock())
         return ts
 
-    def _post_card(self, request: Request, text: str, blocks: list[dict[str, Any]]) -> str:
-        response = self.client.chat_postMessage(channel=request.card_channel, text=text, blocks=blocks, unfurl_links=False)
-        ts = response["ts"]
+    def _post_card(self, item: OutboxItem, request: Request, text: str, blocks: list[dict[str, Any]]) -> str:
+        channel, ts = self._post(item, channel=request.card_channel or "", text=text, blocks=blocks, unfurl_links=False)
         with self.intake.store.transaction() as tx:
-            tx.set_card(request.id, channel=response["channel"], ts=ts)
+            tx.set_card(request.id, channel=channel, ts=ts)
         return ts
+
+    def _post(self, item: OutboxItem, *, channel: str, **message: Any) -> tuple[str, str]:
+        """chat.postMessage, paced per channel and tagged with the outbox id, so that an item whose earlier
+        attempt may have reached Slack (a crash, a lost answer) is found in the channel, not posted twice."""
+        if item.attempts > 0 and (found := self._already_posted(item, channel=channel, thread_ts=message.get("thread_ts"))):
+            return channel, found
+        self._pace(channel)
+        metadata = {"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": item.id}}
+        response = self.client.chat_postMessage(channel=channel, metadata=metadata, **message)
+        return response["channel"], response["ts"]
+
+    def _already_posted(self, item: OutboxItem, *, channel: str, thread_ts: str | None) -> str | None:
+        """The ts of the message an earlier attempt of `item` posted, if the channel shows one.
+
+        Direct messages cannot be searched (that would need im:history): they are sent again.
+        """
+        if not channel.startswith(("C", "G")):
+            return None
+        try:
+            if thread_ts:
+                found = self.client.conversations_replies(channel=channel, ts=thread_ts, limit=200, include_all_metadata=True)
+            else:
+                found = self.client.conversations_history(channel=channel, limit=200, include_all_metadata=True)
+        except SlackApiError:
+            return None
+        for message in found.get("messages", []):
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("outbox_id") == item.id:
+                return message["ts"]
+        return None
+
+    def _pace(self, channel: str) -> None:
+        wait = self._last_post.get(channel, -1e9) + self.post_interval - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._last_post[channel] = time.monotonic()
 
     def _send_thread(self, item: OutboxItem) -> str | None:
         request = self.intake.get(item.request_id or 0)
@@ -185,13 +231,11 @@ class Notifier:
             if not waiting:
                 raise Skip("card_not_posted")
             raise Retry("the card is not posted yet")
-        response = self.client.chat_postMessage(channel=request.card_channel, thread_ts=request.card_ts, text=item.payload["text"])
-        return response["ts"]
+        return self._post(item, channel=request.card_channel or "", thread_ts=request.card_ts, text=item.payload["text"])[1]
 
     def _send_message(self, item: OutboxItem) -> str | None:
         payload = {k: v for k, v in item.payload.items() if k in ("channel", "text", "blocks", "thread_ts") and v is not None}
-        response = self.client.chat_postMessage(**payload, unfurl_links=False)
-        return response["ts"]
+        return self._post(item, **payload, unfurl_links=False)[1]
 
     def _send_reply(self, item: OutboxItem) -> str | None:
         request = self.intake.get(item.request_id or 0)
@@ -201,9 +245,8 @@ class Notifier:
         p = item.payload
         if p.get("user"):
             return self._ephemeral(user=p["user"], channel=p.get("channel"), text=text, blocks=to_dicts(blocks))
-        response = self.client.chat_postMessage(channel=p["channel"], thread_ts=p.get("thread_ts"), text=text,
-                                                blocks=to_dicts(blocks), unfurl_links=False)
-        return response["ts"]
+        return self._post(item, channel=p["channel"], thread_ts=p.get("thread_ts"), text=text, blocks=to_dicts(blocks),
+                          unfurl_links=False)[1]
 
     def _send_ephemeral(self, item: OutboxItem) -> str | None:
         p = item.payload
@@ -226,8 +269,7 @@ class Notifier:
         """One person's batched nags, as a direct message with each nag's buttons."""
         p = item.payload
         blocks = nag_message(p["text"], [(key, buttons) for key, buttons in p.get("buttons", [])])
-        response = self.client.chat_postMessage(channel=p["user"], text=p["text"][:3000], blocks=to_dicts(blocks))
-        return response["ts"]
+        return self._post(item, channel=p["user"], text=p["text"][:3000], blocks=to_dicts(blocks))[1]
 
     def _send_home(self, item: OutboxItem) -> str | None:
         user = item.payload["user"]

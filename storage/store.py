@@ -230,9 +230,13 @@ class Tx:
         row = next(self.db.query("SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending'"))
         return from_db_time(row["at"])
 
+    def mark_attempt(self, item_id: int) -> None:
+        """Count an attempt before it is made: after a crash, `attempts > 0` says it may have reached Slack."""
+        self.db.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", [item_id])
+
     def mark_sent(self, item_id: int, *, at: datetime, ts: str | None = None) -> None:
         self.db.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, ts = ?, attempts = attempts + 1 WHERE id = ?",
+            "UPDATE outbox SET status = 'sent', sent_at = ?, ts = ? WHERE id = ?",
             [to_db_time(at), ts, item_id],
         )
 
@@ -245,13 +249,13 @@ class Tx:
 
     def mark_retry(self, item_id: int, *, next_at: datetime, error: str) -> None:
         self.db.execute(
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, error = ? WHERE id = ?",
+            "UPDATE outbox SET next_attempt_at = ?, error = ? WHERE id = ?",
             [to_db_time(next_at), error, item_id],
         )
 
     def mark_failed(self, item_id: int, *, error: str, at: datetime) -> None:
         self.db.execute(
-            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, error = ?, sent_at = ? WHERE id = ?",
+            "UPDATE outbox SET status = 'failed', error = ?, sent_at = ? WHERE id = ?",
             [error, to_db_time(at), item_id],
         )
 

@@ -45,7 +45,7 @@ MAX_RESPONSE_URL_USES = 5
 BOT_ID = "B0BOT"
 APP_ID = "A0APP"
 WORKSPACE_URL = "https://fake-team.slack.com/"
-JSON_FIELDS = ("blocks", "attachments", "view")
+JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
 ALWAYS_ALLOWED = {"team_id"}  # Bolt's WebClient adds team_id to every call
 
 # Where the spec files are silent, Slack still wants one of these (spec marks each optional).
@@ -151,6 +151,9 @@ class FakeSlack:
         self.app_token = "xapp-test-token"
         self.socket_url = "ws://127.0.0.1:1/"
         self.latency = 0.0  # seconds every Web API answer takes (a slow Slack)
+        self.held = threading.Event()  # set once a held call has been carried out (see hold_answer)
+        self.release = threading.Event()
+        self._hold: tuple[str, int] | None = None
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []
         self.violations: list[str] = []
@@ -220,6 +223,24 @@ class FakeSlack:
         """
         with self._lock:
             self._failures.setdefault(method, []).extend(_Failure(status, error, retry_after) for _ in range(times))
+
+    def hold_answer(self, method: str, *, nth: int) -> None:
+        """Carry out the `nth` call to `method` (from now), then withhold its answer until `release` is set.
+
+        The caller sees a request that reached Slack but never got its answer: what a crash looks like.
+        """
+        with self._lock:
+            self._hold = (method, nth)
+            self.held.clear()
+            self.release.clear()
+
+    def _should_hold(self, method: str) -> bool:
+        with self._lock:
+            if self._hold is None or self._hold[0] != method:
+                return False
+            remaining = self._hold[1] - 1
+            self._hold = (method, remaining) if remaining > 0 else None
+            return remaining == 0
 
     def new_trigger_id(self) -> str:
         """A trigger id that `views.open` / `views.push` accept once."""
@@ -729,6 +750,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.fake.latency and parts.path.startswith("/api/"):
             time.sleep(self.server.fake.latency)
         status, extra, answer = self.server.fake.handle(_Request(verb, parts.path, parts.query, headers, body))
+        if self.server.fake._should_hold(parts.path.removeprefix("/api/")):
+            self.server.fake.held.set()
+            self.server.fake.release.wait(timeout=30)
         payload = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
