@@ -38,7 +38,8 @@ def run_nags(intake: Intake, *, job: str, now: datetime, dry_run: bool = False) 
             text = explain_batch(user, nags)
             buttons = [[n.key, list(n.buttons)] for n in nags if n.buttons][:10]
             key = f"nags:{user}:{to_db_time(now)}:" + ",".join(f"{n.request_id}/{n.rule}/{n.step}" for n in nags)
-            tx.enqueue("nag", at=now, payload={"user": user, "text": text, "buttons": buttons}, key=key[:500])
+            urgent = any(n.urgent for n in nags)
+            tx.enqueue("nag", at=now, payload={"user": user, "text": text, "buttons": buttons, "urgent": urgent}, key=key[:500])
             lines.append(f"{user}: {text}")
     intake.on_change()
     return lines

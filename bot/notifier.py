@@ -21,6 +21,7 @@ from bot.blocks.common import to_dicts
 from bot.blocks.home import home_view
 from bot.blocks.nags import nag_message
 from bot.blocks.messages import filed_reply
+from bot.domain.business_hours import BusinessCalendar
 from bot.domain.history import request_sla
 from bot.domain.models import Request
 from bot.domain.sla import explain
@@ -45,6 +46,14 @@ MAX_BACKOFF_SECONDS = 300
 
 class Retry(Exception):
     """Send this item again later (the card it threads under is not posted yet, or a passing failure)."""
+
+
+class Defer(Exception):
+    """Send this item at `until` (a nag waiting for its recipient's working hours)."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"outside the recipient's working hours until {until.isoformat()}")
+        self.until = until
 
 
 class Skip(Exception):
@@ -123,6 +132,9 @@ class Notifier:
             ts = getattr(self, f"_send_{item.kind}")(item)
         except Retry as exc:
             self._retry(item, str(exc), now=now)
+        except Defer as exc:
+            with self.intake.store.transaction() as tx:
+                tx.mark_retry(item.id, next_at=exc.until, error=str(exc))
         except Skip as exc:
             with self.intake.store.transaction() as tx:
                 tx.mark_failed(item.id, error=str(exc), at=now)
@@ -266,8 +278,14 @@ class Notifier:
         return response["ts"]
 
     def _send_nag(self, item: OutboxItem) -> str | None:
-        """One person's batched nags, as a direct message with each nag's buttons."""
+        """One person's batched nags, as a direct message with each nag's buttons, in their working hours
+        (the org's business hours in the person's own time zone) unless one of them is urgent."""
         p = item.payload
+        if not p.get("urgent"):
+            hours = self.working_hours(p["user"])
+            now = self.intake.clock()
+            if not hours.is_open(now):
+                raise Defer(hours.next_opening(now))
         blocks = nag_message(p["text"], [(key, buttons) for key, buttons in p.get("buttons", [])])
         return self._post(item, channel=p["user"], text=p["text"][:3000], blocks=to_dicts(blocks))[1]
 
@@ -280,6 +298,29 @@ class Notifier:
         view = home_view(assigned=assigned, filed=filed, queues=queues, redact_for={r.id for r in everything if r.confidential})
         self.client.views_publish(user_id=user, view=view.to_dict())
         return None
+
+    def working_hours(self, user: str) -> BusinessCalendar:
+        """The org's business days and hours in `user`'s time zone (from users.info, remembered)."""
+        config = self.intake.config
+        with self.intake.store.reading() as tx:
+            tz = tx.person_tz(user)
+        if tz is None:
+            tz = self._lookup_tz(user) or config.timezone
+            with self.intake.store.transaction() as tx:
+                tx.set_person_tz(user, tz)
+        hours = config.business_hours
+        try:
+            return BusinessCalendar.parse(tz=tz, days=hours.days, start=hours.start, end=hours.end,
+                                          holidays=[d.isoformat() for d in config.holidays])
+        except ValueError:
+            return config.calendar(None)
+
+    def _lookup_tz(self, user: str) -> str | None:
+        try:
+            return (self.client.users_info(user=user).get("user") or {}).get("tz")
+        except SlackApiError as exc:
+            log.warning("users.info for %s failed (%s); using the org's time zone", user, exc.response.get("error"))
+            return None
 
     # -- rendering -----------------------------------------------------------------------------
     def render(self, request: Request) -> tuple[str, list[dict[str, Any]]]:

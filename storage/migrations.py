@@ -104,3 +104,8 @@ def m003_notifications_and_lease(db: Database) -> None:
         )"""
     )
     db.execute("CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TEXT NOT NULL)")
+
+
+@migrations()
+def m004_people_time_zones(db: Database) -> None:
+    db.execute("ALTER TABLE people ADD COLUMN tz TEXT")

@@ -193,6 +193,15 @@ class Tx:
         )
         return cursor.rowcount == 1
 
+    def person_tz(self, user: str) -> str | None:
+        row = next(self.db.query("SELECT tz FROM people WHERE user_id = ?", [user]), None)
+        return row["tz"] if row else None
+
+    def set_person_tz(self, user: str, tz: str) -> None:
+        self.db.execute(
+            "INSERT INTO people (user_id, tz) VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET tz = excluded.tz", [user, tz]
+        )
+
     # -- deliveries ----------------------------------------------------------------------------
     def claim_delivery(self, key: str, at: datetime) -> bool:
         """Record a delivery key; False when it was seen before (a retry or a duplicate)."""

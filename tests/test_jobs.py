@@ -112,3 +112,27 @@ def test_jobs_run_dry_run_prints_and_sends_nothing(tmp_path, harness: Harness) -
     assert result.returncode == 0, result.stderr
     assert "would send 2 message(s)" in result.stdout and "U0PPM" in result.stdout
     assert run_nags(harness.bot.intake, job="nags", now=harness.clock().replace(hour=15)) != []  # nothing was recorded
+
+
+def test_nags_wait_for_the_recipients_working_hours_but_p1_breaches_do_not(harness: Harness) -> None:
+    harness.fake.add_user("U0PPM", tz="America/Los_Angeles")
+    harness.fake.add_user("U0MLPM", tz="Europe/Berlin")
+    harness.command("regression: refund intent answers with the wrong window")
+    harness.settle()
+    harness.clock.advance(hours=5)  # Monday 14:00 UTC: 15:00 in Berlin, 06:00 in Los Angeles
+    run_nags(harness.bot.intake, job="nags", now=harness.clock())
+    harness.settle()
+    assert len(dms(harness, "U0MLPM")) == 1 and dms(harness, "U0PPM") == []
+    harness.clock.advance(hours=3)  # 09:00 in Los Angeles
+    harness.settle()
+    assert len(dms(harness, "U0PPM")) == 1
+
+
+def test_a_p1_breach_goes_out_at_night(harness: Harness) -> None:
+    harness.fake.add_user("U0ENG1", tz="Asia/Tokyo")
+    harness.command("regression: outage: refunds down for all customers")  # P2 raised to P1: 1 h first response
+    harness.settle()
+    harness.clock.advance(hours=2)  # Monday 11:00 UTC: 20:00 in Tokyo
+    run_nags(harness.bot.intake, job="sla", now=harness.clock())
+    harness.settle()
+    assert any("breached" in m["text"] for m in dms(harness, "U0ENG1"))
