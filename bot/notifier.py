@@ -295,7 +295,7 @@ class Notifier:
         assigned, filed = self.intake.mine(user)
         queues = [(d.name, *self.intake.queue(d.name)) for d in config.member_domains(user)]
         everything = assigned + filed + [r for _, items, _ in queues for r in items]
-        view = home_view(assigned=assigned, filed=filed, queues=queues, redact_for={r.id for r in everything if r.confidential})
+        view = home_view(assigned=assigned, filed=filed, queues=queues, listed=self.intake.listed(everything, viewer=user))
         self.client.views_publish(user_id=user, view=view.to_dict())
         return None
 

@@ -13,7 +13,8 @@ from typing import Any
 
 from bot.domain import authz, workflow
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.domain.models import OPEN_STATUSES, Draft, Event, Request, request_key
+from bot.domain.history import request_sla
+from bot.domain.models import OPEN_STATUSES, Draft, Event, Listed, Request, request_key
 from bot.domain.parsing import parse_key
 from bot.domain.text import escape_within
 from bot.domain.policy import Config
@@ -237,6 +238,24 @@ class Intake:
             where, params = where + " AND domain = ?", [*params, domain]
         with self.store.reading() as tx:
             return tx.find(where, params, limit=limit), tx.count(where, params)
+
+    def listed(self, requests: list[Request], *, viewer: str) -> dict[int, Listed]:
+        """For each request: hide a confidential title from `viewer` unless they may see it, and its worst SLA state."""
+        ids = sorted({r.id for r in requests})
+        if not ids:
+            return {}
+        marks = ", ".join("?" for _ in ids)
+        with self.store.reading() as tx:
+            items = tx.with_events(f"id IN ({marks})", ids)
+        now = self.clock()
+        out = {}
+        for request, events in items:
+            sla = request_sla(request, events, self.config, now=now)
+            states = {sla.first_response.state, sla.resolution.state}
+            worst = next((s for s in ("breached", "at_risk") if s in states), "on_track" if request.is_open else None)
+            hidden = request.confidential and not authz.can(self.config, request, viewer, "view")
+            out[request.id] = Listed(redact=hidden, sla_state=worst)
+        return out
 
     def get(self, request_id: int) -> Request | None:
         with self.store.reading() as tx:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bot.blocks import messages
 from bot.blocks.card import DESCRIPTION_LIMIT, TITLE_LIMIT, render_card
 from bot.blocks.common import SECTION_LIMIT, link, quote, section, to_dicts
-from bot.domain.models import Disclaimer, Event, Request
+from bot.domain.models import Disclaimer, Event, Listed, Request
 from bot.domain.text import ELLIPSIS, escape, escape_within, first_line, truncate
 
 PROPERTY = settings(max_examples=200, deadline=None, derandomize=True)
@@ -240,7 +240,7 @@ def test_injected_text_is_escaped_in_every_reply(injection: str) -> None:
     replies = [
         messages.filed_reply(req, created=True),
         messages.status_reply(req, [event], tz=tz, redact=False),  # type: ignore[arg-type]
-        messages.list_reply("Your requests", [("Filed by you", [req])], redact_for=set()),
+        messages.list_reply("Your requests", [("Filed by you", [req])], listed={req.id: Listed(redact=False)}),
     ]
     for text, blocks in replies:
         dumped = json.dumps(to_dicts(blocks), ensure_ascii=False)

@@ -39,3 +39,14 @@ def test_empty_command_opens_the_modal(harness: Harness) -> None:
     harness.settle()
     opened = harness.fake.calls_to("views.open")
     assert opened and opened[0]["view"]["callback_id"] == "ai_request.submit"
+
+
+def test_queue_shows_sla_state_and_hides_confidential_titles_from_outsiders(harness: Harness) -> None:
+    harness.command("eval: outage of refund answers for customers")  # P2: first response due in 4 business hours
+    harness.command("security review: vendor model for refunds")
+    harness.settle()
+    harness.clock.advance(hours=5)
+    member = json.dumps(harness.command("queue support", user="U0ENG1").json())
+    assert "SLA breached" in member and "vendor model for refunds" in member
+    outsider = json.dumps(harness.command("queue support", user="U0OUTSIDER").json())
+    assert "vendor model" not in outsider and "Confidential security review" in outsider

@@ -4,14 +4,14 @@ from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
 from slack_sdk.models.views import View
 
 from bot.blocks.common import context, section
-from bot.blocks.messages import LIST_LIMIT, line
-from bot.domain.models import Request
+from bot.blocks.messages import LIST_LIMIT, listed_line
+from bot.domain.models import Listed, Request
 
 MAX_BLOCKS = 100
 
 
 def home_view(*, assigned: list[Request], filed: list[Request], queues: list[tuple[str, list[Request], int]],
-              redact_for: set[int]) -> View:
+              listed: dict[int, Listed]) -> View:
     """`queues` holds (domain, oldest open requests, how many are open)."""
     blocks: list[Block] = [HeaderBlock(text="ai-intake"),
                            context("File with `/ai-request`, a mention of @ai-intake, or the *Create AI request* shortcut.")]
@@ -19,7 +19,7 @@ def home_view(*, assigned: list[Request], filed: list[Request], queues: list[tup
     groups += [(f"Queue: {name}", items, total) for name, items, total in queues]
     for heading, items, total in groups:
         blocks.append(DividerBlock())
-        lines = [line(r, redact=r.id in redact_for) for r in items[:LIST_LIMIT]]
+        lines = [listed_line(r, listed) for r in items[:LIST_LIMIT]]
         blocks.append(section(f"*{heading}* ({total})\n" + ("\n".join(lines) if lines else "_nothing open_")))
         if total > len(lines):
             blocks.append(context(f"Showing the {len(lines)} oldest of {total}: `/ai-request queue` for more."))

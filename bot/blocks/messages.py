@@ -8,7 +8,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block
 from bot.blocks import ids
 from bot.blocks.card import STATUS_LABEL, kind_label, shown_title
 from bot.blocks.common import button, context, local, section, user
-from bot.domain.models import Event, Request
+from bot.domain.models import Event, Listed, Request
 from bot.domain.policy import Config
 from bot.domain.text import escape_within
 
@@ -29,10 +29,20 @@ def help_text(config: Config) -> str:
     return HELP.format(kinds=", ".join(config.kind_names), domains=domains)
 
 
-def line(request: Request, *, redact: bool) -> str:
-    """One request as a list line: key, priority, kind, title, status, assignee."""
+SLA_LABEL = {"breached": ":red_circle: SLA breached", "at_risk": ":large_orange_circle: SLA at risk", "on_track": "on track"}
+
+
+def line(request: Request, *, redact: bool, sla_state: str | None = None) -> str:
+    """One request as a list line: key, priority, kind, title, status, assignee, SLA state."""
     title = shown_title(request, redact=redact)
-    return f"*{request.key}* {request.priority} {kind_label(request.kind)} — {title} · {request.status} · {user(request.assignee, none='unassigned')}"
+    sla = f" · {SLA_LABEL[sla_state]}" if sla_state in SLA_LABEL else ""
+    return f"*{request.key}* {request.priority} {kind_label(request.kind)} — {title} · {request.status} · {user(request.assignee, none='unassigned')}{sla}"
+
+
+def listed_line(request: Request, listed: dict[int, Listed]) -> str:
+    """A list line as `listed` says this viewer sees it (hidden title when no entry: the safe default)."""
+    shown = listed.get(request.id) or Listed(redact=request.confidential)
+    return line(request, redact=shown.redact, sla_state=shown.sla_state)
 
 
 def filed_reply(request: Request, *, created: bool) -> tuple[str, list[Block]]:
@@ -58,12 +68,12 @@ def status_reply(request: Request, events: list[Event], *, tz: ZoneInfo, redact:
     return f"{request.key}: {STATUS_LABEL.get(request.status, request.status)}", blocks
 
 
-def list_reply(title: str, groups: list[tuple[str, list[Request]]], *, redact_for: set[int], total: int | None = None) -> tuple[str, list[Block]]:
-    """A titled list of requests in groups; confidential ones in `redact_for` show no title."""
+def list_reply(title: str, groups: list[tuple[str, list[Request]]], *, listed: dict[int, Listed], total: int | None = None) -> tuple[str, list[Block]]:
+    """A titled list of requests in groups, each shown as `listed` says."""
     blocks: list[Block] = [section(f"*{title}*")]
     shown = 0
     for heading, requests in groups:
-        lines = [line(r, redact=r.id in redact_for) for r in requests[:LIST_LIMIT]]
+        lines = [listed_line(r, listed) for r in requests[:LIST_LIMIT]]
         blocks.append(section(f"*{heading}*\n" + ("\n".join(lines) if lines else "_nothing_")))
         shown += len(lines)
     if total is not None and total > shown:

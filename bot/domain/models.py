@@ -125,3 +125,11 @@ class Event(BaseModel):
     actor: str
     type: str
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Listed(BaseModel):
+    """How a request appears in one person's list: its title hidden or not, and its worst SLA state."""
+
+    model_config = ConfigDict(frozen=True)
+    redact: bool
+    sla_state: str | None = None

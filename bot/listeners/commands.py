@@ -44,14 +44,13 @@ def answer(intake: Intake, parsed: parsing.Command, command: dict[str, Any]) -> 
             return messages.notice(messages.help_text(intake.config))
         case parsing.Mine():
             assigned, filed = intake.mine(user)
-            everything = assigned + filed
             return messages.list_reply("Your requests", [("Assigned to you", assigned), ("Filed by you", filed)],
-                                       redact_for={r.id for r in everything if r.confidential})
+                                       listed=intake.listed(assigned + filed, viewer=user))
         case parsing.Queue(domain=domain):
             requests, total = intake.queue(domain)
             title = f"Open in {domain}" if domain else "Open requests"
             return messages.list_reply(title, [(f"{total} open", requests)], total=total,
-                                       redact_for={r.id for r in requests if r.confidential})
+                                       listed=intake.listed(requests, viewer=user))
         case parsing.Status(key=None):
             return messages.notice("Which request? Try `/ai-request status AIR-12`.")
         case parsing.Status(key=key):
