@@ -123,7 +123,7 @@ def test_the_engineer_with_the_lightest_weighted_load_is_assigned() -> None:
     state = RoutingState(open_load={"U0ENG1": 8, "U0ENG2": 3}, open_count={"U0ENG1": 1, "U0ENG2": 3})
     who, why = choose_assignee(CONFIGURED.domains[0], kind="question", state=state)
     assert who == "U0ENG2"
-    assert why.startswith("assigned to <@U0ENG2> (")  # see the report: "fewest open: 3" misleads here
+    assert why == "assigned to <@U0ENG2> (lightest load: 3 open, weighted 3)"
 
 
 def test_a_tie_goes_to_the_one_assigned_least_recently() -> None:
@@ -131,7 +131,13 @@ def test_a_tie_goes_to_the_one_assigned_least_recently() -> None:
                          last_assigned={"U0ENG1": T0, "U0ENG2": T0 - timedelta(days=1)})
     who, why = choose_assignee(CONFIGURED.domains[0], kind="question", state=state)
     assert who == "U0ENG2"
-    assert why == "assigned to <@U0ENG2> (fewest open: 1; assigned least recently)"
+    assert why == "assigned to <@U0ENG2> (lightest load: 1 open, weighted 2; assigned least recently)"
+
+
+def test_a_tie_without_history_goes_to_the_first_listed() -> None:
+    who, why = choose_assignee(CONFIGURED.domains[0], kind="question", state=RoutingState())
+    assert who == "U0ENG1"
+    assert why == "assigned to <@U0ENG1> (fewest open: 0; first listed)"
 
 
 def test_someone_never_assigned_comes_before_someone_assigned() -> None:

@@ -97,9 +97,11 @@ def choose_assignee(domain: Domain, *, kind: str, state: RoutingState) -> tuple[
 
     ranked = sorted(present, key=rank)
     chosen = ranked[0]
-    load = state.open_count.get(chosen, 0)
-    tie = len(ranked) > 1 and rank(ranked[1])[0] == rank(chosen)[0]
-    why = f"fewest open: {load}" + ("; assigned least recently" if tie else "")
+    load, count = state.open_load.get(chosen, 0), state.open_count.get(chosen, 0)
+    why = f"fewest open: {count}" if load == 0 else f"lightest load: {count} open, weighted {load}"
+    runner_up = rank(ranked[1]) if len(ranked) > 1 else None
+    if runner_up and runner_up[0] == rank(chosen)[0]:
+        why += "; assigned least recently" if runner_up[1] != rank(chosen)[1] else "; first listed"
     return chosen, f"assigned to <@{chosen}> ({why})"
 
 
