@@ -56,7 +56,7 @@ def status(
         (mon(14), None, "breached", 4),
         (tue(12), None, "breached", 10),
         (tue(10), mon(13, 30), "met", 3.5),
-        (tue(10), mon(14), "met", 4),  # on the dot is in time
+        (tue(10), mon(14), "missed", 4),  # on the dot is late: the clock said "breached" at that instant
         (tue(10), mon(15), "missed", 5),
         (mon(12), mon(15), "on_track", 2),  # satisfied after now: not known yet
     ],
@@ -162,7 +162,7 @@ def test_pauses_after_satisfaction_change_nothing() -> None:
 
 def test_a_pause_can_turn_a_breach_into_a_met_target() -> None:
     assert status(now=tue(10), satisfied_at=mon(15)).state == "missed"
-    assert status(now=tue(10), satisfied_at=mon(15), pauses=[Interval(mon(11), mon(12))]).state == "met"
+    assert status(now=tue(10), satisfied_at=mon(15), pauses=[Interval(mon(11), mon(12, 30))]).state == "met"
 
 
 # --- explain -----------------------------------------------------------------------------------

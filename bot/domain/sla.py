@@ -174,7 +174,7 @@ def _due_at(
 
 def _state(elapsed: float, *, target_seconds: float, at_risk_ratio: float, done: bool) -> SlaState:
     if done:
-        return "met" if elapsed <= target_seconds else "missed"
+        return "met" if elapsed < target_seconds else "missed"  # the same edge as "breached": due means late
     if elapsed >= target_seconds:
         return "breached"
     if elapsed >= at_risk_ratio * target_seconds:
