@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.add_argument("--out", help="write to this file (default: standard output)")
     export.set_defaults(handler=cmd_export)
+    console = commands.add_parser("console", help="try it with no Slack workspace: the real bot against a stand-in for Slack on this machine")
+    console.add_argument("--script", metavar="FILE", help="run the lines of FILE as if typed and print the transcript")
+    console.add_argument("--fresh", action="store_true", help="start over with an empty console database")
+    console.add_argument("--now", metavar="TIME", help="start the clock at this ISO-8601 time (default: Mon 2026-11-23 09:00 in the org's zone)")
+    console.set_defaults(handler=cmd_console)
     return parser
 
 
@@ -153,6 +158,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         export(intake.store, config, now=intake.clock(), fmt=args.format, out=sys.stdout)
     return 0
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from bot.console.main import cmd_console as console
+
+    return console(args)
 
 
 # -- run ----------------------------------------------------------------------------------------

@@ -44,6 +44,6 @@ def test_the_example_config_is_valid() -> None:
 
 
 def test_the_readme_has_exactly_two_one_line_set_up_commands() -> None:
-    assert "    pip install . && ai-intake run\n" in README
+    assert "    pip install . && ai-intake console\n" in README
     assert "    pip install -e \".[test]\" && python -m pytest\n" in README
     assert 'pip install -q -e ".[test]" && python -m pytest' in (ROOT / ".ci" / "run").read_text()

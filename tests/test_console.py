@@ -1,0 +1,369 @@
+"""`ai-intake console`: the real bot against the stand-in Slack, driven by typed lines.
+
+The README's session is the transcript of tests/console_session.txt, checked here line for line.
+"""
+
+import contextlib
+import io
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import load_config
+from bot.console import forms, render
+from bot.console import session as session_module
+from bot.console.directory import Directory
+from bot.console.main import CONSOLE_DB, DEMO_CONFIG, Session, open_session
+from bot.console.timeline import JOB_ORDER, NAGS_EVERY, SLA_EVERY, _ticks, next_digest, parse_instant, parse_travel
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "tests" / "console_session.txt"
+DEMO = load_config(DEMO_CONFIG)
+
+
+class Typist:
+    """A console session in a test: `type(line)` returns what the console printed for that line."""
+
+    def __init__(self, session: Session, out: io.StringIO) -> None:
+        self.session, self.out = session, out
+        self.console = session.console
+
+    def type(self, line: str) -> str:
+        start = len(self.out.getvalue())
+        assert self.console.run(line)
+        return self.out.getvalue()[start:]
+
+    def request(self, key: str):
+        return self.session.bot.intake.get(int(key.split("-")[1]))
+
+
+def open_typist(tmp_path: Path, answers: list[str] | None = None) -> Typist:
+    out = io.StringIO()
+    ask = (lambda prompt: answers.pop(0)) if answers is not None else None
+    return Typist(open_session(DEMO, db_path=str(tmp_path / "console.db"), out=out, ask=ask), out)
+
+
+@pytest.fixture
+def typist(tmp_path: Path) -> Iterator[Typist]:
+    t = open_typist(tmp_path)
+    yield t
+    t.session.close()
+
+
+# -- the README cannot drift -----------------------------------------------------------------------
+SESSION_BLOCK = re.compile(r"(## Try it: a console session\n.*?```text\n)(.*?)(```)", re.DOTALL)
+
+
+def readme_session() -> str:
+    return SESSION_BLOCK.search((ROOT / "README.md").read_text()).group(2)
+
+
+def test_the_readme_session_is_what_the_script_prints(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("AI_INTAKE_DB", raising=False)
+    monkeypatch.delenv("AI_INTAKE_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["console", "--script", str(SCRIPT)]) == 0
+    printed = capsys.readouterr()
+    assert printed.out == readme_session(), "the bot says something else now: `python -m tests.test_console` rewrites the README's session"
+    assert "demo organisation" in printed.err and "throwaway" in printed.err
+    assert not list(tmp_path.iterdir()), "a script leaves no database behind"
+
+
+def test_the_readme_names_the_console_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "    pip install . && ai-intake console\n" in readme
+    assert "ai-intake console --script tests/console_session.txt" in readme
+
+
+# -- it is the real app --------------------------------------------------------------------------
+def test_a_slash_command_goes_through_the_real_app_into_the_database(typist) -> None:
+    shown = typist.type("/ai-request regression: refund bot answers with the wrong window")
+    request = typist.request("AIR-1")
+    assert request.source == "command" and request.kind == "regression" and request.domain == "support"
+    assert request.card_channel == "C0SUPPORT" and request.card_ts
+    assert "┌ #support · only @ana sees this · Mon 23 Nov 09:00\n│ Filed AIR-1: refund bot answers" in shown
+    assert "┌ #support · Mon 23 Nov 09:00\n│ AIR-1 · Regression · P2" in shown
+    with typist.session.bot.intake.store.reading() as tx:
+        assert [e.type for e in tx.events(request.id)] == ["created"]
+
+
+def test_a_mention_files_from_the_message_and_answers_in_its_thread(typist) -> None:
+    typist.type("/channel search")
+    shown = typist.type("@ai-intake search results ignore the date filter")
+    request = typist.request("AIR-1")
+    assert request.source == "mention" and request.domain == "search" and request.origin_channel == "C0SEARCH"
+    assert "┌ #search › thread of AIR-1" in shown and "│ Filed AIR-1: search results ignore the date filter → #search" in shown
+
+
+def test_a_ticket_reaction_and_the_message_shortcut_file_the_message(typist) -> None:
+    typist.type("the refund bot quotes 14 days again")
+    assert "Filed AIR-1" in typist.type("/react ticket")
+    assert typist.request("AIR-1").source == "reaction"
+    typist.type("/channel growth")
+    typist.type("onboarding emails recommend the wrong plan")
+    typist.type("/shortcut")
+    assert typist.request("AIR-2").source == "shortcut" and typist.request("AIR-2").domain == "growth"
+
+
+def test_a_reply_in_the_cards_thread_is_a_comment(typist) -> None:
+    typist.type("/ai-request regression: refund bot answers with the wrong window")
+    typist.type("/as ben")
+    assert typist.console.prompt == "ben@#support> "
+    typist.type("/thread AIR-1")
+    assert typist.console.prompt == "ben@#support›AIR-1> "
+    shown = typist.type("looking at the prompt now")
+    assert "First response: met Mon 23 Nov 09:00" in shown
+    with typist.session.bot.intake.store.reading() as tx:
+        assert [e.type for e in tx.events(1)][-1] == "commented"
+
+
+# -- buttons ----------------------------------------------------------------------------------------
+def test_buttons_are_numbered_and_pressed_by_number_as_the_current_person(typist) -> None:
+    shown = typist.type("/ai-request regression: refund bot answers with the wrong window")
+    assert "│ [1 Edit details] [2 Withdraw]" in shown
+    assert "│ [3 Claim] [4 Take ownership] [5 Not mine] [6 Waiting on requester] [7 Resolve] [8 Reassign… ▾ @ben]" in shown
+    refused = typist.type("3")
+    assert "only @ana sees this" in refused and "can claim AIR-1" in refused and typist.request("AIR-1").status == "open"
+    typist.type("/as chen")
+    shown = typist.type("3")
+    assert typist.request("AIR-1").status == "claimed" and typist.request("AIR-1").assignee == "U0CHEN"
+    assert "┌ #support · edited" in shown and "│ @chen claimed this" in shown
+    assert "[1 Not mine]" in shown, "the next line's buttons start again from 1"
+
+
+def test_click_by_action_id_a_select_and_a_confirmation(typist) -> None:
+    typist.type("/ai-request regression: refund bot answers with the wrong window")
+    typist.type("/as ben")
+    typist.type("/click request.reassign AIR-1 @chen")
+    assert typist.request("AIR-1").assignee == "U0CHEN"
+    shown = typist.type("/click request.resolve AIR-1")
+    assert "Resolve AIR-1? → Yes" in shown and typist.request("AIR-1").status == "resolved"
+    assert "no request.own button for AIR-9" in typist.type("/click request.own AIR-9")
+
+
+def test_an_ephemeral_button_is_only_for_whoever_sees_it(typist) -> None:
+    typist.type("/ai-request regression: refund bot answers with the wrong window")
+    typist.type("/as ben")
+    assert "only @ana sees that button; /as ana first" in typist.type("/click request.withdraw AIR-1")
+    typist.type("/as ana")
+    typist.type("2")
+    assert typist.request("AIR-1").status == "declined"
+
+
+# -- forms ------------------------------------------------------------------------------------------
+def test_the_form_is_shown_and_filled_in_by_submit(typist) -> None:
+    shown = typist.type("/ai-request")
+    assert "┌ form “Ask for AI help” opens for @ana" in shown and "│ title *: Title (text)" in shown
+    refused = typist.type("/submit kind=eval")
+    assert "· not sent" in refused and "Please fill out this field." in refused
+    typist.type('/submit title="Refunds over 30 days have no eval" kind=eval priority=P2 description="we only test 14 days" '
+                'links=https://wiki.example.com/refunds')
+    request = typist.request("AIR-1")
+    assert (request.source, request.kind, request.priority, request.links) == ("modal", "eval", "P2", ["https://wiki.example.com/refunds"])
+    assert "has no form open" in typist.type("/submit title=again")
+
+
+def test_the_bots_own_form_errors_are_shown_and_a_reason_form_comes_from_a_button(typist) -> None:
+    typist.type("/ai-request regression: refund bot answers with the wrong window")
+    typist.type("/as fay")
+    shown = typist.type("/click request.disclaim AIR-1")
+    assert "form “Not mine: AIR-1” opens for @fay" in shown
+    typist.type('/submit reason="the prompt is unchanged; the retrieval index was rebuilt"')
+    assert typist.request("AIR-1").disclaimers[0].by == "U0FAY"
+
+
+def test_the_form_is_asked_field_by_field_when_interactive(tmp_path) -> None:
+    answers = ["", "4", "", "", "no eval covers refunds", "not a link", "", "", "Refunds eval", "https://wiki.example.com/r"]
+    typist = open_typist(tmp_path, answers)
+    try:
+        shown = typist.type("/ai-request")
+        assert "Please enter a valid URL." in shown and "Please fill out this field." in shown and not answers
+        request = typist.request("AIR-1")
+        assert (request.title, request.kind, request.description, request.links) == (
+            "Refunds eval", "eval", "no eval covers refunds", ["https://wiki.example.com/r"])
+    finally:
+        typist.session.close()
+
+
+def test_submit_reads_values_by_block_id_label_option_or_number() -> None:
+    view = {"blocks": [
+        {"type": "input", "block_id": "kind", "label": {"text": "Kind"}, "element": {"type": "static_select", "action_id": "value",
+         "options": [{"value": "eval", "text": {"text": "Eval gap"}}, {"value": "question", "text": {"text": "Question"}}]}},
+        {"type": "input", "block_id": "confidential", "label": {"text": "Confidentiality"}, "optional": True, "element": {
+            "type": "checkboxes", "action_id": "value", "options": [{"value": "yes", "text": {"text": "Confidential"}}]}},
+    ]}
+    assert forms.parse_submit(view, "kind='Eval gap' confidentiality=yes") == {"kind": "eval", "confidential": ["yes"]}
+    assert forms.parse_submit(view, "kind=2")["kind"] == "question"
+    with pytest.raises(forms.FormError, match="no option 'bug'"):
+        forms.parse_submit(view, "kind=bug")
+
+
+# -- rendering --------------------------------------------------------------------------------------
+def test_mrkdwn_is_shown_as_people_read_it() -> None:
+    names = Directory.of(DEMO, bot_user_id="U0AIINTAKE")
+    text = "*AIR-1* by <@U0ANA> in <#C0SUPPORT> and <#G0SUPPORTSEC|x>: <https://example.com/a_b|the_doc> _ok_ :compass:"
+    assert render.mrkdwn(text, names) == "AIR-1 by @ana in #support and #support-review: the_doc (https://example.com/a_b) ok 🧭"
+    escaped = "&lt;!channel&gt; &amp; &lt;@U0BEN&gt; *not &lt;b&gt;*"
+    assert render.mrkdwn(escaped, names) == "<!channel> & <@U0BEN> not <b>"
+    assert render.mrkdwn("<!here> <!subteam^S1|@oncall>", names) == "@here @oncall"
+
+
+def test_user_text_is_shown_as_text_never_as_a_mention(typist) -> None:
+    shown = typist.type("/ai-request <!channel> & <@U0BEN> say *hi*")
+    assert "│ Filed AIR-1: <!channel> & <@U0BEN> say hi → #support" in shown
+    assert typist.request("AIR-1").title == "<!channel> & <@U0BEN> say *hi*"
+
+
+def test_typed_mentions_become_slack_mentions(typist) -> None:
+    assert typist.console.slack_text("@ai-intake ask @ben in #search, a < b & c") == \
+        "<@U0AIINTAKE> ask <@U0BEN> in <#C0SEARCH|search>, a &lt; b &amp; c"
+
+
+def test_the_app_home(typist) -> None:
+    typist.type("/ai-request eval: no eval covers refunds over 30 days")
+    shown = typist.type("/home")
+    assert "┌ App Home of @ana" in shown and "Filed by you (1)" in shown and "AIR-1 P3 Eval gap" in shown
+
+
+# -- moving around ----------------------------------------------------------------------------------
+def test_as_and_channel_take_names_or_ids(typist) -> None:
+    assert "you are now @ben (support engineer)" in typist.type("/as U0BEN")
+    assert "you are now @gus (admin)" in typist.type("/as @gus")
+    assert "who is 'nobody'" in typist.type("/as nobody")
+    typist.type("/channel C0SEARCH")
+    assert typist.console.prompt == "gus@#search> "
+    typist.type("/channel support-review")
+    assert typist.console.prompt == "gus@#support-review> "
+    assert "no channel" in typist.type("/channel nowhere")
+    assert "@leo" in typist.type("/people") and "#ai-triage" in typist.type("/channels")
+    assert "not a console command" in typist.type("/frobnicate")
+
+
+# -- time -------------------------------------------------------------------------------------------
+def test_time_travel_brings_the_nags(typist) -> None:
+    typist.type("/ai-request regression: refund bot answers with the wrong window")
+    shown = typist.type("/time-travel 4h")
+    assert "⏩ Mon 23 Nov 09:00 → Mon 23 Nov 13:00" in shown
+    assert "┌ direct message to @ben · Mon 23 Nov 12:00\n│ AIR-1 first response at risk" in shown
+    assert "┌ #support › thread of AIR-1 · Mon 23 Nov 13:00\n│ AIR-1 first response breached" in shown
+    assert "┌ direct message to @eli · Mon 23 Nov 13:00" in shown and "Take ownership AIR-1" in shown
+    assert typist.session.console.clock().isoformat() == "2026-11-23T12:00:00+00:00"
+    assert "only moves forward" in typist.type("/time-travel 2026-11-01T09:00")
+    assert "ran sla and nags at Mon 23 Nov 13:00: 0 message(s)" in typist.type("/jobs")
+
+
+def test_the_digest_arrives_on_its_cron_and_on_demand(typist) -> None:
+    typist.type("/ai-request regression: refund bot answers with the wrong window")
+    assert "Weekly digest" not in typist.type("/time-travel 3d")
+    shown = typist.type("/time-travel 2d")
+    assert "┌ #ai-digest · Fri 27 Nov 16:00\n│ ━━ Weekly digest: all domains ━━" in shown
+    assert "Weekly digest" not in typist.type("/digest"), "once a week per channel"
+
+
+def test_parse_travel() -> None:
+    tz = DEMO.calendar(None).tz
+    now = parse_instant("2026-11-23T09:00", tz=tz)
+    assert parse_travel("3d", now=now, tz=tz).isoformat() == "2026-11-26T09:00:00+01:00"
+    assert parse_travel("1d 2h 30m", now=now, tz=tz).isoformat() == "2026-11-24T11:30:00+01:00"
+    assert parse_travel("1w", now=now, tz=tz).day == 30
+
+
+def test_skipping_quiet_ticks_sends_what_every_tick_would(tmp_path, monkeypatch) -> None:
+    """/time-travel skips the scheduler runs that find nothing; running every tick gives the same transcript."""
+    script = ["/ai-request regression: refund bot answers with the wrong window", "/ai-request eval: refunds over 30 days",
+              "/channel search", "@ai-intake security: new vendor for query rewriting", "/time-travel 2d"]
+
+    def every_tick(intake, *, after, until):
+        found = [(ticks[0], job) for job, every in (("sla", SLA_EVERY), ("nags", NAGS_EVERY)) if (ticks := _ticks(after, until, every))]
+        if (fire := next_digest(intake.config, after=after)) and fire <= until:
+            found.append((fire, "digest"))
+        with intake.store.reading() as tx:
+            due = tx.next_due()
+        if due is not None and after < due <= until:
+            found.append((due, "deliver"))
+        if not found:
+            return None
+        first = min(at for at, _ in found)
+        return first, sorted((job for at, job in found if at == first), key=JOB_ORDER.__getitem__)
+
+    def transcript(name: str) -> str:
+        typist = open_typist(tmp_path / name)
+        try:
+            return "".join(typist.type(line) for line in script)
+        finally:
+            typist.session.close()
+
+    (tmp_path / "skip").mkdir()
+    (tmp_path / "all").mkdir()
+    skipping = transcript("skip")
+    monkeypatch.setattr(session_module, "next_runs", every_tick)
+    assert transcript("all") == skipping
+    assert "first response breached" in skipping
+
+
+# -- the command --------------------------------------------------------------------------------------
+def test_the_console_keeps_its_database_and_starts_over_with_fresh(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("AI_INTAKE_DB", raising=False)
+    monkeypatch.delenv("AI_INTAKE_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("builtins.input", _lines("/ai-request eval: refunds over 30 days", "/quit"))
+    assert main(["console"]) == 0
+    out = capsys.readouterr().out
+    assert f"database  {tmp_path / CONSOLE_DB}" in out and "Filed AIR-1" in out
+    monkeypatch.setattr("builtins.input", _lines("/ai-request eval: refunds over 60 days"))
+    assert main(["console"]) == 0
+    assert "Filed AIR-2" in capsys.readouterr().out
+    monkeypatch.setattr("builtins.input", _lines("/ai-request eval: refunds over 90 days"))
+    assert main(["console", "--fresh"]) == 0
+    assert "Filed AIR-1" in capsys.readouterr().out
+
+
+def test_the_console_uses_ai_intake_db_and_config_when_set(tmp_path, monkeypatch, capsys) -> None:
+    config = tmp_path / "mine.yml"
+    config.write_text(DEMO_CONFIG.read_text().replace("name: growth", "name: marketing"))
+    monkeypatch.setenv("AI_INTAKE_CONFIG", str(config))
+    monkeypatch.setenv("AI_INTAKE_DB", str(tmp_path / "mine.db"))
+    script = tmp_path / "s.txt"
+    script.write_text("/ai-request queue marketing\n")
+    assert main(["console", "--script", str(script), "--now", "2027-01-04T10:00"]) == 0
+    printed = capsys.readouterr()
+    assert "Open in marketing" in printed.out and "Mon 04 Jan 10:00" in printed.out
+    assert str(config) in printed.err and "mine.db (AI_INTAKE_DB)" in printed.err
+    assert (tmp_path / "mine.db").exists()
+    assert main(["console", "--fresh"]) == 2
+    assert "--fresh deletes only the console's own database" in capsys.readouterr().err
+
+
+def test_the_console_package_does_not_import_the_tests() -> None:
+    for path in (ROOT / "bot" / "console").glob("*.py"):
+        assert "tests" not in re.findall(r"^(?:from|import) (\w+)", path.read_text(), re.MULTILINE), path.name
+
+
+def _lines(*lines: str):
+    queue = list(lines)
+
+    def fake_input(prompt: str = "") -> str:
+        if not queue:
+            raise EOFError
+        return queue.pop(0)
+
+    return fake_input
+
+
+def rewrite_readme_session() -> None:
+    """Put the script's transcript into the README, after a change to what the bot says."""
+    out = io.StringIO()
+    for name in ("AI_INTAKE_DB", "AI_INTAKE_CONFIG"):
+        os.environ.pop(name, None)
+    with contextlib.redirect_stdout(out):
+        main(["console", "--script", str(SCRIPT)])
+    readme = ROOT / "README.md"
+    readme.write_text(SESSION_BLOCK.sub(lambda m: m.group(1) + out.getvalue() + m.group(3), readme.read_text(), count=1))
+
+
+if __name__ == "__main__":
+    rewrite_readme_session()
