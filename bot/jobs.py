@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from bot.blocks.common import to_dicts
 from bot.blocks.digest import render_digest
-from bot.domain.digest import digest_figures
+from bot.domain.digest import digest_all
 from bot.domain.models import OPEN_STATUSES, Event
 from bot.domain.nags import RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, batch, explain_batch, nags_due
 from bot.service import Intake
@@ -20,10 +20,13 @@ def run_nags(intake: Intake, *, job: str, now: datetime, dry_run: bool = False) 
     """Send what the rules of `job` ("sla" or "nags") say is due at `now`; returns a line per message."""
     rules = JOB_RULES[job]
     marks = ", ".join("?" for _ in OPEN_STATUSES)
+    where, params = f"status IN ({marks})", list(OPEN_STATUSES)
+    if job == "nags":  # only reviews and regressions can be stale or unowned
+        where, params = where + " AND kind IN ('security_review', 'regression')", params
     with intake.store.reading() as tx:
-        items = tx.with_events(f"status IN ({marks})", list(OPEN_STATUSES))
-        sent = tx.sent_notifications([r.id for r, _ in items])
-    due = [n for n in nags_due(items, intake.config, now=now, sent=sent) if n.rule in rules]
+        items = tx.with_events(where, params)
+        sent = tx.sent_notifications(where, params)
+    due = nags_due(items, intake.config, now=now, sent=sent, rules=rules)
     if dry_run:
         return [f"{user}: {explain_batch(user, nags)}" for user, nags in batch(due).items()]
     lines = []
@@ -57,9 +60,10 @@ def send_digest(intake: Intake, *, now: datetime, dry_run: bool = False) -> list
     if config.digest:
         targets.append((config.digest.channel, None, "Weekly digest: all domains"))
     lines = []
+    figures_of = digest_all(items, config, now=now, include_confidential=False)
     with intake.store.transaction() as tx:
         for channel, scope, title in targets:
-            figures = digest_figures(items, config, now=now, scope=scope, include_confidential=False)
+            figures = figures_of[scope]
             for part, (text, blocks) in enumerate(render_digest(figures, title=title)):
                 lines.append(f"{channel}: {text}")
                 if not dry_run:

@@ -8,7 +8,6 @@ once, on what can never work (`channel_not_found`, `not_in_channel` …).
 
 import logging
 import threading
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -71,7 +70,7 @@ class Notifier:
         self.intake = intake
         self.client = client
         self.post_interval = post_interval
-        self._last_post: dict[str, float] = {}
+        self._last_post: dict[str, datetime] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -97,7 +96,7 @@ class Notifier:
         while not self._stop.is_set():
             self._wake.clear()
             try:
-                self.drain()
+                self.drain(interruptible=True)
             except Exception:
                 log.exception("the notifier failed; it tries again in a few seconds")
             self._wake.wait(timeout=self._idle_seconds())
@@ -109,16 +108,21 @@ class Notifier:
             return 30.0
         return min(max((due - self.intake.clock()).total_seconds(), 0.05), 30.0)
 
-    def drain(self, *, limit: int = 1000) -> int:
-        """Send everything due now; returns how many items were handled."""
+    def drain(self, *, limit: int = 1000, interruptible: bool = False) -> int:
+        """Send everything due now; returns how many items were handled.
+
+        `interruptible` (the worker thread): stop between items once `stop()` was called.
+        """
         handled = 0
         with self._send_lock:
-            while handled < limit:
+            while handled < limit and not (interruptible and self._stop.is_set()):
                 with self.intake.store.reading() as tx:
                     items = tx.due(self.intake.clock(), limit=20)
                 if not items:
                     break
                 for item in items:
+                    if interruptible and self._stop.is_set():
+                        break
                     self._handle(item)
                     handled += 1
         return handled
@@ -126,6 +130,11 @@ class Notifier:
     # -- one item ------------------------------------------------------------------------------
     def _handle(self, item: OutboxItem) -> None:
         now = self.intake.clock()
+        wait = self._pace_wait(self._channel_of(item))
+        if wait > 0:  # this channel posted less than post_interval ago: the others go first
+            with self.intake.store.transaction() as tx:
+                tx.mark_retry(item.id, next_at=now + timedelta(seconds=wait), error="paced")
+            return
         with self.intake.store.transaction() as tx:
             tx.mark_attempt(item.id)
         try:
@@ -152,6 +161,8 @@ class Notifier:
         else:
             with self.intake.store.transaction() as tx:
                 tx.mark_sent(item.id, at=now, ts=ts)
+                if item.kind == "card" and item.request_id:
+                    tx.mark_superseded(item.request_id, kind="card", up_to=item.id, at=now)
 
     def _retry(self, item: OutboxItem, error: str, *, now: datetime) -> None:
         delay = min(2 ** item.attempts, MAX_BACKOFF_SECONDS)
@@ -187,8 +198,6 @@ class Notifier:
                 ts = self._post_card(item, request, text, blocks)
         else:
             ts = self._post_card(item, request, text, blocks)
-        with self.intake.store.transaction() as tx:
-            tx.mark_superseded(request.id, kind="card", up_to=item.id, at=self.intake.clock())
         return ts
 
     def _post_card(self, item: OutboxItem, request: Request, text: str, blocks: list[dict[str, Any]]) -> str:
@@ -202,7 +211,7 @@ class Notifier:
         attempt may have reached Slack (a crash, a lost answer) is found in the channel, not posted twice."""
         if item.attempts > 0 and (found := self._already_posted(item, channel=channel, thread_ts=message.get("thread_ts"))):
             return channel, found
-        self._pace(channel)
+        self._last_post[channel] = self.intake.clock()
         metadata = {"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": item.id}}
         response = self.client.chat_postMessage(channel=channel, metadata=metadata, **message)
         return response["channel"], response["ts"]
@@ -227,11 +236,23 @@ class Notifier:
                 return message["ts"]
         return None
 
-    def _pace(self, channel: str) -> None:
-        wait = self._last_post.get(channel, -1e9) + self.post_interval - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        self._last_post[channel] = time.monotonic()
+    def _pace_wait(self, channel: str | None) -> float:
+        """Seconds until `channel` may be posted to again (0 when it may now)."""
+        if not channel or self.post_interval <= 0:
+            return 0.0
+        last = self._last_post.get(channel)
+        if last is None:
+            return 0.0
+        return max(self.post_interval - (self.intake.clock() - last).total_seconds(), 0.0)
+
+    def _channel_of(self, item: OutboxItem) -> str | None:
+        """Where `item` will post: its payload's channel or person, or its request's card channel."""
+        if item.kind in ("card", "thread"):
+            request = self.intake.get(item.request_id or 0)
+            return request.card_channel if request else None
+        if item.kind in ("home", "ephemeral"):
+            return None  # views.publish and ephemerals are not channel posts
+        return item.payload.get("channel") or item.payload.get("user")
 
     def _send_thread(self, item: OutboxItem) -> str | None:
         request = self.intake.get(item.request_id or 0)

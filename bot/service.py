@@ -74,7 +74,9 @@ class Intake:
         return Filed(request, created=True)
 
     def _insert(self, tx: Tx, draft: Draft, now: datetime, *, origin_key: str | None) -> Request:
-        decided = route(draft, self.config, tx.routing_state())
+        decided = route(draft, self.config, tx.routing_state(with_vocabulary=False))
+        if decided.domain is None:  # only now do past requests' words matter
+            decided = route(draft, self.config, tx.routing_state())
         request = Request(
             id=0, kind=draft.kind, domain=decided.domain, title=draft.title, description=draft.description,
             priority=decided.priority, status="open", stage="requested" if draft.kind == "security_review" else None,

@@ -18,16 +18,20 @@ class StorageError(Exception):
 
 
 class Db:
-    """One connection shared by every thread, used under a lock.
+    """One writer connection shared by every thread under a lock, and one reader connection per thread.
 
-    Bolt runs listeners on a thread pool and APScheduler runs jobs on others, so the connection is
-    opened with `check_same_thread=False` and every use holds `lock`. Writes take SQLite's write
-    lock up front (`BEGIN IMMEDIATE`), so a second process waits (busy timeout) instead of failing.
+    Bolt runs listeners on a thread pool and APScheduler runs jobs on others. Writes go through the
+    writer (opened with `check_same_thread=False`, used under `lock`) and take SQLite's write lock up
+    front (`BEGIN IMMEDIATE`), so a second process waits (busy timeout) instead of failing. Reads use
+    the calling thread's own connection: in WAL mode they never wait for the writer, and a long job
+    reading the whole queue does not hold up an ack.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self.lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: list[Database] = []
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
             self.db = Database(conn)
@@ -57,8 +61,31 @@ class Db:
 
     @contextmanager
     def read(self) -> Iterator[Database]:
+        """A consistent read (one read transaction) on this thread's own connection."""
+        if self.path == ":memory:":
+            with self.lock:
+                yield self.db
+            return
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = self._open_reader()
+        if reader.conn.in_transaction:  # a read nested in another read on this thread
+            yield reader
+            return
+        reader.conn.execute("BEGIN")
+        try:
+            yield reader
+        finally:
+            reader.conn.execute("COMMIT")
+
+    def _open_reader(self) -> Database:
+        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        reader = Database(conn, execute_plugins=False)
+        self._local.reader = reader
         with self.lock:
-            yield self.db
+            self._readers.append(reader)
+        return reader
 
     def schema_version(self) -> int:
         """How many migrations have been applied."""
@@ -67,4 +94,7 @@ class Db:
 
     def close(self) -> None:
         with self.lock:
+            for reader in self._readers:
+                reader.conn.close()
+            self._readers.clear()
             self.db.close()

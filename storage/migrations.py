@@ -109,3 +109,9 @@ def m003_notifications_and_lease(db: Database) -> None:
 @migrations()
 def m004_people_time_zones(db: Database) -> None:
     db.execute("ALTER TABLE people ADD COLUMN tz TEXT")
+
+
+@migrations()
+def m005_load_index(db: Database) -> None:
+    db.execute("CREATE INDEX requests_load ON requests (status, assignee, priority)")
+    db.execute("CREATE INDEX requests_created ON requests (status, created_at)")

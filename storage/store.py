@@ -129,7 +129,7 @@ class Tx:
         return [Event.model_validate({**r, "data": json.loads(r["data"])}) for r in rows]
 
     # -- routing state -------------------------------------------------------------------------
-    def routing_state(self) -> RoutingState:
+    def routing_state(self, *, with_vocabulary: bool = True) -> RoutingState:
         load: Counter[str] = Counter()
         count: Counter[str] = Counter()
         marks = ", ".join("?" for _ in OPEN_STATUSES)
@@ -141,7 +141,7 @@ class Tx:
             count[row["assignee"]] += row["n"]
         last = {r["user_id"]: from_db_time(r["last_assigned_at"]) for r in self.db.query("SELECT * FROM people WHERE last_assigned_at IS NOT NULL")}
         vocabulary: dict[str, Counter[str]] = {}
-        for row in self.db.query(
+        for row in [] if not with_vocabulary else self.db.query(
             "SELECT domain, title FROM requests WHERE domain IS NOT NULL AND confidential = 0 ORDER BY id DESC LIMIT ?",
             [VOCABULARY_WINDOW],
         ):
@@ -156,23 +156,29 @@ class Tx:
 
     # -- jobs -------------------------------------------------------------------------------------
     def with_events(self, where: str, params: list[Any]) -> list[tuple[Request, list[Event]]]:
-        """Requests matching `where`, each with its events, in two queries (not one per request)."""
+        """Requests matching `where` (on the requests table), each with its events, in two indexed queries."""
         requests = [_request(r) for r in self.db.query(f"SELECT * FROM requests WHERE {where} ORDER BY id", params)]
         if not requests:
             return []
         by_id: dict[int, list[Event]] = {r.id: [] for r in requests}
-        lo, hi = min(by_id), max(by_id)
-        for row in self.db.query("SELECT * FROM events WHERE request_id BETWEEN ? AND ? ORDER BY id", [lo, hi]):
-            if row["request_id"] in by_id:
-                by_id[row["request_id"]].append(Event.model_validate({**row, "data": json.loads(row["data"])}))
+        rows = self.db.conn.execute(
+            f"""SELECT e.id, e.request_id, e.at, e.actor, e.type, e.data FROM events e
+                WHERE e.request_id IN (SELECT id FROM requests WHERE {where}) ORDER BY e.request_id, e.id""",
+            params,
+        )
+        for event_id, request_id, at, actor, kind, data in rows:
+            if request_id in by_id:
+                by_id[request_id].append(Event(id=event_id, request_id=request_id, at=datetime.fromisoformat(at),
+                                               actor=actor, type=kind, data=json.loads(data)))
         return [(r, by_id[r.id]) for r in requests]
 
-    def sent_notifications(self, request_ids: list[int]) -> set[tuple[int, str, str]]:
-        if not request_ids:
-            return set()
-        rows = self.db.query("SELECT request_id, rule, step FROM notifications WHERE request_id BETWEEN ? AND ?",
-                             [min(request_ids), max(request_ids)])
-        return {(r["request_id"], r["rule"], r["step"]) for r in rows}
+    def sent_notifications(self, where: str, params: list[Any]) -> set[tuple[int, str, str]]:
+        """(request id, rule, step) of every nag recorded for the requests matching `where`."""
+        rows = self.db.conn.execute(
+            f"SELECT request_id, rule, step FROM notifications WHERE request_id IN (SELECT id FROM requests WHERE {where})",
+            params,
+        )
+        return {(r[0], r[1], r[2]) for r in rows}
 
     def record_notification(self, request_id: int, rule: str, step: str, *, recipients: list[str], at: datetime) -> bool:
         """Remember a nag as sent; False when it was recorded before (a second process, a re-run)."""

@@ -96,3 +96,21 @@ def test_secrets_never_reach_the_log(harness: Harness, caplog) -> None:
     assert handler is not None
     assert harness.fake.token not in caplog.text and SIGNING_SECRET not in caplog.text
     assert "[redacted]" in caplog.text
+
+
+def test_posts_to_one_channel_are_paced_without_holding_up_the_others(tmp_path, fake_slack) -> None:
+    from tests.harness import start_harness
+
+    h = start_harness(tmp_path, fake_slack)
+    h.bot.notifier.post_interval = 1.0
+    try:
+        h.command("question: refund eval one")
+        h.command("question: refund eval two")
+        h.command("question: ranking eval", channel="C0SEARCH")
+        h.settle()
+        assert len(fake_slack.messages("C0SUPPORT")) == 1 and len(fake_slack.messages("C0SEARCH")) == 1
+        h.clock.advance(seconds=1)
+        h.settle()
+        assert len(fake_slack.messages("C0SUPPORT")) == 2
+    finally:
+        h.stop()

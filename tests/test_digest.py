@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domain.digest import as_of, change, digest_figures, digest_week
+from bot.domain.digest import as_of, change, digest_all, digest_figures, digest_week
 from bot.domain.models import Event, Request
 from tests.test_nags import CFG, ev, make as _make, bln
 
@@ -136,3 +136,12 @@ def test_oldest_open_keeps_the_five_oldest():
     items = [make(i, created=bln(1, 10, month=11) + timedelta(days=i)) for i in range(1, 9)]
     f = digest_figures(items, CFG, now=NOW, scope="support", include_confidential=False, previous=False)
     assert [key for _, key, _ in f.oldest_open] == ["AIR-1", "AIR-2", "AIR-3", "AIR-4", "AIR-5"]
+
+
+
+def test_digest_all_matches_one_scope_at_a_time() -> None:
+    """The one-pass figures of every domain and of the organisation equal those computed scope by scope."""
+    items = world()
+    together = digest_all(items, CFG, now=NOW)
+    for scope in [d.name for d in CFG.domains] + [None]:
+        assert together[scope] == digest_figures(items, CFG, now=NOW, scope=scope, include_confidential=False), scope

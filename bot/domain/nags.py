@@ -74,8 +74,9 @@ def nags_due(
     *,
     now: datetime,
     sent: Set[tuple[int, str, str]],
+    rules: Set[str] = frozenset({RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED}),
 ) -> list[Nag]:
-    """Every nag due at `now` that is not in `sent` ((request id, rule, step) already recorded).
+    """Every nag of `rules` due at `now` that is not in `sent` ((request id, rule, step) already recorded).
 
     Only open requests are considered; events after `now` are ignored. Per request and rule at most
     one step is returned: when several are due, the highest, naming everyone the lower ones would
@@ -87,7 +88,7 @@ def nags_due(
             continue
         seen = [e for e in events if e.at <= now]
         snoozes = _active_snoozes(seen, config.nags, now=now)
-        for nag in _candidates(request, seen, config, now=now):
+        for nag in _candidates(request, seen, config, now=now, rules=rules):
             if nag.sent_key not in sent and not _quieted(nag, snoozes):
                 due.append(nag)
     return _most_urgent_first(due)
@@ -146,11 +147,14 @@ def snoozed_until(events: Sequence[Event], config: Config, *, now: datetime) -> 
 # --- candidates per rule -----------------------------------------------------------------------
 
 
-def _candidates(request: Request, events: Sequence[Event], config: Config, *, now: datetime) -> list[Nag]:
-    found = [*_sla_nags(request, events, config, now=now)]
-    found += [n for n in (_stale_review_nag(request, events, config, now=now),
-                          _unowned_nag(request, events, config, now=now)) if n is not None]
-    return found
+def _candidates(request: Request, events: Sequence[Event], config: Config, *, now: datetime, rules: Set[str]) -> list[Nag]:
+    """The nags each rule asks for; a rule is only evaluated when asked for (the SLA clock is the costly one)."""
+    found = [*_sla_nags(request, events, config, now=now)] if rules & {RULE_AT_RISK, RULE_BREACHED} else []
+    if RULE_STALE_REVIEW in rules and request.is_security_review:
+        found.append(_stale_review_nag(request, events, config, now=now))
+    if RULE_UNOWNED in rules and request.is_regression:
+        found.append(_unowned_nag(request, events, config, now=now))
+    return [n for n in found if n is not None and n.rule in rules]
 
 
 def _sla_nags(request: Request, events: Sequence[Event], config: Config, *, now: datetime) -> list[Nag]:
