@@ -7,7 +7,9 @@ from bot.blocks.common import to_dicts
 from bot.blocks.digest import render_digest
 from bot.domain.digest import digest_all
 from bot.domain.models import OPEN_STATUSES, Event
-from bot.domain.nags import RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, batch, explain_batch, nags_due
+from bot.domain.nags import (
+    RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, batch, explain_batch, nags_due, next_check_at,
+)
 from bot.service import Intake
 from storage.store import to_db_time
 
@@ -20,7 +22,7 @@ def run_nags(intake: Intake, *, job: str, now: datetime, dry_run: bool = False) 
     """Send what the rules of `job` ("sla" or "nags") say is due at `now`; returns a line per message."""
     rules = JOB_RULES[job]
     marks = ", ".join("?" for _ in OPEN_STATUSES)
-    where, params = f"status IN ({marks})", list(OPEN_STATUSES)
+    where, params = f"status IN ({marks}) AND next_nag_at <= ?", [*OPEN_STATUSES, to_db_time(now)]
     if job == "nags":  # only reviews and regressions can be stale or unowned
         where, params = where + " AND kind IN ('security_review', 'regression')", params
     with intake.store.reading() as tx:
@@ -32,6 +34,9 @@ def run_nags(intake: Intake, *, job: str, now: datetime, dry_run: bool = False) 
     lines = []
     with intake.store.transaction() as tx:
         fresh = [n for n in due if tx.record_notification(n.request_id, n.rule, n.step, recipients=list(n.recipients), at=now)]
+        now_sent = sent | {n.sent_key for n in fresh}
+        for request, events in items:
+            tx.set_next_check(request.id, next_check_at(request, events, intake.config, now=now, sent=now_sent))
         for nag in fresh:
             tx.add_event(Event(request_id=nag.request_id, at=now, actor=BOT, type="nag",
                                data={"rule": nag.rule, "step": nag.step, "recipients": list(nag.recipients)}))

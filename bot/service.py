@@ -14,6 +14,7 @@ from typing import Any
 from bot.domain import authz, workflow
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.history import request_sla
+from bot.domain.nags import next_check_at
 from bot.domain.models import OPEN_STATUSES, Draft, Event, Listed, Request, request_key
 from bot.domain.parsing import parse_key
 from bot.domain.text import escape_within
@@ -95,7 +96,14 @@ class Intake:
             "court": request.court,
         }))
         tx.enqueue("card", at=now, request_id=request.id)
+        self._schedule_check(tx, request, now)
         return request
+
+    def _schedule_check(self, tx: Tx, request: Request, now: datetime) -> None:
+        """Recompute when the nag jobs should next look at `request` (after every change of it)."""
+        at = next_check_at(request, tx.events(request.id), self.config, now=now,
+                           sent=tx.sent_notifications("id = ?", [request.id]))
+        tx.set_next_check(request.id, at)
 
     # -- working a request ---------------------------------------------------------------------
     def claim(self, key: str, actor: str) -> Request:
@@ -182,6 +190,7 @@ class Intake:
         tx.enqueue("card", at=now, request_id=request.id)
         if change.line:
             tx.enqueue("thread", at=now, request_id=request.id, payload={"text": change.line})
+        self._schedule_check(tx, after, now)
         return after
 
     # -- thread replies ------------------------------------------------------------------------

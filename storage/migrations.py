@@ -115,3 +115,11 @@ def m004_people_time_zones(db: Database) -> None:
 def m005_load_index(db: Database) -> None:
     db.execute("CREATE INDEX requests_load ON requests (status, assignee, priority)")
     db.execute("CREATE INDEX requests_created ON requests (status, created_at)")
+
+
+@migrations()
+def m006_next_nag_check(db: Database) -> None:
+    """When each open request next needs the nag rules' attention (NULL: not until it changes)."""
+    db.execute("ALTER TABLE requests ADD COLUMN next_nag_at TEXT")
+    db.execute("UPDATE requests SET next_nag_at = created_at WHERE status IN ('open', 'claimed', 'waiting')")
+    db.execute("CREATE INDEX requests_next_nag ON requests (next_nag_at) WHERE next_nag_at IS NOT NULL")

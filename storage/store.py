@@ -34,6 +34,7 @@ def from_db_time(text: str | None) -> datetime | None:
 def _request(row: dict[str, Any]) -> Request:
     data = dict(row)
     data.pop("origin_key", None)
+    data.pop("next_nag_at", None)
     for column in JSON_COLUMNS:
         data[column] = json.loads(data[column] or "[]")
     data["confidential"] = bool(data["confidential"])
@@ -179,6 +180,10 @@ class Tx:
             params,
         )
         return {(r[0], r[1], r[2]) for r in rows}
+
+    def set_next_check(self, request_id: int, at: datetime | None) -> None:
+        """When the nag jobs should next look at this request (None: not until it changes)."""
+        self.db.execute("UPDATE requests SET next_nag_at = ? WHERE id = ?", [to_db_time(at) if at else None, request_id])
 
     def record_notification(self, request_id: int, rule: str, step: str, *, recipients: list[str], at: datetime) -> bool:
         """Remember a nag as sent; False when it was recorded before (a second process, a re-run)."""

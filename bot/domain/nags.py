@@ -94,6 +94,75 @@ def nags_due(
     return _most_urgent_first(due)
 
 
+ALL_RULES = frozenset({RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED})
+
+
+def next_check_at(request: Request, events: Sequence[Event], config: Config, *, now: datetime,
+                  sent: Set[tuple[int, str, str]]) -> datetime | None:
+    """The earliest instant at which a nag not yet in `sent` could fall due for `request`.
+
+    None when none can until the request changes (closed, paused, or every step sent). It is a lower
+    bound: the jobs only look at requests whose instant has come, so checking early costs a little
+    and missing is impossible — as long as every change of the request recomputes it.
+    """
+    if not request.is_open:
+        return None
+    seen = [e for e in events if e.at <= now]
+    snoozes = _active_snoozes(seen, config.nags, now=now)
+    unsent = [n for n in _candidates(request, seen, config, now=now, rules=ALL_RULES) if n.sent_key not in sent]
+    if any(not _quieted(n, snoozes) for n in unsent):
+        return now
+    later = [until for until, _ in snoozes] if unsent else []
+    later += [at for at in (_next_sla_change(request, seen, config, now=now), _next_stale_change(request, seen, config, now=now),
+                            _next_unowned_change(request, seen, config, now=now)) if at is not None]
+    return min(later) if later else None
+
+
+def _next_sla_change(request: Request, events: Sequence[Event], config: Config, *, now: datetime) -> datetime | None:
+    """When the next SLA threshold (at risk, then breached) of an unsatisfied target is reached, clock running."""
+    if request.status == "waiting":
+        return None  # the clock stands still until the requester answers (an event, which recomputes)
+    sla = request_sla(request, events, config, now=now)
+    ratio = config.sla_policy(request.domain).at_risk
+    calendar = config.calendar(request.domain)
+    found = []
+    for status in (sla.first_response, sla.resolution):
+        if status.satisfied_at is not None or status.state == "breached":
+            continue
+        threshold = status.target_seconds * (ratio if status.state == "on_track" else 1.0)
+        found.append(calendar.add_business_seconds(now, max(threshold - status.business_seconds_elapsed, 0.0)))
+    return min(found) if found else None
+
+
+def _next_stale_change(request: Request, events: Sequence[Event], config: Config, *, now: datetime) -> datetime | None:
+    """When the days of silence of a security review next reach a rung or a repeat."""
+    if not request.is_security_review:
+        return None
+    since = silent_since(request, events)
+    silent = _seconds(since, now) / _DAY
+    starts, repeat = _rung_starts(config.nags), config.nags.review_repeat_days
+    offsets = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else float("inf")
+        first = start if silent < start else start + (floor((silent - start) / repeat) + 1) * repeat
+        if first < end:
+            offsets.append(first)
+    return since + timedelta(days=min(offsets)) if offsets else None
+
+
+def _next_unowned_change(request: Request, events: Sequence[Event], config: Config, *, now: datetime) -> datetime | None:
+    """When an unowned regression reaches H, then 2H, business hours."""
+    if not request.is_regression or not is_unowned(request, events):
+        return None
+    calendar = config.calendar(request.domain)
+    elapsed = calendar.business_seconds(request.created_at, now)
+    threshold = config.nags.regression_unowned_hours * 3600
+    for step in (threshold, 2 * threshold):
+        if elapsed < step:
+            return calendar.add_business_seconds(request.created_at, step)
+    return None
+
+
 def batch(nags: Sequence[Nag]) -> dict[str, list[Nag]]:
     """Recipient -> their nags, most urgent first: one message per person per run (no nag storms).
 
