@@ -198,20 +198,38 @@ def make_bot(settings: Settings, config: Config, *, clock: Callable[[], datetime
 def start_with_retries(make: Callable[[], object], *, sleep: Callable[[float], None] = time.sleep):
     """Build the bot; while Slack cannot be reached, say so and try again with backoff (1 s … 60 s).
 
-    A token Slack refuses is final: it is reported in one sentence, not retried.
+    A token Slack refuses is final: it is reported in one sentence, not retried. Slack being down
+    (no connection, HTTP 5xx or 429 from auth.test, which Bolt reports as a BoltError too) is not.
     """
     delay = 1.0
     while True:
         try:
             return make()
         except BoltError as exc:
-            raise SettingsError(f"Slack refused SLACK_BOT_TOKEN ({exc}). Check the token on the app's OAuth & Permissions page.") from None
+            trouble = slack_trouble(exc)
+            if trouble is None:
+                raise SettingsError(f"Slack refused SLACK_BOT_TOKEN ({exc}). Check the token on the app's OAuth & Permissions page.") from None
+        except StorageError:
+            raise
         except (SlackClientError, OSError) as exc:
-            if isinstance(exc, StorageError):
-                raise
-            log.warning("Slack cannot be reached (%s); trying again in %.0f s", type(exc).__name__, delay)
-            sleep(delay)
-            delay = min(delay * 2, STARTUP_RETRY_MAX_SECONDS)
+            trouble = str(getattr(exc, "reason", None) or exc) or type(exc).__name__
+        log.warning("Slack cannot be reached (%s); trying again in %.0f s", trouble, delay)
+        sleep(delay)
+        delay = min(delay * 2, STARTUP_RETRY_MAX_SECONDS)
+
+
+SLACK_DOWN_ERRORS = frozenset({"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"})
+
+
+def slack_trouble(exc: BoltError) -> str | None:
+    """Why auth.test failed when Slack itself is in trouble (5xx, 429, …); None when it refused the token."""
+    response = getattr(exc.__cause__ or exc.__context__, "response", None)
+    if response is None:
+        return None
+    status, error = getattr(response, "status_code", 200), response.get("error")
+    if status >= 500 or status == 429 or error in SLACK_DOWN_ERRORS:
+        return f"auth.test answered HTTP {status}" + (f" {error}" if error else "")
+    return None
 
 
 def serve(bot, settings: Settings, *, scheduler_running: Callable[[], bool]) -> None:

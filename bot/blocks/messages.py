@@ -10,7 +10,6 @@ from bot.blocks.card import STATUS_LABEL, kind_label, shown_title
 from bot.blocks.common import button, context, local, section, user
 from bot.domain.models import Event, Listed, Request
 from bot.domain.policy import Config
-from bot.domain.text import escape_within
 
 HELP = """*ai-intake* routes requests for AI help to the embedded AI engineer of the right domain.
 • `/ai-request` — open the form
@@ -45,11 +44,16 @@ def listed_line(request: Request, listed: dict[int, Listed]) -> str:
     return line(request, redact=shown.redact, sla_state=shown.sla_state)
 
 
-def filed_reply(request: Request, *, created: bool) -> tuple[str, list[Block]]:
-    """The answer to a quick-create: the key, where it went and why, and "Edit details"."""
+def filed_reply(request: Request, *, created: bool, redact: bool | None = None) -> tuple[str, list[Block]]:
+    """The answer to a quick-create: the key, where it went and why, and "Edit details".
+
+    A confidential request's title is hidden unless `redact=False` says only its requester sees
+    this (an ephemeral answer): the same reply goes into public threads under mentions and shortcuts.
+    """
     where = f"<#{request.card_channel}>" if request.card_channel else "triage"
     verb = "Filed" if created else "Already filed as"
-    text = f"{verb} *{request.key}*: {escape_within(request.title, 300)} → {where}"
+    title = shown_title(request, redact=request.confidential if redact is None else redact)
+    text = f"{verb} *{request.key}*: {title} → {where}"
     blocks: list[Block] = [
         section(text),
         context(":compass: " + "; ".join(request.route_reasons)),

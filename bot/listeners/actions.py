@@ -10,7 +10,7 @@ from bot.blocks import ids
 from bot.blocks.modal import disclaim_modal, request_modal
 from bot.domain.errors import IntakeError, InvalidInput
 from bot.domain.policy import USER_ID
-from bot.listeners.middleware import intake_of, tell
+from bot.listeners.middleware import answered, intake_of, tell
 from bot.service import Intake
 
 Act = Callable[[Intake, str, str, dict[str, Any]], object]
@@ -40,20 +40,25 @@ def selected_user(action: dict[str, Any]) -> str:
 
 def register(app: App) -> None:
     for action_id in SIMPLE:
-        app.action(action_id)(on_card_action)
-    app.action(ids.DISCLAIM)(on_disclaim)
-    app.action(ids.EDIT)(on_edit)
+        app.action(action_id)(answered(on_card_action))
+    app.action(ids.DISCLAIM)(answered(on_disclaim))
+    app.action(ids.EDIT)(answered(on_edit))
 
 
 def request_key_of(action: dict[str, Any], body: dict[str, Any]) -> str:
     """The request key an action is about: the button's value, or (for the user select) the card's."""
     if action.get("value"):
         return str(action["value"])
-    for block in (body.get("message") or {}).get("blocks") or []:
-        for element in block.get("elements") or []:
-            if element.get("value"):
+    message = body.get("message")
+    for block in _list(message.get("blocks") if isinstance(message, dict) else None):
+        for element in _list(block.get("elements") if isinstance(block, dict) else None):
+            if isinstance(element, dict) and element.get("value"):
                 return str(element["value"])
     return ""
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def on_card_action(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:

@@ -12,14 +12,14 @@ from bot.blocks.modal import request_modal
 from bot.domain import parsing
 from bot.domain.errors import IntakeError
 from bot.domain.models import Draft
-from bot.listeners.middleware import intake_of
+from bot.listeners.middleware import answered, intake_of
 from bot.service import Intake
 
 log = logging.getLogger(__name__)
 
 
 def register(app: App) -> None:
-    app.command(ids.COMMAND)(on_command)
+    app.command(ids.COMMAND)(answered(on_command))
 
 
 def on_command(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -62,5 +62,5 @@ def answer(intake: Intake, parsed: parsing.Command, command: dict[str, Any]) -> 
             draft = Draft(title=parsed.title, description=parsed.description, kind=parsed.kind or "question",
                           kind_given=parsed.kind is not None, requester=user, source="command", channel=command.get("channel_id"))
             filed = intake.file_request(draft)
-            return messages.filed_reply(filed.request, created=filed.created)
+            return messages.filed_reply(filed.request, created=filed.created, redact=False)  # only the requester sees it
     return messages.notice(messages.help_text(intake.config))

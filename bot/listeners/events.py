@@ -15,6 +15,7 @@ from bot.listeners.middleware import intake_of
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+_TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,9}")
 
 
 def register(app: App) -> None:
@@ -29,6 +30,18 @@ def origin_key(channel: str, ts: str) -> str:
     return f"msg:{channel}:{ts}"
 
 
+def field(data: Any, name: str) -> str | None:
+    """`data[name]` when it is a non-empty string, else None: a malformed payload is ignored, not half-used."""
+    value = data.get(name) if isinstance(data, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def ts_field(data: Any, name: str) -> str | None:
+    """`data[name]` when it is a Slack timestamp ("1700000000.000100"), else None."""
+    value = field(data, name)
+    return value if value and _TS.fullmatch(value) else None
+
+
 def strip_mentions(text: str, bot_user_id: str | None) -> str:
     """The text of a mention without the leading `<@bot>`."""
     if bot_user_id:
@@ -38,14 +51,14 @@ def strip_mentions(text: str, bot_user_id: str | None) -> str:
 
 def on_mention(event: dict[str, Any], context: BoltContext) -> None:
     intake = intake_of(context)
-    channel, ts, user = event["channel"], event["ts"], event.get("user")
-    if not user:
+    channel, ts, user = field(event, "channel"), ts_field(event, "ts"), field(event, "user")
+    if not (channel and ts and user):
         return
-    thread_ts = event.get("thread_ts")
+    thread_ts = ts_field(event, "thread_ts")
     if thread_ts and thread_ts != ts and intake.find_by_thread(channel, thread_ts):
-        intake.comment(channel=channel, thread_ts=thread_ts, ts=ts, user=user, text=event.get("text", ""))
+        intake.comment(channel=channel, thread_ts=thread_ts, ts=ts, user=user, text=field(event, "text") or "")
         return
-    text = strip_mentions(event.get("text", ""), context.bot_user_id)
+    text = strip_mentions(field(event, "text") or "", context.bot_user_id)
     reply_ts = thread_ts or ts
     if text.lower() in ("", "help", "?"):
         intake.post_once(key=origin_key(channel, ts), channel=channel, thread_ts=reply_ts, text=help_text(intake.config))
@@ -63,30 +76,30 @@ def file_and_reply(context: BoltContext, draft: Draft, *, channel: str, ts: str,
 
 def on_message(event: dict[str, Any], context: BoltContext) -> None:
     """Thread replies under a request's card or origin message are comments; everything else is ignored."""
-    if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+    if event.get("subtype") or event.get("bot_id"):
         return
-    thread_ts, ts = event.get("thread_ts"), event.get("ts")
-    if not thread_ts or thread_ts == ts:
+    channel, thread_ts, ts, user = field(event, "channel"), ts_field(event, "thread_ts"), ts_field(event, "ts"), field(event, "user")
+    if not (channel and thread_ts and ts and user) or thread_ts == ts:
         return
-    intake_of(context).comment(channel=event["channel"], thread_ts=thread_ts, ts=ts, user=event["user"], text=event.get("text", ""))
+    intake_of(context).comment(channel=channel, thread_ts=thread_ts, ts=ts, user=user, text=field(event, "text") or "")
 
 
 def on_reaction(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """A :ticket: on a message in a domain channel turns that message into a request."""
-    item = event.get("item") or {}
-    if event.get("reaction") != ids.TICKET_REACTION or item.get("type") != "message":
+    item, user = event.get("item"), field(event, "user")
+    if event.get("reaction") != ids.TICKET_REACTION or field(item, "type") != "message" or not user:
         return
     intake = intake_of(context)
-    channel, ts = item.get("channel"), item.get("ts")
+    channel, ts = field(item, "channel"), ts_field(item, "ts")
     if not channel or not ts or intake.config.domain_of_channel(channel) is None:
         return
     message = fetch_message(client, channel, ts)
     if message is None or message.get("bot_id"):
         return
-    parsed = parsing.draft_text(message.get("text") or "(no text)", intake.config.kind_names)
+    parsed = parsing.draft_text(field(message, "text") or "(no text)", intake.config.kind_names)
     draft = Draft(title=parsed.title or "(no text)", description=parsed.description, kind=parsed.kind or "question",
-                  kind_given=parsed.kind is not None, requester=event["user"], source="reaction", channel=channel, origin_ts=ts)
-    file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=message.get("thread_ts") or ts)
+                  kind_given=parsed.kind is not None, requester=user, source="reaction", channel=channel, origin_ts=ts)
+    file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=ts_field(message, "thread_ts") or ts)
 
 
 def fetch_message(client: WebClient, channel: str, ts: str) -> dict[str, Any] | None:
@@ -101,5 +114,6 @@ def fetch_message(client: WebClient, channel: str, ts: str) -> dict[str, Any] | 
 
 
 def on_home_opened(event: dict[str, Any], context: BoltContext) -> None:
-    if event.get("tab", "home") == "home" and event.get("user"):
-        intake_of(context).refresh_home(event["user"])
+    user = field(event, "user")
+    if event.get("tab", "home") == "home" and user:
+        intake_of(context).refresh_home(user)

@@ -1,5 +1,6 @@
 """Cross-cutting middleware: hand listeners the service, drop replayed deliveries, answer errors."""
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -57,10 +58,40 @@ def on_error(error: Exception, body: dict[str, Any], context: BoltContext) -> Bo
     return None
 
 
+def answered(listener: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a listener that acks by itself (commands, actions, views, shortcuts) so no error escapes to Bolt.
+
+    Bolt answers an error raised before `ack()` with a 500, and one raised after `ack()` can even
+    take the ack back (its thread runner then sets `ack.response = None`), so Slack shows the
+    person "dispatch_failed". Here the error goes to `on_error` (logged, told in one sentence) and
+    the request is acked if it was not. Bolt passes the arguments `listener` names (it unwraps).
+    """
+
+    @functools.wraps(listener)
+    def run(**kwargs: Any) -> Any:
+        try:
+            return listener(**kwargs)
+        except Exception as error:
+            ack = kwargs.get("ack")
+            if ack is not None and ack.response is None:
+                ack()
+            on_error(error, kwargs.get("body") or {}, kwargs["context"])
+            return None
+
+    return run
+
+
 def tell(context: BoltContext, body: dict[str, Any], text: str) -> None:
     """An ephemeral answer to whoever caused `body`, sent after the ack by the notifier."""
-    user = context.user_id or (body.get("user") or {}).get("id")
-    if not user or "intake" not in context:
+    user = context.user_id or _id_of(body.get("user"))
+    if not isinstance(user, str) or not user or "intake" not in context:
         return
-    channel = context.channel_id or (body.get("channel") or {}).get("id")
-    intake_of(context).tell(user=user, channel=channel, text=text, response_url=body.get("response_url"))
+    channel = context.channel_id or _id_of(body.get("channel"))
+    response_url = body.get("response_url") or context.response_url
+    intake_of(context).tell(user=user, channel=channel if isinstance(channel, str) else None, text=text,
+                            response_url=response_url if isinstance(response_url, str) else None)
+
+
+def _id_of(thing: Any) -> Any:
+    """`thing["id"]` when Slack sent an object (a malformed payload may not)."""
+    return thing.get("id") if isinstance(thing, dict) else None

@@ -7,21 +7,23 @@ from slack_bolt import Ack, App, BoltContext
 from bot.blocks import ids
 from bot.domain import parsing
 from bot.domain.models import Draft
-from bot.listeners.events import file_and_reply
+from bot.listeners.events import field, file_and_reply, ts_field
+from bot.listeners.middleware import answered
 
 
 def register(app: App) -> None:
-    app.shortcut(ids.FROM_MESSAGE)(on_from_message)
+    app.shortcut(ids.FROM_MESSAGE)(answered(on_from_message))
 
 
 def on_from_message(ack: Ack, shortcut: dict[str, Any], context: BoltContext) -> None:
     ack()
     intake = context["intake"]
-    message = shortcut.get("message") or {}
-    channel = (shortcut.get("channel") or {}).get("id")
-    ts = shortcut.get("message_ts") or message.get("ts")
-    text = message.get("text") or "(no text)"
-    parsed = parsing.draft_text(text, intake.config.kind_names)
+    message = shortcut.get("message")
+    channel, user = field(shortcut.get("channel"), "id"), field(shortcut.get("user"), "id")
+    ts = ts_field(shortcut, "message_ts") or ts_field(message, "ts")
+    if not (channel and user and ts):
+        return
+    parsed = parsing.draft_text(field(message, "text") or "(no text)", intake.config.kind_names)
     draft = Draft(title=parsed.title or "(no text)", description=parsed.description, kind=parsed.kind or "question",
-                  kind_given=parsed.kind is not None, requester=shortcut["user"]["id"], source="shortcut", channel=channel, origin_ts=ts)
-    file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=message.get("thread_ts") or ts)
+                  kind_given=parsed.kind is not None, requester=user, source="shortcut", channel=channel, origin_ts=ts)
+    file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=ts_field(message, "thread_ts") or ts)

@@ -7,28 +7,54 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.blocks import ids
 from bot.domain.errors import IntakeError, InvalidInput
-from bot.domain.models import Draft
-from bot.listeners.middleware import intake_of
+from bot.domain.models import PRIORITIES, Draft
+from bot.listeners.middleware import answered, intake_of
 
 
 def register(app: App) -> None:
-    app.view(ids.REQUEST_MODAL)(on_request_form)
-    app.view(ids.DISCLAIM_MODAL)(on_disclaim_reason)
+    app.view(ids.REQUEST_MODAL)(answered(on_request_form))
+    app.view(ids.DISCLAIM_MODAL)(answered(on_disclaim_reason))
 
 
-def _value(state: dict[str, Any], block_id: str) -> Any:
-    element = (state.get(block_id) or {}).get(ids.INPUT) or {}
+def _value(state: Any, block_id: str) -> Any:
+    """What the person entered in an input block: a string, a list of strings (checkboxes), or None."""
+    block = state.get(block_id) if isinstance(state, dict) else None
+    element = block.get(ids.INPUT) if isinstance(block, dict) else None
+    if not isinstance(element, dict):
+        return None
     if "selected_option" in element:
-        return (element["selected_option"] or {}).get("value")
+        return _text(_get(element["selected_option"], "value"))
     if "selected_options" in element:
-        return [o.get("value") for o in element["selected_options"] or []]
-    return element.get("value")
+        options = element["selected_options"]
+        return [v for o in options if (v := _text(_get(o, "value")))] if isinstance(options, list) else []
+    return _text(element.get("value"))
+
+
+def _get(data: Any, name: str) -> Any:
+    return data.get(name) if isinstance(data, dict) else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """The view's private_metadata (JSON we wrote when opening it); {} when it is not that."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _values(view: dict[str, Any]) -> Any:
+    return _get(view.get("state"), "values")
 
 
 def draft_from_view(view: dict[str, Any], user: str, *, kinds: dict[str, str]) -> Draft:
     """The request a submitted form describes; InvalidInput names the field to fix."""
-    state = view.get("state", {}).get("values", {})
-    meta = json.loads(view.get("private_metadata") or "{}")
+    state = _values(view)
+    meta = metadata(view)
     title = (_value(state, ids.TITLE) or "").strip()
     if not title:
         raise InvalidInput("Give the request a title.", field=ids.TITLE)
@@ -39,17 +65,20 @@ def draft_from_view(view: dict[str, Any], user: str, *, kinds: dict[str, str]) -
     for i, link in enumerate(links):
         if not link.startswith(("http://", "https://")) or any(c in link for c in "<>| "):
             raise InvalidInput("A link must be a plain http(s) address.", field=f"{ids.LINKS}.{i}")
+    priority = _value(state, ids.PRIORITY)
+    if priority is not None and priority not in PRIORITIES:
+        raise InvalidInput(f"Pick one of the priorities: {', '.join(PRIORITIES)}.", field=ids.PRIORITY)
     confidential = _value(state, ids.CONFIDENTIAL)
     return Draft(title=title, description=(_value(state, ids.DESCRIPTION) or "").strip(), kind=kind, kind_given=True,
-                 domain=_value(state, ids.DOMAIN), priority=_value(state, ids.PRIORITY), links=links,
+                 domain=_value(state, ids.DOMAIN), priority=priority, links=links,
                  confidential=True if confidential else (None if kind == "security_review" and confidential is None else False),
-                 requester=user, source="modal", channel=meta.get("channel"))
+                 requester=user, source="modal", channel=_text(meta.get("channel")))
 
 
 def on_request_form(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
     intake = intake_of(context)
     user = context.user_id or body["user"]["id"]
-    key = json.loads(view.get("private_metadata") or "{}").get("key")
+    key = _text(metadata(view).get("key"))
     try:
         draft = draft_from_view(view, user, kinds=intake.config.kind_names)
         if key:
@@ -66,8 +95,8 @@ def on_request_form(ack: Ack, view: dict[str, Any], body: dict[str, Any], contex
 
 
 def on_disclaim_reason(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
-    key = json.loads(view.get("private_metadata") or "{}").get("key", "")
-    reason = _value(view.get("state", {}).get("values", {}), ids.REASON) or ""
+    key = _text(metadata(view).get("key")) or ""
+    reason = _value(_values(view), ids.REASON) or ""
     try:
         intake_of(context).disclaim(key, context.user_id or body["user"]["id"], reason=reason)
     except IntakeError as exc:

@@ -1,0 +1,188 @@
+"""Confidential requests stay with the people they belong to, through a scripted month.
+
+Confidential requests are filed every way there is — the slash command, the form with the box
+ticked, a mention in a public channel, the message shortcut — in a domain with a private review
+channel (support: G0SUPSEC) and in one without (search). Then they are worked (review started,
+comments and answers in their threads), nagged (`run_nags` for the SLA alerts and the stale-review
+ladder over five weeks), digested (`send_digest`), listed by outsiders (`/ai-request queue`, `mine`,
+`status`) and shown in outsiders' App Homes.
+
+Afterwards every Web API call the fake Slack recorded, and every ack, is read with its audience:
+a public channel (C…) may never carry a confidential title or description; a private channel (G…)
+only those of requests whose card lives there; a direct message, an ephemeral or an App Home only
+those of requests the person may see (their requester, members of the domain, admins).
+
+And the bot's own secrets: tokens and the signing secret never appear in the log, at any level.
+"""
+
+import io
+import json
+import logging
+import re
+
+from bot.blocks import ids
+from bot.blocks.modal import request_modal
+from bot.domain import authz
+from bot.domain.models import Request
+from bot.jobs import run_nags, send_digest
+from bot.logs import setup_logging
+from tests.harness import SIGNING_SECRET, TEAM, Harness, signed_headers
+
+OUTSIDERS = ("U0OUTSIDER", "U0ENG3")  # U0ENG3 works in search: an outsider to support's secrets
+SECRET = re.compile(r"SECRET-(?:TITLE|DESC)-[A-Z]+")
+
+
+def secrets_of(request: Request) -> set[str]:
+    return set(SECRET.findall(f"{request.title}\n{request.description}"))
+
+
+def file_by_form(h: Harness, *, user: str, kind: str, title: str, description: str, channel: str, confidential: bool) -> None:
+    view = {**request_modal(h.bot.intake.config, channel=channel).to_dict()}
+    values = {ids.TITLE: {"type": "plain_text_input", "value": title},
+              ids.KIND: {"type": "static_select", "selected_option": {"value": kind}},
+              ids.DOMAIN: {"type": "static_select", "selected_option": None},
+              ids.PRIORITY: {"type": "static_select", "selected_option": None},
+              ids.DESCRIPTION: {"type": "plain_text_input", "value": description},
+              ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": [{"value": "yes"}] if confidential else []}}
+    assert h.submit(view, values, user=user).status == 200
+
+
+def shortcut(h: Harness, *, user: str, channel: str, text: str) -> None:
+    ts = h.fake.add_message(channel, text, user=user)
+    h.interact({"type": "message_action", "callback_id": ids.FROM_MESSAGE, "trigger_id": h.fake.new_trigger_id(),
+                "response_url": h.fake.response_url(), "user": {"id": user, "name": user.lower(), "team_id": TEAM},
+                "channel": {"id": channel, "name": "x"}, "message_ts": ts,
+                "message": {"type": "message", "user": user, "text": text, "ts": ts}})
+
+
+def test_confidential_titles_and_descriptions_reach_only_their_people(harness: Harness) -> None:
+    h = harness
+    acks: list[tuple[str, str]] = []  # (who saw it, what the ack said)
+
+    def command(text: str, *, user: str, channel: str = "C0SUPPORT") -> None:
+        reply = h.command(text, user=user, channel=channel)
+        assert reply.status == 200
+        acks.append((user, reply.body))
+
+    # -- Monday: filed every way, in public channels -----------------------------------------------
+    command("security review: SECRET-TITLE-ALPHA vendor LLM for refund emails", user="U0REQ")
+    file_by_form(h, user="U0REQ2", kind="security_review", title="SECRET-TITLE-BRAVO retention of refund transcripts",
+                 description="SECRET-DESC-BRAVO we keep transcripts 30 days\nand share them with the vendor", channel="C0SUPPORT",
+                 confidential=True)
+    h.mention("<@U0BOT> security review: SECRET-TITLE-CHARLIE helpdesk agent reads customer files\nSECRET-DESC-CHARLIE all of them",
+              user="U0REQ3", channel="C0SUPPORT")
+    command("security review: SECRET-TITLE-DELTA ranking vendor embeddings", user="U0REQ4", channel="C0SEARCH")
+    file_by_form(h, user="U0REQ5", kind="feature", title="SECRET-TITLE-ECHO refund fraud model", description="SECRET-DESC-ECHO unannounced",
+                 channel="C0SUPPORT", confidential=True)
+    shortcut(h, user="U0REQ6", channel="C0SUPPORT", text="security: SECRET-TITLE-FOXTROT agent tool access\nSECRET-DESC-FOXTROT prod db")
+    command("question: which eval covers the public refund window?", user="U0REQ7")
+    h.settle()
+    requests = [h.bot.intake.get(i) for i in range(1, 8)]
+    assert [r.confidential for r in requests] == [True] * 6 + [False]
+    assert {r.card_channel for r in requests[:6]} == {"G0SUPSEC", "C0SEARCH"}
+
+    # -- worked in their threads ---------------------------------------------------------------------
+    alpha, delta = requests[0], requests[3]
+    h.click(ids.REVIEW_START, alpha.key, user="U0SEC1")
+    h.reply_in_thread(alpha.card_channel, alpha.card_ts, "reviewing the vendor contract", user="U0SEC1")
+    h.click(ids.REVIEW_CHANGES, alpha.key, user="U0SEC1")
+    h.reply_in_thread(alpha.card_channel, alpha.card_ts, "contract updated", user="U0REQ")
+    h.reply_in_thread(delta.card_channel, delta.card_ts, "who is the vendor?", user="U0SEC2")
+    h.settle()
+
+    # -- outsiders look around -------------------------------------------------------------------------
+    def look_around() -> None:
+        for outsider in OUTSIDERS:
+            for text in ("queue", "queue support", "queue search", "queue triage", "mine", "help"):
+                command(text, user=outsider)
+            for request in requests:
+                command(f"status {request.key}", user=outsider)
+            h.event({"type": "app_home_opened", "user": outsider, "tab": "home", "channel": "D0HOME", "event_ts": "1.1"})
+        for insider in ("U0REQ", "U0SEC1", "U0LEAD", "U0ADMIN"):
+            h.event({"type": "app_home_opened", "user": insider, "tab": "home", "channel": "D0HOME", "event_ts": "1.1"})
+        h.settle()
+
+    look_around()
+
+    # -- five weeks of jobs: SLA alerts daily, the stale-review ladder, two digests ----------------------
+    for day in range(1, 36):
+        h.clock.advance(days=1)
+        run_nags(h.bot.intake, job="sla", now=h.clock())
+        run_nags(h.bot.intake, job="nags", now=h.clock())
+        if day in (7, 14):
+            send_digest(h.bot.intake, now=h.clock())
+        h.settle()
+    look_around()
+
+    nagged = [e for r in requests[:6] for e in h.bot.intake.status(r.key, "U0ADMIN")[1] if e.type == "nag"]
+    assert {e.data["rule"] for e in nagged} >= {"review.stale", "sla.breached"}
+    assert any("U0REQ" in e.data["recipients"] for e in nagged)  # the ladder climbed to the requester
+    assert any(c["channel"] == "C0DIGEST" for c in h.fake.calls_to("chat.postMessage"))
+
+    # -- who saw what ------------------------------------------------------------------------------------
+    config = h.bot.intake.config
+    confidential = [h.bot.intake.get(r.id) for r in requests[:6]]
+    everything = set().union(*(secrets_of(r) for r in confidential))
+    assert len(everything) == 10
+
+    def may_see(user: str) -> set[str]:
+        return set().union(*(secrets_of(r) for r in confidential if authz.can(config, r, user, "view")))
+
+    def in_channel(channel: str) -> set[str]:
+        return set().union(*(secrets_of(r) for r in confidential if r.card_channel == channel)) if channel.startswith("G") else set()
+
+    leaks: list[str] = []
+
+    def check(what: str, text: str, allowed: set[str]) -> None:
+        if shown := set(SECRET.findall(text)) - allowed:
+            leaks.append(f"{what}: {sorted(shown)} in {text[:160]!r}")
+
+    for call in h.fake.calls:
+        args, text = call.args, json.dumps(call.args, ensure_ascii=False)
+        if call.method in ("chat.postMessage", "chat.update"):
+            channel = str(args.get("channel"))
+            audience = may_see(channel) if channel.startswith(("U", "W")) else in_channel(channel)
+            check(f"{call.method} to {channel}", text, audience)
+        elif call.method == "chat.postEphemeral":
+            check(f"ephemeral to {args.get('user')} in {args.get('channel')}", text, may_see(str(args.get("user"))))
+        elif call.method == "views.publish":
+            check(f"App Home of {args.get('user_id')}", text, may_see(str(args.get("user_id"))))
+    for user, body in acks:
+        check(f"the ack to {user}", body, may_see(user))
+    for response in h.fake.responses:  # response_url posts: only ever refusals and notices here
+        check("a response_url post", json.dumps(response["body"], ensure_ascii=False), set())
+    assert leaks == [], "\n".join(leaks)
+
+
+# -- secrets in the log ------------------------------------------------------------------------------
+def test_tokens_and_the_signing_secret_never_reach_the_log_at_any_level(harness: Harness) -> None:
+    """`ai-intake run` logs through bot.logs.setup_logging (INFO, no knob for the level); here it is set
+    up the same way at DEBUG, where slack_sdk logs every request it sends with its headers."""
+    h = harness
+    root, level = logging.getLogger(), logging.getLogger().level
+    setup_logging(level=logging.DEBUG, secrets=[h.fake.token, SIGNING_SECRET, "xapp-1-A0APP-123-abcdef"])
+    [handler] = [x for x in root.handlers if getattr(x, "_ai_intake", False)]
+    stream = io.StringIO()
+    handler.setStream(stream)
+    try:
+        h.command("question: which eval covers refunds?")
+        h.mention("<@U0BOT> regression: the refund agent loops")
+        h.settle()
+        h.click(ids.CLAIM, "AIR-1", user="U0ENG1")
+        h.click(ids.EDIT, "AIR-2", user="U0REQ")
+        h.fake.fail("chat.postMessage", status=500, times=1)  # the client logs its retry
+        h.command("question: another one")
+        h.settle()
+        h.post(b"{}", "application/json", headers=signed_headers(b"{}", secret="not-the-secret"))  # a forged signature
+        logging.getLogger("bot").debug("settings: token=%s secret=%s app=%s", h.fake.token, SIGNING_SECRET, "xapp-1-A0APP-123-abcdef")
+        try:
+            raise RuntimeError(f"a failure that quotes {h.fake.token}")
+        except RuntimeError:
+            logging.getLogger("bot").exception("with a traceback")
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    text = stream.getvalue()
+    assert " DEBUG slack_sdk" in text and "Authorization" in text and "[redacted]" in text  # it really logged the requests
+    assert h.fake.token not in text and SIGNING_SECRET not in text and "xapp-1-A0APP-123-abcdef" not in text
+    assert "xoxb-" not in text and "xapp-" not in text
