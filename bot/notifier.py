@@ -7,8 +7,10 @@ once, on what can never work (`channel_not_found`, `not_in_channel` …).
 """
 
 import logging
+import os
+import socket
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from slack_sdk import WebClient
@@ -60,6 +62,26 @@ class Skip(Exception):
 
 
 OUTBOX_EVENT = "ai_intake_outbox"
+LEASE = "notifier"
+LEASE_SECONDS = 30.0
+
+
+def holder_alive(holder: str) -> bool:
+    """Whether the process named in a lease holder ("host:pid:…") may still be running.
+
+    Only a process on this host can be checked; any other holder counts as alive until its lease runs out.
+    """
+    host, _, rest = holder.partition(":")
+    pid_text = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Notifier:
@@ -71,6 +93,8 @@ class Notifier:
         self.client = client
         self.post_interval = post_interval
         self._last_post: dict[str, datetime] = {}
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        self.standing_by = False  # another process's notifier holds the lease
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -91,6 +115,14 @@ class Notifier:
         if self._thread:
             self._thread.join(timeout=10)
             self._thread = None
+        with self.intake.store.transaction() as tx:
+            tx.release_lease(LEASE, holder=self.holder)
+
+    def _hold_lease(self) -> bool:
+        """Only one notifier per database sends: the one holding the `notifier` lease (wall-clock time)."""
+        with self.intake.store.transaction() as tx:
+            return tx.take_lease(LEASE, holder=self.holder, now=datetime.now(timezone.utc), seconds=LEASE_SECONDS,
+                                 unless_held_by=holder_alive)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -102,6 +134,8 @@ class Notifier:
             self._wake.wait(timeout=self._idle_seconds())
 
     def _idle_seconds(self) -> float:
+        if self.standing_by:
+            return LEASE_SECONDS / 3
         with self.intake.store.reading() as tx:
             due = tx.next_due()
         if due is None:
@@ -116,6 +150,10 @@ class Notifier:
         handled = 0
         with self._send_lock:
             while handled < limit and not (interruptible and self._stop.is_set()):
+                if not self._hold_lease():
+                    self.standing_by = True
+                    break  # another process's notifier is sending; it will send these too
+                self.standing_by = False
                 with self.intake.store.reading() as tx:
                     items = tx.due(self.intake.clock(), limit=20)
                 if not items:
@@ -158,6 +196,10 @@ class Notifier:
                 self._give_up(item, error, now=now)
         except (SlackClientError, OSError) as exc:
             self._retry(item, f"{type(exc).__name__}: {exc}", now=now)
+        except Exception as exc:  # a bug or bad data in this one item: give it up, keep the queue moving
+            log.exception("outbox item %s (%s) cannot be sent; giving it up", item.id, item.kind)
+            with self.intake.store.transaction() as tx:
+                tx.mark_failed(item.id, error=f"{type(exc).__name__}: {exc}"[:500], at=now)
         else:
             with self.intake.store.transaction() as tx:
                 tx.mark_sent(item.id, at=now, ts=ts)

@@ -15,6 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.jobs import run_nags, send_digest
+from bot.notifier import holder_alive
 from bot.service import Intake
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class Scheduler:
         """One job run, if this process holds the lease; the work is idempotent either way."""
         now = self.intake.clock()
         with self.intake.store.transaction() as tx:
-            if not tx.take_lease("scheduler", holder=self.holder, now=now, seconds=LEASE_SECONDS):
+            if not tx.take_lease("scheduler", holder=self.holder, now=now, seconds=LEASE_SECONDS, unless_held_by=holder_alive):
                 log.info("job %s skipped: another process holds the scheduler lease", job)
                 return []
         try:

@@ -1,6 +1,7 @@
 """HTTP mode: Bolt's WSGI adapter at /slack/events and /healthz, served by waitress (one process, threads)."""
 
 import json
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -9,6 +10,7 @@ from waitress.server import create_server
 
 from bot.app import Bot
 
+log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 SERVER_THREADS = 16
@@ -32,12 +34,20 @@ def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) 
             start_response(f"{status} {'OK' if status == 200 else 'Service Unavailable'}",
                            [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
             return [payload]
-        return slack(environ, start_response)
+        try:
+            return slack(environ, start_response)
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError):
+            # Bolt reads the body before it checks the signature: a body it cannot read is the sender's fault.
+            log.warning("refused a request whose body Bolt could not read")
+            payload = b"bad request"
+            start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", str(len(payload)))])
+            return [payload]
 
     return application
 
 
-def make_server(bot: Bot, *, host: str, port: int, scheduler_running: Callable[[], bool] = lambda: True) -> Any:
-    """A waitress server (not yet serving: call `.run()`; `.close()` stops it). port 0 picks a free one."""
+def make_server(bot: Bot, *, host: str, port: int, scheduler_running: Callable[[], bool] = lambda: True,
+                loop_timeout: float = 1.0) -> Any:
+    """A waitress server (not yet serving: call `.run()`; `.close()` stops it within `loop_timeout` s). port 0 picks a free one."""
     return create_server(wsgi_app(bot, scheduler_running=scheduler_running), host=host, port=port,
-                         threads=SERVER_THREADS, ident="ai-intake", channel_timeout=30)
+                         threads=SERVER_THREADS, ident="ai-intake", channel_timeout=30, asyncore_loop_timeout=loop_timeout)

@@ -198,12 +198,15 @@ class Intake:
         """A reply in a request's thread (its card's or its origin message's); None when it is no request's thread.
 
         A domain member's reply is the first response; the requester's reply while `waiting`
-        hands the ball back. The same message delivered twice is recorded once.
+        hands the ball back. The same message delivered twice is recorded once. Anyone else's reply
+        is ignored (a thread is a conversation: refusing every remark would be noise).
         """
         now = self.clock()
         with self.store.transaction() as tx:
             request = tx.by_thread(channel, thread_ts)
-            if request is None or not tx.claim_delivery(f"msg:{channel}:{ts}", now):
+            if request is None or not authz.can(self.config, request, user, "comment"):
+                return None  # not a request's thread, or someone who may not comment: their words change nothing
+            if not tx.claim_delivery(f"msg:{channel}:{ts}", now):
                 return None
             member = authz.is_member(self.config, request, user) or self.config.is_admin(user)
             change = workflow.comment(request, user, member=member)

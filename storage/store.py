@@ -5,7 +5,7 @@ Every write happens inside `Store.transaction()`: one use case, one transaction.
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -193,16 +193,25 @@ class Tx:
         )
         return cursor.rowcount == 1
 
-    def take_lease(self, name: str, *, holder: str, now: datetime, seconds: float) -> bool:
-        """Hold the named lease for `seconds` unless another holder's lease is still running."""
-        until = to_db_time(now + timedelta(seconds=seconds))
-        cursor = self.db.execute(
+    def take_lease(self, name: str, *, holder: str, now: datetime, seconds: float, unless_held_by: Callable[[str], bool] | None = None) -> bool:
+        """Hold the named lease for `seconds` unless another holder's lease is still running.
+
+        `unless_held_by(other)` says whether the other holder still counts (False: a process known to
+        be gone), so its lease can be taken before it runs out.
+        """
+        row = next(self.db.query("SELECT holder, expires_at FROM leases WHERE name = ?", [name]), None)
+        if row and row["holder"] != holder and row["expires_at"] > to_db_time(now):
+            if unless_held_by is None or unless_held_by(row["holder"]):
+                return False
+        self.db.execute(
             """INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
-               ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-               WHERE leases.holder = excluded.holder OR leases.expires_at <= ?""",
-            [name, holder, until, to_db_time(now)],
+               ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at""",
+            [name, holder, to_db_time(now + timedelta(seconds=seconds))],
         )
-        return cursor.rowcount == 1
+        return True
+
+    def release_lease(self, name: str, *, holder: str) -> None:
+        self.db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [name, holder])
 
     def person_tz(self, user: str) -> str | None:
         row = next(self.db.query("SELECT tz FROM people WHERE user_id = ?", [user]), None)

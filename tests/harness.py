@@ -203,7 +203,7 @@ def start_harness(tmp_path: Path, fake: FakeSlack, *, config: dict[str, Any] | N
     clock = clock or Clock()
     bot = build_app(config=parse_config(config or CONFIG), db_path=str(tmp_path / db_name), token=fake.token,
                     signing_secret=SIGNING_SECRET, api_url=fake.url, clock=clock, post_interval=0)
-    server = make_server(bot, host="127.0.0.1", port=0)
+    server = make_server(bot, host="127.0.0.1", port=0, loop_timeout=0.05)
     thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
     thread.start()
     return Harness(bot=bot, fake=fake, clock=clock, url=f"http://127.0.0.1:{server.effective_port}", server=server, thread=thread)

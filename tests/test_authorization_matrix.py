@@ -167,7 +167,8 @@ def test_every_action_by_every_role(harness: Harness) -> None:
                 assert h.bot.intake.status(key, "U0ADMIN")[1] == events, f"{cell}: refused, but an event was written"
                 assert len(h.fake.calls_to("views.open")) == views, f"{cell}: refused, but a modal opened"
                 refusal = reply.body if action.refused_in_ack else " ".join(what_people_were_told(h)[told:])
-                assert "Only members of support" in refusal and key in refusal, f"{cell}: no refusal in {refusal[:200]!r}"
+                assert ("Only members of support" in refusal or "Only the requester" in refusal) and key in refusal, \
+                    f"{cell}: no refusal in {refusal[:200]!r}"
             cells += 1
     assert cells == len(ACTIONS) * len(ROLES)
 
@@ -183,13 +184,6 @@ def test_thread_replies_by_the_requester_and_members_are_recorded(harness: Harne
     assert sorted(commenters) == sorted(person(role, request) for role in WITH_REQUESTER)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/service.py Intake.comment() never calls authz.authorize(..., 'comment'): a reply in a request's thread by "
-    "someone who is neither the requester, a member of its domain nor an admin is written as a 'commented' event, "
-    "bumps the request's version and re-renders its card, while bot/domain/authz.py allows 'comment' only to members, "
-    "admins and the requester and DESIGN.md says anyone else is refused and nothing changes. Either comment() should "
-    "check authz (record nothing; a refusal to a thread reply may be one ephemeral line), or DESIGN.md and authz.py "
-    "should say that anyone's thread reply is recorded."))
 def test_thread_replies_by_anyone_else_change_nothing(harness: Harness) -> None:
     harness.command("security review: vendor LLM for refund emails")
     harness.settle()
@@ -264,11 +258,6 @@ def test_the_table_is_the_design(harness: Harness) -> None:
         sorted({a.authz_name for a in ACTIONS} | {"comment"}))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/domain/authz.py authorize() words every refusal as 'Only members of <domain>[ and the requester] (or admins) "
-    "can …', also for 'withdraw', which members may not do (it is in REQUESTER_ACTIONS only): a support engineer who "
-    "presses Withdraw is told that members of support can withdraw. The sentence should name who may: "
-    "'Only the requester (or admins) can withdraw AIR-1.'"))
 def test_a_refusal_names_who_may_do_it(harness: Harness) -> None:
     harness.command("question: which eval covers refunds?", user="U0REQ")
     harness.settle()

@@ -348,11 +348,6 @@ def at_once(calls: list[Any]) -> list[Any]:
     return results
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/notifier.py: Notifier.drain() reads the due outbox items and sends them with no claim on them, so two "
-    "processes on one database whose notifiers drain at the same moment (both woken by the same next_attempt_at "
-    "after a retry, or by their own change) both send the same item; the outbox needs a claim (a conditional "
-    "UPDATE of status/lease per item before the Web API call, as the scheduler lease does for jobs)."))
 def test_two_notifiers_on_one_database_send_each_message_once(tmp_path: Path, fake_slack: FakeSlack) -> None:
     clock = Clock()
     first, second = start_harness(tmp_path, fake_slack, clock=clock), start_harness(tmp_path, fake_slack, clock=clock)

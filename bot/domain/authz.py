@@ -36,6 +36,11 @@ def authorize(config: Config, request: Request, user: str, action: str) -> None:
     """Raise NotAllowed, with the sentence to show, unless `user` may take `action` on `request`."""
     if can(config, request, user, action):
         return
-    who = f"members of {request.domain}" if request.domain else "members of a domain"
-    extra = " and the requester" if action in REQUESTER_ACTIONS else ""
-    raise NotAllowed(f"Only {who}{extra} (or admins) can {VERBS.get(action, action)} {request.key}.")
+    members = f"members of {request.domain}" if request.domain else "members of a domain"
+    if action not in MEMBER_ACTIONS:
+        who = "the requester"
+    elif action in REQUESTER_ACTIONS:
+        who = f"{members} and the requester"
+    else:
+        who = members
+    raise NotAllowed(f"Only {who} (or admins) can {VERBS.get(action, action)} {request.key}.")
