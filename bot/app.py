@@ -69,6 +69,20 @@ class Bot:
         self.db.close()
 
 
+class _QuietTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that the client's token wins; it is the same token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("slack_bolt")
+    if not any(isinstance(f, _QuietTokenNotice) for f in logger.filters):
+        logger.addFilter(_QuietTokenNotice())
+    return logger
+
+
 def web_client(token: str, *, api_url: str | None) -> WebClient:
     """The Web API client: retries connection errors, 429s (after Retry-After) and 5xx answers."""
     return WebClient(
@@ -93,13 +107,18 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     notifier = Notifier(intake, client, post_interval=post_interval)
     notifier_box.append(notifier)
     pool = ListenerPool(LISTENER_THREADS)
-    app = App(
-        client=client,
-        signing_secret=signing_secret or "socket-mode-does-not-sign",
-        request_verification_enabled=signing_secret is not None,
-        listener_executor=pool,
-        logger=logging.getLogger("slack_bolt"),
-    )
+    try:
+        app = App(
+            client=client,
+            signing_secret=signing_secret or "socket-mode-does-not-sign",
+            request_verification_enabled=signing_secret is not None,
+            listener_executor=pool,
+            logger=bolt_logger(),
+        )
+    except BaseException:  # auth.test failed: the caller may try again, without this connection left open
+        pool.shutdown(wait=False)
+        db.close()
+        raise
     app.use(provide(intake, notifier))
     listeners.register(app)
     return Bot(app=app, intake=intake, notifier=notifier, db=db, pool=pool)

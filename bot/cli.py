@@ -1,6 +1,7 @@
 """`ai-intake`: run the bot, check the config. `ai-intake --help` lists every command."""
 
 import argparse
+import signal
 import logging
 import sys
 import time
@@ -178,12 +179,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     scheduler = Scheduler(bot.intake)
     bot.start()
     scheduler.start()
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         serve(bot, settings, scheduler_running=lambda: scheduler.running)
     finally:
         scheduler.stop()
         bot.stop()
     return 0
+
+
+def stop_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM (a deploy, `kill`) stops the bot like Ctrl-C: jobs and the notifier finish, the database closes."""
+    log.info("ai-intake stopping (SIGTERM)")
+    raise SystemExit(0)
 
 
 def make_bot(settings: Settings, config: Config, *, clock: Callable[[], datetime] | None = None):

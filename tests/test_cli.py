@@ -80,4 +80,6 @@ def test_http_mode_serves_healthz_and_signed_commands(tmp_path, fake_slack) -> N
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=10)
+    assert process.returncode == 0 and "stopping (SIGTERM)" in stderr  # a graceful stop
+    assert "Traceback" not in stderr and "will be unused" not in stderr
     assert fake_slack.token not in stderr and SIGNING_SECRET not in stderr

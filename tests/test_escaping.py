@@ -287,3 +287,12 @@ def test_a_description_with_many_lines_renders() -> None:
 def test_a_description_of_blank_lines_renders() -> None:
     with deadline(0.3):
         card_json(request(description="\n" * 599 + "x"))
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=200, deadline=None, derandomize=True)
+def test_slack_to_plain_leaves_no_markup_that_escaping_would_not_neutralise(text: str) -> None:
+    from bot.domain.text import slack_to_plain
+
+    shown = escape(slack_to_plain(text))
+    assert "<" not in shown and ">" not in shown

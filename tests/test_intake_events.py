@@ -122,3 +122,13 @@ def test_app_home_shows_mine_and_my_domains(harness: Harness) -> None:
     assert published and published[-1]["user_id"] == "U0ENG1"
     text = str(published[-1]["view"])
     assert "Assigned to you" in text and "AIR-1" in text and "Queue: support" in text
+
+
+def test_message_markup_is_stored_as_readable_text_and_never_comes_back_live(harness: Harness) -> None:
+    text = "<@U0BOT> regression: refunds &amp; returns wrong for <@U0KIM> in <#C0SEARCH|search>, see <https://x.example/a|the doc> <!here>"
+    harness.mention(text)
+    harness.settle()
+    request = harness.bot.intake.get(1)
+    assert request.title == "refunds & returns wrong for @U0KIM in #search, see the doc (https://x.example/a) @here"
+    card = harness.card_text("AIR-1")
+    assert "<@U0KIM>" not in card and "<!here>" not in card and "&amp; returns" in card

@@ -54,3 +54,31 @@ def first_line(text: str, limit: int) -> str:
         if line.strip():
             return truncate(line.strip(), limit)
     return ""
+
+
+_SLACK_MARKUP = re.compile(r"<([^<>]*)>")
+_UNESCAPES = {"&lt;": "<", "&gt;": ">", "&amp;": "&"}
+
+
+def _plain_markup(match: "re.Match[str]") -> str:
+    inner = match.group(1)
+    target, _, label = inner.partition("|")
+    if target.startswith("@"):
+        return f"@{label}" if label else target
+    if target.startswith("#"):
+        return f"#{label}" if label else target
+    if target.startswith("!"):
+        name = target[1:].split("^")[0]
+        return label or f"@{name}"
+    return f"{label} ({target})" if label else target
+
+
+def slack_to_plain(text: str) -> str:
+    """The text of a Slack message as its author typed it: markup made readable, entities undone.
+
+    Slack sends `<@U123>`, `<#C123|support>`, `<!here>`, `<https://x|label>` and escapes `&`, `<`,
+    `>`; stored requests hold plain text (shown escaped again), so nothing typed in a message can
+    become a live mention or link when the bot shows it back.
+    """
+    plain = _SLACK_MARKUP.sub(_plain_markup, text)
+    return re.sub("&(lt|gt|amp);", lambda m: _UNESCAPES[m.group(0)], plain)

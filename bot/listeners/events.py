@@ -11,6 +11,7 @@ from bot.blocks import ids
 from bot.blocks.messages import help_text
 from bot.domain import parsing
 from bot.domain.models import Draft
+from bot.domain.text import slack_to_plain
 from bot.listeners.middleware import intake_of
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,11 @@ def ts_field(data: Any, name: str) -> str | None:
     return value if value and _TS.fullmatch(value) else None
 
 
+def message_text(message: Any) -> str:
+    """A Slack message's text as its author typed it (markup made readable, entities undone)."""
+    return slack_to_plain(field(message, "text") or "")
+
+
 def strip_mentions(text: str, bot_user_id: str | None) -> str:
     """The text of a mention without the leading `<@bot>`."""
     if bot_user_id:
@@ -56,9 +62,9 @@ def on_mention(event: dict[str, Any], context: BoltContext) -> None:
         return
     thread_ts = ts_field(event, "thread_ts")
     if thread_ts and thread_ts != ts and intake.find_by_thread(channel, thread_ts):
-        intake.comment(channel=channel, thread_ts=thread_ts, ts=ts, user=user, text=field(event, "text") or "")
+        intake.comment(channel=channel, thread_ts=thread_ts, ts=ts, user=user, text=message_text(event))
         return
-    text = strip_mentions(field(event, "text") or "", context.bot_user_id)
+    text = slack_to_plain(strip_mentions(field(event, "text") or "", context.bot_user_id))
     reply_ts = thread_ts or ts
     if text.lower() in ("", "help", "?"):
         intake.post_once(key=origin_key(channel, ts), channel=channel, thread_ts=reply_ts, text=help_text(intake.config))
@@ -81,7 +87,7 @@ def on_message(event: dict[str, Any], context: BoltContext) -> None:
     channel, thread_ts, ts, user = field(event, "channel"), ts_field(event, "thread_ts"), ts_field(event, "ts"), field(event, "user")
     if not (channel and thread_ts and ts and user) or thread_ts == ts:
         return
-    intake_of(context).comment(channel=channel, thread_ts=thread_ts, ts=ts, user=user, text=field(event, "text") or "")
+    intake_of(context).comment(channel=channel, thread_ts=thread_ts, ts=ts, user=user, text=message_text(event))
 
 
 def on_reaction(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -96,7 +102,7 @@ def on_reaction(event: dict[str, Any], context: BoltContext, client: WebClient) 
     message = fetch_message(client, channel, ts)
     if message is None or message.get("bot_id"):
         return
-    parsed = parsing.draft_text(field(message, "text") or "(no text)", intake.config.kind_names)
+    parsed = parsing.draft_text(message_text(message) or "(no text)", intake.config.kind_names)
     draft = Draft(title=parsed.title or "(no text)", description=parsed.description, kind=parsed.kind or "question",
                   kind_given=parsed.kind is not None, requester=user, source="reaction", channel=channel, origin_ts=ts)
     file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=ts_field(message, "thread_ts") or ts)
