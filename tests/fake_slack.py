@@ -14,6 +14,7 @@ import copy
 import functools
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -164,6 +165,7 @@ class FakeSlack:
         self._users: dict[str, dict[str, Any]] = {}
         self._channels: dict[str, list[dict[str, Any]]] = {}
         self._failures: dict[str, list[_Failure]] = {}
+        self._resets: dict[str, int] = {}
         self._fresh_triggers: set[str] = set()
         self._used_triggers: set[str] = set()
         self._response_urls: dict[str, int] = {}
@@ -223,6 +225,19 @@ class FakeSlack:
         """
         with self._lock:
             self._failures.setdefault(method, []).extend(_Failure(status, error, retry_after) for _ in range(times))
+
+    def reset(self, method: str, *, times: int = 1) -> None:
+        """Drop the connection of the next `times` calls to `method` ("*": any) without answering (a reset)."""
+        with self._lock:
+            self._resets[method] = self._resets.get(method, 0) + times
+
+    def _take_reset(self, method: str) -> bool:
+        with self._lock:
+            for key in (method, "*"):
+                if self._resets.get(key):
+                    self._resets[key] -= 1
+                    return True
+            return False
 
     def hold_answer(self, method: str, *, nth: int) -> None:
         """Carry out the `nth` call to `method` (from now), then withhold its answer until `release` is set.
@@ -557,7 +572,10 @@ def _replies(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
 
 def _between(messages: list[dict[str, Any]], args: dict[str, Any]) -> list[dict[str, Any]]:
     """conversations.* `oldest`/`latest`/`inclusive` (exclusive unless inclusive is truthy)."""
-    oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or time.time() + 1)
+    try:
+        oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or time.time() + 1)
+    except (TypeError, ValueError):
+        raise SlackError("invalid_ts_latest" if args.get("latest") else "invalid_ts_oldest") from None
     if _truthy(args.get("inclusive")):
         return [m for m in messages if oldest <= float(m["ts"]) <= latest]
     return [m for m in messages if oldest < float(m["ts"]) < latest]
@@ -747,6 +765,10 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {name.lower(): value for name, value in self.headers.items()}
+        if parts.path.startswith("/api/") and self.server.fake._take_reset(parts.path.removeprefix("/api/")):
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         if self.server.fake.latency and parts.path.startswith("/api/"):
             time.sleep(self.server.fake.latency)
         status, extra, answer = self.server.fake.handle(_Request(verb, parts.path, parts.query, headers, body))

@@ -1,6 +1,7 @@
 """Slack's side of the wire: signatures, replays, acking fast while the Web API is slow, Web API failures."""
 
 import concurrent.futures
+import json
 import logging
 import time
 import urllib.parse
@@ -114,3 +115,32 @@ def test_posts_to_one_channel_are_paced_without_holding_up_the_others(tmp_path, 
         assert len(fake_slack.messages("C0SUPPORT")) == 2
     finally:
         h.stop()
+
+
+def test_cards_updates_nags_and_digests_all_arrive_once_after_a_bad_spell(harness: Harness) -> None:
+    """429s, 500s and dropped connections for a while: once Slack recovers everything arrives, nothing twice."""
+    from bot.jobs import run_nags, send_digest
+
+    harness.command("regression: refund intent answers with the wrong window")
+    harness.settle()
+    harness.fake.reset("*", times=6)
+    harness.fake.fail("*", status=500, times=6)
+    harness.fake.fail("*", status=429, retry_after=0, times=3)
+    harness.click("request.claim", "AIR-1", user="U0ENG2")  # a card update and a thread line
+    harness.command("question: refund eval coverage")  # a new card
+    harness.clock.advance(days=7)
+    run_nags(harness.bot.intake, job="sla", now=harness.clock())  # at least one nag
+    send_digest(harness.bot.intake, now=harness.clock())  # three digests
+    for _ in range(12):  # Slack recovers while the outbox keeps retrying with backoff
+        harness.settle()
+        harness.clock.advance(minutes=5)
+    harness.settle()
+    with harness.bot.intake.store.reading() as tx:
+        rows = tx.outbox_rows()
+    assert [r for r in rows if r["status"] not in ("sent", "superseded")] == []
+    top = [m for m in harness.fake.messages("C0SUPPORT") if m.get("thread_ts", m["ts"]) == m["ts"]]
+    assert len(top) == 3  # two cards and one digest
+    assert "Claimed" in harness.card_text("AIR-1")
+    delivered = [json.dumps(c.args.get("metadata")) for c in harness.fake.calls
+                 if c.method == "chat.postMessage" and c.status == 200 and c.response.get("ok")]
+    assert delivered and len(delivered) == len(set(delivered)), "an outbox item reached Slack twice"
