@@ -15,11 +15,18 @@ What is in one:
   resolved / withdrawn / approved for closed ones; about 5 events a request;
 - steady state: every nag the rules found due up to an hour before `NOW` is recorded (a
   `notifications` row and a `nag` event), as if the scheduler had been running, so a job at `NOW`
-  finds only what fell due in the last hour.
+  finds only what fell due in the last hour;
+- and each open request's `next_nag_at` is what a running bot would have stored after that hour-old
+  run (as `bot.jobs.run_nags` does): `bot.domain.nags.next_check_at(request, events, config,
+  now=NOW - 1 h, sent=the nags recorded)`, or at its last change for the few changed since (as
+  `Intake` recomputes it on every change); closed requests: NULL. So a job at `NOW` loads only the
+  requests whose next check fell in the last hour: the steady state, not the first run after
+  migration m006 (which looks at every open request once).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import os
@@ -35,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import DATA  # noqa: E402
 
-GEN_VERSION = 2
+GEN_VERSION = 3  # 3: next_nag_at (migration m006) as a running bot leaves it; no ANALYZE (the bot runs none)
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)  # Monday 09:00 in Berlin
 PER_DAY = 500
 CHUNK = 20_000
@@ -106,6 +113,8 @@ def dataset(n: int, open_share: float = 0.10, *, log: Any = None) -> tuple[Path,
     if path.exists():
         return path, None
     DATA.mkdir(parents=True, exist_ok=True)
+    for stale in DATA.glob(f"jobs-{n}-{round(open_share * 1000)}-g*.db"):  # an older generator or schema
+        stale.unlink()
     partial = path.with_suffix(".partial")
     for suffix in ("", "-wal", "-shm"):
         Path(str(partial) + suffix).unlink(missing_ok=True)
@@ -154,7 +163,8 @@ def _generate(path: Path, n: int, open_share: float, *, log: Any) -> None:
     conn.close()
     _record_steady_state(path, at=NOW - timedelta(hours=1))
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("ANALYZE")
+    # No ANALYZE: the bot never runs it, so its databases have no sqlite_stat1 and the query planner
+    # works without statistics; with them it picks other indexes (the routing load query 10x slower).
     conn.execute("PRAGMA journal_mode = WAL")
     conn.close()
 
@@ -291,24 +301,58 @@ def open_items(conn: sqlite3.Connection) -> list[tuple[Any, list[Any]]]:
     return [(requests[rid], events[rid]) for rid in sorted(requests)]
 
 
-def _record_steady_state(path: Path, *, at: datetime) -> None:
-    """Record every nag due at `at` as sent (notification + nag event), as the scheduler would have."""
-    from bot.config import parse_config
-    from bot.domain.nags import nags_due
+_ITEMS: list[tuple[Any, list[Any]]] = []  # the open requests, shared with the forked workers below
+Nagged = tuple[int, str, str, list[str]]  # (request id, rule, step, recipients)
 
-    config = parse_config(CONFIG)
+
+def _record_steady_state(path: Path, *, at: datetime) -> None:
+    """Record every nag due at `at` as sent (notification + nag event), as the scheduler would have, and
+    set each open request's `next_nag_at` as that run would have (`next_check_at` after recording)."""
+    global _ITEMS
+
     conn = sqlite3.connect(path, isolation_level=None)
-    items = open_items(conn)
-    due = nags_due(items, config, now=at, sent=set())
+    _ITEMS = open_items(conn)
+    spans = [(lo, min(lo + CHUNK // 4, len(_ITEMS))) for lo in range(0, len(_ITEMS), CHUNK // 4)]
+    due: list[Nagged] = []
+    checks: list[tuple[str | None, int]] = []
+    with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
+        for found, next_at in pool.imap(functools.partial(_steady_span, at=at), spans):
+            due += found
+            checks += next_at
+    _ITEMS = []
+    due.sort(key=lambda d: (d[0], d[1], d[2]))
     stamp = at.isoformat(timespec="microseconds")
     conn.execute("BEGIN")
     conn.executemany("INSERT INTO notifications (request_id, rule, step, recipients, sent_at) VALUES (?, ?, ?, ?, ?)",
-                     [(d.request_id, d.rule, d.step, json.dumps(list(d.recipients)), stamp) for d in due])
+                     [(rid, rule, step, json.dumps(people), stamp) for rid, rule, step, people in due])
     conn.executemany("INSERT INTO events (request_id, at, actor, type, data) VALUES (?, ?, ?, ?, ?)",
-                     [(d.request_id, stamp, BOT, "nag", json.dumps({"rule": d.rule, "step": d.step, "recipients": list(d.recipients)}))
-                      for d in sorted(due, key=lambda d: d.request_id)])
+                     [(rid, stamp, BOT, "nag", json.dumps({"rule": rule, "step": step, "recipients": people}))
+                      for rid, rule, step, people in due])
+    conn.executemany("UPDATE requests SET next_nag_at = ? WHERE id = ?", checks)
     conn.execute("COMMIT")
     conn.close()
+
+
+def _steady_span(span: tuple[int, int], *, at: datetime) -> tuple[list[Nagged], list[tuple[str | None, int]]]:
+    """For _ITEMS[lo:hi]: the nags due at `at` (as (request id, rule, step, recipients)), and each
+    request's next check once they are recorded (as (next_nag_at, request id)), exactly as
+    `bot.jobs.run_nags` computes them."""
+    from bot.config import parse_config
+    from bot.domain.nags import nags_due, next_check_at
+    from storage.store import to_db_time
+
+    config = parse_config(CONFIG)
+    items = _ITEMS[span[0]:span[1]]
+    due = nags_due(items, config, now=at, sent=set())
+    sent = {d.sent_key for d in due}
+    # As run_nags: the events it loaded (not the nag events it records; they are not activity). A request
+    # changed after `at` (the newest ones) got its check recomputed by that change, as Intake does.
+    checks = []
+    for request, events in items:
+        when = max([at, *(e.at for e in events)])
+        next_at = next_check_at(request, events, config, now=when, sent=sent)
+        checks.append((to_db_time(next_at) if next_at else None, request.id))
+    return [(d.request_id, d.rule, d.step, list(d.recipients)) for d in due], checks
 
 
 def describe(path: Path) -> dict[str, int]:

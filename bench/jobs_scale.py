@@ -14,13 +14,16 @@ service (`Intake(Store(Db(...)))`, as `ai-intake jobs run --dry-run` does), note
 times one call: `bot.jobs.run_nags(job="sla" | "nags", dry_run=True)` or
 `bot.jobs.send_digest(dry_run=True)` at `NOW` (Monday 09:00 Berlin, an hour after the last
 request). Dry runs read and compute everything a real run does and skip writing the few messages
-found due (the data is in steady state: what fell due before the last hour is recorded as sent).
+found due (the data is in steady state: what fell due before the last hour is recorded as sent, and
+each open request's `next_nag_at` is where that run left it, so `sla` and `nags` load only the
+requests whose next check fell in the last hour; see bench/_dataset.py).
 Peak RSS is the child's ru_maxrss. A child that runs past its time limit is killed and reported.
 
 The floors, in the same kind of child:
 - sla / nags: the open requests and all their events and notifications, through the `requests_open`
-  and `events_request` indexes, each row read as a plain tuple (what any implementation that decides
-  from the event log must at least read);
+  and `events_request` indexes, each row read as a plain tuple (what an implementation that decides
+  from every open request's event log must at least read; the jobs, which read only the requests
+  whose `next_nag_at` has come, can be below it);
 - digest: the same for requests open or updated in the digest's 15-day lookback.
 
 "100k, 1 % open" has as many open requests as 10k (1,000) and ten times the history: the cost of a
@@ -169,7 +172,10 @@ def main() -> int:
                 done[(share, job)] = {**r, "requests": facts["requests"]}
                 baselines.append(r["baseline_mb"])
             floor = floors[FLOORS[job]]
-            ratio = f"{r['seconds'] / floor['seconds']:.0f}x" if "seconds" in r and "seconds" in floor else "-"
+            ratio = "-"
+            if "seconds" in r and "seconds" in floor:
+                x = r["seconds"] / floor["seconds"]
+                ratio = f"{x:.0f}x" if x >= 10 else f"{x:.2g}x"
             found = f"{r['found']} messages" if "found" in r else "-"
             rows.append([name, f"{facts['open']:,}", job, fmt_time(r), fmt_rss(r), found, fmt_time(floor), fmt_rss(floor),
                          ratio, target_of(job, facts, r)])

@@ -8,10 +8,11 @@ The process is `python -m bot run` (the same `bot.cli:main` the `ai-intake` scri
 SLACK_API_URL pointing at the fake Slack Web API (tests/fake_slack.py, in a child process), HOST
 127.0.0.1 and a free PORT, AI_INTAKE_CONFIG the jobs benchmark's six-domain config and AI_INTAKE_DB a
 copy of the database (the bot writes to it: its scheduler runs `sla` and `nags` at once on start,
-and the data is three days old by the clock, so they find work). This process polls /healthz every
-10 ms once the port accepts connections (a /healthz waits for the database lock, like any
-request); once it answers 200 it sends one signed `/ai-request` quick-create, then one every 0.5 s for
-a few seconds, and reports the slowest ack: the startup jobs share the database with the listeners.
+and the data's `NOW`, 23 Nov 2026, is in the past by the clock, so they catch up on everything that
+fell due since: a bot started after being down that long). This process polls /healthz every
+10 ms once the port accepts connections (/healthz reads on its own connection); once it answers
+200 it sends one signed `/ai-request` quick-create, then one every 0.5 s for a few seconds, and
+reports the slowest ack: a quick-create writes, so it waits for the startup jobs' write transactions.
 The bot is stopped with SIGTERM. Everything binds 127.0.0.1.
 """
 
@@ -32,7 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import ROOT, SIGNING_SECRET, TOKEN, argv_flag, machine, ms, run_load, start_fake_slack, table  # noqa: E402
-from bench._dataset import DATA, config_path, dataset, describe, label  # noqa: E402
+from bench._dataset import DATA, config_path, dataset, describe, label, path_of  # noqa: E402
 from bench.intake_throughput import command_body  # noqa: E402
 
 HEALTH_LIMIT = 90.0
@@ -45,7 +46,8 @@ def free_port() -> int:
 
 
 def largest_dataset() -> Path | None:
-    found = [(p.stat().st_size, p) for p in DATA.glob("jobs-*.db")]
+    current = path_of(10_000, 0.10).name.rsplit("-", 1)[1]  # this generator and schema ("g3s6.db")
+    found = [(p.stat().st_size, p) for p in DATA.glob(f"jobs-*-{current}")]
     return max(found)[1] if found else None
 
 
