@@ -21,8 +21,8 @@ DIGEST_LOOKBACK_DAYS = 15
 def run_nags(intake: Intake, *, job: str, now: datetime, dry_run: bool = False) -> list[str]:
     """Send what the rules of `job` ("sla" or "nags") say is due at `now`; returns a line per message."""
     rules = JOB_RULES[job]
-    marks = ", ".join("?" for _ in OPEN_STATUSES)
-    where, params = f"status IN ({marks}) AND next_nag_at <= ?", [*OPEN_STATUSES, to_db_time(now)]
+    # Closed requests have no next check, so the next_nag_at index alone finds the due ones.
+    where, params = "next_nag_at <= ?", [to_db_time(now)]
     if job == "nags":  # only reviews and regressions can be stale or unowned
         where, params = where + " AND kind IN ('security_review', 'regression')", params
     with intake.store.reading() as tx:
@@ -32,11 +32,11 @@ def run_nags(intake: Intake, *, job: str, now: datetime, dry_run: bool = False) 
     if dry_run:
         return [f"{user}: {explain_batch(user, nags)}" for user, nags in batch(due).items()]
     lines = []
+    after = sent | {n.sent_key for n in due}  # what is recorded once this run is done (by us or a twin)
+    checks = [(r, next_check_at(r, events, intake.config, now=now, sent=after)) for r, events in items]
     with intake.store.transaction() as tx:
         fresh = [n for n in due if tx.record_notification(n.request_id, n.rule, n.step, recipients=list(n.recipients), at=now)]
-        now_sent = sent | {n.sent_key for n in fresh}
-        for request, events in items:
-            tx.set_next_check(request.id, next_check_at(request, events, intake.config, now=now, sent=now_sent))
+        tx.set_next_checks(checks)
         for nag in fresh:
             tx.add_event(Event(request_id=nag.request_id, at=now, actor=BOT, type="nag",
                                data={"rule": nag.rule, "step": nag.step, "recipients": list(nag.recipients)}))

@@ -173,7 +173,7 @@ class Notifier:
             with self.intake.store.transaction() as tx:
                 tx.mark_retry(item.id, next_at=now + timedelta(seconds=wait), error="paced")
             return
-        with self.intake.store.transaction() as tx:
+        with self.intake.store.transaction(durable=False) as tx:  # survives a crash of the process; see Db.write
             tx.mark_attempt(item.id)
         try:
             ts = getattr(self, f"_send_{item.kind}")(item)

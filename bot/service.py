@@ -280,8 +280,11 @@ class Intake:
             return tx.by_thread(channel, thread_ts)
 
     def claim_delivery(self, key: str) -> bool:
-        """Remember a Slack delivery; False when it was seen before (a retry or a replay)."""
-        with self.store.transaction() as tx:
+        """Remember a Slack delivery; False when it was seen before (a retry or a replay).
+
+        Not fsynced on its own: the use case that follows commits durably, and that makes this durable too.
+        """
+        with self.store.transaction(durable=False) as tx:
             return tx.claim_delivery(key, self.clock())
 
     def tell(self, *, user: str, channel: str | None, text: str, response_url: str | None = None) -> None:

@@ -48,16 +48,26 @@ class Db:
         self.db.conn.execute("PRAGMA foreign_keys = ON")
 
     @contextmanager
-    def write(self) -> Iterator[Database]:
-        """One unit of work: everything inside commits together or not at all."""
+    def write(self, *, durable: bool = True) -> Iterator[Database]:
+        """One unit of work: everything inside commits together or not at all.
+
+        `durable=False` skips the fsync of this commit (WAL with synchronous=NORMAL): it stays
+        consistent, and becomes durable with the next durable commit, which writes the log after it.
+        """
         with self.lock:
-            self.db.conn.execute("BEGIN IMMEDIATE")
+            if not durable:
+                self.db.conn.execute("PRAGMA synchronous = NORMAL")
             try:
-                yield self.db
-            except BaseException:
-                self.db.conn.execute("ROLLBACK")
-                raise
-            self.db.conn.execute("COMMIT")
+                self.db.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.db
+                except BaseException:
+                    self.db.conn.execute("ROLLBACK")
+                    raise
+                self.db.conn.execute("COMMIT")
+            finally:
+                if not durable:
+                    self.db.conn.execute("PRAGMA synchronous = FULL")
 
     @contextmanager
     def read(self) -> Iterator[Database]:

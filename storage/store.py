@@ -185,6 +185,13 @@ class Tx:
         """When the nag jobs should next look at this request (None: not until it changes)."""
         self.db.execute("UPDATE requests SET next_nag_at = ? WHERE id = ?", [to_db_time(at) if at else None, request_id])
 
+    def set_next_checks(self, checks: list[tuple[Request, datetime | None]]) -> None:
+        """Set many next checks at once; a request changed since it was read keeps the check its change set."""
+        self.db.conn.executemany(
+            "UPDATE requests SET next_nag_at = ? WHERE id = ? AND version = ?",
+            [(to_db_time(at) if at else None, r.id, r.version) for r, at in checks],
+        )
+
     def record_notification(self, request_id: int, rule: str, step: str, *, recipients: list[str], at: datetime) -> bool:
         """Remember a nag as sent; False when it was recorded before (a second process, a re-run)."""
         cursor = self.db.execute(
@@ -299,8 +306,8 @@ class Store:
         self._db = db
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        with self._db.write() as db:
+    def transaction(self, *, durable: bool = True) -> Iterator[Tx]:
+        with self._db.write(durable=durable) as db:
             yield Tx(db)
 
     @contextmanager
