@@ -19,7 +19,7 @@ from bot.domain.models import OPEN_STATUSES, Draft, Event, Listed, Request, requ
 from bot.domain.parsing import parse_key
 from bot.domain.text import escape_within
 from bot.domain.policy import Config
-from bot.domain.triage import route
+from bot.domain.triage import Route, route
 from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
@@ -75,9 +75,7 @@ class Intake:
         return Filed(request, created=True)
 
     def _insert(self, tx: Tx, draft: Draft, now: datetime, *, origin_key: str | None) -> Request:
-        decided = route(draft, self.config, tx.routing_state(with_vocabulary=False))
-        if decided.domain is None:  # only now do past requests' words matter
-            decided = route(draft, self.config, tx.routing_state())
+        decided = self._route(tx, draft)
         request = Request(
             id=0, kind=draft.kind, domain=decided.domain, title=draft.title, description=draft.description,
             priority=decided.priority, status="open", stage="requested" if draft.kind == "security_review" else None,
@@ -98,6 +96,20 @@ class Intake:
         tx.enqueue("card", at=now, request_id=request.id)
         self._schedule_check(tx, request, now)
         return request
+
+    def _route(self, tx: Tx, draft: Draft) -> Route:
+        """Triage, reading only what the decision needs: past requests' words only when nothing else
+        routes it, and the open load only of the chosen domain's candidates."""
+        vocabulary = False
+        decided = route(draft, self.config, tx.routing_state())
+        if decided.domain is None:
+            vocabulary = True
+            decided = route(draft, self.config, tx.routing_state(with_vocabulary=True))
+        domain = self.config.domain(decided.domain)
+        if domain is None:
+            return decided
+        candidates = [*domain.engineers, *domain.reviewers]
+        return route(draft, self.config, tx.routing_state(people=candidates, with_vocabulary=vocabulary))
 
     def _schedule_check(self, tx: Tx, request: Request, now: datetime) -> None:
         """Recompute when the nag jobs should next look at `request` (after every change of it)."""

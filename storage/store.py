@@ -5,7 +5,7 @@ Every write happens inside `Store.transaction()`: one use case, one transaction.
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -130,17 +130,23 @@ class Tx:
         return [Event.model_validate({**r, "data": json.loads(r["data"])}) for r in rows]
 
     # -- routing state -------------------------------------------------------------------------
-    def routing_state(self, *, with_vocabulary: bool = True) -> RoutingState:
+    def routing_state(self, *, people: Sequence[str] = (), with_vocabulary: bool = False) -> RoutingState:
+        """What triage needs: the open load of `people` (only theirs: the candidates of one domain),
+        when each was last assigned, and, `with_vocabulary`, the words of recent requests per domain."""
         load: Counter[str] = Counter()
         count: Counter[str] = Counter()
-        marks = ", ".join("?" for _ in OPEN_STATUSES)
-        for row in self.db.query(
-            f"SELECT assignee, priority, count(*) AS n FROM requests WHERE status IN ({marks}) AND assignee IS NOT NULL GROUP BY assignee, priority",
-            list(OPEN_STATUSES),
-        ):
+        people = sorted(set(people))
+        who = ", ".join("?" for _ in people)
+        status = ", ".join("?" for _ in OPEN_STATUSES)
+        rows = self.db.query(
+            f"SELECT assignee, priority, count(*) AS n FROM requests WHERE status IN ({status}) AND assignee IN ({who}) GROUP BY assignee, priority",
+            [*OPEN_STATUSES, *people],
+        ) if people else []
+        for row in rows:
             load[row["assignee"]] += PRIORITY_WEIGHT.get(row["priority"], 1) * row["n"]
             count[row["assignee"]] += row["n"]
-        last = {r["user_id"]: from_db_time(r["last_assigned_at"]) for r in self.db.query("SELECT * FROM people WHERE last_assigned_at IS NOT NULL")}
+        last = {r["user_id"]: from_db_time(r["last_assigned_at"])
+                for r in (self.db.query(f"SELECT * FROM people WHERE last_assigned_at IS NOT NULL AND user_id IN ({who})", people) if people else [])}
         vocabulary: dict[str, Counter[str]] = {}
         for row in [] if not with_vocabulary else self.db.query(
             "SELECT domain, title FROM requests WHERE domain IS NOT NULL AND confidential = 0 ORDER BY id DESC LIMIT ?",
