@@ -134,7 +134,7 @@ def main() -> int:
     def cell(v: float | None) -> str:
         return ms(v) if v is not None else f"> {HEALTH_LIMIT:.0f} s"
 
-    rows = [[f"empty database (floor)", cell(empty["listening"]), cell(empty["healthy"]), cell(empty["first_ack"]),
+    rows = [["empty database (floor)", cell(empty["listening"]), cell(empty["healthy"]), cell(empty["first_ack"]),
              cell(empty["max_ack"])],
             [f"{name}: {facts['requests']:,} requests, {facts['open']:,} open, {facts['bytes'] / 2**20:.0f} MB",
              cell(loaded["listening"]), cell(loaded["healthy"]), cell(loaded["first_ack"]), cell(loaded["max_ack"])]]

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bot.domain import authz, workflow
-from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.history import request_sla
 from bot.domain.nags import next_check_at
 from bot.domain.models import OPEN_STATUSES, Draft, Event, Listed, Request, request_key
@@ -325,4 +325,4 @@ class Intake:
         return request
 
 
-__all__ = ["Intake", "Filed", "Clock", "system_clock", "NotAllowed"]
+__all__ = ["Intake", "Filed", "Clock", "system_clock"]

@@ -14,7 +14,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pytest
 
 from bot.blocks import ids
 from bot.blocks.modal import disclaim_modal, request_modal

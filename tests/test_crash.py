@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 
 from bot.jobs import run_nags
 from bot.scheduler import Scheduler

@@ -15,7 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.models.blocks import SectionBlock
 from slack_sdk.webhook import WebhookClient
 
-from tests.fake_slack import SPECS_DIR, FakeSlack, fake_slack  # noqa: F401  (fake_slack is the fixture)
+from tests.fake_slack import SPECS_DIR, FakeSlack
 
 TS = re.compile(r"^\d{10}\.\d{6}$")
 MODAL = {"type": "modal", "title": {"type": "plain_text", "text": "File a request"},
