@@ -95,6 +95,7 @@ class Intake:
         }))
         tx.enqueue("card", at=now, request_id=request.id)
         self._schedule_check(tx, request, now)
+        self._refresh_homes(tx, {request.requester, request.assignee}, now)
         return request
 
     def _route(self, tx: Tx, draft: Draft) -> Route:
@@ -110,6 +111,11 @@ class Intake:
             return decided
         candidates = [*domain.engineers, *domain.reviewers]
         return route(draft, self.config, tx.routing_state(people=candidates, with_vocabulary=vocabulary))
+
+    def _refresh_homes(self, tx: Tx, people: set[str | None], now: datetime) -> None:
+        """Re-publish the App Home of the people a change concerns, if they use it."""
+        for user in tx.home_viewers({p for p in people if p}):
+            tx.queue_home(user, at=now)
 
     def _schedule_check(self, tx: Tx, request: Request, now: datetime) -> None:
         """Recompute when the nag jobs should next look at `request` (after every change of it)."""
@@ -203,6 +209,7 @@ class Intake:
         if change.line:
             tx.enqueue("thread", at=now, request_id=request.id, payload={"text": change.line})
         self._schedule_check(tx, after, now)
+        self._refresh_homes(tx, {after.requester, after.assignee, request.assignee}, now)
         return after
 
     # -- thread replies ------------------------------------------------------------------------
@@ -314,7 +321,7 @@ class Intake:
     def refresh_home(self, user: str) -> None:
         """Queue a fresh App Home for `user`."""
         with self.store.transaction() as tx:
-            tx.enqueue("home", at=self.clock(), payload={"user": user})
+            tx.queue_home(user, at=self.clock(), opened=True)
         self.on_change()
 
     def _load(self, tx: Tx, key: str) -> Request:

@@ -123,3 +123,9 @@ def m006_next_nag_check(db: Database) -> None:
     db.execute("ALTER TABLE requests ADD COLUMN next_nag_at TEXT")
     db.execute("UPDATE requests SET next_nag_at = created_at WHERE status IN ('open', 'claimed', 'waiting')")
     db.execute("CREATE INDEX requests_next_nag ON requests (next_nag_at) WHERE next_nag_at IS NOT NULL")
+
+
+@migrations()
+def m007_home_viewers(db: Database) -> None:
+    """Who has opened the App Home: their Home is re-published when their requests change."""
+    db.execute("ALTER TABLE people ADD COLUMN home_opened INTEGER NOT NULL DEFAULT 0")

@@ -228,6 +228,28 @@ class Tx:
     def release_lease(self, name: str, *, holder: str) -> None:
         self.db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [name, holder])
 
+    def queue_home(self, user: str, *, at: datetime, opened: bool = False) -> None:
+        """Queue a fresh App Home for `user` unless one is already waiting; `opened` remembers they look at it."""
+        if opened:
+            self.db.execute(
+                "INSERT INTO people (user_id, home_opened) VALUES (?, 1) ON CONFLICT(user_id) DO UPDATE SET home_opened = 1", [user]
+            )
+        payload = json.dumps({"user": user})
+        waiting = self.db.conn.execute(
+            "SELECT 1 FROM outbox WHERE kind = 'home' AND status = 'pending' AND payload = ? LIMIT 1", [payload]
+        ).fetchone()
+        if waiting is None:
+            self.enqueue("home", at=at, payload={"user": user})
+
+    def home_viewers(self, users: set[str]) -> list[str]:
+        """Those of `users` who have opened the App Home."""
+        people = sorted(u for u in users if u)
+        if not people:
+            return []
+        marks = ", ".join("?" for _ in people)
+        rows = self.db.conn.execute(f"SELECT user_id FROM people WHERE home_opened = 1 AND user_id IN ({marks})", people)
+        return [r[0] for r in rows]
+
     def person_tz(self, user: str) -> str | None:
         row = next(self.db.query("SELECT tz FROM people WHERE user_id = ?", [user]), None)
         return row["tz"] if row else None

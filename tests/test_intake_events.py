@@ -132,3 +132,18 @@ def test_message_markup_is_stored_as_readable_text_and_never_comes_back_live(har
     assert request.title == "refunds & returns wrong for @U0KIM in #search, see the doc (https://x.example/a) @here"
     card = harness.card_text("AIR-1")
     assert "<@U0KIM>" not in card and "<!here>" not in card and "&amp; returns" in card
+
+
+def test_app_home_follows_changes_for_those_who_use_it(harness: Harness) -> None:
+    harness.event({"type": "app_home_opened", "user": "U0ENG1", "channel": "D0HOME", "tab": "home", "event_ts": "1.1"})
+    harness.settle()
+    assert len(harness.fake.calls_to("views.publish")) == 1
+    harness.command("regression: refund intent wrong", user="U0REQ")  # assigned to U0ENG1
+    harness.settle()
+    published = harness.fake.calls_to("views.publish")
+    assert [p["user_id"] for p in published] == ["U0ENG1", "U0ENG1"]  # the requester never opened it
+    assert "AIR-1" in str(published[-1]["view"])
+    harness.click("request.resolve", "AIR-1", user="U0ENG1")
+    harness.settle()
+    assert len(harness.fake.calls_to("views.publish")) == 3
+    assert "AIR-1" not in str(harness.fake.calls_to("views.publish")[-1]["view"]).split("Queue")[0]
