@@ -41,6 +41,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import DATA  # noqa: E402
+from bot.domain.models import KIND_DEFAULT_PRIORITY  # noqa: E402
 
 GEN_VERSION = 3  # 3: next_nag_at (migration m006) as a running bot leaves it; no ANALYZE (the bot runs none)
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)  # Monday 09:00 in Berlin
@@ -58,8 +59,8 @@ def _domain(name: str) -> dict[str, Any]:
             "lead": f"U0{code}LEAD", "keywords": [name], "review_channel": f"G0{code}SEC"}
 
 
-CONFIG: dict[str, Any] = {
-    "timezone": "Europe/Berlin",
+CONFIG: dict[str, Any] = {  # the tests' organisation (tests/harness.py), with more domains; not imported: it would
+    "timezone": "Europe/Berlin",  # load the test harness into every measured process and inflate its peak RSS
     "admins": ["U0ADMIN"],
     "triage_channel": "C0TRIAGE",
     "digest": {"channel": "C0DIGEST", "cron": "0 9 * * mon"},
@@ -68,7 +69,7 @@ CONFIG: dict[str, Any] = {
     "holidays": ["2026-12-25"],
 }
 KINDS = (("feature", 30), ("regression", 20), ("question", 25), ("eval", 15), ("security_review", 10))
-DEFAULT_PRIORITY = {"feature": "P3", "regression": "P2", "security_review": "P3", "eval": "P3", "question": "P4"}
+DEFAULT_PRIORITY = KIND_DEFAULT_PRIORITY
 RAISED = {"P4": "P3", "P3": "P2", "P2": "P1", "P1": "P1"}
 TOPICS = ("refund intent answers with the wrong window", "ranking ignores the query language",
           "summaries of long tickets lose the customer's ask", "fraud score drifts after the model update",

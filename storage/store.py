@@ -289,9 +289,6 @@ class Tx:
     def has_sent_digest(self) -> bool:
         return next(self.db.query("SELECT 1 AS x FROM outbox WHERE key LIKE 'digest:%' LIMIT 1"), None) is not None
 
-    def pending_count(self) -> int:
-        return next(self.db.query("SELECT count(*) AS n FROM outbox WHERE status = 'pending'"))["n"]
-
     def next_due(self) -> datetime | None:
         row = next(self.db.query("SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending'"))
         return from_db_time(row["at"])

@@ -22,8 +22,6 @@ REVIEW_START = "review.start"
 REVIEW_APPROVE = "review.approve"
 REVIEW_CHANGES = "review.changes"
 
-CARD_ACTIONS = (CLAIM, REASSIGN, RESOLVE, WAIT, REOPEN, OWN, DISCLAIM, REVIEW_START, REVIEW_APPROVE, REVIEW_CHANGES)
-
 # Modal input blocks (block_id) and their elements (action_id)
 TITLE = "title"
 KIND = "kind"

@@ -49,9 +49,10 @@ class Session:
 
 
 def open_session(config: Config, *, db_path: str, start: datetime | None = None, out: TextIO = sys.stdout,
-                 ask: Callable[[str], str] | None = None) -> Session:
+                 ask: Callable[[str], str] | None = None, skip_quiet_ticks: bool = True) -> Session:
     """Start the stand-in workspace and the real bot on `db_path`; the clock starts at `start` (default: the
-    demo Monday 09:00), or later if the database already holds later changes."""
+    demo Monday 09:00), or later if the database already holds later changes. `skip_quiet_ticks=False`
+    makes /time-travel stop at every scheduler tick (slow; the same transcript)."""
     names = Directory.of(config, bot_user_id=BOT_USER)
     clock = ConsoleClock(start or demo_start(config.calendar(None).tz))
     workspace = Workspace(clock=clock, names=names, timezone=config.timezone).start()
@@ -66,7 +67,7 @@ def open_session(config: Config, *, db_path: str, start: datetime | None = None,
     last = last_change(bot.intake)
     if last is not None and last > clock():
         clock.set(last)
-    console = Console(bot, workspace, names, clock, signing_secret=secret, out=out, ask=ask)
+    console = Console(bot, workspace, names, clock, signing_secret=secret, out=out, ask=ask, skip_quiet_ticks=skip_quiet_ticks)
     return Session(console=console, bot=bot, workspace=workspace)
 
 

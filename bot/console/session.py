@@ -51,8 +51,9 @@ class Console:
     """A person at a Slack client, typing lines. `ask` prompts for a form's fields (None: scripts use /submit)."""
 
     def __init__(self, bot: Bot, workspace: Workspace, names: Directory, clock: ConsoleClock, *, signing_secret: str,
-                 out: TextIO, ask: Callable[[str], str] | None = None) -> None:
+                 out: TextIO, ask: Callable[[str], str] | None = None, skip_quiet_ticks: bool = True) -> None:
         self.bot, self.ws, self.names, self.clock, self.out, self.ask = bot, workspace, names, clock, out, ask
+        self.skip_quiet_ticks = skip_quiet_ticks
         self.config = bot.intake.config
         self.tz = self.config.calendar(None).tz
         self.secret = signing_secret
@@ -308,7 +309,7 @@ class Console:
         self.settle()
         self.say(f"  ⏩ {local(start, self.tz)} → {local(end, self.tz)}; the scheduler's jobs run on their schedule in between")
         at = start
-        while (runs := next_runs(self.bot.intake, after=at, until=end)) is not None:
+        while (runs := next_runs(self.bot.intake, after=at, until=end, skip_quiet=self.skip_quiet_ticks)) is not None:
             at, jobs = runs
             self.clock.set(at)
             for job in jobs:

@@ -65,7 +65,8 @@ def parse_travel(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
     return parse_instant(text, tz=tz)
 
 
-def next_runs(intake: Intake, *, after: datetime, until: datetime) -> tuple[datetime, list[str]] | None:
+def next_runs(intake: Intake, *, after: datetime, until: datetime,
+              skip_quiet: bool = True) -> tuple[datetime, list[str]] | None:
     """The first time in (after, until] at which something happens, and what, in the order to do it:
     the jobs ("sla", "nags", "digest") that would send something then, and "deliver" when the outbox
     holds a message due then (a nag kept for its recipient's working hours, a retry). None when nothing
@@ -74,9 +75,10 @@ def next_runs(intake: Intake, *, after: datetime, until: datetime) -> tuple[date
     The real scheduler also runs `sla` and `nags` at every tick in between; those runs find nothing
     due, so they are skipped: a dry run at `until` says whether anything falls due at all, and a
     bisection over the ticks finds the first tick at which it does (what is due only grows while
-    nobody acts).
+    nobody acts). `skip_quiet=False` stops at every tick instead, as the scheduler would.
     """
-    found = [(at, job) for job in ("sla", "nags") if (at := _first_due_tick(intake, job, after=after, until=until))]
+    first_tick = _first_due_tick if skip_quiet else _first_tick
+    found = [(at, job) for job in ("sla", "nags") if (at := first_tick(intake, job, after=after, until=until))]
     fire = next_digest(intake.config, after=after)
     if fire is not None and fire <= until:
         found.append((fire, "digest"))
@@ -97,6 +99,11 @@ def next_digest(config: Config, *, after: datetime) -> datetime | None:
     trigger = CronTrigger.from_crontab(config.digest.cron, timezone=config.timezone)
     fire = trigger.get_next_fire_time(None, after + timedelta(seconds=1))
     return fire.astimezone(timezone.utc) if fire else None
+
+
+def _first_tick(intake: Intake, job: str, *, after: datetime, until: datetime) -> datetime | None:
+    ticks = _ticks(after, until, SLA_EVERY if job == "sla" else NAGS_EVERY)
+    return ticks[0] if ticks else None
 
 
 def _first_due_tick(intake: Intake, job: str, *, after: datetime, until: datetime) -> datetime | None:

@@ -12,10 +12,10 @@ import heapq
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from statistics import median
 
-from bot.domain.history import request_sla
+from bot.domain.history import request_sla, seconds_between
 from bot.domain.models import CLOSED_STATUSES, Event, Request
 from bot.domain.nags import is_unowned, silent_since, snoozed_until
 from bot.domain.policy import Config
@@ -190,7 +190,7 @@ class _Tally:
         if not listable:
             return
         if request.is_security_review:
-            silent = int(_seconds(silent_since(request, events), self.end) // _DAY)
+            silent = int(seconds_between(silent_since(request, events), self.end) // _DAY)
             if silent >= config.nags.review_stale_days:
                 self.stale.append((request.id, request.key, silent))
         if is_unowned(request, events):
@@ -202,7 +202,7 @@ class _Tally:
         self._keep_oldest(request)
 
     def _keep_oldest(self, request: Request) -> None:
-        age = int(_seconds(request.created_at, self.end) // _DAY)
+        age = int(seconds_between(request.created_at, self.end) // _DAY)
         entry = (-request.created_at.timestamp(), -request.id, request.id, request.key, age)
         if len(self.oldest) < OLDEST_LIMIT:
             heapq.heappush(self.oldest, entry)
@@ -293,10 +293,6 @@ def _replay(request: Request, events: Sequence[Event], *, at: datetime) -> Reque
         "first_response_at": first, "disclaimers": [d for d in request.disclaimers if d.at <= at],
     })
 
-
-def _seconds(earlier: datetime, later: datetime) -> float:
-    """Real seconds between two aware instants (subtracting in UTC: same-zone subtraction is wall-clock)."""
-    return (later.astimezone(timezone.utc) - earlier.astimezone(timezone.utc)).total_seconds()
 
 
 def _resolutions(events: Sequence[Event]) -> list[datetime]:

@@ -5,7 +5,7 @@ Every figure here is derived from the events and `now`; nothing is stored twice.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from bot.domain.models import Event, Request
 from bot.domain.policy import Config
@@ -18,6 +18,11 @@ NAG_EVENTS = frozenset({"nag", "alert"})
 class RequestSla:
     first_response: SlaStatus
     resolution: SlaStatus
+
+
+def seconds_between(earlier: datetime, later: datetime) -> float:
+    """Real seconds between two aware instants (subtracted in UTC: in one zone it would be wall-clock time)."""
+    return (later.astimezone(timezone.utc) - earlier.astimezone(timezone.utc)).total_seconds()
 
 
 def pauses(events: Sequence[Event]) -> list[Interval]:
@@ -48,10 +53,10 @@ def court_seconds(events: Sequence[Event], *, now: datetime) -> dict[str, float]
         if new is None:
             continue
         if court is not None and since is not None:
-            totals[court] = totals.get(court, 0.0) + (event.at - since).total_seconds()
+            totals[court] = totals.get(court, 0.0) + seconds_between(since, event.at)
         court, since = new, event.at
     if court is not None and since is not None and court != "nobody":
-        totals[court] = totals.get(court, 0.0) + max((now - since).total_seconds(), 0.0)
+        totals[court] = totals.get(court, 0.0) + max(seconds_between(since, now), 0.0)
     return totals
 
 

@@ -52,7 +52,6 @@ class Draft(BaseModel):
     title: str
     description: str = ""
     kind: str = "question"
-    kind_given: bool = False
     domain: str | None = None
     priority: str | None = None
     links: list[str] = Field(default_factory=list)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from math import floor
 from zoneinfo import ZoneInfo
 
-from bot.domain.history import court_seconds, last_human_action, request_sla
+from bot.domain.history import court_seconds, last_human_action, request_sla, seconds_between
 from bot.domain.models import PRIORITY_WEIGHT, Event, Request
 from bot.domain.policy import Config, Nags
 from bot.domain.sla import SlaStatus, explain, hours_text, local_when
@@ -139,7 +139,7 @@ def _next_stale_change(request: Request, events: Sequence[Event], config: Config
     if not request.is_security_review:
         return None
     since = silent_since(request, events)
-    silent = _seconds(since, now) / _DAY
+    silent = seconds_between(since, now) / _DAY
     starts, repeat = _rung_starts(config.nags), config.nags.review_repeat_days
     offsets = []
     for i, start in enumerate(starts):
@@ -250,7 +250,7 @@ def _sla_nag(request: Request, config: Config, *, target: str, status: SlaStatus
         request_id=request.id, key=request.key, rule=rule, step=f"{target}/c{cycle}",
         recipients=_unique(people), in_thread=True, to_digest=False,
         text=_sla_text(request, target=target, status=status, cycle=cycle, tz=tz),
-        urgency=_urgency(rule, request.priority, age_seconds=_seconds(request.created_at, now)),
+        urgency=_urgency(rule, request.priority, age_seconds=seconds_between(request.created_at, now)),
         buttons=() if urgent else (SNOOZE,), urgent=urgent,
     )
 
@@ -272,7 +272,7 @@ def _stale_review_nag(request: Request, events: Sequence[Event], config: Config,
     if not request.is_security_review:
         return None
     since = silent_since(request, events)
-    silent_days = _seconds(since, now) / _DAY
+    silent_days = seconds_between(since, now) / _DAY
     if silent_days < config.nags.review_stale_days:
         return None
     starts = _rung_starts(config.nags)
@@ -311,13 +311,13 @@ def _review_audience(request: Request, config: Config, *, rung: int) -> tuple[st
 def _review_text(request: Request, events: Sequence[Event], config: Config, *, since: datetime, now: datetime) -> str:
     """E.g. "AIR-7 security review: 63 days open: 51 waiting on security, 9 on the requester; last human
     action 19 days ago; ball with <@U0SEC1>"."""
-    age = _days(_seconds(request.created_at, now))
+    age = _days(seconds_between(request.created_at, now))
     courts = sorted(((s, c) for c, s in court_seconds(events, now=now).items() if c in _COURT_WORDS and s >= _DAY),
                     key=lambda sc: (-sc[0], sc[1]))
     spent = ", ".join(f"{int(s // _DAY)} {'waiting ' if i == 0 else ''}on {_COURT_WORDS[c]}"
                       for i, (s, c) in enumerate(courts))
     holders = " ".join(f"<@{u}>" for u in ball_holders(request, config)) or "nobody"
-    silent = _days(_seconds(since, now))
+    silent = _days(seconds_between(since, now))
     return (f"{request.key} security review: {age} open" + (f": {spent}" if spent else "")
             + f"; last human action {silent} ago; ball with {holders}")
 
@@ -454,10 +454,6 @@ def _most_urgent_first(nags: Iterable[Nag]) -> list[Nag]:
 def _utc(at: datetime) -> datetime:
     return at.astimezone(timezone.utc)
 
-
-def _seconds(earlier: datetime, later: datetime) -> float:
-    """Real seconds between two aware instants (subtracting in UTC: same-zone subtraction is wall-clock)."""
-    return (_utc(later) - _utc(earlier)).total_seconds()
 
 
 def _days(seconds: float) -> str:

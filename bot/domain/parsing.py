@@ -4,9 +4,11 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
+from bot.domain.models import Draft, Source
 from bot.domain.text import first_line
 
 TITLE_LIMIT = 150
+NO_TEXT = "(no text)"
 KIND_ALIASES = {"security": "security_review", "review": "security_review", "bug": "regression", "evals": "eval"}
 _KEY_RE = re.compile(r"^(?:AIR-)?(\d{1,9})$", re.IGNORECASE)
 _PREFIX_RE = re.compile(r"^\s*([A-Za-z][A-Za-z _-]{0,30}?)\s*:\s*(.*)$", re.DOTALL)
@@ -42,6 +44,11 @@ class QuickCreate:
     kind: str | None
     title: str
     description: str
+
+    def draft(self, *, requester: str, source: Source, channel: str | None, origin_ts: str | None = None) -> Draft:
+        """The request this text asks for: kind "question" when none was named, "(no text)" for a title when empty."""
+        return Draft(title=self.title or NO_TEXT, description=self.description, kind=self.kind or "question",
+                     requester=requester, source=source, channel=channel, origin_ts=origin_ts)
 
 
 Command = Help | Mine | Queue | Status | OpenForm | QuickCreate

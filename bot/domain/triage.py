@@ -5,7 +5,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from bot.domain.models import PRIORITIES, PRIORITY_WEIGHT, Draft
+from bot.domain.models import PRIORITIES, Draft
 from bot.domain.policy import Config, Domain
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'_-]+")
@@ -138,8 +138,3 @@ def route(draft: Draft, config: Config, state: RoutingState) -> Route:
         channel = domain.channels[0] if domain.channels else config.triage_channel
     return Route(domain=domain and domain.name, assignee=assignee, priority=priority, confidential=confidential,
                  channel=channel, reasons=reasons)
-
-
-def load_weight(priority: str) -> int:
-    """How much one open request of this priority weighs in an engineer's load."""
-    return PRIORITY_WEIGHT.get(priority, 1)

@@ -8,9 +8,9 @@ from slack_sdk import WebClient
 
 from bot.blocks import ids
 from bot.blocks.modal import disclaim_modal, request_modal
-from bot.domain.errors import IntakeError, InvalidInput
+from bot.domain.errors import InvalidInput
 from bot.domain.policy import USER_ID
-from bot.listeners.middleware import answered, intake_of, tell
+from bot.listeners.middleware import answered, intake_of
 from bot.service import Intake
 
 Act = Callable[[Intake, str, str, dict[str, Any]], object]
@@ -62,31 +62,21 @@ def _list(value: Any) -> list[Any]:
 
 
 def on_card_action(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+    """A refusal or conflict (IntakeError) reaches the person through `answered`, like any error."""
     ack()
-    try:
-        SIMPLE[action["action_id"]](intake_of(context), request_key_of(action, body), context.user_id or "", action)
-    except IntakeError as exc:
-        tell(context, body, exc.message)
+    SIMPLE[action["action_id"]](intake_of(context), request_key_of(action, body), context.user_id or "", action)
 
 
 def on_disclaim(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """"Not mine" asks for a reason first (in a modal); the submission does the change."""
     ack()
     key = request_key_of(action, body)
-    try:
-        intake_of(context).check(key, context.user_id or "", "disclaim")
-    except IntakeError as exc:
-        tell(context, body, exc.message)
-        return
+    intake_of(context).check(key, context.user_id or "", "disclaim")
     client.views_open(trigger_id=body["trigger_id"], view=disclaim_modal(key).to_dict())
 
 
 def on_edit(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     ack()
     intake = intake_of(context)
-    try:
-        request = intake.check(request_key_of(action, body), context.user_id or "", "edit")
-    except IntakeError as exc:
-        tell(context, body, exc.message)
-        return
+    request = intake.check(request_key_of(action, body), context.user_id or "", "edit")
     client.views_open(trigger_id=body["trigger_id"], view=request_modal(intake.config, request=request).to_dict())

@@ -11,7 +11,6 @@ from bot.blocks.common import to_dicts
 from bot.blocks.modal import request_modal
 from bot.domain import parsing
 from bot.domain.errors import IntakeError
-from bot.domain.models import Draft
 from bot.listeners.middleware import answered, intake_of
 from bot.service import Intake
 
@@ -59,8 +58,6 @@ def answer(intake: Intake, parsed: parsing.Command, command: dict[str, Any]) -> 
         case parsing.QuickCreate() if not parsed.title:
             return messages.notice("Say what you need after the kind, e.g. `/ai-request regression: refund bot quotes the wrong window`.")
         case parsing.QuickCreate():
-            draft = Draft(title=parsed.title, description=parsed.description, kind=parsed.kind or "question",
-                          kind_given=parsed.kind is not None, requester=user, source="command", channel=command.get("channel_id"))
-            filed = intake.file_request(draft)
+            filed = intake.file_request(parsed.draft(requester=user, source="command", channel=command.get("channel_id")))
             return messages.filed_reply(filed.request, created=filed.created, redact=False)  # only the requester sees it
     return messages.notice(messages.help_text(intake.config))

@@ -69,9 +69,7 @@ def on_mention(event: dict[str, Any], context: BoltContext) -> None:
     if text.lower() in ("", "help", "?"):
         intake.post_once(key=origin_key(channel, ts), channel=channel, thread_ts=reply_ts, text=help_text(intake.config))
         return
-    parsed = parsing.draft_text(text, intake.config.kind_names)
-    draft = Draft(title=parsed.title, description=parsed.description, kind=parsed.kind or "question", kind_given=parsed.kind is not None,
-                  requester=user, source="mention", channel=channel, origin_ts=ts)
+    draft = parsing.draft_text(text, intake.config.kind_names).draft(requester=user, source="mention", channel=channel, origin_ts=ts)
     file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=reply_ts)
 
 
@@ -102,9 +100,8 @@ def on_reaction(event: dict[str, Any], context: BoltContext, client: WebClient) 
     message = fetch_message(client, channel, ts)
     if message is None or message.get("bot_id"):
         return
-    parsed = parsing.draft_text(message_text(message) or "(no text)", intake.config.kind_names)
-    draft = Draft(title=parsed.title or "(no text)", description=parsed.description, kind=parsed.kind or "question",
-                  kind_given=parsed.kind is not None, requester=user, source="reaction", channel=channel, origin_ts=ts)
+    parsed = parsing.draft_text(message_text(message), intake.config.kind_names)
+    draft = parsed.draft(requester=user, source="reaction", channel=channel, origin_ts=ts)
     file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=ts_field(message, "thread_ts") or ts)
 
 

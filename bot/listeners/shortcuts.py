@@ -6,7 +6,6 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.blocks import ids
 from bot.domain import parsing
-from bot.domain.models import Draft
 from bot.listeners.events import field, file_and_reply, message_text, ts_field
 from bot.listeners.middleware import answered
 
@@ -23,7 +22,6 @@ def on_from_message(ack: Ack, shortcut: dict[str, Any], context: BoltContext) ->
     ts = ts_field(shortcut, "message_ts") or ts_field(message, "ts")
     if not (channel and user and ts):
         return
-    parsed = parsing.draft_text(message_text(message) or "(no text)", intake.config.kind_names)
-    draft = Draft(title=parsed.title or "(no text)", description=parsed.description, kind=parsed.kind or "question",
-                  kind_given=parsed.kind is not None, requester=user, source="shortcut", channel=channel, origin_ts=ts)
+    parsed = parsing.draft_text(message_text(message), intake.config.kind_names)
+    draft = parsed.draft(requester=user, source="shortcut", channel=channel, origin_ts=ts)
     file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=ts_field(message, "thread_ts") or ts)

@@ -69,7 +69,7 @@ def draft_from_view(view: dict[str, Any], user: str, *, kinds: dict[str, str]) -
     if priority is not None and priority not in PRIORITIES:
         raise InvalidInput(f"Pick one of the priorities: {', '.join(PRIORITIES)}.", field=ids.PRIORITY)
     confidential = _value(state, ids.CONFIDENTIAL)
-    return Draft(title=title, description=(_value(state, ids.DESCRIPTION) or "").strip(), kind=kind, kind_given=True,
+    return Draft(title=title, description=(_value(state, ids.DESCRIPTION) or "").strip(), kind=kind,
                  domain=_value(state, ids.DOMAIN), priority=priority, links=links,
                  confidential=True if confidential else (None if kind == "security_review" and confidential is None else False),
                  requester=user, source="modal", channel=_text(meta.get("channel")))
