@@ -1,11 +1,12 @@
 """A fake Slack Web API: a real HTTP server on 127.0.0.1 that answers like Slack.
 
-Every call is checked against Slack's published method descriptions in
-`../shared/slack-api-specs/methods/` (read where they are, never copied): unknown methods, unknown or
-missing arguments, Block Kit that `slack_sdk.models` rejects or that breaks the limits in `LIMITS.md`.
-What breaks Slack's contract is answered the way Slack does *and* recorded in `violations`; the
-`fake_slack` fixture fails the test on any. Errors that depend on the fake workspace's state
-(`message_not_found`, `channel_not_found`, ...) are answered but are not violations.
+Every call is checked against the contract file, tests/contract/slack.json (the facts we keep from
+Slack's published method descriptions and Block Kit limits; docs/testing.md says how it is made):
+methods it does not describe, unknown or missing arguments, JSON bodies to methods that take none, a
+bot token where bots may not call, Block Kit that `slack_sdk.models` rejects or that breaks the limits
+`slack_sdk` does not check. What breaks Slack's contract is answered the way Slack does *and* recorded
+in `violations`; the `fake_slack` fixture fails the test on any. Errors that depend on the fake
+workspace's state (`message_not_found`, `channel_not_found`, ...) are answered but are not violations.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import re
 import socket
 import threading
 import time
@@ -23,7 +23,6 @@ from datetime import datetime
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
@@ -32,16 +31,16 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-SPECS_DIR = Path(__file__).resolve().parents[2] / "shared" / "slack-api-specs"
-METHODS_DIR = SPECS_DIR / "methods"
+from tests.contract import contract
 
-# LIMITS.md: the limits slack_sdk's `.to_dict()` does not enforce.
-MAX_MESSAGE_BLOCKS = 50
-MAX_FIELD_CHARS = 2_000
-MAX_MESSAGE_TEXT = 40_000
-MAX_BLOCK_TEXT = 12_000  # Slack's msg_blocks_too_long comes "about 13,000 characters" in
-MAX_VIEW_BYTES = 250_000
-MAX_RESPONSE_URL_USES = 5
+# The limits slack_sdk's `.to_dict()` does not enforce.
+_LIMITS = contract()["limits"]
+MAX_MESSAGE_BLOCKS = _LIMITS["message_blocks"]
+MAX_FIELD_CHARS = _LIMITS["section_field_chars"]
+MAX_MESSAGE_TEXT = _LIMITS["message_text_chars"]
+MAX_BLOCK_TEXT = _LIMITS["message_block_text_chars_seen"] - 1_000  # Slack refuses "about" there: stay under it
+MAX_VIEW_BYTES = _LIMITS["view_kilobytes"] * 1_000
+MAX_RESPONSE_URL_USES = _LIMITS["response_url_uses"]
 
 BOT_ID = "B0BOT"
 APP_ID = "A0APP"
@@ -49,43 +48,36 @@ WORKSPACE_URL = "https://fake-team.slack.com/"
 JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
 ALWAYS_ALLOWED = {"team_id"}  # Bolt's WebClient adds team_id to every call
 
-# Where the spec files are silent, Slack still wants one of these (spec marks each optional).
+# Where Slack's descriptions are silent, Slack still wants one of these (each is marked optional).
 ONE_OF_REQUIRED = {
     "views.open": ("trigger_id", "interactivity_pointer"),
     "views.push": ("trigger_id", "interactivity_pointer"),
     "views.update": ("view_id", "external_id"),
 }
-# The spec says `text` is optional; Slack answers no_text when a message has no content at all.
+# `text` is described as optional; Slack answers no_text when a message has no content at all.
 NEEDS_CONTENT = {"chat.postMessage", "chat.postEphemeral"}
 CONTENT_ARGS = ("text", "blocks", "attachments", "markdown_text")
-# apps.connections.open has an empty `scope` in its spec, yet Slack takes only app-level tokens.
+# apps.connections.open is described with no scope at all, yet Slack takes only app-level tokens.
 APP_TOKEN_METHODS = {"apps.connections.open"}
 VIEW_TYPES = {"views.open": "modal", "views.push": "modal", "views.publish": "home"}
 
-_METHOD_NAME = re.compile(r"[a-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)+")
 
-
-@functools.cache
 def method_spec(method: str) -> dict[str, Any] | None:
-    """The spec file of `method`, or None when Slack has no such method.
+    """What the contract file says of `method` (args, required, json_body, bot_scopes, errors), or None.
 
-    `methods/methods.json` (an index) and `_*.json` (shared tables) are not methods.
+    None is answered `unknown_method`: a misspelt method, or a real one the contract does not describe.
     """
-    path = METHODS_DIR / f"{method}.json"
-    if not _METHOD_NAME.fullmatch(method) or not path.is_file():
-        return None
-    spec = json.loads(path.read_text(encoding="utf-8"))
-    return spec if isinstance(spec, dict) and isinstance(spec.get("args"), dict) else None
+    return contract()["methods"].get(method)
 
 
 def required_args(spec: dict[str, Any]) -> set[str]:
-    """`args.required` of a spec file, with `token` (which may come as a header) left out."""
-    return set(spec["args"].get("required", [])) - {"token"}
+    """The required arguments, with `token` (which may come as a header) left out."""
+    return set(spec["required"]) - {"token"}
 
 
 def known_args(spec: dict[str, Any]) -> set[str]:
-    """`args.properties` plus `args.required`: a few files require an argument they do not describe."""
-    return set(spec["args"].get("properties", {})) | set(spec["args"].get("required", [])) | ALWAYS_ALLOWED
+    """Every argument the method takes, plus what Bolt adds to every call."""
+    return set(spec["args"]) | ALWAYS_ALLOWED
 
 
 @dataclass
@@ -329,8 +321,8 @@ class FakeSlack:
         spec = method_spec(method)
         plain, posted_json, problem = _read_args(request)
         with self._lock:
-            if posted_json and spec is not None and not spec.get("json_input_supported"):
-                self._violate(method, "sent a JSON body, which this method ignores (json_input_supported is false)")
+            if posted_json and spec is not None and not spec["json_body"]:
+                self._violate(method, "sent a JSON body, which this method ignores (it takes no JSON input)")
                 posted_json = {}
             args = {**plain, **posted_json}
             token = args.pop("token", None) or _bearer(request.headers.get("authorization"))
@@ -355,7 +347,8 @@ class FakeSlack:
         self, method: str, spec: dict[str, Any] | None, args: dict[str, Any], token: str | None
     ) -> dict[str, Any]:
         if spec is None:
-            raise SlackError("unknown_method")
+            raise SlackError("unknown_method", violation=f"{method} is not in tests/contract/slack.json: misspelt, or a "
+                             "method the contract does not describe yet (add it in tests/contract/refresh.py)")
         self._injected_failure(method)
         self._check_token(method, spec, token)
         self._check_args(method, spec, args)
@@ -391,7 +384,7 @@ class FakeSlack:
 
     def _check_token(self, method: str, spec: dict[str, Any], token: str | None) -> None:
         if token is None:
-            if "token" in spec["args"].get("required", []):
+            if "token" in spec["required"]:
                 raise SlackError("not_authed")
             return
         if token not in (self.token, self.app_token):
@@ -702,9 +695,8 @@ def _refuse(error: str, what: str) -> NoReturn:
 
 # ---- helpers -----------------------------------------------------------------------------------------
 def _bots_may_call(spec: dict[str, Any]) -> bool:
-    """False when the spec grants scopes to some token types but not to bots (user-only methods)."""
-    scope = spec.get("scope")
-    return not (isinstance(scope, dict) and scope and "bot" not in scope)
+    """False for methods that grant scopes to some token types but not to bots (user-only methods)."""
+    return spec["bot_scopes"] is not None
 
 
 def _dm_channel(channel: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
 import re
 import urllib.error
@@ -15,7 +17,9 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.models.blocks import SectionBlock
 from slack_sdk.webhook import WebhookClient
 
-from tests.fake_slack import SPECS_DIR, FakeSlack
+from tests import fake_slack as fake_slack_module
+from tests.contract import SPECS, contract, needs_specs
+from tests.fake_slack import _HANDLERS, FakeSlack, known_args, method_spec, required_args
 
 TS = re.compile(r"^\d{10}\.\d{6}$")
 MODAL = {"type": "modal", "title": {"type": "plain_text", "text": "File a request"},
@@ -43,8 +47,62 @@ def section(text: str) -> dict[str, object]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def test_spec_files_are_read_beside_the_project() -> None:
-    assert (SPECS_DIR / "methods" / "chat.postMessage.json").is_file()
+def test_the_fake_knows_what_the_contract_file_says() -> None:
+    described = contract()["methods"]
+    assert {"chat.postMessage", "chat.update", "views.open", "users.info", "chat.getPermalink"} <= set(described)
+    for method, facts in described.items():
+        assert method_spec(method) == facts
+        assert required_args(facts) <= known_args(facts), method
+    assert method_spec("chat.postMessages") is None
+
+
+@needs_specs
+@pytest.mark.parametrize("method", sorted(contract()["methods"]))
+def test_the_fake_knows_what_slacks_full_description_says(method: str) -> None:
+    spec = json.loads((SPECS / "methods" / f"{method}.json").read_text())
+    required, described = set(spec["args"].get("required", [])), set(spec["args"].get("properties", {}))
+    assert required_args(method_spec(method)) == required - {"token"}
+    assert known_args(method_spec(method)) == described | required | {"team_id"}
+    assert method_spec(method)["json_body"] == bool(spec.get("json_input_supported"))
+
+
+def errors_answered_in(tree: ast.AST) -> set[str]:
+    """The error codes `tree` answers: string literals in `SlackError(...)` / `_refuse(...)`'s first argument,
+    in `error=` arguments and in assignments to `error`."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        sources: list[ast.AST] = []
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("SlackError", "_refuse") and node.args:
+            sources.append(node.args[0])
+        if isinstance(node, ast.Call):
+            sources += [k.value for k in node.keywords if k.arg == "error"]
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "error" for t in node.targets):
+            sources.append(node.value)
+        found.update(code for src in sources for code in _strings_it_may_be(src))
+    return found
+
+
+def _strings_it_may_be(expr: ast.AST) -> list[str]:
+    """The string literals an expression may evaluate to (through `a if c else b` and `a or b`)."""
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return [expr.value]
+    if isinstance(expr, ast.IfExp):
+        return _strings_it_may_be(expr.body) + _strings_it_may_be(expr.orelse)
+    if isinstance(expr, ast.BoolOp):
+        return [code for value in expr.values for code in _strings_it_may_be(value)]
+    return []
+
+
+def test_every_error_the_fake_answers_is_one_slack_documents() -> None:
+    described = contract()["methods"]
+    documented = set(contract()["common_errors"]).union(*(set(m["errors"]) for m in described.values()))
+    # Slack answers invalid_arguments to malformed arguments of any method, though few descriptions list it.
+    answered = errors_answered_in(ast.parse(inspect.getsource(fake_slack_module)))
+    assert {"message_not_found", "invalid_blocks", "msg_blocks_too_long", "invalid_ts_oldest"} <= answered
+    assert answered - documented == {"invalid_arguments"}
+    for method, handler in _HANDLERS.items():  # and each method's own answers are that method's
+        own = errors_answered_in(ast.parse(inspect.getsource(handler)))
+        assert own <= set(described[method]["errors"]) | set(contract()["common_errors"]), method
 
 
 def test_post_message_then_update_edits_the_kept_message(fake_slack: FakeSlack, client: WebClient) -> None:
@@ -72,9 +130,11 @@ def test_update_and_delete_of_an_unknown_message(fake_slack: FakeSlack, client: 
     assert fake_slack.messages("C1") == []
 
 
-def test_unknown_method(client: WebClient) -> None:
+def test_unknown_method(fake_slack: FakeSlack, client: WebClient) -> None:
     assert error_code(lambda: client.api_call("chat.postMessages")) == "unknown_method"
-    assert error_code(lambda: client.api_call("methods")) == "unknown_method"  # the index file
+    assert error_code(lambda: client.api_call("reactions.remove")) == "unknown_method"  # real, but not described
+    violations = fake_slack.take_violations()
+    assert len(violations) == 2 and all("not in tests/contract/slack.json" in v for v in violations)
 
 
 def test_unknown_argument_is_a_violation(fake_slack: FakeSlack, client: WebClient) -> None:
@@ -89,10 +149,19 @@ def test_team_id_is_allowed_everywhere(fake_slack: FakeSlack) -> None:
     assert fake_slack.calls_to("chat.postMessage") == [{"channel": "C1", "text": "x", "team_id": "T0TEAM"}]
 
 
+def described_required(method: str, source: str) -> list[str]:
+    """The required arguments of `method` (token left out), as the contract file or Slack's full description says."""
+    if source == "contract":
+        return [name for name in contract()["methods"][method]["required"] if name != "token"]
+    assert SPECS is not None
+    spec = json.loads((SPECS / "methods" / f"{method}.json").read_text())
+    return [name for name in spec["args"]["required"] if name != "token"]
+
+
+@pytest.mark.parametrize("source", ["contract", pytest.param("upstream", marks=needs_specs)])
 @pytest.mark.parametrize("method", ["chat.postMessage", "chat.update", "reactions.add", "users.info"])
-def test_each_required_argument_of_the_spec_is_required(fake_slack: FakeSlack, client: WebClient, method: str) -> None:
-    spec = json.loads((SPECS_DIR / "methods" / f"{method}.json").read_text())
-    required = [name for name in spec["args"]["required"] if name != "token"]
+def test_each_required_argument_is_required(fake_slack: FakeSlack, client: WebClient, method: str, source: str) -> None:
+    required = described_required(method, source)
     full = {name: "C1" if name == "channel" else "x" for name in required}
     for name in required:
         args = {k: v for k, v in full.items() if k != name}
@@ -240,7 +309,7 @@ def test_socket_mode_needs_the_app_token(fake_slack: FakeSlack, client: WebClien
 def test_json_body_to_a_method_that_ignores_json(fake_slack: FakeSlack, client: WebClient) -> None:
     fake_slack.add_user("U0ALICE")
     assert error_code(lambda: client.api_call("users.info", json={"user": "U0ALICE"})) == "invalid_arguments"
-    assert "json_input_supported" in fake_slack.take_violations()[0]
+    assert "sent a JSON body" in fake_slack.take_violations()[0]
 
 
 def test_users_info(fake_slack: FakeSlack, client: WebClient) -> None:

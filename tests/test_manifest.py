@@ -1,9 +1,12 @@
-"""The Slack app manifest (manifest.yml) against Slack's published JSON Schema and DESIGN.md's contract.
+"""The Slack app manifest (manifest.yml) against Slack's manifest JSON Schema and our Slack contract.
 
-Self-contained on purpose: nothing from the bot package is imported. The schema files are read where
-they live, in the shared Slack API descriptions next to the project, and are never fetched: every
-remote `$ref` of manifest.schema.json is served from a local file through a `referencing.Registry`,
-and anything else it asks for fails the test instead of going to the network.
+Self-contained on purpose: nothing from the bot package is imported. Two schemas, never fetched:
+- always, the one in tests/contract/slack.json: Slack's version-1 schema reduced to the sections the
+  manifest uses (every constraint of those sections kept, the other top-level keys allowed unchecked);
+- where Slack's full descriptions are present (tests/contract says where), also the full published
+  schema, its remote `$ref`s served from the local files through a `referencing.Registry` (anything
+  else it asks for fails the test instead of going to the network).
+The ids, events and scopes are those of docs/slack-contract.md.
 """
 
 from __future__ import annotations
@@ -21,13 +24,12 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT7
 
+from tests.contract import SPECS, contract, needs_specs
+
 PROJECT = Path(__file__).resolve().parents[1]
 MANIFEST_PATH = PROJECT / "manifest.yml"
-SPECS = Path(__file__).resolve().parents[2] / "shared" / "slack-api-specs"
-SCHEMA_DIR = SPECS / "manifest-schema"
-EVENTS_PATH = SPECS / "methods" / "_events.json"
 
-# DESIGN.md, "Slack surfaces — the contract".
+# docs/slack-contract.md.
 SLASH_COMMAND = "/ai-request"
 MESSAGE_SHORTCUT = "ai_request.from_message"
 # What the product listens to: mentions, thread replies (public domain channels and private review
@@ -47,7 +49,7 @@ EXPECTED_BOT_SCOPES = {
 HTTP_REQUEST_URL = "https://YOUR-HOST/slack/events"
 
 
-# --- the schema, offline ----------------------------------------------------------------------------
+# --- the schemas, offline ---------------------------------------------------------------------------
 
 
 def _remote_refs(node) -> set[str]:
@@ -69,19 +71,32 @@ def _refuse_retrieval(uri: str):
     raise NoSuchResource(ref=uri)  # never the network: an unregistered URL is a test failure
 
 
-def _load_schema():
-    top = json.loads((SCHEMA_DIR / "manifest.schema.json").read_text(encoding="utf-8"))
+def _contract_schema() -> Draft7Validator:
+    schema = contract()["manifest"]["schema"]
+    return Draft7Validator(schema, registry=Registry(retrieve=_refuse_retrieval))
+
+
+def _full_schema(schema_dir: Path):
+    top = json.loads((schema_dir / "manifest.schema.json").read_text(encoding="utf-8"))
     resources = []
     for url in sorted(_remote_refs(top)):
         # https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/manifest.schema.1.0.0.json
-        local = SCHEMA_DIR / url.rsplit("/", 1)[-1]
+        local = schema_dir / url.rsplit("/", 1)[-1]
         contents = json.loads(local.read_text(encoding="utf-8"))
         resources.append((url, Resource.from_contents(contents, default_specification=DRAFT7)))
     registry = Registry(retrieve=_refuse_retrieval).with_resources(resources)
     return top, dict(resources), Draft7Validator(top, registry=registry)
 
 
-TOP_SCHEMA, VERSION_SCHEMAS, VALIDATOR = _load_schema()
+CONTRACT_VALIDATOR = _contract_schema()
+if SPECS is not None:
+    TOP_SCHEMA, VERSION_SCHEMAS, FULL_VALIDATOR = _full_schema(SPECS / "manifest-schema")
+
+
+@pytest.fixture(params=["contract", pytest.param("upstream", marks=needs_specs)])
+def validator(request) -> Draft7Validator:
+    """The contract file's reduced schema, and (where present) Slack's full published one."""
+    return CONTRACT_VALIDATOR if request.param == "contract" else FULL_VALIDATOR
 
 
 def _leaves(error):
@@ -91,17 +106,17 @@ def _leaves(error):
         yield from _leaves(sub)
 
 
-def schema_errors(instance) -> list[tuple[tuple, str, str]]:
+def schema_errors(validator: Draft7Validator, instance) -> list[tuple[tuple, str, str]]:
     """(instance path, failing keyword, message) of every error, read through the version switch.
 
-    manifest.schema.json is a `oneOf` of four branches, each `allOf: [guard on _metadata, $ref to a
-    version's schema]`. A bare "is not valid under any of the given schemas" says nothing, so the
+    The full manifest.schema.json is a `oneOf` of four branches, each `allOf: [guard on _metadata, $ref
+    to a version's schema]`. A bare "is not valid under any of the given schemas" says nothing, so the
     errors are taken from inside the branches whose guard holds (the version the manifest asks for);
-    the other branches only report that their guard does not match.
+    the other branches only report that their guard does not match. The reduced schema has no switch.
     """
     found = []
-    for error in VALIDATOR.iter_errors(instance):
-        if error.validator != "oneOf" or not error.context:
+    for error in validator.iter_errors(instance):
+        if list(error.absolute_schema_path) != ["oneOf"] or not error.context:
             found.append((tuple(error.absolute_path), error.validator, error.message))
             continue
         by_branch = defaultdict(list)
@@ -134,6 +149,16 @@ def _manifest() -> dict:
     return yaml.safe_load(_raw())
 
 
+def test_the_contracts_schema_is_valid_draft7_and_checks_every_section_the_manifest_uses():
+    reduced = contract()["manifest"]
+    Draft7Validator.check_schema(reduced["schema"])
+    assert _manifest()["_metadata"]["major_version"] == reduced["major_version"]
+    assert set(_manifest()) <= set(reduced["checked_sections"]), "a section the contract's schema waves through"
+    for section in reduced["checked_sections"]:
+        assert reduced["schema"]["properties"][section], section
+
+
+@needs_specs
 def test_schema_files_are_valid_draft7_and_reached_offline():
     Draft7Validator.check_schema(TOP_SCHEMA)
     for schema in VERSION_SCHEMAS.values():
@@ -144,11 +169,11 @@ def test_schema_files_are_valid_draft7_and_reached_offline():
     }
 
 
-def test_manifest_validates_against_slacks_schema():
+def test_manifest_validates_against_slacks_schema(validator):
     manifest = _manifest()
-    errors = schema_errors(manifest)
+    errors = schema_errors(validator, manifest)
     assert not errors, "manifest.yml does not validate:\n" + _describe(errors)
-    assert VALIDATOR.is_valid(manifest)
+    assert validator.is_valid(manifest)
     assert manifest["_metadata"] == {"major_version": 1, "minor_version": 1}
 
 
@@ -200,26 +225,28 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
-def test_broken_copy_is_rejected_for_the_right_reason(case):
+def test_broken_copy_is_rejected_for_the_right_reason(validator, case):
     mutate, path, keyword = BROKEN[case]
     broken = copy.deepcopy(_manifest())
     mutate(broken)
-    assert not VALIDATOR.is_valid(broken), f"the schema accepted a manifest with a {case}"
-    errors = schema_errors(broken)
+    assert not validator.is_valid(broken), f"the schema accepted a manifest with a {case}"
+    errors = schema_errors(validator, broken)
     assert (path, keyword) in {(p, k) for p, k, _ in errors}, (
         f"expected a {keyword!r} error at {'/'.join(map(str, path)) or '(root)'}; got:\n" + _describe(errors)
     )
 
 
+@needs_specs
 @pytest.mark.parametrize("major_version", [1, 2])
 def test_both_schema_versions_resolve(major_version):
     # Picks the other branch of the oneOf: proves both remote $refs are served from local files.
     manifest = copy.deepcopy(_manifest())
     manifest["_metadata"]["major_version"] = major_version
-    errors = schema_errors(manifest)
+    errors = schema_errors(FULL_VALIDATOR, manifest)
     assert not errors, _describe(errors)
     manifest["features"]["slash_commands"][0].pop("description")
-    assert (("features", "slash_commands", 0), "required") in {(p, k) for p, k, _ in schema_errors(manifest)}
+    found = schema_errors(FULL_VALIDATOR, manifest)
+    assert (("features", "slash_commands", 0), "required") in {(p, k) for p, k, _ in found}
 
 
 def test_ids_are_exactly_designs():
@@ -244,7 +271,16 @@ def _scope_name(scope: str) -> str:
     return scope if ":" in scope else re.sub(r"\.(?=[a-z]+$)", ":", scope)
 
 
-def test_scopes_are_the_minimum_and_cover_every_surface():
+def _event_scopes(source: str) -> dict[str, list[str]]:
+    """Slack's events → the scopes that allow subscribing to each, from the contract or the full event list."""
+    if source == "contract":
+        return contract()["events"]
+    slack_events = json.loads((SPECS / "methods" / "_events.json").read_text(encoding="utf-8"))
+    return {e["name"]: [_scope_name(s) for s in e.get("scopes", [])] for e in slack_events}
+
+
+@pytest.mark.parametrize("source", ["contract", pytest.param("upstream", marks=needs_specs)])
+def test_scopes_are_the_minimum_and_cover_every_surface(source):
     manifest = _manifest()
     scopes = manifest["oauth_config"]["scopes"]["bot"]
     assert len(scopes) == len(set(scopes)), "a scope is listed twice"
@@ -252,8 +288,7 @@ def test_scopes_are_the_minimum_and_cover_every_surface():
     assert set(manifest["oauth_config"]["scopes"]) == {"bot"}, "the bot needs no user scopes"
 
     # Slack's own event list names the scope each event subscription needs.
-    slack_events = json.loads(EVENTS_PATH.read_text(encoding="utf-8"))
-    needs = {e["name"]: [_scope_name(s) for s in e.get("scopes", [])] for e in slack_events}
+    needs = _event_scopes(source)
     for event in manifest["settings"]["event_subscriptions"]["bot_events"]:
         assert event in needs, f"{event} is not a Slack event"
         assert not needs[event] or set(needs[event]) & set(scopes), f"{event} needs one of {needs[event]}"
@@ -296,7 +331,15 @@ def test_socket_mode_now_and_http_mode_documented():
     assert "socket_mode_enabled: false" in raw and HTTP_REQUEST_URL in raw, "explain how to switch to HTTP mode"
 
 
-def test_http_mode_variant_validates():
+def test_every_method_the_bot_calls_is_allowed_by_its_scopes():
+    scopes = set(_manifest()["oauth_config"]["scopes"]["bot"])
+    for method, facts in contract()["methods"].items():
+        if facts["called_by_bot"]:
+            assert facts["bot_scopes"] is not None, f"{method} cannot be called with a bot token"
+            assert not facts["bot_scopes"] or set(facts["bot_scopes"]) & scopes, f"{method} needs one of {facts['bot_scopes']}"
+
+
+def test_http_mode_variant_validates(validator):
     # What the comment in manifest.yml tells an operator to do; Bolt serves everything on /slack/events.
     manifest = copy.deepcopy(_manifest())
     settings = manifest["settings"]
@@ -305,7 +348,7 @@ def test_http_mode_variant_validates():
     settings["interactivity"]["request_url"] = HTTP_REQUEST_URL
     for command in manifest["features"]["slash_commands"]:
         command["url"] = HTTP_REQUEST_URL
-    errors = schema_errors(manifest)
+    errors = schema_errors(validator, manifest)
     assert not errors, _describe(errors)
 
 
