@@ -1,14 +1,34 @@
-"""Docs that cannot drift: every CLI command, slash subcommand and config field is in the README."""
+"""Docs that cannot drift: the README and docs/ name exactly what the code has.
+
+Every list here is derived from the code (the CLI parser, the listeners the bot registers, the ids
+module, the command parser, the config models, the export, the manifest and the contract file),
+never written out a second time.
+"""
 
 import argparse
+import re
+import typing
+from collections import defaultdict
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
+import pytest
+import yaml
+
+from bot import listeners
+from bot.blocks import ids
 from bot.cli import build_parser
 from bot.config import load_config
+from bot.domain import parsing
+from bot.domain.models import Request
 from bot.domain.policy import Config, Domain
+from bot.export import CSV_COLUMNS, export_row
+from tests.contract import contract
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+DOCS = ROOT / "docs"
 
 
 def cli_commands(parser: argparse.ArgumentParser, prefix: str = "ai-intake") -> list[str]:
@@ -29,8 +49,11 @@ def test_every_cli_command_is_in_the_readme() -> None:
 
 
 def test_every_slash_subcommand_is_in_the_readme() -> None:
-    for sub in ("help", "mine", "queue [domain]", "status AIR-12"):
-        assert f"`/ai-request {sub}`" in README, sub
+    answering = set(typing.get_args(parsing.Command)) - {parsing.OpenForm, parsing.QuickCreate}
+    answered = [(text, kind) for text, kind in documented_subcommands() if kind in answering]
+    assert {kind for _, kind in answered} == answering
+    for text, _ in answered:
+        assert f"`{ids.COMMAND} {text}`" in README, text
 
 
 def test_every_config_field_is_in_the_readme() -> None:
@@ -52,3 +75,144 @@ def test_the_readme_has_exactly_two_one_line_set_up_commands() -> None:
 def test_the_readme_shows_the_example_config_as_it_is() -> None:
     example = (ROOT / "ai-intake.example.yml").read_text().rstrip("\n")
     assert f"```yaml\n{example}\n```" in README
+
+
+# ---- docs/ -----------------------------------------------------------------------------------------
+def table(page: str, heading: str) -> list[list[str]]:
+    """The cells of the body rows of the first table under `heading` (any level) in docs/`page`."""
+    lines = (DOCS / page).read_text().splitlines()
+    start = next((i for i, line in enumerate(lines) if re.fullmatch(rf"#+ {re.escape(heading)}", line)), None)
+    assert start is not None, f"docs/{page} has no heading {heading!r}"
+    rows, seen_table = [], False
+    for line in lines[start + 1:]:
+        if line.startswith("#"):
+            break
+        if not line.startswith("|"):
+            if seen_table:
+                break
+            continue
+        seen_table = True
+        cells = [cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+        if not all(re.fullmatch(r":?-+:?", cell) for cell in cells):
+            rows.append(cells)
+    assert len(rows) > 1, f"docs/{page}, {heading!r}: no table"
+    return rows[1:]  # the header row left out
+
+
+def first_column(page: str, heading: str, *, column: int = 0) -> list[str]:
+    """The `code` names in one column of a docs table."""
+    return [name for cells in table(page, heading) for name in re.findall(r"`([^`]+)`", cells[column])]
+
+
+class Registrations:
+    """Stands in for Bolt's App to read what the bot's listeners register: kind ("action", "view", …) → ids."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, set[str]] = defaultdict(set)
+
+    def __getattr__(self, kind: str) -> Any:
+        def register(target: Any = None, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(target, str):
+                self.ids[kind].add(target)
+            return lambda listener: listener
+
+        return register
+
+
+def registered() -> dict[str, set[str]]:
+    app = Registrations()
+    listeners.register(app)  # type: ignore[arg-type]
+    return app.ids
+
+
+def documented_subcommands() -> list[tuple[str, type]]:
+    """(the text after the command, what the parser makes of it) for each row of the subcommand table."""
+    found = []
+    for typed in first_column("slack-contract.md", "Subcommands"):
+        assert typed == ids.COMMAND or typed.startswith(ids.COMMAND + " "), typed
+        text = typed.removeprefix(ids.COMMAND).strip()
+        found.append((text, type(parsing.parse_command(text, kinds=Config(triage_channel="C0TRIAGE").kind_names))))
+    return found
+
+
+def test_the_docs_subcommands_are_what_the_parser_knows() -> None:
+    kinds = [kind for _, kind in documented_subcommands()]
+    assert len(kinds) == len(set(kinds)), f"two rows parse alike (a misspelt subcommand is a new request): {kinds}"
+    assert set(kinds) == set(typing.get_args(parsing.Command))
+
+
+def test_the_docs_command_callback_and_action_ids_are_the_registered_ones() -> None:
+    bolt = registered()
+    assert first_column("slack-contract.md", "The slash command") == [ids.COMMAND]
+    assert bolt["command"] == {ids.COMMAND}
+    callbacks = first_column("slack-contract.md", "Callback ids: modals and the message shortcut")
+    assert sorted(callbacks) == sorted(bolt["view"] | bolt["shortcut"])
+    actions = first_column("slack-contract.md", "Action ids: buttons and the select")
+    assert sorted(actions) == sorted(bolt["action"])
+    spelled = {value for name, value in vars(ids).items() if name.isupper() and isinstance(value, str) and "." in value}
+    assert spelled == {*callbacks, *actions}, "every dotted id in bot/blocks/ids.py is documented"
+    assert first_column("slack-contract.md", "Reaction") == [ids.TICKET_REACTION]
+
+
+def test_the_docs_events_scopes_and_methods_are_the_manifests_and_the_contracts() -> None:
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    assert first_column("slack-contract.md", "Events") == manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert set(first_column("slack-contract.md", "Events", column=1)) == registered()["event"]
+    assert sorted(first_column("slack-contract.md", "Scopes")) == sorted(manifest["oauth_config"]["scopes"]["bot"])
+    called = {name for name, facts in contract()["methods"].items() if facts["called_by_bot"]}
+    assert sorted(first_column("slack-contract.md", "Web API methods the bot calls")) == sorted(called)
+
+
+def test_the_docs_cli_environment_and_config_are_the_codes() -> None:
+    every = cli_commands(build_parser())
+    leaves = {c for c in every if not any(other.startswith(c + " ") for other in every)}
+
+    def command_of(row: str) -> str | None:  # "ai-intake jobs run sla|nags|digest [--at …]" → "ai-intake jobs run"
+        return max((leaf for leaf in leaves if f"{row} ".startswith(f"{leaf} ")), key=len, default=None)
+
+    assert sorted(str(command_of(row)) for row in first_column("operations.md", "The CLI")) == sorted(leaves)
+    read = set(re.findall(r"env\.get\(\"([A-Z_]+)\"", (ROOT / "bot" / "settings.py").read_text()))
+    assert set(first_column("operations.md", "The environment")) == read
+    assert first_column("operations.md", "The config") == list(Config.model_fields)
+    assert [n for cells in table("operations.md", "Domains") for n in re.findall(r"`([^`]+)`", cells[0])] == list(Domain.model_fields)
+
+
+def export_fields() -> list[str]:
+    """The export's JSON fields, in order, read off an exported request."""
+    at = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
+    request = Request(id=1, kind="question", domain=None, title="t", description="", priority="P4", status="open",
+                      requester="U0REQ", source="command", created_at=at, updated_at=at)
+    return list(export_row(request, [], Config(triage_channel="C0TRIAGE"), now=at))
+
+
+def test_the_docs_export_format_is_the_exports() -> None:
+    assert first_column("export.md", "JSON") == export_fields()
+    text = (DOCS / "export.md").read_text()
+    header = re.search(r"## CSV\n.*?```\n(.*?)```", text, re.DOTALL)
+    assert header, "docs/export.md shows the CSV header in a code block"
+    assert [c.strip() for c in header.group(1).replace("\n", " ").split(",")] == CSV_COLUMNS
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")))
+def test_every_docs_link_resolves(page: str) -> None:
+    text = (DOCS / page).read_text()
+    for target in re.findall(r"\]\(([^)]+)\)", text):
+        if target.startswith(("http://", "https://")):
+            continue
+        path, _, anchor = target.partition("#")
+        resolved = (DOCS / page).parent / path if path else DOCS / page
+        assert resolved.exists(), f"docs/{page}: {target}"
+        if anchor and resolved.suffix == ".md":
+            anchors = {slug(line.lstrip("#")) for line in resolved.read_text().splitlines() if line.startswith("#")}
+            assert anchor in anchors, f"docs/{page}: {target}"
+
+
+def test_the_docs_index_lists_every_page() -> None:
+    index = (DOCS / "README.md").read_text()
+    for page in sorted(p.name for p in DOCS.glob("*.md") if p.name != "README.md"):
+        assert f"]({page})" in index, page
