@@ -11,6 +11,7 @@ from bot.domain.catalog import (
     Asset, Catalog, ChangeLogSettings, HookSource, catalog_lines, catalog_problems,
 )
 from bot.domain.changes import Pair, unacknowledged_thresholds
+from bot.domain.errors import InvalidInput
 
 GOOD: dict[str, Any] = {
     "hooks": {"monitoring": {"secret_env": "MONITORING_HOOK_SECRET"}, "deploys": {"secret_env": "DEPLOY_HOOK_SECRET"}},
@@ -122,3 +123,34 @@ def test_config_check_without_hooks_or_assets() -> None:
 def test_the_setting_gives_the_nag_rules_thresholds() -> None:
     settings = ChangeLogSettings(unacknowledged_business_days=3)
     assert [t.business_days for t in unacknowledged_thresholds(settings.unacknowledged_business_days)] == [3, 6]
+
+
+DOMAINS = {"support", "search"}
+
+
+def place(catalog: Catalog, domain: str | None, **kw: Any) -> tuple[str | None, str | None]:
+    return catalog.place(domain, domains=DOMAINS, **{"asset": None, "domain_required": True, **kw})
+
+
+def test_a_change_is_placed_by_its_domain_or_its_asset() -> None:
+    catalog = Catalog.model_validate(GOOD)
+    assert place(catalog, "support") == ("support", None)
+    assert place(catalog, None, asset="refund-intent") == ("support", "refund-intent")
+    assert place(catalog, "support", asset="refund-intent") == ("support", "refund-intent")
+    assert place(catalog, None, asset_if_listed="refund-answer") == ("support", "refund-answer")
+    assert place(catalog, "search", asset_if_listed="not-listed") == ("search", None)
+    assert place(catalog, "search", asset_if_listed="refund-answer") == ("search", None)  # another domain's: not it
+    assert place(catalog, None, domain_required=False) == (None, None)
+
+
+@pytest.mark.parametrize("domain, kw, field, message", [
+    (None, {}, "domain", "say which domain this belongs to: a domain, an asset from the catalog, or ?domain= on the hook's URL"),
+    (None, {"asset_if_listed": "not-listed"}, "domain", "say which domain"),
+    ("billing", {}, "domain", "unknown domain 'billing' (the domains are search, support)"),
+    ("support", {"asset": "refund-intnet"}, "asset", "unknown asset 'refund-intnet' (the catalog lists refund-intent, refund-answer, search-evals)"),
+    ("search", {"asset": "refund-intent"}, "asset", "asset 'refund-intent' belongs to support, not search"),
+])
+def test_a_change_that_cannot_be_placed_names_the_field(domain: str | None, kw: dict[str, Any], field: str, message: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        place(Catalog.model_validate(GOOD), domain, **kw)
+    assert caught.value.field == field and caught.value.message.startswith(message)

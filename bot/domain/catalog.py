@@ -23,6 +23,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from bot.domain.changes import DEFAULT_SUSPECT_DAYS, KINDS, Pair, Side, kind_words, side_of
+from bot.domain.errors import InvalidInput
 from bot.domain.policy import UserId
 
 SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -136,6 +137,31 @@ class Catalog(_Strict):
     def asset(self, name: str | None) -> Asset | None:
         """The asset called `name`, or None."""
         return next((a for a in self.assets if a.name == name), None)
+
+    def place(self, domain: str | None, *, asset: str | None, domains: Collection[str], asset_if_listed: str | None = None,
+              domain_required: bool) -> tuple[str | None, str | None]:
+        """The (domain, asset) of a change or regression that names `domain` and `asset`.
+
+        `asset_if_listed` (a tool's own name for what changed) is the asset only when listed (in the
+        domain, when one is named). Without a
+        domain, the asset's is used. Raises InvalidInput naming the field: an asset not in the catalog,
+        an asset of another domain, a domain not in `domains`, or no domain when `domain_required`.
+        """
+        found = self.asset(asset) if asset is not None else self.asset(asset_if_listed)
+        if asset is None and found is not None and domain is not None and found.domain != domain:
+            found = None  # a tool's own name that happens to match another domain's asset is not that asset
+        if asset is not None and found is None:
+            listed = ", ".join(a.name for a in self.assets) or "none"
+            raise InvalidInput(f"unknown asset {asset!r} (the catalog lists {listed})", field="asset")
+        if domain is not None and domain not in domains:
+            raise InvalidInput(f"unknown domain {domain!r} (the domains are {', '.join(sorted(domains)) or 'none'})", field="domain")
+        if found is not None and domain is not None and found.domain != domain:
+            raise InvalidInput(f"asset {found.name!r} belongs to {found.domain}, not {domain}", field="asset")
+        placed = domain or (found.domain if found else None)
+        if placed is None and domain_required:
+            raise InvalidInput("say which domain this belongs to: a domain, an asset from the catalog, "
+                               "or ?domain= on the hook's URL", field="domain")
+        return placed, found.name if found else None
 
     def pair(self, domain_pair: Pair, *, asset: str | None) -> Pair:
         """Who owns what a change or regression names: the asset's pair when it names a listed asset,
