@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.domain.changes import is_web_link
 from bot.hooks.errors import BadRequest
 from bot.hooks.fields import Obj, label, labelled_priority, titled
-from bot.domain.changes import is_web_link
 from bot.hooks.results import Batch, FiledRegression
 
 LINK_FIELDS = ("generatorURL", "dashboardURL", "panelURL")

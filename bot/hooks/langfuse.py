@@ -22,17 +22,17 @@ ACTIONS = ("created", "updated", "deleted")
 def changes(data: Any, *, source: str, domain: str | None) -> Batch[LoggedChange]:
     """The change a prompt-version event logs (none for deletions and non-production updates)."""
     body = Obj(data)
-    kind = body.line("type")
-    if kind is not None and kind != "prompt-version":
-        return Batch((), (f"Langfuse {kind!r} events log no change; only prompt-version events do",))
+    event_type = body.line("type", limit=80)
+    if event_type is not None and event_type != "prompt-version":
+        return Batch((), (f"Langfuse {event_type!r} events log no change; only prompt-version events do",))
     action = body.line("action", required=True, what=": created, updated or deleted")
     if action not in ACTIONS:
-        raise BadRequest(f"action must be one of {', '.join(ACTIONS)}, not {action!r}", field="action")
+        raise BadRequest(f"action must be one of {', '.join(ACTIONS)}, not {action[:40]!r}", field="action")
     prompt = body.obj("prompt", required=True)
     assert prompt is not None
     name = prompt.ident("name")
     version = prompt.ident("version")
-    labels = [str(x) for x in prompt.items("labels") if isinstance(x, str)]
+    labels = [x for x in prompt.items("labels") if isinstance(x, str)]
     if action == "deleted":
         return Batch((), (f"prompt {name} v{version} was deleted; a deletion logs no change",))
     if action == "updated" and DEPLOYED_LABEL not in labels:
