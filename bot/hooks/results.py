@@ -1,0 +1,60 @@
+"""What a hook body asks for, whatever format it came in: regressions to file and changes to log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FiledRegression(BaseModel):
+    """A regression a machine files (or reports recovered). `(source, id)` names it: the same pair
+    again means the same regression. `recovered`: the sender says it is over (an alert resolved);
+    that adds "recovered" to the open regression instead of filing one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    id: str
+    title: str
+    domain: str | None = None
+    description: str = ""
+    links: list[str] = Field(default_factory=list)
+    priority: str | None = None
+    asset: str | None = None
+    recovered: bool = False
+
+
+class LoggedChange(BaseModel):
+    """A change a machine logs for one side of a domain. `(source, id)` names it: the same pair again
+    means the same change.
+
+    asset: a catalog asset the sender named. asset_if_listed: the tool's own name for what changed
+    (a prompt's name), which is the asset only when the catalog lists an asset by that name.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    id: str
+    side: Literal["product", "platform"]
+    what: str
+    domain: str | None = None
+    kind: str | None = None
+    version: str | None = None
+    links: list[str] = Field(default_factory=list)
+    asset: str | None = None
+    asset_if_listed: str | None = None
+
+
+T = TypeVar("T", FiledRegression, LoggedChange)
+
+
+@dataclass(frozen=True)
+class Batch(Generic[T]):
+    """What one body asks for: `items` in the body's order, and a sentence for each part of it that asks
+    for nothing (an alert group's left-out alerts, a prompt deleted)."""
+
+    items: tuple[T, ...]
+    skipped: tuple[str, ...] = field(default_factory=tuple)
