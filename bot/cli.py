@@ -1,4 +1,4 @@
-"""`ai-intake`: run the bot, check the config. `ai-intake --help` lists every command."""
+"""`ai-intake`: run the bot, check the config, back up and restore. `ai-intake --help` lists every command."""
 
 import argparse
 import signal
@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.add_argument("--out", help="write to this file (default: standard output)")
     export.set_defaults(handler=cmd_export)
+    backup = commands.add_parser("backup", help="copy the database to a new FILE, consistent even while the bot runs and writes")
+    backup.add_argument("file", metavar="FILE", help="the backup to write (must not exist yet)")
+    backup.set_defaults(handler=cmd_backup)
+    restore = commands.add_parser("restore", help="replace the database with the backup FILE once checked; refused while the bot runs")
+    restore.add_argument("file", metavar="FILE", help="a backup made by `ai-intake backup` (or any copy of an ai-intake database)")
+    restore.set_defaults(handler=cmd_restore)
     console = commands.add_parser("console", help="try it with no Slack workspace: the real bot against a stand-in for Slack on this machine")
     console.add_argument("--script", metavar="FILE", help="run the lines of FILE as if typed and print the transcript")
     console.add_argument("--fresh", action="store_true", help="start over with an empty console database")
@@ -158,6 +164,29 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"wrote {count} request(s) to {args.out}", file=sys.stderr)
     else:
         export(intake.store, config, now=intake.clock(), fmt=args.format, out=sys.stdout)
+    return 0
+
+
+# -- backup and restore -------------------------------------------------------------------------
+def cmd_backup(args: argparse.Namespace) -> int:
+    from storage.backup import backup
+
+    source = load_settings().db_path
+    summary = backup(source, Path(args.file))
+    print(f"backed up {source} to {summary.path}: {summary.describe()}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from storage.backup import restore
+
+    target = load_settings().db_path
+    done = restore(Path(args.file), target, now=datetime.now(timezone.utc))
+    if done.kept:
+        print(f"kept the database it replaces as {done.kept}")
+    print(f"restored {args.file} into {target}: {done.summary.describe()}")
+    if done.summary.level < done.summary.known:
+        print(f"`ai-intake run` upgrades it to schema level {done.summary.known} when it starts")
     return 0
 
 
