@@ -5,7 +5,7 @@
 
 import re
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from datetime import date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -113,7 +113,6 @@ class Holidays(Strict):
     extra: list[Day] = Field(default_factory=list)
     days_off: list[Day] = Field(default_factory=list)
     _public: Mapping[date, str] | None = PrivateAttr(default=None)
-    _dates: frozenset[date] = PrivateAttr(default=frozenset())
 
     @model_validator(mode="before")
     @classmethod
@@ -135,22 +134,20 @@ class Holidays(Strict):
             raise ValueError(f"subdivision {self.subdivision!r} needs a country (e.g. country: DE, subdivision: BE)")
         return self
 
-    def model_post_init(self, context: Any, /) -> None:
-        self._dates = frozenset([*self.extra, *self.days_off])
-
     def with_public_holidays(self, public: Mapping[date, str]) -> "Holidays":
         """A copy that knows its country's public holidays (date -> name), as looked up outside the domain."""
         resolved = self.model_copy()
         resolved._public = dict(public)
-        resolved._dates = frozenset([*public, *self.extra, *self.days_off])
+        resolved.__dict__.pop("dates", None)  # computed again, with them
         return resolved
 
-    @property
+    @cached_property
     def dates(self) -> frozenset[date]:
-        """Every date closed all day. Raises ValueError when the country's holidays were never looked up."""
+        """Every date closed all day (computed once: every SLA figure asks). Raises ValueError when the
+        country's holidays were never looked up."""
         if self.country is not None and self._public is None:
             raise ValueError(f"the public holidays of {self.country} were not looked up (load the config with bot.config)")
-        return self._dates
+        return frozenset([*(self._public or {}), *self.extra, *self.days_off])
 
     def named(self) -> dict[date, str]:
         """Every closed date, in order, with what it is: the public holiday's name, "extra holiday" (or
