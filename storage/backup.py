@@ -66,7 +66,7 @@ def backup(source: Path, target: Path) -> Summary:
             except sqlite3.DatabaseError as exc:
                 raise StorageError(f"cannot back up {source}: {exc}.") from None
             dst.execute("PRAGMA journal_mode = DELETE")
-            requests, level = _check(dst, path=target, what="the new backup")
+            requests, level = _check(dst, path=target, what="the new backup", newer_ok=True)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
@@ -138,8 +138,9 @@ def _summary(path: Path, *, requests: int, level: int) -> Summary:
     return Summary(path=path, requests=requests, level=level, known=len(known_migrations()), size=path.stat().st_size)
 
 
-def _check(conn: sqlite3.Connection, *, path: Path, what: str) -> tuple[int, int]:
-    """(requests, migration level) after checking integrity and that this version knows every migration."""
+def _check(conn: sqlite3.Connection, *, path: Path, what: str, newer_ok: bool = False) -> tuple[int, int]:
+    """(requests, migration level) after checking integrity and, unless `newer_ok` (a copy is a copy),
+    that this version knows every migration."""
     try:
         verdict = [row[0] for row in conn.execute("PRAGMA integrity_check")]
     except sqlite3.DatabaseError as exc:
@@ -150,7 +151,8 @@ def _check(conn: sqlite3.Connection, *, path: Path, what: str) -> tuple[int, int
     level = len(applied_migrations(db))
     if level == 0:
         raise StorageError(f"{what} is not an ai-intake database (it has no ai-intake migrations).")
-    refuse_newer(db, path=str(path))
+    if not newer_ok:
+        refuse_newer(db, path=str(path))
     return conn.execute("SELECT count(*) FROM requests").fetchone()[0], level
 
 

@@ -200,6 +200,13 @@ def test_backup_refuses_to_overwrite_and_names_a_missing_database(tmp_path: Path
         backup(tmp_path / "live.db", tmp_path / "no-such-folder" / "copy.db")
 
 
+def test_a_newer_versions_database_can_be_backed_up_but_not_restored_here(tmp_path: Path) -> None:
+    summary = backup(newer_database(tmp_path / "newer.db"), tmp_path / "copy.db")
+    assert summary.level == len(known_migrations()) + 1 > summary.known
+    with pytest.raises(StorageError, match="newer ai-intake"):
+        restore(tmp_path / "copy.db", tmp_path / "intake.db", now=AT)
+
+
 def test_restore_refuses_the_database_itself(tmp_path: Path) -> None:
     Db(tmp_path / "live.db").close()
     with pytest.raises(StorageError, match="is the bot's database itself"):
