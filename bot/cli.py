@@ -1,13 +1,14 @@
-"""`ai-intake`: run the bot, check the config. `ai-intake --help` lists every command."""
+"""`ai-intake`: run the bot, check the config, back up and restore. `ai-intake --help` lists every command."""
 
 import argparse
 import signal
 import logging
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
@@ -49,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands = config.add_subparsers(title="config commands", metavar="COMMAND")
     check = config_commands.add_parser("check", help="validate the config and print the routing table")
     check.add_argument("file", nargs="?", help="the config file (default: $AI_INTAKE_CONFIG or ./ai-intake.yml)")
+    check.add_argument("--from", dest="start", type=parse_day, metavar="DATE",
+                       help="list the holidays skipped from this YYYY-MM-DD on (default: today in the org's time zone)")
     check.set_defaults(handler=cmd_config_check)
     jobs = commands.add_parser("jobs", help="run a scheduled job once")
     jobs_commands = jobs.add_subparsers(title="jobs commands", metavar="COMMAND")
@@ -61,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.add_argument("--out", help="write to this file (default: standard output)")
     export.set_defaults(handler=cmd_export)
+    backup = commands.add_parser("backup", help="copy the database to a new FILE, consistent even while the bot runs and writes")
+    backup.add_argument("file", metavar="FILE", help="the backup to write (must not exist yet)")
+    backup.set_defaults(handler=cmd_backup)
+    restore = commands.add_parser("restore", help="replace the database with the backup FILE once checked; refused while the bot runs")
+    restore.add_argument("file", metavar="FILE", help="a backup made by `ai-intake backup` (or any copy of an ai-intake database)")
+    restore.set_defaults(handler=cmd_restore)
     console = commands.add_parser("console", help="try it with no Slack workspace: the real bot against a stand-in for Slack on this machine")
     console.add_argument("--script", metavar="FILE", help="run the lines of FILE as if typed and print the transcript")
     console.add_argument("--fresh", action="store_true", help="start over with an empty console database")
@@ -78,6 +87,13 @@ def parse_at(text: str) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-12-01, got {text!r}") from None
+
+
 def print_config_problems(exc: ConfigError, *, file=sys.stderr) -> None:
     print("ai-intake: the config is not valid:", file=file)
     for problem in exc.problems:
@@ -90,6 +106,8 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     config = load_config(path)
     print(f"{path}: ok")
     print(routing_table(config))
+    today = args.start or datetime.now(ZoneInfo(config.timezone)).date()
+    print("\n".join(holiday_lines(config, today=today)))
     return 0
 
 
@@ -110,6 +128,25 @@ def routing_table(config: Config) -> str:
     if config.digest:
         lines.append(f"digest: {config.digest.channel} at \"{config.digest.cron}\"")
     return "\n".join(lines)
+
+
+def holiday_lines(config: Config, *, today: date, count: int = 5) -> list[str]:
+    """The next holidays each SLA clock skips from `today` on: the org's, then each domain whose list differs."""
+    org = _next_skipped(config, None, today=today, count=count)
+    lines = [f"holidays the SLA clock skips next (business days from {today.isoformat()} on):",
+             f"  org ({config.holidays.describe()}): {org}"]
+    for domain in config.domains:
+        mine = _next_skipped(config, domain.name, today=today, count=count)
+        if mine != org:
+            lines.append(f"  {domain.name} ({config.holidays_of(domain.name).describe()}): {mine}")
+    return lines
+
+
+def _next_skipped(config: Config, domain: str | None, *, today: date, count: int) -> str:
+    open_days = config.calendar(domain).days
+    named = config.holidays_of(domain).named()
+    days = [d for d in named if d >= today and d.weekday() in open_days][:count]
+    return "; ".join(f"{d.isoformat()} ({d:%a}) {named[d]}" for d in days) or "none"
 
 
 # -- jobs and export ----------------------------------------------------------------------------
@@ -158,6 +195,29 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"wrote {count} request(s) to {args.out}", file=sys.stderr)
     else:
         export(intake.store, config, now=intake.clock(), fmt=args.format, out=sys.stdout)
+    return 0
+
+
+# -- backup and restore -------------------------------------------------------------------------
+def cmd_backup(args: argparse.Namespace) -> int:
+    from storage.backup import backup
+
+    source = load_settings().db_path
+    summary = backup(source, Path(args.file))
+    print(f"backed up {source} to {summary.path}: {summary.describe()}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from storage.backup import restore
+
+    target = load_settings().db_path
+    done = restore(Path(args.file), target, now=datetime.now(timezone.utc))
+    if done.kept:
+        print(f"kept the database it replaces as {done.kept}")
+    print(f"restored {args.file} into {target}: {done.summary.describe()}")
+    if done.summary.level < done.summary.known:
+        print(f"`ai-intake run` upgrades it to schema level {done.summary.known} when it starts")
     return 0
 
 

@@ -1,9 +1,14 @@
 """Loading the YAML config, with one sentence per mistake in it.
 
 The models live in `bot.domain.policy`. Secrets never live in the config: tokens come from the
-environment (see `settings.py`).
+environment (see `settings.py`). A holiday calendar (`holidays: {country: DE, subdivision: BE}`)
+is looked up here, once, in the `holidays` library, so the domain only ever sees dates.
 """
 
+import warnings
+from collections.abc import Mapping
+from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +16,13 @@ import yaml
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import ValidationError
 
-from bot.domain.policy import Config
+from bot.domain.policy import Config, Holidays
 
 __all__ = ["Config", "ConfigError", "load_config", "parse_config"]
+
+# The years a country's holidays are expanded over: every request the bot can hold was filed in this
+# century, and no SLA target runs for decades. Fixed, so loading a config never reads the clock.
+HOLIDAY_YEARS = range(2000, 2100)
 
 
 class ConfigError(Exception):
@@ -58,7 +67,57 @@ def parse_config(data: Any) -> Config:
             CronTrigger.from_crontab(config.digest.cron, timezone=config.timezone)
         except ValueError as exc:
             raise ConfigError([f"digest.cron: {exc}"]) from None
-    return config
+    return resolve_holidays(config)
+
+
+def resolve_holidays(config: Config) -> Config:
+    """The config with every holiday calendar's country looked up; ConfigError names each unknown code."""
+    problems: list[str] = []
+    org = _resolve(config.holidays, where="holidays", problems=problems)
+    domains = [
+        d if d.holidays is None else d.model_copy(update={"holidays": _resolve(d.holidays, where=f"domains[{i}].holidays", problems=problems)})
+        for i, d in enumerate(config.domains)
+    ]
+    if problems:
+        raise ConfigError(problems)
+    return config.model_copy(update={"holidays": org, "domains": domains})
+
+
+def _resolve(holidays: Holidays, *, where: str, problems: list[str]) -> Holidays:
+    if holidays.country is None:
+        return holidays
+    try:
+        subdivision, public = public_holidays(holidays.country, holidays.subdivision)
+    except LookupError as exc:
+        field, message = exc.args
+        problems.append(f"{where}.{field}: {message}")
+        return holidays
+    return holidays.model_copy(update={"subdivision": subdivision}).with_public_holidays(public)
+
+
+@lru_cache(maxsize=32)
+def public_holidays(country: str, subdivision: str | None) -> tuple[str | None, Mapping[date, str]]:
+    """The subdivision's code as the library spells it, and the public holidays over HOLIDAY_YEARS (date -> name).
+
+    Raises LookupError(field, message) for a country or subdivision the `holidays` library does not know.
+    """
+    import holidays as library
+
+    try:
+        entity = library.country_holidays(country)
+    except NotImplementedError:
+        raise LookupError("country", f"unknown country {country!r} (use an ISO 3166 code like DE, US or GB)") from None
+    subdiv = None
+    if subdivision is not None:
+        known = {code.upper(): code for code in [*entity.subdivisions, *getattr(entity, "subdivisions_aliases", {})]}
+        subdiv = known.get(subdivision.strip().upper())
+        if subdiv is None:
+            codes = ", ".join(entity.subdivisions) or "none"
+            raise LookupError("subdivision", f"{country} has no subdivision {subdivision!r} (its codes: {codes})")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "only available from … to …": the library knows the years it knows
+        found = library.country_holidays(country, subdiv=subdiv, years=HOLIDAY_YEARS)
+    return subdiv, dict(sorted(found.items()))
 
 
 def load_config(path: str | Path) -> Config:

@@ -374,7 +374,7 @@ class Notifier:
         hours = config.business_hours
         try:
             return BusinessCalendar.parse(tz=tz, days=hours.days, start=hours.start, end=hours.end,
-                                          holidays=[d.isoformat() for d in config.holidays])
+                                          holidays=config.holidays.dates)
         except ValueError:
             return config.calendar(None)
 

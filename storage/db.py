@@ -17,6 +17,26 @@ class StorageError(Exception):
     """The database cannot be opened or written; the message says which file and why."""
 
 
+def known_migrations() -> list[str]:
+    """The names of this version's migrations, in order."""
+    return [m.name for m in migrations._migrations]
+
+
+def applied_migrations(db: Database) -> list[str]:
+    """The names of the migrations applied to `db`, in the order they were applied."""
+    return [m.name for m in migrations.applied(db)]
+
+
+def refuse_newer(db: Database, *, path: str) -> None:
+    """Raise StorageError when `db` holds a migration this version does not know (a newer ai-intake wrote it)."""
+    unknown = [name for name in applied_migrations(db) if name not in set(known_migrations())]
+    if unknown:
+        raise StorageError(
+            f"the database {path} was upgraded by a newer ai-intake (its migration {unknown[-1]} is unknown to this "
+            f"version), so this version leaves it untouched: run that newer version, or restore a backup made by this one."
+        )
+
+
 class Db:
     """One writer connection shared by every thread under a lock, and one reader connection per thread.
 
@@ -35,10 +55,15 @@ class Db:
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
             self.db = Database(conn)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            refuse_newer(self.db, path=self.path)
             self._configure()
-            migrations.apply(self.db)
+            self._migrate()
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the database {self.path}: {exc}") from None
+        except StorageError:
+            self.db.close()
+            raise
 
     def _configure(self) -> None:
         if self.path != ":memory:":
@@ -46,6 +71,27 @@ class Db:
         self.db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.db.conn.execute("PRAGMA synchronous = FULL")
         self.db.conn.execute("PRAGMA foreign_keys = ON")
+
+    def _migrate(self) -> None:
+        """Apply the pending migrations all in one transaction: a database is upgraded whole or not at all.
+
+        The write lock is taken first, so a second process starting at the same moment waits and then
+        finds nothing pending; the version is checked again under that lock.
+        """
+        pending = migrations.pending(self.db)
+        if not pending:
+            return
+        if not all(m.transactional for m in pending):
+            migrations.apply(self.db)  # a migration that cannot run in a transaction (VACUUM) runs alone
+            return
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            refuse_newer(self.db, path=self.path)
+            migrations.apply(self.db)
+        except BaseException:
+            self.db.conn.execute("ROLLBACK")
+            raise
+        self.db.conn.execute("COMMIT")
 
     @contextmanager
     def write(self, *, durable: bool = True) -> Iterator[Database]:

@@ -179,8 +179,8 @@ def test_a_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
 # --- `ai-intake config check` ------------------------------------------------------------------
 
 
-def config_check(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", "config", "check", str(path)], cwd=ROOT, capture_output=True,
+def config_check(path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot", "config", "check", str(path), *options], cwd=ROOT, capture_output=True,
                           text=True, timeout=30)
 
 
@@ -203,3 +203,26 @@ def test_config_check_exits_1_naming_the_bad_field(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "domains[0].engineers: expected a list of Slack user ids, got 'nobody'" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_config_check_prints_the_next_holidays_each_clock_skips(tmp_path: Path) -> None:
+    data = copy.deepcopy(CONFIG)
+    data["holidays"] = {"country": "DE", "subdivision": "BE", "days_off": ["2026-12-24"]}
+    data["domains"][1]["holidays"] = {"country": "US", "subdivision": "CA"}
+    done = config_check(write(tmp_path, yaml.safe_dump(data)), "--from", "2026-11-23")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    start = lines.index("holidays the SLA clock skips next (business days from 2026-11-23 on):")
+    org, search = lines[start + 1:]
+    assert org.startswith("  org (DE-BE + 1 day off): 2026-12-24 (Thu) company day off; 2026-12-25 (Fri) ")
+    assert "2026-12-26" not in org  # a Saturday: the clock is closed anyway
+    assert search.startswith("  search (US-CA): 2026-11-26 (Thu) ")  # support has the org's: not repeated
+    assert org.count(";") == search.count(";") == 4  # the next five each
+
+
+def test_config_check_with_dates_listed_by_hand(tmp_path: Path) -> None:
+    path = write(tmp_path, yaml.safe_dump(CONFIG))
+    assert config_check(path, "--from", "2026-11-23").stdout.splitlines()[-1] == "  org (1 listed): 2026-12-25 (Fri) holiday"
+    assert config_check(path, "--from", "2026-12-26").stdout.splitlines()[-1] == "  org (1 listed): none"
+    refused = config_check(path, "--from", "26.12.2026")
+    assert refused.returncode == 2 and "--from: expected a date like 2026-12-01, got '26.12.2026'" in refused.stderr

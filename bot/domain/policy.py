@@ -4,12 +4,13 @@
 """
 
 import re
-from functools import lru_cache
-from datetime import date, time
+from collections.abc import Mapping
+from functools import cached_property, lru_cache
+from datetime import date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from bot.domain.business_hours import BusinessCalendar
 from bot.domain.models import DEFAULT_KINDS, KIND_DEFAULT_PRIORITY, PRIORITIES
@@ -49,7 +50,7 @@ class Strict(BaseModel):
 
 
 @lru_cache(maxsize=64)
-def _calendar(tz: str, days: str, start: str, end: str, holidays: tuple[str, ...]) -> BusinessCalendar:
+def _calendar(tz: str, days: str, start: str, end: str, holidays: frozenset[date]) -> BusinessCalendar:
     return BusinessCalendar.parse(tz=tz, days=days, start=start, end=end, holidays=holidays)
 
 
@@ -69,8 +70,20 @@ def _check_hhmm(value: Any) -> str:
     return value
 
 
+def _check_day(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"holiday {value!r} is not a date; write YYYY-MM-DD, e.g. '2026-12-25'")
+
+
 Zone = Annotated[str, BeforeValidator(_check_zone)]
 HHMM = Annotated[str, BeforeValidator(_check_hhmm)]
+Day = Annotated[date, BeforeValidator(_check_day)]
 
 
 class BusinessHours(Strict):
@@ -84,6 +97,73 @@ class BusinessHours(Strict):
             raise ValueError(f"end {self.end} must be after start {self.start}")
         BusinessCalendar.parse(tz="UTC", days=self.days, start=self.start, end=self.end)
         return self
+
+
+class Holidays(Strict):
+    """The days an SLA clock skips: a country's public holidays (and a subdivision's), plus listed dates.
+
+    `country`/`subdivision` are codes of the `holidays` library (ISO 3166: DE, BE). The domain cannot
+    look them up: whoever loads the config resolves them once with `with_public_holidays`; until
+    then `dates` refuses to answer for a calendar that names a country. A plain list of dates in
+    the config means `{extra: [...]}`.
+    """
+
+    country: str | None = None
+    subdivision: str | None = None
+    extra: list[Day] = Field(default_factory=list)
+    days_off: list[Day] = Field(default_factory=list)
+    _public: Mapping[date, str] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return {"extra": [_check_day(v) for v in value]}
+        if not isinstance(value, (dict, Holidays)):
+            raise ValueError(f"expected a list of dates like ['2026-12-25'] or a calendar like {{country: DE, subdivision: BE}}, got {value!r}")
+        return value
+
+    @field_validator("country")
+    @classmethod
+    def _country_code(cls, value: str | None) -> str | None:
+        return value.strip().upper() if value is not None else None
+
+    @model_validator(mode="after")
+    def _subdivision_of_a_country(self) -> "Holidays":
+        if self.subdivision is not None and self.country is None:
+            raise ValueError(f"subdivision {self.subdivision!r} needs a country (e.g. country: DE, subdivision: BE)")
+        return self
+
+    def with_public_holidays(self, public: Mapping[date, str]) -> "Holidays":
+        """A copy that knows its country's public holidays (date -> name), as looked up outside the domain."""
+        resolved = self.model_copy()
+        resolved._public = dict(public)
+        resolved.__dict__.pop("dates", None)  # computed again, with them
+        return resolved
+
+    @cached_property
+    def dates(self) -> frozenset[date]:
+        """Every date closed all day (computed once: every SLA figure asks). Raises ValueError when the
+        country's holidays were never looked up."""
+        if self.country is not None and self._public is None:
+            raise ValueError(f"the public holidays of {self.country} were not looked up (load the config with bot.config)")
+        return frozenset([*(self._public or {}), *self.extra, *self.days_off])
+
+    def named(self) -> dict[date, str]:
+        """Every closed date, in order, with what it is: the public holiday's name, "extra holiday" (or
+        "holiday" in a plain list) or "company day off"."""
+        names = {day: "company day off" for day in self.days_off}
+        names.update({day: "extra holiday" if self.country else "holiday" for day in self.extra})
+        names.update(self._public or {})
+        return {day: names[day] for day in sorted(self.dates)}
+
+    def describe(self) -> str:
+        """What the calendar is made of, e.g. `DE-BE + 1 listed + 2 days off`, or `none`."""
+        where = f"{self.country}-{self.subdivision}" if self.subdivision else self.country
+        parts = [where] if where else []
+        parts += [f"{len(self.extra)} listed"] if self.extra else []
+        parts += [f"{len(self.days_off)} day{'s' if len(self.days_off) > 1 else ''} off"] if self.days_off else []
+        return " + ".join(parts) or "none"
 
 
 class Target(Strict):
@@ -169,6 +249,7 @@ class Domain(Strict):
     timezone: Zone | None = None
     business_hours: BusinessHours | None = None
     sla: SlaPolicy | None = None
+    holidays: Holidays | None = None
 
     @field_validator("engineers")
     @classmethod
@@ -197,7 +278,7 @@ class Config(Strict):
         default_factory=lambda: ["outage", "down", "customers", "customer-facing", "legal", "compliance", "incident", "leak", "urgent"]
     )
     domains: list[Domain] = Field(default_factory=list)
-    holidays: list[date] = Field(default_factory=list)
+    holidays: Holidays = Holidays()
 
     @model_validator(mode="after")
     def _unique(self) -> "Config":
@@ -241,7 +322,12 @@ class Config(Strict):
         found = self.domain(domain)
         hours = (found and found.business_hours) or self.business_hours
         tz = (found and found.timezone) or self.timezone
-        return _calendar(tz, hours.days, hours.start, hours.end, tuple(d.isoformat() for d in self.holidays))
+        return _calendar(tz, hours.days, hours.start, hours.end, self.holidays_of(domain).dates)
+
+    def holidays_of(self, domain: str | None) -> Holidays:
+        """The holidays a domain's SLA clock skips: its own when it has them (they replace the org's), else the org's."""
+        found = self.domain(domain)
+        return found.holidays if found and found.holidays is not None else self.holidays
 
     def sla_policy(self, domain: str | None) -> SlaPolicy:
         found = self.domain(domain)
