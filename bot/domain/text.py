@@ -4,16 +4,21 @@ import re
 
 ELLIPSIS = "…"
 
-_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_ESCAPE_RE = re.compile("[&<>]")
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+"""The bidirectional controls (ALM, LRM, RLM, the embeddings, overrides and isolates): shown text never holds one."""
+
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", **{control: "" for control in BIDI_CONTROLS}}
+_ESCAPE_RE = re.compile(f"[&<>{BIDI_CONTROLS}]")
 
 
 def escape(text: str) -> str:
-    """Escape `&`, `<` and `>` so Slack's mrkdwn parser sees no mention, link or special command.
+    """Escape `&`, `<` and `>` so Slack's mrkdwn parser sees no mention, link or special command; drop bidi controls.
 
     Slack turns `<!channel>`, `<@U123>`, `<!subteam^S1>` and `<http://x|y>` into pings and links;
     with these three characters escaped none of them can be formed. `@channel` typed as plain
-    text does not ping because the bot never sets `link_names`.
+    text does not ping because the bot never sets `link_names`. A bidirectional control (U+202E
+    RIGHT-TO-LEFT OVERRIDE …) would make a title or a list line read otherwise than it holds, or
+    spill into the text after it, so every one of `BIDI_CONTROLS` is dropped.
     """
     return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], text)
 
