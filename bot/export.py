@@ -29,8 +29,9 @@ CSV (`write_csv`): the same fields flattened, without `events`; the header is `C
 `court_seconds` becomes one `court_<party>_seconds` column for each party of `COURT_PARTIES`
 (0.0 when the ball was never there), so the header is the same for every export. Time spent in
 "nobody"'s court (closed, before a reopen) has no column. Booleans are `true`/`false`, nulls are
-empty cells. Cells are written as stored: a title starting with "=" stays as it is, so open the
-file in a spreadsheet with care (or import it as text).
+empty cells. A text cell that a spreadsheet would run as a formula (one starting with `=`, `+`,
+`-`, `@`, a tab or a carriage return: `FORMULA_STARTS`) is written with a leading `'`, as OWASP
+advises against CSV injection; numbers, times and every JSON value are written as they are.
 
 Reading is done in batches of `batch` requests, each batch in its own short read, so the export
 never holds every request in memory and never holds the database lock while writing output (the
@@ -169,11 +170,17 @@ def write_json(rows: Iterable[dict[str, Any]], out: TextIO) -> None:
     out.write("]\n")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""How a CSV cell that a spreadsheet would run as a formula begins (OWASP, "CSV Injection")."""
+
+
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return value
 
 
