@@ -126,7 +126,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     from bot.jobs import run_nags, send_digest
 
     settings = load_settings()
-    setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token])
+    setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token], fmt=settings.log_format)
     config = load_config(settings.config_path)
     at = args.at or datetime.now(timezone.utc)
     if args.dry_run:
@@ -170,7 +170,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 # -- run ----------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token])
+    setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token], fmt=settings.log_format)
     settings.require_slack()
     config = load_config(settings.config_path)
     bot = start_with_retries(lambda: make_bot(settings, config))
