@@ -1,7 +1,9 @@
 """Logging set-up: one line per record as text (control characters escaped) or as a JSON object.
 
-Tokens and the signing secret never reach the log, whatever the level or format (`RedactSecrets`,
-on the handler: message, traceback and extra fields).
+What never reaches the log, whatever the level or format:
+- tokens and the signing secret (`RedactSecrets`, on the handler: message, traceback and extra fields);
+- the content of a request from Slack or of a Web API call (`WithholdPayloads`, on the loggers of
+  slack_bolt and slack_sdk, which otherwise print bodies at INFO and DEBUG).
 
 Fields passed with `extra=` (a request key, Slack ids) are JSON fields in the json format and
 `name=value` pairs at the end of the line in the text format.
@@ -24,6 +26,10 @@ _STANDARD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__d
 # each could start a forged line or make a line read differently from what it holds.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_PAYLOAD_START = re.compile(r"\(?\{|\b(?:body|body_params|json_body|query_params|payload)\b\s*[:=(]", re.IGNORECASE)
+WITHHELD = "[payload withheld]"
+PAYLOAD_LOGGERS = ("slack_bolt", "slack_sdk.web", "slack_sdk.web.base_client", "slack_sdk.socket_mode.builtin.client")
+"""Where Slack's libraries log bodies (a filter holds for records made on its own logger only)."""
 
 
 def escape_controls(text: str, *, keep_newlines: bool = False) -> str:
@@ -45,6 +51,39 @@ def escape_controls(text: str, *, keep_newlines: bool = False) -> str:
 def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
     """The fields a log call passed with `extra=`, in the order given."""
     return {k: v for k, v in record.__dict__.items() if k not in _STANDARD_FIELDS and not k.startswith("_")}
+
+
+def withhold_payloads(text: str) -> str:
+    """`text` cut where a request, response or event body starts ("body: …", "{…"), marked "[payload withheld]"."""
+    match = _PAYLOAD_START.search(text)
+    return text if match is None else text[: match.start()].rstrip(" ,-(") + " " + WITHHELD
+
+
+class WithholdPayloads(logging.Filter):
+    """On the loggers of Slack's libraries: their records never carry what Slack or the bot sent.
+
+    Bolt logs a refused request's body at INFO and the ack's body at DEBUG; slack_sdk logs every
+    Web API call's arguments and answer at DEBUG. Those lines keep their first words (which call,
+    which status) and lose the rest.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        withheld = withhold_payloads(message)
+        if withheld != message:
+            record.msg, record.args = withheld, None
+        return True
+
+
+def withhold_library_payloads(*loggers: logging.Logger) -> None:
+    """Put `WithholdPayloads` on Slack's library loggers (and `loggers`), once each.
+
+    Bolt copies the filters of the logger it is given to the loggers it makes, so this runs before an
+    App is built.
+    """
+    for logger in [*(logging.getLogger(name) for name in PAYLOAD_LOGGERS), *loggers]:
+        if not any(isinstance(f, WithholdPayloads) for f in logger.filters):
+            logger.addFilter(WithholdPayloads())
 
 
 class RedactSecrets(logging.Filter):
@@ -124,3 +163,4 @@ def setup_logging(*, level: int = logging.INFO, secrets: Iterable[str | None] = 
     handler.addFilter(RedactSecrets(secrets))
     root.addHandler(handler)
     root.setLevel(level)
+    withhold_library_payloads()

@@ -1,4 +1,11 @@
-"""HTTP mode: Bolt's WSGI adapter at /slack/events and /healthz, served by waitress (one process, threads)."""
+"""HTTP mode: Bolt's WSGI adapter at /slack/events and /healthz, served by waitress (one process, threads).
+
+Limits (the README's "Security" section gives them too):
+- `MAX_BODY_BYTES`: a larger body is answered 413 from its Content-Length, before it is read.
+- A body Bolt cannot parse (not UTF-8, broken form or JSON, JSON nested too deep) is answered 400
+  with one WARNING line, never a traceback; a missing, repeated, stale or wrong signature 401
+  (`bot.listeners.trust.verify_signature`).
+"""
 
 import json
 import logging
@@ -14,6 +21,11 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 SERVER_THREADS = 16
+MAX_BODY_BYTES = 1024 * 1024
+"""1 MiB. Slack's payloads are small: the biggest form (an edit with a 3,000-character description of
+emoji in both the view and its state, two long links) is about 160 KB, and a message shortcut on a
+40,000-character message in a non-Latin script, with its rich-text copy, about 640 KB (tests/test_door.py
+measures both)."""
 
 
 def health(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) -> tuple[int, dict[str, Any]]:
@@ -36,8 +48,8 @@ def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) 
             return [payload]
         try:
             return slack(environ, start_response)
-        except (TypeError, ValueError, KeyError, AttributeError, IndexError):
-            # Bolt reads the body before it checks the signature: a body it cannot read is the sender's fault.
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError):
+            # Bolt parses the body before it checks the signature: a body it cannot read is the sender's fault.
             log.warning("refused a request whose body Bolt could not read")
             payload = b"bad request"
             start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", str(len(payload)))])
@@ -50,4 +62,5 @@ def make_server(bot: Bot, *, host: str, port: int, scheduler_running: Callable[[
                 loop_timeout: float = 1.0) -> Any:
     """A waitress server (not yet serving: call `.run()`; `.close()` stops it within `loop_timeout` s). port 0 picks a free one."""
     return create_server(wsgi_app(bot, scheduler_running=scheduler_running), host=host, port=port,
-                         threads=SERVER_THREADS, ident="ai-intake", channel_timeout=30, asyncore_loop_timeout=loop_timeout)
+                         threads=SERVER_THREADS, ident="ai-intake", channel_timeout=30, asyncore_loop_timeout=loop_timeout,
+                         max_request_body_size=MAX_BODY_BYTES)

@@ -1,0 +1,64 @@
+"""What the bot takes from Slack at the door: requests signed by Slack, for this app, right now.
+
+`verify_signature` (HTTP mode; Bolt's own check is turned off in `build_app`, because it logs a
+refused request's body and answers a malformed timestamp with a 500 and a traceback) refuses with
+401 a request whose signature or timestamp is missing, malformed (not one number, sent twice),
+stale (over 5 minutes) or wrong, and logs one line saying which, never the body.
+"""
+
+import hmac
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import BoltResponse
+from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_MAX_AGE_SECONDS = 300
+"""Slack's rule: a request signed more than 5 minutes ago (or ahead) is refused, so a captured one cannot be replayed later."""
+
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+_NextFn = Callable[[], BoltResponse]
+
+
+# -- signatures ------------------------------------------------------------------------------------
+def verify_signature(signing_secret: str, *, clock: Callable[[], float] = time.time) -> Callable[..., BoltResponse]:
+    """The middleware that checks Slack's signature of each HTTP request (see the module docstring).
+
+    `clock` gives Unix seconds: Slack's timestamps are wall-clock time, not the bot's business clock.
+    """
+    verifier = SignatureVerifier(signing_secret)
+
+    def middleware(request: BoltRequest, next: _NextFn) -> BoltResponse:
+        if request.mode == "socket_mode":
+            return next()
+        problem = signature_problem(request.headers, request.raw_body, verifier=verifier, now=clock())
+        if problem is None:
+            return next()
+        log.warning("refused a request: %s", problem)
+        return BoltResponse(status=401, body={"error": "invalid request"})
+
+    return middleware
+
+
+def signature_problem(headers: dict[str, Any], body: str, *, verifier: SignatureVerifier, now: float) -> str | None:
+    """Why the request is not signed by Slack right now (one phrase, no header or body text), or None."""
+    timestamps = headers.get("x-slack-request-timestamp") or []
+    signatures = headers.get("x-slack-signature") or []
+    if len(timestamps) != 1 or not _TIMESTAMP.fullmatch(timestamps[0]):
+        return "X-Slack-Request-Timestamp is missing, repeated or not a number"
+    if len(signatures) != 1 or not _SIGNATURE.fullmatch(signatures[0]):
+        return "X-Slack-Signature is missing, repeated or malformed"
+    age = now - int(timestamps[0])
+    if abs(age) > SIGNATURE_MAX_AGE_SECONDS:
+        return f"its timestamp is {abs(age):.0f} s {'old' if age > 0 else 'ahead'} (at most {SIGNATURE_MAX_AGE_SECONDS} s)"
+    expected = verifier.generate_signature(timestamp=timestamps[0], body=body) or ""
+    if not hmac.compare_digest(expected, signatures[0]):
+        return "the signature does not match (is SLACK_SIGNING_SECRET the app's?)"
+    return None
