@@ -2,6 +2,9 @@
 
 Limits (the README's "Security" section gives them too):
 - `MAX_BODY_BYTES`: a larger body is answered 413 from its Content-Length, before it is read.
+- `CONNECTION_LIMIT` open connections; one idle for `IDLE_TIMEOUT_SECONDS` is closed. Past the limit
+  new connections wait in the listen queue, so a few hundred idle sockets cannot hold up Slack's
+  requests; a determined flood is a reverse proxy's job (the README shows one).
 - A body Bolt cannot parse (not UTF-8, broken form or JSON, JSON nested too deep) is answered 400
   with one WARNING line, never a traceback; a missing, repeated, stale or wrong signature 401
   (`bot.listeners.trust.verify_signature`).
@@ -26,6 +29,12 @@ MAX_BODY_BYTES = 1024 * 1024
 emoji in both the view and its state, two long links) is about 160 KB, and a message shortcut on a
 40,000-character message in a non-Latin script, with its rich-text copy, about 640 KB (tests/test_door.py
 measures both)."""
+CONNECTION_LIMIT = 500
+"""Open connections waitress serves at once (its default, 100, let 100 idle sockets stall every request).
+Kept well under the usual limit of 1,024 open files, which the database and Web API calls share."""
+IDLE_TIMEOUT_SECONDS = 10
+"""A connection with no request in flight and nothing sent for this long is closed (waitress's default is 120 s).
+Slack sends a request and reads the answer within 3 s."""
 
 
 def health(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) -> tuple[int, dict[str, Any]]:
@@ -59,8 +68,13 @@ def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) 
 
 
 def make_server(bot: Bot, *, host: str, port: int, scheduler_running: Callable[[], bool] = lambda: True,
-                loop_timeout: float = 1.0) -> Any:
-    """A waitress server (not yet serving: call `.run()`; `.close()` stops it within `loop_timeout` s). port 0 picks a free one."""
+                loop_timeout: float = 1.0, idle_timeout: int = IDLE_TIMEOUT_SECONDS) -> Any:
+    """A waitress server (not yet serving: call `.run()`; `.close()` stops it within `loop_timeout` s). port 0 picks a free one.
+
+    Idle connections are closed after `idle_timeout` seconds (checked every half of it); poll() rather
+    than select(), which cannot watch a socket numbered 1,024 or more.
+    """
     return create_server(wsgi_app(bot, scheduler_running=scheduler_running), host=host, port=port,
-                         threads=SERVER_THREADS, ident="ai-intake", channel_timeout=30, asyncore_loop_timeout=loop_timeout,
-                         max_request_body_size=MAX_BODY_BYTES)
+                         threads=SERVER_THREADS, ident="ai-intake", asyncore_loop_timeout=loop_timeout, asyncore_use_poll=True,
+                         connection_limit=CONNECTION_LIMIT, channel_timeout=idle_timeout,
+                         cleanup_interval=max(1, idle_timeout // 2), max_request_body_size=MAX_BODY_BYTES)
