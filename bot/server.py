@@ -12,13 +12,16 @@ Limits (the README's "Security" section gives them too):
 
 import json
 import logging
+import sqlite3
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
 from bot.app import Bot
+from storage.health import oldest_pending_message, write_problem
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -29,6 +32,9 @@ MAX_BODY_BYTES = 1024 * 1024
 emoji in both the view and its state, two long links) is about 160 KB, and a message shortcut on a
 40,000-character message in a non-Latin script, with its rich-text copy, about 640 KB (tests/test_door.py
 measures both)."""
+OUTBOX_STUCK_AFTER = timedelta(minutes=10)
+"""/healthz answers 503 once a queued Slack message has waited longer than this: Slack unreachable for that long,
+or the notifier stuck. A message paced behind others, or retried after a short outage, waits far less."""
 CONNECTION_LIMIT = 500
 """Open connections waitress serves at once (its default, 100, let 100 idle sockets stall every request).
 Kept well under the usual limit of 1,024 open files, which the database and Web API calls share."""
@@ -38,11 +44,22 @@ Slack sends a request and reads the answer within 3 s."""
 
 
 def health(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, body) of /healthz: 200 when the database answers and the scheduler runs."""
-    database = bot.intake.store.healthy()
+    """(HTTP status, body) of /healthz: 200 when the database reads, a write can begin, no outbox message has waited
+    over `OUTBOX_STUCK_AFTER`, and the scheduler runs; else 503. The body says each (see the README)."""
+    try:
+        oldest = oldest_pending_message(bot.db)
+        database = "ok"
+    except sqlite3.Error:
+        oldest, database = None, "unavailable"
+    writes = write_problem(bot.db)
+    waited = max(0.0, (bot.intake.clock() - oldest).total_seconds()) if oldest else None
+    outbox_stuck = waited is not None and waited > OUTBOX_STUCK_AFTER.total_seconds()
     scheduler = scheduler_running()
-    body = {"database": "ok" if database else "unavailable", "scheduler": "running" if scheduler else "stopped"}
-    return (200 if database and scheduler else 503), body
+    body = {"database": database, "writes": "ok" if writes is None else writes,
+            "outbox": "stuck" if outbox_stuck else "ok", "outbox_oldest_pending_seconds": waited,
+            "scheduler": "running" if scheduler else "stopped"}
+    healthy = database == "ok" and writes is None and not outbox_stuck and scheduler
+    return (200 if healthy else 503), body
 
 
 def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) -> Callable[..., Iterable[bytes]]:
