@@ -147,17 +147,21 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from bot.export import export
+    from bot.export import export, export_to_file
 
     settings = load_settings()
     config = load_config(settings.config_path)
     intake = offline_intake(settings, config, clock=lambda: datetime.now(timezone.utc))
-    if args.out:
-        with open(args.out, "w", encoding="utf-8", newline="") as out:
-            count = export(intake.store, config, now=intake.clock(), fmt=args.format, out=out)
-        print(f"wrote {count} request(s) to {args.out}", file=sys.stderr)
-    else:
-        export(intake.store, config, now=intake.clock(), fmt=args.format, out=sys.stdout)
+    try:
+        if args.out:
+            count = export_to_file(intake.store, config, now=intake.clock(), fmt=args.format, path=Path(args.out))
+            print(f"wrote {count} request(s) to {args.out}", file=sys.stderr)
+        else:
+            export(intake.store, config, now=intake.clock(), fmt=args.format, out=sys.stdout)
+    except Exception as exc:  # any failure is told in one sentence, never as a traceback
+        left = f"nothing was written to {args.out}" if args.out else "the output above is incomplete"
+        print(f"ai-intake: the export failed ({type(exc).__name__}: {exc}); {left}.", file=sys.stderr)
+        return 1
     return 0
 
 

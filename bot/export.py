@@ -38,19 +38,27 @@ never holds every request in memory and never holds the database lock while writ
 running bot keeps working). A request changed between two batches appears as it was when its
 batch was read; a request filed during the export appears if its batch is read after it is filed.
 
-Callers open the output with `encoding="utf-8"` (and `newline=""` for CSV, as the csv module asks).
+Text that UTF-8 cannot encode (a lone surrogate stored before the door replaced them) is written
+as U+FFFD. `export_to_file` writes a temporary file beside the target and renames it over the
+target only once everything is written, so a failed export leaves no partial file; callers of
+`export` open the output with `encoding="utf-8"` (and `newline=""` for CSV, as the csv module asks).
 """
 
+import contextlib
 import csv
 import json
+import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.domain.history import court_seconds, request_sla
 from bot.domain.models import Event, Request
 from bot.domain.policy import Config
 from bot.domain.sla import SlaStatus
+from bot.domain.text import storable_strings
 from storage.store import Store
 
 FORMATS = ("json", "csv")
@@ -219,7 +227,28 @@ def export(store: Store, config: Config, *, now: datetime, fmt: str, out: TextIO
         nonlocal count
         for row in rows:
             count += 1
-            yield row
+            yield storable_strings(row)
 
     writers[fmt](counted(), out)
+    return count
+
+
+def export_to_file(store: Store, config: Config, *, now: datetime, fmt: str, path: Path, batch: int = DEFAULT_BATCH) -> int:
+    """`export` into `path`, all or nothing; returns how many requests were written.
+
+    Writes a temporary file in `path`'s directory (readable by its owner only: an export holds
+    confidential requests), syncs it, and renames it over `path`. On any error the temporary file
+    is removed, `path` is left as it was, and the error is raised.
+    """
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            count = export(store, config, now=now, fmt=fmt, out=out, batch=batch)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
     return count

@@ -1,9 +1,12 @@
-"""What the bot takes from Slack at the door: requests signed by Slack, for this app, right now.
+"""What the bot takes from Slack at the door: requests signed by Slack right now, with text it can store.
 
-`verify_signature` (HTTP mode; Bolt's own check is turned off in `build_app`, because it logs a
-refused request's body and answers a malformed timestamp with a 500 and a traceback) refuses with
-401 a request whose signature or timestamp is missing, malformed (not one number, sent twice),
-stale (over 5 minutes) or wrong, and logs one line saying which, never the body.
+- `verify_signature` (HTTP mode; Bolt's own check is turned off in `build_app`, because it logs a
+  refused request's body and answers a malformed timestamp with a 500 and a traceback) refuses
+  with 401 a request whose signature or timestamp is missing, malformed (not one number, sent
+  twice), stale (over 5 minutes) or wrong, and logs one line saying which, never the body.
+- `storable_text` replaces every lone surrogate in the payload's text (JSON can carry "\\ud800",
+  which UTF-8 cannot) with U+FFFD before any listener sees it, so what is stored can always be
+  written out again.
 """
 
 import hmac
@@ -13,9 +16,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
+
+from bot.domain.text import storable, storable_strings
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +30,11 @@ SIGNATURE_MAX_AGE_SECONDS = 300
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 _NextFn = Callable[[], BoltResponse]
+
+
+def register(app: App) -> None:
+    """Cleans the text of every payload before any listener sees it."""
+    app.use(storable_text)
 
 
 # -- signatures ------------------------------------------------------------------------------------
@@ -62,3 +72,15 @@ def signature_problem(headers: dict[str, Any], body: str, *, verifier: Signature
     if not hmac.compare_digest(expected, signatures[0]):
         return "the signature does not match (is SLACK_SIGNING_SECRET the app's?)"
     return None
+
+
+# -- text ------------------------------------------------------------------------------------------
+def storable_text(body: dict[str, Any], context: BoltContext, next: _NextFn) -> BoltResponse:
+    """Replace lone surrogates in every string of the payload (and of Bolt's context) before a listener sees it."""
+    storable_strings(body)
+    for key, value in list(context.items()):
+        if isinstance(value, str):
+            cleaned = storable(value)
+            if cleaned is not value:
+                context[key] = cleaned
+    return next()
