@@ -122,10 +122,10 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
             listener_executor=pool,
             logger=bolt_logger(),
         )
+        app.use(provide(intake, notifier))
+        listeners.register(app)  # asks auth.test who this installation is
     except BaseException:  # auth.test failed: the caller may try again, without this connection left open
         pool.shutdown(wait=False)
         db.close()
         raise
-    app.use(provide(intake, notifier))
-    listeners.register(app)
     return Bot(app=app, intake=intake, notifier=notifier, db=db, pool=pool)
