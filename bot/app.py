@@ -117,7 +117,7 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
         app = App(
             client=client,
             signing_secret=signing_secret or "socket-mode-does-not-sign",
-            request_verification_enabled=False,  # Bolt's check logs bodies; ours runs in its place:
+            request_verification_enabled=False,  # Bolt's check logs bodies and 500s on a bad timestamp; this one does not
             before_authorize=verify_signature(signing_secret) if signing_secret is not None else None,
             listener_executor=pool,
             logger=bolt_logger(),

@@ -160,7 +160,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             export(intake.store, config, now=intake.clock(), fmt=args.format, out=sys.stdout)
     except Exception as exc:  # any failure is told in one sentence, never as a traceback
         left = f"nothing was written to {args.out}" if args.out else "the output above is incomplete"
-        print(f"ai-intake: the export failed ({type(exc).__name__}: {exc}); {left}.", file=sys.stderr)
+        reason = " ".join(str(exc).split())  # one line, whatever the error says
+        print(f"ai-intake: the export failed ({type(exc).__name__}: {reason}); {left}.", file=sys.stderr)
         return 1
     return 0
 

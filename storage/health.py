@@ -36,15 +36,16 @@ def write_problem(db: Db, *, wait: float = WRITE_WAIT_SECONDS, min_free_bytes: i
 
 
 def _begin_and_roll_back(conn: sqlite3.Connection, *, wait_ms: int) -> str | None:
-    conn.execute(f"PRAGMA busy_timeout = {wait_ms}")
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("ROLLBACK")
-        return None
+        conn.execute(f"PRAGMA busy_timeout = {wait_ms}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     except sqlite3.Error as exc:
         return f"a write cannot begin: {exc}"
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return None
 
 
 def free_bytes(path: str) -> int | None:
