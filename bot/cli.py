@@ -163,7 +163,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     from bot.jobs import run_nags, send_digest
 
     settings = load_settings()
-    setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token])
+    setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token], fmt=settings.log_format)
     config = load_config(settings.config_path)
     at = args.at or datetime.now(timezone.utc)
     if args.dry_run:
@@ -184,17 +184,22 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from bot.export import export
+    from bot.export import export, export_to_file
 
     settings = load_settings()
     config = load_config(settings.config_path)
     intake = offline_intake(settings, config, clock=lambda: datetime.now(timezone.utc))
-    if args.out:
-        with open(args.out, "w", encoding="utf-8", newline="") as out:
-            count = export(intake.store, config, now=intake.clock(), fmt=args.format, out=out)
-        print(f"wrote {count} request(s) to {args.out}", file=sys.stderr)
-    else:
-        export(intake.store, config, now=intake.clock(), fmt=args.format, out=sys.stdout)
+    try:
+        if args.out:
+            count = export_to_file(intake.store, config, now=intake.clock(), fmt=args.format, path=Path(args.out))
+            print(f"wrote {count} request(s) to {args.out}", file=sys.stderr)
+        else:
+            export(intake.store, config, now=intake.clock(), fmt=args.format, out=sys.stdout)
+    except Exception as exc:  # any failure is told in one sentence, never as a traceback
+        left = f"nothing was written to {args.out}" if args.out else "the output above is incomplete"
+        reason = " ".join(str(exc).split())  # one line, whatever the error says
+        print(f"ai-intake: the export failed ({type(exc).__name__}: {reason}); {left}.", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -230,7 +235,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 # -- run ----------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token])
+    setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token], fmt=settings.log_format)
     settings.require_slack()
     config = load_config(settings.config_path)
     bot = start_with_retries(lambda: make_bot(settings, config))

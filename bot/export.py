@@ -29,27 +29,36 @@ CSV (`write_csv`): the same fields flattened, without `events`; the header is `C
 `court_seconds` becomes one `court_<party>_seconds` column for each party of `COURT_PARTIES`
 (0.0 when the ball was never there), so the header is the same for every export. Time spent in
 "nobody"'s court (closed, before a reopen) has no column. Booleans are `true`/`false`, nulls are
-empty cells. Cells are written as stored: a title starting with "=" stays as it is, so open the
-file in a spreadsheet with care (or import it as text).
+empty cells. A text cell that a spreadsheet would run as a formula (one starting with `=`, `+`,
+`-`, `@`, a tab or a carriage return: `FORMULA_STARTS`) is written with a leading `'`, as OWASP
+advises against CSV injection; numbers, times and every JSON value are written as they are.
 
 Reading is done in batches of `batch` requests, each batch in its own short read, so the export
 never holds every request in memory and never holds the database lock while writing output (the
 running bot keeps working). A request changed between two batches appears as it was when its
 batch was read; a request filed during the export appears if its batch is read after it is filed.
 
-Callers open the output with `encoding="utf-8"` (and `newline=""` for CSV, as the csv module asks).
+Text that UTF-8 cannot encode (a lone surrogate stored before the door replaced them) is written
+as U+FFFD. `export_to_file` writes a temporary file beside the target and renames it over the
+target only once everything is written, so a failed export leaves no partial file; callers of
+`export` open the output with `encoding="utf-8"` (and `newline=""` for CSV, as the csv module asks).
 """
 
+import contextlib
 import csv
 import json
+import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.domain.history import court_seconds, request_sla
 from bot.domain.models import Event, Request
 from bot.domain.policy import Config
 from bot.domain.sla import SlaStatus
+from bot.domain.text import storable_strings
 from storage.store import Store
 
 FORMATS = ("json", "csv")
@@ -169,11 +178,17 @@ def write_json(rows: Iterable[dict[str, Any]], out: TextIO) -> None:
     out.write("]\n")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""How a CSV cell that a spreadsheet would run as a formula begins (OWASP, "CSV Injection")."""
+
+
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return value
 
 
@@ -212,7 +227,28 @@ def export(store: Store, config: Config, *, now: datetime, fmt: str, out: TextIO
         nonlocal count
         for row in rows:
             count += 1
-            yield row
+            yield storable_strings(row)
 
     writers[fmt](counted(), out)
+    return count
+
+
+def export_to_file(store: Store, config: Config, *, now: datetime, fmt: str, path: Path, batch: int = DEFAULT_BATCH) -> int:
+    """`export` into `path`, all or nothing; returns how many requests were written.
+
+    Writes a temporary file in `path`'s directory (readable by its owner only: an export holds
+    confidential requests), syncs it, and renames it over `path`. On any error the temporary file
+    is removed, `path` is left as it was, and the error is raised.
+    """
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            count = export(store, config, now=now, fmt=fmt, out=out, batch=batch)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
     return count

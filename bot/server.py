@@ -1,27 +1,65 @@
-"""HTTP mode: Bolt's WSGI adapter at /slack/events and /healthz, served by waitress (one process, threads)."""
+"""HTTP mode: Bolt's WSGI adapter at /slack/events and /healthz, served by waitress (one process, threads).
+
+Limits (the README's "Security" section gives them too):
+- `MAX_BODY_BYTES`: a larger body is answered 413 from its Content-Length, before it is read.
+- `CONNECTION_LIMIT` open connections; one idle for `IDLE_TIMEOUT_SECONDS` is closed. Past the limit
+  new connections wait in the listen queue, so a few hundred idle sockets cannot hold up Slack's
+  requests; a determined flood is a reverse proxy's job (the README shows one).
+- A body Bolt cannot parse (not UTF-8, broken form or JSON, JSON nested too deep) is answered 400
+  with one WARNING line, never a traceback; a missing, repeated, stale or wrong signature 401
+  (`bot.listeners.trust.verify_signature`).
+"""
 
 import json
 import logging
+import sqlite3
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
 from bot.app import Bot
+from storage.health import oldest_pending_message, write_problem
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 SERVER_THREADS = 16
+MAX_BODY_BYTES = 1024 * 1024
+"""1 MiB. Slack's payloads are small: the biggest form (an edit with a 3,000-character description of
+emoji in both the view and its state, two long links) is about 160 KB, and a message shortcut on a
+40,000-character message in a non-Latin script, with its rich-text copy, about 640 KB (tests/test_door.py
+measures both)."""
+OUTBOX_STUCK_AFTER = timedelta(minutes=10)
+"""/healthz answers 503 once a queued Slack message has waited longer than this: Slack unreachable for that long,
+or the notifier stuck. A message paced behind others, or retried after a short outage, waits far less."""
+CONNECTION_LIMIT = 500
+"""Open connections waitress serves at once (its default, 100, let 100 idle sockets stall every request).
+Kept well under the usual limit of 1,024 open files, which the database and Web API calls share."""
+IDLE_TIMEOUT_SECONDS = 10
+"""A connection with no request in flight and nothing sent for this long is closed (waitress's default is 120 s).
+Slack sends a request and reads the answer within 3 s."""
 
 
 def health(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, body) of /healthz: 200 when the database answers and the scheduler runs."""
-    database = bot.intake.store.healthy()
+    """(HTTP status, body) of /healthz: 200 when the database reads, a write can begin, no outbox message has waited
+    over `OUTBOX_STUCK_AFTER`, and the scheduler runs; else 503. The body says each (see the README)."""
+    try:
+        oldest = oldest_pending_message(bot.db)
+        database = "ok"
+    except sqlite3.Error:
+        oldest, database = None, "unavailable"
+    writes = write_problem(bot.db)
+    waited = max(0.0, (bot.intake.clock() - oldest).total_seconds()) if oldest else None
+    outbox_stuck = waited is not None and waited > OUTBOX_STUCK_AFTER.total_seconds()
     scheduler = scheduler_running()
-    body = {"database": "ok" if database else "unavailable", "scheduler": "running" if scheduler else "stopped"}
-    return (200 if database and scheduler else 503), body
+    body = {"database": database, "writes": "ok" if writes is None else writes,
+            "outbox": "stuck" if outbox_stuck else "ok", "outbox_oldest_pending_seconds": waited,
+            "scheduler": "running" if scheduler else "stopped"}
+    healthy = database == "ok" and writes is None and not outbox_stuck and scheduler
+    return (200 if healthy else 503), body
 
 
 def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) -> Callable[..., Iterable[bytes]]:
@@ -36,8 +74,8 @@ def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) 
             return [payload]
         try:
             return slack(environ, start_response)
-        except (TypeError, ValueError, KeyError, AttributeError, IndexError):
-            # Bolt reads the body before it checks the signature: a body it cannot read is the sender's fault.
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError):
+            # Bolt parses the body before it checks the signature: a body it cannot read is the sender's fault.
             log.warning("refused a request whose body Bolt could not read")
             payload = b"bad request"
             start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", str(len(payload)))])
@@ -47,7 +85,13 @@ def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) 
 
 
 def make_server(bot: Bot, *, host: str, port: int, scheduler_running: Callable[[], bool] = lambda: True,
-                loop_timeout: float = 1.0) -> Any:
-    """A waitress server (not yet serving: call `.run()`; `.close()` stops it within `loop_timeout` s). port 0 picks a free one."""
+                loop_timeout: float = 1.0, idle_timeout: int = IDLE_TIMEOUT_SECONDS) -> Any:
+    """A waitress server (not yet serving: call `.run()`; `.close()` stops it within `loop_timeout` s). port 0 picks a free one.
+
+    Idle connections are closed after `idle_timeout` seconds (checked every half of it); poll() rather
+    than select(), which cannot watch a socket numbered 1,024 or more.
+    """
     return create_server(wsgi_app(bot, scheduler_running=scheduler_running), host=host, port=port,
-                         threads=SERVER_THREADS, ident="ai-intake", channel_timeout=30, asyncore_loop_timeout=loop_timeout)
+                         threads=SERVER_THREADS, ident="ai-intake", asyncore_loop_timeout=loop_timeout, asyncore_use_poll=True,
+                         connection_limit=CONNECTION_LIMIT, channel_timeout=idle_timeout,
+                         cleanup_interval=max(1, idle_timeout // 2), max_request_body_size=MAX_BODY_BYTES)

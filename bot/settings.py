@@ -4,6 +4,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.logs import LOG_FORMATS
+
 
 class SettingsError(Exception):
     """A missing or malformed environment variable; the message says what to set."""
@@ -19,6 +21,7 @@ class Settings:
     config_path: Path = Path("ai-intake.yml")
     port: int = 3000
     host: str = "0.0.0.0"
+    log_format: str = "text"
 
     @property
     def socket_mode(self) -> bool:
@@ -46,6 +49,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     port_text = env.get("PORT", "3000")
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise SettingsError(f"PORT must be a port number (1-65535), got {port_text!r}.")
+    log_format = (env.get("AI_INTAKE_LOG_FORMAT") or "text").strip().lower()
+    if log_format not in LOG_FORMATS:
+        raise SettingsError(f"AI_INTAKE_LOG_FORMAT must be {' or '.join(LOG_FORMATS)}, got {env['AI_INTAKE_LOG_FORMAT']!r}.")
     return Settings(
         bot_token=env.get("SLACK_BOT_TOKEN") or None,
         signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
@@ -55,4 +61,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         config_path=Path(env.get("AI_INTAKE_CONFIG") or "ai-intake.yml"),
         port=int(port_text),
         host=env.get("HOST") or "0.0.0.0",
+        log_format=log_format,
     )

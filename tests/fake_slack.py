@@ -141,6 +141,7 @@ class FakeSlack:
 
     def __init__(self, *, bot_user_id: str = "U0BOT", team_id: str = "T0TEAM", token: str = "xoxb-test-token") -> None:
         self.bot_user_id, self.team_id, self.token = bot_user_id, team_id, token
+        self.enterprise_id: str | None = None  # set for a workspace in an Enterprise Grid org (auth.test says so)
         self.app_token = "xapp-test-token"
         self.socket_url = "ws://127.0.0.1:1/"
         self.latency = 0.0  # seconds every Web API answer takes (a slow Slack)
@@ -493,8 +494,12 @@ class FakeSlack:
 
 # ---- method handlers: each returns the answer's fields besides "ok" ----------------------------------
 def _auth_test(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
-    return {"url": WORKSPACE_URL, "team": "Fake Team", "user": "ai-intake", "team_id": fake.team_id,
-            "user_id": fake.bot_user_id, "bot_id": BOT_ID, "is_enterprise_install": False}
+    answer = {"url": WORKSPACE_URL, "team": "Fake Team", "user": "ai-intake", "team_id": fake.team_id,
+              "user_id": fake.bot_user_id, "bot_id": BOT_ID, "app_id": APP_ID, "app_name": "ai-intake",
+              "is_enterprise_install": False}
+    if fake.enterprise_id:
+        answer["enterprise_id"] = fake.enterprise_id
+    return answer
 
 
 def _users_info(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:

@@ -64,7 +64,8 @@ def test_http_mode_serves_healthz_and_signed_commands(tmp_path, fake_slack) -> N
                 break
             except OSError:
                 time.sleep(0.1)
-        assert health == (200, {"database": "ok", "scheduler": "running"})
+        assert health == (200, {"database": "ok", "writes": "ok", "outbox": "ok", "outbox_oldest_pending_seconds": None,
+                                "scheduler": "running"})
         body = urllib.parse.urlencode({"team_id": "T0TEAM", "channel_id": "C0SUPPORT", "user_id": "U0REQ", "command": "/ai-request",
                                        "text": "regression: refund window wrong", "response_url": fake_slack.response_url(),
                                        "trigger_id": fake_slack.new_trigger_id()}).encode()

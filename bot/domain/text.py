@@ -1,21 +1,77 @@
-"""Text helpers for showing user text back in Slack: mrkdwn escaping and visible truncation."""
+"""Text helpers for user text: mrkdwn escaping, visible truncation, and text that can always be stored."""
 
 import re
+from typing import Any
 
 ELLIPSIS = "…"
+REPLACEMENT = "\ufffd"
 
-_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_ESCAPE_RE = re.compile("[&<>]")
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+"""The bidirectional controls (ALM, LRM, RLM, the embeddings, overrides and isolates): shown text never holds one."""
+
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", **{control: "" for control in BIDI_CONTROLS}}
+_ESCAPE_RE = re.compile(f"[&<>{BIDI_CONTROLS}]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def escape(text: str) -> str:
-    """Escape `&`, `<` and `>` so Slack's mrkdwn parser sees no mention, link or special command.
+    """Escape `&`, `<` and `>` so Slack's mrkdwn parser sees no mention, link or special command; drop bidi controls.
 
     Slack turns `<!channel>`, `<@U123>`, `<!subteam^S1>` and `<http://x|y>` into pings and links;
     with these three characters escaped none of them can be formed. `@channel` typed as plain
-    text does not ping because the bot never sets `link_names`.
+    text does not ping because the bot never sets `link_names`. A bidirectional control (U+202E
+    RIGHT-TO-LEFT OVERRIDE …) would make a title or a list line read otherwise than it holds, or
+    spill into the text after it, so every one of `BIDI_CONTROLS` is dropped.
     """
     return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], text)
+
+
+def storable(text: str) -> str:
+    """`text` with every lone surrogate (U+D800-U+DFFF, which UTF-8 cannot encode) replaced by U+FFFD.
+
+    JSON can carry "\\ud800" and Python keeps it in a str; a database column refuses it, the event
+    log keeps it JSON-escaped, and writing it out as UTF-8 later fails. Returns `text` itself when
+    there is nothing to replace.
+    """
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub(REPLACEMENT, text)
+
+
+def storable_strings(value: Any) -> Any:
+    """`value` (parsed JSON) with `storable` applied to every string in it, keys included.
+
+    Dicts and lists are changed in place (and returned); a bare string comes back cleaned. Walks
+    without recursion, so any nesting depth is fine.
+    """
+    if isinstance(value, str):
+        return storable(value)
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            _clean_keys(node)
+            entries = list(node.items())
+        elif isinstance(node, list):
+            entries = list(enumerate(node))
+        else:
+            continue
+        for slot, item in entries:
+            if isinstance(item, str):
+                cleaned = storable(item)
+                if cleaned is not item:
+                    node[slot] = cleaned
+            elif isinstance(item, (dict, list)):
+                pending.append(item)
+    return value
+
+
+def _clean_keys(node: dict[Any, Any]) -> None:
+    if all(not isinstance(k, str) or storable(k) is k for k in node):
+        return
+    entries = list(node.items())
+    node.clear()
+    node.update((storable(k) if isinstance(k, str) else k, v) for k, v in entries)
 
 
 def truncate(text: str, limit: int) -> str:

@@ -2,10 +2,11 @@
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, events, middleware, shortcuts, views
+from bot.listeners import actions, commands, events, middleware, shortcuts, trust, views
 
 
 def register(app: App) -> None:
+    trust.register(app)
     middleware.register(app)
     commands.register(app)
     events.register(app)
