@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot import listeners
 from bot.domain.policy import Config
 from bot.listeners.middleware import provide
+from bot.listeners import trust
 from bot.listeners.trust import verify_signature
 from bot.logs import withhold_library_payloads
 from bot.notifier import Notifier
@@ -122,8 +123,9 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
             listener_executor=pool,
             logger=bolt_logger(),
         )
+        trust.guard(app, client)  # asks auth.test who this installation is
         app.use(provide(intake, notifier))
-        listeners.register(app)  # asks auth.test who this installation is
+        listeners.register(app)
     except BaseException:  # auth.test failed: the caller may try again, without this connection left open
         pool.shutdown(wait=False)
         db.close()

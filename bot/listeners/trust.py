@@ -51,9 +51,13 @@ class Installation:
 
 
 def register(app: App) -> None:
-    """Asks Slack who this bot is (`auth.test`, once), then refuses what is not for it and cleans the text of what is."""
-    app.use(only_this_installation(installation(app.client)))
+    """Cleans the text of every payload before a listener sees it (`guard` comes first, from `build_app`)."""
     app.use(storable_text)
+
+
+def guard(app: App, client: WebClient) -> None:
+    """Asks Slack who this bot is (`auth.test`, once) and refuses from then on what is not for this installation."""
+    app.use(only_this_installation(installation(client)))
 
 
 def installation(client: WebClient) -> Installation:
