@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from bot.blocks.common import to_dicts
 from bot.blocks.digest import render_digest
 from bot.domain.digest import digest_all
-from bot.domain.models import OPEN_STATUSES, Event
+from bot.domain.models import Event
 from bot.domain.nags import (
     RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, batch, explain_batch, nags_due, next_check_at,
 )
@@ -14,6 +14,7 @@ from bot.service import Intake
 from storage.store import to_db_time
 
 JOB_RULES = {"sla": {RULE_AT_RISK, RULE_BREACHED}, "nags": {RULE_STALE_REVIEW, RULE_UNOWNED}}
+JOB_KINDS = {"nags": ("security_review", "regression")}  # only reviews and regressions can be stale or unowned
 BOT = "ai-intake"
 DIGEST_LOOKBACK_DAYS = 15
 
@@ -21,13 +22,8 @@ DIGEST_LOOKBACK_DAYS = 15
 def run_nags(intake: Intake, *, job: str, now: datetime, dry_run: bool = False) -> list[str]:
     """Send what the rules of `job` ("sla" or "nags") say is due at `now`; returns a line per message."""
     rules = JOB_RULES[job]
-    # Closed requests have no next check, so the next_nag_at index alone finds the due ones.
-    where, params = "next_nag_at <= ?", [to_db_time(now)]
-    if job == "nags":  # only reviews and regressions can be stale or unowned
-        where, params = where + " AND kind IN ('security_review', 'regression')", params
     with intake.store.reading() as tx:
-        items = tx.with_events(where, params)
-        sent = tx.sent_notifications(where, params)
+        items, sent = tx.due_for_nags(now, kinds=JOB_KINDS.get(job))
     due = nags_due(items, intake.config, now=now, sent=sent, rules=rules)
     if dry_run:
         return [f"{user}: {explain_batch(user, nags)}" for user, nags in batch(due).items()]
@@ -56,10 +52,8 @@ def run_nags(intake: Intake, *, job: str, now: datetime, dry_run: bool = False) 
 def send_digest(intake: Intake, *, now: datetime, dry_run: bool = False) -> list[str]:
     """Queue this week's digest: one per domain channel, one org-wide; at most one per channel and week."""
     config = intake.config
-    since = to_db_time(now - timedelta(days=DIGEST_LOOKBACK_DAYS))
-    marks = ", ".join("?" for _ in OPEN_STATUSES)
     with intake.store.reading() as tx:
-        items = tx.with_events(f"status IN ({marks}) OR updated_at >= ?", [*OPEN_STATUSES, since])
+        items = tx.for_digest(since=now - timedelta(days=DIGEST_LOOKBACK_DAYS))
     week = now.astimezone(config.calendar(None).tz).isocalendar()
     targets = [(d.channels[0], d.name, f"Weekly digest: {d.name}") for d in config.domains if d.channels]
     if config.digest:

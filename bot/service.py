@@ -15,12 +15,12 @@ from bot.domain import authz, workflow
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.history import request_sla
 from bot.domain.nags import next_check_at
-from bot.domain.models import OPEN_STATUSES, Draft, Event, Listed, Request, request_key
+from bot.domain.models import Draft, Event, Listed, Request, request_key
 from bot.domain.parsing import parse_key
 from bot.domain.text import escape_within
 from bot.domain.policy import Config
 from bot.domain.triage import Route, route
-from storage.store import Store, Tx
+from storage.store import UNROUTED, Store, Tx, Unrouted
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -119,8 +119,7 @@ class Intake:
 
     def _schedule_check(self, tx: Tx, request: Request, now: datetime) -> None:
         """Recompute when the nag jobs should next look at `request` (after every change of it)."""
-        at = next_check_at(request, tx.events(request.id), self.config, now=now,
-                           sent=tx.sent_notifications("id = ?", [request.id]))
+        at = next_check_at(request, tx.events(request.id), self.config, now=now, sent=tx.notifications_of(request.id))
         tx.set_next_check(request.id, at)
 
     # -- working a request ---------------------------------------------------------------------
@@ -252,34 +251,24 @@ class Intake:
 
     def mine(self, actor: str, *, limit: int = 20) -> tuple[list[Request], list[Request]]:
         """(assigned to the actor, filed by the actor), open ones, oldest first."""
-        marks = ", ".join("?" for _ in OPEN_STATUSES)
         with self.store.reading() as tx:
-            assigned = tx.find(f"assignee = ? AND status IN ({marks})", [actor, *OPEN_STATUSES], limit=limit)
-            filed = tx.find(f"requester = ? AND status IN ({marks})", [actor, *OPEN_STATUSES], limit=limit)
-        return assigned, filed
+            return tx.open_assigned_to(actor, limit=limit), tx.open_filed_by(actor, limit=limit)
 
     def queue(self, domain: str | None, *, limit: int = 20) -> tuple[list[Request], int]:
         """Open requests of a domain (None: all; "triage": unrouted), oldest first, and how many there are."""
-        marks = ", ".join("?" for _ in OPEN_STATUSES)
-        where, params = f"status IN ({marks})", list(OPEN_STATUSES)
-        if domain == "triage":
-            where += " AND domain IS NULL"
-        elif domain:
-            if self.config.domain(domain) is None:
-                names = ", ".join(d.name for d in self.config.domains) or "none configured"
-                raise NotFound(f"There is no domain called “{escape_within(domain, 40)}”. Domains: {names}, or triage.")
-            where, params = where + " AND domain = ?", [*params, domain]
+        scope: str | None | Unrouted = UNROUTED if domain == "triage" else domain or None
+        if isinstance(scope, str) and self.config.domain(scope) is None:
+            names = ", ".join(d.name for d in self.config.domains) or "none configured"
+            raise NotFound(f"There is no domain called “{escape_within(scope, 40)}”. Domains: {names}, or triage.")
         with self.store.reading() as tx:
-            return tx.find(where, params, limit=limit), tx.count(where, params)
+            return tx.open_in_domain(scope, limit=limit), tx.count_open_in_domain(scope)
 
     def listed(self, requests: list[Request], *, viewer: str) -> dict[int, Listed]:
         """For each request: hide a confidential title from `viewer` unless they may see it, and its worst SLA state."""
-        ids = sorted({r.id for r in requests})
-        if not ids:
+        if not requests:
             return {}
-        marks = ", ".join("?" for _ in ids)
         with self.store.reading() as tx:
-            items = tx.with_events(f"id IN ({marks})", ids)
+            items = tx.by_ids_with_events([r.id for r in requests])
         now = self.clock()
         out = {}
         for request, events in items:

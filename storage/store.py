@@ -5,11 +5,12 @@ Every write happens inside `Store.transaction()`: one use case, one transaction.
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from enum import Enum
+from typing import Any, NamedTuple
 
 from sqlite_utils import Database
 
@@ -20,6 +21,7 @@ from storage.db import Db
 JSON_COLUMNS = ("links", "route_reasons", "disclaimers")
 TIME_COLUMNS = ("created_at", "updated_at", "first_response_at", "resolved_at")
 VOCABULARY_WINDOW = 200
+_OPEN = ", ".join("?" for _ in OPEN_STATUSES)
 
 
 def to_db_time(at: datetime) -> str:
@@ -49,6 +51,41 @@ def _row(request: Request) -> dict[str, Any]:
         data[column] = to_db_time(data[column]) if data[column] else None
     data["confidential"] = int(data["confidential"])
     return data
+
+
+def _in_domain(domain: "str | None | Unrouted") -> tuple[str, list[Any]]:
+    where, params = f"status IN ({_OPEN})", list(OPEN_STATUSES)
+    if domain is UNROUTED:
+        return where + " AND domain IS NULL", params
+    if domain is not None:
+        return where + " AND domain = ?", [*params, domain]
+    return where, params
+
+
+def _grouped(requests: list[Request], rows: Iterable[tuple[Any, ...]]) -> list[tuple[Request, list[Event]]]:
+    """Each request with its events, from event rows (id, request_id, at, actor, type, data) in request order."""
+    by_id: dict[int, list[Event]] = {r.id: [] for r in requests}
+    for event_id, request_id, at, actor, kind, data in rows:
+        if request_id in by_id:
+            by_id[request_id].append(Event(id=event_id, request_id=request_id, at=datetime.fromisoformat(at),
+                                           actor=actor, type=kind, data=json.loads(data)))
+    return [(r, by_id[r.id]) for r in requests]
+
+
+class Unrouted(Enum):
+    """The scope of requests no domain took (the triage queue), for `open_in_domain`."""
+
+    UNROUTED = "unrouted"
+
+
+UNROUTED = Unrouted.UNROUTED
+
+
+class NagCandidates(NamedTuple):
+    """What the nag jobs read: the due requests with their events, and the nags already recorded for them."""
+
+    items: list[tuple[Request, list[Event]]]
+    sent: set[tuple[int, str, str]]
 
 
 @dataclass(frozen=True)
@@ -111,12 +148,37 @@ class Tx:
         )
         return _request(rows[0]) if rows else None
 
-    def find(self, where: str, params: list[Any], *, limit: int = 50, order: str = "id") -> list[Request]:
-        sql = f"SELECT * FROM requests WHERE {where} ORDER BY {order} LIMIT ?"
-        return [_request(r) for r in self.db.query(sql, [*params, limit])]
+    def open_assigned_to(self, user: str, *, limit: int) -> list[Request]:
+        """Open requests assigned to `user`, oldest first."""
+        return self._requests(f"assignee = ? AND status IN ({_OPEN})", [user, *OPEN_STATUSES], limit=limit)
 
-    def count(self, where: str, params: list[Any]) -> int:
+    def open_filed_by(self, user: str, *, limit: int) -> list[Request]:
+        """Open requests `user` filed, oldest first."""
+        return self._requests(f"requester = ? AND status IN ({_OPEN})", [user, *OPEN_STATUSES], limit=limit)
+
+    def open_in_domain(self, domain: "str | None | Unrouted", *, limit: int) -> list[Request]:
+        """Open requests of `domain` (None: of every domain and none; `UNROUTED`: of none), oldest first."""
+        where, params = _in_domain(domain)
+        return self._requests(where, params, limit=limit)
+
+    def count_open_in_domain(self, domain: "str | None | Unrouted") -> int:
+        """How many requests `open_in_domain(domain)` would find without a limit."""
+        where, params = _in_domain(domain)
         return next(self.db.query(f"SELECT count(*) AS n FROM requests WHERE {where}", params))["n"]
+
+    def page_after(self, last_id: int, *, limit: int) -> list[tuple[Request, list[Event]]]:
+        """Up to `limit` requests with ids above `last_id`, in id order, each with its events."""
+        requests = self._requests("id > ?", [last_id], limit=limit)
+        return self._with_events_of(requests)
+
+    def last_changed(self) -> datetime | None:
+        """When the most recently changed request last changed (None: no requests)."""
+        row = next(self.db.query("SELECT max(updated_at) AS at FROM requests"))
+        return from_db_time(row["at"])
+
+    def _requests(self, where: str, params: list[Any], *, limit: int) -> list[Request]:
+        sql = f"SELECT * FROM requests WHERE {where} ORDER BY id LIMIT ?"
+        return [_request(r) for r in self.db.query(sql, [*params, limit])]
 
     # -- events --------------------------------------------------------------------------------
     def add_event(self, event: Event) -> None:
@@ -162,26 +224,60 @@ class Tx:
         )
 
     # -- jobs -------------------------------------------------------------------------------------
-    def with_events(self, where: str, params: list[Any]) -> list[tuple[Request, list[Event]]]:
+    def by_ids_with_events(self, ids: Sequence[int]) -> list[tuple[Request, list[Event]]]:
+        """The requests with these ids (the ones that exist), in id order, each with its events."""
+        ids = sorted(set(ids))
+        if not ids:
+            return []
+        marks = ", ".join("?" for _ in ids)
+        return self._with_events(f"id IN ({marks})", ids)
+
+    def due_for_nags(self, now: datetime, *, kinds: Sequence[str] | None = None) -> NagCandidates:
+        """The requests whose next nag check has come by `now` (only of `kinds`, when given), each with its
+        events, and the (request id, rule, step) of every nag already recorded for them.
+
+        Closed requests have no next check, so the `next_nag_at` index alone finds the due ones.
+        """
+        where, params = "next_nag_at <= ?", [to_db_time(now)]
+        if kinds is not None:
+            where += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+            params += list(kinds)
+        return NagCandidates(self._with_events(where, params), self._notifications(where, params))
+
+    def for_digest(self, since: datetime) -> list[tuple[Request, list[Event]]]:
+        """Every open request, and every closed one changed since `since`, each with its events."""
+        return self._with_events(f"status IN ({_OPEN}) OR updated_at >= ?", [*OPEN_STATUSES, to_db_time(since)])
+
+    def notifications_of(self, request_id: int) -> set[tuple[int, str, str]]:
+        """(request id, rule, step) of every nag recorded for the request."""
+        return self._notifications("id = ?", [request_id])
+
+    def _with_events(self, where: str, params: list[Any]) -> list[tuple[Request, list[Event]]]:
         """Requests matching `where` (on the requests table), each with its events, in two indexed queries."""
         # No ORDER BY: without statistics SQLite would walk the whole table in id order rather than use
         # the index that answers `where`; the few rows found are sorted here instead.
         requests = sorted((_request(r) for r in self.db.query(f"SELECT * FROM requests WHERE {where}", params)), key=lambda r: r.id)
         if not requests:
             return []
-        by_id: dict[int, list[Event]] = {r.id: [] for r in requests}
         rows = self.db.conn.execute(
             f"""SELECT e.id, e.request_id, e.at, e.actor, e.type, e.data FROM events e
                 WHERE e.request_id IN (SELECT id FROM requests WHERE {where}) ORDER BY e.request_id, e.id""",
             params,
         )
-        for event_id, request_id, at, actor, kind, data in rows:
-            if request_id in by_id:
-                by_id[request_id].append(Event(id=event_id, request_id=request_id, at=datetime.fromisoformat(at),
-                                               actor=actor, type=kind, data=json.loads(data)))
-        return [(r, by_id[r.id]) for r in requests]
+        return _grouped(requests, rows)
 
-    def sent_notifications(self, where: str, params: list[Any]) -> set[tuple[int, str, str]]:
+    def _with_events_of(self, requests: list[Request]) -> list[tuple[Request, list[Event]]]:
+        """`requests`, each with its events, in one query."""
+        if not requests:
+            return []
+        marks = ", ".join("?" for _ in requests)
+        rows = self.db.conn.execute(
+            f"SELECT id, request_id, at, actor, type, data FROM events WHERE request_id IN ({marks}) ORDER BY request_id, id",
+            [r.id for r in requests],
+        )
+        return _grouped(requests, rows)
+
+    def _notifications(self, where: str, params: list[Any]) -> set[tuple[int, str, str]]:
         """(request id, rule, step) of every nag recorded for the requests matching `where`."""
         rows = self.db.conn.execute(
             f"SELECT request_id, rule, step FROM notifications WHERE request_id IN (SELECT id FROM requests WHERE {where})",

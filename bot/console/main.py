@@ -74,8 +74,7 @@ def open_session(config: Config, *, db_path: str, start: datetime | None = None,
 def last_change(intake: Intake) -> datetime | None:
     """When the newest request last changed: a console reopened on its database goes on from there."""
     with intake.store.reading() as tx:
-        newest = tx.find("1 = 1", [], limit=1, order="updated_at DESC")
-    return newest[0].updated_at if newest else None
+        return tx.last_changed()
 
 
 def run_script(console: Console, lines: Iterable[str]) -> None:
