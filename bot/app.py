@@ -1,4 +1,4 @@
-"""build_app(...): the one place a Bolt App is made, with its service, storage and notifier."""
+"""build_app(...): the one place a Bolt App is made, with the use cases, storage and notifier it is wired to."""
 
 import logging
 import threading
@@ -14,10 +14,14 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot import listeners
+from bot.clock import Clock, system_clock
 from bot.domain.policy import Config
+from bot.jobs import Jobs
 from bot.listeners.middleware import provide
 from bot.notifier import Notifier
-from bot.service import Clock, Intake, system_clock
+from bot.queries import Queries
+from bot.service import Intake
+from bot.wakeup import Wakeup
 from storage.db import Db
 from storage.store import Store
 
@@ -52,10 +56,16 @@ class ListenerPool(ThreadPoolExecutor):
 
 @dataclass
 class Bot:
-    """Everything one running ai-intake holds: the Bolt app, the service, the notifier, the database."""
+    """Everything one running ai-intake holds: the Bolt app, the use cases (write, read, scheduled), the
+    notifier, the store and its database, the config and the clock they share."""
 
     app: App
+    config: Config
+    clock: Clock
+    store: Store
     intake: Intake
+    queries: Queries
+    jobs: Jobs
     notifier: Notifier
     db: Db
     pool: ListenerPool
@@ -99,13 +109,17 @@ def web_client(token: str, *, api_url: str | None) -> WebClient:
 
 def build_app(*, config: Config, db_path: str, token: str, signing_secret: str | None, api_url: str | None = None,
               clock: Clock = system_clock, post_interval: float = 1.0) -> Bot:
-    """Open the database, make the service, the notifier and the Bolt app with every listener."""
+    """Open the database, make the use cases, the notifier and the Bolt app with every listener.
+
+    The use cases ring `wakeup` after each commit that queued Slack messages; the notifier waits on it.
+    """
     db = Db(db_path)
     client = web_client(token, api_url=api_url)
-    notifier_box: list[Notifier] = []
-    intake = Intake(Store(db), config, clock=clock, on_change=lambda: notifier_box[0].wake())
-    notifier = Notifier(intake, client, post_interval=post_interval)
-    notifier_box.append(notifier)
+    store, wakeup = Store(db), Wakeup()
+    intake = Intake(store, config, clock=clock, wakeup=wakeup)
+    queries = Queries(store, config, clock=clock)
+    jobs = Jobs(store, config, wakeup=wakeup)
+    notifier = Notifier(store, queries, config, client, clock=clock, wakeup=wakeup, post_interval=post_interval)
     pool = ListenerPool(LISTENER_THREADS)
     try:
         app = App(
@@ -119,6 +133,7 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
         pool.shutdown(wait=False)
         db.close()
         raise
-    app.use(provide(intake, notifier))
+    app.use(provide(intake=intake, queries=queries, config=config))
     listeners.register(app)
-    return Bot(app=app, intake=intake, notifier=notifier, db=db, pool=pool)
+    return Bot(app=app, config=config, clock=clock, store=store, intake=intake, queries=queries, jobs=jobs,
+               notifier=notifier, db=db, pool=pool)

@@ -26,8 +26,11 @@ from bot.domain.business_hours import BusinessCalendar
 from bot.domain.history import request_sla
 from bot.domain.models import Request
 from bot.domain.sla import explain
-from bot.service import Intake
-from storage.store import OutboxItem
+from bot.clock import Clock
+from bot.domain.policy import Config
+from bot.queries import Queries
+from bot.wakeup import Wakeup
+from storage.store import OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
@@ -88,22 +91,23 @@ class Notifier:
     """`post_interval`: the least wall-clock seconds between two posts to one channel (Slack allows
     about one message per second per channel)."""
 
-    def __init__(self, intake: Intake, client: WebClient, *, post_interval: float = 1.0) -> None:
-        self.intake = intake
+    def __init__(self, store: Store, queries: Queries, config: Config, client: WebClient, *, clock: Clock, wakeup: Wakeup,
+                 post_interval: float = 1.0) -> None:
+        self.store = store
+        self.queries = queries
+        self.config = config
+        self.clock = clock
+        self.wakeup = wakeup
         self.client = client
         self.post_interval = post_interval
         self._last_post: dict[str, datetime] = {}
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
         self.standing_by = False  # another process's notifier holds the lease
-        self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._send_lock = threading.Lock()
 
     # -- running -------------------------------------------------------------------------------
-    def wake(self) -> None:
-        self._wake.set()
-
     def start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="ai-intake-notifier", daemon=True)
@@ -111,36 +115,36 @@ class Notifier:
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
+        self.wakeup.set()
         if self._thread:
             self._thread.join(timeout=10)
             self._thread = None
-        with self.intake.store.transaction() as tx:
+        with self.store.transaction() as tx:
             tx.release_lease(LEASE, holder=self.holder)
 
     def _hold_lease(self) -> bool:
         """Only one notifier per database sends: the one holding the `notifier` lease (wall-clock time)."""
-        with self.intake.store.transaction() as tx:
+        with self.store.transaction() as tx:
             return tx.take_lease(LEASE, holder=self.holder, now=datetime.now(timezone.utc), seconds=LEASE_SECONDS,
                                  unless_held_by=holder_alive)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self._wake.clear()
+            self.wakeup.clear()
             try:
                 self.drain(interruptible=True)
             except Exception:
                 log.exception("the notifier failed; it tries again in a few seconds")
-            self._wake.wait(timeout=self._idle_seconds())
+            self.wakeup.wait(self._idle_seconds())
 
     def _idle_seconds(self) -> float:
         if self.standing_by:
             return LEASE_SECONDS / 3
-        with self.intake.store.reading() as tx:
+        with self.store.reading() as tx:
             due = tx.next_due()
         if due is None:
             return 30.0
-        return min(max((due - self.intake.clock()).total_seconds(), 0.05), 30.0)
+        return min(max((due - self.clock()).total_seconds(), 0.05), 30.0)
 
     def drain(self, *, limit: int = 1000, interruptible: bool = False) -> int:
         """Send everything due now; returns how many items were handled.
@@ -154,8 +158,8 @@ class Notifier:
                     self.standing_by = True
                     break  # another process's notifier is sending; it will send these too
                 self.standing_by = False
-                with self.intake.store.reading() as tx:
-                    items = tx.due(self.intake.clock(), limit=20)
+                with self.store.reading() as tx:
+                    items = tx.due(self.clock(), limit=20)
                 if not items:
                     break
                 for item in items:
@@ -167,23 +171,23 @@ class Notifier:
 
     # -- one item ------------------------------------------------------------------------------
     def _handle(self, item: OutboxItem) -> None:
-        now = self.intake.clock()
+        now = self.clock()
         wait = self._pace_wait(self._channel_of(item))
         if wait > 0:  # this channel posted less than post_interval ago: the others go first
-            with self.intake.store.transaction() as tx:
+            with self.store.transaction() as tx:
                 tx.mark_retry(item.id, next_at=now + timedelta(seconds=wait), error="paced")
             return
-        with self.intake.store.transaction(durable=False) as tx:  # survives a crash of the process; see Db.write
+        with self.store.transaction(durable=False) as tx:  # survives a crash of the process; see Db.write
             tx.mark_attempt(item.id)
         try:
             ts = getattr(self, f"_send_{item.kind}")(item)
         except Retry as exc:
             self._retry(item, str(exc), now=now)
         except Defer as exc:
-            with self.intake.store.transaction() as tx:
+            with self.store.transaction() as tx:
                 tx.mark_retry(item.id, next_at=exc.until, error=str(exc))
         except Skip as exc:
-            with self.intake.store.transaction() as tx:
+            with self.store.transaction() as tx:
                 tx.mark_failed(item.id, error=str(exc), at=now)
         except SlackApiError as exc:
             error = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
@@ -198,10 +202,10 @@ class Notifier:
             self._retry(item, f"{type(exc).__name__}: {exc}", now=now)
         except Exception as exc:  # a bug or bad data in this one item: give it up, keep the queue moving
             log.exception("outbox item %s (%s) cannot be sent; giving it up", item.id, item.kind)
-            with self.intake.store.transaction() as tx:
+            with self.store.transaction() as tx:
                 tx.mark_failed(item.id, error=f"{type(exc).__name__}: {exc}"[:500], at=now)
         else:
-            with self.intake.store.transaction() as tx:
+            with self.store.transaction() as tx:
                 tx.mark_sent(item.id, at=now, ts=ts)
                 if item.kind == "card" and item.request_id:
                     tx.mark_superseded(item.request_id, kind="card", up_to=item.id, at=now)
@@ -209,24 +213,24 @@ class Notifier:
     def _retry(self, item: OutboxItem, error: str, *, now: datetime) -> None:
         delay = min(2 ** item.attempts, MAX_BACKOFF_SECONDS)
         log.warning("Slack call for outbox item %s (%s) failed with %s; retrying in %ss", item.id, item.kind, error, delay)
-        with self.intake.store.transaction() as tx:
+        with self.store.transaction() as tx:
             tx.mark_retry(item.id, next_at=now + timedelta(seconds=delay), error=error)
 
     def _give_up(self, item: OutboxItem, error: str, *, now: datetime) -> None:
-        request = self.intake.get(item.request_id) if item.request_id else None
+        request = self._request(item.request_id) if item.request_id else None
         channel = item.payload.get("channel") or (request.card_channel if request else None)
         why = NOT_THERE.get(error, error)
         log.error("Slack refused outbox item %s (%s) for %s in %s: %s", item.id, item.kind, request.key if request else "-", channel, error)
-        with self.intake.store.transaction() as tx:
+        with self.store.transaction() as tx:
             tx.mark_failed(item.id, error=error, at=now)
-        if request and item.kind == "card":
-            # A direct message: the channel that refused the card may be where the person filed it.
-            self.intake.tell(user=request.requester, channel=None,
-                             text=f"{request.key} is filed, but its card could not be posted in <#{channel}>: {why}.")
+            if request and item.kind == "card":
+                # A direct message: the channel that refused the card may be where the person filed it.
+                text = f"{request.key} is filed, but its card could not be posted in <#{channel}>: {why}."
+                tx.enqueue("ephemeral", at=now, payload={"user": request.requester, "channel": None, "text": text, "response_url": None})
 
     # -- senders: each returns the ts of what it posted, if any --------------------------------
     def _send_card(self, item: OutboxItem) -> str | None:
-        request = self.intake.get(item.request_id or 0)
+        request = self._request(item.request_id or 0)
         if request is None or not request.card_channel:
             return None
         text, blocks = self.render(request)
@@ -244,7 +248,7 @@ class Notifier:
 
     def _post_card(self, item: OutboxItem, request: Request, text: str, blocks: list[dict[str, Any]]) -> str:
         channel, ts = self._post(item, channel=request.card_channel or "", text=text, blocks=blocks, unfurl_links=False)
-        with self.intake.store.transaction() as tx:
+        with self.store.transaction() as tx:
             tx.set_card(request.id, channel=channel, ts=ts)
         return ts
 
@@ -253,7 +257,7 @@ class Notifier:
         attempt may have reached Slack (a crash, a lost answer) is found in the channel, not posted twice."""
         if item.attempts > 0 and (found := self._already_posted(item, channel=channel, thread_ts=message.get("thread_ts"))):
             return channel, found
-        self._last_post[channel] = self.intake.clock()
+        self._last_post[channel] = self.clock()
         metadata = {"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": item.id}}
         response = self.client.chat_postMessage(channel=channel, metadata=metadata, **message)
         return response["channel"], response["ts"]
@@ -285,23 +289,23 @@ class Notifier:
         last = self._last_post.get(channel)
         if last is None:
             return 0.0
-        return max(self.post_interval - (self.intake.clock() - last).total_seconds(), 0.0)
+        return max(self.post_interval - (self.clock() - last).total_seconds(), 0.0)
 
     def _channel_of(self, item: OutboxItem) -> str | None:
         """Where `item` will post: its payload's channel or person, or its request's card channel."""
         if item.kind in ("card", "thread"):
-            request = self.intake.get(item.request_id or 0)
+            request = self._request(item.request_id or 0)
             return request.card_channel if request else None
         if item.kind in ("home", "ephemeral"):
             return None  # views.publish and ephemerals are not channel posts
         return item.payload.get("channel") or item.payload.get("user")
 
     def _send_thread(self, item: OutboxItem) -> str | None:
-        request = self.intake.get(item.request_id or 0)
+        request = self._request(item.request_id or 0)
         if request is None:
             return None
         if not request.card_ts:
-            with self.intake.store.reading() as tx:
+            with self.store.reading() as tx:
                 waiting = tx.has_pending(request.id, kind="card")
             if not waiting:
                 raise Skip("card_not_posted")
@@ -313,7 +317,7 @@ class Notifier:
         return self._post(item, **payload, unfurl_links=False)[1]
 
     def _send_reply(self, item: OutboxItem) -> str | None:
-        request = self.intake.get(item.request_id or 0)
+        request = self._request(item.request_id or 0)
         if request is None:
             return None
         text, blocks = filed_reply(request, created=True)
@@ -346,7 +350,7 @@ class Notifier:
         p = item.payload
         if not p.get("urgent"):
             hours = self.working_hours(p["user"])
-            now = self.intake.clock()
+            now = self.clock()
             if not hours.is_open(now):
                 raise Defer(hours.next_opening(now))
         blocks = nag_message(p["text"], [(key, buttons) for key, buttons in p.get("buttons", [])])
@@ -354,22 +358,21 @@ class Notifier:
 
     def _send_home(self, item: OutboxItem) -> str | None:
         user = item.payload["user"]
-        config = self.intake.config
-        assigned, filed = self.intake.mine(user)
-        queues = [(d.name, *self.intake.queue(d.name)) for d in config.member_domains(user)]
+        assigned, filed = self.queries.mine(user)
+        queues = [(d.name, *self.queries.queue(d.name)) for d in self.config.member_domains(user)]
         everything = assigned + filed + [r for _, items, _ in queues for r in items]
-        view = home_view(assigned=assigned, filed=filed, queues=queues, listed=self.intake.listed(everything, viewer=user))
+        view = home_view(assigned=assigned, filed=filed, queues=queues, listed=self.queries.listed(everything, viewer=user))
         self.client.views_publish(user_id=user, view=view.to_dict())
         return None
 
     def working_hours(self, user: str) -> BusinessCalendar:
         """The org's business days and hours in `user`'s time zone (from users.info, remembered)."""
-        config = self.intake.config
-        with self.intake.store.reading() as tx:
+        config = self.config
+        with self.store.reading() as tx:
             tz = tx.person_tz(user)
         if tz is None:
             tz = self._lookup_tz(user) or config.timezone
-            with self.intake.store.transaction() as tx:
+            with self.store.transaction() as tx:
                 tx.set_person_tz(user, tz)
         hours = config.business_hours
         try:
@@ -385,13 +388,17 @@ class Notifier:
             log.warning("users.info for %s failed (%s); using the org's time zone", user, exc.response.get("error"))
             return None
 
+    def _request(self, request_id: int) -> Request | None:
+        with self.store.reading() as tx:
+            return tx.get(request_id)
+
     # -- rendering -----------------------------------------------------------------------------
     def render(self, request: Request) -> tuple[str, list[dict[str, Any]]]:
         """The card as it should look now."""
-        config = self.intake.config
-        with self.intake.store.reading() as tx:
+        config = self.config
+        with self.store.reading() as tx:
             events = tx.events(request.id)
-        sla = request_sla(request, events, config, now=self.intake.clock())
+        sla = request_sla(request, events, config, now=self.clock())
         tz = config.calendar(request.domain).tz
         lines = [f"First response: {explain(sla.first_response, tz=tz)}", f"Resolution: {explain(sla.resolution, tz=tz)}"]
         domain = config.domain(request.domain)

@@ -18,7 +18,7 @@ SERVER_THREADS = 16
 
 def health(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) -> tuple[int, dict[str, Any]]:
     """(HTTP status, body) of /healthz: 200 when the database answers and the scheduler runs."""
-    database = bot.intake.store.healthy()
+    database = bot.store.healthy()
     scheduler = scheduler_running()
     body = {"database": "ok" if database else "unavailable", "scheduler": "running" if scheduler else "stopped"}
     return (200 if database and scheduler else 503), body

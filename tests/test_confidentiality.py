@@ -24,7 +24,6 @@ from bot.blocks import ids
 from bot.blocks.modal import request_modal
 from bot.domain import authz
 from bot.domain.models import Request
-from bot.jobs import run_nags, send_digest
 from bot.logs import setup_logging
 from tests.harness import SIGNING_SECRET, TEAM, Harness, signed_headers
 
@@ -37,7 +36,7 @@ def secrets_of(request: Request) -> set[str]:
 
 
 def file_by_form(h: Harness, *, user: str, kind: str, title: str, description: str, channel: str, confidential: bool) -> None:
-    view = {**request_modal(h.bot.intake.config, channel=channel).to_dict()}
+    view = {**request_modal(h.bot.config, channel=channel).to_dict()}
     values = {ids.TITLE: {"type": "plain_text_input", "value": title},
               ids.KIND: {"type": "static_select", "selected_option": {"value": kind}},
               ids.DOMAIN: {"type": "static_select", "selected_option": None},
@@ -77,7 +76,7 @@ def test_confidential_titles_and_descriptions_reach_only_their_people(harness: H
     shortcut(h, user="U0REQ6", channel="C0SUPPORT", text="security: SECRET-TITLE-FOXTROT agent tool access\nSECRET-DESC-FOXTROT prod db")
     command("question: which eval covers the public refund window?", user="U0REQ7")
     h.settle()
-    requests = [h.bot.intake.get(i) for i in range(1, 8)]
+    requests = [h.bot.queries.get(i) for i in range(1, 8)]
     assert [r.confidential for r in requests] == [True] * 6 + [False]
     assert {r.card_channel for r in requests[:6]} == {"G0SUPSEC", "C0SEARCH"}
 
@@ -107,21 +106,21 @@ def test_confidential_titles_and_descriptions_reach_only_their_people(harness: H
     # -- five weeks of jobs: SLA alerts daily, the stale-review ladder, two digests ----------------------
     for day in range(1, 36):
         h.clock.advance(days=1)
-        run_nags(h.bot.intake, job="sla", now=h.clock())
-        run_nags(h.bot.intake, job="nags", now=h.clock())
+        h.bot.jobs.run_nags(job="sla", now=h.clock())
+        h.bot.jobs.run_nags(job="nags", now=h.clock())
         if day in (7, 14):
-            send_digest(h.bot.intake, now=h.clock())
+            h.bot.jobs.send_digest(now=h.clock())
         h.settle()
     look_around()
 
-    nagged = [e for r in requests[:6] for e in h.bot.intake.status(r.key, "U0ADMIN")[1] if e.type == "nag"]
+    nagged = [e for r in requests[:6] for e in h.bot.queries.status(r.key, "U0ADMIN")[1] if e.type == "nag"]
     assert {e.data["rule"] for e in nagged} >= {"review.stale", "sla.breached"}
     assert any("U0REQ" in e.data["recipients"] for e in nagged)  # the ladder climbed to the requester
     assert any(c["channel"] == "C0DIGEST" for c in h.fake.calls_to("chat.postMessage"))
 
     # -- who saw what ------------------------------------------------------------------------------------
-    config = h.bot.intake.config
-    confidential = [h.bot.intake.get(r.id) for r in requests[:6]]
+    config = h.bot.config
+    confidential = [h.bot.queries.get(r.id) for r in requests[:6]]
     everything = set().union(*(secrets_of(r) for r in confidential))
     assert len(everything) == 10
 

@@ -13,7 +13,7 @@ def test_quick_create_files_routes_and_posts_the_card(harness: Harness) -> None:
     assert "AIR-1" in body["text"]
     assert any(e["action_id"] == "request.edit" for b in body["blocks"] if b["type"] == "actions" for e in b["elements"])
     harness.settle()
-    request = harness.bot.intake.get(1)
+    request = harness.bot.queries.get(1)
     assert request.kind == "regression" and request.domain == "support" and request.assignee == "U0ENG1"
     assert request.priority == "P2"
     card = harness.card("AIR-1")

@@ -26,8 +26,8 @@ from bot.console.timeline import ConsoleClock, TimeError, demo_start, parse_inst
 from bot.console.workspace import Workspace
 from bot.domain.policy import Config
 from bot.logs import setup_logging
-from bot.service import Intake
 from bot.settings import SettingsError, load_settings
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 DEMO_CONFIG = Path(__file__).resolve().parents[1] / "demo" / "ai-intake.yml"
@@ -64,16 +64,16 @@ def open_session(config: Config, *, db_path: str, start: datetime | None = None,
     except BaseException:
         workspace.stop()
         raise
-    last = last_change(bot.intake)
+    last = last_change(bot.store)
     if last is not None and last > clock():
         clock.set(last)
     console = Console(bot, workspace, names, clock, signing_secret=secret, out=out, ask=ask, skip_quiet_ticks=skip_quiet_ticks)
     return Session(console=console, bot=bot, workspace=workspace)
 
 
-def last_change(intake: Intake) -> datetime | None:
+def last_change(store: Store) -> datetime | None:
     """When the newest request last changed: a console reopened on its database goes on from there."""
-    with intake.store.reading() as tx:
+    with store.reading() as tx:
         return tx.last_changed()
 
 

@@ -1,4 +1,4 @@
-"""Cross-cutting middleware: hand listeners the service, drop replayed deliveries, answer errors."""
+"""Cross-cutting middleware: hand listeners the use cases and the config, drop replayed deliveries, answer errors."""
 
 import functools
 import logging
@@ -9,6 +9,8 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.request import BoltRequest
 
 from bot.domain.errors import IntakeError
+from bot.domain.policy import Config
+from bot.queries import Queries
 from bot.service import Intake
 
 log = logging.getLogger(__name__)
@@ -20,15 +22,26 @@ def register(app: App) -> None:
 
 
 def intake_of(context: BoltContext) -> Intake:
+    """The write use cases."""
     return context["intake"]
 
 
-def provide(intake: Intake, notifier: Any) -> Callable[..., Any]:
-    """Middleware that puts the service and the notifier into every listener's `context`."""
+def queries_of(context: BoltContext) -> Queries:
+    """The read use cases."""
+    return context["queries"]
+
+
+def config_of(context: BoltContext) -> Config:
+    return context["config"]
+
+
+def provide(*, intake: Intake, queries: Queries, config: Config) -> Callable[..., Any]:
+    """Middleware that puts the use cases and the config into every listener's `context`."""
 
     def middleware(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
         context["intake"] = intake
-        context["notifier"] = notifier
+        context["queries"] = queries
+        context["config"] = config
         return next()
 
     return middleware
