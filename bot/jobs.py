@@ -11,6 +11,7 @@ from bot.domain.nags import (
     RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, batch, explain_batch, nags_due, next_check_at,
 )
 from bot.domain.policy import Config
+from bot.outbox.kinds import ChannelMessage, NagMessage, ThreadLine
 from bot.wakeup import Wakeup
 from storage.store import Store, to_db_time
 
@@ -46,13 +47,13 @@ class Jobs:
                 tx.add_event(Event(request_id=nag.request_id, at=now, actor=BOT, type="nag",
                                    data={"rule": nag.rule, "step": nag.step, "recipients": list(nag.recipients)}))
                 if nag.in_thread:
-                    tx.enqueue("thread", at=now, request_id=nag.request_id, payload={"text": nag.text}, key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}")
+                    tx.enqueue(ThreadLine(text=nag.text), at=now, request_id=nag.request_id, key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}")
             for user, nags in batch(fresh).items():
                 text = explain_batch(user, nags)
-                buttons = [[n.key, list(n.buttons)] for n in nags if n.buttons][:10]
+                buttons = [(n.key, list(n.buttons)) for n in nags if n.buttons][:10]
                 key = f"nags:{user}:{to_db_time(now)}:" + ",".join(f"{n.request_id}/{n.rule}/{n.step}" for n in nags)
-                urgent = any(n.urgent for n in nags)
-                tx.enqueue("nag", at=now, payload={"user": user, "text": text, "buttons": buttons, "urgent": urgent}, key=key[:500])
+                message = NagMessage(user=user, text=text, buttons=buttons, urgent=any(n.urgent for n in nags))
+                tx.enqueue(message, at=now, key=key[:500])
                 lines.append(f"{user}: {text}")
         self._wakeup.set()
         return lines
@@ -74,7 +75,7 @@ class Jobs:
                 for part, (text, blocks) in enumerate(render_digest(figures, title=title)):
                     lines.append(f"{channel}: {text}")
                     if not dry_run:
-                        tx.enqueue("message", at=now, payload={"channel": channel, "text": text, "blocks": to_dicts(blocks)},
+                        tx.enqueue(ChannelMessage(channel=channel, text=text, blocks=to_dicts(blocks)), at=now,
                                    key=f"digest:{channel}:{week.year}-W{week.week:02d}:{part}")
         self._wakeup.set()
         return lines

@@ -28,6 +28,7 @@ from bot.domain.models import Request
 from bot.domain.sla import explain
 from bot.clock import Clock
 from bot.domain.policy import Config
+from bot.outbox.kinds import Ephemeral, Kind
 from bot.queries import Queries
 from bot.wakeup import Wakeup
 from storage.store import OutboxItem, Store
@@ -207,8 +208,8 @@ class Notifier:
         else:
             with self.store.transaction() as tx:
                 tx.mark_sent(item.id, at=now, ts=ts)
-                if item.kind == "card" and item.request_id:
-                    tx.mark_superseded(item.request_id, kind="card", up_to=item.id, at=now)
+                if item.kind == Kind.CARD and item.request_id:
+                    tx.mark_superseded(item.request_id, kind=Kind.CARD, up_to=item.id, at=now)
 
     def _retry(self, item: OutboxItem, error: str, *, now: datetime) -> None:
         delay = min(2 ** item.attempts, MAX_BACKOFF_SECONDS)
@@ -223,10 +224,10 @@ class Notifier:
         log.error("Slack refused outbox item %s (%s) for %s in %s: %s", item.id, item.kind, request.key if request else "-", channel, error)
         with self.store.transaction() as tx:
             tx.mark_failed(item.id, error=error, at=now)
-            if request and item.kind == "card":
+            if request and item.kind == Kind.CARD:
                 # A direct message: the channel that refused the card may be where the person filed it.
                 text = f"{request.key} is filed, but its card could not be posted in <#{channel}>: {why}."
-                tx.enqueue("ephemeral", at=now, payload={"user": request.requester, "channel": None, "text": text, "response_url": None})
+                tx.enqueue(Ephemeral(user=request.requester, text=text), at=now)
 
     # -- senders: each returns the ts of what it posted, if any --------------------------------
     def _send_card(self, item: OutboxItem) -> str | None:
@@ -293,10 +294,10 @@ class Notifier:
 
     def _channel_of(self, item: OutboxItem) -> str | None:
         """Where `item` will post: its payload's channel or person, or its request's card channel."""
-        if item.kind in ("card", "thread"):
+        if item.kind in (Kind.CARD, Kind.THREAD):
             request = self._request(item.request_id or 0)
             return request.card_channel if request else None
-        if item.kind in ("home", "ephemeral"):
+        if item.kind in (Kind.HOME, Kind.EPHEMERAL):
             return None  # views.publish and ephemerals are not channel posts
         return item.payload.get("channel") or item.payload.get("user")
 
@@ -306,7 +307,7 @@ class Notifier:
             return None
         if not request.card_ts:
             with self.store.reading() as tx:
-                waiting = tx.has_pending(request.id, kind="card")
+                waiting = tx.has_pending(request.id, kind=Kind.CARD)
             if not waiting:
                 raise Skip("card_not_posted")
             raise Retry("the card is not posted yet")

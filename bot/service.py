@@ -19,6 +19,7 @@ from bot.domain.nags import next_check_at
 from bot.domain.models import Draft, Event, Request
 from bot.domain.policy import Config
 from bot.domain.triage import Route, route
+from bot.outbox.kinds import CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
 from bot.queries import load_request
 from bot.wakeup import Wakeup
 from storage.store import Store, Tx
@@ -43,13 +44,12 @@ class Intake:
         self._wakeup = wakeup
 
     # -- filing --------------------------------------------------------------------------------
-    def file_request(self, draft: Draft, *, origin_key: str | None = None, reply_in: dict[str, str] | None = None) -> Filed:
+    def file_request(self, draft: Draft, *, origin_key: str | None = None, reply_in: FiledReply | None = None) -> Filed:
         """Triage and store a new request and queue its card.
 
         `origin_key` names the Slack message it came from ("msg:C1:1700000000.000100"): filing the
         same message twice returns the first request with `created=False`. `reply_in` queues the
-        "Filed AIR-12 …" answer once: in a thread ({channel, thread_ts}), or ephemerally ({channel,
-        user}), or as a direct message ({user}).
+        "Filed AIR-12 …" answer once: in a thread, ephemerally, or as a direct message.
         """
         now = self._clock()
         try:
@@ -59,7 +59,7 @@ class Intake:
                     return Filed(existing, created=False)
                 request = self._insert(tx, draft, now, origin_key=origin_key)
                 if reply_in:
-                    tx.enqueue("reply", at=now, request_id=request.id, payload=reply_in, key=f"reply:{origin_key or request.id}")
+                    tx.enqueue(reply_in, at=now, request_id=request.id, key=f"reply:{origin_key or request.id}")
         except sqlite3.IntegrityError:
             with self._store.reading() as tx:
                 found = tx.get_by_origin(origin_key or "")
@@ -88,7 +88,7 @@ class Intake:
             "source": request.source, "confidential": request.confidential, "reasons": decided.reasons,
             "court": request.court,
         }))
-        tx.enqueue("card", at=now, request_id=request.id)
+        tx.enqueue(CardUpdate(), at=now, request_id=request.id)
         self._schedule_check(tx, request, now)
         self._refresh_homes(tx, {request.requester, request.assignee}, now)
         return request
@@ -110,7 +110,7 @@ class Intake:
     def _refresh_homes(self, tx: Tx, people: set[str | None], now: datetime) -> None:
         """Re-publish the App Home of the people a change concerns, if they use it."""
         for user in tx.home_viewers({p for p in people if p}):
-            tx.queue_home(user, at=now)
+            tx.enqueue(HomeRefresh(user=user), at=now, unless_pending=True)
 
     def _schedule_check(self, tx: Tx, request: Request, now: datetime) -> None:
         """Recompute when the nag jobs should next look at `request` (after every change of it)."""
@@ -199,9 +199,9 @@ class Intake:
         tx.add_event(Event(request_id=request.id, at=now, actor=actor, type=change.event, data=data))
         if "assignee" in change.updates and after.assignee:
             tx.mark_assigned(after.assignee, now)
-        tx.enqueue("card", at=now, request_id=request.id)
+        tx.enqueue(CardUpdate(), at=now, request_id=request.id)
         if change.line:
-            tx.enqueue("thread", at=now, request_id=request.id, payload={"text": change.line})
+            tx.enqueue(ThreadLine(text=change.line), at=now, request_id=request.id)
         self._schedule_check(tx, after, now)
         self._refresh_homes(tx, {after.requester, after.assignee, request.assignee}, now)
         return after
@@ -239,21 +239,22 @@ class Intake:
             return tx.claim_delivery(key, self._clock())
 
     def tell(self, *, user: str, channel: str | None, text: str, response_url: str | None = None) -> None:
-        """Queue an ephemeral message to one person (a refusal, an error the notifier found)."""
+        """Queue an ephemeral message to one person (a refusal, a problem with what they sent)."""
         with self._store.transaction() as tx:
-            tx.enqueue("ephemeral", at=self._clock(), payload={"user": user, "channel": channel, "text": text, "response_url": response_url})
+            tx.enqueue(Ephemeral(user=user, channel=channel, text=text, response_url=response_url), at=self._clock())
         self._wakeup.set()
 
     def post_once(self, *, key: str, channel: str, thread_ts: str | None, text: str) -> None:
         """Queue a message that is sent once however often it is asked for under the same key."""
         with self._store.transaction() as tx:
-            tx.enqueue("message", at=self._clock(), key=f"post:{key}", payload={"channel": channel, "thread_ts": thread_ts, "text": text})
+            tx.enqueue(ChannelMessage(channel=channel, thread_ts=thread_ts, text=text), at=self._clock(), key=f"post:{key}")
         self._wakeup.set()
 
     def refresh_home(self, user: str) -> None:
         """Queue a fresh App Home for `user`."""
         with self._store.transaction() as tx:
-            tx.queue_home(user, at=self._clock(), opened=True)
+            tx.remember_home_opened(user)
+            tx.enqueue(HomeRefresh(user=user), at=self._clock(), unless_pending=True)
         self._wakeup.set()
 
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlite_utils import Database
 
@@ -88,8 +88,19 @@ class NagCandidates(NamedTuple):
     sent: set[tuple[int, str, str]]
 
 
+class Queued(Protocol):
+    """A message the outbox can hold: its kind and its payload as stored (see bot/outbox/kinds.py)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    def row(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class OutboxItem:
+    """One queued message as stored; `attempts` > 0 means an earlier attempt may have reached Slack."""
+
     id: int
     kind: str
     request_id: int | None
@@ -324,18 +335,11 @@ class Tx:
     def release_lease(self, name: str, *, holder: str) -> None:
         self.db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [name, holder])
 
-    def queue_home(self, user: str, *, at: datetime, opened: bool = False) -> None:
-        """Queue a fresh App Home for `user` unless one is already waiting; `opened` remembers they look at it."""
-        if opened:
-            self.db.execute(
-                "INSERT INTO people (user_id, home_opened) VALUES (?, 1) ON CONFLICT(user_id) DO UPDATE SET home_opened = 1", [user]
-            )
-        payload = json.dumps({"user": user})
-        waiting = self.db.conn.execute(
-            "SELECT 1 FROM outbox WHERE kind = 'home' AND status = 'pending' AND payload = ? LIMIT 1", [payload]
-        ).fetchone()
-        if waiting is None:
-            self.enqueue("home", at=at, payload={"user": user})
+    def remember_home_opened(self, user: str) -> None:
+        """`user` looks at the App Home: re-publish it when a request of theirs changes (`home_viewers`)."""
+        self.db.execute(
+            "INSERT INTO people (user_id, home_opened) VALUES (?, 1) ON CONFLICT(user_id) DO UPDATE SET home_opened = 1", [user]
+        )
 
     def home_viewers(self, users: set[str]) -> list[str]:
         """Those of `users` who have opened the App Home."""
@@ -362,12 +366,19 @@ class Tx:
         return cursor.rowcount == 1
 
     # -- outbox --------------------------------------------------------------------------------
-    def enqueue(self, kind: str, *, at: datetime, request_id: int | None = None, payload: dict[str, Any] | None = None, key: str | None = None) -> bool:
-        """Queue a Web API call for the notifier; False when `key` was queued before (nothing added)."""
+    def enqueue(self, message: Queued, *, at: datetime, request_id: int | None = None, key: str | None = None,
+                unless_pending: bool = False) -> bool:
+        """Queue a Slack message for the outbox worker, due at `at`; False when nothing was added: `key` was
+        queued before, or (`unless_pending`) the same message is still waiting to be sent."""
+        payload = json.dumps(message.row())
+        if unless_pending and self.db.conn.execute(
+            "SELECT 1 FROM outbox WHERE kind = ? AND status = 'pending' AND payload = ? LIMIT 1", [message.kind, payload]
+        ).fetchone():
+            return False
         cursor = self.db.execute(
             """INSERT OR IGNORE INTO outbox (key, request_id, kind, payload, next_attempt_at, created_at)
                VALUES (?, ?, ?, ?, ?, ?)""",
-            [key, request_id, kind, json.dumps(payload or {}), to_db_time(at), to_db_time(at)],
+            [key, request_id, str(message.kind), payload, to_db_time(at), to_db_time(at)],
         )
         return cursor.rowcount == 1
 
@@ -379,7 +390,8 @@ class Tx:
         return [OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"]) for r in rows]
 
     def has_pending(self, request_id: int, *, kind: str) -> bool:
-        rows = self.db.query("SELECT 1 AS x FROM outbox WHERE request_id = ? AND kind = ? AND status = 'pending' LIMIT 1", [request_id, kind])
+        """Whether an item of `kind` for the request still waits to be sent."""
+        rows = self.db.query("SELECT 1 AS x FROM outbox WHERE request_id = ? AND kind = ? AND status = 'pending' LIMIT 1", [request_id, str(kind)])
         return next(rows, None) is not None
 
     def has_sent_digest(self) -> bool:
@@ -403,7 +415,7 @@ class Tx:
         """A newer render of the same card covers these older pending ones."""
         self.db.execute(
             "UPDATE outbox SET status = 'superseded', sent_at = ? WHERE request_id = ? AND kind = ? AND status = 'pending' AND id < ?",
-            [to_db_time(at), request_id, kind, up_to],
+            [to_db_time(at), request_id, str(kind), up_to],
         )
 
     def mark_retry(self, item_id: int, *, next_at: datetime, error: str) -> None:

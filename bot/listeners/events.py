@@ -13,6 +13,7 @@ from bot.domain import parsing
 from bot.domain.models import Draft
 from bot.domain.text import slack_to_plain
 from bot.listeners.middleware import config_of, intake_of, queries_of
+from bot.outbox.kinds import FiledReply
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
@@ -75,7 +76,7 @@ def on_mention(event: dict[str, Any], context: BoltContext) -> None:
 
 def file_and_reply(context: BoltContext, draft: Draft, *, channel: str, ts: str, thread_ts: str) -> None:
     """File a request from the message (channel, ts) and answer in its thread, once."""
-    intake_of(context).file_request(draft, origin_key=origin_key(channel, ts), reply_in={"channel": channel, "thread_ts": thread_ts})
+    intake_of(context).file_request(draft, origin_key=origin_key(channel, ts), reply_in=FiledReply(channel=channel, thread_ts=thread_ts))
 
 
 def on_message(event: dict[str, Any], context: BoltContext) -> None:

@@ -9,6 +9,7 @@ from bot.blocks import ids
 from bot.domain.errors import IntakeError, InvalidInput
 from bot.domain.models import PRIORITIES, Draft
 from bot.listeners.middleware import answered, config_of, intake_of
+from bot.outbox.kinds import FiledReply
 
 
 def register(app: App) -> None:
@@ -84,7 +85,7 @@ def on_request_form(ack: Ack, view: dict[str, Any], body: dict[str, Any], contex
         if key:
             intake.edit(key, user, draft)
         else:
-            intake.file_request(draft, reply_in={"channel": draft.channel, "user": user})
+            intake.file_request(draft, reply_in=FiledReply(channel=draft.channel, user=user))
     except InvalidInput as exc:
         ack(response_action="errors", errors={exc.field or ids.TITLE: exc.message})
         return
