@@ -63,7 +63,7 @@ def main() -> None:
         bot = build_app(config=config, db_path=args.db, token=TOKEN, signing_secret=SIGNING_SECRET,
                         api_url=args.api_url)
         if args.post_interval is not None:
-            bot.notifier.post_interval = args.post_interval
+            bot.outbox.pacer.interval = args.post_interval
         bot.start()
         target: Any = bot
     else:

@@ -1,4 +1,4 @@
-"""build_app(...): the one place a Bolt App is made, with the use cases, storage and notifier it is wired to."""
+"""build_app(...): the one place a Bolt App is made, wired to the use cases, the store and the outbox worker."""
 
 import logging
 import threading
@@ -18,7 +18,11 @@ from bot.clock import Clock, system_clock
 from bot.domain.policy import Config
 from bot.jobs import Jobs
 from bot.listeners.middleware import provide
-from bot.notifier import Notifier
+from bot.outbox.pacing import Pacer
+from bot.outbox.senders import Delivery
+from bot.outbox.slack import Poster
+from bot.outbox.worker import OutboxWorker
+from bot.outbox.working_hours import WorkingHours
 from bot.queries import Queries
 from bot.service import Intake
 from bot.wakeup import Wakeup
@@ -57,7 +61,7 @@ class ListenerPool(ThreadPoolExecutor):
 @dataclass
 class Bot:
     """Everything one running ai-intake holds: the Bolt app, the use cases (write, read, scheduled), the
-    notifier, the store and its database, the config and the clock they share."""
+    outbox worker, the store and its database, the config and the clock they share."""
 
     app: App
     config: Config
@@ -66,16 +70,16 @@ class Bot:
     intake: Intake
     queries: Queries
     jobs: Jobs
-    notifier: Notifier
+    outbox: OutboxWorker
     db: Db
     pool: ListenerPool
 
     def start(self) -> None:
-        self.notifier.start()
+        self.outbox.start()
 
     def stop(self) -> None:
         self.pool.wait_idle(timeout=5)
-        self.notifier.stop()
+        self.outbox.stop()
         self.db.close()
 
 
@@ -109,17 +113,21 @@ def web_client(token: str, *, api_url: str | None) -> WebClient:
 
 def build_app(*, config: Config, db_path: str, token: str, signing_secret: str | None, api_url: str | None = None,
               clock: Clock = system_clock, post_interval: float = 1.0) -> Bot:
-    """Open the database, make the use cases, the notifier and the Bolt app with every listener.
+    """Open the database, make the use cases, the outbox worker and the Bolt app with every listener.
 
-    The use cases ring `wakeup` after each commit that queued Slack messages; the notifier waits on it.
+    The use cases ring `wakeup` after each commit that queued Slack messages; the outbox worker waits on
+    it. `post_interval`: the least seconds between two posts to one channel (Slack allows about one a second).
     """
     db = Db(db_path)
     client = web_client(token, api_url=api_url)
     store, wakeup = Store(db), Wakeup()
     intake = Intake(store, config, clock=clock, wakeup=wakeup)
-    queries = Queries(store, config, clock=clock)
+    queries = Queries(store, config)
     jobs = Jobs(store, config, wakeup=wakeup)
-    notifier = Notifier(store, queries, config, client, clock=clock, wakeup=wakeup, post_interval=post_interval)
+    pacer = Pacer(post_interval, clock=clock)
+    delivery = Delivery(poster=Poster(client, pacer=pacer), config=config, clock=clock,
+                        working_hours=WorkingHours(store, client, config).of, home_of=queries.home)
+    outbox = OutboxWorker(store, delivery, clock=clock, wakeup=wakeup, pacer=pacer)
     pool = ListenerPool(LISTENER_THREADS)
     try:
         app = App(
@@ -133,7 +141,7 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
         pool.shutdown(wait=False)
         db.close()
         raise
-    app.use(provide(intake=intake, queries=queries, config=config))
+    app.use(provide(intake=intake, queries=queries, config=config, clock=clock))
     listeners.register(app)
     return Bot(app=app, config=config, clock=clock, store=store, intake=intake, queries=queries, jobs=jobs,
-               notifier=notifier, db=db, pool=pool)
+               outbox=outbox, db=db, pool=pool)

@@ -137,7 +137,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
         jobs = bot.jobs
     lines = jobs.send_digest(now=at, dry_run=args.dry_run) if args.job == "digest" else jobs.run_nags(job=args.job, now=at, dry_run=args.dry_run)
     if bot is not None:
-        bot.notifier.drain()
+        bot.outbox.drain()
         bot.stop()
     verb = "would send" if args.dry_run else "sent"
     print(f"{args.job} at {at.isoformat()}: {verb} {len(lines)} message(s)")
@@ -189,7 +189,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def stop_on_sigterm(signum: int, frame: object) -> None:
-    """SIGTERM (a deploy, `kill`) stops the bot like Ctrl-C: jobs and the notifier finish, the database closes."""
+    """SIGTERM (a deploy, `kill`) stops the bot like Ctrl-C: jobs and the outbox worker finish, the database closes."""
     log.info("ai-intake stopping (SIGTERM)")
     raise SystemExit(0)
 

@@ -11,8 +11,8 @@ from bot.domain.nags import (
     RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, batch, explain_batch, nags_due, next_check_at,
 )
 from bot.domain.policy import Config
-from bot.outbox.kinds import ChannelMessage, NagMessage, ThreadLine
 from bot.wakeup import Wakeup
+from storage.outbox import ChannelMessage, NagMessage, ThreadLine
 from storage.store import Store, to_db_time
 
 JOB_RULES = {"sla": {RULE_AT_RISK, RULE_BREACHED}, "nags": {RULE_STALE_REVIEW, RULE_UNOWNED}}

@@ -1,14 +1,14 @@
-"""Read use cases: one request, its status, a person's requests, a domain's queue, how each is listed.
+"""Read use cases: one request, its status, a person's requests, a domain's queue, an App Home's lists.
 
 Nothing here writes. Listeners, the outbox's senders and the console call these; the write use cases
 live in `bot.service`.
 """
 
-from bot.clock import Clock, system_clock
+from typing import NamedTuple
+
 from bot.domain import authz
 from bot.domain.errors import NotFound
-from bot.domain.history import request_sla
-from bot.domain.models import Event, Listed, Request, request_key
+from bot.domain.models import Event, Request, WithEvents, request_key
 from bot.domain.parsing import parse_key
 from bot.domain.policy import Config
 from bot.domain.text import escape_within
@@ -28,12 +28,11 @@ def load_request(tx: Tx, key: str) -> Request:
 
 
 class Queries:
-    """`clock` gives the current time (UTC), for SLA states."""
+    """The read use cases over `store`; `config` says who may see what."""
 
-    def __init__(self, store: Store, config: Config, *, clock: Clock = system_clock) -> None:
+    def __init__(self, store: Store, config: Config) -> None:
         self._store = store
         self._config = config
-        self._clock = clock
 
     def get(self, request_id: int) -> Request | None:
         with self._store.reading() as tx:
@@ -59,35 +58,38 @@ class Queries:
                 authz.authorize(self._config, request, actor, "view")
             return request, tx.events(request.id)
 
-    def mine(self, actor: str, *, limit: int = 20) -> tuple[list[Request], list[Request]]:
-        """(assigned to the actor, filed by the actor), open ones, oldest first."""
+    def mine(self, actor: str, *, limit: int = 20) -> tuple[list[WithEvents], list[WithEvents]]:
+        """(assigned to the actor, filed by the actor): open ones, oldest first, each with its events."""
         with self._store.reading() as tx:
-            return tx.open_assigned_to(actor, limit=limit), tx.open_filed_by(actor, limit=limit)
+            assigned = tx.by_ids_with_events([r.id for r in tx.open_assigned_to(actor, limit=limit)])
+            filed = tx.by_ids_with_events([r.id for r in tx.open_filed_by(actor, limit=limit)])
+        return assigned, filed
 
-    def queue(self, domain: str | None, *, limit: int = 20) -> tuple[list[Request], int]:
-        """Open requests of a domain (None: all; "triage": unrouted), oldest first, and how many there are."""
+    def queue(self, domain: str | None, *, limit: int = 20) -> tuple[list[WithEvents], int]:
+        """Open requests of a domain (None: all; "triage": unrouted), oldest first with their events, and how
+        many there are."""
         scope: str | None | Unrouted = UNROUTED if domain == TRIAGE else domain or None
         if isinstance(scope, str) and self._config.domain(scope) is None:
             names = ", ".join(d.name for d in self._config.domains) or "none configured"
             raise NotFound(f"There is no domain called “{escape_within(scope, 40)}”. Domains: {names}, or triage.")
         with self._store.reading() as tx:
-            return tx.open_in_domain(scope, limit=limit), tx.count_open_in_domain(scope)
+            found = tx.by_ids_with_events([r.id for r in tx.open_in_domain(scope, limit=limit)])
+            return found, tx.count_open_in_domain(scope)
 
-    def listed(self, requests: list[Request], *, viewer: str) -> dict[int, Listed]:
-        """For each request: hide a confidential title from `viewer` unless they may see it, and its worst SLA state."""
-        if not requests:
-            return {}
-        with self._store.reading() as tx:
-            items = tx.by_ids_with_events([r.id for r in requests])
-        now = self._clock()
-        out = {}
-        for request, events in items:
-            sla = request_sla(request, events, self._config, now=now)
-            states = {sla.first_response.state, sla.resolution.state}
-            worst = next((s for s in ("breached", "at_risk") if s in states), "on_track" if request.is_open else None)
-            hidden = request.confidential and not authz.can(self._config, request, viewer, "view")
-            out[request.id] = Listed(redact=hidden, sla_state=worst)
-        return out
+    def home(self, user: str) -> "HomeData":
+        """What `user`'s App Home lists: their requests and the queues of the domains they belong to."""
+        assigned, filed = self.mine(user)
+        queues = [(d.name, *self.queue(d.name)) for d in self._config.member_domains(user)]
+        return HomeData(assigned=assigned, filed=filed, queues=queues)
 
 
-__all__ = ["Queries", "load_request", "TRIAGE"]
+class HomeData(NamedTuple):
+    """The App Home's lists: open requests assigned to and filed by the person, and (domain, oldest open
+    requests, how many are open) for each domain they belong to."""
+
+    assigned: list[WithEvents]
+    filed: list[WithEvents]
+    queues: list[tuple[str, list[WithEvents], int]]
+
+
+__all__ = ["Queries", "HomeData", "load_request", "TRIAGE"]

@@ -6,8 +6,6 @@ database: each run first takes the `scheduler` lease row.
 """
 
 import logging
-import os
-import socket
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -17,17 +15,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.clock import Clock
 from bot.domain.policy import Config
 from bot.jobs import Jobs
-from bot.notifier import holder_alive
+from bot.leases import holder_alive, holder_name
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 SLA_EVERY = timedelta(minutes=5)
 NAGS_EVERY = timedelta(minutes=15)
 LEASE_SECONDS = 20 * 60
-
-
-def holder_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class Scheduler:

@@ -19,9 +19,9 @@ from bot.domain.nags import next_check_at
 from bot.domain.models import Draft, Event, Request
 from bot.domain.policy import Config
 from bot.domain.triage import Route, route
-from bot.outbox.kinds import CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
 from bot.queries import load_request
 from bot.wakeup import Wakeup
+from storage.outbox import CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
 from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)

@@ -10,13 +10,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from sqlite_utils import Database
 
 from bot.domain.models import OPEN_STATUSES, PRIORITY_WEIGHT, Event, Request
 from bot.domain.triage import RoutingState, words
 from storage.db import Db
+from storage.outbox import Payload
 
 JSON_COLUMNS = ("links", "route_reasons", "disclaimers")
 TIME_COLUMNS = ("created_at", "updated_at", "first_response_at", "resolved_at")
@@ -86,15 +87,6 @@ class NagCandidates(NamedTuple):
 
     items: list[tuple[Request, list[Event]]]
     sent: set[tuple[int, str, str]]
-
-
-class Queued(Protocol):
-    """A message the outbox can hold: its kind and its payload as stored (see bot/outbox/kinds.py)."""
-
-    @property
-    def kind(self) -> str: ...
-
-    def row(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -366,7 +358,7 @@ class Tx:
         return cursor.rowcount == 1
 
     # -- outbox --------------------------------------------------------------------------------
-    def enqueue(self, message: Queued, *, at: datetime, request_id: int | None = None, key: str | None = None,
+    def enqueue(self, message: Payload, *, at: datetime, request_id: int | None = None, key: str | None = None,
                 unless_pending: bool = False) -> bool:
         """Queue a Slack message for the outbox worker, due at `at`; False when nothing was added: `key` was
         queued before, or (`unless_pending`) the same message is still waiting to be sent."""

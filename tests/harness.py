@@ -166,7 +166,7 @@ class Harness:
         """Wait for running listeners, then send everything queued (repeat until quiet)."""
         for _ in range(20):
             assert self.bot.pool.wait_idle(timeout=10), "a listener did not finish"
-            if self.bot.notifier.drain() == 0 and self.bot.pool.wait_idle(timeout=0):
+            if self.bot.outbox.drain() == 0 and self.bot.pool.wait_idle(timeout=0):
                 return
         raise AssertionError("the outbox never settled")
 

@@ -355,7 +355,7 @@ def test_two_notifiers_on_one_database_send_each_message_once(tmp_path: Path, fa
         first.command("question: which eval covers refunds?")
         first.command("question: is there a refund-window eval?")
         first.bot.pool.wait_idle()
-        at_once([first.bot.notifier.drain, second.bot.notifier.drain])
+        at_once([first.bot.outbox.drain, second.bot.outbox.drain])
         assert len(fake_slack.messages("C0SUPPORT")) == 2
     finally:
         fake_slack.latency = 0

@@ -39,7 +39,7 @@ def test_a_replayed_signed_command_has_no_second_effect(harness: Harness) -> Non
 
 def test_fifty_concurrent_commands_are_acked_while_the_web_api_hangs(harness: Harness) -> None:
     harness.fake.latency = 3.5  # longer than Slack waits for an ack: any Web API call on the ack path would fail
-    harness.bot.start()  # the notifier thread is busy with the slow Web API meanwhile
+    harness.bot.start()  # the outbox worker's thread is busy with the slow Web API meanwhile
     with concurrent.futures.ThreadPoolExecutor(max_workers=50) as pool:
         replies = list(pool.map(lambda i: harness.command(f"question: number {i} about refunds", user=f"U0R{i:03d}"), range(50)))
     assert [r.status for r in replies] == [200] * 50
@@ -47,7 +47,7 @@ def test_fifty_concurrent_commands_are_acked_while_the_web_api_hangs(harness: Ha
     keys = {r.json()["text"].split()[1] for r in replies}
     assert len(keys) == 50
     harness.fake.latency = 0
-    harness.bot.notifier.stop()
+    harness.bot.outbox.stop()
     harness.settle()
     assert len(harness.fake.messages("C0SUPPORT")) == 50
 
@@ -88,7 +88,7 @@ def test_posts_to_one_channel_are_paced_without_holding_up_the_others(tmp_path, 
     from tests.harness import start_harness
 
     h = start_harness(tmp_path, fake_slack)
-    h.bot.notifier.post_interval = 1.0
+    h.bot.outbox.pacer.interval = 1.0
     try:
         h.command("question: refund eval one")
         h.command("question: refund eval two")

@@ -350,8 +350,8 @@ def test_one_outbox_item_that_cannot_be_sent_does_not_hold_up_the_rest(harness: 
     harness.command("question: filed after the item that cannot be sent")
     for _ in range(3):
         try:
-            harness.bot.notifier.drain()
-        except Exception:  # noqa: BLE001 — what the notifier thread's loop does too: log and try again
+            harness.bot.outbox.drain()
+        except Exception:  # noqa: BLE001 — what the outbox worker's loop does too: log and try again
             pass
     assert len(harness.fake.messages("C0SUPPORT")) == 1, "the card queued after the bad item never went out"
 

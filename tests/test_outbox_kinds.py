@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bot.outbox.kinds import (
+from storage.outbox import (
     PAYLOADS, CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, Kind, NagMessage, ThreadLine, read_payload,
 )
 

@@ -1,10 +1,20 @@
-"""The request card: posted once in the domain's channel and updated in place on every change."""
+"""The request card: posted once in the domain's channel and updated in place on every change.
+
+Pure: `card_message` renders what the request, its events, the config and the time say, for the
+channel the card lives in.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
 
 from slack_sdk.models.blocks import ActionsBlock, Block, PlainTextObject, UserSelectElement
 
 from bot.blocks import ids
 from bot.blocks.common import button, context, link, quote, section, user
-from bot.domain.models import Request
+from bot.domain.history import request_sla
+from bot.domain.models import Event, Request
+from bot.domain.policy import Config
+from bot.domain.sla import explain
 from bot.domain.text import escape_within
 
 STATUS_LABEL = {
@@ -109,3 +119,14 @@ def render_card(request: Request, *, sla_lines: list[str], redact: bool) -> tupl
     blocks.append(ActionsBlock(block_id="card.actions", elements=_buttons(request)))
     return card_text(request, redact=redact), blocks
 
+
+
+def card_message(request: Request, events: Sequence[Event], config: Config, *, now: datetime) -> tuple[str, list[Block]]:
+    """The card as it should look at `now` in its channel: both SLA clocks explained in the domain's zone;
+    a confidential request's title, description and links only in its domain's private review channel."""
+    sla = request_sla(request, events, config, now=now)
+    tz = config.calendar(request.domain).tz
+    lines = [f"First response: {explain(sla.first_response, tz=tz)}", f"Resolution: {explain(sla.resolution, tz=tz)}"]
+    domain = config.domain(request.domain)
+    redact = request.confidential and not (domain and domain.review_channel and request.card_channel == domain.review_channel)
+    return render_card(request, sla_lines=lines, redact=bool(redact))

@@ -1,5 +1,6 @@
 """Ephemeral answers and thread replies: help, quick-create confirmation, status, mine, queue."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -8,7 +9,9 @@ from slack_sdk.models.blocks import ActionsBlock, Block
 from bot.blocks import ids
 from bot.blocks.card import STATUS_LABEL, kind_label, shown_title
 from bot.blocks.common import button, context, local, section, user
-from bot.domain.models import Event, Listed, Request
+from bot.domain import authz
+from bot.domain.history import worst_sla_state
+from bot.domain.models import Event, Request, WithEvents
 from bot.domain.policy import Config
 
 HELP = """*ai-intake* routes requests for AI help to the embedded AI engineer of the right domain.
@@ -38,10 +41,11 @@ def line(request: Request, *, redact: bool, sla_state: str | None = None) -> str
     return f"*{request.key}* {request.priority} {kind_label(request.kind)} — {title} · {request.status} · {user(request.assignee, none='unassigned')}{sla}"
 
 
-def listed_line(request: Request, listed: dict[int, Listed]) -> str:
-    """A list line as `listed` says this viewer sees it (hidden title when no entry: the safe default)."""
-    shown = listed.get(request.id) or Listed(redact=request.confidential)
-    return line(request, redact=shown.redact, sla_state=shown.sla_state)
+def listed_line(request: Request, events: Sequence[Event], config: Config, *, now: datetime, viewer: str) -> str:
+    """A list line as `viewer` sees it at `now`: a confidential title hidden unless they may see it, and the
+    worst state of its SLA clocks."""
+    redact = request.confidential and not authz.can(config, request, viewer, "view")
+    return line(request, redact=redact, sla_state=worst_sla_state(request, events, config, now=now))
 
 
 def filed_reply(request: Request, *, created: bool, redact: bool | None = None) -> tuple[str, list[Block]]:
@@ -63,8 +67,10 @@ def filed_reply(request: Request, *, created: bool, redact: bool | None = None) 
     return f"{verb} {request.key} → {where}", blocks
 
 
-def status_reply(request: Request, events: list[Event], *, tz: ZoneInfo, redact: bool) -> tuple[str, list[Block]]:
-    head = line(request, redact=redact)
+def status_reply(request: Request, events: list[Event], config: Config, *, viewer: str) -> tuple[str, list[Block]]:
+    """One request and its last ten events, as `viewer` sees it (times in its domain's zone)."""
+    tz = config.calendar(request.domain).tz
+    head = line(request, redact=request.confidential and not authz.can(config, request, viewer, "view"))
     history = [f"{local(e.at, tz)} · {user(e.actor)} · {e.type.replace('_', ' ')}" for e in events[-10:]]
     blocks: list[Block] = [section(head), section("\n".join(history) or "_no history_")]
     if request.card_channel and request.card_ts:
@@ -72,12 +78,13 @@ def status_reply(request: Request, events: list[Event], *, tz: ZoneInfo, redact:
     return f"{request.key}: {STATUS_LABEL.get(request.status, request.status)}", blocks
 
 
-def list_reply(title: str, groups: list[tuple[str, list[Request]]], *, listed: dict[int, Listed], total: int | None = None) -> tuple[str, list[Block]]:
-    """A titled list of requests in groups, each shown as `listed` says."""
+def list_reply(title: str, groups: list[tuple[str, list[WithEvents]]], config: Config, *, now: datetime, viewer: str,
+               total: int | None = None) -> tuple[str, list[Block]]:
+    """A titled list of requests in groups, each line as `viewer` sees it at `now` (`listed_line`)."""
     blocks: list[Block] = [section(f"*{title}*")]
     shown = 0
     for heading, requests in groups:
-        lines = [listed_line(r, listed) for r in requests[:LIST_LIMIT]]
+        lines = [listed_line(r, events, config, now=now, viewer=viewer) for r, events in requests[:LIST_LIMIT]]
         blocks.append(section(f"*{heading}*\n" + ("\n".join(lines) if lines else "_nothing_")))
         shown += len(lines)
     if total is not None and total > shown:

@@ -1,7 +1,7 @@
 """One console session: each typed line becomes what Slack would send the bot, then what Slack would show.
 
 Lines are dispatched into the real Bolt app (`bot.app.dispatch`, signed as Slack signs), the listeners
-finish, the outbox is drained (as the notifier thread would), and whatever appeared in the stand-in
+finish, the outbox is drained (as the outbox worker would), and whatever appeared in the stand-in
 workspace since the last line is printed, in order. The scheduler's jobs are the ones in `bot.jobs`,
 run when `/time-travel` passes their times.
 """
@@ -338,11 +338,11 @@ class Console:
 
     # -- after each line --------------------------------------------------------------------------
     def settle(self) -> None:
-        """Wait for Bolt's listeners, then send what the outbox holds (as the notifier thread would), until quiet."""
+        """Wait for Bolt's listeners, then send what the outbox holds (as the outbox worker would), until quiet."""
         for _ in range(50):
             if not self.bot.pool.wait_idle(timeout=30):
                 raise UsageError("a listener did not finish in 30 s")
-            if self.bot.notifier.drain() == 0 and self.bot.pool.wait_idle(timeout=0):
+            if self.bot.outbox.drain() == 0 and self.bot.pool.wait_idle(timeout=0):
                 return
         raise UsageError("the outbox never settled")
 

@@ -81,6 +81,14 @@ def request_sla(request: Request, events: Sequence[Event], config: Config, *, no
     return RequestSla(first_response=first, resolution=resolution)
 
 
+def worst_sla_state(request: Request, events: Sequence[Event], config: Config, *, now: datetime) -> str | None:
+    """What a list shows of the SLA clocks: "breached" or "at_risk" when either clock is, else "on_track"
+    for an open request and None for a closed one."""
+    sla = request_sla(request, events, config, now=now)
+    states = {sla.first_response.state, sla.resolution.state}
+    return next((s for s in ("breached", "at_risk") if s in states), "on_track" if request.is_open else None)
+
+
 def last_human_action(events: Sequence[Event]) -> datetime | None:
     """The time of the latest event a person caused (nags and alerts are not activity)."""
     human = [e.at for e in events if e.type not in NAG_EVENTS]

@@ -11,7 +11,7 @@ from bot.blocks.common import to_dicts
 from bot.blocks.modal import request_modal
 from bot.domain import parsing
 from bot.domain.errors import IntakeError
-from bot.listeners.middleware import answered, config_of, intake_of, queries_of
+from bot.listeners.middleware import answered, config_of, intake_of, now_of, queries_of
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +42,18 @@ def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any
             return messages.notice(messages.help_text(config))
         case parsing.Mine():
             assigned, filed = queries.mine(user)
-            return messages.list_reply("Your requests", [("Assigned to you", assigned), ("Filed by you", filed)],
-                                       listed=queries.listed(assigned + filed, viewer=user))
+            return messages.list_reply("Your requests", [("Assigned to you", assigned), ("Filed by you", filed)], config,
+                                       now=now_of(context), viewer=user)
         case parsing.Queue(domain=domain):
             requests, total = queries.queue(domain)
             title = f"Open in {domain}" if domain else "Open requests"
-            return messages.list_reply(title, [(f"{total} open", requests)], total=total,
-                                       listed=queries.listed(requests, viewer=user))
+            return messages.list_reply(title, [(f"{total} open", requests)], config, now=now_of(context), viewer=user,
+                                       total=total)
         case parsing.Status(key=None):
             return messages.notice("Which request? Try `/ai-request status AIR-12`.")
         case parsing.Status(key=key):
             request, events = queries.status(key, user)
-            return messages.status_reply(request, events, tz=config.calendar(request.domain).tz, redact=False)
+            return messages.status_reply(request, events, config, viewer=user)
         case parsing.QuickCreate() if not parsed.title:
             return messages.notice("Say what you need after the kind, e.g. `/ai-request regression: refund bot quotes the wrong window`.")
         case parsing.QuickCreate():

@@ -13,7 +13,7 @@ from bot.domain import parsing
 from bot.domain.models import Draft
 from bot.domain.text import slack_to_plain
 from bot.listeners.middleware import config_of, intake_of, queries_of
-from bot.outbox.kinds import FiledReply
+from storage.outbox import FiledReply
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")

@@ -9,7 +9,7 @@ from bot.blocks import ids
 from bot.domain.errors import IntakeError, InvalidInput
 from bot.domain.models import PRIORITIES, Draft
 from bot.listeners.middleware import answered, config_of, intake_of
-from bot.outbox.kinds import FiledReply
+from storage.outbox import FiledReply
 
 
 def register(app: App) -> None:

@@ -1,4 +1,5 @@
-"""The outbox: Slack messages the use cases queued in their transaction, sent after Slack was acknowledged.
+"""The outbox worker's side: sending what the use cases queued (storage/outbox.py), after Slack was acknowledged.
 
-`kinds` spells what may be queued, `worker` sends what is due, `senders` holds one sender per kind.
+`worker` drains the queue (lease, pacing, retries); `senders` holds one sender per kind; `slack` makes
+the Web API calls; `pacing` spaces posts per channel; `working_hours` knows when a person works.
 """

@@ -1,8 +1,8 @@
-"""What the outbox holds: the kinds of queued Slack messages, spelled once, and a typed payload for each.
+"""What the outbox table holds: the kinds of queued Slack messages, spelled once, and a typed payload for each.
 
-The use cases queue a payload (`tx.enqueue(ThreadLine(text=…), …)`); the worker reads it back with
-`read_payload`, which validates it, and hands it to the sender of its kind. Standard library and
-pydantic only, so that both sides can import it.
+The use cases queue a payload in their transaction (`tx.enqueue(ThreadLine(text=…), …)`); the outbox
+worker (bot/outbox/) reads it back with `read_payload`, which validates it, and hands it to the sender
+of its kind. Both sides import this; it imports only the standard library and pydantic.
 """
 
 from enum import StrEnum
