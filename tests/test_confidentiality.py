@@ -20,6 +20,8 @@ import json
 import logging
 import re
 
+import pytest
+
 from bot.blocks import ids
 from bot.blocks.modal import request_modal
 from bot.domain import authz
@@ -185,3 +187,27 @@ def test_tokens_and_the_signing_secret_never_reach_the_log_at_any_level(harness:
     assert " DEBUG slack_sdk" in text and "Authorization" in text and "[redacted]" in text  # it really logged the requests
     assert h.fake.token not in text and SIGNING_SECRET not in text and "xapp-1-A0APP-123-abcdef" not in text
     assert "xoxb-" not in text and "xapp-" not in text
+
+
+# -- routing reasons quote the request's words --------------------------------------------------------
+@pytest.mark.xfail(strict=True, reason="issue 9, point 3: a redacted card and reply still show the routing reasons")
+def test_where_a_confidential_title_is_hidden_its_routing_reasons_are_too(harness: Harness) -> None:
+    """Triage explains itself in words of the request ("like past search requests: dashboard, latency"):
+    wherever the title is hidden, so are the reasons."""
+    h = harness
+    for n in (1, 2):  # search's past requests teach triage the words "dashboard" and "latency"
+        h.command(f"question: dashboard latency report {n}", channel="C0SEARCH")
+    h.settle()
+    h.command("security review: dashboard latency of the vendor model", user="U0REQ", channel="C0RANDOM")
+    _, mention = h.mention("<@U0BOT> security review: dashboard latency of the partner model", user="U0REQ2", channel="C0RANDOM")
+    h.settle()
+    for key in ("AIR-3", "AIR-4"):
+        request = h.bot.queries.get(int(key.split("-")[1]))
+        assert request.confidential and request.domain == "search" and request.card_channel == "C0SEARCH"
+        assert "like past search requests: dashboard, latency" in request.route_reasons[0]
+        card = json.dumps(h.card(key))
+        assert "Confidential security review" in card
+        assert "dashboard" not in card and "latency" not in card, card
+    [reply] = h.fake.thread("C0RANDOM", mention)[1:]  # "Filed AIR-4 …", in the public thread it was filed from
+    assert "AIR-4" in reply["text"]
+    assert "dashboard" not in json.dumps(reply) and "latency" not in json.dumps(reply), reply
