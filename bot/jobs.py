@@ -11,6 +11,7 @@ from bot.domain.nags import (
     RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, batch, explain_batch, nags_due, next_check_at,
 )
 from bot.domain.policy import Config
+from bot.domain.visibility import visible_to
 from bot.wakeup import Wakeup
 from storage.outbox import ChannelMessage, NagMessage, ThreadLine
 from storage.store import Store, to_db_time
@@ -67,8 +68,10 @@ class Jobs:
         targets = [(d.channels[0], d.name, f"Weekly digest: {d.name}") for d in config.domains if d.channels]
         if config.digest:
             targets.append((config.digest.channel, None, "Weekly digest: all domains"))
+        channels = [channel for channel, _, _ in targets]
         lines = []
-        figures_of = digest_all(items, config, now=now, include_confidential=False)
+        figures_of = digest_all(items, config, now=now,
+                                listable=lambda r: all(visible_to(config, r, channel=c) for c in channels))
         with self._store.transaction() as tx:
             for channel, scope, title in targets:
                 figures = figures_of[scope]

@@ -12,6 +12,7 @@ from bot.domain.models import Event, Request, WithEvents, request_key
 from bot.domain.parsing import parse_key
 from bot.domain.policy import Config
 from bot.domain.text import escape_within
+from bot.domain.visibility import visible_to
 from storage.store import UNROUTED, Store, Tx, Unrouted
 
 TRIAGE = "triage"
@@ -54,8 +55,8 @@ class Queries:
         """The request and its history, for `actor` (NotAllowed when it is confidential and not theirs to see)."""
         with self._store.reading() as tx:
             request = load_request(tx, key)
-            if request.confidential:
-                authz.authorize(self._config, request, actor, "view")
+            if not visible_to(self._config, request, user=actor):
+                raise authz.refusal(request, "view")
             return request, tx.events(request.id)
 
     def mine(self, actor: str, *, limit: int = 20) -> tuple[list[WithEvents], list[WithEvents]]:

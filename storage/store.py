@@ -213,6 +213,7 @@ class Tx:
         last = {r["user_id"]: from_db_time(r["last_assigned_at"])
                 for r in (self.db.query(f"SELECT * FROM people WHERE last_assigned_at IS NOT NULL AND user_id IN ({who})", people) if people else [])}
         vocabulary: dict[str, Counter[str]] = {}
+        # Only requests anyone may see teach triage words: routing reasons quote them (bot/domain/visibility.py).
         for row in [] if not with_vocabulary else self.db.query(
             "SELECT domain, title FROM requests WHERE domain IS NOT NULL AND confidential = 0 ORDER BY id DESC LIMIT ?",
             [VOCABULARY_WINDOW],

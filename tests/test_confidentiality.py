@@ -190,7 +190,6 @@ def test_tokens_and_the_signing_secret_never_reach_the_log_at_any_level(harness:
 
 
 # -- routing reasons quote the request's words --------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="issue 9, point 3: a redacted card and reply still show the routing reasons")
 def test_where_a_confidential_title_is_hidden_its_routing_reasons_are_too(harness: Harness) -> None:
     """Triage explains itself in words of the request ("like past search requests: dashboard, latency"):
     wherever the title is hidden, so are the reasons."""

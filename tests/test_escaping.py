@@ -240,7 +240,7 @@ def test_injected_text_is_escaped_in_every_reply(injection: str) -> None:
     req = request(title=f"{injection} refund bot", description=injection)
     event = Event(request_id=7, at=AT, actor="U0REQ", type="created")
     replies = [
-        messages.filed_reply(req, created=True),
+        messages.filed_reply(req, CFG, created=True, user="U0REQ"),
         messages.status_reply(req, [event], CFG, viewer="U0REQ"),
         messages.list_reply("Your requests", [("Filed by you", [(req, [event])])], CFG, now=AT, viewer="U0REQ"),
     ]

@@ -16,6 +16,7 @@ from bot.domain.models import Event, Request
 from bot.domain.policy import Config
 from bot.domain.sla import explain
 from bot.domain.text import escape_within
+from bot.domain.visibility import visible_to
 
 STATUS_LABEL = {
     "open": ":large_blue_circle: Open",
@@ -99,7 +100,8 @@ def _buttons(request: Request) -> list:
 
 
 def render_card(request: Request, *, sla_lines: list[str], redact: bool) -> tuple[str, list[Block]]:
-    """(fallback text, blocks) of the card. `redact` hides title, description and links."""
+    """(fallback text, blocks) of the card. `redact` hides the request's own words: title, description,
+    links and the routing reasons (they quote its words)."""
     title = shown_title(request, redact=redact)
     head = f"*{request.key}* · {kind_label(request.kind)} · *{request.priority}*\n*{title}*"
     blocks: list[Block] = [section(head, block_id="card.head")]
@@ -115,18 +117,17 @@ def render_card(request: Request, *, sla_lines: list[str], redact: bool) -> tupl
         extras.append(f":raised_hand: Not mine — {user(d.by)}: {escape_within(d.reason, 400)}")
     if extras:
         blocks.append(context(*extras))
-    blocks.append(context(":compass: " + "; ".join(request.route_reasons)))
+    if not redact:
+        blocks.append(context(":compass: " + "; ".join(request.route_reasons)))
     blocks.append(ActionsBlock(block_id="card.actions", elements=_buttons(request)))
     return card_text(request, redact=redact), blocks
 
 
 
 def card_message(request: Request, events: Sequence[Event], config: Config, *, now: datetime) -> tuple[str, list[Block]]:
-    """The card as it should look at `now` in its channel: both SLA clocks explained in the domain's zone;
-    a confidential request's title, description and links only in its domain's private review channel."""
+    """The card as it should look at `now` to the channel it is in: both SLA clocks explained in the domain's
+    zone; the request's own words only where `visible_to` allows them."""
     sla = request_sla(request, events, config, now=now)
     tz = config.calendar(request.domain).tz
     lines = [f"First response: {explain(sla.first_response, tz=tz)}", f"Resolution: {explain(sla.resolution, tz=tz)}"]
-    domain = config.domain(request.domain)
-    redact = request.confidential and not (domain and domain.review_channel and request.card_channel == domain.review_channel)
-    return render_card(request, sla_lines=lines, redact=bool(redact))
+    return render_card(request, sla_lines=lines, redact=not visible_to(config, request, channel=request.card_channel))

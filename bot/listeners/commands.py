@@ -58,5 +58,5 @@ def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any
             return messages.notice("Say what you need after the kind, e.g. `/ai-request regression: refund bot quotes the wrong window`.")
         case parsing.QuickCreate():
             filed = intake_of(context).file_request(parsed.draft(requester=user, source="command", channel=command.get("channel_id")))
-            return messages.filed_reply(filed.request, created=filed.created, redact=False)  # only the requester sees it
+            return messages.filed_reply(filed.request, config, created=filed.created, user=user)  # only they see the answer
     return messages.notice(messages.help_text(config))
