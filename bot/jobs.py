@@ -7,10 +7,9 @@ from bot.blocks.common import to_dicts
 from bot.blocks.digest import render_digest
 from bot.domain.digest import digest_all
 from bot.domain.models import Event
-from bot.domain.nags import (
-    RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, batch, explain_batch, nags_due, next_check_at,
-)
+from bot.domain.nags import batch, explain_batch, nags_due, next_check_at
 from bot.domain.policy import Config
+from bot.domain.thresholds import RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED
 from bot.domain.visibility import visible_to
 from bot.wakeup import Wakeup
 from storage.outbox import ChannelMessage, NagMessage, ThreadLine

@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, PlainTextObject, UserSe
 
 from bot.blocks import ids
 from bot.blocks.common import button, context, link, quote, section, user
+from bot.domain.courts import COURT_LABEL
 from bot.domain.history import request_sla
 from bot.domain.models import Event, Request
 from bot.domain.policy import Config
@@ -28,10 +29,6 @@ STATUS_LABEL = {
 KIND_LABEL = {
     "feature": "Feature", "regression": "Regression", "security_review": "Security review",
     "eval": "Eval gap", "question": "Question",
-}
-COURT_LABEL = {
-    "requester": "the requester", "assignee": "the assignee", "reviewer": "security", "owners": "the owners",
-    "lead": "the domain lead", "triage": "triage", "nobody": "nobody",
 }
 DESCRIPTION_LIMIT = 1200
 TITLE_LIMIT = 300

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import median
 
-from bot.domain.history import request_sla, seconds_between
+from bot.domain.history import is_unowned, request_sla, seconds_between, silent_since, snoozed_until
 from bot.domain.models import CLOSED_STATUSES, Event, Request
-from bot.domain.nags import is_unowned, silent_since, snoozed_until
 from bot.domain.policy import Config
+from bot.domain.thresholds import RULE_STALE_REVIEW, ladder
 from bot.domain.visibility import visible_to
 
 WEEK = timedelta(days=7)
@@ -194,9 +194,9 @@ class _Tally:
         if not listable:
             return
         if request.is_security_review:
-            silent = int(seconds_between(silent_since(request, events), self.end) // _DAY)
-            if silent >= config.nags.review_stale_days:
-                self.stale.append((request.id, request.key, silent))
+            silent = seconds_between(silent_since(request, events), self.end)
+            if ladder(config, request.domain, RULE_STALE_REVIEW).reached(silent / _DAY):
+                self.stale.append((request.id, request.key, int(silent // _DAY)))
         if is_unowned(request, events):
             hours = config.calendar(request.domain).business_seconds(request.created_at, self.end) / 3600
             self.unowned.append((request.id, request.key, round(hours, 1)))
