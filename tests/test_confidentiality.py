@@ -24,7 +24,6 @@ import pytest
 
 from bot.blocks import ids
 from bot.blocks.modal import request_modal
-from bot.domain import authz
 from bot.domain.models import Request
 from bot.logs import setup_logging
 from tests.harness import SIGNING_SECRET, TEAM, Harness, signed_headers
@@ -32,9 +31,37 @@ from tests.harness import SIGNING_SECRET, TEAM, Harness, signed_headers
 OUTSIDERS = ("U0OUTSIDER", "U0ENG3")  # U0ENG3 works in search: an outsider to support's secrets
 SECRET = re.compile(r"SECRET-(?:TITLE|DESC)-[A-Z]+")
 
+# The expected visibility, written out rather than asked of the code: which of the six confidential
+# requests (by the word in their secrets: ALPHA …) each audience may see. Support keeps its confidential
+# cards in its private review channel; search has none, so DELTA's card shows no title anywhere.
+SUPPORT = {"ALPHA", "BRAVO", "CHARLIE", "ECHO", "FOXTROT"}
+SEARCH = {"DELTA"}
+PEOPLE = {  # in a direct message, an ephemeral, an ack or their App Home; anyone not named sees none
+    "U0REQ": {"ALPHA"}, "U0REQ2": {"BRAVO"}, "U0REQ3": {"CHARLIE"},  # each requester: their own
+    "U0REQ4": {"DELTA"}, "U0REQ5": {"ECHO"}, "U0REQ6": {"FOXTROT"},
+    "U0ENG1": SUPPORT, "U0ENG2": SUPPORT, "U0SEC1": SUPPORT,  # support's engineers and reviewer
+    "U0LEAD": SUPPORT, "U0PPM": SUPPORT, "U0MLPM": SUPPORT,  # support's lead and owners
+    "U0ENG3": SEARCH, "U0SEC2": SEARCH, "U0LEAD2": SEARCH, "U0PPM2": SEARCH, "U0MLPM2": SEARCH,  # search's people
+    "U0ADMIN": SUPPORT | SEARCH,  # an admin
+    "U0OUTSIDER": set(), "U0REQ7": set(),  # an outsider; the requester of the public question
+}
+CHANNELS = {"G0SUPSEC": SUPPORT}  # support's private review channel; every other channel (C…) sees none
+SHOWN = {  # (audience, surface) -> requests whose title it must show: the rule hides no more than it should
+    ("U0REQ", "ack"): {"ALPHA"},  # the requester's quick-create answer
+    ("U0REQ2", "ephemeral"): {"BRAVO"},  # the answer to the requester's form
+    ("G0SUPSEC", "channel post"): SUPPORT,  # the cards in the private review channel
+    ("U0SEC1", "App Home"): SUPPORT,  # a support reviewer's queue
+    ("U0LEAD", "App Home"): SUPPORT,  # the support lead's queue
+}
+
 
 def secrets_of(request: Request) -> set[str]:
     return set(SECRET.findall(f"{request.title}\n{request.description}"))
+
+
+def letter(secret: str) -> str:
+    """The request a secret belongs to: "SECRET-TITLE-ALPHA" -> "ALPHA"."""
+    return secret.rsplit("-", 1)[1]
 
 
 def file_by_form(h: Harness, *, user: str, kind: str, title: str, description: str, channel: str, confidential: bool) -> None:
@@ -121,38 +148,39 @@ def test_confidential_titles_and_descriptions_reach_only_their_people(harness: H
     assert any(c["channel"] == "C0DIGEST" for c in h.fake.calls_to("chat.postMessage"))
 
     # -- who saw what ------------------------------------------------------------------------------------
-    config = h.bot.config
     confidential = [h.bot.queries.get(r.id) for r in requests[:6]]
-    everything = set().union(*(secrets_of(r) for r in confidential))
-    assert len(everything) == 10
-
-    def may_see(user: str) -> set[str]:
-        return set().union(*(secrets_of(r) for r in confidential if authz.can(config, r, user, "view")))
-
-    def in_channel(channel: str) -> set[str]:
-        return set().union(*(secrets_of(r) for r in confidential if r.card_channel == channel)) if channel.startswith("G") else set()
+    assert {letter(t) for r in confidential for t in secrets_of(r)} == SUPPORT | SEARCH
+    assert len(set().union(*(secrets_of(r) for r in confidential))) == 10
+    assert {r.requester: {letter(t) for t in secrets_of(r)} for r in confidential} == {
+        person: letters for person, letters in PEOPLE.items() if person.startswith("U0REQ") and letters}
 
     leaks: list[str] = []
+    shown: dict[tuple[str, str], set[str]] = {}  # (audience, surface) -> the requests it showed
 
-    def check(what: str, text: str, allowed: set[str]) -> None:
-        if shown := set(SECRET.findall(text)) - allowed:
-            leaks.append(f"{what}: {sorted(shown)} in {text[:160]!r}")
+    def check(audience: str, surface: str, text: str) -> None:
+        letters = {letter(t) for t in SECRET.findall(text)}
+        shown.setdefault((audience, surface), set()).update(letters)
+        allowed = CHANNELS.get(audience, set()) if audience.startswith(("C", "G")) else PEOPLE.get(audience, set())
+        if letters - allowed:
+            leaks.append(f"{surface} of {audience}: {sorted(letters - allowed)} in {text[:160]!r}")
 
     for call in h.fake.calls:
         args, text = call.args, json.dumps(call.args, ensure_ascii=False)
         if call.method in ("chat.postMessage", "chat.update"):
             channel = str(args.get("channel"))
-            audience = may_see(channel) if channel.startswith(("U", "W")) else in_channel(channel)
-            check(f"{call.method} to {channel}", text, audience)
+            check(channel, "direct message" if channel.startswith(("U", "W")) else "channel post", text)
         elif call.method == "chat.postEphemeral":
-            check(f"ephemeral to {args.get('user')} in {args.get('channel')}", text, may_see(str(args.get("user"))))
+            check(str(args.get("user")), "ephemeral", text)
         elif call.method == "views.publish":
-            check(f"App Home of {args.get('user_id')}", text, may_see(str(args.get("user_id"))))
+            check(str(args.get("user_id")), "App Home", text)
     for user, body in acks:
-        check(f"the ack to {user}", body, may_see(user))
+        check(user, "ack", body)
     for response in h.fake.responses:  # response_url posts: only ever refusals and notices here
-        check("a response_url post", json.dumps(response["body"], ensure_ascii=False), set())
+        check("nobody", "response_url post", json.dumps(response["body"], ensure_ascii=False))
     assert leaks == [], "\n".join(leaks)
+    missing = {(who, surface): letters - shown.get((who, surface), set())
+               for (who, surface), letters in SHOWN.items() if letters - shown.get((who, surface), set())}
+    assert missing == {}, f"where the title should show, it did not: {missing}"
 
 
 # -- secrets in the log ------------------------------------------------------------------------------

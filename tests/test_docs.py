@@ -1,10 +1,13 @@
-"""Docs that cannot drift: every CLI command, slash subcommand and config field is in the README."""
+"""Docs that cannot drift: every CLI command, slash subcommand and config field is in the README, each list
+derived from the code (the CLI's parser, the slash command's parser, the config's models)."""
 
 import argparse
 from pathlib import Path
 
+from bot.blocks import messages
 from bot.cli import build_parser
 from bot.config import load_config
+from bot.domain.parsing import SUBCOMMANDS
 from bot.domain.policy import Config, Domain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,9 +31,14 @@ def test_every_cli_command_is_in_the_readme() -> None:
         assert f"`{command}" in README, command
 
 
-def test_every_slash_subcommand_is_in_the_readme() -> None:
-    for sub in ("help", "mine", "queue [domain]", "status AIR-12"):
-        assert f"`/ai-request {sub}`" in README, sub
+def test_every_slash_subcommand_is_in_the_readme_and_the_help() -> None:
+    """The subcommands are the parser's own table, so a new one cannot be left out of the docs."""
+    usages = [sub.usage for sub in SUBCOMMANDS.values()]
+    assert "queue [domain]" in usages and "status AIR-12" in usages
+    help_text = messages.help_text(load_config(ROOT / "ai-intake.example.yml"))
+    for usage in usages:
+        assert f"`/ai-request {usage}`" in README, usage
+        assert f"`/ai-request {usage}`" in help_text, usage
 
 
 def test_every_config_field_is_in_the_readme() -> None:
