@@ -2,6 +2,7 @@
 derived from the code (the CLI's parser, the slash command's parser, the config's models)."""
 
 import argparse
+import re
 from pathlib import Path
 
 from bot.blocks import messages
@@ -60,3 +61,25 @@ def test_the_readme_has_exactly_two_one_line_set_up_commands() -> None:
 def test_the_readme_shows_the_example_config_as_it_is() -> None:
     example = (ROOT / "ai-intake.example.yml").read_text().rstrip("\n")
     assert f"```yaml\n{example}\n```" in README
+
+
+def where_things_live() -> str:
+    return README.split("## Where things live", 1)[1].split("\n## ", 1)[0]
+
+
+def test_where_things_live_names_every_module_and_folder() -> None:
+    """The README's map of the code names every module of bot/ and storage/ (by file name at the top,
+    by name inside a package), and every file it names exists."""
+    section = where_things_live()
+    named = set(re.findall(r"[\w/.-]+", section))
+    for path in sorted((ROOT / "bot").glob("*.py")) + sorted((ROOT / "storage").glob("*.py")):
+        if path.name != "__init__.py":
+            assert path.name in named, path.name
+    for folder in sorted(p for p in (ROOT / "bot").iterdir() if p.is_dir() and p.name != "__pycache__"):
+        assert any(word.startswith(f"{folder.name}/") for word in named), folder.name
+    for package in ("domain", "outbox", "blocks", "listeners"):
+        for path in sorted((ROOT / "bot" / package).glob("*.py")):
+            if path.name != "__init__.py":
+                assert path.stem in named or path.name in named, f"bot/{package}/{path.name}"
+    for name in re.findall(r"[\w-]+\.(?:py|yml)\b", section):
+        assert list(ROOT.rglob(name)), f"the README names {name}, which is not there"

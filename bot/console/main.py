@@ -1,8 +1,8 @@
 """`ai-intake console`: the bot with no Slack workspace — the same app, against a stand-in for Slack.
 
-The real `build_app(...)` (listeners, service, storage, notifier) is built on a database of its own,
+The real `build_app(...)` (listeners, use cases, storage, outbox worker) is built on a database of its own,
 with the injected clock, and with its Web API pointed at `Workspace`, served on 127.0.0.1. Neither the
-notifier thread nor the scheduler is started: each typed line is settled synchronously, and
+outbox worker's thread nor the scheduler is started: each typed line is settled synchronously, and
 `/time-travel` runs the scheduler's jobs itself.
 """
 

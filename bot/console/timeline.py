@@ -1,7 +1,7 @@
-"""The console's clock, and what the scheduler and the notifier would have done while it moves forward.
+"""The console's clock, and what the scheduler and the outbox worker would have done while it moves forward.
 
 `ai-intake run` runs `sla` every 5 minutes, `nags` every 15 and the digest on its cron (bot/scheduler.py),
-and its notifier sends each outbox message when it falls due. `/time-travel` does the same, in time
+and its outbox worker sends each queued message when it falls due. `/time-travel` does the same, in time
 order, so that what the jobs send arrives when it would have in Slack.
 """
 

@@ -1,4 +1,4 @@
-"""Card buttons: ack at once, call one service method; the card updates through the outbox."""
+"""Card buttons: ack at once, call one use case; the card updates through the outbox."""
 
 from collections.abc import Callable
 from typing import Any
