@@ -5,7 +5,6 @@ in the outbox) are written together, so what was acknowledged is on disk and not
 the commit the outbox worker is woken. The read use cases live in `bot.queries`.
 """
 
-import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ from bot.wakeup import Wakeup
 from storage.outbox import CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
 from storage.store import Store, Tx
 
-log = logging.getLogger(__name__)
 COMMENT_LIMIT = 500
 
 

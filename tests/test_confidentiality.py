@@ -20,8 +20,6 @@ import json
 import logging
 import re
 
-import pytest
-
 from bot.blocks import ids
 from bot.blocks.modal import request_modal
 from bot.domain.models import Request
