@@ -17,7 +17,7 @@ What is in one:
   `notifications` row and a `nag` event), as if the scheduler had been running, so a job at `NOW`
   finds only what fell due in the last hour;
 - and each open request's `next_nag_at` is what a running bot would have stored after that hour-old
-  run (as `bot.jobs.run_nags` does): `bot.domain.nags.next_check_at(request, events, config,
+  run (as `bot.jobs.Jobs.run_nags` does): `bot.domain.nags.next_check_at(request, events, config,
   now=NOW - 1 h, sent=the nags recorded)`, or at its last change for the few changed since (as
   `Intake` recomputes it on every change); closed requests: NULL. So a job at `NOW` loads only the
   requests whose next check fell in the last hour: the steady state, not the first run after
@@ -337,7 +337,7 @@ def _record_steady_state(path: Path, *, at: datetime) -> None:
 def _steady_span(span: tuple[int, int], *, at: datetime) -> tuple[list[Nagged], list[tuple[str | None, int]]]:
     """For _ITEMS[lo:hi]: the nags due at `at` (as (request id, rule, step, recipients)), and each
     request's next check once they are recorded (as (next_nag_at, request id)), exactly as
-    `bot.jobs.run_nags` computes them."""
+    `bot.jobs.Jobs.run_nags` computes them."""
     from bot.config import parse_config
     from bot.domain.nags import nags_due, next_check_at
     from storage.store import to_db_time

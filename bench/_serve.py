@@ -1,8 +1,8 @@
 """A server child for the HTTP benchmarks (not a benchmark itself).
 
     python bench/_serve.py bot   --db PATH --api-url URL    the real bot: build_app, bot.start() (the
-                                                            notifier thread), bot.server.make_server;
-                               [--post-interval SECONDS]    the notifier's per-channel pacing (default:
+                                                            outbox worker's thread), bot.server.make_server;
+                               [--post-interval SECONDS]    the outbox worker's per-channel pacing (default:
                                                             as shipped)
                                [--config FILE]              a YAML config (default: tests/harness.py's)
     python bench/_serve.py floor --api-url URL              a bare Bolt app whose listeners only ack,
@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--db")
     parser.add_argument("--api-url", required=True)
     parser.add_argument("--config", help="a YAML config (default: the tests' two-domain CONFIG)")
-    parser.add_argument("--post-interval", type=float, help="override the notifier's per-channel pacing (seconds)")
+    parser.add_argument("--post-interval", type=float, help="override the outbox worker's per-channel pacing (seconds)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)  # waitress warns about its queue depth under load: expected here
 
@@ -63,7 +63,7 @@ def main() -> None:
         bot = build_app(config=config, db_path=args.db, token=TOKEN, signing_secret=SIGNING_SECRET,
                         api_url=args.api_url)
         if args.post_interval is not None:
-            bot.notifier.post_interval = args.post_interval
+            bot.outbox.pacer.interval = args.post_interval
         bot.start()
         target: Any = bot
     else:
@@ -94,7 +94,7 @@ def main() -> None:
         return {"error": f"unknown op {message['op']!r}"}
 
     serve_stdin(handle, {"url": f"http://127.0.0.1:{server.effective_port}"})
-    # Not bot.stop(): Notifier.stop() cannot interrupt a drain in progress, and with a slow Slack the
+    # Not bot.stop(): OutboxWorker.stop() cannot interrupt a drain in progress, and with a slow Slack the
     # backlog left by the load takes minutes. The database is a throwaway (WAL: committed work is on
     # disk), so the process simply ends.
     sys.stdout.flush()

@@ -10,9 +10,9 @@ inserts into a database opened through `storage.db.Db`, cached under bench/.data
 run generates them (the 1M one takes about 1.5 minutes on 2 cores), later runs reuse them.
 
 Each measurement runs in its own child process (`--measure`), which opens the database through the
-service (`Intake(Store(Db(...)))`, as `ai-intake jobs run --dry-run` does), notes its RSS, then
-times one call: `bot.jobs.run_nags(job="sla" | "nags", dry_run=True)` or
-`bot.jobs.send_digest(dry_run=True)` at `NOW` (Monday 09:00 Berlin, an hour after the last
+jobs (`Jobs(Store(Db(...)), ...)`, as `ai-intake jobs run --dry-run` does), notes its RSS, then
+times one call: `Jobs.run_nags(job="sla" | "nags", dry_run=True)` or
+`Jobs.send_digest(dry_run=True)` at `NOW` (Monday 09:00 Berlin, an hour after the last
 request). Dry runs read and compute everything a real run does and skip writing the few messages
 found due (the data is in steady state: what fell due before the last hour is recorded as sent, and
 each open request's `next_nag_at` is where that run left it, so `sla` and `nags` load only the
@@ -62,23 +62,24 @@ def measure(what: str, db: str) -> dict[str, Any]:
 
     from bot.config import load_config
     from bot.domain.models import OPEN_STATUSES
-    from bot.jobs import run_nags, send_digest
-    from bot.service import Intake
+    from bot.jobs import Jobs
+    from bot.wakeup import Wakeup
     from storage.db import Db
     from storage.store import Store, to_db_time
 
     config = load_config(config_path())
-    intake = Intake(Store(Db(db)), config, clock=lambda: NOW)
+    database = Db(db)
+    jobs = Jobs(Store(database), config, wakeup=Wakeup())
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     marks = ", ".join("?" for _ in OPEN_STATUSES)
     since = to_db_time(NOW - timedelta(days=LOOKBACK_DAYS))
     started = time.perf_counter()
     if what in ("sla", "nags"):
-        found = len(run_nags(intake, job=what, now=NOW, dry_run=True))
+        found = len(jobs.run_nags(job=what, now=NOW, dry_run=True))
     elif what == "digest":
-        found = len(send_digest(intake, now=NOW, dry_run=True))
+        found = len(jobs.send_digest(now=NOW, dry_run=True))
     else:
-        conn = intake.store._db.db.conn
+        conn = database.db.conn
         if what == "floor-open":
             where, params = f"r.status IN ({marks})", list(OPEN_STATUSES)
         else:  # no index on updated_at: the open ones by index, the recently updated by a scan

@@ -1,0 +1,1 @@
+"""ai-intake: the intake desk for AI requests, a Slack bot. `bot.app.build_app` makes it; `bot.cli` runs it."""

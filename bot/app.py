@@ -1,4 +1,4 @@
-"""build_app(...): the one place a Bolt App is made, with its service, storage and notifier."""
+"""build_app(...): the one place a Bolt App is made, wired to the use cases, the store and the outbox worker."""
 
 import logging
 import threading
@@ -14,13 +14,21 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot import listeners
+from bot.clock import Clock, system_clock
 from bot.domain.policy import Config
+from bot.jobs import Jobs
 from bot.listeners.middleware import provide
 from bot.listeners import trust
 from bot.listeners.trust import verify_signature
 from bot.logs import withhold_library_payloads
-from bot.notifier import Notifier
-from bot.service import Clock, Intake, system_clock
+from bot.outbox.pacing import Pacer
+from bot.outbox.senders import Delivery
+from bot.outbox.slack import Poster
+from bot.outbox.worker import OutboxWorker
+from bot.outbox.working_hours import WorkingHours
+from bot.queries import Queries
+from bot.service import Intake
+from bot.wakeup import Wakeup
 from storage.db import Db
 from storage.store import Store
 
@@ -55,20 +63,26 @@ class ListenerPool(ThreadPoolExecutor):
 
 @dataclass
 class Bot:
-    """Everything one running ai-intake holds: the Bolt app, the service, the notifier, the database."""
+    """Everything one running ai-intake holds: the Bolt app, the use cases (write, read, scheduled), the
+    outbox worker, the store and its database, the config and the clock they share."""
 
     app: App
+    config: Config
+    clock: Clock
+    store: Store
     intake: Intake
-    notifier: Notifier
+    queries: Queries
+    jobs: Jobs
+    outbox: OutboxWorker
     db: Db
     pool: ListenerPool
 
     def start(self) -> None:
-        self.notifier.start()
+        self.outbox.start()
 
     def stop(self) -> None:
         self.pool.wait_idle(timeout=5)
-        self.notifier.stop()
+        self.outbox.stop()
         self.db.close()
 
 
@@ -106,13 +120,21 @@ def web_client(token: str, *, api_url: str | None) -> WebClient:
 
 def build_app(*, config: Config, db_path: str, token: str, signing_secret: str | None, api_url: str | None = None,
               clock: Clock = system_clock, post_interval: float = 1.0) -> Bot:
-    """Open the database, make the service, the notifier and the Bolt app with every listener."""
+    """Open the database, make the use cases, the outbox worker and the Bolt app with every listener.
+
+    The use cases ring `wakeup` after each commit that queued Slack messages; the outbox worker waits on
+    it. `post_interval`: the least seconds between two posts to one channel (Slack allows about one a second).
+    """
     db = Db(db_path)
     client = web_client(token, api_url=api_url)
-    notifier_box: list[Notifier] = []
-    intake = Intake(Store(db), config, clock=clock, on_change=lambda: notifier_box[0].wake())
-    notifier = Notifier(intake, client, post_interval=post_interval)
-    notifier_box.append(notifier)
+    store, wakeup = Store(db), Wakeup()
+    intake = Intake(store, config, clock=clock, wakeup=wakeup)
+    queries = Queries(store, config)
+    jobs = Jobs(store, config, wakeup=wakeup)
+    pacer = Pacer(post_interval, clock=clock)
+    delivery = Delivery(poster=Poster(client, pacer=pacer), config=config, clock=clock,
+                        working_hours=WorkingHours(store, client, config).of, home_of=queries.home)
+    outbox = OutboxWorker(store, delivery, clock=clock, wakeup=wakeup, pacer=pacer)
     pool = ListenerPool(LISTENER_THREADS)
     try:
         app = App(
@@ -124,10 +146,11 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
             logger=bolt_logger(),
         )
         trust.guard(app, client)  # asks auth.test who this installation is
-        app.use(provide(intake, notifier))
+        app.use(provide(intake=intake, queries=queries, config=config, clock=clock))
         listeners.register(app)
     except BaseException:  # auth.test failed: the caller may try again, without this connection left open
         pool.shutdown(wait=False)
         db.close()
         raise
-    return Bot(app=app, intake=intake, notifier=notifier, db=db, pool=pool)
+    return Bot(app=app, config=config, clock=clock, store=store, intake=intake, queries=queries, jobs=jobs,
+               outbox=outbox, db=db, pool=pool)

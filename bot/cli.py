@@ -150,31 +150,31 @@ def _next_skipped(config: Config, domain: str | None, *, today: date, count: int
 
 
 # -- jobs and export ----------------------------------------------------------------------------
-def offline_intake(settings: Settings, config: Config, *, clock: Callable[[], datetime]):
-    """The service on the database, without Slack (dry runs, exports)."""
-    from bot.service import Intake
+def offline_store(settings: Settings):
+    """The database, without Slack (dry runs, exports)."""
     from storage.db import Db
     from storage.store import Store
 
-    return Intake(Store(Db(str(settings.db_path))), config, clock=clock)
+    return Store(Db(str(settings.db_path)))
 
 
 def cmd_jobs_run(args: argparse.Namespace) -> int:
-    from bot.jobs import run_nags, send_digest
+    from bot.jobs import Jobs
+    from bot.wakeup import Wakeup
 
     settings = load_settings()
     setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token], fmt=settings.log_format)
     config = load_config(settings.config_path)
     at = args.at or datetime.now(timezone.utc)
     if args.dry_run:
-        intake, bot = offline_intake(settings, config, clock=lambda: at), None
+        jobs, bot = Jobs(offline_store(settings), config, wakeup=Wakeup()), None
     else:
         settings.require_token()
         bot = start_with_retries(lambda: make_bot(settings, config, clock=lambda: at))
-        intake = bot.intake
-    lines = send_digest(intake, now=at, dry_run=args.dry_run) if args.job == "digest" else run_nags(intake, job=args.job, now=at, dry_run=args.dry_run)
+        jobs = bot.jobs
+    lines = jobs.send_digest(now=at, dry_run=args.dry_run) if args.job == "digest" else jobs.run_nags(job=args.job, now=at, dry_run=args.dry_run)
     if bot is not None:
-        bot.notifier.drain()
+        bot.outbox.drain()
         bot.stop()
     verb = "would send" if args.dry_run else "sent"
     print(f"{args.job} at {at.isoformat()}: {verb} {len(lines)} message(s)")
@@ -188,13 +188,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     config = load_config(settings.config_path)
-    intake = offline_intake(settings, config, clock=lambda: datetime.now(timezone.utc))
+    store, now = offline_store(settings), datetime.now(timezone.utc)
     try:
         if args.out:
-            count = export_to_file(intake.store, config, now=intake.clock(), fmt=args.format, path=Path(args.out))
+            count = export_to_file(store, config, now=now, fmt=args.format, path=Path(args.out))
             print(f"wrote {count} request(s) to {args.out}", file=sys.stderr)
         else:
-            export(intake.store, config, now=intake.clock(), fmt=args.format, out=sys.stdout)
+            export(store, config, now=now, fmt=args.format, out=sys.stdout)
     except Exception as exc:  # any failure is told in one sentence, never as a traceback
         left = f"nothing was written to {args.out}" if args.out else "the output above is incomplete"
         reason = " ".join(str(exc).split())  # one line, whatever the error says
@@ -241,7 +241,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     bot = start_with_retries(lambda: make_bot(settings, config))
     from bot.scheduler import Scheduler
 
-    scheduler = Scheduler(bot.intake)
+    scheduler = Scheduler(bot.jobs, bot.store, bot.config, clock=bot.clock)
     bot.start()
     scheduler.start()
     signal.signal(signal.SIGTERM, stop_on_sigterm)
@@ -254,14 +254,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def stop_on_sigterm(signum: int, frame: object) -> None:
-    """SIGTERM (a deploy, `kill`) stops the bot like Ctrl-C: jobs and the notifier finish, the database closes."""
+    """SIGTERM (a deploy, `kill`) stops the bot like Ctrl-C: jobs and the outbox worker finish, the database closes."""
     log.info("ai-intake stopping (SIGTERM)")
     raise SystemExit(0)
 
 
 def make_bot(settings: Settings, config: Config, *, clock: Callable[[], datetime] | None = None):
     from bot.app import build_app
-    from bot.service import system_clock
+    from bot.clock import system_clock
 
     return build_app(config=config, db_path=str(settings.db_path), token=settings.bot_token or "",
                      signing_secret=None if settings.socket_mode else settings.signing_secret, api_url=settings.api_url,

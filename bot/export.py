@@ -154,13 +154,12 @@ def _rows(store: Store, config: Config, *, now: datetime, batch: int) -> Iterato
     last_id = 0
     while True:
         with store.reading() as tx:
-            requests = tx.find("id > ?", [last_id], limit=batch, order="id")
-            loaded = [(r, tx.events(r.id)) for r in requests]
+            loaded = tx.page_after(last_id, limit=batch)
         for request, events in loaded:
             yield export_row(request, events, config, now=now)
-        if len(requests) < batch:
+        if len(loaded) < batch:
             return
-        last_id = requests[-1].id
+        last_id = loaded[-1][0].id
 
 
 def write_json(rows: Iterable[dict[str, Any]], out: TextIO) -> None:

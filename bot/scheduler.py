@@ -6,17 +6,17 @@ database: each run first takes the `scheduler` lease row.
 """
 
 import logging
-import os
-import socket
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.jobs import run_nags, send_digest
-from bot.notifier import holder_alive
-from bot.service import Intake
+from bot.clock import Clock
+from bot.domain.policy import Config
+from bot.jobs import Jobs
+from bot.leases import holder_alive, holder_name
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 SLA_EVERY = timedelta(minutes=5)
@@ -24,23 +24,24 @@ NAGS_EVERY = timedelta(minutes=15)
 LEASE_SECONDS = 20 * 60
 
 
-def holder_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 class Scheduler:
-    def __init__(self, intake: Intake, *, holder: str | None = None) -> None:
-        self.intake = intake
+    """Runs `jobs` on their schedule; `store` holds the lease, `config` names the time zone and the digest's cron."""
+
+    def __init__(self, jobs: Jobs, store: Store, config: Config, *, clock: Clock, holder: str | None = None) -> None:
+        self.jobs = jobs
+        self.store = store
+        self.config = config
+        self.clock = clock
         self.holder = holder or holder_name()
-        tz = intake.config.timezone
+        tz = config.timezone
         self.scheduler = BackgroundScheduler(timezone=tz, job_defaults={"coalesce": True, "max_instances": 1})
-        now = intake.clock()
+        now = clock()
         self.scheduler.add_job(self.run, IntervalTrigger(seconds=SLA_EVERY.total_seconds(), timezone=tz), args=["sla"],
                                id="sla", replace_existing=True, misfire_grace_time=300, next_run_time=now)
         self.scheduler.add_job(self.run, IntervalTrigger(seconds=NAGS_EVERY.total_seconds(), timezone=tz), args=["nags"],
                                id="nags", replace_existing=True, misfire_grace_time=900, next_run_time=now)
-        if intake.config.digest:
-            trigger = CronTrigger.from_crontab(intake.config.digest.cron, timezone=tz)
+        if config.digest:
+            trigger = CronTrigger.from_crontab(config.digest.cron, timezone=tz)
             self.scheduler.add_job(self.run, trigger, args=["digest"], id="digest", replace_existing=True,
                                    misfire_grace_time=7 * 24 * 3600)
 
@@ -50,7 +51,7 @@ class Scheduler:
 
     def start(self) -> None:
         self.scheduler.start()
-        if self.digest_missed(self.intake.clock()):
+        if self.digest_missed(self.clock()):
             self.scheduler.add_job(self.run, args=["digest"], id="digest-catch-up", replace_existing=True)
 
     def stop(self) -> None:
@@ -62,26 +63,26 @@ class Scheduler:
 
         send_digest itself sends at most one per channel and week, so catching up is safe to repeat.
         """
-        if not self.intake.config.digest:
+        if not self.config.digest:
             return False
-        with self.intake.store.reading() as tx:
+        with self.store.reading() as tx:
             if not tx.has_sent_digest():
                 return False
-        trigger = CronTrigger.from_crontab(self.intake.config.digest.cron, timezone=self.intake.config.timezone)
+        trigger = CronTrigger.from_crontab(self.config.digest.cron, timezone=self.config.timezone)
         fire = trigger.get_next_fire_time(None, now - timedelta(days=7))
         return fire is not None and fire <= now
 
     def run(self, job: str) -> list[str]:
         """One job run, if this process holds the lease; the work is idempotent either way."""
-        now = self.intake.clock()
-        with self.intake.store.transaction() as tx:
+        now = self.clock()
+        with self.store.transaction() as tx:
             if not tx.take_lease("scheduler", holder=self.holder, now=now, seconds=LEASE_SECONDS, unless_held_by=holder_alive):
                 log.info("job %s skipped: another process holds the scheduler lease", job)
                 return []
         try:
             if job == "digest":
-                return send_digest(self.intake, now=now)
-            return run_nags(self.intake, job=job, now=now)
+                return self.jobs.send_digest(now=now)
+            return self.jobs.run_nags(job=job, now=now)
         except Exception:
             log.exception("job %s failed; it runs again at its next time", job)
             return []

@@ -52,7 +52,7 @@ def health(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) ->
     except sqlite3.Error:
         oldest, database = None, "unavailable"
     writes = write_problem(bot.db)
-    waited = max(0.0, (bot.intake.clock() - oldest).total_seconds()) if oldest else None
+    waited = max(0.0, (bot.clock() - oldest).total_seconds()) if oldest else None
     outbox_stuck = waited is not None and waited > OUTBOX_STUCK_AFTER.total_seconds()
     scheduler = scheduler_running()
     body = {"database": database, "writes": "ok" if writes is None else writes,

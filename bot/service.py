@@ -1,34 +1,29 @@
-"""Use cases: filing, working and reading requests. Listeners, the notifier and jobs call these.
+"""Write use cases: filing a request and working it (claim, resolve, comment …). Listeners call these.
 
 Each use case is one transaction: the request, its event and the Slack messages it causes (queued
-in the outbox) are written together, so what was acknowledged is on disk and nothing is lost.
+in the outbox) are written together, so what was acknowledged is on disk and nothing is lost. After
+the commit the outbox worker is woken. The read use cases live in `bot.queries`.
 """
 
-import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
+from bot.clock import Clock, system_clock
 from bot.domain import authz, workflow
-from bot.domain.errors import Conflict, InvalidInput, NotFound
-from bot.domain.history import request_sla
+from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.nags import next_check_at
-from bot.domain.models import OPEN_STATUSES, Draft, Event, Listed, Request, request_key
-from bot.domain.parsing import parse_key
-from bot.domain.text import escape_within
+from bot.domain.models import Draft, Event, Request
 from bot.domain.policy import Config
 from bot.domain.triage import Route, route
+from bot.queries import load_request
+from bot.wakeup import Wakeup
+from storage.outbox import CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
 from storage.store import Store, Tx
 
-log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 COMMENT_LIMIT = 500
-
-
-def system_clock() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -38,40 +33,38 @@ class Filed:
 
 
 class Intake:
-    """The service. `clock` gives the current time (UTC); `on_change` wakes the notifier."""
+    """The service. `clock` gives the current time (UTC); `wakeup` is rung after each commit that queued messages."""
 
-    def __init__(self, store: Store, config: Config, *, clock: Clock = system_clock,
-                 on_change: Callable[[], None] = lambda: None) -> None:
-        self.store = store
-        self.config = config
-        self.clock = clock
-        self.on_change = on_change
+    def __init__(self, store: Store, config: Config, *, clock: Clock = system_clock, wakeup: Wakeup) -> None:
+        self._store = store
+        self._config = config
+        self._clock = clock
+        self._wakeup = wakeup
 
     # -- filing --------------------------------------------------------------------------------
-    def file_request(self, draft: Draft, *, origin_key: str | None = None, reply_in: dict[str, str] | None = None) -> Filed:
+    def file_request(self, draft: Draft, *, origin_key: str | None = None, reply_in: FiledReply | None = None) -> Filed:
         """Triage and store a new request and queue its card.
 
         `origin_key` names the Slack message it came from ("msg:C1:1700000000.000100"): filing the
         same message twice returns the first request with `created=False`. `reply_in` queues the
-        "Filed AIR-12 …" answer once: in a thread ({channel, thread_ts}), or ephemerally ({channel,
-        user}), or as a direct message ({user}).
+        "Filed AIR-12 …" answer once: in a thread, ephemerally, or as a direct message.
         """
-        now = self.clock()
+        now = self._clock()
         try:
-            with self.store.transaction() as tx:
+            with self._store.transaction() as tx:
                 existing = tx.get_by_origin(origin_key) if origin_key else None
                 if existing:
                     return Filed(existing, created=False)
                 request = self._insert(tx, draft, now, origin_key=origin_key)
                 if reply_in:
-                    tx.enqueue("reply", at=now, request_id=request.id, payload=reply_in, key=f"reply:{origin_key or request.id}")
+                    tx.enqueue(reply_in, at=now, request_id=request.id, key=f"reply:{origin_key or request.id}")
         except sqlite3.IntegrityError:
-            with self.store.reading() as tx:
+            with self._store.reading() as tx:
                 found = tx.get_by_origin(origin_key or "")
             if found is None:
                 raise
             return Filed(found, created=False)
-        self.on_change()
+        self._wakeup.set()
         return Filed(request, created=True)
 
     def _insert(self, tx: Tx, draft: Draft, now: datetime, *, origin_key: str | None) -> Request:
@@ -93,7 +86,7 @@ class Intake:
             "source": request.source, "confidential": request.confidential, "reasons": decided.reasons,
             "court": request.court,
         }))
-        tx.enqueue("card", at=now, request_id=request.id)
+        tx.enqueue(CardUpdate(), at=now, request_id=request.id)
         self._schedule_check(tx, request, now)
         self._refresh_homes(tx, {request.requester, request.assignee}, now)
         return request
@@ -102,25 +95,24 @@ class Intake:
         """Triage, reading only what the decision needs: past requests' words only when nothing else
         routes it, and the open load only of the chosen domain's candidates."""
         vocabulary = False
-        decided = route(draft, self.config, tx.routing_state())
+        decided = route(draft, self._config, tx.routing_state())
         if decided.domain is None:
             vocabulary = True
-            decided = route(draft, self.config, tx.routing_state(with_vocabulary=True))
-        domain = self.config.domain(decided.domain)
+            decided = route(draft, self._config, tx.routing_state(with_vocabulary=True))
+        domain = self._config.domain(decided.domain)
         if domain is None:
             return decided
         candidates = [*domain.engineers, *domain.reviewers]
-        return route(draft, self.config, tx.routing_state(people=candidates, with_vocabulary=vocabulary))
+        return route(draft, self._config, tx.routing_state(people=candidates, with_vocabulary=vocabulary))
 
     def _refresh_homes(self, tx: Tx, people: set[str | None], now: datetime) -> None:
         """Re-publish the App Home of the people a change concerns, if they use it."""
         for user in tx.home_viewers({p for p in people if p}):
-            tx.queue_home(user, at=now)
+            tx.enqueue(HomeRefresh(user=user), at=now, unless_pending=True)
 
     def _schedule_check(self, tx: Tx, request: Request, now: datetime) -> None:
         """Recompute when the nag jobs should next look at `request` (after every change of it)."""
-        at = next_check_at(request, tx.events(request.id), self.config, now=now,
-                           sent=tx.sent_notifications("id = ?", [request.id]))
+        at = next_check_at(request, tx.events(request.id), self._config, now=now, sent=tx.notifications_of(request.id))
         tx.set_next_check(request.id, at)
 
     # -- working a request ---------------------------------------------------------------------
@@ -130,7 +122,7 @@ class Intake:
     def reassign(self, key: str, actor: str, *, to: str) -> Request:
         """Hand the request to `to`, who must be able to work it (a member of its domain, or an admin)."""
         def change(request: Request, now: datetime) -> workflow.Change:
-            if not (authz.is_member(self.config, request, to) or self.config.is_admin(to)):
+            if not (authz.is_member(self._config, request, to) or self._config.is_admin(to)):
                 where = request.domain or "any domain"
                 raise InvalidInput(f"<@{to}> is not a member of {where}, so they could not work {request.key}. "
                                    "Pick a member, or ask an admin to add them to the config.")
@@ -149,7 +141,7 @@ class Intake:
 
     def snooze(self, key: str, actor: str, *, days: float = 1) -> Request:
         """Quiet the request's nags for `days` (at most the config's snooze_max_days)."""
-        days = min(days, self.config.nags.snooze_max_days)
+        days = min(days, self._config.nags.snooze_max_days)
         return self._act(key, actor, "snooze", lambda r, now: workflow.snooze(r, actor, until=now + timedelta(days=days)))
 
     def reopen(self, key: str, actor: str) -> Request:
@@ -180,18 +172,18 @@ class Intake:
         return self._act(key, actor, "edit", change)
 
     def _act(self, key: str, actor: str, action: str, decide: Callable[[Request, datetime], workflow.Change]) -> Request:
-        now = self.clock()
-        with self.store.transaction() as tx:
-            request = self._load(tx, key)
-            authz.authorize(self.config, request, actor, action)
+        now = self._clock()
+        with self._store.transaction() as tx:
+            request = load_request(tx, key)
+            authz.authorize(self._config, request, actor, action)
             change = decide(request, now)
             after = self._apply(tx, request, change, actor=actor, action=action, now=now)
-        self.on_change()
+        self._wakeup.set()
         return after
 
     def _apply(self, tx: Tx, request: Request, change: workflow.Change, *, actor: str, action: str, now: datetime) -> Request:
         updates = {**change.updates, "updated_at": now}
-        member = authz.is_member(self.config, request, actor) or self.config.is_admin(actor)
+        member = authz.is_member(self._config, request, actor) or self._config.is_admin(actor)
         if (request.first_response_at is None and action in workflow.FIRST_RESPONSE_ACTIONS
                 and member and actor != request.requester):
             updates["first_response_at"] = now
@@ -205,9 +197,9 @@ class Intake:
         tx.add_event(Event(request_id=request.id, at=now, actor=actor, type=change.event, data=data))
         if "assignee" in change.updates and after.assignee:
             tx.mark_assigned(after.assignee, now)
-        tx.enqueue("card", at=now, request_id=request.id)
+        tx.enqueue(CardUpdate(), at=now, request_id=request.id)
         if change.line:
-            tx.enqueue("thread", at=now, request_id=request.id, payload={"text": change.line})
+            tx.enqueue(ThreadLine(text=change.line), at=now, request_id=request.id)
         self._schedule_check(tx, after, now)
         self._refresh_homes(tx, {after.requester, after.assignee, request.assignee}, now)
         return after
@@ -220,116 +212,48 @@ class Intake:
         hands the ball back. The same message delivered twice is recorded once. Anyone else's reply
         is ignored (a thread is a conversation: refusing every remark would be noise).
         """
-        now = self.clock()
-        with self.store.transaction() as tx:
+        now = self._clock()
+        with self._store.transaction() as tx:
             request = tx.by_thread(channel, thread_ts)
-            if request is None or not authz.can(self.config, request, user, "comment"):
+            if request is None or not authz.can(self._config, request, user, "comment"):
                 return None  # not a request's thread, or someone who may not comment: their words change nothing
             if not tx.claim_delivery(f"msg:{channel}:{ts}", now):
                 return None
-            member = authz.is_member(self.config, request, user) or self.config.is_admin(user)
+            member = authz.is_member(self._config, request, user) or self._config.is_admin(user)
             change = workflow.comment(request, user, member=member)
             change.data["text"] = text[:COMMENT_LIMIT]
             change.data["ts"] = ts
             after = self._apply(tx, request, change, actor=user, action="comment", now=now)
-        self.on_change()
+        self._wakeup.set()
         return after
 
-    # -- reading -------------------------------------------------------------------------------
-    def check(self, key: str, actor: str, action: str) -> Request:
-        """The request, if `actor` may take `action` on it (raises NotFound / NotAllowed)."""
-        with self.store.reading() as tx:
-            request = self._load(tx, key)
-        authz.authorize(self.config, request, actor, action)
-        return request
-
-    def status(self, key: str, actor: str) -> tuple[Request, list[Event]]:
-        with self.store.reading() as tx:
-            request = self._load(tx, key)
-            if request.confidential:
-                authz.authorize(self.config, request, actor, "view")
-            return request, tx.events(request.id)
-
-    def mine(self, actor: str, *, limit: int = 20) -> tuple[list[Request], list[Request]]:
-        """(assigned to the actor, filed by the actor), open ones, oldest first."""
-        marks = ", ".join("?" for _ in OPEN_STATUSES)
-        with self.store.reading() as tx:
-            assigned = tx.find(f"assignee = ? AND status IN ({marks})", [actor, *OPEN_STATUSES], limit=limit)
-            filed = tx.find(f"requester = ? AND status IN ({marks})", [actor, *OPEN_STATUSES], limit=limit)
-        return assigned, filed
-
-    def queue(self, domain: str | None, *, limit: int = 20) -> tuple[list[Request], int]:
-        """Open requests of a domain (None: all; "triage": unrouted), oldest first, and how many there are."""
-        marks = ", ".join("?" for _ in OPEN_STATUSES)
-        where, params = f"status IN ({marks})", list(OPEN_STATUSES)
-        if domain == "triage":
-            where += " AND domain IS NULL"
-        elif domain:
-            if self.config.domain(domain) is None:
-                names = ", ".join(d.name for d in self.config.domains) or "none configured"
-                raise NotFound(f"There is no domain called “{escape_within(domain, 40)}”. Domains: {names}, or triage.")
-            where, params = where + " AND domain = ?", [*params, domain]
-        with self.store.reading() as tx:
-            return tx.find(where, params, limit=limit), tx.count(where, params)
-
-    def listed(self, requests: list[Request], *, viewer: str) -> dict[int, Listed]:
-        """For each request: hide a confidential title from `viewer` unless they may see it, and its worst SLA state."""
-        ids = sorted({r.id for r in requests})
-        if not ids:
-            return {}
-        marks = ", ".join("?" for _ in ids)
-        with self.store.reading() as tx:
-            items = tx.with_events(f"id IN ({marks})", ids)
-        now = self.clock()
-        out = {}
-        for request, events in items:
-            sla = request_sla(request, events, self.config, now=now)
-            states = {sla.first_response.state, sla.resolution.state}
-            worst = next((s for s in ("breached", "at_risk") if s in states), "on_track" if request.is_open else None)
-            hidden = request.confidential and not authz.can(self.config, request, viewer, "view")
-            out[request.id] = Listed(redact=hidden, sla_state=worst)
-        return out
-
-    def get(self, request_id: int) -> Request | None:
-        with self.store.reading() as tx:
-            return tx.get(request_id)
-
-    def find_by_thread(self, channel: str, thread_ts: str) -> Request | None:
-        with self.store.reading() as tx:
-            return tx.by_thread(channel, thread_ts)
-
+    # -- deliveries and messages ----------------------------------------------------------------
     def claim_delivery(self, key: str) -> bool:
         """Remember a Slack delivery; False when it was seen before (a retry or a replay).
 
         Not fsynced on its own: the use case that follows commits durably, and that makes this durable too.
         """
-        with self.store.transaction(durable=False) as tx:
-            return tx.claim_delivery(key, self.clock())
+        with self._store.transaction(durable=False) as tx:
+            return tx.claim_delivery(key, self._clock())
 
     def tell(self, *, user: str, channel: str | None, text: str, response_url: str | None = None) -> None:
-        """Queue an ephemeral message to one person (a refusal, an error the notifier found)."""
-        with self.store.transaction() as tx:
-            tx.enqueue("ephemeral", at=self.clock(), payload={"user": user, "channel": channel, "text": text, "response_url": response_url})
-        self.on_change()
+        """Queue an ephemeral message to one person (a refusal, a problem with what they sent)."""
+        with self._store.transaction() as tx:
+            tx.enqueue(Ephemeral(user=user, channel=channel, text=text, response_url=response_url), at=self._clock())
+        self._wakeup.set()
 
     def post_once(self, *, key: str, channel: str, thread_ts: str | None, text: str) -> None:
         """Queue a message that is sent once however often it is asked for under the same key."""
-        with self.store.transaction() as tx:
-            tx.enqueue("message", at=self.clock(), key=f"post:{key}", payload={"channel": channel, "thread_ts": thread_ts, "text": text})
-        self.on_change()
+        with self._store.transaction() as tx:
+            tx.enqueue(ChannelMessage(channel=channel, thread_ts=thread_ts, text=text), at=self._clock(), key=f"post:{key}")
+        self._wakeup.set()
 
     def refresh_home(self, user: str) -> None:
         """Queue a fresh App Home for `user`."""
-        with self.store.transaction() as tx:
-            tx.queue_home(user, at=self.clock(), opened=True)
-        self.on_change()
-
-    def _load(self, tx: Tx, key: str) -> Request:
-        request_id = parse_key(key)
-        request = tx.get(request_id) if request_id else None
-        if request is None:
-            raise NotFound(f"There is no request “{escape_within(key, 24)}”. Keys look like {request_key(12)}.")
-        return request
+        with self._store.transaction() as tx:
+            tx.remember_home_opened(user)
+            tx.enqueue(HomeRefresh(user=user), at=self._clock(), unless_pending=True)
+        self._wakeup.set()
 
 
-__all__ = ["Intake", "Filed", "Clock", "system_clock"]
+__all__ = ["Intake", "Filed"]

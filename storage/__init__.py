@@ -1,0 +1,1 @@
+"""Storage: SQLite through sqlite-utils, one transaction per use case; returns domain models."""

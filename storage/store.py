@@ -5,21 +5,24 @@ Every write happens inside `Store.transaction()`: one use case, one transaction.
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from enum import Enum
+from typing import Any, NamedTuple
 
 from sqlite_utils import Database
 
 from bot.domain.models import OPEN_STATUSES, PRIORITY_WEIGHT, Event, Request
 from bot.domain.triage import RoutingState, words
 from storage.db import Db
+from storage.outbox import Payload
 
 JSON_COLUMNS = ("links", "route_reasons", "disclaimers")
 TIME_COLUMNS = ("created_at", "updated_at", "first_response_at", "resolved_at")
 VOCABULARY_WINDOW = 200
+_OPEN = ", ".join("?" for _ in OPEN_STATUSES)
 
 
 def to_db_time(at: datetime) -> str:
@@ -51,8 +54,45 @@ def _row(request: Request) -> dict[str, Any]:
     return data
 
 
+def _in_domain(domain: "str | None | Unrouted") -> tuple[str, list[Any]]:
+    where, params = f"status IN ({_OPEN})", list(OPEN_STATUSES)
+    if domain is UNROUTED:
+        return where + " AND domain IS NULL", params
+    if domain is not None:
+        return where + " AND domain = ?", [*params, domain]
+    return where, params
+
+
+def _grouped(requests: list[Request], rows: Iterable[tuple[Any, ...]]) -> list[tuple[Request, list[Event]]]:
+    """Each request with its events, from event rows (id, request_id, at, actor, type, data) in request order."""
+    by_id: dict[int, list[Event]] = {r.id: [] for r in requests}
+    for event_id, request_id, at, actor, kind, data in rows:
+        if request_id in by_id:
+            by_id[request_id].append(Event(id=event_id, request_id=request_id, at=datetime.fromisoformat(at),
+                                           actor=actor, type=kind, data=json.loads(data)))
+    return [(r, by_id[r.id]) for r in requests]
+
+
+class Unrouted(Enum):
+    """The scope of requests no domain took (the triage queue), for `open_in_domain`."""
+
+    UNROUTED = "unrouted"
+
+
+UNROUTED = Unrouted.UNROUTED
+
+
+class NagCandidates(NamedTuple):
+    """What the nag jobs read: the due requests with their events, and the nags already recorded for them."""
+
+    items: list[tuple[Request, list[Event]]]
+    sent: set[tuple[int, str, str]]
+
+
 @dataclass(frozen=True)
 class OutboxItem:
+    """One queued message as stored; `attempts` > 0 means an earlier attempt may have reached Slack."""
+
     id: int
     kind: str
     request_id: int | None
@@ -111,12 +151,37 @@ class Tx:
         )
         return _request(rows[0]) if rows else None
 
-    def find(self, where: str, params: list[Any], *, limit: int = 50, order: str = "id") -> list[Request]:
-        sql = f"SELECT * FROM requests WHERE {where} ORDER BY {order} LIMIT ?"
-        return [_request(r) for r in self.db.query(sql, [*params, limit])]
+    def open_assigned_to(self, user: str, *, limit: int) -> list[Request]:
+        """Open requests assigned to `user`, oldest first."""
+        return self._requests(f"assignee = ? AND status IN ({_OPEN})", [user, *OPEN_STATUSES], limit=limit)
 
-    def count(self, where: str, params: list[Any]) -> int:
+    def open_filed_by(self, user: str, *, limit: int) -> list[Request]:
+        """Open requests `user` filed, oldest first."""
+        return self._requests(f"requester = ? AND status IN ({_OPEN})", [user, *OPEN_STATUSES], limit=limit)
+
+    def open_in_domain(self, domain: "str | None | Unrouted", *, limit: int) -> list[Request]:
+        """Open requests of `domain` (None: of every domain and none; `UNROUTED`: of none), oldest first."""
+        where, params = _in_domain(domain)
+        return self._requests(where, params, limit=limit)
+
+    def count_open_in_domain(self, domain: "str | None | Unrouted") -> int:
+        """How many requests `open_in_domain(domain)` would find without a limit."""
+        where, params = _in_domain(domain)
         return next(self.db.query(f"SELECT count(*) AS n FROM requests WHERE {where}", params))["n"]
+
+    def page_after(self, last_id: int, *, limit: int) -> list[tuple[Request, list[Event]]]:
+        """Up to `limit` requests with ids above `last_id`, in id order, each with its events."""
+        requests = self._requests("id > ?", [last_id], limit=limit)
+        return self._with_events_of(requests)
+
+    def last_changed(self) -> datetime | None:
+        """When the most recently changed request last changed (None: no requests)."""
+        row = next(self.db.query("SELECT max(updated_at) AS at FROM requests"))
+        return from_db_time(row["at"])
+
+    def _requests(self, where: str, params: list[Any], *, limit: int) -> list[Request]:
+        sql = f"SELECT * FROM requests WHERE {where} ORDER BY id LIMIT ?"
+        return [_request(r) for r in self.db.query(sql, [*params, limit])]
 
     # -- events --------------------------------------------------------------------------------
     def add_event(self, event: Event) -> None:
@@ -148,6 +213,7 @@ class Tx:
         last = {r["user_id"]: from_db_time(r["last_assigned_at"])
                 for r in (self.db.query(f"SELECT * FROM people WHERE last_assigned_at IS NOT NULL AND user_id IN ({who})", people) if people else [])}
         vocabulary: dict[str, Counter[str]] = {}
+        # Only requests anyone may see teach triage words: routing reasons quote them (bot/domain/visibility.py).
         for row in [] if not with_vocabulary else self.db.query(
             "SELECT domain, title FROM requests WHERE domain IS NOT NULL AND confidential = 0 ORDER BY id DESC LIMIT ?",
             [VOCABULARY_WINDOW],
@@ -162,26 +228,60 @@ class Tx:
         )
 
     # -- jobs -------------------------------------------------------------------------------------
-    def with_events(self, where: str, params: list[Any]) -> list[tuple[Request, list[Event]]]:
+    def by_ids_with_events(self, ids: Sequence[int]) -> list[tuple[Request, list[Event]]]:
+        """The requests with these ids (the ones that exist), in id order, each with its events."""
+        ids = sorted(set(ids))
+        if not ids:
+            return []
+        marks = ", ".join("?" for _ in ids)
+        return self._with_events(f"id IN ({marks})", ids)
+
+    def due_for_nags(self, now: datetime, *, kinds: Sequence[str] | None = None) -> NagCandidates:
+        """The requests whose next nag check has come by `now` (only of `kinds`, when given), each with its
+        events, and the (request id, rule, step) of every nag already recorded for them.
+
+        Closed requests have no next check, so the `next_nag_at` index alone finds the due ones.
+        """
+        where, params = "next_nag_at <= ?", [to_db_time(now)]
+        if kinds is not None:
+            where += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+            params += list(kinds)
+        return NagCandidates(self._with_events(where, params), self._notifications(where, params))
+
+    def for_digest(self, since: datetime) -> list[tuple[Request, list[Event]]]:
+        """Every open request, and every closed one changed since `since`, each with its events."""
+        return self._with_events(f"status IN ({_OPEN}) OR updated_at >= ?", [*OPEN_STATUSES, to_db_time(since)])
+
+    def notifications_of(self, request_id: int) -> set[tuple[int, str, str]]:
+        """(request id, rule, step) of every nag recorded for the request."""
+        return self._notifications("id = ?", [request_id])
+
+    def _with_events(self, where: str, params: list[Any]) -> list[tuple[Request, list[Event]]]:
         """Requests matching `where` (on the requests table), each with its events, in two indexed queries."""
         # No ORDER BY: without statistics SQLite would walk the whole table in id order rather than use
         # the index that answers `where`; the few rows found are sorted here instead.
         requests = sorted((_request(r) for r in self.db.query(f"SELECT * FROM requests WHERE {where}", params)), key=lambda r: r.id)
         if not requests:
             return []
-        by_id: dict[int, list[Event]] = {r.id: [] for r in requests}
         rows = self.db.conn.execute(
             f"""SELECT e.id, e.request_id, e.at, e.actor, e.type, e.data FROM events e
                 WHERE e.request_id IN (SELECT id FROM requests WHERE {where}) ORDER BY e.request_id, e.id""",
             params,
         )
-        for event_id, request_id, at, actor, kind, data in rows:
-            if request_id in by_id:
-                by_id[request_id].append(Event(id=event_id, request_id=request_id, at=datetime.fromisoformat(at),
-                                               actor=actor, type=kind, data=json.loads(data)))
-        return [(r, by_id[r.id]) for r in requests]
+        return _grouped(requests, rows)
 
-    def sent_notifications(self, where: str, params: list[Any]) -> set[tuple[int, str, str]]:
+    def _with_events_of(self, requests: list[Request]) -> list[tuple[Request, list[Event]]]:
+        """`requests`, each with its events, in one query."""
+        if not requests:
+            return []
+        marks = ", ".join("?" for _ in requests)
+        rows = self.db.conn.execute(
+            f"SELECT id, request_id, at, actor, type, data FROM events WHERE request_id IN ({marks}) ORDER BY request_id, id",
+            [r.id for r in requests],
+        )
+        return _grouped(requests, rows)
+
+    def _notifications(self, where: str, params: list[Any]) -> set[tuple[int, str, str]]:
         """(request id, rule, step) of every nag recorded for the requests matching `where`."""
         rows = self.db.conn.execute(
             f"SELECT request_id, rule, step FROM notifications WHERE request_id IN (SELECT id FROM requests WHERE {where})",
@@ -228,18 +328,11 @@ class Tx:
     def release_lease(self, name: str, *, holder: str) -> None:
         self.db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [name, holder])
 
-    def queue_home(self, user: str, *, at: datetime, opened: bool = False) -> None:
-        """Queue a fresh App Home for `user` unless one is already waiting; `opened` remembers they look at it."""
-        if opened:
-            self.db.execute(
-                "INSERT INTO people (user_id, home_opened) VALUES (?, 1) ON CONFLICT(user_id) DO UPDATE SET home_opened = 1", [user]
-            )
-        payload = json.dumps({"user": user})
-        waiting = self.db.conn.execute(
-            "SELECT 1 FROM outbox WHERE kind = 'home' AND status = 'pending' AND payload = ? LIMIT 1", [payload]
-        ).fetchone()
-        if waiting is None:
-            self.enqueue("home", at=at, payload={"user": user})
+    def remember_home_opened(self, user: str) -> None:
+        """`user` looks at the App Home: re-publish it when a request of theirs changes (`home_viewers`)."""
+        self.db.execute(
+            "INSERT INTO people (user_id, home_opened) VALUES (?, 1) ON CONFLICT(user_id) DO UPDATE SET home_opened = 1", [user]
+        )
 
     def home_viewers(self, users: set[str]) -> list[str]:
         """Those of `users` who have opened the App Home."""
@@ -266,12 +359,19 @@ class Tx:
         return cursor.rowcount == 1
 
     # -- outbox --------------------------------------------------------------------------------
-    def enqueue(self, kind: str, *, at: datetime, request_id: int | None = None, payload: dict[str, Any] | None = None, key: str | None = None) -> bool:
-        """Queue a Web API call for the notifier; False when `key` was queued before (nothing added)."""
+    def enqueue(self, message: Payload, *, at: datetime, request_id: int | None = None, key: str | None = None,
+                unless_pending: bool = False) -> bool:
+        """Queue a Slack message for the outbox worker, due at `at`; False when nothing was added: `key` was
+        queued before, or (`unless_pending`) the same message is still waiting to be sent."""
+        payload = json.dumps(message.row())
+        if unless_pending and self.db.conn.execute(
+            "SELECT 1 FROM outbox WHERE kind = ? AND status = 'pending' AND payload = ? LIMIT 1", [message.kind, payload]
+        ).fetchone():
+            return False
         cursor = self.db.execute(
             """INSERT OR IGNORE INTO outbox (key, request_id, kind, payload, next_attempt_at, created_at)
                VALUES (?, ?, ?, ?, ?, ?)""",
-            [key, request_id, kind, json.dumps(payload or {}), to_db_time(at), to_db_time(at)],
+            [key, request_id, str(message.kind), payload, to_db_time(at), to_db_time(at)],
         )
         return cursor.rowcount == 1
 
@@ -283,7 +383,8 @@ class Tx:
         return [OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"]) for r in rows]
 
     def has_pending(self, request_id: int, *, kind: str) -> bool:
-        rows = self.db.query("SELECT 1 AS x FROM outbox WHERE request_id = ? AND kind = ? AND status = 'pending' LIMIT 1", [request_id, kind])
+        """Whether an item of `kind` for the request still waits to be sent."""
+        rows = self.db.query("SELECT 1 AS x FROM outbox WHERE request_id = ? AND kind = ? AND status = 'pending' LIMIT 1", [request_id, str(kind)])
         return next(rows, None) is not None
 
     def has_sent_digest(self) -> bool:
@@ -307,7 +408,7 @@ class Tx:
         """A newer render of the same card covers these older pending ones."""
         self.db.execute(
             "UPDATE outbox SET status = 'superseded', sent_at = ? WHERE request_id = ? AND kind = ? AND status = 'pending' AND id < ?",
-            [to_db_time(at), request_id, kind, up_to],
+            [to_db_time(at), request_id, str(kind), up_to],
         )
 
     def mark_retry(self, item_id: int, *, next_at: datetime, error: str) -> None:

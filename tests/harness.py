@@ -119,7 +119,7 @@ class Harness:
         return self.post(body, "application/x-www-form-urlencoded")
 
     def click(self, action_id: str, value: str, *, user: str, channel: str | None = None, ts: str | None = None, **action: Any) -> Reply:
-        request = self.bot.intake.get(int(value.split("-")[-1])) if value.upper().startswith("AIR-") and value.split("-")[-1].isdigit() else None
+        request = self.bot.queries.get(int(value.split("-")[-1])) if value.upper().startswith("AIR-") and value.split("-")[-1].isdigit() else None
         channel = channel or (request.card_channel if request else "C0SUPPORT")
         ts = ts or (request.card_ts if request else "1700000000.000001")
         element = {"action_id": action_id, "block_id": "card.actions", "type": "button", "value": value,
@@ -131,7 +131,7 @@ class Harness:
 
     def reassign(self, key: str, *, user: str, to: str) -> Reply:
         """Pick `to` in the card's "Reassign…" user select (the select carries no value: the card names the key)."""
-        request = self.bot.intake.get(int(key.split("-")[1]))
+        request = self.bot.queries.get(int(key.split("-")[1]))
         return self.interact({
             "type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": TEAM},
             "trigger_id": self.fake.new_trigger_id(), "response_url": self.fake.response_url(),
@@ -166,13 +166,13 @@ class Harness:
         """Wait for running listeners, then send everything queued (repeat until quiet)."""
         for _ in range(20):
             assert self.bot.pool.wait_idle(timeout=10), "a listener did not finish"
-            if self.bot.notifier.drain() == 0 and self.bot.pool.wait_idle(timeout=0):
+            if self.bot.outbox.drain() == 0 and self.bot.pool.wait_idle(timeout=0):
                 return
         raise AssertionError("the outbox never settled")
 
     def card(self, key: str) -> dict[str, Any]:
         """The card message of a request as the fake Slack holds it now."""
-        request = self.bot.intake.get(int(key.split("-")[1]))
+        request = self.bot.queries.get(int(key.split("-")[1]))
         assert request and request.card_ts, f"{key} has no card"
         return next(m for m in self.fake.messages(request.card_channel) if m["ts"] == request.card_ts)
 

@@ -56,14 +56,14 @@ def click(action_id: str) -> Callable[[Harness, str, str], Reply]:
 
 
 def reassign(h: Harness, key: str, user: str) -> Reply:
-    request = h.bot.intake.get(int(key.split("-")[1]))
+    request = h.bot.queries.get(int(key.split("-")[1]))
     to = "U0ENG2" if request.assignee != "U0ENG2" else "U0ENG1"
     return h.reassign(key, user=user, to=to)
 
 
 def submit_edit(h: Harness, key: str, user: str) -> Reply:
-    request = h.bot.intake.get(int(key.split("-")[1]))
-    view = request_modal(h.bot.intake.config, request=request).to_dict()
+    request = h.bot.queries.get(int(key.split("-")[1]))
+    view = request_modal(h.bot.config, request=request).to_dict()
     values = {ids.TITLE: {"type": "plain_text_input", "value": f"Edited by {user}"},
               ids.KIND: {"type": "static_select", "selected_option": {"value": request.kind}},
               ids.PRIORITY: {"type": "static_select", "selected_option": None},
@@ -104,7 +104,7 @@ ACTIONS = [
     Action("Not mine (reason submitted)", "disclaim", frozenset(MEMBERS), submit_disclaim,
            lambda h, b, a, u: [d.by for d in a.disclaimers] == [u], kind="regression", refused_in_ack=True),
     Action("snooze", "snooze", frozenset(MEMBERS), click(ids.SNOOZE),
-           lambda h, b, a, u: [e.type for e in h.bot.intake.status(a.key, "U0ADMIN")[1]][-1] == "snoozed"),
+           lambda h, b, a, u: [e.type for e in h.bot.queries.status(a.key, "U0ADMIN")[1]][-1] == "snoozed"),
     Action("Edit details (button)", "edit", frozenset(WITH_REQUESTER), click(ids.EDIT), opened(ids.REQUEST_MODAL)),
     Action("Edit details (form submitted)", "edit", frozenset(WITH_REQUESTER), submit_edit,
            lambda h, b, a, u: a.title == f"Edited by {u}", refused_in_ack=True),
@@ -146,16 +146,16 @@ def test_every_action_by_every_role(harness: Harness) -> None:
                     action.prepare(h, key)
                     h.settle()
                 ready[action.name] = key
-            before = h.bot.intake.get(int(key.split("-")[1]))
-            events = h.bot.intake.status(key, "U0ADMIN")[1]
+            before = h.bot.queries.get(int(key.split("-")[1]))
+            events = h.bot.queries.status(key, "U0ADMIN")[1]
             user = person(role, before)
             allowed = role in action.allowed
-            assert authz.can(h.bot.intake.config, before, user, action.authz_name) == allowed, (action.name, role)
+            assert authz.can(h.bot.config, before, user, action.authz_name) == allowed, (action.name, role)
             told, views = len(what_people_were_told(h)), len(h.fake.calls_to("views.open"))
             reply = action.act(h, key, user)
             assert reply is not None and reply.status == 200
             h.settle()
-            after = h.bot.intake.get(int(key.split("-")[1]))
+            after = h.bot.queries.get(int(key.split("-")[1]))
             cell = f"{action.name} by the {role} ({user}) on {key}"
             if allowed:
                 assert action.done(h, before, after, user), f"{cell}: allowed, but it did not happen"
@@ -163,7 +163,7 @@ def test_every_action_by_every_role(harness: Harness) -> None:
                 ready.pop(action.name)
             else:
                 assert after == before, f"{cell}: refused, but the request changed"
-                assert h.bot.intake.status(key, "U0ADMIN")[1] == events, f"{cell}: refused, but an event was written"
+                assert h.bot.queries.status(key, "U0ADMIN")[1] == events, f"{cell}: refused, but an event was written"
                 assert len(h.fake.calls_to("views.open")) == views, f"{cell}: refused, but a modal opened"
                 refusal = reply.body if action.refused_in_ack else " ".join(what_people_were_told(h)[told:])
                 assert ("Only members of support" in refusal or "Only the requester" in refusal) and key in refusal, \
@@ -175,23 +175,23 @@ def test_every_action_by_every_role(harness: Harness) -> None:
 def test_thread_replies_by_the_requester_and_members_are_recorded(harness: Harness) -> None:
     harness.command("question: which eval covers refunds?")
     harness.settle()
-    request = harness.bot.intake.get(1)
+    request = harness.bot.queries.get(1)
     for role in sorted(WITH_REQUESTER):
         harness.reply_in_thread(request.card_channel, request.card_ts, f"a word from the {role}", user=person(role, request))
     harness.settle()
-    commenters = [e.actor for e in harness.bot.intake.status("AIR-1", "U0ADMIN")[1] if e.type == "commented"]
+    commenters = [e.actor for e in harness.bot.queries.status("AIR-1", "U0ADMIN")[1] if e.type == "commented"]
     assert sorted(commenters) == sorted(person(role, request) for role in WITH_REQUESTER)
 
 
 def test_thread_replies_by_anyone_else_change_nothing(harness: Harness) -> None:
     harness.command("security review: vendor LLM for refund emails")
     harness.settle()
-    before = harness.bot.intake.get(1)
+    before = harness.bot.queries.get(1)
     for role in ("other domain's engineer", "outsider"):
         harness.reply_in_thread(before.card_channel, before.card_ts, "let me weigh in", user=person(role, before))
     harness.settle()
-    assert harness.bot.intake.get(1) == before
-    assert [e.type for e in harness.bot.intake.status("AIR-1", "U0ADMIN")[1]] == ["created"]
+    assert harness.bot.queries.get(1) == before
+    assert [e.type for e in harness.bot.queries.status("AIR-1", "U0ADMIN")[1]] == ["created"]
 
 
 # -- tampered values ----------------------------------------------------------------------------
@@ -210,7 +210,7 @@ def test_tampered_button_values_are_refused_and_change_nothing(harness: Harness)
     harness.command("question: which eval covers refunds?")  # AIR-1, support
     harness.command("question: is the ranking query eval flaky?", channel="C0SEARCH")  # AIR-2, search
     harness.settle()
-    support, search = harness.bot.intake.get(1), harness.bot.intake.get(2)
+    support, search = harness.bot.queries.get(1), harness.bot.queries.get(2)
     assert (support.domain, search.domain) == ("support", "search")
     cases = [
         ("another domain's key", "AIR-2", "Only members of search"),
@@ -238,7 +238,7 @@ def test_tampered_button_values_are_refused_and_change_nothing(harness: Harness)
                                                         "selected_user": "U0ENG2", "action_ts": "1.1"}]})
     harness.settle()
     assert "Only members of search" in what_people_were_told(harness)[-1]
-    assert (harness.bot.intake.get(1), harness.bot.intake.get(2)) == (support, search)
+    assert (harness.bot.queries.get(1), harness.bot.queries.get(2)) == (support, search)
     assert harness.fake.calls_to("views.open") == []
     with harness.bot.db.read() as db:
         assert [r["n"] for r in db.query("SELECT count(*) AS n FROM events")] == [2]
@@ -246,10 +246,10 @@ def test_tampered_button_values_are_refused_and_change_nothing(harness: Harness)
 
 def test_the_table_is_the_design(harness: Harness) -> None:
     """The expectations above and authz.py agree on a request of each kind, for people outside the table too."""
-    config = harness.bot.intake.config
+    config = harness.bot.config
     harness.command("regression: refund intent answers with the wrong window")
     harness.settle()
-    request = harness.bot.intake.get(1)
+    request = harness.bot.queries.get(1)
     for action in ACTIONS:
         for role in ROLES:
             assert authz.can(config, request, person(role, request), action.authz_name) == (role in action.allowed), (action.name, role)

@@ -86,7 +86,7 @@ def test_a_restored_backup_serves_every_request_in_it(tmp_path: Path, fake_slack
         backup(tmp_path / "intake.db", tmp_path / "nightly.db")
         first.command("question: filed after the backup")  # not in the copy
         first.settle()
-        cards = {n: first.bot.intake.get(n).card_ts for n in (1, 2, 3)}
+        cards = {n: first.bot.queries.get(n).card_ts for n in (1, 2, 3)}
     finally:
         first.stop()
 
@@ -101,15 +101,15 @@ def test_a_restored_backup_serves_every_request_in_it(tmp_path: Path, fake_slack
         for n in (1, 2, 3):
             assert f"AIR-{n}" in json.dumps(second.command(f"status AIR-{n}").json())
         assert "no request" in json.dumps(second.command("status AIR-4").json()).lower()  # filed after the backup
-        assert second.bot.intake.get(1).status == "claimed"
+        assert second.bot.queries.get(1).status == "claimed"
         second.click("request.resolve", "AIR-1", user="U0ENG1")
         second.click("request.claim", "AIR-2", user="U0ENG1")
         second.click("request.claim", "AIR-3", user="U0ENG2")
         # AIR-4's card from before the restore is still in Slack: its key is not given to anyone else
         assert "AIR-5" in second.command("question: filed after the restore").json()["text"]
         second.settle()
-        assert [second.bot.intake.get(n).status for n in (1, 2, 3, 5)] == ["resolved", "claimed", "claimed", "open"]
-        assert second.bot.intake.get(4) is None
+        assert [second.bot.queries.get(n).status for n in (1, 2, 3, 5)] == ["resolved", "claimed", "claimed", "open"]
+        assert second.bot.queries.get(4) is None
         updated = {c["ts"] for c in fake_slack.calls_to("chat.update")}
         assert set(cards.values()) <= updated  # every restored card is updated in place
     finally:
@@ -128,7 +128,7 @@ def test_restore_refuses_a_database_the_bot_has_open_and_changes_nothing(tmp_pat
         with pytest.raises(StorageError) as refused:
             restore(tmp_path / "backup.db", tmp_path / "intake.db", now=AT)
         assert "is in use" in str(refused.value) and "Nothing was changed" in str(refused.value)
-        assert h.bot.intake.get(1).title == "on the live database"
+        assert h.bot.queries.get(1).title == "on the live database"
         assert "AIR-2" in h.command("question: still working").json()["text"]
     finally:
         h.stop()

@@ -14,10 +14,12 @@ from hypothesis import strategies as st
 from bot.blocks import messages
 from bot.blocks.card import render_card, shown_title
 from bot.blocks.common import quote, to_dicts
-from bot.domain.models import Listed, Request
+from bot.config import parse_config
+from bot.domain.models import Request
 from bot.domain.text import BIDI_CONTROLS, escape, escape_within
-from tests.harness import Harness
+from tests.harness import CONFIG, Harness
 
+CONFIGURED = parse_config(CONFIG)
 PROPERTY = settings(max_examples=200, deadline=None, derandomize=True)
 AT = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 # The controls the issue names: embeddings and overrides, isolates, the marks, the Arabic letter mark.
@@ -45,7 +47,7 @@ def test_the_controls_named_in_the_issue_are_the_ones_dropped() -> None:
 def test_no_shown_title_list_line_or_card_holds_a_bidi_control(title: str, description: str) -> None:
     req = request(title, description if description.strip() else "")  # stored descriptions are stripped
     shown = [shown_title(req, redact=False), messages.line(req, redact=False),
-             messages.listed_line(req, {req.id: Listed(redact=False)}), quote(description, 500)]
+             messages.listed_line(req, [], CONFIGURED, now=AT, viewer="U0REQ"), quote(description, 500)]
     text, blocks = render_card(req, sla_lines=[], redact=False)
     shown += [text, json.dumps(to_dicts(blocks), ensure_ascii=False)]
     for piece in shown:
@@ -66,7 +68,7 @@ def test_a_quoted_description_keeps_its_lines_after_one_with_a_control() -> None
 def test_a_title_filed_over_http_is_stored_as_typed_and_shown_without_the_override(harness: Harness) -> None:
     assert harness.command("regression: refund bot \u202eredro\u202c says 30 days").status == 200
     harness.settle()
-    request_ = harness.bot.intake.get(1)
+    request_ = harness.bot.queries.get(1)
     assert request_ is not None and "\u202e" in request_.title
     card = harness.card("AIR-1")
     assert not holds_control(json.dumps(card["blocks"], ensure_ascii=False) + card["text"])

@@ -18,7 +18,7 @@ def test_claim_updates_card_in_place_and_threads_a_line(harness: Harness) -> Non
     harness.clock.advance(minutes=30)
     assert harness.click("request.claim", key, user="U0ENG2").status == 200
     harness.settle()
-    request = harness.bot.intake.get(1)
+    request = harness.bot.queries.get(1)
     assert request.status == "claimed" and request.assignee == "U0ENG2" and request.owner == "U0ENG2"
     assert request.first_response_at == harness.clock()
     updates = harness.fake.calls_to("chat.update")
@@ -26,7 +26,7 @@ def test_claim_updates_card_in_place_and_threads_a_line(harness: Harness) -> Non
     assert "Claimed" in harness.card_text(key)
     thread = harness.fake.thread(request.card_channel, request.card_ts)
     assert any("claimed this" in m["text"] for m in thread)
-    types = [e.type for e in harness.bot.intake.status(key, "U0ENG2")[1]]
+    types = [e.type for e in harness.bot.queries.status(key, "U0ENG2")[1]]
     assert types == ["created", "claimed"]
 
 
@@ -36,34 +36,34 @@ def test_full_lifecycle_wait_reply_resolve_reopen(harness: Harness) -> None:
     harness.settle()
     harness.click("request.wait", key, user="U0ENG1")
     harness.settle()
-    request = harness.bot.intake.get(1)
+    request = harness.bot.queries.get(1)
     assert request.status == "waiting" and request.court == "requester"
     harness.reply_in_thread(request.card_channel, request.card_ts, "here are the details", user="U0REQ")
     harness.settle()
-    assert harness.bot.intake.get(1).status == "claimed"
-    assert harness.bot.intake.get(1).court == "assignee"
+    assert harness.bot.queries.get(1).status == "claimed"
+    assert harness.bot.queries.get(1).court == "assignee"
     harness.click("request.resolve", key, user="U0REQ")
     harness.settle()
-    assert harness.bot.intake.get(1).status == "resolved"
+    assert harness.bot.queries.get(1).status == "resolved"
     assert "Reopen" in harness.card_text(key) and "Claim" not in harness.card_text(key)
     harness.click("request.reopen", key, user="U0ENG1")
     harness.settle()
-    assert harness.bot.intake.get(1).status == "claimed"
+    assert harness.bot.queries.get(1).status == "claimed"
 
 
 def test_reassign_with_the_user_select(harness: Harness) -> None:
     key = file(harness)
     assert harness.reassign(key, user="U0LEAD", to="U0ENG2").status == 200
     harness.settle()
-    assert harness.bot.intake.get(1).assignee == "U0ENG2"
+    assert harness.bot.queries.get(1).assignee == "U0ENG2"
 
 
 def test_outsider_is_refused_ephemerally_and_nothing_changes(harness: Harness) -> None:
     key = file(harness)
-    before = harness.bot.intake.get(1)
+    before = harness.bot.queries.get(1)
     harness.click("request.resolve", key, user="U0ENG3")  # an engineer of another domain
     harness.settle()
-    after = harness.bot.intake.get(1)
+    after = harness.bot.queries.get(1)
     assert after == before
     assert any("Only members of support" in t for t in harness.ephemerals("U0ENG3"))
 
@@ -92,7 +92,7 @@ def test_two_people_claiming_at_the_same_moment_exactly_one_wins(harness: Harnes
     for t in threads:
         t.join()
     harness.settle()
-    events = [e for e in harness.bot.intake.status(key, "U0ENG1")[1] if e.type == "claimed"]
+    events = [e for e in harness.bot.queries.status(key, "U0ENG1")[1] if e.type == "claimed"]
     assert len(events) == 1
     loser = "U0ENG2" if events[0].actor == "U0ENG1" else "U0ENG1"
     assert any("already claimed" in t for t in harness.ephemerals(loser))
@@ -109,34 +109,34 @@ def test_regression_take_ownership_and_not_mine(harness: Harness) -> None:
     assert empty.json()["response_action"] == "errors"
     harness.submit(opened, {"reason": {"type": "plain_text_input", "value": "prompt unchanged; retrieval <!here> index rebuilt"}}, user="U0MLPM")
     harness.settle()
-    request = harness.bot.intake.get(1)
+    request = harness.bot.queries.get(1)
     assert request.court == "lead" and request.disclaimers[0].by == "U0MLPM"
     card = harness.card_text(key)
     assert "Not mine" in card and "&lt;!here&gt;" in card and "<!here>" not in card
     harness.click("request.own", key, user="U0PPM")
     harness.settle()
-    assert harness.bot.intake.get(1).owner == "U0PPM"
+    assert harness.bot.queries.get(1).owner == "U0PPM"
     assert "Take ownership" not in harness.card_text(key)
 
 
 def test_security_review_stages(harness: Harness) -> None:
     harness.command("security review: new vendor LLM for refund emails")
     harness.settle()
-    request = harness.bot.intake.get(1)
+    request = harness.bot.queries.get(1)
     assert request.confidential and request.assignee == "U0SEC1" and request.card_channel == "G0SUPSEC"
     assert request.stage == "requested"
     harness.click("review.start", "AIR-1", user="U0SEC1")
     harness.settle()
-    assert harness.bot.intake.get(1).stage == "in_review"
+    assert harness.bot.queries.get(1).stage == "in_review"
     harness.click("review.changes", "AIR-1", user="U0SEC1")
     harness.settle()
-    assert harness.bot.intake.get(1).status == "waiting"
+    assert harness.bot.queries.get(1).status == "waiting"
     harness.reply_in_thread("G0SUPSEC", request.card_ts, "fixed the data retention", user="U0REQ")
     harness.settle()
-    assert harness.bot.intake.get(1).stage == "in_review"
+    assert harness.bot.queries.get(1).stage == "in_review"
     harness.click("review.approve", "AIR-1", user="U0SEC1")
     harness.settle()
-    done = harness.bot.intake.get(1)
+    done = harness.bot.queries.get(1)
     assert done.stage == "approved" and done.status == "resolved"
 
 
@@ -157,7 +157,7 @@ def test_edit_details_opens_the_prefilled_form_and_saves(harness: Harness) -> No
               "confidential": {"type": "checkboxes", "selected_options": []}}
     assert harness.submit(view, values, user="U0REQ").status == 200
     harness.settle()
-    request = harness.bot.intake.get(1)
+    request = harness.bot.queries.get(1)
     assert request.title == "Eval coverage for refund answers" and request.kind == "eval"
     assert request.links == ["https://wiki.example.com/refunds"]
     assert "Eval coverage for refund answers" in harness.card_text("AIR-1")
@@ -167,7 +167,7 @@ def test_reassigning_to_someone_outside_the_domain_is_refused(harness: Harness) 
     key = file(harness)
     harness.reassign(key, user="U0LEAD", to="U0OUTSIDER")
     harness.settle()
-    assert harness.bot.intake.get(1).assignee == "U0ENG1"
+    assert harness.bot.queries.get(1).assignee == "U0ENG1"
     assert any("not a member of support" in t for t in harness.ephemerals("U0LEAD"))
 
 
@@ -177,9 +177,9 @@ def test_the_requester_withdraws_from_the_confirmation(harness: Harness) -> None
     harness.settle()
     harness.click("request.withdraw", "AIR-1", user="U0ENG3")
     harness.settle()
-    assert harness.bot.intake.get(1).status == "open"
+    assert harness.bot.queries.get(1).status == "open"
     harness.click("request.withdraw", "AIR-1", user="U0REQ")
     harness.settle()
-    request = harness.bot.intake.get(1)
+    request = harness.bot.queries.get(1)
     assert request.status == "declined" and request.court == "nobody"
     assert "Reopen" in harness.card_text("AIR-1")

@@ -22,22 +22,48 @@ import re
 
 from bot.blocks import ids
 from bot.blocks.modal import request_modal
-from bot.domain import authz
 from bot.domain.models import Request
-from bot.jobs import run_nags, send_digest
 from bot.logs import setup_logging
 from tests.harness import SIGNING_SECRET, TEAM, Harness, signed_headers
 
 OUTSIDERS = ("U0OUTSIDER", "U0ENG3")  # U0ENG3 works in search: an outsider to support's secrets
 SECRET = re.compile(r"SECRET-(?:TITLE|DESC)-[A-Z]+")
 
+# The expected visibility, written out rather than asked of the code: which of the six confidential
+# requests (by the word in their secrets: ALPHA …) each audience may see. Support keeps its confidential
+# cards in its private review channel; search has none, so DELTA's card shows no title anywhere.
+SUPPORT = {"ALPHA", "BRAVO", "CHARLIE", "ECHO", "FOXTROT"}
+SEARCH = {"DELTA"}
+PEOPLE = {  # in a direct message, an ephemeral, an ack or their App Home; anyone not named sees none
+    "U0REQ": {"ALPHA"}, "U0REQ2": {"BRAVO"}, "U0REQ3": {"CHARLIE"},  # each requester: their own
+    "U0REQ4": {"DELTA"}, "U0REQ5": {"ECHO"}, "U0REQ6": {"FOXTROT"},
+    "U0ENG1": SUPPORT, "U0ENG2": SUPPORT, "U0SEC1": SUPPORT,  # support's engineers and reviewer
+    "U0LEAD": SUPPORT, "U0PPM": SUPPORT, "U0MLPM": SUPPORT,  # support's lead and owners
+    "U0ENG3": SEARCH, "U0SEC2": SEARCH, "U0LEAD2": SEARCH, "U0PPM2": SEARCH, "U0MLPM2": SEARCH,  # search's people
+    "U0ADMIN": SUPPORT | SEARCH,  # an admin
+    "U0OUTSIDER": set(), "U0REQ7": set(),  # an outsider; the requester of the public question
+}
+CHANNELS = {"G0SUPSEC": SUPPORT}  # support's private review channel; every other channel (C…) sees none
+SHOWN = {  # (audience, surface) -> requests whose title it must show: the rule hides no more than it should
+    ("U0REQ", "ack"): {"ALPHA"},  # the requester's quick-create answer
+    ("U0REQ2", "ephemeral"): {"BRAVO"},  # the answer to the requester's form
+    ("G0SUPSEC", "channel post"): SUPPORT,  # the cards in the private review channel
+    ("U0SEC1", "App Home"): SUPPORT,  # a support reviewer's queue
+    ("U0LEAD", "App Home"): SUPPORT,  # the support lead's queue
+}
+
 
 def secrets_of(request: Request) -> set[str]:
     return set(SECRET.findall(f"{request.title}\n{request.description}"))
 
 
+def letter(secret: str) -> str:
+    """The request a secret belongs to: "SECRET-TITLE-ALPHA" -> "ALPHA"."""
+    return secret.rsplit("-", 1)[1]
+
+
 def file_by_form(h: Harness, *, user: str, kind: str, title: str, description: str, channel: str, confidential: bool) -> None:
-    view = {**request_modal(h.bot.intake.config, channel=channel).to_dict()}
+    view = {**request_modal(h.bot.config, channel=channel).to_dict()}
     values = {ids.TITLE: {"type": "plain_text_input", "value": title},
               ids.KIND: {"type": "static_select", "selected_option": {"value": kind}},
               ids.DOMAIN: {"type": "static_select", "selected_option": None},
@@ -77,7 +103,7 @@ def test_confidential_titles_and_descriptions_reach_only_their_people(harness: H
     shortcut(h, user="U0REQ6", channel="C0SUPPORT", text="security: SECRET-TITLE-FOXTROT agent tool access\nSECRET-DESC-FOXTROT prod db")
     command("question: which eval covers the public refund window?", user="U0REQ7")
     h.settle()
-    requests = [h.bot.intake.get(i) for i in range(1, 8)]
+    requests = [h.bot.queries.get(i) for i in range(1, 8)]
     assert [r.confidential for r in requests] == [True] * 6 + [False]
     assert {r.card_channel for r in requests[:6]} == {"G0SUPSEC", "C0SEARCH"}
 
@@ -107,51 +133,52 @@ def test_confidential_titles_and_descriptions_reach_only_their_people(harness: H
     # -- five weeks of jobs: SLA alerts daily, the stale-review ladder, two digests ----------------------
     for day in range(1, 36):
         h.clock.advance(days=1)
-        run_nags(h.bot.intake, job="sla", now=h.clock())
-        run_nags(h.bot.intake, job="nags", now=h.clock())
+        h.bot.jobs.run_nags(job="sla", now=h.clock())
+        h.bot.jobs.run_nags(job="nags", now=h.clock())
         if day in (7, 14):
-            send_digest(h.bot.intake, now=h.clock())
+            h.bot.jobs.send_digest(now=h.clock())
         h.settle()
     look_around()
 
-    nagged = [e for r in requests[:6] for e in h.bot.intake.status(r.key, "U0ADMIN")[1] if e.type == "nag"]
+    nagged = [e for r in requests[:6] for e in h.bot.queries.status(r.key, "U0ADMIN")[1] if e.type == "nag"]
     assert {e.data["rule"] for e in nagged} >= {"review.stale", "sla.breached"}
     assert any("U0REQ" in e.data["recipients"] for e in nagged)  # the ladder climbed to the requester
     assert any(c["channel"] == "C0DIGEST" for c in h.fake.calls_to("chat.postMessage"))
 
     # -- who saw what ------------------------------------------------------------------------------------
-    config = h.bot.intake.config
-    confidential = [h.bot.intake.get(r.id) for r in requests[:6]]
-    everything = set().union(*(secrets_of(r) for r in confidential))
-    assert len(everything) == 10
-
-    def may_see(user: str) -> set[str]:
-        return set().union(*(secrets_of(r) for r in confidential if authz.can(config, r, user, "view")))
-
-    def in_channel(channel: str) -> set[str]:
-        return set().union(*(secrets_of(r) for r in confidential if r.card_channel == channel)) if channel.startswith("G") else set()
+    confidential = [h.bot.queries.get(r.id) for r in requests[:6]]
+    assert {letter(t) for r in confidential for t in secrets_of(r)} == SUPPORT | SEARCH
+    assert len(set().union(*(secrets_of(r) for r in confidential))) == 10
+    assert {r.requester: {letter(t) for t in secrets_of(r)} for r in confidential} == {
+        person: letters for person, letters in PEOPLE.items() if person.startswith("U0REQ") and letters}
 
     leaks: list[str] = []
+    shown: dict[tuple[str, str], set[str]] = {}  # (audience, surface) -> the requests it showed
 
-    def check(what: str, text: str, allowed: set[str]) -> None:
-        if shown := set(SECRET.findall(text)) - allowed:
-            leaks.append(f"{what}: {sorted(shown)} in {text[:160]!r}")
+    def check(audience: str, surface: str, text: str) -> None:
+        letters = {letter(t) for t in SECRET.findall(text)}
+        shown.setdefault((audience, surface), set()).update(letters)
+        allowed = CHANNELS.get(audience, set()) if audience.startswith(("C", "G")) else PEOPLE.get(audience, set())
+        if letters - allowed:
+            leaks.append(f"{surface} of {audience}: {sorted(letters - allowed)} in {text[:160]!r}")
 
     for call in h.fake.calls:
         args, text = call.args, json.dumps(call.args, ensure_ascii=False)
         if call.method in ("chat.postMessage", "chat.update"):
             channel = str(args.get("channel"))
-            audience = may_see(channel) if channel.startswith(("U", "W")) else in_channel(channel)
-            check(f"{call.method} to {channel}", text, audience)
+            check(channel, "direct message" if channel.startswith(("U", "W")) else "channel post", text)
         elif call.method == "chat.postEphemeral":
-            check(f"ephemeral to {args.get('user')} in {args.get('channel')}", text, may_see(str(args.get("user"))))
+            check(str(args.get("user")), "ephemeral", text)
         elif call.method == "views.publish":
-            check(f"App Home of {args.get('user_id')}", text, may_see(str(args.get("user_id"))))
+            check(str(args.get("user_id")), "App Home", text)
     for user, body in acks:
-        check(f"the ack to {user}", body, may_see(user))
+        check(user, "ack", body)
     for response in h.fake.responses:  # response_url posts: only ever refusals and notices here
-        check("a response_url post", json.dumps(response["body"], ensure_ascii=False), set())
+        check("nobody", "response_url post", json.dumps(response["body"], ensure_ascii=False))
     assert leaks == [], "\n".join(leaks)
+    missing = {(who, surface): letters - shown.get((who, surface), set())
+               for (who, surface), letters in SHOWN.items() if letters - shown.get((who, surface), set())}
+    assert missing == {}, f"where the title should show, it did not: {missing}"
 
 
 # -- secrets in the log ------------------------------------------------------------------------------
@@ -186,3 +213,26 @@ def test_tokens_and_the_signing_secret_never_reach_the_log_at_any_level(harness:
     assert " DEBUG slack_sdk" in text and "Authorization" in text and "[redacted]" in text  # it really logged the requests
     assert h.fake.token not in text and SIGNING_SECRET not in text and "xapp-1-A0APP-123-abcdef" not in text
     assert "xoxb-" not in text and "xapp-" not in text
+
+
+# -- routing reasons quote the request's words --------------------------------------------------------
+def test_where_a_confidential_title_is_hidden_its_routing_reasons_are_too(harness: Harness) -> None:
+    """Triage explains itself in words of the request ("like past search requests: dashboard, latency"):
+    wherever the title is hidden, so are the reasons."""
+    h = harness
+    for n in (1, 2):  # search's past requests teach triage the words "dashboard" and "latency"
+        h.command(f"question: dashboard latency report {n}", channel="C0SEARCH")
+    h.settle()
+    h.command("security review: dashboard latency of the vendor model", user="U0REQ", channel="C0RANDOM")
+    _, mention = h.mention("<@U0BOT> security review: dashboard latency of the partner model", user="U0REQ2", channel="C0RANDOM")
+    h.settle()
+    for key in ("AIR-3", "AIR-4"):
+        request = h.bot.queries.get(int(key.split("-")[1]))
+        assert request.confidential and request.domain == "search" and request.card_channel == "C0SEARCH"
+        assert "like past search requests: dashboard, latency" in request.route_reasons[0]
+        card = json.dumps(h.card(key))
+        assert "Confidential security review" in card
+        assert "dashboard" not in card and "latency" not in card, card
+    [reply] = h.fake.thread("C0RANDOM", mention)[1:]  # "Filed AIR-4 …", in the public thread it was filed from
+    assert "AIR-4" in reply["text"]
+    assert "dashboard" not in json.dumps(reply) and "latency" not in json.dumps(reply), reply

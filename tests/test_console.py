@@ -37,7 +37,7 @@ class Typist:
         return self.out.getvalue()[start:]
 
     def request(self, key: str):
-        return self.session.bot.intake.get(int(key.split("-")[1]))
+        return self.session.bot.queries.get(int(key.split("-")[1]))
 
 
 def open_typist(tmp_path: Path, answers: list[str] | None = None, *, skip_quiet_ticks: bool = True) -> Typist:
@@ -86,7 +86,7 @@ def test_a_slash_command_goes_through_the_real_app_into_the_database(typist) -> 
     assert request.card_channel == "C0SUPPORT" and request.card_ts
     assert "┌ #support · only @ana sees this · Mon 23 Nov 09:00\n│ Filed AIR-1: refund bot answers" in shown
     assert "┌ #support · Mon 23 Nov 09:00\n│ AIR-1 · Regression · P2" in shown
-    with typist.session.bot.intake.store.reading() as tx:
+    with typist.session.bot.store.reading() as tx:
         assert [e.type for e in tx.events(request.id)] == ["created"]
 
 
@@ -116,7 +116,7 @@ def test_a_reply_in_the_cards_thread_is_a_comment(typist) -> None:
     assert typist.console.prompt == "ben@#support›AIR-1> "
     shown = typist.type("looking at the prompt now")
     assert "First response: met Mon 23 Nov 09:00" in shown
-    with typist.session.bot.intake.store.reading() as tx:
+    with typist.session.bot.store.reading() as tx:
         assert [e.type for e in tx.events(1)][-1] == "commented"
 
 

@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 
-from bot.jobs import run_nags
 from bot.scheduler import Scheduler
 from tests.fake_slack import FakeSlack
 from tests.harness import CONFIG, SIGNING_SECRET, TEAM, Clock, signed_headers, start_harness, write_config
@@ -311,11 +310,12 @@ def test_two_schedulers_on_one_database_send_each_nag_once(tmp_path: Path, fake_
         first.settle()
         second.settle()
         clock.advance(hours=5)  # the regression is unowned past 4 business hours; both first responses are breached
-        schedulers = [Scheduler(first.bot.intake, holder="host-a:1"), Scheduler(second.bot.intake, holder="host-b:2")]
+        schedulers = [Scheduler(h.bot.jobs, h.bot.store, h.bot.config, clock=h.bot.clock, holder=holder)
+                      for h, holder in ((first, "host-a:1"), (second, "host-b:2"))]
         lease = at_once([lambda i=i: schedulers[i].run("nags") for i in (0, 1)])
         assert sorted(map(bool, lease)) == [False, True], lease  # the lease let one process act
         # `ai-intake jobs run sla` in two shells at the same moment (no lease): the notifications table decides
-        jobs = at_once([lambda h=h: run_nags(h.bot.intake, job="sla", now=clock()) for h in (first, second)])
+        jobs = at_once([lambda h=h: h.bot.jobs.run_nags(job="sla", now=clock()) for h in (first, second)])
         assert sorted(map(bool, jobs)) == [False, True], jobs
         first.settle()
         second.settle()
@@ -323,7 +323,7 @@ def test_two_schedulers_on_one_database_send_each_nag_once(tmp_path: Path, fake_
         assert {"U0PPM", "U0MLPM", "U0LEAD"} <= set(dms)
         assert sorted(dms) == sorted(set(dms)), f"someone was nagged twice: {sorted(dms)}"
         for request_id in (1, 2):
-            request = first.bot.intake.get(request_id)
+            request = first.bot.queries.get(request_id)
             lines = [m["text"] for m in fake_slack.thread(request.card_channel, request.card_ts)[1:]]
             assert len(lines) == len(set(lines)) >= 1, lines
     finally:
@@ -355,7 +355,7 @@ def test_two_notifiers_on_one_database_send_each_message_once(tmp_path: Path, fa
         first.command("question: which eval covers refunds?")
         first.command("question: is there a refund-window eval?")
         first.bot.pool.wait_idle()
-        at_once([first.bot.notifier.drain, second.bot.notifier.drain])
+        at_once([first.bot.outbox.drain, second.bot.outbox.drain])
         assert len(fake_slack.messages("C0SUPPORT")) == 2
     finally:
         fake_slack.latency = 0

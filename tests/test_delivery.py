@@ -23,7 +23,7 @@ def test_bad_and_stale_signatures_get_401_and_write_nothing(harness: Harness) ->
     unsigned = harness.post(body, "application/x-www-form-urlencoded", sign=False)
     assert (forged.status, stale.status, unsigned.status) == (401, 401, 401)
     harness.settle()
-    assert harness.bot.intake.get(1) is None
+    assert harness.bot.queries.get(1) is None
     assert harness.fake.calls_to("chat.postMessage") == []
 
 
@@ -34,12 +34,12 @@ def test_a_replayed_signed_command_has_no_second_effect(harness: Harness) -> Non
     again = harness.post(body, "application/x-www-form-urlencoded", sign=False, headers=headers)
     assert first.status == again.status == 200
     harness.settle()
-    assert harness.bot.intake.get(1) is not None and harness.bot.intake.get(2) is None
+    assert harness.bot.queries.get(1) is not None and harness.bot.queries.get(2) is None
 
 
 def test_fifty_concurrent_commands_are_acked_while_the_web_api_hangs(harness: Harness) -> None:
     harness.fake.latency = 3.5  # longer than Slack waits for an ack: any Web API call on the ack path would fail
-    harness.bot.start()  # the notifier thread is busy with the slow Web API meanwhile
+    harness.bot.start()  # the outbox worker's thread is busy with the slow Web API meanwhile
     with concurrent.futures.ThreadPoolExecutor(max_workers=50) as pool:
         replies = list(pool.map(lambda i: harness.command(f"question: number {i} about refunds", user=f"U0R{i:03d}"), range(50)))
     assert [r.status for r in replies] == [200] * 50
@@ -47,7 +47,7 @@ def test_fifty_concurrent_commands_are_acked_while_the_web_api_hangs(harness: Ha
     keys = {r.json()["text"].split()[1] for r in replies}
     assert len(keys) == 50
     harness.fake.latency = 0
-    harness.bot.notifier.stop()
+    harness.bot.outbox.stop()
     harness.settle()
     assert len(harness.fake.messages("C0SUPPORT")) == 50
 
@@ -57,7 +57,7 @@ def test_429_with_retry_after_is_retried_and_the_card_posted_once(harness: Harne
     harness.command("question: refund eval")
     harness.settle()
     assert len(harness.fake.messages("C0SUPPORT")) == 1
-    assert harness.bot.intake.get(1).card_ts
+    assert harness.bot.queries.get(1).card_ts
 
 
 def test_server_errors_are_retried_later_by_the_outbox_nothing_lost_nothing_twice(harness: Harness) -> None:
@@ -81,14 +81,14 @@ def test_not_in_channel_is_reported_once_in_the_log_and_to_the_person(harness: H
     assert len(errors) == 1
     told = [c for c in harness.fake.calls_to("chat.postMessage") if c["channel"] == "U0REQ"]
     assert len(told) == 1 and "invite" in told[0]["text"]
-    assert harness.bot.intake.get(1) is not None
+    assert harness.bot.queries.get(1) is not None
 
 
 def test_posts_to_one_channel_are_paced_without_holding_up_the_others(tmp_path, fake_slack) -> None:
     from tests.harness import start_harness
 
     h = start_harness(tmp_path, fake_slack)
-    h.bot.notifier.post_interval = 1.0
+    h.bot.outbox.pacer.interval = 1.0
     try:
         h.command("question: refund eval one")
         h.command("question: refund eval two")
@@ -104,8 +104,6 @@ def test_posts_to_one_channel_are_paced_without_holding_up_the_others(tmp_path, 
 
 def test_cards_updates_nags_and_digests_all_arrive_once_after_a_bad_spell(harness: Harness) -> None:
     """429s, 500s and dropped connections for a while: once Slack recovers everything arrives, nothing twice."""
-    from bot.jobs import run_nags, send_digest
-
     harness.command("regression: refund intent answers with the wrong window")
     harness.settle()
     harness.fake.reset("*", times=6)
@@ -114,13 +112,13 @@ def test_cards_updates_nags_and_digests_all_arrive_once_after_a_bad_spell(harnes
     harness.click("request.claim", "AIR-1", user="U0ENG2")  # a card update and a thread line
     harness.command("question: refund eval coverage")  # a new card
     harness.clock.advance(days=7)
-    run_nags(harness.bot.intake, job="sla", now=harness.clock())  # at least one nag
-    send_digest(harness.bot.intake, now=harness.clock())  # three digests
+    harness.bot.jobs.run_nags(job="sla", now=harness.clock())  # at least one nag
+    harness.bot.jobs.send_digest(now=harness.clock())  # three digests
     for _ in range(12):  # Slack recovers while the outbox keeps retrying with backoff
         harness.settle()
         harness.clock.advance(minutes=5)
     harness.settle()
-    with harness.bot.intake.store.reading() as tx:
+    with harness.bot.store.reading() as tx:
         rows = tx.outbox_rows()
     assert [r for r in rows if r["status"] not in ("sent", "superseded")] == []
     top = [m for m in harness.fake.messages("C0SUPPORT") if m.get("thread_ts", m["ts"]) == m["ts"]]

@@ -18,10 +18,12 @@ import yaml
 
 from bot import listeners
 from bot.blocks import ids
+from bot.blocks import messages
 from bot.cli import build_parser
 from bot.config import load_config
 from bot.domain import parsing
 from bot.domain.models import Request
+from bot.domain.parsing import SUBCOMMANDS
 from bot.domain.policy import Config, Domain
 from bot.export import CSV_COLUMNS, export_row
 from tests.contract import contract
@@ -48,12 +50,14 @@ def test_every_cli_command_is_in_the_readme() -> None:
         assert f"`{command}" in README, command
 
 
-def test_every_slash_subcommand_is_in_the_readme() -> None:
-    answering = set(typing.get_args(parsing.Command)) - {parsing.OpenForm, parsing.QuickCreate}
-    answered = [(text, kind) for text, kind in documented_subcommands() if kind in answering]
-    assert {kind for _, kind in answered} == answering
-    for text, _ in answered:
-        assert f"`{ids.COMMAND} {text}`" in README, text
+def test_every_slash_subcommand_is_in_the_readme_and_the_help() -> None:
+    """The subcommands are the parser's own table, so a new one cannot be left out of the docs."""
+    usages = [sub.usage for sub in SUBCOMMANDS.values()]
+    assert "queue [domain]" in usages and "status AIR-12" in usages
+    help_text = messages.help_text(load_config(ROOT / "ai-intake.example.yml"))
+    for usage in usages:
+        assert f"`/ai-request {usage}`" in README, usage
+        assert f"`/ai-request {usage}`" in help_text, usage
 
 
 def test_every_config_field_is_in_the_readme() -> None:
@@ -216,3 +220,25 @@ def test_the_docs_index_lists_every_page() -> None:
     index = (DOCS / "README.md").read_text()
     for page in sorted(p.name for p in DOCS.glob("*.md") if p.name != "README.md"):
         assert f"]({page})" in index, page
+
+
+def where_things_live() -> str:
+    return README.split("## Where things live", 1)[1].split("\n## ", 1)[0]
+
+
+def test_where_things_live_names_every_module_and_folder() -> None:
+    """The README's map of the code names every module of bot/ and storage/ (by file name at the top,
+    by name inside a package), and every file it names exists."""
+    section = where_things_live()
+    named = set(re.findall(r"[\w/.-]+", section))
+    for path in sorted((ROOT / "bot").glob("*.py")) + sorted((ROOT / "storage").glob("*.py")):
+        if path.name != "__init__.py":
+            assert path.name in named, path.name
+    for folder in sorted(p for p in (ROOT / "bot").iterdir() if p.is_dir() and p.name != "__pycache__"):
+        assert any(word.startswith(f"{folder.name}/") for word in named), folder.name
+    for package in ("domain", "outbox", "blocks", "listeners"):
+        for path in sorted((ROOT / "bot" / package).glob("*.py")):
+            if path.name != "__init__.py":
+                assert path.stem in named or path.name in named, f"bot/{package}/{path.name}"
+    for name in re.findall(r"[\w-]+\.(?:py|yml)\b", section):
+        assert list(ROOT.rglob(name)), f"the README names {name}, which is not there"

@@ -15,11 +15,14 @@ from hypothesis import strategies as st
 from bot.blocks import messages
 from bot.blocks.card import DESCRIPTION_LIMIT, TITLE_LIMIT, render_card
 from bot.blocks.common import SECTION_LIMIT, link, quote, section, to_dicts
-from bot.domain.models import Disclaimer, Event, Listed, Request
+from bot.config import parse_config
+from bot.domain.models import Disclaimer, Event, Request
 from bot.domain.text import BIDI_CONTROLS, ELLIPSIS, escape, escape_within, first_line, truncate
+from tests.harness import CONFIG
 
 PROPERTY = settings(max_examples=200, deadline=None, derandomize=True)
 AT = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+CFG = parse_config(CONFIG)
 UNESCAPES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
 ENTITY = re.compile("&(?:amp|lt|gt);")
 
@@ -236,11 +239,10 @@ def test_injected_text_cannot_ping_mention_or_link_from_the_card(injection: str)
 def test_injected_text_is_escaped_in_every_reply(injection: str) -> None:
     req = request(title=f"{injection} refund bot", description=injection)
     event = Event(request_id=7, at=AT, actor="U0REQ", type="created")
-    tz = timezone.utc
     replies = [
-        messages.filed_reply(req, created=True),
-        messages.status_reply(req, [event], tz=tz, redact=False),  # type: ignore[arg-type]
-        messages.list_reply("Your requests", [("Filed by you", [req])], listed={req.id: Listed(redact=False)}),
+        messages.filed_reply(req, CFG, created=True, user="U0REQ"),
+        messages.status_reply(req, [event], CFG, viewer="U0REQ"),
+        messages.list_reply("Your requests", [("Filed by you", [(req, [event])])], CFG, now=AT, viewer="U0REQ"),
     ]
     for text, blocks in replies:
         dumped = json.dumps(to_dicts(blocks), ensure_ascii=False)

@@ -14,6 +14,7 @@ business time):
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -48,8 +49,7 @@ def file(h: Harness, text: str, **kw: str) -> str:
     reply = h.command(text, **kw)
     assert reply.status == 200, reply.body
     h.settle()
-    with h.bot.intake.store.reading() as tx:
-        return tx.find("1 = 1", [], limit=1, order="id DESC")[0].key
+    return re.search(r"AIR-\d+", reply.json()["text"]).group()
 
 
 def click(h: Harness, action: str, key: str, user: str) -> None:
@@ -70,7 +70,7 @@ def worked(harness: Harness) -> Harness:
     to(harness, at(2))
     click(harness, "request.resolve", "AIR-2", "U0ENG2")
     to(harness, at(3.5))
-    air1 = harness.bot.intake.get(1)
+    air1 = harness.bot.queries.get(1)
     harness.reply_in_thread(air1.card_channel, air1.card_ts, "It says 14 days; the policy is 30 — ça va?", user="U0REQ")
     harness.settle()
     to(harness, at(4))
@@ -81,7 +81,7 @@ def worked(harness: Harness) -> Harness:
 
 def run(h: Harness, fmt: str, *, now: datetime | None = None, batch: int = 500) -> tuple[int, str]:
     out = io.StringIO()
-    count = export(h.bot.intake.store, h.bot.intake.config, now=now or h.clock(), fmt=fmt, out=out, batch=batch)
+    count = export(h.bot.store, h.bot.config, now=now or h.clock(), fmt=fmt, out=out, batch=batch)
     return count, out.getvalue()
 
 
@@ -227,12 +227,12 @@ def test_write_json_and_write_csv_take_any_rows() -> None:
 def test_an_unknown_format_raises_before_writing(harness: Harness) -> None:
     out = io.StringIO()
     with pytest.raises(ValueError, match="xml"):
-        export(harness.bot.intake.store, harness.bot.intake.config, now=harness.clock(), fmt="xml", out=out)
+        export(harness.bot.store, harness.bot.config, now=harness.clock(), fmt="xml", out=out)
     assert out.getvalue() == ""
 
 
 def test_a_naive_time_or_an_empty_batch_is_refused_at_once(harness: Harness) -> None:
-    store, config = harness.bot.intake.store, harness.bot.intake.config
+    store, config = harness.bot.store, harness.bot.config
     with pytest.raises(ValueError, match="timezone-aware"):
         export_rows(store, config, now=datetime(2026, 11, 23, 9))
     with pytest.raises(ValueError, match="batch"):
@@ -258,12 +258,9 @@ class CountingStore:
             spy = self
 
             class Tx:
-                def find(self, where: str, params: list[Any], *, limit: int = 50, order: str = "id") -> Any:
+                def page_after(self, last_id: int, *, limit: int) -> Any:
                     spy.limits.append(limit)
-                    return tx.find(where, params, limit=limit, order=order)
-
-                def events(self, request_id: int) -> Any:
-                    return tx.events(request_id)
+                    return tx.page_after(last_id, limit=limit)
 
             yield Tx()
 
@@ -271,8 +268,8 @@ class CountingStore:
 def test_export_streams_in_batches_in_id_order_without_holding_the_database(harness: Harness) -> None:
     for n in range(5):
         file(harness, f"question: eval number {n} for refunds?")
-    store = CountingStore(harness.bot.intake.store)
-    rows = export_rows(store, harness.bot.intake.config, now=harness.clock(), batch=2)  # type: ignore[arg-type]
+    store = CountingStore(harness.bot.store)
+    rows = export_rows(store, harness.bot.config, now=harness.clock(), batch=2)  # type: ignore[arg-type]
     assert store.reads == 0  # nothing read until asked
     first = next(rows)
     assert first["key"] == "AIR-1" and store.reads == 1 and store.limits == [2]

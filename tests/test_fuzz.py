@@ -166,7 +166,7 @@ def send(h: Harness, deliver: Callable[[], Reply]) -> None:
 
 def cards(h: Harness) -> list[tuple[str, str]]:
     """(channel, ts) of the three seeded requests' cards."""
-    found = [h.bot.intake.get(i) for i in (1, 2, 3)]
+    found = [h.bot.queries.get(i) for i in (1, 2, 3)]
     return [(r.card_channel, r.card_ts) for r in found if r and r.card_channel and r.card_ts]
 
 
@@ -350,8 +350,8 @@ def test_one_outbox_item_that_cannot_be_sent_does_not_hold_up_the_rest(harness: 
     harness.command("question: filed after the item that cannot be sent")
     for _ in range(3):
         try:
-            harness.bot.notifier.drain()
-        except Exception:  # noqa: BLE001 — what the notifier thread's loop does too: log and try again
+            harness.bot.outbox.drain()
+        except Exception:  # noqa: BLE001 — what the outbox worker's loop does too: log and try again
             pass
     assert len(harness.fake.messages("C0SUPPORT")) == 1, "the card queued after the bad item never went out"
 
@@ -371,7 +371,7 @@ def replayed(h: Harness, payload: dict[str, Any]) -> tuple[Reply, Reply]:
 def test_a_replayed_click_has_no_second_effect(harness: Harness) -> None:
     harness.command("regression: refund intent answers with the wrong window")
     harness.settle()
-    card = harness.bot.intake.get(1)
+    card = harness.bot.queries.get(1)
     element = {"action_id": ids.SNOOZE, "block_id": "card.actions", "type": "button", "value": "AIR-1", "action_ts": "1.1"}
     first, again = replayed(harness, {
         "type": "block_actions", "user": {"id": "U0ENG1", "name": "eng1", "team_id": TEAM}, "trigger_id": harness.fake.new_trigger_id(),
@@ -379,19 +379,19 @@ def test_a_replayed_click_has_no_second_effect(harness: Harness) -> None:
         "container": {"type": "message", "message_ts": card.card_ts, "channel_id": card.card_channel},
         "message": {"ts": card.card_ts, "type": "message", "text": "", "blocks": []}, "actions": [element]})
     assert first.status == again.status == 200
-    types = [e.type for e in harness.bot.intake.status("AIR-1", "U0ENG1")[1]]
+    types = [e.type for e in harness.bot.queries.status("AIR-1", "U0ENG1")[1]]
     assert types == ["created", "snoozed"]  # a snooze writes an event every time it is pressed: once here
     assert len([m for m in harness.fake.thread(card.card_channel, card.card_ts) if "snoozed" in m["text"]]) == 1
 
 
 def test_a_replayed_form_submission_files_once(harness: Harness) -> None:
-    view = {**request_modal(harness.bot.intake.config, channel="C0SUPPORT").to_dict(), "id": "V0VIEW", "team_id": TEAM}
+    view = {**request_modal(harness.bot.config, channel="C0SUPPORT").to_dict(), "id": "V0VIEW", "team_id": TEAM}
     view["state"] = {"values": {ids.TITLE: {ids.INPUT: {"type": "plain_text_input", "value": "Eval for refund windows"}},
                                 ids.KIND: {ids.INPUT: {"type": "static_select", "selected_option": {"value": "eval"}}}}}
     first, again = replayed(harness, {"type": "view_submission", "user": {"id": "U0REQ", "name": "req", "team_id": TEAM},
                                       "trigger_id": harness.fake.new_trigger_id(), "view": view})
     assert first.status == again.status == 200
-    assert harness.bot.intake.get(1).title == "Eval for refund windows" and harness.bot.intake.get(2) is None
+    assert harness.bot.queries.get(1).title == "Eval for refund windows" and harness.bot.queries.get(2) is None
     assert len(harness.fake.messages("C0SUPPORT")) == 1
 
 
@@ -403,7 +403,7 @@ def test_a_replayed_not_mine_reason_is_recorded_once(harness: Harness) -> None:
     first, again = replayed(harness, {"type": "view_submission", "user": {"id": "U0MLPM", "name": "mlpm", "team_id": TEAM},
                                       "trigger_id": harness.fake.new_trigger_id(), "view": view})
     assert first.status == again.status == 200
-    assert [d.by for d in harness.bot.intake.get(1).disclaimers] == ["U0MLPM"]
+    assert [d.by for d in harness.bot.queries.get(1).disclaimers] == ["U0MLPM"]
 
 
 # -- errors after the ack -----------------------------------------------------------------------

@@ -35,7 +35,7 @@ def test_a_read_only_database_is_503(harness: Harness) -> None:
     try:
         status, body = healthz(harness)
         harness.command("regression: refund window wrong")
-        assert harness.bot.pool.wait_idle(timeout=10) and harness.bot.intake.get(1) is None  # writes do fail
+        assert harness.bot.pool.wait_idle(timeout=10) and harness.bot.queries.get(1) is None  # writes do fail
     finally:
         writer.execute("PRAGMA query_only = OFF")
     assert status == 503 and body["writes"] == "a write cannot begin: attempt to write a readonly database"

@@ -152,7 +152,7 @@ def test_the_card_shows_a_due_time_past_the_regions_holidays(tmp_path: Path, fak
         h.settle()
         assert "First response: due Mon 28 Dec 12:00, 0 business hours elapsed of 4" in h.card_text("AIR-1")
         clock.advance(days=4, hours=20)  # Monday 28 Dec, 12:00 in Berlin: the 4 business hours are up
-        request = h.bot.intake.get(1)
+        request = h.bot.queries.get(1)
         assert config.calendar(request.domain).business_seconds(request.created_at, clock()) == 4 * 3600
         assert clock() - request.created_at == timedelta(days=4, hours=20)
         assert "breached" in json.dumps(h.command("queue support", user="U0ENG1").json())

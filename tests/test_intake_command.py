@@ -13,7 +13,7 @@ def test_quick_create_files_routes_and_posts_the_card(harness: Harness) -> None:
     assert "AIR-1" in body["text"]
     assert any(e["action_id"] == "request.edit" for b in body["blocks"] if b["type"] == "actions" for e in b["elements"])
     harness.settle()
-    request = harness.bot.intake.get(1)
+    request = harness.bot.queries.get(1)
     assert request.kind == "regression" and request.domain == "support" and request.assignee == "U0ENG1"
     assert request.priority == "P2"
     card = harness.card("AIR-1")
@@ -22,7 +22,10 @@ def test_quick_create_files_routes_and_posts_the_card(harness: Harness) -> None:
 
 
 def test_help_mine_queue_status(harness: Harness) -> None:
-    assert "/ai-request queue" in harness.command("help").json()["text"] or "queue" in json.dumps(harness.command("help").json())
+    help_answer = harness.command("help").json()
+    assert help_answer["response_type"] == "ephemeral"
+    assert "• `/ai-request queue [domain]` — a domain's open requests (support, search)" in help_answer["text"]
+    assert help_answer["blocks"][0]["text"]["text"] == help_answer["text"]
     harness.command("question: how do I evaluate the ranking model", channel="C0RANDOM")
     harness.settle()
     assert "AIR-1" in json.dumps(harness.command("mine").json())

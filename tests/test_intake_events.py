@@ -9,7 +9,7 @@ def test_mention_files_a_request_and_replies_in_its_thread(harness: Harness) -> 
     reply, ts = harness.mention("<@U0BOT> regression: the ranking query returns stale results")
     assert reply.status == 200
     harness.settle()
-    request = harness.bot.intake.get(1)
+    request = harness.bot.queries.get(1)
     assert request.source == "mention" and request.kind == "regression" and request.domain == "support"
     assert request.title == "the ranking query returns stale results"
     replies = [c for c in harness.fake.calls_to("chat.postMessage") if c.get("thread_ts") == ts]
@@ -19,7 +19,7 @@ def test_mention_files_a_request_and_replies_in_its_thread(harness: Harness) -> 
 def test_mention_help_explains(harness: Harness) -> None:
     harness.mention("<@U0BOT> help")
     harness.settle()
-    assert harness.bot.intake.get(1) is None
+    assert harness.bot.queries.get(1) is None
     assert "/ai-request" in harness.fake.calls_to("chat.postMessage")[0]["text"]
 
 
@@ -28,10 +28,10 @@ def test_mention_inside_a_request_thread_is_a_comment(harness: Harness) -> None:
     harness.settle()
     harness.mention("<@U0BOT> more detail: only for EU customers", user="U0ENG1", thread_ts=ts)
     harness.settle()
-    assert harness.bot.intake.get(2) is None
-    request = harness.bot.intake.get(1)
+    assert harness.bot.queries.get(2) is None
+    request = harness.bot.queries.get(1)
     assert request.first_response_at is not None
-    assert [e.type for e in harness.bot.intake.status("AIR-1", "U0ENG1")[1]] == ["created", "commented"]
+    assert [e.type for e in harness.bot.queries.status("AIR-1", "U0ENG1")[1]] == ["created", "commented"]
 
 
 def test_the_same_event_retried_creates_one_request_and_one_reply(harness: Harness) -> None:
@@ -47,7 +47,7 @@ def test_the_same_event_retried_creates_one_request_and_one_reply(harness: Harne
     # The same message also arrives as a plain `message` event.
     harness.event({"type": "message", "user": "U0REQ", "text": event["text"], "ts": ts, "channel": "C0SUPPORT", "event_ts": ts})
     harness.settle()
-    assert harness.bot.intake.get(2) is None
+    assert harness.bot.queries.get(2) is None
     replies = [c for c in harness.fake.calls_to("chat.postMessage") if c.get("thread_ts") == ts]
     assert len(replies) == 1
 
@@ -55,7 +55,7 @@ def test_the_same_event_retried_creates_one_request_and_one_reply(harness: Harne
 def test_a_thread_reply_delivered_twice_is_one_comment(harness: Harness) -> None:
     harness.command("question: refund eval?")
     harness.settle()
-    request = harness.bot.intake.get(1)
+    request = harness.bot.queries.get(1)
     ts = harness.fake.add_message(request.card_channel, "looking", user="U0ENG1", thread_ts=request.card_ts)
     message = {"type": "message", "channel": request.card_channel, "user": "U0ENG1", "text": "looking", "ts": ts,
                "thread_ts": request.card_ts, "event_ts": ts, "channel_type": "channel"}
@@ -63,21 +63,21 @@ def test_a_thread_reply_delivered_twice_is_one_comment(harness: Harness) -> None
     harness.event({**message, "type": "app_mention"}, event_id="Ev2")
     harness.event(message, event_id="Ev1")
     harness.settle()
-    events = harness.bot.intake.status("AIR-1", "U0ENG1")[1]
+    events = harness.bot.queries.status("AIR-1", "U0ENG1")[1]
     assert [e.type for e in events] == ["created", "commented"]
-    assert harness.bot.intake.get(1).first_response_at == harness.clock()
+    assert harness.bot.queries.get(1).first_response_at == harness.clock()
 
 
 def test_the_bot_ignores_its_own_messages(harness: Harness) -> None:
     harness.command("question: refund eval?")
     harness.settle()
-    request = harness.bot.intake.get(1)
+    request = harness.bot.queries.get(1)
     harness.event({"type": "message", "subtype": "bot_message", "bot_id": "B0BOT", "channel": request.card_channel,
                    "text": "x", "ts": "1800000000.000001", "thread_ts": request.card_ts})
     harness.event({"type": "message", "user": "U0BOT", "bot_id": "B0BOT", "channel": request.card_channel,
                    "text": "x", "ts": "1800000000.000002", "thread_ts": request.card_ts})
     harness.settle()
-    assert [e.type for e in harness.bot.intake.status("AIR-1", "U0ENG1")[1]] == ["created"]
+    assert [e.type for e in harness.bot.queries.status("AIR-1", "U0ENG1")[1]] == ["created"]
 
 
 def test_message_shortcut_turns_a_message_into_a_request(harness: Harness) -> None:
@@ -90,7 +90,7 @@ def test_message_shortcut_turns_a_message_into_a_request(harness: Harness) -> No
     })
     assert reply.status == 200
     harness.settle()
-    request = harness.bot.intake.get(1)
+    request = harness.bot.queries.get(1)
     assert request.source == "shortcut" and request.origin_ts == ts and request.domain == "support"
     assert request.requester == "U0REQ"
     assert any(c.get("thread_ts") == ts for c in harness.fake.calls_to("chat.postMessage"))
@@ -104,13 +104,13 @@ def test_ticket_reaction_in_a_domain_channel_files_the_message(harness: Harness)
     harness.event({**reaction, "user": "U0OTHER"})  # a second :ticket: on the same message
     harness.event({**reaction, "reaction": "eyes"})
     harness.settle()
-    request = harness.bot.intake.get(1)
+    request = harness.bot.queries.get(1)
     assert request.source == "reaction" and request.domain == "search" and request.origin_ts == ts
-    assert harness.bot.intake.get(2) is None
+    assert harness.bot.queries.get(2) is None
     harness.fake.add_message("C0RANDOM", "not a domain channel", user="U0AUTHOR")
     harness.event({**reaction, "item": {"type": "message", "channel": "C0RANDOM", "ts": "1.5"}})
     harness.settle()
-    assert harness.bot.intake.get(2) is None
+    assert harness.bot.queries.get(2) is None
 
 
 def test_app_home_shows_mine_and_my_domains(harness: Harness) -> None:
@@ -128,7 +128,7 @@ def test_message_markup_is_stored_as_readable_text_and_never_comes_back_live(har
     text = "<@U0BOT> regression: refunds &amp; returns wrong for <@U0KIM> in <#C0SEARCH|search>, see <https://x.example/a|the doc> <!here>"
     harness.mention(text)
     harness.settle()
-    request = harness.bot.intake.get(1)
+    request = harness.bot.queries.get(1)
     assert request.title == "refunds & returns wrong for @U0KIM in #search, see the doc (https://x.example/a) @here"
     card = harness.card_text("AIR-1")
     assert "<@U0KIM>" not in card and "<!here>" not in card and "&amp; returns" in card

@@ -34,7 +34,7 @@ def test_submitting_the_form_files_and_confirms(harness: Harness) -> None:
     reply = harness.submit(view, values(), user="U0REQ")
     assert reply.status == 200 and reply.body == ""
     harness.settle()
-    request = harness.bot.intake.get(1)
+    request = harness.bot.queries.get(1)
     assert (request.kind, request.priority, request.domain, request.source) == ("eval", "P2", "search", "modal")
     assert request.links == ["https://docs.example.com/evals"]
     confirmations = [c for c in harness.fake.calls_to("chat.postEphemeral") if c["user"] == "U0REQ"]
@@ -45,7 +45,7 @@ def test_the_domain_chosen_in_the_form_wins(harness: Harness) -> None:
     view = open_form(harness)
     harness.submit(view, values(domain={"type": "static_select", "selected_option": {"value": "support"}}), user="U0REQ")
     harness.settle()
-    assert harness.bot.intake.get(1).domain == "support"
+    assert harness.bot.queries.get(1).domain == "support"
     assert "chosen in the form" in harness.card_text("AIR-1")
 
 
@@ -56,4 +56,4 @@ def test_invalid_input_comes_back_as_inline_errors(harness: Harness) -> None:
     bad_link = harness.submit(view, values(**{"links.0": {"type": "url_text_input", "value": "javascript:alert(1)"}}), user="U0REQ")
     assert bad_link.json()["errors"] == {"links.0": "A link must be a plain http(s) address."}
     harness.settle()
-    assert harness.bot.intake.get(1) is None
+    assert harness.bot.queries.get(1) is None

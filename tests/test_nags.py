@@ -10,7 +10,7 @@ from bot.config import parse_config
 from bot.domain.models import Disclaimer, Event, Request
 from bot.domain.nags import (
     DISCLAIM, OWN, RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, SNOOZE, Nag, batch,
-    explain_batch, nags_due,
+    explain_batch, nags_due, next_check_at,
 )
 from tests.harness import CONFIG
 
@@ -144,9 +144,9 @@ def test_review_goes_stale_after_7_days_then_repeats_and_climbs_the_ladder():
         45: ("rung3/r0", ("U0SEC1", "U0REQ", "U0LEAD", "U0PPM", "U0MLPM"), False),
         90: ("rung4/r0", ("U0SEC1", "U0REQ", "U0LEAD", "U0PPM", "U0MLPM"), True),
     }
-    for days, (step, recipients, to_digest) in steps.items():
+    for days, (step, recipients, in_digest) in steps.items():
         [nag] = due(r, events, CREATED + timedelta(days=days), rule=RULE_STALE_REVIEW)
-        assert (nag.step, nag.recipients, nag.to_digest) == (step + STAMP, recipients, to_digest), days
+        assert (nag.step, nag.recipients, nag.text.endswith("; shown in the org digest")) == (step + STAMP, recipients, in_digest), days
         assert due(r, events, CREATED + timedelta(days=days, hours=1), sent=sent_of([nag]), rule=RULE_STALE_REVIEW) == []
 
 
@@ -305,3 +305,39 @@ def test_batch_sends_one_list_per_person_most_urgent_first():
     assert text.index("AIR-2 first response breached") < text.index("AIR-1 first response at risk")
     assert "AIR-3" not in text
     assert explain_batch("U0LEAD", grouped["U0LEAD"][1:]) == grouped["U0LEAD"][1].text
+
+
+# --- the thresholds table: the rules and the next check read the same steps -----------------------
+
+
+def test_the_next_check_is_never_later_than_the_next_nag():
+    """The jobs look at a request only once its next check has come: over 100 days of silence, run every 15
+    minutes as the nags job would, no nag of any rule falls due before the next check said it could."""
+    cases = [make(id=1, priority="P3"), make(id=2, kind="regression", assignee=None, court="lead"), review(id=3),
+             make(id=4, kind="regression", priority="P1")]
+    for r in cases:
+        events, sent = [created(r)], set()
+        check = next_check_at(r, events, CFG, now=r.created_at, sent=sent)
+        nagged = []
+        now = r.created_at
+        while now < r.created_at + timedelta(days=100):
+            now += timedelta(minutes=15)
+            fresh = nags_due([(r, events)], CFG, now=now, sent=sent)
+            if fresh:
+                assert check is not None and check <= now, (r.id, [n.step for n in fresh], check, now)
+                sent |= sent_of(fresh)
+                nagged += [(n.rule, n.step) for n in fresh]
+            if check is not None and check <= now or fresh:
+                check = next_check_at(r, events, CFG, now=now, sent=sent)
+        assert nagged, r.id
+        assert (check is not None) == r.is_security_review, r.id  # only the review's ladder repeats for ever
+
+
+def test_the_next_check_falls_on_the_thresholds_of_the_table():
+    """Each rule's next check is the instant its next step is reached: 75 % of an SLA target, the owners'
+    4 business hours, the first rung's 7 days of silence."""
+    question, unowned = make(id=1), make(id=2, kind="regression", priority="P4")  # P4: first response in 40 h
+    stale = review(id=3, status="waiting", court="requester")  # its SLA clocks stand still
+    assert next_check_at(question, [created(question)], CFG, now=CREATED, sent=set()) == bln(23, 13)  # P2: 3 of 4 h
+    assert next_check_at(unowned, [created(unowned)], CFG, now=CREATED, sent=set()) == bln(23, 14)
+    assert next_check_at(stale, [created(stale)], CFG, now=CREATED, sent=set()) == CREATED + timedelta(days=7)

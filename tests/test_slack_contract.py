@@ -17,7 +17,7 @@ from tests.contract import CONTRACT_FILE, ROOT, SPECS, contract, needs_specs
 from tests.contract.refresh import BOT_METHODS, LIMIT_ROWS, MANIFEST_SECTIONS, TEST_METHODS, derive, dumps, main
 
 # `client.chat_postMessage(` → chat.postMessage: slack_sdk's method names are Slack's with "_" for ".".
-CLIENT_CALL = re.compile(r"\bclient\.((?:[a-z]+_)+[a-zA-Z]+)\(")
+CLIENT_CALL = re.compile(r"client\.((?:[a-z]+_)+[a-zA-Z]+)\(")
 
 
 def methods_called_in_code() -> dict[str, str]:

@@ -41,7 +41,7 @@ def test_slash_command_over_socket_mode(tmp_path, fake_slack) -> None:
         assert ack["envelope_id"] == "env-1"
         assert "AIR-1" in ack["payload"]["text"]
         h.settle()
-        assert h.bot.intake.get(1).source == "command"
+        assert h.bot.queries.get(1).source == "command"
         assert len(fake_slack.messages("C0SUPPORT")) == 1
     finally:
         h.stop()

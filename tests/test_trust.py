@@ -22,7 +22,7 @@ PARTNER = "T0PARTNER"  # a workspace of another organisation, connected through 
 def filed(h: Harness, text: str = "regression: refund window wrong") -> str:
     assert h.command(text).status == 200
     h.settle()
-    request = h.bot.intake.get(1)
+    request = h.bot.queries.get(1)
     assert request is not None and request.card_ts
     return request.key
 
@@ -30,8 +30,8 @@ def filed(h: Harness, text: str = "regression: refund window wrong") -> str:
 def quiet(h: Harness) -> tuple[int, int]:
     """(requests, Web API calls so far besides the startup auth.test) after everything settled."""
     h.settle()
-    with h.bot.intake.store.reading() as tx:
-        count = len(tx.find("1 = 1", [], limit=1000, order="id"))
+    with h.bot.store.reading() as tx:
+        count = len(tx.page_after(0, limit=1000))
     return count, len([c for c in h.fake.calls if c.method != "auth.test"])
 
 
@@ -44,7 +44,7 @@ def envelope(event: dict[str, Any], *, team: str = TEAM, shared: bool = False, *
 
 
 def press(h: Harness, key: str, action: str, *, user: str, user_team: str, **payload: Any) -> Reply:
-    request = h.bot.intake.get(int(key.split("-")[1]))
+    request = h.bot.queries.get(int(key.split("-")[1]))
     return h.interact({"type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": user_team},
                        "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
                        "channel": {"id": request.card_channel, "name": "x"},
@@ -78,7 +78,7 @@ def test_a_click_from_another_installation_changes_nothing(harness: Harness) -> 
     before = quiet(harness)
     reply = press(harness, key, "request.claim", user="U0ENG1", user_team="T0OTHER", team={"id": "T0OTHER", "domain": "other"})
     assert reply.status == 401
-    assert quiet(harness) == before and harness.bot.intake.get(1).status == "open"
+    assert quiet(harness) == before and harness.bot.queries.get(1).status == "open"
 
 
 # -- Slack Connect: people of another workspace in a shared channel ----------------------------------
@@ -88,22 +88,22 @@ def test_a_partner_press_on_a_card_changes_nothing_and_tells_nobody(harness: Har
     reply = press(harness, key, "request.claim", user="U0ENG2", user_team=PARTNER)  # the id of a member, from elsewhere
     assert (reply.status, reply.body) == (200, "")
     assert quiet(harness) == before
-    assert harness.bot.intake.get(1).status == "open" and harness.bot.intake.get(1).assignee != "U0ENG2"
+    assert harness.bot.queries.get(1).status == "open" and harness.bot.queries.get(1).assignee != "U0ENG2"
     assert press(harness, key, "request.claim", user="U0ENG2", user_team=TEAM).status == 200  # the same press from here counts
     harness.settle()
-    assert harness.bot.intake.get(1).status == "claimed"
+    assert harness.bot.queries.get(1).status == "claimed"
 
 
 def test_a_partner_reply_in_a_card_thread_is_not_recorded(harness: Harness) -> None:
     key = filed(harness)
-    request = harness.bot.intake.get(1)
+    request = harness.bot.queries.get(1)
     ts = harness.fake.add_message(request.card_channel, "our side says 30 days", user="U0REQ", thread_ts=request.card_ts)
     reply = harness.post(envelope({"type": "message", "channel": request.card_channel, "user": "U0REQ", "user_team": PARTNER,
                                    "team": PARTNER, "text": "our side says 30 days", "ts": ts, "thread_ts": request.card_ts,
                                    "event_ts": ts, "channel_type": "channel"}, shared=True), "application/json")
     assert (reply.status, reply.body) == (200, "")
     harness.settle()
-    with harness.bot.intake.store.reading() as tx:
+    with harness.bot.store.reading() as tx:
         assert [e.type for e in tx.events(request.id)] == ["created"]
     assert key == "AIR-1"
 
@@ -125,7 +125,7 @@ def test_our_own_people_in_a_shared_channel_still_file(harness: Harness) -> None
                "channel": "C0SUPPORT", "event_ts": ts}
     assert harness.post(envelope(mention, shared=True), "application/json").status == 200
     harness.settle()
-    assert harness.bot.intake.get(1) is not None
+    assert harness.bot.queries.get(1) is not None
 
 
 # -- an Enterprise Grid workspace --------------------------------------------------------------------
@@ -136,7 +136,7 @@ def test_in_an_enterprise_grid_org_the_org_is_checked_too(tmp_path: Path, fake_s
         assert h.command("regression: refund window wrong", enterprise_id="E0OTHER").status == 401
         assert h.command("regression: refund window wrong", enterprise_id="E0ORG").status == 200
         h.settle()
-        assert h.bot.intake.get(1) is not None and h.bot.intake.get(2) is None
+        assert h.bot.queries.get(1) is not None and h.bot.queries.get(2) is None
     finally:
         h.stop()
 

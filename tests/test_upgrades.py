@@ -44,9 +44,9 @@ def test_the_bot_upgrades_a_database_from_each_earlier_level_and_serves_it(tmp_p
         h.click("request.claim", "AIR-1", user="U0ENG1")
         assert "AIR-2" in h.command("question: filed after the upgrade").json()["text"]
         h.settle()
-        assert h.bot.intake.get(1).status == "claimed" and h.bot.intake.get(1).version == 2
+        assert h.bot.queries.get(1).status == "claimed" and h.bot.queries.get(1).version == 2
         assert any(c["ts"] == card_ts for c in fake_slack.calls_to("chat.update"))  # the old card, updated in place
-        assert h.bot.intake.get(2).card_ts and h.bot.intake.get(2).card_ts != card_ts
+        assert h.bot.queries.get(2).card_ts and h.bot.queries.get(2).card_ts != card_ts
     finally:
         h.stop()
 

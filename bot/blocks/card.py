@@ -1,11 +1,23 @@
-"""The request card: posted once in the domain's channel and updated in place on every change."""
+"""The request card: posted once in the domain's channel and updated in place on every change.
+
+Pure: `card_message` renders what the request, its events, the config and the time say, for the
+channel the card lives in.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
 
 from slack_sdk.models.blocks import ActionsBlock, Block, PlainTextObject, UserSelectElement
 
 from bot.blocks import ids
 from bot.blocks.common import button, context, link, quote, section, user
-from bot.domain.models import Request
+from bot.domain.courts import COURT_LABEL
+from bot.domain.history import request_sla
+from bot.domain.models import Event, Request
+from bot.domain.policy import Config
+from bot.domain.sla import explain
 from bot.domain.text import escape_within
+from bot.domain.visibility import visible_to
 
 STATUS_LABEL = {
     "open": ":large_blue_circle: Open",
@@ -17,10 +29,6 @@ STATUS_LABEL = {
 KIND_LABEL = {
     "feature": "Feature", "regression": "Regression", "security_review": "Security review",
     "eval": "Eval gap", "question": "Question",
-}
-COURT_LABEL = {
-    "requester": "the requester", "assignee": "the assignee", "reviewer": "security", "owners": "the owners",
-    "lead": "the domain lead", "triage": "triage", "nobody": "nobody",
 }
 DESCRIPTION_LIMIT = 1200
 TITLE_LIMIT = 300
@@ -89,7 +97,8 @@ def _buttons(request: Request) -> list:
 
 
 def render_card(request: Request, *, sla_lines: list[str], redact: bool) -> tuple[str, list[Block]]:
-    """(fallback text, blocks) of the card. `redact` hides title, description and links."""
+    """(fallback text, blocks) of the card. `redact` hides the request's own words: title, description,
+    links and the routing reasons (they quote its words)."""
     title = shown_title(request, redact=redact)
     head = f"*{request.key}* · {kind_label(request.kind)} · *{request.priority}*\n*{title}*"
     blocks: list[Block] = [section(head, block_id="card.head")]
@@ -105,7 +114,17 @@ def render_card(request: Request, *, sla_lines: list[str], redact: bool) -> tupl
         extras.append(f":raised_hand: Not mine — {user(d.by)}: {escape_within(d.reason, 400)}")
     if extras:
         blocks.append(context(*extras))
-    blocks.append(context(":compass: " + "; ".join(request.route_reasons)))
+    if not redact:
+        blocks.append(context(":compass: " + "; ".join(request.route_reasons)))
     blocks.append(ActionsBlock(block_id="card.actions", elements=_buttons(request)))
     return card_text(request, redact=redact), blocks
 
+
+
+def card_message(request: Request, events: Sequence[Event], config: Config, *, now: datetime) -> tuple[str, list[Block]]:
+    """The card as it should look at `now` to the channel it is in: both SLA clocks explained in the domain's
+    zone; the request's own words only where `visible_to` allows them."""
+    sla = request_sla(request, events, config, now=now)
+    tz = config.calendar(request.domain).tz
+    lines = [f"First response: {explain(sla.first_response, tz=tz)}", f"Resolution: {explain(sla.resolution, tz=tz)}"]
+    return render_card(request, sla_lines=lines, redact=not visible_to(config, request, channel=request.card_channel))

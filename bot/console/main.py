@@ -1,8 +1,8 @@
 """`ai-intake console`: the bot with no Slack workspace — the same app, against a stand-in for Slack.
 
-The real `build_app(...)` (listeners, service, storage, notifier) is built on a database of its own,
+The real `build_app(...)` (listeners, use cases, storage, outbox worker) is built on a database of its own,
 with the injected clock, and with its Web API pointed at `Workspace`, served on 127.0.0.1. Neither the
-notifier thread nor the scheduler is started: each typed line is settled synchronously, and
+outbox worker's thread nor the scheduler is started: each typed line is settled synchronously, and
 `/time-travel` runs the scheduler's jobs itself.
 """
 
@@ -26,8 +26,8 @@ from bot.console.timeline import ConsoleClock, TimeError, demo_start, parse_inst
 from bot.console.workspace import Workspace
 from bot.domain.policy import Config
 from bot.logs import setup_logging
-from bot.service import Intake
 from bot.settings import SettingsError, load_settings
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 DEMO_CONFIG = Path(__file__).resolve().parents[1] / "demo" / "ai-intake.yml"
@@ -64,18 +64,17 @@ def open_session(config: Config, *, db_path: str, start: datetime | None = None,
     except BaseException:
         workspace.stop()
         raise
-    last = last_change(bot.intake)
+    last = last_change(bot.store)
     if last is not None and last > clock():
         clock.set(last)
     console = Console(bot, workspace, names, clock, signing_secret=secret, out=out, ask=ask, skip_quiet_ticks=skip_quiet_ticks)
     return Session(console=console, bot=bot, workspace=workspace)
 
 
-def last_change(intake: Intake) -> datetime | None:
+def last_change(store: Store) -> datetime | None:
     """When the newest request last changed: a console reopened on its database goes on from there."""
-    with intake.store.reading() as tx:
-        newest = tx.find("1 = 1", [], limit=1, order="updated_at DESC")
-    return newest[0].updated_at if newest else None
+    with store.reading() as tx:
+        return tx.last_changed()
 
 
 def run_script(console: Console, lines: Iterable[str]) -> None:

@@ -1,7 +1,7 @@
 """One console session: each typed line becomes what Slack would send the bot, then what Slack would show.
 
 Lines are dispatched into the real Bolt app (`bot.app.dispatch`, signed as Slack signs), the listeners
-finish, the outbox is drained (as the notifier thread would), and whatever appeared in the stand-in
+finish, the outbox is drained (as the outbox worker would), and whatever appeared in the stand-in
 workspace since the last line is printed, in order. The scheduler's jobs are the ones in `bot.jobs`,
 run when `/time-travel` passes their times.
 """
@@ -26,7 +26,6 @@ from bot.console.screen import Button, Screen, UsageError
 from bot.console.timeline import ConsoleClock, TimeError, next_runs, parse_travel
 from bot.console.workspace import Message, Workspace
 from bot.domain.parsing import parse_key
-from bot.jobs import run_nags, send_digest
 
 HELP = """Type what you would type in Slack:
   /ai-request …                file a request (`regression: …` sets the kind), or help, mine, queue [domain], status AIR-1
@@ -54,7 +53,7 @@ class Console:
                  out: TextIO, ask: Callable[[str], str] | None = None, skip_quiet_ticks: bool = True) -> None:
         self.bot, self.ws, self.names, self.clock, self.out, self.ask = bot, workspace, names, clock, out, ask
         self.skip_quiet_ticks = skip_quiet_ticks
-        self.config = bot.intake.config
+        self.config = bot.config
         self.tz = self.config.calendar(None).tz
         self.secret = signing_secret
         self.screen = Screen(names, tz=self.tz, thread_name=self._thread_name, forms_inline=ask is None)
@@ -124,7 +123,7 @@ class Console:
             self.thread = None
             return
         request_id = parse_key(rest)
-        request = self.bot.intake.get(request_id) if request_id else None
+        request = self.bot.queries.get(request_id) if request_id else None
         if request is None or not request.card_ts or not request.card_channel:
             raise UsageError(f"no card for {rest!r}; requests are named like AIR-1")
         self.channel, self.thread = request.card_channel, request.card_ts
@@ -309,7 +308,7 @@ class Console:
         self.settle()
         self.say(f"  ⏩ {local(start, self.tz)} → {local(end, self.tz)}; the scheduler's jobs run on their schedule in between")
         at = start
-        while (runs := next_runs(self.bot.intake, after=at, until=end, skip_quiet=self.skip_quiet_ticks)) is not None:
+        while (runs := next_runs(self.bot, after=at, until=end, skip_quiet=self.skip_quiet_ticks)) is not None:
             at, jobs = runs
             self.clock.set(at)
             for job in jobs:
@@ -321,9 +320,9 @@ class Console:
     def run_job(self, job: str, at: datetime) -> list[str]:
         """One scheduler job at `at` (as bot/scheduler.py runs it); "deliver" only lets the outbox send."""
         if job == "digest":
-            return send_digest(self.bot.intake, now=at)
+            return self.bot.jobs.send_digest(now=at)
         if job in ("sla", "nags"):
-            return run_nags(self.bot.intake, job=job, now=at)
+            return self.bot.jobs.run_nags(job=job, now=at)
         return []
 
     def jobs(self, rest: str) -> None:
@@ -339,11 +338,11 @@ class Console:
 
     # -- after each line --------------------------------------------------------------------------
     def settle(self) -> None:
-        """Wait for Bolt's listeners, then send what the outbox holds (as the notifier thread would), until quiet."""
+        """Wait for Bolt's listeners, then send what the outbox holds (as the outbox worker would), until quiet."""
         for _ in range(50):
             if not self.bot.pool.wait_idle(timeout=30):
                 raise UsageError("a listener did not finish in 30 s")
-            if self.bot.notifier.drain() == 0 and self.bot.pool.wait_idle(timeout=0):
+            if self.bot.outbox.drain() == 0 and self.bot.pool.wait_idle(timeout=0):
                 return
         raise UsageError("the outbox never settled")
 
@@ -386,7 +385,7 @@ class Console:
         return written[-1]
 
     def _thread_name(self, channel: str, thread_ts: str) -> str:
-        request = self.bot.intake.find_by_thread(channel, thread_ts)
+        request = self.bot.queries.find_by_thread(channel, thread_ts)
         return request.key if request else "a message"
 
     def _channel_name(self, channel: str) -> str:

@@ -1,7 +1,7 @@
-"""The console's clock, and what the scheduler and the notifier would have done while it moves forward.
+"""The console's clock, and what the scheduler and the outbox worker would have done while it moves forward.
 
 `ai-intake run` runs `sla` every 5 minutes, `nags` every 15 and the digest on its cron (bot/scheduler.py),
-and its notifier sends each outbox message when it falls due. `/time-travel` does the same, in time
+and its outbox worker sends each queued message when it falls due. `/time-travel` does the same, in time
 order, so that what the jobs send arrives when it would have in Slack.
 """
 
@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.app import Bot
 from bot.domain.policy import Config
-from bot.jobs import run_nags
+from bot.jobs import Jobs
 from bot.scheduler import NAGS_EVERY, SLA_EVERY
-from bot.service import Intake
 
 DEMO_START = (2026, 11, 23, 9, 0)  # a Monday, 09:00 in the organisation's time zone
 JOB_ORDER = {"sla": 0, "nags": 1, "digest": 2, "deliver": 3}
@@ -65,7 +65,7 @@ def parse_travel(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
     return parse_instant(text, tz=tz)
 
 
-def next_runs(intake: Intake, *, after: datetime, until: datetime,
+def next_runs(bot: Bot, *, after: datetime, until: datetime,
               skip_quiet: bool = True) -> tuple[datetime, list[str]] | None:
     """The first time in (after, until] at which something happens, and what, in the order to do it:
     the jobs ("sla", "nags", "digest") that would send something then, and "deliver" when the outbox
@@ -78,11 +78,11 @@ def next_runs(intake: Intake, *, after: datetime, until: datetime,
     nobody acts). `skip_quiet=False` stops at every tick instead, as the scheduler would.
     """
     first_tick = _first_due_tick if skip_quiet else _first_tick
-    found = [(at, job) for job in ("sla", "nags") if (at := first_tick(intake, job, after=after, until=until))]
-    fire = next_digest(intake.config, after=after)
+    found = [(at, job) for job in ("sla", "nags") if (at := first_tick(bot.jobs, job, after=after, until=until))]
+    fire = next_digest(bot.config, after=after)
     if fire is not None and fire <= until:
         found.append((fire, "digest"))
-    with intake.store.reading() as tx:
+    with bot.store.reading() as tx:
         due = tx.next_due()
     if due is not None and after < due <= until:
         found.append((due, "deliver"))
@@ -101,19 +101,19 @@ def next_digest(config: Config, *, after: datetime) -> datetime | None:
     return fire.astimezone(timezone.utc) if fire else None
 
 
-def _first_tick(intake: Intake, job: str, *, after: datetime, until: datetime) -> datetime | None:
+def _first_tick(jobs: Jobs, job: str, *, after: datetime, until: datetime) -> datetime | None:
     ticks = _ticks(after, until, SLA_EVERY if job == "sla" else NAGS_EVERY)
     return ticks[0] if ticks else None
 
 
-def _first_due_tick(intake: Intake, job: str, *, after: datetime, until: datetime) -> datetime | None:
+def _first_due_tick(jobs: Jobs, job: str, *, after: datetime, until: datetime) -> datetime | None:
     ticks = _ticks(after, until, SLA_EVERY if job == "sla" else NAGS_EVERY)
-    if not ticks or not run_nags(intake, job=job, now=ticks[-1], dry_run=True):
+    if not ticks or not jobs.run_nags(job=job, now=ticks[-1], dry_run=True):
         return None
     low, high = 0, len(ticks) - 1
     while low < high:
         middle = (low + high) // 2
-        if run_nags(intake, job=job, now=ticks[middle], dry_run=True):
+        if jobs.run_nags(job=job, now=ticks[middle], dry_run=True):
             high = middle
         else:
             low = middle + 1

@@ -1,0 +1,1 @@
+"""The domain: requests, policy, triage, clocks, nags and digest figures. Pure: standard library and pydantic."""

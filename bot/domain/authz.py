@@ -34,8 +34,12 @@ def can(config: Config, request: Request, user: str, action: str) -> bool:
 
 def authorize(config: Config, request: Request, user: str, action: str) -> None:
     """Raise NotAllowed, with the sentence to show, unless `user` may take `action` on `request`."""
-    if can(config, request, user, action):
-        return
+    if not can(config, request, user, action):
+        raise refusal(request, action)
+
+
+def refusal(request: Request, action: str) -> NotAllowed:
+    """The refusal of `action` on `request`, naming who may take it."""
     members = f"members of {request.domain}" if request.domain else "members of a domain"
     if action not in MEMBER_ACTIONS:
         who = "the requester"
@@ -43,4 +47,4 @@ def authorize(config: Config, request: Request, user: str, action: str) -> None:
         who = f"{members} and the requester"
     else:
         who = members
-    raise NotAllowed(f"Only {who} (or admins) can {VERBS.get(action, action)} {request.key}.")
+    return NotAllowed(f"Only {who} (or admins) can {VERBS.get(action, action)} {request.key}.")

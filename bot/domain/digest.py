@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import median
 
-from bot.domain.history import request_sla, seconds_between
+from bot.domain.history import is_unowned, request_sla, seconds_between, silent_since, snoozed_until
 from bot.domain.models import CLOSED_STATUSES, Event, Request
-from bot.domain.nags import is_unowned, silent_since, snoozed_until
 from bot.domain.policy import Config
+from bot.domain.thresholds import RULE_STALE_REVIEW, ladder
+from bot.domain.visibility import visible_to
 
 WEEK = timedelta(days=7)
 OLDEST_LIMIT = 5
@@ -72,7 +73,7 @@ def digest_figures(
     """The figures of the week ending at `now` for domain `scope` (None: every request, unrouted too).
 
     `include_confidential` (the domain's private channel) lists confidential requests; otherwise they
-    are only counted, in `confidential_open`. With `previous`, the week before is computed in the same
+    are listed only where `visible_to` shows them to anyone, and counted in `confidential_open`. With `previous`, the week before is computed in the same
     pass and attached as `.previous` (whose own `.previous` is None).
     """
     start, end = digest_week(config, now=now)
@@ -81,7 +82,7 @@ def digest_figures(
         if scope is not None and request.domain != scope:
             continue
         for tally in tallies:
-            tally.add(request, events, config, listable=include_confidential or not request.confidential)
+            tally.add(request, events, config, listable=include_confidential or visible_to(config, request))
     earlier = tallies[1].figures(scope, previous=None) if previous else None
     return tallies[0].figures(scope, previous=earlier)
 
@@ -91,19 +92,22 @@ def digest_all(
     config: Config,
     *,
     now: datetime,
-    include_confidential: bool = False,
+    listable: Callable[[Request], bool] | None = None,
 ) -> dict[str | None, DigestFigures]:
     """The figures of every domain (by name) and of the whole organisation (key None), in one pass.
 
     Each request is counted once, in its own domain's tally; the organisation's figures are those
     tallies merged (plus the unrouted requests), so the cost does not grow with the number of digests.
+    `listable(request)` says whether the digests' audience may see a request named (default: anyone
+    may, by `visible_to`); the others are only counted.
     """
+    shown = listable or (lambda request: visible_to(config, request))
     start, end = digest_week(config, now=now)
     names = [d.name for d in config.domains]
     weeks = {scope: (_Tally(start, end), _Tally(start - WEEK, start)) for scope in [*names, None]}
     for request, events in items:
         for tally in weeks.get(request.domain, weeks[None]):
-            tally.add(request, events, config, listable=include_confidential or not request.confidential)
+            tally.add(request, events, config, listable=shown(request))
     out: dict[str | None, DigestFigures] = {}
     for name in names:
         current, previous = weeks[name]
@@ -190,9 +194,9 @@ class _Tally:
         if not listable:
             return
         if request.is_security_review:
-            silent = int(seconds_between(silent_since(request, events), self.end) // _DAY)
-            if silent >= config.nags.review_stale_days:
-                self.stale.append((request.id, request.key, silent))
+            silent = seconds_between(silent_since(request, events), self.end)
+            if ladder(config, request.domain, RULE_STALE_REVIEW).reached(silent / _DAY):
+                self.stale.append((request.id, request.key, int(silent // _DAY)))
         if is_unowned(request, events):
             hours = config.calendar(request.domain).business_seconds(request.created_at, self.end) / 3600
             self.unowned.append((request.id, request.key, round(hours, 1)))

@@ -1,17 +1,20 @@
-"""What the event log says about a request: pauses, time in each court, and its SLA clocks.
+"""What the event log says about a request: pauses, time in each court, its SLA clocks, when a person last
+acted, whether it is unowned or snoozed. The nag rules and the digest both read these facts.
 
 Every figure here is derived from the events and `now`; nothing is stored twice.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from bot.domain.models import Event, Request
-from bot.domain.policy import Config
+from bot.domain.policy import Config, Nags
 from bot.domain.sla import Interval, SlaStatus, sla_status
 
 NAG_EVENTS = frozenset({"nag", "alert"})
+SNOOZED = "snoozed"
+"""Event type the service records for a snooze; data {"until": ISO time, "rule": optional rule or prefix}."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,67 @@ def request_sla(request: Request, events: Sequence[Event], config: Config, *, no
     return RequestSla(first_response=first, resolution=resolution)
 
 
+def worst_sla_state(request: Request, events: Sequence[Event], config: Config, *, now: datetime) -> str | None:
+    """What a list shows of the SLA clocks: "breached" or "at_risk" when either clock is, else "on_track"
+    for an open request and None for a closed one."""
+    sla = request_sla(request, events, config, now=now)
+    states = {sla.first_response.state, sla.resolution.state}
+    return next((s for s in ("breached", "at_risk") if s in states), "on_track" if request.is_open else None)
+
+
 def last_human_action(events: Sequence[Event]) -> datetime | None:
     """The time of the latest event a person caused (nags and alerts are not activity)."""
     human = [e.at for e in events if e.type not in NAG_EVENTS]
     return human[-1] if human else None
+
+
+def silent_since(request: Request, events: Sequence[Event]) -> datetime:
+    """When a person last worked on the request (its creation when the log is empty).
+
+    Nags and alerts are not activity, and neither is a snooze: snoozing quiets the ladder for a few
+    days but does not restart it.
+    """
+    return last_human_action([e for e in events if e.type != SNOOZED]) or request.created_at
+
+
+def is_unowned(request: Request, events: Sequence[Event]) -> bool:
+    """A regression nobody has accepted: no owner, and no "owned" event still standing.
+
+    An "owned" event followed by a "disclaimed" one (the owner said "Not mine") no longer stands.
+    """
+    if not request.is_regression or request.owner is not None:
+        return False
+    last = next((e.type for e in reversed(events) if e.type in ("owned", "disclaimed")), None)
+    return last != "owned"
+
+
+def active_snoozes(events: Sequence[Event], settings: Nags, *, now: datetime) -> list[tuple[datetime, str | None]]:
+    """(until, rule) of each snooze running at `now`; a snooze lasts at most `snooze_max_days`."""
+    cap = timedelta(days=settings.snooze_max_days)
+    active: list[tuple[datetime, str | None]] = []
+    for event in events:
+        until = _instant(event.data.get("until")) if event.type == SNOOZED else None
+        if until is not None and min(until, _utc(event.at) + cap) > now:
+            active.append((min(until, _utc(event.at) + cap), event.data.get("rule")))
+    return active
+
+
+def snoozed_until(events: Sequence[Event], config: Config, *, now: datetime) -> datetime | None:
+    """The latest end of any snooze still running at `now` (each bounded by `snooze_max_days`)."""
+    return max((until for until, _ in active_snoozes(events, config.nags, now=now)), default=None)
+
+
+def _instant(value: object) -> datetime | None:
+    """An aware datetime from an ISO string or datetime (naive means UTC); None when unreadable."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value if value.utcoffset() is not None else value.replace(tzinfo=timezone.utc)
+
+
+def _utc(at: datetime) -> datetime:
+    return at.astimezone(timezone.utc)

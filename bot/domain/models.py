@@ -126,9 +126,5 @@ class Event(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class Listed(BaseModel):
-    """How a request appears in one person's list: its title hidden or not, and its worst SLA state."""
-
-    model_config = ConfigDict(frozen=True)
-    redact: bool
-    sla_state: str | None = None
+WithEvents = tuple[Request, list[Event]]
+"""A request with its history, oldest event first: what the SLA clocks, the nags and the renderers read."""

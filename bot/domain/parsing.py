@@ -1,8 +1,8 @@
 """Reading what people type: `/ai-request` subcommands, `kind:` prefixes and request keys."""
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from bot.domain.models import Draft, Source
 from bot.domain.text import first_line
@@ -88,18 +88,30 @@ def draft_text(text: str, kinds: Iterable[str]) -> QuickCreate:
     return QuickCreate(kind=kind, title=title, description=description)
 
 
+@dataclass(frozen=True)
+class Subcommand:
+    """A word `/ai-request` understands: how people type it, and what it asks for given the words after it
+    (None: those words do not fit, so the whole text is a new request)."""
+
+    usage: str
+    parse: Callable[[list[str]], Command | None]
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "help": Subcommand("help", lambda rest: None if rest else Help()),
+    "mine": Subcommand("mine", lambda rest: None if rest else Mine()),
+    "queue": Subcommand("queue [domain]", lambda rest: None if len(rest) > 1 else Queue(domain=rest[0].lower() if rest else None)),
+    "status": Subcommand("status AIR-12", lambda rest: None if len(rest) > 1 else Status(key=rest[0] if rest else None)),
+}
+"""Every `/ai-request` subcommand, by its word; the help text and the README show each usage."""
+ALIASES = {"-h": "help", "--help": "help", "?": "help"}
+
+
 def parse_command(text: str, *, kinds: Iterable[str]) -> Command:
     """What `/ai-request <text>` asks for. Never raises: anything unrecognised is a new request."""
     words = text.split()
     if not words:
         return OpenForm()
     head = words[0].lower()
-    if len(words) == 1 and head in ("help", "-h", "--help", "?"):
-        return Help()
-    if len(words) == 1 and head == "mine":
-        return Mine()
-    if head == "queue" and len(words) <= 2:
-        return Queue(domain=words[1].lower() if len(words) == 2 else None)
-    if head == "status" and len(words) <= 2:
-        return Status(key=words[1] if len(words) == 2 else None)
-    return draft_text(text, kinds)
+    subcommand = SUBCOMMANDS.get(ALIASES.get(head, head))
+    return (subcommand and subcommand.parse(words[1:])) or draft_text(text, kinds)

@@ -1,4 +1,4 @@
-"""Thin Bolt adapters, one module per surface. Each acks, calls one service method, responds."""
+"""Thin Bolt adapters, one module per surface. Each acks, calls one use case, responds."""
 
 from slack_bolt import App
 

@@ -1,4 +1,4 @@
-"""Card buttons: ack at once, call one service method; the card updates through the outbox."""
+"""Card buttons: ack at once, call one use case; the card updates through the outbox."""
 
 from collections.abc import Callable
 from typing import Any
@@ -10,7 +10,7 @@ from bot.blocks import ids
 from bot.blocks.modal import disclaim_modal, request_modal
 from bot.domain.errors import InvalidInput
 from bot.domain.policy import USER_ID
-from bot.listeners.middleware import answered, intake_of
+from bot.listeners.middleware import answered, config_of, intake_of, queries_of
 from bot.service import Intake
 
 Act = Callable[[Intake, str, str, dict[str, Any]], object]
@@ -71,12 +71,11 @@ def on_disclaim(ack: Ack, action: dict[str, Any], body: dict[str, Any], context:
     """"Not mine" asks for a reason first (in a modal); the submission does the change."""
     ack()
     key = request_key_of(action, body)
-    intake_of(context).check(key, context.user_id or "", "disclaim")
+    queries_of(context).check(key, context.user_id or "", "disclaim")
     client.views_open(trigger_id=body["trigger_id"], view=disclaim_modal(key).to_dict())
 
 
 def on_edit(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     ack()
-    intake = intake_of(context)
-    request = intake.check(request_key_of(action, body), context.user_id or "", "edit")
-    client.views_open(trigger_id=body["trigger_id"], view=request_modal(intake.config, request=request).to_dict())
+    request = queries_of(context).check(request_key_of(action, body), context.user_id or "", "edit")
+    client.views_open(trigger_id=body["trigger_id"], view=request_modal(config_of(context), request=request).to_dict())

@@ -11,8 +11,7 @@ from bot.blocks.common import to_dicts
 from bot.blocks.modal import request_modal
 from bot.domain import parsing
 from bot.domain.errors import IntakeError
-from bot.listeners.middleware import answered, intake_of
-from bot.service import Intake
+from bot.listeners.middleware import answered, config_of, intake_of, now_of, queries_of
 
 log = logging.getLogger(__name__)
 
@@ -22,42 +21,42 @@ def register(app: App) -> None:
 
 
 def on_command(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    intake = intake_of(context)
-    parsed = parsing.parse_command(command.get("text") or "", kinds=intake.config.kind_names)
+    config = config_of(context)
+    parsed = parsing.parse_command(command.get("text") or "", kinds=config.kind_names)
     if isinstance(parsed, parsing.OpenForm):
         ack()
-        client.views_open(trigger_id=command["trigger_id"], view=request_modal(intake.config, channel=command.get("channel_id")).to_dict())
+        client.views_open(trigger_id=command["trigger_id"], view=request_modal(config, channel=command.get("channel_id")).to_dict())
         return
     try:
-        text, blocks = answer(intake, parsed, command)
+        text, blocks = answer(context, parsed, command)
     except IntakeError as exc:
         text, blocks = messages.notice(exc.message)
     ack(text=text, blocks=to_dicts(blocks), response_type="ephemeral")
 
 
-def answer(intake: Intake, parsed: parsing.Command, command: dict[str, Any]) -> tuple[str, list]:
-    """The ephemeral answer to a subcommand (the service raises IntakeError with a hint)."""
-    user = command["user_id"]
+def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any]) -> tuple[str, list]:
+    """The ephemeral answer to a subcommand (the use cases raise IntakeError with a hint)."""
+    user, config, queries = command["user_id"], config_of(context), queries_of(context)
     match parsed:
         case parsing.Help():
-            return messages.notice(messages.help_text(intake.config))
+            return messages.notice(messages.help_text(config))
         case parsing.Mine():
-            assigned, filed = intake.mine(user)
-            return messages.list_reply("Your requests", [("Assigned to you", assigned), ("Filed by you", filed)],
-                                       listed=intake.listed(assigned + filed, viewer=user))
+            assigned, filed = queries.mine(user)
+            return messages.list_reply("Your requests", [("Assigned to you", assigned), ("Filed by you", filed)], config,
+                                       now=now_of(context), viewer=user)
         case parsing.Queue(domain=domain):
-            requests, total = intake.queue(domain)
+            requests, total = queries.queue(domain)
             title = f"Open in {domain}" if domain else "Open requests"
-            return messages.list_reply(title, [(f"{total} open", requests)], total=total,
-                                       listed=intake.listed(requests, viewer=user))
+            return messages.list_reply(title, [(f"{total} open", requests)], config, now=now_of(context), viewer=user,
+                                       total=total)
         case parsing.Status(key=None):
             return messages.notice("Which request? Try `/ai-request status AIR-12`.")
         case parsing.Status(key=key):
-            request, events = intake.status(key, user)
-            return messages.status_reply(request, events, tz=intake.config.calendar(request.domain).tz, redact=False)
+            request, events = queries.status(key, user)
+            return messages.status_reply(request, events, config, viewer=user)
         case parsing.QuickCreate() if not parsed.title:
             return messages.notice("Say what you need after the kind, e.g. `/ai-request regression: refund bot quotes the wrong window`.")
         case parsing.QuickCreate():
-            filed = intake.file_request(parsed.draft(requester=user, source="command", channel=command.get("channel_id")))
-            return messages.filed_reply(filed.request, created=filed.created, redact=False)  # only the requester sees it
-    return messages.notice(messages.help_text(intake.config))
+            filed = intake_of(context).file_request(parsed.draft(requester=user, source="command", channel=command.get("channel_id")))
+            return messages.filed_reply(filed.request, config, created=filed.created, user=user)  # only they see the answer
+    return messages.notice(messages.help_text(config))

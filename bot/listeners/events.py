@@ -12,7 +12,8 @@ from bot.blocks.messages import help_text
 from bot.domain import parsing
 from bot.domain.models import Draft
 from bot.domain.text import slack_to_plain
-from bot.listeners.middleware import intake_of
+from bot.listeners.middleware import config_of, intake_of, queries_of
+from storage.outbox import FiledReply
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
@@ -56,26 +57,26 @@ def strip_mentions(text: str, bot_user_id: str | None) -> str:
 
 
 def on_mention(event: dict[str, Any], context: BoltContext) -> None:
-    intake = intake_of(context)
+    intake, config = intake_of(context), config_of(context)
     channel, ts, user = field(event, "channel"), ts_field(event, "ts"), field(event, "user")
     if not (channel and ts and user):
         return
     thread_ts = ts_field(event, "thread_ts")
-    if thread_ts and thread_ts != ts and intake.find_by_thread(channel, thread_ts):
+    if thread_ts and thread_ts != ts and queries_of(context).find_by_thread(channel, thread_ts):
         intake.comment(channel=channel, thread_ts=thread_ts, ts=ts, user=user, text=message_text(event))
         return
     text = slack_to_plain(strip_mentions(field(event, "text") or "", context.bot_user_id))
     reply_ts = thread_ts or ts
     if text.lower() in ("", "help", "?"):
-        intake.post_once(key=origin_key(channel, ts), channel=channel, thread_ts=reply_ts, text=help_text(intake.config))
+        intake.post_once(key=origin_key(channel, ts), channel=channel, thread_ts=reply_ts, text=help_text(config))
         return
-    draft = parsing.draft_text(text, intake.config.kind_names).draft(requester=user, source="mention", channel=channel, origin_ts=ts)
+    draft = parsing.draft_text(text, config.kind_names).draft(requester=user, source="mention", channel=channel, origin_ts=ts)
     file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=reply_ts)
 
 
 def file_and_reply(context: BoltContext, draft: Draft, *, channel: str, ts: str, thread_ts: str) -> None:
     """File a request from the message (channel, ts) and answer in its thread, once."""
-    intake_of(context).file_request(draft, origin_key=origin_key(channel, ts), reply_in={"channel": channel, "thread_ts": thread_ts})
+    intake_of(context).file_request(draft, origin_key=origin_key(channel, ts), reply_in=FiledReply(channel=channel, thread_ts=thread_ts))
 
 
 def on_message(event: dict[str, Any], context: BoltContext) -> None:
@@ -93,14 +94,14 @@ def on_reaction(event: dict[str, Any], context: BoltContext, client: WebClient) 
     item, user = event.get("item"), field(event, "user")
     if event.get("reaction") != ids.TICKET_REACTION or field(item, "type") != "message" or not user:
         return
-    intake = intake_of(context)
+    config = config_of(context)
     channel, ts = field(item, "channel"), ts_field(item, "ts")
-    if not channel or not ts or intake.config.domain_of_channel(channel) is None:
+    if not channel or not ts or config.domain_of_channel(channel) is None:
         return
     message = fetch_message(client, channel, ts)
     if message is None or message.get("bot_id"):
         return
-    parsed = parsing.draft_text(message_text(message), intake.config.kind_names)
+    parsed = parsing.draft_text(message_text(message), config.kind_names)
     draft = parsed.draft(requester=user, source="reaction", channel=channel, origin_ts=ts)
     file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=ts_field(message, "thread_ts") or ts)
 

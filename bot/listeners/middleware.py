@@ -1,14 +1,19 @@
-"""Cross-cutting middleware: hand listeners the service, drop replayed deliveries, answer errors."""
+"""Cross-cutting middleware: hand listeners the use cases, the config and the clock, drop replayed deliveries,
+answer errors."""
 
 import functools
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.request import BoltRequest
 
+from bot.clock import Clock
 from bot.domain.errors import IntakeError
+from bot.domain.policy import Config
+from bot.queries import Queries
 from bot.service import Intake
 
 log = logging.getLogger(__name__)
@@ -20,15 +25,32 @@ def register(app: App) -> None:
 
 
 def intake_of(context: BoltContext) -> Intake:
+    """The write use cases."""
     return context["intake"]
 
 
-def provide(intake: Intake, notifier: Any) -> Callable[..., Any]:
-    """Middleware that puts the service and the notifier into every listener's `context`."""
+def queries_of(context: BoltContext) -> Queries:
+    """The read use cases."""
+    return context["queries"]
+
+
+def config_of(context: BoltContext) -> Config:
+    return context["config"]
+
+
+def now_of(context: BoltContext) -> datetime:
+    """The current time, by the clock the app was built with."""
+    return context["clock"]()
+
+
+def provide(*, intake: Intake, queries: Queries, config: Config, clock: Clock) -> Callable[..., Any]:
+    """Middleware that puts the use cases, the config and the clock into every listener's `context`."""
 
     def middleware(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
         context["intake"] = intake
-        context["notifier"] = notifier
+        context["queries"] = queries
+        context["config"] = config
+        context["clock"] = clock
         return next()
 
     return middleware
@@ -82,7 +104,7 @@ def answered(listener: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def tell(context: BoltContext, body: dict[str, Any], text: str) -> None:
-    """An ephemeral answer to whoever caused `body`, sent after the ack by the notifier."""
+    """An ephemeral answer to whoever caused `body`, sent after the ack by the outbox worker."""
     user = context.user_id or _id_of(body.get("user"))
     if not isinstance(user, str) or not user or "intake" not in context:
         return

@@ -8,7 +8,8 @@ from slack_bolt import Ack, App, BoltContext
 from bot.blocks import ids
 from bot.domain.errors import IntakeError, InvalidInput
 from bot.domain.models import PRIORITIES, Draft
-from bot.listeners.middleware import answered, intake_of
+from bot.listeners.middleware import answered, config_of, intake_of
+from storage.outbox import FiledReply
 
 
 def register(app: App) -> None:
@@ -80,11 +81,11 @@ def on_request_form(ack: Ack, view: dict[str, Any], body: dict[str, Any], contex
     user = context.user_id or body["user"]["id"]
     key = _text(metadata(view).get("key"))
     try:
-        draft = draft_from_view(view, user, kinds=intake.config.kind_names)
+        draft = draft_from_view(view, user, kinds=config_of(context).kind_names)
         if key:
             intake.edit(key, user, draft)
         else:
-            intake.file_request(draft, reply_in={"channel": draft.channel, "user": user})
+            intake.file_request(draft, reply_in=FiledReply(channel=draft.channel, user=user))
     except InvalidInput as exc:
         ack(response_action="errors", errors={exc.field or ids.TITLE: exc.message})
         return

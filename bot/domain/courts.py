@@ -1,0 +1,68 @@
+"""Whose court the ball is in, and who is told: each court's label, the ball holders, the escalation, the
+owners and the stale-review ladder's audiences. The card's "Ball in court" and the nags share these.
+
+Pure: the request and the config decide.
+"""
+
+from collections.abc import Iterable
+
+from bot.domain.models import Request
+from bot.domain.policy import Config
+
+COURT_LABEL = {
+    "requester": "the requester", "assignee": "the assignee", "reviewer": "security", "owners": "the owners",
+    "lead": "the domain lead", "triage": "triage", "nobody": "nobody",
+}
+"""One label per court, as people read it on the card and in nags."""
+
+
+def ball_holders(request: Request, config: Config) -> tuple[str, ...]:
+    """Who holds the ball of an open request, by its court.
+
+    requester -> the requester; reviewer/assignee -> the assignee, else the domain's reviewers
+    (security reviews) or engineers; lead -> the lead; owners -> product and platform owner;
+    triage -> the admins. An empty answer falls back to the escalation (lead, else admins).
+    """
+    domain = config.domain(request.domain)
+    match request.court:
+        case "requester":
+            people: tuple[str, ...] = (request.requester,)
+        case "lead":
+            people = escalation(request, config)
+        case "owners":
+            people = owners(request, config)
+        case "triage":
+            people = tuple(config.admins)
+        case _:
+            pool = (domain.reviewers if request.is_security_review else domain.engineers) if domain else []
+            people = (request.assignee,) if request.assignee else tuple(pool)
+    return unique(people) or escalation(request, config)
+
+
+def escalation(request: Request, config: Config) -> tuple[str, ...]:
+    """The domain lead, else the org admins (unrouted requests, or a domain without a lead)."""
+    domain = config.domain(request.domain)
+    return (domain.lead,) if domain and domain.lead else tuple(config.admins)
+
+
+def owners(request: Request, config: Config) -> tuple[str, ...]:
+    """The domain's product owner and platform owner."""
+    domain = config.domain(request.domain)
+    return unique((domain.product_owner, domain.platform_owner)) if domain else ()
+
+
+def review_audience(request: Request, config: Config, *, rung: int) -> tuple[str, ...]:
+    """Who a stale review's rung names. Rung 1: the ball holder and the reviewers; 2: + the requester and
+    the assignee; 3 and up: + the lead and both owners."""
+    domain = config.domain(request.domain)
+    people = [*ball_holders(request, config), *(domain.reviewers if domain else ())]
+    if rung >= 2:
+        people += [request.requester, request.assignee]
+    if rung >= 3:
+        people += [*escalation(request, config), *owners(request, config)]
+    return unique(people)
+
+
+def unique(people: Iterable[str | None]) -> tuple[str, ...]:
+    """Non-empty ids, first occurrence kept."""
+    return tuple(dict.fromkeys(p for p in people if p))

@@ -1,0 +1,71 @@
+"""What nags say: each rule's explanation of one nag, in words people read. Wording only: which nags are
+due, and to whom, is decided in `bot.domain.nags`.
+
+User text (a "Not mine" reason) is escaped here; ids are mentions; times are local to the domain's zone.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.domain.courts import COURT_LABEL, ball_holders, escalation
+from bot.domain.history import court_seconds, seconds_between
+from bot.domain.models import Event, Request
+from bot.domain.policy import Config
+from bot.domain.sla import SlaStatus, explain, hours_text, local_when
+from bot.domain.text import escape, truncate
+
+DAY = 86400.0
+
+
+def sla_text(request: Request, *, target: str, status: SlaStatus, cycle: int, tz: ZoneInfo) -> str:
+    """E.g. "AIR-12 first response at risk: due Tue 24 Nov 14:00, 3 business hours elapsed of 4, paused
+    2 h waiting on the requester"."""
+    label = target.replace("_", " ") + (f" (cycle {cycle}, after reopening)" if cycle > 1 else "")
+    text = f"{request.key} {label} {explain(status, tz=tz)}"
+    if status.paused_seconds > 0:
+        text += " waiting on the requester"
+    if request.assignee is None:
+        text += "; nobody is assigned"
+    return text
+
+
+def review_text(request: Request, events: Sequence[Event], config: Config, *, since: datetime, now: datetime,
+                top: bool) -> str:
+    """E.g. "AIR-7 security review: 63 days open: 51 waiting on security, 9 on the requester; last human
+    action 19 days ago; ball with <@U0SEC1>"; the ladder's `top` rung says it is in the org digest."""
+    age = days(seconds_between(request.created_at, now))
+    courts = sorted(((s, c) for c, s in court_seconds(events, now=now).items() if c in COURT_LABEL and c != "nobody" and s >= DAY),
+                    key=lambda sc: (-sc[0], sc[1]))
+    spent = ", ".join(f"{int(s // DAY)} {'waiting ' if i == 0 else ''}on {COURT_LABEL[c]}" for i, (s, c) in enumerate(courts))
+    holders = " ".join(f"<@{u}>" for u in ball_holders(request, config)) or "nobody"
+    silent = days(seconds_between(since, now))
+    text = (f"{request.key} security review: {age} open" + (f": {spent}" if spent else "")
+            + f"; last human action {silent} ago; ball with {holders}")
+    return text + ("; shown in the org digest" if top else "")
+
+
+def unowned_text(request: Request, events: Sequence[Event], config: Config, *, step: str, disclaimed: bool,
+                 elapsed: float, tz: ZoneInfo) -> str:
+    """E.g. "AIR-5 regression has no owner after 4 business hours (filed Mon 23 Nov 10:00): take
+    ownership, or say why it is not yours"."""
+    head = f"{request.key} regression has no owner after {hours_text(elapsed)} business hours (filed {local_when(request.created_at, tz=tz)})"
+    lead = " ".join(f"<@{u}>" for u in escalation(request, config))
+    if disclaimed:
+        return f"{head}; {disclaimers(request, events)}; {lead} decides who owns it"
+    if step == "lead":
+        return f"{head}: take ownership, or say why it is not yours; escalated to {lead}"
+    return f"{head}: take ownership, or say why it is not yours"
+
+
+def disclaimers(request: Request, events: Sequence[Event]) -> str:
+    """"<@U0PPM> says it is not theirs: “reason”", the reasons escaped (they are user text)."""
+    said = [(d.by, d.reason) for d in request.disclaimers] or [
+        (e.actor, str(e.data.get("reason", ""))) for e in events if e.type == "disclaimed"]
+    return "; ".join(f"<@{by}> says it is not theirs: “{escape(truncate(reason, 200))}”" for by, reason in said)
+
+
+def days(seconds: float) -> str:
+    """Whole days for people: "1 day", "19 days"."""
+    n = int(seconds // DAY)
+    return "1 day" if n == 1 else f"{n} days"

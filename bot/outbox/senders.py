@@ -1,0 +1,189 @@
+"""Delivery: one sender per outbox kind, registered in one table (`SENDERS`), each over its typed payload.
+
+A sender renders with `bot/blocks/` and calls the Web API through the `Poster`; it gets everything it
+needs passed in (the item read once, the `Delivery` tools) and never touches the store. It returns
+what it sent (`Sent`), or raises `Retry`, `Defer` or `Skip`; the worker records the outcome.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks.card import card_message
+from bot.blocks.common import to_dicts
+from bot.blocks.home import home_view
+from bot.blocks.messages import filed_reply
+from bot.blocks.nags import nag_message
+from bot.clock import Clock
+from bot.domain.business_hours import BusinessCalendar
+from bot.domain.models import Event, Request
+from bot.domain.policy import Config
+from bot.outbox.slack import Poster
+from bot.queries import HomeData
+from storage.outbox import (
+    CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, Kind, NagMessage, Payload, ThreadLine,
+)
+
+P = TypeVar("P", bound=Payload)
+
+
+class Retry(Exception):
+    """Send this item again later (the card it threads under is not posted yet, or a passing failure)."""
+
+
+class Defer(Exception):
+    """Send this item at `until` (a nag waiting for its recipient's working hours)."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"outside the recipient's working hours until {until.isoformat()}")
+        self.until = until
+
+
+class Skip(Exception):
+    """This item can never be sent (its card could not be posted); drop it quietly."""
+
+
+@dataclass(frozen=True)
+class Outgoing(Generic[P]):
+    """One due outbox item, read once: its typed payload and, for an item about a request, the request with
+    its events. `card_pending`: the request's card is not posted yet, and an item to post it still waits."""
+
+    id: int
+    attempts: int
+    payload: P
+    request: Request | None = None
+    events: list[Event] = field(default_factory=list)
+    card_pending: bool = False
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a sender did: the ts of the message it posted, if any, and where it posted a request's card."""
+
+    ts: str | None = None
+    card: tuple[str, str] | None = None  # (channel, ts)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the senders use: the Web API, the config, the clock, a person's working hours and the lists of an
+    App Home."""
+
+    poster: Poster
+    config: Config
+    clock: Clock
+    working_hours: Callable[[str], BusinessCalendar]
+    home_of: Callable[[str], HomeData]
+
+
+def send_card(d: Delivery, out: Outgoing[CardUpdate]) -> Sent:
+    """Update the card where it is, or post it in its channel (again, when Slack lost it)."""
+    request = out.request
+    if request is None or not request.card_channel:
+        return Sent()
+    text, blocks = card_message(request, out.events, d.config, now=d.clock())
+    if request.card_ts:
+        try:
+            d.poster.update(channel=request.card_channel, ts=request.card_ts, text=text, blocks=to_dicts(blocks))
+            return Sent(ts=request.card_ts)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "message_not_found":
+                raise
+    channel, ts = d.poster.post(out.id, attempts=out.attempts, channel=request.card_channel, text=text,
+                                blocks=to_dicts(blocks), unfurl_links=False)
+    return Sent(ts=ts, card=(channel, ts))
+
+
+def send_thread(d: Delivery, out: Outgoing[ThreadLine]) -> Sent:
+    """A line under the card; it waits for the card, or is dropped when the card will never be posted."""
+    request = out.request
+    if request is None:
+        return Sent()
+    if not request.card_ts:
+        if out.card_pending:
+            raise Retry("the card is not posted yet")
+        raise Skip("card_not_posted")
+    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=request.card_channel or "", thread_ts=request.card_ts,
+                          text=out.payload.text)
+    return Sent(ts=ts)
+
+
+def send_message(d: Delivery, out: Outgoing[ChannelMessage]) -> Sent:
+    p = out.payload
+    extra: dict[str, Any] = {k: v for k, v in (("thread_ts", p.thread_ts), ("blocks", p.blocks)) if v is not None}
+    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.channel, text=p.text, unfurl_links=False, **extra)
+    return Sent(ts=ts)
+
+
+def send_reply(d: Delivery, out: Outgoing[FiledReply]) -> Sent:
+    """"Filed AIR-12 …": ephemerally (or by DM) to the person, or in the thread it was filed from."""
+    request, p = out.request, out.payload
+    if request is None:
+        return Sent()
+    text, blocks = filed_reply(request, d.config, created=True, user=p.user, channel=None if p.user else p.channel)
+    if p.user:
+        return Sent(ts=d.poster.ephemeral(user=p.user, channel=p.channel, text=text, blocks=to_dicts(blocks)))
+    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.channel or "", thread_ts=p.thread_ts, text=text,
+                          blocks=to_dicts(blocks), unfurl_links=False)
+    return Sent(ts=ts)
+
+
+def send_ephemeral(d: Delivery, out: Outgoing[Ephemeral]) -> Sent:
+    p = out.payload
+    if p.response_url:
+        status = d.poster.respond(p.response_url, text=p.text)
+        if status >= 500:
+            raise Retry(f"response_url answered {status}")
+        return Sent()
+    return Sent(ts=d.poster.ephemeral(user=p.user, channel=p.channel, text=p.text))
+
+
+def send_nag(d: Delivery, out: Outgoing[NagMessage]) -> Sent:
+    """One person's batched nags, as a direct message with each nag's buttons, in their working hours (the
+    org's business hours in the person's own time zone) unless one of them is urgent."""
+    p = out.payload
+    if not p.urgent:
+        hours, now = d.working_hours(p.user), d.clock()
+        if not hours.is_open(now):
+            raise Defer(hours.next_opening(now))
+    blocks = nag_message(p.text, p.buttons)
+    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.user, text=p.text[:3000], blocks=to_dicts(blocks))
+    return Sent(ts=ts)
+
+
+def send_home(d: Delivery, out: Outgoing[HomeRefresh]) -> Sent:
+    user = out.payload.user
+    home = d.home_of(user)
+    view = home_view(home.assigned, home.filed, home.queues, d.config, now=d.clock(), viewer=user)
+    d.poster.publish_home(user=user, view=view.to_dict())
+    return Sent()
+
+
+def _card_channel(out: Outgoing[Any]) -> str | None:
+    return out.request.card_channel if out.request else None
+
+
+def _no_channel(out: Outgoing[Any]) -> str | None:
+    return None  # views.publish and ephemerals are not channel posts
+
+
+@dataclass(frozen=True)
+class Sender:
+    """How one kind is sent, and the channel it posts to (for pacing; None: not a channel post)."""
+
+    send: Callable[[Delivery, Any], Sent]
+    channel: Callable[[Outgoing[Any]], str | None]
+
+
+SENDERS: dict[Kind, Sender] = {
+    Kind.CARD: Sender(send_card, _card_channel),
+    Kind.THREAD: Sender(send_thread, _card_channel),
+    Kind.MESSAGE: Sender(send_message, lambda out: out.payload.channel),
+    Kind.REPLY: Sender(send_reply, lambda out: out.payload.channel or out.payload.user),
+    Kind.EPHEMERAL: Sender(send_ephemeral, _no_channel),
+    Kind.NAG: Sender(send_nag, lambda out: out.payload.user),
+    Kind.HOME: Sender(send_home, _no_channel),
+}

@@ -1,0 +1,96 @@
+"""Read use cases: one request, its status, a person's requests, a domain's queue, an App Home's lists.
+
+Nothing here writes. Listeners, the outbox's senders and the console call these; the write use cases
+live in `bot.service`.
+"""
+
+from typing import NamedTuple
+
+from bot.domain import authz
+from bot.domain.errors import NotFound
+from bot.domain.models import Event, Request, WithEvents, request_key
+from bot.domain.parsing import parse_key
+from bot.domain.policy import Config
+from bot.domain.text import escape_within
+from bot.domain.visibility import visible_to
+from storage.store import UNROUTED, Store, Tx, Unrouted
+
+TRIAGE = "triage"
+"""The name `/ai-request queue triage` gives the requests no domain took."""
+
+
+def load_request(tx: Tx, key: str) -> Request:
+    """The request a typed key ("AIR-12", "12") names; NotFound, with a hint, when there is none."""
+    request_id = parse_key(key)
+    request = tx.get(request_id) if request_id else None
+    if request is None:
+        raise NotFound(f"There is no request “{escape_within(key, 24)}”. Keys look like {request_key(12)}.")
+    return request
+
+
+class Queries:
+    """The read use cases over `store`; `config` says who may see what."""
+
+    def __init__(self, store: Store, config: Config) -> None:
+        self._store = store
+        self._config = config
+
+    def get(self, request_id: int) -> Request | None:
+        with self._store.reading() as tx:
+            return tx.get(request_id)
+
+    def find_by_thread(self, channel: str, thread_ts: str) -> Request | None:
+        """The request whose card, or whose origin message, starts the thread (channel, thread_ts)."""
+        with self._store.reading() as tx:
+            return tx.by_thread(channel, thread_ts)
+
+    def check(self, key: str, actor: str, action: str) -> Request:
+        """The request, if `actor` may take `action` on it (raises NotFound / NotAllowed)."""
+        with self._store.reading() as tx:
+            request = load_request(tx, key)
+        authz.authorize(self._config, request, actor, action)
+        return request
+
+    def status(self, key: str, actor: str) -> tuple[Request, list[Event]]:
+        """The request and its history, for `actor` (NotAllowed when it is confidential and not theirs to see)."""
+        with self._store.reading() as tx:
+            request = load_request(tx, key)
+            if not visible_to(self._config, request, user=actor):
+                raise authz.refusal(request, "view")
+            return request, tx.events(request.id)
+
+    def mine(self, actor: str, *, limit: int = 20) -> tuple[list[WithEvents], list[WithEvents]]:
+        """(assigned to the actor, filed by the actor): open ones, oldest first, each with its events."""
+        with self._store.reading() as tx:
+            assigned = tx.by_ids_with_events([r.id for r in tx.open_assigned_to(actor, limit=limit)])
+            filed = tx.by_ids_with_events([r.id for r in tx.open_filed_by(actor, limit=limit)])
+        return assigned, filed
+
+    def queue(self, domain: str | None, *, limit: int = 20) -> tuple[list[WithEvents], int]:
+        """Open requests of a domain (None: all; "triage": unrouted), oldest first with their events, and how
+        many there are."""
+        scope: str | None | Unrouted = UNROUTED if domain == TRIAGE else domain or None
+        if isinstance(scope, str) and self._config.domain(scope) is None:
+            names = ", ".join(d.name for d in self._config.domains) or "none configured"
+            raise NotFound(f"There is no domain called “{escape_within(scope, 40)}”. Domains: {names}, or triage.")
+        with self._store.reading() as tx:
+            found = tx.by_ids_with_events([r.id for r in tx.open_in_domain(scope, limit=limit)])
+            return found, tx.count_open_in_domain(scope)
+
+    def home(self, user: str) -> "HomeData":
+        """What `user`'s App Home lists: their requests and the queues of the domains they belong to."""
+        assigned, filed = self.mine(user)
+        queues = [(d.name, *self.queue(d.name)) for d in self._config.member_domains(user)]
+        return HomeData(assigned=assigned, filed=filed, queues=queues)
+
+
+class HomeData(NamedTuple):
+    """The App Home's lists: open requests assigned to and filed by the person, and (domain, oldest open
+    requests, how many are open) for each domain they belong to."""
+
+    assigned: list[WithEvents]
+    filed: list[WithEvents]
+    queues: list[tuple[str, list[WithEvents], int]]
+
+
+__all__ = ["Queries", "HomeData", "load_request", "TRIAGE"]

@@ -1,0 +1,123 @@
+"""What the outbox table holds: the kinds of queued Slack messages, spelled once, and a typed payload for each.
+
+The use cases queue a payload in their transaction (`tx.enqueue(ThreadLine(text=…), …)`); the outbox
+worker (bot/outbox/) reads it back with `read_payload`, which validates it, and hands it to the sender
+of its kind. Both sides import this; it imports only the standard library and pydantic.
+"""
+
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+
+class Kind(StrEnum):
+    CARD = "card"
+    """Post or update a request's card (the request row says which)."""
+    THREAD = "thread"
+    """A line in the thread under a request's card."""
+    MESSAGE = "message"
+    """A message to a channel (a digest, the help under a mention)."""
+    REPLY = "reply"
+    """The "Filed AIR-12 …" answer to whoever filed a request."""
+    EPHEMERAL = "ephemeral"
+    """A message only one person sees (a refusal, a problem the worker met)."""
+    NAG = "nag"
+    """One person's batched nags, as a direct message in their working hours."""
+    HOME = "home"
+    """A fresh App Home for one person."""
+
+
+class Payload(BaseModel):
+    """The data one outbox item carries; `kind` says which sender sends it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: ClassVar[Kind]
+
+    def row(self) -> dict[str, Any]:
+        """The payload as stored (JSON-ready)."""
+        return self.model_dump(mode="json")
+
+
+class CardUpdate(Payload):
+    """The card as the request stands when it is sent (no data: the item's request is the card)."""
+
+    kind: ClassVar[Kind] = Kind.CARD
+
+
+class ThreadLine(Payload):
+    """`text` (mrkdwn, already escaped) in the card's thread."""
+
+    kind: ClassVar[Kind] = Kind.THREAD
+    text: str
+
+
+class ChannelMessage(Payload):
+    """`text` and optional `blocks` (mrkdwn, already escaped) in `channel`, in the thread `thread_ts` if given."""
+
+    kind: ClassVar[Kind] = Kind.MESSAGE
+    channel: str
+    text: str
+    thread_ts: str | None = None
+    blocks: list[dict[str, Any]] | None = None
+
+
+class FiledReply(Payload):
+    """Where to answer "Filed AIR-12 …": in a thread (channel, thread_ts), ephemerally to `user` in
+    `channel`, or as a direct message to `user` (no channel)."""
+
+    kind: ClassVar[Kind] = Kind.REPLY
+    channel: str | None = None
+    thread_ts: str | None = None
+    user: str | None = None
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> "FiledReply":
+        if self.user is None and not (self.channel and self.thread_ts):
+            raise ValueError("a reply goes to a person or into a thread (channel and thread_ts)")
+        return self
+
+
+class Ephemeral(Payload):
+    """`text` only `user` sees: through `response_url` when given, else ephemeral in `channel`, else a DM."""
+
+    kind: ClassVar[Kind] = Kind.EPHEMERAL
+    user: str
+    text: str
+    channel: str | None = None
+    response_url: str | None = None
+
+
+class NagMessage(Payload):
+    """`user`'s batched nags: `text`, then per request key the action ids of its buttons. `urgent` (a P1
+    breach) goes out at once; otherwise it waits for the person's working hours."""
+
+    kind: ClassVar[Kind] = Kind.NAG
+    user: str
+    text: str
+    buttons: list[tuple[str, list[str]]] = []
+    urgent: bool = False
+
+
+class HomeRefresh(Payload):
+    """Publish `user`'s App Home as it stands when sent."""
+
+    kind: ClassVar[Kind] = Kind.HOME
+    user: str
+
+
+PAYLOADS: dict[Kind, type[Payload]] = {p.kind: p for p in (CardUpdate, ThreadLine, ChannelMessage, FiledReply, Ephemeral,
+                                                           NagMessage, HomeRefresh)}
+
+
+def read_payload(kind: str, data: dict[str, Any]) -> Payload:
+    """The typed payload of a stored item; ValueError when the kind is unknown or the data does not fit it."""
+    try:
+        model = PAYLOADS[Kind(kind)]
+    except ValueError:
+        raise ValueError(f"unknown outbox kind {kind!r}") from None
+    return model.model_validate(data)
+
+
+__all__ = ["Kind", "Payload", "CardUpdate", "ThreadLine", "ChannelMessage", "FiledReply", "Ephemeral", "NagMessage",
+           "HomeRefresh", "PAYLOADS", "read_payload"]
