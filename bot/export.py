@@ -1,6 +1,6 @@
 """Export every request, with its SLA figures, time in each court and event log, as JSON or CSV.
 
-This is the format of DESIGN.md "Export format"; other tools read it, so keep it stable (add
+This is the format of docs/export.md; other tools read it, so keep it stable (add
 columns at the end, never rename or reorder).
 
 **Admin audit tool.** Confidential requests (security reviews, anything flagged confidential) are
@@ -68,7 +68,7 @@ REQUEST_FIELDS = (
     "key", "kind", "domain", "title", "description", "priority", "status", "stage", "requester", "assignee",
     "owner", "confidential", "source", "created_at", "first_response_at", "resolved_at",
 )
-"""The request's own fields, in export order (DESIGN.md "Export format")."""
+"""The request's own fields, in export order (docs/export.md)."""
 
 SLA_TARGETS = ("first_response", "resolution")
 SLA_FIELDS = ("due_at", "state", "business_seconds_elapsed", "paused_seconds")

@@ -1,6 +1,6 @@
 """Who may do what, through the real app: every action × every role, as signed Slack requests.
 
-The table below is DESIGN.md's rule written out (and checked against `bot/domain/authz.py`):
+The table below is the rule of docs/concepts.md (Authorization) written out (and checked against `bot/domain/authz.py`):
 members of the request's domain (engineers, reviewers, both owners, the lead) and admins may claim,
 reassign, wait, resolve, reopen, take ownership, answer "Not mine", snooze, edit and review; the
 requester may comment on, edit, resolve, withdraw and see their own request; anyone else is refused.

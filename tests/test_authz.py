@@ -27,7 +27,7 @@ ROLES = {
     "admin": "U0ADMIN",
     "outsider": "U0OUTSIDE",
 }
-# DESIGN.md: domain members (engineers, owners, lead, reviewers) and admins work requests; the requester
+# docs/concepts.md (Authorization): domain members (engineers, owners, lead, reviewers) and admins work requests; the requester
 # may comment on, resolve (and edit, and see) their own; anyone else is refused.
 EVERYTHING = frozenset(ACTIONS)
 REQUESTER = frozenset({"comment", "resolve", "edit", "view"})

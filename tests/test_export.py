@@ -1,4 +1,4 @@
-"""The export (DESIGN.md "Export format"): requests filed and worked through the real app, then exported.
+"""The export (docs/export.md): requests filed and worked through the real app, then exported.
 
 Timeline of `worked` (UTC; Berlin business hours are 08:00-16:00 UTC, so every span below is
 business time):

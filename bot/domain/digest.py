@@ -1,4 +1,4 @@
-"""The weekly digest's figures, for one domain or the whole organisation (DESIGN.md "Digest").
+"""The weekly digest's figures, for one domain or the whole organisation (docs/nags-and-digest.md).
 
 Pure: `now` is passed in, requests and their events are passed in. One pass over the requests
 computes this week's figures and last week's together, each request costing time linear in its own

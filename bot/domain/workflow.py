@@ -12,7 +12,7 @@ from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.models import Disclaimer, Request
 
 REASON_LIMIT = 500
-# Actions by a domain member that count as the first response (DESIGN: claim, status change, thread reply).
+# Actions by a domain member that count as the first response (docs/concepts.md, SLA: claim, status change, thread reply).
 FIRST_RESPONSE_ACTIONS = frozenset({"claim", "wait", "resolve", "review", "comment"})
 
 
