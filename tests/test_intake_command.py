@@ -53,3 +53,14 @@ def test_queue_shows_sla_state_and_hides_confidential_titles_from_outsiders(harn
     assert "SLA breached" in member and "vendor model for refunds" in member
     outsider = json.dumps(harness.command("queue support", user="U0OUTSIDER").json())
     assert "vendor model" not in outsider and "Confidential security review" in outsider
+
+
+def test_a_subcommand_word_with_more_text_gets_the_usage_and_files_nothing(harness: Harness) -> None:
+    for text in ("mine please", "queue search results are stale", "help me with the refund bot", "status AIR-1 why"):
+        answer = harness.command(text).json()
+        assert answer["response_type"] == "ephemeral"
+        assert answer["text"].startswith("Nothing was filed"), answer["text"]
+        assert "/ai-request question:" in answer["text"]
+    harness.settle()
+    assert harness.bot.queries.get(1) is None
+    assert harness.fake.calls_to("chat.postMessage") == []

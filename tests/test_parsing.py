@@ -13,6 +13,7 @@ from bot.domain.parsing import (
     Queue,
     QuickCreate,
     Status,
+    Usage,
     normalise_kind,
     parse_command,
     parse_key,
@@ -21,7 +22,7 @@ from bot.domain.parsing import (
 
 KINDS = tuple(DEFAULT_KINDS)
 PROPERTY = settings(max_examples=200, deadline=None, derandomize=True)
-COMMANDS = (Help, Mine, Queue, Status, OpenForm, QuickCreate)
+COMMANDS = (Help, Mine, Queue, Status, OpenForm, QuickCreate, Usage)
 
 
 def parse(text: str):
@@ -55,12 +56,13 @@ def test_subcommands(text: str, expected: object) -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["help me with the refund bot", "mine the logs for bad answers", "queue search results are stale",
-     "status AIR-12 is still open, why"],
+    ("text", "subcommand"),
+    [("help me with the refund bot", "help"), ("mine please", "mine"), ("Mine the logs for bad answers", "mine"),
+     ("queue search results are stale", "queue"), ("status AIR-12 is still open, why", "status"), ("--help me", "help")],
 )
-def test_a_subcommand_word_followed_by_more_text_is_a_request(text: str) -> None:
-    assert parse(text) == QuickCreate(kind=None, title=text, description="")
+def test_a_subcommand_word_followed_by_words_it_does_not_take_gets_its_usage(text: str, subcommand: str) -> None:
+    """A first word that is a subcommand never files a request (it would post a public card by mistake)."""
+    assert parse(text) == Usage(subcommand=subcommand)
 
 
 # --- kind prefixes -----------------------------------------------------------------------------

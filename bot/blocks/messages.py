@@ -10,6 +10,7 @@ from bot.blocks import ids
 from bot.blocks.card import STATUS_LABEL, kind_label, shown_title
 from bot.blocks.common import button, context, local, section, user
 from bot.domain.history import worst_sla_state
+from bot.domain.parsing import SUBCOMMANDS
 from bot.domain.models import Event, Request, WithEvents
 from bot.domain.policy import Config
 from bot.domain.visibility import visible_to
@@ -29,6 +30,15 @@ LIST_LIMIT = 15
 def help_text(config: Config) -> str:
     domains = ", ".join(d.name for d in config.domains) or "none configured yet"
     return HELP.format(kinds=", ".join(config.kind_names), domains=domains)
+
+
+def usage_text(subcommand: str, config: Config) -> str:
+    """How to type `subcommand`, for text that started with its word but did not fit it (nothing was filed)."""
+    usage = SUBCOMMANDS[subcommand].usage
+    said = next((line for line in help_text(config).splitlines() if line.startswith(f"• `/ai-request {usage}`")), "")
+    return (f"Nothing was filed: `{subcommand}` is a command, typed as `/ai-request {usage}`.\n{said}\n"
+            f"To file a request that starts with “{subcommand}”, name its kind first "
+            f"(`/ai-request question: {subcommand} …`) or use the form (`/ai-request`).")
 
 
 SLA_LABEL = {"breached": ":red_circle: SLA breached", "at_risk": ":large_orange_circle: SLA at risk", "on_track": "on track"}

@@ -40,6 +40,14 @@ class OpenForm:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """A subcommand's word followed by words it does not take (`mine please`): answered with how to type it,
+    never filed as a request."""
+
+    subcommand: str
+
+
+@dataclass(frozen=True)
 class QuickCreate:
     kind: str | None
     title: str
@@ -51,7 +59,7 @@ class QuickCreate:
                      requester=requester, source=source, channel=channel, origin_ts=origin_ts)
 
 
-Command = Help | Mine | Queue | Status | OpenForm | QuickCreate
+Command = Help | Mine | Queue | Status | OpenForm | QuickCreate | Usage
 
 
 def parse_key(text: str) -> int | None:
@@ -91,7 +99,7 @@ def draft_text(text: str, kinds: Iterable[str]) -> QuickCreate:
 @dataclass(frozen=True)
 class Subcommand:
     """A word `/ai-request` understands: how people type it, and what it asks for given the words after it
-    (None: those words do not fit, so the whole text is a new request)."""
+    (None: those words do not fit, and the person is shown the usage)."""
 
     usage: str
     parse: Callable[[list[str]], Command | None]
@@ -108,10 +116,16 @@ ALIASES = {"-h": "help", "--help": "help", "?": "help"}
 
 
 def parse_command(text: str, *, kinds: Iterable[str]) -> Command:
-    """What `/ai-request <text>` asks for. Never raises: anything unrecognised is a new request."""
+    """What `/ai-request <text>` asks for. Never raises.
+
+    A first word that names a subcommand never files a request: when the words after it do not fit
+    (`mine please`), the answer is the subcommand's usage. Any other text is a new request.
+    """
     words = text.split()
     if not words:
         return OpenForm()
-    head = words[0].lower()
-    subcommand = SUBCOMMANDS.get(ALIASES.get(head, head))
-    return (subcommand and subcommand.parse(words[1:])) or draft_text(text, kinds)
+    head = ALIASES.get(words[0].lower(), words[0].lower())
+    subcommand = SUBCOMMANDS.get(head)
+    if subcommand is None:
+        return draft_text(text, kinds)
+    return subcommand.parse(words[1:]) or Usage(subcommand=head)

@@ -54,6 +54,8 @@ def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any
         case parsing.Status(key=key):
             request, events = queries.status(key, user)
             return messages.status_reply(request, events, config, viewer=user)
+        case parsing.Usage(subcommand=word):
+            return messages.notice(messages.usage_text(word, config))
         case parsing.QuickCreate() if not parsed.title:
             return messages.notice("Say what you need after the kind, e.g. `/ai-request regression: refund bot quotes the wrong window`.")
         case parsing.QuickCreate():
