@@ -17,6 +17,7 @@ from bot.domain.models import DEFAULT_KINDS, KIND_DEFAULT_PRIORITY, PRIORITIES
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+BOT_ID = re.compile(r"^B[A-Z0-9]{2,}$")
 
 
 def _id_checker(pattern: re.Pattern[str], what: str) -> Any:
@@ -43,6 +44,7 @@ UserId = Annotated[str, BeforeValidator(_id_checker(USER_ID, "user"))]
 ChannelId = Annotated[str, BeforeValidator(_id_checker(CHANNEL_ID, "channel"))]
 UserIds = Annotated[list[str], BeforeValidator(_id_list_checker(USER_ID, "user"))]
 ChannelIds = Annotated[list[str], BeforeValidator(_id_list_checker(CHANNEL_ID, "channel"))]
+BotIds = Annotated[list[str], BeforeValidator(_id_list_checker(BOT_ID, "bot"))]
 
 
 class Strict(BaseModel):
@@ -279,6 +281,8 @@ class Config(Strict):
     )
     domains: list[Domain] = Field(default_factory=list)
     holidays: Holidays = Holidays()
+    allowed_bots: BotIds = Field(default_factory=list)
+    """Other apps' bot ids (B…) whose mentions file requests; every other bot is ignored."""
 
     @model_validator(mode="after")
     def _unique(self) -> "Config":

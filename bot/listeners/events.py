@@ -2,9 +2,10 @@
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.blocks import ids
@@ -18,9 +19,13 @@ from storage.outbox import FiledReply
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,9}")
+REPLY_SUBTYPES = frozenset({"thread_broadcast", "file_share"})
+"""Message subtypes that are still a person's reply: "also send to channel", and a reply with a file (a screenshot)."""
+RATE_LIMITED = "app_rate_limited"
 
 
 def register(app: App) -> None:
+    app.use(answer_rate_limited)
     app.event("app_mention")(on_mention)
     app.event("message")(on_message)
     app.event("reaction_added")(on_reaction)
@@ -45,8 +50,26 @@ def ts_field(data: Any, name: str) -> str | None:
 
 
 def message_text(message: Any) -> str:
-    """A Slack message's text as its author typed it (markup made readable, entities undone)."""
-    return slack_to_plain(field(message, "text") or "")
+    """A Slack message's words as its author wrote them (markup made readable, entities undone), then the words
+    of its attachments and the names of its files: an alert that is all attachment, or a screenshot, keeps them."""
+    parts = [field(message, "text") or ""]
+    parts += [attachment_text(a) for a in _dicts(message, "attachments")]
+    parts += [f"File: {name}" for f in _dicts(message, "files") if (name := field(f, "title") or field(f, "name"))]
+    return "\n".join(slack_to_plain(p).strip() for p in parts if p and p.strip())
+
+
+def attachment_text(attachment: dict[str, Any]) -> str:
+    """The words of a (legacy) attachment: pretext, title, text and fields, else its fallback."""
+    words = [field(attachment, name) for name in ("pretext", "title", "text")]
+    words += [f"{field(f, 'title') or ''}: {field(f, 'value') or ''}".strip(": ") for f in _dicts(attachment, "fields")]
+    shown = [w for w in words if w]
+    return "\n".join(shown) if shown else field(attachment, "fallback") or ""
+
+
+def _dicts(data: Any, name: str) -> list[dict[str, Any]]:
+    """The objects in the list `data[name]` (a malformed payload gives none)."""
+    value = data.get(name) if isinstance(data, dict) else None
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def strip_mentions(text: str, bot_user_id: str | None) -> str:
@@ -56,9 +79,34 @@ def strip_mentions(text: str, bot_user_id: str | None) -> str:
     return text.strip()
 
 
+def answer_rate_limited(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+    """Slack says it dropped events for a minute (`app_rate_limited`, sent outside an event envelope, which no
+    event listener matches): 200, and a log line. The same notice inside an envelope is answered alike."""
+    event = body.get("event")
+    notice = body if body.get("type") == RATE_LIMITED else event if field(event, "type") == RATE_LIMITED else None
+    if notice is None:
+        return next()
+    log.warning("Slack rate-limited this app's events (minute %s): some events of that minute were not delivered",
+                notice.get("minute_rate_limited"))
+    return BoltResponse(status=200, body="")
+
+
+def from_a_bot(event: dict[str, Any]) -> str | None:
+    """The bot id of an app that wrote this message ("B…", or "unknown"), or None when a person did."""
+    profile = event.get("bot_profile")
+    bot = field(event, "bot_id") or field(profile, "id")
+    if bot or event.get("subtype") == "bot_message":
+        return bot or "unknown"
+    return None
+
+
 def on_mention(event: dict[str, Any], context: BoltContext) -> None:
     intake, config = intake_of(context), config_of(context)
     channel, ts, user = field(event, "channel"), ts_field(event, "ts"), field(event, "user")
+    bot = from_a_bot(event)
+    if bot is not None and bot not in config.allowed_bots:
+        log.info("ignored a mention by another app (%s): only `allowed_bots` may file requests", bot)
+        return
     if not (channel and ts and user):
         return
     thread_ts = ts_field(event, "thread_ts")
@@ -80,8 +128,9 @@ def file_and_reply(context: BoltContext, draft: Draft, *, channel: str, ts: str,
 
 
 def on_message(event: dict[str, Any], context: BoltContext) -> None:
-    """Thread replies under a request's card or origin message are comments; everything else is ignored."""
-    if event.get("subtype") or event.get("bot_id"):
+    """Thread replies under a request's card or origin message are comments (a broadcast reply and a reply with
+    a file too); everything else, and anything an app wrote, is ignored."""
+    if (event.get("subtype") and event.get("subtype") not in REPLY_SUBTYPES) or from_a_bot(event):
         return
     channel, thread_ts, ts, user = field(event, "channel"), ts_field(event, "thread_ts"), ts_field(event, "ts"), field(event, "user")
     if not (channel and thread_ts and ts and user) or thread_ts == ts:

@@ -1,0 +1,92 @@
+"""What real workspaces send, through the real app: messages with subtypes, other apps, Slack's own notices.
+
+The payloads have the shapes Slack documents and real recordings show (a broadcast reply carries
+`subtype: thread_broadcast` and a `root`; a reply with a screenshot `subtype: file_share` and `files`;
+another app's message `bot_id` and `bot_profile`; `app_rate_limited` comes outside an event envelope).
+"""
+
+import json
+import logging
+import time
+
+from tests.harness import TEAM, Harness
+
+
+def card_thread_reply(h: Harness, key: str, *, user: str, text: str, **extra: object) -> str:
+    request = h.bot.queries.get(int(key.split("-")[1]))
+    ts = h.fake.add_message(request.card_channel, text, user=user, thread_ts=request.card_ts)
+    h.event({"type": "message", "channel": request.card_channel, "user": user, "text": text, "ts": ts,
+             "thread_ts": request.card_ts, "event_ts": ts, "channel_type": "channel", **extra})
+    return ts
+
+
+def test_a_broadcast_reply_by_an_engineer_is_the_first_response(harness: Harness) -> None:
+    harness.command("question: refund eval?")
+    harness.settle()
+    request = harness.bot.queries.get(1)
+    card_thread_reply(harness, "AIR-1", user="U0ENG1", text="on it, looking at the eval set", subtype="thread_broadcast",
+                      root={"type": "message", "ts": request.card_ts, "text": "card", "bot_id": "B0BOT", "thread_ts": request.card_ts})
+    harness.settle()
+    assert harness.bot.queries.get(1).first_response_at == harness.clock()
+    [*_, event] = harness.bot.queries.status("AIR-1", "U0ENG1")[1]
+    assert event.type == "commented" and event.data["first_response"] is True
+
+
+def test_a_screenshot_from_the_requester_hands_the_ball_back(harness: Harness) -> None:
+    harness.command("regression: refund bot quotes the wrong window")
+    harness.settle()
+    harness.click("request.wait", "AIR-1", user="U0ENG1")
+    harness.settle()
+    assert harness.bot.queries.get(1).status == "waiting"
+    card_thread_reply(harness, "AIR-1", user="U0REQ", text="", subtype="file_share", upload=False, display_as_bot=False,
+                      files=[{"id": "F0SHOT", "name": "refund-answer.png", "title": "refund answer", "mimetype": "image/png"}])
+    harness.settle()
+    request = harness.bot.queries.get(1)
+    assert request.status == "claimed" and request.court == "assignee"
+    [*_, event] = harness.bot.queries.status("AIR-1", "U0ENG1")[1]
+    assert event.type == "replied" and "File: refund answer" in event.data["text"]
+
+
+def test_other_subtypes_and_other_apps_in_a_thread_change_nothing(harness: Harness) -> None:
+    harness.command("question: refund eval?")
+    harness.settle()
+    card_thread_reply(harness, "AIR-1", user="U0ENG1", text="edited", subtype="message_changed")
+    card_thread_reply(harness, "AIR-1", user="U0ALERTBOT", text="build green", bot_id="B0CI",
+                      bot_profile={"id": "B0CI", "name": "ci", "app_id": "A0CI", "team_id": TEAM})
+    harness.settle()
+    assert [e.type for e in harness.bot.queries.status("AIR-1", "U0ENG1")[1]] == ["created"]
+
+
+def bot_mention(h: Harness, bot_id: str, text: str) -> None:
+    ts = h.fake.add_message("C0SUPPORT", text, user="U0ALERTBOT")
+    h.event({"type": "app_mention", "user": "U0ALERTBOT", "bot_id": bot_id, "app_id": "A0ALERTS", "text": text, "ts": ts,
+             "channel": "C0SUPPORT", "event_ts": ts,
+             "bot_profile": {"id": bot_id, "name": "alerts", "app_id": "A0ALERTS", "team_id": TEAM, "deleted": False}})
+
+
+def test_mentions_by_other_apps_are_ignored_unless_the_config_allows_them(tmp_path, fake_slack) -> None:
+    from tests.harness import CONFIG, start_harness
+
+    h = start_harness(tmp_path, fake_slack, config={**CONFIG, "allowed_bots": ["B0ALERTS"]})
+    try:
+        bot_mention(h, "B0CHATTY", "<@U0BOT> refund agent latency over 3 s")
+        h.settle()
+        assert h.bot.queries.get(1) is None and fake_slack.calls_to("chat.postMessage") == []
+        bot_mention(h, "B0ALERTS", "<@U0BOT> regression: refund agent latency over 3 s")
+        h.settle()
+        request = h.bot.queries.get(1)
+        assert request is not None and request.kind == "regression" and request.source == "mention"
+    finally:
+        h.stop()
+
+
+def test_app_rate_limited_is_answered_200_and_logged(harness: Harness, caplog) -> None:
+    notice = {"token": "legacy", "type": "app_rate_limited", "team_id": TEAM, "minute_rate_limited": 1518467820,
+              "api_app_id": "A0APP"}
+    with caplog.at_level(logging.WARNING, logger="bot.listeners.events"):
+        reply = harness.post(json.dumps(notice).encode(), "application/json")
+        harness.settle()
+    assert reply.status == 200
+    assert "rate-limited this app's events (minute 1518467820)" in caplog.text
+    wrapped = harness.event({"type": "app_rate_limited", "team_id": TEAM, "minute_rate_limited": int(time.time()), "api_app_id": "A0APP"})
+    assert wrapped.status == 200
