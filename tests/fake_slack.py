@@ -562,10 +562,15 @@ def _history(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _replies(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
-    thread = fake.thread(args["channel"], args["ts"])
-    if not thread:
+    """The thread `ts` belongs to, as Slack answers: `ts` may be the parent's or any reply's; the parent
+    comes first (whatever `oldest`/`latest` say), then the replies in that range; `limit` counts both."""
+    message = fake._find(args["channel"], args["ts"])
+    if message is None:
         raise SlackError("thread_not_found")
-    return _page(_between(thread, args), args)
+    parent_ts = message.get("thread_ts", message["ts"])
+    parent = fake._find(args["channel"], parent_ts)
+    replies = [m for m in fake.messages(args["channel"]) if m.get("thread_ts") == parent_ts and m["ts"] != parent_ts]
+    return _page(([copy.deepcopy(parent)] if parent else []) + _between(replies, args), args)
 
 
 def _between(messages: list[dict[str, Any]], args: dict[str, Any]) -> list[dict[str, Any]]:

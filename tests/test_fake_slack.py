@@ -330,7 +330,13 @@ def test_history_replies_and_permalink(fake_slack: FakeSlack, client: WebClient)
     page = client.conversations_history(channel="C1", oldest=parent, inclusive=True, limit=1)
     assert [m["ts"] for m in page["messages"]] == [later] and page["has_more"]
     assert [m["ts"] for m in client.conversations_replies(channel="C1", ts=parent)["messages"]] == [parent, reply]
-    assert [m["text"] for m in fake_slack.thread("C1", parent)] == ["please help", "on it"]
+    other = client.chat_postMessage(channel="C1", thread_ts=parent, text="and more")["ts"]
+    by_reply = client.conversations_replies(channel="C1", ts=reply)["messages"]
+    assert [m["ts"] for m in by_reply] == [parent, reply, other], "a reply's ts gives its whole thread, parent first"
+    just = client.conversations_replies(channel="C1", ts=reply, oldest=reply, latest=reply, inclusive=True, limit=2)
+    assert [m["ts"] for m in just["messages"]] == [parent, reply]
+    assert error_code(lambda: client.conversations_replies(channel="C1", ts="1.000001")) == "thread_not_found"
+    assert [m["text"] for m in fake_slack.thread("C1", parent)] == ["please help", "on it", "and more"]
     link = client.chat_getPermalink(channel="C1", message_ts=reply)["permalink"]
     assert link.endswith(f"/archives/C1/p{reply.replace('.', '')}?thread_ts={parent}&cid=C1")
 

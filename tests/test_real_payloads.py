@@ -90,3 +90,41 @@ def test_app_rate_limited_is_answered_200_and_logged(harness: Harness, caplog) -
     assert "rate-limited this app's events (minute 1518467820)" in caplog.text
     wrapped = harness.event({"type": "app_rate_limited", "team_id": TEAM, "minute_rate_limited": int(time.time()), "api_app_id": "A0APP"})
     assert wrapped.status == 200
+
+
+def ticket(h: Harness, channel: str, ts: str, *, user: str = "U0REQ") -> None:
+    h.event({"type": "reaction_added", "user": user, "reaction": "ticket", "item_user": "U0AUTHOR",
+             "item": {"type": "message", "channel": channel, "ts": ts}, "event_ts": h.fake.add_message("C0ELSE", "-")})
+
+
+def test_a_ticket_on_a_reply_inside_a_thread_files_that_reply(harness: Harness) -> None:
+    parent = harness.fake.add_message("C0SEARCH", "weekly ranking sync notes", user="U0AUTHOR")
+    harness.fake.add_message("C0SEARCH", "first: dashboards look fine", user="U0AUTHOR", thread_ts=parent)
+    reply = harness.fake.add_message("C0SEARCH", "regression: synonyms are ignored since Monday", user="U0AUTHOR", thread_ts=parent)
+    harness.fake.add_message("C0SEARCH", "later reply", user="U0AUTHOR", thread_ts=parent)
+    ticket(harness, "C0SEARCH", reply)
+    harness.settle()
+    request = harness.bot.queries.get(1)
+    assert request is not None, "a :ticket: on a reply files it"
+    assert (request.title, request.kind, request.origin_ts) == ("synonyms are ignored since Monday", "regression", reply)
+    answers = [c for c in harness.fake.calls_to("chat.postMessage") if c["channel"] == "C0SEARCH" and c["text"].startswith("Filed")]
+    assert [a.get("thread_ts") for a in answers] == [parent], "answered in the thread the reply is in"
+
+
+def test_a_ticket_on_a_message_that_is_gone_says_so(harness: Harness) -> None:
+    ticket(harness, "C0SEARCH", "1700000000.000100")
+    harness.settle()
+    assert harness.bot.queries.get(1) is None
+    [told] = [c for c in harness.fake.calls_to("chat.postEphemeral") if c["user"] == "U0REQ"]
+    assert told["channel"] == "C0SEARCH" and "the message you marked with :ticket: is gone" in told["text"]
+    assert "Something went wrong" not in json.dumps(harness.fake.calls_to("chat.postEphemeral"))
+
+
+def test_a_ticket_where_the_bot_cannot_read_says_how_to_fix_it(harness: Harness) -> None:
+    ts = harness.fake.add_message("C0SEARCH", "ranking broke", user="U0AUTHOR")
+    harness.fake.not_in_channels.add("C0SEARCH")
+    ticket(harness, "C0SEARCH", ts)
+    harness.settle()
+    assert harness.bot.queries.get(1) is None
+    [dm] = [c for c in harness.fake.calls_to("chat.postMessage") if c["channel"] == "U0REQ"]
+    assert "/invite @ai-intake" in dm["text"]

@@ -308,10 +308,15 @@ def _history(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _replies(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
-    thread = [m for m in ws._channels.get(args["channel"], []) if args["ts"] in (m.ts, m.thread_ts)]
-    if not thread:
+    """The thread `ts` belongs to (`ts` may be the parent's or a reply's): the parent first, then the replies
+    in the range asked."""
+    message = ws.message(args["channel"], args["ts"])
+    if message is None:
         raise SlackError("thread_not_found")
-    return _page(_between(thread, args), args)
+    parent_ts = message.thread_ts or message.ts
+    parent = ws.message(args["channel"], parent_ts)
+    replies = [m for m in ws._channels.get(args["channel"], []) if m.thread_ts == parent_ts and m.ts != parent_ts]
+    return _page(([parent] if parent else []) + _between(replies, args), args)
 
 
 def _between(messages: list[Message], args: dict[str, Any]) -> list[Message]:

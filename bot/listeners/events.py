@@ -3,10 +3,12 @@
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.blocks import ids
 from bot.blocks.messages import help_text
@@ -147,21 +149,53 @@ def on_reaction(event: dict[str, Any], context: BoltContext, client: WebClient) 
     channel, ts = field(item, "channel"), ts_field(item, "ts")
     if not channel or not ts or config.domain_of_channel(channel) is None:
         return
-    message = fetch_message(client, channel, ts)
-    if message is None or message.get("bot_id"):
+    try:
+        message = fetch_message(client, channel, ts)
+    except SlackApiError as exc:
+        if (problem := UNREADABLE.get(exc.response.get("error"))) is None:
+            raise
+        intake_of(context).tell(user=user, channel=channel if problem.in_channel else None, text=problem.text)
+        return
+    if message is None:
+        intake_of(context).tell(user=user, channel=channel, text=UNREADABLE["message_not_found"].text)
+        return
+    if message.get("bot_id"):
         return
     parsed = parsing.draft_text(message_text(message), config.kind_names)
     draft = parsed.draft(requester=user, source="reaction", channel=channel, origin_ts=ts)
     file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=ts_field(message, "thread_ts") or ts)
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """Why the message a :ticket: points at cannot be read, told to whoever reacted (in the channel, or by DM)."""
+
+    text: str
+    in_channel: bool = True
+
+
+_GONE = Unreadable("Nothing was filed: the message you marked with :ticket: is gone (deleted, or no longer kept by Slack).")
+_NOT_IN = Unreadable("Nothing was filed: ai-intake cannot read the messages of that channel. Invite it "
+                     "(`/invite @ai-intake`) and add the :ticket: again.", in_channel=False)
+UNREADABLE: dict[Any, Unreadable] = {
+    "message_not_found": _GONE, "thread_not_found": _GONE,
+    "channel_not_found": _NOT_IN, "not_in_channel": _NOT_IN, "missing_scope": _NOT_IN,
+}
+"""Slack's errors when reading a message, by what they mean to the person who reacted."""
+
+
 def fetch_message(client: WebClient, channel: str, ts: str) -> dict[str, Any] | None:
-    """The message at (channel, ts): top-level from the history, a reply from its thread."""
+    """The message at (channel, ts), or None when the channel shows none there; SlackApiError when Slack refuses.
+
+    A top-level message is the newest of the history up to `ts`. A reply is not in the history: asked
+    with a reply's ts, conversations.replies answers with its thread, the parent first and then the
+    replies in the range asked, so the range is the reply's own instant.
+    """
     history = client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
     found = [m for m in history.get("messages", []) if m.get("ts") == ts]
     if found:
         return found[0]
-    replies = client.conversations_replies(channel=channel, ts=ts, limit=1)
+    replies = client.conversations_replies(channel=channel, ts=ts, oldest=ts, latest=ts, inclusive=True, limit=2)
     found = [m for m in replies.get("messages", []) if m.get("ts") == ts]
     return found[0] if found else None
 
