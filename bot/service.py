@@ -72,7 +72,7 @@ class Intake:
         request = Request(
             id=0, kind=draft.kind, domain=decided.domain, title=draft.title, description=draft.description,
             priority=decided.priority, status="open", stage="requested" if draft.kind == "security_review" else None,
-            requester=draft.requester, assignee=decided.assignee, confidential=decided.confidential,
+            requester=draft.requester, reporter=draft.reporter, assignee=decided.assignee, confidential=decided.confidential,
             source=draft.source, links=draft.links, origin_channel=draft.channel, origin_ts=draft.origin_ts,
             permalink=draft.permalink, card_channel=decided.channel, court="triage",
             route_reasons=decided.reasons, created_at=now, updated_at=now,
@@ -84,11 +84,11 @@ class Intake:
         tx.add_event(Event(request_id=request.id, at=now, actor=draft.requester, type="created", data={
             "kind": request.kind, "domain": request.domain, "assignee": request.assignee, "priority": request.priority,
             "source": request.source, "confidential": request.confidential, "reasons": decided.reasons,
-            "court": request.court,
+            "court": request.court, **({"reporter": draft.reporter} if draft.reporter else {}),
         }))
         tx.enqueue(CardUpdate(), at=now, request_id=request.id)
         self._schedule_check(tx, request, now)
-        self._refresh_homes(tx, {request.requester, request.assignee}, now)
+        self._refresh_homes(tx, {request.requester, request.reporter, request.assignee}, now)
         return request
 
     def _route(self, tx: Tx, draft: Draft) -> Route:

@@ -129,3 +129,9 @@ def m006_next_nag_check(db: Database) -> None:
 def m007_home_viewers(db: Database) -> None:
     """Who has opened the App Home: their Home is re-published when their requests change."""
     db.execute("ALTER TABLE people ADD COLUMN home_opened INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations()
+def m008_request_reporter(db: Database) -> None:
+    """Who filed someone else's message as a request (the shortcut, a :ticket:); the message's author is its requester."""
+    db.execute("ALTER TABLE requests ADD COLUMN reporter TEXT")

@@ -92,7 +92,11 @@ def test_message_shortcut_turns_a_message_into_a_request(harness: Harness) -> No
     harness.settle()
     request = harness.bot.queries.get(1)
     assert request.source == "shortcut" and request.origin_ts == ts and request.domain == "support"
-    assert request.requester == "U0REQ"
+    assert (request.requester, request.reporter) == ("U0AUTHOR", "U0REQ"), "the author asks; who pressed reported it"
+    assert request.permalink and request.permalink.endswith(f"/archives/C0RANDOM/p{ts.replace('.', '')}")
+    assert [e.data.get("reporter") for e in harness.bot.queries.status("AIR-1", "U0REQ")[1]] == ["U0REQ"]
+    card = harness.card_text("AIR-1")
+    assert "*Reported by*\\n<@U0REQ>" in card and "original message" in card
     assert any(c.get("thread_ts") == ts for c in harness.fake.calls_to("chat.postMessage"))
 
 

@@ -128,3 +128,57 @@ def test_a_ticket_where_the_bot_cannot_read_says_how_to_fix_it(harness: Harness)
     assert harness.bot.queries.get(1) is None
     [dm] = [c for c in harness.fake.calls_to("chat.postMessage") if c["channel"] == "U0REQ"]
     assert "/invite @ai-intake" in dm["text"]
+
+
+def alert(h: Harness, channel: str) -> str:
+    """A monitoring app's alert: no text, one attachment, as such apps post it."""
+    with h.fake._lock:
+        message = {"type": "message", "subtype": "bot_message", "bot_id": "B0GRAFANA", "username": "grafana", "text": "",
+                   "attachments": [{"fallback": "[FIRING] refund-agent p95 latency", "title": "[FIRING] refund-agent p95 latency",
+                                    "text": "p95 over 3 s for 10 min", "fields": [{"title": "env", "value": "prod", "short": True}]}]}
+        return h.fake._keep(channel, message, thread_ts=None)["ts"]
+
+
+def test_a_ticket_on_an_apps_alert_files_its_attachment_and_links_back(harness: Harness) -> None:
+    ts = alert(harness, "C0SUPPORT")
+    ticket(harness, "C0SUPPORT", ts, user="U0ENG2")
+    harness.settle()
+    request = harness.bot.queries.get(1)
+    assert request.title == "[FIRING] refund-agent p95 latency"
+    assert "p95 over 3 s for 10 min" in request.description and "env: prod" in request.description
+    assert (request.requester, request.reporter) == ("U0ENG2", None), "an app cannot answer questions: who filed it asks"
+    assert "original message" in harness.card_text("AIR-1") and request.permalink
+
+
+def test_a_shortcut_on_a_file_only_message_keeps_the_file_names(harness: Harness) -> None:
+    with harness.fake._lock:
+        ts = harness.fake._keep("C0SUPPORT", {"type": "message", "subtype": "file_share", "user": "U0AUTHOR", "text": "",
+                                              "files": [{"id": "F1", "name": "refund-chat.png", "title": "refund chat"}]},
+                                thread_ts=None)["ts"]
+    message = next(m for m in harness.fake.messages("C0SUPPORT") if m["ts"] == ts)
+    harness.interact({"type": "message_action", "callback_id": "ai_request.from_message", "trigger_id": harness.fake.new_trigger_id(),
+                      "response_url": harness.fake.response_url(), "user": {"id": "U0REQ", "name": "req", "team_id": TEAM},
+                      "channel": {"id": "C0SUPPORT", "name": "support"}, "message_ts": ts, "message": message})
+    harness.settle()
+    request = harness.bot.queries.get(1)
+    assert request.title == "File: refund chat" and (request.requester, request.reporter) == ("U0AUTHOR", "U0REQ")
+
+
+def test_a_ticket_names_the_author_as_requester_and_takes_the_kind_from_the_words(harness: Harness) -> None:
+    ts = harness.fake.add_message("C0SUPPORT", "bug: the refund agent answers in German", user="U0AUTHOR")
+    ticket(harness, "C0SUPPORT", ts, user="U0ENG1")
+    harness.settle()
+    request = harness.bot.queries.get(1)
+    assert (request.kind, request.requester, request.reporter) == ("regression", "U0AUTHOR", "U0ENG1")
+    harness.click("request.withdraw", "AIR-1", user="U0ENG1")  # the reporter may take back what they filed
+    harness.settle()
+    assert harness.bot.queries.get(1).status == "declined"
+
+
+def test_a_ticket_on_the_bots_own_card_files_nothing(harness: Harness) -> None:
+    harness.command("question: refund eval?")
+    harness.settle()
+    ticket(harness, "C0SUPPORT", harness.bot.queries.get(1).card_ts)
+    harness.settle()
+    assert harness.bot.queries.get(2) is None
+    assert any("ai-intake's own message" in c["text"] for c in harness.fake.calls_to("chat.postEphemeral"))

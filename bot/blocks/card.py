@@ -61,6 +61,7 @@ def _fields(request: Request, sla_lines: list[str]) -> list[str]:
     fields = [
         f"*Status*\n{_status(request)}",
         f"*Requester*\n{user(request.requester)}",
+        *([f"*Reported by*\n{user(request.reporter)}"] if request.reporter else []),
         f"*Assignee*\n{user(request.assignee, none='unassigned')}",
         f"*Domain*\n{request.domain or '_unrouted (triage)_'}",
         f"*Ball in court*\n{COURT_LABEL.get(request.court, request.court)}",

@@ -8,7 +8,7 @@ from bot.domain.policy import Config
 MEMBER_ACTIONS = frozenset(
     {"claim", "reassign", "wait", "resolve", "reopen", "own", "disclaim", "review", "edit", "comment", "view", "snooze"}
 )
-# Actions the requester may take on their own request.
+# Actions the requester (and the reporter, who filed someone else's message) may take on their own request.
 REQUESTER_ACTIONS = frozenset({"comment", "resolve", "edit", "view", "withdraw"})
 
 VERBS = {
@@ -29,7 +29,7 @@ def is_member(config: Config, request: Request, user: str) -> bool:
 def can(config: Config, request: Request, user: str, action: str) -> bool:
     if config.is_admin(user) or (action in MEMBER_ACTIONS and is_member(config, request, user)):
         return True
-    return action in REQUESTER_ACTIONS and user == request.requester
+    return action in REQUESTER_ACTIONS and user in (request.requester, request.reporter)
 
 
 def authorize(config: Config, request: Request, user: str, action: str) -> None:

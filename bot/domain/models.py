@@ -61,6 +61,8 @@ class Draft(BaseModel):
     channel: str | None = None
     origin_ts: str | None = None
     permalink: str | None = None
+    reporter: str | None = None
+    """Who filed someone else's message (the shortcut or a :ticket:), when not its author."""
 
 
 class Request(BaseModel):
@@ -77,6 +79,7 @@ class Request(BaseModel):
     status: Status
     stage: Stage | None = None
     requester: str
+    reporter: str | None = None
     assignee: str | None = None
     owner: str | None = None
     confidential: bool = False

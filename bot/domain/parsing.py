@@ -53,10 +53,12 @@ class QuickCreate:
     title: str
     description: str
 
-    def draft(self, *, requester: str, source: Source, channel: str | None, origin_ts: str | None = None) -> Draft:
+    def draft(self, *, requester: str, source: Source, channel: str | None, origin_ts: str | None = None,
+              reporter: str | None = None, permalink: str | None = None) -> Draft:
         """The request this text asks for: kind "question" when none was named, "(no text)" for a title when empty."""
         return Draft(title=self.title or NO_TEXT, description=self.description, kind=self.kind or "question",
-                     requester=requester, source=source, channel=channel, origin_ts=origin_ts)
+                     requester=requester, source=source, channel=channel, origin_ts=origin_ts, reporter=reporter,
+                     permalink=permalink)
 
 
 Command = Help | Mine | Queue | Status | OpenForm | QuickCreate | Usage

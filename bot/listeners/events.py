@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks import ids
 from bot.blocks.messages import help_text
 from bot.domain import parsing
-from bot.domain.models import Draft
+from bot.domain.models import Draft, Source
 from bot.domain.text import slack_to_plain
 from bot.listeners.middleware import config_of, intake_of, queries_of
 from storage.outbox import FiledReply
@@ -120,13 +120,52 @@ def on_mention(event: dict[str, Any], context: BoltContext) -> None:
     if text.lower() in ("", "help", "?"):
         intake.post_once(key=origin_key(channel, ts), channel=channel, thread_ts=reply_ts, text=help_text(config))
         return
-    draft = parsing.draft_text(text, config.kind_names).draft(requester=user, source="mention", channel=channel, origin_ts=ts)
+    draft = parsing.draft_text(text, config.kind_names).draft(requester=user, source="mention", channel=channel, origin_ts=ts,
+                                                              permalink=permalink_of(context.client, channel, ts))
     file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=reply_ts)
 
 
 def file_and_reply(context: BoltContext, draft: Draft, *, channel: str, ts: str, thread_ts: str) -> None:
     """File a request from the message (channel, ts) and answer in its thread, once."""
     intake_of(context).file_request(draft, origin_key=origin_key(channel, ts), reply_in=FiledReply(channel=channel, thread_ts=thread_ts))
+
+
+def file_message(context: BoltContext, client: WebClient, message: dict[str, Any], *, channel: str, ts: str, by: str,
+                 source: Source) -> None:
+    """File someone's message (the shortcut, a :ticket:) and answer in its thread, once.
+
+    Its author is the requester and `by`, who pressed, the reporter; when an app wrote it (an alert)
+    or a person of another workspace did, `by` is the requester. Its kind comes from its words, like
+    a quick-create's; its attachments and files are kept; the card links back to it.
+    """
+    if is_ours(message, context):
+        intake_of(context).tell(user=by, channel=channel, text="That is ai-intake's own message: nothing was filed.")
+        return
+    author = field(message, "user")
+    if from_a_bot(message) or (field(message, "team") not in (None, context.team_id)):
+        author = None
+    parsed = parsing.draft_text(message_text(message), config_of(context).kind_names)
+    draft = parsed.draft(requester=author or by, reporter=by if author and author != by else None, source=source,
+                         channel=channel, origin_ts=ts, permalink=permalink_of(client, channel, ts))
+    file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=ts_field(message, "thread_ts") or ts)
+
+
+def is_ours(message: dict[str, Any], context: BoltContext) -> bool:
+    """Whether ai-intake itself wrote the message (a card, a reply, a nag)."""
+    bot, user = field(message, "bot_id"), field(message, "user")
+    return bool((bot and bot == context.bot_id) or (user and user == context.bot_user_id))
+
+
+def permalink_of(client: WebClient | None, channel: str, ts: str) -> str | None:
+    """The link to the message (chat.getPermalink); None when Slack cannot give one (the card then has no link)."""
+    if client is None:
+        return None
+    try:
+        link = client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
+    except SlackApiError as exc:
+        log.warning("no permalink for a message in %s: %s", channel, exc.response.get("error"))
+        return None
+    return link if isinstance(link, str) and link.startswith("https://") else None
 
 
 def on_message(event: dict[str, Any], context: BoltContext) -> None:
@@ -159,11 +198,7 @@ def on_reaction(event: dict[str, Any], context: BoltContext, client: WebClient) 
     if message is None:
         intake_of(context).tell(user=user, channel=channel, text=UNREADABLE["message_not_found"].text)
         return
-    if message.get("bot_id"):
-        return
-    parsed = parsing.draft_text(message_text(message), config.kind_names)
-    draft = parsed.draft(requester=user, source="reaction", channel=channel, origin_ts=ts)
-    file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=ts_field(message, "thread_ts") or ts)
+    file_message(context, client, message, channel=channel, ts=ts, by=user, source="reaction")
 
 
 @dataclass(frozen=True)

@@ -3,24 +3,22 @@
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
 
 from bot.blocks import ids
-from bot.domain import parsing
-from bot.listeners.events import field, file_and_reply, message_text, ts_field
-from bot.listeners.middleware import answered, config_of
+from bot.listeners.events import field, file_message, ts_field
+from bot.listeners.middleware import answered
 
 
 def register(app: App) -> None:
     app.shortcut(ids.FROM_MESSAGE)(answered(on_from_message))
 
 
-def on_from_message(ack: Ack, shortcut: dict[str, Any], context: BoltContext) -> None:
+def on_from_message(ack: Ack, shortcut: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     ack()
     message = shortcut.get("message")
     channel, user = field(shortcut.get("channel"), "id"), field(shortcut.get("user"), "id")
     ts = ts_field(shortcut, "message_ts") or ts_field(message, "ts")
-    if not (channel and user and ts):
+    if not (channel and user and ts and isinstance(message, dict)):
         return
-    parsed = parsing.draft_text(message_text(message), config_of(context).kind_names)
-    draft = parsed.draft(requester=user, source="shortcut", channel=channel, origin_ts=ts)
-    file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=ts_field(message, "thread_ts") or ts)
+    file_message(context, client, message, channel=channel, ts=ts, by=user, source="shortcut")
