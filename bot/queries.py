@@ -4,6 +4,7 @@ Nothing here writes. Listeners, the outbox's senders and the console call these;
 live in `bot.service`.
 """
 
+from datetime import datetime
 from typing import NamedTuple
 
 from bot.domain import authz
@@ -43,6 +44,11 @@ class Queries:
         """The request whose card, or whose origin message, starts the thread (channel, thread_ts)."""
         with self._store.reading() as tx:
             return tx.by_thread(channel, thread_ts)
+
+    def channel_private(self, channel: str, *, checked_since: datetime) -> bool | None:
+        """Whether `channel` is private, as Slack said at `checked_since` or later (None: not known that recently)."""
+        with self._store.reading() as tx:
+            return tx.channel_private(channel, checked_since=checked_since)
 
     def check(self, key: str, actor: str, action: str) -> Request:
         """The request, if `actor` may take `action` on it (raises NotFound / NotAllowed)."""

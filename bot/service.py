@@ -74,6 +74,7 @@ class Intake:
             priority=decided.priority, status="open", stage="requested" if draft.kind == "security_review" else None,
             requester=draft.requester, reporter=draft.reporter, assignee=decided.assignee, confidential=decided.confidential,
             source=draft.source, links=draft.links, origin_channel=draft.channel, origin_ts=draft.origin_ts,
+            origin_private=draft.private,
             permalink=draft.permalink, card_channel=decided.channel, court="triage",
             route_reasons=decided.reasons, created_at=now, updated_at=now,
         )
@@ -247,6 +248,11 @@ class Intake:
         with self._store.transaction() as tx:
             tx.enqueue(ChannelMessage(channel=channel, thread_ts=thread_ts, text=text), at=self._clock(), key=f"post:{key}")
         self._wakeup.set()
+
+    def remember_channel(self, channel: str, *, private: bool) -> None:
+        """Remember what Slack said of a channel's privacy (asked again after a day: channels can change)."""
+        with self._store.transaction(durable=False) as tx:
+            tx.remember_channel(channel, private=private, at=self._clock())
 
     def refresh_home(self, user: str) -> None:
         """Queue a fresh App Home for `user`."""

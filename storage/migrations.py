@@ -135,3 +135,10 @@ def m007_home_viewers(db: Database) -> None:
 def m008_request_reporter(db: Database) -> None:
     """Who filed someone else's message as a request (the shortcut, a :ticket:); the message's author is its requester."""
     db.execute("ALTER TABLE requests ADD COLUMN reporter TEXT")
+
+
+@migrations()
+def m009_private_origins(db: Database) -> None:
+    """Whether a request was filed in a private conversation, and what the bot learnt of channels' privacy."""
+    db.execute("ALTER TABLE requests ADD COLUMN origin_private INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE TABLE channels (channel TEXT PRIMARY KEY, private INTEGER NOT NULL, checked_at TEXT NOT NULL)")

@@ -41,6 +41,7 @@ def _request(row: dict[str, Any]) -> Request:
     for column in JSON_COLUMNS:
         data[column] = json.loads(data[column] or "[]")
     data["confidential"] = bool(data["confidential"])
+    data["origin_private"] = bool(data.get("origin_private"))
     return Request.model_validate(data)
 
 
@@ -51,6 +52,7 @@ def _row(request: Request) -> dict[str, Any]:
     for column in TIME_COLUMNS:
         data[column] = to_db_time(data[column]) if data[column] else None
     data["confidential"] = int(data["confidential"])
+    data["origin_private"] = int(data["origin_private"])
     return data
 
 
@@ -342,6 +344,19 @@ class Tx:
         marks = ", ".join("?" for _ in people)
         rows = self.db.conn.execute(f"SELECT user_id FROM people WHERE home_opened = 1 AND user_id IN ({marks})", people)
         return [r[0] for r in rows]
+
+    def channel_private(self, channel: str, *, checked_since: datetime) -> bool | None:
+        """Whether `channel` is private, as learnt at `checked_since` or later; None when not known that recently."""
+        row = next(self.db.query("SELECT private FROM channels WHERE channel = ? AND checked_at >= ?",
+                                 [channel, to_db_time(checked_since)]), None)
+        return bool(row["private"]) if row else None
+
+    def remember_channel(self, channel: str, *, private: bool, at: datetime) -> None:
+        self.db.execute(
+            """INSERT INTO channels (channel, private, checked_at) VALUES (?, ?, ?) ON CONFLICT(channel)
+               DO UPDATE SET private = excluded.private, checked_at = excluded.checked_at""",
+            [channel, int(private), to_db_time(at)],
+        )
 
     def person_tz(self, user: str) -> str | None:
         row = next(self.db.query("SELECT tz FROM people WHERE user_id = ?", [user]), None)

@@ -153,6 +153,7 @@ class FakeSlack:
         self.violations: list[str] = []
         self.unknown_channels: set[str] = set()
         self.not_in_channels: set[str] = set()
+        self.private_channels: set[str] = set()  # conversations.info answers these as private channels
         self.views: dict[str, dict[str, Any]] = {}
         self._lock = threading.RLock()
         self._users: dict[str, dict[str, Any]] = {}
@@ -590,6 +591,16 @@ def _page(messages: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any
             "response_metadata": {"next_cursor": ""}}
 
 
+def _conversations_info(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    """A channel as Slack describes it: a DM for D… ids; private when the test said so (or a legacy G… id)."""
+    channel = args["channel"]
+    im = channel.startswith("D")
+    private = channel in fake.private_channels or channel.startswith("G")
+    return {"channel": {"id": channel, "name": channel.lower(), "is_channel": not (im or private), "is_group": private,
+                        "is_im": im, "is_mpim": False, "is_private": private or im, "is_archived": False,
+                        "is_ext_shared": False, "is_shared": False, "context_team_id": fake.team_id}}
+
+
 def _conversations_open(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
     users = str(args.get("users") or "").split(",")
     return {"channel": {"id": args.get("channel") or _dm_channel(users[0]), "is_im": True}}
@@ -617,6 +628,7 @@ _HANDLERS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "chat.postMessage": _post_message, "chat.postEphemeral": _post_ephemeral, "chat.update": _update,
     "chat.delete": _delete, "chat.getPermalink": _permalink,
     "conversations.history": _history, "conversations.replies": _replies, "conversations.open": _conversations_open,
+    "conversations.info": _conversations_info,
     "views.open": _views_open, "views.push": _views_open, "views.update": _views_update,
     "views.publish": _views_publish,
     "apps.connections.open": _connections_open,

@@ -79,6 +79,7 @@ def shortcut(h: Harness, *, user: str, channel: str, text: str) -> None:
                 "response_url": h.fake.response_url(), "user": {"id": user, "name": user.lower(), "team_id": TEAM},
                 "channel": {"id": channel, "name": "x"}, "message_ts": ts,
                 "message": {"type": "message", "user": user, "text": text, "ts": ts}})
+    h.settle()  # filed after the ack (the bot asks Slack about the channel first): settled, the keys keep their order
 
 
 def test_confidential_titles_and_descriptions_reach_only_their_people(harness: Harness) -> None:
@@ -97,6 +98,7 @@ def test_confidential_titles_and_descriptions_reach_only_their_people(harness: H
                  confidential=True)
     h.mention("<@U0BOT> security review: SECRET-TITLE-CHARLIE helpdesk agent reads customer files\nSECRET-DESC-CHARLIE all of them",
               user="U0REQ3", channel="C0SUPPORT")
+    h.settle()
     command("security review: SECRET-TITLE-DELTA ranking vendor embeddings", user="U0REQ4", channel="C0SEARCH")
     file_by_form(h, user="U0REQ5", kind="feature", title="SECRET-TITLE-ECHO refund fraud model", description="SECRET-DESC-ECHO unannounced",
                  channel="C0SUPPORT", confidential=True)

@@ -43,6 +43,8 @@ EXPECTED_BOT_SCOPES = {
     "app_mentions:read",
     "channels:history",
     "groups:history",
+    "channels:read",
+    "groups:read",
     "reactions:read",
     "users:read",
 }

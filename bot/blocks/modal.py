@@ -37,8 +37,9 @@ def _select(options: list[Option], *, placeholder: str, initial: str | None) -> 
     return StaticSelectElement(action_id=ids.INPUT, placeholder=placeholder, options=options, initial_option=chosen)
 
 
-def request_modal(config: Config, *, request: Request | None = None, channel: str | None = None) -> View:
-    """The form behind `/ai-request`. With `request`, it edits that request (no domain choice: it stays routed)."""
+def request_modal(config: Config, *, request: Request | None = None, channel: str | None = None, private: bool = False) -> View:
+    """The form behind `/ai-request`. With `request`, it edits that request (no domain choice: it stays routed).
+    Opened in a private conversation (`private`), a new request starts out confidential."""
     kinds = [_option(k, kind_label(k)) for k in config.kind_names]
     domains = [_option(d.name, d.name) for d in config.domains][:100]
     priorities = [_option(p, {"P1": "P1 — urgent", "P2": "P2 — high", "P3": "P3 — normal", "P4": "P4 — low"}[p]) for p in PRIORITIES]
@@ -63,9 +64,9 @@ def request_modal(config: Config, *, request: Request | None = None, channel: st
         blocks.append(_input(f"{ids.LINKS}.{i}", "Link" if i == 0 else "Another link",
                              UrlInputElement(action_id=ids.INPUT, initial_value=existing[i] if i < len(existing) else None), optional=True))
     blocks.append(_input(ids.CONFIDENTIAL, "Confidentiality", CheckboxesElement(
-        action_id=ids.INPUT, options=[secret], initial_options=[secret] if request and request.confidential else None), optional=True,
-        hint="Security reviews are confidential unless you say otherwise."))
-    meta = {"key": request.key if request else None, "channel": channel}
+        action_id=ids.INPUT, options=[secret], initial_options=[secret] if (request.confidential if request else private) else None),
+        optional=True, hint="Security reviews, and what is filed in a private channel, are confidential unless you say otherwise."))
+    meta = {"key": request.key if request else None, "channel": channel, "private": private}
     return View(type="modal", callback_id=ids.REQUEST_MODAL, title="Edit " + request.key if request else "Ask for AI help",
                 submit="Save" if request else "Submit", close="Cancel", blocks=blocks, private_metadata=json.dumps(meta))
 

@@ -32,6 +32,7 @@ class Directory:
     users: dict[str, str] = field(default_factory=dict)
     channels: dict[str, str] = field(default_factory=dict)
     roles: dict[str, list[str]] = field(default_factory=dict)
+    private: set[str] = field(default_factory=set)
 
     @classmethod
     def of(cls, config: Config, *, bot_user_id: str) -> "Directory":
@@ -49,6 +50,7 @@ class Directory:
                 directory.add_channel(channel, d.name if i == 0 else f"{d.name}-{i + 1}")
             if d.review_channel:
                 directory.add_channel(d.review_channel, f"{d.name}-review")
+                directory.private.add(d.review_channel)
         directory.add_channel(config.triage_channel, "ai-triage")
         if config.digest:
             directory.add_channel(config.digest.channel, "ai-digest")
@@ -71,6 +73,10 @@ class Directory:
     # -- reading ----------------------------------------------------------------------------------
     def user_name(self, user_id: str) -> str:
         return self.users.get(user_id) or person_name(user_id)
+
+    def is_private(self, channel_id: str) -> bool:
+        """A private channel: a domain's review channel, or a legacy private (G…) id."""
+        return channel_id in self.private or channel_id.startswith("G")
 
     def channel_label(self, channel_id: str) -> str:
         """"#support", or "direct message with @ben" for a D… channel."""

@@ -142,7 +142,7 @@ class Console:
     # -- what people do in Slack ----------------------------------------------------------------
     def slash_command(self, text: str) -> None:
         body = payloads.slash_command(
-            user=self.user, name=self.names.user_name(self.user), channel=self.channel, channel_name=self._channel_name(self.channel),
+            user=self.user, name=self.names.user_name(self.user), channel=self.channel, channel_name=self._command_channel_name(self.channel),
             text=text, response_url=self.ws.new_response_url(self.user, self.channel), trigger_id=self.ws.new_trigger(self.user))
         response = self.dispatch(body, payloads.FORM)
         self._acknowledged(response)
@@ -387,6 +387,10 @@ class Console:
     def _thread_name(self, channel: str, thread_ts: str) -> str:
         request = self.bot.queries.find_by_thread(channel, thread_ts)
         return request.key if request else "a message"
+
+    def _command_channel_name(self, channel: str) -> str:
+        """What a slash command says of its channel: Slack names a private one "privategroup"."""
+        return "privategroup" if self.names.is_private(channel) else self._channel_name(channel)
 
     def _channel_name(self, channel: str) -> str:
         return self.names.channels.get(channel, channel.lower())

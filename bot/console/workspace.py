@@ -4,8 +4,8 @@ The bot talks to it exactly as it talks to Slack — its WebClient (and the one 
 request, from the same base URL) posts to `http://127.0.0.1:<port>/api/<method>`, and answers to
 `response_url`s go to `/response/<n>` — so nothing in the bot knows it is in a console. It answers
 the methods the bot calls (auth.test, users.info, chat.postMessage, chat.update, chat.postEphemeral,
-chat.getPermalink, conversations.history, conversations.replies, conversations.open, views.open,
-views.publish) and keeps channels, threads, ephemeral messages, open forms and App Home tabs.
+chat.getPermalink, conversations.history, conversations.replies, conversations.info, conversations.open,
+views.open, views.publish) and keeps channels, threads, ephemeral messages, open forms and App Home tabs.
 Everything that appears on someone's screen is also put on a list (`take_shown`) in order, which
 the console prints after each line typed. It checks the token, and little else: the tests'
 fake Slack (tests/fake_slack.py) is the one that holds the bot to Slack's published contract.
@@ -332,6 +332,14 @@ def _page(messages: list[Message], args: dict[str, Any]) -> dict[str, Any]:
             "response_metadata": {"next_cursor": ""}}
 
 
+def _conversations_info(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+    """A channel of the console: private when the directory says so (a domain's review channel, a G… id), a DM for D…."""
+    channel = args["channel"]
+    im, private = channel.startswith("D"), ws.names.is_private(channel)
+    return {"channel": {"id": channel, "name": ws.names.channels.get(channel, channel.lower()), "is_channel": not (im or private),
+                        "is_group": private, "is_im": im, "is_mpim": False, "is_private": private or im}}
+
+
 def _conversations_open(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     user = str(args.get("users") or "").split(",")[0]
     return {"channel": {"id": args.get("channel") or dm_channel(user), "is_im": True}}
@@ -360,7 +368,8 @@ _METHODS: dict[str, Callable[[Workspace, dict[str, Any]], dict[str, Any]]] = {
     "auth.test": _auth_test, "users.info": _users_info,
     "chat.postMessage": _post_message, "chat.update": _update, "chat.postEphemeral": _post_ephemeral,
     "chat.getPermalink": _permalink, "conversations.history": _history, "conversations.replies": _replies,
-    "conversations.open": _conversations_open, "views.open": _views_open, "views.publish": _views_publish,
+    "conversations.open": _conversations_open, "conversations.info": _conversations_info, "views.open": _views_open,
+    "views.publish": _views_publish,
 }
 
 

@@ -63,6 +63,8 @@ class Draft(BaseModel):
     permalink: str | None = None
     reporter: str | None = None
     """Who filed someone else's message (the shortcut or a :ticket:), when not its author."""
+    private: bool = False
+    """Filed in a private conversation (a private channel, a group or direct message): confidential by default."""
 
 
 class Request(BaseModel):
@@ -87,6 +89,7 @@ class Request(BaseModel):
     links: list[str] = Field(default_factory=list)
     origin_channel: str | None = None
     origin_ts: str | None = None
+    origin_private: bool = False
     permalink: str | None = None
     card_channel: str | None = None
     card_ts: str | None = None

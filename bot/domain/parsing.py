@@ -54,11 +54,11 @@ class QuickCreate:
     description: str
 
     def draft(self, *, requester: str, source: Source, channel: str | None, origin_ts: str | None = None,
-              reporter: str | None = None, permalink: str | None = None) -> Draft:
+              reporter: str | None = None, permalink: str | None = None, private: bool = False) -> Draft:
         """The request this text asks for: kind "question" when none was named, "(no text)" for a title when empty."""
         return Draft(title=self.title or NO_TEXT, description=self.description, kind=self.kind or "question",
                      requester=requester, source=source, channel=channel, origin_ts=origin_ts, reporter=reporter,
-                     permalink=permalink)
+                     permalink=permalink, private=private)
 
 
 Command = Help | Mine | Queue | Status | OpenForm | QuickCreate | Usage

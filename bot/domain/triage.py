@@ -123,18 +123,26 @@ def route(draft: Draft, config: Config, state: RoutingState) -> Route:
     kind = draft.kind
     domain, domain_reason = choose_domain(draft, config, state)
     priority, priority_reason = choose_priority(draft, config, kind=kind)
-    confidential = draft.confidential if draft.confidential is not None else kind == "security_review"
+    confidential = draft.confidential if draft.confidential is not None else (kind == "security_review" or draft.private)
     reasons = [domain_reason]
     assignee = None
     if domain:
         assignee, assignee_reason = choose_assignee(domain, kind=kind, state=state)
         reasons.append(assignee_reason)
     reasons.append(f"priority {priority_reason}")
-    if domain is None:
-        channel = config.triage_channel
-    elif confidential and domain.review_channel:
-        channel = domain.review_channel
-    else:
-        channel = domain.channels[0] if domain.channels else config.triage_channel
+    channel = card_channel(config, domain, confidential=confidential, filed_in=draft.channel if draft.private else None)
     return Route(domain=domain and domain.name, assignee=assignee, priority=priority, confidential=confidential,
                  channel=channel, reasons=reasons)
+
+
+def card_channel(config: Config, domain: Domain | None, *, confidential: bool, filed_in: str | None = None) -> str:
+    """Where a request's card goes: a confidential one to its domain's private review channel, else (filed in a
+    private channel, `filed_in`) it stays where it was filed; the rest to the domain's first channel (the
+    triage channel when unrouted, or when the domain has none). A direct message (D…) keeps no card."""
+    if confidential and domain and domain.review_channel:
+        return domain.review_channel
+    if confidential and filed_in and not filed_in.startswith("D"):
+        return filed_in
+    if domain is None or not domain.channels:
+        return config.triage_channel
+    return domain.channels[0]

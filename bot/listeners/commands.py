@@ -11,6 +11,7 @@ from bot.blocks.common import to_dicts
 from bot.blocks.modal import request_modal
 from bot.domain import parsing
 from bot.domain.errors import IntakeError
+from bot.listeners.channels import known_private, private_by_name
 from bot.listeners.middleware import answered, config_of, intake_of, now_of, queries_of
 
 log = logging.getLogger(__name__)
@@ -25,13 +26,20 @@ def on_command(ack: Ack, command: dict[str, Any], context: BoltContext, client: 
     parsed = parsing.parse_command(command.get("text") or "", kinds=config.kind_names)
     if isinstance(parsed, parsing.OpenForm):
         ack()
-        client.views_open(trigger_id=command["trigger_id"], view=request_modal(config, channel=command.get("channel_id")).to_dict())
+        view = request_modal(config, channel=command.get("channel_id"), private=filed_in_private(context, command))
+        client.views_open(trigger_id=command["trigger_id"], view=view.to_dict())
         return
     try:
         text, blocks = answer(context, parsed, command)
     except IntakeError as exc:
         text, blocks = messages.notice(exc.message)
     ack(text=text, blocks=to_dicts(blocks), response_type="ephemeral")
+
+
+def filed_in_private(context: BoltContext, command: dict[str, Any]) -> bool:
+    """Typed in a private conversation: its `channel_name` says so, or the config knows the channel as private."""
+    channel = command.get("channel_id")
+    return private_by_name(command.get("channel_name")) or bool(isinstance(channel, str) and known_private(context, channel))
 
 
 def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any]) -> tuple[str, list]:
@@ -59,6 +67,8 @@ def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any
         case parsing.QuickCreate() if not parsed.title:
             return messages.notice("Say what you need after the kind, e.g. `/ai-request regression: refund bot quotes the wrong window`.")
         case parsing.QuickCreate():
-            filed = intake_of(context).file_request(parsed.draft(requester=user, source="command", channel=command.get("channel_id")))
+            draft = parsed.draft(requester=user, source="command", channel=command.get("channel_id"),
+                                 private=filed_in_private(context, command))
+            filed = intake_of(context).file_request(draft)
             return messages.filed_reply(filed.request, config, created=filed.created, user=user)  # only they see the answer
     return messages.notice(messages.help_text(config))

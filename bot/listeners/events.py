@@ -15,6 +15,7 @@ from bot.blocks.messages import help_text
 from bot.domain import parsing
 from bot.domain.models import Draft, Source
 from bot.domain.text import slack_to_plain
+from bot.listeners.channels import is_private
 from bot.listeners.middleware import config_of, intake_of, queries_of
 from storage.outbox import FiledReply
 
@@ -120,8 +121,10 @@ def on_mention(event: dict[str, Any], context: BoltContext) -> None:
     if text.lower() in ("", "help", "?"):
         intake.post_once(key=origin_key(channel, ts), channel=channel, thread_ts=reply_ts, text=help_text(config))
         return
-    draft = parsing.draft_text(text, config.kind_names).draft(requester=user, source="mention", channel=channel, origin_ts=ts,
-                                                              permalink=permalink_of(context.client, channel, ts))
+    client = context.client
+    draft = parsing.draft_text(text, config.kind_names).draft(
+        requester=user, source="mention", channel=channel, origin_ts=ts, permalink=permalink_of(client, channel, ts),
+        private=client is not None and is_private(context, client, channel))
     file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=reply_ts)
 
 
@@ -146,7 +149,8 @@ def file_message(context: BoltContext, client: WebClient, message: dict[str, Any
         author = None
     parsed = parsing.draft_text(message_text(message), config_of(context).kind_names)
     draft = parsed.draft(requester=author or by, reporter=by if author and author != by else None, source=source,
-                         channel=channel, origin_ts=ts, permalink=permalink_of(client, channel, ts))
+                         channel=channel, origin_ts=ts, permalink=permalink_of(client, channel, ts),
+                         private=is_private(context, client, channel))
     file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=ts_field(message, "thread_ts") or ts)
 
 

@@ -22,11 +22,11 @@ from typing import Any
 from tests.contract import CONTRACT_FILE
 
 # The Web API methods the bot calls, directly or through Bolt (auth.test at start-up,
-# apps.connections.open for Socket Mode), and chat.getPermalink, which links to request threads next.
+# apps.connections.open for Socket Mode).
 BOT_METHODS = (
     "apps.connections.open", "auth.test", "chat.getPermalink", "chat.postEphemeral", "chat.postMessage",
-    "chat.update", "conversations.history", "conversations.replies", "users.info", "views.open",
-    "views.publish",
+    "chat.update", "conversations.history", "conversations.info", "conversations.replies", "users.info",
+    "views.open", "views.publish",
 )
 # Methods the fake Slack also serves for the tests, the console and the benchmarks.
 TEST_METHODS = ("chat.delete", "conversations.open", "reactions.add", "views.push", "views.update")
