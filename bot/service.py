@@ -14,6 +14,8 @@ from typing import Any
 from bot.clock import Clock, system_clock
 from bot.domain import authz, workflow
 from bot.domain.errors import Conflict, InvalidInput
+from bot.domain.parsing import COMMENT_LIMIT, DESCRIPTION_LIMIT, cut_sentence, within_limits
+from bot.domain.text import truncate
 from bot.domain.nags import next_check_at
 from bot.domain.models import Draft, Event, Request
 from bot.domain.policy import Config
@@ -23,13 +25,13 @@ from bot.wakeup import Wakeup
 from storage.outbox import CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
 from storage.store import Store, Tx
 
-COMMENT_LIMIT = 500
-
-
 @dataclass(frozen=True)
 class Filed:
+    """The request filed (or found, `created=False`), and which of its fields were cut to what is stored."""
+
     request: Request
     created: bool
+    cut: tuple[str, ...] = ()
 
 
 class Intake:
@@ -47,9 +49,11 @@ class Intake:
 
         `origin_key` names the Slack message it came from ("msg:C1:1700000000.000100"): filing the
         same message twice returns the first request with `created=False`. `reply_in` queues the
-        "Filed AIR-12 …" answer once: in a thread, ephemerally, or as a direct message.
+        "Filed AIR-12 …" answer once: in a thread, ephemerally, or as a direct message; it says what
+        was cut to fit the limits of what is stored (`parsing.within_limits`).
         """
         now = self._clock()
+        draft, cut = within_limits(draft)
         try:
             with self._store.transaction() as tx:
                 existing = tx.get_by_origin(origin_key) if origin_key else None
@@ -57,7 +61,8 @@ class Intake:
                     return Filed(existing, created=False)
                 request = self._insert(tx, draft, now, origin_key=origin_key)
                 if reply_in:
-                    tx.enqueue(reply_in, at=now, request_id=request.id, key=f"reply:{origin_key or request.id}")
+                    reply = reply_in.model_copy(update={"cut": cut}) if cut else reply_in
+                    tx.enqueue(reply, at=now, request_id=request.id, key=f"reply:{origin_key or request.id}")
         except sqlite3.IntegrityError:
             with self._store.reading() as tx:
                 found = tx.get_by_origin(origin_key or "")
@@ -65,7 +70,7 @@ class Intake:
                 raise
             return Filed(found, created=False)
         self._wakeup.set()
-        return Filed(request, created=True)
+        return Filed(request, created=True, cut=tuple(cut))
 
     def _insert(self, tx: Tx, draft: Draft, now: datetime, *, origin_key: str | None) -> Request:
         decided = self._route(tx, draft)
@@ -158,10 +163,17 @@ class Intake:
         return self._act(key, actor, "review", lambda r, now: workflow.review(r, actor, step, now))
 
     def edit(self, key: str, actor: str, draft: Draft) -> Request:
-        """Apply the "Edit details" form. A changed domain re-routes and moves the card."""
+        """Apply the "Edit details" form, within the limits of what is stored (the editor is told what was cut)."""
+        cut: list[str] = []
+
         def change(request: Request, now: datetime) -> workflow.Change:
+            nonlocal cut
+            unchanged = draft.description == truncate(request.description, DESCRIPTION_LIMIT)
+            fitted, cut = within_limits(draft)
+            # The form showed a description stored before the limits cut; it came back unchanged: keep it whole.
+            description = request.description if unchanged else fitted.description
             updates: dict[str, Any] = {
-                "title": draft.title, "description": draft.description, "kind": draft.kind, "links": draft.links,
+                "title": fitted.title, "description": description, "kind": fitted.kind, "links": fitted.links,
             }
             if draft.priority:
                 updates["priority"] = draft.priority
@@ -170,7 +182,10 @@ class Intake:
             changed = sorted(k for k, v in updates.items() if getattr(request, k) != v)
             return workflow.Change(updates, "edited", f"<@{actor}> edited {', '.join(changed) or 'nothing'}.", {"fields": changed})
 
-        return self._act(key, actor, "edit", change)
+        after = self._act(key, actor, "edit", change)
+        if cut:
+            self.tell(user=actor, channel=None, text=f"{after.key} is saved. {cut_sentence(cut)}")
+        return after
 
     def _act(self, key: str, actor: str, action: str, decide: Callable[[Request, datetime], workflow.Change]) -> Request:
         now = self._clock()
@@ -222,9 +237,13 @@ class Intake:
                 return None
             member = authz.is_member(self._config, request, user) or self._config.is_admin(user)
             change = workflow.comment(request, user, member=member)
-            change.data["text"] = text[:COMMENT_LIMIT]
+            change.data["text"] = truncate(text, COMMENT_LIMIT)
             change.data["ts"] = ts
             after = self._apply(tx, request, change, actor=user, action="comment", now=now)
+            if len(text) > COMMENT_LIMIT:
+                told = (f"Your reply is recorded in {request.key}'s history up to its first {COMMENT_LIMIT:,} characters; "
+                        "the thread keeps it whole.")
+                tx.enqueue(Ephemeral(user=user, channel=channel, text=told), at=now)
         self._wakeup.set()
         return after
 

@@ -64,12 +64,13 @@ class ChannelMessage(Payload):
 
 class FiledReply(Payload):
     """Where to answer "Filed AIR-12 …": in a thread (channel, thread_ts), ephemerally to `user` in
-    `channel`, or as a direct message to `user` (no channel)."""
+    `channel`, or as a direct message to `user` (no channel); `cut` names the fields cut to fit."""
 
     kind: ClassVar[Kind] = Kind.REPLY
     channel: str | None = None
     thread_ts: str | None = None
     user: str | None = None
+    cut: list[str] = []
 
     @model_validator(mode="after")
     def _somewhere(self) -> "FiledReply":

@@ -10,7 +10,7 @@ from bot.blocks import ids
 from bot.blocks.card import STATUS_LABEL, kind_label, shown_title
 from bot.blocks.common import button, context, local, section, user
 from bot.domain.history import worst_sla_state
-from bot.domain.parsing import SUBCOMMANDS
+from bot.domain.parsing import SUBCOMMANDS, cut_sentence
 from bot.domain.models import Event, Request, WithEvents
 from bot.domain.policy import Config
 from bot.domain.visibility import visible_to
@@ -58,9 +58,14 @@ def listed_line(request: Request, events: Sequence[Event], config: Config, *, no
     return line(request, redact=redact, sla_state=worst_sla_state(request, events, config, now=now))
 
 
+def cut_note(request: Request, cut: Sequence[str]) -> str:
+    """What was cut to fit what is stored, in one line (where the whole text still is, when it came from a message)."""
+    return ":scissors: " + cut_sentence(cut, whole_elsewhere=request.origin_ts is not None)
+
+
 def filed_reply(request: Request, config: Config, *, created: bool, user: str | None = None,
-                channel: str | None = None) -> tuple[str, list[Block]]:
-    """The answer to filing: the key, where it went and why, and "Edit details".
+                channel: str | None = None, cut: Sequence[str] = ()) -> tuple[str, list[Block]]:
+    """The answer to filing: the key, where it went and why, what was cut to fit, and "Edit details".
 
     Its audience is `user` (an ephemeral answer or a direct message) or `channel` (the thread the
     request was filed from): where `visible_to` hides a confidential request's words, the title is
@@ -73,6 +78,8 @@ def filed_reply(request: Request, config: Config, *, created: bool, user: str | 
     blocks: list[Block] = [section(text)]
     if not redact:
         blocks.append(context(":compass: " + "; ".join(request.route_reasons)))
+    if cut:
+        blocks.append(context(cut_note(request, cut)))
     blocks.append(ActionsBlock(elements=[
         button("Edit details", ids.EDIT, request.key),
         button("Withdraw", ids.WITHDRAW, request.key, confirm=f"Withdraw {request.key}? It will be closed as declined."),

@@ -17,11 +17,21 @@ from bot.blocks import ids
 from bot.blocks.card import kind_label
 from bot.domain.models import PRIORITIES, Request
 from bot.domain.policy import Config
+from bot.domain.parsing import DESCRIPTION_LIMIT, LINK_LIMIT, TITLE_LIMIT
 from bot.domain.text import truncate
 
-TITLE_MAX = 150
-DESCRIPTION_MAX = 3000
+TITLE_MAX = TITLE_LIMIT
+DESCRIPTION_MAX = DESCRIPTION_LIMIT
 LINK_FIELDS = 2
+
+
+LONG_HINT = (f"Longer than the form holds: shown cut to {DESCRIPTION_LIMIT:,} characters. Leave it as it is and the whole "
+             "description is kept; change it and what you send replaces it.")
+
+
+def fitted(value: str | None, limit: int) -> str | None:
+    """An element's initial value within its limit (cut visibly with "…"); None for nothing."""
+    return truncate(value, limit) if value else None
 
 
 def _option(value: str, text: str) -> Option:
@@ -45,7 +55,8 @@ def request_modal(config: Config, *, request: Request | None = None, channel: st
     priorities = [_option(p, {"P1": "P1 — urgent", "P2": "P2 — high", "P3": "P3 — normal", "P4": "P4 — low"}[p]) for p in PRIORITIES]
     secret = _option("yes", "Confidential (security review channel only)")
     blocks = [
-        _input(ids.TITLE, "Title", PlainTextInputElement(action_id=ids.INPUT, max_length=TITLE_MAX, initial_value=request.title if request else None,
+        _input(ids.TITLE, "Title", PlainTextInputElement(action_id=ids.INPUT, max_length=TITLE_MAX,
+                                                           initial_value=fitted(request.title, TITLE_MAX) if request else None,
                                                            placeholder="Refund intent answers with the wrong window")),
         _input(ids.KIND, "Kind", _select(kinds, placeholder="What kind of help", initial=request.kind if request else "question")),
     ]
@@ -56,13 +67,15 @@ def request_modal(config: Config, *, request: Request | None = None, channel: st
         _input(ids.PRIORITY, "Priority", _select(priorities, placeholder="The kind's default", initial=request.priority if request else None),
                optional=True),
         _input(ids.DESCRIPTION, "Description", PlainTextInputElement(action_id=ids.INPUT, multiline=True, max_length=DESCRIPTION_MAX,
-                                                                     initial_value=(request.description or None) if request else None),
-               optional=True, hint="What happened, who is affected, what good looks like."),
+                                                                     initial_value=fitted(request.description, DESCRIPTION_MAX) if request else None),
+               optional=True, hint=LONG_HINT if request and len(request.description) > DESCRIPTION_MAX else
+               "What happened, who is affected, what good looks like."),
     ]
     existing = request.links if request else []
     for i in range(LINK_FIELDS):
         blocks.append(_input(f"{ids.LINKS}.{i}", "Link" if i == 0 else "Another link",
-                             UrlInputElement(action_id=ids.INPUT, initial_value=existing[i] if i < len(existing) else None), optional=True))
+                             UrlInputElement(action_id=ids.INPUT, initial_value=fitted(existing[i], LINK_LIMIT) if i < len(existing) else None),
+                             optional=True))
     blocks.append(_input(ids.CONFIDENTIAL, "Confidentiality", CheckboxesElement(
         action_id=ids.INPUT, options=[secret], initial_options=[secret] if (request.confidential if request else private) else None),
         optional=True, hint="Security reviews, and what is filed in a private channel, are confidential unless you say otherwise."))

@@ -5,9 +5,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.domain.models import Draft, Source
-from bot.domain.text import first_line
+from bot.domain.text import first_line, truncate
 
 TITLE_LIMIT = 150
+DESCRIPTION_LIMIT = 3000
+LINK_LIMIT = 3000
+LINKS_LIMIT = 5
+COMMENT_LIMIT = 2000
+"""What is stored of a request's words, whatever sent them: the form's own limits (title, description), a link's
+length and how many links, and how much of a thread reply its event keeps (the thread keeps it whole)."""
 NO_TEXT = "(no text)"
 KIND_ALIASES = {"security": "security_review", "review": "security_review", "bug": "regression", "evals": "eval"}
 _KEY_RE = re.compile(r"^(?:AIR-)?(\d{1,9})$", re.IGNORECASE)
@@ -131,3 +137,29 @@ def parse_command(text: str, *, kinds: Iterable[str]) -> Command:
     if subcommand is None:
         return draft_text(text, kinds)
     return subcommand.parse(words[1:]) or Usage(subcommand=head)
+
+
+def within_limits(draft: Draft) -> tuple[Draft, list[str]]:
+    """`draft` as it is stored, and the fields that had to be cut: a title or description over its limit is cut
+    visibly ("…"); a link over `LINK_LIMIT`, or past the `LINKS_LIMIT`th, is left out (half a link is none)."""
+    cut: list[str] = []
+    title, description = truncate(draft.title, TITLE_LIMIT), truncate(draft.description, DESCRIPTION_LIMIT)
+    links = [link for link in draft.links if len(link) <= LINK_LIMIT][:LINKS_LIMIT]
+    for name, before, after in (("title", draft.title, title), ("description", draft.description, description),
+                                ("links", draft.links, links)):
+        if before != after:
+            cut.append(name)
+    return draft.model_copy(update={"title": title, "description": description, "links": links}), cut
+
+
+CUT = {
+    "title": f"the title keeps its first {TITLE_LIMIT:,} characters",
+    "description": f"the description keeps its first {DESCRIPTION_LIMIT:,} characters",
+    "links": f"links over {LINK_LIMIT:,} characters, or past the {LINKS_LIMIT}th, were left out",
+}
+
+
+def cut_sentence(cut: Iterable[str], *, whole_elsewhere: bool = False) -> str:
+    """What `within_limits` cut, in one sentence for the person (and where the whole text still is)."""
+    whole = "; the whole text is in the original message" if whole_elsewhere else ""
+    return "Cut to fit: " + ", ".join(CUT.get(name, name) for name in cut) + whole + "."

@@ -70,5 +70,5 @@ def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any
             draft = parsed.draft(requester=user, source="command", channel=command.get("channel_id"),
                                  private=filed_in_private(context, command))
             filed = intake_of(context).file_request(draft)
-            return messages.filed_reply(filed.request, config, created=filed.created, user=user)  # only they see the answer
+            return messages.filed_reply(filed.request, config, created=filed.created, user=user, cut=filed.cut)  # only they see it
     return messages.notice(messages.help_text(config))

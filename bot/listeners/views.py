@@ -59,6 +59,7 @@ def draft_from_view(view: dict[str, Any], user: str, *, kinds: dict[str, str]) -
     title = (_value(state, ids.TITLE) or "").strip()
     if not title:
         raise InvalidInput("Give the request a title.", field=ids.TITLE)
+    description = (_value(state, ids.DESCRIPTION) or "").strip()
     kind = _value(state, ids.KIND) or "question"
     if kind not in kinds:
         raise InvalidInput(f"Pick one of the kinds: {', '.join(kinds)}.", field=ids.KIND)
@@ -70,7 +71,7 @@ def draft_from_view(view: dict[str, Any], user: str, *, kinds: dict[str, str]) -
     if priority is not None and priority not in PRIORITIES:
         raise InvalidInput(f"Pick one of the priorities: {', '.join(PRIORITIES)}.", field=ids.PRIORITY)
     confidential = _value(state, ids.CONFIDENTIAL)
-    return Draft(title=title, description=(_value(state, ids.DESCRIPTION) or "").strip(), kind=kind,
+    return Draft(title=title, description=description, kind=kind,
                  domain=_value(state, ids.DOMAIN), priority=priority, links=links,
                  confidential=True if confidential else (None if kind == "security_review" and confidential is None else False),
                  requester=user, source="modal", channel=_text(meta.get("channel")), private=meta.get("private") is True)

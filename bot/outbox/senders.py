@@ -123,7 +123,7 @@ def send_reply(d: Delivery, out: Outgoing[FiledReply]) -> Sent:
     request, p = out.request, out.payload
     if request is None:
         return Sent()
-    text, blocks = filed_reply(request, d.config, created=True, user=p.user, channel=None if p.user else p.channel)
+    text, blocks = filed_reply(request, d.config, created=True, user=p.user, channel=None if p.user else p.channel, cut=p.cut)
     if p.user:
         return Sent(ts=d.poster.ephemeral(user=p.user, channel=p.channel, text=text, blocks=to_dicts(blocks)))
     _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.channel or "", thread_ts=p.thread_ts, text=text,
