@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from bot.domain import authz
 from bot.domain.errors import NotFound
-from bot.domain.models import Event, Request, WithEvents, request_key
+from bot.domain.models import ASSIGNED, FILED, PAGE_SIZE, Event, Listing, Request, request_key
 from bot.domain.parsing import parse_key
 from bot.domain.policy import Config
 from bot.domain.text import escape_within
@@ -18,6 +18,7 @@ from storage.store import UNROUTED, Store, Tx, Unrouted
 
 TRIAGE = "triage"
 """The name `/ai-request queue triage` gives the requests no domain took."""
+
 
 
 def load_request(tx: Tx, key: str) -> Request:
@@ -65,38 +66,45 @@ class Queries:
                 raise authz.refusal(request, "view")
             return request, tx.events(request.id)
 
-    def mine(self, actor: str, *, limit: int = 20) -> tuple[list[WithEvents], list[WithEvents]]:
-        """(assigned to the actor, filed by the actor): open ones, oldest first, each with its events."""
+    def mine(self, actor: str, *, page: int = 1) -> tuple[Listing, Listing]:
+        """(assigned to the actor, filed by the actor): open ones, oldest first, `PAGE_SIZE` a page."""
+        skip = (page - 1) * PAGE_SIZE
         with self._store.reading() as tx:
-            assigned = tx.by_ids_with_events([r.id for r in tx.open_assigned_to(actor, limit=limit)])
-            filed = tx.by_ids_with_events([r.id for r in tx.open_filed_by(actor, limit=limit)])
-        return assigned, filed
+            assigned = tx.by_ids_with_events([r.id for r in tx.open_assigned_to(actor, limit=PAGE_SIZE, offset=skip)])
+            filed = tx.by_ids_with_events([r.id for r in tx.open_filed_by(actor, limit=PAGE_SIZE, offset=skip)])
+            return (Listing(assigned, tx.count_open_assigned_to(actor), skip),
+                    Listing(filed, tx.count_open_filed_by(actor), skip))
 
-    def queue(self, domain: str | None, *, limit: int = 20) -> tuple[list[WithEvents], int]:
-        """Open requests of a domain (None: all; "triage": unrouted), oldest first with their events, and how
-        many there are."""
+    def queue(self, domain: str | None, *, page: int = 1) -> Listing:
+        """Open requests of a domain (None: all; "triage": unrouted), oldest first, `PAGE_SIZE` a page."""
         scope: str | None | Unrouted = UNROUTED if domain == TRIAGE else domain or None
         if isinstance(scope, str) and self._config.domain(scope) is None:
             names = ", ".join(d.name for d in self._config.domains) or "none configured"
             raise NotFound(f"There is no domain called “{escape_within(scope, 40)}”. Domains: {names}, or triage.")
+        skip = (page - 1) * PAGE_SIZE
         with self._store.reading() as tx:
-            found = tx.by_ids_with_events([r.id for r in tx.open_in_domain(scope, limit=limit)])
-            return found, tx.count_open_in_domain(scope)
+            found = tx.by_ids_with_events([r.id for r in tx.open_in_domain(scope, limit=PAGE_SIZE, offset=skip)])
+            return Listing(found, tx.count_open_in_domain(scope), skip)
 
-    def home(self, user: str) -> "HomeData":
-        """What `user`'s App Home lists: their requests and the queues of the domains they belong to."""
-        assigned, filed = self.mine(user)
-        queues = [(d.name, *self.queue(d.name)) for d in self._config.member_domains(user)]
+    def home(self, user: str, *, section: str | None = None, page: int = 1) -> "HomeData":
+        """What `user`'s App Home lists: their requests and the queues of the domains they belong to, each at its
+        first page but `section` ("assigned", "filed" or a domain's name), which is at `page`."""
+        def at(name: str) -> int:
+            return page if name == section else 1
+
+        assigned = self.mine(user, page=at(ASSIGNED))[0]
+        filed = self.mine(user, page=at(FILED))[1]
+        queues = [(d.name, self.queue(d.name, page=at(d.name))) for d in self._config.member_domains(user)]
         return HomeData(assigned=assigned, filed=filed, queues=queues)
 
 
 class HomeData(NamedTuple):
-    """The App Home's lists: open requests assigned to and filed by the person, and (domain, oldest open
-    requests, how many are open) for each domain they belong to."""
+    """The App Home's lists, each one page: open requests assigned to and filed by the person, and each
+    domain's queue (by name) for the domains they belong to."""
 
-    assigned: list[WithEvents]
-    filed: list[WithEvents]
-    queues: list[tuple[str, list[WithEvents], int]]
+    assigned: Listing
+    filed: Listing
+    queues: list[tuple[str, Listing]]
 
 
 __all__ = ["Queries", "HomeData", "load_request", "TRIAGE"]

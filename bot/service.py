@@ -273,11 +273,11 @@ class Intake:
         with self._store.transaction(durable=False) as tx:
             tx.remember_channel(channel, private=private, at=self._clock())
 
-    def refresh_home(self, user: str) -> None:
-        """Queue a fresh App Home for `user`."""
+    def refresh_home(self, user: str, *, section: str | None = None, page: int = 1) -> None:
+        """Queue a fresh App Home for `user` (one of its lists, `section`, at `page`)."""
         with self._store.transaction() as tx:
             tx.remember_home_opened(user)
-            tx.enqueue(HomeRefresh(user=user), at=self._clock(), unless_pending=True)
+            tx.enqueue(HomeRefresh(user=user, section=section, page=page), at=self._clock(), unless_pending=True)
         self._wakeup.set()
 
 

@@ -101,10 +101,12 @@ class NagMessage(Payload):
 
 
 class HomeRefresh(Payload):
-    """Publish `user`'s App Home as it stands when sent."""
+    """Publish `user`'s App Home as it stands when sent, each list at its first page but `section`, at `page`."""
 
     kind: ClassVar[Kind] = Kind.HOME
     user: str
+    section: str | None = None
+    page: int = 1
 
 
 PAYLOADS: dict[Kind, type[Payload]] = {p.kind: p for p in (CardUpdate, ThreadLine, ChannelMessage, FiledReply, Ephemeral,

@@ -153,22 +153,32 @@ class Tx:
         )
         return _request(rows[0]) if rows else None
 
-    def open_assigned_to(self, user: str, *, limit: int) -> list[Request]:
-        """Open requests assigned to `user`, oldest first."""
-        return self._requests(f"assignee = ? AND status IN ({_OPEN})", [user, *OPEN_STATUSES], limit=limit)
+    def open_assigned_to(self, user: str, *, limit: int, offset: int = 0) -> list[Request]:
+        """Open requests assigned to `user`, oldest first (from the `offset`th)."""
+        return self._requests(f"assignee = ? AND status IN ({_OPEN})", [user, *OPEN_STATUSES], limit=limit, offset=offset)
 
-    def open_filed_by(self, user: str, *, limit: int) -> list[Request]:
-        """Open requests `user` filed, oldest first."""
-        return self._requests(f"requester = ? AND status IN ({_OPEN})", [user, *OPEN_STATUSES], limit=limit)
+    def count_open_assigned_to(self, user: str) -> int:
+        return self._count(f"assignee = ? AND status IN ({_OPEN})", [user, *OPEN_STATUSES])
 
-    def open_in_domain(self, domain: "str | None | Unrouted", *, limit: int) -> list[Request]:
-        """Open requests of `domain` (None: of every domain and none; `UNROUTED`: of none), oldest first."""
+    def open_filed_by(self, user: str, *, limit: int, offset: int = 0) -> list[Request]:
+        """Open requests `user` filed, oldest first (from the `offset`th)."""
+        return self._requests(f"requester = ? AND status IN ({_OPEN})", [user, *OPEN_STATUSES], limit=limit, offset=offset)
+
+    def count_open_filed_by(self, user: str) -> int:
+        return self._count(f"requester = ? AND status IN ({_OPEN})", [user, *OPEN_STATUSES])
+
+    def open_in_domain(self, domain: "str | None | Unrouted", *, limit: int, offset: int = 0) -> list[Request]:
+        """Open requests of `domain` (None: of every domain and none; `UNROUTED`: of none), oldest first (from the
+        `offset`th)."""
         where, params = _in_domain(domain)
-        return self._requests(where, params, limit=limit)
+        return self._requests(where, params, limit=limit, offset=offset)
 
     def count_open_in_domain(self, domain: "str | None | Unrouted") -> int:
         """How many requests `open_in_domain(domain)` would find without a limit."""
         where, params = _in_domain(domain)
+        return self._count(where, params)
+
+    def _count(self, where: str, params: list[Any]) -> int:
         return next(self.db.query(f"SELECT count(*) AS n FROM requests WHERE {where}", params))["n"]
 
     def page_after(self, last_id: int, *, limit: int) -> list[tuple[Request, list[Event]]]:
@@ -181,9 +191,9 @@ class Tx:
         row = next(self.db.query("SELECT max(updated_at) AS at FROM requests"))
         return from_db_time(row["at"])
 
-    def _requests(self, where: str, params: list[Any], *, limit: int) -> list[Request]:
-        sql = f"SELECT * FROM requests WHERE {where} ORDER BY id LIMIT ?"
-        return [_request(r) for r in self.db.query(sql, [*params, limit])]
+    def _requests(self, where: str, params: list[Any], *, limit: int, offset: int = 0) -> list[Request]:
+        sql = f"SELECT * FROM requests WHERE {where} ORDER BY id LIMIT ? OFFSET ?"
+        return [_request(r) for r in self.db.query(sql, [*params, limit, offset])]
 
     # -- events --------------------------------------------------------------------------------
     def add_event(self, event: Event) -> None:

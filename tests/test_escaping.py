@@ -16,7 +16,7 @@ from bot.blocks import messages
 from bot.blocks.card import DESCRIPTION_LIMIT, TITLE_LIMIT, render_card
 from bot.blocks.common import SECTION_LIMIT, link, quote, section, to_dicts
 from bot.config import parse_config
-from bot.domain.models import Disclaimer, Event, Request
+from bot.domain.models import Disclaimer, Event, Request, Listing
 from bot.domain.text import BIDI_CONTROLS, ELLIPSIS, escape, escape_within, first_line, truncate
 from tests.harness import CONFIG
 
@@ -242,7 +242,8 @@ def test_injected_text_is_escaped_in_every_reply(injection: str) -> None:
     replies = [
         messages.filed_reply(req, CFG, created=True, user="U0REQ"),
         messages.status_reply(req, [event], CFG, viewer="U0REQ"),
-        messages.list_reply("Your requests", [("Filed by you", [(req, [event])])], CFG, now=AT, viewer="U0REQ"),
+        messages.list_reply("Your requests", [messages.Group("Filed by you", Listing([(req, [event])], 1), "mine page 2")], CFG,
+                            now=AT, viewer="U0REQ"),
     ]
     for text, blocks in replies:
         dumped = json.dumps(to_dicts(blocks), ensure_ascii=False)

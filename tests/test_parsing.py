@@ -49,6 +49,12 @@ def parse(text: str):
         ("Queue Support", Queue(domain="support")),
         ("status AIR-12", Status(key="AIR-12")),
         ("status", Status(key=None)),
+        ("mine page 2", Mine(page=2)),
+        ("queue page 3", Queue(domain=None, page=3)),
+        ("queue support page 2", Queue(domain="support", page=2)),
+        ("queue Support PAGE 2", Queue(domain="support", page=2)),
+        ("status AIR-12 page 4", Status(key="AIR-12", page=4)),
+        ("queue page", Queue(domain="page")),
     ],
 )
 def test_subcommands(text: str, expected: object) -> None:
@@ -58,7 +64,8 @@ def test_subcommands(text: str, expected: object) -> None:
 @pytest.mark.parametrize(
     ("text", "subcommand"),
     [("help me with the refund bot", "help"), ("mine please", "mine"), ("Mine the logs for bad answers", "mine"),
-     ("queue search results are stale", "queue"), ("status AIR-12 is still open, why", "status"), ("--help me", "help")],
+     ("queue search results are stale", "queue"), ("status AIR-12 is still open, why", "status"), ("--help me", "help"),
+     ("mine page two", "mine"), ("queue support page 0", "queue"), ("mine page 2 please", "mine")],
 )
 def test_a_subcommand_word_followed_by_words_it_does_not_take_gets_its_usage(text: str, subcommand: str) -> None:
     """A first word that is a subcommand never files a request (it would post a public card by mistake)."""

@@ -2,30 +2,48 @@
 
 from datetime import datetime
 
-from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
+from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, HeaderBlock
 from slack_sdk.models.views import View
 
-from bot.blocks.common import context, section
-from bot.blocks.messages import LIST_LIMIT, listed_line
-from bot.domain.models import WithEvents
+from bot.blocks import ids
+from bot.blocks.common import button, context
+from bot.blocks.messages import line_sections, listed_line, shown_of
+from bot.domain.models import ASSIGNED, FILED, Listing
 from bot.domain.policy import Config
 
 MAX_BLOCKS = 100
 
 
-def home_view(assigned: list[WithEvents], filed: list[WithEvents], queues: list[tuple[str, list[WithEvents], int]],
-              config: Config, *, now: datetime, viewer: str) -> View:
-    """`viewer`'s Home at `now`; `queues` holds (domain, oldest open requests, how many are open)."""
+def home_view(assigned: Listing, filed: Listing, queues: list[tuple[str, Listing]], config: Config, *, now: datetime,
+              viewer: str) -> View:
+    """`viewer`'s Home at `now`: each list one page, saying how many more there are, with a "Next page" button
+    (`home.page`) that publishes the Home with that list's next page. Queues that do not fit in the Home's
+    100 blocks are named, with how to see them."""
     blocks: list[Block] = [HeaderBlock(text="ai-intake"),
                            context("File with `/ai-request`, a mention of @ai-intake, or the *Create AI request* shortcut.")]
-    groups = [("Assigned to you", assigned, len(assigned)), ("Filed by you", filed, len(filed))]
-    groups += [(f"Queue: {name}", items, total) for name, items, total in queues]
-    for heading, items, total in groups:
-        blocks.append(DividerBlock())
-        lines = [listed_line(r, events, config, now=now, viewer=viewer) for r, events in items[:LIST_LIMIT]]
-        blocks.append(section(f"*{heading}* ({total})\n" + ("\n".join(lines) if lines else "_nothing open_")))
-        if total > len(lines):
-            blocks.append(context(f"Showing the {len(lines)} oldest of {total}: `/ai-request queue` for more."))
-        if len(blocks) > MAX_BLOCKS - 3:
+    groups = [("Assigned to you", ASSIGNED, assigned), ("Filed by you", FILED, filed)]
+    groups += [(f"Queue: {name}", name, listing) for name, listing in queues]
+    for shown, (heading, section_name, listing) in enumerate(groups):
+        part = group_blocks(heading, section_name, listing, config, now=now, viewer=viewer)
+        left = groups[shown + 1:]
+        if len(blocks) + len(part) + (1 if left else 0) > MAX_BLOCKS:
+            names = ", ".join(name for _, name, _ in groups[shown:] if name not in (ASSIGNED, FILED))
+            blocks.append(context(f"No room for more here: `/ai-request queue <domain>` shows the queues of {names}."))
             break
-    return View(type="home", blocks=blocks[:MAX_BLOCKS])
+        blocks += part
+    return View(type="home", blocks=blocks)
+
+
+def group_blocks(heading: str, section_name: str, listing: Listing, config: Config, *, now: datetime, viewer: str) -> list[Block]:
+    """One list of the Home: its page of lines, and how many more with the button that shows the next page."""
+    lines = [listed_line(r, events, config, now=now, viewer=viewer) for r, events in listing.items]
+    blocks: list[Block] = [DividerBlock(), *line_sections(f"*{heading}* ({shown_of(listing)})", lines or ["_nothing open_"])]
+    pages = []
+    if listing.more:
+        blocks.append(context(f"+{listing.more} more"))
+        pages.append(button("Next page", ids.HOME_PAGE, f"{section_name} {listing.page + 1}"))
+    if listing.skipped:
+        pages.append(button("First page", ids.HOME_PAGE, f"{section_name} 1"))
+    if pages:
+        blocks.append(ActionsBlock(elements=pages))
+    return blocks

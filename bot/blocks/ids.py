@@ -22,6 +22,10 @@ REVIEW_START = "review.start"
 REVIEW_APPROVE = "review.approve"
 REVIEW_CHANGES = "review.changes"
 
+# List buttons (action_id): the value is what to show next.
+LIST_PAGE = "list.page"  # an ephemeral list's next page; value: the `/ai-request` words ("queue support page 2")
+HOME_PAGE = "home.page"  # the App Home with one list at another page; value: "<section> <page>" ("assigned 2")
+
 # Modal input blocks (block_id) and their elements (action_id)
 TITLE = "title"
 KIND = "kind"

@@ -1,18 +1,20 @@
 """Ephemeral answers and thread replies: help, quick-create confirmation, status, mine, queue."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import ActionsBlock, Block
+from slack_sdk.models.blocks import ActionsBlock, Block, SectionBlock
 
 from bot.blocks import ids
-from bot.blocks.card import STATUS_LABEL, kind_label, shown_title
-from bot.blocks.common import button, context, local, section, user
+from bot.blocks.card import STATUS_LABEL, TITLE_LIMIT, kind_label, shown_title
+from bot.blocks.common import SECTION_LIMIT, button, context, local, section, user
 from bot.domain.history import worst_sla_state
 from bot.domain.parsing import SUBCOMMANDS, cut_sentence
-from bot.domain.models import Event, Request, WithEvents
+from bot.domain.models import Event, Listing, Request
 from bot.domain.policy import Config
+from bot.domain.text import escape_within
 from bot.domain.visibility import visible_to
 
 HELP = """*ai-intake* routes requests for AI help to the embedded AI engineer of the right domain.
@@ -22,9 +24,12 @@ HELP = """*ai-intake* routes requests for AI help to the embedded AI engineer of
 • `/ai-request queue [domain]` — a domain's open requests ({domains})
 • `/ai-request status AIR-12` — one request and its history
 • `/ai-request help` — this text
+A long list or history ends with how many more there are: add `page 2` (`/ai-request queue support page 2`).
 In a channel, mention `@ai-intake <text>` to file from a message (reply in a request's thread to comment), \
 use the message shortcut *Create AI request*, or react with :ticket:."""
-LIST_LIMIT = 15
+LIST_TITLE_LIMIT = 100
+"""A title in a list line is cut (visibly) here, so a page of lines stays well inside a message's limits."""
+EVENTS_PER_PAGE = 20
 
 
 def help_text(config: Config) -> str:
@@ -44,9 +49,9 @@ def usage_text(subcommand: str, config: Config) -> str:
 SLA_LABEL = {"breached": ":red_circle: SLA breached", "at_risk": ":large_orange_circle: SLA at risk", "on_track": "on track"}
 
 
-def line(request: Request, *, redact: bool, sla_state: str | None = None) -> str:
-    """One request as a list line: key, priority, kind, title, status, assignee, SLA state."""
-    title = shown_title(request, redact=redact)
+def line(request: Request, *, redact: bool, sla_state: str | None = None, title_limit: int = LIST_TITLE_LIMIT) -> str:
+    """One request as a list line: key, priority, kind, title (cut visibly at `title_limit`), status, assignee, SLA state."""
+    title = shown_title(request, redact=True) if redact else escape_within(request.title, title_limit)
     sla = f" · {SLA_LABEL[sla_state]}" if sla_state in SLA_LABEL else ""
     return f"*{request.key}* {request.priority} {kind_label(request.kind)} — {title} · {request.status} · {user(request.assignee, none='unassigned')}{sla}"
 
@@ -87,29 +92,77 @@ def filed_reply(request: Request, config: Config, *, created: bool, user: str | 
     return f"{verb} {request.key} → {where}", blocks
 
 
-def status_reply(request: Request, events: list[Event], config: Config, *, viewer: str) -> tuple[str, list[Block]]:
-    """One request and its last ten events, as `viewer` sees it (times in its domain's zone)."""
+def status_reply(request: Request, events: list[Event], config: Config, *, viewer: str, page: int = 1) -> tuple[str, list[Block]]:
+    """One request and its history as `viewer` sees it (times in its domain's zone): the newest `EVENTS_PER_PAGE`
+    events on page 1, older ones on the pages after, and how to see them."""
     tz = config.calendar(request.domain).tz
-    head = line(request, redact=not visible_to(config, request, user=viewer))
-    history = [f"{local(e.at, tz)} · {user(e.actor)} · {e.type.replace('_', ' ')}" for e in events[-10:]]
-    blocks: list[Block] = [section(head), section("\n".join(history) or "_no history_")]
+    head = line(request, redact=not visible_to(config, request, user=viewer), title_limit=TITLE_LIMIT)
+    end = max(0, len(events) - (page - 1) * EVENTS_PER_PAGE)
+    start = max(0, end - EVENTS_PER_PAGE)
+    history = [f"{local(e.at, tz)} · {user(e.actor)} · {e.type.replace('_', ' ')}" for e in events[start:end]]
+    blocks: list[Block] = [section(head)]
+    if history:
+        blocks += line_sections(f"*History* (events {start + 1}–{end} of {len(events)}, oldest first)", history)
+    else:
+        pages = max(1, -(-len(events) // EVENTS_PER_PAGE))
+        blocks.append(section(f"_No events on page {page}: the history has {len(events)} ({pages} page{'s' if pages > 1 else ''})._"))
+    if start > 0:
+        more = f"status {request.key} page {page + 1}"
+        blocks.append(context(f"+{start} earlier: `/ai-request {more}` (or `ai-intake export` for everything)"))
+        blocks.append(ActionsBlock(elements=[button("Earlier events", ids.LIST_PAGE, more)]))
     if request.card_channel and request.card_ts:
         blocks.append(context(f"Card in <#{request.card_channel}>"))
     return f"{request.key}: {STATUS_LABEL.get(request.status, request.status)}", blocks
 
 
-def list_reply(title: str, groups: list[tuple[str, list[WithEvents]]], config: Config, *, now: datetime, viewer: str,
-               total: int | None = None) -> tuple[str, list[Block]]:
-    """A titled list of requests in groups, each line as `viewer` sees it at `now` (`listed_line`)."""
+@dataclass(frozen=True)
+class Group:
+    """One list under its heading, a page of it, and the `/ai-request` words that show the next page."""
+
+    heading: str
+    listing: Listing
+    next_page: str
+
+
+def list_reply(title: str, groups: Sequence[Group], config: Config, *, now: datetime, viewer: str) -> tuple[str, list[Block]]:
+    """A titled list of requests in groups, each line as `viewer` sees it at `now` (`listed_line`). A group with more
+    than its page says how many and how to see them, with a "Next page" button (`list.page`): nothing is dropped."""
     blocks: list[Block] = [section(f"*{title}*")]
-    shown = 0
-    for heading, requests in groups:
-        lines = [listed_line(r, events, config, now=now, viewer=viewer) for r, events in requests[:LIST_LIMIT]]
-        blocks.append(section(f"*{heading}*\n" + ("\n".join(lines) if lines else "_nothing_")))
-        shown += len(lines)
-    if total is not None and total > shown:
-        blocks.append(context(f"Showing the {shown} oldest of {total}."))
+    next_pages: list[str] = []
+    for group in groups:
+        lines = [listed_line(r, events, config, now=now, viewer=viewer) for r, events in group.listing.items]
+        blocks += line_sections(f"*{group.heading}* ({shown_of(group.listing)})", lines or ["_nothing_"])
+        if group.listing.more:
+            blocks.append(context(f"+{group.listing.more} more: `/ai-request {group.next_page}`"))
+            if group.next_page not in next_pages:
+                next_pages.append(group.next_page)
+    if next_pages:
+        blocks.append(ActionsBlock(elements=[button("Next page", ids.LIST_PAGE, value) for value in next_pages[:5]]))
     return title, blocks
+
+
+def shown_of(listing: Listing) -> str:
+    """"32" when everything is on the page, else "16–30 of 32"."""
+    if not listing.skipped and not listing.more:
+        return str(listing.total)
+    if not listing.items:
+        return f"none here, {listing.total} in all"
+    return f"{listing.skipped + 1}–{listing.skipped + len(listing.items)} of {listing.total}"
+
+
+def line_sections(heading: str, lines: Sequence[str]) -> list[SectionBlock]:
+    """`heading` and `lines` in as many sections as their length needs (a section holds `SECTION_LIMIT` characters):
+    every line is shown whole."""
+    sections: list[SectionBlock] = []
+    text = heading
+    for one in lines:
+        if len(text) + 1 + len(one) > SECTION_LIMIT:
+            sections.append(section(text))
+            text = one
+        else:
+            text = f"{text}\n{one}"
+    sections.append(section(text))
+    return sections
 
 
 def notice(text: str) -> tuple[str, list[Block]]:

@@ -1,7 +1,7 @@
 """The request, its events and the vocabulary around them. Standard library and pydantic only."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -134,3 +134,28 @@ class Event(BaseModel):
 
 WithEvents = tuple[Request, list[Event]]
 """A request with its history, oldest event first: what the SLA clocks, the nags and the renderers read."""
+
+
+PAGE_SIZE = 15
+"""Requests on one page of a list (`mine`, `queue`, the App Home's lists)."""
+ASSIGNED, FILED = "assigned", "filed"
+"""The App Home's own lists, by name (beside one per domain queue, named after its domain)."""
+
+
+class Listing(NamedTuple):
+    """One page of a list of requests: the requests on it (oldest first, each with its history), how many the
+    whole list holds, and how many come before this page. Every surface that lists says how many more there are."""
+
+    items: list[WithEvents]
+    total: int
+    skipped: int = 0
+
+    @property
+    def more(self) -> int:
+        """How many come after this page."""
+        return max(0, self.total - self.skipped - len(self.items))
+
+    @property
+    def page(self) -> int:
+        """This page's number, from 1."""
+        return self.skipped // PAGE_SIZE + 1

@@ -27,17 +27,19 @@ class Help:
 
 @dataclass(frozen=True)
 class Mine:
-    pass
+    page: int = 1
 
 
 @dataclass(frozen=True)
 class Queue:
     domain: str | None
+    page: int = 1
 
 
 @dataclass(frozen=True)
 class Status:
     key: str | None
+    page: int = 1
 
 
 @dataclass(frozen=True)
@@ -113,13 +115,48 @@ class Subcommand:
     parse: Callable[[list[str]], Command | None]
 
 
+PAGE_MAX = 10_000
+
+
+def paged(rest: list[str]) -> tuple[list[str], int] | None:
+    """The words before a trailing `page N`, and N (1 without one); None when `page` is not followed by a page number."""
+    if len(rest) >= 2 and rest[-2].lower() == "page":
+        number = rest[-1]
+        if not number.isdigit() or not 1 <= int(number) <= PAGE_MAX:
+            return None
+        return rest[:-2], int(number)
+    return rest, 1
+
+
+def _mine(rest: list[str]) -> Command | None:
+    found = paged(rest)
+    return Mine(page=found[1]) if found and not found[0] else None
+
+
+def _queue(rest: list[str]) -> Command | None:
+    found = paged(rest)
+    if found is None or len(found[0]) > 1:
+        return None
+    words, page = found
+    return Queue(domain=words[0].lower() if words else None, page=page)
+
+
+def _status(rest: list[str]) -> Command | None:
+    found = paged(rest)
+    if found is None or len(found[0]) > 1:
+        return None
+    words, page = found
+    return Status(key=words[0] if words else None, page=page)
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "help": Subcommand("help", lambda rest: None if rest else Help()),
-    "mine": Subcommand("mine", lambda rest: None if rest else Mine()),
-    "queue": Subcommand("queue [domain]", lambda rest: None if len(rest) > 1 else Queue(domain=rest[0].lower() if rest else None)),
-    "status": Subcommand("status AIR-12", lambda rest: None if len(rest) > 1 else Status(key=rest[0] if rest else None)),
+    "mine": Subcommand("mine", _mine),
+    "queue": Subcommand("queue [domain]", _queue),
+    "status": Subcommand("status AIR-12", _status),
 }
-"""Every `/ai-request` subcommand, by its word; the help text and the README show each usage."""
+"""Every `/ai-request` subcommand, by its word; the help text and the README show each usage. `mine`, `queue` and
+`status` also take a trailing `page N` (a long list, a long history)."""
 ALIASES = {"-h": "help", "--help": "help", "?": "help"}
 
 

@@ -4,11 +4,16 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
+from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from bot.blocks import ids
+from bot.blocks.common import to_dicts
+from bot.blocks.messages import notice
 from bot.blocks.modal import disclaim_modal, request_modal
-from bot.domain.errors import InvalidInput
+from bot.domain import parsing
+from bot.domain.errors import IntakeError, InvalidInput
+from bot.listeners.commands import answer
 from bot.domain.policy import USER_ID
 from bot.listeners.middleware import answered, config_of, intake_of, queries_of
 from bot.service import Intake
@@ -43,6 +48,8 @@ def register(app: App) -> None:
         app.action(action_id)(answered(on_card_action))
     app.action(ids.DISCLAIM)(answered(on_disclaim))
     app.action(ids.EDIT)(answered(on_edit))
+    app.action(ids.LIST_PAGE)(answered(on_list_page))
+    app.action(ids.HOME_PAGE)(answered(on_home_page))
 
 
 def request_key_of(action: dict[str, Any], body: dict[str, Any]) -> str:
@@ -79,3 +86,25 @@ def on_edit(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: Bol
     ack()
     request = queries_of(context).check(request_key_of(action, body), context.user_id or "", "edit")
     client.views_open(trigger_id=body["trigger_id"], view=request_modal(config_of(context), request=request).to_dict())
+
+
+def on_list_page(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+    """"Next page" under a list or a history: the same answer as typing its words, in place of the old page."""
+    ack()
+    parsed = parsing.parse_command(str(action.get("value") or ""), kinds=config_of(context).kind_names)
+    if not isinstance(parsed, (parsing.Mine, parsing.Queue, parsing.Status)):
+        return  # a button only ever carries a list's words; anything else is not ours to act on
+    command = {"user_id": context.user_id or "", "channel_id": context.channel_id}
+    try:
+        text, blocks = answer(context, parsed, command)
+    except IntakeError as exc:
+        text, blocks = notice(exc.message)
+    respond(text=text, blocks=to_dicts(blocks), response_type="ephemeral", replace_original=True)
+
+
+def on_home_page(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
+    """"Next page" on the App Home: publish it again with that list at that page ("assigned 2", "support 3")."""
+    ack()
+    section, _, page = str(action.get("value") or "").rpartition(" ")
+    if section and page.isdigit() and 1 <= int(page) <= parsing.PAGE_MAX:
+        intake_of(context).refresh_home(context.user_id or "", section=section, page=int(page))

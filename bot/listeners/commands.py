@@ -48,20 +48,21 @@ def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any
     match parsed:
         case parsing.Help():
             return messages.notice(messages.help_text(config))
-        case parsing.Mine():
-            assigned, filed = queries.mine(user)
-            return messages.list_reply("Your requests", [("Assigned to you", assigned), ("Filed by you", filed)], config,
-                                       now=now_of(context), viewer=user)
-        case parsing.Queue(domain=domain):
-            requests, total = queries.queue(domain)
+        case parsing.Mine(page=page):
+            assigned, filed = queries.mine(user, page=page)
+            more = f"mine page {page + 1}"
+            groups = [messages.Group("Assigned to you", assigned, more), messages.Group("Filed by you", filed, more)]
+            return messages.list_reply("Your requests", groups, config, now=now_of(context), viewer=user)
+        case parsing.Queue(domain=domain, page=page):
+            listing = queries.queue(domain, page=page)
             title = f"Open in {domain}" if domain else "Open requests"
-            return messages.list_reply(title, [(f"{total} open", requests)], config, now=now_of(context), viewer=user,
-                                       total=total)
+            more = " ".join(["queue", *([domain] if domain else []), "page", str(page + 1)])
+            return messages.list_reply(title, [messages.Group("Oldest first", listing, more)], config, now=now_of(context), viewer=user)
         case parsing.Status(key=None):
             return messages.notice("Which request? Try `/ai-request status AIR-12`.")
-        case parsing.Status(key=key):
+        case parsing.Status(key=key, page=page):
             request, events = queries.status(key, user)
-            return messages.status_reply(request, events, config, viewer=user)
+            return messages.status_reply(request, events, config, viewer=user, page=page)
         case parsing.Usage(subcommand=word):
             return messages.notice(messages.usage_text(word, config))
         case parsing.QuickCreate() if not parsed.title:

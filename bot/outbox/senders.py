@@ -76,7 +76,7 @@ class Delivery:
     config: Config
     clock: Clock
     working_hours: Callable[[str], BusinessCalendar]
-    home_of: Callable[[str], HomeData]
+    home_of: Callable[..., HomeData]
 
 
 def send_card(d: Delivery, out: Outgoing[CardUpdate]) -> Sent:
@@ -156,7 +156,7 @@ def send_nag(d: Delivery, out: Outgoing[NagMessage]) -> Sent:
 
 def send_home(d: Delivery, out: Outgoing[HomeRefresh]) -> Sent:
     user = out.payload.user
-    home = d.home_of(user)
+    home = d.home_of(user, section=out.payload.section, page=out.payload.page)
     view = home_view(home.assigned, home.filed, home.queues, d.config, now=d.clock(), viewer=user)
     d.poster.publish_home(user=user, view=view.to_dict())
     return Sent()
