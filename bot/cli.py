@@ -113,12 +113,13 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 def routing_table(config: Config) -> str:
     """The routing table as text: one row per domain, then triage and the org-wide settings."""
-    header = ("domain", "channels", "engineers", "reviewers", "owners (product/platform)", "lead", "keywords")
+    header = ("domain", "channels", "engineers", "reviewers", "owners (product/platform)", "lead", "away", "keywords")
     rows = [header]
     for d in config.domains:
         rows.append((
             d.name, " ".join(d.channels) or "-", " ".join(d.engineers), " ".join(d.reviewers) or "-",
-            f"{d.product_owner or '-'}/{d.platform_owner or '-'}", d.lead or "-", ", ".join(d.keywords) or "-",
+            f"{d.product_owner or '-'}/{d.platform_owner or '-'}", d.lead or "-", " ".join(d.away) or "-",
+            ", ".join(d.keywords) or "-",
         ))
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(header))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
@@ -127,6 +128,7 @@ def routing_table(config: Config) -> str:
     lines.append(f"unrouted requests go to {config.triage_channel}; time zone {config.timezone}; admins: {' '.join(config.admins) or '-'}")
     if config.digest:
         lines.append(f"digest: {config.digest.channel} at \"{config.digest.cron}\"")
+    lines.append("away: as the config lists it; who said `/ai-request away` is in the database, and on each one's App Home")
     return "\n".join(lines)
 
 

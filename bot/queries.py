@@ -4,12 +4,12 @@ Nothing here writes. Listeners, the outbox's senders and the console call these;
 live in `bot.service`.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import NamedTuple
 
 from bot.domain import authz
 from bot.domain.errors import NotFound
-from bot.domain.models import ASSIGNED, FILED, PAGE_SIZE, Event, Listing, Request, request_key
+from bot.domain.models import ASSIGNED, FILED, PAGE_SIZE, Away, Event, Listing, Request, request_key
 from bot.domain.parsing import parse_key
 from bot.domain.policy import Config
 from bot.domain.text import escape_within
@@ -86,7 +86,7 @@ class Queries:
             found = tx.by_ids_with_events([r.id for r in tx.open_in_domain(scope, limit=PAGE_SIZE, offset=skip)])
             return Listing(found, tx.count_open_in_domain(scope), skip)
 
-    def home(self, user: str, *, section: str | None = None, page: int = 1) -> "HomeData":
+    def home(self, user: str, *, on: date, section: str | None = None, page: int = 1) -> "HomeData":
         """What `user`'s App Home lists: their requests and the queues of the domains they belong to, each at its
         first page but `section` ("assigned", "filed" or a domain's name), which is at `page`."""
         def at(name: str) -> int:
@@ -95,16 +95,26 @@ class Queries:
         assigned = self.mine(user, page=at(ASSIGNED))[0]
         filed = self.mine(user, page=at(FILED))[1]
         queues = [(d.name, self.queue(d.name, page=at(d.name))) for d in self._config.member_domains(user)]
-        return HomeData(assigned=assigned, filed=filed, queues=queues)
+        return HomeData(assigned=assigned, filed=filed, queues=queues, away=self.away(user, on=on))
+
+    def away(self, user: str, *, on: date) -> Away | None:
+        """Whether `user` is away on the day `on`: by their own word (`/ai-request away`), or in the config's `away`
+        of a domain (then with no end: the config says until when)."""
+        with self._store.reading() as tx:
+            said = tx.away_among([user], on=on)
+        if said:
+            return said[0]
+        return Away(user, None, in_config=True) if any(user in d.away for d in self._config.domains) else None
 
 
 class HomeData(NamedTuple):
     """The App Home's lists, each one page: open requests assigned to and filed by the person, and each
-    domain's queue (by name) for the domains they belong to."""
+    domain's queue (by name) for the domains they belong to; and whether the person is away."""
 
     assigned: Listing
     filed: Listing
     queues: list[tuple[str, Listing]]
+    away: Away | None = None
 
 
 __all__ = ["Queries", "HomeData", "load_request", "TRIAGE"]

@@ -8,16 +8,17 @@ the commit the outbox worker is woken. The read use cases live in `bot.queries`.
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock, system_clock
 from bot.domain import authz, workflow
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.parsing import COMMENT_LIMIT, DESCRIPTION_LIMIT, cut_sentence, within_limits
-from bot.domain.text import truncate
+from bot.domain.text import escape_within, truncate
+from bot.domain.visibility import visible_to
 from bot.domain.nags import next_check_at
-from bot.domain.models import Draft, Event, Request
+from bot.domain.models import Away, Draft, Event, Request
 from bot.domain.policy import Config
 from bot.domain.triage import Route, route
 from bot.queries import load_request
@@ -73,7 +74,7 @@ class Intake:
         return Filed(request, created=True, cut=tuple(cut))
 
     def _insert(self, tx: Tx, draft: Draft, now: datetime, *, origin_key: str | None) -> Request:
-        decided = self._route(tx, draft)
+        decided = self._route(tx, draft, now)
         request = Request(
             id=0, kind=draft.kind, domain=decided.domain, title=draft.title, description=draft.description,
             priority=decided.priority, status="open", stage="requested" if draft.kind == "security_review" else None,
@@ -93,13 +94,28 @@ class Intake:
             "court": request.court, **({"reporter": draft.reporter} if draft.reporter else {}),
         }))
         tx.enqueue(CardUpdate(), at=now, request_id=request.id)
+        if request.domain and not request.assignee:
+            self._tell_everyone_away(tx, request, now)
         self._schedule_check(tx, request, now)
         self._refresh_homes(tx, {request.requester, request.reporter, request.assignee}, now)
         return request
 
-    def _route(self, tx: Tx, draft: Draft) -> Route:
+    def _tell_everyone_away(self, tx: Tx, request: Request, now: datetime) -> None:
+        """A request triage could give nobody (every engineer, or reviewer, of its domain is away): its lead is
+        told by direct message, once for this filing (the admins, when the domain has no lead)."""
+        domain = self._config.domain(request.domain)
+        if domain is None:
+            return
+        who = "reviewer" if request.is_security_review and domain.reviewers else "engineer"
+        for person in [domain.lead] if domain.lead else self._config.admins:
+            title = f" “{escape_within(request.title, 120)}”" if visible_to(self._config, request, user=person) else ""
+            text = (f"{request.key}{title} was filed for {domain.name} while every {domain.name} {who} is away, so nobody "
+                    f"is assigned: it waits for you (its card is in <#{request.card_channel}>). Reassign it, or claim it.")
+            tx.enqueue(Ephemeral(user=person, text=text), at=now, request_id=request.id, key=f"all-away:{request.id}:{person}")
+
+    def _route(self, tx: Tx, draft: Draft, now: datetime) -> Route:
         """Triage, reading only what the decision needs: past requests' words only when nothing else
-        routes it, and the open load only of the chosen domain's candidates."""
+        routes it, and the open load (and who is away today) only of the chosen domain's candidates."""
         vocabulary = False
         decided = route(draft, self._config, tx.routing_state())
         if decided.domain is None:
@@ -109,7 +125,11 @@ class Intake:
         if domain is None:
             return decided
         candidates = [*domain.engineers, *domain.reviewers]
-        return route(draft, self._config, tx.routing_state(people=candidates, with_vocabulary=vocabulary))
+        return route(draft, self._config, tx.routing_state(people=candidates, with_vocabulary=vocabulary, on=self._today(now)))
+
+    def _today(self, now: datetime) -> date:
+        """The day it is in the organisation's time zone (what `away … until DATE` counts in)."""
+        return now.astimezone(self._config.calendar(None).tz).date()
 
     def _refresh_homes(self, tx: Tx, people: set[str | None], now: datetime) -> None:
         """Re-publish the App Home of the people a change concerns, if they use it."""
@@ -267,6 +287,29 @@ class Intake:
         with self._store.transaction() as tx:
             tx.enqueue(ChannelMessage(channel=channel, thread_ts=thread_ts, text=text), at=self._clock(), key=f"post:{key}")
         self._wakeup.set()
+
+    # -- away ------------------------------------------------------------------------------------
+    def set_away(self, user: str, *, until: date | None) -> Away:
+        """`user` is away: triage skips them from now until the day `until` (None: until `back`). InvalidInput
+        when `until` is not after today, or when triage never assigns to them anyway."""
+        today = self._today(self._clock())
+        if until is not None and until <= today:
+            raise InvalidInput(f"{until.isoformat()} is not after today ({today.isoformat()}): say the day you are back.")
+        if not any(user in (*d.engineers, *d.reviewers) for d in self._config.domains):
+            raise InvalidInput("Triage assigns you nothing anyway: you are no domain's engineer or reviewer.")
+        with self._store.transaction() as tx:
+            tx.set_away(user, until=until, since=self._clock())
+            self._refresh_homes(tx, {user}, self._clock())
+        self._wakeup.set()
+        return Away(user, until)
+
+    def back(self, user: str) -> bool:
+        """`user` is back: triage assigns to them again. False when they were not away (by their own word)."""
+        with self._store.transaction() as tx:
+            was = tx.clear_away(user)
+            self._refresh_homes(tx, {user}, self._clock())
+        self._wakeup.set()
+        return was
 
     def remember_channel(self, channel: str, *, private: bool) -> None:
         """Remember what Slack said of a channel's privacy (asked again after a day: channels can change)."""

@@ -142,3 +142,9 @@ def m009_private_origins(db: Database) -> None:
     """Whether a request was filed in a private conversation, and what the bot learnt of channels' privacy."""
     db.execute("ALTER TABLE requests ADD COLUMN origin_private INTEGER NOT NULL DEFAULT 0")
     db.execute("CREATE TABLE channels (channel TEXT PRIMARY KEY, private INTEGER NOT NULL, checked_at TEXT NOT NULL)")
+
+
+@migrations()
+def m010_people_away(db: Database) -> None:
+    """Who said they are away (`/ai-request away [until DATE]`): triage skips them until `until` (the day they are back)."""
+    db.execute("CREATE TABLE away (user_id TEXT PRIMARY KEY, until TEXT, since TEXT NOT NULL)")

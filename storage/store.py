@@ -8,13 +8,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, NamedTuple
 
 from sqlite_utils import Database
 
-from bot.domain.models import OPEN_STATUSES, PRIORITY_WEIGHT, Event, Request
+from bot.domain.models import OPEN_STATUSES, PRIORITY_WEIGHT, Away, Event, Request
 from bot.domain.triage import RoutingState, words
 from storage.db import Db
 from storage.outbox import Payload
@@ -207,9 +207,10 @@ class Tx:
         return [Event.model_validate({**r, "data": json.loads(r["data"])}) for r in rows]
 
     # -- routing state -------------------------------------------------------------------------
-    def routing_state(self, *, people: Sequence[str] = (), with_vocabulary: bool = False) -> RoutingState:
+    def routing_state(self, *, people: Sequence[str] = (), with_vocabulary: bool = False, on: date | None = None) -> RoutingState:
         """What triage needs: the open load of `people` (only theirs: the candidates of one domain),
-        when each was last assigned, and, `with_vocabulary`, the words of recent requests per domain."""
+        when each was last assigned, which of them are away on the day `on`, and, `with_vocabulary`, the
+        words of recent requests per domain."""
         load: Counter[str] = Counter()
         count: Counter[str] = Counter()
         people = sorted(set(people))
@@ -231,7 +232,30 @@ class Tx:
             [VOCABULARY_WINDOW],
         ):
             vocabulary.setdefault(row["domain"], Counter()).update(set(words(row["title"])))
-        return RoutingState(open_load=dict(load), open_count=dict(count), last_assigned=last, vocabulary=vocabulary)
+        away = frozenset(a.user for a in self.away_among(people, on=on)) if on and people else frozenset()
+        return RoutingState(open_load=dict(load), open_count=dict(count), last_assigned=last, vocabulary=vocabulary, away=away)
+
+    # -- away ------------------------------------------------------------------------------------
+    def set_away(self, user: str, *, until: date | None, since: datetime) -> None:
+        self.db.execute(
+            """INSERT INTO away (user_id, until, since) VALUES (?, ?, ?) ON CONFLICT(user_id)
+               DO UPDATE SET until = excluded.until, since = excluded.since""",
+            [user, until.isoformat() if until else None, to_db_time(since)],
+        )
+
+    def clear_away(self, user: str) -> bool:
+        """Forget that `user` is away; False when they were not."""
+        return self.db.execute("DELETE FROM away WHERE user_id = ?", [user]).rowcount == 1
+
+    def away_among(self, people: Sequence[str], *, on: date) -> list[Away]:
+        """Those of `people` who are away on the day `on` (their `until` is later, or open)."""
+        people = sorted(set(people))
+        if not people:
+            return []
+        marks = ", ".join("?" for _ in people)
+        rows = self.db.query(f"SELECT user_id, until FROM away WHERE user_id IN ({marks}) AND (until IS NULL OR until > ?)",
+                             [*people, on.isoformat()])
+        return [Away(r["user_id"], date.fromisoformat(r["until"]) if r["until"] else None) for r in rows]
 
     def mark_assigned(self, user: str, at: datetime) -> None:
         self.db.execute(

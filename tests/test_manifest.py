@@ -257,7 +257,7 @@ def test_ids_are_exactly_designs():
     assert [(s["type"], s["callback_id"]) for s in features["shortcuts"]] == [("message", MESSAGE_SHORTCUT)]
     command = features["slash_commands"][0]
     assert command["should_escape"] is False
-    assert command["usage_hint"] == "[help | mine | queue [domain] | status AIR-12 | kind: text]"
+    assert command["usage_hint"] == "[help | mine | queue [domain] | status AIR-12 | away [until DATE] | back | kind: text]"
     assert features["app_home"]["home_tab_enabled"] is True
     assert features["bot_user"]["display_name"] == "ai-intake"
 

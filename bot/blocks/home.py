@@ -8,19 +8,21 @@ from slack_sdk.models.views import View
 from bot.blocks import ids
 from bot.blocks.common import button, context
 from bot.blocks.messages import line_sections, listed_line, shown_of
-from bot.domain.models import ASSIGNED, FILED, Listing
+from bot.domain.models import ASSIGNED, FILED, Away, Listing
 from bot.domain.policy import Config
 
 MAX_BLOCKS = 100
 
 
 def home_view(assigned: Listing, filed: Listing, queues: list[tuple[str, Listing]], config: Config, *, now: datetime,
-              viewer: str) -> View:
-    """`viewer`'s Home at `now`: each list one page, saying how many more there are, with a "Next page" button
-    (`home.page`) that publishes the Home with that list's next page. Queues that do not fit in the Home's
-    100 blocks are named, with how to see them."""
+              viewer: str, away: Away | None = None) -> View:
+    """`viewer`'s Home at `now`: whether they are away, then each list one page, saying how many more there are,
+    with a "Next page" button (`home.page`) that publishes the Home with that list's next page. Queues that do
+    not fit in the Home's 100 blocks are named, with how to see them."""
     blocks: list[Block] = [HeaderBlock(text="ai-intake"),
                            context("File with `/ai-request`, a mention of @ai-intake, or the *Create AI request* shortcut.")]
+    if away is not None:
+        blocks.append(context(away_line(away)))
     groups = [("Assigned to you", ASSIGNED, assigned), ("Filed by you", FILED, filed)]
     groups += [(f"Queue: {name}", name, listing) for name, listing in queues]
     for shown, (heading, section_name, listing) in enumerate(groups):
@@ -47,3 +49,13 @@ def group_blocks(heading: str, section_name: str, listing: Listing, config: Conf
     if pages:
         blocks.append(ActionsBlock(elements=pages))
     return blocks
+
+
+def away_line(away: Away) -> str:
+    """"You are away …": how long, and how to end it."""
+    if away.in_config:
+        return ":palm_tree: The config lists you as away: triage assigns you nothing new until an admin takes you off its `away`."
+    if away.until is None:
+        return ":palm_tree: You are away: triage assigns you nothing new. `/ai-request back` when you are back."
+    return (f":palm_tree: You are away until {away.until:%a %d %b} (back that day): triage assigns you nothing new "
+            "until then. `/ai-request back` ends it sooner.")

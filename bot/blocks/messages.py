@@ -12,7 +12,7 @@ from bot.blocks.card import STATUS_LABEL, TITLE_LIMIT, kind_label, shown_title
 from bot.blocks.common import SECTION_LIMIT, button, context, local, section, user
 from bot.domain.history import worst_sla_state
 from bot.domain.parsing import SUBCOMMANDS, cut_sentence
-from bot.domain.models import Event, Listing, Request
+from bot.domain.models import Away, Event, Listing, Request
 from bot.domain.policy import Config
 from bot.domain.text import escape_within
 from bot.domain.visibility import visible_to
@@ -23,6 +23,8 @@ HELP = """*ai-intake* routes requests for AI help to the embedded AI engineer of
 • `/ai-request mine` — what is assigned to you and what you filed
 • `/ai-request queue [domain]` — a domain's open requests ({domains})
 • `/ai-request status AIR-12` — one request and its history
+• `/ai-request away [until 2026-12-07]` — triage assigns you nothing new (until the day you are back)
+• `/ai-request back` — triage assigns to you again
 • `/ai-request help` — this text
 A long list or history ends with how many more there are: add `page 2` (`/ai-request queue support page 2`).
 In a channel, mention `@ai-intake <text>` to file from a message (reply in a request's thread to comment), \
@@ -163,6 +165,22 @@ def line_sections(heading: str, lines: Sequence[str]) -> list[SectionBlock]:
             text = f"{text}\n{one}"
     sections.append(section(text))
     return sections
+
+
+def away_reply(away: Away) -> tuple[str, list[Block]]:
+    """The answer to `/ai-request away`."""
+    if away.until is None:
+        return notice("You are away: triage assigns you nothing new until you type `/ai-request back`. "
+                      "What you hold stays yours: reassign it if it cannot wait.")
+    return notice(f"You are away until {away.until:%a %d %b} (back that day): triage assigns you nothing new until then "
+                  "(`/ai-request back` ends it sooner). What you hold stays yours: reassign it if it cannot wait.")
+
+
+def back_reply(was_away: bool) -> tuple[str, list[Block]]:
+    """The answer to `/ai-request back`."""
+    if was_away:
+        return notice("Welcome back: triage assigns to you again.")
+    return notice("You were not away (by `/ai-request away`): triage assigns to you as before.")
 
 
 def notice(text: str) -> tuple[str, list[Block]]:

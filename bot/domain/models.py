@@ -1,6 +1,6 @@
 """The request, its events and the vocabulary around them. Standard library and pydantic only."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -159,3 +159,12 @@ class Listing(NamedTuple):
     def page(self) -> int:
         """This page's number, from 1."""
         return self.skipped // PAGE_SIZE + 1
+
+
+class Away(NamedTuple):
+    """Someone triage skips: `user`, until the day `until` (when they are back; None: until they say so), by their
+    own word (`/ai-request away`) or, `in_config`, because the config's `away` lists them."""
+
+    user: str
+    until: date | None
+    in_config: bool = False

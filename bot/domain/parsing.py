@@ -3,6 +3,7 @@
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from bot.domain.models import Draft, Source
 from bot.domain.text import first_line, truncate
@@ -43,6 +44,18 @@ class Status:
 
 
 @dataclass(frozen=True)
+class Away:
+    """`away [until DATE]`: triage skips the person (until DATE, the day they are back; None: until `back`)."""
+
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class Back:
+    pass
+
+
+@dataclass(frozen=True)
 class OpenForm:
     pass
 
@@ -69,7 +82,7 @@ class QuickCreate:
                      permalink=permalink, private=private)
 
 
-Command = Help | Mine | Queue | Status | OpenForm | QuickCreate | Usage
+Command = Help | Mine | Queue | Status | Away | Back | OpenForm | QuickCreate | Usage
 
 
 def parse_key(text: str) -> int | None:
@@ -149,11 +162,25 @@ def _status(rest: list[str]) -> Command | None:
     return Status(key=words[0] if words else None, page=page)
 
 
+def _away(rest: list[str]) -> Command | None:
+    words = rest[1:] if rest and rest[0].lower() == "until" else rest
+    if not words:
+        return None if rest else Away()
+    if len(words) > 1:
+        return None
+    try:
+        return Away(until=date.fromisoformat(words[0]))
+    except ValueError:
+        return None
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "help": Subcommand("help", lambda rest: None if rest else Help()),
     "mine": Subcommand("mine", _mine),
     "queue": Subcommand("queue [domain]", _queue),
     "status": Subcommand("status AIR-12", _status),
+    "away": Subcommand("away [until 2026-12-07]", _away),
+    "back": Subcommand("back", lambda rest: None if rest else Back()),
 }
 """Every `/ai-request` subcommand, by its word; the help text and the README show each usage. `mine`, `queue` and
 `status` also take a trailing `page N` (a long list, a long history)."""

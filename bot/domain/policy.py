@@ -212,6 +212,13 @@ class Nags(Strict):
     regression_unowned_hours: float = Field(default=4, gt=0)
     snooze_max_days: int = Field(default=3, ge=1, le=14)
 
+    @field_validator("review_ladder_days")
+    @classmethod
+    def _a_ladder_climbs(cls, value: list[int]) -> list[int]:
+        if not value or value[0] < 1 or any(b <= a for a, b in zip(value, value[1:])):
+            raise ValueError(f"must be days that strictly increase from 1 on, like [7, 21, 45, 90]; got {value}")
+        return value
+
 
 class Digest(Strict):
     channel: ChannelId
@@ -259,6 +266,13 @@ class Domain(Strict):
         if not value:
             raise ValueError("a domain needs at least one engineer")
         return value
+
+    @model_validator(mode="after")
+    def _away_are_its_own(self) -> "Domain":
+        strangers = [p for p in self.away if p not in (*self.engineers, *self.reviewers)]
+        if strangers:
+            raise ValueError(f"away lists {', '.join(strangers)}, not one of {self.name}'s engineers or reviewers")
+        return self
 
     @property
     def members(self) -> frozenset[str]:

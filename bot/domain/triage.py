@@ -23,13 +23,15 @@ class RoutingState:
 
     `open_load` is each person's open requests weighted by priority (P1 8, P2 4, P3 2, P4 1);
     `open_count` the plain count; `last_assigned` when each was last given a request;
-    `vocabulary` the words of each domain's past request titles.
+    `vocabulary` the words of each domain's past request titles; `away` who said they are away
+    (`/ai-request away`) today, besides the config's `away`.
     """
 
     open_load: dict[str, int] = field(default_factory=dict)
     open_count: dict[str, int] = field(default_factory=dict)
     last_assigned: dict[str, datetime] = field(default_factory=dict)
     vocabulary: dict[str, Counter[str]] = field(default_factory=dict)
+    away: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def choose_assignee(domain: Domain, *, kind: str, state: RoutingState) -> tuple[
     """Fewest open requests weighted by priority; ties go to whoever was assigned least recently."""
     pool = domain.reviewers if kind == "security_review" and domain.reviewers else domain.engineers
     role = "reviewer" if pool is domain.reviewers and kind == "security_review" else "engineer"
-    present = [p for p in pool if p not in domain.away]
+    present = [p for p in pool if p not in domain.away and p not in state.away]
     if not present:
         return None, f"every {domain.name} {role} is away, so it waits for the lead"
 

@@ -63,6 +63,10 @@ def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any
         case parsing.Status(key=key, page=page):
             request, events = queries.status(key, user)
             return messages.status_reply(request, events, config, viewer=user, page=page)
+        case parsing.Away(until=until):
+            return messages.away_reply(intake_of(context).set_away(user, until=until))
+        case parsing.Back():
+            return messages.back_reply(intake_of(context).back(user))
         case parsing.Usage(subcommand=word):
             return messages.notice(messages.usage_text(word, config))
         case parsing.QuickCreate() if not parsed.title:

@@ -156,8 +156,9 @@ def send_nag(d: Delivery, out: Outgoing[NagMessage]) -> Sent:
 
 def send_home(d: Delivery, out: Outgoing[HomeRefresh]) -> Sent:
     user = out.payload.user
-    home = d.home_of(user, section=out.payload.section, page=out.payload.page)
-    view = home_view(home.assigned, home.filed, home.queues, d.config, now=d.clock(), viewer=user)
+    now = d.clock()
+    home = d.home_of(user, on=now.astimezone(d.config.calendar(None).tz).date(), section=out.payload.section, page=out.payload.page)
+    view = home_view(home.assigned, home.filed, home.queues, d.config, now=now, viewer=user, away=home.away)
     d.poster.publish_home(user=user, view=view.to_dict())
     return Sent()
 
