@@ -19,11 +19,11 @@ from bot.domain.text import escape_within, truncate
 from bot.domain.visibility import visible_to
 from bot.domain.nags import next_check_at
 from bot.domain.models import Away, Draft, Event, Request
-from bot.domain.policy import Config
+from bot.domain.policy import Config, Domain
 from bot.domain.triage import Route, route
 from bot.queries import load_request
 from bot.wakeup import Wakeup
-from storage.outbox import CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
+from storage.outbox import CardMoved, CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
 from storage.store import Store, Tx
 
 @dataclass(frozen=True)
@@ -146,7 +146,15 @@ class Intake:
         return self._act(key, actor, "claim", lambda r, now: workflow.claim(r, actor))
 
     def reassign(self, key: str, actor: str, *, to: str) -> Request:
-        """Hand the request to `to`, who must be able to work it (a member of its domain, or an admin)."""
+        """Hand the request to `to`. Someone of another domain (or, while it is unrouted, of any domain) takes it
+        there: the request moves to their domain (`move`). Anyone else must be able to work it here (an admin)."""
+        with self._store.reading() as tx:
+            request = load_request(tx, key)
+        theirs = self._config.home_domain(to)
+        in_domain = request.domain is not None and authz.is_member(self._config, request, to)
+        if theirs is not None and not in_domain and theirs.name != request.domain:
+            return self.move(key, actor, to=theirs.name, assignee=to)
+
         def change(request: Request, now: datetime) -> workflow.Change:
             if not (authz.is_member(self._config, request, to) or self._config.is_admin(to)):
                 where = request.domain or "any domain"
@@ -155,6 +163,49 @@ class Intake:
             return workflow.reassign(request, actor, to)
 
         return self._act(key, actor, "reassign", change)
+
+    def move(self, key: str, actor: str, *, to: str, assignee: str | None = None) -> Request:
+        """Move the request to the domain `to` (from another, or from triage): `assignee` works it, else triage picks
+        one there (load, who is away). Its card is posted again in the new domain's channel (its review channel,
+        for a confidential one) and the old card says where it went; the new domain's engineers are named in
+        the new card's thread; the SLA clock carries on (counted in the new domain's business hours).
+        Allowed to an admin, a member of its domain (any domain while unrouted) or of `to`."""
+        destination = self._config.domain(to)
+        if destination is None:
+            names = ", ".join(d.name for d in self._config.domains) or "none configured"
+            raise InvalidInput(f"There is no domain called “{escape_within(to, 40)}”. Domains: {names}.", field="domain")
+        now = self._clock()
+        with self._store.transaction() as tx:
+            request = load_request(tx, key)
+            if not authz.can_move(self._config, request, actor, to):
+                raise authz.move_refusal(request, to)
+            change = self._move_change(tx, request, actor, destination, assignee=assignee, now=now)
+            after = self._apply(tx, request, change, actor=actor, action="move", now=now)
+            if request.card_channel and request.card_ts:
+                tx.enqueue(CardMoved(channel=request.card_channel, ts=request.card_ts, by=actor, domain=to), at=now,
+                           request_id=request.id)
+        self._wakeup.set()
+        return after
+
+    def _move_change(self, tx: Tx, request: Request, actor: str, destination: Domain, *, assignee: str | None,
+                     now: datetime) -> workflow.Change:
+        """The move as triage would route the request in `destination`: its assignee (or who triage picks there),
+        its card's channel, and the reasons."""
+        draft = Draft(title=request.title, description=request.description, kind=request.kind, domain=destination.name,
+                      priority=request.priority, confidential=request.confidential, requester=request.requester,
+                      source=request.source, channel=request.origin_channel, private=request.origin_private)
+        candidates = [*destination.engineers, *destination.reviewers]
+        decided = route(draft, self._config, tx.routing_state(people=candidates, on=self._today(now)))
+        reasons = [f"moved to {destination.name} by <@{actor}> (from {request.domain or 'triage'})"]
+        if assignee is not None:
+            reasons.append(f"assigned to <@{assignee}> (picked by <@{actor}>)")
+        else:
+            assignee = decided.assignee
+            reasons += decided.reasons[1:2]
+        reasons.append(f"priority {request.priority} (kept)")
+        pool = destination.reviewers if request.is_security_review and destination.reviewers else destination.engineers
+        return workflow.move(request, actor, to=destination.name, assignee=assignee, channel=decided.channel,
+                             reasons=reasons, told=list(pool))
 
     def wait(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "wait", lambda r, now: workflow.wait(r, actor))
@@ -183,7 +234,14 @@ class Intake:
         return self._act(key, actor, "review", lambda r, now: workflow.review(r, actor, step, now))
 
     def edit(self, key: str, actor: str, draft: Draft) -> Request:
-        """Apply the "Edit details" form, within the limits of what is stored (the editor is told what was cut)."""
+        """Apply the "Edit details" form, within the limits of what is stored (the editor is told what was cut).
+        A domain chosen in it other than the request's moves the request there first (`move`: allowed to fewer
+        people than editing; InvalidInput on the form's domain field when this person may not)."""
+        with self._store.reading() as tx:
+            current = load_request(tx, key)
+        moving = draft.domain if draft.domain and draft.domain != current.domain else None
+        if moving and not authz.can_move(self._config, current, actor, moving):
+            raise InvalidInput(authz.move_refusal(current, moving).message, field="domain")  # the form's domain field
         cut: list[str] = []
 
         def change(request: Request, now: datetime) -> workflow.Change:
@@ -205,7 +263,7 @@ class Intake:
         after = self._act(key, actor, "edit", change)
         if cut:
             self.tell(user=actor, channel=None, text=f"{after.key} is saved. {cut_sentence(cut)}")
-        return after
+        return self.move(key, actor, to=moving) if moving else after
 
     def _act(self, key: str, actor: str, action: str, decide: Callable[[Request, datetime], workflow.Change]) -> Request:
         now = self._clock()

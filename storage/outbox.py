@@ -26,6 +26,8 @@ class Kind(StrEnum):
     """One person's batched nags, as a direct message in their working hours."""
     HOME = "home"
     """A fresh App Home for one person."""
+    MOVED = "moved"
+    """The old card of a request moved to another domain: updated to say where it went."""
 
 
 class Payload(BaseModel):
@@ -109,8 +111,18 @@ class HomeRefresh(Payload):
     page: int = 1
 
 
+class CardMoved(Payload):
+    """The card the request had at (`channel`, `ts`) before `by` moved it to `domain`: it now points to the new one."""
+
+    kind: ClassVar[Kind] = Kind.MOVED
+    channel: str
+    ts: str
+    by: str
+    domain: str
+
+
 PAYLOADS: dict[Kind, type[Payload]] = {p.kind: p for p in (CardUpdate, ThreadLine, ChannelMessage, FiledReply, Ephemeral,
-                                                           NagMessage, HomeRefresh)}
+                                                           NagMessage, HomeRefresh, CardMoved)}
 
 
 def read_payload(kind: str, data: dict[str, Any]) -> Payload:
@@ -123,4 +135,4 @@ def read_payload(kind: str, data: dict[str, Any]) -> Payload:
 
 
 __all__ = ["Kind", "Payload", "CardUpdate", "ThreadLine", "ChannelMessage", "FiledReply", "Ephemeral", "NagMessage",
-           "HomeRefresh", "PAYLOADS", "read_payload"]
+           "HomeRefresh", "CardMoved", "PAYLOADS", "read_payload"]

@@ -228,14 +228,15 @@ def test_tampered_button_values_are_refused_and_change_nothing(harness: Harness)
         refusals = what_people_were_told(harness)[told:]
         assert len(refusals) == 5 and all(expected in t for t in refusals), (what, refusals)
         assert all("<!channel>" not in t for t in refusals)
-    # the "Reassign…" select names no key: it is read from the card it sits on — here another domain's card
+    # the "Reassign…" select names no key: it is read from the card it sits on — here another domain's card, and
+    # someone of that domain picked (picking a colleague of one's own domain would move the request: see test_moves)
     tampered = harness.card("AIR-2")
     harness.interact({"type": "block_actions", "user": {"id": "U0ENG1", "name": "eng1", "team_id": "T0TEAM"},
                       "trigger_id": harness.fake.new_trigger_id(), "response_url": harness.fake.response_url(),
                       "channel": {"id": support.card_channel, "name": "x"},
                       "container": {"type": "message", "message_ts": support.card_ts, "channel_id": support.card_channel},
                       "message": tampered, "actions": [{"action_id": ids.REASSIGN, "block_id": "card.actions", "type": "users_select",
-                                                        "selected_user": "U0ENG2", "action_ts": "1.1"}]})
+                                                        "selected_user": "U0LEAD2", "action_ts": "1.1"}]})
     harness.settle()
     assert "Only members of search" in what_people_were_told(harness)[-1]
     assert (harness.bot.queries.get(1), harness.bot.queries.get(2)) == (support, search)

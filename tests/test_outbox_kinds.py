@@ -5,7 +5,8 @@ import json
 import pytest
 
 from storage.outbox import (
-    PAYLOADS, CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, Kind, NagMessage, ThreadLine, read_payload,
+    PAYLOADS, CardMoved, CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, Kind, NagMessage, ThreadLine,
+    read_payload,
 )
 
 EXAMPLES = [
@@ -19,6 +20,9 @@ EXAMPLES = [
     Ephemeral(user="U0REQ", channel="C0SUPPORT", text="Only members can claim AIR-1.", response_url="https://hooks.example/1"),
     NagMessage(user="U0ENG1", text="AIR-1 first response at risk", buttons=[("AIR-1", ["request.snooze"])], urgent=True),
     HomeRefresh(user="U0ENG1"),
+    HomeRefresh(user="U0ENG1", section="support", page=3),
+    FiledReply(user="U0REQ", cut=["description"]),
+    CardMoved(channel="C0SUPPORT", ts="1700000000.000100", by="U0ENG1", domain="search"),
 ]
 
 

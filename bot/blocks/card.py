@@ -7,7 +7,7 @@ channel the card lives in.
 from collections.abc import Sequence
 from datetime import datetime
 
-from slack_sdk.models.blocks import ActionsBlock, Block, PlainTextObject, UserSelectElement
+from slack_sdk.models.blocks import ActionsBlock, Block, Option, PlainTextObject, StaticSelectElement, UserSelectElement
 
 from bot.blocks import ids
 from bot.blocks.common import button, context, link, quote, section, user
@@ -73,7 +73,7 @@ def _fields(request: Request, sla_lines: list[str]) -> list[str]:
     return fields
 
 
-def _buttons(request: Request) -> list:
+def _buttons(request: Request, domains: Sequence[str]) -> list:
     key = request.key
     if not request.is_open:
         return [button("Reopen", ids.REOPEN, key)]
@@ -94,12 +94,15 @@ def _buttons(request: Request) -> list:
         out.append(button("Waiting on requester", ids.WAIT, key))
     out.append(button("Resolve", ids.RESOLVE, key, confirm=f"Resolve {key}?"))
     out.append(UserSelectElement(placeholder=PlainTextObject(text="Reassign…"), action_id=ids.REASSIGN, initial_user=request.assignee))
+    if others := [d for d in domains if d != request.domain][:100]:
+        options = [Option(value=d, text=PlainTextObject(text=d)) for d in others]
+        out.append(StaticSelectElement(placeholder=PlainTextObject(text="Move to…"), action_id=ids.MOVE, options=options))
     return out
 
 
-def render_card(request: Request, *, sla_lines: list[str], redact: bool) -> tuple[str, list[Block]]:
+def render_card(request: Request, *, sla_lines: list[str], redact: bool, domains: Sequence[str] = ()) -> tuple[str, list[Block]]:
     """(fallback text, blocks) of the card. `redact` hides the request's own words: title, description,
-    links and the routing reasons (they quote its words)."""
+    links and the routing reasons (they quote its words). `domains` are those it can be moved to ("Move to…")."""
     title = shown_title(request, redact=redact)
     head = f"*{request.key}* · {kind_label(request.kind)} · *{request.priority}*\n*{title}*"
     blocks: list[Block] = [section(head, block_id="card.head")]
@@ -117,7 +120,7 @@ def render_card(request: Request, *, sla_lines: list[str], redact: bool) -> tupl
         blocks.append(context(*extras))
     if not redact:
         blocks.append(context(":compass: " + "; ".join(request.route_reasons)))
-    blocks.append(ActionsBlock(block_id="card.actions", elements=_buttons(request)))
+    blocks.append(ActionsBlock(block_id="card.actions", elements=_buttons(request, domains)))
     return card_text(request, redact=redact), blocks
 
 
@@ -128,4 +131,13 @@ def card_message(request: Request, events: Sequence[Event], config: Config, *, n
     sla = request_sla(request, events, config, now=now)
     tz = config.calendar(request.domain).tz
     lines = [f"First response: {explain(sla.first_response, tz=tz)}", f"Resolution: {explain(sla.resolution, tz=tz)}"]
-    return render_card(request, sla_lines=lines, redact=not visible_to(config, request, channel=request.card_channel))
+    return render_card(request, sla_lines=lines, redact=not visible_to(config, request, channel=request.card_channel),
+                       domains=[d.name for d in config.domains])
+
+
+def moved_card(key: str, *, domain: str, by: str, channel: str, link_url: str | None) -> tuple[str, list[Block]]:
+    """What a card says once its request moved to another domain: where it went (no title: the new channel may be
+    private), and no buttons."""
+    where = (link(url, "its card") if (url := link_url) else "its card") + f" in <#{channel}>"
+    text = f":arrow_right: *{key}* moved to *{domain}* by {user(by)}: {where} is the one to follow now."
+    return f"{key} moved to {domain}", [section(text, block_id="card.head")]

@@ -10,6 +10,7 @@ DISCLAIM_MODAL = "request.disclaim_reason"
 # Card buttons (action_id); each button's value is the request key.
 CLAIM = "request.claim"
 REASSIGN = "request.reassign"
+MOVE = "request.move"  # a static select of the other domains; the key comes from the card it is on
 RESOLVE = "request.resolve"
 WAIT = "request.wait"
 REOPEN = "request.reopen"

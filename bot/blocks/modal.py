@@ -48,7 +48,7 @@ def _select(options: list[Option], *, placeholder: str, initial: str | None) -> 
 
 
 def request_modal(config: Config, *, request: Request | None = None, channel: str | None = None, private: bool = False) -> View:
-    """The form behind `/ai-request`. With `request`, it edits that request (no domain choice: it stays routed).
+    """The form behind `/ai-request`. With `request`, it edits that request (another domain moves it there).
     Opened in a private conversation (`private`), a new request starts out confidential."""
     kinds = [_option(k, kind_label(k)) for k in config.kind_names]
     domains = [_option(d.name, d.name) for d in config.domains][:100]
@@ -63,6 +63,10 @@ def request_modal(config: Config, *, request: Request | None = None, channel: st
     if request is None and domains:
         blocks.append(_input(ids.DOMAIN, "Domain", _select(domains, placeholder="Let triage decide", initial=None), optional=True,
                              hint="Leave empty and triage routes it by channel and words."))
+    elif domains:
+        blocks.append(_input(ids.DOMAIN, "Domain", _select(domains, placeholder="Unrouted (triage)", initial=request.domain),
+                             optional=True, hint="Another domain moves it there: its card is posted again in that domain's "
+                             "channel (members of either domain, and admins, may move it)."))
     blocks += [
         _input(ids.PRIORITY, "Priority", _select(priorities, placeholder="The kind's default", initial=request.priority if request else None),
                optional=True),

@@ -32,7 +32,8 @@ HELP = """Type what you would type in Slack:
   /ai-request                  open the form; in a script fill it in with /submit title="…" kind=eval priority=P2 description="…"
   @ai-intake …                 mention the bot here (files a request; inside a request's thread it comments)
   any other text               a message here (in a request's thread: a comment)
-  3  or  /click 3              press button 3 of what was shown last; /click 8 @chen picks a person in a select
+  3  or  /click 3              press button 3 of what was shown last; /click 8 @chen picks a person in a select,
+                               /click 9 search an option (the card's "Move to…")
   /click request.claim AIR-1   press the newest button shown with that action id for AIR-1
   /react ticket, /shortcut     react with :ticket: to, or use "Create AI request" on, the last message written here
 And move around:
@@ -254,6 +255,13 @@ class Console:
             if user is None:
                 raise UsageError("pick a person: /click <number> @name")
             return {**action, "selected_user": user, **({"initial_user": element["initial_user"]} if element.get("initial_user") else {})}
+        if element["type"] == "static_select":
+            options = element.get("options") or []
+            chosen = next((o for o in options if extra and extra.lower() in (o["value"].lower(), o["text"]["text"].lower())), None)
+            if chosen is None:
+                choices = ", ".join(o["text"]["text"] for o in options)
+                raise UsageError(f"pick one: /click <number> <choice> ({choices})")
+            return {**action, "selected_option": {"value": chosen["value"], "text": chosen["text"]}}
         raise UsageError(f"the console cannot work a {element['type']} element")
 
     # -- forms ----------------------------------------------------------------------------------

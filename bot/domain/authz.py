@@ -48,3 +48,16 @@ def refusal(request: Request, action: str) -> NotAllowed:
     else:
         who = members
     return NotAllowed(f"Only {who} (or admins) can {VERBS.get(action, action)} {request.key}.")
+
+
+def can_move(config: Config, request: Request, user: str, to: str) -> bool:
+    """Who may move a request to the domain `to`: an admin, a member of its domain (of any domain while it is
+    unrouted), or a member of `to`."""
+    destination = config.domain(to)
+    return (config.is_admin(user) or is_member(config, request, user)
+            or bool(destination and user in destination.members))
+
+
+def move_refusal(request: Request, to: str) -> NotAllowed:
+    here = f"members of {request.domain} or of {to}" if request.domain else f"members of a domain"
+    return NotAllowed(f"Only {here} (or admins) can move {request.key}.")

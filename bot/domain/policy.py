@@ -335,6 +335,12 @@ class Config(Strict):
     def member_domains(self, user: str) -> list[Domain]:
         return [d for d in self.domains if user in d.members]
 
+    def home_domain(self, user: str) -> Domain | None:
+        """The domain a person works in: the first where they are an engineer or a reviewer, else the first they
+        belong to (None: they belong to none)."""
+        workers = [d for d in self.domains if user in (*d.engineers, *d.reviewers)]
+        return (workers or self.member_domains(user) or [None])[0]
+
     def calendar(self, domain: str | None) -> BusinessCalendar:
         """The business-hours calendar a domain's SLA clock counts in (the org's when unrouted)."""
         found = self.domain(domain)

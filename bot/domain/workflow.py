@@ -152,3 +152,24 @@ def comment(request: Request, actor: str, *, member: bool) -> Change:
             updates["stage"] = "in_review"
         return Change(updates, "replied", f"<@{actor}> answered; back with the team.", {"by": "requester"})
     return Change(updates, "commented", "", {"by": "member" if member else "other"})
+
+
+def move(request: Request, actor: str, *, to: str, assignee: str | None, channel: str, reasons: list[str],
+         told: list[str]) -> Change:
+    """Move the request to the domain `to`: its assignee (None: everyone there is away), its card's channel (the
+    card is posted there again: no ts yet) and triage's reasons change; status, priority, owner and the SLA
+    clock carry on. The thread line, under the new card, names `told` (the new domain's engineers)."""
+    _require_open(request, "move")
+    if to == request.domain:
+        raise Conflict(f"{request.key} is already in {to}.")
+    updates: dict[str, Any] = {"domain": to, "assignee": assignee, "card_channel": channel, "card_ts": None,
+                               "route_reasons": reasons}
+    if request.status != "waiting":
+        updates["court"] = working_court(request.model_copy(update=updates))
+    if request.status == "claimed" and assignee != request.assignee:
+        updates["status"] = "open"  # the new assignee has not claimed it
+    whom = " ".join(f"<@{p}>" for p in told)
+    held = f"assigned to <@{assignee}>" if assignee else "nobody is assigned: everyone is away, so it waits for the lead"
+    line = f"<@{actor}> moved this here from {request.domain or 'triage'}. {whom}: it is yours now ({held})."
+    return Change(updates, "moved", line, {"from": request.domain, "to": to, "assignee": assignee,
+                                           "previous": request.assignee})

@@ -29,6 +29,7 @@ SIMPLE: dict[str, Act] = {
     ids.SNOOZE: lambda s, key, user, a: s.snooze(key, user, days=1),
     ids.OWN: lambda s, key, user, a: s.own(key, user),
     ids.REASSIGN: lambda s, key, user, a: s.reassign(key, user, to=selected_user(a)),
+    ids.MOVE: lambda s, key, user, a: s.move(key, user, to=selected_domain(a)),
     ids.REVIEW_START: lambda s, key, user, a: s.review(key, user, step="start"),
     ids.REVIEW_APPROVE: lambda s, key, user, a: s.review(key, user, step="approve"),
     ids.REVIEW_CHANGES: lambda s, key, user, a: s.review(key, user, step="changes"),
@@ -41,6 +42,15 @@ def selected_user(action: dict[str, Any]) -> str:
     if not isinstance(user, str) or not USER_ID.match(user):
         raise InvalidInput("Pick the person to reassign it to.")
     return user
+
+
+def selected_domain(action: dict[str, Any]) -> str:
+    """The domain picked in the "Move to…" select; InvalidInput when the payload names none."""
+    option = action.get("selected_option")
+    value = option.get("value") if isinstance(option, dict) else None
+    if not isinstance(value, str) or not value:
+        raise InvalidInput("Pick the domain to move it to.")
+    return value
 
 
 def register(app: App) -> None:

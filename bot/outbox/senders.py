@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.card import card_message
+from bot.blocks.card import card_message, moved_card
 from bot.blocks.common import to_dicts
 from bot.blocks.home import home_view
 from bot.blocks.messages import filed_reply
@@ -24,7 +24,7 @@ from bot.domain.policy import Config
 from bot.outbox.slack import Poster
 from bot.queries import HomeData
 from storage.outbox import (
-    CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, Kind, NagMessage, Payload, ThreadLine,
+    CardMoved, CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, Kind, NagMessage, Payload, ThreadLine,
 )
 
 P = TypeVar("P", bound=Payload)
@@ -163,6 +163,26 @@ def send_home(d: Delivery, out: Outgoing[HomeRefresh]) -> Sent:
     return Sent()
 
 
+def send_card_moved(d: Delivery, out: Outgoing[CardMoved]) -> Sent:
+    """The old card, once the new one is posted: no buttons, and where the request went (a link to its new card)."""
+    request, p = out.request, out.payload
+    if request is None:
+        return Sent()
+    if not request.card_ts or not request.card_channel:
+        if out.card_pending:
+            raise Retry("the new card is not posted yet")
+        raise Skip("card_not_posted")
+    link = d.poster.permalink(channel=request.card_channel, ts=request.card_ts)
+    text, blocks = moved_card(request.key, domain=p.domain, by=p.by, channel=request.card_channel, link_url=link)
+    try:
+        d.poster.update(channel=p.channel, ts=p.ts, text=text, blocks=to_dicts(blocks))
+    except SlackApiError as exc:
+        if exc.response.get("error") == "message_not_found":
+            raise Skip("message_not_found") from None
+        raise
+    return Sent(ts=p.ts)
+
+
 def _card_channel(out: Outgoing[Any]) -> str | None:
     return out.request.card_channel if out.request else None
 
@@ -187,4 +207,5 @@ SENDERS: dict[Kind, Sender] = {
     Kind.EPHEMERAL: Sender(send_ephemeral, _no_channel),
     Kind.NAG: Sender(send_nag, lambda out: out.payload.user),
     Kind.HOME: Sender(send_home, _no_channel),
+    Kind.MOVED: Sender(send_card_moved, _no_channel),
 }
