@@ -5,7 +5,7 @@ import signal
 import logging
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,6 +21,8 @@ from storage.db import StorageError
 
 log = logging.getLogger("ai_intake")
 STARTUP_RETRY_MAX_SECONDS = 60
+DELIVERY_WAIT_SECONDS = 30.0
+DELIVERY_POLL_SECONDS = 0.25
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,12 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_commands = jobs.add_subparsers(title="jobs commands", metavar="COMMAND")
     job_run = jobs_commands.add_parser("run", help="run one job once: sla, nags or digest")
     job_run.add_argument("job", choices=["sla", "nags", "digest"])
-    job_run.add_argument("--at", type=parse_at, help="act as if the time were this ISO-8601 instant (default: now)")
+    job_run.add_argument("--at", type=parse_at,
+                         help="evaluate the rules as if the time were this ISO-8601 instant (default: now); the messages go out now")
     job_run.add_argument("--dry-run", action="store_true", help="print what would be sent; send and record nothing")
+    job_run.add_argument("--wait", type=float, default=DELIVERY_WAIT_SECONDS, metavar="SECONDS",
+                         help=f"wait up to this long for the messages to be delivered (default {DELIVERY_WAIT_SECONDS:.0f})")
     job_run.set_defaults(handler=cmd_jobs_run)
     export = commands.add_parser("export", help="every request with its events, SLA figures and time in each court")
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.add_argument("--out", help="write to this file (default: standard output)")
+    export.add_argument("--at", type=parse_at, help="the SLA figures and time in each court as of this ISO-8601 instant (default: now)")
     export.set_defaults(handler=cmd_export)
     backup = commands.add_parser("backup", help="copy the database to a new FILE, consistent even while the bot runs and writes")
     backup.add_argument("file", metavar="FILE", help="the backup to write (must not exist yet)")
@@ -161,6 +167,9 @@ def offline_store(settings: Settings):
 
 
 def cmd_jobs_run(args: argparse.Namespace) -> int:
+    """Run one job once. `--at` is when the rules are evaluated; the messages may go out at once. Without
+    `--dry-run` it waits (`--wait`, 30 s) until they are delivered — by this process, or by the running bot
+    that holds the outbox — and prints what was sent, what is still queued and why, and what failed."""
     from bot.jobs import Jobs
     from bot.wakeup import Wakeup
 
@@ -169,28 +178,95 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     config = load_config(settings.config_path)
     at = args.at or datetime.now(timezone.utc)
     if args.dry_run:
-        jobs, bot = Jobs(offline_store(settings), config, wakeup=Wakeup()), None
-    else:
-        settings.require_token()
-        bot = start_with_retries(lambda: make_bot(settings, config, clock=lambda: at))
-        jobs = bot.jobs
-    lines = jobs.send_digest(now=at, dry_run=args.dry_run) if args.job == "digest" else jobs.run_nags(job=args.job, now=at, dry_run=args.dry_run)
-    if bot is not None:
-        bot.outbox.drain()
+        jobs = Jobs(offline_store(settings), config, wakeup=Wakeup())
+        lines = run_job(jobs, args.job, at=at, dry_run=True)
+        print(f"{args.job} at {at.isoformat()}: would send {len(lines)} message(s)")
+        for line in lines:
+            print(f"  {line}")
+        return 0
+    settings.require_token()
+    bot = start_with_retries(lambda: make_bot(settings, config))
+    try:
+        queued_at = datetime.now(timezone.utc)  # this run's mark: its items are queued at this instant, due at once
+        run_job(bot.jobs, args.job, at=at, queue_at=queued_at)
+        items, others = deliver(bot, queued_at, wait=args.wait)
+    finally:
         bot.stop()
-    verb = "would send" if args.dry_run else "sent"
-    print(f"{args.job} at {at.isoformat()}: {verb} {len(lines)} message(s)")
-    for line in lines:
+    print(f"{args.job} at {at.isoformat()}: queued {len(items)} message(s)")
+    for line in delivery_lines(items, others_sending=bot.outbox.standing_by):
         print(f"  {line}")
-    return 0
+    if others:
+        print(f"  ({others} other message(s) wait in the outbox)")
+    return 1 if any(item.status == "failed" for item in items) else 0
+
+
+def run_job(jobs, job: str, *, at: datetime, dry_run: bool = False, queue_at: datetime | None = None) -> list[str]:
+    if job == "digest":
+        return jobs.send_digest(now=at, dry_run=dry_run, queue_at=queue_at)
+    return jobs.run_nags(job=job, now=at, dry_run=dry_run, queue_at=queue_at)
+
+
+def deliver(bot, queued_at: datetime, *, wait: float, sleep: Callable[[float], None] = time.sleep):
+    """Send what is due (when this process may: no running bot holds the outbox), and wait until every item
+    queued at `queued_at` is sent, failed or due after `wait` seconds; (those items, how many others wait)."""
+    deadline = time.monotonic() + max(wait, 0)
+    while True:
+        bot.outbox.drain()
+        with bot.store.reading() as tx:
+            items, pending = tx.queued_at(queued_at), tx.pending_count()
+        remaining = deadline - time.monotonic()
+        horizon = datetime.now(timezone.utc) + timedelta(seconds=max(remaining, 0))
+        waiting = [i for i in items if i.status == "pending" and (i.next_attempt_at is None or i.next_attempt_at <= horizon)]
+        if not waiting or remaining <= 0:
+            return items, pending - sum(1 for i in items if i.status == "pending")
+        sleep(DELIVERY_POLL_SECONDS)
+
+
+def delivery_lines(items, *, others_sending: bool) -> list[str]:
+    """One line per item queued by the run: where it went, and sent, still queued (why) or failed (Slack's error)."""
+    lines = []
+    for item in items:
+        where = item_target(item)
+        if item.status == "sent":
+            lines.append(f"sent      {where}")
+        elif item.status == "failed":
+            lines.append(f"failed    {where}: {item.error or 'unknown error'}")
+        elif item.status == "superseded":
+            lines.append(f"replaced  {where} (a newer version went out)")
+        else:
+            lines.append(f"queued    {where}: {why_queued(item, others_sending=others_sending)}")
+    return lines
+
+
+def item_target(item) -> str:
+    payload = item.payload
+    if payload.get("user"):
+        return f"direct message to {payload['user']}"
+    if payload.get("channel"):
+        return f"message in {payload['channel']}"
+    return f"thread of AIR-{item.request_id}" if item.request_id else item.kind
+
+
+def why_queued(item, *, others_sending: bool) -> str:
+    """Why a pending item is not sent yet, in words."""
+    error = item.error or ""
+    if error.startswith("outside the recipient's working hours"):
+        return error + " (it goes out then)"
+    if others_sending:
+        return "the running bot holds the outbox and has not sent it yet (it sends it when it next looks)"
+    if error and error != "paced":
+        return f"{error}; tried again at {item.next_attempt_at.isoformat() if item.next_attempt_at else 'once due'}"
+    return "not sent within the wait (`--wait` waits longer)"
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from bot.export import export, export_to_file
+    from storage.db import Db
+    from storage.store import Store
 
-    settings = load_settings()
-    config = load_config(settings.config_path)
-    store, now = offline_store(settings), datetime.now(timezone.utc)
+    db_path, config_path = export_sources(load_settings(), load_settings({}))
+    config = load_config(config_path)
+    store, now = Store(Db(str(db_path))), args.at or datetime.now(timezone.utc)
     try:
         if args.out:
             count = export_to_file(store, config, now=now, fmt=args.format, path=Path(args.out))
@@ -203,6 +279,23 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"ai-intake: the export failed ({type(exc).__name__}: {reason}); {left}.", file=sys.stderr)
         return 1
     return 0
+
+
+def export_sources(settings: Settings, defaults: Settings) -> tuple[Path, Path]:
+    """The database and the config an export reads: AI_INTAKE_DB and AI_INTAKE_CONFIG; with neither set and no
+    ./ai-intake.db, the console's database and the config it ran with (the demo's unless AI_INTAKE_CONFIG).
+    SettingsError, in one sentence, when there is no database to read (an export never creates one)."""
+    from bot.console.main import CONSOLE_DB, DEMO_CONFIG
+
+    db_path, config_path = settings.db_path, settings.config_path
+    db_set, config_set = db_path != defaults.db_path, config_path != defaults.config_path
+    if not db_set and not db_path.exists() and CONSOLE_DB.exists():
+        print(f"ai-intake: exporting the console's database {CONSOLE_DB} (AI_INTAKE_DB names another)", file=sys.stderr)
+        return CONSOLE_DB, config_path if config_set else DEMO_CONFIG
+    if not db_path.exists():
+        where = "AI_INTAKE_DB" if db_set else "the default, as AI_INTAKE_DB is not set"
+        raise SettingsError(f"there is no database at {db_path} ({where}): set AI_INTAKE_DB to the database to export.")
+    return db_path, config_path
 
 
 # -- backup and restore -------------------------------------------------------------------------

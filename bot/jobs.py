@@ -29,8 +29,12 @@ class Jobs:
         self._config = config
         self._wakeup = wakeup
 
-    def run_nags(self, *, job: str, now: datetime, dry_run: bool = False) -> list[str]:
-        """Send what the rules of `job` ("sla" or "nags") say is due at `now`; returns a line per message."""
+    def run_nags(self, *, job: str, now: datetime, dry_run: bool = False, queue_at: datetime | None = None) -> list[str]:
+        """Send what the rules of `job` ("sla" or "nags") say is due at `now`; returns a line per message.
+
+        The messages may go out from `queue_at` (default `now`): `ai-intake jobs run --at` evaluates the rules
+        at another time than the one at which their messages are sent."""
+        send_at = queue_at or now
         config = self._config
         with self._store.reading() as tx:
             items, sent = tx.due_for_nags(now, kinds=JOB_KINDS.get(job))
@@ -47,19 +51,21 @@ class Jobs:
                 tx.add_event(Event(request_id=nag.request_id, at=now, actor=BOT, type="nag",
                                    data={"rule": nag.rule, "step": nag.step, "recipients": list(nag.recipients)}))
                 if nag.in_thread:
-                    tx.enqueue(ThreadLine(text=nag.text), at=now, request_id=nag.request_id, key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}")
+                    tx.enqueue(ThreadLine(text=nag.text), at=send_at, request_id=nag.request_id,
+                               key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}")
             for user, nags in batch(fresh).items():
                 text = explain_batch(user, nags)
                 buttons = [(n.key, list(n.buttons)) for n in nags if n.buttons][:10]
                 key = f"nags:{user}:{to_db_time(now)}:" + ",".join(f"{n.request_id}/{n.rule}/{n.step}" for n in nags)
                 message = NagMessage(user=user, text=text, buttons=buttons, urgent=any(n.urgent for n in nags))
-                tx.enqueue(message, at=now, key=key[:500])
+                tx.enqueue(message, at=send_at, key=key[:500])
                 lines.append(f"{user}: {text}")
         self._wakeup.set()
         return lines
 
-    def send_digest(self, *, now: datetime, dry_run: bool = False) -> list[str]:
-        """Queue this week's digest: one per domain channel, one org-wide; at most one per channel and week."""
+    def send_digest(self, *, now: datetime, dry_run: bool = False, queue_at: datetime | None = None) -> list[str]:
+        """Queue this week's digest: one per domain channel, one org-wide; at most one per channel and week. It may
+        go out from `queue_at` (default `now`)."""
         config = self._config
         with self._store.reading() as tx:
             items = tx.for_digest(since=now - timedelta(days=DIGEST_LOOKBACK_DAYS))
@@ -77,7 +83,7 @@ class Jobs:
                 for part, (text, blocks) in enumerate(render_digest(figures, title=title)):
                     lines.append(f"{channel}: {text}")
                     if not dry_run:
-                        tx.enqueue(ChannelMessage(channel=channel, text=text, blocks=to_dicts(blocks)), at=now,
+                        tx.enqueue(ChannelMessage(channel=channel, text=text, blocks=to_dicts(blocks)), at=queue_at or now,
                                    key=f"digest:{channel}:{week.year}-W{week.week:02d}:{part}")
         self._wakeup.set()
         return lines

@@ -102,6 +102,20 @@ class OutboxItem:
     attempts: int
 
 
+@dataclass(frozen=True)
+class OutboxItemState:
+    """Where one queued item stands: `status` pending, sent, superseded or failed; when it is next tried, and why it
+    was not sent (yet)."""
+
+    id: int
+    kind: str
+    request_id: int | None
+    payload: dict[str, Any]
+    status: str
+    next_attempt_at: datetime | None
+    error: str | None
+
+
 class Tx:
     """The operations of one transaction. Obtain through `Store.transaction()`."""
 
@@ -474,6 +488,15 @@ class Tx:
 
     def outbox_rows(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM outbox ORDER BY id"))
+
+    def queued_at(self, at: datetime) -> list[OutboxItemState]:
+        """The outbox items queued at the instant `at` (one run of a job queues all of its items at one instant)."""
+        rows = self.db.query("SELECT * FROM outbox WHERE created_at = ? ORDER BY id", [to_db_time(at)])
+        return [OutboxItemState(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["status"],
+                                from_db_time(r["next_attempt_at"]), r["error"]) for r in rows]
+
+    def pending_count(self) -> int:
+        return next(self.db.query("SELECT count(*) AS n FROM outbox WHERE status = 'pending'"))["n"]
 
 
 class Store:

@@ -314,3 +314,44 @@ def test_the_export_command_writes_json_and_csv(tmp_path, fake_slack) -> None:
         assert target.read_text().splitlines()[0].startswith("key,kind,domain")
     finally:
         h.stop()
+
+
+def test_export_reads_the_database_the_console_made_without_settings(tmp_path) -> None:
+    """`ai-intake console` then `ai-intake export`, in one folder, with nothing set: the console's requests come out."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.test_cli import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "AI_INTAKE_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    typed = "/ai-request regression: refund bot answers with the wrong window\n/quit\n"
+    console = subprocess.run([sys.executable, "-m", "bot", "console"], cwd=tmp_path, env=env, input=typed,
+                             capture_output=True, text=True, timeout=120)
+    assert console.returncode == 0, console.stderr
+    assert (tmp_path / "ai-intake-console.db").exists()
+    done = subprocess.run([sys.executable, "-m", "bot", "export", "--at", "2026-11-24T09:00:00+01:00"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    [request] = json.loads(done.stdout)
+    assert request["key"] == "AIR-1" and request["domain"] == "support"
+    assert request["sla"]["first_response"]["state"] == "breached", "as of --at: a business day later"
+    assert "exporting the console's database ai-intake-console.db" in done.stderr
+    assert not (tmp_path / "ai-intake.db").exists()
+
+
+def test_export_with_no_database_says_what_to_set_and_creates_none(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.test_cli import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "AI_INTAKE_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run([sys.executable, "-m", "bot", "export"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == ("ai-intake: there is no database at ai-intake.db (the default, as AI_INTAKE_DB is not set): "
+                                   "set AI_INTAKE_DB to the database to export.")
+    assert list(tmp_path.iterdir()) == []
