@@ -352,3 +352,42 @@ def rewrite_readme_session() -> None:
 
 if __name__ == "__main__":
     rewrite_readme_session()
+
+
+# -- requests go where they belong, nothing is cut off, real payloads ------------------------------
+def test_a_misrouted_request_is_moved_with_the_cards_select(typist) -> None:
+    typist.type("/ai-request question: ranking ignores synonyms")  # typed in #support: routed there
+    typist.type("/as ben")
+    shown = typist.type("/click request.move AIR-1 search")
+    request = typist.request("AIR-1")
+    assert (request.domain, request.card_channel) == ("search", "C0SEARCH")
+    assert "┌ #search · " in shown and "moved to search by @ben (from support)" in shown
+    assert "┌ #support · edited" in shown and "│ ➡️ AIR-1 moved to search by @ben: its card (https://" in shown
+    assert "@ivy @jon: it is yours now" in shown
+
+
+def test_away_and_back(typist) -> None:
+    typist.type("/as ben")
+    assert "You are away until Mon 30 Nov (back that day)" in typist.type("/ai-request away until 2026-11-30")
+    typist.type("/as ana")
+    typist.type("/ai-request question: refund bot tone")
+    assert typist.request("AIR-1").assignee == "U0CHEN"
+    typist.type("/as ben")
+    assert "Welcome back" in typist.type("/ai-request back")
+
+
+def test_what_is_filed_in_the_review_channel_stays_there(typist) -> None:
+    typist.type("/channel support-review")
+    typist.type("/ai-request regression: refund bot reads other customers' tickets")
+    request = typist.request("AIR-1")
+    assert (request.confidential, request.card_channel) == (True, "G0SUPPORTSEC")
+
+
+def test_a_ticket_on_a_reply_in_a_thread(typist) -> None:
+    typist.type("/ai-request question: refund bot tone")
+    typist.type("/thread AIR-1")
+    typist.type("regression: and it quotes 14 days again")
+    shown = typist.type("/react ticket")
+    request = typist.request("AIR-2")
+    assert request.kind == "regression" and request.title == "and it quotes 14 days again"
+    assert "Filed AIR-2" in shown

@@ -242,3 +242,21 @@ def test_where_things_live_names_every_module_and_folder() -> None:
                 assert path.stem in named or path.name in named, f"bot/{package}/{path.name}"
     for name in re.findall(r"[\w-]+\.(?:py|yml)\b", section):
         assert list(ROOT.rglob(name)), f"the README names {name}, which is not there"
+
+
+def test_the_readmes_who_may_do_what_is_the_codes() -> None:
+    """Each row of the README's table lists exactly the actions bot/domain/authz.py gives that group."""
+    from bot.domain import authz
+
+    said = {  # how the README words each action of authz.py
+        "claim": "claim", "reassign": "reassign", "wait": "mark as waiting", "resolve": "resolve", "reopen": "reopen",
+        "own": "take ownership", "disclaim": "answer \"Not mine\"", "review": "review", "edit": "edit",
+        "snooze": "snooze", "comment": "comment", "view": "see", "withdraw": "withdraw",
+    }
+    assert set(said) == authz.MEMBER_ACTIONS | authz.REQUESTER_ACTIONS
+    section = README.split("### Who may do what", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1:3] for line in section.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    members, requester = rows[0][1], rows[1][1]
+    listed = lambda cell: {action for action, words in said.items() if re.search(rf"(^|, ){re.escape(words)}(,|$)", cell.strip())}  # noqa: E731
+    assert listed(members) == authz.MEMBER_ACTIONS
+    assert listed(requester) == authz.REQUESTER_ACTIONS

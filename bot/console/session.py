@@ -28,7 +28,8 @@ from bot.console.workspace import Message, Workspace
 from bot.domain.parsing import parse_key
 
 HELP = """Type what you would type in Slack:
-  /ai-request …                file a request (`regression: …` sets the kind), or help, mine, queue [domain], status AIR-1
+  /ai-request …                file a request (`regression: …` sets the kind), or help, mine, queue [domain], status AIR-1,
+                               away [until DATE], back; a long list takes `page 2`
   /ai-request                  open the form; in a script fill it in with /submit title="…" kind=eval priority=P2 description="…"
   @ai-intake …                 mention the bot here (files a request; inside a request's thread it comments)
   any other text               a message here (in a request's thread: a comment)
