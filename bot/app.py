@@ -133,7 +133,8 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     jobs = Jobs(store, config, wakeup=wakeup)
     pacer = Pacer(post_interval, clock=clock)
     delivery = Delivery(poster=Poster(client, pacer=pacer), config=config, clock=clock,
-                        working_hours=WorkingHours(store, client, config).of, home_of=queries.home)
+                        working_hours=WorkingHours(store, client, config).of, home_of=queries.home,
+                        requests_of=queries.by_ids)
     outbox = OutboxWorker(store, delivery, clock=clock, wakeup=wakeup, pacer=pacer)
     pool = ListenerPool(LISTENER_THREADS)
     try:

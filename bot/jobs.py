@@ -5,14 +5,15 @@ from datetime import datetime, timedelta
 
 from bot.blocks.common import to_dicts
 from bot.blocks.digest import render_digest
+from bot.blocks.nags import thread_nag
 from bot.domain.digest import digest_all
 from bot.domain.models import Event
-from bot.domain.nags import batch, explain_batch, nags_due, next_check_at
+from bot.domain.nags import Nag, batch, explain_batch, nags_due, next_check_at
 from bot.domain.policy import Config
 from bot.domain.thresholds import RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED
 from bot.domain.visibility import visible_to
 from bot.wakeup import Wakeup
-from storage.outbox import ChannelMessage, NagMessage, ThreadLine
+from storage.outbox import ChannelMessage, NagItem, NagMessage, ThreadLine
 from storage.store import Store, to_db_time
 
 JOB_RULES = {"sla": {RULE_AT_RISK, RULE_BREACHED}, "nags": {RULE_STALE_REVIEW, RULE_UNOWNED}}
@@ -43,18 +44,19 @@ class Jobs:
         with self._store.transaction() as tx:
             fresh = [n for n in due if tx.record_notification(n.request_id, n.rule, n.step, recipients=list(n.recipients), at=now)]
             tx.set_next_checks(checks)
+            requests = {r.id: r for r, _ in items}
             for nag in fresh:
                 tx.add_event(Event(request_id=nag.request_id, at=now, actor=BOT, type="nag",
                                    data={"rule": nag.rule, "step": nag.step, "recipients": list(nag.recipients)}))
                 if nag.in_thread:
-                    tx.enqueue(ThreadLine(text=nag.text), at=now, request_id=nag.request_id, key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}")
+                    text, blocks = thread_nag(nag.text, requests[nag.request_id], config, now=now, buttons=nag.thread_buttons)
+                    tx.enqueue(ThreadLine(text=text, blocks=to_dicts(blocks)), at=now, request_id=nag.request_id,
+                               key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}")
             for user, nags in batch(fresh).items():
-                text = explain_batch(user, nags)
-                buttons = [(n.key, list(n.buttons)) for n in nags if n.buttons][:10]
                 key = f"nags:{user}:{to_db_time(now)}:" + ",".join(f"{n.request_id}/{n.rule}/{n.step}" for n in nags)
-                message = NagMessage(user=user, text=text, buttons=buttons, urgent=any(n.urgent for n in nags))
+                message = NagMessage(user=user, items=[_item(n, user) for n in nags], urgent=any(n.urgent for n in nags))
                 tx.enqueue(message, at=now, key=key[:500])
-                lines.append(f"{user}: {text}")
+                lines.append(f"{user}: {explain_batch(user, nags)}")
         self._wakeup.set()
         return lines
 
@@ -81,6 +83,12 @@ class Jobs:
                                    key=f"digest:{channel}:{week.year}-W{week.week:02d}:{part}")
         self._wakeup.set()
         return lines
+
+
+def _item(nag: Nag, user: str) -> NagItem:
+    """One nag as `user`'s message carries it."""
+    return NagItem(request_id=nag.request_id, key=nag.key, rule=nag.rule, step=nag.step, text=nag.text,
+                   buttons=list(nag.buttons_for(user)), urgent=nag.urgent)
 
 
 __all__ = ["Jobs", "JOB_RULES"]

@@ -122,13 +122,25 @@ class Intake:
     def reassign(self, key: str, actor: str, *, to: str) -> Request:
         """Hand the request to `to`, who must be able to work it (a member of its domain, or an admin)."""
         def change(request: Request, now: datetime) -> workflow.Change:
-            if not (authz.is_member(self._config, request, to) or self._config.is_admin(to)):
-                where = request.domain or "any domain"
-                raise InvalidInput(f"<@{to}> is not a member of {where}, so they could not work {request.key}. "
-                                   "Pick a member, or ask an admin to add them to the config.")
+            self._require_worker(request, to)
             return workflow.reassign(request, actor, to)
 
         return self._act(key, actor, "reassign", change)
+
+    def hand(self, key: str, actor: str, *, to: str) -> Request:
+        """The lead (or an admin) makes `to` the owner and assignee of a regression; `to` must be able to work it."""
+        def change(request: Request, now: datetime) -> workflow.Change:
+            self._require_worker(request, to)
+            return workflow.hand(request, actor, to)
+
+        return self._act(key, actor, "hand", change)
+
+    def _require_worker(self, request: Request, to: str) -> None:
+        """InvalidInput unless `to` may work `request` (a member of its domain, or an admin)."""
+        if not (authz.is_member(self._config, request, to) or self._config.is_admin(to)):
+            where = request.domain or "any domain"
+            raise InvalidInput(f"<@{to}> is not a member of {where}, so they could not work {request.key}. "
+                               "Pick a member, or ask an admin to add them to the config.")
 
     def wait(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "wait", lambda r, now: workflow.wait(r, actor))

@@ -129,3 +129,9 @@ def m006_next_nag_check(db: Database) -> None:
 def m007_home_viewers(db: Database) -> None:
     """Who has opened the App Home: their Home is re-published when their requests change."""
     db.execute("ALTER TABLE people ADD COLUMN home_opened INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations()
+def m008_card_permalink(db: Database) -> None:
+    """The card's permalink (chat.getPermalink), fetched once when a nag first links to it."""
+    db.execute("ALTER TABLE requests ADD COLUMN card_permalink TEXT")

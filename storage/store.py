@@ -140,6 +140,10 @@ class Tx:
         """Remember where the request's card was posted (not a state change: no event, no version)."""
         self.db.execute("UPDATE requests SET card_channel = ?, card_ts = ? WHERE id = ?", [channel, ts, request_id])
 
+    def set_card_permalink(self, request_id: int, permalink: str) -> None:
+        """Remember the card's permalink (not a state change: no event, no version)."""
+        self.db.execute("UPDATE requests SET card_permalink = ? WHERE id = ?", [permalink, request_id])
+
     def by_thread(self, channel: str, thread_ts: str) -> Request | None:
         """The request whose card, or whose origin message, starts the thread (channel, thread_ts)."""
         rows = list(

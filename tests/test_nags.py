@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.config import parse_config
 from bot.domain.models import Disclaimer, Event, Request
 from bot.domain.nags import (
-    DISCLAIM, OWN, RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, SNOOZE, Nag, batch,
+    DISCLAIM, HAND, OWN, RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, SNOOZE, Nag, batch,
     explain_batch, nags_due, next_check_at,
 )
 from tests.harness import CONFIG
@@ -202,11 +202,16 @@ def test_unowned_regression_pings_both_owners_after_h_business_hours_then_the_le
     [owners] = due(r, events, bln(23, 14), rule=RULE_UNOWNED)
     assert (owners.step, owners.recipients, owners.in_thread) == ("owners", ("U0PPM", "U0MLPM"), True)
     assert owners.buttons == (OWN, DISCLAIM, SNOOZE)
-    assert owners.text.startswith("AIR-1 regression has no owner after 4 business hours (filed Mon 23 Nov 10:00)")
+    assert owners.text == ("AIR-1 regression has had no owner for 4 business hours (filed Mon 23 Nov 10:00): "
+                           "<@U0PPM> or <@U0MLPM>, take ownership, or say why it is not yours")
+    assert owners.thread_buttons == (OWN, DISCLAIM) and owners.deciders == ()
     sent = sent_of([owners])
     assert due(r, events, bln(24, 9, 59), sent=sent, rule=RULE_UNOWNED) == []
     [lead] = due(r, events, bln(24, 10), sent=sent, rule=RULE_UNOWNED)  # 7 h Monday + 1 h Tuesday
     assert (lead.step, lead.recipients) == ("lead", ("U0PPM", "U0MLPM", "U0LEAD"))
+    assert lead.text.endswith("<@U0PPM> or <@U0MLPM>, take ownership, or say why it is not yours; escalated to <@U0LEAD>")
+    assert lead.thread_buttons == (OWN, DISCLAIM, HAND)
+    assert (lead.buttons_for("U0PPM"), lead.buttons_for("U0LEAD")) == ((OWN, DISCLAIM, SNOOZE), (OWN, DISCLAIM, SNOOZE, HAND))
     assert due(r, events, bln(24, 10), sent=sent | sent_of([lead]), rule=RULE_UNOWNED) == []
 
 
@@ -237,8 +242,8 @@ def test_a_disclaimed_regression_goes_to_the_lead_at_h():
     events = [created(r), ev(r, bln(23, 11), "disclaimed", actor="U0PPM", court="lead", status="open", reason=reason)]
     assert due(r, events, bln(23, 13, 59), rule=RULE_UNOWNED) == []
     [nag] = due(r, events, bln(23, 14), rule=RULE_UNOWNED)
-    assert (nag.step, nag.recipients, nag.buttons) == ("lead", ("U0LEAD",), (OWN, SNOOZE))
-    assert "<@U0PPM> says it is not theirs: “prompt &lt;change&gt; by platform”" in nag.text
+    assert (nag.step, nag.recipients, nag.buttons_for("U0LEAD"), nag.thread_buttons) == ("lead", ("U0LEAD",), (OWN, SNOOZE, HAND), (OWN, HAND))
+    assert "<@U0PPM> says it is not theirs: “prompt &lt;change&gt; by platform”; <@U0LEAD>: take it, or hand it to someone" in nag.text
 
 
 # --- snooze ----------------------------------------------------------------------------------------

@@ -93,6 +93,8 @@ def _buttons(request: Request) -> list:
         out.append(button("Waiting on requester", ids.WAIT, key))
     out.append(button("Resolve", ids.RESOLVE, key, confirm=f"Resolve {key}?"))
     out.append(UserSelectElement(placeholder=PlainTextObject(text="Reassign…"), action_id=ids.REASSIGN, initial_user=request.assignee))
+    if request.is_regression and request.owner is None and request.disclaimers:
+        out.append(UserSelectElement(placeholder=PlainTextObject(text="Hand to… (lead)"), action_id=ids.HAND))
     return out
 
 

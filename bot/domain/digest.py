@@ -282,7 +282,9 @@ def _replay(request: Request, events: Sequence[Event], *, at: datetime) -> Reque
             assignee = data.get("to", assignee)
         elif event.type == "review_started":
             assignee = assignee or event.actor
-        if event.type == "owned" or (event.type == "claimed" and request.is_regression and owner is None):
+        if "owner" in data:
+            owner = data["owner"]
+        elif event.type == "owned" or (event.type == "claimed" and request.is_regression and owner is None):
             owner = event.actor
         elif event.type == "disclaimed" and owner == event.actor:
             owner = None

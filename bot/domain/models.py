@@ -87,6 +87,7 @@ class Request(BaseModel):
     permalink: str | None = None
     card_channel: str | None = None
     card_ts: str | None = None
+    card_permalink: str | None = None
     court: Court = "assignee"
     route_reasons: list[str] = Field(default_factory=list)
     disclaimers: list[Disclaimer] = Field(default_factory=list)

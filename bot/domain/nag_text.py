@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.domain.courts import COURT_LABEL, ball_holders, escalation
+from bot.domain.courts import COURT_LABEL, ball_holders, escalation, owners
 from bot.domain.history import court_seconds, seconds_between
 from bot.domain.models import Event, Request
 from bot.domain.policy import Config
@@ -47,15 +47,17 @@ def review_text(request: Request, events: Sequence[Event], config: Config, *, si
 
 def unowned_text(request: Request, events: Sequence[Event], config: Config, *, step: str, disclaimed: bool,
                  elapsed: float, tz: ZoneInfo) -> str:
-    """E.g. "AIR-5 regression has no owner after 4 business hours (filed Mon 23 Nov 10:00): take
-    ownership, or say why it is not yours"."""
-    head = f"{request.key} regression has no owner after {hours_text(elapsed)} business hours (filed {local_when(request.created_at, tz=tz)})"
-    lead = " ".join(f"<@{u}>" for u in escalation(request, config))
+    """E.g. "AIR-5 regression has had no owner for 4 business hours (filed Mon 23 Nov 10:00): <@U0PPM> or
+    <@U0MLPM>, take ownership, or say why it is not yours". Both owners are named in every copy (the
+    thread's and each direct message), so each sees that the other was asked too."""
+    head = f"{request.key} regression has had no owner for {hours_text(elapsed)} business hours (filed {local_when(request.created_at, tz=tz)})"
+    lead = " or ".join(f"<@{u}>" for u in escalation(request, config))
     if disclaimed:
-        return f"{head}; {disclaimers(request, events)}; {lead} decides who owns it"
+        return f"{head}; {disclaimers(request, events)}; {lead}: take it, or hand it to someone"
+    asked = " or ".join(f"<@{u}>" for u in owners(request, config)) or lead
     if step == "lead":
-        return f"{head}: take ownership, or say why it is not yours; escalated to {lead}"
-    return f"{head}: take ownership, or say why it is not yours"
+        return f"{head}: {asked}, take ownership, or say why it is not yours; escalated to {lead}"
+    return f"{head}: {asked}, take ownership, or say why it is not yours"
 
 
 def disclaimers(request: Request, events: Sequence[Event]) -> str:
@@ -63,6 +65,17 @@ def disclaimers(request: Request, events: Sequence[Event]) -> str:
     said = [(d.by, d.reason) for d in request.disclaimers] or [
         (e.actor, str(e.data.get("reason", ""))) for e in events if e.type == "disclaimed"]
     return "; ".join(f"<@{by}> says it is not theirs: “{escape(truncate(reason, 200))}”" for by, reason in said)
+
+
+def age(seconds: float) -> str:
+    """How old something is, for people: "40 minutes", "5 hours", "1 day", "19 days"."""
+    if seconds < 3600:
+        n = max(int(seconds // 60), 0)
+        return "1 minute" if n == 1 else f"{n} minutes"
+    if seconds < DAY:
+        n = int(seconds // 3600)
+        return "1 hour" if n == 1 else f"{n} hours"
+    return days(seconds)
 
 
 def days(seconds: float) -> str:

@@ -28,6 +28,7 @@ from bot.domain.thresholds import (
 OWN = "request.own"
 DISCLAIM = "request.disclaim"
 SNOOZE = "request.snooze"
+HAND = "request.hand"
 
 _RULE_WEIGHT = {RULE_BREACHED: 4, RULE_UNOWNED: 3, RULE_AT_RISK: 2, RULE_STALE_REVIEW: 1}
 
@@ -39,7 +40,9 @@ class Nag:
     recipients: Slack user ids, de-duplicated, in a stable order (most directly concerned first).
     in_thread: also post in the request's card thread. urgency: sort key, higher first. urgent: a P1
     breach, which may go out outside working hours and which no snooze quiets. buttons: action ids to
-    offer (`OWN`, `DISCLAIM`, `SNOOZE`).
+    offer in a direct message (`OWN`, `DISCLAIM`, `SNOOZE`); deciders: the recipients who may also hand
+    the request to someone (`HAND`: the lead, else the admins); thread_buttons: what the thread's copy
+    offers.
     """
 
     request_id: int
@@ -52,6 +55,12 @@ class Nag:
     urgency: int
     buttons: tuple[str, ...]
     urgent: bool
+    deciders: tuple[str, ...] = ()
+    thread_buttons: tuple[str, ...] = ()
+
+    def buttons_for(self, user: str) -> tuple[str, ...]:
+        """The buttons of `user`'s copy: a decider may also hand the request to someone."""
+        return (*self.buttons, HAND) if user in self.deciders else self.buttons
 
     @property
     def sent_key(self) -> tuple[int, str, str]:
@@ -244,16 +253,18 @@ def _unowned_nag(request: Request, events: Sequence[Event], config: Config, ladd
     if reached is None:
         return None
     disclaimed = bool(request.disclaimers) or any(e.type == "disclaimed" for e in events)
+    deciders = escalation(request, config)
     if disclaimed:
-        step, people, buttons = "lead", escalation(request, config), (OWN, SNOOZE)
+        step, people, buttons, in_thread = "lead", deciders, (OWN, SNOOZE), (OWN, HAND)
     elif reached.name == "lead":
-        step, people, buttons = "lead", (*owners(request, config), *escalation(request, config)), (OWN, DISCLAIM, SNOOZE)
+        step, people, buttons, in_thread = "lead", (*owners(request, config), *deciders), (OWN, DISCLAIM, SNOOZE), (OWN, DISCLAIM, HAND)
     else:
-        step, people, buttons = "owners", owners(request, config) or escalation(request, config), (OWN, DISCLAIM, SNOOZE)
+        step, people, buttons, in_thread = "owners", owners(request, config) or deciders, (OWN, DISCLAIM, SNOOZE), (OWN, DISCLAIM)
     return Nag(
         request_id=request.id, key=request.key, rule=RULE_UNOWNED, step=step, recipients=unique(people), in_thread=True,
         text=unowned_text(request, events, config, step=step, disclaimed=disclaimed, elapsed=elapsed, tz=calendar.tz),
         urgency=_urgency(RULE_UNOWNED, request.priority, age_seconds=elapsed), buttons=buttons, urgent=False,
+        deciders=deciders if step == "lead" else (), thread_buttons=in_thread,
     )
 
 
@@ -277,5 +288,5 @@ def _most_urgent_first(nags: Iterable[Nag]) -> list[Nag]:
     return sorted(nags, key=lambda n: (-n.urgency, n.request_id, n.rule, n.step))
 
 
-__all__ = ["Nag", "nags_due", "next_check_at", "batch", "explain_batch", "OWN", "DISCLAIM", "SNOOZE",
+__all__ = ["Nag", "nags_due", "next_check_at", "batch", "explain_batch", "OWN", "DISCLAIM", "SNOOZE", "HAND",
            "RULE_AT_RISK", "RULE_BREACHED", "RULE_STALE_REVIEW", "RULE_UNOWNED", "ALL_RULES"]

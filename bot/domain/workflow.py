@@ -97,10 +97,32 @@ def reopen(request: Request, actor: str) -> Change:
 
 
 def own(request: Request, actor: str) -> Change:
+    """The actor accepts the request. When nobody works it, or the ball was with the lead after a "Not mine",
+    the owner becomes its assignee too: the ball is with them, not the lead."""
     _require_open(request, "take ownership of")
     if request.owner == actor:
         raise Conflict(f"You already own {request.key}.")
-    return Change({"owner": actor}, "owned", f"<@{actor}> took ownership.", {"previous": request.owner})
+    updates: dict[str, Any] = {"owner": actor}
+    data: dict[str, Any] = {"previous": request.owner, "owner": actor}
+    if request.assignee is None or request.court == "lead":
+        updates["assignee"] = data["assignee"] = actor
+        if request.status != "waiting":
+            updates["court"] = working_court(request.model_copy(update=updates))
+    return Change(updates, "owned", f"<@{actor}> took ownership.", data)
+
+
+def hand(request: Request, actor: str, to: str) -> Change:
+    """The lead decides who owns a regression nobody would take: `to` becomes its owner and its assignee."""
+    _require_open(request, "hand")
+    if not request.is_regression:
+        raise Conflict(f"{request.key} is not a regression; reassign it instead.")
+    if request.owner == to and request.assignee == to:
+        raise Conflict(f"<@{to}> already owns {request.key}.")
+    updates: dict[str, Any] = {"owner": to, "assignee": to}
+    if request.status != "waiting":
+        updates["court"] = working_court(request.model_copy(update=updates))
+    data = {"to": to, "owner": to, "assignee": to, "previous_owner": request.owner, "previous_assignee": request.assignee}
+    return Change(updates, "handed", f"<@{actor}> handed this to <@{to}>, who owns it now.", data)
 
 
 def disclaim(request: Request, actor: str, reason: str, now: datetime) -> Change:

@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 
 from bot.blocks import ids
 from bot.blocks.modal import disclaim_modal, request_modal
+from bot.blocks.nags import key_of_block
 from bot.domain.errors import InvalidInput
 from bot.domain.policy import USER_ID
 from bot.listeners.middleware import answered, config_of, intake_of, queries_of
@@ -42,6 +43,7 @@ def register(app: App) -> None:
     for action_id in SIMPLE:
         app.action(action_id)(answered(on_card_action))
     app.action(ids.DISCLAIM)(answered(on_disclaim))
+    app.action(ids.HAND)(answered(on_hand))
     app.action(ids.EDIT)(answered(on_edit))
 
 
@@ -65,6 +67,16 @@ def on_card_action(ack: Ack, action: dict[str, Any], body: dict[str, Any], conte
     """A refusal or conflict (IntakeError) reaches the person through `answered`, like any error."""
     ack()
     SIMPLE[action["action_id"]](intake_of(context), request_key_of(action, body), context.user_id or "", action)
+
+
+def on_hand(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+    """The lead picks who owns a regression: in a nag (whose block names the request) or on the card."""
+    ack()
+    key = key_of_block(action.get("block_id")) or request_key_of(action, body)
+    to = action.get("selected_user")
+    if not isinstance(to, str) or not USER_ID.match(to):
+        raise InvalidInput(f"Pick the person to hand {key} to.")
+    intake_of(context).hand(key, context.user_id or "", to=to)
 
 
 def on_disclaim(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:

@@ -171,6 +171,8 @@ class OutboxWorker:
         with self.store.transaction() as tx:
             if sent.card and out.request:
                 tx.set_card(out.request.id, channel=sent.card[0], ts=sent.card[1])
+            for request_id, permalink in sent.permalinks.items():
+                tx.set_card_permalink(request_id, permalink)
             tx.mark_sent(item.id, at=now, ts=sent.ts)
             if item.kind == Kind.CARD and item.request_id:
                 tx.mark_superseded(item.request_id, kind=Kind.CARD, up_to=item.id, at=now)
