@@ -167,7 +167,7 @@ def test_review_text_names_the_ball_holder_age_silence_and_courts_and_nags_are_n
     ]
     [nag] = due(r, events, CREATED + timedelta(days=30), rule=RULE_STALE_REVIEW)
     assert nag.text == ("AIR-1 security review: 30 days open: 21 waiting on security, 9 on the requester; "
-                        "last human action 19 days ago; ball with <@U0SEC1>")
+                        "ball with <@U0SEC1>, silent for 19 days")
     assert nag.step == "rung1/r4@2026-12-04T09:00:00Z"
 
 
@@ -175,7 +175,35 @@ def test_a_review_waiting_on_the_requester_nags_the_requester():
     r = review(status="waiting", court="requester")
     events = [created(r), ev(r, CREATED + timedelta(hours=1), "review_changes_requested", court="requester", status="waiting")]
     [nag] = due(r, events, CREATED + timedelta(days=8), rule=RULE_STALE_REVIEW)
-    assert nag.recipients == ("U0REQ", "U0SEC1") and nag.text.endswith("ball with <@U0REQ>")
+    assert nag.recipients == ("U0REQ", "U0SEC1") and nag.text.endswith("ball with <@U0REQ>, silent for 8 days")
+
+
+def test_the_requester_asking_for_an_update_does_not_restart_the_silence_and_is_told():
+    r = review(status="claimed")
+    events = [
+        created(r),
+        ev(r, CREATED + timedelta(hours=1), "review_started", actor="U0SEC1", court="reviewer", status="claimed"),
+        ev(r, CREATED + timedelta(days=12), "commented", actor="U0REQ", court="reviewer", status="claimed", text="any update?"),
+        ev(r, CREATED + timedelta(days=20), "commented", actor="U0REQ", court="reviewer", status="claimed", text="any update??"),
+        ev(r, CREATED + timedelta(days=21), "commented", actor="U0LEAD", court="reviewer", status="claimed", text="+1"),
+    ]
+    [nag] = due(r, events, CREATED + timedelta(days=22, hours=1), rule=RULE_STALE_REVIEW)
+    assert nag.step == "rung2/r0@2026-11-23T10:00:00Z"  # 22 days since the reviewer started, not 1 since the last word
+    assert nag.text.endswith("ball with <@U0SEC1>, silent for 22 days; <@U0LEAD> wrote in the thread 1 day ago; "
+                             "<@U0REQ> asked for an update 2 days ago (2 times)")
+    answered = [*events, ev(r, CREATED + timedelta(days=22, hours=2), "commented", actor="U0SEC1", court="reviewer", status="claimed")]
+    assert due(r, answered, CREATED + timedelta(days=23), sent=sent_of([nag]), rule=RULE_STALE_REVIEW) == []  # the holder spoke
+
+
+def test_the_silence_restarts_when_the_ball_moves():
+    r = make(kind="security_review", priority="P3", stage="requested", status="claimed", assignee="U0SEC2", court="reviewer")
+    events = [
+        ev(r, r.created_at, "created", actor=r.requester, court="reviewer", assignee="U0SEC1"),
+        ev(r, CREATED + timedelta(days=10), "reassigned", actor="U0LEAD", court="reviewer", status="open", to="U0SEC2"),
+    ]
+    assert due(r, events, CREATED + timedelta(days=16), rule=RULE_STALE_REVIEW) == []  # 6 days since U0SEC2 got it
+    [nag] = due(r, events, CREATED + timedelta(days=17), rule=RULE_STALE_REVIEW)
+    assert nag.step == "rung1/r0@2026-12-03T09:00:00Z"
 
 
 def test_a_new_silence_after_activity_starts_the_ladder_again():

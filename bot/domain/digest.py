@@ -194,7 +194,7 @@ class _Tally:
         if not listable:
             return
         if request.is_security_review:
-            silent = seconds_between(silent_since(request, events), self.end)
+            silent = seconds_between(silent_since(request, events, config), self.end)
             if ladder(config, request.domain, RULE_STALE_REVIEW).reached(silent / _DAY):
                 self.stale.append((request.id, request.key, int(silent // _DAY)))
         if is_unowned(request, events):

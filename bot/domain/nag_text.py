@@ -9,7 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.courts import COURT_LABEL, ball_holders, escalation, owners
-from bot.domain.history import court_seconds, seconds_between
+from bot.domain.history import Silence, court_seconds, seconds_between
 from bot.domain.models import Event, Request
 from bot.domain.policy import Config
 from bot.domain.sla import SlaStatus, explain, hours_text, local_when
@@ -30,19 +30,35 @@ def sla_text(request: Request, *, target: str, status: SlaStatus, cycle: int, tz
     return text
 
 
-def review_text(request: Request, events: Sequence[Event], config: Config, *, since: datetime, now: datetime,
+def review_text(request: Request, events: Sequence[Event], config: Config, *, silence: Silence, now: datetime,
                 top: bool) -> str:
-    """E.g. "AIR-7 security review: 63 days open: 51 waiting on security, 9 on the requester; last human
-    action 19 days ago; ball with <@U0SEC1>"; the ladder's `top` rung says it is in the org digest."""
-    age = days(seconds_between(request.created_at, now))
+    """E.g. "AIR-7 security review: 63 days open: 51 waiting on security, 9 on the requester; ball with
+    <@U0SEC1>, silent for 19 days; <@U0ANA> asked for an update 2 days ago"; the ladder's `top` rung says
+    it is in the org digest."""
+    opened = days(seconds_between(request.created_at, now))
     courts = sorted(((s, c) for c, s in court_seconds(events, now=now).items() if c in COURT_LABEL and c != "nobody" and s >= DAY),
                     key=lambda sc: (-sc[0], sc[1]))
     spent = ", ".join(f"{int(s // DAY)} {'waiting ' if i == 0 else ''}on {COURT_LABEL[c]}" for i, (s, c) in enumerate(courts))
     holders = " ".join(f"<@{u}>" for u in ball_holders(request, config)) or "nobody"
-    silent = days(seconds_between(since, now))
-    text = (f"{request.key} security review: {age} open" + (f": {spent}" if spent else "")
-            + f"; last human action {silent} ago; ball with {holders}")
+    silent = days(seconds_between(silence.since, now))
+    text = (f"{request.key} security review: {opened} open" + (f": {spent}" if spent else "")
+            + f"; ball with {holders}, silent for {silent}")
+    if silence.asks:
+        text += "; " + asked(request, silence.asks, now=now)
     return text + ("; shown in the org digest" if top else "")
+
+
+def asked(request: Request, asks: Sequence[tuple[str, datetime]], *, now: datetime) -> str:
+    """Who spoke up while the ball holder was silent, latest first: "<@U0ANA> asked for an update 2 days ago
+    (3 times)"; the requester asks for an update, anyone else wrote in the thread."""
+    latest: dict[str, tuple[datetime, int]] = {}
+    for who, at in asks:
+        latest[who] = (at, latest.get(who, (at, 0))[1] + 1)
+    parts = []
+    for who, (at, times) in sorted(latest.items(), key=lambda item: item[1][0], reverse=True):
+        verb = "asked for an update" if who == request.requester else "wrote in the thread"
+        parts.append(f"<@{who}> {verb} {age(seconds_between(at, now))} ago" + (f" ({times} times)" if times > 1 else ""))
+    return "; ".join(parts)
 
 
 def unowned_text(request: Request, events: Sequence[Event], config: Config, *, step: str, disclaimed: bool,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from bot.domain.courts import escalation, owners, review_audience, unique
-from bot.domain.history import active_snoozes, is_unowned, request_sla, seconds_between, silent_since
+from bot.domain.history import active_snoozes, ball_silence, is_unowned, request_sla, seconds_between, silent_since
 from bot.domain.models import PRIORITY_WEIGHT, Event, Request
 from bot.domain.nag_text import DAY, review_text, sla_text, unowned_text
 from bot.domain.policy import Config
@@ -112,7 +112,7 @@ def next_check_at(request: Request, events: Sequence[Event], config: Config, *, 
     ladders = thresholds(config, request.domain)
     later = [until for until, _ in snoozes] if unsent else []
     later += [at for at in (_next_sla_change(request, seen, config, ladders, now=now),
-                            _next_stale_change(request, seen, ladders, now=now),
+                            _next_stale_change(request, seen, config, ladders, now=now),
                             _next_unowned_change(request, seen, config, ladders, now=now)) if at is not None]
     return min(later) if later else None
 
@@ -134,12 +134,12 @@ def _next_sla_change(request: Request, events: Sequence[Event], config: Config, 
     return min(found) if found else None
 
 
-def _next_stale_change(request: Request, events: Sequence[Event], ladders: dict[str, Ladder], *,
+def _next_stale_change(request: Request, events: Sequence[Event], config: Config, ladders: dict[str, Ladder], *,
                        now: datetime) -> datetime | None:
     """When the days of silence of a security review next reach a rung or a repeat."""
     if not request.is_security_review:
         return None
-    since = silent_since(request, events)
+    since = silent_since(request, events, config)
     at = ladders[RULE_STALE_REVIEW].next_after(seconds_between(since, now) / DAY)
     return since + timedelta(days=at) if at is not None else None
 
@@ -224,8 +224,9 @@ def _sla_nag(request: Request, config: Config, ladders: dict[str, Ladder], *, ta
 
 def _stale_review_nag(request: Request, events: Sequence[Event], config: Config, ladder: Ladder, *,
                       now: datetime) -> Nag | None:
-    """review.stale: the highest ladder rung and repeat reached by the days of silence."""
-    since = silent_since(request, events)
+    """review.stale: the highest ladder rung and repeat reached by the days the ball holder has been silent."""
+    silence = ball_silence(request, events, config)
+    since = silence.since
     silent_days = seconds_between(since, now) / DAY
     rung = ladder.reached(silent_days)
     if rung is None:
@@ -236,7 +237,7 @@ def _stale_review_nag(request: Request, events: Sequence[Event], config: Config,
         request_id=request.id, key=request.key, rule=RULE_STALE_REVIEW,
         step=f"{rung.name}/r{ladder.repeats(silent_days, rung)}@{since.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}",
         recipients=review_audience(request, config, rung=number), in_thread=False,
-        text=review_text(request, events, config, since=since, now=now, top=top),
+        text=review_text(request, events, config, silence=silence, now=now, top=top),
         urgency=_urgency(RULE_STALE_REVIEW, request.priority, age_seconds=silent_days * DAY),
         buttons=(SNOOZE,), urgent=False,
     )

@@ -17,7 +17,7 @@ RULE_UNOWNED = "regression.unowned"
 ALL_RULES = frozenset({RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED})
 
 SHARE_OF_TARGET = "share of the SLA target"
-DAYS_SILENT = "days without human action"
+DAYS_SILENT = "days the ball holder has been silent"
 BUSINESS_SECONDS_FILED = "business seconds since filed"
 
 
