@@ -13,8 +13,8 @@ from bot.domain.policy import Config
 from bot.domain.thresholds import RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED
 from bot.domain.visibility import visible_to
 from bot.wakeup import Wakeup
-from storage.outbox import ChannelMessage, NagItem, NagMessage, ThreadLine
-from storage.store import Store, to_db_time
+from storage.outbox import ChannelMessage, NagItem, NagMessage, ThreadLine, read_payload
+from storage.store import Store, Tx, to_db_time
 
 JOB_RULES = {"sla": {RULE_AT_RISK, RULE_BREACHED}, "nags": {RULE_STALE_REVIEW, RULE_UNOWNED}}
 JOB_KINDS = {"nags": ("security_review", "regression")}  # only reviews and regressions can be stale or unowned
@@ -54,8 +54,11 @@ class Jobs:
                                key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}")
             for user, nags in batch(fresh).items():
                 key = f"nags:{user}:{to_db_time(now)}:" + ",".join(f"{n.request_id}/{n.rule}/{n.step}" for n in nags)
-                message = NagMessage(user=user, items=[_item(n, user) for n in nags], urgent=any(n.urgent for n in nags))
-                tx.enqueue(message, at=now, key=key[:500])
+                urgent = any(n.urgent for n in nags)
+                items = [_item(n, user) for n in nags]
+                if not urgent:
+                    items = _absorb_held(tx, user, items, now=now)
+                tx.enqueue(NagMessage(user=user, items=items, urgent=urgent), at=now, key=key[:500])
                 lines.append(f"{user}: {explain_batch(user, nags)}")
         self._wakeup.set()
         return lines
@@ -88,7 +91,22 @@ class Jobs:
 def _item(nag: Nag, user: str) -> NagItem:
     """One nag as `user`'s message carries it."""
     return NagItem(request_id=nag.request_id, key=nag.key, rule=nag.rule, step=nag.step, text=nag.text,
-                   buttons=list(nag.buttons_for(user)), urgent=nag.urgent)
+                   buttons=list(nag.buttons_for(user)), urgent=nag.urgent, urgency=nag.urgency)
+
+
+def _absorb_held(tx: Tx, user: str, items: list[NagItem], *, now: datetime) -> list[NagItem]:
+    """`items` and what `user`'s messages still held for their working hours said, in one message: a held nag
+    superseded by a later step of the same rule for the same request is dropped, the others carried over;
+    the held messages are marked superseded. Deferral does not pile up: the person gets one message, the
+    latest of each."""
+    carried: dict[tuple[int, str], NagItem] = {}
+    for held in tx.deferred_nags(user, after=now):
+        payload = read_payload(held.kind, held.payload)
+        if isinstance(payload, NagMessage) and payload.items and tx.supersede_held(held.id, after=now, at=now):
+            carried.update((item.about, item) for item in payload.items)
+    fresh = {item.about for item in items}
+    kept = [item for about, item in carried.items() if about not in fresh]
+    return sorted([*items, *kept], key=lambda item: (-item.urgency, item.request_id, item.rule))
 
 
 __all__ = ["Jobs", "JOB_RULES"]

@@ -102,6 +102,12 @@ class NagItem(BaseModel):
     text: str
     buttons: list[str] = []
     urgent: bool = False
+    urgency: int = 0
+
+    @property
+    def about(self) -> tuple[int, str]:
+        """(request id, rule): a later step of the same rule for the same request supersedes this one."""
+        return (self.request_id, self.rule)
 
 
 class NagMessage(Payload):

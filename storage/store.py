@@ -386,6 +386,24 @@ class Tx:
         )
         return [OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"]) for r in rows]
 
+    def deferred_nags(self, user: str, *, after: datetime) -> list[OutboxItem]:
+        """`user`'s batched nags still held for their working hours past `after`, oldest first."""
+        rows = self.db.query(
+            """SELECT * FROM outbox WHERE status = 'pending' AND kind = 'nag' AND next_attempt_at > ?
+               AND json_extract(payload, '$.user') = ? ORDER BY id""",
+            [to_db_time(after), user],
+        )
+        return [OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"]) for r in rows]
+
+    def supersede_held(self, item_id: int, *, after: datetime, at: datetime) -> bool:
+        """Mark an item held past `after` as superseded (a newer message carries what it said); False when it
+        is no longer held (sent meanwhile, or due by now)."""
+        cursor = self.db.execute(
+            "UPDATE outbox SET status = 'superseded', sent_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at > ?",
+            [to_db_time(at), item_id, to_db_time(after)],
+        )
+        return cursor.rowcount == 1
+
     def has_pending(self, request_id: int, *, kind: str) -> bool:
         """Whether an item of `kind` for the request still waits to be sent."""
         rows = self.db.query("SELECT 1 AS x FROM outbox WHERE request_id = ? AND kind = ? AND status = 'pending' LIMIT 1", [request_id, str(kind)])

@@ -154,6 +154,14 @@ def _next_unowned_change(request: Request, events: Sequence[Event], config: Conf
     return calendar.add_business_seconds(request.created_at, at) if at is not None else None
 
 
+def still_applies(rule: str, request: Request | None) -> bool:
+    """Whether a nag queued earlier (and held for working hours) is still worth sending: its request is
+    open, and an unowned-regression nag's request still has no owner."""
+    if request is None or not request.is_open:
+        return False
+    return not (rule == RULE_UNOWNED and request.owner is not None)
+
+
 def batch(nags: Sequence[Nag]) -> dict[str, list[Nag]]:
     """Recipient -> their nags, most urgent first: one message per person per run (no nag storms).
 
@@ -289,5 +297,5 @@ def _most_urgent_first(nags: Iterable[Nag]) -> list[Nag]:
     return sorted(nags, key=lambda n: (-n.urgency, n.request_id, n.rule, n.step))
 
 
-__all__ = ["Nag", "nags_due", "next_check_at", "batch", "explain_batch", "OWN", "DISCLAIM", "SNOOZE", "HAND",
+__all__ = ["Nag", "nags_due", "next_check_at", "still_applies", "batch", "explain_batch", "OWN", "DISCLAIM", "SNOOZE", "HAND",
            "RULE_AT_RISK", "RULE_BREACHED", "RULE_STALE_REVIEW", "RULE_UNOWNED", "ALL_RULES"]

@@ -20,6 +20,7 @@ from bot.blocks.nags import legacy_nag_dm, nag_dm
 from bot.clock import Clock
 from bot.domain.business_hours import BusinessCalendar
 from bot.domain.models import Event, Request
+from bot.domain.nags import still_applies
 from bot.domain.policy import Config
 from bot.outbox.slack import Poster
 from bot.queries import HomeData
@@ -148,7 +149,8 @@ def send_ephemeral(d: Delivery, out: Outgoing[Ephemeral]) -> Sent:
 
 def send_nag(d: Delivery, out: Outgoing[NagMessage]) -> Sent:
     """One person's batched nags, as a direct message with each nag's buttons, in their working hours (the
-    org's business hours in the person's own time zone) unless one of them is urgent."""
+    org's business hours in the person's own time zone) unless one of them is urgent. A nag whose request
+    was closed (or, unowned, taken) while it was held is left out."""
     p, now = out.payload, d.clock()
     if not p.urgent:
         hours = d.working_hours(p.user)
@@ -159,9 +161,12 @@ def send_nag(d: Delivery, out: Outgoing[NagMessage]) -> Sent:
                               blocks=to_dicts(legacy_nag_dm(p.text, p.buttons)))
         return Sent(ts=ts)
     requests = d.requests_of(sorted({i.request_id for i in p.items}))
-    links = _permalinks(d, requests.values())
+    items = [i for i in p.items if still_applies(i.rule, requests.get(i.request_id))]
+    if not items:
+        return Sent()  # held for working hours, and meanwhile every request it was about was closed or owned
+    links = _permalinks(d, [requests[i.request_id] for i in items])
     requests = {i: r.model_copy(update={"card_permalink": links[i]}) if i in links else r for i, r in requests.items()}
-    text, blocks = nag_dm(p.user, p.items, requests, d.config, now=now)
+    text, blocks = nag_dm(p.user, items, requests, d.config, now=now)
     _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.user, text=text, blocks=to_dicts(blocks), unfurl_links=False)
     return Sent(ts=ts, permalinks=links)
 
