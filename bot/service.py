@@ -8,7 +8,7 @@ the commit the outbox worker is woken. The read use cases live in `bot.queries`.
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock, system_clock
@@ -151,10 +151,17 @@ class Intake:
     def withdraw(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "withdraw", lambda r, now: workflow.withdraw(r, actor, now))
 
-    def snooze(self, key: str, actor: str, *, days: float = 1) -> Request:
-        """Quiet the request's nags for `days` (at most the config's snooze_max_days)."""
-        days = min(days, self._config.nags.snooze_max_days)
-        return self._act(key, actor, "snooze", lambda r, now: workflow.snooze(r, actor, until=now + timedelta(days=days)))
+    def snooze(self, key: str, actor: str, *, days: float = 1) -> datetime:
+        """Quiet the request's nags for `days` more (bounded by the config's snooze_max_days from the first
+        press in this silence); returns until when. Conflict when it may not be snoozed any longer."""
+        now = self._clock()
+        with self._store.transaction() as tx:
+            request = load_request(tx, key)
+            authz.authorize(self._config, request, actor, "snooze")
+            change = workflow.snooze(request, actor, tx.events(request.id), self._config, now=now, days=days)
+            self._apply(tx, request, change, actor=actor, action="snooze", now=now)
+        self._wakeup.set()
+        return datetime.fromisoformat(change.data["until"])
 
     def reopen(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "reopen", lambda r, now: workflow.reopen(r, actor))

@@ -4,12 +4,16 @@ A transition raises Conflict when the request's state does not allow it; the ser
 applies the change with a version check and records the event.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.errors import Conflict, InvalidInput
-from bot.domain.models import Disclaimer, Request
+from bot.domain.history import SNOOZED, ball_silence, snoozed_until
+from bot.domain.models import Disclaimer, Event, Request
+from bot.domain.policy import Config
+from bot.domain.sla import local_when
 
 REASON_LIMIT = 500
 # Actions by a domain member that count as the first response (docs/concepts.md, SLA: claim, status change, thread reply).
@@ -79,10 +83,29 @@ def withdraw(request: Request, actor: str, now: datetime) -> Change:
     return Change({"status": "declined", "court": "nobody", "resolved_at": now}, "withdrawn", f"<@{actor}> withdrew this request.")
 
 
-def snooze(request: Request, actor: str, *, until: datetime) -> Change:
-    """Quiet this request's nags until `until` (P1 breaches still go out)."""
+def snooze(request: Request, actor: str, events: Sequence[Event], config: Config, *, now: datetime, days: float) -> Change:
+    """Quiet this request's nags (P1 breaches still go out) for `days` more: from the end of the snooze
+    still running, else from `now`; never past `snooze_max_days` from the first press in the ball
+    holder's current silence. Only the first press of a silence is told in the thread; pressing again
+    extends quietly. Conflict when the snooze already lasts as long as it may."""
     _require_open(request, "snooze")
-    return Change({}, "snoozed", f"<@{actor}> snoozed reminders until {until:%a %d %b %H:%M} UTC.", {"until": until.isoformat()})
+    settings, tz = config.nags, config.calendar(request.domain).tz
+    silence = ball_silence(request, events, config).since
+    presses = [e.at for e in events if e.type == SNOOZED and e.at >= silence]
+    first = presses[0] if presses else now
+    cap = first + timedelta(days=settings.snooze_max_days)
+    running = snoozed_until(events, config, now=now)
+    until = min(max(running or now, now) + timedelta(days=days), cap)
+    if until <= (running or now):
+        raise Conflict(f"{request.key} cannot be snoozed any longer: a snooze lasts at most {settings.snooze_max_days} days "
+                       f"from the first press (<@{_presser(events, first)}>, {local_when(first, tz=tz)}). "
+                       "Act on it, or hand it on.")
+    line = "" if presses else f"<@{actor}> snoozed reminders until {local_when(until, tz=tz)}."
+    return Change({}, "snoozed", line, {"until": until.isoformat(), "first": first.isoformat()})
+
+
+def _presser(events: Sequence[Event], at: datetime) -> str:
+    return next((e.actor for e in events if e.type == SNOOZED and e.at == at), "you")
 
 
 def reopen(request: Request, actor: str) -> Change:
