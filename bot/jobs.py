@@ -7,17 +7,19 @@ from bot.blocks.common import to_dicts
 from bot.blocks.digest import render_digest
 from bot.blocks.nags import thread_nag
 from bot.domain.digest import digest_all
-from bot.domain.models import Event
+from bot.domain import workflow
+from bot.domain.models import Event, Request
 from bot.domain.nags import Nag, batch, explain_batch, nags_due, next_check_at
 from bot.domain.policy import Config
-from bot.domain.thresholds import RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED
+from bot.domain.thresholds import RULE_AT_RISK, RULE_BREACHED, RULE_NO_ANSWER, RULE_STALE_REVIEW, RULE_UNOWNED
 from bot.domain.visibility import visible_to
 from bot.wakeup import Wakeup
-from storage.outbox import ChannelMessage, NagItem, NagMessage, ThreadLine, read_payload
+from storage.outbox import CardUpdate, ChannelMessage, HomeRefresh, NagItem, NagMessage, ThreadLine, read_payload
 from storage.store import Store, Tx, to_db_time
 
-JOB_RULES = {"sla": {RULE_AT_RISK, RULE_BREACHED}, "nags": {RULE_STALE_REVIEW, RULE_UNOWNED}}
-JOB_KINDS = {"nags": ("security_review", "regression")}  # only reviews and regressions can be stale or unowned
+JOB_RULES = {"sla": {RULE_AT_RISK, RULE_BREACHED}, "nags": {RULE_STALE_REVIEW, RULE_UNOWNED, RULE_NO_ANSWER}}
+JOB_KINDS = {"nags": ("security_review", "regression")}  # only reviews and regressions can be stale or unowned…
+JOB_WAITING = {"nags"}  # …but a request of any kind can wait on its requester
 BOT = "ai-intake"
 DIGEST_LOOKBACK_DAYS = 15
 
@@ -34,17 +36,18 @@ class Jobs:
         """Send what the rules of `job` ("sla" or "nags") say is due at `now`; returns a line per message."""
         config = self._config
         with self._store.reading() as tx:
-            items, sent = tx.due_for_nags(now, kinds=JOB_KINDS.get(job))
+            items, sent = tx.due_for_nags(now, kinds=JOB_KINDS.get(job), waiting=job in JOB_WAITING)
         due = nags_due(items, config, now=now, sent=sent, rules=JOB_RULES[job])
         if dry_run:
             return [f"{user}: {explain_batch(user, nags)}" for user, nags in batch(due).items()]
         lines = []
         after = sent | {n.sent_key for n in due}  # what is recorded once this run is done (by us or a twin)
         checks = [(r, next_check_at(r, events, config, now=now, sent=after)) for r, events in items]
+        requests = {r.id: r for r, _ in items}
         with self._store.transaction() as tx:
-            fresh = [n for n in due if tx.record_notification(n.request_id, n.rule, n.step, recipients=list(n.recipients), at=now)]
             tx.set_next_checks(checks)
-            requests = {r.id: r for r, _ in items}
+            due = [n for n in due if not n.closes or _close_unanswered(tx, requests[n.request_id], now=now)]
+            fresh = [n for n in due if tx.record_notification(n.request_id, n.rule, n.step, recipients=list(n.recipients), at=now)]
             for nag in fresh:
                 tx.add_event(Event(request_id=nag.request_id, at=now, actor=BOT, type="nag",
                                    data={"rule": nag.rule, "step": nag.step, "recipients": list(nag.recipients)}))
@@ -55,10 +58,10 @@ class Jobs:
             for user, nags in batch(fresh).items():
                 key = f"nags:{user}:{to_db_time(now)}:" + ",".join(f"{n.request_id}/{n.rule}/{n.step}" for n in nags)
                 urgent = any(n.urgent for n in nags)
-                items = [_item(n, user) for n in nags]
+                mine = [_item(n, user) for n in nags]
                 if not urgent:
-                    items = _absorb_held(tx, user, items, now=now)
-                tx.enqueue(NagMessage(user=user, items=items, urgent=urgent), at=now, key=key[:500])
+                    mine = _absorb_held(tx, user, mine, now=now)
+                tx.enqueue(NagMessage(user=user, items=mine, urgent=urgent), at=now, key=key[:500])
                 lines.append(f"{user}: {explain_batch(user, nags)}")
         self._wakeup.set()
         return lines
@@ -92,6 +95,22 @@ def _item(nag: Nag, user: str) -> NagItem:
     """One nag as `user`'s message carries it."""
     return NagItem(request_id=nag.request_id, key=nag.key, rule=nag.rule, step=nag.step, text=nag.text,
                    buttons=list(nag.buttons_for(user)), urgent=nag.urgent, urgency=nag.urgency)
+
+
+def _close_unanswered(tx: Tx, request: Request, *, now: datetime) -> bool:
+    """Close a request its requester left unanswered too long (as read by the job); False when it changed
+    since (the requester answered meanwhile, say), and then nothing is written."""
+    change = workflow.close_unanswered(request)
+    after = request.model_copy(update={**change.updates, "updated_at": now})
+    if not tx.save(request, after):
+        return False
+    tx.add_event(Event(request_id=request.id, at=now, actor=BOT, type=change.event,
+                       data={**change.data, "court": after.court, "status": after.status}))
+    tx.enqueue(CardUpdate(), at=now, request_id=request.id)
+    tx.set_next_check(request.id, None)
+    for user in tx.home_viewers({request.requester, request.assignee} - {None}):
+        tx.enqueue(HomeRefresh(user=user), at=now, unless_pending=True)
+    return True
 
 
 def _absorb_held(tx: Tx, user: str, items: list[NagItem], *, now: datetime) -> list[NagItem]:

@@ -135,3 +135,15 @@ def m007_home_viewers(db: Database) -> None:
 def m008_card_permalink(db: Database) -> None:
     """The card's permalink (chat.getPermalink), fetched once when a nag first links to it."""
     db.execute("ALTER TABLE requests ADD COLUMN card_permalink TEXT")
+
+
+@migrations()
+def m009_closed_as(db: Database) -> None:
+    """Why a request was closed when it was not by resolving or withdrawing it ("no_answer")."""
+    db.execute("ALTER TABLE requests ADD COLUMN closed_as TEXT")
+
+
+@migrations()
+def m010_recheck_waiting(db: Database) -> None:
+    """Requests waiting on their requester can now fall due (a reminder, closing as no answer): look at them again."""
+    db.execute("UPDATE requests SET next_nag_at = updated_at WHERE status = 'waiting'")

@@ -240,16 +240,17 @@ class Tx:
         marks = ", ".join("?" for _ in ids)
         return self._with_events(f"id IN ({marks})", ids)
 
-    def due_for_nags(self, now: datetime, *, kinds: Sequence[str] | None = None) -> NagCandidates:
-        """The requests whose next nag check has come by `now` (only of `kinds`, when given), each with its
-        events, and the (request id, rule, step) of every nag already recorded for them.
+    def due_for_nags(self, now: datetime, *, kinds: Sequence[str] | None = None, waiting: bool = False) -> NagCandidates:
+        """The requests whose next nag check has come by `now` (only of `kinds`, when given, and, with
+        `waiting`, any waiting on its requester), each with its events, and the (request id, rule, step)
+        of every nag already recorded for them.
 
         Closed requests have no next check, so the `next_nag_at` index alone finds the due ones.
         """
         where, params = "next_nag_at <= ?", [to_db_time(now)]
         if kinds is not None:
-            where += f" AND kind IN ({', '.join('?' for _ in kinds)})"
-            params += list(kinds)
+            where += f" AND (kind IN ({', '.join('?' for _ in kinds)}){' OR status = ?' if waiting else ''})"
+            params += [*kinds, *(["waiting"] if waiting else [])]
         return NagCandidates(self._with_events(where, params), self._notifications(where, params))
 
     def for_digest(self, since: datetime) -> list[tuple[Request, list[Event]]]:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.config import parse_config
 from bot.domain.models import Disclaimer, Event, Request
 from bot.domain.nags import (
-    DISCLAIM, HAND, OWN, RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, SNOOZE, Nag, batch,
+    DISCLAIM, HAND, OWN, REOPEN, RULE_AT_RISK, RULE_BREACHED, RULE_NO_ANSWER, RULE_STALE_REVIEW, RULE_UNOWNED, SNOOZE, Nag, batch,
     explain_batch, nags_due, next_check_at,
 )
 from tests.harness import CONFIG
@@ -274,6 +274,36 @@ def test_a_disclaimed_regression_goes_to_the_lead_at_h():
     assert "<@U0PPM> says it is not theirs: “prompt &lt;change&gt; by platform”; <@U0LEAD>: take it, or hand it to someone" in nag.text
 
 
+# --- requester.no_answer ------------------------------------------------------------------------
+
+
+def test_a_request_waiting_on_its_requester_reminds_them_then_closes():
+    r = make(status="waiting", court="requester", first_response_at=bln(23, 11))
+    events = [created(r), ev(r, bln(23, 11), "waiting", court="requester", status="waiting")]
+    stamp = "@2026-11-23T10:00:00Z"
+    assert due(r, events, bln(26, 10, 59), rule=RULE_NO_ANSWER) == []  # 3 business days of 8 hours: Thursday 11:00
+    [remind] = due(r, events, bln(26, 11), rule=RULE_NO_ANSWER)
+    assert (remind.step, remind.recipients, remind.in_thread, remind.buttons, remind.closes) == (
+        "remind" + stamp, ("U0REQ",), True, (), False)
+    assert remind.text == ("AIR-1 has waited on <@U0REQ> since Mon 23 Nov 11:00: answer in the thread, "
+                           "or it closes as no answer on Tue 1 Dec 11:00")
+    assert next_check_at(r, events, CFG, now=bln(26, 11), sent=sent_of([remind])) == bln(1, 11, month=12)
+    [close] = due(r, events, bln(1, 11, month=12), sent=sent_of([remind]), rule=RULE_NO_ANSWER)
+    assert (close.step, close.buttons, close.thread_buttons, close.closes) == ("close" + stamp, (REOPEN,), (REOPEN,), True)
+    assert close.text.startswith("AIR-1 closed as no answer: it waited on <@U0REQ> since Mon 23 Nov 11:00.")
+    answered = [*events, ev(r, bln(24, 9), "replied", actor="U0REQ", court="assignee", status="claimed")]
+    assert due(r.model_copy(update={"status": "claimed", "court": "assignee"}), answered, bln(2, 11, month=12),
+               rule=RULE_NO_ANSWER) == []
+
+
+def test_the_requester_reminder_can_be_turned_off():
+    config = parse_config({**CONFIG, "nags": {"requester_reminder_days": None}})
+    r = make(status="waiting", court="requester")
+    events = [created(r), ev(r, bln(23, 11), "waiting", court="requester", status="waiting")]
+    assert nags_due([(r, events)], config, now=bln(30, 11, month=12), sent=set()) == []
+    assert next_check_at(r, events, config, now=bln(23, 11), sent=set()) is None
+
+
 # --- snooze ----------------------------------------------------------------------------------------
 
 
@@ -347,9 +377,11 @@ def test_the_next_check_is_never_later_than_the_next_nag():
     """The jobs look at a request only once its next check has come: over 100 days of silence, run every 15
     minutes as the nags job would, no nag of any rule falls due before the next check said it could."""
     cases = [make(id=1, priority="P3"), make(id=2, kind="regression", assignee=None, court="lead"), review(id=3),
-             make(id=4, kind="regression", priority="P1")]
+             make(id=4, kind="regression", priority="P1"), make(id=5, status="waiting", court="requester")]
     for r in cases:
         events, sent = [created(r)], set()
+        if r.status == "waiting":
+            events.append(ev(r, r.created_at, "waiting", court="requester", status="waiting"))
         check = next_check_at(r, events, CFG, now=r.created_at, sent=sent)
         nagged = []
         now = r.created_at

@@ -1,7 +1,7 @@
 """Who may do what to a request. Pure: the policy and the request decide."""
 
 from bot.domain.errors import NotAllowed
-from bot.domain.models import Request
+from bot.domain.models import NO_ANSWER, Request
 from bot.domain.policy import Config
 
 # Actions a domain member (engineer, reviewer, owner, lead) or an admin may take.
@@ -42,6 +42,8 @@ def can(config: Config, request: Request, user: str, action: str) -> bool:
         return is_lead(config, request, user)
     if action in MEMBER_ACTIONS and is_member(config, request, user):
         return True
+    if action == "reopen" and request.closed_as == NO_ANSWER:
+        return user == request.requester  # closed because they did not answer: theirs to pick up again
     return action in REQUESTER_ACTIONS and user == request.requester
 
 
@@ -57,6 +59,8 @@ def refusal(request: Request, action: str) -> NotAllowed:
     if action in LEAD_ACTIONS:
         who = f"the lead of {request.domain} (or admins)" if request.domain else "admins"
         return NotAllowed(f"Only {who} can {VERBS.get(action, action)} {request.key}.")
+    if action == "reopen" and request.closed_as == NO_ANSWER:
+        return NotAllowed(f"Only {members} and the requester (or admins) can reopen {request.key}.")
     if action not in MEMBER_ACTIONS:
         who = "the requester"
     elif action in REQUESTER_ACTIONS:

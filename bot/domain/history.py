@@ -47,6 +47,12 @@ def pauses(events: Sequence[Event]) -> list[Interval]:
     return out
 
 
+def waiting_since(events: Sequence[Event]) -> datetime | None:
+    """When the current wait on the requester began; None when the request is not waiting."""
+    found = pauses(events)
+    return found[-1].start if found and found[-1].end is None else None
+
+
 def court_seconds(events: Sequence[Event], *, now: datetime) -> dict[str, float]:
     """Wall-clock seconds the ball spent in each court, from creation to `now` (or closing)."""
     totals: dict[str, float] = {}

@@ -76,6 +76,16 @@ def unowned_text(request: Request, events: Sequence[Event], config: Config, *, s
     return f"{head}: {asked}, take ownership, or say why it is not yours"
 
 
+def no_answer_text(request: Request, *, since: datetime, closing: datetime, closed: bool, tz: ZoneInfo) -> str:
+    """The reminder, e.g. "AIR-3 has waited on <@U0ANA> since Mon 23 Nov 10:00: answer in the thread, or it
+    closes as no answer on Thu 26 Nov 10:00"; and, once that came, "AIR-3 closed as no answer …"."""
+    if closed:
+        return (f"{request.key} closed as no answer: it waited on <@{request.requester}> since {local_when(since, tz=tz)}. "
+                "Answer in the thread, or reopen it, to pick it up again")
+    return (f"{request.key} has waited on <@{request.requester}> since {local_when(since, tz=tz)}: answer in the thread, "
+            f"or it closes as no answer on {local_when(closing, tz=tz)}")
+
+
 def disclaimers(request: Request, events: Sequence[Event]) -> str:
     """"<@U0PPM> says it is not theirs: “reason”", the reasons escaped (they are user text)."""
     said = [(d.by, d.reason) for d in request.disclaimers] or [

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from bot.domain.courts import escalation, owners, review_audience, unique
-from bot.domain.history import active_snoozes, ball_silence, is_unowned, request_sla, seconds_between, silent_since
-from bot.domain.models import PRIORITY_WEIGHT, Event, Request
-from bot.domain.nag_text import DAY, review_text, sla_text, unowned_text
+from bot.domain.history import (
+    active_snoozes, ball_silence, is_unowned, request_sla, seconds_between, silent_since, waiting_since,
+)
+from bot.domain.models import NO_ANSWER, PRIORITY_WEIGHT, Event, Request
+from bot.domain.nag_text import DAY, no_answer_text, review_text, sla_text, unowned_text
 from bot.domain.policy import Config
 from bot.domain.sla import SlaStatus
 from bot.domain.thresholds import (
-    ALL_RULES, RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, Ladder, thresholds,
+    ALL_RULES, RULE_AT_RISK, RULE_BREACHED, RULE_NO_ANSWER, RULE_STALE_REVIEW, RULE_UNOWNED, Ladder, thresholds,
 )
 
 # Buttons a nag offers, as action ids (the same spelling as bot/blocks/ids.py).
@@ -29,8 +31,11 @@ OWN = "request.own"
 DISCLAIM = "request.disclaim"
 SNOOZE = "request.snooze"
 HAND = "request.hand"
+REOPEN = "request.reopen"
+CLOSE_STEP = "close"
+"""The step of requester.no_answer that closes the request (the jobs apply it, then tell)."""
 
-_RULE_WEIGHT = {RULE_BREACHED: 4, RULE_UNOWNED: 3, RULE_AT_RISK: 2, RULE_STALE_REVIEW: 1}
+_RULE_WEIGHT = {RULE_BREACHED: 4, RULE_UNOWNED: 3, RULE_AT_RISK: 2, RULE_STALE_REVIEW: 1, RULE_NO_ANSWER: 0}
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,11 @@ class Nag:
     def sent_key(self) -> tuple[int, str, str]:
         """The (request id, rule, step) triple the jobs record once the nag is sent."""
         return (self.request_id, self.rule, self.step)
+
+    @property
+    def closes(self) -> bool:
+        """Whether sending this nag closes its request (requester.no_answer's last step): the jobs close it first."""
+        return self.rule == RULE_NO_ANSWER and self.step.startswith(CLOSE_STEP)
 
 
 def nags_due(
@@ -113,7 +123,8 @@ def next_check_at(request: Request, events: Sequence[Event], config: Config, *, 
     later = [until for until, _ in snoozes] if unsent else []
     later += [at for at in (_next_sla_change(request, seen, config, ladders, now=now),
                             _next_stale_change(request, seen, config, ladders, now=now),
-                            _next_unowned_change(request, seen, config, ladders, now=now)) if at is not None]
+                            _next_unowned_change(request, seen, config, ladders, now=now),
+                            _next_waiting_change(request, seen, config, ladders, now=now)) if at is not None]
     return min(later) if later else None
 
 
@@ -154,10 +165,27 @@ def _next_unowned_change(request: Request, events: Sequence[Event], config: Conf
     return calendar.add_business_seconds(request.created_at, at) if at is not None else None
 
 
-def still_applies(rule: str, request: Request | None) -> bool:
+def _next_waiting_change(request: Request, events: Sequence[Event], config: Config, ladders: dict[str, Ladder], *,
+                         now: datetime) -> datetime | None:
+    """When a request waiting on its requester reaches its next step (the reminder, then closing)."""
+    since = waiting_since(events) if request.status == "waiting" else None
+    if since is None:
+        return None
+    calendar = config.calendar(request.domain)
+    at = ladders[RULE_NO_ANSWER].next_after(calendar.business_seconds(since, now))
+    return calendar.add_business_seconds(since, at) if at is not None else None
+
+
+def still_applies(rule: str, step: str, request: Request | None) -> bool:
     """Whether a nag queued earlier (and held for working hours) is still worth sending: its request is
-    open, and an unowned-regression nag's request still has no owner."""
-    if request is None or not request.is_open:
+    open (an unowned regression's still has no owner; a reminder's still waits on its requester), or, for
+    the news that it closed as no answer, still closed so."""
+    if request is None:
+        return False
+    if rule == RULE_NO_ANSWER:
+        closed = request.closed_as == NO_ANSWER and not request.is_open
+        return closed if step.startswith(CLOSE_STEP) else request.status == "waiting"
+    if not request.is_open:
         return False
     return not (rule == RULE_UNOWNED and request.owner is not None)
 
@@ -195,6 +223,8 @@ def _candidates(request: Request, events: Sequence[Event], config: Config, *, no
         found.append(_stale_review_nag(request, events, config, ladders[RULE_STALE_REVIEW], now=now))
     if RULE_UNOWNED in rules and request.is_regression:
         found.append(_unowned_nag(request, events, config, ladders[RULE_UNOWNED], now=now))
+    if RULE_NO_ANSWER in rules and request.status == "waiting":
+        found.append(_no_answer_nag(request, events, config, ladders[RULE_NO_ANSWER], now=now))
     return [n for n in found if n is not None and n.rule in rules]
 
 
@@ -277,6 +307,28 @@ def _unowned_nag(request: Request, events: Sequence[Event], config: Config, ladd
     )
 
 
+def _no_answer_nag(request: Request, events: Sequence[Event], config: Config, ladder: Ladder, *,
+                   now: datetime) -> Nag | None:
+    """requester.no_answer: the requester reminded after N business days of waiting; closed at 2N."""
+    since = waiting_since(events)
+    if since is None:
+        return None
+    calendar = config.calendar(request.domain)
+    waited = calendar.business_seconds(since, now)
+    reached = ladder.reached(waited)
+    if reached is None:
+        return None
+    closing = calendar.add_business_seconds(since, ladder.steps[-1].at)
+    stamp = f"{reached.name}@{since.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
+    closes = reached.name == CLOSE_STEP
+    return Nag(
+        request_id=request.id, key=request.key, rule=RULE_NO_ANSWER, step=stamp, recipients=(request.requester,),
+        in_thread=True, text=no_answer_text(request, since=since, closing=closing, closed=closes, tz=calendar.tz),
+        urgency=_urgency(RULE_NO_ANSWER, request.priority, age_seconds=waited),
+        buttons=(REOPEN,) if closes else (), urgent=False, thread_buttons=(REOPEN,) if closes else (),
+    )
+
+
 # --- snoozes and ordering ------------------------------------------------------------------------
 
 
@@ -298,4 +350,5 @@ def _most_urgent_first(nags: Iterable[Nag]) -> list[Nag]:
 
 
 __all__ = ["Nag", "nags_due", "next_check_at", "still_applies", "batch", "explain_batch", "OWN", "DISCLAIM", "SNOOZE", "HAND",
-           "RULE_AT_RISK", "RULE_BREACHED", "RULE_STALE_REVIEW", "RULE_UNOWNED", "ALL_RULES"]
+           "RULE_AT_RISK", "RULE_BREACHED", "RULE_STALE_REVIEW", "RULE_UNOWNED", "RULE_NO_ANSWER", "ALL_RULES",
+           "REOPEN", "CLOSE_STEP"]

@@ -209,6 +209,9 @@ class Nags(Strict):
     review_repeat_days: int = Field(default=3, ge=1)
     regression_unowned_hours: float = Field(default=4, gt=0)
     snooze_max_days: int = Field(default=3, ge=1, le=14)
+    requester_reminder_days: int | None = Field(default=3, ge=1)
+    """Business days a request may wait on its requester before they are reminded; at twice that it closes as
+    no answer. None: it waits as long as it takes."""
 
 
 class Digest(Strict):

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.history import SNOOZED, ball_silence, snoozed_until
-from bot.domain.models import Disclaimer, Event, Request
+from bot.domain.models import NO_ANSWER, Disclaimer, Event, Request
 from bot.domain.policy import Config
 from bot.domain.sla import local_when
 
@@ -108,11 +108,18 @@ def _presser(events: Sequence[Event], at: datetime) -> str:
     return next((e.actor for e in events if e.type == SNOOZED and e.at == at), "you")
 
 
+def close_unanswered(request: Request) -> Change:
+    """Waiting on the requester for too long: closed (declined) as no answer; the requester may reopen it."""
+    if request.status != "waiting":
+        raise Conflict(f"{request.key} is {request.status}, not waiting on its requester.")
+    return Change({"status": "declined", "court": "nobody", "closed_as": NO_ANSWER}, "closed", "", {"reason": NO_ANSWER})
+
+
 def reopen(request: Request, actor: str) -> Change:
     if request.is_open:
         raise Conflict(f"{request.key} is still {request.status}.")
     status = "claimed" if request.assignee else "open"
-    updates: dict[str, Any] = {"status": status, "resolved_at": None}
+    updates: dict[str, Any] = {"status": status, "resolved_at": None, "closed_as": None}
     if request.is_security_review and request.stage in ("approved", "changes_requested"):
         updates["stage"] = "in_review"
     updates["court"] = working_court(request.model_copy(update=updates))
@@ -190,6 +197,10 @@ def review(request: Request, actor: str, step: str, now: datetime) -> Change:
 def comment(request: Request, actor: str, *, member: bool) -> Change:
     """A thread reply. The requester answering while `waiting` hands the ball back."""
     updates: dict[str, Any] = {}
+    if actor == request.requester and request.closed_as == NO_ANSWER and not request.is_open:
+        change = reopen(request, actor)
+        return Change(change.updates, "reopened", f"<@{actor}> answered; reopened and back with the team.",
+                      {"by": "requester", "answered": True})
     if actor == request.requester and request.status == "waiting":
         updates["status"] = "claimed" if request.assignee else "open"
         updates["court"] = working_court(request.model_copy(update=updates))

@@ -161,7 +161,7 @@ def send_nag(d: Delivery, out: Outgoing[NagMessage]) -> Sent:
                               blocks=to_dicts(legacy_nag_dm(p.text, p.buttons)))
         return Sent(ts=ts)
     requests = d.requests_of(sorted({i.request_id for i in p.items}))
-    items = [i for i in p.items if still_applies(i.rule, requests.get(i.request_id))]
+    items = [i for i in p.items if still_applies(i.rule, i.step, requests.get(i.request_id))]
     if not items:
         return Sent()  # held for working hours, and meanwhile every request it was about was closed or owned
     links = _permalinks(d, [requests[i.request_id] for i in items])
