@@ -4,9 +4,9 @@ records it, and queues the messages in one transaction — so a re-run at the sa
 from datetime import datetime, timedelta
 
 from bot.blocks.common import to_dicts
-from bot.blocks.digest import render_digest
+from bot.blocks.digest import render_digest, render_private_digest
 from bot.blocks.nags import thread_nag
-from bot.domain.digest import digest_all
+from bot.domain.digest import confidential_open, digest_all
 from bot.domain import workflow
 from bot.domain.models import Event, Request
 from bot.domain.nags import Nag, batch, explain_batch, nags_due, next_check_at
@@ -67,28 +67,55 @@ class Jobs:
         return lines
 
     def send_digest(self, *, now: datetime, dry_run: bool = False) -> list[str]:
-        """Queue this week's digest: one per domain channel, one org-wide; at most one per channel and week."""
+        """Queue this week's digests: one per domain channel and one org-wide, and the private ones (each
+        domain's review channel, the org's private channel) listing confidential requests in full; at most
+        one per channel and week."""
         config = self._config
         with self._store.reading() as tx:
             items = tx.for_digest(since=now - timedelta(days=DIGEST_LOOKBACK_DAYS))
         week = now.astimezone(config.calendar(None).tz).isocalendar()
+        messages = self._public_digests(items, now=now) + self._private_digests(items, now=now)
+        lines = [f"{channel}: {text}" for channel, _, (text, _) in messages]
+        if not dry_run:
+            with self._store.transaction() as tx:
+                for channel, part, (text, blocks) in messages:
+                    tx.enqueue(ChannelMessage(channel=channel, text=text, blocks=to_dicts(blocks)), at=now,
+                               key=f"digest:{channel}:{week.year}-W{week.week:02d}:{part}")
+        self._wakeup.set()
+        return lines
+
+    def _public_digests(self, items: list[tuple[Request, list[Event]]], *, now: datetime) -> list[tuple[str, int, tuple]]:
+        """(channel, part, (text, blocks)) of each domain's digest and the organisation's."""
+        config = self._config
         targets = [(d.channels[0], d.name, f"Weekly digest: {d.name}") for d in config.domains if d.channels]
         if config.digest:
             targets.append((config.digest.channel, None, "Weekly digest: all domains"))
         channels = [channel for channel, _, _ in targets]
-        lines = []
         figures_of = digest_all(items, config, now=now,
                                 listable=lambda r: all(visible_to(config, r, channel=c) for c in channels))
-        with self._store.transaction() as tx:
-            for channel, scope, title in targets:
-                figures = figures_of[scope]
-                for part, (text, blocks) in enumerate(render_digest(figures, title=title)):
-                    lines.append(f"{channel}: {text}")
-                    if not dry_run:
-                        tx.enqueue(ChannelMessage(channel=channel, text=text, blocks=to_dicts(blocks)), at=now,
-                                   key=f"digest:{channel}:{week.year}-W{week.week:02d}:{part}")
-        self._wakeup.set()
-        return lines
+        out = []
+        for channel, scope, title in targets:
+            queue = f"/ai-request queue {scope}" if scope else "/ai-request queue"
+            rendered = render_digest(figures_of[scope], title=title, queue=queue, stale_days=config.nags.review_stale_days,
+                                     org=scope is None)
+            out += [(channel, part, message) for part, message in enumerate(rendered)]
+        return out
+
+    def _private_digests(self, items: list[tuple[Request, list[Event]]], *, now: datetime) -> list[tuple[str, int, tuple]]:
+        """(channel, part, (text, blocks)) of each domain's review channel's digest, and the org's private one;
+        none for a channel with no confidential request open."""
+        config = self._config
+        targets = [(d.review_channel, d.name, f"Private digest: {d.name}") for d in config.domains if d.review_channel]
+        if config.digest and config.digest.private_channel:
+            targets.append((config.digest.private_channel, None, "Private digest: all domains"))
+        out = []
+        for channel, scope, title in targets:
+            listed = confidential_open(items, config, now=now, scope=scope, channel=channel)
+            if not listed:
+                continue  # nothing confidential open: no weekly noise in the private channel
+            out += [(channel, part, message) for part, message in
+                    enumerate(render_private_digest(listed, config, title=title, now=now))]
+        return out
 
 
 def _item(nag: Nag, user: str) -> NagItem:

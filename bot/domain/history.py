@@ -179,6 +179,15 @@ def active_snoozes(events: Sequence[Event], settings: Nags, *, now: datetime) ->
     return active
 
 
+def running_snooze(events: Sequence[Event], config: Config, *, now: datetime) -> tuple[datetime, str] | None:
+    """(until, who pressed it) of the snooze running at `now` that ends last; None when none runs."""
+    cap = timedelta(days=config.nags.snooze_max_days)
+    running = [(min(until, _utc(e.at) + cap), e.actor) for e in events
+               if e.type == SNOOZED and (until := _instant(e.data.get("until"))) is not None and e.at <= now]
+    running = [(until, who) for until, who in running if until > now]
+    return max(running, key=lambda r: r[0], default=None)
+
+
 def snoozed_until(events: Sequence[Event], config: Config, *, now: datetime) -> datetime | None:
     """The latest end of any snooze still running at `now` (each bounded by `snooze_max_days`)."""
     return max((until for until, _ in active_snoozes(events, config.nags, now=now)), default=None)

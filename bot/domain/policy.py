@@ -217,6 +217,9 @@ class Nags(Strict):
 class Digest(Strict):
     channel: ChannelId
     cron: str = "0 9 * * mon"
+    private_channel: ChannelId | None = None
+    """A private channel that gets the organisation's confidential requests listed in full each week (only
+    people who may see every confidential request belong in it)."""
 
     @field_validator("cron")
     @classmethod
