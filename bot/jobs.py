@@ -60,7 +60,7 @@ class Jobs:
                 urgent = any(n.urgent for n in nags)
                 mine = [_item(n, user) for n in nags]
                 if not urgent:
-                    mine = _absorb_held(tx, user, mine, now=now)
+                    mine = _absorb_unsent(tx, user, mine, now=now)
                 tx.enqueue(NagMessage(user=user, items=mine, urgent=urgent), at=now, key=key[:500])
                 lines.append(f"{user}: {explain_batch(user, nags)}")
         self._wakeup.set()
@@ -140,15 +140,15 @@ def _close_unanswered(tx: Tx, request: Request, *, now: datetime) -> bool:
     return True
 
 
-def _absorb_held(tx: Tx, user: str, items: list[NagItem], *, now: datetime) -> list[NagItem]:
-    """`items` and what `user`'s messages still held for their working hours said, in one message: a held nag
-    superseded by a later step of the same rule for the same request is dropped, the others carried over;
-    the held messages are marked superseded. Deferral does not pile up: the person gets one message, the
-    latest of each."""
+def _absorb_unsent(tx: Tx, user: str, items: list[NagItem], *, now: datetime) -> list[NagItem]:
+    """`items` and what `user`'s earlier messages not sent yet (held for their working hours, mostly) said, in
+    one message: a nag superseded by a later step of the same rule for the same request is dropped, the
+    others carried over; the earlier messages are marked superseded. Deferral does not pile up: the person
+    gets one message, the latest of each. An urgent message is left to go at once."""
     carried: dict[tuple[int, str], NagItem] = {}
-    for held in tx.deferred_nags(user, after=now):
-        payload = read_payload(held.kind, held.payload)
-        if isinstance(payload, NagMessage) and payload.items and tx.supersede_held(held.id, after=now, at=now):
+    for unsent in tx.pending_nags(user):
+        payload = read_payload(unsent.kind, unsent.payload)
+        if isinstance(payload, NagMessage) and payload.items and not payload.urgent and tx.supersede_unsent(unsent, at=now):
             carried.update((item.about, item) for item in payload.items)
     fresh = {item.about for item in items}
     kept = [item for about, item in carried.items() if about not in fresh]

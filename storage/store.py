@@ -387,21 +387,21 @@ class Tx:
         )
         return [OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"]) for r in rows]
 
-    def deferred_nags(self, user: str, *, after: datetime) -> list[OutboxItem]:
-        """`user`'s batched nags still held for their working hours past `after`, oldest first."""
+    def pending_nags(self, user: str) -> list[OutboxItem]:
+        """`user`'s batched nags not sent yet (held for their working hours, or due), oldest first."""
         rows = self.db.query(
-            """SELECT * FROM outbox WHERE status = 'pending' AND kind = 'nag' AND next_attempt_at > ?
-               AND json_extract(payload, '$.user') = ? ORDER BY id""",
-            [to_db_time(after), user],
+            """SELECT * FROM outbox WHERE status = 'pending' AND kind = 'nag' AND json_extract(payload, '$.user') = ?
+               ORDER BY id""",
+            [user],
         )
         return [OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"]) for r in rows]
 
-    def supersede_held(self, item_id: int, *, after: datetime, at: datetime) -> bool:
-        """Mark an item held past `after` as superseded (a newer message carries what it said); False when it
-        is no longer held (sent meanwhile, or due by now)."""
+    def supersede_unsent(self, item: OutboxItem, *, at: datetime) -> bool:
+        """Mark a pending item superseded (a newer message carries what it said) unless the worker has begun an
+        attempt at it since it was read (its attempts moved on); False then, and it is left to be sent."""
         cursor = self.db.execute(
-            "UPDATE outbox SET status = 'superseded', sent_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at > ?",
-            [to_db_time(at), item_id, to_db_time(after)],
+            "UPDATE outbox SET status = 'superseded', sent_at = ? WHERE id = ? AND status = 'pending' AND attempts = ?",
+            [to_db_time(at), item.id, item.attempts],
         )
         return cursor.rowcount == 1
 
@@ -417,9 +417,11 @@ class Tx:
         row = next(self.db.query("SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending'"))
         return from_db_time(row["at"])
 
-    def mark_attempt(self, item_id: int) -> None:
-        """Count an attempt before it is made: after a crash, `attempts > 0` says it may have reached Slack."""
-        self.db.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", [item_id])
+    def mark_attempt(self, item_id: int) -> bool:
+        """Count an attempt before it is made: after a crash, `attempts > 0` says it may have reached Slack.
+        False when the item is no longer pending (a newer message superseded it since it was read): skip it."""
+        cursor = self.db.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ? AND status = 'pending'", [item_id])
+        return cursor.rowcount == 1
 
     def mark_sent(self, item_id: int, *, at: datetime, ts: str | None = None) -> None:
         self.db.execute(

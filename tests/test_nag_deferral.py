@@ -59,3 +59,20 @@ def test_a_held_nag_is_dropped_when_its_request_is_taken_meanwhile(harness: Harn
     at(h, 17)
     assert dms(h, "U0PPM") == []
     assert len(dms(h, "U0MLPM")) == 1
+
+
+def test_a_message_folded_into_a_newer_one_after_the_worker_read_it_is_not_sent_twice(harness: Harness) -> None:
+    h = harness
+    file_before_the_weekend(h, "refund bot quotes the wrong window")
+    at(h, 9)  # the owners step; the LA owner's message is held until 17:00 UTC
+    h.clock.now = MONDAY_UTC + timedelta(hours=17)
+    with h.bot.store.reading() as tx:
+        [held] = [item for item in tx.due(h.clock()) if item.kind == "nag"]  # the worker has read it…
+    h.clock.now = MONDAY_UTC + timedelta(hours=13)
+    h.bot.jobs.run_nags(job="nags", now=h.clock())  # …when the lead step folds it into a newer message
+    h.clock.now = MONDAY_UTC + timedelta(hours=17)
+    h.bot.outbox._handle(held)  # the worker goes on with what it read: the item is no longer pending
+    assert dms(h, "U0PPM") == []
+    h.settle()
+    [dm] = dms(h, "U0PPM")
+    assert "escalated to <@U0LEAD>" in dm["text"] and "2 reminders" not in dm["text"]

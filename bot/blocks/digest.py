@@ -60,7 +60,8 @@ def _decisions(figures: DigestFigures, *, queue: str, stale_days: int, org: bool
     unowned, stalled = figures.unowned_total, figures.stalled_total
     if not unowned and not stalled:
         return [section("*Needs a decision*\nNothing: no unowned regression, no stalled review. :tada:")]
-    blocks = [section(f"*Needs a decision*: {_plural(unowned, 'unowned regression')}, {_plural(stalled, 'stalled security review')}")]
+    counts = [_plural(n, what) for n, what in ((unowned, "unowned regression"), (stalled, "stalled security review")) if n]
+    blocks = [section(f"*Needs a decision*: {', '.join(counts)}")]
     for _, key, hours in figures.unowned_regressions[:DECISIONS_LIMIT]:
         blocks.append(section(f":warning: *{key}* regression unowned for {hours:.1f} business hours"))
         blocks.append(ActionsBlock(elements=[button(f"Take ownership {key}", ids.OWN, key, style="primary"),

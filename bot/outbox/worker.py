@@ -134,7 +134,8 @@ class OutboxWorker:
                 tx.mark_retry(item.id, next_at=now + timedelta(seconds=wait), error="paced")
             return
         with self.store.transaction(durable=False) as tx:  # survives a crash of the process; see Db.write
-            tx.mark_attempt(item.id)
+            if not tx.mark_attempt(item.id):
+                return  # superseded since it was read (a person's nags folded into a newer message)
         try:
             sent = sender.send(self.delivery, out)
         except Retry as exc:
