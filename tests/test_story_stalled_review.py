@@ -26,16 +26,16 @@ def day(h: Harness, days: int = 1) -> None:
 
 
 def test_asking_for_an_update_does_not_restart_the_reviewers_silence(harness: Harness) -> None:
-    h = harness
-    h.command(f"security review: {TITLE}", user="U0REQ")  # confidential; its card in support's private channel
+    h = harness  # filed by a mention in #support: confidential, its card in support's private review channel
+    _, asked_in = h.mention(f"<@U0BOT> security review: {TITLE}", user="U0REQ", channel="C0SUPPORT")
     h.settle()
     review = h.bot.queries.get(1)
     assert (review.confidential, review.card_channel, review.assignee) == (True, "G0SUPSEC", "U0SEC1")
     h.click("review.start", "AIR-1", user="U0SEC1")
     h.settle()
-    for _ in range(3):  # every other day: "any update?"
+    for _ in range(3):  # every other day, in the thread of her message (she is not in the private channel)
         day(h, 2)
-        h.reply_in_thread("G0SUPSEC", review.card_ts, "any update?", user="U0REQ")
+        h.reply_in_thread("C0SUPPORT", asked_in, "any update?", user="U0REQ")
         h.settle()
     day(h, 1)  # 7 days since the reviewer's last word, 1 since the requester's
     [nag] = dms(h, "U0SEC1")
@@ -59,17 +59,16 @@ def quarter(tmp_path, fake_slack) -> Iterator[Harness]:
 
 def test_a_confidential_review_left_to_stall_for_a_quarter(quarter: Harness) -> None:
     h = quarter
-    h.command(f"security review: {TITLE}", user="U0REQ")  # Monday 23 Nov
+    _, asked_in = h.mention(f"<@U0BOT> security review: {TITLE}", user="U0REQ", channel="C0SUPPORT")  # Monday 23 Nov
     h.command("regression: refund totals are off by one cent", user="U0REQ2")  # public, and owned at once
     h.settle()
     h.click("request.own", "AIR-2", user="U0PPM")
     h.click("review.start", "AIR-1", user="U0SEC1")
     h.settle()
-    card_ts = h.bot.queries.get(1).card_ts
     for n in range(1, 99):
         h.clock.advance(days=1)
         if n % 3 == 0:
-            h.reply_in_thread("G0SUPSEC", card_ts, f"any update? (day {n})", user="U0REQ")
+            h.reply_in_thread("C0SUPPORT", asked_in, f"any update? (day {n})", user="U0REQ")
         if n == 63:
             h.click("request.snooze", "AIR-1", user="U0SEC1")  # the morning of a digest
         h.bot.jobs.run_nags(job="sla", now=h.clock())
