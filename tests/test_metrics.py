@@ -28,6 +28,7 @@ from bot.server import METRICS_PATH, make_metrics_server, make_server
 from bot.settings import Settings, SettingsError, load_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import Harness, serve_until_closed, start_harness
+from tests.test_console import open_typist
 from tests.test_docs import first_column
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -387,3 +388,18 @@ def test_the_readme_shows_how_to_scrape() -> None:
     assert "AI_INTAKE_METRICS=on" in readme and "AI_INTAKE_METRICS_PORT" in readme
     assert "scrape_configs:" in readme and "metrics_path: /metrics" in readme
 
+
+# -- the console ----------------------------------------------------------------------------------------
+def test_the_console_shows_what_a_scrape_would(tmp_path: Path) -> None:
+    typist = open_typist(tmp_path)
+    try:
+        typist.type("/ai-request regression: refund bot answers with the wrong window")
+        shown = typist.type("/metrics")
+        assert '  ai_intake_requests_filed_total{domain="support",kind="regression"} 1.0\n' in shown
+        assert '  ai_intake_open_requests{status="open"} 1.0\n' in shown
+        assert "_bucket" not in shown and "_created" not in shown and "# TYPE" not in shown
+        everything = typist.type("/metrics all")
+        assert "# TYPE ai_intake_ack_seconds histogram" in everything
+        assert 'ai_intake_ack_seconds_bucket{le="3.0",surface="command"} 1.0' in everything
+    finally:
+        typist.session.close()
