@@ -21,6 +21,7 @@ from bot.listeners.middleware import provide
 from bot.listeners import trust
 from bot.listeners.trust import verify_signature
 from bot.logs import withhold_library_payloads
+from bot.metrics import MeteredApp, MeteredWebClient, Metrics, shared_client
 from bot.outbox.pacing import Pacer
 from bot.outbox.senders import Delivery
 from bot.outbox.slack import Poster
@@ -76,6 +77,7 @@ class Bot:
     outbox: OutboxWorker
     db: Db
     pool: ListenerPool
+    metrics: Metrics
 
     def start(self) -> None:
         self.outbox.start()
@@ -102,11 +104,13 @@ def bolt_logger() -> logging.Logger:
     return logger
 
 
-def web_client(token: str, *, api_url: str | None) -> WebClient:
-    """The Web API client: retries connection errors, 429s (after Retry-After) and 5xx answers; logs no call's content."""
+def web_client(token: str, *, api_url: str | None, metrics: Metrics | None = None) -> WebClient:
+    """The Web API client: retries connection errors, 429s (after Retry-After) and 5xx answers; logs no call's content;
+    counts every call in `metrics`."""
     logger = logging.getLogger("slack_sdk.web")
     withhold_library_payloads(logger)
-    return WebClient(
+    return MeteredWebClient(
+        metrics=metrics or Metrics(),
         token=token,
         base_url=api_url or WebClient.BASE_URL,
         logger=logger,
@@ -126,18 +130,22 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     it. `post_interval`: the least seconds between two posts to one channel (Slack allows about one a second).
     """
     db = Db(db_path)
-    client = web_client(token, api_url=api_url)
+    metrics = Metrics()
+    client = web_client(token, api_url=api_url, metrics=metrics)
     store, wakeup = Store(db), Wakeup()
-    intake = Intake(store, config, clock=clock, wakeup=wakeup)
+    metrics.watch(store, clock=clock)
+    intake = Intake(store, config, clock=clock, wakeup=wakeup, metrics=metrics)
     queries = Queries(store, config)
-    jobs = Jobs(store, config, wakeup=wakeup)
+    jobs = Jobs(store, config, wakeup=wakeup, metrics=metrics)
     pacer = Pacer(post_interval, clock=clock)
     delivery = Delivery(poster=Poster(client, pacer=pacer), config=config, clock=clock,
-                        working_hours=WorkingHours(store, client, config).of, home_of=queries.home)
+                        working_hours=WorkingHours(store, client, config).of, home_of=queries.home,
+                        requests_of=queries.by_ids)
     outbox = OutboxWorker(store, delivery, clock=clock, wakeup=wakeup, pacer=pacer)
     pool = ListenerPool(LISTENER_THREADS)
     try:
-        app = App(
+        app = MeteredApp(
+            metrics=metrics,
             client=client,
             signing_secret=signing_secret or "socket-mode-does-not-sign",
             request_verification_enabled=False,  # Bolt's check logs bodies and 500s on a bad timestamp; this one does not
@@ -147,10 +155,11 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
         )
         trust.guard(app, client)  # asks auth.test who this installation is
         app.use(provide(intake=intake, queries=queries, config=config, clock=clock))
+        app.use(shared_client(client))
         listeners.register(app)
     except BaseException:  # auth.test failed: the caller may try again, without this connection left open
         pool.shutdown(wait=False)
         db.close()
         raise
     return Bot(app=app, config=config, clock=clock, store=store, intake=intake, queries=queries, jobs=jobs,
-               outbox=outbox, db=db, pool=pool)
+               outbox=outbox, db=db, pool=pool, metrics=metrics)

@@ -8,7 +8,7 @@ the commit the outbox worker is woken. The read use cases live in `bot.queries`.
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from bot.clock import Clock, system_clock
@@ -21,6 +21,7 @@ from bot.domain.nags import next_check_at
 from bot.domain.models import Away, Draft, Event, Request
 from bot.domain.policy import Config, Domain
 from bot.domain.triage import Route, route
+from bot.metrics import Metrics
 from bot.queries import load_request
 from bot.wakeup import Wakeup
 from storage.outbox import CardMoved, CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
@@ -36,13 +37,16 @@ class Filed:
 
 
 class Intake:
-    """The service. `clock` gives the current time (UTC); `wakeup` is rung after each commit that queued messages."""
+    """The service. `clock` gives the current time (UTC); `wakeup` is rung after each commit that queued messages;
+    `metrics` counts what was filed."""
 
-    def __init__(self, store: Store, config: Config, *, clock: Clock = system_clock, wakeup: Wakeup) -> None:
+    def __init__(self, store: Store, config: Config, *, clock: Clock = system_clock, wakeup: Wakeup,
+                 metrics: Metrics | None = None) -> None:
         self._store = store
         self._config = config
         self._clock = clock
         self._wakeup = wakeup
+        self._metrics = metrics or Metrics()
 
     # -- filing --------------------------------------------------------------------------------
     def file_request(self, draft: Draft, *, origin_key: str | None = None, reply_in: FiledReply | None = None) -> Filed:
@@ -71,6 +75,7 @@ class Intake:
                 raise
             return Filed(found, created=False)
         self._wakeup.set()
+        self._metrics.filed(kind=request.kind, domain=request.domain)
         return Filed(request, created=True, cut=tuple(cut))
 
     def _insert(self, tx: Tx, draft: Draft, now: datetime, *, origin_key: str | None) -> Request:
@@ -156,10 +161,7 @@ class Intake:
             return self.move(key, actor, to=theirs.name, assignee=to)
 
         def change(request: Request, now: datetime) -> workflow.Change:
-            if not (authz.is_member(self._config, request, to) or self._config.is_admin(to)):
-                where = request.domain or "any domain"
-                raise InvalidInput(f"<@{to}> is not a member of {where}, so they could not work {request.key}. "
-                                   "Pick a member, or ask an admin to add them to the config.")
+            self._require_worker(request, to)
             return workflow.reassign(request, actor, to)
 
         return self._act(key, actor, "reassign", change)
@@ -207,6 +209,21 @@ class Intake:
         return workflow.move(request, actor, to=destination.name, assignee=assignee, channel=decided.channel,
                              reasons=reasons, told=list(pool))
 
+    def hand(self, key: str, actor: str, *, to: str) -> Request:
+        """The lead (or an admin) makes `to` the owner and assignee of a regression; `to` must be able to work it."""
+        def change(request: Request, now: datetime) -> workflow.Change:
+            self._require_worker(request, to)
+            return workflow.hand(request, actor, to)
+
+        return self._act(key, actor, "hand", change)
+
+    def _require_worker(self, request: Request, to: str) -> None:
+        """InvalidInput unless `to` may work `request` (a member of its domain, or an admin)."""
+        if not (authz.is_member(self._config, request, to) or self._config.is_admin(to)):
+            where = request.domain or "any domain"
+            raise InvalidInput(f"<@{to}> is not a member of {where}, so they could not work {request.key}. "
+                               "Pick a member, or ask an admin to add them to the config.")
+
     def wait(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "wait", lambda r, now: workflow.wait(r, actor))
 
@@ -216,10 +233,17 @@ class Intake:
     def withdraw(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "withdraw", lambda r, now: workflow.withdraw(r, actor, now))
 
-    def snooze(self, key: str, actor: str, *, days: float = 1) -> Request:
-        """Quiet the request's nags for `days` (at most the config's snooze_max_days)."""
-        days = min(days, self._config.nags.snooze_max_days)
-        return self._act(key, actor, "snooze", lambda r, now: workflow.snooze(r, actor, until=now + timedelta(days=days)))
+    def snooze(self, key: str, actor: str, *, days: float = 1) -> datetime:
+        """Quiet the request's nags for `days` more (bounded by the config's snooze_max_days from the first
+        press in this silence); returns until when. Conflict when it may not be snoozed any longer."""
+        now = self._clock()
+        with self._store.transaction() as tx:
+            request = load_request(tx, key)
+            authz.authorize(self._config, request, actor, "snooze")
+            change = workflow.snooze(request, actor, tx.events(request.id), self._config, now=now, days=days)
+            self._apply(tx, request, change, actor=actor, action="snooze", now=now)
+        self._wakeup.set()
+        return datetime.fromisoformat(change.data["until"])
 
     def reopen(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "reopen", lambda r, now: workflow.reopen(r, actor))

@@ -132,19 +132,37 @@ def m007_home_viewers(db: Database) -> None:
 
 
 @migrations()
-def m008_request_reporter(db: Database) -> None:
+def m008_card_permalink(db: Database) -> None:
+    """The card's permalink (chat.getPermalink), fetched once when a nag first links to it."""
+    db.execute("ALTER TABLE requests ADD COLUMN card_permalink TEXT")
+
+
+@migrations()
+def m009_closed_as(db: Database) -> None:
+    """Why a request was closed when it was not by resolving or withdrawing it ("no_answer")."""
+    db.execute("ALTER TABLE requests ADD COLUMN closed_as TEXT")
+
+
+@migrations()
+def m010_recheck_waiting(db: Database) -> None:
+    """Requests waiting on their requester can now fall due (a reminder, closing as no answer): look at them again."""
+    db.execute("UPDATE requests SET next_nag_at = updated_at WHERE status = 'waiting'")
+
+
+@migrations()
+def m011_request_reporter(db: Database) -> None:
     """Who filed someone else's message as a request (the shortcut, a :ticket:); the message's author is its requester."""
     db.execute("ALTER TABLE requests ADD COLUMN reporter TEXT")
 
 
 @migrations()
-def m009_private_origins(db: Database) -> None:
+def m012_private_origins(db: Database) -> None:
     """Whether a request was filed in a private conversation, and what the bot learnt of channels' privacy."""
     db.execute("ALTER TABLE requests ADD COLUMN origin_private INTEGER NOT NULL DEFAULT 0")
     db.execute("CREATE TABLE channels (channel TEXT PRIMARY KEY, private INTEGER NOT NULL, checked_at TEXT NOT NULL)")
 
 
 @migrations()
-def m010_people_away(db: Database) -> None:
+def m013_people_away(db: Database) -> None:
     """Who said they are away (`/ai-request away [until DATE]`): triage skips them until `until` (the day they are back)."""
     db.execute("CREATE TABLE away (user_id TEXT PRIMARY KEY, until TEXT, since TEXT NOT NULL)")

@@ -255,8 +255,12 @@ def test_the_readmes_who_may_do_what_is_the_codes() -> None:
     }
     assert set(said) == authz.MEMBER_ACTIONS | authz.REQUESTER_ACTIONS
     section = README.split("### Who may do what", 1)[1].split("\n## ", 1)[0]
-    rows = [line.split("|")[1:3] for line in section.splitlines() if line.startswith("| ") and "---" not in line][1:]
-    members, requester = rows[0][1], rows[1][1]
-    listed = lambda cell: {action for action, words in said.items() if re.search(rf"(^|, ){re.escape(words)}(,|$)", cell.strip())}  # noqa: E731
+    rows = {who.strip(): may.strip() for who, may in
+            (line.split("|")[1:3] for line in section.splitlines() if line.startswith("| ") and "---" not in line)}
+    members = next(may for who, may in rows.items() if who.startswith("members of the request's domain"))
+    requester = next(may for who, may in rows.items() if who.startswith("the requester"))
+    lead = next(may for who, may in rows.items() if who.startswith("the domain's lead"))
+    listed = lambda cell: {action for action, words in said.items() if re.search(rf"(^|, ){re.escape(words)}(,|;|$)", cell)}  # noqa: E731
     assert listed(members) == authz.MEMBER_ACTIONS
     assert listed(requester) == authz.REQUESTER_ACTIONS
+    assert authz.LEAD_ACTIONS == {"hand"} and lead.startswith("hand a regression")

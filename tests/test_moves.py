@@ -142,3 +142,19 @@ def test_a_confidential_review_moved_keeps_its_words_out_of_public_channels(harn
                          if c["channel"].startswith("C")])
     assert "SECRET-VENDOR" not in public
     assert "moved to *search*" in json.dumps(old_card(harness, "G0SUPSEC", before.card_ts))
+
+
+def test_nags_after_a_move_link_to_the_new_card(harness: Harness) -> None:
+    harness.command("regression: ranking query misses synonyms", channel="C0SUPPORT")
+    harness.settle()
+    harness.clock.advance(hours=5)
+    harness.bot.jobs.run_nags(job="nags", now=harness.clock())  # the owners are nagged: the old card's link is kept
+    harness.settle()
+    move(harness, "AIR-1", user="U0ENG1", to="search")
+    harness.clock.advance(days=1)
+    harness.bot.jobs.run_nags(job="nags", now=harness.clock())
+    harness.settle()
+    card = harness.bot.queries.get(1)
+    latest = [c for c in harness.fake.calls_to("chat.postMessage") if c["channel"].startswith("U")][-1]
+    assert f"/archives/C0SEARCH/p{card.card_ts.replace('.', '')}" in json.dumps(latest["blocks"])
+    assert "/archives/C0SUPPORT/" not in json.dumps(latest["blocks"])

@@ -13,7 +13,7 @@ from bot.blocks import ids
 from bot.blocks.common import button, context, link, quote, section, user
 from bot.domain.courts import COURT_LABEL
 from bot.domain.history import request_sla
-from bot.domain.models import Event, Request
+from bot.domain.models import NO_ANSWER, Event, Request
 from bot.domain.policy import Config
 from bot.domain.sla import explain
 from bot.domain.text import escape_within
@@ -51,7 +51,7 @@ def card_text(request: Request, *, redact: bool) -> str:
 
 
 def _status(request: Request) -> str:
-    text = STATUS_LABEL.get(request.status, request.status)
+    text = ":zzz: Closed: no answer" if request.closed_as == NO_ANSWER else STATUS_LABEL.get(request.status, request.status)
     if request.stage:
         text += f" · review {request.stage.replace('_', ' ')}"
     return text
@@ -94,6 +94,8 @@ def _buttons(request: Request, domains: Sequence[str]) -> list:
         out.append(button("Waiting on requester", ids.WAIT, key))
     out.append(button("Resolve", ids.RESOLVE, key, confirm=f"Resolve {key}?"))
     out.append(UserSelectElement(placeholder=PlainTextObject(text="Reassign…"), action_id=ids.REASSIGN, initial_user=request.assignee))
+    if request.is_regression and request.owner is None and request.disclaimers:
+        out.append(UserSelectElement(placeholder=PlainTextObject(text="Hand to… (lead)"), action_id=ids.HAND))
     if others := [d for d in domains if d != request.domain][:100]:
         options = [Option(value=d, text=PlainTextObject(text=d)) for d in others]
         out.append(StaticSelectElement(placeholder=PlainTextObject(text="Move to…"), action_id=ids.MOVE, options=options))

@@ -22,7 +22,8 @@ _MARKUP = [re.compile(rf"(?<![\w{m}]){re.escape(m)}(?=\S)(.+?)(?<=\S){re.escape(
 EMOJI = {
     "compass": "🧭", "warning": "⚠️", "large_blue_circle": "🔵", "large_green_circle": "🟢", "white_check_mark": "✅",
     "no_entry_sign": "🚫", "double_vertical_bar": "⏸️", "raised_hand": "✋", "hourglass": "⌛", "tada": "🎉",
-    "ticket": "🎫", "bell": "🔔", "rotating_light": "🚨", "alarm_clock": "⏰", "eyes": "👀", "lock": "🔒", "scissors": "✂️", "palm_tree": "🌴", "arrow_right": "➡️",
+    "ticket": "🎫", "bell": "🔔", "rotating_light": "🚨", "alarm_clock": "⏰", "eyes": "👀", "lock": "🔒", "zzz": "💤",
+    "scissors": "✂️", "palm_tree": "🌴", "arrow_right": "➡️",
 }
 _EMOJI = re.compile(r":([a-z0-9_+-]+):")
 

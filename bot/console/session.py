@@ -40,10 +40,12 @@ HELP = """Type what you would type in Slack:
 And move around:
   /as ben                      act as someone else (a name, or an id like U0BEN); /people lists everyone
   /channel support             go to a channel (a name or an id); /channels lists them
-  /thread AIR-1                go into the thread under AIR-1's card; /thread alone (or /channel) leaves it
+  /thread AIR-1                go into the thread under AIR-1's card (/thread AIR-1 origin: of the message it was
+                               filed from); /thread alone (or /channel) leaves it
   /home                        open your App Home tab
   /time-travel 3d              move the clock (3d, 2h, 30m, 1w, or 2026-12-01T09:00): SLA alerts, nags and the digest arrive
   /jobs, /digest               run the sla and nags jobs, or the weekly digest, now
+  /metrics                     what Prometheus would scrape at /metrics now (its non-zero figures; /metrics all: every line)
   /submit …, /cancel           send or close the open form
   /help, /quit"""
 
@@ -121,11 +123,19 @@ class Console:
         self.channel, self.thread = channel, None
 
     def go_thread(self, rest: str) -> None:
+        """`/thread AIR-1`: the thread under its card; `/thread AIR-1 origin`: the thread of the message it was
+        filed from (a mention, a shortcut, a :ticket:), where its requester talks when the card is private."""
         if not rest:
             self.thread = None
             return
-        request_id = parse_key(rest)
+        key, _, where = rest.partition(" ")
+        request_id = parse_key(key)
         request = self.bot.queries.get(request_id) if request_id else None
+        if where.strip() == "origin":
+            if request is None or not request.origin_ts or not request.origin_channel:
+                raise UsageError(f"{key} was not filed from a message; /thread {key} goes under its card")
+            self.channel, self.thread = request.origin_channel, request.origin_ts
+            return
         if request is None or not request.card_ts or not request.card_channel:
             raise UsageError(f"no card for {rest!r}; requests are named like AIR-1")
         self.channel, self.thread = request.card_channel, request.card_ts
@@ -345,6 +355,16 @@ class Console:
             self.say("  no digest: the config names no domain channel or digest channel")
         self.settle_and_show()
 
+    # -- what an operator sees ---------------------------------------------------------------------
+    def show_metrics(self, rest: str) -> None:
+        """The scrape of /metrics: its non-zero samples, without buckets and `_created` (`/metrics all`: every line)."""
+        self.settle()
+        scrape = self.bot.metrics.text()
+        lines = scrape.splitlines() if rest == "all" else [
+            *nonzero_figures(scrape), "(the non-zero figures; /metrics all shows every line of the scrape)"]
+        for line in lines:
+            self.say(f"  {line}")
+
     # -- after each line --------------------------------------------------------------------------
     def settle(self) -> None:
         """Wait for Bolt's listeners, then send what the outbox holds (as the outbox worker would), until quiet."""
@@ -405,10 +425,23 @@ class Console:
         return self.names.channels.get(channel, channel.lower())
 
 
+def nonzero_figures(scrape: str) -> list[str]:
+    """The sample lines of a scrape whose value is not 0, without comments, histogram buckets and `_created` samples."""
+    kept = []
+    for line in scrape.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        name, value = line.split("{")[0].split(" ")[0], line.rsplit(" ", 1)[1]
+        if not name.endswith(("_bucket", "_created")) and float(value) != 0:
+            kept.append(line)
+    return kept
+
+
 COMMANDS: dict[str, Callable[[Console, str], None]] = {
     "/help": Console.show_help, "/as": Console.as_user, "/channel": Console.go_channel, "/thread": Console.go_thread,
     "/people": Console.list_people, "/channels": Console.list_channels, "/home": Console.open_home,
     "/click": Console.click, "/react": Console.react, "/shortcut": Console.shortcut,
     "/submit": Console.submit, "/cancel": Console.cancel,
     "/time-travel": Console.time_travel, "/jobs": Console.jobs, "/digest": Console.digest,
+    "/metrics": Console.show_metrics,
 }

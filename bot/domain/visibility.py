@@ -15,8 +15,9 @@ def visible_to(config: Config, request: Request, *, user: str | None = None, cha
 
     A request that is not confidential is visible to anyone. A confidential one is visible to `user`
     when they may "view" it (its requester, a member of its domain, an admin), and in `channel` when
-    that is its domain's private review channel, or the private conversation it was filed in. With no audience named (anyone at all), only
-    requests that are not confidential are. Name one audience: a person or a channel, not both.
+    that is its domain's private review channel, or the private conversation it was filed in. With no
+    audience named (anyone at all), only requests that are not confidential are. Name one audience: a person or a channel, not both.
+    The organisation's private digest channel (`digest.private_channel`) may see every one.
     """
     if user is not None and channel is not None:
         raise ValueError("name one audience: a person or a channel")
@@ -28,5 +29,7 @@ def visible_to(config: Config, request: Request, *, user: str | None = None, cha
         domain = config.domain(request.domain)
         if request.origin_private and channel == request.origin_channel:
             return True  # the private conversation it was filed in, whose people saw it asked
+        if config.digest and config.digest.private_channel and channel == config.digest.private_channel:
+            return True
         return bool(domain and domain.review_channel and channel == domain.review_channel)
     return False
