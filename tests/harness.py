@@ -153,7 +153,11 @@ class Harness:
         event = {"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel, "event_ts": ts}
         if thread_ts:
             event["thread_ts"] = thread_ts
-        return self.event(event, event_id=event_id), ts
+        reply = self.event(event, event_id=event_id)
+        # Events are handled after their ack (the bot asks Slack about the message first): waiting for the listener
+        # keeps what a test does next after it, as a person's next line comes after the bot answered the last.
+        assert self.bot.pool.wait_idle(timeout=10), "a listener did not finish"
+        return reply, ts
 
     def reply_in_thread(self, channel: str, thread_ts: str, text: str, *, user: str) -> str:
         ts = self.fake.add_message(channel, text, user=user, thread_ts=thread_ts)
