@@ -75,13 +75,5 @@ class Poster:
         """An ephemeral answer through a command's or a click's response_url; the HTTP status it got."""
         return WebhookClient(response_url).send(text=text, response_type="ephemeral", replace_original=False).status_code
 
-    def permalink(self, *, channel: str, ts: str) -> str | None:
-        """A link to the message (chat.getPermalink); None when Slack gives none."""
-        try:
-            link = self.client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
-        except SlackApiError:
-            return None
-        return link if isinstance(link, str) and link.startswith("https://") else None
-
     def publish_home(self, *, user: str, view: dict[str, Any]) -> None:
         self.client.views_publish(user_id=user, view=view)
