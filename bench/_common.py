@@ -132,6 +132,23 @@ def start_fake_slack(latency: float) -> Child:
     return Child([str(BENCH / "_fake_slack_proc.py"), "--latency", str(latency)])
 
 
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """Peak resident memory of one process in MB: its VmHWM, which starts afresh at exec.
+
+    Not ru_maxrss: Linux carries that over from the parent at fork and exec, so a child of a
+    process that once held 2 GB (the dataset generator) would report 2 GB whatever it did itself.
+    """
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if pid == "self" else float("nan")
+
+
 def cpu_seconds() -> float:
     usage = os.times()
     return usage.user + usage.system
