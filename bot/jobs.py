@@ -1,33 +1,56 @@
 """Scheduled use cases: SLA alerts, nags and the weekly digest. Each asks the domain what is due,
-records it, and queues the messages in one transaction — so a re-run at the same time sends nothing."""
+records it, and queues the messages — so a re-run at the same time sends nothing.
 
+A run computes everything before it writes, then writes in units of work of at most `CHUNK_SECONDS`
+each (a catch-up after days down records thousands of nags), so commands and clicks are let in
+between; a small run (almost every run) is one unit. One direct message per person per run: when a
+run takes several units, each unit queues its part of a person's message held back, and the last
+unit replaces the parts with the whole message; if the process dies in between, the parts go out on
+their own after `PART_HOLD` (more messages than one, none lost).
+"""
+
+import time
+import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.blocks.common import to_dicts
 from bot.blocks.digest import render_digest
 from bot.domain.digest import digest_all
-from bot.domain.models import Event
-from bot.domain.nags import batch, explain_batch, nags_due, next_check_at
+from bot.domain.models import Event, Request
+from bot.domain.nags import Nag, batch, explain_batch, nags_due, next_check_at
 from bot.domain.policy import Config
 from bot.domain.thresholds import RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED
 from bot.domain.visibility import visible_to
 from bot.wakeup import Wakeup
 from storage.outbox import ChannelMessage, NagMessage, ThreadLine
-from storage.store import Store, to_db_time
+from storage.store import Store, Tx, to_db_time
 
 JOB_RULES = {"sla": {RULE_AT_RISK, RULE_BREACHED}, "nags": {RULE_STALE_REVIEW, RULE_UNOWNED}}
 JOB_KINDS = {"nags": ("security_review", "regression")}  # only reviews and regressions can be stale or unowned
 BOT = "ai-intake"
 DIGEST_LOOKBACK_DAYS = 15
+CHUNK_SECONDS = 0.04
+"""The longest a job holds the writer in one unit of work (then intake goes first)."""
+ONE_UNIT = 200
+"""A run with at most this many nags and five times as many next checks is written in one unit (it fits in a few ms)."""
+PART_HOLD = timedelta(minutes=10)
+
+
+def _messages(fresh: Sequence[Nag]) -> list[tuple[str, list[Nag], str]]:
+    """Each person's nags of a run, most urgent first, with the text of their one message."""
+    return [(user, nags, explain_batch(user, nags)) for user, nags in batch(fresh).items()]
 
 
 class Jobs:
-    """The scheduled use cases; `wakeup` is rung after a run that queued messages."""
+    """The scheduled use cases; `wakeup` is rung after a run that queued messages. A run with more than `one_unit`
+    nags is written in chunks."""
 
-    def __init__(self, store: Store, config: Config, *, wakeup: Wakeup) -> None:
+    def __init__(self, store: Store, config: Config, *, wakeup: Wakeup, one_unit: int = ONE_UNIT) -> None:
         self._store = store
         self._config = config
         self._wakeup = wakeup
+        self._one_unit = one_unit
 
     def run_nags(self, *, job: str, now: datetime, dry_run: bool = False) -> list[str]:
         """Send what the rules of `job` ("sla" or "nags") say is due at `now`; returns a line per message."""
@@ -37,26 +60,63 @@ class Jobs:
         due = nags_due(items, config, now=now, sent=sent, rules=JOB_RULES[job])
         if dry_run:
             return [f"{user}: {explain_batch(user, nags)}" for user, nags in batch(due).items()]
-        lines = []
         after = sent | {n.sent_key for n in due}  # what is recorded once this run is done (by us or a twin)
         checks = [(r, next_check_at(r, events, config, now=now, sent=after)) for r, events in items]
-        with self._store.transaction() as tx:
-            fresh = [n for n in due if tx.record_notification(n.request_id, n.rule, n.step, recipients=list(n.recipients), at=now)]
-            tx.set_next_checks(checks)
-            for nag in fresh:
-                tx.add_event(Event(request_id=nag.request_id, at=now, actor=BOT, type="nag",
-                                   data={"rule": nag.rule, "step": nag.step, "recipients": list(nag.recipients)}))
-                if nag.in_thread:
-                    tx.enqueue(ThreadLine(text=nag.text), at=now, request_id=nag.request_id, key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}")
-            for user, nags in batch(fresh).items():
-                text = explain_batch(user, nags)
-                buttons = [(n.key, list(n.buttons)) for n in nags if n.buttons][:10]
-                key = f"nags:{user}:{to_db_time(now)}:" + ",".join(f"{n.request_id}/{n.rule}/{n.step}" for n in nags)
-                message = NagMessage(user=user, text=text, buttons=buttons, urgent=any(n.urgent for n in nags))
-                tx.enqueue(message, at=now, key=key[:500])
-                lines.append(f"{user}: {text}")
+        if len(due) <= self._one_unit and len(checks) <= 5 * self._one_unit:
+            with self._store.transaction(background=True) as tx:
+                tx.set_next_checks(checks)
+                fresh = self._record(tx, due, now)
+                lines = self._queue_messages(tx, _messages(fresh), now)
+        else:
+            lines = self._record_in_chunks(due, checks, now)
         self._wakeup.set()
         return lines
+
+    def _record(self, tx: Tx, nags: Sequence[Nag], now: datetime) -> list[Nag]:
+        """Record each nag (its notification, its event, its thread line); the ones a twin run recorded first are left out."""
+        fresh = [n for n in nags if tx.record_notification(n.request_id, n.rule, n.step, recipients=list(n.recipients), at=now)]
+        for nag in fresh:
+            tx.add_event(Event(request_id=nag.request_id, at=now, actor=BOT, type="nag",
+                               data={"rule": nag.rule, "step": nag.step, "recipients": list(nag.recipients)}))
+            if nag.in_thread:
+                tx.enqueue(ThreadLine(text=nag.text), at=now, request_id=nag.request_id, key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}")
+        return fresh
+
+    def _queue_messages(self, tx: Tx, messages: list[tuple[str, list[Nag], str]], now: datetime, *,
+                        part: str | None = None) -> list[str]:
+        """One direct message per person (`_messages`); `part` (a run's key) queues them as held parts instead."""
+        lines = []
+        for user, nags, text in messages:
+            buttons = [(n.key, list(n.buttons)) for n in nags if n.buttons][:10]
+            message = NagMessage(user=user, text=text, buttons=buttons, urgent=any(n.urgent for n in nags))
+            if part:
+                tx.enqueue(message, at=now + PART_HOLD, key=f"{part}{user}:{nags[0].request_id}/{nags[0].rule}/{nags[0].step}"[:500])
+                continue
+            key = f"nags:{user}:{to_db_time(now)}:" + ",".join(f"{n.request_id}/{n.rule}/{n.step}" for n in nags)
+            tx.enqueue(message, at=now, key=key[:500])
+            lines.append(f"{user}: {text}")
+        return lines
+
+    def _record_in_chunks(self, due: list[Nag], checks: list[tuple[Request, datetime | None]], now: datetime) -> list[str]:
+        """A big run: next checks and nags in units of at most CHUNK_SECONDS, the messages whole in the last unit."""
+        part = f"nagpart:{to_db_time(now)}:{uuid.uuid4().hex[:12]}:"
+        checks_left, nags_left, fresh = list(checks), list(due), []
+        while checks_left or nags_left:
+            with self._store.transaction(background=True) as tx:
+                started = time.monotonic()
+                while checks_left and time.monotonic() - started < CHUNK_SECONDS:
+                    tx.set_next_checks(checks_left[:500])
+                    del checks_left[:500]
+                recorded = []
+                while nags_left and time.monotonic() - started < CHUNK_SECONDS:
+                    recorded += self._record(tx, nags_left[:50], now)
+                    del nags_left[:50]
+                self._queue_messages(tx, _messages(recorded), now, part=part)
+                fresh += recorded
+        messages = _messages(fresh)  # rendered before the last unit, not inside it
+        with self._store.transaction(background=True) as tx:
+            tx.supersede_keys(prefix=part, at=now)
+            return self._queue_messages(tx, messages, now)
 
     def send_digest(self, *, now: datetime, dry_run: bool = False) -> list[str]:
         """Queue this week's digest: one per domain channel, one org-wide; at most one per channel and week."""
@@ -71,7 +131,7 @@ class Jobs:
         lines = []
         figures_of = digest_all(items, config, now=now,
                                 listable=lambda r: all(visible_to(config, r, channel=c) for c in channels))
-        with self._store.transaction() as tx:
+        with self._store.transaction(background=True) as tx:
             for channel, scope, title in targets:
                 figures = figures_of[scope]
                 for part, (text, blocks) in enumerate(render_digest(figures, title=title)):

@@ -55,8 +55,12 @@ class Scheduler:
             self.scheduler.add_job(self.run, args=["digest"], id="digest-catch-up", replace_existing=True)
 
     def stop(self) -> None:
+        """Stop the jobs (a running one finishes) and give the lease back, so a restarted bot (a new container, whose
+        host name the lease cannot check) runs its jobs at once instead of waiting for the lease to run out."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        with self.store.transaction(background=True) as tx:
+            tx.release_lease("scheduler", holder=self.holder)
 
     def digest_missed(self, now: datetime) -> bool:
         """Has this database sent digests before, and did the cron fire in the last week while it was down?
@@ -75,7 +79,7 @@ class Scheduler:
     def run(self, job: str) -> list[str]:
         """One job run, if this process holds the lease; the work is idempotent either way."""
         now = self.clock()
-        with self.store.transaction() as tx:
+        with self.store.transaction(background=True) as tx:
             if not tx.take_lease("scheduler", holder=self.holder, now=now, seconds=LEASE_SECONDS, unless_held_by=holder_alive):
                 log.info("job %s skipped: another process holds the scheduler lease", job)
                 return []

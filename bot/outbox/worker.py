@@ -18,8 +18,8 @@ from bot.leases import holder_alive, holder_name
 from bot.outbox.pacing import Pacer
 from bot.outbox.senders import SENDERS, Defer, Delivery, Outgoing, Retry, Sent, Skip
 from bot.wakeup import Wakeup
-from storage.outbox import Ephemeral, Kind, read_payload
-from storage.store import OutboxItem, Store
+from storage.outbox import Ephemeral, HomeRefresh, Kind, read_payload
+from storage.store import OutboxItem, Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,14 @@ MAX_BACKOFF_SECONDS = 300
 LEASE = "notifier"
 LEASE_SECONDS = 30.0
 BATCH = 20
+
+
+def refresh_homes(tx: Tx, out: Outgoing, *, now: datetime) -> None:
+    """A card handled: queue a fresh App Home for those its change concerns who use the App Home."""
+    homes = getattr(out.payload, "homes", None)
+    if homes:
+        for user in tx.home_viewers(set(homes)):
+            tx.enqueue(HomeRefresh(user=user), at=now, unless_pending=True)
 
 
 class OutboxWorker:
@@ -69,12 +77,12 @@ class OutboxWorker:
         if self._thread:
             self._thread.join(timeout=10)
             self._thread = None
-        with self.store.transaction() as tx:
+        with self.store.transaction(background=True) as tx:
             tx.release_lease(LEASE, holder=self.holder)
 
     def _hold_lease(self) -> bool:
         """Only one worker per database sends: the one holding the `notifier` lease (wall-clock time)."""
-        with self.store.transaction() as tx:
+        with self.store.transaction(background=True) as tx:
             return tx.take_lease(LEASE, holder=self.holder, now=datetime.now(timezone.utc), seconds=LEASE_SECONDS,
                                  unless_held_by=holder_alive)
 
@@ -130,21 +138,22 @@ class OutboxWorker:
         sender = SENDERS[Kind(item.kind)]
         wait = self.pacer.wait(sender.channel(out))
         if wait > 0:  # this channel posted less than the interval ago: the others go first
-            with self.store.transaction() as tx:
+            with self.store.transaction(background=True) as tx:
                 tx.mark_retry(item.id, next_at=now + timedelta(seconds=wait), error="paced")
             return
-        with self.store.transaction(durable=False) as tx:  # survives a crash of the process; see Db.write
+        with self.store.transaction(background=True) as tx:  # on disk before the attempt is made
             tx.mark_attempt(item.id)
         try:
             sent = sender.send(self.delivery, out)
         except Retry as exc:
             self._retry(item, str(exc), now=now)
         except Defer as exc:
-            with self.store.transaction() as tx:
+            with self.store.transaction(background=True) as tx:
                 tx.mark_retry(item.id, next_at=exc.until, error=str(exc))
         except Skip as exc:
-            with self.store.transaction() as tx:
+            with self.store.transaction(background=True) as tx:
                 tx.mark_failed(item.id, error=str(exc), at=now)
+                refresh_homes(tx, out, now=now)
         except SlackApiError as exc:
             self._slack_refused(item, out, exc, now=now)
         except (SlackClientError, OSError) as exc:
@@ -168,12 +177,13 @@ class OutboxWorker:
         return Outgoing(item.id, item.attempts, payload, request=request, events=events, card_pending=pending)
 
     def _record(self, item: OutboxItem, out: Outgoing, sent: Sent, *, now: datetime) -> None:
-        with self.store.transaction() as tx:
+        with self.store.transaction(background=True) as tx:
             if sent.card and out.request:
                 tx.set_card(out.request.id, channel=sent.card[0], ts=sent.card[1])
             tx.mark_sent(item.id, at=now, ts=sent.ts)
             if item.kind == Kind.CARD and item.request_id:
                 tx.mark_superseded(item.request_id, kind=Kind.CARD, up_to=item.id, at=now)
+            refresh_homes(tx, out, now=now)
 
     def _slack_refused(self, item: OutboxItem, out: Outgoing, exc: SlackApiError, *, now: datetime) -> None:
         """Retry what may pass (429, 5xx, Slack's own trouble); give up on everything else."""
@@ -187,7 +197,7 @@ class OutboxWorker:
     def _retry(self, item: OutboxItem, error: str, *, now: datetime) -> None:
         delay = min(2 ** item.attempts, MAX_BACKOFF_SECONDS)
         log.warning("Slack call for outbox item %s (%s) failed with %s; retrying in %ss", item.id, item.kind, error, delay)
-        with self.store.transaction() as tx:
+        with self.store.transaction(background=True) as tx:
             tx.mark_retry(item.id, next_at=now + timedelta(seconds=delay), error=error)
 
     def _give_up(self, item: OutboxItem, out: Outgoing, error: str, *, now: datetime) -> None:
@@ -195,8 +205,9 @@ class OutboxWorker:
         request = out.request
         channel = getattr(out.payload, "channel", None) or (request.card_channel if request else None)
         log.error("Slack refused outbox item %s (%s) for %s in %s: %s", item.id, item.kind, request.key if request else "-", channel, error)
-        with self.store.transaction() as tx:
+        with self.store.transaction(background=True) as tx:
             tx.mark_failed(item.id, error=error, at=now)
+            refresh_homes(tx, out, now=now)
             if request and item.kind == Kind.CARD:
                 # A direct message: the channel that refused the card may be where the person filed it.
                 text = f"{request.key} is filed, but its card could not be posted in <#{channel}>: {NOT_THERE.get(error, error)}."
@@ -204,5 +215,5 @@ class OutboxWorker:
 
     def _fail(self, item: OutboxItem, exc: Exception, *, now: datetime) -> None:
         log.error("outbox item %s (%s) cannot be sent; giving it up", item.id, item.kind, exc_info=exc)
-        with self.store.transaction() as tx:
+        with self.store.transaction(background=True) as tx:
             tx.mark_failed(item.id, error=f"{type(exc).__name__}: {exc}"[:500], at=now)
