@@ -135,6 +135,7 @@ def main() -> None:
         out: dict[str, Any] = {"cpu_seconds": cpu_seconds() - cpu0,
                                "max_rss_mb": peak_rss_mb()}
         if bot is not None:
+            out["commits"] = getattr(bot.db, "commits", 0)
             with bot.db.read() as db:
                 out["outbox"] = {r["status"]: r["n"] for r in db.query("SELECT status, count(*) AS n FROM outbox GROUP BY status")}
                 out["requests"] = next(db.query("SELECT count(*) AS n FROM requests"))["n"]

@@ -30,7 +30,8 @@ from bench._common import BENCH, Child, machine, run_load, start_fake_slack, tab
 from bench.ack_latency import click_body, command_body  # noqa: E402
 
 WARMUP = 30
-WAITS = ("<method 'acquire' of '_thread.lock' objects>", "<method 'acquire' of '_thread.RLock' objects>")
+WAITS = ("<method 'acquire' of '_thread.lock' objects>", "<method 'acquire' of '_thread.RLock' objects>",
+         "<method 'get' of '_queue.SimpleQueue' objects>")
 """Waiting on a lock costs no CPU; but a thread whose profiler was switched on while it waited reports the wait's
 whole span since it started, so these are left out of the totals."""
 
@@ -102,6 +103,10 @@ def main() -> int:
         print(table(["function (request threads)", "calls / request", "cumulative ms / request", "own ms / request"],
                     [[short(k), f"{calls / args.n:.1f}", f"{cum / args.n * 1000:.3f}", f"{own / args.n * 1000:.3f}"]
                      for k, (calls, own, cum) in rows[: args.top]]))
+        worker = sorted(((k, v) for k, v in groups.get("outbox", {}).items() if not k.endswith(":wait")),
+                        key=lambda kv: -kv[1][2])
+        print(table(["function (outbox worker threads)", "calls / request", "cumulative ms / request"],
+                    [[short(k), f"{calls / args.n:.1f}", f"{cum / args.n * 1000:.3f}"] for k, (calls, _, cum) in worker[:15]]))
         own = sorted(groups.get("request", {}).items(), key=lambda kv: -kv[1][1])
         print(table(["function (request threads), by own time", "calls / request", "own ms / request"],
                     [[short(k), f"{calls / args.n:.1f}", f"{o / args.n * 1000:.3f}"] for k, (calls, o, _) in own[:15]]))

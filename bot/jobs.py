@@ -31,10 +31,14 @@ JOB_KINDS = {"nags": ("security_review", "regression")}  # only reviews and regr
 BOT = "ai-intake"
 DIGEST_LOOKBACK_DAYS = 15
 CHUNK_SECONDS = 0.04
-"""The longest a job holds the writer in one unit of work (then intake goes first)."""
+CHUNK_ROWS = 400
+"""A job holds the writer for one unit of at most this long and about this many rows (its COMMIT writes every page
+they touched), then intake goes first."""
 ONE_UNIT = 200
 """A run with at most this many nags and five times as many next checks is written in one unit (it fits in a few ms)."""
 PART_HOLD = timedelta(minutes=10)
+PAGE = 1000
+"""Due requests read and judged at a time."""
 
 
 def _messages(fresh: Sequence[Nag]) -> list[tuple[str, list[Nag], str]]:
@@ -53,24 +57,47 @@ class Jobs:
         self._one_unit = one_unit
 
     def run_nags(self, *, job: str, now: datetime, dry_run: bool = False) -> list[str]:
-        """Send what the rules of `job` ("sla" or "nags") say is due at `now`; returns a line per message."""
-        config = self._config
+        """Send what the rules of `job` ("sla" or "nags") say is due at `now`; returns a line per message.
+
+        The due requests are read `PAGE` at a time (a catch-up finds tens of thousands), so memory follows
+        the page, not the backlog."""
         with self._store.reading() as tx:
-            items, sent = tx.due_for_nags(now, kinds=JOB_KINDS.get(job))
-        due = nags_due(items, config, now=now, sent=sent, rules=JOB_RULES[job])
+            ids = tx.due_ids_for_nags(now, kinds=JOB_KINDS.get(job))
+        pages = [ids[i:i + PAGE] for i in range(0, len(ids), PAGE)]
+        part = f"nagpart:{to_db_time(now)}:{uuid.uuid4().hex[:12]}:" if len(pages) > 1 else None
+        found: list[Nag] = []
+        for page in pages:
+            due, checks = self._page(job, page, now)
+            if dry_run:
+                found += due
+            elif part is None and len(due) <= self._one_unit and len(checks) <= 5 * self._one_unit:
+                with self._store.transaction(background=True) as tx:
+                    tx.set_next_checks(checks)
+                    found += self._record(tx, due, now)
+                    lines = self._queue_messages(tx, _messages(found), now)
+                self._wakeup.set()
+                return lines
+            else:
+                part = part or f"nagpart:{to_db_time(now)}:{uuid.uuid4().hex[:12]}:"
+                found += self._record_in_chunks(due, checks, now, part=part)
         if dry_run:
-            return [f"{user}: {explain_batch(user, nags)}" for user, nags in batch(due).items()]
-        after = sent | {n.sent_key for n in due}  # what is recorded once this run is done (by us or a twin)
-        checks = [(r, next_check_at(r, events, config, now=now, sent=after)) for r, events in items]
-        if len(due) <= self._one_unit and len(checks) <= 5 * self._one_unit:
-            with self._store.transaction(background=True) as tx:
-                tx.set_next_checks(checks)
-                fresh = self._record(tx, due, now)
-                lines = self._queue_messages(tx, _messages(fresh), now)
-        else:
-            lines = self._record_in_chunks(due, checks, now)
+            return [f"{user}: {explain_batch(user, nags)}" for user, nags in batch(found).items()]
+        if part is None:
+            return []
+        messages = _messages(found)  # rendered before the last unit, not inside it
+        with self._store.transaction(background=True) as tx:
+            tx.supersede_keys(prefix=part, at=now)
+            lines = self._queue_messages(tx, messages, now)
         self._wakeup.set()
         return lines
+
+    def _page(self, job: str, ids: list[int], now: datetime) -> tuple[list[Nag], list[tuple[Request, datetime | None]]]:
+        """The nags due for these requests, and when each next needs a look (computed before any write)."""
+        with self._store.reading() as tx:
+            items, sent = tx.nag_candidates(ids)
+        due = nags_due(items, self._config, now=now, sent=sent, rules=JOB_RULES[job])
+        after = sent | {n.sent_key for n in due}  # what is recorded once this run is done (by us or a twin)
+        return due, [(r, next_check_at(r, events, self._config, now=now, sent=after)) for r, events in items]
 
     def _record(self, tx: Tx, nags: Sequence[Nag], now: datetime) -> list[Nag]:
         """Record each nag (its notification, its event, its thread line); the ones a twin run recorded first are left out."""
@@ -97,26 +124,27 @@ class Jobs:
             lines.append(f"{user}: {text}")
         return lines
 
-    def _record_in_chunks(self, due: list[Nag], checks: list[tuple[Request, datetime | None]], now: datetime) -> list[str]:
-        """A big run: next checks and nags in units of at most CHUNK_SECONDS, the messages whole in the last unit."""
-        part = f"nagpart:{to_db_time(now)}:{uuid.uuid4().hex[:12]}:"
+    def _record_in_chunks(self, due: list[Nag], checks: list[tuple[Request, datetime | None]], now: datetime, *,
+                          part: str) -> list[Nag]:
+        """Next checks and nags in units of at most CHUNK_SECONDS, each person's nags queued as held parts (`part`);
+        the nags this run recorded (the caller queues the whole messages at the end)."""
         checks_left, nags_left, fresh = list(checks), list(due), []
         while checks_left or nags_left:
             with self._store.transaction(background=True) as tx:
                 started = time.monotonic()
-                while checks_left and time.monotonic() - started < CHUNK_SECONDS:
-                    tx.set_next_checks(checks_left[:500])
-                    del checks_left[:500]
+                rows = 0
+                while checks_left and rows < CHUNK_ROWS and time.monotonic() - started < CHUNK_SECONDS:
+                    tx.set_next_checks(checks_left[:50])
+                    del checks_left[:50]
+                    rows += 50
                 recorded = []
-                while nags_left and time.monotonic() - started < CHUNK_SECONDS:
-                    recorded += self._record(tx, nags_left[:50], now)
-                    del nags_left[:50]
+                while nags_left and rows < CHUNK_ROWS and time.monotonic() - started < CHUNK_SECONDS:
+                    recorded += self._record(tx, nags_left[:10], now)
+                    del nags_left[:10]
+                    rows += 40  # a nag writes its notification, its event, its thread line and their indexes
                 self._queue_messages(tx, _messages(recorded), now, part=part)
                 fresh += recorded
-        messages = _messages(fresh)  # rendered before the last unit, not inside it
-        with self._store.transaction(background=True) as tx:
-            tx.supersede_keys(prefix=part, at=now)
-            return self._queue_messages(tx, messages, now)
+        return fresh
 
     def send_digest(self, *, now: datetime, dry_run: bool = False) -> list[str]:
         """Queue this week's digest: one per domain channel, one org-wide; at most one per channel and week."""

@@ -6,6 +6,7 @@ database: each run first takes the `scheduler` lease row.
 """
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -83,10 +84,11 @@ class Scheduler:
             if not tx.take_lease("scheduler", holder=self.holder, now=now, seconds=LEASE_SECONDS, unless_held_by=holder_alive):
                 log.info("job %s skipped: another process holds the scheduler lease", job)
                 return []
+        started = time.monotonic()
         try:
-            if job == "digest":
-                return self.jobs.send_digest(now=now)
-            return self.jobs.run_nags(job=job, now=now)
+            lines = self.jobs.send_digest(now=now) if job == "digest" else self.jobs.run_nags(job=job, now=now)
+            log.info("job %s done in %.1f s: %d message(s) queued", job, time.monotonic() - started, len(lines))
+            return lines
         except Exception:
             log.exception("job %s failed; it runs again at its next time", job)
             return []

@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from bot.domain.errors import Busy
 from storage.migrations import migrations
-from storage.writer import Batch, WriterLock
+from storage.writer import Batch, Checkpointer, WriterLock
 
 BUSY_TIMEOUT_MS = 10_000
 INTERACTIVE_WAIT_SECONDS = 2.0
@@ -75,6 +75,7 @@ class Db:
         self._local = threading.local()
         self._readers: list[Database] = []
         self._readers_lock = threading.Lock()
+        self._checkpointer: Checkpointer | None = None
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
             self.db = Database(conn)
@@ -85,12 +86,16 @@ class Db:
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the database {self.path}: {exc}") from None
         except StorageError:
+            if self._checkpointer is not None:
+                self._checkpointer.stop()
             self.db.close()
             raise
 
     def _configure(self) -> None:
         if self.path != ":memory:":
             self.db.enable_wal()
+            self.db.conn.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's thread does it (storage/writer.py)
+            self._checkpointer = Checkpointer(self.path)
         self.db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.db.conn.execute("PRAGMA synchronous = FULL")
         self.db.conn.execute("PRAGMA foreign_keys = ON")
@@ -210,6 +215,8 @@ class Db:
             batch.finish(exc)
             return
         self.commits += 1
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
         batch.finish()
 
     def _fail_batch(self, exc: BaseException) -> None:
@@ -284,6 +291,8 @@ class Db:
             return len(migrations.applied(self.db))
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         with self.lock:
             self.commit_batch()
             with self._readers_lock:

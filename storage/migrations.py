@@ -155,3 +155,10 @@ def m008_open_load_counters(db: Database) -> None:
                    WHEN new.assignee IS NOT NULL AND new.status IN {OPEN} BEGIN {count_in}; END""")
     db.execute(f"""CREATE TRIGGER open_load_delete AFTER DELETE ON requests
                    WHEN old.assignee IS NOT NULL AND old.status IN {OPEN} BEGIN {count_out}; END""")
+
+
+@migrations()
+def m009_outbox_by_request(db: Database) -> None:
+    """The outbox worker asks whether a request's card still waits, and supersedes older cards of a request, by
+    request: an index, so neither walks every message ever sent."""
+    db.execute("CREATE INDEX outbox_request ON outbox (request_id, kind, status)")

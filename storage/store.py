@@ -257,6 +257,22 @@ class Tx:
             params += list(kinds)
         return NagCandidates(self._with_events(where, params), self._notifications(where, params))
 
+    def due_ids_for_nags(self, now: datetime, *, kinds: Sequence[str] | None = None) -> list[int]:
+        """The ids of the requests `due_for_nags` would find, in order (to read them a page at a time)."""
+        where, params = "next_nag_at <= ?", [to_db_time(now)]
+        if kinds is not None:
+            where += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+            params += list(kinds)
+        return sorted(r[0] for r in self.db.conn.execute(f"SELECT id FROM requests WHERE {where}", params))
+
+    def nag_candidates(self, ids: Sequence[int]) -> NagCandidates:
+        """The requests with these ids with their events, and the nags already recorded for them."""
+        ids = sorted(set(ids))
+        if not ids:
+            return NagCandidates([], set())
+        where = f"id IN ({', '.join('?' for _ in ids)})"
+        return NagCandidates(self._with_events(where, ids), self._notifications(where, ids))
+
     def for_digest(self, since: datetime) -> list[tuple[Request, list[Event]]]:
         """Every open request, and every closed one changed since `since`, each with its events."""
         return self._with_events(f"status IN ({_OPEN}) OR updated_at >= ?", [*OPEN_STATUSES, to_db_time(since)])

@@ -124,6 +124,35 @@ def test_people_go_before_jobs_and_each_in_turn(tmp_path: Path) -> None:
     db.close()
 
 
+def test_a_job_waits_behind_people_for_a_few_units_at_most(tmp_path: Path) -> None:
+    """Commands pouring in do not starve the outbox's bookkeeping: after FAIR_EVERY people, a waiting job goes."""
+    from storage.writer import FAIR_EVERY
+
+    db = Db(tmp_path / "fair.db")
+    store = Store(db)
+    release, holder = holding_the_writer(store)
+    order: list[str] = []
+
+    def unit(name: str, *, background: bool) -> Callable[[], object]:
+        def work() -> object:
+            with store.transaction(background=background):
+                order.append(name)
+            return name
+        return work
+
+    queue = [("job", True)] + [(f"person {i}", False) for i in range(1, FAIR_EVERY + 3)]
+    threads = []
+    for i, (name, background) in enumerate(queue):
+        threads.append(in_thread(unit(name, background=background))[0])
+        queued(db, i + 1)
+    release.set()
+    for thread in [holder, *threads]:
+        thread.join(timeout=10)
+    people = [f"person {i}" for i in range(1, FAIR_EVERY + 3)]
+    assert order == people[:FAIR_EVERY] + ["job"] + people[FAIR_EVERY:]
+    db.close()
+
+
 def test_a_unit_a_person_waits_for_gives_up_after_two_seconds_with_nothing_written(tmp_path: Path) -> None:
     db = Db(tmp_path / "busy.db")
     store = Store(db)

@@ -11,23 +11,20 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.outbox.pacing import Pacer
 
 OUTBOX_EVENT = "ai_intake_outbox"
 
 
 class Poster:
-    """`client` calls the Web API; `pacer` is told of every post, so the worker can pace each channel."""
+    """`client` calls the Web API (the worker paces each channel before it hands an item to a sender)."""
 
-    def __init__(self, client: WebClient, *, pacer: Pacer) -> None:
+    def __init__(self, client: WebClient) -> None:
         self.client = client
-        self._pacer = pacer
 
     def post(self, item_id: int, *, attempts: int, channel: str, **message: Any) -> tuple[str, str]:
         """chat.postMessage tagged with the outbox item; (channel, ts) of the message, found or posted."""
         if attempts > 0 and (found := self.already_posted(item_id, channel=channel, thread_ts=message.get("thread_ts"))):
             return channel, found
-        self._pacer.posted(channel)
         metadata = {"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": item_id}}
         response = self.client.chat_postMessage(channel=channel, metadata=metadata, **message)
         return response["channel"], response["ts"]
