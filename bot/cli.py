@@ -4,6 +4,7 @@ import argparse
 import signal
 import logging
 import sys
+import threading
 import time
 from datetime import date, datetime, timezone
 from collections.abc import Callable, Sequence
@@ -244,10 +245,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     scheduler = Scheduler(bot.jobs, bot.store, bot.config, clock=bot.clock)
     bot.start()
     scheduler.start()
+    metrics_server = start_metrics_server(bot, settings)
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         serve(bot, settings, scheduler_running=lambda: scheduler.running)
     finally:
+        if metrics_server is not None:
+            metrics_server.close()
         scheduler.stop()
         bot.stop()
     return 0
@@ -318,9 +322,33 @@ def serve(bot, settings: Settings, *, scheduler_running: Callable[[], bool]) -> 
     from bot.server import make_server
 
     host = settings.host
-    server = make_server(bot, host=host, port=settings.port, scheduler_running=scheduler_running)
-    log.info("ai-intake serving HTTP on %s:%s (POST /slack/events, GET /healthz)", host, server.effective_port)
+    metrics = settings.metrics_on_bot_port
+    server = make_server(bot, host=host, port=settings.port, scheduler_running=scheduler_running, metrics=metrics)
+    log.info("ai-intake serving HTTP on %s:%s (POST /slack/events, GET /healthz%s)", host, server.effective_port,
+             ", GET /metrics" if metrics else "")
     server.run()
+
+
+def start_metrics_server(bot, settings: Settings):
+    """/metrics on a port of its own (AI_INTAKE_METRICS_PORT, or PORT in Socket Mode), served from a thread of its
+    own; None when the settings ask for none. `.close()` stops it."""
+    port = settings.metrics_server_port
+    if port is None:
+        return None
+    from bot.server import make_metrics_server
+
+    server = make_metrics_server(bot, host=settings.host, port=port)
+    threading.Thread(target=serve_until_closed, args=(server,), name="ai-intake-metrics", daemon=True).start()
+    log.info("ai-intake serving GET /metrics on %s:%s", settings.host, server.effective_port)
+    return server
+
+
+def serve_until_closed(server) -> None:
+    """Run a waitress server until `.close()`: closing its sockets ends its loop with EBADF, the normal end here."""
+    try:
+        server.run()
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

@@ -9,10 +9,12 @@ unit replaces the parts with the whole message; if the process dies in between, 
 their own after `PART_HOLD` (more messages than one, none lost).
 """
 
+import functools
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.blocks.common import to_dicts
 from bot.blocks.digest import render_digest
@@ -22,6 +24,7 @@ from bot.domain.nags import Nag, batch, explain_batch, nags_due, next_check_at
 from bot.domain.policy import Config
 from bot.domain.thresholds import RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED
 from bot.domain.visibility import visible_to
+from bot.metrics import Metrics
 from bot.wakeup import Wakeup
 from storage.outbox import ChannelMessage, NagMessage, ThreadLine
 from storage.store import Store, Tx, to_db_time
@@ -46,16 +49,33 @@ def _messages(fresh: Sequence[Nag]) -> list[tuple[str, list[Nag], str]]:
     return [(user, nags, explain_batch(user, nags)) for user, nags in batch(fresh).items()]
 
 
-class Jobs:
-    """The scheduled use cases; `wakeup` is rung after a run that queued messages. A run with more than `one_unit`
-    nags is written in chunks."""
+def measured(job: str | None = None) -> Callable[[Callable[..., list[str]]], Callable[..., list[str]]]:
+    """A job method whose every run (not a dry run) is timed in the metrics; a run without an error is the job's
+    last success, at its `now`. `job` names it; None: the method's own `job` argument does."""
+    def decorate(method: Callable[..., list[str]]) -> Callable[..., list[str]]:
+        @functools.wraps(method)
+        def run(self: "Jobs", *, now: datetime, dry_run: bool = False, **kwargs: Any) -> list[str]:
+            if dry_run:
+                return method(self, now=now, dry_run=True, **kwargs)
+            with self._metrics.job_run(job or kwargs["job"], now=now):
+                return method(self, now=now, **kwargs)
+        return run
+    return decorate
 
-    def __init__(self, store: Store, config: Config, *, wakeup: Wakeup, one_unit: int = ONE_UNIT) -> None:
+
+class Jobs:
+    """The scheduled use cases; `wakeup` is rung after a run that queued messages; `metrics` times the runs and
+    counts the nags recorded. A run with more than `one_unit` nags is written in chunks."""
+
+    def __init__(self, store: Store, config: Config, *, wakeup: Wakeup, metrics: Metrics | None = None,
+                 one_unit: int = ONE_UNIT) -> None:
         self._store = store
         self._config = config
         self._wakeup = wakeup
+        self._metrics = metrics or Metrics()
         self._one_unit = one_unit
 
+    @measured()
     def run_nags(self, *, job: str, now: datetime, dry_run: bool = False) -> list[str]:
         """Send what the rules of `job` ("sla" or "nags") say is due at `now`; returns a line per message.
 
@@ -76,6 +96,7 @@ class Jobs:
                     found += self._record(tx, due, now)
                     lines = self._queue_messages(tx, _messages(found), now)
                 self._wakeup.set()
+                self._metrics.nags_recorded(found)
                 return lines
             else:
                 part = part or f"nagpart:{to_db_time(now)}:{uuid.uuid4().hex[:12]}:"
@@ -89,6 +110,7 @@ class Jobs:
             tx.supersede_keys(prefix=part, at=now)
             lines = self._queue_messages(tx, messages, now)
         self._wakeup.set()
+        self._metrics.nags_recorded(found)
         return lines
 
     def _page(self, job: str, ids: list[int], now: datetime) -> tuple[list[Nag], list[tuple[Request, datetime | None]]]:
@@ -146,6 +168,7 @@ class Jobs:
                 fresh += recorded
         return fresh
 
+    @measured("digest")
     def send_digest(self, *, now: datetime, dry_run: bool = False) -> list[str]:
         """Queue this week's digest: one per domain channel, one org-wide; at most one per channel and week."""
         config = self._config

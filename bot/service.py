@@ -21,6 +21,7 @@ from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.models import Draft, Event, Request
 from bot.domain.policy import Config
 from bot.domain.triage import Route, route
+from bot.metrics import Metrics
 from bot.queries import load_request
 from bot.wakeup import Wakeup
 from storage.outbox import CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
@@ -40,13 +41,16 @@ class Replayed(Exception):
 
 
 class Intake:
-    """The service. `clock` gives the current time (UTC); `wakeup` is rung after each commit that queued messages."""
+    """The service. `clock` gives the current time (UTC); `wakeup` is rung after each commit that queued messages;
+    `metrics` counts what was filed."""
 
-    def __init__(self, store: Store, config: Config, *, clock: Clock = system_clock, wakeup: Wakeup) -> None:
+    def __init__(self, store: Store, config: Config, *, clock: Clock = system_clock, wakeup: Wakeup,
+                 metrics: Metrics | None = None) -> None:
         self._store = store
         self._config = config
         self._clock = clock
         self._wakeup = wakeup
+        self._metrics = metrics or Metrics()
         self._delivery: str | None = None
 
     # -- deliveries ------------------------------------------------------------------------------
@@ -95,6 +99,7 @@ class Intake:
                 raise
             return Filed(found, created=False)
         self._wakeup.set()
+        self._metrics.filed(kind=request.kind, domain=request.domain)
         return Filed(request, created=True)
 
     def _insert(self, tx: Tx, draft: Draft, now: datetime, *, origin_key: str | None) -> Request:
