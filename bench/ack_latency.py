@@ -25,7 +25,6 @@ within 1.2x of that on the large ones; clicks' p99 within 1.5x the floor's; no a
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import tempfile
 import time
@@ -36,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import BENCH, Child, argv_flag, machine, ms, run_load, start_fake_slack, table, verdict  # noqa: E402
+from bench._common import BENCH, Child, argv_flag, copy_database, machine, ms, run_load, start_fake_slack, table, verdict  # noqa: E402
 from bench._dataset import config_path, dataset, describe  # noqa: E402
 
 CONCURRENCY = 50
@@ -87,8 +86,8 @@ def measure(mode: str, n: int, fake: Child, tmp: str, *, db: Path | None = None)
     args = [str(BENCH / "_serve.py"), mode, "--api-url", fake.ready["url"]]
     people, first_id = FRESH, WARMUP + 1
     if db is not None:
-        copy = Path(tmp) / "large.db"
-        shutil.copyfile(db, copy)
+        copy = Path(tmp) / f"large-{db.stem}.db"
+        copy_database(db, copy)
         args += ["--db", str(copy), "--config", str(config_path())]
         people, first_id = LARGE, describe(db)["requests"] - 3 * n  # clicks on recent requests, open or not
     elif mode == "bot":

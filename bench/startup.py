@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -40,7 +39,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import (  # noqa: E402
-    ROOT, SIGNING_SECRET, TOKEN, argv_flag, machine, ms, peak_rss_mb, run_load, start_fake_slack, table, verdict,
+    ROOT, SIGNING_SECRET, TOKEN, argv_flag, copy_database, machine, ms, peak_rss_mb, run_load, start_fake_slack, table,
+    verdict,
 )
 from bench._dataset import DATA, config_path, dataset, describe, label, path_of  # noqa: E402
 from bench.intake_throughput import command_body  # noqa: E402
@@ -155,7 +155,7 @@ def main() -> int:
             empty = start_once(Path(tmp) / "empty.db", fake.ready["url"], after=after)
             copy = Path(tmp) / "copy.db"
             t = time.monotonic()
-            shutil.copyfile(big, copy)
+            copy_database(big, copy)
             copy_seconds = time.monotonic() - t
             loaded = start_once(copy, fake.ready["url"], after=after)
     finally:
