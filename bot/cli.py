@@ -171,7 +171,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
         jobs, bot = Jobs(offline_store(settings), config, wakeup=Wakeup()), None
     else:
         settings.require_token()
-        bot = start_with_retries(lambda: make_bot(settings, config, clock=lambda: at))
+        bot = start_with_retries(lambda: make_bot(settings, config, clock=lambda: at, outbox_lanes=1))
         jobs = bot.jobs
     lines = jobs.send_digest(now=at, dry_run=args.dry_run) if args.job == "digest" else jobs.run_nags(job=args.job, now=at, dry_run=args.dry_run)
     if bot is not None:
@@ -263,13 +263,16 @@ def stop_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def make_bot(settings: Settings, config: Config, *, clock: Callable[[], datetime] | None = None):
+def make_bot(settings: Settings, config: Config, *, clock: Callable[[], datetime] | None = None, outbox_lanes: int | None = None):
+    """The bot for `run` (the outbox posts to a few channels at once) or, with `outbox_lanes=1`, for a one-off job run
+    (one post at a time, in the order the job queued them)."""
     from bot.app import build_app
     from bot.clock import system_clock
+    from bot.outbox.worker import LANES
 
     return build_app(config=config, db_path=str(settings.db_path), token=settings.bot_token or "",
                      signing_secret=None if settings.socket_mode else settings.signing_secret, api_url=settings.api_url,
-                     clock=clock or system_clock)
+                     clock=clock or system_clock, outbox_lanes=outbox_lanes or LANES)
 
 
 def start_with_retries(make: Callable[[], object], *, sleep: Callable[[float], None] = time.sleep):
