@@ -132,6 +132,39 @@ def start_fake_slack(latency: float) -> Child:
     return Child([str(BENCH / "_fake_slack_proc.py"), "--latency", str(latency)])
 
 
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """Peak resident memory of one process in MB: its VmHWM, which starts afresh at exec.
+
+    Not ru_maxrss: Linux carries that over from the parent at fork and exec, so a child of a
+    process that once held 2 GB (the dataset generator) would report 2 GB whatever it did itself.
+    """
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if pid == "self" else float("nan")
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """Copy a generated database for a run that writes to it: no WAL left from an earlier copy at that path, and the
+    copy flushed to disk before the bot starts, so that the first checkpoint's fsync does not write out the whole
+    copy (gigabytes at 1M, seconds of disk time) in the middle of the measurement."""
+    import shutil
+
+    for stale in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
+        stale.unlink(missing_ok=True)
+    shutil.copyfile(source, target)
+    fd = os.open(target, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def cpu_seconds() -> float:
     usage = os.times()
     return usage.user + usage.system

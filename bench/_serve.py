@@ -5,11 +5,17 @@
                                [--post-interval SECONDS]    the outbox worker's per-channel pacing (default:
                                                             as shipped)
                                [--config FILE]              a YAML config (default: tests/harness.py's)
+                               [--root DIR] [--profile]     the bot of another checkout; per-thread profiles
     python bench/_serve.py floor --api-url URL              a bare Bolt app whose listeners only ack,
                                                             under the same make_server (waitress)
 
 Both on 127.0.0.1, a free port. Prints {"url": ...}; answers JSON lines on stdin: {"op": "stats"},
 {"op": "stop"} (stats: CPU seconds, peak RSS, and for the bot the outbox by status).
+
+With `--profile`, every thread gets its own cProfile profiler timed in thread CPU time once
+{"op": "arm"} is sent (work before it, a warm-up, is not counted); {"op": "profile"} answers, per
+group of threads (`request`: waitress and the listener pool; `outbox`; `other`), each function's
+call count, own and cumulative CPU seconds (bench/profile_ack.py reads it).
 """
 
 from __future__ import annotations
@@ -18,9 +24,9 @@ import argparse
 import logging
 import os
 import re
-import resource
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
@@ -28,7 +34,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import SIGNING_SECRET, TOKEN, cpu_seconds, serve_stdin  # noqa: E402
+from bench._common import SIGNING_SECRET, TOKEN, cpu_seconds, peak_rss_mb, serve_stdin  # noqa: E402
+
+if "--root" in sys.argv:  # another checkout of the bot (an older commit, for "before" figures)
+    sys.path.insert(0, sys.argv[sys.argv.index("--root") + 1])
 from bot.app import LISTENER_THREADS, build_app, web_client  # noqa: E402
 from bot.config import load_config, parse_config  # noqa: E402
 from bot.server import make_server  # noqa: E402
@@ -47,6 +56,50 @@ def bare_app(api_url: str) -> Any:
     return SimpleNamespace(app=app)
 
 
+class Profiles:
+    """One cProfile profiler per thread (thread CPU time), installed on each thread's first call once armed."""
+
+    def __init__(self) -> None:
+        import cProfile
+
+        self._make = lambda: cProfile.Profile(time.thread_time)
+        self.armed = False
+        self.by_thread: list[tuple[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def install(self) -> None:
+        threading.setprofile(self._hook)
+        sys.setprofile(None)
+
+    def _hook(self, frame: Any, event: str, arg: Any) -> None:
+        if not self.armed:
+            return
+        sys.setprofile(None)
+        profile = self._make()
+        with self._lock:
+            self.by_thread.append((threading.current_thread().name, profile))
+        profile.enable()
+
+    def report(self) -> dict[str, Any]:
+        import pstats
+
+        groups: dict[str, dict[str, list[float]]] = {}
+        with self._lock:
+            found = list(self.by_thread)
+        for name, profile in found:
+            group = ("outbox" if "outbox" in name else
+                     "request" if name.startswith(("waitress", "ai-intake-listener")) else "other")
+            stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+            into = groups.setdefault(group, {})
+            for (path, line, function), (_, calls, own, cumulative, _) in stats.items():
+                key = f"{path}:{line}:{function}"
+                row = into.setdefault(key, [0, 0.0, 0.0])
+                row[0] += calls
+                row[1] += own
+                row[2] += cumulative
+        return {"threads": len(found), "groups": groups}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=["bot", "floor"])
@@ -54,7 +107,12 @@ def main() -> None:
     parser.add_argument("--api-url", required=True)
     parser.add_argument("--config", help="a YAML config (default: the tests' two-domain CONFIG)")
     parser.add_argument("--post-interval", type=float, help="override the outbox worker's per-channel pacing (seconds)")
+    parser.add_argument("--root", help="import the bot from this checkout instead")
+    parser.add_argument("--profile", action="store_true", help="profile every thread once armed (see the docstring)")
     args = parser.parse_args()
+    profiles = Profiles() if args.profile else None
+    if profiles:
+        profiles.install()
     logging.basicConfig(level=logging.ERROR)  # waitress warns about its queue depth under load: expected here
 
     bot = None
@@ -75,8 +133,9 @@ def main() -> None:
 
     def stats() -> dict[str, Any]:
         out: dict[str, Any] = {"cpu_seconds": cpu_seconds() - cpu0,
-                               "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+                               "max_rss_mb": peak_rss_mb()}
         if bot is not None:
+            out["commits"] = getattr(bot.db, "commits", 0)
             with bot.db.read() as db:
                 out["outbox"] = {r["status"]: r["n"] for r in db.query("SELECT status, count(*) AS n FROM outbox GROUP BY status")}
                 out["requests"] = next(db.query("SELECT count(*) AS n FROM requests"))["n"]
@@ -85,6 +144,11 @@ def main() -> None:
     def handle(message: dict[str, Any]) -> Any:
         if message["op"] == "stats":
             return stats()
+        if message["op"] == "arm" and profiles:
+            profiles.armed = True
+            return {"ok": True}
+        if message["op"] == "profile" and profiles:
+            return profiles.report()
         if message["op"] == "stop":
             server.close()
             thread.join(timeout=5)

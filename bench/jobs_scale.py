@@ -17,7 +17,7 @@ request). Dry runs read and compute everything a real run does and skip writing 
 found due (the data is in steady state: what fell due before the last hour is recorded as sent, and
 each open request's `next_nag_at` is where that run left it, so `sla` and `nags` load only the
 requests whose next check fell in the last hour; see bench/_dataset.py).
-Peak RSS is the child's ru_maxrss. A child that runs past its time limit is killed and reported.
+Peak RSS is the child's own high-water mark (VmHWM; see `bench._common.peak_rss_mb`). A child that runs past its time limit is killed and reported.
 
 The floors, in the same kind of child:
 - sla / nags: the open requests and all their events and notifications, through the `requests_open`
@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -46,7 +45,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import ROOT, machine, table, verdict  # noqa: E402
+from bench._common import ROOT, machine, peak_rss_mb, table, verdict  # noqa: E402
 from bench._dataset import NOW, config_path, dataset, describe, label  # noqa: E402
 
 JOBS = ("sla", "nags", "digest")
@@ -70,7 +69,7 @@ def measure(what: str, db: str) -> dict[str, Any]:
     config = load_config(config_path())
     database = Db(db)
     jobs = Jobs(Store(database), config, wakeup=Wakeup())
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    baseline = peak_rss_mb()
     marks = ", ".join("?" for _ in OPEN_STATUSES)
     since = to_db_time(NOW - timedelta(days=LOOKBACK_DAYS))
     started = time.perf_counter()
@@ -93,7 +92,7 @@ def measure(what: str, db: str) -> dict[str, Any]:
             pass
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "found": found, "baseline_mb": baseline,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_mb": peak_rss_mb()}
 
 
 def in_child(what: str, db: Path, *, limit: float) -> dict[str, Any]:

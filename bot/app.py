@@ -1,6 +1,7 @@
 """build_app(...): the one place a Bolt App is made, wired to the use cases, the store and the outbox worker."""
 
 import logging
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from bot.metrics import MeteredApp, MeteredWebClient, Metrics, shared_client
 from bot.outbox.pacing import Pacer
 from bot.outbox.senders import Delivery
 from bot.outbox.slack import Poster
-from bot.outbox.worker import OutboxWorker
+from bot.outbox.worker import LANES, OutboxWorker
 from bot.outbox.working_hours import WorkingHours
 from bot.queries import Queries
 from bot.service import Intake
@@ -34,6 +35,11 @@ from storage.db import Db
 from storage.store import Store
 
 LISTENER_THREADS = 16
+SWITCH_INTERVAL_SECONDS = 0.001
+"""How often a thread running Python hands the interpreter (the GIL) to one that waits for it: 1 ms, not Python's
+5 ms. The bot's threads mostly wait (for a socket, the writer, a commit, Slack) and then need the interpreter for
+a moment; under load, 5 ms per hand-over, several times per request, was most of an acknowledgement's time
+(docs/benchmarks.md)."""
 
 
 class ListenerPool(ThreadPoolExecutor):
@@ -123,12 +129,15 @@ def web_client(token: str, *, api_url: str | None, metrics: Metrics | None = Non
 
 
 def build_app(*, config: Config, db_path: str, token: str, signing_secret: str | None, api_url: str | None = None,
-              clock: Clock = system_clock, post_interval: float = 1.0) -> Bot:
+              clock: Clock = system_clock, post_interval: float = 1.0, outbox_lanes: int = LANES) -> Bot:
     """Open the database, make the use cases, the outbox worker and the Bolt app with every listener.
 
     The use cases ring `wakeup` after each commit that queued Slack messages; the outbox worker waits on
-    it. `post_interval`: the least seconds between two posts to one channel (Slack allows about one a second).
+    it. `post_interval`: seconds for a channel's pacing token to come back (Slack allows about one post a second
+    per channel, with short bursts; 0: no pacing). `outbox_lanes`: channels the worker posts to at once (1: one
+    post at a time, in the order queued, as the console and `ai-intake jobs run` do).
     """
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     db = Db(db_path)
     metrics = Metrics()
     client = web_client(token, api_url=api_url, metrics=metrics)
@@ -138,10 +147,10 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     queries = Queries(store, config)
     jobs = Jobs(store, config, wakeup=wakeup, metrics=metrics)
     pacer = Pacer(post_interval, clock=clock)
-    delivery = Delivery(poster=Poster(client, pacer=pacer), config=config, clock=clock,
+    delivery = Delivery(poster=Poster(client), config=config, clock=clock,
                         working_hours=WorkingHours(store, client, config).of, home_of=queries.home,
                         requests_of=queries.by_ids)
-    outbox = OutboxWorker(store, delivery, clock=clock, wakeup=wakeup, pacer=pacer)
+    outbox = OutboxWorker(store, delivery, clock=clock, wakeup=wakeup, pacer=pacer, lanes=outbox_lanes)
     pool = ListenerPool(LISTENER_THREADS)
     try:
         app = MeteredApp(

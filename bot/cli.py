@@ -186,11 +186,14 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
             print(f"  {line}")
         return 0
     settings.require_token()
-    bot = start_with_retries(lambda: make_bot(settings, config))
+    bot = start_with_retries(lambda: make_bot(settings, config, outbox_lanes=1))  # one post at a time, in queue order
     try:
-        queued_at = datetime.now(timezone.utc)  # this run's mark: its items are queued at this instant, due at once
-        run_job(bot.jobs, args.job, at=at, queue_at=queued_at)
-        items, others = deliver(bot, queued_at, wait=args.wait)
+        with bot.store.reading() as tx:
+            mark = tx.last_outbox_id()
+        run_job(bot.jobs, args.job, at=at)
+        with bot.store.transaction(background=True) as tx:  # what it queued for `at` goes out now
+            ids = tx.release_run(after=mark, queued_at=at, now=datetime.now(timezone.utc))
+        items, others = deliver(bot, ids, wait=args.wait)
     finally:
         bot.stop()
     print(f"{args.job} at {at.isoformat()}: queued {len(items)} message(s)")
@@ -201,20 +204,20 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     return 1 if any(item.status == "failed" for item in items) else 0
 
 
-def run_job(jobs, job: str, *, at: datetime, dry_run: bool = False, queue_at: datetime | None = None) -> list[str]:
+def run_job(jobs, job: str, *, at: datetime, dry_run: bool = False) -> list[str]:
     if job == "digest":
-        return jobs.send_digest(now=at, dry_run=dry_run, queue_at=queue_at)
-    return jobs.run_nags(job=job, now=at, dry_run=dry_run, queue_at=queue_at)
+        return jobs.send_digest(now=at, dry_run=dry_run)
+    return jobs.run_nags(job=job, now=at, dry_run=dry_run)
 
 
-def deliver(bot, queued_at: datetime, *, wait: float, sleep: Callable[[float], None] = time.sleep):
-    """Send what is due (when this process may: no running bot holds the outbox), and wait until every item
-    queued at `queued_at` is sent, failed or due after `wait` seconds; (those items, how many others wait)."""
+def deliver(bot, ids: list[int], *, wait: float, sleep: Callable[[float], None] = time.sleep):
+    """Send what is due (when this process may: no running bot holds the outbox), and wait until each of the
+    items `ids` is sent, failed or due after `wait` seconds; (those items, how many others wait)."""
     deadline = time.monotonic() + max(wait, 0)
     while True:
         bot.outbox.drain()
         with bot.store.reading() as tx:
-            items, pending = tx.queued_at(queued_at), tx.pending_count()
+            items, pending = tx.outbox_items(ids), tx.pending_count()
         remaining = deadline - time.monotonic()
         horizon = datetime.now(timezone.utc) + timedelta(seconds=max(remaining, 0))
         waiting = [i for i in items if i.status == "pending" and (i.next_attempt_at is None or i.next_attempt_at <= horizon)]
@@ -358,13 +361,16 @@ def stop_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def make_bot(settings: Settings, config: Config, *, clock: Callable[[], datetime] | None = None):
+def make_bot(settings: Settings, config: Config, *, clock: Callable[[], datetime] | None = None, outbox_lanes: int | None = None):
+    """The bot for `run` (the outbox posts to a few channels at once) or, with `outbox_lanes=1`, for a one-off job run
+    (one post at a time, in the order the job queued them)."""
     from bot.app import build_app
     from bot.clock import system_clock
+    from bot.outbox.worker import LANES
 
     return build_app(config=config, db_path=str(settings.db_path), token=settings.bot_token or "",
                      signing_secret=None if settings.socket_mode else settings.signing_secret, api_url=settings.api_url,
-                     clock=clock or system_clock)
+                     clock=clock or system_clock, outbox_lanes=outbox_lanes or LANES)
 
 
 def start_with_retries(make: Callable[[], object], *, sleep: Callable[[float], None] = time.sleep):

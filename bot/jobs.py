@@ -1,16 +1,26 @@
 """Scheduled use cases: SLA alerts, nags and the weekly digest. Each asks the domain what is due,
-records it, and queues the messages in one transaction — so a re-run at the same time sends nothing."""
+records it, and queues the messages — so a re-run at the same time sends nothing.
+
+A run computes everything before it writes, then writes in units of work of at most `CHUNK_SECONDS`
+each (a catch-up after days down records thousands of nags), so commands and clicks are let in
+between; a small run (almost every run) is one unit. One direct message per person per run: when a
+run takes several units, each unit queues its part of a person's message held back, and the last
+unit replaces the parts with the whole message; if the process dies in between, the parts go out on
+their own after `PART_HOLD` (more messages than one, none lost).
+"""
 
 import functools
-from collections.abc import Callable
+import time
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.blocks.common import to_dicts
 from bot.blocks.digest import render_digest, render_private_digest
 from bot.blocks.nags import thread_nag
-from bot.domain.digest import confidential_open, digest_all
 from bot.domain import workflow
+from bot.domain.digest import confidential_open, digest_all
 from bot.domain.models import Event, Request
 from bot.domain.nags import Nag, batch, explain_batch, nags_due, next_check_at
 from bot.domain.policy import Config
@@ -26,6 +36,15 @@ JOB_KINDS = {"nags": ("security_review", "regression")}  # only reviews and regr
 JOB_WAITING = {"nags"}  # …but a request of any kind can wait on its requester
 BOT = "ai-intake"
 DIGEST_LOOKBACK_DAYS = 15
+CHUNK_SECONDS = 0.04
+CHUNK_ROWS = 400
+"""A job holds the writer for one unit of at most this long and about this many rows (its COMMIT writes every page
+they touched), then intake goes first."""
+ONE_UNIT = 200
+"""A run with at most this many nags and five times as many next checks is written in one unit (it fits in a few ms)."""
+PART_HOLD = timedelta(minutes=10)
+PAGE = 1000
+"""Due requests read and judged at a time."""
 
 
 def measured(job: str | None = None) -> Callable[[Callable[..., list[str]]], Callable[..., list[str]]]:
@@ -44,59 +63,122 @@ def measured(job: str | None = None) -> Callable[[Callable[..., list[str]]], Cal
 
 class Jobs:
     """The scheduled use cases; `wakeup` is rung after a run that queued messages; `metrics` times the runs and
-    counts the nags recorded."""
+    counts the nags recorded. A run with more than `one_unit` nags is written in chunks."""
 
-    def __init__(self, store: Store, config: Config, *, wakeup: Wakeup, metrics: Metrics | None = None) -> None:
+    def __init__(self, store: Store, config: Config, *, wakeup: Wakeup, metrics: Metrics | None = None,
+                 one_unit: int = ONE_UNIT) -> None:
         self._store = store
         self._config = config
         self._wakeup = wakeup
         self._metrics = metrics or Metrics()
+        self._one_unit = one_unit
 
     @measured()
-    def run_nags(self, *, job: str, now: datetime, dry_run: bool = False, queue_at: datetime | None = None) -> list[str]:
+    def run_nags(self, *, job: str, now: datetime, dry_run: bool = False) -> list[str]:
         """Send what the rules of `job` ("sla" or "nags") say is due at `now`; returns a line per message.
 
-        The messages may go out from `queue_at` (default `now`): `ai-intake jobs run --at` evaluates the rules
-        at another time than the one at which their messages are sent."""
-        send_at = queue_at or now
-        config = self._config
+        The due requests are read `PAGE` at a time (a catch-up finds tens of thousands), so memory follows
+        the page, not the backlog."""
         with self._store.reading() as tx:
-            items, sent = tx.due_for_nags(now, kinds=JOB_KINDS.get(job), waiting=job in JOB_WAITING)
-        due = nags_due(items, config, now=now, sent=sent, rules=JOB_RULES[job])
+            ids = tx.due_ids_for_nags(now, kinds=JOB_KINDS.get(job), waiting=job in JOB_WAITING)
+        pages = [ids[i:i + PAGE] for i in range(0, len(ids), PAGE)]
+        part = f"nagpart:{to_db_time(now)}:{uuid.uuid4().hex[:12]}:" if len(pages) > 1 else None
+        found: list[Nag] = []
+        for page in pages:
+            due, checks, requests = self._page(job, page, now)
+            if dry_run:
+                found += due
+            elif part is None and len(due) <= self._one_unit and len(checks) <= 5 * self._one_unit:
+                with self._store.transaction(background=True) as tx:
+                    tx.set_next_checks(checks)
+                    found += self._record(tx, due, requests, now)
+                    lines = self._queue_messages(tx, found, now)
+                self._wakeup.set()
+                self._metrics.nags_recorded(found)
+                return lines
+            else:
+                part = part or f"nagpart:{to_db_time(now)}:{uuid.uuid4().hex[:12]}:"
+                found += self._record_in_chunks(due, checks, requests, now, part=part)
         if dry_run:
-            return [f"{user}: {explain_batch(user, nags)}" for user, nags in batch(due).items()]
-        lines = []
-        after = sent | {n.sent_key for n in due}  # what is recorded once this run is done (by us or a twin)
-        checks = [(r, next_check_at(r, events, config, now=now, sent=after)) for r, events in items]
-        requests = {r.id: r for r, _ in items}
-        with self._store.transaction() as tx:
-            tx.set_next_checks(checks)
-            due = [n for n in due if not n.closes or _close_unanswered(tx, requests[n.request_id], now=now)]
-            fresh = [n for n in due if tx.record_notification(n.request_id, n.rule, n.step, recipients=list(n.recipients), at=now)]
-            for nag in fresh:
-                tx.add_event(Event(request_id=nag.request_id, at=now, actor=BOT, type="nag",
-                                   data={"rule": nag.rule, "step": nag.step, "recipients": list(nag.recipients)}))
-                if nag.in_thread:
-                    text, blocks = thread_nag(nag.text, requests[nag.request_id], config, now=now, buttons=nag.thread_buttons)
-                    tx.enqueue(ThreadLine(text=text, blocks=to_dicts(blocks)), at=send_at, request_id=nag.request_id,
-                               key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}")
-            for user, nags in batch(fresh).items():
-                key = f"nags:{user}:{to_db_time(now)}:" + ",".join(f"{n.request_id}/{n.rule}/{n.step}" for n in nags)
-                urgent = any(n.urgent for n in nags)
-                mine = [_item(n, user) for n in nags]
-                if not urgent:
-                    mine = _absorb_unsent(tx, user, mine, now=now)
-                tx.enqueue(NagMessage(user=user, items=mine, urgent=urgent), at=send_at, key=key[:500])
-                lines.append(f"{user}: {explain_batch(user, nags)}")
+            return [f"{user}: {explain_batch(user, nags)}" for user, nags in batch(found).items()]
+        if part is None:
+            return []
+        with self._store.transaction(background=True) as tx:
+            tx.supersede_keys(prefix=part, at=now)
+            lines = self._queue_messages(tx, found, now)
         self._wakeup.set()
-        self._metrics.nags_recorded(fresh)
+        self._metrics.nags_recorded(found)
         return lines
 
+    def _page(self, job: str, ids: list[int], now: datetime) -> tuple[list[Nag], list[tuple[Request, datetime | None]], dict[int, Request]]:
+        """The nags due for these requests, when each next needs a look (computed before any write), and the
+        requests by id."""
+        with self._store.reading() as tx:
+            items, sent = tx.nag_candidates(ids)
+        due = nags_due(items, self._config, now=now, sent=sent, rules=JOB_RULES[job])
+        after = sent | {n.sent_key for n in due}  # what is recorded once this run is done (by us or a twin)
+        checks = [(r, next_check_at(r, events, self._config, now=now, sent=after)) for r, events in items]
+        return due, checks, {r.id: r for r, _ in items}
+
+    def _record(self, tx: Tx, nags: Sequence[Nag], requests: dict[int, Request], now: datetime) -> list[Nag]:
+        """Record each nag (its notification, its event, its thread line), closing first the requests a nag closes;
+        the ones a twin run recorded first, and closings of requests that changed since they were read, are left out."""
+        nags = [n for n in nags if not n.closes or _close_unanswered(tx, requests[n.request_id], now=now)]
+        fresh = [n for n in nags if tx.record_notification(n.request_id, n.rule, n.step, recipients=list(n.recipients), at=now)]
+        for nag in fresh:
+            tx.add_event(Event(request_id=nag.request_id, at=now, actor=BOT, type="nag",
+                               data={"rule": nag.rule, "step": nag.step, "recipients": list(nag.recipients)}))
+            if nag.in_thread:
+                text, blocks = thread_nag(nag.text, requests[nag.request_id], self._config, now=now, buttons=nag.thread_buttons)
+                tx.enqueue(ThreadLine(text=text, blocks=to_dicts(blocks)), at=now, request_id=nag.request_id,
+                           key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}")
+        return fresh
+
+    def _queue_messages(self, tx: Tx, fresh: Sequence[Nag], now: datetime, *, part: str | None = None) -> list[str]:
+        """One direct message per person, most urgent first; a message that is not urgent folds in what the person's
+        earlier messages not sent yet said (`_absorb_unsent`). `part` (a run's key) queues them as held parts instead."""
+        lines = []
+        for user, nags in batch(fresh).items():
+            urgent = any(n.urgent for n in nags)
+            mine = [_item(n, user) for n in nags]
+            if part:
+                tx.enqueue(NagMessage(user=user, items=mine, urgent=urgent), at=now + PART_HOLD,
+                           key=f"{part}{user}:{nags[0].request_id}/{nags[0].rule}/{nags[0].step}"[:500])
+                continue
+            if not urgent:
+                mine = _absorb_unsent(tx, user, mine, now=now)
+            key = f"nags:{user}:{to_db_time(now)}:" + ",".join(f"{n.request_id}/{n.rule}/{n.step}" for n in nags)
+            tx.enqueue(NagMessage(user=user, items=mine, urgent=urgent), at=now, key=key[:500])
+            lines.append(f"{user}: {explain_batch(user, nags)}")
+        return lines
+
+    def _record_in_chunks(self, due: list[Nag], checks: list[tuple[Request, datetime | None]], requests: dict[int, Request],
+                          now: datetime, *, part: str) -> list[Nag]:
+        """Next checks and nags in units of at most CHUNK_SECONDS, each person's nags queued as held parts (`part`);
+        the nags this run recorded (the caller queues the whole messages at the end)."""
+        checks_left, nags_left, fresh = list(checks), list(due), []
+        while checks_left or nags_left:
+            with self._store.transaction(background=True) as tx:
+                started = time.monotonic()
+                rows = 0
+                while checks_left and rows < CHUNK_ROWS and time.monotonic() - started < CHUNK_SECONDS:
+                    tx.set_next_checks(checks_left[:50])
+                    del checks_left[:50]
+                    rows += 50
+                recorded = []
+                while nags_left and rows < CHUNK_ROWS and time.monotonic() - started < CHUNK_SECONDS:
+                    recorded += self._record(tx, nags_left[:10], requests, now)
+                    del nags_left[:10]
+                    rows += 40  # a nag writes its notification, its event, its thread line and their indexes
+                self._queue_messages(tx, recorded, now, part=part)
+                fresh += recorded
+        return fresh
+
     @measured("digest")
-    def send_digest(self, *, now: datetime, dry_run: bool = False, queue_at: datetime | None = None) -> list[str]:
+    def send_digest(self, *, now: datetime, dry_run: bool = False) -> list[str]:
         """Queue this week's digests: one per domain channel and one org-wide, and the private ones (each
         domain's review channel, the org's private channel) listing confidential requests in full; at most
-        one per channel and week. They may go out from `queue_at` (default `now`)."""
+        one per channel and week."""
         config = self._config
         with self._store.reading() as tx:
             items = tx.for_digest(since=now - timedelta(days=DIGEST_LOOKBACK_DAYS))
@@ -104,9 +186,9 @@ class Jobs:
         messages = self._public_digests(items, now=now) + self._private_digests(items, now=now)
         lines = [f"{channel}: {text}" for channel, _, (text, _) in messages]
         if not dry_run:
-            with self._store.transaction() as tx:
+            with self._store.transaction(background=True) as tx:
                 for channel, part, (text, blocks) in messages:
-                    tx.enqueue(ChannelMessage(channel=channel, text=text, blocks=to_dicts(blocks)), at=queue_at or now,
+                    tx.enqueue(ChannelMessage(channel=channel, text=text, blocks=to_dicts(blocks)), at=now,
                                key=f"digest:{channel}:{week.year}-W{week.week:02d}:{part}")
         self._wakeup.set()
         return lines

@@ -6,6 +6,7 @@ database: each run first takes the `scheduler` lease row.
 """
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -55,8 +56,12 @@ class Scheduler:
             self.scheduler.add_job(self.run, args=["digest"], id="digest-catch-up", replace_existing=True)
 
     def stop(self) -> None:
+        """Stop the jobs (a running one finishes) and give the lease back, so a restarted bot (a new container, whose
+        host name the lease cannot check) runs its jobs at once instead of waiting for the lease to run out."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        with self.store.transaction(background=True) as tx:
+            tx.release_lease("scheduler", holder=self.holder)
 
     def digest_missed(self, now: datetime) -> bool:
         """Has this database sent digests before, and did the cron fire in the last week while it was down?
@@ -75,14 +80,15 @@ class Scheduler:
     def run(self, job: str) -> list[str]:
         """One job run, if this process holds the lease; the work is idempotent either way."""
         now = self.clock()
-        with self.store.transaction() as tx:
+        with self.store.transaction(background=True) as tx:
             if not tx.take_lease("scheduler", holder=self.holder, now=now, seconds=LEASE_SECONDS, unless_held_by=holder_alive):
                 log.info("job %s skipped: another process holds the scheduler lease", job)
                 return []
+        started = time.monotonic()
         try:
-            if job == "digest":
-                return self.jobs.send_digest(now=now)
-            return self.jobs.run_nags(job=job, now=now)
+            lines = self.jobs.send_digest(now=now) if job == "digest" else self.jobs.run_nags(job=job, now=now)
+            log.info("job %s done in %.1f s: %d message(s) queued", job, time.monotonic() - started, len(lines))
+            return lines
         except Exception:
             log.exception("job %s failed; it runs again at its next time", job)
             return []

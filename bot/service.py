@@ -1,12 +1,16 @@
 """Write use cases: filing a request and working it (claim, resolve, comment …). Listeners call these.
 
-Each use case is one transaction: the request, its event and the Slack messages it causes (queued
+Each use case is one unit of work: the request, its event and the Slack messages it causes (queued
 in the outbox) are written together, so what was acknowledged is on disk and nothing is lost. After
-the commit the outbox worker is woken. The read use cases live in `bot.queries`.
+the commit the outbox worker is woken. A use case run for a signed delivery (`Intake.once`) records
+the delivery's key in the same unit, so a replay has no second effect. The read use cases live in
+`bot.queries`.
 """
 
+import copy
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,18 +18,18 @@ from typing import Any
 from bot.clock import Clock, system_clock
 from bot.domain import authz, workflow
 from bot.domain.errors import Conflict, InvalidInput
+from bot.domain.models import Away, Draft, Event, Request
 from bot.domain.parsing import COMMENT_LIMIT, DESCRIPTION_LIMIT, cut_sentence, within_limits
+from bot.domain.policy import Config, Domain
 from bot.domain.text import escape_within, truncate
 from bot.domain.visibility import visible_to
-from bot.domain.nags import next_check_at
-from bot.domain.models import Away, Draft, Event, Request
-from bot.domain.policy import Config, Domain
 from bot.domain.triage import Route, route
 from bot.metrics import Metrics
 from bot.queries import load_request
 from bot.wakeup import Wakeup
 from storage.outbox import CardMoved, CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
 from storage.store import Store, Tx
+
 
 @dataclass(frozen=True)
 class Filed:
@@ -34,6 +38,10 @@ class Filed:
     request: Request
     created: bool
     cut: tuple[str, ...] = ()
+
+
+class Replayed(Exception):
+    """This signed delivery was handled before (Slack, or someone, sent the same bytes again): no second effect."""
 
 
 class Intake:
@@ -47,6 +55,29 @@ class Intake:
         self._clock = clock
         self._wakeup = wakeup
         self._metrics = metrics or Metrics()
+        self._delivery: str | None = None
+
+    # -- deliveries ------------------------------------------------------------------------------
+    def seen(self, key: str) -> bool:
+        """Whether a delivery with this key had its effect already (a read: a replay is dropped before any write)."""
+        with self._store.reading() as tx:
+            return tx.delivery_seen(key)
+
+    def once(self, key: str) -> "Intake":
+        """These use cases for one signed delivery: the first change they make records `key` with it, in the same
+        unit of work, and raises `Replayed` (nothing written) when the key was recorded before."""
+        bound = copy.copy(self)
+        bound._delivery = key
+        return bound
+
+    @contextmanager
+    def _unit(self) -> Iterator[Tx]:
+        """One use case's unit of work, claiming the delivery it runs for (see `once`)."""
+        with self._store.transaction() as tx:
+            if self._delivery is not None and not tx.claim_delivery(self._delivery, self._clock()):
+                raise Replayed(self._delivery)
+            yield tx
+        self._delivery = None  # recorded: a later change for the same delivery (there is none today) needs no key
 
     # -- filing --------------------------------------------------------------------------------
     def file_request(self, draft: Draft, *, origin_key: str | None = None, reply_in: FiledReply | None = None) -> Filed:
@@ -60,7 +91,7 @@ class Intake:
         now = self._clock()
         draft, cut = within_limits(draft)
         try:
-            with self._store.transaction() as tx:
+            with self._unit() as tx:
                 existing = tx.get_by_origin(origin_key) if origin_key else None
                 if existing:
                     return Filed(existing, created=False)
@@ -98,11 +129,11 @@ class Intake:
             "source": request.source, "confidential": request.confidential, "reasons": decided.reasons,
             "court": request.court, **({"reporter": draft.reporter} if draft.reporter else {}),
         }))
-        tx.enqueue(CardUpdate(), at=now, request_id=request.id)
+        tx.enqueue(CardUpdate(homes=_people(request.requester, request.reporter, request.assignee)), at=now,
+                   request_id=request.id)
         if request.domain and not request.assignee:
             self._tell_everyone_away(tx, request, now)
         self._schedule_check(tx, request, now)
-        self._refresh_homes(tx, {request.requester, request.reporter, request.assignee}, now)
         return request
 
     def _tell_everyone_away(self, tx: Tx, request: Request, now: datetime) -> None:
@@ -136,15 +167,10 @@ class Intake:
         """The day it is in the organisation's time zone (what `away … until DATE` counts in)."""
         return now.astimezone(self._config.calendar(None).tz).date()
 
-    def _refresh_homes(self, tx: Tx, people: set[str | None], now: datetime) -> None:
-        """Re-publish the App Home of the people a change concerns, if they use it."""
-        for user in tx.home_viewers({p for p in people if p}):
-            tx.enqueue(HomeRefresh(user=user), at=now, unless_pending=True)
-
     def _schedule_check(self, tx: Tx, request: Request, now: datetime) -> None:
-        """Recompute when the nag jobs should next look at `request` (after every change of it)."""
-        at = next_check_at(request, tx.events(request.id), self._config, now=now, sent=tx.notifications_of(request.id))
-        tx.set_next_check(request.id, at)
+        """Have the nag jobs look at `request` at their next run (after every change of it): they compute when it
+        next needs them (`next_check_at`) for everything they look at, so an ack does not wait for that."""
+        tx.set_next_check(request.id, now)
 
     # -- working a request ---------------------------------------------------------------------
     def claim(self, key: str, actor: str) -> Request:
@@ -177,7 +203,7 @@ class Intake:
             names = ", ".join(d.name for d in self._config.domains) or "none configured"
             raise InvalidInput(f"There is no domain called “{escape_within(to, 40)}”. Domains: {names}.", field="domain")
         now = self._clock()
-        with self._store.transaction() as tx:
+        with self._unit() as tx:
             request = load_request(tx, key)
             if not authz.can_move(self._config, request, actor, to):
                 raise authz.move_refusal(request, to)
@@ -237,7 +263,7 @@ class Intake:
         """Quiet the request's nags for `days` more (bounded by the config's snooze_max_days from the first
         press in this silence); returns until when. Conflict when it may not be snoozed any longer."""
         now = self._clock()
-        with self._store.transaction() as tx:
+        with self._unit() as tx:
             request = load_request(tx, key)
             authz.authorize(self._config, request, actor, "snooze")
             change = workflow.snooze(request, actor, tx.events(request.id), self._config, now=now, days=days)
@@ -259,8 +285,9 @@ class Intake:
 
     def edit(self, key: str, actor: str, draft: Draft) -> Request:
         """Apply the "Edit details" form, within the limits of what is stored (the editor is told what was cut).
-        A domain chosen in it other than the request's moves the request there first (`move`: allowed to fewer
-        people than editing; InvalidInput on the form's domain field when this person may not)."""
+        A domain chosen in it other than the request's moves the request there after the edit (`move`: allowed
+        to fewer people than editing; InvalidInput on the form's domain field, before anything is written,
+        when this person may not)."""
         with self._store.reading() as tx:
             current = load_request(tx, key)
         moving = draft.domain if draft.domain and draft.domain != current.domain else None
@@ -291,7 +318,7 @@ class Intake:
 
     def _act(self, key: str, actor: str, action: str, decide: Callable[[Request, datetime], workflow.Change]) -> Request:
         now = self._clock()
-        with self._store.transaction() as tx:
+        with self._unit() as tx:
             request = load_request(tx, key)
             authz.authorize(self._config, request, actor, action)
             change = decide(request, now)
@@ -315,11 +342,10 @@ class Intake:
         tx.add_event(Event(request_id=request.id, at=now, actor=actor, type=change.event, data=data))
         if "assignee" in change.updates and after.assignee:
             tx.mark_assigned(after.assignee, now)
-        tx.enqueue(CardUpdate(), at=now, request_id=request.id)
+        tx.enqueue(CardUpdate(homes=_people(after.requester, after.assignee, request.assignee)), at=now, request_id=request.id)
         if change.line:
             tx.enqueue(ThreadLine(text=change.line), at=now, request_id=request.id)
         self._schedule_check(tx, after, now)
-        self._refresh_homes(tx, {after.requester, after.assignee, request.assignee}, now)
         return after
 
     # -- thread replies ------------------------------------------------------------------------
@@ -331,7 +357,7 @@ class Intake:
         is ignored (a thread is a conversation: refusing every remark would be noise).
         """
         now = self._clock()
-        with self._store.transaction() as tx:
+        with self._unit() as tx:
             request = tx.by_thread(channel, thread_ts)
             if request is None or not authz.can(self._config, request, user, "comment"):
                 return None  # not a request's thread, or someone who may not comment: their words change nothing
@@ -350,23 +376,19 @@ class Intake:
         return after
 
     # -- deliveries and messages ----------------------------------------------------------------
-    def claim_delivery(self, key: str) -> bool:
-        """Remember a Slack delivery; False when it was seen before (a retry or a replay).
-
-        Not fsynced on its own: the use case that follows commits durably, and that makes this durable too.
-        """
-        with self._store.transaction(durable=False) as tx:
-            return tx.claim_delivery(key, self._clock())
-
     def tell(self, *, user: str, channel: str | None, text: str, response_url: str | None = None) -> None:
-        """Queue an ephemeral message to one person (a refusal, a problem with what they sent)."""
-        with self._store.transaction() as tx:
+        """Queue an ephemeral message to one person (a refusal, a problem with what they sent).
+
+        Always after the ack, so it waits for the writer as long as a background unit does: a person told
+        "busy, try again" is told once the database frees up.
+        """
+        with self._store.transaction(background=True) as tx:
             tx.enqueue(Ephemeral(user=user, channel=channel, text=text, response_url=response_url), at=self._clock())
         self._wakeup.set()
 
     def post_once(self, *, key: str, channel: str, thread_ts: str | None, text: str) -> None:
         """Queue a message that is sent once however often it is asked for under the same key."""
-        with self._store.transaction() as tx:
+        with self._unit() as tx:
             tx.enqueue(ChannelMessage(channel=channel, thread_ts=thread_ts, text=text), at=self._clock(), key=f"post:{key}")
         self._wakeup.set()
 
@@ -374,36 +396,47 @@ class Intake:
     def set_away(self, user: str, *, until: date | None) -> Away:
         """`user` is away: triage skips them from now until the day `until` (None: until `back`). InvalidInput
         when `until` is not after today, or when triage never assigns to them anyway."""
-        today = self._today(self._clock())
+        now = self._clock()
+        today = self._today(now)
         if until is not None and until <= today:
             raise InvalidInput(f"{until.isoformat()} is not after today ({today.isoformat()}): say the day you are back.")
         if not any(user in (*d.engineers, *d.reviewers) for d in self._config.domains):
             raise InvalidInput("Triage assigns you nothing anyway: you are no domain's engineer or reviewer.")
-        with self._store.transaction() as tx:
-            tx.set_away(user, until=until, since=self._clock())
-            self._refresh_homes(tx, {user}, self._clock())
+        with self._unit() as tx:
+            tx.set_away(user, until=until, since=now)
+            self._refresh_home_if_used(tx, user, now)
         self._wakeup.set()
         return Away(user, until)
 
     def back(self, user: str) -> bool:
         """`user` is back: triage assigns to them again. False when they were not away (by their own word)."""
-        with self._store.transaction() as tx:
+        now = self._clock()
+        with self._unit() as tx:
             was = tx.clear_away(user)
-            self._refresh_homes(tx, {user}, self._clock())
+            self._refresh_home_if_used(tx, user, now)
         self._wakeup.set()
         return was
 
+    def _refresh_home_if_used(self, tx: Tx, user: str, now: datetime) -> None:
+        if tx.home_viewers({user}):
+            tx.enqueue(HomeRefresh(user=user), at=now, unless_pending=True)
+
     def remember_channel(self, channel: str, *, private: bool) -> None:
         """Remember what Slack said of a channel's privacy (asked again after a day: channels can change)."""
-        with self._store.transaction(durable=False) as tx:
+        with self._store.transaction(background=True) as tx:
             tx.remember_channel(channel, private=private, at=self._clock())
 
     def refresh_home(self, user: str, *, section: str | None = None, page: int = 1) -> None:
         """Queue a fresh App Home for `user` (one of its lists, `section`, at `page`)."""
-        with self._store.transaction() as tx:
+        with self._unit() as tx:
             tx.remember_home_opened(user)
             tx.enqueue(HomeRefresh(user=user, section=section, page=page), at=self._clock(), unless_pending=True)
         self._wakeup.set()
 
 
-__all__ = ["Intake", "Filed"]
+def _people(*users: str | None) -> list[str]:
+    """Whose App Home a change may alter (the outbox worker refreshes those who use it, after the ack)."""
+    return sorted({u for u in users if u})
+
+
+__all__ = ["Intake", "Filed", "Replayed"]

@@ -1,16 +1,27 @@
-"""Opening the SQLite database: WAL, full sync, a busy timeout, migrations, one writer at a time."""
+"""Opening the SQLite database: WAL, full sync, a busy timeout, migrations; one writer, committing in groups."""
 
+import itertools
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database
 
+from bot.domain.errors import Busy
 from storage.migrations import migrations
+from storage.writer import Batch, Checkpointer, WriterLock
 
 BUSY_TIMEOUT_MS = 10_000
+INTERACTIVE_WAIT_SECONDS = 2.0
+"""How long a unit of work a person waits for may wait for the writer (this process's, then SQLite's lock) before
+it gives up with `Busy`, nothing written: Slack gives up on an answer after 3 s."""
+BATCH_MAX_SECONDS = 0.010
+BATCH_MAX_UNITS = 256
+"""A batch is committed when nobody else waits for the writer, or once it is this old or this big, so that its
+first unit is not kept waiting by a steady stream of others."""
 
 
 class StorageError(Exception):
@@ -38,20 +49,33 @@ def refuse_newer(db: Database, *, path: str) -> None:
 
 
 class Db:
-    """One writer connection shared by every thread under a lock, and one reader connection per thread.
+    """One writer connection shared by every thread, committing in groups, and one reader connection per thread.
 
-    Bolt runs listeners on a thread pool and APScheduler runs jobs on others. Writes go through the
-    writer (opened with `check_same_thread=False`, used under `lock`) and take SQLite's write lock up
-    front (`BEGIN IMMEDIATE`), so a second process waits (busy timeout) instead of failing. Reads use
-    the calling thread's own connection: in WAL mode they never wait for the writer, and a long job
-    reading the whole queue does not hold up an ack.
+    Bolt runs listeners on a thread pool and APScheduler runs jobs on others. Every write is a unit of
+    work (`write()`) run on the one writer connection, by the calling thread, while it holds `lock`
+    (a `WriterLock`: first come first served, interactive units before background ones). Units run
+    inside one open SQLite transaction (`BEGIN IMMEDIATE`, so a second process waits for SQLite's
+    lock instead of failing), each in its own SAVEPOINT, so a unit that fails rolls back alone. The
+    thread that finishes a unit while nobody else waits for the writer (or once the batch is 10 ms
+    old or 256 units big) COMMITs for everyone in the batch; each unit's caller returns when that
+    COMMIT is on disk. Under load, batches form by themselves; alone, a unit commits at once.
+
+    Reads use the calling thread's own connection: in WAL mode they never wait for the writer, and a
+    long job reading the whole queue does not hold up an ack.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, batch_max_seconds: float = BATCH_MAX_SECONDS) -> None:
         self.path = str(path)
-        self.lock = threading.RLock()
+        self.batch_max_seconds = batch_max_seconds
+        self.lock = WriterLock()
+        self._batch: Batch | None = None
+        self._savepoints = itertools.count(1)
+        self.commits = 0
+        """How many batches were committed (the benchmarks and tests read it)."""
         self._local = threading.local()
         self._readers: list[Database] = []
+        self._readers_lock = threading.Lock()
+        self._checkpointer: Checkpointer | None = None
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
             self.db = Database(conn)
@@ -62,12 +86,16 @@ class Db:
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the database {self.path}: {exc}") from None
         except StorageError:
+            if self._checkpointer is not None:
+                self._checkpointer.stop()
             self.db.close()
             raise
 
     def _configure(self) -> None:
         if self.path != ":memory:":
             self.db.enable_wal()
+            self.db.conn.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's thread does it (storage/writer.py)
+            self._checkpointer = Checkpointer(self.path)
         self.db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.db.conn.execute("PRAGMA synchronous = FULL")
         self.db.conn.execute("PRAGMA foreign_keys = ON")
@@ -94,26 +122,135 @@ class Db:
         self.db.conn.execute("COMMIT")
 
     @contextmanager
-    def write(self, *, durable: bool = True) -> Iterator[Database]:
-        """One unit of work: everything inside commits together or not at all.
+    def write(self, *, durable: bool = True, interactive: bool = True, wait: float | None = None) -> Iterator[Database]:
+        """One unit of work: everything inside is written together or not at all, in the writer's open batch.
 
-        `durable=False` skips the fsync of this commit (WAL with synchronous=NORMAL): it stays
-        consistent, and becomes durable with the next durable commit, which writes the log after it.
+        Returns once the batch's COMMIT is on disk (fsynced: synchronous=FULL); `durable=False` returns
+        as soon as the unit is in the batch: it commits with the batch, and what the caller does next
+        (a unit that waits) commits after it. `interactive` units (what a person waits for) go before
+        background ones and wait at most `wait` seconds (default `INTERACTIVE_WAIT_SECONDS`) for the
+        writer, then raise `Busy` with nothing written; background units wait as long as SQLite's busy
+        timeout allows. A unit inside another on the same thread is a savepoint within it.
         """
-        with self.lock:
-            if not durable:
-                self.db.conn.execute("PRAGMA synchronous = NORMAL")
+        budget = (INTERACTIVE_WAIT_SECONDS if wait is None else wait) if interactive else None
+        deadline = None if budget is None else time.monotonic() + budget
+        if not self.lock.acquire(interactive=interactive, timeout=budget):
+            raise Busy()
+        nested = self.lock.depth() > 1
+        batch: Batch | None = None
+        try:
+            if self._batch is None:
+                self._begin(deadline)
+            batch = self._batch
+            assert batch is not None
+            conn = self.db.conn
+            name = f"unit{next(self._savepoints)}"
+            conn.execute(f"SAVEPOINT {name}")
             try:
-                self.db.conn.execute("BEGIN IMMEDIATE")
+                yield self.db
+            except BaseException as exc:
+                self._undo(name, exc)
+                raise
+            conn.execute(f"RELEASE {name}")
+            if not nested:
+                batch.units += 1
+        finally:
+            if not nested:
+                self._commit_unless_others_follow()
+            self.lock.release()
+        if durable and not nested and batch is not None:
+            batch.wait()
+
+    def _begin(self, deadline: float | None) -> None:
+        """Open the next batch: SQLite's write lock, waited for until `deadline` at most (then `Busy`)."""
+        conn = self.db.conn
+        if deadline is not None:
+            conn.execute(f"PRAGMA busy_timeout = {max(0, int((deadline - time.monotonic()) * 1000))}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if deadline is not None and "locked" in str(exc):
+                raise Busy() from None
+            raise
+        finally:
+            if deadline is not None:
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._batch = Batch()
+
+    def _undo(self, name: str, exc: BaseException) -> None:
+        """Roll back one failed unit; when SQLite already rolled back the whole transaction (an I/O error, a full
+        disk), the batch failed for every unit in it."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            try:
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
+                return
+            except sqlite3.Error:
+                pass
+        self._fail_batch(exc)
+
+    def _commit_unless_others_follow(self) -> None:
+        """COMMIT the open batch, unless another unit is about to join it (it will commit, or the one after it)."""
+        batch = self._batch
+        if batch is None:
+            return
+        if batch.units and self.lock.waiting() and batch.units < BATCH_MAX_UNITS \
+                and time.monotonic() - batch.started < self.batch_max_seconds:
+            return
+        self.commit_batch()
+
+    def commit_batch(self) -> None:
+        """COMMIT the open batch now (the caller holds the writer) and answer its units."""
+        batch, self._batch = self._batch, None
+        if batch is None:
+            return
+        conn = self.db.conn
+        try:
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            batch.finish(exc)
+            return
+        self.commits += 1
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
+        batch.finish()
+
+    def _fail_batch(self, exc: BaseException) -> None:
+        batch, self._batch = self._batch, None
+        conn = self.db.conn
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if batch is not None:
+            batch.finish(sqlite3.OperationalError(f"the transaction was rolled back: {exc}"))
+
+    def probe_write(self, *, wait: float) -> str | None:
+        """Why a write could not begin now (one phrase), or None: takes the writer and SQLite's write lock
+        (`BEGIN IMMEDIATE`), then rolls back, waiting at most `wait` seconds in all. A batch already open
+        means a write has begun: it is committed, not rolled back."""
+        deadline = time.monotonic() + wait
+        if not self.lock.acquire(interactive=True, timeout=wait):
+            return f"the writer has been busy for over {wait:g} s"
+        try:
+            if self._batch is not None:
+                return None
+            conn = self.db.conn
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {max(0, int((deadline - time.monotonic()) * 1000))}")
                 try:
-                    yield self.db
-                except BaseException:
-                    self.db.conn.execute("ROLLBACK")
-                    raise
-                self.db.conn.execute("COMMIT")
-            finally:
-                if not durable:
-                    self.db.conn.execute("PRAGMA synchronous = FULL")
+                    conn.execute("BEGIN IMMEDIATE")
+                    conn.execute("ROLLBACK")
+                finally:
+                    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            except sqlite3.Error as exc:
+                return f"a write cannot begin: {exc}"
+            return None
+        finally:
+            self._commit_unless_others_follow()
+            self.lock.release()
 
     @contextmanager
     def read(self) -> Iterator[Database]:
@@ -134,12 +271,17 @@ class Db:
         finally:
             reader.conn.execute("COMMIT")
 
+    def data_version(self) -> int:
+        """SQLite's `PRAGMA data_version` on this thread's reader: it changes when another connection commits."""
+        with self.read() as reader:
+            return reader.conn.execute("PRAGMA data_version").fetchone()[0]
+
     def _open_reader(self) -> Database:
         conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         reader = Database(conn, execute_plugins=False)
         self._local.reader = reader
-        with self.lock:
+        with self._readers_lock:
             self._readers.append(reader)
         return reader
 
@@ -149,8 +291,12 @@ class Db:
             return len(migrations.applied(self.db))
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         with self.lock:
-            for reader in self._readers:
-                reader.conn.close()
-            self._readers.clear()
+            self.commit_batch()
+            with self._readers_lock:
+                for reader in self._readers:
+                    reader.conn.close()
+                self._readers.clear()
             self.db.close()

@@ -149,20 +149,53 @@ def m010_recheck_waiting(db: Database) -> None:
     db.execute("UPDATE requests SET next_nag_at = updated_at WHERE status = 'waiting'")
 
 
+OPEN = "('open', 'claimed', 'waiting')"  # bot.domain.models.OPEN_STATUSES when this migration was written
+
+
 @migrations()
-def m011_request_reporter(db: Database) -> None:
+def m011_open_load_counters(db: Database) -> None:
+    """Each assignee's open requests per priority, kept by triggers in the transaction of every change, so triage
+    reads a few rows instead of counting every open request (the requests table stays the source of truth)."""
+    db.execute("""CREATE TABLE open_load (
+        assignee TEXT NOT NULL, priority TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (assignee, priority)
+    ) WITHOUT ROWID""")
+    db.execute(f"""INSERT INTO open_load (assignee, priority, n)
+                   SELECT assignee, priority, count(*) FROM requests
+                   WHERE assignee IS NOT NULL AND status IN {OPEN} GROUP BY assignee, priority""")
+    count_in = """INSERT INTO open_load (assignee, priority, n) VALUES (new.assignee, new.priority, 1)
+                  ON CONFLICT (assignee, priority) DO UPDATE SET n = n + 1"""
+    count_out = "UPDATE open_load SET n = n - 1 WHERE assignee = old.assignee AND priority = old.priority"
+    db.execute(f"""CREATE TRIGGER open_load_insert AFTER INSERT ON requests
+                   WHEN new.assignee IS NOT NULL AND new.status IN {OPEN} BEGIN {count_in}; END""")
+    db.execute(f"""CREATE TRIGGER open_load_update_out AFTER UPDATE OF assignee, priority, status ON requests
+                   WHEN old.assignee IS NOT NULL AND old.status IN {OPEN} BEGIN {count_out}; END""")
+    db.execute(f"""CREATE TRIGGER open_load_update_in AFTER UPDATE OF assignee, priority, status ON requests
+                   WHEN new.assignee IS NOT NULL AND new.status IN {OPEN} BEGIN {count_in}; END""")
+    db.execute(f"""CREATE TRIGGER open_load_delete AFTER DELETE ON requests
+                   WHEN old.assignee IS NOT NULL AND old.status IN {OPEN} BEGIN {count_out}; END""")
+
+
+@migrations()
+def m012_outbox_by_request(db: Database) -> None:
+    """The outbox worker asks whether a request's card still waits, and supersedes older cards of a request, by
+    request: an index, so neither walks every message ever sent."""
+    db.execute("CREATE INDEX outbox_request ON outbox (request_id, kind, status)")
+
+
+@migrations()
+def m013_request_reporter(db: Database) -> None:
     """Who filed someone else's message as a request (the shortcut, a :ticket:); the message's author is its requester."""
     db.execute("ALTER TABLE requests ADD COLUMN reporter TEXT")
 
 
 @migrations()
-def m012_private_origins(db: Database) -> None:
+def m014_private_origins(db: Database) -> None:
     """Whether a request was filed in a private conversation, and what the bot learnt of channels' privacy."""
     db.execute("ALTER TABLE requests ADD COLUMN origin_private INTEGER NOT NULL DEFAULT 0")
     db.execute("CREATE TABLE channels (channel TEXT PRIMARY KEY, private INTEGER NOT NULL, checked_at TEXT NOT NULL)")
 
 
 @migrations()
-def m013_people_away(db: Database) -> None:
+def m015_people_away(db: Database) -> None:
     """Who said they are away (`/ai-request away [until DATE]`): triage skips them until `until` (the day they are back)."""
     db.execute("CREATE TABLE away (user_id TEXT PRIMARY KEY, until TEXT, since TEXT NOT NULL)")

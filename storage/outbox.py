@@ -42,9 +42,11 @@ class Payload(BaseModel):
 
 
 class CardUpdate(Payload):
-    """The card as the request stands when it is sent (no data: the item's request is the card)."""
+    """The card as the request stands when it is sent (the item's request is the card). `homes`: the people whose
+    App Home the change may alter; once the card is handled, the worker refreshes those of them who use it."""
 
     kind: ClassVar[Kind] = Kind.CARD
+    homes: list[str] = []
 
 
 class ThreadLine(Payload):

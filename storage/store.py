@@ -1,6 +1,7 @@
 """Reading and writing requests, events, deliveries and the outbox. Returns domain models.
 
-Every write happens inside `Store.transaction()`: one use case, one transaction.
+Every write happens inside `Store.transaction()`: one use case, one unit of work (committed with the
+others of its batch: see `storage.db.Db.write`).
 """
 
 import json
@@ -233,10 +234,8 @@ class Tx:
         count: Counter[str] = Counter()
         people = sorted(set(people))
         who = ", ".join("?" for _ in people)
-        status = ", ".join("?" for _ in OPEN_STATUSES)
-        rows = self.db.query(
-            f"SELECT assignee, priority, count(*) AS n FROM requests WHERE status IN ({status}) AND assignee IN ({who}) GROUP BY assignee, priority",
-            [*OPEN_STATUSES, *people],
+        rows = self.db.query(  # counted by triggers as requests change (migration m008)
+            f"SELECT assignee, priority, n FROM open_load WHERE assignee IN ({who}) AND n > 0", people,
         ) if people else []
         for row in rows:
             load[row["assignee"]] += PRIORITY_WEIGHT.get(row["priority"], 1) * row["n"]
@@ -275,6 +274,16 @@ class Tx:
                              [*people, on.isoformat()])
         return [Away(r["user_id"], date.fromisoformat(r["until"]) if r["until"] else None) for r in rows]
 
+    def open_load_drift(self) -> list[tuple[str, str, int, int]]:
+        """(assignee, priority, counted, actual) wherever the `open_load` counters differ from the requests table
+        (none, unless something wrote requests around the triggers)."""
+        actual = {(a, p): n for a, p, n in self.db.conn.execute(
+            f"""SELECT assignee, priority, count(*) FROM requests WHERE assignee IS NOT NULL AND status IN ({_OPEN})
+                GROUP BY assignee, priority""", list(OPEN_STATUSES))}
+        counted = {(a, p): n for a, p, n in self.db.conn.execute("SELECT assignee, priority, n FROM open_load")}
+        return sorted((a, p, counted.get((a, p), 0), actual.get((a, p), 0)) for a, p in set(actual) | set(counted)
+                      if counted.get((a, p), 0) != actual.get((a, p), 0))
+
     def mark_assigned(self, user: str, at: datetime) -> None:
         self.db.execute(
             "INSERT INTO people (user_id, last_assigned_at) VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET last_assigned_at = excluded.last_assigned_at",
@@ -302,6 +311,22 @@ class Tx:
             where += f" AND (kind IN ({', '.join('?' for _ in kinds)}){' OR status = ?' if waiting else ''})"
             params += [*kinds, *(["waiting"] if waiting else [])]
         return NagCandidates(self._with_events(where, params), self._notifications(where, params))
+
+    def due_ids_for_nags(self, now: datetime, *, kinds: Sequence[str] | None = None, waiting: bool = False) -> list[int]:
+        """The ids of the requests `due_for_nags` would find, in order (to read them a page at a time)."""
+        where, params = "next_nag_at <= ?", [to_db_time(now)]
+        if kinds is not None:
+            where += f" AND (kind IN ({', '.join('?' for _ in kinds)}){' OR status = ?' if waiting else ''})"
+            params += [*kinds, *(["waiting"] if waiting else [])]
+        return sorted(r[0] for r in self.db.conn.execute(f"SELECT id FROM requests WHERE {where}", params))
+
+    def nag_candidates(self, ids: Sequence[int]) -> NagCandidates:
+        """The requests with these ids with their events, and the nags already recorded for them."""
+        ids = sorted(set(ids))
+        if not ids:
+            return NagCandidates([], set())
+        where = f"id IN ({', '.join('?' for _ in ids)})"
+        return NagCandidates(self._with_events(where, ids), self._notifications(where, ids))
 
     def for_digest(self, since: datetime) -> list[tuple[Request, list[Event]]]:
         """Every open request, and every closed one changed since `since`, each with its events."""
@@ -421,6 +446,9 @@ class Tx:
         )
 
     # -- deliveries ----------------------------------------------------------------------------
+    def delivery_seen(self, key: str) -> bool:
+        return self.db.conn.execute("SELECT 1 FROM deliveries WHERE key = ?", [key]).fetchone() is not None
+
     def claim_delivery(self, key: str, at: datetime) -> bool:
         """Record a delivery key; False when it was seen before (a retry or a duplicate)."""
         cursor = self.db.execute("INSERT OR IGNORE INTO deliveries (key, received_at) VALUES (?, ?)", [key, to_db_time(at)])
@@ -499,6 +527,11 @@ class Tx:
             [to_db_time(at), request_id, str(kind), up_to],
         )
 
+    def mark_item_superseded(self, item_id: int, *, at: datetime) -> None:
+        """A newer render of the same card, sent in its place, covers this pending one."""
+        self.db.execute("UPDATE outbox SET status = 'superseded', sent_at = ? WHERE id = ? AND status = 'pending'",
+                        [to_db_time(at), item_id])
+
     def mark_retry(self, item_id: int, *, next_at: datetime, error: str) -> None:
         self.db.execute(
             "UPDATE outbox SET next_attempt_at = ?, error = ? WHERE id = ?",
@@ -511,12 +544,37 @@ class Tx:
             [error, to_db_time(at), item_id],
         )
 
+    def supersede_keys(self, *, prefix: str, at: datetime) -> int:
+        """Mark the pending items whose key starts with `prefix` superseded (a whole message replaces its parts)."""
+        cursor = self.db.execute(
+            "UPDATE outbox SET status = 'superseded', sent_at = ? WHERE key >= ? AND key < ? AND status = 'pending'",
+            [to_db_time(at), prefix, prefix + "\U0010ffff"],
+        )
+        return cursor.rowcount
+
     def outbox_rows(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM outbox ORDER BY id"))
 
-    def queued_at(self, at: datetime) -> list[OutboxItemState]:
-        """The outbox items queued at the instant `at` (one run of a job queues all of its items at one instant)."""
-        rows = self.db.query("SELECT * FROM outbox WHERE created_at = ? ORDER BY id", [to_db_time(at)])
+    def last_outbox_id(self) -> int:
+        """The id of the newest outbox item (0: none yet): what is queued after it is newer."""
+        return next(self.db.query("SELECT coalesce(max(id), 0) AS n FROM outbox"))["n"]
+
+    def release_run(self, *, after: int, queued_at: datetime, now: datetime) -> list[int]:
+        """The items a job run queued (newer than the item `after`, queued at its evaluation time `queued_at`), made
+        due at `now` when they were due later (a run evaluated at a later time goes out now); their ids."""
+        where = "id > ? AND created_at = ?"
+        params = [after, to_db_time(queued_at)]
+        self.db.execute(f"UPDATE outbox SET next_attempt_at = ? WHERE {where} AND status = 'pending' AND next_attempt_at > ?",
+                        [to_db_time(now), *params, to_db_time(now)])
+        return [r["id"] for r in self.db.query(f"SELECT id FROM outbox WHERE {where} ORDER BY id", params)]
+
+    def outbox_items(self, ids: Sequence[int]) -> list[OutboxItemState]:
+        """Where each of these outbox items stands, in id order."""
+        ids = sorted(set(ids))
+        if not ids:
+            return []
+        marks = ", ".join("?" for _ in ids)
+        rows = self.db.query(f"SELECT * FROM outbox WHERE id IN ({marks}) ORDER BY id", ids)
         return [OutboxItemState(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["status"],
                                 from_db_time(r["next_attempt_at"]), r["error"]) for r in rows]
 
@@ -541,9 +599,19 @@ class Store:
     def __init__(self, db: Db) -> None:
         self._db = db
 
+    def change_count(self) -> int:
+        """A number that changes whenever any connection, of this process or another, commits to the database."""
+        return self._db.data_version()
+
     @contextmanager
-    def transaction(self, *, durable: bool = True) -> Iterator[Tx]:
-        with self._db.write(durable=durable) as db:
+    def transaction(self, *, durable: bool = True, background: bool = False) -> Iterator[Tx]:
+        """One unit of work; returns when it is on disk (`durable=False`: as soon as it is in the open batch).
+
+        Interactive units (the default: what a person waits for) go first and raise `Busy`, nothing
+        written, when the writer stays busy for over 2 s; `background` ones (jobs, the outbox's
+        bookkeeping) wait their turn. Keep a background unit short (tens of milliseconds): work in chunks.
+        """
+        with self._db.write(durable=durable, interactive=not background) as db:
             yield Tx(db)
 
     @contextmanager

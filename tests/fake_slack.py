@@ -777,7 +777,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, verb: str) -> None:
         parts = urlsplit(self.path)
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        declared = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(declared)
+        if len(body) < declared:  # the client died while sending (a kill -9 mid-call): Slack never sees half a request
+            self.close_connection = True
+            return
         headers = {name.lower(): value for name, value in self.headers.items()}
         if parts.path.startswith("/api/") and self.server.fake._take_reset(parts.path.removeprefix("/api/")):
             self.close_connection = True

@@ -84,20 +84,27 @@ def test_not_in_channel_is_reported_once_in_the_log_and_to_the_person(harness: H
     assert harness.bot.queries.get(1) is not None
 
 
-def test_posts_to_one_channel_are_paced_without_holding_up_the_others(tmp_path, fake_slack) -> None:
+def test_posts_to_one_channel_go_in_a_burst_then_one_a_second_without_holding_up_the_others(tmp_path, fake_slack) -> None:
+    """A token bucket per channel: a quiet channel takes a burst at once, then about one post a second; the cards keep
+    the order they were filed in, and another channel is not held up."""
+    from bot.outbox.pacing import BURST
     from tests.harness import start_harness
 
     h = start_harness(tmp_path, fake_slack)
     h.bot.outbox.pacer.interval = 1.0
     try:
-        h.command("question: refund eval one")
-        h.command("question: refund eval two")
+        for i in range(BURST + 2):
+            h.command(f"question: refund eval {i}")
         h.command("question: ranking eval", channel="C0SEARCH")
         h.settle()
-        assert len(fake_slack.messages("C0SUPPORT")) == 1 and len(fake_slack.messages("C0SEARCH")) == 1
+        assert len(fake_slack.messages("C0SUPPORT")) == BURST and len(fake_slack.messages("C0SEARCH")) == 1
         h.clock.advance(seconds=1)
         h.settle()
-        assert len(fake_slack.messages("C0SUPPORT")) == 2
+        assert len(fake_slack.messages("C0SUPPORT")) == BURST + 1
+        h.clock.advance(seconds=1)
+        h.settle()
+        cards = [m["text"] for m in fake_slack.messages("C0SUPPORT")]
+        assert [next(w for w in t.split() if w.startswith("AIR-")) for t in cards] == [f"AIR-{i}" for i in range(1, BURST + 3)]
     finally:
         h.stop()
 
@@ -127,3 +134,34 @@ def test_cards_updates_nags_and_digests_all_arrive_once_after_a_bad_spell(harnes
     delivered = [json.dumps(c.args.get("metadata")) for c in harness.fake.calls
                  if c.method == "chat.postMessage" and c.status == 200 and c.response.get("ok")]
     assert delivered and len(delivered) == len(set(delivered)), "an outbox item reached Slack twice"
+
+
+def test_the_running_bot_sends_what_another_process_queued_within_seconds(harness: Harness, tmp_path) -> None:
+    """`ai-intake jobs run nags` in a second process queues the nags; the running bot's outbox worker, which holds the
+    sending lease, notices the database changed (it looks twice a second, no ring reaches it across processes)."""
+    import subprocess
+    import sys
+
+    from tests.test_cli import ROOT, base_env
+
+    harness.bot.start()
+    harness.command("regression: refund intent answers with the wrong window")
+    deadline = time.monotonic() + 10
+    while not harness.fake.messages("C0SUPPORT"):
+        assert time.monotonic() < deadline, "the card never went out"
+        time.sleep(0.02)
+    at = harness.clock.advance(hours=5)  # unowned past 4 business hours: both owners are due a nag
+    env = base_env(tmp_path, SLACK_BOT_TOKEN=harness.fake.token, SLACK_API_URL=harness.fake.url)
+    env["AI_INTAKE_DB"] = harness.bot.db.path
+    done = subprocess.run([sys.executable, "-m", "bot", "jobs", "run", "nags", "--at", at.isoformat()], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    queued = time.monotonic()
+    while not all(dms(harness, owner) for owner in ("U0PPM", "U0MLPM")):
+        assert time.monotonic() - queued < 3, "the running bot did not notice the other process's nags"
+        time.sleep(0.02)
+    assert all(len(dms(harness, owner)) == 1 for owner in ("U0PPM", "U0MLPM"))
+
+
+def dms(h: Harness, user: str) -> list[dict]:
+    return [c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == user]

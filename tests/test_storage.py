@@ -160,3 +160,29 @@ def test_a_save_from_a_stale_version_after_the_other_wrote_is_refused(tmp_path: 
     with store.transaction() as tx:
         assert tx.save(current, current.model_copy(update={"title": "second edit"}))
         assert tx.get(first.id).version == 3
+
+
+def test_the_open_load_counters_match_the_requests_after_every_kind_of_change(harness) -> None:
+    """Triage reads each candidate's open load from counters kept by triggers (migration m008); after filing,
+    claiming, reassigning, editing the priority, waiting, resolving, reopening and withdrawing they still equal a
+    count of the requests themselves, and triage still picks the least loaded engineer."""
+    h = harness
+    for text in ("regression: refund window wrong", "question: refund eval?", "feature: refund agent tone", "eval: refund coverage"):
+        h.command(text)
+    h.settle()
+    h.click("request.claim", "AIR-1", user="U0ENG2")
+    h.reassign("AIR-2", user="U0ENG1", to="U0ENG2")
+    h.click("request.wait", "AIR-3", user="U0ENG1")
+    h.click("request.resolve", "AIR-4", user="U0ENG2")
+    h.click("request.reopen", "AIR-4", user="U0ENG2")
+    h.click("request.withdraw", "AIR-3", user="U0REQ")
+    h.settle()
+    with h.bot.store.reading() as tx:
+        assert tx.open_load_drift() == []
+        state = tx.routing_state(people=["U0ENG1", "U0ENG2"])
+    requests = [h.bot.queries.get(i) for i in range(1, 5)]
+    expected: dict[str, int] = {}
+    for r in requests:
+        if r.is_open and r.assignee:
+            expected[r.assignee] = expected.get(r.assignee, 0) + 1
+    assert state.open_count == expected and sum(expected.values()) == 3  # AIR-3 was withdrawn

@@ -58,9 +58,10 @@ def open_session(config: Config, *, db_path: str, start: datetime | None = None,
     workspace = Workspace(clock=clock, names=names, timezone=config.timezone).start()
     secret = secrets.token_hex(16)
     try:
-        # post_interval=0: the stand-in has no per-channel rate limit to respect, and the clock stands still.
+        # post_interval=0: the stand-in has no per-channel rate limit to respect, and the clock stands still;
+        # one outbox lane: messages appear in the order they were queued, so a transcript reads the same every time.
         bot = build_app(config=config, db_path=db_path, token=workspace.token, signing_secret=secret,
-                        api_url=workspace.api_url, clock=clock, post_interval=0)
+                        api_url=workspace.api_url, clock=clock, post_interval=0, outbox_lanes=1)
     except BaseException:
         workspace.stop()
         raise

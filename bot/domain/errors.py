@@ -27,3 +27,11 @@ class InvalidInput(IntakeError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class Busy(IntakeError):
+    """The database stayed busy longer than a person can wait (a long job, another process); nothing was written."""
+
+    def __init__(self, message: str = "ai-intake is busy for a moment and did not save this; nothing changed. "
+                                      "Please try again in a few seconds.") -> None:
+        super().__init__(message)

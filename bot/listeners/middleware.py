@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.domain.errors import IntakeError
 from bot.domain.policy import Config
 from bot.queries import Queries
-from bot.service import Intake
+from bot.service import Intake, Replayed
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +59,19 @@ def provide(*, intake: Intake, queries: Queries, config: Config, clock: Clock) -
 def drop_replays(request: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
     """A signed command or click delivered twice (a replay) has no second effect.
 
+    Its key (`sig:<signature>`) is recorded by the change it makes, in the same unit of work
+    (`Intake.once`); here a replay of a delivery that had its effect is dropped with a read, and two
+    copies in flight at once are told apart by that unit (`Replayed`, answered like this).
     Events are not keyed here: their effects are keyed by the Slack message they come from
     (`msg:<channel>:<ts>`) inside the same transaction, so a redelivery after a crash still works.
     """
     signature = (request.headers.get("x-slack-signature") or [None])[0]
     if signature and request.body.get("type") != "event_callback":
-        if not intake_of(context).claim_delivery(f"sig:{signature}"):
+        key = f"sig:{signature}"
+        if intake_of(context).seen(key):
             log.info("dropped a replayed delivery")
             return BoltResponse(status=200, body="")
+        context["intake"] = intake_of(context).once(key)
     return next()
 
 
@@ -97,6 +102,9 @@ def answered(listener: Callable[..., Any]) -> Callable[..., Any]:
             ack = kwargs.get("ack")
             if ack is not None and ack.response is None:
                 ack()
+            if isinstance(error, Replayed):
+                log.info("dropped a replayed delivery")
+                return None
             on_error(error, kwargs.get("body") or {}, kwargs["context"])
             return None
 

@@ -235,5 +235,5 @@ SENDERS: dict[Kind, Sender] = {
     Kind.EPHEMERAL: Sender(send_ephemeral, _no_channel),
     Kind.NAG: Sender(send_nag, lambda out: out.payload.user),
     Kind.HOME: Sender(send_home, _no_channel),
-    Kind.MOVED: Sender(send_card_moved, _no_channel),
+    Kind.MOVED: Sender(send_card_moved, _card_channel),  # in the new card's lane: after it, so it can link to it
 }

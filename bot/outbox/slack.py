@@ -5,29 +5,29 @@ have reached Slack (a crash, a lost answer) is first looked for in the channel, 
 when it is found there.
 """
 
+import threading
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.outbox.pacing import Pacer
 
 OUTBOX_EVENT = "ai_intake_outbox"
 
 
 class Poster:
-    """`client` calls the Web API; `pacer` is told of every post, so the worker can pace each channel."""
+    """`client` calls the Web API (the worker paces each channel before it hands an item to a sender)."""
 
-    def __init__(self, client: WebClient, *, pacer: Pacer) -> None:
+    def __init__(self, client: WebClient) -> None:
         self.client = client
-        self._pacer = pacer
+        self._permalinks: dict[tuple[str, str], str] = {}
+        self._permalinks_lock = threading.Lock()
 
     def post(self, item_id: int, *, attempts: int, channel: str, **message: Any) -> tuple[str, str]:
         """chat.postMessage tagged with the outbox item; (channel, ts) of the message, found or posted."""
         if attempts > 0 and (found := self.already_posted(item_id, channel=channel, thread_ts=message.get("thread_ts"))):
             return channel, found
-        self._pacer.posted(channel)
         metadata = {"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": item_id}}
         response = self.client.chat_postMessage(channel=channel, metadata=metadata, **message)
         return response["channel"], response["ts"]
@@ -53,7 +53,18 @@ class Poster:
         return None
 
     def permalink(self, *, channel: str, ts: str) -> str | None:
-        """chat.getPermalink of a message; None when Slack will not give one (the caller says where it is instead)."""
+        """chat.getPermalink of a message; None when Slack will not give one (the caller says where it is instead).
+
+        Remembered once Slack gave it, and asked once even when two lanes want it at the same moment (two owners' DMs about one card)."""
+        with self._permalinks_lock:
+            if (channel, ts) not in self._permalinks:
+                link = self._fetch_permalink(channel=channel, ts=ts)
+                if link is None:
+                    return None  # asked again next time
+                self._permalinks[(channel, ts)] = link
+            return self._permalinks[(channel, ts)]
+
+    def _fetch_permalink(self, *, channel: str, ts: str) -> str | None:
         try:
             link = self.client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
         except SlackApiError:

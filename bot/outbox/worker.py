@@ -1,15 +1,26 @@
 """The outbox worker: the loop that sends what the use cases queued, after Slack was acknowledged.
 
-It holds the database's `notifier` lease (one sender per database), reads each due item once, paces
-posts per channel, hands the item to the sender of its kind (`senders.SENDERS`) and records the
-outcome: sent; retried with backoff after a passing failure (rate limits, server errors, a lost
-connection); deferred (a nag outside working hours); or given up, loudly and once, on what can
-never work (`channel_not_found`, `not_in_channel` …).
+It holds the database's `notifier` lease (one sender per database) and works in batches: it reads up
+to `BATCH` due items and their requests at once, keeps one card per request (a newer render covers
+the older ones), splits the batch into lanes, one per channel (a card before its thread lines, in
+the order they were queued), paces each channel with a token bucket, counts the attempts in one unit
+of work, sends the lanes concurrently on a small pool, and records the outcomes in units as they
+come: sent; retried with backoff after a passing failure (rate limits, server errors, a lost
+connection); deferred (a nag outside working hours, a channel out of tokens); or given up, loudly
+and once, on what can never work (`channel_not_found`, `not_in_channel` …).
+
+Between rounds it sleeps until the next item falls due, the use cases ring `wakeup`, or the
+database changed (another process queued something: `Store.change_count`, looked at every
+`WATCH_SECONDS`).
 """
 
 import logging
+import queue
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -18,8 +29,8 @@ from bot.leases import holder_alive, holder_name
 from bot.outbox.pacing import Pacer
 from bot.outbox.senders import SENDERS, Defer, Delivery, Outgoing, Retry, Sent, Skip
 from bot.wakeup import Wakeup
-from storage.outbox import Ephemeral, Kind, read_payload
-from storage.store import OutboxItem, Store
+from storage.outbox import CardUpdate, Ephemeral, HomeRefresh, Kind, read_payload
+from storage.store import OutboxItem, Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +49,48 @@ NOT_THERE = {
 MAX_BACKOFF_SECONDS = 300
 LEASE = "notifier"
 LEASE_SECONDS = 30.0
-BATCH = 20
+BATCH = 100
+LANES = 4
+"""Channels posted to at once. Each lane is one channel's items in order; Slack's limits are per channel."""
+WATCH_SECONDS = 0.5
+"""How often an idle worker asks whether the database changed (another process may have queued messages)."""
+
+
+@dataclass
+class Outcome:
+    """What became of one item: `sent`, `retry` (a passing failure), `defer` (until `until`), `skip`, `refused`
+    (Slack said no for good), `failed` (a bug or bad data), or `superseded` (a newer card of the request was sent)."""
+
+    item: OutboxItem
+    out: Outgoing | None
+    what: str
+    sent: Sent | None = None
+    error: str = ""
+    until: datetime | None = None
+    exc: BaseException | None = None
+
+
+@dataclass
+class Lane:
+    """One channel's items of a batch (or one item that posts to no channel), sent in order."""
+
+    channel: str | None
+    items: list[tuple[OutboxItem, Outgoing]] = field(default_factory=list)
+    held: datetime | None = None  # out of tokens: the rest of the lane waits until then
+
+
+def refresh_homes(tx: Tx, homes: set[str], *, now: datetime) -> None:
+    """Cards handled: queue a fresh App Home for those their changes concern who use the App Home."""
+    for user in tx.home_viewers(homes):
+        tx.enqueue(HomeRefresh(user=user), at=now, unless_pending=True)
 
 
 class OutboxWorker:
-    """Sends the outbox through `delivery`, waking on `wakeup` or when the next item falls due (`clock`);
-    `pacer` spaces the posts to each channel."""
+    """Sends the outbox through `delivery`, waking on `wakeup`, when the next item falls due (`clock`), or when
+    the database changed; `pacer` spaces the posts to each channel; `lanes` channels are posted to at once."""
 
-    def __init__(self, store: Store, delivery: Delivery, *, clock: Clock, wakeup: Wakeup, pacer: Pacer) -> None:
+    def __init__(self, store: Store, delivery: Delivery, *, clock: Clock, wakeup: Wakeup, pacer: Pacer,
+                 lanes: int = LANES) -> None:
         self.store = store
         self.delivery = delivery
         self.clock = clock
@@ -56,6 +101,7 @@ class OutboxWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._send_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="ai-intake-outbox-lane")
 
     # -- running -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -69,12 +115,12 @@ class OutboxWorker:
         if self._thread:
             self._thread.join(timeout=10)
             self._thread = None
-        with self.store.transaction() as tx:
+        with self.store.transaction(background=True) as tx:
             tx.release_lease(LEASE, holder=self.holder)
 
     def _hold_lease(self) -> bool:
         """Only one worker per database sends: the one holding the `notifier` lease (wall-clock time)."""
-        with self.store.transaction() as tx:
+        with self.store.transaction(background=True) as tx:
             return tx.take_lease(LEASE, holder=self.holder, now=datetime.now(timezone.utc), seconds=LEASE_SECONDS,
                                  unless_held_by=holder_alive)
 
@@ -83,9 +129,22 @@ class OutboxWorker:
             self.wakeup.clear()
             try:
                 self.drain(interruptible=True)
+                self._idle()
             except Exception:
                 log.exception("the outbox worker failed; it tries again in a few seconds")
-            self.wakeup.wait(self._idle_seconds())
+                self.wakeup.wait(2.0)
+
+    def _idle(self) -> None:
+        """Until something may be due: a ring, the next item's time, or (unless standing by) a change to the database."""
+        changes = self.store.change_count()
+        left = self._idle_seconds()
+        while left > 0 and not self._stop.is_set():
+            step = left if self.standing_by else min(left, WATCH_SECONDS)
+            if self.wakeup.wait(step):
+                return
+            left -= step
+            if not self.standing_by and self.store.change_count() != changes:
+                return  # another process (or a job here) wrote: there may be something to send
 
     def _idle_seconds(self) -> float:
         if self.standing_by:
@@ -99,7 +158,7 @@ class OutboxWorker:
     def drain(self, *, limit: int = 1000, interruptible: bool = False) -> int:
         """Send everything due now; returns how many items were handled.
 
-        `interruptible` (the worker thread): stop between items once `stop()` was called.
+        `interruptible` (the worker thread): stop between batches once `stop()` was called.
         """
         handled = 0
         with self._send_lock:
@@ -109,103 +168,209 @@ class OutboxWorker:
                     break  # another process's worker is sending; it will send these too
                 self.standing_by = False
                 with self.store.reading() as tx:
-                    items = tx.due(self.clock(), limit=BATCH)
+                    items = tx.due(self.clock(), limit=min(BATCH, limit - handled))
                 if not items:
                     break
-                for item in items:
-                    if interruptible and self._stop.is_set():
-                        break
-                    self._handle(item)
-                    handled += 1
+                handled += self._send_batch(items)
         return handled
 
-    # -- one item ------------------------------------------------------------------------------
-    def _handle(self, item: OutboxItem) -> None:
+    # -- one batch -----------------------------------------------------------------------------
+    def _send_batch(self, items: list[OutboxItem]) -> int:
         now = self.clock()
+        outs, done = self._read(items, now=now)
+        lanes, paced = self._lanes(outs, now=now)
+        done += paced
+        to_send = [pair for lane in lanes for pair in lane.items]
+        if to_send:
+            with self.store.transaction(background=True) as tx:  # on disk before any attempt is made
+                pending = {item.id for item, _ in to_send if tx.mark_attempt(item.id)}
+            # An item no longer pending was superseded since it was read (a person's nags folded into a newer message).
+            for lane in lanes:
+                lane.items = [(item, out) for item, out in lane.items if item.id in pending]
+            lanes = [lane for lane in lanes if lane.items]
+        outcomes: queue.Queue[Outcome | None] = queue.Queue()
+        for lane in lanes:
+            self._pool.submit(self._send_lane, lane, outcomes)
+        self._record(done, now=now)
+        finished, total = 0, len(lanes)
+        while finished < total:
+            got = [outcomes.get()]
+            while True:
+                try:
+                    got.append(outcomes.get_nowait())
+                except queue.Empty:
+                    break
+            finished += sum(1 for o in got if o is None)
+            self._record([o for o in got if o is not None], now=self.clock())
+        return len(items)
+
+    def _read(self, items: list[OutboxItem], *, now: datetime) -> tuple[list[tuple[OutboxItem, Outgoing]], list[Outcome]]:
+        """Each item with its typed payload and, when it is about a request, the request and its events (read once for
+        the batch). Of several cards of one request, the first is sent (it renders the request as it is now) and the
+        others are superseded by it."""
+        ready: list[tuple[OutboxItem, Outgoing]] = []
+        done: list[Outcome] = []
+        payloads = {}
+        for item in items:
+            try:
+                payloads[item.id] = read_payload(item.kind, item.payload)
+            except ValueError as exc:  # stored data that fits no kind: it can never be sent
+                done.append(Outcome(item, None, "failed", exc=exc, error=f"{type(exc).__name__}: {exc}"[:500]))
+        ids = {item.request_id for item in items if item.request_id and item.id in payloads}
+        with self.store.reading() as tx:
+            found = {r.id: (r, events) for r, events in tx.by_ids_with_events(sorted(ids))}
+            carded = {item.request_id for item in items if item.kind == Kind.CARD and item.id in payloads}
+            pending = {rid for rid in ids - carded if rid in found and found[rid][0].card_ts is None
+                       and tx.has_pending(rid, kind=Kind.CARD)}
+        first_card: dict[int, Outgoing] = {}
+        for item in items:
+            if item.id not in payloads:
+                continue
+            payload = payloads[item.id]
+            request, events = found.get(item.request_id or 0, (None, []))
+            card_pending = request is not None and request.card_ts is None and (request.id in carded or request.id in pending)
+            out = Outgoing(item.id, item.attempts, payload, request=request, events=events, card_pending=card_pending)
+            if item.kind == Kind.CARD and request is not None:
+                if request.id in first_card:
+                    kept = first_card[request.id]
+                    homes = sorted({*kept.payload.homes, *payload.homes})
+                    first_card[request.id] = replace(kept, payload=CardUpdate(homes=homes))
+                    done.append(Outcome(item, out, "superseded"))
+                    continue
+                first_card[request.id] = out
+            ready.append((item, out))
+        ready = [(item, first_card.get(item.request_id or 0, out) if item.kind == Kind.CARD else out) for item, out in ready]
+        return ready, done
+
+    def _lanes(self, outs: list[tuple[OutboxItem, Outgoing]], *, now: datetime) -> tuple[list[Lane], list[Outcome]]:
+        """One lane per channel, in queue order; a channel out of tokens defers the rest of its lane, in order."""
+        lanes: dict[str, Lane] = {}
+        paced: list[Outcome] = []
+        for item, out in outs:
+            channel = SENDERS[Kind(item.kind)].channel(out)
+            lane = lanes.setdefault(channel or f"item:{item.id}", Lane(channel))
+            if lane.held is None and channel and (wait := self.pacer.reserve(channel)) > 0:
+                lane.held = now + timedelta(seconds=wait)
+            if lane.held is not None:
+                paced.append(Outcome(item, out, "defer", until=lane.held, error="paced"))
+                continue
+            lane.items.append((item, out))
+        return [lane for lane in lanes.values() if lane.items], paced
+
+    def _send_lane(self, lane: Lane, outcomes: "queue.Queue[Outcome | None]") -> None:
+        """Send one lane's items in order; a card posted here is known to the thread lines after it."""
         try:
-            out = self._read(item)
-        except ValueError as exc:  # stored data that fits no kind: it can never be sent
-            self._fail(item, exc, now=now)
-            return
+            posted: dict[int, tuple[str, str]] = {}
+            for item, out in lane.items:
+                if out.request is not None and out.request.id in posted and out.request.card_ts is None:
+                    channel, ts = posted[out.request.id]
+                    out = replace(out, request=out.request.model_copy(update={"card_channel": channel, "card_ts": ts}))
+                outcome = self._send_one(item, out)
+                if outcome.sent and outcome.sent.card and out.request is not None:
+                    posted[out.request.id] = outcome.sent.card
+                outcomes.put(outcome)
+        except Exception as exc:  # never leave the batch waiting for a lane
+            log.exception("an outbox lane failed")
+            for item, out in lane.items:
+                outcomes.put(Outcome(item, out, "retry", error=f"{type(exc).__name__}: {exc}"))
+        finally:
+            outcomes.put(None)
+
+    def _send_one(self, item: OutboxItem, out: Outgoing) -> Outcome:
         sender = SENDERS[Kind(item.kind)]
-        wait = self.pacer.wait(sender.channel(out))
-        if wait > 0:  # this channel posted less than the interval ago: the others go first
-            with self.store.transaction() as tx:
-                tx.mark_retry(item.id, next_at=now + timedelta(seconds=wait), error="paced")
-            return
-        with self.store.transaction(durable=False) as tx:  # survives a crash of the process; see Db.write
-            if not tx.mark_attempt(item.id):
-                return  # superseded since it was read (a person's nags folded into a newer message)
         try:
             sent = sender.send(self.delivery, out)
         except Retry as exc:
-            self._retry(item, str(exc), now=now)
+            return Outcome(item, out, "retry", error=str(exc))
         except Defer as exc:
-            with self.store.transaction() as tx:
-                tx.mark_retry(item.id, next_at=exc.until, error=str(exc))
+            return Outcome(item, out, "defer", until=exc.until, error=str(exc))
         except Skip as exc:
-            with self.store.transaction() as tx:
-                tx.mark_failed(item.id, error=str(exc), at=now)
+            return Outcome(item, out, "skip", error=str(exc))
         except SlackApiError as exc:
-            self._slack_refused(item, out, exc, now=now)
+            error = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
+            status = exc.response.status_code if exc.response is not None else 0
+            if error not in PERMANENT and (status == 429 or status >= 500 or error in PASSING):
+                if status == 429 and (channel := sender.channel(out)):
+                    self.pacer.pause(channel, _retry_after(exc))
+                return Outcome(item, out, "retry", error=error)
+            return Outcome(item, out, "refused", error=error)
         except (SlackClientError, OSError) as exc:
-            self._retry(item, f"{type(exc).__name__}: {exc}", now=now)
+            return Outcome(item, out, "retry", error=f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a bug or bad data in this one item: give it up, keep the queue moving
-            self._fail(item, exc, now=now)
-        else:
-            self._record(item, out, sent, now=now)
+            return Outcome(item, out, "failed", exc=exc, error=f"{type(exc).__name__}: {exc}"[:500])
+        return Outcome(item, out, "sent", sent=sent)
 
-    def _read(self, item: OutboxItem) -> Outgoing:
-        """The item with its typed payload and, when it is about a request, the request and its events."""
-        payload = read_payload(item.kind, item.payload)
-        if not item.request_id:
-            return Outgoing(item.id, item.attempts, payload)
-        with self.store.reading() as tx:
-            found = tx.by_ids_with_events([item.request_id])
-            if not found:
-                return Outgoing(item.id, item.attempts, payload)
-            request, events = found[0]
-            pending = request.card_ts is None and tx.has_pending(request.id, kind=Kind.CARD)
-        return Outgoing(item.id, item.attempts, payload, request=request, events=events, card_pending=pending)
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def _record(self, outcomes: list[Outcome], *, now: datetime) -> None:
+        """Record what became of these items, in one unit of work."""
+        if not outcomes:
+            return
+        for o in outcomes:
+            self._log(o)
+        homes: set[str] = set()
+        with self.store.transaction(background=True) as tx:
+            for o in outcomes:
+                self._record_one(tx, o, now=now)
+                if o.item.kind == Kind.CARD and o.what != "retry" and o.out is not None:
+                    homes |= set(getattr(o.out.payload, "homes", []))
+            if homes:
+                refresh_homes(tx, homes, now=now)
 
-    def _record(self, item: OutboxItem, out: Outgoing, sent: Sent, *, now: datetime) -> None:
-        with self.store.transaction() as tx:
-            if sent.card and out.request:
-                tx.set_card(out.request.id, channel=sent.card[0], ts=sent.card[1])
-            for request_id, permalink in sent.permalinks.items():
+    def _record_one(self, tx: Tx, o: Outcome, *, now: datetime) -> None:
+        item, out = o.item, o.out
+        if o.what == "sent":
+            assert o.sent is not None
+            if o.sent.card and out is not None and out.request is not None:
+                tx.set_card(out.request.id, channel=o.sent.card[0], ts=o.sent.card[1])
+            for request_id, permalink in o.sent.permalinks.items():
                 tx.set_card_permalink(request_id, permalink)
-            tx.mark_sent(item.id, at=now, ts=sent.ts)
+            tx.mark_sent(item.id, at=now, ts=o.sent.ts)
             if item.kind == Kind.CARD and item.request_id:
                 tx.mark_superseded(item.request_id, kind=Kind.CARD, up_to=item.id, at=now)
-
-    def _slack_refused(self, item: OutboxItem, out: Outgoing, exc: SlackApiError, *, now: datetime) -> None:
-        """Retry what may pass (429, 5xx, Slack's own trouble); give up on everything else."""
-        error = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
-        status = exc.response.status_code if exc.response is not None else 0
-        if error not in PERMANENT and (status == 429 or status >= 500 or error in PASSING):
-            self._retry(item, error, now=now)
-        else:
-            self._give_up(item, out, error, now=now)
-
-    def _retry(self, item: OutboxItem, error: str, *, now: datetime) -> None:
-        delay = min(2 ** item.attempts, MAX_BACKOFF_SECONDS)
-        log.warning("Slack call for outbox item %s (%s) failed with %s; retrying in %ss", item.id, item.kind, error, delay)
-        with self.store.transaction() as tx:
-            tx.mark_retry(item.id, next_at=now + timedelta(seconds=delay), error=error)
-
-    def _give_up(self, item: OutboxItem, out: Outgoing, error: str, *, now: datetime) -> None:
-        """Log it once; a card Slack refused is also told to its requester, by direct message."""
-        request = out.request
-        channel = getattr(out.payload, "channel", None) or (request.card_channel if request else None)
-        log.error("Slack refused outbox item %s (%s) for %s in %s: %s", item.id, item.kind, request.key if request else "-", channel, error)
-        with self.store.transaction() as tx:
-            tx.mark_failed(item.id, error=error, at=now)
-            if request and item.kind == Kind.CARD:
+        elif o.what == "superseded":
+            tx.mark_item_superseded(item.id, at=now)
+        elif o.what == "retry":
+            tx.mark_retry(item.id, next_at=now + timedelta(seconds=min(2 ** item.attempts, MAX_BACKOFF_SECONDS)), error=o.error)
+        elif o.what == "defer":
+            assert o.until is not None
+            tx.mark_retry(item.id, next_at=o.until, error=o.error)
+        else:  # skip, refused, failed
+            tx.mark_failed(item.id, error=o.error, at=now)
+            request = out.request if out is not None else None
+            if o.what == "refused" and request and item.kind == Kind.CARD:
                 # A direct message: the channel that refused the card may be where the person filed it.
-                text = f"{request.key} is filed, but its card could not be posted in <#{channel}>: {NOT_THERE.get(error, error)}."
+                channel = request.card_channel
+                text = f"{request.key} is filed, but its card could not be posted in <#{channel}>: {NOT_THERE.get(o.error, o.error)}."
                 tx.enqueue(Ephemeral(user=request.requester, text=text), at=now)
 
-    def _fail(self, item: OutboxItem, exc: Exception, *, now: datetime) -> None:
-        log.error("outbox item %s (%s) cannot be sent; giving it up", item.id, item.kind, exc_info=exc)
-        with self.store.transaction() as tx:
-            tx.mark_failed(item.id, error=f"{type(exc).__name__}: {exc}"[:500], at=now)
+    @staticmethod
+    def _log(o: Outcome) -> None:
+        item = o.item
+        if o.what == "retry":
+            delay = min(2 ** item.attempts, MAX_BACKOFF_SECONDS)
+            log.warning("Slack call for outbox item %s (%s) failed with %s; retrying in %ss", item.id, item.kind, o.error, delay)
+        elif o.what == "refused":
+            request = o.out.request if o.out else None
+            channel = getattr(o.out.payload, "channel", None) if o.out else None
+            channel = channel or (request.card_channel if request else None)
+            log.error("Slack refused outbox item %s (%s) for %s in %s: %s", item.id, item.kind,
+                      request.key if request else "-", channel, o.error)
+        elif o.what == "failed":
+            log.error("outbox item %s (%s) cannot be sent; giving it up", item.id, item.kind, exc_info=o.exc)
+
+
+def _retry_after(exc: SlackApiError) -> float:
+    """Seconds Slack asked to wait (its Retry-After header), 1 when it did not say."""
+    headers: Any = getattr(exc.response, "headers", None) or {}
+    for name in ("Retry-After", "retry-after"):
+        value = headers.get(name) if hasattr(headers, "get") else None
+        if isinstance(value, list):
+            value = value[0] if value else None
+        try:
+            return max(float(value), 0.0) if value is not None else 1.0
+        except (TypeError, ValueError):
+            continue
+    return 1.0
+
+
+__all__ = ["OutboxWorker", "Outcome", "PERMANENT", "PASSING"]

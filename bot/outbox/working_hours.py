@@ -28,7 +28,7 @@ class WorkingHours:
             tz = tx.person_tz(user)
         if tz is None:
             tz = self._lookup_tz(user) or self._config.timezone
-            with self._store.transaction() as tx:
+            with self._store.transaction(background=True) as tx:
                 tx.set_person_tz(user, tz)
         hours = self._config.business_hours
         try:
