@@ -14,9 +14,11 @@ from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 
 from bot.config import ConfigError, load_config
+from bot.domain.catalog import catalog_lines
+from bot.domain.changes import Pair
 from bot.domain.policy import Config
 from bot.logs import setup_logging
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, hook_secrets, load_settings
 from storage.db import StorageError
 
 log = logging.getLogger("ai_intake")
@@ -106,9 +108,17 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     config = load_config(path)
     print(f"{path}: ok")
     print(routing_table(config))
+    print("\n".join(change_log_lines(config)))
     today = args.start or datetime.now(ZoneInfo(config.timezone)).date()
     print("\n".join(holiday_lines(config, today=today)))
     return 0
+
+
+def change_log_lines(config: Config, *, environ: dict[str, str] | None = None) -> list[str]:
+    """The hook sources (saying which secrets are not set), the change-log settings and the asset catalog."""
+    secrets = hook_secrets({name: source.secret_env for name, source in config.hooks.items()}, environ)
+    pairs = {d.name: Pair(product=d.product_owner, platform=d.platform_owner) for d in config.domains}
+    return catalog_lines(config.catalog, secrets_set={config.hooks[s].secret_env for s in secrets}, domain_pairs=pairs)
 
 
 def routing_table(config: Config) -> str:

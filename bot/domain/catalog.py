@@ -24,7 +24,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from bot.domain.changes import DEFAULT_SUSPECT_DAYS, KINDS, Pair, Side, kind_words, side_of
 from bot.domain.errors import InvalidInput
-from bot.domain.policy import UserId
+from bot.domain.slack_ids import UserId
 
 SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
