@@ -14,11 +14,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot import listeners
+from bot.changelog import ChangeLog
 from bot.clock import Clock, system_clock
 from bot.domain.policy import Config
 from bot.jobs import Jobs
 from bot.listeners.middleware import provide
-from bot.listeners import trust
+from bot.listeners import changes, trust
 from bot.listeners.trust import verify_signature
 from bot.logs import withhold_library_payloads
 from bot.outbox.pacing import Pacer
@@ -63,8 +64,8 @@ class ListenerPool(ThreadPoolExecutor):
 
 @dataclass
 class Bot:
-    """Everything one running ai-intake holds: the Bolt app, the use cases (write, read, scheduled), the
-    outbox worker, the store and its database, the config and the clock they share."""
+    """Everything one running ai-intake holds: the Bolt app, the use cases (write, read, scheduled, the change
+    log), the outbox worker, the store and its database, the config and the clock they share."""
 
     app: App
     config: Config
@@ -76,6 +77,7 @@ class Bot:
     outbox: OutboxWorker
     db: Db
     pool: ListenerPool
+    changelog: ChangeLog
 
     def start(self) -> None:
         self.outbox.start()
@@ -130,10 +132,12 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     store, wakeup = Store(db), Wakeup()
     intake = Intake(store, config, clock=clock, wakeup=wakeup)
     queries = Queries(store, config)
+    changelog = ChangeLog(store, config, intake=intake, clock=clock, wakeup=wakeup)
     jobs = Jobs(store, config, wakeup=wakeup)
     pacer = Pacer(post_interval, clock=clock)
     delivery = Delivery(poster=Poster(client, pacer=pacer), config=config, clock=clock,
-                        working_hours=WorkingHours(store, client, config).of, home_of=queries.home)
+                        working_hours=WorkingHours(store, client, config).of, home_of=queries.home,
+                        change_of=changelog.view, change_home_of=changelog.home)
     outbox = OutboxWorker(store, delivery, clock=clock, wakeup=wakeup, pacer=pacer)
     pool = ListenerPool(LISTENER_THREADS)
     try:
@@ -147,10 +151,11 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
         )
         trust.guard(app, client)  # asks auth.test who this installation is
         app.use(provide(intake=intake, queries=queries, config=config, clock=clock))
+        app.use(changes.provide(changelog))
         listeners.register(app)
     except BaseException:  # auth.test failed: the caller may try again, without this connection left open
         pool.shutdown(wait=False)
         db.close()
         raise
     return Bot(app=app, config=config, clock=clock, store=store, intake=intake, queries=queries, jobs=jobs,
-               outbox=outbox, db=db, pool=pool)
+               outbox=outbox, db=db, pool=pool, changelog=changelog)

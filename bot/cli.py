@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="every request with its events, SLA figures and time in each court")
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.add_argument("--out", help="write to this file (default: standard output)")
+    export.add_argument("--changes", action="store_true", help="export the change log (every logged change with its events) instead")
     export.set_defaults(handler=cmd_export)
     backup = commands.add_parser("backup", help="copy the database to a new FILE, consistent even while the bot runs and writes")
     backup.add_argument("file", metavar="FILE", help="the backup to write (must not exist yet)")
@@ -201,10 +202,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     store, now = offline_store(settings), datetime.now(timezone.utc)
     try:
         if args.out:
-            count = export_to_file(store, config, now=now, fmt=args.format, path=Path(args.out))
-            print(f"wrote {count} request(s) to {args.out}", file=sys.stderr)
+            count = export_to_file(store, config, now=now, fmt=args.format, path=Path(args.out), changes=args.changes)
+            print(f"wrote {count} {'change' if args.changes else 'request'}(s) to {args.out}", file=sys.stderr)
         else:
-            export(store, config, now=now, fmt=args.format, out=sys.stdout)
+            export(store, config, now=now, fmt=args.format, out=sys.stdout, changes=args.changes)
     except Exception as exc:  # any failure is told in one sentence, never as a traceback
         left = f"nothing was written to {args.out}" if args.out else "the output above is incomplete"
         reason = " ".join(str(exc).split())  # one line, whatever the error says

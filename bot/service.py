@@ -7,7 +7,7 @@ the commit the outbox worker is woken. The read use cases live in `bot.queries`.
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -67,15 +67,26 @@ class Intake:
         self._wakeup.set()
         return Filed(request, created=True)
 
-    def _insert(self, tx: Tx, draft: Draft, now: datetime, *, origin_key: str | None) -> Request:
+    def file_within(self, tx: Tx, draft: Draft, *, now: datetime, origin_key: str | None = None,
+                    assignee: str | None = None, assignee_reason: str | None = None) -> Request:
+        """Triage and store a new request, with its card queued, inside another use case's transaction `tx`
+        (an eval request filed by an answer to a change, a regression filed by a hook). `assignee` overrides
+        triage's choice, and `assignee_reason` says why on the card. Raises sqlite3.IntegrityError on a
+        duplicate `origin_key`."""
+        return self._insert(tx, draft, now, origin_key=origin_key, assignee=assignee, assignee_reason=assignee_reason)
+
+    def _insert(self, tx: Tx, draft: Draft, now: datetime, *, origin_key: str | None, assignee: str | None = None,
+                assignee_reason: str | None = None) -> Request:
         decided = self._route(tx, draft)
+        if assignee is not None:
+            decided = _assigned(decided, assignee, assignee_reason or f"assigned to <@{assignee}>")
         request = Request(
             id=0, kind=draft.kind, domain=decided.domain, title=draft.title, description=draft.description,
             priority=decided.priority, status="open", stage="requested" if draft.kind == "security_review" else None,
             requester=draft.requester, assignee=decided.assignee, confidential=decided.confidential,
             source=draft.source, links=draft.links, origin_channel=draft.channel, origin_ts=draft.origin_ts,
             permalink=draft.permalink, card_channel=decided.channel, court="triage",
-            route_reasons=decided.reasons, created_at=now, updated_at=now,
+            route_reasons=decided.reasons, created_at=now, updated_at=now, asset=draft.asset,
         )
         request = request.model_copy(update={"court": workflow.working_court(request)})
         request = tx.insert_request(request, origin_key=origin_key)
@@ -84,7 +95,7 @@ class Intake:
         tx.add_event(Event(request_id=request.id, at=now, actor=draft.requester, type="created", data={
             "kind": request.kind, "domain": request.domain, "assignee": request.assignee, "priority": request.priority,
             "source": request.source, "confidential": request.confidential, "reasons": decided.reasons,
-            "court": request.court,
+            "court": request.court, **({"asset": request.asset} if request.asset else {}),
         }))
         tx.enqueue(CardUpdate(), at=now, request_id=request.id)
         self._schedule_check(tx, request, now)
@@ -254,6 +265,12 @@ class Intake:
             tx.remember_home_opened(user)
             tx.enqueue(HomeRefresh(user=user), at=self._clock(), unless_pending=True)
         self._wakeup.set()
+
+
+def _assigned(decided: Route, assignee: str, reason: str) -> Route:
+    """`decided` with `assignee` instead of triage's choice, the reason for it in place of triage's."""
+    reasons = [r for r in decided.reasons if not r.startswith(("assigned to", "every "))]
+    return replace(decided, assignee=assignee, reasons=[*reasons[:1], reason, *reasons[1:]])
 
 
 __all__ = ["Intake", "Filed"]

@@ -129,3 +129,42 @@ def m006_next_nag_check(db: Database) -> None:
 def m007_home_viewers(db: Database) -> None:
     """Who has opened the App Home: their Home is re-published when their requests change."""
     db.execute("ALTER TABLE people ADD COLUMN home_opened INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations()
+def m008_change_log(db: Database) -> None:
+    """The change log: one row per change (what the queries find it by) and its append-only events; a
+    request may name a catalog asset."""
+    db.execute(
+        """CREATE TABLE changes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            domain TEXT NOT NULL,
+            side TEXT NOT NULL,
+            asset TEXT,
+            asked TEXT,
+            at TEXT NOT NULL,
+            answered_at TEXT,
+            hook_source TEXT,
+            hook_id TEXT,
+            UNIQUE (hook_source, hook_id)
+        )"""
+    )
+    db.execute("CREATE INDEX changes_domain ON changes (domain, at)")
+    db.execute("CREATE INDEX changes_unanswered ON changes (at) WHERE answered_at IS NULL")
+    db.execute(
+        """CREATE TABLE change_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            change_id INTEGER NOT NULL REFERENCES changes (id),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            type TEXT NOT NULL,
+            data TEXT NOT NULL DEFAULT '{}'
+        )"""
+    )
+    db.execute("CREATE INDEX change_events_change ON change_events (change_id, id)")
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""CREATE TRIGGER change_events_append_only_{verb.lower()} BEFORE {verb} ON change_events
+                BEGIN SELECT RAISE(ABORT, 'change events are append-only'); END"""
+        )
+    db.execute("ALTER TABLE requests ADD COLUMN asset TEXT")

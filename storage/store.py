@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlite_utils import Database
 
@@ -18,6 +18,9 @@ from bot.domain.models import OPEN_STATUSES, PRIORITY_WEIGHT, Event, Request
 from bot.domain.triage import RoutingState, words
 from storage.db import Db
 from storage.outbox import Payload
+
+if TYPE_CHECKING:
+    from storage.changes import ChangeLogTx
 
 JSON_COLUMNS = ("links", "route_reasons", "disclaimers")
 TIME_COLUMNS = ("created_at", "updated_at", "first_response_at", "resolved_at")
@@ -105,6 +108,13 @@ class Tx:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    @property
+    def change_log(self) -> "ChangeLogTx":
+        """The change log's queries, in this transaction."""
+        from storage.changes import ChangeLogTx  # it builds on this module's time format
+
+        return ChangeLogTx(self.db)
 
     # -- requests ------------------------------------------------------------------------------
     def get(self, request_id: int) -> Request | None:

@@ -22,6 +22,16 @@ REVIEW_START = "review.start"
 REVIEW_APPROVE = "review.approve"
 REVIEW_CHANGES = "review.changes"
 
+# The change log: the "Log a change" form and shortcut, the answers' forms (callback_id), the answer buttons
+# (action_id; each button's value is the change id, "CHG-7")
+CHANGE_MODAL = "change.log"
+CHANGE_FROM_MESSAGE = "change.from_message"
+COVERED_MODAL = "change.covered_link"
+NOT_RELEVANT_MODAL = "change.not_relevant_reason"
+CHANGE_COVERED = "change.covered"
+CHANGE_NEEDS_WORK = "change.needs_work"
+CHANGE_NOT_RELEVANT = "change.not_relevant"
+
 # Modal input blocks (block_id) and their elements (action_id)
 TITLE = "title"
 KIND = "kind"
@@ -31,6 +41,12 @@ DESCRIPTION = "description"
 LINKS = "links"
 CONFIDENTIAL = "confidential"
 REASON = "reason"
+SIDE = "side"
+CHANGE_KIND = "change_kind"
+WHAT = "what"
+ASSET = "asset"
+VERSION = "version"
+EVAL_LINK = "eval_link"
 INPUT = "value"  # the action_id of the one element inside each input block
 
 TICKET_REACTION = "ticket"

@@ -106,7 +106,8 @@ class ShippedChange(BaseModel):
     """One change one side shipped, as logged.
 
     id: ours, "CHG-7". shipped_by: the Slack user who logged it, or the hook source's name when
-    `origin` is set. kind: the side's sub-kind when known. asset: a catalog asset's name.
+    `origin` is set. kind: the side's sub-kind when known. asset: a catalog asset's name. asked: the
+    person on the other side asked about it when it was logged (None: there was nobody to ask).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -122,6 +123,7 @@ class ShippedChange(BaseModel):
     shipped_by: str
     origin: HookOrigin | None = None
     at: datetime
+    asked: str | None = None
 
     @model_validator(mode="after")
     def _kind_of_its_side(self) -> ShippedChange:
@@ -258,6 +260,18 @@ def may_answer(user: str, *, asked_user: str | None, lead: str | None, admins: C
     return user in {asked_user, lead} or user in admins
 
 
+def check_answerable(record: ChangeRecord, *, by: str, asked_user: str | None, lead: str | None,
+                     admins: Collection[str] = ()) -> None:
+    """Raise Conflict when the change was answered already, NotAllowed when `by` may not answer it."""
+    change = record.change
+    if record.answer is not None:
+        raise Conflict(f"{change.id} was already answered by <@{record.answer.by}>: "
+                       f"{record.answer.answer.replace('_', ' ')}.")
+    if not may_answer(by, asked_user=asked_user, lead=lead, admins=admins):
+        who = f"<@{asked_user}>, " if asked_user else ""
+        raise NotAllowed(f"Only {who}the {escape(change.domain)} lead or an admin can answer for {change.id}.")
+
+
 def acknowledge(
     record: ChangeRecord,
     *,
@@ -278,12 +292,7 @@ def acknowledge(
     the eval request (`eval_request_draft`) and records its key in `eval_request`.
     """
     change = record.change
-    if record.answer is not None:
-        raise Conflict(f"{change.id} was already answered by <@{record.answer.by}>: "
-                       f"{record.answer.answer.replace('_', ' ')}.")
-    if not may_answer(by, asked_user=asked_user, lead=lead, admins=admins):
-        who = f"<@{asked_user}>, " if asked_user else ""
-        raise NotAllowed(f"Only {who}the {escape(change.domain)} lead or an admin can answer for {change.id}.")
+    check_answerable(record, by=by, asked_user=asked_user, lead=lead, admins=admins)
     if answer not in ANSWERS:
         raise InvalidInput(f"{answer!r} is not an answer; answer covered, needs_work or not_relevant.", field="answer")
     link, why = (eval_link or "").strip() or None, (reason or "").strip() or None
@@ -294,6 +303,27 @@ def acknowledge(
     if why is not None and len(why) > REASON_LIMIT:
         raise InvalidInput(f"Keep the reason under {REASON_LIMIT} characters.", field="reason")
     return Acknowledgement(change_id=change.id, answer=cast(Answer, answer), by=by, at=at, eval_link=link, reason=why)
+
+
+ANSWER_WORDS = {"covered": "covered", "needs_work": "needs work", "not_relevant": "not relevant"}
+
+
+def answer_text(answer: Acknowledgement) -> str:
+    """What an answer says, in mrkdwn (its words escaped): "covered; the eval case: <https://…|https://…>",
+    "needs work; AIR-14 asks for it", "not relevant: the prompt never sees refunds"."""
+    if answer.answer == "covered":
+        return f"covered; the eval case: {web_link(answer.eval_link or '')}"
+    if answer.answer == "needs_work":
+        return f"needs work; {answer.eval_request} asks for it" if answer.eval_request else "needs work"
+    return f"not relevant: {escape(truncate(answer.reason or '', REASON_LIMIT))}"
+
+
+def web_link(url: str) -> str:
+    """A mrkdwn link showing the address itself, for a plain http(s) address; otherwise its escaped text."""
+    if is_web_link(url) and not any(c in url for c in "<>|"):
+        shown = escape(truncate(url, 80))
+        return f"<{url.replace('&', '&amp;')}|{shown}>"
+    return escape(url)
 
 
 @dataclass(frozen=True)
