@@ -16,15 +16,16 @@ from bot.domain.changes import (
     parse_change_key,
 )
 from bot.domain.changes_filing import ChangeDraft, plan_change
-from bot.domain.changes_loop import Suspect, suspects
+from bot.domain.changes_loop import Suspect, close_regression, suspects
 from bot.domain.errors import Conflict, NotFound
 from bot.domain.models import Draft, Request
 from bot.domain.owners import lead_of, pair_for
 from bot.domain.policy import Config
 from bot.domain.text import escape_within
+from bot.queries import load_request
 from bot.service import Intake
 from bot.wakeup import Wakeup
-from storage.outbox import ChangeLine, ChangeQuestion, HomeRefresh, change_question_key
+from storage.outbox import CardUpdate, ChangeLine, ChangeQuestion, HomeRefresh, change_question_key
 from storage.store import Store, Tx
 
 LIST_LIMIT = 15
@@ -120,9 +121,26 @@ class ChangeLog:
             channel = question_channel(self._config, change.domain)
             tx.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)
             tx.enqueue(ChangeLine(change_id=change.id, channel=channel, text=f"<@{user}> answered: {answer_text(said)}"), at=now)
+            days = timedelta(days=self._config.change_log.suspect_days)
+            for request_id in tx.change_log.open_regressions_after(change.domain, since=change.at, until=change.at + days):
+                tx.enqueue(CardUpdate(), at=now, request_id=request_id)  # their suspects show the answer
             self._refresh_homes(tx, {change.asked, user}, now)
         self._wakeup.set()
         return ChangeRecord(change, said)
+
+    def resolve_regression(self, key: str, user: str, *, cause: str | None, eval_case: str | None,
+                           no_eval_reason: str | None) -> Request:
+        """Resolve a regression with its closure: the cause (one of its suspects as "change:CHG-7", or product,
+        platform, both, outside) and the eval case that now covers it, or why there is none. Raises
+        InvalidInput naming the field (`cause`, `eval_case`, `no_eval_reason`), and what `Intake.resolve` raises."""
+        with self._store.reading() as tx:
+            request = load_request(tx, key)
+        if not request.is_regression:
+            raise Conflict(f"{request.key} is not a regression; resolve it with its Resolve button.")
+        found = self.suspects_of(request, now=self._clock())
+        closure = close_regression(cause=cause, eval_case=eval_case, no_eval_reason=no_eval_reason,
+                                   suspect_ids=[s.change.id for s in found])
+        return self._intake.resolve(key, user, closure=closure)
 
     def _file_eval_request(self, tx: Tx, record: ChangeRecord, user: str, *, now: datetime) -> Request:
         change = record.change

@@ -13,11 +13,13 @@ from typing import Any
 
 from bot.clock import Clock, system_clock
 from bot.domain import authz, workflow
+from bot.domain.changes_loop import Closure, closure_text
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.nags import next_check_at
 from bot.domain.models import Draft, Event, Request
 from bot.domain.policy import Config
 from bot.domain.triage import Route, route
+from bot.domain.visibility import visible_to
 from bot.queries import load_request
 from bot.wakeup import Wakeup
 from storage.outbox import CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
@@ -144,8 +146,17 @@ class Intake:
     def wait(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "wait", lambda r, now: workflow.wait(r, actor))
 
-    def resolve(self, key: str, actor: str) -> Request:
-        return self._act(key, actor, "resolve", lambda r, now: workflow.resolve(r, actor, now))
+    def resolve(self, key: str, actor: str, *, closure: Closure | None = None) -> Request:
+        """Resolve the request; a regression's `closure` (its cause and eval case) is stored with the event,
+        and told in the thread where the request's words may be shown."""
+        def change(request: Request, now: datetime) -> workflow.Change:
+            resolved = workflow.resolve(request, actor, now)
+            if closure is None:
+                return resolved
+            said = f" Closed with {closure_text(closure)}." if visible_to(self._config, request, channel=request.card_channel) else ""
+            return replace(resolved, line=resolved.line + said, data={**resolved.data, **closure.event_data()})
+
+        return self._act(key, actor, "resolve", change)
 
     def withdraw(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "withdraw", lambda r, now: workflow.withdraw(r, actor, now))

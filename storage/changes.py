@@ -91,6 +91,14 @@ class ChangeLogTx:
         """Up to `limit` changes numbered above `last`, in number order (the export reads them so)."""
         return self._records("id > ?", [last], limit=limit)
 
+    def open_regressions_after(self, domain: str, *, since: datetime, until: datetime) -> list[int]:
+        """The ids of `domain`'s open regressions filed from `since` to `until`: those a change logged at
+        `since` is a suspect of (their cards show whether it was answered)."""
+        rows = self.db.query(
+            "SELECT id FROM requests WHERE kind = 'regression' AND domain = ? AND status IN ('open', 'claimed', 'waiting') "
+            "AND created_at >= ? AND created_at <= ? ORDER BY id", [domain, _time(since), _time(until)])
+        return [r["id"] for r in rows]
+
     def question(self, key: str) -> tuple[str | None, bool]:
         """Where the outbox item queued under `key` (a change's question) stands: (its ts once sent, whether it
         still waits to be sent)."""

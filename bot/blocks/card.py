@@ -10,7 +10,9 @@ from datetime import datetime
 from slack_sdk.models.blocks import ActionsBlock, Block, PlainTextObject, UserSelectElement
 
 from bot.blocks import ids
+from bot.blocks.changes import closure_block, suspects_block
 from bot.blocks.common import button, context, link, quote, section, user
+from bot.domain.changes_loop import Suspect, closure_of
 from bot.domain.courts import COURT_LABEL
 from bot.domain.history import request_sla
 from bot.domain.models import Event, Request
@@ -91,14 +93,17 @@ def _buttons(request: Request) -> list:
         out.append(button("Not mine", ids.DISCLAIM, key))
     if request.status != "waiting":
         out.append(button("Waiting on requester", ids.WAIT, key))
-    out.append(button("Resolve", ids.RESOLVE, key, confirm=f"Resolve {key}?"))
+    if request.is_regression:
+        out.append(button("Resolve…", ids.RESOLVE_REGRESSION, key))  # asks for the cause and the eval case
+    else:
+        out.append(button("Resolve", ids.RESOLVE, key, confirm=f"Resolve {key}?"))
     out.append(UserSelectElement(placeholder=PlainTextObject(text="Reassign…"), action_id=ids.REASSIGN, initial_user=request.assignee))
     return out
 
 
-def render_card(request: Request, *, sla_lines: list[str], redact: bool) -> tuple[str, list[Block]]:
+def render_card(request: Request, *, sla_lines: list[str], redact: bool, more: Sequence[Block] = ()) -> tuple[str, list[Block]]:
     """(fallback text, blocks) of the card. `redact` hides the request's own words: title, description,
-    links and the routing reasons (they quote its words)."""
+    links and the routing reasons (they quote its words). `more`: blocks shown above the buttons."""
     title = shown_title(request, redact=redact)
     head = f"*{request.key}* · {kind_label(request.kind)} · *{request.priority}*\n*{title}*"
     blocks: list[Block] = [section(head, block_id="card.head")]
@@ -116,15 +121,26 @@ def render_card(request: Request, *, sla_lines: list[str], redact: bool) -> tupl
         blocks.append(context(*extras))
     if not redact:
         blocks.append(context(":compass: " + "; ".join(request.route_reasons)))
+    blocks.extend(more)
     blocks.append(ActionsBlock(block_id="card.actions", elements=_buttons(request)))
     return card_text(request, redact=redact), blocks
 
 
 
-def card_message(request: Request, events: Sequence[Event], config: Config, *, now: datetime) -> tuple[str, list[Block]]:
+def card_message(request: Request, events: Sequence[Event], config: Config, *, now: datetime,
+                 suspects: Sequence[Suspect] = ()) -> tuple[str, list[Block]]:
     """The card as it should look at `now` to the channel it is in: both SLA clocks explained in the domain's
-    zone; the request's own words only where `visible_to` allows them."""
+    zone; the request's own words only where `visible_to` allows them. A regression's card lists its
+    `suspects` and, once resolved, its closure; a card that hides the request's words shows neither (its
+    asset and its cause are its own)."""
     sla = request_sla(request, events, config, now=now)
     tz = config.calendar(request.domain).tz
     lines = [f"First response: {explain(sla.first_response, tz=tz)}", f"Resolution: {explain(sla.resolution, tz=tz)}"]
-    return render_card(request, sla_lines=lines, redact=not visible_to(config, request, channel=request.card_channel))
+    redact = not visible_to(config, request, channel=request.card_channel)
+    more: list[Block] = []
+    if request.is_regression and not redact:
+        if suspects and request.domain:
+            more.append(suspects_block(suspects, config, domain=request.domain))
+        if not request.is_open and (closure := closure_of(events)) is not None:
+            more.append(closure_block(closure))
+    return render_card(request, sla_lines=lines, redact=redact, more=more)

@@ -14,9 +14,10 @@ from slack_sdk.models.views import View
 from bot.blocks import ids
 from bot.blocks.common import button, context, link, local, section, user
 from bot.domain.changes import (
-    KINDS, REASON_LIMIT, SIDE_KINDS, SIDES, WHAT_LIMIT, ChangeRecord, answer_text, ask_text, change_state, describe,
-    kind_words,
+    ANSWER_WORDS, CAUSES, KINDS, REASON_LIMIT, SIDE_KINDS, SIDES, WHAT_LIMIT, ChangeRecord, answer_text, ask_text,
+    change_state, describe, kind_words,
 )
+from bot.domain.changes_loop import Closure, Suspect, closure_text
 from bot.domain.changes_filing import VERSION_LIMIT
 from bot.domain.policy import Config
 from bot.domain.text import escape, truncate
@@ -101,6 +102,58 @@ def home_blocks(waiting: Sequence[ChangeRecord], recent: Sequence[ChangeRecord],
         blocks.append(section("*Latest changes in your domains*\n" + "\n".join(lines)))
     blocks.append(context("Log one with `/ai-request shipped <what>`; `/ai-request changes` lists them."))
     return blocks
+
+
+# -- a regression's card ----------------------------------------------------------------------------
+SUSPECTS_SHOWN = 5
+
+
+def suspect_line(suspect: Suspect, config: Config) -> str:
+    """One suspect: id, when, side, what, who shipped it, and whether the other side acknowledged it."""
+    change, answer = suspect.change, suspect.answer
+    if answer is None:
+        asked = f" (asked {user(change.asked)})" if change.asked else ""
+        state = f":warning: not acknowledged{asked}"
+    else:
+        state = f"{ANSWER_EMOJI[answer.answer]} acknowledged by {user(answer.by)}: {ANSWER_WORDS[answer.answer]}"
+    same = " · :dart: same asset" if suspect.same_asset else ""
+    return (f"• *{change.id}* {_when(change.at, config, change.domain)} · {change.side} · {describe(change)} · "
+            f"shipped by {change.shipper()} · {state}{same}")
+
+
+def suspects_block(suspects: Sequence[Suspect], config: Config, *, domain: str) -> Block:
+    """The card's suspects: the domain's changes of the days before the regression, newest first."""
+    days = config.change_log.suspect_days
+    lines = [suspect_line(s, config) for s in suspects[:SUSPECTS_SHOWN]]
+    if len(suspects) > SUSPECTS_SHOWN:
+        lines.append(f"… and {len(suspects) - SUSPECTS_SHOWN} more: `/ai-request changes {escape(domain)}`")
+    head = f"*Suspects* — changes in {escape(domain)} in the {days} days before it, newest first:"
+    return section("\n".join([head, *lines]), block_id="card.suspects")
+
+
+def closure_block(closure: Closure) -> Block:
+    """How the regression closed: its cause and the eval case that now covers it (or why none does)."""
+    return context(f":mag: Closed with {closure_text(closure)}")
+
+
+def closure_modal(key: str, suspects: Sequence[Suspect]) -> View:
+    """Resolving a regression asks for its cause (one of its suspects, a side, both or outside) and the eval
+    case that now covers it, or why there is none."""
+    options = [_option(f"change:{s.change.id}", f"{s.change.id}: {s.change.what} ({s.change.side})") for s in suspects[:95]]
+    options += [_option(c, CAUSE_LABEL[c]) for c in CAUSES]
+    reason = PlainTextInputElement(action_id=ids.INPUT, multiline=True, max_length=REASON_LIMIT,
+                                   placeholder="e.g. the provider's model changed; no case can pin it")
+    blocks = [
+        _input(ids.CAUSE, "What caused it?", _select(options, placeholder="A suspect change, or a side")),
+        _input(ids.EVAL_CASE, "The eval case that now covers it", UrlInputElement(action_id=ids.INPUT), optional=True),
+        _input(ids.NO_EVAL_REASON, "Or: why there is no eval case", reason, optional=True),
+    ]
+    return View(type="modal", callback_id=ids.CLOSURE_MODAL, title=f"Resolve {key}"[:24], submit="Resolve", close="Cancel",
+                blocks=blocks, private_metadata=json.dumps({"key": key}))
+
+
+CAUSE_LABEL = {"product": "The product side", "platform": "The platform side", "both": "Both sides",
+               "outside": "Outside (a model provider, a data source)"}
 
 
 # -- forms ---------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ NOT_RELEVANT_MODAL = "change.not_relevant_reason"
 CHANGE_COVERED = "change.covered"
 CHANGE_NEEDS_WORK = "change.needs_work"
 CHANGE_NOT_RELEVANT = "change.not_relevant"
+RESOLVE_REGRESSION = "request.resolve_regression"  # "Resolve…" on a regression's card: asks for its closure
+CLOSURE_MODAL = "request.closure"
 
 # Modal input blocks (block_id) and their elements (action_id)
 TITLE = "title"
@@ -47,6 +49,9 @@ WHAT = "what"
 ASSET = "asset"
 VERSION = "version"
 EVAL_LINK = "eval_link"
+CAUSE = "cause"
+EVAL_CASE = "eval_case"
+NO_EVAL_REASON = "no_eval_reason"
 INPUT = "value"  # the action_id of the one element inside each input block
 
 TICKET_REACTION = "ticket"

@@ -15,10 +15,11 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from bot.domain.business_hours import BusinessCalendar
 from bot.domain.changes import (
     CAUSES, DEFAULT_SUSPECT_DAYS, REASON_LIMIT, Acknowledgement, ChangeRecord, ShippedChange, business_days,
-    change_number, is_web_link, parse_change_key,
+    change_number, is_web_link, parse_change_key, web_link,
 )
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Event, Request
+from bot.domain.text import escape, truncate
 
 # --- suspects of a regression ----------------------------------------------------------------------
 
@@ -91,6 +92,15 @@ class Closure(BaseModel):
     def event_data(self) -> dict[str, str]:
         """The keys to store in the data of the event that resolves the regression."""
         return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+def closure_text(closure: Closure) -> str:
+    """A closure in words, mrkdwn (its reason escaped): "cause CHG-7; eval case <https://…|https://…>", or
+    "cause outside; no eval case: the provider changed the model"."""
+    cause = closure.cause_change or closure.cause
+    if closure.eval_case:
+        return f"cause {cause}; eval case {web_link(closure.eval_case)}"
+    return f"cause {cause}; no eval case: {escape(truncate(closure.no_eval_reason or '', REASON_LIMIT))}"
 
 
 def close_regression(

@@ -1,5 +1,6 @@
 """The change log's surfaces: `/ai-request shipped …` and `changes`, the "Log a change" form and message
-shortcut, and the three answers on a change's question (with their forms)."""
+shortcut, the three answers on a change's question (with their forms), and "Resolve…" on a regression's
+card with the form that asks for its cause and eval case."""
 
 from collections.abc import Callable
 from typing import Any
@@ -8,7 +9,9 @@ from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.blocks import ids
-from bot.blocks.changes import change_modal, changes_reply, covered_modal, logged_reply, not_relevant_modal
+from bot.blocks.changes import (
+    change_modal, changes_reply, closure_modal, covered_modal, logged_reply, not_relevant_modal,
+)
 from bot.changelog import ChangeLog
 from bot.domain import parsing
 from bot.domain.changes import WHAT_LIMIT
@@ -16,11 +19,12 @@ from bot.domain.changes_filing import ChangeDraft, parse_shipped
 from bot.domain.errors import IntakeError, InvalidInput
 from bot.domain.text import first_line
 from bot.listeners.events import field, message_text, ts_field
-from bot.listeners.middleware import answered, config_of, intake_of, now_of
+from bot.listeners.middleware import answered, config_of, intake_of, now_of, queries_of
 from bot.listeners.views import _text, _value, _values, metadata  # reading a form's state, as the request form does
 
 FIELD_OF = {"what": ids.WHAT, "domain": ids.DOMAIN, "side": ids.SIDE, "kind": ids.CHANGE_KIND, "asset": ids.ASSET,
-            "version": ids.VERSION, "links": f"{ids.LINKS}.0", "eval_link": ids.EVAL_LINK, "reason": ids.REASON}
+            "version": ids.VERSION, "links": f"{ids.LINKS}.0", "eval_link": ids.EVAL_LINK, "reason": ids.REASON,
+            "cause": ids.CAUSE, "eval_case": ids.EVAL_CASE, "no_eval_reason": ids.NO_EVAL_REASON}
 """The form field each InvalidInput `field` of the change log is shown on."""
 
 
@@ -32,6 +36,8 @@ def register(app: App) -> None:
     app.view(ids.COVERED_MODAL)(answered(on_covered_link))
     app.view(ids.NOT_RELEVANT_MODAL)(answered(on_not_relevant_reason))
     app.shortcut(ids.CHANGE_FROM_MESSAGE)(answered(on_from_message))
+    app.action(ids.RESOLVE_REGRESSION)(answered(on_resolve_regression))
+    app.view(ids.CLOSURE_MODAL)(answered(on_closure))
 
 
 def provide(changelog: ChangeLog) -> Callable[..., Any]:
@@ -145,5 +151,30 @@ def _answer_from(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: 
                                      reason=said if answer == "not_relevant" else None)
     except IntakeError as exc:
         ack(response_action="errors", errors={block: exc.message})
+        return
+    ack()
+
+
+# -- resolving a regression --------------------------------------------------------------------------
+def on_resolve_regression(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext,
+                          client: WebClient) -> None:
+    """"Resolve…" on a regression's card asks for its cause and eval case first (in a form)."""
+    ack()
+    request = queries_of(context).check(str(action.get("value") or ""), context.user_id or "", "resolve")
+    found = changelog_of(context).suspects_of(request, now=now_of(context))
+    client.views_open(trigger_id=body["trigger_id"], view=closure_modal(request.key, found).to_dict())
+
+
+def on_closure(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+    state = _values(view)
+    try:
+        changelog_of(context).resolve_regression(
+            _text(metadata(view).get("key")) or "", context.user_id or body["user"]["id"], cause=_value(state, ids.CAUSE),
+            eval_case=_value(state, ids.EVAL_CASE), no_eval_reason=_value(state, ids.NO_EVAL_REASON))
+    except InvalidInput as exc:
+        ack(response_action="errors", errors={FIELD_OF.get(exc.field or "", ids.CAUSE): exc.message})
+        return
+    except IntakeError as exc:
+        ack(response_action="errors", errors={ids.CAUSE: exc.message})
         return
     ack()

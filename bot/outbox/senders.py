@@ -20,6 +20,7 @@ from bot.blocks.messages import filed_reply
 from bot.blocks.nags import nag_message
 from bot.clock import Clock
 from bot.domain.business_hours import BusinessCalendar
+from bot.domain.changes_loop import Suspect
 from bot.domain.models import Event, Request
 from bot.domain.policy import Config
 from bot.outbox.slack import Poster
@@ -82,6 +83,7 @@ class Delivery:
     home_of: Callable[[str], HomeData]
     change_of: Callable[[str], ChangeView | None] = lambda change_id: None
     change_home_of: Callable[[str], ChangeHome | None] = lambda user: None
+    suspects_of: Callable[[Request, datetime], list[Suspect]] = lambda request, now: []
 
 
 def send_card(d: Delivery, out: Outgoing[CardUpdate]) -> Sent:
@@ -89,7 +91,8 @@ def send_card(d: Delivery, out: Outgoing[CardUpdate]) -> Sent:
     request = out.request
     if request is None or not request.card_channel:
         return Sent()
-    text, blocks = card_message(request, out.events, d.config, now=d.clock())
+    now = d.clock()
+    text, blocks = card_message(request, out.events, d.config, now=now, suspects=d.suspects_of(request, now))
     if request.card_ts:
         try:
             d.poster.update(channel=request.card_channel, ts=request.card_ts, text=text, blocks=to_dicts(blocks))
