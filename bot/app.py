@@ -3,6 +3,7 @@
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -17,11 +18,13 @@ from bot import listeners
 from bot.changelog import ChangeLog
 from bot.clock import Clock, system_clock
 from bot.domain.policy import Config
+from bot.hooks import HookVerifier
 from bot.jobs import Jobs
 from bot.listeners.middleware import provide
 from bot.listeners import changes, trust
 from bot.listeners.trust import verify_signature
 from bot.logs import withhold_library_payloads
+from bot.machine_intake import MachineIntake
 from bot.outbox.pacing import Pacer
 from bot.outbox.senders import Delivery
 from bot.outbox.slack import Poster
@@ -30,6 +33,7 @@ from bot.outbox.working_hours import WorkingHours
 from bot.queries import Queries
 from bot.service import Intake
 from bot.wakeup import Wakeup
+from bot.webhooks import HookEndpoints
 from storage.db import Db
 from storage.store import Store
 
@@ -65,7 +69,7 @@ class ListenerPool(ThreadPoolExecutor):
 @dataclass
 class Bot:
     """Everything one running ai-intake holds: the Bolt app, the use cases (write, read, scheduled, the change
-    log), the outbox worker, the store and its database, the config and the clock they share."""
+    log), the hook endpoints, the outbox worker, the store and its database, the config and the clock they share."""
 
     app: App
     config: Config
@@ -78,6 +82,7 @@ class Bot:
     db: Db
     pool: ListenerPool
     changelog: ChangeLog
+    hooks: HookEndpoints
 
     def start(self) -> None:
         self.outbox.start()
@@ -121,11 +126,12 @@ def web_client(token: str, *, api_url: str | None) -> WebClient:
 
 
 def build_app(*, config: Config, db_path: str, token: str, signing_secret: str | None, api_url: str | None = None,
-              clock: Clock = system_clock, post_interval: float = 1.0) -> Bot:
+              clock: Clock = system_clock, post_interval: float = 1.0, hook_secrets: Mapping[str, str] | None = None) -> Bot:
     """Open the database, make the use cases, the outbox worker and the Bolt app with every listener.
 
     The use cases ring `wakeup` after each commit that queued Slack messages; the outbox worker waits on
     it. `post_interval`: the least seconds between two posts to one channel (Slack allows about one a second).
+    `hook_secrets`: each configured hook source's secret (a source without one is refused).
     """
     db = Db(db_path)
     client = web_client(token, api_url=api_url)
@@ -133,6 +139,9 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     intake = Intake(store, config, clock=clock, wakeup=wakeup)
     queries = Queries(store, config)
     changelog = ChangeLog(store, config, intake=intake, clock=clock, wakeup=wakeup)
+    machines = MachineIntake(store, config, intake=intake, changelog=changelog, clock=clock, wakeup=wakeup)
+    secrets = {s: v for s, v in (hook_secrets or {}).items() if s in config.hooks}
+    hooks = HookEndpoints(machines, HookVerifier(secrets, clock=clock), enabled=bool(config.hooks))
     jobs = Jobs(store, config, wakeup=wakeup)
     pacer = Pacer(post_interval, clock=clock)
     delivery = Delivery(poster=Poster(client, pacer=pacer), config=config, clock=clock,
@@ -159,4 +168,4 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
         db.close()
         raise
     return Bot(app=app, config=config, clock=clock, store=store, intake=intake, queries=queries, jobs=jobs,
-               outbox=outbox, db=db, pool=pool, changelog=changelog)
+               outbox=outbox, db=db, pool=pool, changelog=changelog, hooks=hooks)

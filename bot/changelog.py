@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock, system_clock
 from bot.domain.changes import (
-    ChangeRecord, ChangeState, acknowledge, answer_text, change_state, check_answerable, eval_request_draft,
+    ChangeRecord, ChangeState, ShippedChange, acknowledge, answer_text, change_state, check_answerable, eval_request_draft,
     parse_change_key,
 )
 from bot.domain.changes_filing import ChangeDraft, plan_change
@@ -76,10 +76,14 @@ class ChangeLog:
         self._wakeup = wakeup
 
     # -- writing -------------------------------------------------------------------------------
+    def plan(self, draft: ChangeDraft) -> ShippedChange:
+        """The change `draft` would log now, with the person to ask; InvalidInput names the field. Writes nothing."""
+        return plan_change(draft, self._config, at=self._clock())
+
     def log(self, draft: ChangeDraft) -> Logged:
         """Log the change `draft` describes and queue the question to the other side (InvalidInput names
         the field). A hook's change logged before is given back with `created=False`, asking nobody again."""
-        change = plan_change(draft, self._config, at=self._clock())
+        change = self.plan(draft)
         origin = change.origin
         try:
             with self._store.transaction() as tx:

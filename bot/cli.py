@@ -249,6 +249,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token], fmt=settings.log_format)
     settings.require_slack()
     config = load_config(settings.config_path)
+    secrets = hook_secrets({name: source.secret_env for name, source in config.hooks.items()})
+    setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token, *secrets.values()],
+                  fmt=settings.log_format)  # the hooks' secrets are known once the config is
     bot = start_with_retries(lambda: make_bot(settings, config))
     from bot.scheduler import Scheduler
 
@@ -274,9 +277,13 @@ def make_bot(settings: Settings, config: Config, *, clock: Callable[[], datetime
     from bot.app import build_app
     from bot.clock import system_clock
 
+    secrets = hook_secrets({name: source.secret_env for name, source in config.hooks.items()})
+    for name in sorted(set(config.hooks) - set(secrets)):
+        log.warning("hook source %s has no secret ($%s is not set): its requests are refused", name,
+                    config.hooks[name].secret_env)
     return build_app(config=config, db_path=str(settings.db_path), token=settings.bot_token or "",
                      signing_secret=None if settings.socket_mode else settings.signing_secret, api_url=settings.api_url,
-                     clock=clock or system_clock)
+                     clock=clock or system_clock, hook_secrets=secrets)
 
 
 def start_with_retries(make: Callable[[], object], *, sleep: Callable[[float], None] = time.sleep):
@@ -320,6 +327,8 @@ def serve(bot, settings: Settings, *, scheduler_running: Callable[[], bool]) -> 
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+        if bot.config.hooks:
+            serve_hooks(bot, settings, scheduler_running=scheduler_running)
         log.info("ai-intake connecting over Socket Mode")
         SocketModeHandler(bot.app, settings.app_token).start()
         return
@@ -327,8 +336,31 @@ def serve(bot, settings: Settings, *, scheduler_running: Callable[[], bool]) -> 
 
     host = settings.host
     server = make_server(bot, host=host, port=settings.port, scheduler_running=scheduler_running)
-    log.info("ai-intake serving HTTP on %s:%s (POST /slack/events, GET /healthz)", host, server.effective_port)
+    hooks = ", POST /hooks/regressions and /hooks/changes" if bot.config.hooks else ""
+    log.info("ai-intake serving HTTP on %s:%s (POST /slack/events, GET /healthz%s)", host, server.effective_port, hooks)
     server.run()
+
+
+def serve_hooks(bot, settings: Settings, *, scheduler_running: Callable[[], bool]):
+    """In Socket Mode, with hook sources configured: serve /hooks/… and /healthz (never /slack/events) on
+    $PORT from a daemon thread; returns the server."""
+    import threading
+
+    from bot.server import make_server
+
+    server = make_server(bot, host=settings.host, port=settings.port, scheduler_running=scheduler_running, slack_events=False)
+    log.info("ai-intake serving the hooks on %s:%s (POST /hooks/regressions, /hooks/changes; GET /healthz)",
+             settings.host, server.effective_port)
+    threading.Thread(target=_run_until_closed, args=(server,), name="ai-intake-hooks", daemon=True).start()
+    return server
+
+
+def _run_until_closed(server) -> None:
+    """waitress has no stop(): closing its sockets ends the loop with EBADF, which is the normal end here."""
+    try:
+        server.run()
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

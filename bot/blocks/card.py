@@ -10,7 +10,7 @@ from datetime import datetime
 from slack_sdk.models.blocks import ActionsBlock, Block, PlainTextObject, UserSelectElement
 
 from bot.blocks import ids
-from bot.blocks.changes import closure_block, suspects_block
+from bot.blocks.changes import closure_block, hook_report_block, suspects_block
 from bot.blocks.common import button, context, link, quote, section, user
 from bot.domain.changes_loop import Suspect, closure_of
 from bot.domain.courts import COURT_LABEL
@@ -52,6 +52,13 @@ def card_text(request: Request, *, redact: bool) -> str:
     return f"{request.key} [{request.priority} {kind_label(request.kind)}] {shown_title(request, redact=redact)} — {request.status}"
 
 
+def requester_label(request: Request) -> str:
+    """Who filed it, for mrkdwn: a mention, or "the `monitoring` hook" for a regression a machine filed."""
+    if request.source == "hook":
+        return f"the `{escape_within(request.requester, 40)}` hook"
+    return user(request.requester)
+
+
 def _status(request: Request) -> str:
     text = STATUS_LABEL.get(request.status, request.status)
     if request.stage:
@@ -62,7 +69,7 @@ def _status(request: Request) -> str:
 def _fields(request: Request, sla_lines: list[str]) -> list[str]:
     fields = [
         f"*Status*\n{_status(request)}",
-        f"*Requester*\n{user(request.requester)}",
+        f"*Requester*\n{requester_label(request)}",
         f"*Assignee*\n{user(request.assignee, none='unassigned')}",
         f"*Domain*\n{request.domain or '_unrouted (triage)_'}",
         f"*Ball in court*\n{COURT_LABEL.get(request.court, request.court)}",
@@ -143,4 +150,6 @@ def card_message(request: Request, events: Sequence[Event], config: Config, *, n
             more.append(suspects_block(suspects, config, domain=request.domain))
         if not request.is_open and (closure := closure_of(events)) is not None:
             more.append(closure_block(closure))
+        if (reported := hook_report_block(events, config, domain=request.domain)) is not None:
+            more.append(reported)
     return render_card(request, sla_lines=lines, redact=redact, more=more)

@@ -17,8 +17,9 @@ from bot.domain.changes import (
     ANSWER_WORDS, CAUSES, KINDS, REASON_LIMIT, SIDE_KINDS, SIDES, WHAT_LIMIT, ChangeRecord, answer_text, ask_text,
     change_state, describe, kind_words,
 )
-from bot.domain.changes_loop import Closure, Suspect, closure_text
+from bot.domain.changes_loop import RECOVERED, REFIRED, Closure, Suspect, closure_text
 from bot.domain.changes_filing import VERSION_LIMIT
+from bot.domain.models import Event
 from bot.domain.policy import Config
 from bot.domain.text import escape, truncate
 
@@ -134,6 +135,17 @@ def suspects_block(suspects: Sequence[Suspect], config: Config, *, domain: str) 
 def closure_block(closure: Closure) -> Block:
     """How the regression closed: its cause and the eval case that now covers it (or why none does)."""
     return context(f":mag: Closed with {closure_text(closure)}")
+
+
+def hook_report_block(events: Sequence[Event], config: Config, *, domain: str | None) -> Block | None:
+    """What the hook that filed a regression last reported about it: recovered, or firing again; None when
+    it reported neither."""
+    last = next((e for e in reversed(events) if e.type in (RECOVERED, REFIRED)), None)
+    if last is None:
+        return None
+    said = "reported it recovered" if last.type == RECOVERED else "reported it firing again"
+    emoji = ":white_check_mark:" if last.type == RECOVERED else ":rotating_light:"
+    return context(f"{emoji} The `{escape(last.actor)}` hook {said} {_when(last.at, config, domain)}.")
 
 
 def closure_modal(key: str, suspects: Sequence[Suspect]) -> View:

@@ -109,6 +109,9 @@ def _place(draft: ChangeDraft, config: Config) -> tuple[str, str | None]:
     if placed is None:
         mine = [d.name for d in config.member_domains(draft.shipped_by)]
         placed = mine[0] if len(mine) == 1 else None
+    if placed is None and draft.origin is not None:
+        raise InvalidInput(f"say which domain this belongs to ({', '.join(names) or 'none configured'}): a domain, "
+                           "an asset from the catalog, or ?domain= on the hook's URL", field="domain")
     if placed is None:
         raise InvalidInput(f"Say which domain shipped it ({', '.join(names) or 'none configured'}): use the form "
                            "(`/ai-request shipped`), or type it in the domain's channel.", field="domain")

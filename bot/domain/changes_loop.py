@@ -21,6 +21,10 @@ from bot.domain.errors import InvalidInput
 from bot.domain.models import Event, Request
 from bot.domain.text import escape, truncate
 
+RECOVERED = "recovered"
+REFIRED = "refired"
+"""The events of what a hook reports about a regression it filed: it recovered, or it fires again after that."""
+
 # --- suspects of a regression ----------------------------------------------------------------------
 
 
