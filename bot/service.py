@@ -16,6 +16,7 @@ from bot.domain import authz, workflow
 from bot.domain.changes_loop import Closure, closure_text
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.nags import next_check_at
+from bot.domain.owners import place_asset
 from bot.domain.models import Draft, Event, Request
 from bot.domain.policy import Config
 from bot.domain.triage import Route, route
@@ -79,6 +80,8 @@ class Intake:
 
     def _insert(self, tx: Tx, draft: Draft, now: datetime, *, origin_key: str | None, assignee: str | None = None,
                 assignee_reason: str | None = None) -> Request:
+        if draft.asset is not None:  # an asset says which domain it belongs to (InvalidInput for one the catalog lacks)
+            draft = draft.model_copy(update={"domain": place_asset(draft.domain, draft.asset, self._config)})
         decided = self._route(tx, draft)
         if assignee is not None:
             decided = _assigned(decided, assignee, assignee_reason or f"assigned to <@{assignee}>")

@@ -10,12 +10,13 @@ from datetime import datetime
 from slack_sdk.models.blocks import ActionsBlock, Block, PlainTextObject, UserSelectElement
 
 from bot.blocks import ids
-from bot.blocks.changes import closure_block, hook_report_block, suspects_block
+from bot.blocks.changes import closure_block, hook_report_block, owners_block, suspects_block
 from bot.blocks.common import button, context, link, quote, section, user
 from bot.domain.changes_loop import Suspect, closure_of
 from bot.domain.courts import COURT_LABEL
 from bot.domain.history import request_sla
 from bot.domain.models import Event, Request
+from bot.domain.owners import owners_of
 from bot.domain.policy import Config
 from bot.domain.sla import explain
 from bot.domain.text import escape_within
@@ -145,6 +146,8 @@ def card_message(request: Request, events: Sequence[Event], config: Config, *, n
     lines = [f"First response: {explain(sla.first_response, tz=tz)}", f"Resolution: {explain(sla.resolution, tz=tz)}"]
     redact = not visible_to(config, request, channel=request.card_channel)
     more: list[Block] = []
+    if request.asset and not redact:
+        more.append(owners_block(request.asset, owners_of(request, config)))
     if request.is_regression and not redact:
         if suspects and request.domain:
             more.append(suspects_block(suspects, config, domain=request.domain))

@@ -14,7 +14,7 @@ from slack_sdk.models.views import View
 from bot.blocks import ids
 from bot.blocks.common import button, context, link, local, section, user
 from bot.domain.changes import (
-    ANSWER_WORDS, CAUSES, KINDS, REASON_LIMIT, SIDE_KINDS, SIDES, WHAT_LIMIT, ChangeRecord, answer_text, ask_text,
+    ANSWER_WORDS, Pair, CAUSES, KINDS, REASON_LIMIT, SIDE_KINDS, SIDES, WHAT_LIMIT, ChangeRecord, answer_text, ask_text,
     change_state, describe, kind_words,
 )
 from bot.domain.changes_loop import RECOVERED, REFIRED, Closure, Suspect, closure_text
@@ -146,6 +146,12 @@ def hook_report_block(events: Sequence[Event], config: Config, *, domain: str | 
     said = "reported it recovered" if last.type == RECOVERED else "reported it firing again"
     emoji = ":white_check_mark:" if last.type == RECOVERED else ":rotating_light:"
     return context(f"{emoji} The `{escape(last.actor)}` hook {said} {_when(last.at, config, domain)}.")
+
+
+def owners_block(asset: str, owners: Pair) -> Block:
+    """The asset a request names, and its pair of owners (each the asset's own, else the domain's)."""
+    return context(f":package: Asset `{escape(asset)}` · product owner {user(owners.product, none='none')} · "
+                   f"platform owner {user(owners.platform, none='none')}")
 
 
 def closure_modal(key: str, suspects: Sequence[Suspect]) -> View:

@@ -34,3 +34,12 @@ def owners_of(request: Request, config: Config) -> Pair:
 def lead_of(config: Config, domain: str | None) -> str | None:
     found = config.domain(domain)
     return found.lead if found else None
+
+
+def place_asset(domain: str | None, asset: str | None, config: Config) -> str | None:
+    """The domain of a request that names `asset` (and maybe `domain`): the one named, else the asset's.
+    Raises InvalidInput (field "asset") for an asset the catalog does not list or that belongs to another domain."""
+    if asset is None:
+        return domain
+    placed, _ = config.catalog.place(domain, asset=asset, domains=[d.name for d in config.domains], domain_required=False)
+    return placed
