@@ -14,6 +14,7 @@ from typing import Any
 from bot.clock import Clock, system_clock
 from bot.domain import authz, workflow
 from bot.domain.changes_loop import Closure, closure_text
+from bot.domain.duplicates import DUPLICATE_LINKED, close_as_duplicate, query_words, similar
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.nags import next_check_at
 from bot.domain.owners import place_asset
@@ -95,17 +96,25 @@ class Intake:
         )
         request = request.model_copy(update={"court": workflow.working_court(request)})
         request = tx.insert_request(request, origin_key=origin_key)
+        alike = self._similar(tx, request, now)
         if decided.assignee:
             tx.mark_assigned(decided.assignee, now)
         tx.add_event(Event(request_id=request.id, at=now, actor=draft.requester, type="created", data={
             "kind": request.kind, "domain": request.domain, "assignee": request.assignee, "priority": request.priority,
             "source": request.source, "confidential": request.confidential, "reasons": decided.reasons,
             "court": request.court, **({"asset": request.asset} if request.asset else {}),
+            **({"similar": alike} if alike else {}),
         }))
         tx.enqueue(CardUpdate(), at=now, request_id=request.id)
         self._schedule_check(tx, request, now)
         self._refresh_homes(tx, {request.requester, request.assignee}, now)
         return request
+
+    def _similar(self, tx: Tx, request: Request, now: datetime) -> list[int]:
+        """The ids of up to three earlier requests that look like `request` (the full-text index ranks them)."""
+        ranked = tx.search.ranked(query_words(request.title, request.description), any_word=True, limit=20)
+        candidates = [found for i in ranked if i != request.id and (found := tx.get(i)) is not None]
+        return similar(request, candidates, now=now)
 
     def _route(self, tx: Tx, draft: Draft) -> Route:
         """Triage, reading only what the decision needs: past requests' words only when nothing else
@@ -227,6 +236,21 @@ class Intake:
             tx.enqueue(ThreadLine(text=change.line), at=now, request_id=request.id)
         self._schedule_check(tx, after, now)
         self._refresh_homes(tx, {after.requester, after.assignee, request.assignee}, now)
+        return after
+
+    def mark_duplicate(self, key: str, actor: str, *, of: str) -> Request:
+        """Close `key` as a duplicate of `of` (a request `actor` may see), linking the two in both histories."""
+        now = self._clock()
+        with self._store.transaction() as tx:
+            request, original = load_request(tx, key), load_request(tx, of)
+            authz.authorize(self._config, request, actor, "duplicate")
+            if not visible_to(self._config, original, user=actor):
+                raise authz.refusal(original, "view")
+            after = self._apply(tx, request, close_as_duplicate(request, original, actor, now), actor=actor,
+                                action="duplicate", now=now)
+            tx.add_event(Event(request_id=original.id, at=now, actor=actor, type=DUPLICATE_LINKED, data={"duplicate": request.key}))
+            tx.enqueue(ThreadLine(text=f"{request.key} was closed as a duplicate of this."), at=now, request_id=original.id)
+        self._wakeup.set()
         return after
 
     # -- thread replies ------------------------------------------------------------------------

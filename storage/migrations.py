@@ -168,3 +168,30 @@ def m008_change_log(db: Database) -> None:
                 BEGIN SELECT RAISE(ABORT, 'change events are append-only'); END"""
         )
     db.execute("ALTER TABLE requests ADD COLUMN asset TEXT")
+
+
+@migrations()
+def m009_request_search(db: Database) -> None:
+    """Full-text search over requests' titles and descriptions (SQLite FTS5, an external-content index kept
+    by triggers): similar requests at intake and `/ai-request search`."""
+    db.execute(
+        """CREATE VIRTUAL TABLE requests_fts USING fts5(
+            title, description, content='requests', content_rowid='id', tokenize='porter unicode61')"""
+    )
+    db.execute("INSERT INTO requests_fts (rowid, title, description) SELECT id, title, description FROM requests")
+    db.execute(
+        """CREATE TRIGGER requests_fts_insert AFTER INSERT ON requests BEGIN
+            INSERT INTO requests_fts (rowid, title, description) VALUES (new.id, new.title, new.description);
+        END"""
+    )
+    db.execute(
+        """CREATE TRIGGER requests_fts_delete AFTER DELETE ON requests BEGIN
+            INSERT INTO requests_fts (requests_fts, rowid, title, description) VALUES ('delete', old.id, old.title, old.description);
+        END"""
+    )
+    db.execute(
+        """CREATE TRIGGER requests_fts_update AFTER UPDATE OF title, description ON requests BEGIN
+            INSERT INTO requests_fts (requests_fts, rowid, title, description) VALUES ('delete', old.id, old.title, old.description);
+            INSERT INTO requests_fts (rowid, title, description) VALUES (new.id, new.title, new.description);
+        END"""
+    )

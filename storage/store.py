@@ -18,6 +18,7 @@ from bot.domain.models import OPEN_STATUSES, PRIORITY_WEIGHT, Event, Request
 from bot.domain.triage import RoutingState, words
 from storage.db import Db
 from storage.outbox import Payload
+from storage.search import SearchTx
 
 if TYPE_CHECKING:
     from storage.changes import ChangeLogTx
@@ -115,6 +116,11 @@ class Tx:
         from storage.changes import ChangeLogTx  # it builds on this module's time format
 
         return ChangeLogTx(self.db)
+
+    @property
+    def search(self) -> SearchTx:
+        """Full-text search over requests, in this transaction."""
+        return SearchTx(self.db)
 
     # -- requests ------------------------------------------------------------------------------
     def get(self, request_id: int) -> Request | None:
@@ -245,6 +251,13 @@ class Tx:
             return []
         marks = ", ".join("?" for _ in ids)
         return self._with_events(f"id IN ({marks})", ids)
+
+    def requests_by_ids(self, ids: Sequence[int]) -> list[Request]:
+        """The requests with these ids (the ones that exist), in id order, without their events."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return []
+        return self._requests(f"id IN ({', '.join('?' for _ in wanted)})", wanted, limit=len(wanted))
 
     def due_for_nags(self, now: datetime, *, kinds: Sequence[str] | None = None) -> NagCandidates:
         """The requests whose next nag check has come by `now` (only of `kinds`, when given), each with its

@@ -21,6 +21,8 @@ WITHDRAW = "request.withdraw"
 REVIEW_START = "review.start"
 REVIEW_APPROVE = "review.approve"
 REVIEW_CHANGES = "review.changes"
+DUPLICATE = "request.duplicate"  # "Duplicate of…" (a select): each option's value is "<this key>><the original's key>"
+SEARCH_MORE = "search.more"  # the next page of `/ai-request search`: its value is {"q": words, "page": n} as JSON
 
 # The change log: the "Log a change" form and shortcut, the answers' forms (callback_id), the answer buttons
 # (action_id; each button's value is the change id, "CHG-7")

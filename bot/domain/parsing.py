@@ -65,7 +65,14 @@ class QuickCreate:
                      requester=requester, source=source, channel=channel, origin_ts=origin_ts)
 
 
-Command = Help | Mine | Queue | Status | OpenForm | QuickCreate | Shipped | Changes
+@dataclass(frozen=True)
+class Search:
+    """`search <words>`: past requests whose title or description hold the words."""
+
+    words: str
+
+
+Command = Help | Mine | Queue | Status | OpenForm | QuickCreate | Shipped | Changes | Search
 
 
 def parse_key(text: str) -> int | None:
@@ -117,6 +124,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "queue": Subcommand("queue [domain]", lambda rest: None if len(rest) > 1 else Queue(domain=rest[0].lower() if rest else None)),
     "status": Subcommand("status AIR-12", lambda rest: None if len(rest) > 1 else Status(key=rest[0] if rest else None)),
     "shipped": Subcommand("shipped [product|platform] [kind:] <what>", lambda rest: Shipped(text=" ".join(rest))),
+    "search": Subcommand("search <words>", lambda rest: Search(words=" ".join(rest))),
     "changes": Subcommand("changes [domain]", lambda rest: None if len(rest) > 1 else Changes(domain=rest[0].lower() if rest else None)),
 }
 """Every `/ai-request` subcommand, by its word; the help text and the README show each usage."""

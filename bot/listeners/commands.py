@@ -11,7 +11,7 @@ from bot.blocks.common import to_dicts
 from bot.blocks.modal import request_modal
 from bot.domain import parsing
 from bot.domain.errors import IntakeError
-from bot.listeners import changes
+from bot.listeners import changes, search
 from bot.listeners.middleware import answered, config_of, intake_of, now_of, queries_of
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,8 @@ def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any
             return messages.status_reply(request, events, config, viewer=user)
         case parsing.Shipped() | parsing.Changes():
             return changes.answer(context, parsed, command)
+        case parsing.Search():
+            return search.answer(context, parsed, command)
         case parsing.QuickCreate() if not parsed.title:
             return messages.notice("Say what you need after the kind, e.g. `/ai-request regression: refund bot quotes the wrong window`.")
         case parsing.QuickCreate():

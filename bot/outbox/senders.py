@@ -5,7 +5,7 @@ needs passed in (the item read once, the `Delivery` tools) and never touches the
 what it sent (`Sent`), or raises `Retry`, `Defer` or `Skip`; the worker records the outcome.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -21,6 +21,7 @@ from bot.blocks.nags import nag_message
 from bot.clock import Clock
 from bot.domain.business_hours import BusinessCalendar
 from bot.domain.changes_loop import Suspect
+from bot.domain.duplicates import similar_ids
 from bot.domain.models import Event, Request
 from bot.domain.policy import Config
 from bot.outbox.slack import Poster
@@ -84,6 +85,7 @@ class Delivery:
     change_of: Callable[[str], ChangeView | None] = lambda change_id: None
     change_home_of: Callable[[str], ChangeHome | None] = lambda user: None
     suspects_of: Callable[[Request, datetime], list[Suspect]] = lambda request, now: []
+    requests_of: Callable[[Sequence[int]], list[Request]] = lambda ids: []
 
 
 def send_card(d: Delivery, out: Outgoing[CardUpdate]) -> Sent:
@@ -92,7 +94,8 @@ def send_card(d: Delivery, out: Outgoing[CardUpdate]) -> Sent:
     if request is None or not request.card_channel:
         return Sent()
     now = d.clock()
-    text, blocks = card_message(request, out.events, d.config, now=now, suspects=d.suspects_of(request, now))
+    text, blocks = card_message(request, out.events, d.config, now=now, suspects=d.suspects_of(request, now),
+                                similar=d.requests_of(similar_ids(out.events)))
     if request.card_ts:
         try:
             d.poster.update(channel=request.card_channel, ts=request.card_ts, text=text, blocks=to_dicts(blocks))
