@@ -189,6 +189,11 @@ class ChangeLog:
             ts, pending = tx.change_log.question(change_question_key(change_id))
         return ChangeView(record, question_channel(self._config, record.change.domain), ts, pending)
 
+    def find_by_question(self, channel: str, ts: str) -> str | None:
+        """The id of the change whose question is the message (channel, ts), if it is one."""
+        with self._store.reading() as tx:
+            return tx.change_log.by_question(channel, ts)
+
     def unanswered(self, *, now: datetime) -> list[ChangeState]:
         """Every change nobody has answered, with how long it has waited in its domain's business days at
         `now`, oldest first: what the `change.unacknowledged` nag reads."""

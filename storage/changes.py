@@ -107,6 +107,15 @@ class ChangeLogTx:
             return None, False
         return (row["ts"] if row["status"] == "sent" else None), row["status"] == "pending"
 
+    def by_question(self, channel: str, ts: str) -> str | None:
+        """The id of the change whose question was posted as (channel, ts), if one was."""
+        rows = self.db.query("SELECT key, payload FROM outbox WHERE kind = 'change' AND status = 'sent' AND ts = ? "
+                             "AND key LIKE 'change:%:question'", [ts])
+        for row in rows:
+            if json.loads(row["payload"]).get("channel") == channel:
+                return str(row["key"]).split(":")[1]
+        return None
+
     def events(self, change_id: str) -> list[ChangeEvent]:
         """The change's events, in the order they were recorded."""
         return self._events_of([change_number(change_id)])
