@@ -25,6 +25,7 @@ from bot.listeners import changes, trust
 from bot.listeners.trust import verify_signature
 from bot.logs import withhold_library_payloads
 from bot.machine_intake import MachineIntake
+from bot.metrics import MeteredApp, MeteredWebClient, Metrics, shared_client
 from bot.outbox.pacing import Pacer
 from bot.outbox.senders import Delivery
 from bot.outbox.slack import Poster
@@ -81,6 +82,7 @@ class Bot:
     outbox: OutboxWorker
     db: Db
     pool: ListenerPool
+    metrics: Metrics
     changelog: ChangeLog
     hooks: HookEndpoints
 
@@ -109,11 +111,13 @@ def bolt_logger() -> logging.Logger:
     return logger
 
 
-def web_client(token: str, *, api_url: str | None) -> WebClient:
-    """The Web API client: retries connection errors, 429s (after Retry-After) and 5xx answers; logs no call's content."""
+def web_client(token: str, *, api_url: str | None, metrics: Metrics | None = None) -> WebClient:
+    """The Web API client: retries connection errors, 429s (after Retry-After) and 5xx answers; logs no call's content;
+    counts every call in `metrics`."""
     logger = logging.getLogger("slack_sdk.web")
     withhold_library_payloads(logger)
-    return WebClient(
+    return MeteredWebClient(
+        metrics=metrics or Metrics(),
         token=token,
         base_url=api_url or WebClient.BASE_URL,
         logger=logger,
@@ -134,15 +138,17 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     `hook_secrets`: each configured hook source's secret (a source without one is refused).
     """
     db = Db(db_path)
-    client = web_client(token, api_url=api_url)
+    metrics = Metrics()
+    client = web_client(token, api_url=api_url, metrics=metrics)
     store, wakeup = Store(db), Wakeup()
-    intake = Intake(store, config, clock=clock, wakeup=wakeup)
+    metrics.watch(store, clock=clock)
+    intake = Intake(store, config, clock=clock, wakeup=wakeup, metrics=metrics)
     queries = Queries(store, config)
     changelog = ChangeLog(store, config, intake=intake, clock=clock, wakeup=wakeup)
     machines = MachineIntake(store, config, intake=intake, changelog=changelog, clock=clock, wakeup=wakeup)
     secrets = {s: v for s, v in (hook_secrets or {}).items() if s in config.hooks}
     hooks = HookEndpoints(machines, HookVerifier(secrets, clock=clock), enabled=bool(config.hooks))
-    jobs = Jobs(store, config, wakeup=wakeup)
+    jobs = Jobs(store, config, wakeup=wakeup, metrics=metrics)
     pacer = Pacer(post_interval, clock=clock)
     delivery = Delivery(poster=Poster(client, pacer=pacer), config=config, clock=clock,
                         working_hours=WorkingHours(store, client, config).of, home_of=queries.home,
@@ -152,7 +158,8 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     outbox = OutboxWorker(store, delivery, clock=clock, wakeup=wakeup, pacer=pacer)
     pool = ListenerPool(LISTENER_THREADS)
     try:
-        app = App(
+        app = MeteredApp(
+            metrics=metrics,
             client=client,
             signing_secret=signing_secret or "socket-mode-does-not-sign",
             request_verification_enabled=False,  # Bolt's check logs bodies and 500s on a bad timestamp; this one does not
@@ -163,10 +170,11 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
         trust.guard(app, client)  # asks auth.test who this installation is
         app.use(provide(intake=intake, queries=queries, config=config, clock=clock))
         app.use(changes.provide(changelog))
+        app.use(shared_client(client))
         listeners.register(app)
     except BaseException:  # auth.test failed: the caller may try again, without this connection left open
         pool.shutdown(wait=False)
         db.close()
         raise
     return Bot(app=app, config=config, clock=clock, store=store, intake=intake, queries=queries, jobs=jobs,
-               outbox=outbox, db=db, pool=pool, changelog=changelog, hooks=hooks)
+               outbox=outbox, db=db, pool=pool, metrics=metrics, changelog=changelog, hooks=hooks)

@@ -117,8 +117,8 @@ class ChangeLog:
             said = acknowledge(record, answer=answer, by=user, at=now, asked_user=change.asked,
                                lead=lead_of(self._config, change.domain), admins=self._config.admins,
                                eval_link=eval_link, reason=reason)
-            if said.answer == "needs_work":
-                filed = self._file_eval_request(tx, record, user, now=now)
+            filed = self._file_eval_request(tx, record, user, now=now) if said.answer == "needs_work" else None
+            if filed is not None:
                 said = said.model_copy(update={"eval_request": filed.key})
             if not tx.change_log.answer(said):
                 raise Conflict(f"{change.id} was answered a moment ago; look at its message.")
@@ -130,6 +130,8 @@ class ChangeLog:
                 tx.enqueue(CardUpdate(), at=now, request_id=request_id)  # their suspects show the answer
             self._refresh_homes(tx, {change.asked, user}, now)
         self._wakeup.set()
+        if filed is not None:
+            self._intake.count_filed(filed)
         return ChangeRecord(change, said)
 
     def resolve_regression(self, key: str, user: str, *, cause: str | None, eval_case: str | None,

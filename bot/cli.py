@@ -4,6 +4,7 @@ import argparse
 import signal
 import logging
 import sys
+import threading
 import time
 from datetime import date, datetime, timezone
 from collections.abc import Callable, Sequence
@@ -258,10 +259,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     scheduler = Scheduler(bot.jobs, bot.store, bot.config, clock=bot.clock)
     bot.start()
     scheduler.start()
+    metrics_server = start_metrics_server(bot, settings)
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         serve(bot, settings, scheduler_running=lambda: scheduler.running)
     finally:
+        if metrics_server is not None:
+            metrics_server.close()
         scheduler.stop()
         bot.stop()
     return 0
@@ -335,28 +339,49 @@ def serve(bot, settings: Settings, *, scheduler_running: Callable[[], bool]) -> 
     from bot.server import make_server
 
     host = settings.host
-    server = make_server(bot, host=host, port=settings.port, scheduler_running=scheduler_running)
+    metrics = settings.metrics_on_bot_port
+    server = make_server(bot, host=host, port=settings.port, scheduler_running=scheduler_running, metrics=metrics)
     hooks = ", POST /hooks/regressions and /hooks/changes" if bot.config.hooks else ""
-    log.info("ai-intake serving HTTP on %s:%s (POST /slack/events, GET /healthz%s)", host, server.effective_port, hooks)
+    log.info("ai-intake serving HTTP on %s:%s (POST /slack/events, GET /healthz%s%s)", host, server.effective_port,
+             ", GET /metrics" if metrics else "", hooks)
     server.run()
 
 
-def serve_hooks(bot, settings: Settings, *, scheduler_running: Callable[[], bool]):
-    """In Socket Mode, with hook sources configured: serve /hooks/… and /healthz (never /slack/events) on
-    $PORT from a daemon thread; returns the server."""
-    import threading
+def hooks_share_the_metrics_port(bot, settings: Settings) -> bool:
+    """In Socket Mode with hook sources and /metrics both on $PORT, one server serves both (the hooks')."""
+    return settings.socket_mode and bool(bot.config.hooks) and settings.metrics_server_port == settings.port
 
+
+def serve_hooks(bot, settings: Settings, *, scheduler_running: Callable[[], bool]):
+    """In Socket Mode, with hook sources configured: serve /hooks/… and /healthz (and /metrics, when it is on
+    $PORT too; never /slack/events) on $PORT from a daemon thread; returns the server."""
     from bot.server import make_server
 
-    server = make_server(bot, host=settings.host, port=settings.port, scheduler_running=scheduler_running, slack_events=False)
-    log.info("ai-intake serving the hooks on %s:%s (POST /hooks/regressions, /hooks/changes; GET /healthz)",
-             settings.host, server.effective_port)
-    threading.Thread(target=_run_until_closed, args=(server,), name="ai-intake-hooks", daemon=True).start()
+    metrics = hooks_share_the_metrics_port(bot, settings)
+    server = make_server(bot, host=settings.host, port=settings.port, scheduler_running=scheduler_running,
+                         slack_events=False, metrics=metrics)
+    log.info("ai-intake serving the hooks on %s:%s (POST /hooks/regressions, /hooks/changes; GET /healthz%s)",
+             settings.host, server.effective_port, ", GET /metrics" if metrics else "")
+    threading.Thread(target=serve_until_closed, args=(server,), name="ai-intake-hooks", daemon=True).start()
     return server
 
 
-def _run_until_closed(server) -> None:
-    """waitress has no stop(): closing its sockets ends the loop with EBADF, which is the normal end here."""
+def start_metrics_server(bot, settings: Settings):
+    """/metrics on a port of its own (AI_INTAKE_METRICS_PORT, or PORT in Socket Mode), served from a thread of its
+    own; None when the settings ask for none (or the hooks' server serves it on PORT). `.close()` stops it."""
+    port = settings.metrics_server_port
+    if port is None or hooks_share_the_metrics_port(bot, settings):
+        return None
+    from bot.server import make_metrics_server
+
+    server = make_metrics_server(bot, host=settings.host, port=port)
+    threading.Thread(target=serve_until_closed, args=(server,), name="ai-intake-metrics", daemon=True).start()
+    log.info("ai-intake serving GET /metrics on %s:%s", settings.host, server.effective_port)
+    return server
+
+
+def serve_until_closed(server) -> None:
+    """Run a waitress server until `.close()`: closing its sockets ends its loop with EBADF, the normal end here."""
     try:
         server.run()
     except (OSError, ValueError):

@@ -1,7 +1,10 @@
 """Scheduled use cases: SLA alerts, nags and the weekly digest. Each asks the domain what is due,
 records it, and queues the messages in one transaction — so a re-run at the same time sends nothing."""
 
+import functools
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.blocks.common import to_dicts
 from bot.blocks.digest import render_digest
@@ -11,6 +14,7 @@ from bot.domain.nags import batch, explain_batch, nags_due, next_check_at
 from bot.domain.policy import Config
 from bot.domain.thresholds import RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED
 from bot.domain.visibility import visible_to
+from bot.metrics import Metrics
 from bot.wakeup import Wakeup
 from storage.outbox import ChannelMessage, NagMessage, ThreadLine
 from storage.store import Store, to_db_time
@@ -21,14 +25,31 @@ BOT = "ai-intake"
 DIGEST_LOOKBACK_DAYS = 15
 
 
-class Jobs:
-    """The scheduled use cases; `wakeup` is rung after a run that queued messages."""
+def measured(job: str | None = None) -> Callable[[Callable[..., list[str]]], Callable[..., list[str]]]:
+    """A job method whose every run (not a dry run) is timed in the metrics; a run without an error is the job's
+    last success, at its `now`. `job` names it; None: the method's own `job` argument does."""
+    def decorate(method: Callable[..., list[str]]) -> Callable[..., list[str]]:
+        @functools.wraps(method)
+        def run(self: "Jobs", *, now: datetime, dry_run: bool = False, **kwargs: Any) -> list[str]:
+            if dry_run:
+                return method(self, now=now, dry_run=True, **kwargs)
+            with self._metrics.job_run(job or kwargs["job"], now=now):
+                return method(self, now=now, **kwargs)
+        return run
+    return decorate
 
-    def __init__(self, store: Store, config: Config, *, wakeup: Wakeup) -> None:
+
+class Jobs:
+    """The scheduled use cases; `wakeup` is rung after a run that queued messages; `metrics` times the runs and
+    counts the nags recorded."""
+
+    def __init__(self, store: Store, config: Config, *, wakeup: Wakeup, metrics: Metrics | None = None) -> None:
         self._store = store
         self._config = config
         self._wakeup = wakeup
+        self._metrics = metrics or Metrics()
 
+    @measured()
     def run_nags(self, *, job: str, now: datetime, dry_run: bool = False) -> list[str]:
         """Send what the rules of `job` ("sla" or "nags") say is due at `now`; returns a line per message."""
         config = self._config
@@ -56,8 +77,10 @@ class Jobs:
                 tx.enqueue(message, at=now, key=key[:500])
                 lines.append(f"{user}: {text}")
         self._wakeup.set()
+        self._metrics.nags_recorded(fresh)
         return lines
 
+    @measured("digest")
     def send_digest(self, *, now: datetime, dry_run: bool = False) -> list[str]:
         """Queue this week's digest: one per domain channel, one org-wide; at most one per channel and week."""
         config = self._config

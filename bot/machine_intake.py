@@ -98,14 +98,17 @@ class MachineIntake:
                     filed = self._intake.file_within(tx, draft, now=now, origin_key=key)
                     outcome = Outcome(item.id, "filed", filed.key)
                 else:
-                    outcome = self._again(tx, known, item, now=now)
+                    filed, outcome = None, self._again(tx, known, item, now=now)
         except sqlite3.IntegrityError:  # the same delivery, filed by another thread a moment ago
             with self._store.reading() as tx:
                 known = tx.get_by_origin(key)
             if known is None:
                 raise
             outcome = Outcome(item.id, "repeat", known.key)
+            filed = None
         self._wakeup.set()
+        if filed is not None:
+            self._intake.count_filed(filed)
         return outcome
 
     def _again(self, tx: Tx, known: Request, item: FiledRegression, *, now: datetime) -> Outcome:

@@ -1,6 +1,7 @@
-"""HTTP mode: Bolt's WSGI adapter at /slack/events, /healthz and the hooks (/hooks/regressions, /hooks/changes,
-`bot.webhooks`), served by waitress (one process, threads). In Socket Mode the same server serves only
-/healthz and the hooks, and only when the config names hook sources.
+"""HTTP mode: Bolt's WSGI adapter at /slack/events, /healthz, the hooks (/hooks/regressions, /hooks/changes,
+`bot.webhooks`) and (when turned on) /metrics, served by waitress (one process, threads); and the server of
+its own that serves /metrics on another port. In Socket Mode the bot's server serves only /healthz and the
+hooks (and /metrics when it is on the same port), and only when the config names hook sources.
 
 Limits (the README's "Security" section gives them too):
 - `MAX_BODY_BYTES`: a larger body is answered 413 from its Content-Length, before it is read.
@@ -30,6 +31,8 @@ from storage.health import oldest_pending_message, write_problem
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
+METRICS_THREADS = 2
 SERVER_THREADS = 16
 MAX_BODY_BYTES = 1024 * 1024
 """1 MiB. Slack's payloads are small: the biggest form (an edit with a 3,000-character description of
@@ -84,13 +87,16 @@ def hook_answer(bot: Bot, environ: dict[str, Any], start_response: Callable[...,
     return _json_answer(start_response, status, body)
 
 
-def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True,
+def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True, metrics: bool = False,
              slack_events: bool = True) -> Callable[..., Iterable[bytes]]:
-    """The server's application. `slack_events`: serve /slack/events (HTTP mode); in Socket Mode only
-    /healthz and the hooks are served, since Slack's requests arrive over the socket."""
+    """The bot's WSGI app; `metrics`: also answer Prometheus's scrapes at /metrics. `slack_events`: serve
+    /slack/events (HTTP mode); in Socket Mode only /healthz and the hooks are served (and /metrics when
+    asked), since Slack's requests arrive over the socket."""
     slack = SlackRequestHandler(bot.app, path=EVENTS_PATH)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if metrics and environ.get("PATH_INFO") == METRICS_PATH:
+            return bot.metrics.wsgi(environ, start_response)
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             status, body = health(bot, scheduler_running=scheduler_running)
             return _json_answer(start_response, status, body)
@@ -111,14 +117,39 @@ def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True,
 
 
 def make_server(bot: Bot, *, host: str, port: int, scheduler_running: Callable[[], bool] = lambda: True,
-                loop_timeout: float = 1.0, idle_timeout: int = IDLE_TIMEOUT_SECONDS, slack_events: bool = True) -> Any:
+                metrics: bool = False, loop_timeout: float = 1.0, idle_timeout: int = IDLE_TIMEOUT_SECONDS,
+                slack_events: bool = True) -> Any:
     """A waitress server (not yet serving: call `.run()`; `.close()` stops it within `loop_timeout` s). port 0 picks a free one.
     `slack_events=False` (Socket Mode): only /healthz and the hooks.
 
     Idle connections are closed after `idle_timeout` seconds (checked every half of it); poll() rather
-    than select(), which cannot watch a socket numbered 1,024 or more.
+    than select(), which cannot watch a socket numbered 1,024 or more. `metrics`: serve /metrics too.
     """
-    return create_server(wsgi_app(bot, scheduler_running=scheduler_running, slack_events=slack_events), host=host, port=port,
+    return create_server(wsgi_app(bot, scheduler_running=scheduler_running, metrics=metrics, slack_events=slack_events),
+                         host=host, port=port,
                          threads=SERVER_THREADS, ident="ai-intake", asyncore_loop_timeout=loop_timeout, asyncore_use_poll=True,
                          connection_limit=CONNECTION_LIMIT, channel_timeout=idle_timeout,
                          cleanup_interval=max(1, idle_timeout // 2), max_request_body_size=MAX_BODY_BYTES)
+
+
+def metrics_wsgi_app(bot: Bot) -> Callable[..., Iterable[bytes]]:
+    """/metrics and nothing else (404)."""
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == METRICS_PATH:
+            return bot.metrics.wsgi(environ, start_response)
+        payload = b"not found: this port serves /metrics"
+        start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    return application
+
+
+def make_metrics_server(bot: Bot, *, host: str, port: int, loop_timeout: float = 1.0,
+                        idle_timeout: int = IDLE_TIMEOUT_SECONDS) -> Any:
+    """A waitress server of its own for /metrics (AI_INTAKE_METRICS_PORT, or Socket Mode), not yet serving, with the
+    limits of `make_server`; port 0 picks a free one."""
+    return create_server(metrics_wsgi_app(bot), host=host, port=port, threads=METRICS_THREADS, ident="ai-intake-metrics",
+                         asyncore_loop_timeout=loop_timeout, asyncore_use_poll=True, connection_limit=CONNECTION_LIMIT,
+                         channel_timeout=idle_timeout, cleanup_interval=max(1, idle_timeout // 2),
+                         max_request_body_size=MAX_BODY_BYTES)

@@ -22,6 +22,7 @@ from bot.domain.models import Draft, Event, Request
 from bot.domain.policy import Config
 from bot.domain.triage import Route, route
 from bot.domain.visibility import visible_to
+from bot.metrics import Metrics
 from bot.queries import load_request
 from bot.wakeup import Wakeup
 from storage.outbox import CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
@@ -37,13 +38,16 @@ class Filed:
 
 
 class Intake:
-    """The service. `clock` gives the current time (UTC); `wakeup` is rung after each commit that queued messages."""
+    """The service. `clock` gives the current time (UTC); `wakeup` is rung after each commit that queued messages;
+    `metrics` counts what was filed."""
 
-    def __init__(self, store: Store, config: Config, *, clock: Clock = system_clock, wakeup: Wakeup) -> None:
+    def __init__(self, store: Store, config: Config, *, clock: Clock = system_clock, wakeup: Wakeup,
+                 metrics: Metrics | None = None) -> None:
         self._store = store
         self._config = config
         self._clock = clock
         self._wakeup = wakeup
+        self._metrics = metrics or Metrics()
 
     # -- filing --------------------------------------------------------------------------------
     def file_request(self, draft: Draft, *, origin_key: str | None = None, reply_in: FiledReply | None = None) -> Filed:
@@ -69,6 +73,7 @@ class Intake:
                 raise
             return Filed(found, created=False)
         self._wakeup.set()
+        self._metrics.filed(kind=request.kind, domain=request.domain)
         return Filed(request, created=True)
 
     def file_within(self, tx: Tx, draft: Draft, *, now: datetime, origin_key: str | None = None,
@@ -76,8 +81,12 @@ class Intake:
         """Triage and store a new request, with its card queued, inside another use case's transaction `tx`
         (an eval request filed by an answer to a change, a regression filed by a hook). `assignee` overrides
         triage's choice, and `assignee_reason` says why on the card. Raises sqlite3.IntegrityError on a
-        duplicate `origin_key`."""
+        duplicate `origin_key`. Once `tx` has committed, the caller counts it with `count_filed`."""
         return self._insert(tx, draft, now, origin_key=origin_key, assignee=assignee, assignee_reason=assignee_reason)
+
+    def count_filed(self, request: Request) -> None:
+        """Count a request `file_within` filed, once its transaction committed (the metrics of filing)."""
+        self._metrics.filed(kind=request.kind, domain=request.domain)
 
     def _insert(self, tx: Tx, draft: Draft, now: datetime, *, origin_key: str | None, assignee: str | None = None,
                 assignee_reason: str | None = None) -> Request:

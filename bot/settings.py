@@ -23,10 +23,25 @@ class Settings:
     port: int = 3000
     host: str = "0.0.0.0"
     log_format: str = "text"
+    metrics: bool = False
+    metrics_port: int | None = None
 
     @property
     def socket_mode(self) -> bool:
         return bool(self.app_token)
+
+    @property
+    def metrics_on_bot_port(self) -> bool:
+        """Serve /metrics beside /slack/events (HTTP mode with AI_INTAKE_METRICS=on)."""
+        return self.metrics and not self.socket_mode
+
+    @property
+    def metrics_server_port(self) -> int | None:
+        """The port of a server of its own for /metrics: AI_INTAKE_METRICS_PORT, or in Socket Mode (which serves
+        no HTTP) PORT when AI_INTAKE_METRICS=on; None: no such server."""
+        if self.metrics_port is not None:
+            return self.metrics_port
+        return self.port if self.metrics and self.socket_mode else None
 
     def require_token(self) -> None:
         """Raise SettingsError unless a bot token is set (anything that calls the Web API)."""
@@ -53,14 +68,30 @@ def hook_secrets(variables: Mapping[str, str], environ: Mapping[str, str] | None
     return {source: secret for source, secret in found.items() if secret.strip()}
 
 
+SWITCH = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False, "no": False, "0": False, "": False}
+
+
+def port_number(name: str, text: str) -> int:
+    """`text` as a port number; SettingsError naming `name` when it is not one."""
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise SettingsError(f"{name} must be a port number (1-65535), got {text!r}.")
+    return int(text)
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
-    port_text = env.get("PORT", "3000")
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise SettingsError(f"PORT must be a port number (1-65535), got {port_text!r}.")
+    port = port_number("PORT", env.get("PORT", "3000"))
     log_format = (env.get("AI_INTAKE_LOG_FORMAT") or "text").strip().lower()
     if log_format not in LOG_FORMATS:
         raise SettingsError(f"AI_INTAKE_LOG_FORMAT must be {' or '.join(LOG_FORMATS)}, got {env['AI_INTAKE_LOG_FORMAT']!r}.")
+    metrics = SWITCH.get((env.get("AI_INTAKE_METRICS") or "").strip().lower())
+    if metrics is None:
+        raise SettingsError(f"AI_INTAKE_METRICS must be on or off, got {env['AI_INTAKE_METRICS']!r}.")
+    metrics_port_text = (env.get("AI_INTAKE_METRICS_PORT") or "").strip()
+    metrics_port = port_number("AI_INTAKE_METRICS_PORT", metrics_port_text) if metrics_port_text else None
+    if metrics_port == port and not env.get("SLACK_APP_TOKEN"):
+        raise SettingsError(f"AI_INTAKE_METRICS_PORT must differ from PORT ({port}): set AI_INTAKE_METRICS=on "
+                            "to serve /metrics on the bot's own port instead.")
     return Settings(
         bot_token=env.get("SLACK_BOT_TOKEN") or None,
         signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
@@ -68,7 +99,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         api_url=env.get("SLACK_API_URL") or None,
         db_path=Path(env.get("AI_INTAKE_DB") or "ai-intake.db"),
         config_path=Path(env.get("AI_INTAKE_CONFIG") or "ai-intake.yml"),
-        port=int(port_text),
+        port=port,
         host=env.get("HOST") or "0.0.0.0",
         log_format=log_format,
+        metrics=metrics,
+        metrics_port=metrics_port,
     )

@@ -449,6 +449,17 @@ class Tx:
     def outbox_rows(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM outbox ORDER BY id"))
 
+    # -- figures for /metrics ------------------------------------------------------------------
+    def open_count_by_status(self) -> dict[str, int]:
+        """How many requests are open, per open status (a status with none is left out)."""
+        sql = f"SELECT status, count(*) AS n FROM requests WHERE status IN ({_OPEN}) GROUP BY status"
+        return {row["status"]: row["n"] for row in self.db.query(sql, list(OPEN_STATUSES))}
+
+    def outbox_backlog(self) -> tuple[int, datetime | None]:
+        """How many outbox messages wait to be sent, and when the oldest of them was queued (None: none waits)."""
+        row = next(self.db.query("SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE status = 'pending'"))
+        return row["n"], from_db_time(row["oldest"])
+
 
 class Store:
     """The database, handing out one `Tx` per unit of work."""

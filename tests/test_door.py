@@ -190,7 +190,8 @@ def test_deeply_nested_json_is_refused_with_400_and_one_warning(harness: Harness
     assert status == 400
     assert nothing_filed(harness)
     assert not [r for r in logged.records if r.levelno >= logging.ERROR] and "Traceback" not in logged.text()
-    assert [r.getMessage() for r in logged.records if r.levelno == logging.WARNING] == ["refused a request whose body Bolt could not read"] * 2
+    ours = [r for r in logged.records if r.levelno == logging.WARNING and not r.name.startswith("waitress")]  # a busy machine makes waitress warn of its queue
+    assert [r.getMessage() for r in ours] == ["refused a request whose body Bolt could not read"] * 2
 
 
 def test_the_signing_secret_still_lets_slack_in(harness: Harness) -> None:

@@ -47,6 +47,7 @@ And move around:
   /home                        open your App Home tab
   /time-travel 3d              move the clock (3d, 2h, 30m, 1w, or 2026-12-01T09:00): SLA alerts, nags and the digest arrive
   /jobs, /digest               run the sla and nags jobs, or the weekly digest, now
+  /metrics                     what Prometheus would scrape at /metrics now (its non-zero figures; /metrics all: every line)
   /submit …, /cancel           send or close the open form
   /help, /quit"""
 
@@ -391,6 +392,16 @@ class Console:
             self.say("  no digest: the config names no domain channel or digest channel")
         self.settle_and_show()
 
+    # -- what an operator sees ---------------------------------------------------------------------
+    def show_metrics(self, rest: str) -> None:
+        """The scrape of /metrics: its non-zero samples, without buckets and `_created` (`/metrics all`: every line)."""
+        self.settle()
+        scrape = self.bot.metrics.text()
+        lines = scrape.splitlines() if rest == "all" else [
+            *nonzero_figures(scrape), "(the non-zero figures; /metrics all shows every line of the scrape)"]
+        for line in lines:
+            self.say(f"  {line}")
+
     # -- after each line --------------------------------------------------------------------------
     def settle(self) -> None:
         """Wait for Bolt's listeners, then send what the outbox holds (as the outbox worker would), until quiet."""
@@ -447,6 +458,18 @@ class Console:
         return self.names.channels.get(channel, channel.lower())
 
 
+def nonzero_figures(scrape: str) -> list[str]:
+    """The sample lines of a scrape whose value is not 0, without comments, histogram buckets and `_created` samples."""
+    kept = []
+    for line in scrape.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        name, value = line.split("{")[0].split(" ")[0], line.rsplit(" ", 1)[1]
+        if not name.endswith(("_bucket", "_created")) and float(value) != 0:
+            kept.append(line)
+    return kept
+
+
 COMMANDS: dict[str, Callable[[Console, str], None]] = {
     "/help": Console.show_help, "/as": Console.as_user, "/channel": Console.go_channel, "/thread": Console.go_thread,
     "/people": Console.list_people, "/channels": Console.list_channels, "/home": Console.open_home,
@@ -454,4 +477,5 @@ COMMANDS: dict[str, Callable[[Console, str], None]] = {
     "/submit": Console.submit, "/cancel": Console.cancel,
     "/time-travel": Console.time_travel, "/jobs": Console.jobs, "/digest": Console.digest,
     "/shipped": Console.shipped, "/hook": Console.hook,
+    "/metrics": Console.show_metrics,
 }

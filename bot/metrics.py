@@ -1,0 +1,222 @@
+"""The bot's metrics for Prometheus (`GET /metrics`), in a registry of their own that `build_app` makes.
+
+Counted where they happen, through the one `Metrics` that `build_app` hands to each place:
+- requests filed: `Intake.file_request`, after its commit;
+- acknowledgement latency: `MeteredApp.dispatch`, Bolt's entry point, which both HTTP mode (the WSGI
+  adapter) and Socket Mode call: from the request reaching Bolt (its body read and parsed) to Bolt
+  returning the acknowledgement that goes back to Slack, so the signature check, the replay check and a
+  listener's work before `ack()` are inside, the network and the server's queue are not;
+- Web API calls and errors: `MeteredWebClient.api_call`, which every WebClient method goes through
+  (the outbox's, users.info's and, through Bolt's context, the listeners' calls); one call with its retries
+  counts once;
+- nags and SLA breaches: `Jobs.run_nags`, for each nag it recorded (so a repeated run counts nothing);
+- job durations and last successes: each run of `Jobs.run_nags` and `Jobs.send_digest` (not dry runs).
+Read from the store at each scrape (`StoreFigures`): open requests by status, the outbox's depth and the
+age of its oldest pending message.
+"""
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Protocol
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, make_wsgi_app
+from prometheus_client.core import GaugeMetricFamily, Metric
+from slack_bolt import App, BoltContext
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
+
+from bot.clock import Clock
+from bot.domain.models import OPEN_STATUSES
+from bot.domain.thresholds import ALL_RULES, RULE_BREACHED
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+PREFIX = "ai_intake_"
+UNROUTED = "triage"
+"""The domain label of requests no domain took (as `/ai-request queue triage` names them)."""
+SURFACES = ("command", "event", "block_actions", "view_submission", "shortcut", "other")
+SLA_TARGETS = ("first_response", "resolution")
+ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
+"""Seconds. Slack waits 3 s for an acknowledgement, so `le="3"` is the line between answered and failed."""
+JOB_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+
+class _Nag(Protocol):
+    rule: str
+    step: str
+
+
+class Metrics:
+    """Every metric of one running bot, in `registry` (never prometheus_client's global one)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        into = {"registry": self.registry}
+        self.requests_filed = Counter(f"{PREFIX}requests_filed", "Requests filed, by kind and domain (triage: unrouted).",
+                                      ["kind", "domain"], **into)
+        self.ack_seconds = Histogram(f"{PREFIX}ack_seconds", "Seconds from a request reaching Bolt to its acknowledgement, "
+                                     "by surface.", ["surface"], buckets=ACK_BUCKETS, **into)
+        self.web_api_calls = Counter(f"{PREFIX}web_api_calls", "Slack Web API calls, by method (a call with its retries "
+                                     "counts once).", ["method"], **into)
+        self.web_api_errors = Counter(f"{PREFIX}web_api_errors", "Slack Web API calls that failed, by method and error "
+                                      "(Slack's error code, or the exception for no answer).", ["method", "error"], **into)
+        self.nags = Counter(f"{PREFIX}nags", "Nags recorded (each once per request, rule and step), by rule.", ["rule"], **into)
+        self.sla_breaches = Counter(f"{PREFIX}sla_breaches", "SLA breaches: sla.breached nags recorded, by target.",
+                                    ["target"], **into)
+        self.job_seconds = Histogram(f"{PREFIX}job_duration_seconds", "Seconds a scheduled job run took, by job.", ["job"],
+                                     buckets=JOB_BUCKETS, **into)
+        self.job_last_success = Gauge(f"{PREFIX}job_last_success_timestamp_seconds", "When each job last ran to the end "
+                                      "(Unix seconds of the time it ran as).", ["job"], **into)
+        for surface in SURFACES:
+            self.ack_seconds.labels(surface)
+        for rule in sorted(ALL_RULES):
+            self.nags.labels(rule)
+        for target in SLA_TARGETS:
+            self.sla_breaches.labels(target)
+        self.wsgi = make_wsgi_app(self.registry)
+        """The WSGI app that answers a scrape (text format, or OpenMetrics when asked; gzip when accepted)."""
+
+    def text(self) -> str:
+        """A scrape in Prometheus's text format, as GET /metrics answers it by default."""
+        return generate_latest(self.registry).decode()
+
+    def watch(self, store: Store, *, clock: Clock) -> None:
+        """Read the store's figures at each scrape (`clock` tells the age of the oldest pending message)."""
+        self.registry.register(StoreFigures(store, clock=clock))
+
+    # -- counting ------------------------------------------------------------------------------
+    def filed(self, *, kind: str, domain: str | None) -> None:
+        self.requests_filed.labels(kind, domain or UNROUTED).inc()
+
+    def acked(self, body: dict[str, Any], *, seconds: float) -> None:
+        self.ack_seconds.labels(surface_of(body)).observe(seconds)
+
+    def web_api_call(self, method: str, *, error: str | None = None) -> None:
+        self.web_api_calls.labels(method).inc()
+        if error is not None:
+            self.web_api_errors.labels(method, error).inc()
+
+    def nags_recorded(self, nags: Iterable[_Nag]) -> None:
+        """Count nags the jobs recorded; an sla.breached nag is also a breach of its target (its step's first part)."""
+        for nag in nags:
+            self.nags.labels(nag.rule).inc()
+            if nag.rule == RULE_BREACHED:
+                target = nag.step.partition("/")[0]
+                self.sla_breaches.labels(target if target in SLA_TARGETS else "other").inc()
+
+    @contextmanager
+    def job_run(self, job: str, *, now: datetime) -> Iterator[None]:
+        """Time one run of `job` (even a failing one); a run that ends without an error is its last success, at `now`."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.job_seconds.labels(job).observe(time.perf_counter() - started)
+        self.job_last_success.labels(job).set(now.timestamp())
+
+
+def surface_of(body: dict[str, Any]) -> str:
+    """Which Slack surface a request body comes from: one of `SURFACES`."""
+    kind = body.get("type")
+    if "command" in body and kind is None:
+        return "command"
+    if kind == "event_callback":
+        return "event"
+    if kind in ("block_actions", "view_submission"):
+        return kind
+    if kind in ("shortcut", "message_action"):
+        return "shortcut"
+    return "other"
+
+
+class StoreFigures:
+    """The figures read from the store at each scrape, with two cheap queries (counts; one min)."""
+
+    def __init__(self, store: Store, *, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    def describe(self) -> list[Metric]:
+        return self._families()
+
+    def collect(self) -> list[Metric]:
+        open_requests, depth, oldest = self._families()
+        try:
+            with self._store.reading() as tx:
+                counts = tx.open_count_by_status()
+                pending, since = tx.outbox_backlog()
+        except sqlite3.Error as exc:
+            log.warning("/metrics could not read the database (%s); its figures are left out of this scrape", exc)
+            return []
+        for status in OPEN_STATUSES:
+            open_requests.add_metric([status], counts.get(status, 0))
+        depth.add_metric([], pending)
+        oldest.add_metric([], max(0.0, (self._clock() - since).total_seconds()) if since else 0.0)
+        return [open_requests, depth, oldest]
+
+    @staticmethod
+    def _families() -> list[Metric]:
+        return [
+            GaugeMetricFamily(f"{PREFIX}open_requests", "Open requests now, by status.", labels=["status"]),
+            GaugeMetricFamily(f"{PREFIX}outbox_pending", "Slack messages queued and not yet sent."),
+            GaugeMetricFamily(f"{PREFIX}outbox_oldest_pending_seconds", "Seconds the oldest queued message has waited "
+                              "(0: none waits)."),
+        ]
+
+
+# -- the edges where they are measured ------------------------------------------------------------
+class MeteredApp(App):
+    """Bolt's App, timing each request it dispatches (see the module docstring for what is inside)."""
+
+    def __init__(self, *, metrics: Metrics, **kwargs: Any) -> None:
+        self.ai_intake_metrics = metrics
+        super().__init__(**kwargs)
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        started = time.perf_counter()
+        response = super().dispatch(req)
+        self.ai_intake_metrics.acked(req.body, seconds=time.perf_counter() - started)
+        return response
+
+
+class MeteredWebClient(WebClient):
+    """slack_sdk's WebClient, counting each Web API call and each failed one in `metrics`."""
+
+    def __init__(self, *, metrics: Metrics, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ai_intake_metrics = metrics
+
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
+        try:
+            response = super().api_call(api_method, **kwargs)
+        except SlackApiError as exc:
+            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            self.ai_intake_metrics.web_api_call(api_method, error=error or f"http_{exc.response.status_code}")
+            raise
+        except Exception as exc:
+            self.ai_intake_metrics.web_api_call(api_method, error=type(exc).__name__)
+            raise
+        self.ai_intake_metrics.web_api_call(api_method)
+        return response
+
+
+def shared_client(client: WebClient) -> Callable[..., BoltResponse]:
+    """Middleware: listeners call the Web API through the app's own `client` (its retries, quiet logs and
+    counts), not the plain copy Bolt makes for each request. Nothing changes the client's token."""
+
+    def middleware(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        context["client"] = client
+        return next()
+
+    return middleware
+
+
+__all__ = ["Metrics", "MeteredApp", "MeteredWebClient", "StoreFigures", "shared_client", "surface_of", "SURFACES"]
