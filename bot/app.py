@@ -147,7 +147,8 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     changelog = ChangeLog(store, config, intake=intake, clock=clock, wakeup=wakeup)
     machines = MachineIntake(store, config, intake=intake, changelog=changelog, clock=clock, wakeup=wakeup)
     secrets = {s: v for s, v in (hook_secrets or {}).items() if s in config.hooks}
-    hooks = HookEndpoints(machines, HookVerifier(secrets, clock=clock), enabled=bool(config.hooks))
+    schemes = {name: source.signature for name, source in config.hooks.items()}
+    hooks = HookEndpoints(machines, HookVerifier(secrets, clock=clock, schemes=schemes), enabled=bool(config.hooks))
     jobs = Jobs(store, config, wakeup=wakeup, metrics=metrics)
     pacer = Pacer(post_interval, clock=clock)
     delivery = Delivery(poster=Poster(client, pacer=pacer), config=config, clock=clock,

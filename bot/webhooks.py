@@ -43,8 +43,9 @@ class HookEndpoints:
             return 405, {"error": f"{path} takes POST"}
         try:
             body = self._body(content_length, read)
-            source = self._verifier.verify(headers, body)
-            return self._handle(endpoint, body, source=source, query=parse_qs(query))
+            asked = parse_qs(query)
+            source = self._verifier.verify(headers, body, source=_one(asked, "source"))
+            return self._handle(endpoint, body, source=source, query=asked)
         except HookError as exc:
             log.info("refused a hook request to %s: %s %s", path, exc.status, exc.message)
             return exc.status, exc.body()
