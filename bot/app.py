@@ -153,9 +153,8 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     pacer = Pacer(post_interval, clock=clock)
     delivery = Delivery(poster=Poster(client, pacer=pacer), config=config, clock=clock,
                         working_hours=WorkingHours(store, client, config).of, home_of=queries.home,
-                        change_of=changelog.view, change_home_of=changelog.home,
-                        suspects_of=lambda request, now: changelog.suspects_of(request, now=now),
-                        requests_of=lambda ids: [r for i in ids if (r := queries.get(i)) is not None])
+                        requests_of=queries.by_ids, change_of=changelog.view, change_home_of=changelog.home,
+                        suspects_of=lambda request, now: changelog.suspects_of(request, now=now))
     outbox = OutboxWorker(store, delivery, clock=clock, wakeup=wakeup, pacer=pacer)
     pool = ListenerPool(LISTENER_THREADS)
     try:

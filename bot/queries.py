@@ -4,6 +4,7 @@ Nothing here writes. Listeners, the outbox's senders and the console call these;
 live in `bot.service`.
 """
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from bot.domain import authz
@@ -42,6 +43,12 @@ class Queries:
     def get(self, request_id: int) -> Request | None:
         with self._store.reading() as tx:
             return tx.get(request_id)
+
+    def by_ids(self, ids: Sequence[int]) -> dict[int, Request]:
+        """The requests with these ids that exist, by id."""
+        with self._store.reading() as tx:
+            found = [tx.get(i) for i in sorted(set(ids))]
+        return {r.id: r for r in found if r is not None}
 
     def find_by_thread(self, channel: str, thread_ts: str) -> Request | None:
         """The request whose card, or whose origin message, starts the thread (channel, thread_ts)."""

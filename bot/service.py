@@ -8,7 +8,7 @@ the commit the outbox worker is woken. The read use cases live in `bot.queries`.
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock, system_clock
@@ -156,13 +156,25 @@ class Intake:
     def reassign(self, key: str, actor: str, *, to: str) -> Request:
         """Hand the request to `to`, who must be able to work it (a member of its domain, or an admin)."""
         def change(request: Request, now: datetime) -> workflow.Change:
-            if not (authz.is_member(self._config, request, to) or self._config.is_admin(to)):
-                where = request.domain or "any domain"
-                raise InvalidInput(f"<@{to}> is not a member of {where}, so they could not work {request.key}. "
-                                   "Pick a member, or ask an admin to add them to the config.")
+            self._require_worker(request, to)
             return workflow.reassign(request, actor, to)
 
         return self._act(key, actor, "reassign", change)
+
+    def hand(self, key: str, actor: str, *, to: str) -> Request:
+        """The lead (or an admin) makes `to` the owner and assignee of a regression; `to` must be able to work it."""
+        def change(request: Request, now: datetime) -> workflow.Change:
+            self._require_worker(request, to)
+            return workflow.hand(request, actor, to)
+
+        return self._act(key, actor, "hand", change)
+
+    def _require_worker(self, request: Request, to: str) -> None:
+        """InvalidInput unless `to` may work `request` (a member of its domain, or an admin)."""
+        if not (authz.is_member(self._config, request, to) or self._config.is_admin(to)):
+            where = request.domain or "any domain"
+            raise InvalidInput(f"<@{to}> is not a member of {where}, so they could not work {request.key}. "
+                               "Pick a member, or ask an admin to add them to the config.")
 
     def wait(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "wait", lambda r, now: workflow.wait(r, actor))
@@ -182,10 +194,17 @@ class Intake:
     def withdraw(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "withdraw", lambda r, now: workflow.withdraw(r, actor, now))
 
-    def snooze(self, key: str, actor: str, *, days: float = 1) -> Request:
-        """Quiet the request's nags for `days` (at most the config's snooze_max_days)."""
-        days = min(days, self._config.nags.snooze_max_days)
-        return self._act(key, actor, "snooze", lambda r, now: workflow.snooze(r, actor, until=now + timedelta(days=days)))
+    def snooze(self, key: str, actor: str, *, days: float = 1) -> datetime:
+        """Quiet the request's nags for `days` more (bounded by the config's snooze_max_days from the first
+        press in this silence); returns until when. Conflict when it may not be snoozed any longer."""
+        now = self._clock()
+        with self._store.transaction() as tx:
+            request = load_request(tx, key)
+            authz.authorize(self._config, request, actor, "snooze")
+            change = workflow.snooze(request, actor, tx.events(request.id), self._config, now=now, days=days)
+            self._apply(tx, request, change, actor=actor, action="snooze", now=now)
+        self._wakeup.set()
+        return datetime.fromisoformat(change.data["until"])
 
     def reopen(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "reopen", lambda r, now: workflow.reopen(r, actor))

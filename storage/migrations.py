@@ -132,7 +132,25 @@ def m007_home_viewers(db: Database) -> None:
 
 
 @migrations()
-def m008_change_log(db: Database) -> None:
+def m008_card_permalink(db: Database) -> None:
+    """The card's permalink (chat.getPermalink), fetched once when a nag first links to it."""
+    db.execute("ALTER TABLE requests ADD COLUMN card_permalink TEXT")
+
+
+@migrations()
+def m009_closed_as(db: Database) -> None:
+    """Why a request was closed when it was not by resolving or withdrawing it ("no_answer")."""
+    db.execute("ALTER TABLE requests ADD COLUMN closed_as TEXT")
+
+
+@migrations()
+def m010_recheck_waiting(db: Database) -> None:
+    """Requests waiting on their requester can now fall due (a reminder, closing as no answer): look at them again."""
+    db.execute("UPDATE requests SET next_nag_at = updated_at WHERE status = 'waiting'")
+
+
+@migrations()
+def m011_change_log(db: Database) -> None:
     """The change log: one row per change (what the queries find it by) and its append-only events; a
     request may name a catalog asset."""
     db.execute(
@@ -171,7 +189,7 @@ def m008_change_log(db: Database) -> None:
 
 
 @migrations()
-def m009_request_search(db: Database) -> None:
+def m012_request_search(db: Database) -> None:
     """Full-text search over requests' titles and descriptions (SQLite FTS5, an external-content index kept
     by triggers): similar requests at intake and `/ai-request search`."""
     db.execute(

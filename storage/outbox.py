@@ -50,10 +50,12 @@ class CardUpdate(Payload):
 
 
 class ThreadLine(Payload):
-    """`text` (mrkdwn, already escaped) in the card's thread."""
+    """`text` (mrkdwn, already escaped) in the card's thread; with `blocks`, `text` is their fallback (a nag
+    that asks people by name, with its buttons)."""
 
     kind: ClassVar[Kind] = Kind.THREAD
     text: str
+    blocks: list[dict[str, Any]] | None = None
 
 
 class ChannelMessage(Payload):
@@ -92,13 +94,37 @@ class Ephemeral(Payload):
     response_url: str | None = None
 
 
+class NagItem(BaseModel):
+    """One nag in a person's message: the request it is about, the rule and step it was sent under, its
+    explanation (mrkdwn, already escaped) and the action ids of its buttons."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    request_id: int
+    key: str
+    rule: str
+    step: str
+    text: str
+    buttons: list[str] = []
+    urgent: bool = False
+    urgency: int = 0
+
+    @property
+    def about(self) -> tuple[int, str]:
+        """(request id, rule): a later step of the same rule for the same request supersedes this one."""
+        return (self.request_id, self.rule)
+
+
 class NagMessage(Payload):
-    """`user`'s batched nags: `text`, then per request key the action ids of its buttons. `urgent` (a P1
-    breach) goes out at once; otherwise it waits for the person's working hours."""
+    """`user`'s batched nags, most urgent first (`items`); each says what its request is when it is sent.
+    `urgent` (a P1 breach) goes out at once; otherwise it waits for the person's working hours.
+
+    `text` and `buttons` (per request key, the action ids) are the older shape, still read from an
+    outbox queued before `items` existed."""
 
     kind: ClassVar[Kind] = Kind.NAG
     user: str
-    text: str
+    items: list[NagItem] = []
+    text: str = ""
     buttons: list[tuple[str, list[str]]] = []
     urgent: bool = False
 
@@ -148,4 +174,4 @@ def read_payload(kind: str, data: dict[str, Any]) -> Payload:
 
 
 __all__ = ["Kind", "Payload", "CardUpdate", "ThreadLine", "ChannelMessage", "FiledReply", "Ephemeral", "NagMessage",
-           "HomeRefresh", "ChangeQuestion", "ChangeLine", "change_question_key", "PAYLOADS", "read_payload"]
+           "NagItem", "HomeRefresh", "ChangeQuestion", "ChangeLine", "change_question_key", "PAYLOADS", "read_payload"]

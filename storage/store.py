@@ -156,6 +156,10 @@ class Tx:
         """Remember where the request's card was posted (not a state change: no event, no version)."""
         self.db.execute("UPDATE requests SET card_channel = ?, card_ts = ? WHERE id = ?", [channel, ts, request_id])
 
+    def set_card_permalink(self, request_id: int, permalink: str) -> None:
+        """Remember the card's permalink (not a state change: no event, no version)."""
+        self.db.execute("UPDATE requests SET card_permalink = ? WHERE id = ?", [permalink, request_id])
+
     def by_thread(self, channel: str, thread_ts: str) -> Request | None:
         """The request whose card, or whose origin message, starts the thread (channel, thread_ts)."""
         rows = list(
@@ -259,16 +263,17 @@ class Tx:
             return []
         return self._requests(f"id IN ({', '.join('?' for _ in wanted)})", wanted, limit=len(wanted))
 
-    def due_for_nags(self, now: datetime, *, kinds: Sequence[str] | None = None) -> NagCandidates:
-        """The requests whose next nag check has come by `now` (only of `kinds`, when given), each with its
-        events, and the (request id, rule, step) of every nag already recorded for them.
+    def due_for_nags(self, now: datetime, *, kinds: Sequence[str] | None = None, waiting: bool = False) -> NagCandidates:
+        """The requests whose next nag check has come by `now` (only of `kinds`, when given, and, with
+        `waiting`, any waiting on its requester), each with its events, and the (request id, rule, step)
+        of every nag already recorded for them.
 
         Closed requests have no next check, so the `next_nag_at` index alone finds the due ones.
         """
         where, params = "next_nag_at <= ?", [to_db_time(now)]
         if kinds is not None:
-            where += f" AND kind IN ({', '.join('?' for _ in kinds)})"
-            params += list(kinds)
+            where += f" AND (kind IN ({', '.join('?' for _ in kinds)}){' OR status = ?' if waiting else ''})"
+            params += [*kinds, *(["waiting"] if waiting else [])]
         return NagCandidates(self._with_events(where, params), self._notifications(where, params))
 
     def for_digest(self, since: datetime) -> list[tuple[Request, list[Event]]]:
@@ -405,6 +410,24 @@ class Tx:
         )
         return [OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"]) for r in rows]
 
+    def pending_nags(self, user: str) -> list[OutboxItem]:
+        """`user`'s batched nags not sent yet (held for their working hours, or due), oldest first."""
+        rows = self.db.query(
+            """SELECT * FROM outbox WHERE status = 'pending' AND kind = 'nag' AND json_extract(payload, '$.user') = ?
+               ORDER BY id""",
+            [user],
+        )
+        return [OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"]) for r in rows]
+
+    def supersede_unsent(self, item: OutboxItem, *, at: datetime) -> bool:
+        """Mark a pending item superseded (a newer message carries what it said) unless the worker has begun an
+        attempt at it since it was read (its attempts moved on); False then, and it is left to be sent."""
+        cursor = self.db.execute(
+            "UPDATE outbox SET status = 'superseded', sent_at = ? WHERE id = ? AND status = 'pending' AND attempts = ?",
+            [to_db_time(at), item.id, item.attempts],
+        )
+        return cursor.rowcount == 1
+
     def has_pending(self, request_id: int, *, kind: str) -> bool:
         """Whether an item of `kind` for the request still waits to be sent."""
         rows = self.db.query("SELECT 1 AS x FROM outbox WHERE request_id = ? AND kind = ? AND status = 'pending' LIMIT 1", [request_id, str(kind)])
@@ -417,9 +440,11 @@ class Tx:
         row = next(self.db.query("SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending'"))
         return from_db_time(row["at"])
 
-    def mark_attempt(self, item_id: int) -> None:
-        """Count an attempt before it is made: after a crash, `attempts > 0` says it may have reached Slack."""
-        self.db.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", [item_id])
+    def mark_attempt(self, item_id: int) -> bool:
+        """Count an attempt before it is made: after a crash, `attempts > 0` says it may have reached Slack.
+        False when the item is no longer pending (a newer message superseded it since it was read): skip it."""
+        cursor = self.db.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ? AND status = 'pending'", [item_id])
+        return cursor.rowcount == 1
 
     def mark_sent(self, item_id: int, *, at: datetime, ts: str | None = None) -> None:
         self.db.execute(

@@ -2,8 +2,9 @@
 
 The table below is the rule of docs/concepts.md (Authorization) written out (and checked against `bot/domain/authz.py`):
 members of the request's domain (engineers, reviewers, both owners, the lead) and admins may claim,
-reassign, wait, resolve, reopen, take ownership, answer "Not mine", snooze, edit and review; the
-requester may comment on, edit, resolve, withdraw and see their own request; anyone else is refused.
+reassign, wait, resolve, reopen, take ownership, answer "Not mine", snooze, edit and review; only the
+lead (or an admin) may hand a regression to a named person; the requester may comment on, edit,
+resolve, withdraw and see their own request; anyone else is refused.
 
 Each allowed cell shows the action's effect. Each refused cell shows that the person got an
 ephemeral refusal and that nothing changed: the request, its events, no modal opened.
@@ -61,6 +62,20 @@ def reassign(h: Harness, key: str, user: str) -> Reply:
     return h.reassign(key, user=user, to=to)
 
 
+def hand_to(h: Harness, key: str, user: str) -> Reply:
+    """The lead's "Hand to…" select on the card: U0ENG2 is to own and work it."""
+    request = h.bot.queries.get(int(key.split("-")[1]))
+    return h.interact({
+        "type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": "T0TEAM"},
+        "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
+        "channel": {"id": request.card_channel, "name": "x"},
+        "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
+        "message": h.card(key),
+        "actions": [{"action_id": ids.HAND, "block_id": "card.actions", "type": "users_select", "selected_user": "U0ENG2",
+                     "action_ts": "1.1"}],
+    })
+
+
 def submit_edit(h: Harness, key: str, user: str) -> Reply:
     request = h.bot.queries.get(int(key.split("-")[1]))
     view = request_modal(h.bot.config, request=request).to_dict()
@@ -115,6 +130,8 @@ ACTIONS = [
     Action("Not mine (button)", "disclaim", frozenset(MEMBERS), click(ids.DISCLAIM), opened(ids.DISCLAIM_MODAL), kind="regression"),
     Action("Not mine (reason submitted)", "disclaim", frozenset(MEMBERS), submit_disclaim,
            lambda h, b, a, u: [d.by for d in a.disclaimers] == [u], kind="regression", refused_in_ack=True),
+    Action("hand to someone", "hand", frozenset({"lead", "admin"}), hand_to,
+           lambda h, b, a, u: (a.owner, a.assignee, a.court) == ("U0ENG2", "U0ENG2", "assignee"), kind="regression"),
     Action("snooze", "snooze", frozenset(MEMBERS), click(ids.SNOOZE),
            lambda h, b, a, u: [e.type for e in h.bot.queries.status(a.key, "U0ADMIN")[1]][-1] == "snoozed"),
     Action("Edit details (button)", "edit", frozenset(WITH_REQUESTER), click(ids.EDIT), opened(ids.REQUEST_MODAL)),
@@ -180,7 +197,8 @@ def test_every_action_by_every_role(harness: Harness) -> None:
                 assert h.bot.queries.status(key, "U0ADMIN")[1] == events, f"{cell}: refused, but an event was written"
                 assert len(h.fake.calls_to("views.open")) == views, f"{cell}: refused, but a modal opened"
                 refusal = reply.body if action.refused_in_ack else " ".join(what_people_were_told(h)[told:])
-                assert ("Only members of support" in refusal or "Only the requester" in refusal) and key in refusal, \
+                assert any(who in refusal for who in ("Only members of support", "Only the requester", "Only the lead of support")) \
+                    and key in refusal, \
                     f"{cell}: no refusal in {refusal[:200]!r}"
             cells += 1
     assert cells == len(ACTIONS) * len(ROLES)
@@ -267,7 +285,7 @@ def test_the_table_is_the_design(harness: Harness) -> None:
     for action in ACTIONS:
         for role in ROLES:
             assert authz.can(config, request, person(role, request), action.authz_name) == (role in action.allowed), (action.name, role)
-    assert json.dumps(sorted(authz.MEMBER_ACTIONS | authz.REQUESTER_ACTIONS)) == json.dumps(
+    assert json.dumps(sorted(authz.MEMBER_ACTIONS | authz.REQUESTER_ACTIONS | authz.LEAD_ACTIONS)) == json.dumps(
         sorted({a.authz_name for a in ACTIONS} | {"comment"}))
 
 

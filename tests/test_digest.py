@@ -70,13 +70,15 @@ def test_domain_figures_of_the_week():
     assert f.sla_attainment == 75.0  # met: A both, G resolution; missed: B first response
     assert f.breaches == 4  # B first response (due this week), C both (open), D resolution (open)
     assert f.unowned_regressions == [(3, "AIR-3", 79.0)]
-    assert f.snoozed == [(2, "AIR-2", bln(1, 10, month=12))]
+    assert f.snoozed == [(2, "AIR-2", bln(1, 10, month=12), "U0ENG1")]
 
 
 def test_confidential_requests_are_only_counted_outside_their_private_channel():
     public = digest_figures(world(), CFG, now=NOW, scope="support", include_confidential=False)
     assert public.confidential_open == 1
     assert public.stale_reviews == []
+    assert (public.hidden_stalled, public.stalled_total) == ((1, 60), 1)  # counted: 1, silent 60 days
+    assert public.top_rung == []  # 60 days: rung 3 of 4
     assert public.oldest_open == [(3, "AIR-3", 13), (2, "AIR-2", 5)]
     private = digest_figures(world(), CFG, now=NOW, scope="support", include_confidential=True)
     assert private.confidential_open == 1
@@ -137,6 +139,14 @@ def test_oldest_open_keeps_the_five_oldest():
     f = digest_figures(items, CFG, now=NOW, scope="support", include_confidential=False, previous=False)
     assert [key for _, key, _ in f.oldest_open] == ["AIR-1", "AIR-2", "AIR-3", "AIR-4", "AIR-5"]
 
+
+
+def test_the_top_of_the_ladder_is_named_even_when_it_cannot_be_listed():
+    items = [*world(), make(8, kind="security_review", priority="P3", assignee="U0SEC1", confidential=True,
+                            created=bln(1, 10, month=8), status="claimed", court="reviewer")]
+    org = digest_all(items, CFG, now=NOW)[None]
+    assert org.top_rung == [(8, "AIR-8", 121, "reviewer", None)]
+    assert org.hidden_stalled == (2, 121) and org.stale_reviews == []
 
 
 def test_digest_all_matches_one_scope_at_a_time() -> None:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.config import parse_config
 from bot.domain.models import Disclaimer, Event, Request
 from bot.domain.nags import (
-    DISCLAIM, OWN, RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, SNOOZE, Nag, batch,
+    DISCLAIM, HAND, OWN, REOPEN, RULE_AT_RISK, RULE_BREACHED, RULE_NO_ANSWER, RULE_STALE_REVIEW, RULE_UNOWNED, SNOOZE, Nag, batch,
     explain_batch, nags_due, next_check_at,
 )
 from tests.harness import CONFIG
@@ -167,7 +167,7 @@ def test_review_text_names_the_ball_holder_age_silence_and_courts_and_nags_are_n
     ]
     [nag] = due(r, events, CREATED + timedelta(days=30), rule=RULE_STALE_REVIEW)
     assert nag.text == ("AIR-1 security review: 30 days open: 21 waiting on security, 9 on the requester; "
-                        "last human action 19 days ago; ball with <@U0SEC1>")
+                        "ball with <@U0SEC1>, silent for 19 days")
     assert nag.step == "rung1/r4@2026-12-04T09:00:00Z"
 
 
@@ -175,7 +175,35 @@ def test_a_review_waiting_on_the_requester_nags_the_requester():
     r = review(status="waiting", court="requester")
     events = [created(r), ev(r, CREATED + timedelta(hours=1), "review_changes_requested", court="requester", status="waiting")]
     [nag] = due(r, events, CREATED + timedelta(days=8), rule=RULE_STALE_REVIEW)
-    assert nag.recipients == ("U0REQ", "U0SEC1") and nag.text.endswith("ball with <@U0REQ>")
+    assert nag.recipients == ("U0REQ", "U0SEC1") and nag.text.endswith("ball with <@U0REQ>, silent for 8 days")
+
+
+def test_the_requester_asking_for_an_update_does_not_restart_the_silence_and_is_told():
+    r = review(status="claimed")
+    events = [
+        created(r),
+        ev(r, CREATED + timedelta(hours=1), "review_started", actor="U0SEC1", court="reviewer", status="claimed"),
+        ev(r, CREATED + timedelta(days=12), "commented", actor="U0REQ", court="reviewer", status="claimed", text="any update?"),
+        ev(r, CREATED + timedelta(days=20), "commented", actor="U0REQ", court="reviewer", status="claimed", text="any update??"),
+        ev(r, CREATED + timedelta(days=21), "commented", actor="U0LEAD", court="reviewer", status="claimed", text="+1"),
+    ]
+    [nag] = due(r, events, CREATED + timedelta(days=22, hours=1), rule=RULE_STALE_REVIEW)
+    assert nag.step == "rung2/r0@2026-11-23T10:00:00Z"  # 22 days since the reviewer started, not 1 since the last word
+    assert nag.text.endswith("ball with <@U0SEC1>, silent for 22 days; <@U0LEAD> wrote in the thread 1 day ago; "
+                             "<@U0REQ> asked for an update 2 days ago (2 times)")
+    answered = [*events, ev(r, CREATED + timedelta(days=22, hours=2), "commented", actor="U0SEC1", court="reviewer", status="claimed")]
+    assert due(r, answered, CREATED + timedelta(days=23), sent=sent_of([nag]), rule=RULE_STALE_REVIEW) == []  # the holder spoke
+
+
+def test_the_silence_restarts_when_the_ball_moves():
+    r = make(kind="security_review", priority="P3", stage="requested", status="claimed", assignee="U0SEC2", court="reviewer")
+    events = [
+        ev(r, r.created_at, "created", actor=r.requester, court="reviewer", assignee="U0SEC1"),
+        ev(r, CREATED + timedelta(days=10), "reassigned", actor="U0LEAD", court="reviewer", status="open", to="U0SEC2"),
+    ]
+    assert due(r, events, CREATED + timedelta(days=16), rule=RULE_STALE_REVIEW) == []  # 6 days since U0SEC2 got it
+    [nag] = due(r, events, CREATED + timedelta(days=17), rule=RULE_STALE_REVIEW)
+    assert nag.step == "rung1/r0@2026-12-03T09:00:00Z"
 
 
 def test_a_new_silence_after_activity_starts_the_ladder_again():
@@ -202,11 +230,16 @@ def test_unowned_regression_pings_both_owners_after_h_business_hours_then_the_le
     [owners] = due(r, events, bln(23, 14), rule=RULE_UNOWNED)
     assert (owners.step, owners.recipients, owners.in_thread) == ("owners", ("U0PPM", "U0MLPM"), True)
     assert owners.buttons == (OWN, DISCLAIM, SNOOZE)
-    assert owners.text.startswith("AIR-1 regression has no owner after 4 business hours (filed Mon 23 Nov 10:00)")
+    assert owners.text == ("AIR-1 regression has had no owner for 4 business hours (filed Mon 23 Nov 10:00): "
+                           "<@U0PPM> or <@U0MLPM>, take ownership, or say why it is not yours")
+    assert owners.thread_buttons == (OWN, DISCLAIM) and owners.deciders == ()
     sent = sent_of([owners])
     assert due(r, events, bln(24, 9, 59), sent=sent, rule=RULE_UNOWNED) == []
     [lead] = due(r, events, bln(24, 10), sent=sent, rule=RULE_UNOWNED)  # 7 h Monday + 1 h Tuesday
     assert (lead.step, lead.recipients) == ("lead", ("U0PPM", "U0MLPM", "U0LEAD"))
+    assert lead.text.endswith("<@U0PPM> or <@U0MLPM>, take ownership, or say why it is not yours; escalated to <@U0LEAD>")
+    assert lead.thread_buttons == (OWN, DISCLAIM, HAND)
+    assert (lead.buttons_for("U0PPM"), lead.buttons_for("U0LEAD")) == ((OWN, DISCLAIM, SNOOZE), (OWN, DISCLAIM, SNOOZE, HAND))
     assert due(r, events, bln(24, 10), sent=sent | sent_of([lead]), rule=RULE_UNOWNED) == []
 
 
@@ -237,8 +270,38 @@ def test_a_disclaimed_regression_goes_to_the_lead_at_h():
     events = [created(r), ev(r, bln(23, 11), "disclaimed", actor="U0PPM", court="lead", status="open", reason=reason)]
     assert due(r, events, bln(23, 13, 59), rule=RULE_UNOWNED) == []
     [nag] = due(r, events, bln(23, 14), rule=RULE_UNOWNED)
-    assert (nag.step, nag.recipients, nag.buttons) == ("lead", ("U0LEAD",), (OWN, SNOOZE))
-    assert "<@U0PPM> says it is not theirs: “prompt &lt;change&gt; by platform”" in nag.text
+    assert (nag.step, nag.recipients, nag.buttons_for("U0LEAD"), nag.thread_buttons) == ("lead", ("U0LEAD",), (OWN, SNOOZE, HAND), (OWN, HAND))
+    assert "<@U0PPM> says it is not theirs: “prompt &lt;change&gt; by platform”; <@U0LEAD>: take it, or hand it to someone" in nag.text
+
+
+# --- requester.no_answer ------------------------------------------------------------------------
+
+
+def test_a_request_waiting_on_its_requester_reminds_them_then_closes():
+    r = make(status="waiting", court="requester", first_response_at=bln(23, 11))
+    events = [created(r), ev(r, bln(23, 11), "waiting", court="requester", status="waiting")]
+    stamp = "@2026-11-23T10:00:00Z"
+    assert due(r, events, bln(26, 10, 59), rule=RULE_NO_ANSWER) == []  # 3 business days of 8 hours: Thursday 11:00
+    [remind] = due(r, events, bln(26, 11), rule=RULE_NO_ANSWER)
+    assert (remind.step, remind.recipients, remind.in_thread, remind.buttons, remind.closes) == (
+        "remind" + stamp, ("U0REQ",), True, (), False)
+    assert remind.text == ("AIR-1 has waited on <@U0REQ> since Mon 23 Nov 11:00: answer in the thread, "
+                           "or it closes as no answer on Tue 1 Dec 11:00")
+    assert next_check_at(r, events, CFG, now=bln(26, 11), sent=sent_of([remind])) == bln(1, 11, month=12)
+    [close] = due(r, events, bln(1, 11, month=12), sent=sent_of([remind]), rule=RULE_NO_ANSWER)
+    assert (close.step, close.buttons, close.thread_buttons, close.closes) == ("close" + stamp, (REOPEN,), (REOPEN,), True)
+    assert close.text.startswith("AIR-1 closed as no answer: it waited on <@U0REQ> since Mon 23 Nov 11:00.")
+    answered = [*events, ev(r, bln(24, 9), "replied", actor="U0REQ", court="assignee", status="claimed")]
+    assert due(r.model_copy(update={"status": "claimed", "court": "assignee"}), answered, bln(2, 11, month=12),
+               rule=RULE_NO_ANSWER) == []
+
+
+def test_the_requester_reminder_can_be_turned_off():
+    config = parse_config({**CONFIG, "nags": {"requester_reminder_days": None}})
+    r = make(status="waiting", court="requester")
+    events = [created(r), ev(r, bln(23, 11), "waiting", court="requester", status="waiting")]
+    assert nags_due([(r, events)], config, now=bln(30, 11, month=12), sent=set()) == []
+    assert next_check_at(r, events, config, now=bln(23, 11), sent=set()) is None
 
 
 # --- snooze ----------------------------------------------------------------------------------------
@@ -314,9 +377,11 @@ def test_the_next_check_is_never_later_than_the_next_nag():
     """The jobs look at a request only once its next check has come: over 100 days of silence, run every 15
     minutes as the nags job would, no nag of any rule falls due before the next check said it could."""
     cases = [make(id=1, priority="P3"), make(id=2, kind="regression", assignee=None, court="lead"), review(id=3),
-             make(id=4, kind="regression", priority="P1")]
+             make(id=4, kind="regression", priority="P1"), make(id=5, status="waiting", court="requester")]
     for r in cases:
         events, sent = [created(r)], set()
+        if r.status == "waiting":
+            events.append(ev(r, r.created_at, "waiting", court="requester", status="waiting"))
         check = next_check_at(r, events, CFG, now=r.created_at, sent=sent)
         nagged = []
         now = r.created_at

@@ -17,7 +17,7 @@ from bot.blocks.common import button, context, link, quote, section, user
 from bot.domain.changes_loop import Suspect, closure_of
 from bot.domain.courts import COURT_LABEL
 from bot.domain.history import request_sla
-from bot.domain.models import Event, Request
+from bot.domain.models import NO_ANSWER, Event, Request
 from bot.domain.owners import owners_of
 from bot.domain.policy import Config
 from bot.domain.sla import explain
@@ -63,7 +63,7 @@ def requester_label(request: Request) -> str:
 
 
 def _status(request: Request) -> str:
-    text = STATUS_LABEL.get(request.status, request.status)
+    text = ":zzz: Closed: no answer" if request.closed_as == NO_ANSWER else STATUS_LABEL.get(request.status, request.status)
     if request.stage:
         text += f" · review {request.stage.replace('_', ' ')}"
     return text
@@ -108,6 +108,8 @@ def _buttons(request: Request, *, duplicate_of: Sequence[Request] = ()) -> list:
     else:
         out.append(button("Resolve", ids.RESOLVE, key, confirm=f"Resolve {key}?"))
     out.append(UserSelectElement(placeholder=PlainTextObject(text="Reassign…"), action_id=ids.REASSIGN, initial_user=request.assignee))
+    if request.is_regression and request.owner is None and request.disclaimers:
+        out.append(UserSelectElement(placeholder=PlainTextObject(text="Hand to… (lead)"), action_id=ids.HAND))
     if duplicate_of:
         out.append(duplicate_select(request, duplicate_of))
     return out

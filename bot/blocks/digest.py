@@ -1,13 +1,31 @@
-"""The weekly digest: what needs a human decision first (with buttons), then the week's figures."""
+"""The weekly digest: what needs a human decision first (with buttons), then the week's figures; and the
+private digest of a review channel, which lists the confidential requests in full.
+
+Nothing is cut off silently: the decisions are always counted, those not listed are named by number with
+the way to see them, confidential ones are counted where they may not be listed, and the stalled reviews
+at the top of the ladder are always named in the organisation's digest. Each message stays inside Block
+Kit's limits (a long digest becomes several messages).
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
 
 from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, HeaderBlock
 
 from bot.blocks import ids
+from bot.blocks.card import kind_label, shown_title
 from bot.blocks.common import button, context, section
-from bot.domain.digest import DigestFigures, change
+from bot.domain.courts import COURT_LABEL, ball_holders
+from bot.domain.digest import DigestFigures, Listed, change
+from bot.domain.policy import Config
+from bot.domain.sla import local_when
+from bot.domain.text import escape_within
 
 MAX_BLOCKS = 45
-DECISIONS_LIMIT = 10
+DECISIONS_LIMIT = 8
+"""Unowned regressions, and stalled reviews, listed with their buttons (two blocks each); the rest are counted."""
+LINES_CHARS = 2800
+"""Room for the lines of one section (Slack cuts a section's text at 3,000 characters)."""
 
 
 def _hours(seconds: float | None) -> str:
@@ -18,23 +36,80 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f} %"
 
 
-def render_digest(figures: DigestFigures, *, title: str) -> list[tuple[str, list[Block]]]:
-    """One or more (text, blocks) messages, each inside Block Kit's 50-block limit."""
-    prev = figures.previous
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def render_digest(figures: DigestFigures, *, title: str, queue: str, stale_days: int,
+                  org: bool = False) -> list[tuple[str, list[Block]]]:
+    """One or more (text, blocks) messages. `queue` is the command that lists every open request of the
+    digest's scope (`/ai-request queue support`); `stale_days` the silence at which a review counts as
+    stalled; `org`: the organisation's digest, which always names the reviews at the top of the ladder."""
     blocks: list[Block] = [HeaderBlock(text=title[:150])]
-    decisions: list[Block] = []
-    for request_id, key, hours in figures.unowned_regressions[:DECISIONS_LIMIT]:
-        decisions.append(section(f":warning: *{key}* regression unowned for {hours:.1f} business hours"))
-        decisions.append(ActionsBlock(elements=[button("Take ownership", ids.OWN, key, style="primary"), button("Not mine", ids.DISCLAIM, key)]))
-    for request_id, key, days in figures.stale_reviews[:DECISIONS_LIMIT]:
-        decisions.append(section(f":hourglass: *{key}* security review: no human action for {days} days"))
-        decisions.append(ActionsBlock(elements=[button("Start review", ids.REVIEW_START, key), button("Snooze 1 day", ids.SNOOZE, key)]))
-    if decisions:
-        blocks.append(section("*Needs a decision*"))
-        blocks += decisions
-    else:
-        blocks.append(section("*Needs a decision*\nNothing: no unowned regression, no stalled review. :tada:"))
+    blocks += _decisions(figures, queue=queue, stale_days=stale_days, org=org)
     blocks.append(DividerBlock())
+    blocks += _figures(figures)
+    text = (f"{title}: {figures.opened} opened, {figures.resolved} resolved, {_plural(figures.unowned_total, 'unowned regression')}, "
+            f"{_plural(figures.stalled_total, 'stalled review')}")
+    return _messages(title, text, blocks)
+
+
+def _decisions(figures: DigestFigures, *, queue: str, stale_days: int, org: bool) -> list[Block]:
+    """"Needs a decision": every unowned regression and stalled review counted, up to `DECISIONS_LIMIT` of
+    each listed with their buttons, the rest named by number with where to see them."""
+    unowned, stalled = figures.unowned_total, figures.stalled_total
+    if not unowned and not stalled:
+        return [section("*Needs a decision*\nNothing: no unowned regression, no stalled review. :tada:")]
+    counts = [_plural(n, what) for n, what in ((unowned, "unowned regression"), (stalled, "stalled security review")) if n]
+    blocks = [section(f"*Needs a decision*: {', '.join(counts)}")]
+    for _, key, hours in figures.unowned_regressions[:DECISIONS_LIMIT]:
+        blocks.append(section(f":warning: *{key}* regression unowned for {hours:.1f} business hours"))
+        blocks.append(ActionsBlock(elements=[button(f"Take ownership {key}", ids.OWN, key, style="primary"),
+                                             button(f"Not mine {key}", ids.DISCLAIM, key)]))
+    for _, key, days in figures.stale_reviews[:DECISIONS_LIMIT]:
+        blocks.append(section(f":hourglass: *{key}* security review: its ball holder silent for {days} days"))
+        blocks.append(ActionsBlock(elements=[button(f"Start review {key}", ids.REVIEW_START, key),
+                                             button(f"Snooze {key}", ids.SNOOZE, key)]))
+    more = [_plural(n, f"more {what}") for n, what in (
+        (len(figures.unowned_regressions) - DECISIONS_LIMIT, "unowned regression"),
+        (len(figures.stale_reviews) - DECISIONS_LIMIT, "stalled review")) if n > 0]
+    if more:
+        blocks.append(context(f"+{' and +'.join(more)}: `{queue}` lists every open request."))
+    hidden = _hidden(figures, stale_days=stale_days, org=org)
+    if hidden:
+        blocks.append(context(hidden))
+    if org and figures.top_rung:
+        blocks += _top_rung(figures)
+    return blocks
+
+
+def _hidden(figures: DigestFigures, *, stale_days: int, org: bool) -> str:
+    """The confidential decisions this channel may not list, counted: "2 confidential security reviews
+    stalled over 7 days, oldest 63 days"."""
+    parts = []
+    (stalled, longest), (unowned, hours) = figures.hidden_stalled, figures.hidden_unowned
+    if stalled:
+        parts.append(f"{_plural(stalled, 'confidential security review')} stalled over {stale_days} days, oldest {longest} days")
+    if unowned:
+        parts.append(f"{_plural(unowned, 'confidential regression')} unowned, the longest for {hours:.1f} business hours")
+    if not parts:
+        return ""
+    where = "each domain's private review channel" if org else "the private review channel"
+    return ":lock: " + "; ".join(parts) + f" (listed in full in {where})"
+
+
+def _top_rung(figures: DigestFigures) -> list[Block]:
+    """Every stalled review at the top of the ladder, by key; a title only where this channel may see it."""
+    lines = []
+    for _, key, days, court, title in figures.top_rung:
+        what = escape_within(title, 120) if title is not None else "confidential security review"
+        lines.append(f"*{key}* · {what} · silent {days} days · ball with {COURT_LABEL.get(court, court)}")
+    heading = "*:rotating_light: Past the top of the review ladder*, as its nag promised:"
+    return [section("\n".join(chunk)) for chunk in _chunks([heading, *lines])]
+
+
+def _figures(figures: DigestFigures) -> list[Block]:
+    prev = figures.previous
     kinds = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in sorted(figures.open_by_kind.items())) or "none"
     fields = [
         f"*Opened*\n{figures.opened} ({change(figures.opened, prev and prev.opened)})",
@@ -47,10 +122,83 @@ def render_digest(figures: DigestFigures, *, title: str) -> list[tuple[str, list
     ]
     if figures.confidential_open:
         fields.append(f"*Confidential open*\n{figures.confidential_open} (details in the private review channel)")
-    blocks.append(section(None, fields=fields))
+    blocks: list[Block] = [section(None, fields=fields)]
     if figures.oldest_open:
         blocks.append(section("*Oldest open*\n" + "\n".join(f"*{key}* — {days} days" for _, key, days in figures.oldest_open)))
     if figures.snoozed:
-        blocks.append(context("Snoozed: " + ", ".join(f"{key} until {until:%a %d %b}" for _, key, until in figures.snoozed)))
-    text = f"{title}: {figures.opened} opened, {figures.resolved} resolved, {len(figures.unowned_regressions)} unowned regressions"
-    return [(text if i == 0 else f"{title} (continued)", blocks[i:i + MAX_BLOCKS]) for i in range(0, len(blocks), MAX_BLOCKS)]
+        blocks.append(context("Snoozed: " + ", ".join(f"{key} until {until:%a %d %b} (<@{by}>)" for _, key, until, by in figures.snoozed)))
+    return blocks
+
+
+# --- the private digest -------------------------------------------------------------------------------
+
+
+def render_private_digest(listed: Sequence[Listed], config: Config, *, title: str, now: datetime) -> list[tuple[str, list[Block]]]:
+    """The confidential requests a private review channel may see, listed in full — key, title, kind, age and
+    whose court — those needing a decision first, with their buttons."""
+    blocks: list[Block] = [HeaderBlock(text=title[:150]),
+                           context(":lock: Confidential requests, listed in full here only: the public digests count them.")]
+    decide = [x for x in listed if x.decision.stalled_days is not None or x.decision.unowned_hours is not None]
+    rest = [x for x in listed if x not in decide]
+    if decide:
+        blocks.append(section(f"*Needs a decision*: {len(decide)}"))
+        for item in decide:
+            blocks.append(section(_private_line(item, config, now=now)))
+            if (row := _private_buttons(item)) is not None:
+                blocks.append(row)
+    if rest:
+        heading = f"*Open*: {len(rest)}"
+        blocks += [section("\n".join(chunk)) for chunk in _chunks([heading, *(_private_line(x, config, now=now) for x in rest)])]
+    text = f"{title}: {len(listed)} confidential open, {len(decide)} needing a decision"
+    return _messages(title, text, blocks)
+
+
+def _private_line(item: Listed, config: Config, *, now: datetime) -> str:
+    request, decision = item.request, item.decision
+    holders = " ".join(f"<@{u}>" for u in ball_holders(request, config)) or "nobody"
+    parts = [f"*{request.key}*", shown_title(request, redact=False), kind_label(request.kind),
+             f"{_plural(item.age_days, 'day')} open", f"ball with {COURT_LABEL.get(request.court, request.court)} ({holders})"]
+    if decision.stalled_days is not None:
+        parts.append(f"silent {_plural(decision.stalled_days, 'day')}" + (" — past the top of the ladder" if decision.top else ""))
+    if decision.unowned_hours is not None:
+        parts.append(f"unowned for {decision.unowned_hours:.1f} business hours")
+    if decision.snoozed is not None:
+        until, by = decision.snoozed
+        parts.append(f"snoozed until {local_when(until, tz=config.calendar(request.domain).tz)} (<@{by}>)")
+    return " · ".join(parts)
+
+
+def _private_buttons(item: Listed) -> ActionsBlock | None:
+    key, request = item.request.key, item.request
+    if item.decision.unowned_hours is not None:
+        return ActionsBlock(elements=[button(f"Take ownership {key}", ids.OWN, key, style="primary"), button(f"Not mine {key}", ids.DISCLAIM, key)])
+    elements = [button(f"Start review {key}", ids.REVIEW_START, key)] if request.stage in ("requested", "changes_requested") else []
+    return ActionsBlock(elements=[*elements, button(f"Snooze {key}", ids.SNOOZE, key)])
+
+
+# --- fitting Slack's limits -----------------------------------------------------------------------------
+
+
+def _chunks(lines: Sequence[str]) -> list[list[str]]:
+    """Lines in groups that each fit one section."""
+    out: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        line = line[:LINES_CHARS]
+        if out[-1] and size + len(line) + 1 > LINES_CHARS:
+            out.append([])
+            size = 0
+        out[-1].append(line)
+        size += len(line) + 1
+    return out
+
+
+def _messages(title: str, text: str, blocks: list[Block]) -> list[tuple[str, list[Block]]]:
+    """The blocks as messages of at most `MAX_BLOCKS` each, never parting a section from its buttons."""
+    parts: list[list[Block]] = [[]]
+    for i, block in enumerate(blocks):
+        follows = i + 1 < len(blocks) and isinstance(blocks[i + 1], ActionsBlock)
+        if len(parts[-1]) + (2 if follows and not isinstance(block, ActionsBlock) else 1) > MAX_BLOCKS:
+            parts.append([])
+        parts[-1].append(block)
+    return [(text if i == 0 else f"{title} (continued)", part) for i, part in enumerate(parts)]

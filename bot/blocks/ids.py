@@ -16,6 +16,7 @@ REOPEN = "request.reopen"
 OWN = "request.own"
 DISCLAIM = "request.disclaim"
 SNOOZE = "request.snooze"
+HAND = "request.hand"  # the lead's user select: hand an unowned regression to a named person
 EDIT = "request.edit"
 WITHDRAW = "request.withdraw"
 REVIEW_START = "review.start"

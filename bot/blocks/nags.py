@@ -1,18 +1,118 @@
-"""A person's batched nags: the explanation, then each request's buttons (own, not mine, snooze)."""
+"""Nags as people read them: one person's batched direct message, and a nag posted in a card's thread.
 
-from slack_sdk.models.blocks import ActionsBlock, Block
+Every nag says what its request is — key, title (where its audience may see it), requester, age and,
+in a direct message, a link to the card — then why it nags, then its buttons, each naming its request
+("Snooze AIR-3"). Pure: given the requests, who reads and when.
+"""
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import ActionsBlock, Block, PlainTextObject, UserSelectElement
 
 from bot.blocks import ids
-from bot.blocks.common import button, section
+from bot.blocks.card import shown_title
+from bot.blocks.common import button, context, link, section
+from bot.domain.history import seconds_between
+from bot.domain.models import Request
+from bot.domain.nag_text import age
+from bot.domain.policy import Config
+from bot.domain.visibility import visible_to
+from storage.outbox import NagItem
 
-LABELS = {ids.OWN: "Take ownership", ids.DISCLAIM: "Not mine", ids.SNOOZE: "Snooze 1 day"}
+LABELS = {ids.OWN: "Take ownership", ids.DISCLAIM: "Not mine", ids.SNOOZE: "Snooze", ids.REOPEN: "Reopen"}
+MAX_ITEMS = 15
+"""Nags shown in one message (three blocks each, inside Slack's 50); the rest are counted."""
+BLOCK_PREFIX = "nag."
+"""The actions block of a nag is `nag.AIR-3`: a select in it (which carries no value) names its request so."""
 
 
-def nag_message(text: str, buttons: list[tuple[str, list[str]]]) -> list[Block]:
-    """`text` is already escaped mrkdwn; `buttons` pairs a request key with the action ids it offers."""
+def card_link(request: Request) -> str:
+    """A link to the card: its permalink, else its channel and ts; "" while it is not posted."""
+    if request.card_permalink:
+        return link(request.card_permalink, "open the card")
+    if request.card_channel and request.card_ts:
+        return f"card in <#{request.card_channel}> (ts {request.card_ts})"
+    return ""
+
+
+def identity(request: Request, config: Config, *, now: datetime, user: str | None = None, channel: str | None = None,
+             with_link: bool = False) -> str:
+    """What the request is, for `user` (a direct message) or `channel` (a thread): "*AIR-3* · title · filed by
+    <@U0ANA> 2 days ago", and the card's link when asked for. The title only where `visible_to` allows it."""
+    title = shown_title(request, redact=not visible_to(config, request, user=user, channel=channel))
+    parts = [f"*{request.key}*", title, f"filed by <@{request.requester}> {age(seconds_between(request.created_at, now))} ago"]
+    if with_link and (where := card_link(request)):
+        parts.append(where)
+    return " · ".join(parts)
+
+
+def key_of_block(block_id: str | None) -> str | None:
+    """The request key a nag's actions block names (`nag.AIR-3` or `nag.AIR-3.2`), else None."""
+    if not block_id or not block_id.startswith(BLOCK_PREFIX):
+        return None
+    return block_id[len(BLOCK_PREFIX):].split(".")[0] or None
+
+
+def actions(key: str, action_ids: Sequence[str], *, block_id: str | None = None) -> ActionsBlock | None:
+    """A nag's buttons, each naming the request; the lead's `HAND` is a user select."""
+    elements: list = []
+    for action in action_ids:
+        if action == ids.HAND:
+            elements.append(UserSelectElement(placeholder=PlainTextObject(text=f"Hand {key} to…"), action_id=ids.HAND))
+        elif action in LABELS:
+            style = "primary" if action == ids.OWN else None
+            elements.append(button(f"{LABELS[action]} {key}", action, key, style=style))
+    return ActionsBlock(block_id=block_id, elements=elements[:5]) if elements else None
+
+
+def nag_dm(user: str, items: Sequence[NagItem], requests: Mapping[int, Request], config: Config, *,
+           now: datetime) -> tuple[str, list[Block]]:
+    """(fallback text, blocks) of `user`'s batched nags, most urgent first as given. A request that is gone
+    is named by its key only."""
+    shown = list(items[:MAX_ITEMS])
+    head = f"{len(items)} reminders, most urgent first:" if len(items) > 1 else ""
+    blocks: list[Block] = [section(head)] if head else []
+    used: set[str] = set()
+    for item in shown:
+        blocks.append(section(("URGENT " if item.urgent else "") + item.text))
+        request = requests.get(item.request_id)
+        if request is not None:
+            blocks.append(context(identity(request, config, now=now, user=user, with_link=True)))
+        block_id = _unique(f"{BLOCK_PREFIX}{item.key}", used)
+        if (row := actions(item.key, item.buttons, block_id=block_id)) is not None:
+            blocks.append(row)
+    if len(items) > len(shown):
+        blocks.append(context(f"+{len(items) - len(shown)} more reminders: `/ai-request mine` lists your requests."))
+    lines = [head] if head else []
+    lines += [f"{'• ' if head else ''}{'URGENT ' if i.urgent else ''}{i.text}" for i in items]
+    return "\n".join(lines)[:3000], blocks
+
+
+def legacy_nag_dm(text: str, buttons: list[tuple[str, list[str]]]) -> list[Block]:
+    """A nag message queued in the older shape (its text, then per request key its buttons)."""
     blocks: list[Block] = [section(text)]
-    for key, actions in buttons[:20]:
-        elements = [button(f"{LABELS[a]} {key}" if a == ids.OWN else LABELS[a], a, key) for a in actions if a in LABELS]
-        if elements:
-            blocks.append(ActionsBlock(elements=elements[:5]))
+    for key, action_ids in buttons[:20]:
+        if (row := actions(key, action_ids)) is not None:
+            blocks.append(row)
     return blocks
+
+
+def thread_nag(text: str, request: Request, config: Config, *, now: datetime,
+               buttons: Sequence[str] = ()) -> tuple[str, list[Block]]:
+    """(fallback text, blocks) of a nag in the card's thread: why it nags (naming whom it asks), what the
+    request is as the card's channel may see it, and the thread's buttons."""
+    blocks: list[Block] = [section(text), context(identity(request, config, now=now, channel=request.card_channel))]
+    if (row := actions(request.key, buttons, block_id=f"{BLOCK_PREFIX}{request.key}")) is not None:
+        blocks.append(row)
+    return text, blocks
+
+
+def _unique(block_id: str, used: set[str]) -> str:
+    """`block_id`, or `block_id.2`, `.3` … when a message already has it (block ids are unique per message)."""
+    found, n = block_id, 1
+    while found in used:
+        n += 1
+        found = f"{block_id}.{n}"
+    used.add(found)
+    return found

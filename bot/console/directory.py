@@ -2,7 +2,8 @@
 
 A person's name is their id without the `U0`/`W0` prefix, lower-cased (U0BEN is ben, U0ENG1 is eng1).
 A channel is named after its role: a domain's first channel after the domain, its private review
-channel `<domain>-review`, the triage and digest channels `ai-triage` and `ai-digest`.
+channel `<domain>-review`, the triage and digest channels `ai-triage` and `ai-digest`, and the private digest
+channel `ai-leads`.
 """
 
 import re
@@ -52,6 +53,8 @@ class Directory:
         directory.add_channel(config.triage_channel, "ai-triage")
         if config.digest:
             directory.add_channel(config.digest.channel, "ai-digest")
+            if config.digest.private_channel:
+                directory.add_channel(config.digest.private_channel, "ai-leads")
         return directory
 
     # -- adding -----------------------------------------------------------------------------------

@@ -43,7 +43,8 @@ HELP = """Type what you would type in Slack:
 And move around:
   /as ben                      act as someone else (a name, or an id like U0BEN); /people lists everyone
   /channel support             go to a channel (a name or an id); /channels lists them
-  /thread AIR-1                go into the thread under AIR-1's card; /thread alone (or /channel) leaves it
+  /thread AIR-1                go into the thread under AIR-1's card (/thread AIR-1 origin: of the message it was
+                               filed from); /thread alone (or /channel) leaves it
   /home                        open your App Home tab
   /time-travel 3d              move the clock (3d, 2h, 30m, 1w, or 2026-12-01T09:00): SLA alerts, nags and the digest arrive
   /jobs, /digest               run the sla and nags jobs, or the weekly digest, now
@@ -127,11 +128,19 @@ class Console:
         self.channel, self.thread = channel, None
 
     def go_thread(self, rest: str) -> None:
+        """`/thread AIR-1`: the thread under its card; `/thread AIR-1 origin`: the thread of the message it was
+        filed from (a mention, a shortcut, a :ticket:), where its requester talks when the card is private."""
         if not rest:
             self.thread = None
             return
-        request_id = parse_key(rest)
+        key, _, where = rest.partition(" ")
+        request_id = parse_key(key)
         request = self.bot.queries.get(request_id) if request_id else None
+        if where.strip() == "origin":
+            if request is None or not request.origin_ts or not request.origin_channel:
+                raise UsageError(f"{key} was not filed from a message; /thread {key} goes under its card")
+            self.channel, self.thread = request.origin_channel, request.origin_ts
+            return
         if request is None or not request.card_ts or not request.card_channel:
             raise UsageError(f"no card for {rest!r}; requests are named like AIR-1")
         self.channel, self.thread = request.card_channel, request.card_ts

@@ -1,7 +1,7 @@
 """Who may do what to a request. Pure: the policy and the request decide."""
 
 from bot.domain.errors import NotAllowed
-from bot.domain.models import Request
+from bot.domain.models import NO_ANSWER, Request
 from bot.domain.policy import Config
 
 # Actions a domain member (engineer, reviewer, owner, lead) or an admin may take.
@@ -9,6 +9,8 @@ MEMBER_ACTIONS = frozenset(
     {"claim", "reassign", "wait", "resolve", "reopen", "own", "disclaim", "review", "edit", "comment", "view", "snooze",
      "duplicate"}
 )
+# Actions only the domain's lead (or an admin) may take: deciding who owns a regression nobody would take.
+LEAD_ACTIONS = frozenset({"hand"})
 # Actions the requester may take on their own request.
 REQUESTER_ACTIONS = frozenset({"comment", "resolve", "edit", "view", "withdraw", "duplicate"})
 
@@ -16,6 +18,7 @@ VERBS = {
     "claim": "claim", "reassign": "reassign", "wait": "mark as waiting", "resolve": "resolve",
     "reopen": "reopen", "own": "take ownership of", "disclaim": "answer \"Not mine\" for",
     "review": "review", "edit": "edit", "withdraw": "withdraw", "snooze": "snooze", "comment": "comment on", "view": "see",
+    "hand": "hand over",
     "duplicate": "close as a duplicate",
 }
 
@@ -28,9 +31,21 @@ def is_member(config: Config, request: Request, user: str) -> bool:
     return bool(domain and user in domain.members)
 
 
+def is_lead(config: Config, request: Request, user: str) -> bool:
+    """The lead of the request's domain (an unrouted request has none)."""
+    domain = config.domain(request.domain)
+    return bool(domain and domain.lead == user)
+
+
 def can(config: Config, request: Request, user: str, action: str) -> bool:
-    if config.is_admin(user) or (action in MEMBER_ACTIONS and is_member(config, request, user)):
+    if config.is_admin(user):
         return True
+    if action in LEAD_ACTIONS:
+        return is_lead(config, request, user)
+    if action in MEMBER_ACTIONS and is_member(config, request, user):
+        return True
+    if action == "reopen" and request.closed_as == NO_ANSWER:
+        return user == request.requester  # closed because they did not answer: theirs to pick up again
     return action in REQUESTER_ACTIONS and user == request.requester
 
 
@@ -43,6 +58,11 @@ def authorize(config: Config, request: Request, user: str, action: str) -> None:
 def refusal(request: Request, action: str) -> NotAllowed:
     """The refusal of `action` on `request`, naming who may take it."""
     members = f"members of {request.domain}" if request.domain else "members of a domain"
+    if action in LEAD_ACTIONS:
+        who = f"the lead of {request.domain} (or admins)" if request.domain else "admins"
+        return NotAllowed(f"Only {who} can {VERBS.get(action, action)} {request.key}.")
+    if action == "reopen" and request.closed_as == NO_ANSWER:
+        return NotAllowed(f"Only {members} and the requester (or admins) can reopen {request.key}.")
     if action not in MEMBER_ACTIONS:
         who = "the requester"
     elif action in REQUESTER_ACTIONS:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import median
 
-from bot.domain.history import is_unowned, request_sla, seconds_between, silent_since, snoozed_until
+from bot.domain.history import is_unowned, request_sla, running_snooze, seconds_between, silent_since
 from bot.domain.models import CLOSED_STATUSES, Event, Request
 from bot.domain.policy import Config
 from bot.domain.thresholds import RULE_STALE_REVIEW, ladder
@@ -31,7 +31,11 @@ class DigestFigures:
     """What one digest shows, for the week (week_start, week_end].
 
     Durations are business seconds of the request's domain calendar; sla_attainment is a percentage.
-    Lists never hold a confidential request unless the figures were made with include_confidential.
+    Lists never hold a confidential request unless the figures were made with include_confidential:
+    those are counted instead, `hidden_stalled` (how many stalled reviews, the longest silence in days)
+    and `hidden_unowned` (how many unowned regressions, the longest in business hours). `top_rung`
+    holds every stalled review at the top of the ladder, listed or not: (id, key, days silent, court,
+    title — None when it may not be listed). `snoozed`: (id, key, until, who snoozed it).
     """
 
     scope: str | None
@@ -47,9 +51,22 @@ class DigestFigures:
     stale_reviews: list[tuple[int, str, int]]
     unowned_regressions: list[tuple[int, str, float]]
     oldest_open: list[tuple[int, str, int]]
-    snoozed: list[tuple[int, str, datetime]]
+    snoozed: list[tuple[int, str, datetime, str]]
     confidential_open: int
     previous: DigestFigures | None
+    hidden_stalled: tuple[int, int | None] = (0, None)
+    hidden_unowned: tuple[int, float | None] = (0, None)
+    top_rung: list[tuple[int, str, int, str, str | None]] = field(default_factory=list)
+
+    @property
+    def stalled_total(self) -> int:
+        """Every stalled review, listed or not."""
+        return len(self.stale_reviews) + self.hidden_stalled[0]
+
+    @property
+    def unowned_total(self) -> int:
+        """Every unowned regression, listed or not."""
+        return len(self.unowned_regressions) + self.hidden_unowned[0]
 
 
 def digest_week(config: Config, *, now: datetime) -> tuple[datetime, datetime]:
@@ -157,8 +174,11 @@ class _Tally:
     stale: list[tuple[int, str, int]] = field(default_factory=list)
     unowned: list[tuple[int, str, float]] = field(default_factory=list)
     oldest: list[tuple[float, int, int, str, int]] = field(default_factory=list)  # a bounded heap
-    snoozed: list[tuple[int, str, datetime]] = field(default_factory=list)
+    snoozed: list[tuple[int, str, datetime, str]] = field(default_factory=list)
     confidential_open: int = 0
+    hidden_stalled: list[int] = field(default_factory=list)  # days silent of each
+    hidden_unowned: list[float] = field(default_factory=list)  # business hours unowned of each
+    top: list[tuple[int, str, int, str, str | None]] = field(default_factory=list)
 
     def in_week(self, at: datetime | None) -> bool:
         return at is not None and self.start < at <= self.end
@@ -191,18 +211,19 @@ class _Tally:
     def _add_open(self, request: Request, events: Sequence[Event], config: Config, *, listable: bool) -> None:
         self.open_by_kind[request.kind] += 1
         self.confidential_open += request.confidential
+        decision = needs_decision(request, events, config, at=self.end)
+        if decision.stalled_days is not None and decision.top:
+            self.top.append((request.id, request.key, decision.stalled_days, request.court, request.title if listable else None))
         if not listable:
+            self.hidden_stalled += [decision.stalled_days] if decision.stalled_days is not None else []
+            self.hidden_unowned += [decision.unowned_hours] if decision.unowned_hours is not None else []
             return
-        if request.is_security_review:
-            silent = seconds_between(silent_since(request, events), self.end)
-            if ladder(config, request.domain, RULE_STALE_REVIEW).reached(silent / _DAY):
-                self.stale.append((request.id, request.key, int(silent // _DAY)))
-        if is_unowned(request, events):
-            hours = config.calendar(request.domain).business_seconds(request.created_at, self.end) / 3600
-            self.unowned.append((request.id, request.key, round(hours, 1)))
-        until = snoozed_until(events, config, now=self.end)
-        if until is not None:
-            self.snoozed.append((request.id, request.key, until))
+        if decision.stalled_days is not None:
+            self.stale.append((request.id, request.key, decision.stalled_days))
+        if decision.unowned_hours is not None:
+            self.unowned.append((request.id, request.key, decision.unowned_hours))
+        if decision.snoozed is not None:
+            self.snoozed.append((request.id, request.key, *decision.snoozed))
         self._keep_oldest(request)
 
     def _keep_oldest(self, request: Request) -> None:
@@ -230,6 +251,9 @@ class _Tally:
             total.unowned += t.unowned
             total.snoozed += t.snoozed
             total.confidential_open += t.confidential_open
+            total.hidden_stalled += t.hidden_stalled
+            total.hidden_unowned += t.hidden_unowned
+            total.top += t.top
             for entry in t.oldest:
                 if len(total.oldest) < OLDEST_LIMIT:
                     heapq.heappush(total.oldest, entry)
@@ -251,7 +275,66 @@ class _Tally:
             oldest_open=[(i, key, age) for _, _, i, key, age in sorted(self.oldest, reverse=True)],
             snoozed=sorted(self.snoozed, key=lambda s: (s[2], s[0])),
             confidential_open=self.confidential_open, previous=previous,
+            hidden_stalled=(len(self.hidden_stalled), max(self.hidden_stalled, default=None)),
+            hidden_unowned=(len(self.hidden_unowned), max(self.hidden_unowned, default=None)),
+            top_rung=sorted(self.top, key=lambda t: (-t[2], t[0])),
         )
+
+
+# --- what needs a decision, per request ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a digest says of one open request at an instant: days its stalled review's ball holder has been
+    silent (None: not stalled), business hours an unowned regression has had no owner (None: owned or not
+    a regression), whether the review is at the top rung of the ladder, and its running snooze (until,
+    who)."""
+
+    stalled_days: int | None = None
+    unowned_hours: float | None = None
+    top: bool = False
+    snoozed: tuple[datetime, str] | None = None
+
+
+def needs_decision(request: Request, events: Sequence[Event], config: Config, *, at: datetime) -> Decision:
+    """The `Decision` of an open request as of `at` (its events up to `at`)."""
+    stalled = unowned = None
+    top = False
+    if request.is_security_review:
+        silent = seconds_between(silent_since(request, events, config), at) / _DAY
+        steps = ladder(config, request.domain, RULE_STALE_REVIEW)
+        rung = steps.reached(silent)
+        if rung is not None:
+            stalled, top = int(silent), rung == steps.steps[-1]
+    if is_unowned(request, events):
+        unowned = round(config.calendar(request.domain).business_seconds(request.created_at, at) / 3600, 1)
+    return Decision(stalled_days=stalled, unowned_hours=unowned, top=top, snoozed=running_snooze(events, config, now=at))
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One confidential request as a private digest lists it: the request and what needs deciding."""
+
+    request: Request
+    age_days: int
+    decision: Decision
+
+
+def confidential_open(items: Iterable[tuple[Request, Sequence[Event]]], config: Config, *, now: datetime,
+                      scope: str | None, channel: str) -> list[Listed]:
+    """Every open confidential request of domain `scope` (None: every domain) that `channel` may see, those
+    needing a decision first (stalled longest, then unowned longest), then the oldest."""
+    found = []
+    for request, events in items:
+        if not (request.is_open and request.confidential) or (scope is not None and request.domain != scope):
+            continue
+        if visible_to(config, request, channel=channel):
+            age = int(seconds_between(request.created_at, now) // _DAY)
+            found.append(Listed(request, age, needs_decision(request, events, config, at=now)))
+    return sorted(found, key=lambda x: (-(x.decision.stalled_days if x.decision.stalled_days is not None else -1),
+                                        -(x.decision.unowned_hours if x.decision.unowned_hours is not None else -1),
+                                        -x.age_days, x.request.id))
 
 
 # --- a request as the log shows it at some instant ---------------------------------------------
@@ -282,7 +365,9 @@ def _replay(request: Request, events: Sequence[Event], *, at: datetime) -> Reque
             assignee = data.get("to", assignee)
         elif event.type == "review_started":
             assignee = assignee or event.actor
-        if event.type == "owned" or (event.type == "claimed" and request.is_regression and owner is None):
+        if "owner" in data:
+            owner = data["owner"]
+        elif event.type == "owned" or (event.type == "claimed" and request.is_regression and owner is None):
             owner = event.actor
         elif event.type == "disclaimed" and owner == event.actor:
             owner = None

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from bot.domain.courts import ball_holders
 from bot.domain.models import Event, Request
 from bot.domain.policy import Config, Nags
 from bot.domain.sla import Interval, SlaStatus, sla_status
@@ -44,6 +45,12 @@ def pauses(events: Sequence[Event]) -> list[Interval]:
     if started is not None:
         out.append(Interval(started, None))
     return out
+
+
+def waiting_since(events: Sequence[Event]) -> datetime | None:
+    """When the current wait on the requester began; None when the request is not waiting."""
+    found = pauses(events)
+    return found[-1].start if found and found[-1].end is None else None
 
 
 def court_seconds(events: Sequence[Event], *, now: datetime) -> dict[str, float]:
@@ -98,13 +105,56 @@ def last_human_action(events: Sequence[Event]) -> datetime | None:
     return human[-1] if human else None
 
 
-def silent_since(request: Request, events: Sequence[Event]) -> datetime:
-    """When a person last worked on the request (its creation when the log is empty).
+@dataclass(frozen=True)
+class Silence:
+    """The silence of whoever holds the ball: since when, and who spoke up meanwhile without holding it
+    (`asks`: (person, when) of each thread reply by someone else, oldest first)."""
 
-    Nags and alerts are not activity, and neither is a snooze: snoozing quiets the ladder for a few
-    days but does not restart it.
+    since: datetime
+    asks: tuple[tuple[str, datetime], ...] = ()
+
+
+def ball_silence(request: Request, events: Sequence[Event], config: Config) -> Silence:
+    """How long whoever holds the ball has been silent (docs/nags-and-digest.md, the stale review).
+
+    The silence restarts when the ball moves (its court or its assignee changes: someone else holds it
+    now) and when one of those holding it acts. Anyone else's words (the requester asking "any
+    update?") do not restart it: they are kept as `asks`. Nags and alerts are not activity, and
+    neither is a snooze: snoozing quiets the ladder for a few days but does not restart it.
     """
-    return last_human_action([e for e in events if e.type != SNOOZED]) or request.created_at
+    since, asks = request.created_at, []
+    court, assignee = request.court, request.assignee
+    for event in events:
+        if event.type in NAG_EVENTS or event.type == SNOOZED:
+            continue
+        data = event.data
+        if event.type == "created":
+            court, assignee, since = data.get("court", court), data.get("assignee", assignee), event.at
+            continue
+        holders = ball_holders(request.model_copy(update={"court": court, "assignee": assignee}), config)
+        new_court, new_assignee = data.get("court", court), _assignee_after(event, assignee)
+        if event.actor in holders or (new_court, new_assignee) != (court, assignee):
+            since, asks = event.at, []
+        elif event.type == "commented":
+            asks.append((event.actor, event.at))
+        court, assignee = new_court, new_assignee
+    return Silence(since=since, asks=tuple(asks))
+
+
+def _assignee_after(event: Event, assignee: str | None) -> str | None:
+    """Who is assigned after `event`, as its data says (a reassignment's `to`, a review started by someone)."""
+    if "assignee" in event.data:
+        return event.data["assignee"]
+    if event.type == "reassigned":
+        return event.data.get("to", assignee)
+    if event.type == "review_started":
+        return assignee or event.actor
+    return assignee
+
+
+def silent_since(request: Request, events: Sequence[Event], config: Config) -> datetime:
+    """When whoever holds the ball last acted, or took it (`ball_silence`)."""
+    return ball_silence(request, events, config).since
 
 
 def is_unowned(request: Request, events: Sequence[Event]) -> bool:
@@ -127,6 +177,15 @@ def active_snoozes(events: Sequence[Event], settings: Nags, *, now: datetime) ->
         if until is not None and min(until, _utc(event.at) + cap) > now:
             active.append((min(until, _utc(event.at) + cap), event.data.get("rule")))
     return active
+
+
+def running_snooze(events: Sequence[Event], config: Config, *, now: datetime) -> tuple[datetime, str] | None:
+    """(until, who pressed it) of the snooze running at `now` that ends last; None when none runs."""
+    cap = timedelta(days=config.nags.snooze_max_days)
+    running = [(min(until, _utc(e.at) + cap), e.actor) for e in events
+               if e.type == SNOOZED and (until := _instant(e.data.get("until"))) is not None and e.at <= now]
+    running = [(until, who) for until, who in running if until > now]
+    return max(running, key=lambda r: r[0], default=None)
 
 
 def snoozed_until(events: Sequence[Event], config: Config, *, now: datetime) -> datetime | None:

@@ -33,6 +33,9 @@ CLOSED_STATUSES: tuple[str, ...] = ("resolved", "declined")
 # Whose court the ball is in. The SLA clock pauses only while it is with the requester.
 Court = Literal["requester", "assignee", "reviewer", "owners", "lead", "triage", "nobody"]
 
+NO_ANSWER = "no_answer"
+"""`closed_as` of a request closed because its requester did not answer (declined; the requester may reopen it)."""
+
 
 def request_key(request_id: int) -> str:
     """The user-facing key of a request id: 12 -> "AIR-12"."""
@@ -90,6 +93,7 @@ class Request(BaseModel):
     permalink: str | None = None
     card_channel: str | None = None
     card_ts: str | None = None
+    card_permalink: str | None = None
     court: Court = "assignee"
     route_reasons: list[str] = Field(default_factory=list)
     disclaimers: list[Disclaimer] = Field(default_factory=list)
@@ -97,6 +101,7 @@ class Request(BaseModel):
     updated_at: datetime
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
+    closed_as: str | None = None
     version: int = 1
     asset: str | None = None
 

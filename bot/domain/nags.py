@@ -15,21 +15,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from bot.domain.courts import escalation, owners, review_audience, unique
-from bot.domain.history import active_snoozes, is_unowned, request_sla, seconds_between, silent_since
-from bot.domain.models import PRIORITY_WEIGHT, Event, Request
-from bot.domain.nag_text import DAY, review_text, sla_text, unowned_text
+from bot.domain.history import (
+    active_snoozes, ball_silence, is_unowned, request_sla, seconds_between, silent_since, waiting_since,
+)
+from bot.domain.models import NO_ANSWER, PRIORITY_WEIGHT, Event, Request
+from bot.domain.nag_text import DAY, no_answer_text, review_text, sla_text, unowned_text
 from bot.domain.policy import Config
 from bot.domain.sla import SlaStatus
 from bot.domain.thresholds import (
-    ALL_RULES, RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, Ladder, thresholds,
+    ALL_RULES, RULE_AT_RISK, RULE_BREACHED, RULE_NO_ANSWER, RULE_STALE_REVIEW, RULE_UNOWNED, Ladder, thresholds,
 )
 
 # Buttons a nag offers, as action ids (the same spelling as bot/blocks/ids.py).
 OWN = "request.own"
 DISCLAIM = "request.disclaim"
 SNOOZE = "request.snooze"
+HAND = "request.hand"
+REOPEN = "request.reopen"
+CLOSE_STEP = "close"
+"""The step of requester.no_answer that closes the request (the jobs apply it, then tell)."""
 
-_RULE_WEIGHT = {RULE_BREACHED: 4, RULE_UNOWNED: 3, RULE_AT_RISK: 2, RULE_STALE_REVIEW: 1}
+_RULE_WEIGHT = {RULE_BREACHED: 4, RULE_UNOWNED: 3, RULE_AT_RISK: 2, RULE_STALE_REVIEW: 1, RULE_NO_ANSWER: 0}
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,9 @@ class Nag:
     recipients: Slack user ids, de-duplicated, in a stable order (most directly concerned first).
     in_thread: also post in the request's card thread. urgency: sort key, higher first. urgent: a P1
     breach, which may go out outside working hours and which no snooze quiets. buttons: action ids to
-    offer (`OWN`, `DISCLAIM`, `SNOOZE`).
+    offer in a direct message (`OWN`, `DISCLAIM`, `SNOOZE`); deciders: the recipients who may also hand
+    the request to someone (`HAND`: the lead, else the admins); thread_buttons: what the thread's copy
+    offers.
     """
 
     request_id: int
@@ -52,11 +60,22 @@ class Nag:
     urgency: int
     buttons: tuple[str, ...]
     urgent: bool
+    deciders: tuple[str, ...] = ()
+    thread_buttons: tuple[str, ...] = ()
+
+    def buttons_for(self, user: str) -> tuple[str, ...]:
+        """The buttons of `user`'s copy: a decider may also hand the request to someone."""
+        return (*self.buttons, HAND) if user in self.deciders else self.buttons
 
     @property
     def sent_key(self) -> tuple[int, str, str]:
         """The (request id, rule, step) triple the jobs record once the nag is sent."""
         return (self.request_id, self.rule, self.step)
+
+    @property
+    def closes(self) -> bool:
+        """Whether sending this nag closes its request (requester.no_answer's last step): the jobs close it first."""
+        return self.rule == RULE_NO_ANSWER and self.step.startswith(CLOSE_STEP)
 
 
 def nags_due(
@@ -103,8 +122,9 @@ def next_check_at(request: Request, events: Sequence[Event], config: Config, *, 
     ladders = thresholds(config, request.domain)
     later = [until for until, _ in snoozes] if unsent else []
     later += [at for at in (_next_sla_change(request, seen, config, ladders, now=now),
-                            _next_stale_change(request, seen, ladders, now=now),
-                            _next_unowned_change(request, seen, config, ladders, now=now)) if at is not None]
+                            _next_stale_change(request, seen, config, ladders, now=now),
+                            _next_unowned_change(request, seen, config, ladders, now=now),
+                            _next_waiting_change(request, seen, config, ladders, now=now)) if at is not None]
     return min(later) if later else None
 
 
@@ -125,12 +145,12 @@ def _next_sla_change(request: Request, events: Sequence[Event], config: Config, 
     return min(found) if found else None
 
 
-def _next_stale_change(request: Request, events: Sequence[Event], ladders: dict[str, Ladder], *,
+def _next_stale_change(request: Request, events: Sequence[Event], config: Config, ladders: dict[str, Ladder], *,
                        now: datetime) -> datetime | None:
     """When the days of silence of a security review next reach a rung or a repeat."""
     if not request.is_security_review:
         return None
-    since = silent_since(request, events)
+    since = silent_since(request, events, config)
     at = ladders[RULE_STALE_REVIEW].next_after(seconds_between(since, now) / DAY)
     return since + timedelta(days=at) if at is not None else None
 
@@ -143,6 +163,31 @@ def _next_unowned_change(request: Request, events: Sequence[Event], config: Conf
     calendar = config.calendar(request.domain)
     at = ladders[RULE_UNOWNED].next_after(calendar.business_seconds(request.created_at, now))
     return calendar.add_business_seconds(request.created_at, at) if at is not None else None
+
+
+def _next_waiting_change(request: Request, events: Sequence[Event], config: Config, ladders: dict[str, Ladder], *,
+                         now: datetime) -> datetime | None:
+    """When a request waiting on its requester reaches its next step (the reminder, then closing)."""
+    since = waiting_since(events) if request.status == "waiting" else None
+    if since is None:
+        return None
+    calendar = config.calendar(request.domain)
+    at = ladders[RULE_NO_ANSWER].next_after(calendar.business_seconds(since, now))
+    return calendar.add_business_seconds(since, at) if at is not None else None
+
+
+def still_applies(rule: str, step: str, request: Request | None) -> bool:
+    """Whether a nag queued earlier (and held for working hours) is still worth sending: its request is
+    open (an unowned regression's still has no owner; a reminder's still waits on its requester), or, for
+    the news that it closed as no answer, still closed so."""
+    if request is None:
+        return False
+    if rule == RULE_NO_ANSWER:
+        closed = request.closed_as == NO_ANSWER and not request.is_open
+        return closed if step.startswith(CLOSE_STEP) else request.status == "waiting"
+    if not request.is_open:
+        return False
+    return not (rule == RULE_UNOWNED and request.owner is not None)
 
 
 def batch(nags: Sequence[Nag]) -> dict[str, list[Nag]]:
@@ -178,6 +223,8 @@ def _candidates(request: Request, events: Sequence[Event], config: Config, *, no
         found.append(_stale_review_nag(request, events, config, ladders[RULE_STALE_REVIEW], now=now))
     if RULE_UNOWNED in rules and request.is_regression:
         found.append(_unowned_nag(request, events, config, ladders[RULE_UNOWNED], now=now))
+    if RULE_NO_ANSWER in rules and request.status == "waiting":
+        found.append(_no_answer_nag(request, events, config, ladders[RULE_NO_ANSWER], now=now))
     return [n for n in found if n is not None and n.rule in rules]
 
 
@@ -215,8 +262,9 @@ def _sla_nag(request: Request, config: Config, ladders: dict[str, Ladder], *, ta
 
 def _stale_review_nag(request: Request, events: Sequence[Event], config: Config, ladder: Ladder, *,
                       now: datetime) -> Nag | None:
-    """review.stale: the highest ladder rung and repeat reached by the days of silence."""
-    since = silent_since(request, events)
+    """review.stale: the highest ladder rung and repeat reached by the days the ball holder has been silent."""
+    silence = ball_silence(request, events, config)
+    since = silence.since
     silent_days = seconds_between(since, now) / DAY
     rung = ladder.reached(silent_days)
     if rung is None:
@@ -227,7 +275,7 @@ def _stale_review_nag(request: Request, events: Sequence[Event], config: Config,
         request_id=request.id, key=request.key, rule=RULE_STALE_REVIEW,
         step=f"{rung.name}/r{ladder.repeats(silent_days, rung)}@{since.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}",
         recipients=review_audience(request, config, rung=number), in_thread=False,
-        text=review_text(request, events, config, since=since, now=now, top=top),
+        text=review_text(request, events, config, silence=silence, now=now, top=top),
         urgency=_urgency(RULE_STALE_REVIEW, request.priority, age_seconds=silent_days * DAY),
         buttons=(SNOOZE,), urgent=False,
     )
@@ -244,16 +292,40 @@ def _unowned_nag(request: Request, events: Sequence[Event], config: Config, ladd
     if reached is None:
         return None
     disclaimed = bool(request.disclaimers) or any(e.type == "disclaimed" for e in events)
+    deciders = escalation(request, config)
     if disclaimed:
-        step, people, buttons = "lead", escalation(request, config), (OWN, SNOOZE)
+        step, people, buttons, in_thread = "lead", deciders, (OWN, SNOOZE), (OWN, HAND)
     elif reached.name == "lead":
-        step, people, buttons = "lead", (*owners(request, config), *escalation(request, config)), (OWN, DISCLAIM, SNOOZE)
+        step, people, buttons, in_thread = "lead", (*owners(request, config), *deciders), (OWN, DISCLAIM, SNOOZE), (OWN, DISCLAIM, HAND)
     else:
-        step, people, buttons = "owners", owners(request, config) or escalation(request, config), (OWN, DISCLAIM, SNOOZE)
+        step, people, buttons, in_thread = "owners", owners(request, config) or deciders, (OWN, DISCLAIM, SNOOZE), (OWN, DISCLAIM)
     return Nag(
         request_id=request.id, key=request.key, rule=RULE_UNOWNED, step=step, recipients=unique(people), in_thread=True,
         text=unowned_text(request, events, config, step=step, disclaimed=disclaimed, elapsed=elapsed, tz=calendar.tz),
         urgency=_urgency(RULE_UNOWNED, request.priority, age_seconds=elapsed), buttons=buttons, urgent=False,
+        deciders=deciders if step == "lead" else (), thread_buttons=in_thread,
+    )
+
+
+def _no_answer_nag(request: Request, events: Sequence[Event], config: Config, ladder: Ladder, *,
+                   now: datetime) -> Nag | None:
+    """requester.no_answer: the requester reminded after N business days of waiting; closed at 2N."""
+    since = waiting_since(events)
+    if since is None:
+        return None
+    calendar = config.calendar(request.domain)
+    waited = calendar.business_seconds(since, now)
+    reached = ladder.reached(waited)
+    if reached is None:
+        return None
+    closing = calendar.add_business_seconds(since, ladder.steps[-1].at)
+    stamp = f"{reached.name}@{since.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
+    closes = reached.name == CLOSE_STEP
+    return Nag(
+        request_id=request.id, key=request.key, rule=RULE_NO_ANSWER, step=stamp, recipients=(request.requester,),
+        in_thread=True, text=no_answer_text(request, since=since, closing=closing, closed=closes, tz=calendar.tz),
+        urgency=_urgency(RULE_NO_ANSWER, request.priority, age_seconds=waited),
+        buttons=(REOPEN,) if closes else (), urgent=False, thread_buttons=(REOPEN,) if closes else (),
     )
 
 
@@ -277,5 +349,6 @@ def _most_urgent_first(nags: Iterable[Nag]) -> list[Nag]:
     return sorted(nags, key=lambda n: (-n.urgency, n.request_id, n.rule, n.step))
 
 
-__all__ = ["Nag", "nags_due", "next_check_at", "batch", "explain_batch", "OWN", "DISCLAIM", "SNOOZE",
-           "RULE_AT_RISK", "RULE_BREACHED", "RULE_STALE_REVIEW", "RULE_UNOWNED", "ALL_RULES"]
+__all__ = ["Nag", "nags_due", "next_check_at", "still_applies", "batch", "explain_batch", "OWN", "DISCLAIM", "SNOOZE", "HAND",
+           "RULE_AT_RISK", "RULE_BREACHED", "RULE_STALE_REVIEW", "RULE_UNOWNED", "RULE_NO_ANSWER", "ALL_RULES",
+           "REOPEN", "CLOSE_STEP"]

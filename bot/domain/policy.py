@@ -182,11 +182,17 @@ class Nags(Strict):
     review_repeat_days: int = Field(default=3, ge=1)
     regression_unowned_hours: float = Field(default=4, gt=0)
     snooze_max_days: int = Field(default=3, ge=1, le=14)
+    requester_reminder_days: int | None = Field(default=3, ge=1)
+    """Business days a request may wait on its requester before they are reminded; at twice that it closes as
+    no answer. None: it waits as long as it takes."""
 
 
 class Digest(Strict):
     channel: ChannelId
     cron: str = "0 9 * * mon"
+    private_channel: ChannelId | None = None
+    """A private channel that gets the organisation's confidential requests listed in full each week (only
+    people who may see every confidential request belong in it)."""
 
     @field_validator("cron")
     @classmethod

@@ -6,6 +6,7 @@ disagree. Pure: standard library and the config.
 """
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from math import floor
 
 from bot.domain.policy import Config, Nags
@@ -14,11 +15,13 @@ RULE_AT_RISK = "sla.at_risk"
 RULE_BREACHED = "sla.breached"
 RULE_STALE_REVIEW = "review.stale"
 RULE_UNOWNED = "regression.unowned"
-ALL_RULES = frozenset({RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED})
+RULE_NO_ANSWER = "requester.no_answer"
+ALL_RULES = frozenset({RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, RULE_NO_ANSWER})
 
 SHARE_OF_TARGET = "share of the SLA target"
-DAYS_SILENT = "days without human action"
+DAYS_SILENT = "days the ball holder has been silent"
 BUSINESS_SECONDS_FILED = "business seconds since filed"
+BUSINESS_SECONDS_WAITING = "business seconds waiting on the requester"
 
 
 @dataclass(frozen=True)
@@ -77,9 +80,13 @@ def thresholds(config: Config, domain: str | None) -> dict[str, Ladder]:
     - sla.at_risk: at the SLA policy's `at_risk` share of a target; sla.breached: at the whole target;
     - review.stale: a rung at each of `review_ladder_days` days of silence (the first by
       `review_stale_days` at the latest), repeating every `review_repeat_days`, from `review_stale_days`;
-    - regression.unowned: the owners at `regression_unowned_hours` business hours, the lead at twice that.
+    - regression.unowned: the owners at `regression_unowned_hours` business hours, the lead at twice that;
+    - requester.no_answer: while waiting on the requester, a reminder at `requester_reminder_days`
+      business days (of the domain's opening hours), closing as no answer at twice that; no steps when
+      the setting is off.
     """
-    return {rule: ladder(config, domain, rule) for rule in (RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED)}
+    return {rule: ladder(config, domain, rule) for rule in (RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED,
+                                                            RULE_NO_ANSWER)}
 
 
 def ladder(config: Config, domain: str | None, rule: str) -> Ladder:
@@ -95,6 +102,13 @@ def ladder(config: Config, domain: str | None, rule: str) -> Ladder:
     if rule == RULE_UNOWNED:
         hours = nags.regression_unowned_hours * 3600
         return Ladder(BUSINESS_SECONDS_FILED, (Step("owners", hours), Step("lead", 2 * hours)))
+    if rule == RULE_NO_ANSWER:
+        if nags.requester_reminder_days is None:
+            return Ladder(BUSINESS_SECONDS_WAITING, ())
+        calendar = config.calendar(domain)
+        day = (datetime.combine(date.min, calendar.end) - datetime.combine(date.min, calendar.start)).total_seconds()
+        remind = nags.requester_reminder_days * day
+        return Ladder(BUSINESS_SECONDS_WAITING, (Step("remind", remind), Step("close", 2 * remind)))
     raise ValueError(f"unknown nag rule {rule!r}")
 
 

@@ -17,6 +17,7 @@ def visible_to(config: Config, request: Request, *, user: str | None = None, cha
     when they may "view" it (its requester, a member of its domain, an admin), and in `channel` when
     that is its domain's private review channel. With no audience named (anyone at all), only
     requests that are not confidential are. Name one audience: a person or a channel, not both.
+    The organisation's private digest channel (`digest.private_channel`) may see every one.
     """
     if user is not None and channel is not None:
         raise ValueError("name one audience: a person or a channel")
@@ -26,5 +27,7 @@ def visible_to(config: Config, request: Request, *, user: str | None = None, cha
         return authz.can(config, request, user, "view")
     if channel is not None:
         domain = config.domain(request.domain)
+        if config.digest and config.digest.private_channel and channel == config.digest.private_channel:
+            return True
         return bool(domain and domain.review_channel and channel == domain.review_channel)
     return False

@@ -4,12 +4,16 @@ A transition raises Conflict when the request's state does not allow it; the ser
 applies the change with a version check and records the event.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.errors import Conflict, InvalidInput
-from bot.domain.models import Disclaimer, Request
+from bot.domain.history import SNOOZED, ball_silence, snoozed_until
+from bot.domain.models import NO_ANSWER, Disclaimer, Event, Request
+from bot.domain.policy import Config
+from bot.domain.sla import local_when
 
 REASON_LIMIT = 500
 # Actions by a domain member that count as the first response (docs/concepts.md, SLA: claim, status change, thread reply).
@@ -79,17 +83,43 @@ def withdraw(request: Request, actor: str, now: datetime) -> Change:
     return Change({"status": "declined", "court": "nobody", "resolved_at": now}, "withdrawn", f"<@{actor}> withdrew this request.")
 
 
-def snooze(request: Request, actor: str, *, until: datetime) -> Change:
-    """Quiet this request's nags until `until` (P1 breaches still go out)."""
+def snooze(request: Request, actor: str, events: Sequence[Event], config: Config, *, now: datetime, days: float) -> Change:
+    """Quiet this request's nags (P1 breaches still go out) for `days` more: from the end of the snooze
+    still running, else from `now`; never past `snooze_max_days` from the first press in the ball
+    holder's current silence. Only the first press of a silence is told in the thread; pressing again
+    extends quietly. Conflict when the snooze already lasts as long as it may."""
     _require_open(request, "snooze")
-    return Change({}, "snoozed", f"<@{actor}> snoozed reminders until {until:%a %d %b %H:%M} UTC.", {"until": until.isoformat()})
+    settings, tz = config.nags, config.calendar(request.domain).tz
+    silence = ball_silence(request, events, config).since
+    presses = [e.at for e in events if e.type == SNOOZED and e.at >= silence]
+    first = presses[0] if presses else now
+    cap = first + timedelta(days=settings.snooze_max_days)
+    running = snoozed_until(events, config, now=now)
+    until = min(max(running or now, now) + timedelta(days=days), cap)
+    if until <= (running or now):
+        raise Conflict(f"{request.key} cannot be snoozed any longer: a snooze lasts at most {settings.snooze_max_days} days "
+                       f"from the first press (<@{_presser(events, first)}>, {local_when(first, tz=tz)}). "
+                       "Act on it, or hand it on.")
+    line = "" if presses else f"<@{actor}> snoozed reminders until {local_when(until, tz=tz)}."
+    return Change({}, "snoozed", line, {"until": until.isoformat(), "first": first.isoformat()})
+
+
+def _presser(events: Sequence[Event], at: datetime) -> str:
+    return next((e.actor for e in events if e.type == SNOOZED and e.at == at), "you")
+
+
+def close_unanswered(request: Request) -> Change:
+    """Waiting on the requester for too long: closed (declined) as no answer; the requester may reopen it."""
+    if request.status != "waiting":
+        raise Conflict(f"{request.key} is {request.status}, not waiting on its requester.")
+    return Change({"status": "declined", "court": "nobody", "closed_as": NO_ANSWER}, "closed", "", {"reason": NO_ANSWER})
 
 
 def reopen(request: Request, actor: str) -> Change:
     if request.is_open:
         raise Conflict(f"{request.key} is still {request.status}.")
     status = "claimed" if request.assignee else "open"
-    updates: dict[str, Any] = {"status": status, "resolved_at": None}
+    updates: dict[str, Any] = {"status": status, "resolved_at": None, "closed_as": None}
     if request.is_security_review and request.stage in ("approved", "changes_requested"):
         updates["stage"] = "in_review"
     updates["court"] = working_court(request.model_copy(update=updates))
@@ -97,10 +127,32 @@ def reopen(request: Request, actor: str) -> Change:
 
 
 def own(request: Request, actor: str) -> Change:
+    """The actor accepts the request. When nobody works it, or the ball was with the lead after a "Not mine",
+    the owner becomes its assignee too: the ball is with them, not the lead."""
     _require_open(request, "take ownership of")
     if request.owner == actor:
         raise Conflict(f"You already own {request.key}.")
-    return Change({"owner": actor}, "owned", f"<@{actor}> took ownership.", {"previous": request.owner})
+    updates: dict[str, Any] = {"owner": actor}
+    data: dict[str, Any] = {"previous": request.owner, "owner": actor}
+    if request.assignee is None or request.court == "lead":
+        updates["assignee"] = data["assignee"] = actor
+        if request.status != "waiting":
+            updates["court"] = working_court(request.model_copy(update=updates))
+    return Change(updates, "owned", f"<@{actor}> took ownership.", data)
+
+
+def hand(request: Request, actor: str, to: str) -> Change:
+    """The lead decides who owns a regression nobody would take: `to` becomes its owner and its assignee."""
+    _require_open(request, "hand")
+    if not request.is_regression:
+        raise Conflict(f"{request.key} is not a regression; reassign it instead.")
+    if request.owner == to and request.assignee == to:
+        raise Conflict(f"<@{to}> already owns {request.key}.")
+    updates: dict[str, Any] = {"owner": to, "assignee": to}
+    if request.status != "waiting":
+        updates["court"] = working_court(request.model_copy(update=updates))
+    data = {"to": to, "owner": to, "assignee": to, "previous_owner": request.owner, "previous_assignee": request.assignee}
+    return Change(updates, "handed", f"<@{actor}> handed this to <@{to}>, who owns it now.", data)
 
 
 def disclaim(request: Request, actor: str, reason: str, now: datetime) -> Change:
@@ -145,6 +197,10 @@ def review(request: Request, actor: str, step: str, now: datetime) -> Change:
 def comment(request: Request, actor: str, *, member: bool) -> Change:
     """A thread reply. The requester answering while `waiting` hands the ball back."""
     updates: dict[str, Any] = {}
+    if actor == request.requester and request.closed_as == NO_ANSWER and not request.is_open:
+        change = reopen(request, actor)
+        return Change(change.updates, "reopened", f"<@{actor}> answered; reopened and back with the team.",
+                      {"by": "requester", "answered": True})
     if actor == request.requester and request.status == "waiting":
         updates["status"] = "claimed" if request.assignee else "open"
         updates["court"] = working_court(request.model_copy(update=updates))

@@ -8,9 +8,11 @@ from slack_sdk import WebClient
 
 from bot.blocks import ids
 from bot.blocks.modal import disclaim_modal, request_modal
+from bot.blocks.nags import key_of_block
 from bot.domain.errors import InvalidInput
 from bot.domain.policy import USER_ID
-from bot.listeners.middleware import answered, config_of, intake_of, queries_of
+from bot.domain.sla import local_when
+from bot.listeners.middleware import answered, config_of, intake_of, queries_of, tell
 from bot.service import Intake
 
 Act = Callable[[Intake, str, str, dict[str, Any]], object]
@@ -21,7 +23,6 @@ SIMPLE: dict[str, Act] = {
     ids.WAIT: lambda s, key, user, a: s.wait(key, user),
     ids.REOPEN: lambda s, key, user, a: s.reopen(key, user),
     ids.WITHDRAW: lambda s, key, user, a: s.withdraw(key, user),
-    ids.SNOOZE: lambda s, key, user, a: s.snooze(key, user, days=1),
     ids.OWN: lambda s, key, user, a: s.own(key, user),
     ids.REASSIGN: lambda s, key, user, a: s.reassign(key, user, to=selected_user(a)),
     ids.REVIEW_START: lambda s, key, user, a: s.review(key, user, step="start"),
@@ -42,6 +43,8 @@ def register(app: App) -> None:
     for action_id in SIMPLE:
         app.action(action_id)(answered(on_card_action))
     app.action(ids.DISCLAIM)(answered(on_disclaim))
+    app.action(ids.HAND)(answered(on_hand))
+    app.action(ids.SNOOZE)(answered(on_snooze))
     app.action(ids.EDIT)(answered(on_edit))
 
 
@@ -65,6 +68,25 @@ def on_card_action(ack: Ack, action: dict[str, Any], body: dict[str, Any], conte
     """A refusal or conflict (IntakeError) reaches the person through `answered`, like any error."""
     ack()
     SIMPLE[action["action_id"]](intake_of(context), request_key_of(action, body), context.user_id or "", action)
+
+
+def on_snooze(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+    """Snooze a day more; the presser is told until when (the thread only hears of a silence's first press)."""
+    ack()
+    key = request_key_of(action, body)
+    until = intake_of(context).snooze(key, context.user_id or "", days=1)
+    tz = config_of(context).calendar(None).tz
+    tell(context, body, f"{key} is snoozed until {local_when(until, tz=tz)}.")
+
+
+def on_hand(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+    """The lead picks who owns a regression: in a nag (whose block names the request) or on the card."""
+    ack()
+    key = key_of_block(action.get("block_id")) or request_key_of(action, body)
+    to = action.get("selected_user")
+    if not isinstance(to, str) or not USER_ID.match(to):
+        raise InvalidInput(f"Pick the person to hand {key} to.")
+    intake_of(context).hand(key, context.user_id or "", to=to)
 
 
 def on_disclaim(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:

@@ -5,7 +5,7 @@ needs passed in (the item read once, the `Delivery` tools) and never touches the
 what it sent (`Sent`), or raises `Retry`, `Defer` or `Skip`; the worker records the outcome.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -17,12 +17,13 @@ from bot.blocks.changes import home_blocks, question_message
 from bot.blocks.common import to_dicts
 from bot.blocks.home import home_view
 from bot.blocks.messages import filed_reply
-from bot.blocks.nags import nag_message
+from bot.blocks.nags import legacy_nag_dm, nag_dm
 from bot.clock import Clock
 from bot.domain.business_hours import BusinessCalendar
 from bot.domain.changes_loop import Suspect
 from bot.domain.duplicates import similar_ids
 from bot.domain.models import Event, Request
+from bot.domain.nags import still_applies
 from bot.domain.policy import Config
 from bot.outbox.slack import Poster
 from bot.changelog import ChangeHome, ChangeView
@@ -66,26 +67,28 @@ class Outgoing(Generic[P]):
 
 @dataclass(frozen=True)
 class Sent:
-    """What a sender did: the ts of the message it posted, if any, and where it posted a request's card."""
+    """What a sender did: the ts of the message it posted, if any, where it posted a request's card, and the
+    cards' permalinks it fetched (request id -> permalink), to remember."""
 
     ts: str | None = None
     card: tuple[str, str] | None = None  # (channel, ts)
+    permalinks: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """What the senders use: the Web API, the config, the clock, a person's working hours and the lists of an
-    App Home."""
+    """What the senders use: the Web API, the config, the clock, a person's working hours, the lists of an
+    App Home and the requests a batched nag is about (by id)."""
 
     poster: Poster
     config: Config
     clock: Clock
     working_hours: Callable[[str], BusinessCalendar]
     home_of: Callable[[str], HomeData]
+    requests_of: Callable[[Sequence[int]], dict[int, Request]]
     change_of: Callable[[str], ChangeView | None] = lambda change_id: None
     change_home_of: Callable[[str], ChangeHome | None] = lambda user: None
     suspects_of: Callable[[Request, datetime], list[Suspect]] = lambda request, now: []
-    requests_of: Callable[[Sequence[int]], list[Request]] = lambda ids: []
 
 
 def send_card(d: Delivery, out: Outgoing[CardUpdate]) -> Sent:
@@ -94,8 +97,10 @@ def send_card(d: Delivery, out: Outgoing[CardUpdate]) -> Sent:
     if request is None or not request.card_channel:
         return Sent()
     now = d.clock()
+    alike = similar_ids(out.events)
+    found = d.requests_of(alike) if alike else {}
     text, blocks = card_message(request, out.events, d.config, now=now, suspects=d.suspects_of(request, now),
-                                similar=d.requests_of(similar_ids(out.events)))
+                                similar=[found[i] for i in alike if i in found])
     if request.card_ts:
         try:
             d.poster.update(channel=request.card_channel, ts=request.card_ts, text=text, blocks=to_dicts(blocks))
@@ -109,16 +114,18 @@ def send_card(d: Delivery, out: Outgoing[CardUpdate]) -> Sent:
 
 
 def send_thread(d: Delivery, out: Outgoing[ThreadLine]) -> Sent:
-    """A line under the card; it waits for the card, or is dropped when the card will never be posted."""
-    request = out.request
+    """A line (or a nag with its buttons) under the card; it waits for the card, or is dropped when the card
+    will never be posted."""
+    request, p = out.request, out.payload
     if request is None:
         return Sent()
     if not request.card_ts:
         if out.card_pending:
             raise Retry("the card is not posted yet")
         raise Skip("card_not_posted")
+    extra: dict[str, Any] = {"blocks": p.blocks, "unfurl_links": False} if p.blocks else {}
     _, ts = d.poster.post(out.id, attempts=out.attempts, channel=request.card_channel or "", thread_ts=request.card_ts,
-                          text=out.payload.text)
+                          text=p.text, **extra)
     return Sent(ts=ts)
 
 
@@ -154,15 +161,37 @@ def send_ephemeral(d: Delivery, out: Outgoing[Ephemeral]) -> Sent:
 
 def send_nag(d: Delivery, out: Outgoing[NagMessage]) -> Sent:
     """One person's batched nags, as a direct message with each nag's buttons, in their working hours (the
-    org's business hours in the person's own time zone) unless one of them is urgent."""
-    p = out.payload
+    org's business hours in the person's own time zone) unless one of them is urgent. A nag whose request
+    was closed (or, unowned, taken) while it was held is left out."""
+    p, now = out.payload, d.clock()
     if not p.urgent:
-        hours, now = d.working_hours(p.user), d.clock()
+        hours = d.working_hours(p.user)
         if not hours.is_open(now):
             raise Defer(hours.next_opening(now))
-    blocks = nag_message(p.text, p.buttons)
-    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.user, text=p.text[:3000], blocks=to_dicts(blocks))
-    return Sent(ts=ts)
+    if not p.items:
+        _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.user, text=p.text[:3000],
+                              blocks=to_dicts(legacy_nag_dm(p.text, p.buttons)))
+        return Sent(ts=ts)
+    requests = d.requests_of(sorted({i.request_id for i in p.items}))
+    items = [i for i in p.items if still_applies(i.rule, i.step, requests.get(i.request_id))]
+    if not items:
+        return Sent()  # held for working hours, and meanwhile every request it was about was closed or owned
+    links = _permalinks(d, [requests[i.request_id] for i in items])
+    requests = {i: r.model_copy(update={"card_permalink": links[i]}) if i in links else r for i, r in requests.items()}
+    text, blocks = nag_dm(p.user, items, requests, d.config, now=now)
+    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.user, text=text, blocks=to_dicts(blocks), unfurl_links=False)
+    return Sent(ts=ts, permalinks=links)
+
+
+def _permalinks(d: Delivery, requests: Iterable[Request]) -> dict[int, str]:
+    """The permalinks of posted cards not known yet, fetched once (a card Slack will not link to is named by
+    its channel and ts instead)."""
+    found = {}
+    for request in requests:
+        if request.card_permalink is None and request.card_channel and request.card_ts:
+            if (link := d.poster.permalink(channel=request.card_channel, ts=request.card_ts)) is not None:
+                found[request.id] = link
+    return found
 
 
 def send_home(d: Delivery, out: Outgoing[HomeRefresh]) -> Sent:

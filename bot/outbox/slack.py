@@ -52,6 +52,14 @@ class Poster:
                 return message["ts"]
         return None
 
+    def permalink(self, *, channel: str, ts: str) -> str | None:
+        """chat.getPermalink of a message; None when Slack will not give one (the caller says where it is instead)."""
+        try:
+            link = self.client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
+        except SlackApiError:
+            return None
+        return link if isinstance(link, str) and link.startswith("https://") else None
+
     def update(self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
         self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 

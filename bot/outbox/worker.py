@@ -134,7 +134,8 @@ class OutboxWorker:
                 tx.mark_retry(item.id, next_at=now + timedelta(seconds=wait), error="paced")
             return
         with self.store.transaction(durable=False) as tx:  # survives a crash of the process; see Db.write
-            tx.mark_attempt(item.id)
+            if not tx.mark_attempt(item.id):
+                return  # superseded since it was read (a person's nags folded into a newer message)
         try:
             sent = sender.send(self.delivery, out)
         except Retry as exc:
@@ -171,6 +172,8 @@ class OutboxWorker:
         with self.store.transaction() as tx:
             if sent.card and out.request:
                 tx.set_card(out.request.id, channel=sent.card[0], ts=sent.card[1])
+            for request_id, permalink in sent.permalinks.items():
+                tx.set_card_permalink(request_id, permalink)
             tx.mark_sent(item.id, at=now, ts=sent.ts)
             if item.kind == Kind.CARD and item.request_id:
                 tx.mark_superseded(item.request_id, kind=Kind.CARD, up_to=item.id, at=now)
