@@ -1,4 +1,4 @@
-"""Read use cases: one request, its status, a person's requests, a domain's queue, an App Home's lists.
+"""Read use cases: one request, its status, a person's requests, a domain's queue, an App Home's lists, search.
 
 Nothing here writes. Listeners, the outbox's senders and the console call these; the write use cases
 live in `bot.service`.
@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from bot.domain import authz
-from bot.domain.errors import NotFound
+from bot.domain.duplicates import query_words
+from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.models import Event, Request, WithEvents, request_key
 from bot.domain.parsing import parse_key
 from bot.domain.policy import Config
@@ -16,6 +17,9 @@ from bot.domain.text import escape_within
 from bot.domain.visibility import visible_to
 from storage.store import UNROUTED, Store, Tx, Unrouted
 
+SEARCH_PAGE = 10
+SEARCH_LIMIT = 200
+SEARCH_TEXT_LIMIT = 200
 TRIAGE = "triage"
 """The name `/ai-request queue triage` gives the requests no domain took."""
 
@@ -84,11 +88,39 @@ class Queries:
             found = tx.by_ids_with_events([r.id for r in tx.open_in_domain(scope, limit=limit)])
             return found, tx.count_open_in_domain(scope)
 
+    def search(self, text: str, viewer: str, *, page: int = 1, per_page: int = SEARCH_PAGE) -> "SearchPage":
+        """Past requests whose title or description hold every word of `text` (or a longer form of it), best
+        match first, `per_page` at a time. Confidential ones are left out unless `viewer` may see them (a
+        match would say what they are about). InvalidInput when `text` has no word to look for."""
+        terms = query_words(text[:SEARCH_TEXT_LIMIT], "")
+        if not terms:
+            raise InvalidInput("Say what to look for, e.g. `/ai-request search refund window`.")
+        with self._store.reading() as tx:
+            ranked = tx.search.ranked(terms, any_word=False, prefix=True, limit=SEARCH_LIMIT)
+            found = {r.id: r for r in tx.requests_by_ids(ranked)}
+            visible = [i for i in ranked if i in found and visible_to(self._config, found[i], user=viewer)]
+            pages = max(1, -(-len(visible) // per_page))
+            page = min(max(page, 1), pages)
+            shown = visible[(page - 1) * per_page:page * per_page]
+            loaded = {r.id: (r, events) for r, events in tx.by_ids_with_events(shown)}
+        return SearchPage(terms, [loaded[i] for i in shown if i in loaded], len(visible), page, pages)
+
     def home(self, user: str) -> "HomeData":
         """What `user`'s App Home lists: their requests and the queues of the domains they belong to."""
         assigned, filed = self.mine(user)
         queues = [(d.name, *self.queue(d.name)) for d in self._config.member_domains(user)]
         return HomeData(assigned=assigned, filed=filed, queues=queues)
+
+
+class SearchPage(NamedTuple):
+    """One page of `/ai-request search`: the requests on it (best match first, with their events), how many
+    requests the viewer may see match, the page's number and how many pages there are."""
+
+    words: list[str]
+    items: list[WithEvents]
+    total: int
+    page: int
+    pages: int
 
 
 class HomeData(NamedTuple):
@@ -100,4 +132,4 @@ class HomeData(NamedTuple):
     queues: list[tuple[str, list[WithEvents], int]]
 
 
-__all__ = ["Queries", "HomeData", "load_request", "TRIAGE"]
+__all__ = ["Queries", "HomeData", "SearchPage", "load_request", "TRIAGE"]

@@ -180,3 +180,69 @@ def m012_outbox_by_request(db: Database) -> None:
     """The outbox worker asks whether a request's card still waits, and supersedes older cards of a request, by
     request: an index, so neither walks every message ever sent."""
     db.execute("CREATE INDEX outbox_request ON outbox (request_id, kind, status)")
+
+
+@migrations()
+def m013_change_log(db: Database) -> None:
+    """The change log: one row per change (what the queries find it by) and its append-only events; a
+    request may name a catalog asset."""
+    db.execute(
+        """CREATE TABLE changes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            domain TEXT NOT NULL,
+            side TEXT NOT NULL,
+            asset TEXT,
+            asked TEXT,
+            at TEXT NOT NULL,
+            answered_at TEXT,
+            hook_source TEXT,
+            hook_id TEXT,
+            UNIQUE (hook_source, hook_id)
+        )"""
+    )
+    db.execute("CREATE INDEX changes_domain ON changes (domain, at)")
+    db.execute("CREATE INDEX changes_unanswered ON changes (at) WHERE answered_at IS NULL")
+    db.execute(
+        """CREATE TABLE change_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            change_id INTEGER NOT NULL REFERENCES changes (id),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            type TEXT NOT NULL,
+            data TEXT NOT NULL DEFAULT '{}'
+        )"""
+    )
+    db.execute("CREATE INDEX change_events_change ON change_events (change_id, id)")
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""CREATE TRIGGER change_events_append_only_{verb.lower()} BEFORE {verb} ON change_events
+                BEGIN SELECT RAISE(ABORT, 'change events are append-only'); END"""
+        )
+    db.execute("ALTER TABLE requests ADD COLUMN asset TEXT")
+
+
+@migrations()
+def m014_request_search(db: Database) -> None:
+    """Full-text search over requests' titles and descriptions (SQLite FTS5, an external-content index kept
+    by triggers): similar requests at intake and `/ai-request search`."""
+    db.execute(
+        """CREATE VIRTUAL TABLE requests_fts USING fts5(
+            title, description, content='requests', content_rowid='id', tokenize='porter unicode61')"""
+    )
+    db.execute("INSERT INTO requests_fts (rowid, title, description) SELECT id, title, description FROM requests")
+    db.execute(
+        """CREATE TRIGGER requests_fts_insert AFTER INSERT ON requests BEGIN
+            INSERT INTO requests_fts (rowid, title, description) VALUES (new.id, new.title, new.description);
+        END"""
+    )
+    db.execute(
+        """CREATE TRIGGER requests_fts_delete AFTER DELETE ON requests BEGIN
+            INSERT INTO requests_fts (requests_fts, rowid, title, description) VALUES ('delete', old.id, old.title, old.description);
+        END"""
+    )
+    db.execute(
+        """CREATE TRIGGER requests_fts_update AFTER UPDATE OF title, description ON requests BEGIN
+            INSERT INTO requests_fts (requests_fts, rowid, title, description) VALUES ('delete', old.id, old.title, old.description);
+            INSERT INTO requests_fts (rowid, title, description) VALUES (new.id, new.title, new.description);
+        END"""
+    )

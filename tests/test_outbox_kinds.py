@@ -5,7 +5,8 @@ import json
 import pytest
 
 from storage.outbox import (
-    PAYLOADS, CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, Kind, NagMessage, ThreadLine, read_payload,
+    PAYLOADS, CardUpdate, ChangeLine, ChangeQuestion, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, Kind, NagMessage,
+    ThreadLine, read_payload,
 )
 
 EXAMPLES = [
@@ -19,6 +20,8 @@ EXAMPLES = [
     Ephemeral(user="U0REQ", channel="C0SUPPORT", text="Only members can claim AIR-1.", response_url="https://hooks.example/1"),
     NagMessage(user="U0ENG1", text="AIR-1 first response at risk", buttons=[("AIR-1", ["request.snooze"])], urgent=True),
     HomeRefresh(user="U0ENG1"),
+    ChangeQuestion(change_id="CHG-7", channel="C0SUPPORT", first=True),
+    ChangeLine(change_id="CHG-7", channel="C0SUPPORT", text="<@U0MLPM> answered: covered."),
 ]
 
 

@@ -7,11 +7,14 @@ from hypothesis import strategies as st
 from bot.domain.models import DEFAULT_KINDS, request_key
 from bot.domain.parsing import (
     TITLE_LIMIT,
+    Changes,
     Help,
     Mine,
     OpenForm,
     Queue,
     QuickCreate,
+    Search,
+    Shipped,
     Status,
     normalise_kind,
     parse_command,
@@ -21,7 +24,7 @@ from bot.domain.parsing import (
 
 KINDS = tuple(DEFAULT_KINDS)
 PROPERTY = settings(max_examples=200, deadline=None, derandomize=True)
-COMMANDS = (Help, Mine, Queue, Status, OpenForm, QuickCreate)
+COMMANDS = (Help, Mine, Queue, Status, OpenForm, QuickCreate, Shipped, Changes, Search)
 
 
 def parse(text: str):
@@ -224,3 +227,11 @@ def test_parse_command_never_raises_and_titles_fit(text: str) -> None:
 def test_huge_and_awkward_text(text: str) -> None:
     check_command(text)
 
+
+
+def test_the_change_log_and_search_subcommands() -> None:
+    assert parse("shipped intent: express refund") == Shipped(text="intent: express refund")
+    assert parse("Shipped") == Shipped(text="")
+    assert parse("changes") == Changes(domain=None) and parse("changes Support") == Changes(domain="support")
+    assert isinstance(parse("changes in the refund flow"), QuickCreate)  # more than a domain: a request
+    assert parse("search refund  window") == Search(words="refund window")

@@ -1,5 +1,6 @@
 """The App Home tab: assigned to me, filed by me, my domains' queues. Pure: given who looks and when."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
@@ -14,8 +15,9 @@ MAX_BLOCKS = 100
 
 
 def home_view(assigned: list[WithEvents], filed: list[WithEvents], queues: list[tuple[str, list[WithEvents], int]],
-              config: Config, *, now: datetime, viewer: str) -> View:
-    """`viewer`'s Home at `now`; `queues` holds (domain, oldest open requests, how many are open)."""
+              config: Config, *, now: datetime, viewer: str, more: Sequence[Block] = ()) -> View:
+    """`viewer`'s Home at `now`; `queues` holds (domain, oldest open requests, how many are open); `more`: blocks
+    shown after the lists (the change log's part)."""
     blocks: list[Block] = [HeaderBlock(text="ai-intake"),
                            context("File with `/ai-request`, a mention of @ai-intake, or the *Create AI request* shortcut.")]
     groups = [("Assigned to you", assigned, len(assigned)), ("Filed by you", filed, len(filed))]
@@ -28,4 +30,4 @@ def home_view(assigned: list[WithEvents], filed: list[WithEvents], queues: list[
             blocks.append(context(f"Showing the {len(lines)} oldest of {total}: `/ai-request queue` for more."))
         if len(blocks) > MAX_BLOCKS - 3:
             break
-    return View(type="home", blocks=blocks[:MAX_BLOCKS])
+    return View(type="home", blocks=[*blocks[:MAX_BLOCKS - len(more)], *more])

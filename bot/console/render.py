@@ -23,6 +23,7 @@ EMOJI = {
     "compass": "🧭", "warning": "⚠️", "large_blue_circle": "🔵", "large_green_circle": "🟢", "white_check_mark": "✅",
     "no_entry_sign": "🚫", "double_vertical_bar": "⏸️", "raised_hand": "✋", "hourglass": "⌛", "tada": "🎉",
     "ticket": "🎫", "bell": "🔔", "rotating_light": "🚨", "alarm_clock": "⏰", "eyes": "👀", "lock": "🔒", "zzz": "💤",
+    "mag": "🔍", "hammer_and_wrench": "🛠️", "heavy_minus_sign": "➖", "dart": "🎯", "package": "📦",
 }
 _EMOJI = re.compile(r":([a-z0-9_+-]+):")
 

@@ -40,6 +40,20 @@ class OpenForm:
 
 
 @dataclass(frozen=True)
+class Shipped:
+    """`shipped <what>`: log a change (no text: open the "Log a change" form)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Changes:
+    """`changes [domain]`: the latest logged changes."""
+
+    domain: str | None
+
+
+@dataclass(frozen=True)
 class QuickCreate:
     kind: str | None
     title: str
@@ -51,7 +65,14 @@ class QuickCreate:
                      requester=requester, source=source, channel=channel, origin_ts=origin_ts)
 
 
-Command = Help | Mine | Queue | Status | OpenForm | QuickCreate
+@dataclass(frozen=True)
+class Search:
+    """`search <words>`: past requests whose title or description hold the words."""
+
+    words: str
+
+
+Command = Help | Mine | Queue | Status | OpenForm | QuickCreate | Shipped | Changes | Search
 
 
 def parse_key(text: str) -> int | None:
@@ -102,6 +123,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "mine": Subcommand("mine", lambda rest: None if rest else Mine()),
     "queue": Subcommand("queue [domain]", lambda rest: None if len(rest) > 1 else Queue(domain=rest[0].lower() if rest else None)),
     "status": Subcommand("status AIR-12", lambda rest: None if len(rest) > 1 else Status(key=rest[0] if rest else None)),
+    "shipped": Subcommand("shipped [product|platform] [kind:] <what>", lambda rest: Shipped(text=" ".join(rest))),
+    "search": Subcommand("search <words>", lambda rest: Search(words=" ".join(rest))),
+    "changes": Subcommand("changes [domain]", lambda rest: None if len(rest) > 1 else Changes(domain=rest[0].lower() if rest else None)),
 }
 """Every `/ai-request` subcommand, by its word; the help text and the README show each usage."""
 ALIASES = {"-h": "help", "--help": "help", "?": "help"}

@@ -11,6 +11,7 @@ from bot.blocks.common import to_dicts
 from bot.blocks.modal import request_modal
 from bot.domain import parsing
 from bot.domain.errors import IntakeError
+from bot.listeners import changes, search
 from bot.listeners.middleware import answered, config_of, intake_of, now_of, queries_of
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,10 @@ def on_command(ack: Ack, command: dict[str, Any], context: BoltContext, client: 
     if isinstance(parsed, parsing.OpenForm):
         ack()
         client.views_open(trigger_id=command["trigger_id"], view=request_modal(config, channel=command.get("channel_id")).to_dict())
+        return
+    if isinstance(parsed, parsing.Shipped) and not parsed.text:
+        ack()
+        changes.open_form(client, command, context)
         return
     try:
         text, blocks = answer(context, parsed, command)
@@ -54,6 +59,10 @@ def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any
         case parsing.Status(key=key):
             request, events = queries.status(key, user)
             return messages.status_reply(request, events, config, viewer=user)
+        case parsing.Shipped() | parsing.Changes():
+            return changes.answer(context, parsed, command)
+        case parsing.Search():
+            return search.answer(context, parsed, command)
         case parsing.QuickCreate() if not parsed.title:
             return messages.notice("Say what you need after the kind, e.g. `/ai-request regression: refund bot quotes the wrong window`.")
         case parsing.QuickCreate():

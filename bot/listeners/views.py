@@ -73,7 +73,7 @@ def draft_from_view(view: dict[str, Any], user: str, *, kinds: dict[str, str]) -
     return Draft(title=title, description=(_value(state, ids.DESCRIPTION) or "").strip(), kind=kind,
                  domain=_value(state, ids.DOMAIN), priority=priority, links=links,
                  confidential=True if confidential else (None if kind == "security_review" and confidential is None else False),
-                 requester=user, source="modal", channel=_text(meta.get("channel")))
+                 requester=user, source="modal", channel=_text(meta.get("channel")), asset=_value(state, ids.ASSET))
 
 
 def on_request_form(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
