@@ -4,6 +4,7 @@ import logging
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -15,13 +16,16 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot import listeners
+from bot.changelog import ChangeLog
 from bot.clock import Clock, system_clock
 from bot.domain.policy import Config
+from bot.hooks import HookVerifier
 from bot.jobs import Jobs
 from bot.listeners.middleware import provide
-from bot.listeners import trust
+from bot.listeners import changes, trust
 from bot.listeners.trust import verify_signature
 from bot.logs import withhold_library_payloads
+from bot.machine_intake import MachineIntake
 from bot.metrics import MeteredApp, MeteredWebClient, Metrics, shared_client
 from bot.outbox.pacing import Pacer
 from bot.outbox.senders import Delivery
@@ -31,6 +35,7 @@ from bot.outbox.working_hours import WorkingHours
 from bot.queries import Queries
 from bot.service import Intake
 from bot.wakeup import Wakeup
+from bot.webhooks import HookEndpoints
 from storage.db import Db
 from storage.store import Store
 
@@ -70,8 +75,8 @@ class ListenerPool(ThreadPoolExecutor):
 
 @dataclass
 class Bot:
-    """Everything one running ai-intake holds: the Bolt app, the use cases (write, read, scheduled), the
-    outbox worker, the store and its database, the config and the clock they share."""
+    """Everything one running ai-intake holds: the Bolt app, the use cases (write, read, scheduled, the change
+    log), the hook endpoints, the outbox worker, the store and its database, the config and the clock they share."""
 
     app: App
     config: Config
@@ -84,6 +89,8 @@ class Bot:
     db: Db
     pool: ListenerPool
     metrics: Metrics
+    changelog: ChangeLog
+    hooks: HookEndpoints
 
     def start(self) -> None:
         self.outbox.start()
@@ -129,13 +136,15 @@ def web_client(token: str, *, api_url: str | None, metrics: Metrics | None = Non
 
 
 def build_app(*, config: Config, db_path: str, token: str, signing_secret: str | None, api_url: str | None = None,
-              clock: Clock = system_clock, post_interval: float = 1.0, outbox_lanes: int = LANES) -> Bot:
+              clock: Clock = system_clock, post_interval: float = 1.0, outbox_lanes: int = LANES,
+              hook_secrets: Mapping[str, str] | None = None) -> Bot:
     """Open the database, make the use cases, the outbox worker and the Bolt app with every listener.
 
     The use cases ring `wakeup` after each commit that queued Slack messages; the outbox worker waits on
     it. `post_interval`: seconds for a channel's pacing token to come back (Slack allows about one post a second
     per channel, with short bursts; 0: no pacing). `outbox_lanes`: channels the worker posts to at once (1: one
-    post at a time, in the order queued, as the console and `ai-intake jobs run` do).
+    post at a time, in the order queued, as the console and `ai-intake jobs run` do). `hook_secrets`: each
+    configured hook source's secret (a source without one is refused).
     """
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     db = Db(db_path)
@@ -145,11 +154,17 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     metrics.watch(store, clock=clock)
     intake = Intake(store, config, clock=clock, wakeup=wakeup, metrics=metrics)
     queries = Queries(store, config)
+    changelog = ChangeLog(store, config, intake=intake, clock=clock, wakeup=wakeup)
+    machines = MachineIntake(store, config, intake=intake, changelog=changelog, clock=clock, wakeup=wakeup)
+    secrets = {s: v for s, v in (hook_secrets or {}).items() if s in config.hooks}
+    schemes = {name: source.signature for name, source in config.hooks.items()}
+    hooks = HookEndpoints(machines, HookVerifier(secrets, clock=clock, schemes=schemes), enabled=bool(config.hooks))
     jobs = Jobs(store, config, wakeup=wakeup, metrics=metrics)
     pacer = Pacer(post_interval, clock=clock)
     delivery = Delivery(poster=Poster(client), config=config, clock=clock,
                         working_hours=WorkingHours(store, client, config).of, home_of=queries.home,
-                        requests_of=queries.by_ids)
+                        requests_of=queries.by_ids, change_of=changelog.view, change_home_of=changelog.home,
+                        suspects_of=lambda request, now: changelog.suspects_of(request, now=now))
     outbox = OutboxWorker(store, delivery, clock=clock, wakeup=wakeup, pacer=pacer, lanes=outbox_lanes)
     pool = ListenerPool(LISTENER_THREADS)
     try:
@@ -164,6 +179,7 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
         )
         trust.guard(app, client)  # asks auth.test who this installation is
         app.use(provide(intake=intake, queries=queries, config=config, clock=clock))
+        app.use(changes.provide(changelog))
         app.use(shared_client(client))
         listeners.register(app)
     except BaseException:  # auth.test failed: the caller may try again, without this connection left open
@@ -171,4 +187,4 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
         db.close()
         raise
     return Bot(app=app, config=config, clock=clock, store=store, intake=intake, queries=queries, jobs=jobs,
-               outbox=outbox, db=db, pool=pool, metrics=metrics)
+               outbox=outbox, db=db, pool=pool, metrics=metrics, changelog=changelog, hooks=hooks)

@@ -15,9 +15,11 @@ from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 
 from bot.config import ConfigError, load_config
+from bot.domain.catalog import catalog_lines
+from bot.domain.changes import Pair
 from bot.domain.policy import Config
 from bot.logs import setup_logging
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, hook_secrets, load_settings
 from storage.db import StorageError
 
 log = logging.getLogger("ai_intake")
@@ -70,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.add_argument("--out", help="write to this file (default: standard output)")
     export.add_argument("--at", type=parse_at, help="the SLA figures and time in each court as of this ISO-8601 instant (default: now)")
+    export.add_argument("--changes", action="store_true", help="export the change log (every logged change with its events) instead")
     export.set_defaults(handler=cmd_export)
     backup = commands.add_parser("backup", help="copy the database to a new FILE, consistent even while the bot runs and writes")
     backup.add_argument("file", metavar="FILE", help="the backup to write (must not exist yet)")
@@ -113,9 +116,17 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     config = load_config(path)
     print(f"{path}: ok")
     print(routing_table(config))
+    print("\n".join(change_log_lines(config)))
     today = args.start or datetime.now(ZoneInfo(config.timezone)).date()
     print("\n".join(holiday_lines(config, today=today)))
     return 0
+
+
+def change_log_lines(config: Config, *, environ: dict[str, str] | None = None) -> list[str]:
+    """The hook sources (saying which secrets are not set), the change-log settings and the asset catalog."""
+    secrets = hook_secrets({name: source.secret_env for name, source in config.hooks.items()}, environ)
+    pairs = {d.name: Pair(product=d.product_owner, platform=d.platform_owner) for d in config.domains}
+    return catalog_lines(config.catalog, secrets_set={config.hooks[s].secret_env for s in secrets}, domain_pairs=pairs)
 
 
 def routing_table(config: Config) -> str:
@@ -273,10 +284,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     store, now = Store(Db(str(db_path))), args.at or datetime.now(timezone.utc)
     try:
         if args.out:
-            count = export_to_file(store, config, now=now, fmt=args.format, path=Path(args.out))
-            print(f"wrote {count} request(s) to {args.out}", file=sys.stderr)
+            count = export_to_file(store, config, now=now, fmt=args.format, path=Path(args.out), changes=args.changes)
+            print(f"wrote {count} {'change' if args.changes else 'request'}(s) to {args.out}", file=sys.stderr)
         else:
-            export(store, config, now=now, fmt=args.format, out=sys.stdout)
+            export(store, config, now=now, fmt=args.format, out=sys.stdout, changes=args.changes)
     except Exception as exc:  # any failure is told in one sentence, never as a traceback
         left = f"nothing was written to {args.out}" if args.out else "the output above is incomplete"
         reason = " ".join(str(exc).split())  # one line, whatever the error says
@@ -337,6 +348,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token], fmt=settings.log_format)
     settings.require_slack()
     config = load_config(settings.config_path)
+    secrets = hook_secrets({name: source.secret_env for name, source in config.hooks.items()})
+    setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token, *secrets.values()],
+                  fmt=settings.log_format)  # the hooks' secrets are known once the config is
     bot = start_with_retries(lambda: make_bot(settings, config))
     from bot.scheduler import Scheduler
 
@@ -368,9 +382,13 @@ def make_bot(settings: Settings, config: Config, *, clock: Callable[[], datetime
     from bot.clock import system_clock
     from bot.outbox.worker import LANES
 
+    secrets = hook_secrets({name: source.secret_env for name, source in config.hooks.items()})
+    for name in sorted(set(config.hooks) - set(secrets)):
+        log.warning("hook source %s has no secret ($%s is not set): its requests are refused", name,
+                    config.hooks[name].secret_env)
     return build_app(config=config, db_path=str(settings.db_path), token=settings.bot_token or "",
                      signing_secret=None if settings.socket_mode else settings.signing_secret, api_url=settings.api_url,
-                     clock=clock or system_clock, outbox_lanes=outbox_lanes or LANES)
+                     clock=clock or system_clock, outbox_lanes=outbox_lanes or LANES, hook_secrets=secrets)
 
 
 def start_with_retries(make: Callable[[], object], *, sleep: Callable[[float], None] = time.sleep):
@@ -414,6 +432,8 @@ def serve(bot, settings: Settings, *, scheduler_running: Callable[[], bool]) -> 
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+        if bot.config.hooks:
+            serve_hooks(bot, settings, scheduler_running=scheduler_running)
         log.info("ai-intake connecting over Socket Mode")
         SocketModeHandler(bot.app, settings.app_token).start()
         return
@@ -422,16 +442,36 @@ def serve(bot, settings: Settings, *, scheduler_running: Callable[[], bool]) -> 
     host = settings.host
     metrics = settings.metrics_on_bot_port
     server = make_server(bot, host=host, port=settings.port, scheduler_running=scheduler_running, metrics=metrics)
-    log.info("ai-intake serving HTTP on %s:%s (POST /slack/events, GET /healthz%s)", host, server.effective_port,
-             ", GET /metrics" if metrics else "")
+    hooks = ", POST /hooks/regressions and /hooks/changes" if bot.config.hooks else ""
+    log.info("ai-intake serving HTTP on %s:%s (POST /slack/events, GET /healthz%s%s)", host, server.effective_port,
+             ", GET /metrics" if metrics else "", hooks)
     server.run()
+
+
+def hooks_share_the_metrics_port(bot, settings: Settings) -> bool:
+    """In Socket Mode with hook sources and /metrics both on $PORT, one server serves both (the hooks')."""
+    return settings.socket_mode and bool(bot.config.hooks) and settings.metrics_server_port == settings.port
+
+
+def serve_hooks(bot, settings: Settings, *, scheduler_running: Callable[[], bool]):
+    """In Socket Mode, with hook sources configured: serve /hooks/… and /healthz (and /metrics, when it is on
+    $PORT too; never /slack/events) on $PORT from a daemon thread; returns the server."""
+    from bot.server import make_server
+
+    metrics = hooks_share_the_metrics_port(bot, settings)
+    server = make_server(bot, host=settings.host, port=settings.port, scheduler_running=scheduler_running,
+                         slack_events=False, metrics=metrics)
+    log.info("ai-intake serving the hooks on %s:%s (POST /hooks/regressions, /hooks/changes; GET /healthz%s)",
+             settings.host, server.effective_port, ", GET /metrics" if metrics else "")
+    threading.Thread(target=serve_until_closed, args=(server,), name="ai-intake-hooks", daemon=True).start()
+    return server
 
 
 def start_metrics_server(bot, settings: Settings):
     """/metrics on a port of its own (AI_INTAKE_METRICS_PORT, or PORT in Socket Mode), served from a thread of its
-    own; None when the settings ask for none. `.close()` stops it."""
+    own; None when the settings ask for none (or the hooks' server serves it on PORT). `.close()` stops it."""
     port = settings.metrics_server_port
-    if port is None:
+    if port is None or hooks_share_the_metrics_port(bot, settings):
         return None
     from bot.server import make_metrics_server
 

@@ -16,6 +16,7 @@ import yaml
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import ValidationError
 
+from bot.domain.catalog import catalog_problems
 from bot.domain.policy import Config, Holidays
 
 __all__ = ["Config", "ConfigError", "load_config", "parse_config"]
@@ -62,6 +63,8 @@ def parse_config(data: Any) -> Config:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError([_sentence(e) for e in exc.errors()]) from None
+    if problems := catalog_problems(config.catalog, domains=[d.name for d in config.domains]):
+        raise ConfigError(problems)
     if config.digest:
         try:
             CronTrigger.from_crontab(config.digest.cron, timezone=config.timezone)

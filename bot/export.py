@@ -38,6 +38,9 @@ never holds every request in memory and never holds the database lock while writ
 running bot keeps working). A request changed between two batches appears as it was when its
 batch was read; a request filed during the export appears if its batch is read after it is filed.
 
+`--changes` writes the change log instead, in its own array (or CSV header: `CHANGE_CSV_COLUMNS`), one
+object per logged change by number (`CHANGE_FIELDS`), so the requests' format above is untouched.
+
 Text that UTF-8 cannot encode (a lone surrogate stored before the door replaced them) is written
 as U+FFFD. `export_to_file` writes a temporary file beside the target and renames it over the
 target only once everything is written, so a failed export leaves no partial file; callers of
@@ -54,6 +57,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.domain.changes import ChangeEvent, ChangeRecord, change_number
 from bot.domain.history import court_seconds, request_sla
 from bot.domain.models import Event, Request
 from bot.domain.policy import Config
@@ -211,15 +215,82 @@ def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> None:
         writer.writerow(csv_row(row))
 
 
-def export(store: Store, config: Config, *, now: datetime, fmt: str, out: TextIO, batch: int = DEFAULT_BATCH) -> int:
-    """Write every request to `out` as `fmt` ("json" or "csv"); returns how many were written.
+# -- the change log (`--changes`): its own array, so the requests' export stays as it is ------------------
+
+CHANGE_FIELDS = ("id", "domain", "side", "kind", "what", "asset", "version", "links", "shipped_by", "hook", "logged_at",
+                 "asked", "answer", "events")
+"""The fields of one change in `export --changes --format json`, in order (docs/export.md, "Changes")."""
+CHANGE_CSV_COLUMNS: list[str] = [
+    "id", "domain", "side", "kind", "what", "asset", "version", "links", "shipped_by", "hook_source", "hook_id",
+    "logged_at", "asked", "answer", "answered_by", "answered_at", "eval_link", "reason", "eval_request",
+]
+"""The CSV header of `export --changes --format csv` (links joined by spaces; no events)."""
+
+
+def change_row(record: ChangeRecord, events: list[ChangeEvent]) -> dict[str, Any]:
+    """One logged change as the export's JSON object."""
+    change, answer = record.change, record.answer
+    return {
+        "id": change.id, "domain": change.domain, "side": change.side, "kind": change.kind, "what": change.what,
+        "asset": change.asset, "version": change.version, "links": list(change.links), "shipped_by": change.shipped_by,
+        "hook": change.origin.model_dump() if change.origin else None, "logged_at": export_time(change.at),
+        "asked": change.asked,
+        "answer": None if answer is None else {
+            "answer": answer.answer, "by": answer.by, "at": export_time(answer.at), "eval_link": answer.eval_link,
+            "reason": answer.reason, "eval_request": answer.eval_request},
+        "events": [{"at": export_time(e.at), "actor": e.actor, "type": e.type, "data": e.data} for e in events],
+    }
+
+
+def change_rows(store: Store, *, batch: int = DEFAULT_BATCH) -> Iterator[dict[str, Any]]:
+    """Every logged change, by number, as export objects, read `batch` changes at a time."""
+    if batch < 1:
+        raise ValueError(f"batch must be at least 1, got {batch}")
+
+    def rows() -> Iterator[dict[str, Any]]:
+        last = 0
+        while True:
+            with store.reading() as tx:
+                loaded = [(r, tx.change_log.events(r.change.id)) for r in tx.change_log.page_after(last, limit=batch)]
+            for record, events in loaded:
+                yield change_row(record, events)
+            if len(loaded) < batch:
+                return
+            last = change_number(loaded[-1][0].change.id)
+
+    return rows()
+
+
+def change_csv_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A change's export object flattened to the `CHANGE_CSV_COLUMNS` cells."""
+    answer, hook = row["answer"] or {}, row["hook"] or {}
+    flat = {**{k: row[k] for k in ("id", "domain", "side", "kind", "what", "asset", "version", "shipped_by", "logged_at",
+                                   "asked")},
+            "links": " ".join(row["links"]), "hook_source": hook.get("source"), "hook_id": hook.get("id"),
+            "answer": answer.get("answer"), "answered_by": answer.get("by"), "answered_at": answer.get("at"),
+            "eval_link": answer.get("eval_link"), "reason": answer.get("reason"), "eval_request": answer.get("eval_request")}
+    return {name: _cell(flat[name]) for name in CHANGE_CSV_COLUMNS}
+
+
+def write_change_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> None:
+    """The header `CHANGE_CSV_COLUMNS`, then one line per change."""
+    writer = csv.DictWriter(out, fieldnames=CHANGE_CSV_COLUMNS, extrasaction="raise")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(change_csv_row(row))
+
+
+def export(store: Store, config: Config, *, now: datetime, fmt: str, out: TextIO, batch: int = DEFAULT_BATCH,
+           changes: bool = False) -> int:
+    """Write every request (`changes`: every logged change instead) to `out` as `fmt` ("json" or "csv");
+    returns how many were written.
 
     Raises ValueError for an unknown format, a naive `now` or a `batch` below 1, before writing anything.
     """
-    writers = {"json": write_json, "csv": write_csv}
+    writers = {"json": write_json, "csv": write_change_csv if changes else write_csv}
     if fmt not in writers:
         raise ValueError(f"unknown export format {fmt!r} (use one of: {', '.join(FORMATS)})")
-    rows = export_rows(store, config, now=now, batch=batch)
+    rows = change_rows(store, batch=batch) if changes else export_rows(store, config, now=now, batch=batch)
     count = 0
 
     def counted() -> Iterator[dict[str, Any]]:
@@ -232,8 +303,9 @@ def export(store: Store, config: Config, *, now: datetime, fmt: str, out: TextIO
     return count
 
 
-def export_to_file(store: Store, config: Config, *, now: datetime, fmt: str, path: Path, batch: int = DEFAULT_BATCH) -> int:
-    """`export` into `path`, all or nothing; returns how many requests were written.
+def export_to_file(store: Store, config: Config, *, now: datetime, fmt: str, path: Path, batch: int = DEFAULT_BATCH,
+                   changes: bool = False) -> int:
+    """`export` into `path`, all or nothing; returns how many requests (or changes) were written.
 
     Writes a temporary file in `path`'s directory (readable by its owner only: an export holds
     confidential requests), syncs it, and renames it over `path`. On any error the temporary file
@@ -242,7 +314,7 @@ def export_to_file(store: Store, config: Config, *, now: datetime, fmt: str, pat
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            count = export(store, config, now=now, fmt=fmt, out=out, batch=batch)
+            count = export(store, config, now=now, fmt=fmt, out=out, batch=batch, changes=changes)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)

@@ -1,4 +1,4 @@
-"""Read use cases: one request, its status, a person's requests, a domain's queue, an App Home's lists.
+"""Read use cases: one request, its status, a person's requests, a domain's queue, an App Home's lists, search.
 
 Nothing here writes. Listeners, the outbox's senders and the console call these; the write use cases
 live in `bot.service`.
@@ -9,14 +9,18 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from bot.domain import authz
-from bot.domain.errors import NotFound
-from bot.domain.models import ASSIGNED, FILED, PAGE_SIZE, Away, Event, Listing, Request, request_key
+from bot.domain.duplicates import query_words
+from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.models import ASSIGNED, FILED, PAGE_SIZE, Away, Event, Listing, Request, WithEvents, request_key
 from bot.domain.parsing import parse_key
 from bot.domain.policy import Config
 from bot.domain.text import escape_within
 from bot.domain.visibility import visible_to
 from storage.store import UNROUTED, Store, Tx, Unrouted
 
+SEARCH_PAGE = 10
+SEARCH_LIMIT = 200
+SEARCH_TEXT_LIMIT = 200
 TRIAGE = "triage"
 """The name `/ai-request queue triage` gives the requests no domain took."""
 
@@ -93,6 +97,23 @@ class Queries:
             found = tx.by_ids_with_events([r.id for r in tx.open_in_domain(scope, limit=PAGE_SIZE, offset=skip)])
             return Listing(found, tx.count_open_in_domain(scope), skip)
 
+    def search(self, text: str, viewer: str, *, page: int = 1, per_page: int = SEARCH_PAGE) -> "SearchPage":
+        """Past requests whose title or description hold every word of `text` (or a longer form of it), best
+        match first, `per_page` at a time. Confidential ones are left out unless `viewer` may see them (a
+        match would say what they are about). InvalidInput when `text` has no word to look for."""
+        terms = query_words(text[:SEARCH_TEXT_LIMIT], "")
+        if not terms:
+            raise InvalidInput("Say what to look for, e.g. `/ai-request search refund window`.")
+        with self._store.reading() as tx:
+            ranked = tx.search.ranked(terms, any_word=False, prefix=True, limit=SEARCH_LIMIT)
+            found = {r.id: r for r in tx.requests_by_ids(ranked)}
+            visible = [i for i in ranked if i in found and visible_to(self._config, found[i], user=viewer)]
+            pages = max(1, -(-len(visible) // per_page))
+            page = min(max(page, 1), pages)
+            shown = visible[(page - 1) * per_page:page * per_page]
+            loaded = {r.id: (r, events) for r, events in tx.by_ids_with_events(shown)}
+        return SearchPage(terms, [loaded[i] for i in shown if i in loaded], len(visible), page, pages)
+
     def home(self, user: str, *, on: date, section: str | None = None, page: int = 1) -> "HomeData":
         """What `user`'s App Home lists: their requests and the queues of the domains they belong to, each at its
         first page but `section` ("assigned", "filed" or a domain's name), which is at `page`."""
@@ -114,6 +135,17 @@ class Queries:
         return Away(user, None, in_config=True) if any(user in d.away for d in self._config.domains) else None
 
 
+class SearchPage(NamedTuple):
+    """One page of `/ai-request search`: the requests on it (best match first, with their events), how many
+    requests the viewer may see match, the page's number and how many pages there are."""
+
+    words: list[str]
+    items: list[WithEvents]
+    total: int
+    page: int
+    pages: int
+
+
 class HomeData(NamedTuple):
     """The App Home's lists, each one page: open requests assigned to and filed by the person, and each
     domain's queue (by name) for the domains they belong to; and whether the person is away."""
@@ -124,4 +156,4 @@ class HomeData(NamedTuple):
     away: Away | None = None
 
 
-__all__ = ["Queries", "HomeData", "load_request", "TRIAGE"]
+__all__ = ["Queries", "HomeData", "SearchPage", "load_request", "TRIAGE"]

@@ -1,5 +1,7 @@
-"""HTTP mode: Bolt's WSGI adapter at /slack/events, /healthz and (when turned on) /metrics, served by waitress
-(one process, threads); and the server of its own that serves /metrics on another port.
+"""HTTP mode: Bolt's WSGI adapter at /slack/events, /healthz, the hooks (/hooks/regressions, /hooks/changes,
+`bot.webhooks`) and (when turned on) /metrics, served by waitress (one process, threads); and the server of
+its own that serves /metrics on another port. In Socket Mode the bot's server serves only /healthz and the
+hooks (and /metrics when it is on the same port), and only when the config names hook sources.
 
 Limits (the README's "Security" section gives them too):
 - `MAX_BODY_BYTES`: a larger body is answered 413 from its Content-Length, before it is read.
@@ -12,6 +14,7 @@ Limits (the README's "Security" section gives them too):
 """
 
 import json
+from http import HTTPStatus
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -22,6 +25,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
 from bot.app import Bot
+from bot.webhooks import PREFIX as HOOKS_PREFIX
 from storage.health import oldest_pending_message, write_problem
 
 log = logging.getLogger(__name__)
@@ -65,9 +69,29 @@ def health(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) ->
     return (200 if healthy else 503), body
 
 
-def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True,
-             metrics: bool = False) -> Callable[..., Iterable[bytes]]:
-    """The bot's WSGI app; `metrics`: also answer Prometheus's scrapes at /metrics."""
+def _json_answer(start_response: Callable[..., Any], status: int, body: dict[str, Any]) -> list[bytes]:
+    payload = json.dumps(body).encode()
+    start_response(f"{status} {HTTPStatus(status).phrase}", [("Content-Type", "application/json"),
+                                                             ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def hook_answer(bot: Bot, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """A POST /hooks/… request, answered by `bot.hooks` (the body is read only when it may be)."""
+    length = environ.get("CONTENT_LENGTH") or ""
+    headers = {key[5:].replace("_", "-"): value for key, value in environ.items() if key.startswith("HTTP_")}
+    status, body = bot.hooks.answer(method=environ.get("REQUEST_METHOD", ""), path=environ.get("PATH_INFO", ""),
+                                    query=environ.get("QUERY_STRING", ""), headers=headers,
+                                    content_length=int(length) if length.isdigit() else None,
+                                    read=environ["wsgi.input"].read)
+    return _json_answer(start_response, status, body)
+
+
+def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True, metrics: bool = False,
+             slack_events: bool = True) -> Callable[..., Iterable[bytes]]:
+    """The bot's WSGI app; `metrics`: also answer Prometheus's scrapes at /metrics. `slack_events`: serve
+    /slack/events (HTTP mode); in Socket Mode only /healthz and the hooks are served (and /metrics when
+    asked), since Slack's requests arrive over the socket."""
     slack = SlackRequestHandler(bot.app, path=EVENTS_PATH)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -75,10 +99,11 @@ def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True,
             return bot.metrics.wsgi(environ, start_response)
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             status, body = health(bot, scheduler_running=scheduler_running)
-            payload = json.dumps(body).encode()
-            start_response(f"{status} {'OK' if status == 200 else 'Service Unavailable'}",
-                           [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
-            return [payload]
+            return _json_answer(start_response, status, body)
+        if str(environ.get("PATH_INFO", "")).startswith(HOOKS_PREFIX):
+            return hook_answer(bot, environ, start_response)
+        if not slack_events:
+            return _json_answer(start_response, 404, {"error": "not found"})
         try:
             return slack(environ, start_response)
         except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError):
@@ -92,13 +117,16 @@ def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True,
 
 
 def make_server(bot: Bot, *, host: str, port: int, scheduler_running: Callable[[], bool] = lambda: True,
-                metrics: bool = False, loop_timeout: float = 1.0, idle_timeout: int = IDLE_TIMEOUT_SECONDS) -> Any:
+                metrics: bool = False, loop_timeout: float = 1.0, idle_timeout: int = IDLE_TIMEOUT_SECONDS,
+                slack_events: bool = True) -> Any:
     """A waitress server (not yet serving: call `.run()`; `.close()` stops it within `loop_timeout` s). port 0 picks a free one.
+    `slack_events=False` (Socket Mode): only /healthz and the hooks.
 
     Idle connections are closed after `idle_timeout` seconds (checked every half of it); poll() rather
     than select(), which cannot watch a socket numbered 1,024 or more. `metrics`: serve /metrics too.
     """
-    return create_server(wsgi_app(bot, scheduler_running=scheduler_running, metrics=metrics), host=host, port=port,
+    return create_server(wsgi_app(bot, scheduler_running=scheduler_running, metrics=metrics, slack_events=slack_events),
+                         host=host, port=port,
                          threads=SERVER_THREADS, ident="ai-intake", asyncore_loop_timeout=loop_timeout, asyncore_use_poll=True,
                          connection_limit=CONNECTION_LIMIT, channel_timeout=idle_timeout,
                          cleanup_interval=max(1, idle_timeout // 2), max_request_body_size=MAX_BODY_BYTES)

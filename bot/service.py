@@ -11,19 +11,23 @@ import copy
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from bot.clock import Clock, system_clock
 from bot.domain import authz, workflow
+from bot.domain.changes_loop import Closure, closure_text
+from bot.domain.duplicates import DUPLICATE_LINKED, close_as_duplicate, query_words, similar
 from bot.domain.errors import Conflict, InvalidInput
+from bot.domain.owners import place_asset
 from bot.domain.models import Away, Draft, Event, Request
 from bot.domain.parsing import COMMENT_LIMIT, DESCRIPTION_LIMIT, cut_sentence, within_limits
 from bot.domain.policy import Config, Domain
 from bot.domain.text import escape_within, truncate
 from bot.domain.visibility import visible_to
 from bot.domain.triage import Route, route
+from bot.domain.visibility import visible_to
 from bot.metrics import Metrics
 from bot.queries import load_request
 from bot.wakeup import Wakeup
@@ -109,8 +113,25 @@ class Intake:
         self._metrics.filed(kind=request.kind, domain=request.domain)
         return Filed(request, created=True, cut=tuple(cut))
 
-    def _insert(self, tx: Tx, draft: Draft, now: datetime, *, origin_key: str | None) -> Request:
+    def file_within(self, tx: Tx, draft: Draft, *, now: datetime, origin_key: str | None = None,
+                    assignee: str | None = None, assignee_reason: str | None = None) -> Request:
+        """Triage and store a new request, with its card queued, inside another use case's transaction `tx`
+        (an eval request filed by an answer to a change, a regression filed by a hook). `assignee` overrides
+        triage's choice, and `assignee_reason` says why on the card. Raises sqlite3.IntegrityError on a
+        duplicate `origin_key`. Once `tx` has committed, the caller counts it with `count_filed`."""
+        return self._insert(tx, draft, now, origin_key=origin_key, assignee=assignee, assignee_reason=assignee_reason)
+
+    def count_filed(self, request: Request) -> None:
+        """Count a request `file_within` filed, once its transaction committed (the metrics of filing)."""
+        self._metrics.filed(kind=request.kind, domain=request.domain)
+
+    def _insert(self, tx: Tx, draft: Draft, now: datetime, *, origin_key: str | None, assignee: str | None = None,
+                assignee_reason: str | None = None) -> Request:
+        if draft.asset is not None:  # an asset says which domain it belongs to (InvalidInput for one the catalog lacks)
+            draft = draft.model_copy(update={"domain": place_asset(draft.domain, draft.asset, self._config)})
         decided = self._route(tx, draft, now)
+        if assignee is not None:
+            decided = _assigned(decided, assignee, assignee_reason or f"assigned to <@{assignee}>")
         request = Request(
             id=0, kind=draft.kind, domain=decided.domain, title=draft.title, description=draft.description,
             priority=decided.priority, status="open", stage="requested" if draft.kind == "security_review" else None,
@@ -118,16 +139,18 @@ class Intake:
             source=draft.source, links=draft.links, origin_channel=draft.channel, origin_ts=draft.origin_ts,
             origin_private=draft.private,
             permalink=draft.permalink, card_channel=decided.channel, court="triage",
-            route_reasons=decided.reasons, created_at=now, updated_at=now,
+            route_reasons=decided.reasons, created_at=now, updated_at=now, asset=draft.asset,
         )
         request = request.model_copy(update={"court": workflow.working_court(request)})
         request = tx.insert_request(request, origin_key=origin_key)
+        alike = self._similar(tx, request, now)
         if decided.assignee:
             tx.mark_assigned(decided.assignee, now)
         tx.add_event(Event(request_id=request.id, at=now, actor=draft.requester, type="created", data={
             "kind": request.kind, "domain": request.domain, "assignee": request.assignee, "priority": request.priority,
             "source": request.source, "confidential": request.confidential, "reasons": decided.reasons,
-            "court": request.court, **({"reporter": draft.reporter} if draft.reporter else {}),
+            "court": request.court, **({"asset": request.asset} if request.asset else {}),
+            **({"similar": alike} if alike else {}), **({"reporter": draft.reporter} if draft.reporter else {}),
         }))
         tx.enqueue(CardUpdate(homes=_people(request.requester, request.reporter, request.assignee)), at=now,
                    request_id=request.id)
@@ -135,6 +158,12 @@ class Intake:
             self._tell_everyone_away(tx, request, now)
         self._schedule_check(tx, request, now)
         return request
+
+    def _similar(self, tx: Tx, request: Request, now: datetime) -> list[int]:
+        """The ids of up to three earlier requests that look like `request` (the full-text index ranks them)."""
+        ranked = tx.search.ranked(query_words(request.title, request.description), any_word=True, limit=20)
+        candidates = [found for i in ranked if i != request.id and (found := tx.get(i)) is not None]
+        return similar(request, candidates, now=now)
 
     def _tell_everyone_away(self, tx: Tx, request: Request, now: datetime) -> None:
         """A request triage could give nobody (every engineer, or reviewer, of its domain is away): its lead is
@@ -253,8 +282,17 @@ class Intake:
     def wait(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "wait", lambda r, now: workflow.wait(r, actor))
 
-    def resolve(self, key: str, actor: str) -> Request:
-        return self._act(key, actor, "resolve", lambda r, now: workflow.resolve(r, actor, now))
+    def resolve(self, key: str, actor: str, *, closure: Closure | None = None) -> Request:
+        """Resolve the request; a regression's `closure` (its cause and eval case) is stored with the event,
+        and told in the thread where the request's words may be shown."""
+        def change(request: Request, now: datetime) -> workflow.Change:
+            resolved = workflow.resolve(request, actor, now)
+            if closure is None:
+                return resolved
+            said = f" Closed with {closure_text(closure)}." if visible_to(self._config, request, channel=request.card_channel) else ""
+            return replace(resolved, line=resolved.line + said, data={**resolved.data, **closure.event_data()})
+
+        return self._act(key, actor, "resolve", change)
 
     def withdraw(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "withdraw", lambda r, now: workflow.withdraw(r, actor, now))
@@ -348,6 +386,21 @@ class Intake:
         self._schedule_check(tx, after, now)
         return after
 
+    def mark_duplicate(self, key: str, actor: str, *, of: str) -> Request:
+        """Close `key` as a duplicate of `of` (a request `actor` may see), linking the two in both histories."""
+        now = self._clock()
+        with self._unit() as tx:
+            request, original = load_request(tx, key), load_request(tx, of)
+            authz.authorize(self._config, request, actor, "duplicate")
+            if not visible_to(self._config, original, user=actor):
+                raise authz.refusal(original, "view")
+            after = self._apply(tx, request, close_as_duplicate(request, original, actor, now), actor=actor,
+                                action="duplicate", now=now)
+            tx.add_event(Event(request_id=original.id, at=now, actor=actor, type=DUPLICATE_LINKED, data={"duplicate": request.key}))
+            tx.enqueue(ThreadLine(text=f"{request.key} was closed as a duplicate of this."), at=now, request_id=original.id)
+        self._wakeup.set()
+        return after
+
     # -- thread replies ------------------------------------------------------------------------
     def comment(self, *, channel: str, thread_ts: str, ts: str, user: str, text: str) -> Request | None:
         """A reply in a request's thread (its card's or its origin message's); None when it is no request's thread.
@@ -432,6 +485,12 @@ class Intake:
             tx.remember_home_opened(user)
             tx.enqueue(HomeRefresh(user=user, section=section, page=page), at=self._clock(), unless_pending=True)
         self._wakeup.set()
+
+
+def _assigned(decided: Route, assignee: str, reason: str) -> Route:
+    """`decided` with `assignee` instead of triage's choice, the reason for it in place of triage's."""
+    reasons = [r for r in decided.reasons if not r.startswith(("assigned to", "every "))]
+    return replace(decided, assignee=assignee, reasons=[*reasons[:1], reason, *reasons[1:]])
 
 
 def _people(*users: str | None) -> list[str]:

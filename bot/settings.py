@@ -1,6 +1,7 @@
 """The only module that reads the environment. Secrets live here and are never logged."""
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,14 @@ class Settings:
             raise SettingsError("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information → App-Level Tokens, scope connections:write).")
         if not self.socket_mode and not self.signing_secret:
             raise SettingsError("Set SLACK_SIGNING_SECRET (Basic Information → App Credentials) for HTTP mode, or SLACK_APP_TOKEN for Socket Mode.")
+
+
+def hook_secrets(variables: Mapping[str, str], environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Each hook source's secret, read from the variable the config names for it (`variables`: source ->
+    variable); a source whose variable is unset or blank is left out, so its requests are refused."""
+    env = os.environ if environ is None else environ
+    found = {source: env.get(name, "") for source, name in variables.items()}
+    return {source: secret for source, secret in found.items() if secret.strip()}
 
 
 SWITCH = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False, "no": False, "0": False, "": False}

@@ -183,19 +183,85 @@ def m012_outbox_by_request(db: Database) -> None:
 
 
 @migrations()
-def m013_request_reporter(db: Database) -> None:
+def m013_change_log(db: Database) -> None:
+    """The change log: one row per change (what the queries find it by) and its append-only events; a
+    request may name a catalog asset."""
+    db.execute(
+        """CREATE TABLE changes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            domain TEXT NOT NULL,
+            side TEXT NOT NULL,
+            asset TEXT,
+            asked TEXT,
+            at TEXT NOT NULL,
+            answered_at TEXT,
+            hook_source TEXT,
+            hook_id TEXT,
+            UNIQUE (hook_source, hook_id)
+        )"""
+    )
+    db.execute("CREATE INDEX changes_domain ON changes (domain, at)")
+    db.execute("CREATE INDEX changes_unanswered ON changes (at) WHERE answered_at IS NULL")
+    db.execute(
+        """CREATE TABLE change_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            change_id INTEGER NOT NULL REFERENCES changes (id),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            type TEXT NOT NULL,
+            data TEXT NOT NULL DEFAULT '{}'
+        )"""
+    )
+    db.execute("CREATE INDEX change_events_change ON change_events (change_id, id)")
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""CREATE TRIGGER change_events_append_only_{verb.lower()} BEFORE {verb} ON change_events
+                BEGIN SELECT RAISE(ABORT, 'change events are append-only'); END"""
+        )
+    db.execute("ALTER TABLE requests ADD COLUMN asset TEXT")
+
+
+@migrations()
+def m014_request_search(db: Database) -> None:
+    """Full-text search over requests' titles and descriptions (SQLite FTS5, an external-content index kept
+    by triggers): similar requests at intake and `/ai-request search`."""
+    db.execute(
+        """CREATE VIRTUAL TABLE requests_fts USING fts5(
+            title, description, content='requests', content_rowid='id', tokenize='porter unicode61')"""
+    )
+    db.execute("INSERT INTO requests_fts (rowid, title, description) SELECT id, title, description FROM requests")
+    db.execute(
+        """CREATE TRIGGER requests_fts_insert AFTER INSERT ON requests BEGIN
+            INSERT INTO requests_fts (rowid, title, description) VALUES (new.id, new.title, new.description);
+        END"""
+    )
+    db.execute(
+        """CREATE TRIGGER requests_fts_delete AFTER DELETE ON requests BEGIN
+            INSERT INTO requests_fts (requests_fts, rowid, title, description) VALUES ('delete', old.id, old.title, old.description);
+        END"""
+    )
+    db.execute(
+        """CREATE TRIGGER requests_fts_update AFTER UPDATE OF title, description ON requests BEGIN
+            INSERT INTO requests_fts (requests_fts, rowid, title, description) VALUES ('delete', old.id, old.title, old.description);
+            INSERT INTO requests_fts (rowid, title, description) VALUES (new.id, new.title, new.description);
+        END"""
+    )
+
+
+@migrations()
+def m015_request_reporter(db: Database) -> None:
     """Who filed someone else's message as a request (the shortcut, a :ticket:); the message's author is its requester."""
     db.execute("ALTER TABLE requests ADD COLUMN reporter TEXT")
 
 
 @migrations()
-def m014_private_origins(db: Database) -> None:
+def m016_private_origins(db: Database) -> None:
     """Whether a request was filed in a private conversation, and what the bot learnt of channels' privacy."""
     db.execute("ALTER TABLE requests ADD COLUMN origin_private INTEGER NOT NULL DEFAULT 0")
     db.execute("CREATE TABLE channels (channel TEXT PRIMARY KEY, private INTEGER NOT NULL, checked_at TEXT NOT NULL)")
 
 
 @migrations()
-def m015_people_away(db: Database) -> None:
+def m017_people_away(db: Database) -> None:
     """Who said they are away (`/ai-request away [until DATE]`): triage skips them until `until` (the day they are back)."""
     db.execute("CREATE TABLE away (user_id TEXT PRIMARY KEY, until TEXT, since TEXT NOT NULL)")

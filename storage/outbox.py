@@ -28,6 +28,10 @@ class Kind(StrEnum):
     """A fresh App Home for one person."""
     MOVED = "moved"
     """The old card of a request moved to another domain: updated to say where it went."""
+    CHANGE = "change"
+    """Post, or update in place, the question a logged change puts to the other side."""
+    CHANGE_LINE = "change_line"
+    """A line in the thread under a change's question (its answer)."""
 
 
 class Payload(BaseModel):
@@ -149,8 +153,32 @@ class CardMoved(Payload):
     domain: str
 
 
+class ChangeQuestion(Payload):
+    """The question about change `change_id` ("CHG-7") as it stands when sent, in `channel`. `first`: the
+    item that posts it (queued with the key `change_question_key`); later ones update it in place."""
+
+    kind: ClassVar[Kind] = Kind.CHANGE
+    change_id: str
+    channel: str
+    first: bool = False
+
+
+class ChangeLine(Payload):
+    """`text` (mrkdwn, already escaped) in the thread under change `change_id`'s question in `channel`."""
+
+    kind: ClassVar[Kind] = Kind.CHANGE_LINE
+    change_id: str
+    channel: str
+    text: str
+
+
+def change_question_key(change_id: str) -> str:
+    """The outbox key of the item that posts a change's question: its ts is found by this key."""
+    return f"change:{change_id}:question"
+
+
 PAYLOADS: dict[Kind, type[Payload]] = {p.kind: p for p in (CardUpdate, ThreadLine, ChannelMessage, FiledReply, Ephemeral,
-                                                           NagMessage, HomeRefresh, CardMoved)}
+                                                           NagMessage, HomeRefresh, ChangeQuestion, ChangeLine, CardMoved)}
 
 
 def read_payload(kind: str, data: dict[str, Any]) -> Payload:
@@ -163,4 +191,5 @@ def read_payload(kind: str, data: dict[str, Any]) -> Payload:
 
 
 __all__ = ["Kind", "Payload", "CardUpdate", "ThreadLine", "ChannelMessage", "FiledReply", "Ephemeral", "NagMessage",
-           "NagItem", "HomeRefresh", "CardMoved", "PAYLOADS", "read_payload"]
+           "NagItem", "HomeRefresh", "ChangeQuestion", "ChangeLine", "change_question_key", "CardMoved", "PAYLOADS",
+           "read_payload"]

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlite_utils import Database
 
@@ -19,6 +19,10 @@ from bot.domain.models import OPEN_STATUSES, PRIORITY_WEIGHT, Away, Event, Reque
 from bot.domain.triage import RoutingState, words
 from storage.db import Db
 from storage.outbox import Payload
+from storage.search import SearchTx
+
+if TYPE_CHECKING:
+    from storage.changes import ChangeLogTx
 
 JSON_COLUMNS = ("links", "route_reasons", "disclaimers")
 TIME_COLUMNS = ("created_at", "updated_at", "first_response_at", "resolved_at")
@@ -122,6 +126,18 @@ class Tx:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    @property
+    def change_log(self) -> "ChangeLogTx":
+        """The change log's queries, in this transaction."""
+        from storage.changes import ChangeLogTx  # it builds on this module's time format
+
+        return ChangeLogTx(self.db)
+
+    @property
+    def search(self) -> SearchTx:
+        """Full-text search over requests, in this transaction."""
+        return SearchTx(self.db)
 
     # -- requests ------------------------------------------------------------------------------
     def get(self, request_id: int) -> Request | None:
@@ -234,7 +250,7 @@ class Tx:
         count: Counter[str] = Counter()
         people = sorted(set(people))
         who = ", ".join("?" for _ in people)
-        rows = self.db.query(  # counted by triggers as requests change (migration m008)
+        rows = self.db.query(  # counted by triggers as requests change (migration m011)
             f"SELECT assignee, priority, n FROM open_load WHERE assignee IN ({who}) AND n > 0", people,
         ) if people else []
         for row in rows:
@@ -298,6 +314,13 @@ class Tx:
             return []
         marks = ", ".join("?" for _ in ids)
         return self._with_events(f"id IN ({marks})", ids)
+
+    def requests_by_ids(self, ids: Sequence[int]) -> list[Request]:
+        """The requests with these ids (the ones that exist), in id order, without their events."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return []
+        return self._requests(f"id IN ({', '.join('?' for _ in wanted)})", wanted, limit=len(wanted))
 
     def due_for_nags(self, now: datetime, *, kinds: Sequence[str] | None = None, waiting: bool = False) -> NagCandidates:
         """The requests whose next nag check has come by `now` (only of `kinds`, when given, and, with

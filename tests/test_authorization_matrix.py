@@ -92,6 +92,18 @@ def submit_disclaim(h: Harness, key: str, user: str) -> Reply:
                     user=user)
 
 
+def duplicate_of_the_first(h: Harness, key: str, user: str) -> Reply:
+    """Pick "Duplicate of…" AIR-1 on `key`'s card (AIR-1 is the first request of the run, a public question)."""
+    request = h.bot.queries.get(int(key.split("-")[1]))
+    return h.interact({"type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": "T0TEAM"},
+                       "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
+                       "channel": {"id": request.card_channel, "name": "x"},
+                       "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
+                       "message": h.card(key), "actions": [{"action_id": ids.DUPLICATE, "block_id": "card.actions",
+                                                            "type": "static_select", "action_ts": "1.1",
+                                                            "selected_option": {"value": f"{key}>AIR-1"}}]})
+
+
 def status(h: Harness, key: str, user: str) -> Reply:
     return h.command(f"status {key}", user=user)
 
@@ -132,6 +144,8 @@ ACTIONS = [
            kind="security review"),
     Action("request changes", "review", frozenset(MEMBERS), click(ids.REVIEW_CHANGES),
            lambda h, b, a, u: a.stage == "changes_requested", kind="security review"),
+    Action("Duplicate of…", "duplicate", frozenset(WITH_REQUESTER), duplicate_of_the_first,
+           lambda h, b, a, u: a.status == "declined"),
     Action("status of a confidential request", "view", frozenset(WITH_REQUESTER), status,
            lambda h, b, a, u: True, kind="security review", refused_in_ack=True),
 ]

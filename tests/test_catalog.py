@@ -10,7 +10,8 @@ from bot.config import _sentence
 from bot.domain.catalog import (
     Asset, Catalog, ChangeLogSettings, HookSource, catalog_lines, catalog_problems,
 )
-from bot.domain.changes import Pair, unacknowledged_thresholds
+from bot.domain.changes import Pair
+from bot.domain.changes_nag import unacknowledged_thresholds
 from bot.domain.errors import InvalidInput
 
 GOOD: dict[str, Any] = {

@@ -13,11 +13,12 @@ from pydantic import ValidationError
 
 from bot.domain.business_hours import BusinessCalendar
 from bot.domain.changes import (
-    ANSWERED, KINDS, LOGGED, RULE_UNACKNOWLEDGED, SIDE_KINDS, Acknowledgement, Change, ChangeEvent, ChangeRecord,
-    Closure, HookOrigin, Pair, acknowledge, answered_event, ask_text, asked, business_days, change_state,
-    close_regression, closure_of, describe, eval_request_draft, logged_event, loop_figures, next_unacknowledged_check,
-    other_side, parse_change_key, replay, side_of, suspects, unacknowledged_nag, unacknowledged_thresholds,
+    ANSWERED, KINDS, LOGGED, RULE_UNACKNOWLEDGED, SIDE_KINDS, Acknowledgement, ChangeEvent, ChangeRecord, HookOrigin,
+    Pair, ShippedChange, acknowledge, answered_event, ask_text, asked, business_days, change_state, describe,
+    eval_request_draft, logged_event, other_side, parse_change_key, replay, side_of,
 )
+from bot.domain.changes_loop import Closure, close_regression, closure_of, loop_figures, suspects
+from bot.domain.changes_nag import next_unacknowledged_check, unacknowledged_nag, unacknowledged_thresholds
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed
 from bot.domain.models import Event, Request
 
@@ -32,13 +33,13 @@ def bln(day: int, hour: int, minute: int = 0, *, month: int = 11) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=BERLIN)
 
 
-def change(n: int = 7, *, at: datetime = bln(23, 10), side: str = "product", domain: str = "support", **fields: Any) -> Change:
+def change(n: int = 7, *, at: datetime = bln(23, 10), side: str = "product", domain: str = "support", **fields: Any) -> ShippedChange:
     base: dict[str, Any] = dict(id=f"CHG-{n}", domain=domain, side=side, what="express-refund intent",
                                 shipped_by="U0PPM" if side == "product" else "U0MLPM", at=at)
-    return Change(**{**base, **fields})
+    return ShippedChange(**{**base, **fields})
 
 
-def answer(c: Change, at: datetime, kind: str = "covered", by: str = "U0MLPM", **fields: Any) -> Acknowledgement:
+def answer(c: ShippedChange, at: datetime, kind: str = "covered", by: str = "U0MLPM", **fields: Any) -> Acknowledgement:
     if kind == "covered":
         fields.setdefault("eval_link", "https://evals.example.com/cases/41")
     return Acknowledgement(change_id=c.id, answer=kind, by=by, at=at, **fields)

@@ -124,7 +124,7 @@ def test_a_reply_in_the_cards_thread_is_a_comment(typist) -> None:
 def test_buttons_are_numbered_and_pressed_by_number_as_the_current_person(typist) -> None:
     shown = typist.type("/ai-request regression: refund bot answers with the wrong window")
     assert "│ [1 Edit details] [2 Withdraw]" in shown
-    assert "│ [3 Claim] [4 Take ownership] [5 Not mine] [6 Waiting on requester] [7 Resolve] [8 Reassign… ▾ @ben]" in shown
+    assert "│ [3 Claim] [4 Take ownership] [5 Not mine] [6 Waiting on requester] [7 Resolve…] [8 Reassign… ▾ @ben]" in shown
     refused = typist.type("3")
     assert "only @ana sees this" in refused and "can claim AIR-1" in refused and typist.request("AIR-1").status == "open"
     typist.type("/as chen")
@@ -135,7 +135,7 @@ def test_buttons_are_numbered_and_pressed_by_number_as_the_current_person(typist
 
 
 def test_click_by_action_id_a_select_and_a_confirmation(typist) -> None:
-    typist.type("/ai-request regression: refund bot answers with the wrong window")
+    typist.type("/ai-request feature: refund bot quotes the order date")
     typist.type("/as ben")
     typist.type("/click request.reassign AIR-1 @chen")
     assert typist.request("AIR-1").assignee == "U0CHEN"

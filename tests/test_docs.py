@@ -251,7 +251,7 @@ def test_the_readmes_who_may_do_what_is_the_codes() -> None:
     said = {  # how the README words each action of authz.py
         "claim": "claim", "reassign": "reassign", "wait": "mark as waiting", "resolve": "resolve", "reopen": "reopen",
         "own": "take ownership", "disclaim": "answer \"Not mine\"", "review": "review", "edit": "edit",
-        "snooze": "snooze", "comment": "comment", "view": "see", "withdraw": "withdraw",
+        "snooze": "snooze", "comment": "comment", "view": "see", "withdraw": "withdraw", "duplicate": "close as a duplicate",
     }
     assert set(said) == authz.MEMBER_ACTIONS | authz.REQUESTER_ACTIONS
     section = README.split("### Who may do what", 1)[1].split("\n## ", 1)[0]

@@ -24,6 +24,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT7
 
+from bot.blocks import ids
 from tests.contract import SPECS, contract, needs_specs
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -254,10 +255,11 @@ def test_both_schema_versions_resolve(major_version):
 def test_ids_are_exactly_designs():
     features = _manifest()["features"]
     assert [c["command"] for c in features["slash_commands"]] == [SLASH_COMMAND]
-    assert [(s["type"], s["callback_id"]) for s in features["shortcuts"]] == [("message", MESSAGE_SHORTCUT)]
+    assert [(s["type"], s["callback_id"]) for s in features["shortcuts"]] == [("message", MESSAGE_SHORTCUT),
+                                                                              ("message", ids.CHANGE_FROM_MESSAGE)]
     command = features["slash_commands"][0]
     assert command["should_escape"] is False
-    assert command["usage_hint"] == "[help | mine | queue [domain] | status AIR-12 | away [until DATE] | back | kind: text]"
+    assert command["usage_hint"] == "[help | mine | queue [domain] | status AIR-12 | shipped <what> | changes [domain] | away [until DATE] | back | kind: text]"
     assert features["app_home"]["home_tab_enabled"] is True
     assert features["bot_user"]["display_name"] == "ai-intake"
 

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from storage.outbox import (
-    PAYLOADS, CardMoved, CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, Kind, NagMessage, ThreadLine,
-    read_payload,
+    PAYLOADS, CardMoved, CardUpdate, ChangeLine, ChangeQuestion, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, Kind,
+    NagMessage, ThreadLine, read_payload,
 )
 
 EXAMPLES = [
@@ -23,6 +23,8 @@ EXAMPLES = [
     HomeRefresh(user="U0ENG1", section="support", page=3),
     FiledReply(user="U0REQ", cut=["description"]),
     CardMoved(channel="C0SUPPORT", ts="1700000000.000100", by="U0ENG1", domain="search"),
+    ChangeQuestion(change_id="CHG-7", channel="C0SUPPORT", first=True),
+    ChangeLine(change_id="CHG-7", channel="C0SUPPORT", text="<@U0MLPM> answered: covered."),
 ]
 
 

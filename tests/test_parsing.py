@@ -7,11 +7,16 @@ from hypothesis import strategies as st
 from bot.domain.models import DEFAULT_KINDS, request_key
 from bot.domain.parsing import (
     TITLE_LIMIT,
+    Away,
+    Back,
+    Changes,
     Help,
     Mine,
     OpenForm,
     Queue,
     QuickCreate,
+    Search,
+    Shipped,
     Status,
     Usage,
     normalise_kind,
@@ -22,7 +27,7 @@ from bot.domain.parsing import (
 
 KINDS = tuple(DEFAULT_KINDS)
 PROPERTY = settings(max_examples=200, deadline=None, derandomize=True)
-COMMANDS = (Help, Mine, Queue, Status, OpenForm, QuickCreate, Usage)
+COMMANDS = (Help, Mine, Queue, Status, Away, Back, OpenForm, QuickCreate, Usage, Shipped, Changes, Search)
 
 
 def parse(text: str):
@@ -233,3 +238,11 @@ def test_parse_command_never_raises_and_titles_fit(text: str) -> None:
 def test_huge_and_awkward_text(text: str) -> None:
     check_command(text)
 
+
+
+def test_the_change_log_and_search_subcommands() -> None:
+    assert parse("shipped intent: express refund") == Shipped(text="intent: express refund")
+    assert parse("Shipped") == Shipped(text="")
+    assert parse("changes") == Changes(domain=None) and parse("changes Support") == Changes(domain="support")
+    assert parse("changes in the refund flow") == Usage(subcommand="changes")  # more than a domain: its usage, no request
+    assert parse("search refund  window") == Search(words="refund window")

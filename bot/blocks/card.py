@@ -7,16 +7,21 @@ channel the card lives in.
 from collections.abc import Sequence
 from datetime import datetime
 
-from slack_sdk.models.blocks import ActionsBlock, Block, Option, PlainTextObject, StaticSelectElement, UserSelectElement
+from slack_sdk.models.blocks import (
+    ActionsBlock, Block, ConfirmObject, Option, PlainTextObject, StaticSelectElement, UserSelectElement,
+)
 
 from bot.blocks import ids
+from bot.blocks.changes import closure_block, hook_report_block, owners_block, suspects_block
 from bot.blocks.common import button, context, link, quote, section, user
+from bot.domain.changes_loop import Suspect, closure_of
 from bot.domain.courts import COURT_LABEL
 from bot.domain.history import request_sla
 from bot.domain.models import NO_ANSWER, Event, Request
+from bot.domain.owners import owners_of
 from bot.domain.policy import Config
 from bot.domain.sla import explain
-from bot.domain.text import escape_within
+from bot.domain.text import escape_within, truncate
 from bot.domain.visibility import visible_to
 
 STATUS_LABEL = {
@@ -50,6 +55,13 @@ def card_text(request: Request, *, redact: bool) -> str:
     return f"{request.key} [{request.priority} {kind_label(request.kind)}] {shown_title(request, redact=redact)} — {request.status}"
 
 
+def requester_label(request: Request) -> str:
+    """Who filed it, for mrkdwn: a mention, or "the `monitoring` hook" for a regression a machine filed."""
+    if request.source == "hook":
+        return f"the `{escape_within(request.requester, 40)}` hook"
+    return user(request.requester)
+
+
 def _status(request: Request) -> str:
     text = ":zzz: Closed: no answer" if request.closed_as == NO_ANSWER else STATUS_LABEL.get(request.status, request.status)
     if request.stage:
@@ -60,7 +72,7 @@ def _status(request: Request) -> str:
 def _fields(request: Request, sla_lines: list[str]) -> list[str]:
     fields = [
         f"*Status*\n{_status(request)}",
-        f"*Requester*\n{user(request.requester)}",
+        f"*Requester*\n{requester_label(request)}",
         *([f"*Reported by*\n{user(request.reporter)}"] if request.reporter else []),
         f"*Assignee*\n{user(request.assignee, none='unassigned')}",
         f"*Domain*\n{request.domain or '_unrouted (triage)_'}",
@@ -73,7 +85,7 @@ def _fields(request: Request, sla_lines: list[str]) -> list[str]:
     return fields
 
 
-def _buttons(request: Request, domains: Sequence[str]) -> list:
+def _buttons(request: Request, *, domains: Sequence[str] = (), duplicate_of: Sequence[Request] = ()) -> list:
     key = request.key
     if not request.is_open:
         return [button("Reopen", ids.REOPEN, key)]
@@ -92,19 +104,26 @@ def _buttons(request: Request, domains: Sequence[str]) -> list:
         out.append(button("Not mine", ids.DISCLAIM, key))
     if request.status != "waiting":
         out.append(button("Waiting on requester", ids.WAIT, key))
-    out.append(button("Resolve", ids.RESOLVE, key, confirm=f"Resolve {key}?"))
+    if request.is_regression:
+        out.append(button("Resolve…", ids.RESOLVE_REGRESSION, key))  # asks for the cause and the eval case
+    else:
+        out.append(button("Resolve", ids.RESOLVE, key, confirm=f"Resolve {key}?"))
     out.append(UserSelectElement(placeholder=PlainTextObject(text="Reassign…"), action_id=ids.REASSIGN, initial_user=request.assignee))
     if request.is_regression and request.owner is None and request.disclaimers:
         out.append(UserSelectElement(placeholder=PlainTextObject(text="Hand to… (lead)"), action_id=ids.HAND))
+    if duplicate_of:
+        out.append(duplicate_select(request, duplicate_of))
     if others := [d for d in domains if d != request.domain][:100]:
         options = [Option(value=d, text=PlainTextObject(text=d)) for d in others]
         out.append(StaticSelectElement(placeholder=PlainTextObject(text="Move to…"), action_id=ids.MOVE, options=options))
     return out
 
 
-def render_card(request: Request, *, sla_lines: list[str], redact: bool, domains: Sequence[str] = ()) -> tuple[str, list[Block]]:
+def render_card(request: Request, *, sla_lines: list[str], redact: bool, more: Sequence[Block] = (),
+                duplicate_of: Sequence[Request] = (), domains: Sequence[str] = ()) -> tuple[str, list[Block]]:
     """(fallback text, blocks) of the card. `redact` hides the request's own words: title, description,
-    links and the routing reasons (they quote its words). `domains` are those it can be moved to ("Move to…")."""
+    links and the routing reasons (they quote its words). `more`: blocks shown above the buttons;
+    `duplicate_of`: the requests the "Duplicate of…" select offers; `domains`: those it can be moved to ("Move to…")."""
     title = shown_title(request, redact=redact)
     head = f"*{request.key}* · {kind_label(request.kind)} · *{request.priority}*\n*{title}*"
     blocks: list[Block] = [section(head, block_id="card.head")]
@@ -122,19 +141,54 @@ def render_card(request: Request, *, sla_lines: list[str], redact: bool, domains
         blocks.append(context(*extras))
     if not redact:
         blocks.append(context(":compass: " + "; ".join(request.route_reasons)))
-    blocks.append(ActionsBlock(block_id="card.actions", elements=_buttons(request, domains)))
+    blocks.extend(more)
+    blocks.append(ActionsBlock(block_id="card.actions", elements=_buttons(request, domains=domains, duplicate_of=duplicate_of)))
     return card_text(request, redact=redact), blocks
 
 
 
-def card_message(request: Request, events: Sequence[Event], config: Config, *, now: datetime) -> tuple[str, list[Block]]:
+def card_message(request: Request, events: Sequence[Event], config: Config, *, now: datetime,
+                 suspects: Sequence[Suspect] = (), similar: Sequence[Request] = ()) -> tuple[str, list[Block]]:
     """The card as it should look at `now` to the channel it is in: both SLA clocks explained in the domain's
-    zone; the request's own words only where `visible_to` allows them."""
+    zone; the request's own words only where `visible_to` allows them. A regression's card lists its
+    `suspects` and, once resolved, its closure; a card that hides the request's words shows neither (its
+    asset and its cause are its own). The `similar` requests found when it was filed are listed, those
+    the channel may see, with "Duplicate of…" while it is open; a card that hides its words lists none."""
     sla = request_sla(request, events, config, now=now)
     tz = config.calendar(request.domain).tz
     lines = [f"First response: {explain(sla.first_response, tz=tz)}", f"Resolution: {explain(sla.resolution, tz=tz)}"]
-    return render_card(request, sla_lines=lines, redact=not visible_to(config, request, channel=request.card_channel),
+    redact = not visible_to(config, request, channel=request.card_channel)
+    more: list[Block] = []
+    if request.asset and not redact:
+        more.append(owners_block(request.asset, owners_of(request, config)))
+    if request.is_regression and not redact:
+        if suspects and request.domain:
+            more.append(suspects_block(suspects, config, domain=request.domain))
+        if not request.is_open and (closure := closure_of(events)) is not None:
+            more.append(closure_block(closure))
+        if (reported := hook_report_block(events, config, domain=request.domain)) is not None:
+            more.append(reported)
+    alike = [] if redact else [s for s in similar if visible_to(config, s, channel=request.card_channel)]
+    if alike:
+        more.insert(0, similar_block(alike))
+    return render_card(request, sla_lines=lines, redact=redact, more=more, duplicate_of=alike if request.is_open else (),
                        domains=[d.name for d in config.domains])
+
+
+def similar_block(alike: Sequence[Request]) -> Block:
+    """The requests that looked like this one when it was filed (each line: key, kind, title, status)."""
+    lines = [f"• *{s.key}* {kind_label(s.kind)} — {shown_title(s, redact=False)} · {STATUS_LABEL.get(s.status, s.status)}"
+             for s in alike]
+    return section("*Possibly the same as*\n" + "\n".join(lines), block_id="card.similar")
+
+
+def duplicate_select(request: Request, alike: Sequence[Request]) -> StaticSelectElement:
+    """"Duplicate of…": closes this request and links it to the one picked."""
+    options = [Option(value=f"{request.key}>{s.key}", text=PlainTextObject(text=truncate(f"{s.key} {s.title}", 75)))
+               for s in alike]
+    return StaticSelectElement(placeholder=PlainTextObject(text="Duplicate of…"), action_id=ids.DUPLICATE, options=options,
+                               confirm=ConfirmObject(title="Close as a duplicate?", text=f"{request.key} will be closed, linked to the one you picked.",
+                                                     confirm="Close it", deny="Cancel"))
 
 
 def moved_card(key: str, *, domain: str, by: str, channel: str, link_url: str | None) -> tuple[str, list[Block]]:

@@ -1,5 +1,6 @@
 """The App Home tab: assigned to me, filed by me, my domains' queues. Pure: given who looks and when."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, HeaderBlock
@@ -15,10 +16,10 @@ MAX_BLOCKS = 100
 
 
 def home_view(assigned: Listing, filed: Listing, queues: list[tuple[str, Listing]], config: Config, *, now: datetime,
-              viewer: str, away: Away | None = None) -> View:
+              viewer: str, away: Away | None = None, more: Sequence[Block] = ()) -> View:
     """`viewer`'s Home at `now`: whether they are away, then each list one page, saying how many more there are,
-    with a "Next page" button (`home.page`) that publishes the Home with that list's next page. Queues that do
-    not fit in the Home's 100 blocks are named, with how to see them."""
+    with a "Next page" button (`home.page`) that publishes the Home with that list's next page, then `more`
+    (the change log's part). Queues that do not fit in the Home's 100 blocks are named, with how to see them."""
     blocks: list[Block] = [HeaderBlock(text="ai-intake"),
                            context("File with `/ai-request`, a mention of @ai-intake, or the *Create AI request* shortcut.")]
     if away is not None:
@@ -28,12 +29,12 @@ def home_view(assigned: Listing, filed: Listing, queues: list[tuple[str, Listing
     for shown, (heading, section_name, listing) in enumerate(groups):
         part = group_blocks(heading, section_name, listing, config, now=now, viewer=viewer)
         left = groups[shown + 1:]
-        if len(blocks) + len(part) + (1 if left else 0) > MAX_BLOCKS:
+        if len(blocks) + len(part) + (1 if left else 0) > MAX_BLOCKS - len(more):
             names = ", ".join(name for _, name, _ in groups[shown:] if name not in (ASSIGNED, FILED))
             blocks.append(context(f"No room for more here: `/ai-request queue <domain>` shows the queues of {names}."))
             break
         blocks += part
-    return View(type="home", blocks=blocks)
+    return View(type="home", blocks=[*blocks, *more])
 
 
 def group_blocks(heading: str, section_name: str, listing: Listing, config: Config, *, now: datetime, viewer: str) -> list[Block]:

@@ -23,6 +23,20 @@ WITHDRAW = "request.withdraw"
 REVIEW_START = "review.start"
 REVIEW_APPROVE = "review.approve"
 REVIEW_CHANGES = "review.changes"
+DUPLICATE = "request.duplicate"  # "Duplicate of…" (a select): each option's value is "<this key>><the original's key>"
+SEARCH_MORE = "search.more"  # the next page of `/ai-request search`: its value is {"q": words, "page": n} as JSON
+
+# The change log: the "Log a change" form and shortcut, the answers' forms (callback_id), the answer buttons
+# (action_id; each button's value is the change id, "CHG-7")
+CHANGE_MODAL = "change.log"
+CHANGE_FROM_MESSAGE = "change.from_message"
+COVERED_MODAL = "change.covered_link"
+NOT_RELEVANT_MODAL = "change.not_relevant_reason"
+CHANGE_COVERED = "change.covered"
+CHANGE_NEEDS_WORK = "change.needs_work"
+CHANGE_NOT_RELEVANT = "change.not_relevant"
+RESOLVE_REGRESSION = "request.resolve_regression"  # "Resolve…" on a regression's card: asks for its closure
+CLOSURE_MODAL = "request.closure"
 
 # List buttons (action_id): the value is what to show next.
 LIST_PAGE = "list.page"  # an ephemeral list's next page; value: the `/ai-request` words ("queue support page 2")
@@ -37,6 +51,15 @@ DESCRIPTION = "description"
 LINKS = "links"
 CONFIDENTIAL = "confidential"
 REASON = "reason"
+SIDE = "side"
+CHANGE_KIND = "change_kind"
+WHAT = "what"
+ASSET = "asset"
+VERSION = "version"
+EVAL_LINK = "eval_link"
+CAUSE = "cause"
+EVAL_CASE = "eval_case"
+NO_EVAL_REASON = "no_eval_reason"
 INPUT = "value"  # the action_id of the one element inside each input block
 
 TICKET_REACTION = "ticket"

@@ -23,6 +23,10 @@ HELP = """*ai-intake* routes requests for AI help to the embedded AI engineer of
 • `/ai-request mine` — what is assigned to you and what you filed
 • `/ai-request queue [domain]` — a domain's open requests ({domains})
 • `/ai-request status AIR-12` — one request and its history
+• `/ai-request shipped [product|platform] [kind:] <what>` — log a change your side shipped; the other side is asked \
+whether it is covered (no text opens the form)
+• `/ai-request changes [domain]` — the latest changes logged
+• `/ai-request search <words>` — past requests holding those words
 • `/ai-request away [until 2026-12-07]` — triage assigns you nothing new (until the day you are back)
 • `/ai-request back` — triage assigns to you again
 • `/ai-request help` — this text

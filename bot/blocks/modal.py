@@ -67,6 +67,10 @@ def request_modal(config: Config, *, request: Request | None = None, channel: st
         blocks.append(_input(ids.DOMAIN, "Domain", _select(domains, placeholder="Unrouted (triage)", initial=request.domain),
                              optional=True, hint="Another domain moves it there: its card is posted again in that domain's "
                              "channel (members of either domain, and admins, may move it)."))
+    if request is None and config.assets:
+        assets = [_option(a.name, f"{a.name} ({a.domain}, {a.kind.replace('_', ' ')})") for a in config.assets][:100]
+        blocks.append(_input(ids.ASSET, "AI asset", _select(assets, placeholder="None in particular", initial=None),
+                             optional=True, hint="Its owners are the ones asked to own a regression."))
     blocks += [
         _input(ids.PRIORITY, "Priority", _select(priorities, placeholder="The kind's default", initial=request.priority if request else None),
                optional=True),

@@ -57,18 +57,20 @@ def open_session(config: Config, *, db_path: str, start: datetime | None = None,
     clock = ConsoleClock(start or demo_start(config.calendar(None).tz))
     workspace = Workspace(clock=clock, names=names, timezone=config.timezone).start()
     secret = secrets.token_hex(16)
+    hook_secrets = {source: secrets.token_hex(16) for source in config.hooks}  # /hook signs with these, as a sender would
     try:
         # post_interval=0: the stand-in has no per-channel rate limit to respect, and the clock stands still;
         # one outbox lane: messages appear in the order they were queued, so a transcript reads the same every time.
         bot = build_app(config=config, db_path=db_path, token=workspace.token, signing_secret=secret,
-                        api_url=workspace.api_url, clock=clock, post_interval=0, outbox_lanes=1)
+                        api_url=workspace.api_url, clock=clock, post_interval=0, outbox_lanes=1, hook_secrets=hook_secrets)
     except BaseException:
         workspace.stop()
         raise
     last = last_change(bot.store)
     if last is not None and last > clock():
         clock.set(last)
-    console = Console(bot, workspace, names, clock, signing_secret=secret, out=out, ask=ask, skip_quiet_ticks=skip_quiet_ticks)
+    console = Console(bot, workspace, names, clock, signing_secret=secret, out=out, ask=ask, skip_quiet_ticks=skip_quiet_ticks,
+                      hook_secrets=hook_secrets)
     return Session(console=console, bot=bot, workspace=workspace)
 
 

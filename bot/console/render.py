@@ -24,6 +24,7 @@ EMOJI = {
     "no_entry_sign": "🚫", "double_vertical_bar": "⏸️", "raised_hand": "✋", "hourglass": "⌛", "tada": "🎉",
     "ticket": "🎫", "bell": "🔔", "rotating_light": "🚨", "alarm_clock": "⏰", "eyes": "👀", "lock": "🔒", "zzz": "💤",
     "scissors": "✂️", "palm_tree": "🌴", "arrow_right": "➡️",
+    "mag": "🔍", "hammer_and_wrench": "🛠️", "heavy_minus_sign": "➖", "dart": "🎯", "package": "📦",
 }
 _EMOJI = re.compile(r":([a-z0-9_+-]+):")
 

@@ -11,6 +11,7 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from slack_bolt.request import BoltRequest
@@ -26,6 +27,7 @@ from bot.console.screen import Button, Screen, UsageError
 from bot.console.timeline import ConsoleClock, TimeError, next_runs, parse_travel
 from bot.console.workspace import Message, Workspace
 from bot.domain.parsing import parse_key
+from bot.hooks import signed_headers as signed_hook_headers
 
 HELP = """Type what you would type in Slack:
   /ai-request …                file a request (`regression: …` sets the kind), or help, mine, queue [domain], status AIR-1,
@@ -37,6 +39,9 @@ HELP = """Type what you would type in Slack:
                                /click 9 search an option (the card's "Move to…")
   /click request.claim AIR-1   press the newest button shown with that action id for AIR-1
   /react ticket, /shortcut     react with :ticket: to, or use "Create AI request" on, the last message written here
+  /shipped intent: …           log a change your side shipped (`/ai-request shipped …`); the other side is asked
+  /hook [source] regressions {…}   POST a body to the bot's hooks, signed as that source (`changes`, `?format=…`,
+                               a body from a file with @file.json)
 And move around:
   /as ben                      act as someone else (a name, or an id like U0BEN); /people lists everyone
   /channel support             go to a channel (a name or an id); /channels lists them
@@ -54,12 +59,14 @@ class Console:
     """A person at a Slack client, typing lines. `ask` prompts for a form's fields (None: scripts use /submit)."""
 
     def __init__(self, bot: Bot, workspace: Workspace, names: Directory, clock: ConsoleClock, *, signing_secret: str,
-                 out: TextIO, ask: Callable[[str], str] | None = None, skip_quiet_ticks: bool = True) -> None:
+                 out: TextIO, ask: Callable[[str], str] | None = None, skip_quiet_ticks: bool = True,
+                 hook_secrets: dict[str, str] | None = None) -> None:
         self.bot, self.ws, self.names, self.clock, self.out, self.ask = bot, workspace, names, clock, out, ask
         self.skip_quiet_ticks = skip_quiet_ticks
         self.config = bot.config
         self.tz = self.config.calendar(None).tz
         self.secret = signing_secret
+        self.hook_secrets = hook_secrets or {}
         self.screen = Screen(names, tz=self.tz, thread_name=self._thread_name, forms_inline=ask is None)
         self.user = REQUESTER
         self.channel = next((d.channels[0] for d in self.config.domains if d.channels), self.config.triage_channel)
@@ -261,6 +268,8 @@ class Console:
                   "action_ts": f"{time.time():.6f}"}
         if element["type"] == "button":
             return {**action, "text": element.get("text"), "value": element.get("value", "")}
+        if element["type"] == "static_select":
+            return {**action, "selected_option": self._option(element, extra)}
         if element["type"] == "users_select":
             user = self.names.find_user(extra) if extra else None
             if user is None:
@@ -274,6 +283,52 @@ class Console:
                 raise UsageError(f"pick one: /click <number> <choice> ({choices})")
             return {**action, "selected_option": {"value": chosen["value"], "text": chosen["text"]}}
         raise UsageError(f"the console cannot work a {element['type']} element")
+
+    @staticmethod
+    def _option(element: dict[str, Any], extra: str | None) -> dict[str, Any]:
+        """The option of a select picked by `extra`: its number, its value, the key after its ">", or its label."""
+        options = element.get("options", [])
+        for i, option in enumerate(options, start=1):
+            value, label = option.get("value", ""), (option.get("text") or {}).get("text", "")
+            if extra and extra.upper() in (str(i), value.upper(), value.rpartition(">")[2].upper(), label.upper()):
+                return option
+        listed = ", ".join(f"{i} {(o.get('text') or {}).get('text', '')}" for i, o in enumerate(options, start=1))
+        raise UsageError(f"pick one: /click <number> <option> ({listed})")
+
+    # -- machines -------------------------------------------------------------------------------
+    def shipped(self, rest: str) -> None:
+        """`/shipped …` is `/ai-request shipped …`."""
+        self.slash_command(f"shipped {rest}".strip())
+
+    def hook(self, rest: str) -> None:
+        """`/hook [source] <path> <json or @file>`: POST a body to the bot's hooks, signed as the source would."""
+        words = rest.split(maxsplit=1)
+        source = words[0] if words and words[0] in self.hook_secrets else next(iter(self.hook_secrets), None)
+        if source is None:
+            raise UsageError("the config names no hook sources (`hooks:`), so the bot has no hooks to post to")
+        if words and words[0] == source and source in self.hook_secrets:
+            rest = words[1] if len(words) > 1 else ""
+        target, _, body = rest.strip().partition(" ")
+        path, _, query = target.partition("?")
+        path = path if path.startswith("/hooks/") else f"/hooks/{path}"
+        raw = self._hook_body(body.strip())
+        headers = signed_hook_headers(raw, source=source, secret=self.hook_secrets[source], timestamp=int(self.clock().timestamp()))
+        status, answer = self.bot.hooks.answer(method="POST", path=path, query=query, headers=headers, content_length=len(raw),
+                                               read=lambda n: raw[:n])
+        self.say(f"  ↪ POST {target if target.startswith('/') else path + ('?' + query if query else '')} as {source}: "
+                 f"{status} {json.dumps(answer, ensure_ascii=False)}")
+        self.settle_and_show()
+
+    @staticmethod
+    def _hook_body(text: str) -> bytes:
+        if text.startswith("@"):
+            try:
+                return Path(text[1:]).read_bytes()
+            except OSError as exc:
+                raise UsageError(f"cannot read {text[1:]}: {exc.strerror}") from None
+        if not text:
+            raise UsageError('what to post? /hook regressions {"id": "…", "title": "…"}, or @file.json')
+        return text.encode()
 
     # -- forms ----------------------------------------------------------------------------------
     def submit(self, rest: str) -> None:
@@ -415,7 +470,7 @@ class Console:
 
     def _thread_name(self, channel: str, thread_ts: str) -> str:
         request = self.bot.queries.find_by_thread(channel, thread_ts)
-        return request.key if request else "a message"
+        return request.key if request else self.bot.changelog.find_by_question(channel, thread_ts) or "a message"
 
     def _command_channel_name(self, channel: str) -> str:
         """What a slash command says of its channel: Slack names a private one "privategroup"."""
@@ -443,5 +498,6 @@ COMMANDS: dict[str, Callable[[Console, str], None]] = {
     "/click": Console.click, "/react": Console.react, "/shortcut": Console.shortcut,
     "/submit": Console.submit, "/cancel": Console.cancel,
     "/time-travel": Console.time_travel, "/jobs": Console.jobs, "/digest": Console.digest,
+    "/shipped": Console.shipped, "/hook": Console.hook,
     "/metrics": Console.show_metrics,
 }

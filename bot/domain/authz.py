@@ -6,18 +6,20 @@ from bot.domain.policy import Config
 
 # Actions a domain member (engineer, reviewer, owner, lead) or an admin may take.
 MEMBER_ACTIONS = frozenset(
-    {"claim", "reassign", "wait", "resolve", "reopen", "own", "disclaim", "review", "edit", "comment", "view", "snooze"}
+    {"claim", "reassign", "wait", "resolve", "reopen", "own", "disclaim", "review", "edit", "comment", "view", "snooze",
+     "duplicate"}
 )
 # Actions only the domain's lead (or an admin) may take: deciding who owns a regression nobody would take.
 LEAD_ACTIONS = frozenset({"hand"})
 # Actions the requester (and the reporter, who filed someone else's message) may take on their own request.
-REQUESTER_ACTIONS = frozenset({"comment", "resolve", "edit", "view", "withdraw"})
+REQUESTER_ACTIONS = frozenset({"comment", "resolve", "edit", "view", "withdraw", "duplicate"})
 
 VERBS = {
     "claim": "claim", "reassign": "reassign", "wait": "mark as waiting", "resolve": "resolve",
     "reopen": "reopen", "own": "take ownership of", "disclaim": "answer \"Not mine\" for",
     "review": "review", "edit": "edit", "withdraw": "withdraw", "snooze": "snooze", "comment": "comment on", "view": "see",
     "hand": "hand over",
+    "duplicate": "close as a duplicate",
 }
 
 

@@ -24,7 +24,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from bot.domain.changes import DEFAULT_SUSPECT_DAYS, KINDS, Pair, Side, kind_words, side_of
 from bot.domain.errors import InvalidInput
-from bot.domain.policy import UserId
+from bot.domain.slack_ids import UserId
 
 SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
@@ -37,10 +37,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+SIGNATURES = ("ai-intake", "sentry", "langfuse", "grafana")
+"""How a source signs: our own headers (the default), or a tool's own scheme (bot.hooks.schemes)."""
+
+
 class HookSource(_Strict):
-    """One system that may post to /hooks: its shared secret is read from the variable `secret_env`."""
+    """One system that may post to /hooks: its shared secret is read from the variable `secret_env`;
+    `signature` says whose signing scheme it uses (ours, or the tool's own)."""
 
     secret_env: str
+    signature: str = "ai-intake"
+
+    @field_validator("signature", mode="before")
+    @classmethod
+    def _scheme(cls, value: Any) -> str:
+        if value not in SIGNATURES:
+            raise ValueError(f"expected one of {', '.join(SIGNATURES)}, got {value!r}")
+        return str(value)
 
     @field_validator("secret_env", mode="before")
     @classmethod
@@ -195,7 +208,8 @@ def _hook_lines(catalog: Catalog, *, secrets_set: Collection[str] | None) -> lis
     for name, source in sorted(catalog.hooks.items()):
         missing = secrets_set is not None and source.secret_env not in secrets_set
         state = " - NOT SET, so this source is refused (401)" if missing else ""
-        lines.append(f"  {name}: secret from ${source.secret_env}{state}")
+        scheme = "" if source.signature == "ai-intake" else f", signed the {source.signature} way (?source={name})"
+        lines.append(f"  {name}: secret from ${source.secret_env}{scheme}{state}")
     return lines
 
 

@@ -1,10 +1,14 @@
-"""The change log: what each side of a domain shipped, whether the other side answered, which changes
-are the suspects of a regression, why a regression closed, and the nag for an unanswered change.
+"""The change log: what each side of a domain shipped, who on the other side is asked about it, the
+answer, and how long an unanswered change has waited.
 
 The product side owns intents, surfaces, flows and success metrics; the platform side owns prompts,
 models, eval suites, cost ceilings and retrieval. When one side ships, the other side's owner is asked
 once whether it is covered. A change and its answer are events of their own (`ChangeEvent`);
-`replay` folds them back into `ChangeRecord`s, and every rule below reads records and `now`.
+`replay` folds them back into `ChangeRecord`s, and every rule reads records and `now`. A
+regression's suspects and closure are in `changes_loop`, the nag for an unanswered change in
+`changes_nag`.
+
+(`ShippedChange` is the change log's change; `workflow.Change` is a transition of a request.)
 
 Pure: standard library and pydantic only; nothing reads the clock. Datetimes are aware instants.
 """
@@ -12,19 +16,17 @@ Pure: standard library and pydantic only; nothing reads the clock. Datetimes are
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Sequence, Set
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Literal, cast
-from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.domain.business_hours import BusinessCalendar
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed
-from bot.domain.models import Event, Request
-from bot.domain.sla import local_when
 from bot.domain.text import escape, truncate
+
 
 Side = Literal["product", "platform"]
 SIDES: tuple[Side, ...] = ("product", "platform")
@@ -48,7 +50,7 @@ WHAT_LIMIT = 300
 REASON_LIMIT = 500
 LINK_LIMIT = 2000
 _CHANGE_ID = re.compile(r"^CHG-(\d{1,9})$", re.IGNORECASE)
-_QUESTIONS = {
+QUESTIONS = {
     "product": "Does the prompt/eval suite cover it?",
     "platform": "Does the product side need to act (intents, surfaces, flows, success metrics)?",
 }
@@ -100,11 +102,12 @@ class HookOrigin(BaseModel):
     id: str
 
 
-class Change(BaseModel):
+class ShippedChange(BaseModel):
     """One change one side shipped, as logged.
 
     id: ours, "CHG-7". shipped_by: the Slack user who logged it, or the hook source's name when
-    `origin` is set. kind: the side's sub-kind when known. asset: a catalog asset's name.
+    `origin` is set. kind: the side's sub-kind when known. asset: a catalog asset's name. asked: the
+    person on the other side asked about it when it was logged (None: there was nobody to ask).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -120,9 +123,10 @@ class Change(BaseModel):
     shipped_by: str
     origin: HookOrigin | None = None
     at: datetime
+    asked: str | None = None
 
     @model_validator(mode="after")
-    def _kind_of_its_side(self) -> Change:
+    def _kind_of_its_side(self) -> ShippedChange:
         if self.kind is not None and self.kind not in SIDE_KINDS[self.side]:
             raise ValueError(f"a {self.side} change cannot be a {self.kind!r}; "
                              f"{self.side} changes are {', '.join(SIDE_KINDS[self.side])}")
@@ -167,7 +171,7 @@ class ChangeEvent(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-def logged_event(change: Change) -> ChangeEvent:
+def logged_event(change: ShippedChange) -> ChangeEvent:
     """The event that records `change`; `replay` gives the change back."""
     data = change.model_dump(mode="json", exclude={"id", "at"})
     return ChangeEvent(change_id=change.id, at=change.at, actor=change.shipped_by, type=LOGGED, data=data)
@@ -183,7 +187,7 @@ def answered_event(answer: Acknowledgement) -> ChangeEvent:
 class ChangeRecord:
     """A change with the answer the log holds for it (the first one: a change is asked once)."""
 
-    change: Change
+    change: ShippedChange
     answer: Acknowledgement | None = None
 
     def answer_at(self, now: datetime) -> Acknowledgement | None:
@@ -199,7 +203,7 @@ def replay(events: Iterable[ChangeEvent]) -> list[ChangeRecord]:
     records: dict[str, ChangeRecord] = {}
     for event in sorted(events, key=lambda e: e.at):
         if event.type == LOGGED and event.change_id not in records:
-            change = Change.model_validate({**event.data, "id": event.change_id, "at": event.at})
+            change = ShippedChange.model_validate({**event.data, "id": event.change_id, "at": event.at})
             records[event.change_id] = ChangeRecord(change)
         elif event.type == ANSWERED and event.change_id in records and records[event.change_id].answer is None:
             answer = Acknowledgement.model_validate({**event.data, "change_id": event.change_id,
@@ -222,22 +226,22 @@ class Pair:
         return self.product if side == "product" else self.platform
 
 
-def asked(change: Change, pair: Pair, *, lead: str | None) -> str | None:
+def asked(change: ShippedChange, pair: Pair, *, lead: str | None) -> str | None:
     """Who is asked about `change`: the other side's owner in `pair` (the asset's pair when the change
     names one, else the domain's), else the domain lead; None when there is nobody to ask."""
     return pair.owner(other_side(change.side)) or lead
 
 
-def ask_text(change: Change, *, asked_user: str | None) -> str:
+def ask_text(change: ShippedChange, *, asked_user: str | None) -> str:
     """The question put to the other side, in mrkdwn (the change's words escaped), e.g.
     "<@U0MLPM> Product shipped *express-refund intent* (intent, v2) in support (<@U0PPM>, CHG-7).
     Does the prompt/eval suite cover it?"."""
     to = f"<@{asked_user}> " if asked_user else ""
     return (f"{to}{change.side.capitalize()} shipped {describe(change)} in {escape(change.domain)} "
-            f"({change.shipper()}, {change.id}). {_QUESTIONS[change.side]}")
+            f"({change.shipper()}, {change.id}). {QUESTIONS[change.side]}")
 
 
-def describe(change: Change) -> str:
+def describe(change: ShippedChange) -> str:
     """"*express-refund intent* (intent, v2)": what shipped, bold and escaped, with its kind and version."""
     details = [kind_words(change.kind)] if change.kind else []
     details += [_version_words(change.version)] if change.version else []
@@ -254,6 +258,18 @@ def _version_words(version: str) -> str:
 def may_answer(user: str, *, asked_user: str | None, lead: str | None, admins: Collection[str]) -> bool:
     """The person asked, the domain lead and the admins may answer for a change."""
     return user in {asked_user, lead} or user in admins
+
+
+def check_answerable(record: ChangeRecord, *, by: str, asked_user: str | None, lead: str | None,
+                     admins: Collection[str] = ()) -> None:
+    """Raise Conflict when the change was answered already, NotAllowed when `by` may not answer it."""
+    change = record.change
+    if record.answer is not None:
+        raise Conflict(f"{change.id} was already answered by <@{record.answer.by}>: "
+                       f"{record.answer.answer.replace('_', ' ')}.")
+    if not may_answer(by, asked_user=asked_user, lead=lead, admins=admins):
+        who = f"<@{asked_user}>, " if asked_user else ""
+        raise NotAllowed(f"Only {who}the {escape(change.domain)} lead or an admin can answer for {change.id}.")
 
 
 def acknowledge(
@@ -276,12 +292,7 @@ def acknowledge(
     the eval request (`eval_request_draft`) and records its key in `eval_request`.
     """
     change = record.change
-    if record.answer is not None:
-        raise Conflict(f"{change.id} was already answered by <@{record.answer.by}>: "
-                       f"{record.answer.answer.replace('_', ' ')}.")
-    if not may_answer(by, asked_user=asked_user, lead=lead, admins=admins):
-        who = f"<@{asked_user}>, " if asked_user else ""
-        raise NotAllowed(f"Only {who}the {escape(change.domain)} lead or an admin can answer for {change.id}.")
+    check_answerable(record, by=by, asked_user=asked_user, lead=lead, admins=admins)
     if answer not in ANSWERS:
         raise InvalidInput(f"{answer!r} is not an answer; answer covered, needs_work or not_relevant.", field="answer")
     link, why = (eval_link or "").strip() or None, (reason or "").strip() or None
@@ -292,6 +303,27 @@ def acknowledge(
     if why is not None and len(why) > REASON_LIMIT:
         raise InvalidInput(f"Keep the reason under {REASON_LIMIT} characters.", field="reason")
     return Acknowledgement(change_id=change.id, answer=cast(Answer, answer), by=by, at=at, eval_link=link, reason=why)
+
+
+ANSWER_WORDS = {"covered": "covered", "needs_work": "needs work", "not_relevant": "not relevant"}
+
+
+def answer_text(answer: Acknowledgement) -> str:
+    """What an answer says, in mrkdwn (its words escaped): "covered; the eval case: <https://…|https://…>",
+    "needs work; AIR-14 asks for it", "not relevant: the prompt never sees refunds"."""
+    if answer.answer == "covered":
+        return f"covered; the eval case: {web_link(answer.eval_link or '')}"
+    if answer.answer == "needs_work":
+        return f"needs work; {answer.eval_request} asks for it" if answer.eval_request else "needs work"
+    return f"not relevant: {escape(truncate(answer.reason or '', REASON_LIMIT))}"
+
+
+def web_link(url: str) -> str:
+    """A mrkdwn link showing the address itself, for a plain http(s) address; otherwise its escaped text."""
+    if is_web_link(url) and not any(c in url for c in "<>|"):
+        shown = escape(truncate(url, 80))
+        return f"<{url.replace('&', '&amp;')}|{shown}>"
+    return escape(url)
 
 
 @dataclass(frozen=True)
@@ -307,7 +339,7 @@ class EvalRequestDraft:
     change_id: str
 
 
-def eval_request_draft(change: Change, *, by: str, pair: Pair) -> EvalRequestDraft:
+def eval_request_draft(change: ShippedChange, *, by: str, pair: Pair) -> EvalRequestDraft:
     """What the "needs work" answer of `by` files: an `eval` request in the change's domain, assigned to
     the platform owner of `pair` (None leaves it to triage), naming the change in its description."""
     title = truncate(f"Eval coverage for {change.what}", 150)
@@ -339,7 +371,7 @@ class ChangeState:
     is unanswered (0 once answered).
     """
 
-    change: Change
+    change: ShippedChange
     asked: str | None
     answer: Acknowledgement | None
     waiting_business_days: float
@@ -360,316 +392,9 @@ def change_state(record: ChangeRecord, *, asked_user: str | None, calendar: Busi
     return ChangeState(change=record.change, asked=asked_user, answer=answer, waiting_business_days=waited)
 
 
-# --- suspects of a regression ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Suspect:
-    """A change shipped on the regression's domain shortly before it was filed."""
-
-    change: Change
-    answer: Acknowledgement | None
-    same_asset: bool
-
-    @property
-    def acknowledged(self) -> bool:
-        return self.answer is not None
-
-
-def suspects(
-    records: Iterable[ChangeRecord],
-    *,
-    domain: str | None,
-    filed_at: datetime,
-    now: datetime,
-    days: int = DEFAULT_SUSPECT_DAYS,
-    asset: str | None = None,
-) -> list[Suspect]:
-    """The changes of `domain`, from both sides, logged in the `days` days up to `filed_at` (both ends
-    included), newest first, each with its answer as of `now`. An unrouted regression has none."""
-    if domain is None:
-        return []
-    since = filed_at - timedelta(days=days)
-    found = [Suspect(r.change, r.answer_at(now), same_asset=asset is not None and r.change.asset == asset)
-             for r in records if r.change.domain == domain and since <= r.change.at <= filed_at]
-    return sorted(found, key=lambda s: (_utc(s.change.at), _number(s.change.id)), reverse=True)
-
-
-# --- closing a regression ---------------------------------------------------------------------------
-
-
-class Closure(BaseModel):
-    """Why a regression closed and what covers it now; stored with the event that resolved it.
-
-    cause: "change:CHG-7", "product", "platform", "both" or "outside". eval_case: a link to the eval
-    case that now covers it; no_eval_reason: why there is none.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    cause: str
-    eval_case: str | None = None
-    no_eval_reason: str | None = None
-
-    @field_validator("cause")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        blamed = value.removeprefix("change:")
-        if value not in CAUSES and not (value.startswith("change:") and parse_change_key(blamed) == blamed):
-            raise ValueError(f"unknown cause {value!r}; a cause is change:CHG-<n>, {', '.join(CAUSES)}")
-        return value
-
-    @property
-    def cause_change(self) -> str | None:
-        """The change blamed, "CHG-7", or None when the cause is a side or outside."""
-        return self.cause.removeprefix("change:") if self.cause.startswith("change:") else None
-
-    @property
-    def has_eval_case(self) -> bool:
-        return self.eval_case is not None
-
-    def event_data(self) -> dict[str, str]:
-        """The keys to store in the data of the event that resolves the regression."""
-        return {k: v for k, v in self.model_dump().items() if v is not None}
-
-
-def close_regression(
-    *,
-    cause: str | None,
-    eval_case: str | None,
-    no_eval_reason: str | None,
-    suspect_ids: Collection[str],
-) -> Closure:
-    """The closure a person gives when resolving a regression; raises InvalidInput naming the field.
-
-    `cause` is one of `suspect_ids` (as "change:CHG-7" or "CHG-7") or product, platform, both or
-    outside (any case). The eval case must be an http(s) link; without one, the reason is required.
-    """
-    chosen = _cause(cause, suspect_ids)
-    link = (eval_case or "").strip() or None
-    why = (no_eval_reason or "").strip() or None
-    if link is not None and not is_web_link(link):
-        raise InvalidInput("The eval case must be a link (http or https) to the case that now covers this.", field="eval_case")
-    if link is None and why is None:
-        raise InvalidInput("Link the eval case that now covers this regression, or say why there is none.", field="eval_case")
-    if why is not None and len(why) > REASON_LIMIT:
-        raise InvalidInput(f"Keep the reason under {REASON_LIMIT} characters.", field="no_eval_reason")
-    return Closure(cause=chosen, eval_case=link, no_eval_reason=why)
-
-
-def _cause(text: str | None, suspect_ids: Collection[str]) -> str:
-    word = (text or "").strip()
-    if not word:
-        raise InvalidInput(f"Say what caused the regression: {_cause_choices(suspect_ids)}.", field="cause")
-    if word.lower() in CAUSES:
-        return word.lower()
-    key = parse_change_key(word[len("change:"):] if word.lower().startswith("change:") else word)
-    if key is None:
-        raise InvalidInput(f"{word!r} is not a cause; choose {_cause_choices(suspect_ids)}.", field="cause")
-    if key not in {parse_change_key(s) for s in suspect_ids}:
-        raise InvalidInput(f"{key} is not among this regression's suspects; choose {_cause_choices(suspect_ids)}.", field="cause")
-    return f"change:{key}"
-
-
-def _cause_choices(suspect_ids: Collection[str]) -> str:
-    changes = f"one of its suspects ({', '.join(suspect_ids)}), " if suspect_ids else ""
-    return f"{changes}product, platform, both or outside"
-
-
-def closure_of(events: Sequence[Event]) -> Closure | None:
-    """The closure stored with the latest resolution of a request (None when it has none or never resolved).
-
-    A resolution is an event whose data sets status "resolved"; its data holds the closure's keys.
-    """
-    resolving = next((e for e in reversed(events) if e.data.get("status") == "resolved"), None)
-    if resolving is None or "cause" not in resolving.data:
-        return None
-    try:
-        return Closure.model_validate({k: resolving.data.get(k) for k in ("cause", "eval_case", "no_eval_reason")})
-    except ValueError:
-        return None
-
-
-# --- digest figures ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LoopFigures:
-    """What the change log adds to a digest of the week (start, end].
-
-    regressions_closed: regressions resolved in the week. closed_without_eval_case: those of them whose
-    closure links no eval case (a closure without one, or none recorded), as (request id, key); counted
-    always, listed only when listable. changes_logged: changes logged in the week.
-    unacknowledged_this_week: ids of changes logged in the week and unanswered at its end.
-    unacknowledged_open: (id, business days waiting) of every change unanswered at the week's end,
-    longest waiting first.
-    """
-
-    regressions_closed: int
-    closed_without_eval_case: int
-    closed_without_eval_case_listed: list[tuple[int, str]]
-    changes_logged: int
-    unacknowledged_this_week: list[str]
-    unacknowledged_open: list[tuple[str, float]]
-
-
-def loop_figures(
-    items: Iterable[tuple[Request, Sequence[Event]]],
-    records: Iterable[ChangeRecord],
-    *,
-    start: datetime,
-    end: datetime,
-    scope: str | None,
-    calendar_for: Callable[[str | None], BusinessCalendar],
-    include_confidential: bool = False,
-) -> LoopFigures:
-    """The change-log figures of domain `scope` (None: the organisation) for the week (start, end]."""
-    closed, listed = _closed_regressions(items, start=start, end=end, scope=scope, include_confidential=include_confidential)
-    mine = [r for r in records if (scope is None or r.change.domain == scope) and r.change.at <= end]
-    waiting = [r for r in mine if r.answer_at(end) is None]
-    logged = [r for r in mine if start < r.change.at]
-    return LoopFigures(
-        regressions_closed=len(closed),
-        closed_without_eval_case=sum(1 for has_case in closed if not has_case),
-        closed_without_eval_case_listed=listed,
-        changes_logged=len(logged),
-        unacknowledged_this_week=[r.change.id for r in logged if r.answer_at(end) is None],
-        unacknowledged_open=sorted(((r.change.id, round(business_days(calendar_for(r.change.domain), r.change.at, end), 1))
-                                    for r in waiting), key=lambda w: (-w[1], _number(w[0]))),
-    )
-
-
-def _closed_regressions(items: Iterable[tuple[Request, Sequence[Event]]], *, start: datetime, end: datetime,
-                        scope: str | None, include_confidential: bool) -> tuple[list[bool], list[tuple[int, str]]]:
-    """Per regression resolved in the week: whether its closure has an eval case; and those without, listable."""
-    closed: list[bool] = []
-    listed: list[tuple[int, str]] = []
-    for request, events in items:
-        if not request.is_regression or (scope is not None and request.domain != scope):
-            continue
-        resolution = _last_resolution(events, start=start, end=end)
-        if resolution is None:
-            continue
-        closure = closure_of(events[: resolution + 1])
-        closed.append(closure is not None and closure.has_eval_case)
-        if not closed[-1] and (include_confidential or not request.confidential):
-            listed.append((request.id, request.key))
-    return closed, listed
-
-
-def _last_resolution(events: Sequence[Event], *, start: datetime, end: datetime) -> int | None:
-    """The index of the last event in (start, end] that resolved the request from another status."""
-    found, status = None, "open"
-    for i, event in enumerate(events):
-        new = event.data.get("status")
-        if new == "resolved" and status != "resolved" and start < event.at <= end:
-            found = i
-        status = new or status
-    return found
-
-
-# --- the change.unacknowledged nag rule ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Threshold:
-    """One step of a nag rule: due after `business_days` business days, addressed to `audience`
-    ("asked": the person asked; "lead": the domain lead)."""
-
-    step: str
-    business_days: float
-    audience: tuple[str, ...]
-
-
-def unacknowledged_thresholds(days: float) -> tuple[Threshold, ...]:
-    """The steps of `change.unacknowledged` with N = `days`: the person asked after N business days,
-    the lead as well after 2N."""
-    return (Threshold("asked", days, ("asked",)), Threshold("lead", 2 * days, ("asked", "lead")))
-
-
-@dataclass(frozen=True)
-class ChangeNag:
-    """A reminder about one unanswered change, under one step; sent once per (change, rule, step).
-
-    in_thread: post it in the thread of the message that asked. recipients: Slack user ids, in order.
-    """
-
-    change_id: str
-    rule: str
-    step: str
-    recipients: tuple[str, ...]
-    text: str
-    in_thread: bool
-    waited_business_days: float
-
-    @property
-    def sent_key(self) -> tuple[str, str, str]:
-        return (self.change_id, self.rule, self.step)
-
-
-def unacknowledged_nag(
-    state: ChangeState,
-    *,
-    thresholds: Sequence[Threshold],
-    lead: str | None,
-    tz: ZoneInfo,
-    sent: Set[tuple[str, str, str]] = frozenset(),
-) -> ChangeNag | None:
-    """The `change.unacknowledged` nag due for `state`, or None.
-
-    Of the steps whose threshold the wait has reached, only the highest is returned (naming everyone
-    the lower ones would have named), and only when it is not in `sent`. An answered change, or one
-    with nobody to ask, gets none.
-    """
-    if state.acknowledged or state.asked is None:
-        return None
-    reached = [t for t in thresholds if state.waiting_business_days >= t.business_days]
-    if not reached:
-        return None
-    top = max(reached, key=lambda t: t.business_days)
-    if (state.change.id, RULE_UNACKNOWLEDGED, top.step) in sent:
-        return None
-    people = {"asked": (state.asked,), "lead": (lead,) if lead else ()}
-    recipients = tuple(dict.fromkeys(p for t in reached for a in t.audience for p in people.get(a, ()) if p))
-    return ChangeNag(change_id=state.change.id, rule=RULE_UNACKNOWLEDGED, step=top.step, recipients=recipients,
-                     text=_nag_text(state, lead=lead if "lead" in top.audience else None, tz=tz),
-                     in_thread=True, waited_business_days=state.waiting_business_days)
-
-
-def next_unacknowledged_check(
-    state: ChangeState,
-    *,
-    thresholds: Sequence[Threshold],
-    calendar: BusinessCalendar,
-    sent: Set[tuple[str, str, str]] = frozenset(),
-) -> datetime | None:
-    """When the next unsent step of `change.unacknowledged` falls due for `state` (UTC); None when none
-    can until the change changes (answered, nobody to ask, or every step sent or already reached)."""
-    if state.acknowledged or state.asked is None:
-        return None
-    ahead = [t for t in thresholds if t.business_days > state.waiting_business_days
-             and (state.change.id, RULE_UNACKNOWLEDGED, t.step) not in sent]
-    if not ahead:
-        return None
-    first = min(t.business_days for t in ahead)
-    return calendar.add_business_seconds(state.change.at, first * business_day_seconds(calendar))
-
-
-def _nag_text(state: ChangeState, *, lead: str | None, tz: ZoneInfo) -> str:
-    """E.g. "CHG-7 has waited 2 business days for an answer from <@U0MLPM>: Product shipped *express-refund
-    intent* (intent) in support (<@U0PPM>, Mon 23 Nov 10:00). Does the prompt/eval suite cover it?"."""
-    change = state.change
-    days = int(state.waiting_business_days)
-    text = (f"{change.id} has waited {days} business day{'' if days == 1 else 's'} for an answer from <@{state.asked}>: "
-            f"{change.side.capitalize()} shipped {describe(change)} in {escape(change.domain)} "
-            f"({change.shipper()}, {local_when(change.at, tz=tz)}). {_QUESTIONS[change.side]}")
-    return text + (f" Escalated to <@{lead}>." if lead else "")
-
-
-def _number(change_id: str) -> int:
+def change_number(change_id: str) -> int:
+    """The number of a change id ("CHG-7" -> 7; 0 when it is not one), to order changes logged at the same time."""
     key = parse_change_key(change_id)
     return int(key.removeprefix("CHG-")) if key else 0
 
 
-def _utc(at: datetime) -> datetime:
-    return at.astimezone(timezone.utc)

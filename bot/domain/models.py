@@ -24,7 +24,9 @@ PRIORITY_WEIGHT = {"P1": 8, "P2": 4, "P3": 2, "P4": 1}
 
 Status = Literal["open", "claimed", "waiting", "resolved", "declined"]
 Stage = Literal["requested", "in_review", "approved", "changes_requested"]
-Source = Literal["command", "modal", "mention", "shortcut", "reaction"]
+Source = Literal["command", "modal", "mention", "shortcut", "reaction", "hook", "change"]
+"""How a request was filed: by a person (the first five), by a machine over HTTP (`hook`), or by a "Needs work"
+answer to a logged change (`change`, an eval request)."""
 OPEN_STATUSES: tuple[str, ...] = ("open", "claimed", "waiting")
 CLOSED_STATUSES: tuple[str, ...] = ("resolved", "declined")
 
@@ -64,6 +66,7 @@ class Draft(BaseModel):
     channel: str | None = None
     origin_ts: str | None = None
     permalink: str | None = None
+    asset: str | None = None
     reporter: str | None = None
     """Who filed someone else's message (the shortcut or a :ticket:), when not its author."""
     private: bool = False
@@ -106,6 +109,7 @@ class Request(BaseModel):
     resolved_at: datetime | None = None
     closed_as: str | None = None
     version: int = 1
+    asset: str | None = None
 
     @property
     def key(self) -> str:

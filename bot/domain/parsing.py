@@ -69,6 +69,20 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class Shipped:
+    """`shipped <what>`: log a change (no text: open the "Log a change" form)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Changes:
+    """`changes [domain]`: the latest logged changes."""
+
+    domain: str | None
+
+
+@dataclass(frozen=True)
 class QuickCreate:
     kind: str | None
     title: str
@@ -82,7 +96,14 @@ class QuickCreate:
                      permalink=permalink, private=private)
 
 
-Command = Help | Mine | Queue | Status | Away | Back | OpenForm | QuickCreate | Usage
+@dataclass(frozen=True)
+class Search:
+    """`search <words>`: past requests whose title or description hold the words."""
+
+    words: str
+
+
+Command = Help | Mine | Queue | Status | Away | Back | OpenForm | QuickCreate | Usage | Shipped | Changes | Search
 
 
 def parse_key(text: str) -> int | None:
@@ -181,6 +202,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "status": Subcommand("status AIR-12", _status),
     "away": Subcommand("away [until 2026-12-07]", _away),
     "back": Subcommand("back", lambda rest: None if rest else Back()),
+    "shipped": Subcommand("shipped [product|platform] [kind:] <what>", lambda rest: Shipped(text=" ".join(rest))),
+    "search": Subcommand("search <words>", lambda rest: Search(words=" ".join(rest))),
+    "changes": Subcommand("changes [domain]", lambda rest: None if len(rest) > 1 else Changes(domain=rest[0].lower() if rest else None)),
 }
 """Every `/ai-request` subcommand, by its word; the help text and the README show each usage. `mine`, `queue` and
 `status` also take a trailing `page N` (a long list, a long history)."""

@@ -13,38 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from bot.domain.business_hours import BusinessCalendar
+from bot.domain.catalog import Assets, Catalog, ChangeLogSettings, Hooks
 from bot.domain.models import DEFAULT_KINDS, KIND_DEFAULT_PRIORITY, PRIORITIES
-
-USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
-BOT_ID = re.compile(r"^B[A-Z0-9]{2,}$")
-
-
-def _id_checker(pattern: re.Pattern[str], what: str) -> Any:
-    def check(value: Any) -> Any:
-        if not isinstance(value, str) or not pattern.match(value):
-            raise ValueError(f"expected a Slack {what} id, got {value!r}")
-        return value
-
-    return check
-
-
-def _id_list_checker(pattern: re.Pattern[str], what: str) -> Any:
-    one = _id_checker(pattern, what)
-
-    def check(value: Any) -> Any:
-        if not isinstance(value, list) or not all(isinstance(v, str) and pattern.match(v) for v in value):
-            raise ValueError(f"expected a list of Slack {what} ids, got {value!r}")
-        return [one(v) for v in value]
-
-    return check
-
-
-UserId = Annotated[str, BeforeValidator(_id_checker(USER_ID, "user"))]
-ChannelId = Annotated[str, BeforeValidator(_id_checker(CHANNEL_ID, "channel"))]
-UserIds = Annotated[list[str], BeforeValidator(_id_list_checker(USER_ID, "user"))]
-ChannelIds = Annotated[list[str], BeforeValidator(_id_list_checker(CHANNEL_ID, "channel"))]
-BotIds = Annotated[list[str], BeforeValidator(_id_list_checker(BOT_ID, "bot"))]
+from bot.domain.slack_ids import CHANNEL_ID, USER_ID, BotIds, ChannelId, ChannelIds, UserId, UserIds  # noqa: F401 (ids are checked here too)
 
 
 class Strict(BaseModel):
@@ -301,6 +272,9 @@ class Config(Strict):
     )
     domains: list[Domain] = Field(default_factory=list)
     holidays: Holidays = Holidays()
+    hooks: Hooks = Field(default_factory=dict)
+    assets: Assets = Field(default_factory=list)
+    change_log: ChangeLogSettings = ChangeLogSettings()
     allowed_bots: BotIds = Field(default_factory=list)
     """Other apps' bot ids (B…) whose mentions file requests; every other bot is ignored."""
 
@@ -319,6 +293,11 @@ class Config(Strict):
         return self
 
     # -- lookups ---------------------------------------------------------------------------
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The change log's part of the config: hook sources, the asset catalog and the change-log settings."""
+        return Catalog(hooks=self.hooks, assets=self.assets, change_log=self.change_log)
+
     def domain(self, name: str | None) -> Domain | None:
         return next((d for d in self.domains if d.name == name), None)
 

@@ -15,6 +15,8 @@ _STOPWORDS = frozenset(
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SIMILARITY_MIN = 2
+CHOSEN_BY = {"hook": "named by the hook that filed it", "change": "the domain of the change it is about"}
+"""Why a request filed by a machine or by a change has the domain it names (a person chooses it in the form)."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def _similar_domain(text: str, config: Config, state: RoutingState) -> tuple[Dom
 def choose_domain(draft: Draft, config: Config, state: RoutingState) -> tuple[Domain | None, str]:
     """Form > channel > keywords > past requests > unrouted, with the reason in words."""
     if draft.domain and (chosen := config.domain(draft.domain)):
-        return chosen, f"routed to {chosen.name} (chosen in the form)"
+        return chosen, f"routed to {chosen.name} ({CHOSEN_BY.get(draft.source, 'chosen in the form')})"
     if by_channel := config.domain_of_channel(draft.channel):
         return by_channel, f"routed to {by_channel.name} (filed in <#{draft.channel}>)"
     text = f"{draft.title}\n{draft.description}"

@@ -15,6 +15,7 @@ from datetime import datetime
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from bot.hooks.errors import Unauthorized
+from bot.hooks.schemes import OURS, SCHEMES, check
 
 SOURCE_HEADER = "X-AI-Intake-Source"
 TIMESTAMP_HEADER = "X-AI-Intake-Timestamp"
@@ -36,28 +37,36 @@ class _InjectedClock(Clock):
 
 class HookVerifier:
     """Checks that a hook request comes from a configured source: `secrets` maps each source to its
-    secret (sources whose secret is empty are off). `clock` gives the current instant."""
+    secret (sources whose secret is empty are off); `schemes` names the tool's own signing scheme a
+    source uses instead of ours (`bot.hooks.schemes`). `clock` gives the current instant."""
 
-    def __init__(self, secrets: Mapping[str, str], *, clock: Callable[[], datetime]) -> None:
+    def __init__(self, secrets: Mapping[str, str], *, clock: Callable[[], datetime],
+                 schemes: Mapping[str, str] | None = None) -> None:
         self._clock = clock
+        self._secrets = {source: secret for source, secret in secrets.items() if secret and secret.strip()}
+        self._schemes = {source: name for source, name in (schemes or {}).items() if name != OURS}
         self._verifiers = {source: SignatureVerifier(secret, clock=_InjectedClock(clock))
-                           for source, secret in secrets.items() if secret and secret.strip()}
+                           for source, secret in self._secrets.items()}
 
     @property
     def sources(self) -> frozenset[str]:
         """The sources that can be verified (those with a secret)."""
         return frozenset(self._verifiers)
 
-    def verify(self, headers: Mapping[str, str], body: bytes) -> str:
+    def verify(self, headers: Mapping[str, str], body: bytes, *, source: str | None = None) -> str:
         """The source that signed `body`; raises Unauthorized saying what is wrong. Header names are
-        matched in any case."""
+        matched in any case. `source`: the URL's `?source=`, for a tool that signs its own way."""
         found = {k.lower(): v for k, v in headers.items()}
-        source = found.get(SOURCE_HEADER.lower(), "").strip()
+        source = (found.get(SOURCE_HEADER.lower(), "") or source or "").strip()
         if not source:
-            raise Unauthorized(f"the {SOURCE_HEADER} header is missing: name the hook source")
+            raise Unauthorized(f"the {SOURCE_HEADER} header is missing: name the hook source "
+                               "(or ?source= on the URL, for a tool that signs its own way)")
         verifier = self._verifiers.get(source)
         if verifier is None:
             raise Unauthorized(f"unknown hook source {source[:40]!r}")
+        if source in self._schemes:
+            check(SCHEMES[self._schemes[source]], self._secrets[source], headers, body, now=self._clock().timestamp())
+            return source
         timestamp = found.get(TIMESTAMP_HEADER.lower(), "").strip()
         if not _UNIX_SECONDS.match(timestamp):
             raise Unauthorized(f"{TIMESTAMP_HEADER} must be the time of signing in unix seconds")

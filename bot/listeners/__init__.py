@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, events, middleware, shortcuts, trust, views
+from bot.listeners import actions, changes, commands, events, middleware, search, shortcuts, trust, views
 
 
 def register(app: App) -> None:
@@ -13,3 +13,5 @@ def register(app: App) -> None:
     actions.register(app)
     views.register(app)
     shortcuts.register(app)
+    changes.register(app)
+    search.register(app)

@@ -12,6 +12,7 @@ from bot.blocks.modal import request_modal
 from bot.domain import parsing
 from bot.domain.errors import IntakeError
 from bot.listeners.channels import known_private, private_by_name
+from bot.listeners import changes, search
 from bot.listeners.middleware import answered, config_of, intake_of, now_of, queries_of
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,10 @@ def on_command(ack: Ack, command: dict[str, Any], context: BoltContext, client: 
         ack()
         view = request_modal(config, channel=command.get("channel_id"), private=filed_in_private(context, command))
         client.views_open(trigger_id=command["trigger_id"], view=view.to_dict())
+        return
+    if isinstance(parsed, parsing.Shipped) and not parsed.text:
+        ack()
+        changes.open_form(client, command, context)
         return
     try:
         text, blocks = answer(context, parsed, command)
@@ -69,6 +74,10 @@ def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any
             return messages.back_reply(intake_of(context).back(user))
         case parsing.Usage(subcommand=word):
             return messages.notice(messages.usage_text(word, config))
+        case parsing.Shipped() | parsing.Changes():
+            return changes.answer(context, parsed, command)
+        case parsing.Search():
+            return search.answer(context, parsed, command)
         case parsing.QuickCreate() if not parsed.title:
             return messages.notice("Say what you need after the kind, e.g. `/ai-request regression: refund bot quotes the wrong window`.")
         case parsing.QuickCreate():

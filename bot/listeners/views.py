@@ -74,7 +74,8 @@ def draft_from_view(view: dict[str, Any], user: str, *, kinds: dict[str, str]) -
     return Draft(title=title, description=description, kind=kind,
                  domain=_value(state, ids.DOMAIN), priority=priority, links=links,
                  confidential=True if confidential else (None if kind == "security_review" and confidential is None else False),
-                 requester=user, source="modal", channel=_text(meta.get("channel")), private=meta.get("private") is True)
+                 requester=user, source="modal", channel=_text(meta.get("channel")), asset=_value(state, ids.ASSET),
+                 private=meta.get("private") is True)
 
 
 def on_request_form(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:

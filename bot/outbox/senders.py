@@ -13,19 +13,24 @@ from typing import Any, Generic, TypeVar
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.card import card_message, moved_card
+from bot.blocks.changes import home_blocks, question_message
 from bot.blocks.common import to_dicts
 from bot.blocks.home import home_view
 from bot.blocks.messages import filed_reply
 from bot.blocks.nags import legacy_nag_dm, nag_dm
 from bot.clock import Clock
 from bot.domain.business_hours import BusinessCalendar
+from bot.domain.changes_loop import Suspect
+from bot.domain.duplicates import similar_ids
 from bot.domain.models import Event, Request
 from bot.domain.nags import still_applies
 from bot.domain.policy import Config
 from bot.outbox.slack import Poster
+from bot.changelog import ChangeHome, ChangeView
 from bot.queries import HomeData
 from storage.outbox import (
-    CardMoved, CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, Kind, NagMessage, Payload, ThreadLine,
+    CardMoved, CardUpdate, ChangeLine, ChangeQuestion, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, Kind, NagMessage,
+    Payload, ThreadLine,
 )
 
 P = TypeVar("P", bound=Payload)
@@ -81,6 +86,9 @@ class Delivery:
     working_hours: Callable[[str], BusinessCalendar]
     home_of: Callable[..., HomeData]
     requests_of: Callable[[Sequence[int]], dict[int, Request]]
+    change_of: Callable[[str], ChangeView | None] = lambda change_id: None
+    change_home_of: Callable[[str], ChangeHome | None] = lambda user: None
+    suspects_of: Callable[[Request, datetime], list[Suspect]] = lambda request, now: []
 
 
 def send_card(d: Delivery, out: Outgoing[CardUpdate]) -> Sent:
@@ -88,7 +96,11 @@ def send_card(d: Delivery, out: Outgoing[CardUpdate]) -> Sent:
     request = out.request
     if request is None or not request.card_channel:
         return Sent()
-    text, blocks = card_message(request, out.events, d.config, now=d.clock())
+    now = d.clock()
+    alike = similar_ids(out.events)
+    found = d.requests_of(alike) if alike else {}
+    text, blocks = card_message(request, out.events, d.config, now=now, suspects=d.suspects_of(request, now),
+                                similar=[found[i] for i in alike if i in found])
     if request.card_ts:
         try:
             d.poster.update(channel=request.card_channel, ts=request.card_ts, text=text, blocks=to_dicts(blocks))
@@ -186,7 +198,9 @@ def send_home(d: Delivery, out: Outgoing[HomeRefresh]) -> Sent:
     user = out.payload.user
     now = d.clock()
     home = d.home_of(user, on=now.astimezone(d.config.calendar(None).tz).date(), section=out.payload.section, page=out.payload.page)
-    view = home_view(home.assigned, home.filed, home.queues, d.config, now=now, viewer=user, away=home.away)
+    changes = d.change_home_of(user)
+    more = home_blocks(changes.waiting, changes.recent, d.config, now=now) if changes else []
+    view = home_view(home.assigned, home.filed, home.queues, d.config, now=now, viewer=user, away=home.away, more=more)
     d.poster.publish_home(user=user, view=view.to_dict())
     return Sent()
 
@@ -209,6 +223,35 @@ def send_card_moved(d: Delivery, out: Outgoing[CardMoved]) -> Sent:
             raise Skip("message_not_found") from None
         raise
     return Sent(ts=p.ts)
+
+
+def send_change_question(d: Delivery, out: Outgoing[ChangeQuestion]) -> Sent:
+    """Post the question about a change (the first item), or update it in place once it is posted."""
+    p = out.payload
+    view = d.change_of(p.change_id)
+    if view is None:
+        return Sent()
+    text, blocks = question_message(view.record, d.config, now=d.clock())
+    if not p.first:
+        if view.ts is None:
+            raise Retry("the question is not posted yet") if view.pending else Skip("question_not_posted")
+        d.poster.update(channel=p.channel, ts=view.ts, text=text, blocks=to_dicts(blocks))
+        return Sent(ts=view.ts)
+    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.channel, text=text, blocks=to_dicts(blocks),
+                          unfurl_links=False)
+    return Sent(ts=ts)
+
+
+def send_change_line(d: Delivery, out: Outgoing[ChangeLine]) -> Sent:
+    """A line under a change's question; it waits for the question, or is dropped when it will never be posted."""
+    p = out.payload
+    view = d.change_of(p.change_id)
+    if view is None:
+        return Sent()
+    if view.ts is None:
+        raise Retry("the question is not posted yet") if view.pending else Skip("question_not_posted")
+    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.channel, thread_ts=view.ts, text=p.text)
+    return Sent(ts=ts)
 
 
 def _card_channel(out: Outgoing[Any]) -> str | None:
@@ -235,5 +278,7 @@ SENDERS: dict[Kind, Sender] = {
     Kind.EPHEMERAL: Sender(send_ephemeral, _no_channel),
     Kind.NAG: Sender(send_nag, lambda out: out.payload.user),
     Kind.HOME: Sender(send_home, _no_channel),
+    Kind.CHANGE: Sender(send_change_question, lambda out: out.payload.channel),
+    Kind.CHANGE_LINE: Sender(send_change_line, lambda out: out.payload.channel),
     Kind.MOVED: Sender(send_card_moved, _card_channel),  # in the new card's lane: after it, so it can link to it
 }

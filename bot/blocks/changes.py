@@ -1,0 +1,233 @@
+"""The change log in Block Kit: the question a change puts to the other side, change lists, the App Home's
+part, and the forms (log a change, the eval case that covers it, why it is not relevant). Pure."""
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock, Block, DividerBlock, InputBlock, Option, PlainTextInputElement, PlainTextObject, StaticSelectElement,
+    UrlInputElement,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks import ids
+from bot.blocks.common import button, context, link, local, section, user
+from bot.domain.changes import (
+    ANSWER_WORDS, Pair, CAUSES, KINDS, REASON_LIMIT, SIDE_KINDS, SIDES, WHAT_LIMIT, ChangeRecord, answer_text, ask_text,
+    change_state, describe, kind_words,
+)
+from bot.domain.changes_loop import RECOVERED, REFIRED, Closure, Suspect, closure_text
+from bot.domain.changes_filing import VERSION_LIMIT
+from bot.domain.models import Event
+from bot.domain.policy import Config
+from bot.domain.text import escape, truncate
+
+LIST_LIMIT = 15
+ANSWER_EMOJI = {"covered": ":white_check_mark:", "needs_work": ":hammer_and_wrench:", "not_relevant": ":heavy_minus_sign:"}
+
+
+def _when(at: datetime, config: Config, domain: str | None) -> str:
+    return local(at, config.calendar(domain).tz)
+
+
+def question_message(record: ChangeRecord, config: Config, *, now: datetime) -> tuple[str, list[Block]]:
+    """The question about a change in its domain's channel: who shipped what, asked of whom, with the three
+    answers while it is unanswered, and the answer once given."""
+    change, answer = record.change, record.answer_at(now)
+    details = [f"*{change.id}* · logged {_when(change.at, config, change.domain)}"]
+    if change.asset:
+        details.append(f"asset `{escape(change.asset)}`")
+    if change.links:
+        details.append("Links: " + " · ".join(link(u, f"link {i + 1}") for i, u in enumerate(change.links[:5])))
+    blocks: list[Block] = [section(ask_text(change, asked_user=change.asked), block_id="change.question"),
+                           context(" · ".join(details))]
+    if answer is None:
+        blocks.append(ActionsBlock(block_id="change.actions", elements=[
+            button("Covered (link an eval)", ids.CHANGE_COVERED, change.id, style="primary"),
+            button("Needs work", ids.CHANGE_NEEDS_WORK, change.id,
+                   confirm=f"File an eval request for the platform side about {change.id}?"),
+            button("Not relevant", ids.CHANGE_NOT_RELEVANT, change.id),
+        ]))
+    else:
+        blocks.append(context(f"{ANSWER_EMOJI[answer.answer]} {user(answer.by)} answered "
+                              f"{_when(answer.at, config, change.domain)}: {answer_text(answer)}"))
+    fallback = f"{change.id}: {change.side} shipped {escape(truncate(change.what, 200))} in {escape(change.domain)}"
+    return fallback, blocks
+
+
+def answer_state(record: ChangeRecord, config: Config, *, now: datetime) -> str:
+    """Where a change's question stands, in mrkdwn: ":hourglass: asked @fay, 1.5 business days" or the answer."""
+    change = record.change
+    state = change_state(record, asked_user=change.asked, calendar=config.calendar(change.domain), now=now)
+    if state.answer is not None:
+        return f"{ANSWER_EMOJI[state.answer.answer]} {user(state.answer.by)}: {answer_text(state.answer)}"
+    asked = f"asked {user(change.asked)}" if change.asked else "nobody to ask"
+    return f":hourglass: {asked}, unanswered for {state.waiting_business_days:.1f} business days"
+
+
+def change_line(record: ChangeRecord, config: Config, *, now: datetime) -> str:
+    """One change as a list line: id, when, side, what, who shipped it and where its question stands."""
+    change = record.change
+    return (f"*{change.id}* · {_when(change.at, config, change.domain)} · {escape(change.domain)} · {change.side} · "
+            f"{describe(change)} · {change.shipper()} · {answer_state(record, config, now=now)}")
+
+
+def changes_reply(title: str, records: Sequence[ChangeRecord], config: Config, *, now: datetime) -> tuple[str, list[Block]]:
+    """The answer to `/ai-request changes [domain]`: the latest changes, newest first."""
+    lines = [change_line(r, config, now=now) for r in records[:LIST_LIMIT]]
+    body = "\n".join(lines) if lines else "_no changes logged yet: `/ai-request shipped <what>` logs one_"
+    return title, [section(f"*{escape(title)}*"), section(body)]
+
+
+def logged_reply(record: ChangeRecord, config: Config, *, created: bool) -> tuple[str, list[Block]]:
+    """The answer to whoever logged a change: its id, and who is asked where."""
+    change = record.change
+    found = config.domain(change.domain)
+    where = f"<#{found.channels[0]}>" if found and found.channels else f"<#{config.triage_channel}>"
+    asked = f"{user(change.asked)} is asked in {where}" if change.asked else f"nobody to ask; it is shown in {where}"
+    verb = "Logged" if created else "Already logged as"
+    text = f"{verb} *{change.id}*: {describe(change)} ({change.side}, {escape(change.domain)}); {asked}."
+    return f"{verb} {change.id}", [section(text)]
+
+
+def home_blocks(waiting: Sequence[ChangeRecord], recent: Sequence[ChangeRecord], config: Config, *,
+                now: datetime) -> list[Block]:
+    """The change log's part of a person's App Home: what waits for their answer, and their domains' latest."""
+    blocks: list[Block] = [DividerBlock()]
+    waiting_lines = [change_line(r, config, now=now) for r in waiting[:LIST_LIMIT]]
+    blocks.append(section(f"*Changes waiting for your answer* ({len(waiting)})\n"
+                          + ("\n".join(waiting_lines) if waiting_lines else "_nothing to answer_")))
+    if recent:
+        lines = [change_line(r, config, now=now) for r in recent[:LIST_LIMIT]]
+        blocks.append(section("*Latest changes in your domains*\n" + "\n".join(lines)))
+    blocks.append(context("Log one with `/ai-request shipped <what>`; `/ai-request changes` lists them."))
+    return blocks
+
+
+# -- a regression's card ----------------------------------------------------------------------------
+SUSPECTS_SHOWN = 5
+
+
+def suspect_line(suspect: Suspect, config: Config) -> str:
+    """One suspect: id, when, side, what, who shipped it, and whether the other side acknowledged it."""
+    change, answer = suspect.change, suspect.answer
+    if answer is None:
+        asked = f" (asked {user(change.asked)})" if change.asked else ""
+        state = f":warning: not acknowledged{asked}"
+    else:
+        state = f"{ANSWER_EMOJI[answer.answer]} acknowledged by {user(answer.by)}: {ANSWER_WORDS[answer.answer]}"
+    same = " · :dart: same asset" if suspect.same_asset else ""
+    return (f"• *{change.id}* {_when(change.at, config, change.domain)} · {change.side} · {describe(change)} · "
+            f"shipped by {change.shipper()} · {state}{same}")
+
+
+def suspects_block(suspects: Sequence[Suspect], config: Config, *, domain: str) -> Block:
+    """The card's suspects: the domain's changes of the days before the regression, newest first."""
+    days = config.change_log.suspect_days
+    lines = [suspect_line(s, config) for s in suspects[:SUSPECTS_SHOWN]]
+    if len(suspects) > SUSPECTS_SHOWN:
+        lines.append(f"… and {len(suspects) - SUSPECTS_SHOWN} more: `/ai-request changes {escape(domain)}`")
+    head = f"*Suspects* — changes in {escape(domain)} in the {days} days before it, newest first:"
+    return section("\n".join([head, *lines]), block_id="card.suspects")
+
+
+def closure_block(closure: Closure) -> Block:
+    """How the regression closed: its cause and the eval case that now covers it (or why none does)."""
+    return context(f":mag: Closed with {closure_text(closure)}")
+
+
+def hook_report_block(events: Sequence[Event], config: Config, *, domain: str | None) -> Block | None:
+    """What the hook that filed a regression last reported about it: recovered, or firing again; None when
+    it reported neither."""
+    last = next((e for e in reversed(events) if e.type in (RECOVERED, REFIRED)), None)
+    if last is None:
+        return None
+    said = "reported it recovered" if last.type == RECOVERED else "reported it firing again"
+    emoji = ":white_check_mark:" if last.type == RECOVERED else ":rotating_light:"
+    return context(f"{emoji} The `{escape(last.actor)}` hook {said} {_when(last.at, config, domain)}.")
+
+
+def owners_block(asset: str, owners: Pair) -> Block:
+    """The asset a request names, and its pair of owners (each the asset's own, else the domain's)."""
+    return context(f":package: Asset `{escape(asset)}` · product owner {user(owners.product, none='none')} · "
+                   f"platform owner {user(owners.platform, none='none')}")
+
+
+def closure_modal(key: str, suspects: Sequence[Suspect]) -> View:
+    """Resolving a regression asks for its cause (one of its suspects, a side, both or outside) and the eval
+    case that now covers it, or why there is none."""
+    options = [_option(f"change:{s.change.id}", f"{s.change.id}: {s.change.what} ({s.change.side})") for s in suspects[:95]]
+    options += [_option(c, CAUSE_LABEL[c]) for c in CAUSES]
+    reason = PlainTextInputElement(action_id=ids.INPUT, multiline=True, max_length=REASON_LIMIT,
+                                   placeholder="e.g. the provider's model changed; no case can pin it")
+    blocks = [
+        _input(ids.CAUSE, "What caused it?", _select(options, placeholder="A suspect change, or a side")),
+        _input(ids.EVAL_CASE, "The eval case that now covers it", UrlInputElement(action_id=ids.INPUT), optional=True),
+        _input(ids.NO_EVAL_REASON, "Or: why there is no eval case", reason, optional=True),
+    ]
+    return View(type="modal", callback_id=ids.CLOSURE_MODAL, title=f"Resolve {key}"[:24], submit="Resolve", close="Cancel",
+                blocks=blocks, private_metadata=json.dumps({"key": key}))
+
+
+CAUSE_LABEL = {"product": "The product side", "platform": "The platform side", "both": "Both sides",
+               "outside": "Outside (a model provider, a data source)"}
+
+
+# -- forms ---------------------------------------------------------------------------------------
+
+
+def _option(value: str, text: str) -> Option:
+    return Option(value=value, text=PlainTextObject(text=truncate(text, 75)))
+
+
+def _select(options: list[Option], *, placeholder: str, initial: str | None = None) -> StaticSelectElement:
+    chosen = next((o for o in options if o.value == initial), None)
+    return StaticSelectElement(action_id=ids.INPUT, placeholder=placeholder, options=options[:100], initial_option=chosen)
+
+
+def _input(block_id: str, label: str, element, *, optional: bool = False, hint: str | None = None) -> InputBlock:
+    return InputBlock(block_id=block_id, label=label, element=element, optional=optional, hint=hint)
+
+
+def change_modal(config: Config, *, channel: str | None = None, what: str | None = None, side: str | None = None) -> View:
+    """The "Log a change" form; its domain starts as the channel's, `what` and `side` as given."""
+    here = config.domain_of_channel(channel)
+    domains = [_option(d.name, d.name) for d in config.domains]
+    sides = [_option(s, f"{s.capitalize()} ({', '.join(kind_words(k) for k in SIDE_KINDS[s])})") for s in SIDES]
+    kinds = [_option(k, f"{kind_words(k)} ({next(s for s in SIDES if k in SIDE_KINDS[s])})") for k in KINDS]
+    blocks: list[Block] = [
+        _input(ids.DOMAIN, "Domain", _select(domains, placeholder="Which domain", initial=here.name if here else None)),
+        _input(ids.SIDE, "Side", _select(sides, placeholder="Who shipped it", initial=side)),
+        _input(ids.CHANGE_KIND, "Kind", _select(kinds, placeholder="What it changed"), optional=True),
+        _input(ids.WHAT, "What shipped", PlainTextInputElement(action_id=ids.INPUT, max_length=WHAT_LIMIT,
+                                                              initial_value=truncate(what, WHAT_LIMIT) if what else None,
+                                                              placeholder="express-refund intent")),
+    ]
+    if config.assets:
+        assets = [_option(a.name, f"{a.name} ({a.domain}, {kind_words(a.kind)})") for a in config.assets]
+        blocks.append(_input(ids.ASSET, "AI asset", _select(assets, placeholder="From the catalog"), optional=True,
+                             hint="Its owners are asked instead of the domain's."))
+    blocks.append(_input(ids.VERSION, "Version", PlainTextInputElement(action_id=ids.INPUT, max_length=VERSION_LIMIT),
+                         optional=True))
+    for i in range(2):
+        blocks.append(_input(f"{ids.LINKS}.{i}", "Link" if i == 0 else "Another link", UrlInputElement(action_id=ids.INPUT),
+                             optional=True))
+    return View(type="modal", callback_id=ids.CHANGE_MODAL, title="Log a change", submit="Log it", close="Cancel",
+                blocks=blocks, private_metadata=json.dumps({"channel": channel}))
+
+
+def covered_modal(change_id: str) -> View:
+    """"Covered" asks for the eval case that covers the change."""
+    return View(type="modal", callback_id=ids.COVERED_MODAL, title=f"Covered: {change_id}"[:24], submit="Send", close="Cancel",
+                blocks=[_input(ids.EVAL_LINK, "The eval case that covers it", UrlInputElement(action_id=ids.INPUT))],
+                private_metadata=json.dumps({"change": change_id}))
+
+
+def not_relevant_modal(change_id: str) -> View:
+    """"Not relevant" asks why, for the side that shipped it."""
+    reason = PlainTextInputElement(action_id=ids.INPUT, multiline=True, max_length=REASON_LIMIT,
+                                   placeholder="e.g. the prompt never sees refund requests")
+    return View(type="modal", callback_id=ids.NOT_RELEVANT_MODAL, title=f"Not relevant: {change_id}"[:24], submit="Send",
+                close="Cancel", blocks=[_input(ids.REASON, "Why is it not relevant to your side?", reason)],
+                private_metadata=json.dumps({"change": change_id}))

@@ -1,0 +1,232 @@
+"""The change log's use cases: log a change and ask the other side, answer it, and read it back (lists,
+a regression's suspects, an App Home's part, the changes still unanswered).
+
+Each write is one transaction: the change or the answer, its event, the eval request a "Needs work"
+files, and the Slack messages they cause (queued in the outbox). The rules are the domain's
+(`bot.domain.changes`, `changes_filing`, `changes_loop`); this module reads, decides with them and writes.
+"""
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.clock import Clock, system_clock
+from bot.domain.changes import (
+    ChangeRecord, ChangeState, ShippedChange, acknowledge, answer_text, change_state, check_answerable, eval_request_draft,
+    parse_change_key,
+)
+from bot.domain.changes_filing import ChangeDraft, plan_change
+from bot.domain.changes_loop import Suspect, close_regression, suspects
+from bot.domain.errors import Conflict, NotFound
+from bot.domain.models import Draft, Request
+from bot.domain.owners import lead_of, pair_for
+from bot.domain.policy import Config
+from bot.domain.text import escape_within
+from bot.queries import load_request
+from bot.service import Intake
+from bot.wakeup import Wakeup
+from storage.outbox import CardUpdate, ChangeLine, ChangeQuestion, HomeRefresh, change_question_key
+from storage.store import Store, Tx
+
+LIST_LIMIT = 15
+
+
+@dataclass(frozen=True)
+class Logged:
+    """The change as logged; `created` is False when its hook origin had logged it before."""
+
+    record: ChangeRecord
+    created: bool
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """What the question about a change shows, and where it is: its `ts` once posted in `channel`;
+    `pending`: the item that posts it still waits."""
+
+    record: ChangeRecord
+    channel: str
+    ts: str | None
+    pending: bool
+
+
+@dataclass(frozen=True)
+class ChangeHome:
+    """A person's part of the change log in their App Home: the changes waiting for their answer, and the
+    latest changes of the domains they belong to."""
+
+    waiting: list[ChangeRecord]
+    recent: list[ChangeRecord]
+
+
+def question_channel(config: Config, domain: str) -> str:
+    """Where a domain's changes are asked about: its first channel, else the triage channel."""
+    found = config.domain(domain)
+    return found.channels[0] if found and found.channels else config.triage_channel
+
+
+class ChangeLog:
+    """The change log's use cases over `store`; `intake` files the eval request of a "Needs work" answer."""
+
+    def __init__(self, store: Store, config: Config, *, intake: Intake, clock: Clock = system_clock, wakeup: Wakeup) -> None:
+        self._store = store
+        self._config = config
+        self._intake = intake
+        self._clock = clock
+        self._wakeup = wakeup
+
+    # -- writing -------------------------------------------------------------------------------
+    def plan(self, draft: ChangeDraft) -> ShippedChange:
+        """The change `draft` would log now, with the person to ask; InvalidInput names the field. Writes nothing."""
+        return plan_change(draft, self._config, at=self._clock())
+
+    def log(self, draft: ChangeDraft) -> Logged:
+        """Log the change `draft` describes and queue the question to the other side (InvalidInput names
+        the field). A hook's change logged before is given back with `created=False`, asking nobody again."""
+        change = self.plan(draft)
+        origin = change.origin
+        try:
+            with self._store.transaction() as tx:
+                known = tx.change_log.by_origin(origin.source, origin.id) if origin else None
+                if known is not None:
+                    return Logged(known, created=False)
+                logged = tx.change_log.insert(change)
+                channel = question_channel(self._config, logged.domain)
+                tx.enqueue(ChangeQuestion(change_id=logged.id, channel=channel, first=True), at=change.at,
+                           key=change_question_key(logged.id))
+                self._refresh_homes(tx, {logged.asked, None if origin else logged.shipped_by}, change.at)
+        except sqlite3.IntegrityError:  # the same hook delivery, logged by another thread a moment ago
+            assert origin is not None
+            with self._store.reading() as tx:
+                known = tx.change_log.by_origin(origin.source, origin.id)
+            if known is None:
+                raise
+            return Logged(known, created=False)
+        self._wakeup.set()
+        return Logged(ChangeRecord(logged), created=True)
+
+    def answer(self, change_id: str, user: str, *, answer: str, eval_link: str | None = None,
+               reason: str | None = None) -> ChangeRecord:
+        """`user`'s answer to the change: covered (with the eval case's link), needs_work (files an eval
+        request for the platform side, linked to the change) or not_relevant (with a reason). Raises
+        NotFound, NotAllowed, Conflict (answered already) or InvalidInput naming the field."""
+        now = self._clock()
+        with self._store.transaction() as tx:
+            record = self._record(tx, change_id)
+            change = record.change
+            said = acknowledge(record, answer=answer, by=user, at=now, asked_user=change.asked,
+                               lead=lead_of(self._config, change.domain), admins=self._config.admins,
+                               eval_link=eval_link, reason=reason)
+            filed = self._file_eval_request(tx, record, user, now=now) if said.answer == "needs_work" else None
+            if filed is not None:
+                said = said.model_copy(update={"eval_request": filed.key})
+            if not tx.change_log.answer(said):
+                raise Conflict(f"{change.id} was answered a moment ago; look at its message.")
+            channel = question_channel(self._config, change.domain)
+            tx.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)
+            tx.enqueue(ChangeLine(change_id=change.id, channel=channel, text=f"<@{user}> answered: {answer_text(said)}"), at=now)
+            days = timedelta(days=self._config.change_log.suspect_days)
+            for request_id in tx.change_log.open_regressions_after(change.domain, since=change.at, until=change.at + days):
+                tx.enqueue(CardUpdate(), at=now, request_id=request_id)  # their suspects show the answer
+            self._refresh_homes(tx, {change.asked, user}, now)
+        self._wakeup.set()
+        if filed is not None:
+            self._intake.count_filed(filed)
+        return ChangeRecord(change, said)
+
+    def resolve_regression(self, key: str, user: str, *, cause: str | None, eval_case: str | None,
+                           no_eval_reason: str | None) -> Request:
+        """Resolve a regression with its closure: the cause (one of its suspects as "change:CHG-7", or product,
+        platform, both, outside) and the eval case that now covers it, or why there is none. Raises
+        InvalidInput naming the field (`cause`, `eval_case`, `no_eval_reason`), and what `Intake.resolve` raises."""
+        with self._store.reading() as tx:
+            request = load_request(tx, key)
+        if not request.is_regression:
+            raise Conflict(f"{request.key} is not a regression; resolve it with its Resolve button.")
+        found = self.suspects_of(request, now=self._clock())
+        closure = close_regression(cause=cause, eval_case=eval_case, no_eval_reason=no_eval_reason,
+                                   suspect_ids=[s.change.id for s in found])
+        return self._intake.resolve(key, user, closure=closure)
+
+    def _file_eval_request(self, tx: Tx, record: ChangeRecord, user: str, *, now: datetime) -> Request:
+        change = record.change
+        draft = eval_request_draft(change, by=user, pair=pair_for(self._config, change.domain, asset=change.asset))
+        request = Draft(title=draft.title, description=draft.description, kind="eval", domain=draft.domain,
+                        links=list(draft.links), requester=user, source="change", asset=change.asset)
+        reason = f"assigned to <@{draft.assignee}> (the platform owner, for {change.id})" if draft.assignee else None
+        return self._intake.file_within(tx, request, now=now, origin_key=f"change:{change.id}:eval", assignee=draft.assignee,
+                                        assignee_reason=reason)
+
+    def _refresh_homes(self, tx: Tx, people: set[str | None], now: datetime) -> None:
+        for user in tx.home_viewers({p for p in people if p}):
+            tx.enqueue(HomeRefresh(user=user), at=now, unless_pending=True)
+
+    # -- reading -------------------------------------------------------------------------------
+    def get(self, change_id: str) -> ChangeRecord:
+        """The change a typed id names ("CHG-7"); NotFound with a hint when there is none."""
+        with self._store.reading() as tx:
+            return self._record(tx, change_id)
+
+    def check_answerable(self, change_id: str, user: str) -> ChangeRecord:
+        """The change, if `user` may answer it now (raises NotFound, Conflict or NotAllowed): asked before a form opens."""
+        record = self.get(change_id)
+        check_answerable(record, by=user, asked_user=record.change.asked, lead=lead_of(self._config, record.change.domain),
+                         admins=self._config.admins)
+        return record
+
+    def latest(self, domain: str | None, *, limit: int = LIST_LIMIT) -> list[ChangeRecord]:
+        """The latest changes of `domain` (None: of every domain), newest first; NotFound for an unknown domain."""
+        if domain is not None and self._config.domain(domain) is None:
+            names = ", ".join(d.name for d in self._config.domains) or "none configured"
+            raise NotFound(f"There is no domain called “{escape_within(domain, 40)}”. Domains: {names}.")
+        with self._store.reading() as tx:
+            return tx.change_log.latest(domain, limit=limit)
+
+    def view(self, change_id: str) -> ChangeView | None:
+        """The change's question as it stands, and where it is posted (for the outbox's sender)."""
+        with self._store.reading() as tx:
+            record = tx.change_log.record(change_id)
+            if record is None:
+                return None
+            ts, pending = tx.change_log.question(change_question_key(change_id))
+        return ChangeView(record, question_channel(self._config, record.change.domain), ts, pending)
+
+    def find_by_question(self, channel: str, ts: str) -> str | None:
+        """The id of the change whose question is the message (channel, ts), if it is one."""
+        with self._store.reading() as tx:
+            return tx.change_log.by_question(channel, ts)
+
+    def unanswered(self, *, now: datetime) -> list[ChangeState]:
+        """Every change nobody has answered, with how long it has waited in its domain's business days at
+        `now`, oldest first: what the `change.unacknowledged` nag reads."""
+        with self._store.reading() as tx:
+            records = tx.change_log.unanswered()
+        return [change_state(r, asked_user=r.change.asked, calendar=self._config.calendar(r.change.domain), now=now)
+                for r in records]
+
+    def suspects_of(self, request: Request, *, now: datetime) -> list[Suspect]:
+        """A regression's suspects: its domain's changes from both sides in the `suspect_days` before it was
+        filed, newest first, each with its answer as of `now` (none for other kinds, or before routing)."""
+        if not request.is_regression or request.domain is None:
+            return []
+        days = self._config.change_log.suspect_days
+        with self._store.reading() as tx:
+            records = tx.change_log.in_domain(request.domain, since=request.created_at - timedelta(days=days),
+                                              until=request.created_at)
+        return suspects(records, domain=request.domain, filed_at=request.created_at, now=now, days=days, asset=request.asset)
+
+    def home(self, user: str) -> ChangeHome:
+        """`user`'s part of the change log for their App Home."""
+        domains = [d.name for d in self._config.member_domains(user)]
+        with self._store.reading() as tx:
+            waiting = tx.change_log.unanswered(asked=user, limit=LIST_LIMIT)
+            recent = [r for d in domains for r in tx.change_log.latest(d, limit=5)]
+        return ChangeHome(waiting=waiting, recent=sorted(recent, key=lambda r: r.change.at, reverse=True)[:LIST_LIMIT])
+
+    def _record(self, tx: Tx, change_id: str) -> ChangeRecord:
+        key = parse_change_key(change_id)
+        record = tx.change_log.record(key) if key else None
+        if record is None:
+            raise NotFound(f"There is no change “{escape_within(change_id, 24)}”. Changes are named like CHG-7.")
+        return record
+

@@ -1,0 +1,246 @@
+"""Regressions and the change log: a regression's suspects (the changes just before it), why it closed
+and what covers it now, and the figures the digest shows about closing the loop.
+
+Pure: standard library and pydantic only; nothing reads the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from bot.domain.business_hours import BusinessCalendar
+from bot.domain.changes import (
+    CAUSES, DEFAULT_SUSPECT_DAYS, REASON_LIMIT, Acknowledgement, ChangeRecord, ShippedChange, business_days,
+    change_number, is_web_link, parse_change_key, web_link,
+)
+from bot.domain.errors import InvalidInput
+from bot.domain.models import Event, Request
+from bot.domain.text import escape, truncate
+
+RECOVERED = "recovered"
+REFIRED = "refired"
+"""The events of what a hook reports about a regression it filed: it recovered, or it fires again after that."""
+
+# --- suspects of a regression ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suspect:
+    """A change shipped on the regression's domain shortly before it was filed."""
+
+    change: ShippedChange
+    answer: Acknowledgement | None
+    same_asset: bool
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.answer is not None
+
+
+def suspects(
+    records: Iterable[ChangeRecord],
+    *,
+    domain: str | None,
+    filed_at: datetime,
+    now: datetime,
+    days: int = DEFAULT_SUSPECT_DAYS,
+    asset: str | None = None,
+) -> list[Suspect]:
+    """The changes of `domain`, from both sides, logged in the `days` days up to `filed_at` (both ends
+    included), newest first, each with its answer as of `now`. An unrouted regression has none."""
+    if domain is None:
+        return []
+    since = filed_at - timedelta(days=days)
+    found = [Suspect(r.change, r.answer_at(now), same_asset=asset is not None and r.change.asset == asset)
+             for r in records if r.change.domain == domain and since <= r.change.at <= filed_at]
+    return sorted(found, key=lambda s: (_utc(s.change.at), change_number(s.change.id)), reverse=True)
+
+
+# --- closing a regression ---------------------------------------------------------------------------
+
+
+class Closure(BaseModel):
+    """Why a regression closed and what covers it now; stored with the event that resolved it.
+
+    cause: "change:CHG-7", "product", "platform", "both" or "outside". eval_case: a link to the eval
+    case that now covers it; no_eval_reason: why there is none.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    cause: str
+    eval_case: str | None = None
+    no_eval_reason: str | None = None
+
+    @field_validator("cause")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        blamed = value.removeprefix("change:")
+        if value not in CAUSES and not (value.startswith("change:") and parse_change_key(blamed) == blamed):
+            raise ValueError(f"unknown cause {value!r}; a cause is change:CHG-<n>, {', '.join(CAUSES)}")
+        return value
+
+    @property
+    def cause_change(self) -> str | None:
+        """The change blamed, "CHG-7", or None when the cause is a side or outside."""
+        return self.cause.removeprefix("change:") if self.cause.startswith("change:") else None
+
+    @property
+    def has_eval_case(self) -> bool:
+        return self.eval_case is not None
+
+    def event_data(self) -> dict[str, str]:
+        """The keys to store in the data of the event that resolves the regression."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+def closure_text(closure: Closure) -> str:
+    """A closure in words, mrkdwn (its reason escaped): "cause CHG-7; eval case <https://…|https://…>", or
+    "cause outside; no eval case: the provider changed the model"."""
+    cause = closure.cause_change or closure.cause
+    if closure.eval_case:
+        return f"cause {cause}; eval case {web_link(closure.eval_case)}"
+    return f"cause {cause}; no eval case: {escape(truncate(closure.no_eval_reason or '', REASON_LIMIT))}"
+
+
+def close_regression(
+    *,
+    cause: str | None,
+    eval_case: str | None,
+    no_eval_reason: str | None,
+    suspect_ids: Collection[str],
+) -> Closure:
+    """The closure a person gives when resolving a regression; raises InvalidInput naming the field.
+
+    `cause` is one of `suspect_ids` (as "change:CHG-7" or "CHG-7") or product, platform, both or
+    outside (any case). The eval case must be an http(s) link; without one, the reason is required.
+    """
+    chosen = _cause(cause, suspect_ids)
+    link = (eval_case or "").strip() or None
+    why = (no_eval_reason or "").strip() or None
+    if link is not None and not is_web_link(link):
+        raise InvalidInput("The eval case must be a link (http or https) to the case that now covers this.", field="eval_case")
+    if link is None and why is None:
+        raise InvalidInput("Link the eval case that now covers this regression, or say why there is none.", field="eval_case")
+    if why is not None and len(why) > REASON_LIMIT:
+        raise InvalidInput(f"Keep the reason under {REASON_LIMIT} characters.", field="no_eval_reason")
+    return Closure(cause=chosen, eval_case=link, no_eval_reason=why)
+
+
+def _cause(text: str | None, suspect_ids: Collection[str]) -> str:
+    word = (text or "").strip()
+    if not word:
+        raise InvalidInput(f"Say what caused the regression: {_cause_choices(suspect_ids)}.", field="cause")
+    if word.lower() in CAUSES:
+        return word.lower()
+    key = parse_change_key(word[len("change:"):] if word.lower().startswith("change:") else word)
+    if key is None:
+        raise InvalidInput(f"{word!r} is not a cause; choose {_cause_choices(suspect_ids)}.", field="cause")
+    if key not in {parse_change_key(s) for s in suspect_ids}:
+        raise InvalidInput(f"{key} is not among this regression's suspects; choose {_cause_choices(suspect_ids)}.", field="cause")
+    return f"change:{key}"
+
+
+def _cause_choices(suspect_ids: Collection[str]) -> str:
+    changes = f"one of its suspects ({', '.join(suspect_ids)}), " if suspect_ids else ""
+    return f"{changes}product, platform, both or outside"
+
+
+def closure_of(events: Sequence[Event]) -> Closure | None:
+    """The closure stored with the latest resolution of a request (None when it has none or never resolved).
+
+    A resolution is an event whose data sets status "resolved"; its data holds the closure's keys.
+    """
+    resolving = next((e for e in reversed(events) if e.data.get("status") == "resolved"), None)
+    if resolving is None or "cause" not in resolving.data:
+        return None
+    try:
+        return Closure.model_validate({k: resolving.data.get(k) for k in ("cause", "eval_case", "no_eval_reason")})
+    except ValueError:
+        return None
+
+
+# --- digest figures ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoopFigures:
+    """What the change log adds to a digest of the week (start, end].
+
+    regressions_closed: regressions resolved in the week. closed_without_eval_case: those of them whose
+    closure links no eval case (a closure without one, or none recorded), as (request id, key); counted
+    always, listed only when listable. changes_logged: changes logged in the week.
+    unacknowledged_this_week: ids of changes logged in the week and unanswered at its end.
+    unacknowledged_open: (id, business days waiting) of every change unanswered at the week's end,
+    longest waiting first.
+    """
+
+    regressions_closed: int
+    closed_without_eval_case: int
+    closed_without_eval_case_listed: list[tuple[int, str]]
+    changes_logged: int
+    unacknowledged_this_week: list[str]
+    unacknowledged_open: list[tuple[str, float]]
+
+
+def loop_figures(
+    items: Iterable[tuple[Request, Sequence[Event]]],
+    records: Iterable[ChangeRecord],
+    *,
+    start: datetime,
+    end: datetime,
+    scope: str | None,
+    calendar_for: Callable[[str | None], BusinessCalendar],
+    include_confidential: bool = False,
+) -> LoopFigures:
+    """The change-log figures of domain `scope` (None: the organisation) for the week (start, end]."""
+    closed, listed = _closed_regressions(items, start=start, end=end, scope=scope, include_confidential=include_confidential)
+    mine = [r for r in records if (scope is None or r.change.domain == scope) and r.change.at <= end]
+    waiting = [r for r in mine if r.answer_at(end) is None]
+    logged = [r for r in mine if start < r.change.at]
+    return LoopFigures(
+        regressions_closed=len(closed),
+        closed_without_eval_case=sum(1 for has_case in closed if not has_case),
+        closed_without_eval_case_listed=listed,
+        changes_logged=len(logged),
+        unacknowledged_this_week=[r.change.id for r in logged if r.answer_at(end) is None],
+        unacknowledged_open=sorted(((r.change.id, round(business_days(calendar_for(r.change.domain), r.change.at, end), 1))
+                                    for r in waiting), key=lambda w: (-w[1], change_number(w[0]))),
+    )
+
+
+def _closed_regressions(items: Iterable[tuple[Request, Sequence[Event]]], *, start: datetime, end: datetime,
+                        scope: str | None, include_confidential: bool) -> tuple[list[bool], list[tuple[int, str]]]:
+    """Per regression resolved in the week: whether its closure has an eval case; and those without, listable."""
+    closed: list[bool] = []
+    listed: list[tuple[int, str]] = []
+    for request, events in items:
+        if not request.is_regression or (scope is not None and request.domain != scope):
+            continue
+        resolution = _last_resolution(events, start=start, end=end)
+        if resolution is None:
+            continue
+        closure = closure_of(events[: resolution + 1])
+        closed.append(closure is not None and closure.has_eval_case)
+        if not closed[-1] and (include_confidential or not request.confidential):
+            listed.append((request.id, request.key))
+    return closed, listed
+
+
+def _last_resolution(events: Sequence[Event], *, start: datetime, end: datetime) -> int | None:
+    """The index of the last event in (start, end] that resolved the request from another status."""
+    found, status = None, "open"
+    for i, event in enumerate(events):
+        new = event.data.get("status")
+        if new == "resolved" and status != "resolved" and start < event.at <= end:
+            found = i
+        status = new or status
+    return found
+
+
+def _utc(at: datetime) -> datetime:
+    return at.astimezone(timezone.utc)

@@ -1,0 +1,180 @@
+"""The change log's surfaces: `/ai-request shipped …` and `changes`, the "Log a change" form and message
+shortcut, the three answers on a change's question (with their forms), and "Resolve…" on a regression's
+card with the form that asks for its cause and eval case."""
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, BoltResponse
+from slack_sdk import WebClient
+
+from bot.blocks import ids
+from bot.blocks.changes import (
+    change_modal, changes_reply, closure_modal, covered_modal, logged_reply, not_relevant_modal,
+)
+from bot.changelog import ChangeLog
+from bot.domain import parsing
+from bot.domain.changes import WHAT_LIMIT
+from bot.domain.changes_filing import ChangeDraft, parse_shipped
+from bot.domain.errors import IntakeError, InvalidInput
+from bot.domain.text import first_line
+from bot.listeners.events import field, message_text, ts_field
+from bot.listeners.middleware import answered, config_of, intake_of, now_of, queries_of
+from bot.listeners.views import _text, _value, _values, metadata  # reading a form's state, as the request form does
+
+FIELD_OF = {"what": ids.WHAT, "domain": ids.DOMAIN, "side": ids.SIDE, "kind": ids.CHANGE_KIND, "asset": ids.ASSET,
+            "version": ids.VERSION, "links": f"{ids.LINKS}.0", "eval_link": ids.EVAL_LINK, "reason": ids.REASON,
+            "cause": ids.CAUSE, "eval_case": ids.EVAL_CASE, "no_eval_reason": ids.NO_EVAL_REASON}
+"""The form field each InvalidInput `field` of the change log is shown on."""
+
+
+def register(app: App) -> None:
+    app.action(ids.CHANGE_COVERED)(answered(on_covered))
+    app.action(ids.CHANGE_NEEDS_WORK)(answered(on_needs_work))
+    app.action(ids.CHANGE_NOT_RELEVANT)(answered(on_not_relevant))
+    app.view(ids.CHANGE_MODAL)(answered(on_change_form))
+    app.view(ids.COVERED_MODAL)(answered(on_covered_link))
+    app.view(ids.NOT_RELEVANT_MODAL)(answered(on_not_relevant_reason))
+    app.shortcut(ids.CHANGE_FROM_MESSAGE)(answered(on_from_message))
+    app.action(ids.RESOLVE_REGRESSION)(answered(on_resolve_regression))
+    app.view(ids.CLOSURE_MODAL)(answered(on_closure))
+
+
+def provide(changelog: ChangeLog) -> Callable[..., Any]:
+    """Middleware that puts the change log's use cases into every listener's `context`."""
+
+    def middleware(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        context["changelog"] = changelog
+        return next()
+
+    return middleware
+
+
+def changelog_of(context: BoltContext) -> ChangeLog:
+    return context["changelog"]
+
+
+# -- the command -----------------------------------------------------------------------------------
+def open_form(client: WebClient, command: dict[str, Any], context: BoltContext) -> None:
+    """`/ai-request shipped` with nothing after it: the "Log a change" form."""
+    view = change_modal(config_of(context), channel=command.get("channel_id"))
+    client.views_open(trigger_id=command["trigger_id"], view=view.to_dict())
+
+
+def answer(context: BoltContext, parsed: parsing.Shipped | parsing.Changes, command: dict[str, Any]) -> tuple[str, list]:
+    """The ephemeral answer to `shipped <what>` (the change logged) or `changes [domain]` (the latest ones)."""
+    config, changelog = config_of(context), changelog_of(context)
+    if isinstance(parsed, parsing.Changes):
+        here = config.domain_of_channel(command.get("channel_id"))
+        domain = parsed.domain or (here.name if here else None)
+        title = f"Latest changes in {domain}" if domain else "Latest changes"
+        return changes_reply(title, changelog.latest(domain), config, now=now_of(context))
+    said = parse_shipped(parsed.text)
+    draft = ChangeDraft(what=said.what, side=said.side, kind=said.kind, shipped_by=command["user_id"],
+                        channel=command.get("channel_id"))
+    logged = changelog.log(draft)
+    return logged_reply(logged.record, config, created=logged.created)
+
+
+# -- the form and the shortcut -----------------------------------------------------------------------
+def draft_from_view(view: dict[str, Any], user: str) -> ChangeDraft:
+    """The change a submitted "Log a change" form describes (its fields are checked when it is planned)."""
+    state = _values(view)
+    links = tuple(link for i in range(2) if (link := _value(state, f"{ids.LINKS}.{i}")))
+    return ChangeDraft(what=_value(state, ids.WHAT) or "", shipped_by=user, side=_value(state, ids.SIDE),
+                       kind=_value(state, ids.CHANGE_KIND), domain=_value(state, ids.DOMAIN), asset=_value(state, ids.ASSET),
+                       version=_value(state, ids.VERSION), links=links, channel=_text(metadata(view).get("channel")))
+
+
+def on_change_form(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+    user = context.user_id or body["user"]["id"]
+    draft = draft_from_view(view, user)
+    try:
+        logged = changelog_of(context).log(draft)
+    except InvalidInput as exc:
+        ack(response_action="errors", errors={FIELD_OF.get(exc.field or "", ids.WHAT): exc.message})
+        return
+    except IntakeError as exc:
+        ack(response_action="errors", errors={ids.WHAT: exc.message})
+        return
+    ack()
+    text, _ = logged_reply(logged.record, config_of(context), created=logged.created)
+    intake_of(context).tell(user=user, channel=draft.channel, text=text)
+
+
+def on_from_message(ack: Ack, shortcut: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """"Log as a change": the form, with the message's first line as what shipped."""
+    ack()
+    message = shortcut.get("message")
+    channel = field(shortcut.get("channel"), "id")
+    if not ts_field(shortcut, "message_ts") and not ts_field(message, "ts"):
+        return
+    what = first_line(message_text(message), WHAT_LIMIT)
+    client.views_open(trigger_id=shortcut["trigger_id"], view=change_modal(config_of(context), channel=channel, what=what).to_dict())
+
+
+# -- the answers -------------------------------------------------------------------------------------
+def on_covered(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """"Covered (link an eval)" asks for the eval case's link first (in a form)."""
+    ack()
+    record = changelog_of(context).check_answerable(str(action.get("value") or ""), context.user_id or "")
+    client.views_open(trigger_id=body["trigger_id"], view=covered_modal(record.change.id).to_dict())
+
+
+def on_needs_work(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
+    """"Needs work" files an eval request for the platform side at once; the question shows it."""
+    ack()
+    changelog_of(context).answer(str(action.get("value") or ""), context.user_id or "", answer="needs_work")
+
+
+def on_not_relevant(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """"Not relevant" asks why first (in a form)."""
+    ack()
+    record = changelog_of(context).check_answerable(str(action.get("value") or ""), context.user_id or "")
+    client.views_open(trigger_id=body["trigger_id"], view=not_relevant_modal(record.change.id).to_dict())
+
+
+def on_covered_link(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+    _answer_from(ack, view, body, context, answer="covered", block=ids.EVAL_LINK)
+
+
+def on_not_relevant_reason(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+    _answer_from(ack, view, body, context, answer="not_relevant", block=ids.REASON)
+
+
+def _answer_from(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext, *, answer: str, block: str) -> None:
+    change_id = _text(metadata(view).get("change")) or ""
+    said = _value(_values(view), block) or ""
+    try:
+        changelog_of(context).answer(change_id, context.user_id or body["user"]["id"], answer=answer,
+                                     eval_link=said if answer == "covered" else None,
+                                     reason=said if answer == "not_relevant" else None)
+    except IntakeError as exc:
+        ack(response_action="errors", errors={block: exc.message})
+        return
+    ack()
+
+
+# -- resolving a regression --------------------------------------------------------------------------
+def on_resolve_regression(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext,
+                          client: WebClient) -> None:
+    """"Resolve…" on a regression's card asks for its cause and eval case first (in a form)."""
+    ack()
+    request = queries_of(context).check(str(action.get("value") or ""), context.user_id or "", "resolve")
+    found = changelog_of(context).suspects_of(request, now=now_of(context))
+    client.views_open(trigger_id=body["trigger_id"], view=closure_modal(request.key, found).to_dict())
+
+
+def on_closure(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+    state = _values(view)
+    try:
+        changelog_of(context).resolve_regression(
+            _text(metadata(view).get("key")) or "", context.user_id or body["user"]["id"], cause=_value(state, ids.CAUSE),
+            eval_case=_value(state, ids.EVAL_CASE), no_eval_reason=_value(state, ids.NO_EVAL_REASON))
+    except InvalidInput as exc:
+        ack(response_action="errors", errors={FIELD_OF.get(exc.field or "", ids.CAUSE): exc.message})
+        return
+    except IntakeError as exc:
+        ack(response_action="errors", errors={ids.CAUSE: exc.message})
+        return
+    ack()

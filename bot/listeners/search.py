@@ -1,0 +1,50 @@
+"""Finding past requests: `/ai-request search <words>` and its pages, and "Duplicate of…" on a card."""
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+
+from bot.blocks import ids
+from bot.blocks.common import to_dicts
+from bot.blocks.search import search_reply
+from bot.domain import parsing
+from bot.domain.errors import InvalidInput
+from bot.listeners.middleware import answered, config_of, intake_of, now_of, queries_of
+
+
+def register(app: App) -> None:
+    app.action(ids.SEARCH_MORE)(answered(on_page))
+    app.action(ids.DUPLICATE)(answered(on_duplicate))
+
+
+def answer(context: BoltContext, parsed: parsing.Search, command: dict[str, Any]) -> tuple[str, list]:
+    """The first page of `/ai-request search <words>`, ephemeral."""
+    user = command["user_id"]
+    found = queries_of(context).search(parsed.words, user)
+    return search_reply(found, config_of(context), now=now_of(context), viewer=user)
+
+
+def on_page(ack: Ack, action: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+    """"Next page" / "Previous page": the same answer, replaced by the page asked for."""
+    ack()
+    try:
+        asked = json.loads(str(action.get("value") or ""))
+        words, page = str(asked["q"]), int(asked["page"])
+    except (ValueError, KeyError, TypeError):
+        raise InvalidInput("That page button is broken; search again with `/ai-request search <words>`.") from None
+    user = context.user_id or ""
+    found = queries_of(context).search(words, user, page=page)
+    text, blocks = search_reply(found, config_of(context), now=now_of(context), viewer=user)
+    respond(text=text, blocks=to_dicts(blocks), replace_original=True, response_type="ephemeral")
+
+
+def on_duplicate(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
+    """"Duplicate of…": the picked option says "<this key>><the original's key>"; the card updates."""
+    ack()
+    picked = action.get("selected_option")
+    value = str(picked.get("value") or "") if isinstance(picked, dict) else ""
+    key, _, original = value.partition(">")
+    if not key or not original:
+        raise InvalidInput("Pick the request this one duplicates.")
+    intake_of(context).mark_duplicate(key, context.user_id or "", of=original)

@@ -1,0 +1,92 @@
+"""POST /hooks/regressions and /hooks/changes: the HTTP side of the hooks, on the bot's own server.
+
+Answered in this order (docs/changes.md, "Hooks"): 404 when the config has no `hooks` (or the path is
+not a hook); 405 for another method; 413 for a body over 64 KB, from its Content-Length before it is
+read; 401 when the source, timestamp or signature is refused; 400 `{"error", "field"}` for a body or
+a field that cannot be used; then 201 when something new was filed or logged, else 200. Nothing is
+written for a refused request, and no body is ever logged.
+"""
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from bot.domain.errors import InvalidInput
+from bot.hooks import MAX_BODY_BYTES, HookError, HookVerifier, TooLarge, parse_changes, parse_regressions
+from bot.machine_intake import MachineIntake, Outcome
+
+log = logging.getLogger(__name__)
+PATHS = {"/hooks/regressions": "regressions", "/hooks/changes": "changes"}
+PREFIX = "/hooks/"
+
+Answer = tuple[int, dict[str, Any]]
+
+
+class HookEndpoints:
+    """The two hook endpoints over `machines`; `verifier` knows each source's secret. `enabled`: the config
+    names hook sources (otherwise every hook path is 404)."""
+
+    def __init__(self, machines: MachineIntake, verifier: HookVerifier, *, enabled: bool) -> None:
+        self._machines = machines
+        self._verifier = verifier
+        self.enabled = enabled
+
+    def answer(self, *, method: str, path: str, query: str, headers: Mapping[str, str], content_length: int | None,
+               read: Callable[[int], bytes]) -> Answer:
+        """(status, JSON body) for one request; `read(n)` reads at most n bytes of its body."""
+        endpoint = PATHS.get(path)
+        if endpoint is None or not self.enabled:
+            why = "hooks are off: the config names no hook sources" if endpoint else "no such hook"
+            return 404, {"error": f"{why} (POST {' or '.join(PATHS)})"}
+        if method != "POST":
+            return 405, {"error": f"{path} takes POST"}
+        try:
+            body = self._body(content_length, read)
+            asked = parse_qs(query)
+            source = self._verifier.verify(headers, body, source=_one(asked, "source"))
+            return self._handle(endpoint, body, source=source, query=asked)
+        except HookError as exc:
+            log.info("refused a hook request to %s: %s %s", path, exc.status, exc.message)
+            return exc.status, exc.body()
+        except InvalidInput as exc:
+            log.info("refused a hook request to %s: 400 %s", path, exc.message)
+            return 400, {"error": exc.message, **({"field": exc.field} if exc.field else {})}
+
+    def _body(self, content_length: int | None, read: Callable[[int], bytes]) -> bytes:
+        if content_length is not None and content_length > MAX_BODY_BYTES:
+            raise TooLarge(f"the body is {content_length} bytes; a hook accepts at most {MAX_BODY_BYTES} bytes (64 KB)")
+        body = read(MAX_BODY_BYTES + 1 if content_length is None else content_length)
+        if len(body) > MAX_BODY_BYTES:
+            raise TooLarge(f"the body is over {MAX_BODY_BYTES} bytes; a hook accepts at most 64 KB")
+        return body
+
+    def _handle(self, endpoint: str, body: bytes, *, source: str, query: dict[str, list[str]]) -> Answer:
+        format, domain = _one(query, "format"), _one(query, "domain")
+        strict = format in (None, "", "native")
+        if endpoint == "regressions":
+            batch = parse_regressions(body, source=source, format=format, domain=domain)
+            outcomes = self._machines.file_regressions(batch, strict=strict)
+            key = "key"
+        else:
+            changes = parse_changes(body, source=source, format=format, domain=domain)
+            outcomes = self._machines.log_changes(changes, strict=strict)
+            batch, key = changes, "change"
+        log.info("hook %s from %s: %s", endpoint, source, ", ".join(f"{o.id} {o.outcome}" for o in outcomes) or "nothing")
+        return (201 if any(o.created for o in outcomes) else 200), _answer(outcomes, list(batch.skipped), key=key)
+
+
+def _one(query: dict[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    return values[0] if values else None
+
+
+def _answer(outcomes: list[Outcome], skipped: list[str], *, key: str) -> dict[str, Any]:
+    """{"key": "AIR-12"} (or {"change": "CHG-7"}) for a body of one item, and always what each item did."""
+    body: dict[str, Any] = {}
+    if len(outcomes) == 1:
+        body[key] = outcomes[0].key
+    body["results"] = [{"id": o.id, key: o.key, "outcome": o.outcome} for o in outcomes]
+    if skipped:
+        body["skipped"] = skipped
+    return body

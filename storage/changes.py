@@ -1,0 +1,139 @@
+"""The change log's queries: changes and their append-only events, read back as the domain's records.
+
+A `changes` row is what the queries find a change by (its domain and time, the hook's id for it,
+whether it is answered); its events (`change.logged`, `change.answered`) are the truth the domain
+replays. Reached as `tx.change_log` inside one `Store` transaction or read.
+"""
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.domain.changes import (
+    Acknowledgement, ChangeEvent, ChangeRecord, ShippedChange, answered_event, change_key, change_number,
+    logged_event, replay,
+)
+from storage.store import to_db_time as _time
+
+
+class ChangeLogTx:
+    """The change log's part of one transaction (`tx.change_log`)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- writing -------------------------------------------------------------------------------
+    def insert(self, change: ShippedChange) -> ShippedChange:
+        """Log `change` (its id is given here: CHG-<row id>) with its `change.logged` event. Raises
+        sqlite3.IntegrityError when its hook origin was logged before."""
+        origin = change.origin
+        cursor = self.db.execute(
+            "INSERT INTO changes (domain, side, asset, asked, at, hook_source, hook_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [change.domain, change.side, change.asset, change.asked, _time(change.at),
+             origin.source if origin else None, origin.id if origin else None],
+        )
+        logged = change.model_copy(update={"id": change_key(int(cursor.lastrowid or 0))})
+        self._add_event(logged_event(logged))
+        return logged
+
+    def answer(self, answer: Acknowledgement) -> bool:
+        """Record the first answer to a change with its event; False when it was answered already (a
+        second person at the same moment): then nothing is written."""
+        cursor = self.db.execute(
+            "UPDATE changes SET answered_at = ? WHERE id = ? AND answered_at IS NULL",
+            [_time(answer.at), change_number(answer.change_id)],
+        )
+        if cursor.rowcount != 1:
+            return False
+        self._add_event(answered_event(answer))
+        return True
+
+    def _add_event(self, event: ChangeEvent) -> None:
+        self.db.execute(
+            "INSERT INTO change_events (change_id, at, actor, type, data) VALUES (?, ?, ?, ?, ?)",
+            [change_number(event.change_id), _time(event.at), event.actor, event.type, json.dumps(event.data, default=str)],
+        )
+
+    # -- reading -------------------------------------------------------------------------------
+    def by_origin(self, source: str, hook_id: str) -> ChangeRecord | None:
+        """The change a hook source logged under its own id, if it did."""
+        row = next(self.db.query("SELECT id FROM changes WHERE hook_source = ? AND hook_id = ?", [source, hook_id]), None)
+        return self.record(change_key(row["id"])) if row else None
+
+    def record(self, change_id: str) -> ChangeRecord | None:
+        """One change with its answer, or None when there is no such change."""
+        found = self._records("id = ?", [change_number(change_id)])
+        return found[0] if found else None
+
+    def in_domain(self, domain: str, *, since: datetime, until: datetime) -> list[ChangeRecord]:
+        """The changes of `domain` logged from `since` to `until` (both included), oldest first."""
+        return self._records("domain = ? AND at >= ? AND at <= ?", [domain, _time(since), _time(until)])
+
+    def latest(self, domain: str | None, *, limit: int) -> list[ChangeRecord]:
+        """The `limit` most recently logged changes (of `domain`, or of every domain), newest first."""
+        where, params = ("domain = ?", [domain]) if domain else ("1 = 1", [])
+        rows = self.db.query(f"SELECT id FROM changes WHERE {where} ORDER BY id DESC LIMIT ?", [*params, limit])
+        return sorted(self._records_of([r["id"] for r in rows]), key=lambda r: change_number(r.change.id), reverse=True)
+
+    def unanswered(self, *, asked: str | None = None, limit: int = 500) -> list[ChangeRecord]:
+        """Changes nobody has answered yet (asked of `asked`, when given), oldest first: what the
+        `change.unacknowledged` nag and a person's App Home read."""
+        where, params = "answered_at IS NULL", []
+        if asked is not None:
+            where, params = where + " AND asked = ?", [asked]
+        rows = self.db.query(f"SELECT id FROM changes WHERE {where} ORDER BY at, id LIMIT ?", [*params, limit])
+        return self._records_of([r["id"] for r in rows])
+
+    def page_after(self, last: int, *, limit: int) -> list[ChangeRecord]:
+        """Up to `limit` changes numbered above `last`, in number order (the export reads them so)."""
+        return self._records("id > ?", [last], limit=limit)
+
+    def open_regressions_after(self, domain: str, *, since: datetime, until: datetime) -> list[int]:
+        """The ids of `domain`'s open regressions filed from `since` to `until`: those a change logged at
+        `since` is a suspect of (their cards show whether it was answered)."""
+        rows = self.db.query(
+            "SELECT id FROM requests WHERE kind = 'regression' AND domain = ? AND status IN ('open', 'claimed', 'waiting') "
+            "AND created_at >= ? AND created_at <= ? ORDER BY id", [domain, _time(since), _time(until)])
+        return [r["id"] for r in rows]
+
+    def question(self, key: str) -> tuple[str | None, bool]:
+        """Where the outbox item queued under `key` (a change's question) stands: (its ts once sent, whether it
+        still waits to be sent)."""
+        row = next(self.db.query("SELECT status, ts FROM outbox WHERE key = ?", [key]), None)
+        if row is None:
+            return None, False
+        return (row["ts"] if row["status"] == "sent" else None), row["status"] == "pending"
+
+    def by_question(self, channel: str, ts: str) -> str | None:
+        """The id of the change whose question was posted as (channel, ts), if one was."""
+        rows = self.db.query("SELECT key, payload FROM outbox WHERE kind = 'change' AND status = 'sent' AND ts = ? "
+                             "AND key LIKE 'change:%:question'", [ts])
+        for row in rows:
+            if json.loads(row["payload"]).get("channel") == channel:
+                return str(row["key"]).split(":")[1]
+        return None
+
+    def events(self, change_id: str) -> list[ChangeEvent]:
+        """The change's events, in the order they were recorded."""
+        return self._events_of([change_number(change_id)])
+
+    def _records(self, where: str, params: list[Any], *, limit: int = 10_000) -> list[ChangeRecord]:
+        rows = self.db.query(f"SELECT id FROM changes WHERE {where} ORDER BY id LIMIT ?", [*params, limit])
+        return self._records_of([r["id"] for r in rows])
+
+    def _records_of(self, ids: Sequence[int]) -> list[ChangeRecord]:
+        """The records of these change numbers, in the order the changes were logged."""
+        return replay(self._events_of(ids))
+
+    def _events_of(self, ids: Iterable[int]) -> list[ChangeEvent]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return []
+        marks = ", ".join("?" for _ in wanted)
+        rows = self.db.conn.execute(
+            f"SELECT change_id, at, actor, type, data FROM change_events WHERE change_id IN ({marks}) ORDER BY id", wanted)
+        return [ChangeEvent(change_id=change_key(number), at=datetime.fromisoformat(at), actor=actor, type=kind,
+                            data=json.loads(data)) for number, at, actor, kind, data in rows]

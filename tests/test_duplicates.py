@@ -1,0 +1,121 @@
+"""Possible duplicates at intake and `/ai-request search`, through the real app: a new request's card lists up
+to three similar open or recently closed requests (the full-text index over titles and descriptions), the
+confidential ones only where the card may show them, with "Duplicate of…" to close it linked to one; search
+finds past requests, best match first, a page at a time, each confidential one only for whoever may see it."""
+
+import json
+from typing import Any
+
+from bot.blocks import ids
+from tests.harness import TEAM, Harness
+
+
+def file(h: Harness, text: str, *, user: str = "U0REQ", channel: str = "C0SUPPORT") -> str:
+    reply = h.command(text, user=user, channel=channel)
+    h.settle()
+    return json.loads(reply.body)["text"].split()[1]
+
+
+def similar_of(h: Harness, key: str) -> str:
+    found = [b for b in h.card(key)["blocks"] if b.get("block_id") == "card.similar"]
+    return found[0]["text"]["text"] if found else ""
+
+
+def select_options(h: Harness, key: str) -> list[str]:
+    return [o["value"] for b in h.card(key)["blocks"] if b["type"] == "actions" for e in b["elements"]
+            if e["action_id"] == ids.DUPLICATE for o in e["options"]]
+
+
+def pick(h: Harness, key: str, value: str, *, user: str) -> None:
+    request = h.bot.queries.get(int(key.split("-")[1]))
+    h.interact({"type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": TEAM},
+                "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
+                "channel": {"id": request.card_channel, "name": "x"},
+                "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
+                "message": h.card(key), "actions": [{"action_id": ids.DUPLICATE, "block_id": "card.actions", "type": "static_select",
+                                                     "selected_option": {"value": value, "text": {"type": "plain_text", "text": value}},
+                                                     "action_ts": "1.1"}]})
+    h.settle()
+
+
+def test_a_new_requests_card_lists_similar_ones(harness: Harness) -> None:
+    h = harness
+    first = file(h, "regression: refund bot answers with the wrong refund window")
+    file(h, "question: which eval covers the ranking index?", channel="C0SEARCH")
+    second = file(h, "regression: the refund window the bot quotes is wrong")
+    assert similar_of(h, first) == ""
+    text = similar_of(h, second)
+    assert f"*{first}* Regression — refund bot answers with the wrong refund window" in text and "AIR-2" not in text
+    assert select_options(h, second) == [f"{second}>{first}"]
+    unrelated = file(h, "feature: summarise escalations for the weekly report")
+    assert similar_of(h, unrelated) == "" and select_options(h, unrelated) == []
+
+
+def test_at_most_three_open_or_recently_closed(harness: Harness) -> None:
+    h = harness
+    old = file(h, "regression: refund window quoted wrong in chat")
+    h.click(ids.RESOLVE, old, user="U0ENG1")
+    h.settle()
+    h.clock.advance(days=31)
+    for i in range(4):
+        file(h, f"regression: refund window quoted wrong in email {i}")
+    newest = file(h, "regression: refund window quoted wrong everywhere")
+    options = select_options(h, newest)
+    assert len(options) == 3 and f"{newest}>{old}" not in options  # closed 31 days ago: too old
+    h.click(ids.RESOLVE_REGRESSION, "AIR-2", user="U0ENG1")  # a regression asks for its closure …
+    h.settle()
+    assert h.fake.calls_to("views.open")[-1]["view"]["callback_id"] == ids.CLOSURE_MODAL
+
+
+def test_confidential_similar_requests_show_only_where_the_card_may_show_them(harness: Harness) -> None:
+    h = harness
+    secret = file(h, "security review: SECRET vendor model reads refund transcripts")  # card in G0SUPSEC
+    public = file(h, "question: may the vendor model read refund transcripts?")
+    assert h.bot.queries.get(1).card_channel == "G0SUPSEC" and h.bot.queries.get(2).card_channel == "C0SUPPORT"
+    assert "SECRET" not in json.dumps(h.card(public)) and select_options(h, public) == []
+    private = file(h, "security review: vendor model and refund transcripts retention")
+    assert secret in similar_of(h, private) and public in similar_of(h, private)  # the review channel may see both
+
+
+def test_duplicate_of_closes_the_new_one_and_links_both(harness: Harness) -> None:
+    h = harness
+    first = file(h, "regression: refund bot answers with the wrong refund window")
+    second = file(h, "regression: the refund window the bot quotes is wrong", user="U0REQ2")
+    pick(h, second, f"{second}>{first}", user="U0OUTSIDER")
+    assert h.bot.queries.get(2).status == "open"
+    assert "Only members of support and the requester (or admins) can close as a duplicate AIR-2." in h.fake.responses[-1]["body"]["text"]
+    pick(h, second, f"{second}>{first}", user="U0REQ2")
+    closed = h.bot.queries.get(2)
+    assert (closed.status, closed.court) == ("declined", "nobody")
+    assert h.bot.queries.status(second, "U0ADMIN")[1][-1].data["of"] == first
+    assert h.bot.queries.status(first, "U0ADMIN")[1][-1].data == {"duplicate": second}
+    original = h.bot.queries.get(1)
+    assert "AIR-2 was closed as a duplicate of this." in [m["text"] for m in h.fake.thread(original.card_channel, original.card_ts)]
+    assert select_options(h, second) == []  # closed: nothing more to pick
+
+
+def test_search_finds_past_requests_a_page_at_a_time(harness: Harness) -> None:
+    h = harness
+    for i in range(12):
+        file(h, f"question: refund window for market {i}?")
+    file(h, "security review: refund window vendor SECRET")  # AIR-13, confidential
+    file(h, "feature: escalation summaries")
+
+    def search(words: str, user: str) -> dict[str, Any]:
+        reply = h.command(f"search {words}", user=user)
+        return reply.json()
+
+    found = json.dumps(search("refund windows", "U0OUTSIDER"))
+    assert "12 found" in found and "page 1 of 2" in found and "SECRET" not in found and "AIR-13" not in found
+    member = json.dumps(search("refund windows", "U0ENG1"))
+    assert "13 found" in member
+    assert search("escalations refund", "U0OUTSIDER")["text"] == "No request holds “escalations refund”."
+    assert "1 found" in json.dumps(search("escalations", "U0OUTSIDER"))
+    assert "Say what to look for" in h.command("search the", user="U0OUTSIDER").json()["text"]
+    next_page = next(e for b in search("refund windows", "U0OUTSIDER")["blocks"] if b["type"] == "actions" for e in b["elements"])
+    assert json.loads(next_page["value"]) == {"q": "refund windows", "page": 2}
+    h.click(ids.SEARCH_MORE, next_page["value"], user="U0OUTSIDER")
+    h.settle()
+    page_two = h.fake.responses[-1]["body"]
+    assert page_two["replace_original"] is True and "page 2 of 2" in json.dumps(page_two)
+    assert json.dumps(page_two).count("refund window for market") == 2
