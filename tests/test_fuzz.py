@@ -19,6 +19,7 @@ A signed click or modal submission replayed byte for byte inside Slack's five mi
 effect (test_delivery.py shows the same for a command).
 """
 
+import copy
 import json
 import re
 import urllib.parse
@@ -96,7 +97,7 @@ def put(payload: Any, path: list[str], value: Any) -> None:
         if value is MISSING:
             parent.pop(path[-1], None)
         else:
-            parent[path[-1]] = value
+            parent[path[-1]] = copy.deepcopy(value)  # junk drawn twice may be one object: never put it inside itself
 
 
 # -- the harness and its checks -----------------------------------------------------------------
