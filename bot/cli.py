@@ -170,12 +170,23 @@ def _next_skipped(config: Config, domain: str | None, *, today: date, count: int
 
 
 # -- jobs and export ----------------------------------------------------------------------------
-def offline_store(settings: Settings):
-    """The database, without Slack (dry runs, exports)."""
+def offline_store(settings: Settings, config: Config):
+    """The database, without Slack (dry runs), its facts brought up to date first."""
+    return open_store(settings.db_path, config)
+
+
+def open_store(db_path: Path, config: Config):
+    """The database at `db_path` with each request's facts kept under `config`, brought up to date first (after an
+    upgrade or a change of the config, as the bot does when it starts)."""
+    from bot.facts import Facts, facts_of
     from storage.db import Db
     from storage.store import Store
 
-    return Store(Db(str(settings.db_path)))
+    store = Store(Db(str(db_path)), facts_of=facts_of(config))
+    facts = Facts(store, config)
+    facts.prepare()
+    facts.wait()
+    return store
 
 
 def cmd_jobs_run(args: argparse.Namespace) -> int:
@@ -190,7 +201,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     config = load_config(settings.config_path)
     at = args.at or datetime.now(timezone.utc)
     if args.dry_run:
-        jobs = Jobs(offline_store(settings), config, wakeup=Wakeup())
+        jobs = Jobs(offline_store(settings, config), config, wakeup=Wakeup())
         lines = run_job(jobs, args.job, at=at, dry_run=True)
         print(f"{args.job} at {at.isoformat()}: would send {len(lines)} message(s)")
         for line in lines:
@@ -276,12 +287,10 @@ def why_queued(item, *, others_sending: bool) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from bot.export import export, export_to_file
-    from storage.db import Db
-    from storage.store import Store
 
     db_path, config_path = export_sources(load_settings(), load_settings({}))
     config = load_config(config_path)
-    store, now = Store(Db(str(db_path))), args.at or datetime.now(timezone.utc)
+    store, now = open_store(db_path, config), args.at or datetime.now(timezone.utc)
     try:
         if args.out:
             count = export_to_file(store, config, now=now, fmt=args.format, path=Path(args.out), changes=args.changes)
@@ -296,20 +305,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def export_sources(settings: Settings, defaults: Settings) -> tuple[Path, Path]:
-    """The database and the config an export reads: AI_INTAKE_DB and AI_INTAKE_CONFIG; with neither set and no
-    ./ai-intake.db, the console's database and the config it ran with (the demo's unless AI_INTAKE_CONFIG).
-    SettingsError, in one sentence, when there is no database to read (an export never creates one)."""
+def export_sources(settings: Settings, defaults: Settings, *, doing: str = "export") -> tuple[Path, Path]:
+    """The database and the config an export (or `doing`: "check") reads: AI_INTAKE_DB and AI_INTAKE_CONFIG; with
+    neither set and no ./ai-intake.db, the console's database and the config it ran with (the demo's unless
+    AI_INTAKE_CONFIG). SettingsError, in one sentence, when there is no database to read (none is created)."""
     from bot.console.main import CONSOLE_DB, DEMO_CONFIG
 
     db_path, config_path = settings.db_path, settings.config_path
     db_set, config_set = db_path != defaults.db_path, config_path != defaults.config_path
     if not db_set and not db_path.exists() and CONSOLE_DB.exists():
-        print(f"ai-intake: exporting the console's database {CONSOLE_DB} (AI_INTAKE_DB names another)", file=sys.stderr)
+        print(f"ai-intake: {doing}ing the console's database {CONSOLE_DB} (AI_INTAKE_DB names another)", file=sys.stderr)
         return CONSOLE_DB, config_path if config_set else DEMO_CONFIG
     if not db_path.exists():
         where = "AI_INTAKE_DB" if db_set else "the default, as AI_INTAKE_DB is not set"
-        raise SettingsError(f"there is no database at {db_path} ({where}): set AI_INTAKE_DB to the database to export.")
+        raise SettingsError(f"there is no database at {db_path} ({where}): set AI_INTAKE_DB to the database to {doing}.")
     return db_path, config_path
 
 
