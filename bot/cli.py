@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--at", type=parse_at, help="the SLA figures and time in each court as of this ISO-8601 instant (default: now)")
     export.add_argument("--changes", action="store_true", help="export the change log (every logged change with its events) instead")
     export.set_defaults(handler=cmd_export)
+    doctor = commands.add_parser("doctor", help="recompute every request's kept facts from its event log and name those that differ")
+    doctor.add_argument("--fix", action="store_true", help="rewrite the facts that differ from what the log says")
+    doctor.set_defaults(handler=cmd_doctor)
     backup = commands.add_parser("backup", help="copy the database to a new FILE, consistent even while the bot runs and writes")
     backup.add_argument("file", metavar="FILE", help="the backup to write (must not exist yet)")
     backup.set_defaults(handler=cmd_backup)
@@ -320,6 +323,37 @@ def export_sources(settings: Settings, defaults: Settings, *, doing: str = "expo
         where = "AI_INTAKE_DB" if db_set else "the default, as AI_INTAKE_DB is not set"
         raise SettingsError(f"there is no database at {db_path} ({where}): set AI_INTAKE_DB to the database to {doing}.")
     return db_path, config_path
+
+
+# -- doctor -----------------------------------------------------------------------------------------
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Recompute every request's facts from its event log under the config and compare them with the kept ones:
+    one line per request that differs (and what), exit 1 when any does; `--fix` rewrites those, exit 0."""
+    from bot.facts import Facts
+    from storage.db import Db
+    from storage.store import Store
+
+    db_path, config_path = export_sources(load_settings(), load_settings({}), doing="check")
+    config = load_config(config_path)
+    facts = Facts(Store(Db(str(db_path))), config)
+    differ, checked = [], 0
+
+    def progress(n: int) -> None:
+        nonlocal checked
+        checked = n
+
+    for difference in facts.check(on_page=progress):
+        differ.append(difference.request_id)
+        print(f"{difference.key}: {difference.what()} (kept facts differ from its log)")
+    if not differ:
+        print(f"checked {checked} request(s): every one's facts are what its log says")
+        return 0
+    if not args.fix:
+        print(f"checked {checked} request(s): {len(differ)} differ; `ai-intake doctor --fix` rewrites them from their logs")
+        return 1
+    fixed = facts.fix(differ)
+    print(f"checked {checked} request(s): rewrote the facts of {fixed} from their logs")
+    return 0
 
 
 # -- backup and restore -------------------------------------------------------------------------

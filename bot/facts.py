@@ -77,10 +77,12 @@ def same(a: RequestFacts, b: RequestFacts) -> bool:
 
 
 class Facts:
-    """The facts' use cases over `store` under `config`."""
+    """The facts' use cases over `store` under `config`; a catch-up of more than `at_once` requests runs beside
+    the bot."""
 
-    def __init__(self, store: Store, config: Config) -> None:
+    def __init__(self, store: Store, config: Config, *, at_once: int = AT_ONCE) -> None:
         self._store = store
+        self._at_once = at_once
         self._config = config
         self._basis = config_basis(config)
         self._ready = threading.Event()
@@ -98,7 +100,7 @@ class Facts:
             work = outdated + (tx.count_open_in_domain(None) if reopen else 0)
         if state is not None and not outdated and not reopen:
             return
-        if work <= AT_ONCE:
+        if work <= self._at_once:
             self._catch_up(reopen=reopen)
             return
         log.info("computing the facts of %d requests (once, after an upgrade or a change of the config)", work)
