@@ -88,18 +88,20 @@ class FactsTx:
         conn.executemany(f"INSERT INTO sla_clocks ({', '.join(CLOCK_COLUMNS)}) VALUES ({', '.join('?' for _ in CLOCK_COLUMNS)})",
                          [row for f in facts for row in clock_rows(f)])
 
-    def of(self, ids: Sequence[int]) -> dict[int, RequestFacts]:
-        """The facts kept for these requests (those that have any), by request id."""
+    def of(self, ids: Sequence[int], *, clocks: bool = True) -> dict[int, RequestFacts]:
+        """The facts kept for these requests (those that have any), by request id; without their SLA clocks (an empty
+        `clocks`) unless `clocks`."""
         ids = sorted(set(ids))
         if not ids:
             return {}
         marks = ", ".join("?" for _ in ids)
-        clocks: dict[int, list[TargetClock]] = {}
-        for row in self.db.conn.execute(f"SELECT {', '.join(CLOCK_COLUMNS)} FROM sla_clocks WHERE request_id IN ({marks}) "
-                                        "ORDER BY request_id, target, cycle", ids):
-            clocks.setdefault(row[0], []).append(_clock(row))
+        kept: dict[int, list[TargetClock]] = {}
+        if clocks:
+            for row in self.db.conn.execute(f"SELECT {', '.join(CLOCK_COLUMNS)} FROM sla_clocks WHERE request_id IN ({marks}) "
+                                            "ORDER BY request_id, target, cycle", ids):
+                kept.setdefault(row[0], []).append(_clock(row))
         rows = self.db.conn.execute(f"SELECT {', '.join(FACT_COLUMNS)} FROM request_facts WHERE request_id IN ({marks})", ids)
-        return {row[0]: _facts(row, _ordered(clocks.get(row[0], []))) for row in rows}
+        return {row[0]: _facts(row, _ordered(kept.get(row[0], []))) for row in rows}
 
     def outdated(self, *, version: int, after: int = 0, limit: int = 1000) -> list[int]:
         """Up to `limit` ids above `after`, in order, of requests with no facts kept or facts of another version."""

@@ -177,30 +177,47 @@ def digest_all(weeks: Weeks, previous: Weeks, picture: OpenPicture, config: Conf
     channels may see a request named; the others are only counted."""
     names: list[str | None] = [d.name for d in config.domains]
     out: dict[str | None, DigestFigures] = {}
+    judged = _judged(picture, config, now=now, listable=listable)
     for scope in [*names, None]:
         def mine(domain: str | None, scope: str | None = scope) -> bool:
             return scope is None or domain == scope
         week = weeks.whole if scope is None else weeks.by_domain.get(scope, Week(weeks.whole.start, weeks.whole.end))
         before = previous.whole if scope is None else previous.by_domain.get(scope, Week(previous.whole.start, previous.whole.end))
-        out[scope] = _figures(scope, week, before, _scoped(picture, mine), config, now=now, listable=listable)
+        out[scope] = _figures(scope, week, before, _scoped(picture, mine), judged, now=now)
     return out
+
+
+class _Judged(NamedTuple):
+    """Each waiting request judged once, for every scope it counts in: days stalled (with whether at the top of the
+    ladder), business hours unowned, and whether the digests' channels may see it named; by request id."""
+
+    stalled: dict[int, tuple[int | None, bool]]
+    unowned: dict[int, float]
+    listable: dict[int, bool]
+
+
+def _judged(picture: OpenPicture, config: Config, *, now: datetime, listable: Callable[[Pending], bool]) -> _Judged:
+    return _Judged(stalled={p.id: stalled_days(p.since, p.domain, config, at=now) for p in picture.stalled},
+                   unowned={p.id: unowned_hours(p.since, p.domain, config, at=now) for p in picture.unowned},
+                   listable={p.id: listable(p) for rows in (picture.stalled, picture.unowned, picture.snoozed, picture.oldest)
+                             for p in rows})
 
 
 def _scoped(picture: OpenPicture, mine: Callable[[str | None], bool]) -> OpenPicture:
     return OpenPicture(*([row for row in rows if mine(row.domain)] for rows in picture))
 
 
-def _figures(scope: str | None, week: Week, previous: Week, picture: OpenPicture, config: Config, *, now: datetime,
-             listable: Callable[[Pending], bool]) -> DigestFigures:
+def _figures(scope: str | None, week: Week, previous: Week, picture: OpenPicture, judged: _Judged, *,
+             now: datetime) -> DigestFigures:
     kinds: dict[str, int] = {}
     for row in picture.counts:
         kinds[row.kind] = kinds.get(row.kind, 0) + row.count
     stale, hidden_stalled, top = [], [], []
     for p in picture.stalled:
-        days, at_top = stalled_days(p.since, p.domain, config, at=now)
+        days, at_top = judged.stalled[p.id]
         if days is None:
             continue
-        shown = listable(p)
+        shown = judged.listable[p.id]
         if at_top:
             top.append((p.id, p.key, days, p.court, p.title if shown else None))
         if shown:
@@ -209,12 +226,12 @@ def _figures(scope: str | None, week: Week, previous: Week, picture: OpenPicture
             hidden_stalled.append(days)
     unowned, hidden_unowned = [], []
     for p in picture.unowned:
-        hours = unowned_hours(p.since, p.domain, config, at=now)
-        if listable(p):
+        hours = judged.unowned[p.id]
+        if judged.listable[p.id]:
             unowned.append((p.id, p.key, hours))
         else:
             hidden_unowned.append(hours)
-    oldest = sorted((p for p in picture.oldest if listable(p)), key=lambda p: (p.since, p.id))[:OLDEST_LIMIT]
+    oldest = sorted((p for p in picture.oldest if judged.listable[p.id]), key=lambda p: (p.since, p.id))[:OLDEST_LIMIT]
     return DigestFigures(
         scope=scope, week_start=week.start, week_end=week.end, opened=week.opened, resolved=week.resolved,
         open_by_kind=dict(sorted(kinds.items())),
@@ -224,7 +241,7 @@ def _figures(scope: str | None, week: Week, previous: Week, picture: OpenPicture
         stale_reviews=sorted(stale, key=lambda s: (-s[2], s[0])),
         unowned_regressions=sorted(unowned, key=lambda u: (-u[2], u[0])),
         oldest_open=[(p.id, p.key, age_days(p.since, at=now)) for p in oldest],
-        snoozed=sorted(((p.id, p.key, p.since, p.by or "") for p in picture.snoozed if listable(p)), key=lambda s: (s[2], s[0])),
+        snoozed=sorted(((p.id, p.key, p.since, p.by or "") for p in picture.snoozed if judged.listable[p.id]), key=lambda s: (s[2], s[0])),
         confidential_open=sum(row.confidential for row in picture.counts), previous=previous,
         hidden_stalled=(len(hidden_stalled), max(hidden_stalled, default=None)),
         hidden_unowned=(len(hidden_unowned), max(hidden_unowned, default=None)),
