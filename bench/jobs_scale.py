@@ -7,7 +7,8 @@ requests (10 % open), next to a hand-written indexed SQL query that fetches the 
 
 Databases come from bench/_dataset.py (see there what they hold): generated once with direct SQL
 inserts into a database opened through `storage.db.Db`, cached under bench/.data/. The first full
-run generates them (the 1M one takes about 1.5 minutes on 2 cores), later runs reuse them.
+run generates them (the 1M one, with each request's kept facts, about 10 minutes on 2 shared cores),
+later runs reuse them.
 
 Each measurement runs in its own child process (`--measure`), which opens the database through the
 jobs (`Jobs(Store(Db(...)), ...)`, as `ai-intake jobs run --dry-run` does), notes its RSS, then
