@@ -7,6 +7,7 @@ Pure: the request and the config decide.
 from collections.abc import Iterable
 
 from bot.domain.models import Request
+from bot.domain.owners import owners_of
 from bot.domain.policy import Config
 
 COURT_LABEL = {
@@ -46,9 +47,10 @@ def escalation(request: Request, config: Config) -> tuple[str, ...]:
 
 
 def owners(request: Request, config: Config) -> tuple[str, ...]:
-    """The domain's product owner and platform owner."""
-    domain = config.domain(request.domain)
-    return unique((domain.product_owner, domain.platform_owner)) if domain else ()
+    """The request's product owner and platform owner: its asset's pair when it names a catalog asset (each
+    owner the asset leaves out is the domain's), else the domain's (`owners_of`)."""
+    pair = owners_of(request, config)
+    return unique((pair.product, pair.platform))
 
 
 def review_audience(request: Request, config: Config, *, rung: int) -> tuple[str, ...]:
