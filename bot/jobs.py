@@ -23,8 +23,9 @@ from bot.blocks.nags import thread_nag
 from bot.changelog import question_channel
 from bot.domain import workflow
 from bot.domain.changes import change_state
+from bot.domain.changes_loop import LoopFigures, loop_all
 from bot.domain.changes_nag import ChangeNag, change_next_checks, changes_due
-from bot.domain.digest import confidential_open, digest_all
+from bot.domain.digest import confidential_open, digest_all, digest_week
 from bot.domain.models import Event, Request
 from bot.domain.nags import AnyNag, Nag, batch, explain_batch, nags_due, next_check_at
 from bot.domain.policy import Config
@@ -240,15 +241,29 @@ class Jobs:
         if config.digest:
             targets.append((config.digest.channel, None, "Weekly digest: all domains"))
         channels = [channel for channel, _, _ in targets]
-        figures_of = digest_all(items, config, now=now,
-                                listable=lambda r: all(visible_to(config, r, channel=c) for c in channels))
+        listable = lambda r: all(visible_to(config, r, channel=c) for c in channels)  # noqa: E731
+        figures_of = digest_all(items, config, now=now, listable=listable)
+        loop_of = self._loop_figures([scope for _, scope, _ in targets], now=now, listable=listable)
         out = []
         for channel, scope, title in targets:
             queue = f"/ai-request queue {scope}" if scope else "/ai-request queue"
             rendered = render_digest(figures_of[scope], title=title, queue=queue, stale_days=config.nags.review_stale_days,
-                                     org=scope is None)
+                                     org=scope is None, loop=loop_of[scope],
+                                     changes=f"/ai-request changes {scope}" if scope else "/ai-request changes")
             out += [(channel, part, message) for part, message in enumerate(rendered)]
         return out
+
+    def _loop_figures(self, scopes: list[str | None], *, now: datetime,
+                      listable: Callable[[Request], bool]) -> dict[str | None, LoopFigures]:
+        """The change log's part of each digest (a domain's, or the organisation's for None): from its own tables
+        and the regressions changed in the week, apart from the digest's own figures."""
+        config = self._config
+        start, end = digest_week(config, now=now)
+        with self._store.reading() as tx:
+            records = tx.change_log.for_digest(start)
+            regressions = tx.by_ids_with_events(tx.change_log.regressions_changed_since(start))
+        return loop_all(regressions, records, start=start, end=end, scopes=scopes, calendar_for=config.calendar,
+                        listable=listable, decide_after=config.change_log.unacknowledged_business_days)
 
     def _private_digests(self, items: list[tuple[Request, list[Event]]], *, now: datetime) -> list[tuple[str, int, tuple]]:
         """(channel, part, (text, blocks)) of each domain's review channel's digest, and the org's private one;

@@ -1,8 +1,8 @@
 """The change log's queries: changes and their append-only events, read back as the domain's records.
 
 A `changes` row is what the queries find a change by (its domain and time, the hook's id for it,
-whether it is answered); its events (`change.logged`, `change.answered`) are the truth the domain
-replays. Reached as `tx.change_log` inside one `Store` transaction or read.
+whether it is answered, when its nag is next due); its events (`change.logged`, `change.answered`,
+`change.nag`, `change.snoozed`) are the truth the domain replays. Reached as `tx.change_log` inside one `Store` transaction or read.
 """
 
 import json
@@ -128,6 +128,18 @@ class ChangeLogTx:
         sent = self.db.conn.execute(f"SELECT change_id, rule, step FROM change_notifications WHERE change_id IN ({marks})",
                                     numbers)
         return self._records_of(numbers), {(change_key(n), rule, step) for n, rule, step in sent}
+
+    def for_digest(self, since: datetime) -> list[ChangeRecord]:
+        """The changes a digest of the week after `since` reads: those logged since, and those unanswered then
+        (still unanswered, or answered since), oldest first."""
+        return self._records("at > ? OR answered_at IS NULL OR answered_at > ?", [_time(since), _time(since)])
+
+    def regressions_changed_since(self, since: datetime) -> list[int]:
+        """The ids of the regressions changed since `since` (those resolved since among them), in order: what the
+        digest counts closed, with or without an eval case (`tx.by_ids_with_events` reads them)."""
+        rows = self.db.conn.execute("SELECT id FROM requests WHERE kind = 'regression' AND updated_at > ? ORDER BY id",
+                                    [_time(since)])
+        return [r[0] for r in rows]
 
     def page_after(self, last: int, *, limit: int) -> list[ChangeRecord]:
         """Up to `limit` changes numbered above `last`, in number order (the export reads them so)."""

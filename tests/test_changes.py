@@ -311,10 +311,11 @@ def resolved(r: Request, at: datetime, **data: Any) -> list[Event]:
 
 
 def figures(items: list[tuple[Request, list[Event]]], records: list[ChangeRecord], *, scope: str | None = "support",
-            include_confidential: bool = False) -> Any:
+            include_confidential: bool = False, decide_after: float = 0.0) -> Any:
     start, end = WEEK
-    return loop_figures(items, records, start=start, end=end, scope=scope, calendar_for=lambda _: CAL,
-                        include_confidential=include_confidential)
+    listable = (lambda r: True) if include_confidential else (lambda r: not r.confidential)
+    return loop_figures(items, records, start=start, end=end, scope=scope, calendar_for=lambda _: CAL, listable=listable,
+                        decide_after=decide_after)
 
 
 def test_regressions_closed_without_an_eval_case() -> None:
@@ -329,7 +330,7 @@ def test_regressions_closed_without_an_eval_case() -> None:
              (other_domain, resolved(other_domain, bln(24, 9)))]
     found = figures(items, [])
     assert found.regressions_closed == 3 and found.closed_without_eval_case == 2
-    assert found.closed_without_eval_case_listed == [(2, "AIR-2")]
+    assert found.closed_without_eval_case_listed == [(2, "AIR-2")] and found.closed_without_eval_case_hidden == 1
     assert figures(items, [], include_confidential=True).closed_without_eval_case_listed == [(2, "AIR-2"), (4, "AIR-4")]
     assert figures(items, [], scope=None).regressions_closed == 4
 
@@ -356,6 +357,15 @@ def test_changes_never_acknowledged() -> None:
     assert found.unacknowledged_this_week == ["CHG-2", "CHG-3"]
     assert found.unacknowledged_open == [("CHG-1", 9.9), ("CHG-2", 3.9), ("CHG-3", 2.9)]  # 7 of 8 open hours on the first day
     assert figures([], records, scope=None).changes_logged == 4
+    assert found.has_news and not figures([], []).has_news
+
+
+def test_what_needs_a_decision_is_every_change_unanswered_past_n_business_days() -> None:
+    old, fresh, answered = change(1, at=bln(16, 10)), change(2, at=bln(27, 10)), change(3, at=bln(16, 10))
+    records = [ChangeRecord(old), ChangeRecord(fresh), ChangeRecord(answered, answer(answered, bln(17, 10)))]
+    found = figures([], records, decide_after=2)
+    assert [(r.change.id, days) for r, days in found.needs_answer] == [("CHG-1", 9.9)]  # CHG-2: 0.9 days by Sunday
+    assert [c for c, _ in found.unacknowledged_open] == ["CHG-1", "CHG-2"] and found.decide_after == 2
 
 
 # --- the change.unacknowledged nag ---------------------------------------------------------------------
