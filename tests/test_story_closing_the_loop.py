@@ -15,7 +15,6 @@ The harness starts on Monday 23 Nov 2026, 10:00 in Berlin (business hours 09:00-
 import copy
 import json
 import re
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -30,6 +29,7 @@ from bot.hooks import signed_headers
 from tests.fake_slack import FakeSlack
 from tests.harness import CONFIG, Harness, Reply, start_harness
 from tests.stories import buttons, dm_recipients, dms, shown
+from tests.test_hook_endpoints import answer_of
 
 SECRETS = {"monitoring": "s3cret-monitoring"}
 STORY_CONFIG: dict[str, Any] = {**copy.deepcopy(CONFIG), "hooks": {"monitoring": {"secret_env": "MONITORING_HOOK_SECRET"}}}
@@ -54,13 +54,7 @@ def h(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Harness]:
 def hook(h: Harness, path: str, body: dict[str, Any], *, source: str) -> Reply:
     raw = json.dumps(body).encode()
     headers = signed_headers(raw, source=source, secret=SECRETS[source], timestamp=int(h.clock().timestamp()))
-    try:
-        with urllib.request.urlopen(urllib.request.Request(h.url + path, data=raw, headers=headers), timeout=10) as r:
-            reply = Reply(r.status, r.read().decode())
-    except urllib.error.HTTPError as exc:
-        reply = Reply(exc.code, exc.read().decode())
-    h.settle()
-    return reply
+    return answer_of(h, urllib.request.Request(h.url + path, data=raw, headers=headers))
 
 
 def last_view(h: Harness) -> dict[str, Any]:
