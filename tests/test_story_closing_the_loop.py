@@ -2,9 +2,10 @@
 platform owner is asked; she does not answer, is nagged after N business days and answers from the direct message's
 buttons (needs work: an eval request is filed for her); monitoring files a regression over the hook with the change
 as its suspect; she takes it and resolves it with the change as the cause and the eval case that now covers it; and
-the next digest counts it. Beside it: search's platform ships a prompt that nobody on the product side ever answers
-(nagged, then the lead too, then counted in the digests as never acknowledged and listed as needing a decision), and
-a confidential regression in support closed without an eval case (counted, never named outside its audience).
+the next digest counts it, as the export says. Beside it: search's platform ships a prompt that nobody on the product
+side answers for two weeks (nagged, then the lead too, then counted in the digests as never acknowledged and listed as
+needing a decision, until answered from the digest), and a confidential regression in support closed without an eval
+case (counted, never named outside its audience).
 
 Then every Web API call the fake Slack recorded is read with its audience: who received what, in which channel, and
 that no confidential word reached anyone who may not see it.
@@ -25,6 +26,7 @@ import pytest
 
 from bot.blocks import ids
 from bot.blocks.modal import request_modal
+from bot.export import change_rows, export_rows
 from bot.hooks import signed_headers
 from tests.fake_slack import FakeSlack
 from tests.harness import CONFIG, Harness, Reply, start_harness
@@ -97,6 +99,21 @@ def change_dms(h: Harness) -> dict[str, list[str]]:
         for message in about(dms(h, person), "CHG-"):
             found.setdefault(person, []).append(message["text"])
     return found
+
+
+def export_says(h: Harness, *, start: datetime, end: datetime) -> tuple[int, int, int, int]:
+    """From the export alone, for the week (start, end]: regressions closed, of them without an eval case, changes
+    logged, of them unanswered at its end."""
+    def within(text: str | None) -> bool:
+        return text is not None and start < datetime.fromisoformat(text) <= end
+
+    closed = [row for row in export_rows(h.bot.store, h.bot.config, now=end) if row["kind"] == "regression"
+              and within(row["resolved_at"])]
+    without = [row for row in closed
+               if not [e for e in row["events"] if e["data"].get("status") == "resolved"][-1]["data"].get("eval_case")]
+    logged = [row for row in change_rows(h.bot.store) if within(row["logged_at"])]
+    unanswered = [row for row in logged if row["answer"] is None or not datetime.fromisoformat(row["answer"]["at"]) <= end]
+    return len(closed), len(without), len(logged), len(unanswered)
 
 
 def test_two_weeks_from_a_new_intent_to_the_loop_closed(h: Harness) -> None:
@@ -181,6 +198,7 @@ def test_two_weeks_from_a_new_intent_to_the_loop_closed(h: Harness) -> None:
     assert "*CHG-2*" in org and "*Regressions closed*\\n2" in org and "*Without an eval case*\\n1" in org
     assert "*Changes logged*\\n2" in org and "*Never acknowledged*\\n1 logged this week, 1 still open" in org
     assert "AIR-1" not in org
+    assert export_says(h, start=at(23, 9), end=at(30, 9)) == (2, 1, 2, 1)  # the org digest's figures, from the export
 
     # -- the second week: nothing more is sent about the changes; the next digest still counts the open one -------
     for day in (30, 1, 2, 3, 4):
