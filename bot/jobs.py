@@ -241,9 +241,10 @@ class Jobs:
         if config.digest:
             targets.append((config.digest.channel, None, "Weekly digest: all domains"))
         channels = [channel for channel, _, _ in targets]
-        listable = lambda r: all(visible_to(config, r, channel=c) for c in channels)  # noqa: E731
-        figures_of = digest_all(items, config, now=now, listable=listable)
-        loop_of = self._loop_figures([scope for _, scope, _ in targets], now=now, listable=listable)
+        figures_of = digest_all(items, config, now=now,
+                                listable=lambda r: all(visible_to(config, r, channel=c) for c in channels))
+        loop_of = self._loop_figures([scope for _, scope, _ in targets], now=now,
+                                     listable=lambda r: all(visible_to(config, r, channel=c) for c in channels))
         out = []
         for channel, scope, title in targets:
             queue = f"/ai-request queue {scope}" if scope else "/ai-request queue"
