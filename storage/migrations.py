@@ -265,3 +265,29 @@ def m016_private_origins(db: Database) -> None:
 def m017_people_away(db: Database) -> None:
     """Who said they are away (`/ai-request away [until DATE]`): triage skips them until `until` (the day they are back)."""
     db.execute("CREATE TABLE away (user_id TEXT PRIMARY KEY, until TEXT, since TEXT NOT NULL)")
+
+
+@migrations()
+def m018_change_nags(db: Database) -> None:
+    """The change.unacknowledged nag: each sent once per change, rule and step (as `notifications` is per request),
+    and when each unanswered change next needs the nag rules' attention (NULL: not until it changes)."""
+    db.execute(
+        """CREATE TABLE change_notifications (
+            change_id INTEGER NOT NULL REFERENCES changes (id),
+            rule TEXT NOT NULL,
+            step TEXT NOT NULL,
+            recipients TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            PRIMARY KEY (change_id, rule, step)
+        )"""
+    )
+    db.execute("ALTER TABLE changes ADD COLUMN next_nag_at TEXT")
+    db.execute("UPDATE changes SET next_nag_at = at WHERE answered_at IS NULL")
+    db.execute("CREATE INDEX changes_next_nag ON changes (next_nag_at) WHERE next_nag_at IS NOT NULL")
+
+
+@migrations()
+def m019_regressions_by_update(db: Database) -> None:
+    """The digest counts the regressions closed in its week (with or without an eval case): found by when they last
+    changed, without reading every request."""
+    db.execute("CREATE INDEX requests_regressions_updated ON requests (updated_at) WHERE kind = 'regression'")

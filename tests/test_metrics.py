@@ -162,7 +162,8 @@ def test_the_figures_move_with_real_traffic(harness: Harness, metrics_port: str)
     h.settle()
     m = scrape(metrics_port)
     assert {dict(k)["rule"]: v for k, v in m.labelled("ai_intake_nags_total").items()} == {
-        "regression.unowned": 1, "sla.breached": 1, "sla.at_risk": 0, "review.stale": 0, "requester.no_answer": 0}
+        "regression.unowned": 1, "sla.breached": 1, "sla.at_risk": 0, "review.stale": 0, "requester.no_answer": 0,
+        "change.unacknowledged": 0}
     assert {dict(k)["target"]: v for k, v in m.labelled("ai_intake_sla_breaches_total").items()} == {
         "first_response": 1, "resolution": 0}
     for job in ("nags", "sla"):
