@@ -95,5 +95,5 @@ def can_move(config: Config, request: Request, user: str, to: str) -> bool:
 
 
 def move_refusal(request: Request, to: str) -> NotAllowed:
-    here = f"members of {request.domain} or of {to}" if request.domain else f"members of a domain"
+    here = f"members of {request.domain} or of {to}" if request.domain else "members of a domain"
     return NotAllowed(f"Only {here} (or admins) can move {request.key}.")
