@@ -48,7 +48,7 @@ from bot.domain.models import KIND_DEFAULT_PRIORITY  # noqa: E402
 from storage.facts import clock_rows, fact_row  # noqa: E402
 
 GEN_VERSION = 4  # 3: next_nag_at (migration m006) as a running bot leaves it; no ANALYZE (the bot runs none);
-# 4: each request's kept facts (migration m018) as a running bot writes them
+# 4: each request's kept facts (migration m020) as a running bot writes them
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)  # Monday 09:00 in Berlin
 PER_DAY = 500
 CHUNK = 20_000

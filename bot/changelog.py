@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock, system_clock
 from bot.domain.changes import (
     ChangeRecord, ChangeState, ShippedChange, acknowledge, answer_text, change_state, check_answerable, eval_request_draft,
-    parse_change_key,
+    parse_change_key, snooze_change,
 )
 from bot.domain.changes_filing import ChangeDraft, plan_change
 from bot.domain.changes_loop import Suspect, close_regression, suspects
@@ -21,6 +21,7 @@ from bot.domain.errors import Conflict, NotFound
 from bot.domain.models import Draft, Request
 from bot.domain.owners import lead_of, pair_for
 from bot.domain.policy import Config
+from bot.domain.sla import local_when
 from bot.domain.text import escape_within
 from bot.queries import load_request
 from bot.service import Intake
@@ -133,6 +134,25 @@ class ChangeLog:
         if filed is not None:
             self._intake.count_filed(filed)
         return ChangeRecord(change, said)
+
+    def snooze(self, change_id: str, user: str, *, days: float = 1) -> datetime:
+        """Quiet the change's nags for `days` more (never past `nags.snooze_max_days` from the first press); returns
+        until when. The question's thread hears of the first press only. Raises NotFound, NotAllowed (who may answer
+        may snooze) or Conflict (answered, or it may not be snoozed any longer)."""
+        now = self._clock()
+        with self._store.transaction() as tx:
+            record = self._record(tx, change_id)
+            change = record.change
+            pressed = snooze_change(record, by=user, at=now, asked_user=change.asked, lead=lead_of(self._config, change.domain),
+                                    admins=self._config.admins, max_days=self._config.nags.snooze_max_days, days=days)
+            if not tx.change_log.snooze(change.id, pressed):
+                raise Conflict(f"{change.id} was answered a moment ago; look at its message.")
+            if not record.snoozes:
+                when = local_when(pressed.until, tz=self._config.calendar(change.domain).tz)
+                tx.enqueue(ChangeLine(change_id=change.id, channel=question_channel(self._config, change.domain),
+                                      text=f"<@{user}> snoozed reminders about {change.id} until {when}."), at=now)
+        self._wakeup.set()
+        return pressed.until
 
     def resolve_regression(self, key: str, user: str, *, cause: str | None, eval_case: str | None,
                            no_eval_reason: str | None) -> Request:

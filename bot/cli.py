@@ -271,6 +271,8 @@ def item_target(item) -> str:
     payload = item.payload
     if payload.get("user"):
         return f"direct message to {payload['user']}"
+    if item.kind == "change_line":
+        return f"thread of {payload.get('change_id')} in {payload.get('channel')}"
     if payload.get("channel"):
         return f"message in {payload['channel']}"
     return f"thread of AIR-{item.request_id}" if item.request_id else item.kind

@@ -13,27 +13,38 @@ import functools
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.blocks.common import to_dicts
 from bot.blocks.digest import render_digest, render_private_digest
 from bot.blocks.nags import thread_nag
+from bot.changelog import question_channel
 from bot.domain import workflow
+from bot.domain.changes import change_state
+from bot.domain.changes_loop import LoopFigures, loop_all
+from bot.domain.changes_nag import ChangeNag, change_next_checks, changes_due
 from bot.domain.digest import (
     WEEK, DigestFigures, OpenPicture, confidential_open, digest_all, digest_week, listed_everywhere, stalled_from,
 )
 from bot.domain.facts import RequestFacts
 from bot.domain.models import Event, Request
-from bot.domain.nags import Nag, batch, explain_batch, nags_due, next_check_at
+from bot.domain.nags import AnyNag, Nag, batch, explain_batch, nags_due, next_check_at
 from bot.domain.policy import Config
-from bot.domain.thresholds import RULE_AT_RISK, RULE_BREACHED, RULE_NO_ANSWER, RULE_STALE_REVIEW, RULE_UNOWNED
+from bot.domain.thresholds import (
+    RULE_AT_RISK, RULE_BREACHED, RULE_NO_ANSWER, RULE_STALE_REVIEW, RULE_UNACKNOWLEDGED, RULE_UNOWNED,
+)
+from bot.domain.visibility import visible_to
 from bot.metrics import Metrics
 from bot.wakeup import Wakeup
-from storage.outbox import CardUpdate, ChannelMessage, HomeRefresh, NagItem, NagMessage, ThreadLine, read_payload
+from storage.outbox import (
+    CardUpdate, ChangeLine, ChangeNagItem, ChannelMessage, HomeRefresh, NagItem, NagMessage, ThreadLine, read_payload,
+)
 from storage.store import Store, Tx, to_db_time
 
-JOB_RULES = {"sla": {RULE_AT_RISK, RULE_BREACHED}, "nags": {RULE_STALE_REVIEW, RULE_UNOWNED, RULE_NO_ANSWER}}
+JOB_RULES = {"sla": {RULE_AT_RISK, RULE_BREACHED},
+             "nags": {RULE_STALE_REVIEW, RULE_UNOWNED, RULE_NO_ANSWER, RULE_UNACKNOWLEDGED}}
 JOB_KINDS = {"nags": ("security_review", "regression")}  # only reviews and regressions can be stale or unowned…
 JOB_WAITING = {"nags"}  # …but a request of any kind can wait on its requester
 BOT = "ai-intake"
@@ -81,12 +92,14 @@ class Jobs:
         """Send what the rules of `job` ("sla" or "nags") say is due at `now`; returns a line per message.
 
         The due requests are read `PAGE` at a time (a catch-up finds tens of thousands), so memory follows
-        the page, not the backlog."""
+        the page, not the backlog. The `nags` job also reads the changes of the change log whose next check
+        has come (`change.unacknowledged`): their nags go in the same message per person as the requests'."""
         with self._store.reading() as tx:
             ids = tx.due_ids_for_nags(now, kinds=JOB_KINDS.get(job), waiting=job in JOB_WAITING)
+        changes = self._changes(job, now)
         pages = [ids[i:i + PAGE] for i in range(0, len(ids), PAGE)]
         part = f"nagpart:{to_db_time(now)}:{uuid.uuid4().hex[:12]}:" if len(pages) > 1 else None
-        found: list[Nag] = []
+        found: list[AnyNag] = []
         for page in pages:
             due, checks, requests = self._page(job, page, now)
             if dry_run:
@@ -95,6 +108,7 @@ class Jobs:
                 with self._store.transaction(background=True) as tx:
                     tx.set_next_checks(checks)
                     found += self._record(tx, due, requests, now)
+                    found += self._record_changes(tx, changes, now)
                     lines = self._queue_messages(tx, found, now)
                 self._wakeup.set()
                 self._metrics.nags_recorded(found)
@@ -103,15 +117,43 @@ class Jobs:
                 part = part or f"nagpart:{to_db_time(now)}:{uuid.uuid4().hex[:12]}:"
                 found += self._record_in_chunks(due, checks, requests, now, part=part)
         if dry_run:
+            found += changes.due
             return [f"{user}: {explain_batch(user, nags)}" for user, nags in batch(found).items()]
-        if part is None:
+        if part is None and not changes:
             return []
         with self._store.transaction(background=True) as tx:
-            tx.supersede_keys(prefix=part, at=now)
+            if part is not None:
+                tx.supersede_keys(prefix=part, at=now)
+            found += self._record_changes(tx, changes, now)
             lines = self._queue_messages(tx, found, now)
         self._wakeup.set()
         self._metrics.nags_recorded(found)
         return lines
+
+    def _changes(self, job: str, now: datetime) -> "ChangesDue":
+        """The change log's part of a run: the `change.unacknowledged` nags due at `now` and each read change's next
+        check (computed before any write, as if the nags were recorded)."""
+        if RULE_UNACKNOWLEDGED not in JOB_RULES[job]:
+            return ChangesDue([], [])
+        with self._store.reading() as tx:
+            records, sent = tx.change_log.due_for_nags(now)
+        config = self._config
+        states = [change_state(r, asked_user=r.change.asked, calendar=config.calendar(r.change.domain), now=now) for r in records]
+        due = changes_due(states, config, sent=sent)
+        return ChangesDue(due, change_next_checks(states, config, sent=sent | {n.sent_key for n in due}))
+
+    def _record_changes(self, tx: Tx, changes: "ChangesDue", now: datetime) -> list[ChangeNag]:
+        """Record each change's nag (its notification and event, and its line in the thread of the question), and every
+        read change's next check; the nags a twin run recorded first are left out."""
+        tx.change_log.set_next_checks(changes.checks)
+        fresh = [n for n in changes.due if tx.change_log.record_nag(n.change_id, rule=n.rule, step=n.step,
+                                                                    recipients=n.recipients, at=now, actor=BOT)]
+        for nag in fresh:
+            if nag.in_thread:
+                channel = question_channel(self._config, nag.domain)
+                tx.enqueue(ChangeLine(change_id=nag.change_id, channel=channel, text=nag.text), at=now,
+                           key=f"nag:{nag.change_id}:{nag.rule}:{nag.step}")
+        return fresh
 
     def _page(self, job: str, ids: list[int], now: datetime) -> tuple[list[Nag], list[tuple[Request, datetime | None]], dict[int, Request]]:
         """The nags due for these requests, when each next needs a look (computed before any write), and the
@@ -137,7 +179,7 @@ class Jobs:
                            key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}")
         return fresh
 
-    def _queue_messages(self, tx: Tx, fresh: Sequence[Nag], now: datetime, *, part: str | None = None) -> list[str]:
+    def _queue_messages(self, tx: Tx, fresh: Sequence[AnyNag], now: datetime, *, part: str | None = None) -> list[str]:
         """One direct message per person, most urgent first; a message that is not urgent folds in what the person's
         earlier messages not sent yet said (`_absorb_unsent`). `part` (a run's key) queues them as held parts instead."""
         lines = []
@@ -146,20 +188,20 @@ class Jobs:
             mine = [_item(n, user) for n in nags]
             if part:
                 tx.enqueue(NagMessage(user=user, items=mine, urgent=urgent), at=now + PART_HOLD,
-                           key=f"{part}{user}:{nags[0].request_id}/{nags[0].rule}/{nags[0].step}"[:500])
+                           key=f"{part}{user}:{nags[0].ref}"[:500])
                 continue
             if not urgent:
                 mine = _absorb_unsent(tx, user, mine, now=now)
-            key = f"nags:{user}:{to_db_time(now)}:" + ",".join(f"{n.request_id}/{n.rule}/{n.step}" for n in nags)
+            key = f"nags:{user}:{to_db_time(now)}:" + ",".join(n.ref for n in nags)
             tx.enqueue(NagMessage(user=user, items=mine, urgent=urgent), at=now, key=key[:500])
             lines.append(f"{user}: {explain_batch(user, nags)}")
         return lines
 
     def _record_in_chunks(self, due: list[Nag], checks: list[tuple[Request, datetime | None]], requests: dict[int, Request],
-                          now: datetime, *, part: str) -> list[Nag]:
+                          now: datetime, *, part: str) -> list[AnyNag]:
         """Next checks and nags in units of at most CHUNK_SECONDS, each person's nags queued as held parts (`part`);
         the nags this run recorded (the caller queues the whole messages at the end)."""
-        checks_left, nags_left, fresh = list(checks), list(due), []
+        checks_left, nags_left, fresh = list(checks), list(due), list[AnyNag]()
         while checks_left or nags_left:
             with self._store.transaction(background=True) as tx:
                 started = time.monotonic()
@@ -188,7 +230,7 @@ class Jobs:
         with self._store.reading() as tx:
             listing = tx.digest.confidential_listing() if self._private_targets() else []
         week = now.astimezone(config.calendar(None).tz).isocalendar()
-        messages = self._public_digests(targets, figures_of) + self._private_digests(listing, now=now)
+        messages = self._public_digests(targets, figures_of, now=now) + self._private_digests(listing, now=now)
         lines = [f"{channel}: {text}" for channel, _, (text, _) in messages]
         if not dry_run:
             with self._store.transaction(background=True) as tx:
@@ -233,16 +275,34 @@ class Jobs:
             targets.append((config.digest.private_channel, None, "Private digest: all domains"))
         return targets
 
-    def _public_digests(self, targets: list[tuple[str, str | None, str]],
-                        figures_of: dict[str | None, DigestFigures]) -> list[tuple[str, int, tuple]]:
-        """(channel, part, (text, blocks)) of each domain's digest and the organisation's."""
+    def _public_digests(self, targets: list[tuple[str, str | None, str]], figures_of: dict[str | None, DigestFigures], *,
+                        now: datetime) -> list[tuple[str, int, tuple]]:
+        """(channel, part, (text, blocks)) of each domain's digest and the organisation's: its figures, and the change
+        log's part beside them."""
+        config = self._config
+        channels = [channel for channel, _, _ in targets]
+        loop_of = self._loop_figures([scope for _, scope, _ in targets], now=now,
+                                     listable=lambda r: all(visible_to(config, r, channel=c) for c in channels))
         out = []
         for channel, scope, title in targets:
             queue = f"/ai-request queue {scope}" if scope else "/ai-request queue"
-            rendered = render_digest(figures_of[scope], title=title, queue=queue,
-                                     stale_days=self._config.nags.review_stale_days, org=scope is None)
+            rendered = render_digest(figures_of[scope], title=title, queue=queue, stale_days=config.nags.review_stale_days,
+                                     org=scope is None, loop=loop_of[scope],
+                                     changes=f"/ai-request changes {scope}" if scope else "/ai-request changes")
             out += [(channel, part, message) for part, message in enumerate(rendered)]
         return out
+
+    def _loop_figures(self, scopes: list[str | None], *, now: datetime,
+                      listable: Callable[[Request], bool]) -> dict[str | None, LoopFigures]:
+        """The change log's part of each digest (a domain's, or the organisation's for None): from its own tables
+        and the regressions changed in the week, apart from the digest's own figures."""
+        config = self._config
+        start, end = digest_week(config, now=now)
+        with self._store.reading() as tx:
+            records = tx.change_log.for_digest(start)
+            regressions = tx.by_ids_with_events(tx.change_log.regressions_changed_since(start))
+        return loop_all(regressions, records, start=start, end=end, scopes=scopes, calendar_for=config.calendar,
+                        listable=listable, decide_after=config.change_log.unacknowledged_business_days)
 
     def _private_digests(self, items: list[tuple[Request, RequestFacts]], *, now: datetime) -> list[tuple[str, int, tuple]]:
         """(channel, part, (text, blocks)) of each domain's review channel's digest, and the org's private one;
@@ -257,8 +317,22 @@ class Jobs:
         return out
 
 
-def _item(nag: Nag, user: str) -> NagItem:
+@dataclass(frozen=True)
+class ChangesDue:
+    """The change log's part of a nag run: the nags due, and (change id, next check) of every change read."""
+
+    due: list[ChangeNag]
+    checks: list[tuple[str, datetime | None]]
+
+    def __bool__(self) -> bool:
+        return bool(self.due or self.checks)
+
+
+def _item(nag: AnyNag, user: str) -> NagItem | ChangeNagItem:
     """One nag as `user`'s message carries it."""
+    if isinstance(nag, ChangeNag):
+        return ChangeNagItem(change_id=nag.change_id, rule=nag.rule, step=nag.step, text=nag.text,
+                             buttons=list(nag.buttons_for(user)), urgency=nag.urgency)
     return NagItem(request_id=nag.request_id, key=nag.key, rule=nag.rule, step=nag.step, text=nag.text,
                    buttons=list(nag.buttons_for(user)), urgent=nag.urgent, urgency=nag.urgency)
 
@@ -279,19 +353,19 @@ def _close_unanswered(tx: Tx, request: Request, *, now: datetime) -> bool:
     return True
 
 
-def _absorb_unsent(tx: Tx, user: str, items: list[NagItem], *, now: datetime) -> list[NagItem]:
+def _absorb_unsent(tx: Tx, user: str, items: list[NagItem | ChangeNagItem], *, now: datetime) -> list[NagItem | ChangeNagItem]:
     """`items` and what `user`'s earlier messages not sent yet (held for their working hours, mostly) said, in
     one message: a nag superseded by a later step of the same rule for the same request is dropped, the
     others carried over; the earlier messages are marked superseded. Deferral does not pile up: the person
     gets one message, the latest of each. An urgent message is left to go at once."""
-    carried: dict[tuple[int, str], NagItem] = {}
+    carried: dict[tuple[int | str, str], NagItem | ChangeNagItem] = {}
     for unsent in tx.pending_nags(user):
         payload = read_payload(unsent.kind, unsent.payload)
         if isinstance(payload, NagMessage) and payload.items and not payload.urgent and tx.supersede_unsent(unsent, at=now):
             carried.update((item.about, item) for item in payload.items)
     fresh = {item.about for item in items}
     kept = [item for about, item in carried.items() if about not in fresh]
-    return sorted([*items, *kept], key=lambda item: (-item.urgency, item.request_id, item.rule))
+    return sorted([*items, *kept], key=lambda item: item.order)
 
 
 __all__ = ["Jobs", "JOB_RULES"]

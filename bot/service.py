@@ -25,7 +25,6 @@ from bot.domain.models import Away, Draft, Event, Request
 from bot.domain.parsing import COMMENT_LIMIT, DESCRIPTION_LIMIT, cut_sentence, within_limits
 from bot.domain.policy import Config, Domain
 from bot.domain.text import escape_within, truncate
-from bot.domain.visibility import visible_to
 from bot.domain.triage import Route, route
 from bot.domain.visibility import visible_to
 from bot.metrics import Metrics

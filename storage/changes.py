@@ -1,8 +1,8 @@
 """The change log's queries: changes and their append-only events, read back as the domain's records.
 
 A `changes` row is what the queries find a change by (its domain and time, the hook's id for it,
-whether it is answered); its events (`change.logged`, `change.answered`) are the truth the domain
-replays. Reached as `tx.change_log` inside one `Store` transaction or read.
+whether it is answered, when its nag is next due); its events (`change.logged`, `change.answered`,
+`change.nag`, `change.snoozed`) are the truth the domain replays. Reached as `tx.change_log` inside one `Store` transaction or read.
 """
 
 import json
@@ -13,8 +13,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.domain.changes import (
-    Acknowledgement, ChangeEvent, ChangeRecord, ShippedChange, answered_event, change_key, change_number,
-    logged_event, replay,
+    Acknowledgement, ChangeEvent, ChangeRecord, ChangeSnooze, ShippedChange, answered_event, change_key, change_number,
+    logged_event, nagged_event, replay, snoozed_event,
 )
 from storage.store import to_db_time as _time
 
@@ -31,9 +31,10 @@ class ChangeLogTx:
         sqlite3.IntegrityError when its hook origin was logged before."""
         origin = change.origin
         cursor = self.db.execute(
-            "INSERT INTO changes (domain, side, asset, asked, at, hook_source, hook_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO changes (domain, side, asset, asked, at, hook_source, hook_id, next_nag_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [change.domain, change.side, change.asset, change.asked, _time(change.at),
-             origin.source if origin else None, origin.id if origin else None],
+             origin.source if origin else None, origin.id if origin else None, _time(change.at)],
         )
         logged = change.model_copy(update={"id": change_key(int(cursor.lastrowid or 0))})
         self._add_event(logged_event(logged))
@@ -41,15 +42,44 @@ class ChangeLogTx:
 
     def answer(self, answer: Acknowledgement) -> bool:
         """Record the first answer to a change with its event; False when it was answered already (a
-        second person at the same moment): then nothing is written."""
+        second person at the same moment): then nothing is written. An answered change is nagged no more."""
         cursor = self.db.execute(
-            "UPDATE changes SET answered_at = ? WHERE id = ? AND answered_at IS NULL",
+            "UPDATE changes SET answered_at = ?, next_nag_at = NULL WHERE id = ? AND answered_at IS NULL",
             [_time(answer.at), change_number(answer.change_id)],
         )
         if cursor.rowcount != 1:
             return False
         self._add_event(answered_event(answer))
         return True
+
+    def snooze(self, change_id: str, snooze: ChangeSnooze) -> bool:
+        """Record a snooze of the change's nags with its event, and have the nag job look at the change again;
+        False when it was answered meanwhile (then nothing is written)."""
+        cursor = self.db.execute("UPDATE changes SET next_nag_at = ? WHERE id = ? AND answered_at IS NULL",
+                                 [_time(snooze.at), change_number(change_id)])
+        if cursor.rowcount != 1:
+            return False
+        self._add_event(snoozed_event(change_id, snooze))
+        return True
+
+    def record_nag(self, change_id: str, *, rule: str, step: str, recipients: Sequence[str], at: datetime, actor: str) -> bool:
+        """Remember a change's nag as sent, with its event; False when it was recorded before (a re-run, a second
+        process): then nothing is written."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO change_notifications (change_id, rule, step, recipients, sent_at) VALUES (?, ?, ?, ?, ?)",
+            [change_number(change_id), rule, step, json.dumps(list(recipients)), _time(at)],
+        )
+        if cursor.rowcount != 1:
+            return False
+        self._add_event(nagged_event(change_id, rule=rule, step=step, recipients=recipients, at=at, actor=actor))
+        return True
+
+    def set_next_checks(self, checks: Iterable[tuple[str, datetime | None]]) -> None:
+        """When the nag job should next look at each change (None: not until it changes); an answered change keeps none."""
+        self.db.conn.executemany(
+            "UPDATE changes SET next_nag_at = ? WHERE id = ? AND answered_at IS NULL",
+            [(_time(at) if at else None, change_number(change_id)) for change_id, at in checks],
+        )
 
     def _add_event(self, event: ChangeEvent) -> None:
         self.db.execute(
@@ -86,6 +116,30 @@ class ChangeLogTx:
             where, params = where + " AND asked = ?", [asked]
         rows = self.db.query(f"SELECT id FROM changes WHERE {where} ORDER BY at, id LIMIT ?", [*params, limit])
         return self._records_of([r["id"] for r in rows])
+
+    def due_for_nags(self, now: datetime, *, limit: int = 5000) -> tuple[list[ChangeRecord], set[tuple[str, str, str]]]:
+        """The changes whose next nag check has come by `now` (unanswered ones only: an answer clears it), oldest
+        first, and the (change id, rule, step) of every nag already recorded for them."""
+        rows = self.db.conn.execute("SELECT id FROM changes WHERE next_nag_at <= ? ORDER BY id LIMIT ?", [_time(now), limit])
+        numbers = [r[0] for r in rows]
+        if not numbers:
+            return [], set()
+        marks = ", ".join("?" for _ in numbers)
+        sent = self.db.conn.execute(f"SELECT change_id, rule, step FROM change_notifications WHERE change_id IN ({marks})",
+                                    numbers)
+        return self._records_of(numbers), {(change_key(n), rule, step) for n, rule, step in sent}
+
+    def for_digest(self, since: datetime) -> list[ChangeRecord]:
+        """The changes a digest of the week after `since` reads: those logged since, and those unanswered then
+        (still unanswered, or answered since), oldest first."""
+        return self._records("at > ? OR answered_at IS NULL OR answered_at > ?", [_time(since), _time(since)])
+
+    def regressions_changed_since(self, since: datetime) -> list[int]:
+        """The ids of the regressions changed since `since` (those resolved since among them), in order: what the
+        digest counts closed, with or without an eval case (`tx.by_ids_with_events` reads them)."""
+        rows = self.db.conn.execute("SELECT id FROM requests WHERE kind = 'regression' AND updated_at > ? ORDER BY id",
+                                    [_time(since)])
+        return [r[0] for r in rows]
 
     def page_after(self, last: int, *, limit: int) -> list[ChangeRecord]:
         """Up to `limit` changes numbered above `last`, in number order (the export reads them so)."""

@@ -20,9 +20,9 @@ from bot.domain.models import OPEN_STATUSES, Request
 from storage.store import _request, to_db_time
 
 OPEN = "status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")"
-"""Spelled out, not bound: the partial indexes on open requests (migration m018) are used only for this very term."""
+"""Spelled out, not bound: the partial indexes on open requests (migration m020) are used only for this very term."""
 BY_KIND = "INDEXED BY requests_open_kind"
-"""The open requests through their partial index by domain and kind (migration m018): without statistics (the bot
+"""The open requests through their partial index by domain and kind (migration m020): without statistics (the bot
 runs no ANALYZE) SQLite would pick the status index and read every open row from the table, 10x slower at 100k."""
 IN_WEEK = "c.{column} > :start AND c.{column} <= :end"
 _PENDING = "r.id, r.domain, {since}, r.confidential, r.origin_channel, r.origin_private, r.court, r.title"

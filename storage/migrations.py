@@ -268,7 +268,33 @@ def m017_people_away(db: Database) -> None:
 
 
 @migrations()
-def m018_request_facts(db: Database) -> None:
+def m018_change_nags(db: Database) -> None:
+    """The change.unacknowledged nag: each sent once per change, rule and step (as `notifications` is per request),
+    and when each unanswered change next needs the nag rules' attention (NULL: not until it changes)."""
+    db.execute(
+        """CREATE TABLE change_notifications (
+            change_id INTEGER NOT NULL REFERENCES changes (id),
+            rule TEXT NOT NULL,
+            step TEXT NOT NULL,
+            recipients TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            PRIMARY KEY (change_id, rule, step)
+        )"""
+    )
+    db.execute("ALTER TABLE changes ADD COLUMN next_nag_at TEXT")
+    db.execute("UPDATE changes SET next_nag_at = at WHERE answered_at IS NULL")
+    db.execute("CREATE INDEX changes_next_nag ON changes (next_nag_at) WHERE next_nag_at IS NOT NULL")
+
+
+@migrations()
+def m019_regressions_by_update(db: Database) -> None:
+    """The digest counts the regressions closed in its week (with or without an eval case): found by when they last
+    changed, without reading every request."""
+    db.execute("CREATE INDEX requests_regressions_updated ON requests (updated_at) WHERE kind = 'regression'")
+
+
+@migrations()
+def m020_request_facts(db: Database) -> None:
     """The facts kept for each request as it changes (`bot.domain.facts`): its SLA clocks, one row per target and
     cycle, and one row of the rest (where the ball has been, staleness, snooze); and which version of the facts, under
     which config, every request's are (`facts_basis`). Empty here: the bot computes them from each request's events

@@ -118,9 +118,45 @@ class NagItem(BaseModel):
         """(request id, rule): a later step of the same rule for the same request supersedes this one."""
         return (self.request_id, self.rule)
 
+    @property
+    def order(self) -> tuple[int, int, int, str]:
+        """Most urgent first; a request's before a change's of equal urgency."""
+        return (-self.urgency, 0, self.request_id, self.rule)
+
+
+class ChangeNagItem(BaseModel):
+    """One nag about a change of the change log (not a request) in a person's message: the change (`change_id`,
+    "CHG-7"), the rule and step it was sent under, its explanation (mrkdwn, already escaped) and its buttons'
+    action ids (each answers the change, or snoozes its nags)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    change_id: str
+    rule: str
+    step: str
+    text: str
+    buttons: list[str] = []
+    urgency: int = 0
+
+    urgent: ClassVar[bool] = False
+
+    @property
+    def key(self) -> str:
+        return self.change_id
+
+    @property
+    def about(self) -> tuple[str, str]:
+        """(change id, rule): a later step of the same rule for the same change supersedes this one."""
+        return (self.change_id, self.rule)
+
+    @property
+    def order(self) -> tuple[int, int, int, str]:
+        number = self.change_id.removeprefix("CHG-")
+        return (-self.urgency, 1, int(number) if number.isdigit() else 0, self.rule)
+
 
 class NagMessage(Payload):
-    """`user`'s batched nags, most urgent first (`items`); each says what its request is when it is sent.
+    """`user`'s batched nags, most urgent first (`items`: about requests, or about changes); each says what it is
+    about when it is sent.
     `urgent` (a P1 breach) goes out at once; otherwise it waits for the person's working hours.
 
     `text` and `buttons` (per request key, the action ids) are the older shape, still read from an
@@ -128,7 +164,7 @@ class NagMessage(Payload):
 
     kind: ClassVar[Kind] = Kind.NAG
     user: str
-    items: list[NagItem] = []
+    items: list[NagItem | ChangeNagItem] = []
     text: str = ""
     buttons: list[tuple[str, list[str]]] = []
     urgent: bool = False
@@ -191,5 +227,5 @@ def read_payload(kind: str, data: dict[str, Any]) -> Payload:
 
 
 __all__ = ["Kind", "Payload", "CardUpdate", "ThreadLine", "ChannelMessage", "FiledReply", "Ephemeral", "NagMessage",
-           "NagItem", "HomeRefresh", "ChangeQuestion", "ChangeLine", "change_question_key", "CardMoved", "PAYLOADS",
+           "NagItem", "ChangeNagItem", "HomeRefresh", "ChangeQuestion", "ChangeLine", "change_question_key", "CardMoved", "PAYLOADS",
            "read_payload"]

@@ -4,7 +4,7 @@ bot then serves in full, and every refusal in one sentence with nothing changed.
 import json
 import sqlite3
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest

@@ -1,18 +1,20 @@
 """The change log's config: hook sources, the asset catalog with its owners, the settings, what
 `config check` prints about them, and one sentence per bad field."""
 
+import copy
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from bot.config import _sentence
+from bot.config import _sentence, parse_config
 from bot.domain.catalog import (
     Asset, Catalog, ChangeLogSettings, HookSource, catalog_lines, catalog_problems,
 )
 from bot.domain.changes import Pair
-from bot.domain.changes_nag import unacknowledged_thresholds
 from bot.domain.errors import InvalidInput
+from bot.domain.thresholds import RULE_UNACKNOWLEDGED, ladder
+from tests.harness import CONFIG
 
 GOOD: dict[str, Any] = {
     "hooks": {"monitoring": {"secret_env": "MONITORING_HOOK_SECRET"}, "deploys": {"secret_env": "DEPLOY_HOOK_SECRET"}},
@@ -122,8 +124,8 @@ def test_config_check_without_hooks_or_assets() -> None:
 
 
 def test_the_setting_gives_the_nag_rules_thresholds() -> None:
-    settings = ChangeLogSettings(unacknowledged_business_days=3)
-    assert [t.business_days for t in unacknowledged_thresholds(settings.unacknowledged_business_days)] == [3, 6]
+    config = parse_config({**copy.deepcopy(CONFIG), "change_log": {"unacknowledged_business_days": 3}})
+    assert [(s.name, s.at) for s in ladder(config, "support", RULE_UNACKNOWLEDGED).steps] == [("asked", 3), ("lead", 6)]
 
 
 DOMAINS = {"support", "search"}

@@ -15,10 +15,12 @@ from bot.domain.business_hours import BusinessCalendar
 from bot.domain.changes import (
     ANSWERED, KINDS, LOGGED, RULE_UNACKNOWLEDGED, SIDE_KINDS, Acknowledgement, ChangeEvent, ChangeRecord, HookOrigin,
     Pair, ShippedChange, acknowledge, answered_event, ask_text, asked, business_days, change_state, describe,
-    eval_request_draft, logged_event, other_side, parse_change_key, replay, side_of,
+    eval_request_draft, logged_event, nagged_event, other_side, parse_change_key, replay, side_of, snooze_change,
+    snoozed_event,
 )
+from bot.domain.thresholds import unacknowledged_ladder
 from bot.domain.changes_loop import Closure, close_regression, closure_of, loop_figures, suspects
-from bot.domain.changes_nag import next_unacknowledged_check, unacknowledged_nag, unacknowledged_thresholds
+from bot.domain.changes_nag import BUTTONS, next_unacknowledged_check, unacknowledged_nag
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed
 from bot.domain.models import Event, Request
 
@@ -309,10 +311,11 @@ def resolved(r: Request, at: datetime, **data: Any) -> list[Event]:
 
 
 def figures(items: list[tuple[Request, list[Event]]], records: list[ChangeRecord], *, scope: str | None = "support",
-            include_confidential: bool = False) -> Any:
+            include_confidential: bool = False, decide_after: float = 0.0) -> Any:
     start, end = WEEK
-    return loop_figures(items, records, start=start, end=end, scope=scope, calendar_for=lambda _: CAL,
-                        include_confidential=include_confidential)
+    listable = (lambda r: True) if include_confidential else (lambda r: not r.confidential)
+    return loop_figures(items, records, start=start, end=end, scope=scope, calendar_for=lambda _: CAL, listable=listable,
+                        decide_after=decide_after)
 
 
 def test_regressions_closed_without_an_eval_case() -> None:
@@ -327,7 +330,7 @@ def test_regressions_closed_without_an_eval_case() -> None:
              (other_domain, resolved(other_domain, bln(24, 9)))]
     found = figures(items, [])
     assert found.regressions_closed == 3 and found.closed_without_eval_case == 2
-    assert found.closed_without_eval_case_listed == [(2, "AIR-2")]
+    assert found.closed_without_eval_case_listed == [(2, "AIR-2")] and found.closed_without_eval_case_hidden == 1
     assert figures(items, [], include_confidential=True).closed_without_eval_case_listed == [(2, "AIR-2"), (4, "AIR-4")]
     assert figures(items, [], scope=None).regressions_closed == 4
 
@@ -354,33 +357,48 @@ def test_changes_never_acknowledged() -> None:
     assert found.unacknowledged_this_week == ["CHG-2", "CHG-3"]
     assert found.unacknowledged_open == [("CHG-1", 9.9), ("CHG-2", 3.9), ("CHG-3", 2.9)]  # 7 of 8 open hours on the first day
     assert figures([], records, scope=None).changes_logged == 4
+    assert found.has_news and not figures([], []).has_news
+
+
+def test_what_needs_a_decision_is_every_change_unanswered_past_n_business_days() -> None:
+    old, fresh, answered = change(1, at=bln(16, 10)), change(2, at=bln(27, 10)), change(3, at=bln(16, 10))
+    records = [ChangeRecord(old), ChangeRecord(fresh), ChangeRecord(answered, answer(answered, bln(17, 10)))]
+    found = figures([], records, decide_after=2)
+    assert [(r.change.id, days) for r, days in found.needs_answer] == [("CHG-1", 9.9)]  # CHG-2: 0.9 days by Sunday
+    assert [c for c, _ in found.unacknowledged_open] == ["CHG-1", "CHG-2"] and found.decide_after == 2
 
 
 # --- the change.unacknowledged nag ---------------------------------------------------------------------
 
 
-STEPS = unacknowledged_thresholds(2)
+STEPS = unacknowledged_ladder(2)
+UP = (LEAD,)  # whom the lead's step adds
 
 
 def state_at(record: ChangeRecord, now: datetime) -> Any:
     return change_state(record, asked_user="U0MLPM", calendar=CAL, now=now)
 
 
+def nag_at(record: ChangeRecord, now: datetime, *, escalated: tuple[str, ...] = UP, **kw: Any) -> Any:
+    return unacknowledged_nag(state_at(record, now), steps=STEPS, escalated=escalated, tz=BERLIN, **kw)
+
+
 def test_the_thresholds_are_data() -> None:
-    assert [(t.step, t.business_days, t.audience) for t in STEPS] == [("asked", 2, ("asked",)), ("lead", 4, ("asked", "lead"))]
+    assert [(s.name, s.at) for s in STEPS.steps] == [("asked", 2), ("lead", 4)]
 
 
 def test_nobody_is_nagged_before_n_business_days() -> None:
     record = ChangeRecord(change(at=bln(27, 16)))  # Fri 16:00
-    assert unacknowledged_nag(state_at(record, bln(1, 15, 59, month=12)), thresholds=STEPS, lead=LEAD, tz=BERLIN) is None
+    assert nag_at(record, bln(1, 15, 59, month=12)) is None
 
 
 def test_after_n_business_days_the_person_asked_is_nagged() -> None:
     record = ChangeRecord(change(at=bln(27, 16), kind="intent"))
-    nag = unacknowledged_nag(state_at(record, bln(1, 16, month=12)), thresholds=STEPS, lead=LEAD, tz=BERLIN)
+    nag = nag_at(record, bln(1, 16, month=12))
     assert nag is not None and nag.rule == RULE_UNACKNOWLEDGED == "change.unacknowledged"
-    assert nag.step == "asked" and nag.recipients == ("U0MLPM",) and nag.in_thread
-    assert nag.sent_key == ("CHG-7", "change.unacknowledged", "asked")
+    assert nag.step == "asked" and nag.recipients == ("U0MLPM",) and nag.in_thread and not nag.urgent
+    assert nag.sent_key == ("CHG-7", "change.unacknowledged", "asked") and nag.ref == "CHG-7/change.unacknowledged/asked"
+    assert nag.buttons == BUTTONS == ("change.covered", "change.needs_work", "change.not_relevant", "change.snooze")
     assert nag.text == ("CHG-7 has waited 2 business days for an answer from <@U0MLPM>: Product shipped "
                         "*express-refund intent* (intent) in support (<@U0PPM>, Fri 27 Nov 16:00). "
                         "Does the prompt/eval suite cover it?")
@@ -388,19 +406,27 @@ def test_after_n_business_days_the_person_asked_is_nagged() -> None:
 
 def test_after_2n_the_lead_too_and_only_the_highest_step() -> None:
     record = ChangeRecord(change(at=bln(27, 16)))
-    nag = unacknowledged_nag(state_at(record, bln(3, 16, month=12)), thresholds=STEPS, lead=LEAD, tz=BERLIN)
+    nag = nag_at(record, bln(3, 16, month=12))
     assert nag is not None and nag.step == "lead" and nag.recipients == ("U0MLPM", LEAD)
     assert nag.text.endswith("Escalated to <@U0LEAD>.")
-    sent = {nag.sent_key}
-    assert unacknowledged_nag(state_at(record, bln(10, 16, month=12)), thresholds=STEPS, lead=LEAD, tz=BERLIN, sent=sent) is None
+    assert nag_at(record, bln(10, 16, month=12), sent={nag.sent_key}) is None
 
 
 def test_a_sent_step_is_not_sent_again_and_the_next_comes_later() -> None:
     record = ChangeRecord(change(at=bln(27, 16)))
     sent = {("CHG-7", RULE_UNACKNOWLEDGED, "asked")}
-    assert unacknowledged_nag(state_at(record, bln(2, 9, month=12)), thresholds=STEPS, lead=LEAD, tz=BERLIN, sent=sent) is None
-    assert next_unacknowledged_check(state_at(record, bln(2, 9, month=12)), thresholds=STEPS, calendar=CAL, sent=sent) == \
+    assert nag_at(record, bln(2, 9, month=12), sent=sent) is None
+    assert next_unacknowledged_check(state_at(record, bln(2, 9, month=12)), steps=STEPS, calendar=CAL, sent=sent) == \
         bln(3, 16, month=12).astimezone(timezone.utc)
+    both = sent | {("CHG-7", RULE_UNACKNOWLEDGED, "lead")}
+    assert next_unacknowledged_check(state_at(record, bln(4, 9, month=12)), steps=STEPS, calendar=CAL, sent=both) is None
+
+
+def test_once_the_lead_was_told_the_lower_step_is_never_sent() -> None:
+    record = ChangeRecord(change(at=bln(23, 10)))
+    sent = {("CHG-7", RULE_UNACKNOWLEDGED, "lead")}  # a run after days down sent the top step only
+    assert nag_at(record, bln(30, 10), sent=sent) is None
+    assert next_unacknowledged_check(state_at(record, bln(30, 10)), steps=STEPS, calendar=CAL, sent=sent) is None
 
 
 def test_answered_or_unasked_changes_are_not_nagged() -> None:
@@ -408,20 +434,22 @@ def test_answered_or_unasked_changes_are_not_nagged() -> None:
     done = change_state(ChangeRecord(c, answer(c, bln(23, 11))), asked_user="U0MLPM", calendar=CAL, now=bln(10, 10, month=12))
     nobody = change_state(ChangeRecord(c), asked_user=None, calendar=CAL, now=bln(10, 10, month=12))
     for state in (done, nobody):
-        assert unacknowledged_nag(state, thresholds=STEPS, lead=LEAD, tz=BERLIN) is None
-        assert next_unacknowledged_check(state, thresholds=STEPS, calendar=CAL) is None
+        assert unacknowledged_nag(state, steps=STEPS, escalated=UP, tz=BERLIN) is None
+        assert next_unacknowledged_check(state, steps=STEPS, calendar=CAL) is None
 
 
-def test_without_a_lead_the_top_step_names_the_person_asked() -> None:
+def test_without_a_lead_the_top_step_escalates_to_whom_it_is_given() -> None:
     record = ChangeRecord(change(at=bln(23, 10)))
-    nag = unacknowledged_nag(state_at(record, bln(30, 10)), thresholds=STEPS, lead=None, tz=BERLIN)
+    nag = nag_at(record, bln(30, 10), escalated=())
     assert nag is not None and nag.step == "lead" and nag.recipients == ("U0MLPM",) and "Escalated" not in nag.text
+    admins = nag_at(record, bln(30, 10), escalated=("U0ADMIN", "U0ADMIN2"))
+    assert admins.recipients == ("U0MLPM", "U0ADMIN", "U0ADMIN2") and admins.text.endswith("Escalated to <@U0ADMIN> and <@U0ADMIN2>.")
 
 
 def test_the_nag_escapes_what_shipped_and_names_a_hook() -> None:
     hook = change(side="platform", what="prompt <b> & v2", shipped_by="deploys", origin=HookOrigin(source="deploys", id="9"))
     state = change_state(ChangeRecord(hook), asked_user="U0PPM", calendar=CAL, now=bln(30, 10))
-    nag = unacknowledged_nag(state, thresholds=STEPS, lead=LEAD, tz=BERLIN)
+    nag = unacknowledged_nag(state, steps=STEPS, escalated=UP, tz=BERLIN)
     assert nag is not None and "*prompt &lt;b&gt; &amp; v2*" in nag.text and "the `deploys` hook" in nag.text
 
 
@@ -429,10 +457,64 @@ def test_the_nag_escapes_what_shipped_and_names_a_hook() -> None:
 @given(st.integers(min_value=0, max_value=60 * 24 * 30), st.integers(min_value=1, max_value=5))
 def test_the_next_check_is_when_the_nag_falls_due(offset_minutes: int, days: int) -> None:
     record = ChangeRecord(change(at=bln(20, 0) + timedelta(minutes=offset_minutes)))
-    steps = unacknowledged_thresholds(days)
+    steps = unacknowledged_ladder(days)
     state = state_at(record, record.change.at)
-    due_at = next_unacknowledged_check(state, thresholds=steps, calendar=CAL)
+    due_at = next_unacknowledged_check(state, steps=steps, calendar=CAL)
     assert due_at is not None
-    assert unacknowledged_nag(state_at(record, due_at - timedelta(seconds=1)), thresholds=steps, lead=LEAD, tz=BERLIN) is None
-    nag = unacknowledged_nag(state_at(record, due_at), thresholds=steps, lead=LEAD, tz=BERLIN)
+    before = state_at(record, due_at - timedelta(seconds=1))
+    assert unacknowledged_nag(before, steps=steps, escalated=UP, tz=BERLIN) is None
+    nag = unacknowledged_nag(state_at(record, due_at), steps=steps, escalated=UP, tz=BERLIN)
     assert nag is not None and nag.step == "asked"
+
+
+# --- snoozing a change's nags -----------------------------------------------------------------------------
+
+
+def snoozed(record: ChangeRecord, at: datetime, *, by: str = "U0MLPM", max_days: float = 3) -> ChangeRecord:
+    """The record after `by` pressed Snooze at `at`, as the log replays it."""
+    pressed = snooze_change(record, by=by, at=at, asked_user="U0MLPM", lead=LEAD, admins=["U0ADMIN"], max_days=max_days)
+    events = [logged_event(record.change), *([answered_event(record.answer)] if record.answer else []),
+              *(snoozed_event(record.change.id, s) for s in record.snoozes), snoozed_event(record.change.id, pressed),
+              nagged_event(record.change.id, rule=RULE_UNACKNOWLEDGED, step="asked", recipients=["U0MLPM"], at=at, actor="ai-intake")]
+    [replayed] = replay(events)
+    return replayed
+
+
+def test_a_snooze_quiets_the_nag_for_a_day_and_the_next_check_waits_for_it() -> None:
+    record = snoozed(ChangeRecord(change(at=bln(23, 10))), bln(25, 11))  # due Wed 10:00; snoozed at 11:00
+    assert record.snoozed_until(bln(25, 12)) == bln(26, 11) and record.snoozed_by(bln(25, 12)) == "U0MLPM"
+    assert nag_at(record, bln(25, 12)) is None
+    assert next_unacknowledged_check(state_at(record, bln(25, 12)), steps=STEPS, calendar=CAL) == bln(26, 11)
+    nag = nag_at(record, bln(26, 11))
+    assert nag is not None and nag.step == "asked"
+
+
+def test_pressing_again_extends_from_the_running_snooze_never_past_the_cap_from_the_first_press() -> None:
+    record = ChangeRecord(change(at=bln(23, 10)))
+    for day in (25, 25, 25):
+        record = snoozed(record, bln(day, 11))
+    assert record.snoozed_until(bln(25, 12)) == bln(28, 11)  # three days from the first press, the cap
+    with pytest.raises(Conflict, match="CHG-7 cannot be snoozed any longer: a snooze lasts at most 3 days"):
+        snoozed(record, bln(25, 13))
+    with pytest.raises(Conflict):  # on Friday too: it runs until Saturday 11:00, the cap
+        snoozed(record, bln(27, 9))
+    assert record.snoozes[0].first == record.snoozes[-1].first == bln(25, 11)
+    short = snoozed(snoozed(ChangeRecord(change(at=bln(23, 10))), bln(25, 11), max_days=1.5), bln(25, 12), max_days=1.5)
+    assert short.snoozed_until(bln(25, 12)) == bln(25, 11) + timedelta(days=1.5)  # the second press only reaches the cap
+
+
+def test_only_who_may_answer_may_snooze_and_not_once_answered() -> None:
+    c = change(at=bln(23, 10))
+    with pytest.raises(NotAllowed, match="Only <@U0MLPM>, the support lead or an admin can snooze CHG-7."):
+        snoozed(ChangeRecord(c), bln(25, 11), by="U0ENG1")
+    for who in ("U0MLPM", LEAD, "U0ADMIN"):
+        assert snoozed(ChangeRecord(c), bln(25, 11), by=who).snoozes[-1].by == who
+    with pytest.raises(Conflict, match="already answered"):
+        snoozed(ChangeRecord(c, answer(c, bln(24, 10))), bln(25, 11))
+
+
+def test_the_nags_and_snoozes_are_events_the_log_keeps() -> None:
+    record = snoozed(ChangeRecord(change(at=bln(23, 10))), bln(25, 11))
+    assert record.answer is None and record.change.id == "CHG-7" and len(record.snoozes) == 1
+    event = nagged_event("CHG-7", rule=RULE_UNACKNOWLEDGED, step="lead", recipients=["U0MLPM", LEAD], at=bln(27, 10), actor="ai-intake")
+    assert (event.type, event.data) == ("change.nag", {"rule": "change.unacknowledged", "step": "lead", "recipients": ["U0MLPM", LEAD]})

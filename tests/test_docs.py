@@ -264,3 +264,5 @@ def test_the_readmes_who_may_do_what_is_the_codes() -> None:
     assert listed(members) == authz.MEMBER_ACTIONS
     assert listed(requester) == authz.REQUESTER_ACTIONS
     assert authz.LEAD_ACTIONS == {"hand"} and lead.startswith("hand a regression")
+    asset_owners = next(may for who, may in rows.items() if who.startswith("the owners of the catalog asset"))
+    assert listed(asset_owners.split(":")[0]) == authz.ASSET_OWNER_ACTIONS

@@ -201,39 +201,12 @@ def test_the_signing_secret_still_lets_slack_in(harness: Harness) -> None:
 
 
 def test_over_socket_mode_no_envelope_reaches_the_log_at_debug(tmp_path, fake_slack, logged: Everything) -> None:
-    import queue
-    import threading
-
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-    from websockets.sync.server import serve
-
     from tests.harness import start_harness
+    from tests.socket_slack import command_over_socket
 
     h = start_harness(tmp_path, fake_slack)
-    acks: queue.Queue = queue.Queue()
-    envelope = {"envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
-                "payload": {"team_id": TEAM, "channel_id": "C0SUPPORT", "user_id": "U0REQ", "command": "/ai-request",
-                            "text": f"regression: {MARKER} refund window", "response_url": fake_slack.response_url(),
-                            "trigger_id": fake_slack.new_trigger_id()}}
-
-    def slack_side(ws: Any) -> None:
-        ws.send(json.dumps({"type": "hello", "num_connections": 1}))
-        ws.send(json.dumps(envelope))
-        for message in ws:
-            acks.put(json.loads(message))
-            break
-
     try:
-        with serve(slack_side, "127.0.0.1", 0) as server:
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            fake_slack.socket_url = f"ws://127.0.0.1:{server.socket.getsockname()[1]}/"
-            handler = SocketModeHandler(h.bot.app, fake_slack.app_token)
-            handler.connect()
-            try:
-                assert "AIR-1" in acks.get(timeout=10)["payload"]["text"]
-            finally:
-                handler.close()
-                server.shutdown()
+        assert "AIR-1" in command_over_socket(fake_slack, h.bot.app, f"regression: {MARKER} refund window", team=TEAM)["payload"]["text"]
         h.settle()
         assert MARKER in h.bot.queries.get(1).title
         assert any(r.name.startswith("slack_bolt") for r in logged.records)

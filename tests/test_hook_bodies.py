@@ -104,7 +104,7 @@ def test_the_smallest_and_a_full_change() -> None:
     ({"side": "ops"}, "side", "side must be product or platform, not 'ops'"),
     ({"what": None}, "what", "what is required: one line saying what shipped"),
     ({"what": "w" * 301}, "what", "what is 301 characters; at most 300"),
-    ({"kind": "prompt"}, "kind", "kind of a product change must be one of intent, surface, flow, success_metric, not 'prompt'"),
+    ({"kind": "prompt"}, "kind", "kind of a product change must be intent, surface, flow or success_metric, not 'prompt'"),
     ({"version": "v" * 101}, "version", "version is 101 characters"),
     ({"description": "x"}, "description", "unknown field 'description'; a change has id, side, what, domain, kind, version, links, asset"),
 ])

@@ -46,6 +46,11 @@ def post(h: Harness, path: str, body: Any, *, source: str = "monitoring", secret
                             timestamp=int(h.clock().timestamp()) + skew)
     request = urllib.request.Request(h.url + path, data=raw if method == "POST" else None,
                                      headers={**signed, **(headers or {})}, method=method)
+    return answer_of(h, request)
+
+
+def answer_of(h: Harness, request: urllib.request.Request) -> Reply:
+    """The bot's answer to `request`, once what it queued has gone out."""
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             reply = Reply(response.status, response.read().decode())

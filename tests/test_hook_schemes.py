@@ -6,7 +6,6 @@ import copy
 import hashlib
 import hmac
 import json
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -22,6 +21,7 @@ from bot.hooks import HookVerifier, Unauthorized, signed_headers
 from bot.hooks.schemes import SCHEMES, sign
 from tests.fake_slack import FakeSlack
 from tests.harness import CONFIG, Harness, Reply, start_harness
+from tests.test_hook_endpoints import answer_of
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=timezone.utc)
 TS = int(NOW.timestamp())
@@ -96,14 +96,7 @@ def h(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Harness]:
 
 
 def post(h: Harness, path: str, body: bytes, headers: dict[str, str]) -> Reply:
-    request = urllib.request.Request(h.url + path, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            reply = Reply(response.status, response.read().decode())
-    except urllib.error.HTTPError as exc:
-        reply = Reply(exc.code, exc.read().decode())
-    h.settle()
-    return reply
+    return answer_of(h, urllib.request.Request(h.url + path, data=body, headers=headers, method="POST"))
 
 
 def test_sentry_grafana_and_langfuse_post_without_a_relay(h: Harness) -> None:

@@ -5,8 +5,6 @@ every Web API call the fake Slack recorded (and every one it refused), the nags 
 the open requests and the outbox as the store holds them.
 """
 
-import json
-import queue
 import threading
 import urllib.error
 import urllib.request
@@ -19,8 +17,6 @@ from typing import Any
 import prometheus_client
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from slack_bolt.adapter.socket_mode import SocketModeHandler
-from websockets.sync.server import serve
 
 from bot.cli import start_metrics_server
 from bot.metrics import SURFACES, Metrics
@@ -28,6 +24,7 @@ from bot.server import METRICS_PATH, make_metrics_server, make_server
 from bot.settings import Settings, SettingsError, load_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import Harness, serve_until_closed, start_harness
+from tests.socket_slack import command_over_socket
 from tests.test_console import open_typist
 from tests.test_docs import first_column
 
@@ -165,7 +162,8 @@ def test_the_figures_move_with_real_traffic(harness: Harness, metrics_port: str)
     h.settle()
     m = scrape(metrics_port)
     assert {dict(k)["rule"]: v for k, v in m.labelled("ai_intake_nags_total").items()} == {
-        "regression.unowned": 1, "sla.breached": 1, "sla.at_risk": 0, "review.stale": 0, "requester.no_answer": 0}
+        "regression.unowned": 1, "sla.breached": 1, "sla.at_risk": 0, "review.stale": 0, "requester.no_answer": 0,
+        "change.unacknowledged": 0}
     assert {dict(k)["target"]: v for k, v in m.labelled("ai_intake_sla_breaches_total").items()} == {
         "first_response": 1, "resolution": 0}
     for job in ("nags", "sla"):
@@ -266,30 +264,8 @@ def test_socket_mode_gets_metrics_on_a_port_of_its_own_and_its_acks_are_timed(tm
     settings = Settings(app_token=fake_slack.app_token, metrics=True, host="127.0.0.1", port=0)
     assert settings.metrics_server_port == 0 and not settings.metrics_on_bot_port
     server = start_metrics_server(h.bot, settings)
-    acks: queue.Queue = queue.Queue()
-    envelope = {"envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
-                "payload": {"team_id": "T0TEAM", "channel_id": "C0SUPPORT", "user_id": "U0REQ", "command": "/ai-request",
-                            "text": "regression: refund window wrong", "response_url": fake_slack.response_url(),
-                            "trigger_id": fake_slack.new_trigger_id()}}
-
-    def slack_side(ws) -> None:
-        ws.send(json.dumps({"type": "hello", "num_connections": 1}))
-        ws.send(json.dumps(envelope))
-        for message in ws:
-            acks.put(json.loads(message))
-            break
-
     try:
-        with serve(slack_side, "127.0.0.1", 0) as slack:
-            threading.Thread(target=slack.serve_forever, daemon=True).start()
-            fake_slack.socket_url = f"ws://127.0.0.1:{slack.socket.getsockname()[1]}/"
-            handler = SocketModeHandler(h.bot.app, fake_slack.app_token)
-            handler.connect()
-            try:
-                assert acks.get(timeout=10)["envelope_id"] == "env-1"
-            finally:
-                handler.close()
-                slack.shutdown()
+        assert command_over_socket(fake_slack, h.bot.app, "regression: refund window wrong")["envelope_id"] == "env-1"
         m = scrape(f"http://127.0.0.1:{server.effective_port}")
         assert m("ai_intake_ack_seconds_count", surface="command") == 1
         assert m("ai_intake_requests_filed_total", kind="regression", domain="support") == 1

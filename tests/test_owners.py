@@ -5,7 +5,7 @@ filed naming an asset through the real app (the form's asset field, the card's o
 import copy
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +14,16 @@ import pytest
 from bot.blocks import ids
 from bot.blocks.modal import request_modal
 from bot.config import parse_config
+from bot.domain import authz
 from bot.domain.changes import Pair
+from bot.domain.courts import owners
 from bot.domain.errors import InvalidInput
-from bot.domain.models import Request
+from bot.domain.models import Event, Request
+from bot.domain.nags import RULE_UNOWNED, nags_due
 from bot.domain.owners import domain_pair, owners_of, pair_for, place_asset
 from tests.fake_slack import FakeSlack
 from tests.harness import CONFIG, Harness, start_harness
+from tests.stories import buttons, dm_recipients, dms, thread_posts
 
 CATALOG: dict[str, Any] = {"assets": [
     {"name": "refund-answer", "kind": "prompt", "domain": "support", "platform_owner": "U0PROMPT"},
@@ -94,3 +98,47 @@ def test_the_form_has_no_asset_field_without_a_catalog() -> None:
     view = request_modal(parse_config(copy.deepcopy(CONFIG))).to_dict()
     assert ids.ASSET not in [b["block_id"] for b in view["blocks"]]
     assert json.dumps(view).count("asset") == 0
+
+
+# --- the unowned-regression nag asks the asset's pair ----------------------------------------------------
+
+
+def test_the_unowned_nag_goes_to_the_assets_pair_then_the_lead() -> None:
+    filed = request(asset="refund-intent")
+    events = [Event(request_id=1, at=AT, actor="U0REQ", type="created", data={"status": "open", "court": "assignee"})]
+    assert owners(filed, CONF) == ("U0PPMX", "U0MLX") and owners(request(), CONF) == ("U0PPM", "U0MLPM")
+    [asked] = nags_due([(filed, events)], CONF, now=AT + timedelta(hours=4), sent=set(), rules={RULE_UNOWNED})
+    assert (asked.step, asked.recipients) == ("owners", ("U0PPMX", "U0MLX"))
+    assert "<@U0PPMX> or <@U0MLX>, take ownership" in asked.text and "U0PPM>" not in asked.text
+    [lead] = nags_due([(filed, events)], CONF, now=AT + timedelta(days=1, hours=1), sent={asked.sent_key}, rules={RULE_UNOWNED})
+    assert (lead.step, lead.recipients) == ("lead", ("U0PPMX", "U0MLX", "U0LEAD"))
+    half = request(asset="refund-answer")  # names only its platform owner: the product side is the domain's
+    assert owners(half, CONF) == ("U0PPM", "U0PROMPT")
+
+
+def test_an_assets_owners_may_take_what_they_are_nagged_about() -> None:
+    filed = request(asset="refund-intent")
+    for action in ("own", "disclaim", "snooze", "comment", "view"):
+        assert authz.can(CONF, filed, "U0MLX", action), action
+    for action in ("claim", "resolve", "reassign", "hand"):
+        assert not authz.can(CONF, filed, "U0MLX", action), action
+    assert not authz.can(CONF, request(), "U0MLX", "own")  # not theirs without the asset
+    assert not authz.can(CONF, request(asset="refund-intent", domain="search"), "U0PROMPT", "own")
+
+
+def test_a_regression_naming_an_asset_is_put_to_its_owners_in_the_thread_and_by_dm(h: Harness) -> None:
+    assert form(h, asset="refund-intent") == {}  # a regression, filed Monday 10:00 in Berlin
+    h.settle()
+    h.clock.advance(hours=4)
+    h.bot.jobs.run_nags(job="nags", now=h.clock())
+    h.settle()
+    [asked] = thread_posts(h, "AIR-1")
+    assert "<@U0PPMX> or <@U0MLX>, take ownership, or say why it is not yours" in asked["text"]
+    assert buttons(asked) == ["Take ownership AIR-1", "Not mine AIR-1"]
+    assert dm_recipients(h) == {"U0PPMX", "U0MLX"}
+    assert all("<@U0PPMX> or <@U0MLX>" in dms(h, who)[0]["text"] for who in ("U0PPMX", "U0MLX"))
+    h.click(ids.OWN, "AIR-1", user="U0MLX")  # in no domain, but the asset's platform owner
+    h.settle()
+    owned = h.bot.queries.get(1)
+    assert owned.owner == "U0MLX"
+    assert "<@U0MLX> took ownership." in thread_posts(h, "AIR-1")[-1]["text"]

@@ -100,22 +100,25 @@ def test_units_queued_together_commit_together_and_a_failing_one_rolls_back_alon
     db.close()
 
 
+def recording(store: Store, order: list[str], name: str, *, background: bool) -> Callable[[], object]:
+    """A unit of work that notes `name` in `order` when the writer runs it."""
+
+    def work() -> object:
+        with store.transaction(background=background):
+            order.append(name)
+        return name
+    return work
+
+
 def test_people_go_before_jobs_and_each_in_turn(tmp_path: Path) -> None:
     db = Db(tmp_path / "order.db")
     store = Store(db)
     release, holder = holding_the_writer(store)
     order: list[str] = []
 
-    def unit(name: str, *, background: bool) -> Callable[[], object]:
-        def work() -> object:
-            with store.transaction(background=background):
-                order.append(name)
-            return name
-        return work
-
     threads = []
     for i, (name, background) in enumerate([("job 1", True), ("person 1", False), ("job 2", True), ("person 2", False)]):
-        threads.append(in_thread(unit(name, background=background))[0])
+        threads.append(in_thread(recording(store, order, name, background=background))[0])
         queued(db, i + 1)
     release.set()
     for thread in [holder, *threads]:
@@ -133,17 +136,10 @@ def test_a_job_waits_behind_people_for_a_few_units_at_most(tmp_path: Path) -> No
     release, holder = holding_the_writer(store)
     order: list[str] = []
 
-    def unit(name: str, *, background: bool) -> Callable[[], object]:
-        def work() -> object:
-            with store.transaction(background=background):
-                order.append(name)
-            return name
-        return work
-
     queue = [("job", True)] + [(f"person {i}", False) for i in range(1, FAIR_EVERY + 3)]
     threads = []
     for i, (name, background) in enumerate(queue):
-        threads.append(in_thread(unit(name, background=background))[0])
+        threads.append(in_thread(recording(store, order, name, background=background))[0])
         queued(db, i + 1)
     release.set()
     for thread in [holder, *threads]:

@@ -1,5 +1,7 @@
 """The weekly digest: what needs a human decision first (with buttons), then the week's figures; and the
-private digest of a review channel, which lists the confidential requests in full.
+private digest of a review channel, which lists the confidential requests in full. The change log's part —
+the changes nobody answered among the decisions, and closing the loop after the figures — is rendered apart
+(`loop_decisions`, `loop_figures_blocks`) from its own figures (`LoopFigures`).
 
 Nothing is cut off silently: the decisions are always counted, those not listed are named by number with
 the way to see them, confidential ones are counted where they may not be listed, and the stalled reviews
@@ -14,7 +16,9 @@ from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, HeaderBlo
 
 from bot.blocks import ids
 from bot.blocks.card import kind_label, shown_title
-from bot.blocks.common import button, context, section
+from bot.blocks.common import button, context, section, user
+from bot.domain.changes import describe
+from bot.domain.changes_loop import LoopFigures
 from bot.domain.courts import COURT_LABEL, ball_holders
 from bot.domain.digest import DigestFigures, Listed, change
 from bot.domain.policy import Config
@@ -41,26 +45,32 @@ def _plural(n: int, word: str) -> str:
 
 
 def render_digest(figures: DigestFigures, *, title: str, queue: str, stale_days: int,
-                  org: bool = False) -> list[tuple[str, list[Block]]]:
+                  org: bool = False, loop: LoopFigures | None = None,
+                  changes: str = "/ai-request changes") -> list[tuple[str, list[Block]]]:
     """One or more (text, blocks) messages. `queue` is the command that lists every open request of the
     digest's scope (`/ai-request queue support`); `stale_days` the silence at which a review counts as
-    stalled; `org`: the organisation's digest, which always names the reviews at the top of the ladder."""
+    stalled; `org`: the organisation's digest, which always names the reviews at the top of the ladder.
+    `loop`: the change log's figures of the same scope, and `changes` the command that lists its changes."""
     blocks: list[Block] = [HeaderBlock(text=title[:150])]
-    blocks += _decisions(figures, queue=queue, stale_days=stale_days, org=org)
+    blocks += _decisions(figures, queue=queue, stale_days=stale_days, org=org, others=loop_decision_counts(loop))
+    blocks += loop_decisions(loop, changes=changes)
     blocks.append(DividerBlock())
     blocks += _figures(figures)
+    blocks += loop_figures_blocks(loop)
     text = (f"{title}: {figures.opened} opened, {figures.resolved} resolved, {_plural(figures.unowned_total, 'unowned regression')}, "
             f"{_plural(figures.stalled_total, 'stalled review')}")
     return _messages(title, text, blocks)
 
 
-def _decisions(figures: DigestFigures, *, queue: str, stale_days: int, org: bool) -> list[Block]:
+def _decisions(figures: DigestFigures, *, queue: str, stale_days: int, org: bool, others: Sequence[str] = ()) -> list[Block]:
     """"Needs a decision": every unowned regression and stalled review counted, up to `DECISIONS_LIMIT` of
-    each listed with their buttons, the rest named by number with where to see them."""
+    each listed with their buttons, the rest named by number with where to see them. `others`: what else
+    needs a decision, counted ("1 change unanswered …"), listed after these."""
     unowned, stalled = figures.unowned_total, figures.stalled_total
-    if not unowned and not stalled:
+    if not unowned and not stalled and not others:
         return [section("*Needs a decision*\nNothing: no unowned regression, no stalled review. :tada:")]
     counts = [_plural(n, what) for n, what in ((unowned, "unowned regression"), (stalled, "stalled security review")) if n]
+    counts += others
     blocks = [section(f"*Needs a decision*: {', '.join(counts)}")]
     for _, key, hours in figures.unowned_regressions[:DECISIONS_LIMIT]:
         blocks.append(section(f":warning: *{key}* regression unowned for {hours:.1f} business hours"))
@@ -127,6 +137,63 @@ def _figures(figures: DigestFigures) -> list[Block]:
         blocks.append(section("*Oldest open*\n" + "\n".join(f"*{key}* — {days} days" for _, key, days in figures.oldest_open)))
     if figures.snoozed:
         blocks.append(context("Snoozed: " + ", ".join(f"{key} until {until:%a %d %b} (<@{by}>)" for _, key, until, by in figures.snoozed)))
+    return blocks
+
+
+# --- the change log's part ------------------------------------------------------------------------------
+
+
+def loop_decision_counts(loop: LoopFigures | None) -> list[str]:
+    """The changes that need a decision, counted for the heading: "1 change unanswered for 2 business days or more"."""
+    if loop is None or not loop.needs_answer:
+        return []
+    n = len(loop.needs_answer)
+    return [f"{_plural(n, 'change')} unanswered for {loop.decide_after:g} business days or more"]
+
+
+def loop_decisions(loop: LoopFigures | None, *, changes: str) -> list[Block]:
+    """Every change unanswered past the nag's N business days, longest first, up to `DECISIONS_LIMIT` listed with
+    its answers as buttons (answering from the digest is answering the question); the rest counted with `changes`,
+    the command that lists them."""
+    if loop is None or not loop.needs_answer:
+        return []
+    blocks: list[Block] = []
+    for record, days in loop.needs_answer[:DECISIONS_LIMIT]:
+        shipped = record.change
+        line = (f":hourglass: *{shipped.id}* · {shipped.side} shipped {describe(shipped)} in {escape_within(shipped.domain, 40)} · "
+                f"asked {user(shipped.asked)} · unanswered for {days:.1f} business days")
+        if loop.end is not None and (until := record.snoozed_until(loop.end)) is not None:
+            line += f" · snoozed until {until:%a %d %b} ({user(record.snoozed_by(loop.end))})"
+        blocks.append(section(line))
+        blocks.append(ActionsBlock(elements=[
+            button(f"Covered {shipped.id}", ids.CHANGE_COVERED, shipped.id, style="primary"),
+            button(f"Needs work {shipped.id}", ids.CHANGE_NEEDS_WORK, shipped.id,
+                   confirm=f"File an eval request for the platform side about {shipped.id}?"),
+            button(f"Not relevant {shipped.id}", ids.CHANGE_NOT_RELEVANT, shipped.id)]))
+    if len(loop.needs_answer) > DECISIONS_LIMIT:
+        more = len(loop.needs_answer) - DECISIONS_LIMIT
+        blocks.append(context(f"+{_plural(more, 'more unanswered change')}: `{changes}` lists the latest changes."))
+    return blocks
+
+
+def loop_figures_blocks(loop: LoopFigures | None) -> list[Block]:
+    """Closing the loop, after the week's figures: regressions closed and how many without an eval case (those
+    this channel may see, by key; the others counted), changes logged and those never acknowledged (this week's,
+    and all still open). Nothing when the change log has nothing to say this week."""
+    if loop is None or not loop.has_news:
+        return []
+    never = f"{len(loop.unacknowledged_this_week)} logged this week, {len(loop.unacknowledged_open)} still open"
+    fields = [f"*Regressions closed*\n{loop.regressions_closed}", f"*Without an eval case*\n{loop.closed_without_eval_case}",
+              f"*Changes logged*\n{loop.changes_logged}", f"*Never acknowledged*\n{never}"]
+    blocks: list[Block] = [section("*Closing the loop*", fields=fields)]
+    keys = [key for _, key in loop.closed_without_eval_case_listed]
+    hidden = loop.closed_without_eval_case_hidden
+    if keys or hidden:
+        named = ", ".join(f"*{key}*" for key in keys[:20])
+        extra = [f"{len(keys) - 20} more"] if len(keys) > 20 else []
+        extra += [_plural(hidden, "confidential regression")] if hidden else []
+        listed = named + (f" and {' and '.join(extra)}" if named and extra else " and ".join(extra) if extra else "")
+        blocks.append(context(f"Closed without an eval case: {listed}"))
     return blocks
 
 

@@ -35,6 +35,7 @@ NOT_RELEVANT_MODAL = "change.not_relevant_reason"
 CHANGE_COVERED = "change.covered"
 CHANGE_NEEDS_WORK = "change.needs_work"
 CHANGE_NOT_RELEVANT = "change.not_relevant"
+CHANGE_SNOOZE = "change.snooze"  # on a change's nag: quiet its nags a day more (bounded like a request's snooze)
 RESOLVE_REGRESSION = "request.resolve_regression"  # "Resolve…" on a regression's card: asks for its closure
 CLOSURE_MODAL = "request.closure"
 

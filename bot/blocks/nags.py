@@ -2,7 +2,8 @@
 
 Every nag says what its request is — key, title (where its audience may see it), requester, age and,
 in a direct message, a link to the card — then why it nags, then its buttons, each naming its request
-("Snooze AIR-3"). Pure: given the requests, who reads and when.
+("Snooze AIR-3"). A nag about a change of the change log says what shipped, who shipped it, when and where it
+was asked, with the answers as buttons ("Covered CHG-7"). Pure: given the requests and changes, who reads and when.
 """
 
 from collections.abc import Mapping, Sequence
@@ -13,14 +14,18 @@ from slack_sdk.models.blocks import ActionsBlock, Block, PlainTextObject, UserSe
 from bot.blocks import ids
 from bot.blocks.card import shown_title
 from bot.blocks.common import button, context, link, section
+from bot.domain.changes import ChangeRecord, describe
 from bot.domain.history import seconds_between
 from bot.domain.models import Request
 from bot.domain.nag_text import age
 from bot.domain.policy import Config
 from bot.domain.visibility import visible_to
-from storage.outbox import NagItem
+from storage.outbox import ChangeNagItem, NagItem
 
-LABELS = {ids.OWN: "Take ownership", ids.DISCLAIM: "Not mine", ids.SNOOZE: "Snooze", ids.REOPEN: "Reopen"}
+LABELS = {ids.OWN: "Take ownership", ids.DISCLAIM: "Not mine", ids.SNOOZE: "Snooze", ids.REOPEN: "Reopen",
+          ids.CHANGE_COVERED: "Covered", ids.CHANGE_NEEDS_WORK: "Needs work", ids.CHANGE_NOT_RELEVANT: "Not relevant",
+          ids.CHANGE_SNOOZE: "Snooze"}
+CONFIRM = {ids.CHANGE_NEEDS_WORK: "File an eval request for the platform side about {key}?"}
 MAX_ITEMS = 15
 """Nags shown in one message (three blocks each, inside Slack's 50); the rest are counted."""
 BLOCK_PREFIX = "nag."
@@ -61,23 +66,36 @@ def actions(key: str, action_ids: Sequence[str], *, block_id: str | None = None)
         if action == ids.HAND:
             elements.append(UserSelectElement(placeholder=PlainTextObject(text=f"Hand {key} to…"), action_id=ids.HAND))
         elif action in LABELS:
-            style = "primary" if action == ids.OWN else None
-            elements.append(button(f"{LABELS[action]} {key}", action, key, style=style))
+            style = "primary" if action in (ids.OWN, ids.CHANGE_COVERED) else None
+            confirm = CONFIRM[action].format(key=key) if action in CONFIRM else None
+            elements.append(button(f"{LABELS[action]} {key}", action, key, style=style, confirm=confirm))
     return ActionsBlock(block_id=block_id, elements=elements[:5]) if elements else None
 
 
-def nag_dm(user: str, items: Sequence[NagItem], requests: Mapping[int, Request], config: Config, *,
-           now: datetime) -> tuple[str, list[Block]]:
-    """(fallback text, blocks) of `user`'s batched nags, most urgent first as given. A request that is gone
-    is named by its key only."""
+def change_identity(record: ChangeRecord, config: Config, *, now: datetime) -> str:
+    """What a change is: "*CHG-7* · product shipped *express-refund intent* (intent) · by <@U0PPM> 2 days ago ·
+    asked in <#C0SUPPORT>"."""
+    change = record.change
+    found = config.domain(change.domain)
+    where = found.channels[0] if found and found.channels else config.triage_channel
+    return " · ".join([f"*{change.id}*", f"{change.side} shipped {describe(change)}",
+                       f"by {change.shipper()} {age(seconds_between(change.at, now))} ago", f"asked in <#{where}>"])
+
+
+def nag_dm(user: str, items: Sequence[NagItem | ChangeNagItem], requests: Mapping[int, Request], config: Config, *,
+           now: datetime, changes: Mapping[str, ChangeRecord] | None = None) -> tuple[str, list[Block]]:
+    """(fallback text, blocks) of `user`'s batched nags (about requests, and about `changes`), most urgent first as
+    given. A request or change that is gone is named by its key only."""
     shown = list(items[:MAX_ITEMS])
     head = f"{len(items)} reminders, most urgent first:" if len(items) > 1 else ""
     blocks: list[Block] = [section(head)] if head else []
     used: set[str] = set()
     for item in shown:
         blocks.append(section(("URGENT " if item.urgent else "") + item.text))
-        request = requests.get(item.request_id)
-        if request is not None:
+        if isinstance(item, ChangeNagItem):
+            if (record := (changes or {}).get(item.change_id)) is not None:
+                blocks.append(context(change_identity(record, config, now=now)))
+        elif (request := requests.get(item.request_id)) is not None:
             blocks.append(context(identity(request, config, now=now, user=user, with_link=True)))
         block_id = _unique(f"{BLOCK_PREFIX}{item.key}", used)
         if (row := actions(item.key, item.buttons, block_id=block_id)) is not None:

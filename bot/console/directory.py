@@ -9,7 +9,8 @@ channel `ai-leads`.
 import re
 from dataclasses import dataclass, field
 
-from bot.domain.policy import CHANNEL_ID, USER_ID, Config
+from bot.domain.policy import Config
+from bot.domain.slack_ids import CHANNEL_ID, USER_ID
 
 BOT_NAME = "ai-intake"
 REQUESTER = "U0ANA"  # someone in no domain: who the console starts as

@@ -2,6 +2,7 @@
 
 from bot.domain.errors import NotAllowed
 from bot.domain.models import NO_ANSWER, Request
+from bot.domain.owners import owners_of
 from bot.domain.policy import Config
 
 # Actions a domain member (engineer, reviewer, owner, lead) or an admin may take.
@@ -11,6 +12,9 @@ MEMBER_ACTIONS = frozenset(
 )
 # Actions only the domain's lead (or an admin) may take: deciding who owns a regression nobody would take.
 LEAD_ACTIONS = frozenset({"hand"})
+# Actions the owners of the catalog asset a request names may take, though they belong to no domain: what its
+# nags ask of them (take ownership, or say why it is not theirs; a snooze), and to see and comment on it.
+ASSET_OWNER_ACTIONS = frozenset({"own", "disclaim", "snooze", "comment", "view"})
 # Actions the requester (and the reporter, who filed someone else's message) may take on their own request.
 REQUESTER_ACTIONS = frozenset({"comment", "resolve", "edit", "view", "withdraw", "duplicate"})
 
@@ -31,6 +35,14 @@ def is_member(config: Config, request: Request, user: str) -> bool:
     return bool(domain and user in domain.members)
 
 
+def is_asset_owner(config: Config, request: Request, user: str) -> bool:
+    """An owner of the catalog asset the request names (its own, or its domain's where the asset leaves one out)."""
+    if request.asset is None or config.catalog.asset(request.asset) is None:
+        return False
+    pair = owners_of(request, config)
+    return user in (pair.product, pair.platform)
+
+
 def is_lead(config: Config, request: Request, user: str) -> bool:
     """The lead of the request's domain (an unrouted request has none)."""
     domain = config.domain(request.domain)
@@ -43,6 +55,8 @@ def can(config: Config, request: Request, user: str, action: str) -> bool:
     if action in LEAD_ACTIONS:
         return is_lead(config, request, user)
     if action in MEMBER_ACTIONS and is_member(config, request, user):
+        return True
+    if action in ASSET_OWNER_ACTIONS and is_asset_owner(config, request, user):
         return True
     if action == "reopen" and request.closed_as == NO_ANSWER:
         return user == request.requester  # closed because they did not answer: theirs to pick up again
@@ -81,5 +95,5 @@ def can_move(config: Config, request: Request, user: str, to: str) -> bool:
 
 
 def move_refusal(request: Request, to: str) -> NotAllowed:
-    here = f"members of {request.domain} or of {to}" if request.domain else f"members of a domain"
+    here = f"members of {request.domain} or of {to}" if request.domain else "members of a domain"
     return NotAllowed(f"Only {here} (or admins) can move {request.key}.")

@@ -20,7 +20,7 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from bot.domain.changes import DEFAULT_SUSPECT_DAYS, KINDS, Pair, Side, kind_words, side_of
 from bot.domain.errors import InvalidInput
@@ -41,58 +41,45 @@ SIGNATURES = ("ai-intake", "sentry", "langfuse", "grafana")
 """How a source signs: our own headers (the default), or a tool's own scheme (bot.hooks.schemes)."""
 
 
+def _one_of(choices: tuple[str, ...]) -> BeforeValidator:
+    """A field that takes one of `choices`, the message listing them."""
+
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}, got {value!r}")
+        return str(value)
+
+    return BeforeValidator(check)
+
+
+def _matching(pattern: re.Pattern[str], expected: str) -> BeforeValidator:
+    """A string field matching `pattern`; `expected` says what that means, with an example."""
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not pattern.match(value):
+            raise ValueError(f"expected {expected}, got {value!r}")
+        return value
+
+    return BeforeValidator(check)
+
+
 class HookSource(_Strict):
     """One system that may post to /hooks: its shared secret is read from the variable `secret_env`;
     `signature` says whose signing scheme it uses (ours, or the tool's own)."""
 
-    secret_env: str
-    signature: str = "ai-intake"
-
-    @field_validator("signature", mode="before")
-    @classmethod
-    def _scheme(cls, value: Any) -> str:
-        if value not in SIGNATURES:
-            raise ValueError(f"expected one of {', '.join(SIGNATURES)}, got {value!r}")
-        return str(value)
-
-    @field_validator("secret_env", mode="before")
-    @classmethod
-    def _env_name(cls, value: Any) -> str:
-        if not isinstance(value, str) or not ENV_NAME.match(value):
-            raise ValueError(f"expected the name of an environment variable like MONITORING_HOOK_SECRET, got {value!r}")
-        return value
+    secret_env: Annotated[str, _matching(ENV_NAME, "the name of an environment variable like MONITORING_HOOK_SECRET")]
+    signature: Annotated[str, _one_of(SIGNATURES)] = "ai-intake"
 
 
 class Asset(_Strict):
     """An AI asset one side owns, with the pair of owners asked about changes to it."""
 
-    name: str
-    kind: str
-    domain: str
+    name: Annotated[str, _matching(ASSET_NAME, "an asset name of lower-case letters, digits and . _ / - (at most 80), "
+                                               "like refund-intent")]
+    kind: Annotated[str, _one_of(KINDS)]
+    domain: Annotated[str, _matching(DOMAIN_NAME, "a domain name like support")]
     product_owner: UserId | None = None
     platform_owner: UserId | None = None
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, value: Any) -> str:
-        if not isinstance(value, str) or not ASSET_NAME.match(value):
-            raise ValueError(f"expected an asset name of lower-case letters, digits and . _ / - "
-                             f"(at most 80), like refund-intent, got {value!r}")
-        return value
-
-    @field_validator("kind", mode="before")
-    @classmethod
-    def _kind(cls, value: Any) -> str:
-        if value not in KINDS:
-            raise ValueError(f"expected one of {', '.join(KINDS)}, got {value!r}")
-        return str(value)
-
-    @field_validator("domain", mode="before")
-    @classmethod
-    def _domain(cls, value: Any) -> str:
-        if not isinstance(value, str) or not DOMAIN_NAME.match(value):
-            raise ValueError(f"expected a domain name like support, got {value!r}")
-        return value
 
     @property
     def side(self) -> Side:

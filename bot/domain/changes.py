@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -44,6 +44,10 @@ CAUSES: tuple[str, ...] = ("product", "platform", "both", "outside")
 
 LOGGED = "change.logged"
 ANSWERED = "change.answered"
+NAGGED = "change.nag"
+"""A `change.unacknowledged` nag sent about the change (data: rule, step, recipients): who was told what, when."""
+SNOOZED = "change.snoozed"
+"""Someone quieted the change's nags (data: until, first: the first press, from which the snooze is bounded)."""
 RULE_UNACKNOWLEDGED = "change.unacknowledged"
 DEFAULT_SUSPECT_DAYS = 14
 WHAT_LIMIT = 300
@@ -160,15 +164,25 @@ class Acknowledgement(BaseModel):
 
 
 class ChangeEvent(BaseModel):
-    """One append-only entry of the change log: a change logged, or the answer to it."""
+    """One append-only entry of the change log: a change logged, the answer to it, a nag about it, a snooze."""
 
     model_config = ConfigDict(frozen=True)
 
     change_id: str
     at: datetime
     actor: str
-    type: Literal["change.logged", "change.answered"]
+    type: Literal["change.logged", "change.answered", "change.nag", "change.snoozed"]
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChangeSnooze:
+    """A press of Snooze on a change's nag: by whom, when (`at`), until when, and the first press it is bounded from."""
+
+    by: str
+    at: datetime
+    until: datetime
+    first: datetime
 
 
 def logged_event(change: ShippedChange) -> ChangeEvent:
@@ -183,16 +197,39 @@ def answered_event(answer: Acknowledgement) -> ChangeEvent:
     return ChangeEvent(change_id=answer.change_id, at=answer.at, actor=answer.by, type=ANSWERED, data=data)
 
 
+def nagged_event(change_id: str, *, rule: str, step: str, recipients: Iterable[str], at: datetime, actor: str) -> ChangeEvent:
+    """The event that records a nag sent about a change (who was told, under which rule and step)."""
+    return ChangeEvent(change_id=change_id, at=at, actor=actor, type=NAGGED,
+                       data={"rule": rule, "step": step, "recipients": list(recipients)})
+
+
+def snoozed_event(change_id: str, snooze: ChangeSnooze) -> ChangeEvent:
+    """The event that records a snooze; `replay` gives it back in the record's `snoozes`."""
+    return ChangeEvent(change_id=change_id, at=snooze.at, actor=snooze.by, type=SNOOZED,
+                       data={"until": snooze.until.isoformat(), "first": snooze.first.isoformat()})
+
+
 @dataclass(frozen=True)
 class ChangeRecord:
-    """A change with the answer the log holds for it (the first one: a change is asked once)."""
+    """A change with the answer the log holds for it (the first one: a change is asked once), and the snoozes
+    of its nags, in the order pressed."""
 
     change: ShippedChange
     answer: Acknowledgement | None = None
+    snoozes: tuple[ChangeSnooze, ...] = ()
 
     def answer_at(self, now: datetime) -> Acknowledgement | None:
         """The answer as the log stood at `now` (an answer given later is not seen)."""
         return self.answer if self.answer is not None and self.answer.at <= now else None
+
+    def snoozed_until(self, now: datetime) -> datetime | None:
+        """The end of the snooze running at `now` (pressed by then, ending after it); None when none runs."""
+        return max((s.until for s in self.snoozes if s.at <= now < s.until), default=None)
+
+    def snoozed_by(self, now: datetime) -> str | None:
+        """Who pressed the snooze running at `now` that ends last."""
+        running = [s for s in self.snoozes if s.at <= now < s.until]
+        return max(running, key=lambda s: (s.until, s.at)).by if running else None
 
 
 def replay(events: Iterable[ChangeEvent]) -> list[ChangeRecord]:
@@ -202,14 +239,25 @@ def replay(events: Iterable[ChangeEvent]) -> list[ChangeRecord]:
     """
     records: dict[str, ChangeRecord] = {}
     for event in sorted(events, key=lambda e: e.at):
-        if event.type == LOGGED and event.change_id not in records:
+        known = records.get(event.change_id)
+        if event.type == LOGGED and known is None:
             change = ShippedChange.model_validate({**event.data, "id": event.change_id, "at": event.at})
             records[event.change_id] = ChangeRecord(change)
-        elif event.type == ANSWERED and event.change_id in records and records[event.change_id].answer is None:
+        elif event.type == ANSWERED and known is not None and known.answer is None:
             answer = Acknowledgement.model_validate({**event.data, "change_id": event.change_id,
                                                      "at": event.at, "by": event.actor})
-            records[event.change_id] = ChangeRecord(records[event.change_id].change, answer)
+            records[event.change_id] = replace(known, answer=answer)
+        elif event.type == SNOOZED and known is not None and (snooze := _snooze_of(event)) is not None:
+            records[event.change_id] = replace(known, snoozes=(*known.snoozes, snooze))
     return list(records.values())
+
+
+def _snooze_of(event: ChangeEvent) -> ChangeSnooze | None:
+    try:
+        until, first = (datetime.fromisoformat(str(event.data[k])) for k in ("until", "first"))
+    except (KeyError, ValueError):
+        return None
+    return ChangeSnooze(by=event.actor, at=event.at, until=until, first=first)
 
 
 # --- who is asked, and how an answer is given ------------------------------------------------------
@@ -261,15 +309,16 @@ def may_answer(user: str, *, asked_user: str | None, lead: str | None, admins: C
 
 
 def check_answerable(record: ChangeRecord, *, by: str, asked_user: str | None, lead: str | None,
-                     admins: Collection[str] = ()) -> None:
-    """Raise Conflict when the change was answered already, NotAllowed when `by` may not answer it."""
+                     admins: Collection[str] = (), verb: str = "answer for") -> None:
+    """Raise Conflict when the change was answered already, NotAllowed when `by` may not answer it (or, with
+    `verb` "snooze", snooze its nags: the same people may)."""
     change = record.change
     if record.answer is not None:
         raise Conflict(f"{change.id} was already answered by <@{record.answer.by}>: "
                        f"{record.answer.answer.replace('_', ' ')}.")
     if not may_answer(by, asked_user=asked_user, lead=lead, admins=admins):
         who = f"<@{asked_user}>, " if asked_user else ""
-        raise NotAllowed(f"Only {who}the {escape(change.domain)} lead or an admin can answer for {change.id}.")
+        raise NotAllowed(f"Only {who}the {escape(change.domain)} lead or an admin can {verb} {change.id}.")
 
 
 def acknowledge(
@@ -303,6 +352,32 @@ def acknowledge(
     if why is not None and len(why) > REASON_LIMIT:
         raise InvalidInput(f"Keep the reason under {REASON_LIMIT} characters.", field="reason")
     return Acknowledgement(change_id=change.id, answer=cast(Answer, answer), by=by, at=at, eval_link=link, reason=why)
+
+
+def snooze_change(
+    record: ChangeRecord,
+    *,
+    by: str,
+    at: datetime,
+    asked_user: str | None,
+    lead: str | None,
+    admins: Collection[str] = (),
+    max_days: float,
+    days: float = 1,
+) -> ChangeSnooze:
+    """Quiet the change's nags for `days` more: from the end of the snooze still running, else from `at`; never
+    past `max_days` from the first press (a change's question stays open until it is answered, so the first press
+    ever bounds them all). Raises Conflict when it was answered or may not be snoozed any longer, NotAllowed
+    when `by` may not snooze it (who may answer may snooze)."""
+    check_answerable(record, by=by, asked_user=asked_user, lead=lead, admins=admins, verb="snooze")
+    first = record.snoozes[0].first if record.snoozes else at
+    cap = first + timedelta(days=max_days)
+    start = record.snoozed_until(at) or at
+    until = min(start + timedelta(days=days), cap)
+    if until <= start:
+        raise Conflict(f"{record.change.id} cannot be snoozed any longer: a snooze lasts at most {max_days:g} days from "
+                       "the first press. Answer it: covered, needs work or not relevant.")
+    return ChangeSnooze(by=by, at=at, until=until, first=first)
 
 
 ANSWER_WORDS = {"covered": "covered", "needs_work": "needs work", "not_relevant": "not relevant"}
@@ -368,13 +443,14 @@ class ChangeState:
     """Where a change stands at some `now`: who was asked, the answer, and how long it has waited.
 
     waiting_business_days: business days of the domain calendar since the change was logged, while it
-    is unanswered (0 once answered).
+    is unanswered (0 once answered). snoozed_until: the end of the snooze running then, if one is.
     """
 
     change: ShippedChange
     asked: str | None
     answer: Acknowledgement | None
     waiting_business_days: float
+    snoozed_until: datetime | None = None
 
     @property
     def acknowledged(self) -> bool:
@@ -389,7 +465,8 @@ def change_state(record: ChangeRecord, *, asked_user: str | None, calendar: Busi
     """The state of `record` as of `now` in its domain's `calendar`."""
     answer = record.answer_at(now)
     waited = 0.0 if answer is not None else business_days(calendar, record.change.at, now)
-    return ChangeState(change=record.change, asked=asked_user, answer=answer, waiting_business_days=waited)
+    return ChangeState(change=record.change, asked=asked_user, answer=answer, waiting_business_days=waited,
+                       snoozed_until=None if answer is not None else record.snoozed_until(now))
 
 
 def change_number(change_id: str) -> int:

@@ -7,7 +7,7 @@ Pure: standard library and pydantic only; nothing reads the clock.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -169,14 +169,16 @@ def closure_of(events: Sequence[Event]) -> Closure | None:
 
 @dataclass(frozen=True)
 class LoopFigures:
-    """What the change log adds to a digest of the week (start, end].
+    """What the change log adds to a digest of the week (start, end]: closing the loop, apart from the digest's
+    own figures (computed from the change log's tables and the regressions resolved in the week).
 
     regressions_closed: regressions resolved in the week. closed_without_eval_case: those of them whose
-    closure links no eval case (a closure without one, or none recorded), as (request id, key); counted
-    always, listed only when listable. changes_logged: changes logged in the week.
-    unacknowledged_this_week: ids of changes logged in the week and unanswered at its end.
-    unacknowledged_open: (id, business days waiting) of every change unanswered at the week's end,
-    longest waiting first.
+    closure links no eval case (a closure without one, or none recorded), counted always;
+    closed_without_eval_case_listed: those of them the digest's audience may see named, as (request id, key).
+    changes_logged: changes logged in the week. unacknowledged_this_week: ids of changes logged in the week
+    and unanswered at its end. unacknowledged_open: (id, business days waiting) of every change unanswered
+    at the week's end, longest waiting first. needs_answer: those of them that have waited `decide_after`
+    business days or more (the nag's N), with their records, longest first: what needs a decision.
     """
 
     regressions_closed: int
@@ -185,6 +187,19 @@ class LoopFigures:
     changes_logged: int
     unacknowledged_this_week: list[str]
     unacknowledged_open: list[tuple[str, float]]
+    needs_answer: list[tuple[ChangeRecord, float]] = field(default_factory=list)
+    decide_after: float = 0.0
+    end: datetime | None = None
+
+    @property
+    def closed_without_eval_case_hidden(self) -> int:
+        """Regressions closed without an eval case that the audience may not see named (confidential)."""
+        return self.closed_without_eval_case - len(self.closed_without_eval_case_listed)
+
+    @property
+    def has_news(self) -> bool:
+        """Whether the change log has anything to say this week (a regression closed, a change logged or unanswered)."""
+        return bool(self.regressions_closed or self.changes_logged or self.unacknowledged_open)
 
 
 def loop_figures(
@@ -195,12 +210,19 @@ def loop_figures(
     end: datetime,
     scope: str | None,
     calendar_for: Callable[[str | None], BusinessCalendar],
-    include_confidential: bool = False,
+    listable: Callable[[Request], bool] = lambda request: not request.confidential,
+    decide_after: float = 0.0,
 ) -> LoopFigures:
-    """The change-log figures of domain `scope` (None: the organisation) for the week (start, end]."""
-    closed, listed = _closed_regressions(items, start=start, end=end, scope=scope, include_confidential=include_confidential)
+    """The change-log figures of domain `scope` (None: the organisation) for the week (start, end].
+
+    `items`: requests with their events (those resolved in the week among them); `records`: the changes logged
+    in the week and those unanswered at its end (any others are ignored). `listable(request)`: whether the
+    digest's audience may see a request named; the others are counted only."""
+    closed, listed = _closed_regressions(items, start=start, end=end, scope=scope, listable=listable)
     mine = [r for r in records if (scope is None or r.change.domain == scope) and r.change.at <= end]
-    waiting = [r for r in mine if r.answer_at(end) is None]
+    waiting = [(r, round(business_days(calendar_for(r.change.domain), r.change.at, end), 1))
+               for r in mine if r.answer_at(end) is None]
+    waiting.sort(key=lambda w: (-w[1], change_number(w[0].change.id)))
     logged = [r for r in mine if start < r.change.at]
     return LoopFigures(
         regressions_closed=len(closed),
@@ -208,13 +230,31 @@ def loop_figures(
         closed_without_eval_case_listed=listed,
         changes_logged=len(logged),
         unacknowledged_this_week=[r.change.id for r in logged if r.answer_at(end) is None],
-        unacknowledged_open=sorted(((r.change.id, round(business_days(calendar_for(r.change.domain), r.change.at, end), 1))
-                                    for r in waiting), key=lambda w: (-w[1], change_number(w[0]))),
+        unacknowledged_open=[(r.change.id, days) for r, days in waiting],
+        needs_answer=[(r, days) for r, days in waiting if days >= decide_after],
+        decide_after=decide_after,
+        end=end,
     )
 
 
+def loop_all(
+    items: Sequence[tuple[Request, Sequence[Event]]],
+    records: Sequence[ChangeRecord],
+    *,
+    start: datetime,
+    end: datetime,
+    scopes: Iterable[str | None],
+    calendar_for: Callable[[str | None], BusinessCalendar],
+    listable: Callable[[Request], bool],
+    decide_after: float,
+) -> dict[str | None, LoopFigures]:
+    """`loop_figures` of each scope (a domain's name, or None for the organisation)."""
+    return {scope: loop_figures(items, records, start=start, end=end, scope=scope, calendar_for=calendar_for,
+                                listable=listable, decide_after=decide_after) for scope in scopes}
+
+
 def _closed_regressions(items: Iterable[tuple[Request, Sequence[Event]]], *, start: datetime, end: datetime,
-                        scope: str | None, include_confidential: bool) -> tuple[list[bool], list[tuple[int, str]]]:
+                        scope: str | None, listable: Callable[[Request], bool]) -> tuple[list[bool], list[tuple[int, str]]]:
     """Per regression resolved in the week: whether its closure has an eval case; and those without, listable."""
     closed: list[bool] = []
     listed: list[tuple[int, str]] = []
@@ -226,7 +266,7 @@ def _closed_regressions(items: Iterable[tuple[Request, Sequence[Event]]], *, sta
             continue
         closure = closure_of(events[: resolution + 1])
         closed.append(closure is not None and closure.has_eval_case)
-        if not closed[-1] and (include_confidential or not request.confidential):
+        if not closed[-1] and listable(request):
             listed.append((request.id, request.key))
     return closed, listed
 

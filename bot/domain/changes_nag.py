@@ -1,114 +1,138 @@
-"""The `change.unacknowledged` nag rule: a change nobody on the other side answered, after N business
-days to the person asked, after 2N to the domain lead as well.
+"""The `change.unacknowledged` nag rule: a change nobody on the other side answered, after N business days to the
+person asked, after 2N to the domain lead as well.
+
+A change is not a request, so its nags are `ChangeNag`s, each sent once per (change, rule, step); the jobs batch
+them with the request nags of the same run, one direct message per person (`bot.domain.nags.batch`). The rule's
+steps are the `thresholds` table's, who hears of it is `courts.change_audience`, its words `nag_text`.
 
 Pure: standard library and pydantic only; nothing reads the clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.business_hours import BusinessCalendar
-from bot.domain.changes import QUESTIONS, RULE_UNACKNOWLEDGED, ChangeState, business_day_seconds, describe
-from bot.domain.sla import local_when
-from bot.domain.text import escape
+from bot.domain.changes import RULE_UNACKNOWLEDGED, ChangeState, business_day_seconds, change_number
+from bot.domain.courts import change_audience, change_escalation
+from bot.domain.nag_text import unacknowledged_text
+from bot.domain.policy import Config
+from bot.domain.thresholds import Ladder, ladder
 
-# --- the change.unacknowledged nag rule ------------------------------------------------------------
+# Buttons a change's nag offers, as action ids (the same spelling as bot/blocks/ids.py): the three answers and a snooze.
+COVERED = "change.covered"
+NEEDS_WORK = "change.needs_work"
+NOT_RELEVANT = "change.not_relevant"
+SNOOZE_CHANGE = "change.snooze"
+BUTTONS = (COVERED, NEEDS_WORK, NOT_RELEVANT, SNOOZE_CHANGE)
 
-
-@dataclass(frozen=True)
-class Threshold:
-    """One step of a nag rule: due after `business_days` business days, addressed to `audience`
-    ("asked": the person asked; "lead": the domain lead)."""
-
-    step: str
-    business_days: float
-    audience: tuple[str, ...]
-
-
-def unacknowledged_thresholds(days: float) -> tuple[Threshold, ...]:
-    """The steps of `change.unacknowledged` with N = `days`: the person asked after N business days,
-    the lead as well after 2N."""
-    return (Threshold("asked", days, ("asked",)), Threshold("lead", 2 * days, ("asked", "lead")))
+SentChanges = Set[tuple[str, str, str]]
+"""(change id, rule, step) of every change nag recorded."""
 
 
 @dataclass(frozen=True)
 class ChangeNag:
     """A reminder about one unanswered change, under one step; sent once per (change, rule, step).
 
-    in_thread: post it in the thread of the message that asked. recipients: Slack user ids, in order.
+    domain: the change's. in_thread: also post it in the thread of the message that asked. recipients: Slack user
+    ids, in order.
+    urgency: sort key among a person's nags, higher first; a change's is below every request's (its business
+    minutes waited). buttons: the action ids its direct message offers (every recipient may answer).
     """
 
     change_id: str
+    domain: str
     rule: str
     step: str
     recipients: tuple[str, ...]
     text: str
     in_thread: bool
     waited_business_days: float
+    urgency: int = 0
+    buttons: tuple[str, ...] = BUTTONS
+
+    urgent = False
+    """A change's nag waits for its recipient's working hours, and a snooze quiets it."""
+
+    @property
+    def key(self) -> str:
+        """What its buttons name: the change id."""
+        return self.change_id
 
     @property
     def sent_key(self) -> tuple[str, str, str]:
+        """The (change id, rule, step) triple the jobs record once the nag is sent."""
         return (self.change_id, self.rule, self.step)
 
+    @property
+    def ref(self) -> str:
+        """"CHG-7/change.unacknowledged/asked": the nag in outbox keys."""
+        return "/".join(self.sent_key)
 
-def unacknowledged_nag(
-    state: ChangeState,
-    *,
-    thresholds: Sequence[Threshold],
-    lead: str | None,
-    tz: ZoneInfo,
-    sent: Set[tuple[str, str, str]] = frozenset(),
-) -> ChangeNag | None:
+    @property
+    def order(self) -> tuple[int, int, int, str, str]:
+        """Most urgent first; after the request nags of equal urgency, by change number."""
+        return (-self.urgency, 1, change_number(self.change_id), self.rule, self.step)
+
+    def buttons_for(self, user: str) -> tuple[str, ...]:
+        return self.buttons
+
+
+def unacknowledged_nag(state: ChangeState, *, steps: Ladder, escalated: tuple[str, ...], tz: ZoneInfo,
+                       sent: SentChanges = frozenset()) -> ChangeNag | None:
     """The `change.unacknowledged` nag due for `state`, or None.
 
-    Of the steps whose threshold the wait has reached, only the highest is returned (naming everyone
-    the lower ones would have named), and only when it is not in `sent`. An answered change, or one
-    with nobody to ask, gets none.
+    Of the steps whose threshold the wait has reached, only the highest is returned (naming everyone the lower
+    ones would have named), and only when it is not in `sent`. An answered change, one with nobody to ask, and
+    one whose nags are snoozed get none. `escalated`: who the `lead` step adds (the lead, else the admins).
     """
+    if state.acknowledged or state.asked is None or state.snoozed_until is not None:
+        return None
+    top = steps.reached(state.waiting_business_days)
+    if top is None or (state.change.id, RULE_UNACKNOWLEDGED, top.name) in sent:
+        return None
+    lead = top.name == "lead"
+    return ChangeNag(change_id=state.change.id, domain=state.change.domain, rule=RULE_UNACKNOWLEDGED, step=top.name,
+                     recipients=change_audience(state.asked, escalated, step=top.name),
+                     text=unacknowledged_text(state, escalated_to=escalated if lead else (), tz=tz),
+                     in_thread=True, waited_business_days=state.waiting_business_days,
+                     urgency=min(int(state.waiting_business_days * 8 * 60), 10**10 - 1))
+
+
+def next_unacknowledged_check(state: ChangeState, *, steps: Ladder, calendar: BusinessCalendar,
+                              sent: SentChanges = frozenset()) -> datetime | None:
+    """The earliest instant at which a step not in `sent` could fall due for `state` (a lower bound; after a
+    snooze's end while one runs); None when none can until the change changes (answered, nobody to ask, or
+    its highest step sent: a lower step is never sent after a higher one)."""
     if state.acknowledged or state.asked is None:
         return None
-    reached = [t for t in thresholds if state.waiting_business_days >= t.business_days]
-    if not reached:
+    names = [s.name for s in steps.steps]
+    sent_steps = [i for i, name in enumerate(names) if (state.change.id, RULE_UNACKNOWLEDGED, name) in sent]
+    pending = steps.steps[max(sent_steps) + 1:] if sent_steps else steps.steps
+    if not pending:
         return None
-    top = max(reached, key=lambda t: t.business_days)
-    if (state.change.id, RULE_UNACKNOWLEDGED, top.step) in sent:
-        return None
-    people = {"asked": (state.asked,), "lead": (lead,) if lead else ()}
-    recipients = tuple(dict.fromkeys(p for t in reached for a in t.audience for p in people.get(a, ()) if p))
-    return ChangeNag(change_id=state.change.id, rule=RULE_UNACKNOWLEDGED, step=top.step, recipients=recipients,
-                     text=_nag_text(state, lead=lead if "lead" in top.audience else None, tz=tz),
-                     in_thread=True, waited_business_days=state.waiting_business_days)
+    due = calendar.add_business_seconds(state.change.at, pending[0].at * business_day_seconds(calendar))
+    return max(due, state.snoozed_until) if state.snoozed_until is not None else due
 
 
-def next_unacknowledged_check(
-    state: ChangeState,
-    *,
-    thresholds: Sequence[Threshold],
-    calendar: BusinessCalendar,
-    sent: Set[tuple[str, str, str]] = frozenset(),
-) -> datetime | None:
-    """When the next unsent step of `change.unacknowledged` falls due for `state` (UTC); None when none
-    can until the change changes (answered, nobody to ask, or every step sent or already reached)."""
-    if state.acknowledged or state.asked is None:
-        return None
-    ahead = [t for t in thresholds if t.business_days > state.waiting_business_days
-             and (state.change.id, RULE_UNACKNOWLEDGED, t.step) not in sent]
-    if not ahead:
-        return None
-    first = min(t.business_days for t in ahead)
-    return calendar.add_business_seconds(state.change.at, first * business_day_seconds(calendar))
+def changes_due(states: Iterable[ChangeState], config: Config, *, sent: SentChanges) -> list[ChangeNag]:
+    """Every `change.unacknowledged` nag due for `states` (each as of the same `now`) not in `sent`, most urgent
+    first, with the config's thresholds, escalation and time zones."""
+    due = []
+    for state in states:
+        domain = state.change.domain
+        nag = unacknowledged_nag(state, steps=ladder(config, domain, RULE_UNACKNOWLEDGED),
+                                 escalated=change_escalation(config, domain), tz=config.calendar(domain).tz, sent=sent)
+        if nag is not None:
+            due.append(nag)
+    return sorted(due, key=lambda n: n.order)
 
 
-def _nag_text(state: ChangeState, *, lead: str | None, tz: ZoneInfo) -> str:
-    """E.g. "CHG-7 has waited 2 business days for an answer from <@U0MLPM>: Product shipped *express-refund
-    intent* (intent) in support (<@U0PPM>, Mon 23 Nov 10:00). Does the prompt/eval suite cover it?"."""
-    change = state.change
-    days = int(state.waiting_business_days)
-    text = (f"{change.id} has waited {days} business day{'' if days == 1 else 's'} for an answer from <@{state.asked}>: "
-            f"{change.side.capitalize()} shipped {describe(change)} in {escape(change.domain)} "
-            f"({change.shipper()}, {local_when(change.at, tz=tz)}). {QUESTIONS[change.side]}")
-    return text + (f" Escalated to <@{lead}>." if lead else "")
+def change_next_checks(states: Iterable[ChangeState], config: Config, *, sent: SentChanges) -> list[tuple[str, datetime | None]]:
+    """(change id, when the nag rules next need to look at it) of each state; `sent` should hold what this run records."""
+    return [(s.change.id, next_unacknowledged_check(s, steps=ladder(config, s.change.domain, RULE_UNACKNOWLEDGED),
+                                                    calendar=config.calendar(s.change.domain), sent=sent))
+            for s in states]

@@ -1,5 +1,5 @@
 """Whose court the ball is in, and who is told: each court's label, the ball holders, the escalation, the
-owners and the stale-review ladder's audiences. The card's "Ball in court" and the nags share these.
+owners, the stale-review ladder's audiences and who hears of an unanswered change. The card's "Ball in court" and the nags share these.
 
 Pure: the request and the config decide.
 """
@@ -7,6 +7,7 @@ Pure: the request and the config decide.
 from collections.abc import Iterable
 
 from bot.domain.models import Request
+from bot.domain.owners import owners_of
 from bot.domain.policy import Config
 
 COURT_LABEL = {
@@ -46,9 +47,22 @@ def escalation(request: Request, config: Config) -> tuple[str, ...]:
 
 
 def owners(request: Request, config: Config) -> tuple[str, ...]:
-    """The domain's product owner and platform owner."""
-    domain = config.domain(request.domain)
-    return unique((domain.product_owner, domain.platform_owner)) if domain else ()
+    """The request's product owner and platform owner: its asset's pair when it names a catalog asset (each
+    owner the asset leaves out is the domain's), else the domain's (`owners_of`)."""
+    pair = owners_of(request, config)
+    return unique((pair.product, pair.platform))
+
+
+def change_escalation(config: Config, domain: str | None) -> tuple[str, ...]:
+    """Who an unanswered change of `domain` escalates to: its lead, else the org admins."""
+    found = config.domain(domain)
+    return (found.lead,) if found and found.lead else tuple(config.admins)
+
+
+def change_audience(asked: str | None, escalated: tuple[str, ...], *, step: str) -> tuple[str, ...]:
+    """Who a `change.unacknowledged` step names: `asked` (the person asked about the change, the asset's owner
+    of the other side when it names one); at the `lead` step, the escalation too."""
+    return unique((asked, *(escalated if step == "lead" else ())))
 
 
 def review_audience(request: Request, config: Config, *, rung: int) -> tuple[str, ...]:

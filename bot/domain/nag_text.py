@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.domain.changes import QUESTIONS, ChangeState, describe
 from bot.domain.courts import COURT_LABEL, ball_holders, escalation, owners
 from bot.domain.history import Silence, court_seconds, seconds_between
 from bot.domain.models import Event, Request
@@ -84,6 +85,18 @@ def no_answer_text(request: Request, *, since: datetime, closing: datetime, clos
                 "Answer in the thread, or reopen it, to pick it up again")
     return (f"{request.key} has waited on <@{request.requester}> since {local_when(since, tz=tz)}: answer in the thread, "
             f"or it closes as no answer on {local_when(closing, tz=tz)}")
+
+
+def unacknowledged_text(state: ChangeState, *, escalated_to: Sequence[str], tz: ZoneInfo) -> str:
+    """E.g. "CHG-7 has waited 2 business days for an answer from <@U0MLPM>: Product shipped *express-refund
+    intent* (intent) in support (<@U0PPM>, Mon 23 Nov 10:00). Does the prompt/eval suite cover it?", and at
+    the lead's step " Escalated to <@U0LEAD>."."""
+    change = state.change
+    n = int(state.waiting_business_days)
+    text = (f"{change.id} has waited {n} business day{'' if n == 1 else 's'} for an answer from <@{state.asked}>: "
+            f"{change.side.capitalize()} shipped {describe(change)} in {escape(change.domain)} "
+            f"({change.shipper()}, {local_when(change.at, tz=tz)}). {QUESTIONS[change.side]}")
+    return text + (f" Escalated to {' and '.join(f'<@{u}>' for u in escalated_to)}." if escalated_to else "")
 
 
 def disclaimers(request: Request, events: Sequence[Event]) -> str:

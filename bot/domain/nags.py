@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import TypeVar
 
+from bot.domain.changes_nag import ChangeNag
 from bot.domain.courts import escalation, owners, review_audience, unique
 from bot.domain.history import (
     active_snoozes, ball_silence, is_unowned, request_sla, seconds_between, silent_since, waiting_since,
@@ -23,7 +25,8 @@ from bot.domain.nag_text import DAY, no_answer_text, review_text, sla_text, unow
 from bot.domain.policy import Config
 from bot.domain.sla import SlaStatus
 from bot.domain.thresholds import (
-    ALL_RULES, RULE_AT_RISK, RULE_BREACHED, RULE_NO_ANSWER, RULE_STALE_REVIEW, RULE_UNOWNED, Ladder, thresholds,
+    ALL_RULES, REQUEST_RULES, RULE_AT_RISK, RULE_BREACHED, RULE_NO_ANSWER, RULE_STALE_REVIEW, RULE_UNOWNED, Ladder,
+    thresholds,
 )
 
 # Buttons a nag offers, as action ids (the same spelling as bot/blocks/ids.py).
@@ -73,6 +76,16 @@ class Nag:
         return (self.request_id, self.rule, self.step)
 
     @property
+    def ref(self) -> str:
+        """"12/regression.unowned/owners": the nag in outbox keys."""
+        return f"{self.request_id}/{self.rule}/{self.step}"
+
+    @property
+    def order(self) -> tuple[int, int, int, str, str]:
+        """Most urgent first, then by request (before a change's nag of equal urgency), rule and step."""
+        return (-self.urgency, 0, self.request_id, self.rule, self.step)
+
+    @property
     def closes(self) -> bool:
         """Whether sending this nag closes its request (requester.no_answer's last step): the jobs close it first."""
         return self.rule == RULE_NO_ANSWER and self.step.startswith(CLOSE_STEP)
@@ -84,7 +97,7 @@ def nags_due(
     *,
     now: datetime,
     sent: Set[tuple[int, str, str]],
-    rules: Set[str] = ALL_RULES,
+    rules: Set[str] = REQUEST_RULES,
 ) -> list[Nag]:
     """Every nag of `rules` due at `now` that is not in `sent` ((request id, rule, step) already recorded).
 
@@ -116,7 +129,7 @@ def next_check_at(request: Request, events: Sequence[Event], config: Config, *, 
         return None
     seen = [e for e in events if e.at <= now]
     snoozes = active_snoozes(seen, config.nags, now=now)
-    unsent = [n for n in _candidates(request, seen, config, now=now, rules=ALL_RULES) if n.sent_key not in sent]
+    unsent = [n for n in _candidates(request, seen, config, now=now, rules=REQUEST_RULES) if n.sent_key not in sent]
     if any(not _quieted(n, snoozes) for n in unsent):
         return now
     ladders = thresholds(config, request.domain)
@@ -190,19 +203,24 @@ def still_applies(rule: str, step: str, request: Request | None) -> bool:
     return not (rule == RULE_UNOWNED and request.owner is not None)
 
 
-def batch(nags: Sequence[Nag]) -> dict[str, list[Nag]]:
-    """Recipient -> their nags, most urgent first: one message per person per run (no nag storms).
+AnyNag = Nag | ChangeNag
+"""A nag about a request, or about a change of the change log: both go in a person's one message of a run."""
+
+
+def batch(nags: Sequence[AnyNag]) -> dict[str, list[AnyNag]]:
+    """Recipient -> their nags (about requests and changes alike), most urgent first: one message per person per
+    run (no nag storms).
 
     Recipients come in sorted order so that a run sends in the same order every time.
     """
-    mine: dict[str, list[Nag]] = {}
+    mine: dict[str, list[AnyNag]] = {}
     for nag in nags:
         for user in nag.recipients:
             mine.setdefault(user, []).append(nag)
     return {user: _most_urgent_first(mine[user]) for user in sorted(mine)}
 
 
-def explain_batch(user: str, nags: Sequence[Nag]) -> str:
+def explain_batch(user: str, nags: Sequence[AnyNag]) -> str:
     """The plain (mrkdwn) text of `user`'s batched message; nags not addressed to `user` are left out."""
     ordered = _most_urgent_first([n for n in nags if user in n.recipients])
     if len(ordered) <= 1:
@@ -345,10 +363,13 @@ def _urgency(rule: str, priority: str, *, age_seconds: float) -> int:
     return _RULE_WEIGHT[rule] * 10**12 + PRIORITY_WEIGHT.get(priority, 1) * 10**10 + minutes
 
 
-def _most_urgent_first(nags: Iterable[Nag]) -> list[Nag]:
-    return sorted(nags, key=lambda n: (-n.urgency, n.request_id, n.rule, n.step))
+N = TypeVar("N", Nag, ChangeNag, AnyNag)
 
 
-__all__ = ["Nag", "nags_due", "next_check_at", "still_applies", "batch", "explain_batch", "OWN", "DISCLAIM", "SNOOZE", "HAND",
-           "RULE_AT_RISK", "RULE_BREACHED", "RULE_STALE_REVIEW", "RULE_UNOWNED", "RULE_NO_ANSWER", "ALL_RULES",
+def _most_urgent_first(nags: Iterable[N]) -> list[N]:
+    return sorted(nags, key=lambda n: n.order)
+
+
+__all__ = ["Nag", "AnyNag", "nags_due", "next_check_at", "still_applies", "batch", "explain_batch", "OWN", "DISCLAIM", "SNOOZE", "HAND",
+           "RULE_AT_RISK", "RULE_BREACHED", "RULE_STALE_REVIEW", "RULE_UNOWNED", "RULE_NO_ANSWER", "ALL_RULES", "REQUEST_RULES",
            "REOPEN", "CLOSE_STEP"]

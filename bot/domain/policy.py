@@ -15,7 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 from bot.domain.business_hours import BusinessCalendar
 from bot.domain.catalog import Assets, Catalog, ChangeLogSettings, Hooks
 from bot.domain.models import DEFAULT_KINDS, KIND_DEFAULT_PRIORITY, PRIORITIES
-from bot.domain.slack_ids import CHANNEL_ID, USER_ID, BotIds, ChannelId, ChannelIds, UserId, UserIds  # noqa: F401 (ids are checked here too)
+from bot.domain.slack_ids import BotIds, ChannelId, ChannelIds, UserId, UserIds
 
 
 class Strict(BaseModel):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from math import floor
 
+from bot.domain.changes import RULE_UNACKNOWLEDGED
 from bot.domain.policy import Config, Nags
 
 RULE_AT_RISK = "sla.at_risk"
@@ -16,12 +17,17 @@ RULE_BREACHED = "sla.breached"
 RULE_STALE_REVIEW = "review.stale"
 RULE_UNOWNED = "regression.unowned"
 RULE_NO_ANSWER = "requester.no_answer"
-ALL_RULES = frozenset({RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, RULE_NO_ANSWER})
+REQUEST_RULES = frozenset({RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, RULE_NO_ANSWER})
+"""The rules about requests."""
+CHANGE_RULES = frozenset({RULE_UNACKNOWLEDGED})
+"""The rules about the change log's changes (a change is not a request: `bot.domain.changes_nag`)."""
+ALL_RULES = REQUEST_RULES | CHANGE_RULES
 
 SHARE_OF_TARGET = "share of the SLA target"
 DAYS_SILENT = "days the ball holder has been silent"
 BUSINESS_SECONDS_FILED = "business seconds since filed"
 BUSINESS_SECONDS_WAITING = "business seconds waiting on the requester"
+BUSINESS_DAYS_UNANSWERED = "business days a change has waited for an answer"
 
 
 @dataclass(frozen=True)
@@ -34,8 +40,8 @@ class Step:
 
 @dataclass(frozen=True)
 class Ladder:
-    """One rule's steps, lowest first, on one measure (`SHARE_OF_TARGET`, `DAYS_SILENT` or
-    `BUSINESS_SECONDS_FILED`). With `repeat`, the highest step reached fires again every `repeat` of the
+    """One rule's steps, lowest first, on one measure (`SHARE_OF_TARGET`, `DAYS_SILENT`, `BUSINESS_SECONDS_FILED`,
+    `BUSINESS_SECONDS_WAITING` or `BUSINESS_DAYS_UNANSWERED`). With `repeat`, the highest step reached fires again every `repeat` of the
     measure until the next step; `begins` is where the rule starts firing at all.
 
     `scale` converts a step into the measure of a value: an SLA target's business seconds, so that
@@ -83,10 +89,12 @@ def thresholds(config: Config, domain: str | None) -> dict[str, Ladder]:
     - regression.unowned: the owners at `regression_unowned_hours` business hours, the lead at twice that;
     - requester.no_answer: while waiting on the requester, a reminder at `requester_reminder_days`
       business days (of the domain's opening hours), closing as no answer at twice that; no steps when
-      the setting is off.
+      the setting is off;
+    - change.unacknowledged (a change of `domain`, not a request): the person asked at
+      `change_log.unacknowledged_business_days` business days without an answer, the lead too at twice that.
     """
     return {rule: ladder(config, domain, rule) for rule in (RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED,
-                                                            RULE_NO_ANSWER)}
+                                                            RULE_NO_ANSWER, RULE_UNACKNOWLEDGED)}
 
 
 def ladder(config: Config, domain: str | None, rule: str) -> Ladder:
@@ -109,7 +117,14 @@ def ladder(config: Config, domain: str | None, rule: str) -> Ladder:
         day = (datetime.combine(date.min, calendar.end) - datetime.combine(date.min, calendar.start)).total_seconds()
         remind = nags.requester_reminder_days * day
         return Ladder(BUSINESS_SECONDS_WAITING, (Step("remind", remind), Step("close", 2 * remind)))
+    if rule == RULE_UNACKNOWLEDGED:
+        return unacknowledged_ladder(config.change_log.unacknowledged_business_days)
     raise ValueError(f"unknown nag rule {rule!r}")
+
+
+def unacknowledged_ladder(days: float) -> Ladder:
+    """change.unacknowledged with N = `days` business days: `asked` (the person asked) at N, `lead` (the lead too) at 2N."""
+    return Ladder(BUSINESS_DAYS_UNANSWERED, (Step("asked", days), Step("lead", 2 * days)))
 
 
 def _rung_starts(settings: Nags) -> list[float]:

@@ -108,6 +108,15 @@ class Obj:
             raise BadRequest(f"{self.where(key)} must be one line", field=self.where(key))
         return value
 
+    def choice(self, key: str, choices: tuple[str, ...], *, required: bool = False, of: str = "") -> str | None:
+        """One of `choices` at `key` (one line), None when absent; BadRequest naming them otherwise.
+        `of` qualifies the field in the message: "action of a metric alert must be …"."""
+        alternatives = either(choices)
+        value = self.line(key, required=required, limit=ID_LIMIT, what=f": {alternatives}")
+        if value is not None and value not in choices:
+            raise BadRequest(f"{self.where(key)}{of} must be {alternatives}, not {truncate(value, 40)!r}", field=self.where(key))
+        return value
+
     def ident(self, key: str, *, what: str = "") -> str:
         """The sender's id at `key`: a string or an integer, one line, at most 200 characters; required."""
         value = self.data.get(key)
@@ -155,6 +164,11 @@ class Obj:
         """Each object of the list at `key`, with its index in its path."""
         for i, value in enumerate(self.items(key, required=required)):
             yield Obj(value, f"{self.where(key)}[{i}]")
+
+
+def either(choices: tuple[str, ...]) -> str:
+    """("a", "b", "c") as "a, b or c"."""
+    return f"{', '.join(choices[:-1])} or {choices[-1]}" if len(choices) > 1 else choices[0]
 
 
 def titled(text: str) -> tuple[str, str]:

@@ -11,7 +11,6 @@ from typing import Any
 
 from bot.domain.changes import WHAT_LIMIT
 from bot.domain.text import truncate
-from bot.hooks.errors import BadRequest
 from bot.hooks.fields import Obj, titled
 from bot.hooks.results import Batch, LoggedChange
 
@@ -25,9 +24,7 @@ def changes(data: Any, *, source: str, domain: str | None) -> Batch[LoggedChange
     event_type = body.line("type", limit=80)
     if event_type is not None and event_type != "prompt-version":
         return Batch((), (f"Langfuse {event_type!r} events log no change; only prompt-version events do",))
-    action = body.line("action", required=True, what=": created, updated or deleted")
-    if action not in ACTIONS:
-        raise BadRequest(f"action must be one of {', '.join(ACTIONS)}, not {action[:40]!r}", field="action")
+    action = body.choice("action", ACTIONS, required=True)
     prompt = body.obj("prompt", required=True)
     assert prompt is not None
     name = prompt.ident("name")

@@ -11,7 +11,6 @@ from typing import Any
 
 from bot.domain.changes import WHAT_LIMIT
 from bot.domain.text import truncate
-from bot.hooks.errors import BadRequest
 from bot.hooks.fields import Obj
 from bot.hooks.results import Batch, LoggedChange
 
@@ -22,9 +21,7 @@ SHORT_HASH = 8
 def changes(data: Any, *, source: str, domain: str | None) -> Batch[LoggedChange]:
     """The change a prompt commit or tag event logs."""
     body = Obj(data)
-    event = body.line("event") or "commit"
-    if event not in EVENTS:
-        raise BadRequest(f"event must be one of {', '.join(EVENTS)}, not {truncate(event, 40)!r}", field="event")
+    event = body.choice("event", EVENTS) or "commit"
     name = body.ident("prompt_name")
     commit = body.ident("commit_hash")
     short = commit[:SHORT_HASH]

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any, Literal, cast
 
 from bot.domain.changes import SIDE_KINDS, SIDES, WHAT_LIMIT
-from bot.hooks.errors import BadRequest
 from bot.hooks.fields import TITLE_LIMIT, Obj
 from bot.hooks.results import Batch, FiledRegression, LoggedChange
 
@@ -63,15 +62,9 @@ def _required_line(body: Obj, key: str, limit: int, *, what: str) -> str:
 
 
 def _side(body: Obj) -> Literal["product", "platform"]:
-    side = body.line("side", required=True, limit=NAME_LIMIT, what=": product or platform")
-    if side not in SIDES:
-        raise BadRequest(f"side must be product or platform, not {side!r}", field="side")
+    side = body.choice("side", SIDES, required=True)
     return cast(Literal["product", "platform"], side)
 
 
 def _kind(body: Obj, side: str) -> str | None:
-    kind = body.line("kind", limit=NAME_LIMIT)
-    if kind is not None and kind not in SIDE_KINDS[side]:
-        raise BadRequest(f"kind of a {side} change must be one of {', '.join(SIDE_KINDS[side])}, not {kind!r}",
-                         field="kind")
-    return kind
+    return body.choice("kind", SIDE_KINDS[side], of=f" of a {side} change")

@@ -30,9 +30,7 @@ def regressions(data: Any, *, source: str, domain: str | None) -> Batch[FiledReg
 
 
 def _metric_alert(body: Obj, inner: Obj, *, source: str, domain: str | None) -> FiledRegression:
-    action = body.line("action", required=True, what=": critical, warning or resolved")
-    if action not in METRIC_ACTIONS:
-        raise BadRequest(f"action of a metric alert must be critical, warning or resolved, not {action[:40]!r}", field="action")
+    action = body.choice("action", tuple(METRIC_ACTIONS), required=True, of=" of a metric alert")
     incident = inner.obj("metric_alert", required=True)
     assert incident is not None
     rule = incident.obj("alert_rule")

@@ -19,7 +19,8 @@ from bot.domain.changes_filing import ChangeDraft, parse_shipped
 from bot.domain.errors import IntakeError, InvalidInput
 from bot.domain.text import first_line
 from bot.listeners.events import field, message_text, ts_field
-from bot.listeners.middleware import answered, config_of, intake_of, now_of, queries_of
+from bot.domain.sla import local_when
+from bot.listeners.middleware import answered, config_of, intake_of, now_of, queries_of, tell
 from bot.listeners.views import _text, _value, _values, metadata  # reading a form's state, as the request form does
 
 FIELD_OF = {"what": ids.WHAT, "domain": ids.DOMAIN, "side": ids.SIDE, "kind": ids.CHANGE_KIND, "asset": ids.ASSET,
@@ -32,6 +33,7 @@ def register(app: App) -> None:
     app.action(ids.CHANGE_COVERED)(answered(on_covered))
     app.action(ids.CHANGE_NEEDS_WORK)(answered(on_needs_work))
     app.action(ids.CHANGE_NOT_RELEVANT)(answered(on_not_relevant))
+    app.action(ids.CHANGE_SNOOZE)(answered(on_snooze))
     app.view(ids.CHANGE_MODAL)(answered(on_change_form))
     app.view(ids.COVERED_MODAL)(answered(on_covered_link))
     app.view(ids.NOT_RELEVANT_MODAL)(answered(on_not_relevant_reason))
@@ -132,6 +134,16 @@ def on_not_relevant(ack: Ack, action: dict[str, Any], body: dict[str, Any], cont
     ack()
     record = changelog_of(context).check_answerable(str(action.get("value") or ""), context.user_id or "")
     client.views_open(trigger_id=body["trigger_id"], view=not_relevant_modal(record.change.id).to_dict())
+
+
+def on_snooze(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+    """"Snooze CHG-7" on a change's nag: a day more; the presser is told until when."""
+    ack()
+    change_id = str(action.get("value") or "")
+    until = changelog_of(context).snooze(change_id, context.user_id or "", days=1)
+    record = changelog_of(context).get(change_id)
+    tz = config_of(context).calendar(record.change.domain).tz
+    tell(context, body, f"Reminders about {record.change.id} are snoozed until {local_when(until, tz=tz)}.")
 
 
 def on_covered_link(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:

@@ -20,6 +20,7 @@ from bot.blocks.messages import filed_reply
 from bot.blocks.nags import legacy_nag_dm, nag_dm
 from bot.clock import Clock
 from bot.domain.business_hours import BusinessCalendar
+from bot.domain.changes import ChangeRecord
 from bot.domain.changes_loop import Suspect
 from bot.domain.duplicates import similar_ids
 from bot.domain.models import Event, Request
@@ -29,8 +30,8 @@ from bot.outbox.slack import Poster
 from bot.changelog import ChangeHome, ChangeView
 from bot.queries import HomeData
 from storage.outbox import (
-    CardMoved, CardUpdate, ChangeLine, ChangeQuestion, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, Kind, NagMessage,
-    Payload, ThreadLine,
+    CardMoved, CardUpdate, ChangeLine, ChangeNagItem, ChangeQuestion, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, Kind,
+    NagItem, NagMessage, Payload, ThreadLine,
 )
 
 P = TypeVar("P", bound=Payload)
@@ -162,7 +163,7 @@ def send_ephemeral(d: Delivery, out: Outgoing[Ephemeral]) -> Sent:
 def send_nag(d: Delivery, out: Outgoing[NagMessage]) -> Sent:
     """One person's batched nags, as a direct message with each nag's buttons, in their working hours (the
     org's business hours in the person's own time zone) unless one of them is urgent. A nag whose request
-    was closed (or, unowned, taken) while it was held is left out."""
+    was closed (or, unowned, taken) while it was held is left out, and so is one whose change was answered."""
     p, now = out.payload, d.clock()
     if not p.urgent:
         hours = d.working_hours(p.user)
@@ -172,15 +173,23 @@ def send_nag(d: Delivery, out: Outgoing[NagMessage]) -> Sent:
         _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.user, text=p.text[:3000],
                               blocks=to_dicts(legacy_nag_dm(p.text, p.buttons)))
         return Sent(ts=ts)
-    requests = d.requests_of(sorted({i.request_id for i in p.items}))
-    items = [i for i in p.items if still_applies(i.rule, i.step, requests.get(i.request_id))]
+    requests = d.requests_of(sorted({i.request_id for i in p.items if isinstance(i, NagItem)}))
+    changes = _unanswered(d, {i.change_id for i in p.items if isinstance(i, ChangeNagItem)})
+    items = [i for i in p.items if (i.change_id in changes if isinstance(i, ChangeNagItem)
+                                    else still_applies(i.rule, i.step, requests.get(i.request_id)))]
     if not items:
         return Sent()  # held for working hours, and meanwhile every request it was about was closed or owned
-    links = _permalinks(d, [requests[i.request_id] for i in items])
+    links = _permalinks(d, [requests[i.request_id] for i in items if isinstance(i, NagItem)])
     requests = {i: r.model_copy(update={"card_permalink": links[i]}) if i in links else r for i, r in requests.items()}
-    text, blocks = nag_dm(p.user, items, requests, d.config, now=now)
+    text, blocks = nag_dm(p.user, items, requests, d.config, now=now, changes=changes)
     _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.user, text=text, blocks=to_dicts(blocks), unfurl_links=False)
     return Sent(ts=ts, permalinks=links)
+
+
+def _unanswered(d: Delivery, change_ids: Iterable[str]) -> dict[str, ChangeRecord]:
+    """The changes still waiting for an answer, of those a held message nags about (an answered one is left out)."""
+    views = {change_id: d.change_of(change_id) for change_id in sorted(change_ids)}
+    return {change_id: view.record for change_id, view in views.items() if view is not None and view.record.answer is None}
 
 
 def _permalinks(d: Delivery, requests: Iterable[Request]) -> dict[int, str]:
