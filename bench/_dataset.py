@@ -16,6 +16,9 @@ What is in one:
 - steady state: every nag the rules found due up to an hour before `NOW` is recorded (a
   `notifications` row and a `nag` event), as if the scheduler had been running, so a job at `NOW`
   finds only what fell due in the last hour;
+- each request's kept facts (`request_facts`, `sla_clocks`: `bot.domain.facts.request_facts` of the request and
+  its events under `CONFIG`, as every unit of work of a running bot stores them; nag events change none) and the
+  basis they were computed under (`facts_basis`), so the bot finds nothing to catch up when it starts;
 - and each open request's `next_nag_at` is what a running bot would have stored after that hour-old
   run (as `bot.jobs.Jobs.run_nags` does): `bot.domain.nags.next_check_at(request, events, config,
   now=NOW - 1 h, sent=the nags recorded)`, or at its last change for the few changed since (as
@@ -42,8 +45,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import DATA  # noqa: E402
 from bot.domain.models import KIND_DEFAULT_PRIORITY  # noqa: E402
+from storage.facts import clock_rows, fact_row  # noqa: E402
 
-GEN_VERSION = 3  # 3: next_nag_at (migration m006) as a running bot leaves it; no ANALYZE (the bot runs none)
+GEN_VERSION = 4  # 3: next_nag_at (migration m006) as a running bot leaves it; no ANALYZE (the bot runs none);
+# 4: each request's kept facts (migration m020) as a running bot writes them
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)  # Monday 09:00 in Berlin
 PER_DAY = 500
 CHUNK = 20_000
@@ -151,15 +156,27 @@ def _generate(path: Path, n: int, open_share: float, *, log: Any) -> None:
     open_ids = _open_ids(n, open_share, rng)
     request_sql = f"INSERT INTO requests ({', '.join(REQUEST_COLUMNS)}) VALUES ({', '.join('?' for _ in REQUEST_COLUMNS)})"
     event_sql = "INSERT INTO events (request_id, at, actor, type, data) VALUES (?, ?, ?, ?, ?)"
+    from storage.facts import CLOCK_COLUMNS, FACT_COLUMNS
+
+    fact_sql = f"INSERT INTO request_facts ({', '.join(FACT_COLUMNS)}) VALUES ({', '.join('?' for _ in FACT_COLUMNS)})"
+    clock_sql = f"INSERT INTO sla_clocks ({', '.join(CLOCK_COLUMNS)}) VALUES ({', '.join('?' for _ in CLOCK_COLUMNS)})"
     chunks = [(lo, min(lo + CHUNK, n + 1), n, sorted(i for i in range(lo, min(lo + CHUNK, n + 1)) if i in open_ids))
               for lo in range(1, n + 1, CHUNK)]
     conn.execute("BEGIN")
     with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
-        for done, (requests, events) in enumerate(pool.imap(_chunk, chunks), 1):
+        for done, (requests, events, facts, clocks) in enumerate(pool.imap(_chunk, chunks), 1):
             conn.executemany(request_sql, requests)
             conn.executemany(event_sql, events)
+            conn.executemany(fact_sql, facts)
+            conn.executemany(clock_sql, clocks)
             if log and done * CHUNK % 200_000 == 0:
                 log(f"  generated {done * CHUNK:,} of {n:,} requests")
+    from bot.config import parse_config
+    from bot.domain.facts import FACTS_VERSION
+    from bot.facts import config_basis
+
+    conn.execute("INSERT INTO facts_basis (id, version, basis) VALUES (1, ?, ?)",
+                 [FACTS_VERSION, config_basis(parse_config(CONFIG))])
     conn.execute("COMMIT")
     conn.close()
     _record_steady_state(path, at=NOW - timedelta(hours=1))
@@ -170,8 +187,12 @@ def _generate(path: Path, n: int, open_share: float, *, log: Any) -> None:
     conn.close()
 
 
-def _chunk(args: tuple[int, int, int, list[int]]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """Rows of requests lo..hi-1 (of n) and their events; each chunk has its own seeded random source."""
+Rows = list[tuple[Any, ...]]
+
+
+def _chunk(args: tuple[int, int, int, list[int]]) -> tuple[Rows, Rows, Rows, Rows]:
+    """Rows of requests lo..hi-1 (of n), their events, and their kept facts (`request_facts` and `sla_clocks`
+    rows); each chunk has its own seeded random source."""
     lo, hi, n, open_ids = args
     rng = random.Random(n * 7919 + lo)
     now_us = int((NOW - EPOCH).total_seconds()) * 10**6
@@ -180,13 +201,36 @@ def _chunk(args: tuple[int, int, int, list[int]]) -> tuple[list[tuple[Any, ...]]
     kinds = [k for k, w in KINDS for _ in range(w)]
     domains = [_domain(d) for d in DOMAINS]
     opened = set(open_ids)
-    requests: list[tuple[Any, ...]] = []
-    events: list[tuple[Any, ...]] = []
+    requests: Rows = []
+    events: Rows = []
+    facts: Rows = []
+    clocks: Rows = []
     for rid in range(lo, hi):
         row, history = _request(rid, first_us + (rid - 1) * DAY // PER_DAY, rid in opened, last_us, rng, kinds, domains)
         requests.append(row)
         events.extend(history)
-    return requests, events
+        kept = _facts(row, history)
+        facts.append(fact_row(kept))
+        clocks.extend(clock_rows(kept))
+    return requests, events, facts, clocks
+
+
+_CONFIG: list[Any] = []  # the parsed CONFIG, once per worker
+
+
+def _facts(row: tuple[Any, ...], history: Rows) -> Any:
+    """The facts a running bot keeps for this request: `request_facts` of the request and its events."""
+    from bot.config import parse_config
+    from bot.domain.facts import request_facts
+    from bot.domain.models import Event
+    from storage.store import _request as as_request
+
+    if not _CONFIG:
+        _CONFIG.append(parse_config(CONFIG))
+    request = as_request({**dict(zip(REQUEST_COLUMNS, row)), "origin_private": 0})
+    events = [Event(id=i, request_id=rid, at=datetime.fromisoformat(at), actor=actor, type=type_, data=json.loads(data))
+              for i, (rid, at, actor, type_, data) in enumerate(history, 1)]
+    return request_facts(request, events, _CONFIG[0])
 
 
 def _request(rid: int, created: int, is_open: bool, last_us: int, rng: random.Random, kinds: list[str],

@@ -19,6 +19,7 @@ from bot import listeners
 from bot.changelog import ChangeLog
 from bot.clock import Clock, system_clock
 from bot.domain.policy import Config
+from bot.facts import Facts, facts_of
 from bot.hooks import HookVerifier
 from bot.jobs import Jobs
 from bot.listeners.middleware import provide
@@ -76,7 +77,8 @@ class ListenerPool(ThreadPoolExecutor):
 @dataclass
 class Bot:
     """Everything one running ai-intake holds: the Bolt app, the use cases (write, read, scheduled, the change
-    log), the hook endpoints, the outbox worker, the store and its database, the config and the clock they share."""
+    log), the hook endpoints, the outbox worker, the store and its database (with each request's facts kept), the
+    config and the clock they share."""
 
     app: App
     config: Config
@@ -91,6 +93,7 @@ class Bot:
     metrics: Metrics
     changelog: ChangeLog
     hooks: HookEndpoints
+    facts: Facts
 
     def start(self) -> None:
         self.outbox.start()
@@ -150,7 +153,9 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     db = Db(db_path)
     metrics = Metrics()
     client = web_client(token, api_url=api_url, metrics=metrics)
-    store, wakeup = Store(db), Wakeup()
+    store, wakeup = Store(db, facts_of=facts_of(config)), Wakeup()
+    facts = Facts(store, config)
+    facts.prepare()
     metrics.watch(store, clock=clock)
     intake = Intake(store, config, clock=clock, wakeup=wakeup, metrics=metrics)
     queries = Queries(store, config)
@@ -159,7 +164,7 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     secrets = {s: v for s, v in (hook_secrets or {}).items() if s in config.hooks}
     schemes = {name: source.signature for name, source in config.hooks.items()}
     hooks = HookEndpoints(machines, HookVerifier(secrets, clock=clock, schemes=schemes), enabled=bool(config.hooks))
-    jobs = Jobs(store, config, wakeup=wakeup, metrics=metrics)
+    jobs = Jobs(store, config, wakeup=wakeup, metrics=metrics, facts_ready=facts.wait)
     pacer = Pacer(post_interval, clock=clock)
     delivery = Delivery(poster=Poster(client), config=config, clock=clock,
                         working_hours=WorkingHours(store, client, config).of, home_of=queries.home,
@@ -187,4 +192,4 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
         db.close()
         raise
     return Bot(app=app, config=config, clock=clock, store=store, intake=intake, queries=queries, jobs=jobs,
-               outbox=outbox, db=db, pool=pool, metrics=metrics, changelog=changelog, hooks=hooks)
+               outbox=outbox, db=db, pool=pool, metrics=metrics, changelog=changelog, hooks=hooks, facts=facts)

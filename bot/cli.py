@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--at", type=parse_at, help="the SLA figures and time in each court as of this ISO-8601 instant (default: now)")
     export.add_argument("--changes", action="store_true", help="export the change log (every logged change with its events) instead")
     export.set_defaults(handler=cmd_export)
+    doctor = commands.add_parser("doctor", help="recompute every request's kept facts from its event log and name those that differ")
+    doctor.add_argument("--fix", action="store_true", help="rewrite the facts that differ from what the log says")
+    doctor.set_defaults(handler=cmd_doctor)
     backup = commands.add_parser("backup", help="copy the database to a new FILE, consistent even while the bot runs and writes")
     backup.add_argument("file", metavar="FILE", help="the backup to write (must not exist yet)")
     backup.set_defaults(handler=cmd_backup)
@@ -170,12 +173,23 @@ def _next_skipped(config: Config, domain: str | None, *, today: date, count: int
 
 
 # -- jobs and export ----------------------------------------------------------------------------
-def offline_store(settings: Settings):
-    """The database, without Slack (dry runs, exports)."""
+def offline_store(settings: Settings, config: Config):
+    """The database, without Slack (dry runs), its facts brought up to date first."""
+    return open_store(settings.db_path, config)
+
+
+def open_store(db_path: Path, config: Config):
+    """The database at `db_path` with each request's facts kept under `config`, brought up to date first (after an
+    upgrade or a change of the config, as the bot does when it starts)."""
+    from bot.facts import Facts, facts_of
     from storage.db import Db
     from storage.store import Store
 
-    return Store(Db(str(settings.db_path)))
+    store = Store(Db(str(db_path)), facts_of=facts_of(config))
+    facts = Facts(store, config)
+    facts.prepare()
+    facts.wait()
+    return store
 
 
 def cmd_jobs_run(args: argparse.Namespace) -> int:
@@ -190,7 +204,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     config = load_config(settings.config_path)
     at = args.at or datetime.now(timezone.utc)
     if args.dry_run:
-        jobs = Jobs(offline_store(settings), config, wakeup=Wakeup())
+        jobs = Jobs(offline_store(settings, config), config, wakeup=Wakeup())
         lines = run_job(jobs, args.job, at=at, dry_run=True)
         print(f"{args.job} at {at.isoformat()}: would send {len(lines)} message(s)")
         for line in lines:
@@ -278,12 +292,10 @@ def why_queued(item, *, others_sending: bool) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from bot.export import export, export_to_file
-    from storage.db import Db
-    from storage.store import Store
 
     db_path, config_path = export_sources(load_settings(), load_settings({}))
     config = load_config(config_path)
-    store, now = Store(Db(str(db_path))), args.at or datetime.now(timezone.utc)
+    store, now = open_store(db_path, config), args.at or datetime.now(timezone.utc)
     try:
         if args.out:
             count = export_to_file(store, config, now=now, fmt=args.format, path=Path(args.out), changes=args.changes)
@@ -298,21 +310,52 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def export_sources(settings: Settings, defaults: Settings) -> tuple[Path, Path]:
-    """The database and the config an export reads: AI_INTAKE_DB and AI_INTAKE_CONFIG; with neither set and no
-    ./ai-intake.db, the console's database and the config it ran with (the demo's unless AI_INTAKE_CONFIG).
-    SettingsError, in one sentence, when there is no database to read (an export never creates one)."""
+def export_sources(settings: Settings, defaults: Settings, *, doing: str = "export") -> tuple[Path, Path]:
+    """The database and the config an export (or `doing`: "check") reads: AI_INTAKE_DB and AI_INTAKE_CONFIG; with
+    neither set and no ./ai-intake.db, the console's database and the config it ran with (the demo's unless
+    AI_INTAKE_CONFIG). SettingsError, in one sentence, when there is no database to read (none is created)."""
     from bot.console.main import CONSOLE_DB, DEMO_CONFIG
 
     db_path, config_path = settings.db_path, settings.config_path
     db_set, config_set = db_path != defaults.db_path, config_path != defaults.config_path
     if not db_set and not db_path.exists() and CONSOLE_DB.exists():
-        print(f"ai-intake: exporting the console's database {CONSOLE_DB} (AI_INTAKE_DB names another)", file=sys.stderr)
+        print(f"ai-intake: {doing}ing the console's database {CONSOLE_DB} (AI_INTAKE_DB names another)", file=sys.stderr)
         return CONSOLE_DB, config_path if config_set else DEMO_CONFIG
     if not db_path.exists():
         where = "AI_INTAKE_DB" if db_set else "the default, as AI_INTAKE_DB is not set"
-        raise SettingsError(f"there is no database at {db_path} ({where}): set AI_INTAKE_DB to the database to export.")
+        raise SettingsError(f"there is no database at {db_path} ({where}): set AI_INTAKE_DB to the database to {doing}.")
     return db_path, config_path
+
+
+# -- doctor -----------------------------------------------------------------------------------------
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Recompute every request's facts from its event log under the config and compare them with the kept ones:
+    one line per request that differs (and what), exit 1 when any does; `--fix` rewrites those, exit 0."""
+    from bot.facts import Facts
+    from storage.db import Db
+    from storage.store import Store
+
+    db_path, config_path = export_sources(load_settings(), load_settings({}), doing="check")
+    config = load_config(config_path)
+    facts = Facts(Store(Db(str(db_path))), config)
+    differ, checked = [], 0
+
+    def progress(n: int) -> None:
+        nonlocal checked
+        checked = n
+
+    for difference in facts.check(on_page=progress):
+        differ.append(difference.request_id)
+        print(f"{difference.key}: {difference.what()} (kept facts differ from its log)")
+    if not differ:
+        print(f"checked {checked} request(s): every one's facts are what its log says")
+        return 0
+    if not args.fix:
+        print(f"checked {checked} request(s): {len(differ)} differ; `ai-intake doctor --fix` rewrites them from their logs")
+        return 1
+    fixed = facts.fix(differ)
+    print(f"checked {checked} request(s): rewrote the facts of {fixed} from their logs")
+    return 0
 
 
 # -- backup and restore -------------------------------------------------------------------------

@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.domain.changes import ChangeEvent, ChangeRecord, change_number
-from bot.domain.history import court_seconds, request_sla
+from bot.domain.facts import RequestFacts, courts_at, request_facts, sla_at
 from bot.domain.models import Event, Request
 from bot.domain.policy import Config
 from bot.domain.sla import SlaStatus
@@ -114,9 +114,12 @@ def _sla(status: SlaStatus) -> dict[str, Any]:
     }
 
 
-def export_row(request: Request, events: list[Event], config: Config, *, now: datetime) -> dict[str, Any]:
-    """One request as the export's JSON object (see the module docstring)."""
-    sla = request_sla(request, events, config, now=now)
+def export_row(request: Request, events: list[Event], config: Config, *, now: datetime,
+               facts: RequestFacts | None = None) -> dict[str, Any]:
+    """One request as the export's JSON object (see the module docstring): its SLA figures and time in each court
+    read from its kept `facts` at `now` (computed from `events` when none are given)."""
+    facts = facts or request_facts(request, events, config)
+    sla = sla_at(facts, config, request.domain, now=now)
     return {
         "key": request.key,
         "kind": request.kind,
@@ -135,32 +138,41 @@ def export_row(request: Request, events: list[Event], config: Config, *, now: da
         "first_response_at": export_time(request.first_response_at),
         "resolved_at": export_time(request.resolved_at),
         "sla": {"first_response": _sla(sla.first_response), "resolution": _sla(sla.resolution)},
-        "court_seconds": {party: float(s) for party, s in court_seconds(events, now=now).items()},
+        "court_seconds": {party: float(s) for party, s in courts_at(facts, now=now).items()},
         "events": [{"at": export_time(e.at), "actor": e.actor, "type": e.type, "data": e.data} for e in events],
     }
 
 
-def export_rows(store: Store, config: Config, *, now: datetime, batch: int = DEFAULT_BATCH) -> Iterator[dict[str, Any]]:
-    """Every request, oldest first (by id), as export objects, read `batch` requests at a time.
+def export_rows(store: Store, config: Config, *, now: datetime, batch: int = DEFAULT_BATCH,
+                events: bool = True) -> Iterator[dict[str, Any]]:
+    """Every request, oldest first (by id), as export objects, read `batch` requests at a time; without their
+    events unless `events` (the CSV leaves them out, so it reads none).
 
-    Each batch (its requests and their events) is read in one short read; the lock is released
-    before the rows are yielded. `now` must be timezone-aware. Raises ValueError at once (before
+    Each batch (its requests, their kept facts and their events) is read in one short read; the lock is
+    released before the rows are yielded. `now` must be timezone-aware. Raises ValueError at once (before
     anything is read) for a naive `now` or a `batch` below 1.
     """
     if now.utcoffset() is None:
         raise ValueError(f"now must be timezone-aware, got {now!r}")
     if batch < 1:
         raise ValueError(f"batch must be at least 1, got {batch}")
-    return _rows(store, config, now=now.astimezone(timezone.utc), batch=batch)
+    return _rows(store, config, now=now.astimezone(timezone.utc), batch=batch, events=events)
 
 
-def _rows(store: Store, config: Config, *, now: datetime, batch: int) -> Iterator[dict[str, Any]]:
+def _rows(store: Store, config: Config, *, now: datetime, batch: int, events: bool) -> Iterator[dict[str, Any]]:
     last_id = 0
     while True:
         with store.reading() as tx:
-            loaded = tx.page_after(last_id, limit=batch)
-        for request, events in loaded:
-            yield export_row(request, events, config, now=now)
+            if events:
+                loaded = tx.page_after(last_id, limit=batch)
+            else:
+                loaded = [(r, []) for r in tx.requests_after(last_id, limit=batch)]
+            kept = tx.facts.of([r.id for r, _ in loaded])
+            missing = [r.id for r, _ in loaded if r.id not in kept]  # a database the bot has not opened since: from the log
+            logs = {r.id: log for r, log in tx.by_ids_with_events(missing)} if missing and not events else {}
+        for request, log in loaded:
+            facts = kept.get(request.id) or request_facts(request, logs.get(request.id, log), config)
+            yield export_row(request, log, config, now=now, facts=facts)
         if len(loaded) < batch:
             return
         last_id = loaded[-1][0].id
@@ -290,7 +302,7 @@ def export(store: Store, config: Config, *, now: datetime, fmt: str, out: TextIO
     writers = {"json": write_json, "csv": write_change_csv if changes else write_csv}
     if fmt not in writers:
         raise ValueError(f"unknown export format {fmt!r} (use one of: {', '.join(FORMATS)})")
-    rows = change_rows(store, batch=batch) if changes else export_rows(store, config, now=now, batch=batch)
+    rows = change_rows(store, batch=batch) if changes else export_rows(store, config, now=now, batch=batch, events=fmt == "json")
     count = 0
 
     def counted() -> Iterator[dict[str, Any]]:

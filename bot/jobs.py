@@ -25,7 +25,10 @@ from bot.domain import workflow
 from bot.domain.changes import change_state
 from bot.domain.changes_loop import LoopFigures, loop_all
 from bot.domain.changes_nag import ChangeNag, change_next_checks, changes_due
-from bot.domain.digest import confidential_open, digest_all, digest_week
+from bot.domain.digest import (
+    WEEK, DigestFigures, OpenPicture, confidential_open, digest_all, digest_week, listed_everywhere, stalled_from,
+)
+from bot.domain.facts import RequestFacts
 from bot.domain.models import Event, Request
 from bot.domain.nags import AnyNag, Nag, batch, explain_batch, nags_due, next_check_at
 from bot.domain.policy import Config
@@ -45,7 +48,6 @@ JOB_RULES = {"sla": {RULE_AT_RISK, RULE_BREACHED},
 JOB_KINDS = {"nags": ("security_review", "regression")}  # only reviews and regressions can be stale or unowned…
 JOB_WAITING = {"nags"}  # …but a request of any kind can wait on its requester
 BOT = "ai-intake"
-DIGEST_LOOKBACK_DAYS = 15
 CHUNK_SECONDS = 0.04
 CHUNK_ROWS = 400
 """A job holds the writer for one unit of at most this long and about this many rows (its COMMIT writes every page
@@ -73,11 +75,13 @@ def measured(job: str | None = None) -> Callable[[Callable[..., list[str]]], Cal
 
 class Jobs:
     """The scheduled use cases; `wakeup` is rung after a run that queued messages; `metrics` times the runs and
-    counts the nags recorded. A run with more than `one_unit` nags is written in chunks."""
+    counts the nags recorded. A run with more than `one_unit` nags is written in chunks. `facts_ready(timeout)` waits
+    for a catch-up of the kept facts still running since the bot started (the digest reads them)."""
 
     def __init__(self, store: Store, config: Config, *, wakeup: Wakeup, metrics: Metrics | None = None,
-                 one_unit: int = ONE_UNIT) -> None:
+                 one_unit: int = ONE_UNIT, facts_ready: Callable[[float | None], bool] | None = None) -> None:
         self._store = store
+        self._facts_ready = facts_ready
         self._config = config
         self._wakeup = wakeup
         self._metrics = metrics or Metrics()
@@ -221,10 +225,12 @@ class Jobs:
         domain's review channel, the org's private channel) listing confidential requests in full; at most
         one per channel and week."""
         config = self._config
+        targets = self._public_targets()
+        figures_of = self.digest_figures(now=now, channels=[channel for channel, _, _ in targets])
         with self._store.reading() as tx:
-            items = tx.for_digest(since=now - timedelta(days=DIGEST_LOOKBACK_DAYS))
+            listing = tx.digest.confidential_listing() if self._private_targets() else []
         week = now.astimezone(config.calendar(None).tz).isocalendar()
-        messages = self._public_digests(items, now=now) + self._private_digests(items, now=now)
+        messages = self._public_digests(targets, figures_of, now=now) + self._private_digests(listing, now=now)
         lines = [f"{channel}: {text}" for channel, _, (text, _) in messages]
         if not dry_run:
             with self._store.transaction(background=True) as tx:
@@ -234,15 +240,47 @@ class Jobs:
         self._wakeup.set()
         return lines
 
-    def _public_digests(self, items: list[tuple[Request, list[Event]]], *, now: datetime) -> list[tuple[str, int, tuple]]:
-        """(channel, part, (text, blocks)) of each domain's digest and the organisation's."""
+    def digest_figures(self, *, now: datetime, channels: Sequence[str] | None = None) -> dict[str | None, DigestFigures]:
+        """The figures of each domain's digest (by name) and the organisation's (None) at `now`, aggregated from the
+        kept facts in one read; a request is named only where every one of `channels` (default: the public digests'
+        channels) may see it. Waits first for a catch-up of the facts still running since the bot started."""
+        if self._facts_ready is not None:
+            self._facts_ready(None)
+        config = self._config
+        listable = listed_everywhere(config, channels if channels is not None else [c for c, _, _ in self._public_targets()])
+        start, end = digest_week(config, now=now)
+        with self._store.reading() as tx:
+            digest = tx.digest
+            weeks, previous = digest.week(start, end), digest.week(start - WEEK, start)
+            shown = [ref.id for ref in digest.confidential_refs() if listable(ref)]
+            counts = digest.open_counts()
+            picture = OpenPicture(counts, digest.stalled(silent_since=now - timedelta(days=stalled_from(config))),
+                                  digest.unowned(), digest.snoozed(now=now),
+                                  digest.oldest_open({c.domain for c in counts}, shown=shown))
+        return digest_all(weeks, previous, picture, config, now=now, listable=listable)
+
+    def _public_targets(self) -> list[tuple[str, str | None, str]]:
+        """(channel, scope, title) of each domain's digest and the organisation's."""
         config = self._config
         targets = [(d.channels[0], d.name, f"Weekly digest: {d.name}") for d in config.domains if d.channels]
         if config.digest:
             targets.append((config.digest.channel, None, "Weekly digest: all domains"))
+        return targets
+
+    def _private_targets(self) -> list[tuple[str, str | None, str]]:
+        """(channel, scope, title) of each domain's review channel's digest, and the org's private one."""
+        config = self._config
+        targets = [(d.review_channel, d.name, f"Private digest: {d.name}") for d in config.domains if d.review_channel]
+        if config.digest and config.digest.private_channel:
+            targets.append((config.digest.private_channel, None, "Private digest: all domains"))
+        return targets
+
+    def _public_digests(self, targets: list[tuple[str, str | None, str]], figures_of: dict[str | None, DigestFigures], *,
+                        now: datetime) -> list[tuple[str, int, tuple]]:
+        """(channel, part, (text, blocks)) of each domain's digest and the organisation's: its figures, and the change
+        log's part beside them."""
+        config = self._config
         channels = [channel for channel, _, _ in targets]
-        figures_of = digest_all(items, config, now=now,
-                                listable=lambda r: all(visible_to(config, r, channel=c) for c in channels))
         loop_of = self._loop_figures([scope for _, scope, _ in targets], now=now,
                                      listable=lambda r: all(visible_to(config, r, channel=c) for c in channels))
         out = []
@@ -266,20 +304,16 @@ class Jobs:
         return loop_all(regressions, records, start=start, end=end, scopes=scopes, calendar_for=config.calendar,
                         listable=listable, decide_after=config.change_log.unacknowledged_business_days)
 
-    def _private_digests(self, items: list[tuple[Request, list[Event]]], *, now: datetime) -> list[tuple[str, int, tuple]]:
+    def _private_digests(self, items: list[tuple[Request, RequestFacts]], *, now: datetime) -> list[tuple[str, int, tuple]]:
         """(channel, part, (text, blocks)) of each domain's review channel's digest, and the org's private one;
         none for a channel with no confidential request open."""
-        config = self._config
-        targets = [(d.review_channel, d.name, f"Private digest: {d.name}") for d in config.domains if d.review_channel]
-        if config.digest and config.digest.private_channel:
-            targets.append((config.digest.private_channel, None, "Private digest: all domains"))
         out = []
-        for channel, scope, title in targets:
-            listed = confidential_open(items, config, now=now, scope=scope, channel=channel)
+        for channel, scope, title in self._private_targets():
+            listed = confidential_open(items, self._config, now=now, scope=scope, channel=channel)
             if not listed:
                 continue  # nothing confidential open: no weekly noise in the private channel
             out += [(channel, part, message) for part, message in
-                    enumerate(render_private_digest(listed, config, title=title, now=now))]
+                    enumerate(render_private_digest(listed, self._config, title=title, now=now))]
         return out
 
 

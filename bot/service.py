@@ -161,7 +161,8 @@ class Intake:
     def _similar(self, tx: Tx, request: Request, now: datetime) -> list[int]:
         """The ids of up to three earlier requests that look like `request` (the full-text index ranks them)."""
         ranked = tx.search.ranked(query_words(request.title, request.description), any_word=True, limit=20)
-        candidates = [found for i in ranked if i != request.id and (found := tx.get(i)) is not None]
+        found = {r.id: r for r in tx.requests_by_ids([i for i in ranked if i != request.id])}  # one read, not one each
+        candidates = [found[i] for i in ranked if i in found]
         return similar(request, candidates, now=now)
 
     def _tell_everyone_away(self, tx: Tx, request: Request, now: datetime) -> None:

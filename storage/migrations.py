@@ -291,3 +291,57 @@ def m019_regressions_by_update(db: Database) -> None:
     """The digest counts the regressions closed in its week (with or without an eval case): found by when they last
     changed, without reading every request."""
     db.execute("CREATE INDEX requests_regressions_updated ON requests (updated_at) WHERE kind = 'regression'")
+
+
+@migrations()
+def m020_request_facts(db: Database) -> None:
+    """The facts kept for each request as it changes (`bot.domain.facts`): its SLA clocks, one row per target and
+    cycle, and one row of the rest (where the ball has been, staleness, snooze); and which version of the facts, under
+    which config, every request's are (`facts_basis`). Empty here: the bot computes them from each request's events
+    when it starts (`bot.facts`), and in the unit of work of every change after that.
+    And the indexes the digest reads the week and the open requests by."""
+    db.execute(
+        """CREATE TABLE request_facts (
+            request_id INTEGER PRIMARY KEY REFERENCES requests (id),
+            version INTEGER NOT NULL,
+            court TEXT,
+            court_since TEXT,
+            court_seconds TEXT NOT NULL DEFAULT '{}',
+            silent_since TEXT NOT NULL,
+            last_human_at TEXT,
+            stalled_since TEXT,
+            unowned_since TEXT,
+            snoozed_until TEXT,
+            snoozed_by TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX request_facts_stalled ON request_facts (stalled_since) WHERE stalled_since IS NOT NULL")
+    db.execute("CREATE INDEX request_facts_unowned ON request_facts (unowned_since) WHERE unowned_since IS NOT NULL")
+    db.execute("CREATE INDEX request_facts_snoozed ON request_facts (snoozed_until) WHERE snoozed_until IS NOT NULL")
+    db.execute(
+        """CREATE TABLE sla_clocks (
+            request_id INTEGER NOT NULL REFERENCES requests (id),
+            target TEXT NOT NULL,
+            cycle INTEGER NOT NULL,
+            ended_by TEXT,
+            started_at TEXT NOT NULL,
+            target_seconds REAL NOT NULL,
+            at_risk REAL NOT NULL,
+            cursor TEXT NOT NULL,
+            counted REAL NOT NULL,
+            remaining REAL,
+            paused REAL NOT NULL,
+            paused_since TEXT,
+            due_at TEXT,
+            satisfied_at TEXT,
+            elapsed REAL,
+            state TEXT,
+            PRIMARY KEY (request_id, target, cycle)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX sla_clocks_satisfied ON sla_clocks (satisfied_at) WHERE satisfied_at IS NOT NULL")
+    db.execute("CREATE INDEX sla_clocks_due ON sla_clocks (due_at) WHERE due_at IS NOT NULL")
+    db.execute("CREATE TABLE facts_basis (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, basis TEXT NOT NULL)")
+    db.execute("CREATE INDEX requests_created_at ON requests (created_at)")
+    db.execute(f"CREATE INDEX requests_open_kind ON requests (domain, kind, confidential) WHERE status IN {OPEN}")
+    db.execute(f"CREATE INDEX requests_open_age ON requests (domain, created_at, id) WHERE status IN {OPEN}")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlite_utils import Database
 
+from bot.domain.history import NAG_EVENTS
 from bot.domain.models import OPEN_STATUSES, PRIORITY_WEIGHT, Away, Event, Request
 from bot.domain.triage import RoutingState, words
 from storage.db import Db
@@ -22,7 +23,13 @@ from storage.outbox import Payload
 from storage.search import SearchTx
 
 if TYPE_CHECKING:
+    from bot.domain.facts import RequestFacts
     from storage.changes import ChangeLogTx
+    from storage.digest import DigestTx
+    from storage.facts import FactsTx
+
+FactsOf = Callable[[Request, list[Event]], "RequestFacts"]
+"""Computes a request's facts from the request and its events (`bot.domain.facts.request_facts` with the config)."""
 
 JSON_COLUMNS = ("links", "route_reasons", "disclaimers")
 TIME_COLUMNS = ("created_at", "updated_at", "first_response_at", "resolved_at")
@@ -122,10 +129,38 @@ class OutboxItemState:
 
 
 class Tx:
-    """The operations of one transaction. Obtain through `Store.transaction()`."""
+    """The operations of one transaction. Obtain through `Store.transaction()`.
 
-    def __init__(self, db: Database) -> None:
+    A unit of work remembers which requests it changed (inserted, saved, or gave an event other than a nag), and
+    `keep_facts` stores their facts, computed by `facts_of` from what the unit leaves; `Store.transaction` calls it
+    at the end of every unit, so the facts change in the same transaction as their request.
+    """
+
+    def __init__(self, db: Database, *, facts_of: FactsOf | None = None) -> None:
         self.db = db
+        self._facts_of = facts_of
+        self._changed: set[int] = set()
+
+    @property
+    def facts(self) -> "FactsTx":
+        """The facts kept for each request, in this transaction."""
+        from storage.facts import FactsTx  # it builds on this module's time format
+
+        return FactsTx(self.db)
+
+    @property
+    def digest(self) -> "DigestTx":
+        """What the weekly digest reads, aggregated from the kept facts, in this transaction."""
+        from storage.digest import DigestTx  # it builds on this module's rows and time format
+
+        return DigestTx(self.db)
+
+    def keep_facts(self) -> None:
+        """Store the facts of every request this unit changed (nothing when the store keeps none)."""
+        if not self._changed or self._facts_of is None:
+            return
+        changed, self._changed = sorted(self._changed), set()
+        self.facts.put(self._facts_of(request, events) for request, events in self.by_ids_with_events(changed))
 
     @property
     def change_log(self) -> "ChangeLogTx":
@@ -156,6 +191,7 @@ class Tx:
         columns = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         cursor = self.db.execute(f"INSERT INTO requests ({columns}) VALUES ({marks})", list(row.values()))
+        self._changed.add(int(cursor.lastrowid or 0))
         return request.model_copy(update={"id": cursor.lastrowid})
 
     def save(self, before: Request, after: Request) -> bool:
@@ -167,6 +203,8 @@ class Tx:
             f"UPDATE requests SET {assignments} WHERE id = ? AND version = ?",
             [*row.values(), request_id, before.version],
         )
+        if cursor.rowcount == 1:
+            self._changed.add(request_id)
         return cursor.rowcount == 1
 
     def set_card(self, request_id: int, *, channel: str, ts: str) -> None:
@@ -216,6 +254,10 @@ class Tx:
     def _count(self, where: str, params: list[Any]) -> int:
         return next(self.db.query(f"SELECT count(*) AS n FROM requests WHERE {where}", params))["n"]
 
+    def requests_after(self, last_id: int, *, limit: int) -> list[Request]:
+        """Up to `limit` requests with ids above `last_id`, in id order, without their events."""
+        return self._requests("id > ?", [last_id], limit=limit)
+
     def page_after(self, last_id: int, *, limit: int) -> list[tuple[Request, list[Event]]]:
         """Up to `limit` requests with ids above `last_id`, in id order, each with its events."""
         requests = self._requests("id > ?", [last_id], limit=limit)
@@ -232,6 +274,9 @@ class Tx:
 
     # -- events --------------------------------------------------------------------------------
     def add_event(self, event: Event) -> None:
+        """Append `event` to its request's log (a nag's event is not a change of the request: its facts stay)."""
+        if event.type not in NAG_EVENTS:
+            self._changed.add(event.request_id)
         self.db.execute(
             "INSERT INTO events (request_id, at, actor, type, data) VALUES (?, ?, ?, ?, ?)",
             [event.request_id, to_db_time(event.at), event.actor, event.type, json.dumps(event.data, default=str)],
@@ -350,10 +395,6 @@ class Tx:
             return NagCandidates([], set())
         where = f"id IN ({', '.join('?' for _ in ids)})"
         return NagCandidates(self._with_events(where, ids), self._notifications(where, ids))
-
-    def for_digest(self, since: datetime) -> list[tuple[Request, list[Event]]]:
-        """Every open request, and every closed one changed since `since`, each with its events."""
-        return self._with_events(f"status IN ({_OPEN}) OR updated_at >= ?", [*OPEN_STATUSES, to_db_time(since)])
 
     def notifications_of(self, request_id: int) -> set[tuple[int, str, str]]:
         """(request id, rule, step) of every nag recorded for the request."""
@@ -619,8 +660,12 @@ class Tx:
 class Store:
     """The database, handing out one `Tx` per unit of work."""
 
-    def __init__(self, db: Db) -> None:
+    def __init__(self, db: Db, *, facts_of: FactsOf | None = None) -> None:
+        """`facts_of` computes a request's facts (`bot.domain.facts.request_facts` with the config): every unit of
+        work keeps the facts of the requests it changes. Without it (tools that open the database without the
+        config) no facts are kept; `ai-intake doctor` finds those missing."""
         self._db = db
+        self._facts_of = facts_of
 
     def change_count(self) -> int:
         """A number that changes whenever any connection, of this process or another, commits to the database."""
@@ -635,7 +680,9 @@ class Store:
         bookkeeping) wait their turn. Keep a background unit short (tens of milliseconds): work in chunks.
         """
         with self._db.write(durable=durable, interactive=not background) as db:
-            yield Tx(db)
+            tx = Tx(db, facts_of=self._facts_of)
+            yield tx
+            tx.keep_facts()
 
     @contextmanager
     def reading(self) -> Iterator[Tx]:

@@ -262,6 +262,9 @@ class CountingStore:
                     spy.limits.append(limit)
                     return tx.page_after(last_id, limit=limit)
 
+                def __getattr__(self, name: str) -> Any:  # the kept facts of the page, read in the same read
+                    return getattr(tx, name)
+
             yield Tx()
 
 

@@ -122,7 +122,7 @@ def test_a_failed_export_says_why_in_one_sentence_and_leaves_no_file(harness: Ha
     for text in ("regression: refund window wrong", "question: which eval covers refunds?"):
         assert harness.command(text).status == 200
     harness.settle()
-    with harness.bot.db.write() as db:  # a damaged event log: its data is not JSON
+    with harness.bot.db.write() as db:  # a damaged event log (what the JSON reads): its data is not JSON
         db.execute("INSERT INTO events (request_id, at, actor, type, data) SELECT id, created_at, requester, 'comment', 'not json' "
                    "FROM requests WHERE id = 2")
     out = tmp_path / "out"
@@ -130,6 +130,9 @@ def test_a_failed_export_says_why_in_one_sentence_and_leaves_no_file(harness: Ha
     target = out / "all.json"
     target.write_text("the export of last week\n")
     for fmt in ("json", "csv"):
+        if fmt == "csv":  # the CSV reads no events but the kept facts: damaged the same way
+            with harness.bot.db.write() as db:
+                db.execute("UPDATE request_facts SET court_seconds = 'not json' WHERE request_id = 2")
         failed = export_cli(harness, tmp_path, "--format", fmt, "--out", str(target))
         assert failed.returncode == 1
         assert failed.stderr.startswith("ai-intake: the export failed (JSONDecodeError: ")

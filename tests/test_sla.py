@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.business_hours import BusinessCalendar
-from bot.domain.sla import Interval, SlaStatus, explain, sla_status
+from bot.domain.sla import Interval, SlaStatus, clock_of, explain, read_clock, sla_status
 from tests.test_business_hours import BERLIN, BERLIN_TZ, NEW_YORK, PROPERTY, after, calendars, instants
 
 HOUR = 3600.0
@@ -282,3 +282,25 @@ def test_the_status_agrees_with_the_calendar(cycle: dict) -> None:
     unpaused = _run(dict(cycle, pauses=[]))
     assert unpaused.business_seconds_elapsed == round(calendar.business_seconds(start, stop), 6)
     assert unpaused.due_at == calendar.add_business_seconds(start, target)
+
+
+@PROPERTY
+@given(cycles(), st.integers(0, 300 * _HOUR_US))
+def test_a_clock_kept_reads_later_as_the_status_from_its_pauses(cycle: dict, later: int) -> None:
+    """What the facts keep of a clock (`clock_of`, computed once its pauses and satisfaction are known) reads at any
+    later instant (`read_clock`) exactly as `sla_status` computes from the pauses then: equal to the microsecond."""
+    calendar, start = cycle["calendar"], cycle["started_at"]
+    known = [p for p in cycle["pauses"]]  # the log's pauses: the open one (if any) is the latest
+    open_ones = [p for p in known if p.end is None]
+    known = [p for p in known if p.end is not None] + open_ones[:1]
+    boundaries = [start, *(p.start for p in known), *(p.end for p in known if p.end is not None)]
+    if cycle["satisfied_at"] is not None:
+        boundaries.append(cycle["satisfied_at"])
+    if open_ones and any(p.end is not None and p.end > open_ones[0].start for p in known):
+        return  # an open pause is the log's latest: nothing of the log ends after it began
+    now = after(max(boundaries, key=lambda at: at.astimezone(UTC)), later * _US)
+    kept = clock_of(calendar, started_at=start, target_seconds=cycle["target_seconds"], pauses=known,
+                    satisfied_at=cycle["satisfied_at"])
+    expected = sla_status(calendar, started_at=start, target_seconds=cycle["target_seconds"], pauses=known,
+                          satisfied_at=cycle["satisfied_at"], now=now)
+    assert read_clock(kept, calendar, now=now) == expected

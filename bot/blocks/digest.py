@@ -205,8 +205,9 @@ def render_private_digest(listed: Sequence[Listed], config: Config, *, title: st
     whose court — those needing a decision first, with their buttons."""
     blocks: list[Block] = [HeaderBlock(text=title[:150]),
                            context(":lock: Confidential requests, listed in full here only: the public digests count them.")]
-    decide = [x for x in listed if x.decision.stalled_days is not None or x.decision.unowned_hours is not None]
-    rest = [x for x in listed if x not in decide]
+    needs = [x.decision.stalled_days is not None or x.decision.unowned_hours is not None for x in listed]
+    decide = [x for x, needed in zip(listed, needs) if needed]
+    rest = [x for x, needed in zip(listed, needs) if not needed]  # not `x not in decide`: quadratic in the listed
     if decide:
         blocks.append(section(f"*Needs a decision*: {len(decide)}"))
         for item in decide:

@@ -1,25 +1,26 @@
-"""The weekly digest's figures, for one domain or the whole organisation (docs/nags-and-digest.md).
+"""The weekly digest's figures, for each domain and the whole organisation (docs/nags-and-digest.md).
 
-Pure: `now` is passed in, requests and their events are passed in. One pass over the requests
-computes this week's figures and last week's together, each request costing time linear in its own
-events, so the digest scales with the number of requests fed to it. Last week's figures are the ones
-the log shows as of a week ago (a request's state is replayed from its events when it changed since).
+Pure: the store aggregates the facts kept for each request (`bot.domain.facts`) in SQL — a week's counts, medians
+and breaches (`Week`), the open requests by kind, those waiting on a decision, snoozed, or the oldest (`Pending`) —
+and this module turns them into each digest's `DigestFigures` at `now`: days of silence, business hours unowned,
+the review ladder, ages, what each channel may list. The week before is counted the same way from the same facts:
+what it counts (targets satisfied or due, requests filed or resolved, in a week that has ended) no later event
+changes, so the change against last week compares with what last week's digest said.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from statistics import median
+from typing import NamedTuple
 
-from bot.domain.history import is_unowned, request_sla, running_snooze, seconds_between, silent_since
-from bot.domain.models import CLOSED_STATUSES, Event, Request
+from bot.domain.facts import RequestFacts, snoozed_at
+from bot.domain.history import seconds_between
+from bot.domain.models import Request, request_key
 from bot.domain.policy import Config
 from bot.domain.thresholds import RULE_STALE_REVIEW, ladder
-from bot.domain.visibility import visible_to
+from bot.domain.visibility import channel_sees_confidential, visible_to
 
 WEEK = timedelta(days=7)
 OLDEST_LIMIT = 5
@@ -27,15 +28,94 @@ _DAY = 86400.0
 
 
 @dataclass(frozen=True)
+class Week:
+    """What the kept facts say of the week (start, end]: requests filed (`opened`) and resolved, SLA targets
+    satisfied in it within their target (`met`) or after it (`missed`), targets due in it and not met (`breaches`:
+    missed, or not satisfied by then), and the median business seconds to the targets satisfied in it."""
+
+    start: datetime
+    end: datetime
+    opened: int = 0
+    resolved: int = 0
+    met: int = 0
+    missed: int = 0
+    breaches: int = 0
+    median_first_response_seconds: float | None = None
+    median_resolution_seconds: float | None = None
+
+    @property
+    def sla_attainment(self) -> float | None:
+        """Targets met, in percent of those satisfied in the week (None: none was)."""
+        judged = self.met + self.missed
+        return 100.0 * self.met / judged if judged else None
+
+
+class Weeks(NamedTuple):
+    """One week's figures per domain (None: unrouted), and for every request together (`whole`)."""
+
+    by_domain: dict[str | None, Week]
+    whole: Week
+
+
+class OpenCount(NamedTuple):
+    """How many requests of a domain and kind are open, and how many of them are confidential."""
+
+    domain: str | None
+    kind: str
+    count: int
+    confidential: int
+
+
+class ConfidentialRef(NamedTuple):
+    """Where an open confidential request was filed: what decides which channels may list it."""
+
+    id: int
+    domain: str | None
+    origin_channel: str | None
+    origin_private: bool
+
+
+class Pending(NamedTuple):
+    """An open request a digest may name, as the store reads it: `since` is when its ball holder fell silent (a
+    stalled review), when it was filed (an unowned regression, the oldest open), or until when it is snoozed (and
+    `by` whom)."""
+
+    id: int
+    domain: str | None
+    since: datetime
+    confidential: bool
+    origin_channel: str | None
+    origin_private: bool
+    court: str
+    title: str
+    by: str | None = None
+
+    @property
+    def key(self) -> str:
+        return request_key(self.id)
+
+
+class OpenPicture(NamedTuple):
+    """The open requests as the digests show them (see `Pending`): counts per domain and kind, the stalled reviews,
+    the unowned regressions, the snoozed requests and the oldest open of each domain."""
+
+    counts: list[OpenCount]
+    stalled: list[Pending]
+    unowned: list[Pending]
+    snoozed: list[Pending]
+    oldest: list[Pending]
+
+
+@dataclass(frozen=True)
 class DigestFigures:
     """What one digest shows, for the week (week_start, week_end].
 
     Durations are business seconds of the request's domain calendar; sla_attainment is a percentage.
-    Lists never hold a confidential request unless the figures were made with include_confidential:
-    those are counted instead, `hidden_stalled` (how many stalled reviews, the longest silence in days)
-    and `hidden_unowned` (how many unowned regressions, the longest in business hours). `top_rung`
-    holds every stalled review at the top of the ladder, listed or not: (id, key, days silent, court,
-    title — None when it may not be listed). `snoozed`: (id, key, until, who snoozed it).
+    Lists never hold a request the digest's channels may not see: those are counted instead,
+    `hidden_stalled` (how many stalled reviews, the longest silence in days) and `hidden_unowned` (how
+    many unowned regressions, the longest in business hours). `top_rung` holds every stalled review at the
+    top of the ladder, listed or not: (id, key, days silent, court, title — None when it may not be listed).
+    `snoozed`: (id, key, until, who snoozed it). `previous`: the week before.
     """
 
     scope: str | None
@@ -53,7 +133,7 @@ class DigestFigures:
     oldest_open: list[tuple[int, str, int]]
     snoozed: list[tuple[int, str, datetime, str]]
     confidential_open: int
-    previous: DigestFigures | None
+    previous: Week | None
     hidden_stalled: tuple[int, int | None] = (0, None)
     hidden_unowned: tuple[int, float | None] = (0, None)
     top_rung: list[tuple[int, str, int, str, str | None]] = field(default_factory=list)
@@ -78,61 +158,95 @@ def digest_week(config: Config, *, now: datetime) -> tuple[datetime, datetime]:
     return now - WEEK, now
 
 
-def digest_figures(
-    items: Sequence[tuple[Request, Sequence[Event]]],
-    config: Config,
-    *,
-    now: datetime,
-    scope: str | None,
-    include_confidential: bool,
-    previous: bool = True,
-) -> DigestFigures:
-    """The figures of the week ending at `now` for domain `scope` (None: every request, unrouted too).
-
-    `include_confidential` (the domain's private channel) lists confidential requests; otherwise they
-    are listed only where `visible_to` shows them to anyone, and counted in `confidential_open`. With `previous`, the week before is computed in the same
-    pass and attached as `.previous` (whose own `.previous` is None).
-    """
-    start, end = digest_week(config, now=now)
-    tallies = [_Tally(start, end)] + ([_Tally(start - WEEK, start)] if previous else [])
-    for request, events in items:
-        if scope is not None and request.domain != scope:
-            continue
-        for tally in tallies:
-            tally.add(request, events, config, listable=include_confidential or visible_to(config, request))
-    earlier = tallies[1].figures(scope, previous=None) if previous else None
-    return tallies[0].figures(scope, previous=earlier)
+def stalled_from(config: Config) -> float:
+    """The fewest days of silence at which any domain's review counts as stalled (the store reads the reviews
+    silent at least that long; `needs_decision` judges each by its own domain's ladder)."""
+    domains = [None, *(d.name for d in config.domains)]
+    return min(_stall_start(config, domain) for domain in domains)
 
 
-def digest_all(
-    items: Iterable[tuple[Request, Sequence[Event]]],
-    config: Config,
-    *,
-    now: datetime,
-    listable: Callable[[Request], bool] | None = None,
-) -> dict[str | None, DigestFigures]:
-    """The figures of every domain (by name) and of the whole organisation (key None), in one pass.
+def _stall_start(config: Config, domain: str | None) -> float:
+    steps = ladder(config, domain, RULE_STALE_REVIEW)
+    return max(steps.begins, steps.steps[0].at) if steps.steps else float("inf")
 
-    Each request is counted once, in its own domain's tally; the organisation's figures are those
-    tallies merged (plus the unrouted requests), so the cost does not grow with the number of digests.
-    `listable(request)` says whether the digests' audience may see a request named (default: anyone
-    may, by `visible_to`); the others are only counted.
-    """
-    shown = listable or (lambda request: visible_to(config, request))
-    start, end = digest_week(config, now=now)
-    names = [d.name for d in config.domains]
-    weeks = {scope: (_Tally(start, end), _Tally(start - WEEK, start)) for scope in [*names, None]}
-    for request, events in items:
-        for tally in weeks.get(request.domain, weeks[None]):
-            tally.add(request, events, config, listable=shown(request))
+
+def digest_all(weeks: Weeks, previous: Weeks, picture: OpenPicture, config: Config, *, now: datetime,
+               listable: Callable[[Pending], bool]) -> dict[str | None, DigestFigures]:
+    """The figures of every domain (by name) and of the whole organisation (key None; unrouted requests and those
+    of a domain no longer in the config count there only), at `now`. `listable(pending)` says whether the digests'
+    channels may see a request named; the others are only counted."""
+    names: list[str | None] = [d.name for d in config.domains]
     out: dict[str | None, DigestFigures] = {}
-    for name in names:
-        current, previous = weeks[name]
-        out[name] = current.figures(name, previous=previous.figures(name, previous=None))
-    org_current = _Tally.merged([weeks[k][0] for k in weeks], start, end)
-    org_previous = _Tally.merged([weeks[k][1] for k in weeks], start - WEEK, start)
-    out[None] = org_current.figures(None, previous=org_previous.figures(None, previous=None))
+    judged = _judged(picture, config, now=now, listable=listable)
+    for scope in [*names, None]:
+        def mine(domain: str | None, scope: str | None = scope) -> bool:
+            return scope is None or domain == scope
+        week = weeks.whole if scope is None else weeks.by_domain.get(scope, Week(weeks.whole.start, weeks.whole.end))
+        before = previous.whole if scope is None else previous.by_domain.get(scope, Week(previous.whole.start, previous.whole.end))
+        out[scope] = _figures(scope, week, before, _scoped(picture, mine), judged, now=now)
     return out
+
+
+class _Judged(NamedTuple):
+    """Each waiting request judged once, for every scope it counts in: days stalled (with whether at the top of the
+    ladder), business hours unowned, and whether the digests' channels may see it named; by request id."""
+
+    stalled: dict[int, tuple[int | None, bool]]
+    unowned: dict[int, float]
+    listable: dict[int, bool]
+
+
+def _judged(picture: OpenPicture, config: Config, *, now: datetime, listable: Callable[[Pending], bool]) -> _Judged:
+    return _Judged(stalled={p.id: stalled_days(p.since, p.domain, config, at=now) for p in picture.stalled},
+                   unowned={p.id: unowned_hours(p.since, p.domain, config, at=now) for p in picture.unowned},
+                   listable={p.id: listable(p) for rows in (picture.stalled, picture.unowned, picture.snoozed, picture.oldest)
+                             for p in rows})
+
+
+def _scoped(picture: OpenPicture, mine: Callable[[str | None], bool]) -> OpenPicture:
+    return OpenPicture(*([row for row in rows if mine(row.domain)] for rows in picture))
+
+
+def _figures(scope: str | None, week: Week, previous: Week, picture: OpenPicture, judged: _Judged, *,
+             now: datetime) -> DigestFigures:
+    kinds: dict[str, int] = {}
+    for row in picture.counts:
+        kinds[row.kind] = kinds.get(row.kind, 0) + row.count
+    stale, hidden_stalled, top = [], [], []
+    for p in picture.stalled:
+        days, at_top = judged.stalled[p.id]
+        if days is None:
+            continue
+        shown = judged.listable[p.id]
+        if at_top:
+            top.append((p.id, p.key, days, p.court, p.title if shown else None))
+        if shown:
+            stale.append((p.id, p.key, days))
+        else:
+            hidden_stalled.append(days)
+    unowned, hidden_unowned = [], []
+    for p in picture.unowned:
+        hours = judged.unowned[p.id]
+        if judged.listable[p.id]:
+            unowned.append((p.id, p.key, hours))
+        else:
+            hidden_unowned.append(hours)
+    oldest = sorted((p for p in picture.oldest if judged.listable[p.id]), key=lambda p: (p.since, p.id))[:OLDEST_LIMIT]
+    return DigestFigures(
+        scope=scope, week_start=week.start, week_end=week.end, opened=week.opened, resolved=week.resolved,
+        open_by_kind=dict(sorted(kinds.items())),
+        median_first_response_seconds=week.median_first_response_seconds,
+        median_resolution_seconds=week.median_resolution_seconds,
+        sla_attainment=week.sla_attainment, breaches=week.breaches,
+        stale_reviews=sorted(stale, key=lambda s: (-s[2], s[0])),
+        unowned_regressions=sorted(unowned, key=lambda u: (-u[2], u[0])),
+        oldest_open=[(p.id, p.key, age_days(p.since, at=now)) for p in oldest],
+        snoozed=sorted(((p.id, p.key, p.since, p.by or "") for p in picture.snoozed if judged.listable[p.id]), key=lambda s: (s[2], s[0])),
+        confidential_open=sum(row.confidential for row in picture.counts), previous=previous,
+        hidden_stalled=(len(hidden_stalled), max(hidden_stalled, default=None)),
+        hidden_unowned=(len(hidden_unowned), max(hidden_unowned, default=None)),
+        top_rung=sorted(top, key=lambda t: (-t[2], t[0])),
+    )
 
 
 def change(current: float | int | None, previous: float | int | None, *, points: bool = False) -> str:
@@ -157,131 +271,28 @@ def _signed(number: int, *, unit: str = "") -> str:
     return f"{number:+d}{unit}"
 
 
-@dataclass
-class _Tally:
-    """The running figures of one week while the requests go by."""
-
-    start: datetime
-    end: datetime
-    opened: int = 0
-    resolved: int = 0
-    open_by_kind: Counter[str] = field(default_factory=Counter)
-    first_responses: list[float] = field(default_factory=list)
-    resolutions: list[float] = field(default_factory=list)
-    met: int = 0
-    missed: int = 0
-    breaches: int = 0
-    stale: list[tuple[int, str, int]] = field(default_factory=list)
-    unowned: list[tuple[int, str, float]] = field(default_factory=list)
-    oldest: list[tuple[float, int, int, str, int]] = field(default_factory=list)  # a bounded heap
-    snoozed: list[tuple[int, str, datetime, str]] = field(default_factory=list)
-    confidential_open: int = 0
-    hidden_stalled: list[int] = field(default_factory=list)  # days silent of each
-    hidden_unowned: list[float] = field(default_factory=list)  # business hours unowned of each
-    top: list[tuple[int, str, int, str, str | None]] = field(default_factory=list)
-
-    def in_week(self, at: datetime | None) -> bool:
-        return at is not None and self.start < at <= self.end
-
-    def add(self, request: Request, events: Sequence[Event], config: Config, *, listable: bool) -> None:
-        """Count one request as the log shows it at the end of the week."""
-        state = as_of(request, events, at=self.end)
-        if state is None:
-            return
-        request, seen = state
-        closed_before = not request.is_open and all(e.at <= self.start for e in seen)
-        if closed_before and not self.in_week(request.created_at):
-            return  # closed before the week began: it has nothing left to count
-        self.opened += self.in_week(request.created_at)
-        self.resolved += any(self.in_week(at) for at in _resolutions(seen))
-        self._add_sla(request, seen, config)
-        if request.is_open:
-            self._add_open(request, seen, config, listable=listable)
-
-    def _add_sla(self, request: Request, events: Sequence[Event], config: Config) -> None:
-        sla = request_sla(request, events, config, now=self.end)
-        for status, durations in ((sla.first_response, self.first_responses), (sla.resolution, self.resolutions)):
-            if self.in_week(status.satisfied_at):
-                durations.append(status.business_seconds_elapsed)
-                self.met += status.state == "met"
-                self.missed += status.state == "missed"
-            became_breached = status.state == "missed" and self.in_week(status.due_at)
-            self.breaches += status.state == "breached" or became_breached
-
-    def _add_open(self, request: Request, events: Sequence[Event], config: Config, *, listable: bool) -> None:
-        self.open_by_kind[request.kind] += 1
-        self.confidential_open += request.confidential
-        decision = needs_decision(request, events, config, at=self.end)
-        if decision.stalled_days is not None and decision.top:
-            self.top.append((request.id, request.key, decision.stalled_days, request.court, request.title if listable else None))
-        if not listable:
-            self.hidden_stalled += [decision.stalled_days] if decision.stalled_days is not None else []
-            self.hidden_unowned += [decision.unowned_hours] if decision.unowned_hours is not None else []
-            return
-        if decision.stalled_days is not None:
-            self.stale.append((request.id, request.key, decision.stalled_days))
-        if decision.unowned_hours is not None:
-            self.unowned.append((request.id, request.key, decision.unowned_hours))
-        if decision.snoozed is not None:
-            self.snoozed.append((request.id, request.key, *decision.snoozed))
-        self._keep_oldest(request)
-
-    def _keep_oldest(self, request: Request) -> None:
-        age = int(seconds_between(request.created_at, self.end) // _DAY)
-        entry = (-request.created_at.timestamp(), -request.id, request.id, request.key, age)
-        if len(self.oldest) < OLDEST_LIMIT:
-            heapq.heappush(self.oldest, entry)
-        else:
-            heapq.heappushpop(self.oldest, entry)  # drops the newest of the kept ones
-
-    @classmethod
-    def merged(cls, tallies: Sequence["_Tally"], start: datetime, end: datetime) -> "_Tally":
-        """One tally counting everything the given tallies (of the same week) counted."""
-        total = cls(start, end)
-        for t in tallies:
-            total.opened += t.opened
-            total.resolved += t.resolved
-            total.open_by_kind.update(t.open_by_kind)
-            total.first_responses += t.first_responses
-            total.resolutions += t.resolutions
-            total.met += t.met
-            total.missed += t.missed
-            total.breaches += t.breaches
-            total.stale += t.stale
-            total.unowned += t.unowned
-            total.snoozed += t.snoozed
-            total.confidential_open += t.confidential_open
-            total.hidden_stalled += t.hidden_stalled
-            total.hidden_unowned += t.hidden_unowned
-            total.top += t.top
-            for entry in t.oldest:
-                if len(total.oldest) < OLDEST_LIMIT:
-                    heapq.heappush(total.oldest, entry)
-                else:
-                    heapq.heappushpop(total.oldest, entry)
-        return total
-
-    def figures(self, scope: str | None, *, previous: DigestFigures | None) -> DigestFigures:
-        judged = self.met + self.missed
-        return DigestFigures(
-            scope=scope, week_start=self.start, week_end=self.end, opened=self.opened, resolved=self.resolved,
-            open_by_kind=dict(sorted(self.open_by_kind.items())),
-            median_first_response_seconds=median(self.first_responses) if self.first_responses else None,
-            median_resolution_seconds=median(self.resolutions) if self.resolutions else None,
-            sla_attainment=100.0 * self.met / judged if judged else None,
-            breaches=self.breaches,
-            stale_reviews=sorted(self.stale, key=lambda s: (-s[2], s[0])),
-            unowned_regressions=sorted(self.unowned, key=lambda u: (-u[2], u[0])),
-            oldest_open=[(i, key, age) for _, _, i, key, age in sorted(self.oldest, reverse=True)],
-            snoozed=sorted(self.snoozed, key=lambda s: (s[2], s[0])),
-            confidential_open=self.confidential_open, previous=previous,
-            hidden_stalled=(len(self.hidden_stalled), max(self.hidden_stalled, default=None)),
-            hidden_unowned=(len(self.hidden_unowned), max(self.hidden_unowned, default=None)),
-            top_rung=sorted(self.top, key=lambda t: (-t[2], t[0])),
-        )
-
-
 # --- what needs a decision, per request ------------------------------------------------------------
+
+
+def age_days(created_at: datetime, *, at: datetime) -> int:
+    """Whole days from `created_at` to `at`."""
+    return int(seconds_between(created_at, at) // _DAY)
+
+
+def stalled_days(silent_since: datetime | None, domain: str | None, config: Config, *, at: datetime) -> tuple[int | None, bool]:
+    """(whole days of silence, at the top of the ladder) of a security review whose ball holder has been silent
+    since `silent_since`, when that silence reaches the review ladder of `domain`; (None, False) when it does not."""
+    if silent_since is None:
+        return None, False
+    silent = seconds_between(silent_since, at) / _DAY
+    steps = ladder(config, domain, RULE_STALE_REVIEW)
+    rung = steps.reached(silent)
+    return (int(silent), rung == steps.steps[-1]) if rung is not None else (None, False)
+
+
+def unowned_hours(since: datetime, domain: str | None, config: Config, *, at: datetime) -> float:
+    """Business hours (of `domain`'s calendar, one decimal) a regression filed at `since` has had no owner by `at`."""
+    return round(config.calendar(domain).business_seconds(since, at) / 3600, 1)
 
 
 @dataclass(frozen=True)
@@ -297,19 +308,11 @@ class Decision:
     snoozed: tuple[datetime, str] | None = None
 
 
-def needs_decision(request: Request, events: Sequence[Event], config: Config, *, at: datetime) -> Decision:
-    """The `Decision` of an open request as of `at` (its events up to `at`)."""
-    stalled = unowned = None
-    top = False
-    if request.is_security_review:
-        silent = seconds_between(silent_since(request, events, config), at) / _DAY
-        steps = ladder(config, request.domain, RULE_STALE_REVIEW)
-        rung = steps.reached(silent)
-        if rung is not None:
-            stalled, top = int(silent), rung == steps.steps[-1]
-    if is_unowned(request, events):
-        unowned = round(config.calendar(request.domain).business_seconds(request.created_at, at) / 3600, 1)
-    return Decision(stalled_days=stalled, unowned_hours=unowned, top=top, snoozed=running_snooze(events, config, now=at))
+def needs_decision(request: Request, facts: RequestFacts, config: Config, *, at: datetime) -> Decision:
+    """The `Decision` of an open request as of `at` (no earlier than its facts' last change)."""
+    stalled, top = stalled_days(facts.stalled_since, request.domain, config, at=at)
+    unowned = None if facts.unowned_since is None else unowned_hours(facts.unowned_since, request.domain, config, at=at)
+    return Decision(stalled_days=stalled, unowned_hours=unowned, top=top, snoozed=snoozed_at(facts, now=at))
 
 
 @dataclass(frozen=True)
@@ -321,76 +324,27 @@ class Listed:
     decision: Decision
 
 
-def confidential_open(items: Iterable[tuple[Request, Sequence[Event]]], config: Config, *, now: datetime,
+def confidential_open(items: Iterable[tuple[Request, RequestFacts]], config: Config, *, now: datetime,
                       scope: str | None, channel: str) -> list[Listed]:
     """Every open confidential request of domain `scope` (None: every domain) that `channel` may see, those
     needing a decision first (stalled longest, then unowned longest), then the oldest."""
     found = []
-    for request, events in items:
+    for request, facts in items:
         if not (request.is_open and request.confidential) or (scope is not None and request.domain != scope):
             continue
         if visible_to(config, request, channel=channel):
-            age = int(seconds_between(request.created_at, now) // _DAY)
-            found.append(Listed(request, age, needs_decision(request, events, config, at=now)))
+            found.append(Listed(request, age_days(request.created_at, at=now), needs_decision(request, facts, config, at=now)))
     return sorted(found, key=lambda x: (-(x.decision.stalled_days if x.decision.stalled_days is not None else -1),
                                         -(x.decision.unowned_hours if x.decision.unowned_hours is not None else -1),
                                         -x.age_days, x.request.id))
 
 
-# --- a request as the log shows it at some instant ---------------------------------------------
-
-
-def as_of(request: Request, events: Sequence[Event], *, at: datetime) -> tuple[Request, list[Event]] | None:
-    """The request and its events as they stood at `at`; None when it did not exist yet.
-
-    When nothing happened after `at` the stored request is that state; otherwise status, court,
-    assignee, owner, disclaimers, first response and resolution are replayed from the events up to `at`.
-    """
-    if request.created_at > at:
-        return None
-    seen = [e for e in events if e.at <= at]
-    if len(seen) == len(events):
-        return request, seen
-    return _replay(request, seen, at=at), seen
-
-
-def _replay(request: Request, events: Sequence[Event], *, at: datetime) -> Request:
-    status, court, assignee, owner = "open", request.court, None, None
-    resolved_at: datetime | None = None
-    for event in events:
-        data = event.data
-        if event.type == "created" or "assignee" in data:
-            assignee = data.get("assignee", assignee)
-        elif event.type == "reassigned":
-            assignee = data.get("to", assignee)
-        elif event.type == "review_started":
-            assignee = assignee or event.actor
-        if "owner" in data:
-            owner = data["owner"]
-        elif event.type == "owned" or (event.type == "claimed" and request.is_regression and owner is None):
-            owner = event.actor
-        elif event.type == "disclaimed" and owner == event.actor:
-            owner = None
-        if "status" in data:
-            closing = data["status"] in CLOSED_STATUSES
-            resolved_at = (resolved_at if status in CLOSED_STATUSES else event.at) if closing else None
-            status = data["status"]
-        court = data.get("court", court)
-    first = request.first_response_at if request.first_response_at and request.first_response_at <= at else None
-    return request.model_copy(update={
-        "status": status, "court": court, "assignee": assignee, "owner": owner, "resolved_at": resolved_at,
-        "first_response_at": first, "disclaimers": [d for d in request.disclaimers if d.at <= at],
-    })
-
-
-
-def _resolutions(events: Sequence[Event]) -> list[datetime]:
-    """When the request became resolved (from any other status), in order."""
-    found: list[datetime] = []
-    status = "open"
-    for event in events:
-        new = event.data.get("status")
-        if new == "resolved" and status != "resolved":
-            found.append(event.at)
-        status = new or status
-    return found
+def listed_everywhere(config: Config, channels: Sequence[str]) -> Callable[[Pending | ConfidentialRef], bool]:
+    """Whether a request may be named in every one of `channels` (a confidential one only where each may see it,
+    by the one visibility rule)."""
+    def listable(row: Pending | ConfidentialRef) -> bool:
+        if isinstance(row, Pending) and not row.confidential:
+            return True
+        return all(channel_sees_confidential(config, c, domain=row.domain, origin_channel=row.origin_channel,
+                                             origin_private=row.origin_private) for c in channels)
+    return listable

@@ -5,13 +5,13 @@ Every figure here is derived from the events and `now`; nothing is stored twice.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from bot.domain.courts import ball_holders
-from bot.domain.models import Event, Request
+from bot.domain.models import CLOSED_STATUSES, NO_ANSWER, Event, Request
 from bot.domain.policy import Config, Nags
-from bot.domain.sla import Interval, SlaStatus, sla_status
+from bot.domain.sla import Clock, Interval, SlaStatus, clock_of, sla_status
 
 NAG_EVENTS = frozenset({"nag", "alert"})
 SNOOZED = "snoozed"
@@ -53,8 +53,38 @@ def waiting_since(events: Sequence[Event]) -> datetime | None:
     return found[-1].start if found and found[-1].end is None else None
 
 
-def court_seconds(events: Sequence[Event], *, now: datetime) -> dict[str, float]:
-    """Wall-clock seconds the ball spent in each court, from creation to `now` (or closing)."""
+def clock_stops(events: Sequence[Event]) -> list[Interval]:
+    """The spans during which the SLA clocks do not count: waiting on the requester, and closed (resolved or
+    declined, until reopened): nobody owes a first response to a request that was withdrawn."""
+    out: list[Interval] = []
+    started: datetime | None = None
+    for event in events:
+        status = event.data.get("status")
+        if status is None:
+            continue
+        stopped = status == "waiting" or status in CLOSED_STATUSES
+        if stopped and started is None:
+            started = event.at
+        elif not stopped and started is not None:
+            out.append(Interval(started, event.at))
+            started = None
+    if started is not None:
+        out.append(Interval(started, None))
+    return out
+
+
+@dataclass(frozen=True)
+class CourtRecord:
+    """Where the ball has been, without the time it is read at: the seconds of each stretch that ended, per court
+    (in the order the courts first had it), and the court it is in now with when it went there."""
+
+    closed: dict[str, float]
+    court: str | None = None
+    since: datetime | None = None
+
+
+def court_record(events: Sequence[Event]) -> CourtRecord:
+    """The `CourtRecord` of an event log (each event's `court` says where the ball went)."""
     totals: dict[str, float] = {}
     court: str | None = None
     since: datetime | None = None
@@ -65,9 +95,20 @@ def court_seconds(events: Sequence[Event], *, now: datetime) -> dict[str, float]
         if court is not None and since is not None:
             totals[court] = totals.get(court, 0.0) + seconds_between(since, event.at)
         court, since = new, event.at
-    if court is not None and since is not None and court != "nobody":
-        totals[court] = totals.get(court, 0.0) + max(seconds_between(since, now), 0.0)
+    return CourtRecord(totals, court, since)
+
+
+def court_seconds_at(record: CourtRecord, *, now: datetime) -> dict[str, float]:
+    """Wall-clock seconds the ball spent in each court by `now` (or its closing: "nobody" keeps no time)."""
+    totals = dict(record.closed)
+    if record.court is not None and record.since is not None and record.court != "nobody":
+        totals[record.court] = totals.get(record.court, 0.0) + max(seconds_between(record.since, now), 0.0)
     return totals
+
+
+def court_seconds(events: Sequence[Event], *, now: datetime) -> dict[str, float]:
+    """Wall-clock seconds the ball spent in each court, from creation to `now` (or closing)."""
+    return court_seconds_at(court_record(events), now=now)
 
 
 def cycle_start(request: Request, events: Sequence[Event]) -> datetime:
@@ -76,18 +117,82 @@ def cycle_start(request: Request, events: Sequence[Event]) -> datetime:
     return reopened[-1] if reopened else request.created_at
 
 
-def request_sla(request: Request, events: Sequence[Event], config: Config, *, now: datetime) -> RequestSla:
-    """Both SLA clocks of a request as of `now`, in its domain's business hours."""
+@dataclass(frozen=True)
+class Cycle:
+    """One resolution cycle: from creation (or a reopening) to the closing that ended it (`end`, `ended_by` the
+    status it closed with), None while it runs. A closing satisfies the resolution target (`satisfied`) unless the
+    request was closed because its requester did not answer: then its clock stops where it was."""
+
+    number: int
+    start: datetime
+    end: datetime | None = None
+    ended_by: str | None = None
+    satisfied: bool = False
+
+    def clock_span(self, stops: Sequence[Interval]) -> tuple[datetime | None, list[Interval]]:
+        """(when its target was satisfied, the stops of its clock): the stops that end after it began, and, once it
+        ended without being satisfied, one that never ends."""
+        kept = [p for p in stops if p.end is None or p.end > self.start]
+        if self.end is not None and not self.satisfied:
+            return None, [*kept, Interval(self.end, None)]
+        return self.end, kept
+
+
+def resolution_cycles(request: Request, events: Sequence[Event]) -> list[Cycle]:
+    """Every resolution cycle, oldest first (1, plus one per reopening). The last one is the current one: it ends
+    at the request's `resolved_at` when that is set, else at its closing when it is closed."""
+    cycles = [Cycle(1, request.created_at)]
+    status = "open"
+    for event in events:
+        if event.type == "reopened":
+            if cycles[-1].end is None:
+                cycles[-1] = replace(cycles[-1], end=event.at, satisfied=True)
+            cycles.append(Cycle(len(cycles) + 1, event.at))
+        new = event.data.get("status", status)
+        if new in CLOSED_STATUSES and status not in CLOSED_STATUSES and cycles[-1].end is None:
+            cycles[-1] = replace(cycles[-1], end=event.at, ended_by=new, satisfied=event.data.get("reason") != NO_ANSWER)
+        status = new
+    current = cycles[-1]
+    if request.is_open:
+        cycles[-1] = replace(current, end=None, ended_by=None, satisfied=False)
+    elif request.resolved_at is not None:
+        cycles[-1] = replace(current, end=request.resolved_at, ended_by=current.ended_by or request.status, satisfied=True)
+    else:  # closed without a resolution time: as no answer (or, when no event says when, as of its last change)
+        cycles[-1] = replace(current, end=current.end or request.updated_at, ended_by=current.ended_by or request.status,
+                             satisfied=request.closed_as != NO_ANSWER)
+    return cycles
+
+
+def request_clocks(request: Request, events: Sequence[Event], config: Config) -> tuple[Clock, list[tuple[Cycle, Clock]]]:
+    """The first-response clock and each resolution cycle's clock, in the domain's business hours, as the log
+    leaves them (read them at any later time with `sla.read_clock`)."""
     calendar = config.calendar(request.domain)
     policy = config.sla_policy(request.domain)
     target = policy.target(priority=request.priority, kind=request.kind)
-    paused = pauses(events)
+    stops = clock_stops(events)
+    first = clock_of(calendar, started_at=request.created_at, target_seconds=target.first_response * 3600,
+                     pauses=stops, satisfied_at=request.first_response_at, at_risk_ratio=policy.at_risk)
+    cycles = []
+    for cycle in resolution_cycles(request, events):
+        satisfied, pauses = cycle.clock_span(stops)
+        cycles.append((cycle, clock_of(calendar, started_at=cycle.start, target_seconds=target.resolution * 3600,
+                                       pauses=pauses, satisfied_at=satisfied, at_risk_ratio=policy.at_risk)))
+    return first, cycles
+
+
+def request_sla(request: Request, events: Sequence[Event], config: Config, *, now: datetime) -> RequestSla:
+    """Both SLA clocks of a request as of `now`, in its domain's business hours: the first response, and the
+    current resolution cycle (from creation or the last reopening to the request's closing). Neither counts while
+    the request waits on its requester or is closed."""
+    calendar = config.calendar(request.domain)
+    policy = config.sla_policy(request.domain)
+    target = policy.target(priority=request.priority, kind=request.kind)
+    stops = clock_stops(events)
     first = sla_status(calendar, started_at=request.created_at, target_seconds=target.first_response * 3600,
-                       pauses=paused, satisfied_at=request.first_response_at, now=now, at_risk_ratio=policy.at_risk)
-    start = cycle_start(request, events)
-    resolution = sla_status(calendar, started_at=start, target_seconds=target.resolution * 3600,
-                            pauses=[p for p in paused if p.end is None or p.end > start],
-                            satisfied_at=request.resolved_at, now=now, at_risk_ratio=policy.at_risk)
+                       pauses=stops, satisfied_at=request.first_response_at, now=now, at_risk_ratio=policy.at_risk)
+    satisfied, pauses = resolution_cycles(request, events)[-1].clock_span(stops)
+    resolution = sla_status(calendar, started_at=cycle_start(request, events), target_seconds=target.resolution * 3600,
+                            pauses=pauses, satisfied_at=satisfied, now=now, at_risk_ratio=policy.at_risk)
     return RequestSla(first_response=first, resolution=resolution)
 
 

@@ -9,7 +9,7 @@ in seconds. Nothing here reads the clock: the caller passes `now`, and the statu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -76,24 +76,115 @@ def sla_status(
     Only pauses between `started_at` and min(now, satisfied_at) count, so a pause after satisfaction
     moves nothing. A `satisfied_at` after `now` is not yet known and ignored. Raises ValueError when
     the target is not positive or the ratio is outside (0, 1].
+
+    It is `read_clock(clock_of(...), now=now)` over what is known at `now`: a pause or a satisfaction
+    recorded after `now` is not seen, a pause that ends after `now` is still going on.
     """
+    now = _utc(now)
+    known = None if satisfied_at is None or _utc(satisfied_at) > now else satisfied_at
+    seen = [Interval(p.start, None if p.end is None or _utc(p.end) > now else p.end) for p in pauses if _utc(p.start) < now]
+    clock = clock_of(calendar, started_at=started_at, target_seconds=target_seconds, pauses=seen, satisfied_at=known,
+                     at_risk_ratio=at_risk_ratio)
+    return read_clock(clock, calendar, now=now)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One SLA clock as its pauses and its satisfaction leave it, whenever it is read: `read_clock` says where it
+    stands at any later `now` without its history (what the facts kept for each request hold).
+
+    The pauses are merged and clipped to the cycle (and to `satisfied_at`); the ones that ended are
+    counted in: `counted` business seconds (not rounded) ran before `cursor` (the end of the last pause
+    that ended, else the start), `paused` wall-clock seconds were paused. `remaining`: business seconds
+    from `cursor` to the target, None once `due_at` fell before `cursor`. `paused_since`: the start of
+    the pause still going on (never one of a satisfied clock). `due_at` is known unless a pause goes on
+    (then it moves with the pause's end). A satisfied clock also holds its final `elapsed` (rounded to
+    the microsecond) and `state` (met or missed). Times are UTC; seconds are floats.
+    """
+
+    started_at: datetime
+    target_seconds: float
+    at_risk_ratio: float
+    cursor: datetime
+    counted: float
+    remaining: float | None
+    paused: float
+    paused_since: datetime | None = None
+    due_at: datetime | None = None
+    satisfied_at: datetime | None = None
+    elapsed: float | None = None
+    state: SlaState | None = None
+
+
+def clock_of(
+    calendar: BusinessCalendar,
+    *,
+    started_at: datetime,
+    target_seconds: float,
+    pauses: Sequence[Interval],
+    satisfied_at: datetime | None,
+    at_risk_ratio: float = 0.75,
+) -> Clock:
+    """The `Clock` of a cycle counting `calendar` business seconds from `started_at`, paused by `pauses` (at most
+    one still open is expected: the latest), satisfied at `satisfied_at` (None: not yet). Raises ValueError when the
+    target is not positive or the ratio is outside (0, 1]."""
     if not target_seconds > 0:
         raise ValueError(f"an SLA target must be a positive number of seconds, got {target_seconds}")
     if not 0 < at_risk_ratio <= 1:
         raise ValueError(f"at_risk_ratio must be in (0, 1], got {at_risk_ratio}")
-    start, now = _utc(started_at), _utc(now)
+    start = _utc(started_at)
     satisfied = None if satisfied_at is None else _utc(satisfied_at)
-    done = satisfied is not None and satisfied <= now
-    stop = now if satisfied is None else min(satisfied, now)
-    paused = _merged_pauses(pauses, start=start, stop=stop, now=now)
-    elapsed = _running_seconds(calendar, start=start, stop=stop, paused=paused)
+    merged = _merged_pauses(pauses, start=start, stop=satisfied)
+    going_on = merged.pop()[0] if merged and merged[-1][1] is None else None
+    cursor, counted, paused = start, 0.0, 0.0
+    remaining: float | None = target_seconds
+    due: datetime | None = None
+    for begin, end in merged:
+        available = calendar.business_seconds(cursor, begin)
+        if remaining is not None and remaining <= available:
+            due, remaining = calendar.add_business_seconds(cursor, remaining), None
+        elif remaining is not None:
+            remaining = round(remaining - available, 6)
+        counted += available
+        paused += (end - begin).total_seconds()  # type: ignore[operator]
+        cursor = end  # type: ignore[assignment]
+    if going_on is None and due is None and remaining is not None:
+        due = calendar.add_business_seconds(cursor, remaining)
+    clock = Clock(started_at=start, target_seconds=target_seconds, at_risk_ratio=at_risk_ratio, cursor=cursor,
+                  counted=counted, remaining=remaining, paused=paused, paused_since=going_on, due_at=due)
+    if satisfied is None:
+        return clock
+    elapsed = round(counted + calendar.business_seconds(cursor, satisfied), 6)
+    state = _state(elapsed, target_seconds=target_seconds, at_risk_ratio=at_risk_ratio, done=True)
+    return replace(clock, satisfied_at=satisfied, elapsed=elapsed, state=state)
+
+
+def read_clock(clock: Clock, calendar: BusinessCalendar, *, now: datetime) -> SlaStatus:
+    """Where `clock` stands at `now` (no earlier than the last pause or satisfaction it holds), in `calendar`."""
+    now = _utc(now)
+    if clock.satisfied_at is not None and clock.elapsed is not None and clock.state is not None:
+        return SlaStatus(target_seconds=clock.target_seconds, due_at=clock.due_at, state=clock.state,
+                         business_seconds_elapsed=clock.elapsed, paused_seconds=clock.paused,
+                         satisfied_at=clock.satisfied_at)
+    due, paused = clock.due_at, clock.paused
+    if clock.paused_since is not None and clock.paused_since < now:
+        available = calendar.business_seconds(clock.cursor, clock.paused_since)
+        elapsed = round(clock.counted + available, 6)
+        paused += (now - clock.paused_since).total_seconds()
+        if due is None and clock.remaining is not None:
+            due = (calendar.add_business_seconds(clock.cursor, clock.remaining) if clock.remaining <= available
+                   else calendar.add_business_seconds(now, round(clock.remaining - available, 6)))
+    else:
+        elapsed = round(clock.counted + calendar.business_seconds(clock.cursor, now), 6)
+        if due is None and clock.remaining is not None:
+            due = calendar.add_business_seconds(clock.cursor, clock.remaining)
     return SlaStatus(
-        target_seconds=target_seconds,
-        due_at=_due_at(calendar, start=start, target_seconds=target_seconds, paused=paused),
-        state=_state(elapsed, target_seconds=target_seconds, at_risk_ratio=at_risk_ratio, done=done),
+        target_seconds=clock.target_seconds,
+        due_at=due,
+        state=_state(elapsed, target_seconds=clock.target_seconds, at_risk_ratio=clock.at_risk_ratio, done=False),
         business_seconds_elapsed=elapsed,
-        paused_seconds=sum(((end - begin).total_seconds() for begin, end in paused), 0.0),
-        satisfied_at=stop if done else None,
+        paused_seconds=paused,
+        satisfied_at=None,
     )
 
 
@@ -127,49 +218,26 @@ def _utc(at: datetime) -> datetime:
 
 
 def _merged_pauses(
-    pauses: Sequence[Interval], *, start: datetime, stop: datetime, now: datetime
-) -> list[tuple[datetime, datetime]]:
-    """Pauses clipped to [start, stop] (open ones ending at `now`), merged and sorted, in UTC."""
-    clipped = sorted(
-        (max(_utc(p.start), start), min(now if p.end is None else _utc(p.end), stop)) for p in pauses
-    )
-    merged: list[tuple[datetime, datetime]] = []
-    for begin, end in clipped:
-        if end <= begin:
-            continue
-        if merged and begin <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+    pauses: Sequence[Interval], *, start: datetime, stop: datetime | None
+) -> list[tuple[datetime, datetime | None]]:
+    """Pauses clipped to [start, stop] (stop None: no end; an open pause then stays open, end None), merged and
+    sorted, in UTC; empty ones dropped."""
+    clipped: list[tuple[datetime, datetime | None]] = []
+    for p in pauses:
+        begin = max(_utc(p.start), start)
+        end = None if p.end is None else _utc(p.end)
+        if stop is not None:
+            end = stop if end is None else min(end, stop)
+        if end is None or end > begin:
+            clipped.append((begin, end))
+    merged: list[tuple[datetime, datetime | None]] = []
+    for begin, end in sorted(clipped, key=lambda p: p[0]):
+        last = merged[-1][1] if merged else None
+        if merged and (last is None or begin <= last):
+            merged[-1] = (merged[-1][0], None if last is None or end is None else max(last, end))
         else:
             merged.append((begin, end))
     return merged
-
-
-def _running_seconds(
-    calendar: BusinessCalendar, *, start: datetime, stop: datetime, paused: list[tuple[datetime, datetime]]
-) -> float:
-    """Business seconds in [start, stop) outside the (merged, clipped) pauses, to the microsecond."""
-    total, cursor = 0.0, start
-    for begin, end in paused:
-        total += calendar.business_seconds(cursor, begin)
-        cursor = end
-    return round(total + calendar.business_seconds(cursor, stop), 6)
-
-
-def _due_at(
-    calendar: BusinessCalendar,
-    *,
-    start: datetime,
-    target_seconds: float,
-    paused: list[tuple[datetime, datetime]],
-) -> datetime:
-    """The instant the clock reaches the target, skipping the known pauses and no others."""
-    cursor, remaining = start, target_seconds
-    for begin, end in paused:
-        available = calendar.business_seconds(cursor, begin)
-        if remaining <= available:
-            return calendar.add_business_seconds(cursor, remaining)
-        remaining, cursor = round(remaining - available, 6), end
-    return calendar.add_business_seconds(cursor, remaining)
 
 
 def _state(elapsed: float, *, target_seconds: float, at_risk_ratio: float, done: bool) -> SlaState:
