@@ -41,7 +41,7 @@ from bot.wakeup import Wakeup
 from storage.outbox import (
     CardUpdate, ChangeLine, ChangeNagItem, ChannelMessage, HomeRefresh, NagItem, NagMessage, ThreadLine, read_payload,
 )
-from storage.store import Store, Tx, to_db_time
+from storage.store import OutboxItem, Store, Tx, to_db_time
 
 JOB_RULES = {"sla": {RULE_AT_RISK, RULE_BREACHED},
              "nags": {RULE_STALE_REVIEW, RULE_UNOWNED, RULE_NO_ANSWER, RULE_UNACKNOWLEDGED}}
@@ -121,11 +121,12 @@ class Jobs:
             return [f"{user}: {explain_batch(user, nags)}" for user, nags in batch(found).items()]
         if part is None and not changes:
             return []
-        with self._store.transaction(background=True) as tx:
-            if part is not None:
-                tx.supersede_keys(prefix=part, at=now)
-            found += self._record_changes(tx, changes, now)
-            lines = self._queue_messages(tx, found, now)
+        if part is None:
+            with self._store.transaction(background=True) as tx:
+                found += self._record_changes(tx, changes, now)
+                lines = self._queue_messages(tx, found, now)
+        else:
+            found, lines = self._queue_in_chunks(found, changes, now, part=part)
         self._wakeup.set()
         self._metrics.nags_recorded(found)
         return lines
@@ -182,20 +183,52 @@ class Jobs:
     def _queue_messages(self, tx: Tx, fresh: Sequence[AnyNag], now: datetime, *, part: str | None = None) -> list[str]:
         """One direct message per person, most urgent first; a message that is not urgent folds in what the person's
         earlier messages not sent yet said (`_absorb_unsent`). `part` (a run's key) queues them as held parts instead."""
-        lines = []
-        for user, nags in batch(fresh).items():
-            urgent = any(n.urgent for n in nags)
-            mine = [_item(n, user) for n in nags]
-            if part:
-                tx.enqueue(NagMessage(user=user, items=mine, urgent=urgent), at=now + PART_HOLD,
-                           key=f"{part}{user}:{nags[0].ref}"[:500])
-                continue
-            if not urgent:
-                mine = _absorb_unsent(tx, user, mine, now=now)
-            key = f"nags:{user}:{to_db_time(now)}:" + ",".join(n.ref for n in nags)
-            tx.enqueue(NagMessage(user=user, items=mine, urgent=urgent), at=now, key=key[:500])
-            lines.append(f"{user}: {explain_batch(user, nags)}")
-        return lines
+        people = batch(fresh)
+        if part:
+            for user, nags in people.items():
+                tx.enqueue(NagMessage(user=user, items=[_item(n, user) for n in nags], urgent=any(n.urgent for n in nags)),
+                           at=now + PART_HOLD, key=f"{part}{user}:{nags[0].ref}"[:500])
+            return []
+        return self._queue_whole(tx, list(people.items()), now)
+
+    def _queue_whole(self, tx: Tx, people: list[tuple[str, list[AnyNag]]], now: datetime) -> list[str]:
+        """Each person's one message of `people`'s nags, folding in what their earlier messages not sent yet said."""
+        unsent = tx.pending_nags([user for user, nags in people if not any(n.urgent for n in nags)])
+        return [self._queue_one(tx, user, nags, unsent.get(user, []), now) for user, nags in people]
+
+    def _queue_one(self, tx: Tx, user: str, nags: list[AnyNag], unsent: list[OutboxItem], now: datetime) -> str:
+        """`user`'s one message of `nags` (and, unless urgent, of what their `unsent` messages said); its line."""
+        urgent = any(n.urgent for n in nags)
+        mine = [_item(n, user) for n in nags]
+        if not urgent:
+            mine = _absorb_unsent(tx, unsent, mine, now=now)
+        key = f"nags:{user}:{to_db_time(now)}:" + ",".join(n.ref for n in nags)
+        tx.enqueue(NagMessage(user=user, items=mine, urgent=urgent), at=now, key=key[:500])
+        return f"{user}: {explain_batch(user, nags)}"
+
+    def _queue_in_chunks(self, found: list[AnyNag], changes: "ChangesDue", now: datetime, *,
+                         part: str) -> tuple[list[AnyNag], list[str]]:
+        """A big run's whole messages, in units of at most about CHUNK_SECONDS: each marks its people's held parts
+        (`part`) superseded and queues their one message, so no unit holds the writer long; the change log's nags
+        are recorded in the first. What the people's earlier messages not sent yet said is read before, outside the
+        writer (one that went out since is left alone: `supersede_unsent`). Killed midway, the people not reached
+        yet get their held parts."""
+        people = {user for user, _ in batch([*found, *changes.due]).items()}
+        with self._store.reading() as tx:
+            unsent = tx.pending_nags(sorted(people), not_keyed=part)
+        lines: list[str] = []
+        left: list[tuple[str, list[AnyNag]]] | None = None
+        while left is None or left:
+            with self._store.transaction(background=True) as tx:
+                started = time.monotonic()
+                if left is None:
+                    found = [*found, *self._record_changes(tx, changes, now)]
+                    left = list(batch(found).items())
+                while left and time.monotonic() - started < CHUNK_SECONDS:
+                    user, nags = left.pop(0)
+                    tx.supersede_keys(prefix=f"{part}{user}:", at=now)
+                    lines.append(self._queue_one(tx, user, nags, unsent.get(user, []), now))
+        return found, lines
 
     def _record_in_chunks(self, due: list[Nag], checks: list[tuple[Request, datetime | None]], requests: dict[int, Request],
                           now: datetime, *, part: str) -> list[AnyNag]:
@@ -353,15 +386,16 @@ def _close_unanswered(tx: Tx, request: Request, *, now: datetime) -> bool:
     return True
 
 
-def _absorb_unsent(tx: Tx, user: str, items: list[NagItem | ChangeNagItem], *, now: datetime) -> list[NagItem | ChangeNagItem]:
-    """`items` and what `user`'s earlier messages not sent yet (held for their working hours, mostly) said, in
+def _absorb_unsent(tx: Tx, unsent: list[OutboxItem], items: list[NagItem | ChangeNagItem], *,
+                   now: datetime) -> list[NagItem | ChangeNagItem]:
+    """`items` and what the person's earlier messages not sent yet (`unsent`: held for their working hours, mostly) said, in
     one message: a nag superseded by a later step of the same rule for the same request is dropped, the
     others carried over; the earlier messages are marked superseded. Deferral does not pile up: the person
     gets one message, the latest of each. An urgent message is left to go at once."""
     carried: dict[tuple[int | str, str], NagItem | ChangeNagItem] = {}
-    for unsent in tx.pending_nags(user):
-        payload = read_payload(unsent.kind, unsent.payload)
-        if isinstance(payload, NagMessage) and payload.items and not payload.urgent and tx.supersede_unsent(unsent, at=now):
+    for earlier in unsent:
+        payload = read_payload(earlier.kind, earlier.payload)
+        if isinstance(payload, NagMessage) and payload.items and not payload.urgent and tx.supersede_unsent(earlier, at=now):
             carried.update((item.about, item) for item in payload.items)
     fresh = {item.about for item in items}
     kept = [item for about, item in carried.items() if about not in fresh]

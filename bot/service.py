@@ -18,7 +18,7 @@ from typing import Any
 from bot.clock import Clock, system_clock
 from bot.domain import authz, workflow
 from bot.domain.changes_loop import Closure, closure_text
-from bot.domain.duplicates import DUPLICATE_LINKED, close_as_duplicate, query_words, similar
+from bot.domain.duplicates import CANDIDATES, DUPLICATE_LINKED, candidate_words, close_as_duplicate, similar
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.owners import place_asset
 from bot.domain.models import Away, Draft, Event, Request
@@ -93,12 +93,14 @@ class Intake:
         """
         now = self._clock()
         draft, cut = within_limits(draft)
+        with self._store.reading() as rx:  # before the unit of work: the writer is not held for a search
+            alike = self._similar(rx, draft, now)
         try:
             with self._unit() as tx:
                 existing = tx.get_by_origin(origin_key) if origin_key else None
                 if existing:
                     return Filed(existing, created=False)
-                request = self._insert(tx, draft, now, origin_key=origin_key)
+                request = self._insert(tx, draft, now, origin_key=origin_key, alike=alike)
                 if reply_in:
                     reply = reply_in.model_copy(update={"cut": cut}) if cut else reply_in
                     tx.enqueue(reply, at=now, request_id=request.id, key=f"reply:{origin_key or request.id}")
@@ -125,7 +127,8 @@ class Intake:
         self._metrics.filed(kind=request.kind, domain=request.domain)
 
     def _insert(self, tx: Tx, draft: Draft, now: datetime, *, origin_key: str | None, assignee: str | None = None,
-                assignee_reason: str | None = None) -> Request:
+                assignee_reason: str | None = None, alike: list[int] | None = None) -> Request:
+        """`alike`: the similar requests, when found before `tx` began (else looked for in it)."""
         if draft.asset is not None:  # an asset says which domain it belongs to (InvalidInput for one the catalog lacks)
             draft = draft.model_copy(update={"domain": place_asset(draft.domain, draft.asset, self._config)})
         decided = self._route(tx, draft, now)
@@ -141,8 +144,9 @@ class Intake:
             route_reasons=decided.reasons, created_at=now, updated_at=now, asset=draft.asset,
         )
         request = request.model_copy(update={"court": workflow.working_court(request)})
+        if alike is None:
+            alike = self._similar(tx, draft, now)
         request = tx.insert_request(request, origin_key=origin_key)
-        alike = self._similar(tx, request, now)
         if decided.assignee:
             tx.mark_assigned(decided.assignee, now)
         tx.add_event(Event(request_id=request.id, at=now, actor=draft.requester, type="created", data={
@@ -158,12 +162,10 @@ class Intake:
         self._schedule_check(tx, request, now)
         return request
 
-    def _similar(self, tx: Tx, request: Request, now: datetime) -> list[int]:
-        """The ids of up to three earlier requests that look like `request` (the full-text index ranks them)."""
-        ranked = tx.search.ranked(query_words(request.title, request.description), any_word=True, limit=20)
-        found = {r.id: r for r in tx.requests_by_ids([i for i in ranked if i != request.id])}  # one read, not one each
-        candidates = [found[i] for i in ranked if i in found]
-        return similar(request, candidates, now=now)
+    def _similar(self, tx: Tx, draft: Draft, now: datetime) -> list[int]:
+        """The ids of up to three earlier requests that look like `draft`, among the newest that share two of its words."""
+        newest = tx.search.newest_sharing_two(candidate_words(draft.title, draft.description), limit=CANDIDATES)
+        return similar(draft.title, draft.description, newest, now=now)
 
     def _tell_everyone_away(self, tx: Tx, request: Request, now: datetime) -> None:
         """A request triage could give nobody (every engineer, or reviewer, of its domain is away): its lead is

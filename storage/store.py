@@ -542,14 +542,25 @@ class Tx:
         )
         return [OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"]) for r in rows]
 
-    def pending_nags(self, user: str) -> list[OutboxItem]:
-        """`user`'s batched nags not sent yet (held for their working hours, or due), oldest first."""
+    def pending_nags(self, users: Sequence[str], *, not_keyed: str | None = None) -> dict[str, list[OutboxItem]]:
+        """Each of `users`' batched nags not sent yet (held for their working hours, or due), oldest first: one
+        read of the pending items for all of them; `not_keyed`: leaving out the items whose key starts so."""
+        if not users:
+            return {}
+        skip, params = "", list[Any]()
+        if not_keyed:
+            skip, params = "AND (key IS NULL OR key < ? OR key >= ?)", [not_keyed, not_keyed + "\U0010ffff"]
         rows = self.db.query(
-            """SELECT * FROM outbox WHERE status = 'pending' AND kind = 'nag' AND json_extract(payload, '$.user') = ?
-               ORDER BY id""",
-            [user],
+            f"""SELECT *, json_extract(payload, '$.user') AS user FROM outbox
+                WHERE status = 'pending' AND kind = 'nag' {skip}
+                AND json_extract(payload, '$.user') IN ({', '.join('?' for _ in users)})
+                ORDER BY id""",
+            [*params, *users],
         )
-        return [OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"]) for r in rows]
+        found: dict[str, list[OutboxItem]] = {}
+        for r in rows:
+            found.setdefault(r["user"], []).append(OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"]))
+        return found
 
     def supersede_unsent(self, item: OutboxItem, *, at: datetime) -> bool:
         """Mark a pending item superseded (a newer message carries what it said) unless the worker has begun an

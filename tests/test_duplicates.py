@@ -119,3 +119,27 @@ def test_search_finds_past_requests_a_page_at_a_time(harness: Harness) -> None:
     page_two = h.fake.responses[-1]["body"]
     assert page_two["replace_original"] is True and "page 2 of 2" in json.dumps(page_two)
     assert json.dumps(page_two).count("refund window for market") == 2
+
+
+def test_the_most_words_shared_go_first_then_the_newest(harness: Harness) -> None:
+    h = harness
+    best = file(h, "regression: refund window quoted wrong in chat")
+    fewer = file(h, "regression: refund window wrong")
+    also_fewer = file(h, "regression: wrong refund window")
+    new = file(h, "regression: refund window quoted wrong in chat today")
+    assert select_options(h, new) == [f"{new}>{best}", f"{new}>{also_fewer}", f"{new}>{fewer}"]
+
+
+def test_the_candidates_are_the_newest_sharing_two_words_however_long_history_is(harness: Harness) -> None:
+    h = harness
+    for text in ("regression: refund window wrong", "question: refund policy", "regression: window of refund shown wrong",
+                 "feature: refund window in emails", "question: which eval covers ranking"):
+        file(h, text)
+    with h.bot.store.reading() as tx:
+        def newest(words: list[str], limit: int) -> list[int]:
+            return [c.id for c in tx.search.newest_sharing_two(words, limit=limit)]
+
+        assert newest(["refund", "window"], 2) == [4, 3]  # AIR-2 shares one word only
+        assert newest(["refund", "window"], 10) == [4, 3, 1]
+        assert newest(["ranking"], 10) == [5]
+        assert newest([], 10) == []

@@ -5,6 +5,7 @@ Real SQLite files; the bounded waits through the real app (signed HTTP, the fake
 lined up on the writer's lock by watching its queue, never by sleeping for a guessed time.
 """
 
+import json
 import sqlite3
 import threading
 import time
@@ -243,3 +244,26 @@ def test_a_big_nag_run_writes_in_chunks_and_still_sends_one_message_per_person(h
     parts = [r for r in rows if (r["key"] or "").startswith("nagpart:")]
     assert parts and {r["status"] for r in parts} == {"superseded"}  # held back, then replaced by the whole message
     assert chunked.run_nags(job="nags", now=harness.clock()) == []  # and a re-run sends nothing
+
+
+def test_a_big_nag_run_folds_in_what_a_person_has_not_been_sent_yet(harness: Harness) -> None:
+    """The chunked run reads each person's unsent messages before it takes the writer; it folds them in all the same."""
+    from datetime import timedelta
+
+    from bot.jobs import Jobs
+    from bot.wakeup import Wakeup
+    from storage.outbox import NagItem, NagMessage
+
+    for i in range(3):
+        harness.command(f"regression: refund intent answers with the wrong window, case {i}")
+    harness.settle()
+    earlier = NagItem(request_id=3, key="AIR-3", rule="sla.at_risk", step="first_response", text="held for the morning")
+    with harness.bot.store.transaction() as tx:  # a message held for U0PPM's working hours, not sent yet
+        tx.enqueue(NagMessage(user="U0PPM", items=[earlier]), at=harness.clock() + timedelta(hours=12), key="held:U0PPM")
+    harness.clock.advance(hours=5)
+    Jobs(harness.bot.store, harness.bot.config, wakeup=Wakeup(), one_unit=0).run_nags(job="nags", now=harness.clock())
+    harness.settle()
+    [dm] = [c for c in harness.fake.calls_to("chat.postMessage") if c["channel"] == "U0PPM"]
+    assert "held for the morning" in json.dumps(dm) and all(f"AIR-{i}" in dm["text"] for i in range(1, 4))
+    with harness.bot.store.reading() as tx:
+        assert {r["key"]: r["status"] for r in tx.outbox_rows()}["held:U0PPM"] == "superseded"

@@ -2,22 +2,25 @@
 another. Pure: the candidates come ranked by the full-text index; the time is passed in.
 
 A candidate is similar when it shares at least two meaningful words with the new request's title and
-description (one, when the new request has only one), is open or was closed in the last 30 days, and
-is not the request itself. The card lists at most three, best match first.
+description (one, when the new request has only one) and is open or was closed in the last 30 days. The
+candidates are the newest requests sharing two of its first eight words, title first (`CANDIDATES` of
+them, whatever the size of history); the card lists at most three, those sharing the most words first, then the newest.
 """
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.domain import workflow
 from bot.domain.errors import Conflict, InvalidInput
-from bot.domain.models import Event, Request
+from bot.domain.models import OPEN_STATUSES, Event, Request
 from bot.domain.triage import words
 
 SIMILAR_LIMIT = 3
 RECENT_DAYS = 30
 QUERY_WORDS = 16
+CANDIDATES = 20
+PAIR_WORDS = 8
 DUPLICATE = "duplicate"
 DUPLICATE_LINKED = "duplicate_linked"
 
@@ -27,19 +30,36 @@ def query_words(title: str, description: str) -> list[str]:
     return list(dict.fromkeys(words(f"{title}\n{description}")))[:QUERY_WORDS]
 
 
-def similar(request: Request, candidates: Sequence[Request], *, now: datetime) -> list[int]:
-    """The ids of up to three `candidates` (ranked, best first) that look like `request`."""
-    mine = set(query_words(request.title, request.description))
+class Candidate(NamedTuple):
+    """An earlier request as the similarity rule reads it."""
+
+    id: int
+    title: str
+    description: str
+    status: str
+    resolved_at: datetime | None
+
+
+def candidate_words(title: str, description: str) -> list[str]:
+    """The words the candidates must share two of: the first `PAIR_WORDS` of `query_words` (each pair is a
+    term of the index's query, so their number bounds its cost)."""
+    return query_words(title, description)[:PAIR_WORDS]
+
+
+def similar(title: str, description: str, candidates: Sequence[Candidate], *, now: datetime) -> list[int]:
+    """The ids of up to three `candidates` that look like a new request of `title` and `description`: the
+    most words shared first, the newest first among equals."""
+    mine = set(query_words(title, description))
     needed = min(2, len(mine))
     if needed == 0:
         return []
-    found = []
+    scored = []
     for other in candidates:
-        recent = other.is_open or (other.resolved_at is not None and now - other.resolved_at <= timedelta(days=RECENT_DAYS))
-        shared = mine & set(words(f"{other.title}\n{other.description}"))
-        if other.id != request.id and recent and len(shared) >= needed:
-            found.append(other.id)
-    return found[:SIMILAR_LIMIT]
+        recent = other.status in OPEN_STATUSES or (other.resolved_at is not None and now - other.resolved_at <= timedelta(days=RECENT_DAYS))
+        shared = len(mine & set(words(f"{other.title}\n{other.description}")))
+        if recent and shared >= needed:
+            scored.append((-shared, -other.id))
+    return [-i for _, i in sorted(scored)[:SIMILAR_LIMIT]]
 
 
 def similar_ids(events: Sequence[Event]) -> list[int]:
