@@ -10,12 +10,12 @@ when) that `sla_at` and `courts_at` carry forward to any later `now`. The same f
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.domain.history import (
-    SNOOZED, CourtRecord, RequestSla, court_record, court_seconds_at, is_unowned, last_human_action, request_clocks,
-    silent_since,
+    SNOOZED, CourtRecord, RequestSla, as_utc, court_record, court_seconds_at, instant, is_unowned, last_human_action,
+    request_clocks, silent_since,
 )
 from bot.domain.models import Event, Request
 from bot.domain.policy import Config
@@ -72,13 +72,13 @@ def request_facts(request: Request, events: list[Event], config: Config) -> Requ
     first, cycles = request_clocks(request, events, config)
     clocks = (TargetClock(FIRST_RESPONSE, 1, first),
               *(TargetClock(RESOLUTION, cycle.number, clock, cycle.ended_by) for cycle, clock in cycles))
-    silent = _utc(silent_since(request, events, config))
+    silent = as_utc(silent_since(request, events, config))
     until, by = _snooze(events, config)
     return RequestFacts(
         request_id=request.id, clocks=clocks, courts=_utc_record(court_record(events)), silent_since=silent,
-        last_human_at=_utc(at) if (at := last_human_action(events)) else None,
+        last_human_at=as_utc(at) if (at := last_human_action(events)) else None,
         stalled_since=silent if request.is_open and request.is_security_review else None,
-        unowned_since=_utc(request.created_at) if request.is_open and is_unowned(request, events) else None,
+        unowned_since=as_utc(request.created_at) if request.is_open and is_unowned(request, events) else None,
         snoozed_until=until, snoozed_by=by,
     )
 
@@ -109,28 +109,13 @@ def _snooze(events: list[Event], config: Config) -> tuple[datetime | None, str |
     cap = timedelta(days=config.nags.snooze_max_days)
     best: tuple[datetime, str] | None = None
     for event in events:
-        if event.type != SNOOZED or (until := _instant(event.data.get("until"))) is None:
+        if event.type != SNOOZED or (until := instant(event.data.get("until"))) is None:
             continue
-        end = min(until, _utc(event.at) + cap)
+        end = min(until, as_utc(event.at) + cap)
         if best is None or end > best[0]:
             best = (end, event.actor)
-    return (_utc(best[0]), best[1]) if best else (None, None)
-
-
-def _instant(value: object) -> datetime | None:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    if not isinstance(value, datetime):
-        return None
-    return value if value.utcoffset() is not None else value.replace(tzinfo=timezone.utc)
-
-
-def _utc(at: datetime) -> datetime:
-    return at.astimezone(timezone.utc)
+    return (as_utc(best[0]), best[1]) if best else (None, None)
 
 
 def _utc_record(record: CourtRecord) -> CourtRecord:
-    return CourtRecord(record.closed, record.court, _utc(record.since) if record.since else None)
+    return CourtRecord(record.closed, record.court, as_utc(record.since) if record.since else None)

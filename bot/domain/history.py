@@ -278,17 +278,17 @@ def active_snoozes(events: Sequence[Event], settings: Nags, *, now: datetime) ->
     cap = timedelta(days=settings.snooze_max_days)
     active: list[tuple[datetime, str | None]] = []
     for event in events:
-        until = _instant(event.data.get("until")) if event.type == SNOOZED else None
-        if until is not None and min(until, _utc(event.at) + cap) > now:
-            active.append((min(until, _utc(event.at) + cap), event.data.get("rule")))
+        until = instant(event.data.get("until")) if event.type == SNOOZED else None
+        if until is not None and min(until, as_utc(event.at) + cap) > now:
+            active.append((min(until, as_utc(event.at) + cap), event.data.get("rule")))
     return active
 
 
 def running_snooze(events: Sequence[Event], config: Config, *, now: datetime) -> tuple[datetime, str] | None:
     """(until, who pressed it) of the snooze running at `now` that ends last; None when none runs."""
     cap = timedelta(days=config.nags.snooze_max_days)
-    running = [(min(until, _utc(e.at) + cap), e.actor) for e in events
-               if e.type == SNOOZED and (until := _instant(e.data.get("until"))) is not None and e.at <= now]
+    running = [(min(until, as_utc(e.at) + cap), e.actor) for e in events
+               if e.type == SNOOZED and (until := instant(e.data.get("until"))) is not None and e.at <= now]
     running = [(until, who) for until, who in running if until > now]
     return max(running, key=lambda r: r[0], default=None)
 
@@ -298,7 +298,7 @@ def snoozed_until(events: Sequence[Event], config: Config, *, now: datetime) -> 
     return max((until for until, _ in active_snoozes(events, config.nags, now=now)), default=None)
 
 
-def _instant(value: object) -> datetime | None:
+def instant(value: object) -> datetime | None:
     """An aware datetime from an ISO string or datetime (naive means UTC); None when unreadable."""
     if isinstance(value, str):
         try:
@@ -310,5 +310,6 @@ def _instant(value: object) -> datetime | None:
     return value if value.utcoffset() is not None else value.replace(tzinfo=timezone.utc)
 
 
-def _utc(at: datetime) -> datetime:
+def as_utc(at: datetime) -> datetime:
+    """`at` in UTC."""
     return at.astimezone(timezone.utc)

@@ -88,16 +88,19 @@ def draft_from_view(view: dict[str, Any], user: str) -> ChangeDraft:
                        version=_value(state, ids.VERSION), links=links, channel=_text(metadata(view).get("channel")))
 
 
+def refuse_form(ack: Ack, exc: IntakeError, *, default: str) -> None:
+    """Answer a form's submission with the problem shown on its field (the `default` one, when it names none)."""
+    field = FIELD_OF.get(exc.field or "", default) if isinstance(exc, InvalidInput) else default
+    ack(response_action="errors", errors={field: exc.message})
+
+
 def on_change_form(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
     user = context.user_id or body["user"]["id"]
     draft = draft_from_view(view, user)
     try:
         logged = changelog_of(context).log(draft)
-    except InvalidInput as exc:
-        ack(response_action="errors", errors={FIELD_OF.get(exc.field or "", ids.WHAT): exc.message})
-        return
     except IntakeError as exc:
-        ack(response_action="errors", errors={ids.WHAT: exc.message})
+        refuse_form(ack, exc, default=ids.WHAT)
         return
     ack()
     text, _ = logged_reply(logged.record, config_of(context), created=logged.created)
@@ -183,10 +186,7 @@ def on_closure(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: Bo
         changelog_of(context).resolve_regression(
             _text(metadata(view).get("key")) or "", context.user_id or body["user"]["id"], cause=_value(state, ids.CAUSE),
             eval_case=_value(state, ids.EVAL_CASE), no_eval_reason=_value(state, ids.NO_EVAL_REASON))
-    except InvalidInput as exc:
-        ack(response_action="errors", errors={FIELD_OF.get(exc.field or "", ids.CAUSE): exc.message})
-        return
     except IntakeError as exc:
-        ack(response_action="errors", errors={ids.CAUSE: exc.message})
+        refuse_form(ack, exc, default=ids.CAUSE)
         return
     ack()
