@@ -23,7 +23,7 @@ from bot.facts import Facts, facts_of
 from bot.hooks import HookVerifier
 from bot.jobs import Jobs
 from bot.listeners.middleware import provide
-from bot.listeners import changes, trust
+from bot.listeners import trust
 from bot.listeners.trust import verify_signature
 from bot.logs import withhold_library_payloads
 from bot.machine_intake import MachineIntake
@@ -183,8 +183,7 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
             logger=bolt_logger(),
         )
         trust.guard(app, client)  # asks auth.test who this installation is
-        app.use(provide(intake=intake, queries=queries, config=config, clock=clock))
-        app.use(changes.provide(changelog))
+        app.use(provide(intake=intake, queries=queries, changelog=changelog, config=config, clock=clock))
         app.use(shared_client(client))
         listeners.register(app)
     except BaseException:  # auth.test failed: the caller may try again, without this connection left open

@@ -26,7 +26,7 @@ from bot.domain.text import escape_within
 from bot.queries import load_request
 from bot.service import Intake
 from bot.wakeup import Wakeup
-from storage.outbox import CardUpdate, ChangeLine, ChangeQuestion, HomeRefresh, change_question_key
+from storage.outbox import CardUpdate, ChangeLine, ChangeQuestion, change_question_key
 from storage.store import Store, Tx
 
 LIST_LIMIT = 15
@@ -95,7 +95,7 @@ class ChangeLog:
                 channel = question_channel(self._config, logged.domain)
                 tx.enqueue(ChangeQuestion(change_id=logged.id, channel=channel, first=True), at=change.at,
                            key=change_question_key(logged.id))
-                self._refresh_homes(tx, {logged.asked, None if origin else logged.shipped_by}, change.at)
+                tx.refresh_homes({logged.asked, None if origin else logged.shipped_by}, at=change.at)
         except sqlite3.IntegrityError:  # the same hook delivery, logged by another thread a moment ago
             assert origin is not None
             with self._store.reading() as tx:
@@ -112,12 +112,17 @@ class ChangeLog:
         request for the platform side, linked to the change) or not_relevant (with a reason). Raises
         NotFound, NotAllowed, Conflict (answered already) or InvalidInput naming the field."""
         now = self._clock()
-        with self._store.transaction() as tx:
-            record = self._record(tx, change_id)
+        days = timedelta(days=self._config.change_log.suspect_days)
+        # Read and checked before the unit of work, so the writer is not held for them: a change's own fields never
+        # change, and an answer given meanwhile is caught by the write (`Conflict` below).
+        with self._store.reading() as rx:
+            record = self._record(rx, change_id)
             change = record.change
-            said = acknowledge(record, answer=answer, by=user, at=now, asked_user=change.asked,
-                               lead=lead_of(self._config, change.domain), admins=self._config.admins,
-                               eval_link=eval_link, reason=reason)
+            regressions = rx.change_log.open_regressions_after(change.domain, since=change.at, until=change.at + days)
+        said = acknowledge(record, answer=answer, by=user, at=now, asked_user=change.asked,
+                           lead=lead_of(self._config, change.domain), admins=self._config.admins,
+                           eval_link=eval_link, reason=reason)
+        with self._store.transaction() as tx:
             filed = self._file_eval_request(tx, record, user, now=now) if said.answer == "needs_work" else None
             if filed is not None:
                 said = said.model_copy(update={"eval_request": filed.key})
@@ -126,10 +131,9 @@ class ChangeLog:
             channel = question_channel(self._config, change.domain)
             tx.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)
             tx.enqueue(ChangeLine(change_id=change.id, channel=channel, text=f"<@{user}> answered: {answer_text(said)}"), at=now)
-            days = timedelta(days=self._config.change_log.suspect_days)
-            for request_id in tx.change_log.open_regressions_after(change.domain, since=change.at, until=change.at + days):
+            for request_id in regressions:
                 tx.enqueue(CardUpdate(), at=now, request_id=request_id)  # their suspects show the answer
-            self._refresh_homes(tx, {change.asked, user}, now)
+            tx.refresh_homes({change.asked, user}, at=now)
         self._wakeup.set()
         if filed is not None:
             self._intake.count_filed(filed)
@@ -176,10 +180,6 @@ class ChangeLog:
         reason = f"assigned to <@{draft.assignee}> (the platform owner, for {change.id})" if draft.assignee else None
         return self._intake.file_within(tx, request, now=now, origin_key=f"change:{change.id}:eval", assignee=draft.assignee,
                                         assignee_reason=reason)
-
-    def _refresh_homes(self, tx: Tx, people: set[str | None], now: datetime) -> None:
-        for user in tx.home_viewers({p for p in people if p}):
-            tx.enqueue(HomeRefresh(user=user), at=now, unless_pending=True)
 
     # -- reading -------------------------------------------------------------------------------
     def get(self, change_id: str) -> ChangeRecord:

@@ -173,11 +173,6 @@ def _next_skipped(config: Config, domain: str | None, *, today: date, count: int
 
 
 # -- jobs and export ----------------------------------------------------------------------------
-def offline_store(settings: Settings, config: Config):
-    """The database, without Slack (dry runs), its facts brought up to date first."""
-    return open_store(settings.db_path, config)
-
-
 def open_store(db_path: Path, config: Config):
     """The database at `db_path` with each request's facts kept under `config`, brought up to date first (after an
     upgrade or a change of the config, as the bot does when it starts)."""
@@ -204,7 +199,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     config = load_config(settings.config_path)
     at = args.at or datetime.now(timezone.utc)
     if args.dry_run:
-        jobs = Jobs(offline_store(settings, config), config, wakeup=Wakeup())
+        jobs = Jobs(open_store(settings.db_path, config), config, wakeup=Wakeup())  # without Slack
         lines = run_job(jobs, args.job, at=at, dry_run=True)
         print(f"{args.job} at {at.isoformat()}: would send {len(lines)} message(s)")
         for line in lines:

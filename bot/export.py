@@ -52,7 +52,7 @@ import csv
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
@@ -114,6 +114,11 @@ def _sla(status: SlaStatus) -> dict[str, Any]:
     }
 
 
+def _events(events: Iterable[Event | ChangeEvent]) -> list[dict[str, Any]]:
+    """A request's or a change's events as the export writes them, in the order they were recorded."""
+    return [{"at": export_time(e.at), "actor": e.actor, "type": e.type, "data": e.data} for e in events]
+
+
 def export_row(request: Request, events: list[Event], config: Config, *, now: datetime,
                facts: RequestFacts | None = None) -> dict[str, Any]:
     """One request as the export's JSON object (see the module docstring): its SLA figures and time in each court
@@ -139,7 +144,7 @@ def export_row(request: Request, events: list[Event], config: Config, *, now: da
         "resolved_at": export_time(request.resolved_at),
         "sla": {"first_response": _sla(sla.first_response), "resolution": _sla(sla.resolution)},
         "court_seconds": {party: float(s) for party, s in courts_at(facts, now=now).items()},
-        "events": [{"at": export_time(e.at), "actor": e.actor, "type": e.type, "data": e.data} for e in events],
+        "events": _events(events),
     }
 
 
@@ -221,10 +226,16 @@ def csv_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> None:
     """The header `CSV_COLUMNS`, then one line per row (see the module docstring). Open `out` with newline=""."""
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="raise")
+    _write_csv(rows, out, CSV_COLUMNS, csv_row)
+
+
+def _write_csv(rows: Iterable[dict[str, Any]], out: TextIO, columns: list[str],
+               flatten: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """The header `columns`, then one line per row as `flatten` gives its cells."""
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="raise")
     writer.writeheader()
     for row in rows:
-        writer.writerow(csv_row(row))
+        writer.writerow(flatten(row))
 
 
 # -- the change log (`--changes`): its own array, so the requests' export stays as it is ------------------
@@ -250,7 +261,7 @@ def change_row(record: ChangeRecord, events: list[ChangeEvent]) -> dict[str, Any
         "answer": None if answer is None else {
             "answer": answer.answer, "by": answer.by, "at": export_time(answer.at), "eval_link": answer.eval_link,
             "reason": answer.reason, "eval_request": answer.eval_request},
-        "events": [{"at": export_time(e.at), "actor": e.actor, "type": e.type, "data": e.data} for e in events],
+        "events": _events(events),
     }
 
 
@@ -263,7 +274,7 @@ def change_rows(store: Store, *, batch: int = DEFAULT_BATCH) -> Iterator[dict[st
         last = 0
         while True:
             with store.reading() as tx:
-                loaded = [(r, tx.change_log.events(r.change.id)) for r in tx.change_log.page_after(last, limit=batch)]
+                loaded = tx.change_log.page_after(last, limit=batch)
             for record, events in loaded:
                 yield change_row(record, events)
             if len(loaded) < batch:
@@ -286,10 +297,7 @@ def change_csv_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def write_change_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> None:
     """The header `CHANGE_CSV_COLUMNS`, then one line per change."""
-    writer = csv.DictWriter(out, fieldnames=CHANGE_CSV_COLUMNS, extrasaction="raise")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(change_csv_row(row))
+    _write_csv(rows, out, CHANGE_CSV_COLUMNS, change_csv_row)
 
 
 def export(store: Store, config: Config, *, now: datetime, fmt: str, out: TextIO, batch: int = DEFAULT_BATCH,

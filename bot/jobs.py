@@ -39,7 +39,7 @@ from bot.domain.visibility import visible_to
 from bot.metrics import Metrics
 from bot.wakeup import Wakeup
 from storage.outbox import (
-    CardUpdate, ChangeLine, ChangeNagItem, ChannelMessage, HomeRefresh, NagItem, NagMessage, ThreadLine, read_payload,
+    CardUpdate, ChangeLine, ChangeNagItem, ChannelMessage, NagItem, NagMessage, ThreadLine, read_payload,
 )
 from storage.store import OutboxItem, Store, Tx, to_db_time
 
@@ -105,11 +105,12 @@ class Jobs:
             if dry_run:
                 found += due
             elif part is None and len(due) <= self._one_unit and len(checks) <= 5 * self._one_unit:
+                unsent = self._unsent([*due, *changes.due])
                 with self._store.transaction(background=True) as tx:
                     tx.set_next_checks(checks)
                     found += self._record(tx, due, requests, now)
                     found += self._record_changes(tx, changes, now)
-                    lines = self._queue_messages(tx, found, now)
+                    lines = self._queue_whole(tx, found, unsent, now)
                 self._wakeup.set()
                 self._metrics.nags_recorded(found)
                 return lines
@@ -122,9 +123,10 @@ class Jobs:
         if part is None and not changes:
             return []
         if part is None:
+            unsent = self._unsent([*found, *changes.due])
             with self._store.transaction(background=True) as tx:
                 found += self._record_changes(tx, changes, now)
-                lines = self._queue_messages(tx, found, now)
+                lines = self._queue_whole(tx, found, unsent, now)
         else:
             found, lines = self._queue_in_chunks(found, changes, now, part=part)
         self._wakeup.set()
@@ -180,21 +182,22 @@ class Jobs:
                            key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}")
         return fresh
 
-    def _queue_messages(self, tx: Tx, fresh: Sequence[AnyNag], now: datetime, *, part: str | None = None) -> list[str]:
-        """One direct message per person, most urgent first; a message that is not urgent folds in what the person's
-        earlier messages not sent yet said (`_absorb_unsent`). `part` (a run's key) queues them as held parts instead."""
-        people = batch(fresh)
-        if part:
-            for user, nags in people.items():
-                tx.enqueue(NagMessage(user=user, items=[_item(n, user) for n in nags], urgent=any(n.urgent for n in nags)),
-                           at=now + PART_HOLD, key=f"{part}{user}:{nags[0].ref}"[:500])
-            return []
-        return self._queue_whole(tx, list(people.items()), now)
+    def _queue_parts(self, tx: Tx, fresh: Sequence[AnyNag], now: datetime, *, part: str) -> None:
+        """Each person's nags of `fresh` as a held part of their message (`part`: the run's key)."""
+        for user, nags in batch(fresh).items():
+            tx.enqueue(NagMessage(user=user, items=[_item(n, user) for n in nags], urgent=any(n.urgent for n in nags)),
+                       at=now + PART_HOLD, key=f"{part}{user}:{nags[0].ref}"[:500])
 
-    def _queue_whole(self, tx: Tx, people: list[tuple[str, list[AnyNag]]], now: datetime) -> list[str]:
-        """Each person's one message of `people`'s nags, folding in what their earlier messages not sent yet said."""
-        unsent = tx.pending_nags([user for user, nags in people if not any(n.urgent for n in nags)])
-        return [self._queue_one(tx, user, nags, unsent.get(user, []), now) for user, nags in people]
+    def _unsent(self, nags: Sequence[AnyNag], *, not_keyed: str | None = None) -> dict[str, list[OutboxItem]]:
+        """The messages not sent yet of the people `nags` go to, read before the unit of work that queues theirs (one
+        that goes out meanwhile is left alone: `supersede_unsent`); `not_keyed`: without a run's held parts."""
+        with self._store.reading() as tx:
+            return tx.pending_nags(sorted(batch(nags)), not_keyed=not_keyed)
+
+    def _queue_whole(self, tx: Tx, fresh: Sequence[AnyNag], unsent: dict[str, list[OutboxItem]], now: datetime) -> list[str]:
+        """One direct message per person, most urgent first; a message that is not urgent folds in what the person's
+        earlier messages not sent yet (`unsent`) said (`_absorb_unsent`)."""
+        return [self._queue_one(tx, user, nags, unsent.get(user, []), now) for user, nags in batch(fresh).items()]
 
     def _queue_one(self, tx: Tx, user: str, nags: list[AnyNag], unsent: list[OutboxItem], now: datetime) -> str:
         """`user`'s one message of `nags` (and, unless urgent, of what their `unsent` messages said); its line."""
@@ -213,9 +216,7 @@ class Jobs:
         are recorded in the first. What the people's earlier messages not sent yet said is read before, outside the
         writer (one that went out since is left alone: `supersede_unsent`). Killed midway, the people not reached
         yet get their held parts."""
-        people = {user for user, _ in batch([*found, *changes.due]).items()}
-        with self._store.reading() as tx:
-            unsent = tx.pending_nags(sorted(people), not_keyed=part)
+        unsent = self._unsent([*found, *changes.due], not_keyed=part)
         lines: list[str] = []
         left: list[tuple[str, list[AnyNag]]] | None = None
         while left is None or left:
@@ -248,7 +249,7 @@ class Jobs:
                     recorded += self._record(tx, nags_left[:10], requests, now)
                     del nags_left[:10]
                     rows += 40  # a nag writes its notification, its event, its thread line and their indexes
-                self._queue_messages(tx, recorded, now, part=part)
+                self._queue_parts(tx, recorded, now, part=part)
                 fresh += recorded
         return fresh
 
@@ -379,10 +380,9 @@ def _close_unanswered(tx: Tx, request: Request, *, now: datetime) -> bool:
         return False
     tx.add_event(Event(request_id=request.id, at=now, actor=BOT, type=change.event,
                        data={**change.data, "court": after.court, "status": after.status}))
-    tx.enqueue(CardUpdate(), at=now, request_id=request.id)
+    homes = sorted({u for u in (request.requester, request.assignee) if u})  # refreshed once the card is handled
+    tx.enqueue(CardUpdate(homes=homes), at=now, request_id=request.id)
     tx.set_next_check(request.id, None)
-    for user in tx.home_viewers({request.requester, request.assignee} - {None}):
-        tx.enqueue(HomeRefresh(user=user), at=now, unless_pending=True)
     return True
 
 

@@ -49,8 +49,7 @@ class Queries:
     def by_ids(self, ids: Sequence[int]) -> dict[int, Request]:
         """The requests with these ids that exist, by id."""
         with self._store.reading() as tx:
-            found = [tx.get(i) for i in sorted(set(ids))]
-        return {r.id: r for r in found if r is not None}
+            return {r.id: r for r in tx.requests_by_ids(ids)}
 
     def find_by_thread(self, channel: str, thread_ts: str) -> Request | None:
         """The request whose card, or whose origin message, starts the thread (channel, thread_ts)."""
@@ -79,12 +78,16 @@ class Queries:
 
     def mine(self, actor: str, *, page: int = 1) -> tuple[Listing, Listing]:
         """(assigned to the actor, filed by the actor): open ones, oldest first, `PAGE_SIZE` a page."""
-        skip = (page - 1) * PAGE_SIZE
+        return self._mine(actor, assigned_page=page, filed_page=page)
+
+    def _mine(self, actor: str, *, assigned_page: int, filed_page: int) -> tuple[Listing, Listing]:
+        """`mine`, each list at its own page."""
+        skip_assigned, skip_filed = (assigned_page - 1) * PAGE_SIZE, (filed_page - 1) * PAGE_SIZE
         with self._store.reading() as tx:
-            assigned = tx.by_ids_with_events([r.id for r in tx.open_assigned_to(actor, limit=PAGE_SIZE, offset=skip)])
-            filed = tx.by_ids_with_events([r.id for r in tx.open_filed_by(actor, limit=PAGE_SIZE, offset=skip)])
-            return (Listing(assigned, tx.count_open_assigned_to(actor), skip),
-                    Listing(filed, tx.count_open_filed_by(actor), skip))
+            assigned = tx.by_ids_with_events([r.id for r in tx.open_assigned_to(actor, limit=PAGE_SIZE, offset=skip_assigned)])
+            filed = tx.by_ids_with_events([r.id for r in tx.open_filed_by(actor, limit=PAGE_SIZE, offset=skip_filed)])
+            return (Listing(assigned, tx.count_open_assigned_to(actor), skip_assigned),
+                    Listing(filed, tx.count_open_filed_by(actor), skip_filed))
 
     def queue(self, domain: str | None, *, page: int = 1) -> Listing:
         """Open requests of a domain (None: all; "triage": unrouted), oldest first, `PAGE_SIZE` a page."""
@@ -120,8 +123,7 @@ class Queries:
         def at(name: str) -> int:
             return page if name == section else 1
 
-        assigned = self.mine(user, page=at(ASSIGNED))[0]
-        filed = self.mine(user, page=at(FILED))[1]
+        assigned, filed = self._mine(user, assigned_page=at(ASSIGNED), filed_page=at(FILED))
         queues = [(d.name, self.queue(d.name, page=at(d.name))) for d in self._config.member_domains(user)]
         return HomeData(assigned=assigned, filed=filed, queues=queues, away=self.away(user, on=on))
 

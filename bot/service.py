@@ -459,7 +459,7 @@ class Intake:
             raise InvalidInput("Triage assigns you nothing anyway: you are no domain's engineer or reviewer.")
         with self._unit() as tx:
             tx.set_away(user, until=until, since=now)
-            self._refresh_home_if_used(tx, user, now)
+            tx.refresh_homes({user}, at=now)
         self._wakeup.set()
         return Away(user, until)
 
@@ -468,13 +468,9 @@ class Intake:
         now = self._clock()
         with self._unit() as tx:
             was = tx.clear_away(user)
-            self._refresh_home_if_used(tx, user, now)
+            tx.refresh_homes({user}, at=now)
         self._wakeup.set()
         return was
-
-    def _refresh_home_if_used(self, tx: Tx, user: str, now: datetime) -> None:
-        if tx.home_viewers({user}):
-            tx.enqueue(HomeRefresh(user=user), at=now, unless_pending=True)
 
     def remember_channel(self, channel: str, *, private: bool) -> None:
         """Remember what Slack said of a channel's privacy (asked again after a day: channels can change)."""

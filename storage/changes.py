@@ -141,9 +141,15 @@ class ChangeLogTx:
                                     [_time(since)])
         return [r[0] for r in rows]
 
-    def page_after(self, last: int, *, limit: int) -> list[ChangeRecord]:
-        """Up to `limit` changes numbered above `last`, in number order (the export reads them so)."""
-        return self._records("id > ?", [last], limit=limit)
+    def page_after(self, last: int, *, limit: int) -> list[tuple[ChangeRecord, list[ChangeEvent]]]:
+        """Up to `limit` changes numbered above `last`, in number order, each with its events in the order they were
+        recorded (the export reads them so), all read at once."""
+        rows = self.db.query("SELECT id FROM changes WHERE id > ? ORDER BY id LIMIT ?", [last, limit])
+        events = self._events_of([r["id"] for r in rows])
+        by_change: dict[str, list[ChangeEvent]] = {}
+        for event in events:
+            by_change.setdefault(event.change_id, []).append(event)
+        return [(record, by_change[record.change.id]) for record in replay(events)]
 
     def open_regressions_after(self, domain: str, *, since: datetime, until: datetime) -> list[int]:
         """The ids of `domain`'s open regressions filed from `since` to `until`: those a change logged at

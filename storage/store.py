@@ -19,7 +19,7 @@ from bot.domain.history import NAG_EVENTS
 from bot.domain.models import OPEN_STATUSES, PRIORITY_WEIGHT, Away, Event, Request
 from bot.domain.triage import RoutingState, words
 from storage.db import Db
-from storage.outbox import Payload
+from storage.outbox import HomeRefresh, Payload
 from storage.search import SearchTx
 
 if TYPE_CHECKING:
@@ -486,6 +486,11 @@ class Tx:
         marks = ", ".join("?" for _ in people)
         rows = self.db.conn.execute(f"SELECT user_id FROM people WHERE home_opened = 1 AND user_id IN ({marks})", people)
         return [r[0] for r in rows]
+
+    def refresh_homes(self, users: Iterable[str | None], *, at: datetime) -> None:
+        """Queue a fresh App Home for those of `users` who use it (one not already waiting to be sent)."""
+        for user in self.home_viewers({u for u in users if u}):
+            self.enqueue(HomeRefresh(user=user), at=at, unless_pending=True)
 
     def channel_private(self, channel: str, *, checked_since: datetime) -> bool | None:
         """Whether `channel` is private, as learnt at `checked_since` or later; None when not known that recently."""

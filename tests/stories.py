@@ -2,9 +2,12 @@
 fake Slack holds them, and the buttons each carries. Pure reading; the stories drive the real app."""
 
 import json
+import re
+from collections.abc import Collection
 from typing import Any
 
-from tests.harness import Harness
+from bot.blocks import ids
+from tests.harness import TEAM, Harness
 
 
 def dms(h: Harness, user: str) -> list[dict[str, Any]]:
@@ -36,6 +39,71 @@ def thread_posts(h: Harness, key: str) -> list[dict[str, Any]]:
 def channel_posts(h: Harness, channel: str, *, containing: str = "") -> list[dict[str, Any]]:
     """chat.postMessage calls to `channel` (top level and threads) whose text contains `containing`."""
     return [c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == channel and containing in c["text"]]
+
+
+def last_view(h: Harness) -> dict[str, Any]:
+    """The form the bot opened last, as Slack hands it back on submission."""
+    view = h.fake.calls_to("views.open")[-1]["view"]
+    return json.loads(view) if isinstance(view, str) else view
+
+
+def weekly_digest(h: Harness, channel: str) -> dict[str, Any]:
+    """The last weekly digest posted to `channel`."""
+    return [c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == channel and "Weekly digest" in c["text"]][-1]
+
+
+def confidential_regression(title: str, domain: str) -> dict[str, Any]:
+    """The request form's values for a confidential regression in `domain`."""
+    return {ids.TITLE: {"type": "plain_text_input", "value": title},
+            ids.KIND: {"type": "static_select", "selected_option": {"value": "regression"}},
+            ids.DOMAIN: {"type": "static_select", "selected_option": {"value": domain}},
+            ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": [{"value": "yes"}]}}
+
+
+def resolve(h: Harness, key: str, user: str, cause: str, *, eval_case: str = "", no_eval_reason: str = "") -> None:
+    """`user` presses "Resolve" on the regression's card and fills in its closure: the cause, and the eval case
+    that now covers it or why there is none."""
+    h.click(ids.RESOLVE_REGRESSION, key, user=user)
+    h.settle()
+    values = {ids.CAUSE: {"type": "static_select", "selected_option": {"value": cause}}}
+    if eval_case:
+        values[ids.EVAL_CASE] = {"type": "url_text_input", "value": eval_case}
+    if no_eval_reason:
+        values[ids.NO_EVAL_REASON] = {"type": "plain_text_input", "value": no_eval_reason}
+    assert h.submit(last_view(h), values, user=user).body == ""
+    h.settle()
+
+
+def leaks(h: Harness, secret: re.Pattern[str], *, people: Collection[str], channels: Collection[str] = ()) -> list[str]:
+    """Every Web API call that showed a word matching `secret` to someone who may not see it: posts and updates
+    outside `channels` and the direct messages of `people`, ephemerals and App Homes of anyone else."""
+    found = []
+    for call in h.fake.calls:
+        text = json.dumps(call.args, ensure_ascii=False)
+        if not secret.search(text):
+            continue
+        if call.method in ("chat.postMessage", "chat.update"):
+            channel = str(call.args.get("channel"))
+            if channel not in channels and not (channel.startswith(("U", "W")) and channel in people):
+                found.append(f"{call.method} in {channel}: {text[:200]}")
+        elif call.method == "chat.postEphemeral" and call.args.get("user") not in people:
+            found.append(f"ephemeral to {call.args.get('user')}: {text[:200]}")
+        elif call.method == "views.publish" and call.args.get("user_id") not in people:
+            found.append(f"App Home of {call.args.get('user_id')}")
+    return found
+
+
+def message_shortcut(h: Harness, callback_id: str, *, user: str, channel: str, text: str, author: str = "",
+                     channel_name: str = "x") -> None:
+    """`user` runs the message shortcut `callback_id` on a new message of `author` (`user` unless named) in
+    `channel`, as Slack sends it; settled (the bot asks Slack about the channel after the ack)."""
+    author = author or user
+    ts = h.fake.add_message(channel, text, user=author)
+    h.interact({"type": "message_action", "callback_id": callback_id, "trigger_id": h.fake.new_trigger_id(),
+                "response_url": h.fake.response_url(), "user": {"id": user, "name": user.lower(), "team_id": TEAM},
+                "channel": {"id": channel, "name": channel_name}, "message_ts": ts,
+                "message": {"type": "message", "user": author, "text": text, "ts": ts}})
+    h.settle()
 
 
 def select(h: Harness, action_id: str, *, user: str, message: dict[str, Any], channel: str, pick: str) -> None:

@@ -13,7 +13,8 @@ import pytest
 from bot.blocks import ids
 from bot.blocks.changes import change_modal
 from tests.fake_slack import FakeSlack
-from tests.harness import CONFIG, TEAM, Harness, start_harness
+from tests.harness import CONFIG, Harness, start_harness
+from tests.stories import last_view, message_shortcut
 
 CATALOG: dict[str, Any] = {
     "assets": [{"name": "refund-answer", "kind": "prompt", "domain": "support", "platform_owner": "U0PROMPT"},
@@ -180,14 +181,9 @@ def test_needs_work_files_an_eval_request_for_the_platform_side(h: Harness) -> N
 
 
 def test_the_message_shortcut_opens_the_form_with_the_message(h: Harness) -> None:
-    ts = h.fake.add_message("C0SUPPORT", "Shipped: the express-refund intent is live for EU customers\nmore details", user="U0PPM")
-    h.interact({"type": "message_action", "callback_id": ids.CHANGE_FROM_MESSAGE, "trigger_id": h.fake.new_trigger_id(),
-                "response_url": h.fake.response_url(), "user": {"id": "U0PPM", "name": "u0ppm", "team_id": TEAM},
-                "channel": {"id": "C0SUPPORT", "name": "support"}, "message_ts": ts,
-                "message": {"type": "message", "user": "U0PPM", "text": "Shipped: the express-refund intent is live for EU customers\nmore details", "ts": ts}})
-    h.settle()
-    view = h.fake.calls_to("views.open")[-1]["view"]
-    view = json.loads(view) if isinstance(view, str) else view
+    message_shortcut(h, ids.CHANGE_FROM_MESSAGE, user="U0PPM", channel="C0SUPPORT", channel_name="support",
+                     text="Shipped: the express-refund intent is live for EU customers\nmore details")
+    view = last_view(h)
     assert view["callback_id"] == ids.CHANGE_MODAL
     what = next(b for b in view["blocks"] if b["block_id"] == ids.WHAT)
     assert what["element"]["initial_value"] == "Shipped: the express-refund intent is live for EU customers"

@@ -14,6 +14,7 @@ words may not be shown.
 import copy
 import json
 import re
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from bot.blocks.modal import request_modal
 from bot.hooks import signed_headers
 from tests.fake_slack import FakeSlack
 from tests.harness import CONFIG, Harness, Reply, start_harness
+from tests.stories import confidential_regression, last_view, leaks, resolve
+from tests.test_hook_endpoints import answer_of
 
 SAMPLES = Path(__file__).resolve().parent / "samples" / "hooks"
 SECRETS = {"monitoring": "s3cret-monitoring", "prompts": "s3cret-prompts"}
@@ -46,23 +49,9 @@ def h(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Harness]:
 
 
 def hook(h: Harness, path: str, body: bytes | dict[str, Any], *, source: str) -> Reply:
-    import urllib.error
-    import urllib.request
-
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     headers = signed_headers(raw, source=source, secret=SECRETS[source], timestamp=int(h.clock().timestamp()))
-    try:
-        with urllib.request.urlopen(urllib.request.Request(h.url + path, data=raw, headers=headers), timeout=10) as r:
-            reply = Reply(r.status, r.read().decode())
-    except urllib.error.HTTPError as exc:
-        reply = Reply(exc.code, exc.read().decode())
-    h.settle()
-    return reply
-
-
-def last_view(h: Harness) -> dict[str, Any]:
-    view = h.fake.calls_to("views.open")[-1]["view"]
-    return json.loads(view) if isinstance(view, str) else view
+    return answer_of(h, urllib.request.Request(h.url + path, data=raw, headers=headers))
 
 
 def posts(h: Harness) -> list[dict[str, Any]]:
@@ -109,10 +98,7 @@ def test_two_weeks_of_changes_and_regressions(h: Harness) -> None:
     h.clock.advance(days=2)
     regression = {"id": "refund-accuracy-1", "title": "Express refunds are told to wait 14 days", "domain": "support"}
     assert json.loads(hook(h, "/hooks/regressions", regression, source="monitoring").body)["key"] == "AIR-1"
-    values = {ids.TITLE: {"type": "plain_text_input", "value": "SECRET-SEARCH ranking leaks partner prices"},
-              ids.KIND: {"type": "static_select", "selected_option": {"value": "regression"}},
-              ids.DOMAIN: {"type": "static_select", "selected_option": {"value": "search"}},
-              ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": [{"value": "yes"}]}}
+    values = confidential_regression("SECRET-SEARCH ranking leaks partner prices", "search")
     h.submit(request_modal(h.bot.config, channel="C0SEARCH").to_dict(), values, user="U0REQ9")                        # AIR-2
     h.settle()
     assert h.bot.queries.get(2).card_channel == "C0SEARCH" and h.bot.queries.get(2).confidential
@@ -124,23 +110,14 @@ def test_two_weeks_of_changes_and_regressions(h: Harness) -> None:
 
     # -- the platform owner takes AIR-1 and closes it with its cause; answers the change ---------------
     h.click(ids.OWN, "AIR-1", user="U0MLPM")
-    h.click(ids.RESOLVE_REGRESSION, "AIR-1", user="U0MLPM")
-    h.settle()
-    closure = {ids.CAUSE: {"type": "static_select", "selected_option": {"value": "change:CHG-1"}},
-               ids.EVAL_CASE: {"type": "url_text_input", "value": "https://evals.example.com/cases/express-refund"}}
-    assert h.submit(last_view(h), closure, user="U0MLPM").body == ""
+    resolve(h, "AIR-1", "U0MLPM", "change:CHG-1", eval_case="https://evals.example.com/cases/express-refund")
     h.click(ids.CHANGE_COVERED, "CHG-1", user="U0MLPM")
     h.settle()
     h.submit(last_view(h), {ids.EVAL_LINK: {"type": "url_text_input", "value": "https://evals.example.com/cases/express-refund"}},
              user="U0MLPM")
     # search: needs work on the new results page; the confidential regression closed by its engineer
     h.click(ids.CHANGE_NEEDS_WORK, "CHG-3", user="U0MLPM2")
-    h.click(ids.RESOLVE_REGRESSION, "AIR-2", user="U0ENG3")
-    h.settle()
-    secret_closure = {ids.CAUSE: {"type": "static_select", "selected_option": {"value": "change:CHG-3"}},
-                      ids.EVAL_CASE: {"type": "url_text_input", "value": "https://evals.example.com/SECRET-SEARCH"}}
-    assert h.submit(last_view(h), secret_closure, user="U0ENG3").body == ""
-    h.settle()
+    resolve(h, "AIR-2", "U0ENG3", "change:CHG-3", eval_case="https://evals.example.com/SECRET-SEARCH")
     eval_request = h.bot.queries.get(3)
     assert (eval_request.kind, eval_request.domain, eval_request.assignee, eval_request.card_channel) == (
         "eval", "search", "U0MLPM2", "C0SEARCH")
@@ -181,18 +158,7 @@ def test_two_weeks_of_changes_and_regressions(h: Harness) -> None:
     assert h.bot.changelog.get("CHG-3").answer.by == "U0MLPM2"  # the refused press changed nothing
 
     # nobody saw the confidential regression's words, its suspects or its cause where they may not
-    leaks = []
-    for call in h.fake.calls:
-        text = json.dumps(call.args, ensure_ascii=False)
-        if call.method in ("chat.postMessage", "chat.update"):
-            channel = str(call.args.get("channel"))
-            if SECRET.search(text) and not (channel.startswith(("U", "W")) and channel in SEARCH_PEOPLE):
-                leaks.append(f"{call.method} in {channel}: {text[:200]}")
-        elif call.method == "chat.postEphemeral" and SECRET.search(text) and call.args.get("user") not in SEARCH_PEOPLE:
-            leaks.append(f"ephemeral to {call.args.get('user')}: {text[:200]}")
-        elif call.method == "views.publish" and SECRET.search(text) and call.args.get("user_id") not in SEARCH_PEOPLE:
-            leaks.append(f"App Home of {call.args.get('user_id')}")
-    assert leaks == []
+    assert leaks(h, SECRET, people=SEARCH_PEOPLE) == []
     public_search = json.dumps([c for c in posts(h) if c["channel"] == "C0SEARCH" and "AIR-2" in json.dumps(c)])
     assert "Closed with" not in public_search and "card.suspects" not in public_search
 

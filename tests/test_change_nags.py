@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from bot.blocks import ids
 from bot.domain.changes import RULE_UNACKNOWLEDGED
 from tests.harness import Harness
-from tests.stories import buttons, dm_recipients, dms, shown
+from tests.stories import buttons, dm_recipients, dms, last_view, shown
 
 BERLIN_OFFSET = timedelta(hours=1)
 ANSWERS = ["Covered CHG-1", "Needs work CHG-1", "Not relevant CHG-1", "Snooze CHG-1"]
@@ -125,8 +125,7 @@ def test_covered_from_the_dm_asks_for_the_eval_case(harness: Harness) -> None:
     run_nags(h, at(25, 10))
     h.click(ids.CHANGE_COVERED, "CHG-1", user="U0MLPM", channel="U0MLPM")
     h.settle()
-    view = h.fake.calls_to("views.open")[-1]["view"]
-    form = json.loads(view) if isinstance(view, str) else view
+    form = last_view(h)
     assert form["callback_id"] == ids.COVERED_MODAL
     h.submit(form, {ids.EVAL_LINK: {"type": "url_text_input", "value": "https://evals.example.com/cases/express"}}, user="U0MLPM")
     h.settle()

@@ -24,7 +24,8 @@ from bot.blocks import ids
 from bot.blocks.modal import request_modal
 from bot.domain.models import Request
 from bot.logs import setup_logging
-from tests.harness import SIGNING_SECRET, TEAM, Harness, signed_headers
+from tests.harness import SIGNING_SECRET, Harness, signed_headers
+from tests.stories import message_shortcut
 
 OUTSIDERS = ("U0OUTSIDER", "U0ENG3")  # U0ENG3 works in search: an outsider to support's secrets
 SECRET = re.compile(r"SECRET-(?:TITLE|DESC)-[A-Z]+")
@@ -74,12 +75,7 @@ def file_by_form(h: Harness, *, user: str, kind: str, title: str, description: s
 
 
 def shortcut(h: Harness, *, user: str, channel: str, text: str) -> None:
-    ts = h.fake.add_message(channel, text, user=user)
-    h.interact({"type": "message_action", "callback_id": ids.FROM_MESSAGE, "trigger_id": h.fake.new_trigger_id(),
-                "response_url": h.fake.response_url(), "user": {"id": user, "name": user.lower(), "team_id": TEAM},
-                "channel": {"id": channel, "name": "x"}, "message_ts": ts,
-                "message": {"type": "message", "user": user, "text": text, "ts": ts}})
-    h.settle()  # filed after the ack (the bot asks Slack about the channel first): settled, the keys keep their order
+    message_shortcut(h, ids.FROM_MESSAGE, user=user, channel=channel, text=text)  # settled: the keys keep their order
 
 
 def test_confidential_titles_and_descriptions_reach_only_their_people(harness: Harness) -> None:

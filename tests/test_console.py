@@ -339,19 +339,19 @@ def _lines(*lines: str):
     return fake_input
 
 
-def rewrite_readme_session() -> None:
-    """Put the script's transcript into the README, after a change to what the bot says."""
+def rewrite_readme_block(block: re.Pattern[str], script: Path) -> None:
+    """Put a script's transcript into the README's `block`, after a change to what the bot says."""
     out = io.StringIO()
     for name in ("AI_INTAKE_DB", "AI_INTAKE_CONFIG"):
         os.environ.pop(name, None)
     with contextlib.redirect_stdout(out):
-        main(["console", "--script", str(SCRIPT)])
+        main(["console", "--script", str(script)])
     readme = ROOT / "README.md"
-    readme.write_text(SESSION_BLOCK.sub(lambda m: m.group(1) + out.getvalue() + m.group(3), readme.read_text(), count=1))
+    readme.write_text(block.sub(lambda m: m.group(1) + out.getvalue() + m.group(3), readme.read_text(), count=1))
 
 
 if __name__ == "__main__":
-    rewrite_readme_session()
+    rewrite_readme_block(SESSION_BLOCK, SCRIPT)
 
 
 # -- requests go where they belong, nothing is cut off, real payloads ------------------------------

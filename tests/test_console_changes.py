@@ -2,9 +2,6 @@
 resolving a regression with its closure, and the README's express-refund story, which is the transcript of
 tests/console_changes.txt (checked here line for line; `python -m tests.test_console_changes` rewrites it)."""
 
-import contextlib
-import io
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from tests.test_console import Typist, open_typist
+from tests.test_console import Typist, open_typist, rewrite_readme_block
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "tests" / "console_changes.txt"
@@ -87,16 +84,5 @@ def test_duplicate_of_is_picked_from_the_console(typist: Typist) -> None:
     assert typist.request("AIR-2").status == "declined"
 
 
-def rewrite_readme_story() -> None:
-    """Put the script's transcript into the README, after a change to what the bot says."""
-    out = io.StringIO()
-    for name in ("AI_INTAKE_DB", "AI_INTAKE_CONFIG"):
-        os.environ.pop(name, None)
-    with contextlib.redirect_stdout(out):
-        main(["console", "--script", str(SCRIPT)])
-    readme = ROOT / "README.md"
-    readme.write_text(STORY_BLOCK.sub(lambda m: m.group(1) + out.getvalue() + m.group(3), readme.read_text(), count=1))
-
-
 if __name__ == "__main__":
-    rewrite_readme_story()
+    rewrite_readme_block(STORY_BLOCK, SCRIPT)

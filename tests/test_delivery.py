@@ -7,6 +7,7 @@ import time
 import urllib.parse
 
 from tests.harness import SIGNING_SECRET, Harness, signed_headers
+from tests.stories import dms
 
 
 def command_body(h: Harness, text: str, *, user: str = "U0REQ") -> bytes:
@@ -161,7 +162,3 @@ def test_the_running_bot_sends_what_another_process_queued_within_seconds(harnes
         assert time.monotonic() - queued < 3, "the running bot did not notice the other process's nags"
         time.sleep(0.02)
     assert all(len(dms(harness, owner)) == 1 for owner in ("U0PPM", "U0MLPM"))
-
-
-def dms(h: Harness, user: str) -> list[dict]:
-    return [c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == user]

@@ -112,9 +112,9 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(harness: Harness) ->
         assert sock.recv(100).startswith(b"HTTP/1.1 413")
     try:  # sent whole: the server answers 413 as soon as it has read the headers, and may close while we still send
         status, _ = raw_post(harness, b"a=" + b"x" * MAX_BODY_BYTES, [])
+        assert status == 413
     except (ConnectionResetError, BrokenPipeError):
-        status = 413  # it refused before it had read the body (the answer was lost with the reset)
-    assert status == 413
+        pass  # it refused before it had read the body (the answer was lost with the reset)
     assert nothing_filed(harness)
 
 

@@ -180,7 +180,7 @@ def test_csv_has_the_stable_header_and_one_row_per_request(worked: Harness) -> N
     assert count == 3 and reader.fieldnames == CSV_COLUMNS and "events" not in CSV_COLUMNS
     assert [r["key"] for r in rows] == ["AIR-1", "AIR-2", "AIR-3"]
     json_rows = json.loads(run(worked, "json")[1])
-    for row, full in zip(rows, json_rows):
+    for row, full in zip(rows, json_rows, strict=True):
         for name in (*REQUEST_FIELDS, *TIME_FIELDS):
             value = full[name]
             assert row[name] == ("" if value is None else "true" if value is True else "false" if value is False else value), name

@@ -205,8 +205,8 @@ def test_doctor_names_a_request_whose_facts_differ_and_fix_rewrites_them(tmp_pat
 def test_requests_from_before_the_facts_get_them_when_the_bot_starts(tmp_path: Path) -> None:
     path = tmp_path / "facts.db"
     bare = Store(Db(path))  # keeps no facts: as a database from before them
-    store, intake, _, clock = world(path)
-    intake._store = bare  # noqa: SLF001  (the use cases of an older version, writing no facts)
+    store, _, _, clock = world(path)
+    intake = Intake(bare, CFG, clock=clock, wakeup=Wakeup())  # the use cases of an older version, writing no facts
     for n in range(1, 4):
         file(intake, n, "question", "U0REQ")
     with bare.reading() as tx:

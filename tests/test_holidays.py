@@ -158,3 +158,42 @@ def test_the_card_shows_a_due_time_past_the_regions_holidays(tmp_path: Path, fak
         assert "breached" in json.dumps(h.command("queue support", user="U0ENG1").json())
     finally:
         h.stop()
+
+
+def test_christmas_week_in_berlin_nobody_is_nagged_on_a_holiday(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    """The story of the calendar: a regression filed the afternoon before Christmas Eve (a company day off, then
+    Berlin's two holidays and a weekend). The scheduler's jobs run every half hour through all of it; nothing
+    reaches anyone until Monday, when the assignee hears it is at risk at 11:00 and that it breached at 12:00,
+    with the lead, and its owners that it is unowned — in business hours, as if the dates had been typed by hand."""
+    data = config_with({"country": "DE", "subdivision": "BE", "days_off": ["2026-12-24"]})
+    clock = Clock(datetime(2026, 12, 23, 15, 0, tzinfo=timezone.utc))  # Wednesday 16:00 in Berlin
+    h = start_harness(tmp_path, fake_slack, config=data, clock=clock)
+    try:
+        h.command("regression: refund answers are wrong", user="U0REQ")  # P2: first response within 4 business hours
+        h.settle()
+        assignee = h.bot.queries.get(1).assignee
+        received: list[tuple[datetime, str, str]] = []  # (when in Berlin, to whom or where, the text)
+        seen = len(fake_slack.calls_to("chat.postMessage"))
+        while clock() < datetime(2026, 12, 28, 12, 0, tzinfo=timezone.utc):  # Monday 13:00 in Berlin
+            clock.advance(minutes=30)
+            for job in ("sla", "nags"):
+                h.bot.jobs.run_nags(job=job, now=clock())
+            h.settle()
+            posts = fake_slack.calls_to("chat.postMessage")
+            received += [(clock().astimezone(BERLIN), c["channel"], c.get("text", "")) for c in posts[seen:]]
+            seen = len(posts)
+        assert received, "the jobs never sent anything"
+        assert {at.date() for at, _, _ in received} == {date(2026, 12, 28)}  # not on the 24th, 25th, 26th or 27th
+        assert min(at for at, _, _ in received).hour >= 9  # and not before Monday's business hours
+        first = {}
+        for at, to, text in received:
+            for word in ("at risk", "breached", "no owner"):
+                if word in text and (to, word) not in first:
+                    first[(to, word)] = at.strftime("%H:%M")
+        assert first[(assignee, "at risk")] == "11:00" and first[(assignee, "breached")] == "12:00"
+        assert first[("U0LEAD", "breached")] == "12:00"
+        assert first[("U0PPM", "no owner")] == first[("U0MLPM", "no owner")] == "12:00"
+        assert first[("C0SUPPORT", "at risk")] == "11:00"  # the card's thread too
+        assert {to for _, to, _ in received} == {"C0SUPPORT", assignee, "U0LEAD", "U0PPM", "U0MLPM"}  # nobody else
+    finally:
+        h.stop()

@@ -7,11 +7,8 @@ import sys
 
 from bot.scheduler import Scheduler
 from tests.harness import Harness, write_config
+from tests.stories import dms
 from tests.test_cli import ROOT, base_env
-
-
-def dms(h: Harness, user: str) -> list[dict]:
-    return [c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == user]
 
 
 def test_unowned_regression_pings_both_owners_once_then_the_lead(harness: Harness) -> None:

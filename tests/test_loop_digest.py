@@ -10,7 +10,6 @@ rendering alone for a long list inside Block Kit's limits.
 
 import json
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from bot.blocks import ids
 from bot.blocks.digest import render_digest
@@ -19,31 +18,9 @@ from bot.domain.changes import ChangeRecord, ShippedChange
 from bot.domain.changes_loop import LoopFigures
 from bot.domain.digest import DigestFigures
 from tests.harness import Harness
-from tests.stories import buttons, channel_posts, shown
+from tests.stories import buttons, channel_posts, confidential_regression, last_view, resolve, shown, weekly_digest
 
 NOW = datetime(2026, 11, 27, 15, tzinfo=timezone.utc)  # Friday 16:00 in Berlin
-
-
-def last_view(h: Harness) -> dict[str, Any]:
-    view = h.fake.calls_to("views.open")[-1]["view"]
-    return json.loads(view) if isinstance(view, str) else view
-
-
-def digest(h: Harness, channel: str) -> dict[str, Any]:
-    [message] = [c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == channel and "Weekly digest" in c["text"]][-1:]
-    return message
-
-
-def resolve(h: Harness, key: str, user: str, **closure: str) -> None:
-    h.click(ids.RESOLVE_REGRESSION, key, user=user)
-    h.settle()
-    values = {ids.CAUSE: {"type": "static_select", "selected_option": {"value": closure["cause"]}}}
-    if "eval_case" in closure:
-        values[ids.EVAL_CASE] = {"type": "url_text_input", "value": closure["eval_case"]}
-    if "no_eval_reason" in closure:
-        values[ids.NO_EVAL_REASON] = {"type": "plain_text_input", "value": closure["no_eval_reason"]}
-    assert h.submit(last_view(h), values, user=user).body == ""
-    h.settle()
 
 
 def a_week(h: Harness) -> None:
@@ -56,10 +33,7 @@ def a_week(h: Harness) -> None:
     h.settle()
     h.submit(last_view(h), {ids.REASON: {"type": "plain_text_input", "value": "the surface is unchanged"}}, user="U0PPM2")
     h.command("regression: refund bot quotes 14 days", user="U0REQ")                                              # AIR-1
-    secret = {ids.TITLE: {"type": "plain_text_input", "value": "SECRET refund amounts leak to other customers"},
-              ids.KIND: {"type": "static_select", "selected_option": {"value": "regression"}},
-              ids.DOMAIN: {"type": "static_select", "selected_option": {"value": "support"}},
-              ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": [{"value": "yes"}]}}
+    secret = confidential_regression("SECRET refund amounts leak to other customers", "support")
     h.submit(request_modal(h.bot.config, channel="C0SUPPORT").to_dict(), secret, user="U0REQ")                     # AIR-2
     h.settle()
     h.clock.advance(days=1)
@@ -76,7 +50,7 @@ def test_the_digest_asks_for_the_unanswered_change_and_closes_the_loop(harness: 
     h.bot.jobs.send_digest(now=NOW)
     h.settle()
 
-    support = digest(h, "C0SUPPORT")
+    support = weekly_digest(h, "C0SUPPORT")
     seen = shown(support)
     assert "*Needs a decision*: 1 change unanswered for 2 business days or more" in seen
     assert "Nothing: no unowned regression" not in seen
@@ -88,11 +62,11 @@ def test_the_digest_asks_for_the_unanswered_change_and_closes_the_loop(harness: 
     assert "Closed without an eval case: 1 confidential regression" in seen
     assert "AIR-2" not in seen and "SECRET" not in seen
 
-    org = shown(digest(h, "C0DIGEST"))
+    org = shown(weekly_digest(h, "C0DIGEST"))
     assert "*CHG-1*" in org and "*Regressions closed*\\n2" in org and "*Changes logged*\\n2" in org
     assert "*Never acknowledged*\\n1 logged this week, 1 still open" in org and "AIR-2" not in org
 
-    search = digest(h, "C0SEARCH")
+    search = weekly_digest(h, "C0SEARCH")
     assert "Nothing: no unowned regression, no stalled review." in shown(search) and buttons(search) == []
     assert "*Changes logged*\\n1" in shown(search) and "*Never acknowledged*\\n0 logged this week, 0 still open" in shown(search)
 
@@ -109,7 +83,7 @@ def test_the_digest_asks_for_the_unanswered_change_and_closes_the_loop(harness: 
     h.clock.now = NOW + timedelta(days=7)
     h.bot.jobs.send_digest(now=h.clock.now)
     h.settle()
-    later = shown(digest(h, "C0SUPPORT"))
+    later = shown(weekly_digest(h, "C0SUPPORT"))
     assert "Nothing: no unowned regression, no stalled review." in later and "Closing the loop" not in later
 
 

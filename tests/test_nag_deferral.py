@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.blocks import ids
 from tests.harness import START, Harness
-from tests.stories import dms
+from tests.stories import dm_recipients, dms
 
 FRIDAY_2PM_BERLIN = START + timedelta(days=4, hours=4)
 MONDAY_UTC = START + timedelta(days=7, hours=-9)  # Mon 30 Nov 00:00 UTC
@@ -48,6 +48,8 @@ def test_a_held_nag_superseded_by_a_later_step_is_not_sent_and_others_wait_in_on
     with h.bot.store.reading() as tx:
         statuses = [r["status"] for r in tx.outbox_rows() if r["kind"] == "nag" and '"U0PPM"' in r["payload"]]
     assert statuses == ["superseded", "superseded", "superseded", "sent"]
+    assert dm_recipients(h) == {"U0PPM", "U0MLPM", "U0LEAD"}  # the owners and, at the lead step, the lead: nobody else
+    assert [d["text"].split(" regression")[0] for d in dms(h, "U0LEAD")] == ["AIR-1", "AIR-2"]
 
 
 def test_a_held_nag_is_dropped_when_its_request_is_taken_meanwhile(harness: Harness) -> None:

@@ -2,27 +2,12 @@
 message a link to the card (its permalink, fetched once and remembered, or its channel and ts). Through the
 real app: the jobs queue, the outbox sends to the fake Slack, and the tests read what each person got."""
 
-import json
-
 from bot.blocks import ids
 from tests.harness import Harness
+from tests.stories import buttons, dms, shown
 from tests.test_confidentiality import file_by_form
 
 TITLE = "refund bot answers with the wrong window"
-
-
-def dms(h: Harness, user: str) -> list[dict]:
-    return [c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == user]
-
-
-def shown(message: dict) -> str:
-    """Everything a reader sees of a message: its blocks' texts and its buttons' labels."""
-    return json.dumps(message.get("blocks") or message["text"], ensure_ascii=False)
-
-
-def buttons(message: dict) -> list[str]:
-    return [e.get("text", {}).get("text") or e.get("placeholder", {}).get("text")
-            for b in message.get("blocks", []) if b["type"] == "actions" for e in b["elements"]]
 
 
 def thread_nags(h: Harness, key: str) -> list[dict]:

@@ -10,7 +10,8 @@ import json
 
 from bot.blocks import ids
 from bot.blocks.modal import request_modal
-from tests.harness import TEAM, Harness
+from tests.harness import Harness
+from tests.stories import message_shortcut
 
 PUBLIC = ("C0SUPPORT", "C0SEARCH", "C0TRIAGE", "C0DIGEST")
 
@@ -52,12 +53,8 @@ def test_a_private_channel_the_config_does_not_name_counts_too(harness: Harness)
     h.fake.private_channels.update({"C0PRIVATE", "C0SEARCHPRIV"})
     mention(h, "C0PRIVATE", "<@U0BOT> SECRET-DELTA refund agent quotes the wrong window")  # support by keyword
     mention(h, "C0SEARCHPRIV", "<@U0BOT> SECRET-ECHO ranking query misses synonyms")  # search: no review channel
-    ts = h.fake.add_message("C0PRIVATE", "SECRET-FOXTROT refund eval has no German cases", user="U0AUTHOR")
-    h.interact({"type": "message_action", "callback_id": ids.FROM_MESSAGE, "trigger_id": h.fake.new_trigger_id(),
-                "response_url": h.fake.response_url(), "user": {"id": "U0REQ", "name": "req", "team_id": TEAM},
-                "channel": {"id": "C0PRIVATE", "name": "refund-war-room"}, "message_ts": ts,
-                "message": {"type": "message", "user": "U0AUTHOR", "text": "SECRET-FOXTROT refund eval has no German cases", "ts": ts}})
-    h.settle()
+    message_shortcut(h, ids.FROM_MESSAGE, user="U0REQ", author="U0AUTHOR", channel="C0PRIVATE", channel_name="refund-war-room",
+                     text="SECRET-FOXTROT refund eval has no German cases")
     delta, echo, foxtrot = (h.bot.queries.get(i) for i in (1, 2, 3))
     assert (delta.confidential, delta.card_channel) == (True, "G0SUPSEC"), "to support's private review channel"
     assert (echo.confidential, echo.card_channel) == (True, "C0SEARCHPRIV"), "search has none: the card stays where it was filed"

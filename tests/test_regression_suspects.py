@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.blocks import ids
 from tests.harness import Harness
+from tests.stories import confidential_regression, last_view
 
 
 def ship(h: Harness, text: str, *, user: str, channel: str = "C0SUPPORT") -> None:
@@ -23,11 +24,6 @@ def file_regression(h: Harness, text: str, *, channel: str = "C0SUPPORT", user: 
 def suspects_text(h: Harness, key: str) -> str:
     found = [b for b in h.card(key)["blocks"] if b.get("block_id") == "card.suspects"]
     return json.dumps(found[0]) if found else ""
-
-
-def last_view(h: Harness) -> dict[str, Any]:
-    view = h.fake.calls_to("views.open")[-1]["view"]
-    return json.loads(view) if isinstance(view, str) else view
 
 
 def test_the_card_lists_the_changes_before_it_newest_first(harness: Harness) -> None:
@@ -113,10 +109,7 @@ def test_a_confidential_regression_shows_no_suspects_or_cause_where_its_words_ar
     view = {"type": "modal", "callback_id": ids.REQUEST_MODAL, "private_metadata": json.dumps({"channel": "C0SEARCH"}),
             "blocks": []}
     for channel, domain in (("C0SEARCH", "search"), ("C0SUPPORT", "support")):
-        values = {ids.TITLE: {"type": "plain_text_input", "value": f"SECRET ranking leak in {domain}"},
-                  ids.KIND: {"type": "static_select", "selected_option": {"value": "regression"}},
-                  ids.DOMAIN: {"type": "static_select", "selected_option": {"value": domain}},
-                  ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": [{"value": "yes"}]}}
+        values = confidential_regression(f"SECRET ranking leak in {domain}", domain)
         h.submit({**view, "private_metadata": json.dumps({"channel": channel})}, values, user="U0REQ")
     h.settle()
     search, support = h.bot.queries.get(1), h.bot.queries.get(2)

@@ -30,7 +30,8 @@ from bot.export import change_rows, export_rows
 from bot.hooks import signed_headers
 from tests.fake_slack import FakeSlack
 from tests.harness import CONFIG, Harness, Reply, start_harness
-from tests.stories import buttons, dm_recipients, dms, shown
+from tests.stories import (buttons, confidential_regression, dm_recipients, dms, last_view, leaks, resolve, shown,
+                           weekly_digest)
 from tests.test_hook_endpoints import answer_of
 
 SECRETS = {"monitoring": "s3cret-monitoring"}
@@ -59,33 +60,12 @@ def hook(h: Harness, path: str, body: dict[str, Any], *, source: str) -> Reply:
     return answer_of(h, urllib.request.Request(h.url + path, data=raw, headers=headers))
 
 
-def last_view(h: Harness) -> dict[str, Any]:
-    view = h.fake.calls_to("views.open")[-1]["view"]
-    return json.loads(view) if isinstance(view, str) else view
-
-
 def jobs(h: Harness, when: datetime) -> None:
     """The scheduler's nag jobs at `when` (the SLA alerts, then the nags)."""
     h.clock.now = when
     h.bot.jobs.run_nags(job="sla", now=when)
     h.bot.jobs.run_nags(job="nags", now=when)
     h.settle()
-
-
-def resolve(h: Harness, key: str, user: str, cause: str, **closure: str) -> None:
-    h.click(ids.RESOLVE_REGRESSION, key, user=user)
-    h.settle()
-    values = {ids.CAUSE: {"type": "static_select", "selected_option": {"value": cause}}}
-    if "eval_case" in closure:
-        values[ids.EVAL_CASE] = {"type": "url_text_input", "value": closure["eval_case"]}
-    if "no_eval_reason" in closure:
-        values[ids.NO_EVAL_REASON] = {"type": "plain_text_input", "value": closure["no_eval_reason"]}
-    assert h.submit(last_view(h), values, user=user).body == ""
-    h.settle()
-
-
-def digest(h: Harness, channel: str) -> dict[str, Any]:
-    return [c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == channel and "Weekly digest" in c["text"]][-1]
 
 
 def about(messages: list[dict[str, Any]], what: str) -> list[dict[str, Any]]:
@@ -125,10 +105,7 @@ def test_two_weeks_from_a_new_intent_to_the_loop_closed(h: Harness) -> None:
     assert (h.bot.changelog.get("CHG-1").change.asked, h.bot.changelog.get("CHG-2").change.asked) == ("U0MLPM", "U0PPM2")
     # a confidential regression in support, taken and closed the next day without an eval case
     h.clock.now = at(23, 11)
-    secret = {ids.TITLE: {"type": "plain_text_input", "value": "SECRET-REFUND amounts shown to other customers"},
-              ids.KIND: {"type": "static_select", "selected_option": {"value": "regression"}},
-              ids.DOMAIN: {"type": "static_select", "selected_option": {"value": "support"}},
-              ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": [{"value": "yes"}]}}
+    secret = confidential_regression("SECRET-REFUND amounts shown to other customers", "support")
     h.submit(request_modal(h.bot.config, channel="C0SUPPORT").to_dict(), secret, user="U0REQ")                   # AIR-1
     h.settle()
     h.click(ids.CLAIM, "AIR-1", user="U0ENG1")
@@ -184,17 +161,17 @@ def test_two_weeks_from_a_new_intent_to_the_loop_closed(h: Harness) -> None:
     h.bot.jobs.send_digest(now=h.clock())
     h.settle()
 
-    support = shown(digest(h, "C0SUPPORT"))  # the loop closed: both regressions counted, the change acknowledged
-    assert "Nothing: no unowned regression, no stalled review." in support and buttons(digest(h, "C0SUPPORT")) == []
+    support = shown(weekly_digest(h, "C0SUPPORT"))  # the loop closed: both regressions counted, the change acknowledged
+    assert "Nothing: no unowned regression, no stalled review." in support and buttons(weekly_digest(h, "C0SUPPORT")) == []
     assert "*Regressions closed*\\n2" in support and "*Without an eval case*\\n1" in support
     assert "*Changes logged*\\n1" in support and "*Never acknowledged*\\n0 logged this week, 0 still open" in support
     assert "Closed without an eval case: 1 confidential regression" in support and "AIR-1" not in support
-    search = shown(digest(h, "C0SEARCH"))  # the prompt nobody answered: a decision, with its answers
+    search = shown(weekly_digest(h, "C0SEARCH"))  # the prompt nobody answered: a decision, with its answers
     assert "*Needs a decision*: 1 change unanswered for 2 business days or more" in search
     assert ":hourglass: *CHG-2* · platform shipped *ranking prompt v3* (prompt) in search · asked <@U0PPM2>" in search
-    assert buttons(digest(h, "C0SEARCH")) == ["Covered CHG-2", "Needs work CHG-2", "Not relevant CHG-2"]
+    assert buttons(weekly_digest(h, "C0SEARCH")) == ["Covered CHG-2", "Needs work CHG-2", "Not relevant CHG-2"]
     assert "*Changes logged*\\n1" in search and "*Never acknowledged*\\n1 logged this week, 1 still open" in search
-    org = shown(digest(h, "C0DIGEST"))
+    org = shown(weekly_digest(h, "C0DIGEST"))
     assert "*CHG-2*" in org and "*Regressions closed*\\n2" in org and "*Without an eval case*\\n1" in org
     assert "*Changes logged*\\n2" in org and "*Never acknowledged*\\n1 logged this week, 1 still open" in org
     assert "AIR-1" not in org
@@ -206,8 +183,8 @@ def test_two_weeks_from_a_new_intent_to_the_loop_closed(h: Harness) -> None:
     h.clock.now = at(7, 9)
     h.bot.jobs.send_digest(now=h.clock())
     h.settle()
-    assert "Closing the loop" not in shown(digest(h, "C0SUPPORT"))  # nothing to say
-    search = shown(digest(h, "C0SEARCH"))
+    assert "Closing the loop" not in shown(weekly_digest(h, "C0SUPPORT"))  # nothing to say
+    search = shown(weekly_digest(h, "C0SEARCH"))
     assert "*CHG-2*" in search and "*Never acknowledged*\\n0 logged this week, 1 still open" in search
     # search's product owner answers from the digest
     h.clock.now = at(7, 10)
@@ -240,17 +217,4 @@ def test_two_weeks_from_a_new_intent_to_the_loop_closed(h: Harness) -> None:
         "C0SUPPORT", "hook", "monitoring", "U0MLPM", "resolved")
 
     # nobody saw the confidential regression's words where they may not
-    leaks = []
-    for call in h.fake.calls:
-        text = json.dumps(call.args, ensure_ascii=False)
-        if not SECRET.search(text):
-            continue
-        if call.method in ("chat.postMessage", "chat.update"):
-            channel = str(call.args.get("channel"))
-            if channel != "G0SUPSEC" and not (channel.startswith(("U", "W")) and channel in SUPPORT_PEOPLE):
-                leaks.append(f"{call.method} in {channel}: {text[:200]}")
-        elif call.method == "chat.postEphemeral" and call.args.get("user") not in SUPPORT_PEOPLE:
-            leaks.append(f"ephemeral to {call.args.get('user')}: {text[:200]}")
-        elif call.method == "views.publish" and call.args.get("user_id") not in SUPPORT_PEOPLE:
-            leaks.append(f"App Home of {call.args.get('user_id')}")
-    assert leaks == []
+    assert leaks(h, SECRET, people=SUPPORT_PEOPLE, channels={"G0SUPSEC"}) == []

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from slack_sdk.models.blocks import (
-    ActionsBlock, Block, ConfirmObject, Option, PlainTextObject, StaticSelectElement, UserSelectElement,
+    ActionsBlock, Block, ConfirmObject, PlainTextObject, StaticSelectElement, UserSelectElement,
 )
 
 from bot.blocks import ids
 from bot.blocks.changes import closure_block, hook_report_block, owners_block, suspects_block
-from bot.blocks.common import button, context, link, quote, section, user
+from bot.blocks.common import button, context, link, option, quote, section, user
 from bot.domain.changes_loop import Suspect, closure_of
 from bot.domain.courts import COURT_LABEL
 from bot.domain.history import request_sla
@@ -21,7 +21,7 @@ from bot.domain.models import NO_ANSWER, Event, Request
 from bot.domain.owners import owners_of
 from bot.domain.policy import Config
 from bot.domain.sla import explain
-from bot.domain.text import escape_within, truncate
+from bot.domain.text import escape_within
 from bot.domain.visibility import visible_to
 
 STATUS_LABEL = {
@@ -114,8 +114,8 @@ def _buttons(request: Request, *, domains: Sequence[str] = (), duplicate_of: Seq
     if duplicate_of:
         out.append(duplicate_select(request, duplicate_of))
     if others := [d for d in domains if d != request.domain][:100]:
-        options = [Option(value=d, text=PlainTextObject(text=d)) for d in others]
-        out.append(StaticSelectElement(placeholder=PlainTextObject(text="Move to…"), action_id=ids.MOVE, options=options))
+        out.append(StaticSelectElement(placeholder=PlainTextObject(text="Move to…"), action_id=ids.MOVE,
+                                       options=[option(d, d) for d in others]))
     return out
 
 
@@ -184,8 +184,7 @@ def similar_block(alike: Sequence[Request]) -> Block:
 
 def duplicate_select(request: Request, alike: Sequence[Request]) -> StaticSelectElement:
     """"Duplicate of…": closes this request and links it to the one picked."""
-    options = [Option(value=f"{request.key}>{s.key}", text=PlainTextObject(text=truncate(f"{s.key} {s.title}", 75)))
-               for s in alike]
+    options = [option(f"{request.key}>{s.key}", f"{s.key} {s.title}") for s in alike]
     return StaticSelectElement(placeholder=PlainTextObject(text="Duplicate of…"), action_id=ids.DUPLICATE, options=options,
                                confirm=ConfirmObject(title="Close as a duplicate?", text=f"{request.key} will be closed, linked to the one you picked.",
                                                      confirm="Close it", deny="Cancel"))

@@ -5,14 +5,11 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from slack_sdk.models.blocks import (
-    ActionsBlock, Block, DividerBlock, InputBlock, Option, PlainTextInputElement, PlainTextObject, StaticSelectElement,
-    UrlInputElement,
-)
+from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, PlainTextInputElement, UrlInputElement
 from slack_sdk.models.views import View
 
 from bot.blocks import ids
-from bot.blocks.common import button, context, link, local, section, user
+from bot.blocks.common import button, context, input_block, link, local, option, section, static_select, user
 from bot.domain.changes import (
     ANSWER_WORDS, Pair, CAUSES, KINDS, REASON_LIMIT, SIDE_KINDS, SIDES, WHAT_LIMIT, ChangeRecord, answer_text, ask_text,
     change_state, describe, kind_words,
@@ -157,14 +154,14 @@ def owners_block(asset: str, owners: Pair) -> Block:
 def closure_modal(key: str, suspects: Sequence[Suspect]) -> View:
     """Resolving a regression asks for its cause (one of its suspects, a side, both or outside) and the eval
     case that now covers it, or why there is none."""
-    options = [_option(f"change:{s.change.id}", f"{s.change.id}: {s.change.what} ({s.change.side})") for s in suspects[:95]]
-    options += [_option(c, CAUSE_LABEL[c]) for c in CAUSES]
+    options = [option(f"change:{s.change.id}", f"{s.change.id}: {s.change.what} ({s.change.side})") for s in suspects[:95]]
+    options += [option(c, CAUSE_LABEL[c]) for c in CAUSES]
     reason = PlainTextInputElement(action_id=ids.INPUT, multiline=True, max_length=REASON_LIMIT,
                                    placeholder="e.g. the provider's model changed; no case can pin it")
     blocks = [
-        _input(ids.CAUSE, "What caused it?", _select(options, placeholder="A suspect change, or a side")),
-        _input(ids.EVAL_CASE, "The eval case that now covers it", UrlInputElement(action_id=ids.INPUT), optional=True),
-        _input(ids.NO_EVAL_REASON, "Or: why there is no eval case", reason, optional=True),
+        input_block(ids.CAUSE, "What caused it?", static_select(options, placeholder="A suspect change, or a side")),
+        input_block(ids.EVAL_CASE, "The eval case that now covers it", UrlInputElement(action_id=ids.INPUT), optional=True),
+        input_block(ids.NO_EVAL_REASON, "Or: why there is no eval case", reason, optional=True),
     ]
     return View(type="modal", callback_id=ids.CLOSURE_MODAL, title=f"Resolve {key}"[:24], submit="Resolve", close="Cancel",
                 blocks=blocks, private_metadata=json.dumps({"key": key}))
@@ -177,42 +174,29 @@ CAUSE_LABEL = {"product": "The product side", "platform": "The platform side", "
 # -- forms ---------------------------------------------------------------------------------------
 
 
-def _option(value: str, text: str) -> Option:
-    return Option(value=value, text=PlainTextObject(text=truncate(text, 75)))
-
-
-def _select(options: list[Option], *, placeholder: str, initial: str | None = None) -> StaticSelectElement:
-    chosen = next((o for o in options if o.value == initial), None)
-    return StaticSelectElement(action_id=ids.INPUT, placeholder=placeholder, options=options[:100], initial_option=chosen)
-
-
-def _input(block_id: str, label: str, element, *, optional: bool = False, hint: str | None = None) -> InputBlock:
-    return InputBlock(block_id=block_id, label=label, element=element, optional=optional, hint=hint)
-
-
 def change_modal(config: Config, *, channel: str | None = None, what: str | None = None, side: str | None = None) -> View:
     """The "Log a change" form; its domain starts as the channel's, `what` and `side` as given."""
     here = config.domain_of_channel(channel)
-    domains = [_option(d.name, d.name) for d in config.domains]
-    sides = [_option(s, f"{s.capitalize()} ({', '.join(kind_words(k) for k in SIDE_KINDS[s])})") for s in SIDES]
-    kinds = [_option(k, f"{kind_words(k)} ({next(s for s in SIDES if k in SIDE_KINDS[s])})") for k in KINDS]
+    domains = [option(d.name, d.name) for d in config.domains]
+    sides = [option(s, f"{s.capitalize()} ({', '.join(kind_words(k) for k in SIDE_KINDS[s])})") for s in SIDES]
+    kinds = [option(k, f"{kind_words(k)} ({next(s for s in SIDES if k in SIDE_KINDS[s])})") for k in KINDS]
     blocks: list[Block] = [
-        _input(ids.DOMAIN, "Domain", _select(domains, placeholder="Which domain", initial=here.name if here else None)),
-        _input(ids.SIDE, "Side", _select(sides, placeholder="Who shipped it", initial=side)),
-        _input(ids.CHANGE_KIND, "Kind", _select(kinds, placeholder="What it changed"), optional=True),
-        _input(ids.WHAT, "What shipped", PlainTextInputElement(action_id=ids.INPUT, max_length=WHAT_LIMIT,
-                                                              initial_value=truncate(what, WHAT_LIMIT) if what else None,
-                                                              placeholder="express-refund intent")),
+        input_block(ids.DOMAIN, "Domain", static_select(domains, placeholder="Which domain", initial=here.name if here else None)),
+        input_block(ids.SIDE, "Side", static_select(sides, placeholder="Who shipped it", initial=side)),
+        input_block(ids.CHANGE_KIND, "Kind", static_select(kinds, placeholder="What it changed"), optional=True),
+        input_block(ids.WHAT, "What shipped", PlainTextInputElement(action_id=ids.INPUT, max_length=WHAT_LIMIT,
+                                                                   initial_value=truncate(what, WHAT_LIMIT) if what else None,
+                                                                   placeholder="express-refund intent")),
     ]
     if config.assets:
-        assets = [_option(a.name, f"{a.name} ({a.domain}, {kind_words(a.kind)})") for a in config.assets]
-        blocks.append(_input(ids.ASSET, "AI asset", _select(assets, placeholder="From the catalog"), optional=True,
-                             hint="Its owners are asked instead of the domain's."))
-    blocks.append(_input(ids.VERSION, "Version", PlainTextInputElement(action_id=ids.INPUT, max_length=VERSION_LIMIT),
-                         optional=True))
+        assets = [option(a.name, f"{a.name} ({a.domain}, {kind_words(a.kind)})") for a in config.assets]
+        blocks.append(input_block(ids.ASSET, "AI asset", static_select(assets, placeholder="From the catalog"), optional=True,
+                                  hint="Its owners are asked instead of the domain's."))
+    blocks.append(input_block(ids.VERSION, "Version", PlainTextInputElement(action_id=ids.INPUT, max_length=VERSION_LIMIT),
+                              optional=True))
     for i in range(2):
-        blocks.append(_input(f"{ids.LINKS}.{i}", "Link" if i == 0 else "Another link", UrlInputElement(action_id=ids.INPUT),
-                             optional=True))
+        blocks.append(input_block(f"{ids.LINKS}.{i}", "Link" if i == 0 else "Another link", UrlInputElement(action_id=ids.INPUT),
+                                  optional=True))
     return View(type="modal", callback_id=ids.CHANGE_MODAL, title="Log a change", submit="Log it", close="Cancel",
                 blocks=blocks, private_metadata=json.dumps({"channel": channel}))
 
@@ -220,7 +204,7 @@ def change_modal(config: Config, *, channel: str | None = None, what: str | None
 def covered_modal(change_id: str) -> View:
     """"Covered" asks for the eval case that covers the change."""
     return View(type="modal", callback_id=ids.COVERED_MODAL, title=f"Covered: {change_id}"[:24], submit="Send", close="Cancel",
-                blocks=[_input(ids.EVAL_LINK, "The eval case that covers it", UrlInputElement(action_id=ids.INPUT))],
+                blocks=[input_block(ids.EVAL_LINK, "The eval case that covers it", UrlInputElement(action_id=ids.INPUT))],
                 private_metadata=json.dumps({"change": change_id}))
 
 
@@ -229,5 +213,5 @@ def not_relevant_modal(change_id: str) -> View:
     reason = PlainTextInputElement(action_id=ids.INPUT, multiline=True, max_length=REASON_LIMIT,
                                    placeholder="e.g. the prompt never sees refund requests")
     return View(type="modal", callback_id=ids.NOT_RELEVANT_MODAL, title=f"Not relevant: {change_id}"[:24], submit="Send",
-                close="Cancel", blocks=[_input(ids.REASON, "Why is it not relevant to your side?", reason)],
+                close="Cancel", blocks=[input_block(ids.REASON, "Why is it not relevant to your side?", reason)],
                 private_metadata=json.dumps({"change": change_id}))

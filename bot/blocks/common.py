@@ -10,11 +10,15 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ConfirmObject,
     ContextBlock,
+    InputBlock,
     MarkdownTextObject,
+    Option,
     PlainTextObject,
     SectionBlock,
+    StaticSelectElement,
 )
 
+from bot.blocks import ids
 from bot.domain.text import ELLIPSIS, escape, escape_within, truncate
 
 SECTION_LIMIT = 3000
@@ -81,6 +85,23 @@ def quote(text: str, limit: int) -> str:
 def local(at: datetime, tz: ZoneInfo) -> str:
     """A short local time for people: "Tue 26 Nov 14:00"."""
     return at.astimezone(tz).strftime("%a %d %b %H:%M")
+
+
+def option(value: str, text: str) -> Option:
+    """A select's option, its text cut to Slack's 75 characters."""
+    return Option(value=value, text=PlainTextObject(text=truncate(text, 75)))
+
+
+def static_select(options: list[Option], *, placeholder: str, initial: str | None = None) -> StaticSelectElement:
+    """A form's select (at most Slack's 100 options), starting at the option whose value is `initial`."""
+    shown = options[:100]
+    chosen = next((o for o in shown if o.value == initial), None)
+    return StaticSelectElement(action_id=ids.INPUT, placeholder=placeholder, options=shown, initial_option=chosen)
+
+
+def input_block(block_id: str, label: str, element: Any, *, optional: bool = False, hint: str | None = None) -> InputBlock:
+    """A form's input block; its one element's action_id is `ids.INPUT`."""
+    return InputBlock(block_id=block_id, label=label, element=element, optional=optional, hint=hint)
 
 
 def to_dicts(blocks: list[Block]) -> list[dict[str, Any]]:

@@ -16,7 +16,8 @@ from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, HeaderBlo
 
 from bot.blocks import ids
 from bot.blocks.card import kind_label, shown_title
-from bot.blocks.common import button, context, section, user
+from bot.blocks.common import context, section, user
+from bot.blocks.nags import actions
 from bot.domain.changes import describe
 from bot.domain.changes_loop import LoopFigures
 from bot.domain.courts import COURT_LABEL, ball_holders
@@ -74,12 +75,10 @@ def _decisions(figures: DigestFigures, *, queue: str, stale_days: int, org: bool
     blocks = [section(f"*Needs a decision*: {', '.join(counts)}")]
     for _, key, hours in figures.unowned_regressions[:DECISIONS_LIMIT]:
         blocks.append(section(f":warning: *{key}* regression unowned for {hours:.1f} business hours"))
-        blocks.append(ActionsBlock(elements=[button(f"Take ownership {key}", ids.OWN, key, style="primary"),
-                                             button(f"Not mine {key}", ids.DISCLAIM, key)]))
+        blocks.append(_buttons(key, ids.OWN, ids.DISCLAIM))
     for _, key, days in figures.stale_reviews[:DECISIONS_LIMIT]:
         blocks.append(section(f":hourglass: *{key}* security review: its ball holder silent for {days} days"))
-        blocks.append(ActionsBlock(elements=[button(f"Start review {key}", ids.REVIEW_START, key),
-                                             button(f"Snooze {key}", ids.SNOOZE, key)]))
+        blocks.append(_buttons(key, ids.REVIEW_START, ids.SNOOZE))
     more = [_plural(n, f"more {what}") for n, what in (
         (len(figures.unowned_regressions) - DECISIONS_LIMIT, "unowned regression"),
         (len(figures.stale_reviews) - DECISIONS_LIMIT, "stalled review")) if n > 0]
@@ -165,11 +164,7 @@ def loop_decisions(loop: LoopFigures | None, *, changes: str) -> list[Block]:
         if loop.end is not None and (until := record.snoozed_until(loop.end)) is not None:
             line += f" · snoozed until {until:%a %d %b} ({user(record.snoozed_by(loop.end))})"
         blocks.append(section(line))
-        blocks.append(ActionsBlock(elements=[
-            button(f"Covered {shipped.id}", ids.CHANGE_COVERED, shipped.id, style="primary"),
-            button(f"Needs work {shipped.id}", ids.CHANGE_NEEDS_WORK, shipped.id,
-                   confirm=f"File an eval request for the platform side about {shipped.id}?"),
-            button(f"Not relevant {shipped.id}", ids.CHANGE_NOT_RELEVANT, shipped.id)]))
+        blocks.append(_buttons(shipped.id, ids.CHANGE_COVERED, ids.CHANGE_NEEDS_WORK, ids.CHANGE_NOT_RELEVANT))
     if len(loop.needs_answer) > DECISIONS_LIMIT:
         more = len(loop.needs_answer) - DECISIONS_LIMIT
         blocks.append(context(f"+{_plural(more, 'more unanswered change')}: `{changes}` lists the latest changes."))
@@ -239,9 +234,16 @@ def _private_line(item: Listed, config: Config, *, now: datetime) -> str:
 def _private_buttons(item: Listed) -> ActionsBlock | None:
     key, request = item.request.key, item.request
     if item.decision.unowned_hours is not None:
-        return ActionsBlock(elements=[button(f"Take ownership {key}", ids.OWN, key, style="primary"), button(f"Not mine {key}", ids.DISCLAIM, key)])
-    elements = [button(f"Start review {key}", ids.REVIEW_START, key)] if request.stage in ("requested", "changes_requested") else []
-    return ActionsBlock(elements=[*elements, button(f"Snooze {key}", ids.SNOOZE, key)])
+        return _buttons(key, ids.OWN, ids.DISCLAIM)
+    start = [ids.REVIEW_START] if request.stage in ("requested", "changes_requested") else []
+    return _buttons(key, *start, ids.SNOOZE)
+
+
+def _buttons(key: str, *action_ids: str) -> ActionsBlock:
+    """A decision's buttons, each naming its request or change ("Take ownership AIR-3"), as a nag's do."""
+    row = actions(key, action_ids)
+    assert row is not None  # every id given here has a label
+    return row
 
 
 # --- fitting Slack's limits -----------------------------------------------------------------------------

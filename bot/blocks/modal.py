@@ -2,19 +2,12 @@
 
 import json
 
-from slack_sdk.models.blocks import (
-    CheckboxesElement,
-    InputBlock,
-    Option,
-    PlainTextInputElement,
-    PlainTextObject,
-    StaticSelectElement,
-    UrlInputElement,
-)
+from slack_sdk.models.blocks import CheckboxesElement, PlainTextInputElement, UrlInputElement
 from slack_sdk.models.views import View
 
 from bot.blocks import ids
 from bot.blocks.card import kind_label
+from bot.blocks.common import input_block, option, static_select
 from bot.domain.models import PRIORITIES, Request
 from bot.domain.policy import Config
 from bot.domain.parsing import DESCRIPTION_LIMIT, LINK_LIMIT, TITLE_LIMIT
@@ -34,57 +27,45 @@ def fitted(value: str | None, limit: int) -> str | None:
     return truncate(value, limit) if value else None
 
 
-def _option(value: str, text: str) -> Option:
-    return Option(value=value, text=PlainTextObject(text=truncate(text, 75)))
-
-
-def _input(block_id: str, label: str, element, *, optional: bool = False, hint: str | None = None) -> InputBlock:
-    return InputBlock(block_id=block_id, label=label, element=element, optional=optional, hint=hint)
-
-
-def _select(options: list[Option], *, placeholder: str, initial: str | None) -> StaticSelectElement:
-    chosen = next((o for o in options if o.value == initial), None)
-    return StaticSelectElement(action_id=ids.INPUT, placeholder=placeholder, options=options, initial_option=chosen)
-
-
 def request_modal(config: Config, *, request: Request | None = None, channel: str | None = None, private: bool = False) -> View:
     """The form behind `/ai-request`. With `request`, it edits that request (another domain moves it there).
     Opened in a private conversation (`private`), a new request starts out confidential."""
-    kinds = [_option(k, kind_label(k)) for k in config.kind_names]
-    domains = [_option(d.name, d.name) for d in config.domains][:100]
-    priorities = [_option(p, {"P1": "P1 — urgent", "P2": "P2 — high", "P3": "P3 — normal", "P4": "P4 — low"}[p]) for p in PRIORITIES]
-    secret = _option("yes", "Confidential (security review channel only)")
+    kinds = [option(k, kind_label(k)) for k in config.kind_names]
+    domains = [option(d.name, d.name) for d in config.domains]
+    priorities = [option(p, {"P1": "P1 — urgent", "P2": "P2 — high", "P3": "P3 — normal", "P4": "P4 — low"}[p]) for p in PRIORITIES]
+    secret = option("yes", "Confidential (security review channel only)")
     blocks = [
-        _input(ids.TITLE, "Title", PlainTextInputElement(action_id=ids.INPUT, max_length=TITLE_MAX,
-                                                           initial_value=fitted(request.title, TITLE_MAX) if request else None,
-                                                           placeholder="Refund intent answers with the wrong window")),
-        _input(ids.KIND, "Kind", _select(kinds, placeholder="What kind of help", initial=request.kind if request else "question")),
+        input_block(ids.TITLE, "Title", PlainTextInputElement(
+            action_id=ids.INPUT, max_length=TITLE_MAX, initial_value=fitted(request.title, TITLE_MAX) if request else None,
+            placeholder="Refund intent answers with the wrong window")),
+        input_block(ids.KIND, "Kind", static_select(kinds, placeholder="What kind of help",
+                                                    initial=request.kind if request else "question")),
     ]
     if request is None and domains:
-        blocks.append(_input(ids.DOMAIN, "Domain", _select(domains, placeholder="Let triage decide", initial=None), optional=True,
-                             hint="Leave empty and triage routes it by channel and words."))
+        blocks.append(input_block(ids.DOMAIN, "Domain", static_select(domains, placeholder="Let triage decide"), optional=True,
+                                  hint="Leave empty and triage routes it by channel and words."))
     elif domains:
-        blocks.append(_input(ids.DOMAIN, "Domain", _select(domains, placeholder="Unrouted (triage)", initial=request.domain),
-                             optional=True, hint="Another domain moves it there: its card is posted again in that domain's "
-                             "channel (members of either domain, and admins, may move it)."))
+        blocks.append(input_block(ids.DOMAIN, "Domain", static_select(domains, placeholder="Unrouted (triage)", initial=request.domain),
+                                  optional=True, hint="Another domain moves it there: its card is posted again in that domain's "
+                                  "channel (members of either domain, and admins, may move it)."))
     if request is None and config.assets:
-        assets = [_option(a.name, f"{a.name} ({a.domain}, {a.kind.replace('_', ' ')})") for a in config.assets][:100]
-        blocks.append(_input(ids.ASSET, "AI asset", _select(assets, placeholder="None in particular", initial=None),
-                             optional=True, hint="Its owners are the ones asked to own a regression."))
+        assets = [option(a.name, f"{a.name} ({a.domain}, {a.kind.replace('_', ' ')})") for a in config.assets]
+        blocks.append(input_block(ids.ASSET, "AI asset", static_select(assets, placeholder="None in particular"),
+                                  optional=True, hint="Its owners are the ones asked to own a regression."))
     blocks += [
-        _input(ids.PRIORITY, "Priority", _select(priorities, placeholder="The kind's default", initial=request.priority if request else None),
-               optional=True),
-        _input(ids.DESCRIPTION, "Description", PlainTextInputElement(action_id=ids.INPUT, multiline=True, max_length=DESCRIPTION_MAX,
-                                                                     initial_value=fitted(request.description, DESCRIPTION_MAX) if request else None),
-               optional=True, hint=LONG_HINT if request and len(request.description) > DESCRIPTION_MAX else
-               "What happened, who is affected, what good looks like."),
+        input_block(ids.PRIORITY, "Priority", static_select(priorities, placeholder="The kind's default",
+                                                            initial=request.priority if request else None), optional=True),
+        input_block(ids.DESCRIPTION, "Description", PlainTextInputElement(
+            action_id=ids.INPUT, multiline=True, max_length=DESCRIPTION_MAX,
+            initial_value=fitted(request.description, DESCRIPTION_MAX) if request else None),
+            optional=True, hint=LONG_HINT if request and len(request.description) > DESCRIPTION_MAX else
+            "What happened, who is affected, what good looks like."),
     ]
     existing = request.links if request else []
     for i in range(LINK_FIELDS):
-        blocks.append(_input(f"{ids.LINKS}.{i}", "Link" if i == 0 else "Another link",
-                             UrlInputElement(action_id=ids.INPUT, initial_value=fitted(existing[i], LINK_LIMIT) if i < len(existing) else None),
-                             optional=True))
-    blocks.append(_input(ids.CONFIDENTIAL, "Confidentiality", CheckboxesElement(
+        link = UrlInputElement(action_id=ids.INPUT, initial_value=fitted(existing[i], LINK_LIMIT) if i < len(existing) else None)
+        blocks.append(input_block(f"{ids.LINKS}.{i}", "Link" if i == 0 else "Another link", link, optional=True))
+    blocks.append(input_block(ids.CONFIDENTIAL, "Confidentiality", CheckboxesElement(
         action_id=ids.INPUT, options=[secret], initial_options=[secret] if (request.confidential if request else private) else None),
         optional=True, hint="Security reviews, and what is filed in a private channel, are confidential unless you say otherwise."))
     meta = {"key": request.key if request else None, "channel": channel, "private": private}
@@ -97,4 +78,4 @@ def disclaim_modal(key: str) -> View:
     reason = PlainTextInputElement(action_id=ids.INPUT, multiline=True, max_length=500,
                                    placeholder="e.g. the prompt is unchanged; retrieval index was rebuilt on Monday")
     return View(type="modal", callback_id=ids.DISCLAIM_MODAL, title=f"Not mine: {key}"[:24], submit="Send", close="Cancel",
-                blocks=[_input(ids.REASON, "Why is it not yours?", reason)], private_metadata=json.dumps({"key": key}))
+                blocks=[input_block(ids.REASON, "Why is it not yours?", reason)], private_metadata=json.dumps({"key": key}))

@@ -23,6 +23,7 @@ from bot.domain.visibility import visible_to
 from storage.outbox import ChangeNagItem, NagItem
 
 LABELS = {ids.OWN: "Take ownership", ids.DISCLAIM: "Not mine", ids.SNOOZE: "Snooze", ids.REOPEN: "Reopen",
+          ids.REVIEW_START: "Start review",
           ids.CHANGE_COVERED: "Covered", ids.CHANGE_NEEDS_WORK: "Needs work", ids.CHANGE_NOT_RELEVANT: "Not relevant",
           ids.CHANGE_SNOOZE: "Snooze"}
 CONFIRM = {ids.CHANGE_NEEDS_WORK: "File an eval request for the platform side about {key}?"}
@@ -60,7 +61,7 @@ def key_of_block(block_id: str | None) -> str | None:
 
 
 def actions(key: str, action_ids: Sequence[str], *, block_id: str | None = None) -> ActionsBlock | None:
-    """A nag's buttons, each naming the request; the lead's `HAND` is a user select."""
+    """A nag's (or a digest decision's) buttons, each naming the request; the lead's `HAND` is a user select."""
     elements: list = []
     for action in action_ids:
         if action == ids.HAND:

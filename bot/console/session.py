@@ -275,13 +275,6 @@ class Console:
             if user is None:
                 raise UsageError("pick a person: /click <number> @name")
             return {**action, "selected_user": user, **({"initial_user": element["initial_user"]} if element.get("initial_user") else {})}
-        if element["type"] == "static_select":
-            options = element.get("options") or []
-            chosen = next((o for o in options if extra and extra.lower() in (o["value"].lower(), o["text"]["text"].lower())), None)
-            if chosen is None:
-                choices = ", ".join(o["text"]["text"] for o in options)
-                raise UsageError(f"pick one: /click <number> <choice> ({choices})")
-            return {**action, "selected_option": {"value": chosen["value"], "text": chosen["text"]}}
         raise UsageError(f"the console cannot work a {element['type']} element")
 
     @staticmethod

@@ -2,7 +2,7 @@
 
 from bot.domain.errors import NotAllowed
 from bot.domain.models import NO_ANSWER, Request
-from bot.domain.owners import owners_of
+from bot.domain.owners import lead_of, owners_of
 from bot.domain.policy import Config
 
 # Actions a domain member (engineer, reviewer, owner, lead) or an admin may take.
@@ -45,8 +45,7 @@ def is_asset_owner(config: Config, request: Request, user: str) -> bool:
 
 def is_lead(config: Config, request: Request, user: str) -> bool:
     """The lead of the request's domain (an unrouted request has none)."""
-    domain = config.domain(request.domain)
-    return bool(domain and domain.lead == user)
+    return user is not None and lead_of(config, request.domain) == user
 
 
 def can(config: Config, request: Request, user: str, action: str) -> bool:

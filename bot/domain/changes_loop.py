@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -18,6 +18,7 @@ from bot.domain.changes import (
     change_number, is_web_link, parse_change_key, web_link,
 )
 from bot.domain.errors import InvalidInput
+from bot.domain.history import as_utc
 from bot.domain.models import Event, Request
 from bot.domain.text import escape, truncate
 
@@ -57,7 +58,7 @@ def suspects(
     since = filed_at - timedelta(days=days)
     found = [Suspect(r.change, r.answer_at(now), same_asset=asset is not None and r.change.asset == asset)
              for r in records if r.change.domain == domain and since <= r.change.at <= filed_at]
-    return sorted(found, key=lambda s: (_utc(s.change.at), change_number(s.change.id)), reverse=True)
+    return sorted(found, key=lambda s: (as_utc(s.change.at), change_number(s.change.id)), reverse=True)
 
 
 # --- closing a regression ---------------------------------------------------------------------------
@@ -280,7 +281,3 @@ def _last_resolution(events: Sequence[Event], *, start: datetime, end: datetime)
             found = i
         status = new or status
     return found
-
-
-def _utc(at: datetime) -> datetime:
-    return at.astimezone(timezone.utc)

@@ -7,7 +7,7 @@ Pure: the request and the config decide.
 from collections.abc import Iterable
 
 from bot.domain.models import Request
-from bot.domain.owners import owners_of
+from bot.domain.owners import lead_of, owners_of
 from bot.domain.policy import Config
 
 COURT_LABEL = {
@@ -42,8 +42,7 @@ def ball_holders(request: Request, config: Config) -> tuple[str, ...]:
 
 def escalation(request: Request, config: Config) -> tuple[str, ...]:
     """The domain lead, else the org admins (unrouted requests, or a domain without a lead)."""
-    domain = config.domain(request.domain)
-    return (domain.lead,) if domain and domain.lead else tuple(config.admins)
+    return change_escalation(config, request.domain)
 
 
 def owners(request: Request, config: Config) -> tuple[str, ...]:
@@ -54,9 +53,9 @@ def owners(request: Request, config: Config) -> tuple[str, ...]:
 
 
 def change_escalation(config: Config, domain: str | None) -> tuple[str, ...]:
-    """Who an unanswered change of `domain` escalates to: its lead, else the org admins."""
-    found = config.domain(domain)
-    return (found.lead,) if found and found.lead else tuple(config.admins)
+    """Who an unanswered change of `domain` escalates to, as a request of it does: its lead, else the org admins."""
+    lead = lead_of(config, domain)
+    return (lead,) if lead else tuple(config.admins)
 
 
 def change_audience(asked: str | None, escalated: tuple[str, ...], *, step: str) -> tuple[str, ...]:

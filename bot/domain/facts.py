@@ -10,12 +10,12 @@ when) that `sla_at` and `courts_at` carry forward to any later `now`. The same f
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from bot.domain.history import (
-    SNOOZED, CourtRecord, RequestSla, as_utc, court_record, court_seconds_at, instant, is_unowned, last_human_action,
-    request_clocks, silent_since,
+    CourtRecord, RequestSla, as_utc, court_record, court_seconds_at, is_unowned, last_human_action, request_clocks,
+    silent_since, snoozes,
 )
 from bot.domain.models import Event, Request
 from bot.domain.policy import Config
@@ -104,17 +104,9 @@ def snoozed_at(facts: RequestFacts, *, now: datetime) -> tuple[datetime, str] | 
 
 
 def _snooze(events: list[Event], config: Config) -> tuple[datetime | None, str | None]:
-    """(until, who) of the snooze that ends last, each capped at `snooze_max_days` after its press (as
-    `history.running_snooze` counts them)."""
-    cap = timedelta(days=config.nags.snooze_max_days)
-    best: tuple[datetime, str] | None = None
-    for event in events:
-        if event.type != SNOOZED or (until := instant(event.data.get("until"))) is None:
-            continue
-        end = min(until, as_utc(event.at) + cap)
-        if best is None or end > best[0]:
-            best = (end, event.actor)
-    return (as_utc(best[0]), best[1]) if best else (None, None)
+    """(until, who) of the snooze that ends last (`history.snoozes` caps each at `snooze_max_days`)."""
+    last = max(snoozes(events, config.nags), key=lambda snooze: snooze[0], default=None)
+    return (as_utc(last[0]), last[1].actor) if last else (None, None)
 
 
 def _utc_record(record: CourtRecord) -> CourtRecord:

@@ -4,7 +4,7 @@ acted, whether it is unowned or snoozed. The nag rules and the digest both read 
 Every figure here is derived from the events and `now`; nothing is stored twice.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
@@ -31,20 +31,7 @@ def seconds_between(earlier: datetime, later: datetime) -> float:
 
 def pauses(events: Sequence[Event]) -> list[Interval]:
     """The spans during which the request was `waiting` on its requester (the SLA clock's pauses)."""
-    out: list[Interval] = []
-    started: datetime | None = None
-    for event in events:
-        status = event.data.get("status")
-        if status is None:
-            continue
-        if status == "waiting" and started is None:
-            started = event.at
-        elif status != "waiting" and started is not None:
-            out.append(Interval(started, event.at))
-            started = None
-    if started is not None:
-        out.append(Interval(started, None))
-    return out
+    return _stretches(events, lambda status: status == "waiting")
 
 
 def waiting_since(events: Sequence[Event]) -> datetime | None:
@@ -56,16 +43,21 @@ def waiting_since(events: Sequence[Event]) -> datetime | None:
 def clock_stops(events: Sequence[Event]) -> list[Interval]:
     """The spans during which the SLA clocks do not count: waiting on the requester, and closed (resolved or
     declined, until reopened): nobody owes a first response to a request that was withdrawn."""
+    return _stretches(events, lambda status: status == "waiting" or status in CLOSED_STATUSES)
+
+
+def _stretches(events: Sequence[Event], stopped: Callable[[str], bool]) -> list[Interval]:
+    """The spans during which the request's status (as each event sets it) was one that `stopped` accepts."""
     out: list[Interval] = []
     started: datetime | None = None
     for event in events:
         status = event.data.get("status")
         if status is None:
             continue
-        stopped = status == "waiting" or status in CLOSED_STATUSES
-        if stopped and started is None:
+        stops = stopped(status)
+        if stops and started is None:
             started = event.at
-        elif not stopped and started is not None:
+        elif not stops and started is not None:
             out.append(Interval(started, event.at))
             started = None
     if started is not None:
@@ -109,12 +101,6 @@ def court_seconds_at(record: CourtRecord, *, now: datetime) -> dict[str, float]:
 def court_seconds(events: Sequence[Event], *, now: datetime) -> dict[str, float]:
     """Wall-clock seconds the ball spent in each court, from creation to `now` (or closing)."""
     return court_seconds_at(court_record(events), now=now)
-
-
-def cycle_start(request: Request, events: Sequence[Event]) -> datetime:
-    """When the current resolution cycle began: creation, or the last reopening."""
-    reopened = [e.at for e in events if e.type == "reopened"]
-    return reopened[-1] if reopened else request.created_at
 
 
 @dataclass(frozen=True)
@@ -190,8 +176,9 @@ def request_sla(request: Request, events: Sequence[Event], config: Config, *, no
     stops = clock_stops(events)
     first = sla_status(calendar, started_at=request.created_at, target_seconds=target.first_response * 3600,
                        pauses=stops, satisfied_at=request.first_response_at, now=now, at_risk_ratio=policy.at_risk)
-    satisfied, pauses = resolution_cycles(request, events)[-1].clock_span(stops)
-    resolution = sla_status(calendar, started_at=cycle_start(request, events), target_seconds=target.resolution * 3600,
+    cycle = resolution_cycles(request, events)[-1]
+    satisfied, pauses = cycle.clock_span(stops)
+    resolution = sla_status(calendar, started_at=cycle.start, target_seconds=target.resolution * 3600,
                             pauses=pauses, satisfied_at=satisfied, now=now, at_risk_ratio=policy.at_risk)
     return RequestSla(first_response=first, resolution=resolution)
 
@@ -273,24 +260,16 @@ def is_unowned(request: Request, events: Sequence[Event]) -> bool:
     return last != "owned"
 
 
+def snoozes(events: Sequence[Event], settings: Nags) -> list[tuple[datetime, Event]]:
+    """(when it ends, its event) of each snooze pressed, oldest first; a snooze lasts at most `snooze_max_days`."""
+    cap = timedelta(days=settings.snooze_max_days)
+    return [(min(until, as_utc(event.at) + cap), event) for event in events
+            if event.type == SNOOZED and (until := instant(event.data.get("until"))) is not None]
+
+
 def active_snoozes(events: Sequence[Event], settings: Nags, *, now: datetime) -> list[tuple[datetime, str | None]]:
     """(until, rule) of each snooze running at `now`; a snooze lasts at most `snooze_max_days`."""
-    cap = timedelta(days=settings.snooze_max_days)
-    active: list[tuple[datetime, str | None]] = []
-    for event in events:
-        until = instant(event.data.get("until")) if event.type == SNOOZED else None
-        if until is not None and min(until, as_utc(event.at) + cap) > now:
-            active.append((min(until, as_utc(event.at) + cap), event.data.get("rule")))
-    return active
-
-
-def running_snooze(events: Sequence[Event], config: Config, *, now: datetime) -> tuple[datetime, str] | None:
-    """(until, who pressed it) of the snooze running at `now` that ends last; None when none runs."""
-    cap = timedelta(days=config.nags.snooze_max_days)
-    running = [(min(until, as_utc(e.at) + cap), e.actor) for e in events
-               if e.type == SNOOZED and (until := instant(e.data.get("until"))) is not None and e.at <= now]
-    running = [(until, who) for until, who in running if until > now]
-    return max(running, key=lambda r: r[0], default=None)
+    return [(end, event.data.get("rule")) for end, event in snoozes(events, settings) if end > now]
 
 
 def snoozed_until(events: Sequence[Event], config: Config, *, now: datetime) -> datetime | None:

@@ -171,7 +171,7 @@ def _next_stale_change(request: Request, events: Sequence[Event], config: Config
 def _next_unowned_change(request: Request, events: Sequence[Event], config: Config, ladders: dict[str, Ladder], *,
                          now: datetime) -> datetime | None:
     """When an unowned regression reaches its next step (the owners, then the lead) in business hours."""
-    if not request.is_regression or not is_unowned(request, events):
+    if not is_unowned(request, events):
         return None
     calendar = config.calendar(request.domain)
     at = ladders[RULE_UNOWNED].next_after(calendar.business_seconds(request.created_at, now))
@@ -291,7 +291,7 @@ def _stale_review_nag(request: Request, events: Sequence[Event], config: Config,
     top = number == len(ladder.steps)
     return Nag(
         request_id=request.id, key=request.key, rule=RULE_STALE_REVIEW,
-        step=f"{rung.name}/r{ladder.repeats(silent_days, rung)}@{since.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}",
+        step=f"{rung.name}/r{ladder.repeats(silent_days, rung)}@{_stamp(since)}",
         recipients=review_audience(request, config, rung=number), in_thread=False,
         text=review_text(request, events, config, silence=silence, now=now, top=top),
         urgency=_urgency(RULE_STALE_REVIEW, request.priority, age_seconds=silent_days * DAY),
@@ -337,7 +337,7 @@ def _no_answer_nag(request: Request, events: Sequence[Event], config: Config, la
     if reached is None:
         return None
     closing = calendar.add_business_seconds(since, ladder.steps[-1].at)
-    stamp = f"{reached.name}@{since.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
+    stamp = f"{reached.name}@{_stamp(since)}"
     closes = reached.name == CLOSE_STEP
     return Nag(
         request_id=request.id, key=request.key, rule=RULE_NO_ANSWER, step=stamp, recipients=(request.requester,),
@@ -355,6 +355,11 @@ def _quieted(nag: Nag, snoozes: Sequence[tuple[datetime, str | None]]) -> bool:
     if nag.urgent:
         return False
     return any(rule is None or nag.rule == rule or nag.rule.startswith(f"{rule}.") for _, rule in snoozes)
+
+
+def _stamp(at: datetime) -> str:
+    """`at` in UTC to the second, in a step's name: the silence or the wait the step belongs to."""
+    return f"{at.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
 
 
 def _urgency(rule: str, priority: str, *, age_seconds: float) -> int:

@@ -6,10 +6,9 @@ disagree. Pure: standard library and the config.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
 from math import floor
 
-from bot.domain.changes import RULE_UNACKNOWLEDGED
+from bot.domain.changes import RULE_UNACKNOWLEDGED, business_day_seconds
 from bot.domain.policy import Config, Nags
 
 RULE_AT_RISK = "sla.at_risk"
@@ -113,9 +112,7 @@ def ladder(config: Config, domain: str | None, rule: str) -> Ladder:
     if rule == RULE_NO_ANSWER:
         if nags.requester_reminder_days is None:
             return Ladder(BUSINESS_SECONDS_WAITING, ())
-        calendar = config.calendar(domain)
-        day = (datetime.combine(date.min, calendar.end) - datetime.combine(date.min, calendar.start)).total_seconds()
-        remind = nags.requester_reminder_days * day
+        remind = nags.requester_reminder_days * business_day_seconds(config.calendar(domain))
         return Ladder(BUSINESS_SECONDS_WAITING, (Step("remind", remind), Step("close", 2 * remind)))
     if rule == RULE_UNACKNOWLEDGED:
         return unacknowledged_ladder(config.change_log.unacknowledged_business_days)

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.domain.changes import is_web_link
 from bot.domain.models import PRIORITIES
-from bot.domain.text import truncate
+from bot.domain.text import first_line, truncate
 from bot.hooks.errors import BadRequest, TooLarge
 
 MAX_BODY_BYTES = 64 * 1024
@@ -173,10 +173,8 @@ def either(choices: tuple[str, ...]) -> str:
 
 def titled(text: str) -> tuple[str, str]:
     """A title from free text: its first line cut to 150 characters, and what it left out (to describe)."""
-    lines = [line.strip() for line in text.strip().splitlines()]
-    first = next((line for line in lines if line), "")
-    title = truncate(first, TITLE_LIMIT)
-    rest = "\n".join(lines).strip()
+    title = first_line(text, TITLE_LIMIT)
+    rest = "\n".join(line.strip() for line in text.strip().splitlines()).strip()
     return title, ("" if rest == title else rest)
 
 

@@ -2,17 +2,15 @@
 shortcut, the three answers on a change's question (with their forms), and "Resolve…" on a regression's
 card with the form that asks for its cause and eval case."""
 
-from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, BoltResponse
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks import ids
 from bot.blocks.changes import (
     change_modal, changes_reply, closure_modal, covered_modal, logged_reply, not_relevant_modal,
 )
-from bot.changelog import ChangeLog
 from bot.domain import parsing
 from bot.domain.changes import WHAT_LIMIT
 from bot.domain.changes_filing import ChangeDraft, parse_shipped
@@ -20,8 +18,8 @@ from bot.domain.errors import IntakeError, InvalidInput
 from bot.domain.text import first_line
 from bot.listeners.events import field, message_text, ts_field
 from bot.domain.sla import local_when
-from bot.listeners.middleware import answered, config_of, intake_of, now_of, queries_of, tell
-from bot.listeners.views import _text, _value, _values, metadata  # reading a form's state, as the request form does
+from bot.listeners.middleware import answered, changelog_of, config_of, intake_of, now_of, queries_of, tell
+from bot.listeners.views import form_state, input_value, metadata, text_or_none  # read as the request form is
 
 FIELD_OF = {"what": ids.WHAT, "domain": ids.DOMAIN, "side": ids.SIDE, "kind": ids.CHANGE_KIND, "asset": ids.ASSET,
             "version": ids.VERSION, "links": f"{ids.LINKS}.0", "eval_link": ids.EVAL_LINK, "reason": ids.REASON,
@@ -30,9 +28,9 @@ FIELD_OF = {"what": ids.WHAT, "domain": ids.DOMAIN, "side": ids.SIDE, "kind": id
 
 
 def register(app: App) -> None:
-    app.action(ids.CHANGE_COVERED)(answered(on_covered))
+    for action_id in ASKS_FIRST:
+        app.action(action_id)(answered(on_asks_first))
     app.action(ids.CHANGE_NEEDS_WORK)(answered(on_needs_work))
-    app.action(ids.CHANGE_NOT_RELEVANT)(answered(on_not_relevant))
     app.action(ids.CHANGE_SNOOZE)(answered(on_snooze))
     app.view(ids.CHANGE_MODAL)(answered(on_change_form))
     app.view(ids.COVERED_MODAL)(answered(on_covered_link))
@@ -40,20 +38,6 @@ def register(app: App) -> None:
     app.shortcut(ids.CHANGE_FROM_MESSAGE)(answered(on_from_message))
     app.action(ids.RESOLVE_REGRESSION)(answered(on_resolve_regression))
     app.view(ids.CLOSURE_MODAL)(answered(on_closure))
-
-
-def provide(changelog: ChangeLog) -> Callable[..., Any]:
-    """Middleware that puts the change log's use cases into every listener's `context`."""
-
-    def middleware(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
-        context["changelog"] = changelog
-        return next()
-
-    return middleware
-
-
-def changelog_of(context: BoltContext) -> ChangeLog:
-    return context["changelog"]
 
 
 # -- the command -----------------------------------------------------------------------------------
@@ -81,11 +65,12 @@ def answer(context: BoltContext, parsed: parsing.Shipped | parsing.Changes, comm
 # -- the form and the shortcut -----------------------------------------------------------------------
 def draft_from_view(view: dict[str, Any], user: str) -> ChangeDraft:
     """The change a submitted "Log a change" form describes (its fields are checked when it is planned)."""
-    state = _values(view)
-    links = tuple(link for i in range(2) if (link := _value(state, f"{ids.LINKS}.{i}")))
-    return ChangeDraft(what=_value(state, ids.WHAT) or "", shipped_by=user, side=_value(state, ids.SIDE),
-                       kind=_value(state, ids.CHANGE_KIND), domain=_value(state, ids.DOMAIN), asset=_value(state, ids.ASSET),
-                       version=_value(state, ids.VERSION), links=links, channel=_text(metadata(view).get("channel")))
+    state = form_state(view)
+    links = tuple(link for i in range(2) if (link := input_value(state, f"{ids.LINKS}.{i}")))
+    return ChangeDraft(what=input_value(state, ids.WHAT) or "", shipped_by=user, side=input_value(state, ids.SIDE),
+                       kind=input_value(state, ids.CHANGE_KIND), domain=input_value(state, ids.DOMAIN),
+                       asset=input_value(state, ids.ASSET), version=input_value(state, ids.VERSION), links=links,
+                       channel=text_or_none(metadata(view).get("channel")))
 
 
 def refuse_form(ack: Ack, exc: IntakeError, *, default: str) -> None:
@@ -95,14 +80,17 @@ def refuse_form(ack: Ack, exc: IntakeError, *, default: str) -> None:
 
 
 def on_change_form(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+    """The form's mistakes are shown on it with the ack (planning writes nothing); the change is logged after."""
     user = context.user_id or body["user"]["id"]
     draft = draft_from_view(view, user)
+    changelog = changelog_of(context)
     try:
-        logged = changelog_of(context).log(draft)
+        changelog.plan(draft)
     except IntakeError as exc:
         refuse_form(ack, exc, default=ids.WHAT)
         return
     ack()
+    logged = changelog.log(draft)
     text, _ = logged_reply(logged.record, config_of(context), created=logged.created)
     intake_of(context).tell(user=user, channel=draft.channel, text=text)
 
@@ -119,24 +107,20 @@ def on_from_message(ack: Ack, shortcut: dict[str, Any], context: BoltContext, cl
 
 
 # -- the answers -------------------------------------------------------------------------------------
-def on_covered(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """"Covered (link an eval)" asks for the eval case's link first (in a form)."""
+ASKS_FIRST = {ids.CHANGE_COVERED: covered_modal, ids.CHANGE_NOT_RELEVANT: not_relevant_modal}
+"""The answers that ask first, in a form: "Covered (link an eval)" for the eval case's link, "Not relevant" why."""
+
+
+def on_asks_first(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     ack()
     record = changelog_of(context).check_answerable(str(action.get("value") or ""), context.user_id or "")
-    client.views_open(trigger_id=body["trigger_id"], view=covered_modal(record.change.id).to_dict())
+    client.views_open(trigger_id=body["trigger_id"], view=ASKS_FIRST[action["action_id"]](record.change.id).to_dict())
 
 
 def on_needs_work(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
     """"Needs work" files an eval request for the platform side at once; the question shows it."""
     ack()
     changelog_of(context).answer(str(action.get("value") or ""), context.user_id or "", answer="needs_work")
-
-
-def on_not_relevant(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """"Not relevant" asks why first (in a form)."""
-    ack()
-    record = changelog_of(context).check_answerable(str(action.get("value") or ""), context.user_id or "")
-    client.views_open(trigger_id=body["trigger_id"], view=not_relevant_modal(record.change.id).to_dict())
 
 
 def on_snooze(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
@@ -158,8 +142,8 @@ def on_not_relevant_reason(ack: Ack, view: dict[str, Any], body: dict[str, Any],
 
 
 def _answer_from(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext, *, answer: str, block: str) -> None:
-    change_id = _text(metadata(view).get("change")) or ""
-    said = _value(_values(view), block) or ""
+    change_id = text_or_none(metadata(view).get("change")) or ""
+    said = input_value(form_state(view), block) or ""
     try:
         changelog_of(context).answer(change_id, context.user_id or body["user"]["id"], answer=answer,
                                      eval_link=said if answer == "covered" else None,
@@ -181,11 +165,12 @@ def on_resolve_regression(ack: Ack, action: dict[str, Any], body: dict[str, Any]
 
 
 def on_closure(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
-    state = _values(view)
+    state = form_state(view)
     try:
         changelog_of(context).resolve_regression(
-            _text(metadata(view).get("key")) or "", context.user_id or body["user"]["id"], cause=_value(state, ids.CAUSE),
-            eval_case=_value(state, ids.EVAL_CASE), no_eval_reason=_value(state, ids.NO_EVAL_REASON))
+            text_or_none(metadata(view).get("key")) or "", context.user_id or body["user"]["id"],
+            cause=input_value(state, ids.CAUSE), eval_case=input_value(state, ids.EVAL_CASE),
+            no_eval_reason=input_value(state, ids.NO_EVAL_REASON))
     except IntakeError as exc:
         refuse_form(ack, exc, default=ids.CAUSE)
         return

@@ -19,18 +19,12 @@ from bot.listeners.middleware import config_of, intake_of, now_of, queries_of
 log = logging.getLogger(__name__)
 
 PRIVATE_COMMAND_CHANNELS = ("privategroup", "directmessage")
-PRIVATE_CHANNEL_TYPES = frozenset({"group", "mpim", "im"})
 REMEMBERED_FOR = timedelta(days=1)
 
 
 def private_by_name(channel_name: str | None) -> bool:
     """A slash command's `channel_name` names a private conversation ("privategroup", "directmessage", "mpdm-…")."""
     return bool(channel_name) and (channel_name in PRIVATE_COMMAND_CHANNELS or channel_name.startswith("mpdm-"))
-
-
-def private_by_type(channel_type: str | None) -> bool:
-    """A message event's `channel_type` names a private conversation."""
-    return channel_type in PRIVATE_CHANNEL_TYPES
 
 
 def known_private(context: BoltContext, channel: str) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.request import BoltRequest
 
+from bot.changelog import ChangeLog
 from bot.clock import Clock
 from bot.domain.errors import IntakeError
 from bot.domain.policy import Config
@@ -34,6 +35,11 @@ def queries_of(context: BoltContext) -> Queries:
     return context["queries"]
 
 
+def changelog_of(context: BoltContext) -> ChangeLog:
+    """The change log's use cases."""
+    return context["changelog"]
+
+
 def config_of(context: BoltContext) -> Config:
     return context["config"]
 
@@ -43,12 +49,15 @@ def now_of(context: BoltContext) -> datetime:
     return context["clock"]()
 
 
-def provide(*, intake: Intake, queries: Queries, config: Config, clock: Clock) -> Callable[..., Any]:
-    """Middleware that puts the use cases, the config and the clock into every listener's `context`."""
+def provide(*, intake: Intake, queries: Queries, changelog: ChangeLog, config: Config,
+            clock: Clock) -> Callable[..., Any]:
+    """Middleware that puts the use cases (the change log's too), the config and the clock into every listener's
+    `context`."""
 
     def middleware(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
         context["intake"] = intake
         context["queries"] = queries
+        context["changelog"] = changelog
         context["config"] = config
         context["clock"] = clock
         return next()

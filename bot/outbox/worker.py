@@ -29,7 +29,7 @@ from bot.leases import holder_alive, holder_name
 from bot.outbox.pacing import Pacer
 from bot.outbox.senders import SENDERS, Defer, Delivery, Outgoing, Retry, Sent, Skip
 from bot.wakeup import Wakeup
-from storage.outbox import CardUpdate, Ephemeral, HomeRefresh, Kind, read_payload
+from storage.outbox import CardUpdate, Ephemeral, Kind, read_payload
 from storage.store import OutboxItem, Store, Tx
 
 log = logging.getLogger(__name__)
@@ -77,12 +77,6 @@ class Lane:
     channel: str | None
     items: list[tuple[OutboxItem, Outgoing]] = field(default_factory=list)
     held: datetime | None = None  # out of tokens: the rest of the lane waits until then
-
-
-def refresh_homes(tx: Tx, homes: set[str], *, now: datetime) -> None:
-    """Cards handled: queue a fresh App Home for those their changes concern who use the App Home."""
-    for user in tx.home_viewers(homes):
-        tx.enqueue(HomeRefresh(user=user), at=now, unless_pending=True)
 
 
 class OutboxWorker:
@@ -313,8 +307,7 @@ class OutboxWorker:
                 self._record_one(tx, o, now=now)
                 if o.item.kind == Kind.CARD and o.what != "retry" and o.out is not None:
                     homes |= set(getattr(o.out.payload, "homes", []))
-            if homes:
-                refresh_homes(tx, homes, now=now)
+            tx.refresh_homes(homes, at=now)  # cards handled: the App Homes their changes concern
 
     def _record_one(self, tx: Tx, o: Outcome, *, now: datetime) -> None:
         item, out = o.item, o.out
