@@ -15,7 +15,7 @@ from bot.domain.changes import (
     ChangeRecord, ChangeState, ShippedChange, acknowledge, answer_text, change_state, check_answerable, eval_request_draft,
     parse_change_key, snooze_change,
 )
-from bot.domain.changes_filing import ChangeDraft, plan_change
+from bot.domain.changes_filing import ChangeDraft, plan_change, question_channel
 from bot.domain.changes_loop import Suspect, close_regression, suspects
 from bot.domain.errors import Conflict, NotFound
 from bot.domain.models import Draft, Request
@@ -58,12 +58,6 @@ class ChangeHome:
 
     waiting: list[ChangeRecord]
     recent: list[ChangeRecord]
-
-
-def question_channel(config: Config, domain: str) -> str:
-    """Where a domain's changes are asked about: its first channel, else the triage channel."""
-    found = config.domain(domain)
-    return found.channels[0] if found and found.channels else config.triage_channel
 
 
 class ChangeLog:

@@ -20,9 +20,9 @@ from typing import Any
 from bot.blocks.common import to_dicts
 from bot.blocks.digest import render_digest, render_private_digest
 from bot.blocks.nags import thread_nag
-from bot.changelog import question_channel
 from bot.domain import workflow
 from bot.domain.changes import change_state
+from bot.domain.changes_filing import question_channel
 from bot.domain.changes_loop import LoopFigures, loop_all
 from bot.domain.changes_nag import ChangeNag, change_next_checks, changes_due
 from bot.domain.digest import (

@@ -89,13 +89,14 @@ class MachineIntake:
     def _file_one(self, item: FiledRegression, draft: Draft) -> Outcome:
         key = hook_origin_key(item.source, item.id)
         now = self._clock()
+        alike = None if item.recovered else self._intake.similar_to(draft, now)  # read before the writer is taken
         try:
             with self._store.transaction() as tx:
                 known = tx.get_by_origin(key)
                 if known is None:
                     if item.recovered:
                         return Outcome(item.id, "not_found", None)
-                    filed = self._intake.file_within(tx, draft, now=now, origin_key=key)
+                    filed = self._intake.file_within(tx, draft, now=now, origin_key=key, alike=alike)
                     outcome = Outcome(item.id, "filed", filed.key)
                 else:
                     filed, outcome = None, self._again(tx, known, item, now=now)

@@ -93,8 +93,7 @@ class Intake:
         """
         now = self._clock()
         draft, cut = within_limits(draft)
-        with self._store.reading() as rx:  # before the unit of work: the writer is not held for a search
-            alike = self._similar(rx, draft, now)
+        alike = self.similar_to(draft, now)  # before the unit of work: the writer is not held for a search
         try:
             with self._unit() as tx:
                 existing = tx.get_by_origin(origin_key) if origin_key else None
@@ -115,12 +114,20 @@ class Intake:
         return Filed(request, created=True, cut=tuple(cut))
 
     def file_within(self, tx: Tx, draft: Draft, *, now: datetime, origin_key: str | None = None,
-                    assignee: str | None = None, assignee_reason: str | None = None) -> Request:
+                    assignee: str | None = None, assignee_reason: str | None = None,
+                    alike: list[int] | None = None) -> Request:
         """Triage and store a new request, with its card queued, inside another use case's transaction `tx`
         (an eval request filed by an answer to a change, a regression filed by a hook). `assignee` overrides
-        triage's choice, and `assignee_reason` says why on the card. Raises sqlite3.IntegrityError on a
-        duplicate `origin_key`. Once `tx` has committed, the caller counts it with `count_filed`."""
-        return self._insert(tx, draft, now, origin_key=origin_key, assignee=assignee, assignee_reason=assignee_reason)
+        triage's choice, and `assignee_reason` says why on the card; `alike`, the similar requests found
+        before `tx` (`similar_to`), else looked for in it. Raises sqlite3.IntegrityError on a duplicate
+        `origin_key`. Once `tx` has committed, the caller counts it with `count_filed`."""
+        return self._insert(tx, draft, now, origin_key=origin_key, assignee=assignee, assignee_reason=assignee_reason,
+                            alike=alike)
+
+    def similar_to(self, draft: Draft, now: datetime) -> list[int]:
+        """The earlier requests that look like `draft` (the card's possible duplicates), in a read of its own."""
+        with self._store.reading() as rx:
+            return self._similar(rx, draft, now)
 
     def count_filed(self, request: Request) -> None:
         """Count a request `file_within` filed, once its transaction committed (the metrics of filing)."""

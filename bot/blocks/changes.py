@@ -15,7 +15,7 @@ from bot.domain.changes import (
     change_state, describe, kind_words,
 )
 from bot.domain.changes_loop import RECOVERED, REFIRED, Closure, Suspect, closure_text
-from bot.domain.changes_filing import VERSION_LIMIT
+from bot.domain.changes_filing import VERSION_LIMIT, question_channel
 from bot.domain.models import Event
 from bot.domain.policy import Config
 from bot.domain.text import escape, truncate
@@ -80,8 +80,7 @@ def changes_reply(title: str, records: Sequence[ChangeRecord], config: Config, *
 def logged_reply(record: ChangeRecord, config: Config, *, created: bool) -> tuple[str, list[Block]]:
     """The answer to whoever logged a change: its id, and who is asked where."""
     change = record.change
-    found = config.domain(change.domain)
-    where = f"<#{found.channels[0]}>" if found and found.channels else f"<#{config.triage_channel}>"
+    where = f"<#{question_channel(config, change.domain)}>"
     asked = f"{user(change.asked)} is asked in {where}" if change.asked else f"nobody to ask; it is shown in {where}"
     verb = "Logged" if created else "Already logged as"
     text = f"{verb} *{change.id}*: {describe(change)} ({change.side}, {escape(change.domain)}); {asked}."

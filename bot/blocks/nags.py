@@ -15,6 +15,7 @@ from bot.blocks import ids
 from bot.blocks.card import shown_title
 from bot.blocks.common import button, context, link, section
 from bot.domain.changes import ChangeRecord, describe
+from bot.domain.changes_filing import question_channel
 from bot.domain.history import seconds_between
 from bot.domain.models import Request
 from bot.domain.nag_text import age
@@ -77,8 +78,7 @@ def change_identity(record: ChangeRecord, config: Config, *, now: datetime) -> s
     """What a change is: "*CHG-7* · product shipped *express-refund intent* (intent) · by <@U0PPM> 2 days ago ·
     asked in <#C0SUPPORT>"."""
     change = record.change
-    found = config.domain(change.domain)
-    where = found.channels[0] if found and found.channels else config.triage_channel
+    where = question_channel(config, change.domain)
     return " · ".join([f"*{change.id}*", f"{change.side} shipped {describe(change)}",
                        f"by {change.shipper()} {age(seconds_between(change.at, now))} ago", f"asked in <#{where}>"])
 

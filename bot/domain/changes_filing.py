@@ -161,3 +161,9 @@ def _links(links: tuple[str, ...]) -> list[str]:
         if not is_web_link(link):
             raise InvalidInput("A link must be a plain http(s) address.", field="links")
     return found
+
+
+def question_channel(config: Config, domain: str) -> str:
+    """Where a domain's changes are asked about: its first channel, else the triage channel."""
+    found = config.domain(domain)
+    return found.channels[0] if found and found.channels else config.triage_channel
