@@ -1,0 +1,21 @@
+"""CPU budgets per request, by surface and thread group, in milliseconds (`bench/profile_ack.py --check`).
+
+How they were set: `python bench/profile_ack.py --n 200` on the 2-core machine of docs/benchmarks.md
+(AMD EPYC, Python 3.11), each figure rounded up to the next half millisecond. Thread CPU clocks, no profiler. `--check` fails when a figure is more than `OVER` times its
+budget: well past the run-to-run noise (about ±15 % on a busy machine), well short of the 2-3x a feature
+that reads history or renders through slack_sdk's models on the ack path adds. When a change makes a
+surface cheaper, lower its budget in the same commit; when one must cost more, raise it there and say why.
+
+`request`: waitress and Bolt's listener pool, from the socket to the ack and what a listener does after it
+(a mention's filing, a click's change). `outbox`: the outbox worker and its lanes sending what the request
+queued (card, thread reply, answer).
+"""
+
+BUDGETS_MS: dict[str, dict[str, float]] = {
+    "command": {"request": 5.0, "outbox": 2.5},
+    "mention": {"request": 4.0, "outbox": 0.5},
+    "shortcut": {"request": 6.0, "outbox": 2.0},
+    "click": {"request": 3.5, "outbox": 3.0},
+}
+OVER = 1.5
+"""A figure more than this many times its budget fails the check (over by more than 50 %)."""
