@@ -3,7 +3,8 @@
     python bench/_fake_slack_proc.py --latency 0.3
 
 Prints {"url": ...}; then answers JSON lines on stdin: {"op": "latency", "seconds": 0},
-{"op": "response_urls", "n": 10} (fresh response_urls), {"op": "stats"},
+{"op": "response_urls", "n": 10} (fresh response_urls), {"op": "messages", "channel": "C…", "n": 10,
+"user": "U…", "text": "…"} (seed messages people wrote; answers their ts), {"op": "stats"},
 {"op": "stop"}. Stats: calls per method, contract violations, the fake's own handling time per call
 (validation and bookkeeping, without the injected latency), its CPU seconds, and when each card was
 posted (monotonic clock, which is system-wide on Linux, so comparable with the benchmark's).
@@ -70,6 +71,9 @@ def main() -> None:
         op = message["op"]
         if op == "response_urls":
             return [fake.response_url() for _ in range(int(message["n"]))]
+        if op == "messages":
+            return [fake.add_message(message["channel"], f"{message['text']} ({i})", user=message["user"])
+                    for i in range(int(message["n"]))]
         if op == "latency":
             fake.latency = float(message["seconds"])
             return {"ok": True}

@@ -10,12 +10,15 @@
                                                             under the same make_server (waitress)
 
 Both on 127.0.0.1, a free port. Prints {"url": ...}; answers JSON lines on stdin: {"op": "stats"},
-{"op": "stop"} (stats: CPU seconds, peak RSS, and for the bot the outbox by status).
+{"op": "idle"} (once the listeners finished what they do after their acks), {"op": "stop"} (stats: CPU
+seconds, peak RSS, and for the bot the outbox by status).
 
-With `--profile`, every thread gets its own cProfile profiler timed in thread CPU time once
-{"op": "arm"} is sent (work before it, a warm-up, is not counted); {"op": "profile"} answers, per
-group of threads (`request`: waitress and the listener pool; `outbox`; `other`), each function's
-call count, own and cumulative CPU seconds (bench/profile_ack.py reads it).
+{"op": "arm"} marks the start of what is measured (work before it, a warm-up, is not counted);
+{"op": "cpu"} answers the CPU seconds each group of threads used since (`request`: waitress and the
+listener pool; `outbox`: the outbox worker and its lanes; `other`), read from each thread's own CPU
+clock, so no profiler is in the way. With `--profile`, every thread also gets its own cProfile
+profiler timed in thread CPU time once armed; {"op": "profile"} answers, per group of threads, each
+function's call count, own and cumulative CPU seconds (bench/profile_ack.py reads both).
 """
 
 from __future__ import annotations
@@ -56,6 +59,43 @@ def bare_app(api_url: str) -> Any:
     return SimpleNamespace(app=app)
 
 
+def group_of(thread_name: str) -> str:
+    """The group a thread's CPU is counted in: `outbox`, `request` (waitress, Bolt's listener pool) or `other`."""
+    if "outbox" in thread_name:
+        return "outbox"
+    return "request" if thread_name.startswith(("waitress", "ai-intake-listener")) else "other"
+
+
+class ThreadClocks:
+    """Each thread's CPU clock (`time.pthread_getcpuclockid`), read for every live thread at `arm` and again at
+    `read`; a thread started in between counts from zero. The request and outbox threads are pools that live as
+    long as the server, so nothing measured is lost with a thread that ended."""
+
+    def __init__(self) -> None:
+        self._start: dict[int, float] = {}
+
+    @staticmethod
+    def _now() -> dict[int, tuple[str, float]]:
+        out = {}
+        for thread in threading.enumerate():
+            if thread.ident is None:
+                continue
+            try:
+                out[thread.ident] = (thread.name, time.clock_gettime(time.pthread_getcpuclockid(thread.ident)))
+            except (OSError, ProcessLookupError):  # ended meanwhile
+                continue
+        return out
+
+    def arm(self) -> None:
+        self._start = {ident: cpu for ident, (_, cpu) in self._now().items()}
+
+    def read(self) -> dict[str, float]:
+        groups = {"request": 0.0, "outbox": 0.0, "other": 0.0}
+        for ident, (name, cpu) in self._now().items():
+            groups[group_of(name)] += cpu - self._start.get(ident, 0.0)
+        return groups
+
+
 class Profiles:
     """One cProfile profiler per thread (thread CPU time), installed on each thread's first call once armed."""
 
@@ -87,8 +127,7 @@ class Profiles:
         with self._lock:
             found = list(self.by_thread)
         for name, profile in found:
-            group = ("outbox" if "outbox" in name else
-                     "request" if name.startswith(("waitress", "ai-intake-listener")) else "other")
+            group = group_of(name)
             stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
             into = groups.setdefault(group, {})
             for (path, line, function), (_, calls, own, cumulative, _) in stats.items():
@@ -111,6 +150,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="profile every thread once armed (see the docstring)")
     args = parser.parse_args()
     profiles = Profiles() if args.profile else None
+    clocks = ThreadClocks()
     if profiles:
         profiles.install()
     logging.basicConfig(level=logging.ERROR)  # waitress warns about its queue depth under load: expected here
@@ -144,9 +184,15 @@ def main() -> None:
     def handle(message: dict[str, Any]) -> Any:
         if message["op"] == "stats":
             return stats()
-        if message["op"] == "arm" and profiles:
-            profiles.armed = True
+        if message["op"] == "arm":
+            clocks.arm()
+            if profiles:
+                profiles.armed = True
             return {"ok": True}
+        if message["op"] == "cpu":
+            return clocks.read()
+        if message["op"] == "idle":  # until the listeners have finished what they do after their acks
+            return {"idle": bot.pool.wait_idle(timeout=float(message.get("timeout", 60))) if bot is not None else True}
         if message["op"] == "profile" and profiles:
             return profiles.report()
         if message["op"] == "stop":

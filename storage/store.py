@@ -576,6 +576,15 @@ class Tx:
         )
         return cursor.rowcount == 1
 
+    def card_channels(self, ids: Sequence[int]) -> dict[int, str | None]:
+        """The channel each of these requests' card is in (None: none yet), by id: the outbox worker's pacing check,
+        before it reads the requests whole."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        rows = self.db.query(f"SELECT id, card_channel FROM requests WHERE id IN ({', '.join('?' for _ in wanted)})", wanted)
+        return {r["id"]: r["card_channel"] for r in rows}
+
     def has_pending(self, request_id: int, *, kind: str) -> bool:
         """Whether an item of `kind` for the request still waits to be sent."""
         rows = self.db.query("SELECT 1 AS x FROM outbox WHERE request_id = ? AND kind = ? AND status = 'pending' LIMIT 1", [request_id, str(kind)])

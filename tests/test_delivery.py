@@ -110,6 +110,39 @@ def test_posts_to_one_channel_go_in_a_burst_then_one_a_second_without_holding_up
         h.stop()
 
 
+def test_a_channels_backlog_waits_for_its_tokens_in_order_and_a_cards_later_render_goes_with_it(tmp_path, fake_slack) -> None:
+    """Ten requests filed at once in #support: a burst of cards goes, the rest wait for the channel's tokens (the
+    pacing check before their requests are read) and go one a second in the order filed. AIR-8 is claimed while
+    its card waits: the card is posted once, already claimed, and the claim's thread line comes after it."""
+    from bot.outbox.pacing import BURST
+    from tests.harness import start_harness
+
+    h = start_harness(tmp_path, fake_slack)
+    h.bot.outbox.pacer.interval = 1.0
+    try:
+        for i in range(BURST + 5):
+            h.command(f"question: does the refund eval cover case {i}?")
+        h.settle()
+        assert len(fake_slack.messages("C0SUPPORT")) == BURST
+        with h.bot.store.reading() as tx:
+            waiting = [r for r in tx.outbox_rows() if r["status"] == "pending" and r["kind"] == "card"]
+        assert len(waiting) == 5 and {r["error"] for r in waiting} == {"paced"}
+        h.click("request.claim", "AIR-8", user="U0ENG1")
+        h.settle()
+        for _ in range(6):  # five cards and the thread line, one a second
+            h.clock.advance(seconds=1)
+            h.settle()
+        top = [m for m in fake_slack.messages("C0SUPPORT") if m.get("thread_ts", m["ts"]) == m["ts"]]
+        keys = [next(w for w in m["text"].split() if w.startswith("AIR-")) for m in top]
+        assert keys == [f"AIR-{i}" for i in range(1, BURST + 6)]  # each card once, in the order filed
+        card = h.card("AIR-8")
+        assert "Claimed" in json.dumps(card["blocks"]) and "<@U0ENG1>" in json.dumps(card["blocks"])
+        assert any(m.get("thread_ts") == card["ts"] and m["ts"] > card["ts"] for m in fake_slack.messages("C0SUPPORT"))
+        assert fake_slack.violations == []
+    finally:
+        h.stop()
+
+
 def test_cards_updates_nags_and_digests_all_arrive_once_after_a_bad_spell(harness: Harness) -> None:
     """429s, 500s and dropped connections for a while: once Slack recovers everything arrives, nothing twice."""
     harness.command("regression: refund intent answers with the wrong window")

@@ -1,6 +1,7 @@
 """Small Block Kit builders shared by every renderer. Pure: no I/O."""
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -104,5 +105,7 @@ def input_block(block_id: str, label: str, element: Any, *, optional: bool = Fal
     return InputBlock(block_id=block_id, label=label, element=element, optional=optional, hint=hint)
 
 
-def to_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
-    return [b.to_dict() for b in blocks]
+def to_dicts(blocks: Sequence[Block | dict[str, Any]]) -> list[dict[str, Any]]:
+    """Blocks as Slack takes them: models through `to_dict()` (which checks their limits), checked dicts
+    (`bot.blocks.checked`) as they are."""
+    return [b if isinstance(b, dict) else b.to_dict() for b in blocks]

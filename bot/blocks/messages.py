@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import ActionsBlock, Block, SectionBlock
 
-from bot.blocks import ids
+from bot.blocks import checked, ids
 from bot.blocks.card import STATUS_LABEL, TITLE_LIMIT, kind_label, shown_title
 from bot.blocks.common import SECTION_LIMIT, button, context, local, section, user
 from bot.domain.history import worst_sla_state
@@ -75,26 +75,27 @@ def cut_note(request: Request, cut: Sequence[str]) -> str:
 
 
 def filed_reply(request: Request, config: Config, *, created: bool, user: str | None = None,
-                channel: str | None = None, cut: Sequence[str] = ()) -> tuple[str, list[Block]]:
+                channel: str | None = None, cut: Sequence[str] = ()) -> tuple[str, list[checked.Dict]]:
     """The answer to filing: the key, where it went and why, what was cut to fit, and "Edit details".
 
     Its audience is `user` (an ephemeral answer or a direct message) or `channel` (the thread the
     request was filed from): where `visible_to` hides a confidential request's words, the title is
-    replaced and the routing reasons are left out.
+    replaced and the routing reasons are left out. Its blocks are checked dicts (`bot.blocks.checked`):
+    a command's ack carries them.
     """
     where = f"<#{request.card_channel}>" if request.card_channel else "triage"
     verb = "Filed" if created else "Already filed as"
     redact = not visible_to(config, request, user=user, channel=channel)
     text = f"{verb} *{request.key}*: {shown_title(request, redact=redact)} → {where}"
-    blocks: list[Block] = [section(text)]
+    blocks = [checked.section(text)]
     if not redact:
-        blocks.append(context(":compass: " + "; ".join(request.route_reasons)))
+        blocks.append(checked.context(":compass: " + "; ".join(request.route_reasons)))
     if cut:
-        blocks.append(context(cut_note(request, cut)))
-    blocks.append(ActionsBlock(elements=[
-        button("Edit details", ids.EDIT, request.key),
-        button("Withdraw", ids.WITHDRAW, request.key, confirm=f"Withdraw {request.key}? It will be closed as declined."),
-    ]))
+        blocks.append(checked.context(cut_note(request, cut)))
+    blocks.append(checked.actions(
+        checked.button("Edit details", ids.EDIT, request.key),
+        checked.button("Withdraw", ids.WITHDRAW, request.key, confirm=f"Withdraw {request.key}? It will be closed as declined."),
+    ))
     return f"{verb} {request.key} → {where}", blocks
 
 
@@ -171,7 +172,7 @@ def line_sections(heading: str, lines: Sequence[str]) -> list[SectionBlock]:
     return sections
 
 
-def away_reply(away: Away) -> tuple[str, list[Block]]:
+def away_reply(away: Away) -> tuple[str, list[checked.Dict]]:
     """The answer to `/ai-request away`."""
     if away.until is None:
         return notice("You are away: triage assigns you nothing new until you type `/ai-request back`. "
@@ -180,15 +181,16 @@ def away_reply(away: Away) -> tuple[str, list[Block]]:
                   "(`/ai-request back` ends it sooner). What you hold stays yours: reassign it if it cannot wait.")
 
 
-def back_reply(was_away: bool) -> tuple[str, list[Block]]:
+def back_reply(was_away: bool) -> tuple[str, list[checked.Dict]]:
     """The answer to `/ai-request back`."""
     if was_away:
         return notice("Welcome back: triage assigns to you again.")
     return notice("You were not away (by `/ai-request away`): triage assigns to you as before.")
 
 
-def notice(text: str) -> tuple[str, list[Block]]:
-    return text, [section(text)]
+def notice(text: str) -> tuple[str, list[checked.Dict]]:
+    """One sentence (or a help text) as the whole answer, in a checked dict (`bot.blocks.checked`)."""
+    return text, [checked.section(text)]
 
 
 def when(at: datetime | None, tz: ZoneInfo) -> str:

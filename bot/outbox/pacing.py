@@ -50,6 +50,16 @@ class Pacer:
         with self._lock:
             self._buckets[channel] = (-seconds / self.interval, self._clock())
 
+    def room(self, channel: str | None) -> tuple[int, float]:
+        """How many posts `channel` may take now, and the seconds until the token after those is back; takes
+        nothing (an unpaced channel: as many as asked, 0)."""
+        if not channel or self.interval <= 0:
+            return 2**31, 0.0
+        with self._lock:
+            tokens = self._tokens(channel, self._clock())
+        whole = max(int(tokens), 0)
+        return whole, (whole + 1 - tokens) * self.interval
+
     def wait(self, channel: str | None) -> float:
         """Seconds until `channel` may be posted to (0 when it may now); takes nothing."""
         if not channel or self.interval <= 0:

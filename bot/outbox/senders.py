@@ -291,3 +291,5 @@ SENDERS: dict[Kind, Sender] = {
     Kind.CHANGE_LINE: Sender(send_change_line, lambda out: out.payload.channel),
     Kind.MOVED: Sender(send_card_moved, _card_channel),  # in the new card's lane: after it, so it can link to it
 }
+ON_CARD_CHANNEL = frozenset(kind for kind, sender in SENDERS.items() if sender.channel is _card_channel)
+"""The kinds that post in their request's card channel (the others name their channel in their payload)."""

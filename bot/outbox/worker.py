@@ -27,9 +27,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.clock import Clock
 from bot.leases import holder_alive, holder_name
 from bot.outbox.pacing import Pacer
-from bot.outbox.senders import SENDERS, Defer, Delivery, Outgoing, Retry, Sent, Skip
+from bot.outbox.senders import ON_CARD_CHANNEL, SENDERS, Defer, Delivery, Outgoing, Retry, Sent, Skip
 from bot.wakeup import Wakeup
-from storage.outbox import CardUpdate, Ephemeral, Kind, read_payload
+from storage.outbox import CardUpdate, Ephemeral, Kind, Payload, read_payload
 from storage.store import OutboxItem, Store, Tx
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,10 @@ class OutboxWorker:
     # -- one batch -----------------------------------------------------------------------------
     def _send_batch(self, items: list[OutboxItem]) -> int:
         now = self.clock()
-        outs, done = self._read(items, now=now)
+        payloads, done = self._payloads(items)
+        kept, held = self._held_back(items, payloads, now=now)
+        outs = self._read(kept, payloads, now=now, done=done)
+        done += held
         lanes, paced = self._lanes(outs, now=now)
         done += paced
         to_send = [pair for lane in lanes for pair in lane.items]
@@ -198,18 +201,59 @@ class OutboxWorker:
             self._record([o for o in got if o is not None], now=self.clock())
         return len(items)
 
-    def _read(self, items: list[OutboxItem], *, now: datetime) -> tuple[list[tuple[OutboxItem, Outgoing]], list[Outcome]]:
-        """Each item with its typed payload and, when it is about a request, the request and its events (read once for
-        the batch). Of several cards of one request, the first is sent (it renders the request as it is now) and the
-        others are superseded by it."""
-        ready: list[tuple[OutboxItem, Outgoing]] = []
-        done: list[Outcome] = []
-        payloads = {}
+    @staticmethod
+    def _payloads(items: list[OutboxItem]) -> tuple[dict[int, Payload], list[Outcome]]:
+        """Each item's typed payload by id; an item whose stored data fits no kind fails (it can never be sent)."""
+        payloads: dict[int, Payload] = {}
+        failed: list[Outcome] = []
         for item in items:
             try:
                 payloads[item.id] = read_payload(item.kind, item.payload)
-            except ValueError as exc:  # stored data that fits no kind: it can never be sent
-                done.append(Outcome(item, None, "failed", exc=exc, error=f"{type(exc).__name__}: {exc}"[:500]))
+            except ValueError as exc:
+                failed.append(Outcome(item, None, "failed", exc=exc, error=f"{type(exc).__name__}: {exc}"[:500]))
+        return payloads, failed
+
+    def _held_back(self, items: list[OutboxItem], payloads: dict[int, Payload], *,
+                   now: datetime) -> tuple[list[OutboxItem], list[Outcome]]:
+        """The pacing check before any request is read whole: of each channel's items, in order, as many as the
+        channel has tokens for go on (a card's later renders with the first, which supersedes them); the rest wait
+        for the next token. It reads only the card channels, so a channel's backlog costs a light read a round,
+        not its requests and their events."""
+        with self.store.reading() as tx:
+            card_channels = tx.card_channels([i.request_id for i in items if i.request_id and i.kind in ON_CARD_CHANNEL])
+        rooms: dict[str, list[float]] = {}  # channel -> [posts it may still take, seconds until the token after]
+        carded: dict[int, bool] = {}  # request id -> its first card in this batch went on
+        kept: list[OutboxItem] = []
+        held: list[Outcome] = []
+        for item in items:
+            if item.id not in payloads:
+                continue
+            if item.kind in ON_CARD_CHANNEL:
+                channel = card_channels.get(item.request_id or 0)
+            else:
+                channel = SENDERS[Kind(item.kind)].channel(Outgoing(item.id, item.attempts, payloads[item.id]))
+            room = rooms.setdefault(channel, list(self.pacer.room(channel))) if channel else None
+            if item.kind == Kind.CARD and item.request_id in carded:
+                goes = carded[item.request_id]  # superseded by, or held with, the first
+            else:
+                goes = room is None or room[0] >= 1
+                if room is not None and goes:
+                    room[0] -= 1
+                if item.kind == Kind.CARD and item.request_id:
+                    carded[item.request_id] = goes
+            if goes:
+                kept.append(item)
+            else:
+                assert room is not None
+                held.append(Outcome(item, None, "defer", until=now + timedelta(seconds=room[1]), error="paced"))
+        return kept, held
+
+    def _read(self, items: list[OutboxItem], payloads: dict[int, Payload], *, now: datetime,
+              done: list[Outcome]) -> list[tuple[OutboxItem, Outgoing]]:
+        """Each item with its typed payload and, when it is about a request, the request and its events (read once for
+        the batch). Of several cards of one request, the first is sent (it renders the request as it is now) and the
+        others are superseded by it (their outcomes go to `done`)."""
+        ready: list[tuple[OutboxItem, Outgoing]] = []
         ids = {item.request_id for item in items if item.request_id and item.id in payloads}
         with self.store.reading() as tx:
             found = {r.id: (r, events) for r, events in tx.by_ids_with_events(sorted(ids))}
@@ -234,7 +278,7 @@ class OutboxWorker:
                 first_card[request.id] = out
             ready.append((item, out))
         ready = [(item, first_card.get(item.request_id or 0, out) if item.kind == Kind.CARD else out) for item, out in ready]
-        return ready, done
+        return ready
 
     def _lanes(self, outs: list[tuple[OutboxItem, Outgoing]], *, now: datetime) -> tuple[list[Lane], list[Outcome]]:
         """One lane per channel, in queue order; a channel out of tokens defers the rest of its lane, in order."""
