@@ -161,13 +161,17 @@ def is_ours(message: dict[str, Any], context: BoltContext) -> bool:
 
 
 def permalink_of(client: WebClient | None, channel: str, ts: str) -> str | None:
-    """The link to the message (chat.getPermalink); None when Slack cannot give one (the card then has no link)."""
+    """The link to the message (chat.getPermalink); None when Slack cannot give one, or cannot be reached (an
+    outage: the request is filed all the same, and its card, sent once Slack is back, has no link)."""
     if client is None:
         return None
     try:
         link = client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
     except SlackApiError as exc:
         log.warning("no permalink for a message in %s: %s", channel, exc.response.get("error"))
+        return None
+    except Exception as exc:  # noqa: BLE001 - Slack unreachable (URLError, a reset, a timeout): file without the link
+        log.warning("no permalink for a message in %s: Slack could not be reached (%s)", channel, type(exc).__name__)
         return None
     return link if isinstance(link, str) and link.startswith("https://") else None
 
@@ -196,8 +200,15 @@ def on_reaction(event: dict[str, Any], context: BoltContext, client: WebClient) 
         message = fetch_message(client, channel, ts)
     except SlackApiError as exc:
         if (problem := UNREADABLE.get(exc.response.get("error"))) is None:
-            raise
+            if exc.response.status_code < 500 and exc.response.get("error") != "ratelimited":
+                raise
+            problem = Unreadable(UNREACHABLE)  # Slack's own trouble, past the retries: as if unreachable
         intake_of(context).tell(user=user, channel=channel if problem.in_channel else None, text=problem.text)
+        return
+    except Exception as exc:  # noqa: BLE001 - Slack unreachable: the message cannot be read; they are told once it is back
+        log.warning("could not read the message marked with :ticket: in %s: Slack could not be reached (%s)", channel,
+                    type(exc).__name__)
+        intake_of(context).tell(user=user, channel=channel, text=UNREACHABLE)
         return
     if message is None:
         intake_of(context).tell(user=user, channel=channel, text=UNREADABLE["message_not_found"].text)
@@ -216,6 +227,9 @@ class Unreadable:
 _GONE = Unreadable("Nothing was filed: the message you marked with :ticket: is gone (deleted, or no longer kept by Slack).")
 _NOT_IN = Unreadable("Nothing was filed: ai-intake cannot read the messages of that channel. Invite it "
                      "(`/invite @ai-intake`) and add the :ticket: again.", in_channel=False)
+UNREACHABLE = ("Nothing was filed yet: Slack could not be reached to read the message you marked with :ticket:. "
+               "Take the :ticket: off and add it again, or use the message's *Create AI request* shortcut.")
+"""Told (once Slack is back, through the outbox) to whoever added a :ticket: while Slack's Web API was down."""
 UNREADABLE: dict[Any, Unreadable] = {
     "message_not_found": _GONE, "thread_not_found": _GONE,
     "channel_not_found": _NOT_IN, "not_in_channel": _NOT_IN, "missing_scope": _NOT_IN,
