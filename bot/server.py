@@ -61,6 +61,8 @@ REQUEST_DEADLINE_SECONDS = 5
 """A request must arrive whole (headers and body) within this many seconds of its first byte, or its connection
 is closed: Slack sends each request at once, and a client that drips a byte now and then, which the idle timeout
 never catches, holds no connection for longer."""
+ACCEPT_BATCH = 128
+"""Connections taken from the listen queue at most per turn of the server's loop."""
 FILES_BESIDES_CONNECTIONS = 256
 """Open files kept for everything but connections: the database, its WAL, readers, Web API calls, logs."""
 
@@ -147,10 +149,21 @@ class DeadlineChannel(HTTPChannel):
 
 
 class GuardedServer(TcpWSGIServer):
-    """waitress's TCP server, closing (besides idle connections) those whose request is overdue."""
+    """waitress's TCP server, closing (besides idle connections) those whose request is overdue, and accepting
+    the connections waiting in the listen queue in batches (waitress takes one per turn of its loop, and each
+    turn polls every open connection: a thousand arriving at once kept the next request waiting a second)."""
 
     channel_class = DeadlineChannel
     request_deadline: float = REQUEST_DEADLINE_SECONDS
+
+    def handle_accept(self) -> None:
+        for _ in range(ACCEPT_BATCH):
+            if len(self._map) >= self.adj.connection_limit:
+                return
+            before = len(self._map)
+            super().handle_accept()
+            if len(self._map) == before:  # nothing more was waiting (or it failed and was logged)
+                return
 
     def maintenance(self, now: float) -> None:
         super().maintenance(now)
