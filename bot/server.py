@@ -3,7 +3,7 @@
 its own that serves /metrics on another port. In Socket Mode the bot's server serves only /healthz and the
 hooks (and /metrics when it is on the same port), and only when the config names hook sources.
 
-Limits (the README's "Security" section gives them too):
+Limits (docs/security.md gives them too):
 - `MAX_BODY_BYTES`: a larger body is answered 413 from its Content-Length, before it is read.
 - `CONNECTION_LIMIT` open connections (the process's open-file limit is raised to fit them); one idle for
   `IDLE_TIMEOUT_SECONDS` is closed, and one whose request has not arrived whole `REQUEST_DEADLINE_SECONDS`
