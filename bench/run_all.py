@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import BENCH, ROOT, machine  # noqa: E402
 
-SCRIPTS = ("jobs_scale.py", "ack_latency.py", "intake_throughput.py", "startup.py")
+SCRIPTS = ("jobs_scale.py", "ack_latency.py", "intake_throughput.py", "startup.py", "idle_connections.py")
 
 
 def main() -> int:

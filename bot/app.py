@@ -24,7 +24,7 @@ from bot.hooks import HookVerifier
 from bot.jobs import Jobs
 from bot.listeners.middleware import provide
 from bot.listeners import trust
-from bot.listeners.trust import verify_signature
+from bot.listeners.trust import at_the_door, verify_signature
 from bot.logs import withhold_library_payloads
 from bot.machine_intake import MachineIntake
 from bot.metrics import MeteredApp, MeteredWebClient, Metrics, shared_client
@@ -178,7 +178,7 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
             client=client,
             signing_secret=signing_secret or "socket-mode-does-not-sign",
             request_verification_enabled=False,  # Bolt's check logs bodies and 500s on a bad timestamp; this one does not
-            before_authorize=verify_signature(signing_secret) if signing_secret is not None else None,
+            before_authorize=at_the_door(verify_signature(signing_secret) if signing_secret is not None else None),
             listener_executor=pool,
             logger=bolt_logger(),
         )

@@ -3,17 +3,21 @@
 its own that serves /metrics on another port. In Socket Mode the bot's server serves only /healthz and the
 hooks (and /metrics when it is on the same port), and only when the config names hook sources.
 
-Limits (the README's "Security" section gives them too):
+Limits (docs/security.md gives them too):
 - `MAX_BODY_BYTES`: a larger body is answered 413 from its Content-Length, before it is read.
-- `CONNECTION_LIMIT` open connections; one idle for `IDLE_TIMEOUT_SECONDS` is closed. Past the limit
-  new connections wait in the listen queue, so a few hundred idle sockets cannot hold up Slack's
-  requests; a determined flood is a reverse proxy's job (the README shows one).
+- `CONNECTION_LIMIT` open connections (the process's open-file limit is raised to fit them); one idle for
+  `IDLE_TIMEOUT_SECONDS` is closed, and one whose request has not arrived whole `REQUEST_DEADLINE_SECONDS`
+  after its first byte (a client dripping its headers or body) too. Past the limit new connections wait
+  in the listen queue, so a few hundred idle or slow sockets cannot hold up Slack's requests; a
+  determined flood is a reverse proxy's job (docs/security.md shows one).
 - A body Bolt cannot parse (not UTF-8, broken form or JSON, JSON nested too deep) is answered 400
   with one WARNING line, never a traceback; a missing, repeated, stale or wrong signature 401
   (`bot.listeners.trust.verify_signature`).
 """
 
 import json
+import resource
+import time
 from http import HTTPStatus
 import logging
 import sqlite3
@@ -22,7 +26,10 @@ from datetime import timedelta
 from typing import Any
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from waitress.server import create_server
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.server import TcpWSGIServer, create_server
+from waitress.task import ThreadedTaskDispatcher
 
 from bot.app import Bot
 from bot.webhooks import PREFIX as HOOKS_PREFIX
@@ -42,12 +49,22 @@ measures both)."""
 OUTBOX_STUCK_AFTER = timedelta(minutes=10)
 """/healthz answers 503 once a queued Slack message has waited longer than this: Slack unreachable for that long,
 or the notifier stuck. A message paced behind others, or retried after a short outage, waits far less."""
-CONNECTION_LIMIT = 500
-"""Open connections waitress serves at once (its default, 100, let 100 idle sockets stall every request).
-Kept well under the usual limit of 1,024 open files, which the database and Web API calls share."""
+CONNECTION_LIMIT = 2000
+"""Open connections waitress serves at once (its default, 100, let 100 idle sockets stall every request; 500 let
+520 stall them 13 s). Past it, new connections wait in the listen queue until one closes. `make_server` raises
+the process's soft limit of open files to fit them (and the database's files and Web API calls) when the hard
+limit allows, else serves fewer (`connection_limit`)."""
 IDLE_TIMEOUT_SECONDS = 10
 """A connection with no request in flight and nothing sent for this long is closed (waitress's default is 120 s).
 Slack sends a request and reads the answer within 3 s."""
+REQUEST_DEADLINE_SECONDS = 5
+"""A request must arrive whole (headers and body) within this many seconds of its first byte, or its connection
+is closed: Slack sends each request at once, and a client that drips a byte now and then, which the idle timeout
+never catches, holds no connection for longer."""
+ACCEPT_BATCH = 128
+"""Connections taken from the listen queue at most per turn of the server's loop."""
+FILES_BESIDES_CONNECTIONS = 256
+"""Open files kept for everything but connections: the database, its WAL, readers, Web API calls, logs."""
 
 
 def health(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) -> tuple[int, dict[str, Any]]:
@@ -116,20 +133,90 @@ def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True, 
     return application
 
 
+class DeadlineChannel(HTTPChannel):
+    """waitress's connection, remembering when the request it is still receiving began (`request_started`)."""
+
+    request_started: float | None = None
+
+    def received(self, data: bytes) -> bool:
+        fresh = self.request is None
+        result = super().received(data)
+        if self.request is None:
+            self.request_started = None
+        elif fresh or self.request_started is None:
+            self.request_started = time.time()
+        return result
+
+
+class GuardedServer(TcpWSGIServer):
+    """waitress's TCP server, closing (besides idle connections) those whose request is overdue, and accepting
+    the connections waiting in the listen queue in batches (waitress takes one per turn of its loop, and each
+    turn polls every open connection: a thousand arriving at once kept the next request waiting a second)."""
+
+    channel_class = DeadlineChannel
+    request_deadline: float = REQUEST_DEADLINE_SECONDS
+
+    def handle_accept(self) -> None:
+        for _ in range(ACCEPT_BATCH):
+            if len(self._map) >= self.adj.connection_limit:
+                return
+            before = len(self._map)
+            super().handle_accept()
+            if len(self._map) == before:  # nothing more was waiting (or it failed and was logged)
+                return
+
+    def maintenance(self, now: float) -> None:
+        super().maintenance(now)
+        cutoff = now - self.request_deadline
+        for channel in list(self.active_channels.values()):
+            started = getattr(channel, "request_started", None)
+            if started is not None and started < cutoff and not channel.requests:
+                channel.will_close = True
+
+
+def connection_limit(wanted: int = CONNECTION_LIMIT) -> int:
+    """How many connections to serve: `wanted`, once the soft limit of open files is raised to fit them (up to the
+    hard limit); fewer when the hard limit is lower (then a WARNING says so)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = wanted + FILES_BESIDES_CONNECTIONS
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        fitted = max(100, soft - FILES_BESIDES_CONNECTIONS)
+        log.warning("the open-file limit (%d) fits %d connections, not %d: raise it (ulimit -n) or keep a proxy in front",
+                    soft, fitted, wanted)
+        return fitted
+    return wanted
+
+
 def make_server(bot: Bot, *, host: str, port: int, scheduler_running: Callable[[], bool] = lambda: True,
                 metrics: bool = False, loop_timeout: float = 1.0, idle_timeout: int = IDLE_TIMEOUT_SECONDS,
-                slack_events: bool = True) -> Any:
+                slack_events: bool = True, request_deadline: float = REQUEST_DEADLINE_SECONDS) -> Any:
     """A waitress server (not yet serving: call `.run()`; `.close()` stops it within `loop_timeout` s). port 0 picks a free one.
     `slack_events=False` (Socket Mode): only /healthz and the hooks.
 
-    Idle connections are closed after `idle_timeout` seconds (checked every half of it); poll() rather
-    than select(), which cannot watch a socket numbered 1,024 or more. `metrics`: serve /metrics too.
+    Idle connections are closed after `idle_timeout` seconds, and those whose request has not arrived whole
+    `request_deadline` seconds after its first byte (both checked every second); poll() rather than select(),
+    which cannot watch a socket numbered 1,024 or more. `metrics`: serve /metrics too.
     """
-    return create_server(wsgi_app(bot, scheduler_running=scheduler_running, metrics=metrics, slack_events=slack_events),
-                         host=host, port=port,
-                         threads=SERVER_THREADS, ident="ai-intake", asyncore_loop_timeout=loop_timeout, asyncore_use_poll=True,
-                         connection_limit=CONNECTION_LIMIT, channel_timeout=idle_timeout,
-                         cleanup_interval=max(1, idle_timeout // 2), max_request_body_size=MAX_BODY_BYTES)
+    application = wsgi_app(bot, scheduler_running=scheduler_running, metrics=metrics, slack_events=slack_events)
+    settings = dict(host=host, port=port, threads=SERVER_THREADS, ident="ai-intake", asyncore_loop_timeout=loop_timeout,
+                    asyncore_use_poll=True, connection_limit=connection_limit(), channel_timeout=idle_timeout,
+                    cleanup_interval=1, max_request_body_size=MAX_BODY_BYTES)
+    adjustments = Adjustments(**settings)
+    if len(adjustments.listen) != 1:  # a host name with several addresses: waitress's own server, idle timeout only
+        return create_server(application, **settings)
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(adjustments.threads)
+    server = GuardedServer(application, {}, True, None, dispatcher=dispatcher, adj=adjustments,
+                           sockinfo=adjustments.listen[0])
+    server.request_deadline = request_deadline
+    return server
 
 
 def metrics_wsgi_app(bot: Bot) -> Callable[..., Iterable[bytes]]:

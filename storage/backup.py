@@ -94,11 +94,11 @@ def restore(copy: Path, target: Path, *, now: datetime) -> Restored:
     inspect(copy)
     with _closing(_take_exclusively(target)) as dst:
         kept = _keep_aside(dst, target, now=now)
-        last_key = _last_request_id(dst)
+        given = _last_ids(dst)
         with _closing(_open_read_only(copy)) as src:
             src.backup(dst)
         _release_leases(dst)
-        _never_reuse_keys(dst, after=last_key)
+        _never_reuse_keys(dst, given=given)
         requests, level = _check(dst, path=target, what="the restored database")
     return Restored(summary=_summary(target, requests=requests, level=level), kept=kept)
 
@@ -186,19 +186,23 @@ def _release_leases(conn: sqlite3.Connection) -> None:
         conn.execute("DELETE FROM leases")
 
 
-def _last_request_id(conn: sqlite3.Connection) -> int:
+def _last_ids(conn: sqlite3.Connection) -> dict[str, int]:
+    """The last id each table with ids never reused (AUTOINCREMENT) gave: requests (AIR-n), changes (CHG-n) …"""
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
-        return 0
-    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'requests'").fetchone()
-    return row[0] if row else 0
+        return {}
+    return {name: seq for name, seq in conn.execute("SELECT name, seq FROM sqlite_sequence")}
 
 
-def _never_reuse_keys(conn: sqlite3.Connection, *, after: int) -> None:
-    """Requests filed after the backup are not in it, but their cards are still in Slack: the next
-    request gets a key past every one the replaced database gave (AIR-12 never names two requests)."""
-    if after > _last_request_id(conn):
-        conn.execute("DELETE FROM sqlite_sequence WHERE name = 'requests'")
-        conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('requests', ?)", [after])
+def _never_reuse_keys(conn: sqlite3.Connection, *, given: dict[str, int]) -> None:
+    """Requests and changes logged after the backup are not in it, but their cards and messages are still in
+    Slack (their buttons still name them): the next request, change (and every other row with such an id) gets
+    one past every one the replaced database gave, so AIR-12 or CHG-3 never names two things."""
+    restored = _last_ids(conn)
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for name, last in given.items():
+        if name in tables and last > restored.get(name, 0):
+            conn.execute("DELETE FROM sqlite_sequence WHERE name = ?", [name])
+            conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", [name, last])
 
 
 def _keep_aside(conn: sqlite3.Connection, target: Path, *, now: datetime) -> Path | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from bot.domain.errors import Busy
+from bot.domain.errors import Busy, NotSaved
 from storage.migrations import migrations
 from storage.writer import Batch, Checkpointer, WriterLock
 
@@ -26,6 +26,41 @@ first unit is not kept waiting by a steady stream of others."""
 
 class StorageError(Exception):
     """The database cannot be opened or written; the message says which file and why."""
+
+
+WRITE_FAILURES = {
+    "SQLITE_FULL": "the database's disk is full",
+    "SQLITE_READONLY": "the database is read-only",
+    "SQLITE_IOERR": "the database's disk could not be written",
+    "SQLITE_CANTOPEN": "the database's files could not be opened for writing",
+    "SQLITE_PERM": "the database may not be written",
+}
+"""SQLite's primary error codes that mean "nothing can be saved now", and how a person is told why."""
+
+
+def not_saved(exc: BaseException) -> NotSaved | None:
+    """The NotSaved for a write that failed because the database cannot be written now (`WRITE_FAILURES`), else
+    None (a bug, a constraint: not the person's to retry)."""
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    for code, reason in WRITE_FAILURES.items():
+        if name == code or name.startswith(code + "_"):
+            return NotSaved(reason)
+    text = str(exc)
+    if "disk is full" in text:
+        return NotSaved(WRITE_FAILURES["SQLITE_FULL"])
+    if "readonly" in text or "read-only" in text:
+        return NotSaved(WRITE_FAILURES["SQLITE_READONLY"])
+    if "disk I/O error" in text:
+        return NotSaved(WRITE_FAILURES["SQLITE_IOERR"])
+    return None
+
+
+NO_MMAP = "PRAGMA mmap_size = 0"
+"""Every connection reads the database file with read(), never through a memory map: an I/O error on a mapped
+file (a read-only or full file system, a file cut short) is a SIGBUS that kills the process, where read() returns
+an error SQLite reports."""
 
 
 def known_migrations() -> list[str]:
@@ -97,6 +132,7 @@ class Db:
             self.db.conn.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's thread does it (storage/writer.py)
             self._checkpointer = Checkpointer(self.path)
         self.db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.db.conn.execute(NO_MMAP)
         self.db.conn.execute("PRAGMA synchronous = FULL")
         self.db.conn.execute("PRAGMA foreign_keys = ON")
 
@@ -139,19 +175,33 @@ class Db:
         nested = self.lock.depth() > 1
         batch: Batch | None = None
         try:
-            if self._batch is None:
-                self._begin(deadline)
-            batch = self._batch
-            assert batch is not None
-            conn = self.db.conn
-            name = f"unit{next(self._savepoints)}"
-            conn.execute(f"SAVEPOINT {name}")
+            try:
+                if self._batch is None:
+                    self._begin(deadline)
+                batch = self._batch
+                assert batch is not None
+                conn = self.db.conn
+                name = f"unit{next(self._savepoints)}"
+                conn.execute(f"SAVEPOINT {name}")
+            except sqlite3.Error as exc:
+                self._fail_batch(exc)
+                if (saved := not_saved(exc)) is None:
+                    raise
+                raise saved from exc
             try:
                 yield self.db
             except BaseException as exc:
                 self._undo(name, exc)
-                raise
-            conn.execute(f"RELEASE {name}")
+                if (saved := not_saved(exc)) is None:
+                    raise
+                raise saved from exc
+            try:
+                conn.execute(f"RELEASE {name}")
+            except sqlite3.Error as exc:
+                self._fail_batch(exc)
+                if (saved := not_saved(exc)) is None:
+                    raise
+                raise saved from exc
             if not nested:
                 batch.units += 1
         finally:
@@ -159,7 +209,12 @@ class Db:
                 self._commit_unless_others_follow()
             self.lock.release()
         if durable and not nested and batch is not None:
-            batch.wait()
+            try:
+                batch.wait()
+            except sqlite3.Error as exc:
+                if (saved := not_saved(exc)) is None:
+                    raise
+                raise saved from exc
 
     def _begin(self, deadline: float | None) -> None:
         """Open the next batch: SQLite's write lock, waited for until `deadline` at most (then `Busy`)."""
@@ -242,7 +297,12 @@ class Db:
                 conn.execute(f"PRAGMA busy_timeout = {max(0, int((deadline - time.monotonic()) * 1000))}")
                 try:
                     conn.execute("BEGIN IMMEDIATE")
-                    conn.execute("ROLLBACK")
+                    try:
+                        # BEGIN IMMEDIATE takes the WAL's write lock even on a read-only file: a statement
+                        # that writes (none of its rows match) is what finds out.
+                        conn.execute("DELETE FROM outbox WHERE 0")
+                    finally:
+                        conn.execute("ROLLBACK")
                 finally:
                     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             except sqlite3.Error as exc:
@@ -251,6 +311,18 @@ class Db:
         finally:
             self._commit_unless_others_follow()
             self.lock.release()
+
+    def pages_left(self, *, wait: float = 2.0) -> int | None:
+        """Bytes the writer may still add below its `max_page_count` (a limit of the connection, so asked of the
+        writer's); None for an in-memory database, or when the writer stayed busy `wait` seconds."""
+        if self.path == ":memory:" or not self.lock.acquire(interactive=True, timeout=wait):
+            return None
+        try:
+            count, most, size = (self.db.conn.execute(f"PRAGMA {p}").fetchone()[0]
+                                 for p in ("page_count", "max_page_count", "page_size"))
+        finally:
+            self.lock.release()
+        return max(0, most - count) * size
 
     @contextmanager
     def read(self) -> Iterator[Database]:
@@ -279,6 +351,7 @@ class Db:
     def _open_reader(self) -> Database:
         conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(NO_MMAP)
         reader = Database(conn, execute_plugins=False)
         self._local.reader = reader
         with self._readers_lock:

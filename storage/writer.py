@@ -142,6 +142,7 @@ class Checkpointer:
 
     def _run(self) -> None:
         conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None, timeout=10)
+        conn.execute("PRAGMA mmap_size = 0")  # as every connection of the bot's (storage.db.NO_MMAP)
         try:
             while not self._stop.wait(self._every):
                 if self._dirty.is_set():

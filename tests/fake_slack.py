@@ -233,6 +233,12 @@ class FakeSlack:
                     return True
             return False
 
+    def recover(self) -> None:
+        """Slack is back: the failures and dropped connections still pending (`fail`, `reset`) are forgotten."""
+        with self._lock:
+            self._failures.clear()
+            self._resets.clear()
+
     def hold_answer(self, method: str, *, nth: int) -> None:
         """Carry out the `nth` call to `method` (from now), then withhold its answer until `release` is set.
 

@@ -87,12 +87,18 @@ def refusal(request: Request, action: str) -> NotAllowed:
 
 def can_move(config: Config, request: Request, user: str, to: str) -> bool:
     """Who may move a request to the domain `to`: an admin, a member of its domain (of any domain while it is
-    unrouted), or a member of `to`."""
+    unrouted), or a member of `to`. A confidential request moves only for those who may already see it: an admin
+    or a member of its domain (its engineers, reviewers, owners, lead); a member of `to` alone may not pull it in,
+    or the move would show them what it hides."""
+    if config.is_admin(user) or is_member(config, request, user):
+        return True
     destination = config.domain(to)
-    return (config.is_admin(user) or is_member(config, request, user)
-            or bool(destination and user in destination.members))
+    return not request.confidential and bool(destination and user in destination.members)
 
 
 def move_refusal(request: Request, to: str) -> NotAllowed:
+    if request.confidential:
+        here = f"members of {request.domain}" if request.domain else "members of a domain"
+        return NotAllowed(f"{request.key} is confidential: only {here} (or admins) can move it.")
     here = f"members of {request.domain} or of {to}" if request.domain else "members of a domain"
     return NotAllowed(f"Only {here} (or admins) can move {request.key}.")

@@ -35,3 +35,12 @@ class Busy(IntakeError):
     def __init__(self, message: str = "ai-intake is busy for a moment and did not save this; nothing changed. "
                                       "Please try again in a few seconds.") -> None:
         super().__init__(message)
+
+
+class NotSaved(IntakeError):
+    """The database could not be written (its disk is full, it or its directory is read-only, an I/O error):
+    nothing was written, and the person is told to try again. `reason` says why, in a few words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"ai-intake couldn't save this: {reason}. Nothing was changed; please try again in a few minutes.")
+        self.reason = reason

@@ -29,6 +29,7 @@ RATE_LIMITED = "app_rate_limited"
 
 def register(app: App) -> None:
     app.use(answer_rate_limited)
+    app.use(read_ticketed_message)
     app.event("app_mention")(on_mention)
     app.event("message")(on_message)
     app.event("reaction_added")(on_reaction)
@@ -161,13 +162,17 @@ def is_ours(message: dict[str, Any], context: BoltContext) -> bool:
 
 
 def permalink_of(client: WebClient | None, channel: str, ts: str) -> str | None:
-    """The link to the message (chat.getPermalink); None when Slack cannot give one (the card then has no link)."""
+    """The link to the message (chat.getPermalink); None when Slack cannot give one, or cannot be reached (an
+    outage: the request is filed all the same, and its card, sent once Slack is back, has no link)."""
     if client is None:
         return None
     try:
         link = client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
     except SlackApiError as exc:
         log.warning("no permalink for a message in %s: %s", channel, exc.response.get("error"))
+        return None
+    except Exception as exc:  # noqa: BLE001 - Slack unreachable (URLError, a reset, a timeout): file without the link
+        log.warning("no permalink for a message in %s: Slack could not be reached (%s)", channel, type(exc).__name__)
         return None
     return link if isinstance(link, str) and link.startswith("https://") else None
 
@@ -183,26 +188,72 @@ def on_message(event: dict[str, Any], context: BoltContext) -> None:
     intake_of(context).comment(channel=channel, thread_ts=thread_ts, ts=ts, user=user, text=message_text(event))
 
 
-def on_reaction(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """A :ticket: on a message in a domain channel turns that message into a request."""
-    item, user = event.get("item"), field(event, "user")
-    if event.get("reaction") != ids.TICKET_REACTION or field(item, "type") != "message" or not user:
-        return
-    config = config_of(context)
+TICKETED = "ticketed_message"
+"""The context key under which `read_ticketed_message` hands `on_reaction` what it read: the message, or an
+`Unreadable` saying why there is none."""
+
+
+def ticket_target(event: Any, context: BoltContext) -> tuple[str, str, str] | None:
+    """(channel, ts, who reacted) when the event is a :ticket: on a message in a domain channel, else None."""
+    item, user = _get(event, "item"), field(event, "user")
+    if field(event, "reaction") != ids.TICKET_REACTION or field(item, "type") != "message" or not user:
+        return None
     channel, ts = field(item, "channel"), ts_field(item, "ts")
-    if not channel or not ts or config.domain_of_channel(channel) is None:
-        return
+    if not channel or not ts or "config" not in context or config_of(context).domain_of_channel(channel) is None:
+        return None
+    return channel, ts, user
+
+
+def _get(data: Any, name: str) -> Any:
+    return data.get(name) if isinstance(data, dict) else None
+
+
+def read_ticketed_message(body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+    """Read the message a :ticket: points at before the event is acknowledged: its words are not in the event.
+
+    When Slack's Web API cannot be reached (or fails, past the client's retries), the event is answered 503:
+    Slack delivers it again (after about a minute, then five), and the :ticket: is filed once Slack is back —
+    nothing is stored meanwhile, so there is nothing to lose. A message that is gone or a channel the bot cannot
+    read is no outage: `on_reaction` tells the person.
+    """
+    target = ticket_target(body.get("event"), context) if body.get("type") == "event_callback" else None
+    if target is None or context.client is None:
+        return next()
+    channel, ts, _ = target
     try:
-        message = fetch_message(client, channel, ts)
+        found: dict[str, Any] | Unreadable | None = fetch_message(context.client, channel, ts)
     except SlackApiError as exc:
-        if (problem := UNREADABLE.get(exc.response.get("error"))) is None:
+        error = exc.response.get("error")
+        if error in UNREADABLE:
+            found = UNREADABLE[error]
+        elif exc.response.status_code >= 500 or error == "ratelimited":
+            return unreachable(channel, f"Slack answered {error or exc.response.status_code}")
+        else:
             raise
-        intake_of(context).tell(user=user, channel=channel if problem.in_channel else None, text=problem.text)
+    except Exception as exc:  # noqa: BLE001 - no answer at all (URLError, a reset, a timeout)
+        return unreachable(channel, type(exc).__name__)
+    context[TICKETED] = found if found is not None else UNREADABLE["message_not_found"]
+    return next()
+
+
+def unreachable(channel: str, why: str) -> BoltResponse:
+    log.warning("could not read the message marked with :ticket: in %s (%s): answered 503 so Slack delivers it again",
+                channel, why)
+    return BoltResponse(status=503, body="")
+
+
+def on_reaction(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """A :ticket: on a message in a domain channel turns that message into a request (`read_ticketed_message` read
+    it before the ack)."""
+    target = ticket_target(event, context)
+    found = context.get(TICKETED)
+    if target is None or found is None:
         return
-    if message is None:
-        intake_of(context).tell(user=user, channel=channel, text=UNREADABLE["message_not_found"].text)
+    channel, ts, user = target
+    if isinstance(found, Unreadable):
+        intake_of(context).tell(user=user, channel=channel if found.in_channel else None, text=found.text)
         return
-    file_message(context, client, message, channel=channel, ts=ts, by=user, source="reaction")
+    file_message(context, client, found, channel=channel, ts=ts, by=user, source="reaction")
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.context.respond import Respond
 from slack_bolt.request import BoltRequest
 
 from bot.changelog import ChangeLog
 from bot.clock import Clock
-from bot.domain.errors import IntakeError
+from bot.domain.errors import IntakeError, NotSaved
 from bot.domain.policy import Config
 from bot.queries import Queries
 from bot.service import Intake, Replayed
@@ -126,9 +127,27 @@ def tell(context: BoltContext, body: dict[str, Any], text: str) -> None:
     if not isinstance(user, str) or not user or "intake" not in context:
         return
     channel = context.channel_id or _id_of(body.get("channel"))
+    channel = channel if isinstance(channel, str) else None
     response_url = body.get("response_url") or context.response_url
-    intake_of(context).tell(user=user, channel=channel if isinstance(channel, str) else None, text=text,
-                            response_url=response_url if isinstance(response_url, str) else None)
+    response_url = response_url if isinstance(response_url, str) else None
+    try:
+        intake_of(context).tell(user=user, channel=channel, text=text, response_url=response_url)
+    except NotSaved:
+        tell_now(context, user=user, channel=channel, text=text, response_url=response_url)
+
+
+def tell_now(context: BoltContext, *, user: str, channel: str | None, text: str, response_url: str | None) -> None:
+    """Tell one person at once, without the outbox: for when the database cannot store the message (its disk is
+    full, it is read-only). Best effort: when Slack fails too, a log line says so."""
+    try:
+        if response_url:
+            Respond(response_url=response_url)(text=text, response_type="ephemeral", replace_original=False)
+        elif channel and context.client is not None:
+            context.client.chat_postEphemeral(channel=channel, user=user, text=text)
+        elif context.client is not None:
+            context.client.chat_postMessage(channel=user, text=text)
+    except Exception as exc:  # noqa: BLE001 - the last resort: the person cannot be told, the log says why
+        log.warning("could not tell %s that nothing was saved: %s", user, type(exc).__name__)
 
 
 def _id_of(thing: Any) -> Any:

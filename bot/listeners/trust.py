@@ -11,6 +11,13 @@
   shared, the authority is not: whatever a person of another workspace does (a button press, a
   form, a mention, a :ticket:, a thread reply) is acknowledged with an empty 200 and changes
   nothing: nothing is recorded, nothing is posted, nobody is told.
+- `at_the_door` checks, after the signature, the shape of what Slack always sends (a block action's
+  `actions` a list of objects each with an `action_id`, an event callback's `event` an object with a
+  `type`, a command's `user_id` …), which Bolt and the listeners read without asking its type: a
+  signed payload that breaks one is answered 400 naming the field, or for an event callback an
+  empty 200 (so Slack does not send it again), with one WARNING line, never the body, never a
+  traceback. Fields Slack sends only sometimes are left to the listeners, which take a value of the
+  wrong type as absent.
 - `storable_text` replaces every lone surrogate in the payload's text (JSON can carry "\\ud800",
   which UTF-8 cannot) with U+FFFD before any listener sees it, so what is stored can always be
   written out again.
@@ -39,6 +46,7 @@ SIGNATURE_MAX_AGE_SECONDS = 300
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 _NextFn = Callable[[], BoltResponse]
+Middleware = Callable[[BoltRequest, _NextFn], BoltResponse]
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,120 @@ def signature_problem(headers: dict[str, Any], body: str, *, verifier: Signature
     expected = verifier.generate_signature(timestamp=timestamps[0], body=body) or ""
     if not hmac.compare_digest(expected, signatures[0]):
         return "the signature does not match (is SLACK_SIGNING_SECRET the app's?)"
+    return None
+
+
+# -- shape -----------------------------------------------------------------------------------------
+def at_the_door(signature: Middleware | None) -> Middleware:
+    """The `before_authorize` middleware: the signature first (an unsigned payload is 401 whatever its shape),
+    then the shape (`shape_problem`)."""
+
+    def middleware(request: BoltRequest, next: _NextFn) -> BoltResponse:
+        if signature is None:
+            return well_formed(request, next)
+        return signature(request, lambda: well_formed(request, next))
+
+    return middleware
+
+
+def well_formed(request: BoltRequest, next: _NextFn) -> BoltResponse:
+    body = request.body
+    problem = shape_problem(body)
+    if problem is None:
+        return next()
+    log.warning("refused a malformed payload: %s", problem)
+    if isinstance(body, dict) and body.get("type") == "event_callback":
+        return BoltResponse(status=200, body="")
+    return BoltResponse(status=400, body={"error": f"malformed payload: {problem}"})
+
+
+INTERACTIVE_TYPES = frozenset({"block_actions", "view_submission", "view_closed", "message_action", "shortcut",
+                               "block_suggestion"})
+
+
+def at_the_door(signature: Middleware | None) -> Middleware:
+    """The `before_authorize` middleware: the signature first (an unsigned payload is 401 whatever its shape),
+    then the shape."""
+
+    def middleware(request: BoltRequest, next: _NextFn) -> BoltResponse:
+        if signature is None:
+            return checked(request, next)
+        return signature(request, lambda: checked(request, next))
+
+    return middleware
+
+
+def checked(request: BoltRequest, next: _NextFn) -> BoltResponse:
+    body = request.body
+    problem = shape_problem(body)
+    if problem is None:
+        return next()
+    log.warning("refused a malformed payload: %s", problem)
+    if isinstance(body, dict) and body.get("type") == "event_callback":
+        return BoltResponse(status=200, body="")
+    return BoltResponse(status=400, body={"error": f"malformed payload: {problem}"})
+
+
+def shape_problem(body: Any) -> str | None:
+    """What is wrong with the shape of a payload (a phrase naming the field), or None when it has Slack's shape."""
+    if not isinstance(body, dict):
+        return "the payload is not an object"
+    for name in ("type", "api_app_id", "team_id", "token", "command", "user_id", "channel_id", "text", "callback_id"):
+        if name in body and not isinstance(body[name], str):
+            return f"`{name}` is not a string"
+    for name in ("team", "user", "channel", "enterprise", "container", "message", "view"):
+        if body.get(name) is not None and not isinstance(body[name], dict):
+            return f"`{name}` is not an object"
+    if "command" in body:
+        return _command(body)
+    kind = body.get("type")
+    if kind == "event_callback":
+        return _event(body)
+    if kind in INTERACTIVE_TYPES:
+        return _interactive(body, kind)
+    return None
+
+
+def _command(body: dict[str, Any]) -> str | None:
+    for name in ("command", "user_id", "team_id"):
+        if not body.get(name):
+            return f"a command without `{name}`"
+    return None
+
+
+def _event(body: dict[str, Any]) -> str | None:
+    event = body.get("event")
+    if not isinstance(event, dict):
+        return "`event` is not an object"
+    if not isinstance(event.get("type"), str):
+        return "`event.type` is not a string"
+    authorizations = body.get("authorizations")
+    if authorizations is not None and not (isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)):
+        return "`authorizations` is not a list of objects"
+    return None
+
+
+def _interactive(body: dict[str, Any], kind: str) -> str | None:
+    user = body.get("user")
+    if not isinstance(user, dict) or not isinstance(user.get("id"), str) or not user["id"]:
+        return "`user.id` is missing"
+    if kind == "block_actions":
+        actions = body.get("actions")
+        if not isinstance(actions, list) or not actions:
+            return "`actions` is not a list"
+        if not all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions):
+            return "an action without an `action_id`"
+        if not all(isinstance(a.get("block_id", ""), str) for a in actions):
+            return "an action's `block_id` is not a string"
+    if kind in ("view_submission", "view_closed"):
+        view = body.get("view")
+        if not isinstance(view, dict) or not isinstance(view.get("callback_id"), str):
+            return "`view.callback_id` is missing"
+        state = view.get("state")
+        if state is not None and not (isinstance(state, dict) and isinstance(state.get("values", {}), dict)):
+            return "`view.state.values` is not an object"
+    if kind in ("message_action", "shortcut") and not isinstance(body.get("callback_id"), str):
+        return "`callback_id` is missing"
     return None
 
 
