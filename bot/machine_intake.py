@@ -11,15 +11,16 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.blocks import changes as alert_lines
 from bot.changelog import ChangeLog
 from bot.clock import Clock
 from bot.domain.changes import HookOrigin
 from bot.domain.changes_filing import ChangeDraft
-from bot.domain.changes_loop import RECOVERED, REFIRED
+from bot.domain import workflow
+from bot.domain.changes_loop import PRIORITY_RAISED, RECOVERED, REFIRED, alert_report
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Draft, Event, Request
 from bot.domain.policy import Config
-from bot.domain.text import escape
 from bot.hooks import Batch, FiledRegression, LoggedChange
 from bot.service import Intake
 from bot.wakeup import Wakeup
@@ -27,15 +28,31 @@ from storage.outbox import CardUpdate, ThreadLine
 from storage.store import Store, Tx
 
 
+FIRED_AGAIN = "fired_again"
+"""Event on a closed regression whose alert fired again too long after its close: data {"hook", "as": the new key}."""
+
+
 def hook_origin_key(source: str, hook_id: str) -> str:
     """The key a machine's regression is filed under: the same (source, id) again is the same regression."""
     return f"hook:{source}:{hook_id}"
 
 
+def latest_life(tx: Tx, key: str) -> tuple[Request | None, int]:
+    """The latest request filed under `key` (its first life is `key`, each later one `key#2`, `key#3` …), and the
+    number the next life would take."""
+    found, life = tx.get_by_origin(key), 2
+    if found is None:
+        return None, 1
+    while (later := tx.get_by_origin(f"{key}#{life}")) is not None:
+        found, life = later, life + 1
+    return found, life
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What one item of a body did: `outcome` is filed, repeat, recovered, refired or not_found (a recovery
-    of nothing open), logged or repeat (a change); `key` the request key or change id, when there is one."""
+    """What one item of a body did: `outcome` is filed, repeat, recovered, refired, reopened (firing again soon
+    after its regression closed), filed_again (long after: a new regression), raised (its priority) or
+    not_found (a recovery of nothing open); logged or repeat (a change); `key` the request key or change id."""
 
     id: str
     outcome: str
@@ -43,7 +60,7 @@ class Outcome:
 
     @property
     def created(self) -> bool:
-        return self.outcome in ("filed", "logged")
+        return self.outcome in ("filed", "filed_again", "logged")
 
 
 class MachineIntake:
@@ -92,17 +109,17 @@ class MachineIntake:
         alike = None if item.recovered else self._intake.similar_to(draft, now)  # read before the writer is taken
         try:
             with self._store.transaction() as tx:
-                known = tx.get_by_origin(key)
+                known, life = latest_life(tx, key)
                 if known is None:
                     if item.recovered:
                         return Outcome(item.id, "not_found", None)
                     filed = self._intake.file_within(tx, draft, now=now, origin_key=key, alike=alike)
                     outcome = Outcome(item.id, "filed", filed.key)
                 else:
-                    filed, outcome = None, self._again(tx, known, item, now=now)
+                    filed, outcome = self._again(tx, known, item, draft, life=life, now=now, alike=alike)
         except sqlite3.IntegrityError:  # the same delivery, filed by another thread a moment ago
             with self._store.reading() as tx:
-                known = tx.get_by_origin(key)
+                known, _ = latest_life(tx, key)
             if known is None:
                 raise
             outcome = Outcome(item.id, "repeat", known.key)
@@ -112,17 +129,66 @@ class MachineIntake:
             self._intake.count_filed(filed)
         return outcome
 
-    def _again(self, tx: Tx, known: Request, item: FiledRegression, *, now: datetime) -> Outcome:
-        """A regression the sender filed before: recovered, firing again after a recovery, or a plain repeat."""
-        last = next((e.type for e in reversed(tx.events(known.id)) if e.type in (RECOVERED, REFIRED)), None)
-        if not known.is_open or (item.recovered and last == RECOVERED) or (not item.recovered and last != RECOVERED):
-            return Outcome(item.id, "repeat", known.key)
-        event = RECOVERED if item.recovered else REFIRED
-        tx.add_event(Event(request_id=known.id, at=now, actor=item.source, type=event, data={"hook": item.source}))
-        said = "reports this recovered" if item.recovered else "reports it firing again"
-        tx.enqueue(ThreadLine(text=f"The `{escape(item.source)}` hook {said}."), at=now, request_id=known.id)
+    def _again(self, tx: Tx, known: Request, item: FiledRegression, draft: Draft, *, life: int, now: datetime,
+               alike: list[int] | None) -> tuple[Request | None, Outcome]:
+        """A regression the sender filed before: its alert's life goes on (`bot.domain.changes_loop`, `alert_report`)."""
+        said = alert_report(known, tx.events(known.id), recovered=item.recovered, priority=item.priority, now=now)
+        if said.outcome == "file_again":
+            return self._file_again(tx, known, item, draft, life=life, now=now, alike=alike)
+        current = known
+        if said.outcome == "reopen":
+            current = self._reopen(tx, known, item.source, now=now)
+        elif said.outcome in (RECOVERED, REFIRED):
+            tx.add_event(Event(request_id=known.id, at=now, actor=item.source, type=said.outcome,
+                               data={"hook": item.source, "changes": said.changes}))
+            if said.told:
+                tx.enqueue(ThreadLine(text=alert_lines.state_line(item.source, said)), at=now, request_id=known.id)
+        if said.raise_to is not None:
+            current = self._raise(tx, current, item.source, said.raise_to, now=now)
+        if said.outcome == "repeat" and said.raise_to is None:
+            return None, Outcome(item.id, "repeat", known.key)
         tx.enqueue(CardUpdate(), at=now, request_id=known.id)
-        return Outcome(item.id, event, known.key)
+        tx.set_next_check(known.id, now)
+        outcome = {"reopen": "reopened", "repeat": "raised"}.get(said.outcome, said.outcome)
+        return None, Outcome(item.id, outcome, known.key)
+
+    def _reopen(self, tx: Tx, known: Request, source: str, *, now: datetime) -> Request:
+        change = workflow.reopen(known, source)
+        after = self._save(tx, known, {**change.updates, "updated_at": now})
+        tx.add_event(Event(request_id=known.id, at=now, actor=source, type=change.event,
+                           data={"hook": source, "court": after.court, "status": after.status}))
+        line = alert_lines.reopened_line(source, closed_at=known.resolved_at or known.updated_at, now=now)
+        tx.enqueue(ThreadLine(text=line), at=now, request_id=known.id)
+        return after
+
+    def _raise(self, tx: Tx, current: Request, source: str, priority: str, *, now: datetime) -> Request:
+        after = self._save(tx, current, {"priority": priority, "updated_at": now})
+        tx.add_event(Event(request_id=current.id, at=now, actor=source, type=PRIORITY_RAISED,
+                           data={"hook": source, "from": current.priority, "to": priority}))
+        tx.enqueue(ThreadLine(text=alert_lines.raised_line(source, before=current.priority, after=priority)), at=now,
+                   request_id=current.id)
+        return after
+
+    def _file_again(self, tx: Tx, known: Request, item: FiledRegression, draft: Draft, *, life: int, now: datetime,
+                    alike: list[int] | None) -> tuple[Request, Outcome]:
+        closure = next((e.data for e in reversed(tx.events(known.id)) if e.type == "resolved"), {})
+        told = alert_lines.last_time(known, {k: str(v) for k, v in closure.items()})
+        again = draft.model_copy(update={"description": f"{told}\n{draft.description}"})
+        key = hook_origin_key(item.source, item.id)
+        filed = self._intake.file_within(tx, again, now=now, origin_key=f"{key}#{life}",
+                                         alike=[known.id, *(i for i in alike or [] if i != known.id)][:3])
+        tx.add_event(Event(request_id=known.id, at=now, actor=item.source, type=FIRED_AGAIN,
+                           data={"hook": item.source, "as": filed.key}))
+        line = alert_lines.filed_again_line(item.source, key=filed.key, closed_at=known.resolved_at or known.updated_at, now=now)
+        tx.enqueue(ThreadLine(text=line), at=now, request_id=known.id)
+        return filed, Outcome(item.id, "filed_again", filed.key)
+
+    @staticmethod
+    def _save(tx: Tx, before: Request, updates: dict[str, object]) -> Request:
+        after = before.model_copy(update=updates)
+        if not tx.save(before, after):  # the row was read in this transaction: nobody can have moved it
+            raise RuntimeError(f"{before.key} changed inside its own transaction")
+        return after.model_copy(update={"version": before.version + 1})
 
     # -- changes -------------------------------------------------------------------------------
     def log_changes(self, batch: Batch[LoggedChange], *, strict: bool) -> list[Outcome]:
