@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.domain.changes import HookOrigin
 from bot.domain.changes_filing import ChangeDraft
 from bot.domain import workflow
-from bot.domain.changes_loop import PRIORITY_RAISED, RECOVERED, REFIRED, alert_report
+from bot.domain.changes_loop import ALERTS, PRIORITY_RAISED, RECOVERED, REFIRED, alert_report, alerts_after
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Draft, Event, Request
 from bot.domain.policy import Config
@@ -51,7 +51,8 @@ def latest_life(tx: Tx, key: str) -> tuple[Request | None, int]:
 @dataclass(frozen=True)
 class Outcome:
     """What one item of a body did: `outcome` is filed, repeat, recovered, refired, reopened (firing again soon
-    after its regression closed), filed_again (long after: a new regression), raised (its priority) or
+    after its regression closed), filed_again (long after: a new regression), raised (its priority), updated
+    (the alerts of its group changed, the card follows) or
     not_found (a recovery of nothing open); logged or repeat (a change); `key` the request key or change id."""
 
     id: str
@@ -114,6 +115,7 @@ class MachineIntake:
                     if item.recovered:
                         return Outcome(item.id, "not_found", None)
                     filed = self._intake.file_within(tx, draft, now=now, origin_key=key, alike=alike)
+                    self._note_alerts(tx, filed, item, events=[], now=now)
                     outcome = Outcome(item.id, "filed", filed.key)
                 else:
                     filed, outcome = self._again(tx, known, item, draft, life=life, now=now, alike=alike)
@@ -132,9 +134,11 @@ class MachineIntake:
     def _again(self, tx: Tx, known: Request, item: FiledRegression, draft: Draft, *, life: int, now: datetime,
                alike: list[int] | None) -> tuple[Request | None, Outcome]:
         """A regression the sender filed before: its alert's life goes on (`bot.domain.changes_loop`, `alert_report`)."""
-        said = alert_report(known, tx.events(known.id), recovered=item.recovered, priority=item.priority, now=now)
+        events = tx.events(known.id)
+        said = alert_report(known, events, recovered=item.recovered, priority=item.priority, now=now)
         if said.outcome == "file_again":
             return self._file_again(tx, known, item, draft, life=life, now=now, alike=alike)
+        noted = self._note_alerts(tx, known, item, events=events, now=now)
         current = known
         if said.outcome == "reopen":
             current = self._reopen(tx, known, item.source, now=now)
@@ -146,7 +150,9 @@ class MachineIntake:
         if said.raise_to is not None:
             current = self._raise(tx, current, item.source, said.raise_to, now=now)
         if said.outcome == "repeat" and said.raise_to is None:
-            return None, Outcome(item.id, "repeat", known.key)
+            if noted:
+                tx.enqueue(CardUpdate(), at=now, request_id=known.id)
+            return None, Outcome(item.id, "updated" if noted else "repeat", known.key)
         tx.enqueue(CardUpdate(), at=now, request_id=known.id)
         tx.set_next_check(known.id, now)
         outcome = {"reopen": "reopened", "repeat": "raised"}.get(said.outcome, said.outcome)
@@ -177,11 +183,23 @@ class MachineIntake:
         key = hook_origin_key(item.source, item.id)
         filed = self._intake.file_within(tx, again, now=now, origin_key=f"{key}#{life}",
                                          alike=[known.id, *(i for i in alike or [] if i != known.id)][:3])
+        self._note_alerts(tx, filed, item, events=[], now=now)
         tx.add_event(Event(request_id=known.id, at=now, actor=item.source, type=FIRED_AGAIN,
                            data={"hook": item.source, "as": filed.key}))
         line = alert_lines.filed_again_line(item.source, key=filed.key, closed_at=known.resolved_at or known.updated_at, now=now)
         tx.enqueue(ThreadLine(text=line), at=now, request_id=known.id)
         return filed, Outcome(item.id, "filed_again", filed.key)
+
+    @staticmethod
+    def _note_alerts(tx: Tx, request: Request, item: FiledRegression, *, events: list[Event], now: datetime) -> bool:
+        """Record the group's alerts the regression stands for, when the report changed them (its card lists them)."""
+        reported = [{"id": a.id, "labels": ", ".join(f"{k}={v}" for k, v in a.labels), "firing": a.firing}
+                    for a in item.alerts]
+        after = alerts_after(events, reported)
+        if after is None:
+            return False
+        tx.add_event(Event(request_id=request.id, at=now, actor=item.source, type=ALERTS, data={"alerts": after}))
+        return True
 
     @staticmethod
     def _save(tx: Tx, before: Request, updates: dict[str, object]) -> Request:

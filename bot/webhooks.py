@@ -1,7 +1,7 @@
 """POST /hooks/regressions and /hooks/changes: the HTTP side of the hooks, on the bot's own server.
 
 Answered in this order (docs/changes.md, "Hooks"): 404 when the config has no `hooks` (or the path is
-not a hook); 405 for another method; 413 for a body over 64 KB, from its Content-Length before it is
+not a hook); 405 for another method; 413 for a body over 1 MB, from its Content-Length before it is
 read; 401 when the source, timestamp or signature is refused; 400 `{"error", "field"}` for a body or
 a field that cannot be used; then 201 when something new was filed or logged, else 200. Nothing is
 written for a refused request, and no body is ever logged.
@@ -55,10 +55,10 @@ class HookEndpoints:
 
     def _body(self, content_length: int | None, read: Callable[[int], bytes]) -> bytes:
         if content_length is not None and content_length > MAX_BODY_BYTES:
-            raise TooLarge(f"the body is {content_length} bytes; a hook accepts at most {MAX_BODY_BYTES} bytes (64 KB)")
+            raise TooLarge(f"the body is {content_length} bytes; a hook accepts at most {MAX_BODY_BYTES} bytes (1 MB)")
         body = read(MAX_BODY_BYTES + 1 if content_length is None else content_length)
         if len(body) > MAX_BODY_BYTES:
-            raise TooLarge(f"the body is over {MAX_BODY_BYTES} bytes; a hook accepts at most 64 KB")
+            raise TooLarge(f"the body is over {MAX_BODY_BYTES} bytes; a hook accepts at most 1 MB")
         return body
 
     def _handle(self, endpoint: str, body: bytes, *, source: str, query: dict[str, list[str]]) -> Answer:

@@ -19,6 +19,7 @@ from tests.stories import dm_recipients, resolve, thread_posts
 from tests.test_hook_endpoints import HOOKS, SAMPLES, SECRETS, cards, post
 
 ALERTMANAGER = "/hooks/regressions?format=alertmanager&domain=search"
+ACCURACY = "RefundAnswerAccuracyDrop@4fee82d29bae"  # the alert's name and its group's key, hashed
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def test_a_refire_within_a_week_of_the_close_reopens_the_same_regression(h: Harn
     assert h.bot.queries.get(1).status == "resolved"
     h.clock.advance(days=3)
     reply = post(h, ALERTMANAGER, one_alert("firing"))
-    assert (reply.status, reply.json()["results"]) == (200, [{"id": "7c1a9e03b2d4f5a6", "key": "AIR-1", "outcome": "reopened"}])
+    assert (reply.status, reply.json()["results"]) == (200, [{"id": ACCURACY, "key": "AIR-1", "outcome": "reopened"}])
     request = h.bot.queries.get(1)
     assert request.is_open and h.bot.queries.get(2) is None and len(cards(h)) == 1
     assert ("The `monitoring` hook reports it firing again, 3 days after it closed: reopened (an alert firing within 7 "

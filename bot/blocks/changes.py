@@ -15,7 +15,7 @@ from bot.domain.changes import (
     change_state, describe, kind_words,
 )
 from bot.domain.changes_loop import (
-    FLAP_WINDOW, RECOVERED, REFIRED, REOPEN_WITHIN, AlertReport, Closure, Suspect, closure_text, flap_count,
+    FLAP_WINDOW, RECOVERED, REFIRED, REOPEN_WITHIN, AlertReport, Closure, Suspect, closure_text, flap_count, latest_alerts,
 )
 from bot.domain.changes_filing import VERSION_LIMIT, question_channel
 from bot.domain.models import Event, Request
@@ -146,6 +146,44 @@ def hook_report_block(events: Sequence[Event], config: Config, *, domain: str | 
     flaps = flap_count(events)
     counted = f" ({flaps} changes of state in {int(FLAP_WINDOW.total_seconds() // 3600)} hours)" if flaps > 1 else ""
     return context(f"{emoji} The `{escape(last.actor)}` hook {said} {_when(last.at, config, domain)}{counted}.")
+
+
+ALERTS_SHOWN = 10
+_LINK_KINDS = (  # (what a link is, a piece of its address that says so), the first that matches wins
+    ("panel", "viewPanel="), ("silence", "/silence"), ("silence", "#/silences"), ("runbook", "runbook"),
+    ("dashboard", "/d/"), ("alert rule", "/alerting/"), ("alert rule", "/alerts/rules/"), ("query", "/graph?"),
+    ("issue", "/issues/"),
+)
+
+
+def link_labels(urls: Sequence[str]) -> list[str]:
+    """Each link's label by what it is (a monitoring tool's dashboard, panel, silence, runbook, alert rule, query
+    or issue), numbered when two are alike ("dashboard 2"); "link 3" for one of nothing known."""
+    kinds = [next((kind for kind, piece in _LINK_KINDS if piece in url), None) for url in urls]
+    labels = []
+    for i, kind in enumerate(kinds):
+        if kind is None:
+            labels.append(f"link {i + 1}")
+            continue
+        n = kinds[:i].count(kind) + 1
+        labels.append(kind if n == 1 else f"{kind} {n}")
+    return labels
+
+
+def alerts_block(events: Sequence[Event]) -> Block | None:
+    """The alerts of its group a regression stands for, firing first, each by the labels that tell it apart; None
+    when it stands for one alert."""
+    alerts = latest_alerts(events)
+    if len(alerts) < 2:
+        return None
+    firing = [a for a in alerts if a.get("firing")]
+    ordered = firing + [a for a in alerts if not a.get("firing")]
+    lines = [f"{':rotating_light:' if a.get('firing') else ':white_check_mark:'} `{escape(truncate(str(a.get('labels') or a.get('id')), 120))}`"
+             for a in ordered[:ALERTS_SHOWN]]
+    if len(ordered) > ALERTS_SHOWN:
+        lines.append(f"… and {len(ordered) - ALERTS_SHOWN} more")
+    head = f"*Alerts* — {len(firing)} firing, {len(alerts) - len(firing)} resolved:"
+    return section("\n".join([head, *lines]), block_id="card.alerts")
 
 
 def owners_block(asset: str, owners: Pair) -> Block:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -368,3 +368,26 @@ def flap_count(events: Sequence[Event]) -> int:
         return 0
     last = changes[-1].at
     return sum(1 for e in changes if last - e.at <= FLAP_WINDOW)
+
+
+ALERTS = "alerts"
+"""Event of a regression filed for several alerts of a group: data {"alerts": [{"id", "labels", "firing"}]}, the
+group's alerts as they stand after a report."""
+ALERTS_KEPT = 500
+
+
+def latest_alerts(events: Sequence[Event]) -> list[dict[str, Any]]:
+    """The alerts a regression stands for, as the last report left them ([] for a regression of one alert)."""
+    last = next((e for e in reversed(events) if e.type == ALERTS), None)
+    return list(last.data.get("alerts", [])) if last is not None else []
+
+
+def alerts_after(events: Sequence[Event], reported: Sequence[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The alerts after a report of `reported` ({"id", "labels", "firing"} each): those known, updated, and the new
+    ones after them; an alert the report leaves out keeps its state. None when nothing changed, or when the
+    regression stands for one alert only."""
+    known = latest_alerts(events)
+    merged = {a["id"]: a for a in known}
+    merged.update((a["id"], a) for a in reported)
+    after = list(merged.values())[:ALERTS_KEPT]
+    return None if after == known or len(after) < 2 else after

@@ -1,7 +1,7 @@
 """Which body formats each hook endpoint reads (`?format=`), what each field becomes, and the entry points.
 
 `parse_regressions` and `parse_changes` take the raw body (after the signature is checked), refuse
-it with a HookError (413 over 64 KB, 400 when it is not JSON or a field is missing or bad, naming the
+it with a HookError (413 over 1 MB, 400 when it is not JSON or a field is missing or bad, naming the
 field) and otherwise say what it asks for, as typed results.
 """
 
@@ -37,14 +37,15 @@ class Format:
 FORMATS: tuple[Format, ...] = (
     Format(("alertmanager", "grafana"), "Prometheus Alertmanager and Grafana Alerting webhooks",
            "regressions", alertmanager.regressions, (
-               ("`alerts[].fingerprint`", "id: a repeat of the same alert is the same regression"),
+               ("`alerts[].labels.alertname`, `groupKey`", "id `<alertname>@<digest of groupKey>`: a group's alerts of one name are one regression"),
+               ("`alerts[].fingerprint`, `labels`", "the card's list of those alerts, each by the labels that tell it apart, firing or resolved"),
                ("`alerts[].annotations.summary`, else `labels.alertname`", "title (its first line; the rest goes to the description)"),
-               ("`alerts[].annotations.description`, `valueString`, `labels`", "description"),
-               ("`alerts[].generatorURL`, `dashboardURL`, `panelURL`, `annotations.runbook_url`", "links"),
+               ("`alerts[].annotations.description`, `annotations.message`, `values` (else `valueString`), `labels`", "description (Markdown stripped)"),
+               ("`alerts[].generatorURL`, `dashboardURL`, `panelURL`, `silenceURL`, `annotations.runbook_url`", "links, labelled on the card by what they are"),
                ("`alerts[].labels.domain`, `labels.asset`", "domain, asset"),
-               ("`alerts[].labels.priority`, else `labels.severity`", "priority (critical P1, high or error P2, warning P3, info P4)"),
-               ("`alerts[].status`, else `status`", "`resolved`: recovered, nothing filed"),
-               ("`truncatedAlerts`", "reported as left out"),
+               ("`alerts[].labels.priority`, else `labels.severity`", "priority: the most urgent of the firing alerts (critical P1, high or error P2, warning P3, info P4)"),
+               ("`alerts[].status`, else `status`", "`resolved` for every alert of the name: recovered, nothing filed"),
+               ("`truncatedAlerts`", "reported as left out, with the `max_alerts` that still fits 1 MB"),
            )),
     Format(("sentry",), "Sentry metric and issue alerts of an internal integration",
            "regressions", sentry.regressions, (

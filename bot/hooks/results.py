@@ -8,10 +8,22 @@ from typing import Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class AlertMember(BaseModel):
+    """One alert of a regression filed for a group's alerts of one name: its fingerprint, the labels that tell it
+    from the others (sorted pairs), and whether it fires."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    labels: tuple[tuple[str, str], ...] = ()
+    firing: bool = True
+
+
 class FiledRegression(BaseModel):
     """A regression a machine files (or reports recovered). `(source, id)` names it: the same pair
     again means the same regression. `recovered`: the sender says it is over (an alert resolved);
-    that adds "recovered" to the open regression instead of filing one."""
+    that adds "recovered" to the open regression instead of filing one. `alerts`: the alerts of a group it
+    stands for (an alert group's alerts of one name), which its card lists."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -24,6 +36,7 @@ class FiledRegression(BaseModel):
     priority: str | None = None
     asset: str | None = None
     recovered: bool = False
+    alerts: tuple[AlertMember, ...] = ()
 
 
 class LoggedChange(BaseModel):
