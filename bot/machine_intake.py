@@ -9,7 +9,7 @@ hook source and its source `hook`, and its card names the source.
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.blocks import changes as alert_lines
 from bot.changelog import ChangeLog
@@ -18,6 +18,7 @@ from bot.domain.changes import HookOrigin
 from bot.domain.changes_filing import ChangeDraft
 from bot.domain import workflow
 from bot.domain.changes_loop import ALERTS, PRIORITY_RAISED, RECOVERED, REFIRED, alert_report, alerts_after
+from bot.domain.duplicates import RECENT_DAYS, SIMILAR_LIMIT, Candidate, similar
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Draft, Event, Request
 from bot.domain.policy import Config
@@ -35,6 +36,18 @@ FIRED_AGAIN = "fired_again"
 def hook_origin_key(source: str, hook_id: str) -> str:
     """The key a machine's regression is filed under: the same (source, id) again is the same regression."""
     return f"hook:{source}:{hook_id}"
+
+
+_BOILERPLATE = ("Labels: ", "Left out: ", "Links that are not web addresses: ", "Filed by the ", "Fired again; last time ")
+
+
+def what_it_says(description: str) -> str:
+    """A hook-filed description without the bot's own lines (the hook that filed it, the labels, what was left
+    out): what the alert itself says, which is what possible duplicates are matched on."""
+    lines = description.splitlines()
+    kept = [line for line in lines if not line.startswith(_BOILERPLATE) and not line.endswith(
+        "alerts in the group (listed below); the first of them:")]
+    return "\n".join(kept)
 
 
 def latest_life(tx: Tx, key: str) -> tuple[Request | None, int]:
@@ -107,7 +120,7 @@ class MachineIntake:
     def _file_one(self, item: FiledRegression, draft: Draft) -> Outcome:
         key = hook_origin_key(item.source, item.id)
         now = self._clock()
-        alike = None if item.recovered else self._intake.similar_to(draft, now)  # read before the writer is taken
+        alike = None if item.recovered else self._alike(item, draft, now=now)  # read before the writer is taken
         try:
             with self._store.transaction() as tx:
                 known, life = latest_life(tx, key)
@@ -130,6 +143,21 @@ class MachineIntake:
         if filed is not None:
             self._intake.count_filed(filed)
         return outcome
+
+    def _alike(self, item: FiledRegression, draft: Draft, *, now: datetime) -> list[int]:
+        """The card's possible duplicates: the same alert's family (its other lives, the same alert name in other
+        groups), then the requests whose words match what the alert says, the bot's own words (the hook line,
+        the labels, notes) left out on both sides."""
+        said = draft.model_copy(update={"description": what_it_says(item.description)})
+        name = item.id.split("@", 1)[0] + "@" if "@" in item.id else item.id
+        since = now - timedelta(days=RECENT_DAYS)
+        found = self._intake.similar_to(said, now)
+        with self._store.reading() as rx:
+            family = rx.origin_family(hook_origin_key(item.source, name), since=since, limit=SIMILAR_LIMIT)
+            candidates = [Candidate(r.id, r.title, what_it_says(r.description), r.status, r.resolved_at)
+                          for r in rx.requests_by_ids(found)]
+        by_words = similar(said.title, said.description, candidates, now=now)
+        return list(dict.fromkeys([*family, *by_words]))[:SIMILAR_LIMIT]
 
     def _again(self, tx: Tx, known: Request, item: FiledRegression, draft: Draft, *, life: int, now: datetime,
                alike: list[int] | None) -> tuple[Request | None, Outcome]:

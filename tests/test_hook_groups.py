@@ -98,3 +98,21 @@ def test_what_grafana_said_is_on_the_card_with_its_links_named(h: Harness) -> No
         assert f"|{label}>" in card
     assert "link 1" not in card and "Value: A=0.74, B=1" in card
     assert "Groundedness of search answers fell from 0.91 to 0.74 after 14:00." in card
+
+
+def test_possible_duplicates_on_hook_cards_follow_what_the_alert_says_not_the_bots_words(h: Harness) -> None:
+    post(h, GROUP, recorded("alertmanager-group-firing"))  # AIR-1 KubePodNotReady, AIR-2 RefundAnswerAccuracyDrop
+    # Both names carry the same job and severity labels and the same "Filed by the monitoring hook" line, and say
+    # nothing alike: no match for that.
+    assert "card.similar" not in json.dumps(h.card("AIR-2")["blocks"])
+    other_group = json.loads(recorded("alertmanager-firing"))
+    other_group["groupKey"] = '{}:{job="support-bot-canary"}'
+    other_group["alerts"] = other_group["alerts"][:1]
+    other_group["alerts"][0]["fingerprint"] = "1d2e3f4a5b6c7d8e"
+    other_group["alerts"][0]["labels"]["job"] = "support-bot-canary"
+    other_group["alerts"][0]["annotations"] = {"summary": "Canary refund answers off"}
+    reply = post(h, GROUP, other_group)
+    assert reply.json()["key"] == "AIR-3"
+    similar = [b for b in h.card("AIR-3")["blocks"] if b.get("block_id") == "card.similar"]
+    assert similar and "AIR-2" in similar[0]["text"]["text"]  # RefundAnswerAccuracyDrop in another group
+    assert "AIR-1" not in similar[0]["text"]["text"]
