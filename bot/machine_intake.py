@@ -89,6 +89,16 @@ class MachineIntake:
         self._clock = clock
         self._wakeup = wakeup
 
+    # -- replays ---------------------------------------------------------------------------------
+    def handled(self, key: str) -> bool:
+        """Whether the delivery `key` (a body's digest, `bot.webhooks.body_key`) was handled before."""
+        return self._intake.seen(key)
+
+    def remember(self, key: str) -> None:
+        """Record the delivery `key` as handled: the same body again changes nothing."""
+        with self._store.transaction() as tx:
+            tx.claim_delivery(key, self._clock())
+
     # -- regressions ---------------------------------------------------------------------------
     def file_regressions(self, batch: Batch[FiledRegression], *, strict: bool) -> list[Outcome]:
         """File, repeat or recover each regression of `batch`. `strict` (our own body): an unknown domain or

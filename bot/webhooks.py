@@ -4,9 +4,11 @@ Answered in this order (docs/changes.md, "Hooks"): 404 when the config has no `h
 not a hook); 405 for another method; 413 for a body over 1 MB, from its Content-Length before it is
 read; 401 when the source, timestamp or signature is refused; 400 `{"error", "field"}` for a body or
 a field that cannot be used; then 201 when something new was filed or logged, else 200. Nothing is
-written for a refused request, and no body is ever logged.
+written for a refused request, and no body is ever logged. A body already handled (the same bytes from the
+same source to the same endpoint) is answered 200 and changes nothing, whatever its signature's time.
 """
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -62,6 +64,10 @@ class HookEndpoints:
         return body
 
     def _handle(self, endpoint: str, body: bytes, *, source: str, query: dict[str, list[str]]) -> Answer:
+        replay = body_key(source, endpoint, body)
+        if self._machines.handled(replay):
+            log.info("hook %s from %s: a replay of a body already handled", endpoint, source)
+            return 200, {"results": [], "replay": "this exact body was handled before; nothing changed"}
         format, domain = _one(query, "format"), _one(query, "domain")
         strict = format in (None, "", "native")
         if endpoint == "regressions":
@@ -73,7 +79,14 @@ class HookEndpoints:
             outcomes = self._machines.log_changes(changes, strict=strict)
             batch, key = changes, "change"
         log.info("hook %s from %s: %s", endpoint, source, ", ".join(f"{o.id} {o.outcome}" for o in outcomes) or "nothing")
+        self._machines.remember(replay)
         return (201 if any(o.created for o in outcomes) else 200), _answer(outcomes, list(batch.skipped), key=key)
+
+
+def body_key(source: str, endpoint: str, body: bytes) -> str:
+    """The delivery key of a body: the same bytes from the same source to the same endpoint, whatever the URL's
+    parameters and however freshly signed, are one delivery, handled once."""
+    return f"hook-body:{source}:{endpoint}:{hashlib.sha256(body).hexdigest()}"
 
 
 def _one(query: dict[str, list[str]], name: str) -> str | None:

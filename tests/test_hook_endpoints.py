@@ -177,8 +177,10 @@ def test_an_alertmanager_group_files_each_alert_and_a_resolved_one_recovers_it(h
     thread = [m["text"] for m in h.fake.thread(request.card_channel, request.card_ts)]
     assert "The `monitoring` hook reports this recovered." in thread
     again = post(h, "/hooks/regressions?format=alertmanager", (SAMPLES / "alertmanager-resolved.json").read_bytes())
-    assert again.json()["results"][0]["outcome"] == "repeat"
-    refired = post(h, "/hooks/regressions?format=alertmanager", firing)
+    assert (again.status, again.json()["results"]) == (200, [])  # the same bytes again: a replay, nothing changes
+    fires_again = json.loads(firing)
+    fires_again["alerts"][0]["startsAt"] = "2026-11-27T08:00:00.000Z"  # a new firing: a new body
+    refired = post(h, "/hooks/regressions?format=alertmanager", fires_again)
     assert [r["outcome"] for r in refired.json()["results"]] == ["refired", "repeat"] and len(cards(h)) == 2
     assert "reported it firing again" in h.card_text("AIR-1")
 
@@ -209,7 +211,9 @@ def test_a_change_is_logged_once_and_the_other_side_asked(h: Harness) -> None:
     assert (record.change.shipped_by, record.change.origin.id, record.change.asked) == ("deploys", "deploy-2291", "U0MLPM")
     questions = [c for c in h.fake.calls_to("chat.postMessage") if "change.question" in json.dumps(c.get("blocks"))]
     assert len(questions) == 1 and "(the `deploys` hook, CHG-1)" in json.dumps(questions[0]["blocks"])
-    again = post(h, "/hooks/changes", CHANGE, source="deploys")
+    replayed = post(h, "/hooks/changes", CHANGE, source="deploys")
+    assert (replayed.status, replayed.json()["results"]) == (200, [])
+    again = post(h, "/hooks/changes", {**CHANGE, "version": "2.0"}, source="deploys")  # the same id, sent anew
     assert (again.status, again.json()["change"], again.json()["results"][0]["outcome"]) == (200, "CHG-1", "repeat")
     assert len([c for c in h.fake.calls_to("chat.postMessage") if "change.question" in json.dumps(c.get("blocks"))]) == 1
 

@@ -204,7 +204,7 @@ def test_sentry_tags_name_the_asset_and_priority_and_fatal_is_p1() -> None:
 @pytest.mark.parametrize("edit, field", [
     (lambda d: d.pop("data"), "data"),
     (lambda d: d.update(data={"installation": {}}), "data"),
-    (lambda d: d["data"]["event"].pop("issue_id"), "data.event.issue_id"),
+    (lambda d: [d["data"]["event"].pop(k) for k in ("issue_id", "issue_url")], "data.event.issue_id"),
     (lambda d: d["data"].update(event="oops"), "data.event"),
 ])
 def test_a_bad_sentry_body_names_its_field(edit: Any, field: str) -> None:
@@ -331,3 +331,21 @@ def test_a_real_truncated_group_advises_a_max_alerts_that_fits() -> None:
     most = int(advice.split("raise max_alerts up to ")[1].split(" ")[0])
     one = len(json.dumps(data["alerts"][0]).encode())
     assert 5 < most and most * one < 1_000_000 and "split the group" in advice  # the advice keeps a body under 1 MB
+
+
+def test_grafanas_test_notification_files_nothing_firing_or_resolved() -> None:
+    for name in ("grafana-test-notification", "grafana-test-notification-resolved"):
+        batch = regressions(sample(name), "grafana")
+        assert batch.items == () and batch.skipped[0].startswith("Grafana's test notification (TestAlert)")
+
+
+def test_a_sentry_event_alert_without_issue_id_is_named_by_its_issue_url() -> None:
+    data = sample("sentry-issue-alert")
+    del data["data"]["event"]["issue_id"]
+    [issue] = regressions(data, "sentry").items
+    assert issue.id == "issue-4521987"
+    data["data"]["event"]["issue_url"] = "https://example.sentry.io/api/0/projects/"
+    error = refusal(regressions, data, "sentry")
+    assert error.field == "data.event.issue_url" and "names no issue" in error.message
+    del data["data"]["event"]["issue_url"]
+    assert refusal(regressions, data, "sentry").field == "data.event.issue_id"

@@ -51,7 +51,7 @@ def test_a_group_of_22_pods_is_one_card_that_follows_them(h: Harness) -> None:
     assert alerts_part(h, "AIR-1").startswith("*Alerts* — 20 firing, 2 resolved:")
     assert thread_posts(h, "AIR-1") == []  # the card follows; the thread is not flooded
     again = post(h, GROUP, recorded("alertmanager-group-partly-resolved"))  # the same notification repeated
-    assert outcomes(again) == [("AIR-1", "repeat"), ("AIR-2", "repeat")]
+    assert (again.status, outcomes(again)) == (200, [])
     resolved = post(h, GROUP, recorded("alertmanager-group-resolved"))
     assert outcomes(resolved) == [("AIR-1", "recovered"), ("AIR-2", "recovered")]
     assert alerts_part(h, "AIR-1").startswith("*Alerts* — 0 firing, 22 resolved:")

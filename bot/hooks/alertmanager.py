@@ -37,7 +37,11 @@ def regressions(data: Any, *, source: str, domain: str | None) -> Batch[FiledReg
     group_status = body.line("status")
     read: list[tuple[str, FiledRegression]] = []
     refused: list[BadRequest] = []
+    tests = 0
     for alert in body.objects("alerts", required=True):
+        if is_test_notification(alert):
+            tests += 1
+            continue
         try:
             read.append(_alert(alert, source=source, domain=domain, group_status=group_status))
         except BadRequest as exc:
@@ -49,11 +53,26 @@ def regressions(data: Any, *, source: str, domain: str | None) -> Batch[FiledReg
     for name, item in read:
         by_name.setdefault(name, []).append(item)
     items = tuple(_merged(name, found, group=group) for name, found in by_name.items())
-    skipped = [f"{exc.field or 'an alert'} was left out: {exc.message}" for exc in refused]
+    skipped = [TEST_NOTIFICATION] if tests else []
+    skipped += [f"{exc.field or 'an alert'} was left out: {exc.message}" for exc in refused]
     skipped += _truncated(body, sent=len(read) + len(refused))
-    if not items and not refused:
+    if not items and not refused and not tests:
         skipped.append("the alert group has no alerts")
     return Batch(items, tuple(skipped))
+
+
+TEST_NOTIFICATION = ("Grafana's test notification (TestAlert): the contact point reaches the bot; a test files nothing, "
+                     "firing or resolved")
+_TEST_LABELS = {"alertname": "TestAlert", "instance": "Grafana"}
+
+
+def is_test_notification(alert: Obj) -> bool:
+    """Whether the alert is the one Grafana sends when a contact point's *Test* is pressed (its default labels and
+    summary, as Grafana Alerting's test receivers build it)."""
+    labels = alert.data.get("labels")
+    annotations = alert.data.get("annotations")
+    return (isinstance(labels, dict) and all(labels.get(k) == v for k, v in _TEST_LABELS.items())
+            and isinstance(annotations, dict) and annotations.get("summary") == "Notification test")
 
 
 def _alert(alert: Obj, *, source: str, domain: str | None, group_status: str | None) -> tuple[str, FiledRegression]:

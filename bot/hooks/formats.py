@@ -53,7 +53,7 @@ FORMATS: tuple[Format, ...] = (
                ("`data.description_title`, else `data.metric_alert.alert_rule.name`", "title"),
                ("`data.description_text` (else `alert_rule.query`), `alert_rule.name`", "description"),
                ("`action`", "`critical` P1, `warning` P3, `resolved`: recovered"),
-               ("`data.event.issue_id`", "id `issue-<id>`: every alert on one issue is one regression"),
+               ("`data.event.issue_id`, else the number in `issue_url`", "id `issue-<id>`: every alert on one issue is one regression"),
                ("`data.event.title`, `triggered_rule`, `culprit`, `level`", "title, description"),
                ("`data.event.tags` `domain`, `asset`, `priority`", "domain, asset, priority"),
                ("`data.event.level`", "priority when no tag says (fatal P1, error P2, warning P3, info P4)"),
