@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from bot.domain.errors import InvalidInput
-from bot.hooks import MAX_BODY_BYTES, HookError, HookVerifier, TooLarge, parse_changes, parse_regressions
+from bot.hooks import MAX_BODY_BYTES, BadRequest, HookError, HookVerifier, TooLarge, parse_changes, parse_regressions
 from bot.machine_intake import MachineIntake, Outcome
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,13 @@ class HookEndpoints:
     """The two hook endpoints over `machines`; `verifier` knows each source's secret. `enabled`: the config
     names hook sources (otherwise every hook path is 404)."""
 
-    def __init__(self, machines: MachineIntake, verifier: HookVerifier, *, enabled: bool) -> None:
+    def __init__(self, machines: MachineIntake, verifier: HookVerifier, *, enabled: bool,
+                 routes: Mapping[str, tuple[str | None, str | None]] | None = None) -> None:
         self._machines = machines
         self._verifier = verifier
         self.enabled = enabled
+        self._routes = dict(routes or {})
+        """source -> (format, domain) its config binds it to (None: the URL's parameter, if any, decides)."""
 
     def answer(self, *, method: str, path: str, query: str, headers: Mapping[str, str], content_length: int | None,
                read: Callable[[int], bytes]) -> Answer:
@@ -63,12 +66,18 @@ class HookEndpoints:
             raise TooLarge(f"the body is over {MAX_BODY_BYTES} bytes; a hook accepts at most 1 MB")
         return body
 
+    def _route(self, source: str, query: dict[str, list[str]]) -> tuple[str | None, str | None]:
+        """(format, domain) for a request of `source`: bound by its config, else from the URL."""
+        format, domain = self._routes.get(source, (None, None))
+        return (_bound("format", format, _one(query, "format"), source=source),
+                _bound("domain", domain, _one(query, "domain"), source=source))
+
     def _handle(self, endpoint: str, body: bytes, *, source: str, query: dict[str, list[str]]) -> Answer:
         replay = body_key(source, endpoint, body)
         if self._machines.handled(replay):
             log.info("hook %s from %s: a replay of a body already handled", endpoint, source)
             return 200, {"results": [], "replay": "this exact body was handled before; nothing changed"}
-        format, domain = _one(query, "format"), _one(query, "domain")
+        format, domain = self._route(source, query)
         strict = format in (None, "", "native")
         if endpoint == "regressions":
             batch = parse_regressions(body, source=source, format=format, domain=domain)
@@ -81,6 +90,16 @@ class HookEndpoints:
         log.info("hook %s from %s: %s", endpoint, source, ", ".join(f"{o.id} {o.outcome}" for o in outcomes) or "nothing")
         self._machines.remember(replay)
         return (201 if any(o.created for o in outcomes) else 200), _answer(outcomes, list(batch.skipped), key=key)
+
+
+def _bound(name: str, bound: str | None, asked: str | None, *, source: str) -> str | None:
+    """The routing parameter `name`: the config's when it binds it (the URL may repeat it, not change it)."""
+    if bound is None:
+        return asked
+    if asked not in (None, "", bound):
+        raise BadRequest(f"the config binds source {source}'s {name} to {bound}; ?{name}={asked[:40]} may not change it",
+                         field=name)
+    return bound
 
 
 def body_key(source: str, endpoint: str, body: bytes) -> str:

@@ -180,3 +180,37 @@ def test_any_bytes_are_read_or_refused_with_a_400(raw: bytes) -> None:
         parse_regressions(raw, source="m")
     except BadRequest as error:
         assert error.status == 400
+
+
+def test_a_lone_surrogate_is_cleaned_not_a_crash() -> None:
+    raw = b'{"id": "r-\\udc80", "title": "refund \\ud800 answers", "description": "x\\udfff"}'
+    found = parse_regressions(raw, source="monitoring").items[0]
+    assert (found.id, found.title, found.description) == ("r-\ufffd", "refund \ufffd answers", "x\ufffd")
+    found.title.encode("utf-8")  # storable text
+
+
+@pytest.mark.parametrize("title", ["\u200b", "\u202e\u2066 \u2069", "\ufeff\u200d", " \u2028 "])
+def test_a_title_of_only_invisible_characters_is_400_naming_title(title: str) -> None:
+    error = refused(body(id="r-1", title=title))
+    assert error.status == 400 and error.field == "title"
+
+
+def test_an_alert_titled_only_with_invisible_characters_is_left_out_and_named() -> None:
+    group = {"status": "firing", "alerts": [
+        {"status": "firing", "labels": {"alertname": "\u202e\u200b"}, "annotations": {}, "fingerprint": "a1"},
+        {"status": "firing", "labels": {"alertname": "RefundErrors"}, "annotations": {}, "fingerprint": "b2"}]}
+    batch = parse_regressions(body(**group), source="monitoring", format="alertmanager")
+    assert [i.title for i in batch.items] == ["RefundErrors"]
+    assert batch.skipped[0].startswith("alerts[0].labels.alertname was left out")
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, blacklist_categories=())), st.text())
+@settings(max_examples=150, deadline=None, derandomize=True)
+def test_any_text_with_any_surrogates_parses_or_is_refused_never_crashes(title: str, description: str) -> None:
+    raw = json.dumps({"id": "r-1", "title": title, "description": description}).encode()  # \\uXXXX for surrogates
+    try:
+        [found] = parse_regressions(raw, source="monitoring").items
+    except HookError as exc:
+        assert exc.status == 400 and exc.field == "title"
+        return
+    found.title.encode("utf-8") and found.description.encode("utf-8")

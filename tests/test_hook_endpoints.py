@@ -266,3 +266,31 @@ def test_in_socket_mode_the_hooks_server_also_serves_metrics_on_the_same_port(h:
             assert r.status == 200 and b"# TYPE" in r.read()
     finally:
         server.close()
+
+
+def test_a_lone_surrogate_is_filed_cleaned_and_an_invisible_title_is_400(h: Harness) -> None:
+    raw = b'{"id": "s-1", "title": "Refund answers \\ud800 wrong", "domain": "support"}'
+    reply = post(h, "/hooks/regressions", raw)
+    assert reply.status == 201 and h.bot.queries.get(1).title == "Refund answers \ufffd wrong"
+    blank = post(h, "/hooks/regressions", {"id": "s-2", "title": "\u202e\u2066\u200b", "domain": "support"})
+    assert (blank.status, blank.json()["field"]) == (400, "title")
+    assert h.bot.queries.get(2) is None
+
+
+def test_a_source_bound_by_the_config_cannot_be_rerouted_by_the_url(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    from bot.domain.catalog import HOOK_FORMATS
+    from bot.hooks import format_names
+
+    assert list(HOOK_FORMATS) == format_names()
+    hooks = {"hooks": {"alerts": {"secret_env": "ALERTS_HOOK_SECRET", "format": "alertmanager", "domain": "search"}}}
+    bound = start_harness(tmp_path, fake_slack, config={**copy.deepcopy(CONFIG), **hooks},
+                          hook_secrets={"alerts": "s3cret-alerts"})
+    try:
+        firing = json.loads((SAMPLES / "alertmanager-firing.json").read_text())
+        for query, field in (("?format=sentry", "format"), ("?domain=support", "domain")):
+            moved = post(bound, "/hooks/regressions" + query, firing, source="alerts", secret="s3cret-alerts")
+            assert (moved.status, moved.json()["field"]) == (400, field) and "binds source alerts" in moved.json()["error"]
+        reply = post(bound, "/hooks/regressions", firing, source="alerts", secret="s3cret-alerts")  # no parameters
+        assert reply.status == 201 and bound.bot.queries.get(2).domain == "search"  # the alert without a domain label
+    finally:
+        bound.stop()

@@ -20,7 +20,7 @@ from typing import Any
 from bot.domain.changes import is_web_link
 from bot.domain.models import PRIORITIES
 from bot.hooks.errors import BadRequest
-from bot.hooks.fields import MAX_BODY_BYTES, Obj, label, labelled_priority, plain_markdown, titled
+from bot.hooks.fields import MAX_BODY_BYTES, Obj, is_blank, label, labelled_priority, plain_markdown, titled
 from bot.hooks.results import AlertMember, Batch, FiledRegression
 
 LINK_FIELDS = ("generatorURL", "dashboardURL", "panelURL", "silenceURL")
@@ -81,7 +81,7 @@ def _alert(alert: Obj, *, source: str, domain: str | None, group_status: str | N
     name = (labels.get("alertname") or "").strip()
     heading = annotations.get("summary") or annotations.get("title") or name
     title, rest = titled(plain_markdown(heading))
-    if not title:
+    if is_blank(title):
         raise BadRequest(f"{alert.where('labels')} has no alertname (and annotations has no summary) to title the "
                          "regression with", field=alert.where("labels.alertname"))
     fingerprint = alert.ident("fingerprint")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ of 23 alerts is 13.8 KB (tests/samples/hooks), so 1 MB holds groups of well over
 TITLE_LIMIT = 150
 ID_LIMIT = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MD_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
@@ -33,13 +35,30 @@ def plain_markdown(text: str) -> str:
 
 
 def read_json(body: bytes) -> Any:
-    """The JSON value of a raw body; TooLarge over MAX_BODY_BYTES, BadRequest when it is not JSON."""
+    """The JSON value of a raw body, every lone surrogate (`"\\ud800"`, which no text can store) replaced by U+FFFD;
+    TooLarge over MAX_BODY_BYTES, BadRequest when it is not JSON."""
     if len(body) > MAX_BODY_BYTES:
         raise TooLarge(f"the body is {len(body)} bytes; a hook accepts at most {MAX_BODY_BYTES} bytes (1 MB)")
     try:
-        return json.loads(body, parse_constant=_no_constant)
+        return _cleaned(json.loads(body, parse_constant=_no_constant))
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"the body is not JSON ({_why(exc)})") from None
+
+
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    if isinstance(value, dict):
+        return {_cleaned(k): _cleaned(v) for k, v in value.items()}
+    return value
+
+
+def is_blank(text: str) -> bool:
+    """Whether `text` shows nothing: only spaces and invisible format characters (zero-width spaces, bidi controls,
+    the byte-order mark)."""
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
 
 
 def _no_constant(name: str) -> Any:
@@ -106,7 +125,7 @@ class Obj:
         if value is not None and not isinstance(value, str):
             raise BadRequest(f"{self.where(key)} must be a string, not {_json_type(value)}", field=self.where(key))
         cleaned = _CONTROL.sub("", value).strip() if value is not None else ""
-        if not cleaned:
+        if is_blank(cleaned):
             if required:
                 raise BadRequest(f"{self.where(key)} is required{what}", field=self.where(key))
             return None
