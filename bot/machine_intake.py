@@ -22,7 +22,9 @@ from bot.domain.duplicates import RECENT_DAYS, SIMILAR_LIMIT, Candidate, similar
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Draft, Event, Request
 from bot.domain.policy import Config
-from bot.hooks import Batch, FiledRegression, LoggedChange
+from bot.domain.changes import WHAT_LIMIT
+from bot.domain.text import truncate
+from bot.hooks import Batch, FiledRegression, LoggedChange, deployments
 from bot.service import Intake
 from bot.wakeup import Wakeup
 from storage.outbox import CardUpdate, ThreadLine
@@ -66,7 +68,8 @@ class Outcome:
     """What one item of a body did: `outcome` is filed, repeat, recovered, refired, reopened (firing again soon
     after its regression closed), filed_again (long after: a new regression), raised (its priority), updated
     (the alerts of its group changed, the card follows) or
-    not_found (a recovery of nothing open); logged or repeat (a change); `key` the request key or change id."""
+    not_found (a recovery of nothing open); logged, rollback (a label moved back), unchanged (a label that did
+    not move) or repeat (a change); `key` the request key or change id."""
 
     id: str
     outcome: str
@@ -74,7 +77,7 @@ class Outcome:
 
     @property
     def created(self) -> bool:
-        return self.outcome in ("filed", "filed_again", "logged")
+        return self.outcome in ("filed", "filed_again", "logged", "rollback")
 
 
 class MachineIntake:
@@ -248,17 +251,37 @@ class MachineIntake:
 
     # -- changes -------------------------------------------------------------------------------
     def log_changes(self, batch: Batch[LoggedChange], *, strict: bool) -> list[Outcome]:
-        """Log each change of `batch` (a repeat of the same sender's id logs nothing). Every change is placed
-        first; InvalidInput names the field and nothing is written. A tool's own name for what changed is
-        the asset only when the catalog lists it."""
-        drafts = [self._change_draft(item) for item in batch.items]
+        """Log each change of `batch` (a repeat of the same sender's id logs nothing; a label that did not move
+        logs nothing either, and one moved back is logged as a rollback). Every change is placed first;
+        InvalidInput names the field and nothing is written. A tool's own name for what changed is the asset
+        only when the catalog lists it."""
+        moved = [self._moved(item) for item in batch.items]
+        drafts = [self._change_draft(item) for item, rollback in moved if item is not None]
         for draft in drafts:
             self._changelog.plan(draft)  # refuses a bad one before any is logged
-        outcomes = []
-        for item, draft in zip(batch.items, drafts):
-            logged = self._changelog.log(draft)
-            outcomes.append(Outcome(item.id, "logged" if logged.created else "repeat", logged.record.change.id))
+        outcomes, logged_drafts = [], iter(drafts)
+        for original, (item, rollback) in zip(batch.items, moved):
+            if item is None:
+                outcomes.append(Outcome(original.id, "unchanged", None))
+                continue
+            logged = self._changelog.log(next(logged_drafts))
+            created = "rollback" if rollback else "logged"
+            outcomes.append(Outcome(item.id, created if logged.created else "repeat", logged.record.change.id))
         return outcomes
+
+    def _moved(self, item: LoggedChange) -> tuple[LoggedChange | None, bool]:
+        """A label's move decided against where the label was (`bot.hooks.deployments`): the change to log under
+        its own id and words, whether it is a rollback; (None, False) when the label did not move."""
+        found = item.deployment
+        if found is None:
+            return item, False
+        with self._store.reading() as rx:
+            ids = rx.change_log.origin_ids(item.source, prefix=f"{found.prompt}@", suffix=f"#{found.label}")
+        earlier = [i for i in ids if i.split("#", 1)[1].split("@", 1)[0] == found.label]
+        move = deployments.move(found, earlier, what=item.what)
+        if move.id is None:
+            return None, False
+        return item.model_copy(update={"id": move.id, "what": truncate(move.what, WHAT_LIMIT)}), move.rollback
 
     def _change_draft(self, item: LoggedChange) -> ChangeDraft:
         asset = item.asset

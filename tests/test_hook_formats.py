@@ -349,3 +349,23 @@ def test_a_sentry_event_alert_without_issue_id_is_named_by_its_issue_url() -> No
     assert error.field == "data.event.issue_url" and "names no issue" in error.message
     del data["data"]["event"]["issue_url"]
     assert refusal(regressions, data, "sentry").field == "data.event.issue_id"
+
+
+def test_a_label_move_is_decided_against_where_the_label_was() -> None:
+    from bot.hooks.deployments import move
+
+    [back] = changes(sample("langfuse-prompt-rolled-back"), "langfuse").items
+    assert back.deployment is not None and (back.deployment.version, back.deployment.order) == ("v13", 13)
+    rolled = move(back.deployment, ["refund-answer@v13#production", "refund-answer@v14#production"], what=back.what)
+    assert (rolled.id, rolled.rollback, rolled.what) == (
+        "refund-answer@v13#production@2", True, "prompt refund-answer rolled back to v13 in production (from v14)")
+    [edited] = changes(sample("langfuse-prompt-tags-edited"), "langfuse").items
+    assert move(edited.deployment, ["refund-answer@v14#production"], what=edited.what).id is None  # nothing moved
+    [tagged] = changes(sample("langsmith-prompt-tagged"), "langsmith").items
+    [moved] = changes(sample("langsmith-prompt-tag-moved"), "langsmith").items
+    [again] = changes(sample("langsmith-prompt-tag-rolled-back"), "langsmith").items
+    history = [tagged.id, moved.id]
+    assert move(moved.deployment, [tagged.id], what=moved.what).rollback is False
+    found = move(again.deployment, history, what=again.what)
+    assert (found.id, found.rollback, found.what) == (
+        f"{tagged.id}@2", True, "prompt search-answer rolled back to e41b7c09 in production (from 9a0c4e71)")

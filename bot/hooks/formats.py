@@ -60,7 +60,7 @@ FORMATS: tuple[Format, ...] = (
                ("`data.web_url`, `data.event.web_url`", "links"),
            )),
     Format(("langfuse",), "Langfuse prompt-version webhooks", "changes", langfuse.changes, (
-        ("`action`", "`created` logs a change; `updated` only when the version now has the `production` label; `deleted` nothing"),
+        ("`action`", "`created` logs a change; `updated` only when `production` moved to this version (to a lower one: a rollback, outcome `rollback`; where it was already: nothing, `unchanged`); `deleted` nothing"),
         ("`prompt.name`, `prompt.version`", "id `<name>@v<version>` (`#production` when promoted), what, version"),
         ("`prompt.labels`", "what (on creation); whether an update is a change"),
         ("`prompt.commitMessage`", "what (its first line)"),
@@ -69,7 +69,7 @@ FORMATS: tuple[Format, ...] = (
     )),
     Format(("langsmith",), "LangSmith prompt webhooks", "changes", langsmith.changes, (
         ("`prompt_name`, `commit_hash`", "id `<name>@<hash>`, what, version (the hash's first 8 characters)"),
-        ("`event`, `tag_name`", "`commit` (the default) or `tag:create`/`tag:update`: id `<name>@<hash>#<tag>`"),
+        ("`event`, `tag_name`", "`commit` (the default) or `tag:create`/`tag:update`: id `<name>@<hash>#<tag>`; a tag moved back to a commit it was on is a rollback, one set again where it is logs nothing"),
         ("`prompt_name`", "the asset, when the catalog lists an asset by that name"),
         ("(none)", "side platform, kind prompt"),
     )),

@@ -39,6 +39,18 @@ class FiledRegression(BaseModel):
     alerts: tuple[AlertMember, ...] = ()
 
 
+class Deployment(BaseModel):
+    """A prompt's label or tag (`label`, e.g. production) now on `version` ("v14", or a commit); `order` the
+    version's number when versions are numbered (Langfuse), so that a lower one is a rollback."""
+
+    model_config = ConfigDict(frozen=True)
+
+    prompt: str
+    label: str
+    version: str
+    order: int | None = None
+
+
 class LoggedChange(BaseModel):
     """A change a machine logs for one side of a domain. `(source, id)` names it: the same pair again
     means the same change.
@@ -59,6 +71,8 @@ class LoggedChange(BaseModel):
     links: list[str] = Field(default_factory=list)
     asset: str | None = None
     asset_if_listed: str | None = None
+    deployment: Deployment | None = None
+    """Set when the change is a label moving: its id and what are then decided against the label's history."""
 
 
 T = TypeVar("T", FiledRegression, LoggedChange)
