@@ -283,6 +283,18 @@ class MachineIntake:
             return None, False
         return item.model_copy(update={"id": move.id, "what": truncate(move.what, WHAT_LIMIT)}), move.rollback
 
+    def _known(self, item: LoggedChange) -> str | None:
+        """The Slack user the tool named as the change's author: through the source's `people`, or a user id the
+        config knows (a domain's member, an admin); None for anyone else."""
+        if not item.person:
+            return None
+        source = self._config.hooks.get(item.source)
+        mapped = source.people.get(item.person) if source is not None else None
+        if mapped:
+            return mapped
+        known = self._config.member_domains(item.person) or self._config.is_admin(item.person)
+        return item.person if known else None
+
     def _change_draft(self, item: LoggedChange) -> ChangeDraft:
         asset = item.asset
         if asset is None and item.asset_if_listed:
@@ -290,4 +302,4 @@ class MachineIntake:
             asset = listed.name if listed and item.domain in (None, listed.domain) else None
         return ChangeDraft(what=item.what, shipped_by=item.source, side=item.side, kind=item.kind, domain=item.domain,
                            asset=asset, version=item.version, links=tuple(item.links[:5]),
-                           origin=HookOrigin(source=item.source, id=item.id))
+                           origin=HookOrigin(source=item.source, id=item.id, person=self._known(item)))

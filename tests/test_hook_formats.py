@@ -256,7 +256,7 @@ def test_a_langsmith_commit_is_a_platform_change() -> None:
     [commit] = changes(sample("langsmith-prompt-commit"), "langsmith").items
     assert commit == LoggedChange(source="prompts", id="search-answer@e41b7c09d2a35f68b1c4e7a90d3f2b6c8e5a1d47", side="platform",
                                   kind="prompt", what="prompt search-answer commit e41b7c09", version="e41b7c09",
-                                  asset_if_listed="search-answer")
+                                  asset_if_listed="search-answer", person="mlpm@example.com")
     older = sample("langsmith-prompt-commit")
     del older["event"]  # the first webhooks sent no event: a commit
     assert changes(older, "langsmith").items == (commit,)

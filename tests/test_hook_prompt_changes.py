@@ -56,3 +56,21 @@ def test_langsmith_production_tag_moved_and_moved_back(h: Harness) -> None:
     assert h.bot.changelog.get("CHG-3").change.what == (
         "prompt search-answer rolled back to e41b7c09 in production (from 9a0c4e71)")
     assert len(questions(h)) == 3
+
+
+def test_the_payloads_person_is_credited_when_the_config_knows_them(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    hooks = copy.deepcopy(HOOKS)
+    hooks["hooks"]["prompts"]["people"] = {"mlpm@example.com": "U0MLPM"}
+    known = start_harness(tmp_path, fake_slack, config={**copy.deepcopy(CONFIG), **hooks}, hook_secrets=SECRETS)
+    try:
+        assert send(known, "langsmith", "langsmith-prompt-commit", "search")[0] == 201
+        change = known.bot.changelog.get("CHG-1").change
+        assert (change.shipped_by, change.origin.person) == ("prompts", "U0MLPM")
+        assert "<@U0MLPM> (through the `prompts` hook)" in questions(known)[0]
+        stranger = json.loads((SAMPLES / "langsmith-prompt-tagged.json").read_text())
+        stranger["created_by"] = "someone@elsewhere.example"
+        post(known, "/hooks/changes?format=langsmith&domain=search", stranger, source="prompts")
+        assert known.bot.changelog.get("CHG-2").change.origin.person is None  # not a known user: the hook is credited
+        assert "the `prompts` hook" in questions(known)[1]
+    finally:
+        known.stop()

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.domain.changes import WHAT_LIMIT
 from bot.domain.text import truncate
-from bot.hooks.fields import Obj, titled
+from bot.hooks.fields import ID_LIMIT, Obj, titled
 from bot.hooks.results import Batch, Deployment, LoggedChange
 
 DEPLOYED_LABEL = "production"
@@ -47,4 +47,5 @@ def changes(data: Any, *, source: str, domain: str | None) -> Batch[LoggedChange
         source=source, id=change_id, side="platform", kind="prompt",
         what=truncate(what + (f": {note}" if note else ""), WHAT_LIMIT),
         domain=domain, version=version, asset_if_listed=name, deployment=deployment,
+        person=prompt.line("createdBy", limit=ID_LIMIT),
     ),))

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.domain.changes import WHAT_LIMIT
 from bot.domain.text import truncate
-from bot.hooks.fields import Obj
+from bot.hooks.fields import ID_LIMIT, Obj
 from bot.hooks.results import Batch, Deployment, LoggedChange
 
 EVENTS = ("commit", "tag:create", "tag:update")
@@ -35,4 +35,5 @@ def changes(data: Any, *, source: str, domain: str | None) -> Batch[LoggedChange
     return Batch((LoggedChange(
         source=source, id=change_id, side="platform", kind="prompt", what=truncate(what, WHAT_LIMIT),
         domain=domain, version=short, asset_if_listed=name, deployment=deployment,
+        person=body.line("created_by", limit=ID_LIMIT),
     ),))

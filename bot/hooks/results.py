@@ -71,6 +71,8 @@ class LoggedChange(BaseModel):
     links: list[str] = Field(default_factory=list)
     asset: str | None = None
     asset_if_listed: str | None = None
+    person: str | None = None
+    """The tool's name for who made the change (an email, a login, a user id), credited when it is a known user."""
     deployment: Deployment | None = None
     """Set when the change is a label moving: its id and what are then decided against the label's history."""
 
