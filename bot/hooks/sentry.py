@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.domain.changes import is_web_link
 from bot.hooks.errors import BadRequest
-from bot.hooks.fields import ID_LIMIT, Obj, label, labelled_priority, titled
+from bot.hooks.fields import ID_LIMIT, Obj, label, labelled_priority, plain_markdown, titled
 from bot.hooks.results import Batch, FiledRegression
 
 METRIC_ACTIONS = {"critical": "P1", "warning": "P3", "resolved": None}
@@ -40,7 +40,7 @@ def _metric_alert(body: Obj, inner: Obj, *, source: str, domain: str | None) -> 
     title, rest = titled(heading)
     about = f"Sentry metric alert “{rule_name}” is {action}." if rule_name else f"Sentry metric alert is {action}."
     query = rule.line("query") if rule else None
-    told = inner.text("description_text")
+    told = plain_markdown(inner.text("description_text") or "")
     parts = [about, rest, told or (f"Query: {query}" if query else "")]
     return FiledRegression(
         source=source, id=f"metric-alert-{incident.ident('id')}", title=title, domain=domain,
