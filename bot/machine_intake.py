@@ -4,7 +4,9 @@ again) and changes (logged once per sender's id, the other side asked). The hook
 
 Every item of a body is placed (domain, asset) before anything is written, so a body with one bad item
 writes nothing. A regression a machine files is routed and nagged like any other: its requester is the
-hook source and its source `hook`, and its card names the source.
+hook source and its source `hook`, and its card names the source. What the tool says about it later is
+its alert's life (`alert_report` in `bot.domain.changes_loop`): recovered, firing again, reopened, filed
+again, its priority raised, its group's alerts followed on the card.
 """
 
 import sqlite3
@@ -14,15 +16,14 @@ from datetime import datetime, timedelta
 from bot.blocks import changes as alert_lines
 from bot.changelog import ChangeLog
 from bot.clock import Clock
-from bot.domain.changes import HookOrigin
-from bot.domain.changes_filing import ChangeDraft
 from bot.domain import workflow
+from bot.domain.changes import WHAT_LIMIT, HookOrigin
+from bot.domain.changes_filing import ChangeDraft
 from bot.domain.changes_loop import ALERTS, PRIORITY_RAISED, RECOVERED, REFIRED, alert_report, alerts_after
 from bot.domain.duplicates import RECENT_DAYS, SIMILAR_LIMIT, Candidate, similar
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Draft, Event, Request
 from bot.domain.policy import Config
-from bot.domain.changes import WHAT_LIMIT
 from bot.domain.text import truncate
 from bot.hooks import Batch, FiledRegression, LoggedChange, deployments
 from bot.service import Intake
@@ -67,8 +68,7 @@ def latest_life(tx: Tx, key: str) -> tuple[Request | None, int]:
 class Outcome:
     """What one item of a body did: `outcome` is filed, repeat, recovered, refired, reopened (firing again soon
     after its regression closed), filed_again (long after: a new regression), raised (its priority), updated
-    (the alerts of its group changed, the card follows) or
-    not_found (a recovery of nothing open); logged, rollback (a label moved back), unchanged (a label that did
+    (the alerts of its group changed, the card follows) or not_found (a recovery of nothing open); logged, rollback (a label moved back), unchanged (a label that did
     not move) or repeat (a change); `key` the request key or change id."""
 
     id: str
