@@ -163,7 +163,8 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     machines = MachineIntake(store, config, intake=intake, changelog=changelog, clock=clock, wakeup=wakeup)
     secrets = {s: v for s, v in (hook_secrets or {}).items() if s in config.hooks}
     schemes = {name: source.signature for name, source in config.hooks.items()}
-    hooks = HookEndpoints(machines, HookVerifier(secrets, clock=clock, schemes=schemes), enabled=bool(config.hooks))
+    hooks = HookEndpoints(machines, HookVerifier(secrets, clock=clock, schemes=schemes), enabled=bool(config.hooks),
+                          routes={name: (source.format, source.domain) for name, source in config.hooks.items()})
     jobs = Jobs(store, config, wakeup=wakeup, metrics=metrics, facts_ready=facts.wait)
     pacer = Pacer(post_interval, clock=clock)
     delivery = Delivery(poster=Poster(client), config=config, clock=clock,

@@ -4,27 +4,36 @@ again) and changes (logged once per sender's id, the other side asked). The hook
 
 Every item of a body is placed (domain, asset) before anything is written, so a body with one bad item
 writes nothing. A regression a machine files is routed and nagged like any other: its requester is the
-hook source and its source `hook`, and its card names the source.
+hook source and its source `hook`, and its card names the source. What the tool says about it later is
+its alert's life (`alert_report` in `bot.domain.changes_loop`): recovered, firing again, reopened, filed
+again, its priority raised, its group's alerts followed on the card.
 """
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from bot.blocks import changes as alert_lines
 from bot.changelog import ChangeLog
 from bot.clock import Clock
-from bot.domain.changes import HookOrigin
+from bot.domain import workflow
+from bot.domain.changes import WHAT_LIMIT, HookOrigin
 from bot.domain.changes_filing import ChangeDraft
-from bot.domain.changes_loop import RECOVERED, REFIRED
+from bot.domain.changes_loop import ALERTS, PRIORITY_RAISED, RECOVERED, REFIRED, alert_report, alerts_after
+from bot.domain.duplicates import RECENT_DAYS, SIMILAR_LIMIT, Candidate, similar
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Draft, Event, Request
 from bot.domain.policy import Config
-from bot.domain.text import escape
-from bot.hooks import Batch, FiledRegression, LoggedChange
+from bot.domain.text import truncate
+from bot.hooks import Batch, FiledRegression, LoggedChange, deployments
 from bot.service import Intake
 from bot.wakeup import Wakeup
 from storage.outbox import CardUpdate, ThreadLine
 from storage.store import Store, Tx
+
+
+FIRED_AGAIN = "fired_again"
+"""Event on a closed regression whose alert fired again too long after its close: data {"hook", "as": the new key}."""
 
 
 def hook_origin_key(source: str, hook_id: str) -> str:
@@ -32,10 +41,35 @@ def hook_origin_key(source: str, hook_id: str) -> str:
     return f"hook:{source}:{hook_id}"
 
 
+_BOILERPLATE = ("Labels: ", "Left out: ", "Links that are not web addresses: ", "Filed by the ", "Fired again; last time ")
+
+
+def what_it_says(description: str) -> str:
+    """A hook-filed description without the bot's own lines (the hook that filed it, the labels, what was left
+    out): what the alert itself says, which is what possible duplicates are matched on."""
+    lines = description.splitlines()
+    kept = [line for line in lines if not line.startswith(_BOILERPLATE) and not line.endswith(
+        "alerts in the group (listed below); the first of them:")]
+    return "\n".join(kept)
+
+
+def latest_life(tx: Tx, key: str) -> tuple[Request | None, int]:
+    """The latest request filed under `key` (its first life is `key`, each later one `key#2`, `key#3` …), and the
+    number the next life would take."""
+    found, life = tx.get_by_origin(key), 2
+    if found is None:
+        return None, 1
+    while (later := tx.get_by_origin(f"{key}#{life}")) is not None:
+        found, life = later, life + 1
+    return found, life
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What one item of a body did: `outcome` is filed, repeat, recovered, refired or not_found (a recovery
-    of nothing open), logged or repeat (a change); `key` the request key or change id, when there is one."""
+    """What one item of a body did: `outcome` is filed, repeat, recovered, refired, reopened (firing again soon
+    after its regression closed), filed_again (long after: a new regression), raised (its priority), updated
+    (the alerts of its group changed, the card follows) or not_found (a recovery of nothing open); logged, rollback (a label moved back), unchanged (a label that did
+    not move) or repeat (a change); `key` the request key or change id."""
 
     id: str
     outcome: str
@@ -43,7 +77,7 @@ class Outcome:
 
     @property
     def created(self) -> bool:
-        return self.outcome in ("filed", "logged")
+        return self.outcome in ("filed", "filed_again", "logged", "rollback")
 
 
 class MachineIntake:
@@ -57,6 +91,16 @@ class MachineIntake:
         self._changelog = changelog
         self._clock = clock
         self._wakeup = wakeup
+
+    # -- replays ---------------------------------------------------------------------------------
+    def handled(self, key: str) -> bool:
+        """Whether the delivery `key` (a body's digest, `bot.webhooks.body_key`) was handled before."""
+        return self._intake.seen(key)
+
+    def remember(self, key: str) -> None:
+        """Record the delivery `key` as handled: the same body again changes nothing."""
+        with self._store.transaction() as tx:
+            tx.claim_delivery(key, self._clock())
 
     # -- regressions ---------------------------------------------------------------------------
     def file_regressions(self, batch: Batch[FiledRegression], *, strict: bool) -> list[Outcome]:
@@ -89,20 +133,21 @@ class MachineIntake:
     def _file_one(self, item: FiledRegression, draft: Draft) -> Outcome:
         key = hook_origin_key(item.source, item.id)
         now = self._clock()
-        alike = None if item.recovered else self._intake.similar_to(draft, now)  # read before the writer is taken
+        alike = None if item.recovered else self._alike(item, draft, now=now)  # read before the writer is taken
         try:
             with self._store.transaction() as tx:
-                known = tx.get_by_origin(key)
+                known, life = latest_life(tx, key)
                 if known is None:
                     if item.recovered:
                         return Outcome(item.id, "not_found", None)
                     filed = self._intake.file_within(tx, draft, now=now, origin_key=key, alike=alike)
+                    self._note_alerts(tx, filed, item, events=[], now=now)
                     outcome = Outcome(item.id, "filed", filed.key)
                 else:
-                    filed, outcome = None, self._again(tx, known, item, now=now)
+                    filed, outcome = self._again(tx, known, item, draft, life=life, now=now, alike=alike)
         except sqlite3.IntegrityError:  # the same delivery, filed by another thread a moment ago
             with self._store.reading() as tx:
-                known = tx.get_by_origin(key)
+                known, _ = latest_life(tx, key)
             if known is None:
                 raise
             outcome = Outcome(item.id, "repeat", known.key)
@@ -112,31 +157,143 @@ class MachineIntake:
             self._intake.count_filed(filed)
         return outcome
 
-    def _again(self, tx: Tx, known: Request, item: FiledRegression, *, now: datetime) -> Outcome:
-        """A regression the sender filed before: recovered, firing again after a recovery, or a plain repeat."""
-        last = next((e.type for e in reversed(tx.events(known.id)) if e.type in (RECOVERED, REFIRED)), None)
-        if not known.is_open or (item.recovered and last == RECOVERED) or (not item.recovered and last != RECOVERED):
-            return Outcome(item.id, "repeat", known.key)
-        event = RECOVERED if item.recovered else REFIRED
-        tx.add_event(Event(request_id=known.id, at=now, actor=item.source, type=event, data={"hook": item.source}))
-        said = "reports this recovered" if item.recovered else "reports it firing again"
-        tx.enqueue(ThreadLine(text=f"The `{escape(item.source)}` hook {said}."), at=now, request_id=known.id)
+    def _alike(self, item: FiledRegression, draft: Draft, *, now: datetime) -> list[int]:
+        """The card's possible duplicates: the same alert's family (its other lives, the same alert name in other
+        groups), then the requests whose words match what the alert says, the bot's own words (the hook line,
+        the labels, notes) left out on both sides."""
+        said = draft.model_copy(update={"description": what_it_says(item.description)})
+        name = item.id.split("@", 1)[0] + "@" if "@" in item.id else item.id
+        since = now - timedelta(days=RECENT_DAYS)
+        found = self._intake.similar_to(said, now)
+        with self._store.reading() as rx:
+            family = rx.origin_family(hook_origin_key(item.source, name), since=since, limit=SIMILAR_LIMIT)
+            candidates = [Candidate(r.id, r.title, what_it_says(r.description), r.status, r.resolved_at)
+                          for r in rx.requests_by_ids(found)]
+        by_words = similar(said.title, said.description, candidates, now=now)
+        return list(dict.fromkeys([*family, *by_words]))[:SIMILAR_LIMIT]
+
+    def _again(self, tx: Tx, known: Request, item: FiledRegression, draft: Draft, *, life: int, now: datetime,
+               alike: list[int] | None) -> tuple[Request | None, Outcome]:
+        """A regression the sender filed before: its alert's life goes on (`bot.domain.changes_loop`, `alert_report`)."""
+        events = tx.events(known.id)
+        said = alert_report(known, events, recovered=item.recovered, priority=item.priority, now=now)
+        if said.outcome == "file_again":
+            return self._file_again(tx, known, item, draft, life=life, now=now, alike=alike)
+        noted = self._note_alerts(tx, known, item, events=events, now=now)
+        current = known
+        if said.outcome == "reopen":
+            current = self._reopen(tx, known, item.source, now=now)
+        elif said.outcome in (RECOVERED, REFIRED):
+            tx.add_event(Event(request_id=known.id, at=now, actor=item.source, type=said.outcome,
+                               data={"hook": item.source, "changes": said.changes}))
+            if said.told:
+                tx.enqueue(ThreadLine(text=alert_lines.state_line(item.source, said)), at=now, request_id=known.id)
+        if said.raise_to is not None:
+            current = self._raise(tx, current, item.source, said.raise_to, now=now)
+        if said.outcome == "repeat" and said.raise_to is None:
+            if noted:
+                tx.enqueue(CardUpdate(), at=now, request_id=known.id)
+            return None, Outcome(item.id, "updated" if noted else "repeat", known.key)
         tx.enqueue(CardUpdate(), at=now, request_id=known.id)
-        return Outcome(item.id, event, known.key)
+        tx.set_next_check(known.id, now)
+        outcome = {"reopen": "reopened", "repeat": "raised"}.get(said.outcome, said.outcome)
+        return None, Outcome(item.id, outcome, known.key)
+
+    def _reopen(self, tx: Tx, known: Request, source: str, *, now: datetime) -> Request:
+        change = workflow.reopen(known, source)
+        after = self._save(tx, known, {**change.updates, "updated_at": now})
+        tx.add_event(Event(request_id=known.id, at=now, actor=source, type=change.event,
+                           data={"hook": source, "court": after.court, "status": after.status}))
+        line = alert_lines.reopened_line(source, closed_at=known.resolved_at or known.updated_at, now=now)
+        tx.enqueue(ThreadLine(text=line), at=now, request_id=known.id)
+        return after
+
+    def _raise(self, tx: Tx, current: Request, source: str, priority: str, *, now: datetime) -> Request:
+        after = self._save(tx, current, {"priority": priority, "updated_at": now})
+        tx.add_event(Event(request_id=current.id, at=now, actor=source, type=PRIORITY_RAISED,
+                           data={"hook": source, "from": current.priority, "to": priority}))
+        tx.enqueue(ThreadLine(text=alert_lines.raised_line(source, before=current.priority, after=priority)), at=now,
+                   request_id=current.id)
+        return after
+
+    def _file_again(self, tx: Tx, known: Request, item: FiledRegression, draft: Draft, *, life: int, now: datetime,
+                    alike: list[int] | None) -> tuple[Request, Outcome]:
+        closure = next((e.data for e in reversed(tx.events(known.id)) if e.type == "resolved"), {})
+        told = alert_lines.last_time(known, {k: str(v) for k, v in closure.items()})
+        again = draft.model_copy(update={"description": f"{told}\n{draft.description}"})
+        key = hook_origin_key(item.source, item.id)
+        filed = self._intake.file_within(tx, again, now=now, origin_key=f"{key}#{life}",
+                                         alike=[known.id, *(i for i in alike or [] if i != known.id)][:3])
+        self._note_alerts(tx, filed, item, events=[], now=now)
+        tx.add_event(Event(request_id=known.id, at=now, actor=item.source, type=FIRED_AGAIN,
+                           data={"hook": item.source, "as": filed.key}))
+        line = alert_lines.filed_again_line(item.source, key=filed.key, closed_at=known.resolved_at or known.updated_at, now=now)
+        tx.enqueue(ThreadLine(text=line), at=now, request_id=known.id)
+        return filed, Outcome(item.id, "filed_again", filed.key)
+
+    @staticmethod
+    def _note_alerts(tx: Tx, request: Request, item: FiledRegression, *, events: list[Event], now: datetime) -> bool:
+        """Record the group's alerts the regression stands for, when the report changed them (its card lists them)."""
+        reported = [{"id": a.id, "labels": ", ".join(f"{k}={v}" for k, v in a.labels), "firing": a.firing}
+                    for a in item.alerts]
+        after = alerts_after(events, reported)
+        if after is None:
+            return False
+        tx.add_event(Event(request_id=request.id, at=now, actor=item.source, type=ALERTS, data={"alerts": after}))
+        return True
+
+    @staticmethod
+    def _save(tx: Tx, before: Request, updates: dict[str, object]) -> Request:
+        after = before.model_copy(update=updates)
+        if not tx.save(before, after):  # the row was read in this transaction: nobody can have moved it
+            raise RuntimeError(f"{before.key} changed inside its own transaction")
+        return after.model_copy(update={"version": before.version + 1})
 
     # -- changes -------------------------------------------------------------------------------
     def log_changes(self, batch: Batch[LoggedChange], *, strict: bool) -> list[Outcome]:
-        """Log each change of `batch` (a repeat of the same sender's id logs nothing). Every change is placed
-        first; InvalidInput names the field and nothing is written. A tool's own name for what changed is
-        the asset only when the catalog lists it."""
-        drafts = [self._change_draft(item) for item in batch.items]
+        """Log each change of `batch` (a repeat of the same sender's id logs nothing; a label that did not move
+        logs nothing either, and one moved back is logged as a rollback). Every change is placed first;
+        InvalidInput names the field and nothing is written. A tool's own name for what changed is the asset
+        only when the catalog lists it."""
+        moved = [self._moved(item) for item in batch.items]
+        drafts = [self._change_draft(item) for item, rollback in moved if item is not None]
         for draft in drafts:
             self._changelog.plan(draft)  # refuses a bad one before any is logged
-        outcomes = []
-        for item, draft in zip(batch.items, drafts):
-            logged = self._changelog.log(draft)
-            outcomes.append(Outcome(item.id, "logged" if logged.created else "repeat", logged.record.change.id))
+        outcomes, logged_drafts = [], iter(drafts)
+        for original, (item, rollback) in zip(batch.items, moved):
+            if item is None:
+                outcomes.append(Outcome(original.id, "unchanged", None))
+                continue
+            logged = self._changelog.log(next(logged_drafts))
+            created = "rollback" if rollback else "logged"
+            outcomes.append(Outcome(item.id, created if logged.created else "repeat", logged.record.change.id))
         return outcomes
+
+    def _moved(self, item: LoggedChange) -> tuple[LoggedChange | None, bool]:
+        """A label's move decided against where the label was (`bot.hooks.deployments`): the change to log under
+        its own id and words, whether it is a rollback; (None, False) when the label did not move."""
+        found = item.deployment
+        if found is None:
+            return item, False
+        with self._store.reading() as rx:
+            ids = rx.change_log.origin_ids(item.source, prefix=f"{found.prompt}@", suffix=f"#{found.label}")
+        earlier = [i for i in ids if i.split("#", 1)[1].split("@", 1)[0] == found.label]
+        move = deployments.move(found, earlier, what=item.what)
+        if move.id is None:
+            return None, False
+        return item.model_copy(update={"id": move.id, "what": truncate(move.what, WHAT_LIMIT)}), move.rollback
+
+    def _known(self, item: LoggedChange) -> str | None:
+        """The Slack user the tool named as the change's author: through the source's `people`, or a user id the
+        config knows (a domain's member, an admin); None for anyone else."""
+        if not item.person:
+            return None
+        source = self._config.hooks.get(item.source)
+        mapped = source.people.get(item.person) if source is not None else None
+        if mapped:
+            return mapped
+        known = self._config.member_domains(item.person) or self._config.is_admin(item.person)
+        return item.person if known else None
 
     def _change_draft(self, item: LoggedChange) -> ChangeDraft:
         asset = item.asset
@@ -145,4 +302,4 @@ class MachineIntake:
             asset = listed.name if listed and item.domain in (None, listed.domain) else None
         return ChangeDraft(what=item.what, shipped_by=item.source, side=item.side, kind=item.kind, domain=item.domain,
                            asset=asset, version=item.version, links=tuple(item.links[:5]),
-                           origin=HookOrigin(source=item.source, id=item.id))
+                           origin=HookOrigin(source=item.source, id=item.id, person=self._known(item)))

@@ -93,6 +93,13 @@ class ChangeLogTx:
         row = next(self.db.query("SELECT id FROM changes WHERE hook_source = ? AND hook_id = ?", [source, hook_id]), None)
         return self.record(change_key(row["id"])) if row else None
 
+    def origin_ids(self, source: str, *, prefix: str, suffix: str) -> list[str]:
+        """The ids `source` logged changes under that start with `prefix` and hold `suffix` ("refund-answer@" and
+        "#production": where a prompt's label has been), oldest first."""
+        rows = self.db.query("SELECT hook_id FROM changes WHERE hook_source = ? AND hook_id >= ? AND hook_id < ? ORDER BY id",
+                             [source, prefix, prefix + "\uffff"])
+        return [r["hook_id"] for r in rows if suffix in r["hook_id"]]
+
     def record(self, change_id: str) -> ChangeRecord | None:
         """One change with its answer, or None when there is no such change."""
         found = self._records("id = ?", [change_number(change_id)])

@@ -254,6 +254,15 @@ class Tx:
     def _count(self, where: str, params: list[Any]) -> int:
         return next(self.db.query(f"SELECT count(*) AS n FROM requests WHERE {where}", params))["n"]
 
+    def origin_family(self, prefix: str, *, since: datetime, limit: int) -> list[int]:
+        """The ids of the newest requests whose origin key starts with `prefix` (a hook's alert and its other lives,
+        or every group's alerts of one name), open or closed since `since`, newest first. Reads the origin key's
+        index only."""
+        rows = self.db.query(
+            f"SELECT id FROM requests WHERE origin_key >= ? AND origin_key < ? AND (status IN ({_OPEN}) OR resolved_at >= ?)"
+            " ORDER BY id DESC LIMIT ?", [prefix, prefix + "\uffff", *OPEN_STATUSES, to_db_time(since), limit])
+        return [r["id"] for r in rows]
+
     def requests_after(self, last_id: int, *, limit: int) -> list[Request]:
         """Up to `limit` requests with ids above `last_id`, in id order, without their events."""
         return self._requests("id > ?", [last_id], limit=limit)

@@ -1,4 +1,4 @@
-"""Our own hook bodies: the regression and change contracts, every bad field named, 64 KB, not JSON,
+"""Our own hook bodies: the regression and change contracts, every bad field named, 1 MB, not JSON,
 and property tests that no body can make the parser fail any other way."""
 
 import json
@@ -131,14 +131,14 @@ def test_what_is_not_a_json_object_is_refused(data: bytes, message: str) -> None
     assert error.status == 400 and error.message.startswith(message) and error.field is None
 
 
-def test_64_kb_and_not_a_byte_more() -> None:
+def test_1_mb_and_not_a_byte_more() -> None:
     padding = MAX_BODY_BYTES - len(body(id="1", title="t", description=""))
     exactly = body(id="1", title="t", description="x" * padding)
-    assert len(exactly) == MAX_BODY_BYTES == 65536
+    assert len(exactly) == MAX_BODY_BYTES == 1_000_000
     assert parse_regressions(exactly, source="m").items[0].description == "x" * padding
     over = body(id="1", title="t", description="x" * (padding + 1))
     error = refused(over)
-    assert isinstance(error, TooLarge) and error.status == 413 and "65537 bytes" in error.message
+    assert isinstance(error, TooLarge) and error.status == 413 and "1000001 bytes" in error.message
 
 
 def test_formats_are_chosen_per_endpoint() -> None:
@@ -180,3 +180,37 @@ def test_any_bytes_are_read_or_refused_with_a_400(raw: bytes) -> None:
         parse_regressions(raw, source="m")
     except BadRequest as error:
         assert error.status == 400
+
+
+def test_a_lone_surrogate_is_cleaned_not_a_crash() -> None:
+    raw = b'{"id": "r-\\udc80", "title": "refund \\ud800 answers", "description": "x\\udfff"}'
+    found = parse_regressions(raw, source="monitoring").items[0]
+    assert (found.id, found.title, found.description) == ("r-\ufffd", "refund \ufffd answers", "x\ufffd")
+    found.title.encode("utf-8")  # storable text
+
+
+@pytest.mark.parametrize("title", ["\u200b", "\u202e\u2066 \u2069", "\ufeff\u200d", " \u2028 "])
+def test_a_title_of_only_invisible_characters_is_400_naming_title(title: str) -> None:
+    error = refused(body(id="r-1", title=title))
+    assert error.status == 400 and error.field == "title"
+
+
+def test_an_alert_titled_only_with_invisible_characters_is_left_out_and_named() -> None:
+    group = {"status": "firing", "alerts": [
+        {"status": "firing", "labels": {"alertname": "\u202e\u200b"}, "annotations": {}, "fingerprint": "a1"},
+        {"status": "firing", "labels": {"alertname": "RefundErrors"}, "annotations": {}, "fingerprint": "b2"}]}
+    batch = parse_regressions(body(**group), source="monitoring", format="alertmanager")
+    assert [i.title for i in batch.items] == ["RefundErrors"]
+    assert batch.skipped[0].startswith("alerts[0].labels.alertname was left out")
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, blacklist_categories=())), st.text())
+@settings(max_examples=150, deadline=None, derandomize=True)
+def test_any_text_with_any_surrogates_parses_or_is_refused_never_crashes(title: str, description: str) -> None:
+    raw = json.dumps({"id": "r-1", "title": title, "description": description}).encode()  # \\uXXXX for surrogates
+    try:
+        [found] = parse_regressions(raw, source="monitoring").items
+    except HookError as exc:
+        assert exc.status == 400 and exc.field == "title"
+        return
+    found.title.encode("utf-8") and found.description.encode("utf-8")

@@ -141,10 +141,10 @@ def test_a_bad_body_is_400_naming_the_field(h: Harness, body: Any, query: str, f
     assert nothing_written(h)
 
 
-def test_a_body_over_64_kb_is_413_before_it_is_read(h: Harness) -> None:
+def test_a_body_over_1_mb_is_413_before_it_is_read(h: Harness) -> None:
     big = {**REGRESSION, "description": "x" * MAX_BODY_BYTES}
     reply = post(h, "/hooks/regressions", big)
-    assert reply.status == 413 and "at most 65536 bytes" in reply.json()["error"]
+    assert reply.status == 413 and "at most 1000000 bytes" in reply.json()["error"]
     raw = json.dumps(big).encode()
     connection = http.client.HTTPConnection("127.0.0.1", int(h.url.rsplit(":", 1)[1]), timeout=10)
     headers = signed_headers(raw, source="monitoring", secret=SECRETS["monitoring"], timestamp=int(h.clock().timestamp()))
@@ -177,8 +177,10 @@ def test_an_alertmanager_group_files_each_alert_and_a_resolved_one_recovers_it(h
     thread = [m["text"] for m in h.fake.thread(request.card_channel, request.card_ts)]
     assert "The `monitoring` hook reports this recovered." in thread
     again = post(h, "/hooks/regressions?format=alertmanager", (SAMPLES / "alertmanager-resolved.json").read_bytes())
-    assert again.json()["results"][0]["outcome"] == "repeat"
-    refired = post(h, "/hooks/regressions?format=alertmanager", firing)
+    assert (again.status, again.json()["results"]) == (200, [])  # the same bytes again: a replay, nothing changes
+    fires_again = json.loads(firing)
+    fires_again["alerts"][0]["startsAt"] = "2026-11-27T08:00:00.000Z"  # a new firing: a new body
+    refired = post(h, "/hooks/regressions?format=alertmanager", fires_again)
     assert [r["outcome"] for r in refired.json()["results"]] == ["refired", "repeat"] and len(cards(h)) == 2
     assert "reported it firing again" in h.card_text("AIR-1")
 
@@ -209,7 +211,9 @@ def test_a_change_is_logged_once_and_the_other_side_asked(h: Harness) -> None:
     assert (record.change.shipped_by, record.change.origin.id, record.change.asked) == ("deploys", "deploy-2291", "U0MLPM")
     questions = [c for c in h.fake.calls_to("chat.postMessage") if "change.question" in json.dumps(c.get("blocks"))]
     assert len(questions) == 1 and "(the `deploys` hook, CHG-1)" in json.dumps(questions[0]["blocks"])
-    again = post(h, "/hooks/changes", CHANGE, source="deploys")
+    replayed = post(h, "/hooks/changes", CHANGE, source="deploys")
+    assert (replayed.status, replayed.json()["results"]) == (200, [])
+    again = post(h, "/hooks/changes", {**CHANGE, "version": "2.0"}, source="deploys")  # the same id, sent anew
     assert (again.status, again.json()["change"], again.json()["results"][0]["outcome"]) == (200, "CHG-1", "repeat")
     assert len([c for c in h.fake.calls_to("chat.postMessage") if "change.question" in json.dumps(c.get("blocks"))]) == 1
 
@@ -262,3 +266,31 @@ def test_in_socket_mode_the_hooks_server_also_serves_metrics_on_the_same_port(h:
             assert r.status == 200 and b"# TYPE" in r.read()
     finally:
         server.close()
+
+
+def test_a_lone_surrogate_is_filed_cleaned_and_an_invisible_title_is_400(h: Harness) -> None:
+    raw = b'{"id": "s-1", "title": "Refund answers \\ud800 wrong", "domain": "support"}'
+    reply = post(h, "/hooks/regressions", raw)
+    assert reply.status == 201 and h.bot.queries.get(1).title == "Refund answers \ufffd wrong"
+    blank = post(h, "/hooks/regressions", {"id": "s-2", "title": "\u202e\u2066\u200b", "domain": "support"})
+    assert (blank.status, blank.json()["field"]) == (400, "title")
+    assert h.bot.queries.get(2) is None
+
+
+def test_a_source_bound_by_the_config_cannot_be_rerouted_by_the_url(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    from bot.domain.catalog import HOOK_FORMATS
+    from bot.hooks import format_names
+
+    assert list(HOOK_FORMATS) == format_names()
+    hooks = {"hooks": {"alerts": {"secret_env": "ALERTS_HOOK_SECRET", "format": "alertmanager", "domain": "search"}}}
+    bound = start_harness(tmp_path, fake_slack, config={**copy.deepcopy(CONFIG), **hooks},
+                          hook_secrets={"alerts": "s3cret-alerts"})
+    try:
+        firing = json.loads((SAMPLES / "alertmanager-firing.json").read_text())
+        for query, field in (("?format=sentry", "format"), ("?domain=support", "domain")):
+            moved = post(bound, "/hooks/regressions" + query, firing, source="alerts", secret="s3cret-alerts")
+            assert (moved.status, moved.json()["field"]) == (400, field) and "binds source alerts" in moved.json()["error"]
+        reply = post(bound, "/hooks/regressions", firing, source="alerts", secret="s3cret-alerts")  # no parameters
+        assert reply.status == 201 and bound.bot.queries.get(2).domain == "search"  # the alert without a domain label
+    finally:
+        bound.stop()

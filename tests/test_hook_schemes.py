@@ -131,3 +131,46 @@ def test_the_docs_describe_every_scheme() -> None:
     docs = (Path(__file__).resolve().parents[1] / "docs" / "changes.md").read_text()
     for scheme in SCHEMES.values():
         assert f"| `{scheme.name}` | {scheme.tool} | {scheme.described} |" in docs
+
+
+def test_grafana_signing_without_a_timestamp_header_is_accepted_as_grafana_documents_it() -> None:
+    signature = hmac.new(b"grafana-hmac", BODY, hashlib.sha256).hexdigest()  # the body alone, no time
+    assert verifier().verify({"X-Grafana-Alerting-Signature": signature}, BODY, source="grafana") == "grafana"
+    assert "does not match" in refused({"X-Grafana-Alerting-Signature": signature}, source="grafana", body=BODY + b" ")
+    timed = hmac.new(b"grafana-hmac", f"{TS}:".encode() + BODY, hashlib.sha256).hexdigest()
+    for header in ("X-Grafana-Alerting-Timestamp", "X-Grafana-Alerting-Signature-Timestamp"):
+        assert verifier().verify({"X-Grafana-Alerting-Signature": timed, header: str(TS)}, BODY, source="grafana") == "grafana"
+
+
+def test_grafanas_test_button_files_nothing_and_its_resolved_half_is_no_error(h: Harness) -> None:
+    for name in ("grafana-test-notification", "grafana-test-notification-resolved"):
+        body = (SAMPLES / f"{name}.json").read_bytes()
+        reply = post(h, "/hooks/regressions?source=grafana&format=grafana&domain=search", body,
+                     sign("grafana", body, secret=SECRETS["grafana"], timestamp=None))  # Grafana's default: no time
+        assert reply.status == 200 and json.loads(reply.body)["results"] == []
+        assert json.loads(reply.body)["skipped"][0].startswith("Grafana's test notification")
+    assert h.bot.queries.get(1) is None
+    assert [c for c in h.fake.calls_to("chat.postMessage")] == []
+
+
+def test_an_exact_replay_changes_nothing_whether_or_not_the_tool_signs_a_time(h: Harness) -> None:
+    grafana = (SAMPLES / "grafana-firing.json").read_bytes()
+    untimed = sign("grafana", grafana, secret=SECRETS["grafana"], timestamp=None)
+    assert post(h, "/hooks/regressions?source=grafana&format=grafana", grafana, untimed).status == 201
+    h.clock.advance(days=2)
+    replayed = post(h, "/hooks/regressions?source=grafana&format=grafana&domain=support", grafana, untimed)
+    assert replayed.status == 200 and json.loads(replayed.body)["replay"].startswith("this exact body was handled")
+    assert h.bot.queries.get(1).domain == "search" and h.bot.queries.get(2) is None  # the URL changed nothing either
+    # Sentry does not sign its timestamp: a captured critical/resolved pair re-sent with fresh ones toggles nothing.
+    path = "/hooks/regressions?source=sentry&format=sentry&domain=support"
+    bodies = [(SAMPLES / f"sentry-metric-alert-{n}.json").read_bytes() for n in ("critical", "resolved")]
+    for body in bodies:
+        post(h, path, body, sign("sentry", body, secret=SECRETS["sentry"], timestamp=int(h.clock().timestamp())))
+    request = h.bot.queries.get(2)
+    thread = len(h.fake.thread(request.card_channel, request.card_ts))
+    for _ in range(3):
+        h.clock.advance(minutes=10)
+        for body in bodies:
+            reply = post(h, path, body, sign("sentry", body, secret=SECRETS["sentry"], timestamp=int(h.clock().timestamp())))
+            assert (reply.status, json.loads(reply.body)["results"]) == (200, [])
+    assert len(h.fake.thread(request.card_channel, request.card_ts)) == thread

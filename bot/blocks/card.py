@@ -12,7 +12,9 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.blocks import ids
-from bot.blocks.changes import closure_block, hook_report_block, owners_block, suspects_block
+from bot.blocks.changes import (
+    alerts_block, closure_block, hook_report_block, link_labels, owners_block, suspects_block,
+)
 from bot.blocks.common import button, context, link, option, quote, section, user
 from bot.domain.changes_loop import Suspect, closure_of
 from bot.domain.courts import COURT_LABEL
@@ -132,7 +134,8 @@ def render_card(request: Request, *, sla_lines: list[str], redact: bool, more: S
     blocks.append(section(None, block_id="card.fields", fields=_fields(request, sla_lines)))
     extras = []
     if request.links and not redact:
-        extras.append("Links: " + " · ".join(link(u, f"link {i + 1}") for i, u in enumerate(request.links[:5])))
+        shown = request.links[:5]
+        extras.append("Links: " + " · ".join(link(u, label) for u, label in zip(shown, link_labels(shown))))
     if request.permalink and not redact:
         extras.append(link(request.permalink, "original message"))
     for d in request.disclaimers[-3:]:
@@ -168,6 +171,8 @@ def card_message(request: Request, events: Sequence[Event], config: Config, *, n
             more.append(closure_block(closure))
         if (reported := hook_report_block(events, config, domain=request.domain)) is not None:
             more.append(reported)
+        if (alerts := alerts_block(events)) is not None:
+            more.append(alerts)
     alike = [] if redact else [s for s in similar if visible_to(config, s, channel=request.card_channel)]
     if alike:
         more.insert(0, similar_block(alike))

@@ -2,7 +2,7 @@
 part, and the forms (log a change, the eval case that covers it, why it is not relevant). Pure."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, PlainTextInputElement, UrlInputElement
@@ -14,9 +14,11 @@ from bot.domain.changes import (
     ANSWER_WORDS, Pair, CAUSES, KINDS, REASON_LIMIT, SIDE_KINDS, SIDES, WHAT_LIMIT, ChangeRecord, answer_text, ask_text,
     change_state, describe, kind_words,
 )
-from bot.domain.changes_loop import RECOVERED, REFIRED, Closure, Suspect, closure_text
+from bot.domain.changes_loop import (
+    FLAP_WINDOW, RECOVERED, REFIRED, REOPEN_WITHIN, AlertReport, Closure, Suspect, closure_text, flap_count, latest_alerts,
+)
 from bot.domain.changes_filing import VERSION_LIMIT, question_channel
-from bot.domain.models import Event
+from bot.domain.models import Event, Request
 from bot.domain.policy import Config
 from bot.domain.text import escape, truncate
 
@@ -141,7 +143,47 @@ def hook_report_block(events: Sequence[Event], config: Config, *, domain: str | 
         return None
     said = "reported it recovered" if last.type == RECOVERED else "reported it firing again"
     emoji = ":white_check_mark:" if last.type == RECOVERED else ":rotating_light:"
-    return context(f"{emoji} The `{escape(last.actor)}` hook {said} {_when(last.at, config, domain)}.")
+    flaps = flap_count(events)
+    counted = f" ({flaps} changes of state in {int(FLAP_WINDOW.total_seconds() // 3600)} hours)" if flaps > 1 else ""
+    return context(f"{emoji} The `{escape(last.actor)}` hook {said} {_when(last.at, config, domain)}{counted}.")
+
+
+ALERTS_SHOWN = 10
+_LINK_KINDS = (  # (what a link is, a piece of its address that says so), the first that matches wins
+    ("panel", "viewPanel="), ("silence", "/silence"), ("silence", "#/silences"), ("runbook", "runbook"),
+    ("dashboard", "/d/"), ("alert rule", "/alerting/"), ("alert rule", "/alerts/rules/"), ("query", "/graph?"),
+    ("issue", "/issues/"),
+)
+
+
+def link_labels(urls: Sequence[str]) -> list[str]:
+    """Each link's label by what it is (a monitoring tool's dashboard, panel, silence, runbook, alert rule, query
+    or issue), numbered when two are alike ("dashboard 2"); "link 3" for one of nothing known."""
+    kinds = [next((kind for kind, piece in _LINK_KINDS if piece in url), None) for url in urls]
+    labels = []
+    for i, kind in enumerate(kinds):
+        if kind is None:
+            labels.append(f"link {i + 1}")
+            continue
+        n = kinds[:i].count(kind) + 1
+        labels.append(kind if n == 1 else f"{kind} {n}")
+    return labels
+
+
+def alerts_block(events: Sequence[Event]) -> Block | None:
+    """The alerts of its group a regression stands for, firing first, each by the labels that tell it apart; None
+    when it stands for one alert."""
+    alerts = latest_alerts(events)
+    if len(alerts) < 2:
+        return None
+    firing = [a for a in alerts if a.get("firing")]
+    ordered = firing + [a for a in alerts if not a.get("firing")]
+    lines = [f"{':rotating_light:' if a.get('firing') else ':white_check_mark:'} `{escape(truncate(str(a.get('labels') or a.get('id')), 120))}`"
+             for a in ordered[:ALERTS_SHOWN]]
+    if len(ordered) > ALERTS_SHOWN:
+        lines.append(f"… and {len(ordered) - ALERTS_SHOWN} more")
+    head = f"*Alerts* — {len(firing)} firing, {len(alerts) - len(firing)} resolved:"
+    return section("\n".join([head, *lines]), block_id="card.alerts")
 
 
 def owners_block(asset: str, owners: Pair) -> Block:
@@ -214,3 +256,64 @@ def not_relevant_modal(change_id: str) -> View:
     return View(type="modal", callback_id=ids.NOT_RELEVANT_MODAL, title=f"Not relevant: {change_id}"[:24], submit="Send",
                 close="Cancel", blocks=[input_block(ids.REASON, "Why is it not relevant to your side?", reason)],
                 private_metadata=json.dumps({"change": change_id}))
+
+
+# -- an alert's life, in the thread of the regression its hook filed ---------------------------------
+_HOURS = int(FLAP_WINDOW.total_seconds() // 3600)
+
+
+def _hook(source: str) -> str:
+    return f"The `{escape(source)}` hook"
+
+
+def state_line(source: str, said: AlertReport) -> str:
+    """A change of state told in the thread; the last one told says the next ones are only counted."""
+    line = f"{_hook(source)} {'reports this recovered' if said.outcome == RECOVERED else 'reports it firing again'}."
+    if said.counted_from_now:
+        line += (f" That is {said.changes} changes of state in {_HOURS} hours: the next ones are counted on the card, "
+                 "not told here.")
+    return line
+
+
+def reopened_line(source: str, *, closed_at: datetime | None, now: datetime) -> str:
+    """A closed request reopened by its alert firing again."""
+    ago = _ago(closed_at, now)
+    return (f"{_hook(source)} reports it firing again{f', {ago} after it closed' if ago else ''}: reopened "
+            f"(an alert firing within {REOPEN_WITHIN.days} days of its close reopens it).")
+
+
+def filed_again_line(source: str, *, key: str, closed_at: datetime | None, now: datetime) -> str:
+    """In the old request's thread: its alert fired again too long after it closed, and was filed anew."""
+    ago = _ago(closed_at, now)
+    return f"{_hook(source)} reports it firing again{f', {ago} after it closed' if ago else ''}: filed as {key}."
+
+
+def raised_line(source: str, *, before: str | None, after: str) -> str:
+    """The tool asked for a more urgent priority (a warning became critical)."""
+    return f"{_hook(source)} raised its priority {f'from {before} ' if before else ''}to {after}: the SLA follows it."
+
+
+def last_time(old: Request, closure: Mapping[str, str]) -> str:
+    """The description's first line of a request filed again: what became of the last one (plain text)."""
+    how = old.closed_as or old.status
+    when = f" on {old.resolved_at:%Y-%m-%d}" if old.resolved_at else ""
+    cause = closure.get("cause")
+    parts = [f"Fired again; last time {old.key}, closed as {how}{when}"]
+    if cause:
+        parts.append(f"cause {cause.removeprefix('change:')}")
+    if closure.get("eval_case"):
+        parts.append(f"eval case {closure['eval_case']}")
+    elif closure.get("no_eval_reason"):
+        parts.append(f"no eval case: {closure['no_eval_reason']}")
+    return ", ".join(parts[:2]) + ("; " + "; ".join(parts[2:]) if len(parts) > 2 else "") + "."
+
+
+def _ago(then: datetime | None, now: datetime) -> str:
+    if then is None:
+        return ""
+    seconds = max(0, int((now - then).total_seconds()))
+    if seconds >= 2 * 86400:
+        return f"{seconds // 86400} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds // 3600} hours"
+    return f"{max(1, seconds // 60)} minutes"

@@ -38,6 +38,8 @@ class _Strict(BaseModel):
 
 
 SIGNATURES = ("ai-intake", "sentry", "langfuse", "grafana")
+HOOK_FORMATS = ("native", "alertmanager", "grafana", "sentry", "langfuse", "langsmith")
+"""The body formats a source may be bound to (`bot.hooks.format_names()`; a test keeps the two the same)."""
 """How a source signs: our own headers (the default), or a tool's own scheme (bot.hooks.schemes)."""
 
 
@@ -65,10 +67,16 @@ def _matching(pattern: re.Pattern[str], expected: str) -> BeforeValidator:
 
 class HookSource(_Strict):
     """One system that may post to /hooks: its shared secret is read from the variable `secret_env`;
-    `signature` says whose signing scheme it uses (ours, or the tool's own)."""
+    `signature` says whose signing scheme it uses (ours, or the tool's own). `format` and `domain` bind its
+    routing in the config: the URL's `?format=` and `?domain=`, which no signature covers, may then not differ.
+    `people` names the tool's people as Slack users, so a change the tool reports is credited to its author."""
 
     secret_env: Annotated[str, _matching(ENV_NAME, "the name of an environment variable like MONITORING_HOOK_SECRET")]
     signature: Annotated[str, _one_of(SIGNATURES)] = "ai-intake"
+    format: Annotated[str, _one_of(HOOK_FORMATS)] | None = None
+    domain: Annotated[str, _matching(DOMAIN_NAME, "a domain name like support")] | None = None
+    people: dict[str, UserId] = Field(default_factory=dict)
+    """The tool's name for a person (an email, a login) -> their Slack user: who a change is credited to."""
 
 
 class Asset(_Strict):

@@ -99,11 +99,13 @@ def is_web_link(text: str) -> bool:
 
 
 class HookOrigin(BaseModel):
-    """Where a change filed over HTTP came from: the hook source and the sender's own id for it."""
+    """Where a change filed over HTTP came from: the hook source and the sender's own id for it, and the Slack user
+    the tool named as its author, when they are known (`person`)."""
 
     model_config = ConfigDict(frozen=True)
     source: str
     id: str
+    person: str | None = None
 
 
 class ShippedChange(BaseModel):
@@ -141,7 +143,10 @@ class ShippedChange(BaseModel):
         return self.origin is not None
 
     def shipper(self) -> str:
-        """Who shipped it, for mrkdwn: "<@U0PPM>", or "the `deploys` hook"."""
+        """Who shipped it, for mrkdwn: "<@U0PPM>", "the `deploys` hook", or "<@U0MLPM> (through the `prompts` hook)"
+        when the tool named a person we know."""
+        if self.origin is not None and self.origin.person:
+            return f"<@{self.origin.person}> (through the `{escape(self.shipped_by)}` hook)"
         return f"the `{escape(self.shipped_by)}` hook" if self.by_hook else f"<@{self.shipped_by}>"
 
 

@@ -1,5 +1,6 @@
 """Regressions and the change log: a regression's suspects (the changes just before it), why it closed
-and what covers it now, and the figures the digest shows about closing the loop.
+and what covers it now, the figures the digest shows about closing the loop, and an alert's life (what a
+tool's later reports do to the regression its hook filed).
 
 Pure: standard library and pydantic only; nothing reads the clock.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -19,7 +21,7 @@ from bot.domain.changes import (
 )
 from bot.domain.errors import InvalidInput
 from bot.domain.history import as_utc
-from bot.domain.models import Event, Request
+from bot.domain.models import PRIORITIES, Event, Request
 from bot.domain.text import escape, truncate
 
 RECOVERED = "recovered"
@@ -281,3 +283,111 @@ def _last_resolution(events: Sequence[Event], *, start: datetime, end: datetime)
             found = i
         status = new or status
     return found
+
+
+# --- an alert's life ------------------------------------------------------------------------------
+# An alert's life is one request's life: what a tool's report about a regression its hook filed before does.
+#
+# A report is the tool saying the alert is firing (at some priority) or resolved. Against the request it
+# filed before, the report is one of:
+#
+# - `repeat`: nothing new (firing while firing, resolved while recovered, resolved after the request closed);
+# - `recovered` / `refired`: a change of state of an open request, told in its thread;
+# - `reopen`: firing again within `REOPEN_WITHIN` of the request's close: the same request opens again;
+# - `file_again`: firing again longer after the close: a new request, linked to the old one.
+#
+# A firing report at a higher priority than the request's raises it (`raise_to`), whatever else it does.
+# A flapping alert is told in the thread once per change of state, up to `FLAP_LINES` changes in
+# `FLAP_WINDOW`; the change after those says that further ones are only counted (on the card).
+
+REOPENED = "reopened"
+PRIORITY_RAISED = "priority_raised"
+REOPEN_WITHIN = timedelta(days=7)
+"""A firing alert whose request closed at most this long ago reopens it; later, it files a new linked one."""
+FLAP_WINDOW = timedelta(hours=24)
+FLAP_LINES = 3
+"""Changes of state told in the thread, each with its own line, within FLAP_WINDOW; later ones are counted."""
+
+AlertOutcome = Literal["repeat", "recovered", "refired", "reopen", "file_again"]
+
+
+@dataclass(frozen=True)
+class AlertReport:
+    """What a tool's report does to the request it filed before.
+
+    outcome: see the section above. raise_to: the higher priority the report asks for (None: keep it).
+    changes: the changes of state of the request in FLAP_WINDOW, this one included (0 when it is none).
+    told: whether this change of state gets a line in the thread (False once the alert flaps).
+    """
+
+    outcome: AlertOutcome
+    raise_to: str | None = None
+    changes: int = 0
+    told: bool = True
+
+    @property
+    def counted_from_now(self) -> bool:
+        """This is the last change of state told in the thread; later ones are only counted."""
+        return self.told and self.changes == FLAP_LINES + 1
+
+
+def alert_report(request: Request, events: Sequence[Event], *, recovered: bool, priority: str | None,
+           now: datetime) -> AlertReport:
+    """What a report (resolved when `recovered`, else firing at `priority`) does to `request`, whose log is
+    `events`, at `now`."""
+    raise_to = None if recovered else higher_priority(priority, than=request.priority)
+    if not request.is_open:
+        if recovered:
+            return AlertReport("repeat")
+        closed_at = request.resolved_at or request.updated_at
+        return AlertReport("reopen", raise_to=raise_to) if now - closed_at <= REOPEN_WITHIN else AlertReport("file_again")
+    if recovered == is_recovered(events):
+        return AlertReport("repeat", raise_to=raise_to)
+    changes = 1 + sum(1 for e in events if e.type in (RECOVERED, REFIRED) and now - e.at <= FLAP_WINDOW)
+    return AlertReport(RECOVERED if recovered else REFIRED, raise_to=raise_to, changes=changes,
+                  told=changes <= FLAP_LINES + 1)
+
+
+def is_recovered(events: Sequence[Event]) -> bool:
+    """Whether the tool last said the alert is over (and nothing opened it again since)."""
+    last = next((e.type for e in reversed(events) if e.type in (RECOVERED, REFIRED, REOPENED)), None)
+    return last == RECOVERED
+
+
+def higher_priority(asked: str | None, *, than: str | None) -> str | None:
+    """`asked` when it is more urgent than `than` (P1 is the most urgent), else None."""
+    if asked not in PRIORITIES:
+        return None
+    return asked if than not in PRIORITIES or PRIORITIES.index(asked) < PRIORITIES.index(than) else None
+
+
+def flap_count(events: Sequence[Event]) -> int:
+    """How many times the alert changed state in the FLAP_WINDOW before its last change (0: never)."""
+    changes = [e for e in events if e.type in (RECOVERED, REFIRED)]
+    if not changes:
+        return 0
+    last = changes[-1].at
+    return sum(1 for e in changes if last - e.at <= FLAP_WINDOW)
+
+
+ALERTS = "alerts"
+"""Event of a regression filed for several alerts of a group: data {"alerts": [{"id", "labels", "firing"}]}, the
+group's alerts as they stand after a report."""
+ALERTS_KEPT = 500
+
+
+def latest_alerts(events: Sequence[Event]) -> list[dict[str, Any]]:
+    """The alerts a regression stands for, as the last report left them ([] for a regression of one alert)."""
+    last = next((e for e in reversed(events) if e.type == ALERTS), None)
+    return list(last.data.get("alerts", [])) if last is not None else []
+
+
+def alerts_after(events: Sequence[Event], reported: Sequence[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The alerts after a report of `reported` ({"id", "labels", "firing"} each): those known, updated, and the new
+    ones after them; an alert the report leaves out keeps its state. None when nothing changed, or when the
+    regression stands for one alert only."""
+    known = latest_alerts(events)
+    merged = {a["id"]: a for a in known}
+    merged.update((a["id"], a) for a in reported)
+    after = list(merged.values())[:ALERTS_KEPT]
+    return None if after == known or len(after) < 2 else after

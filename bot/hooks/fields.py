@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,21 +13,52 @@ from bot.domain.models import PRIORITIES
 from bot.domain.text import first_line, truncate
 from bot.hooks.errors import BadRequest, TooLarge
 
-MAX_BODY_BYTES = 64 * 1024
-"""The largest body a hook accepts, in bytes; a larger one is answered 413."""
+MAX_BODY_BYTES = 1_000_000
+"""The largest body a hook accepts, in bytes (1 MB, under the server's 1 MiB for any request); a larger one is
+answered 413. A real Alertmanager group
+of 23 alerts is 13.8 KB (tests/samples/hooks), so 1 MB holds groups of well over a thousand alerts."""
 TITLE_LIMIT = 150
 ID_LIMIT = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
+
+
+def plain_markdown(text: str) -> str:
+    """A tool's Markdown as plain text, as the card shows it: `**bold**` and `__bold__` lose their marks,
+    `[label](url)` becomes "label (url)", a heading's `#` go. Code and lists are kept (mrkdwn shows them)."""
+    text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text)
+    text = _MD_EMPHASIS.sub(lambda m: m.group(2), text)
+    return _MD_HEADING.sub("", text)
 
 
 def read_json(body: bytes) -> Any:
-    """The JSON value of a raw body; TooLarge over MAX_BODY_BYTES, BadRequest when it is not JSON."""
+    """The JSON value of a raw body, every lone surrogate (`"\\ud800"`, which no text can store) replaced by U+FFFD;
+    TooLarge over MAX_BODY_BYTES, BadRequest when it is not JSON."""
     if len(body) > MAX_BODY_BYTES:
-        raise TooLarge(f"the body is {len(body)} bytes; a hook accepts at most {MAX_BODY_BYTES} bytes (64 KB)")
+        raise TooLarge(f"the body is {len(body)} bytes; a hook accepts at most {MAX_BODY_BYTES} bytes (1 MB)")
     try:
-        return json.loads(body, parse_constant=_no_constant)
+        return _cleaned(json.loads(body, parse_constant=_no_constant))
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"the body is not JSON ({_why(exc)})") from None
+
+
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    if isinstance(value, dict):
+        return {_cleaned(k): _cleaned(v) for k, v in value.items()}
+    return value
+
+
+def is_blank(text: str) -> bool:
+    """Whether `text` shows nothing: only spaces and invisible format characters (zero-width spaces, bidi controls,
+    the byte-order mark)."""
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
 
 
 def _no_constant(name: str) -> Any:
@@ -93,7 +125,7 @@ class Obj:
         if value is not None and not isinstance(value, str):
             raise BadRequest(f"{self.where(key)} must be a string, not {_json_type(value)}", field=self.where(key))
         cleaned = _CONTROL.sub("", value).strip() if value is not None else ""
-        if not cleaned:
+        if is_blank(cleaned):
             if required:
                 raise BadRequest(f"{self.where(key)} is required{what}", field=self.where(key))
             return None

@@ -1,7 +1,7 @@
 """Which body formats each hook endpoint reads (`?format=`), what each field becomes, and the entry points.
 
 `parse_regressions` and `parse_changes` take the raw body (after the signature is checked), refuse
-it with a HookError (413 over 64 KB, 400 when it is not JSON or a field is missing or bad, naming the
+it with a HookError (413 over 1 MB, 400 when it is not JSON or a field is missing or bad, naming the
 field) and otherwise say what it asks for, as typed results.
 """
 
@@ -37,14 +37,15 @@ class Format:
 FORMATS: tuple[Format, ...] = (
     Format(("alertmanager", "grafana"), "Prometheus Alertmanager and Grafana Alerting webhooks",
            "regressions", alertmanager.regressions, (
-               ("`alerts[].fingerprint`", "id: a repeat of the same alert is the same regression"),
+               ("`alerts[].labels.alertname`, `groupKey`", "id `<alertname>@<digest of groupKey>`: a group's alerts of one name are one regression"),
+               ("`alerts[].fingerprint`, `labels`", "the card's list of those alerts, each by the labels that tell it apart, firing or resolved"),
                ("`alerts[].annotations.summary`, else `labels.alertname`", "title (its first line; the rest goes to the description)"),
-               ("`alerts[].annotations.description`, `valueString`, `labels`", "description"),
-               ("`alerts[].generatorURL`, `dashboardURL`, `panelURL`, `annotations.runbook_url`", "links"),
+               ("`alerts[].annotations.description`, `annotations.message`, `values` (else `valueString`), `labels`", "description (Markdown stripped)"),
+               ("`alerts[].generatorURL`, `dashboardURL`, `panelURL`, `silenceURL`, `annotations.runbook_url`", "links, labelled on the card by what they are"),
                ("`alerts[].labels.domain`, `labels.asset`", "domain, asset"),
-               ("`alerts[].labels.priority`, else `labels.severity`", "priority (critical P1, high or error P2, warning P3, info P4)"),
-               ("`alerts[].status`, else `status`", "`resolved`: recovered, nothing filed"),
-               ("`truncatedAlerts`", "reported as left out"),
+               ("`alerts[].labels.priority`, else `labels.severity`", "priority: the most urgent of the firing alerts (critical P1, high or error P2, warning P3, info P4)"),
+               ("`alerts[].status`, else `status`", "`resolved` for every alert of the name: recovered, nothing filed"),
+               ("`truncatedAlerts`", "reported as left out, with the `max_alerts` that still fits 1 MB"),
            )),
     Format(("sentry",), "Sentry metric and issue alerts of an internal integration",
            "regressions", sentry.regressions, (
@@ -52,14 +53,14 @@ FORMATS: tuple[Format, ...] = (
                ("`data.description_title`, else `data.metric_alert.alert_rule.name`", "title"),
                ("`data.description_text` (else `alert_rule.query`), `alert_rule.name`", "description"),
                ("`action`", "`critical` P1, `warning` P3, `resolved`: recovered"),
-               ("`data.event.issue_id`", "id `issue-<id>`: every alert on one issue is one regression"),
+               ("`data.event.issue_id`, else the number in `issue_url`", "id `issue-<id>`: every alert on one issue is one regression"),
                ("`data.event.title`, `triggered_rule`, `culprit`, `level`", "title, description"),
                ("`data.event.tags` `domain`, `asset`, `priority`", "domain, asset, priority"),
                ("`data.event.level`", "priority when no tag says (fatal P1, error P2, warning P3, info P4)"),
                ("`data.web_url`, `data.event.web_url`", "links"),
            )),
     Format(("langfuse",), "Langfuse prompt-version webhooks", "changes", langfuse.changes, (
-        ("`action`", "`created` logs a change; `updated` only when the version now has the `production` label; `deleted` nothing"),
+        ("`action`", "`created` logs a change; `updated` only when `production` moved to this version (to a lower one: a rollback, outcome `rollback`; where it was already: nothing, `unchanged`); `deleted` nothing"),
         ("`prompt.name`, `prompt.version`", "id `<name>@v<version>` (`#production` when promoted), what, version"),
         ("`prompt.labels`", "what (on creation); whether an update is a change"),
         ("`prompt.commitMessage`", "what (its first line)"),
@@ -68,7 +69,7 @@ FORMATS: tuple[Format, ...] = (
     )),
     Format(("langsmith",), "LangSmith prompt webhooks", "changes", langsmith.changes, (
         ("`prompt_name`, `commit_hash`", "id `<name>@<hash>`, what, version (the hash's first 8 characters)"),
-        ("`event`, `tag_name`", "`commit` (the default) or `tag:create`/`tag:update`: id `<name>@<hash>#<tag>`"),
+        ("`event`, `tag_name`", "`commit` (the default) or `tag:create`/`tag:update`: id `<name>@<hash>#<tag>`; a tag moved back to a commit it was on is a rollback, one set again where it is logs nothing"),
         ("`prompt_name`", "the asset, when the catalog lists an asset by that name"),
         ("(none)", "side platform, kind prompt"),
     )),

@@ -2,7 +2,8 @@
 
 A `commit` (the event a webhook sends when none is named) is a change named by the prompt and its
 commit hash; `tag:create` and `tag:update` (a commit tagged, e.g. for an environment) are changes
-named by the prompt, commit and tag. The prompt's name is the asset when the catalog lists it.
+named by the prompt, commit and tag: a tag moved back to a commit it was on before is a rollback, and a tag
+set again on the commit it is on logs nothing. The prompt's name is the asset when the catalog lists it.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from typing import Any
 
 from bot.domain.changes import WHAT_LIMIT
 from bot.domain.text import truncate
-from bot.hooks.fields import Obj
-from bot.hooks.results import Batch, LoggedChange
+from bot.hooks.fields import ID_LIMIT, Obj
+from bot.hooks.results import Batch, Deployment, LoggedChange
 
 EVENTS = ("commit", "tag:create", "tag:update")
 SHORT_HASH = 8
@@ -30,7 +31,9 @@ def changes(data: Any, *, source: str, domain: str | None) -> Batch[LoggedChange
     else:
         tag = body.line("tag_name", required=True, limit=80, what=f" for a {event} event")
         what, change_id = f"prompt {name} commit {short} tagged {tag}", f"{name}@{commit}#{tag}"
+    deployment = Deployment(prompt=name, label=tag, version=commit) if event != "commit" else None
     return Batch((LoggedChange(
         source=source, id=change_id, side="platform", kind="prompt", what=truncate(what, WHAT_LIMIT),
-        domain=domain, version=short, asset_if_listed=name,
+        domain=domain, version=short, asset_if_listed=name, deployment=deployment,
+        person=body.line("created_by", limit=ID_LIMIT),
     ),))

@@ -8,10 +8,22 @@ from typing import Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class AlertMember(BaseModel):
+    """One alert of a regression filed for a group's alerts of one name: its fingerprint, the labels that tell it
+    from the others (sorted pairs), and whether it fires."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    labels: tuple[tuple[str, str], ...] = ()
+    firing: bool = True
+
+
 class FiledRegression(BaseModel):
     """A regression a machine files (or reports recovered). `(source, id)` names it: the same pair
     again means the same regression. `recovered`: the sender says it is over (an alert resolved);
-    that adds "recovered" to the open regression instead of filing one."""
+    that adds "recovered" to the open regression instead of filing one. `alerts`: the alerts of a group it
+    stands for (an alert group's alerts of one name), which its card lists."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -24,6 +36,19 @@ class FiledRegression(BaseModel):
     priority: str | None = None
     asset: str | None = None
     recovered: bool = False
+    alerts: tuple[AlertMember, ...] = ()
+
+
+class Deployment(BaseModel):
+    """A prompt's label or tag (`label`, e.g. production) now on `version` ("v14", or a commit); `order` the
+    version's number when versions are numbered (Langfuse), so that a lower one is a rollback."""
+
+    model_config = ConfigDict(frozen=True)
+
+    prompt: str
+    label: str
+    version: str
+    order: int | None = None
 
 
 class LoggedChange(BaseModel):
@@ -46,6 +71,10 @@ class LoggedChange(BaseModel):
     links: list[str] = Field(default_factory=list)
     asset: str | None = None
     asset_if_listed: str | None = None
+    person: str | None = None
+    """The tool's name for who made the change (an email, a login, a user id), credited when it is a known user."""
+    deployment: Deployment | None = None
+    """Set when the change is a label moving: its id and what are then decided against the label's history."""
 
 
 T = TypeVar("T", FiledRegression, LoggedChange)

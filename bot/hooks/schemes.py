@@ -35,6 +35,9 @@ class Scheme:
     parse: Callable[[str], tuple[str | None, str]] = lambda value: (None, value.strip())
     """The signature header's value -> (the timestamp it carries, if any, the hex signature)."""
     described: str = ""
+    untimed: bool = False
+    """The tool may sign without a time (Grafana, when no timestamp header is set): then the body alone is signed,
+    and only the replay of a body already handled (refused by content, `bot.webhooks`) guards against replays."""
 
 
 def _langfuse(value: str) -> tuple[str | None, str]:
@@ -53,12 +56,12 @@ SCHEMES: dict[str, Scheme] = {s.name: s for s in (
            described="`x-langfuse-signature: t=<unix seconds>,v1=<hex>`: HMAC-SHA256 of `{t}.{body}` with the "
                      "webhook's signing secret; `t` within five minutes"),
     Scheme("grafana", "Grafana Alerting (a webhook contact point's HMAC settings)",
-           ("x-grafana-alert-signature", "x-grafana-alerting-signature"),
-           ("x-grafana-alert-timestamp", "x-grafana-alerting-timestamp"),
-           lambda ts, body: ts.encode() + b":" + body,
-           described="the signature header (`X-Grafana-Alert-Signature`, Grafana's default) holds the hex HMAC-SHA256 "
-                     "of `{timestamp}:{body}`; set the timestamp header to `X-Grafana-Alert-Timestamp`: it is required, "
-                     "within five minutes"),
+           ("x-grafana-alerting-signature", "x-grafana-alert-signature"),
+           ("x-grafana-alerting-timestamp", "x-grafana-alerting-signature-timestamp", "x-grafana-alert-timestamp"),
+           lambda ts, body: ts.encode() + b":" + body if ts else body, untimed=True,
+           described="`X-Grafana-Alerting-Signature` (Grafana's default header) holds the hex HMAC-SHA256 of the body; "
+                     "when the contact point names a timestamp header (`X-Grafana-Alerting-Timestamp` or "
+                     "`X-Grafana-Alerting-Signature-Timestamp`), of `{timestamp}:{body}`, the time within five minutes"),
 )}
 """The tools' schemes a source may use, by the name `signature:` takes."""
 NAMES = (OURS, *SCHEMES)
@@ -73,21 +76,32 @@ def check(scheme: Scheme, secret: str, headers: Mapping[str, str], body: bytes, 
         raise Unauthorized(f"the {scheme.signature_headers[0]} header is missing (this source signs as {scheme.name})")
     carried, signature = scheme.parse(value)
     timestamp = (carried or next((found[h] for h in scheme.timestamp_headers if found.get(h, "").strip()), "")).strip()
+    if not timestamp and scheme.untimed:
+        _compare(scheme, secret, scheme.signed("", body), signature)
+        return
     if not _UNIX_SECONDS.match(timestamp):
         where = scheme.timestamp_headers[0] if scheme.timestamp_headers else scheme.signature_headers[0]
         raise Unauthorized(f"{where} must carry the time of sending in unix seconds")
     if abs(now - int(timestamp)) > MAX_SKEW_SECONDS:
         raise Unauthorized(f"the request was signed {int(abs(now - int(timestamp)))} seconds from our clock "
                            f"(at most {MAX_SKEW_SECONDS})")
-    expected = hmac.new(secret.encode(), scheme.signed(timestamp, body), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature.lower()):
+    _compare(scheme, secret, scheme.signed(timestamp, body), signature)
+
+
+def _compare(scheme: Scheme, secret: str, signed: bytes, signature: str) -> None:
+    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature.strip().lower()):
         raise Unauthorized(f"the {scheme.name} signature does not match the body (check the source's secret)")
 
 
-def sign(scheme: str, body: bytes, *, secret: str, timestamp: int) -> dict[str, str]:
-    """The headers `scheme`'s tool would send with `body` at `timestamp` (for tests and the console)."""
+def sign(scheme: str, body: bytes, *, secret: str, timestamp: int | None) -> dict[str, str]:
+    """The headers `scheme`'s tool would send with `body` at `timestamp` (None: a tool that signs without a time,
+    as Grafana does by default) (for tests and the console)."""
     found = SCHEMES[scheme]
-    digest = hmac.new(secret.encode(), found.signed(str(timestamp), body), hashlib.sha256).hexdigest()
+    digest = hmac.new(secret.encode(), found.signed("" if timestamp is None else str(timestamp), body),
+                      hashlib.sha256).hexdigest()
+    if timestamp is None:
+        return {found.signature_headers[0]: digest, "Content-Type": "application/json"}
     if scheme == "langfuse":
         return {"x-langfuse-signature": f"t={timestamp},v1={digest}", "Content-Type": "application/json"}
     return {found.signature_headers[0]: digest, found.timestamp_headers[0]: str(timestamp), "Content-Type": "application/json"}

@@ -7,11 +7,12 @@ A metric alert (`Sentry-Hook-Resource: metric_alert`) is named by its incident: 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.domain.changes import is_web_link
 from bot.hooks.errors import BadRequest
-from bot.hooks.fields import Obj, label, labelled_priority, titled
+from bot.hooks.fields import ID_LIMIT, Obj, label, labelled_priority, plain_markdown, titled
 from bot.hooks.results import Batch, FiledRegression
 
 METRIC_ACTIONS = {"critical": "P1", "warning": "P3", "resolved": None}
@@ -39,7 +40,7 @@ def _metric_alert(body: Obj, inner: Obj, *, source: str, domain: str | None) -> 
     title, rest = titled(heading)
     about = f"Sentry metric alert “{rule_name}” is {action}." if rule_name else f"Sentry metric alert is {action}."
     query = rule.line("query") if rule else None
-    told = inner.text("description_text")
+    told = plain_markdown(inner.text("description_text") or "")
     parts = [about, rest, told or (f"Query: {query}" if query else "")]
     return FiledRegression(
         source=source, id=f"metric-alert-{incident.ident('id')}", title=title, domain=domain,
@@ -51,7 +52,7 @@ def _metric_alert(body: Obj, inner: Obj, *, source: str, domain: str | None) -> 
 def _issue_alert(inner: Obj, *, source: str, domain: str | None) -> FiledRegression:
     event = inner.obj("event", required=True)
     assert event is not None
-    issue = event.ident("issue_id")
+    issue = _issue_id(event)
     tags = _tags(event)
     title, rest = titled(event.text("title") or event.text("message") or f"Sentry issue {issue}")
     rule = inner.line("triggered_rule")
@@ -65,6 +66,22 @@ def _issue_alert(inner: Obj, *, source: str, domain: str | None) -> FiledRegress
         priority=labelled_priority({"priority": tags.get("priority", ""), "severity": level or ""}),
         asset=label(tags, "asset"),
     )
+
+
+_ISSUE_IN_URL = re.compile(r"/issues/(\d+)(?:/|$)")
+
+
+def _issue_id(event: Obj) -> str:
+    """The Sentry issue: `issue_id`, else the number in `issue_url` (".../api/0/issues/4521987/"), which an event
+    alert carries when it has no `issue_id`."""
+    if event.has("issue_id") or not event.has("issue_url"):
+        return event.ident("issue_id", what=" (or issue_url naming the issue)")
+    url = event.line("issue_url", limit=ID_LIMIT) or ""
+    found = _ISSUE_IN_URL.search(url)
+    if found is None:
+        raise BadRequest(f"{event.where('issue_url')} names no issue (expected …/issues/<number>/)",
+                         field=event.where("issue_url"))
+    return found.group(1)
 
 
 def _tags(event: Obj) -> dict[str, str]:
