@@ -22,7 +22,6 @@ from bot.domain.policy import Config
 from bot.domain.text import escape
 from bot.hooks import Batch, FiledRegression, LoggedChange
 from bot.service import Intake
-from bot.wakeup import Wakeup
 from storage.outbox import CardUpdate, ThreadLine
 from storage.store import Store, Tx
 
@@ -49,14 +48,12 @@ class Outcome:
 class MachineIntake:
     """The use cases behind POST /hooks/regressions and /hooks/changes."""
 
-    def __init__(self, store: Store, config: Config, *, intake: Intake, changelog: ChangeLog, clock: Clock,
-                 wakeup: Wakeup) -> None:
+    def __init__(self, store: Store, config: Config, *, intake: Intake, changelog: ChangeLog, clock: Clock) -> None:
         self._store = store
         self._config = config
         self._intake = intake
         self._changelog = changelog
         self._clock = clock
-        self._wakeup = wakeup
 
     # -- regressions ---------------------------------------------------------------------------
     def file_regressions(self, batch: Batch[FiledRegression], *, strict: bool) -> list[Outcome]:
@@ -99,17 +96,13 @@ class MachineIntake:
                     filed = self._intake.file_within(tx, draft, now=now, origin_key=key, alike=alike)
                     outcome = Outcome(item.id, "filed", filed.key)
                 else:
-                    filed, outcome = None, self._again(tx, known, item, now=now)
+                    outcome = self._again(tx, known, item, now=now)
         except sqlite3.IntegrityError:  # the same delivery, filed by another thread a moment ago
             with self._store.reading() as tx:
                 known = tx.get_by_origin(key)
             if known is None:
                 raise
             outcome = Outcome(item.id, "repeat", known.key)
-            filed = None
-        self._wakeup.set()
-        if filed is not None:
-            self._intake.count_filed(filed)
         return outcome
 
     def _again(self, tx: Tx, known: Request, item: FiledRegression, *, now: datetime) -> Outcome:
