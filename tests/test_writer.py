@@ -150,6 +150,7 @@ def test_a_job_waits_behind_people_for_a_few_units_at_most(tmp_path: Path) -> No
     db.close()
 
 
+@pytest.mark.serial  # answered within a deadline while the writer is held
 def test_a_unit_a_person_waits_for_gives_up_after_two_seconds_with_nothing_written(tmp_path: Path) -> None:
     db = Db(tmp_path / "busy.db")
     store = Store(db)
@@ -167,6 +168,7 @@ def test_a_unit_a_person_waits_for_gives_up_after_two_seconds_with_nothing_writt
 
 
 # -- through the real app ---------------------------------------------------------------------------
+@pytest.mark.serial  # answered within a deadline while the writer is held
 def test_a_command_while_a_job_holds_the_writer_is_told_busy_in_time_and_files_nothing(harness: Harness) -> None:
     release, holder = holding_the_writer(harness.bot.store)
     try:
@@ -184,6 +186,7 @@ def test_a_command_while_a_job_holds_the_writer_is_told_busy_in_time_and_files_n
     assert "Filed AIR-1" in again.json()["text"]
 
 
+@pytest.mark.serial  # answered within a deadline while the writer is held
 def test_a_command_while_another_process_holds_the_database_is_told_busy_in_time(harness: Harness) -> None:
     other = sqlite3.connect(harness.bot.db.path, isolation_level=None)
     try:
@@ -201,6 +204,7 @@ def test_a_command_while_another_process_holds_the_database_is_told_busy_in_time
     assert "Filed AIR-1" in harness.command("question: which eval covers refunds?").json()["text"]
 
 
+@pytest.mark.serial  # answered within a deadline while the writer is held
 def test_a_click_while_the_database_is_busy_is_answered_and_the_person_told_once_it_frees(harness: Harness) -> None:
     harness.command("regression: refund intent answers with the wrong window")
     harness.settle()
