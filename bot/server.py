@@ -3,11 +3,11 @@
 its own that serves /metrics on another port. In Socket Mode the bot's server serves only /healthz and the
 hooks (and /metrics when it is on the same port), and only when the config names hook sources.
 
-Limits (the README's "Security" section gives them too):
+Limits (docs/security.md gives them too):
 - `MAX_BODY_BYTES`: a larger body is answered 413 from its Content-Length, before it is read.
 - `CONNECTION_LIMIT` open connections; one idle for `IDLE_TIMEOUT_SECONDS` is closed. Past the limit
   new connections wait in the listen queue, so a few hundred idle sockets cannot hold up Slack's
-  requests; a determined flood is a reverse proxy's job (the README shows one).
+  requests; a determined flood is a reverse proxy's job (docs/security.md shows one).
 - A body Bolt cannot parse (not UTF-8, broken form or JSON, JSON nested too deep) is answered 400
   with one WARNING line, never a traceback; a missing, repeated, stale or wrong signature 401
   (`bot.listeners.trust.verify_signature`).
@@ -52,7 +52,7 @@ Slack sends a request and reads the answer within 3 s."""
 
 def health(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) -> tuple[int, dict[str, Any]]:
     """(HTTP status, body) of /healthz: 200 when the database reads, a write can begin, no outbox message has waited
-    over `OUTBOX_STUCK_AFTER`, and the scheduler runs; else 503. The body says each (see the README)."""
+    over `OUTBOX_STUCK_AFTER`, and the scheduler runs; else 503. The body says each (see docs/operations.md)."""
     try:
         oldest = oldest_pending_message(bot.db)
         database = "ok"

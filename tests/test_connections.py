@@ -55,11 +55,12 @@ def test_an_idle_connection_is_closed_after_the_idle_timeout(harness: Harness) -
         thread.join(timeout=5)
 
 
-def test_the_readme_gives_the_limits_and_a_reverse_proxy() -> None:
+def test_the_security_page_gives_the_limits_and_a_reverse_proxy() -> None:
     from bot.server import IDLE_TIMEOUT_SECONDS, MAX_BODY_BYTES
-    from tests.test_docs import README
+    from tests.test_docs import DOCS
 
-    assert f"| open connections | {CONNECTION_LIMIT} (`CONNECTION_LIMIT`)" in README
-    assert f"closed after {IDLE_TIMEOUT_SECONDS} s with no request in flight" in README
-    assert MAX_BODY_BYTES == 1024 * 1024 and "| a request's body | 1 MiB (`MAX_BODY_BYTES`" in README
-    assert "### Run it behind a reverse proxy" in README and "reverse_proxy /slack/events 127.0.0.1:3000" in README
+    security = (DOCS / "security.md").read_text()
+    assert f"| open connections | {CONNECTION_LIMIT} (`CONNECTION_LIMIT`)" in security
+    assert f"closed after {IDLE_TIMEOUT_SECONDS} s with no request in flight" in security
+    assert MAX_BODY_BYTES == 1024 * 1024 and "| a request's body | 1 MiB (`MAX_BODY_BYTES`" in security
+    assert "## Run it behind a reverse proxy" in security and "reverse_proxy /slack/events 127.0.0.1:3000" in security

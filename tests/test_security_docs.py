@@ -1,19 +1,18 @@
-"""The README's "Security" section covers what the issue asks: confidentiality, logging, limits, the proxy, trust."""
+"""docs/security.md covers confidentiality, logging, whom the bot listens to, the limits and the proxy."""
 
 from bot.logs import WITHHELD
 from bot.server import CONNECTION_LIMIT, IDLE_TIMEOUT_SECONDS
-from tests.test_docs import README
+from tests.test_docs import DOCS
 
 
 def security_section() -> str:
-    start = README.index("## Security\n")
-    return README[start:README.index("\n## ", start + 1)]
+    return (DOCS / "security.md").read_text()
 
 
-def test_the_security_section_has_every_part() -> None:
+def test_the_security_page_has_every_part() -> None:
     section = security_section()
-    for heading in ("### What is confidential, and where it shows", "### What is logged", "### Whom the bot listens to",
-                    "### Limits in HTTP mode", "### Run it behind a reverse proxy"):
+    for heading in ("## What is confidential, and where it shows", "## What is logged", "## Whom the bot listens to",
+                    "## Limits in HTTP mode", "## Run it behind a reverse proxy"):
         assert heading in section, heading
     assert f"`{WITHHELD}`" in section and "`[redacted]`" in section
     assert f"| open connections | {CONNECTION_LIMIT} " in section and f"after {IDLE_TIMEOUT_SECONDS} s" in section
