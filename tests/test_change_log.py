@@ -277,3 +277,23 @@ def test_a_replayed_shipped_command_logs_the_change_once_and_asks_once(h: Harnes
     [question] = questions(h)
     assert "CHG-1" in question_text(question)
     assert len(h.fake.messages("C0SUPPORT")) == 1  # the question alone: nobody is asked twice
+
+
+def test_a_replayed_snooze_of_a_change_is_pressed_once(h: Harness) -> None:
+    ship(h, "intent: express-refund intent")
+    payload = {"type": "block_actions", "team": {"id": "T0TEAM", "domain": "acme"}, "api_app_id": "A0APP",
+               "user": {"id": "U0MLPM", "name": "u0mlpm", "team_id": "T0TEAM"}, "trigger_id": h.fake.new_trigger_id(),
+               "response_url": h.fake.response_url(), "channel": {"id": "U0MLPM", "name": "x"},
+               "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": "U0MLPM"},
+               "message": {"ts": "1700000000.000001", "type": "message", "text": "", "blocks": []},
+               "actions": [{"action_id": ids.CHANGE_SNOOZE, "block_id": "card.actions", "type": "button",
+                            "value": "CHG-1", "action_ts": "1700000000.1"}]}
+    body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+    headers = signed_headers(body)
+    assert h.post(body, "application/x-www-form-urlencoded", sign=False, headers=headers).status == 200
+    h.settle()
+    assert h.post(body, "application/x-www-form-urlencoded", sign=False, headers=headers).status == 200
+    h.settle()
+    assert len(h.bot.changelog.get("CHG-1").snoozes) == 1
+    thread = [m for m in h.fake.messages("C0SUPPORT") if "snoozed reminders about CHG-1" in m.get("text", "")]
+    assert len(thread) == 1
