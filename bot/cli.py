@@ -521,11 +521,14 @@ def start_metrics_server(bot, settings: Settings):
 
 
 def serve_until_closed(server) -> None:
-    """Run a waitress server until `.close()`: closing its sockets ends its loop with EBADF, the normal end here."""
+    """Run a waitress server until `.close()`: closing its sockets ends its loop with EBADF, the normal end here.
+    Its worker threads are stopped then too (waitress stops them itself only on SystemExit or KeyboardInterrupt)."""
     try:
         server.run()
     except (OSError, ValueError):
         pass
+    finally:
+        server.task_dispatcher.shutdown()
 
 
 if __name__ == "__main__":

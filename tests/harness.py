@@ -192,6 +192,7 @@ class Harness:
         self.server.close()
         self.thread.join(timeout=5)
         self.bot.stop()
+        self.bot.pool.shutdown(wait=False)  # its idle threads too: no test leaves them beside the tests after it
 
 
 def serve_until_closed(server: Any) -> None:
