@@ -143,7 +143,7 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
               hook_secrets: Mapping[str, str] | None = None) -> Bot:
     """Open the database, make the use cases, the outbox worker and the Bolt app with every listener.
 
-    The use cases ring `wakeup` after each commit that queued Slack messages; the outbox worker waits on
+    The store's units of work ring `wakeup` after each commit that queued Slack messages; the outbox worker waits on
     it. `post_interval`: seconds for a channel's pacing token to come back (Slack allows about one post a second
     per channel, with short bursts; 0: no pacing). `outbox_lanes`: channels the worker posts to at once (1: one
     post at a time, in the order queued, as the console and `ai-intake jobs run` do). `hook_secrets`: each
