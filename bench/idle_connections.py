@@ -18,7 +18,6 @@ import socket
 import sys
 import tempfile
 import threading
-import time
 from contextlib import ExitStack
 from pathlib import Path
 

@@ -66,13 +66,12 @@ def measure(what: str, db: str) -> dict[str, Any]:
     from bot.config import load_config
     from bot.domain.models import OPEN_STATUSES
     from bot.jobs import Jobs
-    from bot.wakeup import Wakeup
     from storage.db import Db
     from storage.store import Store, to_db_time
 
     config = load_config(config_path())
     database = Db(db)
-    jobs = Jobs(Store(database), config, wakeup=Wakeup())
+    jobs = Jobs(Store(database), config)
     baseline = peak_rss_mb()
     marks = ", ".join("?" for _ in OPEN_STATUSES)
     since = to_db_time(NOW - timedelta(days=LOOKBACK_DAYS))

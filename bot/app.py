@@ -143,7 +143,7 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
               hook_secrets: Mapping[str, str] | None = None) -> Bot:
     """Open the database, make the use cases, the outbox worker and the Bolt app with every listener.
 
-    The use cases ring `wakeup` after each commit that queued Slack messages; the outbox worker waits on
+    The store's units of work ring `wakeup` after each commit that queued Slack messages; the outbox worker waits on
     it. `post_interval`: seconds for a channel's pacing token to come back (Slack allows about one post a second
     per channel, with short bursts; 0: no pacing). `outbox_lanes`: channels the worker posts to at once (1: one
     post at a time, in the order queued, as the console and `ai-intake jobs run` do). `hook_secrets`: each
@@ -153,19 +153,20 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     db = Db(db_path)
     metrics = Metrics()
     client = web_client(token, api_url=api_url, metrics=metrics)
-    store, wakeup = Store(db, facts_of=facts_of(config)), Wakeup()
+    wakeup = Wakeup()
+    store = Store(db, facts_of=facts_of(config), ring=wakeup.set)  # its units of work ring the outbox worker
     facts = Facts(store, config)
     facts.prepare()
     metrics.watch(store, clock=clock)
-    intake = Intake(store, config, clock=clock, wakeup=wakeup, metrics=metrics)
+    intake = Intake(store, config, clock=clock, metrics=metrics)
     queries = Queries(store, config)
-    changelog = ChangeLog(store, config, intake=intake, clock=clock, wakeup=wakeup)
-    machines = MachineIntake(store, config, intake=intake, changelog=changelog, clock=clock, wakeup=wakeup)
+    changelog = ChangeLog(store, config, intake=intake, clock=clock)
+    machines = MachineIntake(store, config, intake=intake, changelog=changelog, clock=clock)
     secrets = {s: v for s, v in (hook_secrets or {}).items() if s in config.hooks}
     schemes = {name: source.signature for name, source in config.hooks.items()}
     hooks = HookEndpoints(machines, HookVerifier(secrets, clock=clock, schemes=schemes), enabled=bool(config.hooks),
                           routes={name: (source.format, source.domain) for name, source in config.hooks.items()})
-    jobs = Jobs(store, config, wakeup=wakeup, metrics=metrics, facts_ready=facts.wait)
+    jobs = Jobs(store, config, metrics=metrics, facts_ready=facts.wait)
     pacer = Pacer(post_interval, clock=clock)
     delivery = Delivery(poster=Poster(client), config=config, clock=clock,
                         working_hours=WorkingHours(store, client, config).of, home_of=queries.home,

@@ -1,11 +1,13 @@
 """The change log's use cases: log a change and ask the other side, answer it, and read it back (lists,
 a regression's suspects, an App Home's part, the changes still unanswered).
 
-Each write is one transaction: the change or the answer, its event, the eval request a "Needs work"
-files, and the Slack messages they cause (queued in the outbox). The rules are the domain's
+Each write is one unit of work (`Store.transaction`): the change or the answer, its event, the eval request a
+"Needs work" files, and the Slack messages they cause (queued in the outbox); for a signed delivery (`once`) it
+records the delivery's key too, so a replay logs nothing twice. The rules are the domain's
 (`bot.domain.changes`, `changes_filing`, `changes_loop`); this module reads, decides with them and writes.
 """
 
+import copy
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,9 +27,9 @@ from bot.domain.sla import local_when
 from bot.domain.text import escape_within
 from bot.queries import load_request
 from bot.service import Intake
-from bot.wakeup import Wakeup
 from storage.outbox import CardUpdate, ChangeLine, ChangeQuestion, change_question_key
 from storage.store import Store, Tx
+from storage.unit import Delivery
 
 LIST_LIMIT = 15
 
@@ -63,12 +65,19 @@ class ChangeHome:
 class ChangeLog:
     """The change log's use cases over `store`; `intake` files the eval request of a "Needs work" answer."""
 
-    def __init__(self, store: Store, config: Config, *, intake: Intake, clock: Clock = system_clock, wakeup: Wakeup) -> None:
+    def __init__(self, store: Store, config: Config, *, intake: Intake, clock: Clock = system_clock) -> None:
         self._store = store
         self._config = config
         self._intake = intake
         self._clock = clock
-        self._wakeup = wakeup
+
+    def once(self, delivery: Delivery) -> "ChangeLog":
+        """These use cases for one signed delivery, as `Intake.once`: the first change they (or the intake they
+        file through) make records its key, and raises `Replayed` when it was recorded before."""
+        bound = copy.copy(self)
+        bound._store = self._store.claiming(delivery)
+        bound._intake = self._intake.once(delivery)
+        return bound
 
     # -- writing -------------------------------------------------------------------------------
     def plan(self, draft: ChangeDraft) -> ShippedChange:
@@ -97,7 +106,6 @@ class ChangeLog:
             if known is None:
                 raise
             return Logged(known, created=False)
-        self._wakeup.set()
         return Logged(ChangeRecord(logged), created=True)
 
     def answer(self, change_id: str, user: str, *, answer: str, eval_link: str | None = None,
@@ -128,9 +136,6 @@ class ChangeLog:
             for request_id in regressions:
                 tx.enqueue(CardUpdate(), at=now, request_id=request_id)  # their suspects show the answer
             tx.refresh_homes({change.asked, user}, at=now)
-        self._wakeup.set()
-        if filed is not None:
-            self._intake.count_filed(filed)
         return ChangeRecord(change, said)
 
     def snooze(self, change_id: str, user: str, *, days: float = 1) -> datetime:
@@ -149,7 +154,6 @@ class ChangeLog:
                 when = local_when(pressed.until, tz=self._config.calendar(change.domain).tz)
                 tx.enqueue(ChangeLine(change_id=change.id, channel=question_channel(self._config, change.domain),
                                       text=f"<@{user}> snoozed reminders about {change.id} until {when}."), at=now)
-        self._wakeup.set()
         return pressed.until
 
     def resolve_regression(self, key: str, user: str, *, cause: str | None, eval_case: str | None,

@@ -192,14 +192,13 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     `--dry-run` it waits (`--wait`, 30 s) until they are delivered — by this process, or by the running bot
     that holds the outbox — and prints what was sent, what is still queued and why, and what failed."""
     from bot.jobs import Jobs
-    from bot.wakeup import Wakeup
 
     settings = load_settings()
     setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token], fmt=settings.log_format)
     config = load_config(settings.config_path)
     at = args.at or datetime.now(timezone.utc)
     if args.dry_run:
-        jobs = Jobs(open_store(settings.db_path, config), config, wakeup=Wakeup())  # without Slack
+        jobs = Jobs(open_store(settings.db_path, config), config)  # without Slack
         lines = run_job(jobs, args.job, at=at, dry_run=True)
         print(f"{args.job} at {at.isoformat()}: would send {len(lines)} message(s)")
         for line in lines:
@@ -522,11 +521,14 @@ def start_metrics_server(bot, settings: Settings):
 
 
 def serve_until_closed(server) -> None:
-    """Run a waitress server until `.close()`: closing its sockets ends its loop with EBADF, the normal end here."""
+    """Run a waitress server until `.close()`: closing its sockets ends its loop with EBADF, the normal end here.
+    Its worker threads are stopped then too (waitress stops them itself only on SystemExit or KeyboardInterrupt)."""
     try:
         server.run()
     except (OSError, ValueError):
         pass
+    finally:
+        server.task_dispatcher.shutdown()
 
 
 if __name__ == "__main__":

@@ -37,7 +37,6 @@ from bot.domain.thresholds import (
 )
 from bot.domain.visibility import visible_to
 from bot.metrics import Metrics
-from bot.wakeup import Wakeup
 from storage.outbox import (
     CardUpdate, ChangeLine, ChangeNagItem, ChannelMessage, NagItem, NagMessage, ThreadLine, read_payload,
 )
@@ -74,16 +73,15 @@ def measured(job: str | None = None) -> Callable[[Callable[..., list[str]]], Cal
 
 
 class Jobs:
-    """The scheduled use cases; `wakeup` is rung after a run that queued messages; `metrics` times the runs and
+    """The scheduled use cases (their units of work ring the outbox when they queue messages); `metrics` times the runs and
     counts the nags recorded. A run with more than `one_unit` nags is written in chunks. `facts_ready(timeout)` waits
     for a catch-up of the kept facts still running since the bot started (the digest reads them)."""
 
-    def __init__(self, store: Store, config: Config, *, wakeup: Wakeup, metrics: Metrics | None = None,
+    def __init__(self, store: Store, config: Config, *, metrics: Metrics | None = None,
                  one_unit: int = ONE_UNIT, facts_ready: Callable[[float | None], bool] | None = None) -> None:
         self._store = store
         self._facts_ready = facts_ready
         self._config = config
-        self._wakeup = wakeup
         self._metrics = metrics or Metrics()
         self._one_unit = one_unit
 
@@ -111,7 +109,6 @@ class Jobs:
                     found += self._record(tx, due, requests, now)
                     found += self._record_changes(tx, changes, now)
                     lines = self._queue_whole(tx, found, unsent, now)
-                self._wakeup.set()
                 self._metrics.nags_recorded(found)
                 return lines
             else:
@@ -129,7 +126,6 @@ class Jobs:
                 lines = self._queue_whole(tx, found, unsent, now)
         else:
             found, lines = self._queue_in_chunks(found, changes, now, part=part)
-        self._wakeup.set()
         self._metrics.nags_recorded(found)
         return lines
 
@@ -271,7 +267,6 @@ class Jobs:
                 for channel, part, (text, blocks) in messages:
                     tx.enqueue(ChannelMessage(channel=channel, text=text, blocks=to_dicts(blocks)), at=now,
                                key=f"digest:{channel}:{week.year}-W{week.week:02d}:{part}")
-        self._wakeup.set()
         return lines
 
     def digest_figures(self, *, now: datetime, channels: Sequence[str] | None = None) -> dict[str | None, DigestFigures]:

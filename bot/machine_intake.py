@@ -27,7 +27,6 @@ from bot.domain.policy import Config
 from bot.domain.text import truncate
 from bot.hooks import Batch, FiledRegression, LoggedChange, deployments
 from bot.service import Intake
-from bot.wakeup import Wakeup
 from storage.outbox import CardUpdate, ThreadLine
 from storage.store import Store, Tx
 
@@ -83,14 +82,12 @@ class Outcome:
 class MachineIntake:
     """The use cases behind POST /hooks/regressions and /hooks/changes."""
 
-    def __init__(self, store: Store, config: Config, *, intake: Intake, changelog: ChangeLog, clock: Clock,
-                 wakeup: Wakeup) -> None:
+    def __init__(self, store: Store, config: Config, *, intake: Intake, changelog: ChangeLog, clock: Clock) -> None:
         self._store = store
         self._config = config
         self._intake = intake
         self._changelog = changelog
         self._clock = clock
-        self._wakeup = wakeup
 
     # -- replays ---------------------------------------------------------------------------------
     def handled(self, key: str) -> bool:
@@ -144,17 +141,13 @@ class MachineIntake:
                     self._note_alerts(tx, filed, item, events=[], now=now)
                     outcome = Outcome(item.id, "filed", filed.key)
                 else:
-                    filed, outcome = self._again(tx, known, item, draft, life=life, now=now, alike=alike)
+                    _, outcome = self._again(tx, known, item, draft, life=life, now=now, alike=alike)
         except sqlite3.IntegrityError:  # the same delivery, filed by another thread a moment ago
             with self._store.reading() as tx:
                 known, _ = latest_life(tx, key)
             if known is None:
                 raise
             outcome = Outcome(item.id, "repeat", known.key)
-            filed = None
-        self._wakeup.set()
-        if filed is not None:
-            self._intake.count_filed(filed)
         return outcome
 
     def _alike(self, item: FiledRegression, draft: Draft, *, now: datetime) -> list[int]:

@@ -69,7 +69,7 @@ FILES_BESIDES_CONNECTIONS = 256
 
 def health(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) -> tuple[int, dict[str, Any]]:
     """(HTTP status, body) of /healthz: 200 when the database reads, a write can begin, no outbox message has waited
-    over `OUTBOX_STUCK_AFTER`, and the scheduler runs; else 503. The body says each (see the README)."""
+    over `OUTBOX_STUCK_AFTER`, and the scheduler runs; else 503. The body says each (see docs/operations.md)."""
     try:
         oldest = oldest_pending_message(bot.db)
         database = "ok"

@@ -1,16 +1,16 @@
 """Write use cases: filing a request and working it (claim, resolve, comment …). Listeners call these.
 
 Each use case is one unit of work: the request, its event and the Slack messages it causes (queued
-in the outbox) are written together, so what was acknowledged is on disk and nothing is lost. After
-the commit the outbox worker is woken. A use case run for a signed delivery (`Intake.once`) records
-the delivery's key in the same unit, so a replay has no second effect. The read use cases live in
-`bot.queries`.
+in the outbox) are written together, so what was acknowledged is on disk and nothing is lost. The unit
+of work (`Store.transaction`) wakes the outbox worker after its commit and, for a signed delivery
+(`Intake.once`), records the delivery's key with the change, so a replay has no second effect. The
+read use cases live in `bot.queries`.
 """
 
 import copy
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -29,9 +29,9 @@ from bot.domain.triage import Route, route
 from bot.domain.visibility import visible_to
 from bot.metrics import Metrics
 from bot.queries import load_request
-from bot.wakeup import Wakeup
 from storage.outbox import CardMoved, CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
 from storage.store import Store, Tx
+from storage.unit import Delivery, Replayed
 
 
 @dataclass(frozen=True)
@@ -43,22 +43,14 @@ class Filed:
     cut: tuple[str, ...] = ()
 
 
-class Replayed(Exception):
-    """This signed delivery was handled before (Slack, or someone, sent the same bytes again): no second effect."""
-
-
 class Intake:
-    """The service. `clock` gives the current time (UTC); `wakeup` is rung after each commit that queued messages;
-    `metrics` counts what was filed."""
+    """The service. `clock` gives the current time (UTC); `metrics` counts what was filed."""
 
-    def __init__(self, store: Store, config: Config, *, clock: Clock = system_clock, wakeup: Wakeup,
-                 metrics: Metrics | None = None) -> None:
+    def __init__(self, store: Store, config: Config, *, clock: Clock = system_clock, metrics: Metrics | None = None) -> None:
         self._store = store
         self._config = config
         self._clock = clock
-        self._wakeup = wakeup
         self._metrics = metrics or Metrics()
-        self._delivery: str | None = None
 
     # -- deliveries ------------------------------------------------------------------------------
     def seen(self, key: str) -> bool:
@@ -66,21 +58,16 @@ class Intake:
         with self._store.reading() as tx:
             return tx.delivery_seen(key)
 
-    def once(self, key: str) -> "Intake":
-        """These use cases for one signed delivery: the first change they make records `key` with it, in the same
-        unit of work, and raises `Replayed` (nothing written) when the key was recorded before."""
+    def once(self, delivery: Delivery) -> "Intake":
+        """These use cases for one signed delivery: the first change they make records its key with it, in the same
+        unit of work, and raises `Replayed` (nothing written) when the key was recorded before (`Store.claiming`)."""
         bound = copy.copy(self)
-        bound._delivery = key
+        bound._store = self._store.claiming(delivery)
         return bound
 
-    @contextmanager
-    def _unit(self) -> Iterator[Tx]:
-        """One use case's unit of work, claiming the delivery it runs for (see `once`)."""
-        with self._store.transaction() as tx:
-            if self._delivery is not None and not tx.claim_delivery(self._delivery, self._clock()):
-                raise Replayed(self._delivery)
-            yield tx
-        self._delivery = None  # recorded: a later change for the same delivery (there is none today) needs no key
+    def _unit(self) -> AbstractContextManager[Tx]:
+        """One use case's unit of work: it claims the delivery it runs for (see `once`) and rings the outbox."""
+        return self._store.transaction()
 
     # -- filing --------------------------------------------------------------------------------
     def file_request(self, draft: Draft, *, origin_key: str | None = None, reply_in: FiledReply | None = None) -> Filed:
@@ -109,8 +96,6 @@ class Intake:
             if found is None:
                 raise
             return Filed(found, created=False)
-        self._wakeup.set()
-        self._metrics.filed(kind=request.kind, domain=request.domain)
         return Filed(request, created=True, cut=tuple(cut))
 
     def file_within(self, tx: Tx, draft: Draft, *, now: datetime, origin_key: str | None = None,
@@ -120,7 +105,7 @@ class Intake:
         (an eval request filed by an answer to a change, a regression filed by a hook). `assignee` overrides
         triage's choice, and `assignee_reason` says why on the card; `alike`, the similar requests found
         before `tx` (`similar_to`), else looked for in it. Raises sqlite3.IntegrityError on a duplicate
-        `origin_key`. Once `tx` has committed, the caller counts it with `count_filed`."""
+        `origin_key`. It is counted in the metrics once `tx` has committed."""
         return self._insert(tx, draft, now, origin_key=origin_key, assignee=assignee, assignee_reason=assignee_reason,
                             alike=alike)
 
@@ -128,10 +113,6 @@ class Intake:
         """The earlier requests that look like `draft` (the card's possible duplicates), in a read of its own."""
         with self._store.reading() as rx:
             return self._similar(rx, draft, now)
-
-    def count_filed(self, request: Request) -> None:
-        """Count a request `file_within` filed, once its transaction committed (the metrics of filing)."""
-        self._metrics.filed(kind=request.kind, domain=request.domain)
 
     def _insert(self, tx: Tx, draft: Draft, now: datetime, *, origin_key: str | None, assignee: str | None = None,
                 assignee_reason: str | None = None, alike: list[int] | None = None) -> Request:
@@ -154,6 +135,7 @@ class Intake:
         if alike is None:
             alike = self._similar(tx, draft, now)
         request = tx.insert_request(request, origin_key=origin_key)
+        tx.after_commit(lambda: self._metrics.filed(kind=request.kind, domain=request.domain))
         if decided.assignee:
             tx.mark_assigned(decided.assignee, now)
         tx.add_event(Event(request_id=request.id, at=now, actor=draft.requester, type="created", data={
@@ -250,7 +232,6 @@ class Intake:
             if request.card_channel and request.card_ts:
                 tx.enqueue(CardMoved(channel=request.card_channel, ts=request.card_ts, by=actor, domain=to), at=now,
                            request_id=request.id)
-        self._wakeup.set()
         return after
 
     def _move_change(self, tx: Tx, request: Request, actor: str, destination: Domain, *, assignee: str | None,
@@ -315,7 +296,6 @@ class Intake:
             authz.authorize(self._config, request, actor, "snooze")
             change = workflow.snooze(request, actor, tx.events(request.id), self._config, now=now, days=days)
             self._apply(tx, request, change, actor=actor, action="snooze", now=now)
-        self._wakeup.set()
         return datetime.fromisoformat(change.data["until"])
 
     def reopen(self, key: str, actor: str) -> Request:
@@ -370,7 +350,6 @@ class Intake:
             authz.authorize(self._config, request, actor, action)
             change = decide(request, now)
             after = self._apply(tx, request, change, actor=actor, action=action, now=now)
-        self._wakeup.set()
         return after
 
     def _apply(self, tx: Tx, request: Request, change: workflow.Change, *, actor: str, action: str, now: datetime) -> Request:
@@ -407,7 +386,6 @@ class Intake:
                                 action="duplicate", now=now)
             tx.add_event(Event(request_id=original.id, at=now, actor=actor, type=DUPLICATE_LINKED, data={"duplicate": request.key}))
             tx.enqueue(ThreadLine(text=f"{request.key} was closed as a duplicate of this."), at=now, request_id=original.id)
-        self._wakeup.set()
         return after
 
     # -- thread replies ------------------------------------------------------------------------
@@ -434,7 +412,6 @@ class Intake:
                 told = (f"Your reply is recorded in {request.key}'s history up to its first {COMMENT_LIMIT:,} characters; "
                         "the thread keeps it whole.")
                 tx.enqueue(Ephemeral(user=user, channel=channel, text=told), at=now)
-        self._wakeup.set()
         return after
 
     # -- deliveries and messages ----------------------------------------------------------------
@@ -446,13 +423,11 @@ class Intake:
         """
         with self._store.transaction(background=True) as tx:
             tx.enqueue(Ephemeral(user=user, channel=channel, text=text, response_url=response_url), at=self._clock())
-        self._wakeup.set()
 
     def post_once(self, *, key: str, channel: str, thread_ts: str | None, text: str) -> None:
         """Queue a message that is sent once however often it is asked for under the same key."""
         with self._unit() as tx:
             tx.enqueue(ChannelMessage(channel=channel, thread_ts=thread_ts, text=text), at=self._clock(), key=f"post:{key}")
-        self._wakeup.set()
 
     # -- away ------------------------------------------------------------------------------------
     def set_away(self, user: str, *, until: date | None) -> Away:
@@ -467,7 +442,6 @@ class Intake:
         with self._unit() as tx:
             tx.set_away(user, until=until, since=now)
             tx.refresh_homes({user}, at=now)
-        self._wakeup.set()
         return Away(user, until)
 
     def back(self, user: str) -> bool:
@@ -476,7 +450,6 @@ class Intake:
         with self._unit() as tx:
             was = tx.clear_away(user)
             tx.refresh_homes({user}, at=now)
-        self._wakeup.set()
         return was
 
     def remember_channel(self, channel: str, *, private: bool) -> None:
@@ -489,7 +462,6 @@ class Intake:
         with self._unit() as tx:
             tx.remember_home_opened(user)
             tx.enqueue(HomeRefresh(user=user, section=section, page=page), at=self._clock(), unless_pending=True)
-        self._wakeup.set()
 
 
 def _assigned(decided: Route, assignee: str, reason: str) -> Route:

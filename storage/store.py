@@ -1,9 +1,12 @@
 """Reading and writing requests, events, deliveries and the outbox. Returns domain models.
 
 Every write happens inside `Store.transaction()`: one use case, one unit of work (committed with the
-others of its batch: see `storage.db.Db.write`).
+others of its batch: see `storage.db.Db.write`). The unit claims the signed delivery it runs for
+(`Store.claiming`), and once committed rings the outbox when it queued a message and runs its
+`after_commit` hooks: no use case does either by hand.
 """
 
+import copy
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,6 +24,7 @@ from bot.domain.triage import RoutingState, words
 from storage.db import Db
 from storage.outbox import HomeRefresh, Payload
 from storage.search import SearchTx
+from storage.unit import Delivery, Replayed
 
 if TYPE_CHECKING:
     from bot.domain.facts import RequestFacts
@@ -140,6 +144,12 @@ class Tx:
         self.db = db
         self._facts_of = facts_of
         self._changed: set[int] = set()
+        self.queued = False  # a Slack message was queued (or brought forward): the outbox is rung after the commit
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Run `hook` once this unit of work has committed (never when it rolls back)."""
+        self._after_commit.append(hook)
 
     @property
     def facts(self) -> "FactsTx":
@@ -547,6 +557,7 @@ class Tx:
                VALUES (?, ?, ?, ?, ?, ?)""",
             [key, request_id, str(message.kind), payload, to_db_time(at), to_db_time(at)],
         )
+        self.queued = self.queued or cursor.rowcount == 1
         return cursor.rowcount == 1
 
     def due(self, now: datetime, *, limit: int = 50) -> list[OutboxItem]:
@@ -664,6 +675,7 @@ class Tx:
         params = [after, to_db_time(queued_at)]
         self.db.execute(f"UPDATE outbox SET next_attempt_at = ? WHERE {where} AND status = 'pending' AND next_attempt_at > ?",
                         [to_db_time(now), *params, to_db_time(now)])
+        self.queued = True
         return [r["id"] for r in self.db.query(f"SELECT id FROM outbox WHERE {where} ORDER BY id", params)]
 
     def outbox_items(self, ids: Sequence[int]) -> list[OutboxItemState]:
@@ -694,12 +706,22 @@ class Tx:
 class Store:
     """The database, handing out one `Tx` per unit of work."""
 
-    def __init__(self, db: Db, *, facts_of: FactsOf | None = None) -> None:
+    def __init__(self, db: Db, *, facts_of: FactsOf | None = None, ring: Callable[[], None] | None = None) -> None:
         """`facts_of` computes a request's facts (`bot.domain.facts.request_facts` with the config): every unit of
         work keeps the facts of the requests it changes. Without it (tools that open the database without the
-        config) no facts are kept; `ai-intake doctor` finds those missing."""
+        config) no facts are kept; `ai-intake doctor` finds those missing. `ring` wakes the outbox worker: called
+        after each commit that queued a Slack message."""
         self._db = db
         self._facts_of = facts_of
+        self._ring = ring
+        self._delivery: Delivery | None = None
+
+    def claiming(self, delivery: Delivery) -> "Store":
+        """This store, for the use cases of one signed delivery: its first interactive unit of work records
+        `delivery`'s key with its change, or raises `Replayed` (nothing written) when the key was recorded before."""
+        bound = copy.copy(self)
+        bound._delivery = delivery
+        return bound
 
     def change_count(self) -> int:
         """A number that changes whenever any connection, of this process or another, commits to the database."""
@@ -712,11 +734,22 @@ class Store:
         Interactive units (the default: what a person waits for) go first and raise `Busy`, nothing
         written, when the writer stays busy for over 2 s; `background` ones (jobs, the outbox's
         bookkeeping) wait their turn. Keep a background unit short (tens of milliseconds): work in chunks.
+        An interactive unit run for a signed delivery claims it (`claiming`); once committed, the unit rings the
+        outbox if it queued a message, then runs its `after_commit` hooks.
         """
+        delivery = self._delivery if self._delivery is not None and not self._delivery.claimed and not background else None
         with self._db.write(durable=durable, interactive=not background) as db:
             tx = Tx(db, facts_of=self._facts_of)
+            if delivery is not None and not tx.claim_delivery(delivery.key, delivery.at):
+                raise Replayed(delivery.key)
             yield tx
             tx.keep_facts()
+        if delivery is not None:
+            delivery.claimed = True
+        if tx.queued and self._ring is not None:
+            self._ring()
+        for hook in tx._after_commit:
+            hook()
 
     @contextmanager
     def reading(self) -> Iterator[Tx]:

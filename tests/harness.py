@@ -192,14 +192,19 @@ class Harness:
         self.server.close()
         self.thread.join(timeout=5)
         self.bot.stop()
+        self.bot.pool.shutdown(wait=False)  # its idle threads too: no test leaves them beside the tests after it
 
 
 def serve_until_closed(server: Any) -> None:
-    """waitress has no stop(): closing its sockets ends the loop with EBADF, which is the normal end here."""
+    """waitress has no stop(): closing its sockets ends the loop with EBADF, which is the normal end here. Its
+    worker threads are then stopped too (waitress stops them only on SystemExit or KeyboardInterrupt), so a test
+    leaves none of them waiting beside the tests after it."""
     try:
         server.run()
     except (OSError, ValueError):
         pass
+    finally:
+        server.task_dispatcher.shutdown()
 
 
 def start_harness(tmp_path: Path, fake: FakeSlack, *, config: dict[str, Any] | None = None, db_name: str = "intake.db",

@@ -4,6 +4,7 @@ the query the `change.unacknowledged` nag will read."""
 
 import copy
 import json
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from bot.blocks import ids
 from bot.blocks.changes import change_modal
 from tests.fake_slack import FakeSlack
-from tests.harness import CONFIG, Harness, start_harness
+from tests.harness import CONFIG, Harness, signed_headers, start_harness
 from tests.stories import last_view, message_shortcut
 
 CATALOG: dict[str, Any] = {
@@ -259,3 +260,40 @@ def test_the_change_export_is_its_own_and_documented(h: Harness) -> None:
     requests = io.StringIO()
     export(h.bot.store, h.bot.config, now=h.clock(), fmt="json", out=requests)
     assert [r["key"] for r in json.loads(requests.getvalue())] == ["AIR-1"]  # the requests' export is as it was
+
+
+def test_a_replayed_shipped_command_logs_the_change_once_and_asks_once(h: Harness) -> None:
+    form = {"team_id": "T0TEAM", "channel_id": "C0SUPPORT", "user_id": "U0PPM", "command": "/ai-request",
+            "text": "shipped intent: express-refund intent", "response_url": h.fake.response_url(),
+            "trigger_id": h.fake.new_trigger_id()}
+    body = urllib.parse.urlencode(form).encode()
+    headers = signed_headers(body)  # the same signed bytes, delivered twice (Slack's retry, or someone replaying them)
+    first = h.post(body, "application/x-www-form-urlencoded", sign=False, headers=headers)
+    again = h.post(body, "application/x-www-form-urlencoded", sign=False, headers=headers)
+    assert first.status == again.status == 200
+    assert "Logged CHG-1" in first.body and "CHG-2" not in again.body
+    h.settle()
+    assert [r.change.id for r in h.bot.changelog.latest(None)] == ["CHG-1"]
+    [question] = questions(h)
+    assert "CHG-1" in question_text(question)
+    assert len(h.fake.messages("C0SUPPORT")) == 1  # the question alone: nobody is asked twice
+
+
+def test_a_replayed_snooze_of_a_change_is_pressed_once(h: Harness) -> None:
+    ship(h, "intent: express-refund intent")
+    payload = {"type": "block_actions", "team": {"id": "T0TEAM", "domain": "acme"}, "api_app_id": "A0APP",
+               "user": {"id": "U0MLPM", "name": "u0mlpm", "team_id": "T0TEAM"}, "trigger_id": h.fake.new_trigger_id(),
+               "response_url": h.fake.response_url(), "channel": {"id": "U0MLPM", "name": "x"},
+               "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": "U0MLPM"},
+               "message": {"ts": "1700000000.000001", "type": "message", "text": "", "blocks": []},
+               "actions": [{"action_id": ids.CHANGE_SNOOZE, "block_id": "card.actions", "type": "button",
+                            "value": "CHG-1", "action_ts": "1700000000.1"}]}
+    body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+    headers = signed_headers(body)
+    assert h.post(body, "application/x-www-form-urlencoded", sign=False, headers=headers).status == 200
+    h.settle()
+    assert h.post(body, "application/x-www-form-urlencoded", sign=False, headers=headers).status == 200
+    h.settle()
+    assert len(h.bot.changelog.get("CHG-1").snoozes) == 1
+    thread = [m for m in h.fake.messages("C0SUPPORT") if "snoozed reminders about CHG-1" in m.get("text", "")]
+    assert len(thread) == 1

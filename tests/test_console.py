@@ -1,6 +1,7 @@
 """`ai-intake console`: the real bot against the stand-in Slack, driven by typed lines.
 
-The README's session is the transcript of tests/console_session.txt, checked here line for line.
+docs/console.md's session is the transcript of tests/console_session.txt, checked here line for line, and the
+README shows its start.
 """
 
 import contextlib
@@ -53,29 +54,36 @@ def typist(tmp_path: Path) -> Iterator[Typist]:
     t.session.close()
 
 
-# -- the README cannot drift -----------------------------------------------------------------------
-SESSION_BLOCK = re.compile(r"(## Try it: a console session\n.*?```text\n)(.*?)(```)", re.DOTALL)
+# -- the docs cannot drift -------------------------------------------------------------------------
+PAGE = ROOT / "docs" / "console.md"
+SESSION_BLOCK = re.compile(r"(# A console session\n.*?```text\n)(.*?)(```)", re.DOTALL)
+EXCERPT_BLOCK = re.compile(r"(## What it looks like\n.*?```text\n)(.*?)(```)", re.DOTALL)
 
 
-def readme_session() -> str:
-    return SESSION_BLOCK.search((ROOT / "README.md").read_text()).group(2)
+def page_session() -> str:
+    return SESSION_BLOCK.search(PAGE.read_text()).group(2)
 
 
-def test_the_readme_session_is_what_the_script_prints(tmp_path, monkeypatch, capsys) -> None:
+def test_the_pages_session_is_what_the_script_prints(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.delenv("AI_INTAKE_DB", raising=False)
     monkeypatch.delenv("AI_INTAKE_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)
     assert main(["console", "--script", str(SCRIPT)]) == 0
     printed = capsys.readouterr()
-    assert printed.out == readme_session(), "the bot says something else now: `python -m tests.test_console` rewrites the README's session"
+    assert printed.out == page_session(), "the bot says something else now: `python -m tests.test_console` rewrites the page's session"
     assert "demo organisation" in printed.err and "throwaway" in printed.err
     assert not list(tmp_path.iterdir()), "a script leaves no database behind"
 
 
-def test_the_readme_names_the_console_commands() -> None:
+def test_the_readme_shows_the_start_of_the_session() -> None:
+    from tests.test_docs import CONSOLE_COMMAND
+
     readme = (ROOT / "README.md").read_text()
-    assert "    pip install . && ai-intake console\n" in readme
-    assert "ai-intake console --script tests/console_session.txt" in readme
+    assert f"    {CONSOLE_COMMAND}\n" in readme
+    assert "ai-intake console --script tests/console_session.txt" in readme and "(docs/console.md)" in readme
+    excerpt = EXCERPT_BLOCK.search(readme).group(2)
+    assert page_session().startswith(excerpt) and 10 <= len(excerpt.splitlines()) <= 25
+    assert "ai-intake console --script tests/console_session.txt" in PAGE.read_text()
 
 
 # -- it is the real app --------------------------------------------------------------------------
@@ -339,19 +347,18 @@ def _lines(*lines: str):
     return fake_input
 
 
-def rewrite_readme_block(block: re.Pattern[str], script: Path) -> None:
-    """Put a script's transcript into the README's `block`, after a change to what the bot says."""
+def rewrite_block(page: Path, block: re.Pattern[str], script: Path) -> None:
+    """Put a script's transcript into `page`'s `block`, after a change to what the bot says."""
     out = io.StringIO()
     for name in ("AI_INTAKE_DB", "AI_INTAKE_CONFIG"):
         os.environ.pop(name, None)
     with contextlib.redirect_stdout(out):
         main(["console", "--script", str(script)])
-    readme = ROOT / "README.md"
-    readme.write_text(block.sub(lambda m: m.group(1) + out.getvalue() + m.group(3), readme.read_text(), count=1))
+    page.write_text(block.sub(lambda m: m.group(1) + out.getvalue() + m.group(3), page.read_text(), count=1))
 
 
 if __name__ == "__main__":
-    rewrite_readme_block(SESSION_BLOCK, SCRIPT)
+    rewrite_block(PAGE, SESSION_BLOCK, SCRIPT)  # the README's excerpt is its first lines: copy them by hand
 
 
 # -- requests go where they belong, nothing is cut off, real payloads ------------------------------

@@ -1,5 +1,5 @@
 """The change log in the console: `/shipped`, `/hook` (a body signed like a real sender's), answering a change,
-resolving a regression with its closure, and the README's express-refund story, which is the transcript of
+resolving a regression with its closure, and docs/changes.md's express-refund story, which is the transcript of
 tests/console_changes.txt (checked here line for line; `python -m tests.test_console_changes` rewrites it)."""
 
 import re
@@ -9,26 +9,27 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from tests.test_console import Typist, open_typist, rewrite_readme_block
+from tests.test_console import Typist, open_typist, rewrite_block
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "tests" / "console_changes.txt"
-STORY_BLOCK = re.compile(r"(### The express-refund story, in the console\n.*?```text\n)(.*?)(```)", re.DOTALL)
+PAGE = ROOT / "docs" / "changes.md"
+STORY_BLOCK = re.compile(r"(## The express-refund story, in the console\n.*?```text\n)(.*?)(```)", re.DOTALL)
 SAMPLES = ROOT / "tests" / "samples" / "hooks"
 
 
-def readme_story() -> str:
-    return STORY_BLOCK.search((ROOT / "README.md").read_text()).group(2)
+def page_story() -> str:
+    return STORY_BLOCK.search(PAGE.read_text()).group(2)
 
 
-def test_the_readme_story_is_what_the_script_prints(tmp_path, monkeypatch, capsys) -> None:
+def test_the_pages_story_is_what_the_script_prints(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.delenv("AI_INTAKE_DB", raising=False)
     monkeypatch.delenv("AI_INTAKE_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)
     assert main(["console", "--script", str(SCRIPT)]) == 0
     printed = capsys.readouterr().out
-    assert printed == readme_story(), "the bot says something else now: `python -m tests.test_console_changes` rewrites the story"
-    assert "ai-intake console --script tests/console_changes.txt" in (ROOT / "README.md").read_text()
+    assert printed == page_story(), "the bot says something else now: `python -m tests.test_console_changes` rewrites the story"
+    assert "ai-intake console --script tests/console_changes.txt" in PAGE.read_text()
 
 
 def test_the_story_closes_the_loop(tmp_path) -> None:
@@ -85,4 +86,4 @@ def test_duplicate_of_is_picked_from_the_console(typist: Typist) -> None:
 
 
 if __name__ == "__main__":
-    rewrite_readme_block(STORY_BLOCK, SCRIPT)
+    rewrite_block(PAGE, STORY_BLOCK, SCRIPT)

@@ -194,9 +194,11 @@ def test_the_health_check_fails_when_nothing_listens() -> None:
 
 # -- the documentation -------------------------------------------------------------------------------
 def test_the_readme_shows_docker_compose_up_as_the_third_way_in() -> None:
+    from tests.test_docs import CONSOLE_COMMAND, TEST_COMMAND
+
     readme = (ROOT / "README.md").read_text()
-    console = readme.index("    pip install . && ai-intake console\n")
-    tests = readme.index('    pip install -e ".[test]" && python -m pytest\n')
+    console = readme.index(f"    {CONSOLE_COMMAND}\n")
+    tests = readme.index(f"    {TEST_COMMAND}\n")
     assert console < tests < readme.index("    docker compose up")
     assert "(docs/deploying.md)" in readme
 

@@ -34,11 +34,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 
 from bot.scheduler import Scheduler
 from tests.fake_slack import FakeSlack
 from tests.harness import CONFIG, SIGNING_SECRET, TEAM, Clock, signed_headers, start_harness, write_config
 from tests.test_cli import ROOT, base_env, free_port
+
+pytestmark = pytest.mark.serial  # bots killed with -9 and restarted, with deadlines for them to catch up
 
 KILL_POINTS = 10
 SEED = 20261123
@@ -269,7 +272,7 @@ def test_kill_9_at_random_points_loses_nothing_shown_and_duplicates_nothing(tmp_
         wait_until_settled(db, deliveries, drained=True)
         events = check(db, slack, deliveries, [])
         kinds = ["command"] * 4 + ["mention"] * 3 + ["reply"] * 2 + ["click", "shortcut"]
-        for point in range(KILL_POINTS):
+        for _ in range(KILL_POINTS):
             cards = [(i, c, t) for i, c, t in query(db, "SELECT id, card_channel, card_ts FROM requests WHERE card_ts IS NOT NULL")]
             batch = [slack.make(rng.choice(kinds), cards) for _ in range(rng.randint(1, 3))]
             for delivery in batch:

@@ -6,6 +6,8 @@ import logging
 import time
 import urllib.parse
 
+import pytest
+
 from tests.harness import SIGNING_SECRET, Harness, signed_headers
 from tests.stories import dms
 
@@ -38,6 +40,7 @@ def test_a_replayed_signed_command_has_no_second_effect(harness: Harness) -> Non
     assert harness.bot.queries.get(1) is not None and harness.bot.queries.get(2) is None
 
 
+@pytest.mark.serial  # acks within Slack's 3 s while the Web API hangs
 def test_fifty_concurrent_commands_are_acked_while_the_web_api_hangs(harness: Harness) -> None:
     harness.fake.latency = 3.5  # longer than Slack waits for an ack: any Web API call on the ack path would fail
     harness.bot.start()  # the outbox worker's thread is busy with the slow Web API meanwhile
@@ -170,6 +173,7 @@ def test_cards_updates_nags_and_digests_all_arrive_once_after_a_bad_spell(harnes
     assert delivered and len(delivered) == len(set(delivered)), "an outbox item reached Slack twice"
 
 
+@pytest.mark.serial  # a second process, and a deadline to notice it
 def test_the_running_bot_sends_what_another_process_queued_within_seconds(harness: Harness, tmp_path) -> None:
     """`ai-intake jobs run nags` in a second process queues the nags; the running bot's outbox worker, which holds the
     sending lease, notices the database changed (it looks twice a second, no ring reaches it across processes)."""

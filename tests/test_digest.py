@@ -11,7 +11,6 @@ from bot.domain.digest import DigestFigures, change, digest_week
 from bot.domain.models import Event, Request
 from bot.facts import facts_of
 from bot.jobs import Jobs
-from bot.wakeup import Wakeup
 from storage.db import Db
 from storage.store import Store
 from tests.test_nags import CFG, ev, make as _make, bln
@@ -71,7 +70,7 @@ def stored(path: Path, items: list[tuple[Request, list[Event]]]) -> Jobs:
             assert tx.insert_request(request, origin_key=None).id == request.id
             for event in events:
                 tx.add_event(event)
-    return Jobs(store, CFG, wakeup=Wakeup())
+    return Jobs(store, CFG)
 
 
 def figures(path: Path, items: list[tuple[Request, list[Event]]], scope: str | None = "support", *,

@@ -1,4 +1,4 @@
-"""Docs that cannot drift: the README and docs/ name exactly what the code has.
+"""Docs that cannot drift: docs/ (and the README, a first page) name exactly what the code has.
 
 Every list here is derived from the code (the CLI parser, the listeners the bot registers, the ids
 module, the command parser, the config models, the export, the manifest and the contract file),
@@ -31,6 +31,12 @@ from tests.contract import contract
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 DOCS = ROOT / "docs"
+OPERATIONS = (DOCS / "operations.md").read_text()
+README_LINES = 250
+CONSOLE_COMMAND = ("python -m pip install --require-hashes -r requirements/run.txt && python -m pip install --no-deps . "
+                   "&& ai-intake console")
+TEST_COMMAND = ("python -m pip install --require-hashes -r requirements/test.txt && python -m pip install --no-deps -e . "
+                "&& python -m pytest -n 2")
 
 
 def cli_commands(parser: argparse.ArgumentParser, prefix: str = "ai-intake") -> list[str]:
@@ -43,26 +49,26 @@ def cli_commands(parser: argparse.ArgumentParser, prefix: str = "ai-intake") -> 
     return found
 
 
-def test_every_cli_command_is_in_the_readme() -> None:
+def test_every_cli_command_is_in_the_operations_page() -> None:
     commands = cli_commands(build_parser())
     assert "ai-intake run" in commands and "ai-intake config check" in commands
     for command in commands:
-        assert f"`{command}" in README, command
+        assert f"`{command}" in OPERATIONS, command
 
 
-def test_every_slash_subcommand_is_in_the_readme_and_the_help() -> None:
+def test_every_slash_subcommand_is_in_the_operations_page_and_the_help() -> None:
     """The subcommands are the parser's own table, so a new one cannot be left out of the docs."""
     usages = [sub.usage for sub in SUBCOMMANDS.values()]
     assert "queue [domain]" in usages and "status AIR-12" in usages
     help_text = messages.help_text(load_config(ROOT / "ai-intake.example.yml"))
     for usage in usages:
-        assert f"`/ai-request {usage}`" in README, usage
+        assert f"`/ai-request {usage}`" in OPERATIONS, usage
         assert f"`/ai-request {usage}`" in help_text, usage
 
 
-def test_every_config_field_is_in_the_readme() -> None:
+def test_every_config_field_is_in_the_operations_page() -> None:
     for field in [*Config.model_fields, *Domain.model_fields]:
-        assert f"`{field}`" in README, field
+        assert f"`{field}`" in OPERATIONS, field
 
 
 def test_the_example_config_is_valid() -> None:
@@ -70,15 +76,30 @@ def test_the_example_config_is_valid() -> None:
     assert [d.name for d in config.domains] == ["support", "search"]
 
 
-def test_the_readme_has_exactly_two_one_line_set_up_commands() -> None:
-    assert "    pip install . && ai-intake console\n" in README
-    assert "    pip install -e \".[test]\" && python -m pytest\n" in README
-    assert 'pip install -q -e ".[test]" && python -m pytest' in (ROOT / ".ci" / "run").read_text()
+def test_the_readme_is_a_first_page_with_exactly_two_one_line_commands() -> None:
+    assert len(README.splitlines()) <= README_LINES
+    commands = [line[4:] for line in README.splitlines() if line.startswith("    python -m pip install")]
+    assert commands == [CONSOLE_COMMAND, TEST_COMMAND]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "python -m pytest" in ci and "python -m ruff check ." in ci  # the suite, then the linter
 
 
-def test_the_readme_shows_the_example_config_as_it_is() -> None:
+def test_the_operations_page_shows_the_example_config_as_it_is() -> None:
     example = (ROOT / "ai-intake.example.yml").read_text().rstrip("\n")
-    assert f"```yaml\n{example}\n```" in README
+    assert f"```yaml\n{example}\n```" in OPERATIONS
+
+
+def test_the_readme_lists_every_docs_page() -> None:
+    for page in sorted(p.name for p in DOCS.glob("*.md") if p.name != "README.md"):
+        assert f"](docs/{page})" in README, page
+
+
+def test_the_readmes_folders_are_there() -> None:
+    section = README.split("## Where things live", 1)[1].split("\n## ", 1)[0]
+    folders = re.findall(r"^ *([\w-]+)/ ", section, re.MULTILINE)
+    assert {"bot", "domain", "listeners", "blocks", "outbox", "storage", "tests", "docs"} <= set(folders)
+    for folder in folders:
+        assert (ROOT / folder).is_dir() or (ROOT / "bot" / folder).is_dir(), folder
 
 
 # ---- docs/ -----------------------------------------------------------------------------------------
@@ -223,11 +244,11 @@ def test_the_docs_index_lists_every_page() -> None:
 
 
 def where_things_live() -> str:
-    return README.split("## Where things live", 1)[1].split("\n## ", 1)[0]
+    return (DOCS / "architecture.md").read_text().split("## The map", 1)[1].split("\n## ", 1)[0]
 
 
 def test_where_things_live_names_every_module_and_folder() -> None:
-    """The README's map of the code names every module of bot/ and storage/ (by file name at the top,
+    """The architecture page's map of the code names every module of bot/ and storage/ (by file name at the top,
     by name inside a package), and every file it names exists."""
     section = where_things_live()
     named = set(re.findall(r"[\w/.-]+", section))
@@ -241,20 +262,20 @@ def test_where_things_live_names_every_module_and_folder() -> None:
             if path.name != "__init__.py":
                 assert path.stem in named or path.name in named, f"bot/{package}/{path.name}"
     for name in re.findall(r"[\w-]+\.(?:py|yml)\b", section):
-        assert list(ROOT.rglob(name)), f"the README names {name}, which is not there"
+        assert list(ROOT.rglob(name)), f"docs/architecture.md names {name}, which is not there"
 
 
-def test_the_readmes_who_may_do_what_is_the_codes() -> None:
-    """Each row of the README's table lists exactly the actions bot/domain/authz.py gives that group."""
+def test_the_concepts_who_may_do_what_is_the_codes() -> None:
+    """Each row of docs/concepts.md's table lists exactly the actions bot/domain/authz.py gives that group."""
     from bot.domain import authz
 
-    said = {  # how the README words each action of authz.py
-        "claim": "claim", "reassign": "reassign", "wait": "mark as waiting", "resolve": "resolve", "reopen": "reopen",
+    said = {  # how docs/concepts.md words each action of authz.py
+        "claim": "claim", "reassign": "reassign", "wait": "wait", "resolve": "resolve", "reopen": "reopen",
         "own": "take ownership", "disclaim": "answer \"Not mine\"", "review": "review", "edit": "edit",
         "snooze": "snooze", "comment": "comment", "view": "see", "withdraw": "withdraw", "duplicate": "close as a duplicate",
     }
     assert set(said) == authz.MEMBER_ACTIONS | authz.REQUESTER_ACTIONS
-    section = README.split("### Who may do what", 1)[1].split("\n## ", 1)[0]
+    section = (DOCS / "concepts.md").read_text().split("## Authorization", 1)[1].split("\n## ", 1)[0]
     rows = {who.strip(): may.strip() for who, may in
             (line.split("|")[1:3] for line in section.splitlines() if line.startswith("| ") and "---" not in line)}
     members = next(may for who, may in rows.items() if who.startswith("members of the request's domain"))

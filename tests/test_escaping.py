@@ -282,11 +282,13 @@ def test_a_confidential_card_shown_outside_its_channel_hides_the_text() -> None:
     assert "Confidential security review" in blocks and "vendor" not in text
 
 
+@pytest.mark.serial  # rendered within 0.3 s
 def test_a_description_with_many_lines_renders() -> None:
     with deadline(0.3):
         card_json(request(description="line\n" * 700))
 
 
+@pytest.mark.serial  # rendered within 0.3 s
 def test_a_description_of_blank_lines_renders() -> None:
     with deadline(0.3):
         card_json(request(description="\n" * 599 + "x"))

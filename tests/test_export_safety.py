@@ -70,10 +70,10 @@ def test_numbers_stay_numbers_and_ordinary_text_is_untouched() -> None:
     assert cells["sla_first_response_due_at"] == "2026-11-23T10:00:00.000000+00:00"
 
 
-def test_the_readme_says_how_csv_cells_are_neutralised() -> None:
-    from tests.test_docs import README
+def test_the_export_page_says_how_csv_cells_are_neutralised() -> None:
+    from tests.test_docs import DOCS
 
-    assert "a leading `'`, as OWASP advises" in README
+    assert "a leading `'`, as OWASP advises" in (DOCS / "export.md").read_text()
 
 
 # -- 9.8: text UTF-8 cannot encode -----------------------------------------------------------------

@@ -19,7 +19,6 @@ from bot.domain.models import Draft
 from bot.facts import Facts, facts_of
 from bot.jobs import Jobs
 from bot.service import Intake
-from bot.wakeup import Wakeup
 from storage.db import Db
 from storage.store import Store
 from tests.harness import CONFIG, START
@@ -41,8 +40,7 @@ class Clock:
 def world(path: Path) -> tuple[Store, Intake, Jobs, Clock]:
     clock = Clock(START)
     store = Store(Db(path), facts_of=facts_of(CFG))
-    wakeup = Wakeup()
-    return store, Intake(store, CFG, clock=clock, wakeup=wakeup), Jobs(store, CFG, wakeup=wakeup), clock
+    return store, Intake(store, CFG, clock=clock), Jobs(store, CFG), clock
 
 
 def file(intake: Intake, n: int, kind: str, who: str) -> None:
@@ -206,7 +204,7 @@ def test_requests_from_before_the_facts_get_them_when_the_bot_starts(tmp_path: P
     path = tmp_path / "facts.db"
     bare = Store(Db(path))  # keeps no facts: as a database from before them
     store, _, _, clock = world(path)
-    intake = Intake(bare, CFG, clock=clock, wakeup=Wakeup())  # the use cases of an older version, writing no facts
+    intake = Intake(bare, CFG, clock=clock)  # the use cases of an older version, writing no facts
     for n in range(1, 4):
         file(intake, n, "question", "U0REQ")
     with bare.reading() as tx:
@@ -246,7 +244,7 @@ def test_a_big_catch_up_runs_beside_the_bot_and_the_digest_waits_for_it(tmp_path
         tx.facts.set_basis(version=0, basis="an older version")
     facts = Facts(store, CFG, at_once=2)
     facts.prepare()
-    jobs = Jobs(store, CFG, wakeup=Wakeup(), facts_ready=facts.wait)
+    jobs = Jobs(store, CFG, facts_ready=facts.wait)
     figures = jobs.digest_figures(now=START + timedelta(hours=1))
     assert figures["support"].opened == 5
     assert list(facts.check()) == []

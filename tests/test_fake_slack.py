@@ -165,7 +165,7 @@ def test_each_required_argument_is_required(fake_slack: FakeSlack, client: WebCl
     full = {name: "C1" if name == "channel" else "x" for name in required}
     for name in required:
         args = {k: v for k, v in full.items() if k != name}
-        error = slack_error(lambda: client.api_call(method, params=args))
+        error = slack_error(lambda: client.api_call(method, params=args))  # noqa: B023  (called at once)
         assert error.response["error"] == "invalid_arguments", name
         assert f"missing required field: {name}" in error.response["response_metadata"]["messages"][0]
     assert len(fake_slack.take_violations()) == len(required)

@@ -12,9 +12,13 @@ import threading
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.outbox.worker import LEASE
 from tests.harness import START, Harness, write_config
 from tests.test_cli import ROOT, base_env
+
+pytestmark = pytest.mark.serial  # `ai-intake jobs run` in a second process, waiting on the running bot for a time
 
 
 def zone_at_night() -> str:

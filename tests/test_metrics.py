@@ -359,10 +359,10 @@ def test_the_docs_list_every_metric(harness: Harness) -> None:
     assert listed == names
 
 
-def test_the_readme_shows_how_to_scrape() -> None:
-    readme = (ROOT / "README.md").read_text()
-    assert "AI_INTAKE_METRICS=on" in readme and "AI_INTAKE_METRICS_PORT" in readme
-    assert "scrape_configs:" in readme and "metrics_path: /metrics" in readme
+def test_the_operations_page_shows_how_to_scrape() -> None:
+    page = (ROOT / "docs" / "operations.md").read_text()
+    assert "AI_INTAKE_METRICS=on" in page and "AI_INTAKE_METRICS_PORT" in page
+    assert "scrape_configs:" in page and "metrics_path: /metrics" in page
 
 
 # -- the console ----------------------------------------------------------------------------------------

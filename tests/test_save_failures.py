@@ -16,11 +16,9 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-import pytest
 
 from bot.blocks import ids
 from bot.blocks.modal import request_modal
-from bot.domain.errors import NotSaved
 from tests.harness import Harness
 
 NOT_SAVED = "ai-intake couldn't save this"

@@ -12,12 +12,10 @@ from the Web API): its event is answered 503, so Slack delivers it again (as Sla
 with `X-Slack-Retry-Num`), and that delivery, once Slack is back, files it.
 """
 
-import json
 
 from bot.blocks import ids
 from bot.blocks.modal import request_modal
 from tests.harness import Harness
-from tests.stories import message_shortcut
 
 
 def form_values(title: str) -> dict:

@@ -27,6 +27,8 @@ from tests.fake_slack import FakeSlack
 from tests.harness import CONFIG, SIGNING_SECRET
 from tests.test_cli import ROOT, base_env, free_port, run_cli
 
+pytestmark = pytest.mark.serial  # bot processes retrying against Slack on a schedule of delays
+
 RETRYING = re.compile(r"Slack cannot be reached \((?P<why>.+)\); trying again in (?P<delay>\d+) s")
 
 

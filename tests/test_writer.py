@@ -150,6 +150,7 @@ def test_a_job_waits_behind_people_for_a_few_units_at_most(tmp_path: Path) -> No
     db.close()
 
 
+@pytest.mark.serial  # answered within a deadline while the writer is held
 def test_a_unit_a_person_waits_for_gives_up_after_two_seconds_with_nothing_written(tmp_path: Path) -> None:
     db = Db(tmp_path / "busy.db")
     store = Store(db)
@@ -167,6 +168,7 @@ def test_a_unit_a_person_waits_for_gives_up_after_two_seconds_with_nothing_writt
 
 
 # -- through the real app ---------------------------------------------------------------------------
+@pytest.mark.serial  # answered within a deadline while the writer is held
 def test_a_command_while_a_job_holds_the_writer_is_told_busy_in_time_and_files_nothing(harness: Harness) -> None:
     release, holder = holding_the_writer(harness.bot.store)
     try:
@@ -184,6 +186,7 @@ def test_a_command_while_a_job_holds_the_writer_is_told_busy_in_time_and_files_n
     assert "Filed AIR-1" in again.json()["text"]
 
 
+@pytest.mark.serial  # answered within a deadline while the writer is held
 def test_a_command_while_another_process_holds_the_database_is_told_busy_in_time(harness: Harness) -> None:
     other = sqlite3.connect(harness.bot.db.path, isolation_level=None)
     try:
@@ -201,6 +204,7 @@ def test_a_command_while_another_process_holds_the_database_is_told_busy_in_time
     assert "Filed AIR-1" in harness.command("question: which eval covers refunds?").json()["text"]
 
 
+@pytest.mark.serial  # answered within a deadline while the writer is held
 def test_a_click_while_the_database_is_busy_is_answered_and_the_person_told_once_it_frees(harness: Harness) -> None:
     harness.command("regression: refund intent answers with the wrong window")
     harness.settle()
@@ -224,13 +228,12 @@ def test_a_click_while_the_database_is_busy_is_answered_and_the_person_told_once
 
 def test_a_big_nag_run_writes_in_chunks_and_still_sends_one_message_per_person(harness: Harness) -> None:
     from bot.jobs import Jobs
-    from bot.wakeup import Wakeup
 
     for i in range(6):
         harness.command(f"regression: refund intent answers with the wrong window, case {i}")
     harness.settle()
     harness.clock.advance(hours=5)  # every one is unowned past 4 business hours: both owners are nagged about all six
-    chunked = Jobs(harness.bot.store, harness.bot.config, wakeup=Wakeup(), one_unit=0)  # as a catch-up would be
+    chunked = Jobs(harness.bot.store, harness.bot.config, one_unit=0)  # as a catch-up would be
     commits = harness.bot.db.commits
     lines = chunked.run_nags(job="nags", now=harness.clock())
     assert harness.bot.db.commits - commits >= 2  # the chunks, then the whole messages
@@ -251,7 +254,6 @@ def test_a_big_nag_run_folds_in_what_a_person_has_not_been_sent_yet(harness: Har
     from datetime import timedelta
 
     from bot.jobs import Jobs
-    from bot.wakeup import Wakeup
     from storage.outbox import NagItem, NagMessage
 
     for i in range(3):
@@ -261,7 +263,7 @@ def test_a_big_nag_run_folds_in_what_a_person_has_not_been_sent_yet(harness: Har
     with harness.bot.store.transaction() as tx:  # a message held for U0PPM's working hours, not sent yet
         tx.enqueue(NagMessage(user="U0PPM", items=[earlier]), at=harness.clock() + timedelta(hours=12), key="held:U0PPM")
     harness.clock.advance(hours=5)
-    Jobs(harness.bot.store, harness.bot.config, wakeup=Wakeup(), one_unit=0).run_nags(job="nags", now=harness.clock())
+    Jobs(harness.bot.store, harness.bot.config, one_unit=0).run_nags(job="nags", now=harness.clock())
     harness.settle()
     [dm] = [c for c in harness.fake.calls_to("chat.postMessage") if c["channel"] == "U0PPM"]
     assert "held for the morning" in json.dumps(dm) and all(f"AIR-{i}" in dm["text"] for i in range(1, 4))

@@ -206,7 +206,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "search": Subcommand("search <words>", lambda rest: Search(words=" ".join(rest))),
     "changes": Subcommand("changes [domain]", lambda rest: None if len(rest) > 1 else Changes(domain=rest[0].lower() if rest else None)),
 }
-"""Every `/ai-request` subcommand, by its word; the help text and the README show each usage. `mine`, `queue` and
+"""Every `/ai-request` subcommand, by its word; the help text and docs/operations.md show each usage. `mine`, `queue` and
 `status` also take a trailing `page N` (a long list, a long history)."""
 ALIASES = {"-h": "help", "--help": "help", "?": "help"}
 

@@ -17,6 +17,7 @@ from bot.domain.errors import IntakeError, NotSaved
 from bot.domain.policy import Config
 from bot.queries import Queries
 from bot.service import Intake, Replayed
+from storage.unit import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +70,11 @@ def provide(*, intake: Intake, queries: Queries, changelog: ChangeLog, config: C
 def drop_replays(request: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
     """A signed command or click delivered twice (a replay) has no second effect.
 
-    Its key (`sig:<signature>`) is recorded by the change it makes, in the same unit of work
-    (`Intake.once`); here a replay of a delivery that had its effect is dropped with a read, and two
-    copies in flight at once are told apart by that unit (`Replayed`, answered like this).
+    Its key (`sig:<signature>`) is recorded by the first change it makes, in the same unit of work: every
+    use case handed to the listener (the intake's and the change log's) is bound to the delivery here
+    (`once`), and their store's unit of work claims it (`Store.claiming`). A replay of a delivery that had
+    its effect is dropped here with a read; two copies in flight at once are told apart by that unit
+    (`Replayed`, answered like this).
     Events are not keyed here: their effects are keyed by the Slack message they come from
     (`msg:<channel>:<ts>`) inside the same transaction, so a redelivery after a crash still works.
     """
@@ -81,7 +84,9 @@ def drop_replays(request: BoltRequest, context: BoltContext, next: Callable[[], 
         if intake_of(context).seen(key):
             log.info("dropped a replayed delivery")
             return BoltResponse(status=200, body="")
-        context["intake"] = intake_of(context).once(key)
+        delivery = Delivery(key, at=now_of(context))
+        context["intake"] = intake_of(context).once(delivery)
+        context["changelog"] = changelog_of(context).once(delivery)
     return next()
 
 

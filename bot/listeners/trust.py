@@ -113,29 +113,6 @@ def signature_problem(headers: dict[str, Any], body: str, *, verifier: Signature
 
 
 # -- shape -----------------------------------------------------------------------------------------
-def at_the_door(signature: Middleware | None) -> Middleware:
-    """The `before_authorize` middleware: the signature first (an unsigned payload is 401 whatever its shape),
-    then the shape (`shape_problem`)."""
-
-    def middleware(request: BoltRequest, next: _NextFn) -> BoltResponse:
-        if signature is None:
-            return well_formed(request, next)
-        return signature(request, lambda: well_formed(request, next))
-
-    return middleware
-
-
-def well_formed(request: BoltRequest, next: _NextFn) -> BoltResponse:
-    body = request.body
-    problem = shape_problem(body)
-    if problem is None:
-        return next()
-    log.warning("refused a malformed payload: %s", problem)
-    if isinstance(body, dict) and body.get("type") == "event_callback":
-        return BoltResponse(status=200, body="")
-    return BoltResponse(status=400, body={"error": f"malformed payload: {problem}"})
-
-
 INTERACTIVE_TYPES = frozenset({"block_actions", "view_submission", "view_closed", "message_action", "shortcut",
                                "block_suggestion"})
 
