@@ -91,13 +91,28 @@ def test_the_entry_point_is_the_console_script_running_the_bot() -> None:
     assert build_parser().parse_args(["run"]).handler.__name__ == "cmd_run"
 
 
-def test_the_image_installs_the_package_under_a_python_it_supports() -> None:
+def base_image() -> str:
+    """The image the Dockerfile builds on: its FROM, with a build argument's default put in."""
     base = instruction("FROM")
-    assert base.startswith("python:") and base.endswith("-slim"), base
-    version = tuple(int(p) for p in base.removeprefix("python:").removesuffix("-slim").split("."))
+    for keyword, args in dockerfile():
+        if keyword == "ARG" and "=" in args:
+            name, _, default = args.partition("=")
+            base = base.replace("${%s}" % name, default)
+    return base
+
+
+def test_the_image_installs_the_locked_packages_under_a_python_it_supports() -> None:
+    base = base_image()
+    tag, _, digest = base.partition("@")
+    assert tag.startswith("python:") and tag.endswith("-slim"), base
+    assert digest.startswith("sha256:") and len(digest) == len("sha256:") + 64, base  # pinned by digest, not a moving tag
+    version = tuple(int(p) for p in tag.removeprefix("python:").removesuffix("-slim").split("."))
     required = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     assert required.startswith(">=") and version >= tuple(int(p) for p in required[2:].split("."))
-    assert any(kw == "RUN" and "pip install ." in args for kw, args in dockerfile())
+    runs = [args for kw, args in dockerfile() if kw == "RUN"]
+    assert any("pip install --require-hashes -r requirements/run.txt" in args for args in runs)
+    assert any("pip install --no-deps ." in args for args in runs)  # the package adds nothing unlocked
+    assert not any("pip install ." in args or "-e ." in args for args in runs)
 
 
 def test_it_runs_as_a_user_that_is_not_root() -> None:

@@ -73,7 +73,7 @@ def test_the_example_config_is_valid() -> None:
 def test_the_readme_has_exactly_two_one_line_set_up_commands() -> None:
     assert "    pip install . && ai-intake console\n" in README
     assert "    pip install -e \".[test]\" && python -m pytest\n" in README
-    assert 'pip install -q -e ".[test]" && python -m pytest' in (ROOT / ".ci" / "run").read_text()
+    assert "python -m pip install --require-hashes -r requirements/test.txt" in (ROOT / ".ci" / "run").read_text()
 
 
 def test_the_readme_shows_the_example_config_as_it_is() -> None:
