@@ -156,7 +156,7 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     store, wakeup = Store(db, facts_of=facts_of(config)), Wakeup()
     facts = Facts(store, config)
     facts.prepare()
-    metrics.watch(store, clock=clock)
+    metrics.watch(store, db=db, clock=clock)
     intake = Intake(store, config, clock=clock, wakeup=wakeup, metrics=metrics)
     queries = Queries(store, config)
     changelog = ChangeLog(store, config, intake=intake, clock=clock, wakeup=wakeup)

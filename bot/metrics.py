@@ -11,8 +11,8 @@ Counted where they happen, through the one `Metrics` that `build_app` hands to e
   counts once;
 - nags and SLA breaches: `Jobs.run_nags`, for each nag it recorded (so a repeated run counts nothing);
 - job durations and last successes: each run of `Jobs.run_nags` and `Jobs.send_digest` (not dry runs).
-Read from the store at each scrape (`StoreFigures`): open requests by status, the outbox's depth and the
-age of its oldest pending message.
+Read from the store at each scrape (`StoreFigures`): open requests by status, the outbox's depth, the age of
+its oldest pending message, how long its most overdue message has been due, and how many fail again and again.
 """
 
 import logging
@@ -35,6 +35,8 @@ from slack_sdk.web import SlackResponse
 from bot.clock import Clock
 from bot.domain.models import OPEN_STATUSES
 from bot.domain.thresholds import ALL_RULES, RULE_BREACHED
+from storage.db import Db
+from storage.health import FAILING_AFTER, outbox_state
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -88,9 +90,9 @@ class Metrics:
         """A scrape in Prometheus's text format, as GET /metrics answers it by default."""
         return generate_latest(self.registry).decode()
 
-    def watch(self, store: Store, *, clock: Clock) -> None:
-        """Read the store's figures at each scrape (`clock` tells the age of the oldest pending message)."""
-        self.registry.register(StoreFigures(store, clock=clock))
+    def watch(self, store: Store, *, db: Db, clock: Clock) -> None:
+        """Read the store's figures at each scrape (`clock` tells the outbox's ages)."""
+        self.registry.register(StoreFigures(store, db=db, clock=clock))
 
     # -- counting ------------------------------------------------------------------------------
     def filed(self, *, kind: str, domain: str | None) -> None:
@@ -138,37 +140,46 @@ def surface_of(body: dict[str, Any]) -> str:
 
 
 class StoreFigures:
-    """The figures read from the store at each scrape, with two cheap queries (counts; one min)."""
+    """The figures read from the store at each scrape, with two cheap queries (counts; one pass over the pending
+    outbox rows, `storage.health.outbox_state`, the same figures /readyz reads)."""
 
-    def __init__(self, store: Store, *, clock: Clock) -> None:
+    def __init__(self, store: Store, *, db: Db, clock: Clock) -> None:
         self._store = store
+        self._db = db
         self._clock = clock
 
     def describe(self) -> list[Metric]:
         return self._families()
 
     def collect(self) -> list[Metric]:
-        open_requests, depth, oldest = self._families()
+        open_requests, depth, oldest, overdue, failing = self._families()
+        now = self._clock()
         try:
             with self._store.reading() as tx:
                 counts = tx.open_count_by_status()
-                pending, since = tx.outbox_backlog()
+            outbox = outbox_state(self._db, now=now)
         except sqlite3.Error as exc:
             log.warning("/metrics could not read the database (%s); its figures are left out of this scrape", exc)
             return []
         for status in OPEN_STATUSES:
             open_requests.add_metric([status], counts.get(status, 0))
-        depth.add_metric([], pending)
-        oldest.add_metric([], max(0.0, (self._clock() - since).total_seconds()) if since else 0.0)
-        return [open_requests, depth, oldest]
+        depth.add_metric([], outbox.pending)
+        oldest.add_metric([], max(0.0, (now - outbox.oldest).total_seconds()) if outbox.oldest else 0.0)
+        overdue.add_metric([], outbox.overdue_seconds)
+        failing.add_metric([], outbox.failing)
+        return [open_requests, depth, oldest, overdue, failing]
 
     @staticmethod
     def _families() -> list[Metric]:
         return [
             GaugeMetricFamily(f"{PREFIX}open_requests", "Open requests now, by status.", labels=["status"]),
-            GaugeMetricFamily(f"{PREFIX}outbox_pending", "Slack messages queued and not yet sent."),
-            GaugeMetricFamily(f"{PREFIX}outbox_oldest_pending_seconds", "Seconds the oldest queued message has waited "
-                              "(0: none waits)."),
+            GaugeMetricFamily(f"{PREFIX}outbox_pending", "Slack messages queued and not yet sent, held ones included."),
+            GaugeMetricFamily(f"{PREFIX}outbox_oldest_pending_seconds", "Seconds since the oldest queued message was queued "
+                              "(0: none waits); held and paced messages count, so it is no alert."),
+            GaugeMetricFamily(f"{PREFIX}outbox_overdue_seconds", "Seconds the message most past its time has been due "
+                              "and not handled (0: none); past 600 /readyz calls the outbox stalled."),
+            GaugeMetricFamily(f"{PREFIX}outbox_failing", f"Queued messages that failed {FAILING_AFTER} times or more in "
+                              "a row; any makes /readyz call the outbox failing."),
         ]
 
 

@@ -1,6 +1,6 @@
-"""HTTP mode: Bolt's WSGI adapter at /slack/events, /healthz, the hooks (/hooks/regressions, /hooks/changes,
+"""HTTP mode: Bolt's WSGI adapter at /slack/events, /healthz and /readyz, the hooks (/hooks/regressions, /hooks/changes,
 `bot.webhooks`) and (when turned on) /metrics, served by waitress (one process, threads); and the server of
-its own that serves /metrics on another port. In Socket Mode the bot's server serves only /healthz and the
+its own that serves /metrics on another port. In Socket Mode the bot's server serves only /healthz, /readyz and the
 hooks (and /metrics when it is on the same port), and only when the config names hook sources.
 
 Limits (the README's "Security" section gives them too):
@@ -26,11 +26,12 @@ from waitress.server import create_server
 
 from bot.app import Bot
 from bot.webhooks import PREFIX as HOOKS_PREFIX
-from storage.health import oldest_pending_message, write_problem
+from storage.health import outbox_state, schema_problem, write_problem, writer_wedged
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
 METRICS_PATH = "/metrics"
 METRICS_THREADS = 2
 SERVER_THREADS = 16
@@ -39,9 +40,10 @@ MAX_BODY_BYTES = 1024 * 1024
 emoji in both the view and its state, two long links) is about 160 KB, and a message shortcut on a
 40,000-character message in a non-Latin script, with its rich-text copy, about 640 KB (tests/test_door.py
 measures both)."""
-OUTBOX_STUCK_AFTER = timedelta(minutes=10)
-"""/healthz answers 503 once a queued Slack message has waited longer than this: Slack unreachable for that long,
-or the notifier stuck. A message paced behind others, or retried after a short outage, waits far less."""
+OUTBOX_STALLED_AFTER = timedelta(minutes=10)
+"""/readyz calls the outbox stalled once a message has been due this long without being handled: nobody sends (the
+worker stopped, or no process holds the outbox). A message held for its recipient's working hours, or paced behind
+others in a backlog that drains at Slack's pace, is not due until its time, so it never counts."""
 CONNECTION_LIMIT = 500
 """Open connections waitress serves at once (its default, 100, let 100 idle sockets stall every request).
 Kept well under the usual limit of 1,024 open files, which the database and Web API calls share."""
@@ -50,23 +52,36 @@ IDLE_TIMEOUT_SECONDS = 10
 Slack sends a request and reads the answer within 3 s."""
 
 
-def health(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, body) of /healthz: 200 when the database reads, a write can begin, no outbox message has waited
-    over `OUTBOX_STUCK_AFTER`, and the scheduler runs; else 503. The body says each (see the README)."""
+def liveness(bot: Bot) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, body) of /healthz: 200 while the process serves and its writer is not wedged (its lock comes
+    within `WRITE_WAIT_SECONDS`); else 503. Nothing a restart would not cure makes it fail: a full disk, a database
+    another process holds, Slack down or a stalled outbox are /readyz's."""
+    wedged = writer_wedged(bot.db)
+    return (200 if wedged is None else 503), {"alive": True, "writer": "ok" if wedged is None else wedged}
+
+
+def readiness(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, body) of /readyz: 200 when the database reads, a write can begin, its schema is this version's,
+    the outbox drains (no message overdue past `OUTBOX_STALLED_AFTER`, none failing again and again) and the
+    scheduler runs; else 503. The body says each (docs/operations.md)."""
+    now = bot.clock()
     try:
-        oldest = oldest_pending_message(bot.db)
-        database = "ok"
+        outbox, schema, database = outbox_state(bot.db, now=now), schema_problem(bot.db), "ok"
     except sqlite3.Error:
-        oldest, database = None, "unavailable"
+        outbox, schema, database = None, None, "unavailable"
+    schema = bot.db.stopped or schema
     writes = write_problem(bot.db)
-    waited = max(0.0, (bot.clock() - oldest).total_seconds()) if oldest else None
-    outbox_stuck = waited is not None and waited > OUTBOX_STUCK_AFTER.total_seconds()
+    stalled = outbox is not None and outbox.overdue_seconds > OUTBOX_STALLED_AFTER.total_seconds()
+    failing = outbox is not None and outbox.failing > 0
     scheduler = scheduler_running()
-    body = {"database": database, "writes": "ok" if writes is None else writes,
-            "outbox": "stuck" if outbox_stuck else "ok", "outbox_oldest_pending_seconds": waited,
+    body = {"database": database, "writes": "ok" if writes is None else writes, "schema": "ok" if schema is None else schema,
+            "outbox": "stalled" if stalled else "failing" if failing else "ok",
+            "outbox_pending": outbox.pending if outbox else None,
+            "outbox_overdue_seconds": outbox.overdue_seconds if outbox else None,
+            "outbox_failing": outbox.failing if outbox else None,
             "scheduler": "running" if scheduler else "stopped"}
-    healthy = database == "ok" and writes is None and not outbox_stuck and scheduler
-    return (200 if healthy else 503), body
+    ready = database == "ok" and writes is None and schema is None and not stalled and not failing and scheduler
+    return (200 if ready else 503), body
 
 
 def _json_answer(start_response: Callable[..., Any], status: int, body: dict[str, Any]) -> list[bytes]:
@@ -90,7 +105,7 @@ def hook_answer(bot: Bot, environ: dict[str, Any], start_response: Callable[...,
 def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True, metrics: bool = False,
              slack_events: bool = True) -> Callable[..., Iterable[bytes]]:
     """The bot's WSGI app; `metrics`: also answer Prometheus's scrapes at /metrics. `slack_events`: serve
-    /slack/events (HTTP mode); in Socket Mode only /healthz and the hooks are served (and /metrics when
+    /slack/events (HTTP mode); in Socket Mode only /healthz, /readyz and the hooks are served (and /metrics when
     asked), since Slack's requests arrive over the socket."""
     slack = SlackRequestHandler(bot.app, path=EVENTS_PATH)
 
@@ -98,8 +113,9 @@ def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True, 
         if metrics and environ.get("PATH_INFO") == METRICS_PATH:
             return bot.metrics.wsgi(environ, start_response)
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            status, body = health(bot, scheduler_running=scheduler_running)
-            return _json_answer(start_response, status, body)
+            return _json_answer(start_response, *liveness(bot))
+        if environ.get("PATH_INFO") == READY_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            return _json_answer(start_response, *readiness(bot, scheduler_running=scheduler_running))
         if str(environ.get("PATH_INFO", "")).startswith(HOOKS_PREFIX):
             return hook_answer(bot, environ, start_response)
         if not slack_events:

@@ -76,6 +76,8 @@ class Db:
         self._readers: list[Database] = []
         self._readers_lock = threading.Lock()
         self._checkpointer: Checkpointer | None = None
+        self.stopped: str | None = None
+        """Why this process stopped writing (the file was migrated past this version while it ran), or None."""
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
             self.db = Database(conn)

@@ -612,10 +612,12 @@ class Tx:
         self.db.execute("UPDATE outbox SET status = 'superseded', sent_at = ? WHERE id = ? AND status = 'pending'",
                         [to_db_time(at), item_id])
 
-    def mark_retry(self, item_id: int, *, next_at: datetime, error: str) -> None:
+    def mark_retry(self, item_id: int, *, next_at: datetime, error: str, failed: bool = False) -> None:
+        """Try the item again at `next_at`; `failed`: this attempt failed (counted: `failures`), rather than waited
+        (held for working hours, paced, or waiting for the card it threads under)."""
         self.db.execute(
-            "UPDATE outbox SET next_attempt_at = ?, error = ? WHERE id = ?",
-            [to_db_time(next_at), error, item_id],
+            "UPDATE outbox SET next_attempt_at = ?, error = ?, failures = failures + ? WHERE id = ?",
+            [to_db_time(next_at), error, int(failed), item_id],
         )
 
     def mark_failed(self, item_id: int, *, error: str, at: datetime) -> None:

@@ -64,8 +64,12 @@ def test_http_mode_serves_healthz_and_signed_commands(tmp_path, fake_slack) -> N
                 break
             except OSError:
                 time.sleep(0.1)
-        assert health == (200, {"database": "ok", "writes": "ok", "outbox": "ok", "outbox_oldest_pending_seconds": None,
-                                "scheduler": "running"})
+        assert health == (200, {"alive": True, "writer": "ok"})
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+            ready = json.loads(response.read())
+            assert response.status == 200
+        assert (ready["database"], ready["writes"], ready["schema"], ready["outbox"], ready["scheduler"]) == \
+            ("ok", "ok", "ok", "ok", "running")
         body = urllib.parse.urlencode({"team_id": "T0TEAM", "channel_id": "C0SUPPORT", "user_id": "U0REQ", "command": "/ai-request",
                                        "text": "regression: refund window wrong", "response_url": fake_slack.response_url(),
                                        "trigger_id": fake_slack.new_trigger_id()}).encode()

@@ -27,7 +27,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.clock import Clock
 from bot.leases import holder_alive, holder_name
 from bot.outbox.pacing import Pacer
-from bot.outbox.senders import SENDERS, Defer, Delivery, Outgoing, Retry, Sent, Skip
+from bot.outbox.senders import SENDERS, Defer, Delivery, Outgoing, Retry, Sent, Skip, Waiting
 from bot.wakeup import Wakeup
 from storage.outbox import CardUpdate, Ephemeral, Kind, read_payload
 from storage.store import OutboxItem, Store, Tx
@@ -58,7 +58,8 @@ WATCH_SECONDS = 0.5
 
 @dataclass
 class Outcome:
-    """What became of one item: `sent`, `retry` (a passing failure), `defer` (until `until`), `skip`, `refused`
+    """What became of one item: `sent`, `retry` (a passing failure), `wait` (for the card it threads under),
+    `defer` (until `until`), `skip`, `refused`
     (Slack said no for good), `failed` (a bug or bad data), or `superseded` (a newer card of the request was sent)."""
 
     item: OutboxItem
@@ -274,6 +275,8 @@ class OutboxWorker:
         sender = SENDERS[Kind(item.kind)]
         try:
             sent = sender.send(self.delivery, out)
+        except Waiting as exc:
+            return Outcome(item, out, "wait", error=str(exc))
         except Retry as exc:
             return Outcome(item, out, "retry", error=str(exc))
         except Defer as exc:
@@ -305,7 +308,7 @@ class OutboxWorker:
         with self.store.transaction(background=True) as tx:
             for o in outcomes:
                 self._record_one(tx, o, now=now)
-                if o.item.kind == Kind.CARD and o.what != "retry" and o.out is not None:
+                if o.item.kind == Kind.CARD and o.what not in ("retry", "wait") and o.out is not None:
                     homes |= set(getattr(o.out.payload, "homes", []))
             tx.refresh_homes(homes, at=now)  # cards handled: the App Homes their changes concern
 
@@ -322,8 +325,9 @@ class OutboxWorker:
                 tx.mark_superseded(item.request_id, kind=Kind.CARD, up_to=item.id, at=now)
         elif o.what == "superseded":
             tx.mark_item_superseded(item.id, at=now)
-        elif o.what == "retry":
-            tx.mark_retry(item.id, next_at=now + timedelta(seconds=min(2 ** item.attempts, MAX_BACKOFF_SECONDS)), error=o.error)
+        elif o.what in ("retry", "wait"):
+            tx.mark_retry(item.id, next_at=now + timedelta(seconds=min(2 ** item.attempts, MAX_BACKOFF_SECONDS)), error=o.error,
+                          failed=o.what == "retry")
         elif o.what == "defer":
             assert o.until is not None
             tx.mark_retry(item.id, next_at=o.until, error=o.error)
@@ -339,7 +343,7 @@ class OutboxWorker:
     @staticmethod
     def _log(o: Outcome) -> None:
         item = o.item
-        if o.what == "retry":
+        if o.what in ("retry", "wait"):
             delay = min(2 ** item.attempts, MAX_BACKOFF_SECONDS)
             log.warning("Slack call for outbox item %s (%s) failed with %s; retrying in %ss", item.id, item.kind, o.error, delay)
         elif o.what == "refused":
