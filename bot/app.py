@@ -38,6 +38,7 @@ from bot.service import Intake
 from bot.wakeup import Wakeup
 from bot.webhooks import HookEndpoints
 from storage.db import Db
+from storage.backup import SendJournal, journal_path
 from storage.store import Store
 
 LISTENER_THREADS = 16
@@ -170,7 +171,8 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
                         working_hours=WorkingHours(store, client, config).of, home_of=queries.home,
                         requests_of=queries.by_ids, change_of=changelog.view, change_home_of=changelog.home,
                         suspects_of=lambda request, now: changelog.suspects_of(request, now=now))
-    outbox = OutboxWorker(store, delivery, clock=clock, wakeup=wakeup, pacer=pacer, lanes=outbox_lanes)
+    journal = SendJournal(path) if (path := journal_path(db_path)) else None
+    outbox = OutboxWorker(store, delivery, clock=clock, wakeup=wakeup, pacer=pacer, lanes=outbox_lanes, journal=journal)
     pool = ListenerPool(LISTENER_THREADS)
     try:
         app = MeteredApp(

@@ -371,6 +371,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if done.kept:
         print(f"kept the database it replaces as {done.kept}")
     print(f"restored {args.file} into {target}: {done.summary.describe()}")
+    if done.journal:
+        print(f"{done.pending} message(s) wait in its outbox; the send journal shows {done.found_sent} of them sent since "
+              f"the backup: those are not sent again")
+    elif done.pending:
+        print(f"{done.pending} message(s) wait in its outbox and there is no send journal beside the database: each is "
+              f"looked for in its channel before it is posted; direct messages among them may be sent again")
     if done.summary.level < done.summary.known:
         print(f"`ai-intake run` upgrades it to schema level {done.summary.known} when it starts")
     return 0

@@ -112,6 +112,8 @@ class OutboxItem:
     request_id: int | None
     payload: dict[str, Any]
     attempts: int
+    queued_at: str = ""
+    """When it was queued, as stored: with `id`, what names this item in the send journal (`storage.backup.SendJournal`)."""
 
 
 @dataclass(frozen=True)
@@ -545,7 +547,7 @@ class Tx:
             "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
             [to_db_time(now), limit],
         )
-        return [OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"]) for r in rows]
+        return [OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"], r["created_at"]) for r in rows]
 
     def pending_nags(self, users: Sequence[str], *, not_keyed: str | None = None) -> dict[str, list[OutboxItem]]:
         """Each of `users`' batched nags not sent yet (held for their working hours, or due), oldest first: one
@@ -564,7 +566,7 @@ class Tx:
         )
         found: dict[str, list[OutboxItem]] = {}
         for r in rows:
-            found.setdefault(r["user"], []).append(OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"]))
+            found.setdefault(r["user"], []).append(OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"], r["created_at"]))
         return found
 
     def supersede_unsent(self, item: OutboxItem, *, at: datetime) -> bool:

@@ -29,6 +29,7 @@ from bot.leases import holder_alive, holder_name
 from bot.outbox.pacing import Pacer
 from bot.outbox.senders import SENDERS, Defer, Delivery, Outgoing, Retry, Sent, Skip, Waiting
 from bot.wakeup import Wakeup
+from storage.backup import SendJournal, Taken
 from storage.outbox import CardUpdate, Ephemeral, Kind, read_payload
 from storage.store import OutboxItem, Store, Tx
 
@@ -85,8 +86,11 @@ class OutboxWorker:
     the database changed; `pacer` spaces the posts to each channel; `lanes` channels are posted to at once."""
 
     def __init__(self, store: Store, delivery: Delivery, *, clock: Clock, wakeup: Wakeup, pacer: Pacer,
-                 lanes: int = LANES) -> None:
+                 lanes: int = LANES, journal: SendJournal | None = None) -> None:
         self.store = store
+        self.journal = journal
+        """Where each message Slack took is written down, and looked up before sending (a restore may have put it
+        back in the queue): `storage.backup.SendJournal`."""
         self.delivery = delivery
         self.clock = clock
         self.wakeup = wakeup
@@ -273,6 +277,9 @@ class OutboxWorker:
 
     def _send_one(self, item: OutboxItem, out: Outgoing) -> Outcome:
         sender = SENDERS[Kind(item.kind)]
+        if self.journal is not None and (taken := self.journal.find(item.id, queued_at=item.queued_at)):
+            log.info("outbox item %s (%s) was sent before (the send journal says so): not sent again", item.id, item.kind)
+            return Outcome(item, out, "sent", sent=Sent(ts=taken.ts, card=taken.card, permalinks=taken.permalinks))
         try:
             sent = sender.send(self.delivery, out)
         except Waiting as exc:
@@ -295,6 +302,13 @@ class OutboxWorker:
             return Outcome(item, out, "retry", error=f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a bug or bad data in this one item: give it up, keep the queue moving
             return Outcome(item, out, "failed", exc=exc, error=f"{type(exc).__name__}: {exc}"[:500])
+        if self.journal is not None and item.queued_at:
+            try:
+                self.journal.record(item.id, queued_at=item.queued_at, taken=Taken(ts=sent.ts, card=sent.card,
+                                                                                    permalinks=dict(sent.permalinks)))
+            except OSError as exc:
+                log.error("could not write outbox item %s to the send journal %s (%s): a restore may send it again",
+                          item.id, self.journal.path, exc)
         return Outcome(item, out, "sent", sent=sent)
 
     # -- bookkeeping ---------------------------------------------------------------------------
