@@ -1,6 +1,7 @@
 """Opening the SQLite database: WAL, full sync, a busy timeout, migrations; one writer, committing in groups."""
 
 import itertools
+import logging
 import sqlite3
 import threading
 import time
@@ -10,9 +11,11 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from bot.domain.errors import Busy
+from bot.domain.errors import Busy, IntakeError
 from storage.migrations import migrations
 from storage.writer import Batch, Checkpointer, WriterLock
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
 INTERACTIVE_WAIT_SECONDS = 2.0
@@ -26,6 +29,19 @@ first unit is not kept waiting by a steady stream of others."""
 
 class StorageError(Exception):
     """The database cannot be opened or written; the message says which file and why."""
+
+
+class Upgraded(IntakeError, StorageError):
+    """A newer ai-intake migrated the database past this version while this one ran: this process writes no more.
+
+    Its message is for the person whose action was not saved; `reason` says what happened, for the log and /readyz."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("ai-intake is being upgraded and did not save this; nothing changed. Please try again in a minute.")
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason  # the command line and the log say what happened; `message` is for the person
 
 
 def known_migrations() -> list[str]:
@@ -78,6 +94,7 @@ class Db:
         self._checkpointer: Checkpointer | None = None
         self.stopped: str | None = None
         """Why this process stopped writing (the file was migrated past this version while it ran), or None."""
+        self._data_version: int | None = None  # the writer's PRAGMA data_version when the schema was last checked
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
             self.db = Database(conn)
@@ -134,6 +151,8 @@ class Db:
         writer, then raise `Busy` with nothing written; background units wait as long as SQLite's busy
         timeout allows. A unit inside another on the same thread is a savepoint within it.
         """
+        if self.stopped is not None:
+            raise Upgraded(self.stopped)
         budget = (INTERACTIVE_WAIT_SECONDS if wait is None else wait) if interactive else None
         deadline = None if budget is None else time.monotonic() + budget
         if not self.lock.acquire(interactive=interactive, timeout=budget):
@@ -177,7 +196,29 @@ class Db:
         finally:
             if deadline is not None:
                 conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        try:
+            self._check_schema()
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
         self._batch = Batch()
+
+    def _check_schema(self) -> None:
+        """Under SQLite's write lock, before a batch's first unit: when another connection committed since the last
+        look (`PRAGMA data_version` changed), is the schema still this version's? A newer ai-intake that migrated the
+        file meanwhile stops this process's writes for good (`Upgraded`), before a unit written for the old schema
+        lands in the new one. One PRAGMA per batch; the migrations are read only after another process wrote."""
+        version = self.db.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._data_version:
+            return
+        unknown = [name for name in applied_migrations(self.db) if name not in set(known_migrations())]
+        if unknown:
+            self.stopped = (f"the database {self.path} was migrated past this version while it ran (its migration "
+                            f"{unknown[-1]} is unknown here): this process stopped writing; stop it and run the newer "
+                            f"version")
+            log.error("ai-intake stops writing: %s", self.stopped)
+            raise Upgraded(self.stopped)
+        self._data_version = version
 
     def _undo(self, name: str, exc: BaseException) -> None:
         """Roll back one failed unit; when SQLite already rolled back the whole transaction (an I/O error, a full

@@ -30,6 +30,7 @@ from bot.outbox.pacing import Pacer
 from bot.outbox.senders import SENDERS, Defer, Delivery, Outgoing, Retry, Sent, Skip, Waiting
 from bot.wakeup import Wakeup
 from storage.backup import SendJournal, Taken
+from storage.db import Upgraded
 from storage.outbox import CardUpdate, Ephemeral, Kind, read_payload
 from storage.store import OutboxItem, Store, Tx
 
@@ -114,8 +115,11 @@ class OutboxWorker:
         if self._thread:
             self._thread.join(timeout=10)
             self._thread = None
-        with self.store.transaction(background=True) as tx:
-            tx.release_lease(LEASE, holder=self.holder)
+        try:
+            with self.store.transaction(background=True) as tx:
+                tx.release_lease(LEASE, holder=self.holder)
+        except Upgraded:
+            pass  # a newer version has the database: it takes the lease over once it runs out
 
     def _hold_lease(self) -> bool:
         """Only one worker per database sends: the one holding the `notifier` lease (wall-clock time)."""
@@ -129,6 +133,8 @@ class OutboxWorker:
             try:
                 self.drain(interruptible=True)
                 self._idle()
+            except Upgraded:  # a newer version took the database over (logged once, where it was found): send no more
+                self._stop.wait(LEASE_SECONDS)
             except Exception:
                 log.exception("the outbox worker failed; it tries again in a few seconds")
                 self.wakeup.wait(2.0)
