@@ -1,6 +1,7 @@
 """`ai-intake`: run the bot, check the config, back up and restore. `ai-intake --help` lists every command."""
 
 import argparse
+import os
 import signal
 import logging
 import sys
@@ -390,6 +391,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 # -- run ----------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
+    signal.signal(signal.SIGTERM, stop_on_sigterm)  # first: `docker stop` during start-up (PID 1 ignores it otherwise)
     settings = load_settings()
     setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token], fmt=settings.log_format)
     settings.require_slack()
@@ -404,7 +406,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     bot.start()
     scheduler.start()
     metrics_server = start_metrics_server(bot, settings)
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         serve(bot, settings, scheduler_running=lambda: scheduler.running)
     finally:
@@ -415,10 +416,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+SHUTDOWN_SECONDS = 8.0
+"""From SIGTERM to the process's end, at most (Docker's default grace is 10 s; compose.yaml gives 15)."""
+_stopping = threading.Event()
+
+
 def stop_on_sigterm(signum: int, frame: object) -> None:
-    """SIGTERM (a deploy, `kill`) stops the bot like Ctrl-C: jobs and the outbox worker finish, the database closes."""
+    """SIGTERM (a deploy, `docker stop`, `kill`) stops the bot like Ctrl-C: the server stops taking requests, the jobs
+    and the outbox worker finish what they are doing, the database closes. Whatever Slack does (a call that never
+    answers), the process ends within `SHUTDOWN_SECONDS`: a watchdog ends it then, and what was not sent stays
+    queued (an item whose post may have reached Slack is looked up before it is posted again). A second SIGTERM
+    while stopping changes nothing."""
+    if _stopping.is_set():
+        return
+    _stopping.set()
     log.info("ai-intake stopping (SIGTERM)")
+    threading.Thread(target=_end_after, args=(SHUTDOWN_SECONDS,), name="ai-intake-shutdown-watchdog", daemon=True).start()
     raise SystemExit(0)
+
+
+def _end_after(seconds: float) -> None:
+    time.sleep(seconds)
+    log.warning("ai-intake is still stopping after %.0f s (a Slack call has not answered); ending now: what was not "
+                "sent stays queued", seconds)
+    logging.shutdown()
+    os._exit(0)
 
 
 def make_bot(settings: Settings, config: Config, *, clock: Callable[[], datetime] | None = None, outbox_lanes: int | None = None):

@@ -60,12 +60,29 @@ class Settings:
             raise SettingsError("Set SLACK_SIGNING_SECRET (Basic Information → App Credentials) for HTTP mode, or SLACK_APP_TOKEN for Socket Mode.")
 
 
+def secret(name: str, value: str | None, path: str | None) -> str | None:
+    """A secret given in the variable `name` (`value`) or in the file `name`_FILE names (`path`: a Docker or Kubernetes
+    secret mounted as a file; one trailing newline is dropped); None when neither is set. SettingsError, in one
+    sentence, when both are set or the file cannot be read."""
+    if value and path:
+        raise SettingsError(f"Set {name} or {name}_FILE, not both.")
+    if not path:
+        return value or None
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{name}_FILE names {path}, which cannot be read ({type(exc).__name__}: "
+                            f"{getattr(exc, 'strerror', None) or exc}).") from None
+    return text.removesuffix("\n").removesuffix("\r") or None
+
+
 def hook_secrets(variables: Mapping[str, str], environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """Each hook source's secret, read from the variable the config names for it (`variables`: source ->
-    variable); a source whose variable is unset or blank is left out, so its requests are refused."""
+    variable), or from the file that variable's `_FILE` twin names; a source whose secret is unset or blank is left
+    out, so its requests are refused."""
     env = os.environ if environ is None else environ
-    found = {source: env.get(name, "") for source, name in variables.items()}
-    return {source: secret for source, secret in found.items() if secret.strip()}
+    found = {source: secret(name, env.get(name), env.get(f"{name}_FILE")) or "" for source, name in variables.items()}
+    return {source: value for source, value in found.items() if value.strip()}
 
 
 SWITCH = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False, "no": False, "0": False, "": False}
@@ -89,13 +106,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise SettingsError(f"AI_INTAKE_METRICS must be on or off, got {env['AI_INTAKE_METRICS']!r}.")
     metrics_port_text = (env.get("AI_INTAKE_METRICS_PORT") or "").strip()
     metrics_port = port_number("AI_INTAKE_METRICS_PORT", metrics_port_text) if metrics_port_text else None
-    if metrics_port == port and not env.get("SLACK_APP_TOKEN"):
+    app_token = secret("SLACK_APP_TOKEN", env.get("SLACK_APP_TOKEN"), env.get("SLACK_APP_TOKEN_FILE"))
+    if metrics_port == port and not app_token:
         raise SettingsError(f"AI_INTAKE_METRICS_PORT must differ from PORT ({port}): set AI_INTAKE_METRICS=on "
                             "to serve /metrics on the bot's own port instead.")
     return Settings(
-        bot_token=env.get("SLACK_BOT_TOKEN") or None,
-        signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
-        app_token=env.get("SLACK_APP_TOKEN") or None,
+        bot_token=secret("SLACK_BOT_TOKEN", env.get("SLACK_BOT_TOKEN"), env.get("SLACK_BOT_TOKEN_FILE")),
+        signing_secret=secret("SLACK_SIGNING_SECRET", env.get("SLACK_SIGNING_SECRET"), env.get("SLACK_SIGNING_SECRET_FILE")),
+        app_token=app_token,
         api_url=env.get("SLACK_API_URL") or None,
         db_path=Path(env.get("AI_INTAKE_DB") or "ai-intake.db"),
         config_path=Path(env.get("AI_INTAKE_CONFIG") or "ai-intake.yml"),

@@ -164,15 +164,22 @@ def test_compose_mounts_the_volume_and_the_config_where_the_settings_point() -> 
     assert str(data) in mounts and mounts[str(data)] in yaml.safe_load((ROOT / "compose.yaml").read_text())["volumes"]
     assert str(settings.config_path) in mounts
     assert settings.db_path == load_settings(image_env()).db_path and settings.config_path == load_settings(image_env()).config_path
-    assert f"{settings.port}:{settings.port}" in service["ports"]
+    assert f"127.0.0.1:{settings.port}:{settings.port}" in service["ports"]  # this host only, by default
     assert service["build"] == "." and (ROOT / "Dockerfile").is_file()
 
 
-def test_compose_takes_the_secrets_from_the_environment_and_requires_the_bot_token() -> None:
+def test_compose_takes_the_secrets_from_the_environment_or_files() -> None:
     environment = compose_service()["environment"]
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
-        assert str(environment[name]).startswith("${" + name), name  # never a value written in the file
-    assert str(environment["SLACK_BOT_TOKEN"]).startswith("${SLACK_BOT_TOKEN:?")
+        for variable in (name, f"{name}_FILE"):
+            assert str(environment[variable]) == "${%s:-}" % variable, variable  # never a value written in the file
+
+
+def test_compose_stops_the_bot_within_its_grace() -> None:
+    from bot.cli import SHUTDOWN_SECONDS
+
+    grace = compose_service()["stop_grace_period"]
+    assert grace.endswith("s") and int(grace[:-1]) > SHUTDOWN_SECONDS
 
 
 # -- the health check, run as the container would run it -------------------------------------------
