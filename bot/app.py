@@ -172,7 +172,8 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
                         requests_of=queries.by_ids, change_of=changelog.view, change_home_of=changelog.home,
                         suspects_of=lambda request, now: changelog.suspects_of(request, now=now))
     journal = SendJournal(path) if (path := journal_path(db_path)) else None
-    outbox = OutboxWorker(store, delivery, clock=clock, wakeup=wakeup, pacer=pacer, lanes=outbox_lanes, journal=journal)
+    outbox = OutboxWorker(store, delivery, clock=clock, wakeup=wakeup, pacer=pacer, lanes=outbox_lanes, journal=journal,
+                          metrics=metrics)
     pool = ListenerPool(LISTENER_THREADS)
     try:
         app = MeteredApp(

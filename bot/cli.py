@@ -208,6 +208,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
         return 0
     settings.require_token()
     bot = start_with_retries(lambda: make_bot(settings, config, outbox_lanes=1))  # one post at a time, in queue order
+    started, items = time.monotonic(), None
     try:
         with bot.store.reading() as tx:
             mark = tx.last_outbox_id()
@@ -216,7 +217,12 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
             ids = tx.release_run(after=mark, queued_at=at, now=datetime.now(timezone.utc))
         items, others = deliver(bot, ids, wait=args.wait)
     finally:
-        bot.stop()
+        try:  # where the running bot's /metrics sees it
+            with bot.store.transaction(background=True) as tx:
+                tx.record_hand_run(args.job, at=datetime.now(timezone.utc), seconds=time.monotonic() - started,
+                                   ok=items is not None and not any(item.status == "failed" for item in items))
+        finally:
+            bot.stop()
     print(f"{args.job} at {at.isoformat()}: queued {len(items)} message(s)")
     for line in delivery_lines(items, others_sending=bot.outbox.standing_by):
         print(f"  {line}")
@@ -508,38 +514,31 @@ def serve(bot, settings: Settings, *, scheduler_running: Callable[[], bool]) -> 
     from bot.server import make_server
 
     host = settings.host
-    metrics = settings.metrics_on_bot_port
-    server = make_server(bot, host=host, port=settings.port, scheduler_running=scheduler_running, metrics=metrics)
+    server = make_server(bot, host=host, port=settings.port, scheduler_running=scheduler_running)
     hooks = ", POST /hooks/regressions and /hooks/changes" if bot.config.hooks else ""
-    log.info("ai-intake serving HTTP on %s:%s (POST /slack/events, GET /healthz%s%s)", host, server.effective_port,
-             ", GET /metrics" if metrics else "", hooks)
+    log.info("ai-intake serving HTTP on %s:%s (POST /slack/events, GET /healthz, GET /readyz%s)", host, server.effective_port,
+             hooks)
     server.run()
 
 
-def hooks_share_the_metrics_port(bot, settings: Settings) -> bool:
-    """In Socket Mode with hook sources and /metrics both on $PORT, one server serves both (the hooks')."""
-    return settings.socket_mode and bool(bot.config.hooks) and settings.metrics_server_port == settings.port
-
-
 def serve_hooks(bot, settings: Settings, *, scheduler_running: Callable[[], bool]):
-    """In Socket Mode, with hook sources configured: serve /hooks/… and /healthz (and /metrics, when it is on
-    $PORT too; never /slack/events) on $PORT from a daemon thread; returns the server."""
+    """In Socket Mode, with hook sources configured: serve /hooks/…, /healthz and /readyz (never /slack/events, nor
+    /metrics, which has a port of its own) on $PORT from a daemon thread; returns the server."""
     from bot.server import make_server
 
-    metrics = hooks_share_the_metrics_port(bot, settings)
     server = make_server(bot, host=settings.host, port=settings.port, scheduler_running=scheduler_running,
-                         slack_events=False, metrics=metrics)
-    log.info("ai-intake serving the hooks on %s:%s (POST /hooks/regressions, /hooks/changes; GET /healthz%s)",
-             settings.host, server.effective_port, ", GET /metrics" if metrics else "")
+                         slack_events=False)
+    log.info("ai-intake serving the hooks on %s:%s (POST /hooks/regressions, /hooks/changes; GET /healthz, /readyz)",
+             settings.host, server.effective_port)
     threading.Thread(target=serve_until_closed, args=(server,), name="ai-intake-hooks", daemon=True).start()
     return server
 
 
 def start_metrics_server(bot, settings: Settings):
-    """/metrics on a port of its own (AI_INTAKE_METRICS_PORT, or PORT in Socket Mode), served from a thread of its
-    own; None when the settings ask for none (or the hooks' server serves it on PORT). `.close()` stops it."""
+    """/metrics on a port of its own (AI_INTAKE_METRICS_PORT, or 9102 with AI_INTAKE_METRICS=on), served from a thread
+    of its own; None when the settings ask for none. `.close()` stops it."""
     port = settings.metrics_server_port
-    if port is None or hooks_share_the_metrics_port(bot, settings):
+    if port is None:
         return None
     from bot.server import make_metrics_server
 

@@ -1,7 +1,7 @@
 """HTTP mode: Bolt's WSGI adapter at /slack/events, /healthz and /readyz, the hooks (/hooks/regressions, /hooks/changes,
-`bot.webhooks`) and (when turned on) /metrics, served by waitress (one process, threads); and the server of
-its own that serves /metrics on another port. In Socket Mode the bot's server serves only /healthz, /readyz and the
-hooks (and /metrics when it is on the same port), and only when the config names hook sources.
+`bot.webhooks`), served by waitress (one process, threads); and the server of its own that serves /metrics on
+another port (never the bot's). In Socket Mode the bot's server serves only /healthz, /readyz and the
+hooks, and only when the config names hook sources.
 
 Limits (the README's "Security" section gives them too):
 - `MAX_BODY_BYTES`: a larger body is answered 413 from its Content-Length, before it is read.
@@ -99,19 +99,30 @@ def hook_answer(bot: Bot, environ: dict[str, Any], start_response: Callable[...,
                                     query=environ.get("QUERY_STRING", ""), headers=headers,
                                     content_length=int(length) if length.isdigit() else None,
                                     read=environ["wsgi.input"].read)
+    bot.metrics.hook_answered(str(environ.get("PATH_INFO", "")), status)
     return _json_answer(start_response, status, body)
 
 
-def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True, metrics: bool = False,
+def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True,
              slack_events: bool = True) -> Callable[..., Iterable[bytes]]:
-    """The bot's WSGI app; `metrics`: also answer Prometheus's scrapes at /metrics. `slack_events`: serve
-    /slack/events (HTTP mode); in Socket Mode only /healthz, /readyz and the hooks are served (and /metrics when
-    asked), since Slack's requests arrive over the socket."""
+    """The bot's WSGI app. `slack_events`: serve /slack/events (HTTP mode); in Socket Mode only /healthz, /readyz and
+    the hooks are served, since Slack's requests arrive over the socket. Never /metrics: that has a port of its own
+    (`make_metrics_server`), so the port that faces Slack, and so the internet, shows no figures."""
     slack = SlackRequestHandler(bot.app, path=EVENTS_PATH)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if metrics and environ.get("PATH_INFO") == METRICS_PATH:
-            return bot.metrics.wsgi(environ, start_response)
+        path = str(environ.get("PATH_INFO", ""))
+        if path in (HEALTH_PATH, READY_PATH) or path.startswith(HOOKS_PREFIX):
+            return route(environ, start_response)  # a 503 there is an answer, not a refusal; the hooks count their own
+
+        def counted(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            if (code := int(status.split(" ", 1)[0])) >= 400:
+                bot.metrics.refused(code)  # Slack's requests (a bad signature, an unreadable body) and unknown paths
+            return start_response(status, headers, *rest)
+
+        return route(environ, counted)
+
+    def route(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             return _json_answer(start_response, *liveness(bot))
         if environ.get("PATH_INFO") == READY_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
@@ -133,15 +144,14 @@ def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True, 
 
 
 def make_server(bot: Bot, *, host: str, port: int, scheduler_running: Callable[[], bool] = lambda: True,
-                metrics: bool = False, loop_timeout: float = 1.0, idle_timeout: int = IDLE_TIMEOUT_SECONDS,
-                slack_events: bool = True) -> Any:
+                loop_timeout: float = 1.0, idle_timeout: int = IDLE_TIMEOUT_SECONDS, slack_events: bool = True) -> Any:
     """A waitress server (not yet serving: call `.run()`; `.close()` stops it within `loop_timeout` s). port 0 picks a free one.
     `slack_events=False` (Socket Mode): only /healthz and the hooks.
 
     Idle connections are closed after `idle_timeout` seconds (checked every half of it); poll() rather
-    than select(), which cannot watch a socket numbered 1,024 or more. `metrics`: serve /metrics too.
+    than select(), which cannot watch a socket numbered 1,024 or more.
     """
-    return create_server(wsgi_app(bot, scheduler_running=scheduler_running, metrics=metrics, slack_events=slack_events),
+    return create_server(wsgi_app(bot, scheduler_running=scheduler_running, slack_events=slack_events),
                          host=host, port=port,
                          threads=SERVER_THREADS, ident="ai-intake", asyncore_loop_timeout=loop_timeout, asyncore_use_poll=True,
                          connection_limit=CONNECTION_LIMIT, channel_timeout=idle_timeout,

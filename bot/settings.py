@@ -12,6 +12,11 @@ class SettingsError(Exception):
     """A missing or malformed environment variable; the message says what to set."""
 
 
+DEFAULT_METRICS_PORT = 9102
+"""Where /metrics is served when AI_INTAKE_METRICS=on names no port (the port Prometheus's exporters list gives ai-intake's
+neighbours; any free one will do)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     bot_token: str | None = field(default=None, repr=False)
@@ -31,17 +36,12 @@ class Settings:
         return bool(self.app_token)
 
     @property
-    def metrics_on_bot_port(self) -> bool:
-        """Serve /metrics beside /slack/events (HTTP mode with AI_INTAKE_METRICS=on)."""
-        return self.metrics and not self.socket_mode
-
-    @property
     def metrics_server_port(self) -> int | None:
-        """The port of a server of its own for /metrics: AI_INTAKE_METRICS_PORT, or in Socket Mode (which serves
-        no HTTP) PORT when AI_INTAKE_METRICS=on; None: no such server."""
+        """The port of the server of its own that serves /metrics (never the bot's own port, which faces Slack):
+        AI_INTAKE_METRICS_PORT, else `DEFAULT_METRICS_PORT` when AI_INTAKE_METRICS=on; None: no metrics served."""
         if self.metrics_port is not None:
             return self.metrics_port
-        return self.port if self.metrics and self.socket_mode else None
+        return DEFAULT_METRICS_PORT if self.metrics else None
 
     def require_token(self) -> None:
         """Raise SettingsError unless a bot token is set (anything that calls the Web API)."""
@@ -107,9 +107,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     metrics_port_text = (env.get("AI_INTAKE_METRICS_PORT") or "").strip()
     metrics_port = port_number("AI_INTAKE_METRICS_PORT", metrics_port_text) if metrics_port_text else None
     app_token = secret("SLACK_APP_TOKEN", env.get("SLACK_APP_TOKEN"), env.get("SLACK_APP_TOKEN_FILE"))
-    if metrics_port == port and not app_token:
-        raise SettingsError(f"AI_INTAKE_METRICS_PORT must differ from PORT ({port}): set AI_INTAKE_METRICS=on "
-                            "to serve /metrics on the bot's own port instead.")
+    if (metrics_port or (DEFAULT_METRICS_PORT if metrics else None)) == port:
+        raise SettingsError(f"AI_INTAKE_METRICS_PORT must differ from PORT ({port}): /metrics is served on a port of "
+                            "its own, never beside /slack/events.")
     return Settings(
         bot_token=secret("SLACK_BOT_TOKEN", env.get("SLACK_BOT_TOKEN"), env.get("SLACK_BOT_TOKEN_FILE")),
         signing_secret=secret("SLACK_SIGNING_SECRET", env.get("SLACK_SIGNING_SECRET"), env.get("SLACK_SIGNING_SECRET_FILE")),

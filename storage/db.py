@@ -87,6 +87,8 @@ class Db:
         self._batch: Batch | None = None
         self._savepoints = itertools.count(1)
         self.commits = 0
+        self.busy = 0
+        """How many units of work were refused with `Busy` (the writer stayed busy too long): /metrics reads it."""
         """How many batches were committed (the benchmarks and tests read it)."""
         self._local = threading.local()
         self._readers: list[Database] = []
@@ -156,6 +158,7 @@ class Db:
         budget = (INTERACTIVE_WAIT_SECONDS if wait is None else wait) if interactive else None
         deadline = None if budget is None else time.monotonic() + budget
         if not self.lock.acquire(interactive=interactive, timeout=budget):
+            self.busy += 1
             raise Busy()
         nested = self.lock.depth() > 1
         batch: Batch | None = None
@@ -191,6 +194,7 @@ class Db:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if deadline is not None and "locked" in str(exc):
+                self.busy += 1
                 raise Busy() from None
             raise
         finally:

@@ -474,6 +474,14 @@ class Tx:
     def release_lease(self, name: str, *, holder: str) -> None:
         self.db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [name, holder])
 
+    def record_hand_run(self, job: str, *, at: datetime, ok: bool, seconds: float) -> None:
+        """A hand-run of `job` (`ai-intake jobs run`) ended at `at`: well (`ok`) or not, after `seconds`."""
+        self.db.execute(
+            "INSERT INTO hand_job_runs (job, at, ok, seconds) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(job) DO UPDATE SET at = excluded.at, ok = excluded.ok, seconds = excluded.seconds",
+            [job, to_db_time(at), int(ok), seconds],
+        )
+
     def remember_home_opened(self, user: str) -> None:
         """`user` looks at the App Home: re-publish it when a request of theirs changes (`home_viewers`)."""
         self.db.execute(
@@ -670,6 +678,11 @@ class Tx:
         """How many requests are open, per open status (a status with none is left out)."""
         sql = f"SELECT status, count(*) AS n FROM requests WHERE status IN ({_OPEN}) GROUP BY status"
         return {row["status"]: row["n"] for row in self.db.query(sql, list(OPEN_STATUSES))}
+
+    def hand_runs(self) -> dict[str, tuple[datetime, bool, float]]:
+        """The last hand-run of each job: job -> (when it ended, whether well, seconds)."""
+        return {row["job"]: (datetime.fromisoformat(row["at"]), bool(row["ok"]), row["seconds"])
+                for row in self.db.query("SELECT job, at, ok, seconds FROM hand_job_runs")}
 
     def outbox_backlog(self) -> tuple[int, datetime | None]:
         """How many outbox messages wait to be sent, and when the oldest of them was queued (None: none waits)."""

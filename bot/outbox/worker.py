@@ -25,6 +25,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.clock import Clock
+from bot.metrics import Metrics
 from bot.leases import holder_alive, holder_name
 from bot.outbox.pacing import Pacer
 from bot.outbox.senders import SENDERS, Defer, Delivery, Outgoing, Retry, Sent, Skip, Waiting
@@ -87,8 +88,9 @@ class OutboxWorker:
     the database changed; `pacer` spaces the posts to each channel; `lanes` channels are posted to at once."""
 
     def __init__(self, store: Store, delivery: Delivery, *, clock: Clock, wakeup: Wakeup, pacer: Pacer,
-                 lanes: int = LANES, journal: SendJournal | None = None) -> None:
+                 lanes: int = LANES, journal: SendJournal | None = None, metrics: Metrics | None = None) -> None:
         self.store = store
+        self.metrics = metrics
         self.journal = journal
         """Where each message Slack took is written down, and looked up before sending (a restore may have put it
         back in the queue): `storage.backup.SendJournal`."""
@@ -353,6 +355,8 @@ class OutboxWorker:
             tx.mark_retry(item.id, next_at=o.until, error=o.error)
         else:  # skip, refused, failed
             tx.mark_failed(item.id, error=o.error, at=now)
+            if self.metrics is not None:
+                self.metrics.given_up(item.kind, why={"skip": "skipped"}.get(o.what, o.what))
             request = out.request if out is not None else None
             if o.what == "refused" and request and item.kind == Kind.CARD:
                 # A direct message: the channel that refused the card may be where the person filed it.
