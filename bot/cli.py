@@ -1,6 +1,7 @@
 """`ai-intake`: run the bot, check the config, back up and restore. `ai-intake --help` lists every command."""
 
 import argparse
+import errno
 import os
 import signal
 import logging
@@ -20,7 +21,7 @@ from bot.domain.catalog import catalog_lines
 from bot.domain.changes import Pair
 from bot.domain.policy import Config
 from bot.logs import setup_logging
-from bot.settings import Settings, SettingsError, hook_secrets, load_settings
+from bot.settings import Settings, SettingsError, hook_secrets, load_settings, requested_log_format
 from storage.db import StorageError
 
 log = logging.getLogger("ai_intake")
@@ -38,13 +39,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except (SettingsError, StorageError) as exc:
-        print(f"ai-intake: {exc}", file=sys.stderr)
+        fatal(str(exc))
         return 2
     except ConfigError as exc:
-        print_config_problems(exc, file=sys.stderr)
+        if requested_log_format() == "json":
+            fatal("the config is not valid: " + "; ".join(exc.problems), problems=list(exc.problems))
+        else:
+            print_config_problems(exc, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def fatal(message: str, **fields: object) -> None:
+    """Why the command stops, in one sentence on stderr: `ai-intake: …`, or with AI_INTAKE_LOG_FORMAT=json one JSON
+    object like every other line of the log (level CRITICAL; `fields` as its extra fields), secrets redacted."""
+    if requested_log_format() != "json":
+        print(f"ai-intake: {message}", file=sys.stderr)
+        return
+    root = logging.getLogger()
+    if not any(getattr(handler, "_ai_intake", False) for handler in root.handlers):
+        setup_logging(fmt="json")  # it stopped before the log was set up
+    log.critical(message, extra=fields)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -411,8 +427,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     scheduler = Scheduler(bot.jobs, bot.store, bot.config, clock=bot.clock)
     bot.start()
     scheduler.start()
-    metrics_server = start_metrics_server(bot, settings)
+    metrics_server = None
     try:
+        metrics_server = start_metrics_server(bot, settings)
         serve(bot, settings, scheduler_running=lambda: scheduler.running)
     finally:
         if metrics_server is not None:
@@ -514,7 +531,8 @@ def serve(bot, settings: Settings, *, scheduler_running: Callable[[], bool]) -> 
     from bot.server import make_server
 
     host = settings.host
-    server = make_server(bot, host=host, port=settings.port, scheduler_running=scheduler_running)
+    server = listening(lambda: make_server(bot, host=host, port=settings.port, scheduler_running=scheduler_running),
+                       host=host, port=settings.port, variable="PORT")
     hooks = ", POST /hooks/regressions and /hooks/changes" if bot.config.hooks else ""
     log.info("ai-intake serving HTTP on %s:%s (POST /slack/events, GET /healthz, GET /readyz%s)", host, server.effective_port,
              hooks)
@@ -526,8 +544,8 @@ def serve_hooks(bot, settings: Settings, *, scheduler_running: Callable[[], bool
     /metrics, which has a port of its own) on $PORT from a daemon thread; returns the server."""
     from bot.server import make_server
 
-    server = make_server(bot, host=settings.host, port=settings.port, scheduler_running=scheduler_running,
-                         slack_events=False)
+    server = listening(lambda: make_server(bot, host=settings.host, port=settings.port, scheduler_running=scheduler_running,
+                                           slack_events=False), host=settings.host, port=settings.port, variable="PORT")
     log.info("ai-intake serving the hooks on %s:%s (POST /hooks/regressions, /hooks/changes; GET /healthz, /readyz)",
              settings.host, server.effective_port)
     threading.Thread(target=serve_until_closed, args=(server,), name="ai-intake-hooks", daemon=True).start()
@@ -542,10 +560,26 @@ def start_metrics_server(bot, settings: Settings):
         return None
     from bot.server import make_metrics_server
 
-    server = make_metrics_server(bot, host=settings.host, port=port)
+    variable = "AI_INTAKE_METRICS_PORT" if settings.metrics_port is not None else "AI_INTAKE_METRICS_PORT (9102 by default)"
+    server = listening(lambda: make_metrics_server(bot, host=settings.host, port=port), host=settings.host, port=port,
+                       variable=variable)
     threading.Thread(target=serve_until_closed, args=(server,), name="ai-intake-metrics", daemon=True).start()
     log.info("ai-intake serving GET /metrics on %s:%s", settings.host, server.effective_port)
     return server
+
+
+def listening(make: Callable[[], object], *, host: str, port: int, variable: str):
+    """`make()`, a server bound to host:port; SettingsError in one sentence when it cannot listen there."""
+    try:
+        return make()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            why = "the port is in use (another ai-intake, or another program, listens there)"
+        elif exc.errno == errno.EACCES:
+            why = "the port is reserved for root (use one above 1023)"
+        else:
+            why = exc.strerror or str(exc)
+        raise SettingsError(f"cannot listen on {host}:{port}: {why}; stop that, or set {variable} to a free port.") from None
 
 
 def serve_until_closed(server) -> None:

@@ -95,6 +95,13 @@ def port_number(name: str, text: str) -> int:
     return int(text)
 
 
+def requested_log_format(environ: Mapping[str, str] | None = None) -> str:
+    """The log format AI_INTAKE_LOG_FORMAT asks for, leniently (`text` unless it says json): how to say a fatal error
+    even when the settings themselves could not be read."""
+    env = os.environ if environ is None else environ
+    return "json" if (env.get("AI_INTAKE_LOG_FORMAT") or "").strip().lower() == "json" else "text"
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     port = port_number("PORT", env.get("PORT", "3000"))

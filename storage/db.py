@@ -137,6 +137,17 @@ class Db:
         try:
             refuse_newer(self.db, path=self.path)
             migrations.apply(self.db)
+        except StorageError:
+            self.db.conn.execute("ROLLBACK")
+            raise
+        except Exception as exc:
+            done = set(applied_migrations(self.db))  # inside the transaction: those before the one that failed
+            failed = next((m.name for m in pending if m.name not in done), "?")
+            self.db.conn.execute("ROLLBACK")
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise StorageError(f"cannot upgrade the database {self.path}: migration {failed} failed ({reason}); nothing was "
+                               f"changed (the upgrade is one transaction): restore a backup, or report it with the "
+                               f"database's schema level.") from None
         except BaseException:
             self.db.conn.execute("ROLLBACK")
             raise
