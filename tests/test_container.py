@@ -57,10 +57,15 @@ def image_env() -> dict[str, str]:
     return env
 
 
+def compose_services() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+
+
 def compose_service() -> dict[str, Any]:
-    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
-    assert len(services) == 1, "the example runs one service: one process does everything"
-    return next(iter(services.values()))
+    """The bot's service: one process does everything (the only other service is the optional replica)."""
+    services = compose_services()
+    assert set(services) == {"ai-intake", "litestream"}, set(services)
+    return services["ai-intake"]
 
 
 def variables_the_settings_read() -> set[str]:
@@ -244,10 +249,23 @@ def test_the_readme_shows_docker_compose_up_as_the_third_way_in() -> None:
 
 def test_the_deployment_guide_names_the_service_and_paths_of_the_files() -> None:
     guide = (ROOT / "docs" / "deploying.md").read_text()
-    [name] = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    name = "ai-intake"
     for command in ("run --rm", "stop", "start", "exec -T"):
         assert f"docker compose {command} {name}" in guide, command
     env = image_env()
     assert env["AI_INTAKE_DB"] in guide and env["AI_INTAKE_CONFIG"] in guide
     for command in ("backup", "restore", "config check", "run"):
         assert f"ai-intake {command}" in guide, command
+
+
+def test_the_replica_service_follows_the_bots_database_when_asked() -> None:
+    replica, bot = compose_services()["litestream"], compose_service()
+    assert replica["profiles"] == ["replica"]  # off unless `--profile replica`
+    assert replica["image"].startswith("litestream/litestream:0.5")
+    uid = next(args for kw, args in dockerfile() if kw == "RUN" and "useradd" in args).split("--uid ")[1].split()[0]
+    assert replica["user"] == f"{uid}:{uid}"  # writes the -wal and -shm files as the bot's user
+    assert replica["environment"]["AI_INTAKE_DB"] == bot["environment"]["AI_INTAKE_DB"]
+    data = next(m for m in bot["volumes"] if m.endswith(":/data"))
+    assert data in replica["volumes"] and "./litestream.yml:/etc/litestream.yml:ro" in replica["volumes"]
+    config = yaml.safe_load((ROOT / "litestream.yml").read_text())
+    assert config["dbs"][0]["path"] == "${AI_INTAKE_DB}" and config["dbs"][0]["replica"]["url"] == "${LITESTREAM_REPLICA_URL}"
