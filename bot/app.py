@@ -38,6 +38,7 @@ from bot.service import Intake
 from bot.wakeup import Wakeup
 from bot.webhooks import HookEndpoints
 from storage.db import Db
+from storage.backup import SendJournal, journal_path
 from storage.store import Store
 
 LISTENER_THREADS = 16
@@ -157,7 +158,7 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     store = Store(db, facts_of=facts_of(config), ring=wakeup.set)  # its units of work ring the outbox worker
     facts = Facts(store, config)
     facts.prepare()
-    metrics.watch(store, clock=clock)
+    metrics.watch(store, db=db, clock=clock)
     intake = Intake(store, config, clock=clock, metrics=metrics)
     queries = Queries(store, config)
     changelog = ChangeLog(store, config, intake=intake, clock=clock)
@@ -172,7 +173,9 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
                         working_hours=WorkingHours(store, client, config).of, home_of=queries.home,
                         requests_of=queries.by_ids, change_of=changelog.view, change_home_of=changelog.home,
                         suspects_of=lambda request, now: changelog.suspects_of(request, now=now))
-    outbox = OutboxWorker(store, delivery, clock=clock, wakeup=wakeup, pacer=pacer, lanes=outbox_lanes)
+    journal = SendJournal(path) if (path := journal_path(db_path)) else None
+    outbox = OutboxWorker(store, delivery, clock=clock, wakeup=wakeup, pacer=pacer, lanes=outbox_lanes, journal=journal,
+                          metrics=metrics)
     pool = ListenerPool(LISTENER_THREADS)
     try:
         app = MeteredApp(

@@ -1,6 +1,8 @@
 """`ai-intake`: run the bot, check the config, back up and restore. `ai-intake --help` lists every command."""
 
 import argparse
+import errno
+import os
 import signal
 import logging
 import sys
@@ -19,7 +21,7 @@ from bot.domain.catalog import catalog_lines
 from bot.domain.changes import Pair
 from bot.domain.policy import Config
 from bot.logs import setup_logging
-from bot.settings import Settings, SettingsError, hook_secrets, load_settings
+from bot.settings import Settings, SettingsError, hook_secrets, load_settings, requested_log_format
 from storage.db import StorageError
 
 log = logging.getLogger("ai_intake")
@@ -37,13 +39,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except (SettingsError, StorageError) as exc:
-        print(f"ai-intake: {exc}", file=sys.stderr)
+        fatal(str(exc))
         return 2
     except ConfigError as exc:
-        print_config_problems(exc, file=sys.stderr)
+        if requested_log_format() == "json":
+            fatal("the config is not valid: " + "; ".join(exc.problems), problems=list(exc.problems))
+        else:
+            print_config_problems(exc, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def fatal(message: str, **fields: object) -> None:
+    """Why the command stops, in one sentence on stderr: `ai-intake: …`, or with AI_INTAKE_LOG_FORMAT=json one JSON
+    object like every other line of the log (level CRITICAL; `fields` as its extra fields), secrets redacted."""
+    if requested_log_format() != "json":
+        print(f"ai-intake: {message}", file=sys.stderr)
+        return
+    root = logging.getLogger()
+    if not any(getattr(handler, "_ai_intake", False) for handler in root.handlers):
+        setup_logging(fmt="json")  # it stopped before the log was set up
+    log.critical(message, extra=fields)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,8 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     backup = commands.add_parser("backup", help="copy the database to a new FILE, consistent even while the bot runs and writes")
     backup.add_argument("file", metavar="FILE", help="the backup to write (must not exist yet)")
     backup.set_defaults(handler=cmd_backup)
-    restore = commands.add_parser("restore", help="replace the database with the backup FILE once checked; refused while the bot runs")
-    restore.add_argument("file", metavar="FILE", help="a backup made by `ai-intake backup` (or any copy of an ai-intake database)")
+    restore = commands.add_parser("restore", help="replace the database with the backup FILE (or the Litestream replica at URL) "
+                                  "once checked; refused while the bot runs")
+    restore.add_argument("file", metavar="FILE", nargs="?", help="a backup made by `ai-intake backup` (or any copy of an ai-intake database)")
+    restore.add_argument("--from-replica", metavar="URL", help="restore the latest state of this Litestream replica instead "
+                         "(file:///replica, s3://bucket/path …; needs the litestream command)")
     restore.set_defaults(handler=cmd_restore)
     console = commands.add_parser("console", help="try it with no Slack workspace: the real bot against a stand-in for Slack on this machine")
     console.add_argument("--script", metavar="FILE", help="run the lines of FILE as if typed and print the transcript")
@@ -206,6 +226,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
         return 0
     settings.require_token()
     bot = start_with_retries(lambda: make_bot(settings, config, outbox_lanes=1))  # one post at a time, in queue order
+    started, items = time.monotonic(), None
     try:
         with bot.store.reading() as tx:
             mark = tx.last_outbox_id()
@@ -214,7 +235,12 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
             ids = tx.release_run(after=mark, queued_at=at, now=datetime.now(timezone.utc))
         items, others = deliver(bot, ids, wait=args.wait)
     finally:
-        bot.stop()
+        try:  # where the running bot's /metrics sees it
+            with bot.store.transaction(background=True) as tx:
+                tx.record_hand_run(args.job, at=datetime.now(timezone.utc), seconds=time.monotonic() - started,
+                                   ok=items is not None and not any(item.status == "failed" for item in items))
+        finally:
+            bot.stop()
     print(f"{args.job} at {at.isoformat()}: queued {len(items)} message(s)")
     for line in delivery_lines(items, others_sending=bot.outbox.standing_by):
         print(f"  {line}")
@@ -363,13 +389,25 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from storage.backup import restore
+    from storage.backup import restore, restore_from_replica
 
+    if bool(args.file) == bool(args.from_replica):
+        raise SettingsError("restore takes a backup FILE or --from-replica URL (one of them).")
     target = load_settings().db_path
-    done = restore(Path(args.file), target, now=datetime.now(timezone.utc))
+    now = datetime.now(timezone.utc)
+    if args.from_replica:
+        done, source = restore_from_replica(args.from_replica, target, now=now), f"the replica {args.from_replica}"
+    else:
+        done, source = restore(Path(args.file), target, now=now), args.file
     if done.kept:
         print(f"kept the database it replaces as {done.kept}")
-    print(f"restored {args.file} into {target}: {done.summary.describe()}")
+    print(f"restored {source} into {target}: {done.summary.describe()}")
+    if done.journal:
+        print(f"{done.pending} message(s) wait in its outbox; the send journal shows {done.found_sent} of them sent since "
+              f"the backup: those are not sent again")
+    elif done.pending:
+        print(f"{done.pending} message(s) wait in its outbox and there is no send journal beside the database: each is "
+              f"looked for in its channel before it is posted; direct messages among them may be sent again")
     if done.summary.level < done.summary.known:
         print(f"`ai-intake run` upgrades it to schema level {done.summary.known} when it starts")
     return 0
@@ -383,6 +421,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 # -- run ----------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
+    signal.signal(signal.SIGTERM, stop_on_sigterm)  # first: `docker stop` during start-up (PID 1 ignores it otherwise)
     settings = load_settings()
     setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token], fmt=settings.log_format)
     settings.require_slack()
@@ -396,9 +435,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     scheduler = Scheduler(bot.jobs, bot.store, bot.config, clock=bot.clock)
     bot.start()
     scheduler.start()
-    metrics_server = start_metrics_server(bot, settings)
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    metrics_server = None
     try:
+        metrics_server = start_metrics_server(bot, settings)
         serve(bot, settings, scheduler_running=lambda: scheduler.running)
     finally:
         if metrics_server is not None:
@@ -408,10 +447,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+SHUTDOWN_SECONDS = 8.0
+"""From SIGTERM to the process's end, at most (Docker's default grace is 10 s; compose.yaml gives 15)."""
+_stopping = threading.Event()
+
+
 def stop_on_sigterm(signum: int, frame: object) -> None:
-    """SIGTERM (a deploy, `kill`) stops the bot like Ctrl-C: jobs and the outbox worker finish, the database closes."""
+    """SIGTERM (a deploy, `docker stop`, `kill`) stops the bot like Ctrl-C: the server stops taking requests, the jobs
+    and the outbox worker finish what they are doing, the database closes. Whatever Slack does (a call that never
+    answers), the process ends within `SHUTDOWN_SECONDS`: a watchdog ends it then, and what was not sent stays
+    queued (an item whose post may have reached Slack is looked up before it is posted again). A second SIGTERM
+    while stopping changes nothing."""
+    if _stopping.is_set():
+        return
+    _stopping.set()
     log.info("ai-intake stopping (SIGTERM)")
+    threading.Thread(target=_end_after, args=(SHUTDOWN_SECONDS,), name="ai-intake-shutdown-watchdog", daemon=True).start()
     raise SystemExit(0)
+
+
+def _end_after(seconds: float) -> None:
+    time.sleep(seconds)
+    log.warning("ai-intake is still stopping after %.0f s (a Slack call has not answered); ending now: what was not "
+                "sent stays queued", seconds)
+    logging.shutdown()
+    os._exit(0)
 
 
 def make_bot(settings: Settings, config: Config, *, clock: Callable[[], datetime] | None = None, outbox_lanes: int | None = None):
@@ -479,45 +539,55 @@ def serve(bot, settings: Settings, *, scheduler_running: Callable[[], bool]) -> 
     from bot.server import make_server
 
     host = settings.host
-    metrics = settings.metrics_on_bot_port
-    server = make_server(bot, host=host, port=settings.port, scheduler_running=scheduler_running, metrics=metrics)
+    server = listening(lambda: make_server(bot, host=host, port=settings.port, scheduler_running=scheduler_running),
+                       host=host, port=settings.port, variable="PORT")
     hooks = ", POST /hooks/regressions and /hooks/changes" if bot.config.hooks else ""
-    log.info("ai-intake serving HTTP on %s:%s (POST /slack/events, GET /healthz%s%s)", host, server.effective_port,
-             ", GET /metrics" if metrics else "", hooks)
+    log.info("ai-intake serving HTTP on %s:%s (POST /slack/events, GET /healthz, GET /readyz%s)", host, server.effective_port,
+             hooks)
     server.run()
 
 
-def hooks_share_the_metrics_port(bot, settings: Settings) -> bool:
-    """In Socket Mode with hook sources and /metrics both on $PORT, one server serves both (the hooks')."""
-    return settings.socket_mode and bool(bot.config.hooks) and settings.metrics_server_port == settings.port
-
-
 def serve_hooks(bot, settings: Settings, *, scheduler_running: Callable[[], bool]):
-    """In Socket Mode, with hook sources configured: serve /hooks/… and /healthz (and /metrics, when it is on
-    $PORT too; never /slack/events) on $PORT from a daemon thread; returns the server."""
+    """In Socket Mode, with hook sources configured: serve /hooks/…, /healthz and /readyz (never /slack/events, nor
+    /metrics, which has a port of its own) on $PORT from a daemon thread; returns the server."""
     from bot.server import make_server
 
-    metrics = hooks_share_the_metrics_port(bot, settings)
-    server = make_server(bot, host=settings.host, port=settings.port, scheduler_running=scheduler_running,
-                         slack_events=False, metrics=metrics)
-    log.info("ai-intake serving the hooks on %s:%s (POST /hooks/regressions, /hooks/changes; GET /healthz%s)",
-             settings.host, server.effective_port, ", GET /metrics" if metrics else "")
+    server = listening(lambda: make_server(bot, host=settings.host, port=settings.port, scheduler_running=scheduler_running,
+                                           slack_events=False), host=settings.host, port=settings.port, variable="PORT")
+    log.info("ai-intake serving the hooks on %s:%s (POST /hooks/regressions, /hooks/changes; GET /healthz, /readyz)",
+             settings.host, server.effective_port)
     threading.Thread(target=serve_until_closed, args=(server,), name="ai-intake-hooks", daemon=True).start()
     return server
 
 
 def start_metrics_server(bot, settings: Settings):
-    """/metrics on a port of its own (AI_INTAKE_METRICS_PORT, or PORT in Socket Mode), served from a thread of its
-    own; None when the settings ask for none (or the hooks' server serves it on PORT). `.close()` stops it."""
+    """/metrics on a port of its own (AI_INTAKE_METRICS_PORT, or 9102 with AI_INTAKE_METRICS=on), served from a thread
+    of its own; None when the settings ask for none. `.close()` stops it."""
     port = settings.metrics_server_port
-    if port is None or hooks_share_the_metrics_port(bot, settings):
+    if port is None:
         return None
     from bot.server import make_metrics_server
 
-    server = make_metrics_server(bot, host=settings.host, port=port)
+    variable = "AI_INTAKE_METRICS_PORT" if settings.metrics_port is not None else "AI_INTAKE_METRICS_PORT (9102 by default)"
+    server = listening(lambda: make_metrics_server(bot, host=settings.host, port=port), host=settings.host, port=port,
+                       variable=variable)
     threading.Thread(target=serve_until_closed, args=(server,), name="ai-intake-metrics", daemon=True).start()
     log.info("ai-intake serving GET /metrics on %s:%s", settings.host, server.effective_port)
     return server
+
+
+def listening(make: Callable[[], object], *, host: str, port: int, variable: str):
+    """`make()`, a server bound to host:port; SettingsError in one sentence when it cannot listen there."""
+    try:
+        return make()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            why = "the port is in use (another ai-intake, or another program, listens there)"
+        elif exc.errno == errno.EACCES:
+            why = "the port is reserved for root (use one above 1023)"
+        else:
+            why = exc.strerror or str(exc)
+        raise SettingsError(f"cannot listen on {host}:{port}: {why}; stop that, or set {variable} to a free port.") from None
 
 
 def serve_until_closed(server) -> None:

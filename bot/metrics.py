@@ -11,20 +11,22 @@ Counted where they happen, through the one `Metrics` that `build_app` hands to e
   counts once;
 - nags and SLA breaches: `Jobs.run_nags`, for each nag it recorded (so a repeated run counts nothing);
 - job durations and last successes: each run of `Jobs.run_nags` and `Jobs.send_digest` (not dry runs).
-Read from the store at each scrape (`StoreFigures`): open requests by status, the outbox's depth and the
-age of its oldest pending message.
+Read from the store at each scrape (`StoreFigures`): open requests by status, the outbox's depth, the age of
+its oldest pending message, how long its most overdue message has been due, and how many fail again and again.
 """
 
 import logging
+import platform
 import sqlite3
 import time
+from importlib.metadata import PackageNotFoundError, version
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, make_wsgi_app
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest, make_wsgi_app
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from slack_bolt import App, BoltContext
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
@@ -35,6 +37,8 @@ from slack_sdk.web import SlackResponse
 from bot.clock import Clock
 from bot.domain.models import OPEN_STATUSES
 from bot.domain.thresholds import ALL_RULES, RULE_BREACHED
+from storage.db import Db
+from storage.health import FAILING_AFTER, outbox_state
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -44,6 +48,8 @@ UNROUTED = "triage"
 """The domain label of requests no domain took (as `/ai-request queue triage` names them)."""
 SURFACES = ("command", "event", "block_actions", "view_submission", "shortcut", "other")
 SLA_TARGETS = ("first_response", "resolution")
+HOOK_PATHS = ("/hooks/regressions", "/hooks/changes")
+"""The hook paths counted by name; any other path under /hooks/ is counted as `other` (the labels stay bounded)."""
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
 """Seconds. Slack waits 3 s for an acknowledgement, so `le="3"` is the line between answered and failed."""
 JOB_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -75,6 +81,17 @@ class Metrics:
                                      buckets=JOB_BUCKETS, **into)
         self.job_last_success = Gauge(f"{PREFIX}job_last_success_timestamp_seconds", "When each job last ran to the end "
                                       "(Unix seconds of the time it ran as).", ["job"], **into)
+        self.refusals = Counter(f"{PREFIX}refusals", "HTTP requests the bot's port refused (a bad signature, a body it "
+                                "cannot read, an unknown path), by HTTP status.", ["status"], **into)
+        self.hook_answers = Counter(f"{PREFIX}hook_answers", "Answers to POST /hooks/…, by hook path and HTTP status.",
+                                    ["path", "status"], **into)
+        self.outbox_given_up = Counter(f"{PREFIX}outbox_given_up", "Queued Slack messages given up for good, by outbox "
+                                       "kind and why: refused (Slack said no for good), failed (bad data or a bug), "
+                                       "skipped (can never be sent).", ["kind", "why"], **into)
+        self.build_info = Gauge(f"{PREFIX}build_info", "Always 1: the running version and its Python.", ["version", "python"],
+                                **into)
+        self.build_info.labels(version_of("ai-intake"), platform.python_version()).set(1)
+        ProcessCollector(registry=self.registry)  # process_cpu_seconds_total, process_resident_memory_bytes, … (Linux)
         for surface in SURFACES:
             self.ack_seconds.labels(surface)
         for rule in sorted(ALL_RULES):
@@ -88,9 +105,9 @@ class Metrics:
         """A scrape in Prometheus's text format, as GET /metrics answers it by default."""
         return generate_latest(self.registry).decode()
 
-    def watch(self, store: Store, *, clock: Clock) -> None:
-        """Read the store's figures at each scrape (`clock` tells the age of the oldest pending message)."""
-        self.registry.register(StoreFigures(store, clock=clock))
+    def watch(self, store: Store, *, db: Db, clock: Clock) -> None:
+        """Read the store's figures at each scrape (`clock` tells the outbox's ages)."""
+        self.registry.register(StoreFigures(store, db=db, clock=clock))
 
     # -- counting ------------------------------------------------------------------------------
     def filed(self, *, kind: str, domain: str | None) -> None:
@@ -103,6 +120,15 @@ class Metrics:
         self.web_api_calls.labels(method).inc()
         if error is not None:
             self.web_api_errors.labels(method, error).inc()
+
+    def refused(self, status: int) -> None:
+        self.refusals.labels(str(status)).inc()
+
+    def hook_answered(self, path: str, status: int) -> None:
+        self.hook_answers.labels(path if path in HOOK_PATHS else "other", str(status)).inc()
+
+    def given_up(self, kind: str, *, why: str) -> None:
+        self.outbox_given_up.labels(kind, why).inc()
 
     def nags_recorded(self, nags: Iterable[_Nag]) -> None:
         """Count nags the jobs recorded; an sla.breached nag is also a breach of its target (its step's first part)."""
@@ -123,6 +149,14 @@ class Metrics:
         self.job_last_success.labels(job).set(now.timestamp())
 
 
+def version_of(package: str) -> str:
+    """The installed version of `package` ("unknown" when it is run from a source tree that was never installed)."""
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def surface_of(body: dict[str, Any]) -> str:
     """Which Slack surface a request body comes from: one of `SURFACES`."""
     kind = body.get("type")
@@ -138,37 +172,58 @@ def surface_of(body: dict[str, Any]) -> str:
 
 
 class StoreFigures:
-    """The figures read from the store at each scrape, with two cheap queries (counts; one min)."""
+    """The figures read from the store at each scrape, with three cheap queries (counts; one pass over the pending
+    outbox rows, `storage.health.outbox_state`, the same figures /readyz reads; the hand-runs, a row per job), and the
+    database's count of busy answers."""
 
-    def __init__(self, store: Store, *, clock: Clock) -> None:
+    def __init__(self, store: Store, *, db: Db, clock: Clock) -> None:
         self._store = store
+        self._db = db
         self._clock = clock
 
     def describe(self) -> list[Metric]:
         return self._families()
 
     def collect(self) -> list[Metric]:
-        open_requests, depth, oldest = self._families()
+        open_requests, depth, oldest, overdue, failing, busy, hand_at, hand_ok = self._families()
+        busy.add_metric([], self._db.busy)
+        now = self._clock()
         try:
             with self._store.reading() as tx:
                 counts = tx.open_count_by_status()
-                pending, since = tx.outbox_backlog()
+                hand = tx.hand_runs()
+            outbox = outbox_state(self._db, now=now)
         except sqlite3.Error as exc:
             log.warning("/metrics could not read the database (%s); its figures are left out of this scrape", exc)
-            return []
+            return [busy]
         for status in OPEN_STATUSES:
             open_requests.add_metric([status], counts.get(status, 0))
-        depth.add_metric([], pending)
-        oldest.add_metric([], max(0.0, (self._clock() - since).total_seconds()) if since else 0.0)
-        return [open_requests, depth, oldest]
+        depth.add_metric([], outbox.pending)
+        oldest.add_metric([], max(0.0, (now - outbox.oldest).total_seconds()) if outbox.oldest else 0.0)
+        overdue.add_metric([], outbox.overdue_seconds)
+        failing.add_metric([], outbox.failing)
+        for job, (at, ok, _) in sorted(hand.items()):
+            hand_at.add_metric([job], at.timestamp())
+            hand_ok.add_metric([job], 1 if ok else 0)
+        return [open_requests, depth, oldest, overdue, failing, busy, hand_at, hand_ok]
 
     @staticmethod
     def _families() -> list[Metric]:
         return [
             GaugeMetricFamily(f"{PREFIX}open_requests", "Open requests now, by status.", labels=["status"]),
-            GaugeMetricFamily(f"{PREFIX}outbox_pending", "Slack messages queued and not yet sent."),
-            GaugeMetricFamily(f"{PREFIX}outbox_oldest_pending_seconds", "Seconds the oldest queued message has waited "
-                              "(0: none waits)."),
+            GaugeMetricFamily(f"{PREFIX}outbox_pending", "Slack messages queued and not yet sent, held ones included."),
+            GaugeMetricFamily(f"{PREFIX}outbox_oldest_pending_seconds", "Seconds since the oldest queued message was queued "
+                              "(0: none waits); held and paced messages count, so it is no alert."),
+            GaugeMetricFamily(f"{PREFIX}outbox_overdue_seconds", "Seconds the message most past its time has been due "
+                              "and not handled (0: none); past 600 /readyz calls the outbox stalled."),
+            GaugeMetricFamily(f"{PREFIX}outbox_failing", f"Queued messages that failed {FAILING_AFTER} times or more in "
+                              "a row; any makes /readyz call the outbox failing."),
+            CounterMetricFamily(f"{PREFIX}busy_answers", "Units of work refused as busy (the writer stayed busy too long; "
+                                "the person was told to try again, nothing was written)."),
+            GaugeMetricFamily(f"{PREFIX}hand_run_last_timestamp_seconds", "When each job was last run by hand "
+                              "(`ai-intake jobs run`, Unix seconds of its end).", labels=["job"]),
+            GaugeMetricFamily(f"{PREFIX}hand_run_last_ok", "Whether each job's last hand-run ended well (1) or not (0: an "
+                              "error, or a message Slack refused).", labels=["job"]),
         ]
 
 

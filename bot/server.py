@@ -1,7 +1,7 @@
-"""HTTP mode: Bolt's WSGI adapter at /slack/events, /healthz, the hooks (/hooks/regressions, /hooks/changes,
-`bot.webhooks`) and (when turned on) /metrics, served by waitress (one process, threads); and the server of
-its own that serves /metrics on another port. In Socket Mode the bot's server serves only /healthz and the
-hooks (and /metrics when it is on the same port), and only when the config names hook sources.
+"""HTTP mode: Bolt's WSGI adapter at /slack/events, /healthz and /readyz, the hooks (/hooks/regressions, /hooks/changes,
+`bot.webhooks`), served by waitress (one process, threads); and the server of its own that serves /metrics on
+another port (never the bot's). In Socket Mode the bot's server serves only /healthz, /readyz and the
+hooks, and only when the config names hook sources.
 
 Limits (docs/security.md gives them too):
 - `MAX_BODY_BYTES`: a larger body is answered 413 from its Content-Length, before it is read.
@@ -33,11 +33,12 @@ from waitress.task import ThreadedTaskDispatcher
 
 from bot.app import Bot
 from bot.webhooks import PREFIX as HOOKS_PREFIX
-from storage.health import oldest_pending_message, write_problem
+from storage.health import outbox_state, schema_problem, write_problem, writer_wedged
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
 METRICS_PATH = "/metrics"
 METRICS_THREADS = 2
 SERVER_THREADS = 16
@@ -46,9 +47,10 @@ MAX_BODY_BYTES = 1024 * 1024
 emoji in both the view and its state, two long links) is about 160 KB, and a message shortcut on a
 40,000-character message in a non-Latin script, with its rich-text copy, about 640 KB (tests/test_door.py
 measures both)."""
-OUTBOX_STUCK_AFTER = timedelta(minutes=10)
-"""/healthz answers 503 once a queued Slack message has waited longer than this: Slack unreachable for that long,
-or the notifier stuck. A message paced behind others, or retried after a short outage, waits far less."""
+OUTBOX_STALLED_AFTER = timedelta(minutes=10)
+"""/readyz calls the outbox stalled once a message has been due this long without being handled: nobody sends (the
+worker stopped, or no process holds the outbox). A message held for its recipient's working hours, or paced behind
+others in a backlog that drains at Slack's pace, is not due until its time, so it never counts."""
 CONNECTION_LIMIT = 2000
 """Open connections waitress serves at once (its default, 100, let 100 idle sockets stall every request; 500 let
 520 stall them 13 s). Past it, new connections wait in the listen queue until one closes. `make_server` raises
@@ -67,23 +69,36 @@ FILES_BESIDES_CONNECTIONS = 256
 """Open files kept for everything but connections: the database, its WAL, readers, Web API calls, logs."""
 
 
-def health(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, body) of /healthz: 200 when the database reads, a write can begin, no outbox message has waited
-    over `OUTBOX_STUCK_AFTER`, and the scheduler runs; else 503. The body says each (see docs/operations.md)."""
+def liveness(bot: Bot) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, body) of /healthz: 200 while the process serves and its writer is not wedged (its lock comes
+    within `WRITE_WAIT_SECONDS`); else 503. Nothing a restart would not cure makes it fail: a full disk, a database
+    another process holds, Slack down or a stalled outbox are /readyz's."""
+    wedged = writer_wedged(bot.db)
+    return (200 if wedged is None else 503), {"alive": True, "writer": "ok" if wedged is None else wedged}
+
+
+def readiness(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, body) of /readyz: 200 when the database reads, a write can begin, its schema is this version's,
+    the outbox drains (no message overdue past `OUTBOX_STALLED_AFTER`, none failing again and again) and the
+    scheduler runs; else 503. The body says each (docs/operations.md)."""
+    now = bot.clock()
     try:
-        oldest = oldest_pending_message(bot.db)
-        database = "ok"
+        outbox, schema, database = outbox_state(bot.db, now=now), schema_problem(bot.db), "ok"
     except sqlite3.Error:
-        oldest, database = None, "unavailable"
+        outbox, schema, database = None, None, "unavailable"
+    schema = bot.db.stopped or schema
     writes = write_problem(bot.db)
-    waited = max(0.0, (bot.clock() - oldest).total_seconds()) if oldest else None
-    outbox_stuck = waited is not None and waited > OUTBOX_STUCK_AFTER.total_seconds()
+    stalled = outbox is not None and outbox.overdue_seconds > OUTBOX_STALLED_AFTER.total_seconds()
+    failing = outbox is not None and outbox.failing > 0
     scheduler = scheduler_running()
-    body = {"database": database, "writes": "ok" if writes is None else writes,
-            "outbox": "stuck" if outbox_stuck else "ok", "outbox_oldest_pending_seconds": waited,
+    body = {"database": database, "writes": "ok" if writes is None else writes, "schema": "ok" if schema is None else schema,
+            "outbox": "stalled" if stalled else "failing" if failing else "ok",
+            "outbox_pending": outbox.pending if outbox else None,
+            "outbox_overdue_seconds": outbox.overdue_seconds if outbox else None,
+            "outbox_failing": outbox.failing if outbox else None,
             "scheduler": "running" if scheduler else "stopped"}
-    healthy = database == "ok" and writes is None and not outbox_stuck and scheduler
-    return (200 if healthy else 503), body
+    ready = database == "ok" and writes is None and schema is None and not stalled and not failing and scheduler
+    return (200 if ready else 503), body
 
 
 def _json_answer(start_response: Callable[..., Any], status: int, body: dict[str, Any]) -> list[bytes]:
@@ -101,22 +116,34 @@ def hook_answer(bot: Bot, environ: dict[str, Any], start_response: Callable[...,
                                     query=environ.get("QUERY_STRING", ""), headers=headers,
                                     content_length=int(length) if length.isdigit() else None,
                                     read=environ["wsgi.input"].read)
+    bot.metrics.hook_answered(str(environ.get("PATH_INFO", "")), status)
     return _json_answer(start_response, status, body)
 
 
-def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True, metrics: bool = False,
+def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True,
              slack_events: bool = True) -> Callable[..., Iterable[bytes]]:
-    """The bot's WSGI app; `metrics`: also answer Prometheus's scrapes at /metrics. `slack_events`: serve
-    /slack/events (HTTP mode); in Socket Mode only /healthz and the hooks are served (and /metrics when
-    asked), since Slack's requests arrive over the socket."""
+    """The bot's WSGI app. `slack_events`: serve /slack/events (HTTP mode); in Socket Mode only /healthz, /readyz and
+    the hooks are served, since Slack's requests arrive over the socket. Never /metrics: that has a port of its own
+    (`make_metrics_server`), so the port that faces Slack, and so the internet, shows no figures."""
     slack = SlackRequestHandler(bot.app, path=EVENTS_PATH)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if metrics and environ.get("PATH_INFO") == METRICS_PATH:
-            return bot.metrics.wsgi(environ, start_response)
+        path = str(environ.get("PATH_INFO", ""))
+        if path in (HEALTH_PATH, READY_PATH) or path.startswith(HOOKS_PREFIX):
+            return route(environ, start_response)  # a 503 there is an answer, not a refusal; the hooks count their own
+
+        def counted(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            if (code := int(status.split(" ", 1)[0])) >= 400:
+                bot.metrics.refused(code)  # Slack's requests (a bad signature, an unreadable body) and unknown paths
+            return start_response(status, headers, *rest)
+
+        return route(environ, counted)
+
+    def route(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            status, body = health(bot, scheduler_running=scheduler_running)
-            return _json_answer(start_response, status, body)
+            return _json_answer(start_response, *liveness(bot))
+        if environ.get("PATH_INFO") == READY_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            return _json_answer(start_response, *readiness(bot, scheduler_running=scheduler_running))
         if str(environ.get("PATH_INFO", "")).startswith(HOOKS_PREFIX):
             return hook_answer(bot, environ, start_response)
         if not slack_events:
@@ -195,16 +222,16 @@ def connection_limit(wanted: int = CONNECTION_LIMIT) -> int:
 
 
 def make_server(bot: Bot, *, host: str, port: int, scheduler_running: Callable[[], bool] = lambda: True,
-                metrics: bool = False, loop_timeout: float = 1.0, idle_timeout: int = IDLE_TIMEOUT_SECONDS,
+                loop_timeout: float = 1.0, idle_timeout: int = IDLE_TIMEOUT_SECONDS,
                 slack_events: bool = True, request_deadline: float = REQUEST_DEADLINE_SECONDS) -> Any:
     """A waitress server (not yet serving: call `.run()`; `.close()` stops it within `loop_timeout` s). port 0 picks a free one.
     `slack_events=False` (Socket Mode): only /healthz and the hooks.
 
     Idle connections are closed after `idle_timeout` seconds, and those whose request has not arrived whole
     `request_deadline` seconds after its first byte (both checked every second); poll() rather than select(),
-    which cannot watch a socket numbered 1,024 or more. `metrics`: serve /metrics too.
+    which cannot watch a socket numbered 1,024 or more.
     """
-    application = wsgi_app(bot, scheduler_running=scheduler_running, metrics=metrics, slack_events=slack_events)
+    application = wsgi_app(bot, scheduler_running=scheduler_running, slack_events=slack_events)
     settings = dict(host=host, port=port, threads=SERVER_THREADS, ident="ai-intake", asyncore_loop_timeout=loop_timeout,
                     asyncore_use_poll=True, connection_limit=connection_limit(), channel_timeout=idle_timeout,
                     cleanup_interval=1, max_request_body_size=MAX_BODY_BYTES)

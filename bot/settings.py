@@ -12,6 +12,11 @@ class SettingsError(Exception):
     """A missing or malformed environment variable; the message says what to set."""
 
 
+DEFAULT_METRICS_PORT = 9102
+"""Where /metrics is served when AI_INTAKE_METRICS=on names no port (the port Prometheus's exporters list gives ai-intake's
+neighbours; any free one will do)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     bot_token: str | None = field(default=None, repr=False)
@@ -31,17 +36,12 @@ class Settings:
         return bool(self.app_token)
 
     @property
-    def metrics_on_bot_port(self) -> bool:
-        """Serve /metrics beside /slack/events (HTTP mode with AI_INTAKE_METRICS=on)."""
-        return self.metrics and not self.socket_mode
-
-    @property
     def metrics_server_port(self) -> int | None:
-        """The port of a server of its own for /metrics: AI_INTAKE_METRICS_PORT, or in Socket Mode (which serves
-        no HTTP) PORT when AI_INTAKE_METRICS=on; None: no such server."""
+        """The port of the server of its own that serves /metrics (never the bot's own port, which faces Slack):
+        AI_INTAKE_METRICS_PORT, else `DEFAULT_METRICS_PORT` when AI_INTAKE_METRICS=on; None: no metrics served."""
         if self.metrics_port is not None:
             return self.metrics_port
-        return self.port if self.metrics and self.socket_mode else None
+        return DEFAULT_METRICS_PORT if self.metrics else None
 
     def require_token(self) -> None:
         """Raise SettingsError unless a bot token is set (anything that calls the Web API)."""
@@ -60,12 +60,29 @@ class Settings:
             raise SettingsError("Set SLACK_SIGNING_SECRET (Basic Information → App Credentials) for HTTP mode, or SLACK_APP_TOKEN for Socket Mode.")
 
 
+def secret(name: str, value: str | None, path: str | None) -> str | None:
+    """A secret given in the variable `name` (`value`) or in the file `name`_FILE names (`path`: a Docker or Kubernetes
+    secret mounted as a file; one trailing newline is dropped); None when neither is set. SettingsError, in one
+    sentence, when both are set or the file cannot be read."""
+    if value and path:
+        raise SettingsError(f"Set {name} or {name}_FILE, not both.")
+    if not path:
+        return value or None
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{name}_FILE names {path}, which cannot be read ({type(exc).__name__}: "
+                            f"{getattr(exc, 'strerror', None) or exc}).") from None
+    return text.removesuffix("\n").removesuffix("\r") or None
+
+
 def hook_secrets(variables: Mapping[str, str], environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """Each hook source's secret, read from the variable the config names for it (`variables`: source ->
-    variable); a source whose variable is unset or blank is left out, so its requests are refused."""
+    variable), or from the file that variable's `_FILE` twin names; a source whose secret is unset or blank is left
+    out, so its requests are refused."""
     env = os.environ if environ is None else environ
-    found = {source: env.get(name, "") for source, name in variables.items()}
-    return {source: secret for source, secret in found.items() if secret.strip()}
+    found = {source: secret(name, env.get(name), env.get(f"{name}_FILE")) or "" for source, name in variables.items()}
+    return {source: value for source, value in found.items() if value.strip()}
 
 
 SWITCH = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False, "no": False, "0": False, "": False}
@@ -76,6 +93,13 @@ def port_number(name: str, text: str) -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise SettingsError(f"{name} must be a port number (1-65535), got {text!r}.")
     return int(text)
+
+
+def requested_log_format(environ: Mapping[str, str] | None = None) -> str:
+    """The log format AI_INTAKE_LOG_FORMAT asks for, leniently (`text` unless it says json): how to say a fatal error
+    even when the settings themselves could not be read."""
+    env = os.environ if environ is None else environ
+    return "json" if (env.get("AI_INTAKE_LOG_FORMAT") or "").strip().lower() == "json" else "text"
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -89,13 +113,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise SettingsError(f"AI_INTAKE_METRICS must be on or off, got {env['AI_INTAKE_METRICS']!r}.")
     metrics_port_text = (env.get("AI_INTAKE_METRICS_PORT") or "").strip()
     metrics_port = port_number("AI_INTAKE_METRICS_PORT", metrics_port_text) if metrics_port_text else None
-    if metrics_port == port and not env.get("SLACK_APP_TOKEN"):
-        raise SettingsError(f"AI_INTAKE_METRICS_PORT must differ from PORT ({port}): set AI_INTAKE_METRICS=on "
-                            "to serve /metrics on the bot's own port instead.")
+    app_token = secret("SLACK_APP_TOKEN", env.get("SLACK_APP_TOKEN"), env.get("SLACK_APP_TOKEN_FILE"))
+    if (metrics_port or (DEFAULT_METRICS_PORT if metrics else None)) == port:
+        raise SettingsError(f"AI_INTAKE_METRICS_PORT must differ from PORT ({port}): /metrics is served on a port of "
+                            "its own, never beside /slack/events.")
     return Settings(
-        bot_token=env.get("SLACK_BOT_TOKEN") or None,
-        signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
-        app_token=env.get("SLACK_APP_TOKEN") or None,
+        bot_token=secret("SLACK_BOT_TOKEN", env.get("SLACK_BOT_TOKEN"), env.get("SLACK_BOT_TOKEN_FILE")),
+        signing_secret=secret("SLACK_SIGNING_SECRET", env.get("SLACK_SIGNING_SECRET"), env.get("SLACK_SIGNING_SECRET_FILE")),
+        app_token=app_token,
         api_url=env.get("SLACK_API_URL") or None,
         db_path=Path(env.get("AI_INTAKE_DB") or "ai-intake.db"),
         config_path=Path(env.get("AI_INTAKE_CONFIG") or "ai-intake.yml"),

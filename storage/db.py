@@ -1,6 +1,7 @@
 """Opening the SQLite database: WAL, full sync, a busy timeout, migrations; one writer, committing in groups."""
 
 import itertools
+import logging
 import sqlite3
 import threading
 import time
@@ -10,9 +11,11 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from bot.domain.errors import Busy, NotSaved
+from bot.domain.errors import Busy, IntakeError, NotSaved
 from storage.migrations import migrations
 from storage.writer import Batch, Checkpointer, WriterLock
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
 INTERACTIVE_WAIT_SECONDS = 2.0
@@ -63,6 +66,19 @@ file (a read-only or full file system, a file cut short) is a SIGBUS that kills 
 an error SQLite reports."""
 
 
+class Upgraded(IntakeError, StorageError):
+    """A newer ai-intake migrated the database past this version while this one ran: this process writes no more.
+
+    Its message is for the person whose action was not saved; `reason` says what happened, for the log and /readyz."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("ai-intake is being upgraded and did not save this; nothing changed. Please try again in a minute.")
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason  # the command line and the log say what happened; `message` is for the person
+
+
 def known_migrations() -> list[str]:
     """The names of this version's migrations, in order."""
     return [m.name for m in migrations._migrations]
@@ -106,11 +122,16 @@ class Db:
         self._batch: Batch | None = None
         self._savepoints = itertools.count(1)
         self.commits = 0
+        self.busy = 0
+        """How many units of work were refused with `Busy` (the writer stayed busy too long): /metrics reads it."""
         """How many batches were committed (the benchmarks and tests read it)."""
         self._local = threading.local()
         self._readers: list[Database] = []
         self._readers_lock = threading.Lock()
         self._checkpointer: Checkpointer | None = None
+        self.stopped: str | None = None
+        """Why this process stopped writing (the file was migrated past this version while it ran), or None."""
+        self._data_version: int | None = None  # the writer's PRAGMA data_version when the schema was last checked
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
             self.db = Database(conn)
@@ -152,6 +173,17 @@ class Db:
         try:
             refuse_newer(self.db, path=self.path)
             migrations.apply(self.db)
+        except StorageError:
+            self.db.conn.execute("ROLLBACK")
+            raise
+        except Exception as exc:
+            done = set(applied_migrations(self.db))  # inside the transaction: those before the one that failed
+            failed = next((m.name for m in pending if m.name not in done), "?")
+            self.db.conn.execute("ROLLBACK")
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise StorageError(f"cannot upgrade the database {self.path}: migration {failed} failed ({reason}); nothing was "
+                               f"changed (the upgrade is one transaction): restore a backup, or report it with the "
+                               f"database's schema level.") from None
         except BaseException:
             self.db.conn.execute("ROLLBACK")
             raise
@@ -168,9 +200,12 @@ class Db:
         writer, then raise `Busy` with nothing written; background units wait as long as SQLite's busy
         timeout allows. A unit inside another on the same thread is a savepoint within it.
         """
+        if self.stopped is not None:
+            raise Upgraded(self.stopped)
         budget = (INTERACTIVE_WAIT_SECONDS if wait is None else wait) if interactive else None
         deadline = None if budget is None else time.monotonic() + budget
         if not self.lock.acquire(interactive=interactive, timeout=budget):
+            self.busy += 1
             raise Busy()
         nested = self.lock.depth() > 1
         batch: Batch | None = None
@@ -225,12 +260,35 @@ class Db:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if deadline is not None and "locked" in str(exc):
+                self.busy += 1
                 raise Busy() from None
             raise
         finally:
             if deadline is not None:
                 conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        try:
+            self._check_schema()
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
         self._batch = Batch()
+
+    def _check_schema(self) -> None:
+        """Under SQLite's write lock, before a batch's first unit: when another connection committed since the last
+        look (`PRAGMA data_version` changed), is the schema still this version's? A newer ai-intake that migrated the
+        file meanwhile stops this process's writes for good (`Upgraded`), before a unit written for the old schema
+        lands in the new one. One PRAGMA per batch; the migrations are read only after another process wrote."""
+        version = self.db.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._data_version:
+            return
+        unknown = [name for name in applied_migrations(self.db) if name not in set(known_migrations())]
+        if unknown:
+            self.stopped = (f"the database {self.path} was migrated past this version while it ran (its migration "
+                            f"{unknown[-1]} is unknown here): this process stopped writing; stop it and run the newer "
+                            f"version")
+            log.error("ai-intake stops writing: %s", self.stopped)
+            raise Upgraded(self.stopped)
+        self._data_version = version
 
     def _undo(self, name: str, exc: BaseException) -> None:
         """Roll back one failed unit; when SQLite already rolled back the whole transaction (an I/O error, a full

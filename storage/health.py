@@ -1,4 +1,5 @@
-"""What /healthz asks of the database: can a write begin now, and how old is the oldest message waiting to go out.
+"""What /healthz and /readyz ask of the database: is the writer wedged, can a write begin now, and is the outbox
+draining (`outbox_state`).
 
 SQL lives here, beside the writer it probes (`storage.db.Db`), so the server above knows no SQL.
 """
@@ -6,10 +7,11 @@ SQL lives here, beside the writer it probes (`storage.db.Db`), so the server abo
 import os
 import resource
 import shutil
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
-from storage.db import Db
+from storage.db import Db, applied_migrations, known_migrations
 
 WRITE_WAIT_SECONDS = 2.0
 """How long the probe waits for the writer (this process's lock, then SQLite's) before it calls writes stuck."""
@@ -70,8 +72,65 @@ def free_bytes(path: str) -> int | None:
         return None
 
 
+def writer_wedged(db: Db, *, wait: float = WRITE_WAIT_SECONDS) -> str | None:
+    """Why this process's writer is wedged (one phrase), or None: its lock did not come within `wait` seconds. Only the
+    lock is taken, nothing is written, and SQLite is not asked (a database another process holds is not this one's fault)."""
+    if not db.lock.acquire(interactive=True, timeout=wait):
+        return f"the writer has been busy for over {wait:g} s"
+    try:
+        db.commit_batch()  # a batch left open for this waiter to join is committed, as the next unit would
+    finally:
+        db.lock.release()
+    return None
+
+
+FAILING_AFTER = 8
+"""A queued message that failed this many times in a row is failing again and again (with the backoff, 1 + 2 + … +
+128 s: over four minutes of Slack refusing or unreachable)."""
+
+
+@dataclass(frozen=True)
+class OutboxState:
+    """The outbox as /readyz and the metrics see it.
+
+    `pending`: messages not sent yet, held ones included; `oldest`: when the oldest of them was queued;
+    `overdue_seconds`: how long the message most past its time has been due and not handled (a deferred message,
+    held for its recipient's working hours or paced behind others, is not due); `failing`: messages that failed
+    `FAILING_AFTER` times or more in a row."""
+
+    pending: int
+    oldest: datetime | None
+    overdue_seconds: float
+    failing: int
+
+
+def outbox_state(db: Db, *, now: datetime, failing_after: int = FAILING_AFTER) -> OutboxState:
+    """The outbox's figures at `now`, in one read of the pending messages. Raises sqlite3.Error."""
+    at = now.astimezone(timezone.utc).isoformat(timespec="microseconds")  # as the store writes times
+    with db.read() as reader:
+        row = reader.execute(
+            "SELECT count(*), min(created_at), min(CASE WHEN next_attempt_at <= ? THEN next_attempt_at END), "
+            "coalesce(sum(failures >= ?), 0) FROM outbox WHERE status = 'pending'", [at, failing_after]).fetchone()
+    overdue = max(0.0, (now - datetime.fromisoformat(row[2])).total_seconds()) if row[2] else 0.0
+    return OutboxState(pending=row[0], oldest=datetime.fromisoformat(row[1]) if row[1] else None,
+                       overdue_seconds=overdue, failing=row[3])
+
+
 def oldest_pending_message(db: Db) -> datetime | None:
     """When the oldest outbox message still waiting to be sent was queued (None: none waits). Raises sqlite3.Error."""
     with db.read() as reader:
         row = reader.execute("SELECT min(created_at) FROM outbox WHERE status = 'pending'").fetchone()
     return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
+def schema_problem(db: Db) -> str | None:
+    """Why the database's schema is not the one this version runs on (one phrase), or None when its migrations are
+    exactly this version's. Raises sqlite3.Error."""
+    with db.read() as reader:
+        applied = applied_migrations(reader)
+    known = known_migrations()
+    if unknown := [name for name in applied if name not in set(known)]:
+        return f"the database was migrated past this version (its migration {unknown[-1]} is unknown here)"
+    if missing := [name for name in known if name not in set(applied)]:
+        return f"migration {missing[0]} is not applied"
+    return None

@@ -345,3 +345,24 @@ def m020_request_facts(db: Database) -> None:
     db.execute("CREATE INDEX requests_created_at ON requests (created_at)")
     db.execute(f"CREATE INDEX requests_open_kind ON requests (domain, kind, confidential) WHERE status IN {OPEN}")
     db.execute(f"CREATE INDEX requests_open_age ON requests (domain, created_at, id) WHERE status IN {OPEN}")
+
+
+@migrations()
+def m021_outbox_failures(db: Database) -> None:
+    """How many times in a row each queued message failed (a passing failure: Slack down, rate limited): `/readyz`
+    and the outbox metrics call one failing again and again stuck, and never one held for working hours or paced."""
+    db.execute("ALTER TABLE outbox ADD COLUMN failures INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations()
+def m022_hand_job_runs(db: Database) -> None:
+    """The last hand-run of each job (`ai-intake jobs run`, another process): when, whether it ended well, how long it
+    took, so the running bot's /metrics shows it."""
+    db.execute(
+        """CREATE TABLE hand_job_runs (
+            job TEXT PRIMARY KEY,
+            at TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            seconds REAL NOT NULL
+        )"""
+    )

@@ -116,6 +116,8 @@ class OutboxItem:
     request_id: int | None
     payload: dict[str, Any]
     attempts: int
+    queued_at: str = ""
+    """When it was queued, as stored: with `id`, what names this item in the send journal (`storage.backup.SendJournal`)."""
 
 
 @dataclass(frozen=True)
@@ -491,6 +493,14 @@ class Tx:
     def release_lease(self, name: str, *, holder: str) -> None:
         self.db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [name, holder])
 
+    def record_hand_run(self, job: str, *, at: datetime, ok: bool, seconds: float) -> None:
+        """A hand-run of `job` (`ai-intake jobs run`) ended at `at`: well (`ok`) or not, after `seconds`."""
+        self.db.execute(
+            "INSERT INTO hand_job_runs (job, at, ok, seconds) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(job) DO UPDATE SET at = excluded.at, ok = excluded.ok, seconds = excluded.seconds",
+            [job, to_db_time(at), int(ok), seconds],
+        )
+
     def remember_home_opened(self, user: str) -> None:
         """`user` looks at the App Home: re-publish it when a request of theirs changes (`home_viewers`)."""
         self.db.execute(
@@ -565,7 +575,7 @@ class Tx:
             "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
             [to_db_time(now), limit],
         )
-        return [OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"]) for r in rows]
+        return [OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"], r["created_at"]) for r in rows]
 
     def pending_nags(self, users: Sequence[str], *, not_keyed: str | None = None) -> dict[str, list[OutboxItem]]:
         """Each of `users`' batched nags not sent yet (held for their working hours, or due), oldest first: one
@@ -584,7 +594,7 @@ class Tx:
         )
         found: dict[str, list[OutboxItem]] = {}
         for r in rows:
-            found.setdefault(r["user"], []).append(OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"]))
+            found.setdefault(r["user"], []).append(OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"], r["created_at"]))
         return found
 
     def supersede_unsent(self, item: OutboxItem, *, at: datetime) -> bool:
@@ -641,10 +651,12 @@ class Tx:
         self.db.execute("UPDATE outbox SET status = 'superseded', sent_at = ? WHERE id = ? AND status = 'pending'",
                         [to_db_time(at), item_id])
 
-    def mark_retry(self, item_id: int, *, next_at: datetime, error: str) -> None:
+    def mark_retry(self, item_id: int, *, next_at: datetime, error: str, failed: bool = False) -> None:
+        """Try the item again at `next_at`; `failed`: this attempt failed (counted: `failures`), rather than waited
+        (held for working hours, paced, or waiting for the card it threads under)."""
         self.db.execute(
-            "UPDATE outbox SET next_attempt_at = ?, error = ? WHERE id = ?",
-            [to_db_time(next_at), error, item_id],
+            "UPDATE outbox SET next_attempt_at = ?, error = ?, failures = failures + ? WHERE id = ?",
+            [to_db_time(next_at), error, int(failed), item_id],
         )
 
     def mark_failed(self, item_id: int, *, error: str, at: datetime) -> None:
@@ -696,6 +708,11 @@ class Tx:
         """How many requests are open, per open status (a status with none is left out)."""
         sql = f"SELECT status, count(*) AS n FROM requests WHERE status IN ({_OPEN}) GROUP BY status"
         return {row["status"]: row["n"] for row in self.db.query(sql, list(OPEN_STATUSES))}
+
+    def hand_runs(self) -> dict[str, tuple[datetime, bool, float]]:
+        """The last hand-run of each job: job -> (when it ended, whether well, seconds)."""
+        return {row["job"]: (datetime.fromisoformat(row["at"]), bool(row["ok"]), row["seconds"])
+                for row in self.db.query("SELECT job, at, ok, seconds FROM hand_job_runs")}
 
     def outbox_backlog(self) -> tuple[int, datetime | None]:
         """How many outbox messages wait to be sent, and when the oldest of them was queued (None: none waits)."""

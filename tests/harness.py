@@ -208,10 +208,12 @@ def serve_until_closed(server: Any) -> None:
 
 
 def start_harness(tmp_path: Path, fake: FakeSlack, *, config: dict[str, Any] | None = None, db_name: str = "intake.db",
-                  clock: Clock | None = None, hook_secrets: dict[str, str] | None = None) -> Harness:
+                  clock: Clock | None = None, hook_secrets: dict[str, str] | None = None, post_interval: float = 0) -> Harness:
+    """`post_interval`: the outbox's pace per channel (seconds a token takes to come back; 0, the default: no pacing)."""
     clock = clock or Clock()
     bot = build_app(config=parse_config(config or CONFIG), db_path=str(tmp_path / db_name), token=fake.token,
-                    signing_secret=SIGNING_SECRET, api_url=fake.url, clock=clock, post_interval=0, hook_secrets=hook_secrets)
+                    signing_secret=SIGNING_SECRET, api_url=fake.url, clock=clock, post_interval=post_interval,
+                    hook_secrets=hook_secrets)
     server = make_server(bot, host="127.0.0.1", port=0, loop_timeout=0.05)
     thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
     thread.start()

@@ -14,7 +14,7 @@ from storage.backup import backup, inspect, restore
 from storage.db import Db, StorageError, known_migrations
 from storage.store import Store
 from tests.fake_slack import FakeSlack
-from tests.harness import start_harness
+from tests.harness import Clock, start_harness
 from tests.test_cli import base_env, run_cli
 from tests.test_storage import database_at_level, newer_database
 
@@ -238,3 +238,73 @@ def test_the_backup_and_restore_commands(tmp_path: Path) -> None:
     bad = run_cli("restore", str(tmp_path / "nope.db"), env=env)
     assert bad.returncode == 2 and bad.stderr.strip() == f"ai-intake: there is no backup file at {tmp_path / 'nope.db'}."
     assert "Traceback" not in made.stderr + again.stderr + back.stderr + bad.stderr
+
+
+# -- a restore never sends again ------------------------------------------------------------------------
+def posts(fake_slack: FakeSlack) -> list[tuple[str, str]]:
+    """Every message posted (chat.postMessage): (channel or user, its text), in order."""
+    return [(c["channel"], c["text"]) for c in fake_slack.calls_to("chat.postMessage")]
+
+
+def sent_since_backup(tmp_path: Path, fake_slack: FakeSlack) -> tuple[list[tuple[str, str]], dict[int, str | None], Clock]:
+    """A bot that files, backs up while cards and nags wait in its outbox, then sends them: (every post, card ts by
+    request, its clock). The backup is tmp_path / "nightly.db"."""
+    first = start_harness(tmp_path, fake_slack, db_name="intake.db")
+    try:
+        first.command("regression: refund bot quotes the wrong window")
+        first.settle()
+        first.command("question: how do evals work")  # cards queued, not sent yet
+        first.command("question: where are the ranking dashboards", channel="C0SEARCH")
+        assert first.bot.pool.wait_idle(timeout=10)
+        first.clock.advance(hours=4)  # AIR-1 has had no owner for 4 business hours: both owners get a direct message
+        first.bot.jobs.run_nags(job="nags", now=first.clock())
+        with first.bot.store.reading() as tx:
+            waiting = tx.pending_count()
+        summary = backup(tmp_path / "intake.db", tmp_path / "nightly.db")
+        assert summary.requests == 3 and waiting >= 4  # two cards, two direct messages (and the thread line)
+        first.settle()  # sent after the backup
+        return posts(fake_slack), {n: first.bot.queries.get(n).card_ts for n in (1, 2, 3)}, first.clock
+    finally:
+        first.stop()
+
+
+def test_restoring_an_older_backup_into_a_bot_that_sent_since_posts_nothing_twice(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    before, cards, clock = sent_since_backup(tmp_path, fake_slack)
+    assert [to for to, _ in before].count("U0PPM") == 1 and [to for to, _ in before].count("U0MLPM") == 1
+    done = restore(tmp_path / "nightly.db", tmp_path / "intake.db", now=AT)
+    assert done.journal and done.pending >= 4 and done.found_sent == done.pending  # every one was sent since
+
+    second = start_harness(tmp_path, fake_slack, db_name="intake.db", clock=clock)
+    try:
+        second.settle()
+        assert posts(fake_slack) == before  # nothing posted again: no card, no thread line, no direct message
+        assert {n: second.bot.queries.get(n).card_ts for n in (1, 2, 3)} == cards  # the cards as Slack has them
+        second.click("request.claim", "AIR-2", user="U0ENG1")
+        second.settle()
+        assert cards[2] in {c["ts"] for c in fake_slack.calls_to("chat.update")}  # updated in place, not posted anew
+        assert "AIR-4" in second.command("question: filed after the restore").json()["text"]
+        second.settle()
+        after = fake_slack.calls_to("chat.postMessage")[len(before):]
+        cards_posted = [c["text"] for c in after if not c.get("thread_ts")]
+        assert len(cards_posted) == 1 and "AIR-4" in cards_posted[0]  # the new card, once
+        assert [c["thread_ts"] for c in after if c.get("thread_ts")] == [cards[2]]  # the claim, under AIR-2's card
+        assert not [c for c in after if c["channel"].startswith("U")]  # no direct message again
+    finally:
+        second.stop()
+    with sqlite3.connect(tmp_path / "intake.db") as conn:
+        assert conn.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone() == (0,)
+
+
+def test_a_restore_without_the_journal_looks_channel_posts_up_before_posting(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    before, cards, clock = sent_since_backup(tmp_path, fake_slack)
+    (tmp_path / "intake.db.sent").unlink()  # restored on another machine: the journal stayed behind
+    done = restore(tmp_path / "nightly.db", tmp_path / "intake.db", now=AT)
+    assert not done.journal and done.found_sent == 0 and done.pending >= 4
+    second = start_harness(tmp_path, fake_slack, db_name="intake.db", clock=clock)
+    try:
+        second.settle()
+        again = posts(fake_slack)[len(before):]
+        assert not [to for to, _ in again if to.startswith(("C", "G"))]  # every channel post was found by its metadata
+        assert {n: second.bot.queries.get(n).card_ts for n in (1, 2, 3)} == cards
+    finally:
+        second.stop()

@@ -1,5 +1,6 @@
 """`ai-intake run` as a person starts it: clear sentences for missing settings; HTTP mode serves /healthz and commands."""
 
+import pytest
 import json
 import os
 import socket
@@ -64,8 +65,12 @@ def test_http_mode_serves_healthz_and_signed_commands(tmp_path, fake_slack) -> N
                 break
             except OSError:
                 time.sleep(0.1)
-        assert health == (200, {"database": "ok", "writes": "ok", "outbox": "ok", "outbox_oldest_pending_seconds": None,
-                                "scheduler": "running"})
+        assert health == (200, {"alive": True, "writer": "ok"})
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+            ready = json.loads(response.read())
+            assert response.status == 200
+        assert (ready["database"], ready["writes"], ready["schema"], ready["outbox"], ready["scheduler"]) == \
+            ("ok", "ok", "ok", "ok", "running")
         body = urllib.parse.urlencode({"team_id": "T0TEAM", "channel_id": "C0SUPPORT", "user_id": "U0REQ", "command": "/ai-request",
                                        "text": "regression: refund window wrong", "response_url": fake_slack.response_url(),
                                        "trigger_id": fake_slack.new_trigger_id()}).encode()
@@ -84,3 +89,19 @@ def test_http_mode_serves_healthz_and_signed_commands(tmp_path, fake_slack) -> N
     assert process.returncode == 0 and "stopping (SIGTERM)" in stderr  # a graceful stop
     assert "Traceback" not in stderr and "will be unused" not in stderr
     assert fake_slack.token not in stderr and SIGNING_SECRET not in stderr
+
+
+def test_secrets_come_from_files_as_well_as_the_environment(tmp_path) -> None:
+    from bot.settings import SettingsError, hook_secrets, load_settings
+
+    (tmp_path / "token").write_text("xoxb-from-a-file\n")  # as `echo` or a secrets manager writes it
+    (tmp_path / "hook").write_text("s3cret")
+    settings = load_settings({"SLACK_BOT_TOKEN_FILE": str(tmp_path / "token"), "SLACK_SIGNING_SECRET": "abc"})
+    assert (settings.bot_token, settings.signing_secret) == ("xoxb-from-a-file", "abc")
+    assert hook_secrets({"deploys": "DEPLOY_HOOK_SECRET"}, {"DEPLOY_HOOK_SECRET_FILE": str(tmp_path / "hook")}) == {"deploys": "s3cret"}
+    with pytest.raises(SettingsError, match="^Set SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_FILE, not both.$"):
+        load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_BOT_TOKEN_FILE": str(tmp_path / "token")})
+    result = run_cli("run", env=base_env(tmp_path, SLACK_BOT_TOKEN_FILE=str(tmp_path / "no-such-file")))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (f"ai-intake: SLACK_BOT_TOKEN_FILE names {tmp_path / 'no-such-file'}, which cannot be read "
+                                     "(FileNotFoundError: No such file or directory).")

@@ -57,10 +57,15 @@ def image_env() -> dict[str, str]:
     return env
 
 
+def compose_services() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+
+
 def compose_service() -> dict[str, Any]:
-    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
-    assert len(services) == 1, "the example runs one service: one process does everything"
-    return next(iter(services.values()))
+    """The bot's service: one process does everything (the only other service is the optional replica)."""
+    services = compose_services()
+    assert set(services) == {"ai-intake", "litestream"}, set(services)
+    return services["ai-intake"]
 
 
 def variables_the_settings_read() -> set[str]:
@@ -91,13 +96,28 @@ def test_the_entry_point_is_the_console_script_running_the_bot() -> None:
     assert build_parser().parse_args(["run"]).handler.__name__ == "cmd_run"
 
 
-def test_the_image_installs_the_package_under_a_python_it_supports() -> None:
+def base_image() -> str:
+    """The image the Dockerfile builds on: its FROM, with a build argument's default put in."""
     base = instruction("FROM")
-    assert base.startswith("python:") and base.endswith("-slim"), base
-    version = tuple(int(p) for p in base.removeprefix("python:").removesuffix("-slim").split("."))
+    for keyword, args in dockerfile():
+        if keyword == "ARG" and "=" in args:
+            name, _, default = args.partition("=")
+            base = base.replace("${%s}" % name, default)
+    return base
+
+
+def test_the_image_installs_the_locked_packages_under_a_python_it_supports() -> None:
+    base = base_image()
+    tag, _, digest = base.partition("@")
+    assert tag.startswith("python:") and tag.endswith("-slim"), base
+    assert digest.startswith("sha256:") and len(digest) == len("sha256:") + 64, base  # pinned by digest, not a moving tag
+    version = tuple(int(p) for p in tag.removeprefix("python:").removesuffix("-slim").split("."))
     required = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     assert required.startswith(">=") and version >= tuple(int(p) for p in required[2:].split("."))
-    assert any(kw == "RUN" and "pip install ." in args for kw, args in dockerfile())
+    runs = [args for kw, args in dockerfile() if kw == "RUN"]
+    assert any("pip install --require-hashes -r requirements/run.txt" in args for args in runs)
+    assert any("pip install --no-deps ." in args for args in runs)  # the package adds nothing unlocked
+    assert not any("pip install ." in args or "-e ." in args for args in runs)
 
 
 def test_it_runs_as_a_user_that_is_not_root() -> None:
@@ -149,15 +169,22 @@ def test_compose_mounts_the_volume_and_the_config_where_the_settings_point() -> 
     assert str(data) in mounts and mounts[str(data)] in yaml.safe_load((ROOT / "compose.yaml").read_text())["volumes"]
     assert str(settings.config_path) in mounts
     assert settings.db_path == load_settings(image_env()).db_path and settings.config_path == load_settings(image_env()).config_path
-    assert f"{settings.port}:{settings.port}" in service["ports"]
+    assert f"127.0.0.1:{settings.port}:{settings.port}" in service["ports"]  # this host only, by default
     assert service["build"] == "." and (ROOT / "Dockerfile").is_file()
 
 
-def test_compose_takes_the_secrets_from_the_environment_and_requires_the_bot_token() -> None:
+def test_compose_takes_the_secrets_from_the_environment_or_files() -> None:
     environment = compose_service()["environment"]
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
-        assert str(environment[name]).startswith("${" + name), name  # never a value written in the file
-    assert str(environment["SLACK_BOT_TOKEN"]).startswith("${SLACK_BOT_TOKEN:?")
+        for variable in (name, f"{name}_FILE"):
+            assert str(environment[variable]) == "${%s:-}" % variable, variable  # never a value written in the file
+
+
+def test_compose_stops_the_bot_within_its_grace() -> None:
+    from bot.cli import SHUTDOWN_SECONDS
+
+    grace = compose_service()["stop_grace_period"]
+    assert grace.endswith("s") and int(grace[:-1]) > SHUTDOWN_SECONDS
 
 
 # -- the health check, run as the container would run it -------------------------------------------
@@ -174,6 +201,25 @@ def test_the_health_check_passes_on_a_healthy_bot(harness: Harness) -> None:
 
 
 def test_the_health_check_fails_when_healthz_says_503(harness: Harness) -> None:
+    inside, leave = threading.Event(), threading.Event()
+
+    def wedge() -> None:  # a unit of work that never ends: the writer is wedged, and only a restart helps
+        with harness.bot.db.write():
+            inside.set()
+            leave.wait(30)
+
+    thread = threading.Thread(target=wedge)
+    thread.start()
+    try:
+        assert inside.wait(10)
+        done = healthcheck({"PORT": harness.url.rsplit(":", 1)[1]})
+    finally:
+        leave.set()
+        thread.join(timeout=10)
+    assert done.returncode != 0 and "503" in done.stderr
+
+
+def test_the_health_check_passes_while_the_bot_is_alive_but_not_ready(harness: Harness) -> None:
     server = make_server(harness.bot, host="127.0.0.1", port=0, scheduler_running=lambda: False, loop_timeout=0.05)
     thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
     thread.start()
@@ -182,7 +228,7 @@ def test_the_health_check_fails_when_healthz_says_503(harness: Harness) -> None:
     finally:
         server.close()
         thread.join(timeout=5)
-    assert done.returncode != 0 and "503" in done.stderr
+    assert done.returncode == 0  # a stopped scheduler makes /readyz 503, not /healthz: no restart loop
 
 
 def test_the_health_check_fails_when_nothing_listens() -> None:
@@ -205,10 +251,23 @@ def test_the_readme_shows_docker_compose_up_as_the_third_way_in() -> None:
 
 def test_the_deployment_guide_names_the_service_and_paths_of_the_files() -> None:
     guide = (ROOT / "docs" / "deploying.md").read_text()
-    [name] = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    name = "ai-intake"
     for command in ("run --rm", "stop", "start", "exec -T"):
         assert f"docker compose {command} {name}" in guide, command
     env = image_env()
     assert env["AI_INTAKE_DB"] in guide and env["AI_INTAKE_CONFIG"] in guide
     for command in ("backup", "restore", "config check", "run"):
         assert f"ai-intake {command}" in guide, command
+
+
+def test_the_replica_service_follows_the_bots_database_when_asked() -> None:
+    replica, bot = compose_services()["litestream"], compose_service()
+    assert replica["profiles"] == ["replica"]  # off unless `--profile replica`
+    assert replica["image"].startswith("litestream/litestream:0.5")
+    uid = next(args for kw, args in dockerfile() if kw == "RUN" and "useradd" in args).split("--uid ")[1].split()[0]
+    assert replica["user"] == f"{uid}:{uid}"  # writes the -wal and -shm files as the bot's user
+    assert replica["environment"]["AI_INTAKE_DB"] == bot["environment"]["AI_INTAKE_DB"]
+    data = next(m for m in bot["volumes"] if m.endswith(":/data"))
+    assert data in replica["volumes"] and "./litestream.yml:/etc/litestream.yml:ro" in replica["volumes"]
+    config = yaml.safe_load((ROOT / "litestream.yml").read_text())
+    assert config["dbs"][0]["path"] == "${AI_INTAKE_DB}" and config["dbs"][0]["replica"]["url"] == "${LITESTREAM_REPLICA_URL}"

@@ -5,6 +5,9 @@ every Web API call the fake Slack recorded (and every one it refused), the nags 
 the open requests and the outbox as the store holds them.
 """
 
+import inspect
+import platform
+import time
 import threading
 import urllib.error
 import urllib.request
@@ -19,14 +22,15 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.cli import start_metrics_server
-from bot.metrics import SURFACES, Metrics
+from bot.metrics import SURFACES, Metrics, version_of
 from bot.server import METRICS_PATH, make_metrics_server, make_server
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import DEFAULT_METRICS_PORT, Settings, SettingsError, load_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import Harness, serve_until_closed, start_harness
 from tests.socket_slack import command_over_socket
 from tests.test_console import open_typist
 from tests.test_docs import first_column
+from storage.health import outbox_state
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -233,16 +237,11 @@ def test_a_dry_run_is_not_a_run(harness: Harness) -> None:
 
 
 # -- where it is served ------------------------------------------------------------------------------
-def test_the_bots_port_serves_metrics_only_when_turned_on(harness: Harness) -> None:
-    assert get(harness.url + METRICS_PATH)[0] == 404  # the harness serves the bot as AI_INTAKE_METRICS=off does
-    on = served(make_server(harness.bot, host="127.0.0.1", port=0, metrics=True, loop_timeout=0.05))
-    try:
-        harness.command("regression: refund window wrong")
-        assert harness.bot.pool.wait_idle(timeout=10)
-        assert scrape(on.url)("ai_intake_requests_filed_total", kind="regression", domain="support") == 1
-        assert get(on.url + "/healthz")[0] == 200
-    finally:
-        on.close()
+def test_the_bots_port_never_serves_metrics(harness: Harness) -> None:
+    harness.command("regression: refund window wrong")
+    assert harness.bot.pool.wait_idle(timeout=10)
+    assert get(harness.url + METRICS_PATH)[0] == 404  # the port that faces Slack shows no figures, whatever the settings
+    assert "metrics" not in inspect.signature(make_server).parameters
 
 
 def test_the_metrics_port_serves_metrics_and_nothing_else(harness: Harness, metrics_port: str) -> None:
@@ -261,8 +260,8 @@ def test_openmetrics_when_prometheus_asks_for_it(harness: Harness, metrics_port:
 
 def test_socket_mode_gets_metrics_on_a_port_of_its_own_and_its_acks_are_timed(tmp_path: Path, fake_slack: FakeSlack) -> None:
     h = start_harness(tmp_path, fake_slack)
-    settings = Settings(app_token=fake_slack.app_token, metrics=True, host="127.0.0.1", port=0)
-    assert settings.metrics_server_port == 0 and not settings.metrics_on_bot_port
+    settings = Settings(app_token=fake_slack.app_token, metrics_port=0, host="127.0.0.1", port=3000)
+    assert settings.metrics_server_port == 0
     server = start_metrics_server(h.bot, settings)
     try:
         assert command_over_socket(fake_slack, h.bot.app, "regression: refund window wrong")["envelope_id"] == "env-1"
@@ -276,7 +275,6 @@ def test_socket_mode_gets_metrics_on_a_port_of_its_own_and_its_acks_are_timed(tm
 
 def test_no_metrics_server_unless_asked(harness: Harness) -> None:
     assert start_metrics_server(harness.bot, Settings()) is None
-    assert start_metrics_server(harness.bot, Settings(metrics=True)) is None  # HTTP mode: on the bot's own port
 
 
 # -- each bot its own registry ------------------------------------------------------------------------
@@ -296,14 +294,14 @@ def test_each_bot_counts_in_a_registry_of_its_own(tmp_path: Path, fake_slack: Fa
 
 
 def test_the_store_figures_are_two_cheap_queries(harness: Harness) -> None:
-    """What a scrape asks the store: open requests counted by status off an index, and the outbox's backlog off its
+    """What a scrape asks the store: open requests counted by status off an index, and the outbox's figures off its
     due index (the pending rows only)."""
     seen: list[str] = []
     with harness.bot.store.reading() as tx:
         tx.db.conn.set_trace_callback(seen.append)
         try:
             tx.open_count_by_status()
-            tx.outbox_backlog()
+            outbox_state(harness.bot.db, now=harness.clock())  # on this thread's reader too
         finally:
             tx.db.conn.set_trace_callback(None)
         queries = [sql for sql in seen if sql.startswith("SELECT")]
@@ -316,28 +314,30 @@ def test_the_store_figures_are_two_cheap_queries(harness: Harness) -> None:
 # -- settings ---------------------------------------------------------------------------------------
 def test_metrics_are_off_by_default() -> None:
     settings = load_settings({})
-    assert (settings.metrics, settings.metrics_port, settings.metrics_on_bot_port, settings.metrics_server_port) == (False, None, False, None)
+    assert (settings.metrics, settings.metrics_port, settings.metrics_server_port) == (False, None, None)
 
 
 @pytest.mark.parametrize("text, on", [("on", True), ("ON", True), ("true", True), ("1", True), ("off", False), ("", False), ("no", False)])
-def test_ai_intake_metrics_turns_them_on_on_the_bots_port(text: str, on: bool) -> None:
+def test_ai_intake_metrics_turns_them_on_on_a_port_of_their_own(text: str, on: bool) -> None:
     settings = load_settings({"AI_INTAKE_METRICS": text})
-    assert (settings.metrics_on_bot_port, settings.metrics_server_port) == (on, None)
+    assert settings.metrics_server_port == (DEFAULT_METRICS_PORT if on else None)
+    socket_mode = load_settings({"AI_INTAKE_METRICS": text, "SLACK_APP_TOKEN": "xapp-1", "PORT": "8080"})
+    assert socket_mode.metrics_server_port == (DEFAULT_METRICS_PORT if on else None)
 
 
-def test_ai_intake_metrics_port_serves_them_on_a_port_of_their_own() -> None:
-    settings = load_settings({"AI_INTAKE_METRICS_PORT": "9102"})
-    assert (settings.metrics_on_bot_port, settings.metrics_server_port) == (False, 9102)
-    socket_mode = load_settings({"AI_INTAKE_METRICS": "on", "SLACK_APP_TOKEN": "xapp-1", "PORT": "8080"})
-    assert (socket_mode.metrics_on_bot_port, socket_mode.metrics_server_port) == (False, 8080)  # Socket Mode serves no HTTP
+def test_ai_intake_metrics_port_names_that_port() -> None:
+    assert load_settings({"AI_INTAKE_METRICS_PORT": "9200"}).metrics_server_port == 9200
+    assert load_settings({"AI_INTAKE_METRICS": "on", "AI_INTAKE_METRICS_PORT": "9200"}).metrics_server_port == 9200
 
 
 @pytest.mark.parametrize("env, message", [
     ({"AI_INTAKE_METRICS": "maybe"}, "AI_INTAKE_METRICS must be on or off, got 'maybe'."),
     ({"AI_INTAKE_METRICS_PORT": "metrics"}, "AI_INTAKE_METRICS_PORT must be a port number (1-65535), got 'metrics'."),
     ({"AI_INTAKE_METRICS_PORT": "70000"}, "AI_INTAKE_METRICS_PORT must be a port number (1-65535), got '70000'."),
-    ({"AI_INTAKE_METRICS_PORT": "3000"}, "AI_INTAKE_METRICS_PORT must differ from PORT (3000): set AI_INTAKE_METRICS=on "
-                                         "to serve /metrics on the bot's own port instead."),
+    ({"AI_INTAKE_METRICS_PORT": "3000"}, "AI_INTAKE_METRICS_PORT must differ from PORT (3000): /metrics is served on a "
+                                         "port of its own, never beside /slack/events."),
+    ({"AI_INTAKE_METRICS": "on", "PORT": "9102"}, "AI_INTAKE_METRICS_PORT must differ from PORT (9102): /metrics is served "
+                                                  "on a port of its own, never beside /slack/events."),
 ])
 def test_a_bad_metrics_setting_is_one_sentence(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError) as caught:
@@ -354,7 +354,7 @@ def exposed_names(metrics: Metrics) -> set[str]:
 def test_the_docs_list_every_metric(harness: Harness) -> None:
     names = exposed_names(harness.bot.metrics)
     assert {"ai_intake_requests_filed_total", "ai_intake_open_requests", "ai_intake_ack_seconds"} <= names
-    assert all(name.startswith("ai_intake_") for name in names)
+    assert all(name.startswith(("ai_intake_", "process_")) for name in names)
     listed = set(first_column("operations.md", "The metrics"))
     assert listed == names
 
@@ -379,3 +379,68 @@ def test_the_console_shows_what_a_scrape_would(tmp_path: Path) -> None:
         assert 'ai_intake_ack_seconds_bucket{le="3.0",surface="command"} 1.0' in everything
     finally:
         typist.session.close()
+
+
+# -- refusals, hooks, busy answers, messages given up, the process, hand-runs ------------------------
+def test_refusals_and_hook_answers_are_counted_and_health_is_not(harness: Harness, metrics_port: str) -> None:
+    body = b"token=x&team_id=T0TEAM&command=%2Fai-request&text=hi"
+    assert harness.post(body, "application/x-www-form-urlencoded", sign=False).status == 401  # no signature
+    assert get(harness.url + "/wp-login.php")[0] == 404
+    hook = urllib.request.Request(harness.url + "/hooks/changes", data=b"{}", method="POST",
+                                  headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as unsigned:
+        urllib.request.urlopen(hook, timeout=10)
+    get(harness.url + "/healthz")
+    get(harness.url + "/readyz")
+    m = scrape(metrics_port)
+    assert (m("ai_intake_refusals_total", status="401"), m("ai_intake_refusals_total", status="404")) == (1, 1)
+    assert m("ai_intake_hook_answers_total", path="/hooks/changes", status=str(unsigned.value.code)) == 1
+    assert ("ai_intake_refusals_total", frozenset({("status", "503")})) not in m.samples  # a 503 from /readyz is an answer
+
+
+def test_a_busy_answer_is_counted(harness: Harness) -> None:
+    inside, leave = threading.Event(), threading.Event()
+
+    def long_job() -> None:  # holds the writer past the 2 s a person can wait
+        with harness.bot.db.write():
+            inside.set()
+            leave.wait(30)
+
+    thread = threading.Thread(target=long_job)
+    thread.start()
+    try:
+        assert inside.wait(10)
+        answer = harness.command("question: how do evals work").json()["text"]
+    finally:
+        leave.set()
+        thread.join(timeout=10)
+    assert "busy" in answer and harness.bot.queries.get(1) is None
+    assert harness.bot.metrics.registry.get_sample_value("ai_intake_busy_answers_total") == 1
+
+
+def test_a_message_slack_refuses_for_good_is_counted_as_given_up(harness: Harness, fake_slack: FakeSlack) -> None:
+    fake_slack.fail("chat.postMessage", error="channel_not_found")
+    harness.command("question: how do evals work")
+    harness.settle()
+    value = harness.bot.metrics.registry.get_sample_value
+    assert value("ai_intake_outbox_given_up_total", {"kind": "card", "why": "refused"}) == 1
+
+
+def test_build_info_and_the_process(harness: Harness, metrics_port: str) -> None:
+    m = scrape(metrics_port)
+    assert m("ai_intake_build_info", version=version_of("ai-intake"), python=platform.python_version()) == 1
+    assert m("process_start_time_seconds") > 0 and m("process_resident_memory_bytes") > 0
+
+
+def test_a_hand_run_job_shows_in_the_running_bots_metrics(harness: Harness, tmp_path: Path, metrics_port: str) -> None:
+    from tests.test_jobs_cli import release_the_outbox, run
+
+    harness.command("regression: refund window wrong")
+    harness.settle()
+    release_the_outbox(harness)
+    done = run(harness, tmp_path, "nags", "--wait", "5")  # another process, on the bot's database
+    assert done.returncode == 0, done.stderr
+    m = scrape(metrics_port)
+    assert m("ai_intake_hand_run_last_ok", job="nags") == 1
+    assert abs(m("ai_intake_hand_run_last_timestamp_seconds", job="nags") - time.time()) < 3600
+    assert ("ai_intake_hand_run_last_ok", frozenset({("job", "sla")})) not in m.samples  # never run by hand

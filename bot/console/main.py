@@ -154,7 +154,7 @@ def cmd_console(args: argparse.Namespace) -> int:
         if db_path is None:
             db_path = Path(scratch) / "console.db"
         elif args.fresh:
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm", ".sent"):  # .sent: its send journal (storage/backup.py)
                 Path(f"{db_path}{suffix}").unlink(missing_ok=True)
         session = open_session(config, db_path=str(db_path), start=start, out=sys.stdout,
                                ask=None if args.script else input)

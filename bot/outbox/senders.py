@@ -41,6 +41,10 @@ class Retry(Exception):
     """Send this item again later (the card it threads under is not posted yet, or a passing failure)."""
 
 
+class Waiting(Retry):
+    """Send this item again later: what it threads under is not posted yet (a wait, not a failure)."""
+
+
 class Defer(Exception):
     """Send this item at `until` (a nag waiting for its recipient's working hours)."""
 
@@ -122,7 +126,7 @@ def send_thread(d: Delivery, out: Outgoing[ThreadLine]) -> Sent:
         return Sent()
     if not request.card_ts:
         if out.card_pending:
-            raise Retry("the card is not posted yet")
+            raise Waiting("the card is not posted yet")
         raise Skip("card_not_posted")
     extra: dict[str, Any] = {"blocks": p.blocks, "unfurl_links": False} if p.blocks else {}
     _, ts = d.poster.post(out.id, attempts=out.attempts, channel=request.card_channel or "", thread_ts=request.card_ts,
@@ -221,7 +225,7 @@ def send_card_moved(d: Delivery, out: Outgoing[CardMoved]) -> Sent:
         return Sent()
     if not request.card_ts or not request.card_channel:
         if out.card_pending:
-            raise Retry("the new card is not posted yet")
+            raise Waiting("the new card is not posted yet")
         raise Skip("card_not_posted")
     link = d.poster.permalink(channel=request.card_channel, ts=request.card_ts)
     text, blocks = moved_card(request.key, domain=p.domain, by=p.by, channel=request.card_channel, link_url=link)
@@ -243,7 +247,7 @@ def send_change_question(d: Delivery, out: Outgoing[ChangeQuestion]) -> Sent:
     text, blocks = question_message(view.record, d.config, now=d.clock())
     if not p.first:
         if view.ts is None:
-            raise Retry("the question is not posted yet") if view.pending else Skip("question_not_posted")
+            raise Waiting("the question is not posted yet") if view.pending else Skip("question_not_posted")
         d.poster.update(channel=p.channel, ts=view.ts, text=text, blocks=to_dicts(blocks))
         return Sent(ts=view.ts)
     _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.channel, text=text, blocks=to_dicts(blocks),
@@ -258,7 +262,7 @@ def send_change_line(d: Delivery, out: Outgoing[ChangeLine]) -> Sent:
     if view is None:
         return Sent()
     if view.ts is None:
-        raise Retry("the question is not posted yet") if view.pending else Skip("question_not_posted")
+        raise Waiting("the question is not posted yet") if view.pending else Skip("question_not_posted")
     _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.channel, thread_ts=view.ts, text=p.text)
     return Sent(ts=ts)
 

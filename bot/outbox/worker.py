@@ -25,10 +25,13 @@ from typing import Any
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.clock import Clock
+from bot.metrics import Metrics
 from bot.leases import holder_alive, holder_name
 from bot.outbox.pacing import Pacer
-from bot.outbox.senders import ON_CARD_CHANNEL, SENDERS, Defer, Delivery, Outgoing, Retry, Sent, Skip
+from bot.outbox.senders import ON_CARD_CHANNEL, SENDERS, Defer, Delivery, Outgoing, Retry, Sent, Skip, Waiting
 from bot.wakeup import Wakeup
+from storage.backup import SendJournal, Taken
+from storage.db import Upgraded
 from storage.outbox import CardUpdate, Ephemeral, Kind, Payload, read_payload
 from storage.store import OutboxItem, Store, Tx
 
@@ -58,7 +61,8 @@ WATCH_SECONDS = 0.5
 
 @dataclass
 class Outcome:
-    """What became of one item: `sent`, `retry` (a passing failure), `defer` (until `until`), `skip`, `refused`
+    """What became of one item: `sent`, `retry` (a passing failure), `wait` (for the card it threads under),
+    `defer` (until `until`), `skip`, `refused`
     (Slack said no for good), `failed` (a bug or bad data), or `superseded` (a newer card of the request was sent)."""
 
     item: OutboxItem
@@ -84,8 +88,12 @@ class OutboxWorker:
     the database changed; `pacer` spaces the posts to each channel; `lanes` channels are posted to at once."""
 
     def __init__(self, store: Store, delivery: Delivery, *, clock: Clock, wakeup: Wakeup, pacer: Pacer,
-                 lanes: int = LANES) -> None:
+                 lanes: int = LANES, journal: SendJournal | None = None, metrics: Metrics | None = None) -> None:
         self.store = store
+        self.metrics = metrics
+        self.journal = journal
+        """Where each message Slack took is written down, and looked up before sending (a restore may have put it
+        back in the queue): `storage.backup.SendJournal`."""
         self.delivery = delivery
         self.clock = clock
         self.wakeup = wakeup
@@ -109,8 +117,11 @@ class OutboxWorker:
         if self._thread:
             self._thread.join(timeout=10)
             self._thread = None
-        with self.store.transaction(background=True) as tx:
-            tx.release_lease(LEASE, holder=self.holder)
+        try:
+            with self.store.transaction(background=True) as tx:
+                tx.release_lease(LEASE, holder=self.holder)
+        except Upgraded:
+            pass  # a newer version has the database: it takes the lease over once it runs out
 
     def _hold_lease(self) -> bool:
         """Only one worker per database sends: the one holding the `notifier` lease (wall-clock time)."""
@@ -124,6 +135,8 @@ class OutboxWorker:
             try:
                 self.drain(interruptible=True)
                 self._idle()
+            except Upgraded:  # a newer version took the database over (logged once, where it was found): send no more
+                self._stop.wait(LEASE_SECONDS)
             except Exception:
                 log.exception("the outbox worker failed; it tries again in a few seconds")
                 self.wakeup.wait(2.0)
@@ -316,8 +329,13 @@ class OutboxWorker:
 
     def _send_one(self, item: OutboxItem, out: Outgoing) -> Outcome:
         sender = SENDERS[Kind(item.kind)]
+        if self.journal is not None and (taken := self.journal.find(item.id, queued_at=item.queued_at)):
+            log.info("outbox item %s (%s) was sent before (the send journal says so): not sent again", item.id, item.kind)
+            return Outcome(item, out, "sent", sent=Sent(ts=taken.ts, card=taken.card, permalinks=taken.permalinks))
         try:
             sent = sender.send(self.delivery, out)
+        except Waiting as exc:
+            return Outcome(item, out, "wait", error=str(exc))
         except Retry as exc:
             return Outcome(item, out, "retry", error=str(exc))
         except Defer as exc:
@@ -336,6 +354,13 @@ class OutboxWorker:
             return Outcome(item, out, "retry", error=f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a bug or bad data in this one item: give it up, keep the queue moving
             return Outcome(item, out, "failed", exc=exc, error=f"{type(exc).__name__}: {exc}"[:500])
+        if self.journal is not None and item.queued_at:
+            try:
+                self.journal.record(item.id, queued_at=item.queued_at, taken=Taken(ts=sent.ts, card=sent.card,
+                                                                                    permalinks=dict(sent.permalinks)))
+            except OSError as exc:
+                log.error("could not write outbox item %s to the send journal %s (%s): a restore may send it again",
+                          item.id, self.journal.path, exc)
         return Outcome(item, out, "sent", sent=sent)
 
     # -- bookkeeping ---------------------------------------------------------------------------
@@ -349,7 +374,7 @@ class OutboxWorker:
         with self.store.transaction(background=True) as tx:
             for o in outcomes:
                 self._record_one(tx, o, now=now)
-                if o.item.kind == Kind.CARD and o.what != "retry" and o.out is not None:
+                if o.item.kind == Kind.CARD and o.what not in ("retry", "wait") and o.out is not None:
                     homes |= set(getattr(o.out.payload, "homes", []))
             tx.refresh_homes(homes, at=now)  # cards handled: the App Homes their changes concern
 
@@ -366,13 +391,16 @@ class OutboxWorker:
                 tx.mark_superseded(item.request_id, kind=Kind.CARD, up_to=item.id, at=now)
         elif o.what == "superseded":
             tx.mark_item_superseded(item.id, at=now)
-        elif o.what == "retry":
-            tx.mark_retry(item.id, next_at=now + timedelta(seconds=min(2 ** item.attempts, MAX_BACKOFF_SECONDS)), error=o.error)
+        elif o.what in ("retry", "wait"):
+            tx.mark_retry(item.id, next_at=now + timedelta(seconds=min(2 ** item.attempts, MAX_BACKOFF_SECONDS)), error=o.error,
+                          failed=o.what == "retry")
         elif o.what == "defer":
             assert o.until is not None
             tx.mark_retry(item.id, next_at=o.until, error=o.error)
         else:  # skip, refused, failed
             tx.mark_failed(item.id, error=o.error, at=now)
+            if self.metrics is not None:
+                self.metrics.given_up(item.kind, why={"skip": "skipped"}.get(o.what, o.what))
             request = out.request if out is not None else None
             if o.what == "refused" and request and item.kind == Kind.CARD:
                 # A direct message: the channel that refused the card may be where the person filed it.
@@ -383,7 +411,7 @@ class OutboxWorker:
     @staticmethod
     def _log(o: Outcome) -> None:
         item = o.item
-        if o.what == "retry":
+        if o.what in ("retry", "wait"):
             delay = min(2 ** item.attempts, MAX_BACKOFF_SECONDS)
             log.warning("Slack call for outbox item %s (%s) failed with %s; retrying in %ss", item.id, item.kind, o.error, delay)
         elif o.what == "refused":
