@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from bot.domain import authz
-from bot.domain.duplicates import query_words
+from bot.domain.duplicates import search_terms
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.models import ASSIGNED, FILED, PAGE_SIZE, Away, Event, Listing, Request, WithEvents, request_key
 from bot.domain.parsing import parse_key
@@ -104,7 +104,7 @@ class Queries:
         """Past requests whose title or description hold every word of `text` (or a longer form of it), best
         match first, `per_page` at a time. Confidential ones are left out unless `viewer` may see them (a
         match would say what they are about). InvalidInput when `text` has no word to look for."""
-        terms = query_words(text[:SEARCH_TEXT_LIMIT], "")
+        terms, dropped = search_terms(text[:SEARCH_TEXT_LIMIT])
         if not terms:
             raise InvalidInput("Say what to look for, e.g. `/ai-request search refund window`.")
         with self._store.reading() as tx:
@@ -115,7 +115,7 @@ class Queries:
             page = min(max(page, 1), pages)
             shown = visible[(page - 1) * per_page:page * per_page]
             loaded = {r.id: (r, events) for r, events in tx.by_ids_with_events(shown)}
-        return SearchPage(terms, [loaded[i] for i in shown if i in loaded], len(visible), page, pages)
+        return SearchPage(terms, [loaded[i] for i in shown if i in loaded], len(visible), page, pages, tuple(dropped))
 
     def home(self, user: str, *, on: date, section: str | None = None, page: int = 1) -> "HomeData":
         """What `user`'s App Home lists: their requests and the queues of the domains they belong to, each at its
@@ -146,6 +146,8 @@ class SearchPage(NamedTuple):
     total: int
     page: int
     pages: int
+    dropped: tuple[str, ...] = ()
+    """Words of the text that were not looked for (too short or too common)."""
 
 
 class HomeData(NamedTuple):

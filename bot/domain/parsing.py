@@ -215,15 +215,16 @@ def parse_command(text: str, *, kinds: Iterable[str]) -> Command:
     """What `/ai-request <text>` asks for. Never raises.
 
     A first word that names a subcommand never files a request: when the words after it do not fit
-    (`mine please`), the answer is the subcommand's usage. Any other text is a new request.
+    (`mine please`), the answer is the subcommand's usage. Any other text is a new request, and so is
+    `help` followed by words (`help me with the refund bot`): only `help` alone is the help text.
     """
     words = text.split()
     if not words:
         return OpenForm()
     head = ALIASES.get(words[0].lower(), words[0].lower())
     subcommand = SUBCOMMANDS.get(head)
-    if subcommand is None:
-        return draft_text(text, kinds)
+    if subcommand is None or (words[0].lower() == "help" and len(words) > 1):
+        return draft_text(text, kinds)  # "help me with …" asks for help: only `help` alone is the help text
     return subcommand.parse(words[1:]) or Usage(subcommand=head)
 
 
