@@ -185,7 +185,7 @@ class Jobs:
     def _queue_parts(self, tx: Tx, fresh: Sequence[AnyNag], now: datetime, *, part: str) -> None:
         """Each person's nags of `fresh` as a held part of their message (`part`: the run's key)."""
         for user, nags in batch(fresh).items():
-            tx.enqueue(NagMessage(user=user, items=[_item(n, user) for n in nags], urgent=any(n.urgent for n in nags)),
+            tx.enqueue(NagMessage(user=user, items=[_item(n, user, now=now) for n in nags], urgent=any(n.urgent for n in nags)),
                        at=now + PART_HOLD, key=f"{part}{user}:{nags[0].ref}"[:500])
 
     def _unsent(self, nags: Sequence[AnyNag], *, not_keyed: str | None = None) -> dict[str, list[OutboxItem]]:
@@ -202,7 +202,7 @@ class Jobs:
     def _queue_one(self, tx: Tx, user: str, nags: list[AnyNag], unsent: list[OutboxItem], now: datetime) -> str:
         """`user`'s one message of `nags` (and, unless urgent, of what their `unsent` messages said); its line."""
         urgent = any(n.urgent for n in nags)
-        mine = [_item(n, user) for n in nags]
+        mine = [_item(n, user, now=now) for n in nags]
         if not urgent:
             mine = _absorb_unsent(tx, unsent, mine, now=now)
         key = f"nags:{user}:{to_db_time(now)}:" + ",".join(n.ref for n in nags)
@@ -362,13 +362,13 @@ class ChangesDue:
         return bool(self.due or self.checks)
 
 
-def _item(nag: AnyNag, user: str) -> NagItem | ChangeNagItem:
-    """One nag as `user`'s message carries it."""
+def _item(nag: AnyNag, user: str, *, now: datetime) -> NagItem | ChangeNagItem:
+    """One nag as `user`'s message carries it, written at `now`."""
     if isinstance(nag, ChangeNag):
         return ChangeNagItem(change_id=nag.change_id, rule=nag.rule, step=nag.step, text=nag.text,
                              buttons=list(nag.buttons_for(user)), urgency=nag.urgency)
     return NagItem(request_id=nag.request_id, key=nag.key, rule=nag.rule, step=nag.step, text=nag.text,
-                   buttons=list(nag.buttons_for(user)), urgent=nag.urgent, urgency=nag.urgency)
+                   buttons=list(nag.buttons_for(user)), urgent=nag.urgent, urgency=nag.urgency, written_at=now)
 
 
 def _close_unanswered(tx: Tx, request: Request, *, now: datetime) -> bool:
@@ -389,7 +389,8 @@ def _close_unanswered(tx: Tx, request: Request, *, now: datetime) -> bool:
 def _absorb_unsent(tx: Tx, unsent: list[OutboxItem], items: list[NagItem | ChangeNagItem], *,
                    now: datetime) -> list[NagItem | ChangeNagItem]:
     """`items` and what the person's earlier messages not sent yet (`unsent`: held for their working hours, mostly) said, in
-    one message: a nag superseded by a later step of the same rule for the same request is dropped, the
+    one message: a nag superseded by a later step of the same rule for the same request (or an "at risk" by the breach
+    of the same target) is dropped, the
     others carried over; the earlier messages are marked superseded. Deferral does not pile up: the person
     gets one message, the latest of each. An urgent message is left to go at once."""
     carried: dict[tuple[int | str, str], NagItem | ChangeNagItem] = {}
@@ -398,7 +399,9 @@ def _absorb_unsent(tx: Tx, unsent: list[OutboxItem], items: list[NagItem | Chang
         if isinstance(payload, NagMessage) and payload.items and not payload.urgent and tx.supersede_unsent(earlier, at=now):
             carried.update((item.about, item) for item in payload.items)
     fresh = {item.about for item in items}
-    kept = [item for about, item in carried.items() if about not in fresh]
+    breached = {(item.request_id, item.step) for item in items if isinstance(item, NagItem) and item.rule == RULE_BREACHED}
+    kept = [item for about, item in carried.items() if about not in fresh
+            and not (isinstance(item, NagItem) and item.rule == RULE_AT_RISK and (item.request_id, item.step) in breached)]
     return sorted([*items, *kept], key=lambda item: item.order)
 
 

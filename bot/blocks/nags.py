@@ -91,15 +91,19 @@ def nag_dm(user: str, items: Sequence[NagItem | ChangeNagItem], requests: Mappin
     head = f"{len(items)} reminders, most urgent first:" if len(items) > 1 else ""
     blocks: list[Block] = [section(head)] if head else []
     used: set[str] = set()
+    offered: set[tuple[str, str]] = set()
     for item in shown:
         blocks.append(section(("URGENT " if item.urgent else "") + item.text))
         if isinstance(item, ChangeNagItem):
             if (record := (changes or {}).get(item.change_id)) is not None:
                 blocks.append(context(change_identity(record, config, now=now)))
         elif (request := requests.get(item.request_id)) is not None:
-            blocks.append(context(identity(request, config, now=now, user=user, with_link=True)))
+            # its age as of when the nag's text was written (a message held for working hours says one age)
+            blocks.append(context(identity(request, config, now=item.written_at or now, user=user, with_link=True)))
+        fresh = [b for b in item.buttons if (item.key, b) not in offered]  # one button of a kind per request
+        offered.update((item.key, b) for b in fresh)
         block_id = _unique(f"{BLOCK_PREFIX}{item.key}", used)
-        if (row := actions(item.key, item.buttons, block_id=block_id)) is not None:
+        if (row := actions(item.key, fresh, block_id=block_id)) is not None:
             blocks.append(row)
     if len(items) > len(shown):
         blocks.append(context(f"+{len(items) - len(shown)} more reminders: `/ai-request mine` lists your requests."))

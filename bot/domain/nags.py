@@ -164,8 +164,27 @@ def _next_stale_change(request: Request, events: Sequence[Event], config: Config
     if not request.is_security_review:
         return None
     since = silent_since(request, events, config)
-    at = ladders[RULE_STALE_REVIEW].next_after(seconds_between(since, now) / DAY)
-    return since + timedelta(days=at) if at is not None else None
+    ladder = ladders[RULE_STALE_REVIEW]
+    at = ladder.next_after(seconds_between(since, now) / DAY)
+    if at is None:
+        return None
+    due = since + timedelta(days=at)
+    after = _repeat_not_before(events, config, request, ladder, since=since)
+    return min(due, after) if after is not None and after > now else due  # a repeat held back falls due at `after`
+
+
+def _repeat_not_before(events: Sequence[Event], config: Config, request: Request, ladder: Ladder, *,
+                       since: datetime) -> datetime | None:
+    """A repeat of the stale-review nag comes no sooner than `repeat` days after the last one of the same silence was
+    read: a nag recorded while the domain was closed (a Saturday) is read at its next opening (Monday), so the next
+    repeat is counted from then, not from the Saturday (Monday, then Tuesday, would be two nags in two days)."""
+    last = max((e.at for e in events if e.type == "nag" and e.data.get("rule") == RULE_STALE_REVIEW
+                and str(e.data.get("step", "")).endswith(f"@{_stamp(since)}")), default=None)
+    if last is None or not ladder.repeat:
+        return None
+    calendar = config.calendar(request.domain)
+    read = last if calendar.is_open(last) else calendar.next_opening(last)
+    return read + timedelta(days=ladder.repeat)
 
 
 def _next_unowned_change(request: Request, events: Sequence[Event], config: Config, ladders: dict[str, Ladder], *,
@@ -289,9 +308,12 @@ def _stale_review_nag(request: Request, events: Sequence[Event], config: Config,
         return None
     number = ladder.steps.index(rung) + 1
     top = number == len(ladder.steps)
+    repeat = ladder.repeats(silent_days, rung)
+    if repeat and (after := _repeat_not_before(events, config, request, ladder, since=since)) and now < after:
+        return None
     return Nag(
         request_id=request.id, key=request.key, rule=RULE_STALE_REVIEW,
-        step=f"{rung.name}/r{ladder.repeats(silent_days, rung)}@{_stamp(since)}",
+        step=f"{rung.name}/r{repeat}@{_stamp(since)}",
         recipients=review_audience(request, config, rung=number), in_thread=False,
         text=review_text(request, events, config, silence=silence, now=now, top=top),
         urgency=_urgency(RULE_STALE_REVIEW, request.priority, age_seconds=silent_days * DAY),
