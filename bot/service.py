@@ -258,7 +258,7 @@ class Intake:
         """The move as triage would route the request in `destination`: its assignee (or who triage picks there),
         its card's channel, and the reasons."""
         draft = Draft(title=request.title, description=request.description, kind=request.kind, domain=destination.name,
-                      priority=request.priority, confidential=request.confidential, requester=request.requester,
+                      priority=request.priority, confidential=request.confidential, requester=request.requester, reporter=request.reporter,
                       source=request.source, channel=request.origin_channel, private=request.origin_private)
         candidates = [*destination.engineers, *destination.reviewers]
         decided = route(draft, self._config, tx.routing_state(people=candidates, on=self._today(now)))

@@ -4,6 +4,7 @@ Pure: `card_message` renders what the request, its events, the config and the ti
 channel the card lives in.
 """
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -62,6 +63,25 @@ def requester_label(request: Request) -> str:
     return user(request.requester)
 
 
+_MENTION = re.compile(r"<@([A-Z0-9]+)>")
+
+
+def routing_line(request: Request) -> str:
+    """":compass: routed to support (…); assigned to <@U0ENG2> (…)": triage's reasons, as long as they are true. Once
+    someone else holds the request (reassigned, handed over, taken), the reason that assigned another person gives
+    way to who is assigned now."""
+    reasons, dropped = [], False
+    for reason in request.route_reasons:
+        named = _MENTION.findall(reason)
+        if reason.startswith("assigned to") and named and named[0] != request.assignee:
+            dropped = True
+            continue
+        reasons.append(reason)
+    if dropped or (request.assignee and not any(r.startswith("assigned to") for r in request.route_reasons)):
+        reasons.append(f"now assigned to <@{request.assignee}>" if request.assignee else "nobody is assigned now")
+    return ":compass: " + "; ".join(reasons)
+
+
 def _status(request: Request) -> str:
     text = ":zzz: Closed: no answer" if request.closed_as == NO_ANSWER else STATUS_LABEL.get(request.status, request.status)
     if request.stage:
@@ -79,7 +99,7 @@ def _fields(request: Request, sla_lines: list[str]) -> list[str]:
         f"*Ball in court*\n{COURT_LABEL.get(request.court, request.court)}",
     ]
     if request.is_regression or request.owner:
-        fields.append(f"*Owner*\n{user(request.owner, none=':warning: unowned')}")
+        fields.append(f"*Owner*\n{user(request.owner, none=':warning: unowned' if request.is_open else 'none')}")
     if sla_lines:
         fields.append("*SLA*\n" + "\n".join(sla_lines))
     return fields
@@ -135,12 +155,13 @@ def render_card(request: Request, *, sla_lines: list[str], redact: bool, more: S
         extras.append("Links: " + " · ".join(link(u, f"link {i + 1}") for i, u in enumerate(request.links[:5])))
     if request.permalink and not redact:
         extras.append(link(request.permalink, "original message"))
-    for d in request.disclaimers[-3:]:
-        extras.append(f":raised_hand: Not mine — {user(d.by)}: {escape_within(d.reason, 400)}")
     if extras:
         blocks.append(context(*extras))
+    if request.disclaimers:  # each reason on its own line, apart from the links
+        blocks.append(context("\n".join(f":raised_hand: Not mine — {user(d.by)}: {escape_within(d.reason, 400)}"
+                                        for d in request.disclaimers[-3:])))
     if not redact:
-        blocks.append(context(":compass: " + "; ".join(request.route_reasons)))
+        blocks.append(context(routing_line(request)))
     blocks.extend(more)
     blocks.append(ActionsBlock(block_id="card.actions", elements=_buttons(request, domains=domains, duplicate_of=duplicate_of)))
     return card_text(request, redact=redact), blocks

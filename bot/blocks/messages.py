@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import ActionsBlock, Block, SectionBlock
 
 from bot.blocks import ids
-from bot.blocks.card import STATUS_LABEL, TITLE_LIMIT, kind_label, shown_title
+from bot.blocks.card import STATUS_LABEL, TITLE_LIMIT, kind_label, routing_line, shown_title
 from bot.blocks.common import SECTION_LIMIT, button, context, local, section, user
 from bot.domain.history import worst_sla_state
 from bot.domain.parsing import SUBCOMMANDS, cut_sentence
@@ -88,7 +88,7 @@ def filed_reply(request: Request, config: Config, *, created: bool, user: str | 
     text = f"{verb} *{request.key}*: {shown_title(request, redact=redact)} → {where}"
     blocks: list[Block] = [section(text)]
     if not redact:
-        blocks.append(context(":compass: " + "; ".join(request.route_reasons)))
+        blocks.append(context(routing_line(request)))
     if cut:
         blocks.append(context(cut_note(request, cut)))
     blocks.append(ActionsBlock(elements=[

@@ -207,7 +207,8 @@ def comment(request: Request, actor: str, *, member: bool) -> Change:
         if request.is_security_review and request.stage == "changes_requested":
             updates["stage"] = "in_review"
         return Change(updates, "replied", f"<@{actor}> answered; back with the team.", {"by": "requester"})
-    return Change(updates, "commented", "", {"by": "member" if member else "other"})
+    by = "member" if member else "requester" if actor == request.requester else "reporter" if actor == request.reporter else "other"
+    return Change(updates, "commented", "", {"by": by})
 
 
 def move(request: Request, actor: str, *, to: str, assignee: str | None, channel: str, reasons: list[str],

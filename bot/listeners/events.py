@@ -17,6 +17,7 @@ from bot.domain.models import Draft, Source
 from bot.domain.text import slack_to_plain
 from bot.listeners.channels import is_private
 from bot.listeners.middleware import config_of, intake_of, queries_of
+from bot.service import Filed
 from storage.outbox import FiledReply
 
 log = logging.getLogger(__name__)
@@ -128,13 +129,14 @@ def on_mention(event: dict[str, Any], context: BoltContext) -> None:
     file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=reply_ts)
 
 
-def file_and_reply(context: BoltContext, draft: Draft, *, channel: str, ts: str, thread_ts: str) -> None:
+def file_and_reply(context: BoltContext, draft: Draft, *, channel: str, ts: str, thread_ts: str) -> Filed:
     """File a request from the message (channel, ts) and answer in its thread, once."""
-    intake_of(context).file_request(draft, origin_key=origin_key(channel, ts), reply_in=FiledReply(channel=channel, thread_ts=thread_ts))
+    return intake_of(context).file_request(draft, origin_key=origin_key(channel, ts),
+                                           reply_in=FiledReply(channel=channel, thread_ts=thread_ts))
 
 
 def file_message(context: BoltContext, client: WebClient, message: dict[str, Any], *, channel: str, ts: str, by: str,
-                 source: Source) -> None:
+                 source: Source) -> Filed | None:
     """File someone's message (the shortcut, a :ticket:) and answer in its thread, once.
 
     Its author is the requester and `by`, who pressed, the reporter; when an app wrote it (an alert)
@@ -143,7 +145,7 @@ def file_message(context: BoltContext, client: WebClient, message: dict[str, Any
     """
     if is_ours(message, context):
         intake_of(context).tell(user=by, channel=channel, text="That is ai-intake's own message: nothing was filed.")
-        return
+        return None
     author = field(message, "user")
     if from_a_bot(message) or (field(message, "team") not in (None, context.team_id)):
         author = None
@@ -151,7 +153,7 @@ def file_message(context: BoltContext, client: WebClient, message: dict[str, Any
     draft = parsed.draft(requester=author or by, reporter=by if author and author != by else None, source=source,
                          channel=channel, origin_ts=ts, permalink=permalink_of(client, channel, ts),
                          private=is_private(context, client, channel))
-    file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=ts_field(message, "thread_ts") or ts)
+    return file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=ts_field(message, "thread_ts") or ts)
 
 
 def is_ours(message: dict[str, Any], context: BoltContext) -> bool:
