@@ -20,7 +20,7 @@ from bot.domain import authz, workflow
 from bot.domain.changes_loop import Closure, closure_text
 from bot.domain.duplicates import CANDIDATES, DUPLICATE_LINKED, candidate_words, close_as_duplicate, similar
 from bot.domain.errors import Conflict, InvalidInput
-from bot.domain.owners import place_asset
+from bot.domain.owners import owners_of, place_asset
 from bot.domain.models import Away, Draft, Event, Request
 from bot.domain.parsing import COMMENT_LIMIT, DESCRIPTION_LIMIT, cut_sentence, within_limits
 from bot.domain.policy import Config, Domain
@@ -375,7 +375,8 @@ class Intake:
 
     def _apply(self, tx: Tx, request: Request, change: workflow.Change, *, actor: str, action: str, now: datetime) -> Request:
         updates = {**change.updates, "updated_at": now}
-        member = authz.is_member(self._config, request, actor) or self._config.is_admin(actor)
+        pair = owners_of(request, self._config)
+        member = authz.is_member(self._config, request, actor) or self._config.is_admin(actor) or actor in (pair.product, pair.platform)
         if (request.first_response_at is None and action in workflow.FIRST_RESPONSE_ACTIONS
                 and member and actor != request.requester):
             updates["first_response_at"] = now

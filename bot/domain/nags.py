@@ -280,9 +280,12 @@ def _sla_nag(request: Request, config: Config, ladders: dict[str, Ladder], *, ta
     if status.satisfied_at is not None:
         return None
     elapsed, scale = status.business_seconds_elapsed, status.target_seconds
-    at_risk_people = (request.assignee,) if request.assignee else escalation(request, config)
+    # whoever holds the ball: its assignee while the ball is with them, else (with the lead after a "Not mine",
+    # nobody assigned) the escalation; a breach also tells the owner, who answers for it, and the escalation
+    holds = request.assignee and request.court in ("assignee", "reviewer", "requester")
+    at_risk_people = (request.assignee,) if holds else escalation(request, config)
     if ladders[RULE_BREACHED].reached(elapsed, scale=scale):
-        rule, people = RULE_BREACHED, (*at_risk_people, request.assignee, *escalation(request, config))
+        rule, people = RULE_BREACHED, (*at_risk_people, request.owner, *escalation(request, config))
     elif ladders[RULE_AT_RISK].reached(elapsed, scale=scale) and request.status != "waiting":
         rule, people = RULE_AT_RISK, at_risk_people
     else:

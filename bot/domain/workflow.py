@@ -17,7 +17,9 @@ from bot.domain.sla import local_when
 
 REASON_LIMIT = 500
 # Actions by a domain member that count as the first response (docs/concepts.md, SLA: claim, status change, thread reply).
-FIRST_RESPONSE_ACTIONS = frozenset({"claim", "wait", "resolve", "review", "comment"})
+FIRST_RESPONSE_ACTIONS = frozenset({"claim", "wait", "resolve", "review", "comment", "own", "disclaim", "hand", "reassign"})
+"""What a person of the request's side (or one of its owners) does that is its first response: claim, wait on the
+requester, resolve, a review step, a thread reply, take ownership, "Not mine", hand it over or reassign it."""
 
 
 @dataclass(frozen=True)
@@ -127,14 +129,15 @@ def reopen(request: Request, actor: str) -> Change:
 
 
 def own(request: Request, actor: str) -> Change:
-    """The actor accepts the request. When nobody works it, or the ball was with the lead after a "Not mine",
-    the owner becomes its assignee too: the ball is with them, not the lead."""
+    """The actor accepts the request. When nobody works it (nobody is assigned, or triage's pick never claimed it),
+    or the ball was with the lead after a "Not mine", the owner becomes its assignee too: the ball is with them, not
+    the lead nor someone merely suggested."""
     _require_open(request, "take ownership of")
     if request.owner == actor:
         raise Conflict(f"You already own {request.key}.")
     updates: dict[str, Any] = {"owner": actor}
     data: dict[str, Any] = {"previous": request.owner, "owner": actor}
-    if request.assignee is None or request.court == "lead":
+    if request.assignee is None or request.court == "lead" or (request.status == "open" and request.assignee != actor):
         updates["assignee"] = data["assignee"] = actor
         if request.status != "waiting":
             updates["court"] = working_court(request.model_copy(update=updates))
