@@ -354,6 +354,15 @@ def acknowledge(
     return Acknowledgement(change_id=change.id, answer=cast(Answer, answer), by=by, at=at, eval_link=link, reason=why)
 
 
+def answer_by_cause(record: ChangeRecord, *, regression: str, by: str, at: datetime, eval_case: str | None) -> Acknowledgement | None:
+    """The answer a regression resolved with this change as its cause gives a change nobody answered yet: it
+    needed work, and the eval case linked (if any) now covers it; None when the change was answered already."""
+    if record.answer is not None:
+        return None
+    return Acknowledgement(change_id=record.change.id, answer="needs_work", by=by, at=at, eval_link=eval_case,
+                           reason=f"{regression} was caused by it")
+
+
 def snooze_change(
     record: ChangeRecord,
     *,
@@ -389,7 +398,10 @@ def answer_text(answer: Acknowledgement) -> str:
     if answer.answer == "covered":
         return f"covered; the eval case: {web_link(answer.eval_link or '')}"
     if answer.answer == "needs_work":
-        return f"needs work; {answer.eval_request} asks for it" if answer.eval_request else "needs work"
+        said = f"needs work; {answer.eval_request} asks for it" if answer.eval_request else "needs work"
+        if answer.reason:
+            said += f" ({escape(truncate(answer.reason, REASON_LIMIT))})"
+        return said + (f"; the eval case: {web_link(answer.eval_link)}" if answer.eval_link else "")
     return f"not relevant: {escape(truncate(answer.reason or '', REASON_LIMIT))}"
 
 
