@@ -17,12 +17,13 @@ from typing import Any
 
 from bot.clock import Clock, system_clock
 from bot.domain import authz, workflow
+from bot.blocks import messages
 from bot.domain.changes_loop import Closure, closure_text
 from bot.domain.duplicates import CANDIDATES, DUPLICATE_LINKED, candidate_words, close_as_duplicate, similar
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.owners import owners_of, place_asset
 from bot.domain.models import Away, Draft, Event, Request
-from bot.domain.parsing import COMMENT_LIMIT, DESCRIPTION_LIMIT, cut_sentence, within_limits
+from bot.domain.parsing import COMMENT_LIMIT, DESCRIPTION_LIMIT, about, cut_sentence, keys_named, within_limits
 from bot.domain.policy import Config, Domain
 from bot.domain.text import escape_within, truncate
 from bot.domain.triage import Route, route
@@ -41,6 +42,10 @@ class Filed:
     request: Request
     created: bool
     cut: tuple[str, ...] = ()
+
+
+PICK_LIMIT = 10
+"""How many of a requester's open requests are offered when she asks about one without naming it."""
 
 
 class Replayed(Exception):
@@ -435,6 +440,41 @@ class Intake:
                 told = (f"Your reply is recorded in {request.key}'s history up to its first {COMMENT_LIMIT:,} characters; "
                         "the thread keeps it whole.")
                 tx.enqueue(Ephemeral(user=user, channel=channel, text=told), at=now)
+        self._wakeup.set()
+        return after
+
+    # -- a requester's voice ---------------------------------------------------------------------
+    def requester_says(self, *, user: str, text: str, channel: str, ts: str, reply_ts: str | None,
+                       direct: bool) -> Request | bool | None:
+        """A requester (or reporter) writing about a request she filed — a mention naming its key or asking for an
+        update, a direct message to the bot (`direct`) — is recorded on it as hers and answered where she wrote
+        (`reply_ts`: the thread to answer in); nothing new is filed. Returns the request, True when she was asked
+        which of her requests she means (or it was recorded before), None when it is about none of hers."""
+        now = self._clock()
+        with self._store.reading() as rx:
+            named = rx.requests_by_ids(keys_named(text))
+            open_filed = rx.open_filed_by(user, limit=PICK_LIMIT)
+        found = about(text, user, named=named, open_filed=open_filed, direct=direct)
+        if found.request is None and not found.choices:
+            return None
+        where = user if direct else channel
+        with self._unit() as tx:
+            if not tx.claim_delivery(f"msg:{channel}:{ts}", now):
+                return True
+            if found.request is None:
+                reply = messages.which(found.choices, self._config, user=user, channel=None if direct else channel)
+                tx.enqueue(ChannelMessage(channel=where, thread_ts=None if direct else reply_ts, text=reply), at=now)
+                self._wakeup.set()
+                return True
+            request = tx.get(found.request.id) or found.request
+            change = workflow.comment(request, user, member=False)
+            change.data.update(text=truncate(text, COMMENT_LIMIT), ts=ts, asked="direct message" if direct else channel)
+            after = self._apply(tx, request, change, actor=user, action="comment", now=now)
+            quoted = visible_to(self._config, after, channel=after.card_channel) and (after.confidential or not direct)
+            tx.enqueue(ThreadLine(text=messages.asked_line(after, user, text, quoted=quoted, direct=direct)), at=now,
+                       request_id=after.id)
+            reply = messages.noted(after, self._config, user=user, channel=None if direct else channel)
+            tx.enqueue(ChannelMessage(channel=where, thread_ts=None if direct else reply_ts, text=reply), at=now)
         self._wakeup.set()
         return after
 

@@ -14,7 +14,8 @@ from bot.domain.history import worst_sla_state
 from bot.domain.parsing import SUBCOMMANDS, cut_sentence
 from bot.domain.models import Away, Event, Listing, Request
 from bot.domain.policy import Config
-from bot.domain.text import escape_within
+from bot.domain.courts import COURT_LABEL, ball_holders
+from bot.domain.text import escape, escape_within, truncate
 from bot.domain.visibility import visible_to
 
 HELP = """*ai-intake* routes requests for AI help to the embedded AI engineer of the right domain.
@@ -193,3 +194,50 @@ def notice(text: str) -> tuple[str, list[Block]]:
 
 def when(at: datetime | None, tz: ZoneInfo) -> str:
     return local(at, tz) if at else "—"
+
+
+# --- a requester writing about a request she filed: the answer, the thread line, "which one?" ------------------
+
+QUOTE_LIMIT = 300
+
+
+def _named(request: Request, config: Config, *, user: str, channel: str | None) -> str:
+    """"*AIR-5* (title)" as the place it is said may see it: `channel`, else (a direct message) `user`."""
+    shown = visible_to(config, request, channel=channel) if channel else visible_to(config, request, user=user)
+    return f"*{request.key}* ({shown_title(request, redact=not shown)})"
+
+
+def whose_court(request: Request, config: Config, *, user: str) -> str:
+    """"the ball is with <@U0SEC1>", "the ball is with you (it waits on your answer)", "it is closed"."""
+    if not request.is_open:
+        return f"it is {request.status}"
+    if request.court == "requester":
+        return "the ball is with you (it waits on your answer)"
+    holders = " or ".join(f"<@{u}>" for u in ball_holders(request, config)) or COURT_LABEL.get(request.court, "nobody")
+    return f"the ball is with {holders}"
+
+
+def noted(request: Request, config: Config, *, user: str, channel: str | None) -> str:
+    """The answer to a requester's words about her request, where she wrote them (`channel`; None: her DM)."""
+    text = (f"Noted on {_named(request, config, user=user, channel=channel)}: your words are in its history, and "
+            f"{whose_court(request, config, user=user)}. `/ai-request status {request.key}` shows where it stands.")
+    if channel and not visible_to(config, request, channel=channel):
+        text += " It is confidential: it is followed up in your direct messages with ai-intake."
+    return text
+
+
+def asked_line(request: Request, user: str, text: str, *, quoted: bool, direct: bool) -> str:
+    """The line in the request's thread: "<@U0ANA> asked: “any update?”" where the thread may see her words, else
+    that she asked (by direct message, or elsewhere)."""
+    where = " by direct message" if direct else ""
+    if quoted:
+        return f"<@{user}> asked{where}: “{escape(truncate(' '.join(text.split()), QUOTE_LIMIT))}”"
+    return f"<@{user}> asked about it{where}; the request's history has her words."
+
+
+def which(choices: Sequence[Request], config: Config, *, user: str, channel: str | None) -> str:
+    """"Which one?" when a requester asked about her requests without naming one of several."""
+    listed = "\n".join(f"• {_named(r, config, user=user, channel=channel)}: {whose_court(r, config, user=user)}"
+                       for r in choices)
+    return (f"You have {len(choices)} open requests; name the one you mean (`any update on {choices[0].key}?`):\n{listed}\n"
+            "`/ai-request mine` lists them all.")

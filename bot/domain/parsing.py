@@ -1,11 +1,11 @@
 """Reading what people type: `/ai-request` subcommands, `kind:` prefixes and request keys."""
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.domain.models import Draft, Source
+from bot.domain.models import Draft, Request, Source
 from bot.domain.text import first_line, truncate
 
 TITLE_LIMIT = 150
@@ -252,3 +252,53 @@ def cut_sentence(cut: Iterable[str], *, whole_elsewhere: bool = False) -> str:
     """What `within_limits` cut, in one sentence for the person (and where the whole text still is)."""
     whole = "; the whole text is in the original message" if whole_elsewhere else ""
     return "Cut to fit: " + ", ".join(CUT.get(name, name) for name in cut) + whole + "."
+
+
+# --- a requester writing about a request she filed ("any update on AIR-5?") ------------------------------------
+
+_KEY = re.compile(r"(?<![A-Za-z0-9])AIR-(\d{1,9})(?![0-9])", re.IGNORECASE)
+_UPDATE = re.compile(
+    r"\b(any (update|news|progress)|update[sd]?\b|status|news\b|progress|where are we|eta\b|how is it going|still open|"
+    r"follow(ing)?[ -]up|ping|chasing)", re.IGNORECASE)
+
+
+def keys_named(text: str) -> list[int]:
+    """The request ids a message names ("AIR-5", "air-5"), in order, once each."""
+    return list(dict.fromkeys(int(n) for n in _KEY.findall(text)))
+
+
+def asks_for_update(text: str) -> bool:
+    """Whether the words ask how something stands ("any update?", "status of my review", "where are we on this")."""
+    return bool(_UPDATE.search(text))
+
+
+def filed_by(request: Request, user: str) -> bool:
+    """Whether `user` filed `request` (its requester, or the reporter of a message they filed)."""
+    return user in (request.requester, request.reporter)
+
+
+@dataclass(frozen=True)
+class About:
+    """What a requester's message is about: `request` (record it there), or `choices` (she has several open and
+    named none: ask which), or neither (it is a new request)."""
+
+    request: Request | None = None
+    choices: tuple[Request, ...] = ()
+
+
+def about(text: str, user: str, *, named: Sequence[Request], open_filed: Sequence[Request], direct: bool) -> About:
+    """Which request `user`'s message is about. `named`: the requests its keys name; `open_filed`: the open requests
+    she filed; `direct`: written to the bot (a direct message), where any words are about her requests.
+
+    A key she filed wins (the first). Without one, a message asking for an update (or any direct message) is about
+    her only open request, or asks which when she has several. Anything else is a new request."""
+    mine = [r for r in named if filed_by(r, user)]
+    if mine:
+        return About(request=mine[0])
+    if named and not direct:
+        return About()  # it names someone else's request: a new request that mentions it
+    if not (direct or asks_for_update(text)) or not open_filed:
+        return About()
+    if len(open_filed) == 1:
+        return About(request=open_filed[0])
+    return About(choices=tuple(open_filed))

@@ -122,6 +122,8 @@ def on_mention(event: dict[str, Any], context: BoltContext) -> None:
     if text.lower() in ("", "help", "?"):
         intake.post_once(key=origin_key(channel, ts), channel=channel, thread_ts=reply_ts, text=help_text(config))
         return
+    if intake.requester_says(user=user, text=text, channel=channel, ts=ts, reply_ts=reply_ts, direct=False) is not None:
+        return  # about a request she filed ("any update on AIR-5?"): recorded there, nothing new is filed
     client = context.client
     draft = parsing.draft_text(text, config.kind_names).draft(
         requester=user, source="mention", channel=channel, origin_ts=ts, permalink=permalink_of(client, channel, ts),
@@ -176,13 +178,29 @@ def permalink_of(client: WebClient | None, channel: str, ts: str) -> str | None:
 
 def on_message(event: dict[str, Any], context: BoltContext) -> None:
     """Thread replies under a request's card or origin message are comments (a broadcast reply and a reply with
-    a file too); everything else, and anything an app wrote, is ignored."""
+    a file too); a direct message to the bot is its author's word about her requests; everything else, and
+    anything an app wrote, is ignored."""
     if (event.get("subtype") and event.get("subtype") not in REPLY_SUBTYPES) or from_a_bot(event):
         return
     channel, thread_ts, ts, user = field(event, "channel"), ts_field(event, "thread_ts"), ts_field(event, "ts"), field(event, "user")
+    if channel and ts and user and event.get("channel_type") == "im" and (not thread_ts or thread_ts == ts):
+        on_direct_message(context, user=user, channel=channel, ts=ts, text=message_text(event))
+        return
     if not (channel and thread_ts and ts and user) or thread_ts == ts:
         return
     intake_of(context).comment(channel=channel, thread_ts=thread_ts, ts=ts, user=user, text=message_text(event))
+
+
+def on_direct_message(context: BoltContext, *, user: str, channel: str, ts: str, text: str) -> None:
+    """A direct message to the bot: about a request its author filed, it is recorded there and answered; else she
+    is told how to file one (a direct message files nothing: it has no place for a card)."""
+    intake = intake_of(context)
+    if intake.requester_says(user=user, text=text, channel=channel, ts=ts, reply_ts=None, direct=True) is None:
+        intake.post_once(key=origin_key(channel, ts), channel=user, thread_ts=None, text=DM_HINT)
+
+
+DM_HINT = ("You have no open request I could add this to. To file one, type `/ai-request <what you need>` in a channel "
+           "(or `/ai-request` for the form); `/ai-request mine` lists your requests.")
 
 
 def on_reaction(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
