@@ -5,7 +5,7 @@ a confidential request's words never reach a public place. Through the real app.
 import re
 
 from tests.harness import Harness
-from tests.stories import dms, leaks, shown, thread_posts
+from tests.stories import buttons, dms, leaks, shown, thread_posts
 
 TITLE = "Acme vendor LLM reads refund emails"
 SECRET = re.compile(r"Acme|Zephyr", re.IGNORECASE)
@@ -77,3 +77,21 @@ def test_a_requester_with_several_requests_is_asked_which_and_a_direct_message_a
     h.mention("<@U0BOT> AIR-1 is like the refund agent tone problem", user="U0ENG1", channel="C0SUPPORT")
     h.settle()
     assert h.bot.queries.get(4) is not None, "naming someone else's request files a new one"
+
+
+def test_every_link_and_button_a_requester_gets_works_for_her(harness: Harness) -> None:
+    h = harness
+    answer = h.command(f"security review: {TITLE}", user="U0REQ").json()  # its card goes to the private review channel
+    assert "G0SUPSEC" not in answer["text"] and "private review channel" in answer["text"]
+    h.settle()
+    for _ in range(23):  # the reviewer never answers: the ladder climbs to its second rung, which names her
+        h.clock.advance(days=1)
+        h.bot.jobs.run_nags(job="nags", now=h.clock())
+        h.settle()
+    mine = [m for m in dms(h, "U0REQ") if "security review:" in m["text"]]
+    assert mine, "rung 2 names the requester"
+    for message in mine:
+        assert "G0SUPSEC" not in shown(message) and "/ai-request status AIR-1" in shown(message)
+        assert not any(label.startswith("Snooze") for label in buttons(message)), "a button that would refuse her"
+    reviewer = [m for m in dms(h, "U0SEC1") if "security review:" in m["text"]][-1]
+    assert "Snooze AIR-1" in buttons(reviewer) and "open the card" in shown(reviewer) or "G0SUPSEC" in shown(reviewer)

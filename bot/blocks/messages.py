@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, SectionBlock
 
 from bot.blocks import ids
 from bot.blocks.card import STATUS_LABEL, TITLE_LIMIT, kind_label, routing_line, shown_title
+from bot.blocks.nags import opens_card
 from bot.blocks.common import SECTION_LIMIT, button, context, local, section, user
 from bot.domain.history import worst_sla_state
 from bot.domain.parsing import SUBCOMMANDS, cut_sentence
@@ -84,6 +85,8 @@ def filed_reply(request: Request, config: Config, *, created: bool, user: str | 
     replaced and the routing reasons are left out.
     """
     where = f"<#{request.card_channel}>" if request.card_channel else "triage"
+    if request.card_channel and not (user and opens_card(config, request, user)) and not opens_card(config, request, ""):
+        where = f"{request.domain}'s private review channel (you hear of it here and by direct message)"
     verb = "Filed" if created else "Already filed as"
     redact = not visible_to(config, request, user=user, channel=channel)
     text = f"{verb} *{request.key}*: {shown_title(request, redact=redact)} → {where}"
