@@ -2,6 +2,7 @@
 a direct message to the bot — is recorded on that request as hers and files nothing new; the ladder quotes her;
 a confidential request's words never reach a public place. Through the real app."""
 
+import json
 import re
 
 from tests.harness import Harness
@@ -95,3 +96,19 @@ def test_every_link_and_button_a_requester_gets_works_for_her(harness: Harness) 
         assert not any(label.startswith("Snooze") for label in buttons(message)), "a button that would refuse her"
     reviewer = [m for m in dms(h, "U0SEC1") if "security review:" in m["text"]][-1]
     assert "Snooze AIR-1" in buttons(reviewer) and "open the card" in shown(reviewer) or "G0SUPSEC" in shown(reviewer)
+
+
+def test_mine_and_the_app_home_show_whose_court_each_filed_request_is_in_and_how_to_follow_up(harness: Harness) -> None:
+    h = harness
+    h.command("question: which eval covers the refund window?", user="U0REQ")
+    h.command(f"security review: {TITLE}", user="U0REQ")
+    h.settle()
+    h.click("request.wait", "AIR-1", user="U0ENG1")
+    h.settle()
+    mine = json.dumps(h.command("mine", user="U0REQ").json(), ensure_ascii=False)
+    assert "the ball is with you (it waits on your answer)" in mine and "the ball is with <@U0SEC1>" in mine
+    assert "any update on AIR-5?" in mine
+    h.event({"type": "app_home_opened", "user": "U0REQ", "channel": "D0REQ", "tab": "home", "event_ts": "1.1"})
+    h.settle()
+    home = json.dumps(h.fake.calls_to("views.publish")[-1]["view"], ensure_ascii=False)
+    assert "the ball is with <@U0SEC1>" in home and TITLE in home and "any update on AIR-5?" in home

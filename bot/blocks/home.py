@@ -8,7 +8,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks import ids
 from bot.blocks.common import button, context
-from bot.blocks.messages import line_sections, listed_line, shown_of
+from bot.blocks.messages import FOLLOW_UP, line_sections, listed_line, shown_of
 from bot.domain.models import ASSIGNED, FILED, Away, Listing
 from bot.domain.policy import Config
 
@@ -39,8 +39,11 @@ def home_view(assigned: Listing, filed: Listing, queues: list[tuple[str, Listing
 
 def group_blocks(heading: str, section_name: str, listing: Listing, config: Config, *, now: datetime, viewer: str) -> list[Block]:
     """One list of the Home: its page of lines, and how many more with the button that shows the next page."""
-    lines = [listed_line(r, events, config, now=now, viewer=viewer) for r, events in listing.items]
+    filed = section_name == FILED
+    lines = [listed_line(r, events, config, now=now, viewer=viewer, whose=filed) for r, events in listing.items]
     blocks: list[Block] = [DividerBlock(), *line_sections(f"*{heading}* ({shown_of(listing)})", lines or ["_nothing open_"])]
+    if filed and lines:
+        blocks.append(context(FOLLOW_UP))
     pages = []
     if listing.more:
         blocks.append(context(f"+{listing.more} more"))

@@ -64,11 +64,17 @@ def line(request: Request, *, redact: bool, sla_state: str | None = None, title_
     return f"*{request.key}* {request.priority} {kind_label(request.kind)} — {title} · {request.status} · {user(request.assignee, none='unassigned')}{sla}"
 
 
-def listed_line(request: Request, events: Sequence[Event], config: Config, *, now: datetime, viewer: str) -> str:
+def listed_line(request: Request, events: Sequence[Event], config: Config, *, now: datetime, viewer: str,
+                whose: bool = False) -> str:
     """A list line as `viewer` sees it at `now`: a confidential title hidden unless they may see it, and the
-    worst state of its SLA clocks."""
+    worst state of its SLA clocks; `whose`: and whose court the ball is in (a requester's list of what she filed)."""
     redact = not visible_to(config, request, user=viewer)
-    return line(request, redact=redact, sla_state=worst_sla_state(request, events, config, now=now))
+    said = line(request, redact=redact, sla_state=worst_sla_state(request, events, config, now=now))
+    return said + (f" · {whose_court(request, config, user=viewer)}" if whose else "")
+
+
+FOLLOW_UP = ("Follow up on one you filed: `@ai-intake any update on AIR-5?` in any channel, a reply in its thread, "
+             "or a direct message to ai-intake; `/ai-request status AIR-5` shows where it stands.")
 
 
 def cut_note(request: Request, cut: Sequence[str]) -> str:
@@ -132,6 +138,8 @@ class Group:
     heading: str
     listing: Listing
     next_page: str
+    filed: bool = False
+    """What the viewer filed: each line says whose court it is in, and the group how to follow one up."""
 
 
 def list_reply(title: str, groups: Sequence[Group], config: Config, *, now: datetime, viewer: str) -> tuple[str, list[Block]]:
@@ -140,8 +148,10 @@ def list_reply(title: str, groups: Sequence[Group], config: Config, *, now: date
     blocks: list[Block] = [section(f"*{title}*")]
     next_pages: list[str] = []
     for group in groups:
-        lines = [listed_line(r, events, config, now=now, viewer=viewer) for r, events in group.listing.items]
+        lines = [listed_line(r, events, config, now=now, viewer=viewer, whose=group.filed) for r, events in group.listing.items]
         blocks += line_sections(f"*{group.heading}* ({shown_of(group.listing)})", lines or ["_nothing_"])
+        if group.filed and lines:
+            blocks.append(context(FOLLOW_UP))
         if group.listing.more:
             blocks.append(context(f"+{group.listing.more} more: `/ai-request {group.next_page}`"))
             if group.next_page not in next_pages:

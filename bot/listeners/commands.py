@@ -56,7 +56,7 @@ def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any
         case parsing.Mine(page=page):
             assigned, filed = queries.mine(user, page=page)
             more = f"mine page {page + 1}"
-            groups = [messages.Group("Assigned to you", assigned, more), messages.Group("Filed by you", filed, more)]
+            groups = [messages.Group("Assigned to you", assigned, more), messages.Group("Filed by you", filed, more, filed=True)]
             return messages.list_reply("Your requests", groups, config, now=now_of(context), viewer=user)
         case parsing.Queue(domain=domain, page=page):
             listing = queries.queue(domain, page=page)
