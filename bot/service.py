@@ -19,11 +19,11 @@ from bot.clock import Clock, system_clock
 from bot.domain import authz, workflow
 from bot.blocks import messages
 from bot.domain.changes_loop import Closure, closure_text
-from bot.domain.duplicates import CANDIDATES, DUPLICATE_LINKED, candidate_words, close_as_duplicate, similar
+from bot.domain.duplicates import CANDIDATES, DUPLICATE, DUPLICATE_LINKED, candidate_words, close_as_duplicate, similar
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.owners import owners_of, place_asset
 from bot.domain.models import Away, Draft, Event, Request
-from bot.domain.parsing import COMMENT_LIMIT, DESCRIPTION_LIMIT, about, cut_sentence, keys_named, within_limits
+from bot.domain.parsing import COMMENT_LIMIT, DESCRIPTION_LIMIT, about, cut_sentence, keys_named, parse_key, within_limits
 from bot.domain.policy import Config, Domain
 from bot.domain.text import escape_within, truncate
 from bot.domain.triage import Route, route
@@ -44,6 +44,9 @@ class Filed:
     cut: tuple[str, ...] = ()
 
 
+MACHINE_SOURCES = frozenset({"hook", "change"})
+"""Requests a machine filed (a hook's regression) or the change log did: their requester is told nothing by direct
+message (a hook is no person; the eval request's filer answered the change and is in its thread)."""
 PICK_LIMIT = 10
 """How many of a requester's open requests are offered when she asks about one without naming it."""
 
@@ -398,8 +401,23 @@ class Intake:
         tx.enqueue(CardUpdate(homes=_people(after.requester, after.assignee, request.assignee)), at=now, request_id=request.id)
         if change.line:
             tx.enqueue(ThreadLine(text=change.line), at=now, request_id=request.id)
+        self._tell_requester(tx, after, change, actor=actor, now=now)
         self._schedule_check(tx, after, now)
         return after
+
+    def _tell_requester(self, tx: Tx, request: Request, change: workflow.Change, *, actor: str, now: datetime) -> None:
+        """The requester hears, by direct message, what someone else did to her request, as much as she chose
+        (`notify`, else the organisation's `nags.requester_updates`): who works it, where it went, that it waits
+        on her, how it ended."""
+        requester = request.requester
+        if actor == requester or request.source in MACHINE_SOURCES:
+            return
+        level = tx.notify_level(requester) or self._config.nags.requester_updates
+        if not workflow.tells_requester(change.event, level):
+            return
+        original = tx.get(parse_key(str(change.data.get("of", ""))) or 0) if change.event == DUPLICATE else None
+        text = messages.requester_news(request, change.event, change.data, self._config, actor=actor, original=original)
+        tx.enqueue(ChannelMessage(channel=requester, text=text), at=now, request_id=request.id)
 
     def mark_duplicate(self, key: str, actor: str, *, of: str) -> Request:
         """Close `key` as a duplicate of `of` (a request `actor` may see), linking the two in both histories."""
@@ -510,6 +528,17 @@ class Intake:
             tx.refresh_homes({user}, at=now)
         self._wakeup.set()
         return Away(user, until)
+
+    def notify(self, user: str, level: str | None) -> tuple[str, bool]:
+        """What `user` is told of the requests they filed: set to `level` ("all", "important", "none"), or as it is
+        (None). Returns (the level, whether it is the organisation's default they never changed)."""
+        if level is not None:
+            with self._unit() as tx:
+                tx.set_notify_level(user, level, since=self._clock())
+            return level, False
+        with self._store.reading() as rx:
+            chosen = rx.notify_level(user)
+        return chosen or self._config.nags.requester_updates, chosen is None
 
     def back(self, user: str) -> bool:
         """`user` is back: triage assigns to them again. False when they were not away (by their own word)."""

@@ -345,3 +345,9 @@ def m020_request_facts(db: Database) -> None:
     db.execute("CREATE INDEX requests_created_at ON requests (created_at)")
     db.execute(f"CREATE INDEX requests_open_kind ON requests (domain, kind, confidential) WHERE status IN {OPEN}")
     db.execute(f"CREATE INDEX requests_open_age ON requests (domain, created_at, id) WHERE status IN {OPEN}")
+
+
+@migrations()
+def m021_requester_updates(db: Database) -> None:
+    """What each person chose to be told of the requests they filed (`/ai-request notify all|important|none`)."""
+    db.execute("CREATE TABLE notify_levels (user_id TEXT PRIMARY KEY, level TEXT NOT NULL, since TEXT NOT NULL)")

@@ -313,6 +313,17 @@ class Tx:
         away = frozenset(a.user for a in self.away_among(people, on=on)) if on and people else frozenset()
         return RoutingState(open_load=dict(load), open_count=dict(count), last_assigned=last, vocabulary=vocabulary, away=away)
 
+    # -- what requesters are told ----------------------------------------------------------------
+    def set_notify_level(self, user: str, level: str, *, since: datetime) -> None:
+        self.db.execute(
+            """INSERT INTO notify_levels (user_id, level, since) VALUES (?, ?, ?) ON CONFLICT(user_id)
+               DO UPDATE SET level = excluded.level, since = excluded.since""", [user, level, to_db_time(since)])
+
+    def notify_level(self, user: str) -> str | None:
+        """What `user` chose to be told of the requests they filed; None when they never chose."""
+        rows = list(self.db.query("SELECT level FROM notify_levels WHERE user_id = ?", [user]))
+        return rows[0]["level"] if rows else None
+
     # -- away ------------------------------------------------------------------------------------
     def set_away(self, user: str, *, until: date | None, since: datetime) -> None:
         self.db.execute(

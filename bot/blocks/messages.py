@@ -31,6 +31,7 @@ whether it is covered (no text opens the form)
 • `/ai-request search <words>` — past requests holding those words
 • `/ai-request away [until 2026-12-07]` — triage assigns you nothing new (until the day you are back)
 • `/ai-request back` — triage assigns to you again
+• `/ai-request notify [all|important|none]` — what you are told, by direct message, of the requests you filed
 • `/ai-request help` — this text
 A long list or history ends with how many more there are: add `page 2` (`/ai-request queue support page 2`).
 In a channel, mention `@ai-intake <text>` to file from a message (reply in a request's thread to comment), \
@@ -254,3 +255,57 @@ def which(choices: Sequence[Request], config: Config, *, user: str, channel: str
                        for r in choices)
     return (f"You have {len(choices)} open requests; name the one you mean (`any update on {choices[0].key}?`):\n{listed}\n"
             "`/ai-request mine` lists them all.")
+
+
+# --- the requester is told what became of her request (a direct message) -----------------------------------------
+NEWS = {
+    "claimed": "{actor} is working on it now.",
+    "reassigned": "it is now with {to}.",
+    "handed": "{to} owns and works it now.",
+    "reopened": "{actor} reopened it.",
+    "review_started": "{actor} started the security review.",
+    "waiting": "it waits on you: {actor} asked you something in its thread. {answer}",
+    "review_changes_requested": "{actor} requested changes to it. {answer}",
+    "resolved": "{actor} resolved it.",
+    "review_approved": "{actor} approved the security review; it is resolved.",
+    "withdrawn": "{actor} withdrew it.",
+}
+"""What the requester is told of each event someone else caused (`workflow.TOLD_REQUESTER`), after "*AIR-5* (title): "."""
+NEWS_FOOTER = "`/ai-request notify important` tells you only what asks something of you or ends it; `none`, nothing."
+
+
+def requester_news(request: Request, event: str, data: dict, config: Config, *, actor: str,
+                   original: Request | None = None) -> str:
+    """The direct message that tells the requester what someone else did to her request (she may see its title).
+    A link to its card only where she can open it; a duplicate names the request to follow instead."""
+    head = f"*{request.key}* ({shown_title(request, redact=not visible_to(config, request, user=request.requester))}): "
+    opens = opens_card(config, request, request.requester) and request.card_channel
+    answer = (f"Answer in its thread (<#{request.card_channel}>), or write to me here: your words go to the request."
+              if opens else "Answer by writing to me here: your words go to the request.")
+    if event == "moved":
+        where = f" (its card is now in <#{request.card_channel}>)" if opens else ""
+        who = f"<@{data['assignee']}> has it now" if data.get("assignee") else "its lead picks who works it"
+        said = f"it moved from {data.get('from') or 'triage'} to {data.get('to')}: {who}{where}."
+    elif event == "duplicate":
+        said = f"{user(actor)} closed it as a duplicate of *{data.get('of')}*"
+        if original is not None:
+            said += f" ({shown_title(original, redact=not visible_to(config, original, user=request.requester))})"
+        said += f": follow that one (`/ai-request status {data.get('of')}`)."
+    else:
+        said = NEWS.get(event, "it changed.").format(actor=user(actor), to=user(data.get("to")), answer=answer)
+    if event == "resolved" and data.get("cause"):
+        said += f" Cause: {data['cause'].removeprefix('change:')}" + (f"; the eval case that now covers it: {data['eval_case']}"
+                                                                        if data.get("eval_case") else "") + "."
+    return f"{head}{said}\n{NEWS_FOOTER}"
+
+
+NOTIFY_MEANS = {"all": "who works it, where it moves, when it waits on you and how it ends",
+                "important": "only when it waits on you and how it ends", "none": "nothing (its thread and `mine` still show it)"}
+
+
+def notify_text(level: str, default: bool, *, changed: bool) -> str:
+    """The answer to `/ai-request notify [level]`."""
+    head = "From now on you are told" if changed else "You are told"
+    tail = " (the organisation's default)" if default else ""
+    return (f"{head} {NOTIFY_MEANS[level]} of the requests you filed, by direct message{tail}. "
+            "`/ai-request notify all|important|none` changes it.")

@@ -56,6 +56,13 @@ class Back:
 
 
 @dataclass(frozen=True)
+class Notify:
+    """`notify [all|important|none]`: what the person is told of the requests they filed (None: say what it is now)."""
+
+    level: str | None = None
+
+
+@dataclass(frozen=True)
 class OpenForm:
     pass
 
@@ -103,7 +110,7 @@ class Search:
     words: str
 
 
-Command = Help | Mine | Queue | Status | Away | Back | OpenForm | QuickCreate | Usage | Shipped | Changes | Search
+Command = Help | Mine | Queue | Status | Away | Back | OpenForm | QuickCreate | Usage | Shipped | Changes | Search | Notify
 
 
 def parse_key(text: str) -> int | None:
@@ -195,6 +202,13 @@ def _away(rest: list[str]) -> Command | None:
         return None
 
 
+def _notify(rest: list[str]) -> Command | None:
+    if not rest:
+        return Notify()
+    level = rest[0].lower()
+    return Notify(level=level) if len(rest) == 1 and level in ("all", "important", "none") else None
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "help": Subcommand("help", lambda rest: None if rest else Help()),
     "mine": Subcommand("mine", _mine),
@@ -202,6 +216,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "status": Subcommand("status AIR-12", _status),
     "away": Subcommand("away [until 2026-12-07]", _away),
     "back": Subcommand("back", lambda rest: None if rest else Back()),
+    "notify": Subcommand("notify [all|important|none]", lambda rest: _notify(rest)),
     "shipped": Subcommand("shipped [product|platform] [kind:] <what>", lambda rest: Shipped(text=" ".join(rest))),
     "search": Subcommand("search <words>", lambda rest: Search(words=" ".join(rest))),
     "changes": Subcommand("changes [domain]", lambda rest: None if len(rest) > 1 else Changes(domain=rest[0].lower() if rest else None)),

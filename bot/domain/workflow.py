@@ -17,6 +17,20 @@ from bot.domain.sla import local_when
 
 REASON_LIMIT = 500
 # Actions by a domain member that count as the first response (docs/concepts.md, SLA: claim, status change, thread reply).
+NOTIFY_LEVELS = ("all", "important", "none")
+TOLD_REQUESTER = {"claimed": "all", "reassigned": "all", "moved": "all", "handed": "all", "reopened": "all",
+                  "review_started": "all", "waiting": "important", "review_changes_requested": "important",
+                  "resolved": "important", "review_approved": "important", "withdrawn": "important", "duplicate": "important"}
+"""What the requester is told of, by direct message, at each level of `notify` (`all` also hears who works it and
+where it went; `important` only what asks something of her or ends it; `none` nothing)."""
+
+
+def tells_requester(event: str, level: str) -> bool:
+    """Whether the requester, at `level` ("all", "important", "none"), is told of an `event` someone else caused."""
+    told = TOLD_REQUESTER.get(event)
+    return told is not None and (level == "all" or level == told == "important")
+
+
 FIRST_RESPONSE_ACTIONS = frozenset({"claim", "wait", "resolve", "review", "comment", "own", "disclaim", "hand", "reassign"})
 """What a person of the request's side (or one of its owners) does that is its first response: claim, wait on the
 requester, resolve, a review step, a thread reply, take ownership, "Not mine", hand it over or reassign it."""

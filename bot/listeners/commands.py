@@ -72,6 +72,8 @@ def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any
             return messages.away_reply(intake_of(context).set_away(user, until=until))
         case parsing.Back():
             return messages.back_reply(intake_of(context).back(user))
+        case parsing.Notify(level=level):
+            return messages.notice(messages.notify_text(*intake_of(context).notify(user, level), changed=level is not None))
         case parsing.Usage(subcommand=word):
             return messages.notice(messages.usage_text(word, config))
         case parsing.Shipped() | parsing.Changes():
