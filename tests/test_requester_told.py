@@ -10,11 +10,11 @@ import pytest
 
 from bot.blocks import ids
 from tests.harness import CONFIG, Harness, start_harness
-from tests.stories import dms
+from tests.stories import news_to
 
 
 def told(h: Harness, user: str = "U0REQ") -> list[str]:
-    return [m["text"] for m in dms(h, user)]
+    return news_to(h, user)
 
 
 def move(h: Harness, key: str, to: str, *, user: str) -> None:
