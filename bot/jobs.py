@@ -368,7 +368,8 @@ def _item(nag: AnyNag, user: str, *, now: datetime) -> NagItem | ChangeNagItem:
         return ChangeNagItem(change_id=nag.change_id, rule=nag.rule, step=nag.step, text=nag.text,
                              buttons=list(nag.buttons_for(user)), urgency=nag.urgency)
     return NagItem(request_id=nag.request_id, key=nag.key, rule=nag.rule, step=nag.step, text=nag.text,
-                   buttons=list(nag.buttons_for(user)), urgent=nag.urgent, urgency=nag.urgency, written_at=now)
+                   buttons=list(nag.buttons_for(user)), urgent=nag.urgent, urgency=nag.urgency,
+                   written_at=now if nag.rule == RULE_STALE_REVIEW else None)  # its text says an age: "27 days open"
 
 
 def _close_unanswered(tx: Tx, request: Request, *, now: datetime) -> bool:

@@ -114,7 +114,8 @@ class NagItem(BaseModel):
     urgent: bool = False
     urgency: int = 0
     written_at: datetime | None = None
-    """When `text` was written: a message held for working hours says the request's age as of then, as its text does."""
+    """When `text` was written, for a text that says the request's age ("27 days open"): a message held for working
+    hours says its age as of then, as its text does."""
 
     @property
     def about(self) -> tuple[int, str]:
