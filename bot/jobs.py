@@ -29,8 +29,8 @@ from bot.domain.digest import (
     WEEK, DigestFigures, OpenPicture, confidential_open, digest_all, digest_week, listed_everywhere, stalled_from,
 )
 from bot.domain.facts import RequestFacts
-from bot.domain.models import Event, Request
-from bot.domain.nags import AnyNag, Nag, batch, explain_batch, nags_due, next_check_at
+from bot.domain.models import Away, Event, Request
+from bot.domain.nags import AnyNag, Nag, batch, covered, explain_batch, nags_due, next_check_at
 from bot.domain.policy import Config
 from bot.domain.thresholds import (
     RULE_AT_RISK, RULE_BREACHED, RULE_NO_ANSWER, RULE_STALE_REVIEW, RULE_UNACKNOWLEDGED, RULE_UNOWNED,
@@ -165,8 +165,18 @@ class Jobs:
             items, sent = tx.nag_candidates(ids)
         due = nags_due(items, self._config, now=now, sent=sent, rules=JOB_RULES[job])
         after = sent | {n.sent_key for n in due}  # what is recorded once this run is done (by us or a twin)
+        due = covered(due, self._away({p for n in due for p in n.recipients}, now=now), {r.id: r for r, _ in items},
+                      self._config)
         checks = [(r, next_check_at(r, events, self._config, now=now, sent=after)) for r, events in items]
         return due, checks, {r.id: r for r, _ in items}
+
+    def _away(self, people: set[str], *, now: datetime) -> dict[str, Away]:
+        """Who of `people` is away today (in the organisation's time zone): by their own word, or the config's `away`."""
+        today = now.astimezone(self._config.calendar(None).tz).date()
+        with self._store.reading() as tx:
+            said = {a.user: a for a in tx.away_among(sorted(people), on=today)} if people else {}
+        listed = {u: Away(u, None, in_config=True) for d in self._config.domains for u in d.away if u in people}
+        return {**listed, **said}
 
     def _record(self, tx: Tx, nags: Sequence[Nag], requests: dict[int, Request], now: datetime) -> list[Nag]:
         """Record each nag (its notification, its event, its thread line), closing first the requests a nag closes;

@@ -4,7 +4,7 @@ Nothing here writes. Listeners, the outbox's senders and the console call these;
 live in `bot.service`.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -125,7 +125,17 @@ class Queries:
 
         assigned, filed = self._mine(user, assigned_page=at(ASSIGNED), filed_page=at(FILED))
         queues = [(d.name, self.queue(d.name, page=at(d.name))) for d in self._config.member_domains(user)]
-        return HomeData(assigned=assigned, filed=filed, queues=queues, away=self.away(user, on=on))
+        listed = [r for listing in (assigned, filed, *(q for _, q in queues)) for r, _ in listing.items]
+        return HomeData(assigned=assigned, filed=filed, queues=queues, away=self.away(user, on=on),
+                        people_away=self.away_among((r.assignee for r in listed), on=on))
+
+    def away_among(self, people: Iterable[str | None], *, on: date) -> dict[str, Away]:
+        """Who of `people` is away on the day `on` (by their own word, or the config's `away`), by user."""
+        wanted = sorted({p for p in people if p})
+        with self._store.reading() as tx:
+            said = {a.user: a for a in tx.away_among(wanted, on=on)} if wanted else {}
+        listed = {u: Away(u, None, in_config=True) for d in self._config.domains for u in d.away if u in wanted}
+        return {**listed, **said}
 
     def away(self, user: str, *, on: date) -> Away | None:
         """Whether `user` is away on the day `on`: by their own word (`/ai-request away`), or in the config's `away`
@@ -158,6 +168,8 @@ class HomeData(NamedTuple):
     filed: Listing
     queues: list[tuple[str, Listing]]
     away: Away | None = None
+    people_away: dict[str, Away] = {}
+    """Who of the assignees listed is away (their lines show 🌴 and the day they are back)."""
 
 
 __all__ = ["Queries", "HomeData", "SearchPage", "load_request", "TRIAGE"]

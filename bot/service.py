@@ -21,6 +21,7 @@ from bot.blocks import messages
 from bot.domain.changes_loop import Closure, closure_text
 from bot.domain.duplicates import CANDIDATES, DUPLICATE, DUPLICATE_LINKED, candidate_words, close_as_duplicate, similar
 from bot.domain.errors import Conflict, InvalidInput
+from bot.domain.courts import escalation, owners
 from bot.domain.owners import owners_of, place_asset
 from bot.domain.models import Away, Draft, Event, Request
 from bot.domain.parsing import COMMENT_LIMIT, DESCRIPTION_LIMIT, about, cut_sentence, keys_named, parse_key, within_limits
@@ -32,7 +33,7 @@ from bot.metrics import Metrics
 from bot.queries import load_request
 from bot.wakeup import Wakeup
 from storage.outbox import CardMoved, CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
-from storage.store import Store, Tx
+from storage.store import Store, Tx, to_db_time
 
 
 @dataclass(frozen=True)
@@ -189,10 +190,14 @@ class Intake:
         if domain is None:
             return
         who = "reviewer" if request.is_security_review and domain.reviewers else "engineer"
-        for person in [domain.lead] if domain.lead else self._config.admins:
+        told = [domain.lead] if domain.lead else list(self._config.admins)
+        if request.is_regression:  # a regression cannot wait for the unowned rule's hours: its owners hear at once too
+            told = list(dict.fromkeys([*told, *owners(request, self._config)]))
+        for person in told:
             title = f" “{escape_within(request.title, 120)}”" if visible_to(self._config, request, user=person) else ""
+            act = "Take ownership of it, or say why it is not yours." if request.is_regression else "Reassign it, or claim it."
             text = (f"{request.key}{title} was filed for {domain.name} while every {domain.name} {who} is away, so nobody "
-                    f"is assigned: it waits for you (its card is in <#{request.card_channel}>). Reassign it, or claim it.")
+                    f"is assigned: it waits for you (its card is in <#{request.card_channel}>). {act}")
             tx.enqueue(Ephemeral(user=person, text=text), at=now, request_id=request.id, key=f"all-away:{request.id}:{person}")
 
     def _route(self, tx: Tx, draft: Draft, now: datetime) -> Route:
@@ -514,20 +519,32 @@ class Intake:
         self._wakeup.set()
 
     # -- away ------------------------------------------------------------------------------------
-    def set_away(self, user: str, *, until: date | None) -> Away:
-        """`user` is away: triage skips them from now until the day `until` (None: until `back`). InvalidInput
-        when `until` is not after today, or when triage never assigns to them anyway."""
+    def set_away(self, user: str, *, until: date | None, cover: str | None = None) -> Away:
+        """`user` is away: triage skips them from now until the day `until` (None: until `back`); their nags go to
+        `cover` (else to the lead of each request's domain), who is sent the open requests they hold. InvalidInput
+        when `until` is not after today, when triage never assigns to them anyway, or when `cover` is themselves."""
         now = self._clock()
         today = self._today(now)
         if until is not None and until <= today:
             raise InvalidInput(f"{until.isoformat()} is not after today ({today.isoformat()}): say the day you are back.")
         if not any(user in (*d.engineers, *d.reviewers) for d in self._config.domains):
             raise InvalidInput("Triage assigns you nothing anyway: you are no domain's engineer or reviewer.")
+        if cover == user:
+            raise InvalidInput("Name someone else to cover for you (`cover @someone`), or leave it to your lead.")
+        away = Away(user, until, cover=cover)
         with self._unit() as tx:
-            tx.set_away(user, until=until, since=now)
-            tx.refresh_homes({user}, at=now)
+            tx.set_away(user, until=until, since=now, cover=cover)
+            held = tx.open_assigned_to(user, limit=500)
+            stand_ins: dict[str, list[Request]] = {}
+            for request in held:
+                for person in [cover] if cover else list(escalation(request, self._config)):
+                    stand_ins.setdefault(person, []).append(request)
+            for person, theirs in stand_ins.items():
+                tx.enqueue(ChannelMessage(channel=person, text=messages.cover_text(away, theirs, self._config, to=person)), at=now,
+                           key=f"cover:{user}:{to_db_time(now)}:{person}")
+            tx.refresh_homes({user, *stand_ins}, at=now)
         self._wakeup.set()
-        return Away(user, until)
+        return away
 
     def notify(self, user: str, level: str | None) -> tuple[str, bool]:
         """What `user` is told of the requests they filed: set to `level` ("all", "important", "none"), or as it is

@@ -351,3 +351,9 @@ def m020_request_facts(db: Database) -> None:
 def m021_requester_updates(db: Database) -> None:
     """What each person chose to be told of the requests they filed (`/ai-request notify all|important|none`)."""
     db.execute("CREATE TABLE notify_levels (user_id TEXT PRIMARY KEY, level TEXT NOT NULL, since TEXT NOT NULL)")
+
+
+@migrations()
+def m022_away_cover(db: Database) -> None:
+    """Who covers for someone away (`/ai-request away until DATE cover @x`): their nags go there."""
+    db.execute("ALTER TABLE away ADD COLUMN cover TEXT")

@@ -1,6 +1,6 @@
 """Ephemeral answers and thread replies: help, quick-create confirmation, status, mine, queue."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -29,7 +29,8 @@ HELP = """*ai-intake* routes requests for AI help to the embedded AI engineer of
 whether it is covered (no text opens the form)
 • `/ai-request changes [domain]` — the latest changes logged
 • `/ai-request search <words>` — past requests holding those words
-• `/ai-request away [until 2026-12-07]` — triage assigns you nothing new (until the day you are back)
+• `/ai-request away [until 2026-12-07]` — triage assigns you nothing new (until the day you are back); add \
+`cover @someone` and your nags go to them (else to your lead), who is sent what you hold
 • `/ai-request back` — triage assigns to you again
 • `/ai-request notify [all|important|none]` — what you are told, by direct message, of the requests you filed
 • `/ai-request help` — this text
@@ -58,19 +59,23 @@ def usage_text(subcommand: str, config: Config) -> str:
 SLA_LABEL = {"breached": ":red_circle: SLA breached", "at_risk": ":large_orange_circle: SLA at risk", "on_track": "on track"}
 
 
-def line(request: Request, *, redact: bool, sla_state: str | None = None, title_limit: int = LIST_TITLE_LIMIT) -> str:
-    """One request as a list line: key, priority, kind, title (cut visibly at `title_limit`), status, assignee, SLA state."""
+def line(request: Request, *, redact: bool, sla_state: str | None = None, title_limit: int = LIST_TITLE_LIMIT,
+         away: Mapping[str, Away] | None = None) -> str:
+    """One request as a list line: key, priority, kind, title (cut visibly at `title_limit`), status, assignee (with
+    🌴 and the day they are back when `away` says they are away), SLA state."""
     title = shown_title(request, redact=True) if redact else escape_within(request.title, title_limit)
     sla = f" · {SLA_LABEL[sla_state]}" if sla_state in SLA_LABEL else ""
-    return f"*{request.key}* {request.priority} {kind_label(request.kind)} — {title} · {request.status} · {user(request.assignee, none='unassigned')}{sla}"
+    gone = away_mark((away or {}).get(request.assignee or ""))
+    return (f"*{request.key}* {request.priority} {kind_label(request.kind)} — {title} · {request.status} · "
+            f"{user(request.assignee, none='unassigned')}{gone}{sla}")
 
 
 def listed_line(request: Request, events: Sequence[Event], config: Config, *, now: datetime, viewer: str,
-                whose: bool = False) -> str:
+                whose: bool = False, away: Mapping[str, Away] | None = None) -> str:
     """A list line as `viewer` sees it at `now`: a confidential title hidden unless they may see it, and the
     worst state of its SLA clocks; `whose`: and whose court the ball is in (a requester's list of what she filed)."""
     redact = not visible_to(config, request, user=viewer)
-    said = line(request, redact=redact, sla_state=worst_sla_state(request, events, config, now=now))
+    said = line(request, redact=redact, sla_state=worst_sla_state(request, events, config, now=now), away=away)
     return said + (f" · {whose_court(request, config, user=viewer)}" if whose else "")
 
 
@@ -143,13 +148,15 @@ class Group:
     """What the viewer filed: each line says whose court it is in, and the group how to follow one up."""
 
 
-def list_reply(title: str, groups: Sequence[Group], config: Config, *, now: datetime, viewer: str) -> tuple[str, list[Block]]:
+def list_reply(title: str, groups: Sequence[Group], config: Config, *, now: datetime, viewer: str,
+               away: Mapping[str, Away] | None = None) -> tuple[str, list[Block]]:
     """A titled list of requests in groups, each line as `viewer` sees it at `now` (`listed_line`). A group with more
     than its page says how many and how to see them, with a "Next page" button (`list.page`): nothing is dropped."""
     blocks: list[Block] = [section(f"*{title}*")]
     next_pages: list[str] = []
     for group in groups:
-        lines = [listed_line(r, events, config, now=now, viewer=viewer, whose=group.filed) for r, events in group.listing.items]
+        lines = [listed_line(r, events, config, now=now, viewer=viewer, whose=group.filed, away=away)
+                 for r, events in group.listing.items]
         blocks += line_sections(f"*{group.heading}* ({shown_of(group.listing)})", lines or ["_nothing_"])
         if group.filed and lines:
             blocks.append(context(FOLLOW_UP))
@@ -188,11 +195,29 @@ def line_sections(heading: str, lines: Sequence[str]) -> list[SectionBlock]:
 
 def away_reply(away: Away) -> tuple[str, list[Block]]:
     """The answer to `/ai-request away`."""
+    covered = (f" <@{away.cover}> covers for you: your nags go to them, and they were sent what you hold." if away.cover
+               else " Your nags go to your lead, who was sent what you hold.")
     if away.until is None:
         return notice("You are away: triage assigns you nothing new until you type `/ai-request back`. "
-                      "What you hold stays yours: reassign it if it cannot wait.")
+                      "What you hold stays yours: reassign it if it cannot wait." + covered)
     return notice(f"You are away until {away.until:%a %d %b} (back that day): triage assigns you nothing new until then "
-                  "(`/ai-request back` ends it sooner). What you hold stays yours: reassign it if it cannot wait.")
+                  "(`/ai-request back` ends it sooner). What you hold stays yours: reassign it if it cannot wait." + covered)
+
+
+def away_mark(away: Away | None) -> str:
+    """" 🌴 back Mon 07 Dec" beside someone away ("🌴 away" without a date), "" for someone here."""
+    if away is None:
+        return ""
+    return f" :palm_tree: back {away.until:%a %d %b}" if away.until else " :palm_tree: away"
+
+
+def cover_text(away: Away, held: Sequence[Request], config: Config, *, to: str) -> str:
+    """What the stand-in (or the lead) is sent when someone's away begins: who, until when, and what they hold."""
+    until = f" until {away.until:%a %d %b}" if away.until else ""
+    why = "asked you to cover" if away.cover == to else "is not covered by anyone, so their nags come to you"
+    lines = [f"• {line(r, redact=not visible_to(config, r, user=to))}" for r in held[:20]]
+    more = [f"… and {len(held) - 20} more: `/ai-request queue`"] if len(held) > 20 else []
+    return "\n".join([f"<@{away.user}> is away{until} and {why}: {len(held)} open request(s) they hold:", *lines, *more])
 
 
 def back_reply(was_away: bool) -> tuple[str, list[Block]]:

@@ -10,8 +10,8 @@ same run repeated sends nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence, Set
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence, Set
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
@@ -20,7 +20,7 @@ from bot.domain.courts import escalation, owners, review_audience, unique
 from bot.domain.history import (
     active_snoozes, ball_silence, is_unowned, request_sla, seconds_between, silent_since, waiting_since,
 )
-from bot.domain.models import NO_ANSWER, PRIORITY_WEIGHT, Event, Request
+from bot.domain.models import NO_ANSWER, PRIORITY_WEIGHT, Away, Event, Request
 from bot.domain.nag_text import DAY, no_answer_text, review_text, sla_text, unowned_text
 from bot.domain.policy import Config
 from bot.domain.sla import SlaStatus
@@ -206,6 +206,30 @@ def _next_waiting_change(request: Request, events: Sequence[Event], config: Conf
     calendar = config.calendar(request.domain)
     at = ladders[RULE_NO_ANSWER].next_after(calendar.business_seconds(since, now))
     return calendar.add_business_seconds(since, at) if at is not None else None
+
+
+def covered(nags: Sequence[Nag], away: Mapping[str, Away], requests: Mapping[int, Request], config: Config) -> list[Nag]:
+    """`nags` with each recipient who is away (`away`, by user) replaced by who covers for them: the stand-in they
+    named, else the request's escalation (its lead). The text says who is away and who covers; the requester is
+    left as she is (she is told of her own request)."""
+    out = []
+    for nag in nags:
+        request = requests.get(nag.request_id)
+        gone = [u for u in nag.recipients if u in away and (request is None or u != request.requester)]
+        if not gone or request is None:
+            out.append(nag)
+            continue
+        stand_in = {u: ((away[u].cover,) if away[u].cover and away[u].cover not in away else escalation(request, config))
+                    for u in gone}
+        people = unique(p for u in nag.recipients for p in (stand_in.get(u) or (u,)))
+        said = "; ".join(f"<@{u}> is away{_back(away[u])}: {' and '.join(f'<@{p}>' for p in stand_in[u])} covers"
+                         for u in gone)
+        out.append(replace(nag, recipients=people, text=f"{nag.text} ({said})"))
+    return out
+
+
+def _back(away: Away) -> str:
+    return f", back {away.until:%a %d %b}" if away.until else ""
 
 
 def still_applies(rule: str, step: str, request: Request | None) -> bool:

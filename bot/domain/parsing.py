@@ -45,9 +45,11 @@ class Status:
 
 @dataclass(frozen=True)
 class Away:
-    """`away [until DATE]`: triage skips the person (until DATE, the day they are back; None: until `back`)."""
+    """`away [until DATE] [cover @x]`: triage skips the person (until DATE, the day they are back; None: until
+    `back`); `cover`: who stands in for them (their nags go there; else to the lead)."""
 
     until: date | None = None
+    cover: str | None = None
 
 
 @dataclass(frozen=True)
@@ -190,14 +192,23 @@ def _status(rest: list[str]) -> Command | None:
     return Status(key=words[0] if words else None, page=page)
 
 
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
+
+
 def _away(rest: list[str]) -> Command | None:
+    cover = None
+    if len(rest) >= 2 and rest[-2].lower() == "cover":
+        found = _USER.match(rest[-1])
+        if not found:
+            return None
+        cover, rest = found.group(1) or found.group(2), rest[:-2]
     words = rest[1:] if rest and rest[0].lower() == "until" else rest
     if not words:
-        return None if rest else Away()
+        return None if rest else Away(cover=cover)
     if len(words) > 1:
         return None
     try:
-        return Away(until=date.fromisoformat(words[0]))
+        return Away(until=date.fromisoformat(words[0]), cover=cover)
     except ValueError:
         return None
 
@@ -214,7 +225,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "mine": Subcommand("mine", _mine),
     "queue": Subcommand("queue [domain]", _queue),
     "status": Subcommand("status AIR-12", _status),
-    "away": Subcommand("away [until 2026-12-07]", _away),
+    "away": Subcommand("away [until 2026-12-07]", _away),  # and `cover @someone`, said in the help
     "back": Subcommand("back", lambda rest: None if rest else Back()),
     "notify": Subcommand("notify [all|important|none]", lambda rest: _notify(rest)),
     "shipped": Subcommand("shipped [product|platform] [kind:] <what>", lambda rest: Shipped(text=" ".join(rest))),

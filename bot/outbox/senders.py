@@ -209,7 +209,8 @@ def send_home(d: Delivery, out: Outgoing[HomeRefresh]) -> Sent:
     home = d.home_of(user, on=now.astimezone(d.config.calendar(None).tz).date(), section=out.payload.section, page=out.payload.page)
     changes = d.change_home_of(user)
     more = home_blocks(changes.waiting, changes.recent, d.config, now=now) if changes else []
-    view = home_view(home.assigned, home.filed, home.queues, d.config, now=now, viewer=user, away=home.away, more=more)
+    view = home_view(home.assigned, home.filed, home.queues, d.config, now=now, viewer=user, away=home.away, more=more,
+                     people_away=home.people_away)
     d.poster.publish_home(user=user, view=view.to_dict())
     return Sent()
 
