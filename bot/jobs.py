@@ -12,6 +12,7 @@ their own after `PART_HOLD` (more messages than one, none lost).
 import functools
 import time
 import uuid
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from bot.domain.changes_filing import question_channel
 from bot.domain.changes_loop import LoopFigures, loop_all
 from bot.domain.changes_nag import ChangeNag, change_next_checks, changes_due
 from bot.domain.digest import (
-    WEEK, DigestFigures, OpenPicture, confidential_open, digest_all, digest_week, listed_everywhere, stalled_from,
+    WEEK, DigestFigures, OpenPicture, confidential_open, digest_all, digest_on, digest_week, listed_everywhere, stalled_from,
 )
 from bot.domain.facts import RequestFacts
 from bot.domain.models import Away, Event, Request
@@ -43,6 +44,7 @@ from storage.outbox import (
 )
 from storage.store import OutboxItem, Store, Tx, to_db_time
 
+log = logging.getLogger(__name__)
 JOB_RULES = {"sla": {RULE_AT_RISK, RULE_BREACHED},
              "nags": {RULE_STALE_REVIEW, RULE_UNOWNED, RULE_NO_ANSWER, RULE_UNACKNOWLEDGED}}
 JOB_KINDS = {"nags": ("security_review", "regression")}  # only reviews and regressions can be stale or unowned…
@@ -264,16 +266,24 @@ class Jobs:
         return fresh
 
     @measured("digest")
-    def send_digest(self, *, now: datetime, dry_run: bool = False) -> list[str]:
+    def send_digest(self, *, now: datetime, dry_run: bool = False, due: datetime | None = None) -> list[str]:
         """Queue this week's digests: one per domain channel and one org-wide, and the private ones (each
         domain's review channel, the org's private channel) listing confidential requests in full; at most
-        one per channel and week."""
+        one per channel and week (the week it was `due` in: default `now`).
+
+        A digest due on a holiday goes out on the business day before (`digest_on`): run on the holiday itself
+        it sends nothing; the scheduler runs it the day before with `due` naming the holiday."""
         config = self._config
+        calendar = config.calendar(None)
+        due = due or now
+        if digest_on(calendar, due) != now.astimezone(calendar.tz).date():
+            log.info("no digest today: it was due on a holiday, and went out on the business day before")
+            return []
         targets = self._public_targets()
         figures_of = self.digest_figures(now=now, channels=[channel for channel, _, _ in targets])
         with self._store.reading() as tx:
             listing = tx.digest.confidential_listing() if self._private_targets() else []
-        week = now.astimezone(config.calendar(None).tz).isocalendar()
+        week = due.astimezone(calendar.tz).isocalendar()
         messages = self._public_digests(targets, figures_of, now=now) + self._private_digests(listing, now=now)
         lines = [f"{channel}: {text}" for channel, _, (text, _) in messages]
         if not dry_run:

@@ -158,6 +158,19 @@ def digest_week(config: Config, *, now: datetime) -> tuple[datetime, datetime]:
     return now - WEEK, now
 
 
+def digest_on(calendar: BusinessCalendar, fire: datetime) -> date:
+    """The day the digest due at `fire` goes out, in the calendar's zone: that day, unless it is a holiday; then the
+    business day before it (a digest due on a holiday Friday goes on Thursday). A weekend is no holiday: a cron that
+    names a Sunday means a Sunday."""
+    day = fire.astimezone(calendar.tz).date()
+    if day not in calendar.holidays:
+        return day
+    before = day - timedelta(days=1)
+    while before.weekday() not in calendar.days or before in calendar.holidays:
+        before -= timedelta(days=1)
+    return before
+
+
 def stalled_from(config: Config) -> float:
     """The fewest days of silence at which any domain's review counts as stalled (the store reads the reviews
     silent at least that long; `needs_decision` judges each by its own domain's ladder)."""
