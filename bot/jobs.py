@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.blocks.common import to_dicts
-from bot.blocks.digest import render_digest, render_private_digest
+from bot.blocks.digest import confidential_listed_in, render_digest, render_private_digest
 from bot.blocks.nags import thread_nag
 from bot.domain import workflow
 from bot.domain.changes import change_state
@@ -342,7 +342,8 @@ class Jobs:
             queue = f"/ai-request queue {scope}" if scope else "/ai-request queue"
             rendered = render_digest(figures_of[scope], title=title, queue=queue, stale_days=config.nags.review_stale_days,
                                      org=scope is None, loop=loop_of[scope],
-                                     changes=f"/ai-request changes {scope}" if scope else "/ai-request changes")
+                                     changes=f"/ai-request changes {scope}" if scope else "/ai-request changes",
+                                     listed_in=confidential_listed_in(config, scope, queue=queue))
             out += [(channel, part, message) for part, message in enumerate(rendered)]
         return out
 

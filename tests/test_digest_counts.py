@@ -27,7 +27,7 @@ def test_needs_a_decision_counts_everything_and_says_where_the_rest_are(harness:
     text = " ".join(shown(d) for d in digests)
     assert "*Needs a decision*: 20 unowned regressions, 15 stalled security reviews" in text
     assert "+12 more unowned regressions and +4 more stalled reviews: `/ai-request queue support` lists every open request." in text
-    assert ("3 confidential security reviews stalled over 7 days, oldest 8 days (listed in full in the private review channel)"
+    assert ("3 confidential security reviews stalled over 7 days, oldest 8 days (listed in full in <#G0SUPSEC>)"
             in text)
     assert "SECRET" not in text
     assert all(len(d["blocks"]) <= 50 for d in digests)
@@ -55,3 +55,16 @@ def test_a_long_private_digest_lists_everything_over_several_messages(harness: H
     listed = " ".join(shown(p) for p in private)
     assert all(f"*AIR-{n}* · SECRET vendor {n - 1}" in listed for n in range(1, 31))
     assert private[1]["text"] == "Private digest: support (continued)"
+
+
+def test_a_domain_without_a_review_channel_is_told_where_its_confidential_requests_really_are(harness: Harness) -> None:
+    h = harness
+    for n in range(2):  # search has no review channel: its confidential reviews' cards stay redacted in #search
+        h.command(f"security review: SECRET ranking vendor {n}", channel="C0SEARCH")
+    h.settle()
+    h.clock.advance(days=8)
+    h.bot.jobs.send_digest(now=h.clock())
+    h.settle()
+    text = " ".join(shown(d) for d in channel_posts(h, "C0SEARCH", containing="Weekly digest: search"))
+    assert "listed to its members by `/ai-request queue search`" in text and "private review channel" not in text
+    assert "SECRET" not in text
