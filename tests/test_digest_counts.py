@@ -68,3 +68,18 @@ def test_a_domain_without_a_review_channel_is_told_where_its_confidential_reques
     text = " ".join(shown(d) for d in channel_posts(h, "C0SEARCH", containing="Weekly digest: search"))
     assert "listed to its members by `/ai-request queue search`" in text and "private review channel" not in text
     assert "SECRET" not in text
+
+
+def test_needs_a_decision_lists_an_unowned_regression_only_once_its_owners_were_asked(harness: Harness) -> None:
+    h = harness
+    h.command("regression: refund bot quotes a 14-day window")  # Monday 10:00: asked at 14:00
+    h.settle()
+    h.clock.advance(hours=5)
+    h.command("regression: refund bot forgets the order number")  # Monday 15:00: an hour old at the digest
+    h.settle()
+    h.clock.advance(hours=1)
+    h.bot.jobs.send_digest(now=h.clock())
+    h.settle()
+    text = " ".join(shown(d) for d in channel_posts(h, "C0SUPPORT", containing="Weekly digest: support"))
+    assert "*Needs a decision*: 1 unowned regression" in text and "*AIR-1* regression unowned" in text
+    assert "AIR-2* regression unowned" not in text
