@@ -4,6 +4,7 @@ every message stays inside Block Kit's limits (the fake Slack refuses any that d
 app: forty requests filed by slash command, a week on the clock, the digest job."""
 
 
+from bot.blocks import ids
 from tests.harness import Harness
 from tests.stories import channel_posts, shown
 from tests.test_confidentiality import file_by_form
@@ -83,3 +84,29 @@ def test_needs_a_decision_lists_an_unowned_regression_only_once_its_owners_were_
     text = " ".join(shown(d) for d in channel_posts(h, "C0SUPPORT", containing="Weekly digest: support"))
     assert "*Needs a decision*: 1 unowned regression" in text and "*AIR-1* regression unowned" in text
     assert "AIR-2* regression unowned" not in text
+
+
+def test_a_duplicate_is_in_none_of_the_weeks_resolution_figures(harness: Harness) -> None:
+    h = harness
+    h.command("question: which eval covers the refund window?", user="U0REQ")
+    h.command("question: which eval covers the refund window in German?", user="U0REQ2")
+    h.settle()
+    h.clock.advance(minutes=30)
+    card = h.card("AIR-2")
+    duplicate = next(e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == ids.DUPLICATE)
+    h.interact({"type": "block_actions", "user": {"id": "U0ENG1", "name": "u0eng1", "team_id": "T0TEAM"},
+                "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
+                "channel": {"id": "C0SUPPORT", "name": "x"},
+                "container": {"type": "message", "message_ts": card["ts"], "channel_id": "C0SUPPORT"}, "message": card,
+                "actions": [{"action_id": ids.DUPLICATE, "block_id": "card.actions", "type": "static_select",
+                             "selected_option": duplicate["options"][0], "action_ts": "1.1"}]})
+    h.settle()
+    assert h.bot.queries.get(2).status == "declined"
+    h.clock.advance(hours=2, minutes=30)  # AIR-1 resolved 3 business hours after it was filed
+    h.click(ids.RESOLVE, "AIR-1", user="U0ENG1")
+    h.settle()
+    h.clock.advance(days=1)
+    h.bot.jobs.send_digest(now=h.clock())
+    h.settle()
+    text = " ".join(shown(d) for d in channel_posts(h, "C0SUPPORT", containing="Weekly digest: support"))
+    assert "*Resolved*\\n1 " in text and "*Median resolution*\\n3.0 h" in text, text
