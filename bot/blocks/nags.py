@@ -12,7 +12,7 @@ from datetime import datetime
 from slack_sdk.models.blocks import ActionsBlock, Block, PlainTextObject, UserSelectElement
 
 from bot.blocks import ids
-from bot.blocks.card import shown_title
+from bot.blocks.card import requester_label, shown_title
 from bot.blocks.common import button, context, link, section
 from bot.domain.changes import ChangeRecord, describe
 from bot.domain.changes_filing import question_channel
@@ -49,7 +49,7 @@ def identity(request: Request, config: Config, *, now: datetime, user: str | Non
     """What the request is, for `user` (a direct message) or `channel` (a thread): "*AIR-3* · title · filed by
     <@U0ANA> 2 days ago", and the card's link when asked for. The title only where `visible_to` allows it."""
     title = shown_title(request, redact=not visible_to(config, request, user=user, channel=channel))
-    parts = [f"*{request.key}*", title, f"filed by <@{request.requester}> {age(seconds_between(request.created_at, now))} ago"]
+    parts = [f"*{request.key}*", title, f"filed by {requester_label(request)} {age(seconds_between(request.created_at, now))} ago"]
     if with_link and user is not None and not opens_card(config, request, user):
         parts.append(f"`/ai-request status {request.key}` shows where it stands")  # its card is in a channel they are not in
     elif with_link and (where := card_link(request)):
