@@ -537,6 +537,7 @@ class Intake:
             held = tx.open_assigned_to(user, limit=500)
             stand_ins: dict[str, list[Request]] = {}
             for request in held:
+                tx.enqueue(CardUpdate(), at=now, request_id=request.id)  # its card marks the assignee away
                 for person in [cover] if cover else list(escalation(request, self._config)):
                     stand_ins.setdefault(person, []).append(request)
             for person, theirs in stand_ins.items():
@@ -562,6 +563,8 @@ class Intake:
         now = self._clock()
         with self._unit() as tx:
             was = tx.clear_away(user)
+            for request in tx.open_assigned_to(user, limit=500) if was else []:
+                tx.enqueue(CardUpdate(), at=now, request_id=request.id)  # its card no longer marks them away
             tx.refresh_homes({user}, at=now)
         self._wakeup.set()
         return was

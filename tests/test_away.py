@@ -160,3 +160,15 @@ def test_queues_mine_and_the_leads_home_show_who_is_away_and_until_when(harness:
     h.settle()
     home = json.dumps(h.fake.calls_to("views.publish")[-1]["view"], ensure_ascii=False)
     assert "<@U0ENG1> :palm_tree: back Mon 07 Dec" in home
+
+
+def test_the_card_of_a_request_marks_its_assignee_away_until_they_are_back(harness: Harness) -> None:
+    h = harness
+    h.command("question: which eval covers the refund window?", user="U0REQ")  # U0ENG1
+    h.settle()
+    h.command("away until 2026-12-07", user="U0ENG1")
+    h.settle()
+    assert "<@U0ENG1> :palm_tree: back Mon 07 Dec" in h.card_text("AIR-1")
+    h.command("back", user="U0ENG1")
+    h.settle()
+    assert ":palm_tree:" not in h.card_text("AIR-1")

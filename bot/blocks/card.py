@@ -89,12 +89,12 @@ def _status(request: Request) -> str:
     return text
 
 
-def _fields(request: Request, sla_lines: list[str]) -> list[str]:
+def _fields(request: Request, sla_lines: list[str], *, assignee_back: str = "") -> list[str]:
     fields = [
         f"*Status*\n{_status(request)}",
         f"*Requester*\n{requester_label(request)}",
         *([f"*Reported by*\n{user(request.reporter)}"] if request.reporter else []),
-        f"*Assignee*\n{user(request.assignee, none='unassigned')}",
+        f"*Assignee*\n{user(request.assignee, none='unassigned')}{assignee_back}",  # " 🌴 back Mon 07 Dec" while away
         f"*Domain*\n{request.domain or '_unrouted (triage)_'}",
         f"*Ball in court*\n{COURT_LABEL.get(request.court, request.court)}",
     ]
@@ -140,7 +140,7 @@ def _buttons(request: Request, *, domains: Sequence[str] = (), duplicate_of: Seq
 
 
 def render_card(request: Request, *, sla_lines: list[str], redact: bool, more: Sequence[Block] = (),
-                duplicate_of: Sequence[Request] = (), domains: Sequence[str] = ()) -> tuple[str, list[Block]]:
+                duplicate_of: Sequence[Request] = (), domains: Sequence[str] = (), assignee_back: str = "") -> tuple[str, list[Block]]:
     """(fallback text, blocks) of the card. `redact` hides the request's own words: title, description,
     links and the routing reasons (they quote its words). `more`: blocks shown above the buttons;
     `duplicate_of`: the requests the "Duplicate of…" select offers; `domains`: those it can be moved to ("Move to…")."""
@@ -149,7 +149,7 @@ def render_card(request: Request, *, sla_lines: list[str], redact: bool, more: S
     blocks: list[Block] = [section(head, block_id="card.head")]
     if request.description and not redact:
         blocks.append(section(quote(request.description, DESCRIPTION_LIMIT), block_id="card.description"))
-    blocks.append(section(None, block_id="card.fields", fields=_fields(request, sla_lines)))
+    blocks.append(section(None, block_id="card.fields", fields=_fields(request, sla_lines, assignee_back=assignee_back)))
     extras = []
     if request.links and not redact:
         extras.append("Links: " + " · ".join(link(u, f"link {i + 1}") for i, u in enumerate(request.links[:5])))
@@ -169,7 +169,8 @@ def render_card(request: Request, *, sla_lines: list[str], redact: bool, more: S
 
 
 def card_message(request: Request, events: Sequence[Event], config: Config, *, now: datetime,
-                 suspects: Sequence[Suspect] = (), similar: Sequence[Request] = ()) -> tuple[str, list[Block]]:
+                 suspects: Sequence[Suspect] = (), similar: Sequence[Request] = (),
+                 assignee_back: str = "") -> tuple[str, list[Block]]:
     """The card as it should look at `now` to the channel it is in: both SLA clocks explained in the domain's
     zone; the request's own words only where `visible_to` allows them. A regression's card lists its
     `suspects` and, once resolved, its closure; a card that hides the request's words shows neither (its
@@ -193,7 +194,7 @@ def card_message(request: Request, events: Sequence[Event], config: Config, *, n
     if alike:
         more.insert(0, similar_block(alike))
     return render_card(request, sla_lines=lines, redact=redact, more=more, duplicate_of=alike if request.is_open else (),
-                       domains=[d.name for d in config.domains])
+                       domains=[d.name for d in config.domains], assignee_back=assignee_back)
 
 
 def similar_block(alike: Sequence[Request]) -> Block:
