@@ -498,6 +498,8 @@ class Intake:
                        request_id=after.id)
             reply = messages.noted(after, self._config, user=user, channel=None if direct else channel)
             tx.enqueue(ChannelMessage(channel=where, thread_ts=None if direct else reply_ts, text=reply), at=now)
+            if not direct and not visible_to(self._config, after, channel=channel):  # followed up where she may see it
+                tx.enqueue(ChannelMessage(channel=user, text=messages.noted(after, self._config, user=user, channel=None)), at=now)
         self._wakeup.set()
         return after
 

@@ -47,8 +47,9 @@ def test_a_requester_asking_about_her_confidential_review_files_nothing_and_leak
     dm_event(h, "hi, any news on my review?")
     with h.bot.store.reading() as tx:
         assert len([e for e in tx.events(1) if e.type == "commented"]) == 3
-    [noted] = [m for m in dms(h, "U0REQ") if "Noted on" in m["text"]]
-    assert TITLE in noted["text"], "her own direct messages may show her request's title"
+    noted = [m for m in dms(h, "U0REQ") if "Noted on" in m["text"]]
+    assert len(noted) == 3, "each ask in #support is followed up in her direct messages, and so is her DM"
+    assert all(TITLE in m["text"] for m in noted), "her own direct messages may show her request's title"
 
     for _ in range(8):  # the reviewer stays silent: the ladder quotes what she asked
         h.clock.advance(days=1)
