@@ -186,8 +186,11 @@ class ChangeLog:
             if said is not None and tx.change_log.answer(said):
                 tx.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)
                 text = f"<@{user}> resolved {which} naming {change.id} as its cause: {answer_text(said)}"
-            else:
+            else:  # answered before ("not relevant", say): the naming is recorded against it, and the digest counts it
+                tx.change_log.named_as_cause(record, regression=regression.key, by=user, at=now)
                 text = f"<@{user}> resolved {which} naming {change.id} as its cause."
+                if record.answer is not None and record.answer.answer == "not_relevant":
+                    text += " It had been answered “not relevant”."
             tx.enqueue(ChangeLine(change_id=change.id, channel=channel, text=text), at=now)
             tx.refresh_homes({u for u in (change.asked, user) if u}, at=now)
         self._wakeup.set()

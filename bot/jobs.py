@@ -356,8 +356,10 @@ class Jobs:
         with self._store.reading() as tx:
             records = tx.change_log.for_digest(start)
             regressions = tx.by_ids_with_events(tx.change_log.regressions_changed_since(start))
+            named = [(change_id, record.change.domain if (record := tx.change_log.record(change_id)) else None, at, answer)
+                     for change_id, at, answer in tx.change_log.named_causes_since(start)]
         return loop_all(regressions, records, start=start, end=end, scopes=scopes, calendar_for=config.calendar,
-                        listable=listable, decide_after=config.change_log.unacknowledged_business_days)
+                        listable=listable, decide_after=config.change_log.unacknowledged_business_days, named=named)
 
     def _private_digests(self, items: list[tuple[Request, RequestFacts]], *, now: datetime) -> list[tuple[str, int, tuple]]:
         """(channel, part, (text, blocks)) of each domain's review channel's digest, and the org's private one;

@@ -159,3 +159,32 @@ def test_resolving_with_a_change_as_its_cause_answers_it_and_its_nags_stop(harne
         h.bot.jobs.run_nags(job="nags", now=h.clock())
         h.settle()
     assert not [c for c in h.fake.calls_to("chat.postMessage")[before:] if "CHG-1" in json.dumps(c)]
+
+
+def test_a_change_answered_not_relevant_then_named_as_a_cause_is_recorded_and_counted(harness: Harness) -> None:
+    h = harness
+    ship(h, "intent: express-refund intent", user="U0PPM")  # CHG-1: the platform owner says it is not theirs to cover
+    h.click(ids.CHANGE_NOT_RELEVANT, "CHG-1", user="U0MLPM", channel="C0SUPPORT")
+    h.settle()
+    h.submit(last_view(h), {ids.REASON: {"type": "plain_text_input", "value": "the prompt never sees refunds"}}, user="U0MLPM")
+    h.settle()
+    key = file_regression(h, "refund bot quotes a 14-day window")
+    h.click(ids.OWN, key, user="U0MLPM")
+    h.click(ids.RESOLVE_REGRESSION, key, user="U0MLPM")
+    h.settle()
+    values = {ids.CAUSE: {"type": "static_select", "selected_option": {"value": "change:CHG-1"}},
+              ids.EVAL_CASE: {"type": "url_text_input", "value": "https://evals.example.com/cases/express-refund"}}
+    assert h.submit(last_view(h), values, user="U0MLPM").body == ""
+    h.settle()
+    assert h.bot.changelog.get("CHG-1").answer.answer == "not_relevant", "the first answer stands"
+    with h.bot.store.reading() as tx:
+        named = [e for e in tx.change_log.events("CHG-1") if e.type == "change.named_cause"]
+    assert [(e.data["regression"], e.data["answer"]) for e in named] == [(key, "not_relevant")]
+    line = next(c for c in h.fake.calls_to("chat.postMessage") if "as its cause" in c["text"])
+    assert line["text"].endswith("It had been answered “not relevant”.")
+    h.clock.advance(days=1)
+    h.bot.jobs.send_digest(now=h.clock())
+    h.settle()
+    digest = json.dumps([c["blocks"] for c in h.fake.calls_to("chat.postMessage") if "Weekly digest: support" in c["text"]],
+                        ensure_ascii=False)
+    assert "Named as a regression's cause after “not relevant”: *CHG-1*" in digest

@@ -204,6 +204,9 @@ def loop_figures_blocks(loop: LoopFigures | None) -> list[Block]:
         extra += [_plural(hidden, "confidential regression")] if hidden else []
         listed = named + (f" and {' and '.join(extra)}" if named and extra else " and ".join(extra) if extra else "")
         blocks.append(context(f"Closed without an eval case: {listed}"))
+    if loop.caused_after_not_relevant:
+        changes = ", ".join(f"*{c}*" for c in loop.caused_after_not_relevant[:20])
+        blocks.append(context(f"Named as a regression's cause after “not relevant”: {changes}"))
     return blocks
 
 

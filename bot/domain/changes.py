@@ -48,6 +48,9 @@ NAGGED = "change.nag"
 """A `change.unacknowledged` nag sent about the change (data: rule, step, recipients): who was told what, when."""
 SNOOZED = "change.snoozed"
 """Someone quieted the change's nags (data: until, first: the first press, from which the snooze is bounded)."""
+NAMED_CAUSE = "change.named_cause"
+"""A regression was resolved with the change as its cause after the change was answered (data: regression, answer):
+"not relevant" then a cause is recorded against it, and the digest counts it."""
 RULE_UNACKNOWLEDGED = "change.unacknowledged"
 DEFAULT_SUSPECT_DAYS = 14
 WHAT_LIMIT = 300
@@ -171,7 +174,7 @@ class ChangeEvent(BaseModel):
     change_id: str
     at: datetime
     actor: str
-    type: Literal["change.logged", "change.answered", "change.nag", "change.snoozed"]
+    type: Literal["change.logged", "change.answered", "change.nag", "change.snoozed", "change.named_cause"]
     data: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -201,6 +204,13 @@ def nagged_event(change_id: str, *, rule: str, step: str, recipients: Iterable[s
     """The event that records a nag sent about a change (who was told, under which rule and step)."""
     return ChangeEvent(change_id=change_id, at=at, actor=actor, type=NAGGED,
                        data={"rule": rule, "step": step, "recipients": list(recipients)})
+
+
+def named_cause_event(record: ChangeRecord, *, regression: str, by: str, at: datetime) -> ChangeEvent:
+    """The event that records a change named as a regression's cause after it was answered (with that answer)."""
+    answer = record.answer.answer if record.answer is not None else None
+    return ChangeEvent(change_id=record.change.id, at=at, actor=by, type=NAMED_CAUSE,
+                       data={"regression": regression, "answer": answer})
 
 
 def snoozed_event(change_id: str, snooze: ChangeSnooze) -> ChangeEvent:
