@@ -172,7 +172,8 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     delivery = Delivery(poster=Poster(client), config=config, clock=clock,
                         working_hours=WorkingHours(store, client, config).of, home_of=queries.home,
                         requests_of=queries.by_ids, change_of=changelog.view, change_home_of=changelog.home,
-                        suspects_of=lambda request, now: changelog.suspects_of(request, now=now))
+                        suspects_of=lambda request, now: changelog.suspects_of(request, now=now),
+                        away_of=lambda people, on: queries.away_among(people, on=on))
     journal = SendJournal(path) if (path := journal_path(db_path)) else None
     outbox = OutboxWorker(store, delivery, clock=clock, wakeup=wakeup, pacer=pacer, lanes=outbox_lanes, journal=journal,
                           metrics=metrics)

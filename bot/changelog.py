@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock, system_clock
 from bot.domain.changes import (
-    ChangeRecord, ChangeState, ShippedChange, acknowledge, answer_text, change_state, check_answerable, eval_request_draft,
+    ChangeRecord, ChangeState, ShippedChange, acknowledge, answer_by_cause, answer_text, change_state, check_answerable, eval_request_draft,
     parse_change_key, snooze_change,
 )
 from bot.domain.changes_filing import ChangeDraft, plan_change, question_channel
@@ -25,6 +25,7 @@ from bot.domain.owners import lead_of, pair_for
 from bot.domain.policy import Config
 from bot.domain.sla import local_when
 from bot.domain.text import escape_within
+from bot.domain.visibility import visible_to
 from bot.queries import load_request
 from bot.service import Intake
 from storage.outbox import CardUpdate, ChangeLine, ChangeQuestion, change_question_key
@@ -168,7 +169,34 @@ class ChangeLog:
         found = self.suspects_of(request, now=self._clock())
         closure = close_regression(cause=cause, eval_case=eval_case, no_eval_reason=no_eval_reason,
                                    suspect_ids=[s.change.id for s in found])
-        return self._intake.resolve(key, user, closure=closure)
+        resolved = self._intake.resolve(key, user, closure=closure)
+        if closure.cause.startswith("change:"):
+            self._answer_by_cause(closure.cause.removeprefix("change:"), resolved, user, eval_case=closure.eval_case)
+        return resolved
+
+    def _answer_by_cause(self, change_id: str, regression: Request, user: str, *, eval_case: str | None) -> None:
+        """The change a regression was resolved as caused by is answered so ("needs work", with the eval case that
+        covers it now): its nags stop and the digest counts it answered. One answered before keeps its answer,
+        and its question's thread hears that it was named as a cause."""
+        now = self._clock()
+        with self._store.transaction() as tx:
+            record = self._record(tx, change_id)
+            change = record.change
+            channel = question_channel(self._config, change.domain)
+            # the answer shows where the change's question is: a confidential regression is neither named nor linked
+            shown = visible_to(self._config, regression, channel=channel)
+            which = regression.key if shown else "a confidential regression"
+            said = answer_by_cause(record, regression=which, by=user, at=now, eval_case=eval_case if shown else None)
+            if said is not None and tx.change_log.answer(said):
+                tx.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)
+                text = f"<@{user}> resolved {which} naming {change.id} as its cause: {answer_text(said)}"
+            else:  # answered before ("not relevant", say): the naming is recorded against it, and the digest counts it
+                tx.change_log.named_as_cause(record, regression=regression.key, by=user, at=now)
+                text = f"<@{user}> resolved {which} naming {change.id} as its cause."
+                if record.answer is not None and record.answer.answer == "not_relevant":
+                    text += " It had been answered “not relevant”."
+            tx.enqueue(ChangeLine(change_id=change.id, channel=channel, text=text), at=now)
+            tx.refresh_homes({u for u in (change.asked, user) if u}, at=now)
 
     def _file_eval_request(self, tx: Tx, record: ChangeRecord, user: str, *, now: datetime) -> Request:
         change = record.change

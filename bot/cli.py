@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     job_run = jobs_commands.add_parser("run", help="run one job once: sla, nags or digest")
     job_run.add_argument("job", choices=["sla", "nags", "digest"])
     job_run.add_argument("--at", type=parse_at,
-                         help="evaluate the rules as if the time were this ISO-8601 instant (default: now); the messages go out now")
+                         help="evaluate the rules as if the time were this ISO-8601 instant (without a zone: in the org's time zone; "
+                              "default: now); the messages go out now")
     job_run.add_argument("--dry-run", action="store_true", help="print what would be sent; send and record nothing")
     job_run.add_argument("--wait", type=float, default=DELIVERY_WAIT_SECONDS, metavar="SECONDS",
                          help=f"wait up to this long for the messages to be delivered (default {DELIVERY_WAIT_SECONDS:.0f})")
@@ -88,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="every request with its events, SLA figures and time in each court")
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.add_argument("--out", help="write to this file (default: standard output)")
-    export.add_argument("--at", type=parse_at, help="the SLA figures and time in each court as of this ISO-8601 instant (default: now)")
+    export.add_argument("--at", type=parse_at, help="the SLA figures and time in each court as of this ISO-8601 instant (without a zone: in the org's "
+                        "time zone; default: now)")
     export.add_argument("--changes", action="store_true", help="export the change log (every logged change with its events) instead")
     export.set_defaults(handler=cmd_export)
     doctor = commands.add_parser("doctor", help="recompute every request's kept facts from its event log and name those that differ")
@@ -112,12 +114,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_at(text: str) -> datetime:
-    """An ISO-8601 instant; a time without a zone is taken as UTC."""
+    """An ISO-8601 instant; a time without a zone stays naive here and is read in the organisation's time zone once
+    the config is loaded (`at_in`), as the console reads it."""
     try:
-        at = datetime.fromisoformat(text)
+        return datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an ISO-8601 time like 2026-12-01T09:00:00+01:00, got {text!r}") from None
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
+def at_in(at: datetime | None, config: Config) -> datetime:
+    """`--at` as an instant: a time without a zone is in the organisation's time zone; none given is now."""
+    if at is None:
+        return datetime.now(timezone.utc)
+    return at if at.tzinfo else at.replace(tzinfo=config.calendar(None).tz)
 
 
 def parse_day(text: str) -> date:
@@ -216,7 +225,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token], fmt=settings.log_format)
     config = load_config(settings.config_path)
-    at = args.at or datetime.now(timezone.utc)
+    at = at_in(args.at, config)
     if args.dry_run:
         jobs = Jobs(open_store(settings.db_path, config), config)  # without Slack
         lines = run_job(jobs, args.job, at=at, dry_run=True)
@@ -315,7 +324,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     db_path, config_path = export_sources(load_settings(), load_settings({}))
     config = load_config(config_path)
-    store, now = open_store(db_path, config), args.at or datetime.now(timezone.utc)
+    store, now = open_store(db_path, config), at_in(args.at, config)
     try:
         if args.out:
             count = export_to_file(store, config, now=now, fmt=args.format, path=Path(args.out), changes=args.changes)

@@ -12,13 +12,14 @@ their own after `PART_HOLD` (more messages than one, none lost).
 import functools
 import time
 import uuid
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.blocks.common import to_dicts
-from bot.blocks.digest import render_digest, render_private_digest
+from bot.blocks.digest import confidential_listed_in, render_digest, render_private_digest
 from bot.blocks.nags import thread_nag
 from bot.domain import workflow
 from bot.domain.changes import change_state
@@ -26,11 +27,11 @@ from bot.domain.changes_filing import question_channel
 from bot.domain.changes_loop import LoopFigures, loop_all
 from bot.domain.changes_nag import ChangeNag, change_next_checks, changes_due
 from bot.domain.digest import (
-    WEEK, DigestFigures, OpenPicture, confidential_open, digest_all, digest_week, listed_everywhere, stalled_from,
+    WEEK, DigestFigures, OpenPicture, confidential_open, digest_all, digest_on, digest_week, listed_everywhere, stalled_from,
 )
 from bot.domain.facts import RequestFacts
-from bot.domain.models import Event, Request
-from bot.domain.nags import AnyNag, Nag, batch, explain_batch, nags_due, next_check_at
+from bot.domain.models import Away, Event, Request
+from bot.domain.nags import AnyNag, Nag, batch, covered, explain_batch, nags_due, next_check_at
 from bot.domain.policy import Config
 from bot.domain.thresholds import (
     RULE_AT_RISK, RULE_BREACHED, RULE_NO_ANSWER, RULE_STALE_REVIEW, RULE_UNACKNOWLEDGED, RULE_UNOWNED,
@@ -42,6 +43,7 @@ from storage.outbox import (
 )
 from storage.store import OutboxItem, Store, Tx, to_db_time
 
+log = logging.getLogger(__name__)
 JOB_RULES = {"sla": {RULE_AT_RISK, RULE_BREACHED},
              "nags": {RULE_STALE_REVIEW, RULE_UNOWNED, RULE_NO_ANSWER, RULE_UNACKNOWLEDGED}}
 JOB_KINDS = {"nags": ("security_review", "regression")}  # only reviews and regressions can be stale or unowned…
@@ -161,8 +163,18 @@ class Jobs:
             items, sent = tx.nag_candidates(ids)
         due = nags_due(items, self._config, now=now, sent=sent, rules=JOB_RULES[job])
         after = sent | {n.sent_key for n in due}  # what is recorded once this run is done (by us or a twin)
+        due = covered(due, self._away({p for n in due for p in n.recipients}, now=now), {r.id: r for r, _ in items},
+                      self._config)
         checks = [(r, next_check_at(r, events, self._config, now=now, sent=after)) for r, events in items]
         return due, checks, {r.id: r for r, _ in items}
+
+    def _away(self, people: set[str], *, now: datetime) -> dict[str, Away]:
+        """Who of `people` is away today (in the organisation's time zone): by their own word, or the config's `away`."""
+        today = now.astimezone(self._config.calendar(None).tz).date()
+        with self._store.reading() as tx:
+            said = {a.user: a for a in tx.away_among(sorted(people), on=today)} if people else {}
+        listed = {u: Away(u, None, in_config=True) for d in self._config.domains for u in d.away if u in people}
+        return {**listed, **said}
 
     def _record(self, tx: Tx, nags: Sequence[Nag], requests: dict[int, Request], now: datetime) -> list[Nag]:
         """Record each nag (its notification, its event, its thread line), closing first the requests a nag closes;
@@ -181,7 +193,7 @@ class Jobs:
     def _queue_parts(self, tx: Tx, fresh: Sequence[AnyNag], now: datetime, *, part: str) -> None:
         """Each person's nags of `fresh` as a held part of their message (`part`: the run's key)."""
         for user, nags in batch(fresh).items():
-            tx.enqueue(NagMessage(user=user, items=[_item(n, user) for n in nags], urgent=any(n.urgent for n in nags)),
+            tx.enqueue(NagMessage(user=user, items=[_item(n, user, now=now) for n in nags], urgent=any(n.urgent for n in nags)),
                        at=now + PART_HOLD, key=f"{part}{user}:{nags[0].ref}"[:500])
 
     def _unsent(self, nags: Sequence[AnyNag], *, not_keyed: str | None = None) -> dict[str, list[OutboxItem]]:
@@ -198,7 +210,7 @@ class Jobs:
     def _queue_one(self, tx: Tx, user: str, nags: list[AnyNag], unsent: list[OutboxItem], now: datetime) -> str:
         """`user`'s one message of `nags` (and, unless urgent, of what their `unsent` messages said); its line."""
         urgent = any(n.urgent for n in nags)
-        mine = [_item(n, user) for n in nags]
+        mine = [_item(n, user, now=now) for n in nags]
         if not urgent:
             mine = _absorb_unsent(tx, unsent, mine, now=now)
         key = f"nags:{user}:{to_db_time(now)}:" + ",".join(n.ref for n in nags)
@@ -250,16 +262,24 @@ class Jobs:
         return fresh
 
     @measured("digest")
-    def send_digest(self, *, now: datetime, dry_run: bool = False) -> list[str]:
+    def send_digest(self, *, now: datetime, dry_run: bool = False, due: datetime | None = None) -> list[str]:
         """Queue this week's digests: one per domain channel and one org-wide, and the private ones (each
         domain's review channel, the org's private channel) listing confidential requests in full; at most
-        one per channel and week."""
+        one per channel and week (the week it was `due` in: default `now`).
+
+        A digest due on a holiday goes out on the business day before (`digest_on`): run on the holiday itself
+        it sends nothing; the scheduler runs it the day before with `due` naming the holiday."""
         config = self._config
+        calendar = config.calendar(None)
+        due = due or now
+        if digest_on(calendar, due) != now.astimezone(calendar.tz).date():
+            log.info("no digest today: it was due on a holiday, and went out on the business day before")
+            return []
         targets = self._public_targets()
         figures_of = self.digest_figures(now=now, channels=[channel for channel, _, _ in targets])
         with self._store.reading() as tx:
             listing = tx.digest.confidential_listing() if self._private_targets() else []
-        week = now.astimezone(config.calendar(None).tz).isocalendar()
+        week = due.astimezone(calendar.tz).isocalendar()
         messages = self._public_digests(targets, figures_of, now=now) + self._private_digests(listing, now=now)
         lines = [f"{channel}: {text}" for channel, _, (text, _) in messages]
         if not dry_run:
@@ -317,7 +337,8 @@ class Jobs:
             queue = f"/ai-request queue {scope}" if scope else "/ai-request queue"
             rendered = render_digest(figures_of[scope], title=title, queue=queue, stale_days=config.nags.review_stale_days,
                                      org=scope is None, loop=loop_of[scope],
-                                     changes=f"/ai-request changes {scope}" if scope else "/ai-request changes")
+                                     changes=f"/ai-request changes {scope}" if scope else "/ai-request changes",
+                                     listed_in=confidential_listed_in(config, scope, queue=queue))
             out += [(channel, part, message) for part, message in enumerate(rendered)]
         return out
 
@@ -330,8 +351,10 @@ class Jobs:
         with self._store.reading() as tx:
             records = tx.change_log.for_digest(start)
             regressions = tx.by_ids_with_events(tx.change_log.regressions_changed_since(start))
+            named = [(change_id, record.change.domain if (record := tx.change_log.record(change_id)) else None, at, answer)
+                     for change_id, at, answer in tx.change_log.named_causes_since(start)]
         return loop_all(regressions, records, start=start, end=end, scopes=scopes, calendar_for=config.calendar,
-                        listable=listable, decide_after=config.change_log.unacknowledged_business_days)
+                        listable=listable, decide_after=config.change_log.unacknowledged_business_days, named=named)
 
     def _private_digests(self, items: list[tuple[Request, RequestFacts]], *, now: datetime) -> list[tuple[str, int, tuple]]:
         """(channel, part, (text, blocks)) of each domain's review channel's digest, and the org's private one;
@@ -357,13 +380,14 @@ class ChangesDue:
         return bool(self.due or self.checks)
 
 
-def _item(nag: AnyNag, user: str) -> NagItem | ChangeNagItem:
-    """One nag as `user`'s message carries it."""
+def _item(nag: AnyNag, user: str, *, now: datetime) -> NagItem | ChangeNagItem:
+    """One nag as `user`'s message carries it, written at `now`."""
     if isinstance(nag, ChangeNag):
         return ChangeNagItem(change_id=nag.change_id, rule=nag.rule, step=nag.step, text=nag.text,
                              buttons=list(nag.buttons_for(user)), urgency=nag.urgency)
     return NagItem(request_id=nag.request_id, key=nag.key, rule=nag.rule, step=nag.step, text=nag.text,
-                   buttons=list(nag.buttons_for(user)), urgent=nag.urgent, urgency=nag.urgency)
+                   buttons=list(nag.buttons_for(user)), urgent=nag.urgent, urgency=nag.urgency,
+                   written_at=now if nag.rule == RULE_STALE_REVIEW else None)  # its text says an age: "27 days open"
 
 
 def _close_unanswered(tx: Tx, request: Request, *, now: datetime) -> bool:
@@ -384,7 +408,8 @@ def _close_unanswered(tx: Tx, request: Request, *, now: datetime) -> bool:
 def _absorb_unsent(tx: Tx, unsent: list[OutboxItem], items: list[NagItem | ChangeNagItem], *,
                    now: datetime) -> list[NagItem | ChangeNagItem]:
     """`items` and what the person's earlier messages not sent yet (`unsent`: held for their working hours, mostly) said, in
-    one message: a nag superseded by a later step of the same rule for the same request is dropped, the
+    one message: a nag superseded by a later step of the same rule for the same request (or an "at risk" by the breach
+    of the same target) is dropped, the
     others carried over; the earlier messages are marked superseded. Deferral does not pile up: the person
     gets one message, the latest of each. An urgent message is left to go at once."""
     carried: dict[tuple[int | str, str], NagItem | ChangeNagItem] = {}
@@ -393,7 +418,9 @@ def _absorb_unsent(tx: Tx, unsent: list[OutboxItem], items: list[NagItem | Chang
         if isinstance(payload, NagMessage) and payload.items and not payload.urgent and tx.supersede_unsent(earlier, at=now):
             carried.update((item.about, item) for item in payload.items)
     fresh = {item.about for item in items}
-    kept = [item for about, item in carried.items() if about not in fresh]
+    breached = {(item.request_id, item.step) for item in items if isinstance(item, NagItem) and item.rule == RULE_BREACHED}
+    kept = [item for about, item in carried.items() if about not in fresh
+            and not (isinstance(item, NagItem) and item.rule == RULE_AT_RISK and (item.request_id, item.step) in breached)]
     return sorted([*items, *kept], key=lambda item: item.order)
 
 

@@ -4,12 +4,12 @@ Nothing here writes. Listeners, the outbox's senders and the console call these;
 live in `bot.service`.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import NamedTuple
 
 from bot.domain import authz
-from bot.domain.duplicates import query_words
+from bot.domain.duplicates import search_terms
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.models import ASSIGNED, FILED, PAGE_SIZE, Away, Event, Listing, Request, WithEvents, request_key
 from bot.domain.parsing import parse_key
@@ -104,7 +104,7 @@ class Queries:
         """Past requests whose title or description hold every word of `text` (or a longer form of it), best
         match first, `per_page` at a time. Confidential ones are left out unless `viewer` may see them (a
         match would say what they are about). InvalidInput when `text` has no word to look for."""
-        terms = query_words(text[:SEARCH_TEXT_LIMIT], "")
+        terms, dropped = search_terms(text[:SEARCH_TEXT_LIMIT])
         if not terms:
             raise InvalidInput("Say what to look for, e.g. `/ai-request search refund window`.")
         with self._store.reading() as tx:
@@ -115,7 +115,7 @@ class Queries:
             page = min(max(page, 1), pages)
             shown = visible[(page - 1) * per_page:page * per_page]
             loaded = {r.id: (r, events) for r, events in tx.by_ids_with_events(shown)}
-        return SearchPage(terms, [loaded[i] for i in shown if i in loaded], len(visible), page, pages)
+        return SearchPage(terms, [loaded[i] for i in shown if i in loaded], len(visible), page, pages, tuple(dropped))
 
     def home(self, user: str, *, on: date, section: str | None = None, page: int = 1) -> "HomeData":
         """What `user`'s App Home lists: their requests and the queues of the domains they belong to, each at its
@@ -125,7 +125,17 @@ class Queries:
 
         assigned, filed = self._mine(user, assigned_page=at(ASSIGNED), filed_page=at(FILED))
         queues = [(d.name, self.queue(d.name, page=at(d.name))) for d in self._config.member_domains(user)]
-        return HomeData(assigned=assigned, filed=filed, queues=queues, away=self.away(user, on=on))
+        listed = [r for listing in (assigned, filed, *(q for _, q in queues)) for r, _ in listing.items]
+        return HomeData(assigned=assigned, filed=filed, queues=queues, away=self.away(user, on=on),
+                        people_away=self.away_among((r.assignee for r in listed), on=on))
+
+    def away_among(self, people: Iterable[str | None], *, on: date) -> dict[str, Away]:
+        """Who of `people` is away on the day `on` (by their own word, or the config's `away`), by user."""
+        wanted = sorted({p for p in people if p})
+        with self._store.reading() as tx:
+            said = {a.user: a for a in tx.away_among(wanted, on=on)} if wanted else {}
+        listed = {u: Away(u, None, in_config=True) for d in self._config.domains for u in d.away if u in wanted}
+        return {**listed, **said}
 
     def away(self, user: str, *, on: date) -> Away | None:
         """Whether `user` is away on the day `on`: by their own word (`/ai-request away`), or in the config's `away`
@@ -146,6 +156,8 @@ class SearchPage(NamedTuple):
     total: int
     page: int
     pages: int
+    dropped: tuple[str, ...] = ()
+    """Words of the text that were not looked for (too short or too common)."""
 
 
 class HomeData(NamedTuple):
@@ -156,6 +168,8 @@ class HomeData(NamedTuple):
     filed: Listing
     queues: list[tuple[str, Listing]]
     away: Away | None = None
+    people_away: dict[str, Away] = {}
+    """Who of the assignees listed is away (their lines show 🌴 and the day they are back)."""
 
 
 __all__ = ["Queries", "HomeData", "SearchPage", "load_request", "TRIAGE"]

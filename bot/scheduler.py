@@ -45,6 +45,9 @@ class Scheduler:
             trigger = CronTrigger.from_crontab(config.digest.cron, timezone=tz)
             self.scheduler.add_job(self.run, trigger, args=["digest"], id="digest", replace_existing=True,
                                    misfire_grace_time=7 * 24 * 3600)
+            minute, hour, *_ = config.digest.cron.split()  # every day at the digest's time: is tomorrow's a holiday's?
+            self.scheduler.add_job(self.run, CronTrigger.from_crontab(f"{minute} {hour} * * *", timezone=tz), args=["digest-eve"],
+                                   id="digest-eve", replace_existing=True, misfire_grace_time=3600)
 
     @property
     def running(self) -> bool:
@@ -77,6 +80,17 @@ class Scheduler:
         fire = trigger.get_next_fire_time(None, now - timedelta(days=7))
         return fire is not None and fire <= now
 
+    def digest_eve(self, now: datetime) -> list[str]:
+        """The digest due next, when it falls on a holiday and today is the business day before it: sent now, for
+        that week (`Jobs.send_digest` sends nothing on the holiday itself)."""
+        if not self.config.digest:
+            return []
+        trigger = CronTrigger.from_crontab(self.config.digest.cron, timezone=self.config.timezone)
+        due = trigger.get_next_fire_time(None, now + timedelta(minutes=1))
+        if due is None or due - now > timedelta(days=7) or due.date() == now.astimezone(due.tzinfo).date():
+            return []
+        return self.jobs.send_digest(now=now, due=due)
+
     def run(self, job: str) -> list[str]:
         """One job run, if this process holds the lease; the work is idempotent either way."""
         now = self.clock()
@@ -86,7 +100,10 @@ class Scheduler:
                 return []
         started = time.monotonic()
         try:
-            lines = self.jobs.send_digest(now=now) if job == "digest" else self.jobs.run_nags(job=job, now=now)
+            if job == "digest-eve":
+                lines = self.digest_eve(now)
+            else:
+                lines = self.jobs.send_digest(now=now) if job == "digest" else self.jobs.run_nags(job=job, now=now)
             log.info("job %s done in %.1f s: %d message(s) queued", job, time.monotonic() - started, len(lines))
             return lines
         except Exception:

@@ -17,12 +17,14 @@ from typing import Any
 
 from bot.clock import Clock, system_clock
 from bot.domain import authz, workflow
+from bot.blocks import messages
 from bot.domain.changes_loop import Closure, closure_text
-from bot.domain.duplicates import CANDIDATES, DUPLICATE_LINKED, candidate_words, close_as_duplicate, similar
+from bot.domain.duplicates import CANDIDATES, DUPLICATE, DUPLICATE_LINKED, candidate_words, close_as_duplicate, similar
 from bot.domain.errors import Conflict, InvalidInput
-from bot.domain.owners import place_asset
+from bot.domain.courts import escalation, owners
+from bot.domain.owners import owners_of, place_asset
 from bot.domain.models import Away, Draft, Event, Request
-from bot.domain.parsing import COMMENT_LIMIT, DESCRIPTION_LIMIT, cut_sentence, within_limits
+from bot.domain.parsing import COMMENT_LIMIT, DESCRIPTION_LIMIT, about, cut_sentence, keys_named, parse_key, within_limits
 from bot.domain.policy import Config, Domain
 from bot.domain.text import escape_within, truncate
 from bot.domain.triage import Route, route
@@ -30,7 +32,7 @@ from bot.domain.visibility import visible_to
 from bot.metrics import Metrics
 from bot.queries import load_request
 from storage.outbox import CardMoved, CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
-from storage.store import Store, Tx
+from storage.store import Store, Tx, to_db_time
 from storage.unit import Delivery, Replayed
 
 
@@ -41,6 +43,13 @@ class Filed:
     request: Request
     created: bool
     cut: tuple[str, ...] = ()
+
+
+MACHINE_SOURCES = frozenset({"hook", "change"})
+"""Requests a machine filed (a hook's regression) or the change log did: their requester is told nothing by direct
+message (a hook is no person; the eval request's filer answered the change and is in its thread)."""
+PICK_LIMIT = 10
+"""How many of a requester's open requests are offered when she asks about one without naming it."""
 
 
 class Intake:
@@ -163,10 +172,14 @@ class Intake:
         if domain is None:
             return
         who = "reviewer" if request.is_security_review and domain.reviewers else "engineer"
-        for person in [domain.lead] if domain.lead else self._config.admins:
+        told = [domain.lead] if domain.lead else list(self._config.admins)
+        if request.is_regression:  # a regression cannot wait for the unowned rule's hours: its owners hear at once too
+            told = list(dict.fromkeys([*told, *owners(request, self._config)]))
+        for person in told:
             title = f" “{escape_within(request.title, 120)}”" if visible_to(self._config, request, user=person) else ""
+            act = "Take ownership of it, or say why it is not yours." if request.is_regression else "Reassign it, or claim it."
             text = (f"{request.key}{title} was filed for {domain.name} while every {domain.name} {who} is away, so nobody "
-                    f"is assigned: it waits for you (its card is in <#{request.card_channel}>). Reassign it, or claim it.")
+                    f"is assigned: it waits for you (its card is in <#{request.card_channel}>). {act}")
             tx.enqueue(Ephemeral(user=person, text=text), at=now, request_id=request.id, key=f"all-away:{request.id}:{person}")
 
     def _route(self, tx: Tx, draft: Draft, now: datetime) -> Route:
@@ -239,7 +252,7 @@ class Intake:
         """The move as triage would route the request in `destination`: its assignee (or who triage picks there),
         its card's channel, and the reasons."""
         draft = Draft(title=request.title, description=request.description, kind=request.kind, domain=destination.name,
-                      priority=request.priority, confidential=request.confidential, requester=request.requester,
+                      priority=request.priority, confidential=request.confidential, requester=request.requester, reporter=request.reporter,
                       source=request.source, channel=request.origin_channel, private=request.origin_private)
         candidates = [*destination.engineers, *destination.reviewers]
         decided = route(draft, self._config, tx.routing_state(people=candidates, on=self._today(now)))
@@ -354,7 +367,8 @@ class Intake:
 
     def _apply(self, tx: Tx, request: Request, change: workflow.Change, *, actor: str, action: str, now: datetime) -> Request:
         updates = {**change.updates, "updated_at": now}
-        member = authz.is_member(self._config, request, actor) or self._config.is_admin(actor)
+        pair = owners_of(request, self._config)
+        member = authz.is_member(self._config, request, actor) or self._config.is_admin(actor) or actor in (pair.product, pair.platform)
         if (request.first_response_at is None and action in workflow.FIRST_RESPONSE_ACTIONS
                 and member and actor != request.requester):
             updates["first_response_at"] = now
@@ -371,8 +385,23 @@ class Intake:
         tx.enqueue(CardUpdate(homes=_people(after.requester, after.assignee, request.assignee)), at=now, request_id=request.id)
         if change.line:
             tx.enqueue(ThreadLine(text=change.line), at=now, request_id=request.id)
+        self._tell_requester(tx, after, change, actor=actor, now=now)
         self._schedule_check(tx, after, now)
         return after
+
+    def _tell_requester(self, tx: Tx, request: Request, change: workflow.Change, *, actor: str, now: datetime) -> None:
+        """The requester hears, by direct message, what someone else did to her request, as much as she chose
+        (`notify`, else the organisation's `nags.requester_updates`): who works it, where it went, that it waits
+        on her, how it ended."""
+        requester = request.requester
+        if actor == requester or request.source in MACHINE_SOURCES:
+            return
+        level = tx.notify_level(requester) or self._config.nags.requester_updates
+        if not workflow.tells_requester(change.event, level):
+            return
+        original = tx.get(parse_key(str(change.data.get("of", ""))) or 0) if change.event == DUPLICATE else None
+        text = messages.requester_news(request, change.event, change.data, self._config, actor=actor, original=original)
+        tx.enqueue(ChannelMessage(channel=requester, text=text), at=now, request_id=request.id)
 
     def mark_duplicate(self, key: str, actor: str, *, of: str) -> Request:
         """Close `key` as a duplicate of `of` (a request `actor` may see), linking the two in both histories."""
@@ -414,6 +443,41 @@ class Intake:
                 tx.enqueue(Ephemeral(user=user, channel=channel, text=told), at=now)
         return after
 
+    # -- a requester's voice ---------------------------------------------------------------------
+    def requester_says(self, *, user: str, text: str, channel: str, ts: str, reply_ts: str | None,
+                       direct: bool) -> Request | bool | None:
+        """A requester (or reporter) writing about a request she filed — a mention naming its key or asking for an
+        update, a direct message to the bot (`direct`) — is recorded on it as hers and answered where she wrote
+        (`reply_ts`: the thread to answer in); nothing new is filed. Returns the request, True when she was asked
+        which of her requests she means (or it was recorded before), None when it is about none of hers."""
+        now = self._clock()
+        with self._store.reading() as rx:
+            named = rx.requests_by_ids(keys_named(text))
+            open_filed = rx.open_filed_by(user, limit=PICK_LIMIT)
+        found = about(text, user, named=named, open_filed=open_filed, direct=direct)
+        if found.request is None and not found.choices:
+            return None
+        where = user if direct else channel
+        with self._unit() as tx:
+            if not tx.claim_delivery(f"msg:{channel}:{ts}", now):
+                return True
+            if found.request is None:
+                reply = messages.which(found.choices, self._config, user=user, channel=None if direct else channel)
+                tx.enqueue(ChannelMessage(channel=where, thread_ts=None if direct else reply_ts, text=reply), at=now)
+                return True
+            request = tx.get(found.request.id) or found.request
+            change = workflow.comment(request, user, member=False)
+            change.data.update(text=truncate(text, COMMENT_LIMIT), ts=ts, asked="direct message" if direct else channel)
+            after = self._apply(tx, request, change, actor=user, action="comment", now=now)
+            quoted = visible_to(self._config, after, channel=after.card_channel) and (after.confidential or not direct)
+            tx.enqueue(ThreadLine(text=messages.asked_line(after, user, text, quoted=quoted, direct=direct)), at=now,
+                       request_id=after.id)
+            reply = messages.noted(after, self._config, user=user, channel=None if direct else channel)
+            tx.enqueue(ChannelMessage(channel=where, thread_ts=None if direct else reply_ts, text=reply), at=now)
+            if not direct and not visible_to(self._config, after, channel=channel):  # followed up where she may see it
+                tx.enqueue(ChannelMessage(channel=user, text=messages.noted(after, self._config, user=user, channel=None)), at=now)
+        return after
+
     # -- deliveries and messages ----------------------------------------------------------------
     def tell(self, *, user: str, channel: str | None, text: str, response_url: str | None = None) -> None:
         """Queue an ephemeral message to one person (a refusal, a problem with what they sent).
@@ -430,25 +494,51 @@ class Intake:
             tx.enqueue(ChannelMessage(channel=channel, thread_ts=thread_ts, text=text), at=self._clock(), key=f"post:{key}")
 
     # -- away ------------------------------------------------------------------------------------
-    def set_away(self, user: str, *, until: date | None) -> Away:
-        """`user` is away: triage skips them from now until the day `until` (None: until `back`). InvalidInput
-        when `until` is not after today, or when triage never assigns to them anyway."""
+    def set_away(self, user: str, *, until: date | None, cover: str | None = None) -> Away:
+        """`user` is away: triage skips them from now until the day `until` (None: until `back`); their nags go to
+        `cover` (else to the lead of each request's domain), who is sent the open requests they hold. InvalidInput
+        when `until` is not after today, when triage never assigns to them anyway, or when `cover` is themselves."""
         now = self._clock()
         today = self._today(now)
         if until is not None and until <= today:
             raise InvalidInput(f"{until.isoformat()} is not after today ({today.isoformat()}): say the day you are back.")
         if not any(user in (*d.engineers, *d.reviewers) for d in self._config.domains):
             raise InvalidInput("Triage assigns you nothing anyway: you are no domain's engineer or reviewer.")
+        if cover == user:
+            raise InvalidInput("Name someone else to cover for you (`cover @someone`), or leave it to your lead.")
+        away = Away(user, until, cover=cover)
         with self._unit() as tx:
-            tx.set_away(user, until=until, since=now)
-            tx.refresh_homes({user}, at=now)
-        return Away(user, until)
+            tx.set_away(user, until=until, since=now, cover=cover)
+            held = tx.open_assigned_to(user, limit=500)
+            stand_ins: dict[str, list[Request]] = {}
+            for request in held:
+                tx.enqueue(CardUpdate(), at=now, request_id=request.id)  # its card marks the assignee away
+                for person in [cover] if cover else list(escalation(request, self._config)):
+                    stand_ins.setdefault(person, []).append(request)
+            for person, theirs in stand_ins.items():
+                tx.enqueue(ChannelMessage(channel=person, text=messages.cover_text(away, theirs, self._config, to=person)), at=now,
+                           key=f"cover:{user}:{to_db_time(now)}:{person}")
+            tx.refresh_homes({user, *stand_ins}, at=now)
+        return away
+
+    def notify(self, user: str, level: str | None) -> tuple[str, bool]:
+        """What `user` is told of the requests they filed: set to `level` ("all", "important", "none"), or as it is
+        (None). Returns (the level, whether it is the organisation's default they never changed)."""
+        if level is not None:
+            with self._unit() as tx:
+                tx.set_notify_level(user, level, since=self._clock())
+            return level, False
+        with self._store.reading() as rx:
+            chosen = rx.notify_level(user)
+        return chosen or self._config.nags.requester_updates, chosen is None
 
     def back(self, user: str) -> bool:
         """`user` is back: triage assigns to them again. False when they were not away (by their own word)."""
         now = self._clock()
         with self._unit() as tx:
             was = tx.clear_away(user)
+            for request in tx.open_assigned_to(user, limit=500) if was else []:
+                tx.enqueue(CardUpdate(), at=now, request_id=request.id)  # its card no longer marks them away
             tx.refresh_homes({user}, at=now)
         return was
 

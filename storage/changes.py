@@ -13,8 +13,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.domain.changes import (
-    Acknowledgement, ChangeEvent, ChangeRecord, ChangeSnooze, ShippedChange, answered_event, change_key, change_number,
-    logged_event, nagged_event, replay, snoozed_event,
+    NAMED_CAUSE, Acknowledgement, ChangeEvent, ChangeRecord, ChangeSnooze, ShippedChange, answered_event, change_key,
+    change_number, logged_event, nagged_event, named_cause_event, replay, snoozed_event,
 )
 from storage.store import to_db_time as _time
 
@@ -73,6 +73,16 @@ class ChangeLogTx:
             return False
         self._add_event(nagged_event(change_id, rule=rule, step=step, recipients=recipients, at=at, actor=actor))
         return True
+
+    def named_as_cause(self, record: ChangeRecord, *, regression: str, by: str, at: datetime) -> None:
+        """Record that a regression was resolved with this (answered) change as its cause."""
+        self._add_event(named_cause_event(record, regression=regression, by=by, at=at))
+
+    def named_causes_since(self, since: datetime) -> list[tuple[str, datetime, str | None]]:
+        """(change id, when, the answer it had) of every change named as a cause after its answer, since `since`."""
+        rows = self.db.query("SELECT change_id, at, data FROM change_events WHERE type = ? AND at > ? ORDER BY id",
+                             [NAMED_CAUSE, _time(since)])
+        return [(change_key(r["change_id"]), datetime.fromisoformat(r["at"]), json.loads(r["data"]).get("answer")) for r in rows]
 
     def set_next_checks(self, checks: Iterable[tuple[str, datetime | None]]) -> None:
         """When the nag job should next look at each change (None: not until it changes); an answered change keeps none."""

@@ -34,6 +34,10 @@ def _pending(row: Sequence[Any], *, by: str | None = None) -> Pending:
                    origin_channel=origin_channel, origin_private=bool(origin_private), court=court, title=title, by=by)
 
 
+COUNTED = "(c.target != 'resolution' OR c.ended_by = 'resolved')"
+"""The satisfied SLA clocks the digest's figures count: every first response, and the resolutions that resolved."""
+
+
 class DigestTx:
     """The digest's reads, in one read (`tx.digest`)."""
 
@@ -45,6 +49,8 @@ class DigestTx:
 
     # -- a week --------------------------------------------------------------------------------
     def week(self, start: datetime, end: datetime) -> Weeks:
+        # A resolution counts only when it was one: a request withdrawn or closed as a duplicate (declined) is in
+        # none of the week's resolution figures (resolved, median resolution, attainment), the same in each.
         """The figures of the week (start, end], per domain (None: unrouted) and for every request together."""
         span = {"start": to_db_time(start), "end": to_db_time(end)}
         counts: dict[str | None, dict[str, Any]] = defaultdict(dict)
@@ -55,7 +61,7 @@ class DigestTx:
         for domain, resolved, met, missed in self._rows(
                 f"""SELECT r.domain, count(DISTINCT CASE WHEN c.target = 'resolution' AND c.ended_by = 'resolved'
                                                         THEN c.request_id END),
-                           sum(c.state = 'met'), sum(c.state = 'missed')
+                           sum(c.state = 'met' AND {COUNTED}), sum(c.state = 'missed' AND {COUNTED})
                     FROM sla_clocks c JOIN requests r ON r.id = c.request_id WHERE {satisfied} GROUP BY r.domain""", span):
             counts[domain].update(resolved=resolved, met=met, missed=missed)
         for domain, n in self._rows(
@@ -74,7 +80,7 @@ class DigestTx:
         rows = self._rows(
             f"""WITH done AS (SELECT r.domain AS domain, c.target AS target, c.elapsed AS elapsed
                               FROM sla_clocks c JOIN requests r ON r.id = c.request_id
-                              WHERE {IN_WEEK.format(column="satisfied_at")}),
+                              WHERE {IN_WEEK.format(column="satisfied_at")} AND {COUNTED}),
                      scoped AS (SELECT 0 AS whole, domain, target, elapsed FROM done
                                 UNION ALL SELECT 1, NULL, target, elapsed FROM done),
                      ranked AS (SELECT whole, domain, target, elapsed,

@@ -366,3 +366,15 @@ def m022_hand_job_runs(db: Database) -> None:
             seconds REAL NOT NULL
         )"""
     )
+
+
+@migrations()
+def m023_requester_updates(db: Database) -> None:
+    """What each person chose to be told of the requests they filed (`/ai-request notify all|important|none`)."""
+    db.execute("CREATE TABLE notify_levels (user_id TEXT PRIMARY KEY, level TEXT NOT NULL, since TEXT NOT NULL)")
+
+
+@migrations()
+def m024_away_cover(db: Database) -> None:
+    """Who covers for someone away (`/ai-request away until DATE cover @x`): their nags go there."""
+    db.execute("ALTER TABLE away ADD COLUMN cover TEXT")

@@ -5,6 +5,7 @@ worker (bot/outbox/) reads it back with `read_payload`, which validates it, and 
 of its kind. Both sides import this; it imports only the standard library and pydantic.
 """
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -112,6 +113,9 @@ class NagItem(BaseModel):
     buttons: list[str] = []
     urgent: bool = False
     urgency: int = 0
+    written_at: datetime | None = None
+    """When `text` was written, for a text that says the request's age ("27 days open"): a message held for working
+    hours says its age as of then, as its text does."""
 
     @property
     def about(self) -> tuple[int, str]:

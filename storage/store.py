@@ -334,12 +334,23 @@ class Tx:
         away = frozenset(a.user for a in self.away_among(people, on=on)) if on and people else frozenset()
         return RoutingState(open_load=dict(load), open_count=dict(count), last_assigned=last, vocabulary=vocabulary, away=away)
 
-    # -- away ------------------------------------------------------------------------------------
-    def set_away(self, user: str, *, until: date | None, since: datetime) -> None:
+    # -- what requesters are told ----------------------------------------------------------------
+    def set_notify_level(self, user: str, level: str, *, since: datetime) -> None:
         self.db.execute(
-            """INSERT INTO away (user_id, until, since) VALUES (?, ?, ?) ON CONFLICT(user_id)
-               DO UPDATE SET until = excluded.until, since = excluded.since""",
-            [user, until.isoformat() if until else None, to_db_time(since)],
+            """INSERT INTO notify_levels (user_id, level, since) VALUES (?, ?, ?) ON CONFLICT(user_id)
+               DO UPDATE SET level = excluded.level, since = excluded.since""", [user, level, to_db_time(since)])
+
+    def notify_level(self, user: str) -> str | None:
+        """What `user` chose to be told of the requests they filed; None when they never chose."""
+        rows = list(self.db.query("SELECT level FROM notify_levels WHERE user_id = ?", [user]))
+        return rows[0]["level"] if rows else None
+
+    # -- away ------------------------------------------------------------------------------------
+    def set_away(self, user: str, *, until: date | None, since: datetime, cover: str | None = None) -> None:
+        self.db.execute(
+            """INSERT INTO away (user_id, until, since, cover) VALUES (?, ?, ?, ?) ON CONFLICT(user_id)
+               DO UPDATE SET until = excluded.until, since = excluded.since, cover = excluded.cover""",
+            [user, until.isoformat() if until else None, to_db_time(since), cover],
         )
 
     def clear_away(self, user: str) -> bool:
@@ -352,9 +363,9 @@ class Tx:
         if not people:
             return []
         marks = ", ".join("?" for _ in people)
-        rows = self.db.query(f"SELECT user_id, until FROM away WHERE user_id IN ({marks}) AND (until IS NULL OR until > ?)",
+        rows = self.db.query(f"SELECT user_id, until, cover FROM away WHERE user_id IN ({marks}) AND (until IS NULL OR until > ?)",
                              [*people, on.isoformat()])
-        return [Away(r["user_id"], date.fromisoformat(r["until"]) if r["until"] else None) for r in rows]
+        return [Away(r["user_id"], date.fromisoformat(r["until"]) if r["until"] else None, cover=r["cover"]) for r in rows]
 
     def open_load_drift(self) -> list[tuple[str, str, int, int]]:
         """(assignee, priority, counted, actual) wherever the `open_load` counters differ from the requests table

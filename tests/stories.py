@@ -10,13 +10,28 @@ from bot.blocks import ids
 from tests.harness import TEAM, Harness
 
 
-def dms(h: Harness, user: str) -> list[dict[str, Any]]:
-    """The direct messages the bot sent `user`, oldest first."""
-    return [c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == user]
+NEWS_MARK = "`/ai-request notify important`"
+"""Ends every direct message that tells a requester what became of her request (not a nag)."""
 
 
-def dm_recipients(h: Harness) -> set[str]:
-    return {c["channel"] for c in h.fake.calls_to("chat.postMessage") if c["channel"].startswith(("U", "W"))}
+def is_news(message: dict[str, Any]) -> bool:
+    return NEWS_MARK in str(message.get("text"))
+
+
+def dms(h: Harness, user: str, *, news: bool = False) -> list[dict[str, Any]]:
+    """The direct messages the bot sent `user`, oldest first; the requester's news of her request only when `news`."""
+    return [c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == user and (news or not is_news(c))]
+
+
+def news_to(h: Harness, user: str) -> list[str]:
+    """The texts of the news `user` was told of the requests she filed, oldest first."""
+    return [c["text"] for c in h.fake.calls_to("chat.postMessage") if c["channel"] == user and is_news(c)]
+
+
+def dm_recipients(h: Harness, *, news: bool = False) -> set[str]:
+    """Who was sent a direct message (nags, notices); requesters told of their requests only when `news`."""
+    return {c["channel"] for c in h.fake.calls_to("chat.postMessage") if c["channel"].startswith(("U", "W"))
+            and (news or not is_news(c))}
 
 
 def shown(message: dict[str, Any]) -> str:

@@ -96,3 +96,79 @@ def test_config_check_shows_away_and_refuses_strangers_and_a_ladder_that_does_no
     assert done.returncode == 1
     assert "domains[0]: away lists U0ENG3, not one of support's engineers or reviewers" in done.stderr
     assert "nags.review_ladder_days: must be days that strictly increase from 1 on, like [7, 21, 45, 90]; got [7, 21, 21, 90]" in done.stderr
+
+
+def test_away_with_a_stand_in_sends_them_what_she_holds_and_her_nags(harness: Harness) -> None:
+    h = harness
+    h.command("question: which eval covers the refund window?", user="U0REQ")  # assigned to U0ENG1
+    h.command("regression: refund bot quotes a 14-day window", user="U0REQ")  # U0ENG2
+    h.command("question: does the refund agent keep the order number?", user="U0REQ")  # U0ENG1
+    h.settle()
+    assert [h.bot.queries.get(i).assignee for i in (1, 2, 3)] == ["U0ENG1", "U0ENG2", "U0ENG1"]
+    answer = h.command("away until 2026-12-07 cover <@U0ENG2|eng2>", user="U0ENG1").json()["text"]
+    assert "<@U0ENG2> covers for you" in answer
+    h.settle()
+    [listed] = dms(h, "U0ENG2")
+    assert listed.startswith("<@U0ENG1> is away until Mon 07 Dec and asked you to cover: 2 open request(s) they hold:")
+    assert "AIR-1" in listed and "AIR-3" in listed and "AIR-2" not in listed
+    for _ in range(8):  # P4 first response: 40 business hours; the nags that were U0ENG1's go to U0ENG2
+        h.clock.advance(days=1)
+        h.bot.jobs.run_nags(job="sla", now=h.clock())
+        h.settle()
+    assert dms(h, "U0ENG1") == []
+    covered = [t for t in dms(h, "U0ENG2") if "AIR-1 first response" in t]
+    assert covered and "(<@U0ENG1> is away, back Mon 07 Dec: <@U0ENG2> covers)" in covered[0]
+
+
+def test_away_without_a_stand_in_leaves_the_nags_to_the_lead(harness: Harness) -> None:
+    h = harness
+    h.command("question: which eval covers the refund window?", user="U0REQ")
+    h.settle()
+    h.command("away until 2026-12-14", user="U0ENG1")
+    h.settle()
+    assert "is not covered by anyone, so their nags come to you" in dms(h, "U0LEAD")[0]
+    for _ in range(8):
+        h.clock.advance(days=1)
+        h.bot.jobs.run_nags(job="sla", now=h.clock())
+        h.settle()
+    assert dms(h, "U0ENG1") == [] and any("<@U0ENG1> is away, back Mon 14 Dec: <@U0LEAD> covers" in t for t in dms(h, "U0LEAD"))
+    assert "Name someone else" in h.command("away cover <@U0ENG1>", user="U0ENG1").json()["text"]
+
+
+def test_a_regression_filed_while_the_whole_domain_is_away_goes_to_its_owners_and_lead_at_once(harness: Harness) -> None:
+    h = harness
+    h.command("away until 2026-12-07", user="U0ENG1")
+    h.command("away until 2026-12-07", user="U0ENG2")
+    h.command("regression: refund bot quotes a 14-day window", user="U0REQ")
+    h.settle()
+    for person in ("U0LEAD", "U0PPM", "U0MLPM"):
+        [told] = [t for t in dms(h, person) if "AIR-1" in t]
+        assert "while every support engineer is away" in told and "Take ownership of it" in told
+
+
+def test_queues_mine_and_the_leads_home_show_who_is_away_and_until_when(harness: Harness) -> None:
+    h = harness
+    h.command("question: which eval covers the refund window?", user="U0REQ")  # U0ENG1
+    h.settle()
+    h.command("away until 2026-12-07", user="U0ENG1")
+    h.settle()
+    queue = json.dumps(h.command("queue support", user="U0LEAD").json(), ensure_ascii=False)
+    assert "<@U0ENG1> :palm_tree: back Mon 07 Dec" in queue
+    mine = json.dumps(h.command("mine", user="U0REQ").json(), ensure_ascii=False)
+    assert "<@U0ENG1> :palm_tree: back Mon 07 Dec" in mine
+    h.event({"type": "app_home_opened", "user": "U0LEAD", "channel": "D0LEAD", "tab": "home", "event_ts": "1.1"})
+    h.settle()
+    home = json.dumps(h.fake.calls_to("views.publish")[-1]["view"], ensure_ascii=False)
+    assert "<@U0ENG1> :palm_tree: back Mon 07 Dec" in home
+
+
+def test_the_card_of_a_request_marks_its_assignee_away_until_they_are_back(harness: Harness) -> None:
+    h = harness
+    h.command("question: which eval covers the refund window?", user="U0REQ")  # U0ENG1
+    h.settle()
+    h.command("away until 2026-12-07", user="U0ENG1")
+    h.settle()
+    assert "<@U0ENG1> :palm_tree: back Mon 07 Dec" in h.card_text("AIR-1")
+    h.command("back", user="U0ENG1")
+    h.settle()
+    assert ":palm_tree:" not in h.card_text("AIR-1")

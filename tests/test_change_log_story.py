@@ -111,10 +111,8 @@ def test_two_weeks_of_changes_and_regressions(h: Harness) -> None:
     # -- the platform owner takes AIR-1 and closes it with its cause; answers the change ---------------
     h.click(ids.OWN, "AIR-1", user="U0MLPM")
     resolve(h, "AIR-1", "U0MLPM", "change:CHG-1", eval_case="https://evals.example.com/cases/express-refund")
-    h.click(ids.CHANGE_COVERED, "CHG-1", user="U0MLPM")
-    h.settle()
-    h.submit(last_view(h), {ids.EVAL_LINK: {"type": "url_text_input", "value": "https://evals.example.com/cases/express-refund"}},
-             user="U0MLPM")
+    answered = h.bot.changelog.get("CHG-1").answer  # resolving it with the change as its cause answers the change
+    assert (answered.answer, answered.by, answered.eval_link) == ("needs_work", "U0MLPM", "https://evals.example.com/cases/express-refund")
     # search: needs work on the new results page; the confidential regression closed by its engineer
     h.click(ids.CHANGE_NEEDS_WORK, "CHG-3", user="U0MLPM2")
     resolve(h, "AIR-2", "U0ENG3", "change:CHG-3", eval_case="https://evals.example.com/SECRET-SEARCH")
@@ -149,7 +147,12 @@ def test_two_weeks_of_changes_and_regressions(h: Harness) -> None:
         assert mentioned == {asked[change]}, change
     answered_lines = [c for c in h.fake.calls_to("chat.postMessage") if " answered: " in str(c.get("text"))]
     assert {(c["channel"], c["text"].split(" answered")[0]) for c in answered_lines} == {
-        ("C0SUPPORT", "<@U0PPMX>"), ("C0SUPPORT", "<@U0MLPM>"), ("C0SEARCH", "<@U0MLPM2>")}
+        ("C0SUPPORT", "<@U0PPMX>"), ("C0SEARCH", "<@U0MLPM2>")}
+    [by_cause] = [c for c in h.fake.calls_to("chat.postMessage") if "naming CHG-1 as its cause" in str(c.get("text"))]
+    assert by_cause["channel"] == "C0SUPPORT" and by_cause.get("thread_ts")
+    assert by_cause["text"].startswith("<@U0MLPM> resolved AIR-1 naming CHG-1 as its cause: needs work (AIR-1 was caused by it)")
+    [named] = [c for c in h.fake.calls_to("chat.postMessage") if "naming CHG-3 as its cause" in str(c.get("text"))]
+    assert named["text"] == "<@U0ENG3> resolved a confidential regression naming CHG-3 as its cause."  # answered before
     assert all(c.get("thread_ts") for c in answered_lines)  # in the question's thread
 
     refusals = [r["body"].get("text", "") for r in h.fake.responses]

@@ -40,7 +40,8 @@ def test_the_story_closes_the_loop(tmp_path) -> None:
                 t.type(line)
         bot = t.session.bot
         record = bot.changelog.get("CHG-1")
-        assert (record.change.shipped_by, record.change.asked, record.answer.answer) == ("U0ELI", "U0FAY", "covered")
+        assert (record.change.shipped_by, record.change.asked, record.answer.answer) == ("U0ELI", "U0FAY", "needs_work")
+        assert record.answer.eval_link == "https://evals.example.com/cases/express-refund-window"
         request, events = bot.queries.status("AIR-1", "U0GUS")
         assert (request.source, request.requester, request.owner, request.status) == ("hook", "monitoring", "U0FAY", "resolved")
         resolution = next(e for e in events if e.data.get("status") == "resolved")

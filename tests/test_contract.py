@@ -11,7 +11,7 @@ from bot.domain.models import Request
 from tests.harness import START, Harness
 
 ROOT = Path(__file__).resolve().parents[1]
-EVENT_TYPES = {"message.channels": "message", "message.groups": "message"}
+EVENT_TYPES = {"message.channels": "message", "message.groups": "message", "message.im": "message"}
 
 
 def manifest() -> dict:

@@ -24,7 +24,9 @@ def from_export(rows: list[dict[str, Any]], scope: str | None, start: datetime, 
     states: Counter[str] = Counter()
     breaches = 0
     for row in mine:
-        for target, at in (("first_response", row["first_response_at"]), ("resolution", row["resolved_at"])):
+        # a resolution counts only when it was one: withdrawn or closed as a duplicate (declined), in none of the figures
+        resolved_at = row["resolved_at"] if row["status"] == "resolved" else None
+        for target, at in (("first_response", row["first_response_at"]), ("resolution", resolved_at)):
             sla = row["sla"][target]
             if in_week(at, start, end):
                 satisfied[target].append(sla["business_seconds_elapsed"])

@@ -143,3 +143,17 @@ def test_the_candidates_are_the_newest_sharing_two_words_however_long_history_is
         assert newest(["refund", "window"], 10) == [4, 3, 1]
         assert newest(["ranking"], 10) == [5]
         assert newest([], 10) == []
+
+
+def test_search_keeps_numbers_and_says_which_words_it_left_out(harness: Harness) -> None:
+    harness.command("question: refund window of 14 days for German customers", user="U0REQ")
+    harness.command("question: refund window of 30 days for Austrian customers", user="U0REQ")
+    harness.settle()
+    answer = harness.command("search 14 days", user="U0ENG1").json()
+    shown = json.dumps(answer)
+    assert "1 found" in shown and "AIR-1" in shown and "AIR-2" not in shown, shown
+    answer = harness.command("search the 14 days of a refund", user="U0ENG1").json()
+    shown = json.dumps(answer, ensure_ascii=False)
+    assert "AIR-1" in shown and "AIR-2" not in shown
+    assert "Not looked for (too short or too common): “the”, “of”, “a”." in shown
+    assert harness.command("search 7 days", user="U0ENG1").json()["text"] == "No request holds “7 days”."

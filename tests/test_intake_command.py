@@ -56,7 +56,7 @@ def test_queue_shows_sla_state_and_hides_confidential_titles_from_outsiders(harn
 
 
 def test_a_subcommand_word_with_more_text_gets_the_usage_and_files_nothing(harness: Harness) -> None:
-    for text in ("mine please", "queue search results are stale", "help me with the refund bot", "status AIR-1 why"):
+    for text in ("mine please", "queue search results are stale", "status AIR-1 why"):
         answer = harness.command(text).json()
         assert answer["response_type"] == "ephemeral"
         assert answer["text"].startswith("Nothing was filed"), answer["text"]
@@ -64,3 +64,18 @@ def test_a_subcommand_word_with_more_text_gets_the_usage_and_files_nothing(harne
     harness.settle()
     assert harness.bot.queries.get(1) is None
     assert harness.fake.calls_to("chat.postMessage") == []
+
+
+def test_help_followed_by_words_files_a_request_and_help_alone_is_help(harness: Harness) -> None:
+    assert harness.command("help", user="U0REQ").json()["text"].startswith("*ai-intake* routes requests")
+    answer = harness.command("help me with the refund bot's tone in German", user="U0REQ").json()
+    assert answer["response_type"] == "ephemeral" and "AIR-1" in answer["text"], answer["text"]
+    harness.settle()
+    assert harness.bot.queries.get(1).title == "help me with the refund bot's tone in German"
+
+
+def test_keys_match_in_any_case(harness: Harness) -> None:
+    harness.command("question: refund eval for German?", user="U0REQ")
+    harness.settle()
+    for key in ("air-1", "Air-1", "AIR-1", "1"):
+        assert harness.command(f"status {key}", user="U0REQ").json()["text"].startswith("AIR-1"), key

@@ -110,3 +110,14 @@ def test_a_running_bot_that_does_not_send_in_time_is_reported_not_sent(harness: 
     assert all("the running bot holds the outbox and has not sent it yet" in line for line in lines)
     assert not any(line.startswith("sent") for line in lines)
     assert not any("Weekly digest" in m.get("text", "") for m in h.fake.messages("C0SUPPORT"))
+
+
+def test_a_time_without_a_zone_is_read_in_the_organisations_zone(harness: Harness, tmp_path) -> None:
+    h = harness
+    h.command("question: which eval covers the refund window?")  # P4: 40 business hours to first response
+    h.settle()
+    done = run(h, tmp_path, "sla", "--dry-run", "--at", "2026-11-23T14:00")
+    assert done.returncode == 0, done.stderr
+    assert "sla at 2026-11-23T14:00:00+01:00: would send" in done.stdout, done.stdout  # 14:00 in Berlin, as the console reads it
+    done = run(h, tmp_path, "sla", "--dry-run", "--at", "2026-11-23T14:00Z")
+    assert "sla at 2026-11-23T14:00:00+00:00: would send" in done.stdout, done.stdout

@@ -37,7 +37,7 @@ def a_week(h: Harness) -> None:
     h.submit(request_modal(h.bot.config, channel="C0SUPPORT").to_dict(), secret, user="U0REQ")                     # AIR-2
     h.settle()
     h.clock.advance(days=1)
-    resolve(h, "AIR-1", "U0MLPM", cause="change:CHG-1", eval_case="https://evals.example.com/cases/express-refund")
+    resolve(h, "AIR-1", "U0MLPM", cause="platform", eval_case="https://evals.example.com/cases/express-refund")  # CHG-1 stays unanswered
     resolve(h, "AIR-2", "U0ENG1", cause="outside", no_eval_reason="the provider changed its tokenizer")
 
 

@@ -35,7 +35,7 @@ SLASH_COMMAND = "/ai-request"
 MESSAGE_SHORTCUT = "ai_request.from_message"
 # What the product listens to: mentions, thread replies (public domain channels and private review
 # channels), :ticket: reactions, and the App Home.
-REQUIRED_EVENTS = {"app_mention", "message.channels", "message.groups", "reaction_added", "app_home_opened"}
+REQUIRED_EVENTS = {"app_mention", "message.channels", "message.groups", "message.im", "reaction_added", "app_home_opened"}
 # The bot asks for no more than it uses. Adding a scope is a decision: make it together with the code
 # that needs it, with a comment in manifest.yml saying why, and here.
 EXPECTED_BOT_SCOPES = {
@@ -44,6 +44,7 @@ EXPECTED_BOT_SCOPES = {
     "app_mentions:read",
     "channels:history",
     "groups:history",
+    "im:history",
     "channels:read",
     "groups:read",
     "reactions:read",

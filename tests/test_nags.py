@@ -190,7 +190,7 @@ def test_the_requester_asking_for_an_update_does_not_restart_the_silence_and_is_
     [nag] = due(r, events, CREATED + timedelta(days=22, hours=1), rule=RULE_STALE_REVIEW)
     assert nag.step == "rung2/r0@2026-11-23T10:00:00Z"  # 22 days since the reviewer started, not 1 since the last word
     assert nag.text.endswith("ball with <@U0SEC1>, silent for 22 days; <@U0LEAD> wrote in the thread 1 day ago; "
-                             "<@U0REQ> asked for an update 2 days ago (2 times)")
+                             "<@U0REQ> asked for an update 2 days ago (2 times); last asked: “any update??”")
     answered = [*events, ev(r, CREATED + timedelta(days=22, hours=2), "commented", actor="U0SEC1", court="reviewer", status="claimed")]
     assert due(r, answered, CREATED + timedelta(days=23), sent=sent_of([nag]), rule=RULE_STALE_REVIEW) == []  # the holder spoke
 

@@ -68,7 +68,7 @@ def test_subcommands(text: str, expected: object) -> None:
 
 @pytest.mark.parametrize(
     ("text", "subcommand"),
-    [("help me with the refund bot", "help"), ("mine please", "mine"), ("Mine the logs for bad answers", "mine"),
+    [("mine please", "mine"), ("Mine the logs for bad answers", "mine"),
      ("queue search results are stale", "queue"), ("status AIR-12 is still open, why", "status"), ("--help me", "help"),
      ("mine page two", "mine"), ("queue support page 0", "queue"), ("mine page 2 please", "mine")],
 )

@@ -135,3 +135,56 @@ def test_many_long_suspects_stay_within_block_kit_limits(harness: Harness) -> No
     text = json.loads(suspects_text(h, key))["text"]["text"]
     assert text.count("• *CHG-") == 5 and "… and 7 more: `/ai-request changes support`" in text
     assert len(text) <= 3000
+
+
+def test_resolving_with_a_change_as_its_cause_answers_it_and_its_nags_stop(harness: Harness) -> None:
+    h = harness
+    ship(h, "intent: express-refund intent", user="U0PPM")  # CHG-1: the platform owner is asked
+    key = file_regression(h, "refund bot quotes a 14-day window")
+    h.click(ids.OWN, key, user="U0MLPM")
+    h.click(ids.RESOLVE_REGRESSION, key, user="U0MLPM")
+    h.settle()
+    values = {ids.CAUSE: {"type": "static_select", "selected_option": {"value": "change:CHG-1"}},
+              ids.EVAL_CASE: {"type": "url_text_input", "value": "https://evals.example.com/cases/express-refund"}}
+    assert h.submit(last_view(h), values, user="U0MLPM").body == ""
+    h.settle()
+    answer = h.bot.changelog.get("CHG-1").answer
+    assert (answer.answer, answer.by, answer.eval_link) == ("needs_work", "U0MLPM", "https://evals.example.com/cases/express-refund")
+    line = next(c for c in h.fake.calls_to("chat.postMessage") if "as its cause" in c["text"])
+    assert line["text"] == (f"<@U0MLPM> resolved {key} naming CHG-1 as its cause: needs work ({key} was caused by it); "
+                            "the eval case: <https://evals.example.com/cases/express-refund|https://evals.example.com/cases/express-refund>")
+    before = len(h.fake.calls_to("chat.postMessage"))
+    for _ in range(10):  # two weeks of mornings: the change is answered, nobody is reminded of it
+        h.clock.advance(days=1)
+        h.bot.jobs.run_nags(job="nags", now=h.clock())
+        h.settle()
+    assert not [c for c in h.fake.calls_to("chat.postMessage")[before:] if "CHG-1" in json.dumps(c)]
+
+
+def test_a_change_answered_not_relevant_then_named_as_a_cause_is_recorded_and_counted(harness: Harness) -> None:
+    h = harness
+    ship(h, "intent: express-refund intent", user="U0PPM")  # CHG-1: the platform owner says it is not theirs to cover
+    h.click(ids.CHANGE_NOT_RELEVANT, "CHG-1", user="U0MLPM", channel="C0SUPPORT")
+    h.settle()
+    h.submit(last_view(h), {ids.REASON: {"type": "plain_text_input", "value": "the prompt never sees refunds"}}, user="U0MLPM")
+    h.settle()
+    key = file_regression(h, "refund bot quotes a 14-day window")
+    h.click(ids.OWN, key, user="U0MLPM")
+    h.click(ids.RESOLVE_REGRESSION, key, user="U0MLPM")
+    h.settle()
+    values = {ids.CAUSE: {"type": "static_select", "selected_option": {"value": "change:CHG-1"}},
+              ids.EVAL_CASE: {"type": "url_text_input", "value": "https://evals.example.com/cases/express-refund"}}
+    assert h.submit(last_view(h), values, user="U0MLPM").body == ""
+    h.settle()
+    assert h.bot.changelog.get("CHG-1").answer.answer == "not_relevant", "the first answer stands"
+    with h.bot.store.reading() as tx:
+        named = [e for e in tx.change_log.events("CHG-1") if e.type == "change.named_cause"]
+    assert [(e.data["regression"], e.data["answer"]) for e in named] == [(key, "not_relevant")]
+    line = next(c for c in h.fake.calls_to("chat.postMessage") if "as its cause" in c["text"])
+    assert line["text"].endswith("It had been answered “not relevant”.")
+    h.clock.advance(days=1)
+    h.bot.jobs.send_digest(now=h.clock())
+    h.settle()
+    digest = json.dumps([c["blocks"] for c in h.fake.calls_to("chat.postMessage") if "Weekly digest: support" in c["text"]],
+                        ensure_ascii=False)
+    assert "Named as a regression's cause after “not relevant”: *CHG-1*" in digest

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.harness import CONFIG, Harness, start_harness
-from tests.stories import dm_recipients, dms, shown
+from tests.stories import dm_recipients, dms, news_to, shown
 
 TITLE = "vendor LLM reads refund emails"
 
@@ -42,6 +42,8 @@ def test_asking_for_an_update_does_not_restart_the_reviewers_silence(harness: Ha
     assert "ball with <@U0SEC1>, silent for 7 days; <@U0REQ> asked for an update 1 day ago (3 times)" in nag["text"]
     assert f"*AIR-1* · {TITLE}" in shown(nag)  # the reviewer may see it
     assert dm_recipients(h) == {"U0SEC1"}  # rung 1: the ball holder and the domain's reviewers
+    [started] = news_to(h, "U0REQ")  # she was told, in her own direct messages, that the review began
+    assert started.startswith(f"*AIR-1* ({TITLE}): <@U0SEC1> started the security review.")
 
 
 # -- the quarter: the ladder climbs, the digests tell the truth ------------------------------------------

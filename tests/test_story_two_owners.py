@@ -99,11 +99,36 @@ def test_taking_ownership_after_a_not_mine_puts_the_ball_with_the_owner(harness:
     assert "*Ball in court*\\nthe assignee" in shown(h.card("AIR-1"))
 
 
-def test_taking_ownership_leaves_the_engineer_triage_assigned_at_work(harness: Harness) -> None:
+def test_taking_ownership_leaves_an_engineer_who_claimed_it_at_work(harness: Harness) -> None:
     h = harness
     h.command(f"regression: {TITLE}", user="U0REQ")
     h.settle()
+    h.click(ids.CLAIM, "AIR-1", user="U0ENG1")
     h.click(ids.OWN, "AIR-1", user="U0PPM")
     h.settle()
     owned = h.bot.queries.get(1)
     assert (owned.owner, owned.assignee, owned.court) == ("U0PPM", "U0ENG1", "assignee")
+
+
+def test_the_owner_who_takes_what_triage_only_suggested_holds_the_ball_and_hears_its_clock(harness: Harness) -> None:
+    """Triage suggested an engineer, who never touched it; the product owner takes ownership: the ball is hers, taking
+    it was the first response, and the SLA's nags go to her, never to the engineer merely suggested."""
+    h = harness
+    h.command(f"regression: {TITLE}", user="U0REQ")  # P2: first response 4 business hours, resolution 40
+    h.settle()
+    h.clock.advance(hours=1)
+    h.click(ids.OWN, "AIR-1", user="U0PPM")
+    h.settle()
+    owned = h.bot.queries.get(1)
+    assert (owned.owner, owned.assignee, owned.court) == ("U0PPM", "U0PPM", "assignee")
+    assert owned.first_response_at == h.clock()
+    with h.bot.store.reading() as tx:
+        [taken] = [e for e in tx.events(1) if e.type == "owned"]
+    assert taken.data.get("first_response") is True
+    for _ in range(8):  # eight mornings: the resolution clock (40 business hours) comes to risk, then breaches
+        h.clock.advance(days=1)
+        h.bot.jobs.run_nags(job="sla", now=h.clock())
+        h.settle()
+    assert any("resolution at risk" in dm["text"] for dm in dms(h, "U0PPM"))
+    assert any("resolution breached" in dm["text"] for dm in dms(h, "U0PPM"))
+    assert dms(h, "U0ENG1") == [], "merely suggested by triage: told nothing"

@@ -4,6 +4,7 @@ Pure: `card_message` renders what the request, its events, the config and the ti
 channel the card lives in.
 """
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -64,6 +65,25 @@ def requester_label(request: Request) -> str:
     return user(request.requester)
 
 
+_MENTION = re.compile(r"<@([A-Z0-9]+)>")
+
+
+def routing_line(request: Request) -> str:
+    """":compass: routed to support (…); assigned to <@U0ENG2> (…)": triage's reasons, as long as they are true. Once
+    someone else holds the request (reassigned, handed over, taken), the reason that assigned another person gives
+    way to who is assigned now."""
+    reasons, dropped = [], False
+    for reason in request.route_reasons:
+        named = _MENTION.findall(reason)
+        if reason.startswith("assigned to") and named and named[0] != request.assignee:
+            dropped = True
+            continue
+        reasons.append(reason)
+    if dropped or (request.assignee and not any(r.startswith("assigned to") for r in request.route_reasons)):
+        reasons.append(f"now assigned to <@{request.assignee}>" if request.assignee else "nobody is assigned now")
+    return ":compass: " + "; ".join(reasons)
+
+
 def _status(request: Request) -> str:
     text = ":zzz: Closed: no answer" if request.closed_as == NO_ANSWER else STATUS_LABEL.get(request.status, request.status)
     if request.stage:
@@ -71,17 +91,17 @@ def _status(request: Request) -> str:
     return text
 
 
-def _fields(request: Request, sla_lines: list[str]) -> list[str]:
+def _fields(request: Request, sla_lines: list[str], *, assignee_back: str = "") -> list[str]:
     fields = [
         f"*Status*\n{_status(request)}",
         f"*Requester*\n{requester_label(request)}",
         *([f"*Reported by*\n{user(request.reporter)}"] if request.reporter else []),
-        f"*Assignee*\n{user(request.assignee, none='unassigned')}",
+        f"*Assignee*\n{user(request.assignee, none='unassigned')}{assignee_back}",  # " 🌴 back Mon 07 Dec" while away
         f"*Domain*\n{request.domain or '_unrouted (triage)_'}",
         f"*Ball in court*\n{COURT_LABEL.get(request.court, request.court)}",
     ]
     if request.is_regression or request.owner:
-        fields.append(f"*Owner*\n{user(request.owner, none=':warning: unowned')}")
+        fields.append(f"*Owner*\n{user(request.owner, none=':warning: unowned' if request.is_open else 'none')}")
     if sla_lines:
         fields.append("*SLA*\n" + "\n".join(sla_lines))
     return fields
@@ -122,7 +142,7 @@ def _buttons(request: Request, *, domains: Sequence[str] = (), duplicate_of: Seq
 
 
 def render_card(request: Request, *, sla_lines: list[str], redact: bool, more: Sequence[Block] = (),
-                duplicate_of: Sequence[Request] = (), domains: Sequence[str] = ()) -> tuple[str, list[Block]]:
+                duplicate_of: Sequence[Request] = (), domains: Sequence[str] = (), assignee_back: str = "") -> tuple[str, list[Block]]:
     """(fallback text, blocks) of the card. `redact` hides the request's own words: title, description,
     links and the routing reasons (they quote its words). `more`: blocks shown above the buttons;
     `duplicate_of`: the requests the "Duplicate of…" select offers; `domains`: those it can be moved to ("Move to…")."""
@@ -131,19 +151,20 @@ def render_card(request: Request, *, sla_lines: list[str], redact: bool, more: S
     blocks: list[Block] = [section(head, block_id="card.head")]
     if request.description and not redact:
         blocks.append(section(quote(request.description, DESCRIPTION_LIMIT), block_id="card.description"))
-    blocks.append(section(None, block_id="card.fields", fields=_fields(request, sla_lines)))
+    blocks.append(section(None, block_id="card.fields", fields=_fields(request, sla_lines, assignee_back=assignee_back)))
     extras = []
     if request.links and not redact:
         shown = request.links[:5]
         extras.append("Links: " + " · ".join(link(u, label) for u, label in zip(shown, link_labels(shown))))
     if request.permalink and not redact:
         extras.append(link(request.permalink, "original message"))
-    for d in request.disclaimers[-3:]:
-        extras.append(f":raised_hand: Not mine — {user(d.by)}: {escape_within(d.reason, 400)}")
     if extras:
         blocks.append(context(*extras))
+    if request.disclaimers:  # each reason on its own line, apart from the links
+        blocks.append(context("\n".join(f":raised_hand: Not mine — {user(d.by)}: {escape_within(d.reason, 400)}"
+                                        for d in request.disclaimers[-3:])))
     if not redact:
-        blocks.append(context(":compass: " + "; ".join(request.route_reasons)))
+        blocks.append(context(routing_line(request)))
     blocks.extend(more)
     blocks.append(ActionsBlock(block_id="card.actions", elements=_buttons(request, domains=domains, duplicate_of=duplicate_of)))
     return card_text(request, redact=redact), blocks
@@ -151,7 +172,8 @@ def render_card(request: Request, *, sla_lines: list[str], redact: bool, more: S
 
 
 def card_message(request: Request, events: Sequence[Event], config: Config, *, now: datetime,
-                 suspects: Sequence[Suspect] = (), similar: Sequence[Request] = ()) -> tuple[str, list[Block]]:
+                 suspects: Sequence[Suspect] = (), similar: Sequence[Request] = (),
+                 assignee_back: str = "") -> tuple[str, list[Block]]:
     """The card as it should look at `now` to the channel it is in: both SLA clocks explained in the domain's
     zone; the request's own words only where `visible_to` allows them. A regression's card lists its
     `suspects` and, once resolved, its closure; a card that hides the request's words shows neither (its
@@ -177,7 +199,7 @@ def card_message(request: Request, events: Sequence[Event], config: Config, *, n
     if alike:
         more.insert(0, similar_block(alike))
     return render_card(request, sla_lines=lines, redact=redact, more=more, duplicate_of=alike if request.is_open else (),
-                       domains=[d.name for d in config.domains])
+                       domains=[d.name for d in config.domains], assignee_back=assignee_back)
 
 
 def similar_block(alike: Sequence[Request]) -> Block:

@@ -45,25 +45,39 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def confidential_listed_in(config: Config, scope: str | None, *, queue: str) -> str:
+    """Where the confidential requests a digest of `scope` (a domain's name; None: the organisation) only counts are
+    really listed: its review channel(s) and the organisation's private digest channel, else `queue` for members."""
+    domains = [config.domain(scope)] if scope else list(config.domains)
+    channels = [f"<#{d.review_channel}>" for d in domains if d is not None and d.review_channel]
+    if config.digest and config.digest.private_channel:
+        channels.append(f"<#{config.digest.private_channel}>")
+    if channels:
+        return "listed in full in " + ", ".join(channels)
+    return f"listed to its members by `{queue}`"
+
+
 def render_digest(figures: DigestFigures, *, title: str, queue: str, stale_days: int,
                   org: bool = False, loop: LoopFigures | None = None,
-                  changes: str = "/ai-request changes") -> list[tuple[str, list[Block]]]:
+                  changes: str = "/ai-request changes", listed_in: str | None = None) -> list[tuple[str, list[Block]]]:
     """One or more (text, blocks) messages. `queue` is the command that lists every open request of the
     digest's scope (`/ai-request queue support`); `stale_days` the silence at which a review counts as
     stalled; `org`: the organisation's digest, which always names the reviews at the top of the ladder.
-    `loop`: the change log's figures of the same scope, and `changes` the command that lists its changes."""
+    `loop`: the change log's figures of the same scope, and `changes` the command that lists its changes;
+    `listed_in`: where its confidential requests are listed in full (`confidential_listed_in`)."""
     blocks: list[Block] = [HeaderBlock(text=title[:150])]
-    blocks += _decisions(figures, queue=queue, stale_days=stale_days, org=org, others=loop_decision_counts(loop))
+    blocks += _decisions(figures, queue=queue, stale_days=stale_days, org=org, others=loop_decision_counts(loop), listed_in=listed_in)
     blocks += loop_decisions(loop, changes=changes)
     blocks.append(DividerBlock())
-    blocks += _figures(figures)
+    blocks += _figures(figures, listed_in=listed_in)
     blocks += loop_figures_blocks(loop)
     text = (f"{title}: {figures.opened} opened, {figures.resolved} resolved, {_plural(figures.unowned_total, 'unowned regression')}, "
             f"{_plural(figures.stalled_total, 'stalled review')}")
     return _messages(title, text, blocks)
 
 
-def _decisions(figures: DigestFigures, *, queue: str, stale_days: int, org: bool, others: Sequence[str] = ()) -> list[Block]:
+def _decisions(figures: DigestFigures, *, queue: str, stale_days: int, org: bool, others: Sequence[str] = (),
+               listed_in: str | None = None) -> list[Block]:
     """"Needs a decision": every unowned regression and stalled review counted, up to `DECISIONS_LIMIT` of
     each listed with their buttons, the rest named by number with where to see them. `others`: what else
     needs a decision, counted ("1 change unanswered …"), listed after these."""
@@ -84,7 +98,7 @@ def _decisions(figures: DigestFigures, *, queue: str, stale_days: int, org: bool
         (len(figures.stale_reviews) - DECISIONS_LIMIT, "stalled review")) if n > 0]
     if more:
         blocks.append(context(f"+{' and +'.join(more)}: `{queue}` lists every open request."))
-    hidden = _hidden(figures, stale_days=stale_days, org=org)
+    hidden = _hidden(figures, stale_days=stale_days, org=org, listed_in=listed_in)
     if hidden:
         blocks.append(context(hidden))
     if org and figures.top_rung:
@@ -92,7 +106,7 @@ def _decisions(figures: DigestFigures, *, queue: str, stale_days: int, org: bool
     return blocks
 
 
-def _hidden(figures: DigestFigures, *, stale_days: int, org: bool) -> str:
+def _hidden(figures: DigestFigures, *, stale_days: int, org: bool, listed_in: str | None = None) -> str:
     """The confidential decisions this channel may not list, counted: "2 confidential security reviews
     stalled over 7 days, oldest 63 days"."""
     parts = []
@@ -103,8 +117,9 @@ def _hidden(figures: DigestFigures, *, stale_days: int, org: bool) -> str:
         parts.append(f"{_plural(unowned, 'confidential regression')} unowned, the longest for {hours:.1f} business hours")
     if not parts:
         return ""
-    where = "each domain's private review channel" if org else "the private review channel"
-    return ":lock: " + "; ".join(parts) + f" (listed in full in {where})"
+    where = listed_in or ("listed in full in each domain's private review channel" if org else
+                          "listed in full in the private review channel")
+    return ":lock: " + "; ".join(parts) + f" ({where})"
 
 
 def _top_rung(figures: DigestFigures) -> list[Block]:
@@ -117,7 +132,7 @@ def _top_rung(figures: DigestFigures) -> list[Block]:
     return [section("\n".join(chunk)) for chunk in _chunks([heading, *lines])]
 
 
-def _figures(figures: DigestFigures) -> list[Block]:
+def _figures(figures: DigestFigures, *, listed_in: str | None = None) -> list[Block]:
     prev = figures.previous
     kinds = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in sorted(figures.open_by_kind.items())) or "none"
     fields = [
@@ -130,7 +145,7 @@ def _figures(figures: DigestFigures) -> list[Block]:
         f"*Breaches*\n{figures.breaches} ({change(figures.breaches, prev and prev.breaches)})",
     ]
     if figures.confidential_open:
-        fields.append(f"*Confidential open*\n{figures.confidential_open} (details in the private review channel)")
+        fields.append(f"*Confidential open*\n{figures.confidential_open} ({listed_in or 'details in the private review channel'})")
     blocks: list[Block] = [section(None, fields=fields)]
     if figures.oldest_open:
         blocks.append(section("*Oldest open*\n" + "\n".join(f"*{key}* — {days} days" for _, key, days in figures.oldest_open)))
@@ -189,6 +204,9 @@ def loop_figures_blocks(loop: LoopFigures | None) -> list[Block]:
         extra += [_plural(hidden, "confidential regression")] if hidden else []
         listed = named + (f" and {' and '.join(extra)}" if named and extra else " and ".join(extra) if extra else "")
         blocks.append(context(f"Closed without an eval case: {listed}"))
+    if loop.caused_after_not_relevant:
+        changes = ", ".join(f"*{c}*" for c in loop.caused_after_not_relevant[:20])
+        blocks.append(context(f"Named as a regression's cause after “not relevant”: {changes}"))
     return blocks
 
 

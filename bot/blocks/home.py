@@ -1,6 +1,6 @@
 """The App Home tab: assigned to me, filed by me, my domains' queues. Pure: given who looks and when."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, HeaderBlock
@@ -8,7 +8,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks import ids
 from bot.blocks.common import button, context
-from bot.blocks.messages import line_sections, listed_line, shown_of
+from bot.blocks.messages import FOLLOW_UP, line_sections, listed_line, shown_of
 from bot.domain.models import ASSIGNED, FILED, Away, Listing
 from bot.domain.policy import Config
 
@@ -16,7 +16,8 @@ MAX_BLOCKS = 100
 
 
 def home_view(assigned: Listing, filed: Listing, queues: list[tuple[str, Listing]], config: Config, *, now: datetime,
-              viewer: str, away: Away | None = None, more: Sequence[Block] = ()) -> View:
+              viewer: str, away: Away | None = None, more: Sequence[Block] = (),
+              people_away: Mapping[str, Away] | None = None) -> View:
     """`viewer`'s Home at `now`: whether they are away, then each list one page, saying how many more there are,
     with a "Next page" button (`home.page`) that publishes the Home with that list's next page, then `more`
     (the change log's part). Queues that do not fit in the Home's 100 blocks are named, with how to see them."""
@@ -27,7 +28,7 @@ def home_view(assigned: Listing, filed: Listing, queues: list[tuple[str, Listing
     groups = [("Assigned to you", ASSIGNED, assigned), ("Filed by you", FILED, filed)]
     groups += [(f"Queue: {name}", name, listing) for name, listing in queues]
     for shown, (heading, section_name, listing) in enumerate(groups):
-        part = group_blocks(heading, section_name, listing, config, now=now, viewer=viewer)
+        part = group_blocks(heading, section_name, listing, config, now=now, viewer=viewer, away=people_away)
         left = groups[shown + 1:]
         if len(blocks) + len(part) + (1 if left else 0) > MAX_BLOCKS - len(more):
             names = ", ".join(name for _, name, _ in groups[shown:] if name not in (ASSIGNED, FILED))
@@ -37,10 +38,15 @@ def home_view(assigned: Listing, filed: Listing, queues: list[tuple[str, Listing
     return View(type="home", blocks=[*blocks, *more])
 
 
-def group_blocks(heading: str, section_name: str, listing: Listing, config: Config, *, now: datetime, viewer: str) -> list[Block]:
-    """One list of the Home: its page of lines, and how many more with the button that shows the next page."""
-    lines = [listed_line(r, events, config, now=now, viewer=viewer) for r, events in listing.items]
+def group_blocks(heading: str, section_name: str, listing: Listing, config: Config, *, now: datetime, viewer: str,
+                 away: Mapping[str, Away] | None = None) -> list[Block]:
+    """One list of the Home: its page of lines (an assignee who is away marked 🌴 with the day they are back), and how
+    many more with the button that shows the next page."""
+    filed = section_name == FILED
+    lines = [listed_line(r, events, config, now=now, viewer=viewer, whose=filed, away=away) for r, events in listing.items]
     blocks: list[Block] = [DividerBlock(), *line_sections(f"*{heading}* ({shown_of(listing)})", lines or ["_nothing open_"])]
+    if filed and lines:
+        blocks.append(context(FOLLOW_UP))
     pages = []
     if listing.more:
         blocks.append(context(f"+{listing.more} more"))

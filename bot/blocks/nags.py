@@ -12,10 +12,11 @@ from datetime import datetime
 from slack_sdk.models.blocks import ActionsBlock, Block, PlainTextObject, UserSelectElement
 
 from bot.blocks import ids
-from bot.blocks.card import shown_title
+from bot.blocks.card import requester_label, shown_title
 from bot.blocks.common import button, context, link, section
 from bot.domain.changes import ChangeRecord, describe
 from bot.domain.changes_filing import question_channel
+from bot.domain.authz import can
 from bot.domain.history import seconds_between
 from bot.domain.models import Request
 from bot.domain.nag_text import age
@@ -48,10 +49,25 @@ def identity(request: Request, config: Config, *, now: datetime, user: str | Non
     """What the request is, for `user` (a direct message) or `channel` (a thread): "*AIR-3* · title · filed by
     <@U0ANA> 2 days ago", and the card's link when asked for. The title only where `visible_to` allows it."""
     title = shown_title(request, redact=not visible_to(config, request, user=user, channel=channel))
-    parts = [f"*{request.key}*", title, f"filed by <@{request.requester}> {age(seconds_between(request.created_at, now))} ago"]
-    if with_link and (where := card_link(request)):
+    parts = [f"*{request.key}*", title, f"filed by {requester_label(request)} {age(seconds_between(request.created_at, now))} ago"]
+    if with_link and user is not None and not opens_card(config, request, user):
+        parts.append(f"`/ai-request status {request.key}` shows where it stands")  # its card is in a channel they are not in
+    elif with_link and (where := card_link(request)):
         parts.append(where)
     return " · ".join(parts)
+
+
+def opens_card(config: Config, request: Request, user: str) -> bool:
+    """Whether `user` can open the channel of the request's card: a domain's private review channel is its members'
+    (and the admins'); a requester who is not one of them gets no link to it."""
+    reviewed_in = {d.review_channel: d for d in config.domains if d.review_channel}
+    domain = reviewed_in.get(request.card_channel or "")
+    return domain is None or user in domain.members or config.is_admin(user)
+
+
+ACTION_NAME = {ids.OWN: "own", ids.DISCLAIM: "disclaim", ids.SNOOZE: "snooze", ids.REOPEN: "reopen", ids.HAND: "hand",
+               ids.REVIEW_START: "review"}
+"""The authorization name of each button a nag about a request offers: nobody is shown one that would refuse them."""
 
 
 def key_of_block(block_id: str | None) -> str | None:
@@ -91,15 +107,21 @@ def nag_dm(user: str, items: Sequence[NagItem | ChangeNagItem], requests: Mappin
     head = f"{len(items)} reminders, most urgent first:" if len(items) > 1 else ""
     blocks: list[Block] = [section(head)] if head else []
     used: set[str] = set()
+    offered: set[tuple[str, str]] = set()
     for item in shown:
         blocks.append(section(("URGENT " if item.urgent else "") + item.text))
         if isinstance(item, ChangeNagItem):
             if (record := (changes or {}).get(item.change_id)) is not None:
                 blocks.append(context(change_identity(record, config, now=now)))
         elif (request := requests.get(item.request_id)) is not None:
-            blocks.append(context(identity(request, config, now=now, user=user, with_link=True)))
+            # its age as of when the nag's text was written (a message held for working hours says one age)
+            blocks.append(context(identity(request, config, now=item.written_at or now, user=user, with_link=True)))
+        about = None if isinstance(item, ChangeNagItem) else requests.get(item.request_id)
+        fresh = [b for b in item.buttons if (item.key, b) not in offered  # one button of a kind per request,
+                 and (about is None or b not in ACTION_NAME or can(config, about, user, ACTION_NAME[b]))]  # none refusing them
+        offered.update((item.key, b) for b in fresh)
         block_id = _unique(f"{BLOCK_PREFIX}{item.key}", used)
-        if (row := actions(item.key, item.buttons, block_id=block_id)) is not None:
+        if (row := actions(item.key, fresh, block_id=block_id)) is not None:
             blocks.append(row)
     if len(items) > len(shown):
         blocks.append(context(f"+{len(items) - len(shown)} more reminders: `/ai-request mine` lists your requests."))

@@ -22,8 +22,10 @@ def page_value(words: list[str], page: int) -> str:
 def search_reply(found: SearchPage, config: Config, *, now: datetime, viewer: str) -> tuple[str, list[Block]]:
     """One page of search results: each request as a list line (status, assignee, SLA state)."""
     looked_for = escape(" ".join(found.words))
+    left_out = (" Not looked for (too short or too common): " + ", ".join(f"“{escape(w)}”" for w in found.dropped[:10]) + "."
+                if found.dropped else "")
     if not found.total:
-        text = f"No request holds “{looked_for}”."
+        text = f"No request holds “{looked_for}”.{left_out}"
         return text, [section(text)]
     head = f"*Requests holding “{looked_for}”* — {found.total} found, best match first"
     if found.pages > 1:
@@ -37,5 +39,5 @@ def search_reply(found: SearchPage, config: Config, *, now: datetime, viewer: st
         pages.append(button("Next page", ids.SEARCH_MORE, page_value(found.words, found.page + 1)))
     if pages:
         blocks.append(ActionsBlock(block_id="search.pages", elements=pages))
-    blocks.append(context("Confidential requests show only to the people who may see them."))
+    blocks.append(context("Confidential requests show only to the people who may see them." + left_out))
     return f"{found.total} request(s) hold “{truncate(' '.join(found.words), 200)}”", blocks

@@ -48,6 +48,9 @@ NAGGED = "change.nag"
 """A `change.unacknowledged` nag sent about the change (data: rule, step, recipients): who was told what, when."""
 SNOOZED = "change.snoozed"
 """Someone quieted the change's nags (data: until, first: the first press, from which the snooze is bounded)."""
+NAMED_CAUSE = "change.named_cause"
+"""A regression was resolved with the change as its cause after the change was answered (data: regression, answer):
+"not relevant" then a cause is recorded against it, and the digest counts it."""
 RULE_UNACKNOWLEDGED = "change.unacknowledged"
 DEFAULT_SUSPECT_DAYS = 14
 WHAT_LIMIT = 300
@@ -176,7 +179,7 @@ class ChangeEvent(BaseModel):
     change_id: str
     at: datetime
     actor: str
-    type: Literal["change.logged", "change.answered", "change.nag", "change.snoozed"]
+    type: Literal["change.logged", "change.answered", "change.nag", "change.snoozed", "change.named_cause"]
     data: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -206,6 +209,13 @@ def nagged_event(change_id: str, *, rule: str, step: str, recipients: Iterable[s
     """The event that records a nag sent about a change (who was told, under which rule and step)."""
     return ChangeEvent(change_id=change_id, at=at, actor=actor, type=NAGGED,
                        data={"rule": rule, "step": step, "recipients": list(recipients)})
+
+
+def named_cause_event(record: ChangeRecord, *, regression: str, by: str, at: datetime) -> ChangeEvent:
+    """The event that records a change named as a regression's cause after it was answered (with that answer)."""
+    answer = record.answer.answer if record.answer is not None else None
+    return ChangeEvent(change_id=record.change.id, at=at, actor=by, type=NAMED_CAUSE,
+                       data={"regression": regression, "answer": answer})
 
 
 def snoozed_event(change_id: str, snooze: ChangeSnooze) -> ChangeEvent:
@@ -359,6 +369,15 @@ def acknowledge(
     return Acknowledgement(change_id=change.id, answer=cast(Answer, answer), by=by, at=at, eval_link=link, reason=why)
 
 
+def answer_by_cause(record: ChangeRecord, *, regression: str, by: str, at: datetime, eval_case: str | None) -> Acknowledgement | None:
+    """The answer a regression resolved with this change as its cause gives a change nobody answered yet: it
+    needed work, and the eval case linked (if any) now covers it; None when the change was answered already."""
+    if record.answer is not None:
+        return None
+    return Acknowledgement(change_id=record.change.id, answer="needs_work", by=by, at=at, eval_link=eval_case,
+                           reason=f"{regression} was caused by it")
+
+
 def snooze_change(
     record: ChangeRecord,
     *,
@@ -394,7 +413,10 @@ def answer_text(answer: Acknowledgement) -> str:
     if answer.answer == "covered":
         return f"covered; the eval case: {web_link(answer.eval_link or '')}"
     if answer.answer == "needs_work":
-        return f"needs work; {answer.eval_request} asks for it" if answer.eval_request else "needs work"
+        said = f"needs work; {answer.eval_request} asks for it" if answer.eval_request else "needs work"
+        if answer.reason:
+            said += f" ({escape(truncate(answer.reason, REASON_LIMIT))})"
+        return said + (f"; the eval case: {web_link(answer.eval_link)}" if answer.eval_link else "")
     return f"not relevant: {escape(truncate(answer.reason or '', REASON_LIMIT))}"
 
 

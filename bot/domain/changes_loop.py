@@ -193,6 +193,8 @@ class LoopFigures:
     needs_answer: list[tuple[ChangeRecord, float]] = field(default_factory=list)
     decide_after: float = 0.0
     end: datetime | None = None
+    caused_after_not_relevant: list[str] = field(default_factory=list)
+    """Changes answered "not relevant" that a regression was resolved as caused by, in the week."""
 
     @property
     def closed_without_eval_case_hidden(self) -> int:
@@ -215,12 +217,14 @@ def loop_figures(
     calendar_for: Callable[[str | None], BusinessCalendar],
     listable: Callable[[Request], bool] = lambda request: not request.confidential,
     decide_after: float = 0.0,
+    named: Sequence[tuple[str, str | None, datetime, str | None]] = (),
 ) -> LoopFigures:
     """The change-log figures of domain `scope` (None: the organisation) for the week (start, end].
 
     `items`: requests with their events (those resolved in the week among them); `records`: the changes logged
     in the week and those unanswered at its end (any others are ignored). `listable(request)`: whether the
-    digest's audience may see a request named; the others are counted only."""
+    digest's audience may see a request named; the others are counted only. `named`: (change id, its domain,
+    when, the answer it had) of the changes named as a regression's cause after their answer."""
     closed, listed = _closed_regressions(items, start=start, end=end, scope=scope, listable=listable)
     mine = [r for r in records if (scope is None or r.change.domain == scope) and r.change.at <= end]
     waiting = [(r, round(business_days(calendar_for(r.change.domain), r.change.at, end), 1))
@@ -236,6 +240,9 @@ def loop_figures(
         unacknowledged_open=[(r.change.id, days) for r, days in waiting],
         needs_answer=[(r, days) for r, days in waiting if days >= decide_after],
         decide_after=decide_after,
+        caused_after_not_relevant=list(dict.fromkeys(
+            change_id for change_id, domain, at, answer in named
+            if answer == "not_relevant" and start < at <= end and (scope is None or domain == scope))),
         end=end,
     )
 
@@ -250,10 +257,11 @@ def loop_all(
     calendar_for: Callable[[str | None], BusinessCalendar],
     listable: Callable[[Request], bool],
     decide_after: float,
+    named: Sequence[tuple[str, str | None, datetime, str | None]] = (),
 ) -> dict[str | None, LoopFigures]:
     """`loop_figures` of each scope (a domain's name, or None for the organisation)."""
     return {scope: loop_figures(items, records, start=start, end=end, scope=scope, calendar_for=calendar_for,
-                                listable=listable, decide_after=decide_after) for scope in scopes}
+                                listable=listable, decide_after=decide_after, named=named) for scope in scopes}
 
 
 def _closed_regressions(items: Iterable[tuple[Request, Sequence[Event]]], *, start: datetime, end: datetime,

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
+from bot.domain.business_hours import BusinessCalendar
 from bot.domain.facts import RequestFacts, snoozed_at
 from bot.domain.history import seconds_between
 from bot.domain.models import Request, request_key
 from bot.domain.policy import Config
-from bot.domain.thresholds import RULE_STALE_REVIEW, ladder
+from bot.domain.thresholds import RULE_STALE_REVIEW, RULE_UNOWNED, ladder
 from bot.domain.visibility import channel_sees_confidential, visible_to
 
 WEEK = timedelta(days=7)
@@ -158,6 +159,19 @@ def digest_week(config: Config, *, now: datetime) -> tuple[datetime, datetime]:
     return now - WEEK, now
 
 
+def digest_on(calendar: BusinessCalendar, fire: datetime) -> date:
+    """The day the digest due at `fire` goes out, in the calendar's zone: that day, unless it is a holiday; then the
+    business day before it (a digest due on a holiday Friday goes on Thursday). A weekend is no holiday: a cron that
+    names a Sunday means a Sunday."""
+    day = fire.astimezone(calendar.tz).date()
+    if day not in calendar.holidays:
+        return day
+    before = day - timedelta(days=1)
+    while before.weekday() not in calendar.days or before in calendar.holidays:
+        before -= timedelta(days=1)
+    return before
+
+
 def stalled_from(config: Config) -> float:
     """The fewest days of silence at which any domain's review counts as stalled (the store reads the reviews
     silent at least that long; `needs_decision` judges each by its own domain's ladder)."""
@@ -192,13 +206,13 @@ class _Judged(NamedTuple):
     ladder), business hours unowned, and whether the digests' channels may see it named; by request id."""
 
     stalled: dict[int, tuple[int | None, bool]]
-    unowned: dict[int, float]
+    unowned: dict[int, float | None]
     listable: dict[int, bool]
 
 
 def _judged(picture: OpenPicture, config: Config, *, now: datetime, listable: Callable[[Pending], bool]) -> _Judged:
     return _Judged(stalled={p.id: stalled_days(p.since, p.domain, config, at=now) for p in picture.stalled},
-                   unowned={p.id: unowned_hours(p.since, p.domain, config, at=now) for p in picture.unowned},
+                   unowned={p.id: asked_unowned_hours(p.since, p.domain, config, at=now) for p in picture.unowned},
                    listable={p.id: listable(p) for rows in (picture.stalled, picture.unowned, picture.snoozed, picture.oldest)
                              for p in rows})
 
@@ -227,6 +241,8 @@ def _figures(scope: str | None, week: Week, previous: Week, picture: OpenPicture
     unowned, hidden_unowned = [], []
     for p in picture.unowned:
         hours = judged.unowned[p.id]
+        if hours is None:
+            continue  # the unowned rule has not asked its owners yet: nothing to decide
         if judged.listable[p.id]:
             unowned.append((p.id, p.key, hours))
         else:
@@ -295,6 +311,15 @@ def unowned_hours(since: datetime, domain: str | None, config: Config, *, at: da
     return round(config.calendar(domain).business_seconds(since, at) / 3600, 1)
 
 
+def asked_unowned_hours(since: datetime, domain: str | None, config: Config, *, at: datetime) -> float | None:
+    """`unowned_hours`, once the unowned rule has asked the regression's owners (its first step, in business hours);
+    None before: a regression filed an hour ago needs no decision yet."""
+    first = ladder(config, domain, RULE_UNOWNED).steps[0].at
+    if config.calendar(domain).business_seconds(since, at) < first:
+        return None
+    return unowned_hours(since, domain, config, at=at)
+
+
 @dataclass(frozen=True)
 class Decision:
     """What a digest says of one open request at an instant: days its stalled review's ball holder has been
@@ -311,7 +336,7 @@ class Decision:
 def needs_decision(request: Request, facts: RequestFacts, config: Config, *, at: datetime) -> Decision:
     """The `Decision` of an open request as of `at` (no earlier than its facts' last change)."""
     stalled, top = stalled_days(facts.stalled_since, request.domain, config, at=at)
-    unowned = None if facts.unowned_since is None else unowned_hours(facts.unowned_since, request.domain, config, at=at)
+    unowned = None if facts.unowned_since is None else asked_unowned_hours(facts.unowned_since, request.domain, config, at=at)
     return Decision(stalled_days=stalled, unowned_hours=unowned, top=top, snoozed=snoozed_at(facts, now=at))
 
 

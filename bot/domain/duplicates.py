@@ -7,6 +7,7 @@ candidates are the newest requests sharing two of its first eight words, title f
 them, whatever the size of history); the card lists at most three, those sharing the most words first, then the newest.
 """
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -28,6 +29,20 @@ DUPLICATE_LINKED = "duplicate_linked"
 def query_words(title: str, description: str) -> list[str]:
     """The words a request is searched by: its title's and description's meaningful words, once each, title first."""
     return list(dict.fromkeys(words(f"{title}\n{description}")))[:QUERY_WORDS]
+
+
+_SEARCH_WORD = re.compile(r"[a-z0-9][a-z0-9'_-]*")
+
+
+def search_terms(text: str) -> tuple[list[str], list[str]]:
+    """The words `/ai-request search` looks for, and those it leaves out (too short or too common to mean
+    anything, like "the" or "a"). A word holding a digit is always kept: "14 days" looks for "14" too."""
+    kept: list[str] = []
+    dropped: list[str] = []
+    meaningful = set(words(text))
+    for word in dict.fromkeys(_SEARCH_WORD.findall(text.lower())):
+        (kept if word in meaningful or any(c.isdigit() for c in word) else dropped).append(word)
+    return kept[:QUERY_WORDS], dropped
 
 
 class Candidate(NamedTuple):

@@ -177,3 +177,5 @@ class Away(NamedTuple):
     user: str
     until: date | None
     in_config: bool = False
+    cover: str | None = None
+    """Who covers for them while they are away (their nags go there; else to the domain's lead)."""

@@ -46,6 +46,10 @@ def review_text(request: Request, events: Sequence[Event], config: Config, *, si
             + f"; ball with {holders}, silent for {silent}")
     if silence.asks:
         text += "; " + asked(request, silence.asks, now=now)
+        said = [e for e in events if e.type in ("commented", "replied") and e.actor in (request.requester, request.reporter)
+                and e.at >= silence.since and e.data.get("text")]
+        if said:  # what she asked, in her words (every reader of the ladder's direct messages may see the request)
+            text += f"; last asked: “{escape(truncate(' '.join(str(said[-1].data['text']).split()), 200))}”"
     return text + ("; shown in the org digest" if top else "")
 
 

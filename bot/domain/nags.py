@@ -10,8 +10,8 @@ same run repeated sends nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence, Set
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence, Set
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
@@ -20,7 +20,7 @@ from bot.domain.courts import escalation, owners, review_audience, unique
 from bot.domain.history import (
     active_snoozes, ball_silence, is_unowned, request_sla, seconds_between, silent_since, waiting_since,
 )
-from bot.domain.models import NO_ANSWER, PRIORITY_WEIGHT, Event, Request
+from bot.domain.models import NO_ANSWER, PRIORITY_WEIGHT, Away, Event, Request
 from bot.domain.nag_text import DAY, no_answer_text, review_text, sla_text, unowned_text
 from bot.domain.policy import Config
 from bot.domain.sla import SlaStatus
@@ -164,8 +164,27 @@ def _next_stale_change(request: Request, events: Sequence[Event], config: Config
     if not request.is_security_review:
         return None
     since = silent_since(request, events, config)
-    at = ladders[RULE_STALE_REVIEW].next_after(seconds_between(since, now) / DAY)
-    return since + timedelta(days=at) if at is not None else None
+    ladder = ladders[RULE_STALE_REVIEW]
+    at = ladder.next_after(seconds_between(since, now) / DAY)
+    if at is None:
+        return None
+    due = since + timedelta(days=at)
+    after = _repeat_not_before(events, config, request, ladder, since=since)
+    return min(due, after) if after is not None and after > now else due  # a repeat held back falls due at `after`
+
+
+def _repeat_not_before(events: Sequence[Event], config: Config, request: Request, ladder: Ladder, *,
+                       since: datetime) -> datetime | None:
+    """A repeat of the stale-review nag comes no sooner than `repeat` days after the last one of the same silence was
+    read: a nag recorded while the domain was closed (a Saturday) is read at its next opening (Monday), so the next
+    repeat is counted from then, not from the Saturday (Monday, then Tuesday, would be two nags in two days)."""
+    last = max((e.at for e in events if e.type == "nag" and e.data.get("rule") == RULE_STALE_REVIEW
+                and str(e.data.get("step", "")).endswith(f"@{_stamp(since)}")), default=None)
+    if last is None or not ladder.repeat:
+        return None
+    calendar = config.calendar(request.domain)
+    read = last if calendar.is_open(last) else calendar.next_opening(last)
+    return read + timedelta(days=ladder.repeat)
 
 
 def _next_unowned_change(request: Request, events: Sequence[Event], config: Config, ladders: dict[str, Ladder], *,
@@ -187,6 +206,30 @@ def _next_waiting_change(request: Request, events: Sequence[Event], config: Conf
     calendar = config.calendar(request.domain)
     at = ladders[RULE_NO_ANSWER].next_after(calendar.business_seconds(since, now))
     return calendar.add_business_seconds(since, at) if at is not None else None
+
+
+def covered(nags: Sequence[Nag], away: Mapping[str, Away], requests: Mapping[int, Request], config: Config) -> list[Nag]:
+    """`nags` with each recipient who is away (`away`, by user) replaced by who covers for them: the stand-in they
+    named, else the request's escalation (its lead). The text says who is away and who covers; the requester is
+    left as she is (she is told of her own request)."""
+    out = []
+    for nag in nags:
+        request = requests.get(nag.request_id)
+        gone = [u for u in nag.recipients if u in away and (request is None or u != request.requester)]
+        if not gone or request is None:
+            out.append(nag)
+            continue
+        stand_in = {u: ((away[u].cover,) if away[u].cover and away[u].cover not in away else escalation(request, config))
+                    for u in gone}
+        people = unique(p for u in nag.recipients for p in (stand_in.get(u) or (u,)))
+        said = "; ".join(f"<@{u}> is away{_back(away[u])}: {' and '.join(f'<@{p}>' for p in stand_in[u])} covers"
+                         for u in gone)
+        out.append(replace(nag, recipients=people, text=f"{nag.text} ({said})"))
+    return out
+
+
+def _back(away: Away) -> str:
+    return f", back {away.until:%a %d %b}" if away.until else ""
 
 
 def still_applies(rule: str, step: str, request: Request | None) -> bool:
@@ -261,9 +304,12 @@ def _sla_nag(request: Request, config: Config, ladders: dict[str, Ladder], *, ta
     if status.satisfied_at is not None:
         return None
     elapsed, scale = status.business_seconds_elapsed, status.target_seconds
-    at_risk_people = (request.assignee,) if request.assignee else escalation(request, config)
+    # whoever holds the ball: its assignee while the ball is with them, else (with the lead after a "Not mine",
+    # nobody assigned) the escalation; a breach also tells the owner, who answers for it, and the escalation
+    holds = request.assignee and request.court in ("assignee", "reviewer", "requester")
+    at_risk_people = (request.assignee,) if holds else escalation(request, config)
     if ladders[RULE_BREACHED].reached(elapsed, scale=scale):
-        rule, people = RULE_BREACHED, (*at_risk_people, request.assignee, *escalation(request, config))
+        rule, people = RULE_BREACHED, (*at_risk_people, request.owner, *escalation(request, config))
     elif ladders[RULE_AT_RISK].reached(elapsed, scale=scale) and request.status != "waiting":
         rule, people = RULE_AT_RISK, at_risk_people
     else:
@@ -289,9 +335,12 @@ def _stale_review_nag(request: Request, events: Sequence[Event], config: Config,
         return None
     number = ladder.steps.index(rung) + 1
     top = number == len(ladder.steps)
+    repeat = ladder.repeats(silent_days, rung)
+    if repeat and (after := _repeat_not_before(events, config, request, ladder, since=since)) and now < after:
+        return None
     return Nag(
         request_id=request.id, key=request.key, rule=RULE_STALE_REVIEW,
-        step=f"{rung.name}/r{ladder.repeats(silent_days, rung)}@{_stamp(since)}",
+        step=f"{rung.name}/r{repeat}@{_stamp(since)}",
         recipients=review_audience(request, config, rung=number), in_thread=False,
         text=review_text(request, events, config, silence=silence, now=now, top=top),
         urgency=_urgency(RULE_STALE_REVIEW, request.priority, age_seconds=silent_days * DAY),

@@ -1,11 +1,11 @@
 """Reading what people type: `/ai-request` subcommands, `kind:` prefixes and request keys."""
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.domain.models import Draft, Source
+from bot.domain.models import Draft, Request, Source
 from bot.domain.text import first_line, truncate
 
 TITLE_LIMIT = 150
@@ -45,14 +45,23 @@ class Status:
 
 @dataclass(frozen=True)
 class Away:
-    """`away [until DATE]`: triage skips the person (until DATE, the day they are back; None: until `back`)."""
+    """`away [until DATE] [cover @x]`: triage skips the person (until DATE, the day they are back; None: until
+    `back`); `cover`: who stands in for them (their nags go there; else to the lead)."""
 
     until: date | None = None
+    cover: str | None = None
 
 
 @dataclass(frozen=True)
 class Back:
     pass
+
+
+@dataclass(frozen=True)
+class Notify:
+    """`notify [all|important|none]`: what the person is told of the requests they filed (None: say what it is now)."""
+
+    level: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,7 +112,7 @@ class Search:
     words: str
 
 
-Command = Help | Mine | Queue | Status | Away | Back | OpenForm | QuickCreate | Usage | Shipped | Changes | Search
+Command = Help | Mine | Queue | Status | Away | Back | OpenForm | QuickCreate | Usage | Shipped | Changes | Search | Notify
 
 
 def parse_key(text: str) -> int | None:
@@ -183,16 +192,32 @@ def _status(rest: list[str]) -> Command | None:
     return Status(key=words[0] if words else None, page=page)
 
 
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
+
+
 def _away(rest: list[str]) -> Command | None:
+    cover = None
+    if len(rest) >= 2 and rest[-2].lower() == "cover":
+        found = _USER.match(rest[-1])
+        if not found:
+            return None
+        cover, rest = found.group(1) or found.group(2), rest[:-2]
     words = rest[1:] if rest and rest[0].lower() == "until" else rest
     if not words:
-        return None if rest else Away()
+        return None if rest else Away(cover=cover)
     if len(words) > 1:
         return None
     try:
-        return Away(until=date.fromisoformat(words[0]))
+        return Away(until=date.fromisoformat(words[0]), cover=cover)
     except ValueError:
         return None
+
+
+def _notify(rest: list[str]) -> Command | None:
+    if not rest:
+        return Notify()
+    level = rest[0].lower()
+    return Notify(level=level) if len(rest) == 1 and level in ("all", "important", "none") else None
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
@@ -200,8 +225,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "mine": Subcommand("mine", _mine),
     "queue": Subcommand("queue [domain]", _queue),
     "status": Subcommand("status AIR-12", _status),
-    "away": Subcommand("away [until 2026-12-07]", _away),
+    "away": Subcommand("away [until 2026-12-07]", _away),  # and `cover @someone`, said in the help
     "back": Subcommand("back", lambda rest: None if rest else Back()),
+    "notify": Subcommand("notify [all|important|none]", lambda rest: _notify(rest)),
     "shipped": Subcommand("shipped [product|platform] [kind:] <what>", lambda rest: Shipped(text=" ".join(rest))),
     "search": Subcommand("search <words>", lambda rest: Search(words=" ".join(rest))),
     "changes": Subcommand("changes [domain]", lambda rest: None if len(rest) > 1 else Changes(domain=rest[0].lower() if rest else None)),
@@ -215,15 +241,16 @@ def parse_command(text: str, *, kinds: Iterable[str]) -> Command:
     """What `/ai-request <text>` asks for. Never raises.
 
     A first word that names a subcommand never files a request: when the words after it do not fit
-    (`mine please`), the answer is the subcommand's usage. Any other text is a new request.
+    (`mine please`), the answer is the subcommand's usage. Any other text is a new request, and so is
+    `help` followed by words (`help me with the refund bot`): only `help` alone is the help text.
     """
     words = text.split()
     if not words:
         return OpenForm()
     head = ALIASES.get(words[0].lower(), words[0].lower())
     subcommand = SUBCOMMANDS.get(head)
-    if subcommand is None:
-        return draft_text(text, kinds)
+    if subcommand is None or (words[0].lower() == "help" and len(words) > 1):
+        return draft_text(text, kinds)  # "help me with …" asks for help: only `help` alone is the help text
     return subcommand.parse(words[1:]) or Usage(subcommand=head)
 
 
@@ -251,3 +278,53 @@ def cut_sentence(cut: Iterable[str], *, whole_elsewhere: bool = False) -> str:
     """What `within_limits` cut, in one sentence for the person (and where the whole text still is)."""
     whole = "; the whole text is in the original message" if whole_elsewhere else ""
     return "Cut to fit: " + ", ".join(CUT.get(name, name) for name in cut) + whole + "."
+
+
+# --- a requester writing about a request she filed ("any update on AIR-5?") ------------------------------------
+
+_KEY = re.compile(r"(?<![A-Za-z0-9])AIR-(\d{1,9})(?![0-9])", re.IGNORECASE)
+_UPDATE = re.compile(
+    r"\b(any (update|news|progress)|update[sd]?\b|status|news\b|progress|where are we|eta\b|how is it going|still open|"
+    r"follow(ing)?[ -]up|ping|chasing)", re.IGNORECASE)
+
+
+def keys_named(text: str) -> list[int]:
+    """The request ids a message names ("AIR-5", "air-5"), in order, once each."""
+    return list(dict.fromkeys(int(n) for n in _KEY.findall(text)))
+
+
+def asks_for_update(text: str) -> bool:
+    """Whether the words ask how something stands ("any update?", "status of my review", "where are we on this")."""
+    return bool(_UPDATE.search(text))
+
+
+def filed_by(request: Request, user: str) -> bool:
+    """Whether `user` filed `request` (its requester, or the reporter of a message they filed)."""
+    return user in (request.requester, request.reporter)
+
+
+@dataclass(frozen=True)
+class About:
+    """What a requester's message is about: `request` (record it there), or `choices` (she has several open and
+    named none: ask which), or neither (it is a new request)."""
+
+    request: Request | None = None
+    choices: tuple[Request, ...] = ()
+
+
+def about(text: str, user: str, *, named: Sequence[Request], open_filed: Sequence[Request], direct: bool) -> About:
+    """Which request `user`'s message is about. `named`: the requests its keys name; `open_filed`: the open requests
+    she filed; `direct`: written to the bot (a direct message), where any words are about her requests.
+
+    A key she filed wins (the first). Without one, a message asking for an update (or any direct message) is about
+    her only open request, or asks which when she has several. Anything else is a new request."""
+    mine = [r for r in named if filed_by(r, user)]
+    if mine:
+        return About(request=mine[0])
+    if named and not direct:
+        return About()  # it names someone else's request: a new request that mentions it
+    if not (direct or asks_for_update(text)) or not open_filed:
+        return About()
+    if len(open_filed) == 1:
+        return About(request=open_filed[0])
+    return About(choices=tuple(open_filed))

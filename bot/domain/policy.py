@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from functools import cached_property, lru_cache
 from datetime import date, datetime, time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -177,6 +177,8 @@ class SlaPolicy(Strict):
 
 
 class Nags(Strict):
+    requester_updates: Literal["all", "important", "none"] = "all"
+    """What a requester is told of her request by default (each person may choose with `/ai-request notify`)."""
     review_stale_days: int = Field(default=7, ge=1)
     review_ladder_days: list[int] = Field(default_factory=lambda: [7, 21, 45, 90])
     review_repeat_days: int = Field(default=3, ge=1)

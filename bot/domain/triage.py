@@ -88,13 +88,18 @@ def choose_domain(draft: Draft, config: Config, state: RoutingState) -> tuple[Do
     return None, "unrouted: no domain matched, so it waits in triage"
 
 
-def choose_assignee(domain: Domain, *, kind: str, state: RoutingState) -> tuple[str | None, str]:
-    """Fewest open requests weighted by priority; ties go to whoever was assigned least recently."""
+def choose_assignee(domain: Domain, *, kind: str, state: RoutingState,
+                    filed_by: tuple[str | None, ...] = ()) -> tuple[str | None, str]:
+    """Fewest open requests weighted by priority; ties go to whoever was assigned least recently. Nobody is
+    assigned a request they filed (`filed_by`: its requester and reporter): someone else answers it."""
     pool = domain.reviewers if kind == "security_review" and domain.reviewers else domain.engineers
     role = "reviewer" if pool is domain.reviewers and kind == "security_review" else "engineer"
     present = [p for p in pool if p not in domain.away and p not in state.away]
     if not present:
         return None, f"every {domain.name} {role} is away, so it waits for the lead"
+    present = [p for p in present if p not in filed_by]
+    if not present:
+        return None, f"filed by {domain.name}'s only {role} at hand, so it waits for the lead"
 
     def rank(person: str) -> tuple[int, datetime, int]:
         return (state.open_load.get(person, 0), state.last_assigned.get(person, _EPOCH), pool.index(person))
@@ -131,7 +136,7 @@ def route(draft: Draft, config: Config, state: RoutingState) -> Route:
     reasons = [domain_reason]
     assignee = None
     if domain:
-        assignee, assignee_reason = choose_assignee(domain, kind=kind, state=state)
+        assignee, assignee_reason = choose_assignee(domain, kind=kind, state=state, filed_by=(draft.requester, draft.reporter))
         reasons.append(assignee_reason)
     reasons.append(f"priority {priority_reason}")
     channel = card_channel(config, domain, confidential=confidential, filed_in=draft.channel if draft.private else None)

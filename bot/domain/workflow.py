@@ -17,7 +17,23 @@ from bot.domain.sla import local_when
 
 REASON_LIMIT = 500
 # Actions by a domain member that count as the first response (docs/concepts.md, SLA: claim, status change, thread reply).
-FIRST_RESPONSE_ACTIONS = frozenset({"claim", "wait", "resolve", "review", "comment"})
+NOTIFY_LEVELS = ("all", "important", "none")
+TOLD_REQUESTER = {"claimed": "all", "reassigned": "all", "moved": "all", "handed": "all", "reopened": "all",
+                  "review_started": "all", "waiting": "important", "review_changes_requested": "important",
+                  "resolved": "important", "review_approved": "important", "withdrawn": "important", "duplicate": "important"}
+"""What the requester is told of, by direct message, at each level of `notify` (`all` also hears who works it and
+where it went; `important` only what asks something of her or ends it; `none` nothing)."""
+
+
+def tells_requester(event: str, level: str) -> bool:
+    """Whether the requester, at `level` ("all", "important", "none"), is told of an `event` someone else caused."""
+    told = TOLD_REQUESTER.get(event)
+    return told is not None and (level == "all" or level == told == "important")
+
+
+FIRST_RESPONSE_ACTIONS = frozenset({"claim", "wait", "resolve", "review", "comment", "own", "disclaim", "hand", "reassign"})
+"""What a person of the request's side (or one of its owners) does that is its first response: claim, wait on the
+requester, resolve, a review step, a thread reply, take ownership, "Not mine", hand it over or reassign it."""
 
 
 @dataclass(frozen=True)
@@ -127,14 +143,15 @@ def reopen(request: Request, actor: str) -> Change:
 
 
 def own(request: Request, actor: str) -> Change:
-    """The actor accepts the request. When nobody works it, or the ball was with the lead after a "Not mine",
-    the owner becomes its assignee too: the ball is with them, not the lead."""
+    """The actor accepts the request. When nobody works it (nobody is assigned, or triage's pick never claimed it),
+    or the ball was with the lead after a "Not mine", the owner becomes its assignee too: the ball is with them, not
+    the lead nor someone merely suggested."""
     _require_open(request, "take ownership of")
     if request.owner == actor:
         raise Conflict(f"You already own {request.key}.")
     updates: dict[str, Any] = {"owner": actor}
     data: dict[str, Any] = {"previous": request.owner, "owner": actor}
-    if request.assignee is None or request.court == "lead":
+    if request.assignee is None or request.court == "lead" or (request.status == "open" and request.assignee != actor):
         updates["assignee"] = data["assignee"] = actor
         if request.status != "waiting":
             updates["court"] = working_court(request.model_copy(update=updates))
@@ -207,7 +224,8 @@ def comment(request: Request, actor: str, *, member: bool) -> Change:
         if request.is_security_review and request.stage == "changes_requested":
             updates["stage"] = "in_review"
         return Change(updates, "replied", f"<@{actor}> answered; back with the team.", {"by": "requester"})
-    return Change(updates, "commented", "", {"by": "member" if member else "other"})
+    by = "member" if member else "requester" if actor == request.requester else "reporter" if actor == request.reporter else "other"
+    return Change(updates, "commented", "", {"by": by})
 
 
 def move(request: Request, actor: str, *, to: str, assignee: str | None, channel: str, reasons: list[str],

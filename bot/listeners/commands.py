@@ -10,6 +10,7 @@ from bot.blocks import ids, messages
 from bot.blocks.common import to_dicts
 from bot.blocks.modal import request_modal
 from bot.domain import parsing
+from bot.domain.models import Away, Listing
 from bot.domain.errors import IntakeError
 from bot.listeners.channels import known_private, private_by_name
 from bot.listeners import changes, search
@@ -41,6 +42,13 @@ def on_command(ack: Ack, command: dict[str, Any], context: BoltContext, client: 
     ack(text=text, blocks=to_dicts(blocks), response_type="ephemeral")
 
 
+def away_of(context: BoltContext, *listings: Listing) -> dict[str, Away]:
+    """Who of the assignees listed is away today (their lines show 🌴 and the day they are back)."""
+    config, now = config_of(context), now_of(context)
+    return queries_of(context).away_among((r.assignee for listing in listings for r, _ in listing.items),
+                                          on=now.astimezone(config.calendar(None).tz).date())
+
+
 def filed_in_private(context: BoltContext, command: dict[str, Any]) -> bool:
     """Typed in a private conversation: its `channel_name` says so, or the config knows the channel as private."""
     channel = command.get("channel_id")
@@ -56,22 +64,26 @@ def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any
         case parsing.Mine(page=page):
             assigned, filed = queries.mine(user, page=page)
             more = f"mine page {page + 1}"
-            groups = [messages.Group("Assigned to you", assigned, more), messages.Group("Filed by you", filed, more)]
-            return messages.list_reply("Your requests", groups, config, now=now_of(context), viewer=user)
+            groups = [messages.Group("Assigned to you", assigned, more), messages.Group("Filed by you", filed, more, filed=True)]
+            return messages.list_reply("Your requests", groups, config, now=now_of(context), viewer=user,
+                                       away=away_of(context, assigned, filed))
         case parsing.Queue(domain=domain, page=page):
             listing = queries.queue(domain, page=page)
             title = f"Open in {domain}" if domain else "Open requests"
             more = " ".join(["queue", *([domain] if domain else []), "page", str(page + 1)])
-            return messages.list_reply(title, [messages.Group("Oldest first", listing, more)], config, now=now_of(context), viewer=user)
+            return messages.list_reply(title, [messages.Group("Oldest first", listing, more)], config, now=now_of(context), viewer=user,
+                                       away=away_of(context, listing))
         case parsing.Status(key=None):
             return messages.notice("Which request? Try `/ai-request status AIR-12`.")
         case parsing.Status(key=key, page=page):
             request, events = queries.status(key, user)
             return messages.status_reply(request, events, config, viewer=user, page=page)
-        case parsing.Away(until=until):
-            return messages.away_reply(intake_of(context).set_away(user, until=until))
+        case parsing.Away(until=until, cover=cover):
+            return messages.away_reply(intake_of(context).set_away(user, until=until, cover=cover))
         case parsing.Back():
             return messages.back_reply(intake_of(context).back(user))
+        case parsing.Notify(level=level):
+            return messages.notice(messages.notify_text(*intake_of(context).notify(user, level), changed=level is not None))
         case parsing.Usage(subcommand=word):
             return messages.notice(messages.usage_text(word, config))
         case parsing.Shipped() | parsing.Changes():

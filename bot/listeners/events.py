@@ -17,6 +17,7 @@ from bot.domain.models import Draft, Source
 from bot.domain.text import slack_to_plain
 from bot.listeners.channels import is_private
 from bot.listeners.middleware import config_of, intake_of, queries_of
+from bot.service import Filed
 from storage.outbox import FiledReply
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,8 @@ def on_mention(event: dict[str, Any], context: BoltContext) -> None:
     if text.lower() in ("", "help", "?"):
         intake.post_once(key=origin_key(channel, ts), channel=channel, thread_ts=reply_ts, text=help_text(config))
         return
+    if intake.requester_says(user=user, text=text, channel=channel, ts=ts, reply_ts=reply_ts, direct=False) is not None:
+        return  # about a request she filed ("any update on AIR-5?"): recorded there, nothing new is filed
     client = context.client
     draft = parsing.draft_text(text, config.kind_names).draft(
         requester=user, source="mention", channel=channel, origin_ts=ts, permalink=permalink_of(client, channel, ts),
@@ -129,13 +132,14 @@ def on_mention(event: dict[str, Any], context: BoltContext) -> None:
     file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=reply_ts)
 
 
-def file_and_reply(context: BoltContext, draft: Draft, *, channel: str, ts: str, thread_ts: str) -> None:
+def file_and_reply(context: BoltContext, draft: Draft, *, channel: str, ts: str, thread_ts: str) -> Filed:
     """File a request from the message (channel, ts) and answer in its thread, once."""
-    intake_of(context).file_request(draft, origin_key=origin_key(channel, ts), reply_in=FiledReply(channel=channel, thread_ts=thread_ts))
+    return intake_of(context).file_request(draft, origin_key=origin_key(channel, ts),
+                                           reply_in=FiledReply(channel=channel, thread_ts=thread_ts))
 
 
 def file_message(context: BoltContext, client: WebClient, message: dict[str, Any], *, channel: str, ts: str, by: str,
-                 source: Source) -> None:
+                 source: Source) -> Filed | None:
     """File someone's message (the shortcut, a :ticket:) and answer in its thread, once.
 
     Its author is the requester and `by`, who pressed, the reporter; when an app wrote it (an alert)
@@ -144,7 +148,7 @@ def file_message(context: BoltContext, client: WebClient, message: dict[str, Any
     """
     if is_ours(message, context):
         intake_of(context).tell(user=by, channel=channel, text="That is ai-intake's own message: nothing was filed.")
-        return
+        return None
     author = field(message, "user")
     if from_a_bot(message) or (field(message, "team") not in (None, context.team_id)):
         author = None
@@ -152,7 +156,7 @@ def file_message(context: BoltContext, client: WebClient, message: dict[str, Any
     draft = parsed.draft(requester=author or by, reporter=by if author and author != by else None, source=source,
                          channel=channel, origin_ts=ts, permalink=permalink_of(client, channel, ts),
                          private=is_private(context, client, channel))
-    file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=ts_field(message, "thread_ts") or ts)
+    return file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=ts_field(message, "thread_ts") or ts)
 
 
 def is_ours(message: dict[str, Any], context: BoltContext) -> bool:
@@ -179,13 +183,29 @@ def permalink_of(client: WebClient | None, channel: str, ts: str) -> str | None:
 
 def on_message(event: dict[str, Any], context: BoltContext) -> None:
     """Thread replies under a request's card or origin message are comments (a broadcast reply and a reply with
-    a file too); everything else, and anything an app wrote, is ignored."""
+    a file too); a direct message to the bot is its author's word about her requests; everything else, and
+    anything an app wrote, is ignored."""
     if (event.get("subtype") and event.get("subtype") not in REPLY_SUBTYPES) or from_a_bot(event):
         return
     channel, thread_ts, ts, user = field(event, "channel"), ts_field(event, "thread_ts"), ts_field(event, "ts"), field(event, "user")
+    if channel and ts and user and event.get("channel_type") == "im" and (not thread_ts or thread_ts == ts):
+        on_direct_message(context, user=user, channel=channel, ts=ts, text=message_text(event))
+        return
     if not (channel and thread_ts and ts and user) or thread_ts == ts:
         return
     intake_of(context).comment(channel=channel, thread_ts=thread_ts, ts=ts, user=user, text=message_text(event))
+
+
+def on_direct_message(context: BoltContext, *, user: str, channel: str, ts: str, text: str) -> None:
+    """A direct message to the bot: about a request its author filed, it is recorded there and answered; else she
+    is told how to file one (a direct message files nothing: it has no place for a card)."""
+    intake = intake_of(context)
+    if intake.requester_says(user=user, text=text, channel=channel, ts=ts, reply_ts=None, direct=True) is None:
+        intake.post_once(key=origin_key(channel, ts), channel=user, thread_ts=None, text=DM_HINT)
+
+
+DM_HINT = ("You have no open request I could add this to. To file one, type `/ai-request <what you need>` in a channel "
+           "(or `/ai-request` for the form); `/ai-request mine` lists your requests.")
 
 
 TICKETED = "ticketed_message"

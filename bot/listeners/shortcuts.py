@@ -7,7 +7,8 @@ from slack_sdk import WebClient
 
 from bot.blocks import ids
 from bot.listeners.events import field, file_message, ts_field
-from bot.listeners.middleware import answered
+from bot.blocks.messages import filed_reply
+from bot.listeners.middleware import answered, config_of, intake_of
 
 
 def register(app: App) -> None:
@@ -21,4 +22,7 @@ def on_from_message(ack: Ack, shortcut: dict[str, Any], context: BoltContext, cl
     ts = ts_field(shortcut, "message_ts") or ts_field(message, "ts")
     if not (channel and user and ts and isinstance(message, dict)):
         return
-    file_message(context, client, message, channel=channel, ts=ts, by=user, source="shortcut")
+    filed = file_message(context, client, message, channel=channel, ts=ts, by=user, source="shortcut")
+    if filed is not None and not filed.created:  # the message is a request already: say which, file nothing new
+        text, _ = filed_reply(filed.request, config_of(context), created=False, user=user)
+        intake_of(context).tell(user=user, channel=channel, text=f"{text}. `/ai-request status {filed.request.key}` shows where it is.")

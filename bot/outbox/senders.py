@@ -7,7 +7,7 @@ what it sent (`Sent`), or raises `Retry`, `Defer` or `Skip`; the worker records 
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from slack_sdk.errors import SlackApiError
@@ -16,14 +16,14 @@ from bot.blocks.card import card_message, moved_card
 from bot.blocks.changes import home_blocks, question_message
 from bot.blocks.common import to_dicts
 from bot.blocks.home import home_view
-from bot.blocks.messages import filed_reply
+from bot.blocks.messages import away_mark, filed_reply
 from bot.blocks.nags import legacy_nag_dm, nag_dm
 from bot.clock import Clock
 from bot.domain.business_hours import BusinessCalendar
 from bot.domain.changes import ChangeRecord
 from bot.domain.changes_loop import Suspect
 from bot.domain.duplicates import similar_ids
-from bot.domain.models import Event, Request
+from bot.domain.models import Away, Event, Request
 from bot.domain.nags import still_applies
 from bot.domain.policy import Config
 from bot.outbox.slack import Poster
@@ -94,6 +94,7 @@ class Delivery:
     change_of: Callable[[str], ChangeView | None] = lambda change_id: None
     change_home_of: Callable[[str], ChangeHome | None] = lambda user: None
     suspects_of: Callable[[Request, datetime], list[Suspect]] = lambda request, now: []
+    away_of: Callable[[Sequence[str | None], date], dict[str, Away]] = lambda people, on: {}
 
 
 def send_card(d: Delivery, out: Outgoing[CardUpdate]) -> Sent:
@@ -104,8 +105,10 @@ def send_card(d: Delivery, out: Outgoing[CardUpdate]) -> Sent:
     now = d.clock()
     alike = similar_ids(out.events)
     found = d.requests_of(alike) if alike else {}
+    away = d.away_of([request.assignee], now.astimezone(d.config.calendar(None).tz).date()) if request.assignee else {}
     text, blocks = card_message(request, out.events, d.config, now=now, suspects=d.suspects_of(request, now),
-                                similar=[found[i] for i in alike if i in found])
+                                similar=[found[i] for i in alike if i in found],
+                                assignee_back=away_mark(away.get(request.assignee or "")))
     if request.card_ts:
         try:
             d.poster.update(channel=request.card_channel, ts=request.card_ts, text=text, blocks=to_dicts(blocks))
@@ -213,7 +216,8 @@ def send_home(d: Delivery, out: Outgoing[HomeRefresh]) -> Sent:
     home = d.home_of(user, on=now.astimezone(d.config.calendar(None).tz).date(), section=out.payload.section, page=out.payload.page)
     changes = d.change_home_of(user)
     more = home_blocks(changes.waiting, changes.recent, d.config, now=now) if changes else []
-    view = home_view(home.assigned, home.filed, home.queues, d.config, now=now, viewer=user, away=home.away, more=more)
+    view = home_view(home.assigned, home.filed, home.queues, d.config, now=now, viewer=user, away=home.away, more=more,
+                     people_away=home.people_away)
     d.poster.publish_home(user=user, view=view.to_dict())
     return Sent()
 
