@@ -285,10 +285,12 @@ def test_restoring_an_older_backup_into_a_bot_that_sent_since_posts_nothing_twic
         assert "AIR-4" in second.command("question: filed after the restore").json()["text"]
         second.settle()
         after = fake_slack.calls_to("chat.postMessage")[len(before):]
-        cards_posted = [c["text"] for c in after if not c.get("thread_ts")]
+        cards_posted = [c["text"] for c in after if not c.get("thread_ts") and not c["channel"].startswith("U")]
         assert len(cards_posted) == 1 and "AIR-4" in cards_posted[0]  # the new card, once
         assert [c["thread_ts"] for c in after if c.get("thread_ts")] == [cards[2]]  # the claim, under AIR-2's card
-        assert not [c for c in after if c["channel"].startswith("U")]  # no direct message again
+        direct = [c for c in after if c["channel"].startswith("U")]
+        assert [c["channel"] for c in direct] == ["U0REQ"] and "working on it" in direct[0]["text"]  # only the news
+        # of the claim to AIR-2's requester: no direct message sent again
     finally:
         second.stop()
     with sqlite3.connect(tmp_path / "intake.db") as conn:

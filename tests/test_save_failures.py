@@ -24,9 +24,9 @@ from tests.harness import Harness
 NOT_SAVED = "ai-intake couldn't save this"
 
 
-def healthz(h: Harness) -> tuple[int, dict[str, Any]]:
+def readyz(h: Harness) -> tuple[int, dict[str, Any]]:
     try:
-        with urllib.request.urlopen(h.url + "/healthz", timeout=10) as reply:
+        with urllib.request.urlopen(h.url + "/readyz", timeout=10) as reply:
             return reply.status, json.loads(reply.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
@@ -81,12 +81,12 @@ def test_a_full_disk_is_told_to_the_person_and_to_the_health_probe(harness: Harn
             raise AssertionError("the disk never filled")
         assert reply.json()["text"].startswith("ai-intake couldn't save this: the database's disk is full."), reply.body
         assert counts(h) == before, "nothing half-stored"
-        status, body = healthz(h)
+        status, body = readyz(h)
         assert status == 503 and body["writes"].startswith("the database's disk is full"), body
     finally:
         with h.bot.db.lock:
             h.bot.db.db.conn.execute("PRAGMA max_page_count = 4294967294")
-    assert healthz(h)[0] == 200
+    assert readyz(h)[0] == 200
     assert f"Filed AIR-{n}" in h.command("question: and which covers returns?").json()["text"], "no key skipped or reused"
 
 
@@ -99,7 +99,7 @@ def test_a_read_only_database_is_told_to_each_person(harness: Harness) -> None:
         writer.execute("PRAGMA query_only = ON")
     try:
         every_surface_is_told(h, "read-only")
-        assert healthz(h)[0] == 503
+        assert readyz(h)[0] == 503
     finally:
         with h.bot.db.lock:
             writer.execute("PRAGMA query_only = OFF")
