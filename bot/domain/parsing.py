@@ -90,8 +90,9 @@ class QuickCreate:
 
     def draft(self, *, requester: str, source: Source, channel: str | None, origin_ts: str | None = None,
               reporter: str | None = None, permalink: str | None = None, private: bool = False) -> Draft:
-        """The request this text asks for: kind "question" when none was named, "(no text)" for a title when empty."""
+        """The request this text asks for: the kind named, else read from the words by triage; "(no text)" for a title when empty."""
         return Draft(title=self.title or NO_TEXT, description=self.description, kind=self.kind or "question",
+                     kind_from_words=self.kind is None,
                      requester=requester, source=source, channel=channel, origin_ts=origin_ts, reporter=reporter,
                      permalink=permalink, private=private)
 
