@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot import learning
+from bot.blocks.messages import duplicate_notice
 from bot.clock import Clock, system_clock
 from bot.domain import authz, workflow
 from bot.domain.changes_loop import Closure, closure_text
@@ -449,6 +450,9 @@ class Intake:
             tx.add_event(Event(request_id=original.id, at=now, actor=actor, type=DUPLICATE_LINKED, data={"duplicate": request.key}))
             learning.learn(tx, "duplicate", after, now=now, of=original)
             tx.enqueue(ThreadLine(text=f"{request.key} was closed as a duplicate of this."), at=now, request_id=original.id)
+            if request.requester != actor and request.source != "hook":
+                tx.enqueue(Ephemeral(user=request.requester, text=duplicate_notice(self._config, request, original, actor)),
+                           at=now, request_id=request.id, key=f"duplicate:{request.id}:{original.id}")
         self._wakeup.set()
         return after
 

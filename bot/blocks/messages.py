@@ -19,7 +19,8 @@ from bot.domain.visibility import visible_to
 
 HELP = """*ai-intake* routes requests for AI help to the embedded AI engineer of the right domain.
 • `/ai-request` — open the form
-• `/ai-request regression: refund bot answers with the wrong window` — file at once (`kind:` is optional: {kinds})
+• `/ai-request the refund bot stopped answering in French` — file at once; triage reads the kind from the words \
+(or name it first, `regression: …`: {kinds})
 • `/ai-request mine` — what is assigned to you and what you filed
 • `/ai-request queue [domain]` — a domain's open requests ({domains})
 • `/ai-request status AIR-12` — one request and its history
@@ -27,6 +28,7 @@ HELP = """*ai-intake* routes requests for AI help to the embedded AI engineer of
 whether it is covered (no text opens the form)
 • `/ai-request changes [domain]` — the latest changes logged
 • `/ai-request search <words>` — past requests holding those words
+• `/ai-request duplicate AIR-12 of AIR-7` — close AIR-12 as a duplicate of AIR-7 (its requester is told)
 • `/ai-request away [until 2026-12-07]` — triage assigns you nothing new (until the day you are back)
 • `/ai-request back` — triage assigns to you again
 • `/ai-request help` — this text
@@ -185,6 +187,20 @@ def back_reply(was_away: bool) -> tuple[str, list[Block]]:
     if was_away:
         return notice("Welcome back: triage assigns to you again.")
     return notice("You were not away (by `/ai-request away`): triage assigns to you as before.")
+
+
+def duplicate_notice(config: Config, request: Request, original: Request, actor: str) -> str:
+    """What the requester of a request closed as a duplicate is told (by direct message): which one to follow, and
+    where its card is when they may see it."""
+    mine = f"Your request {request.key} “{escape_within(request.title, 120)}”" if visible_to(config, request, user=request.requester) \
+        else f"Your request {request.key}"
+    if visible_to(config, original, user=request.requester):
+        where = (f"<{original.card_permalink}|its card>" if original.card_permalink
+                 else f"its card in <#{original.card_channel}>" if original.card_channel else "it")
+        follow = f"{original.key} “{escape_within(original.title, 120)}”: follow {where}"
+    else:
+        follow = f"{original.key}, a confidential request its people are working on"
+    return f"{mine} was closed by {user(actor)} as a duplicate of {follow}. If it is not the same, say so in your request's thread."
 
 
 def notice(text: str) -> tuple[str, list[Block]]:

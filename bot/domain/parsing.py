@@ -98,13 +98,28 @@ class QuickCreate:
 
 
 @dataclass(frozen=True)
+class Duplicate:
+    """`duplicate AIR-12 of AIR-7`: close AIR-12 as a duplicate of AIR-7 (any request, suggested or not)."""
+
+    key: str
+    of: str
+
+
+def _duplicate(rest: list[str]) -> "Command | None":
+    keys = [w for w in rest if w.lower() != "of"]
+    if len(keys) != 2 or len(rest) > 3 or any(parse_key(k) is None for k in keys):
+        return None
+    return Duplicate(key=f"AIR-{parse_key(keys[0])}", of=f"AIR-{parse_key(keys[1])}")
+
+
+@dataclass(frozen=True)
 class Search:
     """`search <words>`: past requests whose title or description hold the words."""
 
     words: str
 
 
-Command = Help | Mine | Queue | Status | Away | Back | OpenForm | QuickCreate | Usage | Shipped | Changes | Search
+Command = Help | Mine | Queue | Status | Away | Back | OpenForm | QuickCreate | Usage | Shipped | Changes | Search | Duplicate
 
 
 def parse_key(text: str) -> int | None:
@@ -205,6 +220,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "back": Subcommand("back", lambda rest: None if rest else Back()),
     "shipped": Subcommand("shipped [product|platform] [kind:] <what>", lambda rest: Shipped(text=" ".join(rest))),
     "search": Subcommand("search <words>", lambda rest: Search(words=" ".join(rest))),
+    "duplicate": Subcommand("duplicate AIR-12 of AIR-7", _duplicate),
     "changes": Subcommand("changes [domain]", lambda rest: None if len(rest) > 1 else Changes(domain=rest[0].lower() if rest else None)),
 }
 """Every `/ai-request` subcommand, by its word; the help text and the README show each usage. `mine`, `queue` and
