@@ -144,8 +144,9 @@ class Intake:
         (else looked for in it)."""
         if draft.asset is not None:  # an asset says which domain it belongs to (InvalidInput for one the catalog lacks)
             draft = draft.model_copy(update={"domain": place_asset(draft.domain, draft.asset, self._config)})
-        if neighbours is None:
-            neighbours = learning.nearest(tx, draft.title, draft.description)
+        if neighbours is None:  # read in `tx` only when the words decide something (a hook names kind and domain)
+            decided_already = not draft.kind_from_words and (draft.domain or self._config.domain_of_channel(draft.channel))
+            neighbours = () if decided_already else learning.nearest(tx, draft.title, draft.description)
         decided = self._route(tx, draft, now, neighbours)
         draft = draft.model_copy(update={"kind": decided.kind})
         if assignee is not None:

@@ -142,7 +142,7 @@ URGENT_CUES = _cues(
 )
 """Phrases that make a request P1: people affected now, data exposed, money lost, something down."""
 RAISING_CUES = _cues(
-    r"\bcustomers?\b", r"\bcustomer-facing\b", r"\blegal\b", r"\bcompliance\b", r"\bincident\b", r"\burgent\b",
+    r"\blegal\b", r"\bcompliance\b", r"\bincident\b", r"\burgent\b",
     r"\bseveral people\b", r"\bfinance\b",
 )
 """Phrases that raise a request's priority one step from its kind's default."""
