@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
-from bot.domain.classify import UNBACKED, words, Guess, Neighbour, guess_domain, guess_kind, quoted, supported, urgency
+from bot.domain.classify import UNBACKED, UNSURE_RATIO, words, Guess, Neighbour, guess_domain, guess_kind, quoted, supported, urgency
 from bot.domain.models import PRIORITIES, Draft
 from bot.domain.policy import Config, Domain
 
@@ -76,7 +76,7 @@ def _read_domain(text: str, config: Config, state: RoutingState) -> tuple[Domain
     if not ranked or scores[ranked[0]] <= none_score or scores[ranked[0]] <= 0:
         return None, "", None
     best = ranked[0]
-    second = ranked[1] if len(ranked) > 1 and scores[ranked[1]] >= 0.8 * scores[best] and scores[ranked[1]] > 0 else None
+    second = ranked[1] if len(ranked) > 1 and scores[ranked[1]] >= UNSURE_RATIO * scores[best] and scores[ranked[1]] > 0 else None
     why = f"mentions {', '.join(hits[best])}" if hits[best] else (voted.reason if voted.choice == best else "like past requests")
     return config.domain(best), why, second
 
