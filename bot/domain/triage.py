@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
-from bot.domain.classify import UNBACKED, UNSURE_RATIO, words, Guess, Neighbour, guess_domain, guess_kind, quoted, supported, urgency
+from bot.domain.classify import (
+    UNBACKED, UNSURE_RATIO, Guess, Neighbour, guess_domain, guess_kind, quoted, supported, urgency, words,
+)
 from bot.domain.models import PRIORITIES, Draft
 from bot.domain.policy import Config, Domain
 

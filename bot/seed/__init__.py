@@ -31,7 +31,8 @@ class Pair(NamedTuple):
 
 @cache
 def _raw() -> dict:
-    return yaml.safe_load(PATH.read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where PyYAML has it: a start stays quick
+    return yaml.load(PATH.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 (a safe loader)
 
 
 def labelled(part: str | None = None) -> list[Labelled]:
