@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot import learning
 from bot import listeners
 from bot.changelog import ChangeLog
 from bot.clock import Clock, system_clock
@@ -158,6 +159,7 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     store = Store(db, facts_of=facts_of(config), ring=wakeup.set)  # its units of work ring the outbox worker
     facts = Facts(store, config)
     facts.prepare()
+    learning.prepare(store, config)  # the seed and the domains' descriptions triage reads, when they changed
     metrics.watch(store, db=db, clock=clock)
     intake = Intake(store, config, clock=clock, metrics=metrics)
     queries = Queries(store, config)

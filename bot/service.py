@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+from bot import learning
 from bot.clock import Clock, system_clock
 from bot.domain import authz, workflow
 from bot.blocks import messages
@@ -23,7 +24,8 @@ from bot.domain.duplicates import CANDIDATES, DUPLICATE, DUPLICATE_LINKED, candi
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.courts import escalation, owners
 from bot.domain.owners import owners_of, place_asset
-from bot.domain.models import Away, Draft, Event, Request
+from bot.domain.classify import Neighbour
+from bot.domain.models import PRIORITIES, Away, Draft, Event, Request
 from bot.domain.parsing import COMMENT_LIMIT, DESCRIPTION_LIMIT, about, cut_sentence, keys_named, parse_key, within_limits
 from bot.domain.policy import Config, Domain
 from bot.domain.text import escape_within, truncate
@@ -89,13 +91,14 @@ class Intake:
         """
         now = self._clock()
         draft, cut = within_limits(draft)
-        alike = self.similar_to(draft, now)  # before the unit of work: the writer is not held for a search
+        with self._store.reading() as rx:  # before the unit of work: the writer is not held for a search
+            alike, near = self._similar(rx, draft, now), learning.nearest(rx, draft.title, draft.description)
         try:
             with self._unit() as tx:
                 existing = tx.get_by_origin(origin_key) if origin_key else None
                 if existing:
                     return Filed(existing, created=False)
-                request = self._insert(tx, draft, now, origin_key=origin_key, alike=alike)
+                request = self._insert(tx, draft, now, origin_key=origin_key, alike=alike, neighbours=near)
                 if reply_in:
                     reply = reply_in.model_copy(update={"cut": cut}) if cut else reply_in
                     tx.enqueue(reply, at=now, request_id=request.id, key=f"reply:{origin_key or request.id}")
@@ -124,11 +127,17 @@ class Intake:
             return self._similar(rx, draft, now)
 
     def _insert(self, tx: Tx, draft: Draft, now: datetime, *, origin_key: str | None, assignee: str | None = None,
-                assignee_reason: str | None = None, alike: list[int] | None = None) -> Request:
-        """`alike`: the similar requests, when found before `tx` began (else looked for in it)."""
+                assignee_reason: str | None = None, alike: list[int] | None = None,
+                neighbours: tuple[Neighbour, ...] | None = None) -> Request:
+        """`alike`, `neighbours`: the similar requests and nearest training examples, when found before `tx` began
+        (else looked for in it)."""
         if draft.asset is not None:  # an asset says which domain it belongs to (InvalidInput for one the catalog lacks)
             draft = draft.model_copy(update={"domain": place_asset(draft.domain, draft.asset, self._config)})
-        decided = self._route(tx, draft, now)
+        if neighbours is None:  # read in `tx` only when the words decide something (a hook names kind and domain)
+            decided_already = not draft.kind_from_words and (draft.domain or self._config.domain_of_channel(draft.channel))
+            neighbours = () if decided_already else learning.nearest(tx, draft.title, draft.description)
+        decided = self._route(tx, draft, now, neighbours)
+        draft = draft.model_copy(update={"kind": decided.kind})
         if assignee is not None:
             decided = _assigned(decided, assignee, assignee_reason or f"assigned to <@{assignee}>")
         request = Request(
@@ -152,6 +161,7 @@ class Intake:
             "source": request.source, "confidential": request.confidential, "reasons": decided.reasons,
             "court": request.court, **({"asset": request.asset} if request.asset else {}),
             **({"similar": alike} if alike else {}), **({"reporter": draft.reporter} if draft.reporter else {}),
+            **({"unsure": decided.unsure} if decided.unsure else {}),
         }))
         tx.enqueue(CardUpdate(homes=_people(request.requester, request.reporter, request.assignee)), at=now,
                    request_id=request.id)
@@ -182,19 +192,25 @@ class Intake:
                     f"is assigned: it waits for you (its card is in <#{request.card_channel}>). {act}")
             tx.enqueue(Ephemeral(user=person, text=text), at=now, request_id=request.id, key=f"all-away:{request.id}:{person}")
 
-    def _route(self, tx: Tx, draft: Draft, now: datetime) -> Route:
+    def _route(self, tx: Tx, draft: Draft, now: datetime, neighbours: tuple[Neighbour, ...] = ()) -> Route:
         """Triage, reading only what the decision needs: past requests' words only when nothing else
         routes it, and the open load (and who is away today) only of the chosen domain's candidates."""
         vocabulary = False
-        decided = route(draft, self._config, tx.routing_state())
+        decided = route(draft, self._config, replace(tx.routing_state(), neighbours=neighbours))
         if decided.domain is None:
             vocabulary = True
-            decided = route(draft, self._config, tx.routing_state(with_vocabulary=True))
+            decided = route(draft, self._config, replace(tx.routing_state(with_vocabulary=True), neighbours=neighbours))
         domain = self._config.domain(decided.domain)
         if domain is None:
             return decided
         candidates = [*domain.engineers, *domain.reviewers]
-        return route(draft, self._config, tx.routing_state(people=candidates, with_vocabulary=vocabulary, on=self._today(now)))
+        state = tx.routing_state(people=candidates, with_vocabulary=vocabulary, on=self._today(now))
+        return route(draft, self._config, replace(state, neighbours=neighbours))
+
+    def preview(self, draft: Draft) -> Route:
+        """What triage would decide for `draft` now (kind, domain, priority and why), writing nothing."""
+        with self._store.reading() as rx:
+            return self._route(rx, draft, self._clock(), learning.nearest(rx, draft.title, draft.description))
 
     def _today(self, now: datetime) -> date:
         """The day it is in the organisation's time zone (what `away … until DATE` counts in)."""
@@ -281,6 +297,30 @@ class Intake:
             where = request.domain or "any domain"
             raise InvalidInput(f"<@{to}> is not a member of {where}, so they could not work {request.key}. "
                                "Pick a member, or ask an admin to add them to the config.")
+
+    def set_kind(self, key: str, actor: str, *, kind: str) -> Request:
+        """Correct the request's kind (a domain member, its lead or an admin): an event in its history, and an
+        example triage learns from at once."""
+        if kind not in self._config.kind_names:
+            raise InvalidInput(f"Pick one of the kinds: {', '.join(self._config.kind_names)}.")
+        return self._act(key, actor, "set_kind", lambda r, now: workflow.set_kind(r, actor, kind))
+
+    def set_priority(self, key: str, actor: str, *, priority: str) -> Request:
+        """Correct the request's priority (a domain member, its lead or an admin): an event in its history."""
+        if priority not in PRIORITIES:
+            raise InvalidInput(f"Pick one of the priorities: {', '.join(PRIORITIES)}.")
+        return self._act(key, actor, "set_priority", lambda r, now: workflow.set_priority(r, actor, priority))
+
+    def confirm_triage(self, key: str, actor: str, *, what: str, value: str) -> Request:
+        """A member says triage's choice of kind or domain (`what`) was right, where it was unsure: an event, and an
+        example triage learns from. Conflict when the request's kind or domain is no longer `value`."""
+        def change(request: Request, now: datetime) -> workflow.Change:
+            if (request.kind if what == "kind" else request.domain) != value:
+                raise Conflict(f"{request.key} is not filed as {escape_within(value, 40)} any more; look at the card.")
+            return workflow.Change({}, "triage_confirmed", f"<@{actor}> confirmed triage's {what}: {value.replace('_', ' ')}.",
+                                   {"what": what, "value": value})
+
+        return self._act(key, actor, "set_kind", change)
 
     def wait(self, key: str, actor: str) -> Request:
         return self._act(key, actor, "wait", lambda r, now: workflow.wait(r, actor))
@@ -387,6 +427,8 @@ class Intake:
             tx.enqueue(ThreadLine(text=change.line), at=now, request_id=request.id)
         self._tell_requester(tx, after, change, actor=actor, now=now)
         self._schedule_check(tx, after, now)
+        if action != "duplicate":  # a duplicate teaches its original's kind and domain (`mark_duplicate`)
+            learning.learn(tx, action, after, now=now)
         return after
 
     def _tell_requester(self, tx: Tx, request: Request, change: workflow.Change, *, actor: str, now: datetime) -> None:
@@ -414,6 +456,7 @@ class Intake:
             after = self._apply(tx, request, close_as_duplicate(request, original, actor, now), actor=actor,
                                 action="duplicate", now=now)
             tx.add_event(Event(request_id=original.id, at=now, actor=actor, type=DUPLICATE_LINKED, data={"duplicate": request.key}))
+            learning.learn(tx, "duplicate", after, now=now, of=original)
             tx.enqueue(ThreadLine(text=f"{request.key} was closed as a duplicate of this."), at=now, request_id=original.id)
         return after
 

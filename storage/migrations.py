@@ -378,3 +378,34 @@ def m023_requester_updates(db: Database) -> None:
 def m024_away_cover(db: Database) -> None:
     """Who covers for someone away (`/ai-request away until DATE cover @x`): their nags go there."""
     db.execute("ALTER TABLE away ADD COLUMN cover TEXT")
+
+
+@migrations()
+def m025_triage_examples(db: Database) -> None:
+    """What triage learns from: the shipped seed, each domain's description, and the requests the team corrected,
+    moved, marked duplicate or resolved (one row each, the newest `training.LEARNED_CAP` kept), with a full-text
+    index (porter stems) to find the nearest ones."""
+    db.execute(
+        """CREATE TABLE triage_examples (
+            id INTEGER PRIMARY KEY,
+            text TEXT NOT NULL,
+            kind TEXT,
+            domain TEXT,
+            origin TEXT NOT NULL,
+            request_id INTEGER UNIQUE,
+            at TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX triage_examples_origin ON triage_examples (origin, id)")
+    db.execute("CREATE TABLE triage_seed (id INTEGER PRIMARY KEY CHECK (id = 1), fingerprint TEXT NOT NULL)")
+    db.execute("CREATE VIRTUAL TABLE triage_examples_fts USING fts5(text, content='triage_examples', content_rowid='id', tokenize='porter unicode61')")
+    db.execute(
+        """CREATE TRIGGER triage_examples_fts_insert AFTER INSERT ON triage_examples BEGIN
+            INSERT INTO triage_examples_fts (rowid, text) VALUES (new.id, new.text);
+        END"""
+    )
+    db.execute(
+        """CREATE TRIGGER triage_examples_fts_delete AFTER DELETE ON triage_examples BEGIN
+            INSERT INTO triage_examples_fts (triage_examples_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END"""
+    )

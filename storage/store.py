@@ -28,6 +28,7 @@ from storage.unit import Delivery, Replayed
 
 if TYPE_CHECKING:
     from bot.domain.facts import RequestFacts
+    from storage.training import TrainingTx
     from storage.changes import ChangeLogTx
     from storage.digest import DigestTx
     from storage.facts import FactsTx
@@ -180,6 +181,13 @@ class Tx:
         from storage.changes import ChangeLogTx  # it builds on this module's time format
 
         return ChangeLogTx(self.db)
+
+    @property
+    def training(self) -> "TrainingTx":
+        """What triage learns from (its examples, nearest first), in this transaction."""
+        from storage.training import TrainingTx  # it builds on the search module's query syntax
+
+        return TrainingTx(self.db)
 
     @property
     def search(self) -> SearchTx:

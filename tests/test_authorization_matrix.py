@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pytest
 
 from bot.blocks import ids
 from bot.blocks.modal import disclaim_modal, request_modal
@@ -104,6 +105,20 @@ def duplicate_of_the_first(h: Harness, key: str, user: str) -> Reply:
                                                             "selected_option": {"value": f"{key}>AIR-1"}}]})
 
 
+def pick_in(action_id: str, choice: str) -> Callable[[Harness, str, str], Reply]:
+    """Pick "<key>><choice>" in the card's select `action_id` (Kind…, Priority…)."""
+    def act(h: Harness, key: str, user: str) -> Reply:
+        request = h.bot.queries.get(int(key.split("-")[1]))
+        return h.interact({"type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": "T0TEAM"},
+                           "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
+                           "channel": {"id": request.card_channel, "name": "x"},
+                           "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
+                           "message": h.card(key), "actions": [{"action_id": action_id, "block_id": "card.actions",
+                                                                "type": "static_select", "action_ts": "1.1",
+                                                                "selected_option": {"value": f"{key}>{choice}"}}]})
+    return act
+
+
 def status(h: Harness, key: str, user: str) -> Reply:
     return h.command(f"status {key}", user=user)
 
@@ -146,6 +161,10 @@ ACTIONS = [
            lambda h, b, a, u: a.stage == "changes_requested", kind="security review"),
     Action("Duplicate of…", "duplicate", frozenset(WITH_REQUESTER), duplicate_of_the_first,
            lambda h, b, a, u: a.status == "declined"),
+    Action("Kind… (a correction)", "set_kind", frozenset(MEMBERS), pick_in(ids.SET_KIND, "eval"),
+           lambda h, b, a, u: a.kind == "eval"),
+    Action("Priority… (a correction)", "set_priority", frozenset(MEMBERS), pick_in(ids.SET_PRIORITY, "P1"),
+           lambda h, b, a, u: a.priority == "P1"),
     Action("status of a confidential request", "view", frozenset(WITH_REQUESTER), status,
            lambda h, b, a, u: True, kind="security review", refused_in_ack=True),
 ]
@@ -165,6 +184,7 @@ def what_people_were_told(h: Harness) -> list[str]:
     return [c["text"] for c in h.fake.calls_to("chat.postEphemeral")] + [r["body"].get("text", "") for r in h.fake.responses]
 
 
+@pytest.mark.timeout(240)  # some 250 cells, each a filing and a click through the real app
 def test_every_action_by_every_role(harness: Harness) -> None:
     h, serial, ready = harness, [0], {}
     cells = 0

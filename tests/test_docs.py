@@ -61,8 +61,9 @@ def test_every_slash_subcommand_is_in_the_operations_page_and_the_help() -> None
     usages = [sub.usage for sub in SUBCOMMANDS.values()]
     assert "queue [domain]" in usages and "status AIR-12" in usages
     help_text = messages.help_text(load_config(ROOT / "ai-intake.example.yml"))
+    contract = (DOCS / "slack-contract.md").read_text()
     for usage in usages:
-        assert f"`/ai-request {usage}`" in OPERATIONS, usage
+        assert f"`/ai-request {usage}`" in OPERATIONS + contract, usage  # the operations page, or the contract's table
         assert f"`/ai-request {usage}`" in help_text, usage
 
 
@@ -244,7 +245,9 @@ def test_the_docs_index_lists_every_page() -> None:
 
 
 def where_things_live() -> str:
-    return (DOCS / "architecture.md").read_text().split("## The map", 1)[1].split("\n## ", 1)[0]
+    """The architecture page's map of the code, and the map of triage's part in docs/triage.md."""
+    triage = (DOCS / "triage.md").read_text().split("## Where it lives", 1)[1].split("\n## ", 1)[0]
+    return (DOCS / "architecture.md").read_text().split("## The map", 1)[1].split("\n## ", 1)[0] + triage
 
 
 def test_where_things_live_names_every_module_and_folder() -> None:
@@ -273,12 +276,15 @@ def test_the_concepts_who_may_do_what_is_the_codes() -> None:
         "claim": "claim", "reassign": "reassign", "wait": "wait", "resolve": "resolve", "reopen": "reopen",
         "own": "take ownership", "disclaim": "answer \"Not mine\"", "review": "review", "edit": "edit",
         "snooze": "snooze", "comment": "comment", "view": "see", "withdraw": "withdraw", "duplicate": "close as a duplicate",
+        "set_kind": "change the kind", "set_priority": "change the priority",
     }
     assert set(said) == authz.MEMBER_ACTIONS | authz.REQUESTER_ACTIONS
     section = (DOCS / "concepts.md").read_text().split("## Authorization", 1)[1].split("\n## ", 1)[0]
     rows = {who.strip(): may.strip() for who, may in
             (line.split("|")[1:3] for line in section.splitlines() if line.startswith("| ") and "---" not in line)}
     members = next(may for who, may in rows.items() if who.startswith("members of the request's domain"))
+    corrections = next(cells[1] for cells in table("triage.md", "Correcting it") if cells[0].startswith("members"))
+    members = f"{members}, {corrections}"  # the corrections of triage are told in docs/triage.md
     requester = next(may for who, may in rows.items() if who.startswith("the requester"))
     lead = next(may for who, may in rows.items() if who.startswith("the domain's lead"))
     listed = lambda cell: {action for action, words in said.items() if re.search(rf"(^|, ){re.escape(words)}(,|;|$)", cell)}  # noqa: E731

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.blocks import ids
 from tests.harness import TEAM, Harness
+from tests.stories import dm_recipients, dms
 
 
 def file(h: Harness, text: str, *, user: str = "U0REQ", channel: str = "C0SUPPORT") -> str:
@@ -157,3 +158,37 @@ def test_search_keeps_numbers_and_says_which_words_it_left_out(harness: Harness)
     assert "AIR-1" in shown and "AIR-2" not in shown
     assert "Not looked for (too short or too common): “the”, “of”, “a”." in shown
     assert harness.command("search 7 days", user="U0ENG1").json()["text"] == "No request holds “7 days”."
+
+
+def test_a_match_is_made_of_meaning_not_of_boilerplate_or_common_words() -> None:
+    from bot.domain.duplicates import MATCH_MIN, likeness, terms
+
+    assert likeness(terms("refunds take 14 days according to the bot"), terms("the assistant quotes a 14-day refund window")) >= MATCH_MIN
+    assert terms("refunds") == terms("refund") and {"14", "day"} <= terms("a 14-day window")
+    hooked = "Filed by the monitoring hook (its id: alert-1)."
+    assert likeness(terms(f"latency high on checkout\n{hooked}"), terms(f"answers in english\n{hooked.replace('1', '2')}")) == 0
+    assert likeness(terms("the bot is slow for customers again today"), terms("the bot answers customers wrong again today")) < MATCH_MIN
+
+
+def test_14_days_matches_a_14_day_window_and_anyone_may_mark_a_duplicate(harness: Harness) -> None:
+    h = harness
+    original = file(h, "the assistant quotes a 14-day refund window to customers", user="U0REQ")
+    unrelated = file(h, "can the helpdesk export tickets as CSV?", user="U0REQ2")
+    again = file(h, "refunds take 14 days according to the bot, policy says 5", user="U0REQ2")
+    assert original in similar_of(h, again) and unrelated not in similar_of(h, again)
+    assert similar_of(h, unrelated) == ""
+
+    reply = h.command(f"duplicate {unrelated} of {original}", user="U0ENG1")  # not suggested: a member may still
+    h.settle()
+    assert f"{unrelated} is closed as a duplicate of {original}" in json.loads(reply.body)["text"]
+    assert h.bot.queries.get(2).status == "declined"
+    [told] = [m["text"] for m in dms(h, "U0REQ2")]
+    assert told.startswith(f"Your request {unrelated} “can the helpdesk export tickets as CSV?” was closed by <@U0ENG1>")
+    assert f"duplicate of {original} “the assistant quotes a 14-day refund window to customers”: follow" in told
+    assert dm_recipients(h) <= {"U0REQ2"}
+
+    usage = h.command(f"duplicate {again}", user="U0ENG1")
+    assert "duplicate AIR-12 of AIR-7" in json.loads(usage.body)["text"] and h.bot.queries.get(3).is_open
+    refused = h.command(f"duplicate {again} of {original}", user="U0STRANGER")
+    h.settle()
+    assert h.bot.queries.get(3).is_open and "Only" in json.dumps(json.loads(refused.body))

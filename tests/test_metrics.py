@@ -137,12 +137,12 @@ def test_the_figures_move_with_real_traffic(harness: Harness, metrics_port: str)
     # every other surface: a click, a mention, the message shortcut, the form
     assert h.click("request.claim", "AIR-1", user="U0ENG1").status == 200
     h.mention("<@U0BOT> regression: the refund agent quotes the wrong window")
-    ts = h.fake.add_message("C0RANDOM", "the helpdesk agent answers in the wrong language", user="U0AUTHOR")
+    ts = h.fake.add_message("C0RANDOM", "which language does the helpdesk agent answer in?", user="U0AUTHOR")
     assert h.interact({"type": "message_action", "callback_id": "ai_request.from_message", "trigger_id": h.fake.new_trigger_id(),
                        "response_url": h.fake.response_url(), "user": {"id": "U0REQ", "name": "req", "team_id": "T0TEAM"},
                        "channel": {"id": "C0RANDOM", "name": "random"}, "message_ts": ts, "action_ts": "1.1",
                        "message": {"type": "message", "user": "U0AUTHOR", "ts": ts,
-                                   "text": "the helpdesk agent answers in the wrong language"}}).status == 200
+                                   "text": "which language does the helpdesk agent answer in?"}}).status == 200
     h.command("", channel="C0SEARCH")
     h.settle()
     view = h.fake.calls_to("views.open")[-1]["view"]

@@ -95,7 +95,7 @@ def test_reassigning_to_someone_of_another_domain_moves_it_there(harness: Harnes
 
 
 def test_an_unrouted_request_is_routed_from_triage(harness: Harness) -> None:
-    harness.command("question: something about our assistant", channel="C0RANDOM")
+    harness.command("question: something about the quarterly offsite", channel="C0RANDOM")
     harness.settle()
     request = harness.bot.queries.get(1)
     assert (request.domain, request.card_channel) == (None, "C0TRIAGE")

@@ -10,6 +10,7 @@ from bot.domain.parsing import (
     Away,
     Back,
     Changes,
+    Duplicate,
     Help,
     Mine,
     OpenForm,
@@ -27,7 +28,7 @@ from bot.domain.parsing import (
 
 KINDS = tuple(DEFAULT_KINDS)
 PROPERTY = settings(max_examples=200, deadline=None, derandomize=True)
-COMMANDS = (Help, Mine, Queue, Status, Away, Back, OpenForm, QuickCreate, Usage, Shipped, Changes, Search)
+COMMANDS = (Help, Mine, Queue, Status, Away, Back, OpenForm, QuickCreate, Usage, Shipped, Changes, Search, Duplicate)
 
 
 def parse(text: str):
@@ -246,3 +247,12 @@ def test_the_change_log_and_search_subcommands() -> None:
     assert parse("changes") == Changes(domain=None) and parse("changes Support") == Changes(domain="support")
     assert parse("changes in the refund flow") == Usage(subcommand="changes")  # more than a domain: its usage, no request
     assert parse("search refund  window") == Search(words="refund window")
+
+
+@PROPERTY
+@given(st.integers(min_value=1, max_value=999_999_999), st.integers(min_value=1, max_value=999_999_999),
+       st.sampled_from(["{a} of {b}", "AIR-{a} of AIR-{b}", "air-{a} AIR-{b}", "{a} {b}"]), any_text)
+def test_duplicate_names_two_requests_or_shows_its_usage(a: int, b: int, form: str, tail: str) -> None:
+    assert parse(f"duplicate {form.format(a=a, b=b)}") == Duplicate(key=f"AIR-{a}", of=f"AIR-{b}")
+    parsed = parse(f"duplicate AIR-{a} of {tail}")
+    assert parsed == Usage("duplicate") or (isinstance(parsed, Duplicate) and parsed.key == f"AIR-{a}")

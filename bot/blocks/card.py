@@ -20,7 +20,7 @@ from bot.blocks.common import button, context, link, option, quote, section, use
 from bot.domain.changes_loop import Suspect, closure_of
 from bot.domain.courts import COURT_LABEL
 from bot.domain.history import request_sla
-from bot.domain.models import NO_ANSWER, Event, Request
+from bot.domain.models import NO_ANSWER, PRIORITIES, Event, Request
 from bot.domain.owners import owners_of
 from bot.domain.policy import Config
 from bot.domain.sla import explain
@@ -107,7 +107,8 @@ def _fields(request: Request, sla_lines: list[str], *, assignee_back: str = "") 
     return fields
 
 
-def _buttons(request: Request, *, domains: Sequence[str] = (), duplicate_of: Sequence[Request] = ()) -> list:
+def _buttons(request: Request, *, domains: Sequence[str] = (), duplicate_of: Sequence[Request] = (),
+             kinds: Sequence[str] = tuple(KIND_LABEL)) -> list:
     key = request.key
     if not request.is_open:
         return [button("Reopen", ids.REOPEN, key)]
@@ -133,6 +134,10 @@ def _buttons(request: Request, *, domains: Sequence[str] = (), duplicate_of: Seq
     out.append(UserSelectElement(placeholder=PlainTextObject(text="Reassign…"), action_id=ids.REASSIGN, initial_user=request.assignee))
     if request.is_regression and request.owner is None and request.disclaimers:
         out.append(UserSelectElement(placeholder=PlainTextObject(text="Hand to… (lead)"), action_id=ids.HAND))
+    out.append(StaticSelectElement(placeholder=PlainTextObject(text="Kind…"), action_id=ids.SET_KIND,
+                                   options=[option(f"{key}>{k}", kind_label(k)) for k in kinds if k != request.kind][:100]))
+    out.append(StaticSelectElement(placeholder=PlainTextObject(text="Priority…"), action_id=ids.SET_PRIORITY,
+                                   options=[option(f"{key}>{p}", p) for p in PRIORITIES if p != request.priority]))
     if duplicate_of:
         out.append(duplicate_select(request, duplicate_of))
     if others := [d for d in domains if d != request.domain][:100]:
@@ -142,7 +147,8 @@ def _buttons(request: Request, *, domains: Sequence[str] = (), duplicate_of: Seq
 
 
 def render_card(request: Request, *, sla_lines: list[str], redact: bool, more: Sequence[Block] = (),
-                duplicate_of: Sequence[Request] = (), domains: Sequence[str] = (), assignee_back: str = "") -> tuple[str, list[Block]]:
+                duplicate_of: Sequence[Request] = (), domains: Sequence[str] = (), assignee_back: str = "",
+                kinds: Sequence[str] = tuple(KIND_LABEL)) -> tuple[str, list[Block]]:
     """(fallback text, blocks) of the card. `redact` hides the request's own words: title, description,
     links and the routing reasons (they quote its words). `more`: blocks shown above the buttons;
     `duplicate_of`: the requests the "Duplicate of…" select offers; `domains`: those it can be moved to ("Move to…")."""
@@ -166,7 +172,8 @@ def render_card(request: Request, *, sla_lines: list[str], redact: bool, more: S
     if not redact:
         blocks.append(context(routing_line(request)))
     blocks.extend(more)
-    blocks.append(ActionsBlock(block_id="card.actions", elements=_buttons(request, domains=domains, duplicate_of=duplicate_of)))
+    blocks.append(ActionsBlock(block_id="card.actions", elements=_buttons(request, domains=domains, duplicate_of=duplicate_of,
+                                                                          kinds=kinds)))
     return card_text(request, redact=redact), blocks
 
 
@@ -198,8 +205,46 @@ def card_message(request: Request, events: Sequence[Event], config: Config, *, n
     alike = [] if redact else [s for s in similar if visible_to(config, s, channel=request.card_channel)]
     if alike:
         more.insert(0, similar_block(alike))
+    if request.is_open:
+        more[:0] = unsure_blocks(request, events)
     return render_card(request, sla_lines=lines, redact=redact, more=more, duplicate_of=alike if request.is_open else (),
-                       domains=[d.name for d in config.domains], assignee_back=assignee_back)
+                       domains=[d.name for d in config.domains], assignee_back=assignee_back,
+                       kinds=list(config.kind_names))
+
+
+SETTLED = ("kind_changed", "moved", "triage_confirmed")
+"""Events after which triage's doubt is settled: the card stops asking."""
+
+
+def unsure_blocks(request: Request, events: Sequence[Event]) -> list[Block]:
+    """When triage hesitated between two kinds or two domains (its `created` event's `unsure`) and nobody has
+    settled it yet: the question, and a button for each answer (for the domain's members; others are refused)."""
+    created = next((e for e in events if e.type == "created"), None)
+    unsure = created.data.get("unsure") if created else None
+    if not isinstance(unsure, dict) or any(e.type in SETTLED for e in events):
+        return []
+    out: list[Block] = []
+    for what, label in (("kind", kind_label), ("domain", str)):
+        pair = unsure.get(what)
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
+            continue
+        chosen, other = pair
+        if chosen != (request.kind if what == "kind" else request.domain):
+            continue
+        out.append(section(f":thinking_face: Triage was unsure whether this is {_a(what, label(chosen))} or {_a(what, label(other))}.",
+                           block_id=f"card.unsure.{what}"))
+        verb = "Make it" if what == "kind" else "Move to"
+        out.append(ActionsBlock(block_id=f"card.unsure.{what}.actions", elements=[
+            button(f"{label(chosen)} is right", ids.TRIAGE_KEEP, f"{request.key}>{what}:{chosen}"),
+            button(f"{verb} {label(other)}", ids.TRIAGE_PICK, f"{request.key}>{what}:{other}")]))
+    return out
+
+
+def _a(what: str, name: str) -> str:
+    """"a regression", "an eval gap", "for support"."""
+    if what == "domain":
+        return f"for {name}"
+    return ("an " if name[:1].lower() in "aeiou" else "a ") + name.lower()
 
 
 def similar_block(alike: Sequence[Request]) -> Block:

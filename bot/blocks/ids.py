@@ -23,6 +23,10 @@ WITHDRAW = "request.withdraw"
 REVIEW_START = "review.start"
 REVIEW_APPROVE = "review.approve"
 REVIEW_CHANGES = "review.changes"
+SET_KIND = "request.set_kind"  # "Kind…" (a select of the other kinds): each option's value is "<key>><kind>"
+SET_PRIORITY = "request.set_priority"  # "Priority…" (a select of the other priorities): "<key>><P1-P4>"
+TRIAGE_KEEP = "triage.keep"  # on a card triage was unsure of: its choice is right; value "<key>>kind:<kind>" or ">domain:<name>"
+TRIAGE_PICK = "triage.pick"  # on a card triage was unsure of: the other choice, in the same form of value
 DUPLICATE = "request.duplicate"  # "Duplicate of…" (a select): each option's value is "<this key>><the original's key>"
 SEARCH_MORE = "search.more"  # the next page of `/ai-request search`: its value is {"q": words, "page": n} as JSON
 

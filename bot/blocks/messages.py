@@ -21,7 +21,8 @@ from bot.domain.visibility import visible_to
 
 HELP = """*ai-intake* routes requests for AI help to the embedded AI engineer of the right domain.
 • `/ai-request` — open the form
-• `/ai-request regression: refund bot answers with the wrong window` — file at once (`kind:` is optional: {kinds})
+• `/ai-request the refund bot stopped answering in French` — file at once; triage reads the kind from the words \
+(or name it first, `regression: …`: {kinds})
 • `/ai-request mine` — what is assigned to you and what you filed
 • `/ai-request queue [domain]` — a domain's open requests ({domains})
 • `/ai-request status AIR-12` — one request and its history
@@ -29,6 +30,7 @@ HELP = """*ai-intake* routes requests for AI help to the embedded AI engineer of
 whether it is covered (no text opens the form)
 • `/ai-request changes [domain]` — the latest changes logged
 • `/ai-request search <words>` — past requests holding those words
+• `/ai-request duplicate AIR-12 of AIR-7` — close AIR-12 as a duplicate of AIR-7 (its requester is told)
 • `/ai-request away [until 2026-12-07]` — triage assigns you nothing new (until the day you are back); add \
 `cover @someone` and your nags go to them (else to your lead), who is sent what you hold
 • `/ai-request back` — triage assigns to you again

@@ -8,7 +8,7 @@ from bot.domain.policy import Config
 # Actions a domain member (engineer, reviewer, owner, lead) or an admin may take.
 MEMBER_ACTIONS = frozenset(
     {"claim", "reassign", "wait", "resolve", "reopen", "own", "disclaim", "review", "edit", "comment", "view", "snooze",
-     "duplicate"}
+     "duplicate", "set_kind", "set_priority"}
 )
 # Actions only the domain's lead (or an admin) may take: deciding who owns a regression nobody would take.
 LEAD_ACTIONS = frozenset({"hand"})
@@ -24,6 +24,7 @@ VERBS = {
     "review": "review", "edit": "edit", "withdraw": "withdraw", "snooze": "snooze", "comment": "comment on", "view": "see",
     "hand": "hand over",
     "duplicate": "close as a duplicate",
+    "set_kind": "change the kind of", "set_priority": "change the priority of",
 }
 
 

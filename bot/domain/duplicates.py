@@ -1,10 +1,10 @@
 """Possible duplicates: which earlier requests a new one looks like, and closing one as a duplicate of
 another. Pure: the candidates come ranked by the full-text index; the time is passed in.
 
-A candidate is similar when it shares at least two meaningful words with the new request's title and
-description (one, when the new request has only one) and is open or was closed in the last 30 days. The
-candidates are the newest requests sharing two of its first eight words, title first (`CANDIDATES` of
-them, whatever the size of history); the card lists at most three, those sharing the most words first, then the newest.
+A candidate is similar when it is alike by `likeness` of their `terms` (at least `MATCH_MIN`) and is open or
+was closed in the last 30 days. The candidates are the newest requests sharing two of its first eight words,
+title first (`CANDIDATES` of them, whatever the size of history); the card lists at most three, the likest
+first, then those sharing the most terms, then the newest.
 """
 
 import re
@@ -15,7 +15,8 @@ from typing import Any, NamedTuple
 from bot.domain import workflow
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.models import OPEN_STATUSES, Event, Request
-from bot.domain.triage import words
+from bot.domain.classify import _STOPWORDS as _STOP
+from bot.domain.classify import words
 
 SIMILAR_LIMIT = 3
 RECENT_DAYS = 30
@@ -61,20 +62,60 @@ def candidate_words(title: str, description: str) -> list[str]:
     return query_words(title, description)[:PAIR_WORDS]
 
 
+BOILERPLATE = (re.compile(r"^Filed by the .{1,80} hook \(its id: .{0,200}\)\.$", re.MULTILINE),)
+"""What the bot itself writes into descriptions (a hook's regression names the hook): no match is made of it."""
+COMMON = frozenset(
+    "bot bots assistant ai customer customers user users people team anymore again today morning since still now "
+    "just really also like want get got make see seems way new one all any every some thing things".split())
+"""Words most requests share: they decide no match."""
+_TOKEN = re.compile(r"[a-z0-9]+")
+_SUFFIXES = ("ing", "ies", "ed", "es", "s")
+MATCH_MIN = 0.3
+"""The share of the shorter request's terms another must hold to be suggested, chosen for precision on the
+labelled pairs (bench/triage.py)."""
+
+
+def terms(text: str) -> frozenset[str]:
+    """The terms a match is made of: words split at hyphens ("14-day" is 14 and day), their endings cut so word
+    forms agree (days, day; refunds, refund), without the bot's boilerplate, stop words and `COMMON` words."""
+    for pattern in BOILERPLATE:
+        text = pattern.sub("", text)
+    out = set()
+    for token in _TOKEN.findall(text.lower()):
+        if token in COMMON or (len(token) < 3 and not token.isdigit()) or token in _STOP:
+            continue
+        for suffix in _SUFFIXES:
+            if len(token) > len(suffix) + 2 and token.endswith(suffix):
+                token = token[: -len(suffix)]
+                break
+        if token not in COMMON:
+            out.add(token[:7])
+    return frozenset(out)
+
+
+def likeness(a: frozenset[str], b: frozenset[str]) -> float:
+    """The share of the shorter set's terms the other holds (0 when either is empty or they share fewer than two)."""
+    shared = len(a & b)
+    if shared < min(2, len(a), len(b)) or not a or not b:
+        return 0.0
+    return shared / min(len(a), len(b))
+
+
 def similar(title: str, description: str, candidates: Sequence[Candidate], *, now: datetime) -> list[int]:
-    """The ids of up to three `candidates` that look like a new request of `title` and `description`: the
-    most words shared first, the newest first among equals."""
-    mine = set(query_words(title, description))
-    needed = min(2, len(mine))
-    if needed == 0:
+    """The ids of up to three `candidates` that look like a new request of `title` and `description` (`likeness`
+    at least `MATCH_MIN`), open or closed in the last 30 days: the likest first, then those sharing the most
+    terms, then the newest."""
+    mine = terms(f"{title}\n{description}")
+    if not mine:
         return []
     scored = []
     for other in candidates:
         recent = other.status in OPEN_STATUSES or (other.resolved_at is not None and now - other.resolved_at <= timedelta(days=RECENT_DAYS))
-        shared = len(mine & set(words(f"{other.title}\n{other.description}")))
-        if recent and shared >= needed:
-            scored.append((-shared, -other.id))
-    return [-i for _, i in sorted(scored)[:SIMILAR_LIMIT]]
+        theirs = terms(f"{other.title}\n{other.description}")
+        score = likeness(mine, theirs)
+        if recent and score >= MATCH_MIN:
+            scored.append((-score, -len(mine & theirs), -other.id))
+    return [-i for _, _, i in sorted(scored)[:SIMILAR_LIMIT]]
 
 
 def similar_ids(events: Sequence[Event]) -> list[int]:

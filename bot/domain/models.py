@@ -57,6 +57,8 @@ class Draft(BaseModel):
     title: str
     description: str = ""
     kind: str = "question"
+    kind_from_words: bool = False
+    """No kind was typed or chosen: triage reads it from the words (`kind` is the fallback)."""
     domain: str | None = None
     priority: str | None = None
     links: list[str] = Field(default_factory=list)

@@ -99,10 +99,26 @@ class QuickCreate:
 
     def draft(self, *, requester: str, source: Source, channel: str | None, origin_ts: str | None = None,
               reporter: str | None = None, permalink: str | None = None, private: bool = False) -> Draft:
-        """The request this text asks for: kind "question" when none was named, "(no text)" for a title when empty."""
+        """The request this text asks for: the kind named, else read from the words by triage; "(no text)" for a title when empty."""
         return Draft(title=self.title or NO_TEXT, description=self.description, kind=self.kind or "question",
+                     kind_from_words=self.kind is None,
                      requester=requester, source=source, channel=channel, origin_ts=origin_ts, reporter=reporter,
                      permalink=permalink, private=private)
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """`duplicate AIR-12 of AIR-7`: close AIR-12 as a duplicate of AIR-7 (any request, suggested or not)."""
+
+    key: str
+    of: str
+
+
+def _duplicate(rest: list[str]) -> "Command | None":
+    keys = [w for w in rest if w.lower() != "of"]
+    if len(keys) != 2 or len(rest) > 3 or any(parse_key(k) is None for k in keys):
+        return None
+    return Duplicate(key=f"AIR-{parse_key(keys[0])}", of=f"AIR-{parse_key(keys[1])}")
 
 
 @dataclass(frozen=True)
@@ -112,7 +128,7 @@ class Search:
     words: str
 
 
-Command = Help | Mine | Queue | Status | Away | Back | OpenForm | QuickCreate | Usage | Shipped | Changes | Search | Notify
+Command = Help | Mine | Queue | Status | Away | Back | OpenForm | QuickCreate | Usage | Shipped | Changes | Search | Notify | Duplicate
 
 
 def parse_key(text: str) -> int | None:
@@ -230,6 +246,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "notify": Subcommand("notify [all|important|none]", lambda rest: _notify(rest)),
     "shipped": Subcommand("shipped [product|platform] [kind:] <what>", lambda rest: Shipped(text=" ".join(rest))),
     "search": Subcommand("search <words>", lambda rest: Search(words=" ".join(rest))),
+    "duplicate": Subcommand("duplicate AIR-12 of AIR-7", _duplicate),
     "changes": Subcommand("changes [domain]", lambda rest: None if len(rest) > 1 else Changes(domain=rest[0].lower() if rest else None)),
 }
 """Every `/ai-request` subcommand, by its word; the help text and docs/operations.md show each usage. `mine`, `queue` and

@@ -232,6 +232,9 @@ class Domain(Strict):
     platform_owner: UserId | None = None
     lead: UserId | None = None
     keywords: list[str] = Field(default_factory=list)
+    description: str | None = Field(default=None, max_length=1000)
+    """What the domain looks after, in plain words ("the customer-support assistant: refunds, tickets, handoff to
+    agents"): triage reads it, with the keywords and the domain's catalog assets, to route requests."""
     away: UserIds = Field(default_factory=list)
     review_channel: ChannelId | None = None
     timezone: Zone | None = None

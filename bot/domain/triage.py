@@ -2,17 +2,16 @@
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
+from bot.domain.classify import (
+    UNBACKED, UNSURE_RATIO, Guess, Neighbour, guess_domain, guess_kind, quoted, supported, urgency, words,
+)
 from bot.domain.models import PRIORITIES, Draft
 from bot.domain.policy import Config, Domain
 
-_WORD = re.compile(r"[a-z0-9][a-z0-9'_-]+")
-_STOPWORDS = frozenset(
-    "the and for with that this from have what when will would could should about into your their there "
-    "which while were been being does doesn't dont can't cannot please need help some more than them they".split()
-)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SIMILARITY_MIN = 2
 CHOSEN_BY = {"hook": "named by the hook that filed it", "change": "the domain of the change it is about"}
@@ -26,7 +25,8 @@ class RoutingState:
     `open_load` is each person's open requests weighted by priority (P1 8, P2 4, P3 2, P4 1);
     `open_count` the plain count; `last_assigned` when each was last given a request;
     `vocabulary` the words of each domain's past request titles; `away` who said they are away
-    (`/ai-request away`) today, besides the config's `away`.
+    (`/ai-request away`) today, besides the config's `away`; `neighbours` the training examples nearest
+    to the request's words (`classify`).
     """
 
     open_load: dict[str, int] = field(default_factory=dict)
@@ -34,6 +34,7 @@ class RoutingState:
     last_assigned: dict[str, datetime] = field(default_factory=dict)
     vocabulary: dict[str, Counter[str]] = field(default_factory=dict)
     away: frozenset[str] = frozenset()
+    neighbours: tuple[Neighbour, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -44,21 +45,51 @@ class Route:
     confidential: bool
     channel: str
     reasons: list[str]
+    kind: str = "question"
+    unsure: dict[str, list[str]] = field(default_factory=dict)
+    """What triage hesitated between, {"kind": [chosen, other]} or {"domain": [chosen, other]}: the card offers both."""
 
 
-def words(text: str) -> list[str]:
-    """The meaningful lower-case words of `text` (for keyword and similarity matching)."""
-    return [w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _STOPWORDS]
-
-
-def _keyword_domain(text: str, config: Config) -> tuple[Domain | None, list[str]]:
+def _keyword_hits(text: str, config: Config) -> dict[str, list[str]]:
+    """Each domain's keywords found in `text` (a keyword matches its plural too: refund, refunds)."""
     lowered = text.lower()
-    best: tuple[int, Domain | None, list[str]] = (0, None, [])
-    for domain in config.domains:
-        hits = [k for k in domain.keywords if re.search(rf"(?<![a-z0-9]){re.escape(k.lower())}(?![a-z0-9])", lowered)]
-        if len(hits) > best[0]:
-            best = (len(hits), domain, hits)
-    return best[1], best[2]
+    return {domain.name: [k for k in domain.keywords
+                          if re.search(rf"(?<![a-z0-9]){re.escape(k.lower())}(?:s|es)?(?![a-z0-9])", lowered)]
+            for domain in config.domains}
+
+
+KEYWORD_WEIGHT = 0.3
+"""What one keyword found counts for a domain, against the nearest examples' votes (which add up to 1): chosen
+by leave-one-out accuracy on the seed (bench/triage.py)."""
+
+
+def _read_domain(text: str, config: Config, state: RoutingState) -> tuple[Domain | None, str, str | None]:
+    """The domain the words point to (keywords, and the nearest examples' votes), the reason, and the runner-up
+    when unsure; (None, "", None) when nothing points anywhere."""
+    hits = _keyword_hits(text, config)
+    names = [d.name for d in config.domains]
+    backed = supported(list(dict.fromkeys(words(text))), state.neighbours)
+    nearest = [n if n in backed else replace(n, score=n.score * UNBACKED) for n in state.neighbours] if backed else []
+    voted = guess_domain(nearest, names)
+    votes = _shares(nearest, names)
+    scores = {name: KEYWORD_WEIGHT * len(hits[name]) + votes.get(name, 0.0) for name in names}
+    none_score = votes.get(None, 0.0)
+    ranked = sorted(names, key=lambda n: (-scores[n], names.index(n)))
+    if not ranked or scores[ranked[0]] <= none_score or scores[ranked[0]] <= 0:
+        return None, "", None
+    best = ranked[0]
+    second = ranked[1] if len(ranked) > 1 and scores[ranked[1]] >= UNSURE_RATIO * scores[best] and scores[ranked[1]] > 0 else None
+    why = f"mentions {', '.join(hits[best])}" if hits[best] else (voted.reason if voted.choice == best else "like past requests")
+    return config.domain(best), why, second
+
+
+def _shares(neighbours: Sequence[Neighbour], names: list[str]) -> dict[str | None, float]:
+    kept = [n for n in neighbours if n.domain is None or n.domain in names]
+    total = sum(n.weight("domain") for n in kept) or 1.0
+    shares: dict[str | None, float] = {}
+    for n in kept:
+        shares[n.domain] = shares.get(n.domain, 0.0) + n.weight("domain") / total
+    return shares
 
 
 def _similar_domain(text: str, config: Config, state: RoutingState) -> tuple[Domain | None, list[str]]:
@@ -73,19 +104,31 @@ def _similar_domain(text: str, config: Config, state: RoutingState) -> tuple[Dom
 
 
 def choose_domain(draft: Draft, config: Config, state: RoutingState) -> tuple[Domain | None, str]:
-    """Form > channel > keywords > past requests > unrouted, with the reason in words."""
+    """Form > channel > the words (keywords, nearest examples) > past requests' words > unrouted, with the reason."""
+    domain, reason, _ = _choose_domain(draft, config, state)
+    return domain, reason
+
+
+def _choose_domain(draft: Draft, config: Config, state: RoutingState) -> tuple[Domain | None, str, str | None]:
     if draft.domain and (chosen := config.domain(draft.domain)):
-        return chosen, f"routed to {chosen.name} ({CHOSEN_BY.get(draft.source, 'chosen in the form')})"
+        return chosen, f"routed to {chosen.name} ({CHOSEN_BY.get(draft.source, 'chosen in the form')})", None
     if by_channel := config.domain_of_channel(draft.channel):
-        return by_channel, f"routed to {by_channel.name} (filed in <#{draft.channel}>)"
+        return by_channel, f"routed to {by_channel.name} (filed in <#{draft.channel}>)", None
     text = f"{draft.title}\n{draft.description}"
-    by_keyword, hits = _keyword_domain(text, config)
-    if by_keyword:
-        return by_keyword, f"routed to {by_keyword.name} (mentions {', '.join(hits)})"
+    read, why, second = _read_domain(text, config, state)
+    if read:
+        return read, f"routed to {read.name} ({why})", second
     similar, shared = _similar_domain(text, config, state)
     if similar:
-        return similar, f"routed to {similar.name} (like past {similar.name} requests: {', '.join(shared[:3])})"
-    return None, "unrouted: no domain matched, so it waits in triage"
+        return similar, f"routed to {similar.name} (like past {similar.name} requests: {', '.join(shared[:3])})", None
+    return None, "unrouted: no domain matched, so it waits in triage", None
+
+
+def choose_kind(draft: Draft, config: Config, state: RoutingState) -> Guess:
+    """The kind typed or chosen, else the one the words read as (`classify.guess_kind`), with the reason."""
+    if not draft.kind_from_words:
+        return Guess(draft.kind, "")
+    return guess_kind(f"{draft.title}\n{draft.description}", state.neighbours, config.kind_names)
 
 
 def choose_assignee(domain: Domain, *, kind: str, state: RoutingState,
@@ -119,8 +162,13 @@ def choose_priority(draft: Draft, config: Config, *, kind: str) -> tuple[str, st
     if draft.priority in PRIORITIES:
         return draft.priority, f"{draft.priority} (chosen)"
     default = config.default_priority(kind)
-    text = f"{draft.title}\n{draft.description}".lower()
+    words_of = f"{draft.title}\n{draft.description}"
+    level, fragments = urgency(words_of)
+    if level == "P1" and default != "P1":
+        return "P1", f"P1 (urgent: {quoted(fragments)})"
+    text = words_of.lower()
     raising = [w for w in config.priority_words if re.search(rf"(?<![a-z0-9]){re.escape(w.lower())}(?![a-z0-9])", text)]
+    raising = list(dict.fromkeys([*raising, *(f.lower() for f in fragments)]))
     if raising and default != "P1":
         raised = PRIORITIES[PRIORITIES.index(default) - 1]
         return raised, f"{raised} (raised from {default}: mentions {', '.join(raising[:3])})"
@@ -129,11 +177,18 @@ def choose_priority(draft: Draft, config: Config, *, kind: str) -> tuple[str, st
 
 def route(draft: Draft, config: Config, state: RoutingState) -> Route:
     """Decide domain, assignee, priority, confidentiality and the channel of the card."""
-    kind = draft.kind
-    domain, domain_reason = choose_domain(draft, config, state)
+    read = choose_kind(draft, config, state)
+    kind = read.choice or draft.kind
+    domain, domain_reason, other_domain = _choose_domain(draft, config, state)
     priority, priority_reason = choose_priority(draft, config, kind=kind)
     confidential = draft.confidential if draft.confidential is not None else (kind == "security_review" or draft.private)
-    reasons = [domain_reason]
+    reasons = [f"{kind.replace('_', ' ')}: {read.reason}"] if read.reason else []
+    reasons.append(domain_reason)
+    unsure = {}
+    if read.runner_up:
+        unsure["kind"] = [kind, read.runner_up]
+    if domain and other_domain:
+        unsure["domain"] = [domain.name, other_domain]
     assignee = None
     if domain:
         assignee, assignee_reason = choose_assignee(domain, kind=kind, state=state, filed_by=(draft.requester, draft.reporter))
@@ -141,7 +196,7 @@ def route(draft: Draft, config: Config, state: RoutingState) -> Route:
     reasons.append(f"priority {priority_reason}")
     channel = card_channel(config, domain, confidential=confidential, filed_in=draft.channel if draft.private else None)
     return Route(domain=domain and domain.name, assignee=assignee, priority=priority, confidential=confidential,
-                 channel=channel, reasons=reasons)
+                 channel=channel, reasons=reasons, kind=kind, unsure=unsure)
 
 
 def card_channel(config: Config, domain: Domain | None, *, confidential: bool, filed_in: str | None = None) -> str:

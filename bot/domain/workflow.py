@@ -247,3 +247,23 @@ def move(request: Request, actor: str, *, to: str, assignee: str | None, channel
     line = f"<@{actor}> moved this here from {request.domain or 'triage'}. {whom}: it is yours now ({held})."
     return Change(updates, "moved", line, {"from": request.domain, "to": to, "assignee": assignee,
                                            "previous": request.assignee})
+
+
+def set_kind(request: Request, actor: str, kind: str) -> Change:
+    """A member corrects the kind triage read (open or closed: the history and what triage learns stay true). A
+    security review starts at `requested`; another kind has no review stage. The court follows while it is open."""
+    if kind == request.kind:
+        raise Conflict(f"{request.key} is a {kind.replace('_', ' ')} already.")
+    updates: dict[str, Any] = {"kind": kind, "stage": "requested" if kind == "security_review" else None}
+    if request.is_open and request.status != "waiting":
+        updates["court"] = working_court(request.model_copy(update=updates))
+    line = f"<@{actor}> changed the kind from {request.kind.replace('_', ' ')} to {kind.replace('_', ' ')}."
+    return Change(updates, "kind_changed", line, {"from": request.kind, "to": kind})
+
+
+def set_priority(request: Request, actor: str, priority: str) -> Change:
+    """A member corrects the priority (the SLA targets follow it from now on)."""
+    if priority == request.priority:
+        raise Conflict(f"{request.key} is {priority} already.")
+    line = f"<@{actor}> changed the priority from {request.priority} to {priority}."
+    return Change({"priority": priority}, "priority_changed", line, {"from": request.priority, "to": priority})

@@ -62,6 +62,8 @@ def register(app: App) -> None:
     app.action(ids.SNOOZE)(answered(on_snooze))
     app.action(ids.EDIT)(answered(on_edit))
     app.action(ids.LIST_PAGE)(answered(on_list_page))
+    for action_id in (ids.SET_KIND, ids.SET_PRIORITY, ids.TRIAGE_KEEP, ids.TRIAGE_PICK):
+        app.action(action_id)(answered(on_correction))
     app.action(ids.HOME_PAGE)(answered(on_home_page))
 
 
@@ -85,6 +87,38 @@ def on_card_action(ack: Ack, action: dict[str, Any], body: dict[str, Any], conte
     """A refusal or conflict (IntakeError) reaches the person through `answered`, like any error."""
     ack()
     SIMPLE[action["action_id"]](intake_of(context), request_key_of(action, body), context.user_id or "", action)
+
+
+def keyed_choice(action: dict[str, Any]) -> tuple[str, str]:
+    """("AIR-12", "regression") of a correction's value "AIR-12>regression" (a button's value, or the option picked
+    in a select); InvalidInput when the payload carries none."""
+    option = action.get("selected_option")
+    value = str((option.get("value") if isinstance(option, dict) else None) or action.get("value") or "")
+    key, _, choice = value.partition(">")
+    if not key or not choice:
+        raise InvalidInput("Pick what it should be.")
+    return key, choice
+
+
+def on_correction(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
+    """Kind…, Priority… and the answers to triage's doubt: each a correction in the history, that triage learns from."""
+    ack()
+    key, choice = keyed_choice(action)
+    intake, user, action_id = intake_of(context), context.user_id or "", action["action_id"]
+    if action_id == ids.SET_KIND:
+        intake.set_kind(key, user, kind=choice)
+    elif action_id == ids.SET_PRIORITY:
+        intake.set_priority(key, user, priority=choice)
+    else:
+        what, _, value = choice.partition(":")
+        if what not in ("kind", "domain") or not value:
+            raise InvalidInput("That button is broken; use Kind… or Move to… on the card.")
+        if action_id == ids.TRIAGE_KEEP:
+            intake.confirm_triage(key, user, what=what, value=value)
+        elif what == "kind":
+            intake.set_kind(key, user, kind=value)
+        else:
+            intake.move(key, user, to=value)
 
 
 def on_snooze(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:

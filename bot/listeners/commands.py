@@ -90,6 +90,9 @@ def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any
             return changes.answer(context, parsed, command)
         case parsing.Search():
             return search.answer(context, parsed, command)
+        case parsing.Duplicate(key=key, of=of):
+            closed = intake_of(context).mark_duplicate(key, user, of=of)
+            return messages.notice(f"{closed.key} is closed as a duplicate of {of}; its requester is told.")
         case parsing.QuickCreate() if not parsed.title:
             return messages.notice("Say what you need after the kind, e.g. `/ai-request regression: refund bot quotes the wrong window`.")
         case parsing.QuickCreate():
