@@ -34,7 +34,6 @@ from bot.domain.duplicates import Candidate, similar  # noqa: E402
 from bot.domain.parsing import draft_text  # noqa: E402
 from bot.domain.policy import Config  # noqa: E402
 from bot.service import Intake  # noqa: E402
-from bot.wakeup import Wakeup  # noqa: E402
 from storage.db import Db  # noqa: E402
 from storage.store import Store  # noqa: E402
 from storage.training import LEARNED_CAP  # noqa: E402
@@ -48,7 +47,7 @@ TARGETS = {"kind": 0.90, "domain": 0.85, "urgent": 0.80, "precision": 0.80, "rec
 def intake_on(path: Path, config: Config) -> Intake:
     store = Store(Db(path))
     learning.prepare(store, config)
-    return Intake(store, config, clock=lambda: NOW, wakeup=Wakeup())
+    return Intake(store, config, clock=lambda: NOW)
 
 
 def read(intake: Intake, config: Config, items: list[seed.Labelled]) -> list[tuple[seed.Labelled, str, str | None, str]]:
@@ -143,7 +142,7 @@ def timing(n: int, work: Path) -> tuple[list[float], list[float], int]:
             tx.training.learn(request_id=i + 1, text=texts[i % len(texts)], kind="question", domain="support",
                               origin="correction", at=NOW)
         learned = tx.training.learned()
-    intake = Intake(store, config, clock=lambda: NOW, wakeup=Wakeup())
+    intake = Intake(store, config, clock=lambda: NOW)
     classify, search = [], []
     for round_ in range(3):
         for text in texts:

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.blocks import ids
 from tests.harness import TEAM, Harness
-from tests.stories import dm_recipients, dms
+from tests.stories import dm_recipients, news_to
 
 
 def file(h: Harness, text: str, *, user: str = "U0REQ", channel: str = "C0SUPPORT") -> str:
@@ -182,10 +182,10 @@ def test_14_days_matches_a_14_day_window_and_anyone_may_mark_a_duplicate(harness
     h.settle()
     assert f"{unrelated} is closed as a duplicate of {original}" in json.loads(reply.body)["text"]
     assert h.bot.queries.get(2).status == "declined"
-    [told] = [m["text"] for m in dms(h, "U0REQ2")]
-    assert told.startswith(f"Your request {unrelated} “can the helpdesk export tickets as CSV?” was closed by <@U0ENG1>")
-    assert f"duplicate of {original} “the assistant quotes a 14-day refund window to customers”: follow" in told
-    assert dm_recipients(h) <= {"U0REQ2"}
+    [told] = news_to(h, "U0REQ2")  # once: the requester's news of her request
+    assert told.startswith(f"*{unrelated}* (can the helpdesk export tickets as CSV?): <@U0ENG1> closed it as a duplicate")
+    assert f"duplicate of *{original}* (the assistant quotes a 14-day refund window to customers): follow that one" in told
+    assert dm_recipients(h, news=True) <= {"U0REQ2"}
 
     usage = h.command(f"duplicate {again}", user="U0ENG1")
     assert "duplicate AIR-12 of AIR-7" in json.loads(usage.body)["text"] and h.bot.queries.get(3).is_open

@@ -12,7 +12,6 @@ from bot import learning, seed
 from bot.config import load_config
 from bot.domain.parsing import draft_text
 from bot.service import Intake
-from bot.wakeup import Wakeup
 from storage.db import Db
 from storage.store import Store
 
@@ -24,7 +23,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[seed.Labelled
     config = load_config(DEMO)
     store = Store(Db(tmp_path_factory.mktemp("triage") / "triage.db"))
     assert learning.prepare(store, config)
-    intake = Intake(store, config, wakeup=Wakeup())
+    intake = Intake(store, config)
     out = []
     for item in seed.labelled("score"):
         draft = draft_text(item.text, config.kind_names).draft(requester="U0ANA", source="command", channel="C0GENERAL")

@@ -102,7 +102,7 @@ _ING = r"[a-z]+ing"
 _SINCE = r"since (?:this morning|yesterday|today|last (?:night|week|friday|monday)|the (?:last )?(?:deploy|release|update|upgrade|rollout|switch)\b|(?:mon|tues|wednes|thurs|fri)day|\d{1,2}(?::\d\d)?\s?(?:am|pm)?\b|v?\d[\d.]*)"
 KIND_CUES: dict[str, list[re.Pattern[str]]] = {
     "regression": _cues(
-        rf"\bstopped {_ING}\b", rf"\b(?:no longer|doesn'?t|does not|won'?t|isn'?t|not) \w+(?: \w+)? ?(?:anymore|any more)\b",
+        rf"\bstopped {_ING}\b", r"\b(?:no longer|doesn'?t|does not|won'?t|isn'?t|not) \w+(?: \w+)? ?(?:anymore|any more)\b",
         r"\bno longer\b", r"\b" + _SINCE, r"\bwent out (?:twice|two times|2x)\b", r"\b(?:twice|2x) to the same\b",
         r"\b(?:after|since) (?:the |yesterday'?s |last )?(?:deploy|release|rollout|upgrade|update|switch|swap|change)\b",
         r"\bgot (?:way |much |noticeably |really |weirdly )?(?:worse|slower|longer)\b", r"\bregress(?:ed|ion)\b(?! tests?\b)",
