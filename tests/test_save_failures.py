@@ -12,24 +12,15 @@ import os
 import subprocess
 import sys
 import textwrap
-import urllib.error
-import urllib.request
 from typing import Any
 
 
 from bot.blocks import ids
 from bot.blocks.modal import request_modal
 from tests.harness import Harness
+from tests.test_health import readyz
 
 NOT_SAVED = "ai-intake couldn't save this"
-
-
-def readyz(h: Harness) -> tuple[int, dict[str, Any]]:
-    try:
-        with urllib.request.urlopen(h.url + "/readyz", timeout=10) as reply:
-            return reply.status, json.loads(reply.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
 
 
 def counts(h: Harness) -> dict[str, int]:
@@ -183,7 +174,6 @@ def test_a_file_size_limit_is_a_full_disk_told_never_a_signal() -> None:
     _, out = run_child("fsize")
     assert out["probe"] is not None and out["probe"].startswith("the database's disk is full"), out
     assert out["write"].startswith("NotSaved: ai-intake couldn't save this: the database's disk"), out
-
 
 
 def test_a_directory_made_read_only_under_the_running_bot_fails_the_probe() -> None:

@@ -5,22 +5,12 @@ request that was not filed. Through the real app; the newer version is a second 
 import json
 import logging
 import sqlite3
-import urllib.error
-import urllib.request
-from typing import Any
 
 import pytest
 
 from tests.harness import Harness
+from tests.test_health import readyz
 from tests.test_storage import AT
-
-
-def readyz(h: Harness) -> tuple[int, dict[str, Any]]:
-    try:
-        with urllib.request.urlopen(h.url + "/readyz", timeout=10) as reply:
-            return reply.status, json.loads(reply.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
 
 
 def newer_version_migrates(path: str) -> None:
