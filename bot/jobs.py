@@ -41,7 +41,8 @@ from bot.metrics import Metrics
 from storage.outbox import (
     CardUpdate, ChangeLine, ChangeNagItem, ChannelMessage, NagItem, NagMessage, ThreadLine, read_payload,
 )
-from storage.store import OutboxItem, Store, Tx, to_db_time
+from storage.rows import to_db_time
+from storage.store import OutboxItem, Store, Tx
 
 log = logging.getLogger(__name__)
 JOB_RULES = {"sla": {RULE_AT_RISK, RULE_BREACHED},

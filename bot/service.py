@@ -34,7 +34,8 @@ from bot.domain.visibility import visible_to
 from bot.metrics import Metrics
 from bot.queries import load_request
 from storage.outbox import CardMoved, CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
-from storage.store import Store, Tx, to_db_time
+from storage.rows import to_db_time
+from storage.store import Store, Tx
 from storage.unit import Delivery, Replayed
 
 

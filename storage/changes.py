@@ -16,7 +16,7 @@ from bot.domain.changes import (
     NAMED_CAUSE, Acknowledgement, ChangeEvent, ChangeRecord, ChangeSnooze, ShippedChange, answered_event, change_key,
     change_number, logged_event, nagged_event, named_cause_event, replay, snoozed_event,
 )
-from storage.store import to_db_time as _time
+from storage.rows import to_db_time as _time
 
 
 class ChangeLogTx:

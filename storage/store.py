@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -21,56 +21,26 @@ from sqlite_utils import Database
 from bot.domain.history import NAG_EVENTS
 from bot.domain.models import OPEN_STATUSES, PRIORITY_WEIGHT, Away, Event, Request
 from bot.domain.triage import RoutingState, words
+from storage.changes import ChangeLogTx
 from storage.db import Db
+from storage.digest import DigestTx
+from storage.facts import FactsTx
 from storage.outbox import HomeRefresh, Payload
+from storage.rows import (
+    OPEN_MARKS, from_db_time, request_from_row, requests_with_events, row_of_request, to_db_time, with_events_of,
+)
 from storage.search import SearchTx
+from storage.training import TrainingTx
 from storage.unit import Delivery, Replayed
 
 if TYPE_CHECKING:
     from bot.domain.facts import RequestFacts
-    from storage.training import TrainingTx
-    from storage.changes import ChangeLogTx
-    from storage.digest import DigestTx
-    from storage.facts import FactsTx
 
 FactsOf = Callable[[Request, list[Event]], "RequestFacts"]
 """Computes a request's facts from the request and its events (`bot.domain.facts.request_facts` with the config)."""
 
-JSON_COLUMNS = ("links", "route_reasons", "disclaimers")
-TIME_COLUMNS = ("created_at", "updated_at", "first_response_at", "resolved_at")
 VOCABULARY_WINDOW = 200
-_OPEN = ", ".join("?" for _ in OPEN_STATUSES)
-
-
-def to_db_time(at: datetime) -> str:
-    """UTC ISO-8601 with microseconds: sorts as text in time order."""
-    return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
-
-
-def from_db_time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def _request(row: dict[str, Any]) -> Request:
-    data = dict(row)
-    data.pop("origin_key", None)
-    data.pop("next_nag_at", None)
-    for column in JSON_COLUMNS:
-        data[column] = json.loads(data[column] or "[]")
-    data["confidential"] = bool(data["confidential"])
-    data["origin_private"] = bool(data.get("origin_private"))
-    return Request.model_validate(data)
-
-
-def _row(request: Request) -> dict[str, Any]:
-    data = request.model_dump(mode="python")
-    for column in JSON_COLUMNS:
-        data[column] = json.dumps(data[column], default=str)
-    for column in TIME_COLUMNS:
-        data[column] = to_db_time(data[column]) if data[column] else None
-    data["confidential"] = int(data["confidential"])
-    data["origin_private"] = int(data["origin_private"])
-    return data
+_OPEN = OPEN_MARKS
 
 
 def _in_domain(domain: "str | None | Unrouted") -> tuple[str, list[Any]]:
@@ -80,16 +50,6 @@ def _in_domain(domain: "str | None | Unrouted") -> tuple[str, list[Any]]:
     if domain is not None:
         return where + " AND domain = ?", [*params, domain]
     return where, params
-
-
-def _grouped(requests: list[Request], rows: Iterable[tuple[Any, ...]]) -> list[tuple[Request, list[Event]]]:
-    """Each request with its events, from event rows (id, request_id, at, actor, type, data) in request order."""
-    by_id: dict[int, list[Event]] = {r.id: [] for r in requests}
-    for event_id, request_id, at, actor, kind, data in rows:
-        if request_id in by_id:
-            by_id[request_id].append(Event(id=event_id, request_id=request_id, at=datetime.fromisoformat(at),
-                                           actor=actor, type=kind, data=json.loads(data)))
-    return [(r, by_id[r.id]) for r in requests]
 
 
 class Unrouted(Enum):
@@ -155,17 +115,13 @@ class Tx:
         self._after_commit.append(hook)
 
     @property
-    def facts(self) -> "FactsTx":
+    def facts(self) -> FactsTx:
         """The facts kept for each request, in this transaction."""
-        from storage.facts import FactsTx  # it builds on this module's time format
-
         return FactsTx(self.db)
 
     @property
-    def digest(self) -> "DigestTx":
+    def digest(self) -> DigestTx:
         """What the weekly digest reads, aggregated from the kept facts, in this transaction."""
-        from storage.digest import DigestTx  # it builds on this module's rows and time format
-
         return DigestTx(self.db)
 
     def keep_facts(self) -> None:
@@ -176,17 +132,13 @@ class Tx:
         self.facts.put(self._facts_of(request, events) for request, events in self.by_ids_with_events(changed))
 
     @property
-    def change_log(self) -> "ChangeLogTx":
+    def change_log(self) -> ChangeLogTx:
         """The change log's queries, in this transaction."""
-        from storage.changes import ChangeLogTx  # it builds on this module's time format
-
         return ChangeLogTx(self.db)
 
     @property
-    def training(self) -> "TrainingTx":
+    def training(self) -> TrainingTx:
         """What triage learns from (its examples, nearest first), in this transaction."""
-        from storage.training import TrainingTx  # it builds on the search module's query syntax
-
         return TrainingTx(self.db)
 
     @property
@@ -197,15 +149,15 @@ class Tx:
     # -- requests ------------------------------------------------------------------------------
     def get(self, request_id: int) -> Request | None:
         rows = list(self.db.query("SELECT * FROM requests WHERE id = ?", [request_id]))
-        return _request(rows[0]) if rows else None
+        return request_from_row(rows[0]) if rows else None
 
     def get_by_origin(self, origin_key: str) -> Request | None:
         rows = list(self.db.query("SELECT * FROM requests WHERE origin_key = ?", [origin_key]))
-        return _request(rows[0]) if rows else None
+        return request_from_row(rows[0]) if rows else None
 
     def insert_request(self, request: Request, *, origin_key: str | None) -> Request:
         """Insert a new request (its id is assigned here). Raises sqlite3.IntegrityError on a duplicate origin."""
-        row = _row(request)
+        row = row_of_request(request)
         row.pop("id")
         row["origin_key"] = origin_key
         columns = ", ".join(row)
@@ -216,7 +168,7 @@ class Tx:
 
     def save(self, before: Request, after: Request) -> bool:
         """Write `after` if the stored row is still at `before.version`; False when someone else won."""
-        row = _row(after.model_copy(update={"version": before.version + 1}))
+        row = row_of_request(after.model_copy(update={"version": before.version + 1}))
         request_id = row.pop("id")
         assignments = ", ".join(f"{c} = ?" for c in row)
         cursor = self.db.execute(
@@ -244,7 +196,7 @@ class Tx:
                 {"c": channel, "t": thread_ts},
             )
         )
-        return _request(rows[0]) if rows else None
+        return request_from_row(rows[0]) if rows else None
 
     def open_assigned_to(self, user: str, *, limit: int, offset: int = 0) -> list[Request]:
         """Open requests assigned to `user`, oldest first (from the `offset`th)."""
@@ -290,7 +242,7 @@ class Tx:
     def page_after(self, last_id: int, *, limit: int) -> list[tuple[Request, list[Event]]]:
         """Up to `limit` requests with ids above `last_id`, in id order, each with its events."""
         requests = self._requests("id > ?", [last_id], limit=limit)
-        return self._with_events_of(requests)
+        return with_events_of(self.db, requests)
 
     def last_changed(self) -> datetime | None:
         """When the most recently changed request last changed (None: no requests)."""
@@ -299,7 +251,7 @@ class Tx:
 
     def _requests(self, where: str, params: list[Any], *, limit: int, offset: int = 0) -> list[Request]:
         sql = f"SELECT * FROM requests WHERE {where} ORDER BY id LIMIT ? OFFSET ?"
-        return [_request(r) for r in self.db.query(sql, [*params, limit, offset])]
+        return [request_from_row(r) for r in self.db.query(sql, [*params, limit, offset])]
 
     # -- events --------------------------------------------------------------------------------
     def add_event(self, event: Event) -> None:
@@ -398,7 +350,7 @@ class Tx:
         if not ids:
             return []
         marks = ", ".join("?" for _ in ids)
-        return self._with_events(f"id IN ({marks})", ids)
+        return requests_with_events(self.db, f"id IN ({marks})", ids)
 
     def requests_by_ids(self, ids: Sequence[int]) -> list[Request]:
         """The requests with these ids (the ones that exist), in id order, without their events."""
@@ -418,7 +370,7 @@ class Tx:
         if kinds is not None:
             where += f" AND (kind IN ({', '.join('?' for _ in kinds)}){' OR status = ?' if waiting else ''})"
             params += [*kinds, *(["waiting"] if waiting else [])]
-        return NagCandidates(self._with_events(where, params), self._notifications(where, params))
+        return NagCandidates(requests_with_events(self.db, where, params), self._notifications(where, params))
 
     def due_ids_for_nags(self, now: datetime, *, kinds: Sequence[str] | None = None, waiting: bool = False) -> list[int]:
         """The ids of the requests `due_for_nags` would find, in order (to read them a page at a time)."""
@@ -434,36 +386,11 @@ class Tx:
         if not ids:
             return NagCandidates([], set())
         where = f"id IN ({', '.join('?' for _ in ids)})"
-        return NagCandidates(self._with_events(where, ids), self._notifications(where, ids))
+        return NagCandidates(requests_with_events(self.db, where, ids), self._notifications(where, ids))
 
     def notifications_of(self, request_id: int) -> set[tuple[int, str, str]]:
         """(request id, rule, step) of every nag recorded for the request."""
         return self._notifications("id = ?", [request_id])
-
-    def _with_events(self, where: str, params: list[Any]) -> list[tuple[Request, list[Event]]]:
-        """Requests matching `where` (on the requests table), each with its events, in two indexed queries."""
-        # No ORDER BY: without statistics SQLite would walk the whole table in id order rather than use
-        # the index that answers `where`; the few rows found are sorted here instead.
-        requests = sorted((_request(r) for r in self.db.query(f"SELECT * FROM requests WHERE {where}", params)), key=lambda r: r.id)
-        if not requests:
-            return []
-        rows = self.db.conn.execute(
-            f"""SELECT e.id, e.request_id, e.at, e.actor, e.type, e.data FROM events e
-                WHERE e.request_id IN (SELECT id FROM requests WHERE {where}) ORDER BY e.request_id, e.id""",
-            params,
-        )
-        return _grouped(requests, rows)
-
-    def _with_events_of(self, requests: list[Request]) -> list[tuple[Request, list[Event]]]:
-        """`requests`, each with its events, in one query."""
-        if not requests:
-            return []
-        marks = ", ".join("?" for _ in requests)
-        rows = self.db.conn.execute(
-            f"SELECT id, request_id, at, actor, type, data FROM events WHERE request_id IN ({marks}) ORDER BY request_id, id",
-            [r.id for r in requests],
-        )
-        return _grouped(requests, rows)
 
     def _notifications(self, where: str, params: list[Any]) -> set[tuple[int, str, str]]:
         """(request id, rule, step) of every nag recorded for the requests matching `where`."""
