@@ -173,7 +173,7 @@ class Jobs:
         """Who of `people` is away today (in the organisation's time zone): by their own word, or the config's `away`."""
         today = now.astimezone(self._config.calendar(None).tz).date()
         with self._store.reading() as tx:
-            said = {a.user: a for a in tx.away_among(sorted(people), on=today)} if people else {}
+            said = {a.user: a for a in tx.people.away_among(sorted(people), on=today)} if people else {}
         listed = {u: Away(u, None, in_config=True) for d in self._config.domains for u in d.away if u in people}
         return {**listed, **said}
 

@@ -156,7 +156,7 @@ class Intake:
         request = tx.insert_request(request, origin_key=origin_key)
         tx.after_commit(lambda: self._metrics.filed(kind=request.kind, domain=request.domain))
         if decided.assignee:
-            tx.mark_assigned(decided.assignee, now)
+            tx.people.mark_assigned(decided.assignee, now)
         tx.add_event(Event(request_id=request.id, at=now, actor=draft.requester, type="created", data={
             "kind": request.kind, "domain": request.domain, "assignee": request.assignee, "priority": request.priority,
             "source": request.source, "confidential": request.confidential, "reasons": decided.reasons,
@@ -422,7 +422,7 @@ class Intake:
             data["first_response"] = True
         tx.add_event(Event(request_id=request.id, at=now, actor=actor, type=change.event, data=data))
         if "assignee" in change.updates and after.assignee:
-            tx.mark_assigned(after.assignee, now)
+            tx.people.mark_assigned(after.assignee, now)
         tx.enqueue(CardUpdate(homes=_people(after.requester, after.assignee, request.assignee)), at=now, request_id=request.id)
         if change.line:
             tx.enqueue(ThreadLine(text=change.line), at=now, request_id=request.id)
@@ -439,7 +439,7 @@ class Intake:
         requester = request.requester
         if actor == requester or request.source in MACHINE_SOURCES:
             return
-        level = tx.notify_level(requester) or self._config.nags.requester_updates
+        level = tx.people.notify_level(requester) or self._config.nags.requester_updates
         if not workflow.tells_requester(change.event, level):
             return
         original = tx.get(parse_key(str(change.data.get("of", ""))) or 0) if change.event == DUPLICATE else None
@@ -552,7 +552,7 @@ class Intake:
             raise InvalidInput("Name someone else to cover for you (`cover @someone`), or leave it to your lead.")
         away = Away(user, until, cover=cover)
         with self._unit() as tx:
-            tx.set_away(user, until=until, since=now, cover=cover)
+            tx.people.set_away(user, until=until, since=now, cover=cover)
             held = tx.open_assigned_to(user, limit=500)
             stand_ins: dict[str, list[Request]] = {}
             for request in held:
@@ -570,17 +570,17 @@ class Intake:
         (None). Returns (the level, whether it is the organisation's default they never changed)."""
         if level is not None:
             with self._unit() as tx:
-                tx.set_notify_level(user, level, since=self._clock())
+                tx.people.set_notify_level(user, level, since=self._clock())
             return level, False
         with self._store.reading() as rx:
-            chosen = rx.notify_level(user)
+            chosen = rx.people.notify_level(user)
         return chosen or self._config.nags.requester_updates, chosen is None
 
     def back(self, user: str) -> bool:
         """`user` is back: triage assigns to them again. False when they were not away (by their own word)."""
         now = self._clock()
         with self._unit() as tx:
-            was = tx.clear_away(user)
+            was = tx.people.clear_away(user)
             for request in tx.open_assigned_to(user, limit=500) if was else []:
                 tx.enqueue(CardUpdate(), at=now, request_id=request.id)  # its card no longer marks them away
             tx.refresh_homes({user}, at=now)
@@ -594,7 +594,7 @@ class Intake:
     def refresh_home(self, user: str, *, section: str | None = None, page: int = 1) -> None:
         """Queue a fresh App Home for `user` (one of its lists, `section`, at `page`)."""
         with self._unit() as tx:
-            tx.remember_home_opened(user)
+            tx.people.remember_home_opened(user)
             tx.enqueue(HomeRefresh(user=user, section=section, page=page), at=self._clock(), unless_pending=True)
 
 

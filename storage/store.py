@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sqlite_utils import Database
 
 from bot.domain.history import NAG_EVENTS
-from bot.domain.models import OPEN_STATUSES, PRIORITY_WEIGHT, Away, Event, Request
+from bot.domain.models import OPEN_STATUSES, PRIORITY_WEIGHT, Event, Request
 from bot.domain.triage import RoutingState, words
 from storage.changes import ChangeLogTx
 from storage.db import Db
 from storage.digest import DigestTx
 from storage.facts import FactsTx
 from storage.outbox import HomeRefresh, Payload
+from storage.people import PeopleTx
 from storage.rows import (
     OPEN_MARKS, from_db_time, request_from_row, requests_with_events, row_of_request, to_db_time, with_events_of,
 )
@@ -140,6 +141,11 @@ class Tx:
     def training(self) -> TrainingTx:
         """What triage learns from (its examples, nearest first), in this transaction."""
         return TrainingTx(self.db)
+
+    @property
+    def people(self) -> PeopleTx:
+        """What the bot remembers of people (notify levels, away, time zones, App Home viewers), in this transaction."""
+        return PeopleTx(self.db)
 
     @property
     def search(self) -> SearchTx:
@@ -291,41 +297,8 @@ class Tx:
             [VOCABULARY_WINDOW],
         ):
             vocabulary.setdefault(row["domain"], Counter()).update(set(words(row["title"])))
-        away = frozenset(a.user for a in self.away_among(people, on=on)) if on and people else frozenset()
+        away = frozenset(a.user for a in self.people.away_among(people, on=on)) if on and people else frozenset()
         return RoutingState(open_load=dict(load), open_count=dict(count), last_assigned=last, vocabulary=vocabulary, away=away)
-
-    # -- what requesters are told ----------------------------------------------------------------
-    def set_notify_level(self, user: str, level: str, *, since: datetime) -> None:
-        self.db.execute(
-            """INSERT INTO notify_levels (user_id, level, since) VALUES (?, ?, ?) ON CONFLICT(user_id)
-               DO UPDATE SET level = excluded.level, since = excluded.since""", [user, level, to_db_time(since)])
-
-    def notify_level(self, user: str) -> str | None:
-        """What `user` chose to be told of the requests they filed; None when they never chose."""
-        rows = list(self.db.query("SELECT level FROM notify_levels WHERE user_id = ?", [user]))
-        return rows[0]["level"] if rows else None
-
-    # -- away ------------------------------------------------------------------------------------
-    def set_away(self, user: str, *, until: date | None, since: datetime, cover: str | None = None) -> None:
-        self.db.execute(
-            """INSERT INTO away (user_id, until, since, cover) VALUES (?, ?, ?, ?) ON CONFLICT(user_id)
-               DO UPDATE SET until = excluded.until, since = excluded.since, cover = excluded.cover""",
-            [user, until.isoformat() if until else None, to_db_time(since), cover],
-        )
-
-    def clear_away(self, user: str) -> bool:
-        """Forget that `user` is away; False when they were not."""
-        return self.db.execute("DELETE FROM away WHERE user_id = ?", [user]).rowcount == 1
-
-    def away_among(self, people: Sequence[str], *, on: date) -> list[Away]:
-        """Those of `people` who are away on the day `on` (their `until` is later, or open)."""
-        people = sorted(set(people))
-        if not people:
-            return []
-        marks = ", ".join("?" for _ in people)
-        rows = self.db.query(f"SELECT user_id, until, cover FROM away WHERE user_id IN ({marks}) AND (until IS NULL OR until > ?)",
-                             [*people, on.isoformat()])
-        return [Away(r["user_id"], date.fromisoformat(r["until"]) if r["until"] else None, cover=r["cover"]) for r in rows]
 
     def open_load_drift(self) -> list[tuple[str, str, int, int]]:
         """(assignee, priority, counted, actual) wherever the `open_load` counters differ from the requests table
@@ -336,12 +309,6 @@ class Tx:
         counted = {(a, p): n for a, p, n in self.db.conn.execute("SELECT assignee, priority, n FROM open_load")}
         return sorted((a, p, counted.get((a, p), 0), actual.get((a, p), 0)) for a, p in set(actual) | set(counted)
                       if counted.get((a, p), 0) != actual.get((a, p), 0))
-
-    def mark_assigned(self, user: str, at: datetime) -> None:
-        self.db.execute(
-            "INSERT INTO people (user_id, last_assigned_at) VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET last_assigned_at = excluded.last_assigned_at",
-            [user, to_db_time(at)],
-        )
 
     # -- jobs -------------------------------------------------------------------------------------
     def by_ids_with_events(self, ids: Sequence[int]) -> list[tuple[Request, list[Event]]]:
@@ -447,24 +414,9 @@ class Tx:
             [job, to_db_time(at), int(ok), seconds],
         )
 
-    def remember_home_opened(self, user: str) -> None:
-        """`user` looks at the App Home: re-publish it when a request of theirs changes (`home_viewers`)."""
-        self.db.execute(
-            "INSERT INTO people (user_id, home_opened) VALUES (?, 1) ON CONFLICT(user_id) DO UPDATE SET home_opened = 1", [user]
-        )
-
-    def home_viewers(self, users: set[str]) -> list[str]:
-        """Those of `users` who have opened the App Home."""
-        people = sorted(u for u in users if u)
-        if not people:
-            return []
-        marks = ", ".join("?" for _ in people)
-        rows = self.db.conn.execute(f"SELECT user_id FROM people WHERE home_opened = 1 AND user_id IN ({marks})", people)
-        return [r[0] for r in rows]
-
     def refresh_homes(self, users: Iterable[str | None], *, at: datetime) -> None:
         """Queue a fresh App Home for those of `users` who use it (one not already waiting to be sent)."""
-        for user in self.home_viewers({u for u in users if u}):
+        for user in self.people.home_viewers({u for u in users if u}):
             self.enqueue(HomeRefresh(user=user), at=at, unless_pending=True)
 
     def channel_private(self, channel: str, *, checked_since: datetime) -> bool | None:
@@ -478,15 +430,6 @@ class Tx:
             """INSERT INTO channels (channel, private, checked_at) VALUES (?, ?, ?) ON CONFLICT(channel)
                DO UPDATE SET private = excluded.private, checked_at = excluded.checked_at""",
             [channel, int(private), to_db_time(at)],
-        )
-
-    def person_tz(self, user: str) -> str | None:
-        row = next(self.db.query("SELECT tz FROM people WHERE user_id = ?", [user]), None)
-        return row["tz"] if row else None
-
-    def set_person_tz(self, user: str, tz: str) -> None:
-        self.db.execute(
-            "INSERT INTO people (user_id, tz) VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET tz = excluded.tz", [user, tz]
         )
 
     # -- deliveries ----------------------------------------------------------------------------
