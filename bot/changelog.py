@@ -97,9 +97,9 @@ class ChangeLog:
                     return Logged(known, created=False)
                 logged = tx.change_log.insert(change)
                 channel = question_channel(self._config, logged.domain)
-                tx.enqueue(ChangeQuestion(change_id=logged.id, channel=channel, first=True), at=change.at,
+                tx.outbox.enqueue(ChangeQuestion(change_id=logged.id, channel=channel, first=True), at=change.at,
                            key=change_question_key(logged.id))
-                tx.refresh_homes({logged.asked, None if origin else logged.shipped_by}, at=change.at)
+                tx.outbox.refresh_homes({logged.asked, None if origin else logged.shipped_by}, at=change.at)
         except sqlite3.IntegrityError:  # the same hook delivery, logged by another thread a moment ago
             assert origin is not None
             with self._store.reading() as tx:
@@ -132,11 +132,11 @@ class ChangeLog:
             if not tx.change_log.answer(said):
                 raise Conflict(f"{change.id} was answered a moment ago; look at its message.")
             channel = question_channel(self._config, change.domain)
-            tx.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)
-            tx.enqueue(ChangeLine(change_id=change.id, channel=channel, text=f"<@{user}> answered: {answer_text(said)}"), at=now)
+            tx.outbox.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)
+            tx.outbox.enqueue(ChangeLine(change_id=change.id, channel=channel, text=f"<@{user}> answered: {answer_text(said)}"), at=now)
             for request_id in regressions:
-                tx.enqueue(CardUpdate(), at=now, request_id=request_id)  # their suspects show the answer
-            tx.refresh_homes({change.asked, user}, at=now)
+                tx.outbox.enqueue(CardUpdate(), at=now, request_id=request_id)  # their suspects show the answer
+            tx.outbox.refresh_homes({change.asked, user}, at=now)
         return ChangeRecord(change, said)
 
     def snooze(self, change_id: str, user: str, *, days: float = 1) -> datetime:
@@ -153,7 +153,7 @@ class ChangeLog:
                 raise Conflict(f"{change.id} was answered a moment ago; look at its message.")
             if not record.snoozes:
                 when = local_when(pressed.until, tz=self._config.calendar(change.domain).tz)
-                tx.enqueue(ChangeLine(change_id=change.id, channel=question_channel(self._config, change.domain),
+                tx.outbox.enqueue(ChangeLine(change_id=change.id, channel=question_channel(self._config, change.domain),
                                       text=f"<@{user}> snoozed reminders about {change.id} until {when}."), at=now)
         return pressed.until
 
@@ -188,15 +188,15 @@ class ChangeLog:
             which = regression.key if shown else "a confidential regression"
             said = answer_by_cause(record, regression=which, by=user, at=now, eval_case=eval_case if shown else None)
             if said is not None and tx.change_log.answer(said):
-                tx.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)
+                tx.outbox.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)
                 text = f"<@{user}> resolved {which} naming {change.id} as its cause: {answer_text(said)}"
             else:  # answered before ("not relevant", say): the naming is recorded against it, and the digest counts it
                 tx.change_log.named_as_cause(record, regression=regression.key, by=user, at=now)
                 text = f"<@{user}> resolved {which} naming {change.id} as its cause."
                 if record.answer is not None and record.answer.answer == "not_relevant":
                     text += " It had been answered “not relevant”."
-            tx.enqueue(ChangeLine(change_id=change.id, channel=channel, text=text), at=now)
-            tx.refresh_homes({u for u in (change.asked, user) if u}, at=now)
+            tx.outbox.enqueue(ChangeLine(change_id=change.id, channel=channel, text=text), at=now)
+            tx.outbox.refresh_homes({u for u in (change.asked, user) if u}, at=now)
 
     def _file_eval_request(self, tx: Tx, record: ChangeRecord, user: str, *, now: datetime) -> Request:
         change = record.change

@@ -42,7 +42,8 @@ from storage.outbox import (
     CardUpdate, ChangeLine, ChangeNagItem, ChannelMessage, NagItem, NagMessage, ThreadLine, read_payload,
 )
 from storage.rows import to_db_time
-from storage.store import OutboxItem, Store, Tx
+from storage.queue import OutboxItem
+from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
 JOB_RULES = {"sla": {RULE_AT_RISK, RULE_BREACHED},
@@ -153,7 +154,7 @@ class Jobs:
         for nag in fresh:
             if nag.in_thread:
                 channel = question_channel(self._config, nag.domain)
-                tx.enqueue(ChangeLine(change_id=nag.change_id, channel=channel, text=nag.text), at=now,
+                tx.outbox.enqueue(ChangeLine(change_id=nag.change_id, channel=channel, text=nag.text), at=now,
                            key=f"nag:{nag.change_id}:{nag.rule}:{nag.step}")
         return fresh
 
@@ -187,21 +188,21 @@ class Jobs:
                                data={"rule": nag.rule, "step": nag.step, "recipients": list(nag.recipients)}))
             if nag.in_thread:
                 text, blocks = thread_nag(nag.text, requests[nag.request_id], self._config, now=now, buttons=nag.thread_buttons)
-                tx.enqueue(ThreadLine(text=text, blocks=to_dicts(blocks)), at=now, request_id=nag.request_id,
+                tx.outbox.enqueue(ThreadLine(text=text, blocks=to_dicts(blocks)), at=now, request_id=nag.request_id,
                            key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}")
         return fresh
 
     def _queue_parts(self, tx: Tx, fresh: Sequence[AnyNag], now: datetime, *, part: str) -> None:
         """Each person's nags of `fresh` as a held part of their message (`part`: the run's key)."""
         for user, nags in batch(fresh).items():
-            tx.enqueue(NagMessage(user=user, items=[_item(n, user, now=now) for n in nags], urgent=any(n.urgent for n in nags)),
+            tx.outbox.enqueue(NagMessage(user=user, items=[_item(n, user, now=now) for n in nags], urgent=any(n.urgent for n in nags)),
                        at=now + PART_HOLD, key=f"{part}{user}:{nags[0].ref}"[:500])
 
     def _unsent(self, nags: Sequence[AnyNag], *, not_keyed: str | None = None) -> dict[str, list[OutboxItem]]:
         """The messages not sent yet of the people `nags` go to, read before the unit of work that queues theirs (one
         that goes out meanwhile is left alone: `supersede_unsent`); `not_keyed`: without a run's held parts."""
         with self._store.reading() as tx:
-            return tx.pending_nags(sorted(batch(nags)), not_keyed=not_keyed)
+            return tx.outbox.pending_nags(sorted(batch(nags)), not_keyed=not_keyed)
 
     def _queue_whole(self, tx: Tx, fresh: Sequence[AnyNag], unsent: dict[str, list[OutboxItem]], now: datetime) -> list[str]:
         """One direct message per person, most urgent first; a message that is not urgent folds in what the person's
@@ -215,7 +216,7 @@ class Jobs:
         if not urgent:
             mine = _absorb_unsent(tx, unsent, mine, now=now)
         key = f"nags:{user}:{to_db_time(now)}:" + ",".join(n.ref for n in nags)
-        tx.enqueue(NagMessage(user=user, items=mine, urgent=urgent), at=now, key=key[:500])
+        tx.outbox.enqueue(NagMessage(user=user, items=mine, urgent=urgent), at=now, key=key[:500])
         return f"{user}: {explain_batch(user, nags)}"
 
     def _queue_in_chunks(self, found: list[AnyNag], changes: "ChangesDue", now: datetime, *,
@@ -236,7 +237,7 @@ class Jobs:
                     left = list(batch(found).items())
                 while left and time.monotonic() - started < CHUNK_SECONDS:
                     user, nags = left.pop(0)
-                    tx.supersede_keys(prefix=f"{part}{user}:", at=now)
+                    tx.outbox.supersede_keys(prefix=f"{part}{user}:", at=now)
                     lines.append(self._queue_one(tx, user, nags, unsent.get(user, []), now))
         return found, lines
 
@@ -286,7 +287,7 @@ class Jobs:
         if not dry_run:
             with self._store.transaction(background=True) as tx:
                 for channel, part, (text, blocks) in messages:
-                    tx.enqueue(ChannelMessage(channel=channel, text=text, blocks=to_dicts(blocks)), at=now,
+                    tx.outbox.enqueue(ChannelMessage(channel=channel, text=text, blocks=to_dicts(blocks)), at=now,
                                key=f"digest:{channel}:{week.year}-W{week.week:02d}:{part}")
         return lines
 
@@ -401,7 +402,7 @@ def _close_unanswered(tx: Tx, request: Request, *, now: datetime) -> bool:
     tx.add_event(Event(request_id=request.id, at=now, actor=BOT, type=change.event,
                        data={**change.data, "court": after.court, "status": after.status}))
     homes = sorted({u for u in (request.requester, request.assignee) if u})  # refreshed once the card is handled
-    tx.enqueue(CardUpdate(homes=homes), at=now, request_id=request.id)
+    tx.outbox.enqueue(CardUpdate(homes=homes), at=now, request_id=request.id)
     tx.set_next_check(request.id, None)
     return True
 
@@ -416,7 +417,7 @@ def _absorb_unsent(tx: Tx, unsent: list[OutboxItem], items: list[NagItem | Chang
     carried: dict[tuple[int | str, str], NagItem | ChangeNagItem] = {}
     for earlier in unsent:
         payload = read_payload(earlier.kind, earlier.payload)
-        if isinstance(payload, NagMessage) and payload.items and not payload.urgent and tx.supersede_unsent(earlier, at=now):
+        if isinstance(payload, NagMessage) and payload.items and not payload.urgent and tx.outbox.supersede_unsent(earlier, at=now):
             carried.update((item.about, item) for item in payload.items)
     fresh = {item.about for item in items}
     breached = {(item.request_id, item.step) for item in items if isinstance(item, NagItem) and item.rule == RULE_BREACHED}

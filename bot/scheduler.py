@@ -74,7 +74,7 @@ class Scheduler:
         if not self.config.digest:
             return False
         with self.store.reading() as tx:
-            if not tx.has_sent_digest():
+            if not tx.outbox.has_sent_digest():
                 return False
         trigger = CronTrigger.from_crontab(self.config.digest.cron, timezone=self.config.timezone)
         fire = trigger.get_next_fire_time(None, now - timedelta(days=7))
