@@ -97,7 +97,7 @@ class Jobs:
         the page, not the backlog. The `nags` job also reads the changes of the change log whose next check
         has come (`change.unacknowledged`): their nags go in the same message per person as the requests'."""
         with self._store.reading() as tx:
-            ids = tx.due_ids_for_nags(now, kinds=JOB_KINDS.get(job), waiting=job in JOB_WAITING)
+            ids = tx.nags.due_ids_for_nags(now, kinds=JOB_KINDS.get(job), waiting=job in JOB_WAITING)
         changes = self._changes(job, now)
         pages = [ids[i:i + PAGE] for i in range(0, len(ids), PAGE)]
         part = f"nagpart:{to_db_time(now)}:{uuid.uuid4().hex[:12]}:" if len(pages) > 1 else None
@@ -109,7 +109,7 @@ class Jobs:
             elif part is None and len(due) <= self._one_unit and len(checks) <= 5 * self._one_unit:
                 unsent = self._unsent([*due, *changes.due])
                 with self._store.transaction(background=True) as tx:
-                    tx.set_next_checks(checks)
+                    tx.nags.set_next_checks(checks)
                     found += self._record(tx, due, requests, now)
                     found += self._record_changes(tx, changes, now)
                     lines = self._queue_whole(tx, found, unsent, now)
@@ -162,7 +162,7 @@ class Jobs:
         """The nags due for these requests, when each next needs a look (computed before any write), and the
         requests by id."""
         with self._store.reading() as tx:
-            items, sent = tx.nag_candidates(ids)
+            items, sent = tx.nags.nag_candidates(ids)
         due = nags_due(items, self._config, now=now, sent=sent, rules=JOB_RULES[job])
         after = sent | {n.sent_key for n in due}  # what is recorded once this run is done (by us or a twin)
         due = covered(due, self._away({p for n in due for p in n.recipients}, now=now), {r.id: r for r, _ in items},
@@ -182,7 +182,7 @@ class Jobs:
         """Record each nag (its notification, its event, its thread line), closing first the requests a nag closes;
         the ones a twin run recorded first, and closings of requests that changed since they were read, are left out."""
         nags = [n for n in nags if not n.closes or _close_unanswered(tx, requests[n.request_id], now=now)]
-        fresh = [n for n in nags if tx.record_notification(n.request_id, n.rule, n.step, recipients=list(n.recipients), at=now)]
+        fresh = [n for n in nags if tx.nags.record_notification(n.request_id, n.rule, n.step, recipients=list(n.recipients), at=now)]
         for nag in fresh:
             tx.add_event(Event(request_id=nag.request_id, at=now, actor=BOT, type="nag",
                                data={"rule": nag.rule, "step": nag.step, "recipients": list(nag.recipients)}))
@@ -251,7 +251,7 @@ class Jobs:
                 started = time.monotonic()
                 rows = 0
                 while checks_left and rows < CHUNK_ROWS and time.monotonic() - started < CHUNK_SECONDS:
-                    tx.set_next_checks(checks_left[:50])
+                    tx.nags.set_next_checks(checks_left[:50])
                     del checks_left[:50]
                     rows += 50
                 recorded = []
@@ -403,7 +403,7 @@ def _close_unanswered(tx: Tx, request: Request, *, now: datetime) -> bool:
                        data={**change.data, "court": after.court, "status": after.status}))
     homes = sorted({u for u in (request.requester, request.assignee) if u})  # refreshed once the card is handled
     tx.outbox.enqueue(CardUpdate(homes=homes), at=now, request_id=request.id)
-    tx.set_next_check(request.id, None)
+    tx.nags.set_next_check(request.id, None)
     return True
 
 

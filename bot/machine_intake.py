@@ -188,7 +188,7 @@ class MachineIntake:
                 tx.outbox.enqueue(CardUpdate(), at=now, request_id=known.id)
             return None, Outcome(item.id, "updated" if noted else "repeat", known.key)
         tx.outbox.enqueue(CardUpdate(), at=now, request_id=known.id)
-        tx.set_next_check(known.id, now)
+        tx.nags.set_next_check(known.id, now)
         outcome = {"reopen": "reopened", "repeat": "raised"}.get(said.outcome, said.outcome)
         return None, Outcome(item.id, outcome, known.key)
 

@@ -220,7 +220,7 @@ class Intake:
     def _schedule_check(self, tx: Tx, request: Request, now: datetime) -> None:
         """Have the nag jobs look at `request` at their next run (after every change of it): they compute when it
         next needs them (`next_check_at`) for everything they look at, so an ack does not wait for that."""
-        tx.set_next_check(request.id, now)
+        tx.nags.set_next_check(request.id, now)
 
     # -- working a request ---------------------------------------------------------------------
     def claim(self, key: str, actor: str) -> Request:

@@ -9,12 +9,11 @@ others of its batch: see `storage.db.Db.write`). The unit claims the signed deli
 import copy
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
@@ -25,6 +24,7 @@ from storage.changes import ChangeLogTx
 from storage.db import Db
 from storage.digest import DigestTx
 from storage.facts import FactsTx
+from storage.nags import NagsTx
 from storage.people import PeopleTx
 from storage.queue import OutboxTx
 from storage.rows import (
@@ -60,13 +60,6 @@ class Unrouted(Enum):
 
 
 UNROUTED = Unrouted.UNROUTED
-
-
-class NagCandidates(NamedTuple):
-    """What the nag jobs read: the due requests with their events, and the nags already recorded for them."""
-
-    items: list[tuple[Request, list[Event]]]
-    sent: set[tuple[int, str, str]]
 
 
 class Tx:
@@ -124,6 +117,11 @@ class Tx:
     def queued(self) -> bool:
         """Whether this unit queued a Slack message (or brought one forward): the outbox is rung after the commit."""
         return self._outbox.queued
+
+    @property
+    def nags(self) -> NagsTx:
+        """What the nag jobs read and record (due requests, nags sent, next checks), in this transaction."""
+        return NagsTx(self.db)
 
     @property
     def people(self) -> PeopleTx:
@@ -308,66 +306,6 @@ class Tx:
         if not wanted:
             return []
         return self._requests(f"id IN ({', '.join('?' for _ in wanted)})", wanted, limit=len(wanted))
-
-    def due_for_nags(self, now: datetime, *, kinds: Sequence[str] | None = None, waiting: bool = False) -> NagCandidates:
-        """The requests whose next nag check has come by `now` (only of `kinds`, when given, and, with
-        `waiting`, any waiting on its requester), each with its events, and the (request id, rule, step)
-        of every nag already recorded for them.
-
-        Closed requests have no next check, so the `next_nag_at` index alone finds the due ones.
-        """
-        where, params = "next_nag_at <= ?", [to_db_time(now)]
-        if kinds is not None:
-            where += f" AND (kind IN ({', '.join('?' for _ in kinds)}){' OR status = ?' if waiting else ''})"
-            params += [*kinds, *(["waiting"] if waiting else [])]
-        return NagCandidates(requests_with_events(self.db, where, params), self._notifications(where, params))
-
-    def due_ids_for_nags(self, now: datetime, *, kinds: Sequence[str] | None = None, waiting: bool = False) -> list[int]:
-        """The ids of the requests `due_for_nags` would find, in order (to read them a page at a time)."""
-        where, params = "next_nag_at <= ?", [to_db_time(now)]
-        if kinds is not None:
-            where += f" AND (kind IN ({', '.join('?' for _ in kinds)}){' OR status = ?' if waiting else ''})"
-            params += [*kinds, *(["waiting"] if waiting else [])]
-        return sorted(r[0] for r in self.db.conn.execute(f"SELECT id FROM requests WHERE {where}", params))
-
-    def nag_candidates(self, ids: Sequence[int]) -> NagCandidates:
-        """The requests with these ids with their events, and the nags already recorded for them."""
-        ids = sorted(set(ids))
-        if not ids:
-            return NagCandidates([], set())
-        where = f"id IN ({', '.join('?' for _ in ids)})"
-        return NagCandidates(requests_with_events(self.db, where, ids), self._notifications(where, ids))
-
-    def notifications_of(self, request_id: int) -> set[tuple[int, str, str]]:
-        """(request id, rule, step) of every nag recorded for the request."""
-        return self._notifications("id = ?", [request_id])
-
-    def _notifications(self, where: str, params: list[Any]) -> set[tuple[int, str, str]]:
-        """(request id, rule, step) of every nag recorded for the requests matching `where`."""
-        rows = self.db.conn.execute(
-            f"SELECT request_id, rule, step FROM notifications WHERE request_id IN (SELECT id FROM requests WHERE {where})",
-            params,
-        )
-        return {(r[0], r[1], r[2]) for r in rows}
-
-    def set_next_check(self, request_id: int, at: datetime | None) -> None:
-        """When the nag jobs should next look at this request (None: not until it changes)."""
-        self.db.execute("UPDATE requests SET next_nag_at = ? WHERE id = ?", [to_db_time(at) if at else None, request_id])
-
-    def set_next_checks(self, checks: list[tuple[Request, datetime | None]]) -> None:
-        """Set many next checks at once; a request changed since it was read keeps the check its change set."""
-        self.db.conn.executemany(
-            "UPDATE requests SET next_nag_at = ? WHERE id = ? AND version = ?",
-            [(to_db_time(at) if at else None, r.id, r.version) for r, at in checks],
-        )
-
-    def record_notification(self, request_id: int, rule: str, step: str, *, recipients: list[str], at: datetime) -> bool:
-        """Remember a nag as sent; False when it was recorded before (a second process, a re-run)."""
-        cursor = self.db.execute(
-            "INSERT OR IGNORE INTO notifications (request_id, rule, step, recipients, sent_at) VALUES (?, ?, ?, ?, ?)",
-            [request_id, rule, step, json.dumps(recipients), to_db_time(at)],
-        )
-        return cursor.rowcount == 1
 
     def take_lease(self, name: str, *, holder: str, now: datetime, seconds: float, unless_held_by: Callable[[str], bool] | None = None) -> bool:
         """Hold the named lease for `seconds` unless another holder's lease is still running.
