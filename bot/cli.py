@@ -246,8 +246,8 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     finally:
         try:  # where the running bot's /metrics sees it
             with bot.store.transaction(background=True) as tx:
-                tx.record_hand_run(args.job, at=datetime.now(timezone.utc), seconds=time.monotonic() - started,
-                                   ok=items is not None and not any(item.status == "failed" for item in items))
+                tx.jobs.record_hand_run(args.job, at=datetime.now(timezone.utc), seconds=time.monotonic() - started,
+                                        ok=items is not None and not any(item.status == "failed" for item in items))
         finally:
             bot.stop()
     print(f"{args.job} at {at.isoformat()}: queued {len(items)} message(s)")

@@ -59,7 +59,7 @@ class Queries:
     def channel_private(self, channel: str, *, checked_since: datetime) -> bool | None:
         """Whether `channel` is private, as Slack said at `checked_since` or later (None: not known that recently)."""
         with self._store.reading() as tx:
-            return tx.channel_private(channel, checked_since=checked_since)
+            return tx.channels.channel_private(channel, checked_since=checked_since)
 
     def check(self, key: str, actor: str, action: str) -> Request:
         """The request, if `actor` may take `action` on it (raises NotFound / NotAllowed)."""

@@ -589,7 +589,7 @@ class Intake:
     def remember_channel(self, channel: str, *, private: bool) -> None:
         """Remember what Slack said of a channel's privacy (asked again after a day: channels can change)."""
         with self._store.transaction(background=True) as tx:
-            tx.remember_channel(channel, private=private, at=self._clock())
+            tx.channels.remember_channel(channel, private=private, at=self._clock())
 
     def refresh_home(self, user: str, *, section: str | None = None, page: int = 1) -> None:
         """Queue a fresh App Home for `user` (one of its lists, `section`, at `page`)."""

@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -21,9 +21,11 @@ from bot.domain.history import NAG_EVENTS
 from bot.domain.models import OPEN_STATUSES, PRIORITY_WEIGHT, Event, Request
 from bot.domain.triage import RoutingState, words
 from storage.changes import ChangeLogTx
+from storage.channels import ChannelsTx
 from storage.db import Db
 from storage.digest import DigestTx
 from storage.facts import FactsTx
+from storage.jobs import JobsTx
 from storage.nags import NagsTx
 from storage.people import PeopleTx
 from storage.queue import OutboxTx
@@ -114,9 +116,14 @@ class Tx:
         return self._outbox
 
     @property
-    def queued(self) -> bool:
-        """Whether this unit queued a Slack message (or brought one forward): the outbox is rung after the commit."""
-        return self._outbox.queued
+    def channels(self) -> ChannelsTx:
+        """Whether each channel is private, as last checked, in this transaction."""
+        return ChannelsTx(self.db)
+
+    @property
+    def jobs(self) -> JobsTx:
+        """The jobs' leases and hand-runs, in this transaction."""
+        return JobsTx(self.db)
 
     @property
     def nags(self) -> NagsTx:
@@ -307,47 +314,6 @@ class Tx:
             return []
         return self._requests(f"id IN ({', '.join('?' for _ in wanted)})", wanted, limit=len(wanted))
 
-    def take_lease(self, name: str, *, holder: str, now: datetime, seconds: float, unless_held_by: Callable[[str], bool] | None = None) -> bool:
-        """Hold the named lease for `seconds` unless another holder's lease is still running.
-
-        `unless_held_by(other)` says whether the other holder still counts (False: a process known to
-        be gone), so its lease can be taken before it runs out.
-        """
-        row = next(self.db.query("SELECT holder, expires_at FROM leases WHERE name = ?", [name]), None)
-        if row and row["holder"] != holder and row["expires_at"] > to_db_time(now):
-            if unless_held_by is None or unless_held_by(row["holder"]):
-                return False
-        self.db.execute(
-            """INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
-               ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at""",
-            [name, holder, to_db_time(now + timedelta(seconds=seconds))],
-        )
-        return True
-
-    def release_lease(self, name: str, *, holder: str) -> None:
-        self.db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [name, holder])
-
-    def record_hand_run(self, job: str, *, at: datetime, ok: bool, seconds: float) -> None:
-        """A hand-run of `job` (`ai-intake jobs run`) ended at `at`: well (`ok`) or not, after `seconds`."""
-        self.db.execute(
-            "INSERT INTO hand_job_runs (job, at, ok, seconds) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(job) DO UPDATE SET at = excluded.at, ok = excluded.ok, seconds = excluded.seconds",
-            [job, to_db_time(at), int(ok), seconds],
-        )
-
-    def channel_private(self, channel: str, *, checked_since: datetime) -> bool | None:
-        """Whether `channel` is private, as learnt at `checked_since` or later; None when not known that recently."""
-        row = next(self.db.query("SELECT private FROM channels WHERE channel = ? AND checked_at >= ?",
-                                 [channel, to_db_time(checked_since)]), None)
-        return bool(row["private"]) if row else None
-
-    def remember_channel(self, channel: str, *, private: bool, at: datetime) -> None:
-        self.db.execute(
-            """INSERT INTO channels (channel, private, checked_at) VALUES (?, ?, ?) ON CONFLICT(channel)
-               DO UPDATE SET private = excluded.private, checked_at = excluded.checked_at""",
-            [channel, int(private), to_db_time(at)],
-        )
-
     # -- deliveries ----------------------------------------------------------------------------
     def delivery_seen(self, key: str) -> bool:
         return self.db.conn.execute("SELECT 1 FROM deliveries WHERE key = ?", [key]).fetchone() is not None
@@ -371,11 +337,6 @@ class Tx:
         """How many requests are open, per open status (a status with none is left out)."""
         sql = f"SELECT status, count(*) AS n FROM requests WHERE status IN ({_OPEN}) GROUP BY status"
         return {row["status"]: row["n"] for row in self.db.query(sql, list(OPEN_STATUSES))}
-
-    def hand_runs(self) -> dict[str, tuple[datetime, bool, float]]:
-        """The last hand-run of each job: job -> (when it ended, whether well, seconds)."""
-        return {row["job"]: (datetime.fromisoformat(row["at"]), bool(row["ok"]), row["seconds"])
-                for row in self.db.query("SELECT job, at, ok, seconds FROM hand_job_runs")}
 
 class Store:
     """The database, handing out one `Tx` per unit of work."""
@@ -420,7 +381,7 @@ class Store:
             tx.keep_facts()
         if delivery is not None:
             delivery.claimed = True
-        if tx.queued and self._ring is not None:
+        if tx.outbox.queued and self._ring is not None:
             self._ring()
         for hook in tx._after_commit:
             hook()

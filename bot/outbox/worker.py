@@ -120,14 +120,14 @@ class OutboxWorker:
             self._thread = None
         try:
             with self.store.transaction(background=True) as tx:
-                tx.release_lease(LEASE, holder=self.holder)
+                tx.jobs.release_lease(LEASE, holder=self.holder)
         except Upgraded:
             pass  # a newer version has the database: it takes the lease over once it runs out
 
     def _hold_lease(self) -> bool:
         """Only one worker per database sends: the one holding the `notifier` lease (wall-clock time)."""
         with self.store.transaction(background=True) as tx:
-            return tx.take_lease(LEASE, holder=self.holder, now=datetime.now(timezone.utc), seconds=LEASE_SECONDS,
+            return tx.jobs.take_lease(LEASE, holder=self.holder, now=datetime.now(timezone.utc), seconds=LEASE_SECONDS,
                                  unless_held_by=holder_alive)
 
     def _loop(self) -> None:
