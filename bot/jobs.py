@@ -139,7 +139,7 @@ class Jobs:
         if RULE_UNACKNOWLEDGED not in JOB_RULES[job]:
             return ChangesDue([], [])
         with self._store.reading() as tx:
-            records, sent = tx.change_log.due_for_nags(now)
+            records, sent = tx.changes.due_for_nags(now)
         config = self._config
         states = [change_state(r, asked_user=r.change.asked, calendar=config.calendar(r.change.domain), now=now) for r in records]
         due = changes_due(states, config, sent=sent)
@@ -148,8 +148,8 @@ class Jobs:
     def _record_changes(self, tx: Tx, changes: "ChangesDue", now: datetime) -> list[ChangeNag]:
         """Record each change's nag (its notification and event, and its line in the thread of the question), and every
         read change's next check; the nags a twin run recorded first are left out."""
-        tx.change_log.set_next_checks(changes.checks)
-        fresh = [n for n in changes.due if tx.change_log.record_nag(n.change_id, rule=n.rule, step=n.step,
+        tx.changes.set_next_checks(changes.checks)
+        fresh = [n for n in changes.due if tx.changes.record_nag(n.change_id, rule=n.rule, step=n.step,
                                                                     recipients=n.recipients, at=now, actor=BOT)]
         for nag in fresh:
             if nag.in_thread:
@@ -351,10 +351,10 @@ class Jobs:
         config = self._config
         start, end = digest_week(config, now=now)
         with self._store.reading() as tx:
-            records = tx.change_log.for_digest(start)
-            regressions = tx.by_ids_with_events(tx.change_log.regressions_changed_since(start))
-            named = [(change_id, record.change.domain if (record := tx.change_log.record(change_id)) else None, at, answer)
-                     for change_id, at, answer in tx.change_log.named_causes_since(start)]
+            records = tx.changes.for_digest(start)
+            regressions = tx.by_ids_with_events(tx.changes.regressions_changed_since(start))
+            named = [(change_id, record.change.domain if (record := tx.changes.record(change_id)) else None, at, answer)
+                     for change_id, at, answer in tx.changes.named_causes_since(start)]
         return loop_all(regressions, records, start=start, end=end, scopes=scopes, calendar_for=config.calendar,
                         listable=listable, decide_after=config.change_log.unacknowledged_business_days, named=named)
 

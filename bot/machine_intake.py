@@ -269,7 +269,7 @@ class MachineIntake:
         if found is None:
             return item, False
         with self._store.reading() as rx:
-            ids = rx.change_log.origin_ids(item.source, prefix=f"{found.prompt}@", suffix=f"#{found.label}")
+            ids = rx.changes.origin_ids(item.source, prefix=f"{found.prompt}@", suffix=f"#{found.label}")
         earlier = [i for i in ids if i.split("#", 1)[1].split("@", 1)[0] == found.label]
         move = deployments.move(found, earlier, what=item.what)
         if move.id is None:

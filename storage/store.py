@@ -101,7 +101,7 @@ class Tx:
         self.facts.put(self._facts_of(request, events) for request, events in self.by_ids_with_events(changed))
 
     @property
-    def change_log(self) -> ChangeLogTx:
+    def changes(self) -> ChangeLogTx:
         """The change log's queries, in this transaction."""
         return ChangeLogTx(self.db)
 
