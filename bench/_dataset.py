@@ -223,7 +223,7 @@ def _facts(row: tuple[Any, ...], history: Rows) -> Any:
     from bot.config import parse_config
     from bot.domain.facts import request_facts
     from bot.domain.models import Event
-    from storage.store import _request as as_request
+    from storage.rows import request_from_row as as_request
 
     if not _CONFIG:
         _CONFIG.append(parse_config(CONFIG))
@@ -332,7 +332,7 @@ def _request(rid: int, created: int, is_open: bool, last_us: int, rng: random.Ra
 def open_items(conn: sqlite3.Connection) -> list[tuple[Any, list[Any]]]:
     """The open requests with their events as domain models, through indexed queries (for the generator)."""
     from bot.domain.models import OPEN_STATUSES, Event
-    from storage.store import _request
+    from storage.rows import request_from_row as _request
 
     conn.row_factory = sqlite3.Row
     marks = ", ".join("?" for _ in OPEN_STATUSES)
@@ -384,7 +384,7 @@ def _steady_span(span: tuple[int, int], *, at: datetime) -> tuple[list[Nagged], 
     `bot.jobs.Jobs.run_nags` computes them."""
     from bot.config import parse_config
     from bot.domain.nags import nags_due, next_check_at
-    from storage.store import to_db_time
+    from storage.rows import to_db_time
 
     config = parse_config(CONFIG)
     items = _ITEMS[span[0]:span[1]]

@@ -67,7 +67,8 @@ def measure(what: str, db: str) -> dict[str, Any]:
     from bot.domain.models import OPEN_STATUSES
     from bot.jobs import Jobs
     from storage.db import Db
-    from storage.store import Store, to_db_time
+    from storage.rows import to_db_time
+    from storage.store import Store
 
     config = load_config(config_path())
     database = Db(db)

@@ -92,18 +92,18 @@ class ChangeLog:
         origin = change.origin
         try:
             with self._store.transaction() as tx:
-                known = tx.change_log.by_origin(origin.source, origin.id) if origin else None
+                known = tx.changes.by_origin(origin.source, origin.id) if origin else None
                 if known is not None:
                     return Logged(known, created=False)
-                logged = tx.change_log.insert(change)
+                logged = tx.changes.insert(change)
                 channel = question_channel(self._config, logged.domain)
-                tx.enqueue(ChangeQuestion(change_id=logged.id, channel=channel, first=True), at=change.at,
+                tx.outbox.enqueue(ChangeQuestion(change_id=logged.id, channel=channel, first=True), at=change.at,
                            key=change_question_key(logged.id))
-                tx.refresh_homes({logged.asked, None if origin else logged.shipped_by}, at=change.at)
+                tx.outbox.refresh_homes({logged.asked, None if origin else logged.shipped_by}, at=change.at)
         except sqlite3.IntegrityError:  # the same hook delivery, logged by another thread a moment ago
             assert origin is not None
             with self._store.reading() as tx:
-                known = tx.change_log.by_origin(origin.source, origin.id)
+                known = tx.changes.by_origin(origin.source, origin.id)
             if known is None:
                 raise
             return Logged(known, created=False)
@@ -121,7 +121,7 @@ class ChangeLog:
         with self._store.reading() as rx:
             record = self._record(rx, change_id)
             change = record.change
-            regressions = rx.change_log.open_regressions_after(change.domain, since=change.at, until=change.at + days)
+            regressions = rx.changes.open_regressions_after(change.domain, since=change.at, until=change.at + days)
         said = acknowledge(record, answer=answer, by=user, at=now, asked_user=change.asked,
                            lead=lead_of(self._config, change.domain), admins=self._config.admins,
                            eval_link=eval_link, reason=reason)
@@ -129,14 +129,14 @@ class ChangeLog:
             filed = self._file_eval_request(tx, record, user, now=now) if said.answer == "needs_work" else None
             if filed is not None:
                 said = said.model_copy(update={"eval_request": filed.key})
-            if not tx.change_log.answer(said):
+            if not tx.changes.answer(said):
                 raise Conflict(f"{change.id} was answered a moment ago; look at its message.")
             channel = question_channel(self._config, change.domain)
-            tx.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)
-            tx.enqueue(ChangeLine(change_id=change.id, channel=channel, text=f"<@{user}> answered: {answer_text(said)}"), at=now)
+            tx.outbox.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)
+            tx.outbox.enqueue(ChangeLine(change_id=change.id, channel=channel, text=f"<@{user}> answered: {answer_text(said)}"), at=now)
             for request_id in regressions:
-                tx.enqueue(CardUpdate(), at=now, request_id=request_id)  # their suspects show the answer
-            tx.refresh_homes({change.asked, user}, at=now)
+                tx.outbox.enqueue(CardUpdate(), at=now, request_id=request_id)  # their suspects show the answer
+            tx.outbox.refresh_homes({change.asked, user}, at=now)
         return ChangeRecord(change, said)
 
     def snooze(self, change_id: str, user: str, *, days: float = 1) -> datetime:
@@ -149,11 +149,11 @@ class ChangeLog:
             change = record.change
             pressed = snooze_change(record, by=user, at=now, asked_user=change.asked, lead=lead_of(self._config, change.domain),
                                     admins=self._config.admins, max_days=self._config.nags.snooze_max_days, days=days)
-            if not tx.change_log.snooze(change.id, pressed):
+            if not tx.changes.snooze(change.id, pressed):
                 raise Conflict(f"{change.id} was answered a moment ago; look at its message.")
             if not record.snoozes:
                 when = local_when(pressed.until, tz=self._config.calendar(change.domain).tz)
-                tx.enqueue(ChangeLine(change_id=change.id, channel=question_channel(self._config, change.domain),
+                tx.outbox.enqueue(ChangeLine(change_id=change.id, channel=question_channel(self._config, change.domain),
                                       text=f"<@{user}> snoozed reminders about {change.id} until {when}."), at=now)
         return pressed.until
 
@@ -187,16 +187,16 @@ class ChangeLog:
             shown = visible_to(self._config, regression, channel=channel)
             which = regression.key if shown else "a confidential regression"
             said = answer_by_cause(record, regression=which, by=user, at=now, eval_case=eval_case if shown else None)
-            if said is not None and tx.change_log.answer(said):
-                tx.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)
+            if said is not None and tx.changes.answer(said):
+                tx.outbox.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)
                 text = f"<@{user}> resolved {which} naming {change.id} as its cause: {answer_text(said)}"
             else:  # answered before ("not relevant", say): the naming is recorded against it, and the digest counts it
-                tx.change_log.named_as_cause(record, regression=regression.key, by=user, at=now)
+                tx.changes.named_as_cause(record, regression=regression.key, by=user, at=now)
                 text = f"<@{user}> resolved {which} naming {change.id} as its cause."
                 if record.answer is not None and record.answer.answer == "not_relevant":
                     text += " It had been answered “not relevant”."
-            tx.enqueue(ChangeLine(change_id=change.id, channel=channel, text=text), at=now)
-            tx.refresh_homes({u for u in (change.asked, user) if u}, at=now)
+            tx.outbox.enqueue(ChangeLine(change_id=change.id, channel=channel, text=text), at=now)
+            tx.outbox.refresh_homes({u for u in (change.asked, user) if u}, at=now)
 
     def _file_eval_request(self, tx: Tx, record: ChangeRecord, user: str, *, now: datetime) -> Request:
         change = record.change
@@ -226,27 +226,27 @@ class ChangeLog:
             names = ", ".join(d.name for d in self._config.domains) or "none configured"
             raise NotFound(f"There is no domain called “{escape_within(domain, 40)}”. Domains: {names}.")
         with self._store.reading() as tx:
-            return tx.change_log.latest(domain, limit=limit)
+            return tx.changes.latest(domain, limit=limit)
 
     def view(self, change_id: str) -> ChangeView | None:
         """The change's question as it stands, and where it is posted (for the outbox's sender)."""
         with self._store.reading() as tx:
-            record = tx.change_log.record(change_id)
+            record = tx.changes.record(change_id)
             if record is None:
                 return None
-            ts, pending = tx.change_log.question(change_question_key(change_id))
+            ts, pending = tx.changes.question(change_question_key(change_id))
         return ChangeView(record, question_channel(self._config, record.change.domain), ts, pending)
 
     def find_by_question(self, channel: str, ts: str) -> str | None:
         """The id of the change whose question is the message (channel, ts), if it is one."""
         with self._store.reading() as tx:
-            return tx.change_log.by_question(channel, ts)
+            return tx.changes.by_question(channel, ts)
 
     def unanswered(self, *, now: datetime) -> list[ChangeState]:
         """Every change nobody has answered, with how long it has waited in its domain's business days at
         `now`, oldest first: what the `change.unacknowledged` nag reads."""
         with self._store.reading() as tx:
-            records = tx.change_log.unanswered()
+            records = tx.changes.unanswered()
         return [change_state(r, asked_user=r.change.asked, calendar=self._config.calendar(r.change.domain), now=now)
                 for r in records]
 
@@ -257,7 +257,7 @@ class ChangeLog:
             return []
         days = self._config.change_log.suspect_days
         with self._store.reading() as tx:
-            records = tx.change_log.in_domain(request.domain, since=request.created_at - timedelta(days=days),
+            records = tx.changes.in_domain(request.domain, since=request.created_at - timedelta(days=days),
                                               until=request.created_at)
         return suspects(records, domain=request.domain, filed_at=request.created_at, now=now, days=days, asset=request.asset)
 
@@ -265,13 +265,13 @@ class ChangeLog:
         """`user`'s part of the change log for their App Home."""
         domains = [d.name for d in self._config.member_domains(user)]
         with self._store.reading() as tx:
-            waiting = tx.change_log.unanswered(asked=user, limit=LIST_LIMIT)
-            recent = [r for d in domains for r in tx.change_log.latest(d, limit=5)]
+            waiting = tx.changes.unanswered(asked=user, limit=LIST_LIMIT)
+            recent = [r for d in domains for r in tx.changes.latest(d, limit=5)]
         return ChangeHome(waiting=waiting, recent=sorted(recent, key=lambda r: r.change.at, reverse=True)[:LIST_LIMIT])
 
     def _record(self, tx: Tx, change_id: str) -> ChangeRecord:
         key = parse_change_key(change_id)
-        record = tx.change_log.record(key) if key else None
+        record = tx.changes.record(key) if key else None
         if record is None:
             raise NotFound(f"There is no change “{escape_within(change_id, 24)}”. Changes are named like CHG-7.")
         return record

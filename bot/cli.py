@@ -238,16 +238,16 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     started, items = time.monotonic(), None
     try:
         with bot.store.reading() as tx:
-            mark = tx.last_outbox_id()
+            mark = tx.outbox.last_id()
         run_job(bot.jobs, args.job, at=at)
         with bot.store.transaction(background=True) as tx:  # what it queued for `at` goes out now
-            ids = tx.release_run(after=mark, queued_at=at, now=datetime.now(timezone.utc))
+            ids = tx.outbox.release_run(after=mark, queued_at=at, now=datetime.now(timezone.utc))
         items, others = deliver(bot, ids, wait=args.wait)
     finally:
         try:  # where the running bot's /metrics sees it
             with bot.store.transaction(background=True) as tx:
-                tx.record_hand_run(args.job, at=datetime.now(timezone.utc), seconds=time.monotonic() - started,
-                                   ok=items is not None and not any(item.status == "failed" for item in items))
+                tx.jobs.record_hand_run(args.job, at=datetime.now(timezone.utc), seconds=time.monotonic() - started,
+                                        ok=items is not None and not any(item.status == "failed" for item in items))
         finally:
             bot.stop()
     print(f"{args.job} at {at.isoformat()}: queued {len(items)} message(s)")
@@ -271,7 +271,7 @@ def deliver(bot, ids: list[int], *, wait: float, sleep: Callable[[float], None] 
     while True:
         bot.outbox.drain()
         with bot.store.reading() as tx:
-            items, pending = tx.outbox_items(ids), tx.pending_count()
+            items, pending = tx.outbox.items(ids), tx.outbox.pending_count()
         remaining = deadline - time.monotonic()
         horizon = datetime.now(timezone.utc) + timedelta(seconds=max(remaining, 0))
         waiting = [i for i in items if i.status == "pending" and (i.next_attempt_at is None or i.next_attempt_at <= horizon)]

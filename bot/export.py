@@ -274,7 +274,7 @@ def change_rows(store: Store, *, batch: int = DEFAULT_BATCH) -> Iterator[dict[st
         last = 0
         while True:
             with store.reading() as tx:
-                loaded = tx.change_log.page_after(last, limit=batch)
+                loaded = tx.changes.page_after(last, limit=batch)
             for record, events in loaded:
                 yield change_row(record, events)
             if len(loaded) < batch:

@@ -41,7 +41,9 @@ from bot.metrics import Metrics
 from storage.outbox import (
     CardUpdate, ChangeLine, ChangeNagItem, ChannelMessage, NagItem, NagMessage, ThreadLine, read_payload,
 )
-from storage.store import OutboxItem, Store, Tx, to_db_time
+from storage.rows import to_db_time
+from storage.queue import OutboxItem
+from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
 JOB_RULES = {"sla": {RULE_AT_RISK, RULE_BREACHED},
@@ -95,7 +97,7 @@ class Jobs:
         the page, not the backlog. The `nags` job also reads the changes of the change log whose next check
         has come (`change.unacknowledged`): their nags go in the same message per person as the requests'."""
         with self._store.reading() as tx:
-            ids = tx.due_ids_for_nags(now, kinds=JOB_KINDS.get(job), waiting=job in JOB_WAITING)
+            ids = tx.nags.due_ids_for_nags(now, kinds=JOB_KINDS.get(job), waiting=job in JOB_WAITING)
         changes = self._changes(job, now)
         pages = [ids[i:i + PAGE] for i in range(0, len(ids), PAGE)]
         part = f"nagpart:{to_db_time(now)}:{uuid.uuid4().hex[:12]}:" if len(pages) > 1 else None
@@ -107,7 +109,7 @@ class Jobs:
             elif part is None and len(due) <= self._one_unit and len(checks) <= 5 * self._one_unit:
                 unsent = self._unsent([*due, *changes.due])
                 with self._store.transaction(background=True) as tx:
-                    tx.set_next_checks(checks)
+                    tx.nags.set_next_checks(checks)
                     found += self._record(tx, due, requests, now)
                     found += self._record_changes(tx, changes, now)
                     lines = self._queue_whole(tx, found, unsent, now)
@@ -137,7 +139,7 @@ class Jobs:
         if RULE_UNACKNOWLEDGED not in JOB_RULES[job]:
             return ChangesDue([], [])
         with self._store.reading() as tx:
-            records, sent = tx.change_log.due_for_nags(now)
+            records, sent = tx.changes.due_for_nags(now)
         config = self._config
         states = [change_state(r, asked_user=r.change.asked, calendar=config.calendar(r.change.domain), now=now) for r in records]
         due = changes_due(states, config, sent=sent)
@@ -146,13 +148,13 @@ class Jobs:
     def _record_changes(self, tx: Tx, changes: "ChangesDue", now: datetime) -> list[ChangeNag]:
         """Record each change's nag (its notification and event, and its line in the thread of the question), and every
         read change's next check; the nags a twin run recorded first are left out."""
-        tx.change_log.set_next_checks(changes.checks)
-        fresh = [n for n in changes.due if tx.change_log.record_nag(n.change_id, rule=n.rule, step=n.step,
+        tx.changes.set_next_checks(changes.checks)
+        fresh = [n for n in changes.due if tx.changes.record_nag(n.change_id, rule=n.rule, step=n.step,
                                                                     recipients=n.recipients, at=now, actor=BOT)]
         for nag in fresh:
             if nag.in_thread:
                 channel = question_channel(self._config, nag.domain)
-                tx.enqueue(ChangeLine(change_id=nag.change_id, channel=channel, text=nag.text), at=now,
+                tx.outbox.enqueue(ChangeLine(change_id=nag.change_id, channel=channel, text=nag.text), at=now,
                            key=f"nag:{nag.change_id}:{nag.rule}:{nag.step}")
         return fresh
 
@@ -160,7 +162,7 @@ class Jobs:
         """The nags due for these requests, when each next needs a look (computed before any write), and the
         requests by id."""
         with self._store.reading() as tx:
-            items, sent = tx.nag_candidates(ids)
+            items, sent = tx.nags.nag_candidates(ids)
         due = nags_due(items, self._config, now=now, sent=sent, rules=JOB_RULES[job])
         after = sent | {n.sent_key for n in due}  # what is recorded once this run is done (by us or a twin)
         due = covered(due, self._away({p for n in due for p in n.recipients}, now=now), {r.id: r for r, _ in items},
@@ -172,7 +174,7 @@ class Jobs:
         """Who of `people` is away today (in the organisation's time zone): by their own word, or the config's `away`."""
         today = now.astimezone(self._config.calendar(None).tz).date()
         with self._store.reading() as tx:
-            said = {a.user: a for a in tx.away_among(sorted(people), on=today)} if people else {}
+            said = {a.user: a for a in tx.people.away_among(sorted(people), on=today)} if people else {}
         listed = {u: Away(u, None, in_config=True) for d in self._config.domains for u in d.away if u in people}
         return {**listed, **said}
 
@@ -180,27 +182,27 @@ class Jobs:
         """Record each nag (its notification, its event, its thread line), closing first the requests a nag closes;
         the ones a twin run recorded first, and closings of requests that changed since they were read, are left out."""
         nags = [n for n in nags if not n.closes or _close_unanswered(tx, requests[n.request_id], now=now)]
-        fresh = [n for n in nags if tx.record_notification(n.request_id, n.rule, n.step, recipients=list(n.recipients), at=now)]
+        fresh = [n for n in nags if tx.nags.record_notification(n.request_id, n.rule, n.step, recipients=list(n.recipients), at=now)]
         for nag in fresh:
             tx.add_event(Event(request_id=nag.request_id, at=now, actor=BOT, type="nag",
                                data={"rule": nag.rule, "step": nag.step, "recipients": list(nag.recipients)}))
             if nag.in_thread:
                 text, blocks = thread_nag(nag.text, requests[nag.request_id], self._config, now=now, buttons=nag.thread_buttons)
-                tx.enqueue(ThreadLine(text=text, blocks=to_dicts(blocks)), at=now, request_id=nag.request_id,
+                tx.outbox.enqueue(ThreadLine(text=text, blocks=to_dicts(blocks)), at=now, request_id=nag.request_id,
                            key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}")
         return fresh
 
     def _queue_parts(self, tx: Tx, fresh: Sequence[AnyNag], now: datetime, *, part: str) -> None:
         """Each person's nags of `fresh` as a held part of their message (`part`: the run's key)."""
         for user, nags in batch(fresh).items():
-            tx.enqueue(NagMessage(user=user, items=[_item(n, user, now=now) for n in nags], urgent=any(n.urgent for n in nags)),
+            tx.outbox.enqueue(NagMessage(user=user, items=[_item(n, user, now=now) for n in nags], urgent=any(n.urgent for n in nags)),
                        at=now + PART_HOLD, key=f"{part}{user}:{nags[0].ref}"[:500])
 
     def _unsent(self, nags: Sequence[AnyNag], *, not_keyed: str | None = None) -> dict[str, list[OutboxItem]]:
         """The messages not sent yet of the people `nags` go to, read before the unit of work that queues theirs (one
         that goes out meanwhile is left alone: `supersede_unsent`); `not_keyed`: without a run's held parts."""
         with self._store.reading() as tx:
-            return tx.pending_nags(sorted(batch(nags)), not_keyed=not_keyed)
+            return tx.outbox.pending_nags(sorted(batch(nags)), not_keyed=not_keyed)
 
     def _queue_whole(self, tx: Tx, fresh: Sequence[AnyNag], unsent: dict[str, list[OutboxItem]], now: datetime) -> list[str]:
         """One direct message per person, most urgent first; a message that is not urgent folds in what the person's
@@ -214,7 +216,7 @@ class Jobs:
         if not urgent:
             mine = _absorb_unsent(tx, unsent, mine, now=now)
         key = f"nags:{user}:{to_db_time(now)}:" + ",".join(n.ref for n in nags)
-        tx.enqueue(NagMessage(user=user, items=mine, urgent=urgent), at=now, key=key[:500])
+        tx.outbox.enqueue(NagMessage(user=user, items=mine, urgent=urgent), at=now, key=key[:500])
         return f"{user}: {explain_batch(user, nags)}"
 
     def _queue_in_chunks(self, found: list[AnyNag], changes: "ChangesDue", now: datetime, *,
@@ -235,7 +237,7 @@ class Jobs:
                     left = list(batch(found).items())
                 while left and time.monotonic() - started < CHUNK_SECONDS:
                     user, nags = left.pop(0)
-                    tx.supersede_keys(prefix=f"{part}{user}:", at=now)
+                    tx.outbox.supersede_keys(prefix=f"{part}{user}:", at=now)
                     lines.append(self._queue_one(tx, user, nags, unsent.get(user, []), now))
         return found, lines
 
@@ -249,7 +251,7 @@ class Jobs:
                 started = time.monotonic()
                 rows = 0
                 while checks_left and rows < CHUNK_ROWS and time.monotonic() - started < CHUNK_SECONDS:
-                    tx.set_next_checks(checks_left[:50])
+                    tx.nags.set_next_checks(checks_left[:50])
                     del checks_left[:50]
                     rows += 50
                 recorded = []
@@ -285,7 +287,7 @@ class Jobs:
         if not dry_run:
             with self._store.transaction(background=True) as tx:
                 for channel, part, (text, blocks) in messages:
-                    tx.enqueue(ChannelMessage(channel=channel, text=text, blocks=to_dicts(blocks)), at=now,
+                    tx.outbox.enqueue(ChannelMessage(channel=channel, text=text, blocks=to_dicts(blocks)), at=now,
                                key=f"digest:{channel}:{week.year}-W{week.week:02d}:{part}")
         return lines
 
@@ -349,10 +351,10 @@ class Jobs:
         config = self._config
         start, end = digest_week(config, now=now)
         with self._store.reading() as tx:
-            records = tx.change_log.for_digest(start)
-            regressions = tx.by_ids_with_events(tx.change_log.regressions_changed_since(start))
-            named = [(change_id, record.change.domain if (record := tx.change_log.record(change_id)) else None, at, answer)
-                     for change_id, at, answer in tx.change_log.named_causes_since(start)]
+            records = tx.changes.for_digest(start)
+            regressions = tx.by_ids_with_events(tx.changes.regressions_changed_since(start))
+            named = [(change_id, record.change.domain if (record := tx.changes.record(change_id)) else None, at, answer)
+                     for change_id, at, answer in tx.changes.named_causes_since(start)]
         return loop_all(regressions, records, start=start, end=end, scopes=scopes, calendar_for=config.calendar,
                         listable=listable, decide_after=config.change_log.unacknowledged_business_days, named=named)
 
@@ -400,8 +402,8 @@ def _close_unanswered(tx: Tx, request: Request, *, now: datetime) -> bool:
     tx.add_event(Event(request_id=request.id, at=now, actor=BOT, type=change.event,
                        data={**change.data, "court": after.court, "status": after.status}))
     homes = sorted({u for u in (request.requester, request.assignee) if u})  # refreshed once the card is handled
-    tx.enqueue(CardUpdate(homes=homes), at=now, request_id=request.id)
-    tx.set_next_check(request.id, None)
+    tx.outbox.enqueue(CardUpdate(homes=homes), at=now, request_id=request.id)
+    tx.nags.set_next_check(request.id, None)
     return True
 
 
@@ -415,7 +417,7 @@ def _absorb_unsent(tx: Tx, unsent: list[OutboxItem], items: list[NagItem | Chang
     carried: dict[tuple[int | str, str], NagItem | ChangeNagItem] = {}
     for earlier in unsent:
         payload = read_payload(earlier.kind, earlier.payload)
-        if isinstance(payload, NagMessage) and payload.items and not payload.urgent and tx.supersede_unsent(earlier, at=now):
+        if isinstance(payload, NagMessage) and payload.items and not payload.urgent and tx.outbox.supersede_unsent(earlier, at=now):
             carried.update((item.about, item) for item in payload.items)
     fresh = {item.about for item in items}
     breached = {(item.request_id, item.step) for item in items if isinstance(item, NagItem) and item.rule == RULE_BREACHED}

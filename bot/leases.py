@@ -1,7 +1,7 @@
 """Who holds a lease: the name a process signs with, and whether a holder's process may still be running.
 
 One outbox worker and one scheduler act per database; each takes a named lease row in the store
-(`Tx.take_lease`), which another process can take over once the holder is known to be gone.
+(`tx.jobs.take_lease`), which another process can take over once the holder is known to be gone.
 """
 
 import os

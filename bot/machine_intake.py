@@ -180,15 +180,15 @@ class MachineIntake:
             tx.add_event(Event(request_id=known.id, at=now, actor=item.source, type=said.outcome,
                                data={"hook": item.source, "changes": said.changes}))
             if said.told:
-                tx.enqueue(ThreadLine(text=alert_lines.state_line(item.source, said)), at=now, request_id=known.id)
+                tx.outbox.enqueue(ThreadLine(text=alert_lines.state_line(item.source, said)), at=now, request_id=known.id)
         if said.raise_to is not None:
             current = self._raise(tx, current, item.source, said.raise_to, now=now)
         if said.outcome == "repeat" and said.raise_to is None:
             if noted:
-                tx.enqueue(CardUpdate(), at=now, request_id=known.id)
+                tx.outbox.enqueue(CardUpdate(), at=now, request_id=known.id)
             return None, Outcome(item.id, "updated" if noted else "repeat", known.key)
-        tx.enqueue(CardUpdate(), at=now, request_id=known.id)
-        tx.set_next_check(known.id, now)
+        tx.outbox.enqueue(CardUpdate(), at=now, request_id=known.id)
+        tx.nags.set_next_check(known.id, now)
         outcome = {"reopen": "reopened", "repeat": "raised"}.get(said.outcome, said.outcome)
         return None, Outcome(item.id, outcome, known.key)
 
@@ -198,14 +198,14 @@ class MachineIntake:
         tx.add_event(Event(request_id=known.id, at=now, actor=source, type=change.event,
                            data={"hook": source, "court": after.court, "status": after.status}))
         line = alert_lines.reopened_line(source, closed_at=known.resolved_at or known.updated_at, now=now)
-        tx.enqueue(ThreadLine(text=line), at=now, request_id=known.id)
+        tx.outbox.enqueue(ThreadLine(text=line), at=now, request_id=known.id)
         return after
 
     def _raise(self, tx: Tx, current: Request, source: str, priority: str, *, now: datetime) -> Request:
         after = self._save(tx, current, {"priority": priority, "updated_at": now})
         tx.add_event(Event(request_id=current.id, at=now, actor=source, type=PRIORITY_RAISED,
                            data={"hook": source, "from": current.priority, "to": priority}))
-        tx.enqueue(ThreadLine(text=alert_lines.raised_line(source, before=current.priority, after=priority)), at=now,
+        tx.outbox.enqueue(ThreadLine(text=alert_lines.raised_line(source, before=current.priority, after=priority)), at=now,
                    request_id=current.id)
         return after
 
@@ -221,7 +221,7 @@ class MachineIntake:
         tx.add_event(Event(request_id=known.id, at=now, actor=item.source, type=FIRED_AGAIN,
                            data={"hook": item.source, "as": filed.key}))
         line = alert_lines.filed_again_line(item.source, key=filed.key, closed_at=known.resolved_at or known.updated_at, now=now)
-        tx.enqueue(ThreadLine(text=line), at=now, request_id=known.id)
+        tx.outbox.enqueue(ThreadLine(text=line), at=now, request_id=known.id)
         return filed, Outcome(item.id, "filed_again", filed.key)
 
     @staticmethod
@@ -269,7 +269,7 @@ class MachineIntake:
         if found is None:
             return item, False
         with self._store.reading() as rx:
-            ids = rx.change_log.origin_ids(item.source, prefix=f"{found.prompt}@", suffix=f"#{found.label}")
+            ids = rx.changes.origin_ids(item.source, prefix=f"{found.prompt}@", suffix=f"#{found.label}")
         earlier = [i for i in ids if i.split("#", 1)[1].split("@", 1)[0] == found.label]
         move = deployments.move(found, earlier, what=item.what)
         if move.id is None:

@@ -191,7 +191,7 @@ class StoreFigures:
         try:
             with self._store.reading() as tx:
                 counts = tx.open_count_by_status()
-                hand = tx.hand_runs()
+                hand = tx.jobs.hand_runs()
             outbox = outbox_state(self._db, now=now)
         except sqlite3.Error as exc:
             log.warning("/metrics could not read the database (%s); its figures are left out of this scrape", exc)

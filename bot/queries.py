@@ -59,7 +59,7 @@ class Queries:
     def channel_private(self, channel: str, *, checked_since: datetime) -> bool | None:
         """Whether `channel` is private, as Slack said at `checked_since` or later (None: not known that recently)."""
         with self._store.reading() as tx:
-            return tx.channel_private(channel, checked_since=checked_since)
+            return tx.channels.channel_private(channel, checked_since=checked_since)
 
     def check(self, key: str, actor: str, action: str) -> Request:
         """The request, if `actor` may take `action` on it (raises NotFound / NotAllowed)."""
@@ -133,7 +133,7 @@ class Queries:
         """Who of `people` is away on the day `on` (by their own word, or the config's `away`), by user."""
         wanted = sorted({p for p in people if p})
         with self._store.reading() as tx:
-            said = {a.user: a for a in tx.away_among(wanted, on=on)} if wanted else {}
+            said = {a.user: a for a in tx.people.away_among(wanted, on=on)} if wanted else {}
         listed = {u: Away(u, None, in_config=True) for d in self._config.domains for u in d.away if u in wanted}
         return {**listed, **said}
 
@@ -141,7 +141,7 @@ class Queries:
         """Whether `user` is away on the day `on`: by their own word (`/ai-request away`), or in the config's `away`
         of a domain (then with no end: the config says until when)."""
         with self._store.reading() as tx:
-            said = tx.away_among([user], on=on)
+            said = tx.people.away_among([user], on=on)
         if said:
             return said[0]
         return Away(user, None, in_config=True) if any(user in d.away for d in self._config.domains) else None

@@ -64,7 +64,7 @@ class Scheduler:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         with self.store.transaction(background=True) as tx:
-            tx.release_lease("scheduler", holder=self.holder)
+            tx.jobs.release_lease("scheduler", holder=self.holder)
 
     def digest_missed(self, now: datetime) -> bool:
         """Has this database sent digests before, and did the cron fire in the last week while it was down?
@@ -74,7 +74,7 @@ class Scheduler:
         if not self.config.digest:
             return False
         with self.store.reading() as tx:
-            if not tx.has_sent_digest():
+            if not tx.outbox.has_sent_digest():
                 return False
         trigger = CronTrigger.from_crontab(self.config.digest.cron, timezone=self.config.timezone)
         fire = trigger.get_next_fire_time(None, now - timedelta(days=7))
@@ -95,7 +95,7 @@ class Scheduler:
         """One job run, if this process holds the lease; the work is idempotent either way."""
         now = self.clock()
         with self.store.transaction(background=True) as tx:
-            if not tx.take_lease("scheduler", holder=self.holder, now=now, seconds=LEASE_SECONDS, unless_held_by=holder_alive):
+            if not tx.jobs.take_lease("scheduler", holder=self.holder, now=now, seconds=LEASE_SECONDS, unless_held_by=holder_alive):
                 log.info("job %s skipped: another process holds the scheduler lease", job)
                 return []
         started = time.monotonic()

@@ -34,7 +34,8 @@ from bot.domain.visibility import visible_to
 from bot.metrics import Metrics
 from bot.queries import load_request
 from storage.outbox import CardMoved, CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
-from storage.store import Store, Tx, to_db_time
+from storage.rows import to_db_time
+from storage.store import Store, Tx
 from storage.unit import Delivery, Replayed
 
 
@@ -101,7 +102,7 @@ class Intake:
                 request = self._insert(tx, draft, now, origin_key=origin_key, alike=alike, neighbours=near)
                 if reply_in:
                     reply = reply_in.model_copy(update={"cut": cut}) if cut else reply_in
-                    tx.enqueue(reply, at=now, request_id=request.id, key=f"reply:{origin_key or request.id}")
+                    tx.outbox.enqueue(reply, at=now, request_id=request.id, key=f"reply:{origin_key or request.id}")
         except sqlite3.IntegrityError:
             with self._store.reading() as tx:
                 found = tx.get_by_origin(origin_key or "")
@@ -155,7 +156,7 @@ class Intake:
         request = tx.insert_request(request, origin_key=origin_key)
         tx.after_commit(lambda: self._metrics.filed(kind=request.kind, domain=request.domain))
         if decided.assignee:
-            tx.mark_assigned(decided.assignee, now)
+            tx.people.mark_assigned(decided.assignee, now)
         tx.add_event(Event(request_id=request.id, at=now, actor=draft.requester, type="created", data={
             "kind": request.kind, "domain": request.domain, "assignee": request.assignee, "priority": request.priority,
             "source": request.source, "confidential": request.confidential, "reasons": decided.reasons,
@@ -163,7 +164,7 @@ class Intake:
             **({"similar": alike} if alike else {}), **({"reporter": draft.reporter} if draft.reporter else {}),
             **({"unsure": decided.unsure} if decided.unsure else {}),
         }))
-        tx.enqueue(CardUpdate(homes=_people(request.requester, request.reporter, request.assignee)), at=now,
+        tx.outbox.enqueue(CardUpdate(homes=_people(request.requester, request.reporter, request.assignee)), at=now,
                    request_id=request.id)
         if request.domain and not request.assignee:
             self._tell_everyone_away(tx, request, now)
@@ -190,7 +191,7 @@ class Intake:
             act = "Take ownership of it, or say why it is not yours." if request.is_regression else "Reassign it, or claim it."
             text = (f"{request.key}{title} was filed for {domain.name} while every {domain.name} {who} is away, so nobody "
                     f"is assigned: it waits for you (its card is in <#{request.card_channel}>). {act}")
-            tx.enqueue(Ephemeral(user=person, text=text), at=now, request_id=request.id, key=f"all-away:{request.id}:{person}")
+            tx.outbox.enqueue(Ephemeral(user=person, text=text), at=now, request_id=request.id, key=f"all-away:{request.id}:{person}")
 
     def _route(self, tx: Tx, draft: Draft, now: datetime, neighbours: tuple[Neighbour, ...] = ()) -> Route:
         """Triage, reading only what the decision needs: past requests' words only when nothing else
@@ -219,7 +220,7 @@ class Intake:
     def _schedule_check(self, tx: Tx, request: Request, now: datetime) -> None:
         """Have the nag jobs look at `request` at their next run (after every change of it): they compute when it
         next needs them (`next_check_at`) for everything they look at, so an ack does not wait for that."""
-        tx.set_next_check(request.id, now)
+        tx.nags.set_next_check(request.id, now)
 
     # -- working a request ---------------------------------------------------------------------
     def claim(self, key: str, actor: str) -> Request:
@@ -259,7 +260,7 @@ class Intake:
             change = self._move_change(tx, request, actor, destination, assignee=assignee, now=now)
             after = self._apply(tx, request, change, actor=actor, action="move", now=now)
             if request.card_channel and request.card_ts:
-                tx.enqueue(CardMoved(channel=request.card_channel, ts=request.card_ts, by=actor, domain=to), at=now,
+                tx.outbox.enqueue(CardMoved(channel=request.card_channel, ts=request.card_ts, by=actor, domain=to), at=now,
                            request_id=request.id)
         return after
 
@@ -421,10 +422,10 @@ class Intake:
             data["first_response"] = True
         tx.add_event(Event(request_id=request.id, at=now, actor=actor, type=change.event, data=data))
         if "assignee" in change.updates and after.assignee:
-            tx.mark_assigned(after.assignee, now)
-        tx.enqueue(CardUpdate(homes=_people(after.requester, after.assignee, request.assignee)), at=now, request_id=request.id)
+            tx.people.mark_assigned(after.assignee, now)
+        tx.outbox.enqueue(CardUpdate(homes=_people(after.requester, after.assignee, request.assignee)), at=now, request_id=request.id)
         if change.line:
-            tx.enqueue(ThreadLine(text=change.line), at=now, request_id=request.id)
+            tx.outbox.enqueue(ThreadLine(text=change.line), at=now, request_id=request.id)
         self._tell_requester(tx, after, change, actor=actor, now=now)
         self._schedule_check(tx, after, now)
         if action != "duplicate":  # a duplicate teaches its original's kind and domain (`mark_duplicate`)
@@ -438,12 +439,12 @@ class Intake:
         requester = request.requester
         if actor == requester or request.source in MACHINE_SOURCES:
             return
-        level = tx.notify_level(requester) or self._config.nags.requester_updates
+        level = tx.people.notify_level(requester) or self._config.nags.requester_updates
         if not workflow.tells_requester(change.event, level):
             return
         original = tx.get(parse_key(str(change.data.get("of", ""))) or 0) if change.event == DUPLICATE else None
         text = messages.requester_news(request, change.event, change.data, self._config, actor=actor, original=original)
-        tx.enqueue(ChannelMessage(channel=requester, text=text), at=now, request_id=request.id)
+        tx.outbox.enqueue(ChannelMessage(channel=requester, text=text), at=now, request_id=request.id)
 
     def mark_duplicate(self, key: str, actor: str, *, of: str) -> Request:
         """Close `key` as a duplicate of `of` (a request `actor` may see), linking the two in both histories."""
@@ -457,7 +458,7 @@ class Intake:
                                 action="duplicate", now=now)
             tx.add_event(Event(request_id=original.id, at=now, actor=actor, type=DUPLICATE_LINKED, data={"duplicate": request.key}))
             learning.learn(tx, "duplicate", after, now=now, of=original)
-            tx.enqueue(ThreadLine(text=f"{request.key} was closed as a duplicate of this."), at=now, request_id=original.id)
+            tx.outbox.enqueue(ThreadLine(text=f"{request.key} was closed as a duplicate of this."), at=now, request_id=original.id)
         return after
 
     # -- thread replies ------------------------------------------------------------------------
@@ -483,7 +484,7 @@ class Intake:
             if len(text) > COMMENT_LIMIT:
                 told = (f"Your reply is recorded in {request.key}'s history up to its first {COMMENT_LIMIT:,} characters; "
                         "the thread keeps it whole.")
-                tx.enqueue(Ephemeral(user=user, channel=channel, text=told), at=now)
+                tx.outbox.enqueue(Ephemeral(user=user, channel=channel, text=told), at=now)
         return after
 
     # -- a requester's voice ---------------------------------------------------------------------
@@ -506,19 +507,19 @@ class Intake:
                 return True
             if found.request is None:
                 reply = messages.which(found.choices, self._config, user=user, channel=None if direct else channel)
-                tx.enqueue(ChannelMessage(channel=where, thread_ts=None if direct else reply_ts, text=reply), at=now)
+                tx.outbox.enqueue(ChannelMessage(channel=where, thread_ts=None if direct else reply_ts, text=reply), at=now)
                 return True
             request = tx.get(found.request.id) or found.request
             change = workflow.comment(request, user, member=False)
             change.data.update(text=truncate(text, COMMENT_LIMIT), ts=ts, asked="direct message" if direct else channel)
             after = self._apply(tx, request, change, actor=user, action="comment", now=now)
             quoted = visible_to(self._config, after, channel=after.card_channel) and (after.confidential or not direct)
-            tx.enqueue(ThreadLine(text=messages.asked_line(after, user, text, quoted=quoted, direct=direct)), at=now,
+            tx.outbox.enqueue(ThreadLine(text=messages.asked_line(after, user, text, quoted=quoted, direct=direct)), at=now,
                        request_id=after.id)
             reply = messages.noted(after, self._config, user=user, channel=None if direct else channel)
-            tx.enqueue(ChannelMessage(channel=where, thread_ts=None if direct else reply_ts, text=reply), at=now)
+            tx.outbox.enqueue(ChannelMessage(channel=where, thread_ts=None if direct else reply_ts, text=reply), at=now)
             if not direct and not visible_to(self._config, after, channel=channel):  # followed up where she may see it
-                tx.enqueue(ChannelMessage(channel=user, text=messages.noted(after, self._config, user=user, channel=None)), at=now)
+                tx.outbox.enqueue(ChannelMessage(channel=user, text=messages.noted(after, self._config, user=user, channel=None)), at=now)
         return after
 
     # -- deliveries and messages ----------------------------------------------------------------
@@ -529,12 +530,12 @@ class Intake:
         "busy, try again" is told once the database frees up.
         """
         with self._store.transaction(background=True) as tx:
-            tx.enqueue(Ephemeral(user=user, channel=channel, text=text, response_url=response_url), at=self._clock())
+            tx.outbox.enqueue(Ephemeral(user=user, channel=channel, text=text, response_url=response_url), at=self._clock())
 
     def post_once(self, *, key: str, channel: str, thread_ts: str | None, text: str) -> None:
         """Queue a message that is sent once however often it is asked for under the same key."""
         with self._unit() as tx:
-            tx.enqueue(ChannelMessage(channel=channel, thread_ts=thread_ts, text=text), at=self._clock(), key=f"post:{key}")
+            tx.outbox.enqueue(ChannelMessage(channel=channel, thread_ts=thread_ts, text=text), at=self._clock(), key=f"post:{key}")
 
     # -- away ------------------------------------------------------------------------------------
     def set_away(self, user: str, *, until: date | None, cover: str | None = None) -> Away:
@@ -551,17 +552,17 @@ class Intake:
             raise InvalidInput("Name someone else to cover for you (`cover @someone`), or leave it to your lead.")
         away = Away(user, until, cover=cover)
         with self._unit() as tx:
-            tx.set_away(user, until=until, since=now, cover=cover)
+            tx.people.set_away(user, until=until, since=now, cover=cover)
             held = tx.open_assigned_to(user, limit=500)
             stand_ins: dict[str, list[Request]] = {}
             for request in held:
-                tx.enqueue(CardUpdate(), at=now, request_id=request.id)  # its card marks the assignee away
+                tx.outbox.enqueue(CardUpdate(), at=now, request_id=request.id)  # its card marks the assignee away
                 for person in [cover] if cover else list(escalation(request, self._config)):
                     stand_ins.setdefault(person, []).append(request)
             for person, theirs in stand_ins.items():
-                tx.enqueue(ChannelMessage(channel=person, text=messages.cover_text(away, theirs, self._config, to=person)), at=now,
+                tx.outbox.enqueue(ChannelMessage(channel=person, text=messages.cover_text(away, theirs, self._config, to=person)), at=now,
                            key=f"cover:{user}:{to_db_time(now)}:{person}")
-            tx.refresh_homes({user, *stand_ins}, at=now)
+            tx.outbox.refresh_homes({user, *stand_ins}, at=now)
         return away
 
     def notify(self, user: str, level: str | None) -> tuple[str, bool]:
@@ -569,32 +570,32 @@ class Intake:
         (None). Returns (the level, whether it is the organisation's default they never changed)."""
         if level is not None:
             with self._unit() as tx:
-                tx.set_notify_level(user, level, since=self._clock())
+                tx.people.set_notify_level(user, level, since=self._clock())
             return level, False
         with self._store.reading() as rx:
-            chosen = rx.notify_level(user)
+            chosen = rx.people.notify_level(user)
         return chosen or self._config.nags.requester_updates, chosen is None
 
     def back(self, user: str) -> bool:
         """`user` is back: triage assigns to them again. False when they were not away (by their own word)."""
         now = self._clock()
         with self._unit() as tx:
-            was = tx.clear_away(user)
+            was = tx.people.clear_away(user)
             for request in tx.open_assigned_to(user, limit=500) if was else []:
-                tx.enqueue(CardUpdate(), at=now, request_id=request.id)  # its card no longer marks them away
-            tx.refresh_homes({user}, at=now)
+                tx.outbox.enqueue(CardUpdate(), at=now, request_id=request.id)  # its card no longer marks them away
+            tx.outbox.refresh_homes({user}, at=now)
         return was
 
     def remember_channel(self, channel: str, *, private: bool) -> None:
         """Remember what Slack said of a channel's privacy (asked again after a day: channels can change)."""
         with self._store.transaction(background=True) as tx:
-            tx.remember_channel(channel, private=private, at=self._clock())
+            tx.channels.remember_channel(channel, private=private, at=self._clock())
 
     def refresh_home(self, user: str, *, section: str | None = None, page: int = 1) -> None:
         """Queue a fresh App Home for `user` (one of its lists, `section`, at `page`)."""
         with self._unit() as tx:
-            tx.remember_home_opened(user)
-            tx.enqueue(HomeRefresh(user=user, section=section, page=page), at=self._clock(), unless_pending=True)
+            tx.people.remember_home_opened(user)
+            tx.outbox.enqueue(HomeRefresh(user=user, section=section, page=page), at=self._clock(), unless_pending=True)
 
 
 def _assigned(decided: Route, assignee: str, reason: str) -> Route:

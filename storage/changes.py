@@ -2,7 +2,7 @@
 
 A `changes` row is what the queries find a change by (its domain and time, the hook's id for it,
 whether it is answered, when its nag is next due); its events (`change.logged`, `change.answered`,
-`change.nag`, `change.snoozed`) are the truth the domain replays. Reached as `tx.change_log` inside one `Store` transaction or read.
+`change.nag`, `change.snoozed`) are the truth the domain replays. Reached as `tx.changes` inside one `Store` transaction or read.
 """
 
 import json
@@ -16,11 +16,11 @@ from bot.domain.changes import (
     NAMED_CAUSE, Acknowledgement, ChangeEvent, ChangeRecord, ChangeSnooze, ShippedChange, answered_event, change_key,
     change_number, logged_event, nagged_event, named_cause_event, replay, snoozed_event,
 )
-from storage.store import to_db_time as _time
+from storage.rows import to_db_time as _time
 
 
 class ChangeLogTx:
-    """The change log's part of one transaction (`tx.change_log`)."""
+    """The change log's part of one transaction (`tx.changes`)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db

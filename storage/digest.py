@@ -17,7 +17,8 @@ from sqlite_utils import Database
 from bot.domain.digest import OLDEST_LIMIT, ConfidentialRef, OpenCount, Pending, Week, Weeks
 from bot.domain.facts import RequestFacts
 from bot.domain.models import OPEN_STATUSES, Request
-from storage.store import _request, to_db_time
+from storage.facts import FactsTx
+from storage.rows import request_from_row, to_db_time
 
 OPEN = "status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")"
 """Spelled out, not bound: the partial indexes on open requests (migration m020) are used only for this very term."""
@@ -144,9 +145,7 @@ class DigestTx:
     def confidential_listing(self) -> list[tuple[Request, RequestFacts]]:
         """Every open confidential request, whole, with its facts (the private digests list them in full), those
         without their SLA clocks: what needs a decision is read from the rest."""
-        from storage.facts import FactsTx
-
-        requests = sorted((_request(r) for r in self.db.query(f"SELECT * FROM requests {BY_KIND} WHERE {OPEN} AND confidential = 1")),
+        requests = sorted((request_from_row(r) for r in self.db.query(f"SELECT * FROM requests {BY_KIND} WHERE {OPEN} AND confidential = 1")),
                           key=lambda r: r.id)
         facts = FactsTx(self.db).of([r.id for r in requests], clocks=False)
         return [(r, facts[r.id]) for r in requests if r.id in facts]

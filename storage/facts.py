@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from bot.domain.facts import RequestFacts, TargetClock
 from bot.domain.history import CourtRecord
 from bot.domain.sla import Clock
-from storage.store import from_db_time, to_db_time
+from storage.rows import from_db_time, to_db_time
 
 CLOCK_COLUMNS = ("request_id", "target", "cycle", "ended_by", "started_at", "target_seconds", "at_risk", "cursor",
                  "counted", "remaining", "paused", "paused_since", "due_at", "satisfied_at", "elapsed", "state")

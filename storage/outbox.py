@@ -1,6 +1,6 @@
 """What the outbox table holds: the kinds of queued Slack messages, spelled once, and a typed payload for each.
 
-The use cases queue a payload in their transaction (`tx.enqueue(ThreadLine(text=…), …)`); the outbox
+The use cases queue a payload in their transaction (`tx.outbox.enqueue(ThreadLine(text=…), …)`); the outbox
 worker (bot/outbox/) reads it back with `read_payload`, which validates it, and hands it to the sender
 of its kind. Both sides import this; it imports only the standard library and pydantic.
 """

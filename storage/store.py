@@ -9,68 +9,41 @@ others of its batch: see `storage.db.Db.write`). The unit claims the signed deli
 import copy
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
 from bot.domain.history import NAG_EVENTS
-from bot.domain.models import OPEN_STATUSES, PRIORITY_WEIGHT, Away, Event, Request
+from bot.domain.models import OPEN_STATUSES, PRIORITY_WEIGHT, Event, Request
 from bot.domain.triage import RoutingState, words
+from storage.changes import ChangeLogTx
+from storage.channels import ChannelsTx
 from storage.db import Db
-from storage.outbox import HomeRefresh, Payload
+from storage.digest import DigestTx
+from storage.facts import FactsTx
+from storage.jobs import JobsTx
+from storage.nags import NagsTx
+from storage.people import PeopleTx
+from storage.queue import OutboxTx
+from storage.rows import (
+    OPEN_MARKS, from_db_time, request_from_row, requests_with_events, row_of_request, to_db_time, with_events_of,
+)
 from storage.search import SearchTx
+from storage.training import TrainingTx
 from storage.unit import Delivery, Replayed
 
 if TYPE_CHECKING:
     from bot.domain.facts import RequestFacts
-    from storage.training import TrainingTx
-    from storage.changes import ChangeLogTx
-    from storage.digest import DigestTx
-    from storage.facts import FactsTx
 
 FactsOf = Callable[[Request, list[Event]], "RequestFacts"]
 """Computes a request's facts from the request and its events (`bot.domain.facts.request_facts` with the config)."""
 
-JSON_COLUMNS = ("links", "route_reasons", "disclaimers")
-TIME_COLUMNS = ("created_at", "updated_at", "first_response_at", "resolved_at")
 VOCABULARY_WINDOW = 200
-_OPEN = ", ".join("?" for _ in OPEN_STATUSES)
-
-
-def to_db_time(at: datetime) -> str:
-    """UTC ISO-8601 with microseconds: sorts as text in time order."""
-    return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
-
-
-def from_db_time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def _request(row: dict[str, Any]) -> Request:
-    data = dict(row)
-    data.pop("origin_key", None)
-    data.pop("next_nag_at", None)
-    for column in JSON_COLUMNS:
-        data[column] = json.loads(data[column] or "[]")
-    data["confidential"] = bool(data["confidential"])
-    data["origin_private"] = bool(data.get("origin_private"))
-    return Request.model_validate(data)
-
-
-def _row(request: Request) -> dict[str, Any]:
-    data = request.model_dump(mode="python")
-    for column in JSON_COLUMNS:
-        data[column] = json.dumps(data[column], default=str)
-    for column in TIME_COLUMNS:
-        data[column] = to_db_time(data[column]) if data[column] else None
-    data["confidential"] = int(data["confidential"])
-    data["origin_private"] = int(data["origin_private"])
-    return data
+_OPEN = OPEN_MARKS
 
 
 def _in_domain(domain: "str | None | Unrouted") -> tuple[str, list[Any]]:
@@ -82,16 +55,6 @@ def _in_domain(domain: "str | None | Unrouted") -> tuple[str, list[Any]]:
     return where, params
 
 
-def _grouped(requests: list[Request], rows: Iterable[tuple[Any, ...]]) -> list[tuple[Request, list[Event]]]:
-    """Each request with its events, from event rows (id, request_id, at, actor, type, data) in request order."""
-    by_id: dict[int, list[Event]] = {r.id: [] for r in requests}
-    for event_id, request_id, at, actor, kind, data in rows:
-        if request_id in by_id:
-            by_id[request_id].append(Event(id=event_id, request_id=request_id, at=datetime.fromisoformat(at),
-                                           actor=actor, type=kind, data=json.loads(data)))
-    return [(r, by_id[r.id]) for r in requests]
-
-
 class Unrouted(Enum):
     """The scope of requests no domain took (the triage queue), for `open_in_domain`."""
 
@@ -99,40 +62,6 @@ class Unrouted(Enum):
 
 
 UNROUTED = Unrouted.UNROUTED
-
-
-class NagCandidates(NamedTuple):
-    """What the nag jobs read: the due requests with their events, and the nags already recorded for them."""
-
-    items: list[tuple[Request, list[Event]]]
-    sent: set[tuple[int, str, str]]
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    """One queued message as stored; `attempts` > 0 means an earlier attempt may have reached Slack."""
-
-    id: int
-    kind: str
-    request_id: int | None
-    payload: dict[str, Any]
-    attempts: int
-    queued_at: str = ""
-    """When it was queued, as stored: with `id`, what names this item in the send journal (`storage.backup.SendJournal`)."""
-
-
-@dataclass(frozen=True)
-class OutboxItemState:
-    """Where one queued item stands: `status` pending, sent, superseded or failed; when it is next tried, and why it
-    was not sent (yet)."""
-
-    id: int
-    kind: str
-    request_id: int | None
-    payload: dict[str, Any]
-    status: str
-    next_attempt_at: datetime | None
-    error: str | None
 
 
 class Tx:
@@ -147,7 +76,7 @@ class Tx:
         self.db = db
         self._facts_of = facts_of
         self._changed: set[int] = set()
-        self.queued = False  # a Slack message was queued (or brought forward): the outbox is rung after the commit
+        self._outbox = OutboxTx(db)
         self._after_commit: list[Callable[[], None]] = []
 
     def after_commit(self, hook: Callable[[], None]) -> None:
@@ -155,17 +84,13 @@ class Tx:
         self._after_commit.append(hook)
 
     @property
-    def facts(self) -> "FactsTx":
+    def facts(self) -> FactsTx:
         """The facts kept for each request, in this transaction."""
-        from storage.facts import FactsTx  # it builds on this module's time format
-
         return FactsTx(self.db)
 
     @property
-    def digest(self) -> "DigestTx":
+    def digest(self) -> DigestTx:
         """What the weekly digest reads, aggregated from the kept facts, in this transaction."""
-        from storage.digest import DigestTx  # it builds on this module's rows and time format
-
         return DigestTx(self.db)
 
     def keep_facts(self) -> None:
@@ -176,18 +101,39 @@ class Tx:
         self.facts.put(self._facts_of(request, events) for request, events in self.by_ids_with_events(changed))
 
     @property
-    def change_log(self) -> "ChangeLogTx":
+    def changes(self) -> ChangeLogTx:
         """The change log's queries, in this transaction."""
-        from storage.changes import ChangeLogTx  # it builds on this module's time format
-
         return ChangeLogTx(self.db)
 
     @property
-    def training(self) -> "TrainingTx":
+    def training(self) -> TrainingTx:
         """What triage learns from (its examples, nearest first), in this transaction."""
-        from storage.training import TrainingTx  # it builds on the search module's query syntax
-
         return TrainingTx(self.db)
+
+    @property
+    def outbox(self) -> OutboxTx:
+        """The outbox: Slack messages queued in this unit of work, and the worker's bookkeeping."""
+        return self._outbox
+
+    @property
+    def channels(self) -> ChannelsTx:
+        """Whether each channel is private, as last checked, in this transaction."""
+        return ChannelsTx(self.db)
+
+    @property
+    def jobs(self) -> JobsTx:
+        """The jobs' leases and hand-runs, in this transaction."""
+        return JobsTx(self.db)
+
+    @property
+    def nags(self) -> NagsTx:
+        """What the nag jobs read and record (due requests, nags sent, next checks), in this transaction."""
+        return NagsTx(self.db)
+
+    @property
+    def people(self) -> PeopleTx:
+        """What the bot remembers of people (notify levels, away, time zones, App Home viewers), in this transaction."""
+        return PeopleTx(self.db)
 
     @property
     def search(self) -> SearchTx:
@@ -197,15 +143,15 @@ class Tx:
     # -- requests ------------------------------------------------------------------------------
     def get(self, request_id: int) -> Request | None:
         rows = list(self.db.query("SELECT * FROM requests WHERE id = ?", [request_id]))
-        return _request(rows[0]) if rows else None
+        return request_from_row(rows[0]) if rows else None
 
     def get_by_origin(self, origin_key: str) -> Request | None:
         rows = list(self.db.query("SELECT * FROM requests WHERE origin_key = ?", [origin_key]))
-        return _request(rows[0]) if rows else None
+        return request_from_row(rows[0]) if rows else None
 
     def insert_request(self, request: Request, *, origin_key: str | None) -> Request:
         """Insert a new request (its id is assigned here). Raises sqlite3.IntegrityError on a duplicate origin."""
-        row = _row(request)
+        row = row_of_request(request)
         row.pop("id")
         row["origin_key"] = origin_key
         columns = ", ".join(row)
@@ -216,7 +162,7 @@ class Tx:
 
     def save(self, before: Request, after: Request) -> bool:
         """Write `after` if the stored row is still at `before.version`; False when someone else won."""
-        row = _row(after.model_copy(update={"version": before.version + 1}))
+        row = row_of_request(after.model_copy(update={"version": before.version + 1}))
         request_id = row.pop("id")
         assignments = ", ".join(f"{c} = ?" for c in row)
         cursor = self.db.execute(
@@ -244,7 +190,7 @@ class Tx:
                 {"c": channel, "t": thread_ts},
             )
         )
-        return _request(rows[0]) if rows else None
+        return request_from_row(rows[0]) if rows else None
 
     def open_assigned_to(self, user: str, *, limit: int, offset: int = 0) -> list[Request]:
         """Open requests assigned to `user`, oldest first (from the `offset`th)."""
@@ -290,7 +236,7 @@ class Tx:
     def page_after(self, last_id: int, *, limit: int) -> list[tuple[Request, list[Event]]]:
         """Up to `limit` requests with ids above `last_id`, in id order, each with its events."""
         requests = self._requests("id > ?", [last_id], limit=limit)
-        return self._with_events_of(requests)
+        return with_events_of(self.db, requests)
 
     def last_changed(self) -> datetime | None:
         """When the most recently changed request last changed (None: no requests)."""
@@ -299,7 +245,7 @@ class Tx:
 
     def _requests(self, where: str, params: list[Any], *, limit: int, offset: int = 0) -> list[Request]:
         sql = f"SELECT * FROM requests WHERE {where} ORDER BY id LIMIT ? OFFSET ?"
-        return [_request(r) for r in self.db.query(sql, [*params, limit, offset])]
+        return [request_from_row(r) for r in self.db.query(sql, [*params, limit, offset])]
 
     # -- events --------------------------------------------------------------------------------
     def add_event(self, event: Event) -> None:
@@ -339,41 +285,8 @@ class Tx:
             [VOCABULARY_WINDOW],
         ):
             vocabulary.setdefault(row["domain"], Counter()).update(set(words(row["title"])))
-        away = frozenset(a.user for a in self.away_among(people, on=on)) if on and people else frozenset()
+        away = frozenset(a.user for a in self.people.away_among(people, on=on)) if on and people else frozenset()
         return RoutingState(open_load=dict(load), open_count=dict(count), last_assigned=last, vocabulary=vocabulary, away=away)
-
-    # -- what requesters are told ----------------------------------------------------------------
-    def set_notify_level(self, user: str, level: str, *, since: datetime) -> None:
-        self.db.execute(
-            """INSERT INTO notify_levels (user_id, level, since) VALUES (?, ?, ?) ON CONFLICT(user_id)
-               DO UPDATE SET level = excluded.level, since = excluded.since""", [user, level, to_db_time(since)])
-
-    def notify_level(self, user: str) -> str | None:
-        """What `user` chose to be told of the requests they filed; None when they never chose."""
-        rows = list(self.db.query("SELECT level FROM notify_levels WHERE user_id = ?", [user]))
-        return rows[0]["level"] if rows else None
-
-    # -- away ------------------------------------------------------------------------------------
-    def set_away(self, user: str, *, until: date | None, since: datetime, cover: str | None = None) -> None:
-        self.db.execute(
-            """INSERT INTO away (user_id, until, since, cover) VALUES (?, ?, ?, ?) ON CONFLICT(user_id)
-               DO UPDATE SET until = excluded.until, since = excluded.since, cover = excluded.cover""",
-            [user, until.isoformat() if until else None, to_db_time(since), cover],
-        )
-
-    def clear_away(self, user: str) -> bool:
-        """Forget that `user` is away; False when they were not."""
-        return self.db.execute("DELETE FROM away WHERE user_id = ?", [user]).rowcount == 1
-
-    def away_among(self, people: Sequence[str], *, on: date) -> list[Away]:
-        """Those of `people` who are away on the day `on` (their `until` is later, or open)."""
-        people = sorted(set(people))
-        if not people:
-            return []
-        marks = ", ".join("?" for _ in people)
-        rows = self.db.query(f"SELECT user_id, until, cover FROM away WHERE user_id IN ({marks}) AND (until IS NULL OR until > ?)",
-                             [*people, on.isoformat()])
-        return [Away(r["user_id"], date.fromisoformat(r["until"]) if r["until"] else None, cover=r["cover"]) for r in rows]
 
     def open_load_drift(self) -> list[tuple[str, str, int, int]]:
         """(assignee, priority, counted, actual) wherever the `open_load` counters differ from the requests table
@@ -385,12 +298,6 @@ class Tx:
         return sorted((a, p, counted.get((a, p), 0), actual.get((a, p), 0)) for a, p in set(actual) | set(counted)
                       if counted.get((a, p), 0) != actual.get((a, p), 0))
 
-    def mark_assigned(self, user: str, at: datetime) -> None:
-        self.db.execute(
-            "INSERT INTO people (user_id, last_assigned_at) VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET last_assigned_at = excluded.last_assigned_at",
-            [user, to_db_time(at)],
-        )
-
     # -- jobs -------------------------------------------------------------------------------------
     def by_ids_with_events(self, ids: Sequence[int]) -> list[tuple[Request, list[Event]]]:
         """The requests with these ids (the ones that exist), in id order, each with its events."""
@@ -398,7 +305,7 @@ class Tx:
         if not ids:
             return []
         marks = ", ".join("?" for _ in ids)
-        return self._with_events(f"id IN ({marks})", ids)
+        return requests_with_events(self.db, f"id IN ({marks})", ids)
 
     def requests_by_ids(self, ids: Sequence[int]) -> list[Request]:
         """The requests with these ids (the ones that exist), in id order, without their events."""
@@ -407,161 +314,6 @@ class Tx:
             return []
         return self._requests(f"id IN ({', '.join('?' for _ in wanted)})", wanted, limit=len(wanted))
 
-    def due_for_nags(self, now: datetime, *, kinds: Sequence[str] | None = None, waiting: bool = False) -> NagCandidates:
-        """The requests whose next nag check has come by `now` (only of `kinds`, when given, and, with
-        `waiting`, any waiting on its requester), each with its events, and the (request id, rule, step)
-        of every nag already recorded for them.
-
-        Closed requests have no next check, so the `next_nag_at` index alone finds the due ones.
-        """
-        where, params = "next_nag_at <= ?", [to_db_time(now)]
-        if kinds is not None:
-            where += f" AND (kind IN ({', '.join('?' for _ in kinds)}){' OR status = ?' if waiting else ''})"
-            params += [*kinds, *(["waiting"] if waiting else [])]
-        return NagCandidates(self._with_events(where, params), self._notifications(where, params))
-
-    def due_ids_for_nags(self, now: datetime, *, kinds: Sequence[str] | None = None, waiting: bool = False) -> list[int]:
-        """The ids of the requests `due_for_nags` would find, in order (to read them a page at a time)."""
-        where, params = "next_nag_at <= ?", [to_db_time(now)]
-        if kinds is not None:
-            where += f" AND (kind IN ({', '.join('?' for _ in kinds)}){' OR status = ?' if waiting else ''})"
-            params += [*kinds, *(["waiting"] if waiting else [])]
-        return sorted(r[0] for r in self.db.conn.execute(f"SELECT id FROM requests WHERE {where}", params))
-
-    def nag_candidates(self, ids: Sequence[int]) -> NagCandidates:
-        """The requests with these ids with their events, and the nags already recorded for them."""
-        ids = sorted(set(ids))
-        if not ids:
-            return NagCandidates([], set())
-        where = f"id IN ({', '.join('?' for _ in ids)})"
-        return NagCandidates(self._with_events(where, ids), self._notifications(where, ids))
-
-    def notifications_of(self, request_id: int) -> set[tuple[int, str, str]]:
-        """(request id, rule, step) of every nag recorded for the request."""
-        return self._notifications("id = ?", [request_id])
-
-    def _with_events(self, where: str, params: list[Any]) -> list[tuple[Request, list[Event]]]:
-        """Requests matching `where` (on the requests table), each with its events, in two indexed queries."""
-        # No ORDER BY: without statistics SQLite would walk the whole table in id order rather than use
-        # the index that answers `where`; the few rows found are sorted here instead.
-        requests = sorted((_request(r) for r in self.db.query(f"SELECT * FROM requests WHERE {where}", params)), key=lambda r: r.id)
-        if not requests:
-            return []
-        rows = self.db.conn.execute(
-            f"""SELECT e.id, e.request_id, e.at, e.actor, e.type, e.data FROM events e
-                WHERE e.request_id IN (SELECT id FROM requests WHERE {where}) ORDER BY e.request_id, e.id""",
-            params,
-        )
-        return _grouped(requests, rows)
-
-    def _with_events_of(self, requests: list[Request]) -> list[tuple[Request, list[Event]]]:
-        """`requests`, each with its events, in one query."""
-        if not requests:
-            return []
-        marks = ", ".join("?" for _ in requests)
-        rows = self.db.conn.execute(
-            f"SELECT id, request_id, at, actor, type, data FROM events WHERE request_id IN ({marks}) ORDER BY request_id, id",
-            [r.id for r in requests],
-        )
-        return _grouped(requests, rows)
-
-    def _notifications(self, where: str, params: list[Any]) -> set[tuple[int, str, str]]:
-        """(request id, rule, step) of every nag recorded for the requests matching `where`."""
-        rows = self.db.conn.execute(
-            f"SELECT request_id, rule, step FROM notifications WHERE request_id IN (SELECT id FROM requests WHERE {where})",
-            params,
-        )
-        return {(r[0], r[1], r[2]) for r in rows}
-
-    def set_next_check(self, request_id: int, at: datetime | None) -> None:
-        """When the nag jobs should next look at this request (None: not until it changes)."""
-        self.db.execute("UPDATE requests SET next_nag_at = ? WHERE id = ?", [to_db_time(at) if at else None, request_id])
-
-    def set_next_checks(self, checks: list[tuple[Request, datetime | None]]) -> None:
-        """Set many next checks at once; a request changed since it was read keeps the check its change set."""
-        self.db.conn.executemany(
-            "UPDATE requests SET next_nag_at = ? WHERE id = ? AND version = ?",
-            [(to_db_time(at) if at else None, r.id, r.version) for r, at in checks],
-        )
-
-    def record_notification(self, request_id: int, rule: str, step: str, *, recipients: list[str], at: datetime) -> bool:
-        """Remember a nag as sent; False when it was recorded before (a second process, a re-run)."""
-        cursor = self.db.execute(
-            "INSERT OR IGNORE INTO notifications (request_id, rule, step, recipients, sent_at) VALUES (?, ?, ?, ?, ?)",
-            [request_id, rule, step, json.dumps(recipients), to_db_time(at)],
-        )
-        return cursor.rowcount == 1
-
-    def take_lease(self, name: str, *, holder: str, now: datetime, seconds: float, unless_held_by: Callable[[str], bool] | None = None) -> bool:
-        """Hold the named lease for `seconds` unless another holder's lease is still running.
-
-        `unless_held_by(other)` says whether the other holder still counts (False: a process known to
-        be gone), so its lease can be taken before it runs out.
-        """
-        row = next(self.db.query("SELECT holder, expires_at FROM leases WHERE name = ?", [name]), None)
-        if row and row["holder"] != holder and row["expires_at"] > to_db_time(now):
-            if unless_held_by is None or unless_held_by(row["holder"]):
-                return False
-        self.db.execute(
-            """INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
-               ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at""",
-            [name, holder, to_db_time(now + timedelta(seconds=seconds))],
-        )
-        return True
-
-    def release_lease(self, name: str, *, holder: str) -> None:
-        self.db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [name, holder])
-
-    def record_hand_run(self, job: str, *, at: datetime, ok: bool, seconds: float) -> None:
-        """A hand-run of `job` (`ai-intake jobs run`) ended at `at`: well (`ok`) or not, after `seconds`."""
-        self.db.execute(
-            "INSERT INTO hand_job_runs (job, at, ok, seconds) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(job) DO UPDATE SET at = excluded.at, ok = excluded.ok, seconds = excluded.seconds",
-            [job, to_db_time(at), int(ok), seconds],
-        )
-
-    def remember_home_opened(self, user: str) -> None:
-        """`user` looks at the App Home: re-publish it when a request of theirs changes (`home_viewers`)."""
-        self.db.execute(
-            "INSERT INTO people (user_id, home_opened) VALUES (?, 1) ON CONFLICT(user_id) DO UPDATE SET home_opened = 1", [user]
-        )
-
-    def home_viewers(self, users: set[str]) -> list[str]:
-        """Those of `users` who have opened the App Home."""
-        people = sorted(u for u in users if u)
-        if not people:
-            return []
-        marks = ", ".join("?" for _ in people)
-        rows = self.db.conn.execute(f"SELECT user_id FROM people WHERE home_opened = 1 AND user_id IN ({marks})", people)
-        return [r[0] for r in rows]
-
-    def refresh_homes(self, users: Iterable[str | None], *, at: datetime) -> None:
-        """Queue a fresh App Home for those of `users` who use it (one not already waiting to be sent)."""
-        for user in self.home_viewers({u for u in users if u}):
-            self.enqueue(HomeRefresh(user=user), at=at, unless_pending=True)
-
-    def channel_private(self, channel: str, *, checked_since: datetime) -> bool | None:
-        """Whether `channel` is private, as learnt at `checked_since` or later; None when not known that recently."""
-        row = next(self.db.query("SELECT private FROM channels WHERE channel = ? AND checked_at >= ?",
-                                 [channel, to_db_time(checked_since)]), None)
-        return bool(row["private"]) if row else None
-
-    def remember_channel(self, channel: str, *, private: bool, at: datetime) -> None:
-        self.db.execute(
-            """INSERT INTO channels (channel, private, checked_at) VALUES (?, ?, ?) ON CONFLICT(channel)
-               DO UPDATE SET private = excluded.private, checked_at = excluded.checked_at""",
-            [channel, int(private), to_db_time(at)],
-        )
-
-    def person_tz(self, user: str) -> str | None:
-        row = next(self.db.query("SELECT tz FROM people WHERE user_id = ?", [user]), None)
-        return row["tz"] if row else None
-
-    def set_person_tz(self, user: str, tz: str) -> None:
-        self.db.execute(
-            "INSERT INTO people (user_id, tz) VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET tz = excluded.tz", [user, tz]
-        )
-
     # -- deliveries ----------------------------------------------------------------------------
     def delivery_seen(self, key: str) -> bool:
         return self.db.conn.execute("SELECT 1 FROM deliveries WHERE key = ?", [key]).fetchone() is not None
@@ -569,60 +321,6 @@ class Tx:
     def claim_delivery(self, key: str, at: datetime) -> bool:
         """Record a delivery key; False when it was seen before (a retry or a duplicate)."""
         cursor = self.db.execute("INSERT OR IGNORE INTO deliveries (key, received_at) VALUES (?, ?)", [key, to_db_time(at)])
-        return cursor.rowcount == 1
-
-    # -- outbox --------------------------------------------------------------------------------
-    def enqueue(self, message: Payload, *, at: datetime, request_id: int | None = None, key: str | None = None,
-                unless_pending: bool = False) -> bool:
-        """Queue a Slack message for the outbox worker, due at `at`; False when nothing was added: `key` was
-        queued before, or (`unless_pending`) the same message is still waiting to be sent."""
-        payload = json.dumps(message.row())
-        if unless_pending and self.db.conn.execute(
-            "SELECT 1 FROM outbox WHERE kind = ? AND status = 'pending' AND payload = ? LIMIT 1", [message.kind, payload]
-        ).fetchone():
-            return False
-        cursor = self.db.execute(
-            """INSERT OR IGNORE INTO outbox (key, request_id, kind, payload, next_attempt_at, created_at)
-               VALUES (?, ?, ?, ?, ?, ?)""",
-            [key, request_id, str(message.kind), payload, to_db_time(at), to_db_time(at)],
-        )
-        self.queued = self.queued or cursor.rowcount == 1
-        return cursor.rowcount == 1
-
-    def due(self, now: datetime, *, limit: int = 50) -> list[OutboxItem]:
-        rows = self.db.query(
-            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-            [to_db_time(now), limit],
-        )
-        return [OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"], r["created_at"]) for r in rows]
-
-    def pending_nags(self, users: Sequence[str], *, not_keyed: str | None = None) -> dict[str, list[OutboxItem]]:
-        """Each of `users`' batched nags not sent yet (held for their working hours, or due), oldest first: one
-        read of the pending items for all of them; `not_keyed`: leaving out the items whose key starts so."""
-        if not users:
-            return {}
-        skip, params = "", list[Any]()
-        if not_keyed:
-            skip, params = "AND (key IS NULL OR key < ? OR key >= ?)", [not_keyed, not_keyed + "\U0010ffff"]
-        rows = self.db.query(
-            f"""SELECT *, json_extract(payload, '$.user') AS user FROM outbox
-                WHERE status = 'pending' AND kind = 'nag' {skip}
-                AND json_extract(payload, '$.user') IN ({', '.join('?' for _ in users)})
-                ORDER BY id""",
-            [*params, *users],
-        )
-        found: dict[str, list[OutboxItem]] = {}
-        for r in rows:
-            found.setdefault(r["user"], []).append(OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"], r["created_at"]))
-        return found
-
-    def supersede_unsent(self, item: OutboxItem, *, at: datetime) -> bool:
-        """Mark a pending item superseded (a newer message carries what it said) unless the worker has begun an
-        attempt at it since it was read (its attempts moved on); False then, and it is left to be sent."""
-        cursor = self.db.execute(
-            "UPDATE outbox SET status = 'superseded', sent_at = ? WHERE id = ? AND status = 'pending' AND attempts = ?",
-            [to_db_time(at), item.id, item.attempts],
-        )
         return cursor.rowcount == 1
 
     def card_channels(self, ids: Sequence[int]) -> dict[int, str | None]:
@@ -634,110 +332,11 @@ class Tx:
         rows = self.db.query(f"SELECT id, card_channel FROM requests WHERE id IN ({', '.join('?' for _ in wanted)})", wanted)
         return {r["id"]: r["card_channel"] for r in rows}
 
-    def has_pending(self, request_id: int, *, kind: str) -> bool:
-        """Whether an item of `kind` for the request still waits to be sent."""
-        rows = self.db.query("SELECT 1 AS x FROM outbox WHERE request_id = ? AND kind = ? AND status = 'pending' LIMIT 1", [request_id, str(kind)])
-        return next(rows, None) is not None
-
-    def has_sent_digest(self) -> bool:
-        return next(self.db.query("SELECT 1 AS x FROM outbox WHERE key LIKE 'digest:%' LIMIT 1"), None) is not None
-
-    def next_due(self) -> datetime | None:
-        row = next(self.db.query("SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending'"))
-        return from_db_time(row["at"])
-
-    def mark_attempt(self, item_id: int) -> bool:
-        """Count an attempt before it is made: after a crash, `attempts > 0` says it may have reached Slack.
-        False when the item is no longer pending (a newer message superseded it since it was read): skip it."""
-        cursor = self.db.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ? AND status = 'pending'", [item_id])
-        return cursor.rowcount == 1
-
-    def mark_sent(self, item_id: int, *, at: datetime, ts: str | None = None) -> None:
-        self.db.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, ts = ? WHERE id = ?",
-            [to_db_time(at), ts, item_id],
-        )
-
-    def mark_superseded(self, request_id: int, *, kind: str, up_to: int, at: datetime) -> None:
-        """A newer render of the same card covers these older pending ones."""
-        self.db.execute(
-            "UPDATE outbox SET status = 'superseded', sent_at = ? WHERE request_id = ? AND kind = ? AND status = 'pending' AND id < ?",
-            [to_db_time(at), request_id, str(kind), up_to],
-        )
-
-    def mark_item_superseded(self, item_id: int, *, at: datetime) -> None:
-        """A newer render of the same card, sent in its place, covers this pending one."""
-        self.db.execute("UPDATE outbox SET status = 'superseded', sent_at = ? WHERE id = ? AND status = 'pending'",
-                        [to_db_time(at), item_id])
-
-    def mark_retry(self, item_id: int, *, next_at: datetime, error: str, failed: bool = False) -> None:
-        """Try the item again at `next_at`; `failed`: this attempt failed (counted: `failures`), rather than waited
-        (held for working hours, paced, or waiting for the card it threads under)."""
-        self.db.execute(
-            "UPDATE outbox SET next_attempt_at = ?, error = ?, failures = failures + ? WHERE id = ?",
-            [to_db_time(next_at), error, int(failed), item_id],
-        )
-
-    def mark_failed(self, item_id: int, *, error: str, at: datetime) -> None:
-        self.db.execute(
-            "UPDATE outbox SET status = 'failed', error = ?, sent_at = ? WHERE id = ?",
-            [error, to_db_time(at), item_id],
-        )
-
-    def supersede_keys(self, *, prefix: str, at: datetime) -> int:
-        """Mark the pending items whose key starts with `prefix` superseded (a whole message replaces its parts)."""
-        cursor = self.db.execute(
-            "UPDATE outbox SET status = 'superseded', sent_at = ? WHERE key >= ? AND key < ? AND status = 'pending'",
-            [to_db_time(at), prefix, prefix + "\U0010ffff"],
-        )
-        return cursor.rowcount
-
-    def outbox_rows(self) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM outbox ORDER BY id"))
-
-    def last_outbox_id(self) -> int:
-        """The id of the newest outbox item (0: none yet): what is queued after it is newer."""
-        return next(self.db.query("SELECT coalesce(max(id), 0) AS n FROM outbox"))["n"]
-
-    def release_run(self, *, after: int, queued_at: datetime, now: datetime) -> list[int]:
-        """The items a job run queued (newer than the item `after`, queued at its evaluation time `queued_at`), made
-        due at `now` when they were due later (a run evaluated at a later time goes out now); their ids."""
-        where = "id > ? AND created_at = ?"
-        params = [after, to_db_time(queued_at)]
-        self.db.execute(f"UPDATE outbox SET next_attempt_at = ? WHERE {where} AND status = 'pending' AND next_attempt_at > ?",
-                        [to_db_time(now), *params, to_db_time(now)])
-        self.queued = True
-        return [r["id"] for r in self.db.query(f"SELECT id FROM outbox WHERE {where} ORDER BY id", params)]
-
-    def outbox_items(self, ids: Sequence[int]) -> list[OutboxItemState]:
-        """Where each of these outbox items stands, in id order."""
-        ids = sorted(set(ids))
-        if not ids:
-            return []
-        marks = ", ".join("?" for _ in ids)
-        rows = self.db.query(f"SELECT * FROM outbox WHERE id IN ({marks}) ORDER BY id", ids)
-        return [OutboxItemState(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["status"],
-                                from_db_time(r["next_attempt_at"]), r["error"]) for r in rows]
-
-    def pending_count(self) -> int:
-        return next(self.db.query("SELECT count(*) AS n FROM outbox WHERE status = 'pending'"))["n"]
-
     # -- figures for /metrics ------------------------------------------------------------------
     def open_count_by_status(self) -> dict[str, int]:
         """How many requests are open, per open status (a status with none is left out)."""
         sql = f"SELECT status, count(*) AS n FROM requests WHERE status IN ({_OPEN}) GROUP BY status"
         return {row["status"]: row["n"] for row in self.db.query(sql, list(OPEN_STATUSES))}
-
-    def hand_runs(self) -> dict[str, tuple[datetime, bool, float]]:
-        """The last hand-run of each job: job -> (when it ended, whether well, seconds)."""
-        return {row["job"]: (datetime.fromisoformat(row["at"]), bool(row["ok"]), row["seconds"])
-                for row in self.db.query("SELECT job, at, ok, seconds FROM hand_job_runs")}
-
-    def outbox_backlog(self) -> tuple[int, datetime | None]:
-        """How many outbox messages wait to be sent, and when the oldest of them was queued (None: none waits)."""
-        row = next(self.db.query("SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE status = 'pending'"))
-        return row["n"], from_db_time(row["oldest"])
-
 
 class Store:
     """The database, handing out one `Tx` per unit of work."""
@@ -782,7 +381,7 @@ class Store:
             tx.keep_facts()
         if delivery is not None:
             delivery.claimed = True
-        if tx.queued and self._ring is not None:
+        if tx.outbox.queued and self._ring is not None:
             self._ring()
         for hook in tx._after_commit:
             hook()

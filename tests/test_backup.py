@@ -259,7 +259,7 @@ def sent_since_backup(tmp_path: Path, fake_slack: FakeSlack) -> tuple[list[tuple
         first.clock.advance(hours=4)  # AIR-1 has had no owner for 4 business hours: both owners get a direct message
         first.bot.jobs.run_nags(job="nags", now=first.clock())
         with first.bot.store.reading() as tx:
-            waiting = tx.pending_count()
+            waiting = tx.outbox.pending_count()
         summary = backup(tmp_path / "intake.db", tmp_path / "nightly.db")
         assert summary.requests == 3 and waiting >= 4  # two cards, two direct messages (and the thread line)
         first.settle()  # sent after the backup

@@ -44,7 +44,7 @@ def question_thread(h: Harness, change_id: str = "CHG-1") -> list[dict]:
 
 def change_events(h: Harness, change_id: str = "CHG-1") -> list[tuple[str, dict]]:
     with h.bot.store.reading() as tx:
-        return [(e.type, e.data) for e in tx.change_log.events(change_id)]
+        return [(e.type, e.data) for e in tx.changes.events(change_id)]
 
 
 def test_an_unanswered_change_nags_the_person_asked_after_n_business_days_then_the_lead_once_each(harness: Harness) -> None:
@@ -112,7 +112,7 @@ def test_the_direct_messages_buttons_answer_the_change(harness: Harness) -> None
     run_nags(h, at(30, 10))  # answered: no lead step
     assert "U0LEAD" not in dm_recipients(h)
     with h.bot.store.reading() as tx:
-        assert tx.change_log.due_for_nags(at(1, 10)) == ([], set())
+        assert tx.changes.due_for_nags(at(1, 10)) == ([], set())
 
     h.click(ids.CHANGE_COVERED, "CHG-1", user="U0MLPM", channel="U0MLPM")  # a second answer is refused
     h.settle()
@@ -152,7 +152,7 @@ def test_snoozing_a_changes_nags_from_the_dm_is_bounded_and_said_once_in_the_thr
     run_nags(h, at(27, 10))  # the lead's step is due, but snoozed
     assert "U0LEAD" not in dm_recipients(h)
     with h.bot.store.reading() as tx:
-        assert tx.change_log.due_for_nags(at(28, 9, 59))[0] == []  # the next check waits for the snooze's end
+        assert tx.changes.due_for_nags(at(28, 9, 59))[0] == []  # the next check waits for the snooze's end
     run_nags(h, at(28, 10))  # Saturday: recorded now, the direct messages wait for working hours
     assert "U0LEAD" not in dm_recipients(h)
     h.clock.now = at(30, 9)
@@ -176,12 +176,12 @@ def test_the_job_reads_only_the_changes_whose_next_check_has_come(harness: Harne
     h = harness
     ship(h)
     with h.bot.store.reading() as tx:
-        assert [r.change.id for r in tx.change_log.due_for_nags(at(23, 10, 5))[0]] == ["CHG-1"]  # new: looked at next run
+        assert [r.change.id for r in tx.changes.due_for_nags(at(23, 10, 5))[0]] == ["CHG-1"]  # new: looked at next run
     assert h.bot.jobs.run_nags(job="nags", now=at(23, 10, 15), dry_run=True) == []
     run_nags(h, at(23, 10, 15))
     with h.bot.store.reading() as tx:
-        assert tx.change_log.due_for_nags(at(25, 9, 59)) == ([], set())
-        assert [r.change.id for r in tx.change_log.due_for_nags(at(25, 10))[0]] == ["CHG-1"]
+        assert tx.changes.due_for_nags(at(25, 9, 59)) == ([], set())
+        assert [r.change.id for r in tx.changes.due_for_nags(at(25, 10))[0]] == ["CHG-1"]
     dry = h.bot.jobs.run_nags(job="nags", now=at(25, 10), dry_run=True)
     assert dry[0].startswith("U0MLPM: CHG-1 has waited 2 business days") and dm_recipients(h) == set()
     assert [kind for kind, _ in change_events(h)] == ["change.logged"]  # a dry run records nothing

@@ -128,7 +128,7 @@ def test_a_channels_backlog_waits_for_its_tokens_in_order_and_a_cards_later_rend
         h.settle()
         assert len(fake_slack.messages("C0SUPPORT")) == BURST
         with h.bot.store.reading() as tx:
-            waiting = [r for r in tx.outbox_rows() if r["status"] == "pending" and r["kind"] == "card"]
+            waiting = [r for r in tx.outbox.rows() if r["status"] == "pending" and r["kind"] == "card"]
         assert len(waiting) == 5 and {r["error"] for r in waiting} == {"paced"}
         h.click("request.claim", "AIR-8", user="U0ENG1")
         h.settle()
@@ -163,7 +163,7 @@ def test_cards_updates_nags_and_digests_all_arrive_once_after_a_bad_spell(harnes
         harness.clock.advance(minutes=5)
     harness.settle()
     with harness.bot.store.reading() as tx:
-        rows = tx.outbox_rows()
+        rows = tx.outbox.rows()
     assert [r for r in rows if r["status"] not in ("sent", "superseded")] == []
     top = [m for m in harness.fake.messages("C0SUPPORT") if m.get("thread_ts", m["ts"]) == m["ts"]]
     assert len(top) == 3  # two cards and one digest

@@ -62,7 +62,7 @@ def answer_of(h: Harness, request: urllib.request.Request) -> Reply:
 
 def nothing_written(h: Harness) -> bool:
     with h.bot.store.reading() as tx:
-        return h.bot.queries.get(1) is None and tx.change_log.latest(None, limit=1) == [] and tx.outbox_rows() == []
+        return h.bot.queries.get(1) is None and tx.changes.latest(None, limit=1) == [] and tx.outbox.rows() == []
 
 
 def cards(h: Harness) -> list[dict[str, Any]]:

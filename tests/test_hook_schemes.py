@@ -124,7 +124,7 @@ def test_a_tools_request_with_a_bad_signature_writes_nothing(h: Harness) -> None
         assert post(h, path, sentry, forged).status == 401
     assert h.bot.queries.get(1) is None
     with h.bot.store.reading() as tx:
-        assert tx.outbox_rows() == []
+        assert tx.outbox.rows() == []
 
 
 def test_the_docs_describe_every_scheme() -> None:

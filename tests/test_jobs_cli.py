@@ -46,7 +46,7 @@ def run(h: Harness, tmp_path, *args: str) -> subprocess.CompletedProcess:
 def release_the_outbox(h: Harness) -> None:
     """The harness's bot stops holding the outbox: no running bot sends, so the command must."""
     with h.bot.store.transaction() as tx:
-        tx.release_lease(LEASE, holder=h.bot.outbox.holder)
+        tx.jobs.release_lease(LEASE, holder=h.bot.outbox.holder)
 
 
 def dms(h: Harness, user: str) -> list[str]:

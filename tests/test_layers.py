@@ -67,3 +67,56 @@ def test_every_module_says_what_it_is_for() -> None:
     for path in sorted([*BOT.rglob("*.py"), *(ROOT / "storage").rglob("*.py")]):
         docstring = ast.get_docstring(ast.parse(path.read_text()))
         assert docstring and docstring.splitlines()[0].strip(), path.relative_to(ROOT).as_posix()
+
+
+STORAGE = ROOT / "storage"
+
+
+def storage_imports(path: Path) -> tuple[set[str], set[str]]:
+    """The storage modules `path` imports at its top, and those it imports inside a function or a method."""
+    tree = ast.parse(path.read_text())
+    top: set[str] = set()
+    inner: set[str] = set()
+    nested = {id(n) for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+              for n in ast.walk(f)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("storage."):
+            (inner if id(node) in nested else top).add(node.module.removeprefix("storage."))
+    return top, inner
+
+
+def test_storage_has_no_import_cycle_and_no_lazy_import() -> None:
+    """Each storage module imports the ones it builds on at its top, and none of them imports it back: the rows'
+    helpers live in storage/rows.py, not in store.py."""
+    graph = {}
+    for path in sorted(STORAGE.glob("*.py")):
+        top, inner = storage_imports(path)
+        assert inner == set(), (path.name, inner)
+        graph[path.stem] = top
+    done: set[str] = set()
+
+    def visit(module: str, trail: tuple[str, ...]) -> None:
+        assert module not in trail, " -> ".join([*trail, module])
+        if module not in done:
+            for other in graph.get(module, ()):
+                visit(other, (*trail, module))
+            done.add(module)
+
+    for module in graph:
+        visit(module, ())
+
+
+def test_storage_modules_and_rooms_stay_small() -> None:
+    """No storage module over 500 lines and no storage class with more than 40 public methods: `Tx` hands the
+    outbox, people, nags, the change log … to rooms of their own (`tx.outbox`, `tx.people` …)."""
+    import importlib
+    import inspect
+
+    for path in sorted(STORAGE.glob("*.py")):
+        assert len(path.read_text().splitlines()) <= 500, path.name
+        module = importlib.import_module(f"storage.{path.stem}")
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__:
+                public = [n for n, v in vars(cls).items()  # what the class itself defines, not what it inherits
+                          if not n.startswith("_") and (inspect.isfunction(v) or isinstance(v, property))]
+                assert len(public) <= 40, (path.name, name, len(public))

@@ -46,7 +46,7 @@ def test_a_held_nag_superseded_by_a_later_step_is_not_sent_and_others_wait_in_on
     assert all("escalated to <@U0LEAD>" in line for line in lines[1:]) and len(lines) == 3
     assert {"AIR-1", "AIR-2"} == {line.split("• ")[1].split(" ")[0] for line in lines[1:]}
     with h.bot.store.reading() as tx:
-        statuses = [r["status"] for r in tx.outbox_rows() if r["kind"] == "nag" and '"U0PPM"' in r["payload"]]
+        statuses = [r["status"] for r in tx.outbox.rows() if r["kind"] == "nag" and '"U0PPM"' in r["payload"]]
     assert statuses == ["superseded", "superseded", "superseded", "sent"]
     assert dm_recipients(h) == {"U0PPM", "U0MLPM", "U0LEAD"}  # the owners and, at the lead step, the lead: nobody else
     assert [d["text"].split(" regression")[0] for d in dms(h, "U0LEAD")] == ["AIR-1", "AIR-2"]
@@ -69,7 +69,7 @@ def test_a_message_folded_into_a_newer_one_after_the_worker_read_it_is_not_sent_
     at(h, 9)  # the owners step; the LA owner's message is held until 17:00 UTC
     h.clock.now = MONDAY_UTC + timedelta(hours=17)
     with h.bot.store.reading() as tx:
-        [held] = [item for item in tx.due(h.clock()) if item.kind == "nag"]  # the worker has read it…
+        [held] = [item for item in tx.outbox.due(h.clock()) if item.kind == "nag"]  # the worker has read it…
     h.clock.now = MONDAY_UTC + timedelta(hours=13)
     h.bot.jobs.run_nags(job="nags", now=h.clock())  # …when the lead step folds it into a newer message
     h.clock.now = MONDAY_UTC + timedelta(hours=17)

@@ -178,7 +178,7 @@ def test_a_change_answered_not_relevant_then_named_as_a_cause_is_recorded_and_co
     h.settle()
     assert h.bot.changelog.get("CHG-1").answer.answer == "not_relevant", "the first answer stands"
     with h.bot.store.reading() as tx:
-        named = [e for e in tx.change_log.events("CHG-1") if e.type == "change.named_cause"]
+        named = [e for e in tx.changes.events("CHG-1") if e.type == "change.named_cause"]
     assert [(e.data["regression"], e.data["answer"]) for e in named] == [(key, "not_relevant")]
     line = next(c for c in h.fake.calls_to("chat.postMessage") if "as its cause" in c["text"])
     assert line["text"].endswith("It had been answered “not relevant”.")

@@ -243,7 +243,7 @@ def test_a_big_nag_run_writes_in_chunks_and_still_sends_one_message_per_person(h
         [dm] = [c for c in harness.fake.calls_to("chat.postMessage") if c["channel"] == owner]
         assert all(f"AIR-{i}" in dm["text"] for i in range(1, 7))
     with harness.bot.store.reading() as tx:
-        rows = tx.outbox_rows()
+        rows = tx.outbox.rows()
     parts = [r for r in rows if (r["key"] or "").startswith("nagpart:")]
     assert parts and {r["status"] for r in parts} == {"superseded"}  # held back, then replaced by the whole message
     assert chunked.run_nags(job="nags", now=harness.clock()) == []  # and a re-run sends nothing
@@ -261,11 +261,11 @@ def test_a_big_nag_run_folds_in_what_a_person_has_not_been_sent_yet(harness: Har
     harness.settle()
     earlier = NagItem(request_id=3, key="AIR-3", rule="sla.at_risk", step="first_response", text="held for the morning")
     with harness.bot.store.transaction() as tx:  # a message held for U0PPM's working hours, not sent yet
-        tx.enqueue(NagMessage(user="U0PPM", items=[earlier]), at=harness.clock() + timedelta(hours=12), key="held:U0PPM")
+        tx.outbox.enqueue(NagMessage(user="U0PPM", items=[earlier]), at=harness.clock() + timedelta(hours=12), key="held:U0PPM")
     harness.clock.advance(hours=5)
     Jobs(harness.bot.store, harness.bot.config, one_unit=0).run_nags(job="nags", now=harness.clock())
     harness.settle()
     [dm] = [c for c in harness.fake.calls_to("chat.postMessage") if c["channel"] == "U0PPM"]
     assert "held for the morning" in json.dumps(dm) and all(f"AIR-{i}" in dm["text"] for i in range(1, 4))
     with harness.bot.store.reading() as tx:
-        assert {r["key"]: r["status"] for r in tx.outbox_rows()}["held:U0PPM"] == "superseded"
+        assert {r["key"]: r["status"] for r in tx.outbox.rows()}["held:U0PPM"] == "superseded"

@@ -83,7 +83,7 @@ def next_runs(bot: Bot, *, after: datetime, until: datetime,
     if fire is not None and fire <= until:
         found.append((fire, "digest"))
     with bot.store.reading() as tx:
-        due = tx.next_due()
+        due = tx.outbox.next_due()
     if due is not None and after < due <= until:
         found.append((due, "deliver"))
     if not found:

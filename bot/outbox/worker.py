@@ -33,7 +33,8 @@ from bot.wakeup import Wakeup
 from storage.backup import SendJournal, Taken
 from storage.db import Upgraded
 from storage.outbox import CardUpdate, Ephemeral, Kind, Payload, read_payload
-from storage.store import OutboxItem, Store, Tx
+from storage.queue import OutboxItem
+from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -119,14 +120,14 @@ class OutboxWorker:
             self._thread = None
         try:
             with self.store.transaction(background=True) as tx:
-                tx.release_lease(LEASE, holder=self.holder)
+                tx.jobs.release_lease(LEASE, holder=self.holder)
         except Upgraded:
             pass  # a newer version has the database: it takes the lease over once it runs out
 
     def _hold_lease(self) -> bool:
         """Only one worker per database sends: the one holding the `notifier` lease (wall-clock time)."""
         with self.store.transaction(background=True) as tx:
-            return tx.take_lease(LEASE, holder=self.holder, now=datetime.now(timezone.utc), seconds=LEASE_SECONDS,
+            return tx.jobs.take_lease(LEASE, holder=self.holder, now=datetime.now(timezone.utc), seconds=LEASE_SECONDS,
                                  unless_held_by=holder_alive)
 
     def _loop(self) -> None:
@@ -157,7 +158,7 @@ class OutboxWorker:
         if self.standing_by:
             return LEASE_SECONDS / 3
         with self.store.reading() as tx:
-            due = tx.next_due()
+            due = tx.outbox.next_due()
         if due is None:
             return 30.0
         return min(max((due - self.clock()).total_seconds(), 0.05), 30.0)
@@ -175,7 +176,7 @@ class OutboxWorker:
                     break  # another process's worker is sending; it will send these too
                 self.standing_by = False
                 with self.store.reading() as tx:
-                    items = tx.due(self.clock(), limit=min(BATCH, limit - handled))
+                    items = tx.outbox.due(self.clock(), limit=min(BATCH, limit - handled))
                 if not items:
                     break
                 handled += self._send_batch(items)
@@ -193,7 +194,7 @@ class OutboxWorker:
         to_send = [pair for lane in lanes for pair in lane.items]
         if to_send:
             with self.store.transaction(background=True) as tx:  # on disk before any attempt is made
-                pending = {item.id for item, _ in to_send if tx.mark_attempt(item.id)}
+                pending = {item.id for item, _ in to_send if tx.outbox.mark_attempt(item.id)}
             # An item no longer pending was superseded since it was read (a person's nags folded into a newer message).
             for lane in lanes:
                 lane.items = [(item, out) for item, out in lane.items if item.id in pending]
@@ -272,7 +273,7 @@ class OutboxWorker:
             found = {r.id: (r, events) for r, events in tx.by_ids_with_events(sorted(ids))}
             carded = {item.request_id for item in items if item.kind == Kind.CARD and item.id in payloads}
             pending = {rid for rid in ids - carded if rid in found and found[rid][0].card_ts is None
-                       and tx.has_pending(rid, kind=Kind.CARD)}
+                       and tx.outbox.has_pending(rid, kind=Kind.CARD)}
         first_card: dict[int, Outgoing] = {}
         for item in items:
             if item.id not in payloads:
@@ -376,7 +377,7 @@ class OutboxWorker:
                 self._record_one(tx, o, now=now)
                 if o.item.kind == Kind.CARD and o.what not in ("retry", "wait") and o.out is not None:
                     homes |= set(getattr(o.out.payload, "homes", []))
-            tx.refresh_homes(homes, at=now)  # cards handled: the App Homes their changes concern
+            tx.outbox.refresh_homes(homes, at=now)  # cards handled: the App Homes their changes concern
 
     def _record_one(self, tx: Tx, o: Outcome, *, now: datetime) -> None:
         item, out = o.item, o.out
@@ -386,19 +387,19 @@ class OutboxWorker:
                 tx.set_card(out.request.id, channel=o.sent.card[0], ts=o.sent.card[1])
             for request_id, permalink in o.sent.permalinks.items():
                 tx.set_card_permalink(request_id, permalink)
-            tx.mark_sent(item.id, at=now, ts=o.sent.ts)
+            tx.outbox.mark_sent(item.id, at=now, ts=o.sent.ts)
             if item.kind == Kind.CARD and item.request_id:
-                tx.mark_superseded(item.request_id, kind=Kind.CARD, up_to=item.id, at=now)
+                tx.outbox.mark_superseded(item.request_id, kind=Kind.CARD, up_to=item.id, at=now)
         elif o.what == "superseded":
-            tx.mark_item_superseded(item.id, at=now)
+            tx.outbox.mark_item_superseded(item.id, at=now)
         elif o.what in ("retry", "wait"):
-            tx.mark_retry(item.id, next_at=now + timedelta(seconds=min(2 ** item.attempts, MAX_BACKOFF_SECONDS)), error=o.error,
+            tx.outbox.mark_retry(item.id, next_at=now + timedelta(seconds=min(2 ** item.attempts, MAX_BACKOFF_SECONDS)), error=o.error,
                           failed=o.what == "retry")
         elif o.what == "defer":
             assert o.until is not None
-            tx.mark_retry(item.id, next_at=o.until, error=o.error)
+            tx.outbox.mark_retry(item.id, next_at=o.until, error=o.error)
         else:  # skip, refused, failed
-            tx.mark_failed(item.id, error=o.error, at=now)
+            tx.outbox.mark_failed(item.id, error=o.error, at=now)
             if self.metrics is not None:
                 self.metrics.given_up(item.kind, why={"skip": "skipped"}.get(o.what, o.what))
             request = out.request if out is not None else None
@@ -406,7 +407,7 @@ class OutboxWorker:
                 # A direct message: the channel that refused the card may be where the person filed it.
                 channel = request.card_channel
                 text = f"{request.key} is filed, but its card could not be posted in <#{channel}>: {NOT_THERE.get(o.error, o.error)}."
-                tx.enqueue(Ephemeral(user=request.requester, text=text), at=now)
+                tx.outbox.enqueue(Ephemeral(user=request.requester, text=text), at=now)
 
     @staticmethod
     def _log(o: Outcome) -> None:

@@ -25,11 +25,11 @@ class WorkingHours:
     def of(self, user: str) -> BusinessCalendar:
         """`user`'s working hours (users.info is asked the first time only)."""
         with self._store.reading() as tx:
-            tz = tx.person_tz(user)
+            tz = tx.people.person_tz(user)
         if tz is None:
             tz = self._lookup_tz(user) or self._config.timezone
             with self._store.transaction(background=True) as tx:
-                tx.set_person_tz(user, tz)
+                tx.people.set_person_tz(user, tz)
         hours = self._config.business_hours
         try:
             return BusinessCalendar.parse(tz=tz, days=hours.days, start=hours.start, end=hours.end,
