@@ -52,6 +52,15 @@ def test_a_new_requests_card_lists_similar_ones(harness: Harness) -> None:
     assert similar_of(h, unrelated) == "" and select_options(h, unrelated) == []
 
 
+def test_a_request_for_another_kind_of_thing_is_not_a_duplicate(harness: Harness) -> None:
+    h = harness
+    broken = file(h, "the bot no longer recognises order IDs with a dash in them since the deploy")
+    evals = file(h, "add eval cases for order ids with dashes and spaces pls", user="U0ENG1")
+    assert similar_of(h, evals) == "" and select_options(h, evals) == []  # same subject, another ask
+    again = file(h, "order ids like 123-456 are not understood by the chatbot anymore", user="U0REQ2")
+    assert select_options(h, again) == [f"{again}>{broken}"]
+
+
 def test_at_most_three_open_or_recently_closed(harness: Harness) -> None:
     h = harness
     old = file(h, "regression: refund window quoted wrong in chat")
