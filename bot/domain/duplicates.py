@@ -1,11 +1,11 @@
 """Possible duplicates: which earlier requests a new one looks like, and closing one as a duplicate of
 another. Pure: the candidates come ranked by the full-text index; the time is passed in.
 
-A candidate is similar when it is alike by `likeness` of their `terms` (at least `MATCH_MIN`), does not ask for
-another kind of thing (`ask`: "stopped answering in French" and "an eval set for French answers" share their
-subject, not their request), and is open or was closed in the last 30 days. The candidates are the newest requests sharing two of its first eight words,
-title first (`CANDIDATES` of them, whatever the size of history); the card lists at most three, the likest
-first, then those sharing the most terms, then the newest.
+A candidate is similar when it is alike by `likeness` of their `terms` (at least `MATCH_MIN`), does not ask
+for another kind of thing (`ask`: "stopped answering in French" and "an eval set for French answers" share
+their subject, not their request), and is open or was closed in the last 30 days. The candidates are the
+newest requests sharing two of its first eight words, title first (`CANDIDATES` of them, whatever the size of
+history); the card lists at most three, the likest first, then those sharing the most terms, then the newest.
 """
 
 import re
@@ -118,8 +118,8 @@ def other_asks(a: frozenset[str], b: frozenset[str]) -> bool:
 
 def similar(title: str, description: str, candidates: Sequence[Candidate], *, now: datetime) -> list[int]:
     """The ids of up to three `candidates` that look like a new request of `title` and `description` (`likeness`
-    at least `MATCH_MIN`), asking for the same kind of thing (`other_asks`), open or closed in the last 30 days: the likest first, then those sharing the most
-    terms, then the newest."""
+    at least `MATCH_MIN`), asking for no other kind of thing (`other_asks`), open or closed in the last 30 days:
+    the likest first, then those sharing the most terms, then the newest."""
     mine = terms(f"{title}\n{description}")
     asked = ask(f"{title}\n{description}")
     if not mine:

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from bot.domain.classify import (
-    UNBACKED, UNSURE_RATIO, Guess, Neighbour, _stems, _stems_of, guess_domain, guess_kind, quoted, supported, topic_words, urgency,
-    words,
+    UNBACKED, UNSURE_RATIO, Guess, Neighbour, _stems, _stems_of, guess_domain, guess_kind, quoted, supported,
+    topic_words, urgency, words,
 )
 from bot.domain.models import PRIORITIES, Draft
 from bot.domain.policy import Config, Domain
