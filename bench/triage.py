@@ -7,8 +7,8 @@ What it prints:
 - kind, domain and priority accuracy on the `score` part (the bot learns only the `learn` part), with the
   confusion of kinds; and the same read leave-one-out on the `learn` part (what the constants were chosen on);
 - duplicate suggestions' precision and recall on the labelled pairs (`similar` of one against the other);
-- accuracy after corrections: half of the scored requests are filed and the misfiled ones corrected by a
-  member (Kind…, Move to…), then the other half is read again;
+- accuracy after corrections: each quarter of the scored requests read by the seed alone, then again after
+  the other three quarters were filed and their misfiled ones corrected by a member (Kind…, Move to…);
 - the time of one classification (the nearest examples, the similar requests and the route, as
   `Intake.file_request` reads them before its unit of work) on a database of 1M requests (100k with --quick)
   with the learned examples at their cap.
@@ -108,23 +108,32 @@ def duplicates(part: str) -> tuple[float, float, int]:
     return tp / max(tp + fp, 1), tp / max(tp + fn, 1), len(pairs)
 
 
-def after_corrections(config: Config, work: Path) -> tuple[dict[str, float], dict[str, float], int]:
-    """Accuracy on the odd half of the scored part, before and after the even half is filed and corrected."""
-    intake = intake_on(work / "corrections.db", config)
+FOLDS = 4
+
+
+def after_corrections(config: Config, work: Path, *, resolved: bool) -> tuple[dict[str, float], int]:
+    """Accuracy on the scored part read after the team filed and corrected the rest of it: in `FOLDS` rounds, each
+    a fresh database where the other folds' requests are filed, every misfiled one corrected by a member (Kind…,
+    Move to…) and, when `resolved`, every one resolved (what it ended as is learned too), then the held fold read.
+    Every scored request is read once, after corrections of the same set's mistakes, never of its own."""
     items = seed.labelled("score")
-    taught, held = items[0::2], items[1::2]
-    before = scores(read(intake, config, held))
+    after: list = []
     corrected = 0
-    for item in taught:
-        draft = draft_text(item.text, config.kind_names).draft(requester="U0ANA", source="command", channel="C0GENERAL")
-        request = intake.file_request(draft).request
-        if item.domain and request.domain != item.domain:
-            intake.move(request.key, "U0GUS", to=item.domain)
-            corrected += 1
-        if request.kind != item.kind:
-            intake.set_kind(request.key, "U0GUS", kind=item.kind)
-            corrected += 1
-    return before, scores(read(intake, config, held)), corrected
+    for fold in range(FOLDS):
+        intake = intake_on(work / f"corrections-{fold}-{resolved}.db", config)
+        for item in [item for i, item in enumerate(items) if i % FOLDS != fold]:
+            draft = draft_text(item.text, config.kind_names).draft(requester="U0ANA", source="command", channel="C0GENERAL")
+            request = intake.file_request(draft).request
+            if item.domain and request.domain != item.domain:
+                intake.move(request.key, "U0GUS", to=item.domain)
+                corrected += 1
+            if request.kind != item.kind:
+                intake.set_kind(request.key, "U0GUS", kind=item.kind)
+                corrected += 1
+            if resolved:
+                intake.resolve(request.key, "U0GUS")
+        after += read(intake, config, [item for i, item in enumerate(items) if i % FOLDS == fold])
+    return scores(after), corrected // (FOLDS - 1)
 
 
 def timing(n: int, work: Path) -> tuple[list[float], list[float], int]:
@@ -191,10 +200,12 @@ def main() -> int:
             if part == "score":
                 ok &= precision >= TARGETS["precision"] and recall >= TARGETS["recall"]
         print(table(["pairs", "n", "precision (≥ 80 %)", "recall (≥ 70 %)", ""], rows))
-        before, after, corrected = after_corrections(config, work)
-        print(f"\nAfter corrections: half the scored part filed and {corrected} misfilings corrected; the other half read again:")
-        print(table(["", "before", "after"], [["kind", f"{before['kind']:.1%}", f"{after['kind']:.1%}"],
-                                              ["domain", f"{before['domain']:.1%}", f"{after['domain']:.1%}"]]))
+        fixed, count = after_corrections(config, work, resolved=False)
+        settled, _ = after_corrections(config, work, resolved=True)
+        print(f"\nAfter corrections: each quarter of the scored part read again after the other three quarters were filed "
+              f"and their {count} misfilings corrected (and then resolved):")
+        print(table(["", "seed alone", "after corrections", "after corrections and resolutions"],
+                    [[label, f"{s[label]:.1%}", f"{fixed[label]:.1%}", f"{settled[label]:.1%}"] for label in ("kind", "domain")]))
         classify, search, learned = timing(n, work)
         label = f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k"
         print(f"\nPer request, {label} requests of history, {learned} learned examples ({len(classify)} requests):")

@@ -23,8 +23,14 @@ def similar_of(h: Harness, key: str) -> str:
 
 
 def select_options(h: Harness, key: str) -> list[str]:
+    """The similar requests "Duplicate of…" offers (its last option, "Another request…", left out)."""
     return [o["value"] for b in h.card(key)["blocks"] if b["type"] == "actions" for e in b["elements"]
-            if e["action_id"] == ids.DUPLICATE for o in e["options"]]
+            if e["action_id"] == ids.DUPLICATE for o in e["options"] if not o["value"].endswith(f">{ids.ANOTHER}")]
+
+
+def offers_another(h: Harness, key: str) -> bool:
+    return any(o["value"] == f"{key}>{ids.ANOTHER}" for b in h.card(key)["blocks"] if b["type"] == "actions"
+               for e in b["elements"] if e["action_id"] == ids.DUPLICATE for o in e["options"])
 
 
 def pick(h: Harness, key: str, value: str, *, user: str) -> None:
@@ -50,6 +56,15 @@ def test_a_new_requests_card_lists_similar_ones(harness: Harness) -> None:
     assert select_options(h, second) == [f"{second}>{first}"]
     unrelated = file(h, "feature: summarise escalations for the weekly report")
     assert similar_of(h, unrelated) == "" and select_options(h, unrelated) == []
+
+
+def test_a_request_for_another_kind_of_thing_is_not_a_duplicate(harness: Harness) -> None:
+    h = harness
+    broken = file(h, "the bot no longer recognises order IDs with a dash in them since the deploy")
+    evals = file(h, "add eval cases for order ids with dashes and spaces pls", user="U0ENG1")
+    assert similar_of(h, evals) == "" and select_options(h, evals) == []  # same subject, another ask
+    again = file(h, "order ids like 123-456 are not understood by the chatbot anymore", user="U0REQ2")
+    assert select_options(h, again) == [f"{again}>{broken}"]
 
 
 def test_at_most_three_open_or_recently_closed(harness: Harness) -> None:
@@ -92,7 +107,30 @@ def test_duplicate_of_closes_the_new_one_and_links_both(harness: Harness) -> Non
     assert h.bot.queries.status(first, "U0ADMIN")[1][-1].data == {"duplicate": second}
     original = h.bot.queries.get(1)
     assert "AIR-2 was closed as a duplicate of this." in [m["text"] for m in h.fake.thread(original.card_channel, original.card_ts)]
-    assert select_options(h, second) == []  # closed: nothing more to pick
+    assert select_options(h, second) == [] and not offers_another(h, second)  # closed: nothing more to pick
+
+
+def test_a_request_not_suggested_can_be_named_the_original_by_its_key(harness: Harness) -> None:
+    h = harness
+    original = file(h, "the refund bot quotes 14 days for refunds, policy says 5")
+    suggested = file(h, "refund bot tells customers the wrong store credit amount")
+    later = file(h, "refund bot tells customers they wait two weeks for their money back??", user="U0REQ2")
+    assert select_options(h, later) == [f"{later}>{suggested}"] and offers_another(h, later)  # the wrong one suggested
+    pick(h, later, f"{later}>{ids.ANOTHER}", user="U0OUTSIDER")
+    assert not h.fake.calls_to("views.open")  # who may not close it is not asked for a key
+    pick(h, later, f"{later}>{ids.ANOTHER}", user="U0ENG1")
+    form = h.fake.calls_to("views.open")[-1]["view"]
+    assert form["callback_id"] == ids.DUPLICATE_MODAL
+    for wrong in ("AIR-99", later, "refund"):
+        reply = h.submit(form, {ids.ORIGINAL: {"type": "plain_text_input", "value": wrong}}, user="U0ENG1")
+        assert reply.json()["response_action"] == "errors" and reply.json()["errors"][ids.ORIGINAL]
+    assert h.bot.queries.get(3).status == "open"
+    h.submit(form, {ids.ORIGINAL: {"type": "plain_text_input", "value": f" {original} "}}, user="U0ENG1")
+    h.settle()
+    closed = h.bot.queries.get(3)
+    assert (closed.status, closed.court) == ("declined", "nobody")
+    assert h.bot.queries.status(later, "U0ADMIN")[1][-1].data["of"] == original
+    assert any(original in text for text in news_to(h, "U0REQ2"))
 
 
 def test_search_finds_past_requests_a_page_at_a_time(harness: Harness) -> None:

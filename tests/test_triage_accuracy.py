@@ -51,7 +51,7 @@ def test_kind_accuracy_on_the_scored_part(scored: list) -> None:
 
 def test_domain_accuracy_on_the_scored_part(scored: list) -> None:
     right = sum(domain == item.domain for item, _, domain, _ in scored)
-    assert right / len(scored) >= 0.84  # 84.6 % measured, against a target of 85 % (docs/triage.md)
+    assert right / len(scored) >= 0.85
 
 
 def test_urgent_requests_are_p1_or_p2(scored: list) -> None:
@@ -68,5 +68,5 @@ def test_duplicate_suggestions_on_the_scored_pairs() -> None:
     found = [(pair.same, bool(similar(pair.b, "", [Candidate(1, pair.a, "", "open", None)], now=now)))
              for pair in seed.pairs("score")]
     suggested = [same for same, hit in found if hit]
-    assert sum(suggested) / len(suggested) >= 0.70  # 71 % measured, against a target of 80 % (docs/triage.md)
+    assert sum(suggested) / len(suggested) >= 0.80
     assert sum(hit for same, hit in found if same) / sum(same for same, _ in found) >= 0.90

@@ -255,8 +255,10 @@ def similar_block(alike: Sequence[Request]) -> Block:
 
 
 def duplicate_select(request: Request, alike: Sequence[Request]) -> StaticSelectElement:
-    """"Duplicate of…": closes this request and links it to the one picked."""
+    """"Duplicate of…": closes this request and links it to the one picked, the similar ones or, by its key,
+    "Another request…"."""
     options = [option(f"{request.key}>{s.key}", f"{s.key} {s.title}") for s in alike]
+    options.append(option(f"{request.key}>{ids.ANOTHER}", "Another request…"))
     return StaticSelectElement(placeholder=PlainTextObject(text="Duplicate of…"), action_id=ids.DUPLICATE, options=options,
                                confirm=ConfirmObject(title="Close as a duplicate?", text=f"{request.key} will be closed, linked to the one you picked.",
                                                      confirm="Close it", deny="Cancel"))

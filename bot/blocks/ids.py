@@ -6,6 +6,7 @@ COMMAND = "/ai-request"
 REQUEST_MODAL = "ai_request.submit"
 FROM_MESSAGE = "ai_request.from_message"
 DISCLAIM_MODAL = "request.disclaim_reason"
+DUPLICATE_MODAL = "request.duplicate_of"  # "Duplicate of… › Another request…": the original's key
 
 # Card buttons (action_id); each button's value is the request key.
 CLAIM = "request.claim"
@@ -28,6 +29,7 @@ SET_PRIORITY = "request.set_priority"  # "Priority…" (a select of the other pr
 TRIAGE_KEEP = "triage.keep"  # on a card triage was unsure of: its choice is right; value "<key>>kind:<kind>" or ">domain:<name>"
 TRIAGE_PICK = "triage.pick"  # on a card triage was unsure of: the other choice, in the same form of value
 DUPLICATE = "request.duplicate"  # "Duplicate of…" (a select): each option's value is "<this key>><the original's key>"
+ANOTHER = "…"  # the original's key in the "Another request…" option's value ("AIR-12>…"): asked for in a modal
 SEARCH_MORE = "search.more"  # the next page of `/ai-request search`: its value is {"q": words, "page": n} as JSON
 
 # The change log: the "Log a change" form and shortcut, the answers' forms (callback_id), the answer buttons
@@ -56,6 +58,7 @@ DESCRIPTION = "description"
 LINKS = "links"
 CONFIDENTIAL = "confidential"
 REASON = "reason"
+ORIGINAL = "original"
 SIDE = "side"
 CHANGE_KIND = "change_kind"
 WHAT = "what"

@@ -79,3 +79,11 @@ def disclaim_modal(key: str) -> View:
                                    placeholder="e.g. the prompt is unchanged; retrieval index was rebuilt on Monday")
     return View(type="modal", callback_id=ids.DISCLAIM_MODAL, title=f"Not mine: {key}"[:24], submit="Send", close="Cancel",
                 blocks=[input_block(ids.REASON, "Why is it not yours?", reason)], private_metadata=json.dumps({"key": key}))
+
+
+def duplicate_modal(key: str) -> View:
+    """"Duplicate of… › Another request…": asks for the key of the request `key` duplicates."""
+    original = PlainTextInputElement(action_id=ids.INPUT, max_length=20, placeholder="e.g. AIR-7")
+    return View(type="modal", callback_id=ids.DUPLICATE_MODAL, title=f"Duplicate: {key}"[:24], submit="Close it",
+                close="Cancel", blocks=[input_block(ids.ORIGINAL, f"{key} duplicates which request?", original)],
+                private_metadata=json.dumps({"key": key}))

@@ -32,7 +32,7 @@ def words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _STOPWORDS]
 
 
-ORIGIN_WEIGHT = {"seed": (1.0, 1.0), "config": (1.0, 1.0), "resolved": (1.5, 1.5), "move": (1.0, 3.0),
+ORIGIN_WEIGHT = {"seed": (1.0, 1.0), "config": (1.0, 3.0), "resolved": (1.5, 1.5), "move": (1.0, 3.0),
                  "correction": (3.0, 1.0), "duplicate": (1.5, 1.5)}
 """How much one training example counts for its (kind, domain), by where it came from: what the team corrected
 counts most — a kind changed for the kind, a move for the domain."""
@@ -83,6 +83,13 @@ def supported(query: Sequence[str], neighbours: Sequence[Neighbour]) -> tuple[Ne
     if needed == 0:
         return ()
     return tuple(n for n in neighbours if len(mine & _stems_of(n.text)) >= needed)
+
+
+def topic_words(text: str) -> list[str]:
+    """`words` of `text` less those of its kind phrases (`KIND_CUES`: "security review", "eval cases", "stopped
+    working"): what it is about rather than what it asks, which is what a domain is told by."""
+    asked = {w for kind in KIND_CUES.values() for fragment in _found(kind, text) for w in words(fragment)}
+    return [w for w in words(text) if w not in asked]
 
 
 @dataclass(frozen=True)

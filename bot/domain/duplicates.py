@@ -1,10 +1,11 @@
 """Possible duplicates: which earlier requests a new one looks like, and closing one as a duplicate of
 another. Pure: the candidates come ranked by the full-text index; the time is passed in.
 
-A candidate is similar when it is alike by `likeness` of their `terms` (at least `MATCH_MIN`) and is open or
-was closed in the last 30 days. The candidates are the newest requests sharing two of its first eight words,
-title first (`CANDIDATES` of them, whatever the size of history); the card lists at most three, the likest
-first, then those sharing the most terms, then the newest.
+A candidate is similar when it is alike by `likeness` of their `terms` (at least `MATCH_MIN`), does not ask
+for another kind of thing (`ask`: "stopped answering in French" and "an eval set for French answers" share
+their subject, not their request), and is open or was closed in the last 30 days. The candidates are the
+newest requests sharing two of its first eight words, title first (`CANDIDATES` of them, whatever the size of
+history); the card lists at most three, the likest first, then those sharing the most terms, then the newest.
 """
 
 import re
@@ -16,7 +17,7 @@ from bot.domain import workflow
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.models import OPEN_STATUSES, Event, Request
 from bot.domain.classify import _STOPWORDS as _STOP
-from bot.domain.classify import words
+from bot.domain.classify import KIND_CUES, _found, words
 
 SIMILAR_LIMIT = 3
 RECENT_DAYS = 30
@@ -101,11 +102,26 @@ def likeness(a: frozenset[str], b: frozenset[str]) -> float:
     return shared / min(len(a), len(b))
 
 
+def ask(text: str) -> frozenset[str]:
+    """The kinds of thing `text` asks for by its own phrases (`classify.KIND_CUES`: "stopped …ing", "eval set",
+    "privacy review", "can we add"): those with the most of them (two when they tie), none when no phrase speaks."""
+    counts = {kind: len(_found(patterns, text)) for kind, patterns in KIND_CUES.items()}
+    most = max(counts.values(), default=0)
+    return frozenset(kind for kind, count in counts.items() if most and count == most)
+
+
+def other_asks(a: frozenset[str], b: frozenset[str]) -> bool:
+    """True when two requests' phrases ask for different kinds of thing (a regression and an eval of the same
+    feature): they are not duplicates, however many words they share. Either saying nothing decides nothing."""
+    return bool(a) and bool(b) and not a & b
+
+
 def similar(title: str, description: str, candidates: Sequence[Candidate], *, now: datetime) -> list[int]:
     """The ids of up to three `candidates` that look like a new request of `title` and `description` (`likeness`
-    at least `MATCH_MIN`), open or closed in the last 30 days: the likest first, then those sharing the most
-    terms, then the newest."""
+    at least `MATCH_MIN`), asking for no other kind of thing (`other_asks`), open or closed in the last 30 days:
+    the likest first, then those sharing the most terms, then the newest."""
     mine = terms(f"{title}\n{description}")
+    asked = ask(f"{title}\n{description}")
     if not mine:
         return []
     scored = []
@@ -113,7 +129,7 @@ def similar(title: str, description: str, candidates: Sequence[Candidate], *, no
         recent = other.status in OPEN_STATUSES or (other.resolved_at is not None and now - other.resolved_at <= timedelta(days=RECENT_DAYS))
         theirs = terms(f"{other.title}\n{other.description}")
         score = likeness(mine, theirs)
-        if recent and score >= MATCH_MIN:
+        if recent and score >= MATCH_MIN and not other_asks(asked, ask(f"{other.title}\n{other.description}")):
             scored.append((-score, -len(mine & theirs), -other.id))
     return [-i for _, _, i in sorted(scored)[:SIMILAR_LIMIT]]
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from bot.domain.classify import (
-    UNBACKED, UNSURE_RATIO, Guess, Neighbour, guess_domain, guess_kind, quoted, supported, urgency, words,
+    UNBACKED, UNSURE_RATIO, Guess, Neighbour, _stems, _stems_of, guess_domain, guess_kind, quoted, supported,
+    topic_words, urgency, words,
 )
 from bot.domain.models import PRIORITIES, Draft
 from bot.domain.policy import Config, Domain
@@ -58,9 +59,12 @@ def _keyword_hits(text: str, config: Config) -> dict[str, list[str]]:
             for domain in config.domains}
 
 
-KEYWORD_WEIGHT = 0.3
+KEYWORD_WEIGHT = 0.5
 """What one keyword found counts for a domain, against the nearest examples' votes (which add up to 1): chosen
 by leave-one-out accuracy on the seed (bench/triage.py)."""
+TOPIC_FLOOR = 0.5
+"""What a neighbour sharing only the words of the ask ("security review", "eval cases") with a request counts
+for its domain, against one sharing only words of the subject (1): chosen as `KEYWORD_WEIGHT` was."""
 
 
 def _read_domain(text: str, config: Config, state: RoutingState) -> tuple[Domain | None, str, str | None]:
@@ -70,6 +74,7 @@ def _read_domain(text: str, config: Config, state: RoutingState) -> tuple[Domain
     names = [d.name for d in config.domains]
     backed = supported(list(dict.fromkeys(words(text))), state.neighbours)
     nearest = [n if n in backed else replace(n, score=n.score * UNBACKED) for n in state.neighbours] if backed else []
+    nearest = _about(text, nearest)
     voted = guess_domain(nearest, names)
     votes = _shares(nearest, names)
     scores = {name: KEYWORD_WEIGHT * len(hits[name]) + votes.get(name, 0.0) for name in names}
@@ -81,6 +86,20 @@ def _read_domain(text: str, config: Config, state: RoutingState) -> tuple[Domain
     second = ranked[1] if len(ranked) > 1 and scores[ranked[1]] >= UNSURE_RATIO * scores[best] and scores[ranked[1]] > 0 else None
     why = f"mentions {', '.join(hits[best])}" if hits[best] else (voted.reason if voted.choice == best else "like past requests")
     return config.domain(best), why, second
+
+
+def _about(text: str, neighbours: list[Neighbour]) -> list[Neighbour]:
+    """The `neighbours`, each counting for its domain by the share of the words it holds in common with `text`
+    that say what it is about (`topic_words`) rather than what it asks: two security reviews of different
+    domains share "security review", which says nothing of either's domain."""
+    topic, every = _stems(topic_words(text)), _stems(words(text))
+    out = []
+    for n in neighbours:
+        theirs = _stems_of(n.text)
+        shared = every & theirs
+        share = len(topic & theirs) / len(shared) if shared else 1.0
+        out.append(replace(n, score=n.score * (TOPIC_FLOOR + (1 - TOPIC_FLOOR) * share)))
+    return out
 
 
 def _shares(neighbours: Sequence[Neighbour], names: list[str]) -> dict[str | None, float]:

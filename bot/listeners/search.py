@@ -1,21 +1,26 @@
-"""Finding past requests: `/ai-request search <words>` and its pages, and "Duplicate of…" on a card."""
+"""Finding past requests: `/ai-request search <words>` and its pages, and "Duplicate of…" on a card (with its
+"Another request…" form)."""
 
 import json
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
 
 from bot.blocks import ids
 from bot.blocks.common import to_dicts
+from bot.blocks.modal import duplicate_modal
 from bot.blocks.search import search_reply
 from bot.domain import parsing
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import IntakeError, InvalidInput
 from bot.listeners.middleware import answered, config_of, intake_of, now_of, queries_of
+from bot.listeners.views import form_state, input_value, metadata, text_or_none
 
 
 def register(app: App) -> None:
     app.action(ids.SEARCH_MORE)(answered(on_page))
     app.action(ids.DUPLICATE)(answered(on_duplicate))
+    app.view(ids.DUPLICATE_MODAL)(answered(on_duplicate_of))
 
 
 def answer(context: BoltContext, parsed: parsing.Search, command: dict[str, Any]) -> tuple[str, list]:
@@ -39,12 +44,29 @@ def on_page(ack: Ack, action: dict[str, Any], context: BoltContext, respond: Res
     respond(text=text, blocks=to_dicts(blocks), replace_original=True, response_type="ephemeral")
 
 
-def on_duplicate(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
-    """"Duplicate of…": the picked option says "<this key>><the original's key>"; the card updates."""
+def on_duplicate(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """"Duplicate of…": the picked option says "<this key>><the original's key>"; the card updates. "Another
+    request…" asks for the original's key in a form (to those who may close it as a duplicate)."""
     ack()
     picked = action.get("selected_option")
     value = str(picked.get("value") or "") if isinstance(picked, dict) else ""
     key, _, original = value.partition(">")
     if not key or not original:
         raise InvalidInput("Pick the request this one duplicates.")
+    if original == ids.ANOTHER:
+        queries_of(context).check(key, context.user_id or "", "duplicate")
+        client.views_open(trigger_id=body["trigger_id"], view=duplicate_modal(key).to_dict())
+        return
     intake_of(context).mark_duplicate(key, context.user_id or "", of=original)
+
+
+def on_duplicate_of(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+    """The "Another request…" form: closes its request as a duplicate of the key given, or says in the form why not."""
+    key = text_or_none(metadata(view).get("key")) or ""
+    original = (input_value(form_state(view), ids.ORIGINAL) or "").strip()
+    try:
+        intake_of(context).mark_duplicate(key, context.user_id or body["user"]["id"], of=original)
+    except IntakeError as exc:
+        ack(response_action="errors", errors={ids.ORIGINAL: exc.message})
+        return
+    ack()
