@@ -138,7 +138,7 @@ def _buttons(request: Request, *, domains: Sequence[str] = (), duplicate_of: Seq
                                    options=[option(f"{key}>{k}", kind_label(k)) for k in kinds if k != request.kind][:100]))
     out.append(StaticSelectElement(placeholder=PlainTextObject(text="Priority…"), action_id=ids.SET_PRIORITY,
                                    options=[option(f"{key}>{p}", p) for p in PRIORITIES if p != request.priority]))
-    if duplicate_of:
+    if request.is_open:  # suggested or not: "Another request…" names any by its key
         out.append(duplicate_select(request, duplicate_of))
     if others := [d for d in domains if d != request.domain][:100]:
         out.append(StaticSelectElement(placeholder=PlainTextObject(text="Move to…"), action_id=ids.MOVE,
