@@ -3,7 +3,9 @@ fake Slack holds them, and the buttons each carries. Pure reading; the stories d
 
 import json
 import re
-from collections.abc import Collection
+import threading
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from bot.blocks import ids
@@ -133,3 +135,23 @@ def select(h: Harness, action_id: str, *, user: str, message: dict[str, Any], ch
         "actions": [{"action_id": action_id, "block_id": block.get("block_id", "b"), "type": "users_select",
                      "selected_user": pick, "action_ts": "1.1"}],
     })
+
+
+@contextmanager
+def writer_held(h: Harness) -> Iterator[None]:
+    """A unit of work that does not end while the block runs: the writer is held (a long job, or wedged)."""
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with h.bot.db.write():
+            inside.set()
+            leave.wait(30)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert inside.wait(10)
+        yield
+    finally:
+        leave.set()
+        thread.join(timeout=10)

@@ -19,6 +19,7 @@ from bot.cli import build_parser
 from bot.server import HEALTH_PATH, make_server
 from bot.settings import load_settings
 from tests.harness import Harness, serve_until_closed
+from tests.stories import writer_held
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -201,21 +202,8 @@ def test_the_health_check_passes_on_a_healthy_bot(harness: Harness) -> None:
 
 
 def test_the_health_check_fails_when_healthz_says_503(harness: Harness) -> None:
-    inside, leave = threading.Event(), threading.Event()
-
-    def wedge() -> None:  # a unit of work that never ends: the writer is wedged, and only a restart helps
-        with harness.bot.db.write():
-            inside.set()
-            leave.wait(30)
-
-    thread = threading.Thread(target=wedge)
-    thread.start()
-    try:
-        assert inside.wait(10)
+    with writer_held(harness):  # a unit of work that never ends: the writer is wedged, and only a restart helps
         done = healthcheck({"PORT": harness.url.rsplit(":", 1)[1]})
-    finally:
-        leave.set()
-        thread.join(timeout=10)
     assert done.returncode != 0 and "503" in done.stderr
 
 

@@ -8,7 +8,6 @@ floor above the disk's size, a wedged writer is a unit of work that does not end
 
 import json
 import sqlite3
-import threading
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -19,6 +18,7 @@ from bot.server import OUTBOX_STALLED_AFTER
 from storage.health import FAILING_AFTER, write_problem
 from tests.fake_slack import FakeSlack
 from tests.harness import Harness, start_harness
+from tests.stories import writer_held
 from tests.test_nag_deferral import MONDAY_UTC, file_before_the_weekend
 
 ALIVE = {"alive": True, "writer": "ok"}
@@ -77,21 +77,8 @@ def test_a_database_another_process_holds_locked_is_not_ready_but_alive(harness:
 
 
 def test_a_wedged_writer_is_not_alive(harness: Harness) -> None:
-    inside, leave = threading.Event(), threading.Event()
-
-    def wedge() -> None:
-        with harness.bot.db.write():
-            inside.set()
-            leave.wait(30)
-
-    thread = threading.Thread(target=wedge)
-    thread.start()
-    try:
-        assert inside.wait(10)
+    with writer_held(harness):
         status, body = healthz(harness)
-    finally:
-        leave.set()
-        thread.join(timeout=10)
     assert (status, body) == (503, {"alive": True, "writer": "the writer has been busy for over 2 s"})
     assert healthz(harness) == (200, ALIVE)
 

@@ -27,6 +27,7 @@ from bot.server import METRICS_PATH, make_metrics_server, make_server
 from bot.settings import DEFAULT_METRICS_PORT, Settings, SettingsError, load_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import Harness, serve_until_closed, start_harness
+from tests.stories import writer_held
 from tests.socket_slack import command_over_socket
 from tests.test_console import open_typist
 from tests.test_docs import first_column
@@ -399,21 +400,8 @@ def test_refusals_and_hook_answers_are_counted_and_health_is_not(harness: Harnes
 
 
 def test_a_busy_answer_is_counted(harness: Harness) -> None:
-    inside, leave = threading.Event(), threading.Event()
-
-    def long_job() -> None:  # holds the writer past the 2 s a person can wait
-        with harness.bot.db.write():
-            inside.set()
-            leave.wait(30)
-
-    thread = threading.Thread(target=long_job)
-    thread.start()
-    try:
-        assert inside.wait(10)
+    with writer_held(harness):  # held past the 2 s a person can wait
         answer = harness.command("question: how do evals work").json()["text"]
-    finally:
-        leave.set()
-        thread.join(timeout=10)
     assert "busy" in answer and harness.bot.queries.get(1) is None
     assert harness.bot.metrics.registry.get_sample_value("ai_intake_busy_answers_total") == 1
 
