@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.blocks import ids
 from tests.harness import Harness
-from tests.stories import confidential_regression, last_view
+from tests.stories import confidential_regression, last_view, resolve
 
 
 def ship(h: Harness, text: str, *, user: str, channel: str = "C0SUPPORT") -> None:
@@ -142,12 +142,7 @@ def test_resolving_with_a_change_as_its_cause_answers_it_and_its_nags_stop(harne
     ship(h, "intent: express-refund intent", user="U0PPM")  # CHG-1: the platform owner is asked
     key = file_regression(h, "refund bot quotes a 14-day window")
     h.click(ids.OWN, key, user="U0MLPM")
-    h.click(ids.RESOLVE_REGRESSION, key, user="U0MLPM")
-    h.settle()
-    values = {ids.CAUSE: {"type": "static_select", "selected_option": {"value": "change:CHG-1"}},
-              ids.EVAL_CASE: {"type": "url_text_input", "value": "https://evals.example.com/cases/express-refund"}}
-    assert h.submit(last_view(h), values, user="U0MLPM").body == ""
-    h.settle()
+    resolve(h, key, "U0MLPM", "change:CHG-1", eval_case="https://evals.example.com/cases/express-refund")
     answer = h.bot.changelog.get("CHG-1").answer
     assert (answer.answer, answer.by, answer.eval_link) == ("needs_work", "U0MLPM", "https://evals.example.com/cases/express-refund")
     line = next(c for c in h.fake.calls_to("chat.postMessage") if "as its cause" in c["text"])
@@ -170,12 +165,7 @@ def test_a_change_answered_not_relevant_then_named_as_a_cause_is_recorded_and_co
     h.settle()
     key = file_regression(h, "refund bot quotes a 14-day window")
     h.click(ids.OWN, key, user="U0MLPM")
-    h.click(ids.RESOLVE_REGRESSION, key, user="U0MLPM")
-    h.settle()
-    values = {ids.CAUSE: {"type": "static_select", "selected_option": {"value": "change:CHG-1"}},
-              ids.EVAL_CASE: {"type": "url_text_input", "value": "https://evals.example.com/cases/express-refund"}}
-    assert h.submit(last_view(h), values, user="U0MLPM").body == ""
-    h.settle()
+    resolve(h, key, "U0MLPM", "change:CHG-1", eval_case="https://evals.example.com/cases/express-refund")
     assert h.bot.changelog.get("CHG-1").answer.answer == "not_relevant", "the first answer stands"
     with h.bot.store.reading() as tx:
         named = [e for e in tx.changes.events("CHG-1") if e.type == "change.named_cause"]
