@@ -43,8 +43,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-            f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}"
+    )
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -87,8 +89,14 @@ class Child:
     each line written to its stdin with one line. Killed if it outlives `stop()`."""
 
     def __init__(self, args: Sequence[str], *, env: dict[str, str] | None = None) -> None:
-        self.proc = subprocess.Popen([sys.executable, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, cwd=str(ROOT), env={**os.environ, **(env or {})})
+        self.proc = subprocess.Popen(
+            [sys.executable, *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=str(ROOT),
+            env={**os.environ, **(env or {})},
+        )
         self.ready = self._read()
 
     def _read(self) -> Any:
@@ -182,14 +190,25 @@ class Load:
     wall: float = 0.0
 
     def summary(self) -> dict[str, float]:
-        return {"p50": percentile(self.latencies, 50), "p99": percentile(self.latencies, 99),
-                "max": max(self.latencies, default=float("nan")), "n": len(self.latencies),
-                "rate": len(self.latencies) / self.wall if self.wall else 0.0}
+        return {
+            "p50": percentile(self.latencies, 50),
+            "p99": percentile(self.latencies, 99),
+            "max": max(self.latencies, default=float("nan")),
+            "n": len(self.latencies),
+            "rate": len(self.latencies) / self.wall if self.wall else 0.0,
+        }
 
 
-def run_load(url: str, bodies: Sequence[tuple[bytes, str]] | Callable[[int], tuple[bytes, str] | None], *,
-             concurrency: int, path: str = "/slack/events", duration: float | None = None, keep: bool = False,
-             rate: float | None = None) -> Load:
+def run_load(
+    url: str,
+    bodies: Sequence[tuple[bytes, str]] | Callable[[int], tuple[bytes, str] | None],
+    *,
+    concurrency: int,
+    path: str = "/slack/events",
+    duration: float | None = None,
+    keep: bool = False,
+    rate: float | None = None,
+) -> Load:
     """POST signed bodies with `concurrency` keep-alive connections, each worker one request at a time.
 
     `bodies` is a list of (body, content type), or a function of the request number returning one

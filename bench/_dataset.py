@@ -59,9 +59,17 @@ DOMAINS = ("support", "search", "billing", "onboard", "fraud", "docs")
 
 def _domain(name: str) -> dict[str, Any]:
     code = name[:3].upper()
-    return {"name": name, "channels": [f"C0{code}"], "engineers": [f"U0{code}ENG{i}" for i in (1, 2, 3)],
-            "reviewers": [f"U0{code}SEC"], "product_owner": f"U0{code}PPM", "platform_owner": f"U0{code}MLPM",
-            "lead": f"U0{code}LEAD", "keywords": [name], "review_channel": f"G0{code}SEC"}
+    return {
+        "name": name,
+        "channels": [f"C0{code}"],
+        "engineers": [f"U0{code}ENG{i}" for i in (1, 2, 3)],
+        "reviewers": [f"U0{code}SEC"],
+        "product_owner": f"U0{code}PPM",
+        "platform_owner": f"U0{code}MLPM",
+        "lead": f"U0{code}LEAD",
+        "keywords": [name],
+        "review_channel": f"G0{code}SEC",
+    }
 
 
 CONFIG: dict[str, Any] = {  # the tests' organisation (tests/harness.py), with more domains; not imported: it would
@@ -76,15 +84,47 @@ CONFIG: dict[str, Any] = {  # the tests' organisation (tests/harness.py), with m
 KINDS = (("feature", 30), ("regression", 20), ("question", 25), ("eval", 15), ("security_review", 10))
 DEFAULT_PRIORITY = KIND_DEFAULT_PRIORITY
 RAISED = {"P4": "P3", "P3": "P2", "P2": "P1", "P1": "P1"}
-TOPICS = ("refund intent answers with the wrong window", "ranking ignores the query language",
-          "summaries of long tickets lose the customer's ask", "fraud score drifts after the model update",
-          "onboarding assistant invents plan names", "docs search returns deprecated pages",
-          "add an eval for multilingual queries", "which eval covers refunds?")
+TOPICS = (
+    "refund intent answers with the wrong window",
+    "ranking ignores the query language",
+    "summaries of long tickets lose the customer's ask",
+    "fraud score drifts after the model update",
+    "onboarding assistant invents plan names",
+    "docs search returns deprecated pages",
+    "add an eval for multilingual queries",
+    "which eval covers refunds?",
+)
 
-REQUEST_COLUMNS = ("id", "kind", "domain", "title", "description", "priority", "status", "stage", "requester", "assignee",
-                   "owner", "confidential", "source", "links", "origin_channel", "origin_ts", "origin_key", "permalink",
-                   "card_channel", "card_ts", "court", "route_reasons", "disclaimers", "created_at", "updated_at",
-                   "first_response_at", "resolved_at", "version")
+REQUEST_COLUMNS = (
+    "id",
+    "kind",
+    "domain",
+    "title",
+    "description",
+    "priority",
+    "status",
+    "stage",
+    "requester",
+    "assignee",
+    "owner",
+    "confidential",
+    "source",
+    "links",
+    "origin_channel",
+    "origin_ts",
+    "origin_key",
+    "permalink",
+    "card_channel",
+    "card_ts",
+    "court",
+    "route_reasons",
+    "disclaimers",
+    "created_at",
+    "updated_at",
+    "first_response_at",
+    "resolved_at",
+    "version",
+)
 HOUR = 3600 * 10**6
 DAY = 24 * HOUR
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -154,14 +194,18 @@ def _generate(path: Path, n: int, open_share: float, *, log: Any) -> None:
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("PRAGMA cache_size = -1000000")
     open_ids = _open_ids(n, open_share, rng)
-    request_sql = f"INSERT INTO requests ({', '.join(REQUEST_COLUMNS)}) VALUES ({', '.join('?' for _ in REQUEST_COLUMNS)})"
+    request_sql = (
+        f"INSERT INTO requests ({', '.join(REQUEST_COLUMNS)}) VALUES ({', '.join('?' for _ in REQUEST_COLUMNS)})"
+    )
     event_sql = "INSERT INTO events (request_id, at, actor, type, data) VALUES (?, ?, ?, ?, ?)"
     from storage.facts import CLOCK_COLUMNS, FACT_COLUMNS
 
     fact_sql = f"INSERT INTO request_facts ({', '.join(FACT_COLUMNS)}) VALUES ({', '.join('?' for _ in FACT_COLUMNS)})"
     clock_sql = f"INSERT INTO sla_clocks ({', '.join(CLOCK_COLUMNS)}) VALUES ({', '.join('?' for _ in CLOCK_COLUMNS)})"
-    chunks = [(lo, min(lo + CHUNK, n + 1), n, sorted(i for i in range(lo, min(lo + CHUNK, n + 1)) if i in open_ids))
-              for lo in range(1, n + 1, CHUNK)]
+    chunks = [
+        (lo, min(lo + CHUNK, n + 1), n, sorted(i for i in range(lo, min(lo + CHUNK, n + 1)) if i in open_ids))
+        for lo in range(1, n + 1, CHUNK)
+    ]
     conn.execute("BEGIN")
     with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
         for done, (requests, events, facts, clocks) in enumerate(pool.imap(_chunk, chunks), 1):
@@ -175,8 +219,10 @@ def _generate(path: Path, n: int, open_share: float, *, log: Any) -> None:
     from bot.domain.facts import FACTS_VERSION
     from bot.facts import config_basis
 
-    conn.execute("INSERT INTO facts_basis (id, version, basis) VALUES (1, ?, ?)",
-                 [FACTS_VERSION, config_basis(parse_config(CONFIG))])
+    conn.execute(
+        "INSERT INTO facts_basis (id, version, basis) VALUES (1, ?, ?)",
+        [FACTS_VERSION, config_basis(parse_config(CONFIG))],
+    )
     conn.execute("COMMIT")
     conn.close()
     _record_steady_state(path, at=NOW - timedelta(hours=1))
@@ -228,13 +274,22 @@ def _facts(row: tuple[Any, ...], history: Rows) -> Any:
     if not _CONFIG:
         _CONFIG.append(parse_config(CONFIG))
     request = as_request({**dict(zip(REQUEST_COLUMNS, row)), "origin_private": 0})
-    events = [Event(id=i, request_id=rid, at=datetime.fromisoformat(at), actor=actor, type=type_, data=json.loads(data))
-              for i, (rid, at, actor, type_, data) in enumerate(history, 1)]
+    events = [
+        Event(id=i, request_id=rid, at=datetime.fromisoformat(at), actor=actor, type=type_, data=json.loads(data))
+        for i, (rid, at, actor, type_, data) in enumerate(history, 1)
+    ]
     return request_facts(request, events, _CONFIG[0])
 
 
-def _request(rid: int, created: int, is_open: bool, last_us: int, rng: random.Random, kinds: list[str],
-             domains: list[dict[str, Any]]) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+def _request(
+    rid: int,
+    created: int,
+    is_open: bool,
+    last_us: int,
+    rng: random.Random,
+    kinds: list[str],
+    domains: list[dict[str, Any]],
+) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
     kind = rng.choice(kinds)
     domain = None if rng.random() < 0.04 else rng.choice(domains)
     review = kind == "security_review"
@@ -258,9 +313,21 @@ def _request(rid: int, created: int, is_open: bool, last_us: int, rng: random.Ra
     def add(at: int, actor: str, type_: str, data: dict[str, Any]) -> None:
         history.append((rid, _iso(at), actor, type_, json.dumps(data)))
 
-    add(t, requester, "created", {"kind": kind, "domain": domain and domain["name"], "assignee": assignee,
-                                  "priority": priority, "source": "command", "confidential": review,
-                                  "reasons": reasons, "court": court0})
+    add(
+        t,
+        requester,
+        "created",
+        {
+            "kind": kind,
+            "domain": domain and domain["name"],
+            "assignee": assignee,
+            "priority": priority,
+            "source": "command",
+            "confidential": review,
+            "reasons": reasons,
+            "court": court0,
+        },
+    )
     status, stage, court, owner = "open", ("requested" if review else None), court0, None
     first_response = resolved = None
     version = 1
@@ -282,8 +349,12 @@ def _request(rid: int, created: int, is_open: bool, last_us: int, rng: random.Ra
             status, court = "claimed", ("assignee" if assignee else "lead")
             if kind == "regression":
                 owner = worker
-            add(t, worker, "claimed", {"assignee": worker, "previous": assignee, "court": court, "status": status,
-                                       "first_response": True})
+            add(
+                t,
+                worker,
+                "claimed",
+                {"assignee": worker, "previous": assignee, "court": court, "status": status, "first_response": True},
+            )
         assignee = worker if assignee is None else assignee
         first_response = t
         version += 1
@@ -305,8 +376,18 @@ def _request(rid: int, created: int, is_open: bool, last_us: int, rng: random.Ra
                 version += 1
         for _ in range(rng.choice((0, 0, 1, 1, 2))):
             t += step(0.01, 0.1)
-            add(t, worker, "commented", {"by": "member", "text": "looking into it", "ts": f"{t // 10**6}.000100",
-                                         "court": court, "status": status})
+            add(
+                t,
+                worker,
+                "commented",
+                {
+                    "by": "member",
+                    "text": "looking into it",
+                    "ts": f"{t // 10**6}.000100",
+                    "court": court,
+                    "status": status,
+                },
+            )
             version += 1
     if not is_open:
         t = min(t + step(0.05, 0.3), last_us)
@@ -321,11 +402,36 @@ def _request(rid: int, created: int, is_open: bool, last_us: int, rng: random.Ra
             add(t, worker, "resolved", {"court": "nobody", "status": status})
         court, resolved = "nobody", t
         version += 1
-    row = (rid, kind, domain and domain["name"], title,
-           f"Seen since the last release; {TOPICS[(rid * 7) % len(TOPICS)]}. Examples in the thread.", priority,
-           status, stage, requester, assignee, owner, int(review), "command", "[]", None, None, None, None,
-           card_channel, f"{created // 10**6}.000100", court, json.dumps(reasons), "[]", _iso(created), _iso(t),
-           _iso(first_response) if first_response else None, _iso(resolved) if resolved else None, version)
+    row = (
+        rid,
+        kind,
+        domain and domain["name"],
+        title,
+        f"Seen since the last release; {TOPICS[(rid * 7) % len(TOPICS)]}. Examples in the thread.",
+        priority,
+        status,
+        stage,
+        requester,
+        assignee,
+        owner,
+        int(review),
+        "command",
+        "[]",
+        None,
+        None,
+        None,
+        None,
+        card_channel,
+        f"{created // 10**6}.000100",
+        court,
+        json.dumps(reasons),
+        "[]",
+        _iso(created),
+        _iso(t),
+        _iso(first_response) if first_response else None,
+        _iso(resolved) if resolved else None,
+        version,
+    )
     return row, history
 
 
@@ -336,10 +442,16 @@ def open_items(conn: sqlite3.Connection) -> list[tuple[Any, list[Any]]]:
 
     conn.row_factory = sqlite3.Row
     marks = ", ".join("?" for _ in OPEN_STATUSES)
-    requests = {r["id"]: _request(dict(r)) for r in conn.execute(f"SELECT * FROM requests WHERE status IN ({marks})", OPEN_STATUSES)}
+    requests = {
+        r["id"]: _request(dict(r))
+        for r in conn.execute(f"SELECT * FROM requests WHERE status IN ({marks})", OPEN_STATUSES)
+    }
     events: dict[int, list[Event]] = {rid: [] for rid in requests}
-    rows = conn.execute(f"""SELECT e.* FROM requests r JOIN events e ON e.request_id = r.id
-                            WHERE r.status IN ({marks}) ORDER BY e.request_id, e.id""", OPEN_STATUSES)
+    rows = conn.execute(
+        f"""SELECT e.* FROM requests r JOIN events e ON e.request_id = r.id
+                            WHERE r.status IN ({marks}) ORDER BY e.request_id, e.id""",
+        OPEN_STATUSES,
+    )
     for e in rows:
         events[e["request_id"]].append(Event.model_validate({**dict(e), "data": json.loads(e["data"])}))
     conn.row_factory = None
@@ -368,11 +480,17 @@ def _record_steady_state(path: Path, *, at: datetime) -> None:
     due.sort(key=lambda d: (d[0], d[1], d[2]))
     stamp = at.isoformat(timespec="microseconds")
     conn.execute("BEGIN")
-    conn.executemany("INSERT INTO notifications (request_id, rule, step, recipients, sent_at) VALUES (?, ?, ?, ?, ?)",
-                     [(rid, rule, step, json.dumps(people), stamp) for rid, rule, step, people in due])
-    conn.executemany("INSERT INTO events (request_id, at, actor, type, data) VALUES (?, ?, ?, ?, ?)",
-                     [(rid, stamp, BOT, "nag", json.dumps({"rule": rule, "step": step, "recipients": people}))
-                      for rid, rule, step, people in due])
+    conn.executemany(
+        "INSERT INTO notifications (request_id, rule, step, recipients, sent_at) VALUES (?, ?, ?, ?, ?)",
+        [(rid, rule, step, json.dumps(people), stamp) for rid, rule, step, people in due],
+    )
+    conn.executemany(
+        "INSERT INTO events (request_id, at, actor, type, data) VALUES (?, ?, ?, ?, ?)",
+        [
+            (rid, stamp, BOT, "nag", json.dumps({"rule": rule, "step": step, "recipients": people}))
+            for rid, rule, step, people in due
+        ],
+    )
     conn.executemany("UPDATE requests SET next_nag_at = ? WHERE id = ?", checks)
     conn.execute("COMMIT")
     conn.close()
@@ -387,7 +505,7 @@ def _steady_span(span: tuple[int, int], *, at: datetime) -> tuple[list[Nagged], 
     from storage.rows import to_db_time
 
     config = parse_config(CONFIG)
-    items = _ITEMS[span[0]:span[1]]
+    items = _ITEMS[span[0] : span[1]]
     due = nags_due(items, config, now=at, sent=set())
     sent = {d.sent_key for d in due}
     # As run_nags: the events it loaded (not the nag events it records; they are not activity). A request
@@ -404,9 +522,12 @@ def describe(path: Path) -> dict[str, int]:
     conn = sqlite3.connect(path)
     try:
         one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
-        return {"requests": one("SELECT count(*) FROM requests"),
-                "open": one("SELECT count(*) FROM requests WHERE status IN ('open', 'claimed', 'waiting')"),
-                "events": one("SELECT count(*) FROM events"), "notifications": one("SELECT count(*) FROM notifications"),
-                "bytes": path.stat().st_size}
+        return {
+            "requests": one("SELECT count(*) FROM requests"),
+            "open": one("SELECT count(*) FROM requests WHERE status IN ('open', 'claimed', 'waiting')"),
+            "events": one("SELECT count(*) FROM events"),
+            "notifications": one("SELECT count(*) FROM notifications"),
+            "bytes": path.stat().st_size,
+        }
     finally:
         conn.close()

@@ -72,8 +72,10 @@ def main() -> None:
         if op == "response_urls":
             return [fake.response_url() for _ in range(int(message["n"]))]
         if op == "messages":
-            return [fake.add_message(message["channel"], f"{message['text']} ({i})", user=message["user"])
-                    for i in range(int(message["n"]))]
+            return [
+                fake.add_message(message["channel"], f"{message['text']} ({i})", user=message["user"])
+                for i in range(int(message["n"]))
+            ]
         if op == "latency":
             fake.latency = float(message["seconds"])
             return {"ok": True}
@@ -83,9 +85,15 @@ def main() -> None:
                 for call in fake.calls:
                     by_method[call.method] = by_method.get(call.method, 0) + 1
                 violations = list(fake.violations)
-            stats = {"calls": by_method, "violations": len(violations), "violation_examples": violations[:3],
-                     "handled": len(handling), "handling_seconds": sum(handling), "cpu_seconds": cpu_seconds() - cpu0,
-                     "cards": cards if message.get("cards") else len(cards)}
+            stats = {
+                "calls": by_method,
+                "violations": len(violations),
+                "violation_examples": violations[:3],
+                "handled": len(handling),
+                "handling_seconds": sum(handling),
+                "cpu_seconds": cpu_seconds() - cpu0,
+                "cards": cards if message.get("cards") else len(cards),
+            }
         if op == "stop":
             fake.stop()
         return stats

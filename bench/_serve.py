@@ -51,9 +51,12 @@ def bare_app(api_url: str) -> Any:
     """The floor: Bolt with the bot's client, signing check and executor size, listeners that only ack."""
     from slack_bolt import App
 
-    app = App(client=web_client(TOKEN, api_url=api_url), signing_secret=SIGNING_SECRET,
-              listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
-              logger=logging.getLogger("slack_bolt"))
+    app = App(
+        client=web_client(TOKEN, api_url=api_url),
+        signing_secret=SIGNING_SECRET,
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
+        logger=logging.getLogger("slack_bolt"),
+    )
     app.command("/ai-request")(lambda ack: ack())
     app.action(re.compile(".*"))(lambda ack: ack())
     return SimpleNamespace(app=app)
@@ -158,8 +161,9 @@ def main() -> None:
     bot = None
     if args.mode == "bot":
         config = load_config(args.config) if args.config else parse_config(CONFIG)
-        bot = build_app(config=config, db_path=args.db, token=TOKEN, signing_secret=SIGNING_SECRET,
-                        api_url=args.api_url)
+        bot = build_app(
+            config=config, db_path=args.db, token=TOKEN, signing_secret=SIGNING_SECRET, api_url=args.api_url
+        )
         if args.post_interval is not None:
             bot.outbox.pacer.interval = args.post_interval
         bot.start()
@@ -172,12 +176,13 @@ def main() -> None:
     cpu0 = cpu_seconds()
 
     def stats() -> dict[str, Any]:
-        out: dict[str, Any] = {"cpu_seconds": cpu_seconds() - cpu0,
-                               "max_rss_mb": peak_rss_mb()}
+        out: dict[str, Any] = {"cpu_seconds": cpu_seconds() - cpu0, "max_rss_mb": peak_rss_mb()}
         if bot is not None:
             out["commits"] = getattr(bot.db, "commits", 0)
             with bot.db.read() as db:
-                out["outbox"] = {r["status"]: r["n"] for r in db.query("SELECT status, count(*) AS n FROM outbox GROUP BY status")}
+                out["outbox"] = {
+                    r["status"]: r["n"] for r in db.query("SELECT status, count(*) AS n FROM outbox GROUP BY status")
+                }
                 out["requests"] = next(db.query("SELECT count(*) AS n FROM requests"))["n"]
         return out
 

@@ -35,7 +35,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import BENCH, Child, argv_flag, copy_database, machine, ms, run_load, start_fake_slack, table, verdict  # noqa: E402
+from bench._common import (
+    BENCH,
+    Child,
+    argv_flag,
+    copy_database,
+    machine,
+    ms,
+    run_load,
+    start_fake_slack,
+    table,
+    verdict,
+)  # noqa: E402
 from bench._dataset import config_path, dataset, describe  # noqa: E402
 
 CONCURRENCY = 50
@@ -57,25 +68,53 @@ LARGE = People(channel="C0SUP", members=("U0SUPENG1", "U0SUPENG2"))  # bench/_da
 
 
 def command_body(n: int, response_url: str, people: People = FRESH) -> tuple[bytes, str]:
-    form = {"token": "legacy", "team_id": TEAM, "team_domain": "acme", "channel_id": people.channel, "channel_name": "support",
-            "user_id": f"U0REQ{n % 40}", "user_name": f"req{n % 40}", "command": "/ai-request",
-            "text": f"regression: refund intent answers with the wrong window (case {n})",
-            "api_app_id": "A0APP", "is_enterprise_install": "false", "response_url": response_url,
-            "trigger_id": f"{n}.1700000000.{n:032x}"}
+    form = {
+        "token": "legacy",
+        "team_id": TEAM,
+        "team_domain": "acme",
+        "channel_id": people.channel,
+        "channel_name": "support",
+        "user_id": f"U0REQ{n % 40}",
+        "user_name": f"req{n % 40}",
+        "command": "/ai-request",
+        "text": f"regression: refund intent answers with the wrong window (case {n})",
+        "api_app_id": "A0APP",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": f"{n}.1700000000.{n:032x}",
+    }
     return urllib.parse.urlencode(form).encode(), "application/x-www-form-urlencoded"
 
 
 def click_body(n: int, request_id: int, response_url: str, people: People = FRESH) -> tuple[bytes, str]:
-    clicks = (("request.claim", people.members[0]), ("request.resolve", people.members[1]), ("request.claim", "U0OUTSIDER"))
+    clicks = (
+        ("request.claim", people.members[0]),
+        ("request.resolve", people.members[1]),
+        ("request.claim", "U0OUTSIDER"),
+    )
     action_id, user = clicks[n % len(clicks)]
-    payload = {"type": "block_actions", "team": {"id": TEAM, "domain": "acme"}, "api_app_id": "A0APP", "token": "legacy",
-               "is_enterprise_install": False, "user": {"id": user, "name": user.lower(), "team_id": TEAM},
-               "trigger_id": f"{n}.1700000001.{n:032x}", "response_url": response_url,
-               "channel": {"id": people.channel, "name": "support"},
-               "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": people.channel},
-               "message": {"ts": "1700000000.000001", "type": "message", "text": "", "blocks": []},
-               "actions": [{"action_id": action_id, "block_id": "card.actions", "type": "button",
-                            "value": f"AIR-{request_id}", "action_ts": "1700000000.1"}]}
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "acme"},
+        "api_app_id": "A0APP",
+        "token": "legacy",
+        "is_enterprise_install": False,
+        "user": {"id": user, "name": user.lower(), "team_id": TEAM},
+        "trigger_id": f"{n}.1700000001.{n:032x}",
+        "response_url": response_url,
+        "channel": {"id": people.channel, "name": "support"},
+        "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": people.channel},
+        "message": {"ts": "1700000000.000001", "type": "message", "text": "", "blocks": []},
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "card.actions",
+                "type": "button",
+                "value": f"AIR-{request_id}",
+                "action_ts": "1700000000.1",
+            }
+        ],
+    }
     return urllib.parse.urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
 
 
@@ -96,10 +135,13 @@ def measure(mode: str, n: int, fake: Child, tmp: str, *, db: Path | None = None)
     url = server.ready["url"]
     try:
         calls_before = sum(fake.ask({"op": "stats"})["calls"].values())
-        run_load(url, [command_body(10**6 + i, urls[i], people) for i in range(WARMUP)], concurrency=5)  # auth.test, caches
+        run_load(
+            url, [command_body(10**6 + i, urls[i], people) for i in range(WARMUP)], concurrency=5
+        )  # auth.test, caches
         commands = run_load(url, [command_body(i, urls[WARMUP + i], people) for i in range(n)], concurrency=CONCURRENCY)
-        clicks = run_load(url, [click_body(i, first_id + i, urls[WARMUP + n + i], people) for i in range(n)],
-                          concurrency=CONCURRENCY)
+        clicks = run_load(
+            url, [click_body(i, first_id + i, urls[WARMUP + n + i], people) for i in range(n)], concurrency=CONCURRENCY
+        )
         slack_calls = sum(fake.ask({"op": "stats"})["calls"].values()) - calls_before
     finally:
         stats = server.stop()
@@ -131,7 +173,8 @@ def main() -> int:
     results = {}
     fresh_p99 = bot["commands"]["p99"]
     runs = [("bot, fresh database", bot)] + [
-        (f"bot, {facts['requests'] // 1000:,}k-request database ({facts['open']:,} open)", r) for facts, r in bigs]
+        (f"bot, {facts['requests'] // 1000:,}k-request database ({facts['open']:,} open)", r) for facts, r in bigs
+    ]
     for kind in ("commands", "clicks"):
         f = floor[kind]
         for name, r in runs:
@@ -145,22 +188,50 @@ def main() -> int:
                 growth = b["p99"] / fresh_p99 if fresh_p99 else float("inf")
                 ok, target = growth <= 1.2 and b["max"] < 1.0, f"<= 1.2x fresh: {growth:.2f}x"
             results[(name, kind)] = ok
-            rows.append([f"{name}: {kind}", b["n"], ms(b["p50"]), ms(b["p99"]), ms(b["max"]), f"{b['rate']:.0f}/s",
-                         f"{ratio:.2f}x", f"{r['server']['max_rss_mb']:.0f} MB", f"{target}: {verdict(ok)}"])
-        rows.append([f"floor, bare Bolt: {kind}", f["n"], ms(f["p50"]), ms(f["p99"]), ms(f["max"]), f"{f['rate']:.0f}/s",
-                     "1x", f"{floor['server']['max_rss_mb']:.0f} MB", ""])
-    print(f"## Ack latency ({'quick' if quick else 'full'}): signed commands then as many clicks, concurrency {CONCURRENCY}, "
-          f"Web API latency {LATENCY * 1000:.0f} ms")
+            rows.append(
+                [
+                    f"{name}: {kind}",
+                    b["n"],
+                    ms(b["p50"]),
+                    ms(b["p99"]),
+                    ms(b["max"]),
+                    f"{b['rate']:.0f}/s",
+                    f"{ratio:.2f}x",
+                    f"{r['server']['max_rss_mb']:.0f} MB",
+                    f"{target}: {verdict(ok)}",
+                ]
+            )
+        rows.append(
+            [
+                f"floor, bare Bolt: {kind}",
+                f["n"],
+                ms(f["p50"]),
+                ms(f["p99"]),
+                ms(f["max"]),
+                f"{f['rate']:.0f}/s",
+                "1x",
+                f"{floor['server']['max_rss_mb']:.0f} MB",
+                "",
+            ]
+        )
+    print(
+        f"## Ack latency ({'quick' if quick else 'full'}): signed commands then as many clicks, concurrency {CONCURRENCY}, "
+        f"Web API latency {LATENCY * 1000:.0f} ms"
+    )
     print(table(["server", "n", "p50", "p99", "max", "throughput", "p99 / floor", "peak RSS", "target"], rows))
     outbox = bot["server"].get("outbox", {})
-    print(f"\nWhile the load ran, the bot's outbox worker made {bot['slack_calls']} Web API calls (fresh database) at "
-          f"{LATENCY * 1000:.0f} ms each (paced per channel, and every card goes to one); its outbox ended with "
-          f"{outbox.get('sent', 0)} sent, {outbox.get('pending', 0)} pending. Bot server CPU "
-          f"{bot['server']['cpu_seconds']:.1f} s, {bot['server'].get('commits', 0)} commits for "
-          f"{2 * (n + WARMUP)} requests; floor CPU {floor['server']['cpu_seconds']:.1f} s. "
-          f"Fake Slack: {fake_stats['violations']} contract violations.")
-    print("Targets: commands p99 < 100 ms and <= 2x the floor's (fresh), <= 1.2x the fresh figure (large databases); "
-          "clicks p99 <= 1.5x the floor's; max < 1 s (Slack gives up at 3 s).")
+    print(
+        f"\nWhile the load ran, the bot's outbox worker made {bot['slack_calls']} Web API calls (fresh database) at "
+        f"{LATENCY * 1000:.0f} ms each (paced per channel, and every card goes to one); its outbox ended with "
+        f"{outbox.get('sent', 0)} sent, {outbox.get('pending', 0)} pending. Bot server CPU "
+        f"{bot['server']['cpu_seconds']:.1f} s, {bot['server'].get('commits', 0)} commits for "
+        f"{2 * (n + WARMUP)} requests; floor CPU {floor['server']['cpu_seconds']:.1f} s. "
+        f"Fake Slack: {fake_stats['violations']} contract violations."
+    )
+    print(
+        "Targets: commands p99 < 100 ms and <= 2x the floor's (fresh), <= 1.2x the fresh figure (large databases); "
+        "clicks p99 <= 1.5x the floor's; max < 1 s (Slack gives up at 3 s)."
+    )
     print(f"Machine: {machine()}. Took {time.monotonic() - started:.0f} s.")
     return 0 if all(results.values()) else 1
 

@@ -52,8 +52,12 @@ def main() -> int:
                 rows.append(("none", commands(url, urls, n, n)))
                 stop = threading.Event()
                 with ExitStack() as stack:
-                    idle = [stack.enter_context(socket.create_connection((host, int(port)), timeout=10)) for _ in range(500)]
-                    slow = [stack.enter_context(socket.create_connection((host, int(port)), timeout=10)) for _ in range(500)]
+                    idle = [
+                        stack.enter_context(socket.create_connection((host, int(port)), timeout=10)) for _ in range(500)
+                    ]
+                    slow = [
+                        stack.enter_context(socket.create_connection((host, int(port)), timeout=10)) for _ in range(500)
+                    ]
                     for sock in slow:
                         sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: intake.example.com\r\nX-Slow: ")
 
@@ -81,8 +85,12 @@ def main() -> int:
         fake.stop()
     worst = max(r["max"] for name, r in rows[1:])
     print(f"Machine: {machine()}\n")
-    print(table(["stray connections", "commands", "p50", "p99", "max"],
-                [(name, r["n"], ms(r["p50"]), ms(r["p99"]), ms(r["max"])) for name, r in rows]))
+    print(
+        table(
+            ["stray connections", "commands", "p50", "p99", "max"],
+            [(name, r["n"], ms(r["p50"]), ms(r["p99"]), ms(r["max"])) for name, r in rows],
+        )
+    )
     ok = worst < TARGET_SECONDS
     print(f"\nno ack past {TARGET_SECONDS:g} s with stray connections open: {verdict(ok)} (worst {ms(worst)})")
     return 0 if ok else 1

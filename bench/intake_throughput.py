@@ -47,9 +47,14 @@ SLACK_CAP_PER_S = 30_000 / 3600
 TARGET = 10 * SLACK_CAP_PER_S
 OFFERED = 100.0  # requests per second offered in the sustained run: 12x Slack's cap
 KEY = re.compile(rb"AIR-(\d+)")
-TOPICS = ("refund intent answers with the wrong window", "search ranking ignores the query language",
-          "helpdesk agent summarises tickets in the wrong tone", "index misses new products",
-          "which eval covers refunds?", "add an eval for multilingual queries")
+TOPICS = (
+    "refund intent answers with the wrong window",
+    "search ranking ignores the query language",
+    "helpdesk agent summarises tickets in the wrong tone",
+    "index misses new products",
+    "which eval covers refunds?",
+    "add an eval for multilingual queries",
+)
 KINDS = ("regression", "question", "feature", "eval", "")
 
 
@@ -57,10 +62,21 @@ def command_body(n: int) -> tuple[bytes, str]:
     kind = KINDS[n % len(KINDS)]
     text = (f"{kind}: " if kind else "") + f"{TOPICS[n % len(TOPICS)]} (case {n})"
     channel = ("C0SUPPORT", "C0SEARCH", "C0RANDOM")[n % 3]
-    form = {"token": "legacy", "team_id": "T0TEAM", "team_domain": "acme", "channel_id": channel, "channel_name": "x",
-            "user_id": f"U0REQ{n % 40}", "user_name": f"req{n % 40}", "command": "/ai-request", "text": text,
-            "api_app_id": "A0APP", "is_enterprise_install": "false",
-            "response_url": "http://127.0.0.1:9/unused", "trigger_id": f"{n}.1700000000.{n:032x}"}
+    form = {
+        "token": "legacy",
+        "team_id": "T0TEAM",
+        "team_domain": "acme",
+        "channel_id": channel,
+        "channel_name": "x",
+        "user_id": f"U0REQ{n % 40}",
+        "user_name": f"req{n % 40}",
+        "command": "/ai-request",
+        "text": text,
+        "api_app_id": "A0APP",
+        "is_enterprise_install": "false",
+        "response_url": "http://127.0.0.1:9/unused",
+        "trigger_id": f"{n}.1700000000.{n:032x}",
+    }
     return urllib.parse.urlencode(form).encode(), "application/x-www-form-urlencoded"
 
 
@@ -89,8 +105,16 @@ def floor_inserts(source: str, target: str, *, limit: float) -> tuple[int, float
     return done, elapsed
 
 
-def run(fake: Child, tmp: str, *, name: str, duration: float, post_interval: float | None, drain: bool,
-        rate: float | None = None) -> dict[str, Any]:
+def run(
+    fake: Child,
+    tmp: str,
+    *,
+    name: str,
+    duration: float,
+    post_interval: float | None,
+    drain: bool,
+    rate: float | None = None,
+) -> dict[str, Any]:
     """One bot server, `duration` seconds of commands (closed loop, or `rate` per second); with
     `drain`, then wait for every card."""
     args = [str(BENCH / "_serve.py"), "bot", "--db", f"{tmp}/{name}.db", "--api-url", fake.ready["url"]]
@@ -106,7 +130,9 @@ def run(fake: Child, tmp: str, *, name: str, duration: float, post_interval: flo
             time.sleep(0.05)  # the warm-up's cards are out: the measured requests queue behind nothing
         base = fake.ask({"op": "stats"})
         start = time.monotonic()
-        load = run_load(server.ready["url"], command_body, concurrency=CONCURRENCY, duration=duration, keep=True, rate=rate)
+        load = run_load(
+            server.ready["url"], command_body, concurrency=CONCURRENCY, duration=duration, keep=True, rate=rate
+        )
         load_end = time.monotonic()
         acked = {int(m.group(1)): t1 for _, t1, body in load.answers if (m := KEY.search(body))}
         sent = {int(m.group(1)): t0 for t0, _, body in load.answers if (m := KEY.search(body))}
@@ -124,15 +150,22 @@ def run(fake: Child, tmp: str, *, name: str, duration: float, post_interval: flo
     calls = sum(stats["calls"].values()) - sum(base["calls"].values())
     handled = stats["handled"] - base["handled"]
     return {
-        "acked": len(acked), "posted": len(posted), "window": load_end - start, "drained": last - start,
+        "acked": len(acked),
+        "posted": len(posted),
+        "window": load_end - start,
+        "drained": last - start,
         "ack_rate": len(acked) / (duration if rate else load_end - start),
         "in_window": sum(1 for t in posted.values() if t <= load_end) / (load_end - start),
         "backlog": len(acked) - sum(1 for t in posted.values() if t <= load_end),
         "end_to_end": len(posted) / (last - start) if len(posted) >= len(acked) else float("nan"),
-        "to_card": [posted[k] - sent[k] for k in posted], "ack_latencies": load.latencies,
-        "calls": calls, "fake_ms": (stats["handling_seconds"] - base["handling_seconds"]) / handled * 1000 if handled else 0.0,
-        "fake_cpu": stats["cpu_seconds"] - base["cpu_seconds"], "violations": stats["violations"],
-        "violation_examples": stats["violation_examples"], "server": server_stats,
+        "to_card": [posted[k] - sent[k] for k in posted],
+        "ack_latencies": load.latencies,
+        "calls": calls,
+        "fake_ms": (stats["handling_seconds"] - base["handling_seconds"]) / handled * 1000 if handled else 0.0,
+        "fake_cpu": stats["cpu_seconds"] - base["cpu_seconds"],
+        "violations": stats["violations"],
+        "violation_examples": stats["violation_examples"],
+        "server": server_stats,
     }
 
 
@@ -146,7 +179,9 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="ai-intake-bench-") as tmp:
             sat = run(fake, tmp, name="saturated", duration=burst, post_interval=0.0, drain=True)
             sus = run(fake, tmp, name="sustained", duration=duration, post_interval=0.0, drain=True, rate=OFFERED)
-            shipped = run(fake, tmp, name="paced", duration=burst, post_interval=None, drain=False, rate=SLACK_CAP_PER_S)
+            shipped = run(
+                fake, tmp, name="paced", duration=burst, post_interval=None, drain=False, rate=SLACK_CAP_PER_S
+            )
             rows, floor_seconds = floor_inserts(f"{tmp}/sustained.db", f"{tmp}/floor.db", limit=duration)
     finally:
         fake.stop()
@@ -162,30 +197,69 @@ def main() -> int:
         return f"{ms(percentile(r[key], 50))} / {ms(percentile(r[key], 99))}"
 
     drain_rate = (sat["posted"] - (sat["acked"] - sat["backlog"])) / max(sat["drained"] - sat["window"], 1e-9)
-    print(f"## Intake throughput ({'quick' if quick else 'full'}): signed quick-creates, {CONCURRENCY} connections, "
-          f"Web API latency 0, cards to 3 channels")
-    print(table(["run", "acked", "cards posted in the window", "left behind", "ack p50 / p99", "command to card p50 / p99",
-                 "target"], [
-        [f"sustained: {OFFERED:.0f}/s offered for {duration:.0f} s, pacing off", f"{sus['ack_rate']:.0f}/s",
-         f"{sustained:.0f}/s", sus["backlog"], pct(sus, "ack_latencies"), pct(sus, "to_card"),
-         f"> {TARGET:.0f}/s: {verdict(ok)}"],
-        [f"saturated: {CONCURRENCY} clients, closed loop, {burst:.0f} s, pacing off", f"{sat['ack_rate']:.0f}/s",
-         f"{sat['in_window']:.0f}/s ({share:.0%} of acked)", sat["backlog"], pct(sat, "ack_latencies"), pct(sat, "to_card"),
-         f">= 50 %, p99 < 2 s: {verdict(sat_ok)}"],
-        [f"as shipped (1 post/s per channel): {SLACK_CAP_PER_S:.1f}/s for {burst:.0f} s", f"{shipped['ack_rate']:.1f}/s",
-         f"{shipped['in_window']:.1f}/s", shipped["backlog"], pct(shipped, "ack_latencies"), pct(shipped, "to_card"), ""],
-    ]))
-    print(f"\nFloor, raw INSERT of the sustained run's rows, one transaction each (synchronous=FULL, WAL): "
-          f"{floor_rate:.0f} rows/s. Saturated, the bot acks {sat['ack_rate']:.0f}/s ({sat['ack_rate'] / floor_rate:.2f}x "
-          f"the floor) while its notifier posts {sat['in_window']:.0f} cards/s; once the load stops it drains "
-          f"{drain_rate:.0f} cards/s ({drain_rate / floor_rate:.2f}x).")
-    print(f"End to end with the drain (sustained run): {sus['posted']} cards in {sus['drained']:.1f} s = "
-          f"{sus['end_to_end']:.0f}/s, {sustained / SLACK_CAP_PER_S:.0f}x Slack's cap of {SLACK_CAP_PER_S:.1f} events/s.")
-    print(f"Fake Slack overhead (sustained run): {sus['calls']} Web API calls, {sus['fake_ms']:.2f} ms of validation per call "
-          f"inside the fake, {sus['fake_cpu']:.1f} s CPU in its own process (the bot's server process: "
-          f"{sus['server']['cpu_seconds']:.1f} s CPU, peak RSS {sus['server']['max_rss_mb']:.0f} MB; saturated: "
-          f"{sat['server']['max_rss_mb']:.0f} MB); "
-          f"{sus['violations'] + sat['violations'] + shipped['violations']} contract violations.")
+    print(
+        f"## Intake throughput ({'quick' if quick else 'full'}): signed quick-creates, {CONCURRENCY} connections, "
+        f"Web API latency 0, cards to 3 channels"
+    )
+    print(
+        table(
+            [
+                "run",
+                "acked",
+                "cards posted in the window",
+                "left behind",
+                "ack p50 / p99",
+                "command to card p50 / p99",
+                "target",
+            ],
+            [
+                [
+                    f"sustained: {OFFERED:.0f}/s offered for {duration:.0f} s, pacing off",
+                    f"{sus['ack_rate']:.0f}/s",
+                    f"{sustained:.0f}/s",
+                    sus["backlog"],
+                    pct(sus, "ack_latencies"),
+                    pct(sus, "to_card"),
+                    f"> {TARGET:.0f}/s: {verdict(ok)}",
+                ],
+                [
+                    f"saturated: {CONCURRENCY} clients, closed loop, {burst:.0f} s, pacing off",
+                    f"{sat['ack_rate']:.0f}/s",
+                    f"{sat['in_window']:.0f}/s ({share:.0%} of acked)",
+                    sat["backlog"],
+                    pct(sat, "ack_latencies"),
+                    pct(sat, "to_card"),
+                    f">= 50 %, p99 < 2 s: {verdict(sat_ok)}",
+                ],
+                [
+                    f"as shipped (1 post/s per channel): {SLACK_CAP_PER_S:.1f}/s for {burst:.0f} s",
+                    f"{shipped['ack_rate']:.1f}/s",
+                    f"{shipped['in_window']:.1f}/s",
+                    shipped["backlog"],
+                    pct(shipped, "ack_latencies"),
+                    pct(shipped, "to_card"),
+                    "",
+                ],
+            ],
+        )
+    )
+    print(
+        f"\nFloor, raw INSERT of the sustained run's rows, one transaction each (synchronous=FULL, WAL): "
+        f"{floor_rate:.0f} rows/s. Saturated, the bot acks {sat['ack_rate']:.0f}/s ({sat['ack_rate'] / floor_rate:.2f}x "
+        f"the floor) while its notifier posts {sat['in_window']:.0f} cards/s; once the load stops it drains "
+        f"{drain_rate:.0f} cards/s ({drain_rate / floor_rate:.2f}x)."
+    )
+    print(
+        f"End to end with the drain (sustained run): {sus['posted']} cards in {sus['drained']:.1f} s = "
+        f"{sus['end_to_end']:.0f}/s, {sustained / SLACK_CAP_PER_S:.0f}x Slack's cap of {SLACK_CAP_PER_S:.1f} events/s."
+    )
+    print(
+        f"Fake Slack overhead (sustained run): {sus['calls']} Web API calls, {sus['fake_ms']:.2f} ms of validation per call "
+        f"inside the fake, {sus['fake_cpu']:.1f} s CPU in its own process (the bot's server process: "
+        f"{sus['server']['cpu_seconds']:.1f} s CPU, peak RSS {sus['server']['max_rss_mb']:.0f} MB; saturated: "
+        f"{sat['server']['max_rss_mb']:.0f} MB); "
+        f"{sus['violations'] + sat['violations'] + shipped['violations']} contract violations."
+    )
     print(f"Machine: {machine()}. Took {time.monotonic() - started_all:.0f} s.")
     return 0 if ok and sat_ok else 1
 

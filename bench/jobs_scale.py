@@ -88,21 +88,31 @@ def measure(what: str, db: str) -> dict[str, Any]:
         else:  # no index on updated_at: the open ones by index, the recently updated by a scan
             where, params = f"r.status IN ({marks}) OR r.updated_at >= ?", [*OPEN_STATUSES, since]
         found = sum(1 for _ in conn.execute(f"SELECT r.* FROM requests r WHERE {where}", params))
-        for _ in conn.execute(f"SELECT e.* FROM requests r JOIN events e ON e.request_id = r.id WHERE {where} "
-                              "ORDER BY e.request_id, e.id", params):
+        for _ in conn.execute(
+            f"SELECT e.* FROM requests r JOIN events e ON e.request_id = r.id WHERE {where} "
+            "ORDER BY e.request_id, e.id",
+            params,
+        ):
             pass
-        for _ in conn.execute(f"SELECT n.request_id, n.rule, n.step FROM requests r JOIN notifications n "
-                              f"ON n.request_id = r.id WHERE {where}", params):
+        for _ in conn.execute(
+            f"SELECT n.request_id, n.rule, n.step FROM requests r JOIN notifications n "
+            f"ON n.request_id = r.id WHERE {where}",
+            params,
+        ):
             pass
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "found": found, "baseline_mb": baseline,
-            "peak_mb": peak_rss_mb()}
+    return {"seconds": seconds, "found": found, "baseline_mb": baseline, "peak_mb": peak_rss_mb()}
 
 
 def in_child(what: str, db: Path, *, limit: float) -> dict[str, Any]:
     try:
-        done = subprocess.run([sys.executable, __file__, "--measure", what, "--db", str(db)], cwd=str(ROOT),
-                              capture_output=True, text=True, timeout=limit)
+        done = subprocess.run(
+            [sys.executable, __file__, "--measure", what, "--db", str(db)],
+            cwd=str(ROOT),
+            capture_output=True,
+            text=True,
+            timeout=limit,
+        )
     except subprocess.TimeoutExpired:
         return {"timeout": limit}
     if done.returncode != 0:
@@ -161,9 +171,11 @@ def main() -> int:
         db, generated = dataset(n, share, log=lambda m: print(m, file=sys.stderr))
         facts = describe(db)
         name = label(n, share)
-        notes.append(f"{name}: {facts['requests']:,} requests, {facts['open']:,} open, {facts['events']:,} events, "
-                     f"{facts['notifications']:,} notifications, {facts['bytes'] / 2**20:.0f} MB"
-                     + (f", generated in {generated:.0f} s" if generated else " (cached)"))
+        notes.append(
+            f"{name}: {facts['requests']:,} requests, {facts['open']:,} open, {facts['events']:,} events, "
+            f"{facts['notifications']:,} notifications, {facts['bytes'] / 2**20:.0f} MB"
+            + (f", generated in {generated:.0f} s" if generated else " (cached)")
+        )
         floors = {f: in_child(f, db, limit=limit) for f in sorted(set(FLOORS.values()))}
         for job in JOBS:
             r = in_child(job, db, limit=limit)
@@ -181,17 +193,48 @@ def main() -> int:
                 x = r["seconds"] / floor["seconds"]
                 ratio = f"{x:.0f}x" if x >= 10 else f"{x:.2g}x"
             found = f"{r['found']} messages" if "found" in r else "-"
-            rows.append([name, f"{facts['open']:,}", job, fmt_time(r), fmt_rss(r), found, fmt_time(floor), fmt_rss(floor),
-                         ratio, target_of(job, facts, r)])
-    print(f"## Jobs at scale ({'quick' if args.quick else 'full'}): one dry run of each job at {NOW:%Y-%m-%d %H:%M} UTC, "
-          f"each in a fresh process")
-    print(table(["database", "open", "job", "time", "peak RSS", "due", "floor (indexed SQL)", "floor RSS", "job / floor",
-                 "target"], rows))
+            rows.append(
+                [
+                    name,
+                    f"{facts['open']:,}",
+                    job,
+                    fmt_time(r),
+                    fmt_rss(r),
+                    found,
+                    fmt_time(floor),
+                    fmt_rss(floor),
+                    ratio,
+                    target_of(job, facts, r),
+                ]
+            )
+    print(
+        f"## Jobs at scale ({'quick' if args.quick else 'full'}): one dry run of each job at {NOW:%Y-%m-%d %H:%M} UTC, "
+        f"each in a fresh process"
+    )
+    print(
+        table(
+            [
+                "database",
+                "open",
+                "job",
+                "time",
+                "peak RSS",
+                "due",
+                "floor (indexed SQL)",
+                "floor RSS",
+                "job / floor",
+                "target",
+            ],
+            rows,
+        )
+    )
     print()
     for note in notes:
         print(f"- {note}")
-    print(f"Peak RSS counts the interpreter and the bot's imports: {min(baselines, default=0):.0f} MB before any work. "
-          f"Each measurement is stopped after {limit:.0f} s; a stopped one is extrapolated linearly from the size before.")
+    print(
+        f"Peak RSS counts the interpreter and the bot's imports: {min(baselines, default=0):.0f} MB before any work. "
+        f"Each measurement is stopped after {limit:.0f} s; a stopped one is extrapolated linearly from the size before."
+    )
     print(f"Machine: {machine()}. Took {time.monotonic() - started:.0f} s.")
     return 1 if any("MISSED" in row[-1] for row in rows) else 0
 

@@ -48,8 +48,11 @@ WARMUP = 30
 SURFACES = ("command", "mention", "shortcut", "click")
 GROUPS = ("request", "outbox")
 BOT_USER = "U0BOT"  # who the fake Slack says the bot is (auth.test)
-WAITS = ("<method 'acquire' of '_thread.lock' objects>", "<method 'acquire' of '_thread.RLock' objects>",
-         "<method 'get' of '_queue.SimpleQueue' objects>")
+WAITS = (
+    "<method 'acquire' of '_thread.lock' objects>",
+    "<method 'acquire' of '_thread.RLock' objects>",
+    "<method 'get' of '_queue.SimpleQueue' objects>",
+)
 """Waiting on a lock costs no CPU; but a thread whose profiler was switched on while it waited reports the wait's
 whole span since it started, so these are left out of the profile's totals."""
 Body = tuple[bytes, str]
@@ -59,29 +62,85 @@ def mention_body(n: int, ts: str, *, user: str) -> Body:
     """An Events API `app_mention` envelope as Slack sends it: the text with the bot's mention, its rich-text
     blocks, the event's context and the app's authorization."""
     words = f"the refund bot quotes the wrong window to customers in Germany ({n})"
-    event = {"client_msg_id": f"5f1d1c2e-0000-4000-8000-{n:012d}", "type": "app_mention", "text": f"<@{BOT_USER}> {words}",
-             "user": user, "ts": ts, "team": TEAM, "channel": FRESH.channel, "event_ts": ts,
-             "blocks": [{"type": "rich_text", "block_id": f"b{n:05d}", "elements": [{"type": "rich_text_section", "elements": [
-                 {"type": "user", "user_id": BOT_USER}, {"type": "text", "text": f" {words}"}]}]}]}
-    envelope = {"token": "legacy", "team_id": TEAM, "context_team_id": TEAM, "context_enterprise_id": None,
-                "api_app_id": "A0APP", "event": event, "type": "event_callback", "event_id": f"Ev0PROFILE{n:08d}",
-                "event_time": int(float(ts)), "authorizations": [{"enterprise_id": None, "team_id": TEAM, "user_id": BOT_USER,
-                                                                  "is_bot": True, "is_enterprise_install": False}],
-                "is_ext_shared_channel": False, "event_context": f"4-eyJldCI6ImFwcF9tZW50aW9uIn0{n:08d}"}
+    event = {
+        "client_msg_id": f"5f1d1c2e-0000-4000-8000-{n:012d}",
+        "type": "app_mention",
+        "text": f"<@{BOT_USER}> {words}",
+        "user": user,
+        "ts": ts,
+        "team": TEAM,
+        "channel": FRESH.channel,
+        "event_ts": ts,
+        "blocks": [
+            {
+                "type": "rich_text",
+                "block_id": f"b{n:05d}",
+                "elements": [
+                    {
+                        "type": "rich_text_section",
+                        "elements": [{"type": "user", "user_id": BOT_USER}, {"type": "text", "text": f" {words}"}],
+                    }
+                ],
+            }
+        ],
+    }
+    envelope = {
+        "token": "legacy",
+        "team_id": TEAM,
+        "context_team_id": TEAM,
+        "context_enterprise_id": None,
+        "api_app_id": "A0APP",
+        "event": event,
+        "type": "event_callback",
+        "event_id": f"Ev0PROFILE{n:08d}",
+        "event_time": int(float(ts)),
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": TEAM,
+                "user_id": BOT_USER,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+        "event_context": f"4-eyJldCI6ImFwcF9tZW50aW9uIn0{n:08d}",
+    }
     return json.dumps(envelope).encode(), "application/json"
 
 
 def shortcut_body(n: int, ts: str, response_url: str, *, author: str) -> Body:
     """The message shortcut "Create AI request" on someone's message, as Slack sends it."""
     text = f"the refund bot quotes the wrong window to customers in Germany ({n})"
-    payload = {"type": "message_action", "token": "legacy", "action_ts": f"1700000100.{n:06d}",
-               "team": {"id": TEAM, "domain": "acme"}, "user": {"id": "U0ENG1", "username": "eng1", "team_id": TEAM, "name": "eng1"},
-               "channel": {"id": FRESH.channel, "name": "support"}, "is_enterprise_install": False, "enterprise": None,
-               "callback_id": "ai_request.from_message", "trigger_id": f"{n}.1700000100.{n:032x}", "response_url": response_url,
-               "message_ts": ts, "message": {"client_msg_id": f"7a2e0000-0000-4000-8000-{n:012d}", "type": "message", "text": text,
-                                             "user": author, "ts": ts, "team": TEAM,
-                                             "blocks": [{"type": "rich_text", "block_id": f"s{n:05d}", "elements": [
-                                                 {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}]}]}}
+    payload = {
+        "type": "message_action",
+        "token": "legacy",
+        "action_ts": f"1700000100.{n:06d}",
+        "team": {"id": TEAM, "domain": "acme"},
+        "user": {"id": "U0ENG1", "username": "eng1", "team_id": TEAM, "name": "eng1"},
+        "channel": {"id": FRESH.channel, "name": "support"},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": "ai_request.from_message",
+        "trigger_id": f"{n}.1700000100.{n:032x}",
+        "response_url": response_url,
+        "message_ts": ts,
+        "message": {
+            "client_msg_id": f"7a2e0000-0000-4000-8000-{n:012d}",
+            "type": "message",
+            "text": text,
+            "user": author,
+            "ts": ts,
+            "team": TEAM,
+            "blocks": [
+                {
+                    "type": "rich_text",
+                    "block_id": f"s{n:05d}",
+                    "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
+                }
+            ],
+        },
+    }
     return urllib.parse.urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
 
 
@@ -94,8 +153,15 @@ def bodies_for(surface: str, n: int, fake: Child, url: str) -> list[Body]:
         run_load(url, [command_body(10**5 + i, urls[n + i]) for i in range(n)], concurrency=1)
         return [click_body(i, WARMUP + 1 + i, urls[i]) for i in range(n)]
     author = "U0REQ7"
-    seeded = fake.ask({"op": "messages", "channel": FRESH.channel, "n": n, "user": author,
-                       "text": "the refund bot quotes the wrong window"})
+    seeded = fake.ask(
+        {
+            "op": "messages",
+            "channel": FRESH.channel,
+            "n": n,
+            "user": author,
+            "text": "the refund bot quotes the wrong window",
+        }
+    )
     if surface == "mention":
         return [mention_body(i, ts, user=author) for i, ts in enumerate(seeded)]
     return [shortcut_body(i, ts, urls[i], author=author) for i, ts in enumerate(seeded)]
@@ -104,7 +170,14 @@ def bodies_for(surface: str, n: int, fake: Child, url: str) -> list[Body]:
 def measure(surface: str, n: int, fake: Child, tmp: str, *, root: str | None, profile: bool) -> dict[str, Any]:
     """One bot, the warm-up, then `n` requests of `surface` one at a time: CPU seconds per thread group (and the
     profile)."""
-    args = [str(BENCH / "_serve.py"), "bot", "--db", f"{tmp}/{surface}-{int(profile)}.db", "--api-url", fake.ready["url"]]
+    args = [
+        str(BENCH / "_serve.py"),
+        "bot",
+        "--db",
+        f"{tmp}/{surface}-{int(profile)}.db",
+        "--api-url",
+        fake.ready["url"],
+    ]
     args += ["--root", root] if root else []
     args += ["--profile"] if profile else []
     warm = fake.ask({"op": "response_urls", "n": WARMUP})
@@ -120,9 +193,14 @@ def measure(surface: str, n: int, fake: Child, tmp: str, *, root: str | None, pr
         load = run_load(url, bodies, concurrency=1)
         server.ask({"op": "idle"})  # what the listeners do after their acks (a mention's filing, a click's change)
         time.sleep(1.0)  # and the outbox's rounds on what they queued
-        report = {"cpu": server.ask({"op": "cpu"}), "wall": time.monotonic() - started, "latency": load.summary(),
-                  "statuses": load.statuses, "errors": load.errors[:3],
-                  "filed": server.ask({"op": "stats"})["requests"] - before}
+        report = {
+            "cpu": server.ask({"op": "cpu"}),
+            "wall": time.monotonic() - started,
+            "latency": load.summary(),
+            "statuses": load.statuses,
+            "errors": load.errors[:3],
+            "filed": server.ask({"op": "stats"})["requests"] - before,
+        }
         if profile:
             report["groups"] = server.ask({"op": "profile"})["groups"]
     finally:
@@ -134,20 +212,28 @@ def per_request_ms(report: dict[str, Any], n: int) -> dict[str, float]:
     return {group: report["cpu"].get(group, 0.0) / n * 1000 for group in GROUPS}
 
 
-def over_budget(figures: dict[str, dict[str, float]], budgets: dict[str, dict[str, float]] = BUDGETS_MS,
-                *, over: float = OVER) -> list[str]:
+def over_budget(
+    figures: dict[str, dict[str, float]], budgets: dict[str, dict[str, float]] = BUDGETS_MS, *, over: float = OVER
+) -> list[str]:
     """Each (surface, thread group) whose CPU per request is more than `over` times its budget, in a sentence."""
-    return [f"{surface}: {group} threads {ms_:.2f} ms per request, budget {budgets[surface][group]:.2f} ms "
-            f"({ms_ / budgets[surface][group]:.1f}x)"
-            for surface, by_group in figures.items() for group, ms_ in by_group.items()
-            if ms_ > over * budgets[surface][group]]
+    return [
+        f"{surface}: {group} threads {ms_:.2f} ms per request, budget {budgets[surface][group]:.2f} ms "
+        f"({ms_ / budgets[surface][group]:.1f}x)"
+        for surface, by_group in figures.items()
+        for group, ms_ in by_group.items()
+        if ms_ > over * budgets[surface][group]
+    ]
 
 
 def short(key: str) -> str:
     path, line, function = key.rsplit(":", 2)
     for marker in ("/site-packages/", "/lib/python3", "/bot/", "/storage/"):
         if marker in path:
-            path = path.split(marker, 1)[1] if marker in ("/site-packages/",) else marker.strip("/") + "/" + path.split(marker, 1)[1]
+            path = (
+                path.split(marker, 1)[1]
+                if marker in ("/site-packages/",)
+                else marker.strip("/") + "/" + path.split(marker, 1)[1]
+            )
             break
     if path.startswith("python3"):
         path = path.split("/", 1)[-1]
@@ -159,22 +245,38 @@ def print_profile(surface: str, report: dict[str, Any], n: int, top: int) -> Non
     per = {g: sum(row[1] for row in rows.values()) / n * 1000 for g, rows in groups.items()}
     print(f"\n### {surface}, under cProfile: " + ", ".join(f"{g} threads {per[g]:.2f} ms" for g in sorted(per)))
     rows = sorted(groups.get("request", {}).items(), key=lambda kv: -kv[1][2])
-    print(table(["function (request threads)", "calls / request", "cumulative ms / request", "own ms / request"],
-                [[short(k), f"{calls / n:.1f}", f"{cum / n * 1000:.3f}", f"{own / n * 1000:.3f}"]
-                 for k, (calls, own, cum) in rows[:top]]))
+    print(
+        table(
+            ["function (request threads)", "calls / request", "cumulative ms / request", "own ms / request"],
+            [
+                [short(k), f"{calls / n:.1f}", f"{cum / n * 1000:.3f}", f"{own / n * 1000:.3f}"]
+                for k, (calls, own, cum) in rows[:top]
+            ],
+        )
+    )
     worker = sorted(groups.get("outbox", {}).items(), key=lambda kv: -kv[1][2])
-    print(table(["function (outbox worker threads)", "calls / request", "cumulative ms / request"],
-                [[short(k), f"{calls / n:.1f}", f"{cum / n * 1000:.3f}"] for k, (calls, _, cum) in worker[:15]]))
+    print(
+        table(
+            ["function (outbox worker threads)", "calls / request", "cumulative ms / request"],
+            [[short(k), f"{calls / n:.1f}", f"{cum / n * 1000:.3f}"] for k, (calls, _, cum) in worker[:15]],
+        )
+    )
     own = sorted(groups.get("request", {}).items(), key=lambda kv: -kv[1][1])
-    print(table(["function (request threads), by own time", "calls / request", "own ms / request"],
-                [[short(k), f"{calls / n:.1f}", f"{o / n * 1000:.3f}"] for k, (calls, o, _) in own[:15]]))
+    print(
+        table(
+            ["function (request threads), by own time", "calls / request", "own ms / request"],
+            [[short(k), f"{calls / n:.1f}", f"{o / n * 1000:.3f}"] for k, (calls, o, _) in own[:15]],
+        )
+    )
 
 
 def main(argv: list[str] | None = None, *, out: Callable[[str], None] = print) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--surface", action="append", choices=SURFACES, help="only this surface (repeatable)")
-    parser.add_argument("--check", action="store_true", help="exit 1 when a surface is over its budget by more than 50 %%")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 when a surface is over its budget by more than 50 %%"
+    )
     parser.add_argument("--profile", action="store_true", help="also profile each surface with cProfile")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--root", help="measure the bot of this checkout")
@@ -184,17 +286,44 @@ def main(argv: list[str] | None = None, *, out: Callable[[str], None] = print) -
     try:
         with tempfile.TemporaryDirectory(prefix="ai-intake-profile-") as tmp:
             reports = {s: measure(s, args.n, fake, tmp, root=args.root, profile=False) for s in surfaces}
-            profiles = {s: measure(s, args.n, fake, tmp, root=args.root, profile=True) for s in surfaces} if args.profile else {}
+            profiles = (
+                {s: measure(s, args.n, fake, tmp, root=args.root, profile=True) for s in surfaces}
+                if args.profile
+                else {}
+            )
     finally:
         fake.stop()
     figures = {s: per_request_ms(r, args.n) for s, r in reports.items()}
     out(f"## CPU per request ({args.root or 'this checkout'}): {args.n} requests per surface, one at a time")
-    out(table(["surface", "request threads", "budget", "outbox worker", "budget", "other threads", "ack p50 alone", "answers", "filed"],
-              [[s, f"{f['request']:.2f} ms", f"{BUDGETS_MS[s]['request']:.1f} ms", f"{f['outbox']:.2f} ms",
-                f"{BUDGETS_MS[s]['outbox']:.1f} ms", f"{reports[s]['cpu'].get('other', 0.0) / args.n * 1000:.2f} ms",
-                f"{reports[s]['latency']['p50'] * 1000:.1f} ms",
-                ", ".join(f"{k}: {v}" for k, v in sorted(reports[s]['statuses'].items())), reports[s]["filed"]]
-               for s, f in figures.items()]))
+    out(
+        table(
+            [
+                "surface",
+                "request threads",
+                "budget",
+                "outbox worker",
+                "budget",
+                "other threads",
+                "ack p50 alone",
+                "answers",
+                "filed",
+            ],
+            [
+                [
+                    s,
+                    f"{f['request']:.2f} ms",
+                    f"{BUDGETS_MS[s]['request']:.1f} ms",
+                    f"{f['outbox']:.2f} ms",
+                    f"{BUDGETS_MS[s]['outbox']:.1f} ms",
+                    f"{reports[s]['cpu'].get('other', 0.0) / args.n * 1000:.2f} ms",
+                    f"{reports[s]['latency']['p50'] * 1000:.1f} ms",
+                    ", ".join(f"{k}: {v}" for k, v in sorted(reports[s]["statuses"].items())),
+                    reports[s]["filed"],
+                ]
+                for s, f in figures.items()
+            ],
+        )
+    )
     for s, report in profiles.items():
         print_profile(s, report, args.n, args.top)
     out(f"\nMachine: {machine()}.")
@@ -203,9 +332,14 @@ def main(argv: list[str] | None = None, *, out: Callable[[str], None] = print) -
     if failed:
         out("\n!!! REQUESTS FAILED: " + "; ".join(failed))
     if args.check and over:
-        out("\n" + "!" * 78 + f"\n!!! OVER BUDGET by more than {round((OVER - 1) * 100)} % (bench/budgets.py):\n"
+        out(
+            "\n"
+            + "!" * 78
+            + f"\n!!! OVER BUDGET by more than {round((OVER - 1) * 100)} % (bench/budgets.py):\n"
             + "\n".join(f"!!!   {line}" for line in over)
-            + "\n!!! Something on this path got slower: run with --profile to see where the CPU went.\n" + "!" * 78)
+            + "\n!!! Something on this path got slower: run with --profile to see where the CPU went.\n"
+            + "!" * 78
+        )
     return 1 if failed or (args.check and over) else 0
 
 

@@ -34,7 +34,8 @@ def main() -> int:
         done = subprocess.run([sys.executable, str(BENCH / script), *(["--quick"] if quick else [])], cwd=str(ROOT))
         seconds = time.monotonic() - started
         outcome = {0: "targets met", 1: "a target missed (or, for startup.py, the bot never became healthy)"}.get(
-            done.returncode, f"failed (exit {done.returncode})")
+            done.returncode, f"failed (exit {done.returncode})"
+        )
         worst = max(worst, done.returncode if done.returncode in (0, 1) else 2)
         summary.append(f"{script}: {outcome}, {seconds:.0f} s")
         print()

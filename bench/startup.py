@@ -39,7 +39,17 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import (  # noqa: E402
-    ROOT, SIGNING_SECRET, TOKEN, argv_flag, copy_database, machine, ms, peak_rss_mb, run_load, start_fake_slack, table,
+    ROOT,
+    SIGNING_SECRET,
+    TOKEN,
+    argv_flag,
+    copy_database,
+    machine,
+    ms,
+    peak_rss_mb,
+    run_load,
+    start_fake_slack,
+    table,
     verdict,
 )
 from bench._dataset import DATA, config_path, dataset, describe, label, path_of  # noqa: E402
@@ -77,12 +87,26 @@ def health(port: int) -> int | None:
 def start_once(db: Path, api_url: str, *, after: float) -> dict[str, Any]:
     """Start the bot on `db`, time /healthz, then send commands for `after` seconds."""
     port = free_port()
-    env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": api_url,
-           "AI_INTAKE_DB": str(db), "AI_INTAKE_CONFIG": str(config_path()), "PORT": str(port), "HOST": "127.0.0.1"}
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": api_url,
+        "AI_INTAKE_DB": str(db),
+        "AI_INTAKE_CONFIG": str(config_path()),
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+    }
     env.pop("SLACK_APP_TOKEN", None)
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=str(ROOT), env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=str(ROOT),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     listening = healthy = None
     done: dict[str, float] = {}
     lines: list[str] = []
@@ -135,12 +159,23 @@ def start_once(db: Path, api_url: str, *, after: float) -> dict[str, Any]:
             proc.wait()
         reader.join(timeout=5)
     if healthy is None:
-        print(f"warning: {db.name}: /healthz never answered 200; the bot said: {''.join(lines).strip()[-300:]}", file=sys.stderr)
+        print(
+            f"warning: {db.name}: /healthz never answered 200; the bot said: {''.join(lines).strip()[-300:]}",
+            file=sys.stderr,
+        )
     catch_up = max(done.values()) if len(done) == 2 else None
     during = [t for sent, t in acks if catch_up is None or sent <= catch_up]
-    return {"listening": listening, "healthy": healthy, "first_ack": acks[0][1] if acks else None,
-            "max_ack": max((t for _, t in acks), default=None), "max_during": max(during, default=None),
-            "acks": len(acks), "during": len(during), "catch_up": catch_up, "rss": rss}
+    return {
+        "listening": listening,
+        "healthy": healthy,
+        "first_ack": acks[0][1] if acks else None,
+        "max_ack": max((t for _, t in acks), default=None),
+        "max_during": max(during, default=None),
+        "acks": len(acks),
+        "during": len(during),
+        "catch_up": catch_up,
+        "rss": rss,
+    }
 
 
 def main() -> int:
@@ -161,32 +196,78 @@ def main() -> int:
     finally:
         fake.stop()
 
-    name = next((label(n, s) for n, s in ((10_000, .1), (100_000, .1), (1_000_000, .1), (100_000, .01))
-                 if big.name.startswith(f"jobs-{n}-{round(s * 1000)}-")), big.name)
+    name = next(
+        (
+            label(n, s)
+            for n, s in ((10_000, 0.1), (100_000, 0.1), (1_000_000, 0.1), (100_000, 0.01))
+            if big.name.startswith(f"jobs-{n}-{round(s * 1000)}-")
+        ),
+        big.name,
+    )
 
     def cell(v: float | None) -> str:
         return ms(v) if v is not None else f"> {HEALTH_LIMIT:.0f} s"
 
-    rows = [["empty database (floor)", cell(empty["listening"]), cell(empty["healthy"]), "-", cell(empty["first_ack"]),
-             cell(empty["max_ack"]), f"{empty['rss']:.0f} MB", ""]]
+    rows = [
+        [
+            "empty database (floor)",
+            cell(empty["listening"]),
+            cell(empty["healthy"]),
+            "-",
+            cell(empty["first_ack"]),
+            cell(empty["max_ack"]),
+            f"{empty['rss']:.0f} MB",
+            "",
+        ]
+    ]
     ok = None
     if loaded["healthy"] is not None:
         caught = loaded["catch_up"]
-        ok = (caught is not None and caught <= CATCH_UP_TARGET and (loaded["max_during"] or 0) <= ACK_TARGET
-              and loaded["rss"] < RSS_TARGET_MB)
-    rows.append([f"{name}: {facts['requests']:,} requests, {facts['open']:,} open, {facts['bytes'] / 2**20:.0f} MB",
-                 cell(loaded["listening"]), cell(loaded["healthy"]),
-                 cell(loaded["catch_up"]) if loaded["catch_up"] is not None else "not done",
-                 cell(loaded["first_ack"]), f"{cell(loaded['max_during'])} ({loaded['during']} acks)",
-                 f"{loaded['rss']:.0f} MB", verdict(bool(ok)) if ok is not None else "MISSED"])
-    print(f"## Startup ({'quick' if quick else 'full'}): `python -m bot run` (HTTP mode), restarted after three days down")
-    print(table(["database", "port open", "/healthz 200", "catch-up done (sla and nags)", "first command ack",
-                 "slowest ack while catching up", "peak RSS", "target"], rows))
+        ok = (
+            caught is not None
+            and caught <= CATCH_UP_TARGET
+            and (loaded["max_during"] or 0) <= ACK_TARGET
+            and loaded["rss"] < RSS_TARGET_MB
+        )
+    rows.append(
+        [
+            f"{name}: {facts['requests']:,} requests, {facts['open']:,} open, {facts['bytes'] / 2**20:.0f} MB",
+            cell(loaded["listening"]),
+            cell(loaded["healthy"]),
+            cell(loaded["catch_up"]) if loaded["catch_up"] is not None else "not done",
+            cell(loaded["first_ack"]),
+            f"{cell(loaded['max_during'])} ({loaded['during']} acks)",
+            f"{loaded['rss']:.0f} MB",
+            verdict(bool(ok)) if ok is not None else "MISSED",
+        ]
+    )
+    print(
+        f"## Startup ({'quick' if quick else 'full'}): `python -m bot run` (HTTP mode), restarted after three days down"
+    )
+    print(
+        table(
+            [
+                "database",
+                "port open",
+                "/healthz 200",
+                "catch-up done (sla and nags)",
+                "first command ack",
+                "slowest ack while catching up",
+                "peak RSS",
+                "target",
+            ],
+            rows,
+        )
+    )
     if empty["healthy"] and loaded["healthy"]:
-        print(f"\nStartup on {name} is {loaded['healthy'] / empty['healthy']:.1f}x the empty database's "
-              f"(copying the database first took {copy_seconds:.1f} s, not counted).")
-    print(f"Targets: no ack over {ACK_TARGET * 1000:.0f} ms while the catch-up runs, catch-up done within "
-          f"{CATCH_UP_TARGET:.0f} s, peak RSS under {RSS_TARGET_MB} MB (set for the 1M database).")
+        print(
+            f"\nStartup on {name} is {loaded['healthy'] / empty['healthy']:.1f}x the empty database's "
+            f"(copying the database first took {copy_seconds:.1f} s, not counted)."
+        )
+    print(
+        f"Targets: no ack over {ACK_TARGET * 1000:.0f} ms while the catch-up runs, catch-up done within "
+        f"{CATCH_UP_TARGET:.0f} s, peak RSS under {RSS_TARGET_MB} MB (set for the 1M database)."
+    )
     print(f"Machine: {machine()}. Took {time.monotonic() - started:.0f} s.")
     return 0 if empty["healthy"] and ok else 1
 

@@ -50,7 +50,9 @@ def intake_on(path: Path, config: Config) -> Intake:
     return Intake(store, config, clock=lambda: NOW)
 
 
-def read(intake: Intake, config: Config, items: list[seed.Labelled]) -> list[tuple[seed.Labelled, str, str | None, str]]:
+def read(
+    intake: Intake, config: Config, items: list[seed.Labelled]
+) -> list[tuple[seed.Labelled, str, str | None, str]]:
     out = []
     for item in items:
         draft = draft_text(item.text, config.kind_names).draft(requester="U0ANA", source="command", channel="C0GENERAL")
@@ -63,9 +65,14 @@ def scores(results: list) -> dict[str, float]:
     n = len(results)
     urgent = [p for item, _, _, p in results if item.urgent]
     calm = [p for item, _, _, p in results if not item.urgent]
-    return {"kind": sum(k == i.kind for i, k, _, _ in results) / n, "domain": sum(d == i.domain for i, _, d, _ in results) / n,
-            "urgent": sum(p in ("P1", "P2") for p in urgent) / max(len(urgent), 1),
-            "calm_p1": sum(p == "P1" for p in calm) / max(len(calm), 1), "n": n, "n_urgent": len(urgent)}
+    return {
+        "kind": sum(k == i.kind for i, k, _, _ in results) / n,
+        "domain": sum(d == i.domain for i, _, d, _ in results) / n,
+        "urgent": sum(p in ("P1", "P2") for p in urgent) / max(len(urgent), 1),
+        "calm_p1": sum(p == "P1" for p in calm) / max(len(calm), 1),
+        "n": n,
+        "n_urgent": len(urgent),
+    }
 
 
 def confusion(results: list) -> str:
@@ -81,9 +88,11 @@ def leave_one_out(config: Config, work: Path) -> dict[str, float]:
     current = [""]
 
     def without_itself(tx, title, description):  # type: ignore[no-untyped-def]
-        found = tx.training.nearest(list(dict.fromkeys(learning.words(f"{title}\n{description}")))[:learning.QUERY_WORDS],
-                                    limit=learning.NEIGHBOURS + 1)
-        return tuple([n for n in found if n.text != current[0]][:learning.NEIGHBOURS])
+        found = tx.training.nearest(
+            list(dict.fromkeys(learning.words(f"{title}\n{description}")))[: learning.QUERY_WORDS],
+            limit=learning.NEIGHBOURS + 1,
+        )
+        return tuple([n for n in found if n.text != current[0]][: learning.NEIGHBOURS])
 
     learning.nearest = without_itself  # a measurement of the seed itself, not of the bot: restored below
     try:
@@ -122,7 +131,9 @@ def after_corrections(config: Config, work: Path, *, resolved: bool) -> tuple[di
     for fold in range(FOLDS):
         intake = intake_on(work / f"corrections-{fold}-{resolved}.db", config)
         for item in [item for i, item in enumerate(items) if i % FOLDS != fold]:
-            draft = draft_text(item.text, config.kind_names).draft(requester="U0ANA", source="command", channel="C0GENERAL")
+            draft = draft_text(item.text, config.kind_names).draft(
+                requester="U0ANA", source="command", channel="C0GENERAL"
+            )
             request = intake.file_request(draft).request
             if item.domain and request.domain != item.domain:
                 intake.move(request.key, "U0GUS", to=item.domain)
@@ -148,8 +159,14 @@ def timing(n: int, work: Path) -> tuple[list[float], list[float], int]:
     texts = [i.text for i in seed.labelled()]
     with store.transaction(background=True) as tx:  # the learned examples at their cap: the worst case
         for i in range(LEARNED_CAP):
-            tx.training.learn(request_id=i + 1, text=texts[i % len(texts)], kind="question", domain="support",
-                              origin="correction", at=NOW)
+            tx.training.learn(
+                request_id=i + 1,
+                text=texts[i % len(texts)],
+                kind="question",
+                domain="support",
+                origin="correction",
+                at=NOW,
+            )
         learned = tx.training.learned()
     intake = Intake(store, config, clock=lambda: NOW)
     classify, search = [], []
@@ -181,12 +198,28 @@ def main() -> int:
         scored = read(intake_on(work / "score.db", config), config, seed.labelled("score"))
         s = scores(scored)
         loo = leave_one_out(config, work)
-        print(f"Accuracy on the scored part ({s['n']} requests, {s['n_urgent']} urgent; learned from the other "
-              f"{len(seed.labelled('learn'))}):")
-        rows = [["kind", f"{s['kind']:.1%}", f"{loo['kind']:.1%}", "≥ 90 %", verdict(s["kind"] >= TARGETS["kind"])],
-                ["domain", f"{s['domain']:.1%}", f"{loo['domain']:.1%}", "≥ 85 %", verdict(s["domain"] >= TARGETS["domain"])],
-                ["urgent at P1/P2", f"{s['urgent']:.1%}", f"{loo['urgent']:.1%}", "≥ 80 %", verdict(s["urgent"] >= TARGETS["urgent"])],
-                ["not urgent, at P1", f"{s['calm_p1']:.1%}", f"{loo['calm_p1']:.1%}", "", ""]]
+        print(
+            f"Accuracy on the scored part ({s['n']} requests, {s['n_urgent']} urgent; learned from the other "
+            f"{len(seed.labelled('learn'))}):"
+        )
+        rows = [
+            ["kind", f"{s['kind']:.1%}", f"{loo['kind']:.1%}", "≥ 90 %", verdict(s["kind"] >= TARGETS["kind"])],
+            [
+                "domain",
+                f"{s['domain']:.1%}",
+                f"{loo['domain']:.1%}",
+                "≥ 85 %",
+                verdict(s["domain"] >= TARGETS["domain"]),
+            ],
+            [
+                "urgent at P1/P2",
+                f"{s['urgent']:.1%}",
+                f"{loo['urgent']:.1%}",
+                "≥ 80 %",
+                verdict(s["urgent"] >= TARGETS["urgent"]),
+            ],
+            ["not urgent, at P1", f"{s['calm_p1']:.1%}", f"{loo['calm_p1']:.1%}", "", ""],
+        ]
         print(table(["", "scored part", "learn part, leave-one-out", "target", ""], rows))
         ok &= s["kind"] >= TARGETS["kind"] and s["domain"] >= TARGETS["domain"] and s["urgent"] >= TARGETS["urgent"]
         print("\nKinds, labelled (rows) against read (columns), scored part:")
@@ -195,24 +228,52 @@ def main() -> int:
         rows = []
         for part in ("learn", "score"):
             precision, recall, count = duplicates(part)
-            rows.append([part, count, f"{precision:.0%}", f"{recall:.0%}",
-                         verdict(precision >= TARGETS["precision"] and recall >= TARGETS["recall"])])
+            rows.append(
+                [
+                    part,
+                    count,
+                    f"{precision:.0%}",
+                    f"{recall:.0%}",
+                    verdict(precision >= TARGETS["precision"] and recall >= TARGETS["recall"]),
+                ]
+            )
             if part == "score":
                 ok &= precision >= TARGETS["precision"] and recall >= TARGETS["recall"]
         print(table(["pairs", "n", "precision (≥ 80 %)", "recall (≥ 70 %)", ""], rows))
         fixed, count = after_corrections(config, work, resolved=False)
         settled, _ = after_corrections(config, work, resolved=True)
-        print(f"\nAfter corrections: each quarter of the scored part read again after the other three quarters were filed "
-              f"and their {count} misfilings corrected (and then resolved):")
-        print(table(["", "seed alone", "after corrections", "after corrections and resolutions"],
-                    [[label, f"{s[label]:.1%}", f"{fixed[label]:.1%}", f"{settled[label]:.1%}"] for label in ("kind", "domain")]))
+        print(
+            f"\nAfter corrections: each quarter of the scored part read again after the other three quarters were filed "
+            f"and their {count} misfilings corrected (and then resolved):"
+        )
+        print(
+            table(
+                ["", "seed alone", "after corrections", "after corrections and resolutions"],
+                [
+                    [label, f"{s[label]:.1%}", f"{fixed[label]:.1%}", f"{settled[label]:.1%}"]
+                    for label in ("kind", "domain")
+                ],
+            )
+        )
         classify, search, learned = timing(n, work)
         label = f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k"
         print(f"\nPer request, {label} requests of history, {learned} learned examples ({len(classify)} requests):")
-        rows = [["classification (the nearest examples, the route)", f"{percentile(classify, 50):.2f} ms",
-                 f"{percentile(classify, 99):.2f} ms", "< 5 ms", verdict(percentile(classify, 50) < TARGETS["ms"])],
-                ["similar requests (the duplicates' search)", f"{percentile(search, 50):.2f} ms",
-                 f"{percentile(search, 99):.2f} ms", "", ""]]
+        rows = [
+            [
+                "classification (the nearest examples, the route)",
+                f"{percentile(classify, 50):.2f} ms",
+                f"{percentile(classify, 99):.2f} ms",
+                "< 5 ms",
+                verdict(percentile(classify, 50) < TARGETS["ms"]),
+            ],
+            [
+                "similar requests (the duplicates' search)",
+                f"{percentile(search, 50):.2f} ms",
+                f"{percentile(search, 99):.2f} ms",
+                "",
+                "",
+            ],
+        ]
         print(table(["", "median", "p99", "target", ""], rows))
         ok &= percentile(classify, 50) < TARGETS["ms"]
     return 0 if ok else 1

@@ -140,9 +140,18 @@ def web_client(token: str, *, api_url: str | None, metrics: Metrics | None = Non
     )
 
 
-def build_app(*, config: Config, db_path: str, token: str, signing_secret: str | None, api_url: str | None = None,
-              clock: Clock = system_clock, post_interval: float = 1.0, outbox_lanes: int = LANES,
-              hook_secrets: Mapping[str, str] | None = None) -> Bot:
+def build_app(
+    *,
+    config: Config,
+    db_path: str,
+    token: str,
+    signing_secret: str | None,
+    api_url: str | None = None,
+    clock: Clock = system_clock,
+    post_interval: float = 1.0,
+    outbox_lanes: int = LANES,
+    hook_secrets: Mapping[str, str] | None = None,
+) -> Bot:
     """Open the database, make the use cases, the outbox worker and the Bolt app with every listener.
 
     The store's units of work ring `wakeup` after each commit that queued Slack messages; the outbox worker waits on
@@ -167,18 +176,30 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
     machines = MachineIntake(store, config, intake=intake, changelog=changelog, clock=clock)
     secrets = {s: v for s, v in (hook_secrets or {}).items() if s in config.hooks}
     schemes = {name: source.signature for name, source in config.hooks.items()}
-    hooks = HookEndpoints(machines, HookVerifier(secrets, clock=clock, schemes=schemes), enabled=bool(config.hooks),
-                          routes={name: (source.format, source.domain) for name, source in config.hooks.items()})
+    hooks = HookEndpoints(
+        machines,
+        HookVerifier(secrets, clock=clock, schemes=schemes),
+        enabled=bool(config.hooks),
+        routes={name: (source.format, source.domain) for name, source in config.hooks.items()},
+    )
     jobs = Jobs(store, config, metrics=metrics, facts_ready=facts.wait)
     pacer = Pacer(post_interval, clock=clock)
-    delivery = Delivery(poster=Poster(client), config=config, clock=clock,
-                        working_hours=WorkingHours(store, client, config).of, home_of=queries.home,
-                        requests_of=queries.by_ids, change_of=changelog.view, change_home_of=changelog.home,
-                        suspects_of=lambda request, now: changelog.suspects_of(request, now=now),
-                        away_of=lambda people, on: queries.away_among(people, on=on))
+    delivery = Delivery(
+        poster=Poster(client),
+        config=config,
+        clock=clock,
+        working_hours=WorkingHours(store, client, config).of,
+        home_of=queries.home,
+        requests_of=queries.by_ids,
+        change_of=changelog.view,
+        change_home_of=changelog.home,
+        suspects_of=lambda request, now: changelog.suspects_of(request, now=now),
+        away_of=lambda people, on: queries.away_among(people, on=on),
+    )
     journal = SendJournal(path) if (path := journal_path(db_path)) else None
-    outbox = OutboxWorker(store, delivery, clock=clock, wakeup=wakeup, pacer=pacer, lanes=outbox_lanes, journal=journal,
-                          metrics=metrics)
+    outbox = OutboxWorker(
+        store, delivery, clock=clock, wakeup=wakeup, pacer=pacer, lanes=outbox_lanes, journal=journal, metrics=metrics
+    )
     pool = ListenerPool(LISTENER_THREADS)
     try:
         app = MeteredApp(
@@ -198,5 +219,19 @@ def build_app(*, config: Config, db_path: str, token: str, signing_secret: str |
         pool.shutdown(wait=False)
         db.close()
         raise
-    return Bot(app=app, config=config, clock=clock, store=store, intake=intake, queries=queries, jobs=jobs,
-               outbox=outbox, db=db, pool=pool, metrics=metrics, changelog=changelog, hooks=hooks, facts=facts)
+    return Bot(
+        app=app,
+        config=config,
+        clock=clock,
+        store=store,
+        intake=intake,
+        queries=queries,
+        jobs=jobs,
+        outbox=outbox,
+        db=db,
+        pool=pool,
+        metrics=metrics,
+        changelog=changelog,
+        hooks=hooks,
+        facts=facts,
+    )

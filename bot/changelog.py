@@ -14,8 +14,17 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock, system_clock
 from bot.domain.changes import (
-    ChangeRecord, ChangeState, ShippedChange, acknowledge, answer_by_cause, answer_text, change_state, check_answerable, eval_request_draft,
-    parse_change_key, snooze_change,
+    ChangeRecord,
+    ChangeState,
+    ShippedChange,
+    acknowledge,
+    answer_by_cause,
+    answer_text,
+    change_state,
+    check_answerable,
+    eval_request_draft,
+    parse_change_key,
+    snooze_change,
 )
 from bot.domain.changes_filing import ChangeDraft, plan_change, question_channel
 from bot.domain.changes_loop import Suspect, close_regression, suspects
@@ -97,8 +106,11 @@ class ChangeLog:
                     return Logged(known, created=False)
                 logged = tx.changes.insert(change)
                 channel = question_channel(self._config, logged.domain)
-                tx.outbox.enqueue(ChangeQuestion(change_id=logged.id, channel=channel, first=True), at=change.at,
-                           key=change_question_key(logged.id))
+                tx.outbox.enqueue(
+                    ChangeQuestion(change_id=logged.id, channel=channel, first=True),
+                    at=change.at,
+                    key=change_question_key(logged.id),
+                )
                 tx.outbox.refresh_homes({logged.asked, None if origin else logged.shipped_by}, at=change.at)
         except sqlite3.IntegrityError:  # the same hook delivery, logged by another thread a moment ago
             assert origin is not None
@@ -109,8 +121,9 @@ class ChangeLog:
             return Logged(known, created=False)
         return Logged(ChangeRecord(logged), created=True)
 
-    def answer(self, change_id: str, user: str, *, answer: str, eval_link: str | None = None,
-               reason: str | None = None) -> ChangeRecord:
+    def answer(
+        self, change_id: str, user: str, *, answer: str, eval_link: str | None = None, reason: str | None = None
+    ) -> ChangeRecord:
         """`user`'s answer to the change: covered (with the eval case's link), needs_work (files an eval
         request for the platform side, linked to the change) or not_relevant (with a reason). Raises
         NotFound, NotAllowed, Conflict (answered already) or InvalidInput naming the field."""
@@ -122,9 +135,17 @@ class ChangeLog:
             record = self._record(rx, change_id)
             change = record.change
             regressions = rx.changes.open_regressions_after(change.domain, since=change.at, until=change.at + days)
-        said = acknowledge(record, answer=answer, by=user, at=now, asked_user=change.asked,
-                           lead=lead_of(self._config, change.domain), admins=self._config.admins,
-                           eval_link=eval_link, reason=reason)
+        said = acknowledge(
+            record,
+            answer=answer,
+            by=user,
+            at=now,
+            asked_user=change.asked,
+            lead=lead_of(self._config, change.domain),
+            admins=self._config.admins,
+            eval_link=eval_link,
+            reason=reason,
+        )
         with self._store.transaction() as tx:
             filed = self._file_eval_request(tx, record, user, now=now) if said.answer == "needs_work" else None
             if filed is not None:
@@ -133,7 +154,10 @@ class ChangeLog:
                 raise Conflict(f"{change.id} was answered a moment ago; look at its message.")
             channel = question_channel(self._config, change.domain)
             tx.outbox.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)
-            tx.outbox.enqueue(ChangeLine(change_id=change.id, channel=channel, text=f"<@{user}> answered: {answer_text(said)}"), at=now)
+            tx.outbox.enqueue(
+                ChangeLine(change_id=change.id, channel=channel, text=f"<@{user}> answered: {answer_text(said)}"),
+                at=now,
+            )
             for request_id in regressions:
                 tx.outbox.enqueue(CardUpdate(), at=now, request_id=request_id)  # their suspects show the answer
             tx.outbox.refresh_homes({change.asked, user}, at=now)
@@ -147,18 +171,33 @@ class ChangeLog:
         with self._store.transaction() as tx:
             record = self._record(tx, change_id)
             change = record.change
-            pressed = snooze_change(record, by=user, at=now, asked_user=change.asked, lead=lead_of(self._config, change.domain),
-                                    admins=self._config.admins, max_days=self._config.nags.snooze_max_days, days=days)
+            pressed = snooze_change(
+                record,
+                by=user,
+                at=now,
+                asked_user=change.asked,
+                lead=lead_of(self._config, change.domain),
+                admins=self._config.admins,
+                max_days=self._config.nags.snooze_max_days,
+                days=days,
+            )
             if not tx.changes.snooze(change.id, pressed):
                 raise Conflict(f"{change.id} was answered a moment ago; look at its message.")
             if not record.snoozes:
                 when = local_when(pressed.until, tz=self._config.calendar(change.domain).tz)
-                tx.outbox.enqueue(ChangeLine(change_id=change.id, channel=question_channel(self._config, change.domain),
-                                      text=f"<@{user}> snoozed reminders about {change.id} until {when}."), at=now)
+                tx.outbox.enqueue(
+                    ChangeLine(
+                        change_id=change.id,
+                        channel=question_channel(self._config, change.domain),
+                        text=f"<@{user}> snoozed reminders about {change.id} until {when}.",
+                    ),
+                    at=now,
+                )
         return pressed.until
 
-    def resolve_regression(self, key: str, user: str, *, cause: str | None, eval_case: str | None,
-                           no_eval_reason: str | None) -> Request:
+    def resolve_regression(
+        self, key: str, user: str, *, cause: str | None, eval_case: str | None, no_eval_reason: str | None
+    ) -> Request:
         """Resolve a regression with its closure: the cause (one of its suspects as "change:CHG-7", or product,
         platform, both, outside) and the eval case that now covers it, or why there is none. Raises
         InvalidInput naming the field (`cause`, `eval_case`, `no_eval_reason`), and what `Intake.resolve` raises."""
@@ -167,8 +206,9 @@ class ChangeLog:
         if not request.is_regression:
             raise Conflict(f"{request.key} is not a regression; resolve it with its Resolve button.")
         found = self.suspects_of(request, now=self._clock())
-        closure = close_regression(cause=cause, eval_case=eval_case, no_eval_reason=no_eval_reason,
-                                   suspect_ids=[s.change.id for s in found])
+        closure = close_regression(
+            cause=cause, eval_case=eval_case, no_eval_reason=no_eval_reason, suspect_ids=[s.change.id for s in found]
+        )
         resolved = self._intake.resolve(key, user, closure=closure)
         if closure.cause.startswith("change:"):
             self._answer_by_cause(closure.cause.removeprefix("change:"), resolved, user, eval_case=closure.eval_case)
@@ -201,11 +241,20 @@ class ChangeLog:
     def _file_eval_request(self, tx: Tx, record: ChangeRecord, user: str, *, now: datetime) -> Request:
         change = record.change
         draft = eval_request_draft(change, by=user, pair=pair_for(self._config, change.domain, asset=change.asset))
-        request = Draft(title=draft.title, description=draft.description, kind="eval", domain=draft.domain,
-                        links=list(draft.links), requester=user, source="change", asset=change.asset)
+        request = Draft(
+            title=draft.title,
+            description=draft.description,
+            kind="eval",
+            domain=draft.domain,
+            links=list(draft.links),
+            requester=user,
+            source="change",
+            asset=change.asset,
+        )
         reason = f"assigned to <@{draft.assignee}> (the platform owner, for {change.id})" if draft.assignee else None
-        return self._intake.file_within(tx, request, now=now, origin_key=f"change:{change.id}:eval", assignee=draft.assignee,
-                                        assignee_reason=reason)
+        return self._intake.file_within(
+            tx, request, now=now, origin_key=f"change:{change.id}:eval", assignee=draft.assignee, assignee_reason=reason
+        )
 
     # -- reading -------------------------------------------------------------------------------
     def get(self, change_id: str) -> ChangeRecord:
@@ -216,8 +265,13 @@ class ChangeLog:
     def check_answerable(self, change_id: str, user: str) -> ChangeRecord:
         """The change, if `user` may answer it now (raises NotFound, Conflict or NotAllowed): asked before a form opens."""
         record = self.get(change_id)
-        check_answerable(record, by=user, asked_user=record.change.asked, lead=lead_of(self._config, record.change.domain),
-                         admins=self._config.admins)
+        check_answerable(
+            record,
+            by=user,
+            asked_user=record.change.asked,
+            lead=lead_of(self._config, record.change.domain),
+            admins=self._config.admins,
+        )
         return record
 
     def latest(self, domain: str | None, *, limit: int = LIST_LIMIT) -> list[ChangeRecord]:
@@ -247,8 +301,10 @@ class ChangeLog:
         `now`, oldest first: what the `change.unacknowledged` nag reads."""
         with self._store.reading() as tx:
             records = tx.changes.unanswered()
-        return [change_state(r, asked_user=r.change.asked, calendar=self._config.calendar(r.change.domain), now=now)
-                for r in records]
+        return [
+            change_state(r, asked_user=r.change.asked, calendar=self._config.calendar(r.change.domain), now=now)
+            for r in records
+        ]
 
     def suspects_of(self, request: Request, *, now: datetime) -> list[Suspect]:
         """A regression's suspects: its domain's changes from both sides in the `suspect_days` before it was
@@ -257,9 +313,12 @@ class ChangeLog:
             return []
         days = self._config.change_log.suspect_days
         with self._store.reading() as tx:
-            records = tx.changes.in_domain(request.domain, since=request.created_at - timedelta(days=days),
-                                              until=request.created_at)
-        return suspects(records, domain=request.domain, filed_at=request.created_at, now=now, days=days, asset=request.asset)
+            records = tx.changes.in_domain(
+                request.domain, since=request.created_at - timedelta(days=days), until=request.created_at
+            )
+        return suspects(
+            records, domain=request.domain, filed_at=request.created_at, now=now, days=days, asset=request.asset
+        )
 
     def home(self, user: str) -> ChangeHome:
         """`user`'s part of the change log for their App Home."""
@@ -275,4 +334,3 @@ class ChangeLog:
         if record is None:
             raise NotFound(f"There is no change “{escape_within(change_id, 24)}”. Changes are named like CHG-7.")
         return record
-

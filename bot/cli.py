@@ -72,43 +72,84 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands = config.add_subparsers(title="config commands", metavar="COMMAND")
     check = config_commands.add_parser("check", help="validate the config and print the routing table")
     check.add_argument("file", nargs="?", help="the config file (default: $AI_INTAKE_CONFIG or ./ai-intake.yml)")
-    check.add_argument("--from", dest="start", type=parse_day, metavar="DATE",
-                       help="list the holidays skipped from this YYYY-MM-DD on (default: today in the org's time zone)")
+    check.add_argument(
+        "--from",
+        dest="start",
+        type=parse_day,
+        metavar="DATE",
+        help="list the holidays skipped from this YYYY-MM-DD on (default: today in the org's time zone)",
+    )
     check.set_defaults(handler=cmd_config_check)
     jobs = commands.add_parser("jobs", help="run a scheduled job once")
     jobs_commands = jobs.add_subparsers(title="jobs commands", metavar="COMMAND")
     job_run = jobs_commands.add_parser("run", help="run one job once: sla, nags or digest")
     job_run.add_argument("job", choices=["sla", "nags", "digest"])
-    job_run.add_argument("--at", type=parse_at,
-                         help="evaluate the rules as if the time were this ISO-8601 instant (without a zone: in the org's time zone; "
-                              "default: now); the messages go out now")
+    job_run.add_argument(
+        "--at",
+        type=parse_at,
+        help="evaluate the rules as if the time were this ISO-8601 instant (without a zone: in the org's time zone; "
+        "default: now); the messages go out now",
+    )
     job_run.add_argument("--dry-run", action="store_true", help="print what would be sent; send and record nothing")
-    job_run.add_argument("--wait", type=float, default=DELIVERY_WAIT_SECONDS, metavar="SECONDS",
-                         help=f"wait up to this long for the messages to be delivered (default {DELIVERY_WAIT_SECONDS:.0f})")
+    job_run.add_argument(
+        "--wait",
+        type=float,
+        default=DELIVERY_WAIT_SECONDS,
+        metavar="SECONDS",
+        help=f"wait up to this long for the messages to be delivered (default {DELIVERY_WAIT_SECONDS:.0f})",
+    )
     job_run.set_defaults(handler=cmd_jobs_run)
     export = commands.add_parser("export", help="every request with its events, SLA figures and time in each court")
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.add_argument("--out", help="write to this file (default: standard output)")
-    export.add_argument("--at", type=parse_at, help="the SLA figures and time in each court as of this ISO-8601 instant (without a zone: in the org's "
-                        "time zone; default: now)")
-    export.add_argument("--changes", action="store_true", help="export the change log (every logged change with its events) instead")
+    export.add_argument(
+        "--at",
+        type=parse_at,
+        help="the SLA figures and time in each court as of this ISO-8601 instant (without a zone: in the org's "
+        "time zone; default: now)",
+    )
+    export.add_argument(
+        "--changes", action="store_true", help="export the change log (every logged change with its events) instead"
+    )
     export.set_defaults(handler=cmd_export)
-    doctor = commands.add_parser("doctor", help="recompute every request's kept facts from its event log and name those that differ")
+    doctor = commands.add_parser(
+        "doctor", help="recompute every request's kept facts from its event log and name those that differ"
+    )
     doctor.add_argument("--fix", action="store_true", help="rewrite the facts that differ from what the log says")
     doctor.set_defaults(handler=cmd_doctor)
-    backup = commands.add_parser("backup", help="copy the database to a new FILE, consistent even while the bot runs and writes")
+    backup = commands.add_parser(
+        "backup", help="copy the database to a new FILE, consistent even while the bot runs and writes"
+    )
     backup.add_argument("file", metavar="FILE", help="the backup to write (must not exist yet)")
     backup.set_defaults(handler=cmd_backup)
-    restore = commands.add_parser("restore", help="replace the database with the backup FILE (or the Litestream replica at URL) "
-                                  "once checked; refused while the bot runs")
-    restore.add_argument("file", metavar="FILE", nargs="?", help="a backup made by `ai-intake backup` (or any copy of an ai-intake database)")
-    restore.add_argument("--from-replica", metavar="URL", help="restore the latest state of this Litestream replica instead "
-                         "(file:///replica, s3://bucket/path …; needs the litestream command)")
+    restore = commands.add_parser(
+        "restore",
+        help="replace the database with the backup FILE (or the Litestream replica at URL) "
+        "once checked; refused while the bot runs",
+    )
+    restore.add_argument(
+        "file",
+        metavar="FILE",
+        nargs="?",
+        help="a backup made by `ai-intake backup` (or any copy of an ai-intake database)",
+    )
+    restore.add_argument(
+        "--from-replica",
+        metavar="URL",
+        help="restore the latest state of this Litestream replica instead "
+        "(file:///replica, s3://bucket/path …; needs the litestream command)",
+    )
     restore.set_defaults(handler=cmd_restore)
-    console = commands.add_parser("console", help="try it with no Slack workspace: the real bot against a stand-in for Slack on this machine")
+    console = commands.add_parser(
+        "console", help="try it with no Slack workspace: the real bot against a stand-in for Slack on this machine"
+    )
     console.add_argument("--script", metavar="FILE", help="run the lines of FILE as if typed and print the transcript")
     console.add_argument("--fresh", action="store_true", help="start over with an empty console database")
-    console.add_argument("--now", metavar="TIME", help="start the clock at this ISO-8601 time (default: Mon 2026-11-23 09:00 in the org's zone)")
+    console.add_argument(
+        "--now",
+        metavar="TIME",
+        help="start the clock at this ISO-8601 time (default: Mon 2026-11-23 09:00 in the org's zone)",
+    )
     console.set_defaults(handler=cmd_console)
     return parser
 
@@ -119,7 +160,9 @@ def parse_at(text: str) -> datetime:
     try:
         return datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an ISO-8601 time like 2026-12-01T09:00:00+01:00, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO-8601 time like 2026-12-01T09:00:00+01:00, got {text!r}"
+        ) from None
 
 
 def at_in(at: datetime | None, config: Config) -> datetime:
@@ -166,27 +209,40 @@ def routing_table(config: Config) -> str:
     header = ("domain", "channels", "engineers", "reviewers", "owners (product/platform)", "lead", "away", "keywords")
     rows = [header]
     for d in config.domains:
-        rows.append((
-            d.name, " ".join(d.channels) or "-", " ".join(d.engineers), " ".join(d.reviewers) or "-",
-            f"{d.product_owner or '-'}/{d.platform_owner or '-'}", d.lead or "-", " ".join(d.away) or "-",
-            ", ".join(d.keywords) or "-",
-        ))
+        rows.append(
+            (
+                d.name,
+                " ".join(d.channels) or "-",
+                " ".join(d.engineers),
+                " ".join(d.reviewers) or "-",
+                f"{d.product_owner or '-'}/{d.platform_owner or '-'}",
+                d.lead or "-",
+                " ".join(d.away) or "-",
+                ", ".join(d.keywords) or "-",
+            )
+        )
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(header))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")
-    lines.append(f"unrouted requests go to {config.triage_channel}; time zone {config.timezone}; admins: {' '.join(config.admins) or '-'}")
+    lines.append(
+        f"unrouted requests go to {config.triage_channel}; time zone {config.timezone}; admins: {' '.join(config.admins) or '-'}"
+    )
     if config.digest:
-        lines.append(f"digest: {config.digest.channel} at \"{config.digest.cron}\"")
-    lines.append("away: as the config lists it; who said `/ai-request away` is in the database, and on each one's App Home")
+        lines.append(f'digest: {config.digest.channel} at "{config.digest.cron}"')
+    lines.append(
+        "away: as the config lists it; who said `/ai-request away` is in the database, and on each one's App Home"
+    )
     return "\n".join(lines)
 
 
 def holiday_lines(config: Config, *, today: date, count: int = 5) -> list[str]:
     """The next holidays each SLA clock skips from `today` on: the org's, then each domain whose list differs."""
     org = _next_skipped(config, None, today=today, count=count)
-    lines = [f"holidays the SLA clock skips next (business days from {today.isoformat()} on):",
-             f"  org ({config.holidays.describe()}): {org}"]
+    lines = [
+        f"holidays the SLA clock skips next (business days from {today.isoformat()} on):",
+        f"  org ({config.holidays.describe()}): {org}",
+    ]
     for domain in config.domains:
         mine = _next_skipped(config, domain.name, today=today, count=count)
         if mine != org:
@@ -246,8 +302,12 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     finally:
         try:  # where the running bot's /metrics sees it
             with bot.store.transaction(background=True) as tx:
-                tx.jobs.record_hand_run(args.job, at=datetime.now(timezone.utc), seconds=time.monotonic() - started,
-                                        ok=items is not None and not any(item.status == "failed" for item in items))
+                tx.jobs.record_hand_run(
+                    args.job,
+                    at=datetime.now(timezone.utc),
+                    seconds=time.monotonic() - started,
+                    ok=items is not None and not any(item.status == "failed" for item in items),
+                )
         finally:
             bot.stop()
     print(f"{args.job} at {at.isoformat()}: queued {len(items)} message(s)")
@@ -274,7 +334,9 @@ def deliver(bot, ids: list[int], *, wait: float, sleep: Callable[[float], None] 
             items, pending = tx.outbox.items(ids), tx.outbox.pending_count()
         remaining = deadline - time.monotonic()
         horizon = datetime.now(timezone.utc) + timedelta(seconds=max(remaining, 0))
-        waiting = [i for i in items if i.status == "pending" and (i.next_attempt_at is None or i.next_attempt_at <= horizon)]
+        waiting = [
+            i for i in items if i.status == "pending" and (i.next_attempt_at is None or i.next_attempt_at <= horizon)
+        ]
         if not waiting or remaining <= 0:
             return items, pending - sum(1 for i in items if i.status == "pending")
         sleep(DELIVERY_POLL_SECONDS)
@@ -348,11 +410,15 @@ def export_sources(settings: Settings, defaults: Settings, *, doing: str = "expo
     db_path, config_path = settings.db_path, settings.config_path
     db_set, config_set = db_path != defaults.db_path, config_path != defaults.config_path
     if not db_set and not db_path.exists() and CONSOLE_DB.exists():
-        print(f"ai-intake: {doing}ing the console's database {CONSOLE_DB} (AI_INTAKE_DB names another)", file=sys.stderr)
+        print(
+            f"ai-intake: {doing}ing the console's database {CONSOLE_DB} (AI_INTAKE_DB names another)", file=sys.stderr
+        )
         return CONSOLE_DB, config_path if config_set else DEMO_CONFIG
     if not db_path.exists():
         where = "AI_INTAKE_DB" if db_set else "the default, as AI_INTAKE_DB is not set"
-        raise SettingsError(f"there is no database at {db_path} ({where}): set AI_INTAKE_DB to the database to {doing}.")
+        raise SettingsError(
+            f"there is no database at {db_path} ({where}): set AI_INTAKE_DB to the database to {doing}."
+        )
     return db_path, config_path
 
 
@@ -380,7 +446,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print(f"checked {checked} request(s): every one's facts are what its log says")
         return 0
     if not args.fix:
-        print(f"checked {checked} request(s): {len(differ)} differ; `ai-intake doctor --fix` rewrites them from their logs")
+        print(
+            f"checked {checked} request(s): {len(differ)} differ; `ai-intake doctor --fix` rewrites them from their logs"
+        )
         return 1
     fixed = facts.fix(differ)
     print(f"checked {checked} request(s): rewrote the facts of {fixed} from their logs")
@@ -412,11 +480,15 @@ def cmd_restore(args: argparse.Namespace) -> int:
         print(f"kept the database it replaces as {done.kept}")
     print(f"restored {source} into {target}: {done.summary.describe()}")
     if done.journal:
-        print(f"{done.pending} message(s) wait in its outbox; the send journal shows {done.found_sent} of them sent since "
-              f"the backup: those are not sent again")
+        print(
+            f"{done.pending} message(s) wait in its outbox; the send journal shows {done.found_sent} of them sent since "
+            f"the backup: those are not sent again"
+        )
     elif done.pending:
-        print(f"{done.pending} message(s) wait in its outbox and there is no send journal beside the database: each is "
-              f"looked for in its channel before it is posted; direct messages among them may be sent again")
+        print(
+            f"{done.pending} message(s) wait in its outbox and there is no send journal beside the database: each is "
+            f"looked for in its channel before it is posted; direct messages among them may be sent again"
+        )
     if done.summary.level < done.summary.known:
         print(f"`ai-intake run` upgrades it to schema level {done.summary.known} when it starts")
     return 0
@@ -436,8 +508,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings.require_slack()
     config = load_config(settings.config_path)
     secrets = hook_secrets({name: source.secret_env for name, source in config.hooks.items()})
-    setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token, *secrets.values()],
-                  fmt=settings.log_format)  # the hooks' secrets are known once the config is
+    setup_logging(
+        secrets=[settings.bot_token, settings.signing_secret, settings.app_token, *secrets.values()],
+        fmt=settings.log_format,
+    )  # the hooks' secrets are known once the config is
     bot = start_with_retries(lambda: make_bot(settings, config))
     from bot.scheduler import Scheduler
 
@@ -471,19 +545,26 @@ def stop_on_sigterm(signum: int, frame: object) -> None:
         return
     _stopping.set()
     log.info("ai-intake stopping (SIGTERM)")
-    threading.Thread(target=_end_after, args=(SHUTDOWN_SECONDS,), name="ai-intake-shutdown-watchdog", daemon=True).start()
+    threading.Thread(
+        target=_end_after, args=(SHUTDOWN_SECONDS,), name="ai-intake-shutdown-watchdog", daemon=True
+    ).start()
     raise SystemExit(0)
 
 
 def _end_after(seconds: float) -> None:
     time.sleep(seconds)
-    log.warning("ai-intake is still stopping after %.0f s (a Slack call has not answered); ending now: what was not "
-                "sent stays queued", seconds)
+    log.warning(
+        "ai-intake is still stopping after %.0f s (a Slack call has not answered); ending now: what was not "
+        "sent stays queued",
+        seconds,
+    )
     logging.shutdown()
     os._exit(0)
 
 
-def make_bot(settings: Settings, config: Config, *, clock: Callable[[], datetime] | None = None, outbox_lanes: int | None = None):
+def make_bot(
+    settings: Settings, config: Config, *, clock: Callable[[], datetime] | None = None, outbox_lanes: int | None = None
+):
     """The bot for `run` (the outbox posts to a few channels at once) or, with `outbox_lanes=1`, for a one-off job run
     (one post at a time, in the order the job queued them)."""
     from bot.app import build_app
@@ -492,11 +573,21 @@ def make_bot(settings: Settings, config: Config, *, clock: Callable[[], datetime
 
     secrets = hook_secrets({name: source.secret_env for name, source in config.hooks.items()})
     for name in sorted(set(config.hooks) - set(secrets)):
-        log.warning("hook source %s has no secret ($%s is not set): its requests are refused", name,
-                    config.hooks[name].secret_env)
-    return build_app(config=config, db_path=str(settings.db_path), token=settings.bot_token or "",
-                     signing_secret=None if settings.socket_mode else settings.signing_secret, api_url=settings.api_url,
-                     clock=clock or system_clock, outbox_lanes=outbox_lanes or LANES, hook_secrets=secrets)
+        log.warning(
+            "hook source %s has no secret ($%s is not set): its requests are refused",
+            name,
+            config.hooks[name].secret_env,
+        )
+    return build_app(
+        config=config,
+        db_path=str(settings.db_path),
+        token=settings.bot_token or "",
+        signing_secret=None if settings.socket_mode else settings.signing_secret,
+        api_url=settings.api_url,
+        clock=clock or system_clock,
+        outbox_lanes=outbox_lanes or LANES,
+        hook_secrets=secrets,
+    )
 
 
 def start_with_retries(make: Callable[[], object], *, sleep: Callable[[float], None] = time.sleep):
@@ -512,7 +603,9 @@ def start_with_retries(make: Callable[[], object], *, sleep: Callable[[float], N
         except BoltError as exc:
             trouble = slack_trouble(exc)
             if trouble is None:
-                raise SettingsError(f"Slack refused SLACK_BOT_TOKEN ({exc}). Check the token on the app's OAuth & Permissions page.") from None
+                raise SettingsError(
+                    f"Slack refused SLACK_BOT_TOKEN ({exc}). Check the token on the app's OAuth & Permissions page."
+                ) from None
         except StorageError:
             raise
         except (SlackClientError, OSError) as exc:
@@ -522,7 +615,9 @@ def start_with_retries(make: Callable[[], object], *, sleep: Callable[[float], N
         delay = min(delay * 2, STARTUP_RETRY_MAX_SECONDS)
 
 
-SLACK_DOWN_ERRORS = frozenset({"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"})
+SLACK_DOWN_ERRORS = frozenset(
+    {"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"}
+)
 
 
 def slack_trouble(exc: BoltError) -> str | None:
@@ -548,11 +643,19 @@ def serve(bot, settings: Settings, *, scheduler_running: Callable[[], bool]) -> 
     from bot.server import make_server
 
     host = settings.host
-    server = listening(lambda: make_server(bot, host=host, port=settings.port, scheduler_running=scheduler_running),
-                       host=host, port=settings.port, variable="PORT")
+    server = listening(
+        lambda: make_server(bot, host=host, port=settings.port, scheduler_running=scheduler_running),
+        host=host,
+        port=settings.port,
+        variable="PORT",
+    )
     hooks = ", POST /hooks/regressions and /hooks/changes" if bot.config.hooks else ""
-    log.info("ai-intake serving HTTP on %s:%s (POST /slack/events, GET /healthz, GET /readyz%s)", host, server.effective_port,
-             hooks)
+    log.info(
+        "ai-intake serving HTTP on %s:%s (POST /slack/events, GET /healthz, GET /readyz%s)",
+        host,
+        server.effective_port,
+        hooks,
+    )
     server.run()
 
 
@@ -561,10 +664,19 @@ def serve_hooks(bot, settings: Settings, *, scheduler_running: Callable[[], bool
     /metrics, which has a port of its own) on $PORT from a daemon thread; returns the server."""
     from bot.server import make_server
 
-    server = listening(lambda: make_server(bot, host=settings.host, port=settings.port, scheduler_running=scheduler_running,
-                                           slack_events=False), host=settings.host, port=settings.port, variable="PORT")
-    log.info("ai-intake serving the hooks on %s:%s (POST /hooks/regressions, /hooks/changes; GET /healthz, /readyz)",
-             settings.host, server.effective_port)
+    server = listening(
+        lambda: make_server(
+            bot, host=settings.host, port=settings.port, scheduler_running=scheduler_running, slack_events=False
+        ),
+        host=settings.host,
+        port=settings.port,
+        variable="PORT",
+    )
+    log.info(
+        "ai-intake serving the hooks on %s:%s (POST /hooks/regressions, /hooks/changes; GET /healthz, /readyz)",
+        settings.host,
+        server.effective_port,
+    )
     threading.Thread(target=serve_until_closed, args=(server,), name="ai-intake-hooks", daemon=True).start()
     return server
 
@@ -577,9 +689,15 @@ def start_metrics_server(bot, settings: Settings):
         return None
     from bot.server import make_metrics_server
 
-    variable = "AI_INTAKE_METRICS_PORT" if settings.metrics_port is not None else "AI_INTAKE_METRICS_PORT (9102 by default)"
-    server = listening(lambda: make_metrics_server(bot, host=settings.host, port=port), host=settings.host, port=port,
-                       variable=variable)
+    variable = (
+        "AI_INTAKE_METRICS_PORT" if settings.metrics_port is not None else "AI_INTAKE_METRICS_PORT (9102 by default)"
+    )
+    server = listening(
+        lambda: make_metrics_server(bot, host=settings.host, port=port),
+        host=settings.host,
+        port=port,
+        variable=variable,
+    )
     threading.Thread(target=serve_until_closed, args=(server,), name="ai-intake-metrics", daemon=True).start()
     log.info("ai-intake serving GET /metrics on %s:%s", settings.host, server.effective_port)
     return server
@@ -596,7 +714,9 @@ def listening(make: Callable[[], object], *, host: str, port: int, variable: str
             why = "the port is reserved for root (use one above 1023)"
         else:
             why = exc.strerror or str(exc)
-        raise SettingsError(f"cannot listen on {host}:{port}: {why}; stop that, or set {variable} to a free port.") from None
+        raise SettingsError(
+            f"cannot listen on {host}:{port}: {why}; stop that, or set {variable} to a free port."
+        ) from None
 
 
 def serve_until_closed(server) -> None:

@@ -78,7 +78,9 @@ def resolve_holidays(config: Config) -> Config:
     problems: list[str] = []
     org = _resolve(config.holidays, where="holidays", problems=problems)
     domains = [
-        d if d.holidays is None else d.model_copy(update={"holidays": _resolve(d.holidays, where=f"domains[{i}].holidays", problems=problems)})
+        d
+        if d.holidays is None
+        else d.model_copy(update={"holidays": _resolve(d.holidays, where=f"domains[{i}].holidays", problems=problems)})
         for i, d in enumerate(config.domains)
     ]
     if problems:

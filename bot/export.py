@@ -69,8 +69,22 @@ FORMATS = ("json", "csv")
 DEFAULT_BATCH = 500
 
 REQUEST_FIELDS = (
-    "key", "kind", "domain", "title", "description", "priority", "status", "stage", "requester", "assignee",
-    "owner", "confidential", "source", "created_at", "first_response_at", "resolved_at",
+    "key",
+    "kind",
+    "domain",
+    "title",
+    "description",
+    "priority",
+    "status",
+    "stage",
+    "requester",
+    "assignee",
+    "owner",
+    "confidential",
+    "source",
+    "created_at",
+    "first_response_at",
+    "resolved_at",
 )
 """The request's own fields, in export order (docs/export.md)."""
 
@@ -119,8 +133,9 @@ def _events(events: Iterable[Event | ChangeEvent]) -> list[dict[str, Any]]:
     return [{"at": export_time(e.at), "actor": e.actor, "type": e.type, "data": e.data} for e in events]
 
 
-def export_row(request: Request, events: list[Event], config: Config, *, now: datetime,
-               facts: RequestFacts | None = None) -> dict[str, Any]:
+def export_row(
+    request: Request, events: list[Event], config: Config, *, now: datetime, facts: RequestFacts | None = None
+) -> dict[str, Any]:
     """One request as the export's JSON object (see the module docstring): its SLA figures and time in each court
     read from its kept `facts` at `now` (computed from `events` when none are given)."""
     facts = facts or request_facts(request, events, config)
@@ -148,8 +163,9 @@ def export_row(request: Request, events: list[Event], config: Config, *, now: da
     }
 
 
-def export_rows(store: Store, config: Config, *, now: datetime, batch: int = DEFAULT_BATCH,
-                events: bool = True) -> Iterator[dict[str, Any]]:
+def export_rows(
+    store: Store, config: Config, *, now: datetime, batch: int = DEFAULT_BATCH, events: bool = True
+) -> Iterator[dict[str, Any]]:
     """Every request, oldest first (by id), as export objects, read `batch` requests at a time; without their
     events unless `events` (the CSV leaves them out, so it reads none).
 
@@ -173,7 +189,9 @@ def _rows(store: Store, config: Config, *, now: datetime, batch: int, events: bo
             else:
                 loaded = [(r, []) for r in tx.requests_after(last_id, limit=batch)]
             kept = tx.facts.of([r.id for r, _ in loaded])
-            missing = [r.id for r, _ in loaded if r.id not in kept]  # a database the bot has not opened since: from the log
+            missing = [
+                r.id for r, _ in loaded if r.id not in kept
+            ]  # a database the bot has not opened since: from the log
             logs = {r.id: log for r, log in tx.by_ids_with_events(missing)} if missing and not events else {}
         for request, log in loaded:
             facts = kept.get(request.id) or request_facts(request, logs.get(request.id, log), config)
@@ -229,8 +247,9 @@ def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> None:
     _write_csv(rows, out, CSV_COLUMNS, csv_row)
 
 
-def _write_csv(rows: Iterable[dict[str, Any]], out: TextIO, columns: list[str],
-               flatten: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+def _write_csv(
+    rows: Iterable[dict[str, Any]], out: TextIO, columns: list[str], flatten: Callable[[dict[str, Any]], dict[str, Any]]
+) -> None:
     """The header `columns`, then one line per row as `flatten` gives its cells."""
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="raise")
     writer.writeheader()
@@ -240,12 +259,43 @@ def _write_csv(rows: Iterable[dict[str, Any]], out: TextIO, columns: list[str],
 
 # -- the change log (`--changes`): its own array, so the requests' export stays as it is ------------------
 
-CHANGE_FIELDS = ("id", "domain", "side", "kind", "what", "asset", "version", "links", "shipped_by", "hook", "logged_at",
-                 "asked", "answer", "events")
+CHANGE_FIELDS = (
+    "id",
+    "domain",
+    "side",
+    "kind",
+    "what",
+    "asset",
+    "version",
+    "links",
+    "shipped_by",
+    "hook",
+    "logged_at",
+    "asked",
+    "answer",
+    "events",
+)
 """The fields of one change in `export --changes --format json`, in order (docs/export.md, "Changes")."""
 CHANGE_CSV_COLUMNS: list[str] = [
-    "id", "domain", "side", "kind", "what", "asset", "version", "links", "shipped_by", "hook_source", "hook_id",
-    "logged_at", "asked", "answer", "answered_by", "answered_at", "eval_link", "reason", "eval_request",
+    "id",
+    "domain",
+    "side",
+    "kind",
+    "what",
+    "asset",
+    "version",
+    "links",
+    "shipped_by",
+    "hook_source",
+    "hook_id",
+    "logged_at",
+    "asked",
+    "answer",
+    "answered_by",
+    "answered_at",
+    "eval_link",
+    "reason",
+    "eval_request",
 ]
 """The CSV header of `export --changes --format csv` (links joined by spaces; no events)."""
 
@@ -254,13 +304,28 @@ def change_row(record: ChangeRecord, events: list[ChangeEvent]) -> dict[str, Any
     """One logged change as the export's JSON object."""
     change, answer = record.change, record.answer
     return {
-        "id": change.id, "domain": change.domain, "side": change.side, "kind": change.kind, "what": change.what,
-        "asset": change.asset, "version": change.version, "links": list(change.links), "shipped_by": change.shipped_by,
-        "hook": change.origin.model_dump() if change.origin else None, "logged_at": export_time(change.at),
+        "id": change.id,
+        "domain": change.domain,
+        "side": change.side,
+        "kind": change.kind,
+        "what": change.what,
+        "asset": change.asset,
+        "version": change.version,
+        "links": list(change.links),
+        "shipped_by": change.shipped_by,
+        "hook": change.origin.model_dump() if change.origin else None,
+        "logged_at": export_time(change.at),
         "asked": change.asked,
-        "answer": None if answer is None else {
-            "answer": answer.answer, "by": answer.by, "at": export_time(answer.at), "eval_link": answer.eval_link,
-            "reason": answer.reason, "eval_request": answer.eval_request},
+        "answer": None
+        if answer is None
+        else {
+            "answer": answer.answer,
+            "by": answer.by,
+            "at": export_time(answer.at),
+            "eval_link": answer.eval_link,
+            "reason": answer.reason,
+            "eval_request": answer.eval_request,
+        },
         "events": _events(events),
     }
 
@@ -287,11 +352,21 @@ def change_rows(store: Store, *, batch: int = DEFAULT_BATCH) -> Iterator[dict[st
 def change_csv_row(row: dict[str, Any]) -> dict[str, Any]:
     """A change's export object flattened to the `CHANGE_CSV_COLUMNS` cells."""
     answer, hook = row["answer"] or {}, row["hook"] or {}
-    flat = {**{k: row[k] for k in ("id", "domain", "side", "kind", "what", "asset", "version", "shipped_by", "logged_at",
-                                   "asked")},
-            "links": " ".join(row["links"]), "hook_source": hook.get("source"), "hook_id": hook.get("id"),
-            "answer": answer.get("answer"), "answered_by": answer.get("by"), "answered_at": answer.get("at"),
-            "eval_link": answer.get("eval_link"), "reason": answer.get("reason"), "eval_request": answer.get("eval_request")}
+    flat = {
+        **{
+            k: row[k]
+            for k in ("id", "domain", "side", "kind", "what", "asset", "version", "shipped_by", "logged_at", "asked")
+        },
+        "links": " ".join(row["links"]),
+        "hook_source": hook.get("source"),
+        "hook_id": hook.get("id"),
+        "answer": answer.get("answer"),
+        "answered_by": answer.get("by"),
+        "answered_at": answer.get("at"),
+        "eval_link": answer.get("eval_link"),
+        "reason": answer.get("reason"),
+        "eval_request": answer.get("eval_request"),
+    }
     return {name: _cell(flat[name]) for name in CHANGE_CSV_COLUMNS}
 
 
@@ -300,8 +375,16 @@ def write_change_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> None:
     _write_csv(rows, out, CHANGE_CSV_COLUMNS, change_csv_row)
 
 
-def export(store: Store, config: Config, *, now: datetime, fmt: str, out: TextIO, batch: int = DEFAULT_BATCH,
-           changes: bool = False) -> int:
+def export(
+    store: Store,
+    config: Config,
+    *,
+    now: datetime,
+    fmt: str,
+    out: TextIO,
+    batch: int = DEFAULT_BATCH,
+    changes: bool = False,
+) -> int:
     """Write every request (`changes`: every logged change instead) to `out` as `fmt` ("json" or "csv");
     returns how many were written.
 
@@ -310,7 +393,11 @@ def export(store: Store, config: Config, *, now: datetime, fmt: str, out: TextIO
     writers = {"json": write_json, "csv": write_change_csv if changes else write_csv}
     if fmt not in writers:
         raise ValueError(f"unknown export format {fmt!r} (use one of: {', '.join(FORMATS)})")
-    rows = change_rows(store, batch=batch) if changes else export_rows(store, config, now=now, batch=batch, events=fmt == "json")
+    rows = (
+        change_rows(store, batch=batch)
+        if changes
+        else export_rows(store, config, now=now, batch=batch, events=fmt == "json")
+    )
     count = 0
 
     def counted() -> Iterator[dict[str, Any]]:
@@ -323,8 +410,16 @@ def export(store: Store, config: Config, *, now: datetime, fmt: str, out: TextIO
     return count
 
 
-def export_to_file(store: Store, config: Config, *, now: datetime, fmt: str, path: Path, batch: int = DEFAULT_BATCH,
-                   changes: bool = False) -> int:
+def export_to_file(
+    store: Store,
+    config: Config,
+    *,
+    now: datetime,
+    fmt: str,
+    path: Path,
+    batch: int = DEFAULT_BATCH,
+    changes: bool = False,
+) -> int:
     """`export` into `path`, all or nothing; returns how many requests (or changes) were written.
 
     Writes a temporary file in `path`'s directory (readable by its owner only: an export holds

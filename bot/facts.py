@@ -31,8 +31,10 @@ database) runs beside it, and the digest waits for it."""
 
 def facts_of(config: Config) -> FactsOf:
     """What a `Store` keeps each changed request's facts with: `request_facts` under `config`."""
+
     def compute(request: Request, events: list[Event]) -> RequestFacts:
         return request_facts(request, events, config)
+
     return compute
 
 
@@ -64,8 +66,18 @@ class Difference:
         parts = []
         if clock_rows(self.stored) != clock_rows(self.computed):
             parts.append("SLA clocks")
-        names = ("version", "court", "court since", "court times", "silence", "last human action", "stalled since",
-                 "unowned since", "snoozed until", "snoozed by")
+        names = (
+            "version",
+            "court",
+            "court since",
+            "court times",
+            "silence",
+            "last human action",
+            "stalled since",
+            "unowned since",
+            "snoozed until",
+            "snoozed by",
+        )
         stored, computed = fact_row(self.stored)[1:], fact_row(self.computed)[1:]
         parts += [name for name, a, b in zip(names, stored, computed) if a != b]
         return ", ".join(parts) or "nothing"
@@ -95,7 +107,9 @@ class Facts:
         closed with). A small catch-up runs now; a big one in a thread of its own (`wait` waits for it)."""
         with self._store.reading() as tx:
             state = tx.facts.basis()
-            outdated = tx.facts.count_outdated(version=FACTS_VERSION) if state is None or state[0] != FACTS_VERSION else 0
+            outdated = (
+                tx.facts.count_outdated(version=FACTS_VERSION) if state is None or state[0] != FACTS_VERSION else 0
+            )
             reopen = state is not None and state[1] != self._basis
             work = outdated + (tx.count_open_in_domain(None) if reopen else 0)
         if state is not None and not outdated and not reopen:
@@ -183,5 +197,4 @@ class Facts:
 
     def fix(self, ids: list[int]) -> int:
         """Recompute and store the facts of these requests from their logs; how many were written."""
-        return self.rewrite(iter([sorted(ids)[i:i + PAGE] for i in range(0, len(ids), PAGE)]))
-
+        return self.rewrite(iter([sorted(ids)[i : i + PAGE] for i in range(0, len(ids), PAGE)]))

@@ -27,27 +27,49 @@ from bot.domain.changes_filing import question_channel
 from bot.domain.changes_loop import LoopFigures, loop_all
 from bot.domain.changes_nag import ChangeNag, change_next_checks, changes_due
 from bot.domain.digest import (
-    WEEK, DigestFigures, OpenPicture, confidential_open, digest_all, digest_on, digest_week, listed_everywhere, stalled_from,
+    WEEK,
+    DigestFigures,
+    OpenPicture,
+    confidential_open,
+    digest_all,
+    digest_on,
+    digest_week,
+    listed_everywhere,
+    stalled_from,
 )
 from bot.domain.facts import RequestFacts
 from bot.domain.models import Away, Event, Request
 from bot.domain.nags import AnyNag, Nag, batch, covered, explain_batch, nags_due, next_check_at
 from bot.domain.policy import Config
 from bot.domain.thresholds import (
-    RULE_AT_RISK, RULE_BREACHED, RULE_NO_ANSWER, RULE_STALE_REVIEW, RULE_UNACKNOWLEDGED, RULE_UNOWNED,
+    RULE_AT_RISK,
+    RULE_BREACHED,
+    RULE_NO_ANSWER,
+    RULE_STALE_REVIEW,
+    RULE_UNACKNOWLEDGED,
+    RULE_UNOWNED,
 )
 from bot.domain.visibility import visible_to
 from bot.metrics import Metrics
 from storage.outbox import (
-    CardUpdate, ChangeLine, ChangeNagItem, ChannelMessage, NagItem, NagMessage, ThreadLine, read_payload,
+    CardUpdate,
+    ChangeLine,
+    ChangeNagItem,
+    ChannelMessage,
+    NagItem,
+    NagMessage,
+    ThreadLine,
+    read_payload,
 )
 from storage.rows import to_db_time
 from storage.queue import OutboxItem
 from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
-JOB_RULES = {"sla": {RULE_AT_RISK, RULE_BREACHED},
-             "nags": {RULE_STALE_REVIEW, RULE_UNOWNED, RULE_NO_ANSWER, RULE_UNACKNOWLEDGED}}
+JOB_RULES = {
+    "sla": {RULE_AT_RISK, RULE_BREACHED},
+    "nags": {RULE_STALE_REVIEW, RULE_UNOWNED, RULE_NO_ANSWER, RULE_UNACKNOWLEDGED},
+}
 JOB_KINDS = {"nags": ("security_review", "regression")}  # only reviews and regressions can be stale or unowned…
 JOB_WAITING = {"nags"}  # …but a request of any kind can wait on its requester
 BOT = "ai-intake"
@@ -65,6 +87,7 @@ PAGE = 1000
 def measured(job: str | None = None) -> Callable[[Callable[..., list[str]]], Callable[..., list[str]]]:
     """A job method whose every run (not a dry run) is timed in the metrics; a run without an error is the job's
     last success, at its `now`. `job` names it; None: the method's own `job` argument does."""
+
     def decorate(method: Callable[..., list[str]]) -> Callable[..., list[str]]:
         @functools.wraps(method)
         def run(self: "Jobs", *, now: datetime, dry_run: bool = False, **kwargs: Any) -> list[str]:
@@ -72,7 +95,9 @@ def measured(job: str | None = None) -> Callable[[Callable[..., list[str]]], Cal
                 return method(self, now=now, dry_run=True, **kwargs)
             with self._metrics.job_run(job or kwargs["job"], now=now):
                 return method(self, now=now, **kwargs)
+
         return run
+
     return decorate
 
 
@@ -81,8 +106,15 @@ class Jobs:
     counts the nags recorded. A run with more than `one_unit` nags is written in chunks. `facts_ready(timeout)` waits
     for a catch-up of the kept facts still running since the bot started (the digest reads them)."""
 
-    def __init__(self, store: Store, config: Config, *, metrics: Metrics | None = None,
-                 one_unit: int = ONE_UNIT, facts_ready: Callable[[float | None], bool] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        *,
+        metrics: Metrics | None = None,
+        one_unit: int = ONE_UNIT,
+        facts_ready: Callable[[float | None], bool] | None = None,
+    ) -> None:
         self._store = store
         self._facts_ready = facts_ready
         self._config = config
@@ -99,7 +131,7 @@ class Jobs:
         with self._store.reading() as tx:
             ids = tx.nags.due_ids_for_nags(now, kinds=JOB_KINDS.get(job), waiting=job in JOB_WAITING)
         changes = self._changes(job, now)
-        pages = [ids[i:i + PAGE] for i in range(0, len(ids), PAGE)]
+        pages = [ids[i : i + PAGE] for i in range(0, len(ids), PAGE)]
         part = f"nagpart:{to_db_time(now)}:{uuid.uuid4().hex[:12]}:" if len(pages) > 1 else None
         found: list[AnyNag] = []
         for page in pages:
@@ -141,7 +173,10 @@ class Jobs:
         with self._store.reading() as tx:
             records, sent = tx.changes.due_for_nags(now)
         config = self._config
-        states = [change_state(r, asked_user=r.change.asked, calendar=config.calendar(r.change.domain), now=now) for r in records]
+        states = [
+            change_state(r, asked_user=r.change.asked, calendar=config.calendar(r.change.domain), now=now)
+            for r in records
+        ]
         due = changes_due(states, config, sent=sent)
         return ChangesDue(due, change_next_checks(states, config, sent=sent | {n.sent_key for n in due}))
 
@@ -149,24 +184,33 @@ class Jobs:
         """Record each change's nag (its notification and event, and its line in the thread of the question), and every
         read change's next check; the nags a twin run recorded first are left out."""
         tx.changes.set_next_checks(changes.checks)
-        fresh = [n for n in changes.due if tx.changes.record_nag(n.change_id, rule=n.rule, step=n.step,
-                                                                    recipients=n.recipients, at=now, actor=BOT)]
+        fresh = [
+            n
+            for n in changes.due
+            if tx.changes.record_nag(n.change_id, rule=n.rule, step=n.step, recipients=n.recipients, at=now, actor=BOT)
+        ]
         for nag in fresh:
             if nag.in_thread:
                 channel = question_channel(self._config, nag.domain)
-                tx.outbox.enqueue(ChangeLine(change_id=nag.change_id, channel=channel, text=nag.text), at=now,
-                           key=f"nag:{nag.change_id}:{nag.rule}:{nag.step}")
+                tx.outbox.enqueue(
+                    ChangeLine(change_id=nag.change_id, channel=channel, text=nag.text),
+                    at=now,
+                    key=f"nag:{nag.change_id}:{nag.rule}:{nag.step}",
+                )
         return fresh
 
-    def _page(self, job: str, ids: list[int], now: datetime) -> tuple[list[Nag], list[tuple[Request, datetime | None]], dict[int, Request]]:
+    def _page(
+        self, job: str, ids: list[int], now: datetime
+    ) -> tuple[list[Nag], list[tuple[Request, datetime | None]], dict[int, Request]]:
         """The nags due for these requests, when each next needs a look (computed before any write), and the
         requests by id."""
         with self._store.reading() as tx:
             items, sent = tx.nags.nag_candidates(ids)
         due = nags_due(items, self._config, now=now, sent=sent, rules=JOB_RULES[job])
         after = sent | {n.sent_key for n in due}  # what is recorded once this run is done (by us or a twin)
-        due = covered(due, self._away({p for n in due for p in n.recipients}, now=now), {r.id: r for r, _ in items},
-                      self._config)
+        due = covered(
+            due, self._away({p for n in due for p in n.recipients}, now=now), {r.id: r for r, _ in items}, self._config
+        )
         checks = [(r, next_check_at(r, events, self._config, now=now, sent=after)) for r, events in items]
         return due, checks, {r.id: r for r, _ in items}
 
@@ -182,21 +226,43 @@ class Jobs:
         """Record each nag (its notification, its event, its thread line), closing first the requests a nag closes;
         the ones a twin run recorded first, and closings of requests that changed since they were read, are left out."""
         nags = [n for n in nags if not n.closes or _close_unanswered(tx, requests[n.request_id], now=now)]
-        fresh = [n for n in nags if tx.nags.record_notification(n.request_id, n.rule, n.step, recipients=list(n.recipients), at=now)]
+        fresh = [
+            n
+            for n in nags
+            if tx.nags.record_notification(n.request_id, n.rule, n.step, recipients=list(n.recipients), at=now)
+        ]
         for nag in fresh:
-            tx.add_event(Event(request_id=nag.request_id, at=now, actor=BOT, type="nag",
-                               data={"rule": nag.rule, "step": nag.step, "recipients": list(nag.recipients)}))
+            tx.add_event(
+                Event(
+                    request_id=nag.request_id,
+                    at=now,
+                    actor=BOT,
+                    type="nag",
+                    data={"rule": nag.rule, "step": nag.step, "recipients": list(nag.recipients)},
+                )
+            )
             if nag.in_thread:
-                text, blocks = thread_nag(nag.text, requests[nag.request_id], self._config, now=now, buttons=nag.thread_buttons)
-                tx.outbox.enqueue(ThreadLine(text=text, blocks=to_dicts(blocks)), at=now, request_id=nag.request_id,
-                           key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}")
+                text, blocks = thread_nag(
+                    nag.text, requests[nag.request_id], self._config, now=now, buttons=nag.thread_buttons
+                )
+                tx.outbox.enqueue(
+                    ThreadLine(text=text, blocks=to_dicts(blocks)),
+                    at=now,
+                    request_id=nag.request_id,
+                    key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}",
+                )
         return fresh
 
     def _queue_parts(self, tx: Tx, fresh: Sequence[AnyNag], now: datetime, *, part: str) -> None:
         """Each person's nags of `fresh` as a held part of their message (`part`: the run's key)."""
         for user, nags in batch(fresh).items():
-            tx.outbox.enqueue(NagMessage(user=user, items=[_item(n, user, now=now) for n in nags], urgent=any(n.urgent for n in nags)),
-                       at=now + PART_HOLD, key=f"{part}{user}:{nags[0].ref}"[:500])
+            tx.outbox.enqueue(
+                NagMessage(
+                    user=user, items=[_item(n, user, now=now) for n in nags], urgent=any(n.urgent for n in nags)
+                ),
+                at=now + PART_HOLD,
+                key=f"{part}{user}:{nags[0].ref}"[:500],
+            )
 
     def _unsent(self, nags: Sequence[AnyNag], *, not_keyed: str | None = None) -> dict[str, list[OutboxItem]]:
         """The messages not sent yet of the people `nags` go to, read before the unit of work that queues theirs (one
@@ -204,7 +270,9 @@ class Jobs:
         with self._store.reading() as tx:
             return tx.outbox.pending_nags(sorted(batch(nags)), not_keyed=not_keyed)
 
-    def _queue_whole(self, tx: Tx, fresh: Sequence[AnyNag], unsent: dict[str, list[OutboxItem]], now: datetime) -> list[str]:
+    def _queue_whole(
+        self, tx: Tx, fresh: Sequence[AnyNag], unsent: dict[str, list[OutboxItem]], now: datetime
+    ) -> list[str]:
         """One direct message per person, most urgent first; a message that is not urgent folds in what the person's
         earlier messages not sent yet (`unsent`) said (`_absorb_unsent`)."""
         return [self._queue_one(tx, user, nags, unsent.get(user, []), now) for user, nags in batch(fresh).items()]
@@ -219,8 +287,9 @@ class Jobs:
         tx.outbox.enqueue(NagMessage(user=user, items=mine, urgent=urgent), at=now, key=key[:500])
         return f"{user}: {explain_batch(user, nags)}"
 
-    def _queue_in_chunks(self, found: list[AnyNag], changes: "ChangesDue", now: datetime, *,
-                         part: str) -> tuple[list[AnyNag], list[str]]:
+    def _queue_in_chunks(
+        self, found: list[AnyNag], changes: "ChangesDue", now: datetime, *, part: str
+    ) -> tuple[list[AnyNag], list[str]]:
         """A big run's whole messages, in units of at most about CHUNK_SECONDS: each marks its people's held parts
         (`part`) superseded and queues their one message, so no unit holds the writer long; the change log's nags
         are recorded in the first. What the people's earlier messages not sent yet said is read before, outside the
@@ -241,8 +310,15 @@ class Jobs:
                     lines.append(self._queue_one(tx, user, nags, unsent.get(user, []), now))
         return found, lines
 
-    def _record_in_chunks(self, due: list[Nag], checks: list[tuple[Request, datetime | None]], requests: dict[int, Request],
-                          now: datetime, *, part: str) -> list[AnyNag]:
+    def _record_in_chunks(
+        self,
+        due: list[Nag],
+        checks: list[tuple[Request, datetime | None]],
+        requests: dict[int, Request],
+        now: datetime,
+        *,
+        part: str,
+    ) -> list[AnyNag]:
         """Next checks and nags in units of at most CHUNK_SECONDS, each person's nags queued as held parts (`part`);
         the nags this run recorded (the caller queues the whole messages at the end)."""
         checks_left, nags_left, fresh = list(checks), list(due), list[AnyNag]()
@@ -287,27 +363,38 @@ class Jobs:
         if not dry_run:
             with self._store.transaction(background=True) as tx:
                 for channel, part, (text, blocks) in messages:
-                    tx.outbox.enqueue(ChannelMessage(channel=channel, text=text, blocks=to_dicts(blocks)), at=now,
-                               key=f"digest:{channel}:{week.year}-W{week.week:02d}:{part}")
+                    tx.outbox.enqueue(
+                        ChannelMessage(channel=channel, text=text, blocks=to_dicts(blocks)),
+                        at=now,
+                        key=f"digest:{channel}:{week.year}-W{week.week:02d}:{part}",
+                    )
         return lines
 
-    def digest_figures(self, *, now: datetime, channels: Sequence[str] | None = None) -> dict[str | None, DigestFigures]:
+    def digest_figures(
+        self, *, now: datetime, channels: Sequence[str] | None = None
+    ) -> dict[str | None, DigestFigures]:
         """The figures of each domain's digest (by name) and the organisation's (None) at `now`, aggregated from the
         kept facts in one read; a request is named only where every one of `channels` (default: the public digests'
         channels) may see it. Waits first for a catch-up of the facts still running since the bot started."""
         if self._facts_ready is not None:
             self._facts_ready(None)
         config = self._config
-        listable = listed_everywhere(config, channels if channels is not None else [c for c, _, _ in self._public_targets()])
+        listable = listed_everywhere(
+            config, channels if channels is not None else [c for c, _, _ in self._public_targets()]
+        )
         start, end = digest_week(config, now=now)
         with self._store.reading() as tx:
             digest = tx.digest
             weeks, previous = digest.week(start, end), digest.week(start - WEEK, start)
             shown = [ref.id for ref in digest.confidential_refs() if listable(ref)]
             counts = digest.open_counts()
-            picture = OpenPicture(counts, digest.stalled(silent_since=now - timedelta(days=stalled_from(config))),
-                                  digest.unowned(), digest.snoozed(now=now),
-                                  digest.oldest_open({c.domain for c in counts}, shown=shown))
+            picture = OpenPicture(
+                counts,
+                digest.stalled(silent_since=now - timedelta(days=stalled_from(config))),
+                digest.unowned(),
+                digest.snoozed(now=now),
+                digest.oldest_open({c.domain for c in counts}, shown=shown),
+            )
         return digest_all(weeks, previous, picture, config, now=now, listable=listable)
 
     def _public_targets(self) -> list[tuple[str, str | None, str]]:
@@ -326,26 +413,37 @@ class Jobs:
             targets.append((config.digest.private_channel, None, "Private digest: all domains"))
         return targets
 
-    def _public_digests(self, targets: list[tuple[str, str | None, str]], figures_of: dict[str | None, DigestFigures], *,
-                        now: datetime) -> list[tuple[str, int, tuple]]:
+    def _public_digests(
+        self, targets: list[tuple[str, str | None, str]], figures_of: dict[str | None, DigestFigures], *, now: datetime
+    ) -> list[tuple[str, int, tuple]]:
         """(channel, part, (text, blocks)) of each domain's digest and the organisation's: its figures, and the change
         log's part beside them."""
         config = self._config
         channels = [channel for channel, _, _ in targets]
-        loop_of = self._loop_figures([scope for _, scope, _ in targets], now=now,
-                                     listable=lambda r: all(visible_to(config, r, channel=c) for c in channels))
+        loop_of = self._loop_figures(
+            [scope for _, scope, _ in targets],
+            now=now,
+            listable=lambda r: all(visible_to(config, r, channel=c) for c in channels),
+        )
         out = []
         for channel, scope, title in targets:
             queue = f"/ai-request queue {scope}" if scope else "/ai-request queue"
-            rendered = render_digest(figures_of[scope], title=title, queue=queue, stale_days=config.nags.review_stale_days,
-                                     org=scope is None, loop=loop_of[scope],
-                                     changes=f"/ai-request changes {scope}" if scope else "/ai-request changes",
-                                     listed_in=confidential_listed_in(config, scope, queue=queue))
+            rendered = render_digest(
+                figures_of[scope],
+                title=title,
+                queue=queue,
+                stale_days=config.nags.review_stale_days,
+                org=scope is None,
+                loop=loop_of[scope],
+                changes=f"/ai-request changes {scope}" if scope else "/ai-request changes",
+                listed_in=confidential_listed_in(config, scope, queue=queue),
+            )
             out += [(channel, part, message) for part, message in enumerate(rendered)]
         return out
 
-    def _loop_figures(self, scopes: list[str | None], *, now: datetime,
-                      listable: Callable[[Request], bool]) -> dict[str | None, LoopFigures]:
+    def _loop_figures(
+        self, scopes: list[str | None], *, now: datetime, listable: Callable[[Request], bool]
+    ) -> dict[str | None, LoopFigures]:
         """The change log's part of each digest (a domain's, or the organisation's for None): from its own tables
         and the regressions changed in the week, apart from the digest's own figures."""
         config = self._config
@@ -353,12 +451,25 @@ class Jobs:
         with self._store.reading() as tx:
             records = tx.changes.for_digest(start)
             regressions = tx.by_ids_with_events(tx.changes.regressions_changed_since(start))
-            named = [(change_id, record.change.domain if (record := tx.changes.record(change_id)) else None, at, answer)
-                     for change_id, at, answer in tx.changes.named_causes_since(start)]
-        return loop_all(regressions, records, start=start, end=end, scopes=scopes, calendar_for=config.calendar,
-                        listable=listable, decide_after=config.change_log.unacknowledged_business_days, named=named)
+            named = [
+                (change_id, record.change.domain if (record := tx.changes.record(change_id)) else None, at, answer)
+                for change_id, at, answer in tx.changes.named_causes_since(start)
+            ]
+        return loop_all(
+            regressions,
+            records,
+            start=start,
+            end=end,
+            scopes=scopes,
+            calendar_for=config.calendar,
+            listable=listable,
+            decide_after=config.change_log.unacknowledged_business_days,
+            named=named,
+        )
 
-    def _private_digests(self, items: list[tuple[Request, RequestFacts]], *, now: datetime) -> list[tuple[str, int, tuple]]:
+    def _private_digests(
+        self, items: list[tuple[Request, RequestFacts]], *, now: datetime
+    ) -> list[tuple[str, int, tuple]]:
         """(channel, part, (text, blocks)) of each domain's review channel's digest, and the org's private one;
         none for a channel with no confidential request open."""
         out = []
@@ -366,8 +477,10 @@ class Jobs:
             listed = confidential_open(items, self._config, now=now, scope=scope, channel=channel)
             if not listed:
                 continue  # nothing confidential open: no weekly noise in the private channel
-            out += [(channel, part, message) for part, message in
-                    enumerate(render_private_digest(listed, self._config, title=title, now=now))]
+            out += [
+                (channel, part, message)
+                for part, message in enumerate(render_private_digest(listed, self._config, title=title, now=now))
+            ]
         return out
 
 
@@ -385,11 +498,25 @@ class ChangesDue:
 def _item(nag: AnyNag, user: str, *, now: datetime) -> NagItem | ChangeNagItem:
     """One nag as `user`'s message carries it, written at `now`."""
     if isinstance(nag, ChangeNag):
-        return ChangeNagItem(change_id=nag.change_id, rule=nag.rule, step=nag.step, text=nag.text,
-                             buttons=list(nag.buttons_for(user)), urgency=nag.urgency)
-    return NagItem(request_id=nag.request_id, key=nag.key, rule=nag.rule, step=nag.step, text=nag.text,
-                   buttons=list(nag.buttons_for(user)), urgent=nag.urgent, urgency=nag.urgency,
-                   written_at=now if nag.rule == RULE_STALE_REVIEW else None)  # its text says an age: "27 days open"
+        return ChangeNagItem(
+            change_id=nag.change_id,
+            rule=nag.rule,
+            step=nag.step,
+            text=nag.text,
+            buttons=list(nag.buttons_for(user)),
+            urgency=nag.urgency,
+        )
+    return NagItem(
+        request_id=nag.request_id,
+        key=nag.key,
+        rule=nag.rule,
+        step=nag.step,
+        text=nag.text,
+        buttons=list(nag.buttons_for(user)),
+        urgent=nag.urgent,
+        urgency=nag.urgency,
+        written_at=now if nag.rule == RULE_STALE_REVIEW else None,
+    )  # its text says an age: "27 days open"
 
 
 def _close_unanswered(tx: Tx, request: Request, *, now: datetime) -> bool:
@@ -399,16 +526,24 @@ def _close_unanswered(tx: Tx, request: Request, *, now: datetime) -> bool:
     after = request.model_copy(update={**change.updates, "updated_at": now})
     if not tx.save(request, after):
         return False
-    tx.add_event(Event(request_id=request.id, at=now, actor=BOT, type=change.event,
-                       data={**change.data, "court": after.court, "status": after.status}))
+    tx.add_event(
+        Event(
+            request_id=request.id,
+            at=now,
+            actor=BOT,
+            type=change.event,
+            data={**change.data, "court": after.court, "status": after.status},
+        )
+    )
     homes = sorted({u for u in (request.requester, request.assignee) if u})  # refreshed once the card is handled
     tx.outbox.enqueue(CardUpdate(homes=homes), at=now, request_id=request.id)
     tx.nags.set_next_check(request.id, None)
     return True
 
 
-def _absorb_unsent(tx: Tx, unsent: list[OutboxItem], items: list[NagItem | ChangeNagItem], *,
-                   now: datetime) -> list[NagItem | ChangeNagItem]:
+def _absorb_unsent(
+    tx: Tx, unsent: list[OutboxItem], items: list[NagItem | ChangeNagItem], *, now: datetime
+) -> list[NagItem | ChangeNagItem]:
     """`items` and what the person's earlier messages not sent yet (`unsent`: held for their working hours, mostly) said, in
     one message: a nag superseded by a later step of the same rule for the same request (or an "at risk" by the breach
     of the same target) is dropped, the
@@ -417,12 +552,23 @@ def _absorb_unsent(tx: Tx, unsent: list[OutboxItem], items: list[NagItem | Chang
     carried: dict[tuple[int | str, str], NagItem | ChangeNagItem] = {}
     for earlier in unsent:
         payload = read_payload(earlier.kind, earlier.payload)
-        if isinstance(payload, NagMessage) and payload.items and not payload.urgent and tx.outbox.supersede_unsent(earlier, at=now):
+        if (
+            isinstance(payload, NagMessage)
+            and payload.items
+            and not payload.urgent
+            and tx.outbox.supersede_unsent(earlier, at=now)
+        ):
             carried.update((item.about, item) for item in payload.items)
     fresh = {item.about for item in items}
-    breached = {(item.request_id, item.step) for item in items if isinstance(item, NagItem) and item.rule == RULE_BREACHED}
-    kept = [item for about, item in carried.items() if about not in fresh
-            and not (isinstance(item, NagItem) and item.rule == RULE_AT_RISK and (item.request_id, item.step) in breached)]
+    breached = {
+        (item.request_id, item.step) for item in items if isinstance(item, NagItem) and item.rule == RULE_BREACHED
+    }
+    kept = [
+        item
+        for about, item in carried.items()
+        if about not in fresh
+        and not (isinstance(item, NagItem) and item.rule == RULE_AT_RISK and (item.request_id, item.step) in breached)
+    ]
     return sorted([*items, *kept], key=lambda item: item.order)
 
 

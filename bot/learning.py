@@ -47,5 +47,6 @@ def learn(tx: Tx, action: str, after: Request, *, now: datetime, of: Request | N
     kind, domain = (of.kind, of.domain) if of is not None else (after.kind, after.domain)
     if origin == "resolved" and domain is None:
         return
-    tx.training.learn(request_id=after.id, text=f"{after.title}\n{after.description}", kind=kind, domain=domain,
-                      origin=origin, at=now)
+    tx.training.learn(
+        request_id=after.id, text=f"{after.title}\n{after.description}", kind=kind, domain=domain, origin=origin, at=now
+    )

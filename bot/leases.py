@@ -9,7 +9,7 @@ import socket
 
 
 def holder_name(*parts: object) -> str:
-    """"host:pid[:part…]": names this process (and, with `parts`, one object in it) as a lease holder."""
+    """ "host:pid[:part…]": names this process (and, with `parts`, one object in it) as a lease holder."""
     return ":".join([socket.gethostname(), str(os.getpid()), *map(str, parts)])
 
 

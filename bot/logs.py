@@ -21,7 +21,11 @@ LOG_FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 _TOKEN = re.compile(r"\b(xox[abeoprs]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+)")
-_STANDARD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "taskName"}
+_STANDARD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+}
 # C0 and C1 controls, DEL, the Unicode line and paragraph separators and the bidirectional controls:
 # each could start a forged line or make a line read differently from what it holds.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -37,6 +41,7 @@ def escape_controls(text: str, *, keep_newlines: bool = False) -> str:
 
     `keep_newlines` leaves line feeds alone (a traceback's own lines).
     """
+
     def escaped(match: re.Match[str]) -> str:
         char = match.group(0)
         if keep_newlines and char == "\n":
@@ -141,12 +146,14 @@ class TextFormatter(logging.Formatter):
 
 def json_formatter() -> logging.Formatter:
     """One JSON object per record: time (UTC, ISO-8601), level, logger, message, the extra fields, exc_info."""
-    return JsonFormatter("%(levelname)s %(name)s %(message)s", rename_fields={"levelname": "level", "name": "logger"},
-                         timestamp="time")
+    return JsonFormatter(
+        "%(levelname)s %(name)s %(message)s", rename_fields={"levelname": "level", "name": "logger"}, timestamp="time"
+    )
 
 
-def setup_logging(*, level: int = logging.INFO, secrets: Iterable[str | None] = (), fmt: str = "text",
-                  stream: TextIO | None = None) -> None:
+def setup_logging(
+    *, level: int = logging.INFO, secrets: Iterable[str | None] = (), fmt: str = "text", stream: TextIO | None = None
+) -> None:
     """Log to `stream` (default stderr) in `fmt` ("text" or "json") through a secret-redacting handler (idempotent).
 
     Raises ValueError for another `fmt` (settings.py checks AI_INTAKE_LOG_FORMAT before it gets here).

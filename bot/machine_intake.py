@@ -40,15 +40,25 @@ def hook_origin_key(source: str, hook_id: str) -> str:
     return f"hook:{source}:{hook_id}"
 
 
-_BOILERPLATE = ("Labels: ", "Left out: ", "Links that are not web addresses: ", "Filed by the ", "Fired again; last time ")
+_BOILERPLATE = (
+    "Labels: ",
+    "Left out: ",
+    "Links that are not web addresses: ",
+    "Filed by the ",
+    "Fired again; last time ",
+)
 
 
 def what_it_says(description: str) -> str:
     """A hook-filed description without the bot's own lines (the hook that filed it, the labels, what was left
     out): what the alert itself says, which is what possible duplicates are matched on."""
     lines = description.splitlines()
-    kept = [line for line in lines if not line.startswith(_BOILERPLATE) and not line.endswith(
-        "alerts in the group (listed below); the first of them:")]
+    kept = [
+        line
+        for line in lines
+        if not line.startswith(_BOILERPLATE)
+        and not line.endswith("alerts in the group (listed below); the first of them:")
+    ]
     return "\n".join(kept)
 
 
@@ -110,10 +120,20 @@ class MachineIntake:
     def _draft(self, item: FiledRegression, *, strict: bool) -> Draft:
         notes: list[str] = []
         domain, asset = self._place(item, strict=strict, notes=notes)
-        description = "\n".join(p for p in [item.description, *notes,
-                                            f"Filed by the {item.source} hook (its id: {item.id})."] if p)
-        return Draft(title=item.title, description=description, kind="regression", domain=domain, priority=item.priority,
-                     links=list(item.links[:5]), requester=item.source, source="hook", asset=asset)
+        description = "\n".join(
+            p for p in [item.description, *notes, f"Filed by the {item.source} hook (its id: {item.id})."] if p
+        )
+        return Draft(
+            title=item.title,
+            description=description,
+            kind="regression",
+            domain=domain,
+            priority=item.priority,
+            links=list(item.links[:5]),
+            requester=item.source,
+            source="hook",
+            asset=asset,
+        )
 
     def _place(self, item: FiledRegression, *, strict: bool, notes: list[str]) -> tuple[str | None, str | None]:
         names = [d.name for d in self._config.domains]
@@ -160,13 +180,24 @@ class MachineIntake:
         found = self._intake.similar_to(said, now)
         with self._store.reading() as rx:
             family = rx.origin_family(hook_origin_key(item.source, name), since=since, limit=SIMILAR_LIMIT)
-            candidates = [Candidate(r.id, r.title, what_it_says(r.description), r.status, r.resolved_at)
-                          for r in rx.requests_by_ids(found)]
+            candidates = [
+                Candidate(r.id, r.title, what_it_says(r.description), r.status, r.resolved_at)
+                for r in rx.requests_by_ids(found)
+            ]
         by_words = similar(said.title, said.description, candidates, now=now)
         return list(dict.fromkeys([*family, *by_words]))[:SIMILAR_LIMIT]
 
-    def _again(self, tx: Tx, known: Request, item: FiledRegression, draft: Draft, *, life: int, now: datetime,
-               alike: list[int] | None) -> tuple[Request | None, Outcome]:
+    def _again(
+        self,
+        tx: Tx,
+        known: Request,
+        item: FiledRegression,
+        draft: Draft,
+        *,
+        life: int,
+        now: datetime,
+        alike: list[int] | None,
+    ) -> tuple[Request | None, Outcome]:
         """A regression the sender filed before: its alert's life goes on (`bot.domain.changes_loop`, `alert_report`)."""
         events = tx.events(known.id)
         said = alert_report(known, events, recovered=item.recovered, priority=item.priority, now=now)
@@ -177,10 +208,19 @@ class MachineIntake:
         if said.outcome == "reopen":
             current = self._reopen(tx, known, item.source, now=now)
         elif said.outcome in (RECOVERED, REFIRED):
-            tx.add_event(Event(request_id=known.id, at=now, actor=item.source, type=said.outcome,
-                               data={"hook": item.source, "changes": said.changes}))
+            tx.add_event(
+                Event(
+                    request_id=known.id,
+                    at=now,
+                    actor=item.source,
+                    type=said.outcome,
+                    data={"hook": item.source, "changes": said.changes},
+                )
+            )
             if said.told:
-                tx.outbox.enqueue(ThreadLine(text=alert_lines.state_line(item.source, said)), at=now, request_id=known.id)
+                tx.outbox.enqueue(
+                    ThreadLine(text=alert_lines.state_line(item.source, said)), at=now, request_id=known.id
+                )
         if said.raise_to is not None:
             current = self._raise(tx, current, item.source, said.raise_to, now=now)
         if said.outcome == "repeat" and said.raise_to is None:
@@ -195,40 +235,81 @@ class MachineIntake:
     def _reopen(self, tx: Tx, known: Request, source: str, *, now: datetime) -> Request:
         change = workflow.reopen(known, source)
         after = self._save(tx, known, {**change.updates, "updated_at": now})
-        tx.add_event(Event(request_id=known.id, at=now, actor=source, type=change.event,
-                           data={"hook": source, "court": after.court, "status": after.status}))
+        tx.add_event(
+            Event(
+                request_id=known.id,
+                at=now,
+                actor=source,
+                type=change.event,
+                data={"hook": source, "court": after.court, "status": after.status},
+            )
+        )
         line = alert_lines.reopened_line(source, closed_at=known.resolved_at or known.updated_at, now=now)
         tx.outbox.enqueue(ThreadLine(text=line), at=now, request_id=known.id)
         return after
 
     def _raise(self, tx: Tx, current: Request, source: str, priority: str, *, now: datetime) -> Request:
         after = self._save(tx, current, {"priority": priority, "updated_at": now})
-        tx.add_event(Event(request_id=current.id, at=now, actor=source, type=PRIORITY_RAISED,
-                           data={"hook": source, "from": current.priority, "to": priority}))
-        tx.outbox.enqueue(ThreadLine(text=alert_lines.raised_line(source, before=current.priority, after=priority)), at=now,
-                   request_id=current.id)
+        tx.add_event(
+            Event(
+                request_id=current.id,
+                at=now,
+                actor=source,
+                type=PRIORITY_RAISED,
+                data={"hook": source, "from": current.priority, "to": priority},
+            )
+        )
+        tx.outbox.enqueue(
+            ThreadLine(text=alert_lines.raised_line(source, before=current.priority, after=priority)),
+            at=now,
+            request_id=current.id,
+        )
         return after
 
-    def _file_again(self, tx: Tx, known: Request, item: FiledRegression, draft: Draft, *, life: int, now: datetime,
-                    alike: list[int] | None) -> tuple[Request, Outcome]:
+    def _file_again(
+        self,
+        tx: Tx,
+        known: Request,
+        item: FiledRegression,
+        draft: Draft,
+        *,
+        life: int,
+        now: datetime,
+        alike: list[int] | None,
+    ) -> tuple[Request, Outcome]:
         closure = next((e.data for e in reversed(tx.events(known.id)) if e.type == "resolved"), {})
         told = alert_lines.last_time(known, {k: str(v) for k, v in closure.items()})
         again = draft.model_copy(update={"description": f"{told}\n{draft.description}"})
         key = hook_origin_key(item.source, item.id)
-        filed = self._intake.file_within(tx, again, now=now, origin_key=f"{key}#{life}",
-                                         alike=[known.id, *(i for i in alike or [] if i != known.id)][:3])
+        filed = self._intake.file_within(
+            tx,
+            again,
+            now=now,
+            origin_key=f"{key}#{life}",
+            alike=[known.id, *(i for i in alike or [] if i != known.id)][:3],
+        )
         self._note_alerts(tx, filed, item, events=[], now=now)
-        tx.add_event(Event(request_id=known.id, at=now, actor=item.source, type=FIRED_AGAIN,
-                           data={"hook": item.source, "as": filed.key}))
-        line = alert_lines.filed_again_line(item.source, key=filed.key, closed_at=known.resolved_at or known.updated_at, now=now)
+        tx.add_event(
+            Event(
+                request_id=known.id,
+                at=now,
+                actor=item.source,
+                type=FIRED_AGAIN,
+                data={"hook": item.source, "as": filed.key},
+            )
+        )
+        line = alert_lines.filed_again_line(
+            item.source, key=filed.key, closed_at=known.resolved_at or known.updated_at, now=now
+        )
         tx.outbox.enqueue(ThreadLine(text=line), at=now, request_id=known.id)
         return filed, Outcome(item.id, "filed_again", filed.key)
 
     @staticmethod
     def _note_alerts(tx: Tx, request: Request, item: FiledRegression, *, events: list[Event], now: datetime) -> bool:
         """Record the group's alerts the regression stands for, when the report changed them (its card lists them)."""
-        reported = [{"id": a.id, "labels": ", ".join(f"{k}={v}" for k, v in a.labels), "firing": a.firing}
-                    for a in item.alerts]
+        reported = [
+            {"id": a.id, "labels": ", ".join(f"{k}={v}" for k, v in a.labels), "firing": a.firing} for a in item.alerts
+        ]
         after = alerts_after(events, reported)
         if after is None:
             return False
@@ -293,6 +374,14 @@ class MachineIntake:
         if asset is None and item.asset_if_listed:
             listed = self._config.catalog.asset(item.asset_if_listed)
             asset = listed.name if listed and item.domain in (None, listed.domain) else None
-        return ChangeDraft(what=item.what, shipped_by=item.source, side=item.side, kind=item.kind, domain=item.domain,
-                           asset=asset, version=item.version, links=tuple(item.links[:5]),
-                           origin=HookOrigin(source=item.source, id=item.id, person=self._known(item)))
+        return ChangeDraft(
+            what=item.what,
+            shipped_by=item.source,
+            side=item.side,
+            kind=item.kind,
+            domain=item.domain,
+            asset=asset,
+            version=item.version,
+            links=tuple(item.links[:5]),
+            origin=HookOrigin(source=item.source, id=item.id, person=self._known(item)),
+        )

@@ -25,7 +25,15 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest, make_wsgi_app
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+    make_wsgi_app,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from slack_bolt import App, BoltContext
 from slack_bolt.request import BoltRequest
@@ -66,30 +74,75 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         into = {"registry": self.registry}
-        self.requests_filed = Counter(f"{PREFIX}requests_filed", "Requests filed, by kind and domain (triage: unrouted).",
-                                      ["kind", "domain"], **into)
-        self.ack_seconds = Histogram(f"{PREFIX}ack_seconds", "Seconds from a request reaching Bolt to its acknowledgement, "
-                                     "by surface.", ["surface"], buckets=ACK_BUCKETS, **into)
-        self.web_api_calls = Counter(f"{PREFIX}web_api_calls", "Slack Web API calls, by method (a call with its retries "
-                                     "counts once).", ["method"], **into)
-        self.web_api_errors = Counter(f"{PREFIX}web_api_errors", "Slack Web API calls that failed, by method and error "
-                                      "(Slack's error code, or the exception for no answer).", ["method", "error"], **into)
-        self.nags = Counter(f"{PREFIX}nags", "Nags recorded (each once per request, rule and step), by rule.", ["rule"], **into)
-        self.sla_breaches = Counter(f"{PREFIX}sla_breaches", "SLA breaches: sla.breached nags recorded, by target.",
-                                    ["target"], **into)
-        self.job_seconds = Histogram(f"{PREFIX}job_duration_seconds", "Seconds a scheduled job run took, by job.", ["job"],
-                                     buckets=JOB_BUCKETS, **into)
-        self.job_last_success = Gauge(f"{PREFIX}job_last_success_timestamp_seconds", "When each job last ran to the end "
-                                      "(Unix seconds of the time it ran as).", ["job"], **into)
-        self.refusals = Counter(f"{PREFIX}refusals", "HTTP requests the bot's port refused (a bad signature, a body it "
-                                "cannot read, an unknown path), by HTTP status.", ["status"], **into)
-        self.hook_answers = Counter(f"{PREFIX}hook_answers", "Answers to POST /hooks/…, by hook path and HTTP status.",
-                                    ["path", "status"], **into)
-        self.outbox_given_up = Counter(f"{PREFIX}outbox_given_up", "Queued Slack messages given up for good, by outbox "
-                                       "kind and why: refused (Slack said no for good), failed (bad data or a bug), "
-                                       "skipped (can never be sent).", ["kind", "why"], **into)
-        self.build_info = Gauge(f"{PREFIX}build_info", "Always 1: the running version and its Python.", ["version", "python"],
-                                **into)
+        self.requests_filed = Counter(
+            f"{PREFIX}requests_filed",
+            "Requests filed, by kind and domain (triage: unrouted).",
+            ["kind", "domain"],
+            **into,
+        )
+        self.ack_seconds = Histogram(
+            f"{PREFIX}ack_seconds",
+            "Seconds from a request reaching Bolt to its acknowledgement, by surface.",
+            ["surface"],
+            buckets=ACK_BUCKETS,
+            **into,
+        )
+        self.web_api_calls = Counter(
+            f"{PREFIX}web_api_calls",
+            "Slack Web API calls, by method (a call with its retries counts once).",
+            ["method"],
+            **into,
+        )
+        self.web_api_errors = Counter(
+            f"{PREFIX}web_api_errors",
+            "Slack Web API calls that failed, by method and error "
+            "(Slack's error code, or the exception for no answer).",
+            ["method", "error"],
+            **into,
+        )
+        self.nags = Counter(
+            f"{PREFIX}nags", "Nags recorded (each once per request, rule and step), by rule.", ["rule"], **into
+        )
+        self.sla_breaches = Counter(
+            f"{PREFIX}sla_breaches", "SLA breaches: sla.breached nags recorded, by target.", ["target"], **into
+        )
+        self.job_seconds = Histogram(
+            f"{PREFIX}job_duration_seconds",
+            "Seconds a scheduled job run took, by job.",
+            ["job"],
+            buckets=JOB_BUCKETS,
+            **into,
+        )
+        self.job_last_success = Gauge(
+            f"{PREFIX}job_last_success_timestamp_seconds",
+            "When each job last ran to the end (Unix seconds of the time it ran as).",
+            ["job"],
+            **into,
+        )
+        self.refusals = Counter(
+            f"{PREFIX}refusals",
+            "HTTP requests the bot's port refused (a bad signature, a body it "
+            "cannot read, an unknown path), by HTTP status.",
+            ["status"],
+            **into,
+        )
+        self.hook_answers = Counter(
+            f"{PREFIX}hook_answers",
+            "Answers to POST /hooks/…, by hook path and HTTP status.",
+            ["path", "status"],
+            **into,
+        )
+        self.outbox_given_up = Counter(
+            f"{PREFIX}outbox_given_up",
+            "Queued Slack messages given up for good, by outbox "
+            "kind and why: refused (Slack said no for good), failed (bad data or a bug), "
+            "skipped (can never be sent).",
+            ["kind", "why"],
+            **into,
+        )
+        self.build_info = Gauge(
+            f"{PREFIX}build_info", "Always 1: the running version and its Python.", ["version", "python"], **into
+        )
         self.build_info.labels(version_of("ai-intake"), platform.python_version()).set(1)
         ProcessCollector(registry=self.registry)  # process_cpu_seconds_total, process_resident_memory_bytes, … (Linux)
         for surface in SURFACES:
@@ -212,18 +265,36 @@ class StoreFigures:
         return [
             GaugeMetricFamily(f"{PREFIX}open_requests", "Open requests now, by status.", labels=["status"]),
             GaugeMetricFamily(f"{PREFIX}outbox_pending", "Slack messages queued and not yet sent, held ones included."),
-            GaugeMetricFamily(f"{PREFIX}outbox_oldest_pending_seconds", "Seconds since the oldest queued message was queued "
-                              "(0: none waits); held and paced messages count, so it is no alert."),
-            GaugeMetricFamily(f"{PREFIX}outbox_overdue_seconds", "Seconds the message most past its time has been due "
-                              "and not handled (0: none); past 600 /readyz calls the outbox stalled."),
-            GaugeMetricFamily(f"{PREFIX}outbox_failing", f"Queued messages that failed {FAILING_AFTER} times or more in "
-                              "a row; any makes /readyz call the outbox failing."),
-            CounterMetricFamily(f"{PREFIX}busy_answers", "Units of work refused as busy (the writer stayed busy too long; "
-                                "the person was told to try again, nothing was written)."),
-            GaugeMetricFamily(f"{PREFIX}hand_run_last_timestamp_seconds", "When each job was last run by hand "
-                              "(`ai-intake jobs run`, Unix seconds of its end).", labels=["job"]),
-            GaugeMetricFamily(f"{PREFIX}hand_run_last_ok", "Whether each job's last hand-run ended well (1) or not (0: an "
-                              "error, or a message Slack refused).", labels=["job"]),
+            GaugeMetricFamily(
+                f"{PREFIX}outbox_oldest_pending_seconds",
+                "Seconds since the oldest queued message was queued "
+                "(0: none waits); held and paced messages count, so it is no alert.",
+            ),
+            GaugeMetricFamily(
+                f"{PREFIX}outbox_overdue_seconds",
+                "Seconds the message most past its time has been due "
+                "and not handled (0: none); past 600 /readyz calls the outbox stalled.",
+            ),
+            GaugeMetricFamily(
+                f"{PREFIX}outbox_failing",
+                f"Queued messages that failed {FAILING_AFTER} times or more in "
+                "a row; any makes /readyz call the outbox failing.",
+            ),
+            CounterMetricFamily(
+                f"{PREFIX}busy_answers",
+                "Units of work refused as busy (the writer stayed busy too long; "
+                "the person was told to try again, nothing was written).",
+            ),
+            GaugeMetricFamily(
+                f"{PREFIX}hand_run_last_timestamp_seconds",
+                "When each job was last run by hand (`ai-intake jobs run`, Unix seconds of its end).",
+                labels=["job"],
+            ),
+            GaugeMetricFamily(
+                f"{PREFIX}hand_run_last_ok",
+                "Whether each job's last hand-run ended well (1) or not (0: an error, or a message Slack refused).",
+                labels=["job"],
+            ),
         ]
 
 

@@ -25,7 +25,6 @@ TRIAGE = "triage"
 """The name `/ai-request queue triage` gives the requests no domain took."""
 
 
-
 def load_request(tx: Tx, key: str) -> Request:
     """The request a typed key ("AIR-12", "12") names; NotFound, with a hint, when there is none."""
     request_id = parse_key(key)
@@ -84,10 +83,14 @@ class Queries:
         """`mine`, each list at its own page."""
         skip_assigned, skip_filed = (assigned_page - 1) * PAGE_SIZE, (filed_page - 1) * PAGE_SIZE
         with self._store.reading() as tx:
-            assigned = tx.by_ids_with_events([r.id for r in tx.open_assigned_to(actor, limit=PAGE_SIZE, offset=skip_assigned)])
+            assigned = tx.by_ids_with_events(
+                [r.id for r in tx.open_assigned_to(actor, limit=PAGE_SIZE, offset=skip_assigned)]
+            )
             filed = tx.by_ids_with_events([r.id for r in tx.open_filed_by(actor, limit=PAGE_SIZE, offset=skip_filed)])
-            return (Listing(assigned, tx.count_open_assigned_to(actor), skip_assigned),
-                    Listing(filed, tx.count_open_filed_by(actor), skip_filed))
+            return (
+                Listing(assigned, tx.count_open_assigned_to(actor), skip_assigned),
+                Listing(filed, tx.count_open_filed_by(actor), skip_filed),
+            )
 
     def queue(self, domain: str | None, *, page: int = 1) -> Listing:
         """Open requests of a domain (None: all; "triage": unrouted), oldest first, `PAGE_SIZE` a page."""
@@ -113,21 +116,27 @@ class Queries:
             visible = [i for i in ranked if i in found and visible_to(self._config, found[i], user=viewer)]
             pages = max(1, -(-len(visible) // per_page))
             page = min(max(page, 1), pages)
-            shown = visible[(page - 1) * per_page:page * per_page]
+            shown = visible[(page - 1) * per_page : page * per_page]
             loaded = {r.id: (r, events) for r, events in tx.by_ids_with_events(shown)}
         return SearchPage(terms, [loaded[i] for i in shown if i in loaded], len(visible), page, pages, tuple(dropped))
 
     def home(self, user: str, *, on: date, section: str | None = None, page: int = 1) -> "HomeData":
         """What `user`'s App Home lists: their requests and the queues of the domains they belong to, each at its
         first page but `section` ("assigned", "filed" or a domain's name), which is at `page`."""
+
         def at(name: str) -> int:
             return page if name == section else 1
 
         assigned, filed = self._mine(user, assigned_page=at(ASSIGNED), filed_page=at(FILED))
         queues = [(d.name, self.queue(d.name, page=at(d.name))) for d in self._config.member_domains(user)]
         listed = [r for listing in (assigned, filed, *(q for _, q in queues)) for r, _ in listing.items]
-        return HomeData(assigned=assigned, filed=filed, queues=queues, away=self.away(user, on=on),
-                        people_away=self.away_among((r.assignee for r in listed), on=on))
+        return HomeData(
+            assigned=assigned,
+            filed=filed,
+            queues=queues,
+            away=self.away(user, on=on),
+            people_away=self.away_among((r.assignee for r in listed), on=on),
+        )
 
     def away_among(self, people: Iterable[str | None], *, on: date) -> dict[str, Away]:
         """Who of `people` is away on the day `on` (by their own word, or the config's `away`), by user."""

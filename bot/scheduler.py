@@ -37,17 +37,38 @@ class Scheduler:
         tz = config.timezone
         self.scheduler = BackgroundScheduler(timezone=tz, job_defaults={"coalesce": True, "max_instances": 1})
         now = clock()
-        self.scheduler.add_job(self.run, IntervalTrigger(seconds=SLA_EVERY.total_seconds(), timezone=tz), args=["sla"],
-                               id="sla", replace_existing=True, misfire_grace_time=300, next_run_time=now)
-        self.scheduler.add_job(self.run, IntervalTrigger(seconds=NAGS_EVERY.total_seconds(), timezone=tz), args=["nags"],
-                               id="nags", replace_existing=True, misfire_grace_time=900, next_run_time=now)
+        self.scheduler.add_job(
+            self.run,
+            IntervalTrigger(seconds=SLA_EVERY.total_seconds(), timezone=tz),
+            args=["sla"],
+            id="sla",
+            replace_existing=True,
+            misfire_grace_time=300,
+            next_run_time=now,
+        )
+        self.scheduler.add_job(
+            self.run,
+            IntervalTrigger(seconds=NAGS_EVERY.total_seconds(), timezone=tz),
+            args=["nags"],
+            id="nags",
+            replace_existing=True,
+            misfire_grace_time=900,
+            next_run_time=now,
+        )
         if config.digest:
             trigger = CronTrigger.from_crontab(config.digest.cron, timezone=tz)
-            self.scheduler.add_job(self.run, trigger, args=["digest"], id="digest", replace_existing=True,
-                                   misfire_grace_time=7 * 24 * 3600)
+            self.scheduler.add_job(
+                self.run, trigger, args=["digest"], id="digest", replace_existing=True, misfire_grace_time=7 * 24 * 3600
+            )
             minute, hour, *_ = config.digest.cron.split()  # every day at the digest's time: is tomorrow's a holiday's?
-            self.scheduler.add_job(self.run, CronTrigger.from_crontab(f"{minute} {hour} * * *", timezone=tz), args=["digest-eve"],
-                                   id="digest-eve", replace_existing=True, misfire_grace_time=3600)
+            self.scheduler.add_job(
+                self.run,
+                CronTrigger.from_crontab(f"{minute} {hour} * * *", timezone=tz),
+                args=["digest-eve"],
+                id="digest-eve",
+                replace_existing=True,
+                misfire_grace_time=3600,
+            )
 
     @property
     def running(self) -> bool:
@@ -95,7 +116,9 @@ class Scheduler:
         """One job run, if this process holds the lease; the work is idempotent either way."""
         now = self.clock()
         with self.store.transaction(background=True) as tx:
-            if not tx.jobs.take_lease("scheduler", holder=self.holder, now=now, seconds=LEASE_SECONDS, unless_held_by=holder_alive):
+            if not tx.jobs.take_lease(
+                "scheduler", holder=self.holder, now=now, seconds=LEASE_SECONDS, unless_held_by=holder_alive
+            ):
                 log.info("job %s skipped: another process holds the scheduler lease", job)
                 return []
         started = time.monotonic()

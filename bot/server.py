@@ -91,20 +91,26 @@ def readiness(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True)
     stalled = outbox is not None and outbox.overdue_seconds > OUTBOX_STALLED_AFTER.total_seconds()
     failing = outbox is not None and outbox.failing > 0
     scheduler = scheduler_running()
-    body = {"database": database, "writes": "ok" if writes is None else writes, "schema": "ok" if schema is None else schema,
-            "outbox": "stalled" if stalled else "failing" if failing else "ok",
-            "outbox_pending": outbox.pending if outbox else None,
-            "outbox_overdue_seconds": outbox.overdue_seconds if outbox else None,
-            "outbox_failing": outbox.failing if outbox else None,
-            "scheduler": "running" if scheduler else "stopped"}
+    body = {
+        "database": database,
+        "writes": "ok" if writes is None else writes,
+        "schema": "ok" if schema is None else schema,
+        "outbox": "stalled" if stalled else "failing" if failing else "ok",
+        "outbox_pending": outbox.pending if outbox else None,
+        "outbox_overdue_seconds": outbox.overdue_seconds if outbox else None,
+        "outbox_failing": outbox.failing if outbox else None,
+        "scheduler": "running" if scheduler else "stopped",
+    }
     ready = database == "ok" and writes is None and schema is None and not stalled and not failing and scheduler
     return (200 if ready else 503), body
 
 
 def _json_answer(start_response: Callable[..., Any], status: int, body: dict[str, Any]) -> list[bytes]:
     payload = json.dumps(body).encode()
-    start_response(f"{status} {HTTPStatus(status).phrase}", [("Content-Type", "application/json"),
-                                                             ("Content-Length", str(len(payload)))])
+    start_response(
+        f"{status} {HTTPStatus(status).phrase}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
+    )
     return [payload]
 
 
@@ -112,16 +118,21 @@ def hook_answer(bot: Bot, environ: dict[str, Any], start_response: Callable[...,
     """A POST /hooks/… request, answered by `bot.hooks` (the body is read only when it may be)."""
     length = environ.get("CONTENT_LENGTH") or ""
     headers = {key[5:].replace("_", "-"): value for key, value in environ.items() if key.startswith("HTTP_")}
-    status, body = bot.hooks.answer(method=environ.get("REQUEST_METHOD", ""), path=environ.get("PATH_INFO", ""),
-                                    query=environ.get("QUERY_STRING", ""), headers=headers,
-                                    content_length=int(length) if length.isdigit() else None,
-                                    read=environ["wsgi.input"].read)
+    status, body = bot.hooks.answer(
+        method=environ.get("REQUEST_METHOD", ""),
+        path=environ.get("PATH_INFO", ""),
+        query=environ.get("QUERY_STRING", ""),
+        headers=headers,
+        content_length=int(length) if length.isdigit() else None,
+        read=environ["wsgi.input"].read,
+    )
     bot.metrics.hook_answered(str(environ.get("PATH_INFO", "")), status)
     return _json_answer(start_response, status, body)
 
 
-def wsgi_app(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True,
-             slack_events: bool = True) -> Callable[..., Iterable[bytes]]:
+def wsgi_app(
+    bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True, slack_events: bool = True
+) -> Callable[..., Iterable[bytes]]:
     """The bot's WSGI app. `slack_events`: serve /slack/events (HTTP mode); in Socket Mode only /healthz, /readyz and
     the hooks are served, since Slack's requests arrive over the socket. Never /metrics: that has a port of its own
     (`make_metrics_server`), so the port that faces Slack, and so the internet, shows no figures."""
@@ -215,15 +226,27 @@ def connection_limit(wanted: int = CONNECTION_LIMIT) -> int:
             pass
     if soft != resource.RLIM_INFINITY and soft < needed:
         fitted = max(100, soft - FILES_BESIDES_CONNECTIONS)
-        log.warning("the open-file limit (%d) fits %d connections, not %d: raise it (ulimit -n) or keep a proxy in front",
-                    soft, fitted, wanted)
+        log.warning(
+            "the open-file limit (%d) fits %d connections, not %d: raise it (ulimit -n) or keep a proxy in front",
+            soft,
+            fitted,
+            wanted,
+        )
         return fitted
     return wanted
 
 
-def make_server(bot: Bot, *, host: str, port: int, scheduler_running: Callable[[], bool] = lambda: True,
-                loop_timeout: float = 1.0, idle_timeout: int = IDLE_TIMEOUT_SECONDS,
-                slack_events: bool = True, request_deadline: float = REQUEST_DEADLINE_SECONDS) -> Any:
+def make_server(
+    bot: Bot,
+    *,
+    host: str,
+    port: int,
+    scheduler_running: Callable[[], bool] = lambda: True,
+    loop_timeout: float = 1.0,
+    idle_timeout: int = IDLE_TIMEOUT_SECONDS,
+    slack_events: bool = True,
+    request_deadline: float = REQUEST_DEADLINE_SECONDS,
+) -> Any:
     """A waitress server (not yet serving: call `.run()`; `.close()` stops it within `loop_timeout` s). port 0 picks a free one.
     `slack_events=False` (Socket Mode): only /healthz and the hooks.
 
@@ -232,16 +255,26 @@ def make_server(bot: Bot, *, host: str, port: int, scheduler_running: Callable[[
     which cannot watch a socket numbered 1,024 or more.
     """
     application = wsgi_app(bot, scheduler_running=scheduler_running, slack_events=slack_events)
-    settings = dict(host=host, port=port, threads=SERVER_THREADS, ident="ai-intake", asyncore_loop_timeout=loop_timeout,
-                    asyncore_use_poll=True, connection_limit=connection_limit(), channel_timeout=idle_timeout,
-                    cleanup_interval=1, max_request_body_size=MAX_BODY_BYTES)
+    settings = dict(
+        host=host,
+        port=port,
+        threads=SERVER_THREADS,
+        ident="ai-intake",
+        asyncore_loop_timeout=loop_timeout,
+        asyncore_use_poll=True,
+        connection_limit=connection_limit(),
+        channel_timeout=idle_timeout,
+        cleanup_interval=1,
+        max_request_body_size=MAX_BODY_BYTES,
+    )
     adjustments = Adjustments(**settings)
     if len(adjustments.listen) != 1:  # a host name with several addresses: waitress's own server, idle timeout only
         return create_server(application, **settings)
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(adjustments.threads)
-    server = GuardedServer(application, {}, True, None, dispatcher=dispatcher, adj=adjustments,
-                           sockinfo=adjustments.listen[0])
+    server = GuardedServer(
+        application, {}, True, None, dispatcher=dispatcher, adj=adjustments, sockinfo=adjustments.listen[0]
+    )
     server.request_deadline = request_deadline
     return server
 
@@ -259,11 +292,21 @@ def metrics_wsgi_app(bot: Bot) -> Callable[..., Iterable[bytes]]:
     return application
 
 
-def make_metrics_server(bot: Bot, *, host: str, port: int, loop_timeout: float = 1.0,
-                        idle_timeout: int = IDLE_TIMEOUT_SECONDS) -> Any:
+def make_metrics_server(
+    bot: Bot, *, host: str, port: int, loop_timeout: float = 1.0, idle_timeout: int = IDLE_TIMEOUT_SECONDS
+) -> Any:
     """A waitress server of its own for /metrics (AI_INTAKE_METRICS_PORT, or Socket Mode), not yet serving, with the
     limits of `make_server`; port 0 picks a free one."""
-    return create_server(metrics_wsgi_app(bot), host=host, port=port, threads=METRICS_THREADS, ident="ai-intake-metrics",
-                         asyncore_loop_timeout=loop_timeout, asyncore_use_poll=True, connection_limit=CONNECTION_LIMIT,
-                         channel_timeout=idle_timeout, cleanup_interval=max(1, idle_timeout // 2),
-                         max_request_body_size=MAX_BODY_BYTES)
+    return create_server(
+        metrics_wsgi_app(bot),
+        host=host,
+        port=port,
+        threads=METRICS_THREADS,
+        ident="ai-intake-metrics",
+        asyncore_loop_timeout=loop_timeout,
+        asyncore_use_poll=True,
+        connection_limit=CONNECTION_LIMIT,
+        channel_timeout=idle_timeout,
+        cleanup_interval=max(1, idle_timeout // 2),
+        max_request_body_size=MAX_BODY_BYTES,
+    )

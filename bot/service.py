@@ -26,7 +26,15 @@ from bot.domain.courts import escalation, owners
 from bot.domain.owners import owners_of, place_asset
 from bot.domain.classify import Neighbour
 from bot.domain.models import PRIORITIES, Away, Draft, Event, Request
-from bot.domain.parsing import COMMENT_LIMIT, DESCRIPTION_LIMIT, about, cut_sentence, keys_named, parse_key, within_limits
+from bot.domain.parsing import (
+    COMMENT_LIMIT,
+    DESCRIPTION_LIMIT,
+    about,
+    cut_sentence,
+    keys_named,
+    parse_key,
+    within_limits,
+)
 from bot.domain.policy import Config, Domain
 from bot.domain.text import escape_within, truncate
 from bot.domain.triage import Route, route
@@ -58,7 +66,9 @@ PICK_LIMIT = 10
 class Intake:
     """The service. `clock` gives the current time (UTC); `metrics` counts what was filed."""
 
-    def __init__(self, store: Store, config: Config, *, clock: Clock = system_clock, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self, store: Store, config: Config, *, clock: Clock = system_clock, metrics: Metrics | None = None
+    ) -> None:
         self._store = store
         self._config = config
         self._clock = clock
@@ -111,44 +121,81 @@ class Intake:
             return Filed(found, created=False)
         return Filed(request, created=True, cut=tuple(cut))
 
-    def file_within(self, tx: Tx, draft: Draft, *, now: datetime, origin_key: str | None = None,
-                    assignee: str | None = None, assignee_reason: str | None = None,
-                    alike: list[int] | None = None) -> Request:
+    def file_within(
+        self,
+        tx: Tx,
+        draft: Draft,
+        *,
+        now: datetime,
+        origin_key: str | None = None,
+        assignee: str | None = None,
+        assignee_reason: str | None = None,
+        alike: list[int] | None = None,
+    ) -> Request:
         """Triage and store a new request, with its card queued, inside another use case's transaction `tx`
         (an eval request filed by an answer to a change, a regression filed by a hook). `assignee` overrides
         triage's choice, and `assignee_reason` says why on the card; `alike`, the similar requests found
         before `tx` (`similar_to`), else looked for in it. Raises sqlite3.IntegrityError on a duplicate
         `origin_key`. It is counted in the metrics once `tx` has committed."""
-        return self._insert(tx, draft, now, origin_key=origin_key, assignee=assignee, assignee_reason=assignee_reason,
-                            alike=alike)
+        return self._insert(
+            tx, draft, now, origin_key=origin_key, assignee=assignee, assignee_reason=assignee_reason, alike=alike
+        )
 
     def similar_to(self, draft: Draft, now: datetime) -> list[int]:
         """The earlier requests that look like `draft` (the card's possible duplicates), in a read of its own."""
         with self._store.reading() as rx:
             return self._similar(rx, draft, now)
 
-    def _insert(self, tx: Tx, draft: Draft, now: datetime, *, origin_key: str | None, assignee: str | None = None,
-                assignee_reason: str | None = None, alike: list[int] | None = None,
-                neighbours: tuple[Neighbour, ...] | None = None) -> Request:
+    def _insert(
+        self,
+        tx: Tx,
+        draft: Draft,
+        now: datetime,
+        *,
+        origin_key: str | None,
+        assignee: str | None = None,
+        assignee_reason: str | None = None,
+        alike: list[int] | None = None,
+        neighbours: tuple[Neighbour, ...] | None = None,
+    ) -> Request:
         """`alike`, `neighbours`: the similar requests and nearest training examples, when found before `tx` began
         (else looked for in it)."""
         if draft.asset is not None:  # an asset says which domain it belongs to (InvalidInput for one the catalog lacks)
             draft = draft.model_copy(update={"domain": place_asset(draft.domain, draft.asset, self._config)})
         if neighbours is None:  # read in `tx` only when the words decide something (a hook names kind and domain)
-            decided_already = not draft.kind_from_words and (draft.domain or self._config.domain_of_channel(draft.channel))
+            decided_already = not draft.kind_from_words and (
+                draft.domain or self._config.domain_of_channel(draft.channel)
+            )
             neighbours = () if decided_already else learning.nearest(tx, draft.title, draft.description)
         decided = self._route(tx, draft, now, neighbours)
         draft = draft.model_copy(update={"kind": decided.kind})
         if assignee is not None:
             decided = _assigned(decided, assignee, assignee_reason or f"assigned to <@{assignee}>")
         request = Request(
-            id=0, kind=draft.kind, domain=decided.domain, title=draft.title, description=draft.description,
-            priority=decided.priority, status="open", stage="requested" if draft.kind == "security_review" else None,
-            requester=draft.requester, reporter=draft.reporter, assignee=decided.assignee, confidential=decided.confidential,
-            source=draft.source, links=draft.links, origin_channel=draft.channel, origin_ts=draft.origin_ts,
+            id=0,
+            kind=draft.kind,
+            domain=decided.domain,
+            title=draft.title,
+            description=draft.description,
+            priority=decided.priority,
+            status="open",
+            stage="requested" if draft.kind == "security_review" else None,
+            requester=draft.requester,
+            reporter=draft.reporter,
+            assignee=decided.assignee,
+            confidential=decided.confidential,
+            source=draft.source,
+            links=draft.links,
+            origin_channel=draft.channel,
+            origin_ts=draft.origin_ts,
             origin_private=draft.private,
-            permalink=draft.permalink, card_channel=decided.channel, court="triage",
-            route_reasons=decided.reasons, created_at=now, updated_at=now, asset=draft.asset,
+            permalink=draft.permalink,
+            card_channel=decided.channel,
+            court="triage",
+            route_reasons=decided.reasons,
+            created_at=now,
+            updated_at=now,
+            asset=draft.asset,
         )
         request = request.model_copy(update={"court": workflow.working_court(request)})
         if alike is None:
@@ -157,15 +204,33 @@ class Intake:
         tx.after_commit(lambda: self._metrics.filed(kind=request.kind, domain=request.domain))
         if decided.assignee:
             tx.people.mark_assigned(decided.assignee, now)
-        tx.add_event(Event(request_id=request.id, at=now, actor=draft.requester, type="created", data={
-            "kind": request.kind, "domain": request.domain, "assignee": request.assignee, "priority": request.priority,
-            "source": request.source, "confidential": request.confidential, "reasons": decided.reasons,
-            "court": request.court, **({"asset": request.asset} if request.asset else {}),
-            **({"similar": alike} if alike else {}), **({"reporter": draft.reporter} if draft.reporter else {}),
-            **({"unsure": decided.unsure} if decided.unsure else {}),
-        }))
-        tx.outbox.enqueue(CardUpdate(homes=_people(request.requester, request.reporter, request.assignee)), at=now,
-                   request_id=request.id)
+        tx.add_event(
+            Event(
+                request_id=request.id,
+                at=now,
+                actor=draft.requester,
+                type="created",
+                data={
+                    "kind": request.kind,
+                    "domain": request.domain,
+                    "assignee": request.assignee,
+                    "priority": request.priority,
+                    "source": request.source,
+                    "confidential": request.confidential,
+                    "reasons": decided.reasons,
+                    "court": request.court,
+                    **({"asset": request.asset} if request.asset else {}),
+                    **({"similar": alike} if alike else {}),
+                    **({"reporter": draft.reporter} if draft.reporter else {}),
+                    **({"unsure": decided.unsure} if decided.unsure else {}),
+                },
+            )
+        )
+        tx.outbox.enqueue(
+            CardUpdate(homes=_people(request.requester, request.reporter, request.assignee)),
+            at=now,
+            request_id=request.id,
+        )
         if request.domain and not request.assignee:
             self._tell_everyone_away(tx, request, now)
         self._schedule_check(tx, request, now)
@@ -188,10 +253,18 @@ class Intake:
             told = list(dict.fromkeys([*told, *owners(request, self._config)]))
         for person in told:
             title = f" “{escape_within(request.title, 120)}”" if visible_to(self._config, request, user=person) else ""
-            act = "Take ownership of it, or say why it is not yours." if request.is_regression else "Reassign it, or claim it."
-            text = (f"{request.key}{title} was filed for {domain.name} while every {domain.name} {who} is away, so nobody "
-                    f"is assigned: it waits for you (its card is in <#{request.card_channel}>). {act}")
-            tx.outbox.enqueue(Ephemeral(user=person, text=text), at=now, request_id=request.id, key=f"all-away:{request.id}:{person}")
+            act = (
+                "Take ownership of it, or say why it is not yours."
+                if request.is_regression
+                else "Reassign it, or claim it."
+            )
+            text = (
+                f"{request.key}{title} was filed for {domain.name} while every {domain.name} {who} is away, so nobody "
+                f"is assigned: it waits for you (its card is in <#{request.card_channel}>). {act}"
+            )
+            tx.outbox.enqueue(
+                Ephemeral(user=person, text=text), at=now, request_id=request.id, key=f"all-away:{request.id}:{person}"
+            )
 
     def _route(self, tx: Tx, draft: Draft, now: datetime, neighbours: tuple[Neighbour, ...] = ()) -> Route:
         """Triage, reading only what the decision needs: past requests' words only when nothing else
@@ -251,7 +324,9 @@ class Intake:
         destination = self._config.domain(to)
         if destination is None:
             names = ", ".join(d.name for d in self._config.domains) or "none configured"
-            raise InvalidInput(f"There is no domain called “{escape_within(to, 40)}”. Domains: {names}.", field="domain")
+            raise InvalidInput(
+                f"There is no domain called “{escape_within(to, 40)}”. Domains: {names}.", field="domain"
+            )
         now = self._clock()
         with self._unit() as tx:
             request = load_request(tx, key)
@@ -260,17 +335,31 @@ class Intake:
             change = self._move_change(tx, request, actor, destination, assignee=assignee, now=now)
             after = self._apply(tx, request, change, actor=actor, action="move", now=now)
             if request.card_channel and request.card_ts:
-                tx.outbox.enqueue(CardMoved(channel=request.card_channel, ts=request.card_ts, by=actor, domain=to), at=now,
-                           request_id=request.id)
+                tx.outbox.enqueue(
+                    CardMoved(channel=request.card_channel, ts=request.card_ts, by=actor, domain=to),
+                    at=now,
+                    request_id=request.id,
+                )
         return after
 
-    def _move_change(self, tx: Tx, request: Request, actor: str, destination: Domain, *, assignee: str | None,
-                     now: datetime) -> workflow.Change:
+    def _move_change(
+        self, tx: Tx, request: Request, actor: str, destination: Domain, *, assignee: str | None, now: datetime
+    ) -> workflow.Change:
         """The move as triage would route the request in `destination`: its assignee (or who triage picks there),
         its card's channel, and the reasons."""
-        draft = Draft(title=request.title, description=request.description, kind=request.kind, domain=destination.name,
-                      priority=request.priority, confidential=request.confidential, requester=request.requester, reporter=request.reporter,
-                      source=request.source, channel=request.origin_channel, private=request.origin_private)
+        draft = Draft(
+            title=request.title,
+            description=request.description,
+            kind=request.kind,
+            domain=destination.name,
+            priority=request.priority,
+            confidential=request.confidential,
+            requester=request.requester,
+            reporter=request.reporter,
+            source=request.source,
+            channel=request.origin_channel,
+            private=request.origin_private,
+        )
         candidates = [*destination.engineers, *destination.reviewers]
         decided = route(draft, self._config, tx.routing_state(people=candidates, on=self._today(now)))
         reasons = [f"moved to {destination.name} by <@{actor}> (from {request.domain or 'triage'})"]
@@ -281,11 +370,19 @@ class Intake:
             reasons += decided.reasons[1:2]
         reasons.append(f"priority {request.priority} (kept)")
         pool = destination.reviewers if request.is_security_review and destination.reviewers else destination.engineers
-        return workflow.move(request, actor, to=destination.name, assignee=assignee, channel=decided.channel,
-                             reasons=reasons, told=list(pool))
+        return workflow.move(
+            request,
+            actor,
+            to=destination.name,
+            assignee=assignee,
+            channel=decided.channel,
+            reasons=reasons,
+            told=list(pool),
+        )
 
     def hand(self, key: str, actor: str, *, to: str) -> Request:
         """The lead (or an admin) makes `to` the owner and assignee of a regression; `to` must be able to work it."""
+
         def change(request: Request, now: datetime) -> workflow.Change:
             self._require_worker(request, to)
             return workflow.hand(request, actor, to)
@@ -296,8 +393,10 @@ class Intake:
         """InvalidInput unless `to` may work `request` (a member of its domain, or an admin)."""
         if not (authz.is_member(self._config, request, to) or self._config.is_admin(to)):
             where = request.domain or "any domain"
-            raise InvalidInput(f"<@{to}> is not a member of {where}, so they could not work {request.key}. "
-                               "Pick a member, or ask an admin to add them to the config.")
+            raise InvalidInput(
+                f"<@{to}> is not a member of {where}, so they could not work {request.key}. "
+                "Pick a member, or ask an admin to add them to the config."
+            )
 
     def set_kind(self, key: str, actor: str, *, kind: str) -> Request:
         """Correct the request's kind (a domain member, its lead or an admin): an event in its history, and an
@@ -315,11 +414,16 @@ class Intake:
     def confirm_triage(self, key: str, actor: str, *, what: str, value: str) -> Request:
         """A member says triage's choice of kind or domain (`what`) was right, where it was unsure: an event, and an
         example triage learns from. Conflict when the request's kind or domain is no longer `value`."""
+
         def change(request: Request, now: datetime) -> workflow.Change:
             if (request.kind if what == "kind" else request.domain) != value:
                 raise Conflict(f"{request.key} is not filed as {escape_within(value, 40)} any more; look at the card.")
-            return workflow.Change({}, "triage_confirmed", f"<@{actor}> confirmed triage's {what}: {value.replace('_', ' ')}.",
-                                   {"what": what, "value": value})
+            return workflow.Change(
+                {},
+                "triage_confirmed",
+                f"<@{actor}> confirmed triage's {what}: {value.replace('_', ' ')}.",
+                {"what": what, "value": value},
+            )
 
         return self._act(key, actor, "set_kind", change)
 
@@ -329,11 +433,16 @@ class Intake:
     def resolve(self, key: str, actor: str, *, closure: Closure | None = None) -> Request:
         """Resolve the request; a regression's `closure` (its cause and eval case) is stored with the event,
         and told in the thread where the request's words may be shown."""
+
         def change(request: Request, now: datetime) -> workflow.Change:
             resolved = workflow.resolve(request, actor, now)
             if closure is None:
                 return resolved
-            said = f" Closed with {closure_text(closure)}." if visible_to(self._config, request, channel=request.card_channel) else ""
+            said = (
+                f" Closed with {closure_text(closure)}."
+                if visible_to(self._config, request, channel=request.card_channel)
+                else ""
+            )
             return replace(resolved, line=resolved.line + said, data={**resolved.data, **closure.event_data()})
 
         return self._act(key, actor, "resolve", change)
@@ -383,21 +492,28 @@ class Intake:
             # The form showed a description stored before the limits cut; it came back unchanged: keep it whole.
             description = request.description if unchanged else fitted.description
             updates: dict[str, Any] = {
-                "title": fitted.title, "description": description, "kind": fitted.kind, "links": fitted.links,
+                "title": fitted.title,
+                "description": description,
+                "kind": fitted.kind,
+                "links": fitted.links,
             }
             if draft.priority:
                 updates["priority"] = draft.priority
             if draft.confidential is not None:
                 updates["confidential"] = draft.confidential
             changed = sorted(k for k, v in updates.items() if getattr(request, k) != v)
-            return workflow.Change(updates, "edited", f"<@{actor}> edited {', '.join(changed) or 'nothing'}.", {"fields": changed})
+            return workflow.Change(
+                updates, "edited", f"<@{actor}> edited {', '.join(changed) or 'nothing'}.", {"fields": changed}
+            )
 
         after = self._act(key, actor, "edit", change)
         if cut:
             self.tell(user=actor, channel=None, text=f"{after.key} is saved. {cut_sentence(cut)}")
         return self.move(key, actor, to=moving) if moving else after
 
-    def _act(self, key: str, actor: str, action: str, decide: Callable[[Request, datetime], workflow.Change]) -> Request:
+    def _act(
+        self, key: str, actor: str, action: str, decide: Callable[[Request, datetime], workflow.Change]
+    ) -> Request:
         now = self._clock()
         with self._unit() as tx:
             request = load_request(tx, key)
@@ -406,12 +522,22 @@ class Intake:
             after = self._apply(tx, request, change, actor=actor, action=action, now=now)
         return after
 
-    def _apply(self, tx: Tx, request: Request, change: workflow.Change, *, actor: str, action: str, now: datetime) -> Request:
+    def _apply(
+        self, tx: Tx, request: Request, change: workflow.Change, *, actor: str, action: str, now: datetime
+    ) -> Request:
         updates = {**change.updates, "updated_at": now}
         pair = owners_of(request, self._config)
-        member = authz.is_member(self._config, request, actor) or self._config.is_admin(actor) or actor in (pair.product, pair.platform)
-        if (request.first_response_at is None and action in workflow.FIRST_RESPONSE_ACTIONS
-                and member and actor != request.requester):
+        member = (
+            authz.is_member(self._config, request, actor)
+            or self._config.is_admin(actor)
+            or actor in (pair.product, pair.platform)
+        )
+        if (
+            request.first_response_at is None
+            and action in workflow.FIRST_RESPONSE_ACTIONS
+            and member
+            and actor != request.requester
+        ):
             updates["first_response_at"] = now
         after = request.model_copy(update=updates)
         if not tx.save(request, after):
@@ -423,7 +549,9 @@ class Intake:
         tx.add_event(Event(request_id=request.id, at=now, actor=actor, type=change.event, data=data))
         if "assignee" in change.updates and after.assignee:
             tx.people.mark_assigned(after.assignee, now)
-        tx.outbox.enqueue(CardUpdate(homes=_people(after.requester, after.assignee, request.assignee)), at=now, request_id=request.id)
+        tx.outbox.enqueue(
+            CardUpdate(homes=_people(after.requester, after.assignee, request.assignee)), at=now, request_id=request.id
+        )
         if change.line:
             tx.outbox.enqueue(ThreadLine(text=change.line), at=now, request_id=request.id)
         self._tell_requester(tx, after, change, actor=actor, now=now)
@@ -454,11 +582,18 @@ class Intake:
             authz.authorize(self._config, request, actor, "duplicate")
             if not visible_to(self._config, original, user=actor):
                 raise authz.refusal(original, "view")
-            after = self._apply(tx, request, close_as_duplicate(request, original, actor, now), actor=actor,
-                                action="duplicate", now=now)
-            tx.add_event(Event(request_id=original.id, at=now, actor=actor, type=DUPLICATE_LINKED, data={"duplicate": request.key}))
+            after = self._apply(
+                tx, request, close_as_duplicate(request, original, actor, now), actor=actor, action="duplicate", now=now
+            )
+            tx.add_event(
+                Event(
+                    request_id=original.id, at=now, actor=actor, type=DUPLICATE_LINKED, data={"duplicate": request.key}
+                )
+            )
             learning.learn(tx, "duplicate", after, now=now, of=original)
-            tx.outbox.enqueue(ThreadLine(text=f"{request.key} was closed as a duplicate of this."), at=now, request_id=original.id)
+            tx.outbox.enqueue(
+                ThreadLine(text=f"{request.key} was closed as a duplicate of this."), at=now, request_id=original.id
+            )
         return after
 
     # -- thread replies ------------------------------------------------------------------------
@@ -482,14 +617,17 @@ class Intake:
             change.data["ts"] = ts
             after = self._apply(tx, request, change, actor=user, action="comment", now=now)
             if len(text) > COMMENT_LIMIT:
-                told = (f"Your reply is recorded in {request.key}'s history up to its first {COMMENT_LIMIT:,} characters; "
-                        "the thread keeps it whole.")
+                told = (
+                    f"Your reply is recorded in {request.key}'s history up to its first {COMMENT_LIMIT:,} characters; "
+                    "the thread keeps it whole."
+                )
                 tx.outbox.enqueue(Ephemeral(user=user, channel=channel, text=told), at=now)
         return after
 
     # -- a requester's voice ---------------------------------------------------------------------
-    def requester_says(self, *, user: str, text: str, channel: str, ts: str, reply_ts: str | None,
-                       direct: bool) -> Request | bool | None:
+    def requester_says(
+        self, *, user: str, text: str, channel: str, ts: str, reply_ts: str | None, direct: bool
+    ) -> Request | bool | None:
         """A requester (or reporter) writing about a request she filed — a mention naming its key or asking for an
         update, a direct message to the bot (`direct`) — is recorded on it as hers and answered where she wrote
         (`reply_ts`: the thread to answer in); nothing new is filed. Returns the request, True when she was asked
@@ -507,19 +645,27 @@ class Intake:
                 return True
             if found.request is None:
                 reply = messages.which(found.choices, self._config, user=user, channel=None if direct else channel)
-                tx.outbox.enqueue(ChannelMessage(channel=where, thread_ts=None if direct else reply_ts, text=reply), at=now)
+                tx.outbox.enqueue(
+                    ChannelMessage(channel=where, thread_ts=None if direct else reply_ts, text=reply), at=now
+                )
                 return True
             request = tx.get(found.request.id) or found.request
             change = workflow.comment(request, user, member=False)
             change.data.update(text=truncate(text, COMMENT_LIMIT), ts=ts, asked="direct message" if direct else channel)
             after = self._apply(tx, request, change, actor=user, action="comment", now=now)
             quoted = visible_to(self._config, after, channel=after.card_channel) and (after.confidential or not direct)
-            tx.outbox.enqueue(ThreadLine(text=messages.asked_line(after, user, text, quoted=quoted, direct=direct)), at=now,
-                       request_id=after.id)
+            tx.outbox.enqueue(
+                ThreadLine(text=messages.asked_line(after, user, text, quoted=quoted, direct=direct)),
+                at=now,
+                request_id=after.id,
+            )
             reply = messages.noted(after, self._config, user=user, channel=None if direct else channel)
             tx.outbox.enqueue(ChannelMessage(channel=where, thread_ts=None if direct else reply_ts, text=reply), at=now)
             if not direct and not visible_to(self._config, after, channel=channel):  # followed up where she may see it
-                tx.outbox.enqueue(ChannelMessage(channel=user, text=messages.noted(after, self._config, user=user, channel=None)), at=now)
+                tx.outbox.enqueue(
+                    ChannelMessage(channel=user, text=messages.noted(after, self._config, user=user, channel=None)),
+                    at=now,
+                )
         return after
 
     # -- deliveries and messages ----------------------------------------------------------------
@@ -530,12 +676,16 @@ class Intake:
         "busy, try again" is told once the database frees up.
         """
         with self._store.transaction(background=True) as tx:
-            tx.outbox.enqueue(Ephemeral(user=user, channel=channel, text=text, response_url=response_url), at=self._clock())
+            tx.outbox.enqueue(
+                Ephemeral(user=user, channel=channel, text=text, response_url=response_url), at=self._clock()
+            )
 
     def post_once(self, *, key: str, channel: str, thread_ts: str | None, text: str) -> None:
         """Queue a message that is sent once however often it is asked for under the same key."""
         with self._unit() as tx:
-            tx.outbox.enqueue(ChannelMessage(channel=channel, thread_ts=thread_ts, text=text), at=self._clock(), key=f"post:{key}")
+            tx.outbox.enqueue(
+                ChannelMessage(channel=channel, thread_ts=thread_ts, text=text), at=self._clock(), key=f"post:{key}"
+            )
 
     # -- away ------------------------------------------------------------------------------------
     def set_away(self, user: str, *, until: date | None, cover: str | None = None) -> Away:
@@ -545,7 +695,9 @@ class Intake:
         now = self._clock()
         today = self._today(now)
         if until is not None and until <= today:
-            raise InvalidInput(f"{until.isoformat()} is not after today ({today.isoformat()}): say the day you are back.")
+            raise InvalidInput(
+                f"{until.isoformat()} is not after today ({today.isoformat()}): say the day you are back."
+            )
         if not any(user in (*d.engineers, *d.reviewers) for d in self._config.domains):
             raise InvalidInput("Triage assigns you nothing anyway: you are no domain's engineer or reviewer.")
         if cover == user:
@@ -560,8 +712,11 @@ class Intake:
                 for person in [cover] if cover else list(escalation(request, self._config)):
                     stand_ins.setdefault(person, []).append(request)
             for person, theirs in stand_ins.items():
-                tx.outbox.enqueue(ChannelMessage(channel=person, text=messages.cover_text(away, theirs, self._config, to=person)), at=now,
-                           key=f"cover:{user}:{to_db_time(now)}:{person}")
+                tx.outbox.enqueue(
+                    ChannelMessage(channel=person, text=messages.cover_text(away, theirs, self._config, to=person)),
+                    at=now,
+                    key=f"cover:{user}:{to_db_time(now)}:{person}",
+                )
             tx.outbox.refresh_homes({user, *stand_ins}, at=now)
         return away
 

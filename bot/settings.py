@@ -46,18 +46,26 @@ class Settings:
     def require_token(self) -> None:
         """Raise SettingsError unless a bot token is set (anything that calls the Web API)."""
         if not self.bot_token:
-            raise SettingsError("Set SLACK_BOT_TOKEN to the app's Bot User OAuth Token (xoxb-…, on the app's OAuth & Permissions page).")
+            raise SettingsError(
+                "Set SLACK_BOT_TOKEN to the app's Bot User OAuth Token (xoxb-…, on the app's OAuth & Permissions page)."
+            )
 
     def require_slack(self) -> None:
         """Raise SettingsError naming what to set for `ai-intake run`."""
         if not self.bot_token:
-            raise SettingsError("Set SLACK_BOT_TOKEN to the app's Bot User OAuth Token (xoxb-…, on the app's OAuth & Permissions page).")
+            raise SettingsError(
+                "Set SLACK_BOT_TOKEN to the app's Bot User OAuth Token (xoxb-…, on the app's OAuth & Permissions page)."
+            )
         if not self.bot_token.startswith("xoxb-"):
             raise SettingsError("SLACK_BOT_TOKEN must be a bot token starting with xoxb- (OAuth & Permissions page).")
         if self.app_token and not self.app_token.startswith("xapp-"):
-            raise SettingsError("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information → App-Level Tokens, scope connections:write).")
+            raise SettingsError(
+                "SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information → App-Level Tokens, scope connections:write)."
+            )
         if not self.socket_mode and not self.signing_secret:
-            raise SettingsError("Set SLACK_SIGNING_SECRET (Basic Information → App Credentials) for HTTP mode, or SLACK_APP_TOKEN for Socket Mode.")
+            raise SettingsError(
+                "Set SLACK_SIGNING_SECRET (Basic Information → App Credentials) for HTTP mode, or SLACK_APP_TOKEN for Socket Mode."
+            )
 
 
 def secret(name: str, value: str | None, path: str | None) -> str | None:
@@ -71,8 +79,10 @@ def secret(name: str, value: str | None, path: str | None) -> str | None:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"{name}_FILE names {path}, which cannot be read ({type(exc).__name__}: "
-                            f"{getattr(exc, 'strerror', None) or exc}).") from None
+        raise SettingsError(
+            f"{name}_FILE names {path}, which cannot be read ({type(exc).__name__}: "
+            f"{getattr(exc, 'strerror', None) or exc})."
+        ) from None
     return text.removesuffix("\n").removesuffix("\r") or None
 
 
@@ -85,7 +95,17 @@ def hook_secrets(variables: Mapping[str, str], environ: Mapping[str, str] | None
     return {source: value for source, value in found.items() if value.strip()}
 
 
-SWITCH = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False, "no": False, "0": False, "": False}
+SWITCH = {
+    "on": True,
+    "true": True,
+    "yes": True,
+    "1": True,
+    "off": False,
+    "false": False,
+    "no": False,
+    "0": False,
+    "": False,
+}
 
 
 def port_number(name: str, text: str) -> int:
@@ -107,7 +127,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     port = port_number("PORT", env.get("PORT", "3000"))
     log_format = (env.get("AI_INTAKE_LOG_FORMAT") or "text").strip().lower()
     if log_format not in LOG_FORMATS:
-        raise SettingsError(f"AI_INTAKE_LOG_FORMAT must be {' or '.join(LOG_FORMATS)}, got {env['AI_INTAKE_LOG_FORMAT']!r}.")
+        raise SettingsError(
+            f"AI_INTAKE_LOG_FORMAT must be {' or '.join(LOG_FORMATS)}, got {env['AI_INTAKE_LOG_FORMAT']!r}."
+        )
     metrics = SWITCH.get((env.get("AI_INTAKE_METRICS") or "").strip().lower())
     if metrics is None:
         raise SettingsError(f"AI_INTAKE_METRICS must be on or off, got {env['AI_INTAKE_METRICS']!r}.")
@@ -115,11 +137,15 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     metrics_port = port_number("AI_INTAKE_METRICS_PORT", metrics_port_text) if metrics_port_text else None
     app_token = secret("SLACK_APP_TOKEN", env.get("SLACK_APP_TOKEN"), env.get("SLACK_APP_TOKEN_FILE"))
     if (metrics_port or (DEFAULT_METRICS_PORT if metrics else None)) == port:
-        raise SettingsError(f"AI_INTAKE_METRICS_PORT must differ from PORT ({port}): /metrics is served on a port of "
-                            "its own, never beside /slack/events.")
+        raise SettingsError(
+            f"AI_INTAKE_METRICS_PORT must differ from PORT ({port}): /metrics is served on a port of "
+            "its own, never beside /slack/events."
+        )
     return Settings(
         bot_token=secret("SLACK_BOT_TOKEN", env.get("SLACK_BOT_TOKEN"), env.get("SLACK_BOT_TOKEN_FILE")),
-        signing_secret=secret("SLACK_SIGNING_SECRET", env.get("SLACK_SIGNING_SECRET"), env.get("SLACK_SIGNING_SECRET_FILE")),
+        signing_secret=secret(
+            "SLACK_SIGNING_SECRET", env.get("SLACK_SIGNING_SECRET"), env.get("SLACK_SIGNING_SECRET_FILE")
+        ),
         app_token=app_token,
         api_url=env.get("SLACK_API_URL") or None,
         db_path=Path(env.get("AI_INTAKE_DB") or "ai-intake.db"),

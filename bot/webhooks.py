@@ -29,16 +29,30 @@ class HookEndpoints:
     """The two hook endpoints over `machines`; `verifier` knows each source's secret. `enabled`: the config
     names hook sources (otherwise every hook path is 404)."""
 
-    def __init__(self, machines: MachineIntake, verifier: HookVerifier, *, enabled: bool,
-                 routes: Mapping[str, tuple[str | None, str | None]] | None = None) -> None:
+    def __init__(
+        self,
+        machines: MachineIntake,
+        verifier: HookVerifier,
+        *,
+        enabled: bool,
+        routes: Mapping[str, tuple[str | None, str | None]] | None = None,
+    ) -> None:
         self._machines = machines
         self._verifier = verifier
         self.enabled = enabled
         self._routes = dict(routes or {})
         """source -> (format, domain) its config binds it to (None: the URL's parameter, if any, decides)."""
 
-    def answer(self, *, method: str, path: str, query: str, headers: Mapping[str, str], content_length: int | None,
-               read: Callable[[int], bytes]) -> Answer:
+    def answer(
+        self,
+        *,
+        method: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        content_length: int | None,
+        read: Callable[[int], bytes],
+    ) -> Answer:
         """(status, JSON body) for one request; `read(n)` reads at most n bytes of its body."""
         endpoint = PATHS.get(path)
         if endpoint is None or not self.enabled:
@@ -69,8 +83,10 @@ class HookEndpoints:
     def _route(self, source: str, query: dict[str, list[str]]) -> tuple[str | None, str | None]:
         """(format, domain) for a request of `source`: bound by its config, else from the URL."""
         format, domain = self._routes.get(source, (None, None))
-        return (_bound("format", format, _one(query, "format"), source=source),
-                _bound("domain", domain, _one(query, "domain"), source=source))
+        return (
+            _bound("format", format, _one(query, "format"), source=source),
+            _bound("domain", domain, _one(query, "domain"), source=source),
+        )
 
     def _handle(self, endpoint: str, body: bytes, *, source: str, query: dict[str, list[str]]) -> Answer:
         replay = body_key(source, endpoint, body)
@@ -87,7 +103,9 @@ class HookEndpoints:
             changes = parse_changes(body, source=source, format=format, domain=domain)
             outcomes = self._machines.log_changes(changes, strict=strict)
             batch, key = changes, "change"
-        log.info("hook %s from %s: %s", endpoint, source, ", ".join(f"{o.id} {o.outcome}" for o in outcomes) or "nothing")
+        log.info(
+            "hook %s from %s: %s", endpoint, source, ", ".join(f"{o.id} {o.outcome}" for o in outcomes) or "nothing"
+        )
         self._machines.remember(replay)
         return (201 if any(o.created for o in outcomes) else 200), _answer(outcomes, list(batch.skipped), key=key)
 
@@ -97,8 +115,9 @@ def _bound(name: str, bound: str | None, asked: str | None, *, source: str) -> s
     if bound is None:
         return asked
     if asked not in (None, "", bound):
-        raise BadRequest(f"the config binds source {source}'s {name} to {bound}; ?{name}={asked[:40]} may not change it",
-                         field=name)
+        raise BadRequest(
+            f"the config binds source {source}'s {name} to {bound}; ?{name}={asked[:40]} may not change it", field=name
+        )
     return bound
 
 

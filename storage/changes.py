@@ -13,8 +13,20 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.domain.changes import (
-    NAMED_CAUSE, Acknowledgement, ChangeEvent, ChangeRecord, ChangeSnooze, ShippedChange, answered_event, change_key,
-    change_number, logged_event, nagged_event, named_cause_event, replay, snoozed_event,
+    NAMED_CAUSE,
+    Acknowledgement,
+    ChangeEvent,
+    ChangeRecord,
+    ChangeSnooze,
+    ShippedChange,
+    answered_event,
+    change_key,
+    change_number,
+    logged_event,
+    nagged_event,
+    named_cause_event,
+    replay,
+    snoozed_event,
 )
 from storage.rows import to_db_time as _time
 
@@ -33,8 +45,16 @@ class ChangeLogTx:
         cursor = self.db.execute(
             "INSERT INTO changes (domain, side, asset, asked, at, hook_source, hook_id, next_nag_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [change.domain, change.side, change.asset, change.asked, _time(change.at),
-             origin.source if origin else None, origin.id if origin else None, _time(change.at)],
+            [
+                change.domain,
+                change.side,
+                change.asset,
+                change.asked,
+                _time(change.at),
+                origin.source if origin else None,
+                origin.id if origin else None,
+                _time(change.at),
+            ],
         )
         logged = change.model_copy(update={"id": change_key(int(cursor.lastrowid or 0))})
         self._add_event(logged_event(logged))
@@ -55,14 +75,18 @@ class ChangeLogTx:
     def snooze(self, change_id: str, snooze: ChangeSnooze) -> bool:
         """Record a snooze of the change's nags with its event, and have the nag job look at the change again;
         False when it was answered meanwhile (then nothing is written)."""
-        cursor = self.db.execute("UPDATE changes SET next_nag_at = ? WHERE id = ? AND answered_at IS NULL",
-                                 [_time(snooze.at), change_number(change_id)])
+        cursor = self.db.execute(
+            "UPDATE changes SET next_nag_at = ? WHERE id = ? AND answered_at IS NULL",
+            [_time(snooze.at), change_number(change_id)],
+        )
         if cursor.rowcount != 1:
             return False
         self._add_event(snoozed_event(change_id, snooze))
         return True
 
-    def record_nag(self, change_id: str, *, rule: str, step: str, recipients: Sequence[str], at: datetime, actor: str) -> bool:
+    def record_nag(
+        self, change_id: str, *, rule: str, step: str, recipients: Sequence[str], at: datetime, actor: str
+    ) -> bool:
         """Remember a change's nag as sent, with its event; False when it was recorded before (a re-run, a second
         process): then nothing is written."""
         cursor = self.db.execute(
@@ -80,9 +104,14 @@ class ChangeLogTx:
 
     def named_causes_since(self, since: datetime) -> list[tuple[str, datetime, str | None]]:
         """(change id, when, the answer it had) of every change named as a cause after its answer, since `since`."""
-        rows = self.db.query("SELECT change_id, at, data FROM change_events WHERE type = ? AND at > ? ORDER BY id",
-                             [NAMED_CAUSE, _time(since)])
-        return [(change_key(r["change_id"]), datetime.fromisoformat(r["at"]), json.loads(r["data"]).get("answer")) for r in rows]
+        rows = self.db.query(
+            "SELECT change_id, at, data FROM change_events WHERE type = ? AND at > ? ORDER BY id",
+            [NAMED_CAUSE, _time(since)],
+        )
+        return [
+            (change_key(r["change_id"]), datetime.fromisoformat(r["at"]), json.loads(r["data"]).get("answer"))
+            for r in rows
+        ]
 
     def set_next_checks(self, checks: Iterable[tuple[str, datetime | None]]) -> None:
         """When the nag job should next look at each change (None: not until it changes); an answered change keeps none."""
@@ -94,20 +123,30 @@ class ChangeLogTx:
     def _add_event(self, event: ChangeEvent) -> None:
         self.db.execute(
             "INSERT INTO change_events (change_id, at, actor, type, data) VALUES (?, ?, ?, ?, ?)",
-            [change_number(event.change_id), _time(event.at), event.actor, event.type, json.dumps(event.data, default=str)],
+            [
+                change_number(event.change_id),
+                _time(event.at),
+                event.actor,
+                event.type,
+                json.dumps(event.data, default=str),
+            ],
         )
 
     # -- reading -------------------------------------------------------------------------------
     def by_origin(self, source: str, hook_id: str) -> ChangeRecord | None:
         """The change a hook source logged under its own id, if it did."""
-        row = next(self.db.query("SELECT id FROM changes WHERE hook_source = ? AND hook_id = ?", [source, hook_id]), None)
+        row = next(
+            self.db.query("SELECT id FROM changes WHERE hook_source = ? AND hook_id = ?", [source, hook_id]), None
+        )
         return self.record(change_key(row["id"])) if row else None
 
     def origin_ids(self, source: str, *, prefix: str, suffix: str) -> list[str]:
         """The ids `source` logged changes under that start with `prefix` and hold `suffix` ("refund-answer@" and
         "#production": where a prompt's label has been), oldest first."""
-        rows = self.db.query("SELECT hook_id FROM changes WHERE hook_source = ? AND hook_id >= ? AND hook_id < ? ORDER BY id",
-                             [source, prefix, prefix + "\uffff"])
+        rows = self.db.query(
+            "SELECT hook_id FROM changes WHERE hook_source = ? AND hook_id >= ? AND hook_id < ? ORDER BY id",
+            [source, prefix, prefix + "\uffff"],
+        )
         return [r["hook_id"] for r in rows if suffix in r["hook_id"]]
 
     def record(self, change_id: str) -> ChangeRecord | None:
@@ -137,13 +176,16 @@ class ChangeLogTx:
     def due_for_nags(self, now: datetime, *, limit: int = 5000) -> tuple[list[ChangeRecord], set[tuple[str, str, str]]]:
         """The changes whose next nag check has come by `now` (unanswered ones only: an answer clears it), oldest
         first, and the (change id, rule, step) of every nag already recorded for them."""
-        rows = self.db.conn.execute("SELECT id FROM changes WHERE next_nag_at <= ? ORDER BY id LIMIT ?", [_time(now), limit])
+        rows = self.db.conn.execute(
+            "SELECT id FROM changes WHERE next_nag_at <= ? ORDER BY id LIMIT ?", [_time(now), limit]
+        )
         numbers = [r[0] for r in rows]
         if not numbers:
             return [], set()
         marks = ", ".join("?" for _ in numbers)
-        sent = self.db.conn.execute(f"SELECT change_id, rule, step FROM change_notifications WHERE change_id IN ({marks})",
-                                    numbers)
+        sent = self.db.conn.execute(
+            f"SELECT change_id, rule, step FROM change_notifications WHERE change_id IN ({marks})", numbers
+        )
         return self._records_of(numbers), {(change_key(n), rule, step) for n, rule, step in sent}
 
     def for_digest(self, since: datetime) -> list[ChangeRecord]:
@@ -154,8 +196,9 @@ class ChangeLogTx:
     def regressions_changed_since(self, since: datetime) -> list[int]:
         """The ids of the regressions changed since `since` (those resolved since among them), in order: what the
         digest counts closed, with or without an eval case (`tx.by_ids_with_events` reads them)."""
-        rows = self.db.conn.execute("SELECT id FROM requests WHERE kind = 'regression' AND updated_at > ? ORDER BY id",
-                                    [_time(since)])
+        rows = self.db.conn.execute(
+            "SELECT id FROM requests WHERE kind = 'regression' AND updated_at > ? ORDER BY id", [_time(since)]
+        )
         return [r[0] for r in rows]
 
     def page_after(self, last: int, *, limit: int) -> list[tuple[ChangeRecord, list[ChangeEvent]]]:
@@ -173,7 +216,9 @@ class ChangeLogTx:
         `since` is a suspect of (their cards show whether it was answered)."""
         rows = self.db.query(
             "SELECT id FROM requests WHERE kind = 'regression' AND domain = ? AND status IN ('open', 'claimed', 'waiting') "
-            "AND created_at >= ? AND created_at <= ? ORDER BY id", [domain, _time(since), _time(until)])
+            "AND created_at >= ? AND created_at <= ? ORDER BY id",
+            [domain, _time(since), _time(until)],
+        )
         return [r["id"] for r in rows]
 
     def question(self, key: str) -> tuple[str | None, bool]:
@@ -186,8 +231,11 @@ class ChangeLogTx:
 
     def by_question(self, channel: str, ts: str) -> str | None:
         """The id of the change whose question was posted as (channel, ts), if one was."""
-        rows = self.db.query("SELECT key, payload FROM outbox WHERE kind = 'change' AND status = 'sent' AND ts = ? "
-                             "AND key LIKE 'change:%:question'", [ts])
+        rows = self.db.query(
+            "SELECT key, payload FROM outbox WHERE kind = 'change' AND status = 'sent' AND ts = ? "
+            "AND key LIKE 'change:%:question'",
+            [ts],
+        )
         for row in rows:
             if json.loads(row["payload"]).get("channel") == channel:
                 return str(row["key"]).split(":")[1]
@@ -211,6 +259,16 @@ class ChangeLogTx:
             return []
         marks = ", ".join("?" for _ in wanted)
         rows = self.db.conn.execute(
-            f"SELECT change_id, at, actor, type, data FROM change_events WHERE change_id IN ({marks}) ORDER BY id", wanted)
-        return [ChangeEvent(change_id=change_key(number), at=datetime.fromisoformat(at), actor=actor, type=kind,
-                            data=json.loads(data)) for number, at, actor, kind, data in rows]
+            f"SELECT change_id, at, actor, type, data FROM change_events WHERE change_id IN ({marks}) ORDER BY id",
+            wanted,
+        )
+        return [
+            ChangeEvent(
+                change_id=change_key(number),
+                at=datetime.fromisoformat(at),
+                actor=actor,
+                type=kind,
+                data=json.loads(data),
+            )
+            for number, at, actor, kind, data in rows
+        ]

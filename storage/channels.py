@@ -16,8 +16,13 @@ class ChannelsTx:
 
     def channel_private(self, channel: str, *, checked_since: datetime) -> bool | None:
         """Whether `channel` is private, as learnt at `checked_since` or later; None when not known that recently."""
-        row = next(self.db.query("SELECT private FROM channels WHERE channel = ? AND checked_at >= ?",
-                                 [channel, to_db_time(checked_since)]), None)
+        row = next(
+            self.db.query(
+                "SELECT private FROM channels WHERE channel = ? AND checked_at >= ?",
+                [channel, to_db_time(checked_since)],
+            ),
+            None,
+        )
         return bool(row["private"]) if row else None
 
     def remember_channel(self, channel: str, *, private: bool, at: datetime) -> None:

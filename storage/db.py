@@ -72,7 +72,9 @@ class Upgraded(IntakeError, StorageError):
     Its message is for the person whose action was not saved; `reason` says what happened, for the log and /readyz."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__("ai-intake is being upgraded and did not save this; nothing changed. Please try again in a minute.")
+        super().__init__(
+            "ai-intake is being upgraded and did not save this; nothing changed. Please try again in a minute."
+        )
         self.reason = reason
 
     def __str__(self) -> str:
@@ -150,7 +152,9 @@ class Db:
     def _configure(self) -> None:
         if self.path != ":memory:":
             self.db.enable_wal()
-            self.db.conn.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's thread does it (storage/writer.py)
+            self.db.conn.execute(
+                "PRAGMA wal_autocheckpoint = 0"
+            )  # the checkpointer's thread does it (storage/writer.py)
             self._checkpointer = Checkpointer(self.path)
         self.db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.db.conn.execute(NO_MMAP)
@@ -181,9 +185,11 @@ class Db:
             failed = next((m.name for m in pending if m.name not in done), "?")
             self.db.conn.execute("ROLLBACK")
             reason = " ".join(str(exc).split()) or type(exc).__name__
-            raise StorageError(f"cannot upgrade the database {self.path}: migration {failed} failed ({reason}); nothing was "
-                               f"changed (the upgrade is one transaction): restore a backup, or report it with the "
-                               f"database's schema level.") from None
+            raise StorageError(
+                f"cannot upgrade the database {self.path}: migration {failed} failed ({reason}); nothing was "
+                f"changed (the upgrade is one transaction): restore a backup, or report it with the "
+                f"database's schema level."
+            ) from None
         except BaseException:
             self.db.conn.execute("ROLLBACK")
             raise
@@ -283,9 +289,11 @@ class Db:
             return
         unknown = [name for name in applied_migrations(self.db) if name not in set(known_migrations())]
         if unknown:
-            self.stopped = (f"the database {self.path} was migrated past this version while it ran (its migration "
-                            f"{unknown[-1]} is unknown here): this process stopped writing; stop it and run the newer "
-                            f"version")
+            self.stopped = (
+                f"the database {self.path} was migrated past this version while it ran (its migration "
+                f"{unknown[-1]} is unknown here): this process stopped writing; stop it and run the newer "
+                f"version"
+            )
             log.error("ai-intake stops writing: %s", self.stopped)
             raise Upgraded(self.stopped)
         self._data_version = version
@@ -308,8 +316,12 @@ class Db:
         batch = self._batch
         if batch is None:
             return
-        if batch.units and self.lock.waiting() and batch.units < BATCH_MAX_UNITS \
-                and time.monotonic() - batch.started < self.batch_max_seconds:
+        if (
+            batch.units
+            and self.lock.waiting()
+            and batch.units < BATCH_MAX_UNITS
+            and time.monotonic() - batch.started < self.batch_max_seconds
+        ):
             return
         self.commit_batch()
 
@@ -376,8 +388,9 @@ class Db:
         if self.path == ":memory:" or not self.lock.acquire(interactive=True, timeout=wait):
             return None
         try:
-            count, most, size = (self.db.conn.execute(f"PRAGMA {p}").fetchone()[0]
-                                 for p in ("page_count", "max_page_count", "page_size"))
+            count, most, size = (
+                self.db.conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_count", "max_page_count", "page_size")
+            )
         finally:
             self.lock.release()
         return max(0, most - count) * size

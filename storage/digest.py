@@ -31,8 +31,17 @@ _PENDING = "r.id, r.domain, {since}, r.confidential, r.origin_channel, r.origin_
 
 def _pending(row: Sequence[Any], *, by: str | None = None) -> Pending:
     rid, domain, since, confidential, origin_channel, origin_private, court, title = row[:8]
-    return Pending(id=rid, domain=domain, since=datetime.fromisoformat(since), confidential=bool(confidential),
-                   origin_channel=origin_channel, origin_private=bool(origin_private), court=court, title=title, by=by)
+    return Pending(
+        id=rid,
+        domain=domain,
+        since=datetime.fromisoformat(since),
+        confidential=bool(confidential),
+        origin_channel=origin_channel,
+        origin_private=bool(origin_private),
+        court=court,
+        title=title,
+        by=by,
+    )
 
 
 COUNTED = "(c.target != 'resolution' OR c.ended_by = 'resolved')"
@@ -55,24 +64,34 @@ class DigestTx:
         """The figures of the week (start, end], per domain (None: unrouted) and for every request together."""
         span = {"start": to_db_time(start), "end": to_db_time(end)}
         counts: dict[str | None, dict[str, Any]] = defaultdict(dict)
-        for domain, n in self._rows("SELECT domain, count(*) FROM requests WHERE created_at > :start AND created_at <= :end "
-                                    "GROUP BY domain", span):
+        for domain, n in self._rows(
+            "SELECT domain, count(*) FROM requests WHERE created_at > :start AND created_at <= :end GROUP BY domain",
+            span,
+        ):
             counts[domain]["opened"] = n
         satisfied = IN_WEEK.format(column="satisfied_at")
         for domain, resolved, met, missed in self._rows(
-                f"""SELECT r.domain, count(DISTINCT CASE WHEN c.target = 'resolution' AND c.ended_by = 'resolved'
+            f"""SELECT r.domain, count(DISTINCT CASE WHEN c.target = 'resolution' AND c.ended_by = 'resolved'
                                                         THEN c.request_id END),
                            sum(c.state = 'met' AND {COUNTED}), sum(c.state = 'missed' AND {COUNTED})
-                    FROM sla_clocks c JOIN requests r ON r.id = c.request_id WHERE {satisfied} GROUP BY r.domain""", span):
+                    FROM sla_clocks c JOIN requests r ON r.id = c.request_id WHERE {satisfied} GROUP BY r.domain""",
+            span,
+        ):
             counts[domain].update(resolved=resolved, met=met, missed=missed)
         for domain, n in self._rows(
-                f"""SELECT r.domain, count(*) FROM sla_clocks c JOIN requests r ON r.id = c.request_id
+            f"""SELECT r.domain, count(*) FROM sla_clocks c JOIN requests r ON r.id = c.request_id
                     WHERE {IN_WEEK.format(column="due_at")} AND (c.state IS NULL OR c.state != 'met') GROUP BY r.domain""",
-                span):
+            span,
+        ):
             counts[domain]["breaches"] = n
         medians = self._medians(span)
-        by_domain = {domain: Week(start, end, **figures, **medians.get((0, domain), {})) for domain, figures in counts.items()}
-        whole = {name: sum(f.get(name, 0) for f in counts.values()) for name in ("opened", "resolved", "met", "missed", "breaches")}
+        by_domain = {
+            domain: Week(start, end, **figures, **medians.get((0, domain), {})) for domain, figures in counts.items()
+        }
+        whole = {
+            name: sum(f.get(name, 0) for f in counts.values())
+            for name in ("opened", "resolved", "met", "missed", "breaches")
+        }
         return Weeks(by_domain, Week(start, end, **whole, **medians.get((1, None), {})))
 
     def _medians(self, span: dict[str, str]) -> dict[tuple[int, str | None], dict[str, float]]:
@@ -88,7 +107,9 @@ class DigestTx:
                                        row_number() OVER (PARTITION BY whole, domain, target ORDER BY elapsed) AS i,
                                        count(*) OVER (PARTITION BY whole, domain, target) AS n FROM scoped)
                 SELECT whole, domain, target, elapsed FROM ranked WHERE i IN ((n + 1) / 2, (n + 2) / 2)
-                ORDER BY whole, domain, target, i""", span)
+                ORDER BY whole, domain, target, i""",
+            span,
+        )
         middles: dict[tuple[int, str | None, str], list[float]] = defaultdict(list)
         for whole, domain, target, elapsed in rows:
             middles[(whole, domain, target)].append(elapsed)
@@ -101,32 +122,54 @@ class DigestTx:
     # -- the open requests ---------------------------------------------------------------------
     def open_counts(self) -> list[OpenCount]:
         """How many requests are open, per domain and kind, and how many of them are confidential."""
-        return [OpenCount(domain, kind, n, confidential) for domain, kind, n, confidential in self._rows(
-            f"SELECT domain, kind, count(*), sum(confidential) FROM requests {BY_KIND} WHERE {OPEN} GROUP BY domain, kind")]
+        return [
+            OpenCount(domain, kind, n, confidential)
+            for domain, kind, n, confidential in self._rows(
+                f"SELECT domain, kind, count(*), sum(confidential) FROM requests {BY_KIND} WHERE {OPEN} GROUP BY domain, kind"
+            )
+        ]
 
     def confidential_refs(self) -> list[ConfidentialRef]:
         """Where each open confidential request was filed (what decides which channels may list it)."""
-        return [ConfidentialRef(rid, domain, origin_channel, bool(private)) for rid, domain, origin_channel, private in
-                self._rows(f"SELECT id, domain, origin_channel, origin_private FROM requests {BY_KIND} WHERE {OPEN} AND confidential = 1")]
+        return [
+            ConfidentialRef(rid, domain, origin_channel, bool(private))
+            for rid, domain, origin_channel, private in self._rows(
+                f"SELECT id, domain, origin_channel, origin_private FROM requests {BY_KIND} WHERE {OPEN} AND confidential = 1"
+            )
+        ]
 
     def stalled(self, *, silent_since: datetime) -> list[Pending]:
         """The open security reviews whose ball holder has been silent since `silent_since` or earlier."""
-        return [_pending(row) for row in self._rows(
-            f"""SELECT {_PENDING.format(since="f.stalled_since")} FROM request_facts f JOIN requests r ON r.id = f.request_id
-                WHERE f.stalled_since <= ?""", [to_db_time(silent_since)])]
+        return [
+            _pending(row)
+            for row in self._rows(
+                f"""SELECT {_PENDING.format(since="f.stalled_since")} FROM request_facts f JOIN requests r ON r.id = f.request_id
+                WHERE f.stalled_since <= ?""",
+                [to_db_time(silent_since)],
+            )
+        ]
 
     def unowned(self) -> list[Pending]:
         """The open regressions nobody owns (`since`: when each was filed)."""
-        return [_pending(row) for row in self._rows(
-            f"""SELECT {_PENDING.format(since="f.unowned_since")} FROM request_facts f JOIN requests r ON r.id = f.request_id
-                WHERE f.unowned_since IS NOT NULL""")]
+        return [
+            _pending(row)
+            for row in self._rows(
+                f"""SELECT {_PENDING.format(since="f.unowned_since")} FROM request_facts f JOIN requests r ON r.id = f.request_id
+                WHERE f.unowned_since IS NOT NULL"""
+            )
+        ]
 
     def snoozed(self, *, now: datetime) -> list[Pending]:
         """The open requests snoozed past `now` (`since`: until when; `by`: who pressed it): the snoozes first, through
         their index (CROSS JOIN keeps SQLite from starting at the open requests)."""
-        return [_pending(row, by=row[8]) for row in self._rows(
-            f"""SELECT {_PENDING.format(since="f.snoozed_until")}, f.snoozed_by FROM request_facts f
-                CROSS JOIN requests r ON r.id = f.request_id WHERE f.snoozed_until > ? AND r.{OPEN}""", [to_db_time(now)])]
+        return [
+            _pending(row, by=row[8])
+            for row in self._rows(
+                f"""SELECT {_PENDING.format(since="f.snoozed_until")}, f.snoozed_by FROM request_facts f
+                CROSS JOIN requests r ON r.id = f.request_id WHERE f.snoozed_until > ? AND r.{OPEN}""",
+                [to_db_time(now)],
+            )
+        ]
 
     def oldest_open(self, domains: Iterable[str | None], *, shown: Iterable[int] = ()) -> list[Pending]:
         """Up to `OLDEST_LIMIT` of the oldest open requests of each of `domains` (None: unrouted) that are not
@@ -137,16 +180,25 @@ class DigestTx:
         for domain in domains:
             where = "domain IS NULL" if domain is None else "domain = ?"
             params = [] if domain is None else [domain]
-            found += [_pending(row) for row in self._rows(
-                f"""SELECT {_PENDING.format(since="r.created_at")} FROM requests r WHERE {OPEN} AND {where} AND {listable}
-                    ORDER BY created_at, id LIMIT {OLDEST_LIMIT}""", [*params, *shown])]
+            found += [
+                _pending(row)
+                for row in self._rows(
+                    f"""SELECT {_PENDING.format(since="r.created_at")} FROM requests r WHERE {OPEN} AND {where} AND {listable}
+                    ORDER BY created_at, id LIMIT {OLDEST_LIMIT}""",
+                    [*params, *shown],
+                )
+            ]
         return found
 
     def confidential_listing(self) -> list[tuple[Request, RequestFacts]]:
         """Every open confidential request, whole, with its facts (the private digests list them in full), those
         without their SLA clocks: what needs a decision is read from the rest."""
-        requests = sorted((request_from_row(r) for r in self.db.query(f"SELECT * FROM requests {BY_KIND} WHERE {OPEN} AND confidential = 1")),
-                          key=lambda r: r.id)
+        requests = sorted(
+            (
+                request_from_row(r)
+                for r in self.db.query(f"SELECT * FROM requests {BY_KIND} WHERE {OPEN} AND confidential = 1")
+            ),
+            key=lambda r: r.id,
+        )
         facts = FactsTx(self.db).of([r.id for r in requests], clocks=False)
         return [(r, facts[r.id]) for r in requests if r.id in facts]
-

@@ -55,8 +55,10 @@ def room_to_grow(db: Db, *, wait: float = WRITE_WAIT_SECONDS) -> int | None:
     limits = [free_bytes(db.path), db.pages_left(wait=wait)]
     soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
     if soft != resource.RLIM_INFINITY and db.path != ":memory:":
-        biggest = max((Path(db.path + suffix).stat().st_size for suffix in ("", "-wal")
-                       if Path(db.path + suffix).exists()), default=0)
+        biggest = max(
+            (Path(db.path + suffix).stat().st_size for suffix in ("", "-wal") if Path(db.path + suffix).exists()),
+            default=0,
+        )
         limits.append(max(0, soft - biggest))
     known = [x for x in limits if x is not None]
     return min(known) if known else None
@@ -110,10 +112,16 @@ def outbox_state(db: Db, *, now: datetime, failing_after: int = FAILING_AFTER) -
     with db.read() as reader:
         row = reader.execute(
             "SELECT count(*), min(created_at), min(CASE WHEN next_attempt_at <= ? THEN next_attempt_at END), "
-            "coalesce(sum(failures >= ?), 0) FROM outbox WHERE status = 'pending'", [at, failing_after]).fetchone()
+            "coalesce(sum(failures >= ?), 0) FROM outbox WHERE status = 'pending'",
+            [at, failing_after],
+        ).fetchone()
     overdue = max(0.0, (now - datetime.fromisoformat(row[2])).total_seconds()) if row[2] else 0.0
-    return OutboxState(pending=row[0], oldest=datetime.fromisoformat(row[1]) if row[1] else None,
-                       overdue_seconds=overdue, failing=row[3])
+    return OutboxState(
+        pending=row[0],
+        oldest=datetime.fromisoformat(row[1]) if row[1] else None,
+        overdue_seconds=overdue,
+        failing=row[3],
+    )
 
 
 def oldest_pending_message(db: Db) -> datetime | None:

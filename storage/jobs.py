@@ -15,7 +15,15 @@ class JobsTx:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def take_lease(self, name: str, *, holder: str, now: datetime, seconds: float, unless_held_by: Callable[[str], bool] | None = None) -> bool:
+    def take_lease(
+        self,
+        name: str,
+        *,
+        holder: str,
+        now: datetime,
+        seconds: float,
+        unless_held_by: Callable[[str], bool] | None = None,
+    ) -> bool:
         """Hold the named lease for `seconds` unless another holder's lease is still running.
 
         `unless_held_by(other)` says whether the other holder still counts (False: a process known to
@@ -45,5 +53,7 @@ class JobsTx:
 
     def hand_runs(self) -> dict[str, tuple[datetime, bool, float]]:
         """The last hand-run of each job: job -> (when it ended, whether well, seconds)."""
-        return {row["job"]: (datetime.fromisoformat(row["at"]), bool(row["ok"]), row["seconds"])
-                for row in self.db.query("SELECT job, at, ok, seconds FROM hand_job_runs")}
+        return {
+            row["job"]: (datetime.fromisoformat(row["at"]), bool(row["ok"]), row["seconds"])
+            for row in self.db.query("SELECT job, at, ok, seconds FROM hand_job_runs")
+        }

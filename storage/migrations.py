@@ -341,7 +341,9 @@ def m020_request_facts(db: Database) -> None:
     )
     db.execute("CREATE INDEX sla_clocks_satisfied ON sla_clocks (satisfied_at) WHERE satisfied_at IS NOT NULL")
     db.execute("CREATE INDEX sla_clocks_due ON sla_clocks (due_at) WHERE due_at IS NOT NULL")
-    db.execute("CREATE TABLE facts_basis (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, basis TEXT NOT NULL)")
+    db.execute(
+        "CREATE TABLE facts_basis (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, basis TEXT NOT NULL)"
+    )
     db.execute("CREATE INDEX requests_created_at ON requests (created_at)")
     db.execute(f"CREATE INDEX requests_open_kind ON requests (domain, kind, confidential) WHERE status IN {OPEN}")
     db.execute(f"CREATE INDEX requests_open_age ON requests (domain, created_at, id) WHERE status IN {OPEN}")
@@ -398,7 +400,9 @@ def m025_triage_examples(db: Database) -> None:
     )
     db.execute("CREATE INDEX triage_examples_origin ON triage_examples (origin, id)")
     db.execute("CREATE TABLE triage_seed (id INTEGER PRIMARY KEY CHECK (id = 1), fingerprint TEXT NOT NULL)")
-    db.execute("CREATE VIRTUAL TABLE triage_examples_fts USING fts5(text, content='triage_examples', content_rowid='id', tokenize='porter unicode61')")
+    db.execute(
+        "CREATE VIRTUAL TABLE triage_examples_fts USING fts5(text, content='triage_examples', content_rowid='id', tokenize='porter unicode61')"
+    )
     db.execute(
         """CREATE TRIGGER triage_examples_fts_insert AFTER INSERT ON triage_examples BEGIN
             INSERT INTO triage_examples_fts (rowid, text) VALUES (new.id, new.text);

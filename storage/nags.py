@@ -36,14 +36,18 @@ class NagsTx:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def due_for_nags(self, now: datetime, *, kinds: Sequence[str] | None = None, waiting: bool = False) -> NagCandidates:
+    def due_for_nags(
+        self, now: datetime, *, kinds: Sequence[str] | None = None, waiting: bool = False
+    ) -> NagCandidates:
         """The requests whose next nag check has come by `now` (only of `kinds`, when given, and, with
         `waiting`, any waiting on its requester), each with its events, and the (request id, rule, step)
         of every nag already recorded for them."""
         where, params = _due(now, kinds, waiting)
         return NagCandidates(requests_with_events(self.db, where, params), self._notifications(where, params))
 
-    def due_ids_for_nags(self, now: datetime, *, kinds: Sequence[str] | None = None, waiting: bool = False) -> list[int]:
+    def due_ids_for_nags(
+        self, now: datetime, *, kinds: Sequence[str] | None = None, waiting: bool = False
+    ) -> list[int]:
         """The ids of the requests `due_for_nags` would find, in order (to read them a page at a time)."""
         where, params = _due(now, kinds, waiting)
         return sorted(r[0] for r in self.db.conn.execute(f"SELECT id FROM requests WHERE {where}", params))
@@ -70,7 +74,9 @@ class NagsTx:
 
     def set_next_check(self, request_id: int, at: datetime | None) -> None:
         """When the nag jobs should next look at this request (None: not until it changes)."""
-        self.db.execute("UPDATE requests SET next_nag_at = ? WHERE id = ?", [to_db_time(at) if at else None, request_id])
+        self.db.execute(
+            "UPDATE requests SET next_nag_at = ? WHERE id = ?", [to_db_time(at) if at else None, request_id]
+        )
 
     def set_next_checks(self, checks: list[tuple[Request, datetime | None]]) -> None:
         """Set many next checks at once; a request changed since it was read keeps the check its change set."""
@@ -79,7 +85,9 @@ class NagsTx:
             [(to_db_time(at) if at else None, r.id, r.version) for r, at in checks],
         )
 
-    def record_notification(self, request_id: int, rule: str, step: str, *, recipients: list[str], at: datetime) -> bool:
+    def record_notification(
+        self, request_id: int, rule: str, step: str, *, recipients: list[str], at: datetime
+    ) -> bool:
         """Remember a nag as sent; False when it was recorded before (a second process, a re-run)."""
         cursor = self.db.execute(
             "INSERT OR IGNORE INTO notifications (request_id, rule, step, recipients, sent_at) VALUES (?, ?, ?, ?, ?)",

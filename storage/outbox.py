@@ -217,8 +217,21 @@ def change_question_key(change_id: str) -> str:
     return f"change:{change_id}:question"
 
 
-PAYLOADS: dict[Kind, type[Payload]] = {p.kind: p for p in (CardUpdate, ThreadLine, ChannelMessage, FiledReply, Ephemeral,
-                                                           NagMessage, HomeRefresh, ChangeQuestion, ChangeLine, CardMoved)}
+PAYLOADS: dict[Kind, type[Payload]] = {
+    p.kind: p
+    for p in (
+        CardUpdate,
+        ThreadLine,
+        ChannelMessage,
+        FiledReply,
+        Ephemeral,
+        NagMessage,
+        HomeRefresh,
+        ChangeQuestion,
+        ChangeLine,
+        CardMoved,
+    )
+}
 
 
 def read_payload(kind: str, data: dict[str, Any]) -> Payload:
@@ -230,6 +243,22 @@ def read_payload(kind: str, data: dict[str, Any]) -> Payload:
     return model.model_validate(data)
 
 
-__all__ = ["Kind", "Payload", "CardUpdate", "ThreadLine", "ChannelMessage", "FiledReply", "Ephemeral", "NagMessage",
-           "NagItem", "ChangeNagItem", "HomeRefresh", "ChangeQuestion", "ChangeLine", "change_question_key", "CardMoved", "PAYLOADS",
-           "read_payload"]
+__all__ = [
+    "Kind",
+    "Payload",
+    "CardUpdate",
+    "ThreadLine",
+    "ChannelMessage",
+    "FiledReply",
+    "Ephemeral",
+    "NagMessage",
+    "NagItem",
+    "ChangeNagItem",
+    "HomeRefresh",
+    "ChangeQuestion",
+    "ChangeLine",
+    "change_question_key",
+    "CardMoved",
+    "PAYLOADS",
+    "read_payload",
+]

@@ -19,7 +19,9 @@ class PeopleTx:
     def set_notify_level(self, user: str, level: str, *, since: datetime) -> None:
         self.db.execute(
             """INSERT INTO notify_levels (user_id, level, since) VALUES (?, ?, ?) ON CONFLICT(user_id)
-               DO UPDATE SET level = excluded.level, since = excluded.since""", [user, level, to_db_time(since)])
+               DO UPDATE SET level = excluded.level, since = excluded.since""",
+            [user, level, to_db_time(since)],
+        )
 
     def notify_level(self, user: str) -> str | None:
         """What `user` chose to be told of the requests they filed; None when they never chose."""
@@ -43,9 +45,13 @@ class PeopleTx:
         if not people:
             return []
         marks = ", ".join("?" for _ in people)
-        rows = self.db.query(f"SELECT user_id, until, cover FROM away WHERE user_id IN ({marks}) AND (until IS NULL OR until > ?)",
-                             [*people, on.isoformat()])
-        return [Away(r["user_id"], date.fromisoformat(r["until"]) if r["until"] else None, cover=r["cover"]) for r in rows]
+        rows = self.db.query(
+            f"SELECT user_id, until, cover FROM away WHERE user_id IN ({marks}) AND (until IS NULL OR until > ?)",
+            [*people, on.isoformat()],
+        )
+        return [
+            Away(r["user_id"], date.fromisoformat(r["until"]) if r["until"] else None, cover=r["cover"]) for r in rows
+        ]
 
     def mark_assigned(self, user: str, at: datetime) -> None:
         self.db.execute(
@@ -59,13 +65,15 @@ class PeopleTx:
 
     def set_person_tz(self, user: str, tz: str) -> None:
         self.db.execute(
-            "INSERT INTO people (user_id, tz) VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET tz = excluded.tz", [user, tz]
+            "INSERT INTO people (user_id, tz) VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET tz = excluded.tz",
+            [user, tz],
         )
 
     def remember_home_opened(self, user: str) -> None:
         """`user` looks at the App Home: re-publish it when a request of theirs changes (`home_viewers`)."""
         self.db.execute(
-            "INSERT INTO people (user_id, home_opened) VALUES (?, 1) ON CONFLICT(user_id) DO UPDATE SET home_opened = 1", [user]
+            "INSERT INTO people (user_id, home_opened) VALUES (?, 1) ON CONFLICT(user_id) DO UPDATE SET home_opened = 1",
+            [user],
         )
 
     def home_viewers(self, users: set[str]) -> list[str]:
@@ -74,5 +82,7 @@ class PeopleTx:
         if not people:
             return []
         marks = ", ".join("?" for _ in people)
-        rows = self.db.conn.execute(f"SELECT user_id FROM people WHERE home_opened = 1 AND user_id IN ({marks})", people)
+        rows = self.db.conn.execute(
+            f"SELECT user_id FROM people WHERE home_opened = 1 AND user_id IN ({marks})", people
+        )
         return [r[0] for r in rows]

@@ -51,14 +51,25 @@ class OutboxTx:
         self.db = db
         self.queued = False
 
-    def enqueue(self, message: Payload, *, at: datetime, request_id: int | None = None, key: str | None = None,
-                unless_pending: bool = False) -> bool:
+    def enqueue(
+        self,
+        message: Payload,
+        *,
+        at: datetime,
+        request_id: int | None = None,
+        key: str | None = None,
+        unless_pending: bool = False,
+    ) -> bool:
         """Queue a Slack message for the outbox worker, due at `at`; False when nothing was added: `key` was
         queued before, or (`unless_pending`) the same message is still waiting to be sent."""
         payload = json.dumps(message.row())
-        if unless_pending and self.db.conn.execute(
-            "SELECT 1 FROM outbox WHERE kind = ? AND status = 'pending' AND payload = ? LIMIT 1", [message.kind, payload]
-        ).fetchone():
+        if (
+            unless_pending
+            and self.db.conn.execute(
+                "SELECT 1 FROM outbox WHERE kind = ? AND status = 'pending' AND payload = ? LIMIT 1",
+                [message.kind, payload],
+            ).fetchone()
+        ):
             return False
         cursor = self.db.execute(
             """INSERT OR IGNORE INTO outbox (key, request_id, kind, payload, next_attempt_at, created_at)
@@ -78,7 +89,10 @@ class OutboxTx:
             "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
             [to_db_time(now), limit],
         )
-        return [OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"], r["created_at"]) for r in rows]
+        return [
+            OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"], r["created_at"])
+            for r in rows
+        ]
 
     def pending_nags(self, users: Sequence[str], *, not_keyed: str | None = None) -> dict[str, list[OutboxItem]]:
         """Each of `users`' batched nags not sent yet (held for their working hours, or due), oldest first: one
@@ -91,13 +105,17 @@ class OutboxTx:
         rows = self.db.query(
             f"""SELECT *, json_extract(payload, '$.user') AS user FROM outbox
                 WHERE status = 'pending' AND kind = 'nag' {skip}
-                AND json_extract(payload, '$.user') IN ({', '.join('?' for _ in users)})
+                AND json_extract(payload, '$.user') IN ({", ".join("?" for _ in users)})
                 ORDER BY id""",
             [*params, *users],
         )
         found: dict[str, list[OutboxItem]] = {}
         for r in rows:
-            found.setdefault(r["user"], []).append(OutboxItem(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"], r["created_at"]))
+            found.setdefault(r["user"], []).append(
+                OutboxItem(
+                    r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["attempts"], r["created_at"]
+                )
+            )
         return found
 
     def supersede_unsent(self, item: OutboxItem, *, at: datetime) -> bool:
@@ -111,7 +129,10 @@ class OutboxTx:
 
     def has_pending(self, request_id: int, *, kind: str) -> bool:
         """Whether an item of `kind` for the request still waits to be sent."""
-        rows = self.db.query("SELECT 1 AS x FROM outbox WHERE request_id = ? AND kind = ? AND status = 'pending' LIMIT 1", [request_id, str(kind)])
+        rows = self.db.query(
+            "SELECT 1 AS x FROM outbox WHERE request_id = ? AND kind = ? AND status = 'pending' LIMIT 1",
+            [request_id, str(kind)],
+        )
         return next(rows, None) is not None
 
     def has_sent_digest(self) -> bool:
@@ -124,7 +145,9 @@ class OutboxTx:
     def mark_attempt(self, item_id: int) -> bool:
         """Count an attempt before it is made: after a crash, `attempts > 0` says it may have reached Slack.
         False when the item is no longer pending (a newer message superseded it since it was read): skip it."""
-        cursor = self.db.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ? AND status = 'pending'", [item_id])
+        cursor = self.db.execute(
+            "UPDATE outbox SET attempts = attempts + 1 WHERE id = ? AND status = 'pending'", [item_id]
+        )
         return cursor.rowcount == 1
 
     def mark_sent(self, item_id: int, *, at: datetime, ts: str | None = None) -> None:
@@ -142,8 +165,10 @@ class OutboxTx:
 
     def mark_item_superseded(self, item_id: int, *, at: datetime) -> None:
         """A newer render of the same card, sent in its place, covers this pending one."""
-        self.db.execute("UPDATE outbox SET status = 'superseded', sent_at = ? WHERE id = ? AND status = 'pending'",
-                        [to_db_time(at), item_id])
+        self.db.execute(
+            "UPDATE outbox SET status = 'superseded', sent_at = ? WHERE id = ? AND status = 'pending'",
+            [to_db_time(at), item_id],
+        )
 
     def mark_retry(self, item_id: int, *, next_at: datetime, error: str, failed: bool = False) -> None:
         """Try the item again at `next_at`; `failed`: this attempt failed (counted: `failures`), rather than waited
@@ -179,8 +204,10 @@ class OutboxTx:
         due at `now` when they were due later (a run evaluated at a later time goes out now); their ids."""
         where = "id > ? AND created_at = ?"
         params = [after, to_db_time(queued_at)]
-        self.db.execute(f"UPDATE outbox SET next_attempt_at = ? WHERE {where} AND status = 'pending' AND next_attempt_at > ?",
-                        [to_db_time(now), *params, to_db_time(now)])
+        self.db.execute(
+            f"UPDATE outbox SET next_attempt_at = ? WHERE {where} AND status = 'pending' AND next_attempt_at > ?",
+            [to_db_time(now), *params, to_db_time(now)],
+        )
         self.queued = True
         return [r["id"] for r in self.db.query(f"SELECT id FROM outbox WHERE {where} ORDER BY id", params)]
 
@@ -191,13 +218,25 @@ class OutboxTx:
             return []
         marks = ", ".join("?" for _ in ids)
         rows = self.db.query(f"SELECT * FROM outbox WHERE id IN ({marks}) ORDER BY id", ids)
-        return [OutboxItemState(r["id"], r["kind"], r["request_id"], json.loads(r["payload"]), r["status"],
-                                from_db_time(r["next_attempt_at"]), r["error"]) for r in rows]
+        return [
+            OutboxItemState(
+                r["id"],
+                r["kind"],
+                r["request_id"],
+                json.loads(r["payload"]),
+                r["status"],
+                from_db_time(r["next_attempt_at"]),
+                r["error"],
+            )
+            for r in rows
+        ]
 
     def pending_count(self) -> int:
         return next(self.db.query("SELECT count(*) AS n FROM outbox WHERE status = 'pending'"))["n"]
 
     def backlog(self) -> tuple[int, datetime | None]:
         """How many outbox messages wait to be sent, and when the oldest of them was queued (None: none waits)."""
-        row = next(self.db.query("SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE status = 'pending'"))
+        row = next(
+            self.db.query("SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE status = 'pending'")
+        )
         return row["n"], from_db_time(row["oldest"])

@@ -56,8 +56,16 @@ def grouped(requests: list[Request], rows: Iterable[tuple[Any, ...]]) -> list[tu
     by_id: dict[int, list[Event]] = {r.id: [] for r in requests}
     for event_id, request_id, at, actor, kind, data in rows:
         if request_id in by_id:
-            by_id[request_id].append(Event(id=event_id, request_id=request_id, at=datetime.fromisoformat(at),
-                                           actor=actor, type=kind, data=json.loads(data)))
+            by_id[request_id].append(
+                Event(
+                    id=event_id,
+                    request_id=request_id,
+                    at=datetime.fromisoformat(at),
+                    actor=actor,
+                    type=kind,
+                    data=json.loads(data),
+                )
+            )
     return [(r, by_id[r.id]) for r in requests]
 
 
@@ -65,8 +73,9 @@ def requests_with_events(db: Database, where: str, params: list[Any]) -> list[tu
     """Requests matching `where` (on the requests table), each with its events, in two indexed queries."""
     # No ORDER BY: without statistics SQLite would walk the whole table in id order rather than use
     # the index that answers `where`; the few rows found are sorted here instead.
-    requests = sorted((request_from_row(r) for r in db.query(f"SELECT * FROM requests WHERE {where}", params)),
-                      key=lambda r: r.id)
+    requests = sorted(
+        (request_from_row(r) for r in db.query(f"SELECT * FROM requests WHERE {where}", params)), key=lambda r: r.id
+    )
     if not requests:
         return []
     rows = db.conn.execute(

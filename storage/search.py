@@ -53,6 +53,10 @@ class SearchTx:
             return []
         rows = self.db.conn.execute(
             "SELECT r.id, r.title, r.description, r.status, r.resolved_at FROM requests_fts f JOIN requests r ON r.id = f.rowid"
-            " WHERE requests_fts MATCH ? ORDER BY f.rowid DESC LIMIT ?", [expression, limit])
-        return [Candidate(id, title, description or "", status, datetime.fromisoformat(resolved) if resolved else None)
-                for id, title, description, status, resolved in rows]
+            " WHERE requests_fts MATCH ? ORDER BY f.rowid DESC LIMIT ?",
+            [expression, limit],
+        )
+        return [
+            Candidate(id, title, description or "", status, datetime.fromisoformat(resolved) if resolved else None)
+            for id, title, description, status, resolved in rows
+        ]

@@ -30,7 +30,13 @@ from storage.nags import NagsTx
 from storage.people import PeopleTx
 from storage.queue import OutboxTx
 from storage.rows import (
-    OPEN_MARKS, from_db_time, request_from_row, requests_with_events, row_of_request, to_db_time, with_events_of,
+    OPEN_MARKS,
+    from_db_time,
+    request_from_row,
+    requests_with_events,
+    row_of_request,
+    to_db_time,
+    with_events_of,
 )
 from storage.search import SearchTx
 from storage.training import TrainingTx
@@ -194,14 +200,18 @@ class Tx:
 
     def open_assigned_to(self, user: str, *, limit: int, offset: int = 0) -> list[Request]:
         """Open requests assigned to `user`, oldest first (from the `offset`th)."""
-        return self._requests(f"assignee = ? AND status IN ({_OPEN})", [user, *OPEN_STATUSES], limit=limit, offset=offset)
+        return self._requests(
+            f"assignee = ? AND status IN ({_OPEN})", [user, *OPEN_STATUSES], limit=limit, offset=offset
+        )
 
     def count_open_assigned_to(self, user: str) -> int:
         return self._count(f"assignee = ? AND status IN ({_OPEN})", [user, *OPEN_STATUSES])
 
     def open_filed_by(self, user: str, *, limit: int, offset: int = 0) -> list[Request]:
         """Open requests `user` filed, oldest first (from the `offset`th)."""
-        return self._requests(f"requester = ? AND status IN ({_OPEN})", [user, *OPEN_STATUSES], limit=limit, offset=offset)
+        return self._requests(
+            f"requester = ? AND status IN ({_OPEN})", [user, *OPEN_STATUSES], limit=limit, offset=offset
+        )
 
     def count_open_filed_by(self, user: str) -> int:
         return self._count(f"requester = ? AND status IN ({_OPEN})", [user, *OPEN_STATUSES])
@@ -226,7 +236,9 @@ class Tx:
         index only."""
         rows = self.db.query(
             f"SELECT id FROM requests WHERE origin_key >= ? AND origin_key < ? AND (status IN ({_OPEN}) OR resolved_at >= ?)"
-            " ORDER BY id DESC LIMIT ?", [prefix, prefix + "\uffff", *OPEN_STATUSES, to_db_time(since), limit])
+            " ORDER BY id DESC LIMIT ?",
+            [prefix, prefix + "\uffff", *OPEN_STATUSES, to_db_time(since), limit],
+        )
         return [r["id"] for r in rows]
 
     def requests_after(self, last_id: int, *, limit: int) -> list[Request]:
@@ -262,7 +274,9 @@ class Tx:
         return [Event.model_validate({**r, "data": json.loads(r["data"])}) for r in rows]
 
     # -- routing state -------------------------------------------------------------------------
-    def routing_state(self, *, people: Sequence[str] = (), with_vocabulary: bool = False, on: date | None = None) -> RoutingState:
+    def routing_state(
+        self, *, people: Sequence[str] = (), with_vocabulary: bool = False, on: date | None = None
+    ) -> RoutingState:
         """What triage needs: the open load of `people` (only theirs: the candidates of one domain),
         when each was last assigned, which of them are away on the day `on`, and, `with_vocabulary`, the
         words of recent requests per domain."""
@@ -270,33 +284,58 @@ class Tx:
         count: Counter[str] = Counter()
         people = sorted(set(people))
         who = ", ".join("?" for _ in people)
-        rows = self.db.query(  # counted by triggers as requests change (migration m011)
-            f"SELECT assignee, priority, n FROM open_load WHERE assignee IN ({who}) AND n > 0", people,
-        ) if people else []
+        rows = (
+            self.db.query(  # counted by triggers as requests change (migration m011)
+                f"SELECT assignee, priority, n FROM open_load WHERE assignee IN ({who}) AND n > 0",
+                people,
+            )
+            if people
+            else []
+        )
         for row in rows:
             load[row["assignee"]] += PRIORITY_WEIGHT.get(row["priority"], 1) * row["n"]
             count[row["assignee"]] += row["n"]
-        last = {r["user_id"]: from_db_time(r["last_assigned_at"])
-                for r in (self.db.query(f"SELECT * FROM people WHERE last_assigned_at IS NOT NULL AND user_id IN ({who})", people) if people else [])}
+        last = {
+            r["user_id"]: from_db_time(r["last_assigned_at"])
+            for r in (
+                self.db.query(f"SELECT * FROM people WHERE last_assigned_at IS NOT NULL AND user_id IN ({who})", people)
+                if people
+                else []
+            )
+        }
         vocabulary: dict[str, Counter[str]] = {}
         # Only requests anyone may see teach triage words: routing reasons quote them (bot/domain/visibility.py).
-        for row in [] if not with_vocabulary else self.db.query(
-            "SELECT domain, title FROM requests WHERE domain IS NOT NULL AND confidential = 0 ORDER BY id DESC LIMIT ?",
-            [VOCABULARY_WINDOW],
+        for row in (
+            []
+            if not with_vocabulary
+            else self.db.query(
+                "SELECT domain, title FROM requests WHERE domain IS NOT NULL AND confidential = 0 ORDER BY id DESC LIMIT ?",
+                [VOCABULARY_WINDOW],
+            )
         ):
             vocabulary.setdefault(row["domain"], Counter()).update(set(words(row["title"])))
         away = frozenset(a.user for a in self.people.away_among(people, on=on)) if on and people else frozenset()
-        return RoutingState(open_load=dict(load), open_count=dict(count), last_assigned=last, vocabulary=vocabulary, away=away)
+        return RoutingState(
+            open_load=dict(load), open_count=dict(count), last_assigned=last, vocabulary=vocabulary, away=away
+        )
 
     def open_load_drift(self) -> list[tuple[str, str, int, int]]:
         """(assignee, priority, counted, actual) wherever the `open_load` counters differ from the requests table
         (none, unless something wrote requests around the triggers)."""
-        actual = {(a, p): n for a, p, n in self.db.conn.execute(
-            f"""SELECT assignee, priority, count(*) FROM requests WHERE assignee IS NOT NULL AND status IN ({_OPEN})
-                GROUP BY assignee, priority""", list(OPEN_STATUSES))}
+        actual = {
+            (a, p): n
+            for a, p, n in self.db.conn.execute(
+                f"""SELECT assignee, priority, count(*) FROM requests WHERE assignee IS NOT NULL AND status IN ({_OPEN})
+                GROUP BY assignee, priority""",
+                list(OPEN_STATUSES),
+            )
+        }
         counted = {(a, p): n for a, p, n in self.db.conn.execute("SELECT assignee, priority, n FROM open_load")}
-        return sorted((a, p, counted.get((a, p), 0), actual.get((a, p), 0)) for a, p in set(actual) | set(counted)
-                      if counted.get((a, p), 0) != actual.get((a, p), 0))
+        return sorted(
+            (a, p, counted.get((a, p), 0), actual.get((a, p), 0))
+            for a, p in set(actual) | set(counted)
+            if counted.get((a, p), 0) != actual.get((a, p), 0)
+        )
 
     # -- jobs -------------------------------------------------------------------------------------
     def by_ids_with_events(self, ids: Sequence[int]) -> list[tuple[Request, list[Event]]]:
@@ -320,7 +359,9 @@ class Tx:
 
     def claim_delivery(self, key: str, at: datetime) -> bool:
         """Record a delivery key; False when it was seen before (a retry or a duplicate)."""
-        cursor = self.db.execute("INSERT OR IGNORE INTO deliveries (key, received_at) VALUES (?, ?)", [key, to_db_time(at)])
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO deliveries (key, received_at) VALUES (?, ?)", [key, to_db_time(at)]
+        )
         return cursor.rowcount == 1
 
     def card_channels(self, ids: Sequence[int]) -> dict[int, str | None]:
@@ -329,7 +370,9 @@ class Tx:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        rows = self.db.query(f"SELECT id, card_channel FROM requests WHERE id IN ({', '.join('?' for _ in wanted)})", wanted)
+        rows = self.db.query(
+            f"SELECT id, card_channel FROM requests WHERE id IN ({', '.join('?' for _ in wanted)})", wanted
+        )
         return {r["id"]: r["card_channel"] for r in rows}
 
     # -- figures for /metrics ------------------------------------------------------------------
@@ -337,6 +380,7 @@ class Tx:
         """How many requests are open, per open status (a status with none is left out)."""
         sql = f"SELECT status, count(*) AS n FROM requests WHERE status IN ({_OPEN}) GROUP BY status"
         return {row["status"]: row["n"] for row in self.db.query(sql, list(OPEN_STATUSES))}
+
 
 class Store:
     """The database, handing out one `Tx` per unit of work."""
@@ -372,7 +416,9 @@ class Store:
         An interactive unit run for a signed delivery claims it (`claiming`); once committed, the unit rings the
         outbox if it queued a message, then runs its `after_commit` hooks.
         """
-        delivery = self._delivery if self._delivery is not None and not self._delivery.claimed and not background else None
+        delivery = (
+            self._delivery if self._delivery is not None and not self._delivery.claimed and not background else None
+        )
         with self._db.write(durable=durable, interactive=not background) as db:
             tx = Tx(db, facts_of=self._facts_of)
             if delivery is not None and not tx.claim_delivery(delivery.key, delivery.at):

@@ -34,19 +34,27 @@ class TrainingTx:
         rows = self.db.conn.execute(
             "SELECT e.kind, e.domain, e.origin, -bm25(triage_examples_fts) AS score, e.text, e.request_id"
             " FROM triage_examples_fts JOIN triage_examples e ON e.id = triage_examples_fts.rowid"
-            " WHERE triage_examples_fts MATCH ? ORDER BY bm25(triage_examples_fts) LIMIT ?", [expression, limit])
-        return [Neighbour(kind, domain, origin, max(score, 0.0), text, request_key(rid) if rid is not None else None)
-                for kind, domain, origin, score, text, rid in rows]
+            " WHERE triage_examples_fts MATCH ? ORDER BY bm25(triage_examples_fts) LIMIT ?",
+            [expression, limit],
+        )
+        return [
+            Neighbour(kind, domain, origin, max(score, 0.0), text, request_key(rid) if rid is not None else None)
+            for kind, domain, origin, score, text, rid in rows
+        ]
 
     def learn(self, *, request_id: int, text: str, kind: str, domain: str | None, origin: str, at: datetime) -> None:
         """Keep what the team settled of a request (its latest word replaces an earlier one), dropping the oldest
         learned example past `LEARNED_CAP`."""
         self.db.execute("DELETE FROM triage_examples WHERE request_id = ?", [request_id])
-        self.db.execute("INSERT INTO triage_examples (text, kind, domain, origin, request_id, at) VALUES (?, ?, ?, ?, ?, ?)",
-                        [text, kind, domain, origin, request_id, at.isoformat()])
+        self.db.execute(
+            "INSERT INTO triage_examples (text, kind, domain, origin, request_id, at) VALUES (?, ?, ?, ?, ?, ?)",
+            [text, kind, domain, origin, request_id, at.isoformat()],
+        )
         self.db.execute(
             "DELETE FROM triage_examples WHERE origin NOT IN ('seed', 'config') AND id <= (SELECT id FROM triage_examples"
-            " WHERE origin NOT IN ('seed', 'config') ORDER BY id DESC LIMIT 1 OFFSET ?)", [LEARNED_CAP])
+            " WHERE origin NOT IN ('seed', 'config') ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            [LEARNED_CAP],
+        )
 
     def fingerprint(self) -> str | None:
         """What the fixed examples were made from (None: never filled)."""
@@ -56,10 +64,16 @@ class TrainingTx:
     def replace_fixed(self, examples: Iterable[tuple[str, str | None, str | None, str]], *, fingerprint: str) -> None:
         """Put `examples` (text, kind, domain, origin) in place of the seed and config rows."""
         self.db.execute("DELETE FROM triage_examples WHERE origin IN ('seed', 'config')")
-        self.db.conn.executemany("INSERT INTO triage_examples (text, kind, domain, origin) VALUES (?, ?, ?, ?)", list(examples))
-        self.db.execute("INSERT INTO triage_seed (id, fingerprint) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint",
-                        [fingerprint])
+        self.db.conn.executemany(
+            "INSERT INTO triage_examples (text, kind, domain, origin) VALUES (?, ?, ?, ?)", list(examples)
+        )
+        self.db.execute(
+            "INSERT INTO triage_seed (id, fingerprint) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint",
+            [fingerprint],
+        )
 
     def learned(self) -> int:
         """How many examples the team's corrections and resolutions added (kept at most `LEARNED_CAP`)."""
-        return self.db.conn.execute("SELECT count(*) FROM triage_examples WHERE origin NOT IN ('seed', 'config')").fetchone()[0]
+        return self.db.conn.execute(
+            "SELECT count(*) FROM triage_examples WHERE origin NOT IN ('seed', 'config')"
+        ).fetchone()[0]

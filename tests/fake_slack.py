@@ -277,9 +277,18 @@ class FakeSlack:
         """Make `users.info` know `user_id`; `tz` is an IANA zone name."""
         name = name or user_id.lower()
         offset = datetime.now(ZoneInfo(tz)).utcoffset()
-        user = {"id": user_id, "team_id": self.team_id, "name": name, "real_name": name, "deleted": False,
-                "tz": tz, "tz_offset": int(offset.total_seconds()) if offset else 0, "is_bot": is_bot,
-                "is_admin": False, "profile": {"real_name": name, "display_name": name}}
+        user = {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name,
+            "real_name": name,
+            "deleted": False,
+            "tz": tz,
+            "tz_offset": int(offset.total_seconds()) if offset else 0,
+            "is_bot": is_bot,
+            "is_admin": False,
+            "profile": {"real_name": name, "display_name": name},
+        }
         with self._lock:
             self._users[user_id] = user
 
@@ -355,8 +364,11 @@ class FakeSlack:
         self, method: str, spec: dict[str, Any] | None, args: dict[str, Any], token: str | None
     ) -> dict[str, Any]:
         if spec is None:
-            raise SlackError("unknown_method", violation=f"{method} is not in tests/contract/slack.json: misspelt, or a "
-                             "method the contract does not describe yet (add it in tests/contract/refresh.py)")
+            raise SlackError(
+                "unknown_method",
+                violation=f"{method} is not in tests/contract/slack.json: misspelt, or a "
+                "method the contract does not describe yet (add it in tests/contract/refresh.py)",
+            )
         self._injected_failure(method)
         self._check_token(method, spec, token)
         self._check_args(method, spec, args)
@@ -403,15 +415,21 @@ class FakeSlack:
 
     def _check_args(self, method: str, spec: dict[str, Any], args: dict[str, Any]) -> None:
         if unknown := sorted(set(args) - known_args(spec)):
-            raise SlackError("invalid_arguments", violation=f"unknown arguments {unknown}",
-                             messages=tuple(f"[ERROR] unknown argument: {name}" for name in unknown))
+            raise SlackError(
+                "invalid_arguments",
+                violation=f"unknown arguments {unknown}",
+                messages=tuple(f"[ERROR] unknown argument: {name}" for name in unknown),
+            )
         missing = sorted(required_args(spec) - set(args))
         choices = ONE_OF_REQUIRED.get(method, ())
         if choices and not any(args.get(name) for name in choices):
             missing.append(" or ".join(choices))
         if missing:
-            raise SlackError("invalid_arguments", violation=f"missing required arguments {missing}",
-                             messages=tuple(f"[ERROR] missing required field: {name}" for name in missing))
+            raise SlackError(
+                "invalid_arguments",
+                violation=f"missing required arguments {missing}",
+                messages=tuple(f"[ERROR] missing required field: {name}" for name in missing),
+            )
         if method in NEEDS_CONTENT and not any(args.get(name) for name in CONTENT_ARGS):
             raise SlackError("no_text", violation="a message needs text, blocks or attachments")
 
@@ -481,17 +499,28 @@ class FakeSlack:
     def _store_view(self, view: dict[str, Any], *, view_id: str | None = None) -> dict[str, Any]:
         view_id = view_id or f"V{self._next_serial():08d}"
         previous = self.views.get(view_id, {})
-        stored = {"id": view_id, "team_id": self.team_id, "app_id": APP_ID, "bot_id": BOT_ID,
-                  "callback_id": "", "external_id": "", "private_metadata": "", "state": {"values": {}},
-                  "root_view_id": previous.get("root_view_id", view_id), "previous_view_id": None,
-                  **View(**view).to_dict(), "hash": f"{int(time.time())}.{self._next_serial():08x}"}
+        stored = {
+            "id": view_id,
+            "team_id": self.team_id,
+            "app_id": APP_ID,
+            "bot_id": BOT_ID,
+            "callback_id": "",
+            "external_id": "",
+            "private_metadata": "",
+            "state": {"values": {}},
+            "root_view_id": previous.get("root_view_id", view_id),
+            "previous_view_id": None,
+            **View(**view).to_dict(),
+            "hash": f"{int(time.time())}.{self._next_serial():08x}",
+        }
         self.views[view_id] = stored
         return copy.deepcopy(stored)
 
     def _view_to_update(self, args: dict[str, Any]) -> dict[str, Any]:
         external = args.get("external_id")
         found = self.views.get(args.get("view_id", "")) or next(
-            (v for v in self.views.values() if external and v["external_id"] == external), None)
+            (v for v in self.views.values() if external and v["external_id"] == external), None
+        )
         if found is None:
             raise SlackError("not_found")
         if args.get("hash") and args["hash"] != found["hash"]:
@@ -501,9 +530,17 @@ class FakeSlack:
 
 # ---- method handlers: each returns the answer's fields besides "ok" ----------------------------------
 def _auth_test(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
-    answer = {"url": WORKSPACE_URL, "team": "Fake Team", "user": "ai-intake", "team_id": fake.team_id,
-              "user_id": fake.bot_user_id, "bot_id": BOT_ID, "app_id": APP_ID, "app_name": "ai-intake",
-              "is_enterprise_install": False}
+    answer = {
+        "url": WORKSPACE_URL,
+        "team": "Fake Team",
+        "user": "ai-intake",
+        "team_id": fake.team_id,
+        "user_id": fake.bot_user_id,
+        "bot_id": BOT_ID,
+        "app_id": APP_ID,
+        "app_name": "ai-intake",
+        "is_enterprise_install": False,
+    }
     if fake.enterprise_id:
         answer["enterprise_id"] = fake.enterprise_id
     return answer
@@ -516,8 +553,14 @@ def _users_info(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _bot_message(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
-    message = {"type": "message", "user": fake.bot_user_id, "bot_id": BOT_ID, "app_id": APP_ID,
-               "team": fake.team_id, "text": _message_text(args)}
+    message = {
+        "type": "message",
+        "user": fake.bot_user_id,
+        "bot_id": BOT_ID,
+        "app_id": APP_ID,
+        "team": fake.team_id,
+        "text": _message_text(args),
+    }
     message.update({k: args[k] for k in ("blocks", "attachments", "metadata") if args.get(k) is not None})
     if args.get("thread_ts") and _truthy(args.get("reply_broadcast")):
         message["subtype"] = "thread_broadcast"
@@ -563,8 +606,11 @@ def _permalink(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _history(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
-    top = [m for m in fake.messages(args["channel"])
-           if m.get("thread_ts", m["ts"]) == m["ts"] or m.get("subtype") == "thread_broadcast"]
+    top = [
+        m
+        for m in fake.messages(args["channel"])
+        if m.get("thread_ts", m["ts"]) == m["ts"] or m.get("subtype") == "thread_broadcast"
+    ]
     return _page(list(reversed(_between(top, args))), args)
 
 
@@ -593,8 +639,7 @@ def _between(messages: list[dict[str, Any]], args: dict[str, Any]) -> list[dict[
 
 def _page(messages: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
     limit = int(args.get("limit") or 100)
-    return {"messages": messages[:limit], "has_more": len(messages) > limit,
-            "response_metadata": {"next_cursor": ""}}
+    return {"messages": messages[:limit], "has_more": len(messages) > limit, "response_metadata": {"next_cursor": ""}}
 
 
 def _conversations_info(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
@@ -602,9 +647,21 @@ def _conversations_info(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]
     channel = args["channel"]
     im = channel.startswith("D")
     private = channel in fake.private_channels or channel.startswith("G")
-    return {"channel": {"id": channel, "name": channel.lower(), "is_channel": not (im or private), "is_group": private,
-                        "is_im": im, "is_mpim": False, "is_private": private or im, "is_archived": False,
-                        "is_ext_shared": False, "is_shared": False, "context_team_id": fake.team_id}}
+    return {
+        "channel": {
+            "id": channel,
+            "name": channel.lower(),
+            "is_channel": not (im or private),
+            "is_group": private,
+            "is_im": im,
+            "is_mpim": False,
+            "is_private": private or im,
+            "is_archived": False,
+            "is_ext_shared": False,
+            "is_shared": False,
+            "context_team_id": fake.team_id,
+        }
+    }
 
 
 def _conversations_open(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
@@ -630,12 +687,20 @@ def _connections_open(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
 
 
 _HANDLERS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
-    "auth.test": _auth_test, "users.info": _users_info,
-    "chat.postMessage": _post_message, "chat.postEphemeral": _post_ephemeral, "chat.update": _update,
-    "chat.delete": _delete, "chat.getPermalink": _permalink,
-    "conversations.history": _history, "conversations.replies": _replies, "conversations.open": _conversations_open,
+    "auth.test": _auth_test,
+    "users.info": _users_info,
+    "chat.postMessage": _post_message,
+    "chat.postEphemeral": _post_ephemeral,
+    "chat.update": _update,
+    "chat.delete": _delete,
+    "chat.getPermalink": _permalink,
+    "conversations.history": _history,
+    "conversations.replies": _replies,
+    "conversations.open": _conversations_open,
     "conversations.info": _conversations_info,
-    "views.open": _views_open, "views.push": _views_open, "views.update": _views_update,
+    "views.open": _views_open,
+    "views.push": _views_open,
+    "views.update": _views_update,
     "views.publish": _views_publish,
     "apps.connections.open": _connections_open,
 }
@@ -698,8 +763,11 @@ def _lost_fields(sent: Any, parsed: Any, path: str = "") -> list[str]:
     if isinstance(sent, dict):
         if not isinstance(parsed, dict):
             return [path or "/"]
-        return [p for k, v in sent.items()
-                for p in (_lost_fields(v, parsed[k], f"{path}/{k}") if k in parsed else [f"{path}/{k}"])]
+        return [
+            p
+            for k, v in sent.items()
+            for p in (_lost_fields(v, parsed[k], f"{path}/{k}") if k in parsed else [f"{path}/{k}"])
+        ]
     if isinstance(sent, list):
         if not isinstance(parsed, list) or len(sent) != len(parsed):
             return [path]

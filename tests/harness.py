@@ -36,11 +36,27 @@ CONFIG: dict[str, Any] = {
     "digest": {"channel": "C0DIGEST", "cron": "0 9 * * mon"},
     "business_hours": {"days": "mon-fri", "start": "09:00", "end": "17:00"},
     "domains": [
-        {"name": "support", "channels": ["C0SUPPORT"], "engineers": ["U0ENG1", "U0ENG2"], "reviewers": ["U0SEC1"],
-         "product_owner": "U0PPM", "platform_owner": "U0MLPM", "lead": "U0LEAD",
-         "keywords": ["refund", "ticket", "helpdesk", "agent"], "review_channel": "G0SUPSEC"},
-        {"name": "search", "channels": ["C0SEARCH"], "engineers": ["U0ENG3"], "reviewers": ["U0SEC2"],
-         "product_owner": "U0PPM2", "platform_owner": "U0MLPM2", "lead": "U0LEAD2", "keywords": ["ranking", "query", "index"]},
+        {
+            "name": "support",
+            "channels": ["C0SUPPORT"],
+            "engineers": ["U0ENG1", "U0ENG2"],
+            "reviewers": ["U0SEC1"],
+            "product_owner": "U0PPM",
+            "platform_owner": "U0MLPM",
+            "lead": "U0LEAD",
+            "keywords": ["refund", "ticket", "helpdesk", "agent"],
+            "review_channel": "G0SUPSEC",
+        },
+        {
+            "name": "search",
+            "channels": ["C0SEARCH"],
+            "engineers": ["U0ENG3"],
+            "reviewers": ["U0SEC2"],
+            "product_owner": "U0PPM2",
+            "platform_owner": "U0MLPM2",
+            "lead": "U0LEAD2",
+            "keywords": ["ranking", "query", "index"],
+        },
     ],
     "holidays": ["2026-12-25"],
 }
@@ -90,7 +106,9 @@ class Harness:
     _seq: int = field(default=0)
 
     # -- sending -------------------------------------------------------------------------------
-    def post(self, body: bytes, content_type: str, *, headers: dict[str, str] | None = None, sign: bool = True) -> Reply:
+    def post(
+        self, body: bytes, content_type: str, *, headers: dict[str, str] | None = None, sign: bool = True
+    ) -> Reply:
         all_headers = {"Content-Type": content_type, **(signed_headers(body) if sign else {}), **(headers or {})}
         request = urllib.request.Request(self.url + "/slack/events", data=body, headers=all_headers, method="POST")
         try:
@@ -100,55 +118,131 @@ class Harness:
             return Reply(exc.code, exc.read().decode())
 
     def command(self, text: str, *, user: str = "U0REQ", channel: str = "C0SUPPORT", **extra: str) -> Reply:
-        form = {"token": "legacy", "team_id": TEAM, "team_domain": "acme", "channel_id": channel, "channel_name": "support",
-                "user_id": user, "user_name": user.lower(), "command": "/ai-request", "text": text,
-                "api_app_id": "A0APP", "is_enterprise_install": "false", "response_url": self.fake.response_url(),
-                "trigger_id": self.fake.new_trigger_id(), **extra}
+        form = {
+            "token": "legacy",
+            "team_id": TEAM,
+            "team_domain": "acme",
+            "channel_id": channel,
+            "channel_name": "support",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/ai-request",
+            "text": text,
+            "api_app_id": "A0APP",
+            "is_enterprise_install": "false",
+            "response_url": self.fake.response_url(),
+            "trigger_id": self.fake.new_trigger_id(),
+            **extra,
+        }
         return self.post(urllib.parse.urlencode(form).encode(), "application/x-www-form-urlencoded")
 
-    def event(self, event: dict[str, Any], *, event_id: str | None = None, headers: dict[str, str] | None = None) -> Reply:
+    def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, headers: dict[str, str] | None = None
+    ) -> Reply:
         self._seq += 1
-        envelope = {"token": "legacy", "team_id": TEAM, "api_app_id": "A0APP", "type": "event_callback",
-                    "event_id": event_id or f"Ev{self._seq:08d}", "event_time": int(time.time()), "event": event,
-                    "authorizations": [{"team_id": TEAM, "user_id": "U0BOT", "is_bot": True, "is_enterprise_install": False}]}
+        envelope = {
+            "token": "legacy",
+            "team_id": TEAM,
+            "api_app_id": "A0APP",
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{self._seq:08d}",
+            "event_time": int(time.time()),
+            "event": event,
+            "authorizations": [{"team_id": TEAM, "user_id": "U0BOT", "is_bot": True, "is_enterprise_install": False}],
+        }
         return self.post(json.dumps(envelope).encode(), "application/json", headers=headers)
 
     def interact(self, payload: dict[str, Any]) -> Reply:
-        base = {"team": {"id": TEAM, "domain": "acme"}, "api_app_id": "A0APP", "token": "legacy", "is_enterprise_install": False}
+        base = {
+            "team": {"id": TEAM, "domain": "acme"},
+            "api_app_id": "A0APP",
+            "token": "legacy",
+            "is_enterprise_install": False,
+        }
         body = urllib.parse.urlencode({"payload": json.dumps({**base, **payload})}).encode()
         return self.post(body, "application/x-www-form-urlencoded")
 
-    def click(self, action_id: str, value: str, *, user: str, channel: str | None = None, ts: str | None = None, **action: Any) -> Reply:
-        request = self.bot.queries.get(int(value.split("-")[-1])) if value.upper().startswith("AIR-") and value.split("-")[-1].isdigit() else None
+    def click(
+        self, action_id: str, value: str, *, user: str, channel: str | None = None, ts: str | None = None, **action: Any
+    ) -> Reply:
+        request = (
+            self.bot.queries.get(int(value.split("-")[-1]))
+            if value.upper().startswith("AIR-") and value.split("-")[-1].isdigit()
+            else None
+        )
         channel = channel or (request.card_channel if request else "C0SUPPORT")
         ts = ts or (request.card_ts if request else "1700000000.000001")
-        element = {"action_id": action_id, "block_id": "card.actions", "type": "button", "value": value,
-                   "action_ts": "1700000000.1", **action}
-        return self.interact({"type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": TEAM},
-                              "trigger_id": self.fake.new_trigger_id(), "response_url": self.fake.response_url(),
-                              "channel": {"id": channel, "name": "x"}, "container": {"type": "message", "message_ts": ts, "channel_id": channel},
-                              "message": {"ts": ts, "type": "message", "text": "", "blocks": []}, "actions": [element]})
+        element = {
+            "action_id": action_id,
+            "block_id": "card.actions",
+            "type": "button",
+            "value": value,
+            "action_ts": "1700000000.1",
+            **action,
+        }
+        return self.interact(
+            {
+                "type": "block_actions",
+                "user": {"id": user, "name": user.lower(), "team_id": TEAM},
+                "trigger_id": self.fake.new_trigger_id(),
+                "response_url": self.fake.response_url(),
+                "channel": {"id": channel, "name": "x"},
+                "container": {"type": "message", "message_ts": ts, "channel_id": channel},
+                "message": {"ts": ts, "type": "message", "text": "", "blocks": []},
+                "actions": [element],
+            }
+        )
 
     def reassign(self, key: str, *, user: str, to: str) -> Reply:
         """Pick `to` in the card's "Reassign…" user select (the select carries no value: the card names the key)."""
         request = self.bot.queries.get(int(key.split("-")[1]))
-        return self.interact({
-            "type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": TEAM},
-            "trigger_id": self.fake.new_trigger_id(), "response_url": self.fake.response_url(),
-            "channel": {"id": request.card_channel, "name": "x"},
-            "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
-            "message": self.card(key),
-            "actions": [{"action_id": "request.reassign", "block_id": "card.actions", "type": "users_select",
-                         "selected_user": to, "action_ts": "1.1"}],
-        })
+        return self.interact(
+            {
+                "type": "block_actions",
+                "user": {"id": user, "name": user.lower(), "team_id": TEAM},
+                "trigger_id": self.fake.new_trigger_id(),
+                "response_url": self.fake.response_url(),
+                "channel": {"id": request.card_channel, "name": "x"},
+                "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
+                "message": self.card(key),
+                "actions": [
+                    {
+                        "action_id": "request.reassign",
+                        "block_id": "card.actions",
+                        "type": "users_select",
+                        "selected_user": to,
+                        "action_ts": "1.1",
+                    }
+                ],
+            }
+        )
 
     def submit(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str) -> Reply:
-        submitted = {**view, "id": "V0VIEW", "team_id": TEAM, "state": {"values": {b: {"value": v} for b, v in values.items()}}}
-        return self.interact({"type": "view_submission", "user": {"id": user, "name": user.lower(), "team_id": TEAM},
-                              "trigger_id": self.fake.new_trigger_id(), "view": submitted})
+        submitted = {
+            **view,
+            "id": "V0VIEW",
+            "team_id": TEAM,
+            "state": {"values": {b: {"value": v} for b, v in values.items()}},
+        }
+        return self.interact(
+            {
+                "type": "view_submission",
+                "user": {"id": user, "name": user.lower(), "team_id": TEAM},
+                "trigger_id": self.fake.new_trigger_id(),
+                "view": submitted,
+            }
+        )
 
-    def mention(self, text: str, *, user: str = "U0REQ", channel: str = "C0SUPPORT", ts: str | None = None,
-                thread_ts: str | None = None, event_id: str | None = None) -> tuple[Reply, str]:
+    def mention(
+        self,
+        text: str,
+        *,
+        user: str = "U0REQ",
+        channel: str = "C0SUPPORT",
+        ts: str | None = None,
+        thread_ts: str | None = None,
+        event_id: str | None = None,
+    ) -> tuple[Reply, str]:
         ts = ts or self.fake.add_message(channel, text, user=user, thread_ts=thread_ts)
         event = {"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel, "event_ts": ts}
         if thread_ts:
@@ -161,8 +255,18 @@ class Harness:
 
     def reply_in_thread(self, channel: str, thread_ts: str, text: str, *, user: str) -> str:
         ts = self.fake.add_message(channel, text, user=user, thread_ts=thread_ts)
-        self.event({"type": "message", "channel": channel, "user": user, "text": text, "ts": ts, "thread_ts": thread_ts,
-                    "event_ts": ts, "channel_type": "channel"})
+        self.event(
+            {
+                "type": "message",
+                "channel": channel,
+                "user": user,
+                "text": text,
+                "ts": ts,
+                "thread_ts": thread_ts,
+                "event_ts": ts,
+                "channel_type": "channel",
+            }
+        )
         return ts
 
     # -- waiting and reading -------------------------------------------------------------------
@@ -207,17 +311,34 @@ def serve_until_closed(server: Any) -> None:
         server.task_dispatcher.shutdown()
 
 
-def start_harness(tmp_path: Path, fake: FakeSlack, *, config: dict[str, Any] | None = None, db_name: str = "intake.db",
-                  clock: Clock | None = None, hook_secrets: dict[str, str] | None = None, post_interval: float = 0) -> Harness:
+def start_harness(
+    tmp_path: Path,
+    fake: FakeSlack,
+    *,
+    config: dict[str, Any] | None = None,
+    db_name: str = "intake.db",
+    clock: Clock | None = None,
+    hook_secrets: dict[str, str] | None = None,
+    post_interval: float = 0,
+) -> Harness:
     """`post_interval`: the outbox's pace per channel (seconds a token takes to come back; 0, the default: no pacing)."""
     clock = clock or Clock()
-    bot = build_app(config=parse_config(config or CONFIG), db_path=str(tmp_path / db_name), token=fake.token,
-                    signing_secret=SIGNING_SECRET, api_url=fake.url, clock=clock, post_interval=post_interval,
-                    hook_secrets=hook_secrets)
+    bot = build_app(
+        config=parse_config(config or CONFIG),
+        db_path=str(tmp_path / db_name),
+        token=fake.token,
+        signing_secret=SIGNING_SECRET,
+        api_url=fake.url,
+        clock=clock,
+        post_interval=post_interval,
+        hook_secrets=hook_secrets,
+    )
     server = make_server(bot, host="127.0.0.1", port=0, loop_timeout=0.05)
     thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
     thread.start()
-    return Harness(bot=bot, fake=fake, clock=clock, url=f"http://127.0.0.1:{server.effective_port}", server=server, thread=thread)
+    return Harness(
+        bot=bot, fake=fake, clock=clock, url=f"http://127.0.0.1:{server.effective_port}", server=server, thread=thread
+    )
 
 
 def write_config(path: Path, data: dict[str, Any] | None = None) -> Path:

@@ -15,14 +15,25 @@ from websockets.sync.server import ServerConnection, serve
 from tests.fake_slack import FakeSlack
 
 
-def command_over_socket(fake_slack: FakeSlack, app: App, text: str, *, team: str = "T0TEAM",
-                        channel: str = "C0SUPPORT", user: str = "U0REQ") -> dict[str, Any]:
+def command_over_socket(
+    fake_slack: FakeSlack, app: App, text: str, *, team: str = "T0TEAM", channel: str = "C0SUPPORT", user: str = "U0REQ"
+) -> dict[str, Any]:
     """`/ai-request <text>` sent over Socket Mode; the envelope's ack as the bot sent it (within 10 s)."""
     acks: queue.Queue = queue.Queue()
-    envelope = {"envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
-                "payload": {"team_id": team, "channel_id": channel, "user_id": user, "command": "/ai-request",
-                            "text": text, "response_url": fake_slack.response_url(),
-                            "trigger_id": fake_slack.new_trigger_id()}}
+    envelope = {
+        "envelope_id": "env-1",
+        "type": "slash_commands",
+        "accepts_response_payload": True,
+        "payload": {
+            "team_id": team,
+            "channel_id": channel,
+            "user_id": user,
+            "command": "/ai-request",
+            "text": text,
+            "response_url": fake_slack.response_url(),
+            "trigger_id": fake_slack.new_trigger_id(),
+        },
+    }
 
     def slack_side(ws: ServerConnection) -> None:
         ws.send(json.dumps({"type": "hello", "num_connections": 1}))

@@ -32,8 +32,11 @@ def news_to(h: Harness, user: str) -> list[str]:
 
 def dm_recipients(h: Harness, *, news: bool = False) -> set[str]:
     """Who was sent a direct message (nags, notices); requesters told of their requests only when `news`."""
-    return {c["channel"] for c in h.fake.calls_to("chat.postMessage") if c["channel"].startswith(("U", "W"))
-            and (news or not is_news(c))}
+    return {
+        c["channel"]
+        for c in h.fake.calls_to("chat.postMessage")
+        if c["channel"].startswith(("U", "W")) and (news or not is_news(c))
+    }
 
 
 def shown(message: dict[str, Any]) -> str:
@@ -43,14 +46,22 @@ def shown(message: dict[str, Any]) -> str:
 
 def buttons(message: dict[str, Any]) -> list[str]:
     """The labels of a message's buttons and the placeholders of its selects, in order."""
-    return [e.get("text", {}).get("text") or e.get("placeholder", {}).get("text")
-            for b in message.get("blocks", []) if b["type"] == "actions" for e in b["elements"]]
+    return [
+        e.get("text", {}).get("text") or e.get("placeholder", {}).get("text")
+        for b in message.get("blocks", [])
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
 
 
 def thread_posts(h: Harness, key: str) -> list[dict[str, Any]]:
     """What the bot posted in the thread under a request's card (its card left out), oldest first."""
     request = h.bot.queries.get(int(key.split("-")[1]))
-    return [m for m in h.fake.thread(request.card_channel, request.card_ts) if m["ts"] != request.card_ts and m.get("bot_id")]
+    return [
+        m
+        for m in h.fake.thread(request.card_channel, request.card_ts)
+        if m["ts"] != request.card_ts and m.get("bot_id")
+    ]
 
 
 def channel_posts(h: Harness, channel: str, *, containing: str = "") -> list[dict[str, Any]]:
@@ -66,15 +77,19 @@ def last_view(h: Harness) -> dict[str, Any]:
 
 def weekly_digest(h: Harness, channel: str) -> dict[str, Any]:
     """The last weekly digest posted to `channel`."""
-    return [c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == channel and "Weekly digest" in c["text"]][-1]
+    return [c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == channel and "Weekly digest" in c["text"]][
+        -1
+    ]
 
 
 def confidential_regression(title: str, domain: str) -> dict[str, Any]:
     """The request form's values for a confidential regression in `domain`."""
-    return {ids.TITLE: {"type": "plain_text_input", "value": title},
-            ids.KIND: {"type": "static_select", "selected_option": {"value": "regression"}},
-            ids.DOMAIN: {"type": "static_select", "selected_option": {"value": domain}},
-            ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": [{"value": "yes"}]}}
+    return {
+        ids.TITLE: {"type": "plain_text_input", "value": title},
+        ids.KIND: {"type": "static_select", "selected_option": {"value": "regression"}},
+        ids.DOMAIN: {"type": "static_select", "selected_option": {"value": domain}},
+        ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": [{"value": "yes"}]},
+    }
 
 
 def resolve(h: Harness, key: str, user: str, cause: str, *, eval_case: str = "", no_eval_reason: str = "") -> None:
@@ -110,31 +125,55 @@ def leaks(h: Harness, secret: re.Pattern[str], *, people: Collection[str], chann
     return found
 
 
-def message_shortcut(h: Harness, callback_id: str, *, user: str, channel: str, text: str, author: str = "",
-                     channel_name: str = "x") -> None:
+def message_shortcut(
+    h: Harness, callback_id: str, *, user: str, channel: str, text: str, author: str = "", channel_name: str = "x"
+) -> None:
     """`user` runs the message shortcut `callback_id` on a new message of `author` (`user` unless named) in
     `channel`, as Slack sends it; settled (the bot asks Slack about the channel after the ack)."""
     author = author or user
     ts = h.fake.add_message(channel, text, user=author)
-    h.interact({"type": "message_action", "callback_id": callback_id, "trigger_id": h.fake.new_trigger_id(),
-                "response_url": h.fake.response_url(), "user": {"id": user, "name": user.lower(), "team_id": TEAM},
-                "channel": {"id": channel, "name": channel_name}, "message_ts": ts,
-                "message": {"type": "message", "user": author, "text": text, "ts": ts}})
+    h.interact(
+        {
+            "type": "message_action",
+            "callback_id": callback_id,
+            "trigger_id": h.fake.new_trigger_id(),
+            "response_url": h.fake.response_url(),
+            "user": {"id": user, "name": user.lower(), "team_id": TEAM},
+            "channel": {"id": channel, "name": channel_name},
+            "message_ts": ts,
+            "message": {"type": "message", "user": author, "text": text, "ts": ts},
+        }
+    )
     h.settle()
 
 
 def select(h: Harness, action_id: str, *, user: str, message: dict[str, Any], channel: str, pick: str) -> None:
     """Pick `pick` in the user select `action_id` of `message` (in `channel`), as `user` would in Slack."""
-    block = next(b for b in message["blocks"] if b["type"] == "actions" and any(e["action_id"] == action_id for e in b["elements"]))
-    h.interact({
-        "type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": "T0TEAM"},
-        "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
-        "channel": {"id": channel, "name": "x"},
-        "container": {"type": "message", "message_ts": message.get("ts", "1.1"), "channel_id": channel},
-        "message": message,
-        "actions": [{"action_id": action_id, "block_id": block.get("block_id", "b"), "type": "users_select",
-                     "selected_user": pick, "action_ts": "1.1"}],
-    })
+    block = next(
+        b
+        for b in message["blocks"]
+        if b["type"] == "actions" and any(e["action_id"] == action_id for e in b["elements"])
+    )
+    h.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": user, "name": user.lower(), "team_id": "T0TEAM"},
+            "trigger_id": h.fake.new_trigger_id(),
+            "response_url": h.fake.response_url(),
+            "channel": {"id": channel, "name": "x"},
+            "container": {"type": "message", "message_ts": message.get("ts", "1.1"), "channel_id": channel},
+            "message": message,
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": block.get("block_id", "b"),
+                    "type": "users_select",
+                    "selected_user": pick,
+                    "action_ts": "1.1",
+                }
+            ],
+        }
+    )
 
 
 @contextmanager

@@ -23,12 +23,30 @@ from bot.domain import authz
 from bot.domain.models import Request
 from tests.harness import Harness, Reply
 
-ROLES = ("requester", "assignee", "domain engineer", "other domain's engineer", "product owner", "platform owner",
-         "reviewer", "lead", "admin", "outsider")
+ROLES = (
+    "requester",
+    "assignee",
+    "domain engineer",
+    "other domain's engineer",
+    "product owner",
+    "platform owner",
+    "reviewer",
+    "lead",
+    "admin",
+    "outsider",
+)
 MEMBERS = {"assignee", "domain engineer", "product owner", "platform owner", "reviewer", "lead", "admin"}
 WITH_REQUESTER = MEMBERS | {"requester"}
-FIXED = {"requester": "U0REQ", "other domain's engineer": "U0ENG3", "product owner": "U0PPM", "platform owner": "U0MLPM",
-         "reviewer": "U0SEC1", "lead": "U0LEAD", "admin": "U0ADMIN", "outsider": "U0OUTSIDER"}
+FIXED = {
+    "requester": "U0REQ",
+    "other domain's engineer": "U0ENG3",
+    "product owner": "U0PPM",
+    "platform owner": "U0MLPM",
+    "reviewer": "U0SEC1",
+    "lead": "U0LEAD",
+    "admin": "U0ADMIN",
+    "outsider": "U0OUTSIDER",
+}
 
 
 def person(role: str, request: Request) -> str:
@@ -66,56 +84,103 @@ def reassign(h: Harness, key: str, user: str) -> Reply:
 def hand_to(h: Harness, key: str, user: str) -> Reply:
     """The lead's "Hand to…" select on the card: U0ENG2 is to own and work it."""
     request = h.bot.queries.get(int(key.split("-")[1]))
-    return h.interact({
-        "type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": "T0TEAM"},
-        "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
-        "channel": {"id": request.card_channel, "name": "x"},
-        "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
-        "message": h.card(key),
-        "actions": [{"action_id": ids.HAND, "block_id": "card.actions", "type": "users_select", "selected_user": "U0ENG2",
-                     "action_ts": "1.1"}],
-    })
+    return h.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": user, "name": user.lower(), "team_id": "T0TEAM"},
+            "trigger_id": h.fake.new_trigger_id(),
+            "response_url": h.fake.response_url(),
+            "channel": {"id": request.card_channel, "name": "x"},
+            "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
+            "message": h.card(key),
+            "actions": [
+                {
+                    "action_id": ids.HAND,
+                    "block_id": "card.actions",
+                    "type": "users_select",
+                    "selected_user": "U0ENG2",
+                    "action_ts": "1.1",
+                }
+            ],
+        }
+    )
 
 
 def submit_edit(h: Harness, key: str, user: str) -> Reply:
     request = h.bot.queries.get(int(key.split("-")[1]))
     view = request_modal(h.bot.config, request=request).to_dict()
-    values = {ids.TITLE: {"type": "plain_text_input", "value": f"Edited by {user}"},
-              ids.KIND: {"type": "static_select", "selected_option": {"value": request.kind}},
-              ids.PRIORITY: {"type": "static_select", "selected_option": None},
-              ids.DESCRIPTION: {"type": "plain_text_input", "value": None},
-              ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": [{"value": "yes"}] if request.confidential else []}}
+    values = {
+        ids.TITLE: {"type": "plain_text_input", "value": f"Edited by {user}"},
+        ids.KIND: {"type": "static_select", "selected_option": {"value": request.kind}},
+        ids.PRIORITY: {"type": "static_select", "selected_option": None},
+        ids.DESCRIPTION: {"type": "plain_text_input", "value": None},
+        ids.CONFIDENTIAL: {
+            "type": "checkboxes",
+            "selected_options": [{"value": "yes"}] if request.confidential else [],
+        },
+    }
     return h.submit(view, values, user=user)
 
 
 def submit_disclaim(h: Harness, key: str, user: str) -> Reply:
-    return h.submit(disclaim_modal(key).to_dict(), {ids.REASON: {"type": "plain_text_input", "value": f"not ours, says {user}"}},
-                    user=user)
+    return h.submit(
+        disclaim_modal(key).to_dict(),
+        {ids.REASON: {"type": "plain_text_input", "value": f"not ours, says {user}"}},
+        user=user,
+    )
 
 
 def duplicate_of_the_first(h: Harness, key: str, user: str) -> Reply:
     """Pick "Duplicate of…" AIR-1 on `key`'s card (AIR-1 is the first request of the run, a public question)."""
     request = h.bot.queries.get(int(key.split("-")[1]))
-    return h.interact({"type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": "T0TEAM"},
-                       "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
-                       "channel": {"id": request.card_channel, "name": "x"},
-                       "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
-                       "message": h.card(key), "actions": [{"action_id": ids.DUPLICATE, "block_id": "card.actions",
-                                                            "type": "static_select", "action_ts": "1.1",
-                                                            "selected_option": {"value": f"{key}>AIR-1"}}]})
+    return h.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": user, "name": user.lower(), "team_id": "T0TEAM"},
+            "trigger_id": h.fake.new_trigger_id(),
+            "response_url": h.fake.response_url(),
+            "channel": {"id": request.card_channel, "name": "x"},
+            "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
+            "message": h.card(key),
+            "actions": [
+                {
+                    "action_id": ids.DUPLICATE,
+                    "block_id": "card.actions",
+                    "type": "static_select",
+                    "action_ts": "1.1",
+                    "selected_option": {"value": f"{key}>AIR-1"},
+                }
+            ],
+        }
+    )
 
 
 def pick_in(action_id: str, choice: str) -> Callable[[Harness, str, str], Reply]:
     """Pick "<key>><choice>" in the card's select `action_id` (Kind…, Priority…)."""
+
     def act(h: Harness, key: str, user: str) -> Reply:
         request = h.bot.queries.get(int(key.split("-")[1]))
-        return h.interact({"type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": "T0TEAM"},
-                           "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
-                           "channel": {"id": request.card_channel, "name": "x"},
-                           "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
-                           "message": h.card(key), "actions": [{"action_id": action_id, "block_id": "card.actions",
-                                                                "type": "static_select", "action_ts": "1.1",
-                                                                "selected_option": {"value": f"{key}>{choice}"}}]})
+        return h.interact(
+            {
+                "type": "block_actions",
+                "user": {"id": user, "name": user.lower(), "team_id": "T0TEAM"},
+                "trigger_id": h.fake.new_trigger_id(),
+                "response_url": h.fake.response_url(),
+                "channel": {"id": request.card_channel, "name": "x"},
+                "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
+                "message": h.card(key),
+                "actions": [
+                    {
+                        "action_id": action_id,
+                        "block_id": "card.actions",
+                        "type": "static_select",
+                        "action_ts": "1.1",
+                        "selected_option": {"value": f"{key}>{choice}"},
+                    }
+                ],
+            }
+        )
+
     return act
 
 
@@ -126,7 +191,12 @@ def status(h: Harness, key: str, user: str) -> Reply:
 def opened(callback_id: str) -> Callable[[Harness, Request, Request, str], bool]:
     def check(h: Harness, before: Request, after: Request, user: str) -> bool:
         views = h.fake.calls_to("views.open")
-        return bool(views) and views[-1]["view"]["callback_id"] == callback_id and before.key in views[-1]["view"]["private_metadata"]
+        return (
+            bool(views)
+            and views[-1]["view"]["callback_id"] == callback_id
+            and before.key in views[-1]["view"]["private_metadata"]
+        )
+
     return check
 
 
@@ -135,38 +205,129 @@ def admin_resolves(h: Harness, key: str) -> None:
 
 
 ACTIONS = [
-    Action("claim", "claim", frozenset(MEMBERS), click(ids.CLAIM), lambda h, b, a, u: a.status == "claimed" and a.assignee == u),
+    Action(
+        "claim",
+        "claim",
+        frozenset(MEMBERS),
+        click(ids.CLAIM),
+        lambda h, b, a, u: a.status == "claimed" and a.assignee == u,
+    ),
     Action("reassign", "reassign", frozenset(MEMBERS), reassign, lambda h, b, a, u: a.assignee != b.assignee),
     Action("wait", "wait", frozenset(MEMBERS), click(ids.WAIT), lambda h, b, a, u: a.status == "waiting"),
-    Action("resolve", "resolve", frozenset(WITH_REQUESTER), click(ids.RESOLVE), lambda h, b, a, u: a.status == "resolved"),
-    Action("reopen", "reopen", frozenset(MEMBERS), click(ids.REOPEN), lambda h, b, a, u: a.status in ("open", "claimed"),
-           prepare=admin_resolves),
+    Action(
+        "resolve", "resolve", frozenset(WITH_REQUESTER), click(ids.RESOLVE), lambda h, b, a, u: a.status == "resolved"
+    ),
+    Action(
+        "reopen",
+        "reopen",
+        frozenset(MEMBERS),
+        click(ids.REOPEN),
+        lambda h, b, a, u: a.status in ("open", "claimed"),
+        prepare=admin_resolves,
+    ),
     Action("own", "own", frozenset(MEMBERS), click(ids.OWN), lambda h, b, a, u: a.owner == u, kind="regression"),
-    Action("Not mine (button)", "disclaim", frozenset(MEMBERS), click(ids.DISCLAIM), opened(ids.DISCLAIM_MODAL), kind="regression"),
-    Action("Not mine (reason submitted)", "disclaim", frozenset(MEMBERS), submit_disclaim,
-           lambda h, b, a, u: [d.by for d in a.disclaimers] == [u], kind="regression", refused_in_ack=True),
-    Action("hand to someone", "hand", frozenset({"lead", "admin"}), hand_to,
-           lambda h, b, a, u: (a.owner, a.assignee, a.court) == ("U0ENG2", "U0ENG2", "assignee"), kind="regression"),
-    Action("snooze", "snooze", frozenset(MEMBERS), click(ids.SNOOZE),
-           lambda h, b, a, u: [e.type for e in h.bot.queries.status(a.key, "U0ADMIN")[1]][-1] == "snoozed"),
+    Action(
+        "Not mine (button)",
+        "disclaim",
+        frozenset(MEMBERS),
+        click(ids.DISCLAIM),
+        opened(ids.DISCLAIM_MODAL),
+        kind="regression",
+    ),
+    Action(
+        "Not mine (reason submitted)",
+        "disclaim",
+        frozenset(MEMBERS),
+        submit_disclaim,
+        lambda h, b, a, u: [d.by for d in a.disclaimers] == [u],
+        kind="regression",
+        refused_in_ack=True,
+    ),
+    Action(
+        "hand to someone",
+        "hand",
+        frozenset({"lead", "admin"}),
+        hand_to,
+        lambda h, b, a, u: (a.owner, a.assignee, a.court) == ("U0ENG2", "U0ENG2", "assignee"),
+        kind="regression",
+    ),
+    Action(
+        "snooze",
+        "snooze",
+        frozenset(MEMBERS),
+        click(ids.SNOOZE),
+        lambda h, b, a, u: [e.type for e in h.bot.queries.status(a.key, "U0ADMIN")[1]][-1] == "snoozed",
+    ),
     Action("Edit details (button)", "edit", frozenset(WITH_REQUESTER), click(ids.EDIT), opened(ids.REQUEST_MODAL)),
-    Action("Edit details (form submitted)", "edit", frozenset(WITH_REQUESTER), submit_edit,
-           lambda h, b, a, u: a.title == f"Edited by {u}", refused_in_ack=True),
-    Action("withdraw", "withdraw", frozenset({"requester", "admin"}), click(ids.WITHDRAW), lambda h, b, a, u: a.status == "declined"),
-    Action("start review", "review", frozenset(MEMBERS), click(ids.REVIEW_START), lambda h, b, a, u: a.stage == "in_review",
-           kind="security review"),
-    Action("approve review", "review", frozenset(MEMBERS), click(ids.REVIEW_APPROVE), lambda h, b, a, u: a.stage == "approved",
-           kind="security review"),
-    Action("request changes", "review", frozenset(MEMBERS), click(ids.REVIEW_CHANGES),
-           lambda h, b, a, u: a.stage == "changes_requested", kind="security review"),
-    Action("Duplicate of…", "duplicate", frozenset(WITH_REQUESTER), duplicate_of_the_first,
-           lambda h, b, a, u: a.status == "declined"),
-    Action("Kind… (a correction)", "set_kind", frozenset(MEMBERS), pick_in(ids.SET_KIND, "eval"),
-           lambda h, b, a, u: a.kind == "eval"),
-    Action("Priority… (a correction)", "set_priority", frozenset(MEMBERS), pick_in(ids.SET_PRIORITY, "P1"),
-           lambda h, b, a, u: a.priority == "P1"),
-    Action("status of a confidential request", "view", frozenset(WITH_REQUESTER), status,
-           lambda h, b, a, u: True, kind="security review", refused_in_ack=True),
+    Action(
+        "Edit details (form submitted)",
+        "edit",
+        frozenset(WITH_REQUESTER),
+        submit_edit,
+        lambda h, b, a, u: a.title == f"Edited by {u}",
+        refused_in_ack=True,
+    ),
+    Action(
+        "withdraw",
+        "withdraw",
+        frozenset({"requester", "admin"}),
+        click(ids.WITHDRAW),
+        lambda h, b, a, u: a.status == "declined",
+    ),
+    Action(
+        "start review",
+        "review",
+        frozenset(MEMBERS),
+        click(ids.REVIEW_START),
+        lambda h, b, a, u: a.stage == "in_review",
+        kind="security review",
+    ),
+    Action(
+        "approve review",
+        "review",
+        frozenset(MEMBERS),
+        click(ids.REVIEW_APPROVE),
+        lambda h, b, a, u: a.stage == "approved",
+        kind="security review",
+    ),
+    Action(
+        "request changes",
+        "review",
+        frozenset(MEMBERS),
+        click(ids.REVIEW_CHANGES),
+        lambda h, b, a, u: a.stage == "changes_requested",
+        kind="security review",
+    ),
+    Action(
+        "Duplicate of…",
+        "duplicate",
+        frozenset(WITH_REQUESTER),
+        duplicate_of_the_first,
+        lambda h, b, a, u: a.status == "declined",
+    ),
+    Action(
+        "Kind… (a correction)",
+        "set_kind",
+        frozenset(MEMBERS),
+        pick_in(ids.SET_KIND, "eval"),
+        lambda h, b, a, u: a.kind == "eval",
+    ),
+    Action(
+        "Priority… (a correction)",
+        "set_priority",
+        frozenset(MEMBERS),
+        pick_in(ids.SET_PRIORITY, "P1"),
+        lambda h, b, a, u: a.priority == "P1",
+    ),
+    Action(
+        "status of a confidential request",
+        "view",
+        frozenset(WITH_REQUESTER),
+        status,
+        lambda h, b, a, u: True,
+        kind="security review",
+        refused_in_ack=True,
+    ),
 ]
 
 
@@ -181,7 +342,9 @@ def file(h: Harness, kind: str, serial: list[int]) -> str:
 
 def what_people_were_told(h: Harness) -> list[str]:
     """Every ephemeral text so far: chat.postEphemeral and response_url posts (notices and refusals)."""
-    return [c["text"] for c in h.fake.calls_to("chat.postEphemeral")] + [r["body"].get("text", "") for r in h.fake.responses]
+    return [c["text"] for c in h.fake.calls_to("chat.postEphemeral")] + [
+        r["body"].get("text", "") for r in h.fake.responses
+    ]
 
 
 @pytest.mark.timeout(240)  # some 250 cells, each a filing and a click through the real app
@@ -217,9 +380,13 @@ def test_every_action_by_every_role(harness: Harness) -> None:
                 assert h.bot.queries.status(key, "U0ADMIN")[1] == events, f"{cell}: refused, but an event was written"
                 assert len(h.fake.calls_to("views.open")) == views, f"{cell}: refused, but a modal opened"
                 refusal = reply.body if action.refused_in_ack else " ".join(what_people_were_told(h)[told:])
-                assert any(who in refusal for who in ("Only members of support", "Only the requester", "Only the lead of support")) \
-                    and key in refusal, \
-                    f"{cell}: no refusal in {refusal[:200]!r}"
+                assert (
+                    any(
+                        who in refusal
+                        for who in ("Only members of support", "Only the requester", "Only the lead of support")
+                    )
+                    and key in refusal
+                ), f"{cell}: no refusal in {refusal[:200]!r}"
             cells += 1
     assert cells == len(ACTIONS) * len(ROLES)
 
@@ -229,7 +396,9 @@ def test_thread_replies_by_the_requester_and_members_are_recorded(harness: Harne
     harness.settle()
     request = harness.bot.queries.get(1)
     for role in sorted(WITH_REQUESTER):
-        harness.reply_in_thread(request.card_channel, request.card_ts, f"a word from the {role}", user=person(role, request))
+        harness.reply_in_thread(
+            request.card_channel, request.card_ts, f"a word from the {role}", user=person(role, request)
+        )
     harness.settle()
     commenters = [e.actor for e in harness.bot.queries.status("AIR-1", "U0ADMIN")[1] if e.type == "commented"]
     assert sorted(commenters) == sorted(person(role, request) for role in WITH_REQUESTER)
@@ -249,13 +418,26 @@ def test_thread_replies_by_anyone_else_change_nothing(harness: Harness) -> None:
 # -- tampered values ----------------------------------------------------------------------------
 def raw_click(h: Harness, action_id: str, value: str, *, user: str, on: Request) -> Reply:
     """A click on `on`'s card whose button carries `value` (harness.click would look `value` up itself)."""
-    return h.interact({"type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": "T0TEAM"},
-                       "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
-                       "channel": {"id": on.card_channel, "name": "x"},
-                       "container": {"type": "message", "message_ts": on.card_ts, "channel_id": on.card_channel},
-                       "message": {"ts": on.card_ts, "type": "message", "text": "", "blocks": []},
-                       "actions": [{"action_id": action_id, "block_id": "card.actions", "type": "button", "value": value,
-                                    "action_ts": "1.1"}]})
+    return h.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": user, "name": user.lower(), "team_id": "T0TEAM"},
+            "trigger_id": h.fake.new_trigger_id(),
+            "response_url": h.fake.response_url(),
+            "channel": {"id": on.card_channel, "name": "x"},
+            "container": {"type": "message", "message_ts": on.card_ts, "channel_id": on.card_channel},
+            "message": {"ts": on.card_ts, "type": "message", "text": "", "blocks": []},
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": "card.actions",
+                    "type": "button",
+                    "value": value,
+                    "action_ts": "1.1",
+                }
+            ],
+        }
+    )
 
 
 def test_tampered_button_values_are_refused_and_change_nothing(harness: Harness) -> None:
@@ -283,12 +465,26 @@ def test_tampered_button_values_are_refused_and_change_nothing(harness: Harness)
     # the "Reassign…" select names no key: it is read from the card it sits on — here another domain's card, and
     # someone of that domain picked (picking a colleague of one's own domain would move the request: see test_moves)
     tampered = harness.card("AIR-2")
-    harness.interact({"type": "block_actions", "user": {"id": "U0ENG1", "name": "eng1", "team_id": "T0TEAM"},
-                      "trigger_id": harness.fake.new_trigger_id(), "response_url": harness.fake.response_url(),
-                      "channel": {"id": support.card_channel, "name": "x"},
-                      "container": {"type": "message", "message_ts": support.card_ts, "channel_id": support.card_channel},
-                      "message": tampered, "actions": [{"action_id": ids.REASSIGN, "block_id": "card.actions", "type": "users_select",
-                                                        "selected_user": "U0LEAD2", "action_ts": "1.1"}]})
+    harness.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": "U0ENG1", "name": "eng1", "team_id": "T0TEAM"},
+            "trigger_id": harness.fake.new_trigger_id(),
+            "response_url": harness.fake.response_url(),
+            "channel": {"id": support.card_channel, "name": "x"},
+            "container": {"type": "message", "message_ts": support.card_ts, "channel_id": support.card_channel},
+            "message": tampered,
+            "actions": [
+                {
+                    "action_id": ids.REASSIGN,
+                    "block_id": "card.actions",
+                    "type": "users_select",
+                    "selected_user": "U0LEAD2",
+                    "action_ts": "1.1",
+                }
+            ],
+        }
+    )
     harness.settle()
     assert "Only members of search" in what_people_were_told(harness)[-1]
     assert (harness.bot.queries.get(1), harness.bot.queries.get(2)) == (support, search)
@@ -305,9 +501,13 @@ def test_the_table_is_the_design(harness: Harness) -> None:
     request = harness.bot.queries.get(1)
     for action in ACTIONS:
         for role in ROLES:
-            assert authz.can(config, request, person(role, request), action.authz_name) == (role in action.allowed), (action.name, role)
+            assert authz.can(config, request, person(role, request), action.authz_name) == (role in action.allowed), (
+                action.name,
+                role,
+            )
     assert json.dumps(sorted(authz.MEMBER_ACTIONS | authz.REQUESTER_ACTIONS | authz.LEAD_ACTIONS)) == json.dumps(
-        sorted({a.authz_name for a in ACTIONS} | {"comment"}))
+        sorted({a.authz_name for a in ACTIONS} | {"comment"})
+    )
 
 
 def test_a_refusal_names_who_may_do_it(harness: Harness) -> None:

@@ -48,8 +48,18 @@ TABLE = [(role, action, action in ALLOWED[role]) for role in ROLES for action in
 
 def request(**overrides: Any) -> Request:
     base: dict[str, Any] = dict(
-        id=12, kind="regression", domain="support", title="refund bot quotes the wrong window", description="",
-        priority="P2", status="claimed", requester="U0REQ", assignee="U0ENG1", source="command", created_at=AT, updated_at=AT,
+        id=12,
+        kind="regression",
+        domain="support",
+        title="refund bot quotes the wrong window",
+        description="",
+        priority="P2",
+        status="claimed",
+        requester="U0REQ",
+        assignee="U0ENG1",
+        source="command",
+        created_at=AT,
+        updated_at=AT,
     )
     return Request(**{**base, **overrides})
 
@@ -80,7 +90,9 @@ def test_who_may_do_what(kind: str, role: str, action: str, allowed: bool) -> No
 def test_the_refusal_sentences() -> None:
     with pytest.raises(NotAllowed, match=r"^Only members of support \(or admins\) can claim AIR-12\.$"):
         authorize(CONFIGURED, request(), "U0OUTSIDE", "claim")
-    with pytest.raises(NotAllowed, match=r"^Only members of support and the requester \(or admins\) can resolve AIR-12\.$"):
+    with pytest.raises(
+        NotAllowed, match=r"^Only members of support and the requester \(or admins\) can resolve AIR-12\.$"
+    ):
         authorize(CONFIGURED, request(), "U0ENG3", "resolve")
     with pytest.raises(NotAllowed, match=r"^Only members of support \(or admins\) can take ownership of AIR-12\.$"):
         authorize(CONFIGURED, request(), "U0REQ", "own")
@@ -98,7 +110,8 @@ def test_a_member_who_filed_the_request_keeps_a_members_rights() -> None:
 
 
 @pytest.mark.parametrize(
-    ("user", "allowed"), [("U0ENG1", True), ("U0ENG3", True), ("U0SEC2", True), ("U0LEAD2", True), ("U0ADMIN", True), ("U0OUTSIDE", False)]
+    ("user", "allowed"),
+    [("U0ENG1", True), ("U0ENG3", True), ("U0SEC2", True), ("U0LEAD2", True), ("U0ADMIN", True), ("U0OUTSIDE", False)],
 )
 def test_any_domains_member_may_work_an_unrouted_request(user: str, allowed: bool) -> None:
     unrouted = request(domain=None, assignee=None, status="open", court="triage")

@@ -77,8 +77,13 @@ def test_away_in_the_past_or_for_someone_triage_never_picks_is_explained(harness
 def config_check(tmp_path, data) -> subprocess.CompletedProcess:
     path = tmp_path / "c.yml"
     path.write_text(yaml.safe_dump(data))
-    return subprocess.run([sys.executable, "-m", "bot", "config", "check", str(path)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "config", "check", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_config_check_shows_away_and_refuses_strangers_and_a_ladder_that_does_not_climb(tmp_path) -> None:
@@ -88,14 +93,20 @@ def test_config_check_shows_away_and_refuses_strangers_and_a_ladder_that_does_no
     assert done.returncode == 0, done.stderr
     header, *_ = [line for line in done.stdout.splitlines() if line.startswith("domain")]
     assert "away" in header.split()
-    assert any(line.split()[0] == "support" and "U0ENG2" in line.split()[line.split().index("U0LEAD") + 1:] for line in done.stdout.splitlines()
-               if line.startswith("support"))
+    assert any(
+        line.split()[0] == "support" and "U0ENG2" in line.split()[line.split().index("U0LEAD") + 1 :]
+        for line in done.stdout.splitlines()
+        if line.startswith("support")
+    )
     data["domains"][0]["away"] = ["U0ENG3"]
     data["nags"] = {"review_ladder_days": [7, 21, 21, 90]}
     done = config_check(tmp_path, data)
     assert done.returncode == 1
     assert "domains[0]: away lists U0ENG3, not one of support's engineers or reviewers" in done.stderr
-    assert "nags.review_ladder_days: must be days that strictly increase from 1 on, like [7, 21, 45, 90]; got [7, 21, 21, 90]" in done.stderr
+    assert (
+        "nags.review_ladder_days: must be days that strictly increase from 1 on, like [7, 21, 45, 90]; got [7, 21, 21, 90]"
+        in done.stderr
+    )
 
 
 def test_away_with_a_stand_in_sends_them_what_she_holds_and_her_nags(harness: Harness) -> None:
@@ -131,11 +142,15 @@ def test_away_without_a_stand_in_leaves_the_nags_to_the_lead(harness: Harness) -
         h.clock.advance(days=1)
         h.bot.jobs.run_nags(job="sla", now=h.clock())
         h.settle()
-    assert dms(h, "U0ENG1") == [] and any("<@U0ENG1> is away, back Mon 14 Dec: <@U0LEAD> covers" in t for t in dms(h, "U0LEAD"))
+    assert dms(h, "U0ENG1") == [] and any(
+        "<@U0ENG1> is away, back Mon 14 Dec: <@U0LEAD> covers" in t for t in dms(h, "U0LEAD")
+    )
     assert "Name someone else" in h.command("away cover <@U0ENG1>", user="U0ENG1").json()["text"]
 
 
-def test_a_regression_filed_while_the_whole_domain_is_away_goes_to_its_owners_and_lead_at_once(harness: Harness) -> None:
+def test_a_regression_filed_while_the_whole_domain_is_away_goes_to_its_owners_and_lead_at_once(
+    harness: Harness,
+) -> None:
     h = harness
     h.command("away until 2026-12-07", user="U0ENG1")
     h.command("away until 2026-12-07", user="U0ENG2")

@@ -24,9 +24,23 @@ AT = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 def file_one(store: Store, title: str) -> int:
     """One unit of work, as the service does it: a request and its first two events in one transaction."""
     with store.transaction() as tx:
-        request = tx.insert_request(Request(id=0, kind="question", domain="support", title=title, description="", priority="P3",
-                                            status="open", requester="U0REQ", assignee="U0ENG1", source="command",
-                                            created_at=AT, updated_at=AT), origin_key=None)
+        request = tx.insert_request(
+            Request(
+                id=0,
+                kind="question",
+                domain="support",
+                title=title,
+                description="",
+                priority="P3",
+                status="open",
+                requester="U0REQ",
+                assignee="U0ENG1",
+                source="command",
+                created_at=AT,
+                updated_at=AT,
+            ),
+            origin_key=None,
+        )
         tx.add_event(Event(request_id=request.id, at=AT, actor="U0REQ", type="created"))
         tx.add_event(Event(request_id=request.id, at=AT, actor="U0ENG1", type="comment"))
     return request.id
@@ -67,7 +81,9 @@ def test_a_backup_taken_while_threads_write_is_one_consistent_moment(tmp_path: P
     ids = [r[0] for r in rows(copy, "SELECT id FROM requests ORDER BY id")]
     assert summary.requests == len(ids) >= 60 and ids == list(range(1, len(ids) + 1))  # a prefix of the commits, no gap
     assert rows(copy, "SELECT count(*) FROM events")[0][0] == 2 * len(ids)  # no request without both its events
-    assert rows(copy, "SELECT count(*) FROM requests r WHERE (SELECT count(*) FROM events e WHERE e.request_id = r.id) != 2") == [(0,)]
+    assert rows(
+        copy, "SELECT count(*) FROM requests r WHERE (SELECT count(*) FROM events e WHERE e.request_id = r.id) != 2"
+    ) == [(0,)]
     assert len(rows(live, "SELECT id FROM requests")) > len(ids)
     assert rows(copy, "PRAGMA journal_mode") == [("delete",)]  # one self-contained file
     assert not Path(f"{copy}-wal").exists() and not list(tmp_path.glob(".copy.db.partial-*"))
@@ -93,7 +109,9 @@ def test_a_restored_backup_serves_every_request_in_it(tmp_path: Path, fake_slack
     done = restore(tmp_path / "nightly.db", tmp_path / "intake.db", now=AT)
     assert done.summary.requests == 3 and done.kept is not None
     assert rows(done.kept, "SELECT count(*) FROM requests") == [(4,)]  # what the restore replaced is kept beside it
-    assert rows(tmp_path / "nightly.db", "SELECT name FROM leases") == [("notifier",)]  # the running bot's, copied with it
+    assert rows(tmp_path / "nightly.db", "SELECT name FROM leases") == [
+        ("notifier",)
+    ]  # the running bot's, copied with it
     assert rows(tmp_path / "intake.db", "SELECT count(*) FROM leases") == [(0,)]  # nobody holds them now
 
     second = start_harness(tmp_path, fake_slack, db_name="intake.db")
@@ -145,7 +163,7 @@ def damaged(path: Path) -> Path:
     data = bytearray(path.read_bytes())
     pages = len(data) // 4096
     for page in (pages // 2, 3 * pages // 4):  # two b-tree page headers in the middle of the file, clobbered
-        data[page * 4096: page * 4096 + 8] = b"\xff" * 8
+        data[page * 4096 : page * 4096 + 8] = b"\xff" * 8
     path.write_bytes(bytes(data))
     return path
 
@@ -227,7 +245,11 @@ def test_the_backup_and_restore_commands(tmp_path: Path) -> None:
     assert made.stdout.startswith(f"backed up {env['AI_INTAKE_DB']} to {copy}: 2 request(s), schema level")
 
     again = run_cli("backup", str(copy), env=env)
-    assert again.returncode == 2 and again.stderr.strip() == f"ai-intake: {copy} already exists; give the backup a new name (nothing was written)."
+    assert (
+        again.returncode == 2
+        and again.stderr.strip()
+        == f"ai-intake: {copy} already exists; give the backup a new name (nothing was written)."
+    )
 
     back = run_cli("restore", str(copy), env=env)
     assert back.returncode == 0, back.stderr
@@ -236,7 +258,9 @@ def test_the_backup_and_restore_commands(tmp_path: Path) -> None:
     assert lines[1].startswith(f"restored {copy} into {env['AI_INTAKE_DB']}: 2 request(s)")
 
     bad = run_cli("restore", str(tmp_path / "nope.db"), env=env)
-    assert bad.returncode == 2 and bad.stderr.strip() == f"ai-intake: there is no backup file at {tmp_path / 'nope.db'}."
+    assert (
+        bad.returncode == 2 and bad.stderr.strip() == f"ai-intake: there is no backup file at {tmp_path / 'nope.db'}."
+    )
     assert "Traceback" not in made.stderr + again.stderr + back.stderr + bad.stderr
 
 
@@ -246,7 +270,9 @@ def posts(fake_slack: FakeSlack) -> list[tuple[str, str]]:
     return [(c["channel"], c["text"]) for c in fake_slack.calls_to("chat.postMessage")]
 
 
-def sent_since_backup(tmp_path: Path, fake_slack: FakeSlack) -> tuple[list[tuple[str, str]], dict[int, str | None], Clock]:
+def sent_since_backup(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> tuple[list[tuple[str, str]], dict[int, str | None], Clock]:
     """A bot that files, backs up while cards and nags wait in its outbox, then sends them: (every post, card ts by
     request, its clock). The backup is tmp_path / "nightly.db"."""
     first = start_harness(tmp_path, fake_slack, db_name="intake.db")
@@ -268,7 +294,9 @@ def sent_since_backup(tmp_path: Path, fake_slack: FakeSlack) -> tuple[list[tuple
         first.stop()
 
 
-def test_restoring_an_older_backup_into_a_bot_that_sent_since_posts_nothing_twice(tmp_path: Path, fake_slack: FakeSlack) -> None:
+def test_restoring_an_older_backup_into_a_bot_that_sent_since_posts_nothing_twice(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
     before, cards, clock = sent_since_backup(tmp_path, fake_slack)
     assert [to for to, _ in before].count("U0PPM") == 1 and [to for to, _ in before].count("U0MLPM") == 1
     done = restore(tmp_path / "nightly.db", tmp_path / "intake.db", now=AT)
@@ -284,7 +312,7 @@ def test_restoring_an_older_backup_into_a_bot_that_sent_since_posts_nothing_twic
         assert cards[2] in {c["ts"] for c in fake_slack.calls_to("chat.update")}  # updated in place, not posted anew
         assert "AIR-4" in second.command("question: filed after the restore").json()["text"]
         second.settle()
-        after = fake_slack.calls_to("chat.postMessage")[len(before):]
+        after = fake_slack.calls_to("chat.postMessage")[len(before) :]
         cards_posted = [c["text"] for c in after if not c.get("thread_ts") and not c["channel"].startswith("U")]
         assert len(cards_posted) == 1 and "AIR-4" in cards_posted[0]  # the new card, once
         assert [c["thread_ts"] for c in after if c.get("thread_ts")] == [cards[2]]  # the claim, under AIR-2's card
@@ -297,7 +325,9 @@ def test_restoring_an_older_backup_into_a_bot_that_sent_since_posts_nothing_twic
         assert conn.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone() == (0,)
 
 
-def test_a_restore_without_the_journal_looks_channel_posts_up_before_posting(tmp_path: Path, fake_slack: FakeSlack) -> None:
+def test_a_restore_without_the_journal_looks_channel_posts_up_before_posting(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
     before, cards, clock = sent_since_backup(tmp_path, fake_slack)
     (tmp_path / "intake.db.sent").unlink()  # restored on another machine: the journal stayed behind
     done = restore(tmp_path / "nightly.db", tmp_path / "intake.db", now=AT)
@@ -305,7 +335,7 @@ def test_a_restore_without_the_journal_looks_channel_posts_up_before_posting(tmp
     second = start_harness(tmp_path, fake_slack, db_name="intake.db", clock=clock)
     try:
         second.settle()
-        again = posts(fake_slack)[len(before):]
+        again = posts(fake_slack)[len(before) :]
         assert not [to for to, _ in again if to.startswith(("C", "G"))]  # every channel post was found by its metadata
         assert {n: second.bot.queries.get(n).card_ts for n in (1, 2, 3)} == cards
     finally:

@@ -28,9 +28,22 @@ TEXT = st.text(alphabet=st.one_of(st.sampled_from(CONTROLS), st.characters(), st
 
 
 def request(title: str, description: str = "") -> Request:
-    return Request(id=7, kind="regression", domain="support", title=title, description=description, priority="P2",
-                   status="open", requester="U0REQ", assignee="U0ENG1", source="command", created_at=AT, updated_at=AT,
-                   card_channel="C0SUPPORT", card_ts="1700000000.000100")
+    return Request(
+        id=7,
+        kind="regression",
+        domain="support",
+        title=title,
+        description=description,
+        priority="P2",
+        status="open",
+        requester="U0REQ",
+        assignee="U0ENG1",
+        source="command",
+        created_at=AT,
+        updated_at=AT,
+        card_channel="C0SUPPORT",
+        card_ts="1700000000.000100",
+    )
 
 
 def holds_control(text: str) -> bool:
@@ -46,8 +59,12 @@ def test_the_controls_named_in_the_issue_are_the_ones_dropped() -> None:
 @example("refund \u202egnp.exe", "line one \u2066\nline \u202etwo")
 def test_no_shown_title_list_line_or_card_holds_a_bidi_control(title: str, description: str) -> None:
     req = request(title, description if description.strip() else "")  # stored descriptions are stripped
-    shown = [shown_title(req, redact=False), messages.line(req, redact=False),
-             messages.listed_line(req, [], CONFIGURED, now=AT, viewer="U0REQ"), quote(description, 500)]
+    shown = [
+        shown_title(req, redact=False),
+        messages.line(req, redact=False),
+        messages.listed_line(req, [], CONFIGURED, now=AT, viewer="U0REQ"),
+        quote(description, 500),
+    ]
     text, blocks = render_card(req, sla_lines=[], redact=False)
     shown += [text, json.dumps(to_dicts(blocks), ensure_ascii=False)]
     for piece in shown:

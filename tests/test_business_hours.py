@@ -248,8 +248,12 @@ def test_adding_negative_seconds_is_refused() -> None:
 # --- properties --------------------------------------------------------------------------------
 
 ZONES = [ZoneInfo(name) for name in ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata")]
-DST_DAYS = [datetime(2026, 3, 29, tzinfo=UTC), datetime(2026, 10, 25, tzinfo=UTC), datetime(2026, 3, 8, tzinfo=UTC),
-            datetime(2026, 11, 1, tzinfo=UTC)]
+DST_DAYS = [
+    datetime(2026, 3, 29, tzinfo=UTC),
+    datetime(2026, 10, 25, tzinfo=UTC),
+    datetime(2026, 3, 8, tzinfo=UTC),
+    datetime(2026, 11, 1, tzinfo=UTC),
+]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PROPERTY = settings(max_examples=200, deadline=None, derandomize=True)
 
@@ -283,7 +287,9 @@ def _instant(base: datetime, microseconds: int, zone: ZoneInfo) -> datetime:
 
 _DAY_US = 86_400 * 10**6
 instants = st.one_of(
-    st.builds(_instant, st.just(datetime(2025, 11, 1, tzinfo=UTC)), st.integers(0, 460 * _DAY_US), st.sampled_from(ZONES)),
+    st.builds(
+        _instant, st.just(datetime(2025, 11, 1, tzinfo=UTC)), st.integers(0, 460 * _DAY_US), st.sampled_from(ZONES)
+    ),
     st.builds(_instant, st.sampled_from(DST_DAYS), st.integers(-2 * _DAY_US, 2 * _DAY_US), st.sampled_from(ZONES)),
 )
 """Aware instants in one of ZONES, often within two days of a DST change."""

@@ -107,7 +107,11 @@ def test_regression_take_ownership_and_not_mine(harness: Harness) -> None:
     assert opened["callback_id"] == "request.disclaim_reason"
     empty = harness.submit(opened, {"reason": {"type": "plain_text_input", "value": "  "}}, user="U0MLPM")
     assert empty.json()["response_action"] == "errors"
-    harness.submit(opened, {"reason": {"type": "plain_text_input", "value": "prompt unchanged; retrieval <!here> index rebuilt"}}, user="U0MLPM")
+    harness.submit(
+        opened,
+        {"reason": {"type": "plain_text_input", "value": "prompt unchanged; retrieval <!here> index rebuilt"}},
+        user="U0MLPM",
+    )
     harness.settle()
     request = harness.bot.queries.get(1)
     assert request.court == "lead" and request.disclaimers[0].by == "U0MLPM"
@@ -148,13 +152,15 @@ def test_edit_details_opens_the_prefilled_form_and_saves(harness: Harness) -> No
     harness.settle()
     view = harness.fake.calls_to("views.open")[-1]["view"]
     assert json.loads(view["private_metadata"])["key"] == "AIR-1"
-    values = {"title": {"type": "plain_text_input", "value": "Eval coverage for refund answers"},
-              "kind": {"type": "static_select", "selected_option": {"value": "eval"}},
-              "priority": {"type": "static_select", "selected_option": None},
-              "description": {"type": "plain_text_input", "value": "We have no eval for the refund window."},
-              "links.0": {"type": "url_text_input", "value": "https://wiki.example.com/refunds"},
-              "links.1": {"type": "url_text_input", "value": None},
-              "confidential": {"type": "checkboxes", "selected_options": []}}
+    values = {
+        "title": {"type": "plain_text_input", "value": "Eval coverage for refund answers"},
+        "kind": {"type": "static_select", "selected_option": {"value": "eval"}},
+        "priority": {"type": "static_select", "selected_option": None},
+        "description": {"type": "plain_text_input", "value": "We have no eval for the refund window."},
+        "links.0": {"type": "url_text_input", "value": "https://wiki.example.com/refunds"},
+        "links.1": {"type": "url_text_input", "value": None},
+        "confidential": {"type": "checkboxes", "selected_options": []},
+    }
     assert harness.submit(view, values, user="U0REQ").status == 200
     harness.settle()
     request = harness.bot.queries.get(1)

@@ -18,8 +18,10 @@ from tests.harness import CONFIG, Harness, signed_headers, start_harness
 from tests.stories import last_view, message_shortcut
 
 CATALOG: dict[str, Any] = {
-    "assets": [{"name": "refund-answer", "kind": "prompt", "domain": "support", "platform_owner": "U0PROMPT"},
-               {"name": "refund-intent", "kind": "intent", "domain": "support", "product_owner": "U0PPMX"}],
+    "assets": [
+        {"name": "refund-answer", "kind": "prompt", "domain": "support", "platform_owner": "U0PROMPT"},
+        {"name": "refund-intent", "kind": "intent", "domain": "support", "product_owner": "U0PPMX"},
+    ],
 }
 
 
@@ -32,7 +34,9 @@ def h(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Harness]:
 
 def questions(h: Harness, channel: str = "C0SUPPORT") -> list[dict[str, Any]]:
     """The change questions the bot posted in `channel`, as they stand now."""
-    return [m for m in h.fake.messages(channel) if any(b.get("block_id") == "change.question" for b in m.get("blocks", []))]
+    return [
+        m for m in h.fake.messages(channel) if any(b.get("block_id") == "change.question" for b in m.get("blocks", []))
+    ]
 
 
 def question_text(message: dict[str, Any]) -> str:
@@ -52,7 +56,11 @@ def ship(h: Harness, text: str, *, user: str = "U0PPM", channel: str = "C0SUPPOR
 
 def submit_view(h: Harness, callback: str, values: dict[str, Any], *, user: str) -> Any:
     """Submit the last form opened with `callback` with `values` (block id -> element state)."""
-    view = next(c["view"] for c in reversed(h.fake.calls_to("views.open")) if json.loads(json.dumps(c["view"]))["callback_id"] == callback)
+    view = next(
+        c["view"]
+        for c in reversed(h.fake.calls_to("views.open"))
+        if json.loads(json.dumps(c["view"]))["callback_id"] == callback
+    )
     view = json.loads(view) if isinstance(view, str) else view
     return h.submit(view, values, user=user)
 
@@ -79,30 +87,39 @@ def test_a_platform_change_asks_the_product_owner(h: Harness) -> None:
 def test_an_asset_names_the_pair_asked(h: Harness) -> None:
     h.command("shipped", user="U0PPM", channel="C0SUPPORT")
     h.settle()
-    values = {ids.DOMAIN: {"type": "static_select", "selected_option": {"value": "support"}},
-              ids.SIDE: {"type": "static_select", "selected_option": {"value": "product"}},
-              ids.CHANGE_KIND: {"type": "static_select", "selected_option": {"value": "intent"}},
-              ids.WHAT: {"type": "plain_text_input", "value": "refund answers now quote the order date"},
-              ids.ASSET: {"type": "static_select", "selected_option": {"value": "refund-answer"}},
-              ids.VERSION: {"type": "plain_text_input", "value": "7"},
-              f"{ids.LINKS}.0": {"type": "url_text_input", "value": "https://docs.example.com/refunds"}}
+    values = {
+        ids.DOMAIN: {"type": "static_select", "selected_option": {"value": "support"}},
+        ids.SIDE: {"type": "static_select", "selected_option": {"value": "product"}},
+        ids.CHANGE_KIND: {"type": "static_select", "selected_option": {"value": "intent"}},
+        ids.WHAT: {"type": "plain_text_input", "value": "refund answers now quote the order date"},
+        ids.ASSET: {"type": "static_select", "selected_option": {"value": "refund-answer"}},
+        ids.VERSION: {"type": "plain_text_input", "value": "7"},
+        f"{ids.LINKS}.0": {"type": "url_text_input", "value": "https://docs.example.com/refunds"},
+    }
     assert submit_view(h, ids.CHANGE_MODAL, values, user="U0PPM").status == 200
     h.settle()
     [question] = questions(h)
-    assert "<@U0PROMPT> Product shipped *refund answers now quote the order date* (intent, v7)" in question_text(question)
+    assert "<@U0PROMPT> Product shipped *refund answers now quote the order date* (intent, v7)" in question_text(
+        question
+    )
     assert "asset `refund-answer`" in question_text(question)
     assert any("Logged CHG-1" in t for t in h.ephemerals("U0PPM"))
     record = h.bot.changelog.get("CHG-1")
-    assert (record.change.asset, record.change.asked, record.change.links) == ("refund-answer", "U0PROMPT",
-                                                                               ["https://docs.example.com/refunds"])
+    assert (record.change.asset, record.change.asked, record.change.links) == (
+        "refund-answer",
+        "U0PROMPT",
+        ["https://docs.example.com/refunds"],
+    )
 
 
 def test_the_form_names_the_field_to_fix(h: Harness) -> None:
     view = change_modal(h.bot.config, channel="C0SUPPORT").to_dict()
-    values = {ids.DOMAIN: {"type": "static_select", "selected_option": {"value": "support"}},
-              ids.SIDE: {"type": "static_select", "selected_option": {"value": "product"}},
-              ids.CHANGE_KIND: {"type": "static_select", "selected_option": {"value": "prompt"}},
-              ids.WHAT: {"type": "plain_text_input", "value": "x"}}
+    values = {
+        ids.DOMAIN: {"type": "static_select", "selected_option": {"value": "support"}},
+        ids.SIDE: {"type": "static_select", "selected_option": {"value": "product"}},
+        ids.CHANGE_KIND: {"type": "static_select", "selected_option": {"value": "prompt"}},
+        ids.WHAT: {"type": "plain_text_input", "value": "x"},
+    }
     reply = h.submit(view, values, user="U0PPM")
     assert reply.json()["response_action"] == "errors"
     assert "A product change cannot be a prompt" in reply.json()["errors"][ids.CHANGE_KIND]
@@ -127,10 +144,16 @@ def test_covered_asks_for_the_eval_case_and_shows_the_answer(h: Harness) -> None
     h.click(ids.CHANGE_COVERED, "CHG-1", user="U0MLPM")
     h.settle()
     assert h.fake.calls_to("views.open")[-1]["view"]
-    bad = submit_view(h, ids.COVERED_MODAL, {ids.EVAL_LINK: {"type": "url_text_input", "value": "not a link"}}, user="U0MLPM")
+    bad = submit_view(
+        h, ids.COVERED_MODAL, {ids.EVAL_LINK: {"type": "url_text_input", "value": "not a link"}}, user="U0MLPM"
+    )
     assert ids.EVAL_LINK in bad.json()["errors"]
-    good = submit_view(h, ids.COVERED_MODAL, {ids.EVAL_LINK: {"type": "url_text_input", "value": "https://evals.example.com/41"}},
-                       user="U0MLPM")
+    good = submit_view(
+        h,
+        ids.COVERED_MODAL,
+        {ids.EVAL_LINK: {"type": "url_text_input", "value": "https://evals.example.com/41"}},
+        user="U0MLPM",
+    )
     assert good.status == 200 and good.body == ""
     h.settle()
     [question] = questions(h)
@@ -154,10 +177,16 @@ def test_only_the_person_asked_the_lead_or_an_admin_may_answer(h: Harness) -> No
     assert h.bot.changelog.get("CHG-1").answer is None and h.bot.queries.get(1) is None
     h.click(ids.CHANGE_NOT_RELEVANT, "CHG-1", user="U0LEAD")
     h.settle()
-    empty = submit_view(h, ids.NOT_RELEVANT_MODAL, {ids.REASON: {"type": "plain_text_input", "value": " "}}, user="U0LEAD")
+    empty = submit_view(
+        h, ids.NOT_RELEVANT_MODAL, {ids.REASON: {"type": "plain_text_input", "value": " "}}, user="U0LEAD"
+    )
     assert empty.json()["errors"] == {ids.REASON: "Say why the change is not relevant to your side."}
-    submit_view(h, ids.NOT_RELEVANT_MODAL, {ids.REASON: {"type": "plain_text_input", "value": "<!channel> no prompt change"}},
-                user="U0LEAD")
+    submit_view(
+        h,
+        ids.NOT_RELEVANT_MODAL,
+        {ids.REASON: {"type": "plain_text_input", "value": "<!channel> no prompt change"}},
+        user="U0LEAD",
+    )
     h.settle()
     answer = h.bot.changelog.get("CHG-1").answer
     assert (answer.answer, answer.by, answer.reason) == ("not_relevant", "U0LEAD", "<!channel> no prompt change")
@@ -170,7 +199,12 @@ def test_needs_work_files_an_eval_request_for_the_platform_side(h: Harness) -> N
     h.settle()
     request = h.bot.queries.get(1)
     assert (request.kind, request.domain, request.assignee, request.source, request.requester) == (
-        "eval", "support", "U0MLPM", "change", "U0MLPM")
+        "eval",
+        "support",
+        "U0MLPM",
+        "change",
+        "U0MLPM",
+    )
     assert request.title == "Eval coverage for express-refund intent" and "CHG-1" in request.description
     assert "assigned to <@U0MLPM> (the platform owner, for CHG-1)" in request.route_reasons
     assert request.card_channel == "C0SUPPORT" and "Eval coverage for express-refund intent" in h.card_text("AIR-1")
@@ -182,8 +216,14 @@ def test_needs_work_files_an_eval_request_for_the_platform_side(h: Harness) -> N
 
 
 def test_the_message_shortcut_opens_the_form_with_the_message(h: Harness) -> None:
-    message_shortcut(h, ids.CHANGE_FROM_MESSAGE, user="U0PPM", channel="C0SUPPORT", channel_name="support",
-                     text="Shipped: the express-refund intent is live for EU customers\nmore details")
+    message_shortcut(
+        h,
+        ids.CHANGE_FROM_MESSAGE,
+        user="U0PPM",
+        channel="C0SUPPORT",
+        channel_name="support",
+        text="Shipped: the express-refund intent is live for EU customers\nmore details",
+    )
     view = last_view(h)
     assert view["callback_id"] == ids.CHANGE_MODAL
     what = next(b for b in view["blocks"] if b["block_id"] == ids.WHAT)
@@ -245,7 +285,13 @@ def test_the_change_export_is_its_own_and_documented(h: Harness) -> None:
     first, second = json.loads(out.getvalue())
     assert list(first) == list(CHANGE_FIELDS)
     assert (first["id"], first["side"], first["kind"], first["asked"], first["answer"], first["hook"]) == (
-        "CHG-1", "product", "intent", "U0MLPM", None, None)
+        "CHG-1",
+        "product",
+        "intent",
+        "U0MLPM",
+        None,
+        None,
+    )
     assert second["answer"]["answer"] == "needs_work" and second["answer"]["eval_request"] == "AIR-1"
     assert [e["type"] for e in second["events"]] == ["change.logged", "change.answered"]
     out = io.StringIO()
@@ -254,7 +300,9 @@ def test_the_change_export_is_its_own_and_documented(h: Harness) -> None:
     assert list(rows[0]) == CHANGE_CSV_COLUMNS and rows[1]["what"] == "'=refund answer v8"
     docs = (Path(__file__).resolve().parents[1] / "docs" / "export.md").read_text().split("## Changes", 1)[1]
     table = docs.split("```", 1)[0]
-    assert [n for n in re.findall(r"^\| ([^|]+) \|", table, re.M) for n in re.findall(r"`([^`]+)`", n)] == list(CHANGE_FIELDS)
+    assert [n for n in re.findall(r"^\| ([^|]+) \|", table, re.M) for n in re.findall(r"`([^`]+)`", n)] == list(
+        CHANGE_FIELDS
+    )
     header = docs.split("```\n", 1)[1].split("```", 1)[0]
     assert [c.strip() for c in header.replace("\n", " ").split(",")] == CHANGE_CSV_COLUMNS
     requests = io.StringIO()
@@ -263,9 +311,15 @@ def test_the_change_export_is_its_own_and_documented(h: Harness) -> None:
 
 
 def test_a_replayed_shipped_command_logs_the_change_once_and_asks_once(h: Harness) -> None:
-    form = {"team_id": "T0TEAM", "channel_id": "C0SUPPORT", "user_id": "U0PPM", "command": "/ai-request",
-            "text": "shipped intent: express-refund intent", "response_url": h.fake.response_url(),
-            "trigger_id": h.fake.new_trigger_id()}
+    form = {
+        "team_id": "T0TEAM",
+        "channel_id": "C0SUPPORT",
+        "user_id": "U0PPM",
+        "command": "/ai-request",
+        "text": "shipped intent: express-refund intent",
+        "response_url": h.fake.response_url(),
+        "trigger_id": h.fake.new_trigger_id(),
+    }
     body = urllib.parse.urlencode(form).encode()
     headers = signed_headers(body)  # the same signed bytes, delivered twice (Slack's retry, or someone replaying them)
     first = h.post(body, "application/x-www-form-urlencoded", sign=False, headers=headers)
@@ -281,13 +335,26 @@ def test_a_replayed_shipped_command_logs_the_change_once_and_asks_once(h: Harnes
 
 def test_a_replayed_snooze_of_a_change_is_pressed_once(h: Harness) -> None:
     ship(h, "intent: express-refund intent")
-    payload = {"type": "block_actions", "team": {"id": "T0TEAM", "domain": "acme"}, "api_app_id": "A0APP",
-               "user": {"id": "U0MLPM", "name": "u0mlpm", "team_id": "T0TEAM"}, "trigger_id": h.fake.new_trigger_id(),
-               "response_url": h.fake.response_url(), "channel": {"id": "U0MLPM", "name": "x"},
-               "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": "U0MLPM"},
-               "message": {"ts": "1700000000.000001", "type": "message", "text": "", "blocks": []},
-               "actions": [{"action_id": ids.CHANGE_SNOOZE, "block_id": "card.actions", "type": "button",
-                            "value": "CHG-1", "action_ts": "1700000000.1"}]}
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0TEAM", "domain": "acme"},
+        "api_app_id": "A0APP",
+        "user": {"id": "U0MLPM", "name": "u0mlpm", "team_id": "T0TEAM"},
+        "trigger_id": h.fake.new_trigger_id(),
+        "response_url": h.fake.response_url(),
+        "channel": {"id": "U0MLPM", "name": "x"},
+        "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": "U0MLPM"},
+        "message": {"ts": "1700000000.000001", "type": "message", "text": "", "blocks": []},
+        "actions": [
+            {
+                "action_id": ids.CHANGE_SNOOZE,
+                "block_id": "card.actions",
+                "type": "button",
+                "value": "CHG-1",
+                "action_ts": "1700000000.1",
+            }
+        ],
+    }
     body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
     headers = signed_headers(body)
     assert h.post(body, "application/x-www-form-urlencoded", sign=False, headers=headers).status == 200

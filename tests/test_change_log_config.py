@@ -20,7 +20,13 @@ ROOT = Path(__file__).resolve().parents[1]
 CHANGE_LOG: dict[str, Any] = {
     "hooks": {"monitoring": {"secret_env": "MONITORING_HOOK_SECRET"}, "deploys": {"secret_env": "DEPLOY_HOOK_SECRET"}},
     "assets": [
-        {"name": "refund-intent", "kind": "intent", "domain": "support", "product_owner": "U0PPM", "platform_owner": "U0MLPM"},
+        {
+            "name": "refund-intent",
+            "kind": "intent",
+            "domain": "support",
+            "product_owner": "U0PPM",
+            "platform_owner": "U0MLPM",
+        },
         {"name": "refund-answer", "kind": "prompt", "domain": "support", "platform_owner": "U0PROMPT"},
     ],
     "change_log": {"suspect_days": 21, "unacknowledged_business_days": 3},
@@ -46,17 +52,27 @@ def test_the_sections_load_with_the_config() -> None:
     assert (plain.hooks, plain.assets, plain.change_log.suspect_days) == ({}, [], 14)
 
 
-@pytest.mark.parametrize(("change", "problem"), [
-    ({"assets": [{"name": "x", "kind": "intent", "domain": "billing"}]},
-     "assets[0].domain: unknown domain 'billing' (the domains are search, support)"),
-    ({"assets": [{"name": "x", "kind": "vibes", "domain": "support"}]}, "assets[0].kind: expected one of intent"),
-    ({"assets": [{"name": "x", "kind": "intent", "domain": "support", "product_owner": "eli"}]},
-     "assets[0].product_owner: expected a Slack user id, got 'eli'"),
-    ({"hooks": {"Monitoring!": {"secret_env": "X"}}}, "hooks: hook source 'Monitoring!' must be lower-case"),
-    ({"hooks": {"monitoring": {"secret_env": "lower"}}}, "hooks.monitoring.secret_env: expected the name of an environment variable"),
-    ({"hooks": {"monitoring": {"secret": "s3cret"}}}, "hooks.monitoring.secret: unknown key"),
-    ({"change_log": {"suspect_days": 0}}, "change_log.suspect_days: Input should be greater than or equal to 1"),
-])
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (
+            {"assets": [{"name": "x", "kind": "intent", "domain": "billing"}]},
+            "assets[0].domain: unknown domain 'billing' (the domains are search, support)",
+        ),
+        ({"assets": [{"name": "x", "kind": "vibes", "domain": "support"}]}, "assets[0].kind: expected one of intent"),
+        (
+            {"assets": [{"name": "x", "kind": "intent", "domain": "support", "product_owner": "eli"}]},
+            "assets[0].product_owner: expected a Slack user id, got 'eli'",
+        ),
+        ({"hooks": {"Monitoring!": {"secret_env": "X"}}}, "hooks: hook source 'Monitoring!' must be lower-case"),
+        (
+            {"hooks": {"monitoring": {"secret_env": "lower"}}},
+            "hooks.monitoring.secret_env: expected the name of an environment variable",
+        ),
+        ({"hooks": {"monitoring": {"secret": "s3cret"}}}, "hooks.monitoring.secret: unknown key"),
+        ({"change_log": {"suspect_days": 0}}, "change_log.suspect_days: Input should be greater than or equal to 1"),
+    ],
+)
 def test_a_bad_field_is_named(change: dict[str, Any], problem: str) -> None:
     assert any(p.startswith(problem) for p in refusal(with_change_log(**change))), refusal(with_change_log(**change))
 
@@ -64,28 +80,42 @@ def test_a_bad_field_is_named(change: dict[str, Any], problem: str) -> None:
 def test_a_secret_not_set_is_a_warning_not_a_failure() -> None:
     config = parse_config(with_change_log())
     lines = change_log_lines(config, environ={"MONITORING_HOOK_SECRET": "s3cret", "DEPLOY_HOOK_SECRET": "  "})
-    assert lines[:3] == ["hooks: POST /hooks/regressions and /hooks/changes accept these sources:",
-                         "  deploys: secret from $DEPLOY_HOOK_SECRET - NOT SET, so this source is refused (401)",
-                         "  monitoring: secret from $MONITORING_HOOK_SECRET"]
-    assert hook_secrets({"monitoring": "MONITORING_HOOK_SECRET", "deploys": "DEPLOY_HOOK_SECRET"},
-                        {"MONITORING_HOOK_SECRET": "s3cret", "DEPLOY_HOOK_SECRET": "  "}) == {"monitoring": "s3cret"}
+    assert lines[:3] == [
+        "hooks: POST /hooks/regressions and /hooks/changes accept these sources:",
+        "  deploys: secret from $DEPLOY_HOOK_SECRET - NOT SET, so this source is refused (401)",
+        "  monitoring: secret from $MONITORING_HOOK_SECRET",
+    ]
+    assert hook_secrets(
+        {"monitoring": "MONITORING_HOOK_SECRET", "deploys": "DEPLOY_HOOK_SECRET"},
+        {"MONITORING_HOOK_SECRET": "s3cret", "DEPLOY_HOOK_SECRET": "  "},
+    ) == {"monitoring": "s3cret"}
 
 
 def test_config_check_prints_the_change_log(tmp_path: Path) -> None:
     path = tmp_path / "ai-intake.yml"
     path.write_text(yaml.safe_dump(with_change_log()))
     env = {"PATH": "/usr/bin:/bin", "MONITORING_HOOK_SECRET": "s3cret"}
-    done = subprocess.run([sys.executable, "-m", "bot", "config", "check", str(path), "--from", "2026-11-23"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "config", "check", str(path), "--from", "2026-11-23"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "  deploys: secret from $DEPLOY_HOOK_SECRET - NOT SET, so this source is refused (401)" in out
     assert "  monitoring: secret from $MONITORING_HOOK_SECRET\n" in out
-    assert "change log: a regression's suspects are its domain's changes of the 21 days before it; " \
-           "an unanswered change is nagged after 3 business days, with the lead after 6" in out
+    assert (
+        "change log: a regression's suspects are its domain's changes of the 21 days before it; "
+        "an unanswered change is nagged after 3 business days, with the lead after 6" in out
+    )
     assert "assets (2):" in out
-    assert any(line.split() == ["refund-answer", "prompt", "platform", "support", "U0PPM", "(domain's)", "U0PROMPT"]
-               for line in out.splitlines())
+    assert any(
+        line.split() == ["refund-answer", "prompt", "platform", "support", "U0PPM", "(domain's)", "U0PROMPT"]
+        for line in out.splitlines()
+    )
     assert "s3cret" not in out
 
 

@@ -47,7 +47,9 @@ def change_events(h: Harness, change_id: str = "CHG-1") -> list[tuple[str, dict]
         return [(e.type, e.data) for e in tx.changes.events(change_id)]
 
 
-def test_an_unanswered_change_nags_the_person_asked_after_n_business_days_then_the_lead_once_each(harness: Harness) -> None:
+def test_an_unanswered_change_nags_the_person_asked_after_n_business_days_then_the_lead_once_each(
+    harness: Harness,
+) -> None:
     h = harness
     ship(h)  # Monday 10:00: product ships; support's platform owner is asked
     assert h.bot.changelog.get("CHG-1").change.asked == "U0MLPM"
@@ -56,10 +58,15 @@ def test_an_unanswered_change_nags_the_person_asked_after_n_business_days_then_t
     lines = run_nags(h, at(25, 10))  # Wednesday 10:00: two business days
     assert lines and lines[0].startswith("U0MLPM: CHG-1 has waited 2 business days for an answer from <@U0MLPM>")
     [dm] = dms(h, "U0MLPM")
-    assert dm["text"] == ("CHG-1 has waited 2 business days for an answer from <@U0MLPM>: Product shipped *express-refund "
-                          "intent* (intent) in support (<@U0PPM>, Mon 23 Nov 10:00). Does the prompt/eval suite cover it?")
+    assert dm["text"] == (
+        "CHG-1 has waited 2 business days for an answer from <@U0MLPM>: Product shipped *express-refund "
+        "intent* (intent) in support (<@U0PPM>, Mon 23 Nov 10:00). Does the prompt/eval suite cover it?"
+    )
     assert buttons(dm) == ANSWERS
-    assert "*CHG-1* · product shipped *express-refund intent* (intent) · by <@U0PPM> 2 days ago · asked in <#C0SUPPORT>" in shown(dm)
+    assert (
+        "*CHG-1* · product shipped *express-refund intent* (intent) · by <@U0PPM> 2 days ago · asked in <#C0SUPPORT>"
+        in shown(dm)
+    )
     [line] = question_thread(h)
     assert line["text"] == dm["text"]
     assert run_nags(h, at(25, 10, 15)) == [] and len(dms(h, "U0MLPM")) == 1  # once per step
@@ -69,7 +76,9 @@ def test_an_unanswered_change_nags_the_person_asked_after_n_business_days_then_t
     run_nags(h, at(27, 10))  # Friday 10:00: four business days, the lead too
     assert dm_recipients(h) == {"U0MLPM", "U0LEAD"}
     [lead] = dms(h, "U0LEAD")
-    assert lead["text"].startswith("CHG-1 has waited 4 business days") and lead["text"].endswith("Escalated to <@U0LEAD>.")
+    assert lead["text"].startswith("CHG-1 has waited 4 business days") and lead["text"].endswith(
+        "Escalated to <@U0LEAD>."
+    )
     assert buttons(lead) == ANSWERS and dms(h, "U0MLPM")[-1]["text"] == lead["text"]
     assert len(question_thread(h)) == 2
     for day in (30, 1, 2):
@@ -77,22 +86,28 @@ def test_an_unanswered_change_nags_the_person_asked_after_n_business_days_then_t
     assert len(dms(h, "U0MLPM")) == 2 and len(dms(h, "U0LEAD")) == 1  # every step sent: nothing more, ever
 
     nags = [data for kind, data in change_events(h) if kind == "change.nag"]
-    assert nags == [{"rule": RULE_UNACKNOWLEDGED, "step": "asked", "recipients": ["U0MLPM"]},
-                    {"rule": RULE_UNACKNOWLEDGED, "step": "lead", "recipients": ["U0MLPM", "U0LEAD"]}]
+    assert nags == [
+        {"rule": RULE_UNACKNOWLEDGED, "step": "asked", "recipients": ["U0MLPM"]},
+        {"rule": RULE_UNACKNOWLEDGED, "step": "lead", "recipients": ["U0MLPM", "U0LEAD"]},
+    ]
 
 
 def test_a_change_nag_comes_in_the_same_message_as_the_runs_request_nags_after_them(harness: Harness) -> None:
     h = harness
     ship(h)  # Monday 10:00
     h.clock.now = at(24, 14)
-    h.command("regression: refund bot quotes the wrong window", user="U0REQ")  # Tuesday 14:00: unowned at Wednesday 10:00
+    h.command(
+        "regression: refund bot quotes the wrong window", user="U0REQ"
+    )  # Tuesday 14:00: unowned at Wednesday 10:00
     h.settle()
     run_nags(h, at(25, 10))
     [dm] = dms(h, "U0MLPM")
     assert dm["text"].startswith("2 reminders, most urgent first:\n• AIR-1 regression has had no owner")
     assert "\n• CHG-1 has waited 2 business days" in dm["text"]
     assert buttons(dm) == ["Take ownership AIR-1", "Not mine AIR-1", "Snooze AIR-1", *ANSWERS]
-    assert dm_recipients(h) == {"U0PPM", "U0MLPM"} and len(dms(h, "U0PPM")) == 1  # the product owner: the regression only
+    assert (
+        dm_recipients(h) == {"U0PPM", "U0MLPM"} and len(dms(h, "U0PPM")) == 1
+    )  # the product owner: the regression only
 
 
 def test_the_direct_messages_buttons_answer_the_change(harness: Harness) -> None:
@@ -107,7 +122,9 @@ def test_the_direct_messages_buttons_answer_the_change(harness: Harness) -> None
     assert (eval_request.kind, eval_request.assignee) == ("eval", "U0MLPM")
     view = h.bot.changelog.view("CHG-1")
     question = next(m for m in h.fake.messages("C0SUPPORT") if m["ts"] == view.ts)
-    assert "change.actions" not in json.dumps(question["blocks"]) and "needs work; AIR-1 asks for it" in json.dumps(question["blocks"])
+    assert "change.actions" not in json.dumps(question["blocks"]) and "needs work; AIR-1 asks for it" in json.dumps(
+        question["blocks"]
+    )
     assert question_thread(h)[-1]["text"] == "<@U0MLPM> answered: needs work; AIR-1 asks for it"
     run_nags(h, at(30, 10))  # answered: no lead step
     assert "U0LEAD" not in dm_recipients(h)
@@ -127,7 +144,11 @@ def test_covered_from_the_dm_asks_for_the_eval_case(harness: Harness) -> None:
     h.settle()
     form = last_view(h)
     assert form["callback_id"] == ids.COVERED_MODAL
-    h.submit(form, {ids.EVAL_LINK: {"type": "url_text_input", "value": "https://evals.example.com/cases/express"}}, user="U0MLPM")
+    h.submit(
+        form,
+        {ids.EVAL_LINK: {"type": "url_text_input", "value": "https://evals.example.com/cases/express"}},
+        user="U0MLPM",
+    )
     h.settle()
     assert h.bot.changelog.get("CHG-1").answer.eval_link == "https://evals.example.com/cases/express"
 
@@ -145,7 +166,9 @@ def test_snoozing_a_changes_nags_from_the_dm_is_bounded_and_said_once_in_the_thr
         assert h.fake.responses[-1]["body"]["text"] == f"Reminders about CHG-1 are snoozed until {expected}."
     h.click(ids.CHANGE_SNOOZE, "CHG-1", user="U0MLPM", channel="U0MLPM")
     h.settle()
-    assert h.fake.responses[-1]["body"]["text"].startswith("CHG-1 cannot be snoozed any longer: a snooze lasts at most 3 days")
+    assert h.fake.responses[-1]["body"]["text"].startswith(
+        "CHG-1 cannot be snoozed any longer: a snooze lasts at most 3 days"
+    )
     snoozes = [m["text"] for m in question_thread(h) if "snoozed" in m["text"]]
     assert snoozes == ["<@U0MLPM> snoozed reminders about CHG-1 until Thu 26 Nov 10:00."]
 

@@ -13,9 +13,32 @@ from pydantic import ValidationError
 
 from bot.domain.business_hours import BusinessCalendar
 from bot.domain.changes import (
-    ANSWERED, KINDS, LOGGED, RULE_UNACKNOWLEDGED, SIDE_KINDS, Acknowledgement, ChangeEvent, ChangeRecord, HookOrigin,
-    Pair, ShippedChange, acknowledge, answered_event, ask_text, asked, business_days, change_state, describe,
-    eval_request_draft, logged_event, nagged_event, other_side, parse_change_key, replay, side_of, snooze_change,
+    ANSWERED,
+    KINDS,
+    LOGGED,
+    RULE_UNACKNOWLEDGED,
+    SIDE_KINDS,
+    Acknowledgement,
+    ChangeEvent,
+    ChangeRecord,
+    HookOrigin,
+    Pair,
+    ShippedChange,
+    acknowledge,
+    answered_event,
+    ask_text,
+    asked,
+    business_days,
+    change_state,
+    describe,
+    eval_request_draft,
+    logged_event,
+    nagged_event,
+    other_side,
+    parse_change_key,
+    replay,
+    side_of,
+    snooze_change,
     snoozed_event,
 )
 from bot.domain.thresholds import unacknowledged_ladder
@@ -35,9 +58,17 @@ def bln(day: int, hour: int, minute: int = 0, *, month: int = 11) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=BERLIN)
 
 
-def change(n: int = 7, *, at: datetime = bln(23, 10), side: str = "product", domain: str = "support", **fields: Any) -> ShippedChange:
-    base: dict[str, Any] = dict(id=f"CHG-{n}", domain=domain, side=side, what="express-refund intent",
-                                shipped_by="U0PPM" if side == "product" else "U0MLPM", at=at)
+def change(
+    n: int = 7, *, at: datetime = bln(23, 10), side: str = "product", domain: str = "support", **fields: Any
+) -> ShippedChange:
+    base: dict[str, Any] = dict(
+        id=f"CHG-{n}",
+        domain=domain,
+        side=side,
+        what="express-refund intent",
+        shipped_by="U0PPM" if side == "product" else "U0MLPM",
+        at=at,
+    )
     return ShippedChange(**{**base, **fields})
 
 
@@ -69,8 +100,12 @@ def test_change_keys() -> None:
 
 
 def test_the_log_gives_back_what_was_recorded() -> None:
-    people = change(7, version="2", links=["https://docs.example.com/express-refund"], kind="intent", asset="refund-intent")
-    hook = change(8, side="platform", at=bln(23, 11), shipped_by="deploys", origin=HookOrigin(source="deploys", id="run-91"))
+    people = change(
+        7, version="2", links=["https://docs.example.com/express-refund"], kind="intent", asset="refund-intent"
+    )
+    hook = change(
+        8, side="platform", at=bln(23, 11), shipped_by="deploys", origin=HookOrigin(source="deploys", id="run-91")
+    )
     said = answer(people, bln(24, 9), eval_link="https://evals.example.com/cases/41")
     events = [answered_event(said), logged_event(hook), logged_event(people)]  # any order: replay sorts by time
     records = replay(events)
@@ -102,7 +137,9 @@ def test_the_question_names_the_change_and_escapes_its_words() -> None:
     text = ask_text(c, asked_user="U0MLPM")
     assert text.startswith("<@U0MLPM> Product shipped *&lt;!channel&gt; refunds &amp; &lt;@U0CEO&gt;* (intent, v2)")
     assert "Does the prompt/eval suite cover it?" in text and "CHG-7" in text and "<@U0PPM>" in text
-    platform = ask_text(change(side="platform", shipped_by="deploys", origin=HookOrigin(source="deploys", id="1")), asked_user=None)
+    platform = ask_text(
+        change(side="platform", shipped_by="deploys", origin=HookOrigin(source="deploys", id="1")), asked_user=None
+    )
     assert platform.startswith("Platform shipped") and "the `deploys` hook" in platform and "product side" in platform
 
 
@@ -112,8 +149,15 @@ def test_versions_read_naturally() -> None:
 
 
 def ack(record: ChangeRecord, **kw: Any) -> Acknowledgement:
-    args: dict[str, Any] = dict(answer="covered", by="U0MLPM", at=bln(24, 9), asked_user="U0MLPM", lead=LEAD,
-                                admins=("U0ADMIN",), eval_link="https://evals.example.com/cases/41")
+    args: dict[str, Any] = dict(
+        answer="covered",
+        by="U0MLPM",
+        at=bln(24, 9),
+        asked_user="U0MLPM",
+        lead=LEAD,
+        admins=("U0ADMIN",),
+        eval_link="https://evals.example.com/cases/41",
+    )
     return acknowledge(record, **{**args, **kw})
 
 
@@ -172,7 +216,10 @@ def test_needs_work_files_an_eval_request_for_the_platform_side() -> None:
 
 def test_waiting_counts_business_days_of_the_domain_calendar() -> None:
     friday = change(at=bln(27, 16))  # Fri 16:00: one open hour left that day
-    assert change_state(ChangeRecord(friday), asked_user="U0MLPM", calendar=CAL, now=bln(30, 16)).waiting_business_days == 1.0
+    assert (
+        change_state(ChangeRecord(friday), asked_user="U0MLPM", calendar=CAL, now=bln(30, 16)).waiting_business_days
+        == 1.0
+    )
     state = change_state(ChangeRecord(friday), asked_user="U0MLPM", calendar=CAL, now=bln(1, 16, month=12))
     assert state.waiting_business_days == 2.0 and state.unacknowledged_since == friday.at and not state.acknowledged
 
@@ -204,10 +251,16 @@ def test_business_days_add_up(minutes: list[int]) -> None:
 
 def test_suspects_are_the_domains_changes_of_the_window_newest_first() -> None:
     filed = bln(25, 10)
-    inside = [change(1, at=filed - timedelta(days=14)), change(2, at=bln(23, 10), side="platform"),
-              change(3, at=filed, asset="refund-intent")]
-    outside = [change(4, at=filed - timedelta(days=14, seconds=1)), change(5, at=filed + timedelta(seconds=1)),
-               change(6, at=bln(24, 10), domain="search")]
+    inside = [
+        change(1, at=filed - timedelta(days=14)),
+        change(2, at=bln(23, 10), side="platform"),
+        change(3, at=filed, asset="refund-intent"),
+    ]
+    outside = [
+        change(4, at=filed - timedelta(days=14, seconds=1)),
+        change(5, at=filed + timedelta(seconds=1)),
+        change(6, at=bln(24, 10), domain="search"),
+    ]
     records = [ChangeRecord(c) for c in [*outside, *inside]]
     found = suspects(records, domain="support", filed_at=filed, now=filed, asset="refund-intent")
     assert [s.change.id for s in found] == ["CHG-3", "CHG-2", "CHG-1"]
@@ -226,32 +279,52 @@ def test_a_suspect_shows_whether_the_other_side_answered_by_now() -> None:
 
 def test_suspects_at_the_same_instant_come_newest_id_first() -> None:
     same = [ChangeRecord(change(n, at=bln(23, 10))) for n in (9, 10, 2)]
-    assert [s.change.id for s in suspects(same, domain="support", filed_at=bln(24, 10), now=bln(24, 10))] == ["CHG-10", "CHG-9", "CHG-2"]
+    assert [s.change.id for s in suspects(same, domain="support", filed_at=bln(24, 10), now=bln(24, 10))] == [
+        "CHG-10",
+        "CHG-9",
+        "CHG-2",
+    ]
 
 
 # --- closing a regression ------------------------------------------------------------------------------
 
 
 def close(**kw: Any) -> Closure:
-    args: dict[str, Any] = dict(cause="platform", eval_case="https://evals.example.com/cases/52", no_eval_reason=None,
-                                suspect_ids=["CHG-7", "CHG-8"])
+    args: dict[str, Any] = dict(
+        cause="platform",
+        eval_case="https://evals.example.com/cases/52",
+        no_eval_reason=None,
+        suspect_ids=["CHG-7", "CHG-8"],
+    )
     return close_regression(**{**args, **kw})
 
 
 def test_causes() -> None:
-    for given_cause, stored in [("product", "product"), (" Both ", "both"), ("outside", "outside"), ("change:CHG-7", "change:CHG-7"),
-                                ("chg-8", "change:CHG-8"), ("Change:chg-7", "change:CHG-7")]:
+    for given_cause, stored in [
+        ("product", "product"),
+        (" Both ", "both"),
+        ("outside", "outside"),
+        ("change:CHG-7", "change:CHG-7"),
+        ("chg-8", "change:CHG-8"),
+        ("Change:chg-7", "change:CHG-7"),
+    ]:
         closure = close(cause=given_cause)
         assert closure.cause == stored
     assert close(cause="CHG-7").cause_change == "CHG-7" and close(cause="both").cause_change is None
 
 
-@pytest.mark.parametrize("cause, message", [
-    (None, "Say what caused the regression: one of its suspects (CHG-7, CHG-8), product, platform, both or outside"),
-    ("  ", "Say what caused"),
-    ("gremlins", "'gremlins' is not a cause"),
-    ("CHG-9", "CHG-9 is not among this regression's suspects"),
-])
+@pytest.mark.parametrize(
+    "cause, message",
+    [
+        (
+            None,
+            "Say what caused the regression: one of its suspects (CHG-7, CHG-8), product, platform, both or outside",
+        ),
+        ("  ", "Say what caused"),
+        ("gremlins", "'gremlins' is not a cause"),
+        ("CHG-9", "CHG-9 is not among this regression's suspects"),
+    ],
+)
 def test_a_bad_cause_names_the_field(cause: str | None, message: str) -> None:
     with pytest.raises(InvalidInput, match=re.escape(message)) as caught:
         close(cause=cause)
@@ -267,8 +340,11 @@ def test_the_eval_case_or_why_there_is_none() -> None:
     assert close(eval_case=None, no_eval_reason="covered by the weekly red-team run").no_eval_reason
     both = close(no_eval_reason="also a unit test")
     assert both.has_eval_case and both.no_eval_reason == "also a unit test"
-    for kw, field in [(dict(eval_case=None), "eval_case"), (dict(eval_case="case 52"), "eval_case"),
-                      (dict(eval_case=None, no_eval_reason="x" * 501), "no_eval_reason")]:
+    for kw, field in [
+        (dict(eval_case=None), "eval_case"),
+        (dict(eval_case="case 52"), "eval_case"),
+        (dict(eval_case=None, no_eval_reason="x" * 501), "no_eval_reason"),
+    ]:
         with pytest.raises(InvalidInput) as caught:
             close(**kw)
         assert caught.value.field == field
@@ -280,8 +356,20 @@ def test_a_closure_cannot_be_built_with_a_cause_that_is_not_one() -> None:
 
 
 def request(n: int = 12, *, kind: str = "regression", domain: str = "support", confidential: bool = False) -> Request:
-    return Request(id=n, kind=kind, domain=domain, title="refund window wrong", description="", priority="P2", status="resolved",
-                   requester="U0REQ", source="command", confidential=confidential, created_at=bln(23, 9), updated_at=bln(23, 9))
+    return Request(
+        id=n,
+        kind=kind,
+        domain=domain,
+        title="refund window wrong",
+        description="",
+        priority="P2",
+        status="resolved",
+        requester="U0REQ",
+        source="command",
+        confidential=confidential,
+        created_at=bln(23, 9),
+        updated_at=bln(23, 9),
+    )
 
 
 def ev(r: Request, at: datetime, type: str, **data: Any) -> Event:
@@ -291,8 +379,11 @@ def ev(r: Request, at: datetime, type: str, **data: Any) -> Event:
 def test_the_closure_is_read_from_the_latest_resolution() -> None:
     r = request()
     first = close(cause="CHG-7")
-    events = [ev(r, bln(23, 9), "created", status="open"), ev(r, bln(24, 9), "resolved", status="resolved", **first.event_data()),
-              ev(r, bln(24, 10), "reopened", status="open")]
+    events = [
+        ev(r, bln(23, 9), "created", status="open"),
+        ev(r, bln(24, 9), "resolved", status="resolved", **first.event_data()),
+        ev(r, bln(24, 10), "reopened", status="open"),
+    ]
     assert closure_of(events) == first
     assert closure_of(events + [ev(r, bln(25, 9), "resolved", status="resolved")]) is None
     assert closure_of(events[:1]) is None
@@ -310,24 +401,40 @@ def resolved(r: Request, at: datetime, **data: Any) -> list[Event]:
     return [ev(r, r.created_at, "created", status="open"), ev(r, at, "resolved", status="resolved", **data)]
 
 
-def figures(items: list[tuple[Request, list[Event]]], records: list[ChangeRecord], *, scope: str | None = "support",
-            include_confidential: bool = False, decide_after: float = 0.0) -> Any:
+def figures(
+    items: list[tuple[Request, list[Event]]],
+    records: list[ChangeRecord],
+    *,
+    scope: str | None = "support",
+    include_confidential: bool = False,
+    decide_after: float = 0.0,
+) -> Any:
     start, end = WEEK
     listable = (lambda r: True) if include_confidential else (lambda r: not r.confidential)
-    return loop_figures(items, records, start=start, end=end, scope=scope, calendar_for=lambda _: CAL, listable=listable,
-                        decide_after=decide_after)
+    return loop_figures(
+        items,
+        records,
+        start=start,
+        end=end,
+        scope=scope,
+        calendar_for=lambda _: CAL,
+        listable=listable,
+        decide_after=decide_after,
+    )
 
 
 def test_regressions_closed_without_an_eval_case() -> None:
     with_case, without, old, secret = request(1), request(2), request(3), request(4, confidential=True)
     other_kind, other_domain = request(5, kind="eval"), request(6, domain="search")
     no_case = close(eval_case=None, no_eval_reason="cannot reproduce").event_data()
-    items = [(with_case, resolved(with_case, bln(24, 9), **close().event_data())),
-             (without, resolved(without, bln(24, 9), **no_case)),
-             (old, resolved(old, bln(1, 9, month=11))),
-             (secret, resolved(secret, bln(25, 9))),
-             (other_kind, resolved(other_kind, bln(24, 9))),
-             (other_domain, resolved(other_domain, bln(24, 9)))]
+    items = [
+        (with_case, resolved(with_case, bln(24, 9), **close().event_data())),
+        (without, resolved(without, bln(24, 9), **no_case)),
+        (old, resolved(old, bln(1, 9, month=11))),
+        (secret, resolved(secret, bln(25, 9))),
+        (other_kind, resolved(other_kind, bln(24, 9))),
+        (other_domain, resolved(other_domain, bln(24, 9))),
+    ]
     found = figures(items, [])
     assert found.regressions_closed == 3 and found.closed_without_eval_case == 2
     assert found.closed_without_eval_case_listed == [(2, "AIR-2")] and found.closed_without_eval_case_hidden == 1
@@ -337,11 +444,13 @@ def test_regressions_closed_without_an_eval_case() -> None:
 
 def test_a_regression_reopened_and_closed_again_counts_its_last_closure_in_the_week() -> None:
     r = request()
-    events = [ev(r, r.created_at, "created", status="open"),
-              ev(r, bln(24, 9), "resolved", status="resolved", **close(eval_case=None, no_eval_reason="n/a").event_data()),
-              ev(r, bln(25, 9), "reopened", status="open"),
-              ev(r, bln(26, 9), "resolved", status="resolved", **close().event_data()),
-              ev(r, bln(30, 9), "reopened", status="open")]  # after the week: not seen
+    events = [
+        ev(r, r.created_at, "created", status="open"),
+        ev(r, bln(24, 9), "resolved", status="resolved", **close(eval_case=None, no_eval_reason="n/a").event_data()),
+        ev(r, bln(25, 9), "reopened", status="open"),
+        ev(r, bln(26, 9), "resolved", status="resolved", **close().event_data()),
+        ev(r, bln(30, 9), "reopened", status="open"),
+    ]  # after the week: not seen
     found = figures([(r, events)], [])
     assert found.regressions_closed == 1 and found.closed_without_eval_case == 0
 
@@ -349,13 +458,22 @@ def test_a_regression_reopened_and_closed_again_counts_its_last_closure_in_the_w
 def test_changes_never_acknowledged() -> None:
     before, this_week, answered_late = change(1, at=bln(16, 10)), change(2, at=bln(24, 10)), change(3, at=bln(25, 10))
     answered = change(4, at=bln(25, 11))
-    records = [ChangeRecord(before), ChangeRecord(this_week), ChangeRecord(answered_late, answer(answered_late, bln(30, 10))),
-               ChangeRecord(answered, answer(answered, bln(26, 10))), ChangeRecord(change(5, at=bln(24, 10), domain="search")),
-               ChangeRecord(change(6, at=bln(30, 10)))]
+    records = [
+        ChangeRecord(before),
+        ChangeRecord(this_week),
+        ChangeRecord(answered_late, answer(answered_late, bln(30, 10))),
+        ChangeRecord(answered, answer(answered, bln(26, 10))),
+        ChangeRecord(change(5, at=bln(24, 10), domain="search")),
+        ChangeRecord(change(6, at=bln(30, 10))),
+    ]
     found = figures([], records)
     assert found.changes_logged == 3
     assert found.unacknowledged_this_week == ["CHG-2", "CHG-3"]
-    assert found.unacknowledged_open == [("CHG-1", 9.9), ("CHG-2", 3.9), ("CHG-3", 2.9)]  # 7 of 8 open hours on the first day
+    assert found.unacknowledged_open == [
+        ("CHG-1", 9.9),
+        ("CHG-2", 3.9),
+        ("CHG-3", 2.9),
+    ]  # 7 of 8 open hours on the first day
     assert figures([], records, scope=None).changes_logged == 4
     assert found.has_news and not figures([], []).has_news
 
@@ -397,11 +515,15 @@ def test_after_n_business_days_the_person_asked_is_nagged() -> None:
     nag = nag_at(record, bln(1, 16, month=12))
     assert nag is not None and nag.rule == RULE_UNACKNOWLEDGED == "change.unacknowledged"
     assert nag.step == "asked" and nag.recipients == ("U0MLPM",) and nag.in_thread and not nag.urgent
-    assert nag.sent_key == ("CHG-7", "change.unacknowledged", "asked") and nag.ref == "CHG-7/change.unacknowledged/asked"
+    assert (
+        nag.sent_key == ("CHG-7", "change.unacknowledged", "asked") and nag.ref == "CHG-7/change.unacknowledged/asked"
+    )
     assert nag.buttons == BUTTONS == ("change.covered", "change.needs_work", "change.not_relevant", "change.snooze")
-    assert nag.text == ("CHG-7 has waited 2 business days for an answer from <@U0MLPM>: Product shipped "
-                        "*express-refund intent* (intent) in support (<@U0PPM>, Fri 27 Nov 16:00). "
-                        "Does the prompt/eval suite cover it?")
+    assert nag.text == (
+        "CHG-7 has waited 2 business days for an answer from <@U0MLPM>: Product shipped "
+        "*express-refund intent* (intent) in support (<@U0PPM>, Fri 27 Nov 16:00). "
+        "Does the prompt/eval suite cover it?"
+    )
 
 
 def test_after_2n_the_lead_too_and_only_the_highest_step() -> None:
@@ -416,10 +538,13 @@ def test_a_sent_step_is_not_sent_again_and_the_next_comes_later() -> None:
     record = ChangeRecord(change(at=bln(27, 16)))
     sent = {("CHG-7", RULE_UNACKNOWLEDGED, "asked")}
     assert nag_at(record, bln(2, 9, month=12), sent=sent) is None
-    assert next_unacknowledged_check(state_at(record, bln(2, 9, month=12)), steps=STEPS, calendar=CAL, sent=sent) == \
-        bln(3, 16, month=12).astimezone(timezone.utc)
+    assert next_unacknowledged_check(
+        state_at(record, bln(2, 9, month=12)), steps=STEPS, calendar=CAL, sent=sent
+    ) == bln(3, 16, month=12).astimezone(timezone.utc)
     both = sent | {("CHG-7", RULE_UNACKNOWLEDGED, "lead")}
-    assert next_unacknowledged_check(state_at(record, bln(4, 9, month=12)), steps=STEPS, calendar=CAL, sent=both) is None
+    assert (
+        next_unacknowledged_check(state_at(record, bln(4, 9, month=12)), steps=STEPS, calendar=CAL, sent=both) is None
+    )
 
 
 def test_once_the_lead_was_told_the_lower_step_is_never_sent() -> None:
@@ -431,7 +556,9 @@ def test_once_the_lead_was_told_the_lower_step_is_never_sent() -> None:
 
 def test_answered_or_unasked_changes_are_not_nagged() -> None:
     c = change(at=bln(23, 10))
-    done = change_state(ChangeRecord(c, answer(c, bln(23, 11))), asked_user="U0MLPM", calendar=CAL, now=bln(10, 10, month=12))
+    done = change_state(
+        ChangeRecord(c, answer(c, bln(23, 11))), asked_user="U0MLPM", calendar=CAL, now=bln(10, 10, month=12)
+    )
     nobody = change_state(ChangeRecord(c), asked_user=None, calendar=CAL, now=bln(10, 10, month=12))
     for state in (done, nobody):
         assert unacknowledged_nag(state, steps=STEPS, escalated=UP, tz=BERLIN) is None
@@ -443,11 +570,15 @@ def test_without_a_lead_the_top_step_escalates_to_whom_it_is_given() -> None:
     nag = nag_at(record, bln(30, 10), escalated=())
     assert nag is not None and nag.step == "lead" and nag.recipients == ("U0MLPM",) and "Escalated" not in nag.text
     admins = nag_at(record, bln(30, 10), escalated=("U0ADMIN", "U0ADMIN2"))
-    assert admins.recipients == ("U0MLPM", "U0ADMIN", "U0ADMIN2") and admins.text.endswith("Escalated to <@U0ADMIN> and <@U0ADMIN2>.")
+    assert admins.recipients == ("U0MLPM", "U0ADMIN", "U0ADMIN2") and admins.text.endswith(
+        "Escalated to <@U0ADMIN> and <@U0ADMIN2>."
+    )
 
 
 def test_the_nag_escapes_what_shipped_and_names_a_hook() -> None:
-    hook = change(side="platform", what="prompt <b> & v2", shipped_by="deploys", origin=HookOrigin(source="deploys", id="9"))
+    hook = change(
+        side="platform", what="prompt <b> & v2", shipped_by="deploys", origin=HookOrigin(source="deploys", id="9")
+    )
     state = change_state(ChangeRecord(hook), asked_user="U0PPM", calendar=CAL, now=bln(30, 10))
     nag = unacknowledged_nag(state, steps=STEPS, escalated=UP, tz=BERLIN)
     assert nag is not None and "*prompt &lt;b&gt; &amp; v2*" in nag.text and "the `deploys` hook" in nag.text
@@ -473,9 +604,15 @@ def test_the_next_check_is_when_the_nag_falls_due(offset_minutes: int, days: int
 def snoozed(record: ChangeRecord, at: datetime, *, by: str = "U0MLPM", max_days: float = 3) -> ChangeRecord:
     """The record after `by` pressed Snooze at `at`, as the log replays it."""
     pressed = snooze_change(record, by=by, at=at, asked_user="U0MLPM", lead=LEAD, admins=["U0ADMIN"], max_days=max_days)
-    events = [logged_event(record.change), *([answered_event(record.answer)] if record.answer else []),
-              *(snoozed_event(record.change.id, s) for s in record.snoozes), snoozed_event(record.change.id, pressed),
-              nagged_event(record.change.id, rule=RULE_UNACKNOWLEDGED, step="asked", recipients=["U0MLPM"], at=at, actor="ai-intake")]
+    events = [
+        logged_event(record.change),
+        *([answered_event(record.answer)] if record.answer else []),
+        *(snoozed_event(record.change.id, s) for s in record.snoozes),
+        snoozed_event(record.change.id, pressed),
+        nagged_event(
+            record.change.id, rule=RULE_UNACKNOWLEDGED, step="asked", recipients=["U0MLPM"], at=at, actor="ai-intake"
+        ),
+    ]
     [replayed] = replay(events)
     return replayed
 
@@ -500,7 +637,9 @@ def test_pressing_again_extends_from_the_running_snooze_never_past_the_cap_from_
         snoozed(record, bln(27, 9))
     assert record.snoozes[0].first == record.snoozes[-1].first == bln(25, 11)
     short = snoozed(snoozed(ChangeRecord(change(at=bln(23, 10))), bln(25, 11), max_days=1.5), bln(25, 12), max_days=1.5)
-    assert short.snoozed_until(bln(25, 12)) == bln(25, 11) + timedelta(days=1.5)  # the second press only reaches the cap
+    assert short.snoozed_until(bln(25, 12)) == bln(25, 11) + timedelta(
+        days=1.5
+    )  # the second press only reaches the cap
 
 
 def test_only_who_may_answer_may_snooze_and_not_once_answered() -> None:
@@ -516,5 +655,10 @@ def test_only_who_may_answer_may_snooze_and_not_once_answered() -> None:
 def test_the_nags_and_snoozes_are_events_the_log_keeps() -> None:
     record = snoozed(ChangeRecord(change(at=bln(23, 10))), bln(25, 11))
     assert record.answer is None and record.change.id == "CHG-7" and len(record.snoozes) == 1
-    event = nagged_event("CHG-7", rule=RULE_UNACKNOWLEDGED, step="lead", recipients=["U0MLPM", LEAD], at=bln(27, 10), actor="ai-intake")
-    assert (event.type, event.data) == ("change.nag", {"rule": "change.unacknowledged", "step": "lead", "recipients": ["U0MLPM", LEAD]})
+    event = nagged_event(
+        "CHG-7", rule=RULE_UNACKNOWLEDGED, step="lead", recipients=["U0MLPM", LEAD], at=bln(27, 10), actor="ai-intake"
+    )
+    assert (event.type, event.data) == (
+        "change.nag",
+        {"rule": "change.unacknowledged", "step": "lead", "recipients": ["U0MLPM", LEAD]},
+    )

@@ -15,19 +15,26 @@ from bot.domain.changes_filing import ChangeDraft, ShippedText, kind_named, pars
 from bot.domain.errors import InvalidInput
 from tests.harness import CONFIG
 
-CONF = parse_config({**copy.deepcopy(CONFIG), "assets": [
-    {"name": "refund-answer", "kind": "prompt", "domain": "support", "platform_owner": "U0PROMPT"}]})
+CONF = parse_config(
+    {
+        **copy.deepcopy(CONFIG),
+        "assets": [{"name": "refund-answer", "kind": "prompt", "domain": "support", "platform_owner": "U0PROMPT"}],
+    }
+)
 AT = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
 
 
-@pytest.mark.parametrize(("typed", "read"), [
-    ("intent: express refund", ShippedText(what="express refund", kind="intent")),
-    ("product express refund", ShippedText(what="express refund", side="product")),
-    ("platform: eval suite: refund cases", ShippedText(what="refund cases", side="platform", kind="eval_suite")),
-    ("Success-Metric: CSAT", ShippedText(what="CSAT", kind="success_metric")),
-    ("note: this is what shipped", ShippedText(what="note: this is what shipped")),
-    ("", ShippedText(what="")),
-])
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("intent: express refund", ShippedText(what="express refund", kind="intent")),
+        ("product express refund", ShippedText(what="express refund", side="product")),
+        ("platform: eval suite: refund cases", ShippedText(what="refund cases", side="platform", kind="eval_suite")),
+        ("Success-Metric: CSAT", ShippedText(what="CSAT", kind="success_metric")),
+        ("note: this is what shipped", ShippedText(what="note: this is what shipped")),
+        ("", ShippedText(what="")),
+    ],
+)
 def test_reading_the_words(typed: str, read: ShippedText) -> None:
     assert parse_shipped(typed) == read
 
@@ -51,7 +58,11 @@ def refusal(**fields) -> InvalidInput:
 
 def test_where_a_change_belongs_and_who_is_asked() -> None:
     by_channel = plan(channel="C0SUPPORT")
-    assert (by_channel.domain, by_channel.side, by_channel.asked) == ("support", "product", "U0MLPM")  # the typer is support's PO
+    assert (by_channel.domain, by_channel.side, by_channel.asked) == (
+        "support",
+        "product",
+        "U0MLPM",
+    )  # the typer is support's PO
     assert plan(shipped_by="U0MLPM", channel="C0SUPPORT").side == "platform"
     assert plan(kind="prompt", shipped_by="U0ENG1", channel="C0SUPPORT").asked == "U0PPM"
     asset = plan(asset="refund-answer", shipped_by="U0ENG1")
@@ -60,21 +71,24 @@ def test_where_a_change_belongs_and_who_is_asked() -> None:
     assert plan(channel=None, shipped_by="U0PPM2").domain == "search"  # the only domain the typer belongs to
 
 
-@pytest.mark.parametrize(("fields", "field"), [
-    ({"what": " "}, "what"),
-    ({"what": "x" * 301, "channel": "C0SUPPORT"}, "what"),
-    ({"channel": "C0SUPPORT", "shipped_by": "U0ENG1"}, "side"),
-    ({"channel": "C0SUPPORT", "side": "middle"}, "side"),
-    ({"channel": "C0SUPPORT", "kind": "vibes"}, "kind"),
-    ({"channel": "C0SUPPORT", "side": "product", "kind": "prompt"}, "kind"),
-    ({"shipped_by": "U0ADMIN"}, "domain"),
-    ({"domain": "billing"}, "domain"),
-    ({"asset": "nope"}, "asset"),
-    ({"domain": "search", "asset": "refund-answer"}, "asset"),
-    ({"channel": "C0SUPPORT", "version": "v" * 101}, "version"),
-    ({"channel": "C0SUPPORT", "version": "1\n2"}, "version"),
-    ({"channel": "C0SUPPORT", "links": ("ftp://x",)}, "links"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"what": " "}, "what"),
+        ({"what": "x" * 301, "channel": "C0SUPPORT"}, "what"),
+        ({"channel": "C0SUPPORT", "shipped_by": "U0ENG1"}, "side"),
+        ({"channel": "C0SUPPORT", "side": "middle"}, "side"),
+        ({"channel": "C0SUPPORT", "kind": "vibes"}, "kind"),
+        ({"channel": "C0SUPPORT", "side": "product", "kind": "prompt"}, "kind"),
+        ({"shipped_by": "U0ADMIN"}, "domain"),
+        ({"domain": "billing"}, "domain"),
+        ({"asset": "nope"}, "asset"),
+        ({"domain": "search", "asset": "refund-answer"}, "asset"),
+        ({"channel": "C0SUPPORT", "version": "v" * 101}, "version"),
+        ({"channel": "C0SUPPORT", "version": "1\n2"}, "version"),
+        ({"channel": "C0SUPPORT", "links": ("ftp://x",)}, "links"),
+    ],
+)
 def test_each_mistake_names_its_field(fields: dict, field: str) -> None:
     assert refusal(**fields).field == field
 

@@ -21,22 +21,29 @@ def test_a_checked_dict_is_what_the_model_gives(text: str, part: str, label: str
     assert checked.section(text) == common.section(text).to_dict()
     assert checked.section(text, block_id="filed") == common.section(text, block_id="filed").to_dict()
     assert checked.context(part, "", text) == common.context(part, "", text).to_dict()
-    buttons = [checked.button(label, "request.edit", "AIR-12"),
-               checked.button(label, "request.withdraw", "AIR-12", style="danger", confirm=confirm)]
-    models = [common.button(label, "request.edit", "AIR-12"),
-              common.button(label, "request.withdraw", "AIR-12", style="danger", confirm=confirm)]
+    buttons = [
+        checked.button(label, "request.edit", "AIR-12"),
+        checked.button(label, "request.withdraw", "AIR-12", style="danger", confirm=confirm),
+    ]
+    models = [
+        common.button(label, "request.edit", "AIR-12"),
+        common.button(label, "request.withdraw", "AIR-12", style="danger", confirm=confirm),
+    ]
     assert checked.actions(*buttons) == ActionsBlock(elements=models).to_dict()
 
 
-@pytest.mark.parametrize("build", [
-    lambda: checked.button("Edit", "a" * 256, "AIR-1"),
-    lambda: checked.button("Edit", "request.edit", "v" * 2001),
-    lambda: checked.button("Edit", "request.edit", "AIR-1", style="loud"),
-    lambda: checked.button("Edit", "request.edit", "AIR-1", confirm="c" * 301),
-    lambda: checked.section("text", block_id="b" * 256),
-    lambda: checked.section(""),
-    lambda: checked.actions(*[checked.button("Edit", "request.edit", "AIR-1")] * 26),
-])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: checked.button("Edit", "a" * 256, "AIR-1"),
+        lambda: checked.button("Edit", "request.edit", "v" * 2001),
+        lambda: checked.button("Edit", "request.edit", "AIR-1", style="loud"),
+        lambda: checked.button("Edit", "request.edit", "AIR-1", confirm="c" * 301),
+        lambda: checked.section("text", block_id="b" * 256),
+        lambda: checked.section(""),
+        lambda: checked.actions(*[checked.button("Edit", "request.edit", "AIR-1")] * 26),
+    ],
+)
 def test_what_the_models_refuse_is_refused(build) -> None:
     with pytest.raises(SlackObjectFormationError):
         build()

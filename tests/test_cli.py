@@ -17,12 +17,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_cli(*args: str, env: dict[str, str], timeout: float = 30) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "AI_INTAKE_"))}
-    env.update(AI_INTAKE_DB=str(tmp_path / "bot.db"), AI_INTAKE_CONFIG=str(write_config(tmp_path / "ai-intake.yml")), **extra)
+    env.update(
+        AI_INTAKE_DB=str(tmp_path / "bot.db"), AI_INTAKE_CONFIG=str(write_config(tmp_path / "ai-intake.yml")), **extra
+    )
     return env
 
 
@@ -42,7 +46,9 @@ def test_run_with_a_missing_config_names_it(tmp_path) -> None:
     env = base_env(tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s")
     env["AI_INTAKE_CONFIG"] = str(tmp_path / "nope.yml")
     result = run_cli("run", env=env)
-    assert result.returncode == 1 and "nope.yml: no such config file" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        result.returncode == 1 and "nope.yml: no such config file" in result.stderr and "Traceback" not in result.stderr
+    )
 
 
 def free_port() -> int:
@@ -53,9 +59,22 @@ def free_port() -> int:
 
 def test_http_mode_serves_healthz_and_signed_commands(tmp_path, fake_slack) -> None:
     port = free_port()
-    env = base_env(tmp_path, SLACK_BOT_TOKEN=fake_slack.token, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake_slack.url,
-                   PORT=str(port), HOST="127.0.0.1")
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = base_env(
+        tmp_path,
+        SLACK_BOT_TOKEN=fake_slack.token,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.url,
+        PORT=str(port),
+        HOST="127.0.0.1",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         health = None
         for _ in range(100):
@@ -69,13 +88,30 @@ def test_http_mode_serves_healthz_and_signed_commands(tmp_path, fake_slack) -> N
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
             ready = json.loads(response.read())
             assert response.status == 200
-        assert (ready["database"], ready["writes"], ready["schema"], ready["outbox"], ready["scheduler"]) == \
-            ("ok", "ok", "ok", "ok", "running")
-        body = urllib.parse.urlencode({"team_id": "T0TEAM", "channel_id": "C0SUPPORT", "user_id": "U0REQ", "command": "/ai-request",
-                                       "text": "regression: refund window wrong", "response_url": fake_slack.response_url(),
-                                       "trigger_id": fake_slack.new_trigger_id()}).encode()
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=body, method="POST",
-                                         headers={"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)})
+        assert (ready["database"], ready["writes"], ready["schema"], ready["outbox"], ready["scheduler"]) == (
+            "ok",
+            "ok",
+            "ok",
+            "ok",
+            "running",
+        )
+        body = urllib.parse.urlencode(
+            {
+                "team_id": "T0TEAM",
+                "channel_id": "C0SUPPORT",
+                "user_id": "U0REQ",
+                "command": "/ai-request",
+                "text": "regression: refund window wrong",
+                "response_url": fake_slack.response_url(),
+                "trigger_id": fake_slack.new_trigger_id(),
+            }
+        ).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/slack/events",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)},
+        )
         with urllib.request.urlopen(request, timeout=5) as response:
             assert "AIR-1" in json.loads(response.read())["text"]
         for _ in range(100):
@@ -98,10 +134,14 @@ def test_secrets_come_from_files_as_well_as_the_environment(tmp_path) -> None:
     (tmp_path / "hook").write_text("s3cret")
     settings = load_settings({"SLACK_BOT_TOKEN_FILE": str(tmp_path / "token"), "SLACK_SIGNING_SECRET": "abc"})
     assert (settings.bot_token, settings.signing_secret) == ("xoxb-from-a-file", "abc")
-    assert hook_secrets({"deploys": "DEPLOY_HOOK_SECRET"}, {"DEPLOY_HOOK_SECRET_FILE": str(tmp_path / "hook")}) == {"deploys": "s3cret"}
+    assert hook_secrets({"deploys": "DEPLOY_HOOK_SECRET"}, {"DEPLOY_HOOK_SECRET_FILE": str(tmp_path / "hook")}) == {
+        "deploys": "s3cret"
+    }
     with pytest.raises(SettingsError, match="^Set SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_FILE, not both.$"):
         load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_BOT_TOKEN_FILE": str(tmp_path / "token")})
     result = run_cli("run", env=base_env(tmp_path, SLACK_BOT_TOKEN_FILE=str(tmp_path / "no-such-file")))
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.strip() == (f"ai-intake: SLACK_BOT_TOKEN_FILE names {tmp_path / 'no-such-file'}, which cannot be read "
-                                     "(FileNotFoundError: No such file or directory).")
+    assert result.stderr.strip() == (
+        f"ai-intake: SLACK_BOT_TOKEN_FILE names {tmp_path / 'no-such-file'}, which cannot be read "
+        "(FileNotFoundError: No such file or directory)."
+    )

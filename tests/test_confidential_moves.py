@@ -26,8 +26,17 @@ OUTSIDERS = {  # request key -> people of the other domain (engineer, reviewer, 
     "AIR-1": ("U0ENG3", "U0SEC2", "U0LEAD2", "U0PPM2", "U0OUTSIDER"),  # support's request; search's people
     "AIR-2": ("U0ENG1", "U0SEC1", "U0LEAD", "U0PPM", "U0OUTSIDER"),  # search's request; support's people
 }
-COLLEAGUE = {"U0ENG3": "U0SEC2", "U0SEC2": "U0ENG3", "U0LEAD2": "U0ENG3", "U0PPM2": "U0ENG3",
-             "U0ENG1": "U0ENG2", "U0SEC1": "U0ENG1", "U0LEAD": "U0ENG1", "U0PPM": "U0ENG1", "U0OUTSIDER": "U0REQ7"}
+COLLEAGUE = {
+    "U0ENG3": "U0SEC2",
+    "U0SEC2": "U0ENG3",
+    "U0LEAD2": "U0ENG3",
+    "U0PPM2": "U0ENG3",
+    "U0ENG1": "U0ENG2",
+    "U0SEC1": "U0ENG1",
+    "U0LEAD": "U0ENG1",
+    "U0PPM": "U0ENG1",
+    "U0OUTSIDER": "U0REQ7",
+}
 
 
 def actions_on(card: dict[str, Any]) -> list[dict[str, Any]]:
@@ -37,15 +46,26 @@ def actions_on(card: dict[str, Any]) -> list[dict[str, Any]]:
 def pick(h: Harness, key: str, element: dict[str, Any], *, user: str, **chosen: Any) -> None:
     """Use a select of the card as Slack sends it: the card's message, the chosen user or option."""
     request = h.bot.queries.get(int(key.split("-")[1]))
-    reply = h.interact({
-        "type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": TEAM},
-        "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
-        "channel": {"id": request.card_channel, "name": "x"},
-        "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
-        "message": h.card(key),
-        "actions": [{"action_id": element["action_id"], "block_id": "card.actions", "type": element["type"],
-                     "action_ts": "1.1", **chosen}],
-    })
+    reply = h.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": user, "name": user.lower(), "team_id": TEAM},
+            "trigger_id": h.fake.new_trigger_id(),
+            "response_url": h.fake.response_url(),
+            "channel": {"id": request.card_channel, "name": "x"},
+            "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
+            "message": h.card(key),
+            "actions": [
+                {
+                    "action_id": element["action_id"],
+                    "block_id": "card.actions",
+                    "type": element["type"],
+                    "action_ts": "1.1",
+                    **chosen,
+                }
+            ],
+        }
+    )
     assert reply.status == 200
 
 
@@ -67,12 +87,14 @@ def press_everything(h: Harness, key: str, *, user: str) -> None:
     request = h.bot.queries.get(int(key.split("-")[1]))
     domain = h.bot.config.home_domain(user)
     view = request_modal(h.bot.config, request=request).to_dict()
-    values = {ids.TITLE: {"type": "plain_text_input", "value": "mine now"},
-              ids.KIND: {"type": "static_select", "selected_option": {"value": request.kind}},
-              ids.DOMAIN: {"type": "static_select", "selected_option": {"value": domain.name if domain else "search"}},
-              ids.PRIORITY: {"type": "static_select", "selected_option": None},
-              ids.DESCRIPTION: {"type": "plain_text_input", "value": "x"},
-              ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": []}}
+    values = {
+        ids.TITLE: {"type": "plain_text_input", "value": "mine now"},
+        ids.KIND: {"type": "static_select", "selected_option": {"value": request.kind}},
+        ids.DOMAIN: {"type": "static_select", "selected_option": {"value": domain.name if domain else "search"}},
+        ids.PRIORITY: {"type": "static_select", "selected_option": None},
+        ids.DESCRIPTION: {"type": "plain_text_input", "value": "x"},
+        ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": []},
+    }
     refused = h.submit(view, values, user=user)
     assert refused.status == 200 and refused.json()["response_action"] == "errors", refused.body
     h.settle()
@@ -81,8 +103,18 @@ def press_everything(h: Harness, key: str, *, user: str) -> None:
 def read_everything(h: Harness, key: str, *, user: str) -> list[str]:
     """Every read path a person has in Slack; returns the acks' bodies."""
     bodies = []
-    for words in (f"status {key}", "queue", "queue support", "queue search", "queue triage", "mine", "search SECRET",
-                  "search vendor", "search embeddings", f"search {key}"):
+    for words in (
+        f"status {key}",
+        "queue",
+        "queue support",
+        "queue search",
+        "queue triage",
+        "mine",
+        "search SECRET",
+        "search vendor",
+        "search embeddings",
+        f"search {key}",
+    ):
         reply = h.command(words, user=user, channel="C0SEARCH")
         assert reply.status == 200
         bodies.append(reply.body)
@@ -97,8 +129,11 @@ def read_everything(h: Harness, key: str, *, user: str) -> list[str]:
 def test_people_of_another_domain_can_neither_read_nor_pull_a_confidential_request(harness: Harness) -> None:
     h = harness
     h.command("security review: SECRET-ALPHA vendor LLM reads refund emails", user="U0REQ", channel="C0SUPPORT")
-    h.mention("<@U0BOT> security review: SECRET-BRAVO ranking embeddings vendor\nSECRET-DELTA the contract is unsigned",
-              user="U0REQ4", channel="C0SEARCH")
+    h.mention(
+        "<@U0BOT> security review: SECRET-BRAVO ranking embeddings vendor\nSECRET-DELTA the contract is unsigned",
+        user="U0REQ4",
+        channel="C0SEARCH",
+    )
     h.settle()
     support, search = h.bot.queries.get(1), h.bot.queries.get(2)
     assert (support.confidential, support.domain, support.card_channel) == (True, "support", "G0SUPSEC")
@@ -145,7 +180,9 @@ def test_reassigning_a_confidential_request_to_oneself_from_another_domain_is_re
     h.settle()
     request = h.bot.queries.get(1)
     assert (request.domain, request.assignee) == ("search", "U0SEC2")  # search's reviewer
-    assert any("AIR-1 is confidential: only members of search (or admins) can move it." in t for t in h.ephemerals("U0ENG1"))
+    assert any(
+        "AIR-1 is confidential: only members of search (or admins) can move it." in t for t in h.ephemerals("U0ENG1")
+    )
     reply = h.command("status AIR-1", user="U0ENG1", channel="C0SUPPORT")
     assert "SECRET-ECHO" not in reply.body
     h.reassign("AIR-1", user="U0ENG3", to="U0ENG1")  # search's engineer may hand it to support: he sees it already

@@ -36,13 +36,26 @@ SECRET = re.compile(r"SECRET-(?:TITLE|DESC)-[A-Z]+")
 SUPPORT = {"ALPHA", "BRAVO", "CHARLIE", "ECHO", "FOXTROT"}
 SEARCH = {"DELTA"}
 PEOPLE = {  # in a direct message, an ephemeral, an ack or their App Home; anyone not named sees none
-    "U0REQ": {"ALPHA"}, "U0REQ2": {"BRAVO"}, "U0REQ3": {"CHARLIE"},  # each requester: their own
-    "U0REQ4": {"DELTA"}, "U0REQ5": {"ECHO"}, "U0REQ6": {"FOXTROT"},
-    "U0ENG1": SUPPORT, "U0ENG2": SUPPORT, "U0SEC1": SUPPORT,  # support's engineers and reviewer
-    "U0LEAD": SUPPORT, "U0PPM": SUPPORT, "U0MLPM": SUPPORT,  # support's lead and owners
-    "U0ENG3": SEARCH, "U0SEC2": SEARCH, "U0LEAD2": SEARCH, "U0PPM2": SEARCH, "U0MLPM2": SEARCH,  # search's people
+    "U0REQ": {"ALPHA"},
+    "U0REQ2": {"BRAVO"},
+    "U0REQ3": {"CHARLIE"},  # each requester: their own
+    "U0REQ4": {"DELTA"},
+    "U0REQ5": {"ECHO"},
+    "U0REQ6": {"FOXTROT"},
+    "U0ENG1": SUPPORT,
+    "U0ENG2": SUPPORT,
+    "U0SEC1": SUPPORT,  # support's engineers and reviewer
+    "U0LEAD": SUPPORT,
+    "U0PPM": SUPPORT,
+    "U0MLPM": SUPPORT,  # support's lead and owners
+    "U0ENG3": SEARCH,
+    "U0SEC2": SEARCH,
+    "U0LEAD2": SEARCH,
+    "U0PPM2": SEARCH,
+    "U0MLPM2": SEARCH,  # search's people
     "U0ADMIN": SUPPORT | SEARCH,  # an admin
-    "U0OUTSIDER": set(), "U0REQ7": set(),  # an outsider; the requester of the public question
+    "U0OUTSIDER": set(),
+    "U0REQ7": set(),  # an outsider; the requester of the public question
 }
 CHANNELS = {"G0SUPSEC": SUPPORT}  # support's private review channel; every other channel (C…) sees none
 SHOWN = {  # (audience, surface) -> requests whose title it must show: the rule hides no more than it should
@@ -63,14 +76,18 @@ def letter(secret: str) -> str:
     return secret.rsplit("-", 1)[1]
 
 
-def file_by_form(h: Harness, *, user: str, kind: str, title: str, description: str, channel: str, confidential: bool) -> None:
+def file_by_form(
+    h: Harness, *, user: str, kind: str, title: str, description: str, channel: str, confidential: bool
+) -> None:
     view = {**request_modal(h.bot.config, channel=channel).to_dict()}
-    values = {ids.TITLE: {"type": "plain_text_input", "value": title},
-              ids.KIND: {"type": "static_select", "selected_option": {"value": kind}},
-              ids.DOMAIN: {"type": "static_select", "selected_option": None},
-              ids.PRIORITY: {"type": "static_select", "selected_option": None},
-              ids.DESCRIPTION: {"type": "plain_text_input", "value": description},
-              ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": [{"value": "yes"}] if confidential else []}}
+    values = {
+        ids.TITLE: {"type": "plain_text_input", "value": title},
+        ids.KIND: {"type": "static_select", "selected_option": {"value": kind}},
+        ids.DOMAIN: {"type": "static_select", "selected_option": None},
+        ids.PRIORITY: {"type": "static_select", "selected_option": None},
+        ids.DESCRIPTION: {"type": "plain_text_input", "value": description},
+        ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": [{"value": "yes"}] if confidential else []},
+    }
     assert h.submit(view, values, user=user).status == 200
 
 
@@ -89,16 +106,37 @@ def test_confidential_titles_and_descriptions_reach_only_their_people(harness: H
 
     # -- Monday: filed every way, in public channels -----------------------------------------------
     command("security review: SECRET-TITLE-ALPHA vendor LLM for refund emails", user="U0REQ")
-    file_by_form(h, user="U0REQ2", kind="security_review", title="SECRET-TITLE-BRAVO retention of refund transcripts",
-                 description="SECRET-DESC-BRAVO we keep transcripts 30 days\nand share them with the vendor", channel="C0SUPPORT",
-                 confidential=True)
-    h.mention("<@U0BOT> security review: SECRET-TITLE-CHARLIE helpdesk agent reads customer files\nSECRET-DESC-CHARLIE all of them",
-              user="U0REQ3", channel="C0SUPPORT")
+    file_by_form(
+        h,
+        user="U0REQ2",
+        kind="security_review",
+        title="SECRET-TITLE-BRAVO retention of refund transcripts",
+        description="SECRET-DESC-BRAVO we keep transcripts 30 days\nand share them with the vendor",
+        channel="C0SUPPORT",
+        confidential=True,
+    )
+    h.mention(
+        "<@U0BOT> security review: SECRET-TITLE-CHARLIE helpdesk agent reads customer files\nSECRET-DESC-CHARLIE all of them",
+        user="U0REQ3",
+        channel="C0SUPPORT",
+    )
     h.settle()
     command("security review: SECRET-TITLE-DELTA ranking vendor embeddings", user="U0REQ4", channel="C0SEARCH")
-    file_by_form(h, user="U0REQ5", kind="feature", title="SECRET-TITLE-ECHO refund fraud model", description="SECRET-DESC-ECHO unannounced",
-                 channel="C0SUPPORT", confidential=True)
-    shortcut(h, user="U0REQ6", channel="C0SUPPORT", text="security: SECRET-TITLE-FOXTROT agent tool access\nSECRET-DESC-FOXTROT prod db")
+    file_by_form(
+        h,
+        user="U0REQ5",
+        kind="feature",
+        title="SECRET-TITLE-ECHO refund fraud model",
+        description="SECRET-DESC-ECHO unannounced",
+        channel="C0SUPPORT",
+        confidential=True,
+    )
+    shortcut(
+        h,
+        user="U0REQ6",
+        channel="C0SUPPORT",
+        text="security: SECRET-TITLE-FOXTROT agent tool access\nSECRET-DESC-FOXTROT prod db",
+    )
     command("question: which eval covers the public refund window?", user="U0REQ7")
     h.settle()
     requests = [h.bot.queries.get(i) for i in range(1, 8)]
@@ -121,7 +159,9 @@ def test_confidential_titles_and_descriptions_reach_only_their_people(harness: H
                 command(text, user=outsider)
             for request in requests:
                 command(f"status {request.key}", user=outsider)
-            h.event({"type": "app_home_opened", "user": outsider, "tab": "home", "channel": "D0HOME", "event_ts": "1.1"})
+            h.event(
+                {"type": "app_home_opened", "user": outsider, "tab": "home", "channel": "D0HOME", "event_ts": "1.1"}
+            )
         for insider in ("U0REQ", "U0SEC1", "U0LEAD", "U0ADMIN"):
             h.event({"type": "app_home_opened", "user": insider, "tab": "home", "channel": "D0HOME", "event_ts": "1.1"})
         h.settle()
@@ -148,7 +188,8 @@ def test_confidential_titles_and_descriptions_reach_only_their_people(harness: H
     assert {letter(t) for r in confidential for t in secrets_of(r)} == SUPPORT | SEARCH
     assert len(set().union(*(secrets_of(r) for r in confidential))) == 10
     assert {r.requester: {letter(t) for t in secrets_of(r)} for r in confidential} == {
-        person: letters for person, letters in PEOPLE.items() if person.startswith("U0REQ") and letters}
+        person: letters for person, letters in PEOPLE.items() if person.startswith("U0REQ") and letters
+    }
 
     leaks: list[str] = []
     shown: dict[tuple[str, str], set[str]] = {}  # (audience, surface) -> the requests it showed
@@ -174,8 +215,11 @@ def test_confidential_titles_and_descriptions_reach_only_their_people(harness: H
     for response in h.fake.responses:  # response_url posts: only ever refusals and notices here
         check("nobody", "response_url post", json.dumps(response["body"], ensure_ascii=False))
     assert leaks == [], "\n".join(leaks)
-    missing = {(who, surface): letters - shown.get((who, surface), set())
-               for (who, surface), letters in SHOWN.items() if letters - shown.get((who, surface), set())}
+    missing = {
+        (who, surface): letters - shown.get((who, surface), set())
+        for (who, surface), letters in SHOWN.items()
+        if letters - shown.get((who, surface), set())
+    }
     assert missing == {}, f"where the title should show, it did not: {missing}"
 
 
@@ -199,7 +243,9 @@ def test_tokens_and_the_signing_secret_never_reach_the_log_at_any_level(harness:
         h.command("question: another one")
         h.settle()
         h.post(b"{}", "application/json", headers=signed_headers(b"{}", secret="not-the-secret"))  # a forged signature
-        logging.getLogger("bot").debug("settings: token=%s secret=%s app=%s", h.fake.token, SIGNING_SECRET, "xapp-1-A0APP-123-abcdef")
+        logging.getLogger("bot").debug(
+            "settings: token=%s secret=%s app=%s", h.fake.token, SIGNING_SECRET, "xapp-1-A0APP-123-abcdef"
+        )
         try:
             raise RuntimeError(f"a failure that quotes {h.fake.token}")
         except RuntimeError:
@@ -208,7 +254,9 @@ def test_tokens_and_the_signing_secret_never_reach_the_log_at_any_level(harness:
         root.removeHandler(handler)
         root.setLevel(level)
     text = stream.getvalue()
-    assert " DEBUG slack_sdk" in text and "Authorization" in text and "[redacted]" in text  # it really logged the requests
+    assert (
+        " DEBUG slack_sdk" in text and "Authorization" in text and "[redacted]" in text
+    )  # it really logged the requests
     assert h.fake.token not in text and SIGNING_SECRET not in text and "xapp-1-A0APP-123-abcdef" not in text
     assert "xoxb-" not in text and "xapp-" not in text
 
@@ -222,7 +270,9 @@ def test_where_a_confidential_title_is_hidden_its_routing_reasons_are_too(harnes
         h.command(f"question: dashboard latency report {n}", channel="C0SEARCH")
     h.settle()
     h.command("security review: dashboard latency of the vendor model", user="U0REQ", channel="C0RANDOM")
-    _, mention = h.mention("<@U0BOT> security review: dashboard latency of the partner model", user="U0REQ2", channel="C0RANDOM")
+    _, mention = h.mention(
+        "<@U0BOT> security review: dashboard latency of the partner model", user="U0REQ2", channel="C0RANDOM"
+    )
     h.settle()
     for key in ("AIR-3", "AIR-4"):
         request = h.bot.queries.get(int(key.split("-")[1]))

@@ -60,33 +60,92 @@ def test_the_sample_config_loads_from_yaml(tmp_path: Path) -> None:
     ("change", "problem"),
     [
         (lambda c: c.update(timezon="Europe/Berlin"), "timezon: unknown key (check its spelling and indentation)"),
-        (lambda c: c["domains"][1].update(engineer=["U0ENG3"]), "domains[1].engineer: unknown key (check its spelling and indentation)"),
-        (lambda c: c["business_hours"].update(stop="17:00"), "business_hours.stop: unknown key (check its spelling and indentation)"),
-        (lambda c: c["domains"][0].update(engineers="nobody"), "domains[0].engineers: expected a list of Slack user ids, got 'nobody'"),
-        (lambda c: c["domains"][1].update(engineers=["U0ENG3", "bob"]),
-         "domains[1].engineers: expected a list of Slack user ids, got ['U0ENG3', 'bob']"),
+        (
+            lambda c: c["domains"][1].update(engineer=["U0ENG3"]),
+            "domains[1].engineer: unknown key (check its spelling and indentation)",
+        ),
+        (
+            lambda c: c["business_hours"].update(stop="17:00"),
+            "business_hours.stop: unknown key (check its spelling and indentation)",
+        ),
+        (
+            lambda c: c["domains"][0].update(engineers="nobody"),
+            "domains[0].engineers: expected a list of Slack user ids, got 'nobody'",
+        ),
+        (
+            lambda c: c["domains"][1].update(engineers=["U0ENG3", "bob"]),
+            "domains[1].engineers: expected a list of Slack user ids, got ['U0ENG3', 'bob']",
+        ),
         (lambda c: c["domains"][0].update(engineers=[]), "domains[0].engineers: a domain needs at least one engineer"),
         (lambda c: c["domains"][0].update(lead="nobody"), "domains[0].lead: expected a Slack user id, got 'nobody'"),
         (lambda c: c.update(admins="U0ADMIN"), "admins: expected a list of Slack user ids, got 'U0ADMIN'"),
-        (lambda c: c["domains"][0].update(channels=["#support"]), "domains[0].channels: expected a list of Slack channel ids, got ['#support']"),
-        (lambda c: c["domains"][0].update(review_channel="secret"), "domains[0].review_channel: expected a Slack channel id, got 'secret'"),
+        (
+            lambda c: c["domains"][0].update(channels=["#support"]),
+            "domains[0].channels: expected a list of Slack channel ids, got ['#support']",
+        ),
+        (
+            lambda c: c["domains"][0].update(review_channel="secret"),
+            "domains[0].review_channel: expected a Slack channel id, got 'secret'",
+        ),
         (lambda c: c.update(triage_channel="#triage"), "triage_channel: expected a Slack channel id, got '#triage'"),
         (lambda c: c.pop("triage_channel"), "triage_channel: required but missing"),
-        (lambda c: c.update(timezone="Mars/Olympus"), "timezone: unknown time zone 'Mars/Olympus' (use an IANA name like Europe/Berlin)"),
-        (lambda c: c["domains"][0].update(timezone="Berlin"), "domains[0].timezone: unknown time zone 'Berlin' (use an IANA name like Europe/Berlin)"),
-        (lambda c: c["business_hours"].update(start="9:00"), "business_hours.start: expected a time as \"HH:MM\", got '9:00'"),
-        (lambda c: c["business_hours"].update(end="24:00"), "business_hours.end: expected a time as \"HH:MM\", got '24:00'"),
-        (lambda c: c["business_hours"].update(start="17:00", end="09:00"), "business_hours: end 09:00 must be after start 17:00"),
-        (lambda c: c["domains"][0].update(business_hours={"start": "10:00", "end": "10:00"}),
-         "domains[0].business_hours: end 10:00 must be after start 10:00"),
-        (lambda c: c["digest"].update(cron="every monday"),
-         "digest.cron: expected a cron expression of 5 fields like \"0 9 * * mon\", got 'every monday'"),
+        (
+            lambda c: c.update(timezone="Mars/Olympus"),
+            "timezone: unknown time zone 'Mars/Olympus' (use an IANA name like Europe/Berlin)",
+        ),
+        (
+            lambda c: c["domains"][0].update(timezone="Berlin"),
+            "domains[0].timezone: unknown time zone 'Berlin' (use an IANA name like Europe/Berlin)",
+        ),
+        (
+            lambda c: c["business_hours"].update(start="9:00"),
+            "business_hours.start: expected a time as \"HH:MM\", got '9:00'",
+        ),
+        (
+            lambda c: c["business_hours"].update(end="24:00"),
+            "business_hours.end: expected a time as \"HH:MM\", got '24:00'",
+        ),
+        (
+            lambda c: c["business_hours"].update(start="17:00", end="09:00"),
+            "business_hours: end 09:00 must be after start 17:00",
+        ),
+        (
+            lambda c: c["domains"][0].update(business_hours={"start": "10:00", "end": "10:00"}),
+            "domains[0].business_hours: end 10:00 must be after start 10:00",
+        ),
+        (
+            lambda c: c["digest"].update(cron="every monday"),
+            "digest.cron: expected a cron expression of 5 fields like \"0 9 * * mon\", got 'every monday'",
+        ),
         (lambda c: c["domains"][1].update(name="support"), "config: domain 'support' is defined twice"),
-        (lambda c: c["domains"][1].update(channels=["C0SEARCH", "C0SUPPORT"]), "config: channel C0SUPPORT belongs to both support and search"),
+        (
+            lambda c: c["domains"][1].update(channels=["C0SEARCH", "C0SUPPORT"]),
+            "config: channel C0SUPPORT belongs to both support and search",
+        ),
     ],
-    ids=["unknown-top", "unknown-domain", "unknown-nested", "user-ids", "user-ids-one-bad", "no-engineers", "lead", "admins",
-         "channel-ids", "review-channel", "triage-channel", "missing", "timezone", "domain-timezone", "hhmm", "hhmm-24",
-         "end-before-start", "domain-end-equals-start", "cron-fields", "duplicate-domain", "channel-twice"],
+    ids=[
+        "unknown-top",
+        "unknown-domain",
+        "unknown-nested",
+        "user-ids",
+        "user-ids-one-bad",
+        "no-engineers",
+        "lead",
+        "admins",
+        "channel-ids",
+        "review-channel",
+        "triage-channel",
+        "missing",
+        "timezone",
+        "domain-timezone",
+        "hhmm",
+        "hhmm-24",
+        "end-before-start",
+        "domain-end-equals-start",
+        "cron-fields",
+        "duplicate-domain",
+        "channel-twice",
+    ],
 )
 def test_a_bad_field_is_one_sentence_naming_it(change: Callable[[dict[str, Any]], object], problem: str) -> None:
     assert problems_of(change) == [problem]
@@ -137,7 +196,9 @@ def test_a_time_zone_that_is_not_text_is_a_config_error(change: Callable[[dict[s
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         load_config(tmp_path / "nope.yml")
-    assert raised.value.problems == [f"{tmp_path / 'nope.yml'}: no such config file (set AI_INTAKE_CONFIG or pass a path)"]
+    assert raised.value.problems == [
+        f"{tmp_path / 'nope.yml'}: no such config file (set AI_INTAKE_CONFIG or pass a path)"
+    ]
 
 
 def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
@@ -180,8 +241,13 @@ def test_a_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
 
 
 def config_check(path: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", "config", "check", str(path), *options], cwd=ROOT, capture_output=True,
-                          text=True, timeout=30)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "config", "check", str(path), *options],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 def test_config_check_prints_the_routing_table(tmp_path: Path) -> None:
@@ -213,7 +279,7 @@ def test_config_check_prints_the_next_holidays_each_clock_skips(tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     start = lines.index("holidays the SLA clock skips next (business days from 2026-11-23 on):")
-    org, search = lines[start + 1:]
+    org, search = lines[start + 1 :]
     assert org.startswith("  org (DE-BE + 1 day off): 2026-12-24 (Thu) company day off; 2026-12-25 (Fri) ")
     assert "2026-12-26" not in org  # a Saturday: the clock is closed anyway
     assert search.startswith("  search (US-CA): 2026-11-26 (Thu) ")  # support has the org's: not repeated
@@ -222,7 +288,10 @@ def test_config_check_prints_the_next_holidays_each_clock_skips(tmp_path: Path) 
 
 def test_config_check_with_dates_listed_by_hand(tmp_path: Path) -> None:
     path = write(tmp_path, yaml.safe_dump(CONFIG))
-    assert config_check(path, "--from", "2026-11-23").stdout.splitlines()[-1] == "  org (1 listed): 2026-12-25 (Fri) holiday"
+    assert (
+        config_check(path, "--from", "2026-11-23").stdout.splitlines()[-1]
+        == "  org (1 listed): 2026-12-25 (Fri) holiday"
+    )
     assert config_check(path, "--from", "2026-12-26").stdout.splitlines()[-1] == "  org (1 listed): none"
     refused = config_check(path, "--from", "26.12.2026")
     assert refused.returncode == 2 and "--from: expected a date like 2026-12-01, got '26.12.2026'" in refused.stderr

@@ -44,7 +44,10 @@ class Typist:
 def open_typist(tmp_path: Path, answers: list[str] | None = None, *, skip_quiet_ticks: bool = True) -> Typist:
     out = io.StringIO()
     ask = (lambda prompt: answers.pop(0)) if answers is not None else None
-    return Typist(open_session(DEMO, db_path=str(tmp_path / "console.db"), out=out, ask=ask, skip_quiet_ticks=skip_quiet_ticks), out)
+    return Typist(
+        open_session(DEMO, db_path=str(tmp_path / "console.db"), out=out, ask=ask, skip_quiet_ticks=skip_quiet_ticks),
+        out,
+    )
 
 
 @pytest.fixture
@@ -70,7 +73,9 @@ def test_the_pages_session_is_what_the_script_prints(tmp_path, monkeypatch, caps
     monkeypatch.chdir(tmp_path)
     assert main(["console", "--script", str(SCRIPT)]) == 0
     printed = capsys.readouterr()
-    assert printed.out == page_session(), "the bot says something else now: `python -m tests.test_console` rewrites the page's session"
+    assert printed.out == page_session(), (
+        "the bot says something else now: `python -m tests.test_console` rewrites the page's session"
+    )
     assert "demo organisation" in printed.err and "throwaway" in printed.err
     assert not list(tmp_path.iterdir()), "a script leaves no database behind"
 
@@ -103,7 +108,10 @@ def test_a_mention_files_from_the_message_and_answers_in_its_thread(typist) -> N
     shown = typist.type("@ai-intake search results ignore the date filter")
     request = typist.request("AIR-1")
     assert request.source == "mention" and request.domain == "search" and request.origin_channel == "C0SEARCH"
-    assert "┌ #search › thread of AIR-1" in shown and "│ Filed AIR-1: search results ignore the date filter → #search" in shown
+    assert (
+        "┌ #search › thread of AIR-1" in shown
+        and "│ Filed AIR-1: search results ignore the date filter → #search" in shown
+    )
 
 
 def test_a_ticket_reaction_and_the_message_shortcut_file_the_message(typist) -> None:
@@ -132,9 +140,14 @@ def test_a_reply_in_the_cards_thread_is_a_comment(typist) -> None:
 def test_buttons_are_numbered_and_pressed_by_number_as_the_current_person(typist) -> None:
     shown = typist.type("/ai-request regression: refund bot answers with the wrong window")
     assert "│ [1 Edit details] [2 Withdraw]" in shown
-    assert "│ [3 Claim] [4 Take ownership] [5 Not mine] [6 Waiting on requester] [7 Resolve…] [8 Reassign… ▾ @ben]" in shown
+    assert (
+        "│ [3 Claim] [4 Take ownership] [5 Not mine] [6 Waiting on requester] [7 Resolve…] [8 Reassign… ▾ @ben]"
+        in shown
+    )
     refused = typist.type("3")
-    assert "only @ana sees this" in refused and "can claim AIR-1" in refused and typist.request("AIR-1").status == "open"
+    assert (
+        "only @ana sees this" in refused and "can claim AIR-1" in refused and typist.request("AIR-1").status == "open"
+    )
     typist.type("/as chen")
     shown = typist.type("3")
     assert typist.request("AIR-1").status == "claimed" and typist.request("AIR-1").assignee == "U0CHEN"
@@ -167,10 +180,17 @@ def test_the_form_is_shown_and_filled_in_by_submit(typist) -> None:
     assert "┌ form “Ask for AI help” opens for @ana" in shown and "│ title *: Title (text)" in shown
     refused = typist.type("/submit kind=eval")
     assert "· not sent" in refused and "Please fill out this field." in refused
-    typist.type('/submit title="Refunds over 30 days have no eval" kind=eval priority=P2 description="we only test 14 days" '
-                'links=https://wiki.example.com/refunds')
+    typist.type(
+        '/submit title="Refunds over 30 days have no eval" kind=eval priority=P2 description="we only test 14 days" '
+        "links=https://wiki.example.com/refunds"
+    )
     request = typist.request("AIR-1")
-    assert (request.source, request.kind, request.priority, request.links) == ("modal", "eval", "P2", ["https://wiki.example.com/refunds"])
+    assert (request.source, request.kind, request.priority, request.links) == (
+        "modal",
+        "eval",
+        "P2",
+        ["https://wiki.example.com/refunds"],
+    )
     assert "has no form open" in typist.type("/submit title=again")
 
 
@@ -184,25 +204,62 @@ def test_the_bots_own_form_errors_are_shown_and_a_reason_form_comes_from_a_butto
 
 
 def test_the_form_is_asked_field_by_field_when_interactive(tmp_path) -> None:
-    answers = ["", "4", "", "", "no eval covers refunds", "not a link", "", "", "Refunds eval", "https://wiki.example.com/r"]
+    answers = [
+        "",
+        "4",
+        "",
+        "",
+        "no eval covers refunds",
+        "not a link",
+        "",
+        "",
+        "Refunds eval",
+        "https://wiki.example.com/r",
+    ]
     typist = open_typist(tmp_path, answers)
     try:
         shown = typist.type("/ai-request")
         assert "Please enter a valid URL." in shown and "Please fill out this field." in shown and not answers
         request = typist.request("AIR-1")
         assert (request.title, request.kind, request.description, request.links) == (
-            "Refunds eval", "eval", "no eval covers refunds", ["https://wiki.example.com/r"])
+            "Refunds eval",
+            "eval",
+            "no eval covers refunds",
+            ["https://wiki.example.com/r"],
+        )
     finally:
         typist.session.close()
 
 
 def test_submit_reads_values_by_block_id_label_option_or_number() -> None:
-    view = {"blocks": [
-        {"type": "input", "block_id": "kind", "label": {"text": "Kind"}, "element": {"type": "static_select", "action_id": "value",
-         "options": [{"value": "eval", "text": {"text": "Eval gap"}}, {"value": "question", "text": {"text": "Question"}}]}},
-        {"type": "input", "block_id": "confidential", "label": {"text": "Confidentiality"}, "optional": True, "element": {
-            "type": "checkboxes", "action_id": "value", "options": [{"value": "yes", "text": {"text": "Confidential"}}]}},
-    ]}
+    view = {
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "kind",
+                "label": {"text": "Kind"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "options": [
+                        {"value": "eval", "text": {"text": "Eval gap"}},
+                        {"value": "question", "text": {"text": "Question"}},
+                    ],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "confidential",
+                "label": {"text": "Confidentiality"},
+                "optional": True,
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": "value",
+                    "options": [{"value": "yes", "text": {"text": "Confidential"}}],
+                },
+            },
+        ]
+    }
     assert forms.parse_submit(view, "kind='Eval gap' confidentiality=yes") == {"kind": "eval", "confidential": ["yes"]}
     assert forms.parse_submit(view, "kind=2")["kind"] == "question"
     with pytest.raises(forms.FormError, match="no option 'bug'"):
@@ -213,7 +270,10 @@ def test_submit_reads_values_by_block_id_label_option_or_number() -> None:
 def test_mrkdwn_is_shown_as_people_read_it() -> None:
     names = Directory.of(DEMO, bot_user_id="U0AIINTAKE")
     text = "*AIR-1* by <@U0ANA> in <#C0SUPPORT> and <#G0SUPPORTSEC|x>: <https://example.com/a_b|the_doc> _ok_ :compass:"
-    assert render.mrkdwn(text, names) == "AIR-1 by @ana in #support and #support-review: the_doc (https://example.com/a_b) ok 🧭"
+    assert (
+        render.mrkdwn(text, names)
+        == "AIR-1 by @ana in #support and #support-review: the_doc (https://example.com/a_b) ok 🧭"
+    )
     escaped = "&lt;!channel&gt; &amp; &lt;@U0BEN&gt; *not &lt;b&gt;*"
     assert render.mrkdwn(escaped, names) == "<!channel> & <@U0BEN> not <b>"
     assert render.mrkdwn("<!here> <!subteam^S1|@oncall>", names) == "@here @oncall"
@@ -226,8 +286,10 @@ def test_user_text_is_shown_as_text_never_as_a_mention(typist) -> None:
 
 
 def test_typed_mentions_become_slack_mentions(typist) -> None:
-    assert typist.console.slack_text("@ai-intake ask @ben in #search, a < b & c") == \
-        "<@U0AIINTAKE> ask <@U0BEN> in <#C0SEARCH|search>, a &lt; b &amp; c"
+    assert (
+        typist.console.slack_text("@ai-intake ask @ben in #search, a < b & c")
+        == "<@U0AIINTAKE> ask <@U0BEN> in <#C0SEARCH|search>, a &lt; b &amp; c"
+    )
 
 
 def test_the_app_home(typist) -> None:
@@ -281,8 +343,13 @@ def test_parse_travel() -> None:
 
 def test_skipping_quiet_ticks_sends_what_every_tick_would(tmp_path) -> None:
     """/time-travel skips the scheduler runs that find nothing; running every tick gives the same transcript."""
-    script = ["/ai-request regression: refund bot answers with the wrong window", "/ai-request eval: refunds over 30 days",
-              "/channel search", "@ai-intake security: new vendor for query rewriting", "/time-travel 2d"]
+    script = [
+        "/ai-request regression: refund bot answers with the wrong window",
+        "/ai-request eval: refunds over 30 days",
+        "/channel search",
+        "@ai-intake security: new vendor for query rewriting",
+        "/time-travel 2d",
+    ]
 
     def transcript(name: str, *, skip_quiet_ticks: bool) -> str:
         typist = open_typist(tmp_path / name, skip_quiet_ticks=skip_quiet_ticks)

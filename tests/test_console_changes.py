@@ -28,7 +28,9 @@ def test_the_pages_story_is_what_the_script_prints(tmp_path, monkeypatch, capsys
     monkeypatch.chdir(tmp_path)
     assert main(["console", "--script", str(SCRIPT)]) == 0
     printed = capsys.readouterr().out
-    assert printed == page_story(), "the bot says something else now: `python -m tests.test_console_changes` rewrites the story"
+    assert printed == page_story(), (
+        "the bot says something else now: `python -m tests.test_console_changes` rewrites the story"
+    )
     assert "ai-intake console --script tests/console_changes.txt" in PAGE.read_text()
 
 
@@ -43,7 +45,12 @@ def test_the_story_closes_the_loop(tmp_path) -> None:
         assert (record.change.shipped_by, record.change.asked, record.answer.answer) == ("U0ELI", "U0FAY", "needs_work")
         assert record.answer.eval_link == "https://evals.example.com/cases/express-refund-window"
         request, events = bot.queries.status("AIR-1", "U0GUS")
-        assert (request.source, request.requester, request.owner, request.status) == ("hook", "monitoring", "U0FAY", "resolved")
+        assert (request.source, request.requester, request.owner, request.status) == (
+            "hook",
+            "monitoring",
+            "U0FAY",
+            "resolved",
+        )
         resolution = next(e for e in events if e.data.get("status") == "resolved")
         assert resolution.data["cause"] == "change:CHG-1"
         assert resolution.data["eval_case"] == "https://evals.example.com/cases/express-refund-window"
@@ -59,7 +66,9 @@ def typist(tmp_path: Path) -> Iterator[Typist]:
 
 
 def test_hook_reads_a_body_from_a_file_and_names_the_source(typist: Typist) -> None:
-    shown = typist.type(f"/hook deploys regressions?format=alertmanager&domain=search @{SAMPLES / 'alertmanager-firing.json'}")
+    shown = typist.type(
+        f"/hook deploys regressions?format=alertmanager&domain=search @{SAMPLES / 'alertmanager-firing.json'}"
+    )
     assert "↪ POST /hooks/regressions?format=alertmanager&domain=search as deploys: 201" in shown
     assert typist.request("AIR-2").requester == "deploys"
     assert "⚠️" in typist.type("/hook regressions @/no/such/file.json")

@@ -33,8 +33,9 @@ def transcript() -> str:
 def test_the_page_shows_what_the_month_script_prints(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     printed = transcript()
-    assert printed == BLOCK.search(PAGE.read_text()).group(2), \
+    assert printed == BLOCK.search(PAGE.read_text()).group(2), (
         "the bot says something else now: `python -m tests.test_console_month` rewrites docs/a-month.md"
+    )
     boxes = printed.split("┌ ")
     asked = [b for b in boxes if b.startswith("#support › thread of AIR-1") and "@eli or @fay, take ownership" in b]
     assert len(asked) == 1, "one message in the card's thread puts it to both owners"
@@ -42,13 +43,17 @@ def test_the_page_shows_what_the_month_script_prints(tmp_path, monkeypatch) -> N
     assert "Assignee: @eli · Domain: support · Ball in court: the assignee" in printed
     assert "Status: 💤 Closed: no answer" in printed and "│ @ana reopened this." in printed
     assert "ball with @dana, silent for 7 days; @ana asked for an update 3 days ago" in printed
-    assert printed.count("│ @dana snoozed reminders until") == 1 and "AIR-2 is snoozed until Sat 5 Dec 10:00." in printed
+    assert (
+        printed.count("│ @dana snoozed reminders until") == 1 and "AIR-2 is snoozed until Sat 5 Dec 10:00." in printed
+    )
     public = [b for b in boxes if b.startswith(("#support ·", "#ai-digest ·")) and "Weekly digest" in b]
     assert public and all("vendor LLM" not in b for b in public)
     assert any("1 confidential security review stalled over 7 days, oldest 25 days" in b for b in public)
     private = [b for b in boxes if b.startswith(("#support-review ·", "#ai-leads ·")) and "Private digest" in b]
-    assert any("AIR-2 · vendor LLM reads refund emails · Security review · 25 days open · ball with security (@dana)" in b
-               for b in private)
+    assert any(
+        "AIR-2 · vendor LLM reads refund emails · Security review · 25 days open · ball with security (@dana)" in b
+        for b in private
+    )
 
 
 def test_the_readme_links_the_month() -> None:

@@ -75,7 +75,12 @@ def variables_the_settings_read() -> set[str]:
     function = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "load_settings")
     names = set()
     for node in ast.walk(function):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and node.args
+        ):
             key = node.args[0]
         elif isinstance(node, ast.Subscript):
             key = node.slice
@@ -111,7 +116,9 @@ def test_the_image_installs_the_locked_packages_under_a_python_it_supports() -> 
     base = base_image()
     tag, _, digest = base.partition("@")
     assert tag.startswith("python:") and tag.endswith("-slim"), base
-    assert digest.startswith("sha256:") and len(digest) == len("sha256:") + 64, base  # pinned by digest, not a moving tag
+    assert digest.startswith("sha256:") and len(digest) == len("sha256:") + 64, (
+        base
+    )  # pinned by digest, not a moving tag
     version = tuple(int(p) for p in tag.removeprefix("python:").removesuffix("-slim").split("."))
     required = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     assert required.startswith(">=") and version >= tuple(int(p) for p in required[2:].split("."))
@@ -132,21 +139,33 @@ def test_the_database_is_on_the_volume_and_the_paths_match_the_settings() -> Non
     settings = load_settings(env)
     volumes = json.loads(instruction("VOLUME"))
     assert any(PurePosixPath(settings.db_path).is_relative_to(v) for v in volumes), (settings.db_path, volumes)
-    assert not any(PurePosixPath(settings.config_path).is_relative_to(v) for v in volumes)  # the config is mounted, not kept
+    assert not any(
+        PurePosixPath(settings.config_path).is_relative_to(v) for v in volumes
+    )  # the config is mounted, not kept
     assert str(settings.port) in instruction("EXPOSE").split()
     assert settings.host == "0.0.0.0"  # reachable from outside the container
-    assert any(kw == "RUN" and f"chown {instruction('USER')}" in args and volumes[0] in args for kw, args in dockerfile())
+    assert any(
+        kw == "RUN" and f"chown {instruction('USER')}" in args and volumes[0] in args for kw, args in dockerfile()
+    )
 
 
 def test_the_build_context_holds_what_the_image_copies_and_no_database() -> None:
-    patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines() if line.strip() and not line.startswith("#")]
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
     def ignored(path: str) -> bool:
         verdict = False
         for pattern in patterns:
             negate = pattern.startswith("!")
             pattern = pattern.removeprefix("!").removeprefix("**/")
-            if fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(PurePosixPath(path).name, pattern) or path.startswith(pattern + "/"):
+            if (
+                fnmatch.fnmatch(path, pattern)
+                or fnmatch.fnmatch(PurePosixPath(path).name, pattern)
+                or path.startswith(pattern + "/")
+            ):
                 verdict = not negate
         return verdict
 
@@ -169,7 +188,10 @@ def test_compose_mounts_the_volume_and_the_config_where_the_settings_point() -> 
     data = PurePosixPath(settings.db_path).parent
     assert str(data) in mounts and mounts[str(data)] in yaml.safe_load((ROOT / "compose.yaml").read_text())["volumes"]
     assert str(settings.config_path) in mounts
-    assert settings.db_path == load_settings(image_env()).db_path and settings.config_path == load_settings(image_env()).config_path
+    assert (
+        settings.db_path == load_settings(image_env()).db_path
+        and settings.config_path == load_settings(image_env()).config_path
+    )
     assert f"127.0.0.1:{settings.port}:{settings.port}" in service["ports"]  # this host only, by default
     assert service["build"] == "." and (ROOT / "Dockerfile").is_file()
 
@@ -191,9 +213,11 @@ def test_compose_stops_the_bot_within_its_grace() -> None:
 # -- the health check, run as the container would run it -------------------------------------------
 def healthcheck(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     args = instruction("HEALTHCHECK")
-    command = json.loads(args[args.index("CMD") + len("CMD"):].strip())
+    command = json.loads(args[args.index("CMD") + len("CMD") :].strip())
     assert command[:2] == ["python", "-c"] and HEALTH_PATH in command[2]
-    return subprocess.run([sys.executable, *command[1:]], env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        [sys.executable, *command[1:]], env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True, timeout=30
+    )
 
 
 def test_the_health_check_passes_on_a_healthy_bot(harness: Harness) -> None:
@@ -258,4 +282,7 @@ def test_the_replica_service_follows_the_bots_database_when_asked() -> None:
     data = next(m for m in bot["volumes"] if m.endswith(":/data"))
     assert data in replica["volumes"] and "./litestream.yml:/etc/litestream.yml:ro" in replica["volumes"]
     config = yaml.safe_load((ROOT / "litestream.yml").read_text())
-    assert config["dbs"][0]["path"] == "${AI_INTAKE_DB}" and config["dbs"][0]["replica"]["url"] == "${LITESTREAM_REPLICA_URL}"
+    assert (
+        config["dbs"][0]["path"] == "${AI_INTAKE_DB}"
+        and config["dbs"][0]["replica"]["url"] == "${LITESTREAM_REPLICA_URL}"
+    )

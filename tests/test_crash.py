@@ -51,8 +51,13 @@ KEY = re.compile(r"AIR-(\d+)")
 # each domain's cards go to its own channel.
 TEAMS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
 TALK = ["C0TALK1", "C0TALK2", "C0TALK3", "C0TALK4"]
-CRASH_CONFIG = {**CONFIG, "domains": [{"name": team, "channels": [f"C0{team.upper()}"], "engineers": [f"U0{team.upper()}"],
-                                       "keywords": [team]} for team in TEAMS]}
+CRASH_CONFIG = {
+    **CONFIG,
+    "domains": [
+        {"name": team, "channels": [f"C0{team.upper()}"], "engineers": [f"U0{team.upper()}"], "keywords": [team]}
+        for team in TEAMS
+    ],
+}
 
 
 # -- the bot as a process ------------------------------------------------------------------------
@@ -68,8 +73,13 @@ class BotProcess:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         with open(self.log, "a") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env={**self.env, "PORT": str(port)},
-                                            stdout=subprocess.DEVNULL, stderr=log)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"],
+                cwd=ROOT,
+                env={**self.env, "PORT": str(port)},
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             assert self.process.poll() is None, "the bot exited at start:\n" + self.log.read_text()[-2000:]
@@ -116,14 +126,27 @@ class Slack:
 
     def _event(self, event: dict[str, Any], kind: str, ts: str) -> Delivery:
         self.serial += 1
-        envelope = {"token": "legacy", "team_id": TEAM, "api_app_id": "A0APP", "type": "event_callback",
-                    "event_id": f"EvCRASH{self.serial:05d}", "event_time": int(time.time()), "event": event,
-                    "authorizations": [{"team_id": TEAM, "user_id": "U0BOT", "is_bot": True, "is_enterprise_install": False}]}
+        envelope = {
+            "token": "legacy",
+            "team_id": TEAM,
+            "api_app_id": "A0APP",
+            "type": "event_callback",
+            "event_id": f"EvCRASH{self.serial:05d}",
+            "event_time": int(time.time()),
+            "event": event,
+            "authorizations": [{"team_id": TEAM, "user_id": "U0BOT", "is_bot": True, "is_enterprise_install": False}],
+        }
         return Delivery(kind, json.dumps(envelope).encode(), "application/json", ts=ts)
 
     def _interaction(self, payload: dict[str, Any], kind: str, ts: str | None = None) -> Delivery:
-        base = {"team": {"id": TEAM, "domain": "acme"}, "api_app_id": "A0APP", "token": "legacy", "is_enterprise_install": False,
-                "trigger_id": self.fake.new_trigger_id(), "response_url": self.fake.response_url()}
+        base = {
+            "team": {"id": TEAM, "domain": "acme"},
+            "api_app_id": "A0APP",
+            "token": "legacy",
+            "is_enterprise_install": False,
+            "trigger_id": self.fake.new_trigger_id(),
+            "response_url": self.fake.response_url(),
+        }
         body = urllib.parse.urlencode({"payload": json.dumps({**base, **payload})}).encode()
         return Delivery(kind, body, "application/x-www-form-urlencoded", ts=ts)
 
@@ -133,33 +156,83 @@ class Slack:
         where, team = self.rng.choice(TALK), self.rng.choice(TEAMS)
         if kind == "command":
             title = f"crash stream item {n} for {team}"
-            form = {"team_id": TEAM, "channel_id": where, "user_id": "U0REQ", "user_name": "req", "command": "/ai-request",
-                    "text": f"question: {title}", "response_url": self.fake.response_url(), "trigger_id": self.fake.new_trigger_id()}
-            return Delivery(kind, urllib.parse.urlencode(form).encode(), "application/x-www-form-urlencoded", title=title, channel=where)
+            form = {
+                "team_id": TEAM,
+                "channel_id": where,
+                "user_id": "U0REQ",
+                "user_name": "req",
+                "command": "/ai-request",
+                "text": f"question: {title}",
+                "response_url": self.fake.response_url(),
+                "trigger_id": self.fake.new_trigger_id(),
+            }
+            return Delivery(
+                kind,
+                urllib.parse.urlencode(form).encode(),
+                "application/x-www-form-urlencoded",
+                title=title,
+                channel=where,
+            )
         if kind == "mention":
             text = f"<@U0BOT> the {team} agent loops, report {n}"
             ts = self.fake.add_message(where, text, user="U0REQ")
-            delivery = self._event({"type": "app_mention", "user": "U0REQ", "text": text, "ts": ts, "channel": where, "event_ts": ts},
-                                   kind, ts)
+            delivery = self._event(
+                {"type": "app_mention", "user": "U0REQ", "text": text, "ts": ts, "channel": where, "event_ts": ts},
+                kind,
+                ts,
+            )
             delivery.channel = where
             return delivery
         request_id, channel, card_ts = self.rng.choice(cards)
         if kind == "reply":
             ts = self.fake.add_message(channel, f"more detail {n}", user="U0ADMIN", thread_ts=card_ts)
-            return self._event({"type": "message", "channel": channel, "user": "U0ADMIN", "text": f"more detail {n}", "ts": ts,
-                                "thread_ts": card_ts, "event_ts": ts, "channel_type": "channel"}, kind, ts)
+            return self._event(
+                {
+                    "type": "message",
+                    "channel": channel,
+                    "user": "U0ADMIN",
+                    "text": f"more detail {n}",
+                    "ts": ts,
+                    "thread_ts": card_ts,
+                    "event_ts": ts,
+                    "channel_type": "channel",
+                },
+                kind,
+                ts,
+            )
         if kind == "click":
-            element = {"action_id": "request.snooze", "block_id": "card.actions", "type": "button", "value": f"AIR-{request_id}",
-                       "action_ts": "1700000000.1"}
-            return self._interaction({"type": "block_actions", "user": {"id": "U0ADMIN", "name": "admin", "team_id": TEAM},
-                                      "channel": {"id": channel, "name": "support"},
-                                      "container": {"type": "message", "message_ts": card_ts, "channel_id": channel},
-                                      "message": {"ts": card_ts, "type": "message", "text": "", "blocks": []}, "actions": [element]}, kind)
+            element = {
+                "action_id": "request.snooze",
+                "block_id": "card.actions",
+                "type": "button",
+                "value": f"AIR-{request_id}",
+                "action_ts": "1700000000.1",
+            }
+            return self._interaction(
+                {
+                    "type": "block_actions",
+                    "user": {"id": "U0ADMIN", "name": "admin", "team_id": TEAM},
+                    "channel": {"id": channel, "name": "support"},
+                    "container": {"type": "message", "message_ts": card_ts, "channel_id": channel},
+                    "message": {"ts": card_ts, "type": "message", "text": "", "blocks": []},
+                    "actions": [element],
+                },
+                kind,
+            )
         text = f"feature: summarise {team} threads, asked in message {n}"
         ts = self.fake.add_message(where, text, user="U0REQ")
-        delivery = self._interaction({"type": "message_action", "callback_id": "ai_request.from_message",
-                                      "user": {"id": "U0ENG1", "name": "eng1", "team_id": TEAM}, "channel": {"id": where, "name": "x"},
-                                      "message_ts": ts, "message": {"type": "message", "user": "U0REQ", "text": text, "ts": ts}}, "shortcut", ts)
+        delivery = self._interaction(
+            {
+                "type": "message_action",
+                "callback_id": "ai_request.from_message",
+                "user": {"id": "U0ENG1", "name": "eng1", "team_id": TEAM},
+                "channel": {"id": where, "name": "x"},
+                "message_ts": ts,
+                "message": {"type": "message", "user": "U0REQ", "text": text, "ts": ts},
+            },
+            "shortcut",
+            ts,
+        )
         delivery.channel = where
         return delivery
 
@@ -167,8 +240,12 @@ class Slack:
         """Deliver with fresh signed headers (or the given ones); record the ack and any key it shows."""
         headers = headers or signed_headers(delivery.body)
         delivery.headers = delivery.headers or headers
-        request = urllib.request.Request(url + "/slack/events", data=delivery.body, method="POST",
-                                         headers={"Content-Type": delivery.content_type, **headers})
+        request = urllib.request.Request(
+            url + "/slack/events",
+            data=delivery.body,
+            method="POST",
+            headers={"Content-Type": delivery.content_type, **headers},
+        )
         try:
             with urllib.request.urlopen(request, timeout=10) as reply:
                 answer = reply.read().decode()
@@ -183,8 +260,11 @@ class Slack:
 
     def redeliver(self, url: str, delivery: Delivery) -> None:
         """Slack's retry of an event: the same body, signed again, with the retry headers."""
-        self.send(url, delivery, headers={**signed_headers(delivery.body), "X-Slack-Retry-Num": "1",
-                                          "X-Slack-Retry-Reason": "http_timeout"})
+        self.send(
+            url,
+            delivery,
+            headers={**signed_headers(delivery.body), "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+        )
 
     def replay(self, url: str, delivery: Delivery) -> None:
         """The same signed request again, byte for byte, within Slack's five minutes."""
@@ -248,19 +328,29 @@ def check(db: Path, slack: Slack, deliveries: list[Delivery], events_before: lis
             assert comments.count(d.ts) == 1, f"thread reply {d.ts} is not there exactly once"
     clicks = len({d.headers.get("X-Slack-Signature") for d in deliveries if d.kind == "click" and d.headers})
     assert query(db, "SELECT count(*) FROM events WHERE type = 'snoozed'")[0][0] <= clicks
-    firsts = query(db, """SELECT r.id, (SELECT e.type FROM events e WHERE e.request_id = r.id ORDER BY e.id LIMIT 1)
-                          FROM requests r""")
+    firsts = query(
+        db,
+        """SELECT r.id, (SELECT e.type FROM events e WHERE e.request_id = r.id ORDER BY e.id LIMIT 1)
+                          FROM requests r""",
+    )
     assert {first for _, first in firsts} <= {"created"}, firsts
     events = query(db, "SELECT id, request_id, at, actor, type, data FROM events ORDER BY id")
     assert events[: len(events_before)] == events_before, "events changed after the crash"
     return events
 
 
-def test_kill_9_at_random_points_loses_nothing_shown_and_duplicates_nothing(tmp_path: Path, fake_slack: FakeSlack) -> None:
+def test_kill_9_at_random_points_loses_nothing_shown_and_duplicates_nothing(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
     rng = random.Random(SEED)
     db, log = tmp_path / "bot.db", tmp_path / "bot.log"
-    env = base_env(tmp_path, SLACK_BOT_TOKEN=fake_slack.token, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake_slack.url,
-                   HOST="127.0.0.1")
+    env = base_env(
+        tmp_path,
+        SLACK_BOT_TOKEN=fake_slack.token,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.url,
+        HOST="127.0.0.1",
+    )
     env["AI_INTAKE_CONFIG"] = str(write_config(tmp_path / "crash.yml", CRASH_CONFIG))
     bot, slack = BotProcess(env, log), Slack(fake_slack, rng)
     deliveries: list[Delivery] = []
@@ -273,7 +363,10 @@ def test_kill_9_at_random_points_loses_nothing_shown_and_duplicates_nothing(tmp_
         events = check(db, slack, deliveries, [])
         kinds = ["command"] * 4 + ["mention"] * 3 + ["reply"] * 2 + ["click", "shortcut"]
         for _ in range(KILL_POINTS):
-            cards = [(i, c, t) for i, c, t in query(db, "SELECT id, card_channel, card_ts FROM requests WHERE card_ts IS NOT NULL")]
+            cards = [
+                (i, c, t)
+                for i, c, t in query(db, "SELECT id, card_channel, card_ts FROM requests WHERE card_ts IS NOT NULL")
+            ]
             batch = [slack.make(rng.choice(kinds), cards) for _ in range(rng.randint(1, 3))]
             for delivery in batch:
                 slack.send(bot.url, delivery)
@@ -296,7 +389,11 @@ def test_kill_9_at_random_points_loses_nothing_shown_and_duplicates_nothing(tmp_
             events = check(db, slack, deliveries, events)
         wait_until_settled(db, deliveries, drained=True)  # and in the end every card is out, nothing is left to send
         check(db, slack, deliveries, events)
-        assert len(slack.shown | slack.keys_in_slack()) >= 10 and {d.kind for d in deliveries} >= {"command", "mention", "reply"}
+        assert len(slack.shown | slack.keys_in_slack()) >= 10 and {d.kind for d in deliveries} >= {
+            "command",
+            "mention",
+            "reply",
+        }
     finally:
         bot.kill()
     text = log.read_text()
@@ -313,8 +410,10 @@ def test_two_schedulers_on_one_database_send_each_nag_once(tmp_path: Path, fake_
         first.settle()
         second.settle()
         clock.advance(hours=5)  # the regression is unowned past 4 business hours; both first responses are breached
-        schedulers = [Scheduler(h.bot.jobs, h.bot.store, h.bot.config, clock=h.bot.clock, holder=holder)
-                      for h, holder in ((first, "host-a:1"), (second, "host-b:2"))]
+        schedulers = [
+            Scheduler(h.bot.jobs, h.bot.store, h.bot.config, clock=h.bot.clock, holder=holder)
+            for h, holder in ((first, "host-a:1"), (second, "host-b:2"))
+        ]
         lease = at_once([lambda i=i: schedulers[i].run("nags") for i in (0, 1)])
         assert sorted(map(bool, lease)) == [False, True], lease  # the lease let one process act
         # `ai-intake jobs run sla` in two shells at the same moment (no lease): the notifications table decides
@@ -354,7 +453,9 @@ def test_two_notifiers_on_one_database_send_each_message_once(tmp_path: Path, fa
     clock = Clock()
     first, second = start_harness(tmp_path, fake_slack, clock=clock), start_harness(tmp_path, fake_slack, clock=clock)
     try:
-        fake_slack.latency = 0.2  # each Web API call takes a while: both notifiers see the items before either marks one sent
+        fake_slack.latency = (
+            0.2  # each Web API call takes a while: both notifiers see the items before either marks one sent
+        )
         first.command("question: which eval covers refunds?")
         first.command("question: is there a refund-window eval?")
         first.bot.pool.wait_idle()

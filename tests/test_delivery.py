@@ -13,16 +13,30 @@ from tests.stories import dms
 
 
 def command_body(h: Harness, text: str, *, user: str = "U0REQ") -> bytes:
-    return urllib.parse.urlencode({"team_id": "T0TEAM", "channel_id": "C0SUPPORT", "user_id": user, "command": "/ai-request",
-                                   "text": text, "response_url": h.fake.response_url(), "trigger_id": h.fake.new_trigger_id()}).encode()
+    return urllib.parse.urlencode(
+        {
+            "team_id": "T0TEAM",
+            "channel_id": "C0SUPPORT",
+            "user_id": user,
+            "command": "/ai-request",
+            "text": text,
+            "response_url": h.fake.response_url(),
+            "trigger_id": h.fake.new_trigger_id(),
+        }
+    ).encode()
 
 
 def test_bad_and_stale_signatures_get_401_and_write_nothing(harness: Harness) -> None:
     body = command_body(harness, "question: refund eval")
-    forged = harness.post(body, "application/x-www-form-urlencoded", sign=False,
-                          headers=signed_headers(body, secret="not-the-secret"))
-    stale = harness.post(body, "application/x-www-form-urlencoded", sign=False,
-                         headers=signed_headers(body, timestamp=int(time.time()) - 6 * 60))
+    forged = harness.post(
+        body, "application/x-www-form-urlencoded", sign=False, headers=signed_headers(body, secret="not-the-secret")
+    )
+    stale = harness.post(
+        body,
+        "application/x-www-form-urlencoded",
+        sign=False,
+        headers=signed_headers(body, timestamp=int(time.time()) - 6 * 60),
+    )
     unsigned = harness.post(body, "application/x-www-form-urlencoded", sign=False)
     assert (forged.status, stale.status, unsigned.status) == (401, 401, 401)
     harness.settle()
@@ -45,7 +59,9 @@ def test_fifty_concurrent_commands_are_acked_while_the_web_api_hangs(harness: Ha
     harness.fake.latency = 3.5  # longer than Slack waits for an ack: any Web API call on the ack path would fail
     harness.bot.start()  # the outbox worker's thread is busy with the slow Web API meanwhile
     with concurrent.futures.ThreadPoolExecutor(max_workers=50) as pool:
-        replies = list(pool.map(lambda i: harness.command(f"question: number {i} about refunds", user=f"U0R{i:03d}"), range(50)))
+        replies = list(
+            pool.map(lambda i: harness.command(f"question: number {i} about refunds", user=f"U0R{i:03d}"), range(50))
+        )
     assert [r.status for r in replies] == [200] * 50
     assert all("AIR-" in r.json()["text"] for r in replies)
     keys = {r.json()["text"].split()[1] for r in replies}
@@ -88,7 +104,9 @@ def test_not_in_channel_is_reported_once_in_the_log_and_to_the_person(harness: H
     assert harness.bot.queries.get(1) is not None
 
 
-def test_posts_to_one_channel_go_in_a_burst_then_one_a_second_without_holding_up_the_others(tmp_path, fake_slack) -> None:
+def test_posts_to_one_channel_go_in_a_burst_then_one_a_second_without_holding_up_the_others(
+    tmp_path, fake_slack
+) -> None:
     """A token bucket per channel: a quiet channel takes a burst at once, then about one post a second; the cards keep
     the order they were filed in, and another channel is not held up."""
     from bot.outbox.pacing import BURST
@@ -108,12 +126,16 @@ def test_posts_to_one_channel_go_in_a_burst_then_one_a_second_without_holding_up
         h.clock.advance(seconds=1)
         h.settle()
         cards = [m["text"] for m in fake_slack.messages("C0SUPPORT")]
-        assert [next(w for w in t.split() if w.startswith("AIR-")) for t in cards] == [f"AIR-{i}" for i in range(1, BURST + 3)]
+        assert [next(w for w in t.split() if w.startswith("AIR-")) for t in cards] == [
+            f"AIR-{i}" for i in range(1, BURST + 3)
+        ]
     finally:
         h.stop()
 
 
-def test_a_channels_backlog_waits_for_its_tokens_in_order_and_a_cards_later_render_goes_with_it(tmp_path, fake_slack) -> None:
+def test_a_channels_backlog_waits_for_its_tokens_in_order_and_a_cards_later_render_goes_with_it(
+    tmp_path, fake_slack
+) -> None:
     """Ten requests filed at once in #support: a burst of cards goes, the rest wait for the channel's tokens (the
     pacing check before their requests are read) and go one a second in the order filed. AIR-8 is claimed while
     its card waits: the card is posted once, already claimed, and the claim's thread line comes after it."""
@@ -168,8 +190,11 @@ def test_cards_updates_nags_and_digests_all_arrive_once_after_a_bad_spell(harnes
     top = [m for m in harness.fake.messages("C0SUPPORT") if m.get("thread_ts", m["ts"]) == m["ts"]]
     assert len(top) == 3  # two cards and one digest
     assert "Claimed" in harness.card_text("AIR-1")
-    delivered = [json.dumps(c.args.get("metadata")) for c in harness.fake.calls
-                 if c.method == "chat.postMessage" and c.status == 200 and c.response.get("ok")]
+    delivered = [
+        json.dumps(c.args.get("metadata"))
+        for c in harness.fake.calls
+        if c.method == "chat.postMessage" and c.status == 200 and c.response.get("ok")
+    ]
     assert delivered and len(delivered) == len(set(delivered)), "an outbox item reached Slack twice"
 
 
@@ -191,8 +216,14 @@ def test_the_running_bot_sends_what_another_process_queued_within_seconds(harnes
     at = harness.clock.advance(hours=5)  # unowned past 4 business hours: both owners are due a nag
     env = base_env(tmp_path, SLACK_BOT_TOKEN=harness.fake.token, SLACK_API_URL=harness.fake.url)
     env["AI_INTAKE_DB"] = harness.bot.db.path
-    done = subprocess.run([sys.executable, "-m", "bot", "jobs", "run", "nags", "--at", at.isoformat()], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "jobs", "run", "nags", "--at", at.isoformat()],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     queued = time.monotonic()
     while not all(dms(harness, owner) for owner in ("U0PPM", "U0MLPM")):

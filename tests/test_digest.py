@@ -39,26 +39,64 @@ def resolved(at):
 def world() -> list[tuple[Request, list[Event]]]:
     return [
         # A: filed and answered in 1 h, resolved after 8 business hours, all this week.
-        make(1, created=bln(24, 10), status="resolved", court="nobody", first_response_at=bln(24, 11),
-             resolved_at=bln(25, 10), steps=[claimed(bln(24, 11)), resolved(bln(25, 10))]),
+        make(
+            1,
+            created=bln(24, 10),
+            status="resolved",
+            court="nobody",
+            first_response_at=bln(24, 11),
+            resolved_at=bln(25, 10),
+            steps=[claimed(bln(24, 11)), resolved(bln(25, 10))],
+        ),
         # B: first response after 20 business hours (target 16: missed, due Fri 27 10:00), still open.
-        make(2, kind="feature", priority="P3", created=bln(25, 10), status="claimed", first_response_at=bln(27, 14),
-             steps=[claimed(bln(27, 14)),
-                    ("snoozed", bln(29, 12), {"until": bln(1, 10, month=12).isoformat()})]),
+        make(
+            2,
+            kind="feature",
+            priority="P3",
+            created=bln(25, 10),
+            status="claimed",
+            first_response_at=bln(27, 14),
+            steps=[claimed(bln(27, 14)), ("snoozed", bln(29, 12), {"until": bln(1, 10, month=12).isoformat()})],
+        ),
         # C: a regression from last week, nobody answered, nobody owns it.
         make(3, kind="regression", created=bln(16, 11)),
         # D: a confidential security review, silent since 1 Oct.
-        make(4, kind="security_review", priority="P3", assignee="U0SEC1", confidential=True, stage="in_review",
-             created=bln(1, 10, month=10), status="claimed", first_response_at=bln(1, 11, month=10),
-             steps=[("review_started", bln(1, 11, month=10), {"court": "reviewer", "status": "claimed"})]),
+        make(
+            4,
+            kind="security_review",
+            priority="P3",
+            assignee="U0SEC1",
+            confidential=True,
+            stage="in_review",
+            created=bln(1, 10, month=10),
+            status="claimed",
+            first_response_at=bln(1, 11, month=10),
+            steps=[("review_started", bln(1, 11, month=10), {"court": "reviewer", "status": "claimed"})],
+        ),
         # E: another domain.
         make(5, domain="search", assignee="U0ENG3", priority="P4", created=bln(24, 10)),
         # F: filed, answered and resolved last week.
-        make(6, created=bln(17, 10), status="resolved", court="nobody", first_response_at=bln(17, 10, 30),
-             resolved_at=bln(18, 10), steps=[claimed(bln(17, 10, 30)), resolved(bln(18, 10))]),
+        make(
+            6,
+            created=bln(17, 10),
+            status="resolved",
+            court="nobody",
+            first_response_at=bln(17, 10, 30),
+            resolved_at=bln(18, 10),
+            steps=[claimed(bln(17, 10, 30)), resolved(bln(18, 10))],
+        ),
         # G: filed last week, resolved this week (open at the end of last week).
-        make(7, kind="eval", priority="P3", created=bln(19, 10), status="resolved", court="nobody",
-             first_response_at=bln(19, 11), resolved_at=bln(24, 10), steps=[claimed(bln(19, 11)), resolved(bln(24, 10))]),
+        make(
+            7,
+            kind="eval",
+            priority="P3",
+            created=bln(19, 10),
+            status="resolved",
+            court="nobody",
+            first_response_at=bln(19, 11),
+            resolved_at=bln(24, 10),
+            steps=[claimed(bln(19, 11)), resolved(bln(24, 10))],
+        ),
     ]
 
 
@@ -73,8 +111,13 @@ def stored(path: Path, items: list[tuple[Request, list[Event]]]) -> Jobs:
     return Jobs(store, CFG)
 
 
-def figures(path: Path, items: list[tuple[Request, list[Event]]], scope: str | None = "support", *,
-            channels: list[str] | None = None) -> DigestFigures:
+def figures(
+    path: Path,
+    items: list[tuple[Request, list[Event]]],
+    scope: str | None = "support",
+    *,
+    channels: list[str] | None = None,
+) -> DigestFigures:
     return stored(path, items).digest_figures(now=NOW, channels=channels)[scope]
 
 
@@ -132,10 +175,20 @@ def test_week_over_week_change(tmp_path):
     assert change(f.median_resolution_seconds, f.previous.median_resolution_seconds) == "+100 %"
 
 
-@pytest.mark.parametrize(("current", "previous", "text"), [
-    (5, 2, "+3"), (1, 3, "-2"), (2, 2, "±0"), (88.0, 100.0, "-12 %"), (3.0, 3.0, "±0"),
-    (None, 3, "—"), (3, None, "—"), (2.0, 0.0, "—"), (0, 0, "±0"),
-])
+@pytest.mark.parametrize(
+    ("current", "previous", "text"),
+    [
+        (5, 2, "+3"),
+        (1, 3, "-2"),
+        (2, 2, "±0"),
+        (88.0, 100.0, "-12 %"),
+        (3.0, 3.0, "±0"),
+        (None, 3, "—"),
+        (3, None, "—"),
+        (2.0, 0.0, "—"),
+        (0, 0, "±0"),
+    ],
+)
 def test_change(current, previous, text):
     assert change(current, previous) == text
 
@@ -156,8 +209,19 @@ def test_oldest_open_keeps_the_five_oldest(tmp_path):
 
 
 def test_the_top_of_the_ladder_is_named_even_when_it_cannot_be_listed(tmp_path):
-    items = [*world(), make(8, kind="security_review", priority="P3", assignee="U0SEC1", confidential=True,
-                            created=bln(1, 10, month=8), status="claimed", court="reviewer")]
+    items = [
+        *world(),
+        make(
+            8,
+            kind="security_review",
+            priority="P3",
+            assignee="U0SEC1",
+            confidential=True,
+            created=bln(1, 10, month=8),
+            status="claimed",
+            court="reviewer",
+        ),
+    ]
     org = figures(tmp_path, items, None)
     assert org.top_rung == [(8, "AIR-8", 121, "reviewer", None)]
     assert org.hidden_stalled == (2, 121) and org.stale_reviews == []
@@ -174,8 +238,14 @@ def test_a_breach_counts_in_the_week_it_fell_due_not_every_week_after(tmp_path):
 
 def test_a_withdrawn_request_owes_no_first_response(tmp_path):
     """The clocks stop while a request is closed: withdrawn before anyone answered, it never breaches."""
-    request, events = make(1, created=bln(24, 10), status="declined", court="nobody", resolved_at=bln(24, 11),
-                           steps=[("withdrawn", bln(24, 11), {"court": "nobody", "status": "declined"})])
+    request, events = make(
+        1,
+        created=bln(24, 10),
+        status="declined",
+        court="nobody",
+        resolved_at=bln(24, 11),
+        steps=[("withdrawn", bln(24, 11), {"court": "nobody", "status": "declined"})],
+    )
     f = figures(tmp_path, [(request, events)])
     # its resolution cycle ended in time, but a withdrawal is no resolution: in none of the resolution figures
     assert (f.opened, f.resolved, f.breaches, f.sla_attainment, f.median_resolution_seconds) == (1, 0, 0, None, None)

@@ -3,7 +3,6 @@ review, names those it cannot list by number with where to see them, counts the 
 every message stays inside Block Kit's limits (the fake Slack refuses any that does not). Through the real
 app: forty requests filed by slash command, a week on the clock, the digest job."""
 
-
 from bot.blocks import ids
 from tests.harness import Harness
 from tests.stories import channel_posts, shown
@@ -15,8 +14,15 @@ def test_needs_a_decision_counts_everything_and_says_where_the_rest_are(harness:
     for n in range(20):
         h.command(f"regression: refund answer number {n} is wrong")
     for n in range(12):  # public security reviews (the box unticked)
-        file_by_form(h, user="U0REQ", kind="security_review", title=f"public review {n}", description="", channel="C0SUPPORT",
-                     confidential=False)
+        file_by_form(
+            h,
+            user="U0REQ",
+            kind="security_review",
+            title=f"public review {n}",
+            description="",
+            channel="C0SUPPORT",
+            confidential=False,
+        )
     for n in range(3):  # confidential ones, by default
         h.command(f"security review: SECRET vendor {n}")
     h.settle()
@@ -27,12 +33,16 @@ def test_needs_a_decision_counts_everything_and_says_where_the_rest_are(harness:
     digests = channel_posts(h, "C0SUPPORT", containing="Weekly digest: support")
     text = " ".join(shown(d) for d in digests)
     assert "*Needs a decision*: 20 unowned regressions, 15 stalled security reviews" in text
-    assert "+12 more unowned regressions and +4 more stalled reviews: `/ai-request queue support` lists every open request." in text
-    assert ("3 confidential security reviews stalled over 7 days, oldest 8 days (listed in full in <#G0SUPSEC>)"
-            in text)
+    assert (
+        "+12 more unowned regressions and +4 more stalled reviews: `/ai-request queue support` lists every open request."
+        in text
+    )
+    assert "3 confidential security reviews stalled over 7 days, oldest 8 days (listed in full in <#G0SUPSEC>)" in text
     assert "SECRET" not in text
     assert all(len(d["blocks"]) <= 50 for d in digests)
-    assert digests[0]["text"].startswith("Weekly digest: support: 0 opened, 0 resolved, 20 unowned regressions, 15 stalled reviews")
+    assert digests[0]["text"].startswith(
+        "Weekly digest: support: 0 opened, 0 resolved, 20 unowned regressions, 15 stalled reviews"
+    )
 
     private = channel_posts(h, "G0SUPSEC", containing="Private digest: support")
     listed = " ".join(shown(p) for p in private)
@@ -93,13 +103,29 @@ def test_a_duplicate_is_in_none_of_the_weeks_resolution_figures(harness: Harness
     h.settle()
     h.clock.advance(minutes=30)
     card = h.card("AIR-2")
-    duplicate = next(e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == ids.DUPLICATE)
-    h.interact({"type": "block_actions", "user": {"id": "U0ENG1", "name": "u0eng1", "team_id": "T0TEAM"},
-                "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
-                "channel": {"id": "C0SUPPORT", "name": "x"},
-                "container": {"type": "message", "message_ts": card["ts"], "channel_id": "C0SUPPORT"}, "message": card,
-                "actions": [{"action_id": ids.DUPLICATE, "block_id": "card.actions", "type": "static_select",
-                             "selected_option": duplicate["options"][0], "action_ts": "1.1"}]})
+    duplicate = next(
+        e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == ids.DUPLICATE
+    )
+    h.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": "U0ENG1", "name": "u0eng1", "team_id": "T0TEAM"},
+            "trigger_id": h.fake.new_trigger_id(),
+            "response_url": h.fake.response_url(),
+            "channel": {"id": "C0SUPPORT", "name": "x"},
+            "container": {"type": "message", "message_ts": card["ts"], "channel_id": "C0SUPPORT"},
+            "message": card,
+            "actions": [
+                {
+                    "action_id": ids.DUPLICATE,
+                    "block_id": "card.actions",
+                    "type": "static_select",
+                    "selected_option": duplicate["options"][0],
+                    "action_ts": "1.1",
+                }
+            ],
+        }
+    )
     h.settle()
     assert h.bot.queries.get(2).status == "declined"
     h.clock.advance(hours=2, minutes=30)  # AIR-1 resolved 3 business hours after it was filed

@@ -32,15 +32,21 @@ def from_export(rows: list[dict[str, Any]], scope: str | None, start: datetime, 
                 satisfied[target].append(sla["business_seconds_elapsed"])
                 states[sla["state"]] += 1
             breaches += in_week(sla["due_at"], start, end) and sla["state"] != "met"
-    resolved = sum(any(e["data"].get("status") == "resolved" and in_week(e["at"], start, end) for e in row["events"])
-                   for row in mine)
+    resolved = sum(
+        any(e["data"].get("status") == "resolved" and in_week(e["at"], start, end) for e in row["events"])
+        for row in mine
+    )
     judged = states["met"] + states["missed"]
     return {
-        "opened": sum(in_week(r["created_at"], start, end) for r in mine), "resolved": resolved,
+        "opened": sum(in_week(r["created_at"], start, end) for r in mine),
+        "resolved": resolved,
         "median_first_response_seconds": median(satisfied["first_response"]) if satisfied["first_response"] else None,
         "median_resolution_seconds": median(satisfied["resolution"]) if satisfied["resolution"] else None,
-        "sla_attainment": 100.0 * states["met"] / judged if judged else None, "breaches": breaches,
-        "open_by_kind": dict(sorted(Counter(r["kind"] for r in mine if r["status"] in ("open", "claimed", "waiting")).items())),
+        "sla_attainment": 100.0 * states["met"] / judged if judged else None,
+        "breaches": breaches,
+        "open_by_kind": dict(
+            sorted(Counter(r["kind"] for r in mine if r["status"] in ("open", "claimed", "waiting")).items())
+        ),
         "confidential_open": sum(r["confidential"] and r["status"] in ("open", "claimed", "waiting") for r in mine),
     }
 
@@ -48,7 +54,14 @@ def from_export(rows: list[dict[str, Any]], scope: str | None, start: datetime, 
 def from_digest(f: DigestFigures, *, previous: bool = False) -> dict[str, Any]:
     week = f.previous if previous else f
     assert week is not None
-    names = ("opened", "resolved", "median_first_response_seconds", "median_resolution_seconds", "sla_attainment", "breaches")
+    names = (
+        "opened",
+        "resolved",
+        "median_first_response_seconds",
+        "median_resolution_seconds",
+        "sla_attainment",
+        "breaches",
+    )
     found = {name: getattr(week, name) for name in names}
     if not previous:
         found.update(open_by_kind=f.open_by_kind, confidential_open=f.confidential_open)

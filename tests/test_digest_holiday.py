@@ -15,7 +15,9 @@ from tests.harness import CONFIG, Clock, Harness, start_harness
 def fridays(tmp_path, fake_slack) -> Iterator[Harness]:
     config = copy.deepcopy(CONFIG)
     config["digest"] = {"channel": "C0DIGEST", "cron": "0 16 * * fri"}  # Fridays 16:00 in Berlin; 25 Dec is a holiday
-    h = start_harness(tmp_path, fake_slack, config=config, clock=Clock(datetime(2026, 12, 17, 15, 0, tzinfo=timezone.utc)))
+    h = start_harness(
+        tmp_path, fake_slack, config=config, clock=Clock(datetime(2026, 12, 17, 15, 0, tzinfo=timezone.utc))
+    )
     yield h
     h.stop()
 
@@ -36,7 +38,9 @@ def test_a_digest_due_on_a_holiday_goes_out_the_business_day_before(fridays: Har
     h.command("question: which eval covers the refund window?", user="U0REQ")
     h.settle()
     scheduler = Scheduler(h.bot.jobs, h.bot.store, h.bot.config, clock=h.bot.clock, holder="host:1")
-    assert at(h, scheduler, datetime(2026, 12, 17, 15, 0, tzinfo=timezone.utc), "digest-eve") == []  # Thursday: Friday is no holiday
+    assert (
+        at(h, scheduler, datetime(2026, 12, 17, 15, 0, tzinfo=timezone.utc), "digest-eve") == []
+    )  # Thursday: Friday is no holiday
     assert at(h, scheduler, datetime(2026, 12, 18, 15, 0, tzinfo=timezone.utc), "digest") != []  # Friday 18 Dec
     sent = len(digests(h))
     assert sent >= 2  # support's, search's and the organisation's
@@ -45,5 +49,7 @@ def test_a_digest_due_on_a_holiday_goes_out_the_business_day_before(fridays: Har
     assert at(h, scheduler, datetime(2026, 12, 25, 15, 0, tzinfo=timezone.utc), "digest") == []  # Christmas: nothing
     assert len(digests(h)) == 2 * sent
     assert at(h, scheduler, datetime(2026, 12, 31, 15, 0, tzinfo=timezone.utc), "digest-eve") == []
-    assert at(h, scheduler, datetime(2027, 1, 1, 15, 0, tzinfo=timezone.utc), "digest") != []  # not a holiday of this config
+    assert (
+        at(h, scheduler, datetime(2027, 1, 1, 15, 0, tzinfo=timezone.utc), "digest") != []
+    )  # not a holiday of this config
     assert len(digests(h)) == 3 * sent

@@ -33,10 +33,14 @@ README = (ROOT / "README.md").read_text()
 DOCS = ROOT / "docs"
 OPERATIONS = (DOCS / "operations.md").read_text()
 README_LINES = 250
-CONSOLE_COMMAND = ("python -m pip install --require-hashes -r requirements/run.txt && python -m pip install --no-deps . "
-                   "&& ai-intake console")
-TEST_COMMAND = ("python -m pip install --require-hashes -r requirements/test.txt && python -m pip install --no-deps -e . "
-                "&& python -m pytest -n 2")
+CONSOLE_COMMAND = (
+    "python -m pip install --require-hashes -r requirements/run.txt && python -m pip install --no-deps . "
+    "&& ai-intake console"
+)
+TEST_COMMAND = (
+    "python -m pip install --require-hashes -r requirements/test.txt && python -m pip install --no-deps -e . "
+    "&& python -m pytest -n 2"
+)
 
 
 def cli_commands(parser: argparse.ArgumentParser, prefix: str = "ai-intake") -> list[str]:
@@ -110,7 +114,7 @@ def table(page: str, heading: str) -> list[list[str]]:
     start = next((i for i, line in enumerate(lines) if re.fullmatch(rf"#+ {re.escape(heading)}", line)), None)
     assert start is not None, f"docs/{page} has no heading {heading!r}"
     rows, seen_table = [], False
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if line.startswith("#"):
             break
         if not line.startswith("|"):
@@ -200,14 +204,27 @@ def test_the_docs_cli_environment_and_config_are_the_codes() -> None:
     read = set(re.findall(r"env\.get\(\"([A-Z_]+)\"", (ROOT / "bot" / "settings.py").read_text()))
     assert set(first_column("operations.md", "The environment")) == read
     assert first_column("operations.md", "The config") == list(Config.model_fields)
-    assert [n for cells in table("operations.md", "Domains") for n in re.findall(r"`([^`]+)`", cells[0])] == list(Domain.model_fields)
+    assert [n for cells in table("operations.md", "Domains") for n in re.findall(r"`([^`]+)`", cells[0])] == list(
+        Domain.model_fields
+    )
 
 
 def export_fields() -> list[str]:
     """The export's JSON fields, in order, read off an exported request."""
     at = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
-    request = Request(id=1, kind="question", domain=None, title="t", description="", priority="P4", status="open",
-                      requester="U0REQ", source="command", created_at=at, updated_at=at)
+    request = Request(
+        id=1,
+        kind="question",
+        domain=None,
+        title="t",
+        description="",
+        priority="P4",
+        status="open",
+        requester="U0REQ",
+        source="command",
+        created_at=at,
+        updated_at=at,
+    )
     return list(export_row(request, [], Config(triage_channel="C0TRIAGE"), now=at))
 
 
@@ -273,21 +290,40 @@ def test_the_concepts_who_may_do_what_is_the_codes() -> None:
     from bot.domain import authz
 
     said = {  # how docs/concepts.md words each action of authz.py
-        "claim": "claim", "reassign": "reassign", "wait": "wait", "resolve": "resolve", "reopen": "reopen",
-        "own": "take ownership", "disclaim": "answer \"Not mine\"", "review": "review", "edit": "edit",
-        "snooze": "snooze", "comment": "comment", "view": "see", "withdraw": "withdraw", "duplicate": "close as a duplicate",
-        "set_kind": "change the kind", "set_priority": "change the priority",
+        "claim": "claim",
+        "reassign": "reassign",
+        "wait": "wait",
+        "resolve": "resolve",
+        "reopen": "reopen",
+        "own": "take ownership",
+        "disclaim": 'answer "Not mine"',
+        "review": "review",
+        "edit": "edit",
+        "snooze": "snooze",
+        "comment": "comment",
+        "view": "see",
+        "withdraw": "withdraw",
+        "duplicate": "close as a duplicate",
+        "set_kind": "change the kind",
+        "set_priority": "change the priority",
     }
     assert set(said) == authz.MEMBER_ACTIONS | authz.REQUESTER_ACTIONS
     section = (DOCS / "concepts.md").read_text().split("## Authorization", 1)[1].split("\n## ", 1)[0]
-    rows = {who.strip(): may.strip() for who, may in
-            (line.split("|")[1:3] for line in section.splitlines() if line.startswith("| ") and "---" not in line)}
+    rows = {
+        who.strip(): may.strip()
+        for who, may in (
+            line.split("|")[1:3] for line in section.splitlines() if line.startswith("| ") and "---" not in line
+        )
+    }
     members = next(may for who, may in rows.items() if who.startswith("members of the request's domain"))
     corrections = next(cells[1] for cells in table("triage.md", "Correcting it") if cells[0].startswith("members"))
     members = f"{members}, {corrections}"  # the corrections of triage are told in docs/triage.md
     requester = next(may for who, may in rows.items() if who.startswith("the requester"))
     lead = next(may for who, may in rows.items() if who.startswith("the domain's lead"))
-    listed = lambda cell: {action for action, words in said.items() if re.search(rf"(^|, ){re.escape(words)}(,|;|$)", cell)}  # noqa: E731
+
+    def listed(cell: str) -> set[str]:
+        return {action for action, words in said.items() if re.search(rf"(^|, ){re.escape(words)}(,|;|$)", cell)}
+
     assert listed(members) == authz.MEMBER_ACTIONS
     assert listed(requester) == authz.REQUESTER_ACTIONS
     assert authz.LEAD_ACTIONS == {"hand"} and lead.startswith("hand a regression")

@@ -55,9 +55,18 @@ def logged() -> Iterator[Everything]:
 
 
 def command_body(text: str) -> bytes:
-    return urllib.parse.urlencode({"team_id": TEAM, "channel_id": "C0SUPPORT", "user_id": "U0REQ", "command": "/ai-request",
-                                   "api_app_id": "A0APP", "text": text, "trigger_id": "1.2.3",
-                                   "response_url": "http://127.0.0.1:9/none"}).encode()
+    return urllib.parse.urlencode(
+        {
+            "team_id": TEAM,
+            "channel_id": "C0SUPPORT",
+            "user_id": "U0REQ",
+            "command": "/ai-request",
+            "api_app_id": "A0APP",
+            "text": text,
+            "trigger_id": "1.2.3",
+            "response_url": "http://127.0.0.1:9/none",
+        }
+    ).encode()
 
 
 def raw_post(h: Harness, body: bytes, headers: list[tuple[str, str]]) -> tuple[int, bytes]:
@@ -90,9 +99,13 @@ def test_refused_requests_leave_no_body_in_the_log_at_any_level(harness: Harness
     assert nothing_filed(harness)
     assert MARKER not in logged.text()
     refusals = [r.getMessage() for r in logged.records if r.name == "bot.listeners.trust"]
-    assert len(refusals) == 3 and refusals[0].startswith("refused a request: its timestamp is 40")  # 400 s, give or take one
-    assert refusals[1:] == ["refused a request: the signature does not match (is SLACK_SIGNING_SECRET the app's?)",
-                            "refused a request: X-Slack-Request-Timestamp is missing, repeated or not a number"]
+    assert len(refusals) == 3 and refusals[0].startswith(
+        "refused a request: its timestamp is 40"
+    )  # 400 s, give or take one
+    assert refusals[1:] == [
+        "refused a request: the signature does not match (is SLACK_SIGNING_SECRET the app's?)",
+        "refused a request: X-Slack-Request-Timestamp is missing, repeated or not a number",
+    ]
 
 
 def test_a_signed_confidential_request_leaves_no_text_in_the_log_at_debug(harness: Harness, logged: Everything) -> None:
@@ -107,8 +120,10 @@ def test_a_signed_confidential_request_leaves_no_text_in_the_log_at_debug(harnes
 def test_a_body_over_the_limit_is_refused_before_it_is_read(harness: Harness) -> None:
     port = int(harness.url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(f"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: {FORM}\r\n"
-                     f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode())  # and never the body
+        sock.sendall(
+            f"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: {FORM}\r\n"
+            f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode()
+        )  # and never the body
         assert sock.recv(100).startswith(b"HTTP/1.1 413")
     try:  # sent whole: the server answers 413 as soon as it has read the headers, and may close while we still send
         status, _ = raw_post(harness, b"a=" + b"x" * MAX_BODY_BYTES, [])
@@ -120,33 +135,65 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(harness: Harness) ->
 
 def interaction(payload: dict[str, Any]) -> bytes:
     """An interactivity body as Slack sends it, with every non-ASCII character \\u-escaped (the largest form)."""
-    base = {"team": {"id": TEAM, "domain": "acme"}, "api_app_id": "A0APP", "token": "legacy", "is_enterprise_install": False,
-            "user": {"id": "U0REQ", "name": "u0req", "team_id": TEAM}}
+    base = {
+        "team": {"id": TEAM, "domain": "acme"},
+        "api_app_id": "A0APP",
+        "token": "legacy",
+        "is_enterprise_install": False,
+        "user": {"id": "U0REQ", "name": "u0req", "team_id": TEAM},
+    }
     return urllib.parse.urlencode({"payload": json.dumps({**base, **payload})}).encode()
 
 
 def test_the_biggest_legitimate_payloads_pass_well_under_the_limit(harness: Harness) -> None:
     assert harness.command("regression: refund window wrong").status == 200
     harness.settle()
-    request = harness.bot.queries.get(1).model_copy(update={"description": "🔥" * DESCRIPTION_MAX, "title": "🔥" * TITLE_MAX,
-                                                          "links": ["https://example.com/" + "é" * 1500] * 2})
+    request = harness.bot.queries.get(1).model_copy(
+        update={
+            "description": "🔥" * DESCRIPTION_MAX,
+            "title": "🔥" * TITLE_MAX,
+            "links": ["https://example.com/" + "é" * 1500] * 2,
+        }
+    )
     view = {**request_modal(harness.bot.config, request=request).to_dict(), "id": "V0VIEW", "team_id": TEAM}
-    view["state"] = {"values": {
-        ids.TITLE: {ids.INPUT: {"type": "plain_text_input", "value": "🔥" * TITLE_MAX}},
-        ids.KIND: {ids.INPUT: {"type": "static_select", "selected_option": {"value": "regression"}}},
-        ids.PRIORITY: {ids.INPUT: {"type": "static_select", "selected_option": {"value": "P2"}}},
-        ids.DESCRIPTION: {ids.INPUT: {"type": "plain_text_input", "value": "🎉" * DESCRIPTION_MAX}},
-        f"{ids.LINKS}.0": {ids.INPUT: {"type": "url_text_input", "value": "https://example.com/" + "é" * 1500}},
-        f"{ids.LINKS}.1": {ids.INPUT: {"type": "url_text_input", "value": "https://example.com/" + "ü" * 1500}},
-        ids.CONFIDENTIAL: {ids.INPUT: {"type": "checkboxes", "selected_options": []}}}}
+    view["state"] = {
+        "values": {
+            ids.TITLE: {ids.INPUT: {"type": "plain_text_input", "value": "🔥" * TITLE_MAX}},
+            ids.KIND: {ids.INPUT: {"type": "static_select", "selected_option": {"value": "regression"}}},
+            ids.PRIORITY: {ids.INPUT: {"type": "static_select", "selected_option": {"value": "P2"}}},
+            ids.DESCRIPTION: {ids.INPUT: {"type": "plain_text_input", "value": "🎉" * DESCRIPTION_MAX}},
+            f"{ids.LINKS}.0": {ids.INPUT: {"type": "url_text_input", "value": "https://example.com/" + "é" * 1500}},
+            f"{ids.LINKS}.1": {ids.INPUT: {"type": "url_text_input", "value": "https://example.com/" + "ü" * 1500}},
+            ids.CONFIDENTIAL: {ids.INPUT: {"type": "checkboxes", "selected_options": []}},
+        }
+    }
     form = interaction({"type": "view_submission", "trigger_id": harness.fake.new_trigger_id(), "view": view})
     text = "監視" * 20_000  # a 40,000-character message, and its rich_text block as Slack adds it
     ts = harness.fake.add_message("C0SUPPORT", text, user="U0REQ")
-    message = {"type": "message", "user": "U0REQ", "text": text, "ts": ts, "blocks": [
-        {"type": "rich_text", "block_id": "b", "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}]}]}
-    shortcut = interaction({"type": "message_action", "callback_id": ids.FROM_MESSAGE, "trigger_id": harness.fake.new_trigger_id(),
-                            "response_url": harness.fake.response_url(), "channel": {"id": "C0SUPPORT", "name": "support"},
-                            "message_ts": ts, "message": message})
+    message = {
+        "type": "message",
+        "user": "U0REQ",
+        "text": text,
+        "ts": ts,
+        "blocks": [
+            {
+                "type": "rich_text",
+                "block_id": "b",
+                "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
+            }
+        ],
+    }
+    shortcut = interaction(
+        {
+            "type": "message_action",
+            "callback_id": ids.FROM_MESSAGE,
+            "trigger_id": harness.fake.new_trigger_id(),
+            "response_url": harness.fake.response_url(),
+            "channel": {"id": "C0SUPPORT", "name": "support"},
+            "message_ts": ts,
+            "message": message,
+        }
+    )
     print(f"view_submission: {len(form):,} bytes; message shortcut: {len(shortcut):,} bytes")
     assert 100_000 < len(form) < MAX_BODY_BYTES / 6  # about 160 KB
     assert 400_000 < len(shortcut) < MAX_BODY_BYTES * 0.75  # about 720 KB
@@ -159,7 +206,9 @@ def test_the_biggest_legitimate_payloads_pass_well_under_the_limit(harness: Harn
 
 # -- 9.5: bad timestamps and bodies are the sender's fault -----------------------------------------
 @pytest.mark.parametrize("timestamp", ["not-a-number", "", "1e9", "١٧٠٠٠٠٠٠٠٠", "99999999999999999999999"])
-def test_a_malformed_timestamp_is_refused_with_401_and_no_traceback(harness: Harness, logged: Everything, timestamp: str) -> None:
+def test_a_malformed_timestamp_is_refused_with_401_and_no_traceback(
+    harness: Harness, logged: Everything, timestamp: str
+) -> None:
     body = command_body("regression: refund window wrong")
     signature = signed_headers(body)["X-Slack-Signature"]
     status, _ = raw_post(harness, body, [("X-Slack-Request-Timestamp", timestamp), ("X-Slack-Signature", signature)])
@@ -171,26 +220,38 @@ def test_a_malformed_timestamp_is_refused_with_401_and_no_traceback(harness: Har
 def test_a_timestamp_sent_twice_is_refused_with_401(harness: Harness, logged: Everything) -> None:
     body = command_body("regression: refund window wrong")
     headers = signed_headers(body)
-    status, _ = raw_post(harness, body, [("X-Slack-Request-Timestamp", headers["X-Slack-Request-Timestamp"]),
-                                         ("X-Slack-Request-Timestamp", headers["X-Slack-Request-Timestamp"]),
-                                         ("X-Slack-Signature", headers["X-Slack-Signature"])])
+    status, _ = raw_post(
+        harness,
+        body,
+        [
+            ("X-Slack-Request-Timestamp", headers["X-Slack-Request-Timestamp"]),
+            ("X-Slack-Request-Timestamp", headers["X-Slack-Request-Timestamp"]),
+            ("X-Slack-Signature", headers["X-Slack-Signature"]),
+        ],
+    )
     assert status == 401
     assert nothing_filed(harness)
     assert not [r for r in logged.records if r.levelno >= logging.ERROR]
 
 
 @pytest.mark.parametrize("signed", [True, False], ids=["signed", "unsigned"])
-def test_deeply_nested_json_is_refused_with_400_and_one_warning(harness: Harness, logged: Everything, signed: bool) -> None:
+def test_deeply_nested_json_is_refused_with_400_and_one_warning(
+    harness: Harness, logged: Everything, signed: bool
+) -> None:
     nested = b"[" * 100_000 + b"]" * 100_000
     event = b'{"type": "event_callback", "event": ' + nested + b"}"
-    status, _ = raw_post(harness, event, [("Content-Type", "application/json"), *(signed_headers(event).items() if signed else [])])
+    status, _ = raw_post(
+        harness, event, [("Content-Type", "application/json"), *(signed_headers(event).items() if signed else [])]
+    )
     assert status == 400
     form = urllib.parse.urlencode({"payload": nested.decode()}).encode()
     status, _ = raw_post(harness, form, list(signed_headers(form).items()) if signed else [])
     assert status == 400
     assert nothing_filed(harness)
     assert not [r for r in logged.records if r.levelno >= logging.ERROR] and "Traceback" not in logged.text()
-    ours = [r for r in logged.records if r.levelno == logging.WARNING and not r.name.startswith("waitress")]  # a busy machine makes waitress warn of its queue
+    ours = [
+        r for r in logged.records if r.levelno == logging.WARNING and not r.name.startswith("waitress")
+    ]  # a busy machine makes waitress warn of its queue
     assert [r.getMessage() for r in ours] == ["refused a request whose body Bolt could not read"] * 2
 
 
@@ -206,11 +267,20 @@ def test_over_socket_mode_no_envelope_reaches_the_log_at_debug(tmp_path, fake_sl
 
     h = start_harness(tmp_path, fake_slack)
     try:
-        assert "AIR-1" in command_over_socket(fake_slack, h.bot.app, f"regression: {MARKER} refund window", team=TEAM)["payload"]["text"]
+        assert (
+            "AIR-1"
+            in command_over_socket(fake_slack, h.bot.app, f"regression: {MARKER} refund window", team=TEAM)["payload"][
+                "text"
+            ]
+        )
         h.settle()
         assert MARKER in h.bot.queries.get(1).title
         assert any(r.name.startswith("slack_bolt") for r in logged.records)
-        bots = [text for record, text in zip(logged.records, logged.texts) if not record.name.startswith("websockets.server")]
+        bots = [
+            text
+            for record, text in zip(logged.records, logged.texts)
+            if not record.name.startswith("websockets.server")
+        ]
         assert MARKER not in "\n".join(bots)  # (the test's own stand-in for Slack logs what it sends)
     finally:
         h.stop()

@@ -24,24 +24,50 @@ def similar_of(h: Harness, key: str) -> str:
 
 def select_options(h: Harness, key: str) -> list[str]:
     """The similar requests "Duplicate of…" offers (its last option, "Another request…", left out)."""
-    return [o["value"] for b in h.card(key)["blocks"] if b["type"] == "actions" for e in b["elements"]
-            if e["action_id"] == ids.DUPLICATE for o in e["options"] if not o["value"].endswith(f">{ids.ANOTHER}")]
+    return [
+        o["value"]
+        for b in h.card(key)["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == ids.DUPLICATE
+        for o in e["options"]
+        if not o["value"].endswith(f">{ids.ANOTHER}")
+    ]
 
 
 def offers_another(h: Harness, key: str) -> bool:
-    return any(o["value"] == f"{key}>{ids.ANOTHER}" for b in h.card(key)["blocks"] if b["type"] == "actions"
-               for e in b["elements"] if e["action_id"] == ids.DUPLICATE for o in e["options"])
+    return any(
+        o["value"] == f"{key}>{ids.ANOTHER}"
+        for b in h.card(key)["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == ids.DUPLICATE
+        for o in e["options"]
+    )
 
 
 def pick(h: Harness, key: str, value: str, *, user: str) -> None:
     request = h.bot.queries.get(int(key.split("-")[1]))
-    h.interact({"type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": TEAM},
-                "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
-                "channel": {"id": request.card_channel, "name": "x"},
-                "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
-                "message": h.card(key), "actions": [{"action_id": ids.DUPLICATE, "block_id": "card.actions", "type": "static_select",
-                                                     "selected_option": {"value": value, "text": {"type": "plain_text", "text": value}},
-                                                     "action_ts": "1.1"}]})
+    h.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": user, "name": user.lower(), "team_id": TEAM},
+            "trigger_id": h.fake.new_trigger_id(),
+            "response_url": h.fake.response_url(),
+            "channel": {"id": request.card_channel, "name": "x"},
+            "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
+            "message": h.card(key),
+            "actions": [
+                {
+                    "action_id": ids.DUPLICATE,
+                    "block_id": "card.actions",
+                    "type": "static_select",
+                    "selected_option": {"value": value, "text": {"type": "plain_text", "text": value}},
+                    "action_ts": "1.1",
+                }
+            ],
+        }
+    )
     h.settle()
 
 
@@ -99,14 +125,19 @@ def test_duplicate_of_closes_the_new_one_and_links_both(harness: Harness) -> Non
     second = file(h, "regression: the refund window the bot quotes is wrong", user="U0REQ2")
     pick(h, second, f"{second}>{first}", user="U0OUTSIDER")
     assert h.bot.queries.get(2).status == "open"
-    assert "Only members of support and the requester (or admins) can close as a duplicate AIR-2." in h.fake.responses[-1]["body"]["text"]
+    assert (
+        "Only members of support and the requester (or admins) can close as a duplicate AIR-2."
+        in h.fake.responses[-1]["body"]["text"]
+    )
     pick(h, second, f"{second}>{first}", user="U0REQ2")
     closed = h.bot.queries.get(2)
     assert (closed.status, closed.court) == ("declined", "nobody")
     assert h.bot.queries.status(second, "U0ADMIN")[1][-1].data["of"] == first
     assert h.bot.queries.status(first, "U0ADMIN")[1][-1].data == {"duplicate": second}
     original = h.bot.queries.get(1)
-    assert "AIR-2 was closed as a duplicate of this." in [m["text"] for m in h.fake.thread(original.card_channel, original.card_ts)]
+    assert "AIR-2 was closed as a duplicate of this." in [
+        m["text"] for m in h.fake.thread(original.card_channel, original.card_ts)
+    ]
     assert select_options(h, second) == [] and not offers_another(h, second)  # closed: nothing more to pick
 
 
@@ -151,7 +182,9 @@ def test_search_finds_past_requests_a_page_at_a_time(harness: Harness) -> None:
     assert search("escalations refund", "U0OUTSIDER")["text"] == "No request holds “escalations refund”."
     assert "1 found" in json.dumps(search("escalations", "U0OUTSIDER"))
     assert "Say what to look for" in h.command("search the", user="U0OUTSIDER").json()["text"]
-    next_page = next(e for b in search("refund windows", "U0OUTSIDER")["blocks"] if b["type"] == "actions" for e in b["elements"])
+    next_page = next(
+        e for b in search("refund windows", "U0OUTSIDER")["blocks"] if b["type"] == "actions" for e in b["elements"]
+    )
     assert json.loads(next_page["value"]) == {"q": "refund windows", "page": 2}
     h.click(ids.SEARCH_MORE, next_page["value"], user="U0OUTSIDER")
     h.settle()
@@ -171,10 +204,16 @@ def test_the_most_words_shared_go_first_then_the_newest(harness: Harness) -> Non
 
 def test_the_candidates_are_the_newest_sharing_two_words_however_long_history_is(harness: Harness) -> None:
     h = harness
-    for text in ("regression: refund window wrong", "question: refund policy", "regression: window of refund shown wrong",
-                 "feature: refund window in emails", "question: which eval covers ranking"):
+    for text in (
+        "regression: refund window wrong",
+        "question: refund policy",
+        "regression: window of refund shown wrong",
+        "feature: refund window in emails",
+        "question: which eval covers ranking",
+    ):
         file(h, text)
     with h.bot.store.reading() as tx:
+
         def newest(words: list[str], limit: int) -> list[int]:
             return [c.id for c in tx.search.newest_sharing_two(words, limit=limit)]
 
@@ -201,11 +240,24 @@ def test_search_keeps_numbers_and_says_which_words_it_left_out(harness: Harness)
 def test_a_match_is_made_of_meaning_not_of_boilerplate_or_common_words() -> None:
     from bot.domain.duplicates import MATCH_MIN, likeness, terms
 
-    assert likeness(terms("refunds take 14 days according to the bot"), terms("the assistant quotes a 14-day refund window")) >= MATCH_MIN
+    assert (
+        likeness(
+            terms("refunds take 14 days according to the bot"), terms("the assistant quotes a 14-day refund window")
+        )
+        >= MATCH_MIN
+    )
     assert terms("refunds") == terms("refund") and {"14", "day"} <= terms("a 14-day window")
     hooked = "Filed by the monitoring hook (its id: alert-1)."
-    assert likeness(terms(f"latency high on checkout\n{hooked}"), terms(f"answers in english\n{hooked.replace('1', '2')}")) == 0
-    assert likeness(terms("the bot is slow for customers again today"), terms("the bot answers customers wrong again today")) < MATCH_MIN
+    assert (
+        likeness(terms(f"latency high on checkout\n{hooked}"), terms(f"answers in english\n{hooked.replace('1', '2')}"))
+        == 0
+    )
+    assert (
+        likeness(
+            terms("the bot is slow for customers again today"), terms("the bot answers customers wrong again today")
+        )
+        < MATCH_MIN
+    )
 
 
 def test_14_days_matches_a_14_day_window_and_anyone_may_mark_a_duplicate(harness: Harness) -> None:
@@ -221,8 +273,12 @@ def test_14_days_matches_a_14_day_window_and_anyone_may_mark_a_duplicate(harness
     assert f"{unrelated} is closed as a duplicate of {original}" in json.loads(reply.body)["text"]
     assert h.bot.queries.get(2).status == "declined"
     [told] = news_to(h, "U0REQ2")  # once: the requester's news of her request
-    assert told.startswith(f"*{unrelated}* (can the helpdesk export tickets as CSV?): <@U0ENG1> closed it as a duplicate")
-    assert f"duplicate of *{original}* (the assistant quotes a 14-day refund window to customers): follow that one" in told
+    assert told.startswith(
+        f"*{unrelated}* (can the helpdesk export tickets as CSV?): <@U0ENG1> closed it as a duplicate"
+    )
+    assert (
+        f"duplicate of *{original}* (the assistant quotes a 14-day refund window to customers): follow that one" in told
+    )
     assert dm_recipients(h, news=True) <= {"U0REQ2"}
 
     usage = h.command(f"duplicate {again}", user="U0ENG1")

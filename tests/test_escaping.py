@@ -55,10 +55,25 @@ def no_bare_ampersand(text: str) -> bool:
 
 def request(**overrides: Any) -> Request:
     base: dict[str, Any] = dict(
-        id=7, kind="regression", domain="support", title="refund bot quotes the wrong window", description="",
-        priority="P2", status="open", requester="U0REQ", assignee="U0ENG1", source="command",
-        created_at=AT, updated_at=AT, card_channel="C0SUPPORT", card_ts="1700000000.000100",
-        route_reasons=["routed to support (filed in <#C0SUPPORT>)", "assigned to <@U0ENG1> (fewest open: 0)", "priority P2 (regression default)"],
+        id=7,
+        kind="regression",
+        domain="support",
+        title="refund bot quotes the wrong window",
+        description="",
+        priority="P2",
+        status="open",
+        requester="U0REQ",
+        assignee="U0ENG1",
+        source="command",
+        created_at=AT,
+        updated_at=AT,
+        card_channel="C0SUPPORT",
+        card_ts="1700000000.000100",
+        route_reasons=[
+            "routed to support (filed in <#C0SUPPORT>)",
+            "assigned to <@U0ENG1> (fewest open: 0)",
+            "priority P2 (regression default)",
+        ],
     )
     return Request(**{**base, **overrides})
 
@@ -112,7 +127,9 @@ def test_escape_leaves_no_angle_bracket_or_bare_ampersand_and_unescapes_back(tex
     out = escape(text)
     assert "<" not in out and ">" not in out
     assert no_bare_ampersand(out)
-    assert unescape(out) == "".join(c for c in text if c not in BIDI_CONTROLS)  # bidi controls are dropped (test_bidi.py)
+    assert unescape(out) == "".join(
+        c for c in text if c not in BIDI_CONTROLS
+    )  # bidi controls are dropped (test_bidi.py)
 
 
 # --- truncate, escape_within, first_line -------------------------------------------------------
@@ -154,7 +171,9 @@ def test_escape_within_fits_and_never_splits_an_entity(text: str, limit: int) ->
 
 
 @pytest.mark.parametrize(
-    "text", ["R&D " * 1000, "<div><p>answer</p></div>" * 200, "&" * 100 + "a" * 10_000], ids=["r-and-d", "html", "ampersands"]
+    "text",
+    ["R&D " * 1000, "<div><p>answer</p></div>" * 200, "&" * 100 + "a" * 10_000],
+    ids=["r-and-d", "html", "ampersands"],
 )
 def test_escape_within_keeps_as_much_as_fits(text: str) -> None:
     out = escape_within(text, 300)
@@ -163,8 +182,14 @@ def test_escape_within_keeps_as_much_as_fits(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "line"),
-    [("", ""), ("\n\n  \n", ""), ("  first  \nsecond", "first"), ("\n\n  third line", "third line"), ("a\u2028b", "a"),
-     ("x" * 200, "x" * 149 + "…")],
+    [
+        ("", ""),
+        ("\n\n  \n", ""),
+        ("  first  \nsecond", "first"),
+        ("\n\n  third line", "third line"),
+        ("a\u2028b", "a"),
+        ("x" * 200, "x" * 149 + "…"),
+    ],
 )
 def test_first_line(text: str, line: str) -> None:
     assert first_line(text, 150) == line
@@ -223,8 +248,10 @@ def test_section_cuts_long_text_to_block_kit_limits() -> None:
 @pytest.mark.parametrize("injection", INJECTIONS)
 def test_injected_text_cannot_ping_mention_or_link_from_the_card(injection: str) -> None:
     req = request(
-        title=f"{injection} refund bot", description=f"see {injection}\nand again {injection}",
-        links=[injection, f"https://example.com/{injection}"], permalink=injection,
+        title=f"{injection} refund bot",
+        description=f"see {injection}\nand again {injection}",
+        links=[injection, f"https://example.com/{injection}"],
+        permalink=injection,
         disclaimers=[Disclaimer(by="U0MLPM", reason=f"not the model {injection}", at=AT)],
     )
     text, blocks = card_json(req)
@@ -242,8 +269,13 @@ def test_injected_text_is_escaped_in_every_reply(injection: str) -> None:
     replies = [
         messages.filed_reply(req, CFG, created=True, user="U0REQ"),
         messages.status_reply(req, [event], CFG, viewer="U0REQ"),
-        messages.list_reply("Your requests", [messages.Group("Filed by you", Listing([(req, [event])], 1), "mine page 2")], CFG,
-                            now=AT, viewer="U0REQ"),
+        messages.list_reply(
+            "Your requests",
+            [messages.Group("Filed by you", Listing([(req, [event])], 1), "mine page 2")],
+            CFG,
+            now=AT,
+            viewer="U0REQ",
+        ),
     ]
     for text, blocks in replies:
         dumped = json.dumps(to_dicts(blocks), ensure_ascii=False)
@@ -275,8 +307,13 @@ def test_a_huge_title_of_special_characters_renders() -> None:
 
 
 def test_a_confidential_card_shown_outside_its_channel_hides_the_text() -> None:
-    req = request(kind="security_review", title="vendor <!channel> model", description="secret plan", links=["https://x.example"],
-                  confidential=True)
+    req = request(
+        kind="security_review",
+        title="vendor <!channel> model",
+        description="secret plan",
+        links=["https://x.example"],
+        confidential=True,
+    )
     text, blocks = card_json(req, redact=True)
     assert "vendor" not in blocks and "secret plan" not in blocks and "x.example" not in blocks
     assert "Confidential security review" in blocks and "vendor" not in text

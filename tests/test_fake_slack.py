@@ -22,8 +22,11 @@ from tests.contract import SPECS, contract, needs_specs
 from tests.fake_slack import _HANDLERS, FakeSlack, known_args, method_spec, required_args
 
 TS = re.compile(r"^\d{10}\.\d{6}$")
-MODAL = {"type": "modal", "title": {"type": "plain_text", "text": "File a request"},
-         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Hello"}}]}
+MODAL = {
+    "type": "modal",
+    "title": {"type": "plain_text", "text": "File a request"},
+    "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Hello"}}],
+}
 
 
 @pytest.fixture
@@ -184,8 +187,15 @@ def test_blocks_sent_as_a_form_string_are_decoded(fake_slack: FakeSlack, client:
         ([{"type": "sectoin", "text": {"type": "mrkdwn", "text": "x"}}], "invalid_blocks"),
         ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "x" * 2001}]}], "invalid_blocks"),
         ([{"type": "section", "text": "a bare string"}], "invalid_blocks"),
-        ([{"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Go"},
-                                             "acton_id": "go"}]}], "invalid_blocks"),
+        (
+            [
+                {
+                    "type": "actions",
+                    "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Go"}, "acton_id": "go"}],
+                }
+            ],
+            "invalid_blocks",
+        ),
         ([section("x" * 2900)] * 5, "msg_blocks_too_long"),
     ],
     ids=["section-3001", "51-blocks", "unknown-type", "field-2001", "bare-text", "typo", "too-long"],
@@ -203,10 +213,15 @@ def test_text_over_40000_characters_is_cut(fake_slack: FakeSlack, client: WebCli
 
 
 def test_multipart_form_arguments(fake_slack: FakeSlack) -> None:
-    body = b'--B\r\nContent-Disposition: form-data; name="channel"\r\n\r\nC1\r\n' \
-           b'--B\r\nContent-Disposition: form-data; name="text"\r\n\r\nhi\r\n--B--\r\n'
-    request = urllib.request.Request(fake_slack.url + "chat.postMessage", data=body, headers={
-        "Content-Type": "multipart/form-data; boundary=B", "Authorization": f"Bearer {fake_slack.token}"})
+    body = (
+        b'--B\r\nContent-Disposition: form-data; name="channel"\r\n\r\nC1\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="text"\r\n\r\nhi\r\n--B--\r\n'
+    )
+    request = urllib.request.Request(
+        fake_slack.url + "chat.postMessage",
+        data=body,
+        headers={"Content-Type": "multipart/form-data; boundary=B", "Authorization": f"Bearer {fake_slack.token}"},
+    )
     assert json.load(urllib.request.urlopen(request, timeout=5))["ok"]
     assert fake_slack.calls_to("chat.postMessage") == [{"channel": "C1", "text": "hi"}]
 
@@ -219,8 +234,9 @@ def test_message_without_any_content(fake_slack: FakeSlack, client: WebClient) -
 
 def test_rate_limit_then_retry_succeeds(fake_slack: FakeSlack) -> None:
     fake_slack.fail("chat.postMessage", status=429, retry_after=0)
-    retrying = WebClient(token=fake_slack.token, base_url=fake_slack.url,
-                         retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=1)])
+    retrying = WebClient(
+        token=fake_slack.token, base_url=fake_slack.url, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=1)]
+    )
 
     assert retrying.chat_postMessage(channel="C1", text="x")["ok"]
     assert [call.status for call in fake_slack.calls] == [429, 200]

@@ -42,8 +42,19 @@ def readyz(h: Harness) -> tuple[int, dict[str, Any]]:
 
 def test_a_healthy_bot_is_alive_and_ready(harness: Harness) -> None:
     assert healthz(harness) == (200, ALIVE)
-    assert readyz(harness) == (200, {"database": "ok", "writes": "ok", "schema": "ok", "outbox": "ok", "outbox_pending": 0,
-                                     "outbox_overdue_seconds": 0.0, "outbox_failing": 0, "scheduler": "running"})
+    assert readyz(harness) == (
+        200,
+        {
+            "database": "ok",
+            "writes": "ok",
+            "schema": "ok",
+            "outbox": "ok",
+            "outbox_pending": 0,
+            "outbox_overdue_seconds": 0.0,
+            "outbox_failing": 0,
+            "scheduler": "running",
+        },
+    )
 
 
 def test_a_read_only_database_is_not_ready_but_alive(harness: Harness) -> None:
@@ -113,7 +124,12 @@ def test_a_nag_held_for_working_hours_is_never_stuck(harness: Harness) -> None:
     for hours in range(1, 8):
         h.clock.now = MONDAY_UTC + timedelta(hours=9 + hours, minutes=59)
         status, body = readyz(h)
-        assert (status, body["outbox"], body["outbox_pending"], body["outbox_overdue_seconds"]) == (200, "ok", 1, 0.0), hours
+        assert (status, body["outbox"], body["outbox_pending"], body["outbox_overdue_seconds"]) == (
+            200,
+            "ok",
+            1,
+            0.0,
+        ), hours
     scrape = h.bot.metrics.text()
     assert "ai_intake_outbox_overdue_seconds 0.0" in scrape and "ai_intake_outbox_failing 0.0" in scrape
     assert "ai_intake_outbox_pending 1.0" in scrape
@@ -143,7 +159,9 @@ def test_a_backlog_draining_at_slacks_pace_is_never_stuck(tmp_path: Path, fake_s
         h.stop()
 
 
-def test_a_message_failing_again_and_again_is_stuck_until_slack_answers(harness: Harness, fake_slack: FakeSlack) -> None:
+def test_a_message_failing_again_and_again_is_stuck_until_slack_answers(
+    harness: Harness, fake_slack: FakeSlack
+) -> None:
     h = harness
     fake_slack.fail("chat.postMessage", times=FAILING_AFTER, error="service_unavailable")
     h.command("regression: refund window wrong")

@@ -46,8 +46,11 @@ def test_a_country_and_subdivision_give_that_regions_public_holidays() -> None:
 
 
 def test_extra_dates_and_company_days_off_are_added_and_named() -> None:
-    config = parse_config(config_with({"country": "DE", "subdivision": "BE", "extra": ["2026-06-01"],
-                                       "days_off": ["2026-12-24", "2026-12-31"]}))
+    config = parse_config(
+        config_with(
+            {"country": "DE", "subdivision": "BE", "extra": ["2026-06-01"], "days_off": ["2026-12-24", "2026-12-31"]}
+        )
+    )
     named = config.holidays.named()
     assert named[date(2026, 12, 24)] == "company day off" and named[date(2026, 6, 1)] == "extra holiday"
     assert named[date(2026, 12, 25)] not in ("extra holiday", "company day off", "holiday")  # the library's name for it
@@ -76,7 +79,9 @@ def test_a_plain_list_still_means_those_dates_and_nothing_else() -> None:
 
 
 def test_a_domains_holidays_replace_the_orgs_for_that_domain_only() -> None:
-    config = parse_config(config_with({"country": "DE", "subdivision": "BE"}, search={"country": "US", "subdivision": "CA"}))
+    config = parse_config(
+        config_with({"country": "DE", "subdivision": "BE"}, search={"country": "US", "subdivision": "CA"})
+    )
     search, support, unrouted = (config.calendar(d).holidays for d in ("search", "support", None))
     assert date(2026, 11, 26) in search and date(2026, 12, 26) not in search  # Thanksgiving, not Boxing Day
     assert support == unrouted == config.holidays.dates and date(2026, 12, 26) in support
@@ -92,16 +97,44 @@ def test_a_domain_can_list_its_own_dates_by_hand() -> None:
 @pytest.mark.parametrize(
     ("data", "problem"),
     [
-        (config_with({"country": "XX"}), "holidays.country: unknown country 'XX' (use an ISO 3166 code like DE, US or GB)"),
-        (config_with(search={"country": "DE", "subdivision": "ZZ"}), "domains[1].holidays.subdivision: DE has no subdivision 'ZZ' (its codes: "),
-        (config_with({"subdivision": "BE"}), "holidays: subdivision 'BE' needs a country (e.g. country: DE, subdivision: BE)"),
-        (config_with({"country": "DE", "days_off": ["24.12.2026"]}),
-         "holidays.days_off[0]: holiday '24.12.2026' is not a date; write YYYY-MM-DD, e.g. '2026-12-25'"),
-        (config_with(["2026-13-01"]), "holidays: holiday '2026-13-01' is not a date; write YYYY-MM-DD, e.g. '2026-12-25'"),
-        (config_with("2026-12-25"), "holidays: expected a list of dates like ['2026-12-25'] or a calendar like {country: DE, subdivision: BE}, got '2026-12-25'"),
-        (config_with({"country": "DE", "region": "BE"}), "holidays.region: unknown key (check its spelling and indentation)"),
+        (
+            config_with({"country": "XX"}),
+            "holidays.country: unknown country 'XX' (use an ISO 3166 code like DE, US or GB)",
+        ),
+        (
+            config_with(search={"country": "DE", "subdivision": "ZZ"}),
+            "domains[1].holidays.subdivision: DE has no subdivision 'ZZ' (its codes: ",
+        ),
+        (
+            config_with({"subdivision": "BE"}),
+            "holidays: subdivision 'BE' needs a country (e.g. country: DE, subdivision: BE)",
+        ),
+        (
+            config_with({"country": "DE", "days_off": ["24.12.2026"]}),
+            "holidays.days_off[0]: holiday '24.12.2026' is not a date; write YYYY-MM-DD, e.g. '2026-12-25'",
+        ),
+        (
+            config_with(["2026-13-01"]),
+            "holidays: holiday '2026-13-01' is not a date; write YYYY-MM-DD, e.g. '2026-12-25'",
+        ),
+        (
+            config_with("2026-12-25"),
+            "holidays: expected a list of dates like ['2026-12-25'] or a calendar like {country: DE, subdivision: BE}, got '2026-12-25'",
+        ),
+        (
+            config_with({"country": "DE", "region": "BE"}),
+            "holidays.region: unknown key (check its spelling and indentation)",
+        ),
     ],
-    ids=["country", "domain-subdivision", "subdivision-alone", "day-off-format", "listed-date", "not-a-list", "unknown-key"],
+    ids=[
+        "country",
+        "domain-subdivision",
+        "subdivision-alone",
+        "day-off-format",
+        "listed-date",
+        "not-a-list",
+        "unknown-key",
+    ],
 )
 def test_a_bad_calendar_is_one_sentence_naming_its_field(data: dict[str, Any], problem: str) -> None:
     [found] = problems(data)
@@ -116,13 +149,14 @@ def test_every_bad_calendar_is_reported_at_once() -> None:
 
 
 def test_a_calendar_that_was_never_looked_up_refuses_to_answer() -> None:
-    config = Config.model_validate(config_with({"country": "DE"}))  # built without bot.config: the domain cannot look it up
+    config = Config.model_validate(
+        config_with({"country": "DE"})
+    )  # built without bot.config: the domain cannot look it up
     with pytest.raises(ValueError, match="public holidays of DE were not looked up"):
         config.calendar("support")
 
 
-@given(st.lists(st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31)), max_size=20),
-       st.booleans())
+@given(st.lists(st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31)), max_size=20), st.booleans())
 def test_any_list_of_dates_reads_back_as_those_dates(days: list[date], as_text: bool) -> None:
     holidays = Holidays.model_validate([d.isoformat() if as_text else d for d in days])
     assert holidays.dates == set(days) and list(holidays.named()) == sorted(set(days))

@@ -56,17 +56,25 @@ def test_a_refire_within_a_week_of_the_close_reopens_the_same_regression(h: Harn
     resolve(h, "AIR-1", "U0ENG1", "outside", no_eval_reason="the provider rolled the model back")
     assert h.bot.queries.get(1).status == "resolved"
     over = h.clock.advance(hours=1)
-    assert post(h, ALERTMANAGER, one_alert("resolved", since=fired, until=over)).json()["results"][0]["outcome"] == "repeat"
+    assert (
+        post(h, ALERTMANAGER, one_alert("resolved", since=fired, until=over)).json()["results"][0]["outcome"]
+        == "repeat"
+    )
     again_at = h.clock.advance(days=3)
     reply = post(h, ALERTMANAGER, one_alert("firing", since=again_at))
     assert (reply.status, reply.json()["results"]) == (200, [{"id": ACCURACY, "key": "AIR-1", "outcome": "reopened"}])
     request = h.bot.queries.get(1)
     assert request.is_open and h.bot.queries.get(2) is None and len(cards(h)) == 1
-    assert ("The `monitoring` hook reports it firing again, 3 days after it closed: reopened (an alert firing within 7 "
-            "days of its close reopens it).") in lines(h, "AIR-1")
+    assert (
+        "The `monitoring` hook reports it firing again, 3 days after it closed: reopened (an alert firing within 7 "
+        "days of its close reopens it)."
+    ) in lines(h, "AIR-1")
     again = post(h, ALERTMANAGER, one_alert("firing", since=again_at))  # Alertmanager repeating it: the same bytes
     assert (again.status, again.json()["results"], again.json()["replay"]) == (
-        200, [], "this exact body was handled before; nothing changed")
+        200,
+        [],
+        "this exact body was handled before; nothing changed",
+    )
     resolved = post(h, ALERTMANAGER, one_alert("resolved", since=again_at, until=h.clock.advance(hours=2)))
     assert resolved.json()["results"][0]["outcome"] == "recovered"
     assert lines(h, "AIR-1")[-1] == "The `monitoring` hook reports this recovered."
@@ -81,11 +89,17 @@ def test_a_refire_long_after_the_close_files_a_new_regression_naming_the_last_on
     assert (reply.status, reply.json()["key"], reply.json()["results"][0]["outcome"]) == (201, "AIR-2", "filed_again")
     old, new = h.bot.queries.get(1), h.bot.queries.get(2)
     assert old.status == "resolved" and new.is_open and (new.domain, new.asset) == ("support", "refund-intent")
-    assert new.description.startswith("Fired again; last time AIR-1, closed as resolved on 2026-11-23, cause outside; "
-                                      "no eval case: the provider rolled the model back.")
-    assert "The `monitoring` hook reports it firing again, 12 days after it closed: filed as AIR-2." in lines(h, "AIR-1")
+    assert new.description.startswith(
+        "Fired again; last time AIR-1, closed as resolved on 2026-11-23, cause outside; "
+        "no eval case: the provider rolled the model back."
+    )
+    assert "The `monitoring` hook reports it firing again, 12 days after it closed: filed as AIR-2." in lines(
+        h, "AIR-1"
+    )
     assert "AIR-1" in h.card_text("AIR-2")  # its possible duplicate: the last time
-    later = post(h, ALERTMANAGER, one_alert("resolved", since=again_at, until=h.clock.advance(hours=1)))  # the new life is the one the alert speaks of now
+    later = post(
+        h, ALERTMANAGER, one_alert("resolved", since=again_at, until=h.clock.advance(hours=1))
+    )  # the new life is the one the alert speaks of now
     assert (later.json()["key"], later.json()["results"][0]["outcome"]) == ("AIR-2", "recovered")
     assert "recovered" not in " ".join(lines(h, "AIR-1")[-1:])
 
@@ -102,8 +116,10 @@ def test_a_flapping_alert_is_told_a_few_times_then_counted_on_the_card(h: Harnes
             post(h, ALERTMANAGER, one_alert("firing", since=since))
     told = [t for t in lines(h, "AIR-1") if t.startswith("The `monitoring` hook reports")]
     assert len(told) == FLAP_LINES + 1
-    assert told[-1] == ("The `monitoring` hook reports it firing again. That is 4 changes of state in 24 hours: the next "
-                        "ones are counted on the card, not told here.")
+    assert told[-1] == (
+        "The `monitoring` hook reports it firing again. That is 4 changes of state in 24 hours: the next "
+        "ones are counted on the card, not told here."
+    )
     assert "(8 changes of state in 24 hours)" in h.card_text("AIR-1")
     assert "reported it firing again" in h.card_text("AIR-1")
     # a day later the flapping is over: the next change is told again

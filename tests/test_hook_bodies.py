@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.hooks import (
-    MAX_BODY_BYTES, BadRequest, FiledRegression, HookError, LoggedChange, TooLarge, format_names, parse_changes,
+    MAX_BODY_BYTES,
+    BadRequest,
+    FiledRegression,
+    HookError,
+    LoggedChange,
+    TooLarge,
+    format_names,
+    parse_changes,
     parse_regressions,
 )
 
@@ -19,7 +26,9 @@ def body(**fields: Any) -> bytes:
 
 
 def regression(**fields: Any) -> FiledRegression:
-    [found] = parse_regressions(body(**{"id": "r-1", "title": "refund answers quote 30 days", **fields}), source="monitoring").items
+    [found] = parse_regressions(
+        body(**{"id": "r-1", "title": "refund answers quote 30 days", **fields}), source="monitoring"
+    ).items
     return found
 
 
@@ -41,11 +50,26 @@ def test_the_smallest_regression() -> None:
 
 
 def test_a_full_regression() -> None:
-    found = regression(id=4711, domain="support", description="Seen in 12% of chats.\nSince 09:00.",
-                       links=["https://grafana.example.com/d/refunds"], priority="p1", asset="refund-intent", recovered=True)
-    assert found == FiledRegression(source="monitoring", id="4711", title="refund answers quote 30 days", domain="support",
-                                    description="Seen in 12% of chats.\nSince 09:00.", links=["https://grafana.example.com/d/refunds"],
-                                    priority="P1", asset="refund-intent", recovered=True)
+    found = regression(
+        id=4711,
+        domain="support",
+        description="Seen in 12% of chats.\nSince 09:00.",
+        links=["https://grafana.example.com/d/refunds"],
+        priority="p1",
+        asset="refund-intent",
+        recovered=True,
+    )
+    assert found == FiledRegression(
+        source="monitoring",
+        id="4711",
+        title="refund answers quote 30 days",
+        domain="support",
+        description="Seen in 12% of chats.\nSince 09:00.",
+        links=["https://grafana.example.com/d/refunds"],
+        priority="P1",
+        asset="refund-intent",
+        recovered=True,
+    )
 
 
 def test_the_url_domain_is_used_when_the_body_names_none() -> None:
@@ -57,26 +81,33 @@ def test_the_url_domain_is_used_when_the_body_names_none() -> None:
     assert refused(body(id="1", title="t"), domain="Not a domain").field == "domain"
 
 
-@pytest.mark.parametrize("fields, field, message", [
-    ({"id": None}, "id", "id is required: the sender's own id for this regression"),
-    ({"id": ""}, "id", "id is required"),
-    ({"id": 1.5}, "id", "id must be a string or an integer"),
-    ({"id": True}, "id", "id must be a string or an integer"),
-    ({"id": "x" * 201}, "id", "id is 201 characters; at most 200"),
-    ({"id": "a\nb"}, "id", "id must be one line"),
-    ({"title": None}, "title", "title is required: one line saying what got worse"),
-    ({"title": "   "}, "title", "title is required"),
-    ({"title": ["a"]}, "title", "title must be a string, not a list"),
-    ({"title": "t" * 151}, "title", "title is 151 characters; at most 150"),
-    ({"title": "two\nlines"}, "title", "title must be one line"),
-    ({"description": {"a": 1}}, "description", "description must be a string, not an object"),
-    ({"links": "https://x.example.com"}, "links", "links must be a list, not a string"),
-    ({"links": ["https://ok.example.com", "javascript:alert(1)"]}, "links", "links[1] is not an http(s) link"),
-    ({"links": [42]}, "links", "links[0] is not an http(s) link: 42"),
-    ({"priority": "urgent"}, "priority", "priority must be one of P1, P2, P3, P4, not 'urgent'"),
-    ({"recovered": "yes"}, "recovered", "recovered must be true or false"),
-    ({"tittle": "typo"}, "tittle", "unknown field 'tittle'; a regression has id, title, domain, description, links, priority, asset, recovered"),
-])
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"id": None}, "id", "id is required: the sender's own id for this regression"),
+        ({"id": ""}, "id", "id is required"),
+        ({"id": 1.5}, "id", "id must be a string or an integer"),
+        ({"id": True}, "id", "id must be a string or an integer"),
+        ({"id": "x" * 201}, "id", "id is 201 characters; at most 200"),
+        ({"id": "a\nb"}, "id", "id must be one line"),
+        ({"title": None}, "title", "title is required: one line saying what got worse"),
+        ({"title": "   "}, "title", "title is required"),
+        ({"title": ["a"]}, "title", "title must be a string, not a list"),
+        ({"title": "t" * 151}, "title", "title is 151 characters; at most 150"),
+        ({"title": "two\nlines"}, "title", "title must be one line"),
+        ({"description": {"a": 1}}, "description", "description must be a string, not an object"),
+        ({"links": "https://x.example.com"}, "links", "links must be a list, not a string"),
+        ({"links": ["https://ok.example.com", "javascript:alert(1)"]}, "links", "links[1] is not an http(s) link"),
+        ({"links": [42]}, "links", "links[0] is not an http(s) link: 42"),
+        ({"priority": "urgent"}, "priority", "priority must be one of P1, P2, P3, P4, not 'urgent'"),
+        ({"recovered": "yes"}, "recovered", "recovered must be true or false"),
+        (
+            {"tittle": "typo"},
+            "tittle",
+            "unknown field 'tittle'; a regression has id, title, domain, description, links, priority, asset, recovered",
+        ),
+    ],
+)
 def test_a_bad_regression_field_is_named(fields: dict[str, Any], field: str, message: str) -> None:
     data = {"id": "r-1", "title": "refund answers quote 30 days", **fields}
     error = refused(json.dumps({k: v for k, v in data.items() if v is not None}).encode())
@@ -92,22 +123,48 @@ def test_text_is_stripped_of_control_characters() -> None:
 
 def test_the_smallest_and_a_full_change() -> None:
     assert change() == LoggedChange(source="deploys", id="build-91", side="product", what="express-refund intent")
-    full = change(side="platform", what="refund-answer prompt", domain="support", kind="prompt", version=14,
-                  links=["https://langfuse.example.com/prompts/refund-answer"], asset="refund-answer")
-    assert full == LoggedChange(source="deploys", id="build-91", side="platform", what="refund-answer prompt", domain="support",
-                                kind="prompt", version="14", links=["https://langfuse.example.com/prompts/refund-answer"],
-                                asset="refund-answer")
+    full = change(
+        side="platform",
+        what="refund-answer prompt",
+        domain="support",
+        kind="prompt",
+        version=14,
+        links=["https://langfuse.example.com/prompts/refund-answer"],
+        asset="refund-answer",
+    )
+    assert full == LoggedChange(
+        source="deploys",
+        id="build-91",
+        side="platform",
+        what="refund-answer prompt",
+        domain="support",
+        kind="prompt",
+        version="14",
+        links=["https://langfuse.example.com/prompts/refund-answer"],
+        asset="refund-answer",
+    )
 
 
-@pytest.mark.parametrize("fields, field, message", [
-    ({"side": None}, "side", "side is required: product or platform"),
-    ({"side": "ops"}, "side", "side must be product or platform, not 'ops'"),
-    ({"what": None}, "what", "what is required: one line saying what shipped"),
-    ({"what": "w" * 301}, "what", "what is 301 characters; at most 300"),
-    ({"kind": "prompt"}, "kind", "kind of a product change must be intent, surface, flow or success_metric, not 'prompt'"),
-    ({"version": "v" * 101}, "version", "version is 101 characters"),
-    ({"description": "x"}, "description", "unknown field 'description'; a change has id, side, what, domain, kind, version, links, asset"),
-])
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"side": None}, "side", "side is required: product or platform"),
+        ({"side": "ops"}, "side", "side must be product or platform, not 'ops'"),
+        ({"what": None}, "what", "what is required: one line saying what shipped"),
+        ({"what": "w" * 301}, "what", "what is 301 characters; at most 300"),
+        (
+            {"kind": "prompt"},
+            "kind",
+            "kind of a product change must be intent, surface, flow or success_metric, not 'prompt'",
+        ),
+        ({"version": "v" * 101}, "version", "version is 101 characters"),
+        (
+            {"description": "x"},
+            "description",
+            "unknown field 'description'; a change has id, side, what, domain, kind, version, links, asset",
+        ),
+    ],
+)
 def test_a_bad_change_field_is_named(fields: dict[str, Any], field: str, message: str) -> None:
     data = {"id": "build-91", "side": "product", "what": "express-refund intent", **fields}
     error = refused(json.dumps({k: v for k, v in data.items() if v is not None}).encode(), changes=True)
@@ -115,17 +172,20 @@ def test_a_bad_change_field_is_named(fields: dict[str, Any], field: str, message
     assert error.message.startswith(message), error.message
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "the body is not JSON (Expecting value)"),
-    (b"id=1&title=x", "the body is not JSON"),
-    (b'{"id": "1", "title": "t",}', "the body is not JSON"),
-    (b'{"id": "1", "title": "t", "priority": NaN}', "the body is not JSON"),
-    (b'{"title": "\xff"}', "the body is not JSON (it is not UTF-8 text)"),
-    (b"[" * 60_000, "the body is not JSON (it is nested too deeply)"),
-    (b'["id", "title"]', "the body must be a JSON object, not a list"),
-    (b'"a string"', "the body must be a JSON object, not a string"),
-    (b"null", "the body must be a JSON object, not null"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "the body is not JSON (Expecting value)"),
+        (b"id=1&title=x", "the body is not JSON"),
+        (b'{"id": "1", "title": "t",}', "the body is not JSON"),
+        (b'{"id": "1", "title": "t", "priority": NaN}', "the body is not JSON"),
+        (b'{"title": "\xff"}', "the body is not JSON (it is not UTF-8 text)"),
+        (b"[" * 60_000, "the body is not JSON (it is nested too deeply)"),
+        (b'["id", "title"]', "the body must be a JSON object, not a list"),
+        (b'"a string"', "the body must be a JSON object, not a string"),
+        (b"null", "the body must be a JSON object, not null"),
+    ],
+)
 def test_what_is_not_a_json_object_is_refused(data: bytes, message: str) -> None:
     error = refused(data)
     assert error.status == 400 and error.message.startswith(message) and error.field is None
@@ -148,14 +208,41 @@ def test_formats_are_chosen_per_endpoint() -> None:
     wrong = refused(body(id="1", title="t"), format="langfuse")
     assert (wrong.field, wrong.message) == ("format", "format langfuse sends changes: post it to /hooks/changes")
     unknown = refused(body(id="1", title="t"), changes=True, format="datadog")
-    assert (unknown.field, unknown.message) == ("format", "unknown format 'datadog'; /hooks/changes reads native, langfuse, langsmith")
+    assert (unknown.field, unknown.message) == (
+        "format",
+        "unknown format 'datadog'; /hooks/changes reads native, langfuse, langsmith",
+    )
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
-                    max_leaves=20)
-KEYS = st.sampled_from(["id", "title", "domain", "description", "links", "priority", "asset", "recovered", "side", "what",
-                        "kind", "version", "alerts", "data", "action", "prompt", "type", "prompt_name", "commit_hash", "event"])
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=20,
+)
+KEYS = st.sampled_from(
+    [
+        "id",
+        "title",
+        "domain",
+        "description",
+        "links",
+        "priority",
+        "asset",
+        "recovered",
+        "side",
+        "what",
+        "kind",
+        "version",
+        "alerts",
+        "data",
+        "action",
+        "prompt",
+        "type",
+        "prompt_name",
+        "commit_hash",
+        "event",
+    ]
+)
 BODIES = st.dictionaries(KEYS, JSON, max_size=8) | JSON
 
 
@@ -196,9 +283,13 @@ def test_a_title_of_only_invisible_characters_is_400_naming_title(title: str) ->
 
 
 def test_an_alert_titled_only_with_invisible_characters_is_left_out_and_named() -> None:
-    group = {"status": "firing", "alerts": [
-        {"status": "firing", "labels": {"alertname": "\u202e\u200b"}, "annotations": {}, "fingerprint": "a1"},
-        {"status": "firing", "labels": {"alertname": "RefundErrors"}, "annotations": {}, "fingerprint": "b2"}]}
+    group = {
+        "status": "firing",
+        "alerts": [
+            {"status": "firing", "labels": {"alertname": "\u202e\u200b"}, "annotations": {}, "fingerprint": "a1"},
+            {"status": "firing", "labels": {"alertname": "RefundErrors"}, "annotations": {}, "fingerprint": "b2"},
+        ],
+    }
     batch = parse_regressions(body(**group), source="monitoring", format="alertmanager")
     assert [i.title for i in batch.items] == ["RefundErrors"]
     assert batch.skipped[0].startswith("alerts[0].labels.alertname was left out")

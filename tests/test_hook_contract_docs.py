@@ -15,6 +15,16 @@ def test_the_change_log_page_gives_the_hooks_contract() -> None:
     docs = (ROOT / "docs" / "changes.md").read_text()
     assert len(sh_blocks(docs)) == 1
     section = docs.split("## Hooks: machines file regressions and log changes", 1)[1].split("\n## ", 1)[0]
-    for said in ("POST /hooks/regressions", "POST /hooks/changes", "201", "200", "401", "400", "413", "404", "?format="):
+    for said in (
+        "POST /hooks/regressions",
+        "POST /hooks/changes",
+        "201",
+        "200",
+        "401",
+        "400",
+        "413",
+        "404",
+        "?format=",
+    ):
         assert said in section, said
     assert "(docs/changes.md" in (ROOT / "README.md").read_text()

@@ -11,8 +11,15 @@ import pytest
 
 from bot.domain.changes import KINDS, SIDE_KINDS
 from bot.hooks import (
-    MAX_BODY_BYTES, SIGNATURE_HEADER, SOURCE_HEADER, TIMESTAMP_HEADER, HookVerifier, format_names, format_table,
-    parse_changes, parse_regressions,
+    MAX_BODY_BYTES,
+    SIGNATURE_HEADER,
+    SOURCE_HEADER,
+    TIMESTAMP_HEADER,
+    HookVerifier,
+    format_names,
+    format_table,
+    parse_changes,
+    parse_regressions,
 )
 
 DOCS = (Path(__file__).resolve().parents[1] / "docs" / "changes.md").read_text()
@@ -56,4 +63,6 @@ def test_the_curl_recipe_signs_as_the_hooks_verify() -> None:
     verifier = HookVerifier({"monitoring": "s3cret-monitoring"}, clock=lambda: at)
     headers = {SOURCE_HEADER: "monitoring", TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: signature}
     assert verifier.verify(headers, body.encode()) == "monitoring"
-    assert parse_regressions(body.encode(), source="monitoring").items[0].title == "Refund answers quote a 30-day window"
+    assert (
+        parse_regressions(body.encode(), source="monitoring").items[0].title == "Refund answers quote a 30-day window"
+    )

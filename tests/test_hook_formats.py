@@ -43,19 +43,38 @@ def test_an_alertmanager_group_files_one_regression_per_alert() -> None:
     batch = regressions(raw, "alertmanager")
     first, second = batch.items
     assert first == FiledRegression(
-        source="monitoring", id="RefundAnswerAccuracyDrop@4fee82d29bae",
+        source="monitoring",
+        id="RefundAnswerAccuracyDrop@4fee82d29bae",
         title="Refund answers disagree with the policy for 12% of conversations",
-        domain="support", asset="refund-intent", priority="P1", recovered=False,
+        domain="support",
+        asset="refund-intent",
+        priority="P1",
+        recovered=False,
         description="The online judge flags refund-window answers as wrong in 12% of sampled conversations (baseline 2%) "
-                    "over the last 30 minutes.\nLabels: alertname=RefundAnswerAccuracyDrop, asset=refund-intent, "
-                    "domain=support, job=support-bot-evals, severity=critical",
-        links=["https://prometheus.example.com/graph?g0.expr=refund_judge_error_ratio+%3E+0.05&g0.tab=1",
-               "https://runbooks.example.com/support/refund-accuracy"],
-        alerts=(AlertMember(id="7c1a9e03b2d4f5a6", labels=(("asset", "refund-intent"), ("domain", "support"),
-                                                           ("job", "support-bot-evals"), ("severity", "critical"))),),
+        "over the last 30 minutes.\nLabels: alertname=RefundAnswerAccuracyDrop, asset=refund-intent, "
+        "domain=support, job=support-bot-evals, severity=critical",
+        links=[
+            "https://prometheus.example.com/graph?g0.expr=refund_judge_error_ratio+%3E+0.05&g0.tab=1",
+            "https://runbooks.example.com/support/refund-accuracy",
+        ],
+        alerts=(
+            AlertMember(
+                id="7c1a9e03b2d4f5a6",
+                labels=(
+                    ("asset", "refund-intent"),
+                    ("domain", "support"),
+                    ("job", "support-bot-evals"),
+                    ("severity", "critical"),
+                ),
+            ),
+        ),
     )
     assert (second.id, second.title, second.domain, second.priority) == (
-        "EscalationRateHigh@4fee82d29bae", "EscalationRateHigh", None, "P3")
+        "EscalationRateHigh@4fee82d29bae",
+        "EscalationRateHigh",
+        None,
+        "P3",
+    )
     assert batch.skipped == ()
 
 
@@ -69,8 +88,9 @@ def test_a_resolved_alert_reports_the_same_regression_recovered() -> None:
     [resolved] = batch.items
     [firing, _] = regressions(sample("alertmanager-firing"), "alertmanager").items
     assert resolved.recovered and (resolved.source, resolved.id) == (firing.source, firing.id)
-    assert batch.skipped == ("2 alert(s) of the group were left out by the sender (truncatedAlerts); raise max_alerts to 3 "
-                             "to file them all",)
+    assert batch.skipped == (
+        "2 alert(s) of the group were left out by the sender (truncatedAlerts); raise max_alerts to 3 to file them all",
+    )
 
 
 def test_an_alerts_own_status_wins_over_the_groups() -> None:
@@ -87,9 +107,12 @@ def test_grafana_alerts_bring_their_dashboard_links_and_values() -> None:
     assert alert.id == "Search answer groundedness below 0.8@d854c627a447"
     assert alert.domain == "search" and alert.priority == "P2"  # the priority label
     assert alert.title == "Answers cite passages that do not support them"
-    assert alert.links == ["https://grafana.example.com/alerting/grafana/d41f7a2e/view", "https://grafana.example.com/d/ai-quality",
-                           "https://grafana.example.com/d/ai-quality?viewPanel=4",
-                           "https://grafana.example.com/alerting/silence/new?alertmanager=grafana&matcher=alertname%3DSearch"]
+    assert alert.links == [
+        "https://grafana.example.com/alerting/grafana/d41f7a2e/view",
+        "https://grafana.example.com/d/ai-quality",
+        "https://grafana.example.com/d/ai-quality?viewPanel=4",
+        "https://grafana.example.com/alerting/silence/new?alertmanager=grafana&matcher=alertname%3DSearch",
+    ]
     assert "Value: A=0.74, B=1" in alert.description  # its values, read as the tool gave them
     assert regressions(sample("grafana-firing"), "alertmanager").items == (alert,)  # one shape, two names
 
@@ -99,7 +122,9 @@ def test_a_long_or_multi_line_summary_keeps_its_first_line_as_title_and_the_rest
     data["alerts"][0]["annotations"]["summary"] = "Refund answers wrong\nsince the 09:00 deploy\n" + "x" * 10
     data["alerts"][1]["annotations"]["summary"] = "y" * 200
     first, second = regressions(data, "alertmanager").items
-    assert first.title == "Refund answers wrong" and first.description.startswith("Refund answers wrong\nsince the 09:00 deploy")
+    assert first.title == "Refund answers wrong" and first.description.startswith(
+        "Refund answers wrong\nsince the 09:00 deploy"
+    )
     assert len(second.title) == 150 and second.title.endswith("…") and second.description.startswith("y" * 200)
 
 
@@ -111,12 +136,19 @@ def test_odd_links_are_kept_in_the_description() -> None:
     assert first.description.endswith("Links that are not web addresses: prometheus:9090/graph")
 
 
-@pytest.mark.parametrize("edit, field, message", [
-    (lambda d: [a.pop("fingerprint") for a in d["alerts"]], "alerts[0].fingerprint", "alerts[0].fingerprint is required"),
-    (lambda d: d.update(alerts="many"), "alerts", "alerts must be a list, not a string"),
-    (lambda d: d.update(alerts=[1]), "alerts[0]", "alerts[0] must be a JSON object, not a number"),
-    (lambda d: d.pop("alerts"), "alerts", "alerts is required"),
-])
+@pytest.mark.parametrize(
+    "edit, field, message",
+    [
+        (
+            lambda d: [a.pop("fingerprint") for a in d["alerts"]],
+            "alerts[0].fingerprint",
+            "alerts[0].fingerprint is required",
+        ),
+        (lambda d: d.update(alerts="many"), "alerts", "alerts must be a list, not a string"),
+        (lambda d: d.update(alerts=[1]), "alerts[0]", "alerts[0] must be a JSON object, not a number"),
+        (lambda d: d.pop("alerts"), "alerts", "alerts is required"),
+    ],
+)
 def test_a_bad_alert_names_its_field(edit: Any, field: str, message: str) -> None:
     data = copy.deepcopy(sample("alertmanager-firing"))
     edit(data)
@@ -124,11 +156,19 @@ def test_a_bad_alert_names_its_field(edit: Any, field: str, message: str) -> Non
     assert error.field == field and error.message.startswith(message)
 
 
-@pytest.mark.parametrize("edit, named", [
-    (lambda d: d["alerts"][0].pop("fingerprint"), "alerts[0].fingerprint was left out: alerts[0].fingerprint is required"),
-    (lambda d: d["alerts"][0].update(labels={"job": "x"}, annotations={}),
-     "alerts[0].labels.alertname was left out: alerts[0].labels has no alertname"),
-])
+@pytest.mark.parametrize(
+    "edit, named",
+    [
+        (
+            lambda d: d["alerts"][0].pop("fingerprint"),
+            "alerts[0].fingerprint was left out: alerts[0].fingerprint is required",
+        ),
+        (
+            lambda d: d["alerts"][0].update(labels={"job": "x"}, annotations={}),
+            "alerts[0].labels.alertname was left out: alerts[0].labels has no alertname",
+        ),
+    ],
+)
 def test_one_bad_alert_is_named_and_the_good_ones_are_filed(edit: Any, named: str) -> None:
     data = copy.deepcopy(sample("alertmanager-firing"))
     edit(data)
@@ -154,9 +194,13 @@ def test_grafanas_legacy_alerting_body_is_explained() -> None:
 def test_a_sentry_metric_alert_files_its_incident() -> None:
     [critical] = regressions(sample("sentry-metric-alert-critical"), "sentry", domain="support").items
     assert critical == FiledRegression(
-        source="monitoring", id="metric-alert-508", title="Critical: Refund answer errors", domain="support", priority="P1",
+        source="monitoring",
+        id="metric-alert-508",
+        title="Critical: Refund answer errors",
+        domain="support",
+        priority="P1",
         description="Sentry metric alert “Refund answer errors” is critical.\n41 events in the last 10 minutes\n"
-                    "Filter: transaction:/refunds/answer level:error",
+        "Filter: transaction:/refunds/answer level:error",
         links=["https://example.sentry.io/alerts/rules/details/31/?alert=508"],
     )
     [resolved] = regressions(sample("sentry-metric-alert-resolved"), "sentry").items
@@ -176,16 +220,21 @@ def test_a_metric_alert_without_a_description_shows_its_query() -> None:
     data = sample("sentry-metric-alert-critical")
     del data["data"]["description_text"], data["data"]["description_title"]
     [alert] = regressions(data, "sentry").items
-    assert alert.title == "Refund answer errors" and alert.description.endswith("Query: transaction:/refunds/answer level:error")
+    assert alert.title == "Refund answer errors" and alert.description.endswith(
+        "Query: transaction:/refunds/answer level:error"
+    )
 
 
 def test_a_sentry_issue_alert_files_its_issue() -> None:
     [issue] = regressions(sample("sentry-issue-alert"), "sentry").items
     assert issue == FiledRegression(
-        source="monitoring", id="issue-4521987", title="RefundPolicyError: refund window missing from retrieved policy",
-        domain="support", priority="P2",
+        source="monitoring",
+        id="issue-4521987",
+        title="RefundPolicyError: refund window missing from retrieved policy",
+        domain="support",
+        priority="P2",
         description="Sentry alert rule “Refund answers: new errors in production” fired.\n"
-                    "Culprit: support_bot.answers.refunds in compose_answer\nLevel: error",
+        "Culprit: support_bot.answers.refunds in compose_answer\nLevel: error",
         links=["https://example.sentry.io/issues/4521987/events/9f2c4e6a8b1d4f3e9a7c5b3d1e2f4a6b/"],
     )
 
@@ -201,12 +250,15 @@ def test_sentry_tags_name_the_asset_and_priority_and_fatal_is_p1() -> None:
     assert regressions(data, "sentry", domain="search").items[0].domain == "search"
 
 
-@pytest.mark.parametrize("edit, field", [
-    (lambda d: d.pop("data"), "data"),
-    (lambda d: d.update(data={"installation": {}}), "data"),
-    (lambda d: [d["data"]["event"].pop(k) for k in ("issue_id", "issue_url")], "data.event.issue_id"),
-    (lambda d: d["data"].update(event="oops"), "data.event"),
-])
+@pytest.mark.parametrize(
+    "edit, field",
+    [
+        (lambda d: d.pop("data"), "data"),
+        (lambda d: d.update(data={"installation": {}}), "data"),
+        (lambda d: [d["data"]["event"].pop(k) for k in ("issue_id", "issue_url")], "data.event.issue_id"),
+        (lambda d: d["data"].update(event="oops"), "data.event"),
+    ],
+)
 def test_a_bad_sentry_body_names_its_field(edit: Any, field: str) -> None:
     data = sample("sentry-issue-alert")
     edit(data)
@@ -218,9 +270,16 @@ def test_a_bad_sentry_body_names_its_field(edit: Any, field: str) -> None:
 
 def test_a_new_langfuse_prompt_version_is_a_platform_change() -> None:
     [created] = changes(sample("langfuse-prompt-created"), "langfuse", domain="support").items
-    assert created == LoggedChange(source="prompts", id="refund-answer@v14", side="platform", kind="prompt", domain="support",
-                                   what="prompt refund-answer v14 (latest): Shorter answers; cite the policy section",
-                                   version="14", asset_if_listed="refund-answer")
+    assert created == LoggedChange(
+        source="prompts",
+        id="refund-answer@v14",
+        side="platform",
+        kind="prompt",
+        domain="support",
+        what="prompt refund-answer v14 (latest): Shorter answers; cite the policy section",
+        version="14",
+        asset_if_listed="refund-answer",
+    )
 
 
 def test_promotion_to_production_is_a_change_of_its_own() -> None:
@@ -233,19 +292,23 @@ def test_other_langfuse_events_log_nothing_and_say_why() -> None:
     data = sample("langfuse-prompt-promoted")
     data["prompt"]["labels"] = ["latest"]
     assert changes(data, "langfuse").skipped == (
-        "prompt refund-answer v14 was relabelled without the production label; only reaching production logs a change",)
+        "prompt refund-answer v14 was relabelled without the production label; only reaching production logs a change",
+    )
     data["action"] = "deleted"
     assert changes(data, "langfuse").skipped == ("prompt refund-answer v14 was deleted; a deletion logs no change",)
     data["type"] = "trace"
     assert changes(data, "langfuse").items == ()
 
 
-@pytest.mark.parametrize("edit, field", [
-    (lambda d: d.update(action="renamed"), "action"),
-    (lambda d: d.pop("prompt"), "prompt"),
-    (lambda d: d["prompt"].pop("name"), "prompt.name"),
-    (lambda d: d["prompt"].update(version=1.5), "prompt.version"),
-])
+@pytest.mark.parametrize(
+    "edit, field",
+    [
+        (lambda d: d.update(action="renamed"), "action"),
+        (lambda d: d.pop("prompt"), "prompt"),
+        (lambda d: d["prompt"].pop("name"), "prompt.name"),
+        (lambda d: d["prompt"].update(version=1.5), "prompt.version"),
+    ],
+)
 def test_a_bad_langfuse_body_names_its_field(edit: Any, field: str) -> None:
     data = sample("langfuse-prompt-created")
     edit(data)
@@ -254,9 +317,16 @@ def test_a_bad_langfuse_body_names_its_field(edit: Any, field: str) -> None:
 
 def test_a_langsmith_commit_is_a_platform_change() -> None:
     [commit] = changes(sample("langsmith-prompt-commit"), "langsmith").items
-    assert commit == LoggedChange(source="prompts", id="search-answer@e41b7c09d2a35f68b1c4e7a90d3f2b6c8e5a1d47", side="platform",
-                                  kind="prompt", what="prompt search-answer commit e41b7c09", version="e41b7c09",
-                                  asset_if_listed="search-answer", person="mlpm@example.com")
+    assert commit == LoggedChange(
+        source="prompts",
+        id="search-answer@e41b7c09d2a35f68b1c4e7a90d3f2b6c8e5a1d47",
+        side="platform",
+        kind="prompt",
+        what="prompt search-answer commit e41b7c09",
+        version="e41b7c09",
+        asset_if_listed="search-answer",
+        person="mlpm@example.com",
+    )
     older = sample("langsmith-prompt-commit")
     del older["event"]  # the first webhooks sent no event: a commit
     assert changes(older, "langsmith").items == (commit,)
@@ -268,12 +338,15 @@ def test_a_langsmith_tag_is_a_change_named_by_its_tag() -> None:
     assert tagged.what == "prompt search-answer commit e41b7c09 tagged production" and tagged.domain == "search"
 
 
-@pytest.mark.parametrize("edit, field", [
-    (lambda d: d.pop("commit_hash"), "commit_hash"),
-    (lambda d: d.pop("prompt_name"), "prompt_name"),
-    (lambda d: d.update(event="tag:delete"), "event"),
-    (lambda d: d.pop("tag_name"), "tag_name"),
-])
+@pytest.mark.parametrize(
+    "edit, field",
+    [
+        (lambda d: d.pop("commit_hash"), "commit_hash"),
+        (lambda d: d.pop("prompt_name"), "prompt_name"),
+        (lambda d: d.update(event="tag:delete"), "event"),
+        (lambda d: d.pop("tag_name"), "tag_name"),
+    ],
+)
 def test_a_bad_langsmith_body_names_its_field(edit: Any, field: str) -> None:
     data = sample("langsmith-prompt-tagged")
     edit(data)
@@ -299,16 +372,22 @@ def test_a_real_group_of_22_pods_is_one_regression_listing_them() -> None:
     assert (pods.title, pods.priority, pods.recovered, len(pods.alerts)) == ("KubePodNotReady", "P3", False, 22)
     assert pods.id.startswith("KubePodNotReady@") and accuracy.id.startswith("RefundAnswerAccuracyDrop@")
     assert pods.alerts[0].labels == (("pod", "support-bot-api-00"),)  # what tells it from the other 21
-    assert pods.description.startswith("22 KubePodNotReady alerts in the group (listed below); the first of them:\n"
-                                       "Pod support-bot/support-bot-api-00 has been in a non-ready state")  # annotations.message
+    assert pods.description.startswith(
+        "22 KubePodNotReady alerts in the group (listed below); the first of them:\n"
+        "Pod support-bot/support-bot-api-00 has been in a non-ready state"
+    )  # annotations.message
     assert "in 12% of sampled conversations" in accuracy.description and "**" not in accuracy.description
-    assert regressions(sample("alertmanager-group-refired"), "alertmanager").items[0].id == accuracy.id  # the same group
+    assert (
+        regressions(sample("alertmanager-group-refired"), "alertmanager").items[0].id == accuracy.id
+    )  # the same group
 
 
 def test_a_real_group_partly_resolved_still_fires_and_says_which() -> None:
     pods, _ = regressions(sample("alertmanager-group-partly-resolved"), "alertmanager").items
     assert not pods.recovered and sorted(a.labels for a in pods.alerts if not a.firing) == [
-        (("pod", "support-bot-api-03"),), (("pod", "support-bot-api-07"),)]
+        (("pod", "support-bot-api-03"),),
+        (("pod", "support-bot-api-07"),),
+    ]
 
 
 def test_a_real_escalation_is_the_most_urgent_firing_alert() -> None:
@@ -323,8 +402,10 @@ def test_a_real_group_resolved_recovers_every_name() -> None:
 
 def test_a_real_truncated_group_advises_a_max_alerts_that_fits() -> None:
     batch = regressions(sample("alertmanager-group-truncated"), "alertmanager")
-    assert batch.skipped == ("18 alert(s) of the group were left out by the sender (truncatedAlerts); raise max_alerts "
-                             "to 23 to file them all",)
+    assert batch.skipped == (
+        "18 alert(s) of the group were left out by the sender (truncatedAlerts); raise max_alerts "
+        "to 23 to file them all",
+    )
     data = sample("alertmanager-group-truncated")
     data["truncatedAlerts"] = 5000
     [advice] = regressions(data, "alertmanager").skipped
@@ -358,7 +439,10 @@ def test_a_label_move_is_decided_against_where_the_label_was() -> None:
     assert back.deployment is not None and (back.deployment.version, back.deployment.order) == ("v13", 13)
     rolled = move(back.deployment, ["refund-answer@v13#production", "refund-answer@v14#production"], what=back.what)
     assert (rolled.id, rolled.rollback, rolled.what) == (
-        "refund-answer@v13#production@2", True, "prompt refund-answer rolled back to v13 in production (from v14)")
+        "refund-answer@v13#production@2",
+        True,
+        "prompt refund-answer rolled back to v13 in production (from v14)",
+    )
     [edited] = changes(sample("langfuse-prompt-tags-edited"), "langfuse").items
     assert move(edited.deployment, ["refund-answer@v14#production"], what=edited.what).id is None  # nothing moved
     [tagged] = changes(sample("langsmith-prompt-tagged"), "langsmith").items
@@ -368,4 +452,7 @@ def test_a_label_move_is_decided_against_where_the_label_was() -> None:
     assert move(moved.deployment, [tagged.id], what=moved.what).rollback is False
     found = move(again.deployment, history, what=again.what)
     assert (found.id, found.rollback, found.what) == (
-        f"{tagged.id}@2", True, "prompt search-answer rolled back to e41b7c09 in production (from 9a0c4e71)")
+        f"{tagged.id}@2",
+        True,
+        "prompt search-answer rolled back to e41b7c09 in production (from 9a0c4e71)",
+    )

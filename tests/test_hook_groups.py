@@ -67,7 +67,8 @@ def test_a_warning_escalated_to_critical_in_the_group_raises_the_priority(h: Har
     assert ("AIR-2", "raised") in outcomes(escalated)
     assert h.bot.queries.get(2).priority == "P1"
     assert "The `monitoring` hook raised its priority from P3 to P1: the SLA follows it." in [
-        m["text"] for m in thread_posts(h, "AIR-2")]
+        m["text"] for m in thread_posts(h, "AIR-2")
+    ]
 
 
 def test_one_bad_alert_is_named_and_the_good_ones_filed(h: Harness) -> None:
@@ -86,8 +87,10 @@ def test_one_bad_alert_is_named_and_the_good_ones_filed(h: Harness) -> None:
 def test_a_truncated_group_says_how_far_max_alerts_may_go(h: Harness) -> None:
     reply = post(h, GROUP, recorded("alertmanager-group-truncated"))
     assert reply.status == 201 and outcomes(reply) == [("AIR-1", "filed")]
-    assert reply.json()["skipped"] == ["18 alert(s) of the group were left out by the sender (truncatedAlerts); raise "
-                                       "max_alerts to 23 to file them all"]
+    assert reply.json()["skipped"] == [
+        "18 alert(s) of the group were left out by the sender (truncatedAlerts); raise "
+        "max_alerts to 23 to file them all"
+    ]
 
 
 def test_what_grafana_said_is_on_the_card_with_its_links_named(h: Harness) -> None:

@@ -8,8 +8,12 @@ from tests.test_change_log_story import h, hook  # noqa: F401  (the fixture: the
 
 
 def test_nags_about_a_hook_filed_regression_name_the_hook(h: Harness) -> None:  # noqa: F811
-    reply = hook(h, "/hooks/regressions", {"id": "refund-accuracy-1", "title": "Express refunds are told to wait 14 days",
-                                            "domain": "support"}, source="monitoring")
+    reply = hook(
+        h,
+        "/hooks/regressions",
+        {"id": "refund-accuracy-1", "title": "Express refunds are told to wait 14 days", "domain": "support"},
+        source="monitoring",
+    )
     assert reply.status == 201, reply.body
     h.settle()
     h.clock.advance(hours=4)

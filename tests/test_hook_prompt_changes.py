@@ -23,13 +23,18 @@ def h(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Harness]:
 
 
 def send(h: Harness, format: str, name: str, domain: str) -> Any:
-    reply = post(h, f"/hooks/changes?format={format}&domain={domain}", (SAMPLES / f"{name}.json").read_bytes(),
-                 source="prompts")
+    reply = post(
+        h, f"/hooks/changes?format={format}&domain={domain}", (SAMPLES / f"{name}.json").read_bytes(), source="prompts"
+    )
     return reply.status, [(r["change"], r["outcome"]) for r in reply.json()["results"]]
 
 
 def questions(h: Harness) -> list[str]:
-    return [json.dumps(c["blocks"]) for c in h.fake.calls_to("chat.postMessage") if "change.question" in json.dumps(c.get("blocks"))]
+    return [
+        json.dumps(c["blocks"])
+        for c in h.fake.calls_to("chat.postMessage")
+        if "change.question" in json.dumps(c.get("blocks"))
+    ]
 
 
 def test_langfuse_production_moving_back_is_a_rollback_and_a_tag_edit_is_nothing(h: Harness) -> None:
@@ -54,7 +59,8 @@ def test_langsmith_production_tag_moved_and_moved_back(h: Harness) -> None:
     assert send(h, "langsmith", "langsmith-prompt-tag-moved", "search") == (201, [("CHG-2", "logged")])
     assert send(h, "langsmith", "langsmith-prompt-tag-rolled-back", "search") == (201, [("CHG-3", "rollback")])
     assert h.bot.changelog.get("CHG-3").change.what == (
-        "prompt search-answer rolled back to e41b7c09 in production (from 9a0c4e71)")
+        "prompt search-answer rolled back to e41b7c09 in production (from 9a0c4e71)"
+    )
     assert len(questions(h)) == 3
 
 

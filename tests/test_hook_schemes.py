@@ -44,12 +44,19 @@ def refused(headers: dict[str, str], *, source: str, body: bytes = BODY) -> str:
 def test_each_tool_signs_as_it_documents() -> None:
     body = BODY
     sentry = hmac.new(b"sentry-client-secret", body, hashlib.sha256).hexdigest()
-    assert verifier().verify({"Sentry-Hook-Signature": sentry, "Sentry-Hook-Timestamp": str(TS)}, body, source="sentry") == "sentry"
+    assert (
+        verifier().verify({"Sentry-Hook-Signature": sentry, "Sentry-Hook-Timestamp": str(TS)}, body, source="sentry")
+        == "sentry"
+    )
     langfuse = hmac.new(b"lf-whsec_0123", f"{TS}.".encode() + body, hashlib.sha256).hexdigest()
     assert verifier().verify({"x-langfuse-signature": f"t={TS},v1={langfuse}"}, body, source="langfuse") == "langfuse"
     grafana = hmac.new(b"grafana-hmac", f"{TS}:".encode() + body, hashlib.sha256).hexdigest()
-    assert verifier().verify({"X-Grafana-Alert-Signature": grafana, "X-Grafana-Alert-Timestamp": str(TS)}, body,
-                             source="grafana") == "grafana"
+    assert (
+        verifier().verify(
+            {"X-Grafana-Alert-Signature": grafana, "X-Grafana-Alert-Timestamp": str(TS)}, body, source="grafana"
+        )
+        == "grafana"
+    )
     for name in SCHEMES:  # our helper signs the same way
         assert verifier().verify(sign(name, body, secret=SECRETS[name], timestamp=TS), body, source=name) == name
 
@@ -59,12 +66,16 @@ def test_a_wrong_secret_a_stale_time_or_a_missing_header_is_refused(name: str) -
     assert "does not match" in refused(sign(name, BODY, secret="not-it", timestamp=TS), source=name)
     assert "seconds from our clock" in refused(sign(name, BODY, secret=SECRETS[name], timestamp=TS - 301), source=name)
     assert "missing" in refused({"Content-Type": "application/json"}, source=name)
-    assert "does not match" in refused(sign(name, BODY, secret=SECRETS[name], timestamp=TS), source=name, body=BODY + b" ")
+    assert "does not match" in refused(
+        sign(name, BODY, secret=SECRETS[name], timestamp=TS), source=name, body=BODY + b" "
+    )
 
 
 def test_a_tool_source_does_not_take_our_headers_nor_ours_a_tools() -> None:
     ours = signed_headers(BODY, source="sentry", secret=SECRETS["sentry"], timestamp=TS)
-    assert "Sentry-Hook-Signature" in refused(ours, source="sentry").replace("sentry-hook-signature", "Sentry-Hook-Signature")
+    assert "Sentry-Hook-Signature" in refused(ours, source="sentry").replace(
+        "sentry-hook-signature", "Sentry-Hook-Signature"
+    )
     with pytest.raises(Unauthorized):
         verifier().verify(sign("sentry", BODY, secret=SECRETS["ours"], timestamp=TS), BODY, source="ours")
 
@@ -83,14 +94,18 @@ def test_the_config_names_a_scheme() -> None:
     assert config.hooks["sentry"].signature == "sentry"
     with pytest.raises(ConfigError) as caught:
         parse_config({**copy.deepcopy(CONFIG), "hooks": {"x": {"secret_env": "S", "signature": "pagerduty"}}})
-    assert caught.value.problems[0].startswith("hooks.x.signature: expected one of ai-intake, sentry, langfuse, grafana")
+    assert caught.value.problems[0].startswith(
+        "hooks.x.signature: expected one of ai-intake, sentry, langfuse, grafana"
+    )
 
 
 # -- through the app -----------------------------------------------------------------------------------
 @pytest.fixture
 def h(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Harness]:
     hooks = {name: {"secret_env": f"{name.upper()}_SECRET", "signature": SCHEME_OF[name]} for name in SECRETS}
-    harness = start_harness(tmp_path, fake_slack, config={**copy.deepcopy(CONFIG), "hooks": hooks}, hook_secrets=SECRETS)
+    harness = start_harness(
+        tmp_path, fake_slack, config={**copy.deepcopy(CONFIG), "hooks": hooks}, hook_secrets=SECRETS
+    )
     yield harness
     harness.stop()
 
@@ -102,16 +117,28 @@ def post(h: Harness, path: str, body: bytes, headers: dict[str, str]) -> Reply:
 def test_sentry_grafana_and_langfuse_post_without_a_relay(h: Harness) -> None:
     ts = int(h.clock().timestamp())
     sentry = (SAMPLES / "sentry-issue-alert.json").read_bytes()
-    reply = post(h, "/hooks/regressions?source=sentry&format=sentry&domain=support", sentry,
-                 sign("sentry", sentry, secret=SECRETS["sentry"], timestamp=ts))
+    reply = post(
+        h,
+        "/hooks/regressions?source=sentry&format=sentry&domain=support",
+        sentry,
+        sign("sentry", sentry, secret=SECRETS["sentry"], timestamp=ts),
+    )
     assert reply.status == 201 and h.bot.queries.get(1).requester == "sentry"
     grafana = (SAMPLES / "grafana-firing.json").read_bytes()
-    reply = post(h, "/hooks/regressions?source=grafana&format=grafana&domain=search", grafana,
-                 sign("grafana", grafana, secret=SECRETS["grafana"], timestamp=ts))
+    reply = post(
+        h,
+        "/hooks/regressions?source=grafana&format=grafana&domain=search",
+        grafana,
+        sign("grafana", grafana, secret=SECRETS["grafana"], timestamp=ts),
+    )
     assert reply.status == 201
     langfuse = (SAMPLES / "langfuse-prompt-created.json").read_bytes()
-    reply = post(h, "/hooks/changes?source=langfuse&format=langfuse&domain=support", langfuse,
-                 sign("langfuse", langfuse, secret=SECRETS["langfuse"], timestamp=ts))
+    reply = post(
+        h,
+        "/hooks/changes?source=langfuse&format=langfuse&domain=support",
+        langfuse,
+        sign("langfuse", langfuse, secret=SECRETS["langfuse"], timestamp=ts),
+    )
     assert reply.status == 201 and h.bot.changelog.get(json.loads(reply.body)["change"]).change.shipped_by == "langfuse"
 
 
@@ -119,8 +146,10 @@ def test_a_tools_request_with_a_bad_signature_writes_nothing(h: Harness) -> None
     ts = int(h.clock().timestamp())
     sentry = (SAMPLES / "sentry-issue-alert.json").read_bytes()
     forged: dict[str, Any] = sign("sentry", sentry, secret="guessed", timestamp=ts)
-    for path in ("/hooks/regressions?source=sentry&format=sentry&domain=support",
-                 "/hooks/regressions?format=sentry&domain=support"):  # no source named at all
+    for path in (
+        "/hooks/regressions?source=sentry&format=sentry&domain=support",
+        "/hooks/regressions?format=sentry&domain=support",
+    ):  # no source named at all
         assert post(h, path, sentry, forged).status == 401
     assert h.bot.queries.get(1) is None
     with h.bot.store.reading() as tx:
@@ -139,14 +168,21 @@ def test_grafana_signing_without_a_timestamp_header_is_accepted_as_grafana_docum
     assert "does not match" in refused({"X-Grafana-Alerting-Signature": signature}, source="grafana", body=BODY + b" ")
     timed = hmac.new(b"grafana-hmac", f"{TS}:".encode() + BODY, hashlib.sha256).hexdigest()
     for header in ("X-Grafana-Alerting-Timestamp", "X-Grafana-Alerting-Signature-Timestamp"):
-        assert verifier().verify({"X-Grafana-Alerting-Signature": timed, header: str(TS)}, BODY, source="grafana") == "grafana"
+        assert (
+            verifier().verify({"X-Grafana-Alerting-Signature": timed, header: str(TS)}, BODY, source="grafana")
+            == "grafana"
+        )
 
 
 def test_grafanas_test_button_files_nothing_and_its_resolved_half_is_no_error(h: Harness) -> None:
     for name in ("grafana-test-notification", "grafana-test-notification-resolved"):
         body = (SAMPLES / f"{name}.json").read_bytes()
-        reply = post(h, "/hooks/regressions?source=grafana&format=grafana&domain=search", body,
-                     sign("grafana", body, secret=SECRETS["grafana"], timestamp=None))  # Grafana's default: no time
+        reply = post(
+            h,
+            "/hooks/regressions?source=grafana&format=grafana&domain=search",
+            body,
+            sign("grafana", body, secret=SECRETS["grafana"], timestamp=None),
+        )  # Grafana's default: no time
         assert reply.status == 200 and json.loads(reply.body)["results"] == []
         assert json.loads(reply.body)["skipped"][0].startswith("Grafana's test notification")
     assert h.bot.queries.get(1) is None
@@ -171,6 +207,8 @@ def test_an_exact_replay_changes_nothing_whether_or_not_the_tool_signs_a_time(h:
     for _ in range(3):
         h.clock.advance(minutes=10)
         for body in bodies:
-            reply = post(h, path, body, sign("sentry", body, secret=SECRETS["sentry"], timestamp=int(h.clock().timestamp())))
+            reply = post(
+                h, path, body, sign("sentry", body, secret=SECRETS["sentry"], timestamp=int(h.clock().timestamp()))
+            )
             assert (reply.status, json.loads(reply.body)["results"]) == (200, [])
     assert len(h.fake.thread(request.card_channel, request.card_ts)) == thread

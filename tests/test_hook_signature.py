@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.hooks import (
-    MAX_SKEW_SECONDS, SIGNATURE_HEADER, SOURCE_HEADER, TIMESTAMP_HEADER, HookVerifier, Unauthorized, signed_headers,
+    MAX_SKEW_SECONDS,
+    SIGNATURE_HEADER,
+    SOURCE_HEADER,
+    TIMESTAMP_HEADER,
+    HookVerifier,
+    Unauthorized,
+    signed_headers,
 )
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=timezone.utc)
@@ -21,8 +27,9 @@ def verifier(now: datetime = NOW) -> HookVerifier:
     return HookVerifier(SECRETS, clock=lambda: now)
 
 
-def headers(body: bytes = BODY, *, source: str = "monitoring", secret: str = "s3cret-monitoring",
-            at: datetime = NOW) -> dict[str, str]:
+def headers(
+    body: bytes = BODY, *, source: str = "monitoring", secret: str = "s3cret-monitoring", at: datetime = NOW
+) -> dict[str, str]:
     return signed_headers(body, source=source, secret=secret, timestamp=int(at.timestamp()))
 
 
@@ -65,18 +72,21 @@ def test_the_clock_is_the_injected_one() -> None:
     refusal(signed_yesterday, now=NOW)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda h: h.pop(SOURCE_HEADER), "the X-AI-Intake-Source header is missing"),
-    (lambda h: h.update({SOURCE_HEADER: "grafana"}), "unknown hook source 'grafana'"),
-    (lambda h: h.update({SOURCE_HEADER: "off"}), "unknown hook source 'off'"),
-    (lambda h: h.pop(TIMESTAMP_HEADER), "X-AI-Intake-Timestamp must be the time of signing in unix seconds"),
-    (lambda h: h.update({TIMESTAMP_HEADER: "1795599000.5"}), "unix seconds"),
-    (lambda h: h.update({TIMESTAMP_HEADER: "-5"}), "unix seconds"),
-    (lambda h: h.update({TIMESTAMP_HEADER: "2026-11-25T09:30:00Z"}), "unix seconds"),
-    (lambda h: h.pop(SIGNATURE_HEADER), "the X-AI-Intake-Signature header is missing"),
-    (lambda h: h.update({SIGNATURE_HEADER: "v0=" + "0" * 64}), "does not match the body"),
-    (lambda h: h.update({SIGNATURE_HEADER: h[SIGNATURE_HEADER].removeprefix("v0=")}), "does not match the body"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda h: h.pop(SOURCE_HEADER), "the X-AI-Intake-Source header is missing"),
+        (lambda h: h.update({SOURCE_HEADER: "grafana"}), "unknown hook source 'grafana'"),
+        (lambda h: h.update({SOURCE_HEADER: "off"}), "unknown hook source 'off'"),
+        (lambda h: h.pop(TIMESTAMP_HEADER), "X-AI-Intake-Timestamp must be the time of signing in unix seconds"),
+        (lambda h: h.update({TIMESTAMP_HEADER: "1795599000.5"}), "unix seconds"),
+        (lambda h: h.update({TIMESTAMP_HEADER: "-5"}), "unix seconds"),
+        (lambda h: h.update({TIMESTAMP_HEADER: "2026-11-25T09:30:00Z"}), "unix seconds"),
+        (lambda h: h.pop(SIGNATURE_HEADER), "the X-AI-Intake-Signature header is missing"),
+        (lambda h: h.update({SIGNATURE_HEADER: "v0=" + "0" * 64}), "does not match the body"),
+        (lambda h: h.update({SIGNATURE_HEADER: h[SIGNATURE_HEADER].removeprefix("v0=")}), "does not match the body"),
+    ],
+)
 def test_what_is_refused_and_why(change, message: str) -> None:
     hdrs = headers()
     change(hdrs)
@@ -106,9 +116,14 @@ def test_sources_without_a_secret_are_off() -> None:
 
 
 @settings(max_examples=80, deadline=None)
-@given(body=st.text(max_size=300).map(str.encode), skew=st.integers(min_value=-MAX_SKEW_SECONDS, max_value=MAX_SKEW_SECONDS),
-       secret=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40))
-def test_any_body_signed_within_the_skew_verifies_and_a_flipped_byte_does_not(body: bytes, skew: int, secret: str) -> None:
+@given(
+    body=st.text(max_size=300).map(str.encode),
+    skew=st.integers(min_value=-MAX_SKEW_SECONDS, max_value=MAX_SKEW_SECONDS),
+    secret=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40),
+)
+def test_any_body_signed_within_the_skew_verifies_and_a_flipped_byte_does_not(
+    body: bytes, skew: int, secret: str
+) -> None:
     checker = HookVerifier({"monitoring": secret}, clock=lambda: NOW)
     hdrs = headers(body, secret=secret, at=NOW + timedelta(seconds=skew))
     assert checker.verify(hdrs, body) == "monitoring"

@@ -11,7 +11,9 @@ def test_quick_create_files_routes_and_posts_the_card(harness: Harness) -> None:
     body = reply.json()
     assert body["response_type"] == "ephemeral"
     assert "AIR-1" in body["text"]
-    assert any(e["action_id"] == "request.edit" for b in body["blocks"] if b["type"] == "actions" for e in b["elements"])
+    assert any(
+        e["action_id"] == "request.edit" for b in body["blocks"] if b["type"] == "actions" for e in b["elements"]
+    )
     harness.settle()
     request = harness.bot.queries.get(1)
     assert request.kind == "regression" and request.domain == "support" and request.assignee == "U0ENG1"

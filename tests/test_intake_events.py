@@ -36,16 +36,27 @@ def test_mention_inside_a_request_thread_is_a_comment(harness: Harness) -> None:
 
 def test_the_same_event_retried_creates_one_request_and_one_reply(harness: Harness) -> None:
     ts = harness.fake.add_message("C0SUPPORT", "<@U0BOT> refund bot is wrong", user="U0REQ")
-    event = {"type": "app_mention", "user": "U0REQ", "text": "<@U0BOT> refund bot is wrong", "ts": ts, "channel": "C0SUPPORT", "event_ts": ts}
+    event = {
+        "type": "app_mention",
+        "user": "U0REQ",
+        "text": "<@U0BOT> refund bot is wrong",
+        "ts": ts,
+        "channel": "C0SUPPORT",
+        "event_ts": ts,
+    }
     harness.event(event, event_id="Ev0RETRY")
-    harness.event(event, event_id="Ev0RETRY", headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    harness.event(
+        event, event_id="Ev0RETRY", headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    )
     threads = [threading.Thread(target=harness.event, args=(event,), kwargs={"event_id": "Ev0RETRY"}) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     # The same message also arrives as a plain `message` event.
-    harness.event({"type": "message", "user": "U0REQ", "text": event["text"], "ts": ts, "channel": "C0SUPPORT", "event_ts": ts})
+    harness.event(
+        {"type": "message", "user": "U0REQ", "text": event["text"], "ts": ts, "channel": "C0SUPPORT", "event_ts": ts}
+    )
     harness.settle()
     assert harness.bot.queries.get(2) is None
     replies = [c for c in harness.fake.calls_to("chat.postMessage") if c.get("thread_ts") == ts]
@@ -57,8 +68,16 @@ def test_a_thread_reply_delivered_twice_is_one_comment(harness: Harness) -> None
     harness.settle()
     request = harness.bot.queries.get(1)
     ts = harness.fake.add_message(request.card_channel, "looking", user="U0ENG1", thread_ts=request.card_ts)
-    message = {"type": "message", "channel": request.card_channel, "user": "U0ENG1", "text": "looking", "ts": ts,
-               "thread_ts": request.card_ts, "event_ts": ts, "channel_type": "channel"}
+    message = {
+        "type": "message",
+        "channel": request.card_channel,
+        "user": "U0ENG1",
+        "text": "looking",
+        "ts": ts,
+        "thread_ts": request.card_ts,
+        "event_ts": ts,
+        "channel_type": "channel",
+    }
     harness.event(message, event_id="Ev1")
     harness.event({**message, "type": "app_mention"}, event_id="Ev2")
     harness.event(message, event_id="Ev1")
@@ -72,22 +91,54 @@ def test_the_bot_ignores_its_own_messages(harness: Harness) -> None:
     harness.command("question: refund eval?")
     harness.settle()
     request = harness.bot.queries.get(1)
-    harness.event({"type": "message", "subtype": "bot_message", "bot_id": "B0BOT", "channel": request.card_channel,
-                   "text": "x", "ts": "1800000000.000001", "thread_ts": request.card_ts})
-    harness.event({"type": "message", "user": "U0BOT", "bot_id": "B0BOT", "channel": request.card_channel,
-                   "text": "x", "ts": "1800000000.000002", "thread_ts": request.card_ts})
+    harness.event(
+        {
+            "type": "message",
+            "subtype": "bot_message",
+            "bot_id": "B0BOT",
+            "channel": request.card_channel,
+            "text": "x",
+            "ts": "1800000000.000001",
+            "thread_ts": request.card_ts,
+        }
+    )
+    harness.event(
+        {
+            "type": "message",
+            "user": "U0BOT",
+            "bot_id": "B0BOT",
+            "channel": request.card_channel,
+            "text": "x",
+            "ts": "1800000000.000002",
+            "thread_ts": request.card_ts,
+        }
+    )
     harness.settle()
     assert [e.type for e in harness.bot.queries.status("AIR-1", "U0ENG1")[1]] == ["created"]
 
 
 def test_message_shortcut_turns_a_message_into_a_request(harness: Harness) -> None:
-    ts = harness.fake.add_message("C0RANDOM", "the helpdesk agent tells customers refunds take 90 days", user="U0AUTHOR")
-    reply = harness.interact({
-        "type": "message_action", "callback_id": "ai_request.from_message", "trigger_id": harness.fake.new_trigger_id(),
-        "response_url": harness.fake.response_url(), "user": {"id": "U0REQ", "name": "req", "team_id": "T0TEAM"},
-        "channel": {"id": "C0RANDOM", "name": "random"}, "message_ts": ts, "action_ts": "1.1",
-        "message": {"type": "message", "user": "U0AUTHOR", "ts": ts, "text": "the helpdesk agent tells customers refunds take 90 days"},
-    })
+    ts = harness.fake.add_message(
+        "C0RANDOM", "the helpdesk agent tells customers refunds take 90 days", user="U0AUTHOR"
+    )
+    reply = harness.interact(
+        {
+            "type": "message_action",
+            "callback_id": "ai_request.from_message",
+            "trigger_id": harness.fake.new_trigger_id(),
+            "response_url": harness.fake.response_url(),
+            "user": {"id": "U0REQ", "name": "req", "team_id": "T0TEAM"},
+            "channel": {"id": "C0RANDOM", "name": "random"},
+            "message_ts": ts,
+            "action_ts": "1.1",
+            "message": {
+                "type": "message",
+                "user": "U0AUTHOR",
+                "ts": ts,
+                "text": "the helpdesk agent tells customers refunds take 90 days",
+            },
+        }
+    )
     assert reply.status == 200
     harness.settle()
     request = harness.bot.queries.get(1)
@@ -102,8 +153,14 @@ def test_message_shortcut_turns_a_message_into_a_request(harness: Harness) -> No
 
 def test_ticket_reaction_in_a_domain_channel_files_the_message(harness: Harness) -> None:
     ts = harness.fake.add_message("C0SEARCH", "search results ignore synonyms since Monday", user="U0AUTHOR")
-    reaction = {"type": "reaction_added", "user": "U0REQ", "reaction": "ticket", "item_user": "U0AUTHOR",
-                "item": {"type": "message", "channel": "C0SEARCH", "ts": ts}, "event_ts": "1.1"}
+    reaction = {
+        "type": "reaction_added",
+        "user": "U0REQ",
+        "reaction": "ticket",
+        "item_user": "U0AUTHOR",
+        "item": {"type": "message", "channel": "C0SEARCH", "ts": ts},
+        "event_ts": "1.1",
+    }
     harness.event(reaction)
     harness.event({**reaction, "user": "U0OTHER"})  # a second :ticket: on the same message
     harness.event({**reaction, "reaction": "eyes"})

@@ -86,7 +86,9 @@ def test_weekly_digest_once_per_channel_and_week(harness: Harness) -> None:
 
 def test_the_scheduler_lease_lets_one_process_act(harness: Harness) -> None:
     first = Scheduler(harness.bot.jobs, harness.bot.store, harness.bot.config, clock=harness.bot.clock, holder="host:1")
-    second = Scheduler(harness.bot.jobs, harness.bot.store, harness.bot.config, clock=harness.bot.clock, holder="host:2")
+    second = Scheduler(
+        harness.bot.jobs, harness.bot.store, harness.bot.config, clock=harness.bot.clock, holder="host:2"
+    )
     harness.command("eval: outage of the refund agent for customers")
     harness.settle()
     harness.clock.advance(hours=5)
@@ -103,8 +105,14 @@ def test_jobs_run_dry_run_prints_and_sends_nothing(tmp_path, harness: Harness) -
     env = base_env(tmp_path)
     env["AI_INTAKE_DB"] = str(harness.bot.db.path)
     env["AI_INTAKE_CONFIG"] = str(write_config(tmp_path / "c.yml"))
-    result = subprocess.run([sys.executable, "-m", "bot", "jobs", "run", "nags", "--at", "2026-11-23T15:00:00+00:00", "--dry-run"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "jobs", "run", "nags", "--at", "2026-11-23T15:00:00+00:00", "--dry-run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert "would send 2 message(s)" in result.stdout and "U0PPM" in result.stdout
     assert harness.bot.jobs.run_nags(job="nags", now=harness.clock().replace(hour=15)) != []  # nothing was recorded

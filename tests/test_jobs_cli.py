@@ -118,6 +118,8 @@ def test_a_time_without_a_zone_is_read_in_the_organisations_zone(harness: Harnes
     h.settle()
     done = run(h, tmp_path, "sla", "--dry-run", "--at", "2026-11-23T14:00")
     assert done.returncode == 0, done.stderr
-    assert "sla at 2026-11-23T14:00:00+01:00: would send" in done.stdout, done.stdout  # 14:00 in Berlin, as the console reads it
+    assert "sla at 2026-11-23T14:00:00+01:00: would send" in done.stdout, (
+        done.stdout
+    )  # 14:00 in Berlin, as the console reads it
     done = run(h, tmp_path, "sla", "--dry-run", "--at", "2026-11-23T14:00Z")
     assert "sla at 2026-11-23T14:00:00+00:00: would send" in done.stdout, done.stdout

@@ -8,8 +8,28 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOMAIN = ROOT / "bot" / "domain"
-IO_MODULES = {"os", "sys", "io", "socket", "sqlite3", "subprocess", "threading", "logging", "pathlib", "shutil", "tempfile",
-              "time", "random", "urllib", "http", "asyncio", "signal", "select", "selectors", "multiprocessing"}
+IO_MODULES = {
+    "os",
+    "sys",
+    "io",
+    "socket",
+    "sqlite3",
+    "subprocess",
+    "threading",
+    "logging",
+    "pathlib",
+    "shutil",
+    "tempfile",
+    "time",
+    "random",
+    "urllib",
+    "http",
+    "asyncio",
+    "signal",
+    "select",
+    "selectors",
+    "multiprocessing",
+}
 
 
 def imported_roots(path: Path) -> set[str]:
@@ -17,7 +37,9 @@ def imported_roots(path: Path) -> set[str]:
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(a.name.split(".")[0] if not a.name.startswith("bot.domain") else "bot.domain" for a in node.names)
+            names.update(
+                a.name.split(".")[0] if not a.name.startswith("bot.domain") else "bot.domain" for a in node.names
+            )
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add("bot.domain" if node.module.startswith("bot.domain") else node.module.split(".")[0])
     return names
@@ -33,8 +55,11 @@ def test_domain_does_no_io() -> None:
     """No files, sockets, processes, threads, logs or randomness: the domain computes from what it is given."""
     for path in DOMAIN.rglob("*.py"):
         assert not imported_roots(path) & IO_MODULES, (path.name, imported_roots(path) & IO_MODULES)
-        calls = {node.func.id for node in ast.walk(ast.parse(path.read_text()))
-                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+        calls = {
+            node.func.id
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        }
         assert not calls & {"open", "print", "input", "exec", "eval", "__import__"}, (path.name, calls)
 
 
@@ -46,19 +71,28 @@ def test_domain_never_reads_the_clock() -> None:
 
 
 BOT = ROOT / "bot"
-SQL = re.compile(r"\b(?:SELECT|INSERT|UPDATE|DELETE|FROM|WHERE|JOIN|ORDER BY|GROUP BY|LIMIT|ASC|DESC|IS (?:NOT )?NULL|PRAGMA)\b|\bIN \(|[=<>]\s*\?")
+SQL = re.compile(
+    r"\b(?:SELECT|INSERT|UPDATE|DELETE|FROM|WHERE|JOIN|ORDER BY|GROUP BY|LIMIT|ASC|DESC|IS (?:NOT )?NULL|PRAGMA)\b|\bIN \(|[=<>]\s*\?"
+)
 
 
 def string_constants(path: Path) -> list[str]:
     """Every string literal in the module, f-string pieces included."""
-    return [node.value for node in ast.walk(ast.parse(path.read_text()))
-            if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    return [
+        node.value
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
 
 
 def test_no_sql_text_above_storage() -> None:
     """Queries are store methods named for what they find; nothing in bot/ writes SQL."""
-    found = [(path.relative_to(BOT).as_posix(), text[:80]) for path in sorted(BOT.rglob("*.py"))
-             for text in string_constants(path) if SQL.search(text)]
+    found = [
+        (path.relative_to(BOT).as_posix(), text[:80])
+        for path in sorted(BOT.rglob("*.py"))
+        for text in string_constants(path)
+        if SQL.search(text)
+    ]
     assert found == []
 
 
@@ -77,8 +111,9 @@ def storage_imports(path: Path) -> tuple[set[str], set[str]]:
     tree = ast.parse(path.read_text())
     top: set[str] = set()
     inner: set[str] = set()
-    nested = {id(n) for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
-              for n in ast.walk(f)}
+    nested = {
+        id(n) for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) for n in ast.walk(f)
+    }
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("storage."):
             (inner if id(node) in nested else top).add(node.module.removeprefix("storage."))
@@ -117,6 +152,9 @@ def test_storage_modules_and_rooms_stay_small() -> None:
         module = importlib.import_module(f"storage.{path.stem}")
         for name, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ == module.__name__:
-                public = [n for n, v in vars(cls).items()  # what the class itself defines, not what it inherits
-                          if not n.startswith("_") and (inspect.isfunction(v) or isinstance(v, property))]
+                public = [
+                    n
+                    for n, v in vars(cls).items()  # what the class itself defines, not what it inherits
+                    if not n.startswith("_") and (inspect.isfunction(v) or isinstance(v, property))
+                ]
                 assert len(public) <= 40, (path.name, name, len(public))

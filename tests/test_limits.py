@@ -49,8 +49,11 @@ def test_a_long_quick_create_says_what_was_cut(harness: Harness) -> None:
 
 def test_a_forged_form_over_its_limits_is_stored_cut_and_the_person_told(harness: Harness) -> None:
     view = open_form(harness)
-    forged = values(title={"type": "plain_text_input", "value": "t" * 400}, description={"type": "plain_text_input", "value": LONG},
-                    **{"links.0": {"type": "url_text_input", "value": "https://x.example/" + "a" * 4000}})
+    forged = values(
+        title={"type": "plain_text_input", "value": "t" * 400},
+        description={"type": "plain_text_input", "value": LONG},
+        **{"links.0": {"type": "url_text_input", "value": "https://x.example/" + "a" * 4000}},
+    )
     assert harness.submit(view, forged, user="U0REQ").status == 200
     harness.settle()
     request = harness.bot.queries.get(1)
@@ -59,7 +62,12 @@ def test_a_forged_form_over_its_limits_is_stored_cut_and_the_person_told(harness
     note = json.dumps(answer["blocks"])
     assert "the title keeps its first 150 characters" in note and "links over 3,000 characters" in note
     edit = edit_form(harness, "AIR-1", user="U0REQ")
-    assert harness.submit(edit, {**forged, "description": {"type": "plain_text_input", "value": "y" * 5000}}, user="U0REQ").status == 200
+    assert (
+        harness.submit(
+            edit, {**forged, "description": {"type": "plain_text_input", "value": "y" * 5000}}, user="U0REQ"
+        ).status
+        == 200
+    )
     harness.settle()
     assert len(harness.bot.queries.get(1).description) == DESCRIPTION_LIMIT
     assert any("AIR-1 is saved. Cut to fit: the title keeps" in t for t in dms(harness, "U0REQ"))
@@ -71,22 +79,47 @@ def dms(h: Harness, user: str) -> list[str]:
 
 def test_an_old_long_description_is_shown_cut_and_kept_whole_unless_changed(harness: Harness) -> None:
     """A description stored before the caps: the Edit form shows what fits, and saving it unchanged loses nothing."""
-    old = Request(id=0, kind="question", domain="support", title="old one", description=LONG, priority="P4", status="open",
-                  requester="U0REQ", source="mention", card_channel="C0SUPPORT", court="assignee", assignee="U0ENG1",
-                  created_at=START, updated_at=START)
+    old = Request(
+        id=0,
+        kind="question",
+        domain="support",
+        title="old one",
+        description=LONG,
+        priority="P4",
+        status="open",
+        requester="U0REQ",
+        source="mention",
+        card_channel="C0SUPPORT",
+        court="assignee",
+        assignee="U0ENG1",
+        created_at=START,
+        updated_at=START,
+    )
     with harness.bot.store.transaction() as tx:
         tx.insert_request(old, origin_key=None)
     view = edit_form(harness, "AIR-1", user="U0REQ")
     shown = element(view, "description")
     assert len(shown["initial_value"]) == shown["max_length"] == DESCRIPTION_LIMIT
-    assert "Longer than the form holds" in next(b for b in view["blocks"] if b["block_id"] == "description")["hint"]["text"]
-    same = values(title={"type": "plain_text_input", "value": "old one, renamed"}, kind={"type": "static_select", "selected_option": {"value": "question"}},
-                  description={"type": "plain_text_input", "value": shown["initial_value"]}, priority={"type": "static_select", "selected_option": None},
-                  **{"links.0": {"type": "url_text_input", "value": None}})
+    assert (
+        "Longer than the form holds"
+        in next(b for b in view["blocks"] if b["block_id"] == "description")["hint"]["text"]
+    )
+    same = values(
+        title={"type": "plain_text_input", "value": "old one, renamed"},
+        kind={"type": "static_select", "selected_option": {"value": "question"}},
+        description={"type": "plain_text_input", "value": shown["initial_value"]},
+        priority={"type": "static_select", "selected_option": None},
+        **{"links.0": {"type": "url_text_input", "value": None}},
+    )
     assert harness.submit(view, same, user="U0REQ").status == 200
     assert harness.bot.queries.get(1).description == LONG
     view = edit_form(harness, "AIR-1", user="U0REQ")
-    assert harness.submit(view, {**same, "description": {"type": "plain_text_input", "value": "short now"}}, user="U0REQ").status == 200
+    assert (
+        harness.submit(
+            view, {**same, "description": {"type": "plain_text_input", "value": "short now"}}, user="U0REQ"
+        ).status
+        == 200
+    )
     assert harness.bot.queries.get(1).description == "short now"
 
 

@@ -9,10 +9,14 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
-TESTS_LINE = ("python -m pip install --require-hashes -r requirements/test.txt && python -m pip install --no-deps -e . "
-              "&& python -m pytest -n 2")
-BOT_LINE = ("python -m pip install --require-hashes -r requirements/run.txt && python -m pip install --no-deps . "
-            "&& ai-intake console")
+TESTS_LINE = (
+    "python -m pip install --require-hashes -r requirements/test.txt && python -m pip install --no-deps -e . "
+    "&& python -m pytest -n 2"
+)
+BOT_LINE = (
+    "python -m pip install --require-hashes -r requirements/run.txt && python -m pip install --no-deps . "
+    "&& ai-intake console"
+)
 
 
 def locked(name: str) -> dict[str, tuple[str, list[str]]]:
@@ -26,7 +30,10 @@ def locked(name: str) -> dict[str, tuple[str, list[str]]]:
         requirement, *options = line.split()
         package, _, version = requirement.partition("==")
         assert version, f"{name}: {requirement} is not pinned to one version"
-        pins[canonicalize_name(package)] = (version, [o.removeprefix("--hash=") for o in options if o.startswith("--hash=")])
+        pins[canonicalize_name(package)] = (
+            version,
+            [o.removeprefix("--hash=") for o in options if o.startswith("--hash=")],
+        )
     return pins
 
 

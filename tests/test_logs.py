@@ -42,7 +42,12 @@ def test_the_format_comes_from_the_environment_and_a_bad_one_is_one_sentence() -
 
 def test_json_is_one_object_per_line_with_the_extra_fields(logged: io.StringIO) -> None:
     setup_logging(fmt="json", stream=logged, secrets=[SIGNING_SECRET])
-    log.warning("filed %s for %s\nFORGED line", "AIR-7", "U0REQ", extra={"request": "AIR-7", "user_id": "U0REQ", "team_id": "T0TEAM"})
+    log.warning(
+        "filed %s for %s\nFORGED line",
+        "AIR-7",
+        "U0REQ",
+        extra={"request": "AIR-7", "user_id": "U0REQ", "team_id": "T0TEAM"},
+    )
     [line] = lines(logged)
     record = json.loads(line)
     assert record["message"] == "filed AIR-7 for U0REQ\nFORGED line"
@@ -73,7 +78,9 @@ def test_text_escapes_control_characters_so_nobody_can_forge_a_line(logged: io.S
     forged = "refund\n2026-11-23 09:00:00,000 ERROR bot: forged\r\x1b[31mred\x00\u2028\u202eevil"
     log.warning("title %s", forged, extra={"user_id": "U0\nX"})
     [line] = lines(logged)
-    assert line.endswith("title refund\\n2026-11-23 09:00:00,000 ERROR bot: forged\\r\\x1b[31mred\\x00\\u2028\\u202eevil user_id=U0\\nX")
+    assert line.endswith(
+        "title refund\\n2026-11-23 09:00:00,000 ERROR bot: forged\\r\\x1b[31mred\\x00\\u2028\\u202eevil user_id=U0\\nX"
+    )
     assert " WARNING bot.test_logs: " in line
 
 
@@ -90,10 +97,23 @@ def test_a_traceback_keeps_its_lines_in_the_text_format(logged: io.StringIO) -> 
 
 def test_ai_intake_run_logs_json_lines(tmp_path, fake_slack) -> None:
     port = free_port()
-    env = base_env(tmp_path, SLACK_BOT_TOKEN=fake_slack.token, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake_slack.url,
-                   PORT=str(port), HOST="127.0.0.1", AI_INTAKE_LOG_FORMAT="json")
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    env = base_env(
+        tmp_path,
+        SLACK_BOT_TOKEN=fake_slack.token,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.url,
+        PORT=str(port),
+        HOST="127.0.0.1",
+        AI_INTAKE_LOG_FORMAT="json",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     seen = []
     try:
         while not any("serving HTTP" in line for line in seen) and len(seen) < 50:
@@ -109,6 +129,14 @@ def test_ai_intake_run_logs_json_lines(tmp_path, fake_slack) -> None:
 
 
 def test_ai_intake_run_with_a_bad_log_format_says_what_to_set(tmp_path) -> None:
-    result = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=base_env(tmp_path, AI_INTAKE_LOG_FORMAT="xml"),
-                            capture_output=True, text=True, timeout=30)
-    assert result.returncode == 2 and result.stderr == "ai-intake: AI_INTAKE_LOG_FORMAT must be text or json, got 'xml'.\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=ROOT,
+        env=base_env(tmp_path, AI_INTAKE_LOG_FORMAT="xml"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (
+        result.returncode == 2 and result.stderr == "ai-intake: AI_INTAKE_LOG_FORMAT must be text or json, got 'xml'.\n"
+    )

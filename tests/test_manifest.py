@@ -35,7 +35,14 @@ SLASH_COMMAND = "/ai-request"
 MESSAGE_SHORTCUT = "ai_request.from_message"
 # What the product listens to: mentions, thread replies (public domain channels and private review
 # channels), :ticket: reactions, and the App Home.
-REQUIRED_EVENTS = {"app_mention", "message.channels", "message.groups", "message.im", "reaction_added", "app_home_opened"}
+REQUIRED_EVENTS = {
+    "app_mention",
+    "message.channels",
+    "message.groups",
+    "message.im",
+    "reaction_added",
+    "app_home_opened",
+}
 # The bot asks for no more than it uses. Adding a scope is a decision: make it together with the code
 # that needs it, with a comment in manifest.yml saying why, and here.
 EXPECTED_BOT_SCOPES = {
@@ -211,19 +218,27 @@ CMD = ("features", "slash_commands", 0)
 SHORTCUT = ("features", "shortcuts", 0)
 BROKEN = {
     # name: (how to break a copy, instance path of the expected error, the keyword that catches it)
-    "scope that is not a string": (
-        _append_scope, ("oauth_config", "scopes", "bot", len(EXPECTED_BOT_SCOPES)), "type"),
+    "scope that is not a string": (_append_scope, ("oauth_config", "scopes", "bot", len(EXPECTED_BOT_SCOPES)), "type"),
     "unknown top-level key": (_set(("commands",), [SLASH_COMMAND]), (), "additionalProperties"),
     "misspelt settings key": (_set(("settings", "socket_mode"), True), ("settings",), "additionalProperties"),
     "command without description": (_delete((*CMD, "description")), CMD, "required"),
     "command without the leading slash": (_set((*CMD, "command"), "ai-request"), (*CMD, "command"), "pattern"),
     "shortcut of unknown type": (_set((*SHORTCUT, "type"), "channel"), (*SHORTCUT, "type"), "enum"),
     "shortcut name over 24 characters": (
-        _set((*SHORTCUT, "name"), "Create an AI request from this"), (*SHORTCUT, "name"), "maxLength"),
+        _set((*SHORTCUT, "name"), "Create an AI request from this"),
+        (*SHORTCUT, "name"),
+        "maxLength",
+    ),
     "interactivity without is_enabled": (
-        _delete(("settings", "interactivity", "is_enabled")), ("settings", "interactivity"), "required"),
+        _delete(("settings", "interactivity", "is_enabled")),
+        ("settings", "interactivity"),
+        "required",
+    ),
     "boolean written as a string": (
-        _set(("settings", "socket_mode_enabled"), "true"), ("settings", "socket_mode_enabled"), "type"),
+        _set(("settings", "socket_mode_enabled"), "true"),
+        ("settings", "socket_mode_enabled"),
+        "type",
+    ),
     "no display_information": (_delete(("display_information",)), (), "required"),
 }
 
@@ -256,11 +271,16 @@ def test_both_schema_versions_resolve(major_version):
 def test_ids_are_exactly_designs():
     features = _manifest()["features"]
     assert [c["command"] for c in features["slash_commands"]] == [SLASH_COMMAND]
-    assert [(s["type"], s["callback_id"]) for s in features["shortcuts"]] == [("message", MESSAGE_SHORTCUT),
-                                                                              ("message", ids.CHANGE_FROM_MESSAGE)]
+    assert [(s["type"], s["callback_id"]) for s in features["shortcuts"]] == [
+        ("message", MESSAGE_SHORTCUT),
+        ("message", ids.CHANGE_FROM_MESSAGE),
+    ]
     command = features["slash_commands"][0]
     assert command["should_escape"] is False
-    assert command["usage_hint"] == "[help | mine | queue [domain] | status AIR-12 | shipped <what> | changes [domain] | away [until DATE] | back | kind: text]"
+    assert (
+        command["usage_hint"]
+        == "[help | mine | queue [domain] | status AIR-12 | shipped <what> | changes [domain] | away [until DATE] | back | kind: text]"
+    )
     assert features["app_home"]["home_tab_enabled"] is True
     assert features["bot_user"]["display_name"] == "ai-intake"
 
@@ -341,7 +361,9 @@ def test_every_method_the_bot_calls_is_allowed_by_its_scopes():
     for method, facts in contract()["methods"].items():
         if facts["called_by_bot"]:
             assert facts["bot_scopes"] is not None, f"{method} cannot be called with a bot token"
-            assert not facts["bot_scopes"] or set(facts["bot_scopes"]) & scopes, f"{method} needs one of {facts['bot_scopes']}"
+            assert not facts["bot_scopes"] or set(facts["bot_scopes"]) & scopes, (
+                f"{method} needs one of {facts['bot_scopes']}"
+            )
 
 
 def test_http_mode_variant_validates(validator):

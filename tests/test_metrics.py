@@ -106,7 +106,9 @@ def web_api_calls(fake: FakeSlack) -> tuple[Counter, Counter]:
 def assert_web_api_figures_match(m: Scrape, fake: FakeSlack) -> None:
     calls, errors = web_api_calls(fake)
     assert {dict(k)["method"]: v for k, v in m.labelled("ai_intake_web_api_calls_total").items()} == calls
-    assert {(dict(k)["method"], dict(k)["error"]): v for k, v in m.labelled("ai_intake_web_api_errors_total").items()} == errors
+    assert {
+        (dict(k)["method"], dict(k)["error"]): v for k, v in m.labelled("ai_intake_web_api_errors_total").items()
+    } == errors
 
 
 def test_the_figures_move_with_real_traffic(harness: Harness, metrics_port: str) -> None:
@@ -114,7 +116,11 @@ def test_the_figures_move_with_real_traffic(harness: Harness, metrics_port: str)
     m = scrape(metrics_port)
     assert m.content_type.startswith("text/plain; version=0.0.4")
     assert not m.labelled("ai_intake_requests_filed_total")
-    assert {dict(k)["status"]: v for k, v in m.labelled("ai_intake_open_requests").items()} == {"open": 0, "claimed": 0, "waiting": 0}
+    assert {dict(k)["status"]: v for k, v in m.labelled("ai_intake_open_requests").items()} == {
+        "open": 0,
+        "claimed": 0,
+        "waiting": 0,
+    }
     assert (m("ai_intake_outbox_pending"), m("ai_intake_outbox_oldest_pending_seconds")) == (0, 0)
     assert all(m("ai_intake_ack_seconds_count", surface=s) == 0 for s in SURFACES)
     assert m("ai_intake_web_api_calls_total", method="auth.test") >= 1  # asked at start-up, through the same client
@@ -139,25 +145,50 @@ def test_the_figures_move_with_real_traffic(harness: Harness, metrics_port: str)
     assert h.click("request.claim", "AIR-1", user="U0ENG1").status == 200
     h.mention("<@U0BOT> regression: the refund agent quotes the wrong window")
     ts = h.fake.add_message("C0RANDOM", "which language does the helpdesk agent answer in?", user="U0AUTHOR")
-    assert h.interact({"type": "message_action", "callback_id": "ai_request.from_message", "trigger_id": h.fake.new_trigger_id(),
-                       "response_url": h.fake.response_url(), "user": {"id": "U0REQ", "name": "req", "team_id": "T0TEAM"},
-                       "channel": {"id": "C0RANDOM", "name": "random"}, "message_ts": ts, "action_ts": "1.1",
-                       "message": {"type": "message", "user": "U0AUTHOR", "ts": ts,
-                                   "text": "which language does the helpdesk agent answer in?"}}).status == 200
+    assert (
+        h.interact(
+            {
+                "type": "message_action",
+                "callback_id": "ai_request.from_message",
+                "trigger_id": h.fake.new_trigger_id(),
+                "response_url": h.fake.response_url(),
+                "user": {"id": "U0REQ", "name": "req", "team_id": "T0TEAM"},
+                "channel": {"id": "C0RANDOM", "name": "random"},
+                "message_ts": ts,
+                "action_ts": "1.1",
+                "message": {
+                    "type": "message",
+                    "user": "U0AUTHOR",
+                    "ts": ts,
+                    "text": "which language does the helpdesk agent answer in?",
+                },
+            }
+        ).status
+        == 200
+    )
     h.command("", channel="C0SEARCH")
     h.settle()
     view = h.fake.calls_to("views.open")[-1]["view"]
-    form = {"title": {"type": "plain_text_input", "value": "Ranking eval misses long queries"},
-            "kind": {"type": "static_select", "selected_option": {"value": "eval"}},
-            "priority": {"type": "static_select", "selected_option": {"value": "P3"}}}
+    form = {
+        "title": {"type": "plain_text_input", "value": "Ranking eval misses long queries"},
+        "kind": {"type": "static_select", "selected_option": {"value": "eval"}},
+        "priority": {"type": "static_select", "selected_option": {"value": "P3"}},
+    }
     assert h.submit(view, form, user="U0REQ").status == 200
     h.settle()
     m = scrape(metrics_port)
     acks = {s: m("ai_intake_ack_seconds_count", surface=s) for s in SURFACES}
     assert acks == {"command": 2, "event": 1, "block_actions": 1, "view_submission": 1, "shortcut": 1, "other": 0}
     assert {tuple(sorted(dict(k).values())): v for k, v in m.labelled("ai_intake_requests_filed_total").items()} == {
-        ("regression", "support"): 2, ("question", "support"): 1, ("eval", "search"): 1}
-    assert {dict(k)["status"]: v for k, v in m.labelled("ai_intake_open_requests").items()} == {"open": 3, "claimed": 1, "waiting": 0}
+        ("regression", "support"): 2,
+        ("question", "support"): 1,
+        ("eval", "search"): 1,
+    }
+    assert {dict(k)["status"]: v for k, v in m.labelled("ai_intake_open_requests").items()} == {
+        "open": 3,
+        "claimed": 1,
+        "waiting": 0,
+    }
     assert m("ai_intake_web_api_calls_total", method="views.open") == 1
 
     # the jobs: the unowned regression (AIR-2) nags its owners, then breaches its first response
@@ -167,15 +198,24 @@ def test_the_figures_move_with_real_traffic(harness: Harness, metrics_port: str)
     h.settle()
     m = scrape(metrics_port)
     assert {dict(k)["rule"]: v for k, v in m.labelled("ai_intake_nags_total").items()} == {
-        "regression.unowned": 1, "sla.breached": 1, "sla.at_risk": 0, "review.stale": 0, "requester.no_answer": 0,
-        "change.unacknowledged": 0}
+        "regression.unowned": 1,
+        "sla.breached": 1,
+        "sla.at_risk": 0,
+        "review.stale": 0,
+        "requester.no_answer": 0,
+        "change.unacknowledged": 0,
+    }
     assert {dict(k)["target"]: v for k, v in m.labelled("ai_intake_sla_breaches_total").items()} == {
-        "first_response": 1, "resolution": 0}
+        "first_response": 1,
+        "resolution": 0,
+    }
     for job in ("nags", "sla"):
         assert m("ai_intake_job_duration_seconds_count", job=job) == 1
         assert m("ai_intake_job_last_success_timestamp_seconds", job=job) == now.timestamp()
     assert m("ai_intake_job_duration_seconds_count", job="digest") == 0
-    assert m("ai_intake_web_api_errors_total", method="users.info", error="user_not_found") >= 1  # owners Slack does not know
+    assert (
+        m("ai_intake_web_api_errors_total", method="users.info", error="user_not_found") >= 1
+    )  # owners Slack does not know
 
     # the same run again records nothing new: the nag counters stand still, the runs are counted
     later = h.clock.advance(minutes=15)
@@ -234,14 +274,18 @@ def test_a_failing_job_run_is_timed_but_is_no_success(harness: Harness) -> None:
 
 def test_a_dry_run_is_not_a_run(harness: Harness) -> None:
     harness.bot.jobs.run_nags(job="nags", now=harness.clock(), dry_run=True)
-    assert harness.bot.metrics.registry.get_sample_value("ai_intake_job_duration_seconds_count", {"job": "nags"}) is None
+    assert (
+        harness.bot.metrics.registry.get_sample_value("ai_intake_job_duration_seconds_count", {"job": "nags"}) is None
+    )
 
 
 # -- where it is served ------------------------------------------------------------------------------
 def test_the_bots_port_never_serves_metrics(harness: Harness) -> None:
     harness.command("regression: refund window wrong")
     assert harness.bot.pool.wait_idle(timeout=10)
-    assert get(harness.url + METRICS_PATH)[0] == 404  # the port that faces Slack shows no figures, whatever the settings
+    assert (
+        get(harness.url + METRICS_PATH)[0] == 404
+    )  # the port that faces Slack shows no figures, whatever the settings
     assert "metrics" not in inspect.signature(make_server).parameters
 
 
@@ -253,13 +297,17 @@ def test_the_metrics_port_serves_metrics_and_nothing_else(harness: Harness, metr
 
 
 def test_openmetrics_when_prometheus_asks_for_it(harness: Harness, metrics_port: str) -> None:
-    request = urllib.request.Request(metrics_port + METRICS_PATH, headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+    request = urllib.request.Request(
+        metrics_port + METRICS_PATH, headers={"Accept": "application/openmetrics-text; version=1.0.0"}
+    )
     with urllib.request.urlopen(request, timeout=10) as reply:
         assert reply.headers["Content-Type"].startswith("application/openmetrics-text")
         assert reply.read().decode().endswith("# EOF\n")
 
 
-def test_socket_mode_gets_metrics_on_a_port_of_its_own_and_its_acks_are_timed(tmp_path: Path, fake_slack: FakeSlack) -> None:
+def test_socket_mode_gets_metrics_on_a_port_of_its_own_and_its_acks_are_timed(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
     h = start_harness(tmp_path, fake_slack)
     settings = Settings(app_token=fake_slack.app_token, metrics_port=0, host="127.0.0.1", port=3000)
     assert settings.metrics_server_port == 0
@@ -309,7 +357,9 @@ def test_the_store_figures_are_two_cheap_queries(harness: Harness) -> None:
         plans = [" ".join(row[3] for row in tx.db.conn.execute(f"EXPLAIN QUERY PLAN {sql}")) for sql in queries]
     assert len(plans) == 2, queries
     assert plans[0].startswith("SEARCH requests USING COVERING INDEX"), plans[0]
-    assert plans[1].startswith("SEARCH outbox USING INDEX outbox_due") or plans[1].startswith("SEARCH outbox USING COVERING"), plans[1]
+    assert plans[1].startswith("SEARCH outbox USING INDEX outbox_due") or plans[1].startswith(
+        "SEARCH outbox USING COVERING"
+    ), plans[1]
 
 
 # -- settings ---------------------------------------------------------------------------------------
@@ -318,7 +368,9 @@ def test_metrics_are_off_by_default() -> None:
     assert (settings.metrics, settings.metrics_port, settings.metrics_server_port) == (False, None, None)
 
 
-@pytest.mark.parametrize("text, on", [("on", True), ("ON", True), ("true", True), ("1", True), ("off", False), ("", False), ("no", False)])
+@pytest.mark.parametrize(
+    "text, on", [("on", True), ("ON", True), ("true", True), ("1", True), ("off", False), ("", False), ("no", False)]
+)
 def test_ai_intake_metrics_turns_them_on_on_a_port_of_their_own(text: str, on: bool) -> None:
     settings = load_settings({"AI_INTAKE_METRICS": text})
     assert settings.metrics_server_port == (DEFAULT_METRICS_PORT if on else None)
@@ -331,15 +383,27 @@ def test_ai_intake_metrics_port_names_that_port() -> None:
     assert load_settings({"AI_INTAKE_METRICS": "on", "AI_INTAKE_METRICS_PORT": "9200"}).metrics_server_port == 9200
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"AI_INTAKE_METRICS": "maybe"}, "AI_INTAKE_METRICS must be on or off, got 'maybe'."),
-    ({"AI_INTAKE_METRICS_PORT": "metrics"}, "AI_INTAKE_METRICS_PORT must be a port number (1-65535), got 'metrics'."),
-    ({"AI_INTAKE_METRICS_PORT": "70000"}, "AI_INTAKE_METRICS_PORT must be a port number (1-65535), got '70000'."),
-    ({"AI_INTAKE_METRICS_PORT": "3000"}, "AI_INTAKE_METRICS_PORT must differ from PORT (3000): /metrics is served on a "
-                                         "port of its own, never beside /slack/events."),
-    ({"AI_INTAKE_METRICS": "on", "PORT": "9102"}, "AI_INTAKE_METRICS_PORT must differ from PORT (9102): /metrics is served "
-                                                  "on a port of its own, never beside /slack/events."),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"AI_INTAKE_METRICS": "maybe"}, "AI_INTAKE_METRICS must be on or off, got 'maybe'."),
+        (
+            {"AI_INTAKE_METRICS_PORT": "metrics"},
+            "AI_INTAKE_METRICS_PORT must be a port number (1-65535), got 'metrics'.",
+        ),
+        ({"AI_INTAKE_METRICS_PORT": "70000"}, "AI_INTAKE_METRICS_PORT must be a port number (1-65535), got '70000'."),
+        (
+            {"AI_INTAKE_METRICS_PORT": "3000"},
+            "AI_INTAKE_METRICS_PORT must differ from PORT (3000): /metrics is served on a "
+            "port of its own, never beside /slack/events.",
+        ),
+        (
+            {"AI_INTAKE_METRICS": "on", "PORT": "9102"},
+            "AI_INTAKE_METRICS_PORT must differ from PORT (9102): /metrics is served "
+            "on a port of its own, never beside /slack/events.",
+        ),
+    ],
+)
 def test_a_bad_metrics_setting_is_one_sentence(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(env)
@@ -387,8 +451,9 @@ def test_refusals_and_hook_answers_are_counted_and_health_is_not(harness: Harnes
     body = b"token=x&team_id=T0TEAM&command=%2Fai-request&text=hi"
     assert harness.post(body, "application/x-www-form-urlencoded", sign=False).status == 401  # no signature
     assert get(harness.url + "/wp-login.php")[0] == 404
-    hook = urllib.request.Request(harness.url + "/hooks/changes", data=b"{}", method="POST",
-                                  headers={"Content-Type": "application/json"})
+    hook = urllib.request.Request(
+        harness.url + "/hooks/changes", data=b"{}", method="POST", headers={"Content-Type": "application/json"}
+    )
     with pytest.raises(urllib.error.HTTPError) as unsigned:
         urllib.request.urlopen(hook, timeout=10)
     get(harness.url + "/healthz")
@@ -396,7 +461,10 @@ def test_refusals_and_hook_answers_are_counted_and_health_is_not(harness: Harnes
     m = scrape(metrics_port)
     assert (m("ai_intake_refusals_total", status="401"), m("ai_intake_refusals_total", status="404")) == (1, 1)
     assert m("ai_intake_hook_answers_total", path="/hooks/changes", status=str(unsigned.value.code)) == 1
-    assert ("ai_intake_refusals_total", frozenset({("status", "503")})) not in m.samples  # a 503 from /readyz is an answer
+    assert (
+        "ai_intake_refusals_total",
+        frozenset({("status", "503")}),
+    ) not in m.samples  # a 503 from /readyz is an answer
 
 
 def test_a_busy_answer_is_counted(harness: Harness) -> None:

@@ -14,15 +14,26 @@ from tests.harness import TEAM, Harness
 def move(h: Harness, key: str, *, user: str, to: str) -> None:
     """Pick `to` in the card's "Move to…" select (the select carries no value: the card names the key)."""
     request = h.bot.queries.get(int(key.split("-")[1]))
-    h.interact({
-        "type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": TEAM},
-        "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
-        "channel": {"id": request.card_channel, "name": "x"},
-        "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
-        "message": h.card(key),
-        "actions": [{"action_id": ids.MOVE, "block_id": "card.actions", "type": "static_select", "action_ts": "1.1",
-                     "selected_option": {"value": to, "text": {"type": "plain_text", "text": to}}}],
-    })
+    h.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": user, "name": user.lower(), "team_id": TEAM},
+            "trigger_id": h.fake.new_trigger_id(),
+            "response_url": h.fake.response_url(),
+            "channel": {"id": request.card_channel, "name": "x"},
+            "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
+            "message": h.card(key),
+            "actions": [
+                {
+                    "action_id": ids.MOVE,
+                    "block_id": "card.actions",
+                    "type": "static_select",
+                    "action_ts": "1.1",
+                    "selected_option": {"value": to, "text": {"type": "plain_text", "text": to}},
+                }
+            ],
+        }
+    )
     h.settle()
 
 
@@ -47,10 +58,17 @@ def test_a_misrouted_request_is_moved_from_its_card(harness: Harness) -> None:
     assert (after.domain, after.assignee, after.card_channel, after.status) == ("search", "U0ENG3", "C0SEARCH", "open")
     assert after.created_at == before.created_at and after.court == "assignee"
     [*_, moved] = h.bot.queries.status("AIR-1", "U0ENG1")[1]
-    assert (moved.type, moved.data["from"], moved.data["to"], moved.data["assignee"]) == ("moved", "support", "search", "U0ENG3")
+    assert (moved.type, moved.data["from"], moved.data["to"], moved.data["assignee"]) == (
+        "moved",
+        "support",
+        "search",
+        "U0ENG3",
+    )
     stub = old_card(h, "C0SUPPORT", before.card_ts)
     assert actions_of(stub) == [] and "moved to *search* by <@U0ENG1>" in json.dumps(stub["blocks"])
-    assert f"/archives/C0SEARCH/p{after.card_ts.replace('.', '')}" in json.dumps(stub["blocks"]), "links to the new card"
+    assert f"/archives/C0SEARCH/p{after.card_ts.replace('.', '')}" in json.dumps(stub["blocks"]), (
+        "links to the new card"
+    )
     card = h.card_text("AIR-1")
     assert "moved to search by <@U0ENG1> (from support)" in card
     told = [m["text"] for m in h.fake.thread("C0SEARCH", after.card_ts) if m["ts"] != after.card_ts]
@@ -77,7 +95,10 @@ def test_who_may_move(harness: Harness) -> None:
     harness.settle()
     move(harness, "AIR-1", user="U0OUTSIDER", to="search")
     assert harness.bot.queries.get(1).domain == "support"
-    assert any("Only members of support or of search (or admins) can move AIR-1." in t for t in harness.ephemerals("U0OUTSIDER"))
+    assert any(
+        "Only members of support or of search (or admins) can move AIR-1." in t
+        for t in harness.ephemerals("U0OUTSIDER")
+    )
     move(harness, "AIR-1", user="U0PPM2", to="search")  # search's product owner pulls it in
     assert harness.bot.queries.get(1).domain == "search"
     move(harness, "AIR-1", user="U0ADMIN", to="support")
@@ -110,12 +131,17 @@ def edit_to(h: Harness, key: str, *, user: str, domain: str):
     h.settle()
     view = h.fake.calls_to("views.open")[-1]["view"]
     request = h.bot.queries.get(int(key.split("-")[1]))
-    values = {ids.TITLE: {"type": "plain_text_input", "value": request.title},
-              ids.KIND: {"type": "static_select", "selected_option": {"value": request.kind}},
-              ids.DOMAIN: {"type": "static_select", "selected_option": {"value": domain}},
-              ids.PRIORITY: {"type": "static_select", "selected_option": None},
-              ids.DESCRIPTION: {"type": "plain_text_input", "value": request.description},
-              ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": [{"value": "yes"}] if request.confidential else []}}
+    values = {
+        ids.TITLE: {"type": "plain_text_input", "value": request.title},
+        ids.KIND: {"type": "static_select", "selected_option": {"value": request.kind}},
+        ids.DOMAIN: {"type": "static_select", "selected_option": {"value": domain}},
+        ids.PRIORITY: {"type": "static_select", "selected_option": None},
+        ids.DESCRIPTION: {"type": "plain_text_input", "value": request.description},
+        ids.CONFIDENTIAL: {
+            "type": "checkboxes",
+            "selected_options": [{"value": "yes"}] if request.confidential else [],
+        },
+    }
     return h.submit(view, values, user=user)
 
 
@@ -123,7 +149,10 @@ def test_edit_details_moves_it_and_refuses_who_may_not(harness: Harness) -> None
     harness.command("question: ranking query misses synonyms", channel="C0SUPPORT")
     harness.settle()
     refused = edit_to(harness, "AIR-1", user="U0REQ", domain="search")
-    assert refused.json() == {"response_action": "errors", "errors": {"domain": "Only members of support or of search (or admins) can move AIR-1."}}
+    assert refused.json() == {
+        "response_action": "errors",
+        "errors": {"domain": "Only members of support or of search (or admins) can move AIR-1."},
+    }
     assert harness.bot.queries.get(1).domain == "support"
     assert edit_to(harness, "AIR-1", user="U0ENG2", domain="search").status == 200
     harness.settle()
@@ -138,8 +167,13 @@ def test_a_confidential_review_moved_keeps_its_words_out_of_public_channels(harn
     move(harness, "AIR-1", user="U0SEC1", to="search")
     after = harness.bot.queries.get(1)
     assert (after.domain, after.assignee, after.card_channel) == ("search", "U0SEC2", "C0SEARCH"), "search's reviewer"
-    public = json.dumps([c for c in harness.fake.calls_to("chat.postMessage") + harness.fake.calls_to("chat.update")
-                         if c["channel"].startswith("C")])
+    public = json.dumps(
+        [
+            c
+            for c in harness.fake.calls_to("chat.postMessage") + harness.fake.calls_to("chat.update")
+            if c["channel"].startswith("C")
+        ]
+    )
     assert "SECRET-VENDOR" not in public
     assert "moved to *search*" in json.dumps(old_card(harness, "G0SUPSEC", before.card_ts))
 

@@ -12,7 +12,11 @@ TITLE = "refund bot answers with the wrong window"
 
 def thread_nags(h: Harness, key: str) -> list[dict]:
     request = h.bot.queries.get(int(key.split("-")[1]))
-    return [m for m in h.fake.thread(request.card_channel, request.card_ts) if m.get("blocks") and m["ts"] != request.card_ts]
+    return [
+        m
+        for m in h.fake.thread(request.card_channel, request.card_ts)
+        if m.get("blocks") and m["ts"] != request.card_ts
+    ]
 
 
 def test_a_nag_dm_says_what_the_request_is_and_links_to_its_card(harness: Harness) -> None:
@@ -59,8 +63,15 @@ def test_a_card_slack_will_not_link_to_is_named_by_its_channel_and_ts(harness: H
 
 def test_a_confidential_title_shows_in_a_dm_to_a_member_and_never_in_a_public_thread(harness: Harness) -> None:
     h = harness  # search has no private review channel: the card and its thread are in public #search
-    file_by_form(h, user="U0REQ", kind="regression", title="SECRET ranking leak", description="", channel="C0SEARCH",
-                 confidential=True)
+    file_by_form(
+        h,
+        user="U0REQ",
+        kind="regression",
+        title="SECRET ranking leak",
+        description="",
+        channel="C0SEARCH",
+        confidential=True,
+    )
     h.settle()
     assert h.bot.queries.get(1).card_channel == "C0SEARCH"
     h.clock.advance(hours=5)

@@ -38,13 +38,18 @@ def test_a_stale_review_held_over_the_weekend_is_not_repeated_the_next_day(harne
     for when, dm in received:
         labels = buttons(dm)
         assert all(n == 1 for n in Counter(labels).values()), f"{when}: a button twice: {labels}"
-        for line in dm["text"].splitlines():  # held for the weekend, it says one age: "17 days open", "filed 17 days ago"
+        for line in dm[
+            "text"
+        ].splitlines():  # held for the weekend, it says one age: "17 days open", "filed 17 days ago"
             if "security review:" in line and (opened := re.search(r"(AIR-\d) security review: (\d+) days open", line)):
                 key, n = opened.groups()
                 assert f"*{key}* · " in shown(dm) and f"filed by <@U0REQ> {n} days ago" in shown(dm), (when, line)
     first = received[0][1]["text"]  # Monday 30 Nov: the breach, not the at-risk note held since Friday beside it
     assert "first response breached" in first and "first response at risk" not in first
-    stale_days = [datetime.strptime(f"{when} 2026", "%a %d %b %Y").date() for when, dm in received
-                  if "security review:" in dm["text"]]
+    stale_days = [
+        datetime.strptime(f"{when} 2026", "%a %d %b %Y").date()
+        for when, dm in received
+        if "security review:" in dm["text"]
+    ]
     gaps = [(b - a).days for a, b in zip(stale_days, stale_days[1:])]
     assert gaps and min(gaps) >= 3, f"a repeat came too soon: {stale_days}"

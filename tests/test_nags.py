@@ -9,8 +9,21 @@ from zoneinfo import ZoneInfo
 from bot.config import parse_config
 from bot.domain.models import Disclaimer, Event, Request
 from bot.domain.nags import (
-    DISCLAIM, HAND, OWN, REOPEN, RULE_AT_RISK, RULE_BREACHED, RULE_NO_ANSWER, RULE_STALE_REVIEW, RULE_UNOWNED, SNOOZE, Nag, batch,
-    explain_batch, nags_due, next_check_at,
+    DISCLAIM,
+    HAND,
+    OWN,
+    REOPEN,
+    RULE_AT_RISK,
+    RULE_BREACHED,
+    RULE_NO_ANSWER,
+    RULE_STALE_REVIEW,
+    RULE_UNOWNED,
+    SNOOZE,
+    Nag,
+    batch,
+    explain_batch,
+    nags_due,
+    next_check_at,
 )
 from tests.harness import CONFIG
 
@@ -26,11 +39,25 @@ def bln(day: int, hour: int, minute: int = 0, *, month: int = 11) -> datetime:
 CREATED = bln(23, 10)  # == tests.harness.START
 
 
-def make(id: int = 1, *, kind: str = "question", priority: str = "P2", created: datetime = CREATED, **fields: Any) -> Request:
+def make(
+    id: int = 1, *, kind: str = "question", priority: str = "P2", created: datetime = CREATED, **fields: Any
+) -> Request:
     court = "reviewer" if kind == "security_review" else "assignee"
-    base: dict[str, Any] = dict(id=id, kind=kind, domain="support", title="t", description="", priority=priority,
-                                status="open", requester="U0REQ", assignee="U0ENG1", source="command", court=court,
-                                created_at=created, updated_at=created)
+    base: dict[str, Any] = dict(
+        id=id,
+        kind=kind,
+        domain="support",
+        title="t",
+        description="",
+        priority=priority,
+        status="open",
+        requester="U0REQ",
+        assignee="U0ENG1",
+        source="command",
+        court=court,
+        created_at=created,
+        updated_at=created,
+    )
     return Request(**{**base, **fields})
 
 
@@ -42,8 +69,14 @@ def created(request: Request) -> Event:
     return ev(request, request.created_at, "created", actor=request.requester, court=request.court)
 
 
-def due(request: Request, events: Sequence[Event], now: datetime, *, sent: set[tuple[int, str, str]] | None = None,
-        rule: str | None = None) -> list[Nag]:
+def due(
+    request: Request,
+    events: Sequence[Event],
+    now: datetime,
+    *,
+    sent: set[tuple[int, str, str]] | None = None,
+    rule: str | None = None,
+) -> list[Nag]:
     found = nags_due([(request, events)], CFG, now=now, sent=sent or set())
     return [n for n in found if rule is None or n.rule == rule]
 
@@ -146,8 +179,14 @@ def test_review_goes_stale_after_7_days_then_repeats_and_climbs_the_ladder():
     }
     for days, (step, recipients, in_digest) in steps.items():
         [nag] = due(r, events, CREATED + timedelta(days=days), rule=RULE_STALE_REVIEW)
-        assert (nag.step, nag.recipients, nag.text.endswith("; shown in the org digest")) == (step + STAMP, recipients, in_digest), days
-        assert due(r, events, CREATED + timedelta(days=days, hours=1), sent=sent_of([nag]), rule=RULE_STALE_REVIEW) == []
+        assert (nag.step, nag.recipients, nag.text.endswith("; shown in the org digest")) == (
+            step + STAMP,
+            recipients,
+            in_digest,
+        ), days
+        assert (
+            due(r, events, CREATED + timedelta(days=days, hours=1), sent=sent_of([nag]), rule=RULE_STALE_REVIEW) == []
+        )
 
 
 def test_skipped_review_steps_collapse_into_the_highest():
@@ -166,14 +205,19 @@ def test_review_text_names_the_ball_holder_age_silence_and_courts_and_nags_are_n
         ev(r, CREATED + timedelta(days=20), "nag", actor="U0BOT", rule=RULE_STALE_REVIEW),
     ]
     [nag] = due(r, events, CREATED + timedelta(days=30), rule=RULE_STALE_REVIEW)
-    assert nag.text == ("AIR-1 security review: 30 days open: 21 waiting on security, 9 on the requester; "
-                        "ball with <@U0SEC1>, silent for 19 days")
+    assert nag.text == (
+        "AIR-1 security review: 30 days open: 21 waiting on security, 9 on the requester; "
+        "ball with <@U0SEC1>, silent for 19 days"
+    )
     assert nag.step == "rung1/r4@2026-12-04T09:00:00Z"
 
 
 def test_a_review_waiting_on_the_requester_nags_the_requester():
     r = review(status="waiting", court="requester")
-    events = [created(r), ev(r, CREATED + timedelta(hours=1), "review_changes_requested", court="requester", status="waiting")]
+    events = [
+        created(r),
+        ev(r, CREATED + timedelta(hours=1), "review_changes_requested", court="requester", status="waiting"),
+    ]
     [nag] = due(r, events, CREATED + timedelta(days=8), rule=RULE_STALE_REVIEW)
     assert nag.recipients == ("U0REQ", "U0SEC1") and nag.text.endswith("ball with <@U0REQ>, silent for 8 days")
 
@@ -183,20 +227,45 @@ def test_the_requester_asking_for_an_update_does_not_restart_the_silence_and_is_
     events = [
         created(r),
         ev(r, CREATED + timedelta(hours=1), "review_started", actor="U0SEC1", court="reviewer", status="claimed"),
-        ev(r, CREATED + timedelta(days=12), "commented", actor="U0REQ", court="reviewer", status="claimed", text="any update?"),
-        ev(r, CREATED + timedelta(days=20), "commented", actor="U0REQ", court="reviewer", status="claimed", text="any update??"),
+        ev(
+            r,
+            CREATED + timedelta(days=12),
+            "commented",
+            actor="U0REQ",
+            court="reviewer",
+            status="claimed",
+            text="any update?",
+        ),
+        ev(
+            r,
+            CREATED + timedelta(days=20),
+            "commented",
+            actor="U0REQ",
+            court="reviewer",
+            status="claimed",
+            text="any update??",
+        ),
         ev(r, CREATED + timedelta(days=21), "commented", actor="U0LEAD", court="reviewer", status="claimed", text="+1"),
     ]
     [nag] = due(r, events, CREATED + timedelta(days=22, hours=1), rule=RULE_STALE_REVIEW)
     assert nag.step == "rung2/r0@2026-11-23T10:00:00Z"  # 22 days since the reviewer started, not 1 since the last word
-    assert nag.text.endswith("ball with <@U0SEC1>, silent for 22 days; <@U0LEAD> wrote in the thread 1 day ago; "
-                             "<@U0REQ> asked for an update 2 days ago (2 times); last asked: “any update??”")
-    answered = [*events, ev(r, CREATED + timedelta(days=22, hours=2), "commented", actor="U0SEC1", court="reviewer", status="claimed")]
-    assert due(r, answered, CREATED + timedelta(days=23), sent=sent_of([nag]), rule=RULE_STALE_REVIEW) == []  # the holder spoke
+    assert nag.text.endswith(
+        "ball with <@U0SEC1>, silent for 22 days; <@U0LEAD> wrote in the thread 1 day ago; "
+        "<@U0REQ> asked for an update 2 days ago (2 times); last asked: “any update??”"
+    )
+    answered = [
+        *events,
+        ev(r, CREATED + timedelta(days=22, hours=2), "commented", actor="U0SEC1", court="reviewer", status="claimed"),
+    ]
+    assert (
+        due(r, answered, CREATED + timedelta(days=23), sent=sent_of([nag]), rule=RULE_STALE_REVIEW) == []
+    )  # the holder spoke
 
 
 def test_the_silence_restarts_when_the_ball_moves():
-    r = make(kind="security_review", priority="P3", stage="requested", status="claimed", assignee="U0SEC2", court="reviewer")
+    r = make(
+        kind="security_review", priority="P3", stage="requested", status="claimed", assignee="U0SEC2", court="reviewer"
+    )
     events = [
         ev(r, r.created_at, "created", actor=r.requester, court="reviewer", assignee="U0SEC1"),
         ev(r, CREATED + timedelta(days=10), "reassigned", actor="U0LEAD", court="reviewer", status="open", to="U0SEC2"),
@@ -230,16 +299,23 @@ def test_unowned_regression_pings_both_owners_after_h_business_hours_then_the_le
     [owners] = due(r, events, bln(23, 14), rule=RULE_UNOWNED)
     assert (owners.step, owners.recipients, owners.in_thread) == ("owners", ("U0PPM", "U0MLPM"), True)
     assert owners.buttons == (OWN, DISCLAIM, SNOOZE)
-    assert owners.text == ("AIR-1 regression has had no owner for 4 business hours (filed Mon 23 Nov 10:00): "
-                           "<@U0PPM> or <@U0MLPM>, take ownership, or say why it is not yours")
+    assert owners.text == (
+        "AIR-1 regression has had no owner for 4 business hours (filed Mon 23 Nov 10:00): "
+        "<@U0PPM> or <@U0MLPM>, take ownership, or say why it is not yours"
+    )
     assert owners.thread_buttons == (OWN, DISCLAIM) and owners.deciders == ()
     sent = sent_of([owners])
     assert due(r, events, bln(24, 9, 59), sent=sent, rule=RULE_UNOWNED) == []
     [lead] = due(r, events, bln(24, 10), sent=sent, rule=RULE_UNOWNED)  # 7 h Monday + 1 h Tuesday
     assert (lead.step, lead.recipients) == ("lead", ("U0PPM", "U0MLPM", "U0LEAD"))
-    assert lead.text.endswith("<@U0PPM> or <@U0MLPM>, take ownership, or say why it is not yours; escalated to <@U0LEAD>")
+    assert lead.text.endswith(
+        "<@U0PPM> or <@U0MLPM>, take ownership, or say why it is not yours; escalated to <@U0LEAD>"
+    )
     assert lead.thread_buttons == (OWN, DISCLAIM, HAND)
-    assert (lead.buttons_for("U0PPM"), lead.buttons_for("U0LEAD")) == ((OWN, DISCLAIM, SNOOZE), (OWN, DISCLAIM, SNOOZE, HAND))
+    assert (lead.buttons_for("U0PPM"), lead.buttons_for("U0LEAD")) == (
+        (OWN, DISCLAIM, SNOOZE),
+        (OWN, DISCLAIM, SNOOZE, HAND),
+    )
     assert due(r, events, bln(24, 10), sent=sent | sent_of([lead]), rule=RULE_UNOWNED) == []
 
 
@@ -270,8 +346,16 @@ def test_a_disclaimed_regression_goes_to_the_lead_at_h():
     events = [created(r), ev(r, bln(23, 11), "disclaimed", actor="U0PPM", court="lead", status="open", reason=reason)]
     assert due(r, events, bln(23, 13, 59), rule=RULE_UNOWNED) == []
     [nag] = due(r, events, bln(23, 14), rule=RULE_UNOWNED)
-    assert (nag.step, nag.recipients, nag.buttons_for("U0LEAD"), nag.thread_buttons) == ("lead", ("U0LEAD",), (OWN, SNOOZE, HAND), (OWN, HAND))
-    assert "<@U0PPM> says it is not theirs: “prompt &lt;change&gt; by platform”; <@U0LEAD>: take it, or hand it to someone" in nag.text
+    assert (nag.step, nag.recipients, nag.buttons_for("U0LEAD"), nag.thread_buttons) == (
+        "lead",
+        ("U0LEAD",),
+        (OWN, SNOOZE, HAND),
+        (OWN, HAND),
+    )
+    assert (
+        "<@U0PPM> says it is not theirs: “prompt &lt;change&gt; by platform”; <@U0LEAD>: take it, or hand it to someone"
+        in nag.text
+    )
 
 
 # --- requester.no_answer ------------------------------------------------------------------------
@@ -284,16 +368,35 @@ def test_a_request_waiting_on_its_requester_reminds_them_then_closes():
     assert due(r, events, bln(26, 10, 59), rule=RULE_NO_ANSWER) == []  # 3 business days of 8 hours: Thursday 11:00
     [remind] = due(r, events, bln(26, 11), rule=RULE_NO_ANSWER)
     assert (remind.step, remind.recipients, remind.in_thread, remind.buttons, remind.closes) == (
-        "remind" + stamp, ("U0REQ",), True, (), False)
-    assert remind.text == ("AIR-1 has waited on <@U0REQ> since Mon 23 Nov 11:00: answer in the thread, "
-                           "or it closes as no answer on Tue 1 Dec 11:00")
+        "remind" + stamp,
+        ("U0REQ",),
+        True,
+        (),
+        False,
+    )
+    assert remind.text == (
+        "AIR-1 has waited on <@U0REQ> since Mon 23 Nov 11:00: answer in the thread, "
+        "or it closes as no answer on Tue 1 Dec 11:00"
+    )
     assert next_check_at(r, events, CFG, now=bln(26, 11), sent=sent_of([remind])) == bln(1, 11, month=12)
     [close] = due(r, events, bln(1, 11, month=12), sent=sent_of([remind]), rule=RULE_NO_ANSWER)
-    assert (close.step, close.buttons, close.thread_buttons, close.closes) == ("close" + stamp, (REOPEN,), (REOPEN,), True)
+    assert (close.step, close.buttons, close.thread_buttons, close.closes) == (
+        "close" + stamp,
+        (REOPEN,),
+        (REOPEN,),
+        True,
+    )
     assert close.text.startswith("AIR-1 closed as no answer: it waited on <@U0REQ> since Mon 23 Nov 11:00.")
     answered = [*events, ev(r, bln(24, 9), "replied", actor="U0REQ", court="assignee", status="claimed")]
-    assert due(r.model_copy(update={"status": "claimed", "court": "assignee"}), answered, bln(2, 11, month=12),
-               rule=RULE_NO_ANSWER) == []
+    assert (
+        due(
+            r.model_copy(update={"status": "claimed", "court": "assignee"}),
+            answered,
+            bln(2, 11, month=12),
+            rule=RULE_NO_ANSWER,
+        )
+        == []
+    )
 
 
 def test_the_requester_reminder_can_be_turned_off():
@@ -358,7 +461,11 @@ def test_batch_sends_one_list_per_person_most_urgent_first():
     unassigned = make(3, assignee=None, court="lead", created=bln(23, 10, 30))
     items = [(r, [created(r)]) for r in (at_risk, breached, unassigned)]
     nags = nags_due(items, CFG, now=bln(23, 13, 45), sent=set())
-    assert [(n.key, n.rule) for n in nags] == [("AIR-2", RULE_BREACHED), ("AIR-1", RULE_AT_RISK), ("AIR-3", RULE_AT_RISK)]
+    assert [(n.key, n.rule) for n in nags] == [
+        ("AIR-2", RULE_BREACHED),
+        ("AIR-1", RULE_AT_RISK),
+        ("AIR-3", RULE_AT_RISK),
+    ]
     grouped = batch(nags)
     assert list(grouped) == ["U0ENG1", "U0LEAD"]
     assert [n.key for n in grouped["U0ENG1"]] == ["AIR-2", "AIR-1"]
@@ -376,8 +483,13 @@ def test_batch_sends_one_list_per_person_most_urgent_first():
 def test_the_next_check_is_never_later_than_the_next_nag():
     """The jobs look at a request only once its next check has come: over 100 days of silence, run every 15
     minutes as the nags job would, no nag of any rule falls due before the next check said it could."""
-    cases = [make(id=1, priority="P3"), make(id=2, kind="regression", assignee=None, court="lead"), review(id=3),
-             make(id=4, kind="regression", priority="P1"), make(id=5, status="waiting", court="requester")]
+    cases = [
+        make(id=1, priority="P3"),
+        make(id=2, kind="regression", assignee=None, court="lead"),
+        review(id=3),
+        make(id=4, kind="regression", priority="P1"),
+        make(id=5, status="waiting", court="requester"),
+    ]
     for r in cases:
         events, sent = [created(r)], set()
         if r.status == "waiting":

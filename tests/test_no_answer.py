@@ -28,8 +28,10 @@ def test_the_requester_is_reminded_then_the_request_closes_as_no_answer_and_they
     assert dms(h, "U0REQ") == []
     mornings(h, 1)  # Thursday 10:00: 3 business days
     [reminder] = dms(h, "U0REQ")
-    assert reminder["text"].startswith("AIR-1 has waited on <@U0REQ> since Mon 23 Nov 10:00: answer in the thread, "
-                                       "or it closes as no answer on Tue 1 Dec 10:00")
+    assert reminder["text"].startswith(
+        "AIR-1 has waited on <@U0REQ> since Mon 23 Nov 10:00: answer in the thread, "
+        "or it closes as no answer on Tue 1 Dec 10:00"
+    )
     assert "*AIR-1* · which eval covers the refund window? · filed by <@U0REQ> 3 days ago" in shown(reminder)
     assert "AIR-1 has waited on <@U0REQ>" in thread_posts(h, "AIR-1")[-1]["text"]
 

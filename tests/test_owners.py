@@ -25,18 +25,37 @@ from tests.fake_slack import FakeSlack
 from tests.harness import CONFIG, Harness, start_harness
 from tests.stories import buttons, dm_recipients, dms, thread_posts
 
-CATALOG: dict[str, Any] = {"assets": [
-    {"name": "refund-answer", "kind": "prompt", "domain": "support", "platform_owner": "U0PROMPT"},
-    {"name": "refund-intent", "kind": "intent", "domain": "support", "product_owner": "U0PPMX", "platform_owner": "U0MLX"},
-    {"name": "ranking-model", "kind": "model", "domain": "search"},
-]}
+CATALOG: dict[str, Any] = {
+    "assets": [
+        {"name": "refund-answer", "kind": "prompt", "domain": "support", "platform_owner": "U0PROMPT"},
+        {
+            "name": "refund-intent",
+            "kind": "intent",
+            "domain": "support",
+            "product_owner": "U0PPMX",
+            "platform_owner": "U0MLX",
+        },
+        {"name": "ranking-model", "kind": "model", "domain": "search"},
+    ]
+}
 CONF = parse_config({**copy.deepcopy(CONFIG), **CATALOG})
 AT = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
 
 
 def request(**fields: Any) -> Request:
-    base = dict(id=1, kind="regression", domain="support", title="t", description="", priority="P2", status="open",
-                requester="U0REQ", source="command", created_at=AT, updated_at=AT)
+    base = dict(
+        id=1,
+        kind="regression",
+        domain="support",
+        title="t",
+        description="",
+        priority="P2",
+        status="open",
+        requester="U0REQ",
+        source="command",
+        created_at=AT,
+        updated_at=AT,
+    )
     return Request(**{**base, **fields})
 
 
@@ -45,7 +64,9 @@ def test_an_assets_pair_falls_back_to_its_domains_owners() -> None:
     assert pair_for(CONF, "support", asset="refund-answer") == Pair(product="U0PPM", platform="U0PROMPT")
     assert pair_for(CONF, None, asset="refund-intent") == Pair(product="U0PPMX", platform="U0MLX")
     assert pair_for(CONF, "search", asset="ranking-model") == Pair(product="U0PPM2", platform="U0MLPM2")
-    assert pair_for(CONF, "search", asset="refund-answer") == Pair(product="U0PPM2", platform="U0MLPM2")  # not search's asset
+    assert pair_for(CONF, "search", asset="refund-answer") == Pair(
+        product="U0PPM2", platform="U0MLPM2"
+    )  # not search's asset
     assert domain_pair(CONF, None) == Pair(None, None)
 
 
@@ -72,8 +93,10 @@ def h(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Harness]:
 
 
 def form(h: Harness, **chosen: str | None) -> dict[str, Any]:
-    values = {ids.TITLE: {"type": "plain_text_input", "value": "refund answers quote 14 days"},
-              ids.KIND: {"type": "static_select", "selected_option": {"value": "regression"}}}
+    values = {
+        ids.TITLE: {"type": "plain_text_input", "value": "refund answers quote 14 days"},
+        ids.KIND: {"type": "static_select", "selected_option": {"value": "regression"}},
+    }
     for block, value in chosen.items():
         values[block] = {"type": "static_select", "selected_option": {"value": value} if value else None}
     return h.submit(request_modal(h.bot.config, channel="C0SEARCH").to_dict(), values, user="U0REQ").json() or {}
@@ -82,7 +105,10 @@ def form(h: Harness, **chosen: str | None) -> dict[str, Any]:
 def test_a_request_filed_naming_an_asset_goes_to_its_domain_and_shows_its_owners(h: Harness) -> None:
     view = request_modal(h.bot.config, channel="C0SEARCH").to_dict()
     assert [o["value"] for b in view["blocks"] if b["block_id"] == ids.ASSET for o in b["element"]["options"]] == [
-        "refund-answer", "refund-intent", "ranking-model"]
+        "refund-answer",
+        "refund-intent",
+        "ranking-model",
+    ]
     assert form(h, asset="refund-intent") == {}
     h.settle()
     filed = h.bot.queries.get(1)
@@ -110,7 +136,9 @@ def test_the_unowned_nag_goes_to_the_assets_pair_then_the_lead() -> None:
     [asked] = nags_due([(filed, events)], CONF, now=AT + timedelta(hours=4), sent=set(), rules={RULE_UNOWNED})
     assert (asked.step, asked.recipients) == ("owners", ("U0PPMX", "U0MLX"))
     assert "<@U0PPMX> or <@U0MLX>, take ownership" in asked.text and "U0PPM>" not in asked.text
-    [lead] = nags_due([(filed, events)], CONF, now=AT + timedelta(days=1, hours=1), sent={asked.sent_key}, rules={RULE_UNOWNED})
+    [lead] = nags_due(
+        [(filed, events)], CONF, now=AT + timedelta(days=1, hours=1), sent={asked.sent_key}, rules={RULE_UNOWNED}
+    )
     assert (lead.step, lead.recipients) == ("lead", ("U0PPMX", "U0MLX", "U0LEAD"))
     half = request(asset="refund-answer")  # names only its platform owner: the product side is the domain's
     assert owners(half, CONF) == ("U0PPM", "U0PROMPT")

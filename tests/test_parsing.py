@@ -69,9 +69,16 @@ def test_subcommands(text: str, expected: object) -> None:
 
 @pytest.mark.parametrize(
     ("text", "subcommand"),
-    [("mine please", "mine"), ("Mine the logs for bad answers", "mine"),
-     ("queue search results are stale", "queue"), ("status AIR-12 is still open, why", "status"), ("--help me", "help"),
-     ("mine page two", "mine"), ("queue support page 0", "queue"), ("mine page 2 please", "mine")],
+    [
+        ("mine please", "mine"),
+        ("Mine the logs for bad answers", "mine"),
+        ("queue search results are stale", "queue"),
+        ("status AIR-12 is still open, why", "status"),
+        ("--help me", "help"),
+        ("mine page two", "mine"),
+        ("queue support page 0", "queue"),
+        ("mine page 2 please", "mine"),
+    ],
 )
 def test_a_subcommand_word_followed_by_words_it_does_not_take_gets_its_usage(text: str, subcommand: str) -> None:
     """A first word that is a subcommand never files a request (it would post a public card by mistake)."""
@@ -84,8 +91,16 @@ def test_a_subcommand_word_followed_by_words_it_does_not_take_gets_its_usage(tex
 @pytest.mark.parametrize(
     ("text", "kind", "title"),
     [
-        ("regression: refund intent answers with the wrong window", "regression", "refund intent answers with the wrong window"),
-        ("Regression: refund intent answers with the wrong window", "regression", "refund intent answers with the wrong window"),
+        (
+            "regression: refund intent answers with the wrong window",
+            "regression",
+            "refund intent answers with the wrong window",
+        ),
+        (
+            "Regression: refund intent answers with the wrong window",
+            "regression",
+            "refund intent answers with the wrong window",
+        ),
         ("REGRESSION : wrong window", "regression", "wrong window"),
         ("feature:summarise tickets", "feature", "summarise tickets"),
         ("security review: new vendor model", "security_review", "new vendor model"),
@@ -103,7 +118,12 @@ def test_a_kind_prefix_sets_the_kind(text: str, kind: str, title: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Note: the refund bot is slow", "https://example.com/answers is wrong", "FYI: ranking changed", "12:30 the bot was down"],
+    [
+        "Note: the refund bot is slow",
+        "https://example.com/answers is wrong",
+        "FYI: ranking changed",
+        "12:30 the bot was down",
+    ],
 )
 def test_a_prefix_that_names_no_kind_stays_in_the_text(text: str) -> None:
     assert parse(text) == QuickCreate(kind=None, title=text, description="")
@@ -145,8 +165,16 @@ def test_a_kind_with_nothing_after_it_gives_an_empty_title() -> None:
 
 @pytest.mark.parametrize(
     ("word", "kind"),
-    [("Security review", "security_review"), ("security-review", "security_review"), (" SECURITY  REVIEW ", "security_review"),
-     ("bug", "regression"), ("evals", "eval"), ("feature", "feature"), ("note", None), ("", None)],
+    [
+        ("Security review", "security_review"),
+        ("security-review", "security_review"),
+        (" SECURITY  REVIEW ", "security_review"),
+        ("bug", "regression"),
+        ("evals", "eval"),
+        ("feature", "feature"),
+        ("note", None),
+        ("", None),
+    ],
 )
 def test_normalise_kind(word: str, kind: str | None) -> None:
     assert normalise_kind(word, KINDS) == kind
@@ -162,9 +190,21 @@ def test_split_kind_keeps_an_unknown_prefix() -> None:
 
 @pytest.mark.parametrize(
     ("text", "key"),
-    [("AIR-12", 12), ("air-12", 12), (" AIR-12 ", 12), ("12", 12), ("AIR-007", 7),
-     ("AIR-", None), ("AIR-12a", None), ("AIR12", None), ("ABC-12", None), ("", None), ("AIR-1234567890", None),
-     ("AIR--12", None), ("AIR-1 2", None)],
+    [
+        ("AIR-12", 12),
+        ("air-12", 12),
+        (" AIR-12 ", 12),
+        ("12", 12),
+        ("AIR-007", 7),
+        ("AIR-", None),
+        ("AIR-12a", None),
+        ("AIR12", None),
+        ("ABC-12", None),
+        ("", None),
+        ("AIR-1234567890", None),
+        ("AIR--12", None),
+        ("AIR-1 2", None),
+    ],
 )
 def test_parse_key(text: str, key: int | None) -> None:
     assert parse_key(text) == key
@@ -183,9 +223,36 @@ def test_parse_key_round_trips_request_keys(n: int) -> None:
 # --- properties --------------------------------------------------------------------------------
 
 AWKWARD = [
-    "\u200b", "\u200d", "\ufeff", "\u202e", "\u2066", "\u061c", "مرحبا بالعالم", "שלום", "🔥", "👩🏽‍💻", "🏳️‍🌈", "\x00",
-    "\r\n", "\u2028", "\x85", "\x1c", "\t", " ", ":", "regression:", "security review:", "help", "queue", "status",
-    "AIR-12", "<!channel>", "&amp;", "`", "*", "\\",
+    "\u200b",
+    "\u200d",
+    "\ufeff",
+    "\u202e",
+    "\u2066",
+    "\u061c",
+    "مرحبا بالعالم",
+    "שלום",
+    "🔥",
+    "👩🏽‍💻",
+    "🏳️‍🌈",
+    "\x00",
+    "\r\n",
+    "\u2028",
+    "\x85",
+    "\x1c",
+    "\t",
+    " ",
+    ":",
+    "regression:",
+    "security review:",
+    "help",
+    "queue",
+    "status",
+    "AIR-12",
+    "<!channel>",
+    "&amp;",
+    "`",
+    "*",
+    "\\",
 ]
 any_text = st.one_of(
     st.text(),
@@ -234,24 +301,42 @@ def test_parse_command_never_raises_and_titles_fit(text: str) -> None:
         "security review" + " " * 100_000 + ": x",
         "\n" * 100_000 + "title at the end",
     ],
-    ids=["ascii", "kind+long", "words", "zero-width", "rtl", "emoji", "nul", "help+nul", "spaces", "dashes", "spaced-colon", "newlines"],
+    ids=[
+        "ascii",
+        "kind+long",
+        "words",
+        "zero-width",
+        "rtl",
+        "emoji",
+        "nul",
+        "help+nul",
+        "spaces",
+        "dashes",
+        "spaced-colon",
+        "newlines",
+    ],
 )
 def test_huge_and_awkward_text(text: str) -> None:
     check_command(text)
-
 
 
 def test_the_change_log_and_search_subcommands() -> None:
     assert parse("shipped intent: express refund") == Shipped(text="intent: express refund")
     assert parse("Shipped") == Shipped(text="")
     assert parse("changes") == Changes(domain=None) and parse("changes Support") == Changes(domain="support")
-    assert parse("changes in the refund flow") == Usage(subcommand="changes")  # more than a domain: its usage, no request
+    assert parse("changes in the refund flow") == Usage(
+        subcommand="changes"
+    )  # more than a domain: its usage, no request
     assert parse("search refund  window") == Search(words="refund window")
 
 
 @PROPERTY
-@given(st.integers(min_value=1, max_value=999_999_999), st.integers(min_value=1, max_value=999_999_999),
-       st.sampled_from(["{a} of {b}", "AIR-{a} of AIR-{b}", "air-{a} AIR-{b}", "{a} {b}"]), any_text)
+@given(
+    st.integers(min_value=1, max_value=999_999_999),
+    st.integers(min_value=1, max_value=999_999_999),
+    st.sampled_from(["{a} of {b}", "AIR-{a} of AIR-{b}", "air-{a} AIR-{b}", "{a} {b}"]),
+    any_text,
+)
 def test_duplicate_names_two_requests_or_shows_its_usage(a: int, b: int, form: str, tail: str) -> None:
     assert parse(f"duplicate {form.format(a=a, b=b)}") == Duplicate(key=f"AIR-{a}", of=f"AIR-{b}")
     parsed = parse(f"duplicate AIR-{a} of {tail}")

@@ -38,8 +38,16 @@ def test_the_review_channel_keeps_what_is_filed_in_it(harness: Harness) -> None:
     h.command("regression: SECRET-ALPHA refund bot leaks card numbers", channel="G0SUPSEC", channel_name="privategroup")
     mention(h, "G0SUPSEC", "<@U0BOT> SECRET-BRAVO the refund agent reads other tickets")
     ts = h.fake.add_message("G0SUPSEC", "SECRET-CHARLIE helpdesk transcripts in the eval set", user="U0AUTHOR")
-    h.event({"type": "reaction_added", "user": "U0SEC1", "reaction": "ticket", "item_user": "U0AUTHOR",
-             "item": {"type": "message", "channel": "G0SUPSEC", "ts": ts}, "event_ts": ts})
+    h.event(
+        {
+            "type": "reaction_added",
+            "user": "U0SEC1",
+            "reaction": "ticket",
+            "item_user": "U0AUTHOR",
+            "item": {"type": "message", "channel": "G0SUPSEC", "ts": ts},
+            "event_ts": ts,
+        }
+    )
     h.settle()
     requests = [h.bot.queries.get(i) for i in (1, 2, 3)]
     assert [(r.domain, r.confidential, r.card_channel) for r in requests] == [("support", True, "G0SUPSEC")] * 3
@@ -53,16 +61,29 @@ def test_a_private_channel_the_config_does_not_name_counts_too(harness: Harness)
     h.fake.private_channels.update({"C0PRIVATE", "C0SEARCHPRIV"})
     mention(h, "C0PRIVATE", "<@U0BOT> SECRET-DELTA refund agent quotes the wrong window")  # support by keyword
     mention(h, "C0SEARCHPRIV", "<@U0BOT> SECRET-ECHO ranking query misses synonyms")  # search: no review channel
-    message_shortcut(h, ids.FROM_MESSAGE, user="U0REQ", author="U0AUTHOR", channel="C0PRIVATE", channel_name="refund-war-room",
-                     text="SECRET-FOXTROT refund eval has no German cases")
+    message_shortcut(
+        h,
+        ids.FROM_MESSAGE,
+        user="U0REQ",
+        author="U0AUTHOR",
+        channel="C0PRIVATE",
+        channel_name="refund-war-room",
+        text="SECRET-FOXTROT refund eval has no German cases",
+    )
     delta, echo, foxtrot = (h.bot.queries.get(i) for i in (1, 2, 3))
     assert (delta.confidential, delta.card_channel) == (True, "G0SUPSEC"), "to support's private review channel"
-    assert (echo.confidential, echo.card_channel) == (True, "C0SEARCHPRIV"), "search has none: the card stays where it was filed"
+    assert (echo.confidential, echo.card_channel) == (True, "C0SEARCHPRIV"), (
+        "search has none: the card stays where it was filed"
+    )
     assert (foxtrot.confidential, foxtrot.card_channel) == (True, "G0SUPSEC")
     assert words_in_public(h, "SECRET-DELTA", "SECRET-ECHO", "SECRET-FOXTROT") == []
     assert "SECRET-ECHO" in h.card_text("AIR-2")
-    filed = [c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == "C0PRIVATE" and c["text"].startswith("Filed")]
-    assert filed and "SECRET-DELTA" in json.dumps(filed[0]["blocks"]), "the thread it was filed in may read its own words"
+    filed = [
+        c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == "C0PRIVATE" and c["text"].startswith("Filed")
+    ]
+    assert filed and "SECRET-DELTA" in json.dumps(filed[0]["blocks"]), (
+        "the thread it was filed in may read its own words"
+    )
     assert len(h.fake.calls_to("conversations.info")) == 2, "each channel is asked about once"
 
 
@@ -70,7 +91,10 @@ def test_a_public_channel_is_not_made_private(harness: Harness) -> None:
     harness.command("regression: refund window wrong", channel="C0SUPPORT", channel_name="support")
     mention(harness, "C0SEARCH", "<@U0BOT> ranking query misses synonyms")
     harness.settle()
-    assert [(r.confidential, r.card_channel) for r in map(harness.bot.queries.get, (1, 2))] == [(False, "C0SUPPORT"), (False, "C0SEARCH")]
+    assert [(r.confidential, r.card_channel) for r in map(harness.bot.queries.get, (1, 2))] == [
+        (False, "C0SUPPORT"),
+        (False, "C0SEARCH"),
+    ]
 
 
 def test_the_form_opened_in_a_private_channel_starts_ticked_and_unticking_is_a_choice(harness: Harness) -> None:
@@ -81,12 +105,17 @@ def test_the_form_opened_in_a_private_channel_starts_ticked_and_unticking_is_a_c
     view = opened["view"]
     box = next(b for b in view["blocks"] if b["block_id"] == ids.CONFIDENTIAL)
     assert box["element"]["initial_options"], "ticked: filed in a private channel"
-    values = {ids.TITLE: {"type": "plain_text_input", "value": "refund agent eval for German"},
-              ids.KIND: {"type": "static_select", "selected_option": {"value": "eval"}},
-              ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": [{"value": "yes"}]}}
+    values = {
+        ids.TITLE: {"type": "plain_text_input", "value": "refund agent eval for German"},
+        ids.KIND: {"type": "static_select", "selected_option": {"value": "eval"}},
+        ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": [{"value": "yes"}]},
+    }
     assert h.submit(view, values, user="U0REQ").status == 200
-    h.submit({**request_modal(h.bot.config, channel="C0PRIVATE", private=True).to_dict()},
-             {**values, ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": []}}, user="U0REQ")
+    h.submit(
+        {**request_modal(h.bot.config, channel="C0PRIVATE", private=True).to_dict()},
+        {**values, ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": []}},
+        user="U0REQ",
+    )
     h.settle()
     ticked, unticked = h.bot.queries.get(1), h.bot.queries.get(2)
     assert (ticked.confidential, ticked.card_channel) == (True, "G0SUPSEC")

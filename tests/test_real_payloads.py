@@ -15,8 +15,19 @@ from tests.harness import TEAM, Harness
 def card_thread_reply(h: Harness, key: str, *, user: str, text: str, **extra: object) -> str:
     request = h.bot.queries.get(int(key.split("-")[1]))
     ts = h.fake.add_message(request.card_channel, text, user=user, thread_ts=request.card_ts)
-    h.event({"type": "message", "channel": request.card_channel, "user": user, "text": text, "ts": ts,
-             "thread_ts": request.card_ts, "event_ts": ts, "channel_type": "channel", **extra})
+    h.event(
+        {
+            "type": "message",
+            "channel": request.card_channel,
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "thread_ts": request.card_ts,
+            "event_ts": ts,
+            "channel_type": "channel",
+            **extra,
+        }
+    )
     return ts
 
 
@@ -24,8 +35,20 @@ def test_a_broadcast_reply_by_an_engineer_is_the_first_response(harness: Harness
     harness.command("question: refund eval?")
     harness.settle()
     request = harness.bot.queries.get(1)
-    card_thread_reply(harness, "AIR-1", user="U0ENG1", text="on it, looking at the eval set", subtype="thread_broadcast",
-                      root={"type": "message", "ts": request.card_ts, "text": "card", "bot_id": "B0BOT", "thread_ts": request.card_ts})
+    card_thread_reply(
+        harness,
+        "AIR-1",
+        user="U0ENG1",
+        text="on it, looking at the eval set",
+        subtype="thread_broadcast",
+        root={
+            "type": "message",
+            "ts": request.card_ts,
+            "text": "card",
+            "bot_id": "B0BOT",
+            "thread_ts": request.card_ts,
+        },
+    )
     harness.settle()
     assert harness.bot.queries.get(1).first_response_at == harness.clock()
     [*_, event] = harness.bot.queries.status("AIR-1", "U0ENG1")[1]
@@ -38,8 +61,16 @@ def test_a_screenshot_from_the_requester_hands_the_ball_back(harness: Harness) -
     harness.click("request.wait", "AIR-1", user="U0ENG1")
     harness.settle()
     assert harness.bot.queries.get(1).status == "waiting"
-    card_thread_reply(harness, "AIR-1", user="U0REQ", text="", subtype="file_share", upload=False, display_as_bot=False,
-                      files=[{"id": "F0SHOT", "name": "refund-answer.png", "title": "refund answer", "mimetype": "image/png"}])
+    card_thread_reply(
+        harness,
+        "AIR-1",
+        user="U0REQ",
+        text="",
+        subtype="file_share",
+        upload=False,
+        display_as_bot=False,
+        files=[{"id": "F0SHOT", "name": "refund-answer.png", "title": "refund answer", "mimetype": "image/png"}],
+    )
     harness.settle()
     request = harness.bot.queries.get(1)
     assert request.status == "claimed" and request.court == "assignee"
@@ -51,17 +82,33 @@ def test_other_subtypes_and_other_apps_in_a_thread_change_nothing(harness: Harne
     harness.command("question: refund eval?")
     harness.settle()
     card_thread_reply(harness, "AIR-1", user="U0ENG1", text="edited", subtype="message_changed")
-    card_thread_reply(harness, "AIR-1", user="U0ALERTBOT", text="build green", bot_id="B0CI",
-                      bot_profile={"id": "B0CI", "name": "ci", "app_id": "A0CI", "team_id": TEAM})
+    card_thread_reply(
+        harness,
+        "AIR-1",
+        user="U0ALERTBOT",
+        text="build green",
+        bot_id="B0CI",
+        bot_profile={"id": "B0CI", "name": "ci", "app_id": "A0CI", "team_id": TEAM},
+    )
     harness.settle()
     assert [e.type for e in harness.bot.queries.status("AIR-1", "U0ENG1")[1]] == ["created"]
 
 
 def bot_mention(h: Harness, bot_id: str, text: str) -> None:
     ts = h.fake.add_message("C0SUPPORT", text, user="U0ALERTBOT")
-    h.event({"type": "app_mention", "user": "U0ALERTBOT", "bot_id": bot_id, "app_id": "A0ALERTS", "text": text, "ts": ts,
-             "channel": "C0SUPPORT", "event_ts": ts,
-             "bot_profile": {"id": bot_id, "name": "alerts", "app_id": "A0ALERTS", "team_id": TEAM, "deleted": False}})
+    h.event(
+        {
+            "type": "app_mention",
+            "user": "U0ALERTBOT",
+            "bot_id": bot_id,
+            "app_id": "A0ALERTS",
+            "text": text,
+            "ts": ts,
+            "channel": "C0SUPPORT",
+            "event_ts": ts,
+            "bot_profile": {"id": bot_id, "name": "alerts", "app_id": "A0ALERTS", "team_id": TEAM, "deleted": False},
+        }
+    )
 
 
 def test_mentions_by_other_apps_are_ignored_unless_the_config_allows_them(tmp_path, fake_slack) -> None:
@@ -81,33 +128,58 @@ def test_mentions_by_other_apps_are_ignored_unless_the_config_allows_them(tmp_pa
 
 
 def test_app_rate_limited_is_answered_200_and_logged(harness: Harness, caplog) -> None:
-    notice = {"token": "legacy", "type": "app_rate_limited", "team_id": TEAM, "minute_rate_limited": 1518467820,
-              "api_app_id": "A0APP"}
+    notice = {
+        "token": "legacy",
+        "type": "app_rate_limited",
+        "team_id": TEAM,
+        "minute_rate_limited": 1518467820,
+        "api_app_id": "A0APP",
+    }
     with caplog.at_level(logging.WARNING, logger="bot.listeners.events"):
         reply = harness.post(json.dumps(notice).encode(), "application/json")
         harness.settle()
     assert reply.status == 200
     assert "rate-limited this app's events (minute 1518467820)" in caplog.text
-    wrapped = harness.event({"type": "app_rate_limited", "team_id": TEAM, "minute_rate_limited": int(time.time()), "api_app_id": "A0APP"})
+    wrapped = harness.event(
+        {"type": "app_rate_limited", "team_id": TEAM, "minute_rate_limited": int(time.time()), "api_app_id": "A0APP"}
+    )
     assert wrapped.status == 200
 
 
 def ticket(h: Harness, channel: str, ts: str, *, user: str = "U0REQ") -> None:
-    h.event({"type": "reaction_added", "user": user, "reaction": "ticket", "item_user": "U0AUTHOR",
-             "item": {"type": "message", "channel": channel, "ts": ts}, "event_ts": h.fake.add_message("C0ELSE", "-")})
+    h.event(
+        {
+            "type": "reaction_added",
+            "user": user,
+            "reaction": "ticket",
+            "item_user": "U0AUTHOR",
+            "item": {"type": "message", "channel": channel, "ts": ts},
+            "event_ts": h.fake.add_message("C0ELSE", "-"),
+        }
+    )
 
 
 def test_a_ticket_on_a_reply_inside_a_thread_files_that_reply(harness: Harness) -> None:
     parent = harness.fake.add_message("C0SEARCH", "weekly ranking sync notes", user="U0AUTHOR")
     harness.fake.add_message("C0SEARCH", "first: dashboards look fine", user="U0AUTHOR", thread_ts=parent)
-    reply = harness.fake.add_message("C0SEARCH", "regression: synonyms are ignored since Monday", user="U0AUTHOR", thread_ts=parent)
+    reply = harness.fake.add_message(
+        "C0SEARCH", "regression: synonyms are ignored since Monday", user="U0AUTHOR", thread_ts=parent
+    )
     harness.fake.add_message("C0SEARCH", "later reply", user="U0AUTHOR", thread_ts=parent)
     ticket(harness, "C0SEARCH", reply)
     harness.settle()
     request = harness.bot.queries.get(1)
     assert request is not None, "a :ticket: on a reply files it"
-    assert (request.title, request.kind, request.origin_ts) == ("synonyms are ignored since Monday", "regression", reply)
-    answers = [c for c in harness.fake.calls_to("chat.postMessage") if c["channel"] == "C0SEARCH" and c["text"].startswith("Filed")]
+    assert (request.title, request.kind, request.origin_ts) == (
+        "synonyms are ignored since Monday",
+        "regression",
+        reply,
+    )
+    answers = [
+        c
+        for c in harness.fake.calls_to("chat.postMessage")
+        if c["channel"] == "C0SEARCH" and c["text"].startswith("Filed")
+    ]
     assert [a.get("thread_ts") for a in answers] == [parent], "answered in the thread the reply is in"
 
 
@@ -133,9 +205,21 @@ def test_a_ticket_where_the_bot_cannot_read_says_how_to_fix_it(harness: Harness)
 def alert(h: Harness, channel: str) -> str:
     """A monitoring app's alert: no text, one attachment, as such apps post it."""
     with h.fake._lock:
-        message = {"type": "message", "subtype": "bot_message", "bot_id": "B0GRAFANA", "username": "grafana", "text": "",
-                   "attachments": [{"fallback": "[FIRING] refund-agent p95 latency", "title": "[FIRING] refund-agent p95 latency",
-                                    "text": "p95 over 3 s for 10 min", "fields": [{"title": "env", "value": "prod", "short": True}]}]}
+        message = {
+            "type": "message",
+            "subtype": "bot_message",
+            "bot_id": "B0GRAFANA",
+            "username": "grafana",
+            "text": "",
+            "attachments": [
+                {
+                    "fallback": "[FIRING] refund-agent p95 latency",
+                    "title": "[FIRING] refund-agent p95 latency",
+                    "text": "p95 over 3 s for 10 min",
+                    "fields": [{"title": "env", "value": "prod", "short": True}],
+                }
+            ],
+        }
         return h.fake._keep(channel, message, thread_ts=None)["ts"]
 
 
@@ -146,19 +230,38 @@ def test_a_ticket_on_an_apps_alert_files_its_attachment_and_links_back(harness: 
     request = harness.bot.queries.get(1)
     assert request.title == "[FIRING] refund-agent p95 latency"
     assert "p95 over 3 s for 10 min" in request.description and "env: prod" in request.description
-    assert (request.requester, request.reporter) == ("U0ENG2", None), "an app cannot answer questions: who filed it asks"
+    assert (request.requester, request.reporter) == ("U0ENG2", None), (
+        "an app cannot answer questions: who filed it asks"
+    )
     assert "original message" in harness.card_text("AIR-1") and request.permalink
 
 
 def test_a_shortcut_on_a_file_only_message_keeps_the_file_names(harness: Harness) -> None:
     with harness.fake._lock:
-        ts = harness.fake._keep("C0SUPPORT", {"type": "message", "subtype": "file_share", "user": "U0AUTHOR", "text": "",
-                                              "files": [{"id": "F1", "name": "refund-chat.png", "title": "refund chat"}]},
-                                thread_ts=None)["ts"]
+        ts = harness.fake._keep(
+            "C0SUPPORT",
+            {
+                "type": "message",
+                "subtype": "file_share",
+                "user": "U0AUTHOR",
+                "text": "",
+                "files": [{"id": "F1", "name": "refund-chat.png", "title": "refund chat"}],
+            },
+            thread_ts=None,
+        )["ts"]
     message = next(m for m in harness.fake.messages("C0SUPPORT") if m["ts"] == ts)
-    harness.interact({"type": "message_action", "callback_id": "ai_request.from_message", "trigger_id": harness.fake.new_trigger_id(),
-                      "response_url": harness.fake.response_url(), "user": {"id": "U0REQ", "name": "req", "team_id": TEAM},
-                      "channel": {"id": "C0SUPPORT", "name": "support"}, "message_ts": ts, "message": message})
+    harness.interact(
+        {
+            "type": "message_action",
+            "callback_id": "ai_request.from_message",
+            "trigger_id": harness.fake.new_trigger_id(),
+            "response_url": harness.fake.response_url(),
+            "user": {"id": "U0REQ", "name": "req", "team_id": TEAM},
+            "channel": {"id": "C0SUPPORT", "name": "support"},
+            "message_ts": ts,
+            "message": message,
+        }
+    )
     harness.settle()
     request = harness.bot.queries.get(1)
     assert request.title == "File: refund chat" and (request.requester, request.reporter) == ("U0AUTHOR", "U0REQ")

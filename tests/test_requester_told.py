@@ -19,12 +19,26 @@ def told(h: Harness, user: str = "U0REQ") -> list[str]:
 
 def move(h: Harness, key: str, to: str, *, user: str) -> None:
     card = h.card(key)
-    h.interact({"type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": "T0TEAM"},
-                "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
-                "channel": {"id": "C0SUPPORT", "name": "x"},
-                "container": {"type": "message", "message_ts": card["ts"], "channel_id": "C0SUPPORT"}, "message": card,
-                "actions": [{"action_id": ids.MOVE, "block_id": "card.actions", "type": "static_select",
-                             "selected_option": {"text": {"type": "plain_text", "text": to}, "value": to}, "action_ts": "1.1"}]})
+    h.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": user, "name": user.lower(), "team_id": "T0TEAM"},
+            "trigger_id": h.fake.new_trigger_id(),
+            "response_url": h.fake.response_url(),
+            "channel": {"id": "C0SUPPORT", "name": "x"},
+            "container": {"type": "message", "message_ts": card["ts"], "channel_id": "C0SUPPORT"},
+            "message": card,
+            "actions": [
+                {
+                    "action_id": ids.MOVE,
+                    "block_id": "card.actions",
+                    "type": "static_select",
+                    "selected_option": {"text": {"type": "plain_text", "text": to}, "value": to},
+                    "action_ts": "1.1",
+                }
+            ],
+        }
+    )
     h.settle()
 
 
@@ -38,7 +52,9 @@ def test_the_requester_hears_what_became_of_her_request(harness: Harness) -> Non
     assert told(h)[-1].startswith("*AIR-1* (which eval covers the refund window?): <@U0ENG1> is working on it now.")
     h.click(ids.WAIT, "AIR-1", user="U0ENG1")
     h.settle()
-    assert "it waits on you: <@U0ENG1> asked you something in its thread" in told(h)[-1] and "<#C0SUPPORT>" in told(h)[-1]
+    assert (
+        "it waits on you: <@U0ENG1> asked you something in its thread" in told(h)[-1] and "<#C0SUPPORT>" in told(h)[-1]
+    )
     request = h.bot.queries.get(1)
     h.reply_in_thread(request.card_channel, request.card_ts, "the German one, please", user="U0REQ")
     h.settle()
@@ -51,22 +67,43 @@ def test_the_requester_hears_what_became_of_her_request(harness: Harness) -> Non
     assert "Filed AIR-2" in filed["text"] and "<#C0SUPPORT>" in filed["text"]
     h.settle()
     move(h, "AIR-2", "search", user="U0ENG1")
-    assert told(h)[-1].startswith("*AIR-2* (the ranking index drops German results): it moved from support to search: "
-                                  "<@U0ENG3> has it now (its card is now in <#C0SEARCH>).")
+    assert told(h)[-1].startswith(
+        "*AIR-2* (the ranking index drops German results): it moved from support to search: "
+        "<@U0ENG3> has it now (its card is now in <#C0SEARCH>)."
+    )
 
     h.command("question: the ranking index drops German results again", user="U0REQ2")
     h.settle()
     card = h.card("AIR-3")
-    duplicate = next(e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == ids.DUPLICATE)
-    h.interact({"type": "block_actions", "user": {"id": "U0ENG1", "name": "u0eng1", "team_id": "T0TEAM"},
-                "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
-                "channel": {"id": card_channel(h, "AIR-3"), "name": "x"},
-                "container": {"type": "message", "message_ts": card["ts"], "channel_id": card_channel(h, "AIR-3")},
-                "message": card, "actions": [{"action_id": ids.DUPLICATE, "block_id": "card.actions", "type": "static_select",
-                                              "selected_option": duplicate["options"][0], "action_ts": "1.1"}]})
+    duplicate = next(
+        e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == ids.DUPLICATE
+    )
+    h.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": "U0ENG1", "name": "u0eng1", "team_id": "T0TEAM"},
+            "trigger_id": h.fake.new_trigger_id(),
+            "response_url": h.fake.response_url(),
+            "channel": {"id": card_channel(h, "AIR-3"), "name": "x"},
+            "container": {"type": "message", "message_ts": card["ts"], "channel_id": card_channel(h, "AIR-3")},
+            "message": card,
+            "actions": [
+                {
+                    "action_id": ids.DUPLICATE,
+                    "block_id": "card.actions",
+                    "type": "static_select",
+                    "selected_option": duplicate["options"][0],
+                    "action_ts": "1.1",
+                }
+            ],
+        }
+    )
     h.settle()
     [news] = told(h, "U0REQ2")
-    assert "<@U0ENG1> closed it as a duplicate of *AIR-2* (the ranking index drops German results): follow that one" in news
+    assert (
+        "<@U0ENG1> closed it as a duplicate of *AIR-2* (the ranking index drops German results): follow that one"
+        in news
+    )
 
 
 def card_channel(h: Harness, key: str) -> str:
@@ -77,7 +114,11 @@ def test_notify_chooses_how_much_and_the_org_sets_the_default(harness: Harness) 
     h = harness
     answer = h.command("notify", user="U0REQ").json()["text"]
     assert answer.startswith("You are told who works it") and "the organisation's default" in answer
-    assert h.command("notify important", user="U0REQ").json()["text"].startswith("From now on you are told only when it waits on you")
+    assert (
+        h.command("notify important", user="U0REQ")
+        .json()["text"]
+        .startswith("From now on you are told only when it waits on you")
+    )
     h.command("question: which eval covers the refund window?", user="U0REQ")
     h.settle()
     h.click(ids.CLAIM, "AIR-1", user="U0ENG1")

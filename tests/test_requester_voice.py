@@ -16,8 +16,17 @@ SUPPORT_PEOPLE = {"U0ENG1", "U0ENG2", "U0SEC1", "U0LEAD", "U0PPM", "U0MLPM", "U0
 def dm_event(h: Harness, text: str, *, user: str = "U0REQ", channel: str = "D0REQ") -> None:
     """`user` writes to the bot in its Messages tab, as Slack delivers it (message.im)."""
     ts = h.fake.add_message(channel, text, user=user)
-    h.event({"type": "message", "channel": channel, "user": user, "text": text, "ts": ts, "event_ts": ts,
-             "channel_type": "im"})
+    h.event(
+        {
+            "type": "message",
+            "channel": channel,
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "event_ts": ts,
+            "channel_type": "im",
+        }
+    )
     h.settle()
 
 
@@ -38,7 +47,9 @@ def test_a_requester_asking_about_her_confidential_review_files_nothing_and_leak
     assert [(e.actor, e.data["by"]) for e in asks] == [("U0REQ", "requester")] * 2
     assert asks[1].data["text"].startswith("AIR-1: Zephyr legal needs an answer")
 
-    answers = [c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == "C0SUPPORT" and "Noted on" in c["text"]]
+    answers = [
+        c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == "C0SUPPORT" and "Noted on" in c["text"]
+    ]
     assert len(answers) == 2 and all(c.get("thread_ts") for c in answers)
     assert "Confidential security review" in answers[0]["text"] and "<@U0SEC1>" in answers[0]["text"]
     in_review_thread = [m["text"] for m in thread_posts(h, "AIR-1")]
@@ -61,7 +72,9 @@ def test_a_requester_asking_about_her_confidential_review_files_nothing_and_leak
     assert shown(nag)
 
 
-def test_a_requester_with_several_requests_is_asked_which_and_a_direct_message_about_none_is_answered(harness: Harness) -> None:
+def test_a_requester_with_several_requests_is_asked_which_and_a_direct_message_about_none_is_answered(
+    harness: Harness,
+) -> None:
     h = harness
     dm_event(h, "hello?")
     assert "You have no open request" in dms(h, "U0REQ")[-1]["text"]
@@ -71,7 +84,11 @@ def test_a_requester_with_several_requests_is_asked_which_and_a_direct_message_a
     h.mention("<@U0BOT> any update?", user="U0REQ", channel="C0SUPPORT")
     h.settle()
     assert h.bot.queries.get(3) is None
-    [which] = [c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == "C0SUPPORT" and "You have 2 open requests" in c["text"]]
+    [which] = [
+        c
+        for c in h.fake.calls_to("chat.postMessage")
+        if c["channel"] == "C0SUPPORT" and "You have 2 open requests" in c["text"]
+    ]
     assert "*AIR-1*" in which["text"] and "*AIR-2*" in which["text"]
     h.mention("<@U0BOT> the refund bot quotes the wrong window again", user="U0REQ", channel="C0SUPPORT")
     h.settle()

@@ -36,8 +36,12 @@ def test_a_stopped_scheduler_gives_its_lease_back(tmp_path, fake_slack) -> None:
 
     first = start_harness(tmp_path, fake_slack)
     try:
-        old = Scheduler(first.bot.jobs, first.bot.store, first.bot.config, clock=first.bot.clock, holder="old-container:1")
-        new = Scheduler(first.bot.jobs, first.bot.store, first.bot.config, clock=first.bot.clock, holder="new-container:1")
+        old = Scheduler(
+            first.bot.jobs, first.bot.store, first.bot.config, clock=first.bot.clock, holder="old-container:1"
+        )
+        new = Scheduler(
+            first.bot.jobs, first.bot.store, first.bot.config, clock=first.bot.clock, holder="new-container:1"
+        )
         first.command("eval: outage of the refund agent for customers")
         first.command("regression: refund intent answers with the wrong window")
         first.settle()

@@ -29,12 +29,14 @@ def counts(h: Harness) -> dict[str, int]:
 
 
 def form_values(title: str) -> dict[str, dict[str, Any]]:
-    return {ids.TITLE: {"type": "plain_text_input", "value": title},
-            ids.KIND: {"type": "static_select", "selected_option": {"value": "question"}},
-            ids.DOMAIN: {"type": "static_select", "selected_option": None},
-            ids.PRIORITY: {"type": "static_select", "selected_option": None},
-            ids.DESCRIPTION: {"type": "plain_text_input", "value": "the refund window answer is wrong since Monday"},
-            ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": []}}
+    return {
+        ids.TITLE: {"type": "plain_text_input", "value": title},
+        ids.KIND: {"type": "static_select", "selected_option": {"value": "question"}},
+        ids.DOMAIN: {"type": "static_select", "selected_option": None},
+        ids.PRIORITY: {"type": "static_select", "selected_option": None},
+        ids.DESCRIPTION: {"type": "plain_text_input", "value": "the refund window answer is wrong since Monday"},
+        ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": []},
+    }
 
 
 def every_surface_is_told(h: Harness, reason: str) -> None:
@@ -78,7 +80,9 @@ def test_a_full_disk_is_told_to_the_person_and_to_the_health_probe(harness: Harn
         with h.bot.db.lock:
             h.bot.db.db.conn.execute("PRAGMA max_page_count = 4294967294")
     assert readyz(h)[0] == 200
-    assert f"Filed AIR-{n}" in h.command("question: and which covers returns?").json()["text"], "no key skipped or reused"
+    assert f"Filed AIR-{n}" in h.command("question: and which covers returns?").json()["text"], (
+        "no key skipped or reused"
+    )
 
 
 def test_a_read_only_database_is_told_to_each_person(harness: Harness) -> None:
@@ -97,7 +101,7 @@ def test_a_read_only_database_is_told_to_each_person(harness: Harness) -> None:
     assert "Filed AIR-2" in h.command("question: and which covers returns?").json()["text"]
 
 
-CHILD = textwrap.dedent('''
+CHILD = textwrap.dedent("""
     import json, os, resource, shutil, sys, tempfile, time
     import importlib.metadata
     from sqlite_utils.plugins import ensure_plugins_loaded
@@ -145,12 +149,17 @@ CHILD = textwrap.dedent('''
     os.chmod(home, 0o755)
     shutil.rmtree(home)
     print(json.dumps(out))
-''')
+""")
 
 
 def run_child(case: str) -> tuple[int, dict[str, Any]]:
-    done = subprocess.run([sys.executable, "-c", CHILD, case], capture_output=True, text=True, timeout=120,
-                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, case],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
     assert done.returncode >= 0, f"killed by signal {-done.returncode}: {done.stderr[-2000:]}"
     assert done.returncode == 0, done.stderr[-2000:]
     return done.returncode, json.loads(done.stdout.strip().splitlines()[-1])
@@ -159,8 +168,10 @@ def run_child(case: str) -> tuple[int, dict[str, Any]]:
 def test_a_read_only_database_file_is_a_failed_probe_and_a_told_failure_never_a_signal() -> None:
     _, out = run_child("file")
     assert out["probe"] == "the database file is read-only"
-    assert out["write"] == ("NotSaved: ai-intake couldn't save this: the database is read-only. Nothing was changed; "
-                            "please try again in a few minutes.")
+    assert out["write"] == (
+        "NotSaved: ai-intake couldn't save this: the database is read-only. Nothing was changed; "
+        "please try again in a few minutes."
+    )
     assert out["rows"] == 0
 
 

@@ -17,11 +17,15 @@ def newer_version_migrates(path: str) -> None:
     """What a newer ai-intake does when it starts on the file: a migration of its own, in one transaction."""
     with sqlite3.connect(path) as conn:
         conn.execute("ALTER TABLE requests ADD COLUMN from_the_future TEXT")
-        conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('ai_intake', 'm999_from_the_future', ?)",
-                     [str(AT)])
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('ai_intake', 'm999_from_the_future', ?)",
+            [str(AT)],
+        )
 
 
-def test_an_old_bot_stops_writing_when_a_newer_one_migrates_the_file(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_old_bot_stops_writing_when_a_newer_one_migrates_the_file(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     h = harness
     assert "AIR-1" in h.command("question: how do evals work").json()["text"]
     h.settle()

@@ -20,8 +20,14 @@ from tests.test_cli import ROOT, base_env, free_port
 
 
 def start(env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for_line(process: subprocess.Popen[str], words: str) -> list[str]:
@@ -37,8 +43,16 @@ def wait_for_line(process: subprocess.Popen[str], words: str) -> list[str]:
 
 def test_sigterm_during_start_up_while_slack_cannot_be_reached_stops_it(tmp_path: Path) -> None:
     nowhere = free_port()  # nothing listens there: every connection is refused
-    process = start(base_env(tmp_path, SLACK_BOT_TOKEN="xoxb-test-token", SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                             SLACK_API_URL=f"http://127.0.0.1:{nowhere}/api/", PORT=str(free_port()), HOST="127.0.0.1"))
+    process = start(
+        base_env(
+            tmp_path,
+            SLACK_BOT_TOKEN="xoxb-test-token",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=f"http://127.0.0.1:{nowhere}/api/",
+            PORT=str(free_port()),
+            HOST="127.0.0.1",
+        )
+    )
     try:
         wait_for_line(process, "Slack cannot be reached")  # retrying with backoff, not serving yet
         process.send_signal(signal.SIGTERM)
@@ -48,19 +62,39 @@ def test_sigterm_during_start_up_while_slack_cannot_be_reached_stops_it(tmp_path
     assert process.returncode == 0 and "ai-intake stopping (SIGTERM)" in rest and "Traceback" not in rest
 
 
-def test_sigterm_while_a_post_hangs_ends_within_the_grace_and_keeps_the_message(tmp_path: Path, fake_slack: FakeSlack) -> None:
+def test_sigterm_while_a_post_hangs_ends_within_the_grace_and_keeps_the_message(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
     port = free_port()
-    env = base_env(tmp_path, SLACK_BOT_TOKEN=fake_slack.token, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake_slack.url,
-                   PORT=str(port), HOST="127.0.0.1")
+    env = base_env(
+        tmp_path,
+        SLACK_BOT_TOKEN=fake_slack.token,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.url,
+        PORT=str(port),
+        HOST="127.0.0.1",
+    )
     process = start(env)
     try:
         wait_for_line(process, "serving HTTP")
         fake_slack.hold_answer("chat.postMessage", nth=1)  # Slack takes the card and never answers
-        body = urllib.parse.urlencode({"team_id": "T0TEAM", "channel_id": "C0SUPPORT", "user_id": "U0REQ", "command": "/ai-request",
-                                       "text": "regression: refund window wrong", "response_url": fake_slack.response_url(),
-                                       "trigger_id": fake_slack.new_trigger_id()}).encode()
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=body, method="POST",
-                                         headers={"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)})
+        body = urllib.parse.urlencode(
+            {
+                "team_id": "T0TEAM",
+                "channel_id": "C0SUPPORT",
+                "user_id": "U0REQ",
+                "command": "/ai-request",
+                "text": "regression: refund window wrong",
+                "response_url": fake_slack.response_url(),
+                "trigger_id": fake_slack.new_trigger_id(),
+            }
+        ).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/slack/events",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)},
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert "AIR-1" in json.loads(response.read())["text"]
         assert fake_slack.held.wait(timeout=30)
@@ -74,10 +108,14 @@ def test_sigterm_while_a_post_hangs_ends_within_the_grace_and_keeps_the_message(
     with sqlite3.connect(tmp_path / "bot.db") as conn:
         assert conn.execute("SELECT kind, status, attempts FROM outbox").fetchall() == [("card", "pending", 1)]
 
-    again = start_harness(tmp_path, fake_slack, db_name="bot.db", clock=Clock(datetime.now(timezone.utc) + timedelta(minutes=1)))
+    again = start_harness(
+        tmp_path, fake_slack, db_name="bot.db", clock=Clock(datetime.now(timezone.utc) + timedelta(minutes=1))
+    )
     try:
         again.settle()
-        assert len(fake_slack.messages("C0SUPPORT")) == 1  # the card Slack took is found by its metadata, not posted again
+        assert (
+            len(fake_slack.messages("C0SUPPORT")) == 1
+        )  # the card Slack took is found by its metadata, not posted again
         assert again.bot.queries.get(1).card_ts == fake_slack.messages("C0SUPPORT")[0]["ts"]
     finally:
         again.stop()

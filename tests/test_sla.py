@@ -81,7 +81,13 @@ def test_before_the_start_nothing_has_elapsed() -> None:
 
 def test_at_risk_ratio_is_configurable() -> None:
     result = sla_status(
-        BERLIN, started_at=mon(10), target_seconds=4 * HOUR, pauses=(), satisfied_at=None, now=mon(12), at_risk_ratio=0.5
+        BERLIN,
+        started_at=mon(10),
+        target_seconds=4 * HOUR,
+        pauses=(),
+        satisfied_at=None,
+        now=mon(12),
+        at_risk_ratio=0.5,
     )
     assert result.state == "at_risk"
 
@@ -94,7 +100,12 @@ def test_at_risk_ratio_is_configurable() -> None:
     [
         (BERLIN, datetime(2026, 3, 6, 15, tzinfo=BERLIN_TZ), 4, datetime(2026, 3, 9, 11, tzinfo=BERLIN_TZ)),  # weekend
         (BERLIN, datetime(2026, 3, 27, 15, tzinfo=BERLIN_TZ), 4, datetime(2026, 3, 30, 9, tzinfo=UTC)),  # DST
-        (BERLIN, datetime(2026, 12, 24, 16, tzinfo=BERLIN_TZ), 8, datetime(2026, 12, 28, 16, tzinfo=BERLIN_TZ)),  # holiday
+        (
+            BERLIN,
+            datetime(2026, 12, 24, 16, tzinfo=BERLIN_TZ),
+            8,
+            datetime(2026, 12, 28, 16, tzinfo=BERLIN_TZ),
+        ),  # holiday
         (
             NEW_YORK,
             datetime(2026, 10, 30, 15, tzinfo=ZoneInfo("America/New_York")),
@@ -206,7 +217,9 @@ def test_bad_input_is_refused() -> None:
     with pytest.raises(ValueError, match="positive"):
         status(now=mon(11), hours=0)
     with pytest.raises(ValueError, match="at_risk_ratio"):
-        sla_status(BERLIN, started_at=mon(10), target_seconds=60, pauses=(), satisfied_at=None, now=mon(11), at_risk_ratio=0)
+        sla_status(
+            BERLIN, started_at=mon(10), target_seconds=60, pauses=(), satisfied_at=None, now=mon(11), at_risk_ratio=0
+        )
     with pytest.raises(ValueError, match="before it starts"):
         Interval(mon(12), mon(11))
     with pytest.raises(ValueError, match="timezone-aware"):
@@ -299,8 +312,19 @@ def test_a_clock_kept_reads_later_as_the_status_from_its_pauses(cycle: dict, lat
     if open_ones and any(p.end is not None and p.end > open_ones[0].start for p in known):
         return  # an open pause is the log's latest: nothing of the log ends after it began
     now = after(max(boundaries, key=lambda at: at.astimezone(UTC)), later * _US)
-    kept = clock_of(calendar, started_at=start, target_seconds=cycle["target_seconds"], pauses=known,
-                    satisfied_at=cycle["satisfied_at"])
-    expected = sla_status(calendar, started_at=start, target_seconds=cycle["target_seconds"], pauses=known,
-                          satisfied_at=cycle["satisfied_at"], now=now)
+    kept = clock_of(
+        calendar,
+        started_at=start,
+        target_seconds=cycle["target_seconds"],
+        pauses=known,
+        satisfied_at=cycle["satisfied_at"],
+    )
+    expected = sla_status(
+        calendar,
+        started_at=start,
+        target_seconds=cycle["target_seconds"],
+        pauses=known,
+        satisfied_at=cycle["satisfied_at"],
+        now=now,
+    )
     assert read_clock(kept, calendar, now=now) == expected

@@ -55,8 +55,10 @@ def test_the_committed_file_is_up_to_date() -> None:
     assert SPECS is not None
     fresh, committed = dumps(derive(SPECS)), CONTRACT_FILE.read_text(encoding="utf-8")
     diff = list(difflib.unified_diff(committed.splitlines(), fresh.splitlines(), "committed", "derived", lineterm=""))
-    assert not diff, (f"tests/contract/slack.json is out of date against {SPECS}: run "
-                      f"python -m tests.contract.refresh {SPECS}\n" + "\n".join(diff[:40]))
+    assert not diff, (
+        f"tests/contract/slack.json is out of date against {SPECS}: run "
+        f"python -m tests.contract.refresh {SPECS}\n" + "\n".join(diff[:40])
+    )
 
 
 # ---- the refresh script on a small folder of descriptions --------------------------------------------
@@ -70,30 +72,68 @@ def small_specs(root: Path) -> Path:
     (root / "README.md").write_text(
         "| folder | what | upstream |\n| --- | --- | --- |\n"
         "| `methods/` | methods | example/method-ref @ abc1234 (scraped) |\n"
-        "| `manifest-schema/` | schema | example/manifest-schema @ def5678 (v1.2.3) |\n", encoding="utf-8")
-    limits = {"blocks per message": "50", "section `fields`": "at most 10, each at most 2,000 characters",
-              "message `text`": "cut at 40,000 characters", "all block text of one message": "about 13,000 characters",
-              "a view": "at most 250 kB", "`response_url`": "up to 5 uses within 30 minutes"}
+        "| `manifest-schema/` | schema | example/manifest-schema @ def5678 (v1.2.3) |\n",
+        encoding="utf-8",
+    )
+    limits = {
+        "blocks per message": "50",
+        "section `fields`": "at most 10, each at most 2,000 characters",
+        "message `text`": "cut at 40,000 characters",
+        "all block text of one message": "about 13,000 characters",
+        "a view": "at most 250 kB",
+        "`response_url`": "up to 5 uses within 30 minutes",
+    }
     assert set(limits) == {item for _, item, _ in LIMIT_ROWS}
-    (root / "LIMITS.md").write_text("| item | limit |\n| --- | --- |\n" + "".join(
-        f"| {item} | {limit} |\n" for item, limit in limits.items()), encoding="utf-8")
+    (root / "LIMITS.md").write_text(
+        "| item | limit |\n| --- | --- |\n" + "".join(f"| {item} | {limit} |\n" for item, limit in limits.items()),
+        encoding="utf-8",
+    )
     for method in {*BOT_METHODS, *TEST_METHODS}:
-        write_json(root / "methods" / f"{method}.json", {
-            "desc": "Prose that must not be kept.", "json_input_supported": method != "users.info",
-            "scope": {"user": ["x:read"]} if method == "reactions.add" else {"bot": ["b:write"], "user": ["u:write"]},
-            "args": {"required": ["token", "channel"], "properties": {"token": {"desc": "t"}, "text": {"desc": "t"}}},
-            "errors": {"zeta_error": "prose", "alpha_error": "prose"}})
+        write_json(
+            root / "methods" / f"{method}.json",
+            {
+                "desc": "Prose that must not be kept.",
+                "json_input_supported": method != "users.info",
+                "scope": {"user": ["x:read"]}
+                if method == "reactions.add"
+                else {"bot": ["b:write"], "user": ["u:write"]},
+                "args": {
+                    "required": ["token", "channel"],
+                    "properties": {"token": {"desc": "t"}, "text": {"desc": "t"}},
+                },
+                "errors": {"zeta_error": "prose", "alpha_error": "prose"},
+            },
+        )
     write_json(root / "methods" / "_errors_common.json", {"errors": {"not_authed": "prose", "fatal_error": "prose"}})
-    write_json(root / "methods" / "_events.json", [
-        {"name": "app_mention", "scopes": ["app_mentions.read"], "APIs": ["Events"], "description": "prose"},
-        {"name": "hello", "scopes": [], "APIs": ["RTM"], "description": "prose"}])
+    write_json(
+        root / "methods" / "_events.json",
+        [
+            {"name": "app_mention", "scopes": ["app_mentions.read"], "APIs": ["Events"], "description": "prose"},
+            {"name": "hello", "scopes": [], "APIs": ["RTM"], "description": "prose"},
+        ],
+    )
     sections = {name: {"$ref": f"#/definitions/{name}"} for name in MANIFEST_SECTIONS}
-    write_json(root / "manifest-schema" / "manifest.schema.1.0.0.json", {
-        "$schema": "http://json-schema.org/draft-07/schema#", "title": "prose", "type": "object",
-        "additionalProperties": False, "properties": {**sections, "workflows": {"$ref": "#/definitions/unused"}},
-        "definitions": {**{name: {"type": "object", "description": "prose", "properties": {
-            "description": {"type": "string", "maxLength": 140, "description": "prose"}}} for name in MANIFEST_SECTIONS},
-            "unused": {"type": "object"}}})
+    write_json(
+        root / "manifest-schema" / "manifest.schema.1.0.0.json",
+        {
+            "$schema": "http://json-schema.org/draft-07/schema#",
+            "title": "prose",
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {**sections, "workflows": {"$ref": "#/definitions/unused"}},
+            "definitions": {
+                **{
+                    name: {
+                        "type": "object",
+                        "description": "prose",
+                        "properties": {"description": {"type": "string", "maxLength": 140, "description": "prose"}},
+                    }
+                    for name in MANIFEST_SECTIONS
+                },
+                "unused": {"type": "object"},
+            },
+        },
+    )
     return root
 
 
@@ -104,8 +144,14 @@ def test_refresh_keeps_facts_only_and_gives_the_same_bytes_twice(tmp_path: Path)
     assert derived["_sources"]["methods"] == "example/method-ref @ abc1234"
     assert derived["_sources"]["manifest_schema"] == "example/manifest-schema @ def5678 (v1.2.3)"
     post = derived["methods"]["chat.postMessage"]
-    assert post == {"args": ["channel", "text", "token"], "required": ["channel", "token"], "json_body": True,
-                    "bot_scopes": ["b:write"], "errors": ["alpha_error", "zeta_error"], "called_by_bot": True}
+    assert post == {
+        "args": ["channel", "text", "token"],
+        "required": ["channel", "token"],
+        "json_body": True,
+        "bot_scopes": ["b:write"],
+        "errors": ["alpha_error", "zeta_error"],
+        "called_by_bot": True,
+    }
     assert derived["methods"]["reactions.add"]["bot_scopes"] is None  # user tokens only
     assert derived["methods"]["users.info"]["json_body"] is False
     assert derived["events"] == {"app_mention": ["app_mentions:read"]}  # RTM-only events left out
@@ -114,8 +160,10 @@ def test_refresh_keeps_facts_only_and_gives_the_same_bytes_twice(tmp_path: Path)
     schema = derived["manifest"]["schema"]
     assert schema["properties"]["workflows"] == {} and "unused" not in schema["definitions"]
     # the keyword "description" goes, a property named "description" stays, with its constraints
-    assert schema["definitions"]["features"] == {"type": "object", "properties": {
-        "description": {"type": "string", "maxLength": 140}}}
+    assert schema["definitions"]["features"] == {
+        "type": "object",
+        "properties": {"description": {"type": "string", "maxLength": 140}},
+    }
 
 
 def test_refresh_names_what_it_could_not_read(tmp_path: Path) -> None:

@@ -12,19 +12,20 @@ from the Web API): its event is answered 503, so Slack delivers it again (as Sla
 with `X-Slack-Retry-Num`), and that delivery, once Slack is back, files it.
 """
 
-
 from bot.blocks import ids
 from bot.blocks.modal import request_modal
 from tests.harness import Harness
 
 
 def form_values(title: str) -> dict:
-    return {ids.TITLE: {"type": "plain_text_input", "value": title},
-            ids.KIND: {"type": "static_select", "selected_option": {"value": "eval"}},
-            ids.DOMAIN: {"type": "static_select", "selected_option": None},
-            ids.PRIORITY: {"type": "static_select", "selected_option": None},
-            ids.DESCRIPTION: {"type": "plain_text_input", "value": "we have no eval for refunds abroad"},
-            ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": []}}
+    return {
+        ids.TITLE: {"type": "plain_text_input", "value": title},
+        ids.KIND: {"type": "static_select", "selected_option": {"value": "eval"}},
+        ids.DOMAIN: {"type": "static_select", "selected_option": None},
+        ids.PRIORITY: {"type": "static_select", "selected_option": None},
+        ids.DESCRIPTION: {"type": "plain_text_input", "value": "we have no eval for refunds abroad"},
+        ids.CONFIDENTIAL: {"type": "checkboxes", "selected_options": []},
+    }
 
 
 def test_every_surface_used_during_a_web_api_outage_is_filed_and_answered_once_slack_is_back(harness: Harness) -> None:
@@ -39,22 +40,42 @@ def test_every_surface_used_during_a_web_api_outage_is_filed_and_answered_once_s
     reply = h.command("question: does the refund eval cover orders shipped abroad?", user="U0REQ2")
     assert reply.status == 200 and "Filed AIR-2" in reply.json()["text"]
     h.mention("<@U0BOT> the helpdesk agent answers french customers in german", user="U0REQ3", channel="C0SUPPORT")
-    h.interact({"type": "message_action", "callback_id": ids.FROM_MESSAGE, "trigger_id": h.fake.new_trigger_id(),
-                "response_url": h.fake.response_url(), "user": {"id": "U0REQ5", "name": "u0req5", "team_id": "T0TEAM"},
-                "channel": {"id": "C0SUPPORT", "name": "support"}, "message_ts": "1700000100.000100",
-                "message": {"type": "message", "user": "U0REQ6", "text": "refund agent loops on partial refunds",
-                            "ts": "1700000100.000100"}})
+    h.interact(
+        {
+            "type": "message_action",
+            "callback_id": ids.FROM_MESSAGE,
+            "trigger_id": h.fake.new_trigger_id(),
+            "response_url": h.fake.response_url(),
+            "user": {"id": "U0REQ5", "name": "u0req5", "team_id": "T0TEAM"},
+            "channel": {"id": "C0SUPPORT", "name": "support"},
+            "message_ts": "1700000100.000100",
+            "message": {
+                "type": "message",
+                "user": "U0REQ6",
+                "text": "refund agent loops on partial refunds",
+                "ts": "1700000100.000100",
+            },
+        }
+    )
     assert h.click(ids.CLAIM, "AIR-1", user="U0ENG1").status == 200
     assert h.submit(view, form_values("eval gap: refunds abroad"), user="U0REQ4").status == 200
-    ticket = {"type": "reaction_added", "user": "U0REQ7", "reaction": "ticket", "item_user": "U0AUTHOR",
-              "item": {"type": "message", "channel": "C0SEARCH", "ts": ticketed}, "event_ts": "1.2"}
+    ticket = {
+        "type": "reaction_added",
+        "user": "U0REQ7",
+        "reaction": "ticket",
+        "item_user": "U0AUTHOR",
+        "item": {"type": "message", "channel": "C0SEARCH", "ts": ticketed},
+        "event_ts": "1.2",
+    }
     assert h.event(ticket, event_id="Ev0TICKET").status == 503, "Slack is to deliver it again"
     assert h.bot.pool.wait_idle(timeout=60)
     assert not [c for c in h.fake.calls[before:] if c.status == 200 and c.method.startswith(("chat.", "views."))]
 
     h.clock.advance(minutes=1)
     h.fake.recover()  # Slack is back
-    again = h.event(ticket, event_id="Ev0TICKET", headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"})
+    again = h.event(
+        ticket, event_id="Ev0TICKET", headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+    )
     assert again.status == 200
     for _ in range(8):
         h.settle()
@@ -68,10 +89,20 @@ def test_every_surface_used_during_a_web_api_outage_is_filed_and_answered_once_s
     for request in (h.bot.queries.get(n) for n in range(2, 7)):
         assert request.card_ts, f"{request.key} has its card once Slack is back"
     mention, shortcut, ticketed_request = filed["mention"], filed["shortcut"], filed["reaction"]
-    assert (ticketed_request.requester, ticketed_request.reporter, ticketed_request.domain) == ("U0AUTHOR", "U0REQ7", "search")
+    assert (ticketed_request.requester, ticketed_request.reporter, ticketed_request.domain) == (
+        "U0AUTHOR",
+        "U0REQ7",
+        "search",
+    )
     assert "synonyms" in ticketed_request.title
-    assert any(m.get("thread_ts") == mention.origin_ts and mention.key in m["text"] for m in h.fake.messages("C0SUPPORT"))
-    assert any(m.get("thread_ts") == shortcut.origin_ts and shortcut.key in m["text"] for m in h.fake.messages("C0SUPPORT"))
+    assert any(
+        m.get("thread_ts") == mention.origin_ts and mention.key in m["text"] for m in h.fake.messages("C0SUPPORT")
+    )
+    assert any(
+        m.get("thread_ts") == shortcut.origin_ts and shortcut.key in m["text"] for m in h.fake.messages("C0SUPPORT")
+    )
     told = {c["user"]: c["text"] for c in h.fake.calls_to("chat.postEphemeral")}
     assert filed["modal"].key in told["U0REQ4"], "the form's person is answered"
-    assert any(m.get("thread_ts") == ticketed and ticketed_request.key in m["text"] for m in h.fake.messages("C0SEARCH"))
+    assert any(
+        m.get("thread_ts") == ticketed and ticketed_request.key in m["text"] for m in h.fake.messages("C0SEARCH")
+    )

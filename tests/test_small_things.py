@@ -48,14 +48,30 @@ def test_a_closed_duplicate_is_not_shown_as_unowned(harness: Harness) -> None:
     h.settle()
     assert ":warning: unowned" in h.card_text("AIR-2")
     card = h.card("AIR-2")
-    duplicate = next(e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == ids.DUPLICATE)
+    duplicate = next(
+        e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == ids.DUPLICATE
+    )
     option = duplicate["options"][0]
-    h.interact({"type": "block_actions", "user": {"id": "U0ENG1", "name": "u0eng1", "team_id": "T0TEAM"},
-                "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
-                "channel": {"id": "C0SUPPORT", "name": "x"},
-                "container": {"type": "message", "message_ts": card["ts"], "channel_id": "C0SUPPORT"}, "message": card,
-                "actions": [{"action_id": ids.DUPLICATE, "block_id": "card.actions", "type": "static_select",
-                             "selected_option": option, "action_ts": "1.1"}]})
+    h.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": "U0ENG1", "name": "u0eng1", "team_id": "T0TEAM"},
+            "trigger_id": h.fake.new_trigger_id(),
+            "response_url": h.fake.response_url(),
+            "channel": {"id": "C0SUPPORT", "name": "x"},
+            "container": {"type": "message", "message_ts": card["ts"], "channel_id": "C0SUPPORT"},
+            "message": card,
+            "actions": [
+                {
+                    "action_id": ids.DUPLICATE,
+                    "block_id": "card.actions",
+                    "type": "static_select",
+                    "selected_option": option,
+                    "action_ts": "1.1",
+                }
+            ],
+        }
+    )
     h.settle()
     assert h.bot.queries.get(2).status == "declined"
     assert ":warning: unowned" not in h.card_text("AIR-2")
@@ -66,13 +82,29 @@ def test_the_shortcut_on_a_message_filed_already_answers_with_that_request(harne
     h = harness
     h.mention("<@U0BOT> the refund bot quotes a 14 day window, policy says 30", user="U0REQ", channel="C0SUPPORT")
     h.settle()
-    [(message_ts, _)] = [(m["ts"], m) for m in h.fake.messages("C0SUPPORT") if "14 day window" in m.get("text", "") and not m.get("bot_id")]
+    [(message_ts, _)] = [
+        (m["ts"], m)
+        for m in h.fake.messages("C0SUPPORT")
+        if "14 day window" in m.get("text", "") and not m.get("bot_id")
+    ]
     filed = h.bot.queries.get(1)
-    h.interact({"type": "message_action", "callback_id": ids.FROM_MESSAGE, "trigger_id": h.fake.new_trigger_id(),
-                "response_url": h.fake.response_url(), "user": {"id": "U0ENG1", "name": "u0eng1", "team_id": "T0TEAM"},
-                "channel": {"id": "C0SUPPORT", "name": "support"}, "message_ts": filed.origin_ts,
-                "message": {"type": "message", "user": "U0REQ", "text": "<@U0BOT> the refund bot quotes a 14 day window, policy says 30",
-                            "ts": filed.origin_ts}})
+    h.interact(
+        {
+            "type": "message_action",
+            "callback_id": ids.FROM_MESSAGE,
+            "trigger_id": h.fake.new_trigger_id(),
+            "response_url": h.fake.response_url(),
+            "user": {"id": "U0ENG1", "name": "u0eng1", "team_id": "T0TEAM"},
+            "channel": {"id": "C0SUPPORT", "name": "support"},
+            "message_ts": filed.origin_ts,
+            "message": {
+                "type": "message",
+                "user": "U0REQ",
+                "text": "<@U0BOT> the refund bot quotes a 14 day window, policy says 30",
+                "ts": filed.origin_ts,
+            },
+        }
+    )
     h.settle()
     assert h.bot.queries.get(2) is None
     told = [t for t in h.ephemerals("U0ENG1") if "AIR-1" in t]

@@ -20,14 +20,18 @@ def test_pressing_again_extends_up_to_the_cap_and_the_thread_hears_it_once(harne
         h.settle()
         told.append(h.ephemerals("U0PPM")[-1])
         h.clock.advance(hours=1)
-    assert told == ["AIR-1 is snoozed until Tue 24 Nov 10:00.", "AIR-1 is snoozed until Wed 25 Nov 10:00.",
-                    "AIR-1 is snoozed until Thu 26 Nov 10:00."]
+    assert told == [
+        "AIR-1 is snoozed until Tue 24 Nov 10:00.",
+        "AIR-1 is snoozed until Wed 25 Nov 10:00.",
+        "AIR-1 is snoozed until Thu 26 Nov 10:00.",
+    ]
     assert snoozed_lines(h) == ["<@U0PPM> snoozed reminders until Tue 24 Nov 10:00."]
 
     h.click(ids.SNOOZE, "AIR-1", user="U0MLPM")  # three days from the first press: no further
     h.settle()
     assert h.ephemerals("U0MLPM")[-1].startswith(
-        "AIR-1 cannot be snoozed any longer: a snooze lasts at most 3 days from the first press (<@U0PPM>, Mon 23 Nov 10:00).")
+        "AIR-1 cannot be snoozed any longer: a snooze lasts at most 3 days from the first press (<@U0PPM>, Mon 23 Nov 10:00)."
+    )
     _, events = h.bot.queries.status("AIR-1", "U0ADMIN")
     assert [e.type for e in events].count("snoozed") == 3
 

@@ -13,8 +13,14 @@ from tests.test_storage import KNOWN, database_at_level
 
 
 def env_for(tmp_path: Path, fake_slack: FakeSlack, **extra: str) -> dict[str, str]:
-    return base_env(tmp_path, SLACK_BOT_TOKEN=fake_slack.token, SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                    SLACK_API_URL=fake_slack.url, HOST="127.0.0.1", **extra)
+    return base_env(
+        tmp_path,
+        SLACK_BOT_TOKEN=fake_slack.token,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.url,
+        HOST="127.0.0.1",
+        **extra,
+    )
 
 
 def test_a_port_in_use_is_one_sentence(tmp_path: Path, fake_slack: FakeSlack) -> None:
@@ -24,8 +30,10 @@ def test_a_port_in_use_is_one_sentence(tmp_path: Path, fake_slack: FakeSlack) ->
         port = taken.getsockname()[1]
         done = run_cli("run", env=env_for(tmp_path, fake_slack, PORT=str(port)))
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert done.stderr.splitlines()[-1] == (f"ai-intake: cannot listen on 127.0.0.1:{port}: the port is in use (another "
-                                            "ai-intake, or another program, listens there); stop that, or set PORT to a free port.")
+    assert done.stderr.splitlines()[-1] == (
+        f"ai-intake: cannot listen on 127.0.0.1:{port}: the port is in use (another "
+        "ai-intake, or another program, listens there); stop that, or set PORT to a free port."
+    )
 
 
 def test_a_metrics_port_in_use_names_its_variable_in_json(tmp_path: Path, fake_slack: FakeSlack) -> None:
@@ -33,13 +41,22 @@ def test_a_metrics_port_in_use_names_its_variable_in_json(tmp_path: Path, fake_s
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = run_cli("run", env=env_for(tmp_path, fake_slack, PORT=str(free_port()), AI_INTAKE_METRICS_PORT=str(port),
-                                          AI_INTAKE_LOG_FORMAT="json"))
+        done = run_cli(
+            "run",
+            env=env_for(
+                tmp_path,
+                fake_slack,
+                PORT=str(free_port()),
+                AI_INTAKE_METRICS_PORT=str(port),
+                AI_INTAKE_LOG_FORMAT="json",
+            ),
+        )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     records = [json.loads(line) for line in done.stderr.splitlines()]  # every line an object
     assert records[-1]["level"] == "CRITICAL" and records[-1]["message"] == (
         f"cannot listen on 127.0.0.1:{port}: the port is in use (another ai-intake, or another program, listens there); "
-        "stop that, or set AI_INTAKE_METRICS_PORT to a free port.")
+        "stop that, or set AI_INTAKE_METRICS_PORT to a free port."
+    )
     assert fake_slack.token not in done.stderr
 
 
@@ -55,7 +72,8 @@ def test_a_failing_migration_is_named_and_changes_nothing(tmp_path: Path, fake_s
     assert done.stderr.splitlines()[-1] == (
         f"ai-intake: cannot upgrade the database {db}: migration m021_outbox_failures failed (duplicate column name: "
         "failures); nothing was changed (the upgrade is one transaction): restore a backup, or report it with the "
-        "database's schema level.")
+        "database's schema level."
+    )
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone() == (level,)
 

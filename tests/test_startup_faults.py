@@ -40,8 +40,14 @@ def closed_port() -> int:
 
 
 def run_env(tmp_path: Path, fake: FakeSlack, **extra: str) -> dict[str, str]:
-    env = base_env(tmp_path, SLACK_BOT_TOKEN=fake.token, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.url,
-                   PORT=str(free_port()), HOST="127.0.0.1")
+    env = base_env(
+        tmp_path,
+        SLACK_BOT_TOKEN=fake.token,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake.url,
+        PORT=str(free_port()),
+        HOST="127.0.0.1",
+    )
     env.update(extra)
     return env
 
@@ -59,9 +65,13 @@ def stderr_lines(process: subprocess.Popen) -> "queue.Queue[str | None]":
     return lines
 
 
-def test_slack_unreachable_at_start_is_said_and_retried_with_growing_delays(tmp_path: Path, fake_slack: FakeSlack) -> None:
+def test_slack_unreachable_at_start_is_said_and_retried_with_growing_delays(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
     env = run_env(tmp_path, fake_slack, SLACK_API_URL=f"http://127.0.0.1:{closed_port()}/api/")
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
+    )
     lines, seen, retries = stderr_lines(process), [], []
     try:
         deadline = time.monotonic() + 30
@@ -85,13 +95,24 @@ def test_slack_unreachable_at_start_is_said_and_retried_with_growing_delays(tmp_
     assert "Traceback" not in text and fake_slack.token not in text and SIGNING_SECRET not in text
 
 
-def test_slack_answering_5xx_at_start_is_an_outage_not_a_bad_token(tmp_path: Path, fake_slack: FakeSlack, caplog) -> None:
-    fake_slack.fail("auth.test", status=503, error="service_unavailable", times=3)  # the first try and the client's 2 retries
+def test_slack_answering_5xx_at_start_is_an_outage_not_a_bad_token(
+    tmp_path: Path, fake_slack: FakeSlack, caplog
+) -> None:
+    fake_slack.fail(
+        "auth.test", status=503, error="service_unavailable", times=3
+    )  # the first try and the client's 2 retries
     sleeps: list[float] = []
     with caplog.at_level(logging.WARNING, logger="ai_intake"):
-        bot = start_with_retries(lambda: build_app(config=parse_config(CONFIG), db_path=str(tmp_path / "bot.db"),
-                                                   token=fake_slack.token, signing_secret=SIGNING_SECRET, api_url=fake_slack.url),
-                                 sleep=sleeps.append)
+        bot = start_with_retries(
+            lambda: build_app(
+                config=parse_config(CONFIG),
+                db_path=str(tmp_path / "bot.db"),
+                token=fake_slack.token,
+                signing_secret=SIGNING_SECRET,
+                api_url=fake_slack.url,
+            ),
+            sleep=sleeps.append,
+        )
     try:
         assert sleeps == [1.0]
         [said] = [r.getMessage() for r in caplog.records if r.name == "ai_intake"]
@@ -114,7 +135,17 @@ def test_the_delays_grow_to_a_minute_and_stay_there(caplog) -> None:
     with caplog.at_level(logging.WARNING, logger="ai_intake"):
         assert start_with_retries(make, sleep=sleeps.append) == "the bot"
     assert sleeps == [1, 2, 4, 8, 16, 32, 60, 60, 60]
-    assert [RETRYING.search(r.getMessage())["delay"] for r in caplog.records] == ["1", "2", "4", "8", "16", "32", "60", "60", "60"]
+    assert [RETRYING.search(r.getMessage())["delay"] for r in caplog.records] == [
+        "1",
+        "2",
+        "4",
+        "8",
+        "16",
+        "32",
+        "60",
+        "60",
+        "60",
+    ]
 
 
 def test_a_token_slack_refuses_exits_with_one_sentence(tmp_path: Path, fake_slack: FakeSlack) -> None:
@@ -127,15 +158,22 @@ def test_a_token_slack_refuses_exits_with_one_sentence(tmp_path: Path, fake_slac
 
 
 @pytest.mark.parametrize("where", ["under a missing directory", "a directory", "not a database"])
-def test_a_database_that_cannot_be_opened_is_named_with_no_traceback(tmp_path: Path, fake_slack: FakeSlack, where: str) -> None:
-    path = {"under a missing directory": tmp_path / "no" / "such" / "dir" / "bot.db", "a directory": tmp_path,
-            "not a database": tmp_path / "notes.db"}[where]
+def test_a_database_that_cannot_be_opened_is_named_with_no_traceback(
+    tmp_path: Path, fake_slack: FakeSlack, where: str
+) -> None:
+    path = {
+        "under a missing directory": tmp_path / "no" / "such" / "dir" / "bot.db",
+        "a directory": tmp_path,
+        "not a database": tmp_path / "notes.db",
+    }[where]
     if where == "not a database":
         path.write_text("these are my notes, not a SQLite database\n" * 200)
     result = run_cli("run", env=run_env(tmp_path, fake_slack, AI_INTAKE_DB=str(path)))
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert "Traceback" not in result.stderr
-    assert lines and lines[-1].startswith("ai-intake: cannot open the database") and str(path) in lines[-1], result.stderr
+    assert lines and lines[-1].startswith("ai-intake: cannot open the database") and str(path) in lines[-1], (
+        result.stderr
+    )
     if where == "not a database":
         assert path.read_text().startswith("these are my notes")  # left as it was

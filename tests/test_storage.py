@@ -31,12 +31,26 @@ def database_at_level(path: Path, level: int) -> Path:
 
 def tables(path: Path) -> list[str]:
     with sqlite3.connect(path) as conn:
-        return sorted(r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger')"))
+        return sorted(
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger')")
+        )
 
 
 def a_request(title: str = "refund answers are wrong") -> Request:
-    return Request(id=0, kind="regression", domain="support", title=title, description="", priority="P2", status="open",
-                   requester="U0REQ", assignee="U0ENG1", source="command", created_at=AT, updated_at=AT)
+    return Request(
+        id=0,
+        kind="regression",
+        domain="support",
+        title=title,
+        description="",
+        priority="P2",
+        status="open",
+        requester="U0REQ",
+        assignee="U0ENG1",
+        source="command",
+        created_at=AT,
+        updated_at=AT,
+    )
 
 
 def test_the_migrations_have_distinct_names_in_order() -> None:
@@ -49,7 +63,9 @@ def test_every_migration_applies_to_an_empty_database(tmp_path: Path) -> None:
     try:
         assert db.schema_version() == len(KNOWN)
         assert applied_migrations(db.db) == KNOWN
-        assert {"requests", "events", "deliveries", "people", "outbox", "notifications", "leases"} <= set(db.db.table_names())
+        assert {"requests", "events", "deliveries", "people", "outbox", "notifications", "leases"} <= set(
+            db.db.table_names()
+        )
         assert {"next_nag_at", "version"} <= set(db.db["requests"].columns_dict)
     finally:
         db.close()
@@ -61,10 +77,14 @@ def test_a_database_from_each_earlier_level_is_upgraded_with_its_data(tmp_path: 
     path = database_at_level(tmp_path / "old.db", level)
     if level:  # the first migration made the requests and events tables: keep a little data in them
         with sqlite3.connect(path) as conn:
-            conn.execute("""INSERT INTO requests (kind, domain, title, priority, status, requester, source, court, created_at, updated_at)
+            conn.execute(
+                """INSERT INTO requests (kind, domain, title, priority, status, requester, source, court, created_at, updated_at)
                             VALUES ('question', 'support', 'kept across the upgrade', 'P3', 'open', 'U0REQ', 'command', 'assignee', ?, ?)""",
-                         [AT.isoformat(), AT.isoformat()])
-            conn.execute("INSERT INTO events (request_id, at, actor, type) VALUES (1, ?, 'U0REQ', 'created')", [AT.isoformat()])
+                [AT.isoformat(), AT.isoformat()],
+            )
+            conn.execute(
+                "INSERT INTO events (request_id, at, actor, type) VALUES (1, ?, 'U0REQ', 'created')", [AT.isoformat()]
+            )
     db = Db(path)
     try:
         assert applied_migrations(db.db) == KNOWN
@@ -86,7 +106,7 @@ def test_an_upgrade_that_fails_halfway_leaves_the_database_as_it_was(tmp_path: P
     before = tables(path)
     with pytest.raises(StorageError, match="duplicate column name: next_nag_at"):
         Db(path)
-    assert applied_migrations(Database(sqlite3.connect(path))) == KNOWN[:level - 1]  # not even m005
+    assert applied_migrations(Database(sqlite3.connect(path))) == KNOWN[: level - 1]  # not even m005
     assert tables(path) == before and "requests_load" not in before
 
 
@@ -94,13 +114,17 @@ def newer_database(path: Path, *, level: int = len(KNOWN)) -> Path:
     """A database a later version wrote: a migration this version does not know, after the first `level` of ours."""
     database_at_level(path, level)
     with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('ai_intake', 'm999_from_the_future', ?)",
-                     [str(AT)])
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('ai_intake', 'm999_from_the_future', ?)",
+            [str(AT)],
+        )
     return path
 
 
 @pytest.mark.parametrize("level", [len(KNOWN), 2], ids=["all-ours-and-one-more", "two-of-ours-and-one-more"])
-def test_a_database_from_a_newer_version_is_refused_in_one_sentence_and_left_untouched(tmp_path: Path, level: int) -> None:
+def test_a_database_from_a_newer_version_is_refused_in_one_sentence_and_left_untouched(
+    tmp_path: Path, level: int
+) -> None:
     path = newer_database(tmp_path / "newer.db", level=level)
     before = path.read_bytes()
     with pytest.raises(StorageError) as refused:
@@ -167,7 +191,12 @@ def test_the_open_load_counters_match_the_requests_after_every_kind_of_change(ha
     claiming, reassigning, editing the priority, waiting, resolving, reopening and withdrawing they still equal a
     count of the requests themselves, and triage still picks the least loaded engineer."""
     h = harness
-    for text in ("regression: refund window wrong", "question: refund eval?", "feature: refund agent tone", "eval: refund coverage"):
+    for text in (
+        "regression: refund window wrong",
+        "question: refund eval?",
+        "feature: refund agent tone",
+        "eval: refund coverage",
+    ):
         h.command(text)
     h.settle()
     h.click("request.claim", "AIR-1", user="U0ENG2")

@@ -30,14 +30,35 @@ from bot.export import change_rows, export_rows
 from bot.hooks import signed_headers
 from tests.fake_slack import FakeSlack
 from tests.harness import CONFIG, Harness, Reply, start_harness
-from tests.stories import (buttons, confidential_regression, dm_recipients, dms, last_view, leaks, resolve, shown,
-                           weekly_digest)
+from tests.stories import (
+    buttons,
+    confidential_regression,
+    dm_recipients,
+    dms,
+    last_view,
+    leaks,
+    resolve,
+    shown,
+    weekly_digest,
+)
 from tests.test_hook_endpoints import answer_of
 
 SECRETS = {"monitoring": "s3cret-monitoring"}
-STORY_CONFIG: dict[str, Any] = {**copy.deepcopy(CONFIG), "hooks": {"monitoring": {"secret_env": "MONITORING_HOOK_SECRET"}}}
+STORY_CONFIG: dict[str, Any] = {
+    **copy.deepcopy(CONFIG),
+    "hooks": {"monitoring": {"secret_env": "MONITORING_HOOK_SECRET"}},
+}
 SECRET = re.compile(r"SECRET-[A-Z]+")
-SUPPORT_PEOPLE = {"U0ENG1", "U0ENG2", "U0SEC1", "U0LEAD", "U0PPM", "U0MLPM", "U0ADMIN", "U0REQ"}  # may see SECRET-REFUND
+SUPPORT_PEOPLE = {
+    "U0ENG1",
+    "U0ENG2",
+    "U0SEC1",
+    "U0LEAD",
+    "U0PPM",
+    "U0MLPM",
+    "U0ADMIN",
+    "U0REQ",
+}  # may see SECRET-REFUND
 EVAL_CASE = "https://evals.example.com/cases/express-refund-window"
 
 
@@ -84,15 +105,24 @@ def change_dms(h: Harness) -> dict[str, list[str]]:
 def export_says(h: Harness, *, start: datetime, end: datetime) -> tuple[int, int, int, int]:
     """From the export alone, for the week (start, end]: regressions closed, of them without an eval case, changes
     logged, of them unanswered at its end."""
+
     def within(text: str | None) -> bool:
         return text is not None and start < datetime.fromisoformat(text) <= end
 
-    closed = [row for row in export_rows(h.bot.store, h.bot.config, now=end) if row["kind"] == "regression"
-              and within(row["resolved_at"])]
-    without = [row for row in closed
-               if not [e for e in row["events"] if e["data"].get("status") == "resolved"][-1]["data"].get("eval_case")]
+    closed = [
+        row
+        for row in export_rows(h.bot.store, h.bot.config, now=end)
+        if row["kind"] == "regression" and within(row["resolved_at"])
+    ]
+    without = [
+        row
+        for row in closed
+        if not [e for e in row["events"] if e["data"].get("status") == "resolved"][-1]["data"].get("eval_case")
+    ]
     logged = [row for row in change_rows(h.bot.store) if within(row["logged_at"])]
-    unanswered = [row for row in logged if row["answer"] is None or not datetime.fromisoformat(row["answer"]["at"]) <= end]
+    unanswered = [
+        row for row in logged if row["answer"] is None or not datetime.fromisoformat(row["answer"]["at"]) <= end
+    ]
     return len(closed), len(without), len(logged), len(unanswered)
 
 
@@ -100,13 +130,16 @@ def test_two_weeks_from_a_new_intent_to_the_loop_closed(h: Harness) -> None:
     # -- Monday 23 Nov: product ships the express-refund intent; search's platform ships a prompt -----------------
     assert h.command("shipped intent: express-refund intent", user="U0PPM", channel="C0SUPPORT").status == 200  # CHG-1
     h.clock.now = at(23, 10, 5)
-    assert h.command("shipped prompt: ranking prompt v3", user="U0MLPM2", channel="C0SEARCH").status == 200    # CHG-2
+    assert h.command("shipped prompt: ranking prompt v3", user="U0MLPM2", channel="C0SEARCH").status == 200  # CHG-2
     h.settle()
-    assert (h.bot.changelog.get("CHG-1").change.asked, h.bot.changelog.get("CHG-2").change.asked) == ("U0MLPM", "U0PPM2")
+    assert (h.bot.changelog.get("CHG-1").change.asked, h.bot.changelog.get("CHG-2").change.asked) == (
+        "U0MLPM",
+        "U0PPM2",
+    )
     # a confidential regression in support, taken and closed the next day without an eval case
     h.clock.now = at(23, 11)
     secret = confidential_regression("SECRET-REFUND amounts shown to other customers", "support")
-    h.submit(request_modal(h.bot.config, channel="C0SUPPORT").to_dict(), secret, user="U0REQ")                   # AIR-1
+    h.submit(request_modal(h.bot.config, channel="C0SUPPORT").to_dict(), secret, user="U0REQ")  # AIR-1
     h.settle()
     h.click(ids.CLAIM, "AIR-1", user="U0ENG1")
     h.click(ids.OWN, "AIR-1", user="U0ENG1")
@@ -123,7 +156,9 @@ def test_two_weeks_from_a_new_intent_to_the_loop_closed(h: Harness) -> None:
     assert nag["text"].startswith("CHG-1 has waited 2 business days for an answer from <@U0MLPM>: Product shipped")
     assert buttons(nag) == ["Covered CHG-1", "Needs work CHG-1", "Not relevant CHG-1", "Snooze CHG-1"]
     [search_nag] = about(dms(h, "U0PPM2"), "CHG-2")
-    assert search_nag["text"].startswith("CHG-2 has waited 2 business days for an answer from <@U0PPM2>: Platform shipped")
+    assert search_nag["text"].startswith(
+        "CHG-2 has waited 2 business days for an answer from <@U0PPM2>: Platform shipped"
+    )
     assert set(change_dms(h)) == {"U0MLPM", "U0PPM2"}
 
     # she answers from the direct message: needs work, which files an eval request for her
@@ -136,8 +171,12 @@ def test_two_weeks_from_a_new_intent_to_the_loop_closed(h: Harness) -> None:
 
     # -- Thursday: monitoring files a regression; its card names the change as a suspect -------------------------
     jobs(h, at(26, 10, 15))
-    regression = {"id": "refund-accuracy-1", "title": "Express refunds are told to wait 14 days", "domain": "support",
-                  "description": "The judge flags 9% of refund answers since Tuesday."}
+    regression = {
+        "id": "refund-accuracy-1",
+        "title": "Express refunds are told to wait 14 days",
+        "domain": "support",
+        "description": "The judge flags 9% of refund answers since Tuesday.",
+    }
     reply = hook(h, "/hooks/regressions", regression, source="monitoring")
     assert reply.status == 201 and reply.json()["key"] == "AIR-3"
     card = shown(h.card("AIR-3"))
@@ -162,7 +201,9 @@ def test_two_weeks_from_a_new_intent_to_the_loop_closed(h: Harness) -> None:
     h.settle()
 
     support = shown(weekly_digest(h, "C0SUPPORT"))  # the loop closed: both regressions counted, the change acknowledged
-    assert "Nothing: no unowned regression, no stalled review." in support and buttons(weekly_digest(h, "C0SUPPORT")) == []
+    assert (
+        "Nothing: no unowned regression, no stalled review." in support and buttons(weekly_digest(h, "C0SUPPORT")) == []
+    )
     assert "*Regressions closed*\\n2" in support and "*Without an eval case*\\n1" in support
     assert "*Changes logged*\\n1" in support and "*Never acknowledged*\\n0 logged this week, 0 still open" in support
     assert "Closed without an eval case: 1 confidential regression" in support and "AIR-1" not in support
@@ -190,16 +231,24 @@ def test_two_weeks_from_a_new_intent_to_the_loop_closed(h: Harness) -> None:
     h.clock.now = at(7, 10)
     h.click(ids.CHANGE_NOT_RELEVANT, "CHG-2", user="U0PPM2", channel="C0SEARCH")
     h.settle()
-    h.submit(last_view(h), {ids.REASON: {"type": "plain_text_input", "value": "the results page reads no prompt"}}, user="U0PPM2")
+    h.submit(
+        last_view(h),
+        {ids.REASON: {"type": "plain_text_input", "value": "the results page reads no prompt"}},
+        user="U0PPM2",
+    )
     h.settle()
-    assert (h.bot.changelog.get("CHG-2").answer.answer, h.bot.changelog.get("CHG-2").answer.by) == ("not_relevant", "U0PPM2")
+    assert (h.bot.changelog.get("CHG-2").answer.answer, h.bot.changelog.get("CHG-2").answer.by) == (
+        "not_relevant",
+        "U0PPM2",
+    )
 
     # -- who received what, where ------------------------------------------------------------------------------------
     sent = h.fake.calls_to("chat.postMessage")
     assert {person: [text[:37] for text in texts] for person, texts in change_dms(h).items()} == {
         "U0MLPM": ["CHG-1 has waited 2 business days for "],
         "U0PPM2": ["CHG-2 has waited 2 business days for ", "CHG-2 has waited 4 business days for "],
-        "U0LEAD2": ["CHG-2 has waited 4 business days for "]}  # support's lead: nothing, it was answered before 2N
+        "U0LEAD2": ["CHG-2 has waited 4 business days for "],
+    }  # support's lead: nothing, it was answered before 2N
     assert dms(h, "U0LEAD2")[0]["text"].endswith("Escalated to <@U0LEAD2>.")
     for change, channel in (("CHG-1", "C0SUPPORT"), ("CHG-2", "C0SEARCH")):
         question = h.bot.changelog.view(change)
@@ -208,13 +257,25 @@ def test_two_weeks_from_a_new_intent_to_the_loop_closed(h: Harness) -> None:
         assert thread and all(c["channel"] == channel for c in thread)  # nags and the answer in the question's thread
         assert any(c["text"].startswith(f"{change} has waited 2 business days") for c in thread)
         assert any(" answered: " in c["text"] for c in thread)
-    where = {change: {c["channel"] for c in sent + h.fake.calls_to("chat.update") if change in json.dumps(c, ensure_ascii=False)}
-             for change in ("CHG-1", "CHG-2")}
+    where = {
+        change: {
+            c["channel"] for c in sent + h.fake.calls_to("chat.update") if change in json.dumps(c, ensure_ascii=False)
+        }
+        for change in ("CHG-1", "CHG-2")
+    }
     # CHG-1 also as a suspect on the confidential regression's card, in support's private review channel
-    assert where == {"CHG-1": {"C0SUPPORT", "U0MLPM", "G0SUPSEC"}, "CHG-2": {"C0SEARCH", "U0PPM2", "U0LEAD2", "C0DIGEST"}}
+    assert where == {
+        "CHG-1": {"C0SUPPORT", "U0MLPM", "G0SUPSEC"},
+        "CHG-2": {"C0SEARCH", "U0PPM2", "U0LEAD2", "C0DIGEST"},
+    }
     regression = h.bot.queries.get(3)
     assert (regression.card_channel, regression.source, regression.requester, regression.owner, regression.status) == (
-        "C0SUPPORT", "hook", "monitoring", "U0MLPM", "resolved")
+        "C0SUPPORT",
+        "hook",
+        "monitoring",
+        "U0MLPM",
+        "resolved",
+    )
 
     # nobody saw the confidential regression's words where they may not
     assert leaks(h, SECRET, people=SUPPORT_PEOPLE, channels={"G0SUPSEC"}) == []

@@ -34,7 +34,17 @@ def month(tmp_path, fake_slack) -> Iterator[Harness]:
 
 def dm_bot(h: Harness, user: str, text: str) -> None:
     ts = h.fake.add_message(f"D{user}", text, user=user)
-    h.event({"type": "message", "channel": f"D{user}", "user": user, "text": text, "ts": ts, "event_ts": ts, "channel_type": "im"})
+    h.event(
+        {
+            "type": "message",
+            "channel": f"D{user}",
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "event_ts": ts,
+            "channel_type": "im",
+        }
+    )
     h.settle()
 
 
@@ -49,7 +59,9 @@ def test_a_month_from_the_requesters_side(month: Harness) -> None:
     assert (review.card_channel, review.assignee, question.assignee) == ("G0SUPSEC", "U0SEC1", "U0ENG1")
     assert "Filed AIR-2" in filed
     # ben (U0ENG1) goes away for two weeks; eve (U0ENG2) covers and is sent what he holds
-    assert "<@U0ENG2> covers for you" in h.command("away until 2026-12-07 cover <@U0ENG2>", user="U0ENG1").json()["text"]
+    assert (
+        "<@U0ENG2> covers for you" in h.command("away until 2026-12-07 cover <@U0ENG2>", user="U0ENG1").json()["text"]
+    )
     h.settle()
     assert any("AIR-2" in m["text"] and "asked you to cover" in m["text"] for m in dms(h, "U0ENG2"))
 
@@ -90,11 +102,18 @@ def test_a_month_from_the_requesters_side(month: Harness) -> None:
     # -- what Bob received: each step of his question, in his direct messages ------------------------------
     bob = news_to(h, BOB)
     assert [line.split(": ", 1)[1].split(".")[0] for line in bob] == [
-        "it is now with <@U0ENG2>", "<@U0ENG2> is working on it now",
-        "it waits on you: <@U0ENG2> asked you something in its thread", "<@U0ENG2> resolved it"]
+        "it is now with <@U0ENG2>",
+        "<@U0ENG2> is working on it now",
+        "it waits on you: <@U0ENG2> asked you something in its thread",
+        "<@U0ENG2> resolved it",
+    ]
     assert any("Noted on *AIR-2*" in m["text"] for m in dms(h, BOB))
     # -- what Ana received: answers in #support without her title; the ladder in her DMs, working links ----
-    answers = [c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == "C0SUPPORT" and "Noted on *AIR-1*" in c["text"]]
+    answers = [
+        c
+        for c in h.fake.calls_to("chat.postMessage")
+        if c["channel"] == "C0SUPPORT" and "Noted on *AIR-1*" in c["text"]
+    ]
     assert len(answers) == 2 and all("Confidential security review" in c["text"] for c in answers)
     ladder = [m for m in dms(h, ANA) if "security review:" in m["text"]]
     assert ladder, "the ladder's second rung names her"

@@ -89,7 +89,11 @@ def test_a_confidential_review_left_to_stall_for_a_quarter(quarter: Harness) -> 
     assert {"U0SEC1", "U0REQ", "U0LEAD", "U0PPM", "U0MLPM"} <= dm_recipients(h)
 
     # the public digests count it; the private ones list it in full
-    public = [c for c in h.fake.calls_to("chat.postMessage") if c["channel"] in ("C0SUPPORT", "C0DIGEST") and "digest" in c["text"]]
+    public = [
+        c
+        for c in h.fake.calls_to("chat.postMessage")
+        if c["channel"] in ("C0SUPPORT", "C0DIGEST") and "digest" in c["text"]
+    ]
     assert public and all(TITLE not in shown(c) for c in public)
     support_digests = [c for c in public if c["channel"] == "C0SUPPORT"]
     assert "1 confidential security review stalled over 7 days, oldest 14 days" in shown(support_digests[1])
@@ -97,10 +101,14 @@ def test_a_confidential_review_left_to_stall_for_a_quarter(quarter: Harness) -> 
     assert "Past the top of the review ladder" in shown(org_last)
     assert "*AIR-1* · confidential security review · silent 98 days · ball with security" in shown(org_last)
     for channel in ("G0SUPSEC", PRIVATE):
-        private = [c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == channel and "Private digest" in c["text"]]
+        private = [
+            c for c in h.fake.calls_to("chat.postMessage") if c["channel"] == channel and "Private digest" in c["text"]
+        ]
         assert len(private) == 14
-        assert (f"*AIR-1* · {TITLE} · Security review · 98 days open · ball with security (<@U0SEC1>) · silent 98 days"
-                " — past the top of the ladder") in shown(private[-1])
+        assert (
+            f"*AIR-1* · {TITLE} · Security review · 98 days open · ball with security (<@U0SEC1>) · silent 98 days"
+            " — past the top of the ladder"
+        ) in shown(private[-1])
         assert "snoozed until" in shown(private[8]) and "<@U0SEC1>" in shown(private[8])  # day 63's digest
 
     # nobody who may not see it saw its title

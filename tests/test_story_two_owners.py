@@ -40,7 +40,11 @@ def test_both_owners_are_asked_in_one_thread_message_then_the_lead_hands_it_to_o
     assert f"*AIR-1* · {TITLE} · filed by <@U0REQ> 4 hours ago" in shown(asked)
     for owner in OWNERS:  # each owner's DM names the other one too
         [dm] = dms(h, owner)
-        assert "<@U0PPM> or <@U0MLPM>" in dm["text"] and buttons(dm) == ["Take ownership AIR-1", "Not mine AIR-1", "Snooze AIR-1"]
+        assert "<@U0PPM> or <@U0MLPM>" in dm["text"] and buttons(dm) == [
+            "Take ownership AIR-1",
+            "Not mine AIR-1",
+            "Snooze AIR-1",
+        ]
     assert dm_recipients(h) == set(OWNERS)
 
     h.clock.advance(hours=20)  # Tuesday 10:00: 8 business hours, the lead is added in the same thread

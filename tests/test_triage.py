@@ -38,7 +38,9 @@ def draft(title: str = "please look at this", **fields: Any) -> Draft:
 
 
 def test_a_domain_chosen_in_the_form_beats_channel_and_keywords() -> None:
-    domain, why = choose_domain(draft("refund window is wrong", domain="search", channel="C0SUPPORT"), CONFIGURED, EMPTY)
+    domain, why = choose_domain(
+        draft("refund window is wrong", domain="search", channel="C0SUPPORT"), CONFIGURED, EMPTY
+    )
     assert domain is not None and domain.name == "search"
     assert why == "routed to search (chosen in the form)"
 
@@ -80,8 +82,12 @@ def test_keywords_match_whole_words_only() -> None:
 
 
 def test_past_requests_route_text_without_keywords() -> None:
-    state = RoutingState(vocabulary={"search": Counter({"synonyms": 3, "german": 2, "spelling": 1}),
-                                     "support": Counter({"german": 1, "synonyms": 1})})
+    state = RoutingState(
+        vocabulary={
+            "search": Counter({"synonyms": 3, "german": 2, "spelling": 1}),
+            "support": Counter({"german": 1, "synonyms": 1}),
+        }
+    )
     domain, why = choose_domain(draft("German synonyms are missing", channel="C0RANDOM"), CONFIGURED, state)
     assert domain is not None and domain.name == "search"
     assert why == "routed to search (like past search requests: german, synonyms)"
@@ -127,8 +133,11 @@ def test_the_engineer_with_the_lightest_weighted_load_is_assigned() -> None:
 
 
 def test_a_tie_goes_to_the_one_assigned_least_recently() -> None:
-    state = RoutingState(open_load={"U0ENG1": 2, "U0ENG2": 2}, open_count={"U0ENG1": 1, "U0ENG2": 1},
-                         last_assigned={"U0ENG1": T0, "U0ENG2": T0 - timedelta(days=1)})
+    state = RoutingState(
+        open_load={"U0ENG1": 2, "U0ENG2": 2},
+        open_count={"U0ENG1": 1, "U0ENG2": 1},
+        last_assigned={"U0ENG1": T0, "U0ENG2": T0 - timedelta(days=1)},
+    )
     who, why = choose_assignee(CONFIGURED.domains[0], kind="question", state=state)
     assert who == "U0ENG2"
     assert why == "assigned to <@U0ENG2> (lightest load: 1 open, weighted 2; assigned least recently)"
@@ -211,7 +220,13 @@ def test_every_reviewer_away_leaves_a_review_unassigned() -> None:
         ("question", None, "is the outage over", "P3", "P3 (raised from P4: mentions outage)"),
         ("regression", None, "customers see the wrong window", "P1", "P1 (raised from P2: mentions customers)"),
         ("security_review", None, "legal asked for this", "P2", "P2 (raised from P3: mentions legal)"),
-        ("question", None, "outage, customers and legal", "P3", "P3 (raised from P4: mentions outage, customers, legal)"),
+        (
+            "question",
+            None,
+            "outage, customers and legal",
+            "P3",
+            "P3 (raised from P4: mentions outage, customers, legal)",
+        ),
         ("question", None, "downstream teams wait", "P4", "P4 (question default)"),
         ("question", "P9", "quick question", "P4", "P4 (question default)"),
     ],
@@ -234,13 +249,38 @@ def test_words_in_the_description_raise_priority() -> None:
 
 # --- determinism -------------------------------------------------------------------------------
 
-WORDS = ["refund", "ticket", "ranking", "query", "outage", "customers", "legal", "window", "german", "synonyms", "the",
-         "Refund", "index", "agent", "down", "policy", "refunds", "x-ray", "AIR-12", "<!here>", "\n", "ünïcode"]
+WORDS = [
+    "refund",
+    "ticket",
+    "ranking",
+    "query",
+    "outage",
+    "customers",
+    "legal",
+    "window",
+    "german",
+    "synonyms",
+    "the",
+    "Refund",
+    "index",
+    "agent",
+    "down",
+    "policy",
+    "refunds",
+    "x-ray",
+    "AIR-12",
+    "<!here>",
+    "\n",
+    "ünïcode",
+]
 STATE = RoutingState(
     open_load={"U0ENG1": 4, "U0ENG2": 4, "U0ENG3": 2, "U0SEC1": 8},
     open_count={"U0ENG1": 1, "U0ENG2": 2, "U0ENG3": 1, "U0SEC1": 1},
     last_assigned={"U0ENG1": T0, "U0ENG2": T0 - timedelta(hours=3)},
-    vocabulary={"search": Counter({"german": 3, "synonyms": 2, "window": 2}), "support": Counter({"window": 4, "policy": 2})},
+    vocabulary={
+        "search": Counter({"german": 3, "synonyms": 2, "window": 2}),
+        "support": Counter({"window": 4, "policy": 2}),
+    },
 )
 text = st.lists(st.sampled_from(WORDS), max_size=8).map(" ".join)
 drafts = st.builds(
@@ -270,4 +310,6 @@ def test_the_same_inputs_give_the_same_route(d: Draft) -> None:
         assert first.assignee is None and first.channel == "C0TRIAGE"
     else:
         domain = CONFIGURED.domain(first.domain)
-        assert domain is not None and first.assignee in (domain.reviewers if d.kind == "security_review" else domain.engineers)
+        assert domain is not None and first.assignee in (
+            domain.reviewers if d.kind == "security_review" else domain.engineers
+        )

@@ -37,10 +37,18 @@ def test_the_labelled_set_is_large_and_split() -> None:
     assert len(everything) >= 300
     parts = Counter(item.part for item in everything)
     assert set(parts) == {"learn", "score"} and parts["score"] >= 100
-    assert set(Counter(item.kind for item in everything)) == {"feature", "regression", "security_review", "eval", "question"}
+    assert set(Counter(item.kind for item in everything)) == {
+        "feature",
+        "regression",
+        "security_review",
+        "eval",
+        "question",
+    }
     assert {item.domain for item in everything} == {"support", "search", "growth", None}
-    assert not any(item.text.split(":")[0].strip().lower() in ("regression", "feature", "eval", "question", "bug")
-                   for item in everything)  # written as people write: no kind typed
+    assert not any(
+        item.text.split(":")[0].strip().lower() in ("regression", "feature", "eval", "question", "bug")
+        for item in everything
+    )  # written as people write: no kind typed
     assert len(seed.pairs()) >= 40 and {p.same for p in seed.pairs()} == {True, False}
 
 
@@ -65,8 +73,10 @@ def test_duplicate_suggestions_on_the_scored_pairs() -> None:
     from bot.domain.duplicates import Candidate, similar
 
     now = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
-    found = [(pair.same, bool(similar(pair.b, "", [Candidate(1, pair.a, "", "open", None)], now=now)))
-             for pair in seed.pairs("score")]
+    found = [
+        (pair.same, bool(similar(pair.b, "", [Candidate(1, pair.a, "", "open", None)], now=now)))
+        for pair in seed.pairs("score")
+    ]
     suggested = [same for same, hit in found if hit]
     assert sum(suggested) / len(suggested) >= 0.80
     assert sum(hit for same, hit in found if same) / sum(same for same, _ in found) >= 0.90

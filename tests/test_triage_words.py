@@ -22,24 +22,46 @@ def filed(h: Harness, text: str, *, user: str = "U0REQ", channel: str = "C0RANDO
 
 
 def reasons(h: Harness, key: str) -> str:
-    return next(b["elements"][0]["text"] for b in h.card(key)["blocks"] if b["type"] == "context"
-                and b["elements"][0]["text"].startswith(":compass:"))
+    return next(
+        b["elements"][0]["text"]
+        for b in h.card(key)["blocks"]
+        if b["type"] == "context" and b["elements"][0]["text"].startswith(":compass:")
+    )
 
 
 def choose(h: Harness, key: str, action_id: str, value: str, *, user: str) -> None:
     """Pick `value` in the card's select `action_id` ("Kind…", "Priority…"), as `user` would in Slack."""
     request = h.bot.queries.get(int(key.split("-")[1]))
     card = h.card(key)
-    options = [o["value"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]
-               if e["action_id"] == action_id for o in e["options"]]
+    options = [
+        o["value"]
+        for b in card["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == action_id
+        for o in e["options"]
+    ]
     assert value in options, options
-    h.interact({"type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": TEAM},
-                "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
-                "channel": {"id": request.card_channel, "name": "x"},
-                "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
-                "message": card, "actions": [{"action_id": action_id, "block_id": "card.actions", "type": "static_select",
-                                              "selected_option": {"value": value, "text": {"type": "plain_text", "text": value}},
-                                              "action_ts": "1.1"}]})
+    h.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": user, "name": user.lower(), "team_id": TEAM},
+            "trigger_id": h.fake.new_trigger_id(),
+            "response_url": h.fake.response_url(),
+            "channel": {"id": request.card_channel, "name": "x"},
+            "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
+            "message": card,
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": "card.actions",
+                    "type": "static_select",
+                    "selected_option": {"value": value, "text": {"type": "plain_text", "text": value}},
+                    "action_ts": "1.1",
+                }
+            ],
+        }
+    )
     h.settle()
 
 
@@ -60,14 +82,30 @@ def test_the_kind_comes_from_the_words_on_every_surface(harness: Harness) -> Non
     h.settle()
     assert h.bot.queries.get(2).kind == "feature" and h.bot.queries.get(2).domain == "support"
 
-    ts = h.fake.add_message("C0SEARCH", "search results went out twice to the same customers this morning 😬", user="U0AUTHOR")
-    h.event({"type": "reaction_added", "user": "U0REQ", "reaction": "ticket", "item_user": "U0AUTHOR",
-             "item": {"type": "message", "channel": "C0SEARCH", "ts": ts}, "event_ts": "1.1"})
+    ts = h.fake.add_message(
+        "C0SEARCH", "search results went out twice to the same customers this morning 😬", user="U0AUTHOR"
+    )
+    h.event(
+        {
+            "type": "reaction_added",
+            "user": "U0REQ",
+            "reaction": "ticket",
+            "item_user": "U0AUTHOR",
+            "item": {"type": "message", "channel": "C0SEARCH", "ts": ts},
+            "event_ts": "1.1",
+        }
+    )
     h.settle()
     assert h.bot.queries.get(3).kind == "regression"
 
-    message_shortcut(h, ids.FROM_MESSAGE, user="U0REQ", channel="C0RANDOM", author="U0AUTHOR",
-                     text="do we need a privacy review before the refund bot stores chat transcripts with PII?")
+    message_shortcut(
+        h,
+        ids.FROM_MESSAGE,
+        user="U0REQ",
+        channel="C0RANDOM",
+        author="U0AUTHOR",
+        text="do we need a privacy review before the refund bot stores chat transcripts with PII?",
+    )
     assert h.bot.queries.get(4).kind == "security_review" and h.bot.queries.get(4).confidential
 
     typed = filed(h, "question: the assistant stopped answering in French since this morning")
@@ -80,7 +118,9 @@ def test_urgent_words_make_it_p1_and_say_so(harness: Harness) -> None:
     key = filed(h, "chatbot is down?? every customer on the website widget gets an error")
     request = h.bot.queries.get(1)
     assert request.kind == "regression" and request.priority == "P1" and request.domain == "support"
-    assert "priority P1 (urgent: 'every customer … is down')" in reasons(h, key) or "priority P1 (urgent:" in reasons(h, key)
+    assert "priority P1 (urgent: 'every customer … is down')" in reasons(h, key) or "priority P1 (urgent:" in reasons(
+        h, key
+    )
 
 
 def test_members_correct_kind_and_priority_and_the_requester_may_not(harness: Harness) -> None:
@@ -125,18 +165,32 @@ def test_after_a_few_corrections_the_next_one_is_filed_right(harness: Harness) -
 
 def _move(h: Harness, key: str, to: str, *, user: str) -> dict[str, Any]:
     request = h.bot.queries.get(int(key.split("-")[1]))
-    return {"type": "block_actions", "user": {"id": user, "name": user.lower(), "team_id": TEAM},
-            "trigger_id": h.fake.new_trigger_id(), "response_url": h.fake.response_url(),
-            "channel": {"id": request.card_channel, "name": "x"},
-            "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
-            "message": h.card(key), "actions": [{"action_id": ids.MOVE, "block_id": "card.actions", "type": "static_select",
-                                                 "selected_option": {"value": to, "text": {"type": "plain_text", "text": to}},
-                                                 "action_ts": "1.1"}]}
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "name": user.lower(), "team_id": TEAM},
+        "trigger_id": h.fake.new_trigger_id(),
+        "response_url": h.fake.response_url(),
+        "channel": {"id": request.card_channel, "name": "x"},
+        "container": {"type": "message", "message_ts": request.card_ts, "channel_id": request.card_channel},
+        "message": h.card(key),
+        "actions": [
+            {
+                "action_id": ids.MOVE,
+                "block_id": "card.actions",
+                "type": "static_select",
+                "selected_option": {"value": to, "text": {"type": "plain_text", "text": to}},
+                "action_ts": "1.1",
+            }
+        ],
+    }
 
 
 def unsure_text(h: Harness, key: str) -> str:
-    return " ".join(b["text"]["text"] for b in h.card(key)["blocks"] if str(b.get("block_id", "")).startswith("card.unsure")
-                    and b["type"] == "section")
+    return " ".join(
+        b["text"]["text"]
+        for b in h.card(key)["blocks"]
+        if str(b.get("block_id", "")).startswith("card.unsure") and b["type"] == "section"
+    )
 
 
 def test_when_unsure_the_card_asks_the_domains_members(harness: Harness) -> None:
@@ -150,7 +204,9 @@ def test_when_unsure_the_card_asks_the_domains_members(harness: Harness) -> None
 
     h.click(ids.TRIAGE_PICK, f"{key}>kind:feature", user="U0REQ")  # the requester: refused, nothing changes
     h.settle()
-    assert h.bot.queries.get(1).kind == "question" and any("Only members of support" in t for t in h.ephemerals("U0REQ"))
+    assert h.bot.queries.get(1).kind == "question" and any(
+        "Only members of support" in t for t in h.ephemerals("U0REQ")
+    )
 
     h.click(ids.TRIAGE_PICK, f"{key}>kind:feature", user="U0ENG1")
     h.settle()

@@ -28,13 +28,17 @@ def seed_old_request(path: Path, fake: FakeSlack) -> str:
                        'assignee', 'C0SUPPORT', ?, ?, ?)""",
             [card_ts, START.isoformat(), START.isoformat()],
         )
-        conn.execute("INSERT INTO events (request_id, at, actor, type, data) VALUES (1, ?, 'U0REQ', 'created', '{}')",
-                     [START.isoformat()])
+        conn.execute(
+            "INSERT INTO events (request_id, at, actor, type, data) VALUES (1, ?, 'U0REQ', 'created', '{}')",
+            [START.isoformat()],
+        )
     return card_ts
 
 
 @pytest.mark.parametrize("level", range(1, len(KNOWN)))
-def test_the_bot_upgrades_a_database_from_each_earlier_level_and_serves_it(tmp_path: Path, fake_slack: FakeSlack, level: int) -> None:
+def test_the_bot_upgrades_a_database_from_each_earlier_level_and_serves_it(
+    tmp_path: Path, fake_slack: FakeSlack, level: int
+) -> None:
     path = database_at_level(tmp_path / "intake.db", level)
     card_ts = seed_old_request(path, fake_slack)
     h = start_harness(tmp_path, fake_slack, db_name="intake.db")

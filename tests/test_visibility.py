@@ -11,25 +11,37 @@ CFG = parse_config(CONFIG)
 
 
 def request(*, domain: str | None, confidential: bool = True) -> Request:
-    return Request(id=1, kind="security_review", domain=domain, title="t", description="d", priority="P3", status="open",
-                   requester="U0REQ", assignee="U0SEC1", confidential=confidential, source="command",
-                   created_at=START, updated_at=START)
+    return Request(
+        id=1,
+        kind="security_review",
+        domain=domain,
+        title="t",
+        description="d",
+        priority="P3",
+        status="open",
+        requester="U0REQ",
+        assignee="U0SEC1",
+        confidential=confidential,
+        source="command",
+        created_at=START,
+        updated_at=START,
+    )
 
 
 # audience -> sees a confidential support request (support has the private review channel G0SUPSEC)
 SUPPORT = {
-    ("user", "U0REQ"): True,       # its requester
-    ("user", "U0ENG1"): True,      # an engineer of support
-    ("user", "U0SEC1"): True,      # support's reviewer
-    ("user", "U0PPM"): True,       # support's product owner
-    ("user", "U0LEAD"): True,      # support's lead
-    ("user", "U0ADMIN"): True,     # an admin
-    ("user", "U0ENG3"): False,     # an engineer of search
+    ("user", "U0REQ"): True,  # its requester
+    ("user", "U0ENG1"): True,  # an engineer of support
+    ("user", "U0SEC1"): True,  # support's reviewer
+    ("user", "U0PPM"): True,  # support's product owner
+    ("user", "U0LEAD"): True,  # support's lead
+    ("user", "U0ADMIN"): True,  # an admin
+    ("user", "U0ENG3"): False,  # an engineer of search
     ("user", "U0OUTSIDER"): False,
     ("channel", "G0SUPSEC"): True,  # support's private review channel
     ("channel", "C0SUPPORT"): False,  # support's public channel
     ("channel", "C0SEARCH"): False,
-    ("channel", "U0REQ"): False,    # a direct message is a person's, not a channel's
+    ("channel", "U0REQ"): False,  # a direct message is a person's, not a channel's
     ("anyone", None): False,
 }
 
@@ -58,7 +70,11 @@ def test_an_unrouted_confidential_request_is_seen_by_its_requester_admins_and_do
 
 def test_a_request_that_is_not_confidential_is_seen_by_anyone_anywhere() -> None:
     public = request(domain="support", confidential=False)
-    assert visible_to(CFG, public) and visible_to(CFG, public, user="U0OUTSIDER") and visible_to(CFG, public, channel="C0RANDOM")
+    assert (
+        visible_to(CFG, public)
+        and visible_to(CFG, public, user="U0OUTSIDER")
+        and visible_to(CFG, public, channel="C0RANDOM")
+    )
 
 
 def test_one_audience_at_a_time() -> None:

@@ -82,6 +82,7 @@ def test_units_queued_together_commit_together_and_a_failing_one_rolls_back_alon
                 if fail:
                     raise ValueError("this unit fails")
             return keys(tmp_path / "batch.db")  # what is on disk the moment the unit returns
+
         return work
 
     commits = db.commits
@@ -108,6 +109,7 @@ def recording(store: Store, order: list[str], name: str, *, background: bool) ->
         with store.transaction(background=background):
             order.append(name)
         return name
+
     return work
 
 
@@ -118,7 +120,9 @@ def test_people_go_before_jobs_and_each_in_turn(tmp_path: Path) -> None:
     order: list[str] = []
 
     threads = []
-    for i, (name, background) in enumerate([("job 1", True), ("person 1", False), ("job 2", True), ("person 2", False)]):
+    for i, (name, background) in enumerate(
+        [("job 1", True), ("person 1", False), ("job 2", True), ("person 2", False)]
+    ):
         threads.append(in_thread(recording(store, order, name, background=background))[0])
         queued(db, i + 1)
     release.set()
@@ -213,7 +217,9 @@ def test_a_click_while_the_database_is_busy_is_answered_and_the_person_told_once
         started = time.monotonic()
         reply = harness.click("request.claim", "AIR-1", user="U0ENG1")
         assert reply.status == 200 and time.monotonic() - started < 1.0  # a click is acked before its change
-        queued(harness.bot.db, 1)  # the claim waits for the writer, gives up after 2 s, and its "busy" message waits its turn
+        queued(
+            harness.bot.db, 1
+        )  # the claim waits for the writer, gives up after 2 s, and its "busy" message waits its turn
         while time.monotonic() < started + INTERACTIVE_WAIT_SECONDS + 0.5:
             time.sleep(0.05)
         queued(harness.bot.db, 1)
@@ -261,7 +267,9 @@ def test_a_big_nag_run_folds_in_what_a_person_has_not_been_sent_yet(harness: Har
     harness.settle()
     earlier = NagItem(request_id=3, key="AIR-3", rule="sla.at_risk", step="first_response", text="held for the morning")
     with harness.bot.store.transaction() as tx:  # a message held for U0PPM's working hours, not sent yet
-        tx.outbox.enqueue(NagMessage(user="U0PPM", items=[earlier]), at=harness.clock() + timedelta(hours=12), key="held:U0PPM")
+        tx.outbox.enqueue(
+            NagMessage(user="U0PPM", items=[earlier]), at=harness.clock() + timedelta(hours=12), key="held:U0PPM"
+        )
     harness.clock.advance(hours=5)
     Jobs(harness.bot.store, harness.bot.config, one_unit=0).run_nags(job="nags", now=harness.clock())
     harness.settle()

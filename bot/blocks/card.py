@@ -9,12 +9,22 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from slack_sdk.models.blocks import (
-    ActionsBlock, Block, ConfirmObject, PlainTextObject, StaticSelectElement, UserSelectElement,
+    ActionsBlock,
+    Block,
+    ConfirmObject,
+    PlainTextObject,
+    StaticSelectElement,
+    UserSelectElement,
 )
 
 from bot.blocks import ids
 from bot.blocks.changes import (
-    alerts_block, closure_block, hook_report_block, link_labels, owners_block, suspects_block,
+    alerts_block,
+    closure_block,
+    hook_report_block,
+    link_labels,
+    owners_block,
+    suspects_block,
 )
 from bot.blocks.common import button, context, link, option, quote, section, user
 from bot.domain.changes_loop import Suspect, closure_of
@@ -35,8 +45,11 @@ STATUS_LABEL = {
     "declined": ":no_entry_sign: Declined",
 }
 KIND_LABEL = {
-    "feature": "Feature", "regression": "Regression", "security_review": "Security review",
-    "eval": "Eval gap", "question": "Question",
+    "feature": "Feature",
+    "regression": "Regression",
+    "security_review": "Security review",
+    "eval": "Eval gap",
+    "question": "Question",
 }
 DESCRIPTION_LIMIT = 1200
 TITLE_LIMIT = 300
@@ -69,7 +82,7 @@ _MENTION = re.compile(r"<@([A-Z0-9]+)>")
 
 
 def routing_line(request: Request) -> str:
-    """":compass: routed to support (…); assigned to <@U0ENG2> (…)": triage's reasons, as long as they are true. Once
+    """ ":compass: routed to support (…); assigned to <@U0ENG2> (…)": triage's reasons, as long as they are true. Once
     someone else holds the request (reassigned, handed over, taken), the reason that assigned another person gives
     way to who is assigned now."""
     reasons, dropped = [], False
@@ -85,7 +98,11 @@ def routing_line(request: Request) -> str:
 
 
 def _status(request: Request) -> str:
-    text = ":zzz: Closed: no answer" if request.closed_as == NO_ANSWER else STATUS_LABEL.get(request.status, request.status)
+    text = (
+        ":zzz: Closed: no answer"
+        if request.closed_as == NO_ANSWER
+        else STATUS_LABEL.get(request.status, request.status)
+    )
     if request.stage:
         text += f" · review {request.stage.replace('_', ' ')}"
     return text
@@ -107,8 +124,13 @@ def _fields(request: Request, sla_lines: list[str], *, assignee_back: str = "") 
     return fields
 
 
-def _buttons(request: Request, *, domains: Sequence[str] = (), duplicate_of: Sequence[Request] = (),
-             kinds: Sequence[str] = tuple(KIND_LABEL)) -> list:
+def _buttons(
+    request: Request,
+    *,
+    domains: Sequence[str] = (),
+    duplicate_of: Sequence[Request] = (),
+    kinds: Sequence[str] = tuple(KIND_LABEL),
+) -> list:
     key = request.key
     if not request.is_open:
         return [button("Reopen", ids.REOPEN, key)]
@@ -119,7 +141,15 @@ def _buttons(request: Request, *, domains: Sequence[str] = (), duplicate_of: Seq
         if request.stage in ("requested", "changes_requested"):
             out.append(button("Start review", ids.REVIEW_START, key))
         if request.stage in ("requested", "in_review"):
-            out.append(button("Approve", ids.REVIEW_APPROVE, key, style="primary", confirm=f"Approve the security review of {key}?"))
+            out.append(
+                button(
+                    "Approve",
+                    ids.REVIEW_APPROVE,
+                    key,
+                    style="primary",
+                    confirm=f"Approve the security review of {key}?",
+                )
+            )
             out.append(button("Request changes", ids.REVIEW_CHANGES, key))
     if request.is_regression and request.owner is None:
         out.append(button("Take ownership", ids.OWN, key, style="primary"))
@@ -131,24 +161,49 @@ def _buttons(request: Request, *, domains: Sequence[str] = (), duplicate_of: Seq
         out.append(button("Resolve…", ids.RESOLVE_REGRESSION, key))  # asks for the cause and the eval case
     else:
         out.append(button("Resolve", ids.RESOLVE, key, confirm=f"Resolve {key}?"))
-    out.append(UserSelectElement(placeholder=PlainTextObject(text="Reassign…"), action_id=ids.REASSIGN, initial_user=request.assignee))
+    out.append(
+        UserSelectElement(
+            placeholder=PlainTextObject(text="Reassign…"), action_id=ids.REASSIGN, initial_user=request.assignee
+        )
+    )
     if request.is_regression and request.owner is None and request.disclaimers:
         out.append(UserSelectElement(placeholder=PlainTextObject(text="Hand to… (lead)"), action_id=ids.HAND))
-    out.append(StaticSelectElement(placeholder=PlainTextObject(text="Kind…"), action_id=ids.SET_KIND,
-                                   options=[option(f"{key}>{k}", kind_label(k)) for k in kinds if k != request.kind][:100]))
-    out.append(StaticSelectElement(placeholder=PlainTextObject(text="Priority…"), action_id=ids.SET_PRIORITY,
-                                   options=[option(f"{key}>{p}", p) for p in PRIORITIES if p != request.priority]))
+    out.append(
+        StaticSelectElement(
+            placeholder=PlainTextObject(text="Kind…"),
+            action_id=ids.SET_KIND,
+            options=[option(f"{key}>{k}", kind_label(k)) for k in kinds if k != request.kind][:100],
+        )
+    )
+    out.append(
+        StaticSelectElement(
+            placeholder=PlainTextObject(text="Priority…"),
+            action_id=ids.SET_PRIORITY,
+            options=[option(f"{key}>{p}", p) for p in PRIORITIES if p != request.priority],
+        )
+    )
     if request.is_open:  # suggested or not: "Another request…" names any by its key
         out.append(duplicate_select(request, duplicate_of))
     if others := [d for d in domains if d != request.domain][:100]:
-        out.append(StaticSelectElement(placeholder=PlainTextObject(text="Move to…"), action_id=ids.MOVE,
-                                       options=[option(d, d) for d in others]))
+        out.append(
+            StaticSelectElement(
+                placeholder=PlainTextObject(text="Move to…"), action_id=ids.MOVE, options=[option(d, d) for d in others]
+            )
+        )
     return out
 
 
-def render_card(request: Request, *, sla_lines: list[str], redact: bool, more: Sequence[Block] = (),
-                duplicate_of: Sequence[Request] = (), domains: Sequence[str] = (), assignee_back: str = "",
-                kinds: Sequence[str] = tuple(KIND_LABEL)) -> tuple[str, list[Block]]:
+def render_card(
+    request: Request,
+    *,
+    sla_lines: list[str],
+    redact: bool,
+    more: Sequence[Block] = (),
+    duplicate_of: Sequence[Request] = (),
+    domains: Sequence[str] = (),
+    assignee_back: str = "",
+    kinds: Sequence[str] = tuple(KIND_LABEL),
+) -> tuple[str, list[Block]]:
     """(fallback text, blocks) of the card. `redact` hides the request's own words: title, description,
     links and the routing reasons (they quote its words). `more`: blocks shown above the buttons;
     `duplicate_of`: the requests the "Duplicate of…" select offers; `domains`: those it can be moved to ("Move to…")."""
@@ -157,7 +212,9 @@ def render_card(request: Request, *, sla_lines: list[str], redact: bool, more: S
     blocks: list[Block] = [section(head, block_id="card.head")]
     if request.description and not redact:
         blocks.append(section(quote(request.description, DESCRIPTION_LIMIT), block_id="card.description"))
-    blocks.append(section(None, block_id="card.fields", fields=_fields(request, sla_lines, assignee_back=assignee_back)))
+    blocks.append(
+        section(None, block_id="card.fields", fields=_fields(request, sla_lines, assignee_back=assignee_back))
+    )
     extras = []
     if request.links and not redact:
         shown = request.links[:5]
@@ -167,20 +224,35 @@ def render_card(request: Request, *, sla_lines: list[str], redact: bool, more: S
     if extras:
         blocks.append(context(*extras))
     if request.disclaimers:  # each reason on its own line, apart from the links
-        blocks.append(context("\n".join(f":raised_hand: Not mine — {user(d.by)}: {escape_within(d.reason, 400)}"
-                                        for d in request.disclaimers[-3:])))
+        blocks.append(
+            context(
+                "\n".join(
+                    f":raised_hand: Not mine — {user(d.by)}: {escape_within(d.reason, 400)}"
+                    for d in request.disclaimers[-3:]
+                )
+            )
+        )
     if not redact:
         blocks.append(context(routing_line(request)))
     blocks.extend(more)
-    blocks.append(ActionsBlock(block_id="card.actions", elements=_buttons(request, domains=domains, duplicate_of=duplicate_of,
-                                                                          kinds=kinds)))
+    blocks.append(
+        ActionsBlock(
+            block_id="card.actions", elements=_buttons(request, domains=domains, duplicate_of=duplicate_of, kinds=kinds)
+        )
+    )
     return card_text(request, redact=redact), blocks
 
 
-
-def card_message(request: Request, events: Sequence[Event], config: Config, *, now: datetime,
-                 suspects: Sequence[Suspect] = (), similar: Sequence[Request] = (),
-                 assignee_back: str = "") -> tuple[str, list[Block]]:
+def card_message(
+    request: Request,
+    events: Sequence[Event],
+    config: Config,
+    *,
+    now: datetime,
+    suspects: Sequence[Suspect] = (),
+    similar: Sequence[Request] = (),
+    assignee_back: str = "",
+) -> tuple[str, list[Block]]:
     """The card as it should look at `now` to the channel it is in: both SLA clocks explained in the domain's
     zone; the request's own words only where `visible_to` allows them. A regression's card lists its
     `suspects` and, once resolved, its closure; a card that hides the request's words shows neither (its
@@ -207,9 +279,16 @@ def card_message(request: Request, events: Sequence[Event], config: Config, *, n
         more.insert(0, similar_block(alike))
     if request.is_open:
         more[:0] = unsure_blocks(request, events)
-    return render_card(request, sla_lines=lines, redact=redact, more=more, duplicate_of=alike if request.is_open else (),
-                       domains=[d.name for d in config.domains], assignee_back=assignee_back,
-                       kinds=list(config.kind_names))
+    return render_card(
+        request,
+        sla_lines=lines,
+        redact=redact,
+        more=more,
+        duplicate_of=alike if request.is_open else (),
+        domains=[d.name for d in config.domains],
+        assignee_back=assignee_back,
+        kinds=list(config.kind_names),
+    )
 
 
 SETTLED = ("kind_changed", "moved", "triage_confirmed")
@@ -231,17 +310,27 @@ def unsure_blocks(request: Request, events: Sequence[Event]) -> list[Block]:
         chosen, other = pair
         if chosen != (request.kind if what == "kind" else request.domain):
             continue
-        out.append(section(f":thinking_face: Triage was unsure whether this is {_a(what, label(chosen))} or {_a(what, label(other))}.",
-                           block_id=f"card.unsure.{what}"))
+        out.append(
+            section(
+                f":thinking_face: Triage was unsure whether this is {_a(what, label(chosen))} or {_a(what, label(other))}.",
+                block_id=f"card.unsure.{what}",
+            )
+        )
         verb = "Make it" if what == "kind" else "Move to"
-        out.append(ActionsBlock(block_id=f"card.unsure.{what}.actions", elements=[
-            button(f"{label(chosen)} is right", ids.TRIAGE_KEEP, f"{request.key}>{what}:{chosen}"),
-            button(f"{verb} {label(other)}", ids.TRIAGE_PICK, f"{request.key}>{what}:{other}")]))
+        out.append(
+            ActionsBlock(
+                block_id=f"card.unsure.{what}.actions",
+                elements=[
+                    button(f"{label(chosen)} is right", ids.TRIAGE_KEEP, f"{request.key}>{what}:{chosen}"),
+                    button(f"{verb} {label(other)}", ids.TRIAGE_PICK, f"{request.key}>{what}:{other}"),
+                ],
+            )
+        )
     return out
 
 
 def _a(what: str, name: str) -> str:
-    """"a regression", "an eval gap", "for support"."""
+    """ "a regression", "an eval gap", "for support"."""
     if what == "domain":
         return f"for {name}"
     return ("an " if name[:1].lower() in "aeiou" else "a ") + name.lower()
@@ -249,19 +338,29 @@ def _a(what: str, name: str) -> str:
 
 def similar_block(alike: Sequence[Request]) -> Block:
     """The requests that looked like this one when it was filed (each line: key, kind, title, status)."""
-    lines = [f"• *{s.key}* {kind_label(s.kind)} — {shown_title(s, redact=False)} · {STATUS_LABEL.get(s.status, s.status)}"
-             for s in alike]
+    lines = [
+        f"• *{s.key}* {kind_label(s.kind)} — {shown_title(s, redact=False)} · {STATUS_LABEL.get(s.status, s.status)}"
+        for s in alike
+    ]
     return section("*Possibly the same as*\n" + "\n".join(lines), block_id="card.similar")
 
 
 def duplicate_select(request: Request, alike: Sequence[Request]) -> StaticSelectElement:
-    """"Duplicate of…": closes this request and links it to the one picked, the similar ones or, by its key,
+    """ "Duplicate of…": closes this request and links it to the one picked, the similar ones or, by its key,
     "Another request…"."""
     options = [option(f"{request.key}>{s.key}", f"{s.key} {s.title}") for s in alike]
     options.append(option(f"{request.key}>{ids.ANOTHER}", "Another request…"))
-    return StaticSelectElement(placeholder=PlainTextObject(text="Duplicate of…"), action_id=ids.DUPLICATE, options=options,
-                               confirm=ConfirmObject(title="Close as a duplicate?", text=f"{request.key} will be closed, linked to the one you picked.",
-                                                     confirm="Close it", deny="Cancel"))
+    return StaticSelectElement(
+        placeholder=PlainTextObject(text="Duplicate of…"),
+        action_id=ids.DUPLICATE,
+        options=options,
+        confirm=ConfirmObject(
+            title="Close as a duplicate?",
+            text=f"{request.key} will be closed, linked to the one you picked.",
+            confirm="Close it",
+            deny="Cancel",
+        ),
+    )
 
 
 def moved_card(key: str, *, domain: str, by: str, channel: str, link_url: str | None) -> tuple[str, list[Block]]:

@@ -11,11 +11,32 @@ from slack_sdk.models.views import View
 from bot.blocks import ids
 from bot.blocks.common import button, context, input_block, link, local, option, section, static_select, user
 from bot.domain.changes import (
-    ANSWER_WORDS, Pair, CAUSES, KINDS, REASON_LIMIT, SIDE_KINDS, SIDES, WHAT_LIMIT, ChangeRecord, answer_text, ask_text,
-    change_state, describe, kind_words,
+    ANSWER_WORDS,
+    Pair,
+    CAUSES,
+    KINDS,
+    REASON_LIMIT,
+    SIDE_KINDS,
+    SIDES,
+    WHAT_LIMIT,
+    ChangeRecord,
+    answer_text,
+    ask_text,
+    change_state,
+    describe,
+    kind_words,
 )
 from bot.domain.changes_loop import (
-    FLAP_WINDOW, RECOVERED, REFIRED, REOPEN_WITHIN, AlertReport, Closure, Suspect, closure_text, flap_count, latest_alerts,
+    FLAP_WINDOW,
+    RECOVERED,
+    REFIRED,
+    REOPEN_WITHIN,
+    AlertReport,
+    Closure,
+    Suspect,
+    closure_text,
+    flap_count,
+    latest_alerts,
 )
 from bot.domain.changes_filing import VERSION_LIMIT, question_channel
 from bot.domain.models import Event, Request
@@ -23,7 +44,11 @@ from bot.domain.policy import Config
 from bot.domain.text import escape, truncate
 
 LIST_LIMIT = 15
-ANSWER_EMOJI = {"covered": ":white_check_mark:", "needs_work": ":hammer_and_wrench:", "not_relevant": ":heavy_minus_sign:"}
+ANSWER_EMOJI = {
+    "covered": ":white_check_mark:",
+    "needs_work": ":hammer_and_wrench:",
+    "not_relevant": ":heavy_minus_sign:",
+}
 
 
 def _when(at: datetime, config: Config, domain: str | None) -> str:
@@ -39,18 +64,33 @@ def question_message(record: ChangeRecord, config: Config, *, now: datetime) -> 
         details.append(f"asset `{escape(change.asset)}`")
     if change.links:
         details.append("Links: " + " · ".join(link(u, f"link {i + 1}") for i, u in enumerate(change.links[:5])))
-    blocks: list[Block] = [section(ask_text(change, asked_user=change.asked), block_id="change.question"),
-                           context(" · ".join(details))]
+    blocks: list[Block] = [
+        section(ask_text(change, asked_user=change.asked), block_id="change.question"),
+        context(" · ".join(details)),
+    ]
     if answer is None:
-        blocks.append(ActionsBlock(block_id="change.actions", elements=[
-            button("Covered (link an eval)", ids.CHANGE_COVERED, change.id, style="primary"),
-            button("Needs work", ids.CHANGE_NEEDS_WORK, change.id,
-                   confirm=f"File an eval request for the platform side about {change.id}?"),
-            button("Not relevant", ids.CHANGE_NOT_RELEVANT, change.id),
-        ]))
+        blocks.append(
+            ActionsBlock(
+                block_id="change.actions",
+                elements=[
+                    button("Covered (link an eval)", ids.CHANGE_COVERED, change.id, style="primary"),
+                    button(
+                        "Needs work",
+                        ids.CHANGE_NEEDS_WORK,
+                        change.id,
+                        confirm=f"File an eval request for the platform side about {change.id}?",
+                    ),
+                    button("Not relevant", ids.CHANGE_NOT_RELEVANT, change.id),
+                ],
+            )
+        )
     else:
-        blocks.append(context(f"{ANSWER_EMOJI[answer.answer]} {user(answer.by)} answered "
-                              f"{_when(answer.at, config, change.domain)}: {answer_text(answer)}"))
+        blocks.append(
+            context(
+                f"{ANSWER_EMOJI[answer.answer]} {user(answer.by)} answered "
+                f"{_when(answer.at, config, change.domain)}: {answer_text(answer)}"
+            )
+        )
     fallback = f"{change.id}: {change.side} shipped {escape(truncate(change.what, 200))} in {escape(change.domain)}"
     return fallback, blocks
 
@@ -68,11 +108,15 @@ def answer_state(record: ChangeRecord, config: Config, *, now: datetime) -> str:
 def change_line(record: ChangeRecord, config: Config, *, now: datetime) -> str:
     """One change as a list line: id, when, side, what, who shipped it and where its question stands."""
     change = record.change
-    return (f"*{change.id}* · {_when(change.at, config, change.domain)} · {escape(change.domain)} · {change.side} · "
-            f"{describe(change)} · {change.shipper()} · {answer_state(record, config, now=now)}")
+    return (
+        f"*{change.id}* · {_when(change.at, config, change.domain)} · {escape(change.domain)} · {change.side} · "
+        f"{describe(change)} · {change.shipper()} · {answer_state(record, config, now=now)}"
+    )
 
 
-def changes_reply(title: str, records: Sequence[ChangeRecord], config: Config, *, now: datetime) -> tuple[str, list[Block]]:
+def changes_reply(
+    title: str, records: Sequence[ChangeRecord], config: Config, *, now: datetime
+) -> tuple[str, list[Block]]:
     """The answer to `/ai-request changes [domain]`: the latest changes, newest first."""
     lines = [change_line(r, config, now=now) for r in records[:LIST_LIMIT]]
     body = "\n".join(lines) if lines else "_no changes logged yet: `/ai-request shipped <what>` logs one_"
@@ -89,13 +133,18 @@ def logged_reply(record: ChangeRecord, config: Config, *, created: bool) -> tupl
     return f"{verb} {change.id}", [section(text)]
 
 
-def home_blocks(waiting: Sequence[ChangeRecord], recent: Sequence[ChangeRecord], config: Config, *,
-                now: datetime) -> list[Block]:
+def home_blocks(
+    waiting: Sequence[ChangeRecord], recent: Sequence[ChangeRecord], config: Config, *, now: datetime
+) -> list[Block]:
     """The change log's part of a person's App Home: what waits for their answer, and their domains' latest."""
     blocks: list[Block] = [DividerBlock()]
     waiting_lines = [change_line(r, config, now=now) for r in waiting[:LIST_LIMIT]]
-    blocks.append(section(f"*Changes waiting for your answer* ({len(waiting)})\n"
-                          + ("\n".join(waiting_lines) if waiting_lines else "_nothing to answer_")))
+    blocks.append(
+        section(
+            f"*Changes waiting for your answer* ({len(waiting)})\n"
+            + ("\n".join(waiting_lines) if waiting_lines else "_nothing to answer_")
+        )
+    )
     if recent:
         lines = [change_line(r, config, now=now) for r in recent[:LIST_LIMIT]]
         blocks.append(section("*Latest changes in your domains*\n" + "\n".join(lines)))
@@ -116,8 +165,10 @@ def suspect_line(suspect: Suspect, config: Config) -> str:
     else:
         state = f"{ANSWER_EMOJI[answer.answer]} acknowledged by {user(answer.by)}: {ANSWER_WORDS[answer.answer]}"
     same = " · :dart: same asset" if suspect.same_asset else ""
-    return (f"• *{change.id}* {_when(change.at, config, change.domain)} · {change.side} · {describe(change)} · "
-            f"shipped by {change.shipper()} · {state}{same}")
+    return (
+        f"• *{change.id}* {_when(change.at, config, change.domain)} · {change.side} · {describe(change)} · "
+        f"shipped by {change.shipper()} · {state}{same}"
+    )
 
 
 def suspects_block(suspects: Sequence[Suspect], config: Config, *, domain: str) -> Block:
@@ -150,8 +201,14 @@ def hook_report_block(events: Sequence[Event], config: Config, *, domain: str | 
 
 ALERTS_SHOWN = 10
 _LINK_KINDS = (  # (what a link is, a piece of its address that says so), the first that matches wins
-    ("panel", "viewPanel="), ("silence", "/silence"), ("silence", "#/silences"), ("runbook", "runbook"),
-    ("dashboard", "/d/"), ("alert rule", "/alerting/"), ("alert rule", "/alerts/rules/"), ("query", "/graph?"),
+    ("panel", "viewPanel="),
+    ("silence", "/silence"),
+    ("silence", "#/silences"),
+    ("runbook", "runbook"),
+    ("dashboard", "/d/"),
+    ("alert rule", "/alerting/"),
+    ("alert rule", "/alerts/rules/"),
+    ("query", "/graph?"),
     ("issue", "/issues/"),
 )
 
@@ -178,8 +235,10 @@ def alerts_block(events: Sequence[Event]) -> Block | None:
         return None
     firing = [a for a in alerts if a.get("firing")]
     ordered = firing + [a for a in alerts if not a.get("firing")]
-    lines = [f"{':rotating_light:' if a.get('firing') else ':white_check_mark:'} `{escape(truncate(str(a.get('labels') or a.get('id')), 120))}`"
-             for a in ordered[:ALERTS_SHOWN]]
+    lines = [
+        f"{':rotating_light:' if a.get('firing') else ':white_check_mark:'} `{escape(truncate(str(a.get('labels') or a.get('id')), 120))}`"
+        for a in ordered[:ALERTS_SHOWN]
+    ]
     if len(ordered) > ALERTS_SHOWN:
         lines.append(f"… and {len(ordered) - ALERTS_SHOWN} more")
     head = f"*Alerts* — {len(firing)} firing, {len(alerts) - len(firing)} resolved:"
@@ -188,74 +247,147 @@ def alerts_block(events: Sequence[Event]) -> Block | None:
 
 def owners_block(asset: str, owners: Pair) -> Block:
     """The asset a request names, and its pair of owners (each the asset's own, else the domain's)."""
-    return context(f":package: Asset `{escape(asset)}` · product owner {user(owners.product, none='none')} · "
-                   f"platform owner {user(owners.platform, none='none')}")
+    return context(
+        f":package: Asset `{escape(asset)}` · product owner {user(owners.product, none='none')} · "
+        f"platform owner {user(owners.platform, none='none')}"
+    )
 
 
 def closure_modal(key: str, suspects: Sequence[Suspect]) -> View:
     """Resolving a regression asks for its cause (one of its suspects, a side, both or outside) and the eval
     case that now covers it, or why there is none."""
-    options = [option(f"change:{s.change.id}", f"{s.change.id}: {s.change.what} ({s.change.side})") for s in suspects[:95]]
+    options = [
+        option(f"change:{s.change.id}", f"{s.change.id}: {s.change.what} ({s.change.side})") for s in suspects[:95]
+    ]
     options += [option(c, CAUSE_LABEL[c]) for c in CAUSES]
-    reason = PlainTextInputElement(action_id=ids.INPUT, multiline=True, max_length=REASON_LIMIT,
-                                   placeholder="e.g. the provider's model changed; no case can pin it")
+    reason = PlainTextInputElement(
+        action_id=ids.INPUT,
+        multiline=True,
+        max_length=REASON_LIMIT,
+        placeholder="e.g. the provider's model changed; no case can pin it",
+    )
     blocks = [
         input_block(ids.CAUSE, "What caused it?", static_select(options, placeholder="A suspect change, or a side")),
-        input_block(ids.EVAL_CASE, "The eval case that now covers it", UrlInputElement(action_id=ids.INPUT), optional=True),
+        input_block(
+            ids.EVAL_CASE, "The eval case that now covers it", UrlInputElement(action_id=ids.INPUT), optional=True
+        ),
         input_block(ids.NO_EVAL_REASON, "Or: why there is no eval case", reason, optional=True),
     ]
-    return View(type="modal", callback_id=ids.CLOSURE_MODAL, title=f"Resolve {key}"[:24], submit="Resolve", close="Cancel",
-                blocks=blocks, private_metadata=json.dumps({"key": key}))
+    return View(
+        type="modal",
+        callback_id=ids.CLOSURE_MODAL,
+        title=f"Resolve {key}"[:24],
+        submit="Resolve",
+        close="Cancel",
+        blocks=blocks,
+        private_metadata=json.dumps({"key": key}),
+    )
 
 
-CAUSE_LABEL = {"product": "The product side", "platform": "The platform side", "both": "Both sides",
-               "outside": "Outside (a model provider, a data source)"}
+CAUSE_LABEL = {
+    "product": "The product side",
+    "platform": "The platform side",
+    "both": "Both sides",
+    "outside": "Outside (a model provider, a data source)",
+}
 
 
 # -- forms ---------------------------------------------------------------------------------------
 
 
-def change_modal(config: Config, *, channel: str | None = None, what: str | None = None, side: str | None = None) -> View:
+def change_modal(
+    config: Config, *, channel: str | None = None, what: str | None = None, side: str | None = None
+) -> View:
     """The "Log a change" form; its domain starts as the channel's, `what` and `side` as given."""
     here = config.domain_of_channel(channel)
     domains = [option(d.name, d.name) for d in config.domains]
     sides = [option(s, f"{s.capitalize()} ({', '.join(kind_words(k) for k in SIDE_KINDS[s])})") for s in SIDES]
     kinds = [option(k, f"{kind_words(k)} ({next(s for s in SIDES if k in SIDE_KINDS[s])})") for k in KINDS]
     blocks: list[Block] = [
-        input_block(ids.DOMAIN, "Domain", static_select(domains, placeholder="Which domain", initial=here.name if here else None)),
+        input_block(
+            ids.DOMAIN,
+            "Domain",
+            static_select(domains, placeholder="Which domain", initial=here.name if here else None),
+        ),
         input_block(ids.SIDE, "Side", static_select(sides, placeholder="Who shipped it", initial=side)),
         input_block(ids.CHANGE_KIND, "Kind", static_select(kinds, placeholder="What it changed"), optional=True),
-        input_block(ids.WHAT, "What shipped", PlainTextInputElement(action_id=ids.INPUT, max_length=WHAT_LIMIT,
-                                                                   initial_value=truncate(what, WHAT_LIMIT) if what else None,
-                                                                   placeholder="express-refund intent")),
+        input_block(
+            ids.WHAT,
+            "What shipped",
+            PlainTextInputElement(
+                action_id=ids.INPUT,
+                max_length=WHAT_LIMIT,
+                initial_value=truncate(what, WHAT_LIMIT) if what else None,
+                placeholder="express-refund intent",
+            ),
+        ),
     ]
     if config.assets:
         assets = [option(a.name, f"{a.name} ({a.domain}, {kind_words(a.kind)})") for a in config.assets]
-        blocks.append(input_block(ids.ASSET, "AI asset", static_select(assets, placeholder="From the catalog"), optional=True,
-                                  hint="Its owners are asked instead of the domain's."))
-    blocks.append(input_block(ids.VERSION, "Version", PlainTextInputElement(action_id=ids.INPUT, max_length=VERSION_LIMIT),
-                              optional=True))
+        blocks.append(
+            input_block(
+                ids.ASSET,
+                "AI asset",
+                static_select(assets, placeholder="From the catalog"),
+                optional=True,
+                hint="Its owners are asked instead of the domain's.",
+            )
+        )
+    blocks.append(
+        input_block(
+            ids.VERSION, "Version", PlainTextInputElement(action_id=ids.INPUT, max_length=VERSION_LIMIT), optional=True
+        )
+    )
     for i in range(2):
-        blocks.append(input_block(f"{ids.LINKS}.{i}", "Link" if i == 0 else "Another link", UrlInputElement(action_id=ids.INPUT),
-                                  optional=True))
-    return View(type="modal", callback_id=ids.CHANGE_MODAL, title="Log a change", submit="Log it", close="Cancel",
-                blocks=blocks, private_metadata=json.dumps({"channel": channel}))
+        blocks.append(
+            input_block(
+                f"{ids.LINKS}.{i}",
+                "Link" if i == 0 else "Another link",
+                UrlInputElement(action_id=ids.INPUT),
+                optional=True,
+            )
+        )
+    return View(
+        type="modal",
+        callback_id=ids.CHANGE_MODAL,
+        title="Log a change",
+        submit="Log it",
+        close="Cancel",
+        blocks=blocks,
+        private_metadata=json.dumps({"channel": channel}),
+    )
 
 
 def covered_modal(change_id: str) -> View:
-    """"Covered" asks for the eval case that covers the change."""
-    return View(type="modal", callback_id=ids.COVERED_MODAL, title=f"Covered: {change_id}"[:24], submit="Send", close="Cancel",
-                blocks=[input_block(ids.EVAL_LINK, "The eval case that covers it", UrlInputElement(action_id=ids.INPUT))],
-                private_metadata=json.dumps({"change": change_id}))
+    """ "Covered" asks for the eval case that covers the change."""
+    return View(
+        type="modal",
+        callback_id=ids.COVERED_MODAL,
+        title=f"Covered: {change_id}"[:24],
+        submit="Send",
+        close="Cancel",
+        blocks=[input_block(ids.EVAL_LINK, "The eval case that covers it", UrlInputElement(action_id=ids.INPUT))],
+        private_metadata=json.dumps({"change": change_id}),
+    )
 
 
 def not_relevant_modal(change_id: str) -> View:
-    """"Not relevant" asks why, for the side that shipped it."""
-    reason = PlainTextInputElement(action_id=ids.INPUT, multiline=True, max_length=REASON_LIMIT,
-                                   placeholder="e.g. the prompt never sees refund requests")
-    return View(type="modal", callback_id=ids.NOT_RELEVANT_MODAL, title=f"Not relevant: {change_id}"[:24], submit="Send",
-                close="Cancel", blocks=[input_block(ids.REASON, "Why is it not relevant to your side?", reason)],
-                private_metadata=json.dumps({"change": change_id}))
+    """ "Not relevant" asks why, for the side that shipped it."""
+    reason = PlainTextInputElement(
+        action_id=ids.INPUT,
+        multiline=True,
+        max_length=REASON_LIMIT,
+        placeholder="e.g. the prompt never sees refund requests",
+    )
+    return View(
+        type="modal",
+        callback_id=ids.NOT_RELEVANT_MODAL,
+        title=f"Not relevant: {change_id}"[:24],
+        submit="Send",
+        close="Cancel",
+        blocks=[input_block(ids.REASON, "Why is it not relevant to your side?", reason)],
+        private_metadata=json.dumps({"change": change_id}),
+    )
 
 
 # -- an alert's life, in the thread of the regression its hook filed ---------------------------------
@@ -270,16 +402,20 @@ def state_line(source: str, said: AlertReport) -> str:
     """A change of state told in the thread; the last one told says the next ones are only counted."""
     line = f"{_hook(source)} {'reports this recovered' if said.outcome == RECOVERED else 'reports it firing again'}."
     if said.counted_from_now:
-        line += (f" That is {said.changes} changes of state in {_HOURS} hours: the next ones are counted on the card, "
-                 "not told here.")
+        line += (
+            f" That is {said.changes} changes of state in {_HOURS} hours: the next ones are counted on the card, "
+            "not told here."
+        )
     return line
 
 
 def reopened_line(source: str, *, closed_at: datetime | None, now: datetime) -> str:
     """A closed request reopened by its alert firing again."""
     ago = _ago(closed_at, now)
-    return (f"{_hook(source)} reports it firing again{f', {ago} after it closed' if ago else ''}: reopened "
-            f"(an alert firing within {REOPEN_WITHIN.days} days of its close reopens it).")
+    return (
+        f"{_hook(source)} reports it firing again{f', {ago} after it closed' if ago else ''}: reopened "
+        f"(an alert firing within {REOPEN_WITHIN.days} days of its close reopens it)."
+    )
 
 
 def filed_again_line(source: str, *, key: str, closed_at: datetime | None, now: datetime) -> str:

@@ -57,22 +57,31 @@ def section(text: str, *, block_id: str | None = None) -> Dict:
 
 def context(*parts: str) -> Dict:
     """A context block of mrkdwn parts (empty ones left out; at most `CONTEXT_ELEMENTS`, each cut at 3,000)."""
-    return {"type": "context", "elements": [mrkdwn(truncate(p, CONTEXT_TEXT_LIMIT)) for p in parts[:CONTEXT_ELEMENTS] if p]}
+    return {
+        "type": "context",
+        "elements": [mrkdwn(truncate(p, CONTEXT_TEXT_LIMIT)) for p in parts[:CONTEXT_ELEMENTS] if p],
+    }
 
 
 def button(text: str, action_id: str, value: str, *, style: str | None = None, confirm: str | None = None) -> Dict:
     """A button (its text cut at `BUTTON_TEXT_LIMIT`), with an "Are you sure?" dialog when `confirm` says what for."""
-    element: Dict = {"type": "button", "text": plain(truncate(text, BUTTON_TEXT_LIMIT)),
-                     "action_id": within(action_id, ACTION_ID_LIMIT, "action_id"), "value": within(value, VALUE_LIMIT, "value")}
+    element: Dict = {
+        "type": "button",
+        "text": plain(truncate(text, BUTTON_TEXT_LIMIT)),
+        "action_id": within(action_id, ACTION_ID_LIMIT, "action_id"),
+        "value": within(value, VALUE_LIMIT, "value"),
+    }
     if style is not None:
         if style not in STYLES:
             raise SlackObjectFormationError(f"style must be one of {STYLES}")
         element["style"] = style
     if confirm is not None:
-        element["confirm"] = {"title": plain(within("Are you sure?", CONFIRM_TITLE_LIMIT, "confirm title")),
-                              "text": mrkdwn(within(confirm, CONFIRM_TEXT_LIMIT, "confirm text")),
-                              "confirm": plain(within("Yes", CONFIRM_BUTTON_LIMIT, "confirm")),
-                              "deny": plain(within("Cancel", CONFIRM_BUTTON_LIMIT, "deny"))}
+        element["confirm"] = {
+            "title": plain(within("Are you sure?", CONFIRM_TITLE_LIMIT, "confirm title")),
+            "text": mrkdwn(within(confirm, CONFIRM_TEXT_LIMIT, "confirm text")),
+            "confirm": plain(within("Yes", CONFIRM_BUTTON_LIMIT, "confirm")),
+            "deny": plain(within("Cancel", CONFIRM_BUTTON_LIMIT, "deny")),
+        }
     return element
 
 

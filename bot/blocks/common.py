@@ -40,7 +40,9 @@ def context(*parts: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=truncate(p, 3000)) for p in parts[:10] if p])
 
 
-def button(text: str, action_id: str, value: str, *, style: str | None = None, confirm: str | None = None) -> ButtonElement:
+def button(
+    text: str, action_id: str, value: str, *, style: str | None = None, confirm: str | None = None
+) -> ButtonElement:
     return ButtonElement(
         text=PlainTextObject(text=truncate(text, BUTTON_TEXT_LIMIT), emoji=True),
         action_id=action_id,
@@ -100,7 +102,9 @@ def static_select(options: list[Option], *, placeholder: str, initial: str | Non
     return StaticSelectElement(action_id=ids.INPUT, placeholder=placeholder, options=shown, initial_option=chosen)
 
 
-def input_block(block_id: str, label: str, element: Any, *, optional: bool = False, hint: str | None = None) -> InputBlock:
+def input_block(
+    block_id: str, label: str, element: Any, *, optional: bool = False, hint: str | None = None
+) -> InputBlock:
     """A form's input block; its one element's action_id is `ids.INPUT`."""
     return InputBlock(block_id=block_id, label=label, element=element, optional=optional, hint=hint)
 

@@ -57,34 +57,55 @@ def confidential_listed_in(config: Config, scope: str | None, *, queue: str) -> 
     return f"listed to its members by `{queue}`"
 
 
-def render_digest(figures: DigestFigures, *, title: str, queue: str, stale_days: int,
-                  org: bool = False, loop: LoopFigures | None = None,
-                  changes: str = "/ai-request changes", listed_in: str | None = None) -> list[tuple[str, list[Block]]]:
+def render_digest(
+    figures: DigestFigures,
+    *,
+    title: str,
+    queue: str,
+    stale_days: int,
+    org: bool = False,
+    loop: LoopFigures | None = None,
+    changes: str = "/ai-request changes",
+    listed_in: str | None = None,
+) -> list[tuple[str, list[Block]]]:
     """One or more (text, blocks) messages. `queue` is the command that lists every open request of the
     digest's scope (`/ai-request queue support`); `stale_days` the silence at which a review counts as
     stalled; `org`: the organisation's digest, which always names the reviews at the top of the ladder.
     `loop`: the change log's figures of the same scope, and `changes` the command that lists its changes;
     `listed_in`: where its confidential requests are listed in full (`confidential_listed_in`)."""
     blocks: list[Block] = [HeaderBlock(text=title[:150])]
-    blocks += _decisions(figures, queue=queue, stale_days=stale_days, org=org, others=loop_decision_counts(loop), listed_in=listed_in)
+    blocks += _decisions(
+        figures, queue=queue, stale_days=stale_days, org=org, others=loop_decision_counts(loop), listed_in=listed_in
+    )
     blocks += loop_decisions(loop, changes=changes)
     blocks.append(DividerBlock())
     blocks += _figures(figures, listed_in=listed_in)
     blocks += loop_figures_blocks(loop)
-    text = (f"{title}: {figures.opened} opened, {figures.resolved} resolved, {_plural(figures.unowned_total, 'unowned regression')}, "
-            f"{_plural(figures.stalled_total, 'stalled review')}")
+    text = (
+        f"{title}: {figures.opened} opened, {figures.resolved} resolved, {_plural(figures.unowned_total, 'unowned regression')}, "
+        f"{_plural(figures.stalled_total, 'stalled review')}"
+    )
     return _messages(title, text, blocks)
 
 
-def _decisions(figures: DigestFigures, *, queue: str, stale_days: int, org: bool, others: Sequence[str] = (),
-               listed_in: str | None = None) -> list[Block]:
-    """"Needs a decision": every unowned regression and stalled review counted, up to `DECISIONS_LIMIT` of
+def _decisions(
+    figures: DigestFigures,
+    *,
+    queue: str,
+    stale_days: int,
+    org: bool,
+    others: Sequence[str] = (),
+    listed_in: str | None = None,
+) -> list[Block]:
+    """ "Needs a decision": every unowned regression and stalled review counted, up to `DECISIONS_LIMIT` of
     each listed with their buttons, the rest named by number with where to see them. `others`: what else
     needs a decision, counted ("1 change unanswered …"), listed after these."""
     unowned, stalled = figures.unowned_total, figures.stalled_total
     if not unowned and not stalled and not others:
         return [section("*Needs a decision*\nNothing: no unowned regression, no stalled review. :tada:")]
-    counts = [_plural(n, what) for n, what in ((unowned, "unowned regression"), (stalled, "stalled security review")) if n]
+    counts = [
+        _plural(n, what) for n, what in ((unowned, "unowned regression"), (stalled, "stalled security review")) if n
+    ]
     counts += others
     blocks = [section(f"*Needs a decision*: {', '.join(counts)}")]
     for _, key, hours in figures.unowned_regressions[:DECISIONS_LIMIT]:
@@ -93,9 +114,14 @@ def _decisions(figures: DigestFigures, *, queue: str, stale_days: int, org: bool
     for _, key, days in figures.stale_reviews[:DECISIONS_LIMIT]:
         blocks.append(section(f":hourglass: *{key}* security review: its ball holder silent for {days} days"))
         blocks.append(_buttons(key, ids.REVIEW_START, ids.SNOOZE))
-    more = [_plural(n, f"more {what}") for n, what in (
-        (len(figures.unowned_regressions) - DECISIONS_LIMIT, "unowned regression"),
-        (len(figures.stale_reviews) - DECISIONS_LIMIT, "stalled review")) if n > 0]
+    more = [
+        _plural(n, f"more {what}")
+        for n, what in (
+            (len(figures.unowned_regressions) - DECISIONS_LIMIT, "unowned regression"),
+            (len(figures.stale_reviews) - DECISIONS_LIMIT, "stalled review"),
+        )
+        if n > 0
+    ]
     if more:
         blocks.append(context(f"+{' and +'.join(more)}: `{queue}` lists every open request."))
     hidden = _hidden(figures, stale_days=stale_days, org=org, listed_in=listed_in)
@@ -112,13 +138,20 @@ def _hidden(figures: DigestFigures, *, stale_days: int, org: bool, listed_in: st
     parts = []
     (stalled, longest), (unowned, hours) = figures.hidden_stalled, figures.hidden_unowned
     if stalled:
-        parts.append(f"{_plural(stalled, 'confidential security review')} stalled over {stale_days} days, oldest {longest} days")
+        parts.append(
+            f"{_plural(stalled, 'confidential security review')} stalled over {stale_days} days, oldest {longest} days"
+        )
     if unowned:
-        parts.append(f"{_plural(unowned, 'confidential regression')} unowned, the longest for {hours:.1f} business hours")
+        parts.append(
+            f"{_plural(unowned, 'confidential regression')} unowned, the longest for {hours:.1f} business hours"
+        )
     if not parts:
         return ""
-    where = listed_in or ("listed in full in each domain's private review channel" if org else
-                          "listed in full in the private review channel")
+    where = listed_in or (
+        "listed in full in each domain's private review channel"
+        if org
+        else "listed in full in the private review channel"
+    )
     return ":lock: " + "; ".join(parts) + f" ({where})"
 
 
@@ -145,12 +178,21 @@ def _figures(figures: DigestFigures, *, listed_in: str | None = None) -> list[Bl
         f"*Breaches*\n{figures.breaches} ({change(figures.breaches, prev and prev.breaches)})",
     ]
     if figures.confidential_open:
-        fields.append(f"*Confidential open*\n{figures.confidential_open} ({listed_in or 'details in the private review channel'})")
+        fields.append(
+            f"*Confidential open*\n{figures.confidential_open} ({listed_in or 'details in the private review channel'})"
+        )
     blocks: list[Block] = [section(None, fields=fields)]
     if figures.oldest_open:
-        blocks.append(section("*Oldest open*\n" + "\n".join(f"*{key}* — {days} days" for _, key, days in figures.oldest_open)))
+        blocks.append(
+            section("*Oldest open*\n" + "\n".join(f"*{key}* — {days} days" for _, key, days in figures.oldest_open))
+        )
     if figures.snoozed:
-        blocks.append(context("Snoozed: " + ", ".join(f"{key} until {until:%a %d %b} (<@{by}>)" for _, key, until, by in figures.snoozed)))
+        blocks.append(
+            context(
+                "Snoozed: "
+                + ", ".join(f"{key} until {until:%a %d %b} (<@{by}>)" for _, key, until, by in figures.snoozed)
+            )
+        )
     return blocks
 
 
@@ -174,8 +216,10 @@ def loop_decisions(loop: LoopFigures | None, *, changes: str) -> list[Block]:
     blocks: list[Block] = []
     for record, days in loop.needs_answer[:DECISIONS_LIMIT]:
         shipped = record.change
-        line = (f":hourglass: *{shipped.id}* · {shipped.side} shipped {describe(shipped)} in {escape_within(shipped.domain, 40)} · "
-                f"asked {user(shipped.asked)} · unanswered for {days:.1f} business days")
+        line = (
+            f":hourglass: *{shipped.id}* · {shipped.side} shipped {describe(shipped)} in {escape_within(shipped.domain, 40)} · "
+            f"asked {user(shipped.asked)} · unanswered for {days:.1f} business days"
+        )
         if loop.end is not None and (until := record.snoozed_until(loop.end)) is not None:
             line += f" · snoozed until {until:%a %d %b} ({user(record.snoozed_by(loop.end))})"
         blocks.append(section(line))
@@ -193,8 +237,12 @@ def loop_figures_blocks(loop: LoopFigures | None) -> list[Block]:
     if loop is None or not loop.has_news:
         return []
     never = f"{len(loop.unacknowledged_this_week)} logged this week, {len(loop.unacknowledged_open)} still open"
-    fields = [f"*Regressions closed*\n{loop.regressions_closed}", f"*Without an eval case*\n{loop.closed_without_eval_case}",
-              f"*Changes logged*\n{loop.changes_logged}", f"*Never acknowledged*\n{never}"]
+    fields = [
+        f"*Regressions closed*\n{loop.regressions_closed}",
+        f"*Without an eval case*\n{loop.closed_without_eval_case}",
+        f"*Changes logged*\n{loop.changes_logged}",
+        f"*Never acknowledged*\n{never}",
+    ]
     blocks: list[Block] = [section("*Closing the loop*", fields=fields)]
     keys = [key for _, key in loop.closed_without_eval_case_listed]
     hidden = loop.closed_without_eval_case_hidden
@@ -213,11 +261,15 @@ def loop_figures_blocks(loop: LoopFigures | None) -> list[Block]:
 # --- the private digest -------------------------------------------------------------------------------
 
 
-def render_private_digest(listed: Sequence[Listed], config: Config, *, title: str, now: datetime) -> list[tuple[str, list[Block]]]:
+def render_private_digest(
+    listed: Sequence[Listed], config: Config, *, title: str, now: datetime
+) -> list[tuple[str, list[Block]]]:
     """The confidential requests a private review channel may see, listed in full — key, title, kind, age and
     whose court — those needing a decision first, with their buttons."""
-    blocks: list[Block] = [HeaderBlock(text=title[:150]),
-                           context(":lock: Confidential requests, listed in full here only: the public digests count them.")]
+    blocks: list[Block] = [
+        HeaderBlock(text=title[:150]),
+        context(":lock: Confidential requests, listed in full here only: the public digests count them."),
+    ]
     needs = [x.decision.stalled_days is not None or x.decision.unowned_hours is not None for x in listed]
     decide = [x for x, needed in zip(listed, needs) if needed]
     rest = [x for x, needed in zip(listed, needs) if not needed]  # not `x not in decide`: quadratic in the listed
@@ -229,7 +281,10 @@ def render_private_digest(listed: Sequence[Listed], config: Config, *, title: st
                 blocks.append(row)
     if rest:
         heading = f"*Open*: {len(rest)}"
-        blocks += [section("\n".join(chunk)) for chunk in _chunks([heading, *(_private_line(x, config, now=now) for x in rest)])]
+        blocks += [
+            section("\n".join(chunk))
+            for chunk in _chunks([heading, *(_private_line(x, config, now=now) for x in rest)])
+        ]
     text = f"{title}: {len(listed)} confidential open, {len(decide)} needing a decision"
     return _messages(title, text, blocks)
 
@@ -237,10 +292,18 @@ def render_private_digest(listed: Sequence[Listed], config: Config, *, title: st
 def _private_line(item: Listed, config: Config, *, now: datetime) -> str:
     request, decision = item.request, item.decision
     holders = " ".join(f"<@{u}>" for u in ball_holders(request, config)) or "nobody"
-    parts = [f"*{request.key}*", shown_title(request, redact=False), kind_label(request.kind),
-             f"{_plural(item.age_days, 'day')} open", f"ball with {COURT_LABEL.get(request.court, request.court)} ({holders})"]
+    parts = [
+        f"*{request.key}*",
+        shown_title(request, redact=False),
+        kind_label(request.kind),
+        f"{_plural(item.age_days, 'day')} open",
+        f"ball with {COURT_LABEL.get(request.court, request.court)} ({holders})",
+    ]
     if decision.stalled_days is not None:
-        parts.append(f"silent {_plural(decision.stalled_days, 'day')}" + (" — past the top of the ladder" if decision.top else ""))
+        parts.append(
+            f"silent {_plural(decision.stalled_days, 'day')}"
+            + (" — past the top of the ladder" if decision.top else "")
+        )
     if decision.unowned_hours is not None:
         parts.append(f"unowned for {decision.unowned_hours:.1f} business hours")
     if decision.snoozed is not None:

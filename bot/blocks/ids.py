@@ -26,7 +26,9 @@ REVIEW_APPROVE = "review.approve"
 REVIEW_CHANGES = "review.changes"
 SET_KIND = "request.set_kind"  # "Kind…" (a select of the other kinds): each option's value is "<key>><kind>"
 SET_PRIORITY = "request.set_priority"  # "Priority…" (a select of the other priorities): "<key>><P1-P4>"
-TRIAGE_KEEP = "triage.keep"  # on a card triage was unsure of: its choice is right; value "<key>>kind:<kind>" or ">domain:<name>"
+TRIAGE_KEEP = (
+    "triage.keep"  # on a card triage was unsure of: its choice is right; value "<key>>kind:<kind>" or ">domain:<name>"
+)
 TRIAGE_PICK = "triage.pick"  # on a card triage was unsure of: the other choice, in the same form of value
 DUPLICATE = "request.duplicate"  # "Duplicate of…" (a select): each option's value is "<this key>><the original's key>"
 ANOTHER = "…"  # the original's key in the "Another request…" option's value ("AIR-12>…"): asked for in a modal

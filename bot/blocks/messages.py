@@ -53,27 +53,49 @@ def usage_text(subcommand: str, config: Config) -> str:
     """How to type `subcommand`, for text that started with its word but did not fit it (nothing was filed)."""
     usage = SUBCOMMANDS[subcommand].usage
     said = next((line for line in help_text(config).splitlines() if line.startswith(f"• `/ai-request {usage}`")), "")
-    return (f"Nothing was filed: `{subcommand}` is a command, typed as `/ai-request {usage}`.\n{said}\n"
-            f"To file a request that starts with “{subcommand}”, name its kind first "
-            f"(`/ai-request question: {subcommand} …`) or use the form (`/ai-request`).")
+    return (
+        f"Nothing was filed: `{subcommand}` is a command, typed as `/ai-request {usage}`.\n{said}\n"
+        f"To file a request that starts with “{subcommand}”, name its kind first "
+        f"(`/ai-request question: {subcommand} …`) or use the form (`/ai-request`)."
+    )
 
 
-SLA_LABEL = {"breached": ":red_circle: SLA breached", "at_risk": ":large_orange_circle: SLA at risk", "on_track": "on track"}
+SLA_LABEL = {
+    "breached": ":red_circle: SLA breached",
+    "at_risk": ":large_orange_circle: SLA at risk",
+    "on_track": "on track",
+}
 
 
-def line(request: Request, *, redact: bool, sla_state: str | None = None, title_limit: int = LIST_TITLE_LIMIT,
-         away: Mapping[str, Away] | None = None) -> str:
+def line(
+    request: Request,
+    *,
+    redact: bool,
+    sla_state: str | None = None,
+    title_limit: int = LIST_TITLE_LIMIT,
+    away: Mapping[str, Away] | None = None,
+) -> str:
     """One request as a list line: key, priority, kind, title (cut visibly at `title_limit`), status, assignee (with
     🌴 and the day they are back when `away` says they are away), SLA state."""
     title = shown_title(request, redact=True) if redact else escape_within(request.title, title_limit)
     sla = f" · {SLA_LABEL[sla_state]}" if sla_state in SLA_LABEL else ""
     gone = away_mark((away or {}).get(request.assignee or ""))
-    return (f"*{request.key}* {request.priority} {kind_label(request.kind)} — {title} · {request.status} · "
-            f"{user(request.assignee, none='unassigned')}{gone}{sla}")
+    return (
+        f"*{request.key}* {request.priority} {kind_label(request.kind)} — {title} · {request.status} · "
+        f"{user(request.assignee, none='unassigned')}{gone}{sla}"
+    )
 
 
-def listed_line(request: Request, events: Sequence[Event], config: Config, *, now: datetime, viewer: str,
-                whose: bool = False, away: Mapping[str, Away] | None = None) -> str:
+def listed_line(
+    request: Request,
+    events: Sequence[Event],
+    config: Config,
+    *,
+    now: datetime,
+    viewer: str,
+    whose: bool = False,
+    away: Mapping[str, Away] | None = None,
+) -> str:
     """A list line as `viewer` sees it at `now`: a confidential title hidden unless they may see it, and the
     worst state of its SLA clocks; `whose`: and whose court the ball is in (a requester's list of what she filed)."""
     redact = not visible_to(config, request, user=viewer)
@@ -81,8 +103,10 @@ def listed_line(request: Request, events: Sequence[Event], config: Config, *, no
     return said + (f" · {whose_court(request, config, user=viewer)}" if whose else "")
 
 
-FOLLOW_UP = ("Follow up on one you filed: `@ai-intake any update on AIR-5?` in any channel, a reply in its thread, "
-             "or a direct message to ai-intake; `/ai-request status AIR-5` shows where it stands.")
+FOLLOW_UP = (
+    "Follow up on one you filed: `@ai-intake any update on AIR-5?` in any channel, a reply in its thread, "
+    "or a direct message to ai-intake; `/ai-request status AIR-5` shows where it stands."
+)
 
 
 def cut_note(request: Request, cut: Sequence[str]) -> str:
@@ -90,8 +114,15 @@ def cut_note(request: Request, cut: Sequence[str]) -> str:
     return ":scissors: " + cut_sentence(cut, whole_elsewhere=request.origin_ts is not None)
 
 
-def filed_reply(request: Request, config: Config, *, created: bool, user: str | None = None,
-                channel: str | None = None, cut: Sequence[str] = ()) -> tuple[str, list[checked.Dict]]:
+def filed_reply(
+    request: Request,
+    config: Config,
+    *,
+    created: bool,
+    user: str | None = None,
+    channel: str | None = None,
+    cut: Sequence[str] = (),
+) -> tuple[str, list[checked.Dict]]:
     """The answer to filing: the key, where it went and why, what was cut to fit, and "Edit details".
 
     Its audience is `user` (an ephemeral answer or a direct message) or `channel` (the thread the
@@ -100,7 +131,11 @@ def filed_reply(request: Request, config: Config, *, created: bool, user: str | 
     a command's ack carries them.
     """
     where = f"<#{request.card_channel}>" if request.card_channel else "triage"
-    if request.card_channel and not (user and opens_card(config, request, user)) and not opens_card(config, request, ""):
+    if (
+        request.card_channel
+        and not (user and opens_card(config, request, user))
+        and not opens_card(config, request, "")
+    ):
         where = f"{request.domain}'s private review channel (you hear of it here and by direct message)"
     verb = "Filed" if created else "Already filed as"
     redact = not visible_to(config, request, user=user, channel=channel)
@@ -110,14 +145,20 @@ def filed_reply(request: Request, config: Config, *, created: bool, user: str | 
         blocks.append(checked.context(routing_line(request)))
     if cut:
         blocks.append(checked.context(cut_note(request, cut)))
-    blocks.append(checked.actions(
-        checked.button("Edit details", ids.EDIT, request.key),
-        checked.button("Withdraw", ids.WITHDRAW, request.key, confirm=f"Withdraw {request.key}? It will be closed as declined."),
-    ))
+    blocks.append(
+        checked.actions(
+            checked.button("Edit details", ids.EDIT, request.key),
+            checked.button(
+                "Withdraw", ids.WITHDRAW, request.key, confirm=f"Withdraw {request.key}? It will be closed as declined."
+            ),
+        )
+    )
     return f"{verb} {request.key} → {where}", blocks
 
 
-def status_reply(request: Request, events: list[Event], config: Config, *, viewer: str, page: int = 1) -> tuple[str, list[Block]]:
+def status_reply(
+    request: Request, events: list[Event], config: Config, *, viewer: str, page: int = 1
+) -> tuple[str, list[Block]]:
     """One request and its history as `viewer` sees it (times in its domain's zone): the newest `EVENTS_PER_PAGE`
     events on page 1, older ones on the pages after, and how to see them."""
     tz = config.calendar(request.domain).tz
@@ -130,7 +171,11 @@ def status_reply(request: Request, events: list[Event], config: Config, *, viewe
         blocks += line_sections(f"*History* (events {start + 1}–{end} of {len(events)}, oldest first)", history)
     else:
         pages = max(1, -(-len(events) // EVENTS_PER_PAGE))
-        blocks.append(section(f"_No events on page {page}: the history has {len(events)} ({pages} page{'s' if pages > 1 else ''})._"))
+        blocks.append(
+            section(
+                f"_No events on page {page}: the history has {len(events)} ({pages} page{'s' if pages > 1 else ''})._"
+            )
+        )
     if start > 0:
         more = f"status {request.key} page {page + 1}"
         blocks.append(context(f"+{start} earlier: `/ai-request {more}` (or `ai-intake export` for everything)"))
@@ -151,15 +196,24 @@ class Group:
     """What the viewer filed: each line says whose court it is in, and the group how to follow one up."""
 
 
-def list_reply(title: str, groups: Sequence[Group], config: Config, *, now: datetime, viewer: str,
-               away: Mapping[str, Away] | None = None) -> tuple[str, list[Block]]:
+def list_reply(
+    title: str,
+    groups: Sequence[Group],
+    config: Config,
+    *,
+    now: datetime,
+    viewer: str,
+    away: Mapping[str, Away] | None = None,
+) -> tuple[str, list[Block]]:
     """A titled list of requests in groups, each line as `viewer` sees it at `now` (`listed_line`). A group with more
     than its page says how many and how to see them, with a "Next page" button (`list.page`): nothing is dropped."""
     blocks: list[Block] = [section(f"*{title}*")]
     next_pages: list[str] = []
     for group in groups:
-        lines = [listed_line(r, events, config, now=now, viewer=viewer, whose=group.filed, away=away)
-                 for r, events in group.listing.items]
+        lines = [
+            listed_line(r, events, config, now=now, viewer=viewer, whose=group.filed, away=away)
+            for r, events in group.listing.items
+        ]
         blocks += line_sections(f"*{group.heading}* ({shown_of(group.listing)})", lines or ["_nothing_"])
         if group.filed and lines:
             blocks.append(context(FOLLOW_UP))
@@ -173,7 +227,7 @@ def list_reply(title: str, groups: Sequence[Group], config: Config, *, now: date
 
 
 def shown_of(listing: Listing) -> str:
-    """"32" when everything is on the page, else "16–30 of 32"."""
+    """ "32" when everything is on the page, else "16–30 of 32"."""
     if not listing.skipped and not listing.more:
         return str(listing.total)
     if not listing.items:
@@ -198,17 +252,24 @@ def line_sections(heading: str, lines: Sequence[str]) -> list[SectionBlock]:
 
 def away_reply(away: Away) -> tuple[str, list[checked.Dict]]:
     """The answer to `/ai-request away`."""
-    covered = (f" <@{away.cover}> covers for you: your nags go to them, and they were sent what you hold." if away.cover
-               else " Your nags go to your lead, who was sent what you hold.")
+    covered = (
+        f" <@{away.cover}> covers for you: your nags go to them, and they were sent what you hold."
+        if away.cover
+        else " Your nags go to your lead, who was sent what you hold."
+    )
     if away.until is None:
-        return notice("You are away: triage assigns you nothing new until you type `/ai-request back`. "
-                      "What you hold stays yours: reassign it if it cannot wait." + covered)
-    return notice(f"You are away until {away.until:%a %d %b} (back that day): triage assigns you nothing new until then "
-                  "(`/ai-request back` ends it sooner). What you hold stays yours: reassign it if it cannot wait." + covered)
+        return notice(
+            "You are away: triage assigns you nothing new until you type `/ai-request back`. "
+            "What you hold stays yours: reassign it if it cannot wait." + covered
+        )
+    return notice(
+        f"You are away until {away.until:%a %d %b} (back that day): triage assigns you nothing new until then "
+        "(`/ai-request back` ends it sooner). What you hold stays yours: reassign it if it cannot wait." + covered
+    )
 
 
 def away_mark(away: Away | None) -> str:
-    """" 🌴 back Mon 07 Dec" beside someone away ("🌴 away" without a date), "" for someone here."""
+    """ " 🌴 back Mon 07 Dec" beside someone away ("🌴 away" without a date), "" for someone here."""
     if away is None:
         return ""
     return f" :palm_tree: back {away.until:%a %d %b}" if away.until else " :palm_tree: away"
@@ -220,7 +281,9 @@ def cover_text(away: Away, held: Sequence[Request], config: Config, *, to: str) 
     why = "asked you to cover" if away.cover == to else "is not covered by anyone, so their nags come to you"
     lines = [f"• {line(r, redact=not visible_to(config, r, user=to))}" for r in held[:20]]
     more = [f"… and {len(held) - 20} more: `/ai-request queue`"] if len(held) > 20 else []
-    return "\n".join([f"<@{away.user}> is away{until} and {why}: {len(held)} open request(s) they hold:", *lines, *more])
+    return "\n".join(
+        [f"<@{away.user}> is away{until} and {why}: {len(held)} open request(s) they hold:", *lines, *more]
+    )
 
 
 def back_reply(was_away: bool) -> tuple[str, list[checked.Dict]]:
@@ -245,13 +308,13 @@ QUOTE_LIMIT = 300
 
 
 def _named(request: Request, config: Config, *, user: str, channel: str | None) -> str:
-    """"*AIR-5* (title)" as the place it is said may see it: `channel`, else (a direct message) `user`."""
+    """ "*AIR-5* (title)" as the place it is said may see it: `channel`, else (a direct message) `user`."""
     shown = visible_to(config, request, channel=channel) if channel else visible_to(config, request, user=user)
     return f"*{request.key}* ({shown_title(request, redact=not shown)})"
 
 
 def whose_court(request: Request, config: Config, *, user: str) -> str:
-    """"the ball is with <@U0SEC1>", "the ball is with you (it waits on your answer)", "it is closed"."""
+    """ "the ball is with <@U0SEC1>", "the ball is with you (it waits on your answer)", "it is closed"."""
     if not request.is_open:
         return f"it is {request.status}"
     if request.court == "requester":
@@ -262,8 +325,10 @@ def whose_court(request: Request, config: Config, *, user: str) -> str:
 
 def noted(request: Request, config: Config, *, user: str, channel: str | None) -> str:
     """The answer to a requester's words about her request, where she wrote them (`channel`; None: her DM)."""
-    text = (f"Noted on {_named(request, config, user=user, channel=channel)}: your words are in its history, and "
-            f"{whose_court(request, config, user=user)}. `/ai-request status {request.key}` shows where it stands.")
+    text = (
+        f"Noted on {_named(request, config, user=user, channel=channel)}: your words are in its history, and "
+        f"{whose_court(request, config, user=user)}. `/ai-request status {request.key}` shows where it stands."
+    )
     if channel and not visible_to(config, request, channel=channel):
         text += " It is confidential: it is followed up in your direct messages with ai-intake."
     return text
@@ -279,11 +344,14 @@ def asked_line(request: Request, user: str, text: str, *, quoted: bool, direct: 
 
 
 def which(choices: Sequence[Request], config: Config, *, user: str, channel: str | None) -> str:
-    """"Which one?" when a requester asked about her requests without naming one of several."""
-    listed = "\n".join(f"• {_named(r, config, user=user, channel=channel)}: {whose_court(r, config, user=user)}"
-                       for r in choices)
-    return (f"You have {len(choices)} open requests; name the one you mean (`any update on {choices[0].key}?`):\n{listed}\n"
-            "`/ai-request mine` lists them all.")
+    """ "Which one?" when a requester asked about her requests without naming one of several."""
+    listed = "\n".join(
+        f"• {_named(r, config, user=user, channel=channel)}: {whose_court(r, config, user=user)}" for r in choices
+    )
+    return (
+        f"You have {len(choices)} open requests; name the one you mean (`any update on {choices[0].key}?`):\n{listed}\n"
+        "`/ai-request mine` lists them all."
+    )
 
 
 # --- the requester is told what became of her request (a direct message) -----------------------------------------
@@ -303,14 +371,18 @@ NEWS = {
 NEWS_FOOTER = "`/ai-request notify important` tells you only what asks something of you or ends it; `none`, nothing."
 
 
-def requester_news(request: Request, event: str, data: dict, config: Config, *, actor: str,
-                   original: Request | None = None) -> str:
+def requester_news(
+    request: Request, event: str, data: dict, config: Config, *, actor: str, original: Request | None = None
+) -> str:
     """The direct message that tells the requester what someone else did to her request (she may see its title).
     A link to its card only where she can open it; a duplicate names the request to follow instead."""
     head = f"*{request.key}* ({shown_title(request, redact=not visible_to(config, request, user=request.requester))}): "
     opens = opens_card(config, request, request.requester) and request.card_channel
-    answer = (f"Answer in its thread (<#{request.card_channel}>), or write to me here: your words go to the request."
-              if opens else "Answer by writing to me here: your words go to the request.")
+    answer = (
+        f"Answer in its thread (<#{request.card_channel}>), or write to me here: your words go to the request."
+        if opens
+        else "Answer by writing to me here: your words go to the request."
+    )
     if event == "moved":
         where = f" (its card is now in <#{request.card_channel}>)" if opens else ""
         who = f"<@{data['assignee']}> has it now" if data.get("assignee") else "its lead picks who works it"
@@ -323,18 +395,26 @@ def requester_news(request: Request, event: str, data: dict, config: Config, *, 
     else:
         said = NEWS.get(event, "it changed.").format(actor=user(actor), to=user(data.get("to")), answer=answer)
     if event == "resolved" and data.get("cause"):
-        said += f" Cause: {data['cause'].removeprefix('change:')}" + (f"; the eval case that now covers it: {data['eval_case']}"
-                                                                        if data.get("eval_case") else "") + "."
+        said += (
+            f" Cause: {data['cause'].removeprefix('change:')}"
+            + (f"; the eval case that now covers it: {data['eval_case']}" if data.get("eval_case") else "")
+            + "."
+        )
     return f"{head}{said}\n{NEWS_FOOTER}"
 
 
-NOTIFY_MEANS = {"all": "who works it, where it moves, when it waits on you and how it ends",
-                "important": "only when it waits on you and how it ends", "none": "nothing (its thread and `mine` still show it)"}
+NOTIFY_MEANS = {
+    "all": "who works it, where it moves, when it waits on you and how it ends",
+    "important": "only when it waits on you and how it ends",
+    "none": "nothing (its thread and `mine` still show it)",
+}
 
 
 def notify_text(level: str, default: bool, *, changed: bool) -> str:
     """The answer to `/ai-request notify [level]`."""
     head = "From now on you are told" if changed else "You are told"
     tail = " (the organisation's default)" if default else ""
-    return (f"{head} {NOTIFY_MEANS[level]} of the requests you filed, by direct message{tail}. "
-            "`/ai-request notify all|important|none` changes it.")
+    return (
+        f"{head} {NOTIFY_MEANS[level]} of the requests you filed, by direct message{tail}. "
+        "`/ai-request notify all|important|none` changes it."
+    )

@@ -24,10 +24,17 @@ from bot.domain.policy import Config
 from bot.domain.visibility import visible_to
 from storage.outbox import ChangeNagItem, NagItem
 
-LABELS = {ids.OWN: "Take ownership", ids.DISCLAIM: "Not mine", ids.SNOOZE: "Snooze", ids.REOPEN: "Reopen",
-          ids.REVIEW_START: "Start review",
-          ids.CHANGE_COVERED: "Covered", ids.CHANGE_NEEDS_WORK: "Needs work", ids.CHANGE_NOT_RELEVANT: "Not relevant",
-          ids.CHANGE_SNOOZE: "Snooze"}
+LABELS = {
+    ids.OWN: "Take ownership",
+    ids.DISCLAIM: "Not mine",
+    ids.SNOOZE: "Snooze",
+    ids.REOPEN: "Reopen",
+    ids.REVIEW_START: "Start review",
+    ids.CHANGE_COVERED: "Covered",
+    ids.CHANGE_NEEDS_WORK: "Needs work",
+    ids.CHANGE_NOT_RELEVANT: "Not relevant",
+    ids.CHANGE_SNOOZE: "Snooze",
+}
 CONFIRM = {ids.CHANGE_NEEDS_WORK: "File an eval request for the platform side about {key}?"}
 MAX_ITEMS = 15
 """Nags shown in one message (three blocks each, inside Slack's 50); the rest are counted."""
@@ -44,14 +51,27 @@ def card_link(request: Request) -> str:
     return ""
 
 
-def identity(request: Request, config: Config, *, now: datetime, user: str | None = None, channel: str | None = None,
-             with_link: bool = False) -> str:
+def identity(
+    request: Request,
+    config: Config,
+    *,
+    now: datetime,
+    user: str | None = None,
+    channel: str | None = None,
+    with_link: bool = False,
+) -> str:
     """What the request is, for `user` (a direct message) or `channel` (a thread): "*AIR-3* · title · filed by
     <@U0ANA> 2 days ago", and the card's link when asked for. The title only where `visible_to` allows it."""
     title = shown_title(request, redact=not visible_to(config, request, user=user, channel=channel))
-    parts = [f"*{request.key}*", title, f"filed by {requester_label(request)} {age(seconds_between(request.created_at, now))} ago"]
+    parts = [
+        f"*{request.key}*",
+        title,
+        f"filed by {requester_label(request)} {age(seconds_between(request.created_at, now))} ago",
+    ]
     if with_link and user is not None and not opens_card(config, request, user):
-        parts.append(f"`/ai-request status {request.key}` shows where it stands")  # its card is in a channel they are not in
+        parts.append(
+            f"`/ai-request status {request.key}` shows where it stands"
+        )  # its card is in a channel they are not in
     elif with_link and (where := card_link(request)):
         parts.append(where)
     return " · ".join(parts)
@@ -65,8 +85,14 @@ def opens_card(config: Config, request: Request, user: str) -> bool:
     return domain is None or user in domain.members or config.is_admin(user)
 
 
-ACTION_NAME = {ids.OWN: "own", ids.DISCLAIM: "disclaim", ids.SNOOZE: "snooze", ids.REOPEN: "reopen", ids.HAND: "hand",
-               ids.REVIEW_START: "review"}
+ACTION_NAME = {
+    ids.OWN: "own",
+    ids.DISCLAIM: "disclaim",
+    ids.SNOOZE: "snooze",
+    ids.REOPEN: "reopen",
+    ids.HAND: "hand",
+    ids.REVIEW_START: "review",
+}
 """The authorization name of each button a nag about a request offers: nobody is shown one that would refuse them."""
 
 
@@ -74,7 +100,7 @@ def key_of_block(block_id: str | None) -> str | None:
     """The request key a nag's actions block names (`nag.AIR-3` or `nag.AIR-3.2`), else None."""
     if not block_id or not block_id.startswith(BLOCK_PREFIX):
         return None
-    return block_id[len(BLOCK_PREFIX):].split(".")[0] or None
+    return block_id[len(BLOCK_PREFIX) :].split(".")[0] or None
 
 
 def actions(key: str, action_ids: Sequence[str], *, block_id: str | None = None) -> ActionsBlock | None:
@@ -95,12 +121,25 @@ def change_identity(record: ChangeRecord, config: Config, *, now: datetime) -> s
     asked in <#C0SUPPORT>"."""
     change = record.change
     where = question_channel(config, change.domain)
-    return " · ".join([f"*{change.id}*", f"{change.side} shipped {describe(change)}",
-                       f"by {change.shipper()} {age(seconds_between(change.at, now))} ago", f"asked in <#{where}>"])
+    return " · ".join(
+        [
+            f"*{change.id}*",
+            f"{change.side} shipped {describe(change)}",
+            f"by {change.shipper()} {age(seconds_between(change.at, now))} ago",
+            f"asked in <#{where}>",
+        ]
+    )
 
 
-def nag_dm(user: str, items: Sequence[NagItem | ChangeNagItem], requests: Mapping[int, Request], config: Config, *,
-           now: datetime, changes: Mapping[str, ChangeRecord] | None = None) -> tuple[str, list[Block]]:
+def nag_dm(
+    user: str,
+    items: Sequence[NagItem | ChangeNagItem],
+    requests: Mapping[int, Request],
+    config: Config,
+    *,
+    now: datetime,
+    changes: Mapping[str, ChangeRecord] | None = None,
+) -> tuple[str, list[Block]]:
     """(fallback text, blocks) of `user`'s batched nags (about requests, and about `changes`), most urgent first as
     given. A request or change that is gone is named by its key only."""
     shown = list(items[:MAX_ITEMS])
@@ -117,8 +156,12 @@ def nag_dm(user: str, items: Sequence[NagItem | ChangeNagItem], requests: Mappin
             # its age as of when the nag's text was written (a message held for working hours says one age)
             blocks.append(context(identity(request, config, now=item.written_at or now, user=user, with_link=True)))
         about = None if isinstance(item, ChangeNagItem) else requests.get(item.request_id)
-        fresh = [b for b in item.buttons if (item.key, b) not in offered  # one button of a kind per request,
-                 and (about is None or b not in ACTION_NAME or can(config, about, user, ACTION_NAME[b]))]  # none refusing them
+        fresh = [
+            b
+            for b in item.buttons
+            if (item.key, b) not in offered  # one button of a kind per request,
+            and (about is None or b not in ACTION_NAME or can(config, about, user, ACTION_NAME[b]))
+        ]  # none refusing them
         offered.update((item.key, b) for b in fresh)
         block_id = _unique(f"{BLOCK_PREFIX}{item.key}", used)
         if (row := actions(item.key, fresh, block_id=block_id)) is not None:
@@ -139,8 +182,9 @@ def legacy_nag_dm(text: str, buttons: list[tuple[str, list[str]]]) -> list[Block
     return blocks
 
 
-def thread_nag(text: str, request: Request, config: Config, *, now: datetime,
-               buttons: Sequence[str] = ()) -> tuple[str, list[Block]]:
+def thread_nag(
+    text: str, request: Request, config: Config, *, now: datetime, buttons: Sequence[str] = ()
+) -> tuple[str, list[Block]]:
     """(fallback text, blocks) of a nag in the card's thread: why it nags (naming whom it asks), what the
     request is as the card's channel may see it, and the thread's buttons."""
     blocks: list[Block] = [section(text), context(identity(request, config, now=now, channel=request.card_channel))]

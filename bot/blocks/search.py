@@ -22,8 +22,11 @@ def page_value(words: list[str], page: int) -> str:
 def search_reply(found: SearchPage, config: Config, *, now: datetime, viewer: str) -> tuple[str, list[Block]]:
     """One page of search results: each request as a list line (status, assignee, SLA state)."""
     looked_for = escape(" ".join(found.words))
-    left_out = (" Not looked for (too short or too common): " + ", ".join(f"“{escape(w)}”" for w in found.dropped[:10]) + "."
-                if found.dropped else "")
+    left_out = (
+        " Not looked for (too short or too common): " + ", ".join(f"“{escape(w)}”" for w in found.dropped[:10]) + "."
+        if found.dropped
+        else ""
+    )
     if not found.total:
         text = f"No request holds “{looked_for}”.{left_out}"
         return text, [section(text)]

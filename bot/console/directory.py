@@ -43,8 +43,13 @@ class Directory:
         for admin in config.admins:
             directory.add_person(admin, "admin")
         for d in config.domains:
-            for role, people in (("engineer", d.engineers), ("reviewer", d.reviewers), ("product owner", [d.product_owner]),
-                                 ("platform owner", [d.platform_owner]), ("lead", [d.lead])):
+            for role, people in (
+                ("engineer", d.engineers),
+                ("reviewer", d.reviewers),
+                ("product owner", [d.product_owner]),
+                ("platform owner", [d.platform_owner]),
+                ("lead", [d.lead]),
+            ):
                 for person in people:
                     if person:
                         directory.add_person(person, f"{d.name} {role}")
@@ -83,7 +88,7 @@ class Directory:
         return channel_id in self.private or channel_id.startswith("G")
 
     def channel_label(self, channel_id: str) -> str:
-        """"#support", or "direct message with @ben" for a D… channel."""
+        """ "#support", or "direct message with @ben" for a D… channel."""
         if channel_id.startswith("D"):
             return f"direct message to @{self.user_name('U' + channel_id[1:])}"
         return "#" + (self.channels.get(channel_id) or channel_id.lower())
@@ -104,15 +109,18 @@ class Directory:
         for channel_id, name in self.channels.items():
             if word.lower() == name or word.upper() == channel_id:
                 return channel_id
-        if CHANNEL_ID.match(word) :
+        if CHANNEL_ID.match(word):
             return self.add_channel(word, word.lower())
         return None
 
     def people_lines(self) -> list[str]:
         """One line per person: "@ben  U0BEN  support engineer"."""
         width = max(len(n) for n in self.users.values()) + 1
-        return [f"@{name:<{width}} {user_id:<8} {', '.join(self.roles.get(user_id, [])) or 'requester'}"
-                for user_id, name in self.users.items() if user_id != self.bot_user_id]
+        return [
+            f"@{name:<{width}} {user_id:<8} {', '.join(self.roles.get(user_id, [])) or 'requester'}"
+            for user_id, name in self.users.items()
+            if user_id != self.bot_user_id
+        ]
 
     def channel_lines(self) -> list[str]:
         width = max(len(n) for n in self.channels.values()) + 1

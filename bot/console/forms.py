@@ -102,12 +102,20 @@ def fields_of(view: dict[str, Any]) -> list[Field]:
             continue
         element = block.get("element", {})
         options = [(o["value"], plain(o["text"]["text"])) for o in element.get("options", [])]
-        found.append(Field(
-            block_id=block["block_id"], action_id=element.get("action_id", ""), type=element.get("type", ""),
-            label=plain(block.get("label", {}).get("text", block["block_id"])), optional=bool(block.get("optional")),
-            hint=plain((block.get("hint") or {}).get("text", "")), multiline=bool(element.get("multiline")),
-            max_length=element.get("max_length"), options=options, initial=_initial(element),
-        ))
+        found.append(
+            Field(
+                block_id=block["block_id"],
+                action_id=element.get("action_id", ""),
+                type=element.get("type", ""),
+                label=plain(block.get("label", {}).get("text", block["block_id"])),
+                optional=bool(block.get("optional")),
+                hint=plain((block.get("hint") or {}).get("text", "")),
+                multiline=bool(element.get("multiline")),
+                max_length=element.get("max_length"),
+                options=options,
+                initial=_initial(element),
+            )
+        )
     return found
 
 
@@ -123,20 +131,27 @@ def title_of(view: dict[str, Any]) -> str:
     return plain((view.get("title") or {}).get("text", "Form"))
 
 
-def form_lines(view: dict[str, Any], values: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> list[str]:
+def form_lines(
+    view: dict[str, Any], values: dict[str, Any] | None = None, errors: dict[str, str] | None = None
+) -> list[str]:
     """The form as lines: each field with its kind, its options and what it holds now."""
     lines = []
     for f in fields_of(view):
         value = (values or {}).get(f.block_id, f.initial)
-        what = "one of: " + ", ".join(v for v, _ in f.options) if f.type in ("static_select", "radio_buttons") else (
-            "yes/no" if f.type == "checkboxes" else ("a link" if f.type == "url_text_input" else "text"))
+        what = (
+            "one of: " + ", ".join(v for v, _ in f.options)
+            if f.type in ("static_select", "radio_buttons")
+            else ("yes/no" if f.type == "checkboxes" else ("a link" if f.type == "url_text_input" else "text"))
+        )
         mark = "" if f.optional else " *"
         now = f" = {f.shown(value)}" if value not in (None, [], "") else ""
         lines.append(f"{f.block_id}{mark}: {f.label} ({what}){now}")
         if errors and f.block_id in errors:
             lines.append(f"  ⚠️ {errors[f.block_id]}")
     submit = plain((view.get("submit") or {}).get("text", "Submit"))
-    lines.append(f"[{submit}] with /submit field=value …   [{plain((view.get('close') or {}).get('text', 'Cancel'))}] with /cancel")
+    lines.append(
+        f"[{submit}] with /submit field=value …   [{plain((view.get('close') or {}).get('text', 'Cancel'))}] with /cancel"
+    )
     return lines
 
 
@@ -184,8 +199,14 @@ def submitted_view(view: dict[str, Any], values: dict[str, Any]) -> dict[str, An
     return {**view, "state": {"values": state}}
 
 
-def ask(view: dict[str, Any], prompt: Callable[[str], str], *, values: dict[str, Any] | None = None,
-        errors: dict[str, str] | None = None, say: Callable[[str], None] = print) -> dict[str, Any] | None:
+def ask(
+    view: dict[str, Any],
+    prompt: Callable[[str], str],
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    say: Callable[[str], None] = print,
+) -> dict[str, Any] | None:
     """Fill the form one field at a time (Enter keeps what is shown); None when the person types /cancel."""
     values = dict(values or {f.block_id: f.initial for f in fields_of(view)})
     for f in fields_of(view):

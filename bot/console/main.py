@@ -48,8 +48,15 @@ class Session:
         self.workspace.stop()
 
 
-def open_session(config: Config, *, db_path: str, start: datetime | None = None, out: TextIO = sys.stdout,
-                 ask: Callable[[str], str] | None = None, skip_quiet_ticks: bool = True) -> Session:
+def open_session(
+    config: Config,
+    *,
+    db_path: str,
+    start: datetime | None = None,
+    out: TextIO = sys.stdout,
+    ask: Callable[[str], str] | None = None,
+    skip_quiet_ticks: bool = True,
+) -> Session:
     """Start the stand-in workspace and the real bot on `db_path`; the clock starts at `start` (default: the
     demo Monday 09:00), or later if the database already holds later changes. `skip_quiet_ticks=False`
     makes /time-travel stop at every scheduler tick (slow; the same transcript)."""
@@ -57,20 +64,40 @@ def open_session(config: Config, *, db_path: str, start: datetime | None = None,
     clock = ConsoleClock(start or demo_start(config.calendar(None).tz))
     workspace = Workspace(clock=clock, names=names, timezone=config.timezone).start()
     secret = secrets.token_hex(16)
-    hook_secrets = {source: secrets.token_hex(16) for source in config.hooks}  # /hook signs with these, as a sender would
+    hook_secrets = {
+        source: secrets.token_hex(16) for source in config.hooks
+    }  # /hook signs with these, as a sender would
     try:
         # post_interval=0: the stand-in has no per-channel rate limit to respect, and the clock stands still;
         # one outbox lane: messages appear in the order they were queued, so a transcript reads the same every time.
-        bot = build_app(config=config, db_path=db_path, token=workspace.token, signing_secret=secret,
-                        api_url=workspace.api_url, clock=clock, post_interval=0, outbox_lanes=1, hook_secrets=hook_secrets)
+        bot = build_app(
+            config=config,
+            db_path=db_path,
+            token=workspace.token,
+            signing_secret=secret,
+            api_url=workspace.api_url,
+            clock=clock,
+            post_interval=0,
+            outbox_lanes=1,
+            hook_secrets=hook_secrets,
+        )
     except BaseException:
         workspace.stop()
         raise
     last = last_change(bot.store)
     if last is not None and last > clock():
         clock.set(last)
-    console = Console(bot, workspace, names, clock, signing_secret=secret, out=out, ask=ask, skip_quiet_ticks=skip_quiet_ticks,
-                      hook_secrets=hook_secrets)
+    console = Console(
+        bot,
+        workspace,
+        names,
+        clock,
+        signing_secret=secret,
+        out=out,
+        ask=ask,
+        skip_quiet_ticks=skip_quiet_ticks,
+        hook_secrets=hook_secrets,
+    )
     return Session(console=console, bot=bot, workspace=workspace)
 
 
@@ -117,7 +144,8 @@ def banner(session: Session, *, config_path: Path, db_label: str) -> list[str]:
     demo = config_path == DEMO_CONFIG
     return [
         "ai-intake console: the real bot, against a stand-in for Slack on this machine (no workspace, no tokens).",
-        f"  config    {config_path}" + (" (the demo organisation: copy it, edit it, point AI_INTAKE_CONFIG at it)" if demo else ""),
+        f"  config    {config_path}"
+        + (" (the demo organisation: copy it, edit it, point AI_INTAKE_CONFIG at it)" if demo else ""),
         f"  database  {db_label}",
         f"  clock     {local(console.clock(), tz)} {console.config.timezone} (/time-travel 3d moves it)",
         f"  you are   @{console.names.user_name(console.user)} in {console.names.channel_label(console.channel)}"
@@ -132,8 +160,10 @@ def paths(args: argparse.Namespace) -> tuple[Path, Path | None, str]:
     config_path = settings.config_path if settings.config_path != defaults.config_path else DEMO_CONFIG
     if settings.db_path != defaults.db_path:
         if args.fresh:
-            raise SettingsError(f"--fresh deletes only the console's own database; AI_INTAKE_DB is {settings.db_path} "
-                                "(delete it yourself if you mean to)")
+            raise SettingsError(
+                f"--fresh deletes only the console's own database; AI_INTAKE_DB is {settings.db_path} "
+                "(delete it yourself if you mean to)"
+            )
         return config_path, settings.db_path, f"{settings.db_path} (AI_INTAKE_DB)"
     if args.script:
         return config_path, None, "a throwaway one: a script starts from nothing (set AI_INTAKE_DB to keep it)"
@@ -156,8 +186,9 @@ def cmd_console(args: argparse.Namespace) -> int:
         elif args.fresh:
             for suffix in ("", "-wal", "-shm", ".sent"):  # .sent: its send journal (storage/backup.py)
                 Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-        session = open_session(config, db_path=str(db_path), start=start, out=sys.stdout,
-                               ask=None if args.script else input)
+        session = open_session(
+            config, db_path=str(db_path), start=start, out=sys.stdout, ask=None if args.script else input
+        )
         try:
             lines = banner(session, config_path=config_path, db_label=db_label)
             print("\n".join(lines), file=sys.stderr if args.script else sys.stdout, flush=True)

@@ -20,11 +20,31 @@ _HOLES = re.compile("\x00(\\d+)\x00")
 _UNESCAPE = {"&lt;": "<", "&gt;": ">", "&amp;": "&"}
 _MARKUP = [re.compile(rf"(?<![\w{m}]){re.escape(m)}(?=\S)(.+?)(?<=\S){re.escape(m)}(?![\w{m}])") for m in "*_~"]
 EMOJI = {
-    "compass": "🧭", "warning": "⚠️", "large_blue_circle": "🔵", "large_green_circle": "🟢", "white_check_mark": "✅",
-    "no_entry_sign": "🚫", "double_vertical_bar": "⏸️", "raised_hand": "✋", "hourglass": "⌛", "tada": "🎉",
-    "ticket": "🎫", "bell": "🔔", "rotating_light": "🚨", "alarm_clock": "⏰", "eyes": "👀", "lock": "🔒", "zzz": "💤",
-    "scissors": "✂️", "palm_tree": "🌴", "arrow_right": "➡️",
-    "mag": "🔍", "hammer_and_wrench": "🛠️", "heavy_minus_sign": "➖", "dart": "🎯", "package": "📦",
+    "compass": "🧭",
+    "warning": "⚠️",
+    "large_blue_circle": "🔵",
+    "large_green_circle": "🟢",
+    "white_check_mark": "✅",
+    "no_entry_sign": "🚫",
+    "double_vertical_bar": "⏸️",
+    "raised_hand": "✋",
+    "hourglass": "⌛",
+    "tada": "🎉",
+    "ticket": "🎫",
+    "bell": "🔔",
+    "rotating_light": "🚨",
+    "alarm_clock": "⏰",
+    "eyes": "👀",
+    "lock": "🔒",
+    "zzz": "💤",
+    "scissors": "✂️",
+    "palm_tree": "🌴",
+    "arrow_right": "➡️",
+    "mag": "🔍",
+    "hammer_and_wrench": "🛠️",
+    "heavy_minus_sign": "➖",
+    "dart": "🎯",
+    "package": "📦",
 }
 _EMOJI = re.compile(r":([a-z0-9_+-]+):")
 
@@ -94,8 +114,12 @@ def block_lines(block: dict[str, Any], names: Directory, number: Number) -> list
             lines.append(element_text(block["accessory"], names, number, block=block))
         return lines
     if kind == "context":
-        return ["  ".join(text_of(e, names) if e.get("type") != "image" else f"[{e.get('alt_text', 'image')}]"
-                          for e in block.get("elements", []))]
+        return [
+            "  ".join(
+                text_of(e, names) if e.get("type") != "image" else f"[{e.get('alt_text', 'image')}]"
+                for e in block.get("elements", [])
+            )
+        ]
     if kind == "actions":
         return [" ".join(element_text(e, names, number, block=block) for e in block.get("elements", []))]
     if kind == "header":

@@ -37,8 +37,9 @@ class Button:
 class Screen:
     """Turns what was shown into lines, and remembers the buttons in them."""
 
-    def __init__(self, names: Directory, *, tz: ZoneInfo, thread_name: Callable[[str, str], str],
-                 forms_inline: bool = True) -> None:
+    def __init__(
+        self, names: Directory, *, tz: ZoneInfo, thread_name: Callable[[str, str], str], forms_inline: bool = True
+    ) -> None:
         self.names = names
         self.tz = tz
         self.thread_name = thread_name
@@ -69,8 +70,14 @@ class Screen:
             where += " · edited"
         if item.what == "ephemeral":
             where += f" · only @{self.names.user_name(item.user or '')} sees this"
-        body = self._blocks(item.blocks, item.text, where="ephemeral" if item.what == "ephemeral" else "message",
-                            viewer=self._viewer(item), channel=item.channel, ts=item.ts)
+        body = self._blocks(
+            item.blocks,
+            item.text,
+            where="ephemeral" if item.what == "ephemeral" else "message",
+            viewer=self._viewer(item),
+            channel=item.channel,
+            ts=item.ts,
+        )
         return self._box(f"{where} · {when}", body)
 
     def form_errors(self, view: dict[str, Any], values: dict[str, Any], errors: dict[str, str]) -> list[str]:
@@ -100,8 +107,16 @@ class Screen:
             return "U" + (item.channel or "")[1:]
         return None
 
-    def _blocks(self, blocks: list[dict[str, Any]], text: str, *, where: str, viewer: str | None,
-                channel: str | None = None, ts: str | None = None) -> list[str]:
+    def _blocks(
+        self,
+        blocks: list[dict[str, Any]],
+        text: str,
+        *,
+        where: str,
+        viewer: str | None,
+        channel: str | None = None,
+        ts: str | None = None,
+    ) -> list[str]:
         def number(element: dict[str, Any], block: dict[str, Any]) -> int:
             key = element.get("value") or next((e["value"] for e in block.get("elements", []) if e.get("value")), "")
             return self._number(Button(element, block.get("block_id", ""), where, channel, ts, viewer, key=key))

@@ -58,9 +58,19 @@ And move around:
 class Console:
     """A person at a Slack client, typing lines. `ask` prompts for a form's fields (None: scripts use /submit)."""
 
-    def __init__(self, bot: Bot, workspace: Workspace, names: Directory, clock: ConsoleClock, *, signing_secret: str,
-                 out: TextIO, ask: Callable[[str], str] | None = None, skip_quiet_ticks: bool = True,
-                 hook_secrets: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        workspace: Workspace,
+        names: Directory,
+        clock: ConsoleClock,
+        *,
+        signing_secret: str,
+        out: TextIO,
+        ask: Callable[[str], str] | None = None,
+        skip_quiet_ticks: bool = True,
+        hook_secrets: dict[str, str] | None = None,
+    ) -> None:
         self.bot, self.ws, self.names, self.clock, self.out, self.ask = bot, workspace, names, clock, out, ask
         self.skip_quiet_ticks = skip_quiet_ticks
         self.config = bot.config
@@ -119,7 +129,9 @@ class Console:
         if user is None:
             raise UsageError(f"who is {rest!r}? /people lists everyone (or give an id like U0ZOE)")
         self.user = user
-        self.say(f"  you are now @{self.names.user_name(user)} ({', '.join(self.names.roles.get(user, [])) or 'a requester'})")
+        self.say(
+            f"  you are now @{self.names.user_name(user)} ({', '.join(self.names.roles.get(user, [])) or 'a requester'})"
+        )
         if (view := self.ws.modal(user)) is not None:
             self.say(f"  @{self.names.user_name(user)} has the form “{forms.title_of(view)}” open: /submit or /cancel")
 
@@ -161,8 +173,14 @@ class Console:
     # -- what people do in Slack ----------------------------------------------------------------
     def slash_command(self, text: str) -> None:
         body = payloads.slash_command(
-            user=self.user, name=self.names.user_name(self.user), channel=self.channel, channel_name=self._command_channel_name(self.channel),
-            text=text, response_url=self.ws.new_response_url(self.user, self.channel), trigger_id=self.ws.new_trigger(self.user))
+            user=self.user,
+            name=self.names.user_name(self.user),
+            channel=self.channel,
+            channel_name=self._command_channel_name(self.channel),
+            text=text,
+            response_url=self.ws.new_response_url(self.user, self.channel),
+            trigger_id=self.ws.new_trigger(self.user),
+        )
         response = self.dispatch(body, payloads.FORM)
         self._acknowledged(response)
         self.settle_and_show()
@@ -173,27 +191,49 @@ class Console:
         message = self.ws.post_as(self.user, self.channel, text, thread_ts=self.thread)
         kinds = ["app_mention", "message"] if f"<@{self.names.bot_user_id}>" in text else ["message"]
         for kind in kinds:
-            self.event(payloads.message_event(kind=kind, user=self.user, channel=self.channel, text=text, ts=message.ts,
-                                              thread_ts=self.thread))
+            self.event(
+                payloads.message_event(
+                    kind=kind, user=self.user, channel=self.channel, text=text, ts=message.ts, thread_ts=self.thread
+                )
+            )
         self.settle_and_show()
 
     def react(self, rest: str) -> None:
         reaction = rest.strip(": ") or ids.TICKET_REACTION
         message = self._last_written()
-        self.event({"type": "reaction_added", "user": self.user, "reaction": reaction, "item_user": message.user,
-                    "item": {"type": "message", "channel": message.channel, "ts": message.ts}, "event_ts": self.ws.stamp()})
+        self.event(
+            {
+                "type": "reaction_added",
+                "user": self.user,
+                "reaction": reaction,
+                "item_user": message.user,
+                "item": {"type": "message", "channel": message.channel, "ts": message.ts},
+                "event_ts": self.ws.stamp(),
+            }
+        )
         self.settle_and_show()
 
     def shortcut(self, rest: str) -> None:
         message = self._last_written()
-        payload = payloads.message_shortcut(message.as_slack(), channel=message.channel, channel_name=self._channel_name(message.channel),
-                                            response_url=self.ws.new_response_url(self.user, message.channel))
+        payload = payloads.message_shortcut(
+            message.as_slack(),
+            channel=message.channel,
+            channel_name=self._channel_name(message.channel),
+            response_url=self.ws.new_response_url(self.user, message.channel),
+        )
         self.interact(payload)
         self.settle_and_show()
 
     def open_home(self, rest: str) -> None:
-        self.event({"type": "app_home_opened", "user": self.user, "channel": dm_channel(self.user), "tab": "home",
-                    "event_ts": self.ws.stamp()})
+        self.event(
+            {
+                "type": "app_home_opened",
+                "user": self.user,
+                "channel": dm_channel(self.user),
+                "tab": "home",
+                "event_ts": self.ws.stamp(),
+            }
+        )
         self.settle_and_show()
 
     def click(self, rest: str) -> None:
@@ -213,28 +253,40 @@ class Console:
             payload = payloads.home_press(action, view=self.ws.home(self.user))
         else:
             kept = self.ws.message(button.channel or "", button.ts or "")
-            payload = payloads.button_press(action, channel=button.channel, channel_name=self._channel_name(button.channel or ""),
-                                            ts=button.ts, ephemeral=button.where == "ephemeral",
-                                            message=kept.as_slack() if kept else None,
-                                            response_url=self.ws.new_response_url(self.user, button.channel))
+            payload = payloads.button_press(
+                action,
+                channel=button.channel,
+                channel_name=self._channel_name(button.channel or ""),
+                ts=button.ts,
+                ephemeral=button.where == "ephemeral",
+                message=kept.as_slack() if kept else None,
+                response_url=self.ws.new_response_url(self.user, button.channel),
+            )
         self.interact(payload)
         self.settle_and_show()
 
     # -- talking to the app ---------------------------------------------------------------------
     def event(self, event: dict[str, Any]) -> BoltResponse:
         self._events += 1
-        body = payloads.event_callback(event, event_id=f"Ev{secrets.token_hex(4).upper()}{self._events:04d}",
-                                       event_time=int(time.time()), bot_user_id=self.names.bot_user_id)
+        body = payloads.event_callback(
+            event,
+            event_id=f"Ev{secrets.token_hex(4).upper()}{self._events:04d}",
+            event_time=int(time.time()),
+            bot_user_id=self.names.bot_user_id,
+        )
         return self.dispatch(body, payloads.JSON)
 
     def interact(self, payload: dict[str, Any]) -> BoltResponse:
-        body = payloads.interaction(payload, user=self.user, name=self.names.user_name(self.user),
-                                    trigger_id=self.ws.new_trigger(self.user))
+        body = payloads.interaction(
+            payload, user=self.user, name=self.names.user_name(self.user), trigger_id=self.ws.new_trigger(self.user)
+        )
         return self.dispatch(body, payloads.FORM)
 
     def dispatch(self, body: str, content_type: str) -> BoltResponse:
         """Hand one request to the Bolt app, signed as Slack signs it; returns its acknowledgement."""
-        headers = payloads.signed_headers(body, secret=self.secret, timestamp=int(time.time()), content_type=content_type)
+        headers = payloads.signed_headers(
+            body, secret=self.secret, timestamp=int(time.time()), content_type=content_type
+        )
         response = self.bot.app.dispatch(BoltRequest(body=body, headers=headers))
         if response.status >= 400:
             self.say(f"  ⚠️ the app answered HTTP {response.status}: {str(response.body)[:200]}")
@@ -264,8 +316,12 @@ class Console:
 
     def _action(self, button: Button, extra: str | None) -> dict[str, Any]:
         element = button.element
-        action = {"action_id": element["action_id"], "block_id": button.block_id, "type": element["type"],
-                  "action_ts": f"{time.time():.6f}"}
+        action = {
+            "action_id": element["action_id"],
+            "block_id": button.block_id,
+            "type": element["type"],
+            "action_ts": f"{time.time():.6f}",
+        }
         if element["type"] == "button":
             return {**action, "text": element.get("text"), "value": element.get("value", "")}
         if element["type"] == "static_select":
@@ -274,7 +330,11 @@ class Console:
             user = self.names.find_user(extra) if extra else None
             if user is None:
                 raise UsageError("pick a person: /click <number> @name")
-            return {**action, "selected_user": user, **({"initial_user": element["initial_user"]} if element.get("initial_user") else {})}
+            return {
+                **action,
+                "selected_user": user,
+                **({"initial_user": element["initial_user"]} if element.get("initial_user") else {}),
+            }
         raise UsageError(f"the console cannot work a {element['type']} element")
 
     @staticmethod
@@ -305,11 +365,16 @@ class Console:
         path, _, query = target.partition("?")
         path = path if path.startswith("/hooks/") else f"/hooks/{path}"
         raw = self._hook_body(body.strip())
-        headers = signed_hook_headers(raw, source=source, secret=self.hook_secrets[source], timestamp=int(self.clock().timestamp()))
-        status, answer = self.bot.hooks.answer(method="POST", path=path, query=query, headers=headers, content_length=len(raw),
-                                               read=lambda n: raw[:n])
-        self.say(f"  ↪ POST {target if target.startswith('/') else path + ('?' + query if query else '')} as {source}: "
-                 f"{status} {json.dumps(answer, ensure_ascii=False)}")
+        headers = signed_hook_headers(
+            raw, source=source, secret=self.hook_secrets[source], timestamp=int(self.clock().timestamp())
+        )
+        status, answer = self.bot.hooks.answer(
+            method="POST", path=path, query=query, headers=headers, content_length=len(raw), read=lambda n: raw[:n]
+        )
+        self.say(
+            f"  ↪ POST {target if target.startswith('/') else path + ('?' + query if query else '')} as {source}: "
+            f"{status} {json.dumps(answer, ensure_ascii=False)}"
+        )
         self.settle_and_show()
 
     @staticmethod
@@ -373,7 +438,9 @@ class Console:
         if end <= start:
             raise UsageError(f"the clock only moves forward; it is {local(start, self.tz)} now")
         self.settle()
-        self.say(f"  ⏩ {local(start, self.tz)} → {local(end, self.tz)}; the scheduler's jobs run on their schedule in between")
+        self.say(
+            f"  ⏩ {local(start, self.tz)} → {local(end, self.tz)}; the scheduler's jobs run on their schedule in between"
+        )
         at = start
         while (runs := next_runs(self.bot, after=at, until=end, skip_quiet=self.skip_quiet_ticks)) is not None:
             at, jobs = runs
@@ -408,8 +475,11 @@ class Console:
         """The scrape of /metrics: its non-zero samples, without buckets and `_created` (`/metrics all`: every line)."""
         self.settle()
         scrape = self.bot.metrics.text()
-        lines = scrape.splitlines() if rest == "all" else [
-            *nonzero_figures(scrape), "(the non-zero figures; /metrics all shows every line of the scrape)"]
+        lines = (
+            scrape.splitlines()
+            if rest == "all"
+            else [*nonzero_figures(scrape), "(the non-zero figures; /metrics all shows every line of the scrape)"]
+        )
         for line in lines:
             self.say(f"  {line}")
 
@@ -442,7 +512,7 @@ class Console:
         words = []
         for word in typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split(" "):
             core = word.rstrip(".,:;!?)")
-            tail = word[len(core):]
+            tail = word[len(core) :]
             if core.startswith("@") and core[1:] and (user := self._named(self.names.users, core[1:])):
                 word = f"<@{user}>{tail}"
             elif core.startswith("#") and core[1:] and (channel := self._named(self.names.channels, core[1:])):
@@ -486,11 +556,22 @@ def nonzero_figures(scrape: str) -> list[str]:
 
 
 COMMANDS: dict[str, Callable[[Console, str], None]] = {
-    "/help": Console.show_help, "/as": Console.as_user, "/channel": Console.go_channel, "/thread": Console.go_thread,
-    "/people": Console.list_people, "/channels": Console.list_channels, "/home": Console.open_home,
-    "/click": Console.click, "/react": Console.react, "/shortcut": Console.shortcut,
-    "/submit": Console.submit, "/cancel": Console.cancel,
-    "/time-travel": Console.time_travel, "/jobs": Console.jobs, "/digest": Console.digest,
-    "/shipped": Console.shipped, "/hook": Console.hook,
+    "/help": Console.show_help,
+    "/as": Console.as_user,
+    "/channel": Console.go_channel,
+    "/thread": Console.go_thread,
+    "/people": Console.list_people,
+    "/channels": Console.list_channels,
+    "/home": Console.open_home,
+    "/click": Console.click,
+    "/react": Console.react,
+    "/shortcut": Console.shortcut,
+    "/submit": Console.submit,
+    "/cancel": Console.cancel,
+    "/time-travel": Console.time_travel,
+    "/jobs": Console.jobs,
+    "/digest": Console.digest,
+    "/shipped": Console.shipped,
+    "/hook": Console.hook,
     "/metrics": Console.show_metrics,
 }

@@ -52,7 +52,9 @@ def parse_instant(text: str, *, tz: ZoneInfo) -> datetime:
     try:
         at = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise TimeError(f"expected a span like 3d, 2h, 30m or a time like 2026-12-01T09:00, got {text.strip()!r}") from None
+        raise TimeError(
+            f"expected a span like 3d, 2h, 30m or a time like 2026-12-01T09:00, got {text.strip()!r}"
+        ) from None
     return at if at.tzinfo else at.replace(tzinfo=tz)
 
 
@@ -65,8 +67,9 @@ def parse_travel(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
     return parse_instant(text, tz=tz)
 
 
-def next_runs(bot: Bot, *, after: datetime, until: datetime,
-              skip_quiet: bool = True) -> tuple[datetime, list[str]] | None:
+def next_runs(
+    bot: Bot, *, after: datetime, until: datetime, skip_quiet: bool = True
+) -> tuple[datetime, list[str]] | None:
     """The first time in (after, until] at which something happens, and what, in the order to do it:
     the jobs ("sla", "nags", "digest") that would send something then, and "deliver" when the outbox
     holds a message due then (a nag kept for its recipient's working hours, a retry). None when nothing

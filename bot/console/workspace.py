@@ -107,7 +107,9 @@ class Workspace:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         server.daemon_threads = True
         server.workspace = self  # type: ignore[attr-defined]
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="console-slack", daemon=True).start()
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="console-slack", daemon=True
+        ).start()
         self._server = server
         return self
 
@@ -242,7 +244,9 @@ class Workspace:
 
     def _ephemeral_shown(self, user: str, channel: str | None, text: str, blocks: list[dict[str, Any]]) -> str:
         ts = self._next_ts()
-        shown = Shown("ephemeral", self.clock(), channel=channel, ts=ts, user=user, text=text, blocks=copy.deepcopy(blocks))
+        shown = Shown(
+            "ephemeral", self.clock(), channel=channel, ts=ts, user=user, text=text, blocks=copy.deepcopy(blocks)
+        )
         self._ephemeral[ts] = shown
         self._shown.append(shown)
         return ts
@@ -256,26 +260,60 @@ class Workspace:
 
 # -- method handlers: each returns the answer's fields besides "ok" -----------------------------------
 def _auth_test(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
-    return {"url": WORKSPACE_URL, "team": "ai-intake console", "user": BOT_NAME, "team_id": TEAM_ID,
-            "user_id": ws.names.bot_user_id, "bot_id": BOT_ID, "is_enterprise_install": False}
+    return {
+        "url": WORKSPACE_URL,
+        "team": "ai-intake console",
+        "user": BOT_NAME,
+        "team_id": TEAM_ID,
+        "user_id": ws.names.bot_user_id,
+        "bot_id": BOT_ID,
+        "is_enterprise_install": False,
+    }
 
 
 def _users_info(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     user = args["user"]
     name = ws.names.user_name(user)
-    return {"user": {"id": user, "team_id": TEAM_ID, "name": name, "real_name": name, "deleted": False,
-                     "is_bot": user == ws.names.bot_user_id, "tz": ws.timezone,
-                     "profile": {"real_name": name, "display_name": name}}}
+    return {
+        "user": {
+            "id": user,
+            "team_id": TEAM_ID,
+            "name": name,
+            "real_name": name,
+            "deleted": False,
+            "is_bot": user == ws.names.bot_user_id,
+            "tz": ws.timezone,
+            "profile": {"real_name": name, "display_name": name},
+        }
+    }
 
 
 def _post_message(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     channel = args["channel"]
     channel = dm_channel(channel) if channel[:1] in ("U", "W") else channel
-    message = ws._keep(Message(channel=channel, ts="", user=ws.names.bot_user_id, text=str(args.get("text") or ""),
-                               blocks=args.get("blocks") or [], thread_ts=args.get("thread_ts"), bot=True,
-                               metadata=args.get("metadata")))
-    ws._shown.append(Shown("message", ws.clock(), channel=channel, ts=message.ts, thread_ts=message.thread_ts,
-                           text=message.text, blocks=copy.deepcopy(message.blocks)))
+    message = ws._keep(
+        Message(
+            channel=channel,
+            ts="",
+            user=ws.names.bot_user_id,
+            text=str(args.get("text") or ""),
+            blocks=args.get("blocks") or [],
+            thread_ts=args.get("thread_ts"),
+            bot=True,
+            metadata=args.get("metadata"),
+        )
+    )
+    ws._shown.append(
+        Shown(
+            "message",
+            ws.clock(),
+            channel=channel,
+            ts=message.ts,
+            thread_ts=message.thread_ts,
+            text=message.text,
+            blocks=copy.deepcopy(message.blocks),
+        )
+    )
     return {"channel": channel, "ts": message.ts, "message": message.as_slack()}
 
 
@@ -287,8 +325,17 @@ def _update(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     if "blocks" in args:
         message.blocks = args["blocks"] or []
     if (message.text, message.blocks) != before:  # an edit that changes nothing shows nothing
-            ws._shown.append(Shown("update", ws.clock(), channel=message.channel, ts=message.ts, thread_ts=message.thread_ts,
-                               text=message.text, blocks=copy.deepcopy(message.blocks)))
+        ws._shown.append(
+            Shown(
+                "update",
+                ws.clock(),
+                channel=message.channel,
+                ts=message.ts,
+                thread_ts=message.thread_ts,
+                text=message.text,
+                blocks=copy.deepcopy(message.blocks),
+            )
+        )
     return {"channel": message.channel, "ts": message.ts, "text": message.text, "message": message.as_slack()}
 
 
@@ -299,7 +346,10 @@ def _post_ephemeral(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
 
 def _permalink(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     message = ws._found(args["channel"], args["message_ts"])
-    return {"channel": message.channel, "permalink": f"{WORKSPACE_URL}archives/{message.channel}/p{message.ts.replace('.', '')}"}
+    return {
+        "channel": message.channel,
+        "permalink": f"{WORKSPACE_URL}archives/{message.channel}/p{message.ts.replace('.', '')}",
+    }
 
 
 def _history(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
@@ -328,16 +378,28 @@ def _between(messages: list[Message], args: dict[str, Any]) -> list[Message]:
 
 def _page(messages: list[Message], args: dict[str, Any]) -> dict[str, Any]:
     limit = int(args.get("limit") or 100)
-    return {"messages": [m.as_slack() for m in messages[:limit]], "has_more": len(messages) > limit,
-            "response_metadata": {"next_cursor": ""}}
+    return {
+        "messages": [m.as_slack() for m in messages[:limit]],
+        "has_more": len(messages) > limit,
+        "response_metadata": {"next_cursor": ""},
+    }
 
 
 def _conversations_info(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     """A channel of the console: private when the directory says so (a domain's review channel, a G… id), a DM for D…."""
     channel = args["channel"]
     im, private = channel.startswith("D"), ws.names.is_private(channel)
-    return {"channel": {"id": channel, "name": ws.names.channels.get(channel, channel.lower()), "is_channel": not (im or private),
-                        "is_group": private, "is_im": im, "is_mpim": False, "is_private": private or im}}
+    return {
+        "channel": {
+            "id": channel,
+            "name": ws.names.channels.get(channel, channel.lower()),
+            "is_channel": not (im or private),
+            "is_group": private,
+            "is_im": im,
+            "is_mpim": False,
+            "is_private": private or im,
+        }
+    }
 
 
 def _conversations_open(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
@@ -349,8 +411,13 @@ def _views_open(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     user = ws._triggers.pop(args.get("trigger_id") or "", None)
     if user is None:
         raise SlackError("invalid_trigger_id")
-    view = {**args["view"], "id": f"V{ws._next_serial():08d}", "team_id": TEAM_ID, "state": {"values": {}},
-            "hash": f"{ws._next_serial():08x}"}
+    view = {
+        **args["view"],
+        "id": f"V{ws._next_serial():08d}",
+        "team_id": TEAM_ID,
+        "state": {"values": {}},
+        "hash": f"{ws._next_serial():08x}",
+    }
     ws._modals[user] = view
     ws._shown.append(Shown("modal", ws.clock(), user=user, view=copy.deepcopy(view)))
     return {"view": copy.deepcopy(view)}
@@ -365,10 +432,17 @@ def _views_publish(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
 
 
 _METHODS: dict[str, Callable[[Workspace, dict[str, Any]], dict[str, Any]]] = {
-    "auth.test": _auth_test, "users.info": _users_info,
-    "chat.postMessage": _post_message, "chat.update": _update, "chat.postEphemeral": _post_ephemeral,
-    "chat.getPermalink": _permalink, "conversations.history": _history, "conversations.replies": _replies,
-    "conversations.open": _conversations_open, "conversations.info": _conversations_info, "views.open": _views_open,
+    "auth.test": _auth_test,
+    "users.info": _users_info,
+    "chat.postMessage": _post_message,
+    "chat.update": _update,
+    "chat.postEphemeral": _post_ephemeral,
+    "chat.getPermalink": _permalink,
+    "conversations.history": _history,
+    "conversations.replies": _replies,
+    "conversations.open": _conversations_open,
+    "conversations.info": _conversations_info,
+    "views.open": _views_open,
     "views.publish": _views_publish,
 }
 
@@ -384,8 +458,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         workspace: Workspace = self.server.workspace  # type: ignore[attr-defined]
         parts = urlsplit(self.path)
-        args = _read_args(parts.query, self.rfile.read(int(self.headers.get("Content-Length") or 0)),
-                          self.headers.get("Content-Type", ""))
+        args = _read_args(
+            parts.query,
+            self.rfile.read(int(self.headers.get("Content-Length") or 0)),
+            self.headers.get("Content-Type", ""),
+        )
         if parts.path.startswith("/api/"):
             token = args.pop("token", None) or _bearer(self.headers.get("Authorization"))
             status, answer = 200, workspace.call(parts.path.removeprefix("/api/"), args, token)

@@ -7,8 +7,23 @@ from bot.domain.policy import Config
 
 # Actions a domain member (engineer, reviewer, owner, lead) or an admin may take.
 MEMBER_ACTIONS = frozenset(
-    {"claim", "reassign", "wait", "resolve", "reopen", "own", "disclaim", "review", "edit", "comment", "view", "snooze",
-     "duplicate", "set_kind", "set_priority"}
+    {
+        "claim",
+        "reassign",
+        "wait",
+        "resolve",
+        "reopen",
+        "own",
+        "disclaim",
+        "review",
+        "edit",
+        "comment",
+        "view",
+        "snooze",
+        "duplicate",
+        "set_kind",
+        "set_priority",
+    }
 )
 # Actions only the domain's lead (or an admin) may take: deciding who owns a regression nobody would take.
 LEAD_ACTIONS = frozenset({"hand"})
@@ -19,12 +34,23 @@ ASSET_OWNER_ACTIONS = frozenset({"own", "disclaim", "snooze", "comment", "view"}
 REQUESTER_ACTIONS = frozenset({"comment", "resolve", "edit", "view", "withdraw", "duplicate"})
 
 VERBS = {
-    "claim": "claim", "reassign": "reassign", "wait": "mark as waiting", "resolve": "resolve",
-    "reopen": "reopen", "own": "take ownership of", "disclaim": "answer \"Not mine\" for",
-    "review": "review", "edit": "edit", "withdraw": "withdraw", "snooze": "snooze", "comment": "comment on", "view": "see",
+    "claim": "claim",
+    "reassign": "reassign",
+    "wait": "mark as waiting",
+    "resolve": "resolve",
+    "reopen": "reopen",
+    "own": "take ownership of",
+    "disclaim": 'answer "Not mine" for',
+    "review": "review",
+    "edit": "edit",
+    "withdraw": "withdraw",
+    "snooze": "snooze",
+    "comment": "comment on",
+    "view": "see",
     "hand": "hand over",
     "duplicate": "close as a duplicate",
-    "set_kind": "change the kind of", "set_priority": "change the priority of",
+    "set_kind": "change the kind of",
+    "set_priority": "change the priority of",
 }
 
 

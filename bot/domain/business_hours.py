@@ -28,8 +28,7 @@ _MICROSECOND = timedelta(microseconds=1)
 _ONE_DAY = timedelta(days=1)
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_NUMBERS = {name: n for n, name in enumerate(_DAY_NAMES)} | {
-    name: n
-    for n, name in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
+    name: n for n, name in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
 }
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
 _MAX_CLOSED_YEARS = 10

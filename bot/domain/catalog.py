@@ -82,8 +82,12 @@ class HookSource(_Strict):
 class Asset(_Strict):
     """An AI asset one side owns, with the pair of owners asked about changes to it."""
 
-    name: Annotated[str, _matching(ASSET_NAME, "an asset name of lower-case letters, digits and . _ / - (at most 80), "
-                                               "like refund-intent")]
+    name: Annotated[
+        str,
+        _matching(
+            ASSET_NAME, "an asset name of lower-case letters, digits and . _ / - (at most 80), like refund-intent"
+        ),
+    ]
     kind: Annotated[str, _one_of(KINDS)]
     domain: Annotated[str, _matching(DOMAIN_NAME, "a domain name like support")]
     product_owner: UserId | None = None
@@ -98,7 +102,9 @@ class Asset(_Strict):
 
     def pair(self, domain_pair: Pair) -> Pair:
         """The owners asked about this asset: its own, each one it leaves out taken from its domain."""
-        return Pair(product=self.product_owner or domain_pair.product, platform=self.platform_owner or domain_pair.platform)
+        return Pair(
+            product=self.product_owner or domain_pair.product, platform=self.platform_owner or domain_pair.platform
+        )
 
 
 class ChangeLogSettings(_Strict):
@@ -115,8 +121,10 @@ def _source_names(value: Any) -> Any:
     if isinstance(value, dict):
         for name in value:
             if not isinstance(name, str) or not SOURCE_NAME.match(name):
-                raise ValueError(f"hook source {name!r} must be lower-case letters, digits, _ or - "
-                                 "(at most 40), like monitoring; it is the X-AI-Intake-Source header's value")
+                raise ValueError(
+                    f"hook source {name!r} must be lower-case letters, digits, _ or - "
+                    "(at most 40), like monitoring; it is the X-AI-Intake-Source header's value"
+                )
     return value
 
 
@@ -146,8 +154,15 @@ class Catalog(_Strict):
         """The asset called `name`, or None."""
         return next((a for a in self.assets if a.name == name), None)
 
-    def place(self, domain: str | None, *, asset: str | None, domains: Collection[str], asset_if_listed: str | None = None,
-              domain_required: bool) -> tuple[str | None, str | None]:
+    def place(
+        self,
+        domain: str | None,
+        *,
+        asset: str | None,
+        domains: Collection[str],
+        asset_if_listed: str | None = None,
+        domain_required: bool,
+    ) -> tuple[str | None, str | None]:
         """The (domain, asset) of a change or regression that names `domain` and `asset`.
 
         `asset_if_listed` (a tool's own name for what changed) is the asset only when listed (in the
@@ -162,13 +177,17 @@ class Catalog(_Strict):
             listed = ", ".join(a.name for a in self.assets) or "none"
             raise InvalidInput(f"unknown asset {asset!r} (the catalog lists {listed})", field="asset")
         if domain is not None and domain not in domains:
-            raise InvalidInput(f"unknown domain {domain!r} (the domains are {', '.join(sorted(domains)) or 'none'})", field="domain")
+            raise InvalidInput(
+                f"unknown domain {domain!r} (the domains are {', '.join(sorted(domains)) or 'none'})", field="domain"
+            )
         if found is not None and domain is not None and found.domain != domain:
             raise InvalidInput(f"asset {found.name!r} belongs to {found.domain}, not {domain}", field="asset")
         placed = domain or (found.domain if found else None)
         if placed is None and domain_required:
-            raise InvalidInput("say which domain this belongs to: a domain, an asset from the catalog, "
-                               "or ?domain= on the hook's URL", field="domain")
+            raise InvalidInput(
+                "say which domain this belongs to: a domain, an asset from the catalog, or ?domain= on the hook's URL",
+                field="domain",
+            )
         return placed, found.name if found else None
 
     def pair(self, domain_pair: Pair, *, asset: str | None) -> Pair:
@@ -181,19 +200,26 @@ class Catalog(_Strict):
 def catalog_problems(catalog: Catalog, *, domains: Collection[str]) -> list[str]:
     """One sentence per asset whose domain is not one of `domains` (checked once the whole config is read)."""
     known = ", ".join(sorted(domains)) or "none"
-    return [f"assets[{i}].domain: unknown domain {asset.domain!r} (the domains are {known})"
-            for i, asset in enumerate(catalog.assets) if asset.domain not in domains]
+    return [
+        f"assets[{i}].domain: unknown domain {asset.domain!r} (the domains are {known})"
+        for i, asset in enumerate(catalog.assets)
+        if asset.domain not in domains
+    ]
 
 
-def catalog_lines(catalog: Catalog, *, secrets_set: Collection[str] | None = None,
-                  domain_pairs: Mapping[str, Pair] | None = None) -> list[str]:
+def catalog_lines(
+    catalog: Catalog, *, secrets_set: Collection[str] | None = None, domain_pairs: Mapping[str, Pair] | None = None
+) -> list[str]:
     """What `config check` prints about the change log: hook sources, settings and the asset catalog.
 
     `secrets_set`: the names of the environment variables that hold a secret (None: not checked).
     `domain_pairs`: each domain's owners, to show whose owners an asset falls back to.
     """
-    return [*_hook_lines(catalog, secrets_set=secrets_set), _settings_line(catalog.change_log),
-            *_asset_lines(catalog, domain_pairs=domain_pairs or {})]
+    return [
+        *_hook_lines(catalog, secrets_set=secrets_set),
+        _settings_line(catalog.change_log),
+        *_asset_lines(catalog, domain_pairs=domain_pairs or {}),
+    ]
 
 
 def _hook_lines(catalog: Catalog, *, secrets_set: Collection[str] | None) -> list[str]:
@@ -210,8 +236,10 @@ def _hook_lines(catalog: Catalog, *, secrets_set: Collection[str] | None) -> lis
 
 def _settings_line(settings: ChangeLogSettings) -> str:
     n = settings.unacknowledged_business_days
-    return (f"change log: a regression's suspects are its domain's changes of the {settings.suspect_days} days before it; "
-            f"an unanswered change is nagged after {n} business day{'' if n == 1 else 's'}, with the lead after {2 * n}")
+    return (
+        f"change log: a regression's suspects are its domain's changes of the {settings.suspect_days} days before it; "
+        f"an unanswered change is nagged after {n} business day{'' if n == 1 else 's'}, with the lead after {2 * n}"
+    )
 
 
 def _asset_lines(catalog: Catalog, *, domain_pairs: Mapping[str, Pair]) -> list[str]:
@@ -220,8 +248,16 @@ def _asset_lines(catalog: Catalog, *, domain_pairs: Mapping[str, Pair]) -> list[
     rows = [("asset", "kind", "side", "domain", "product owner", "platform owner")]
     for asset in sorted(catalog.assets, key=lambda a: (a.domain, a.name)):
         fallback = domain_pairs.get(asset.domain, Pair(None, None))
-        rows.append((asset.name, kind_words(asset.kind), asset.side, asset.domain,
-                     _owner(asset.product_owner, fallback.product), _owner(asset.platform_owner, fallback.platform)))
+        rows.append(
+            (
+                asset.name,
+                kind_words(asset.kind),
+                asset.side,
+                asset.domain,
+                _owner(asset.product_owner, fallback.product),
+                _owner(asset.platform_owner, fallback.platform),
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     table = ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     return [f"assets ({len(catalog.assets)}):", *table]

@@ -69,7 +69,7 @@ def change_key(number: int) -> str:
 
 
 def parse_change_key(text: str) -> str | None:
-    """"CHG-7" (any case, surrounding blanks ignored) as "CHG-7"; None when it is not a change id."""
+    """ "CHG-7" (any case, surrounding blanks ignored) as "CHG-7"; None when it is not a change id."""
     match = _CHANGE_ID.match(text.strip())
     return change_key(int(match.group(1))) if match else None
 
@@ -84,7 +84,7 @@ def other_side(side: Side) -> Side:
 
 
 def kind_words(kind: str) -> str:
-    """"success_metric" -> "success metric"."""
+    """ "success_metric" -> "success metric"."""
     return kind.replace("_", " ")
 
 
@@ -137,8 +137,10 @@ class ShippedChange(BaseModel):
     @model_validator(mode="after")
     def _kind_of_its_side(self) -> ShippedChange:
         if self.kind is not None and self.kind not in SIDE_KINDS[self.side]:
-            raise ValueError(f"a {self.side} change cannot be a {self.kind!r}; "
-                             f"{self.side} changes are {', '.join(SIDE_KINDS[self.side])}")
+            raise ValueError(
+                f"a {self.side} change cannot be a {self.kind!r}; "
+                f"{self.side} changes are {', '.join(SIDE_KINDS[self.side])}"
+            )
         return self
 
     @property
@@ -205,23 +207,36 @@ def answered_event(answer: Acknowledgement) -> ChangeEvent:
     return ChangeEvent(change_id=answer.change_id, at=answer.at, actor=answer.by, type=ANSWERED, data=data)
 
 
-def nagged_event(change_id: str, *, rule: str, step: str, recipients: Iterable[str], at: datetime, actor: str) -> ChangeEvent:
+def nagged_event(
+    change_id: str, *, rule: str, step: str, recipients: Iterable[str], at: datetime, actor: str
+) -> ChangeEvent:
     """The event that records a nag sent about a change (who was told, under which rule and step)."""
-    return ChangeEvent(change_id=change_id, at=at, actor=actor, type=NAGGED,
-                       data={"rule": rule, "step": step, "recipients": list(recipients)})
+    return ChangeEvent(
+        change_id=change_id,
+        at=at,
+        actor=actor,
+        type=NAGGED,
+        data={"rule": rule, "step": step, "recipients": list(recipients)},
+    )
 
 
 def named_cause_event(record: ChangeRecord, *, regression: str, by: str, at: datetime) -> ChangeEvent:
     """The event that records a change named as a regression's cause after it was answered (with that answer)."""
     answer = record.answer.answer if record.answer is not None else None
-    return ChangeEvent(change_id=record.change.id, at=at, actor=by, type=NAMED_CAUSE,
-                       data={"regression": regression, "answer": answer})
+    return ChangeEvent(
+        change_id=record.change.id, at=at, actor=by, type=NAMED_CAUSE, data={"regression": regression, "answer": answer}
+    )
 
 
 def snoozed_event(change_id: str, snooze: ChangeSnooze) -> ChangeEvent:
     """The event that records a snooze; `replay` gives it back in the record's `snoozes`."""
-    return ChangeEvent(change_id=change_id, at=snooze.at, actor=snooze.by, type=SNOOZED,
-                       data={"until": snooze.until.isoformat(), "first": snooze.first.isoformat()})
+    return ChangeEvent(
+        change_id=change_id,
+        at=snooze.at,
+        actor=snooze.by,
+        type=SNOOZED,
+        data={"until": snooze.until.isoformat(), "first": snooze.first.isoformat()},
+    )
 
 
 @dataclass(frozen=True)
@@ -259,8 +274,9 @@ def replay(events: Iterable[ChangeEvent]) -> list[ChangeRecord]:
             change = ShippedChange.model_validate({**event.data, "id": event.change_id, "at": event.at})
             records[event.change_id] = ChangeRecord(change)
         elif event.type == ANSWERED and known is not None and known.answer is None:
-            answer = Acknowledgement.model_validate({**event.data, "change_id": event.change_id,
-                                                     "at": event.at, "by": event.actor})
+            answer = Acknowledgement.model_validate(
+                {**event.data, "change_id": event.change_id, "at": event.at, "by": event.actor}
+            )
             records[event.change_id] = replace(known, answer=answer)
         elif event.type == SNOOZED and known is not None and (snooze := _snooze_of(event)) is not None:
             records[event.change_id] = replace(known, snoozes=(*known.snoozes, snooze))
@@ -300,12 +316,14 @@ def ask_text(change: ShippedChange, *, asked_user: str | None) -> str:
     "<@U0MLPM> Product shipped *express-refund intent* (intent, v2) in support (<@U0PPM>, CHG-7).
     Does the prompt/eval suite cover it?"."""
     to = f"<@{asked_user}> " if asked_user else ""
-    return (f"{to}{change.side.capitalize()} shipped {describe(change)} in {escape(change.domain)} "
-            f"({change.shipper()}, {change.id}). {QUESTIONS[change.side]}")
+    return (
+        f"{to}{change.side.capitalize()} shipped {describe(change)} in {escape(change.domain)} "
+        f"({change.shipper()}, {change.id}). {QUESTIONS[change.side]}"
+    )
 
 
 def describe(change: ShippedChange) -> str:
-    """"*express-refund intent* (intent, v2)": what shipped, bold and escaped, with its kind and version."""
+    """ "*express-refund intent* (intent, v2)": what shipped, bold and escaped, with its kind and version."""
     details = [kind_words(change.kind)] if change.kind else []
     details += [_version_words(change.version)] if change.version else []
     suffix = f" ({', '.join(details)})" if details else ""
@@ -313,7 +331,7 @@ def describe(change: ShippedChange) -> str:
 
 
 def _version_words(version: str) -> str:
-    """"v2" for a number like 2 or 2.1, else "version 3f2a9c1e"; escaped and cut to 40 characters."""
+    """ "v2" for a number like 2 or 2.1, else "version 3f2a9c1e"; escaped and cut to 40 characters."""
     text = escape(truncate(version, 40))
     return f"v{text}" if re.fullmatch(r"\d+(\.\d+)*", version) else f"version {text}"
 
@@ -323,14 +341,22 @@ def may_answer(user: str, *, asked_user: str | None, lead: str | None, admins: C
     return user in {asked_user, lead} or user in admins
 
 
-def check_answerable(record: ChangeRecord, *, by: str, asked_user: str | None, lead: str | None,
-                     admins: Collection[str] = (), verb: str = "answer for") -> None:
+def check_answerable(
+    record: ChangeRecord,
+    *,
+    by: str,
+    asked_user: str | None,
+    lead: str | None,
+    admins: Collection[str] = (),
+    verb: str = "answer for",
+) -> None:
     """Raise Conflict when the change was answered already, NotAllowed when `by` may not answer it (or, with
     `verb` "snooze", snooze its nags: the same people may)."""
     change = record.change
     if record.answer is not None:
-        raise Conflict(f"{change.id} was already answered by <@{record.answer.by}>: "
-                       f"{record.answer.answer.replace('_', ' ')}.")
+        raise Conflict(
+            f"{change.id} was already answered by <@{record.answer.by}>: {record.answer.answer.replace('_', ' ')}."
+        )
     if not may_answer(by, asked_user=asked_user, lead=lead, admins=admins):
         who = f"<@{asked_user}>, " if asked_user else ""
         raise NotAllowed(f"Only {who}the {escape(change.domain)} lead or an admin can {verb} {change.id}.")
@@ -369,13 +395,21 @@ def acknowledge(
     return Acknowledgement(change_id=change.id, answer=cast(Answer, answer), by=by, at=at, eval_link=link, reason=why)
 
 
-def answer_by_cause(record: ChangeRecord, *, regression: str, by: str, at: datetime, eval_case: str | None) -> Acknowledgement | None:
+def answer_by_cause(
+    record: ChangeRecord, *, regression: str, by: str, at: datetime, eval_case: str | None
+) -> Acknowledgement | None:
     """The answer a regression resolved with this change as its cause gives a change nobody answered yet: it
     needed work, and the eval case linked (if any) now covers it; None when the change was answered already."""
     if record.answer is not None:
         return None
-    return Acknowledgement(change_id=record.change.id, answer="needs_work", by=by, at=at, eval_link=eval_case,
-                           reason=f"{regression} was caused by it")
+    return Acknowledgement(
+        change_id=record.change.id,
+        answer="needs_work",
+        by=by,
+        at=at,
+        eval_link=eval_case,
+        reason=f"{regression} was caused by it",
+    )
 
 
 def snooze_change(
@@ -399,8 +433,10 @@ def snooze_change(
     start = record.snoozed_until(at) or at
     until = min(start + timedelta(days=days), cap)
     if until <= start:
-        raise Conflict(f"{record.change.id} cannot be snoozed any longer: a snooze lasts at most {max_days:g} days from "
-                       "the first press. Answer it: covered, needs work or not relevant.")
+        raise Conflict(
+            f"{record.change.id} cannot be snoozed any longer: a snooze lasts at most {max_days:g} days from "
+            "the first press. Answer it: covered, needs work or not relevant."
+        )
     return ChangeSnooze(by=by, at=at, until=until, first=first)
 
 
@@ -446,10 +482,19 @@ def eval_request_draft(change: ShippedChange, *, by: str, pair: Pair) -> EvalReq
     the platform owner of `pair` (None leaves it to triage), naming the change in its description."""
     title = truncate(f"Eval coverage for {change.what}", 150)
     version = f" (version {change.version})" if change.version else ""
-    description = (f"{change.side.capitalize()} shipped {change.what}{version}, logged as {change.id}. "
-                   f"The other side answered that the evals need work to cover it.")
-    return EvalRequestDraft(title=title, description=description, domain=change.domain, links=tuple(change.links),
-                            requester=by, assignee=pair.platform, change_id=change.id)
+    description = (
+        f"{change.side.capitalize()} shipped {change.what}{version}, logged as {change.id}. "
+        f"The other side answered that the evals need work to cover it."
+    )
+    return EvalRequestDraft(
+        title=title,
+        description=description,
+        domain=change.domain,
+        links=tuple(change.links),
+        requester=by,
+        assignee=pair.platform,
+        change_id=change.id,
+    )
 
 
 # --- a change's state at `now` ----------------------------------------------------------------------
@@ -488,17 +533,22 @@ class ChangeState:
         return None if self.acknowledged else self.change.at
 
 
-def change_state(record: ChangeRecord, *, asked_user: str | None, calendar: BusinessCalendar, now: datetime) -> ChangeState:
+def change_state(
+    record: ChangeRecord, *, asked_user: str | None, calendar: BusinessCalendar, now: datetime
+) -> ChangeState:
     """The state of `record` as of `now` in its domain's `calendar`."""
     answer = record.answer_at(now)
     waited = 0.0 if answer is not None else business_days(calendar, record.change.at, now)
-    return ChangeState(change=record.change, asked=asked_user, answer=answer, waiting_business_days=waited,
-                       snoozed_until=None if answer is not None else record.snoozed_until(now))
+    return ChangeState(
+        change=record.change,
+        asked=asked_user,
+        answer=answer,
+        waiting_business_days=waited,
+        snoozed_until=None if answer is not None else record.snoozed_until(now),
+    )
 
 
 def change_number(change_id: str) -> int:
     """The number of a change id ("CHG-7" -> 7; 0 when it is not one), to order changes logged at the same time."""
     key = parse_change_key(change_id)
     return int(key.removeprefix("CHG-")) if key else 0
-
-

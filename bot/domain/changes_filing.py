@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.changes import (
-    KINDS, SIDE_KINDS, SIDES, WHAT_LIMIT, HookOrigin, ShippedChange, asked, is_web_link, side_of,
+    KINDS,
+    SIDE_KINDS,
+    SIDES,
+    WHAT_LIMIT,
+    HookOrigin,
+    ShippedChange,
+    asked,
+    is_web_link,
+    side_of,
 )
 from bot.domain.errors import InvalidInput
 from bot.domain.owners import lead_of, pair_for
@@ -80,14 +88,27 @@ def plan_change(draft: ChangeDraft, config: Config, *, at: datetime) -> ShippedC
     kind = _kind(draft.kind)
     side = _side(draft, config, domain=domain, asset=asset, kind=kind)
     if kind is not None and kind not in SIDE_KINDS[side]:
-        raise InvalidInput(f"A {side} change cannot be a {kind.replace('_', ' ')}; {side} changes are "
-                           f"{', '.join(k.replace('_', ' ') for k in SIDE_KINDS[side])}.", field="kind")
+        raise InvalidInput(
+            f"A {side} change cannot be a {kind.replace('_', ' ')}; {side} changes are "
+            f"{', '.join(k.replace('_', ' ') for k in SIDE_KINDS[side])}.",
+            field="kind",
+        )
     change = ShippedChange(
-        id="CHG-0", domain=domain, side=side, kind=kind, what=what, asset=asset, version=_version(draft.version),
-        links=_links(draft.links), shipped_by=draft.origin.source if draft.origin else draft.shipped_by,
-        origin=draft.origin, at=at,
+        id="CHG-0",
+        domain=domain,
+        side=side,
+        kind=kind,
+        what=what,
+        asset=asset,
+        version=_version(draft.version),
+        links=_links(draft.links),
+        shipped_by=draft.origin.source if draft.origin else draft.shipped_by,
+        origin=draft.origin,
+        at=at,
     )
-    return change.model_copy(update={"asked": asked(change, pair_for(config, domain, asset=asset), lead=lead_of(config, domain))})
+    return change.model_copy(
+        update={"asked": asked(change, pair_for(config, domain, asset=asset), lead=lead_of(config, domain))}
+    )
 
 
 def _what(text: str) -> str:
@@ -110,11 +131,17 @@ def _place(draft: ChangeDraft, config: Config) -> tuple[str, str | None]:
         mine = [d.name for d in config.member_domains(draft.shipped_by)]
         placed = mine[0] if len(mine) == 1 else None
     if placed is None and draft.origin is not None:
-        raise InvalidInput(f"say which domain this belongs to ({', '.join(names) or 'none configured'}): a domain, "
-                           "an asset from the catalog, or ?domain= on the hook's URL", field="domain")
+        raise InvalidInput(
+            f"say which domain this belongs to ({', '.join(names) or 'none configured'}): a domain, "
+            "an asset from the catalog, or ?domain= on the hook's URL",
+            field="domain",
+        )
     if placed is None:
-        raise InvalidInput(f"Say which domain shipped it ({', '.join(names) or 'none configured'}): use the form "
-                           "(`/ai-request shipped`), or type it in the domain's channel.", field="domain")
+        raise InvalidInput(
+            f"Say which domain shipped it ({', '.join(names) or 'none configured'}): use the form "
+            "(`/ai-request shipped`), or type it in the domain's channel.",
+            field="domain",
+        )
     return placed, asset
 
 
@@ -123,8 +150,11 @@ def _kind(kind: str | None) -> str | None:
         return None
     named = kind_named(kind)
     if named is None:
-        raise InvalidInput(f"{truncate(kind, 40)!r} is not a kind of change; the kinds are "
-                           f"{', '.join(k.replace('_', ' ') for k in KINDS)}.", field="kind")
+        raise InvalidInput(
+            f"{truncate(kind, 40)!r} is not a kind of change; the kinds are "
+            f"{', '.join(k.replace('_', ' ') for k in KINDS)}.",
+            field="kind",
+        )
     return named
 
 
@@ -140,9 +170,12 @@ def _side(draft: ChangeDraft, config: Config, *, domain: str, asset: str | None,
         mine = [s for s in SIDES if pair.owner(s) == draft.shipped_by]
         side = mine[0] if len(mine) == 1 else None
     if side is None:
-        raise InvalidInput("Say which side shipped it: `/ai-request shipped product: …` (intents, surfaces, flows, "
-                           "success metrics) or `/ai-request shipped platform: …` (prompts, models, eval suites, "
-                           "cost ceilings, retrieval).", field="side")
+        raise InvalidInput(
+            "Say which side shipped it: `/ai-request shipped product: …` (intents, surfaces, flows, "
+            "success metrics) or `/ai-request shipped platform: …` (prompts, models, eval suites, "
+            "cost ceilings, retrieval).",
+            field="side",
+        )
     return side
 
 

@@ -16,8 +16,17 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from bot.domain.business_hours import BusinessCalendar
 from bot.domain.changes import (
-    CAUSES, DEFAULT_SUSPECT_DAYS, REASON_LIMIT, Acknowledgement, ChangeRecord, ShippedChange, business_days,
-    change_number, is_web_link, parse_change_key, web_link,
+    CAUSES,
+    DEFAULT_SUSPECT_DAYS,
+    REASON_LIMIT,
+    Acknowledgement,
+    ChangeRecord,
+    ShippedChange,
+    business_days,
+    change_number,
+    is_web_link,
+    parse_change_key,
+    web_link,
 )
 from bot.domain.errors import InvalidInput
 from bot.domain.history import as_utc
@@ -58,8 +67,11 @@ def suspects(
     if domain is None:
         return []
     since = filed_at - timedelta(days=days)
-    found = [Suspect(r.change, r.answer_at(now), same_asset=asset is not None and r.change.asset == asset)
-             for r in records if r.change.domain == domain and since <= r.change.at <= filed_at]
+    found = [
+        Suspect(r.change, r.answer_at(now), same_asset=asset is not None and r.change.asset == asset)
+        for r in records
+        if r.change.domain == domain and since <= r.change.at <= filed_at
+    ]
     return sorted(found, key=lambda s: (as_utc(s.change.at), change_number(s.change.id)), reverse=True)
 
 
@@ -126,9 +138,13 @@ def close_regression(
     link = (eval_case or "").strip() or None
     why = (no_eval_reason or "").strip() or None
     if link is not None and not is_web_link(link):
-        raise InvalidInput("The eval case must be a link (http or https) to the case that now covers this.", field="eval_case")
+        raise InvalidInput(
+            "The eval case must be a link (http or https) to the case that now covers this.", field="eval_case"
+        )
     if link is None and why is None:
-        raise InvalidInput("Link the eval case that now covers this regression, or say why there is none.", field="eval_case")
+        raise InvalidInput(
+            "Link the eval case that now covers this regression, or say why there is none.", field="eval_case"
+        )
     if why is not None and len(why) > REASON_LIMIT:
         raise InvalidInput(f"Keep the reason under {REASON_LIMIT} characters.", field="no_eval_reason")
     return Closure(cause=chosen, eval_case=link, no_eval_reason=why)
@@ -140,11 +156,13 @@ def _cause(text: str | None, suspect_ids: Collection[str]) -> str:
         raise InvalidInput(f"Say what caused the regression: {_cause_choices(suspect_ids)}.", field="cause")
     if word.lower() in CAUSES:
         return word.lower()
-    key = parse_change_key(word[len("change:"):] if word.lower().startswith("change:") else word)
+    key = parse_change_key(word[len("change:") :] if word.lower().startswith("change:") else word)
     if key is None:
         raise InvalidInput(f"{word!r} is not a cause; choose {_cause_choices(suspect_ids)}.", field="cause")
     if key not in {parse_change_key(s) for s in suspect_ids}:
-        raise InvalidInput(f"{key} is not among this regression's suspects; choose {_cause_choices(suspect_ids)}.", field="cause")
+        raise InvalidInput(
+            f"{key} is not among this regression's suspects; choose {_cause_choices(suspect_ids)}.", field="cause"
+        )
     return f"change:{key}"
 
 
@@ -227,8 +245,11 @@ def loop_figures(
     when, the answer it had) of the changes named as a regression's cause after their answer."""
     closed, listed = _closed_regressions(items, start=start, end=end, scope=scope, listable=listable)
     mine = [r for r in records if (scope is None or r.change.domain == scope) and r.change.at <= end]
-    waiting = [(r, round(business_days(calendar_for(r.change.domain), r.change.at, end), 1))
-               for r in mine if r.answer_at(end) is None]
+    waiting = [
+        (r, round(business_days(calendar_for(r.change.domain), r.change.at, end), 1))
+        for r in mine
+        if r.answer_at(end) is None
+    ]
     waiting.sort(key=lambda w: (-w[1], change_number(w[0].change.id)))
     logged = [r for r in mine if start < r.change.at]
     return LoopFigures(
@@ -240,9 +261,13 @@ def loop_figures(
         unacknowledged_open=[(r.change.id, days) for r, days in waiting],
         needs_answer=[(r, days) for r, days in waiting if days >= decide_after],
         decide_after=decide_after,
-        caused_after_not_relevant=list(dict.fromkeys(
-            change_id for change_id, domain, at, answer in named
-            if answer == "not_relevant" and start < at <= end and (scope is None or domain == scope))),
+        caused_after_not_relevant=list(
+            dict.fromkeys(
+                change_id
+                for change_id, domain, at, answer in named
+                if answer == "not_relevant" and start < at <= end and (scope is None or domain == scope)
+            )
+        ),
         end=end,
     )
 
@@ -260,12 +285,30 @@ def loop_all(
     named: Sequence[tuple[str, str | None, datetime, str | None]] = (),
 ) -> dict[str | None, LoopFigures]:
     """`loop_figures` of each scope (a domain's name, or None for the organisation)."""
-    return {scope: loop_figures(items, records, start=start, end=end, scope=scope, calendar_for=calendar_for,
-                                listable=listable, decide_after=decide_after, named=named) for scope in scopes}
+    return {
+        scope: loop_figures(
+            items,
+            records,
+            start=start,
+            end=end,
+            scope=scope,
+            calendar_for=calendar_for,
+            listable=listable,
+            decide_after=decide_after,
+            named=named,
+        )
+        for scope in scopes
+    }
 
 
-def _closed_regressions(items: Iterable[tuple[Request, Sequence[Event]]], *, start: datetime, end: datetime,
-                        scope: str | None, listable: Callable[[Request], bool]) -> tuple[list[bool], list[tuple[int, str]]]:
+def _closed_regressions(
+    items: Iterable[tuple[Request, Sequence[Event]]],
+    *,
+    start: datetime,
+    end: datetime,
+    scope: str | None,
+    listable: Callable[[Request], bool],
+) -> tuple[list[bool], list[tuple[int, str]]]:
     """Per regression resolved in the week: whether its closure has an eval case; and those without, listable."""
     closed: list[bool] = []
     listed: list[tuple[int, str]] = []
@@ -339,8 +382,9 @@ class AlertReport:
         return self.told and self.changes == FLAP_LINES + 1
 
 
-def alert_report(request: Request, events: Sequence[Event], *, recovered: bool, priority: str | None,
-           now: datetime) -> AlertReport:
+def alert_report(
+    request: Request, events: Sequence[Event], *, recovered: bool, priority: str | None, now: datetime
+) -> AlertReport:
     """What a report (resolved when `recovered`, else firing at `priority`) does to `request`, whose log is
     `events`, at `now`."""
     raise_to = None if recovered else higher_priority(priority, than=request.priority)
@@ -348,12 +392,15 @@ def alert_report(request: Request, events: Sequence[Event], *, recovered: bool, 
         if recovered:
             return AlertReport("repeat")
         closed_at = request.resolved_at or request.updated_at
-        return AlertReport("reopen", raise_to=raise_to) if now - closed_at <= REOPEN_WITHIN else AlertReport("file_again")
+        return (
+            AlertReport("reopen", raise_to=raise_to) if now - closed_at <= REOPEN_WITHIN else AlertReport("file_again")
+        )
     if recovered == is_recovered(events):
         return AlertReport("repeat", raise_to=raise_to)
     changes = 1 + sum(1 for e in events if e.type in (RECOVERED, REFIRED) and now - e.at <= FLAP_WINDOW)
-    return AlertReport(RECOVERED if recovered else REFIRED, raise_to=raise_to, changes=changes,
-                  told=changes <= FLAP_LINES + 1)
+    return AlertReport(
+        RECOVERED if recovered else REFIRED, raise_to=raise_to, changes=changes, told=changes <= FLAP_LINES + 1
+    )
 
 
 def is_recovered(events: Sequence[Event]) -> bool:

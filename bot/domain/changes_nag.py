@@ -69,7 +69,7 @@ class ChangeNag:
 
     @property
     def ref(self) -> str:
-        """"CHG-7/change.unacknowledged/asked": the nag in outbox keys."""
+        """ "CHG-7/change.unacknowledged/asked": the nag in outbox keys."""
         return "/".join(self.sent_key)
 
     @property
@@ -81,8 +81,9 @@ class ChangeNag:
         return self.buttons
 
 
-def unacknowledged_nag(state: ChangeState, *, steps: Ladder, escalated: tuple[str, ...], tz: ZoneInfo,
-                       sent: SentChanges = frozenset()) -> ChangeNag | None:
+def unacknowledged_nag(
+    state: ChangeState, *, steps: Ladder, escalated: tuple[str, ...], tz: ZoneInfo, sent: SentChanges = frozenset()
+) -> ChangeNag | None:
     """The `change.unacknowledged` nag due for `state`, or None.
 
     Of the steps whose threshold the wait has reached, only the highest is returned (naming everyone the lower
@@ -95,15 +96,22 @@ def unacknowledged_nag(state: ChangeState, *, steps: Ladder, escalated: tuple[st
     if top is None or (state.change.id, RULE_UNACKNOWLEDGED, top.name) in sent:
         return None
     lead = top.name == "lead"
-    return ChangeNag(change_id=state.change.id, domain=state.change.domain, rule=RULE_UNACKNOWLEDGED, step=top.name,
-                     recipients=change_audience(state.asked, escalated, step=top.name),
-                     text=unacknowledged_text(state, escalated_to=escalated if lead else (), tz=tz),
-                     in_thread=True, waited_business_days=state.waiting_business_days,
-                     urgency=min(int(state.waiting_business_days * 8 * 60), 10**10 - 1))
+    return ChangeNag(
+        change_id=state.change.id,
+        domain=state.change.domain,
+        rule=RULE_UNACKNOWLEDGED,
+        step=top.name,
+        recipients=change_audience(state.asked, escalated, step=top.name),
+        text=unacknowledged_text(state, escalated_to=escalated if lead else (), tz=tz),
+        in_thread=True,
+        waited_business_days=state.waiting_business_days,
+        urgency=min(int(state.waiting_business_days * 8 * 60), 10**10 - 1),
+    )
 
 
-def next_unacknowledged_check(state: ChangeState, *, steps: Ladder, calendar: BusinessCalendar,
-                              sent: SentChanges = frozenset()) -> datetime | None:
+def next_unacknowledged_check(
+    state: ChangeState, *, steps: Ladder, calendar: BusinessCalendar, sent: SentChanges = frozenset()
+) -> datetime | None:
     """The earliest instant at which a step not in `sent` could fall due for `state` (a lower bound; after a
     snooze's end while one runs); None when none can until the change changes (answered, nobody to ask, or
     its highest step sent: a lower step is never sent after a higher one)."""
@@ -111,7 +119,7 @@ def next_unacknowledged_check(state: ChangeState, *, steps: Ladder, calendar: Bu
         return None
     names = [s.name for s in steps.steps]
     sent_steps = [i for i, name in enumerate(names) if (state.change.id, RULE_UNACKNOWLEDGED, name) in sent]
-    pending = steps.steps[max(sent_steps) + 1:] if sent_steps else steps.steps
+    pending = steps.steps[max(sent_steps) + 1 :] if sent_steps else steps.steps
     if not pending:
         return None
     due = calendar.add_business_seconds(state.change.at, pending[0].at * business_day_seconds(calendar))
@@ -124,15 +132,31 @@ def changes_due(states: Iterable[ChangeState], config: Config, *, sent: SentChan
     due = []
     for state in states:
         domain = state.change.domain
-        nag = unacknowledged_nag(state, steps=ladder(config, domain, RULE_UNACKNOWLEDGED),
-                                 escalated=change_escalation(config, domain), tz=config.calendar(domain).tz, sent=sent)
+        nag = unacknowledged_nag(
+            state,
+            steps=ladder(config, domain, RULE_UNACKNOWLEDGED),
+            escalated=change_escalation(config, domain),
+            tz=config.calendar(domain).tz,
+            sent=sent,
+        )
         if nag is not None:
             due.append(nag)
     return sorted(due, key=lambda n: n.order)
 
 
-def change_next_checks(states: Iterable[ChangeState], config: Config, *, sent: SentChanges) -> list[tuple[str, datetime | None]]:
+def change_next_checks(
+    states: Iterable[ChangeState], config: Config, *, sent: SentChanges
+) -> list[tuple[str, datetime | None]]:
     """(change id, when the nag rules next need to look at it) of each state; `sent` should hold what this run records."""
-    return [(s.change.id, next_unacknowledged_check(s, steps=ladder(config, s.change.domain, RULE_UNACKNOWLEDGED),
-                                                    calendar=config.calendar(s.change.domain), sent=sent))
-            for s in states]
+    return [
+        (
+            s.change.id,
+            next_unacknowledged_check(
+                s,
+                steps=ladder(config, s.change.domain, RULE_UNACKNOWLEDGED),
+                calendar=config.calendar(s.change.domain),
+                sent=sent,
+            ),
+        )
+        for s in states
+    ]

@@ -32,8 +32,14 @@ def words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _STOPWORDS]
 
 
-ORIGIN_WEIGHT = {"seed": (1.0, 1.0), "config": (1.0, 3.0), "resolved": (1.5, 1.5), "move": (1.0, 3.0),
-                 "correction": (3.0, 1.0), "duplicate": (1.5, 1.5)}
+ORIGIN_WEIGHT = {
+    "seed": (1.0, 1.0),
+    "config": (1.0, 3.0),
+    "resolved": (1.5, 1.5),
+    "move": (1.0, 3.0),
+    "correction": (3.0, 1.0),
+    "duplicate": (1.5, 1.5),
+}
 """How much one training example counts for its (kind, domain), by where it came from: what the team corrected
 counts most — a kind changed for the kind, a move for the domain."""
 CUE_WEIGHT = 0.6
@@ -109,48 +115,125 @@ _ING = r"[a-z]+ing"
 _SINCE = r"since (?:this morning|yesterday|today|last (?:night|week|friday|monday)|the (?:last )?(?:deploy|release|update|upgrade|rollout|switch)\b|(?:mon|tues|wednes|thurs|fri)day|\d{1,2}(?::\d\d)?\s?(?:am|pm)?\b|v?\d[\d.]*)"
 KIND_CUES: dict[str, list[re.Pattern[str]]] = {
     "regression": _cues(
-        rf"\bstopped {_ING}\b", r"\b(?:no longer|doesn'?t|does not|won'?t|isn'?t|not) \w+(?: \w+)? ?(?:anymore|any more)\b",
-        r"\bno longer\b", r"\b" + _SINCE, r"\bwent out (?:twice|two times|2x)\b", r"\b(?:twice|2x) to the same\b",
+        rf"\bstopped {_ING}\b",
+        r"\b(?:no longer|doesn'?t|does not|won'?t|isn'?t|not) \w+(?: \w+)? ?(?:anymore|any more)\b",
+        r"\bno longer\b",
+        r"\b" + _SINCE,
+        r"\bwent out (?:twice|two times|2x)\b",
+        r"\b(?:twice|2x) to the same\b",
         r"\b(?:after|since) (?:the |yesterday'?s |last )?(?:deploy|release|rollout|upgrade|update|switch|swap|change)\b",
-        r"\bgot (?:way |much |noticeably |really |weirdly )?(?:worse|slower|longer)\b", r"\bregress(?:ed|ion)\b(?! tests?\b)",
-        r"\b(?:broke|broken)\b", r"\bagain\b", r"\bused to\b", r"\bstarted (?:to )?\w+ing\b", r"\bsuddenly\b",
-        r"\bovernight\b", r"\b(?:is|are|went) down\b", r"\bfailing\b", r"\bvanished\b", r"\bdisappeared\b",
+        r"\bgot (?:way |much |noticeably |really |weirdly )?(?:worse|slower|longer)\b",
+        r"\bregress(?:ed|ion)\b(?! tests?\b)",
+        r"\b(?:broke|broken)\b",
+        r"\bagain\b",
+        r"\bused to\b",
+        r"\bstarted (?:to )?\w+ing\b",
+        r"\bsuddenly\b",
+        r"\bovernight\b",
+        r"\b(?:is|are|went) down\b",
+        r"\bfailing\b",
+        r"\bvanished\b",
+        r"\bdisappeared\b",
     ),
     "security_review": _cues(
-        r"\bsecurity\b", r"\bprivacy\b", r"\bgdpr\b", r"\bdpa\b", r"\bdpia\b", r"\bpii\b", r"\bpen ?test\b",
-        r"\bthreat model\b", r"\bsign ?off\b", r"\bvendor risk\b", r"\bsoc ?2\b", r"\bconsent\b", r"\bretention\b",
-        r"\bprompt injection\b", r"\bjailbreak\b", r"\bleak(?:s|ing|ed)?\b", r"\bexposure\b", r"\bpermissions?\b",
-        r"\bis (?:it|that|this) (?:ok|okay|allowed)\b", r"\baccess to\b", r"\bapi (?:key|token)\b",
+        r"\bsecurity\b",
+        r"\bprivacy\b",
+        r"\bgdpr\b",
+        r"\bdpa\b",
+        r"\bdpia\b",
+        r"\bpii\b",
+        r"\bpen ?test\b",
+        r"\bthreat model\b",
+        r"\bsign ?off\b",
+        r"\bvendor risk\b",
+        r"\bsoc ?2\b",
+        r"\bconsent\b",
+        r"\bretention\b",
+        r"\bprompt injection\b",
+        r"\bjailbreak\b",
+        r"\bleak(?:s|ing|ed)?\b",
+        r"\bexposure\b",
+        r"\bpermissions?\b",
+        r"\bis (?:it|that|this) (?:ok|okay|allowed)\b",
+        r"\baccess to\b",
+        r"\bapi (?:key|token)\b",
     ),
     "eval": _cues(
-        r"\bevals?\b", r"\bevaluat\w*", r"\btest (?:set|cases?|suite|conversations)\b", r"\bgolden (?:set|dataset)\b",
-        r"\bbenchmark\w*", r"\bcoverage\b", r"\bmeasured?\b", r"\bmetrics?\b", r"\blabell?ed set\b", r"\bholdout\b",
-        r"\bndcg\b", r"\bregression tests?\b", r"\bprecision@\d\b", r"\bcalibration\b", r"\bedge cases\b", r"\bhuman ratings\b", r"\bscore the\b",
+        r"\bevals?\b",
+        r"\bevaluat\w*",
+        r"\btest (?:set|cases?|suite|conversations)\b",
+        r"\bgolden (?:set|dataset)\b",
+        r"\bbenchmark\w*",
+        r"\bcoverage\b",
+        r"\bmeasured?\b",
+        r"\bmetrics?\b",
+        r"\blabell?ed set\b",
+        r"\bholdout\b",
+        r"\bndcg\b",
+        r"\bregression tests?\b",
+        r"\bprecision@\d\b",
+        r"\bcalibration\b",
+        r"\bedge cases\b",
+        r"\bhuman ratings\b",
+        r"\bscore the\b",
     ),
     "feature": _cues(
         r"\b(?:can|could) (?:we|you|the|someone)\b.*\b(?:add|get|have|make|build|use|support|handle|offer|show|generate|teach|integrate|personalise|rank|detect|trigger|understand|answer|suggest|exclude|translate|write)\b",
-        r"\bwould (?:be|love)\b", r"\bit'?d be\b", r"\bwe'?d (?:love|like)\b", r"\bwe (?:want|need) (?:a|an|the|product|to)\b",
-        r"\bidea\b", r"\bfeature(?: ask| request| idea)?:", r"\bfeature (?:ask|request|idea)\b", r"\brequest(?: for)?:", r"\bsuggestion\b", r"\bnew(?: capability| feature)?:",
-        r"^(?:add|build|make|let|integrate|please add|please support)\b", r"\bask:",
+        r"\bwould (?:be|love)\b",
+        r"\bit'?d be\b",
+        r"\bwe'?d (?:love|like)\b",
+        r"\bwe (?:want|need) (?:a|an|the|product|to)\b",
+        r"\bidea\b",
+        r"\bfeature(?: ask| request| idea)?:",
+        r"\bfeature (?:ask|request|idea)\b",
+        r"\brequest(?: for)?:",
+        r"\bsuggestion\b",
+        r"\bnew(?: capability| feature)?:",
+        r"^(?:add|build|make|let|integrate|please add|please support)\b",
+        r"\bask:",
     ),
     "question": _cues(
-        r"^(?:how|what|what'?s|which|who|where|why|when|is|are|does|do|can i|quick q)\b(?=[^.!]*\?)", r"\bquick (?:q|question)\b",
-        r"\bdoes anyone know\b", r"\bcurious\b", r"\bis there a (?:way|dashboard|budget|list|sandbox)\b",
+        r"^(?:how|what|what'?s|which|who|where|why|when|is|are|does|do|can i|quick q)\b(?=[^.!]*\?)",
+        r"\bquick (?:q|question)\b",
+        r"\bdoes anyone know\b",
+        r"\bcurious\b",
+        r"\bis there a (?:way|dashboard|budget|list|sandbox)\b",
     ),
 }
 """Phrases that say which kind a request is; the card quotes the ones it found."""
 
 URGENT_CUES = _cues(
-    r"\b(?:all|every|any) (?:users?|customers?|products?)\b", r"\bfor everyone\b", r"\bsite ?wide\b",
-    r"\b(?:is|are) down\b", r"\bdown for\b", r"\b500s?\b", r"\bsomeone else'?s\b",
-    r"\bother customers'?\b", r"\banother customer'?s\b", r"\bdata exposure\b", r"\bexposed?\b", r"\bleak(?:s|ing|ed)?\b",
-    r"\bcredit card\b", r"\bpassport\b", r"\bpublic (?:github|repo)\b", r"\bcommitted\b", r"\b\d+ ?% discount\b",
-    r"\bunsubscribed\b", r"\bpromised refunds\b", r"\bright (?:now|away)\b", r"\basap\b", r"!!",
+    r"\b(?:all|every|any) (?:users?|customers?|products?)\b",
+    r"\bfor everyone\b",
+    r"\bsite ?wide\b",
+    r"\b(?:is|are) down\b",
+    r"\bdown for\b",
+    r"\b500s?\b",
+    r"\bsomeone else'?s\b",
+    r"\bother customers'?\b",
+    r"\banother customer'?s\b",
+    r"\bdata exposure\b",
+    r"\bexposed?\b",
+    r"\bleak(?:s|ing|ed)?\b",
+    r"\bcredit card\b",
+    r"\bpassport\b",
+    r"\bpublic (?:github|repo)\b",
+    r"\bcommitted\b",
+    r"\b\d+ ?% discount\b",
+    r"\bunsubscribed\b",
+    r"\bpromised refunds\b",
+    r"\bright (?:now|away)\b",
+    r"\basap\b",
+    r"!!",
 )
 """Phrases that make a request P1: people affected now, data exposed, money lost, something down."""
 RAISING_CUES = _cues(
-    r"\blegal\b", r"\bcompliance\b", r"\bincident\b", r"\burgent\b",
-    r"\bseveral people\b", r"\bfinance\b",
+    r"\blegal\b",
+    r"\bcompliance\b",
+    r"\bincident\b",
+    r"\burgent\b",
+    r"\bseveral people\b",
+    r"\bfinance\b",
 )
 """Phrases that raise a request's priority one step from its kind's default."""
 
@@ -176,7 +259,7 @@ def _votes(neighbours: Sequence[Neighbour], label: str) -> dict[str | None, floa
 
 
 def _like(neighbours: Sequence[Neighbour], label: str, value: str | None) -> str:
-    """"like AIR-12 and AIR-40" (requests the team settled), else "like 'refund bot is telling…'" (a seed example)."""
+    """ "like AIR-12 and AIR-40" (requests the team settled), else "like 'refund bot is telling…'" (a seed example)."""
     same = sorted((n for n in neighbours if getattr(n, label) == value), key=lambda n: -n.weight(label))
     keys = list(dict.fromkeys(n.key for n in same if n.key))[:2]
     if keys:
@@ -195,11 +278,14 @@ def _guess_kind(text: str, neighbours: tuple[Neighbour, ...], kinds: tuple[str, 
     """`guess_kind`, remembered: triage routes a request up to three times with the same words and neighbours."""
     known = list(kinds)
     backed = supported(words(text), neighbours)
-    neighbours = [n if n in backed or n.origin in ("seed", "config") else replace(n, score=n.score * UNBACKED)
-                  for n in neighbours]  # what the team settled counts for its kind where it shares two words
+    neighbours = [
+        n if n in backed or n.origin in ("seed", "config") else replace(n, score=n.score * UNBACKED) for n in neighbours
+    ]  # what the team settled counts for its kind where it shares two words
     votes = {k: v for k, v in _votes([n for n in neighbours if n.kind in known], "kind").items() if k}
     cues = {k: _found(KIND_CUES.get(k, ()), text) for k in known}
-    scores = {k: votes.get(k, 0.0) + CUE_WEIGHT * min(len(cues[k]), 2) * (1.0 if len(cues[k]) < 2 else 0.75) for k in known}
+    scores = {
+        k: votes.get(k, 0.0) + CUE_WEIGHT * min(len(cues[k]), 2) * (1.0 if len(cues[k]) < 2 else 0.75) for k in known
+    }
     ranked = sorted(known, key=lambda k: (-scores[k], known.index(k)))
     best = ranked[0]
     if scores[best] <= 0:

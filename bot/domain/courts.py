@@ -11,8 +11,13 @@ from bot.domain.owners import lead_of, owners_of
 from bot.domain.policy import Config
 
 COURT_LABEL = {
-    "requester": "the requester", "assignee": "the assignee", "reviewer": "security", "owners": "the owners",
-    "lead": "the domain lead", "triage": "triage", "nobody": "nobody",
+    "requester": "the requester",
+    "assignee": "the assignee",
+    "reviewer": "security",
+    "owners": "the owners",
+    "lead": "the domain lead",
+    "triage": "triage",
+    "nobody": "nobody",
 }
 """One label per court, as people read it on the card and in nags."""
 

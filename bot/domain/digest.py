@@ -184,8 +184,15 @@ def _stall_start(config: Config, domain: str | None) -> float:
     return max(steps.begins, steps.steps[0].at) if steps.steps else float("inf")
 
 
-def digest_all(weeks: Weeks, previous: Weeks, picture: OpenPicture, config: Config, *, now: datetime,
-               listable: Callable[[Pending], bool]) -> dict[str | None, DigestFigures]:
+def digest_all(
+    weeks: Weeks,
+    previous: Weeks,
+    picture: OpenPicture,
+    config: Config,
+    *,
+    now: datetime,
+    listable: Callable[[Pending], bool],
+) -> dict[str | None, DigestFigures]:
     """The figures of every domain (by name) and of the whole organisation (key None; unrouted requests and those
     of a domain no longer in the config count there only), at `now`. `listable(pending)` says whether the digests'
     channels may see a request named; the others are only counted."""
@@ -193,10 +200,16 @@ def digest_all(weeks: Weeks, previous: Weeks, picture: OpenPicture, config: Conf
     out: dict[str | None, DigestFigures] = {}
     judged = _judged(picture, config, now=now, listable=listable)
     for scope in [*names, None]:
+
         def mine(domain: str | None, scope: str | None = scope) -> bool:
             return scope is None or domain == scope
+
         week = weeks.whole if scope is None else weeks.by_domain.get(scope, Week(weeks.whole.start, weeks.whole.end))
-        before = previous.whole if scope is None else previous.by_domain.get(scope, Week(previous.whole.start, previous.whole.end))
+        before = (
+            previous.whole
+            if scope is None
+            else previous.by_domain.get(scope, Week(previous.whole.start, previous.whole.end))
+        )
         out[scope] = _figures(scope, week, before, _scoped(picture, mine), judged, now=now)
     return out
 
@@ -211,18 +224,24 @@ class _Judged(NamedTuple):
 
 
 def _judged(picture: OpenPicture, config: Config, *, now: datetime, listable: Callable[[Pending], bool]) -> _Judged:
-    return _Judged(stalled={p.id: stalled_days(p.since, p.domain, config, at=now) for p in picture.stalled},
-                   unowned={p.id: asked_unowned_hours(p.since, p.domain, config, at=now) for p in picture.unowned},
-                   listable={p.id: listable(p) for rows in (picture.stalled, picture.unowned, picture.snoozed, picture.oldest)
-                             for p in rows})
+    return _Judged(
+        stalled={p.id: stalled_days(p.since, p.domain, config, at=now) for p in picture.stalled},
+        unowned={p.id: asked_unowned_hours(p.since, p.domain, config, at=now) for p in picture.unowned},
+        listable={
+            p.id: listable(p)
+            for rows in (picture.stalled, picture.unowned, picture.snoozed, picture.oldest)
+            for p in rows
+        },
+    )
 
 
 def _scoped(picture: OpenPicture, mine: Callable[[str | None], bool]) -> OpenPicture:
     return OpenPicture(*([row for row in rows if mine(row.domain)] for rows in picture))
 
 
-def _figures(scope: str | None, week: Week, previous: Week, picture: OpenPicture, judged: _Judged, *,
-             now: datetime) -> DigestFigures:
+def _figures(
+    scope: str | None, week: Week, previous: Week, picture: OpenPicture, judged: _Judged, *, now: datetime
+) -> DigestFigures:
     kinds: dict[str, int] = {}
     for row in picture.counts:
         kinds[row.kind] = kinds.get(row.kind, 0) + row.count
@@ -249,16 +268,25 @@ def _figures(scope: str | None, week: Week, previous: Week, picture: OpenPicture
             hidden_unowned.append(hours)
     oldest = sorted((p for p in picture.oldest if judged.listable[p.id]), key=lambda p: (p.since, p.id))[:OLDEST_LIMIT]
     return DigestFigures(
-        scope=scope, week_start=week.start, week_end=week.end, opened=week.opened, resolved=week.resolved,
+        scope=scope,
+        week_start=week.start,
+        week_end=week.end,
+        opened=week.opened,
+        resolved=week.resolved,
         open_by_kind=dict(sorted(kinds.items())),
         median_first_response_seconds=week.median_first_response_seconds,
         median_resolution_seconds=week.median_resolution_seconds,
-        sla_attainment=week.sla_attainment, breaches=week.breaches,
+        sla_attainment=week.sla_attainment,
+        breaches=week.breaches,
         stale_reviews=sorted(stale, key=lambda s: (-s[2], s[0])),
         unowned_regressions=sorted(unowned, key=lambda u: (-u[2], u[0])),
         oldest_open=[(p.id, p.key, age_days(p.since, at=now)) for p in oldest],
-        snoozed=sorted(((p.id, p.key, p.since, p.by or "") for p in picture.snoozed if judged.listable[p.id]), key=lambda s: (s[2], s[0])),
-        confidential_open=sum(row.confidential for row in picture.counts), previous=previous,
+        snoozed=sorted(
+            ((p.id, p.key, p.since, p.by or "") for p in picture.snoozed if judged.listable[p.id]),
+            key=lambda s: (s[2], s[0]),
+        ),
+        confidential_open=sum(row.confidential for row in picture.counts),
+        previous=previous,
         hidden_stalled=(len(hidden_stalled), max(hidden_stalled, default=None)),
         hidden_unowned=(len(hidden_unowned), max(hidden_unowned, default=None)),
         top_rung=sorted(top, key=lambda t: (-t[2], t[0])),
@@ -295,7 +323,9 @@ def age_days(created_at: datetime, *, at: datetime) -> int:
     return int(seconds_between(created_at, at) // _DAY)
 
 
-def stalled_days(silent_since: datetime | None, domain: str | None, config: Config, *, at: datetime) -> tuple[int | None, bool]:
+def stalled_days(
+    silent_since: datetime | None, domain: str | None, config: Config, *, at: datetime
+) -> tuple[int | None, bool]:
     """(whole days of silence, at the top of the ladder) of a security review whose ball holder has been silent
     since `silent_since`, when that silence reaches the review ladder of `domain`; (None, False) when it does not."""
     if silent_since is None:
@@ -336,7 +366,9 @@ class Decision:
 def needs_decision(request: Request, facts: RequestFacts, config: Config, *, at: datetime) -> Decision:
     """The `Decision` of an open request as of `at` (no earlier than its facts' last change)."""
     stalled, top = stalled_days(facts.stalled_since, request.domain, config, at=at)
-    unowned = None if facts.unowned_since is None else asked_unowned_hours(facts.unowned_since, request.domain, config, at=at)
+    unowned = (
+        None if facts.unowned_since is None else asked_unowned_hours(facts.unowned_since, request.domain, config, at=at)
+    )
     return Decision(stalled_days=stalled, unowned_hours=unowned, top=top, snoozed=snoozed_at(facts, now=at))
 
 
@@ -349,8 +381,9 @@ class Listed:
     decision: Decision
 
 
-def confidential_open(items: Iterable[tuple[Request, RequestFacts]], config: Config, *, now: datetime,
-                      scope: str | None, channel: str) -> list[Listed]:
+def confidential_open(
+    items: Iterable[tuple[Request, RequestFacts]], config: Config, *, now: datetime, scope: str | None, channel: str
+) -> list[Listed]:
     """Every open confidential request of domain `scope` (None: every domain) that `channel` may see, those
     needing a decision first (stalled longest, then unowned longest), then the oldest."""
     found = []
@@ -358,18 +391,32 @@ def confidential_open(items: Iterable[tuple[Request, RequestFacts]], config: Con
         if not (request.is_open and request.confidential) or (scope is not None and request.domain != scope):
             continue
         if visible_to(config, request, channel=channel):
-            found.append(Listed(request, age_days(request.created_at, at=now), needs_decision(request, facts, config, at=now)))
-    return sorted(found, key=lambda x: (-(x.decision.stalled_days if x.decision.stalled_days is not None else -1),
-                                        -(x.decision.unowned_hours if x.decision.unowned_hours is not None else -1),
-                                        -x.age_days, x.request.id))
+            found.append(
+                Listed(request, age_days(request.created_at, at=now), needs_decision(request, facts, config, at=now))
+            )
+    return sorted(
+        found,
+        key=lambda x: (
+            -(x.decision.stalled_days if x.decision.stalled_days is not None else -1),
+            -(x.decision.unowned_hours if x.decision.unowned_hours is not None else -1),
+            -x.age_days,
+            x.request.id,
+        ),
+    )
 
 
 def listed_everywhere(config: Config, channels: Sequence[str]) -> Callable[[Pending | ConfidentialRef], bool]:
     """Whether a request may be named in every one of `channels` (a confidential one only where each may see it,
     by the one visibility rule)."""
+
     def listable(row: Pending | ConfidentialRef) -> bool:
         if isinstance(row, Pending) and not row.confidential:
             return True
-        return all(channel_sees_confidential(config, c, domain=row.domain, origin_channel=row.origin_channel,
-                                             origin_private=row.origin_private) for c in channels)
+        return all(
+            channel_sees_confidential(
+                config, c, domain=row.domain, origin_channel=row.origin_channel, origin_private=row.origin_private
+            )
+            for c in channels
+        )
+
     return listable

@@ -67,7 +67,8 @@ BOILERPLATE = (re.compile(r"^Filed by the .{1,80} hook \(its id: .{0,200}\)\.$",
 """What the bot itself writes into descriptions (a hook's regression names the hook): no match is made of it."""
 COMMON = frozenset(
     "bot bots assistant ai customer customers user users people team anymore again today morning since still now "
-    "just really also like want get got make see seems way new one all any every some thing things".split())
+    "just really also like want get got make see seems way new one all any every some thing things".split()
+)
 """Words most requests share: they decide no match."""
 _TOKEN = re.compile(r"[a-z0-9]+")
 _SUFFIXES = ("ing", "ies", "ed", "es", "s")
@@ -126,7 +127,9 @@ def similar(title: str, description: str, candidates: Sequence[Candidate], *, no
         return []
     scored = []
     for other in candidates:
-        recent = other.status in OPEN_STATUSES or (other.resolved_at is not None and now - other.resolved_at <= timedelta(days=RECENT_DAYS))
+        recent = other.status in OPEN_STATUSES or (
+            other.resolved_at is not None and now - other.resolved_at <= timedelta(days=RECENT_DAYS)
+        )
         theirs = terms(f"{other.title}\n{other.description}")
         score = likeness(mine, theirs)
         if recent and score >= MATCH_MIN and not other_asks(asked, ask(f"{other.title}\n{other.description}")):
@@ -148,5 +151,9 @@ def close_as_duplicate(request: Request, original: Request, actor: str, now: dat
     if not request.is_open:
         raise Conflict(f"{request.key} is {request.status} already.")
     data: dict[str, Any] = {"of": original.key}
-    return workflow.Change({"status": "declined", "court": "nobody", "resolved_at": now}, DUPLICATE,
-                           f"<@{actor}> closed this as a duplicate of {original.key}.", data)
+    return workflow.Change(
+        {"status": "declined", "court": "nobody", "resolved_at": now},
+        DUPLICATE,
+        f"<@{actor}> closed this as a duplicate of {original.key}.",
+        data,
+    )

@@ -32,8 +32,11 @@ class InvalidInput(IntakeError):
 class Busy(IntakeError):
     """The database stayed busy longer than a person can wait (a long job, another process); nothing was written."""
 
-    def __init__(self, message: str = "ai-intake is busy for a moment and did not save this; nothing changed. "
-                                      "Please try again in a few seconds.") -> None:
+    def __init__(
+        self,
+        message: str = "ai-intake is busy for a moment and did not save this; nothing changed. "
+        "Please try again in a few seconds.",
+    ) -> None:
         super().__init__(message)
 
 
@@ -42,5 +45,7 @@ class NotSaved(IntakeError):
     nothing was written, and the person is told to try again. `reason` says why, in a few words."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(f"ai-intake couldn't save this: {reason}. Nothing was changed; please try again in a few minutes.")
+        super().__init__(
+            f"ai-intake couldn't save this: {reason}. Nothing was changed; please try again in a few minutes."
+        )
         self.reason = reason

@@ -14,8 +14,16 @@ from datetime import datetime
 from typing import Literal
 
 from bot.domain.history import (
-    CourtRecord, RequestSla, as_utc, court_record, court_seconds_at, is_unowned, last_human_action, request_clocks,
-    silent_since, snoozes,
+    CourtRecord,
+    RequestSla,
+    as_utc,
+    court_record,
+    court_seconds_at,
+    is_unowned,
+    last_human_action,
+    request_clocks,
+    silent_since,
+    snoozes,
 )
 from bot.domain.models import Event, Request
 from bot.domain.policy import Config
@@ -70,16 +78,22 @@ class RequestFacts:
 def request_facts(request: Request, events: list[Event], config: Config) -> RequestFacts:
     """The facts of `request` from its events (oldest first) and the config."""
     first, cycles = request_clocks(request, events, config)
-    clocks = (TargetClock(FIRST_RESPONSE, 1, first),
-              *(TargetClock(RESOLUTION, cycle.number, clock, cycle.ended_by) for cycle, clock in cycles))
+    clocks = (
+        TargetClock(FIRST_RESPONSE, 1, first),
+        *(TargetClock(RESOLUTION, cycle.number, clock, cycle.ended_by) for cycle, clock in cycles),
+    )
     silent = as_utc(silent_since(request, events, config))
     until, by = _snooze(events, config)
     return RequestFacts(
-        request_id=request.id, clocks=clocks, courts=_utc_record(court_record(events)), silent_since=silent,
+        request_id=request.id,
+        clocks=clocks,
+        courts=_utc_record(court_record(events)),
+        silent_since=silent,
         last_human_at=as_utc(at) if (at := last_human_action(events)) else None,
         stalled_since=silent if request.is_open and request.is_security_review else None,
         unowned_since=as_utc(request.created_at) if request.is_open and is_unowned(request, events) else None,
-        snoozed_until=until, snoozed_by=by,
+        snoozed_until=until,
+        snoozed_by=by,
     )
 
 
@@ -87,8 +101,10 @@ def sla_at(facts: RequestFacts, config: Config, domain: str | None, *, now: date
     """Both SLA clocks of the current cycle at `now` (no earlier than the facts' last change), in `domain`'s
     business hours: what `history.request_sla` says from the log."""
     calendar = config.calendar(domain)
-    return RequestSla(first_response=read_clock(facts.current(FIRST_RESPONSE), calendar, now=now),
-                      resolution=read_clock(facts.current(RESOLUTION), calendar, now=now))
+    return RequestSla(
+        first_response=read_clock(facts.current(FIRST_RESPONSE), calendar, now=now),
+        resolution=read_clock(facts.current(RESOLUTION), calendar, now=now),
+    )
 
 
 def courts_at(facts: RequestFacts, *, now: datetime) -> dict[str, float]:

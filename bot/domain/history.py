@@ -136,33 +136,60 @@ def resolution_cycles(request: Request, events: Sequence[Event]) -> list[Cycle]:
             cycles.append(Cycle(len(cycles) + 1, event.at))
         new = event.data.get("status", status)
         if new in CLOSED_STATUSES and status not in CLOSED_STATUSES and cycles[-1].end is None:
-            cycles[-1] = replace(cycles[-1], end=event.at, ended_by=new, satisfied=event.data.get("reason") != NO_ANSWER)
+            cycles[-1] = replace(
+                cycles[-1], end=event.at, ended_by=new, satisfied=event.data.get("reason") != NO_ANSWER
+            )
         status = new
     current = cycles[-1]
     if request.is_open:
         cycles[-1] = replace(current, end=None, ended_by=None, satisfied=False)
     elif request.resolved_at is not None:
-        cycles[-1] = replace(current, end=request.resolved_at, ended_by=current.ended_by or request.status, satisfied=True)
+        cycles[-1] = replace(
+            current, end=request.resolved_at, ended_by=current.ended_by or request.status, satisfied=True
+        )
     else:  # closed without a resolution time: as no answer (or, when no event says when, as of its last change)
-        cycles[-1] = replace(current, end=current.end or request.updated_at, ended_by=current.ended_by or request.status,
-                             satisfied=request.closed_as != NO_ANSWER)
+        cycles[-1] = replace(
+            current,
+            end=current.end or request.updated_at,
+            ended_by=current.ended_by or request.status,
+            satisfied=request.closed_as != NO_ANSWER,
+        )
     return cycles
 
 
-def request_clocks(request: Request, events: Sequence[Event], config: Config) -> tuple[Clock, list[tuple[Cycle, Clock]]]:
+def request_clocks(
+    request: Request, events: Sequence[Event], config: Config
+) -> tuple[Clock, list[tuple[Cycle, Clock]]]:
     """The first-response clock and each resolution cycle's clock, in the domain's business hours, as the log
     leaves them (read them at any later time with `sla.read_clock`)."""
     calendar = config.calendar(request.domain)
     policy = config.sla_policy(request.domain)
     target = policy.target(priority=request.priority, kind=request.kind)
     stops = clock_stops(events)
-    first = clock_of(calendar, started_at=request.created_at, target_seconds=target.first_response * 3600,
-                     pauses=stops, satisfied_at=request.first_response_at, at_risk_ratio=policy.at_risk)
+    first = clock_of(
+        calendar,
+        started_at=request.created_at,
+        target_seconds=target.first_response * 3600,
+        pauses=stops,
+        satisfied_at=request.first_response_at,
+        at_risk_ratio=policy.at_risk,
+    )
     cycles = []
     for cycle in resolution_cycles(request, events):
         satisfied, pauses = cycle.clock_span(stops)
-        cycles.append((cycle, clock_of(calendar, started_at=cycle.start, target_seconds=target.resolution * 3600,
-                                       pauses=pauses, satisfied_at=satisfied, at_risk_ratio=policy.at_risk)))
+        cycles.append(
+            (
+                cycle,
+                clock_of(
+                    calendar,
+                    started_at=cycle.start,
+                    target_seconds=target.resolution * 3600,
+                    pauses=pauses,
+                    satisfied_at=satisfied,
+                    at_risk_ratio=policy.at_risk,
+                ),
+            )
+        )
     return first, cycles
 
 
@@ -174,12 +201,26 @@ def request_sla(request: Request, events: Sequence[Event], config: Config, *, no
     policy = config.sla_policy(request.domain)
     target = policy.target(priority=request.priority, kind=request.kind)
     stops = clock_stops(events)
-    first = sla_status(calendar, started_at=request.created_at, target_seconds=target.first_response * 3600,
-                       pauses=stops, satisfied_at=request.first_response_at, now=now, at_risk_ratio=policy.at_risk)
+    first = sla_status(
+        calendar,
+        started_at=request.created_at,
+        target_seconds=target.first_response * 3600,
+        pauses=stops,
+        satisfied_at=request.first_response_at,
+        now=now,
+        at_risk_ratio=policy.at_risk,
+    )
     cycle = resolution_cycles(request, events)[-1]
     satisfied, pauses = cycle.clock_span(stops)
-    resolution = sla_status(calendar, started_at=cycle.start, target_seconds=target.resolution * 3600,
-                            pauses=pauses, satisfied_at=satisfied, now=now, at_risk_ratio=policy.at_risk)
+    resolution = sla_status(
+        calendar,
+        started_at=cycle.start,
+        target_seconds=target.resolution * 3600,
+        pauses=pauses,
+        satisfied_at=satisfied,
+        now=now,
+        at_risk_ratio=policy.at_risk,
+    )
     return RequestSla(first_response=first, resolution=resolution)
 
 
@@ -263,8 +304,11 @@ def is_unowned(request: Request, events: Sequence[Event]) -> bool:
 def snoozes(events: Sequence[Event], settings: Nags) -> list[tuple[datetime, Event]]:
     """(when it ends, its event) of each snooze pressed, oldest first; a snooze lasts at most `snooze_max_days`."""
     cap = timedelta(days=settings.snooze_max_days)
-    return [(min(until, as_utc(event.at) + cap), event) for event in events
-            if event.type == SNOOZED and (until := instant(event.data.get("until"))) is not None]
+    return [
+        (min(until, as_utc(event.at) + cap), event)
+        for event in events
+        if event.type == SNOOZED and (until := instant(event.data.get("until"))) is not None
+    ]
 
 
 def active_snoozes(events: Sequence[Event], settings: Nags, *, now: datetime) -> list[tuple[datetime, str | None]]:

@@ -18,14 +18,27 @@ from typing import TypeVar
 from bot.domain.changes_nag import ChangeNag
 from bot.domain.courts import escalation, owners, review_audience, unique
 from bot.domain.history import (
-    active_snoozes, ball_silence, is_unowned, request_sla, seconds_between, silent_since, waiting_since,
+    active_snoozes,
+    ball_silence,
+    is_unowned,
+    request_sla,
+    seconds_between,
+    silent_since,
+    waiting_since,
 )
 from bot.domain.models import NO_ANSWER, PRIORITY_WEIGHT, Away, Event, Request
 from bot.domain.nag_text import DAY, no_answer_text, review_text, sla_text, unowned_text
 from bot.domain.policy import Config
 from bot.domain.sla import SlaStatus
 from bot.domain.thresholds import (
-    ALL_RULES, REQUEST_RULES, RULE_AT_RISK, RULE_BREACHED, RULE_NO_ANSWER, RULE_STALE_REVIEW, RULE_UNOWNED, Ladder,
+    ALL_RULES,
+    REQUEST_RULES,
+    RULE_AT_RISK,
+    RULE_BREACHED,
+    RULE_NO_ANSWER,
+    RULE_STALE_REVIEW,
+    RULE_UNOWNED,
+    Ladder,
     thresholds,
 )
 
@@ -77,7 +90,7 @@ class Nag:
 
     @property
     def ref(self) -> str:
-        """"12/regression.unowned/owners": the nag in outbox keys."""
+        """ "12/regression.unowned/owners": the nag in outbox keys."""
         return f"{self.request_id}/{self.rule}/{self.step}"
 
     @property
@@ -117,8 +130,9 @@ def nags_due(
     return _most_urgent_first(due)
 
 
-def next_check_at(request: Request, events: Sequence[Event], config: Config, *, now: datetime,
-                  sent: Set[tuple[int, str, str]]) -> datetime | None:
+def next_check_at(
+    request: Request, events: Sequence[Event], config: Config, *, now: datetime, sent: Set[tuple[int, str, str]]
+) -> datetime | None:
     """The earliest instant at which a nag not yet in `sent` could fall due for `request`.
 
     None when none can until the request changes (closed, paused, or every step sent). It is a lower
@@ -134,15 +148,22 @@ def next_check_at(request: Request, events: Sequence[Event], config: Config, *, 
         return now
     ladders = thresholds(config, request.domain)
     later = [until for until, _ in snoozes] if unsent else []
-    later += [at for at in (_next_sla_change(request, seen, config, ladders, now=now),
-                            _next_stale_change(request, seen, config, ladders, now=now),
-                            _next_unowned_change(request, seen, config, ladders, now=now),
-                            _next_waiting_change(request, seen, config, ladders, now=now)) if at is not None]
+    later += [
+        at
+        for at in (
+            _next_sla_change(request, seen, config, ladders, now=now),
+            _next_stale_change(request, seen, config, ladders, now=now),
+            _next_unowned_change(request, seen, config, ladders, now=now),
+            _next_waiting_change(request, seen, config, ladders, now=now),
+        )
+        if at is not None
+    ]
     return min(later) if later else None
 
 
-def _next_sla_change(request: Request, events: Sequence[Event], config: Config, ladders: dict[str, Ladder], *,
-                     now: datetime) -> datetime | None:
+def _next_sla_change(
+    request: Request, events: Sequence[Event], config: Config, ladders: dict[str, Ladder], *, now: datetime
+) -> datetime | None:
     """When an unsatisfied target's clock next reaches a threshold (at risk, then breached), running."""
     if request.status == "waiting":
         return None  # the clock stands still until the requester answers (an event, which recomputes)
@@ -153,13 +174,18 @@ def _next_sla_change(request: Request, events: Sequence[Event], config: Config, 
         elapsed, target = status.business_seconds_elapsed, status.target_seconds
         if status.satisfied_at is not None or ladders[RULE_BREACHED].reached(elapsed, scale=target):
             continue
-        at = min(t for t in (ladders[r].next_after(elapsed, scale=target) for r in (RULE_AT_RISK, RULE_BREACHED)) if t is not None)
+        at = min(
+            t
+            for t in (ladders[r].next_after(elapsed, scale=target) for r in (RULE_AT_RISK, RULE_BREACHED))
+            if t is not None
+        )
         found.append(calendar.add_business_seconds(now, max(at - elapsed, 0.0)))
     return min(found) if found else None
 
 
-def _next_stale_change(request: Request, events: Sequence[Event], config: Config, ladders: dict[str, Ladder], *,
-                       now: datetime) -> datetime | None:
+def _next_stale_change(
+    request: Request, events: Sequence[Event], config: Config, ladders: dict[str, Ladder], *, now: datetime
+) -> datetime | None:
     """When the days of silence of a security review next reach a rung or a repeat."""
     if not request.is_security_review:
         return None
@@ -173,13 +199,22 @@ def _next_stale_change(request: Request, events: Sequence[Event], config: Config
     return min(due, after) if after is not None and after > now else due  # a repeat held back falls due at `after`
 
 
-def _repeat_not_before(events: Sequence[Event], config: Config, request: Request, ladder: Ladder, *,
-                       since: datetime) -> datetime | None:
+def _repeat_not_before(
+    events: Sequence[Event], config: Config, request: Request, ladder: Ladder, *, since: datetime
+) -> datetime | None:
     """A repeat of the stale-review nag comes no sooner than `repeat` days after the last one of the same silence was
     read: a nag recorded while the domain was closed (a Saturday) is read at its next opening (Monday), so the next
     repeat is counted from then, not from the Saturday (Monday, then Tuesday, would be two nags in two days)."""
-    last = max((e.at for e in events if e.type == "nag" and e.data.get("rule") == RULE_STALE_REVIEW
-                and str(e.data.get("step", "")).endswith(f"@{_stamp(since)}")), default=None)
+    last = max(
+        (
+            e.at
+            for e in events
+            if e.type == "nag"
+            and e.data.get("rule") == RULE_STALE_REVIEW
+            and str(e.data.get("step", "")).endswith(f"@{_stamp(since)}")
+        ),
+        default=None,
+    )
     if last is None or not ladder.repeat:
         return None
     calendar = config.calendar(request.domain)
@@ -187,8 +222,9 @@ def _repeat_not_before(events: Sequence[Event], config: Config, request: Request
     return read + timedelta(days=ladder.repeat)
 
 
-def _next_unowned_change(request: Request, events: Sequence[Event], config: Config, ladders: dict[str, Ladder], *,
-                         now: datetime) -> datetime | None:
+def _next_unowned_change(
+    request: Request, events: Sequence[Event], config: Config, ladders: dict[str, Ladder], *, now: datetime
+) -> datetime | None:
     """When an unowned regression reaches its next step (the owners, then the lead) in business hours."""
     if not is_unowned(request, events):
         return None
@@ -197,8 +233,9 @@ def _next_unowned_change(request: Request, events: Sequence[Event], config: Conf
     return calendar.add_business_seconds(request.created_at, at) if at is not None else None
 
 
-def _next_waiting_change(request: Request, events: Sequence[Event], config: Config, ladders: dict[str, Ladder], *,
-                         now: datetime) -> datetime | None:
+def _next_waiting_change(
+    request: Request, events: Sequence[Event], config: Config, ladders: dict[str, Ladder], *, now: datetime
+) -> datetime | None:
     """When a request waiting on its requester reaches its next step (the reminder, then closing)."""
     since = waiting_since(events) if request.status == "waiting" else None
     if since is None:
@@ -208,7 +245,9 @@ def _next_waiting_change(request: Request, events: Sequence[Event], config: Conf
     return calendar.add_business_seconds(since, at) if at is not None else None
 
 
-def covered(nags: Sequence[Nag], away: Mapping[str, Away], requests: Mapping[int, Request], config: Config) -> list[Nag]:
+def covered(
+    nags: Sequence[Nag], away: Mapping[str, Away], requests: Mapping[int, Request], config: Config
+) -> list[Nag]:
     """`nags` with each recipient who is away (`away`, by user) replaced by who covers for them: the stand-in they
     named, else the request's escalation (its lead). The text says who is away and who covers; the requester is
     left as she is (she is told of her own request)."""
@@ -219,11 +258,14 @@ def covered(nags: Sequence[Nag], away: Mapping[str, Away], requests: Mapping[int
         if not gone or request is None:
             out.append(nag)
             continue
-        stand_in = {u: ((away[u].cover,) if away[u].cover and away[u].cover not in away else escalation(request, config))
-                    for u in gone}
+        stand_in = {
+            u: ((away[u].cover,) if away[u].cover and away[u].cover not in away else escalation(request, config))
+            for u in gone
+        }
         people = unique(p for u in nag.recipients for p in (stand_in.get(u) or (u,)))
-        said = "; ".join(f"<@{u}> is away{_back(away[u])}: {' and '.join(f'<@{p}>' for p in stand_in[u])} covers"
-                         for u in gone)
+        said = "; ".join(
+            f"<@{u}> is away{_back(away[u])}: {' and '.join(f'<@{p}>' for p in stand_in[u])} covers" for u in gone
+        )
         out.append(replace(nag, recipients=people, text=f"{nag.text} ({said})"))
     return out
 
@@ -276,7 +318,9 @@ def explain_batch(user: str, nags: Sequence[AnyNag]) -> str:
 # --- candidates per rule -----------------------------------------------------------------------
 
 
-def _candidates(request: Request, events: Sequence[Event], config: Config, *, now: datetime, rules: Set[str]) -> list[Nag]:
+def _candidates(
+    request: Request, events: Sequence[Event], config: Config, *, now: datetime, rules: Set[str]
+) -> list[Nag]:
     """The nags each rule asks for; a rule is only evaluated when asked for (the SLA clock is the costly one)."""
     ladders = thresholds(config, request.domain)
     found = [*_sla_nags(request, events, config, ladders, now=now)] if rules & {RULE_AT_RISK, RULE_BREACHED} else []
@@ -289,8 +333,9 @@ def _candidates(request: Request, events: Sequence[Event], config: Config, *, no
     return [n for n in found if n is not None and n.rule in rules]
 
 
-def _sla_nags(request: Request, events: Sequence[Event], config: Config, ladders: dict[str, Ladder], *,
-              now: datetime) -> list[Nag]:
+def _sla_nags(
+    request: Request, events: Sequence[Event], config: Config, ladders: dict[str, Ladder], *, now: datetime
+) -> list[Nag]:
     """sla.at_risk / sla.breached per target; first response has one cycle, resolution one per reopening."""
     sla = request_sla(request, events, config, now=now)
     cycle = 1 + sum(1 for e in events if e.type == "reopened")
@@ -299,8 +344,16 @@ def _sla_nags(request: Request, events: Sequence[Event], config: Config, ladders
     return [n for n in found if n is not None]
 
 
-def _sla_nag(request: Request, config: Config, ladders: dict[str, Ladder], *, target: str, status: SlaStatus,
-             cycle: int, now: datetime) -> Nag | None:
+def _sla_nag(
+    request: Request,
+    config: Config,
+    ladders: dict[str, Ladder],
+    *,
+    target: str,
+    status: SlaStatus,
+    cycle: int,
+    now: datetime,
+) -> Nag | None:
     if status.satisfied_at is not None:
         return None
     elapsed, scale = status.business_seconds_elapsed, status.target_seconds
@@ -316,16 +369,22 @@ def _sla_nag(request: Request, config: Config, ladders: dict[str, Ladder], *, ta
         return None
     urgent = rule == RULE_BREACHED and request.priority == "P1"
     return Nag(
-        request_id=request.id, key=request.key, rule=rule, step=f"{target}/c{cycle}",
-        recipients=unique(people), in_thread=True,
+        request_id=request.id,
+        key=request.key,
+        rule=rule,
+        step=f"{target}/c{cycle}",
+        recipients=unique(people),
+        in_thread=True,
         text=sla_text(request, target=target, status=status, cycle=cycle, tz=config.calendar(request.domain).tz),
         urgency=_urgency(rule, request.priority, age_seconds=seconds_between(request.created_at, now)),
-        buttons=() if urgent else (SNOOZE,), urgent=urgent,
+        buttons=() if urgent else (SNOOZE,),
+        urgent=urgent,
     )
 
 
-def _stale_review_nag(request: Request, events: Sequence[Event], config: Config, ladder: Ladder, *,
-                      now: datetime) -> Nag | None:
+def _stale_review_nag(
+    request: Request, events: Sequence[Event], config: Config, ladder: Ladder, *, now: datetime
+) -> Nag | None:
     """review.stale: the highest ladder rung and repeat reached by the days the ball holder has been silent."""
     silence = ball_silence(request, events, config)
     since = silence.since
@@ -339,17 +398,22 @@ def _stale_review_nag(request: Request, events: Sequence[Event], config: Config,
     if repeat and (after := _repeat_not_before(events, config, request, ladder, since=since)) and now < after:
         return None
     return Nag(
-        request_id=request.id, key=request.key, rule=RULE_STALE_REVIEW,
+        request_id=request.id,
+        key=request.key,
+        rule=RULE_STALE_REVIEW,
         step=f"{rung.name}/r{repeat}@{_stamp(since)}",
-        recipients=review_audience(request, config, rung=number), in_thread=False,
+        recipients=review_audience(request, config, rung=number),
+        in_thread=False,
         text=review_text(request, events, config, silence=silence, now=now, top=top),
         urgency=_urgency(RULE_STALE_REVIEW, request.priority, age_seconds=silent_days * DAY),
-        buttons=(SNOOZE,), urgent=False,
+        buttons=(SNOOZE,),
+        urgent=False,
     )
 
 
-def _unowned_nag(request: Request, events: Sequence[Event], config: Config, ladder: Ladder, *,
-                 now: datetime) -> Nag | None:
+def _unowned_nag(
+    request: Request, events: Sequence[Event], config: Config, ladder: Ladder, *, now: datetime
+) -> Nag | None:
     """regression.unowned: both owners after H business hours, the lead too after 2H (at H once disclaimed)."""
     if not is_unowned(request, events):
         return None
@@ -363,19 +427,38 @@ def _unowned_nag(request: Request, events: Sequence[Event], config: Config, ladd
     if disclaimed:
         step, people, buttons, in_thread = "lead", deciders, (OWN, SNOOZE), (OWN, HAND)
     elif reached.name == "lead":
-        step, people, buttons, in_thread = "lead", (*owners(request, config), *deciders), (OWN, DISCLAIM, SNOOZE), (OWN, DISCLAIM, HAND)
+        step, people, buttons, in_thread = (
+            "lead",
+            (*owners(request, config), *deciders),
+            (OWN, DISCLAIM, SNOOZE),
+            (OWN, DISCLAIM, HAND),
+        )
     else:
-        step, people, buttons, in_thread = "owners", owners(request, config) or deciders, (OWN, DISCLAIM, SNOOZE), (OWN, DISCLAIM)
+        step, people, buttons, in_thread = (
+            "owners",
+            owners(request, config) or deciders,
+            (OWN, DISCLAIM, SNOOZE),
+            (OWN, DISCLAIM),
+        )
     return Nag(
-        request_id=request.id, key=request.key, rule=RULE_UNOWNED, step=step, recipients=unique(people), in_thread=True,
+        request_id=request.id,
+        key=request.key,
+        rule=RULE_UNOWNED,
+        step=step,
+        recipients=unique(people),
+        in_thread=True,
         text=unowned_text(request, events, config, step=step, disclaimed=disclaimed, elapsed=elapsed, tz=calendar.tz),
-        urgency=_urgency(RULE_UNOWNED, request.priority, age_seconds=elapsed), buttons=buttons, urgent=False,
-        deciders=deciders if step == "lead" else (), thread_buttons=in_thread,
+        urgency=_urgency(RULE_UNOWNED, request.priority, age_seconds=elapsed),
+        buttons=buttons,
+        urgent=False,
+        deciders=deciders if step == "lead" else (),
+        thread_buttons=in_thread,
     )
 
 
-def _no_answer_nag(request: Request, events: Sequence[Event], config: Config, ladder: Ladder, *,
-                   now: datetime) -> Nag | None:
+def _no_answer_nag(
+    request: Request, events: Sequence[Event], config: Config, ladder: Ladder, *, now: datetime
+) -> Nag | None:
     """requester.no_answer: the requester reminded after N business days of waiting; closed at 2N."""
     since = waiting_since(events)
     if since is None:
@@ -389,10 +472,17 @@ def _no_answer_nag(request: Request, events: Sequence[Event], config: Config, la
     stamp = f"{reached.name}@{_stamp(since)}"
     closes = reached.name == CLOSE_STEP
     return Nag(
-        request_id=request.id, key=request.key, rule=RULE_NO_ANSWER, step=stamp, recipients=(request.requester,),
-        in_thread=True, text=no_answer_text(request, since=since, closing=closing, closed=closes, tz=calendar.tz),
+        request_id=request.id,
+        key=request.key,
+        rule=RULE_NO_ANSWER,
+        step=stamp,
+        recipients=(request.requester,),
+        in_thread=True,
+        text=no_answer_text(request, since=since, closing=closing, closed=closes, tz=calendar.tz),
         urgency=_urgency(RULE_NO_ANSWER, request.priority, age_seconds=waited),
-        buttons=(REOPEN,) if closes else (), urgent=False, thread_buttons=(REOPEN,) if closes else (),
+        buttons=(REOPEN,) if closes else (),
+        urgent=False,
+        thread_buttons=(REOPEN,) if closes else (),
     )
 
 
@@ -424,6 +514,25 @@ def _most_urgent_first(nags: Iterable[N]) -> list[N]:
     return sorted(nags, key=lambda n: n.order)
 
 
-__all__ = ["Nag", "AnyNag", "nags_due", "next_check_at", "still_applies", "batch", "explain_batch", "OWN", "DISCLAIM", "SNOOZE", "HAND",
-           "RULE_AT_RISK", "RULE_BREACHED", "RULE_STALE_REVIEW", "RULE_UNOWNED", "RULE_NO_ANSWER", "ALL_RULES", "REQUEST_RULES",
-           "REOPEN", "CLOSE_STEP"]
+__all__ = [
+    "Nag",
+    "AnyNag",
+    "nags_due",
+    "next_check_at",
+    "still_applies",
+    "batch",
+    "explain_batch",
+    "OWN",
+    "DISCLAIM",
+    "SNOOZE",
+    "HAND",
+    "RULE_AT_RISK",
+    "RULE_BREACHED",
+    "RULE_STALE_REVIEW",
+    "RULE_UNOWNED",
+    "RULE_NO_ANSWER",
+    "ALL_RULES",
+    "REQUEST_RULES",
+    "REOPEN",
+    "CLOSE_STEP",
+]

@@ -41,5 +41,7 @@ def place_asset(domain: str | None, asset: str | None, config: Config) -> str | 
     Raises InvalidInput (field "asset") for an asset the catalog does not list or that belongs to another domain."""
     if asset is None:
         return domain
-    placed, _ = config.catalog.place(domain, asset=asset, domains=[d.name for d in config.domains], domain_required=False)
+    placed, _ = config.catalog.place(
+        domain, asset=asset, domains=[d.name for d in config.domains], domain_required=False
+    )
     return placed

@@ -97,13 +97,31 @@ class QuickCreate:
     title: str
     description: str
 
-    def draft(self, *, requester: str, source: Source, channel: str | None, origin_ts: str | None = None,
-              reporter: str | None = None, permalink: str | None = None, private: bool = False) -> Draft:
+    def draft(
+        self,
+        *,
+        requester: str,
+        source: Source,
+        channel: str | None,
+        origin_ts: str | None = None,
+        reporter: str | None = None,
+        permalink: str | None = None,
+        private: bool = False,
+    ) -> Draft:
         """The request this text asks for: the kind named, else read from the words by triage; "(no text)" for a title when empty."""
-        return Draft(title=self.title or NO_TEXT, description=self.description, kind=self.kind or "question",
-                     kind_from_words=self.kind is None,
-                     requester=requester, source=source, channel=channel, origin_ts=origin_ts, reporter=reporter,
-                     permalink=permalink, private=private)
+        return Draft(
+            title=self.title or NO_TEXT,
+            description=self.description,
+            kind=self.kind or "question",
+            kind_from_words=self.kind is None,
+            requester=requester,
+            source=source,
+            channel=channel,
+            origin_ts=origin_ts,
+            reporter=reporter,
+            permalink=permalink,
+            private=private,
+        )
 
 
 @dataclass(frozen=True)
@@ -128,7 +146,22 @@ class Search:
     words: str
 
 
-Command = Help | Mine | Queue | Status | Away | Back | OpenForm | QuickCreate | Usage | Shipped | Changes | Search | Notify | Duplicate
+Command = (
+    Help
+    | Mine
+    | Queue
+    | Status
+    | Away
+    | Back
+    | OpenForm
+    | QuickCreate
+    | Usage
+    | Shipped
+    | Changes
+    | Search
+    | Notify
+    | Duplicate
+)
 
 
 def parse_key(text: str) -> int | None:
@@ -247,7 +280,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "shipped": Subcommand("shipped [product|platform] [kind:] <what>", lambda rest: Shipped(text=" ".join(rest))),
     "search": Subcommand("search <words>", lambda rest: Search(words=" ".join(rest))),
     "duplicate": Subcommand("duplicate AIR-12 of AIR-7", _duplicate),
-    "changes": Subcommand("changes [domain]", lambda rest: None if len(rest) > 1 else Changes(domain=rest[0].lower() if rest else None)),
+    "changes": Subcommand(
+        "changes [domain]", lambda rest: None if len(rest) > 1 else Changes(domain=rest[0].lower() if rest else None)
+    ),
 }
 """Every `/ai-request` subcommand, by its word; the help text and docs/operations.md show each usage. `mine`, `queue` and
 `status` also take a trailing `page N` (a long list, a long history)."""
@@ -277,8 +312,11 @@ def within_limits(draft: Draft) -> tuple[Draft, list[str]]:
     cut: list[str] = []
     title, description = truncate(draft.title, TITLE_LIMIT), truncate(draft.description, DESCRIPTION_LIMIT)
     links = [link for link in draft.links if len(link) <= LINK_LIMIT][:LINKS_LIMIT]
-    for name, before, after in (("title", draft.title, title), ("description", draft.description, description),
-                                ("links", draft.links, links)):
+    for name, before, after in (
+        ("title", draft.title, title),
+        ("description", draft.description, description),
+        ("links", draft.links, links),
+    ):
         if before != after:
             cut.append(name)
     return draft.model_copy(update={"title": title, "description": description, "links": links}), cut
@@ -302,7 +340,9 @@ def cut_sentence(cut: Iterable[str], *, whole_elsewhere: bool = False) -> str:
 _KEY = re.compile(r"(?<![A-Za-z0-9])AIR-(\d{1,9})(?![0-9])", re.IGNORECASE)
 _UPDATE = re.compile(
     r"\b(any (update|news|progress)|update[sd]?\b|status|news\b|progress|where are we|eta\b|how is it going|still open|"
-    r"follow(ing)?[ -]up|ping|chasing)", re.IGNORECASE)
+    r"follow(ing)?[ -]up|ping|chasing)",
+    re.IGNORECASE,
+)
 
 
 def keys_named(text: str) -> list[int]:

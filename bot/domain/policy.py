@@ -39,7 +39,7 @@ def _check_zone(value: Any) -> str:
 
 def _check_hhmm(value: Any) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-        raise ValueError(f"expected a time as \"HH:MM\", got {value!r}")
+        raise ValueError(f'expected a time as "HH:MM", got {value!r}')
     return value
 
 
@@ -93,7 +93,9 @@ class Holidays(Strict):
         if isinstance(value, list):
             return {"extra": [_check_day(v) for v in value]}
         if not isinstance(value, (dict, Holidays)):
-            raise ValueError(f"expected a list of dates like ['2026-12-25'] or a calendar like {{country: DE, subdivision: BE}}, got {value!r}")
+            raise ValueError(
+                f"expected a list of dates like ['2026-12-25'] or a calendar like {{country: DE, subdivision: BE}}, got {value!r}"
+            )
         return value
 
     @field_validator("country")
@@ -119,7 +121,9 @@ class Holidays(Strict):
         """Every date closed all day (computed once: every SLA figure asks). Raises ValueError when the
         country's holidays were never looked up."""
         if self.country is not None and self._public is None:
-            raise ValueError(f"the public holidays of {self.country} were not looked up (load the config with bot.config)")
+            raise ValueError(
+                f"the public holidays of {self.country} were not looked up (load the config with bot.config)"
+            )
         return frozenset([*(self._public or {}), *self.extra, *self.days_off])
 
     def named(self) -> dict[date, str]:
@@ -207,7 +211,7 @@ class Digest(Strict):
     @classmethod
     def _cron(cls, value: str) -> str:
         if len(value.split()) != 5:
-            raise ValueError(f"expected a cron expression of 5 fields like \"0 9 * * mon\", got {value!r}")
+            raise ValueError(f'expected a cron expression of 5 fields like "0 9 * * mon", got {value!r}')
         return value
 
 
@@ -273,7 +277,17 @@ class Config(Strict):
     nags: Nags = Nags()
     kinds: dict[str, KindSpec] = Field(default_factory=dict)
     priority_words: list[str] = Field(
-        default_factory=lambda: ["outage", "down", "customers", "customer-facing", "legal", "compliance", "incident", "leak", "urgent"]
+        default_factory=lambda: [
+            "outage",
+            "down",
+            "customers",
+            "customer-facing",
+            "legal",
+            "compliance",
+            "incident",
+            "leak",
+            "urgent",
+        ]
     )
     domains: list[Domain] = Field(default_factory=list)
     holidays: Holidays = Holidays()
@@ -307,7 +321,9 @@ class Config(Strict):
         return next((d for d in self.domains if d.name == name), None)
 
     def domain_of_channel(self, channel: str | None) -> Domain | None:
-        return next((d for d in self.domains if channel and (channel in d.channels or channel == d.review_channel)), None)
+        return next(
+            (d for d in self.domains if channel and (channel in d.channels or channel == d.review_channel)), None
+        )
 
     @property
     def kind_names(self) -> dict[str, str]:

@@ -82,9 +82,17 @@ def sla_status(
     """
     now = _utc(now)
     known = None if satisfied_at is None or _utc(satisfied_at) > now else satisfied_at
-    seen = [Interval(p.start, None if p.end is None or _utc(p.end) > now else p.end) for p in pauses if _utc(p.start) < now]
-    clock = clock_of(calendar, started_at=started_at, target_seconds=target_seconds, pauses=seen, satisfied_at=known,
-                     at_risk_ratio=at_risk_ratio)
+    seen = [
+        Interval(p.start, None if p.end is None or _utc(p.end) > now else p.end) for p in pauses if _utc(p.start) < now
+    ]
+    clock = clock_of(
+        calendar,
+        started_at=started_at,
+        target_seconds=target_seconds,
+        pauses=seen,
+        satisfied_at=known,
+        at_risk_ratio=at_risk_ratio,
+    )
     return read_clock(clock, calendar, now=now)
 
 
@@ -150,8 +158,17 @@ def clock_of(
         cursor = end  # type: ignore[assignment]
     if going_on is None and due is None and remaining is not None:
         due = calendar.add_business_seconds(cursor, remaining)
-    clock = Clock(started_at=start, target_seconds=target_seconds, at_risk_ratio=at_risk_ratio, cursor=cursor,
-                  counted=counted, remaining=remaining, paused=paused, paused_since=going_on, due_at=due)
+    clock = Clock(
+        started_at=start,
+        target_seconds=target_seconds,
+        at_risk_ratio=at_risk_ratio,
+        cursor=cursor,
+        counted=counted,
+        remaining=remaining,
+        paused=paused,
+        paused_since=going_on,
+        due_at=due,
+    )
     if satisfied is None:
         return clock
     elapsed = round(counted + calendar.business_seconds(cursor, satisfied), 6)
@@ -163,17 +180,25 @@ def read_clock(clock: Clock, calendar: BusinessCalendar, *, now: datetime) -> Sl
     """Where `clock` stands at `now` (no earlier than the last pause or satisfaction it holds), in `calendar`."""
     now = _utc(now)
     if clock.satisfied_at is not None and clock.elapsed is not None and clock.state is not None:
-        return SlaStatus(target_seconds=clock.target_seconds, due_at=clock.due_at, state=clock.state,
-                         business_seconds_elapsed=clock.elapsed, paused_seconds=clock.paused,
-                         satisfied_at=clock.satisfied_at)
+        return SlaStatus(
+            target_seconds=clock.target_seconds,
+            due_at=clock.due_at,
+            state=clock.state,
+            business_seconds_elapsed=clock.elapsed,
+            paused_seconds=clock.paused,
+            satisfied_at=clock.satisfied_at,
+        )
     due, paused = clock.due_at, clock.paused
     if clock.paused_since is not None and clock.paused_since < now:
         available = calendar.business_seconds(clock.cursor, clock.paused_since)
         elapsed = round(clock.counted + available, 6)
         paused += (now - clock.paused_since).total_seconds()
         if due is None and clock.remaining is not None:
-            due = (calendar.add_business_seconds(clock.cursor, clock.remaining) if clock.remaining <= available
-                   else calendar.add_business_seconds(now, round(clock.remaining - available, 6)))
+            due = (
+                calendar.add_business_seconds(clock.cursor, clock.remaining)
+                if clock.remaining <= available
+                else calendar.add_business_seconds(now, round(clock.remaining - available, 6))
+            )
     else:
         elapsed = round(clock.counted + calendar.business_seconds(clock.cursor, now), 6)
         if due is None and clock.remaining is not None:
@@ -251,7 +276,7 @@ def _state(elapsed: float, *, target_seconds: float, at_risk_ratio: float, done:
 
 
 def local_when(at: datetime | None, *, tz: ZoneInfo) -> str:
-    """"Tue 3 Mar 14:00" in `tz`, independent of the process locale."""
+    """ "Tue 3 Mar 14:00" in `tz`, independent of the process locale."""
     if at is None:
         return "unknown"
     local = at.astimezone(tz)

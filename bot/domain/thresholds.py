@@ -92,8 +92,10 @@ def thresholds(config: Config, domain: str | None) -> dict[str, Ladder]:
     - change.unacknowledged (a change of `domain`, not a request): the person asked at
       `change_log.unacknowledged_business_days` business days without an answer, the lead too at twice that.
     """
-    return {rule: ladder(config, domain, rule) for rule in (RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED,
-                                                            RULE_NO_ANSWER, RULE_UNACKNOWLEDGED)}
+    return {
+        rule: ladder(config, domain, rule)
+        for rule in (RULE_AT_RISK, RULE_BREACHED, RULE_STALE_REVIEW, RULE_UNOWNED, RULE_NO_ANSWER, RULE_UNACKNOWLEDGED)
+    }
 
 
 def ladder(config: Config, domain: str | None, rule: str) -> Ladder:

@@ -7,8 +7,19 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from bot.domain.classify import (
-    UNBACKED, UNSURE_RATIO, Guess, Neighbour, _stems, _stems_of, guess_domain, guess_kind, quoted, supported,
-    topic_words, urgency, words,
+    UNBACKED,
+    UNSURE_RATIO,
+    Guess,
+    Neighbour,
+    _stems,
+    _stems_of,
+    guess_domain,
+    guess_kind,
+    quoted,
+    supported,
+    topic_words,
+    urgency,
+    words,
 )
 from bot.domain.models import PRIORITIES, Draft
 from bot.domain.policy import Config, Domain
@@ -54,9 +65,14 @@ class Route:
 def _keyword_hits(text: str, config: Config) -> dict[str, list[str]]:
     """Each domain's keywords found in `text` (a keyword matches its plural too: refund, refunds)."""
     lowered = text.lower()
-    return {domain.name: [k for k in domain.keywords
-                          if re.search(rf"(?<![a-z0-9]){re.escape(k.lower())}(?:s|es)?(?![a-z0-9])", lowered)]
-            for domain in config.domains}
+    return {
+        domain.name: [
+            k
+            for k in domain.keywords
+            if re.search(rf"(?<![a-z0-9]){re.escape(k.lower())}(?:s|es)?(?![a-z0-9])", lowered)
+        ]
+        for domain in config.domains
+    }
 
 
 KEYWORD_WEIGHT = 0.5
@@ -83,8 +99,16 @@ def _read_domain(text: str, config: Config, state: RoutingState) -> tuple[Domain
     if not ranked or scores[ranked[0]] <= none_score or scores[ranked[0]] <= 0:
         return None, "", None
     best = ranked[0]
-    second = ranked[1] if len(ranked) > 1 and scores[ranked[1]] >= UNSURE_RATIO * scores[best] and scores[ranked[1]] > 0 else None
-    why = f"mentions {', '.join(hits[best])}" if hits[best] else (voted.reason if voted.choice == best else "like past requests")
+    second = (
+        ranked[1]
+        if len(ranked) > 1 and scores[ranked[1]] >= UNSURE_RATIO * scores[best] and scores[ranked[1]] > 0
+        else None
+    )
+    why = (
+        f"mentions {', '.join(hits[best])}"
+        if hits[best]
+        else (voted.reason if voted.choice == best else "like past requests")
+    )
     return config.domain(best), why, second
 
 
@@ -150,8 +174,9 @@ def choose_kind(draft: Draft, config: Config, state: RoutingState) -> Guess:
     return guess_kind(f"{draft.title}\n{draft.description}", state.neighbours, config.kind_names)
 
 
-def choose_assignee(domain: Domain, *, kind: str, state: RoutingState,
-                    filed_by: tuple[str | None, ...] = ()) -> tuple[str | None, str]:
+def choose_assignee(
+    domain: Domain, *, kind: str, state: RoutingState, filed_by: tuple[str | None, ...] = ()
+) -> tuple[str | None, str]:
     """Fewest open requests weighted by priority; ties go to whoever was assigned least recently. Nobody is
     assigned a request they filed (`filed_by`: its requester and reporter): someone else answers it."""
     pool = domain.reviewers if kind == "security_review" and domain.reviewers else domain.engineers
@@ -200,7 +225,9 @@ def route(draft: Draft, config: Config, state: RoutingState) -> Route:
     kind = read.choice or draft.kind
     domain, domain_reason, other_domain = _choose_domain(draft, config, state)
     priority, priority_reason = choose_priority(draft, config, kind=kind)
-    confidential = draft.confidential if draft.confidential is not None else (kind == "security_review" or draft.private)
+    confidential = (
+        draft.confidential if draft.confidential is not None else (kind == "security_review" or draft.private)
+    )
     reasons = [f"{kind.replace('_', ' ')}: {read.reason}"] if read.reason else []
     reasons.append(domain_reason)
     unsure = {}
@@ -210,12 +237,22 @@ def route(draft: Draft, config: Config, state: RoutingState) -> Route:
         unsure["domain"] = [domain.name, other_domain]
     assignee = None
     if domain:
-        assignee, assignee_reason = choose_assignee(domain, kind=kind, state=state, filed_by=(draft.requester, draft.reporter))
+        assignee, assignee_reason = choose_assignee(
+            domain, kind=kind, state=state, filed_by=(draft.requester, draft.reporter)
+        )
         reasons.append(assignee_reason)
     reasons.append(f"priority {priority_reason}")
     channel = card_channel(config, domain, confidential=confidential, filed_in=draft.channel if draft.private else None)
-    return Route(domain=domain and domain.name, assignee=assignee, priority=priority, confidential=confidential,
-                 channel=channel, reasons=reasons, kind=kind, unsure=unsure)
+    return Route(
+        domain=domain and domain.name,
+        assignee=assignee,
+        priority=priority,
+        confidential=confidential,
+        channel=channel,
+        reasons=reasons,
+        kind=kind,
+        unsure=unsure,
+    )
 
 
 def card_channel(config: Config, domain: Domain | None, *, confidential: bool, filed_in: str | None = None) -> str:

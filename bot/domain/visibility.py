@@ -26,13 +26,19 @@ def visible_to(config: Config, request: Request, *, user: str | None = None, cha
     if user is not None:
         return authz.can(config, request, user, "view")
     if channel is not None:
-        return channel_sees_confidential(config, channel, domain=request.domain, origin_channel=request.origin_channel,
-                                         origin_private=request.origin_private)
+        return channel_sees_confidential(
+            config,
+            channel,
+            domain=request.domain,
+            origin_channel=request.origin_channel,
+            origin_private=request.origin_private,
+        )
     return False
 
 
-def channel_sees_confidential(config: Config, channel: str, *, domain: str | None, origin_channel: str | None,
-                              origin_private: bool) -> bool:
+def channel_sees_confidential(
+    config: Config, channel: str, *, domain: str | None, origin_channel: str | None, origin_private: bool
+) -> bool:
     """Whether `channel` may see the words of a confidential request of `domain` filed in `origin_channel` (a private
     conversation when `origin_private`): the `visible_to` rule for a channel, for what reads only those columns."""
     if origin_private and channel == origin_channel:

@@ -18,9 +18,20 @@ from bot.domain.sla import local_when
 REASON_LIMIT = 500
 # Actions by a domain member that count as the first response (docs/concepts.md, SLA: claim, status change, thread reply).
 NOTIFY_LEVELS = ("all", "important", "none")
-TOLD_REQUESTER = {"claimed": "all", "reassigned": "all", "moved": "all", "handed": "all", "reopened": "all",
-                  "review_started": "all", "waiting": "important", "review_changes_requested": "important",
-                  "resolved": "important", "review_approved": "important", "withdrawn": "important", "duplicate": "important"}
+TOLD_REQUESTER = {
+    "claimed": "all",
+    "reassigned": "all",
+    "moved": "all",
+    "handed": "all",
+    "reopened": "all",
+    "review_started": "all",
+    "waiting": "important",
+    "review_changes_requested": "important",
+    "resolved": "important",
+    "review_approved": "important",
+    "withdrawn": "important",
+    "duplicate": "important",
+}
 """What the requester is told of, by direct message, at each level of `notify` (`all` also hears who works it and
 where it went; `important` only what asks something of her or ends it; `none` nothing)."""
 
@@ -31,7 +42,9 @@ def tells_requester(event: str, level: str) -> bool:
     return told is not None and (level == "all" or level == told == "important")
 
 
-FIRST_RESPONSE_ACTIONS = frozenset({"claim", "wait", "resolve", "review", "comment", "own", "disclaim", "hand", "reassign"})
+FIRST_RESPONSE_ACTIONS = frozenset(
+    {"claim", "wait", "resolve", "review", "comment", "own", "disclaim", "hand", "reassign"}
+)
 """What a person of the request's side (or one of its owners) does that is its first response: claim, wait on the
 requester, resolve, a review step, a thread reply, take ownership, "Not mine", hand it over or reassign it."""
 
@@ -77,29 +90,40 @@ def reassign(request: Request, actor: str, to: str) -> Change:
     updates: dict[str, Any] = {"assignee": to}
     if request.status != "waiting":
         updates["court"] = working_court(request.model_copy(update=updates))
-    return Change(updates, "reassigned", f"<@{actor}> reassigned this to <@{to}>.", {"from": request.assignee, "to": to})
+    return Change(
+        updates, "reassigned", f"<@{actor}> reassigned this to <@{to}>.", {"from": request.assignee, "to": to}
+    )
 
 
 def wait(request: Request, actor: str) -> Change:
     _require_open(request, "pause")
     if request.status == "waiting":
         raise Conflict(f"{request.key} is already waiting on <@{request.requester}>.")
-    return Change({"status": "waiting", "court": "requester"}, "waiting",
-                  f"<@{actor}> is waiting on <@{request.requester}>; the SLA clock is paused.")
+    return Change(
+        {"status": "waiting", "court": "requester"},
+        "waiting",
+        f"<@{actor}> is waiting on <@{request.requester}>; the SLA clock is paused.",
+    )
 
 
 def resolve(request: Request, actor: str, now: datetime) -> Change:
     _require_open(request, "resolve")
-    return Change({"status": "resolved", "court": "nobody", "resolved_at": now}, "resolved", f"<@{actor}> resolved this.")
+    return Change(
+        {"status": "resolved", "court": "nobody", "resolved_at": now}, "resolved", f"<@{actor}> resolved this."
+    )
 
 
 def withdraw(request: Request, actor: str, now: datetime) -> Change:
     """The requester no longer needs it: declined, nobody's court."""
     _require_open(request, "withdraw")
-    return Change({"status": "declined", "court": "nobody", "resolved_at": now}, "withdrawn", f"<@{actor}> withdrew this request.")
+    return Change(
+        {"status": "declined", "court": "nobody", "resolved_at": now}, "withdrawn", f"<@{actor}> withdrew this request."
+    )
 
 
-def snooze(request: Request, actor: str, events: Sequence[Event], config: Config, *, now: datetime, days: float) -> Change:
+def snooze(
+    request: Request, actor: str, events: Sequence[Event], config: Config, *, now: datetime, days: float
+) -> Change:
     """Quiet this request's nags (P1 breaches still go out) for `days` more: from the end of the snooze
     still running, else from `now`; never past `snooze_max_days` from the first press in the ball
     holder's current silence. Only the first press of a silence is told in the thread; pressing again
@@ -113,9 +137,11 @@ def snooze(request: Request, actor: str, events: Sequence[Event], config: Config
     running = snoozed_until(events, config, now=now)
     until = min(max(running or now, now) + timedelta(days=days), cap)
     if until <= (running or now):
-        raise Conflict(f"{request.key} cannot be snoozed any longer: a snooze lasts at most {settings.snooze_max_days} days "
-                       f"from the first press (<@{_presser(events, first)}>, {local_when(first, tz=tz)}). "
-                       "Act on it, or hand it on.")
+        raise Conflict(
+            f"{request.key} cannot be snoozed any longer: a snooze lasts at most {settings.snooze_max_days} days "
+            f"from the first press (<@{_presser(events, first)}>, {local_when(first, tz=tz)}). "
+            "Act on it, or hand it on."
+        )
     line = "" if presses else f"<@{actor}> snoozed reminders until {local_when(until, tz=tz)}."
     return Change({}, "snoozed", line, {"until": until.isoformat(), "first": first.isoformat()})
 
@@ -128,7 +154,9 @@ def close_unanswered(request: Request) -> Change:
     """Waiting on the requester for too long: closed (declined) as no answer; the requester may reopen it."""
     if request.status != "waiting":
         raise Conflict(f"{request.key} is {request.status}, not waiting on its requester.")
-    return Change({"status": "declined", "court": "nobody", "closed_as": NO_ANSWER}, "closed", "", {"reason": NO_ANSWER})
+    return Change(
+        {"status": "declined", "court": "nobody", "closed_as": NO_ANSWER}, "closed", "", {"reason": NO_ANSWER}
+    )
 
 
 def reopen(request: Request, actor: str) -> Change:
@@ -168,12 +196,18 @@ def hand(request: Request, actor: str, to: str) -> Change:
     updates: dict[str, Any] = {"owner": to, "assignee": to}
     if request.status != "waiting":
         updates["court"] = working_court(request.model_copy(update=updates))
-    data = {"to": to, "owner": to, "assignee": to, "previous_owner": request.owner, "previous_assignee": request.assignee}
+    data = {
+        "to": to,
+        "owner": to,
+        "assignee": to,
+        "previous_owner": request.owner,
+        "previous_assignee": request.assignee,
+    }
     return Change(updates, "handed", f"<@{actor}> handed this to <@{to}>, who owns it now.", data)
 
 
 def disclaim(request: Request, actor: str, reason: str, now: datetime) -> Change:
-    _require_open(request, "answer \"Not mine\" for")
+    _require_open(request, 'answer "Not mine" for')
     reason = reason.strip()
     if not reason:
         raise InvalidInput("Say why it is not yours, so the lead can decide.", field="reason")
@@ -200,7 +234,9 @@ def review(request: Request, actor: str, step: str, now: datetime) -> Change:
     _require_open(request, "review")
     allowed, stage, event, words = REVIEW_STEPS[step]
     if request.stage not in allowed:
-        raise Conflict(f"{request.key} is {str(request.stage).replace('_', ' ')}; it cannot be {words.split(' ')[0]} now.")
+        raise Conflict(
+            f"{request.key} is {str(request.stage).replace('_', ' ')}; it cannot be {words.split(' ')[0]} now."
+        )
     updates: dict[str, Any] = {"stage": stage}
     if stage == "approved":
         updates.update(status="resolved", resolved_at=now, court="nobody")
@@ -216,37 +252,59 @@ def comment(request: Request, actor: str, *, member: bool) -> Change:
     updates: dict[str, Any] = {}
     if actor == request.requester and request.closed_as == NO_ANSWER and not request.is_open:
         change = reopen(request, actor)
-        return Change(change.updates, "reopened", f"<@{actor}> answered; reopened and back with the team.",
-                      {"by": "requester", "answered": True})
+        return Change(
+            change.updates,
+            "reopened",
+            f"<@{actor}> answered; reopened and back with the team.",
+            {"by": "requester", "answered": True},
+        )
     if actor == request.requester and request.status == "waiting":
         updates["status"] = "claimed" if request.assignee else "open"
         updates["court"] = working_court(request.model_copy(update=updates))
         if request.is_security_review and request.stage == "changes_requested":
             updates["stage"] = "in_review"
         return Change(updates, "replied", f"<@{actor}> answered; back with the team.", {"by": "requester"})
-    by = "member" if member else "requester" if actor == request.requester else "reporter" if actor == request.reporter else "other"
+    by = (
+        "member"
+        if member
+        else "requester"
+        if actor == request.requester
+        else "reporter"
+        if actor == request.reporter
+        else "other"
+    )
     return Change(updates, "commented", "", {"by": by})
 
 
-def move(request: Request, actor: str, *, to: str, assignee: str | None, channel: str, reasons: list[str],
-         told: list[str]) -> Change:
+def move(
+    request: Request, actor: str, *, to: str, assignee: str | None, channel: str, reasons: list[str], told: list[str]
+) -> Change:
     """Move the request to the domain `to`: its assignee (None: everyone there is away), its card's channel (the
     card is posted there again: no ts yet) and triage's reasons change; status, priority, owner and the SLA
     clock carry on. The thread line, under the new card, names `told` (the new domain's engineers)."""
     _require_open(request, "move")
     if to == request.domain:
         raise Conflict(f"{request.key} is already in {to}.")
-    updates: dict[str, Any] = {"domain": to, "assignee": assignee, "card_channel": channel, "card_ts": None,
-                               "card_permalink": None, "route_reasons": reasons}
+    updates: dict[str, Any] = {
+        "domain": to,
+        "assignee": assignee,
+        "card_channel": channel,
+        "card_ts": None,
+        "card_permalink": None,
+        "route_reasons": reasons,
+    }
     if request.status != "waiting":
         updates["court"] = working_court(request.model_copy(update=updates))
     if request.status == "claimed" and assignee != request.assignee:
         updates["status"] = "open"  # the new assignee has not claimed it
     whom = " ".join(f"<@{p}>" for p in told)
-    held = f"assigned to <@{assignee}>" if assignee else "nobody is assigned: everyone is away, so it waits for the lead"
+    held = (
+        f"assigned to <@{assignee}>" if assignee else "nobody is assigned: everyone is away, so it waits for the lead"
+    )
     line = f"<@{actor}> moved this here from {request.domain or 'triage'}. {whom}: it is yours now ({held})."
-    return Change(updates, "moved", line, {"from": request.domain, "to": to, "assignee": assignee,
-                                           "previous": request.assignee})
+    return Change(
+        updates, "moved", line, {"from": request.domain, "to": to, "assignee": assignee, "previous": request.assignee}
+    )
 
 
 def set_kind(request: Request, actor: str, kind: str) -> Change:

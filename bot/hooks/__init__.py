@@ -11,11 +11,34 @@ from bot.hooks.fields import MAX_BODY_BYTES, read_json
 from bot.hooks.formats import FORMATS, Format, format_names, format_table, parse_changes, parse_regressions
 from bot.hooks.results import Batch, FiledRegression, LoggedChange
 from bot.hooks.signature import (
-    MAX_SKEW_SECONDS, SIGNATURE_HEADER, SOURCE_HEADER, TIMESTAMP_HEADER, HookVerifier, signed_headers,
+    MAX_SKEW_SECONDS,
+    SIGNATURE_HEADER,
+    SOURCE_HEADER,
+    TIMESTAMP_HEADER,
+    HookVerifier,
+    signed_headers,
 )
 
 __all__ = [
-    "FORMATS", "MAX_BODY_BYTES", "MAX_SKEW_SECONDS", "SIGNATURE_HEADER", "SOURCE_HEADER", "TIMESTAMP_HEADER",
-    "BadRequest", "Batch", "FiledRegression", "Format", "HookError", "HookVerifier", "LoggedChange", "TooLarge",
-    "Unauthorized", "format_names", "format_table", "parse_changes", "parse_regressions", "read_json", "signed_headers",
+    "FORMATS",
+    "MAX_BODY_BYTES",
+    "MAX_SKEW_SECONDS",
+    "SIGNATURE_HEADER",
+    "SOURCE_HEADER",
+    "TIMESTAMP_HEADER",
+    "BadRequest",
+    "Batch",
+    "FiledRegression",
+    "Format",
+    "HookError",
+    "HookVerifier",
+    "LoggedChange",
+    "TooLarge",
+    "Unauthorized",
+    "format_names",
+    "format_table",
+    "parse_changes",
+    "parse_regressions",
+    "read_json",
+    "signed_headers",
 ]

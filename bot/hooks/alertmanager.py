@@ -32,8 +32,11 @@ def regressions(data: Any, *, source: str, domain: str | None) -> Batch[FiledReg
     """One FiledRegression per alert name of the group; `domain` for alerts without a `domain` label."""
     body = Obj(data)
     if not body.has("alerts") and (body.has("evalMatches") or body.has("ruleName")):
-        raise BadRequest("this is Grafana's legacy alerting body; send alerts from a contact point of Grafana "
-                         "Alerting (unified alerting), whose body has an alerts list", field="alerts")
+        raise BadRequest(
+            "this is Grafana's legacy alerting body; send alerts from a contact point of Grafana "
+            "Alerting (unified alerting), whose body has an alerts list",
+            field="alerts",
+        )
     group_status = body.line("status")
     read: list[tuple[str, FiledRegression]] = []
     refused: list[BadRequest] = []
@@ -61,8 +64,10 @@ def regressions(data: Any, *, source: str, domain: str | None) -> Batch[FiledReg
     return Batch(items, tuple(skipped))
 
 
-TEST_NOTIFICATION = ("Grafana's test notification (TestAlert): the contact point reaches the bot; a test files nothing, "
-                     "firing or resolved")
+TEST_NOTIFICATION = (
+    "Grafana's test notification (TestAlert): the contact point reaches the bot; a test files nothing, "
+    "firing or resolved"
+)
 _TEST_LABELS = {"alertname": "TestAlert", "instance": "Grafana"}
 
 
@@ -71,8 +76,12 @@ def is_test_notification(alert: Obj) -> bool:
     summary, as Grafana Alerting's test receivers build it)."""
     labels = alert.data.get("labels")
     annotations = alert.data.get("annotations")
-    return (isinstance(labels, dict) and all(labels.get(k) == v for k, v in _TEST_LABELS.items())
-            and isinstance(annotations, dict) and annotations.get("summary") == "Notification test")
+    return (
+        isinstance(labels, dict)
+        and all(labels.get(k) == v for k, v in _TEST_LABELS.items())
+        and isinstance(annotations, dict)
+        and annotations.get("summary") == "Notification test"
+    )
 
 
 def _alert(alert: Obj, *, source: str, domain: str | None, group_status: str | None) -> tuple[str, FiledRegression]:
@@ -82,16 +91,22 @@ def _alert(alert: Obj, *, source: str, domain: str | None, group_status: str | N
     heading = annotations.get("summary") or annotations.get("title") or name
     title, rest = titled(plain_markdown(heading))
     if is_blank(title):
-        raise BadRequest(f"{alert.where('labels')} has no alertname (and annotations has no summary) to title the "
-                         "regression with", field=alert.where("labels.alertname"))
+        raise BadRequest(
+            f"{alert.where('labels')} has no alertname (and annotations has no summary) to title the regression with",
+            field=alert.where("labels.alertname"),
+        )
     fingerprint = alert.ident("fingerprint")
     status = alert.line("status") or group_status
     links, not_links = _links(alert, annotations)
     return name or title, FiledRegression(
-        source=source, id=fingerprint, title=title,
+        source=source,
+        id=fingerprint,
+        title=title,
         domain=label(labels, "domain") or domain,
         description=_description(rest, annotations, labels, _values(alert), not_links),
-        links=links, priority=labelled_priority(labels), asset=label(labels, "asset"),
+        links=links,
+        priority=labelled_priority(labels),
+        asset=label(labels, "asset"),
         recovered=status == "resolved",
         alerts=(AlertMember(id=fingerprint, labels=_pairs(labels), firing=status != "resolved"),),
     )
@@ -102,20 +117,32 @@ def _merged(name: str, found: Sequence[FiledRegression], *, group: str) -> Filed
     priority of those firing, recovered when none is, and each alert named by the labels the others lack."""
     first = found[0]
     common = set.intersection(*(set(a.alerts[0].labels) for a in found)) if len(found) > 1 else set()
-    members = tuple(AlertMember(id=a.id, labels=tuple(p for p in a.alerts[0].labels if p not in common)
-                                or (("fingerprint", a.id),), firing=a.alerts[0].firing) for a in found)
+    members = tuple(
+        AlertMember(
+            id=a.id,
+            labels=tuple(p for p in a.alerts[0].labels if p not in common) or (("fingerprint", a.id),),
+            firing=a.alerts[0].firing,
+        )
+        for a in found
+    )
     firing = [a for a in found if not a.recovered]
     titles = {a.title for a in found}
     description = first.description
     if len(found) > 1:
         description = f"{len(found)} {name} alerts in the group (listed below); the first of them:\n{description}"
-    return first.model_copy(update={
-        "id": f"{name[:150]}@{group}", "title": first.title if len(titles) == 1 else name[:150],
-        "description": description, "priority": _most_urgent(a.priority for a in (firing or found)),
-        "links": list(dict.fromkeys(link for a in found for link in a.links)),
-        "domain": next((a.domain for a in found if a.domain), None), "asset": next((a.asset for a in found if a.asset), None),
-        "recovered": not firing, "alerts": members,
-    })
+    return first.model_copy(
+        update={
+            "id": f"{name[:150]}@{group}",
+            "title": first.title if len(titles) == 1 else name[:150],
+            "description": description,
+            "priority": _most_urgent(a.priority for a in (firing or found)),
+            "links": list(dict.fromkeys(link for a in found for link in a.links)),
+            "domain": next((a.domain for a in found if a.domain), None),
+            "asset": next((a.asset for a in found if a.asset), None),
+            "recovered": not firing,
+            "alerts": members,
+        }
+    )
 
 
 def _most_urgent(priorities: Any) -> str | None:
@@ -137,10 +164,12 @@ def _truncated(body: Obj, *, sent: int) -> list[str]:
         return []
     per_alert = max(1, len(str(body.data.get("alerts"))) // max(1, sent))
     room = max(sent, int(MAX_BODY_BYTES * 0.8) // per_alert)
-    advice = (f"raise max_alerts to {min(sent + truncated, room)} to file them all"
-              if sent + truncated <= room else
-              f"raise max_alerts up to {room} (a body of more would pass our {MAX_BODY_BYTES // 1000} KB limit), "
-              "or split the group (group_by)")
+    advice = (
+        f"raise max_alerts to {min(sent + truncated, room)} to file them all"
+        if sent + truncated <= room
+        else f"raise max_alerts up to {room} (a body of more would pass our {MAX_BODY_BYTES // 1000} KB limit), "
+        "or split the group (group_by)"
+    )
     return [f"{truncated} alert(s) of the group were left out by the sender (truncatedAlerts); {advice}"]
 
 
@@ -164,8 +193,9 @@ def _pairs(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, v) for k, v in labels.items() if k != "alertname"))
 
 
-def _description(rest: str, annotations: dict[str, str], labels: dict[str, str], value: str | None,
-                 not_links: list[str]) -> str:
+def _description(
+    rest: str, annotations: dict[str, str], labels: dict[str, str], value: str | None, not_links: list[str]
+) -> str:
     told = [plain_markdown(annotations.get(k, "").strip()) for k in TEXT_ANNOTATIONS]
     parts = [rest, *told]
     parts.append(f"Value: {value}" if value else "")

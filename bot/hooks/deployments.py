@@ -30,7 +30,7 @@ def deployment_id(prompt: str, version: str, label: str) -> str:
 
 
 def version_of(hook_id: str) -> str:
-    """"refund-answer@v14#production@2" -> "v14"."""
+    """ "refund-answer@v14#production@2" -> "v14"."""
     return hook_id.split("@", 1)[1].split("#", 1)[0] if "@" in hook_id else ""
 
 
@@ -40,8 +40,12 @@ def move(deployment: Deployment, earlier_ids: Sequence[str], *, what: str) -> Mo
     held = [version_of(i) for i in earlier_ids]
     previous = held[-1] if held else None
     if previous == d.version:
-        return Move(None, previous, False,
-                    f"prompt {d.prompt} {_shown(d, d.version)} is in {d.label} already; a label edit changes nothing there")
+        return Move(
+            None,
+            previous,
+            False,
+            f"prompt {d.prompt} {_shown(d, d.version)} is in {d.label} already; a label edit changes nothing there",
+        )
     rollback = _is_back(d, held, previous)
     base = deployment_id(d.prompt, d.version, d.label)
     taken = sum(1 for i in earlier_ids if i == base or i.startswith(base + "@"))

@@ -146,7 +146,9 @@ class Obj:
         alternatives = either(choices)
         value = self.line(key, required=required, limit=ID_LIMIT, what=f": {alternatives}")
         if value is not None and value not in choices:
-            raise BadRequest(f"{self.where(key)}{of} must be {alternatives}, not {truncate(value, 40)!r}", field=self.where(key))
+            raise BadRequest(
+                f"{self.where(key)}{of} must be {alternatives}, not {truncate(value, 40)!r}", field=self.where(key)
+            )
         return value
 
     def ident(self, key: str, *, what: str = "") -> str:
@@ -170,8 +172,9 @@ class Obj:
         found = []
         for i, value in enumerate(self.items(key)):
             if not isinstance(value, str) or not is_web_link(value.strip()):
-                raise BadRequest(f"{self.where(key)}[{i}] is not an http(s) link: {truncate(repr(value), 80)}",
-                                 field=self.where(key))
+                raise BadRequest(
+                    f"{self.where(key)}[{i}] is not an http(s) link: {truncate(repr(value), 80)}", field=self.where(key)
+                )
             found.append(value.strip())
         return found
 
@@ -181,8 +184,10 @@ class Obj:
         if value is None:
             return None
         if value.upper() not in PRIORITIES:
-            raise BadRequest(f"{self.where(key)} must be one of {', '.join(PRIORITIES)}, not {truncate(value, 40)!r}",
-                             field=self.where(key))
+            raise BadRequest(
+                f"{self.where(key)} must be one of {', '.join(PRIORITIES)}, not {truncate(value, 40)!r}",
+                field=self.where(key),
+            )
         return value.upper()
 
     def strings(self, key: str) -> dict[str, str]:
@@ -225,10 +230,19 @@ def _json_type(value: Any) -> str:
 
 
 SEVERITY_PRIORITY = {
-    "critical": "P1", "fatal": "P1", "page": "P1",
-    "high": "P2", "error": "P2", "major": "P2",
-    "warning": "P3", "warn": "P3", "medium": "P3", "minor": "P3",
-    "info": "P4", "low": "P4", "debug": "P4",
+    "critical": "P1",
+    "fatal": "P1",
+    "page": "P1",
+    "high": "P2",
+    "error": "P2",
+    "major": "P2",
+    "warning": "P3",
+    "warn": "P3",
+    "medium": "P3",
+    "minor": "P3",
+    "info": "P4",
+    "low": "P4",
+    "debug": "P4",
 }
 """Monitoring severities as priorities, for senders that have no `priority` label or tag."""
 

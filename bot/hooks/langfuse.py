@@ -34,18 +34,41 @@ def changes(data: Any, *, source: str, domain: str | None) -> Batch[LoggedChange
     if action == "deleted":
         return Batch((), (f"prompt {name} v{version} was deleted; a deletion logs no change",))
     if action == "updated" and DEPLOYED_LABEL not in labels:
-        return Batch((), (f"prompt {name} v{version} was relabelled without the {DEPLOYED_LABEL} label; only "
-                          f"reaching {DEPLOYED_LABEL} logs a change",))
+        return Batch(
+            (),
+            (
+                f"prompt {name} v{version} was relabelled without the {DEPLOYED_LABEL} label; only "
+                f"reaching {DEPLOYED_LABEL} logs a change",
+            ),
+        )
     note, _ = titled(prompt.text("commitMessage") or "")
     if action == "created":
-        what, change_id = f"prompt {name} v{version}" + (f" ({', '.join(labels)})" if labels else ""), f"{name}@v{version}"
+        what, change_id = (
+            f"prompt {name} v{version}" + (f" ({', '.join(labels)})" if labels else ""),
+            f"{name}@v{version}",
+        )
     else:
         what, change_id = f"prompt {name} v{version} now in {DEPLOYED_LABEL}", f"{name}@v{version}#{DEPLOYED_LABEL}"
-    deployment = None if action == "created" else Deployment(
-        prompt=name, label=DEPLOYED_LABEL, version=f"v{version}", order=int(version) if version.isdigit() else None)
-    return Batch((LoggedChange(
-        source=source, id=change_id, side="platform", kind="prompt",
-        what=truncate(what + (f": {note}" if note else ""), WHAT_LIMIT),
-        domain=domain, version=version, asset_if_listed=name, deployment=deployment,
-        person=prompt.line("createdBy", limit=ID_LIMIT),
-    ),))
+    deployment = (
+        None
+        if action == "created"
+        else Deployment(
+            prompt=name, label=DEPLOYED_LABEL, version=f"v{version}", order=int(version) if version.isdigit() else None
+        )
+    )
+    return Batch(
+        (
+            LoggedChange(
+                source=source,
+                id=change_id,
+                side="platform",
+                kind="prompt",
+                what=truncate(what + (f": {note}" if note else ""), WHAT_LIMIT),
+                domain=domain,
+                version=version,
+                asset_if_listed=name,
+                deployment=deployment,
+                person=prompt.line("createdBy", limit=ID_LIMIT),
+            ),
+        )
+    )

@@ -32,8 +32,19 @@ def changes(data: Any, *, source: str, domain: str | None) -> Batch[LoggedChange
         tag = body.line("tag_name", required=True, limit=80, what=f" for a {event} event")
         what, change_id = f"prompt {name} commit {short} tagged {tag}", f"{name}@{commit}#{tag}"
     deployment = Deployment(prompt=name, label=tag, version=commit) if event != "commit" else None
-    return Batch((LoggedChange(
-        source=source, id=change_id, side="platform", kind="prompt", what=truncate(what, WHAT_LIMIT),
-        domain=domain, version=short, asset_if_listed=name, deployment=deployment,
-        person=body.line("created_by", limit=ID_LIMIT),
-    ),))
+    return Batch(
+        (
+            LoggedChange(
+                source=source,
+                id=change_id,
+                side="platform",
+                kind="prompt",
+                what=truncate(what, WHAT_LIMIT),
+                domain=domain,
+                version=short,
+                asset_if_listed=name,
+                deployment=deployment,
+                person=body.line("created_by", limit=ID_LIMIT),
+            ),
+        )
+    )

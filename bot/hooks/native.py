@@ -24,17 +24,21 @@ def regression(data: Any, *, source: str, domain: str | None) -> Batch[FiledRegr
     """One regression from our own body; `domain` is used when the body names none."""
     body = Obj(data)
     body.reject_unknown(REGRESSION_FIELDS, what="a regression")
-    return Batch((FiledRegression(
-        source=source,
-        id=body.ident("id", what=": the sender's own id for this regression, so that a repeat is recognised"),
-        title=_required_line(body, "title", TITLE_LIMIT, what=": one line saying what got worse"),
-        domain=body.line("domain", limit=NAME_LIMIT) or domain,
-        description=body.text("description") or "",
-        links=body.links("links"),
-        priority=body.priority("priority"),
-        asset=body.line("asset", limit=NAME_LIMIT),
-        recovered=body.flag("recovered"),
-    ),))
+    return Batch(
+        (
+            FiledRegression(
+                source=source,
+                id=body.ident("id", what=": the sender's own id for this regression, so that a repeat is recognised"),
+                title=_required_line(body, "title", TITLE_LIMIT, what=": one line saying what got worse"),
+                domain=body.line("domain", limit=NAME_LIMIT) or domain,
+                description=body.text("description") or "",
+                links=body.links("links"),
+                priority=body.priority("priority"),
+                asset=body.line("asset", limit=NAME_LIMIT),
+                recovered=body.flag("recovered"),
+            ),
+        )
+    )
 
 
 def change(data: Any, *, source: str, domain: str | None) -> Batch[LoggedChange]:
@@ -42,17 +46,21 @@ def change(data: Any, *, source: str, domain: str | None) -> Batch[LoggedChange]
     body = Obj(data)
     body.reject_unknown(CHANGE_FIELDS, what="a change")
     side = _side(body)
-    return Batch((LoggedChange(
-        source=source,
-        id=body.ident("id", what=": the sender's own id for this change, so that a repeat is recognised"),
-        side=side,
-        what=_required_line(body, "what", WHAT_LIMIT, what=": one line saying what shipped"),
-        domain=body.line("domain", limit=NAME_LIMIT) or domain,
-        kind=_kind(body, side),
-        version=body.line("version", limit=VERSION_LIMIT),
-        links=body.links("links"),
-        asset=body.line("asset", limit=NAME_LIMIT),
-    ),))
+    return Batch(
+        (
+            LoggedChange(
+                source=source,
+                id=body.ident("id", what=": the sender's own id for this change, so that a repeat is recognised"),
+                side=side,
+                what=_required_line(body, "what", WHAT_LIMIT, what=": one line saying what shipped"),
+                domain=body.line("domain", limit=NAME_LIMIT) or domain,
+                kind=_kind(body, side),
+                version=body.line("version", limit=VERSION_LIMIT),
+                links=body.links("links"),
+                asset=body.line("asset", limit=NAME_LIMIT),
+            ),
+        )
+    )
 
 
 def _required_line(body: Obj, key: str, limit: int, *, what: str) -> str:

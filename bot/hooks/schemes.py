@@ -46,23 +46,41 @@ def _langfuse(value: str) -> tuple[str | None, str]:
     return parts.get("t"), parts.get("v1", "")
 
 
-SCHEMES: dict[str, Scheme] = {s.name: s for s in (
-    Scheme("sentry", "Sentry (an internal integration's webhooks)", ("sentry-hook-signature",), ("sentry-hook-timestamp",),
-           lambda ts, body: body,
-           described="`Sentry-Hook-Signature`: hex HMAC-SHA256 of the body with the integration's client secret; "
-                     "`Sentry-Hook-Timestamp` within five minutes"),
-    Scheme("langfuse", "Langfuse (prompt webhooks)", ("x-langfuse-signature",), (),
-           lambda ts, body: ts.encode() + b"." + body, parse=_langfuse,
-           described="`x-langfuse-signature: t=<unix seconds>,v1=<hex>`: HMAC-SHA256 of `{t}.{body}` with the "
-                     "webhook's signing secret; `t` within five minutes"),
-    Scheme("grafana", "Grafana Alerting (a webhook contact point's HMAC settings)",
-           ("x-grafana-alerting-signature", "x-grafana-alert-signature"),
-           ("x-grafana-alerting-timestamp", "x-grafana-alerting-signature-timestamp", "x-grafana-alert-timestamp"),
-           lambda ts, body: ts.encode() + b":" + body if ts else body, untimed=True,
-           described="`X-Grafana-Alerting-Signature` (Grafana's default header) holds the hex HMAC-SHA256 of the body; "
-                     "when the contact point names a timestamp header (`X-Grafana-Alerting-Timestamp` or "
-                     "`X-Grafana-Alerting-Signature-Timestamp`), of `{timestamp}:{body}`, the time within five minutes"),
-)}
+SCHEMES: dict[str, Scheme] = {
+    s.name: s
+    for s in (
+        Scheme(
+            "sentry",
+            "Sentry (an internal integration's webhooks)",
+            ("sentry-hook-signature",),
+            ("sentry-hook-timestamp",),
+            lambda ts, body: body,
+            described="`Sentry-Hook-Signature`: hex HMAC-SHA256 of the body with the integration's client secret; "
+            "`Sentry-Hook-Timestamp` within five minutes",
+        ),
+        Scheme(
+            "langfuse",
+            "Langfuse (prompt webhooks)",
+            ("x-langfuse-signature",),
+            (),
+            lambda ts, body: ts.encode() + b"." + body,
+            parse=_langfuse,
+            described="`x-langfuse-signature: t=<unix seconds>,v1=<hex>`: HMAC-SHA256 of `{t}.{body}` with the "
+            "webhook's signing secret; `t` within five minutes",
+        ),
+        Scheme(
+            "grafana",
+            "Grafana Alerting (a webhook contact point's HMAC settings)",
+            ("x-grafana-alerting-signature", "x-grafana-alert-signature"),
+            ("x-grafana-alerting-timestamp", "x-grafana-alerting-signature-timestamp", "x-grafana-alert-timestamp"),
+            lambda ts, body: ts.encode() + b":" + body if ts else body,
+            untimed=True,
+            described="`X-Grafana-Alerting-Signature` (Grafana's default header) holds the hex HMAC-SHA256 of the body; "
+            "when the contact point names a timestamp header (`X-Grafana-Alerting-Timestamp` or "
+            "`X-Grafana-Alerting-Signature-Timestamp`), of `{timestamp}:{body}`, the time within five minutes",
+        ),
+    )
+}
 """The tools' schemes a source may use, by the name `signature:` takes."""
 NAMES = (OURS, *SCHEMES)
 
@@ -83,8 +101,10 @@ def check(scheme: Scheme, secret: str, headers: Mapping[str, str], body: bytes, 
         where = scheme.timestamp_headers[0] if scheme.timestamp_headers else scheme.signature_headers[0]
         raise Unauthorized(f"{where} must carry the time of sending in unix seconds")
     if abs(now - int(timestamp)) > MAX_SKEW_SECONDS:
-        raise Unauthorized(f"the request was signed {int(abs(now - int(timestamp)))} seconds from our clock "
-                           f"(at most {MAX_SKEW_SECONDS})")
+        raise Unauthorized(
+            f"the request was signed {int(abs(now - int(timestamp)))} seconds from our clock "
+            f"(at most {MAX_SKEW_SECONDS})"
+        )
     _compare(scheme, secret, scheme.signed(timestamp, body), signature)
 
 
@@ -98,10 +118,15 @@ def sign(scheme: str, body: bytes, *, secret: str, timestamp: int | None) -> dic
     """The headers `scheme`'s tool would send with `body` at `timestamp` (None: a tool that signs without a time,
     as Grafana does by default) (for tests and the console)."""
     found = SCHEMES[scheme]
-    digest = hmac.new(secret.encode(), found.signed("" if timestamp is None else str(timestamp), body),
-                      hashlib.sha256).hexdigest()
+    digest = hmac.new(
+        secret.encode(), found.signed("" if timestamp is None else str(timestamp), body), hashlib.sha256
+    ).hexdigest()
     if timestamp is None:
         return {found.signature_headers[0]: digest, "Content-Type": "application/json"}
     if scheme == "langfuse":
         return {"x-langfuse-signature": f"t={timestamp},v1={digest}", "Content-Type": "application/json"}
-    return {found.signature_headers[0]: digest, found.timestamp_headers[0]: str(timestamp), "Content-Type": "application/json"}
+    return {
+        found.signature_headers[0]: digest,
+        found.timestamp_headers[0]: str(timestamp),
+        "Content-Type": "application/json",
+    }

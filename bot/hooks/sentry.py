@@ -43,9 +43,14 @@ def _metric_alert(body: Obj, inner: Obj, *, source: str, domain: str | None) -> 
     told = plain_markdown(inner.text("description_text") or "")
     parts = [about, rest, told or (f"Query: {query}" if query else "")]
     return FiledRegression(
-        source=source, id=f"metric-alert-{incident.ident('id')}", title=title, domain=domain,
-        description="\n".join(p for p in parts if p), links=_link(inner.line("web_url")),
-        priority=METRIC_ACTIONS[action], recovered=action == "resolved",
+        source=source,
+        id=f"metric-alert-{incident.ident('id')}",
+        title=title,
+        domain=domain,
+        description="\n".join(p for p in parts if p),
+        links=_link(inner.line("web_url")),
+        priority=METRIC_ACTIONS[action],
+        recovered=action == "resolved",
     )
 
 
@@ -57,12 +62,19 @@ def _issue_alert(inner: Obj, *, source: str, domain: str | None) -> FiledRegress
     title, rest = titled(event.text("title") or event.text("message") or f"Sentry issue {issue}")
     rule = inner.line("triggered_rule")
     level = event.line("level")
-    parts = [f"Sentry alert rule “{rule}” fired." if rule else "", rest,
-             f"Culprit: {event.line('culprit')}" if event.has("culprit") else "",
-             f"Level: {level}" if level else ""]
+    parts = [
+        f"Sentry alert rule “{rule}” fired." if rule else "",
+        rest,
+        f"Culprit: {event.line('culprit')}" if event.has("culprit") else "",
+        f"Level: {level}" if level else "",
+    ]
     return FiledRegression(
-        source=source, id=f"issue-{issue}", title=title, domain=label(tags, "domain") or domain,
-        description="\n".join(p for p in parts if p), links=_link(event.line("web_url")),
+        source=source,
+        id=f"issue-{issue}",
+        title=title,
+        domain=label(tags, "domain") or domain,
+        description="\n".join(p for p in parts if p),
+        links=_link(event.line("web_url")),
         priority=labelled_priority({"priority": tags.get("priority", ""), "severity": level or ""}),
         asset=label(tags, "asset"),
     )
@@ -79,8 +91,9 @@ def _issue_id(event: Obj) -> str:
     url = event.line("issue_url", limit=ID_LIMIT) or ""
     found = _ISSUE_IN_URL.search(url)
     if found is None:
-        raise BadRequest(f"{event.where('issue_url')} names no issue (expected …/issues/<number>/)",
-                         field=event.where("issue_url"))
+        raise BadRequest(
+            f"{event.where('issue_url')} names no issue (expected …/issues/<number>/)", field=event.where("issue_url")
+        )
     return found.group(1)
 
 

@@ -40,13 +40,15 @@ class HookVerifier:
     secret (sources whose secret is empty are off); `schemes` names the tool's own signing scheme a
     source uses instead of ours (`bot.hooks.schemes`). `clock` gives the current instant."""
 
-    def __init__(self, secrets: Mapping[str, str], *, clock: Callable[[], datetime],
-                 schemes: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, secrets: Mapping[str, str], *, clock: Callable[[], datetime], schemes: Mapping[str, str] | None = None
+    ) -> None:
         self._clock = clock
         self._secrets = {source: secret for source, secret in secrets.items() if secret and secret.strip()}
         self._schemes = {source: name for source, name in (schemes or {}).items() if name != OURS}
-        self._verifiers = {source: SignatureVerifier(secret, clock=_InjectedClock(clock))
-                           for source, secret in self._secrets.items()}
+        self._verifiers = {
+            source: SignatureVerifier(secret, clock=_InjectedClock(clock)) for source, secret in self._secrets.items()
+        }
 
     @property
     def sources(self) -> frozenset[str]:
@@ -59,8 +61,10 @@ class HookVerifier:
         found = {k.lower(): v for k, v in headers.items()}
         source = (found.get(SOURCE_HEADER.lower(), "") or source or "").strip()
         if not source:
-            raise Unauthorized(f"the {SOURCE_HEADER} header is missing: name the hook source "
-                               "(or ?source= on the URL, for a tool that signs its own way)")
+            raise Unauthorized(
+                f"the {SOURCE_HEADER} header is missing: name the hook source "
+                "(or ?source= on the URL, for a tool that signs its own way)"
+            )
         verifier = self._verifiers.get(source)
         if verifier is None:
             raise Unauthorized(f"unknown hook source {source[:40]!r}")
@@ -85,15 +89,22 @@ class HookVerifier:
             return
         skew = abs(self._clock().timestamp() - int(timestamp))
         if skew > MAX_SKEW_SECONDS:
-            raise Unauthorized(f"{TIMESTAMP_HEADER} is {int(skew)} seconds from our clock (at most {MAX_SKEW_SECONDS}); "
-                               "sign each request when it is sent")
-        raise Unauthorized(f"{SIGNATURE_HEADER} does not match the body: sign \"v0:{{timestamp}}:{{body}}\" "
-                           "with the source's secret")
+            raise Unauthorized(
+                f"{TIMESTAMP_HEADER} is {int(skew)} seconds from our clock (at most {MAX_SKEW_SECONDS}); "
+                "sign each request when it is sent"
+            )
+        raise Unauthorized(
+            f'{SIGNATURE_HEADER} does not match the body: sign "v0:{{timestamp}}:{{body}}" with the source\'s secret'
+        )
 
 
 def signed_headers(body: bytes, *, source: str, secret: str, timestamp: int) -> dict[str, str]:
     """The headers a sender adds to post `body` as `source` at unix time `timestamp` (for clients and tests)."""
     signature = SignatureVerifier(secret).generate_signature(timestamp=str(timestamp), body=body)
     assert signature is not None
-    return {SOURCE_HEADER: source, TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: signature,
-            "Content-Type": "application/json"}
+    return {
+        SOURCE_HEADER: source,
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: signature,
+        "Content-Type": "application/json",
+    }

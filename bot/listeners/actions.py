@@ -140,8 +140,10 @@ def on_hand(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: Bol
     intake_of(context).hand(key, context.user_id or "", to=to)
 
 
-def on_disclaim(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """"Not mine" asks for a reason first (in a modal); the submission does the change."""
+def on_disclaim(
+    ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
+    """ "Not mine" asks for a reason first (in a modal); the submission does the change."""
     ack()
     key = request_key_of(action, body)
     queries_of(context).check(key, context.user_id or "", "disclaim")
@@ -154,8 +156,10 @@ def on_edit(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: Bol
     client.views_open(trigger_id=body["trigger_id"], view=request_modal(config_of(context), request=request).to_dict())
 
 
-def on_list_page(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
-    """"Next page" under a list or a history: the same answer as typing its words, in place of the old page."""
+def on_list_page(
+    ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, respond: Respond
+) -> None:
+    """ "Next page" under a list or a history: the same answer as typing its words, in place of the old page."""
     ack()
     parsed = parsing.parse_command(str(action.get("value") or ""), kinds=config_of(context).kind_names)
     if not isinstance(parsed, (parsing.Mine, parsing.Queue, parsing.Status)):
@@ -169,7 +173,7 @@ def on_list_page(ack: Ack, action: dict[str, Any], body: dict[str, Any], context
 
 
 def on_home_page(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
-    """"Next page" on the App Home: publish it again with that list at that page ("assigned 2", "support 3")."""
+    """ "Next page" on the App Home: publish it again with that list at that page ("assigned 2", "support 3")."""
     ack()
     section, _, page = str(action.get("value") or "").rpartition(" ")
     if section and page.isdigit() and 1 <= int(page) <= parsing.PAGE_MAX:

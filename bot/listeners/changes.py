@@ -9,7 +9,12 @@ from slack_sdk import WebClient
 
 from bot.blocks import ids
 from bot.blocks.changes import (
-    change_modal, changes_reply, closure_modal, covered_modal, logged_reply, not_relevant_modal,
+    change_modal,
+    changes_reply,
+    closure_modal,
+    covered_modal,
+    logged_reply,
+    not_relevant_modal,
 )
 from bot.domain import parsing
 from bot.domain.changes import WHAT_LIMIT
@@ -21,9 +26,20 @@ from bot.domain.sla import local_when
 from bot.listeners.middleware import answered, changelog_of, config_of, intake_of, now_of, queries_of, tell
 from bot.listeners.views import form_state, input_value, metadata, text_or_none  # read as the request form is
 
-FIELD_OF = {"what": ids.WHAT, "domain": ids.DOMAIN, "side": ids.SIDE, "kind": ids.CHANGE_KIND, "asset": ids.ASSET,
-            "version": ids.VERSION, "links": f"{ids.LINKS}.0", "eval_link": ids.EVAL_LINK, "reason": ids.REASON,
-            "cause": ids.CAUSE, "eval_case": ids.EVAL_CASE, "no_eval_reason": ids.NO_EVAL_REASON}
+FIELD_OF = {
+    "what": ids.WHAT,
+    "domain": ids.DOMAIN,
+    "side": ids.SIDE,
+    "kind": ids.CHANGE_KIND,
+    "asset": ids.ASSET,
+    "version": ids.VERSION,
+    "links": f"{ids.LINKS}.0",
+    "eval_link": ids.EVAL_LINK,
+    "reason": ids.REASON,
+    "cause": ids.CAUSE,
+    "eval_case": ids.EVAL_CASE,
+    "no_eval_reason": ids.NO_EVAL_REASON,
+}
 """The form field each InvalidInput `field` of the change log is shown on."""
 
 
@@ -47,7 +63,9 @@ def open_form(client: WebClient, command: dict[str, Any], context: BoltContext) 
     client.views_open(trigger_id=command["trigger_id"], view=view.to_dict())
 
 
-def answer(context: BoltContext, parsed: parsing.Shipped | parsing.Changes, command: dict[str, Any]) -> tuple[str, list]:
+def answer(
+    context: BoltContext, parsed: parsing.Shipped | parsing.Changes, command: dict[str, Any]
+) -> tuple[str, list]:
     """The ephemeral answer to `shipped <what>` (the change logged) or `changes [domain]` (the latest ones)."""
     config, changelog = config_of(context), changelog_of(context)
     if isinstance(parsed, parsing.Changes):
@@ -56,8 +74,9 @@ def answer(context: BoltContext, parsed: parsing.Shipped | parsing.Changes, comm
         title = f"Latest changes in {domain}" if domain else "Latest changes"
         return changes_reply(title, changelog.latest(domain), config, now=now_of(context))
     said = parse_shipped(parsed.text)
-    draft = ChangeDraft(what=said.what, side=said.side, kind=said.kind, shipped_by=command["user_id"],
-                        channel=command.get("channel_id"))
+    draft = ChangeDraft(
+        what=said.what, side=said.side, kind=said.kind, shipped_by=command["user_id"], channel=command.get("channel_id")
+    )
     logged = changelog.log(draft)
     return logged_reply(logged.record, config, created=logged.created)
 
@@ -67,10 +86,17 @@ def draft_from_view(view: dict[str, Any], user: str) -> ChangeDraft:
     """The change a submitted "Log a change" form describes (its fields are checked when it is planned)."""
     state = form_state(view)
     links = tuple(link for i in range(2) if (link := input_value(state, f"{ids.LINKS}.{i}")))
-    return ChangeDraft(what=input_value(state, ids.WHAT) or "", shipped_by=user, side=input_value(state, ids.SIDE),
-                       kind=input_value(state, ids.CHANGE_KIND), domain=input_value(state, ids.DOMAIN),
-                       asset=input_value(state, ids.ASSET), version=input_value(state, ids.VERSION), links=links,
-                       channel=text_or_none(metadata(view).get("channel")))
+    return ChangeDraft(
+        what=input_value(state, ids.WHAT) or "",
+        shipped_by=user,
+        side=input_value(state, ids.SIDE),
+        kind=input_value(state, ids.CHANGE_KIND),
+        domain=input_value(state, ids.DOMAIN),
+        asset=input_value(state, ids.ASSET),
+        version=input_value(state, ids.VERSION),
+        links=links,
+        channel=text_or_none(metadata(view).get("channel")),
+    )
 
 
 def refuse_form(ack: Ack, exc: IntakeError, *, default: str) -> None:
@@ -96,14 +122,16 @@ def on_change_form(ack: Ack, view: dict[str, Any], body: dict[str, Any], context
 
 
 def on_from_message(ack: Ack, shortcut: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """"Log as a change": the form, with the message's first line as what shipped."""
+    """ "Log as a change": the form, with the message's first line as what shipped."""
     ack()
     message = shortcut.get("message")
     channel = field(shortcut.get("channel"), "id")
     if not ts_field(shortcut, "message_ts") and not ts_field(message, "ts"):
         return
     what = first_line(message_text(message), WHAT_LIMIT)
-    client.views_open(trigger_id=shortcut["trigger_id"], view=change_modal(config_of(context), channel=channel, what=what).to_dict())
+    client.views_open(
+        trigger_id=shortcut["trigger_id"], view=change_modal(config_of(context), channel=channel, what=what).to_dict()
+    )
 
 
 # -- the answers -------------------------------------------------------------------------------------
@@ -111,20 +139,22 @@ ASKS_FIRST = {ids.CHANGE_COVERED: covered_modal, ids.CHANGE_NOT_RELEVANT: not_re
 """The answers that ask first, in a form: "Covered (link an eval)" for the eval case's link, "Not relevant" why."""
 
 
-def on_asks_first(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+def on_asks_first(
+    ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
     ack()
     record = changelog_of(context).check_answerable(str(action.get("value") or ""), context.user_id or "")
     client.views_open(trigger_id=body["trigger_id"], view=ASKS_FIRST[action["action_id"]](record.change.id).to_dict())
 
 
 def on_needs_work(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
-    """"Needs work" files an eval request for the platform side at once; the question shows it."""
+    """ "Needs work" files an eval request for the platform side at once; the question shows it."""
     ack()
     changelog_of(context).answer(str(action.get("value") or ""), context.user_id or "", answer="needs_work")
 
 
 def on_snooze(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
-    """"Snooze CHG-7" on a change's nag: a day more; the presser is told until when."""
+    """ "Snooze CHG-7" on a change's nag: a day more; the presser is told until when."""
     ack()
     change_id = str(action.get("value") or "")
     until = changelog_of(context).snooze(change_id, context.user_id or "", days=1)
@@ -141,13 +171,19 @@ def on_not_relevant_reason(ack: Ack, view: dict[str, Any], body: dict[str, Any],
     _answer_from(ack, view, body, context, answer="not_relevant", block=ids.REASON)
 
 
-def _answer_from(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext, *, answer: str, block: str) -> None:
+def _answer_from(
+    ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext, *, answer: str, block: str
+) -> None:
     change_id = text_or_none(metadata(view).get("change")) or ""
     said = input_value(form_state(view), block) or ""
     try:
-        changelog_of(context).answer(change_id, context.user_id or body["user"]["id"], answer=answer,
-                                     eval_link=said if answer == "covered" else None,
-                                     reason=said if answer == "not_relevant" else None)
+        changelog_of(context).answer(
+            change_id,
+            context.user_id or body["user"]["id"],
+            answer=answer,
+            eval_link=said if answer == "covered" else None,
+            reason=said if answer == "not_relevant" else None,
+        )
     except IntakeError as exc:
         ack(response_action="errors", errors={block: exc.message})
         return
@@ -155,9 +191,10 @@ def _answer_from(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: 
 
 
 # -- resolving a regression --------------------------------------------------------------------------
-def on_resolve_regression(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext,
-                          client: WebClient) -> None:
-    """"Resolve…" on a regression's card asks for its cause and eval case first (in a form)."""
+def on_resolve_regression(
+    ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
+    """ "Resolve…" on a regression's card asks for its cause and eval case first (in a form)."""
     ack()
     request = queries_of(context).check(str(action.get("value") or ""), context.user_id or "", "resolve")
     found = changelog_of(context).suspects_of(request, now=now_of(context))
@@ -168,9 +205,12 @@ def on_closure(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: Bo
     state = form_state(view)
     try:
         changelog_of(context).resolve_regression(
-            text_or_none(metadata(view).get("key")) or "", context.user_id or body["user"]["id"],
-            cause=input_value(state, ids.CAUSE), eval_case=input_value(state, ids.EVAL_CASE),
-            no_eval_reason=input_value(state, ids.NO_EVAL_REASON))
+            text_or_none(metadata(view).get("key")) or "",
+            context.user_id or body["user"]["id"],
+            cause=input_value(state, ids.CAUSE),
+            eval_case=input_value(state, ids.EVAL_CASE),
+            no_eval_reason=input_value(state, ids.NO_EVAL_REASON),
+        )
     except IntakeError as exc:
         refuse_form(ack, exc, default=ids.CAUSE)
         return

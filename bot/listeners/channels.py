@@ -47,8 +47,12 @@ def is_private(context: BoltContext, client: WebClient, channel: str) -> bool:
     except Exception as exc:  # noqa: BLE001 - refused (SlackApiError) or unreachable (an outage): decided without Slack
         domain_channel = any(channel in d.channels for d in config_of(context).domains)
         why = exc.response.get("error") if isinstance(exc, SlackApiError) else f"unreachable: {type(exc).__name__}"
-        log.warning("conversations.info failed for %s (%s): taken as %s", channel, why,
-                    "public (a domain's channel)" if domain_channel else "private")
+        log.warning(
+            "conversations.info failed for %s (%s): taken as %s",
+            channel,
+            why,
+            "public (a domain's channel)" if domain_channel else "private",
+        )
         return not domain_channel
     private = any(info.get(flag) for flag in ("is_private", "is_group", "is_im", "is_mpim"))
     intake_of(context).remember_channel(channel, private=private)

@@ -45,14 +45,18 @@ def on_command(ack: Ack, command: dict[str, Any], context: BoltContext, client: 
 def away_of(context: BoltContext, *listings: Listing) -> dict[str, Away]:
     """Who of the assignees listed is away today (their lines show 🌴 and the day they are back)."""
     config, now = config_of(context), now_of(context)
-    return queries_of(context).away_among((r.assignee for listing in listings for r, _ in listing.items),
-                                          on=now.astimezone(config.calendar(None).tz).date())
+    return queries_of(context).away_among(
+        (r.assignee for listing in listings for r, _ in listing.items),
+        on=now.astimezone(config.calendar(None).tz).date(),
+    )
 
 
 def filed_in_private(context: BoltContext, command: dict[str, Any]) -> bool:
     """Typed in a private conversation: its `channel_name` says so, or the config knows the channel as private."""
     channel = command.get("channel_id")
-    return private_by_name(command.get("channel_name")) or bool(isinstance(channel, str) and known_private(context, channel))
+    return private_by_name(command.get("channel_name")) or bool(
+        isinstance(channel, str) and known_private(context, channel)
+    )
 
 
 def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any]) -> tuple[str, list]:
@@ -64,15 +68,30 @@ def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any
         case parsing.Mine(page=page):
             assigned, filed = queries.mine(user, page=page)
             more = f"mine page {page + 1}"
-            groups = [messages.Group("Assigned to you", assigned, more), messages.Group("Filed by you", filed, more, filed=True)]
-            return messages.list_reply("Your requests", groups, config, now=now_of(context), viewer=user,
-                                       away=away_of(context, assigned, filed))
+            groups = [
+                messages.Group("Assigned to you", assigned, more),
+                messages.Group("Filed by you", filed, more, filed=True),
+            ]
+            return messages.list_reply(
+                "Your requests",
+                groups,
+                config,
+                now=now_of(context),
+                viewer=user,
+                away=away_of(context, assigned, filed),
+            )
         case parsing.Queue(domain=domain, page=page):
             listing = queries.queue(domain, page=page)
             title = f"Open in {domain}" if domain else "Open requests"
             more = " ".join(["queue", *([domain] if domain else []), "page", str(page + 1)])
-            return messages.list_reply(title, [messages.Group("Oldest first", listing, more)], config, now=now_of(context), viewer=user,
-                                       away=away_of(context, listing))
+            return messages.list_reply(
+                title,
+                [messages.Group("Oldest first", listing, more)],
+                config,
+                now=now_of(context),
+                viewer=user,
+                away=away_of(context, listing),
+            )
         case parsing.Status(key=None):
             return messages.notice("Which request? Try `/ai-request status AIR-12`.")
         case parsing.Status(key=key, page=page):
@@ -83,7 +102,9 @@ def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any
         case parsing.Back():
             return messages.back_reply(intake_of(context).back(user))
         case parsing.Notify(level=level):
-            return messages.notice(messages.notify_text(*intake_of(context).notify(user, level), changed=level is not None))
+            return messages.notice(
+                messages.notify_text(*intake_of(context).notify(user, level), changed=level is not None)
+            )
         case parsing.Usage(subcommand=word):
             return messages.notice(messages.usage_text(word, config))
         case parsing.Shipped() | parsing.Changes():
@@ -94,10 +115,18 @@ def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any
             closed = intake_of(context).mark_duplicate(key, user, of=of)
             return messages.notice(f"{closed.key} is closed as a duplicate of {of}; its requester is told.")
         case parsing.QuickCreate() if not parsed.title:
-            return messages.notice("Say what you need after the kind, e.g. `/ai-request regression: refund bot quotes the wrong window`.")
+            return messages.notice(
+                "Say what you need after the kind, e.g. `/ai-request regression: refund bot quotes the wrong window`."
+            )
         case parsing.QuickCreate():
-            draft = parsed.draft(requester=user, source="command", channel=command.get("channel_id"),
-                                 private=filed_in_private(context, command))
+            draft = parsed.draft(
+                requester=user,
+                source="command",
+                channel=command.get("channel_id"),
+                private=filed_in_private(context, command),
+            )
             filed = intake_of(context).file_request(draft)
-            return messages.filed_reply(filed.request, config, created=filed.created, user=user, cut=filed.cut)  # only they see it
+            return messages.filed_reply(
+                filed.request, config, created=filed.created, user=user, cut=filed.cut
+            )  # only they see it
     return messages.notice(messages.help_text(config))

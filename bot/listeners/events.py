@@ -91,8 +91,10 @@ def answer_rate_limited(body: dict[str, Any], next: Callable[[], BoltResponse]) 
     notice = body if body.get("type") == RATE_LIMITED else event if field(event, "type") == RATE_LIMITED else None
     if notice is None:
         return next()
-    log.warning("Slack rate-limited this app's events (minute %s): some events of that minute were not delivered",
-                notice.get("minute_rate_limited"))
+    log.warning(
+        "Slack rate-limited this app's events (minute %s): some events of that minute were not delivered",
+        notice.get("minute_rate_limited"),
+    )
     return BoltResponse(status=200, body="")
 
 
@@ -127,19 +129,26 @@ def on_mention(event: dict[str, Any], context: BoltContext) -> None:
         return  # about a request she filed ("any update on AIR-5?"): recorded there, nothing new is filed
     client = context.client
     draft = parsing.draft_text(text, config.kind_names).draft(
-        requester=user, source="mention", channel=channel, origin_ts=ts, permalink=permalink_of(client, channel, ts),
-        private=client is not None and is_private(context, client, channel))
+        requester=user,
+        source="mention",
+        channel=channel,
+        origin_ts=ts,
+        permalink=permalink_of(client, channel, ts),
+        private=client is not None and is_private(context, client, channel),
+    )
     file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=reply_ts)
 
 
 def file_and_reply(context: BoltContext, draft: Draft, *, channel: str, ts: str, thread_ts: str) -> Filed:
     """File a request from the message (channel, ts) and answer in its thread, once."""
-    return intake_of(context).file_request(draft, origin_key=origin_key(channel, ts),
-                                           reply_in=FiledReply(channel=channel, thread_ts=thread_ts))
+    return intake_of(context).file_request(
+        draft, origin_key=origin_key(channel, ts), reply_in=FiledReply(channel=channel, thread_ts=thread_ts)
+    )
 
 
-def file_message(context: BoltContext, client: WebClient, message: dict[str, Any], *, channel: str, ts: str, by: str,
-                 source: Source) -> Filed | None:
+def file_message(
+    context: BoltContext, client: WebClient, message: dict[str, Any], *, channel: str, ts: str, by: str, source: Source
+) -> Filed | None:
     """File someone's message (the shortcut, a :ticket:) and answer in its thread, once.
 
     Its author is the requester and `by`, who pressed, the reporter; when an app wrote it (an alert)
@@ -153,9 +162,15 @@ def file_message(context: BoltContext, client: WebClient, message: dict[str, Any
     if from_a_bot(message) or (field(message, "team") not in (None, context.team_id)):
         author = None
     parsed = parsing.draft_text(message_text(message), config_of(context).kind_names)
-    draft = parsed.draft(requester=author or by, reporter=by if author and author != by else None, source=source,
-                         channel=channel, origin_ts=ts, permalink=permalink_of(client, channel, ts),
-                         private=is_private(context, client, channel))
+    draft = parsed.draft(
+        requester=author or by,
+        reporter=by if author and author != by else None,
+        source=source,
+        channel=channel,
+        origin_ts=ts,
+        permalink=permalink_of(client, channel, ts),
+        private=is_private(context, client, channel),
+    )
     return file_and_reply(context, draft, channel=channel, ts=ts, thread_ts=ts_field(message, "thread_ts") or ts)
 
 
@@ -187,7 +202,12 @@ def on_message(event: dict[str, Any], context: BoltContext) -> None:
     anything an app wrote, is ignored."""
     if (event.get("subtype") and event.get("subtype") not in REPLY_SUBTYPES) or from_a_bot(event):
         return
-    channel, thread_ts, ts, user = field(event, "channel"), ts_field(event, "thread_ts"), ts_field(event, "ts"), field(event, "user")
+    channel, thread_ts, ts, user = (
+        field(event, "channel"),
+        ts_field(event, "thread_ts"),
+        ts_field(event, "ts"),
+        field(event, "user"),
+    )
     if channel and ts and user and event.get("channel_type") == "im" and (not thread_ts or thread_ts == ts):
         on_direct_message(context, user=user, channel=channel, ts=ts, text=message_text(event))
         return
@@ -204,8 +224,10 @@ def on_direct_message(context: BoltContext, *, user: str, channel: str, ts: str,
         intake.post_once(key=origin_key(channel, ts), channel=user, thread_ts=None, text=DM_HINT)
 
 
-DM_HINT = ("You have no open request I could add this to. To file one, type `/ai-request <what you need>` in a channel "
-           "(or `/ai-request` for the form); `/ai-request mine` lists your requests.")
+DM_HINT = (
+    "You have no open request I could add this to. To file one, type `/ai-request <what you need>` in a channel "
+    "(or `/ai-request` for the form); `/ai-request mine` lists your requests."
+)
 
 
 TICKETED = "ticketed_message"
@@ -257,8 +279,11 @@ def read_ticketed_message(body: dict[str, Any], context: BoltContext, next: Call
 
 
 def unreachable(channel: str, why: str) -> BoltResponse:
-    log.warning("could not read the message marked with :ticket: in %s (%s): answered 503 so Slack delivers it again",
-                channel, why)
+    log.warning(
+        "could not read the message marked with :ticket: in %s (%s): answered 503 so Slack delivers it again",
+        channel,
+        why,
+    )
     return BoltResponse(status=503, body="")
 
 
@@ -284,12 +309,20 @@ class Unreadable:
     in_channel: bool = True
 
 
-_GONE = Unreadable("Nothing was filed: the message you marked with :ticket: is gone (deleted, or no longer kept by Slack).")
-_NOT_IN = Unreadable("Nothing was filed: ai-intake cannot read the messages of that channel. Invite it "
-                     "(`/invite @ai-intake`) and add the :ticket: again.", in_channel=False)
+_GONE = Unreadable(
+    "Nothing was filed: the message you marked with :ticket: is gone (deleted, or no longer kept by Slack)."
+)
+_NOT_IN = Unreadable(
+    "Nothing was filed: ai-intake cannot read the messages of that channel. Invite it "
+    "(`/invite @ai-intake`) and add the :ticket: again.",
+    in_channel=False,
+)
 UNREADABLE: dict[Any, Unreadable] = {
-    "message_not_found": _GONE, "thread_not_found": _GONE,
-    "channel_not_found": _NOT_IN, "not_in_channel": _NOT_IN, "missing_scope": _NOT_IN,
+    "message_not_found": _GONE,
+    "thread_not_found": _GONE,
+    "channel_not_found": _NOT_IN,
+    "not_in_channel": _NOT_IN,
+    "missing_scope": _NOT_IN,
 }
 """Slack's errors when reading a message, by what they mean to the person who reacted."""
 

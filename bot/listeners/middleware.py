@@ -51,8 +51,9 @@ def now_of(context: BoltContext) -> datetime:
     return context["clock"]()
 
 
-def provide(*, intake: Intake, queries: Queries, changelog: ChangeLog, config: Config,
-            clock: Clock) -> Callable[..., Any]:
+def provide(
+    *, intake: Intake, queries: Queries, changelog: ChangeLog, config: Config, clock: Clock
+) -> Callable[..., Any]:
     """Middleware that puts the use cases (the change log's too), the config and the clock into every listener's
     `context`."""
 

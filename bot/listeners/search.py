@@ -31,7 +31,7 @@ def answer(context: BoltContext, parsed: parsing.Search, command: dict[str, Any]
 
 
 def on_page(ack: Ack, action: dict[str, Any], context: BoltContext, respond: Respond) -> None:
-    """"Next page" / "Previous page": the same answer, replaced by the page asked for."""
+    """ "Next page" / "Previous page": the same answer, replaced by the page asked for."""
     ack()
     try:
         asked = json.loads(str(action.get("value") or ""))
@@ -44,8 +44,10 @@ def on_page(ack: Ack, action: dict[str, Any], context: BoltContext, respond: Res
     respond(text=text, blocks=to_dicts(blocks), replace_original=True, response_type="ephemeral")
 
 
-def on_duplicate(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """"Duplicate of…": the picked option says "<this key>><the original's key>"; the card updates. "Another
+def on_duplicate(
+    ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
+    """ "Duplicate of…": the picked option says "<this key>><the original's key>"; the card updates. "Another
     request…" asks for the original's key in a form (to those who may close it as a duplicate)."""
     ack()
     picked = action.get("selected_option")

@@ -25,4 +25,6 @@ def on_from_message(ack: Ack, shortcut: dict[str, Any], context: BoltContext, cl
     filed = file_message(context, client, message, channel=channel, ts=ts, by=user, source="shortcut")
     if filed is not None and not filed.created:  # the message is a request already: say which, file nothing new
         text, _ = filed_reply(filed.request, config_of(context), created=False, user=user)
-        intake_of(context).tell(user=user, channel=channel, text=f"{text}. `/ai-request status {filed.request.key}` shows where it is.")
+        intake_of(context).tell(
+            user=user, channel=channel, text=f"{text}. `/ai-request status {filed.request.key}` shows where it is."
+        )

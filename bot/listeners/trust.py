@@ -71,8 +71,11 @@ def guard(app: App, client: WebClient) -> None:
 def installation(client: WebClient) -> Installation:
     """This bot's installation as `auth.test` answers; raises slack_sdk's SlackApiError when Slack refuses."""
     answer = client.auth_test()
-    return Installation(team_id=answer["team_id"], enterprise_id=answer.get("enterprise_id") or None,
-                        app_id=answer.get("app_id") or None)
+    return Installation(
+        team_id=answer["team_id"],
+        enterprise_id=answer.get("enterprise_id") or None,
+        app_id=answer.get("app_id") or None,
+    )
 
 
 # -- signatures ------------------------------------------------------------------------------------
@@ -105,7 +108,9 @@ def signature_problem(headers: dict[str, Any], body: str, *, verifier: Signature
         return "X-Slack-Signature is missing, repeated or malformed"
     age = now - int(timestamps[0])
     if abs(age) > SIGNATURE_MAX_AGE_SECONDS:
-        return f"its timestamp is {abs(age):.0f} s {'old' if age > 0 else 'ahead'} (at most {SIGNATURE_MAX_AGE_SECONDS} s)"
+        return (
+            f"its timestamp is {abs(age):.0f} s {'old' if age > 0 else 'ahead'} (at most {SIGNATURE_MAX_AGE_SECONDS} s)"
+        )
     expected = verifier.generate_signature(timestamp=timestamps[0], body=body) or ""
     if not hmac.compare_digest(expected, signatures[0]):
         return "the signature does not match (is SLACK_SIGNING_SECRET the app's?)"
@@ -113,8 +118,9 @@ def signature_problem(headers: dict[str, Any], body: str, *, verifier: Signature
 
 
 # -- shape -----------------------------------------------------------------------------------------
-INTERACTIVE_TYPES = frozenset({"block_actions", "view_submission", "view_closed", "message_action", "shortcut",
-                               "block_suggestion"})
+INTERACTIVE_TYPES = frozenset(
+    {"block_actions", "view_submission", "view_closed", "message_action", "shortcut", "block_suggestion"}
+)
 
 
 def at_the_door(signature: Middleware | None) -> Middleware:
@@ -174,7 +180,9 @@ def _event(body: dict[str, Any]) -> str | None:
     if not isinstance(event.get("type"), str):
         return "`event.type` is not a string"
     authorizations = body.get("authorizations")
-    if authorizations is not None and not (isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)):
+    if authorizations is not None and not (
+        isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)
+    ):
         return "`authorizations` is not a list of objects"
     return None
 
@@ -211,13 +219,26 @@ def only_this_installation(ours: Installation) -> Callable[..., BoltResponse]:
         is_event = body.get("type") == "event_callback"
         elsewhere = other_installation(body, context, ours)
         if elsewhere is not None:
-            log.warning("refused a payload for another installation (%s)", elsewhere,
-                        extra={"team_id": context.team_id, "enterprise_id": context.enterprise_id,
-                               "api_app_id": body.get("api_app_id")})
-            return BoltResponse(status=200, body="") if is_event else BoltResponse(status=401, body={"error": "not this installation"})
+            log.warning(
+                "refused a payload for another installation (%s)",
+                elsewhere,
+                extra={
+                    "team_id": context.team_id,
+                    "enterprise_id": context.enterprise_id,
+                    "api_app_id": body.get("api_app_id"),
+                },
+            )
+            return (
+                BoltResponse(status=200, body="")
+                if is_event
+                else BoltResponse(status=401, body={"error": "not this installation"})
+            )
         outsider = foreign_actor_team(body, ours)
         if outsider is not None:
-            log.info("ignored what a person of another workspace did", extra={"team_id": outsider, "user_id": context.user_id})
+            log.info(
+                "ignored what a person of another workspace did",
+                extra={"team_id": outsider, "user_id": context.user_id},
+            )
             return BoltResponse(status=200, body="")
         return next()
 

@@ -73,11 +73,20 @@ def draft_from_view(view: dict[str, Any], user: str, *, kinds: dict[str, str]) -
     if priority is not None and priority not in PRIORITIES:
         raise InvalidInput(f"Pick one of the priorities: {', '.join(PRIORITIES)}.", field=ids.PRIORITY)
     confidential = input_value(state, ids.CONFIDENTIAL)
-    return Draft(title=title, description=description, kind=kind,
-                 domain=input_value(state, ids.DOMAIN), priority=priority, links=links,
-                 confidential=True if confidential else (None if kind == "security_review" and confidential is None else False),
-                 requester=user, source="modal", channel=text_or_none(meta.get("channel")), asset=input_value(state, ids.ASSET),
-                 private=meta.get("private") is True)
+    return Draft(
+        title=title,
+        description=description,
+        kind=kind,
+        domain=input_value(state, ids.DOMAIN),
+        priority=priority,
+        links=links,
+        confidential=True if confidential else (None if kind == "security_review" and confidential is None else False),
+        requester=user,
+        source="modal",
+        channel=text_or_none(meta.get("channel")),
+        asset=input_value(state, ids.ASSET),
+        private=meta.get("private") is True,
+    )
 
 
 def on_request_form(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:

@@ -30,8 +30,20 @@ from bot.outbox.slack import Poster
 from bot.changelog import ChangeHome, ChangeView
 from bot.queries import HomeData
 from storage.outbox import (
-    CardMoved, CardUpdate, ChangeLine, ChangeNagItem, ChangeQuestion, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, Kind,
-    NagItem, NagMessage, Payload, ThreadLine,
+    CardMoved,
+    CardUpdate,
+    ChangeLine,
+    ChangeNagItem,
+    ChangeQuestion,
+    ChannelMessage,
+    Ephemeral,
+    FiledReply,
+    HomeRefresh,
+    Kind,
+    NagItem,
+    NagMessage,
+    Payload,
+    ThreadLine,
 )
 
 P = TypeVar("P", bound=Payload)
@@ -106,9 +118,15 @@ def send_card(d: Delivery, out: Outgoing[CardUpdate]) -> Sent:
     alike = similar_ids(out.events)
     found = d.requests_of(alike) if alike else {}
     away = d.away_of([request.assignee], now.astimezone(d.config.calendar(None).tz).date()) if request.assignee else {}
-    text, blocks = card_message(request, out.events, d.config, now=now, suspects=d.suspects_of(request, now),
-                                similar=[found[i] for i in alike if i in found],
-                                assignee_back=away_mark(away.get(request.assignee or "")))
+    text, blocks = card_message(
+        request,
+        out.events,
+        d.config,
+        now=now,
+        suspects=d.suspects_of(request, now),
+        similar=[found[i] for i in alike if i in found],
+        assignee_back=away_mark(away.get(request.assignee or "")),
+    )
     if request.card_ts:
         try:
             d.poster.update(channel=request.card_channel, ts=request.card_ts, text=text, blocks=to_dicts(blocks))
@@ -116,8 +134,14 @@ def send_card(d: Delivery, out: Outgoing[CardUpdate]) -> Sent:
         except SlackApiError as exc:
             if exc.response.get("error") != "message_not_found":
                 raise
-    channel, ts = d.poster.post(out.id, attempts=out.attempts, channel=request.card_channel, text=text,
-                                blocks=to_dicts(blocks), unfurl_links=False)
+    channel, ts = d.poster.post(
+        out.id,
+        attempts=out.attempts,
+        channel=request.card_channel,
+        text=text,
+        blocks=to_dicts(blocks),
+        unfurl_links=False,
+    )
     return Sent(ts=ts, card=(channel, ts))
 
 
@@ -132,8 +156,14 @@ def send_thread(d: Delivery, out: Outgoing[ThreadLine]) -> Sent:
             raise Waiting("the card is not posted yet")
         raise Skip("card_not_posted")
     extra: dict[str, Any] = {"blocks": p.blocks, "unfurl_links": False} if p.blocks else {}
-    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=request.card_channel or "", thread_ts=request.card_ts,
-                          text=p.text, **extra)
+    _, ts = d.poster.post(
+        out.id,
+        attempts=out.attempts,
+        channel=request.card_channel or "",
+        thread_ts=request.card_ts,
+        text=p.text,
+        **extra,
+    )
     return Sent(ts=ts)
 
 
@@ -145,15 +175,24 @@ def send_message(d: Delivery, out: Outgoing[ChannelMessage]) -> Sent:
 
 
 def send_reply(d: Delivery, out: Outgoing[FiledReply]) -> Sent:
-    """"Filed AIR-12 …": ephemerally (or by DM) to the person, or in the thread it was filed from."""
+    """ "Filed AIR-12 …": ephemerally (or by DM) to the person, or in the thread it was filed from."""
     request, p = out.request, out.payload
     if request is None:
         return Sent()
-    text, blocks = filed_reply(request, d.config, created=True, user=p.user, channel=None if p.user else p.channel, cut=p.cut)
+    text, blocks = filed_reply(
+        request, d.config, created=True, user=p.user, channel=None if p.user else p.channel, cut=p.cut
+    )
     if p.user:
         return Sent(ts=d.poster.ephemeral(user=p.user, channel=p.channel, text=text, blocks=to_dicts(blocks)))
-    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.channel or "", thread_ts=p.thread_ts, text=text,
-                          blocks=to_dicts(blocks), unfurl_links=False)
+    _, ts = d.poster.post(
+        out.id,
+        attempts=out.attempts,
+        channel=p.channel or "",
+        thread_ts=p.thread_ts,
+        text=text,
+        blocks=to_dicts(blocks),
+        unfurl_links=False,
+    )
     return Sent(ts=ts)
 
 
@@ -177,26 +216,42 @@ def send_nag(d: Delivery, out: Outgoing[NagMessage]) -> Sent:
         if not hours.is_open(now):
             raise Defer(hours.next_opening(now))
     if not p.items:
-        _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.user, text=p.text[:3000],
-                              blocks=to_dicts(legacy_nag_dm(p.text, p.buttons)))
+        _, ts = d.poster.post(
+            out.id,
+            attempts=out.attempts,
+            channel=p.user,
+            text=p.text[:3000],
+            blocks=to_dicts(legacy_nag_dm(p.text, p.buttons)),
+        )
         return Sent(ts=ts)
     requests = d.requests_of(sorted({i.request_id for i in p.items if isinstance(i, NagItem)}))
     changes = _unanswered(d, {i.change_id for i in p.items if isinstance(i, ChangeNagItem)})
-    items = [i for i in p.items if (i.change_id in changes if isinstance(i, ChangeNagItem)
-                                    else still_applies(i.rule, i.step, requests.get(i.request_id)))]
+    items = [
+        i
+        for i in p.items
+        if (
+            i.change_id in changes
+            if isinstance(i, ChangeNagItem)
+            else still_applies(i.rule, i.step, requests.get(i.request_id))
+        )
+    ]
     if not items:
         return Sent()  # held for working hours, and meanwhile every request it was about was closed or owned
     links = _permalinks(d, [requests[i.request_id] for i in items if isinstance(i, NagItem)])
     requests = {i: r.model_copy(update={"card_permalink": links[i]}) if i in links else r for i, r in requests.items()}
     text, blocks = nag_dm(p.user, items, requests, d.config, now=now, changes=changes)
-    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.user, text=text, blocks=to_dicts(blocks), unfurl_links=False)
+    _, ts = d.poster.post(
+        out.id, attempts=out.attempts, channel=p.user, text=text, blocks=to_dicts(blocks), unfurl_links=False
+    )
     return Sent(ts=ts, permalinks=links)
 
 
 def _unanswered(d: Delivery, change_ids: Iterable[str]) -> dict[str, ChangeRecord]:
     """The changes still waiting for an answer, of those a held message nags about (an answered one is left out)."""
     views = {change_id: d.change_of(change_id) for change_id in sorted(change_ids)}
-    return {change_id: view.record for change_id, view in views.items() if view is not None and view.record.answer is None}
+    return {
+        change_id: view.record for change_id, view in views.items() if view is not None and view.record.answer is None
+    }
 
 
 def _permalinks(d: Delivery, requests: Iterable[Request]) -> dict[int, str]:
@@ -213,11 +268,22 @@ def _permalinks(d: Delivery, requests: Iterable[Request]) -> dict[int, str]:
 def send_home(d: Delivery, out: Outgoing[HomeRefresh]) -> Sent:
     user = out.payload.user
     now = d.clock()
-    home = d.home_of(user, on=now.astimezone(d.config.calendar(None).tz).date(), section=out.payload.section, page=out.payload.page)
+    home = d.home_of(
+        user, on=now.astimezone(d.config.calendar(None).tz).date(), section=out.payload.section, page=out.payload.page
+    )
     changes = d.change_home_of(user)
     more = home_blocks(changes.waiting, changes.recent, d.config, now=now) if changes else []
-    view = home_view(home.assigned, home.filed, home.queues, d.config, now=now, viewer=user, away=home.away, more=more,
-                     people_away=home.people_away)
+    view = home_view(
+        home.assigned,
+        home.filed,
+        home.queues,
+        d.config,
+        now=now,
+        viewer=user,
+        away=home.away,
+        more=more,
+        people_away=home.people_away,
+    )
     d.poster.publish_home(user=user, view=view.to_dict())
     return Sent()
 
@@ -254,8 +320,9 @@ def send_change_question(d: Delivery, out: Outgoing[ChangeQuestion]) -> Sent:
             raise Waiting("the question is not posted yet") if view.pending else Skip("question_not_posted")
         d.poster.update(channel=p.channel, ts=view.ts, text=text, blocks=to_dicts(blocks))
         return Sent(ts=view.ts)
-    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.channel, text=text, blocks=to_dicts(blocks),
-                          unfurl_links=False)
+    _, ts = d.poster.post(
+        out.id, attempts=out.attempts, channel=p.channel, text=text, blocks=to_dicts(blocks), unfurl_links=False
+    )
     return Sent(ts=ts)
 
 

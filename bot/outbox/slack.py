@@ -26,7 +26,9 @@ class Poster:
 
     def post(self, item_id: int, *, attempts: int, channel: str, **message: Any) -> tuple[str, str]:
         """chat.postMessage tagged with the outbox item; (channel, ts) of the message, found or posted."""
-        if attempts > 0 and (found := self.already_posted(item_id, channel=channel, thread_ts=message.get("thread_ts"))):
+        if attempts > 0 and (
+            found := self.already_posted(item_id, channel=channel, thread_ts=message.get("thread_ts"))
+        ):
             return channel, found
         metadata = {"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": item_id}}
         response = self.client.chat_postMessage(channel=channel, metadata=metadata, **message)
@@ -41,7 +43,9 @@ class Poster:
             return None
         try:
             if thread_ts:
-                found = self.client.conversations_replies(channel=channel, ts=thread_ts, limit=200, include_all_metadata=True)
+                found = self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, limit=200, include_all_metadata=True
+                )
             else:
                 found = self.client.conversations_history(channel=channel, limit=200, include_all_metadata=True)
         except SlackApiError:
@@ -74,7 +78,9 @@ class Poster:
     def update(self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
         self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
-    def ephemeral(self, *, user: str, channel: str | None, text: str, blocks: list[dict[str, Any]] | None = None) -> str | None:
+    def ephemeral(
+        self, *, user: str, channel: str | None, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> str | None:
         """Only `user` sees it: ephemeral in `channel`, else a direct message."""
         if channel:
             response = self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
@@ -84,7 +90,9 @@ class Poster:
 
     def respond(self, response_url: str, *, text: str) -> int:
         """An ephemeral answer through a command's or a click's response_url; the HTTP status it got."""
-        return WebhookClient(response_url).send(text=text, response_type="ephemeral", replace_original=False).status_code
+        return (
+            WebhookClient(response_url).send(text=text, response_type="ephemeral", replace_original=False).status_code
+        )
 
     def publish_home(self, *, user: str, view: dict[str, Any]) -> None:
         self.client.views_publish(user_id=user, view=view)

@@ -38,12 +38,29 @@ from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
 
-PERMANENT = frozenset({
-    "channel_not_found", "not_in_channel", "is_archived", "invalid_blocks", "msg_too_long", "no_text",
-    "user_not_found", "invalid_arguments", "restricted_action", "cant_update_message", "missing_scope",
-    "not_authed", "invalid_auth", "account_inactive", "too_many_attachments", "msg_blocks_too_long",
-    "invalid_blocks_format", "user_not_in_channel", "channel_is_archived",
-})
+PERMANENT = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_blocks",
+        "msg_too_long",
+        "no_text",
+        "user_not_found",
+        "invalid_arguments",
+        "restricted_action",
+        "cant_update_message",
+        "missing_scope",
+        "not_authed",
+        "invalid_auth",
+        "account_inactive",
+        "too_many_attachments",
+        "msg_blocks_too_long",
+        "invalid_blocks_format",
+        "user_not_in_channel",
+        "channel_is_archived",
+    }
+)
 PASSING = frozenset({"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"})
 NOT_THERE = {
     "channel_not_found": "the channel does not exist or the bot cannot see it",
@@ -88,8 +105,18 @@ class OutboxWorker:
     """Sends the outbox through `delivery`, waking on `wakeup`, when the next item falls due (`clock`), or when
     the database changed; `pacer` spaces the posts to each channel; `lanes` channels are posted to at once."""
 
-    def __init__(self, store: Store, delivery: Delivery, *, clock: Clock, wakeup: Wakeup, pacer: Pacer,
-                 lanes: int = LANES, journal: SendJournal | None = None, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        delivery: Delivery,
+        *,
+        clock: Clock,
+        wakeup: Wakeup,
+        pacer: Pacer,
+        lanes: int = LANES,
+        journal: SendJournal | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.store = store
         self.metrics = metrics
         self.journal = journal
@@ -127,8 +154,13 @@ class OutboxWorker:
     def _hold_lease(self) -> bool:
         """Only one worker per database sends: the one holding the `notifier` lease (wall-clock time)."""
         with self.store.transaction(background=True) as tx:
-            return tx.jobs.take_lease(LEASE, holder=self.holder, now=datetime.now(timezone.utc), seconds=LEASE_SECONDS,
-                                 unless_held_by=holder_alive)
+            return tx.jobs.take_lease(
+                LEASE,
+                holder=self.holder,
+                now=datetime.now(timezone.utc),
+                seconds=LEASE_SECONDS,
+                unless_held_by=holder_alive,
+            )
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -227,14 +259,17 @@ class OutboxWorker:
                 failed.append(Outcome(item, None, "failed", exc=exc, error=f"{type(exc).__name__}: {exc}"[:500]))
         return payloads, failed
 
-    def _held_back(self, items: list[OutboxItem], payloads: dict[int, Payload], *,
-                   now: datetime) -> tuple[list[OutboxItem], list[Outcome]]:
+    def _held_back(
+        self, items: list[OutboxItem], payloads: dict[int, Payload], *, now: datetime
+    ) -> tuple[list[OutboxItem], list[Outcome]]:
         """The pacing check before any request is read whole: of each channel's items, in order, as many as the
         channel has tokens for go on (a card's later renders with the first, which supersedes them); the rest wait
         for the next token. It reads only the card channels, so a channel's backlog costs a light read a round,
         not its requests and their events."""
         with self.store.reading() as tx:
-            card_channels = tx.card_channels([i.request_id for i in items if i.request_id and i.kind in ON_CARD_CHANNEL])
+            card_channels = tx.card_channels(
+                [i.request_id for i in items if i.request_id and i.kind in ON_CARD_CHANNEL]
+            )
         rooms: dict[str, list[float]] = {}  # channel -> [posts it may still take, seconds until the token after]
         carded: dict[int, bool] = {}  # request id -> its first card in this batch went on
         kept: list[OutboxItem] = []
@@ -262,8 +297,9 @@ class OutboxWorker:
                 held.append(Outcome(item, None, "defer", until=now + timedelta(seconds=room[1]), error="paced"))
         return kept, held
 
-    def _read(self, items: list[OutboxItem], payloads: dict[int, Payload], *, now: datetime,
-              done: list[Outcome]) -> list[tuple[OutboxItem, Outgoing]]:
+    def _read(
+        self, items: list[OutboxItem], payloads: dict[int, Payload], *, now: datetime, done: list[Outcome]
+    ) -> list[tuple[OutboxItem, Outgoing]]:
         """Each item with its typed payload and, when it is about a request, the request and its events (read once for
         the batch). Of several cards of one request, the first is sent (it renders the request as it is now) and the
         others are superseded by it (their outcomes go to `done`)."""
@@ -272,15 +308,20 @@ class OutboxWorker:
         with self.store.reading() as tx:
             found = {r.id: (r, events) for r, events in tx.by_ids_with_events(sorted(ids))}
             carded = {item.request_id for item in items if item.kind == Kind.CARD and item.id in payloads}
-            pending = {rid for rid in ids - carded if rid in found and found[rid][0].card_ts is None
-                       and tx.outbox.has_pending(rid, kind=Kind.CARD)}
+            pending = {
+                rid
+                for rid in ids - carded
+                if rid in found and found[rid][0].card_ts is None and tx.outbox.has_pending(rid, kind=Kind.CARD)
+            }
         first_card: dict[int, Outgoing] = {}
         for item in items:
             if item.id not in payloads:
                 continue
             payload = payloads[item.id]
             request, events = found.get(item.request_id or 0, (None, []))
-            card_pending = request is not None and request.card_ts is None and (request.id in carded or request.id in pending)
+            card_pending = (
+                request is not None and request.card_ts is None and (request.id in carded or request.id in pending)
+            )
             out = Outgoing(item.id, item.attempts, payload, request=request, events=events, card_pending=card_pending)
             if item.kind == Kind.CARD and request is not None:
                 if request.id in first_card:
@@ -291,7 +332,9 @@ class OutboxWorker:
                     continue
                 first_card[request.id] = out
             ready.append((item, out))
-        ready = [(item, first_card.get(item.request_id or 0, out) if item.kind == Kind.CARD else out) for item, out in ready]
+        ready = [
+            (item, first_card.get(item.request_id or 0, out) if item.kind == Kind.CARD else out) for item, out in ready
+        ]
         return ready
 
     def _lanes(self, outs: list[tuple[OutboxItem, Outgoing]], *, now: datetime) -> tuple[list[Lane], list[Outcome]]:
@@ -331,7 +374,9 @@ class OutboxWorker:
     def _send_one(self, item: OutboxItem, out: Outgoing) -> Outcome:
         sender = SENDERS[Kind(item.kind)]
         if self.journal is not None and (taken := self.journal.find(item.id, queued_at=item.queued_at)):
-            log.info("outbox item %s (%s) was sent before (the send journal says so): not sent again", item.id, item.kind)
+            log.info(
+                "outbox item %s (%s) was sent before (the send journal says so): not sent again", item.id, item.kind
+            )
             return Outcome(item, out, "sent", sent=Sent(ts=taken.ts, card=taken.card, permalinks=taken.permalinks))
         try:
             sent = sender.send(self.delivery, out)
@@ -357,11 +402,18 @@ class OutboxWorker:
             return Outcome(item, out, "failed", exc=exc, error=f"{type(exc).__name__}: {exc}"[:500])
         if self.journal is not None and item.queued_at:
             try:
-                self.journal.record(item.id, queued_at=item.queued_at, taken=Taken(ts=sent.ts, card=sent.card,
-                                                                                    permalinks=dict(sent.permalinks)))
+                self.journal.record(
+                    item.id,
+                    queued_at=item.queued_at,
+                    taken=Taken(ts=sent.ts, card=sent.card, permalinks=dict(sent.permalinks)),
+                )
             except OSError as exc:
-                log.error("could not write outbox item %s to the send journal %s (%s): a restore may send it again",
-                          item.id, self.journal.path, exc)
+                log.error(
+                    "could not write outbox item %s to the send journal %s (%s): a restore may send it again",
+                    item.id,
+                    self.journal.path,
+                    exc,
+                )
         return Outcome(item, out, "sent", sent=sent)
 
     # -- bookkeeping ---------------------------------------------------------------------------
@@ -393,8 +445,12 @@ class OutboxWorker:
         elif o.what == "superseded":
             tx.outbox.mark_item_superseded(item.id, at=now)
         elif o.what in ("retry", "wait"):
-            tx.outbox.mark_retry(item.id, next_at=now + timedelta(seconds=min(2 ** item.attempts, MAX_BACKOFF_SECONDS)), error=o.error,
-                          failed=o.what == "retry")
+            tx.outbox.mark_retry(
+                item.id,
+                next_at=now + timedelta(seconds=min(2**item.attempts, MAX_BACKOFF_SECONDS)),
+                error=o.error,
+                failed=o.what == "retry",
+            )
         elif o.what == "defer":
             assert o.until is not None
             tx.outbox.mark_retry(item.id, next_at=o.until, error=o.error)
@@ -413,14 +469,22 @@ class OutboxWorker:
     def _log(o: Outcome) -> None:
         item = o.item
         if o.what in ("retry", "wait"):
-            delay = min(2 ** item.attempts, MAX_BACKOFF_SECONDS)
-            log.warning("Slack call for outbox item %s (%s) failed with %s; retrying in %ss", item.id, item.kind, o.error, delay)
+            delay = min(2**item.attempts, MAX_BACKOFF_SECONDS)
+            log.warning(
+                "Slack call for outbox item %s (%s) failed with %s; retrying in %ss", item.id, item.kind, o.error, delay
+            )
         elif o.what == "refused":
             request = o.out.request if o.out else None
             channel = getattr(o.out.payload, "channel", None) if o.out else None
             channel = channel or (request.card_channel if request else None)
-            log.error("Slack refused outbox item %s (%s) for %s in %s: %s", item.id, item.kind,
-                      request.key if request else "-", channel, o.error)
+            log.error(
+                "Slack refused outbox item %s (%s) for %s in %s: %s",
+                item.id,
+                item.kind,
+                request.key if request else "-",
+                channel,
+                o.error,
+            )
         elif o.what == "failed":
             log.error("outbox item %s (%s) cannot be sent; giving it up", item.id, item.kind, exc_info=o.exc)
 

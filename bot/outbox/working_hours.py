@@ -32,8 +32,13 @@ class WorkingHours:
                 tx.people.set_person_tz(user, tz)
         hours = self._config.business_hours
         try:
-            return BusinessCalendar.parse(tz=tz, days=hours.days, start=hours.start, end=hours.end,
-                                          holidays=[d.isoformat() for d in self._config.holidays.dates])
+            return BusinessCalendar.parse(
+                tz=tz,
+                days=hours.days,
+                start=hours.start,
+                end=hours.end,
+                holidays=[d.isoformat() for d in self._config.holidays.dates],
+            )
         except ValueError:
             return self._config.calendar(None)
 

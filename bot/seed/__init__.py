@@ -37,8 +37,10 @@ def _raw() -> dict:
 
 def labelled(part: str | None = None) -> list[Labelled]:
     """The labelled requests (of one `part`, "learn" or "score"; all when None)."""
-    rows = [Labelled(r["text"], r["kind"], None if r["domain"] == "none" else r["domain"], bool(r["urgent"]), r["part"])
-            for r in _raw()["requests"]]
+    rows = [
+        Labelled(r["text"], r["kind"], None if r["domain"] == "none" else r["domain"], bool(r["urgent"]), r["part"])
+        for r in _raw()["requests"]
+    ]
     return [r for r in rows if part is None or r.part == part]
 
 
@@ -59,7 +61,8 @@ def fixed_examples(config: "Config") -> tuple[list[tuple[str, str | None, str | 
     (no kind). Seed requests of a domain the config does not have count for their kind only."""
     names = {d.name for d in config.domains}
     rows: list[tuple[str, str | None, str | None, str]] = [
-        (r.text, r.kind, r.domain if r.domain in names else None, "seed") for r in labelled("learn")]
+        (r.text, r.kind, r.domain if r.domain in names else None, "seed") for r in labelled("learn")
+    ]
     for domain in config.domains:
         assets = [a.name.replace("-", " ").replace("_", " ") for a in config.assets if a.domain == domain.name]
         words = " ".join([domain.description or "", *domain.keywords, *assets]).strip()

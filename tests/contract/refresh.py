@@ -24,9 +24,18 @@ from tests.contract import CONTRACT_FILE
 # The Web API methods the bot calls, directly or through Bolt (auth.test at start-up,
 # apps.connections.open for Socket Mode).
 BOT_METHODS = (
-    "apps.connections.open", "auth.test", "chat.getPermalink", "chat.postEphemeral", "chat.postMessage",
-    "chat.update", "conversations.history", "conversations.info", "conversations.replies", "users.info",
-    "views.open", "views.publish",
+    "apps.connections.open",
+    "auth.test",
+    "chat.getPermalink",
+    "chat.postEphemeral",
+    "chat.postMessage",
+    "chat.update",
+    "conversations.history",
+    "conversations.info",
+    "conversations.replies",
+    "users.info",
+    "views.open",
+    "views.publish",
 )
 # Methods the fake Slack also serves for the tests, the console and the benchmarks.
 TEST_METHODS = ("chat.delete", "conversations.open", "reactions.add", "views.push", "views.update")
@@ -59,10 +68,12 @@ def derive(specs: Path) -> dict[str, Any]:
     methods = specs / "methods"
     return {
         "_about": "Facts from Slack's published API descriptions that the tests hold the bot to. "
-                  "Written by `python -m tests.contract.refresh DIR`: re-run it, do not edit by hand.",
+        "Written by `python -m tests.contract.refresh DIR`: re-run it, do not edit by hand.",
         "_sources": _sources(specs / "README.md"),
-        "methods": {name: _method(methods, name, called_by_bot=name in BOT_METHODS)
-                    for name in sorted({*BOT_METHODS, *TEST_METHODS})},
+        "methods": {
+            name: _method(methods, name, called_by_bot=name in BOT_METHODS)
+            for name in sorted({*BOT_METHODS, *TEST_METHODS})
+        },
         "common_errors": sorted(_json(methods / "_errors_common.json")["errors"]),
         "events": _events(_json(methods / "_events.json")),
         "manifest": _manifest(specs / "manifest-schema"),
@@ -111,8 +122,11 @@ def _method(folder: Path, name: str, *, called_by_bot: bool) -> dict[str, Any]:
 
 def _events(events: list[dict[str, Any]]) -> dict[str, list[str]]:
     """Events an app can subscribe to (the Events API, not RTM only) → the scopes that allow it (any one)."""
-    return {e["name"]: sorted(_scope_name(s) for s in e.get("scopes", []))
-            for e in sorted(events, key=lambda e: e["name"]) if "Events" in e.get("APIs", [])}
+    return {
+        e["name"]: sorted(_scope_name(s) for s in e.get("scopes", []))
+        for e in sorted(events, key=lambda e: e["name"])
+        if "Events" in e.get("APIs", [])
+    }
 
 
 def _scope_name(scope: str) -> str:
@@ -161,9 +175,13 @@ def _definitions_used(node: Any, definitions: dict[str, Any]) -> set[str]:
 def _without_prose(node: Any, *, under_properties: bool = False) -> Any:
     """`node` without SCHEMA_PROSE keywords (a property that happens to be named like one stays)."""
     if isinstance(node, dict):
-        return {key: _without_prose(value, under_properties=key in ("properties", "patternProperties")
-                                    and not under_properties)
-                for key, value in node.items() if under_properties or key not in SCHEMA_PROSE}
+        return {
+            key: _without_prose(
+                value, under_properties=key in ("properties", "patternProperties") and not under_properties
+            )
+            for key, value in node.items()
+            if under_properties or key not in SCHEMA_PROSE
+        }
     if isinstance(node, list):
         return [_without_prose(value) for value in node]
     return node
@@ -223,8 +241,10 @@ def _dump(value: Any, depth: int) -> str:
 
 def _flat(value: dict[str, Any]) -> bool:
     """True when no value is an object and every list holds only scalars."""
-    return all(not isinstance(v, dict) and not (isinstance(v, list) and any(isinstance(i, (dict, list)) for i in v))
-               for v in value.values())
+    return all(
+        not isinstance(v, dict) and not (isinstance(v, list) and any(isinstance(i, (dict, list)) for i in v))
+        for v in value.values()
+    )
 
 
 def _one_line(value: dict[str, Any]) -> str:
@@ -259,8 +279,10 @@ def main(argv: list[str] | None = None, *, out: Callable[[str], None] = print) -
     text = dumps(contract)
     changed = not CONTRACT_FILE.exists() or CONTRACT_FILE.read_text(encoding="utf-8") != text
     CONTRACT_FILE.write_text(text, encoding="utf-8")
-    out(f"{'wrote' if changed else 'unchanged:'} {CONTRACT_FILE.name}: {len(contract['methods'])} methods, "
-        f"{len(contract['events'])} events, from {contract['_sources']['methods']}")
+    out(
+        f"{'wrote' if changed else 'unchanged:'} {CONTRACT_FILE.name}: {len(contract['methods'])} methods, "
+        f"{len(contract['events'])} events, from {contract['_sources']['methods']}"
+    )
     return 0
 
 

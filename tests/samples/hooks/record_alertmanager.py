@@ -60,24 +60,45 @@ GENERATOR = "https://prometheus.example.com/graph?g0.expr=kube_pod_status_ready%
 def pod_alert(n: int, *, ends: datetime | None = None) -> dict[str, Any]:
     """A kube-prometheus KubePodNotReady alert, its text in `annotations.message` as that mixin writes it."""
     pod = f"support-bot-api-{n:02d}"
-    return _alert({"alertname": "KubePodNotReady", "job": "support-bot", "namespace": "support-bot", "pod": pod,
-                   "severity": "warning"},
-                  {"message": f"Pod support-bot/{pod} has been in a non-ready state for longer than 15 minutes.",
-                   "runbook_url": RUNBOOK}, ends=ends)
+    return _alert(
+        {
+            "alertname": "KubePodNotReady",
+            "job": "support-bot",
+            "namespace": "support-bot",
+            "pod": pod,
+            "severity": "warning",
+        },
+        {
+            "message": f"Pod support-bot/{pod} has been in a non-ready state for longer than 15 minutes.",
+            "runbook_url": RUNBOOK,
+        },
+        ends=ends,
+    )
 
 
 def accuracy_alert(severity: str, *, ends: datetime | None = None) -> dict[str, Any]:
-    return _alert({"alertname": "RefundAnswerAccuracyDrop", "job": "support-bot", "domain": "support",
-                   "asset": "refund-intent", "severity": severity},
-                  {"summary": "Refund answers disagree with the policy for 12% of conversations",
-                   "description": "The online judge flags refund-window answers as wrong in **12%** of sampled "
-                                  "conversations (baseline 2%) over the last 30 minutes.",
-                   "runbook_url": "https://runbooks.example.com/support/refund-accuracy"}, ends=ends,
-                  generator="https://prometheus.example.com/graph?g0.expr=refund_judge_error_ratio+%3E+0.05&g0.tab=1")
+    return _alert(
+        {
+            "alertname": "RefundAnswerAccuracyDrop",
+            "job": "support-bot",
+            "domain": "support",
+            "asset": "refund-intent",
+            "severity": severity,
+        },
+        {
+            "summary": "Refund answers disagree with the policy for 12% of conversations",
+            "description": "The online judge flags refund-window answers as wrong in **12%** of sampled "
+            "conversations (baseline 2%) over the last 30 minutes.",
+            "runbook_url": "https://runbooks.example.com/support/refund-accuracy",
+        },
+        ends=ends,
+        generator="https://prometheus.example.com/graph?g0.expr=refund_judge_error_ratio+%3E+0.05&g0.tab=1",
+    )
 
 
-def _alert(labels: dict[str, str], annotations: dict[str, str], *, ends: datetime | None,
-           generator: str = GENERATOR) -> dict[str, Any]:
+def _alert(
+    labels: dict[str, str], annotations: dict[str, str], *, ends: datetime | None, generator: str = GENERATOR
+) -> dict[str, Any]:
     alert: dict[str, Any] = {"labels": labels, "annotations": annotations, "generatorURL": generator}
     if ends is not None:
         alert["endsAt"] = ends.isoformat()
@@ -98,8 +119,12 @@ class Receiver(BaseHTTPRequestHandler):
 
 
 def post_alerts(api: str, alerts: list[dict[str, Any]]) -> None:
-    request = urllib.request.Request(f"{api}/api/v2/alerts", data=json.dumps(alerts).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{api}/api/v2/alerts",
+        data=json.dumps(alerts).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200, response.status
 
@@ -133,9 +158,18 @@ def record(binary: str) -> None:
         config = Path(tmp, "alertmanager.yml")
         config.write_text(CONFIG.format(port=server.server_address[1]))
         listen = "127.0.0.1:19093"
-        process = subprocess.Popen([binary, f"--config.file={config}", f"--storage.path={tmp}", f"--web.listen-address={listen}",
-                                    "--cluster.listen-address=", "--web.external-url=https://alertmanager.example.com"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={config}",
+                f"--storage.path={tmp}",
+                f"--web.listen-address={listen}",
+                "--cluster.listen-address=",
+                "--web.external-url=https://alertmanager.example.com",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             play(f"http://{listen}")
         finally:
@@ -157,15 +191,20 @@ def play(api: str) -> None:
     save("alertmanager-group-truncated.json", wait_for("/truncated"))
     now = datetime.now(timezone.utc)
     post_alerts(api, [pod_alert(n, ends=now) for n in (3, 7)])
-    save("alertmanager-group-partly-resolved.json",
-         wait_for("/hooks/regressions", until=lambda b: statuses(b).count("resolved") == 2))
+    save(
+        "alertmanager-group-partly-resolved.json",
+        wait_for("/hooks/regressions", until=lambda b: statuses(b).count("resolved") == 2),
+    )
     post_alerts(api, [accuracy_alert("warning", ends=now), accuracy_alert("critical")])
-    save("alertmanager-group-escalated.json", wait_for(
-        "/hooks/regressions", until=lambda b: any(a["labels"].get("severity") == "critical" for a in b["alerts"])))
+    save(
+        "alertmanager-group-escalated.json",
+        wait_for(
+            "/hooks/regressions", until=lambda b: any(a["labels"].get("severity") == "critical" for a in b["alerts"])
+        ),
+    )
     now = datetime.now(timezone.utc)
     post_alerts(api, [pod_alert(n, ends=now) for n in pods] + [accuracy_alert("critical", ends=now)])
-    save("alertmanager-group-resolved.json", wait_for(
-        "/hooks/regressions", until=lambda b: b["status"] == "resolved"))
+    save("alertmanager-group-resolved.json", wait_for("/hooks/regressions", until=lambda b: b["status"] == "resolved"))
     time.sleep(3)
     refired = accuracy_alert("critical")
     refired["startsAt"] = datetime.now(timezone.utc).isoformat()
@@ -175,7 +214,9 @@ def play(api: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--binary", default=shutil.which("prometheus-alertmanager") or shutil.which("alertmanager") or "")
+    parser.add_argument(
+        "--binary", default=shutil.which("prometheus-alertmanager") or shutil.which("alertmanager") or ""
+    )
     args = parser.parse_args()
     if not args.binary:
         sys.exit("no alertmanager binary: apt-get install -y prometheus-alertmanager, or pass --binary")
