@@ -135,6 +135,10 @@ def at_the_door(signature: Middleware | None) -> Middleware:
     return middleware
 
 
+# Slack's trigger ids: two numbers and a hex digest, dotted ("13345224609.738474920.8088930838d88f008e0").
+TRIGGER_ID = re.compile(r"^[0-9]+\.[0-9]+\.[0-9a-f]+$")
+
+
 def checked(request: BoltRequest, next: _NextFn) -> BoltResponse:
     body = request.body
     problem = shape_problem(body)
@@ -167,9 +171,11 @@ def shape_problem(body: Any) -> str | None:
 
 
 def _command(body: dict[str, Any]) -> str | None:
-    for name in ("command", "user_id", "team_id"):
+    for name in ("command", "user_id", "team_id", "trigger_id"):
         if not body.get(name):
             return f"a command without `{name}`"
+    if not TRIGGER_ID.match(str(body["trigger_id"])):
+        return "`trigger_id` is not a Slack trigger id"
     return None
 
 
