@@ -20,7 +20,7 @@ What is in one:
   its events under `CONFIG`, as every unit of work of a running bot stores them; nag events change none) and the
   basis they were computed under (`facts_basis`), so the bot finds nothing to catch up when it starts;
 - and each open request's `next_nag_at` is what a running bot would have stored after that hour-old
-  run (as `bot.jobs.Jobs.run_nags` does): `bot.domain.nags.next_check_at(request, events, config,
+  run (as `bot.usecases.jobs.Jobs.run_nags` does): `bot.domain.nags.next_check_at(request, events, config,
   now=NOW - 1 h, sent=the nags recorded)`, or at its last change for the few changed since (as
   `Intake` recomputes it on every change); closed requests: NULL. So a job at `NOW` loads only the
   requests whose next check fell in the last hour: the steady state, not the first run after
@@ -215,9 +215,9 @@ def _generate(path: Path, n: int, open_share: float, *, log: Any) -> None:
             conn.executemany(clock_sql, clocks)
             if log and done * CHUNK % 200_000 == 0:
                 log(f"  generated {done * CHUNK:,} of {n:,} requests")
-    from bot.config import parse_config
+    from bot.runtime.config import parse_config
     from bot.domain.facts import FACTS_VERSION
-    from bot.facts import config_basis
+    from bot.usecases.facts import config_basis
 
     conn.execute(
         "INSERT INTO facts_basis (id, version, basis) VALUES (1, ?, ?)",
@@ -266,7 +266,7 @@ _CONFIG: list[Any] = []  # the parsed CONFIG, once per worker
 
 def _facts(row: tuple[Any, ...], history: Rows) -> Any:
     """The facts a running bot keeps for this request: `request_facts` of the request and its events."""
-    from bot.config import parse_config
+    from bot.runtime.config import parse_config
     from bot.domain.facts import request_facts
     from bot.domain.models import Event
     from storage.rows import request_from_row as as_request
@@ -499,8 +499,8 @@ def _record_steady_state(path: Path, *, at: datetime) -> None:
 def _steady_span(span: tuple[int, int], *, at: datetime) -> tuple[list[Nagged], list[tuple[str | None, int]]]:
     """For _ITEMS[lo:hi]: the nags due at `at` (as (request id, rule, step, recipients)), and each
     request's next check once they are recorded (as (next_nag_at, request id)), exactly as
-    `bot.jobs.Jobs.run_nags` computes them."""
-    from bot.config import parse_config
+    `bot.usecases.jobs.Jobs.run_nags` computes them."""
+    from bot.runtime.config import parse_config
     from bot.domain.nags import nags_due, next_check_at
     from storage.rows import to_db_time
 

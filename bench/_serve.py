@@ -1,7 +1,7 @@
 """A server child for the HTTP benchmarks (not a benchmark itself).
 
     python bench/_serve.py bot   --db PATH --api-url URL    the real bot: build_app, bot.start() (the
-                                                            outbox worker's thread), bot.server.make_server;
+                                                            outbox worker's thread), bot.entry.server.make_server;
                                [--post-interval SECONDS]    the outbox worker's per-channel pacing (default:
                                                             as shipped)
                                [--config FILE]              a YAML config (default: tests/harness.py's)
@@ -41,9 +41,9 @@ from bench._common import SIGNING_SECRET, TOKEN, cpu_seconds, peak_rss_mb, serve
 
 if "--root" in sys.argv:  # another checkout of the bot (an older commit, for "before" figures)
     sys.path.insert(0, sys.argv[sys.argv.index("--root") + 1])
-from bot.app import LISTENER_THREADS, build_app, web_client  # noqa: E402
-from bot.config import load_config, parse_config  # noqa: E402
-from bot.server import make_server  # noqa: E402
+from bot.entry.app import LISTENER_THREADS, build_app, web_client  # noqa: E402
+from bot.runtime.config import load_config, parse_config  # noqa: E402
+from bot.entry.server import make_server  # noqa: E402
 from tests.harness import CONFIG, serve_until_closed  # noqa: E402
 
 

@@ -3,7 +3,7 @@
     python bench/ack_latency.py            1,000 slash commands + 1,000 button clicks, concurrency 50
     python bench/ack_latency.py --quick    300 + 300
 
-The bot runs in a child process under its production server (`bot.server.make_server`, waitress)
+The bot runs in a child process under its production server (`bot.entry.server.make_server`, waitress)
 with its notifier thread started (`bot.start()`); the fake Slack Web API (tests/fake_slack.py) runs in
 another child and answers every call after 300 ms, so the notifier is really calling a slow Slack
 while the load runs. This process is the load: signed requests on keep-alive connections, each of

@@ -4,7 +4,7 @@ against raw SQLite inserts of the same rows (the floor).
     python bench/intake_throughput.py            30 s sustained (about 70 s in all)
     python bench/intake_throughput.py --quick    4 s
 
-The bot runs in a child process under `bot.server.make_server` (waitress) with its notifier thread;
+The bot runs in a child process under `bot.entry.server.make_server` (waitress) with its notifier thread;
 the fake Slack Web API (tests/fake_slack.py) runs in another child and answers at once (latency 0).
 This process sends signed `/ai-request <text>` quick-creates on 16 keep-alive connections for the
 window, then waits until every acknowledged request's card has been posted (the fake Slack notes

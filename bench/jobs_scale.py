@@ -63,9 +63,9 @@ FULL_SIZES = ((10_000, 0.10), (100_000, 0.10), (1_000_000, 0.10), (100_000, 0.01
 def measure(what: str, db: str) -> dict[str, Any]:
     from datetime import timedelta
 
-    from bot.config import load_config
+    from bot.runtime.config import load_config
     from bot.domain.models import OPEN_STATUSES
-    from bot.jobs import Jobs
+    from bot.usecases.jobs import Jobs
     from storage.db import Db
     from storage.rows import to_db_time
     from storage.store import Store

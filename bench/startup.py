@@ -5,7 +5,7 @@ catch-up jobs run, and when they are done.
     python bench/startup.py            the largest database bench/jobs_scale.py has generated (1M)
     python bench/startup.py --quick    the 10k database
 
-The process is `python -m bot run` (the same `bot.cli:main` the `ai-intake` script runs) with
+The process is `python -m bot run` (the same `bot.entry.cli:main` the `ai-intake` script runs) with
 SLACK_API_URL pointing at the fake Slack Web API (tests/fake_slack.py, in a child process), HOST
 127.0.0.1 and a free PORT, AI_INTAKE_CONFIG the jobs benchmark's six-domain config and AI_INTAKE_DB a
 copy of the database (the bot writes to it: its scheduler runs `sla` and `nags` at once on start,

@@ -29,11 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import ROOT, machine, percentile, table, verdict  # noqa: E402
 from bench._dataset import config_path, dataset  # noqa: E402
 from bot import learning, seed  # noqa: E402
-from bot.config import load_config  # noqa: E402
+from bot.runtime.config import load_config  # noqa: E402
 from bot.domain.duplicates import Candidate, similar  # noqa: E402
 from bot.domain.parsing import draft_text  # noqa: E402
 from bot.domain.policy import Config  # noqa: E402
-from bot.service import Intake  # noqa: E402
+from bot.usecases.service import Intake  # noqa: E402
 from storage.db import Db  # noqa: E402
 from storage.store import Store  # noqa: E402
 from storage.training import LEARNED_CAP  # noqa: E402

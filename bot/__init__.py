@@ -1,1 +1,1 @@
-"""ai-intake: the intake desk for AI requests, a Slack bot. `bot.app.build_app` makes it; `bot.cli` runs it."""
+"""ai-intake: the intake desk for AI requests, a Slack bot. `bot.entry.app.build_app` makes it; `bot.entry.cli` runs it."""

@@ -298,7 +298,7 @@ def m020_request_facts(db: Database) -> None:
     """The facts kept for each request as it changes (`bot.domain.facts`): its SLA clocks, one row per target and
     cycle, and one row of the rest (where the ball has been, staleness, snooze); and which version of the facts, under
     which config, every request's are (`facts_basis`). Empty here: the bot computes them from each request's events
-    when it starts (`bot.facts`), and in the unit of work of every change after that.
+    when it starts (`bot.usecases.facts`), and in the unit of work of every change after that.
     And the indexes the digest reads the week and the open requests by."""
     db.execute(
         """CREATE TABLE request_facts (

@@ -20,9 +20,9 @@ from typing import Any
 
 import yaml
 
-from bot.app import Bot, build_app
-from bot.config import parse_config
-from bot.server import make_server
+from bot.entry.app import Bot, build_app
+from bot.runtime.config import parse_config
+from bot.entry.server import make_server
 from tests.fake_slack import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret-0123456789"

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import parse_config
+from bot.runtime.config import parse_config
 from bot.domain.authz import authorize, can
 from bot.domain.errors import NotAllowed
 from bot.domain.models import Request

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from bot.blocks import messages
 from bot.blocks.card import render_card, shown_title
 from bot.blocks.common import quote, to_dicts
-from bot.config import parse_config
+from bot.runtime.config import parse_config
 from bot.domain.models import Request
 from bot.domain.text import BIDI_CONTROLS, escape, escape_within
 from tests.harness import CONFIG, Harness

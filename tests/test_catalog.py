@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from bot.config import _sentence, parse_config
+from bot.runtime.config import _sentence, parse_config
 from bot.domain.catalog import (
     Asset,
     Catalog,

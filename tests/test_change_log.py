@@ -274,7 +274,7 @@ def test_the_change_export_is_its_own_and_documented(h: Harness) -> None:
     import io
     import re
 
-    from bot.export import CHANGE_CSV_COLUMNS, CHANGE_FIELDS, export
+    from bot.usecases.export import CHANGE_CSV_COLUMNS, CHANGE_FIELDS, export
 
     ship(h, "intent: express-refund intent")
     ship(h, "platform: prompt: =refund answer v8", user="U0MLPM")

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.cli import change_log_lines
-from bot.config import ConfigError, parse_config
-from bot.settings import hook_secrets
+from bot.entry.cli import change_log_lines
+from bot.runtime.config import ConfigError, parse_config
+from bot.runtime.settings import hook_secrets
 from tests.harness import CONFIG
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.config import parse_config
+from bot.runtime.config import parse_config
 from bot.domain.changes import HookOrigin
 from bot.domain.changes_filing import ChangeDraft, ShippedText, kind_named, parse_shipped, plan_change
 from bot.domain.errors import InvalidInput

@@ -128,7 +128,7 @@ def test_http_mode_serves_healthz_and_signed_commands(tmp_path, fake_slack) -> N
 
 
 def test_secrets_come_from_files_as_well_as_the_environment(tmp_path) -> None:
-    from bot.settings import SettingsError, hook_secrets, load_settings
+    from bot.runtime.settings import SettingsError, hook_secrets, load_settings
 
     (tmp_path / "token").write_text("xoxb-from-a-file\n")  # as `echo` or a secrets manager writes it
     (tmp_path / "hook").write_text("s3cret")

@@ -23,7 +23,7 @@ import re
 from bot.blocks import ids
 from bot.blocks.modal import request_modal
 from bot.domain.models import Request
-from bot.logs import setup_logging
+from bot.runtime.logs import setup_logging
 from tests.harness import SIGNING_SECRET, Harness, signed_headers
 from tests.stories import message_shortcut
 
@@ -225,7 +225,7 @@ def test_confidential_titles_and_descriptions_reach_only_their_people(harness: H
 
 # -- secrets in the log ------------------------------------------------------------------------------
 def test_tokens_and_the_signing_secret_never_reach_the_log_at_any_level(harness: Harness) -> None:
-    """`ai-intake run` logs through bot.logs.setup_logging (INFO, no knob for the level); here it is set
+    """`ai-intake run` logs through bot.runtime.logs.setup_logging (INFO, no knob for the level); here it is set
     up the same way at DEBUG, where slack_sdk logs every request it sends with its headers."""
     h = harness
     root, level = logging.getLogger(), logging.getLogger().level

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.config import ConfigError, load_config, parse_config
+from bot.runtime.config import ConfigError, load_config, parse_config
 from tests.harness import CONFIG
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
-from bot.server import CONNECTION_LIMIT, make_server
+from bot.entry.server import CONNECTION_LIMIT, make_server
 from tests.harness import Harness, serve_until_closed
 
 IDLE = 150
@@ -111,7 +111,7 @@ def test_an_idle_connection_is_closed_after_the_idle_timeout(harness: Harness) -
 
 
 def test_the_security_page_gives_the_limits_and_a_reverse_proxy() -> None:
-    from bot.server import IDLE_TIMEOUT_SECONDS, MAX_BODY_BYTES
+    from bot.entry.server import IDLE_TIMEOUT_SECONDS, MAX_BODY_BYTES
     from tests.test_security_docs import SECURITY
 
     assert f"| open connections | {CONNECTION_LIMIT} (`CONNECTION_LIMIT`" in SECURITY

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.config import load_config
+from bot.entry.cli import main
+from bot.runtime.config import load_config
 from bot.console import forms, render
 from bot.console.directory import Directory
 from bot.console.main import CONSOLE_DB, DEMO_CONFIG, Session, open_session

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.entry.cli import main
 from tests.test_console import Typist, open_typist, rewrite_block
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,7 +13,7 @@ import os
 import re
 from pathlib import Path
 
-from bot.cli import main
+from bot.entry.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "tests" / "console_month.txt"

@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
-from bot.cli import build_parser
-from bot.server import HEALTH_PATH, make_server
-from bot.settings import load_settings
+from bot.entry.cli import build_parser
+from bot.entry.server import HEALTH_PATH, make_server
+from bot.runtime.settings import load_settings
 from tests.harness import Harness, serve_until_closed
 from tests.stories import writer_held
 
@@ -204,7 +204,7 @@ def test_compose_takes_the_secrets_from_the_environment_or_files() -> None:
 
 
 def test_compose_stops_the_bot_within_its_grace() -> None:
-    from bot.cli import SHUTDOWN_SECONDS
+    from bot.entry.cli import SHUTDOWN_SECONDS
 
     grace = compose_service()["stop_grace_period"]
     assert grace.endswith("s") and int(grace[:-1]) > SHUTDOWN_SECONDS

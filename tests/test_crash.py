@@ -36,7 +36,7 @@ from typing import Any
 
 import pytest
 
-from bot.scheduler import Scheduler
+from bot.entry.scheduler import Scheduler
 from tests.fake_slack import FakeSlack
 from tests.harness import CONFIG, SIGNING_SECRET, TEAM, Clock, signed_headers, start_harness, write_config
 from tests.test_cli import ROOT, base_env, free_port

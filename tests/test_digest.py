@@ -9,8 +9,8 @@ import pytest
 
 from bot.domain.digest import DigestFigures, change, digest_week
 from bot.domain.models import Event, Request
-from bot.facts import facts_of
-from bot.jobs import Jobs
+from bot.usecases.facts import facts_of
+from bot.usecases.jobs import Jobs
 from storage.db import Db
 from storage.store import Store
 from tests.test_nags import CFG, ev, make as _make, bln

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.blocks import ids
 from bot.domain.digest import DigestFigures
-from bot.export import export_rows
+from bot.usecases.export import export_rows
 from tests.harness import Harness
 
 

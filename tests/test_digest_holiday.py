@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.scheduler import Scheduler
+from bot.entry.scheduler import Scheduler
 from tests.harness import CONFIG, Clock, Harness, start_harness
 
 

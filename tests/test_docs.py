@@ -19,13 +19,13 @@ import yaml
 from bot import listeners
 from bot.blocks import ids
 from bot.blocks import messages
-from bot.cli import build_parser
-from bot.config import load_config
+from bot.entry.cli import build_parser
+from bot.runtime.config import load_config
 from bot.domain import parsing
 from bot.domain.models import Request
 from bot.domain.parsing import SUBCOMMANDS
 from bot.domain.policy import Config, Domain
-from bot.export import CSV_COLUMNS, export_row
+from bot.usecases.export import CSV_COLUMNS, export_row
 from tests.contract import contract
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -201,7 +201,7 @@ def test_the_docs_cli_environment_and_config_are_the_codes() -> None:
         return max((leaf for leaf in leaves if f"{row} ".startswith(f"{leaf} ")), key=len, default=None)
 
     assert sorted(str(command_of(row)) for row in first_column("operations.md", "The CLI")) == sorted(leaves)
-    read = set(re.findall(r"env\.get\(\"([A-Z_]+)\"", (ROOT / "bot" / "settings.py").read_text()))
+    read = set(re.findall(r"env\.get\(\"([A-Z_]+)\"", (ROOT / "bot" / "runtime" / "settings.py").read_text()))
     assert set(first_column("operations.md", "The environment")) == read
     assert first_column("operations.md", "The config") == list(Config.model_fields)
     assert [n for cells in table("operations.md", "Domains") for n in re.findall(r"`([^`]+)`", cells[0])] == list(
@@ -277,7 +277,7 @@ def test_where_things_live_names_every_module_and_folder() -> None:
             assert path.name in named, path.name
     for folder in sorted(p for p in (ROOT / "bot").iterdir() if p.is_dir() and p.name != "__pycache__"):
         assert any(word.startswith(f"{folder.name}/") for word in named), folder.name
-    for package in ("domain", "outbox", "blocks", "listeners"):
+    for package in ("domain", "outbox", "blocks", "listeners", "entry", "usecases", "runtime"):
         for path in sorted((ROOT / "bot" / package).glob("*.py")):
             if path.name != "__init__.py":
                 assert path.stem in named or path.name in named, f"bot/{package}/{path.name}"

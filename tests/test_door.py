@@ -17,7 +17,7 @@ import pytest
 
 from bot.blocks import ids
 from bot.blocks.modal import DESCRIPTION_MAX, TITLE_MAX, request_modal
-from bot.server import MAX_BODY_BYTES
+from bot.entry.server import MAX_BODY_BYTES
 from tests.harness import SIGNING_SECRET, TEAM, Harness, signed_headers
 
 MARKER = "SECRET-BODY-MARKER-7f3a"

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bot.blocks import messages
 from bot.blocks.card import DESCRIPTION_LIMIT, TITLE_LIMIT, render_card
 from bot.blocks.common import SECTION_LIMIT, link, quote, section, to_dicts
-from bot.config import parse_config
+from bot.runtime.config import parse_config
 from bot.domain.models import Disclaimer, Event, Request, Listing
 from bot.domain.text import BIDI_CONTROLS, ELLIPSIS, escape, escape_within, first_line, truncate
 from tests.harness import CONFIG

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from bot.blocks import ids
-from bot.export import CSV_COLUMNS, export, export_rows, write_csv, write_json
+from bot.usecases.export import CSV_COLUMNS, export, export_rows, write_csv, write_json
 from tests.harness import START, Harness
 
 REQUEST_FIELDS = {

@@ -16,7 +16,7 @@ import pytest
 
 from bot.blocks import ids
 from bot.blocks.modal import request_modal
-from bot.export import CSV_COLUMNS, csv_row, export
+from bot.usecases.export import CSV_COLUMNS, csv_row, export
 from tests.harness import Harness, write_config
 from tests.test_cli import ROOT, base_env
 

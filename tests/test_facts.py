@@ -11,14 +11,14 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.config import parse_config
+from bot.runtime.config import parse_config
 from bot.domain.errors import IntakeError
 from bot.domain.facts import courts_at, request_facts, sla_at
 from bot.domain.history import court_seconds, request_sla
 from bot.domain.models import Draft
-from bot.facts import Facts, facts_of
-from bot.jobs import Jobs
-from bot.service import Intake
+from bot.usecases.facts import Facts, facts_of
+from bot.usecases.jobs import Jobs
+from bot.usecases.service import Intake
 from storage.db import Db
 from storage.store import Store
 from tests.harness import CONFIG, START

@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.server import OUTBOX_STALLED_AFTER
+from bot.entry.server import OUTBOX_STALLED_AFTER
 from storage.health import FAILING_AFTER, write_problem
 from tests.fake_slack import FakeSlack
 from tests.harness import Harness, start_harness

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.config import ConfigError, parse_config
+from bot.runtime.config import ConfigError, parse_config
 from bot.domain.policy import Config, Holidays
 from tests.fake_slack import FakeSlack
 from tests.harness import CONFIG, Clock, start_harness

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.config import ConfigError, parse_config
+from bot.runtime.config import ConfigError, parse_config
 from bot.hooks import HookVerifier, Unauthorized, signed_headers
 from bot.hooks.schemes import SCHEMES, sign
 from tests.fake_slack import FakeSlack

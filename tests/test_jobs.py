@@ -5,7 +5,7 @@ from datetime import timedelta
 import subprocess
 import sys
 
-from bot.scheduler import Scheduler
+from bot.entry.scheduler import Scheduler
 from tests.harness import Harness, write_config
 from tests.stories import dms
 from tests.test_cli import ROOT, base_env

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import setup_logging
-from bot.settings import SettingsError, load_settings
+from bot.runtime.logs import setup_logging
+from bot.runtime.settings import SettingsError, load_settings
 from tests.harness import SIGNING_SECRET
 from tests.test_cli import ROOT, base_env, free_port
 

@@ -134,7 +134,7 @@ def test_the_malformed_payloads_found_are_refused_by_name(harness: Harness, capl
     h.settle()
     assert h.bot.queries.get(1).status == "open" and h.bot.queries.get(2) is None, "nothing changed"
     no_traceback(caplog)
-    refused = [r.getMessage() for r in caplog.records if r.name in ("bot.listeners.trust", "bot.server")]
+    refused = [r.getMessage() for r in caplog.records if r.name in ("bot.listeners.trust", "bot.entry.server")]
     assert len(refused) == len(cases) and all(
         m == "refused a request whose body Bolt could not read" or m.startswith("refused a malformed payload: ")
         for m in refused

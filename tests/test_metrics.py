@@ -21,10 +21,10 @@ import prometheus_client
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.cli import start_metrics_server
-from bot.metrics import SURFACES, Metrics, version_of
-from bot.server import METRICS_PATH, make_metrics_server, make_server
-from bot.settings import DEFAULT_METRICS_PORT, Settings, SettingsError, load_settings
+from bot.entry.cli import start_metrics_server
+from bot.runtime.metrics import SURFACES, Metrics, version_of
+from bot.entry.server import METRICS_PATH, make_metrics_server, make_server
+from bot.runtime.settings import DEFAULT_METRICS_PORT, Settings, SettingsError, load_settings
 from tests.fake_slack import FakeSlack
 from tests.harness import Harness, serve_until_closed, start_harness
 from tests.stories import writer_held

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.config import parse_config
+from bot.runtime.config import parse_config
 from bot.domain.models import Disclaimer, Event, Request
 from bot.domain.nags import (
     DISCLAIM,

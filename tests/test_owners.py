@@ -13,7 +13,7 @@ import pytest
 
 from bot.blocks import ids
 from bot.blocks.modal import request_modal
-from bot.config import parse_config
+from bot.runtime.config import parse_config
 from bot.domain import authz
 from bot.domain.changes import Pair
 from bot.domain.courts import owners

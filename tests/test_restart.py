@@ -32,7 +32,7 @@ def test_restart_with_the_same_database_keeps_everything(tmp_path, fake_slack) -
 def test_a_stopped_scheduler_gives_its_lease_back(tmp_path, fake_slack) -> None:
     """A bot restarted in a new container cannot tell that the old one is gone (another host name): the old one gives
     the scheduler lease back when it stops, so the new one runs its jobs at once rather than 20 minutes later."""
-    from bot.scheduler import Scheduler
+    from bot.entry.scheduler import Scheduler
 
     first = start_harness(tmp_path, fake_slack)
     try:

@@ -1,7 +1,7 @@
 """docs/security.md covers what it must: confidentiality, logging, the door, failures, keys, limits, the proxy."""
 
-from bot.logs import WITHHELD
-from bot.server import CONNECTION_LIMIT, IDLE_TIMEOUT_SECONDS, REQUEST_DEADLINE_SECONDS
+from bot.runtime.logs import WITHHELD
+from bot.entry.server import CONNECTION_LIMIT, IDLE_TIMEOUT_SECONDS, REQUEST_DEADLINE_SECONDS
 from storage.health import MIN_FREE_BYTES
 from tests.test_docs import ROOT
 

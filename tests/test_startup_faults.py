@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_app
-from bot.cli import start_with_retries
-from bot.config import parse_config
+from bot.entry.app import build_app
+from bot.entry.cli import start_with_retries
+from bot.runtime.config import parse_config
 from tests.fake_slack import FakeSlack
 from tests.harness import CONFIG, SIGNING_SECRET
 from tests.test_cli import ROOT, base_env, free_port, run_cli

@@ -26,7 +26,7 @@ import pytest
 
 from bot.blocks import ids
 from bot.blocks.modal import request_modal
-from bot.export import change_rows, export_rows
+from bot.usecases.export import change_rows, export_rows
 from bot.hooks import signed_headers
 from tests.fake_slack import FakeSlack
 from tests.harness import CONFIG, Harness, Reply, start_harness

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.blocks import ids
-from bot.scheduler import Scheduler
+from bot.entry.scheduler import Scheduler
 from tests.harness import CONFIG, Harness, start_harness
 from tests.stories import buttons, dms, leaks, news_to, shown
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.config import parse_config
+from bot.runtime.config import parse_config
 from bot.domain.models import PRIORITIES, Draft
 from bot.domain.policy import Config
 from bot.domain.triage import RoutingState, choose_assignee, choose_domain, choose_priority, route

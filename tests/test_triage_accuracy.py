@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import learning, seed
-from bot.config import load_config
+from bot import seed
+from bot.usecases import learning
+from bot.runtime.config import load_config
 from bot.domain.parsing import draft_text
-from bot.service import Intake
+from bot.usecases.service import Intake
 from storage.db import Db
 from storage.store import Store
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.config import parse_config
+from bot.runtime.config import parse_config
 from bot.domain.models import Request
 from bot.domain.visibility import visible_to
 from tests.harness import CONFIG, START

@@ -233,7 +233,7 @@ def test_a_click_while_the_database_is_busy_is_answered_and_the_person_told_once
 
 
 def test_a_big_nag_run_writes_in_chunks_and_still_sends_one_message_per_person(harness: Harness) -> None:
-    from bot.jobs import Jobs
+    from bot.usecases.jobs import Jobs
 
     for i in range(6):
         harness.command(f"regression: refund intent answers with the wrong window, case {i}")
@@ -259,7 +259,7 @@ def test_a_big_nag_run_folds_in_what_a_person_has_not_been_sent_yet(harness: Har
     """The chunked run reads each person's unsent messages before it takes the writer; it folds them in all the same."""
     from datetime import timedelta
 
-    from bot.jobs import Jobs
+    from bot.usecases.jobs import Jobs
     from storage.outbox import NagItem, NagMessage
 
     for i in range(3):

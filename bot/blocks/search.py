@@ -11,7 +11,7 @@ from bot.blocks.common import button, context, section
 from bot.blocks.messages import listed_line
 from bot.domain.policy import Config
 from bot.domain.text import escape, truncate
-from bot.queries import SearchPage
+from bot.usecases.queries import SearchPage
 
 
 def page_value(words: list[str], page: int) -> str:

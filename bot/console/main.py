@@ -17,16 +17,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import Bot, build_app
+from bot.entry.app import Bot, build_app
 from bot.blocks.common import local
-from bot.config import load_config
+from bot.runtime.config import load_config
 from bot.console.directory import Directory
 from bot.console.session import Console
 from bot.console.timeline import ConsoleClock, TimeError, demo_start, parse_instant
 from bot.console.workspace import Workspace
 from bot.domain.policy import Config
-from bot.logs import setup_logging
-from bot.settings import SettingsError, load_settings
+from bot.runtime.logs import setup_logging
+from bot.runtime.settings import SettingsError, load_settings
 from storage.store import Store
 
 log = logging.getLogger(__name__)

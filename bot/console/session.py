@@ -1,8 +1,8 @@
 """One console session: each typed line becomes what Slack would send the bot, then what Slack would show.
 
-Lines are dispatched into the real Bolt app (`bot.app.dispatch`, signed as Slack signs), the listeners
+Lines are dispatched into the real Bolt app (`Bot.app.dispatch`, signed as Slack signs), the listeners
 finish, the outbox is drained (as the outbox worker would), and whatever appeared in the stand-in
-workspace since the last line is printed, in order. The scheduler's jobs are the ones in `bot.jobs`,
+workspace since the last line is printed, in order. The scheduler's jobs are the ones in `bot.usecases.jobs`,
 run when `/time-travel` passes their times.
 """
 
@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.app import Bot
+from bot.entry.app import Bot
 from bot.blocks import ids
 from bot.blocks.common import local
 from bot.console import forms, payloads
@@ -452,7 +452,7 @@ class Console:
         self.settle_and_show()
 
     def run_job(self, job: str, at: datetime) -> list[str]:
-        """One scheduler job at `at` (as bot/scheduler.py runs it); "deliver" only lets the outbox send."""
+        """One scheduler job at `at` (as bot/entry/scheduler.py runs it); "deliver" only lets the outbox send."""
         if job == "digest":
             return self.bot.jobs.send_digest(now=at)
         if job in ("sla", "nags"):

@@ -1,6 +1,6 @@
 """The console's clock, and what the scheduler and the outbox worker would have done while it moves forward.
 
-`ai-intake run` runs `sla` every 5 minutes, `nags` every 15 and the digest on its cron (bot/scheduler.py),
+`ai-intake run` runs `sla` every 5 minutes, `nags` every 15 and the digest on its cron (bot/entry/scheduler.py),
 and its outbox worker sends each queued message when it falls due. `/time-travel` does the same, in time
 order, so that what the jobs send arrives when it would have in Slack.
 """
@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.app import Bot
+from bot.entry.app import Bot
 from bot.domain.policy import Config
-from bot.jobs import Jobs
-from bot.scheduler import NAGS_EVERY, SLA_EVERY
+from bot.usecases.jobs import Jobs
+from bot.entry.scheduler import NAGS_EVERY, SLA_EVERY
 
 DEMO_START = (2026, 11, 23, 9, 0)  # a Monday, 09:00 in the organisation's time zone
 JOB_ORDER = {"sla": 0, "nags": 1, "digest": 2, "deliver": 3}

@@ -131,9 +131,11 @@ class Workspace:
 
     # -- what the console does as the people in it -------------------------------------------------
     def new_trigger(self, user: str) -> str:
-        """A trigger_id for an interaction by `user`; views.open takes it once and opens the form for them."""
+        """A trigger_id for an interaction by `user`, in Slack's shape (two numbers and a hex digest, dotted);
+        views.open takes it once and opens the form for them."""
         with self._lock:
-            trigger = f"{self._next_serial()}.{secrets.token_hex(6)}"
+            serial = self._next_serial()
+            trigger = f"{serial}.{serial}.{secrets.token_hex(6)}"
             self._triggers[trigger] = user
             return trigger
 

@@ -1,6 +1,6 @@
 """The organisation's routing and SLA policy, as validated pydantic models (standard library + pydantic).
 
-`bot.config` loads it from YAML; triage, the SLA clock and authorization read it.
+`bot.runtime.config` loads it from YAML; triage, the SLA clock and authorization read it.
 """
 
 import re
@@ -122,7 +122,7 @@ class Holidays(Strict):
         country's holidays were never looked up."""
         if self.country is not None and self._public is None:
             raise ValueError(
-                f"the public holidays of {self.country} were not looked up (load the config with bot.config)"
+                f"the public holidays of {self.country} were not looked up (load the config with bot.runtime.config)"
             )
         return frozenset([*(self._public or {}), *self.extra, *self.days_off])
 

@@ -37,7 +37,7 @@ class Scheme:
     described: str = ""
     untimed: bool = False
     """The tool may sign without a time (Grafana, when no timestamp header is set): then the body alone is signed,
-    and only the replay of a body already handled (refused by content, `bot.webhooks`) guards against replays."""
+    and only the replay of a body already handled (refused by content, `bot.entry.webhooks`) guards against replays."""
 
 
 def _langfuse(value: str) -> tuple[str | None, str]:

@@ -18,7 +18,7 @@ from bot.listeners.commands import answer
 from bot.domain.sla import local_when
 from bot.domain.slack_ids import USER_ID
 from bot.listeners.middleware import answered, config_of, intake_of, queries_of, tell
-from bot.service import Intake
+from bot.usecases.service import Intake
 
 Act = Callable[[Intake, str, str, dict[str, Any]], object]
 

@@ -17,7 +17,7 @@ from bot.domain.models import Draft, Source
 from bot.domain.text import slack_to_plain
 from bot.listeners.channels import is_private
 from bot.listeners.middleware import config_of, intake_of, queries_of
-from bot.service import Filed
+from bot.usecases.service import Filed
 from storage.outbox import FiledReply
 
 log = logging.getLogger(__name__)

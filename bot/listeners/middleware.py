@@ -11,12 +11,12 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.context.respond import Respond
 from slack_bolt.request import BoltRequest
 
-from bot.changelog import ChangeLog
-from bot.clock import Clock
+from bot.usecases.changelog import ChangeLog
+from bot.runtime.clock import Clock
 from bot.domain.errors import IntakeError, NotSaved
 from bot.domain.policy import Config
-from bot.queries import Queries
-from bot.service import Intake, Replayed
+from bot.usecases.queries import Queries
+from bot.usecases.service import Intake, Replayed
 from storage.unit import Delivery
 
 log = logging.getLogger(__name__)

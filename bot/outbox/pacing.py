@@ -10,7 +10,7 @@ bucket until its Retry-After has passed (`pause`).
 import threading
 from datetime import datetime
 
-from bot.clock import Clock
+from bot.runtime.clock import Clock
 
 BURST = 5
 """Posts a quiet channel takes at once."""

@@ -18,7 +18,7 @@ from bot.blocks.common import to_dicts
 from bot.blocks.home import home_view
 from bot.blocks.messages import away_mark, filed_reply
 from bot.blocks.nags import legacy_nag_dm, nag_dm
-from bot.clock import Clock
+from bot.runtime.clock import Clock
 from bot.domain.business_hours import BusinessCalendar
 from bot.domain.changes import ChangeRecord
 from bot.domain.changes_loop import Suspect
@@ -27,8 +27,8 @@ from bot.domain.models import Away, Event, Request
 from bot.domain.nags import still_applies
 from bot.domain.policy import Config
 from bot.outbox.slack import Poster
-from bot.changelog import ChangeHome, ChangeView
-from bot.queries import HomeData
+from bot.usecases.changelog import ChangeHome, ChangeView
+from bot.usecases.queries import HomeData
 from storage.outbox import (
     CardMoved,
     CardUpdate,

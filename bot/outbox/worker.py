@@ -24,12 +24,12 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.clock import Clock
-from bot.metrics import Metrics
-from bot.leases import holder_alive, holder_name
+from bot.runtime.clock import Clock
+from bot.runtime.metrics import Metrics
+from bot.runtime.leases import holder_alive, holder_name
 from bot.outbox.pacing import Pacer
 from bot.outbox.senders import ON_CARD_CHANNEL, SENDERS, Defer, Delivery, Outgoing, Retry, Sent, Skip, Waiting
-from bot.wakeup import Wakeup
+from bot.runtime.wakeup import Wakeup
 from storage.backup import SendJournal, Taken
 from storage.db import Upgraded
 from storage.outbox import CardUpdate, Ephemeral, Kind, Payload, read_payload

@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 
-from bot.config import ConfigError, load_config
+from bot.runtime.config import ConfigError, load_config
 from bot.domain.catalog import catalog_lines
 from bot.domain.changes import Pair
 from bot.domain.policy import Config
-from bot.logs import setup_logging
-from bot.settings import Settings, SettingsError, hook_secrets, load_settings, requested_log_format
+from bot.runtime.logs import setup_logging
+from bot.runtime.settings import Settings, SettingsError, hook_secrets, load_settings, requested_log_format
 from storage.db import StorageError
 
 log = logging.getLogger("ai_intake")
@@ -261,7 +261,7 @@ def _next_skipped(config: Config, domain: str | None, *, today: date, count: int
 def open_store(db_path: Path, config: Config):
     """The database at `db_path` with each request's facts kept under `config`, brought up to date first (after an
     upgrade or a change of the config, as the bot does when it starts)."""
-    from bot.facts import Facts, facts_of
+    from bot.usecases.facts import Facts, facts_of
     from storage.db import Db
     from storage.store import Store
 
@@ -276,7 +276,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     """Run one job once. `--at` is when the rules are evaluated; the messages may go out at once. Without
     `--dry-run` it waits (`--wait`, 30 s) until they are delivered — by this process, or by the running bot
     that holds the outbox — and prints what was sent, what is still queued and why, and what failed."""
-    from bot.jobs import Jobs
+    from bot.usecases.jobs import Jobs
 
     settings = load_settings()
     setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token], fmt=settings.log_format)
@@ -382,7 +382,7 @@ def why_queued(item, *, others_sending: bool) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from bot.export import export, export_to_file
+    from bot.usecases.export import export, export_to_file
 
     db_path, config_path = export_sources(load_settings(), load_settings({}))
     config = load_config(config_path)
@@ -426,7 +426,7 @@ def export_sources(settings: Settings, defaults: Settings, *, doing: str = "expo
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Recompute every request's facts from its event log under the config and compare them with the kept ones:
     one line per request that differs (and what), exit 1 when any does; `--fix` rewrites those, exit 0."""
-    from bot.facts import Facts
+    from bot.usecases.facts import Facts
     from storage.db import Db
     from storage.store import Store
 
@@ -513,7 +513,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         fmt=settings.log_format,
     )  # the hooks' secrets are known once the config is
     bot = start_with_retries(lambda: make_bot(settings, config))
-    from bot.scheduler import Scheduler
+    from bot.entry.scheduler import Scheduler
 
     scheduler = Scheduler(bot.jobs, bot.store, bot.config, clock=bot.clock)
     bot.start()
@@ -567,8 +567,8 @@ def make_bot(
 ):
     """The bot for `run` (the outbox posts to a few channels at once) or, with `outbox_lanes=1`, for a one-off job run
     (one post at a time, in the order the job queued them)."""
-    from bot.app import build_app
-    from bot.clock import system_clock
+    from bot.entry.app import build_app
+    from bot.runtime.clock import system_clock
     from bot.outbox.worker import LANES
 
     secrets = hook_secrets({name: source.secret_env for name, source in config.hooks.items()})
@@ -640,7 +640,7 @@ def serve(bot, settings: Settings, *, scheduler_running: Callable[[], bool]) -> 
         log.info("ai-intake connecting over Socket Mode")
         SocketModeHandler(bot.app, settings.app_token).start()
         return
-    from bot.server import make_server
+    from bot.entry.server import make_server
 
     host = settings.host
     server = listening(
@@ -662,7 +662,7 @@ def serve(bot, settings: Settings, *, scheduler_running: Callable[[], bool]) -> 
 def serve_hooks(bot, settings: Settings, *, scheduler_running: Callable[[], bool]):
     """In Socket Mode, with hook sources configured: serve /hooks/…, /healthz and /readyz (never /slack/events, nor
     /metrics, which has a port of its own) on $PORT from a daemon thread; returns the server."""
-    from bot.server import make_server
+    from bot.entry.server import make_server
 
     server = listening(
         lambda: make_server(
@@ -687,7 +687,7 @@ def start_metrics_server(bot, settings: Settings):
     port = settings.metrics_server_port
     if port is None:
         return None
-    from bot.server import make_metrics_server
+    from bot.entry.server import make_metrics_server
 
     variable = (
         "AI_INTAKE_METRICS_PORT" if settings.metrics_port is not None else "AI_INTAKE_METRICS_PORT (9102 by default)"

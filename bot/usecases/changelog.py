@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.clock import Clock, system_clock
+from bot.runtime.clock import Clock, system_clock
 from bot.domain.changes import (
     ChangeRecord,
     ChangeState,
@@ -35,8 +35,8 @@ from bot.domain.policy import Config
 from bot.domain.sla import local_when
 from bot.domain.text import escape_within
 from bot.domain.visibility import visible_to
-from bot.queries import load_request
-from bot.service import Intake
+from bot.usecases.queries import load_request
+from bot.usecases.service import Intake
 from storage.outbox import CardUpdate, ChangeLine, ChangeQuestion, change_question_key
 from storage.store import Store, Tx
 from storage.unit import Delivery

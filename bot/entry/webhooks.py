@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 
 from bot.domain.errors import InvalidInput
 from bot.hooks import MAX_BODY_BYTES, BadRequest, HookError, HookVerifier, TooLarge, parse_changes, parse_regressions
-from bot.machine_intake import MachineIntake, Outcome
+from bot.usecases.machine_intake import MachineIntake, Outcome
 
 log = logging.getLogger(__name__)
 PATHS = {"/hooks/regressions": "regressions", "/hooks/changes": "changes"}

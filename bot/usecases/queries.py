@@ -1,7 +1,7 @@
 """Read use cases: one request, its status, a person's requests, a domain's queue, an App Home's lists, search.
 
 Nothing here writes. Listeners, the outbox's senders and the console call these; the write use cases
-live in `bot.service`.
+live in `bot.usecases.service`.
 """
 
 from collections.abc import Iterable, Sequence

@@ -50,7 +50,7 @@ from bot.domain.thresholds import (
     RULE_UNOWNED,
 )
 from bot.domain.visibility import visible_to
-from bot.metrics import Metrics
+from bot.runtime.metrics import Metrics
 from storage.outbox import (
     CardUpdate,
     ChangeLine,

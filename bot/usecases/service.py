@@ -4,7 +4,7 @@ Each use case is one unit of work: the request, its event and the Slack messages
 in the outbox) are written together, so what was acknowledged is on disk and nothing is lost. The unit
 of work (`Store.transaction`) wakes the outbox worker after its commit and, for a signed delivery
 (`Intake.once`), records the delivery's key with the change, so a replay has no second effect. The
-read use cases live in `bot.queries`.
+read use cases live in `bot.usecases.queries`.
 """
 
 import copy
@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from bot import learning
-from bot.clock import Clock, system_clock
+from bot.usecases import learning
+from bot.runtime.clock import Clock, system_clock
 from bot.domain import authz, workflow
 from bot.blocks import messages
 from bot.domain.changes_loop import Closure, closure_text
@@ -39,8 +39,8 @@ from bot.domain.policy import Config, Domain
 from bot.domain.text import escape_within, truncate
 from bot.domain.triage import Route, route
 from bot.domain.visibility import visible_to
-from bot.metrics import Metrics
-from bot.queries import load_request
+from bot.runtime.metrics import Metrics
+from bot.usecases.queries import load_request
 from storage.outbox import CardMoved, CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
 from storage.rows import to_db_time
 from storage.store import Store, Tx

@@ -1,4 +1,4 @@
-"""APScheduler jobs inside `ai-intake run`; they only call the jobs in `bot.jobs`.
+"""APScheduler jobs inside `ai-intake run`; they only call the jobs in `bot.usecases.jobs`.
 
 Named jobs (`replace_existing=True`), an explicit time zone on every trigger, `coalesce=True` and a
 `misfire_grace_time` so a late job runs once rather than being skipped. Only one process acts per
@@ -13,10 +13,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.clock import Clock
+from bot.runtime.clock import Clock
 from bot.domain.policy import Config
-from bot.jobs import Jobs
-from bot.leases import holder_alive, holder_name
+from bot.usecases.jobs import Jobs
+from bot.runtime.leases import holder_alive, holder_name
 from storage.store import Store
 
 log = logging.getLogger(__name__)

@@ -15,29 +15,29 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot import learning
+from bot.usecases import learning
 from bot import listeners
-from bot.changelog import ChangeLog
-from bot.clock import Clock, system_clock
+from bot.usecases.changelog import ChangeLog
+from bot.runtime.clock import Clock, system_clock
 from bot.domain.policy import Config
-from bot.facts import Facts, facts_of
+from bot.usecases.facts import Facts, facts_of
 from bot.hooks import HookVerifier
-from bot.jobs import Jobs
+from bot.usecases.jobs import Jobs
 from bot.listeners.middleware import provide
 from bot.listeners import trust
 from bot.listeners.trust import at_the_door, verify_signature
-from bot.logs import withhold_library_payloads
-from bot.machine_intake import MachineIntake
-from bot.metrics import MeteredApp, MeteredWebClient, Metrics, shared_client
+from bot.runtime.logs import withhold_library_payloads
+from bot.usecases.machine_intake import MachineIntake
+from bot.runtime.metrics import MeteredApp, MeteredWebClient, Metrics, shared_client
 from bot.outbox.pacing import Pacer
 from bot.outbox.senders import Delivery
 from bot.outbox.slack import Poster
 from bot.outbox.worker import LANES, OutboxWorker
 from bot.outbox.working_hours import WorkingHours
-from bot.queries import Queries
-from bot.service import Intake
-from bot.wakeup import Wakeup
-from bot.webhooks import HookEndpoints
+from bot.usecases.queries import Queries
+from bot.usecases.service import Intake
+from bot.runtime.wakeup import Wakeup
+from bot.entry.webhooks import HookEndpoints
 from storage.db import Db
 from storage.backup import SendJournal, journal_path
 from storage.store import Store

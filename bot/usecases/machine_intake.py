@@ -1,6 +1,6 @@
 """What machines file over HTTP: regressions (filed once per sender's id, reported recovered or firing
 again) and changes (logged once per sender's id, the other side asked). The hooks' HTTP side is
-`bot.webhooks`; the bodies are read by `bot.hooks`.
+`bot.entry.webhooks`; the bodies are read by `bot.hooks`.
 
 Every item of a body is placed (domain, asset) before anything is written, so a body with one bad item
 writes nothing. A regression a machine files is routed and nagged like any other: its requester is the
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.blocks import changes as alert_lines
-from bot.changelog import ChangeLog
-from bot.clock import Clock
+from bot.usecases.changelog import ChangeLog
+from bot.runtime.clock import Clock
 from bot.domain import workflow
 from bot.domain.changes import WHAT_LIMIT, HookOrigin
 from bot.domain.changes_filing import ChangeDraft
@@ -26,7 +26,7 @@ from bot.domain.models import Draft, Event, Request
 from bot.domain.policy import Config
 from bot.domain.text import truncate
 from bot.hooks import Batch, FiledRegression, LoggedChange, deployments
-from bot.service import Intake
+from bot.usecases.service import Intake
 from storage.outbox import CardUpdate, ThreadLine
 from storage.store import Store, Tx
 
@@ -101,7 +101,7 @@ class MachineIntake:
 
     # -- replays ---------------------------------------------------------------------------------
     def handled(self, key: str) -> bool:
-        """Whether the delivery `key` (a body's digest, `bot.webhooks.body_key`) was handled before."""
+        """Whether the delivery `key` (a body's digest, `bot.entry.webhooks.body_key`) was handled before."""
         return self._intake.seen(key)
 
     def remember(self, key: str) -> None:

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.logs import LOG_FORMATS
+from bot.runtime.logs import LOG_FORMATS
 
 
 class SettingsError(Exception):

@@ -1,5 +1,5 @@
 """HTTP mode: Bolt's WSGI adapter at /slack/events, /healthz and /readyz, the hooks (/hooks/regressions, /hooks/changes,
-`bot.webhooks`), served by waitress (one process, threads); and the server of its own that serves /metrics on
+`bot.entry.webhooks`), served by waitress (one process, threads); and the server of its own that serves /metrics on
 another port (never the bot's). In Socket Mode the bot's server serves only /healthz, /readyz and the
 hooks, and only when the config names hook sources.
 
@@ -31,8 +31,8 @@ from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer, create_server
 from waitress.task import ThreadedTaskDispatcher
 
-from bot.app import Bot
-from bot.webhooks import PREFIX as HOOKS_PREFIX
+from bot.entry.app import Bot
+from bot.entry.webhooks import PREFIX as HOOKS_PREFIX
 from storage.health import outbox_state, schema_problem, write_problem, writer_wedged
 
 log = logging.getLogger(__name__)

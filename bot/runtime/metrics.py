@@ -42,7 +42,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from bot.clock import Clock
+from bot.runtime.clock import Clock
 from bot.domain.models import OPEN_STATUSES
 from bot.domain.thresholds import ALL_RULES, RULE_BREACHED
 from storage.db import Db

@@ -1,0 +1,1 @@
+"""Runtime plumbing: config loading, settings, the clock, logs, metrics, leases and the outbox's wakeup."""
