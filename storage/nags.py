@@ -36,19 +36,11 @@ class NagsTx:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def due_for_nags(
-        self, now: datetime, *, kinds: Sequence[str] | None = None, waiting: bool = False
-    ) -> NagCandidates:
-        """The requests whose next nag check has come by `now` (only of `kinds`, when given, and, with
-        `waiting`, any waiting on its requester), each with its events, and the (request id, rule, step)
-        of every nag already recorded for them."""
-        where, params = _due(now, kinds, waiting)
-        return NagCandidates(requests_with_events(self.db, where, params), self._notifications(where, params))
-
     def due_ids_for_nags(
         self, now: datetime, *, kinds: Sequence[str] | None = None, waiting: bool = False
     ) -> list[int]:
-        """The ids of the requests `due_for_nags` would find, in order (to read them a page at a time)."""
+        """The ids of the requests whose next nag check has come by `now` (only of `kinds`, when given, and,
+        with `waiting`, any waiting on its requester), in order: `nag_candidates` reads them a page at a time."""
         where, params = _due(now, kinds, waiting)
         return sorted(r[0] for r in self.db.conn.execute(f"SELECT id FROM requests WHERE {where}", params))
 

@@ -233,10 +233,3 @@ class OutboxTx:
 
     def pending_count(self) -> int:
         return next(self.db.query("SELECT count(*) AS n FROM outbox WHERE status = 'pending'"))["n"]
-
-    def backlog(self) -> tuple[int, datetime | None]:
-        """How many outbox messages wait to be sent, and when the oldest of them was queued (None: none waits)."""
-        row = next(
-            self.db.query("SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE status = 'pending'")
-        )
-        return row["n"], from_db_time(row["oldest"])
