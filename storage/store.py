@@ -89,6 +89,11 @@ class Tx:
         """Run `hook` once this unit of work has committed (never when it rolls back)."""
         self._after_commit.append(hook)
 
+    def committed(self) -> None:
+        """This unit of work is on disk: run its `after_commit` hooks, in the order they were given."""
+        for hook in self._after_commit:
+            hook()
+
     @property
     def facts(self) -> FactsTx:
         """The facts kept for each request, in this transaction."""
@@ -429,8 +434,7 @@ class Store:
             delivery.claimed = True
         if tx.outbox.queued and self._ring is not None:
             self._ring()
-        for hook in tx._after_commit:
-            hook()
+        tx.committed()
 
     @contextmanager
     def reading(self) -> Iterator[Tx]:
