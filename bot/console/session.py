@@ -368,7 +368,7 @@ class Console:
         headers = signed_hook_headers(
             raw, source=source, secret=self.hook_secrets[source], timestamp=int(self.clock().timestamp())
         )
-        status, answer = self.bot.hooks.answer(
+        status, answer = self.bot.hooks.handle_request(
             method="POST", path=path, query=query, headers=headers, content_length=len(raw), read=lambda n: raw[:n]
         )
         self.say(
