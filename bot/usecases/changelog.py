@@ -12,7 +12,13 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.blocks.change_text import answered_line, named_cause_line, regression_words, snoozed_line
+from bot.blocks.change_text import (
+    answered_line,
+    eval_assignee_reason,
+    named_cause_line,
+    regression_words,
+    snoozed_line,
+)
 from bot.runtime.clock import Clock, system_clock
 from bot.domain.changes import (
     ChangeRecord,
@@ -249,7 +255,7 @@ class ChangeLog:
             source="change",
             asset=change.asset,
         )
-        reason = f"assigned to <@{draft.assignee}> (the platform owner, for {change.id})" if draft.assignee else None
+        reason = eval_assignee_reason(draft.assignee, change.id) if draft.assignee else None
         return self._intake.file_within(
             tx, request, now=now, origin_key=f"change:{change.id}:eval", assignee=draft.assignee, assignee_reason=reason
         )
