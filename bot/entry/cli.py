@@ -266,6 +266,7 @@ def open_store(db_path: Path, config: Config):
 
 
 def cmd_jobs_run(args: argparse.Namespace) -> int:
+    """`ai-intake jobs run`, in `bot.entry.jobs_cli` (imported when run: it reads `at_in` and `open_store` here)."""
     from bot.entry.jobs_cli import cmd_jobs_run as run_once
 
     return run_once(args)
