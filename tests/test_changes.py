@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from bot.blocks.change_text import ask_text, describe
 from bot.domain.business_hours import BusinessCalendar
 from bot.domain.changes import (
     ANSWERED,
@@ -26,11 +27,9 @@ from bot.domain.changes import (
     ShippedChange,
     acknowledge,
     answered_event,
-    ask_text,
     asked,
     business_days,
     change_state,
-    describe,
     eval_request_draft,
     logged_event,
     nagged_event,

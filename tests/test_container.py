@@ -204,7 +204,7 @@ def test_compose_takes_the_secrets_from_the_environment_or_files() -> None:
 
 
 def test_compose_stops_the_bot_within_its_grace() -> None:
-    from bot.entry.cli import SHUTDOWN_SECONDS
+    from bot.entry.run import SHUTDOWN_SECONDS
 
     grace = compose_service()["stop_grace_period"]
     assert grace.endswith("s") and int(grace[:-1]) > SHUTDOWN_SECONDS

@@ -293,7 +293,7 @@ def test_a_langfuse_prompt_version_is_a_platform_change_of_the_listed_asset(h: H
 
 # -- Socket Mode ------------------------------------------------------------------------------------
 def test_in_socket_mode_the_hooks_listen_on_port_without_slack_events(h: Harness) -> None:
-    from bot.entry.cli import serve_hooks
+    from bot.entry.run import serve_hooks
     from bot.runtime.settings import Settings
 
     server = serve_hooks(h.bot, Settings(app_token="xapp-1", host="127.0.0.1", port=0), scheduler_running=lambda: True)
@@ -322,7 +322,7 @@ def test_in_socket_mode_the_hooks_listen_on_port_without_slack_events(h: Harness
 
 
 def test_in_socket_mode_the_hooks_server_never_serves_metrics(h: Harness) -> None:
-    from bot.entry.cli import serve_hooks
+    from bot.entry.run import serve_hooks
     from bot.runtime.settings import Settings
 
     settings = Settings(app_token="xapp-1", host="127.0.0.1", port=0, metrics=True)

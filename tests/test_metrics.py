@@ -21,7 +21,7 @@ import prometheus_client
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.entry.cli import start_metrics_server
+from bot.entry.run import start_metrics_server
 from bot.runtime.metrics import SURFACES, Metrics, version_of
 from bot.entry.server import METRICS_PATH, make_metrics_server, make_server
 from bot.runtime.settings import DEFAULT_METRICS_PORT, Settings, SettingsError, load_settings

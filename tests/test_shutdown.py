@@ -13,7 +13,7 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from bot.entry.cli import SHUTDOWN_SECONDS
+from bot.entry.run import SHUTDOWN_SECONDS
 from tests.fake_slack import FakeSlack
 from tests.harness import SIGNING_SECRET, Clock, signed_headers, start_harness
 from tests.test_cli import ROOT, base_env, free_port

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from bot.entry.app import build_app
-from bot.entry.cli import start_with_retries
+from bot.entry.run import start_with_retries
 from bot.runtime.config import parse_config
 from tests.fake_slack import FakeSlack
 from tests.harness import CONFIG, SIGNING_SECRET

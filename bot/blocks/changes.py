@@ -9,9 +9,9 @@ from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, PlainText
 from slack_sdk.models.views import View
 
 from bot.blocks import ids
+from bot.blocks.change_text import ANSWER_WORDS, answer_text, ask_text, closure_text, describe, shipper
 from bot.blocks.common import button, context, input_block, link, local, option, section, static_select, user
 from bot.domain.changes import (
-    ANSWER_WORDS,
     Pair,
     CAUSES,
     KINDS,
@@ -20,10 +20,7 @@ from bot.domain.changes import (
     SIDES,
     WHAT_LIMIT,
     ChangeRecord,
-    answer_text,
-    ask_text,
     change_state,
-    describe,
     kind_words,
 )
 from bot.domain.changes_loop import (
@@ -34,7 +31,6 @@ from bot.domain.changes_loop import (
     AlertReport,
     Closure,
     Suspect,
-    closure_text,
     flap_count,
     latest_alerts,
 )
@@ -110,7 +106,7 @@ def change_line(record: ChangeRecord, config: Config, *, now: datetime) -> str:
     change = record.change
     return (
         f"*{change.id}* · {_when(change.at, config, change.domain)} · {escape(change.domain)} · {change.side} · "
-        f"{describe(change)} · {change.shipper()} · {answer_state(record, config, now=now)}"
+        f"{describe(change)} · {shipper(change)} · {answer_state(record, config, now=now)}"
     )
 
 
@@ -167,7 +163,7 @@ def suspect_line(suspect: Suspect, config: Config) -> str:
     same = " · :dart: same asset" if suspect.same_asset else ""
     return (
         f"• *{change.id}* {_when(change.at, config, change.domain)} · {change.side} · {describe(change)} · "
-        f"shipped by {change.shipper()} · {state}{same}"
+        f"shipped by {shipper(change)} · {state}{same}"
     )
 
 

@@ -18,7 +18,7 @@ from bot.blocks import ids
 from bot.blocks.card import kind_label, shown_title
 from bot.blocks.common import context, section, user
 from bot.blocks.nags import actions
-from bot.domain.changes import describe
+from bot.blocks.change_text import describe
 from bot.domain.changes_loop import LoopFigures
 from bot.domain.courts import COURT_LABEL, ball_holders
 from bot.domain.digest import DigestFigures, Listed, change

@@ -14,7 +14,8 @@ from slack_sdk.models.blocks import ActionsBlock, Block, PlainTextObject, UserSe
 from bot.blocks import ids
 from bot.blocks.card import requester_label, shown_title
 from bot.blocks.common import button, context, link, section
-from bot.domain.changes import ChangeRecord, describe
+from bot.blocks.change_text import describe, shipper
+from bot.domain.changes import ChangeRecord
 from bot.domain.changes_filing import question_channel
 from bot.domain.authz import can
 from bot.domain.history import seconds_between
@@ -125,7 +126,7 @@ def change_identity(record: ChangeRecord, config: Config, *, now: datetime) -> s
         [
             f"*{change.id}*",
             f"{change.side} shipped {describe(change)}",
-            f"by {change.shipper()} {age(seconds_between(change.at, now))} ago",
+            f"by {shipper(change)} {age(seconds_between(change.at, now))} ago",
             f"asked in <#{where}>",
         ]
     )

@@ -113,6 +113,19 @@ class Directory:
             return self.add_channel(word, word.lower())
         return None
 
+    def slack_text(self, typed: str) -> str:
+        """What Slack delivers for typed text: `&`, `<`, `>` escaped; `@ben`, `#support` as mentions."""
+        words = []
+        for word in typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split(" "):
+            core = word.rstrip(".,:;!?)")
+            tail = word[len(core) :]
+            if core.startswith("@") and core[1:] and (user := _named(self.users, core[1:])):
+                word = f"<@{user}>{tail}"
+            elif core.startswith("#") and core[1:] and (channel := _named(self.channels, core[1:])):
+                word = f"<#{channel}|{self.channels[channel]}>{tail}"
+            words.append(word)
+        return " ".join(words)
+
     def people_lines(self) -> list[str]:
         """One line per person: "@ben  U0BEN  support engineer"."""
         width = max(len(n) for n in self.users.values()) + 1
@@ -125,3 +138,7 @@ class Directory:
     def channel_lines(self) -> list[str]:
         width = max(len(n) for n in self.channels.values()) + 1
         return [f"#{name:<{width}} {channel_id}" for channel_id, name in self.channels.items()]
+
+
+def _named(table: dict[str, str], name: str) -> str | None:
+    return next((key for key, value in table.items() if value == name.lower()), None)

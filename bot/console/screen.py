@@ -2,9 +2,11 @@
 
 Each thing gets a header saying where it appeared and when — `#support`, `#support › thread of AIR-1`,
 `direct message to @ben`, `only @ana sees this`, `App Home of @ana`, a form — then its body. Buttons are
-numbered from 1 in what one typed line shows; `3` presses the third until the next line shows others.
+numbered from 1 in what one typed line shows; `3` presses the third until the next line shows others, and
+`pressed` is the action Slack sends for it.
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +34,43 @@ class Button:
     ts: str | None
     viewer: str | None
     key: str = ""  # the request it is about: its value, or (a select) its neighbours'
+
+
+def pressed(button: Button, extra: str | None, names: Directory) -> dict[str, Any]:
+    """The action Slack sends when `button` is worked: a button pressed, an option picked by `extra` (its number,
+    value or label), a person picked by `extra` ("@ben")."""
+    element = button.element
+    action = {
+        "action_id": element["action_id"],
+        "block_id": button.block_id,
+        "type": element["type"],
+        "action_ts": f"{time.time():.6f}",
+    }
+    if element["type"] == "button":
+        return {**action, "text": element.get("text"), "value": element.get("value", "")}
+    if element["type"] == "static_select":
+        return {**action, "selected_option": _option(element, extra)}
+    if element["type"] == "users_select":
+        user = names.find_user(extra) if extra else None
+        if user is None:
+            raise UsageError("pick a person: /click <number> @name")
+        return {
+            **action,
+            "selected_user": user,
+            **({"initial_user": element["initial_user"]} if element.get("initial_user") else {}),
+        }
+    raise UsageError(f"the console cannot work a {element['type']} element")
+
+
+def _option(element: dict[str, Any], extra: str | None) -> dict[str, Any]:
+    """The option of a select picked by `extra`: its number, its value, the key after its ">", or its label."""
+    options = element.get("options", [])
+    for i, option in enumerate(options, start=1):
+        value, label = option.get("value", ""), (option.get("text") or {}).get("text", "")
+        if extra and extra.upper() in (str(i), value.upper(), value.rpartition(">")[2].upper(), label.upper()):
+            return option
+    listed = ", ".join(f"{i} {(o.get('text') or {}).get('text', '')}" for i, o in enumerate(options, start=1))
+    raise UsageError(f"pick one: /click <number> <option> ({listed})")
 
 
 class Screen:
@@ -129,3 +168,15 @@ class Screen:
         self.buttons[len(self.buttons) + 1] = button
         self.history.append(button)
         return len(self.buttons)
+
+
+def nonzero_figures(scrape: str) -> list[str]:
+    """The sample lines of a scrape whose value is not 0, without comments, histogram buckets and `_created` samples."""
+    kept = []
+    for line in scrape.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        name, value = line.split("{")[0].split(" ")[0], line.rsplit(" ", 1)[1]
+        if not name.endswith(("_bucket", "_created")) and float(value) != 0:
+            kept.append(line)
+    return kept

@@ -11,7 +11,6 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TextIO
 
 from slack_bolt.request import BoltRequest
@@ -23,11 +22,11 @@ from bot.blocks.common import local
 from bot.console import forms, payloads
 from bot.console.directory import REQUESTER, Directory, dm_channel
 from bot.console.render import mrkdwn
-from bot.console.screen import Button, Screen, UsageError
+from bot.console.hooks import post_hook
+from bot.console.screen import Screen, UsageError, nonzero_figures, pressed
 from bot.console.timeline import ConsoleClock, TimeError, next_runs, parse_travel
 from bot.console.workspace import Message, Workspace
 from bot.domain.parsing import parse_key
-from bot.hooks import signed_headers as signed_hook_headers
 
 HELP = """Type what you would type in Slack:
   /ai-request …                file a request (`regression: …` sets the kind), or help, mine, queue [domain], status AIR-1,
@@ -248,7 +247,7 @@ class Console:
             raise UsageError(f"only @{name} sees that button; /as {name} first")
         if not self._confirmed(button.element):
             return
-        action = self._action(button, extra)
+        action = pressed(button, extra, self.names)
         if button.where == "home":
             payload = payloads.home_press(action, view=self.ws.home(self.user))
         else:
@@ -314,40 +313,6 @@ class Console:
             return True
         return self.ask(f"  {question} [y/N] ").strip().lower() in ("y", "yes")
 
-    def _action(self, button: Button, extra: str | None) -> dict[str, Any]:
-        element = button.element
-        action = {
-            "action_id": element["action_id"],
-            "block_id": button.block_id,
-            "type": element["type"],
-            "action_ts": f"{time.time():.6f}",
-        }
-        if element["type"] == "button":
-            return {**action, "text": element.get("text"), "value": element.get("value", "")}
-        if element["type"] == "static_select":
-            return {**action, "selected_option": self._option(element, extra)}
-        if element["type"] == "users_select":
-            user = self.names.find_user(extra) if extra else None
-            if user is None:
-                raise UsageError("pick a person: /click <number> @name")
-            return {
-                **action,
-                "selected_user": user,
-                **({"initial_user": element["initial_user"]} if element.get("initial_user") else {}),
-            }
-        raise UsageError(f"the console cannot work a {element['type']} element")
-
-    @staticmethod
-    def _option(element: dict[str, Any], extra: str | None) -> dict[str, Any]:
-        """The option of a select picked by `extra`: its number, its value, the key after its ">", or its label."""
-        options = element.get("options", [])
-        for i, option in enumerate(options, start=1):
-            value, label = option.get("value", ""), (option.get("text") or {}).get("text", "")
-            if extra and extra.upper() in (str(i), value.upper(), value.rpartition(">")[2].upper(), label.upper()):
-                return option
-        listed = ", ".join(f"{i} {(o.get('text') or {}).get('text', '')}" for i, o in enumerate(options, start=1))
-        raise UsageError(f"pick one: /click <number> <option> ({listed})")
-
     # -- machines -------------------------------------------------------------------------------
     def shipped(self, rest: str) -> None:
         """`/shipped …` is `/ai-request shipped …`."""
@@ -355,38 +320,8 @@ class Console:
 
     def hook(self, rest: str) -> None:
         """`/hook [source] <path> <json or @file>`: POST a body to the bot's hooks, signed as the source would."""
-        words = rest.split(maxsplit=1)
-        source = words[0] if words and words[0] in self.hook_secrets else next(iter(self.hook_secrets), None)
-        if source is None:
-            raise UsageError("the config names no hook sources (`hooks:`), so the bot has no hooks to post to")
-        if words and words[0] == source and source in self.hook_secrets:
-            rest = words[1] if len(words) > 1 else ""
-        target, _, body = rest.strip().partition(" ")
-        path, _, query = target.partition("?")
-        path = path if path.startswith("/hooks/") else f"/hooks/{path}"
-        raw = self._hook_body(body.strip())
-        headers = signed_hook_headers(
-            raw, source=source, secret=self.hook_secrets[source], timestamp=int(self.clock().timestamp())
-        )
-        status, answer = self.bot.hooks.answer(
-            method="POST", path=path, query=query, headers=headers, content_length=len(raw), read=lambda n: raw[:n]
-        )
-        self.say(
-            f"  ↪ POST {target if target.startswith('/') else path + ('?' + query if query else '')} as {source}: "
-            f"{status} {json.dumps(answer, ensure_ascii=False)}"
-        )
+        self.say(post_hook(self.bot.hooks, rest, secrets=self.hook_secrets, now=self.clock()))
         self.settle_and_show()
-
-    @staticmethod
-    def _hook_body(text: str) -> bytes:
-        if text.startswith("@"):
-            try:
-                return Path(text[1:]).read_bytes()
-            except OSError as exc:
-                raise UsageError(f"cannot read {text[1:]}: {exc.strerror}") from None
-        if not text:
-            raise UsageError('what to post? /hook regressions {"id": "…", "title": "…"}, or @file.json')
-        return text.encode()
 
     # -- forms ----------------------------------------------------------------------------------
     def submit(self, rest: str) -> None:
@@ -509,20 +444,7 @@ class Console:
     # -- typing ---------------------------------------------------------------------------------
     def slack_text(self, typed: str) -> str:
         """What Slack delivers for typed text: `&`, `<`, `>` escaped; `@ben`, `#support` as mentions."""
-        words = []
-        for word in typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split(" "):
-            core = word.rstrip(".,:;!?)")
-            tail = word[len(core) :]
-            if core.startswith("@") and core[1:] and (user := self._named(self.names.users, core[1:])):
-                word = f"<@{user}>{tail}"
-            elif core.startswith("#") and core[1:] and (channel := self._named(self.names.channels, core[1:])):
-                word = f"<#{channel}|{self.names.channels[channel]}>{tail}"
-            words.append(word)
-        return " ".join(words)
-
-    @staticmethod
-    def _named(table: dict[str, str], name: str) -> str | None:
-        return next((key for key, value in table.items() if value == name.lower()), None)
+        return self.names.slack_text(typed)
 
     def _last_written(self) -> Message:
         """The last message a person (not the bot) wrote here: in this thread, or at the top of this channel."""
@@ -541,18 +463,6 @@ class Console:
 
     def _channel_name(self, channel: str) -> str:
         return self.names.channels.get(channel, channel.lower())
-
-
-def nonzero_figures(scrape: str) -> list[str]:
-    """The sample lines of a scrape whose value is not 0, without comments, histogram buckets and `_created` samples."""
-    kept = []
-    for line in scrape.splitlines():
-        if line.startswith("#") or not line.strip():
-            continue
-        name, value = line.split("{")[0].split(" ")[0], line.rsplit(" ", 1)[1]
-        if not name.endswith(("_bucket", "_created")) and float(value) != 0:
-            kept.append(line)
-    return kept
 
 
 COMMANDS: dict[str, Callable[[Console, str], None]] = {

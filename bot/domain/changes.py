@@ -6,7 +6,7 @@ models, eval suites, cost ceilings and retrieval. When one side ships, the other
 once whether it is covered. A change and its answer are events of their own (`ChangeEvent`);
 `replay` folds them back into `ChangeRecord`s, and every rule reads records and `now`. A
 regression's suspects and closure are in `changes_loop`, the nag for an unanswered change in
-`changes_nag`.
+`changes_nag`. What is said about them, in Slack's words, is `bot.blocks.change_text`'s.
 
 (`ShippedChange` is the change log's change; `workflow.Change` is a transition of a request.)
 
@@ -57,10 +57,6 @@ WHAT_LIMIT = 300
 REASON_LIMIT = 500
 LINK_LIMIT = 2000
 _CHANGE_ID = re.compile(r"^CHG-(\d{1,9})$", re.IGNORECASE)
-QUESTIONS = {
-    "product": "Does the prompt/eval suite cover it?",
-    "platform": "Does the product side need to act (intents, surfaces, flows, success metrics)?",
-}
 
 
 def change_key(number: int) -> str:
@@ -146,13 +142,6 @@ class ShippedChange(BaseModel):
     @property
     def by_hook(self) -> bool:
         return self.origin is not None
-
-    def shipper(self) -> str:
-        """Who shipped it, for mrkdwn: "<@U0PPM>", "the `deploys` hook", or "<@U0MLPM> (through the `prompts` hook)"
-        when the tool named a person we know."""
-        if self.origin is not None and self.origin.person:
-            return f"<@{self.origin.person}> (through the `{escape(self.shipped_by)}` hook)"
-        return f"the `{escape(self.shipped_by)}` hook" if self.by_hook else f"<@{self.shipped_by}>"
 
 
 class Acknowledgement(BaseModel):
@@ -311,31 +300,6 @@ def asked(change: ShippedChange, pair: Pair, *, lead: str | None) -> str | None:
     return pair.owner(other_side(change.side)) or lead
 
 
-def ask_text(change: ShippedChange, *, asked_user: str | None) -> str:
-    """The question put to the other side, in mrkdwn (the change's words escaped), e.g.
-    "<@U0MLPM> Product shipped *express-refund intent* (intent, v2) in support (<@U0PPM>, CHG-7).
-    Does the prompt/eval suite cover it?"."""
-    to = f"<@{asked_user}> " if asked_user else ""
-    return (
-        f"{to}{change.side.capitalize()} shipped {describe(change)} in {escape(change.domain)} "
-        f"({change.shipper()}, {change.id}). {QUESTIONS[change.side]}"
-    )
-
-
-def describe(change: ShippedChange) -> str:
-    """ "*express-refund intent* (intent, v2)": what shipped, bold and escaped, with its kind and version."""
-    details = [kind_words(change.kind)] if change.kind else []
-    details += [_version_words(change.version)] if change.version else []
-    suffix = f" ({', '.join(details)})" if details else ""
-    return f"*{escape(change.what)}*{suffix}"
-
-
-def _version_words(version: str) -> str:
-    """ "v2" for a number like 2 or 2.1, else "version 3f2a9c1e"; escaped and cut to 40 characters."""
-    text = escape(truncate(version, 40))
-    return f"v{text}" if re.fullmatch(r"\d+(\.\d+)*", version) else f"version {text}"
-
-
 def may_answer(user: str, *, asked_user: str | None, lead: str | None, admins: Collection[str]) -> bool:
     """The person asked, the domain lead and the admins may answer for a change."""
     return user in {asked_user, lead} or user in admins
@@ -438,30 +402,6 @@ def snooze_change(
             "the first press. Answer it: covered, needs work or not relevant."
         )
     return ChangeSnooze(by=by, at=at, until=until, first=first)
-
-
-ANSWER_WORDS = {"covered": "covered", "needs_work": "needs work", "not_relevant": "not relevant"}
-
-
-def answer_text(answer: Acknowledgement) -> str:
-    """What an answer says, in mrkdwn (its words escaped): "covered; the eval case: <https://…|https://…>",
-    "needs work; AIR-14 asks for it", "not relevant: the prompt never sees refunds"."""
-    if answer.answer == "covered":
-        return f"covered; the eval case: {web_link(answer.eval_link or '')}"
-    if answer.answer == "needs_work":
-        said = f"needs work; {answer.eval_request} asks for it" if answer.eval_request else "needs work"
-        if answer.reason:
-            said += f" ({escape(truncate(answer.reason, REASON_LIMIT))})"
-        return said + (f"; the eval case: {web_link(answer.eval_link)}" if answer.eval_link else "")
-    return f"not relevant: {escape(truncate(answer.reason or '', REASON_LIMIT))}"
-
-
-def web_link(url: str) -> str:
-    """A mrkdwn link showing the address itself, for a plain http(s) address; otherwise its escaped text."""
-    if is_web_link(url) and not any(c in url for c in "<>|"):
-        shown = escape(truncate(url, 80))
-        return f"<{url.replace('&', '&amp;')}|{shown}>"
-    return escape(url)
 
 
 @dataclass(frozen=True)

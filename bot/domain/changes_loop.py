@@ -26,12 +26,10 @@ from bot.domain.changes import (
     change_number,
     is_web_link,
     parse_change_key,
-    web_link,
 )
 from bot.domain.errors import InvalidInput
 from bot.domain.history import as_utc
 from bot.domain.models import PRIORITIES, Event, Request
-from bot.domain.text import escape, truncate
 
 RECOVERED = "recovered"
 REFIRED = "refired"
@@ -111,15 +109,6 @@ class Closure(BaseModel):
     def event_data(self) -> dict[str, str]:
         """The keys to store in the data of the event that resolves the regression."""
         return {k: v for k, v in self.model_dump().items() if v is not None}
-
-
-def closure_text(closure: Closure) -> str:
-    """A closure in words, mrkdwn (its reason escaped): "cause CHG-7; eval case <https://…|https://…>", or
-    "cause outside; no eval case: the provider changed the model"."""
-    cause = closure.cause_change or closure.cause
-    if closure.eval_case:
-        return f"cause {cause}; eval case {web_link(closure.eval_case)}"
-    return f"cause {cause}; no eval case: {escape(truncate(closure.no_eval_reason or '', REASON_LIMIT))}"
 
 
 def close_regression(

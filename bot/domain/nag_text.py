@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.domain.changes import QUESTIONS, ChangeState, describe
+from bot.blocks.change_text import QUESTIONS, describe, shipper
+from bot.domain.changes import ChangeState
 from bot.domain.courts import COURT_LABEL, ball_holders, escalation, owners
 from bot.domain.history import Silence, court_seconds, seconds_between
 from bot.domain.models import Event, Request
@@ -128,7 +129,7 @@ def unacknowledged_text(state: ChangeState, *, escalated_to: Sequence[str], tz: 
     text = (
         f"{change.id} has waited {n} business day{'' if n == 1 else 's'} for an answer from <@{state.asked}>: "
         f"{change.side.capitalize()} shipped {describe(change)} in {escape(change.domain)} "
-        f"({change.shipper()}, {local_when(change.at, tz=tz)}). {QUESTIONS[change.side]}"
+        f"({shipper(change)}, {local_when(change.at, tz=tz)}). {QUESTIONS[change.side]}"
     )
     return text + (f" Escalated to {' and '.join(f'<@{u}>' for u in escalated_to)}." if escalated_to else "")
 

@@ -1,21 +1,16 @@
-"""`ai-intake`: run the bot, check the config, back up and restore. `ai-intake --help` lists every command."""
+"""`ai-intake`: the command line, and the commands that check the config, export, check the kept facts, back up
+and restore. `ai-intake --help` lists every command; `run` is served by `bot.entry.run`, `jobs run` by
+`bot.entry.jobs_cli`."""
 
 import argparse
-import errno
-import os
-import signal
 import logging
 import sys
-import threading
-import time
-from datetime import date, datetime, timedelta, timezone
-from collections.abc import Callable, Sequence
+from datetime import date, datetime, timezone
+from collections.abc import Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from slack_bolt.error import BoltError
-from slack_sdk.errors import SlackClientError
-
+from bot.entry.run import cmd_run
 from bot.runtime.config import ConfigError, load_config
 from bot.domain.catalog import catalog_lines
 from bot.domain.changes import Pair
@@ -25,9 +20,7 @@ from bot.runtime.settings import Settings, SettingsError, hook_secrets, load_set
 from storage.db import StorageError
 
 log = logging.getLogger("ai_intake")
-STARTUP_RETRY_MAX_SECONDS = 60
 DELIVERY_WAIT_SECONDS = 30.0
-DELIVERY_POLL_SECONDS = 0.25
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -273,112 +266,10 @@ def open_store(db_path: Path, config: Config):
 
 
 def cmd_jobs_run(args: argparse.Namespace) -> int:
-    """Run one job once. `--at` is when the rules are evaluated; the messages may go out at once. Without
-    `--dry-run` it waits (`--wait`, 30 s) until they are delivered — by this process, or by the running bot
-    that holds the outbox — and prints what was sent, what is still queued and why, and what failed."""
-    from bot.usecases.jobs import Jobs
+    """`ai-intake jobs run`, in `bot.entry.jobs_cli` (imported when run: it reads `at_in` and `open_store` here)."""
+    from bot.entry.jobs_cli import cmd_jobs_run as run_once
 
-    settings = load_settings()
-    setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token], fmt=settings.log_format)
-    config = load_config(settings.config_path)
-    at = at_in(args.at, config)
-    if args.dry_run:
-        jobs = Jobs(open_store(settings.db_path, config), config)  # without Slack
-        lines = run_job(jobs, args.job, at=at, dry_run=True)
-        print(f"{args.job} at {at.isoformat()}: would send {len(lines)} message(s)")
-        for line in lines:
-            print(f"  {line}")
-        return 0
-    settings.require_token()
-    bot = start_with_retries(lambda: make_bot(settings, config, outbox_lanes=1))  # one post at a time, in queue order
-    started, items = time.monotonic(), None
-    try:
-        with bot.store.reading() as tx:
-            mark = tx.outbox.last_id()
-        run_job(bot.jobs, args.job, at=at)
-        with bot.store.transaction(background=True) as tx:  # what it queued for `at` goes out now
-            ids = tx.outbox.release_run(after=mark, queued_at=at, now=datetime.now(timezone.utc))
-        items, others = deliver(bot, ids, wait=args.wait)
-    finally:
-        try:  # where the running bot's /metrics sees it
-            with bot.store.transaction(background=True) as tx:
-                tx.jobs.record_hand_run(
-                    args.job,
-                    at=datetime.now(timezone.utc),
-                    seconds=time.monotonic() - started,
-                    ok=items is not None and not any(item.status == "failed" for item in items),
-                )
-        finally:
-            bot.stop()
-    print(f"{args.job} at {at.isoformat()}: queued {len(items)} message(s)")
-    for line in delivery_lines(items, others_sending=bot.outbox.standing_by):
-        print(f"  {line}")
-    if others:
-        print(f"  ({others} other message(s) wait in the outbox)")
-    return 1 if any(item.status == "failed" for item in items) else 0
-
-
-def run_job(jobs, job: str, *, at: datetime, dry_run: bool = False) -> list[str]:
-    if job == "digest":
-        return jobs.send_digest(now=at, dry_run=dry_run)
-    return jobs.run_nags(job=job, now=at, dry_run=dry_run)
-
-
-def deliver(bot, ids: list[int], *, wait: float, sleep: Callable[[float], None] = time.sleep):
-    """Send what is due (when this process may: no running bot holds the outbox), and wait until each of the
-    items `ids` is sent, failed or due after `wait` seconds; (those items, how many others wait)."""
-    deadline = time.monotonic() + max(wait, 0)
-    while True:
-        bot.outbox.drain()
-        with bot.store.reading() as tx:
-            items, pending = tx.outbox.items(ids), tx.outbox.pending_count()
-        remaining = deadline - time.monotonic()
-        horizon = datetime.now(timezone.utc) + timedelta(seconds=max(remaining, 0))
-        waiting = [
-            i for i in items if i.status == "pending" and (i.next_attempt_at is None or i.next_attempt_at <= horizon)
-        ]
-        if not waiting or remaining <= 0:
-            return items, pending - sum(1 for i in items if i.status == "pending")
-        sleep(DELIVERY_POLL_SECONDS)
-
-
-def delivery_lines(items, *, others_sending: bool) -> list[str]:
-    """One line per item queued by the run: where it went, and sent, still queued (why) or failed (Slack's error)."""
-    lines = []
-    for item in items:
-        where = item_target(item)
-        if item.status == "sent":
-            lines.append(f"sent      {where}")
-        elif item.status == "failed":
-            lines.append(f"failed    {where}: {item.error or 'unknown error'}")
-        elif item.status == "superseded":
-            lines.append(f"replaced  {where} (a newer version went out)")
-        else:
-            lines.append(f"queued    {where}: {why_queued(item, others_sending=others_sending)}")
-    return lines
-
-
-def item_target(item) -> str:
-    payload = item.payload
-    if payload.get("user"):
-        return f"direct message to {payload['user']}"
-    if item.kind == "change_line":
-        return f"thread of {payload.get('change_id')} in {payload.get('channel')}"
-    if payload.get("channel"):
-        return f"message in {payload['channel']}"
-    return f"thread of AIR-{item.request_id}" if item.request_id else item.kind
-
-
-def why_queued(item, *, others_sending: bool) -> str:
-    """Why a pending item is not sent yet, in words."""
-    error = item.error or ""
-    if error.startswith("outside the recipient's working hours"):
-        return error + " (it goes out then)"
-    if others_sending:
-        return "the running bot holds the outbox and has not sent it yet (it sends it when it next looks)"
-    if error and error != "paced":
-        return f"{error}; tried again at {item.next_attempt_at.isoformat() if item.next_attempt_at else 'once due'}"
-    return "not sent within the wait (`--wait` waits longer)"
+    return run_once(args)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -498,236 +389,6 @@ def cmd_console(args: argparse.Namespace) -> int:
     from bot.console.main import cmd_console as console
 
     return console(args)
-
-
-# -- run ----------------------------------------------------------------------------------------
-def cmd_run(args: argparse.Namespace) -> int:
-    signal.signal(signal.SIGTERM, stop_on_sigterm)  # first: `docker stop` during start-up (PID 1 ignores it otherwise)
-    settings = load_settings()
-    setup_logging(secrets=[settings.bot_token, settings.signing_secret, settings.app_token], fmt=settings.log_format)
-    settings.require_slack()
-    config = load_config(settings.config_path)
-    secrets = hook_secrets({name: source.secret_env for name, source in config.hooks.items()})
-    setup_logging(
-        secrets=[settings.bot_token, settings.signing_secret, settings.app_token, *secrets.values()],
-        fmt=settings.log_format,
-    )  # the hooks' secrets are known once the config is
-    bot = start_with_retries(lambda: make_bot(settings, config))
-    from bot.entry.scheduler import Scheduler
-
-    scheduler = Scheduler(bot.jobs, bot.store, bot.config, clock=bot.clock)
-    bot.start()
-    scheduler.start()
-    metrics_server = None
-    try:
-        metrics_server = start_metrics_server(bot, settings)
-        serve(bot, settings, scheduler_running=lambda: scheduler.running)
-    finally:
-        if metrics_server is not None:
-            metrics_server.close()
-        scheduler.stop()
-        bot.stop()
-    return 0
-
-
-SHUTDOWN_SECONDS = 8.0
-"""From SIGTERM to the process's end, at most (Docker's default grace is 10 s; compose.yaml gives 15)."""
-_stopping = threading.Event()
-
-
-def stop_on_sigterm(signum: int, frame: object) -> None:
-    """SIGTERM (a deploy, `docker stop`, `kill`) stops the bot like Ctrl-C: the server stops taking requests, the jobs
-    and the outbox worker finish what they are doing, the database closes. Whatever Slack does (a call that never
-    answers), the process ends within `SHUTDOWN_SECONDS`: a watchdog ends it then, and what was not sent stays
-    queued (an item whose post may have reached Slack is looked up before it is posted again). A second SIGTERM
-    while stopping changes nothing."""
-    if _stopping.is_set():
-        return
-    _stopping.set()
-    log.info("ai-intake stopping (SIGTERM)")
-    threading.Thread(
-        target=_end_after, args=(SHUTDOWN_SECONDS,), name="ai-intake-shutdown-watchdog", daemon=True
-    ).start()
-    raise SystemExit(0)
-
-
-def _end_after(seconds: float) -> None:
-    time.sleep(seconds)
-    log.warning(
-        "ai-intake is still stopping after %.0f s (a Slack call has not answered); ending now: what was not "
-        "sent stays queued",
-        seconds,
-    )
-    logging.shutdown()
-    os._exit(0)
-
-
-def make_bot(
-    settings: Settings, config: Config, *, clock: Callable[[], datetime] | None = None, outbox_lanes: int | None = None
-):
-    """The bot for `run` (the outbox posts to a few channels at once) or, with `outbox_lanes=1`, for a one-off job run
-    (one post at a time, in the order the job queued them)."""
-    from bot.entry.app import build_app
-    from bot.runtime.clock import system_clock
-    from bot.outbox.worker import LANES
-
-    secrets = hook_secrets({name: source.secret_env for name, source in config.hooks.items()})
-    for name in sorted(set(config.hooks) - set(secrets)):
-        log.warning(
-            "hook source %s has no secret ($%s is not set): its requests are refused",
-            name,
-            config.hooks[name].secret_env,
-        )
-    return build_app(
-        config=config,
-        db_path=str(settings.db_path),
-        token=settings.bot_token or "",
-        signing_secret=None if settings.socket_mode else settings.signing_secret,
-        api_url=settings.api_url,
-        clock=clock or system_clock,
-        outbox_lanes=outbox_lanes or LANES,
-        hook_secrets=secrets,
-    )
-
-
-def start_with_retries(make: Callable[[], object], *, sleep: Callable[[float], None] = time.sleep):
-    """Build the bot; while Slack cannot be reached, say so and try again with backoff (1 s … 60 s).
-
-    A token Slack refuses is final: it is reported in one sentence, not retried. Slack being down
-    (no connection, HTTP 5xx or 429 from auth.test, which Bolt reports as a BoltError too) is not.
-    """
-    delay = 1.0
-    while True:
-        try:
-            return make()
-        except BoltError as exc:
-            trouble = slack_trouble(exc)
-            if trouble is None:
-                raise SettingsError(
-                    f"Slack refused SLACK_BOT_TOKEN ({exc}). Check the token on the app's OAuth & Permissions page."
-                ) from None
-        except StorageError:
-            raise
-        except (SlackClientError, OSError) as exc:
-            trouble = str(getattr(exc, "reason", None) or exc) or type(exc).__name__
-        log.warning("Slack cannot be reached (%s); trying again in %.0f s", trouble, delay)
-        sleep(delay)
-        delay = min(delay * 2, STARTUP_RETRY_MAX_SECONDS)
-
-
-SLACK_DOWN_ERRORS = frozenset(
-    {"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"}
-)
-
-
-def slack_trouble(exc: BoltError) -> str | None:
-    """Why auth.test failed when Slack itself is in trouble (5xx, 429, …); None when it refused the token."""
-    response = getattr(exc.__cause__ or exc.__context__, "response", None)
-    if response is None:
-        return None
-    status, error = getattr(response, "status_code", 200), response.get("error")
-    if status >= 500 or status == 429 or error in SLACK_DOWN_ERRORS:
-        return f"auth.test answered HTTP {status}" + (f" {error}" if error else "")
-    return None
-
-
-def serve(bot, settings: Settings, *, scheduler_running: Callable[[], bool]) -> None:
-    if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        if bot.config.hooks:
-            serve_hooks(bot, settings, scheduler_running=scheduler_running)
-        log.info("ai-intake connecting over Socket Mode")
-        SocketModeHandler(bot.app, settings.app_token).start()
-        return
-    from bot.entry.server import make_server
-
-    host = settings.host
-    server = listening(
-        lambda: make_server(bot, host=host, port=settings.port, scheduler_running=scheduler_running),
-        host=host,
-        port=settings.port,
-        variable="PORT",
-    )
-    hooks = ", POST /hooks/regressions and /hooks/changes" if bot.config.hooks else ""
-    log.info(
-        "ai-intake serving HTTP on %s:%s (POST /slack/events, GET /healthz, GET /readyz%s)",
-        host,
-        server.effective_port,
-        hooks,
-    )
-    server.run()
-
-
-def serve_hooks(bot, settings: Settings, *, scheduler_running: Callable[[], bool]):
-    """In Socket Mode, with hook sources configured: serve /hooks/…, /healthz and /readyz (never /slack/events, nor
-    /metrics, which has a port of its own) on $PORT from a daemon thread; returns the server."""
-    from bot.entry.server import make_server
-
-    server = listening(
-        lambda: make_server(
-            bot, host=settings.host, port=settings.port, scheduler_running=scheduler_running, slack_events=False
-        ),
-        host=settings.host,
-        port=settings.port,
-        variable="PORT",
-    )
-    log.info(
-        "ai-intake serving the hooks on %s:%s (POST /hooks/regressions, /hooks/changes; GET /healthz, /readyz)",
-        settings.host,
-        server.effective_port,
-    )
-    threading.Thread(target=serve_until_closed, args=(server,), name="ai-intake-hooks", daemon=True).start()
-    return server
-
-
-def start_metrics_server(bot, settings: Settings):
-    """/metrics on a port of its own (AI_INTAKE_METRICS_PORT, or 9102 with AI_INTAKE_METRICS=on), served from a thread
-    of its own; None when the settings ask for none. `.close()` stops it."""
-    port = settings.metrics_server_port
-    if port is None:
-        return None
-    from bot.entry.server import make_metrics_server
-
-    variable = (
-        "AI_INTAKE_METRICS_PORT" if settings.metrics_port is not None else "AI_INTAKE_METRICS_PORT (9102 by default)"
-    )
-    server = listening(
-        lambda: make_metrics_server(bot, host=settings.host, port=port),
-        host=settings.host,
-        port=port,
-        variable=variable,
-    )
-    threading.Thread(target=serve_until_closed, args=(server,), name="ai-intake-metrics", daemon=True).start()
-    log.info("ai-intake serving GET /metrics on %s:%s", settings.host, server.effective_port)
-    return server
-
-
-def listening(make: Callable[[], object], *, host: str, port: int, variable: str):
-    """`make()`, a server bound to host:port; SettingsError in one sentence when it cannot listen there."""
-    try:
-        return make()
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            why = "the port is in use (another ai-intake, or another program, listens there)"
-        elif exc.errno == errno.EACCES:
-            why = "the port is reserved for root (use one above 1023)"
-        else:
-            why = exc.strerror or str(exc)
-        raise SettingsError(
-            f"cannot listen on {host}:{port}: {why}; stop that, or set {variable} to a free port."
-        ) from None
-
-
-def serve_until_closed(server) -> None:
-    """Run a waitress server until `.close()`: closing its sockets ends its loop with EBADF, the normal end here.
-    Its worker threads are stopped then too (waitress stops them itself only on SystemExit or KeyboardInterrupt)."""
-    try:
-        server.run()
-    except (OSError, ValueError):
-        pass
-    finally:
-        server.task_dispatcher.shutdown()
 
 
 if __name__ == "__main__":

@@ -118,7 +118,7 @@ def hook_answer(bot: Bot, environ: dict[str, Any], start_response: Callable[...,
     """A POST /hooks/… request, answered by `bot.hooks` (the body is read only when it may be)."""
     length = environ.get("CONTENT_LENGTH") or ""
     headers = {key[5:].replace("_", "-"): value for key, value in environ.items() if key.startswith("HTTP_")}
-    status, body = bot.hooks.answer(
+    status, body = bot.hooks.handle_request(
         method=environ.get("REQUEST_METHOD", ""),
         path=environ.get("PATH_INFO", ""),
         query=environ.get("QUERY_STRING", ""),

@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 PATHS = {"/hooks/regressions": "regressions", "/hooks/changes": "changes"}
 PREFIX = "/hooks/"
 
-Answer = tuple[int, dict[str, Any]]
+Response = tuple[int, dict[str, Any]]
+"""(HTTP status, JSON body): what a hook request gets back."""
 
 
 class HookEndpoints:
@@ -43,7 +44,7 @@ class HookEndpoints:
         self._routes = dict(routes or {})
         """source -> (format, domain) its config binds it to (None: the URL's parameter, if any, decides)."""
 
-    def answer(
+    def handle_request(
         self,
         *,
         method: str,
@@ -52,8 +53,9 @@ class HookEndpoints:
         headers: Mapping[str, str],
         content_length: int | None,
         read: Callable[[int], bytes],
-    ) -> Answer:
-        """(status, JSON body) for one request; `read(n)` reads at most n bytes of its body."""
+    ) -> Response:
+        """Handle one HTTP request to a hook path: refuse it, or verify it and file or log what its body says; (status,
+        JSON body) to send back. `read(n)` reads at most n bytes of its body."""
         endpoint = PATHS.get(path)
         if endpoint is None or not self.enabled:
             why = "hooks are off: the config names no hook sources" if endpoint else "no such hook"
@@ -64,7 +66,7 @@ class HookEndpoints:
             body = self._body(content_length, read)
             asked = parse_qs(query)
             source = self._verifier.verify(headers, body, source=_one(asked, "source"))
-            return self._handle(endpoint, body, source=source, query=asked)
+            return self._take(endpoint, body, source=source, query=asked)
         except HookError as exc:
             log.info("refused a hook request to %s: %s %s", path, exc.status, exc.message)
             return exc.status, exc.body()
@@ -88,7 +90,8 @@ class HookEndpoints:
             _bound("domain", domain, _one(query, "domain"), source=source),
         )
 
-    def _handle(self, endpoint: str, body: bytes, *, source: str, query: dict[str, list[str]]) -> Answer:
+    def _take(self, endpoint: str, body: bytes, *, source: str, query: dict[str, list[str]]) -> Response:
+        """A verified body: once, what it reports is filed (regressions) or logged (changes)."""
         replay = body_key(source, endpoint, body)
         if self._machines.handled(replay):
             log.info("hook %s from %s: a replay of a body already handled", endpoint, source)
@@ -107,7 +110,7 @@ class HookEndpoints:
             "hook %s from %s: %s", endpoint, source, ", ".join(f"{o.id} {o.outcome}" for o in outcomes) or "nothing"
         )
         self._machines.remember(replay)
-        return (201 if any(o.created for o in outcomes) else 200), _answer(outcomes, list(batch.skipped), key=key)
+        return (201 if any(o.created for o in outcomes) else 200), _results(outcomes, list(batch.skipped), key=key)
 
 
 def _bound(name: str, bound: str | None, asked: str | None, *, source: str) -> str | None:
@@ -132,7 +135,7 @@ def _one(query: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-def _answer(outcomes: list[Outcome], skipped: list[str], *, key: str) -> dict[str, Any]:
+def _results(outcomes: list[Outcome], skipped: list[str], *, key: str) -> dict[str, Any]:
     """{"key": "AIR-12"} (or {"change": "CHG-7"}) for a body of one item, and always what each item did."""
     body: dict[str, Any] = {}
     if len(outcomes) == 1:

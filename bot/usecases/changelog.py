@@ -12,6 +12,13 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.blocks.change_text import (
+    answered_line,
+    eval_assignee_reason,
+    named_cause_line,
+    regression_words,
+    snoozed_line,
+)
 from bot.runtime.clock import Clock, system_clock
 from bot.domain.changes import (
     ChangeRecord,
@@ -19,7 +26,6 @@ from bot.domain.changes import (
     ShippedChange,
     acknowledge,
     answer_by_cause,
-    answer_text,
     change_state,
     check_answerable,
     eval_request_draft,
@@ -154,10 +160,7 @@ class ChangeLog:
                 raise Conflict(f"{change.id} was answered a moment ago; look at its message.")
             channel = question_channel(self._config, change.domain)
             tx.outbox.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)
-            tx.outbox.enqueue(
-                ChangeLine(change_id=change.id, channel=channel, text=f"<@{user}> answered: {answer_text(said)}"),
-                at=now,
-            )
+            tx.outbox.enqueue(ChangeLine(change_id=change.id, channel=channel, text=answered_line(user, said)), at=now)
             for request_id in regressions:
                 tx.outbox.enqueue(CardUpdate(), at=now, request_id=request_id)  # their suspects show the answer
             tx.outbox.refresh_homes({change.asked, user}, at=now)
@@ -189,7 +192,7 @@ class ChangeLog:
                     ChangeLine(
                         change_id=change.id,
                         channel=question_channel(self._config, change.domain),
-                        text=f"<@{user}> snoozed reminders about {change.id} until {when}.",
+                        text=snoozed_line(user, change.id, until=when),
                     ),
                     at=now,
                 )
@@ -225,16 +228,17 @@ class ChangeLog:
             channel = question_channel(self._config, change.domain)
             # the answer shows where the change's question is: a confidential regression is neither named nor linked
             shown = visible_to(self._config, regression, channel=channel)
-            which = regression.key if shown else "a confidential regression"
+            which = regression_words(regression.key, shown=shown)
             said = answer_by_cause(record, regression=which, by=user, at=now, eval_case=eval_case if shown else None)
-            if said is not None and tx.changes.answer(said):
+            answered = said is not None and tx.changes.answer(said)
+            if answered:
                 tx.outbox.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)
-                text = f"<@{user}> resolved {which} naming {change.id} as its cause: {answer_text(said)}"
             else:  # answered before ("not relevant", say): the naming is recorded against it, and the digest counts it
                 tx.changes.named_as_cause(record, regression=regression.key, by=user, at=now)
-                text = f"<@{user}> resolved {which} naming {change.id} as its cause."
-                if record.answer is not None and record.answer.answer == "not_relevant":
-                    text += " It had been answered “not relevant”."
+            had = record.answer.answer if record.answer is not None else None
+            text = named_cause_line(
+                user, change.id, regression=which, answer=said if answered else None, had_answer=had
+            )
             tx.outbox.enqueue(ChangeLine(change_id=change.id, channel=channel, text=text), at=now)
             tx.outbox.refresh_homes({u for u in (change.asked, user) if u}, at=now)
 
@@ -251,7 +255,7 @@ class ChangeLog:
             source="change",
             asset=change.asset,
         )
-        reason = f"assigned to <@{draft.assignee}> (the platform owner, for {change.id})" if draft.assignee else None
+        reason = eval_assignee_reason(draft.assignee, change.id) if draft.assignee else None
         return self._intake.file_within(
             tx, request, now=now, origin_key=f"change:{change.id}:eval", assignee=draft.assignee, assignee_reason=reason
         )

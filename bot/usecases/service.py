@@ -19,7 +19,8 @@ from bot.usecases import learning
 from bot.runtime.clock import Clock, system_clock
 from bot.domain import authz, workflow
 from bot.blocks import messages
-from bot.domain.changes_loop import Closure, closure_text
+from bot.blocks.change_text import closure_text
+from bot.domain.changes_loop import Closure
 from bot.domain.duplicates import CANDIDATES, DUPLICATE, DUPLICATE_LINKED, candidate_words, close_as_duplicate, similar
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.courts import escalation, owners
