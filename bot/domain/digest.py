@@ -150,12 +150,8 @@ class DigestFigures:
         return len(self.unowned_regressions) + self.hidden_unowned[0]
 
 
-def digest_week(config: Config, *, now: datetime) -> tuple[datetime, datetime]:
-    """The week a digest at `now` covers: the 7 days ending at `now`, as (start, end], start excluded.
-
-    `config` is taken so that the period can follow the digest's cron later; it is unused today.
-    """
-    del config
+def week_ending(now: datetime) -> tuple[datetime, datetime]:
+    """The week a digest at `now` covers: the 7 days ending at `now`, as (start, end], start excluded."""
     return now - WEEK, now
 
 
