@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.digest import DigestFigures, change, week_ending
+from bot.blocks.digest import change
+from bot.domain.digest import DigestFigures, week_ending
 from bot.domain.models import Event, Request
 from bot.usecases.facts import facts_of
 from bot.usecases.jobs import Jobs

@@ -26,7 +26,7 @@ from bot.blocks.nag_rules import unowned as unownedag
 from bot.blocks.nags import actions
 from bot.domain.changes_loop import LoopFigures
 from bot.domain.courts import COURT_LABEL, ball_holders
-from bot.domain.digest import DigestFigures, Listed, change
+from bot.domain.digest import ConfidentialRequest, DigestFigures
 from bot.domain.digest_facts import PrivateDigest, PublicDigest
 from bot.domain.nag_facts import Offer
 from bot.domain.policy import Config
@@ -37,6 +37,28 @@ DECISIONS_LIMIT = 8
 """Unowned regressions, and stalled reviews, listed with their buttons (two blocks each); the rest are counted."""
 LINES_CHARS = 2800
 """Room for the lines of one section (Slack cuts a section's text at 3,000 characters)."""
+
+
+def change(current: float | int | None, previous: float | int | None, *, points: bool = False) -> str:
+    """The change against last week, for people: counts as a difference ("+3", "-2", "±0"), other
+    numbers (durations) relative in percent ("-12 %"), or with `points` as a difference in
+    percentage points ("+4 pts"); "—" when either is unknown or a relative change has no base.
+    """
+    if current is None or previous is None:
+        return "—"
+    if points:
+        return _signed(round(current - previous), unit=" pts")
+    if isinstance(current, int) and isinstance(previous, int):
+        return _signed(current - previous)
+    if previous == 0:
+        return "±0" if current == 0 else "—"
+    return _signed(round((current - previous) / previous * 100), unit=" %")
+
+
+def _signed(number: int, *, unit: str = "") -> str:
+    if number == 0:
+        return "±0"
+    return f"{number:+d}{unit}"
 
 
 def _hours(seconds: float | None) -> str:
@@ -280,7 +302,7 @@ def loop_figures_blocks(loop: LoopFigures | None) -> list[Block]:
 
 
 def render_private_digest(
-    listed: Sequence[Listed], config: Config, *, title: str, now: datetime
+    listed: Sequence[ConfidentialRequest], config: Config, *, title: str, now: datetime
 ) -> list[tuple[str, list[Block]]]:
     """The confidential requests a private review channel may see, listed in full — key, title, kind, age and
     whose court — those needing a decision first, with their buttons."""
@@ -307,7 +329,7 @@ def render_private_digest(
     return _messages(title, text, blocks)
 
 
-def _private_line(item: Listed, config: Config, *, now: datetime) -> str:
+def _private_line(item: ConfidentialRequest, config: Config, *, now: datetime) -> str:
     request, decision = item.request, item.decision
     holders = " ".join(f"<@{u}>" for u in ball_holders(request, config)) or "nobody"
     parts = [
@@ -327,7 +349,7 @@ def _private_line(item: Listed, config: Config, *, now: datetime) -> str:
     return " · ".join(parts)
 
 
-def _private_buttons(item: Listed) -> ActionsBlock | None:
+def _private_buttons(item: ConfidentialRequest) -> ActionsBlock | None:
     key, request = item.request.key, item.request
     if item.decision.unowned_hours is not None:
         return _buttons(key, *unownedag.DIGEST_OFFERS)

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Field, TypeAdapter
 
 from bot.domain.changes_loop import LoopFigures
-from bot.domain.digest import DigestFigures, Listed
+from bot.domain.digest import DigestFigures, ConfidentialRequest
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class PrivateDigest:
     the confidential requests it may see, those needing a decision first."""
 
     scope: str | None
-    listed: tuple[Listed, ...]
+    listed: tuple[ConfidentialRequest, ...]
     what: Literal["private"] = "private"
 
 
