@@ -1,6 +1,8 @@
 """Every Slack id the bot uses, spelled once: command, callback, action and block ids; and the button each offer
 of a nag (`bot.domain.nag_facts.Offer`) is."""
 
+from collections.abc import Iterable
+
 from bot.domain.nag_facts import Offer
 
 COMMAND = "/ai-request"
@@ -68,7 +70,7 @@ CHANGE_OFFERS = {
 """The button of each offer about a change of the change log."""
 
 
-def action_ids(offers: "tuple[Offer, ...] | list[Offer]", *, change: bool = False) -> list[str]:
+def action_ids(offers: Iterable[Offer], *, change: bool = False) -> list[str]:
     """The action ids of `offers`, about a change (`change`) or a request."""
     found = CHANGE_OFFERS if change else REQUEST_OFFERS
     return [found[o] for o in offers]
