@@ -15,6 +15,7 @@ from bot.usecases.jobs import Jobs
 from storage.db import Db
 from storage.store import Store
 from tests.harness import CONFIG, Clock, start_harness
+from tests.stories import dms
 
 ROOT = Path(__file__).resolve().parents[1]
 AT = datetime(2026, 11, 30, 8, tzinfo=timezone.utc)  # the Monday after the harness's start
@@ -90,3 +91,21 @@ def test_a_digest_queued_before_a_restart_is_worded_when_sent_and_says_the_same(
         assert any(m.get("blocks") for m in fake_slack.messages("C0SUPPORT") if "digest" in m.get("text", ""))
     finally:
         again.stop()
+
+
+def test_a_nag_is_queued_as_facts_and_worded_when_sent(harness) -> None:
+    h = harness
+    h.command("regression: refund bot answers with the wrong window", user="U0REQ")
+    h.settle()
+    h.clock.advance(hours=5)
+    h.bot.jobs.run_nags(job="nags", now=h.clock())
+    with h.bot.store.reading() as tx:
+        queued = [(r["kind"], json.loads(r["payload"])) for r in tx.outbox.rows() if r["kind"] in ("nag", "thread")]
+    assert {kind for kind, _ in queued} == {"nag", "thread"}
+    for kind, payload in queued:
+        said = payload["items"] if kind == "nag" else [payload]
+        assert all(p["facts"]["facts"]["what"] == "unowned" and not p.get("text") for p in said)
+        assert "blocks" not in payload or payload["blocks"] is None
+    h.settle()
+    [dm] = dms(h, "U0PPM")
+    assert dm["text"].startswith("AIR-1 regression has had no owner for 5 business hours")
