@@ -33,6 +33,8 @@ class Kind(StrEnum):
     """Post, or update in place, the question a logged change puts to the other side."""
     CHANGE_LINE = "change_line"
     """A line in the thread under a change's question (its answer)."""
+    DIGEST = "digest"
+    """One message of a weekly digest, worded when it is sent from the figures kept when it was queued."""
 
 
 class Payload(BaseModel):
@@ -55,12 +57,22 @@ class CardUpdate(Payload):
 
 
 class ThreadLine(Payload):
-    """`text` (mrkdwn, already escaped) in the card's thread; with `blocks`, `text` is their fallback (a nag
-    that asks people by name, with its buttons)."""
+    """`text` (mrkdwn, already escaped) in the card's thread; with `blocks`, `text` is their fallback. A nag
+    in the thread keeps its `facts` instead (and the action ids of its `buttons`, and when it was found due,
+    `written_at`): it is worded when it is sent."""
 
     kind: ClassVar[Kind] = Kind.THREAD
-    text: str
+    text: str = ""
     blocks: list[dict[str, Any]] | None = None
+    facts: dict[str, Any] | None = None
+    buttons: list[str] = []
+    written_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _said(self) -> "ThreadLine":
+        if not self.text and self.facts is None:
+            raise ValueError("a thread line has its text, or a nag's facts")
+        return self
 
 
 class ChannelMessage(Payload):
@@ -102,14 +114,16 @@ class Ephemeral(Payload):
 
 class NagItem(BaseModel):
     """One nag in a person's message: the request it is about, the rule and step it was sent under, its
-    explanation (mrkdwn, already escaped) and the action ids of its buttons."""
+    `facts` (worded when it is sent; an item queued before them has its `text`, mrkdwn already escaped) and the
+    action ids of its buttons."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     request_id: int
     key: str
     rule: str
     step: str
-    text: str
+    text: str = ""
+    facts: dict[str, Any] | None = None
     buttons: list[str] = []
     urgent: bool = False
     urgency: int = 0
@@ -130,14 +144,15 @@ class NagItem(BaseModel):
 
 class ChangeNagItem(BaseModel):
     """One nag about a change of the change log (not a request) in a person's message: the change (`change_id`,
-    "CHG-7"), the rule and step it was sent under, its explanation (mrkdwn, already escaped) and its buttons'
-    action ids (each answers the change, or snoozes its nags)."""
+    "CHG-7"), the rule and step it was sent under, its `facts` (or, queued before them, its `text`) and its
+    buttons' action ids (each answers the change, or snoozes its nags)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     change_id: str
     rule: str
     step: str
-    text: str
+    text: str = ""
+    facts: dict[str, Any] | None = None
     buttons: list[str] = []
     urgency: int = 0
 
@@ -204,12 +219,31 @@ class ChangeQuestion(Payload):
 
 
 class ChangeLine(Payload):
-    """`text` (mrkdwn, already escaped) in the thread under change `change_id`'s question in `channel`."""
+    """`text` (mrkdwn, already escaped) in the thread under change `change_id`'s question in `channel`; a nag keeps
+    its `facts` instead, worded when it is sent."""
 
     kind: ClassVar[Kind] = Kind.CHANGE_LINE
     change_id: str
     channel: str
-    text: str
+    text: str = ""
+    facts: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _said(self) -> "ChangeLine":
+        if not self.text and self.facts is None:
+            raise ValueError("a change's line has its text, or a nag's facts")
+        return self
+
+
+class DigestPart(Payload):
+    """Message `part` (from 0) of a weekly digest in `channel`: its `facts` (the figures as they stood when it was
+    queued, at `written_at`) are worded when it is sent, the same after a restart."""
+
+    kind: ClassVar[Kind] = Kind.DIGEST
+    channel: str
+    part: int
+    facts: dict[str, Any]
+    written_at: datetime
 
 
 def change_question_key(change_id: str) -> str:
@@ -230,6 +264,7 @@ PAYLOADS: dict[Kind, type[Payload]] = {
         ChangeQuestion,
         ChangeLine,
         CardMoved,
+        DigestPart,
     )
 }
 
@@ -257,6 +292,7 @@ __all__ = [
     "HomeRefresh",
     "ChangeQuestion",
     "ChangeLine",
+    "DigestPart",
     "change_question_key",
     "CardMoved",
     "PAYLOADS",

@@ -42,7 +42,9 @@ from bot.domain.changes import (
 )
 from bot.domain.thresholds import unacknowledged_ladder
 from bot.domain.changes_loop import Closure, close_regression, closure_of, loop_figures, suspects
-from bot.domain.changes_nag import BUTTONS, next_unacknowledged_check, unacknowledged_nag
+from bot.blocks.ids import action_ids
+from bot.blocks.nag_rules import said
+from bot.domain.changes_nag import OFFERS, next_unacknowledged_check, unacknowledged_nag
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed
 from bot.domain.models import Event, Request
 
@@ -517,8 +519,14 @@ def test_after_n_business_days_the_person_asked_is_nagged() -> None:
     assert (
         nag.sent_key == ("CHG-7", "change.unacknowledged", "asked") and nag.ref == "CHG-7/change.unacknowledged/asked"
     )
-    assert nag.buttons == BUTTONS == ("change.covered", "change.needs_work", "change.not_relevant", "change.snooze")
-    assert nag.text == (
+    assert nag.offers == OFFERS
+    assert action_ids(OFFERS, change=True) == [
+        "change.covered",
+        "change.needs_work",
+        "change.not_relevant",
+        "change.snooze",
+    ]
+    assert said(nag) == (
         "CHG-7 has waited 2 business days for an answer from <@U0MLPM>: Product shipped "
         "*express-refund intent* (intent) in support (<@U0PPM>, Fri 27 Nov 16:00). "
         "Does the prompt/eval suite cover it?"
@@ -529,7 +537,7 @@ def test_after_2n_the_lead_too_and_only_the_highest_step() -> None:
     record = ChangeRecord(change(at=bln(27, 16)))
     nag = nag_at(record, bln(3, 16, month=12))
     assert nag is not None and nag.step == "lead" and nag.recipients == ("U0MLPM", LEAD)
-    assert nag.text.endswith("Escalated to <@U0LEAD>.")
+    assert said(nag).endswith("Escalated to <@U0LEAD>.")
     assert nag_at(record, bln(10, 16, month=12), sent={nag.sent_key}) is None
 
 
@@ -567,9 +575,9 @@ def test_answered_or_unasked_changes_are_not_nagged() -> None:
 def test_without_a_lead_the_top_step_escalates_to_whom_it_is_given() -> None:
     record = ChangeRecord(change(at=bln(23, 10)))
     nag = nag_at(record, bln(30, 10), escalated=())
-    assert nag is not None and nag.step == "lead" and nag.recipients == ("U0MLPM",) and "Escalated" not in nag.text
+    assert nag is not None and nag.step == "lead" and nag.recipients == ("U0MLPM",) and "Escalated" not in said(nag)
     admins = nag_at(record, bln(30, 10), escalated=("U0ADMIN", "U0ADMIN2"))
-    assert admins.recipients == ("U0MLPM", "U0ADMIN", "U0ADMIN2") and admins.text.endswith(
+    assert admins.recipients == ("U0MLPM", "U0ADMIN", "U0ADMIN2") and said(admins).endswith(
         "Escalated to <@U0ADMIN> and <@U0ADMIN2>."
     )
 
@@ -580,7 +588,7 @@ def test_the_nag_escapes_what_shipped_and_names_a_hook() -> None:
     )
     state = change_state(ChangeRecord(hook), asked_user="U0PPM", calendar=CAL, now=bln(30, 10))
     nag = unacknowledged_nag(state, steps=STEPS, escalated=UP, tz=BERLIN)
-    assert nag is not None and "*prompt &lt;b&gt; &amp; v2*" in nag.text and "the `deploys` hook" in nag.text
+    assert nag is not None and "*prompt &lt;b&gt; &amp; v2*" in said(nag) and "the `deploys` hook" in said(nag)
 
 
 @settings(max_examples=60, deadline=None)

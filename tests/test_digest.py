@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.digest import DigestFigures, change, digest_week
+from bot.blocks.digest import change
+from bot.domain.digest import DigestFigures, week_ending
 from bot.domain.models import Event, Request
 from bot.usecases.facts import facts_of
 from bot.usecases.jobs import Jobs
@@ -121,8 +122,8 @@ def figures(
     return stored(path, items).digest_figures(now=NOW, channels=channels)[scope]
 
 
-def test_digest_week_is_the_seven_days_ending_now():
-    assert digest_week(CFG, now=NOW) == (NOW - timedelta(days=7), NOW)
+def test_a_digest_covers_the_week_ending_now():
+    assert week_ending(NOW) == (NOW - timedelta(days=7), NOW)
 
 
 def test_domain_figures_of_the_week(tmp_path):

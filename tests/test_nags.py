@@ -8,26 +8,23 @@ from zoneinfo import ZoneInfo
 
 from bot.runtime.config import parse_config
 from bot.domain.models import Disclaimer, Event, Request
+from bot.blocks.nag_rules import explain_batch, said
 from bot.domain.nags import (
-    DISCLAIM,
-    HAND,
-    OWN,
-    REOPEN,
     RULE_AT_RISK,
     RULE_BREACHED,
     RULE_NO_ANSWER,
     RULE_STALE_REVIEW,
     RULE_UNOWNED,
-    SNOOZE,
     Nag,
+    Offer,
     batch,
-    explain_batch,
     nags_due,
     next_check_at,
 )
 from tests.harness import CONFIG
 
 CFG = parse_config(CONFIG)
+OWN, DISCLAIM, SNOOZE, HAND, REOPEN = Offer.TAKE, Offer.NOT_MINE, Offer.SNOOZE, Offer.HAND, Offer.REOPEN
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
@@ -94,8 +91,8 @@ def test_first_response_at_risk_fires_at_75_percent_once():
     assert due(r, events, bln(23, 12, 59)) == []
     [nag] = due(r, events, bln(23, 13))
     assert (nag.rule, nag.step, nag.recipients, nag.in_thread) == (RULE_AT_RISK, "first_response/c1", ("U0ENG1",), True)
-    assert nag.text == "AIR-1 first response at risk: due Mon 23 Nov 14:00, 3 business hours elapsed of 4"
-    assert not nag.urgent and nag.buttons == (SNOOZE,)
+    assert said(nag) == "AIR-1 first response at risk: due Mon 23 Nov 14:00, 3 business hours elapsed of 4"
+    assert not nag.urgent and nag.offers == (SNOOZE,)
     assert due(r, events, bln(23, 13), sent=sent_of([nag])) == []
     assert due(r, events, bln(23, 13, 30), sent=sent_of([nag])) == []
 
@@ -105,7 +102,7 @@ def test_breach_goes_to_the_lead_too_and_collapses_an_unsent_at_risk():
     events = [created(r)]
     [nag] = due(r, events, bln(23, 14))  # at risk was never sent: only the breach goes out
     assert (nag.rule, nag.step, nag.recipients) == (RULE_BREACHED, "first_response/c1", ("U0ENG1", "U0LEAD"))
-    assert nag.text.startswith("AIR-1 first response breached: due Mon 23 Nov 14:00")
+    assert said(nag).startswith("AIR-1 first response breached: due Mon 23 Nov 14:00")
     at_risk_sent = {(1, RULE_AT_RISK, "first_response/c1")}
     assert [n.rule for n in due(r, events, bln(23, 14), sent=at_risk_sent)] == [RULE_BREACHED]
     assert due(r, events, bln(23, 16), sent=at_risk_sent | sent_of([nag])) == []
@@ -114,7 +111,7 @@ def test_breach_goes_to_the_lead_too_and_collapses_an_unsent_at_risk():
 def test_unassigned_goes_to_the_lead_and_unrouted_to_the_admins():
     r = make(assignee=None, court="lead")
     [nag] = due(r, [created(r)], bln(23, 13))
-    assert nag.recipients == ("U0LEAD",) and nag.text.endswith("; nobody is assigned")
+    assert nag.recipients == ("U0LEAD",) and said(nag).endswith("; nobody is assigned")
     unrouted = make(assignee=None, domain=None, court="triage")
     [nag] = due(unrouted, [created(unrouted)], bln(23, 14))
     assert (nag.rule, nag.recipients) == (RULE_BREACHED, ("U0ADMIN",))
@@ -132,7 +129,7 @@ def test_a_waiting_request_gets_no_at_risk_but_a_breach_stays_a_breach():
     late_wait = ev(r, bln(24, 10, 30), "waiting", court="requester", status="waiting")  # 8.5 business hours in
     [nag] = due(r, [created(r), claimed, late_wait], bln(24, 12))
     assert (nag.rule, nag.step, nag.urgent) == (RULE_BREACHED, "resolution/c1", True)
-    assert "paused 1.5 h waiting on the requester" in nag.text
+    assert "paused 1.5 h waiting on the requester" in said(nag)
 
 
 def test_a_reopen_starts_a_new_resolution_cycle():
@@ -147,7 +144,7 @@ def test_a_reopen_starts_a_new_resolution_cycle():
     assert due(r, events, bln(24, 14, 59), sent=sent) == []
     [nag] = due(r, events, bln(24, 15), sent=sent)  # 6 of 8 business hours since the reopening
     assert (nag.rule, nag.step) == (RULE_AT_RISK, "resolution/c2")
-    assert "resolution (cycle 2, after reopening) at risk" in nag.text
+    assert "resolution (cycle 2, after reopening) at risk" in said(nag)
 
 
 def test_closed_requests_are_never_nagged():
@@ -179,7 +176,7 @@ def test_review_goes_stale_after_7_days_then_repeats_and_climbs_the_ladder():
     }
     for days, (step, recipients, in_digest) in steps.items():
         [nag] = due(r, events, CREATED + timedelta(days=days), rule=RULE_STALE_REVIEW)
-        assert (nag.step, nag.recipients, nag.text.endswith("; shown in the org digest")) == (
+        assert (nag.step, nag.recipients, said(nag).endswith("; shown in the org digest")) == (
             step + STAMP,
             recipients,
             in_digest,
@@ -205,7 +202,7 @@ def test_review_text_names_the_ball_holder_age_silence_and_courts_and_nags_are_n
         ev(r, CREATED + timedelta(days=20), "nag", actor="U0BOT", rule=RULE_STALE_REVIEW),
     ]
     [nag] = due(r, events, CREATED + timedelta(days=30), rule=RULE_STALE_REVIEW)
-    assert nag.text == (
+    assert said(nag) == (
         "AIR-1 security review: 30 days open: 21 waiting on security, 9 on the requester; "
         "ball with <@U0SEC1>, silent for 19 days"
     )
@@ -219,7 +216,7 @@ def test_a_review_waiting_on_the_requester_nags_the_requester():
         ev(r, CREATED + timedelta(hours=1), "review_changes_requested", court="requester", status="waiting"),
     ]
     [nag] = due(r, events, CREATED + timedelta(days=8), rule=RULE_STALE_REVIEW)
-    assert nag.recipients == ("U0REQ", "U0SEC1") and nag.text.endswith("ball with <@U0REQ>, silent for 8 days")
+    assert nag.recipients == ("U0REQ", "U0SEC1") and said(nag).endswith("ball with <@U0REQ>, silent for 8 days")
 
 
 def test_the_requester_asking_for_an_update_does_not_restart_the_silence_and_is_told():
@@ -249,7 +246,7 @@ def test_the_requester_asking_for_an_update_does_not_restart_the_silence_and_is_
     ]
     [nag] = due(r, events, CREATED + timedelta(days=22, hours=1), rule=RULE_STALE_REVIEW)
     assert nag.step == "rung2/r0@2026-11-23T10:00:00Z"  # 22 days since the reviewer started, not 1 since the last word
-    assert nag.text.endswith(
+    assert said(nag).endswith(
         "ball with <@U0SEC1>, silent for 22 days; <@U0LEAD> wrote in the thread 1 day ago; "
         "<@U0REQ> asked for an update 2 days ago (2 times); last asked: “any update??”"
     )
@@ -298,21 +295,21 @@ def test_unowned_regression_pings_both_owners_after_h_business_hours_then_the_le
     assert due(r, events, bln(23, 13, 59), rule=RULE_UNOWNED) == []
     [owners] = due(r, events, bln(23, 14), rule=RULE_UNOWNED)
     assert (owners.step, owners.recipients, owners.in_thread) == ("owners", ("U0PPM", "U0MLPM"), True)
-    assert owners.buttons == (OWN, DISCLAIM, SNOOZE)
-    assert owners.text == (
+    assert owners.offers == (OWN, DISCLAIM, SNOOZE)
+    assert said(owners) == (
         "AIR-1 regression has had no owner for 4 business hours (filed Mon 23 Nov 10:00): "
         "<@U0PPM> or <@U0MLPM>, take ownership, or say why it is not yours"
     )
-    assert owners.thread_buttons == (OWN, DISCLAIM) and owners.deciders == ()
+    assert owners.thread_offers == (OWN, DISCLAIM) and owners.deciders == ()
     sent = sent_of([owners])
     assert due(r, events, bln(24, 9, 59), sent=sent, rule=RULE_UNOWNED) == []
     [lead] = due(r, events, bln(24, 10), sent=sent, rule=RULE_UNOWNED)  # 7 h Monday + 1 h Tuesday
     assert (lead.step, lead.recipients) == ("lead", ("U0PPM", "U0MLPM", "U0LEAD"))
-    assert lead.text.endswith(
+    assert said(lead).endswith(
         "<@U0PPM> or <@U0MLPM>, take ownership, or say why it is not yours; escalated to <@U0LEAD>"
     )
-    assert lead.thread_buttons == (OWN, DISCLAIM, HAND)
-    assert (lead.buttons_for("U0PPM"), lead.buttons_for("U0LEAD")) == (
+    assert lead.thread_offers == (OWN, DISCLAIM, HAND)
+    assert (lead.offers_for("U0PPM"), lead.offers_for("U0LEAD")) == (
         (OWN, DISCLAIM, SNOOZE),
         (OWN, DISCLAIM, SNOOZE, HAND),
     )
@@ -346,7 +343,7 @@ def test_a_disclaimed_regression_goes_to_the_lead_at_h():
     events = [created(r), ev(r, bln(23, 11), "disclaimed", actor="U0PPM", court="lead", status="open", reason=reason)]
     assert due(r, events, bln(23, 13, 59), rule=RULE_UNOWNED) == []
     [nag] = due(r, events, bln(23, 14), rule=RULE_UNOWNED)
-    assert (nag.step, nag.recipients, nag.buttons_for("U0LEAD"), nag.thread_buttons) == (
+    assert (nag.step, nag.recipients, nag.offers_for("U0LEAD"), nag.thread_offers) == (
         "lead",
         ("U0LEAD",),
         (OWN, SNOOZE, HAND),
@@ -354,7 +351,7 @@ def test_a_disclaimed_regression_goes_to_the_lead_at_h():
     )
     assert (
         "<@U0PPM> says it is not theirs: “prompt &lt;change&gt; by platform”; <@U0LEAD>: take it, or hand it to someone"
-        in nag.text
+        in said(nag)
     )
 
 
@@ -367,26 +364,26 @@ def test_a_request_waiting_on_its_requester_reminds_them_then_closes():
     stamp = "@2026-11-23T10:00:00Z"
     assert due(r, events, bln(26, 10, 59), rule=RULE_NO_ANSWER) == []  # 3 business days of 8 hours: Thursday 11:00
     [remind] = due(r, events, bln(26, 11), rule=RULE_NO_ANSWER)
-    assert (remind.step, remind.recipients, remind.in_thread, remind.buttons, remind.closes) == (
+    assert (remind.step, remind.recipients, remind.in_thread, remind.offers, remind.closes) == (
         "remind" + stamp,
         ("U0REQ",),
         True,
         (),
         False,
     )
-    assert remind.text == (
+    assert said(remind) == (
         "AIR-1 has waited on <@U0REQ> since Mon 23 Nov 11:00: answer in the thread, "
         "or it closes as no answer on Tue 1 Dec 11:00"
     )
     assert next_check_at(r, events, CFG, now=bln(26, 11), sent=sent_of([remind])) == bln(1, 11, month=12)
     [close] = due(r, events, bln(1, 11, month=12), sent=sent_of([remind]), rule=RULE_NO_ANSWER)
-    assert (close.step, close.buttons, close.thread_buttons, close.closes) == (
+    assert (close.step, close.offers, close.thread_offers, close.closes) == (
         "close" + stamp,
         (REOPEN,),
         (REOPEN,),
         True,
     )
-    assert close.text.startswith("AIR-1 closed as no answer: it waited on <@U0REQ> since Mon 23 Nov 11:00.")
+    assert said(close).startswith("AIR-1 closed as no answer: it waited on <@U0REQ> since Mon 23 Nov 11:00.")
     answered = [*events, ev(r, bln(24, 9), "replied", actor="U0REQ", court="assignee", status="claimed")]
     assert (
         due(
@@ -428,7 +425,7 @@ def test_snooze_never_quiets_a_p1_breach():
     events = [created(r), snooze(r, bln(23, 10, 5), bln(25, 10))]
     assert due(r, events, bln(23, 10, 45)) == []  # at risk: snoozed
     [nag] = due(r, events, bln(23, 11))
-    assert (nag.rule, nag.urgent, nag.buttons) == (RULE_BREACHED, True, ())
+    assert (nag.rule, nag.urgent, nag.offers) == (RULE_BREACHED, True, ())
 
 
 def test_snooze_is_bounded_by_snooze_max_days():
@@ -474,7 +471,7 @@ def test_batch_sends_one_list_per_person_most_urgent_first():
     assert text.splitlines()[0] == "2 reminders, most urgent first:"
     assert text.index("AIR-2 first response breached") < text.index("AIR-1 first response at risk")
     assert "AIR-3" not in text
-    assert explain_batch("U0LEAD", grouped["U0LEAD"][1:]) == grouped["U0LEAD"][1].text
+    assert explain_batch("U0LEAD", grouped["U0LEAD"][1:]) == said(grouped["U0LEAD"][1])
 
 
 # --- the thresholds table: the rules and the next check read the same steps -----------------------

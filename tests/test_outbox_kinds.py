@@ -1,6 +1,7 @@
 """Outbox kinds and their payloads: each kind has one payload type, stored as JSON and validated when read back."""
 
 import json
+from datetime import datetime, timezone
 
 import pytest
 
@@ -11,6 +12,7 @@ from storage.outbox import (
     ChangeLine,
     ChangeQuestion,
     ChannelMessage,
+    DigestPart,
     Ephemeral,
     FiledReply,
     HomeRefresh,
@@ -40,6 +42,12 @@ EXAMPLES = [
     CardMoved(channel="C0SUPPORT", ts="1700000000.000100", by="U0ENG1", domain="search"),
     ChangeQuestion(change_id="CHG-7", channel="C0SUPPORT", first=True),
     ChangeLine(change_id="CHG-7", channel="C0SUPPORT", text="<@U0MLPM> answered: covered."),
+    DigestPart(
+        channel="C0SUPPORT",
+        part=1,
+        facts={"what": "public", "scope": "support"},
+        written_at=datetime(2026, 11, 30, 8, tzinfo=timezone.utc),
+    ),
 ]
 
 

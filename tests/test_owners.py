@@ -19,6 +19,7 @@ from bot.domain.changes import Pair
 from bot.domain.courts import owners
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Event, Request
+from bot.blocks.nag_rules import said
 from bot.domain.nags import RULE_UNOWNED, nags_due
 from bot.domain.owners import domain_pair, owners_of, pair_for, place_asset
 from tests.fake_slack import FakeSlack
@@ -135,7 +136,7 @@ def test_the_unowned_nag_goes_to_the_assets_pair_then_the_lead() -> None:
     assert owners(filed, CONF) == ("U0PPMX", "U0MLX") and owners(request(), CONF) == ("U0PPM", "U0MLPM")
     [asked] = nags_due([(filed, events)], CONF, now=AT + timedelta(hours=4), sent=set(), rules={RULE_UNOWNED})
     assert (asked.step, asked.recipients) == ("owners", ("U0PPMX", "U0MLX"))
-    assert "<@U0PPMX> or <@U0MLX>, take ownership" in asked.text and "U0PPM>" not in asked.text
+    assert "<@U0PPMX> or <@U0MLX>, take ownership" in said(asked) and "U0PPM>" not in said(asked)
     [lead] = nags_due(
         [(filed, events)], CONF, now=AT + timedelta(days=1, hours=1), sent={asked.sent_key}, rules={RULE_UNOWNED}
     )

@@ -6,7 +6,10 @@ the changes nobody answered among the decisions, and closing the loop after the 
 Nothing is cut off silently: the decisions are always counted, those not listed are named by number with
 the way to see them, confidential ones are counted where they may not be listed, and the stalled reviews
 at the top of the ladder are always named in the organisation's digest. Each message stays inside Block
-Kit's limits (a long digest becomes several messages).
+Kit's limits (a long digest becomes several messages). What a digest says of each thing a nag is about (an unowned
+regression, a stalled review, an unanswered change) is that nag's, in `bot/blocks/nag_rules/`.
+
+The outbox words each digest message when it sends it, from the facts the job kept (`digest_messages`).
 """
 
 from collections.abc import Sequence
@@ -14,23 +17,48 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, HeaderBlock
 
-from bot.blocks import ids
 from bot.blocks.card import kind_label, shown_title
-from bot.blocks.common import context, section, user
+from bot.blocks.common import context, section
+from bot.blocks.ids import action_ids
+from bot.blocks.nag_rules import review as review_nag
+from bot.blocks.nag_rules import unanswered as unanswered_nag
+from bot.blocks.nag_rules import unowned as unowned_nag
 from bot.blocks.nags import actions
-from bot.blocks.change_text import describe
 from bot.domain.changes_loop import LoopFigures
 from bot.domain.courts import COURT_LABEL, ball_holders
-from bot.domain.digest import DigestFigures, Listed, change
+from bot.domain.digest import ConfidentialRequest, DigestFigures
+from bot.domain.digest_facts import PrivateDigest, PublicDigest
+from bot.domain.nag_facts import Offer
 from bot.domain.policy import Config
 from bot.domain.sla import local_when
-from bot.domain.text import escape_within
 
 MAX_BLOCKS = 45
 DECISIONS_LIMIT = 8
 """Unowned regressions, and stalled reviews, listed with their buttons (two blocks each); the rest are counted."""
 LINES_CHARS = 2800
 """Room for the lines of one section (Slack cuts a section's text at 3,000 characters)."""
+
+
+def change(current: float | int | None, previous: float | int | None, *, points: bool = False) -> str:
+    """The change against last week, for people: counts as a difference ("+3", "-2", "±0"), other
+    numbers (durations) relative in percent ("-12 %"), or with `points` as a difference in
+    percentage points ("+4 pts"); "—" when either is unknown or a relative change has no base.
+    """
+    if current is None or previous is None:
+        return "—"
+    if points:
+        return _signed(round(current - previous), unit=" pts")
+    if isinstance(current, int) and isinstance(previous, int):
+        return _signed(current - previous)
+    if previous == 0:
+        return "±0" if current == 0 else "—"
+    return _signed(round((current - previous) / previous * 100), unit=" %")
+
+
+def _signed(number: int, *, unit: str = "") -> str:
+    if number == 0:
+        return "±0"
+    return f"{number:+d}{unit}"
 
 
 def _hours(seconds: float | None) -> str:
@@ -55,6 +83,31 @@ def confidential_listed_in(config: Config, scope: str | None, *, queue: str) -> 
     if channels:
         return "listed in full in " + ", ".join(channels)
     return f"listed to its members by `{queue}`"
+
+
+def title(scope: str | None, *, private: bool = False) -> str:
+    """ "Weekly digest: support", "Weekly digest: all domains"; "Private digest: …" for a review channel's."""
+    return f"{'Private' if private else 'Weekly'} digest: {scope or 'all domains'}"
+
+
+def digest_messages(
+    facts: PublicDigest | PrivateDigest, config: Config, *, now: datetime
+) -> list[tuple[str, list[Block]]]:
+    """The (text, blocks) messages of one digest, from the facts its job kept at `now`."""
+    if isinstance(facts, PrivateDigest):
+        return render_private_digest(list(facts.listed), config, title=title(facts.scope, private=True), now=now)
+    scope = facts.scope
+    queue = f"/ai-request queue {scope}" if scope else "/ai-request queue"
+    return render_digest(
+        facts.figures,
+        title=title(scope),
+        queue=queue,
+        stale_days=config.nags.review_stale_days,
+        org=scope is None,
+        loop=facts.loop,
+        changes=f"/ai-request changes {scope}" if scope else "/ai-request changes",
+        listed_in=confidential_listed_in(config, scope, queue=queue),
+    )
 
 
 def render_digest(
@@ -109,11 +162,11 @@ def _decisions(
     counts += others
     blocks = [section(f"*Needs a decision*: {', '.join(counts)}")]
     for _, key, hours in figures.unowned_regressions[:DECISIONS_LIMIT]:
-        blocks.append(section(f":warning: *{key}* regression unowned for {hours:.1f} business hours"))
-        blocks.append(_buttons(key, ids.OWN, ids.DISCLAIM))
+        blocks.append(section(unowned_nag.digest_line(key, hours)))
+        blocks.append(_buttons(key, *unowned_nag.DIGEST_OFFERS))
     for _, key, days in figures.stale_reviews[:DECISIONS_LIMIT]:
-        blocks.append(section(f":hourglass: *{key}* security review: its ball holder silent for {days} days"))
-        blocks.append(_buttons(key, ids.REVIEW_START, ids.SNOOZE))
+        blocks.append(section(review_nag.digest_line(key, days)))
+        blocks.append(_buttons(key, *review_nag.DIGEST_OFFERS))
     more = [
         _plural(n, f"more {what}")
         for n, what in (
@@ -138,13 +191,9 @@ def _hidden(figures: DigestFigures, *, stale_days: int, org: bool, listed_in: st
     parts = []
     (stalled, longest), (unowned, hours) = figures.hidden_stalled, figures.hidden_unowned
     if stalled:
-        parts.append(
-            f"{_plural(stalled, 'confidential security review')} stalled over {stale_days} days, oldest {longest} days"
-        )
+        parts.append(review_nag.hidden_count(stalled, stale_days=stale_days, longest=longest))
     if unowned:
-        parts.append(
-            f"{_plural(unowned, 'confidential regression')} unowned, the longest for {hours:.1f} business hours"
-        )
+        parts.append(unowned_nag.hidden_count(unowned, longest=hours))
     if not parts:
         return ""
     where = listed_in or (
@@ -157,12 +206,8 @@ def _hidden(figures: DigestFigures, *, stale_days: int, org: bool, listed_in: st
 
 def _top_rung(figures: DigestFigures) -> list[Block]:
     """Every stalled review at the top of the ladder, by key; a title only where this channel may see it."""
-    lines = []
-    for _, key, days, court, title in figures.top_rung:
-        what = escape_within(title, 120) if title is not None else "confidential security review"
-        lines.append(f"*{key}* · {what} · silent {days} days · ball with {COURT_LABEL.get(court, court)}")
-    heading = "*:rotating_light: Past the top of the review ladder*, as its nag promised:"
-    return [section("\n".join(chunk)) for chunk in _chunks([heading, *lines])]
+    lines = [review_nag.top_rung_line(key, days, court, shown) for _, key, days, court, shown in figures.top_rung]
+    return [section("\n".join(chunk)) for chunk in _chunks([review_nag.TOP_RUNG_HEADING, *lines])]
 
 
 def _figures(figures: DigestFigures, *, listed_in: str | None = None) -> list[Block]:
@@ -203,8 +248,7 @@ def loop_decision_counts(loop: LoopFigures | None) -> list[str]:
     """The changes that need a decision, counted for the heading: "1 change unanswered for 2 business days or more"."""
     if loop is None or not loop.needs_answer:
         return []
-    n = len(loop.needs_answer)
-    return [f"{_plural(n, 'change')} unanswered for {loop.decide_after:g} business days or more"]
+    return [unanswered_nag.digest_count(len(loop.needs_answer), after_days=loop.decide_after)]
 
 
 def loop_decisions(loop: LoopFigures | None, *, changes: str) -> list[Block]:
@@ -215,15 +259,11 @@ def loop_decisions(loop: LoopFigures | None, *, changes: str) -> list[Block]:
         return []
     blocks: list[Block] = []
     for record, days in loop.needs_answer[:DECISIONS_LIMIT]:
-        shipped = record.change
-        line = (
-            f":hourglass: *{shipped.id}* · {shipped.side} shipped {describe(shipped)} in {escape_within(shipped.domain, 40)} · "
-            f"asked {user(shipped.asked)} · unanswered for {days:.1f} business days"
-        )
+        snoozed = None
         if loop.end is not None and (until := record.snoozed_until(loop.end)) is not None:
-            line += f" · snoozed until {until:%a %d %b} ({user(record.snoozed_by(loop.end))})"
-        blocks.append(section(line))
-        blocks.append(_buttons(shipped.id, ids.CHANGE_COVERED, ids.CHANGE_NEEDS_WORK, ids.CHANGE_NOT_RELEVANT))
+            snoozed = (until, record.snoozed_by(loop.end))
+        blocks.append(section(unanswered_nag.digest_line(record.change, days, snoozed=snoozed)))
+        blocks.append(_buttons(record.change.id, *unanswered_nag.DIGEST_OFFERS, change=True))
     if len(loop.needs_answer) > DECISIONS_LIMIT:
         more = len(loop.needs_answer) - DECISIONS_LIMIT
         blocks.append(context(f"+{_plural(more, 'more unanswered change')}: `{changes}` lists the latest changes."))
@@ -262,7 +302,7 @@ def loop_figures_blocks(loop: LoopFigures | None) -> list[Block]:
 
 
 def render_private_digest(
-    listed: Sequence[Listed], config: Config, *, title: str, now: datetime
+    listed: Sequence[ConfidentialRequest], config: Config, *, title: str, now: datetime
 ) -> list[tuple[str, list[Block]]]:
     """The confidential requests a private review channel may see, listed in full — key, title, kind, age and
     whose court — those needing a decision first, with their buttons."""
@@ -289,7 +329,7 @@ def render_private_digest(
     return _messages(title, text, blocks)
 
 
-def _private_line(item: Listed, config: Config, *, now: datetime) -> str:
+def _private_line(item: ConfidentialRequest, config: Config, *, now: datetime) -> str:
     request, decision = item.request, item.decision
     holders = " ".join(f"<@{u}>" for u in ball_holders(request, config)) or "nobody"
     parts = [
@@ -300,29 +340,26 @@ def _private_line(item: Listed, config: Config, *, now: datetime) -> str:
         f"ball with {COURT_LABEL.get(request.court, request.court)} ({holders})",
     ]
     if decision.stalled_days is not None:
-        parts.append(
-            f"silent {_plural(decision.stalled_days, 'day')}"
-            + (" — past the top of the ladder" if decision.top else "")
-        )
+        parts.append(review_nag.private_silence(decision.stalled_days, top=decision.top))
     if decision.unowned_hours is not None:
-        parts.append(f"unowned for {decision.unowned_hours:.1f} business hours")
+        parts.append(unowned_nag.private_hours(decision.unowned_hours))
     if decision.snoozed is not None:
         until, by = decision.snoozed
         parts.append(f"snoozed until {local_when(until, tz=config.calendar(request.domain).tz)} (<@{by}>)")
     return " · ".join(parts)
 
 
-def _private_buttons(item: Listed) -> ActionsBlock | None:
+def _private_buttons(item: ConfidentialRequest) -> ActionsBlock | None:
     key, request = item.request.key, item.request
     if item.decision.unowned_hours is not None:
-        return _buttons(key, ids.OWN, ids.DISCLAIM)
-    start = [ids.REVIEW_START] if request.stage in ("requested", "changes_requested") else []
-    return _buttons(key, *start, ids.SNOOZE)
+        return _buttons(key, *unowned_nag.DIGEST_OFFERS)
+    start = [Offer.START_REVIEW] if request.stage in ("requested", "changes_requested") else []
+    return _buttons(key, *start, Offer.SNOOZE)
 
 
-def _buttons(key: str, *action_ids: str) -> ActionsBlock:
+def _buttons(key: str, *offers: Offer, change: bool = False) -> ActionsBlock:
     """A decision's buttons, each naming its request or change ("Take ownership AIR-3"), as a nag's do."""
-    row = actions(key, action_ids)
+    row = actions(key, action_ids(offers, change=change))
     assert row is not None  # every id given here has a label
     return row
 

@@ -1,4 +1,9 @@
-"""Every Slack id the bot uses, spelled once: command, callback, action and block ids."""
+"""Every Slack id the bot uses, spelled once: command, callback, action and block ids; and the button each offer
+of a nag (`bot.domain.nag_facts.Offer`) is."""
+
+from collections.abc import Iterable
+
+from bot.domain.nag_facts import Offer
 
 COMMAND = "/ai-request"
 
@@ -47,6 +52,30 @@ CHANGE_SNOOZE = "change.snooze"  # on a change's nag: quiet its nags a day more 
 RESOLVE_REGRESSION = "request.resolve_regression"  # "Resolve…" on a regression's card: asks for its closure
 CLOSURE_MODAL = "request.closure"
 
+REQUEST_OFFERS = {
+    Offer.TAKE: OWN,
+    Offer.NOT_MINE: DISCLAIM,
+    Offer.SNOOZE: SNOOZE,
+    Offer.HAND: HAND,
+    Offer.REOPEN: REOPEN,
+    Offer.START_REVIEW: REVIEW_START,
+}
+"""The button of each offer about a request (the domain names intents; these are their action ids)."""
+CHANGE_OFFERS = {
+    Offer.COVERED: CHANGE_COVERED,
+    Offer.NEEDS_WORK: CHANGE_NEEDS_WORK,
+    Offer.NOT_RELEVANT: CHANGE_NOT_RELEVANT,
+    Offer.SNOOZE: CHANGE_SNOOZE,
+}
+"""The button of each offer about a change of the change log."""
+
+
+def action_ids(offers: Iterable[Offer], *, change: bool = False) -> list[str]:
+    """The action ids of `offers`, about a change (`change`) or a request."""
+    found = CHANGE_OFFERS if change else REQUEST_OFFERS
+    return [found[o] for o in offers]
+
+
 # List buttons (action_id): the value is what to show next.
 LIST_PAGE = "list.page"  # an ephemeral list's next page; value: the `/ai-request` words ("queue support page 2")
 HOME_PAGE = "home.page"  # the App Home with one list at another page; value: "<section> <page>" ("assigned 2")
@@ -71,5 +100,39 @@ CAUSE = "cause"
 EVAL_CASE = "eval_case"
 NO_EVAL_REASON = "no_eval_reason"
 INPUT = "value"  # the action_id of the one element inside each input block
+
+ACTIONS = frozenset(
+    {
+        CLAIM,
+        REASSIGN,
+        MOVE,
+        RESOLVE,
+        WAIT,
+        REOPEN,
+        OWN,
+        DISCLAIM,
+        SNOOZE,
+        HAND,
+        EDIT,
+        WITHDRAW,
+        REVIEW_START,
+        REVIEW_APPROVE,
+        REVIEW_CHANGES,
+        SET_KIND,
+        SET_PRIORITY,
+        TRIAGE_KEEP,
+        TRIAGE_PICK,
+        DUPLICATE,
+        SEARCH_MORE,
+        CHANGE_COVERED,
+        CHANGE_NEEDS_WORK,
+        CHANGE_NOT_RELEVANT,
+        CHANGE_SNOOZE,
+        RESOLVE_REGRESSION,
+        LIST_PAGE,
+        HOME_PAGE,
+    }
+)
+"""Every button's and select's action id (not the inputs' of a form): what the domain never spells."""
 
 TICKET_REACTION = "ticket"

@@ -15,12 +15,14 @@ from bot.blocks import ids
 from bot.blocks.card import requester_label, shown_title
 from bot.blocks.common import button, context, link, section
 from bot.blocks.change_text import describe, shipper
+from bot.blocks.nag_rules import told
+from bot.blocks.nag_rules.words import age
 from bot.domain.changes import ChangeRecord
 from bot.domain.changes_filing import question_channel
 from bot.domain.authz import can
 from bot.domain.history import seconds_between
 from bot.domain.models import Request
-from bot.domain.nag_text import age
+from bot.domain.nag_facts import facts_from_json
 from bot.domain.policy import Config
 from bot.domain.visibility import visible_to
 from storage.outbox import ChangeNagItem, NagItem
@@ -148,13 +150,14 @@ def nag_dm(
     blocks: list[Block] = [section(head)] if head else []
     used: set[str] = set()
     offered: set[tuple[str, str]] = set()
-    for item in shown:
-        blocks.append(section(("URGENT " if item.urgent else "") + item.text))
+    texts = [item_text(item) for item in items]
+    for item, text in zip(shown, texts):
+        blocks.append(section(("URGENT " if item.urgent else "") + text))
         if isinstance(item, ChangeNagItem):
             if (record := (changes or {}).get(item.change_id)) is not None:
                 blocks.append(context(change_identity(record, config, now=now)))
         elif (request := requests.get(item.request_id)) is not None:
-            # its age as of when the nag's text was written (a message held for working hours says one age)
+            # its age as of when the nag was found due (a message held for working hours says one age)
             blocks.append(context(identity(request, config, now=item.written_at or now, user=user, with_link=True)))
         about = None if isinstance(item, ChangeNagItem) else requests.get(item.request_id)
         fresh = [
@@ -170,8 +173,13 @@ def nag_dm(
     if len(items) > len(shown):
         blocks.append(context(f"+{len(items) - len(shown)} more reminders: `/ai-request mine` lists your requests."))
     lines = [head] if head else []
-    lines += [f"{'• ' if head else ''}{'URGENT ' if i.urgent else ''}{i.text}" for i in items]
+    lines += [f"{'• ' if head else ''}{'URGENT ' if i.urgent else ''}{text}" for i, text in zip(items, texts)]
     return "\n".join(lines)[:3000], blocks
+
+
+def item_text(item: NagItem | ChangeNagItem) -> str:
+    """What a nag in a person's message says: worded from its facts (an item queued before them kept its text)."""
+    return told(facts_from_json(item.facts)) if item.facts is not None else item.text
 
 
 def legacy_nag_dm(text: str, buttons: list[tuple[str, list[str]]]) -> list[Block]:

@@ -3,7 +3,8 @@ person asked, after 2N to the domain lead as well.
 
 A change is not a request, so its nags are `ChangeNag`s, each sent once per (change, rule, step); the jobs batch
 them with the request nags of the same run, one direct message per person (`bot.domain.nags.batch`). The rule's
-steps are the `thresholds` table's, who hears of it is `courts.change_audience`, its words `nag_text`.
+steps are the `thresholds` table's, who hears of it is `courts.change_audience`; it returns its facts
+(`UnansweredFacts`) and offers (`Offer`), which `bot/blocks/nag_rules/` words.
 
 Pure: standard library and pydantic only; nothing reads the clock.
 """
@@ -18,16 +19,12 @@ from zoneinfo import ZoneInfo
 from bot.domain.business_hours import BusinessCalendar
 from bot.domain.changes import RULE_UNACKNOWLEDGED, ChangeState, business_day_seconds, change_number
 from bot.domain.courts import change_audience, change_escalation
-from bot.domain.nag_text import unacknowledged_text
+from bot.domain.nag_facts import Offer, UnansweredFacts
 from bot.domain.policy import Config
 from bot.domain.thresholds import Ladder, ladder
 
-# Buttons a change's nag offers, as action ids (the same spelling as bot/blocks/ids.py): the three answers and a snooze.
-COVERED = "change.covered"
-NEEDS_WORK = "change.needs_work"
-NOT_RELEVANT = "change.not_relevant"
-SNOOZE_CHANGE = "change.snooze"
-BUTTONS = (COVERED, NEEDS_WORK, NOT_RELEVANT, SNOOZE_CHANGE)
+OFFERS = (Offer.COVERED, Offer.NEEDS_WORK, Offer.NOT_RELEVANT, Offer.SNOOZE)
+"""What a change's nag offers: the three answers and a snooze."""
 
 SentChanges = Set[tuple[str, str, str]]
 """(change id, rule, step) of every change nag recorded."""
@@ -40,7 +37,8 @@ class ChangeNag:
     domain: the change's. in_thread: also post it in the thread of the message that asked. recipients: Slack user
     ids, in order.
     urgency: sort key among a person's nags, higher first; a change's is below every request's (its business
-    minutes waited). buttons: the action ids its direct message offers (every recipient may answer).
+    minutes waited). facts: what it says, as data. offers: what its direct message offers (every recipient may
+    answer).
     """
 
     change_id: str
@@ -48,11 +46,11 @@ class ChangeNag:
     rule: str
     step: str
     recipients: tuple[str, ...]
-    text: str
+    facts: UnansweredFacts
     in_thread: bool
     waited_business_days: float
     urgency: int = 0
-    buttons: tuple[str, ...] = BUTTONS
+    offers: tuple[Offer, ...] = OFFERS
 
     urgent = False
     """A change's nag waits for its recipient's working hours, and a snooze quiets it."""
@@ -77,8 +75,8 @@ class ChangeNag:
         """Most urgent first; after the request nags of equal urgency, by change number."""
         return (-self.urgency, 1, change_number(self.change_id), self.rule, self.step)
 
-    def buttons_for(self, user: str) -> tuple[str, ...]:
-        return self.buttons
+    def offers_for(self, user: str) -> tuple[Offer, ...]:
+        return self.offers
 
 
 def unacknowledged_nag(
@@ -102,7 +100,13 @@ def unacknowledged_nag(
         rule=RULE_UNACKNOWLEDGED,
         step=top.name,
         recipients=change_audience(state.asked, escalated, step=top.name),
-        text=unacknowledged_text(state, escalated_to=escalated if lead else (), tz=tz),
+        facts=UnansweredFacts(
+            state.change,
+            waited_days=int(state.waiting_business_days),
+            asked=state.asked,
+            escalated_to=escalated if lead else (),
+            tz=tz.key,
+        ),
         in_thread=True,
         waited_business_days=state.waiting_business_days,
         urgency=min(int(state.waiting_business_days * 8 * 60), 10**10 - 1),

@@ -150,12 +150,8 @@ class DigestFigures:
         return len(self.unowned_regressions) + self.hidden_unowned[0]
 
 
-def digest_week(config: Config, *, now: datetime) -> tuple[datetime, datetime]:
-    """The week a digest at `now` covers: the 7 days ending at `now`, as (start, end], start excluded.
-
-    `config` is taken so that the period can follow the digest's cron later; it is unused today.
-    """
-    del config
+def week_ending(now: datetime) -> tuple[datetime, datetime]:
+    """The week a digest at `now` covers: the 7 days ending at `now`, as (start, end], start excluded."""
     return now - WEEK, now
 
 
@@ -293,28 +289,6 @@ def _figures(
     )
 
 
-def change(current: float | int | None, previous: float | int | None, *, points: bool = False) -> str:
-    """The change against last week, for people: counts as a difference ("+3", "-2", "±0"), other
-    numbers (durations) relative in percent ("-12 %"), or with `points` as a difference in
-    percentage points ("+4 pts"); "—" when either is unknown or a relative change has no base.
-    """
-    if current is None or previous is None:
-        return "—"
-    if points:
-        return _signed(round(current - previous), unit=" pts")
-    if isinstance(current, int) and isinstance(previous, int):
-        return _signed(current - previous)
-    if previous == 0:
-        return "±0" if current == 0 else "—"
-    return _signed(round((current - previous) / previous * 100), unit=" %")
-
-
-def _signed(number: int, *, unit: str = "") -> str:
-    if number == 0:
-        return "±0"
-    return f"{number:+d}{unit}"
-
-
 # --- what needs a decision, per request ------------------------------------------------------------
 
 
@@ -373,7 +347,7 @@ def needs_decision(request: Request, facts: RequestFacts, config: Config, *, at:
 
 
 @dataclass(frozen=True)
-class Listed:
+class ConfidentialRequest:
     """One confidential request as a private digest lists it: the request and what needs deciding."""
 
     request: Request
@@ -383,7 +357,7 @@ class Listed:
 
 def confidential_open(
     items: Iterable[tuple[Request, RequestFacts]], config: Config, *, now: datetime, scope: str | None, channel: str
-) -> list[Listed]:
+) -> list[ConfidentialRequest]:
     """Every open confidential request of domain `scope` (None: every domain) that `channel` may see, those
     needing a decision first (stalled longest, then unowned longest), then the oldest."""
     found = []
@@ -392,7 +366,9 @@ def confidential_open(
             continue
         if visible_to(config, request, channel=channel):
             found.append(
-                Listed(request, age_days(request.created_at, at=now), needs_decision(request, facts, config, at=now))
+                ConfidentialRequest(
+                    request, age_days(request.created_at, at=now), needs_decision(request, facts, config, at=now)
+                )
             )
     return sorted(
         found,

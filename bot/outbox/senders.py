@@ -15,15 +15,19 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.card import card_message, moved_card
 from bot.blocks.changes import home_blocks, question_message
 from bot.blocks.common import to_dicts
+from bot.blocks.digest import digest_messages
 from bot.blocks.home import home_view
 from bot.blocks.messages import away_mark, filed_reply
-from bot.blocks.nags import legacy_nag_dm, nag_dm
+from bot.blocks.nag_rules import told
+from bot.blocks.nags import legacy_nag_dm, nag_dm, thread_nag
 from bot.runtime.clock import Clock
 from bot.domain.business_hours import BusinessCalendar
 from bot.domain.changes import ChangeRecord
 from bot.domain.changes_loop import Suspect
+from bot.domain.digest_facts import digest_from_json
 from bot.domain.duplicates import similar_ids
 from bot.domain.models import Away, Event, Request
+from bot.domain.nag_facts import facts_from_json
 from bot.domain.nags import still_applies
 from bot.domain.policy import Config
 from bot.outbox.slack import Poster
@@ -36,6 +40,7 @@ from storage.outbox import (
     ChangeNagItem,
     ChangeQuestion,
     ChannelMessage,
+    DigestPart,
     Ephemeral,
     FiledReply,
     HomeRefresh,
@@ -146,8 +151,8 @@ def send_card(d: Delivery, out: Outgoing[CardUpdate]) -> Sent:
 
 
 def send_thread(d: Delivery, out: Outgoing[ThreadLine]) -> Sent:
-    """A line (or a nag with its buttons) under the card; it waits for the card, or is dropped when the card
-    will never be posted."""
+    """A line (or a nag with its buttons, worded now from its facts) under the card; it waits for the card, or is
+    dropped when the card will never be posted."""
     request, p = out.request, out.payload
     if request is None:
         return Sent()
@@ -155,13 +160,18 @@ def send_thread(d: Delivery, out: Outgoing[ThreadLine]) -> Sent:
         if out.card_pending:
             raise Waiting("the card is not posted yet")
         raise Skip("card_not_posted")
-    extra: dict[str, Any] = {"blocks": p.blocks, "unfurl_links": False} if p.blocks else {}
+    text, blocks = p.text, p.blocks
+    if p.facts is not None:  # the request's age as of when the nag was found due
+        said = told(facts_from_json(p.facts))
+        text, nag_blocks = thread_nag(said, request, d.config, now=p.written_at or d.clock(), buttons=p.buttons)
+        blocks = to_dicts(nag_blocks)
+    extra: dict[str, Any] = {"blocks": blocks, "unfurl_links": False} if blocks else {}
     _, ts = d.poster.post(
         out.id,
         attempts=out.attempts,
         channel=request.card_channel or "",
         thread_ts=request.card_ts,
-        text=p.text,
+        text=text,
         **extra,
     )
     return Sent(ts=ts)
@@ -334,7 +344,21 @@ def send_change_line(d: Delivery, out: Outgoing[ChangeLine]) -> Sent:
         return Sent()
     if view.ts is None:
         raise Waiting("the question is not posted yet") if view.pending else Skip("question_not_posted")
-    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.channel, thread_ts=view.ts, text=p.text)
+    text = told(facts_from_json(p.facts)) if p.facts is not None else p.text  # a nag is worded now, from its facts
+    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.channel, thread_ts=view.ts, text=text)
+    return Sent(ts=ts)
+
+
+def send_digest_part(d: Delivery, out: Outgoing[DigestPart]) -> Sent:
+    """One message of a weekly digest, worded now from the figures its job kept (the same after a restart)."""
+    p = out.payload
+    messages = digest_messages(digest_from_json(p.facts), d.config, now=p.written_at)
+    if p.part >= len(messages):
+        raise Skip("digest_part_gone")  # worded in fewer messages than when it was queued (a new version)
+    text, blocks = messages[p.part]
+    _, ts = d.poster.post(
+        out.id, attempts=out.attempts, channel=p.channel, text=text, blocks=to_dicts(blocks), unfurl_links=False
+    )
     return Sent(ts=ts)
 
 
@@ -364,6 +388,7 @@ SENDERS: dict[Kind, Sender] = {
     Kind.HOME: Sender(send_home, _no_channel),
     Kind.CHANGE: Sender(send_change_question, lambda out: out.payload.channel),
     Kind.CHANGE_LINE: Sender(send_change_line, lambda out: out.payload.channel),
+    Kind.DIGEST: Sender(send_digest_part, lambda out: out.payload.channel),
     Kind.MOVED: Sender(send_card_moved, _card_channel),  # in the new card's lane: after it, so it can link to it
 }
 ON_CARD_CHANNEL = frozenset(kind for kind, sender in SENDERS.items() if sender.channel is _card_channel)

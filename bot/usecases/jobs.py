@@ -1,5 +1,5 @@
-"""Scheduled use cases: SLA alerts, nags and the weekly digest. Each asks the domain what is due,
-records it, and queues the messages — so a re-run at the same time sends nothing.
+"""Scheduled use cases: SLA alerts and nags (the weekly digest is `bot.usecases.digest_jobs`'s). Each asks the
+domain what is due, records it, and queues the messages — so a re-run at the same time sends nothing.
 
 A run computes everything before it writes, then writes in units of work of at most `CHUNK_SECONDS`
 each (a catch-up after days down records thousands of nags), so commands and clicks are let in
@@ -9,38 +9,21 @@ unit replaces the parts with the whole message; if the process dies in between, 
 their own after `PART_HOLD` (more messages than one, none lost).
 """
 
-import functools
 import time
 import uuid
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from bot.blocks.common import to_dicts
-from bot.blocks.digest import confidential_listed_in, render_digest, render_private_digest
-from bot.blocks.nags import thread_nag
+from bot.blocks.ids import action_ids
+from bot.blocks.nag_rules import explain_batch
 from bot.domain import workflow
 from bot.domain.changes import change_state
 from bot.domain.changes_filing import question_channel
-from bot.domain.changes_loop import LoopFigures, loop_all
 from bot.domain.changes_nag import ChangeNag, change_next_checks, changes_due
-from bot.domain.digest import (
-    WEEK,
-    DigestFigures,
-    OpenPicture,
-    confidential_open,
-    digest_all,
-    digest_on,
-    digest_week,
-    listed_everywhere,
-    stalled_from,
-)
-from bot.domain.facts import RequestFacts
 from bot.domain.models import Away, Event, Request
-from bot.domain.nags import AnyNag, Nag, batch, covered, explain_batch, nags_due, next_check_at
-from bot.domain.policy import Config
+from bot.domain.nag_facts import facts_json
+from bot.domain.nags import AnyNag, Nag, batch, covered, nags_due, next_check_at
 from bot.domain.thresholds import (
     RULE_AT_RISK,
     RULE_BREACHED,
@@ -49,23 +32,21 @@ from bot.domain.thresholds import (
     RULE_UNACKNOWLEDGED,
     RULE_UNOWNED,
 )
-from bot.domain.visibility import visible_to
-from bot.runtime.metrics import Metrics
+from bot.usecases.digest_jobs import DigestJobs
+from bot.usecases.job_base import measured
 from storage.outbox import (
     CardUpdate,
     ChangeLine,
     ChangeNagItem,
-    ChannelMessage,
     NagItem,
     NagMessage,
     ThreadLine,
     read_payload,
 )
-from storage.rows import to_db_time
 from storage.queue import OutboxItem
-from storage.store import Store, Tx
+from storage.rows import to_db_time
+from storage.store import Tx
 
-log = logging.getLogger(__name__)
 JOB_RULES = {
     "sla": {RULE_AT_RISK, RULE_BREACHED},
     "nags": {RULE_STALE_REVIEW, RULE_UNOWNED, RULE_NO_ANSWER, RULE_UNACKNOWLEDGED},
@@ -77,49 +58,13 @@ CHUNK_SECONDS = 0.04
 CHUNK_ROWS = 400
 """A job holds the writer for one unit of at most this long and about this many rows (its COMMIT writes every page
 they touched), then intake goes first."""
-ONE_UNIT = 200
-"""A run with at most this many nags and five times as many next checks is written in one unit (it fits in a few ms)."""
 PART_HOLD = timedelta(minutes=10)
 PAGE = 1000
 """Due requests read and judged at a time."""
 
 
-def measured(job: str | None = None) -> Callable[[Callable[..., list[str]]], Callable[..., list[str]]]:
-    """A job method whose every run (not a dry run) is timed in the metrics; a run without an error is the job's
-    last success, at its `now`. `job` names it; None: the method's own `job` argument does."""
-
-    def decorate(method: Callable[..., list[str]]) -> Callable[..., list[str]]:
-        @functools.wraps(method)
-        def run(self: "Jobs", *, now: datetime, dry_run: bool = False, **kwargs: Any) -> list[str]:
-            if dry_run:
-                return method(self, now=now, dry_run=True, **kwargs)
-            with self._metrics.job_run(job or kwargs["job"], now=now):
-                return method(self, now=now, **kwargs)
-
-        return run
-
-    return decorate
-
-
-class Jobs:
-    """The scheduled use cases (their units of work ring the outbox when they queue messages); `metrics` times the runs and
-    counts the nags recorded. A run with more than `one_unit` nags is written in chunks. `facts_ready(timeout)` waits
-    for a catch-up of the kept facts still running since the bot started (the digest reads them)."""
-
-    def __init__(
-        self,
-        store: Store,
-        config: Config,
-        *,
-        metrics: Metrics | None = None,
-        one_unit: int = ONE_UNIT,
-        facts_ready: Callable[[float | None], bool] | None = None,
-    ) -> None:
-        self._store = store
-        self._facts_ready = facts_ready
-        self._config = config
-        self._metrics = metrics or Metrics()
-        self._one_unit = one_unit
+class Jobs(DigestJobs):
+    """The scheduled use cases: the nag runs here, the weekly digest in `DigestJobs` (`bot.usecases.digest_jobs`)."""
 
     @measured()
     def run_nags(self, *, job: str, now: datetime, dry_run: bool = False) -> list[str]:
@@ -193,7 +138,7 @@ class Jobs:
             if nag.in_thread:
                 channel = question_channel(self._config, nag.domain)
                 tx.outbox.enqueue(
-                    ChangeLine(change_id=nag.change_id, channel=channel, text=nag.text),
+                    ChangeLine(change_id=nag.change_id, channel=channel, facts=facts_json(nag.facts)),
                     at=now,
                     key=f"nag:{nag.change_id}:{nag.rule}:{nag.step}",
                 )
@@ -241,12 +186,11 @@ class Jobs:
                     data={"rule": nag.rule, "step": nag.step, "recipients": list(nag.recipients)},
                 )
             )
-            if nag.in_thread:
-                text, blocks = thread_nag(
-                    nag.text, requests[nag.request_id], self._config, now=now, buttons=nag.thread_buttons
-                )
+            if nag.in_thread:  # worded when it is sent, its request's age as of now
                 tx.outbox.enqueue(
-                    ThreadLine(text=text, blocks=to_dicts(blocks)),
+                    ThreadLine(
+                        facts=facts_json(nag.facts, nag.away), buttons=action_ids(nag.thread_offers), written_at=now
+                    ),
                     at=now,
                     request_id=nag.request_id,
                     key=f"nag:{nag.request_id}:{nag.rule}:{nag.step}",
@@ -339,150 +283,6 @@ class Jobs:
                 fresh += recorded
         return fresh
 
-    @measured("digest")
-    def send_digest(self, *, now: datetime, dry_run: bool = False, due: datetime | None = None) -> list[str]:
-        """Queue this week's digests: one per domain channel and one org-wide, and the private ones (each
-        domain's review channel, the org's private channel) listing confidential requests in full; at most
-        one per channel and week (the week it was `due` in: default `now`).
-
-        A digest due on a holiday goes out on the business day before (`digest_on`): run on the holiday itself
-        it sends nothing; the scheduler runs it the day before with `due` naming the holiday."""
-        config = self._config
-        calendar = config.calendar(None)
-        due = due or now
-        if digest_on(calendar, due) != now.astimezone(calendar.tz).date():
-            log.info("no digest today: it was due on a holiday, and went out on the business day before")
-            return []
-        targets = self._public_targets()
-        figures_of = self.digest_figures(now=now, channels=[channel for channel, _, _ in targets])
-        with self._store.reading() as tx:
-            listing = tx.digest.confidential_listing() if self._private_targets() else []
-        week = due.astimezone(calendar.tz).isocalendar()
-        messages = self._public_digests(targets, figures_of, now=now) + self._private_digests(listing, now=now)
-        lines = [f"{channel}: {text}" for channel, _, (text, _) in messages]
-        if not dry_run:
-            with self._store.transaction(background=True) as tx:
-                for channel, part, (text, blocks) in messages:
-                    tx.outbox.enqueue(
-                        ChannelMessage(channel=channel, text=text, blocks=to_dicts(blocks)),
-                        at=now,
-                        key=f"digest:{channel}:{week.year}-W{week.week:02d}:{part}",
-                    )
-        return lines
-
-    def digest_figures(
-        self, *, now: datetime, channels: Sequence[str] | None = None
-    ) -> dict[str | None, DigestFigures]:
-        """The figures of each domain's digest (by name) and the organisation's (None) at `now`, aggregated from the
-        kept facts in one read; a request is named only where every one of `channels` (default: the public digests'
-        channels) may see it. Waits first for a catch-up of the facts still running since the bot started."""
-        if self._facts_ready is not None:
-            self._facts_ready(None)
-        config = self._config
-        listable = listed_everywhere(
-            config, channels if channels is not None else [c for c, _, _ in self._public_targets()]
-        )
-        start, end = digest_week(config, now=now)
-        with self._store.reading() as tx:
-            digest = tx.digest
-            weeks, previous = digest.week(start, end), digest.week(start - WEEK, start)
-            shown = [ref.id for ref in digest.confidential_refs() if listable(ref)]
-            counts = digest.open_counts()
-            picture = OpenPicture(
-                counts,
-                digest.stalled(silent_since=now - timedelta(days=stalled_from(config))),
-                digest.unowned(),
-                digest.snoozed(now=now),
-                digest.oldest_open({c.domain for c in counts}, shown=shown),
-            )
-        return digest_all(weeks, previous, picture, config, now=now, listable=listable)
-
-    def _public_targets(self) -> list[tuple[str, str | None, str]]:
-        """(channel, scope, title) of each domain's digest and the organisation's."""
-        config = self._config
-        targets = [(d.channels[0], d.name, f"Weekly digest: {d.name}") for d in config.domains if d.channels]
-        if config.digest:
-            targets.append((config.digest.channel, None, "Weekly digest: all domains"))
-        return targets
-
-    def _private_targets(self) -> list[tuple[str, str | None, str]]:
-        """(channel, scope, title) of each domain's review channel's digest, and the org's private one."""
-        config = self._config
-        targets = [(d.review_channel, d.name, f"Private digest: {d.name}") for d in config.domains if d.review_channel]
-        if config.digest and config.digest.private_channel:
-            targets.append((config.digest.private_channel, None, "Private digest: all domains"))
-        return targets
-
-    def _public_digests(
-        self, targets: list[tuple[str, str | None, str]], figures_of: dict[str | None, DigestFigures], *, now: datetime
-    ) -> list[tuple[str, int, tuple]]:
-        """(channel, part, (text, blocks)) of each domain's digest and the organisation's: its figures, and the change
-        log's part beside them."""
-        config = self._config
-        channels = [channel for channel, _, _ in targets]
-        loop_of = self._loop_figures(
-            [scope for _, scope, _ in targets],
-            now=now,
-            listable=lambda r: all(visible_to(config, r, channel=c) for c in channels),
-        )
-        out = []
-        for channel, scope, title in targets:
-            queue = f"/ai-request queue {scope}" if scope else "/ai-request queue"
-            rendered = render_digest(
-                figures_of[scope],
-                title=title,
-                queue=queue,
-                stale_days=config.nags.review_stale_days,
-                org=scope is None,
-                loop=loop_of[scope],
-                changes=f"/ai-request changes {scope}" if scope else "/ai-request changes",
-                listed_in=confidential_listed_in(config, scope, queue=queue),
-            )
-            out += [(channel, part, message) for part, message in enumerate(rendered)]
-        return out
-
-    def _loop_figures(
-        self, scopes: list[str | None], *, now: datetime, listable: Callable[[Request], bool]
-    ) -> dict[str | None, LoopFigures]:
-        """The change log's part of each digest (a domain's, or the organisation's for None): from its own tables
-        and the regressions changed in the week, apart from the digest's own figures."""
-        config = self._config
-        start, end = digest_week(config, now=now)
-        with self._store.reading() as tx:
-            records = tx.changes.for_digest(start)
-            regressions = tx.by_ids_with_events(tx.changes.regressions_changed_since(start))
-            named = [
-                (change_id, record.change.domain if (record := tx.changes.record(change_id)) else None, at, answer)
-                for change_id, at, answer in tx.changes.named_causes_since(start)
-            ]
-        return loop_all(
-            regressions,
-            records,
-            start=start,
-            end=end,
-            scopes=scopes,
-            calendar_for=config.calendar,
-            listable=listable,
-            decide_after=config.change_log.unacknowledged_business_days,
-            named=named,
-        )
-
-    def _private_digests(
-        self, items: list[tuple[Request, RequestFacts]], *, now: datetime
-    ) -> list[tuple[str, int, tuple]]:
-        """(channel, part, (text, blocks)) of each domain's review channel's digest, and the org's private one;
-        none for a channel with no confidential request open."""
-        out = []
-        for channel, scope, title in self._private_targets():
-            listed = confidential_open(items, self._config, now=now, scope=scope, channel=channel)
-            if not listed:
-                continue  # nothing confidential open: no weekly noise in the private channel
-            out += [
-                (channel, part, message)
-                for part, message in enumerate(render_private_digest(listed, self._config, title=title, now=now))
-            ]
-        return out
-
 
 @dataclass(frozen=True)
 class ChangesDue:
@@ -502,8 +302,8 @@ def _item(nag: AnyNag, user: str, *, now: datetime) -> NagItem | ChangeNagItem:
             change_id=nag.change_id,
             rule=nag.rule,
             step=nag.step,
-            text=nag.text,
-            buttons=list(nag.buttons_for(user)),
+            facts=facts_json(nag.facts),
+            buttons=action_ids(nag.offers_for(user), change=True),
             urgency=nag.urgency,
         )
     return NagItem(
@@ -511,12 +311,12 @@ def _item(nag: AnyNag, user: str, *, now: datetime) -> NagItem | ChangeNagItem:
         key=nag.key,
         rule=nag.rule,
         step=nag.step,
-        text=nag.text,
-        buttons=list(nag.buttons_for(user)),
+        facts=facts_json(nag.facts, nag.away),
+        buttons=action_ids(nag.offers_for(user)),
         urgent=nag.urgent,
         urgency=nag.urgency,
         written_at=now if nag.rule == RULE_STALE_REVIEW else None,
-    )  # its text says an age: "27 days open"
+    )  # its words say an age: "27 days open"
 
 
 def _close_unanswered(tx: Tx, request: Request, *, now: datetime) -> bool:
