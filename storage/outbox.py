@@ -32,7 +32,7 @@ class Kind(StrEnum):
     CHANGE = "change"
     """Post, or update in place, the question a logged change puts to the other side."""
     CHANGE_LINE = "change_line"
-    """A line in the thread under a change's question (its answer)."""
+    """A line in the thread under a change's question (its answer, a snooze, a regression naming it, a nag)."""
     DIGEST = "digest"
     """One message of a weekly digest, worded when it is sent from the figures kept when it was queued."""
 
@@ -219,8 +219,9 @@ class ChangeQuestion(Payload):
 
 
 class ChangeLine(Payload):
-    """`text` (mrkdwn, already escaped) in the thread under change `change_id`'s question in `channel`; a nag keeps
-    its `facts` instead, worded when it is sent."""
+    """A line in the thread under change `change_id`'s question in `channel`: its `facts` (an answer, a snooze, a
+    regression naming it, or a nag's), worded when it is sent; an item queued before facts holds its `text` (mrkdwn,
+    already escaped)."""
 
     kind: ClassVar[Kind] = Kind.CHANGE_LINE
     change_id: str
@@ -231,7 +232,7 @@ class ChangeLine(Payload):
     @model_validator(mode="after")
     def _said(self) -> "ChangeLine":
         if not self.text and self.facts is None:
-            raise ValueError("a change's line has its text, or a nag's facts")
+            raise ValueError("a change's line has its facts, or its text")
         return self
 
 

@@ -15,7 +15,8 @@ from bot.domain.history import worst_sla_state
 from bot.domain.parsing import SUBCOMMANDS, cut_sentence
 from bot.domain.models import Away, Event, Listing, Request
 from bot.domain.policy import Config
-from bot.domain.courts import COURT_LABEL, ball_holders
+from bot.blocks.words import COURT_LABEL
+from bot.domain.courts import ball_holders
 from bot.domain.text import escape, escape_within, truncate
 from bot.domain.visibility import visible_to
 
