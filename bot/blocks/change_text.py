@@ -113,6 +113,12 @@ def regression_words(key: str, *, shown: bool) -> str:
     return key if shown else "a confidential regression"
 
 
+def caused_reason(regression: str) -> str:
+    """The reason of the "needs work" answer a regression naming the change as its cause gives it: "AIR-3 was caused
+    by it" (`regression`: as `regression_words` names it)."""
+    return f"{regression} was caused by it"
+
+
 def answered_line(user: str, answer: Acknowledgement) -> str:
     """Someone answered the question: "<@U0MLPM> answered: covered; the eval case: …"."""
     return f"<@{user}> answered: {answer_text(answer)}"

@@ -1,12 +1,14 @@
-"""The small words every message uses: a moment in a person's time zone, hours, an SLA clock in one line, and each
-court's label.
+"""The small words every message uses: a moment in a person's time zone, hours, an SLA clock in one line, each
+court's label, and what was cut to fit.
 
 The domain keeps the numbers (`bot.domain.sla.SlaStatus`, the courts a request can be in); how they read to
 people is here. Pure: independent of the process locale.
 """
 
+from collections.abc import Iterable
 from datetime import datetime, tzinfo
 
+from bot.domain.parsing import DESCRIPTION_LIMIT, LINK_LIMIT, LINKS_LIMIT, TITLE_LIMIT
 from bot.domain.sla import SlaStatus
 
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -65,3 +67,17 @@ def sla_line(status: SlaStatus, *, tz: tzinfo) -> str:
         case "met" | "missed":
             return f"{status.state} {local_when(status.satisfied_at, tz=tz)}, {line}"
     return line
+
+
+CUT = {
+    "title": f"the title keeps its first {TITLE_LIMIT:,} characters",
+    "description": f"the description keeps its first {DESCRIPTION_LIMIT:,} characters",
+    "links": f"links over {LINK_LIMIT:,} characters, or past the {LINKS_LIMIT}th, were left out",
+}
+"""What cutting each field to fit (`bot.domain.parsing.within_limits`) did, for people."""
+
+
+def cut_sentence(cut: Iterable[str], *, whole_elsewhere: bool = False) -> str:
+    """What `within_limits` cut, in one sentence for the person (and where the whole text still is)."""
+    whole = "; the whole text is in the original message" if whole_elsewhere else ""
+    return "Cut to fit: " + ", ".join(CUT.get(name, name) for name in cut) + whole + "."

@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.blocks.change_text import eval_assignee_reason, regression_words
+from bot.blocks.change_text import caused_reason, eval_assignee_reason, regression_words
 from bot.runtime.clock import Clock, system_clock
 from bot.domain.changes import (
     ChangeRecord,
@@ -225,7 +225,9 @@ class ChangeLog:
             # the answer shows where the change's question is: a confidential regression is neither named nor linked
             shown = visible_to(self._config, regression, channel=channel)
             which = regression_words(regression.key, shown=shown)
-            said = answer_by_cause(record, regression=which, by=user, at=now, eval_case=eval_case if shown else None)
+            said = answer_by_cause(
+                record, reason=caused_reason(which), by=user, at=now, eval_case=eval_case if shown else None
+            )
             answered = said is not None and tx.changes.answer(said)
             if answered:
                 tx.outbox.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)

@@ -27,11 +27,11 @@ from bot.domain.courts import escalation, owners
 from bot.domain.owners import owners_of, place_asset
 from bot.domain.classify import Neighbour
 from bot.domain.models import PRIORITIES, Away, Draft, Event, Request
+from bot.blocks.words import cut_sentence
 from bot.domain.parsing import (
     COMMENT_LIMIT,
     DESCRIPTION_LIMIT,
     about,
-    cut_sentence,
     keys_named,
     parse_key,
     within_limits,
