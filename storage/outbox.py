@@ -54,13 +54,30 @@ class CardUpdate(Payload):
     homes: list[str] = []
 
 
+class Told(BaseModel):
+    """What a thread line says, as facts: which line (`what`), who caused it (`by`) and what it names (`facts`);
+    the sender words it when it is sent (`bot.blocks.lines`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    what: str
+    by: str
+    facts: dict[str, Any] = {}
+
+
 class ThreadLine(Payload):
-    """`text` (mrkdwn, already escaped) in the card's thread; with `blocks`, `text` is their fallback (a nag
-    that asks people by name, with its buttons)."""
+    """A line in the card's thread: `told` (facts, worded when sent) or `text` (mrkdwn, already escaped); with
+    `blocks`, `text` is their fallback (a nag that asks people by name, with its buttons)."""
 
     kind: ClassVar[Kind] = Kind.THREAD
-    text: str
+    text: str = ""
+    told: Told | None = None
     blocks: list[dict[str, Any]] | None = None
+
+    @model_validator(mode="after")
+    def _says_something(self) -> "ThreadLine":
+        if not self.text and self.told is None:
+            raise ValueError("a thread line has a text or what it tells")
+        return self
 
 
 class ChannelMessage(Payload):
@@ -248,6 +265,7 @@ __all__ = [
     "Payload",
     "CardUpdate",
     "ThreadLine",
+    "Told",
     "ChannelMessage",
     "FiledReply",
     "Ephemeral",

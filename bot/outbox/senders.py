@@ -16,6 +16,7 @@ from bot.blocks.card import card_message, moved_card
 from bot.blocks.changes import home_blocks, question_message
 from bot.blocks.common import to_dicts
 from bot.blocks.home import home_view
+from bot.blocks.lines import thread_line
 from bot.blocks.messages import away_mark, filed_reply
 from bot.blocks.nags import legacy_nag_dm, nag_dm
 from bot.runtime.clock import Clock
@@ -161,7 +162,7 @@ def send_thread(d: Delivery, out: Outgoing[ThreadLine]) -> Sent:
         attempts=out.attempts,
         channel=request.card_channel or "",
         thread_ts=request.card_ts,
-        text=p.text,
+        text=thread_line(p.told.what, p.told.by, p.told.facts) if p.told else p.text,
         **extra,
     )
     return Sent(ts=ts)

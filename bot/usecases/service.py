@@ -19,7 +19,7 @@ from bot.usecases import learning
 from bot.runtime.clock import Clock, system_clock
 from bot.domain import authz, workflow
 from bot.blocks import messages
-from bot.domain.changes_loop import Closure, closure_text
+from bot.domain.changes_loop import Closure
 from bot.domain.duplicates import CANDIDATES, DUPLICATE, DUPLICATE_LINKED, candidate_words, close_as_duplicate, similar
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.courts import escalation, owners
@@ -30,7 +30,6 @@ from bot.domain.parsing import (
     COMMENT_LIMIT,
     DESCRIPTION_LIMIT,
     about,
-    cut_sentence,
     keys_named,
     parse_key,
     within_limits,
@@ -41,7 +40,7 @@ from bot.domain.triage import Route, route
 from bot.domain.visibility import visible_to
 from bot.runtime.metrics import Metrics
 from bot.usecases.queries import load_request
-from storage.outbox import CardMoved, CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine
+from storage.outbox import CardMoved, CardUpdate, ChannelMessage, Ephemeral, FiledReply, HomeRefresh, ThreadLine, Told
 from storage.rows import to_db_time
 from storage.store import Store, Tx
 from storage.unit import Delivery, Replayed
@@ -252,16 +251,7 @@ class Intake:
         if request.is_regression:  # a regression cannot wait for the unowned rule's hours: its owners hear at once too
             told = list(dict.fromkeys([*told, *owners(request, self._config)]))
         for person in told:
-            title = f" “{escape_within(request.title, 120)}”" if visible_to(self._config, request, user=person) else ""
-            act = (
-                "Take ownership of it, or say why it is not yours."
-                if request.is_regression
-                else "Reassign it, or claim it."
-            )
-            text = (
-                f"{request.key}{title} was filed for {domain.name} while every {domain.name} {who} is away, so nobody "
-                f"is assigned: it waits for you (its card is in <#{request.card_channel}>). {act}"
-            )
+            text = messages.everyone_away(request, self._config, domain=domain.name, who=who, to=person)
             tx.outbox.enqueue(
                 Ephemeral(user=person, text=text), at=now, request_id=request.id, key=f"all-away:{request.id}:{person}"
             )
@@ -309,7 +299,7 @@ class Intake:
         if theirs is not None and not in_domain and theirs.name != request.domain:
             return self.move(key, actor, to=theirs.name, assignee=to)
 
-        def change(request: Request, now: datetime) -> workflow.Change:
+        def change(request: Request, now: datetime) -> workflow.Transition:
             self._require_worker(request, to)
             return workflow.reassign(request, actor, to)
 
@@ -344,7 +334,7 @@ class Intake:
 
     def _move_change(
         self, tx: Tx, request: Request, actor: str, destination: Domain, *, assignee: str | None, now: datetime
-    ) -> workflow.Change:
+    ) -> workflow.Transition:
         """The move as triage would route the request in `destination`: its assignee (or who triage picks there),
         its card's channel, and the reasons."""
         draft = Draft(
@@ -383,7 +373,7 @@ class Intake:
     def hand(self, key: str, actor: str, *, to: str) -> Request:
         """The lead (or an admin) makes `to` the owner and assignee of a regression; `to` must be able to work it."""
 
-        def change(request: Request, now: datetime) -> workflow.Change:
+        def change(request: Request, now: datetime) -> workflow.Transition:
             self._require_worker(request, to)
             return workflow.hand(request, actor, to)
 
@@ -415,15 +405,11 @@ class Intake:
         """A member says triage's choice of kind or domain (`what`) was right, where it was unsure: an event, and an
         example triage learns from. Conflict when the request's kind or domain is no longer `value`."""
 
-        def change(request: Request, now: datetime) -> workflow.Change:
+        def change(request: Request, now: datetime) -> workflow.Transition:
             if (request.kind if what == "kind" else request.domain) != value:
                 raise Conflict(f"{request.key} is not filed as {escape_within(value, 40)} any more; look at the card.")
-            return workflow.Change(
-                {},
-                "triage_confirmed",
-                f"<@{actor}> confirmed triage's {what}: {value.replace('_', ' ')}.",
-                {"what": what, "value": value},
-            )
+            data = {"what": what, "value": value}
+            return workflow.Transition({}, "triage_confirmed", data, line="triage_confirmed", said=data)
 
         return self._act(key, actor, "set_kind", change)
 
@@ -434,16 +420,13 @@ class Intake:
         """Resolve the request; a regression's `closure` (its cause and eval case) is stored with the event,
         and told in the thread where the request's words may be shown."""
 
-        def change(request: Request, now: datetime) -> workflow.Change:
+        def change(request: Request, now: datetime) -> workflow.Transition:
             resolved = workflow.resolve(request, actor, now)
             if closure is None:
                 return resolved
-            said = (
-                f" Closed with {closure_text(closure)}."
-                if visible_to(self._config, request, channel=request.card_channel)
-                else ""
-            )
-            return replace(resolved, line=resolved.line + said, data={**resolved.data, **closure.event_data()})
+            shown = visible_to(self._config, request, channel=request.card_channel)
+            said = {"closure": closure.event_data()} if shown else {}
+            return replace(resolved, data={**resolved.data, **closure.event_data()}, said=said)
 
         return self._act(key, actor, "resolve", change)
 
@@ -485,7 +468,7 @@ class Intake:
             raise InvalidInput(authz.move_refusal(current, moving).message, field="domain")  # the form's domain field
         cut: list[str] = []
 
-        def change(request: Request, now: datetime) -> workflow.Change:
+        def change(request: Request, now: datetime) -> workflow.Transition:
             nonlocal cut
             unchanged = draft.description == truncate(request.description, DESCRIPTION_LIMIT)
             fitted, cut = within_limits(draft)
@@ -502,17 +485,15 @@ class Intake:
             if draft.confidential is not None:
                 updates["confidential"] = draft.confidential
             changed = sorted(k for k, v in updates.items() if getattr(request, k) != v)
-            return workflow.Change(
-                updates, "edited", f"<@{actor}> edited {', '.join(changed) or 'nothing'}.", {"fields": changed}
-            )
+            return workflow.Transition(updates, "edited", {"fields": changed}, line="edited", said={"fields": changed})
 
         after = self._act(key, actor, "edit", change)
         if cut:
-            self.tell(user=actor, channel=None, text=f"{after.key} is saved. {cut_sentence(cut)}")
+            self.tell(user=actor, channel=None, text=messages.saved_cut(after, cut))
         return self.move(key, actor, to=moving) if moving else after
 
     def _act(
-        self, key: str, actor: str, action: str, decide: Callable[[Request, datetime], workflow.Change]
+        self, key: str, actor: str, action: str, decide: Callable[[Request, datetime], workflow.Transition]
     ) -> Request:
         now = self._clock()
         with self._unit() as tx:
@@ -523,7 +504,7 @@ class Intake:
         return after
 
     def _apply(
-        self, tx: Tx, request: Request, change: workflow.Change, *, actor: str, action: str, now: datetime
+        self, tx: Tx, request: Request, change: workflow.Transition, *, actor: str, action: str, now: datetime
     ) -> Request:
         updates = {**change.updates, "updated_at": now}
         pair = owners_of(request, self._config)
@@ -553,14 +534,17 @@ class Intake:
             CardUpdate(homes=_people(after.requester, after.assignee, request.assignee)), at=now, request_id=request.id
         )
         if change.line:
-            tx.outbox.enqueue(ThreadLine(text=change.line), at=now, request_id=request.id)
+            told = Told(what=change.line, by=actor, facts=change.said)
+            tx.outbox.enqueue(ThreadLine(told=told), at=now, request_id=request.id)
         self._tell_requester(tx, after, change, actor=actor, now=now)
         self._schedule_check(tx, after, now)
         if action != "duplicate":  # a duplicate teaches its original's kind and domain (`mark_duplicate`)
             learning.learn(tx, action, after, now=now)
         return after
 
-    def _tell_requester(self, tx: Tx, request: Request, change: workflow.Change, *, actor: str, now: datetime) -> None:
+    def _tell_requester(
+        self, tx: Tx, request: Request, change: workflow.Transition, *, actor: str, now: datetime
+    ) -> None:
         """The requester hears, by direct message, what someone else did to her request, as much as she chose
         (`notify`, else the organisation's `nags.requester_updates`): who works it, where it went, that it waits
         on her, how it ended."""
@@ -591,9 +575,8 @@ class Intake:
                 )
             )
             learning.learn(tx, "duplicate", after, now=now, of=original)
-            tx.outbox.enqueue(
-                ThreadLine(text=f"{request.key} was closed as a duplicate of this."), at=now, request_id=original.id
-            )
+            linked = Told(what=DUPLICATE_LINKED, by=actor, facts={"duplicate": request.key})
+            tx.outbox.enqueue(ThreadLine(told=linked), at=now, request_id=original.id)
         return after
 
     # -- thread replies ------------------------------------------------------------------------
@@ -617,10 +600,7 @@ class Intake:
             change.data["ts"] = ts
             after = self._apply(tx, request, change, actor=user, action="comment", now=now)
             if len(text) > COMMENT_LIMIT:
-                told = (
-                    f"Your reply is recorded in {request.key}'s history up to its first {COMMENT_LIMIT:,} characters; "
-                    "the thread keeps it whole."
-                )
+                told = messages.reply_cut(request, limit=COMMENT_LIMIT)
                 tx.outbox.enqueue(Ephemeral(user=user, channel=channel, text=told), at=now)
         return after
 
