@@ -21,7 +21,7 @@ from bot.blocks.nags import actions
 from bot.domain.changes import describe
 from bot.domain.changes_loop import LoopFigures
 from bot.domain.courts import COURT_LABEL, ball_holders
-from bot.domain.digest import DigestFigures, Listed, change
+from bot.domain.digest import DigestFigures, PrivateDigestEntry, change
 from bot.domain.policy import Config
 from bot.domain.sla import local_when
 from bot.domain.text import escape_within
@@ -262,7 +262,7 @@ def loop_figures_blocks(loop: LoopFigures | None) -> list[Block]:
 
 
 def render_private_digest(
-    listed: Sequence[Listed], config: Config, *, title: str, now: datetime
+    listed: Sequence[PrivateDigestEntry], config: Config, *, title: str, now: datetime
 ) -> list[tuple[str, list[Block]]]:
     """The confidential requests a private review channel may see, listed in full — key, title, kind, age and
     whose court — those needing a decision first, with their buttons."""
@@ -289,7 +289,7 @@ def render_private_digest(
     return _messages(title, text, blocks)
 
 
-def _private_line(item: Listed, config: Config, *, now: datetime) -> str:
+def _private_line(item: PrivateDigestEntry, config: Config, *, now: datetime) -> str:
     request, decision = item.request, item.decision
     holders = " ".join(f"<@{u}>" for u in ball_holders(request, config)) or "nobody"
     parts = [
@@ -312,7 +312,7 @@ def _private_line(item: Listed, config: Config, *, now: datetime) -> str:
     return " · ".join(parts)
 
 
-def _private_buttons(item: Listed) -> ActionsBlock | None:
+def _private_buttons(item: PrivateDigestEntry) -> ActionsBlock | None:
     key, request = item.request.key, item.request
     if item.decision.unowned_hours is not None:
         return _buttons(key, ids.OWN, ids.DISCLAIM)

@@ -373,7 +373,7 @@ def needs_decision(request: Request, facts: RequestFacts, config: Config, *, at:
 
 
 @dataclass(frozen=True)
-class Listed:
+class PrivateDigestEntry:
     """One confidential request as a private digest lists it: the request and what needs deciding."""
 
     request: Request
@@ -383,7 +383,7 @@ class Listed:
 
 def confidential_open(
     items: Iterable[tuple[Request, RequestFacts]], config: Config, *, now: datetime, scope: str | None, channel: str
-) -> list[Listed]:
+) -> list[PrivateDigestEntry]:
     """Every open confidential request of domain `scope` (None: every domain) that `channel` may see, those
     needing a decision first (stalled longest, then unowned longest), then the oldest."""
     found = []
@@ -392,7 +392,9 @@ def confidential_open(
             continue
         if visible_to(config, request, channel=channel):
             found.append(
-                Listed(request, age_days(request.created_at, at=now), needs_decision(request, facts, config, at=now))
+                PrivateDigestEntry(
+                    request, age_days(request.created_at, at=now), needs_decision(request, facts, config, at=now)
+                )
             )
     return sorted(
         found,
