@@ -157,7 +157,7 @@ class MachineIntake:
                 if known is None:
                     if item.recovered:
                         return Outcome(item.id, "not_found", None)
-                    filed = self._intake.file_within(tx, draft, now=now, origin_key=key, alike=alike)
+                    filed = self._intake.file_request(draft, within=tx, at=now, origin_key=key, alike=alike).request
                     self._note_alerts(tx, filed, item, events=[], now=now)
                     outcome = Outcome(item.id, "filed", filed.key)
                 else:
@@ -281,13 +281,8 @@ class MachineIntake:
         told = alert_lines.last_time(known, {k: str(v) for k, v in closure.items()})
         again = draft.model_copy(update={"description": f"{told}\n{draft.description}"})
         key = hook_origin_key(item.source, item.id)
-        filed = self._intake.file_within(
-            tx,
-            again,
-            now=now,
-            origin_key=f"{key}#{life}",
-            alike=[known.id, *(i for i in alike or [] if i != known.id)][:3],
-        )
+        alike = [known.id, *(i for i in alike or [] if i != known.id)][:3]
+        filed = self._intake.file_request(again, within=tx, at=now, origin_key=f"{key}#{life}", alike=alike).request
         self._note_alerts(tx, filed, item, events=[], now=now)
         tx.add_event(
             Event(
