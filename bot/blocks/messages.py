@@ -316,6 +316,22 @@ def everyone_away(request: Request, config: Config, *, domain: str, who: str, to
     )
 
 
+NOT_THERE = {
+    "channel_not_found": "the channel does not exist or the bot cannot see it",
+    "not_in_channel": "the bot is not in that channel; invite it with `/invite @ai-intake`",
+    "is_archived": "the channel is archived",
+}
+"""Why a card could not be posted, for Slack's refusals a person can do something about."""
+
+
+def card_not_posted(request: Request, error: str) -> str:
+    """What the requester is told when Slack refused her request's card for good (`error`: Slack's word)."""
+    return (
+        f"{request.key} is filed, but its card could not be posted in <#{request.card_channel}>: "
+        f"{NOT_THERE.get(error, error)}."
+    )
+
+
 def notice(text: str) -> tuple[str, list[checked.Dict]]:
     """One sentence (or a help text) as the whole answer, in a checked dict (`bot.blocks.checked`)."""
     return text, [checked.section(text)]
