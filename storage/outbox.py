@@ -55,37 +55,44 @@ class CardUpdate(Payload):
 
 
 class Told(BaseModel):
-    """What a thread line says, as facts: which line (`what`), who caused it (`by`) and what it names (`facts`);
-    the sender words it when it is sent (`bot.blocks.lines`)."""
+    """What a message says, as facts: which sentence (`what`), who caused it (`by`), what it names (`facts`) and
+    the other requests it speaks of (`requests`, by id: read when it is sent, as they are then). The sender words
+    it when it is sent (`bot.blocks.lines`); the stored facts read as plainly as the sentence would."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     what: str
-    by: str
+    by: str = ""
     facts: dict[str, Any] = {}
+    requests: list[int] = []
 
 
-class ThreadLine(Payload):
+class _Worded(Payload):
+    """A message that holds its text, or what it tells (worded when it is sent)."""
+
+    text: str = ""
+    told: Told | None = None
+
+    @model_validator(mode="after")
+    def _says_something(self) -> "_Worded":
+        if not self.text and self.told is None:
+            raise ValueError("a message has a text or what it tells")
+        return self
+
+
+class ThreadLine(_Worded):
     """A line in the card's thread: `told` (facts, worded when sent) or `text` (mrkdwn, already escaped); with
     `blocks`, `text` is their fallback (a nag that asks people by name, with its buttons)."""
 
     kind: ClassVar[Kind] = Kind.THREAD
-    text: str = ""
-    told: Told | None = None
     blocks: list[dict[str, Any]] | None = None
 
-    @model_validator(mode="after")
-    def _says_something(self) -> "ThreadLine":
-        if not self.text and self.told is None:
-            raise ValueError("a thread line has a text or what it tells")
-        return self
 
-
-class ChannelMessage(Payload):
-    """`text` and optional `blocks` (mrkdwn, already escaped) in `channel`, in the thread `thread_ts` if given."""
+class ChannelMessage(_Worded):
+    """`text` (mrkdwn, already escaped) or `told` (worded when sent), and optional `blocks`, in `channel`, in the
+    thread `thread_ts` if given."""
 
     kind: ClassVar[Kind] = Kind.MESSAGE
     channel: str
-    text: str
     thread_ts: str | None = None
     blocks: list[dict[str, Any]] | None = None
 
@@ -107,12 +114,12 @@ class FiledReply(Payload):
         return self
 
 
-class Ephemeral(Payload):
-    """`text` only `user` sees: through `response_url` when given, else ephemeral in `channel`, else a DM."""
+class Ephemeral(_Worded):
+    """`text` (or `told`, worded when sent) only `user` sees: through `response_url` when given, else ephemeral in
+    `channel`, else a DM."""
 
     kind: ClassVar[Kind] = Kind.EPHEMERAL
     user: str
-    text: str
     channel: str | None = None
     response_url: str | None = None
 

@@ -1,16 +1,21 @@
-"""The lines in a request's thread that say what someone did to it, worded from their facts when they are sent.
+"""What the use cases queue as facts, worded when it is sent: the lines in a request's thread that say what someone
+did to it, and the messages to people about requests (the requester's news, "noted", "which one?", a cover's list).
 
 A transition (`bot.domain.workflow.Transition`) names its line and the facts it names (`said`); the use case
-queues them (`storage.outbox.Told`) and the sender words them here, at the moment the line goes out.
+queues them (`storage.outbox.Told`) and the sender words them here (`told_text`), at the moment they go out.
 """
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.blocks import messages
 from bot.domain.changes_loop import Closure, closure_text
+from bot.domain.models import Away, Request
+from bot.domain.policy import Config
 from bot.domain.sla import local_when
+from storage.outbox import Told
 
 Facts = Mapping[str, Any]
 
@@ -75,4 +80,48 @@ def thread_line(what: str, by: str, facts: Facts) -> str:
     return LINES[what](by, facts)
 
 
-__all__ = ["LINES", "thread_line"]
+def _cover(told: Told, request: Request | None, config: Config, others: list[Request]) -> str:
+    f = told.facts
+    until = date.fromisoformat(f["until"]) if f.get("until") else None
+    return messages.cover_text(Away(f["user"], until, cover=f.get("cover")), others, config, to=f["to"])
+
+
+def _news(told: Told, request: Request | None, config: Config, others: list[Request]) -> str:
+    assert request is not None, "the requester's news is queued with its request"
+    f = told.facts
+    original = others[0] if others else None
+    return messages.requester_news(request, f["event"], f["data"], config, actor=told.by, original=original)
+
+
+MESSAGES: dict[str, Callable[[Told, Request | None, Config, list[Request]], str]] = {
+    "news": _news,
+    "everyone_away": lambda t, r, c, o: messages.everyone_away(
+        r or o[0], c, domain=t.facts["domain"], who=t.facts["who"], to=t.facts["to"]
+    ),
+    "noted": lambda t, r, c, o: messages.noted(o[0], c, user=t.by, channel=t.facts.get("channel")),
+    "which": lambda t, r, c, o: messages.which(o, c, user=t.by, channel=t.facts.get("channel")),
+    "asked": lambda t, r, c, o: messages.asked_line(
+        r or o[0], t.by, t.facts["text"], quoted=t.facts["quoted"], direct=t.facts["direct"]
+    ),
+    "cover": _cover,
+    "reply_cut": lambda t, r, c, o: messages.reply_cut(t.facts["key"], limit=t.facts["limit"]),
+    "card_not_posted": lambda t, r, c, o: messages.card_not_posted(
+        t.facts["key"], channel=t.facts["channel"], error=t.facts["error"]
+    ),
+}
+"""Each message to a person (or line) that needs more than who did it: the facts, the item's request (`r`) and the
+other requests it names (`o`, in the order queued), in words."""
+
+
+def told_text(
+    told: Told, *, request: Request | None, config: Config, others: Callable[[list[int]], Mapping[int, Request]]
+) -> str:
+    """What `told` says, worded now: `request` is the item's, `others` reads the requests it names (by id)."""
+    if told.what in LINES:
+        return thread_line(told.what, told.by, told.facts)
+    found = others(told.requests) if told.requests else {}
+    named = [found[i] for i in told.requests if i in found]
+    return MESSAGES[told.what](told, request, config, named)
+
+
+__all__ = ["LINES", "MESSAGES", "thread_line", "told_text"]

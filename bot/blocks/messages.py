@@ -298,12 +298,9 @@ def saved_cut(request: Request, cut: Sequence[str]) -> str:
     return f"{request.key} is saved. {cut_sentence(cut)}"
 
 
-def reply_cut(request: Request, *, limit: int) -> str:
+def reply_cut(key: str, *, limit: int) -> str:
     """What someone is told whose thread reply was longer than a history keeps."""
-    return (
-        f"Your reply is recorded in {request.key}'s history up to its first {limit:,} characters; "
-        "the thread keeps it whole."
-    )
+    return f"Your reply is recorded in {key}'s history up to its first {limit:,} characters; the thread keeps it whole."
 
 
 def everyone_away(request: Request, config: Config, *, domain: str, who: str, to: str) -> str:
@@ -324,12 +321,9 @@ NOT_THERE = {
 """Why a card could not be posted, for Slack's refusals a person can do something about."""
 
 
-def card_not_posted(request: Request, error: str) -> str:
+def card_not_posted(key: str, *, channel: str | None, error: str) -> str:
     """What the requester is told when Slack refused her request's card for good (`error`: Slack's word)."""
-    return (
-        f"{request.key} is filed, but its card could not be posted in <#{request.card_channel}>: "
-        f"{NOT_THERE.get(error, error)}."
-    )
+    return f"{key} is filed, but its card could not be posted in <#{channel}>: {NOT_THERE.get(error, error)}."
 
 
 def notice(text: str) -> tuple[str, list[checked.Dict]]:

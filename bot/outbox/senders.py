@@ -16,7 +16,7 @@ from bot.blocks.card import card_message, moved_card
 from bot.blocks.changes import home_blocks, question_message
 from bot.blocks.common import to_dicts
 from bot.blocks.home import home_view
-from bot.blocks.lines import thread_line
+from bot.blocks.lines import told_text
 from bot.blocks.messages import away_mark, filed_reply
 from bot.blocks.nags import legacy_nag_dm, nag_dm
 from bot.runtime.clock import Clock
@@ -162,7 +162,7 @@ def send_thread(d: Delivery, out: Outgoing[ThreadLine]) -> Sent:
         attempts=out.attempts,
         channel=request.card_channel or "",
         thread_ts=request.card_ts,
-        text=thread_line(p.told.what, p.told.by, p.told.facts) if p.told else p.text,
+        text=told_text(p.told, request=request, config=d.config, others=d.requests_of) if p.told else p.text,
         **extra,
     )
     return Sent(ts=ts)
@@ -170,8 +170,9 @@ def send_thread(d: Delivery, out: Outgoing[ThreadLine]) -> Sent:
 
 def send_message(d: Delivery, out: Outgoing[ChannelMessage]) -> Sent:
     p = out.payload
+    text = told_text(p.told, request=out.request, config=d.config, others=d.requests_of) if p.told else p.text
     extra: dict[str, Any] = {k: v for k, v in (("thread_ts", p.thread_ts), ("blocks", p.blocks)) if v is not None}
-    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.channel, text=p.text, unfurl_links=False, **extra)
+    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.channel, text=text, unfurl_links=False, **extra)
     return Sent(ts=ts)
 
 
@@ -199,12 +200,13 @@ def send_reply(d: Delivery, out: Outgoing[FiledReply]) -> Sent:
 
 def send_ephemeral(d: Delivery, out: Outgoing[Ephemeral]) -> Sent:
     p = out.payload
+    text = told_text(p.told, request=out.request, config=d.config, others=d.requests_of) if p.told else p.text
     if p.response_url:
-        status = d.poster.respond(p.response_url, text=p.text)
+        status = d.poster.respond(p.response_url, text=text)
         if status >= 500:
             raise Retry(f"response_url answered {status}")
         return Sent()
-    return Sent(ts=d.poster.ephemeral(user=p.user, channel=p.channel, text=p.text))
+    return Sent(ts=d.poster.ephemeral(user=p.user, channel=p.channel, text=text))
 
 
 def send_nag(d: Delivery, out: Outgoing[NagMessage]) -> Sent:

@@ -23,7 +23,6 @@ from datetime import datetime, timedelta, timezone
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.blocks import messages
 from bot.outbox.refusals import PASSING, PERMANENT, retry_after
 from bot.runtime.clock import Clock
 from bot.runtime.metrics import Metrics
@@ -33,7 +32,7 @@ from bot.outbox.senders import ON_CARD_CHANNEL, SENDERS, Defer, Delivery, Outgoi
 from bot.runtime.wakeup import Wakeup
 from storage.backup import SendJournal, Taken
 from storage.db import Upgraded
-from storage.outbox import CardUpdate, Ephemeral, Kind, Payload, read_payload
+from storage.outbox import CardUpdate, Ephemeral, Kind, Payload, Told, read_payload
 from storage.queue import OutboxItem
 from storage.store import Store, Tx
 
@@ -433,8 +432,10 @@ class OutboxWorker:
             request = out.request if out is not None else None
             if o.what == "refused" and request and item.kind == Kind.CARD:
                 # A direct message: the channel that refused the card may be where the person filed it.
-                text = messages.card_not_posted(request, o.error)
-                tx.outbox.enqueue(Ephemeral(user=request.requester, text=text), at=now)
+                facts = {"key": request.key, "channel": request.card_channel, "error": o.error}
+                tx.outbox.enqueue(
+                    Ephemeral(user=request.requester, told=Told(what="card_not_posted", facts=facts)), at=now
+                )
 
     @staticmethod
     def _log(o: Outcome) -> None:

@@ -9,7 +9,6 @@ import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.blocks import messages
 from bot.domain import workflow
 from bot.domain.classify import Neighbour
 from bot.domain.courts import owners
@@ -20,7 +19,7 @@ from bot.domain.parsing import within_limits
 from bot.domain.triage import Route, route
 from bot.usecases import learning
 from bot.usecases.base import UseCases, people_of
-from storage.outbox import CardUpdate, Ephemeral, FiledReply
+from storage.outbox import CardUpdate, Ephemeral, FiledReply, Told
 from storage.store import Tx
 
 
@@ -210,9 +209,9 @@ class Filing(UseCases):
         if request.is_regression:  # a regression cannot wait for the unowned rule's hours: its owners hear at once too
             told = list(dict.fromkeys([*told, *owners(request, self._config)]))
         for person in told:
-            text = messages.everyone_away(request, self._config, domain=domain.name, who=who, to=person)
+            told = Told(what="everyone_away", facts={"domain": domain.name, "who": who, "to": person})
             tx.outbox.enqueue(
-                Ephemeral(user=person, text=text), at=now, request_id=request.id, key=f"all-away:{request.id}:{person}"
+                Ephemeral(user=person, told=told), at=now, request_id=request.id, key=f"all-away:{request.id}:{person}"
             )
 
     def _route(self, tx: Tx, draft: Draft, now: datetime, neighbours: tuple[Neighbour, ...] = ()) -> Route:

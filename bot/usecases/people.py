@@ -3,12 +3,11 @@ Home; and what Slack said of a channel's privacy."""
 
 from datetime import date
 
-from bot.blocks import messages
 from bot.domain.courts import escalation
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Away, Request
 from bot.usecases.base import UseCases
-from storage.outbox import CardUpdate, ChannelMessage, HomeRefresh
+from storage.outbox import CardUpdate, ChannelMessage, HomeRefresh, Told
 from storage.rows import to_db_time
 
 
@@ -39,8 +38,10 @@ class PeopleSettings(UseCases):
                 for person in [cover] if cover else list(escalation(request, self._config)):
                     stand_ins.setdefault(person, []).append(request)
             for person, theirs in stand_ins.items():
+                facts = {"user": user, "until": until.isoformat() if until else None, "cover": cover, "to": person}
+                told = Told(what="cover", facts=facts, requests=[r.id for r in theirs])
                 tx.outbox.enqueue(
-                    ChannelMessage(channel=person, text=messages.cover_text(away, theirs, self._config, to=person)),
+                    ChannelMessage(channel=person, told=told),
                     at=now,
                     key=f"cover:{user}:{to_db_time(now)}:{person}",
                 )

@@ -307,9 +307,14 @@ class Working(UseCases):
         level = tx.people.notify_level(requester) or self._config.nags.requester_updates
         if not workflow.tells_requester(change.event, level):
             return
-        original = tx.get(parse_key(str(change.data.get("of", ""))) or 0) if change.event == DUPLICATE else None
-        text = messages.requester_news(request, change.event, change.data, self._config, actor=actor, original=original)
-        tx.outbox.enqueue(ChannelMessage(channel=requester, text=text), at=now, request_id=request.id)
+        original = parse_key(str(change.data.get("of", ""))) if change.event == DUPLICATE else None
+        news = Told(
+            what="news",
+            by=actor,
+            facts={"event": change.event, "data": change.data},
+            requests=[original] if original else [],
+        )
+        tx.outbox.enqueue(ChannelMessage(channel=requester, told=news), at=now, request_id=request.id)
 
     def mark_duplicate(self, key: str, actor: str, *, of: str) -> Request:
         """Close `key` as a duplicate of `of` (a request `actor` may see), linking the two in both histories."""
@@ -353,8 +358,8 @@ class Working(UseCases):
             change.data["ts"] = ts
             after = self._apply(tx, request, change, actor=user, action="comment", now=now)
             if len(text) > COMMENT_LIMIT:
-                told = messages.reply_cut(request, limit=COMMENT_LIMIT)
-                tx.outbox.enqueue(Ephemeral(user=user, channel=channel, text=told), at=now)
+                told = Told(what="reply_cut", by=user, facts={"key": request.key, "limit": COMMENT_LIMIT})
+                tx.outbox.enqueue(Ephemeral(user=user, channel=channel, told=told), at=now)
         return after
 
     # -- a requester's voice ---------------------------------------------------------------------
@@ -377,9 +382,14 @@ class Working(UseCases):
             if not tx.claim_delivery(f"msg:{channel}:{ts}", now):
                 return True
             if found.request is None:
-                reply = messages.which(found.choices, self._config, user=user, channel=None if direct else channel)
+                which = Told(
+                    what="which",
+                    by=user,
+                    facts={"channel": None if direct else channel},
+                    requests=[r.id for r in found.choices],
+                )
                 tx.outbox.enqueue(
-                    ChannelMessage(channel=where, thread_ts=None if direct else reply_ts, text=reply), at=now
+                    ChannelMessage(channel=where, thread_ts=None if direct else reply_ts, told=which), at=now
                 )
                 return True
             request = tx.get(found.request.id) or found.request
@@ -387,18 +397,15 @@ class Working(UseCases):
             change.data.update(text=truncate(text, COMMENT_LIMIT), ts=ts, asked="direct message" if direct else channel)
             after = self._apply(tx, request, change, actor=user, action="comment", now=now)
             quoted = visible_to(self._config, after, channel=after.card_channel) and (after.confidential or not direct)
-            tx.outbox.enqueue(
-                ThreadLine(text=messages.asked_line(after, user, text, quoted=quoted, direct=direct)),
-                at=now,
-                request_id=after.id,
+            asked = Told(
+                what="asked", by=user, facts={"text": text if quoted else "", "quoted": quoted, "direct": direct}
             )
-            reply = messages.noted(after, self._config, user=user, channel=None if direct else channel)
-            tx.outbox.enqueue(ChannelMessage(channel=where, thread_ts=None if direct else reply_ts, text=reply), at=now)
+            tx.outbox.enqueue(ThreadLine(told=asked), at=now, request_id=after.id)
+            noted = Told(what="noted", by=user, facts={"channel": None if direct else channel}, requests=[after.id])
+            tx.outbox.enqueue(ChannelMessage(channel=where, thread_ts=None if direct else reply_ts, told=noted), at=now)
             if not direct and not visible_to(self._config, after, channel=channel):  # followed up where she may see it
-                tx.outbox.enqueue(
-                    ChannelMessage(channel=user, text=messages.noted(after, self._config, user=user, channel=None)),
-                    at=now,
-                )
+                in_dm = Told(what="noted", by=user, facts={"channel": None}, requests=[after.id])
+                tx.outbox.enqueue(ChannelMessage(channel=user, told=in_dm), at=now)
         return after
 
 
