@@ -10,8 +10,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.blocks import changes as alerts
 from bot.blocks import messages
-from bot.domain.changes_loop import Closure, closure_text
+from bot.domain.changes_loop import AlertReport, Closure, closure_text
 from bot.domain.models import Away, Request
 from bot.domain.policy import Config
 from bot.domain.sla import local_when
@@ -44,6 +45,10 @@ def _snoozed(by: str, f: Facts) -> str:
     return f"<@{by}> snoozed reminders until {until}."
 
 
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
 def _spaced(value: Any) -> str:
     return str(value).replace("_", " ")
 
@@ -71,6 +76,15 @@ LINES: dict[str, Callable[[str, Facts], str]] = {
     "edited": lambda by, f: f"<@{by}> edited {', '.join(f.get('fields', [])) or 'nothing'}.",
     "duplicate": lambda by, f: f"<@{by}> closed this as a duplicate of {f['of']}.",
     "duplicate_linked": lambda by, f: f"{f['duplicate']} was closed as a duplicate of this.",
+    # what a monitoring tool (`by`: the hook source) reports of the regression it filed (`bot.blocks.changes`)
+    "alert_state": lambda by, f: alerts.state_line(by, AlertReport(f["outcome"], changes=f["changes"])),
+    "alert_reopened": lambda by, f: alerts.reopened_line(
+        by, closed_at=_when(f["closed_at"]), now=datetime.fromisoformat(f["at"])
+    ),
+    "alert_filed_again": lambda by, f: alerts.filed_again_line(
+        by, key=f["key"], closed_at=_when(f["closed_at"]), now=datetime.fromisoformat(f["at"])
+    ),
+    "alert_raised": lambda by, f: alerts.raised_line(by, before=f["before"], after=f["after"]),
 }
 """Each thread line by name: who did it (`by`) and the facts it names, in words (mrkdwn)."""
 
