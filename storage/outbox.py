@@ -1,8 +1,10 @@
 """What the outbox table holds: the kinds of queued Slack messages, spelled once, and a typed payload for each.
 
-The use cases queue a payload in their transaction (`tx.outbox.enqueue(ThreadLine(text=…), …)`); the outbox
-worker (bot/outbox/) reads it back with `read_payload`, which validates it, and hands it to the sender
-of its kind. Both sides import this; it imports only the standard library and pydantic.
+The use cases queue a payload in their transaction (`tx.outbox.enqueue(ThreadLine(told=Told(…)), …)`); the
+outbox worker (bot/outbox/) reads it back with `read_payload`, which validates it, and hands it to the sender
+of its kind. A message is queued as what it tells (`Told`: facts) and worded when it is sent, like a card;
+a `text` is what older items (and the nags and digests, for now) hold. Both sides import this; it imports
+only the standard library and pydantic.
 """
 
 from datetime import datetime
