@@ -119,6 +119,7 @@ MESSAGES: dict[str, Callable[[Told, Request | None, Config, list[Request]], str]
     ),
     "cover": _cover,
     "reply_cut": lambda t, r, c, o: messages.reply_cut(t.facts["key"], limit=t.facts["limit"]),
+    "saved_cut": lambda t, r, c, o: messages.saved_cut(t.facts["key"], t.facts["cut"]),
     "card_not_posted": lambda t, r, c, o: messages.card_not_posted(
         t.facts["key"], channel=t.facts["channel"], error=t.facts["error"]
     ),

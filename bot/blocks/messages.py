@@ -293,9 +293,9 @@ def back_reply(was_away: bool) -> tuple[str, list[checked.Dict]]:
     return notice("You were not away (by `/ai-request away`): triage assigns to you as before.")
 
 
-def saved_cut(request: Request, cut: Sequence[str]) -> str:
+def saved_cut(key: str, cut: Sequence[str]) -> str:
     """What an editor is told when the form's text was cut to fit what is stored."""
-    return f"{request.key} is saved. {cut_sentence(cut)}"
+    return f"{key} is saved. {cut_sentence(cut)}"
 
 
 def reply_cut(key: str, *, limit: int) -> str:

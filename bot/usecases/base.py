@@ -16,7 +16,7 @@ from bot.domain.models import Request
 from bot.domain.policy import Config
 from bot.runtime.clock import Clock, system_clock
 from bot.runtime.metrics import Metrics
-from storage.outbox import ChannelMessage, Ephemeral
+from storage.outbox import ChannelMessage, Ephemeral, Told
 from storage.store import Store, Tx
 from storage.unit import Delivery
 
@@ -59,15 +59,25 @@ class UseCases:
         tx.nags.set_next_check(request.id, now)
 
     # -- deliveries and messages ----------------------------------------------------------------
-    def tell(self, *, user: str, channel: str | None, text: str, response_url: str | None = None) -> None:
-        """Queue an ephemeral message to one person (a refusal, a problem with what they sent).
+    def tell(
+        self,
+        *,
+        user: str,
+        channel: str | None,
+        text: str = "",
+        told: Told | None = None,
+        response_url: str | None = None,
+    ) -> None:
+        """Queue an ephemeral message to one person (a refusal, a problem with what they sent): its `text`, or what
+        it tells (`told`, worded when it is sent).
 
         Always after the ack, so it waits for the writer as long as a background unit does: a person told
         "busy, try again" is told once the database frees up.
         """
         with self._store.transaction(background=True) as tx:
             tx.outbox.enqueue(
-                Ephemeral(user=user, channel=channel, text=text, response_url=response_url), at=self._clock()
+                Ephemeral(user=user, channel=channel, text=text, told=told, response_url=response_url),
+                at=self._clock(),
             )
 
     def post_once(self, *, key: str, channel: str, thread_ts: str | None, text: str) -> None:

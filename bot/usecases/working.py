@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from bot.blocks import messages
 from bot.domain import authz, workflow
 from bot.domain.changes_loop import Closure
 from bot.domain.duplicates import DUPLICATE, DUPLICATE_LINKED, close_as_duplicate
@@ -240,7 +239,7 @@ class Working(UseCases):
 
         after = self._act(key, actor, "edit", change)
         if cut:
-            self.tell(user=actor, channel=None, text=messages.saved_cut(after, cut))
+            self.tell(user=actor, channel=None, told=Told(what="saved_cut", facts={"key": after.key, "cut": cut}))
         return self.move(key, actor, to=moving) if moving else after
 
     def _act(
