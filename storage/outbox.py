@@ -1,8 +1,11 @@
 """What the outbox table holds: the kinds of queued Slack messages, spelled once, and a typed payload for each.
 
-The use cases queue a payload in their transaction (`tx.outbox.enqueue(ThreadLine(text=…), …)`); the outbox
-worker (bot/outbox/) reads it back with `read_payload`, which validates it, and hands it to the sender
-of its kind. Both sides import this; it imports only the standard library and pydantic.
+The use cases queue a payload in their transaction (`tx.outbox.enqueue(ThreadLine(told=Told(…)), …)`); the
+outbox worker (bot/outbox/) reads it back with `read_payload`, which validates it, and hands it to the sender
+of its kind. A message is queued as what it tells (`Told`: facts) and worded when it is sent, like a card;
+a nag, a digest and a line under a change's question keep their domain facts (`facts`, as JSON) the same
+way. A `text` is what older items hold. Both sides import this; it imports only the standard library and
+pydantic.
 """
 
 from datetime import datetime
@@ -56,31 +59,55 @@ class CardUpdate(Payload):
     homes: list[str] = []
 
 
-class ThreadLine(Payload):
-    """`text` (mrkdwn, already escaped) in the card's thread; with `blocks`, `text` is their fallback. A nag
-    in the thread keeps its `facts` instead (and the action ids of its `buttons`, and when it was found due,
-    `written_at`): it is worded when it is sent."""
+class Told(BaseModel):
+    """What a message says, as facts: which sentence (`what`), who caused it (`by`), what it names (`facts`) and
+    the other requests it speaks of (`requests`, by id: read when it is sent, as they are then). The sender words
+    it when it is sent (`bot.blocks.lines`); the stored facts read as plainly as the sentence would."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    what: str
+    by: str = ""
+    facts: dict[str, Any] = {}
+    requests: list[int] = []
+
+
+class _Worded(Payload):
+    """A message that holds its text, or what it tells (worded when it is sent)."""
+
+    text: str = ""
+    told: Told | None = None
+
+    def _has_words(self) -> bool:
+        return bool(self.text) or self.told is not None
+
+    @model_validator(mode="after")
+    def _says_something(self) -> "_Worded":
+        if not self._has_words():
+            raise ValueError("a message has a text or what it tells")
+        return self
+
+
+class ThreadLine(_Worded):
+    """A line in the card's thread: `told` (facts, worded when sent) or `text` (mrkdwn, already escaped); with
+    `blocks`, `text` is their fallback. A nag in the thread keeps its `facts` instead (and the action ids of its
+    `buttons`, and when it was found due, `written_at`): it is worded when it is sent."""
 
     kind: ClassVar[Kind] = Kind.THREAD
-    text: str = ""
     blocks: list[dict[str, Any]] | None = None
     facts: dict[str, Any] | None = None
     buttons: list[str] = []
     written_at: datetime | None = None
 
-    @model_validator(mode="after")
-    def _said(self) -> "ThreadLine":
-        if not self.text and self.facts is None:
-            raise ValueError("a thread line has its text, or a nag's facts")
-        return self
+    def _has_words(self) -> bool:
+        return super()._has_words() or self.facts is not None
 
 
-class ChannelMessage(Payload):
-    """`text` and optional `blocks` (mrkdwn, already escaped) in `channel`, in the thread `thread_ts` if given."""
+class ChannelMessage(_Worded):
+    """`text` (mrkdwn, already escaped) or `told` (worded when sent), and optional `blocks`, in `channel`, in the
+    thread `thread_ts` if given."""
 
     kind: ClassVar[Kind] = Kind.MESSAGE
     channel: str
-    text: str
     thread_ts: str | None = None
     blocks: list[dict[str, Any]] | None = None
 
@@ -102,12 +129,12 @@ class FiledReply(Payload):
         return self
 
 
-class Ephemeral(Payload):
-    """`text` only `user` sees: through `response_url` when given, else ephemeral in `channel`, else a DM."""
+class Ephemeral(_Worded):
+    """`text` (or `told`, worded when sent) only `user` sees: through `response_url` when given, else ephemeral in
+    `channel`, else a DM."""
 
     kind: ClassVar[Kind] = Kind.EPHEMERAL
     user: str
-    text: str
     channel: str | None = None
     response_url: str | None = None
 
@@ -284,6 +311,7 @@ __all__ = [
     "Payload",
     "CardUpdate",
     "ThreadLine",
+    "Told",
     "ChannelMessage",
     "FiledReply",
     "Ephemeral",

@@ -163,11 +163,6 @@ def test_storage_modules_and_rooms_stay_small() -> None:
 SLACK_MARKUP = re.compile(r"<[@#]|(?<!\(\?)<!|:[a-z][a-z0-9_+-]*:")
 """A mention (`<@U1>`), a channel link (`<#C1>`), a special mention (`<!here>`) or an emoji (`:scissors:`); the
 negative lookbehind of a regular expression, `(?<!…)`, is none of them."""
-STILL_WORDED_IN_THE_DOMAIN = {
-    "workflow.py": "a request's thread lines, until transitions carry facts that bot/blocks/ words when sent",
-    "duplicates.py": "the thread line of a request closed as a duplicate, likewise (a transition of workflow.py)",
-}
-"""Known exceptions, each with what still builds Slack text there: remove an entry once its module passes."""
 STORED_AS_TEXT = {
     "triage.py": "the reasons triage gives (routed to a channel's domain, assigned to a person) are recorded with "
     "the request's event as text, and shown as recorded",
@@ -212,7 +207,7 @@ def test_the_domain_builds_no_slack_text() -> None:
     """Every sentence people read is bot/blocks/'s: the domain returns facts and intents. A refusal carries its
     sentence (bot/domain/errors.py), and may name people as mentions."""
     refusals = refusal_names()
-    exempt = {**STILL_WORDED_IN_THE_DOMAIN, **STORED_AS_TEXT}
+    exempt = STORED_AS_TEXT
     found = {
         path.relative_to(DOMAIN).as_posix(): built
         for path in sorted(DOMAIN.rglob("*.py"))

@@ -12,11 +12,10 @@ from bot.blocks.card import STATUS_LABEL, TITLE_LIMIT, kind_label, routing_line,
 from bot.blocks.nags import opens_card
 from bot.blocks.common import SECTION_LIMIT, button, context, local, section, user
 from bot.domain.history import worst_sla_state
-from bot.blocks.words import cut_sentence
 from bot.domain.parsing import SUBCOMMANDS
 from bot.domain.models import Away, Event, Listing, Request
 from bot.domain.policy import Config
-from bot.blocks.words import COURT_LABEL
+from bot.blocks.words import COURT_LABEL, cut_sentence
 from bot.domain.courts import ball_holders
 from bot.domain.text import escape, escape_within, truncate
 from bot.domain.visibility import visible_to
@@ -293,6 +292,39 @@ def back_reply(was_away: bool) -> tuple[str, list[checked.Dict]]:
     if was_away:
         return notice("Welcome back: triage assigns to you again.")
     return notice("You were not away (by `/ai-request away`): triage assigns to you as before.")
+
+
+def saved_cut(key: str, cut: Sequence[str]) -> str:
+    """What an editor is told when the form's text was cut to fit what is stored."""
+    return f"{key} is saved. {cut_sentence(cut)}"
+
+
+def reply_cut(key: str, *, limit: int) -> str:
+    """What someone is told whose thread reply was longer than a history keeps."""
+    return f"Your reply is recorded in {key}'s history up to its first {limit:,} characters; the thread keeps it whole."
+
+
+def everyone_away(request: Request, config: Config, *, domain: str, who: str, to: str) -> str:
+    """What the lead (`to`) is told of a request filed while every engineer (`who`: or reviewer) of `domain` is away."""
+    title = f" “{escape_within(request.title, 120)}”" if visible_to(config, request, user=to) else ""
+    act = "Take ownership of it, or say why it is not yours." if request.is_regression else "Reassign it, or claim it."
+    return (
+        f"{request.key}{title} was filed for {domain} while every {domain} {who} is away, so nobody "
+        f"is assigned: it waits for you (its card is in <#{request.card_channel}>). {act}"
+    )
+
+
+NOT_THERE = {
+    "channel_not_found": "the channel does not exist or the bot cannot see it",
+    "not_in_channel": "the bot is not in that channel; invite it with `/invite @ai-intake`",
+    "is_archived": "the channel is archived",
+}
+"""Why a card could not be posted, for Slack's refusals a person can do something about."""
+
+
+def card_not_posted(key: str, *, channel: str | None, error: str) -> str:
+    """What the requester is told when Slack refused her request's card for good (`error`: Slack's word)."""
+    return f"{key} is filed, but its card could not be posted in <#{channel}>: {NOT_THERE.get(error, error)}."
 
 
 def notice(text: str) -> tuple[str, list[checked.Dict]]:

@@ -8,7 +8,7 @@ once whether it is covered. A change and its answer are events of their own (`Ch
 regression's suspects and closure are in `changes_loop`, the nag for an unanswered change in
 `changes_nag`. What is said about them, in Slack's words, is `bot.blocks.change_text`'s.
 
-(`ShippedChange` is the change log's change; `workflow.Change` is a transition of a request.)
+(`ShippedChange` is the change log's change; `workflow.Transition` is a transition of a request.)
 
 Pure: standard library and pydantic only; nothing reads the clock. Datetimes are aware instants.
 """

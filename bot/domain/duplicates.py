@@ -144,16 +144,13 @@ def similar_ids(events: Sequence[Event]) -> list[int]:
     return [i for i in ids if isinstance(i, int)]
 
 
-def close_as_duplicate(request: Request, original: Request, actor: str, now: datetime) -> workflow.Change:
+def close_as_duplicate(request: Request, original: Request, actor: str, now: datetime) -> workflow.Transition:
     """Close `request` as a duplicate of `original`: declined, nobody's court, the link in its event."""
     if original.id == request.id:
         raise InvalidInput(f"{request.key} cannot be a duplicate of itself.")
     if not request.is_open:
         raise Conflict(f"{request.key} is {request.status} already.")
     data: dict[str, Any] = {"of": original.key}
-    return workflow.Change(
-        {"status": "declined", "court": "nobody", "resolved_at": now},
-        DUPLICATE,
-        f"<@{actor}> closed this as a duplicate of {original.key}.",
-        data,
+    return workflow.Transition(
+        {"status": "declined", "court": "nobody", "resolved_at": now}, DUPLICATE, data, line=DUPLICATE, said=data
     )

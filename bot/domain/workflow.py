@@ -1,7 +1,8 @@
-"""How each action changes a request: pure transitions that say what changes, the event and the thread line.
+"""How each action changes a request: pure transitions that say what changes, the event, and what the thread is told.
 
 A transition raises Conflict when the request's state does not allow it; the service authorizes,
-applies the change with a version check and records the event.
+applies the change with a version check and records the event. What the thread is told is facts (which
+line, and what it names); `bot.blocks.lines` words them when the line is sent.
 """
 
 from collections.abc import Sequence
@@ -50,11 +51,16 @@ requester, resolve, a review step, a thread reply, take ownership, "Not mine", h
 
 
 @dataclass(frozen=True)
-class Change:
+class Transition:
+    """What an action does to a request: the fields it changes (`updates`), the event it records (with its `data`),
+    and the line its thread is told: `line` names it (None: the thread is told nothing) and `said` holds the
+    facts it names besides who acted (`bot.blocks.lines` words them)."""
+
     updates: dict[str, Any]
     event: str
-    line: str
     data: dict[str, Any] = field(default_factory=dict)
+    line: str | None = None
+    said: dict[str, Any] = field(default_factory=dict)
 
 
 def working_court(request: Request) -> str:
@@ -69,7 +75,7 @@ def _require_open(request: Request, verb: str) -> None:
         raise Conflict(f"{request.key} is {request.status}; reopen it before you {verb} it.")
 
 
-def claim(request: Request, actor: str) -> Change:
+def claim(request: Request, actor: str) -> Transition:
     _require_open(request, "claim")
     if request.status == "claimed" and request.assignee == actor:
         raise Conflict(f"You have already claimed {request.key}.")
@@ -79,51 +85,43 @@ def claim(request: Request, actor: str) -> Change:
     if request.is_regression and request.owner is None:
         updates["owner"] = actor
     updates["court"] = working_court(request.model_copy(update=updates))
-    line = f"<@{actor}> claimed this" + (" and owns it" if "owner" in updates else "") + "."
-    return Change(updates, "claimed", line, {"assignee": actor, "previous": request.assignee})
+    data = {"assignee": actor, "previous": request.assignee}
+    return Transition(updates, "claimed", data, line="claimed", said={"owns": "owner" in updates})
 
 
-def reassign(request: Request, actor: str, to: str) -> Change:
+def reassign(request: Request, actor: str, to: str) -> Transition:
     _require_open(request, "reassign")
     if to == request.assignee:
         raise Conflict(f"{request.key} is already assigned to <@{to}>.")
     updates: dict[str, Any] = {"assignee": to}
     if request.status != "waiting":
         updates["court"] = working_court(request.model_copy(update=updates))
-    return Change(
-        updates, "reassigned", f"<@{actor}> reassigned this to <@{to}>.", {"from": request.assignee, "to": to}
-    )
+    return Transition(updates, "reassigned", {"from": request.assignee, "to": to}, line="reassigned", said={"to": to})
 
 
-def wait(request: Request, actor: str) -> Change:
+def wait(request: Request, actor: str) -> Transition:
     _require_open(request, "pause")
     if request.status == "waiting":
         raise Conflict(f"{request.key} is already waiting on <@{request.requester}>.")
-    return Change(
-        {"status": "waiting", "court": "requester"},
-        "waiting",
-        f"<@{actor}> is waiting on <@{request.requester}>; the SLA clock is paused.",
+    return Transition(
+        {"status": "waiting", "court": "requester"}, "waiting", line="waiting", said={"requester": request.requester}
     )
 
 
-def resolve(request: Request, actor: str, now: datetime) -> Change:
+def resolve(request: Request, actor: str, now: datetime) -> Transition:
     _require_open(request, "resolve")
-    return Change(
-        {"status": "resolved", "court": "nobody", "resolved_at": now}, "resolved", f"<@{actor}> resolved this."
-    )
+    return Transition({"status": "resolved", "court": "nobody", "resolved_at": now}, "resolved", line="resolved")
 
 
-def withdraw(request: Request, actor: str, now: datetime) -> Change:
+def withdraw(request: Request, actor: str, now: datetime) -> Transition:
     """The requester no longer needs it: declined, nobody's court."""
     _require_open(request, "withdraw")
-    return Change(
-        {"status": "declined", "court": "nobody", "resolved_at": now}, "withdrawn", f"<@{actor}> withdrew this request."
-    )
+    return Transition({"status": "declined", "court": "nobody", "resolved_at": now}, "withdrawn", line="withdrawn")
 
 
 def snooze(
     request: Request, actor: str, events: Sequence[Event], config: Config, *, now: datetime, days: float
-) -> Change:
+) -> Transition:
     """Quiet this request's nags (P1 breaches still go out) for `days` more: from the end of the snooze
     still running, else from `now`; never past `snooze_max_days` from the first press in the ball
     holder's current silence. Only the first press of a silence is told in the thread; pressing again
@@ -142,24 +140,26 @@ def snooze(
             f"from the first press (<@{_presser(events, first)}>, {local_when(first, tz=tz)}). "
             "Act on it, or hand it on."
         )
-    line = "" if presses else f"<@{actor}> snoozed reminders until {local_when(until, tz=tz)}."
-    return Change({}, "snoozed", line, {"until": until.isoformat(), "first": first.isoformat()})
+    data = {"until": until.isoformat(), "first": first.isoformat()}
+    if presses:  # pressed again in this silence: extended quietly
+        return Transition({}, "snoozed", data)
+    return Transition({}, "snoozed", data, line="snoozed", said={"until": until.isoformat(), "tz": tz.key})
 
 
 def _presser(events: Sequence[Event], at: datetime) -> str:
     return next((e.actor for e in events if e.type == SNOOZED and e.at == at), "you")
 
 
-def close_unanswered(request: Request) -> Change:
+def close_unanswered(request: Request) -> Transition:
     """Waiting on the requester for too long: closed (declined) as no answer; the requester may reopen it."""
     if request.status != "waiting":
         raise Conflict(f"{request.key} is {request.status}, not waiting on its requester.")
-    return Change(
-        {"status": "declined", "court": "nobody", "closed_as": NO_ANSWER}, "closed", "", {"reason": NO_ANSWER}
+    return Transition(
+        {"status": "declined", "court": "nobody", "closed_as": NO_ANSWER}, "closed", {"reason": NO_ANSWER}
     )
 
 
-def reopen(request: Request, actor: str) -> Change:
+def reopen(request: Request, actor: str) -> Transition:
     if request.is_open:
         raise Conflict(f"{request.key} is still {request.status}.")
     status = "claimed" if request.assignee else "open"
@@ -167,10 +167,10 @@ def reopen(request: Request, actor: str) -> Change:
     if request.is_security_review and request.stage in ("approved", "changes_requested"):
         updates["stage"] = "in_review"
     updates["court"] = working_court(request.model_copy(update=updates))
-    return Change(updates, "reopened", f"<@{actor}> reopened this.")
+    return Transition(updates, "reopened", line="reopened")
 
 
-def own(request: Request, actor: str) -> Change:
+def own(request: Request, actor: str) -> Transition:
     """The actor accepts the request. When nobody works it (nobody is assigned, or triage's pick never claimed it),
     or the ball was with the lead after a "Not mine", the owner becomes its assignee too: the ball is with them, not
     the lead nor someone merely suggested."""
@@ -183,10 +183,10 @@ def own(request: Request, actor: str) -> Change:
         updates["assignee"] = data["assignee"] = actor
         if request.status != "waiting":
             updates["court"] = working_court(request.model_copy(update=updates))
-    return Change(updates, "owned", f"<@{actor}> took ownership.", data)
+    return Transition(updates, "owned", data, line="owned")
 
 
-def hand(request: Request, actor: str, to: str) -> Change:
+def hand(request: Request, actor: str, to: str) -> Transition:
     """The lead decides who owns a regression nobody would take: `to` becomes its owner and its assignee."""
     _require_open(request, "hand")
     if not request.is_regression:
@@ -203,10 +203,10 @@ def hand(request: Request, actor: str, to: str) -> Change:
         "previous_owner": request.owner,
         "previous_assignee": request.assignee,
     }
-    return Change(updates, "handed", f"<@{actor}> handed this to <@{to}>, who owns it now.", data)
+    return Transition(updates, "handed", data, line="handed", said={"to": to})
 
 
-def disclaim(request: Request, actor: str, reason: str, now: datetime) -> Change:
+def disclaim(request: Request, actor: str, reason: str, now: datetime) -> Transition:
     _require_open(request, 'answer "Not mine" for')
     reason = reason.strip()
     if not reason:
@@ -217,26 +217,24 @@ def disclaim(request: Request, actor: str, reason: str, now: datetime) -> Change
     updates: dict[str, Any] = {"disclaimers": disclaimers, "court": "lead"}
     if request.owner == actor:
         updates["owner"] = None
-    return Change(updates, "disclaimed", f"<@{actor}> says this is not theirs; the lead decides.", {"reason": reason})
+    return Transition(updates, "disclaimed", {"reason": reason}, line="disclaimed")
 
 
 REVIEW_STEPS = {
-    # action: (allowed from stages, new stage, event, line)
-    "start": (("requested", "changes_requested"), "in_review", "review_started", "started the security review"),
-    "approve": (("requested", "in_review"), "approved", "review_approved", "approved the security review"),
-    "changes": (("requested", "in_review"), "changes_requested", "review_changes_requested", "requested changes"),
+    # action: (allowed from stages, new stage, event, what it cannot be when refused)
+    "start": (("requested", "changes_requested"), "in_review", "review_started", "started"),
+    "approve": (("requested", "in_review"), "approved", "review_approved", "approved"),
+    "changes": (("requested", "in_review"), "changes_requested", "review_changes_requested", "requested"),
 }
 
 
-def review(request: Request, actor: str, step: str, now: datetime) -> Change:
+def review(request: Request, actor: str, step: str, now: datetime) -> Transition:
     if not request.is_security_review:
         raise Conflict(f"{request.key} is not a security review.")
     _require_open(request, "review")
-    allowed, stage, event, words = REVIEW_STEPS[step]
+    allowed, stage, event, verb = REVIEW_STEPS[step]
     if request.stage not in allowed:
-        raise Conflict(
-            f"{request.key} is {str(request.stage).replace('_', ' ')}; it cannot be {words.split(' ')[0]} now."
-        )
+        raise Conflict(f"{request.key} is {str(request.stage).replace('_', ' ')}; it cannot be {verb} now.")
     updates: dict[str, Any] = {"stage": stage}
     if stage == "approved":
         updates.update(status="resolved", resolved_at=now, court="nobody")
@@ -244,26 +242,21 @@ def review(request: Request, actor: str, step: str, now: datetime) -> Change:
         updates.update(status="waiting", court="requester")
     else:
         updates.update(status="claimed", assignee=request.assignee or actor, court="reviewer")
-    return Change(updates, event, f"<@{actor}> {words}.")
+    return Transition(updates, event, line=event)
 
 
-def comment(request: Request, actor: str, *, member: bool) -> Change:
+def comment(request: Request, actor: str, *, member: bool) -> Transition:
     """A thread reply. The requester answering while `waiting` hands the ball back."""
     updates: dict[str, Any] = {}
     if actor == request.requester and request.closed_as == NO_ANSWER and not request.is_open:
-        change = reopen(request, actor)
-        return Change(
-            change.updates,
-            "reopened",
-            f"<@{actor}> answered; reopened and back with the team.",
-            {"by": "requester", "answered": True},
-        )
+        reopened = reopen(request, actor)
+        return Transition(reopened.updates, "reopened", {"by": "requester", "answered": True}, line="answered_reopened")
     if actor == request.requester and request.status == "waiting":
         updates["status"] = "claimed" if request.assignee else "open"
         updates["court"] = working_court(request.model_copy(update=updates))
         if request.is_security_review and request.stage == "changes_requested":
             updates["stage"] = "in_review"
-        return Change(updates, "replied", f"<@{actor}> answered; back with the team.", {"by": "requester"})
+        return Transition(updates, "replied", {"by": "requester"}, line="replied")
     by = (
         "member"
         if member
@@ -273,12 +266,12 @@ def comment(request: Request, actor: str, *, member: bool) -> Change:
         if actor == request.reporter
         else "other"
     )
-    return Change(updates, "commented", "", {"by": by})
+    return Transition(updates, "commented", {"by": by})
 
 
 def move(
     request: Request, actor: str, *, to: str, assignee: str | None, channel: str, reasons: list[str], told: list[str]
-) -> Change:
+) -> Transition:
     """Move the request to the domain `to`: its assignee (None: everyone there is away), its card's channel (the
     card is posted there again: no ts yet) and triage's reasons change; status, priority, owner and the SLA
     clock carry on. The thread line, under the new card, names `told` (the new domain's engineers)."""
@@ -297,17 +290,12 @@ def move(
         updates["court"] = working_court(request.model_copy(update=updates))
     if request.status == "claimed" and assignee != request.assignee:
         updates["status"] = "open"  # the new assignee has not claimed it
-    whom = " ".join(f"<@{p}>" for p in told)
-    held = (
-        f"assigned to <@{assignee}>" if assignee else "nobody is assigned: everyone is away, so it waits for the lead"
-    )
-    line = f"<@{actor}> moved this here from {request.domain or 'triage'}. {whom}: it is yours now ({held})."
-    return Change(
-        updates, "moved", line, {"from": request.domain, "to": to, "assignee": assignee, "previous": request.assignee}
-    )
+    data = {"from": request.domain, "to": to, "assignee": assignee, "previous": request.assignee}
+    said = {"from": request.domain, "told": list(told), "assignee": assignee}
+    return Transition(updates, "moved", data, line="moved", said=said)
 
 
-def set_kind(request: Request, actor: str, kind: str) -> Change:
+def set_kind(request: Request, actor: str, kind: str) -> Transition:
     """A member corrects the kind triage read (open or closed: the history and what triage learns stay true). A
     security review starts at `requested`; another kind has no review stage. The court follows while it is open."""
     if kind == request.kind:
@@ -315,13 +303,13 @@ def set_kind(request: Request, actor: str, kind: str) -> Change:
     updates: dict[str, Any] = {"kind": kind, "stage": "requested" if kind == "security_review" else None}
     if request.is_open and request.status != "waiting":
         updates["court"] = working_court(request.model_copy(update=updates))
-    line = f"<@{actor}> changed the kind from {request.kind.replace('_', ' ')} to {kind.replace('_', ' ')}."
-    return Change(updates, "kind_changed", line, {"from": request.kind, "to": kind})
+    data = {"from": request.kind, "to": kind}
+    return Transition(updates, "kind_changed", data, line="kind_changed", said=data)
 
 
-def set_priority(request: Request, actor: str, priority: str) -> Change:
+def set_priority(request: Request, actor: str, priority: str) -> Transition:
     """A member corrects the priority (the SLA targets follow it from now on)."""
     if priority == request.priority:
         raise Conflict(f"{request.key} is {priority} already.")
-    line = f"<@{actor}> changed the priority from {request.priority} to {priority}."
-    return Change({"priority": priority}, "priority_changed", line, {"from": request.priority, "to": priority})
+    data = {"from": request.priority, "to": priority}
+    return Transition({"priority": priority}, "priority_changed", data, line="priority_changed", said=data)

@@ -146,13 +146,13 @@ def on_disclaim(
     """ "Not mine" asks for a reason first (in a modal); the submission does the change."""
     ack()
     key = request_key_of(action, body)
-    queries_of(context).check(key, context.user_id or "", "disclaim")
+    queries_of(context).authorized_request(key, context.user_id or "", "disclaim")
     client.views_open(trigger_id=body["trigger_id"], view=disclaim_modal(key).to_dict())
 
 
 def on_edit(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     ack()
-    request = queries_of(context).check(request_key_of(action, body), context.user_id or "", "edit")
+    request = queries_of(context).authorized_request(request_key_of(action, body), context.user_id or "", "edit")
     client.views_open(trigger_id=body["trigger_id"], view=request_modal(config_of(context), request=request).to_dict())
 
 

@@ -196,7 +196,7 @@ def on_resolve_regression(
 ) -> None:
     """ "Resolve…" on a regression's card asks for its cause and eval case first (in a form)."""
     ack()
-    request = queries_of(context).check(str(action.get("value") or ""), context.user_id or "", "resolve")
+    request = queries_of(context).authorized_request(str(action.get("value") or ""), context.user_id or "", "resolve")
     found = changelog_of(context).suspects_of(request, now=now_of(context))
     client.views_open(trigger_id=body["trigger_id"], view=closure_modal(request.key, found).to_dict())
 

@@ -56,7 +56,7 @@ def on_duplicate(
     if not key or not original:
         raise InvalidInput("Pick the request this one duplicates.")
     if original == ids.ANOTHER:
-        queries_of(context).check(key, context.user_id or "", "duplicate")
+        queries_of(context).authorized_request(key, context.user_id or "", "duplicate")
         client.views_open(trigger_id=body["trigger_id"], view=duplicate_modal(key).to_dict())
         return
     intake_of(context).mark_duplicate(key, context.user_id or "", of=original)

@@ -18,6 +18,7 @@ from bot.blocks.changes import home_blocks, question_message
 from bot.blocks.common import to_dicts
 from bot.blocks.digest import digest_messages
 from bot.blocks.home import home_view
+from bot.blocks.lines import told_text
 from bot.blocks.messages import away_mark, filed_reply
 from bot.blocks.nag_rules import told
 from bot.blocks.nags import legacy_nag_dm, nag_dm, thread_nag
@@ -163,6 +164,8 @@ def send_thread(d: Delivery, out: Outgoing[ThreadLine]) -> Sent:
             raise Waiting("the card is not posted yet")
         raise Skip("card_not_posted")
     text, blocks = p.text, p.blocks
+    if p.told is not None:
+        text = told_text(p.told, request=request, config=d.config, others=d.requests_of)
     if p.facts is not None:  # the request's age as of when the nag was found due
         said = told(facts_from_json(p.facts))
         text, nag_blocks = thread_nag(said, request, d.config, now=p.written_at or d.clock(), buttons=p.buttons)
@@ -181,8 +184,9 @@ def send_thread(d: Delivery, out: Outgoing[ThreadLine]) -> Sent:
 
 def send_message(d: Delivery, out: Outgoing[ChannelMessage]) -> Sent:
     p = out.payload
+    text = told_text(p.told, request=out.request, config=d.config, others=d.requests_of) if p.told else p.text
     extra: dict[str, Any] = {k: v for k, v in (("thread_ts", p.thread_ts), ("blocks", p.blocks)) if v is not None}
-    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.channel, text=p.text, unfurl_links=False, **extra)
+    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.channel, text=text, unfurl_links=False, **extra)
     return Sent(ts=ts)
 
 
@@ -210,12 +214,13 @@ def send_reply(d: Delivery, out: Outgoing[FiledReply]) -> Sent:
 
 def send_ephemeral(d: Delivery, out: Outgoing[Ephemeral]) -> Sent:
     p = out.payload
+    text = told_text(p.told, request=out.request, config=d.config, others=d.requests_of) if p.told else p.text
     if p.response_url:
-        status = d.poster.respond(p.response_url, text=p.text)
+        status = d.poster.respond(p.response_url, text=text)
         if status >= 500:
             raise Retry(f"response_url answered {status}")
         return Sent()
-    return Sent(ts=d.poster.ephemeral(user=p.user, channel=p.channel, text=p.text))
+    return Sent(ts=d.poster.ephemeral(user=p.user, channel=p.channel, text=text))
 
 
 def send_nag(d: Delivery, out: Outgoing[NagMessage]) -> Sent:

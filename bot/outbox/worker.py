@@ -20,10 +20,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.outbox.refusals import PASSING, PERMANENT, retry_after
 from bot.runtime.clock import Clock
 from bot.runtime.metrics import Metrics
 from bot.runtime.leases import holder_alive, holder_name
@@ -32,41 +32,12 @@ from bot.outbox.senders import ON_CARD_CHANNEL, SENDERS, Defer, Delivery, Outgoi
 from bot.runtime.wakeup import Wakeup
 from storage.backup import SendJournal, Taken
 from storage.db import Upgraded
-from storage.outbox import CardUpdate, Ephemeral, Kind, Payload, read_payload
+from storage.outbox import CardUpdate, Ephemeral, Kind, Payload, Told, read_payload
 from storage.queue import OutboxItem
 from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
 
-PERMANENT = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "invalid_blocks",
-        "msg_too_long",
-        "no_text",
-        "user_not_found",
-        "invalid_arguments",
-        "restricted_action",
-        "cant_update_message",
-        "missing_scope",
-        "not_authed",
-        "invalid_auth",
-        "account_inactive",
-        "too_many_attachments",
-        "msg_blocks_too_long",
-        "invalid_blocks_format",
-        "user_not_in_channel",
-        "channel_is_archived",
-    }
-)
-PASSING = frozenset({"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"})
-NOT_THERE = {
-    "channel_not_found": "the channel does not exist or the bot cannot see it",
-    "not_in_channel": "the bot is not in that channel; invite it with `/invite @ai-intake`",
-    "is_archived": "the channel is archived",
-}
 MAX_BACKOFF_SECONDS = 300
 LEASE = "notifier"
 LEASE_SECONDS = 30.0
@@ -393,7 +364,7 @@ class OutboxWorker:
             status = exc.response.status_code if exc.response is not None else 0
             if error not in PERMANENT and (status == 429 or status >= 500 or error in PASSING):
                 if status == 429 and (channel := sender.channel(out)):
-                    self.pacer.pause(channel, _retry_after(exc))
+                    self.pacer.pause(channel, retry_after(exc))
                 return Outcome(item, out, "retry", error=error)
             return Outcome(item, out, "refused", error=error)
         except (SlackClientError, OSError) as exc:
@@ -461,9 +432,10 @@ class OutboxWorker:
             request = out.request if out is not None else None
             if o.what == "refused" and request and item.kind == Kind.CARD:
                 # A direct message: the channel that refused the card may be where the person filed it.
-                channel = request.card_channel
-                text = f"{request.key} is filed, but its card could not be posted in <#{channel}>: {NOT_THERE.get(o.error, o.error)}."
-                tx.outbox.enqueue(Ephemeral(user=request.requester, text=text), at=now)
+                facts = {"key": request.key, "channel": request.card_channel, "error": o.error}
+                tx.outbox.enqueue(
+                    Ephemeral(user=request.requester, told=Told(what="card_not_posted", facts=facts)), at=now
+                )
 
     @staticmethod
     def _log(o: Outcome) -> None:
@@ -487,20 +459,6 @@ class OutboxWorker:
             )
         elif o.what == "failed":
             log.error("outbox item %s (%s) cannot be sent; giving it up", item.id, item.kind, exc_info=o.exc)
-
-
-def _retry_after(exc: SlackApiError) -> float:
-    """Seconds Slack asked to wait (its Retry-After header), 1 when it did not say."""
-    headers: Any = getattr(exc.response, "headers", None) or {}
-    for name in ("Retry-After", "retry-after"):
-        value = headers.get(name) if hasattr(headers, "get") else None
-        if isinstance(value, list):
-            value = value[0] if value else None
-        try:
-            return max(float(value), 0.0) if value is not None else 1.0
-        except (TypeError, ValueError):
-            continue
-    return 1.0
 
 
 __all__ = ["OutboxWorker", "Outcome", "PERMANENT", "PASSING"]

@@ -254,9 +254,14 @@ class ChangeLog:
             asset=change.asset,
         )
         reason = eval_assignee_reason(draft.assignee, change.id) if draft.assignee else None
-        return self._intake.file_within(
-            tx, request, now=now, origin_key=f"change:{change.id}:eval", assignee=draft.assignee, assignee_reason=reason
-        )
+        return self._intake.file_request(
+            request,
+            within=tx,
+            at=now,
+            origin_key=f"change:{change.id}:eval",
+            assignee=draft.assignee,
+            assignee_reason=reason,
+        ).request
 
     # -- reading -------------------------------------------------------------------------------
     def get(self, change_id: str) -> ChangeRecord:

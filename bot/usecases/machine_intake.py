@@ -27,7 +27,7 @@ from bot.domain.policy import Config
 from bot.domain.text import truncate
 from bot.hooks import Batch, FiledRegression, LoggedChange, deployments
 from bot.usecases.service import Intake
-from storage.outbox import CardUpdate, ThreadLine
+from storage.outbox import CardUpdate, ThreadLine, Told
 from storage.store import Store, Tx
 
 
@@ -60,6 +60,10 @@ def what_it_says(description: str) -> str:
         and not line.endswith("alerts in the group (listed below); the first of them:")
     ]
     return "\n".join(kept)
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
 
 
 def latest_life(tx: Tx, key: str) -> tuple[Request | None, int]:
@@ -157,7 +161,7 @@ class MachineIntake:
                 if known is None:
                     if item.recovered:
                         return Outcome(item.id, "not_found", None)
-                    filed = self._intake.file_within(tx, draft, now=now, origin_key=key, alike=alike)
+                    filed = self._intake.file_request(draft, within=tx, at=now, origin_key=key, alike=alike).request
                     self._note_alerts(tx, filed, item, events=[], now=now)
                     outcome = Outcome(item.id, "filed", filed.key)
                 else:
@@ -218,9 +222,9 @@ class MachineIntake:
                 )
             )
             if said.told:
-                tx.outbox.enqueue(
-                    ThreadLine(text=alert_lines.state_line(item.source, said)), at=now, request_id=known.id
-                )
+                facts = {"outcome": said.outcome, "changes": said.changes}
+                told = Told(what="alert_state", by=item.source, facts=facts)
+                tx.outbox.enqueue(ThreadLine(told=told), at=now, request_id=known.id)
         if said.raise_to is not None:
             current = self._raise(tx, current, item.source, said.raise_to, now=now)
         if said.outcome == "repeat" and said.raise_to is None:
@@ -244,8 +248,10 @@ class MachineIntake:
                 data={"hook": source, "court": after.court, "status": after.status},
             )
         )
-        line = alert_lines.reopened_line(source, closed_at=known.resolved_at or known.updated_at, now=now)
-        tx.outbox.enqueue(ThreadLine(text=line), at=now, request_id=known.id)
+        facts = {"closed_at": _iso(known.resolved_at or known.updated_at), "at": now.isoformat()}
+        tx.outbox.enqueue(
+            ThreadLine(told=Told(what="alert_reopened", by=source, facts=facts)), at=now, request_id=known.id
+        )
         return after
 
     def _raise(self, tx: Tx, current: Request, source: str, priority: str, *, now: datetime) -> Request:
@@ -259,10 +265,9 @@ class MachineIntake:
                 data={"hook": source, "from": current.priority, "to": priority},
             )
         )
+        facts = {"before": current.priority, "after": priority}
         tx.outbox.enqueue(
-            ThreadLine(text=alert_lines.raised_line(source, before=current.priority, after=priority)),
-            at=now,
-            request_id=current.id,
+            ThreadLine(told=Told(what="alert_raised", by=source, facts=facts)), at=now, request_id=current.id
         )
         return after
 
@@ -281,13 +286,8 @@ class MachineIntake:
         told = alert_lines.last_time(known, {k: str(v) for k, v in closure.items()})
         again = draft.model_copy(update={"description": f"{told}\n{draft.description}"})
         key = hook_origin_key(item.source, item.id)
-        filed = self._intake.file_within(
-            tx,
-            again,
-            now=now,
-            origin_key=f"{key}#{life}",
-            alike=[known.id, *(i for i in alike or [] if i != known.id)][:3],
-        )
+        alike = [known.id, *(i for i in alike or [] if i != known.id)][:3]
+        filed = self._intake.file_request(again, within=tx, at=now, origin_key=f"{key}#{life}", alike=alike).request
         self._note_alerts(tx, filed, item, events=[], now=now)
         tx.add_event(
             Event(
@@ -298,10 +298,9 @@ class MachineIntake:
                 data={"hook": item.source, "as": filed.key},
             )
         )
-        line = alert_lines.filed_again_line(
-            item.source, key=filed.key, closed_at=known.resolved_at or known.updated_at, now=now
-        )
-        tx.outbox.enqueue(ThreadLine(text=line), at=now, request_id=known.id)
+        facts = {"key": filed.key, "closed_at": _iso(known.resolved_at or known.updated_at), "at": now.isoformat()}
+        told = Told(what="alert_filed_again", by=item.source, facts=facts)
+        tx.outbox.enqueue(ThreadLine(told=told), at=now, request_id=known.id)
         return filed, Outcome(item.id, "filed_again", filed.key)
 
     @staticmethod

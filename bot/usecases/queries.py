@@ -60,7 +60,7 @@ class Queries:
         with self._store.reading() as tx:
             return tx.channels.channel_private(channel, checked_since=checked_since)
 
-    def check(self, key: str, actor: str, action: str) -> Request:
+    def authorized_request(self, key: str, actor: str, action: str) -> Request:
         """The request, if `actor` may take `action` on it (raises NotFound / NotAllowed)."""
         with self._store.reading() as tx:
             request = load_request(tx, key)
