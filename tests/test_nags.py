@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.runtime.config import parse_config
 from bot.domain.models import Disclaimer, Event, Request
 from bot.blocks.nag_rules import explain_batch, said
@@ -477,34 +479,37 @@ def test_batch_sends_one_list_per_person_most_urgent_first():
 # --- the thresholds table: the rules and the next check read the same steps -----------------------
 
 
-def test_the_next_check_is_never_later_than_the_next_nag():
-    """The jobs look at a request only once its next check has come: over 100 days of silence, run every 15
-    minutes as the nags job would, no nag of any rule falls due before the next check said it could."""
-    cases = [
+@pytest.mark.parametrize(
+    "r",
+    [
         make(id=1, priority="P3"),
         make(id=2, kind="regression", assignee=None, court="lead"),
         review(id=3),
         make(id=4, kind="regression", priority="P1"),
         make(id=5, status="waiting", court="requester"),
-    ]
-    for r in cases:
-        events, sent = [created(r)], set()
-        if r.status == "waiting":
-            events.append(ev(r, r.created_at, "waiting", court="requester", status="waiting"))
-        check = next_check_at(r, events, CFG, now=r.created_at, sent=sent)
-        nagged = []
-        now = r.created_at
-        while now < r.created_at + timedelta(days=100):
-            now += timedelta(minutes=15)
-            fresh = nags_due([(r, events)], CFG, now=now, sent=sent)
-            if fresh:
-                assert check is not None and check <= now, (r.id, [n.step for n in fresh], check, now)
-                sent |= sent_of(fresh)
-                nagged += [(n.rule, n.step) for n in fresh]
-            if check is not None and check <= now or fresh:
-                check = next_check_at(r, events, CFG, now=now, sent=sent)
-        assert nagged, r.id
-        assert (check is not None) == r.is_security_review, r.id  # only the review's ladder repeats for ever
+    ],
+    ids=["question", "unowned regression", "security review", "P1 regression", "waiting on the requester"],
+)
+def test_the_next_check_is_never_later_than_the_next_nag(r: Request) -> None:
+    """The jobs look at a request only once its next check has come: over 100 days of silence, run every 15
+    minutes as the nags job would, no nag of any rule falls due before the next check said it could."""
+    events, sent = [created(r)], set()
+    if r.status == "waiting":
+        events.append(ev(r, r.created_at, "waiting", court="requester", status="waiting"))
+    check = next_check_at(r, events, CFG, now=r.created_at, sent=sent)
+    nagged = []
+    now = r.created_at
+    while now < r.created_at + timedelta(days=100):
+        now += timedelta(minutes=15)
+        fresh = nags_due([(r, events)], CFG, now=now, sent=sent)
+        if fresh:
+            assert check is not None and check <= now, (r.id, [n.step for n in fresh], check, now)
+            sent |= sent_of(fresh)
+            nagged += [(n.rule, n.step) for n in fresh]
+        if check is not None and check <= now or fresh:
+            check = next_check_at(r, events, CFG, now=now, sent=sent)
+    assert nagged, r.id
+    assert (check is not None) == r.is_security_review, r.id  # only the review's ladder repeats for ever
 
 
 def test_the_next_check_falls_on_the_thresholds_of_the_table():

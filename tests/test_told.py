@@ -191,6 +191,9 @@ def test_a_claim_queues_its_thread_line_as_facts(tmp_path: Path) -> None:
             "text": "",
             "told": {"what": "claimed", "by": "U0ENG1", "facts": {"owns": False}, "requests": []},
             "blocks": None,
+            "facts": None,  # a nag's, worded when sent: none here
+            "buttons": [],
+            "written_at": None,
         }
     ]
 
