@@ -3,8 +3,9 @@
 The use cases queue a payload in their transaction (`tx.outbox.enqueue(ThreadLine(told=Told(…)), …)`); the
 outbox worker (bot/outbox/) reads it back with `read_payload`, which validates it, and hands it to the sender
 of its kind. A message is queued as what it tells (`Told`: facts) and worded when it is sent, like a card;
-a `text` is what older items (and the nags and digests, for now) hold. Both sides import this; it imports
-only the standard library and pydantic.
+a nag, a digest and a line under a change's question keep their domain facts (`facts`, as JSON) the same
+way. A `text` is what older items hold. Both sides import this; it imports only the standard library and
+pydantic.
 """
 
 from datetime import datetime
@@ -34,7 +35,7 @@ class Kind(StrEnum):
     CHANGE = "change"
     """Post, or update in place, the question a logged change puts to the other side."""
     CHANGE_LINE = "change_line"
-    """A line in the thread under a change's question (its answer)."""
+    """A line in the thread under a change's question (its answer, a snooze, a regression naming it, a nag)."""
     DIGEST = "digest"
     """One message of a weekly digest, worded when it is sent from the figures kept when it was queued."""
 
@@ -245,8 +246,9 @@ class ChangeQuestion(Payload):
 
 
 class ChangeLine(Payload):
-    """`text` (mrkdwn, already escaped) in the thread under change `change_id`'s question in `channel`; a nag keeps
-    its `facts` instead, worded when it is sent."""
+    """A line in the thread under change `change_id`'s question in `channel`: its `facts` (an answer, a snooze, a
+    regression naming it, or a nag's), worded when it is sent; an item queued before facts holds its `text` (mrkdwn,
+    already escaped)."""
 
     kind: ClassVar[Kind] = Kind.CHANGE_LINE
     change_id: str
@@ -257,7 +259,7 @@ class ChangeLine(Payload):
     @model_validator(mode="after")
     def _said(self) -> "ChangeLine":
         if not self.text and self.facts is None:
-            raise ValueError("a change's line has its text, or a nag's facts")
+            raise ValueError("a change's line has its facts, or its text")
         return self
 
 

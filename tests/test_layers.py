@@ -158,3 +158,80 @@ def test_storage_modules_and_rooms_stay_small() -> None:
                     if not n.startswith("_") and (inspect.isfunction(v) or isinstance(v, property))
                 ]
                 assert len(public) <= 40, (path.name, name, len(public))
+
+
+SLACK_MARKUP = re.compile(r"<[@#]|(?<!\(\?)<!|:[a-z][a-z0-9_+-]*:")
+"""A mention (`<@U1>`), a channel link (`<#C1>`), a special mention (`<!here>`) or an emoji (`:scissors:`); the
+negative lookbehind of a regular expression, `(?<!…)`, is none of them."""
+STORED_AS_TEXT = {
+    "triage.py": "the reasons triage gives (routed to a channel's domain, assigned to a person) are recorded with "
+    "the request's event as text, and shown as recorded",
+}
+"""Modules whose Slack text is data stored as text, not a message's sentence."""
+
+
+def refusal_names() -> set[str]:
+    """The errors of bot/domain/errors.py: each carries the sentence shown to whoever caused it (its refusal)."""
+    import inspect
+
+    from bot.domain import errors
+
+    return {name for name, cls in inspect.getmembers(errors, inspect.isclass) if issubclass(cls, Exception)}
+
+
+def slack_text_built(path: Path, refusals: set[str]) -> list[tuple[int, str]]:
+    """The string literals (f-string parts included) of the module holding Slack markup, but for docstrings, the
+    arguments of a refusal (`raise Conflict(f"… <@{by}> …")`) and regular expressions (which read Slack text)."""
+    tree = ast.parse(path.read_text())
+    left_out: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            left_out.add(id(node.value))  # a docstring
+        elif isinstance(node, ast.Call):
+            func = node.func
+            refusal = isinstance(func, ast.Name) and func.id in refusals
+            regex = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "re"
+            if refusal or regex:
+                left_out.update(id(n) for n in ast.walk(node))
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in left_out
+        and SLACK_MARKUP.search(node.value)
+    ]
+
+
+def test_the_domain_builds_no_slack_text() -> None:
+    """Every sentence people read is bot/blocks/'s: the domain returns facts and intents. A refusal carries its
+    sentence (bot/domain/errors.py), and may name people as mentions."""
+    refusals = refusal_names()
+    exempt = STORED_AS_TEXT
+    found = {
+        path.relative_to(DOMAIN).as_posix(): built
+        for path in sorted(DOMAIN.rglob("*.py"))
+        if path.name not in exempt and (built := slack_text_built(path, refusals))
+    }
+    assert found == {}
+    for name in exempt:
+        assert (DOMAIN / name).exists(), f"{name} is gone: drop it from the exceptions"
+
+
+def test_the_slack_markup_check_sees_what_it_looks_for(tmp_path: Path) -> None:
+    module = tmp_path / "example.py"
+    module.write_text(
+        '"""A docstring may say <@U1>."""\n'
+        "import re\n"
+        "from bot.domain.errors import Conflict\n"
+        'MENTION = re.compile(r"^<@(U[A-Z0-9]+)>$|(?<![a-z])")\n'
+        "def line(user, channel):\n"
+        '    if not user:\n        raise Conflict(f"<@{user}> acted first.")\n'
+        '    return f"<@{user}> filed it in <#{channel}> :ticket:", "<!here>", "(?<!x)"\n'
+    )
+    assert sorted(text for _, text in slack_text_built(module, refusal_names())) == [
+        "<!here>",
+        "<@",
+        "> :ticket:",
+        "> filed it in <#",
+    ]

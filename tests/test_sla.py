@@ -9,7 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.business_hours import BusinessCalendar
-from bot.domain.sla import Interval, SlaStatus, clock_of, explain, read_clock, sla_status
+from bot.blocks.words import local_when, sla_line
+from bot.domain.errors import moment
+from bot.domain.sla import Interval, SlaStatus, clock_of, read_clock, sla_status
 from tests.test_business_hours import BERLIN, BERLIN_TZ, NEW_YORK, PROPERTY, after, calendars, instants
 
 HOUR = 3600.0
@@ -176,7 +178,7 @@ def test_a_pause_can_turn_a_breach_into_a_met_target() -> None:
     assert status(now=tue(10), satisfied_at=mon(15), pauses=[Interval(mon(11), mon(12, 30))]).state == "met"
 
 
-# --- explain -----------------------------------------------------------------------------------
+# --- the clock in one line (its words: bot/blocks/words.py) -------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -202,12 +204,19 @@ def test_a_pause_can_turn_a_breach_into_a_met_target() -> None:
         ),
     ],
 )
-def test_explain(result: SlaStatus, line: str) -> None:
-    assert explain(result, tz=BERLIN_TZ) == line
+def test_sla_line(result: SlaStatus, line: str) -> None:
+    assert sla_line(result, tz=BERLIN_TZ) == line
 
 
-def test_explain_speaks_the_given_time_zone() -> None:
-    assert explain(status(now=mon(11)), tz=ZoneInfo("America/New_York")).startswith("due Mon 2 Mar 08:00,")
+def test_sla_line_speaks_the_given_time_zone() -> None:
+    assert sla_line(status(now=mon(11)), tz=ZoneInfo("America/New_York")).startswith("due Mon 2 Mar 08:00,")
+
+
+@given(instants)
+def test_a_refusal_names_a_moment_as_messages_do(at: datetime) -> None:
+    """The domain's refusals cannot import bot/blocks/; the moment they name reads as in every message."""
+    for tz in (BERLIN_TZ, ZoneInfo("America/New_York"), UTC):
+        assert moment(at, tz=tz) == local_when(at, tz=tz)
 
 
 # --- bad input ---------------------------------------------------------------------------------

@@ -28,12 +28,11 @@ from bot.blocks.changes import (
 )
 from bot.blocks.common import button, context, link, option, quote, section, user
 from bot.domain.changes_loop import Suspect, closure_of
-from bot.domain.courts import COURT_LABEL
+from bot.blocks.words import COURT_LABEL, sla_line as explain
 from bot.domain.history import request_sla
 from bot.domain.models import NO_ANSWER, PRIORITIES, Event, Request
 from bot.domain.owners import owners_of
 from bot.domain.policy import Config
-from bot.domain.sla import explain
 from bot.domain.text import escape_within
 from bot.domain.visibility import visible_to
 

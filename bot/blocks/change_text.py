@@ -1,14 +1,18 @@
 """The change log's sentences, in mrkdwn: the question a change puts to the other side, what shipped and who
 shipped it, an answer, a regression's closure, and the lines told in a change question's thread.
 
-The domain (`bot.domain.changes`, `changes_loop`) gives the facts; every word said about them is here. Pure: user
-text (what shipped, a version, a reason, a hook's name) is escaped here, ids are mentions.
+The domain (`bot.domain.changes`, `changes_loop`, `changes_thread`) gives the facts; every word said about them is
+here. The lines of a question's thread are queued as facts and worded here when the outbox sends them
+(`thread_line`). Pure: user text (what shipped, a version, a reason, a hook's name) is escaped here, ids are mentions.
 """
 
 import re
+from zoneinfo import ZoneInfo
 
+from bot.blocks.words import local_when
 from bot.domain.changes import REASON_LIMIT, Acknowledgement, ShippedChange, is_web_link, kind_words
 from bot.domain.changes_loop import Closure
+from bot.domain.changes_thread import Answered, NamedCause, Snoozed, ThreadLine
 from bot.domain.text import escape, truncate
 
 QUESTIONS = {
@@ -89,10 +93,30 @@ def eval_assignee_reason(assignee: str, change_id: str) -> str:
 # -- lines in the thread of a change's question ------------------------------------------------------
 
 
+def thread_line(line: ThreadLine) -> str:
+    """A line of a change question's thread, worded from its facts (when the outbox sends it)."""
+    if isinstance(line, Answered):
+        return answered_line(line.user, line.answer)
+    if isinstance(line, Snoozed):
+        return snoozed_line(line.user, line.change_id, until=local_when(line.until, tz=ZoneInfo(line.tz)))
+    if isinstance(line, NamedCause):
+        which = regression_words(line.regression, shown=line.shown)
+        return named_cause_line(
+            line.user, line.change_id, regression=which, answer=line.answer, had_answer=line.had_answer
+        )
+    raise TypeError(f"no words for {type(line).__name__}")
+
+
 def regression_words(key: str, *, shown: bool) -> str:
     """A regression as the thread of a change's question names it: its key, or "a confidential regression" where
     it may not be seen."""
     return key if shown else "a confidential regression"
+
+
+def caused_reason(regression: str) -> str:
+    """The reason of the "needs work" answer a regression naming the change as its cause gives it: "AIR-3 was caused
+    by it" (`regression`: as `regression_words` names it)."""
+    return f"{regression} was caused by it"
 
 
 def answered_line(user: str, answer: Acknowledgement) -> str:

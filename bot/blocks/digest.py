@@ -25,12 +25,12 @@ from bot.blocks.nag_rules import unanswered as unanswered_nag
 from bot.blocks.nag_rules import unowned as unowned_nag
 from bot.blocks.nags import actions
 from bot.domain.changes_loop import LoopFigures
-from bot.domain.courts import COURT_LABEL, ball_holders
+from bot.blocks.words import COURT_LABEL, local_when
+from bot.domain.courts import ball_holders
 from bot.domain.digest import ConfidentialRequest, DigestFigures
 from bot.domain.digest_facts import PrivateDigest, PublicDigest
 from bot.domain.nag_facts import Offer
 from bot.domain.policy import Config
-from bot.domain.sla import local_when
 
 MAX_BLOCKS = 45
 DECISIONS_LIMIT = 8

@@ -16,7 +16,7 @@ from bot.blocks.change_text import closure_text
 from bot.domain.changes_loop import AlertReport, Closure
 from bot.domain.models import Away, Request
 from bot.domain.policy import Config
-from bot.domain.sla import local_when
+from bot.blocks.words import local_when
 from storage.outbox import Told
 
 Facts = Mapping[str, Any]

@@ -12,10 +12,11 @@ from bot.blocks.card import STATUS_LABEL, TITLE_LIMIT, kind_label, routing_line,
 from bot.blocks.nags import opens_card
 from bot.blocks.common import SECTION_LIMIT, button, context, local, section, user
 from bot.domain.history import worst_sla_state
-from bot.domain.parsing import SUBCOMMANDS, cut_sentence
+from bot.domain.parsing import SUBCOMMANDS
 from bot.domain.models import Away, Event, Listing, Request
 from bot.domain.policy import Config
-from bot.domain.courts import COURT_LABEL, ball_holders
+from bot.blocks.words import COURT_LABEL, cut_sentence
+from bot.domain.courts import ball_holders
 from bot.domain.text import escape, escape_within, truncate
 from bot.domain.visibility import visible_to
 

@@ -322,8 +322,10 @@ def check_answerable(
             f"{change.id} was already answered by <@{record.answer.by}>: {record.answer.answer.replace('_', ' ')}."
         )
     if not may_answer(by, asked_user=asked_user, lead=lead, admins=admins):
-        who = f"<@{asked_user}>, " if asked_user else ""
-        raise NotAllowed(f"Only {who}the {escape(change.domain)} lead or an admin can {verb} {change.id}.")
+        raise NotAllowed(
+            f"Only {f'<@{asked_user}>, ' if asked_user else ''}the {escape(change.domain)} lead or an admin "
+            f"can {verb} {change.id}."
+        )
 
 
 def acknowledge(
@@ -360,10 +362,11 @@ def acknowledge(
 
 
 def answer_by_cause(
-    record: ChangeRecord, *, regression: str, by: str, at: datetime, eval_case: str | None
+    record: ChangeRecord, *, reason: str, by: str, at: datetime, eval_case: str | None
 ) -> Acknowledgement | None:
     """The answer a regression resolved with this change as its cause gives a change nobody answered yet: it
-    needed work, and the eval case linked (if any) now covers it; None when the change was answered already."""
+    needed work (`reason`: the regression it caused, in words), and the eval case linked (if any) now covers it;
+    None when the change was answered already."""
     if record.answer is not None:
         return None
     return Acknowledgement(
@@ -372,7 +375,7 @@ def answer_by_cause(
         by=by,
         at=at,
         eval_link=eval_case,
-        reason=f"{regression} was caused by it",
+        reason=reason,
     )
 
 

@@ -1,25 +1,18 @@
-"""Whose court the ball is in, and who is told: each court's label, the ball holders, the escalation, the
+"""Whose court the ball is in, and who is told: the courts, the ball holders, the escalation, the
 owners, the stale-review ladder's audiences and who hears of an unanswered change. The card's "Ball in court" and the nags share these.
 
 Pure: the request and the config decide.
 """
 
 from collections.abc import Iterable
+from typing import get_args
 
-from bot.domain.models import Request
+from bot.domain.models import Court, Request
 from bot.domain.owners import lead_of, owners_of
 from bot.domain.policy import Config
 
-COURT_LABEL = {
-    "requester": "the requester",
-    "assignee": "the assignee",
-    "reviewer": "security",
-    "owners": "the owners",
-    "lead": "the domain lead",
-    "triage": "triage",
-    "nobody": "nobody",
-}
-"""One label per court, as people read it on the card and in nags."""
+COURTS: tuple[Court, ...] = get_args(Court)
+"""Every court the ball can be in (how each reads to people: `bot.blocks.words.COURT_LABEL`)."""
 
 
 def ball_holders(request: Request, config: Config) -> tuple[str, ...]:

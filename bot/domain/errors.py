@@ -1,4 +1,16 @@
-"""Errors that carry the sentence shown to the person who caused them."""
+"""Errors that carry the sentence shown to the person who caused them (and `moment`, how a refusal names a time)."""
+
+from datetime import datetime, tzinfo
+
+_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def moment(at: datetime, *, tz: tzinfo) -> str:
+    """ "Tue 3 Mar 14:00" in `tz`, for a refusal's sentence: the words messages use for a moment
+    (`bot.blocks.words.local_when`), which the domain may not import."""
+    local = at.astimezone(tz)
+    return f"{_DAY_NAMES[local.weekday()]} {local.day} {_MONTH_NAMES[local.month - 1]} {local:%H:%M}"
 
 
 class IntakeError(Exception):

@@ -11,7 +11,7 @@ from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from bot.domain.courts import COURT_LABEL, ball_holders, escalation, owners, review_audience, unique
+from bot.domain.courts import COURTS, ball_holders, escalation, owners, review_audience, unique
 from bot.domain.history import ball_silence, court_seconds, is_unowned, request_sla, seconds_between, waiting_since
 from bot.domain.models import PRIORITY_WEIGHT, Event, Request
 from bot.domain.nag_facts import (
@@ -202,7 +202,7 @@ def _review_facts(
     """The review's days open, the whole days it waited on each court (a day or more; most first), who holds the
     ball and is silent since `since`, and who asked meanwhile (latest first, with the requester's last words)."""
     courts = sorted(
-        ((s, c) for c, s in court_seconds(events, now=now).items() if c in COURT_LABEL and c != "nobody" and s >= DAY),
+        ((s, c) for c, s in court_seconds(events, now=now).items() if c in COURTS and c != "nobody" and s >= DAY),
         key=lambda sc: (-sc[0], sc[1]),
     )
     latest: dict[str, tuple[datetime, int]] = {}

@@ -322,19 +322,6 @@ def within_limits(draft: Draft) -> tuple[Draft, list[str]]:
     return draft.model_copy(update={"title": title, "description": description, "links": links}), cut
 
 
-CUT = {
-    "title": f"the title keeps its first {TITLE_LIMIT:,} characters",
-    "description": f"the description keeps its first {DESCRIPTION_LIMIT:,} characters",
-    "links": f"links over {LINK_LIMIT:,} characters, or past the {LINKS_LIMIT}th, were left out",
-}
-
-
-def cut_sentence(cut: Iterable[str], *, whole_elsewhere: bool = False) -> str:
-    """What `within_limits` cut, in one sentence for the person (and where the whole text still is)."""
-    whole = "; the whole text is in the original message" if whole_elsewhere else ""
-    return "Cut to fit: " + ", ".join(CUT.get(name, name) for name in cut) + whole + "."
-
-
 # --- a requester writing about a request she filed ("any update on AIR-5?") ------------------------------------
 
 _KEY = re.compile(r"(?<![A-Za-z0-9])AIR-(\d{1,9})(?![0-9])", re.IGNORECASE)

@@ -3,7 +3,8 @@ requester.
 
 All datetimes are timezone-aware and treated as instants; datetimes returned are in UTC. Durations are
 in seconds. Nothing here reads the clock: the caller passes `now`, and the status is the one as of
-`now` (a satisfaction or pause recorded after `now` is not seen yet).
+`now` (a satisfaction or pause recorded after `now` is not seen yet). How a clock reads to people is
+`bot.blocks.words.sla_line`'s.
 """
 
 from __future__ import annotations
@@ -12,15 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from bot.domain.business_hours import BusinessCalendar
 
 SlaState = Literal["on_track", "at_risk", "breached", "met", "missed"]
 """`met`: satisfied within the target; `missed`: satisfied after it."""
-
-_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -213,28 +210,6 @@ def read_clock(clock: Clock, calendar: BusinessCalendar, *, now: datetime) -> Sl
     )
 
 
-def explain(status: SlaStatus, *, tz: ZoneInfo) -> str:
-    """One line for people, times local to `tz`.
-
-    E.g. "due Tue 3 Mar 14:00, 3 business hours elapsed of 4, paused 2 h",
-    "breached: due Tue 3 Mar 14:00, 4.5 business hours elapsed of 4" or
-    "met Tue 3 Mar 11:20, due Tue 3 Mar 14:00, 1.5 business hours elapsed of 4".
-    """
-    due = f"due {local_when(status.due_at, tz=tz)}"
-    hours = hours_text(status.business_seconds_elapsed)
-    unit = "hour" if hours == "1" else "hours"
-    parts = [f"{due}, {hours} business {unit} elapsed of {hours_text(status.target_seconds)}"]
-    if status.paused_seconds > 0:
-        parts.append(f"paused {_duration(status.paused_seconds)}")
-    line = ", ".join(parts)
-    match status.state:
-        case "at_risk" | "breached":
-            return f"{status.state.replace('_', ' ')}: {line}"
-        case "met" | "missed":
-            return f"{status.state} {local_when(status.satisfied_at, tz=tz)}, {line}"
-    return line
-
-
 def _utc(at: datetime) -> datetime:
     """`at` in UTC, so that comparisons never go by wall clock; ValueError when naive."""
     if at.utcoffset() is None:
@@ -273,24 +248,3 @@ def _state(elapsed: float, *, target_seconds: float, at_risk_ratio: float, done:
     if elapsed >= at_risk_ratio * target_seconds:
         return "at_risk"
     return "on_track"
-
-
-def local_when(at: datetime | None, *, tz: ZoneInfo) -> str:
-    """ "Tue 3 Mar 14:00" in `tz`, independent of the process locale."""
-    if at is None:
-        return "unknown"
-    local = at.astimezone(tz)
-    return f"{_DAY_NAMES[local.weekday()]} {local.day} {_MONTH_NAMES[local.month - 1]} {local:%H:%M}"
-
-
-def hours_text(seconds: float) -> str:
-    """Hours with one decimal where needed: "4", "2.5"."""
-    text = f"{seconds / 3600:.1f}"
-    return text.removesuffix(".0")
-
-
-def _duration(seconds: float) -> str:
-    """A wall-clock duration: "45 min" under an hour, else hours like "2 h", "26.5 h"."""
-    if seconds < 3570:
-        return f"{max(1, round(seconds / 60))} min"
-    return f"{hours_text(seconds)} h"

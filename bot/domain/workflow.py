@@ -14,7 +14,7 @@ from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.history import SNOOZED, ball_silence, snoozed_until
 from bot.domain.models import NO_ANSWER, Disclaimer, Event, Request
 from bot.domain.policy import Config
-from bot.domain.sla import local_when
+from bot.domain.errors import moment as local_when
 
 REASON_LIMIT = 500
 # Actions by a domain member that count as the first response (docs/concepts.md, SLA: claim, status change, thread reply).

@@ -15,7 +15,7 @@ from bot.blocks.nags import key_of_block
 from bot.domain import parsing
 from bot.domain.errors import IntakeError, InvalidInput
 from bot.listeners.commands import answer
-from bot.domain.sla import local_when
+from bot.blocks.words import local_when
 from bot.domain.slack_ids import USER_ID
 from bot.listeners.middleware import answered, config_of, intake_of, queries_of, tell
 from bot.usecases.service import Intake

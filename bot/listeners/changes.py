@@ -22,7 +22,7 @@ from bot.domain.changes_filing import ChangeDraft, parse_shipped
 from bot.domain.errors import IntakeError, InvalidInput
 from bot.domain.text import first_line
 from bot.listeners.events import field, message_text, ts_field
-from bot.domain.sla import local_when
+from bot.blocks.words import local_when
 from bot.listeners.middleware import answered, changelog_of, config_of, intake_of, now_of, queries_of, tell
 from bot.listeners.views import form_state, input_value, metadata, text_or_none  # read as the request form is
 

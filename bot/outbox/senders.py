@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.card import card_message, moved_card
+from bot.blocks.change_text import thread_line
 from bot.blocks.changes import home_blocks, question_message
 from bot.blocks.common import to_dicts
 from bot.blocks.digest import digest_messages
@@ -25,6 +26,7 @@ from bot.runtime.clock import Clock
 from bot.domain.business_hours import BusinessCalendar
 from bot.domain.changes import ChangeRecord
 from bot.domain.changes_loop import Suspect
+from bot.domain.changes_thread import line_from_json
 from bot.domain.digest_facts import digest_from_json
 from bot.domain.duplicates import similar_ids
 from bot.domain.models import Away, Event, Request
@@ -349,9 +351,17 @@ def send_change_line(d: Delivery, out: Outgoing[ChangeLine]) -> Sent:
         return Sent()
     if view.ts is None:
         raise Waiting("the question is not posted yet") if view.pending else Skip("question_not_posted")
-    text = told(facts_from_json(p.facts)) if p.facts is not None else p.text  # a nag is worded now, from its facts
-    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.channel, thread_ts=view.ts, text=text)
+    _, ts = d.poster.post(out.id, attempts=out.attempts, channel=p.channel, thread_ts=view.ts, text=_change_line(p))
     return Sent(ts=ts)
+
+
+def _change_line(p: ChangeLine) -> str:
+    """A change's line worded now from its facts (an answer, a snooze, a regression naming it; or a nag), or the text
+    an item queued before facts holds."""
+    if p.facts is None:
+        return p.text
+    line = line_from_json(p.facts)
+    return thread_line(line) if line is not None else told(facts_from_json(p.facts))
 
 
 def send_digest_part(d: Delivery, out: Outgoing[DigestPart]) -> Sent:

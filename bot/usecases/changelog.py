@@ -12,13 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.blocks.change_text import (
-    answered_line,
-    eval_assignee_reason,
-    named_cause_line,
-    regression_words,
-    snoozed_line,
-)
+from bot.blocks.change_text import caused_reason, eval_assignee_reason, regression_words
 from bot.runtime.clock import Clock, system_clock
 from bot.domain.changes import (
     ChangeRecord,
@@ -34,11 +28,11 @@ from bot.domain.changes import (
 )
 from bot.domain.changes_filing import ChangeDraft, plan_change, question_channel
 from bot.domain.changes_loop import Suspect, close_regression, suspects
+from bot.domain.changes_thread import Answered, NamedCause, Snoozed, line_json
 from bot.domain.errors import Conflict, NotFound
 from bot.domain.models import Draft, Request
 from bot.domain.owners import lead_of, pair_for
 from bot.domain.policy import Config
-from bot.domain.sla import local_when
 from bot.domain.text import escape_within
 from bot.domain.visibility import visible_to
 from bot.usecases.queries import load_request
@@ -160,7 +154,9 @@ class ChangeLog:
                 raise Conflict(f"{change.id} was answered a moment ago; look at its message.")
             channel = question_channel(self._config, change.domain)
             tx.outbox.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)
-            tx.outbox.enqueue(ChangeLine(change_id=change.id, channel=channel, text=answered_line(user, said)), at=now)
+            tx.outbox.enqueue(
+                ChangeLine(change_id=change.id, channel=channel, facts=line_json(Answered(user, said))), at=now
+            )
             for request_id in regressions:
                 tx.outbox.enqueue(CardUpdate(), at=now, request_id=request_id)  # their suspects show the answer
             tx.outbox.refresh_homes({change.asked, user}, at=now)
@@ -187,12 +183,12 @@ class ChangeLog:
             if not tx.changes.snooze(change.id, pressed):
                 raise Conflict(f"{change.id} was answered a moment ago; look at its message.")
             if not record.snoozes:
-                when = local_when(pressed.until, tz=self._config.calendar(change.domain).tz)
+                tz = self._config.calendar(change.domain).tz.key
                 tx.outbox.enqueue(
                     ChangeLine(
                         change_id=change.id,
                         channel=question_channel(self._config, change.domain),
-                        text=snoozed_line(user, change.id, until=when),
+                        facts=line_json(Snoozed(user, change.id, until=pressed.until, tz=tz)),
                     ),
                     at=now,
                 )
@@ -229,17 +225,19 @@ class ChangeLog:
             # the answer shows where the change's question is: a confidential regression is neither named nor linked
             shown = visible_to(self._config, regression, channel=channel)
             which = regression_words(regression.key, shown=shown)
-            said = answer_by_cause(record, regression=which, by=user, at=now, eval_case=eval_case if shown else None)
+            said = answer_by_cause(
+                record, reason=caused_reason(which), by=user, at=now, eval_case=eval_case if shown else None
+            )
             answered = said is not None and tx.changes.answer(said)
             if answered:
                 tx.outbox.enqueue(ChangeQuestion(change_id=change.id, channel=channel), at=now)
             else:  # answered before ("not relevant", say): the naming is recorded against it, and the digest counts it
                 tx.changes.named_as_cause(record, regression=regression.key, by=user, at=now)
             had = record.answer.answer if record.answer is not None else None
-            text = named_cause_line(
-                user, change.id, regression=which, answer=said if answered else None, had_answer=had
+            line = NamedCause(
+                user, change.id, regression.key, shown=shown, answer=said if answered else None, had_answer=had
             )
-            tx.outbox.enqueue(ChangeLine(change_id=change.id, channel=channel, text=text), at=now)
+            tx.outbox.enqueue(ChangeLine(change_id=change.id, channel=channel, facts=line_json(line)), at=now)
             tx.outbox.refresh_homes({u for u in (change.asked, user) if u}, at=now)
 
     def _file_eval_request(self, tx: Tx, record: ChangeRecord, user: str, *, now: datetime) -> Request:

@@ -3,7 +3,7 @@
 from zoneinfo import ZoneInfo
 
 from bot.domain.nag_facts import NoAnswerFacts
-from bot.domain.sla import local_when
+from bot.blocks.words import local_when
 
 
 def sentence(f: NoAnswerFacts) -> str:

@@ -2,7 +2,7 @@
 decision with its offers, the top of the ladder, the private digest's silence)."""
 
 from bot.blocks.nag_rules.words import age, days, mentions
-from bot.domain.courts import COURT_LABEL
+from bot.blocks.words import COURT_LABEL
 from bot.domain.nag_facts import Ask, Offer, ReviewFacts, days_of
 from bot.domain.text import escape, escape_within, truncate
 

@@ -9,7 +9,7 @@ from bot.blocks.nag_rules.words import mentions
 from bot.blocks.change_text import QUESTIONS, describe, shipper
 from bot.domain.changes import ShippedChange
 from bot.domain.nag_facts import Offer, UnansweredFacts
-from bot.domain.sla import local_when
+from bot.blocks.words import local_when
 from bot.domain.text import escape, escape_within
 
 DIGEST_OFFERS = (Offer.COVERED, Offer.NEEDS_WORK, Offer.NOT_RELEVANT)

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from bot.blocks.nag_rules.words import mentions
 from bot.domain.nag_facts import Offer, UnownedFacts
-from bot.domain.sla import hours_text, local_when
+from bot.blocks.words import hours_text, local_when
 from bot.domain.text import escape, truncate
 
 DIGEST_OFFERS = (Offer.TAKE, Offer.NOT_MINE)
