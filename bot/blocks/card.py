@@ -28,7 +28,7 @@ from bot.blocks.changes import (
 )
 from bot.blocks.common import button, context, link, option, quote, section, user
 from bot.domain.changes_loop import Suspect, closure_of
-from bot.blocks.words import COURT_LABEL, sla_line as explain
+from bot.blocks.words import COURT_LABEL, sla_line
 from bot.domain.history import request_sla
 from bot.domain.models import NO_ANSWER, PRIORITIES, Event, Request
 from bot.domain.owners import owners_of
@@ -259,7 +259,7 @@ def card_message(
     the channel may see, with "Duplicate of…" while it is open; a card that hides its words lists none."""
     sla = request_sla(request, events, config, now=now)
     tz = config.calendar(request.domain).tz
-    lines = [f"First response: {explain(sla.first_response, tz=tz)}", f"Resolution: {explain(sla.resolution, tz=tz)}"]
+    lines = [f"First response: {sla_line(sla.first_response, tz=tz)}", f"Resolution: {sla_line(sla.resolution, tz=tz)}"]
     redact = not visible_to(config, request, channel=request.card_channel)
     more: list[Block] = []
     if request.asset and not redact:

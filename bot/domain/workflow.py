@@ -14,7 +14,7 @@ from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.history import SNOOZED, ball_silence, snoozed_until
 from bot.domain.models import NO_ANSWER, Disclaimer, Event, Request
 from bot.domain.policy import Config
-from bot.domain.errors import moment as local_when
+from bot.domain.errors import moment
 
 REASON_LIMIT = 500
 # Actions by a domain member that count as the first response (docs/concepts.md, SLA: claim, status change, thread reply).
@@ -137,7 +137,7 @@ def snooze(
     if until <= (running or now):
         raise Conflict(
             f"{request.key} cannot be snoozed any longer: a snooze lasts at most {settings.snooze_max_days} days "
-            f"from the first press (<@{_presser(events, first)}>, {local_when(first, tz=tz)}). "
+            f"from the first press (<@{_presser(events, first)}>, {moment(first, tz=tz)}). "
             "Act on it, or hand it on."
         )
     data = {"until": until.isoformat(), "first": first.isoformat()}
