@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from bot.blocks.change_text import (
     answered_line,
-    eval_assignee_reason,
     named_cause_line,
     regression_words,
     snoozed_line,
@@ -35,7 +34,7 @@ from bot.domain.changes import (
 from bot.domain.changes_filing import ChangeDraft, plan_change, question_channel
 from bot.domain.changes_loop import Suspect, close_regression, suspects
 from bot.domain.errors import Conflict, NotFound
-from bot.domain.models import Draft, Request
+from bot.domain.models import Draft, Reason, Request
 from bot.domain.owners import lead_of, pair_for
 from bot.domain.policy import Config
 from bot.domain.sla import local_when
@@ -255,7 +254,11 @@ class ChangeLog:
             source="change",
             asset=change.asset,
         )
-        reason = eval_assignee_reason(draft.assignee, change.id) if draft.assignee else None
+        reason = (
+            Reason(kind="assigned", user=draft.assignee, how="platform_owner", change=change.id)
+            if draft.assignee
+            else None
+        )
         return self._intake.file_request(
             request,
             within=tx,
