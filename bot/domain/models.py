@@ -4,7 +4,7 @@ import re
 from datetime import date, datetime
 from typing import Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 DEFAULT_KINDS: dict[str, str] = {
     "feature": "New AI capability",
@@ -108,10 +108,12 @@ class Reason(BaseModel):
             return {"kind": "said", "text": data}
         return data
 
-    @model_serializer(mode="wrap")
-    def _only_what_is_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+    @model_serializer(mode="plain")
+    def _only_what_is_set(self) -> dict[str, Any]:
         """Stored without the facts it lacks: {"kind": "routed", "domain": "support", "how": "keywords", …}."""
-        return {k: v for k, v in handler(self).items() if v not in (None, (), [])}
+        return {
+            k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items() if v is not None and v != ()
+        }
 
 
 class Draft(BaseModel):
