@@ -25,9 +25,9 @@ from bot.domain.policy import Config, Domain
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SIMILARITY_MIN = 2
-CHOSEN_BY = {"hook": "hook", "change": "change"}
-"""Who named the domain of a request that names one, by its source: the hook that filed it, the change it is about;
-a person chooses it in the form ("form")."""
+NAMED_BY = ("hook", "change")
+"""The sources of requests whose domain is named by what filed them (the hook, the change it is about); a person
+chooses it in the form ("form")."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,11 @@ def choose_domain(draft: Draft, config: Config, state: RoutingState) -> tuple[Do
 
 def _choose_domain(draft: Draft, config: Config, state: RoutingState) -> tuple[Domain | None, Reason, str | None]:
     if draft.domain and (chosen := config.domain(draft.domain)):
-        return chosen, Reason(kind="routed", domain=chosen.name, how=CHOSEN_BY.get(draft.source, "form")), None
+        return (
+            chosen,
+            Reason(kind="routed", domain=chosen.name, how=draft.source if draft.source in NAMED_BY else "form"),
+            None,
+        )
     if by_channel := config.domain_of_channel(draft.channel):
         return by_channel, Reason(kind="routed", domain=by_channel.name, how="channel", channel=draft.channel), None
     text = f"{draft.title}\n{draft.description}"
