@@ -12,6 +12,7 @@ import sys
 
 import yaml
 
+from bot.blocks.reasons import reason_text
 from tests.harness import CONFIG, Harness
 from tests.test_cli import ROOT
 
@@ -48,7 +49,8 @@ def test_when_everyone_is_away_the_lead_is_told_once_per_filing(harness: Harness
     harness.command("away until 2026-12-07", user="U0ENG2")
     assert assignee_of_next(harness) is None
     request = harness.bot.queries.get(1)
-    assert request.court == "lead" and "every support engineer is away" in " ".join(request.route_reasons)
+    said = " ".join(map(reason_text, request.route_reasons))
+    assert request.court == "lead" and "every support engineer is away" in said
     [told] = dms(harness, "U0LEAD")
     assert told.startswith("AIR-1 “refund eval for German?” was filed for support while every support engineer is away")
     assert assignee_of_next(harness, "question: refund agent tone?") is None

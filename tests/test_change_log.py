@@ -13,6 +13,7 @@ import pytest
 
 from bot.blocks import ids
 from bot.blocks.changes import change_modal
+from bot.blocks.reasons import reason_text
 from tests.fake_slack import FakeSlack
 from tests.harness import CONFIG, Harness, signed_headers, start_harness
 from tests.stories import last_view, message_shortcut
@@ -206,7 +207,7 @@ def test_needs_work_files_an_eval_request_for_the_platform_side(h: Harness) -> N
         "U0MLPM",
     )
     assert request.title == "Eval coverage for express-refund intent" and "CHG-1" in request.description
-    assert "assigned to <@U0MLPM> (the platform owner, for CHG-1)" in request.route_reasons
+    assert "assigned to <@U0MLPM> (the platform owner, for CHG-1)" in map(reason_text, request.route_reasons)
     assert request.card_channel == "C0SUPPORT" and "Eval coverage for express-refund intent" in h.card_text("AIR-1")
     assert "needs work; AIR-1 asks for it" in question_text(questions(h)[0])
     assert h.bot.changelog.get("CHG-1").answer.eval_request == "AIR-1"

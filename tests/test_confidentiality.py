@@ -22,6 +22,7 @@ import re
 
 from bot.blocks import ids
 from bot.blocks.modal import request_modal
+from bot.blocks.reasons import reason_text
 from bot.domain.models import Request
 from bot.runtime.logs import setup_logging
 from tests.harness import SIGNING_SECRET, Harness, signed_headers
@@ -277,7 +278,7 @@ def test_where_a_confidential_title_is_hidden_its_routing_reasons_are_too(harnes
     for key in ("AIR-3", "AIR-4"):
         request = h.bot.queries.get(int(key.split("-")[1]))
         assert request.confidential and request.domain == "search" and request.card_channel == "C0SEARCH"
-        assert "like past search requests: dashboard, latency" in request.route_reasons[0]
+        assert "like past search requests: dashboard, latency" in reason_text(request.route_reasons[0])
         card = json.dumps(h.card(key))
         assert "Confidential security review" in card
         assert "dashboard" not in card and "latency" not in card, card

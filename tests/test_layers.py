@@ -163,11 +163,6 @@ def test_storage_modules_and_rooms_stay_small() -> None:
 SLACK_MARKUP = re.compile(r"<[@#]|(?<!\(\?)<!|:[a-z][a-z0-9_+-]*:")
 """A mention (`<@U1>`), a channel link (`<#C1>`), a special mention (`<!here>`) or an emoji (`:scissors:`); the
 negative lookbehind of a regular expression, `(?<!…)`, is none of them."""
-STORED_AS_TEXT = {
-    "triage.py": "the reasons triage gives (routed to a channel's domain, assigned to a person) are recorded with "
-    "the request's event as text, and shown as recorded",
-}
-"""Modules whose Slack text is data stored as text, not a message's sentence."""
 
 
 def refusal_names() -> set[str]:
@@ -207,15 +202,12 @@ def test_the_domain_builds_no_slack_text() -> None:
     """Every sentence people read is bot/blocks/'s: the domain returns facts and intents. A refusal carries its
     sentence (bot/domain/errors.py), and may name people as mentions."""
     refusals = refusal_names()
-    exempt = STORED_AS_TEXT
     found = {
         path.relative_to(DOMAIN).as_posix(): built
         for path in sorted(DOMAIN.rglob("*.py"))
-        if path.name not in exempt and (built := slack_text_built(path, refusals))
+        if (built := slack_text_built(path, refusals))
     }
     assert found == {}
-    for name in exempt:
-        assert (DOMAIN / name).exists(), f"{name} is gone: drop it from the exceptions"
 
 
 def test_the_slack_markup_check_sees_what_it_looks_for(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ who is also an engineer, and a requester's own reply in the thread."""
 import json
 
 from bot.blocks import ids
+from bot.blocks.reasons import reason_text
 from tests.harness import Harness
 from tests.test_authorization_matrix import hand_to, submit_disclaim
 
@@ -122,7 +123,7 @@ def test_a_requester_is_never_assigned_their_own_request(harness: Harness) -> No
     h.settle()
     search = h.bot.queries.get(4)
     assert search.domain == "search" and search.assignee is None and search.court == "lead"
-    assert any("filed by search's only engineer at hand" in r for r in search.route_reasons)
+    assert any("filed by search's only engineer at hand" in reason_text(r) for r in search.route_reasons)
 
 
 def test_a_requesters_reply_in_the_thread_is_recorded_as_hers(harness: Harness) -> None:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.blocks.reasons import reason_text
 from bot.runtime.config import parse_config
 from bot.domain.models import PRIORITIES, Draft
 from bot.domain.policy import Config
@@ -34,6 +35,12 @@ def draft(title: str = "please look at this", **fields: Any) -> Draft:
     return Draft(title=title, requester="U0REQ", source="command", **fields)
 
 
+def priority_why(d: Draft, config: Config, *, kind: str) -> tuple[str, str]:
+    """`choose_priority`'s choice and its reason as the card words it, less "priority ": ("P2", "P2 (… default)")."""
+    priority, reason = choose_priority(d, config, kind=kind)
+    return priority, reason_text(reason).removeprefix("priority ")
+
+
 # --- domain ------------------------------------------------------------------------------------
 
 
@@ -42,38 +49,38 @@ def test_a_domain_chosen_in_the_form_beats_channel_and_keywords() -> None:
         draft("refund window is wrong", domain="search", channel="C0SUPPORT"), CONFIGURED, EMPTY
     )
     assert domain is not None and domain.name == "search"
-    assert why == "routed to search (chosen in the form)"
+    assert reason_text(why) == "routed to search (chosen in the form)"
 
 
 def test_an_unknown_chosen_domain_falls_back_to_the_channel() -> None:
     domain, why = choose_domain(draft(domain="nowhere", channel="C0SEARCH"), CONFIGURED, EMPTY)
     assert domain is not None and domain.name == "search"
-    assert why == "routed to search (filed in <#C0SEARCH>)"
+    assert reason_text(why) == "routed to search (filed in <#C0SEARCH>)"
 
 
 def test_the_channel_beats_keywords() -> None:
     domain, why = choose_domain(draft("refund ticket for the helpdesk agent", channel="C0SEARCH"), CONFIGURED, EMPTY)
     assert domain is not None and domain.name == "search"
-    assert why == "routed to search (filed in <#C0SEARCH>)"
+    assert reason_text(why) == "routed to search (filed in <#C0SEARCH>)"
 
 
 def test_a_domains_review_channel_counts_as_its_channel() -> None:
     domain, why = choose_domain(draft(channel="G0SUPSEC"), CONFIGURED, EMPTY)
     assert domain is not None and domain.name == "support"
-    assert why == "routed to support (filed in <#G0SUPSEC>)"
+    assert reason_text(why) == "routed to support (filed in <#G0SUPSEC>)"
 
 
 def test_keywords_route_text_filed_elsewhere() -> None:
     domain, why = choose_domain(draft("the refund window is wrong", channel="C0RANDOM"), CONFIGURED, EMPTY)
     assert domain is not None and domain.name == "support"
-    assert why == "routed to support (mentions refund)"
+    assert reason_text(why) == "routed to support (mentions refund)"
 
 
 def test_keywords_in_the_description_count_and_most_hits_win() -> None:
     d = draft("answers are off", description="the query ranking looks odd since the refund change", channel="C0RANDOM")
     domain, why = choose_domain(d, CONFIGURED, EMPTY)
     assert domain is not None and domain.name == "search"
-    assert why == "routed to search (mentions ranking, query)"
+    assert reason_text(why) == "routed to search (mentions ranking, query)"
 
 
 def test_keywords_match_whole_words_only() -> None:
@@ -90,14 +97,14 @@ def test_past_requests_route_text_without_keywords() -> None:
     )
     domain, why = choose_domain(draft("German synonyms are missing", channel="C0RANDOM"), CONFIGURED, state)
     assert domain is not None and domain.name == "search"
-    assert why == "routed to search (like past search requests: german, synonyms)"
+    assert reason_text(why) == "routed to search (like past search requests: german, synonyms)"
 
 
 def test_one_shared_word_is_not_enough_to_route() -> None:
     state = RoutingState(vocabulary={"search": Counter({"synonyms": 5})})
     domain, why = choose_domain(draft("synonyms please", channel="C0RANDOM"), CONFIGURED, state)
     assert domain is None
-    assert why == "unrouted: no domain matched, so it waits in triage"
+    assert reason_text(why) == "unrouted: no domain matched, so it waits in triage"
 
 
 def test_keywords_beat_past_requests() -> None:
@@ -110,7 +117,10 @@ def test_an_unrouted_request_goes_to_triage_without_an_assignee() -> None:
     decided = route(draft("something about AI", channel="C0RANDOM"), CONFIGURED, EMPTY)
     assert decided.domain is None and decided.assignee is None
     assert decided.channel == "C0TRIAGE"
-    assert decided.reasons == ["unrouted: no domain matched, so it waits in triage", "priority P4 (question default)"]
+    assert list(map(reason_text, decided.reasons)) == [
+        "unrouted: no domain matched, so it waits in triage",
+        "priority P4 (question default)",
+    ]
 
 
 # --- assignee ----------------------------------------------------------------------------------
@@ -119,9 +129,9 @@ def test_an_unrouted_request_goes_to_triage_without_an_assignee() -> None:
 def test_the_reasons_read_as_sentences() -> None:
     decided = route(draft("wrong answer", kind="regression", channel="C0SUPPORT"), CONFIGURED, EMPTY)
     assert decided.domain == "support" and decided.assignee == "U0ENG1" and decided.channel == "C0SUPPORT"
-    assert decided.reasons[0] == "routed to support (filed in <#C0SUPPORT>)"
-    assert decided.reasons[1].startswith("assigned to <@U0ENG1> (fewest open: 0")
-    assert decided.reasons[2] == "priority P2 (regression default)"
+    assert reason_text(decided.reasons[0]) == "routed to support (filed in <#C0SUPPORT>)"
+    assert reason_text(decided.reasons[1]).startswith("assigned to <@U0ENG1> (fewest open: 0")
+    assert reason_text(decided.reasons[2]) == "priority P2 (regression default)"
 
 
 def test_the_engineer_with_the_lightest_weighted_load_is_assigned() -> None:
@@ -129,7 +139,7 @@ def test_the_engineer_with_the_lightest_weighted_load_is_assigned() -> None:
     state = RoutingState(open_load={"U0ENG1": 8, "U0ENG2": 3}, open_count={"U0ENG1": 1, "U0ENG2": 3})
     who, why = choose_assignee(CONFIGURED.domains[0], kind="question", state=state)
     assert who == "U0ENG2"
-    assert why == "assigned to <@U0ENG2> (lightest load: 3 open, weighted 3)"
+    assert reason_text(why) == "assigned to <@U0ENG2> (lightest load: 3 open, weighted 3)"
 
 
 def test_a_tie_goes_to_the_one_assigned_least_recently() -> None:
@@ -140,13 +150,13 @@ def test_a_tie_goes_to_the_one_assigned_least_recently() -> None:
     )
     who, why = choose_assignee(CONFIGURED.domains[0], kind="question", state=state)
     assert who == "U0ENG2"
-    assert why == "assigned to <@U0ENG2> (lightest load: 1 open, weighted 2; assigned least recently)"
+    assert reason_text(why) == "assigned to <@U0ENG2> (lightest load: 1 open, weighted 2; assigned least recently)"
 
 
 def test_a_tie_without_history_goes_to_the_first_listed() -> None:
     who, why = choose_assignee(CONFIGURED.domains[0], kind="question", state=RoutingState())
     assert who == "U0ENG1"
-    assert why == "assigned to <@U0ENG1> (fewest open: 0; first listed)"
+    assert reason_text(why) == "assigned to <@U0ENG1> (fewest open: 0; first listed)"
 
 
 def test_someone_never_assigned_comes_before_someone_assigned() -> None:
@@ -165,7 +175,7 @@ def test_everyone_away_leaves_it_unassigned_with_a_reason() -> None:
     config = config_with(support={"away": ["U0ENG1", "U0ENG2"]})
     decided = route(draft(channel="C0SUPPORT"), config, EMPTY)
     assert decided.domain == "support" and decided.assignee is None and decided.channel == "C0SUPPORT"
-    assert decided.reasons[1] == "every support engineer is away, so it waits for the lead"
+    assert reason_text(decided.reasons[1]) == "every support engineer is away, so it waits for the lead"
 
 
 def test_security_reviews_go_to_reviewers_confidentially_in_the_review_channel() -> None:
@@ -174,7 +184,7 @@ def test_security_reviews_go_to_reviewers_confidentially_in_the_review_channel()
     assert decided.assignee == "U0SEC1"
     assert decided.confidential is True
     assert decided.channel == "G0SUPSEC"
-    assert decided.reasons[2] == "priority P3 (security review default)"
+    assert reason_text(decided.reasons[2]) == "priority P3 (security review default)"
 
 
 def test_a_security_review_marked_not_confidential_stays_in_the_domain_channel() -> None:
@@ -203,7 +213,7 @@ def test_every_reviewer_away_leaves_a_review_unassigned() -> None:
     config = config_with(support={"away": ["U0SEC1"]})
     decided = route(draft(kind="security_review", channel="C0SUPPORT"), config, EMPTY)
     assert decided.assignee is None
-    assert decided.reasons[1] == "every support reviewer is away, so it waits for the lead"
+    assert reason_text(decided.reasons[1]) == "every support reviewer is away, so it waits for the lead"
 
 
 # --- priority ----------------------------------------------------------------------------------
@@ -232,19 +242,19 @@ def test_every_reviewer_away_leaves_a_review_unassigned() -> None:
     ],
 )
 def test_priority(kind: str, priority: str | None, text: str, expected: str, why: str) -> None:
-    assert choose_priority(draft(text, priority=priority), CONFIGURED, kind=kind) == (expected, why)
+    assert priority_why(draft(text, priority=priority), CONFIGURED, kind=kind) == (expected, why)
 
 
 def test_a_kind_from_the_config_brings_its_default_priority_and_p1_stays_p1() -> None:
     data = copy.deepcopy(CONFIG)
     data["kinds"] = {"incident": {"description": "Live incident", "default_priority": "P1"}}
     config = parse_config(data)
-    assert choose_priority(draft("customers outage"), config, kind="incident") == ("P1", "P1 (incident default)")
+    assert priority_why(draft("customers outage"), config, kind="incident") == ("P1", "P1 (incident default)")
 
 
 def test_words_in_the_description_raise_priority() -> None:
     d = draft("answers are off", description="Legal flagged it")
-    assert choose_priority(d, CONFIGURED, kind="feature") == ("P2", "P2 (raised from P3: mentions legal)")
+    assert priority_why(d, CONFIGURED, kind="feature") == ("P2", "P2 (raised from P3: mentions legal)")
 
 
 # --- determinism -------------------------------------------------------------------------------
@@ -305,7 +315,7 @@ def test_the_same_inputs_give_the_same_route(d: Draft) -> None:
     assert first == again
     assert first.priority in PRIORITIES
     assert first.channel in {"C0TRIAGE", "C0SUPPORT", "C0SEARCH", "G0SUPSEC"}
-    assert first.reasons[-1].startswith("priority ")
+    assert reason_text(first.reasons[-1]).startswith("priority ")
     if first.domain is None:
         assert first.assignee is None and first.channel == "C0TRIAGE"
     else:

@@ -4,7 +4,6 @@ Pure: `card_message` renders what the request, its events, the config and the ti
 channel the card lives in.
 """
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -27,6 +26,7 @@ from bot.blocks.changes import (
     suspects_block,
 )
 from bot.blocks.common import button, context, link, option, quote, section, user
+from bot.blocks.reasons import routing_line
 from bot.domain.changes_loop import Suspect, closure_of
 from bot.blocks.words import COURT_LABEL, sla_line
 from bot.domain.history import request_sla
@@ -75,25 +75,6 @@ def requester_label(request: Request) -> str:
     if request.source == "hook":
         return f"the `{escape_within(request.requester, 40)}` hook"
     return user(request.requester)
-
-
-_MENTION = re.compile(r"<@([A-Z0-9]+)>")
-
-
-def routing_line(request: Request) -> str:
-    """ ":compass: routed to support (…); assigned to <@U0ENG2> (…)": triage's reasons, as long as they are true. Once
-    someone else holds the request (reassigned, handed over, taken), the reason that assigned another person gives
-    way to who is assigned now."""
-    reasons, dropped = [], False
-    for reason in request.route_reasons:
-        named = _MENTION.findall(reason)
-        if reason.startswith("assigned to") and named and named[0] != request.assignee:
-            dropped = True
-            continue
-        reasons.append(reason)
-    if dropped or (request.assignee and not any(r.startswith("assigned to") for r in request.route_reasons)):
-        reasons.append(f"now assigned to <@{request.assignee}>" if request.assignee else "nobody is assigned now")
-    return ":compass: " + "; ".join(reasons)
 
 
 def _status(request: Request) -> str:

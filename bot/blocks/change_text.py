@@ -85,11 +85,6 @@ def closure_text(closure: Closure) -> str:
     return f"cause {cause}; no eval case: {escape(truncate(closure.no_eval_reason or '', REASON_LIMIT))}"
 
 
-def eval_assignee_reason(assignee: str, change_id: str) -> str:
-    """Why the eval request a "needs work" answer files is assigned as it is, as its card says."""
-    return f"assigned to <@{assignee}> (the platform owner, for {change_id})"
-
-
 # -- lines in the thread of a change's question ------------------------------------------------------
 
 

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import ActionsBlock, Block, SectionBlock
 
 from bot.blocks import checked, ids
-from bot.blocks.card import STATUS_LABEL, TITLE_LIMIT, kind_label, routing_line, shown_title
+from bot.blocks.card import STATUS_LABEL, TITLE_LIMIT, kind_label, shown_title
 from bot.blocks.nags import opens_card
+from bot.blocks.reasons import routing_line
 from bot.blocks.common import SECTION_LIMIT, button, context, local, section, user
 from bot.domain.history import worst_sla_state
 from bot.domain.parsing import SUBCOMMANDS

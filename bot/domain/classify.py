@@ -18,7 +18,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from bot.domain.text import escape_within
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'_-]+")
 _STOPWORDS = frozenset(
@@ -100,11 +99,16 @@ def topic_words(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Guess:
-    """What the words say: the `choice`, why, and the runner-up when unsure (None: sure enough)."""
+    """What the words say: the `choice`, why, and the runner-up when unsure (None: sure enough). Why, as facts
+    (`bot.blocks.reasons` words them): `how` "cues" (the phrases found, `cues`), "examples" (the nearest requests
+    that chose the same, `keys`, else a seed `example`'s words), "nothing" (no word said otherwise), "" (typed)."""
 
     choice: str | None
-    reason: str
+    how: str = ""
     runner_up: str | None = None
+    cues: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+    example: str | None = None
 
 
 def _cues(*patterns: str) -> list[re.Pattern[str]]:
@@ -244,11 +248,6 @@ def _found(patterns: Iterable[re.Pattern[str]], text: str) -> list[str]:
     return list(dict.fromkeys(fragment for _, fragment in hits if fragment))
 
 
-def quoted(fragments: Sequence[str], limit: int = 2) -> str:
-    """'stopped answering … since this morning': the fragments found, escaped, for the card's reason line."""
-    return "'" + " … ".join(escape_within(f, 40) for f in fragments[:limit]) + "'"
-
-
 def _votes(neighbours: Sequence[Neighbour], label: str) -> dict[str | None, float]:
     """Each label's share of the neighbours' weight (the shares add up to 1)."""
     total = sum(n.weight(label) for n in neighbours) or 1.0
@@ -258,14 +257,15 @@ def _votes(neighbours: Sequence[Neighbour], label: str) -> dict[str | None, floa
     return votes
 
 
-def _like(neighbours: Sequence[Neighbour], label: str, value: str | None) -> str:
-    """ "like AIR-12 and AIR-40" (requests the team settled), else "like 'refund bot is telling…'" (a seed example)."""
+def _like(neighbours: Sequence[Neighbour], label: str, value: str | None) -> tuple[tuple[str, ...], str | None]:
+    """The nearest that chose `value`: up to two keys of requests the team settled ("AIR-12", "AIR-40"), else the
+    words of a seed example (None: neither)."""
     same = sorted((n for n in neighbours if getattr(n, label) == value), key=lambda n: -n.weight(label))
-    keys = list(dict.fromkeys(n.key for n in same if n.key))[:2]
+    keys = tuple(dict.fromkeys(n.key for n in same if n.key))[:2]
     if keys:
-        return "like " + " and ".join(keys)
+        return keys, None
     texts = [n.text for n in same if n.text and n.origin == "seed"]  # a request's own words stay on its card
-    return f"like '{escape_within(texts[0], 50)}'" if texts else "like past requests"
+    return (), texts[0] if texts else None
 
 
 def guess_kind(text: str, neighbours: Sequence[Neighbour], kinds: Iterable[str]) -> Guess:
@@ -289,23 +289,26 @@ def _guess_kind(text: str, neighbours: tuple[Neighbour, ...], kinds: tuple[str, 
     ranked = sorted(known, key=lambda k: (-scores[k], known.index(k)))
     best = ranked[0]
     if scores[best] <= 0:
-        return Guess(FALLBACK_KIND if FALLBACK_KIND in known else known[0], "nothing in the words said otherwise")
+        return Guess(FALLBACK_KIND if FALLBACK_KIND in known else known[0], "nothing")
     second = ranked[1] if len(ranked) > 1 else None
     unsure = second if second and scores[second] >= UNSURE_RATIO * scores[best] else None
-    reason = quoted(cues[best]) if cues[best] else _like(neighbours, "kind", best)
-    return Guess(best, reason, unsure)
+    if cues[best]:
+        return Guess(best, "cues", unsure, cues=tuple(cues[best]))
+    keys, example = _like(neighbours, "kind", best)
+    return Guess(best, "examples", unsure, keys=keys, example=example)
 
 
 def guess_domain(neighbours: Sequence[Neighbour], domains: Sequence[str]) -> Guess:
     """The domain the nearest examples vote for (None: unrouted), among `domains`; unsure between the top two."""
     votes = _votes([n for n in neighbours if n.domain is None or n.domain in domains], "domain")
     if not votes:
-        return Guess(None, "no similar request")
+        return Guess(None)
     ranked = sorted(votes, key=lambda d: (-votes[d], d or ""))
     best = ranked[0]
     second = ranked[1] if len(ranked) > 1 else None
     unsure = second if second and votes[second] >= UNSURE_RATIO * votes[best] else None
-    return Guess(best, _like(neighbours, "domain", best), unsure)
+    keys, example = _like(neighbours, "domain", best)
+    return Guess(best, "examples", unsure, keys=keys, example=example)
 
 
 def urgency(text: str) -> tuple[str | None, list[str]]:

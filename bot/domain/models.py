@@ -1,9 +1,10 @@
 """The request, its events and the vocabulary around them. Standard library and pydantic only."""
 
+import re
 from datetime import date, datetime
 from typing import Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 DEFAULT_KINDS: dict[str, str] = {
     "feature": "New AI capability",
@@ -49,6 +50,70 @@ class Disclaimer(BaseModel):
     by: str
     reason: str
     at: datetime
+
+
+ReasonKind = Literal["kind", "routed", "unrouted", "assigned", "unassigned", "moved", "priority", "said"]
+_MENTION = re.compile(r"<@([A-Z0-9]+)>")
+
+
+class Reason(BaseModel):
+    """Why a request is where it is, as facts: triage's reading, or what a person did (`bot.blocks.reasons` words
+    it). `kind` says what it explains and `how` on what grounds:
+
+    - kind (the request's kind `of`): `how` "cues" (the phrases found, `terms`), "examples" (the nearest requests'
+      `keys`, else a seed `example`'s words), "nothing" (no word said otherwise);
+    - routed (to `domain`): "form", "hook" or "change" (who named it), "channel" (filed in `channel`), "keywords"
+      (`terms` found), "examples" (as for kind), "vocabulary" (past requests' words, `terms`);
+    - unrouted: nothing pointed to a domain;
+    - assigned (to `user`): "load" (`count` open, weighted `load`; `tie` "least_recent" or "first_listed"),
+      "picked" (`by` someone), "platform_owner" (for the change `change`), None (named when filed);
+    - unassigned (in `domain`, for lack of a `role`): "away" (everyone is), "filer" (the only one filed it);
+    - moved (to `domain` by `by`, `source` the domain it left, None: triage);
+    - priority (`priority`): "chosen", "urgent" (`terms` found), "raised" (from `default`, `terms` found),
+      "default" (the default of the kind `of`), "kept" (a move keeps it).
+
+    A request stored by an earlier version holds sentences: each reads as a reason whose `text` is shown as it is
+    ("said"; "assigned" with its `user` when it named who triage assigned, so a reassignment still replaces it).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: ReasonKind
+    how: str | None = None
+    domain: str | None = None
+    user: str | None = None
+    by: str | None = None
+    source: str | None = None
+    of: str | None = None
+    channel: str | None = None
+    priority: str | None = None
+    default: str | None = None
+    role: str | None = None
+    change: str | None = None
+    terms: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+    example: str | None = None
+    count: int | None = None
+    load: int | None = None
+    tie: str | None = None
+    text: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_old_sentence(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            if data.startswith("assigned to"):
+                named = _MENTION.search(data)
+                return {"kind": "assigned", "user": named[1] if named else None, "text": data}
+            return {"kind": "said", "text": data}
+        return data
+
+    @model_serializer(mode="plain")
+    def _only_what_is_set(self) -> dict[str, Any]:
+        """Stored without the facts it lacks: {"kind": "routed", "domain": "support", "how": "keywords", …}."""
+        return {
+            k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items() if v is not None and v != ()
+        }
 
 
 class Draft(BaseModel):
@@ -103,7 +168,8 @@ class Request(BaseModel):
     card_ts: str | None = None
     card_permalink: str | None = None
     court: Court = "assignee"
-    route_reasons: list[str] = Field(default_factory=list)
+    route_reasons: list[Reason] = Field(default_factory=list)
+    """Why it is where it is (`Reason`): triage's, or a move's."""
     disclaimers: list[Disclaimer] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime

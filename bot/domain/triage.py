@@ -15,19 +15,19 @@ from bot.domain.classify import (
     _stems_of,
     guess_domain,
     guess_kind,
-    quoted,
     supported,
     topic_words,
     urgency,
     words,
 )
-from bot.domain.models import PRIORITIES, Draft
+from bot.domain.models import PRIORITIES, Draft, Reason
 from bot.domain.policy import Config, Domain
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SIMILARITY_MIN = 2
-CHOSEN_BY = {"hook": "named by the hook that filed it", "change": "the domain of the change it is about"}
-"""Why a request filed by a machine or by a change has the domain it names (a person chooses it in the form)."""
+NAMED_BY = ("hook", "change")
+"""The sources of requests whose domain is named by what filed them (the hook, the change it is about); a person
+chooses it in the form ("form")."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class Route:
     priority: str
     confidential: bool
     channel: str
-    reasons: list[str]
+    reasons: list[Reason]
     kind: str = "question"
     unsure: dict[str, list[str]] = field(default_factory=dict)
     """What triage hesitated between, {"kind": [chosen, other]} or {"domain": [chosen, other]}: the card offers both."""
@@ -83,9 +83,9 @@ TOPIC_FLOOR = 0.5
 for its domain, against one sharing only words of the subject (1): chosen as `KEYWORD_WEIGHT` was."""
 
 
-def _read_domain(text: str, config: Config, state: RoutingState) -> tuple[Domain | None, str, str | None]:
+def _read_domain(text: str, config: Config, state: RoutingState) -> tuple[Domain | None, Reason | None, str | None]:
     """The domain the words point to (keywords, and the nearest examples' votes), the reason, and the runner-up
-    when unsure; (None, "", None) when nothing points anywhere."""
+    when unsure; (None, None, None) when nothing points anywhere."""
     hits = _keyword_hits(text, config)
     names = [d.name for d in config.domains]
     backed = supported(list(dict.fromkeys(words(text))), state.neighbours)
@@ -97,18 +97,19 @@ def _read_domain(text: str, config: Config, state: RoutingState) -> tuple[Domain
     none_score = votes.get(None, 0.0)
     ranked = sorted(names, key=lambda n: (-scores[n], names.index(n)))
     if not ranked or scores[ranked[0]] <= none_score or scores[ranked[0]] <= 0:
-        return None, "", None
+        return None, None, None
     best = ranked[0]
     second = (
         ranked[1]
         if len(ranked) > 1 and scores[ranked[1]] >= UNSURE_RATIO * scores[best] and scores[ranked[1]] > 0
         else None
     )
-    why = (
-        f"mentions {', '.join(hits[best])}"
-        if hits[best]
-        else (voted.reason if voted.choice == best else "like past requests")
-    )
+    if hits[best]:
+        why = Reason(kind="routed", domain=best, how="keywords", terms=tuple(hits[best]))
+    elif voted.choice == best:
+        why = Reason(kind="routed", domain=best, how="examples", keys=voted.keys, example=voted.example)
+    else:
+        why = Reason(kind="routed", domain=best, how="examples")
     return config.domain(best), why, second
 
 
@@ -146,47 +147,51 @@ def _similar_domain(text: str, config: Config, state: RoutingState) -> tuple[Dom
     return (best[1], best[2]) if best[0] >= SIMILARITY_MIN else (None, [])
 
 
-def choose_domain(draft: Draft, config: Config, state: RoutingState) -> tuple[Domain | None, str]:
+def choose_domain(draft: Draft, config: Config, state: RoutingState) -> tuple[Domain | None, Reason]:
     """Form > channel > the words (keywords, nearest examples) > past requests' words > unrouted, with the reason."""
     domain, reason, _ = _choose_domain(draft, config, state)
     return domain, reason
 
 
-def _choose_domain(draft: Draft, config: Config, state: RoutingState) -> tuple[Domain | None, str, str | None]:
+def _choose_domain(draft: Draft, config: Config, state: RoutingState) -> tuple[Domain | None, Reason, str | None]:
     if draft.domain and (chosen := config.domain(draft.domain)):
-        return chosen, f"routed to {chosen.name} ({CHOSEN_BY.get(draft.source, 'chosen in the form')})", None
+        return (
+            chosen,
+            Reason(kind="routed", domain=chosen.name, how=draft.source if draft.source in NAMED_BY else "form"),
+            None,
+        )
     if by_channel := config.domain_of_channel(draft.channel):
-        return by_channel, f"routed to {by_channel.name} (filed in <#{draft.channel}>)", None
+        return by_channel, Reason(kind="routed", domain=by_channel.name, how="channel", channel=draft.channel), None
     text = f"{draft.title}\n{draft.description}"
     read, why, second = _read_domain(text, config, state)
-    if read:
-        return read, f"routed to {read.name} ({why})", second
+    if read and why:
+        return read, why, second
     similar, shared = _similar_domain(text, config, state)
     if similar:
-        return similar, f"routed to {similar.name} (like past {similar.name} requests: {', '.join(shared[:3])})", None
-    return None, "unrouted: no domain matched, so it waits in triage", None
+        return similar, Reason(kind="routed", domain=similar.name, how="vocabulary", terms=tuple(shared[:3])), None
+    return None, Reason(kind="unrouted"), None
 
 
 def choose_kind(draft: Draft, config: Config, state: RoutingState) -> Guess:
     """The kind typed or chosen, else the one the words read as (`classify.guess_kind`), with the reason."""
     if not draft.kind_from_words:
-        return Guess(draft.kind, "")
+        return Guess(draft.kind)
     return guess_kind(f"{draft.title}\n{draft.description}", state.neighbours, config.kind_names)
 
 
 def choose_assignee(
     domain: Domain, *, kind: str, state: RoutingState, filed_by: tuple[str | None, ...] = ()
-) -> tuple[str | None, str]:
+) -> tuple[str | None, Reason]:
     """Fewest open requests weighted by priority; ties go to whoever was assigned least recently. Nobody is
     assigned a request they filed (`filed_by`: its requester and reporter): someone else answers it."""
     pool = domain.reviewers if kind == "security_review" and domain.reviewers else domain.engineers
     role = "reviewer" if pool is domain.reviewers and kind == "security_review" else "engineer"
     present = [p for p in pool if p not in domain.away and p not in state.away]
     if not present:
-        return None, f"every {domain.name} {role} is away, so it waits for the lead"
+        return None, Reason(kind="unassigned", how="away", domain=domain.name, role=role)
     present = [p for p in present if p not in filed_by]
     if not present:
-        return None, f"filed by {domain.name}'s only {role} at hand, so it waits for the lead"
+        return None, Reason(kind="unassigned", how="filer", domain=domain.name, role=role)
 
     def rank(person: str) -> tuple[int, datetime, int]:
         return (state.open_load.get(person, 0), state.last_assigned.get(person, _EPOCH), pool.index(person))
@@ -194,29 +199,29 @@ def choose_assignee(
     ranked = sorted(present, key=rank)
     chosen = ranked[0]
     load, count = state.open_load.get(chosen, 0), state.open_count.get(chosen, 0)
-    why = f"fewest open: {count}" if load == 0 else f"lightest load: {count} open, weighted {load}"
     runner_up = rank(ranked[1]) if len(ranked) > 1 else None
+    tie = None
     if runner_up and runner_up[0] == rank(chosen)[0]:
-        why += "; assigned least recently" if runner_up[1] != rank(chosen)[1] else "; first listed"
-    return chosen, f"assigned to <@{chosen}> ({why})"
+        tie = "least_recent" if runner_up[1] != rank(chosen)[1] else "first_listed"
+    return chosen, Reason(kind="assigned", user=chosen, how="load", count=count, load=load, tie=tie)
 
 
-def choose_priority(draft: Draft, config: Config, *, kind: str) -> tuple[str, str]:
+def choose_priority(draft: Draft, config: Config, *, kind: str) -> tuple[str, Reason]:
     """Chosen > the kind's default, raised one step by words like outage, customers or legal."""
     if draft.priority in PRIORITIES:
-        return draft.priority, f"{draft.priority} (chosen)"
+        return draft.priority, Reason(kind="priority", priority=draft.priority, how="chosen")
     default = config.default_priority(kind)
     words_of = f"{draft.title}\n{draft.description}"
     level, fragments = urgency(words_of)
     if level == "P1" and default != "P1":
-        return "P1", f"P1 (urgent: {quoted(fragments)})"
+        return "P1", Reason(kind="priority", priority="P1", how="urgent", terms=tuple(fragments))
     text = words_of.lower()
     raising = [w for w in config.priority_words if re.search(rf"(?<![a-z0-9]){re.escape(w.lower())}(?![a-z0-9])", text)]
     raising = list(dict.fromkeys([*raising, *(f.lower() for f in fragments)]))
     if raising and default != "P1":
         raised = PRIORITIES[PRIORITIES.index(default) - 1]
-        return raised, f"{raised} (raised from {default}: mentions {', '.join(raising[:3])})"
-    return default, f"{default} ({kind.replace('_', ' ')} default)"
+        return raised, Reason(kind="priority", priority=raised, how="raised", default=default, terms=tuple(raising[:3]))
+    return default, Reason(kind="priority", priority=default, how="default", of=kind)
 
 
 def route(draft: Draft, config: Config, state: RoutingState) -> Route:
@@ -228,7 +233,11 @@ def route(draft: Draft, config: Config, state: RoutingState) -> Route:
     confidential = (
         draft.confidential if draft.confidential is not None else (kind == "security_review" or draft.private)
     )
-    reasons = [f"{kind.replace('_', ' ')}: {read.reason}"] if read.reason else []
+    reasons = (
+        [Reason(kind="kind", of=kind, how=read.how, terms=read.cues, keys=read.keys, example=read.example)]
+        if read.how
+        else []
+    )
     reasons.append(domain_reason)
     unsure = {}
     if read.runner_up:
@@ -241,7 +250,7 @@ def route(draft: Draft, config: Config, state: RoutingState) -> Route:
             domain, kind=kind, state=state, filed_by=(draft.requester, draft.reporter)
         )
         reasons.append(assignee_reason)
-    reasons.append(f"priority {priority_reason}")
+    reasons.append(priority_reason)
     channel = card_channel(config, domain, confidential=confidential, filed_in=draft.channel if draft.private else None)
     return Route(
         domain=domain and domain.name,

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.history import SNOOZED, ball_silence, snoozed_until
-from bot.domain.models import NO_ANSWER, Disclaimer, Event, Request
+from bot.domain.models import NO_ANSWER, Disclaimer, Event, Reason, Request
 from bot.domain.policy import Config
 from bot.domain.errors import moment
 
@@ -270,7 +270,7 @@ def comment(request: Request, actor: str, *, member: bool) -> Transition:
 
 
 def move(
-    request: Request, actor: str, *, to: str, assignee: str | None, channel: str, reasons: list[str], told: list[str]
+    request: Request, actor: str, *, to: str, assignee: str | None, channel: str, reasons: list[Reason], told: list[str]
 ) -> Transition:
     """Move the request to the domain `to`: its assignee (None: everyone there is away), its card's channel (the
     card is posted there again: no ts yet) and triage's reasons change; status, priority, owner and the SLA

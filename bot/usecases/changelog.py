@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.blocks.change_text import caused_reason, eval_assignee_reason, regression_words
+from bot.blocks.change_text import caused_reason, regression_words
 from bot.runtime.clock import Clock, system_clock
 from bot.domain.changes import (
     ChangeRecord,
@@ -30,7 +30,7 @@ from bot.domain.changes_filing import ChangeDraft, plan_change, question_channel
 from bot.domain.changes_loop import Suspect, close_regression, suspects
 from bot.domain.changes_thread import Answered, NamedCause, Snoozed, line_json
 from bot.domain.errors import Conflict, NotFound
-from bot.domain.models import Draft, Request
+from bot.domain.models import Draft, Reason, Request
 from bot.domain.owners import lead_of, pair_for
 from bot.domain.policy import Config
 from bot.domain.text import escape_within
@@ -253,7 +253,11 @@ class ChangeLog:
             source="change",
             asset=change.asset,
         )
-        reason = eval_assignee_reason(draft.assignee, change.id) if draft.assignee else None
+        reason = (
+            Reason(kind="assigned", user=draft.assignee, how="platform_owner", change=change.id)
+            if draft.assignee
+            else None
+        )
         return self._intake.file_request(
             request,
             within=tx,

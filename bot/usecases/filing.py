@@ -13,7 +13,7 @@ from bot.domain import workflow
 from bot.domain.classify import Neighbour
 from bot.domain.courts import owners
 from bot.domain.duplicates import CANDIDATES, candidate_words, similar
-from bot.domain.models import Draft, Event, Request
+from bot.domain.models import Draft, Event, Reason, Request
 from bot.domain.owners import place_asset
 from bot.domain.parsing import within_limits
 from bot.domain.triage import Route, route
@@ -44,7 +44,7 @@ class Filing(UseCases):
         within: Tx | None = None,
         at: datetime | None = None,
         assignee: str | None = None,
-        assignee_reason: str | None = None,
+        assignee_reason: Reason | None = None,
         alike: list[int] | None = None,
     ) -> Filed:
         """Triage and store a new request, within the limits of what is stored, and queue its card.
@@ -111,7 +111,7 @@ class Filing(UseCases):
         *,
         origin_key: str | None,
         assignee: str | None = None,
-        assignee_reason: str | None = None,
+        assignee_reason: Reason | None = None,
         alike: list[int] | None = None,
         neighbours: tuple[Neighbour, ...] | None = None,
     ) -> Request:
@@ -127,7 +127,7 @@ class Filing(UseCases):
         decided = self._route(tx, draft, now, neighbours)
         draft = draft.model_copy(update={"kind": decided.kind})
         if assignee is not None:
-            decided = _assigned(decided, assignee, assignee_reason or f"assigned to <@{assignee}>")
+            decided = _assigned(decided, assignee, assignee_reason or Reason(kind="assigned", user=assignee))
         request = Request(
             id=0,
             kind=draft.kind,
@@ -174,7 +174,7 @@ class Filing(UseCases):
                     "priority": request.priority,
                     "source": request.source,
                     "confidential": request.confidential,
-                    "reasons": decided.reasons,
+                    "reasons": [r.model_dump() for r in decided.reasons],
                     "court": request.court,
                     **({"asset": request.asset} if request.asset else {}),
                     **({"similar": alike} if alike else {}),
@@ -235,9 +235,10 @@ class Filing(UseCases):
             return self._route(rx, draft, self._clock(), learning.nearest(rx, draft.title, draft.description))
 
 
-def _assigned(decided: Route, assignee: str, reason: str) -> Route:
-    """`decided` with `assignee` instead of triage's choice, the reason for it in place of triage's."""
-    reasons = [r for r in decided.reasons if not r.startswith(("assigned to", "every "))]
+def _assigned(decided: Route, assignee: str, reason: Reason) -> Route:
+    """`decided` with `assignee` instead of triage's choice, the reason for it in place of triage's (who it assigned,
+    or that everyone was away)."""
+    reasons = [r for r in decided.reasons if r.kind != "assigned" and not (r.kind == "unassigned" and r.how == "away")]
     return replace(decided, assignee=assignee, reasons=[*reasons[:1], reason, *reasons[1:]])
 
 

@@ -13,7 +13,7 @@ from bot.domain import authz, workflow
 from bot.domain.changes_loop import Closure
 from bot.domain.duplicates import DUPLICATE, DUPLICATE_LINKED, close_as_duplicate
 from bot.domain.errors import Conflict, InvalidInput
-from bot.domain.models import PRIORITIES, Draft, Event, Request
+from bot.domain.models import PRIORITIES, Draft, Event, Reason, Request
 from bot.domain.owners import owners_of
 from bot.domain.parsing import COMMENT_LIMIT, DESCRIPTION_LIMIT, about, keys_named, parse_key, within_limits
 from bot.domain.policy import Domain
@@ -102,13 +102,13 @@ class Working(UseCases):
         )
         candidates = [*destination.engineers, *destination.reviewers]
         decided = route(draft, self._config, tx.routing_state(people=candidates, on=self._today(now)))
-        reasons = [f"moved to {destination.name} by <@{actor}> (from {request.domain or 'triage'})"]
+        reasons = [Reason(kind="moved", domain=destination.name, by=actor, source=request.domain)]
         if assignee is not None:
-            reasons.append(f"assigned to <@{assignee}> (picked by <@{actor}>)")
+            reasons.append(Reason(kind="assigned", user=assignee, how="picked", by=actor))
         else:
             assignee = decided.assignee
-            reasons += decided.reasons[1:2]
-        reasons.append(f"priority {request.priority} (kept)")
+            reasons += [r for r in decided.reasons if r.kind in ("assigned", "unassigned")]
+        reasons.append(Reason(kind="priority", priority=request.priority, how="kept"))
         pool = destination.reviewers if request.is_security_review and destination.reviewers else destination.engineers
         return workflow.move(
             request,
