@@ -1,0 +1,317 @@
+"""Ack at once, work after: commands, clicks and shortcuts that arrive over HTTP go through the inbox.
+
+`keep_in_inbox` is a middleware placed after the door (signature, shape, installation): a delivery the HTTP server
+marked deferrable (`DEFERRABLE` in the request's context) that is a command, a click or a shortcut is kept in the
+inbox (`storage.inbox`, one small durable unit of work) and acked with an empty 200, before any listener runs.
+The `InboxWorker` then runs each kept delivery through the same Bolt app (marked `WORKED`, so this step lets it
+through and the door does not check its signature's age again: it was checked when it arrived), waits for its
+listener to finish, and posts what the listener acked with (the ephemeral answer, "Filed AIR-12 → #support") to
+the delivery's `response_url`; then marks it done.
+
+Kept inline (answered in the request, as before): view submissions (their ack carries the form's errors), what
+opens a modal (`views.open` needs the trigger id within Slack's 3 seconds: the command's form, "Log a change",
+"Not mine", "Edit", …), events (they run after their ack already, keyed by their Slack message), Socket Mode
+(its ack goes over the socket) and whatever the console dispatches.
+
+Order: deliveries are worked in the order kept, on `LANES` lanes; one person's deliveries always share a lane, so
+they are worked in the order they were sent. A delivery whose effect committed is not applied twice: its
+effect's unit of work claims `sig:<signature>` (`drop_replays`), so the same delivery worked again after a crash
+is dropped.
+"""
+
+import json
+import logging
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from concurrent import futures
+from datetime import datetime
+from queue import Empty, SimpleQueue
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.request import BoltRequest
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.webhook import WebhookClient
+
+from bot.blocks import ids
+from bot.domain import parsing
+from bot.domain.errors import NotSaved
+from bot.runtime.logs import withhold_library_payloads
+from storage.inbox import Inbox, Kept
+
+log = logging.getLogger(__name__)
+
+DEFERRABLE = "ai_intake_deferrable"
+"""Context key the HTTP server sets on what it dispatches: this delivery may be acked at once and worked later."""
+WORKED = "ai_intake_inbox_seq"
+"""Context key the inbox worker sets on what it dispatches: the kept delivery's `seq` (the door lets it through)."""
+KEPT_HEADERS = ("content-type", "x-slack-signature", "x-slack-request-timestamp")
+LANES = 4
+"""Deliveries worked at once. A listener that waits for Slack (a shortcut reading the message) holds one lane,
+not all; one person's deliveries share a lane, so theirs keep their order."""
+LISTENER_SECONDS = 30.0
+"""How long a lane waits for a delivery's listener to finish before it moves on (it is logged)."""
+PRUNE_EVERY_SECONDS = 60.0
+
+OPENS_A_VIEW = frozenset(
+    {
+        ids.DISCLAIM,
+        ids.EDIT,
+        ids.DUPLICATE,
+        ids.RESOLVE_REGRESSION,
+        ids.CHANGE_COVERED,
+        ids.CHANGE_NOT_RELEVANT,
+        ids.CHANGE_FROM_MESSAGE,
+    }
+)
+"""Actions and shortcuts whose listener opens a modal (`views.open`, with the trigger id Slack takes for 3 s): worked
+in the request, not after it."""
+
+
+def deferrable(body: Any, *, kinds: frozenset[str] | set[str] | tuple[str, ...]) -> bool:
+    """Whether a delivery of this shape is acked at once and worked after: `/ai-request` with words that do not open
+    a form, a click, a shortcut (none that opens a modal)."""
+    if not isinstance(body, dict):
+        return False
+    if "command" in body:
+        if body.get("command") != ids.COMMAND:
+            return False
+        parsed = parsing.parse_command(str(body.get("text") or ""), kinds=kinds)
+        return not isinstance(parsed, parsing.OpenForm) and not (
+            isinstance(parsed, parsing.Shipped) and not parsed.text
+        )
+    kind = body.get("type")
+    if kind == "block_actions":
+        actions = body.get("actions")
+        return isinstance(actions, list) and all(
+            isinstance(a, dict) and a.get("action_id") not in OPENS_A_VIEW for a in actions
+        )
+    if kind in ("message_action", "shortcut"):
+        return body.get("callback_id") not in OPENS_A_VIEW
+    return False
+
+
+def actor_of(body: dict[str, Any]) -> str:
+    """Who sent the delivery (a command's `user_id`, an interaction's `user.id`), for the lane it is worked on."""
+    user = body.get("user")
+    return str(body.get("user_id") or (user.get("id") if isinstance(user, dict) else "") or "")
+
+
+def keep_in_inbox(
+    inbox: Inbox, *, clock: Callable[[], datetime], kinds: Any, kept: Callable[[int], None]
+) -> Callable[..., BoltResponse]:
+    """The middleware that keeps a deferrable delivery in the inbox and acks it with an empty 200 (see the module
+    docstring). A replay of a kept delivery is acked the same and kept once. When the database cannot keep it (a
+    full disk), the delivery is worked in the request, as it would be without the inbox (and the person told)."""
+
+    def middleware(request: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+        context = request.context
+        if not context.get(DEFERRABLE) or context.get(WORKED) is not None:
+            return next()
+        body = request.body
+        if not deferrable(body, kinds=kinds):
+            return next()
+        signature = (request.headers.get("x-slack-signature") or [None])[0]
+        if not signature:
+            return next()
+        headers = {name: values[0] for name in KEPT_HEADERS if (values := request.headers.get(name))}
+        headers["x-ai-intake-actor"] = actor_of(body)
+        try:
+            seq = inbox.keep(f"sig:{signature}", body=request.raw_body, headers=headers, at=clock())
+        except NotSaved:
+            return next()
+        if seq is None:
+            log.info("dropped a replayed delivery")
+        else:
+            kept(seq)
+        return BoltResponse(status=200, body="")
+
+    return middleware
+
+
+def ack_answer(response: BoltResponse) -> dict[str, Any] | None:
+    """What the listener acked with, as a response_url post (ephemeral), or None when it acked with nothing."""
+    if response.status != 200 or not response.body:
+        return None
+    try:
+        answer = json.loads(response.body)
+    except ValueError:
+        return {"text": response.body, "response_type": "ephemeral"}
+    if not isinstance(answer, dict) or not (answer.get("text") or answer.get("blocks")):
+        return None
+    return {**answer, "response_type": answer.get("response_type") or "ephemeral"}
+
+
+def answer_poster() -> Callable[[str, dict[str, Any]], int]:
+    """Post an answer to a response_url, retrying connection errors, 429s and 5xx answers; the HTTP status."""
+    logger = logging.getLogger("slack_sdk.webhook")
+    withhold_library_payloads(logger)
+
+    def post(url: str, answer: dict[str, Any]) -> int:
+        client = WebhookClient(
+            url,
+            logger=logger,
+            retry_handlers=[
+                ConnectionErrorRetryHandler(max_retry_count=2),
+                RateLimitErrorRetryHandler(max_retry_count=2),
+                ServerErrorRetryHandler(max_retry_count=2),
+            ],
+        )
+        return client.send_dict(answer).status_code
+
+    return post
+
+
+class InboxWorker:
+    """Works the kept deliveries (see the module docstring): a feeder thread reads what is pending, in order, and
+    hands each to its lane; each lane dispatches, waits for the listener, posts the answer, marks it done."""
+
+    def __init__(
+        self,
+        inbox: Inbox,
+        app: App,
+        *,
+        track: Callable[[], Any],
+        clock: Callable[[], datetime],
+        lanes: int = LANES,
+        post: Callable[[str, dict[str, Any]], int] | None = None,
+    ) -> None:
+        self.inbox = inbox
+        self.app = app
+        self.track = track
+        self.clock = clock
+        self.lanes = max(1, lanes)
+        self.post = post or answer_poster()
+        self.answers: dict[str, tuple[str, dict[str, Any]]] = {}
+        """The last answers posted (or tried: a post that failed is logged), by delivery key: (response_url, body).
+        The tests read them."""
+        self._wake = threading.Event()
+        self._idle = threading.Condition()
+        self._latest = 0  # the highest seq known kept
+        self._fed = 0  # the highest seq handed to a lane
+        self._in_flight = 0
+        self._queues: list[SimpleQueue[Kept | None]] = [SimpleQueue() for _ in range(self.lanes)]
+        self._threads: list[threading.Thread] = []
+        self._stopping = False
+        self._last_prune = 0.0
+
+    # -- the HTTP side ---------------------------------------------------------------------------------------------
+    def kept(self, seq: int) -> None:
+        """A delivery was kept: wake the feeder."""
+        with self._idle:
+            self._latest = max(self._latest, seq)
+        self._wake.set()
+
+    # -- running ---------------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the feeder and the lanes; what was kept and not done before (a crash) is worked first."""
+        if self._threads:
+            return
+        self._stopping = False
+        pending = self.inbox.pending(limit=1_000_000)
+        with self._idle:
+            self._latest = max([self._latest, *(k.seq for k in pending)])
+        self._threads = [threading.Thread(target=self._feed, name="ai-intake-inbox", daemon=True)] + [
+            threading.Thread(target=self._lane, args=(q,), name=f"ai-intake-inbox-{i}", daemon=True)
+            for i, q in enumerate(self._queues)
+        ]
+        for thread in self._threads:
+            thread.start()
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop taking deliveries; a lane finishes the one it works. What is left stays kept for the next start."""
+        self._stopping = True
+        self._wake.set()
+        for queue in self._queues:
+            queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout=timeout)
+        self._threads = []
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until every delivery kept so far was worked (True), or `timeout` seconds pass (False)."""
+        self._wake.set()
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0 and self._fed >= self._latest, timeout=timeout)
+
+    def _feed(self) -> None:
+        while not self._stopping:
+            self._wake.wait(timeout=1.0)
+            self._wake.clear()
+            if self._stopping:
+                return
+            try:
+                self._feed_pending()
+                self._prune()
+            except Exception:  # noqa: BLE001 - the database is away for a moment: try again at the next ring
+                log.exception("the inbox could not be read")
+                time.sleep(0.5)
+
+    def _feed_pending(self) -> None:
+        while not self._stopping:
+            batch = self.inbox.pending(after=self._fed)
+            if not batch:
+                return
+            for kept in batch:
+                lane = zlib.crc32(kept.headers.get("x-ai-intake-actor", "").encode()) % self.lanes
+                with self._idle:
+                    self._in_flight += 1
+                    self._fed = kept.seq
+                self._queues[lane].put(kept)
+
+    def _prune(self) -> None:
+        if time.monotonic() - self._last_prune >= PRUNE_EVERY_SECONDS:
+            self._last_prune = time.monotonic()
+            self.inbox.prune(now=self.clock())
+
+    def _lane(self, queue: "SimpleQueue[Kept | None]") -> None:
+        while True:
+            try:
+                kept = queue.get(timeout=1.0)
+            except Empty:
+                if self._stopping:
+                    return
+                continue
+            if kept is None:
+                return
+            try:
+                self.work(kept)
+            except Exception:  # noqa: BLE001 - one delivery's failure must not stop the lane; it is worked at restart
+                log.exception("an inbox delivery could not be worked")
+            finally:
+                with self._idle:
+                    self._in_flight -= 1
+                    self._idle.notify_all()
+
+    def work(self, kept: Kept) -> None:
+        """Run one kept delivery through the Bolt app, wait for its listener, post its answer, mark it done."""
+        headers = {k: v for k, v in kept.headers.items() if not k.startswith("x-ai-intake-")}
+        request = BoltRequest(body=kept.body, headers=headers, context={WORKED: kept.seq})
+        with self.track() as started:
+            response = App.dispatch(self.app, request)  # not MeteredApp's: its ack was counted when it arrived
+        if started:
+            _, waiting = futures.wait(started, timeout=LISTENER_SECONDS)
+            if waiting:
+                log.warning("an inbox delivery's listener is still running after %.0f s", LISTENER_SECONDS)
+        if response.status >= 400:
+            log.warning("an inbox delivery was answered %d", response.status)
+        answer = ack_answer(response)
+        url = request.body.get("response_url") if isinstance(request.body, dict) else None
+        if answer is not None and isinstance(url, str) and url:
+            self.answers[kept.key] = (url, answer)
+            if len(self.answers) > 1000:
+                self.answers.pop(next(iter(self.answers)))
+            try:
+                status = self.post(url, answer)
+                if status >= 300:
+                    log.warning("an answer's response_url answered %d", status)
+            except Exception as exc:  # noqa: BLE001 - the effect is done; only the answer is lost, and the log says so
+                log.warning("could not post an answer to its response_url: %s", type(exc).__name__)
+        self.inbox.done(kept.seq, at=self.clock())
