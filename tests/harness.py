@@ -34,6 +34,7 @@ from tests.fake_slack import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 TEAM = "T0TEAM"
+FORM = "application/x-www-form-urlencoded"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Berlin
 
 CONFIG: dict[str, Any] = {
@@ -143,6 +144,10 @@ class Harness:
             return Reply(exc.code, exc.read().decode())
 
     def command(self, text: str, *, user: str = "U0REQ", channel: str = "C0SUPPORT", **extra: str) -> Reply:
+        return self.post(self.command_body(text, user=user, channel=channel, **extra), FORM)
+
+    def command_body(self, text: str, *, user: str = "U0REQ", channel: str = "C0SUPPORT", **extra: str) -> bytes:
+        """A `/ai-request` command's form body as Slack sends it, with a fresh response_url and trigger id."""
         form = {
             "token": "legacy",
             "team_id": TEAM,
@@ -159,7 +164,7 @@ class Harness:
             "trigger_id": self.fake.new_trigger_id(),
             **extra,
         }
-        return self.post(urllib.parse.urlencode(form).encode(), "application/x-www-form-urlencoded")
+        return urllib.parse.urlencode(form).encode()
 
     def event(
         self, event: dict[str, Any], *, event_id: str | None = None, headers: dict[str, str] | None = None
