@@ -207,14 +207,15 @@ class CardUpdates:
         self.fake = fake
         self.seen: dict[str, list[float]] = {}
         self.cond = threading.Condition()
-        self.since = len(fake.ask({"op": "updates", "since": 0}))
+        self.asking = threading.Lock()
+        self.since = len(self.ask({"op": "updates", "since": 0}))
         self.stopping = False
         self.thread = threading.Thread(target=self._poll, daemon=True)
         self.thread.start()
 
     def _poll(self) -> None:
         while not self.stopping:
-            found = self.fake.ask({"op": "updates", "since": self.since})
+            found = self.ask({"op": "updates", "since": self.since})
             if found:
                 self.since += len(found)
                 with self.cond:
@@ -222,6 +223,11 @@ class CardUpdates:
                         self.seen.setdefault(ts, []).append(at)
                     self.cond.notify_all()
             time.sleep(0.02)
+
+    def ask(self, message: dict[str, Any]) -> Any:
+        """Ask the fake Slack (one question at a time: its answers come back in order on one pipe)."""
+        with self.asking:
+            return self.fake.ask(message)
 
     def wait(self, ts: str, after: float, timeout: float) -> float | None:
         def first() -> float | None:
@@ -327,7 +333,7 @@ def measure_visible(n: int, fake: Child, tmp: str) -> dict[str, Any]:
             concurrency=CONCURRENCY,
         )
         deadline = time.monotonic() + 120
-        while len(card_ts := fake.ask({"op": "card_ts"})) < n + WARMUP and time.monotonic() < deadline:
+        while len(card_ts := updates.ask({"op": "card_ts"})) < n + WARMUP and time.monotonic() < deadline:
             time.sleep(0.2)
         ids = sorted(int(k) for k in card_ts)[-n:]
         clicks = visible_loop(
