@@ -41,10 +41,13 @@ class Inbox:
     def __init__(self, db: Db) -> None:
         self.db = db
 
-    def keep(self, key: str, *, body: str, headers: Mapping[str, str], at: datetime) -> int | None:
+    def keep(
+        self, key: str, *, body: str, headers: Mapping[str, str], at: datetime, wait: float | None = None
+    ) -> int | None:
         """Keep a delivery (durably: returns once it is on disk); its `seq`, or None when the key was kept before (a
-        retry or replay of the same bytes)."""
-        with self.db.write() as db:
+        retry or replay of the same bytes). `wait`: seconds to wait for the writer before `Busy` (default: what a
+        person's unit of work waits)."""
+        with self.db.write(wait=wait) as db:
             cursor = db.execute(
                 "INSERT INTO inbox (key, body, headers, received_at) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
                 [key, body, json.dumps(dict(headers)), to_db_time(at)],

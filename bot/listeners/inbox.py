@@ -8,10 +8,16 @@ through and the door does not check its signature's age again: it was checked wh
 listener to finish, and posts what the listener acked with (the ephemeral answer, "Filed AIR-12 → #support") to
 the delivery's `response_url`; then marks it done.
 
+Mentions, thread replies and direct messages are kept too, keyed by their event id (Slack's retries of an event
+carry the same one): Slack sends no event again once it got its 200, so one acked and not yet filed would
+otherwise be lost to a crash. Their effects are keyed by the Slack message they come from, so one worked twice
+files once.
+
 Kept inline (answered in the request, as before): view submissions (their ack carries the form's errors), what
 opens a modal (`views.open` needs the trigger id within Slack's 3 seconds: the command's form, "Log a change",
-"Not mine", "Edit", …), events (they run after their ack already, keyed by their Slack message), Socket Mode
-(its ack goes over the socket) and whatever the console dispatches.
+"Not mine", "Edit", …), the other events (a :ticket: reaction reads its message before its ack, and is answered
+503 for Slack to send it again when it cannot; other messages and App Home opens are ignored or only
+published), Socket Mode (its ack goes over the socket) and whatever the console dispatches.
 
 Order: deliveries are worked in the order kept, on `LANES` lanes; one person's deliveries always share a lane, so
 they are worked in the order they were sent. A delivery whose effect committed is not applied twice: its
@@ -41,7 +47,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.blocks import ids
 from bot.domain import parsing
-from bot.domain.errors import NotSaved
+from bot.domain.errors import Busy, NotSaved
 from bot.runtime.logs import withhold_library_payloads
 from storage.inbox import Inbox, Kept
 
@@ -58,6 +64,11 @@ not all; one person's deliveries share a lane, so theirs keep their order."""
 LISTENER_SECONDS = 30.0
 """How long a lane waits for a delivery's listener to finish before it moves on (it is logged)."""
 PRUNE_EVERY_SECONDS = 60.0
+BUSY_WAIT_SECONDS = 0.25
+"""How long a click, a shortcut or an event waits for the writer to be kept. When it is held longer (a long job,
+another process), the delivery is worked in the request as it would be without the inbox: acked at once, its
+change waiting for the writer after the ack. A command waits what a person's unit of work waits, and is answered
+"busy" in its ack when that passes."""
 
 OPENS_A_VIEW = frozenset(
     {
@@ -76,7 +87,8 @@ in the request, not after it."""
 
 def deferrable(body: Any, *, kinds: frozenset[str] | set[str] | tuple[str, ...]) -> bool:
     """Whether a delivery of this shape is acked at once and worked after: `/ai-request` with words that do not open
-    a form, a click, a shortcut (none that opens a modal)."""
+    a form, a click, a shortcut (none that opens a modal); a mention, a thread reply or a direct message (Slack
+    does not send again an event it got its 200 for: kept, it survives a crash between its ack and its filing)."""
     if not isinstance(body, dict):
         return False
     if "command" in body:
@@ -94,13 +106,25 @@ def deferrable(body: Any, *, kinds: frozenset[str] | set[str] | tuple[str, ...])
         )
     if kind in ("message_action", "shortcut"):
         return body.get("callback_id") not in OPENS_A_VIEW
+    if kind == "event_callback" and isinstance(event := body.get("event"), dict):
+        return event.get("type") == "app_mention" or (
+            event.get("type") == "message" and bool(event.get("thread_ts") or event.get("channel_type") == "im")
+        )
     return False
+
+
+def key_of(body: dict[str, Any], signature: str) -> str:
+    """The inbox key of a delivery: an event's id (Slack's retries of it carry the same), else its signature."""
+    event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+    return f"ev:{event_id}" if isinstance(event_id, str) and event_id else f"sig:{signature}"
 
 
 def actor_of(body: dict[str, Any]) -> str:
     """Who sent the delivery (a command's `user_id`, an interaction's `user.id`), for the lane it is worked on."""
-    user = body.get("user")
-    return str(body.get("user_id") or (user.get("id") if isinstance(user, dict) else "") or "")
+    user, event = body.get("user"), body.get("event")
+    if isinstance(event, dict):
+        user = event.get("user")
+    return str(body.get("user_id") or (user.get("id") if isinstance(user, dict) else user) or "")
 
 
 def keep_in_inbox(
@@ -122,10 +146,21 @@ def keep_in_inbox(
             return next()
         headers = {name: values[0] for name in KEPT_HEADERS if (values := request.headers.get(name))}
         headers["x-ai-intake-actor"] = actor_of(body)
+        command = "command" in body
         try:
-            seq = inbox.keep(f"sig:{signature}", body=request.raw_body, headers=headers, at=clock())
+            seq = inbox.keep(
+                key_of(body, signature),
+                body=request.raw_body,
+                headers=headers,
+                at=clock(),
+                wait=None if command else BUSY_WAIT_SECONDS,
+            )
         except NotSaved:
             return next()
+        except Busy as exc:
+            if command:  # it waited what a person can wait: say so now, in the ack
+                return BoltResponse(status=200, body={"text": exc.message, "response_type": "ephemeral"})
+            return next()  # acked at once and worked in the request, as without the inbox
         if seq is None:
             log.info("dropped a replayed delivery")
         else:
