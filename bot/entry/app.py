@@ -233,7 +233,13 @@ def build_app(
             logger=bolt_logger(),
         )
         trust.guard(app, client)  # asks auth.test who this installation is
-        inbox = InboxWorker(Inbox(db), app, track=pool.tracking, clock=clock)
+        inbox = InboxWorker(
+            Inbox(db),
+            app,
+            track=pool.tracking,
+            clock=clock,
+            tell=lambda user, url, text: intake.tell(user=user, channel=None, text=text, response_url=url),
+        )
         app.use(keep_in_inbox(inbox.inbox, clock=clock, kinds=config.kind_names, kept=inbox.kept))
         app.use(provide(intake=intake, queries=queries, changelog=changelog, config=config, clock=clock))
         app.use(shared_client(client))

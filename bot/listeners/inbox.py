@@ -216,6 +216,7 @@ class InboxWorker:
         clock: Callable[[], datetime],
         lanes: int = LANES,
         post: Callable[[str, dict[str, Any]], int] | None = None,
+        tell: Callable[[str, str, str], None] | None = None,
     ) -> None:
         self.inbox = inbox
         self.app = app
@@ -223,6 +224,8 @@ class InboxWorker:
         self.clock = clock
         self.lanes = max(1, lanes)
         self.post = post or answer_poster()
+        self.tell = tell
+        """(user, response_url, text): queue an answer in the outbox, when posting it at once failed."""
         self.answers: dict[str, tuple[str, dict[str, Any]]] = {}
         """The last answers posted (or tried: a post that failed is logged), by delivery key: (response_url, body).
         The tests read them."""
@@ -325,6 +328,16 @@ class InboxWorker:
                     self._in_flight -= 1
                     self._idle.notify_all()
 
+    def _through_outbox(self, body: dict[str, Any], url: str, text: str) -> None:
+        """The answer's text, queued in the outbox to the same response_url: it retries until Slack takes it."""
+        user = actor_of(body)
+        if self.tell is None or not user or not text:
+            return
+        try:
+            self.tell(user, url, text)
+        except Exception as exc:  # noqa: BLE001 - the last resort: the log says the person was not answered
+            log.warning("could not queue an answer either: %s", type(exc).__name__)
+
     def work(self, kept: Kept) -> None:
         """Run one kept delivery through the Bolt app, wait for its listener, post its answer, mark it done."""
         headers = {k: v for k, v in kept.headers.items() if not k.startswith("x-ai-intake-")}
@@ -345,8 +358,10 @@ class InboxWorker:
                 self.answers.pop(next(iter(self.answers)))
             try:
                 status = self.post(url, answer)
-                if status >= 300:
-                    log.warning("an answer's response_url answered %d", status)
-            except Exception as exc:  # noqa: BLE001 - the effect is done; only the answer is lost, and the log says so
-                log.warning("could not post an answer to its response_url: %s", type(exc).__name__)
+                failed = f"HTTP {status}" if status >= 300 else None
+            except Exception as exc:  # noqa: BLE001 - the effect is done; the answer goes through the outbox instead
+                failed = type(exc).__name__
+            if failed is not None:
+                log.warning("could not post an answer to its response_url (%s): it goes through the outbox", failed)
+                self._through_outbox(request.body, url, str(answer.get("text") or ""))
         self.inbox.done(kept.seq, at=self.clock())
