@@ -171,6 +171,8 @@ def main() -> None:
         )
         if args.post_interval is not None:
             bot.outbox.pacer.interval = args.post_interval
+        if lanes := os.environ.get("AI_INTAKE_BENCH_INBOX_LANES"):  # an experiment's knob: the inbox worker's lanes
+            bot.inbox.lanes = int(lanes)
         bot.start()
         target: Any = bot
     else:

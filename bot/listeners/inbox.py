@@ -32,6 +32,7 @@ import time
 import zlib
 from collections.abc import Callable
 from concurrent import futures
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from queue import Empty, SimpleQueue
 from typing import Any
@@ -58,9 +59,15 @@ DEFERRABLE = "ai_intake_deferrable"
 WORKED = "ai_intake_inbox_seq"
 """Context key the inbox worker sets on what it dispatches: the kept delivery's `seq` (the door lets it through)."""
 KEPT_HEADERS = ("content-type", "x-slack-signature", "x-slack-request-timestamp")
-LANES = 4
+LANES = 2
 """Deliveries worked at once. A listener that waits for Slack (a shortcut reading the message) holds one lane,
-not all; one person's deliveries share a lane, so theirs keep their order."""
+not all; one person's deliveries share a lane, so theirs keep their order. Few, because every lane running
+Python takes its share of the one interpreter from the acks (docs/benchmarks.md: 4 lanes made the command
+ack's p99 1.6 times what 1 lane did)."""
+POSTERS = 8
+"""Answers posted to response_urls at once (Slack's round trip is waited for here, not in a lane)."""
+YIELD_SECONDS = 0.02
+"""Before each delivery a lane waits up to this long for the acks in flight to be answered: the acks go first."""
 LISTENER_SECONDS = 30.0
 """How long a lane waits for a delivery's listener to finish before it moves on (it is logged)."""
 PRUNE_EVERY_SECONDS = 60.0
@@ -234,8 +241,11 @@ class InboxWorker:
         self._latest = 0  # the highest seq known kept
         self._fed = 0  # the highest seq handed to a lane
         self._in_flight = 0
-        self._queues: list[SimpleQueue[Kept | None]] = [SimpleQueue() for _ in range(self.lanes)]
+        self._queues: list[SimpleQueue[Kept | None]] = []
         self._threads: list[threading.Thread] = []
+        self._posters = ThreadPoolExecutor(max_workers=POSTERS, thread_name_prefix="ai-intake-inbox-answer")
+        self._acks = threading.Condition()
+        self._acking = 0
         self._stopping = False
         self._last_prune = 0.0
 
@@ -252,6 +262,7 @@ class InboxWorker:
         if self._threads:
             return
         self._stopping = False
+        self._queues = [SimpleQueue() for _ in range(self.lanes)]
         pending = self.inbox.pending(limit=1_000_000)
         with self._idle:
             self._latest = max([self._latest, *(k.seq for k in pending)])
@@ -272,6 +283,8 @@ class InboxWorker:
         for thread in self._threads:
             thread.join(timeout=timeout)
         self._threads = []
+        self._posters.shutdown(wait=True)
+        self._posters = ThreadPoolExecutor(max_workers=POSTERS, thread_name_prefix="ai-intake-inbox-answer")
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until every delivery kept so far was worked (True), or `timeout` seconds pass (False)."""
@@ -319,14 +332,32 @@ class InboxWorker:
                 continue
             if kept is None:
                 return
+            with self._acks:  # the acks first: a delivery waits a moment for those in flight
+                self._acks.wait_for(lambda: self._acking == 0, timeout=YIELD_SECONDS)
+            handed = False
             try:
-                self.work(kept)
+                handed = self.work(kept)
             except Exception:  # noqa: BLE001 - one delivery's failure must not stop the lane; it is worked at restart
                 log.exception("an inbox delivery could not be worked")
             finally:
-                with self._idle:
-                    self._in_flight -= 1
-                    self._idle.notify_all()
+                if not handed:
+                    self._finished()
+
+    def _finished(self) -> None:
+        with self._idle:
+            self._in_flight -= 1
+            self._idle.notify_all()
+
+    # -- the acks in flight (the HTTP server counts them) ----------------------------------------------------------
+    def ack_started(self) -> None:
+        with self._acks:
+            self._acking += 1
+
+    def ack_ended(self) -> None:
+        with self._acks:
+            self._acking -= 1
+            if self._acking == 0:
+                self._acks.notify_all()
 
     def _through_outbox(self, body: dict[str, Any], url: str, text: str) -> None:
         """The answer's text, queued in the outbox to the same response_url: it retries until Slack takes it."""
@@ -338,8 +369,9 @@ class InboxWorker:
         except Exception as exc:  # noqa: BLE001 - the last resort: the log says the person was not answered
             log.warning("could not queue an answer either: %s", type(exc).__name__)
 
-    def work(self, kept: Kept) -> None:
-        """Run one kept delivery through the Bolt app, wait for its listener, post its answer, mark it done."""
+    def work(self, kept: Kept) -> bool:
+        """Run one kept delivery through the Bolt app and wait for its listener; then mark it done, or hand its answer
+        to a poster thread, which posts it and marks it done (True)."""
         headers = {k: v for k, v in kept.headers.items() if not k.startswith("x-ai-intake-")}
         request = BoltRequest(body=kept.body, headers=headers, context={WORKED: kept.seq})
         with self.track() as started:
@@ -352,10 +384,18 @@ class InboxWorker:
             log.warning("an inbox delivery was answered %d", response.status)
         answer = ack_answer(response)
         url = request.body.get("response_url") if isinstance(request.body, dict) else None
-        if answer is not None and isinstance(url, str) and url:
-            self.answers[kept.key] = (url, answer)
-            if len(self.answers) > 1000:
-                self.answers.pop(next(iter(self.answers)))
+        if answer is None or not isinstance(url, str) or not url:
+            self.inbox.done(kept.seq, at=self.clock())
+            return False
+        self.answers[kept.key] = (url, answer)
+        if len(self.answers) > 1000:
+            self.answers.pop(next(iter(self.answers)))
+        self._posters.submit(self._answer, kept, request.body, url, answer)
+        return True
+
+    def _answer(self, kept: Kept, body: dict[str, Any], url: str, answer: dict[str, Any]) -> None:
+        """Post the answer (on a thread of its own: a lane does not wait for Slack), then mark the delivery done."""
+        try:
             try:
                 status = self.post(url, answer)
                 failed = f"HTTP {status}" if status >= 300 else None
@@ -363,5 +403,9 @@ class InboxWorker:
                 failed = type(exc).__name__
             if failed is not None:
                 log.warning("could not post an answer to its response_url (%s): it goes through the outbox", failed)
-                self._through_outbox(request.body, url, str(answer.get("text") or ""))
-        self.inbox.done(kept.seq, at=self.clock())
+                self._through_outbox(body, url, str(answer.get("text") or ""))
+            self.inbox.done(kept.seq, at=self.clock())
+        except Exception:  # noqa: BLE001 - not marked done: worked again at restart, where its key drops it
+            log.exception("an inbox delivery's answer could not be finished")
+        finally:
+            self._finished()
