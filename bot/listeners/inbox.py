@@ -384,7 +384,10 @@ class InboxWorker:
             log.warning("an inbox delivery was answered %d", response.status)
         answer = ack_answer(response)
         url = request.body.get("response_url") if isinstance(request.body, dict) else None
-        if answer is None or not isinstance(url, str) or not url:
+        if answer is not None and not (isinstance(url, str) and url.startswith(("https://", "http://"))):
+            log.warning("a delivery with no usable response_url: its answer was not posted")
+            answer = None
+        if answer is None or not isinstance(url, str):
             self.inbox.done(kept.seq, at=self.clock())
             return False
         self.answers[kept.key] = (url, answer)
