@@ -318,6 +318,11 @@ class Harness:
     def card_text(self, key: str) -> str:
         return json.dumps(self.card(key)["blocks"])
 
+    def told(self) -> list[str]:
+        """The texts posted to response_urls besides the commands' answers (refusals, notices, errors)."""
+        answered = {url for url, _ in self.bot.inbox.answers.values()}
+        return [r["body"].get("text", "") for r in self.fake.responses if r["url"] not in answered]
+
     def ephemerals(self, user: str) -> list[str]:
         """Every text shown only to `user` (postEphemeral and response_url posts)."""
         texts = [c["text"] for c in self.fake.calls_to("chat.postEphemeral") if c.get("user") == user]

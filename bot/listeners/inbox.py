@@ -50,6 +50,7 @@ from bot.blocks import ids
 from bot.domain import parsing
 from bot.domain.errors import Busy, NotSaved
 from bot.runtime.logs import withhold_library_payloads
+from storage.db import Upgraded
 from storage.inbox import Inbox, Kept
 
 log = logging.getLogger(__name__)
@@ -77,19 +78,37 @@ another process), the delivery is worked in the request as it would be without t
 change waiting for the writer after the ack. A command waits what a person's unit of work waits, and is answered
 "busy" in its ack when that passes."""
 
-OPENS_A_VIEW = frozenset(
+WORKED_AFTER_ACTIONS = frozenset(
     {
-        ids.DISCLAIM,
-        ids.EDIT,
-        ids.DUPLICATE,
-        ids.RESOLVE_REGRESSION,
-        ids.CHANGE_COVERED,
-        ids.CHANGE_NOT_RELEVANT,
-        ids.CHANGE_FROM_MESSAGE,
+        ids.CLAIM,
+        ids.RESOLVE,
+        ids.WAIT,
+        ids.REOPEN,
+        ids.WITHDRAW,
+        ids.OWN,
+        ids.REASSIGN,
+        ids.MOVE,
+        ids.REVIEW_START,
+        ids.REVIEW_APPROVE,
+        ids.REVIEW_CHANGES,
+        ids.HAND,
+        ids.SNOOZE,
+        ids.LIST_PAGE,
+        ids.SET_KIND,
+        ids.SET_PRIORITY,
+        ids.TRIAGE_KEEP,
+        ids.TRIAGE_PICK,
+        ids.HOME_PAGE,
+        ids.CHANGE_NEEDS_WORK,
+        ids.CHANGE_SNOOZE,
+        ids.SEARCH_MORE,
     }
 )
-"""Actions and shortcuts whose listener opens a modal (`views.open`, with the trigger id Slack takes for 3 s): worked
-in the request, not after it."""
+"""The buttons and selects acked at once and worked after. Not here, so worked in the request: what opens a modal
+(`views.open` needs the trigger id within Slack's 3 s: "Not mine", "Edit", "Duplicate of…", "Resolve…", the change
+log's "Covered" and "Not relevant"), and what no listener knows (Bolt's 404, as before)."""
+WORKED_AFTER_SHORTCUTS = frozenset({ids.FROM_MESSAGE})
+"""The shortcuts acked at once and worked after ("Create AI request"; "Log a change" opens a form)."""
 
 
 def deferrable(body: Any, *, kinds: frozenset[str] | set[str] | tuple[str, ...]) -> bool:
@@ -108,11 +127,13 @@ def deferrable(body: Any, *, kinds: frozenset[str] | set[str] | tuple[str, ...])
     kind = body.get("type")
     if kind == "block_actions":
         actions = body.get("actions")
-        return isinstance(actions, list) and all(
-            isinstance(a, dict) and a.get("action_id") not in OPENS_A_VIEW for a in actions
+        return (
+            isinstance(actions, list)
+            and bool(actions)
+            and all(isinstance(a, dict) and a.get("action_id") in WORKED_AFTER_ACTIONS for a in actions)
         )
     if kind in ("message_action", "shortcut"):
-        return body.get("callback_id") not in OPENS_A_VIEW
+        return body.get("callback_id") in WORKED_AFTER_SHORTCUTS
     if kind == "event_callback" and isinstance(event := body.get("event"), dict):
         return event.get("type") == "app_mention" or (
             event.get("type") == "message" and bool(event.get("thread_ts") or event.get("channel_type") == "im")
@@ -162,7 +183,7 @@ def keep_in_inbox(
                 at=clock(),
                 wait=None if command else BUSY_WAIT_SECONDS,
             )
-        except NotSaved:
+        except (NotSaved, Upgraded):  # worked in the request, as without the inbox: reads still answer
             return next()
         except Busy as exc:
             if command:  # it waited what a person can wait: say so now, in the ack
@@ -196,7 +217,7 @@ def answer_poster() -> Callable[[str, dict[str, Any]], int]:
     withhold_library_payloads(logger)
 
     def post(url: str, answer: dict[str, Any]) -> int:
-        client = WebhookClient(
+        webhook = WebhookClient(
             url,
             logger=logger,
             retry_handlers=[
@@ -205,7 +226,7 @@ def answer_poster() -> Callable[[str, dict[str, Any]], int]:
                 ServerErrorRetryHandler(max_retry_count=2),
             ],
         )
-        return client.send_dict(answer).status_code
+        return webhook.send_dict(answer).status_code
 
     return post
 
