@@ -17,6 +17,11 @@ Two more runs put the bot on copies of the 100k-request and the 1M-request datab
 bench/_dataset.py (10,000 and 100,000 open; quick: the 10k one only) with their six-domain config:
 300 commands and 300 clicks each (quick: 100), to show whether the ack grows with the history.
 
+A third run measures what the person sees (issue 21), on a fresh database with the outbox's per-channel pacing
+off: command -> its answer at its response_url (served by this process), a closed loop of 50 workers each
+sending its next command once its last answer arrived (target p99 < 1 s), and click (Claim) -> its card updated
+(`chat.update` seen by the fake Slack), `CLICKERS` at a time (target p99 < 1 s).
+
 Targets (issue 11): commands' p99 within 2x the floor's and under 100 ms on a fresh database, and
 within 1.2x of that on the large ones; clicks' p99 within 1.5x the floor's; no ack near Slack's 3 s
 (max under 1 s). Peak RSS of the bot's process is reported (target: under 200 MB).
