@@ -5,7 +5,8 @@
 Prints {"url": ...}; then answers JSON lines on stdin: {"op": "latency", "seconds": 0},
 {"op": "response_urls", "n": 10} (fresh response_urls), {"op": "messages", "channel": "C…", "n": 10,
 "user": "U…", "text": "…"} (seed messages people wrote; answers their ts), {"op": "stats"},
-{"op": "stop"}. Stats: calls per method, contract violations, the fake's own handling time per call
+{"op": "card_ts"} (each card's ts by request id), {"op": "updates", "since": k} (the chat.update calls that
+succeeded, from the k-th: monotonic time and ts), {"op": "stop"}. Stats: calls per method, contract violations, the fake's own handling time per call
 (validation and bookkeeping, without the injected latency), its CPU seconds, and when each card was
 posted (monotonic clock, which is system-wide on Linux, so comparable with the benchmark's).
 """
@@ -49,6 +50,8 @@ def main() -> None:
     lock = threading.Lock()
     handling: list[float] = []
     cards: list[tuple[float, int]] = []
+    card_ts: dict[int, str] = {}
+    updates: list[tuple[float, str]] = []
     original = fake.handle
 
     def timed(request: Any) -> Any:
@@ -62,6 +65,9 @@ def main() -> None:
                 found = KEY.search(message.get("text") or "")
                 if found and not message.get("thread_ts"):
                     cards.append((time.monotonic(), int(found.group(1))))
+                    card_ts[int(found.group(1))] = str(answer[2].get("ts"))
+            if request.path == "/api/chat.update" and answer[0] == 200 and answer[2].get("ok"):
+                updates.append((time.monotonic(), str(answer[2].get("ts"))))
         return answer
 
     fake.handle = timed  # type: ignore[method-assign]
@@ -76,6 +82,12 @@ def main() -> None:
                 fake.add_message(message["channel"], f"{message['text']} ({i})", user=message["user"])
                 for i in range(int(message["n"]))
             ]
+        if op == "card_ts":  # request id -> its card's ts
+            with lock:
+                return {str(k): v for k, v in card_ts.items()}
+        if op == "updates":  # chat.update calls that succeeded, from the `since`-th on: [monotonic time, ts]
+            with lock:
+                return updates[int(message.get("since", 0)) :]
         if op == "latency":
             fake.latency = float(message["seconds"])
             return {"ok": True}

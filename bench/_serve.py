@@ -10,12 +10,13 @@
                                                             under the same make_server (waitress)
 
 Both on 127.0.0.1, a free port. Prints {"url": ...}; answers JSON lines on stdin: {"op": "stats"},
-{"op": "idle"} (once the listeners finished what they do after their acks), {"op": "stop"} (stats: CPU
+{"op": "idle"} (once the inbox was worked and the listeners finished what they do after their acks), {"op": "stop"} (stats: CPU
 seconds, peak RSS, and for the bot the outbox by status).
 
 {"op": "arm"} marks the start of what is measured (work before it, a warm-up, is not counted);
-{"op": "cpu"} answers the CPU seconds each group of threads used since (`request`: waitress and the
-listener pool; `outbox`: the outbox worker and its lanes; `other`), read from each thread's own CPU
+{"op": "cpu"} answers the CPU seconds each group of threads used since (`ack`: waitress, from the socket to the
+HTTP answer; `work`: the inbox worker and the listener pool, what is done after the ack; `outbox`: the outbox
+worker and its lanes; `other`), read from each thread's own CPU
 clock, so no profiler is in the way. With `--profile`, every thread also gets its own cProfile
 profiler timed in thread CPU time once armed; {"op": "profile"} answers, per group of threads, each
 function's call count, own and cumulative CPU seconds (bench/profile_ack.py reads both).
@@ -63,10 +64,14 @@ def bare_app(api_url: str) -> Any:
 
 
 def group_of(thread_name: str) -> str:
-    """The group a thread's CPU is counted in: `outbox`, `request` (waitress, Bolt's listener pool) or `other`."""
+    """The group a thread's CPU is counted in: `ack` (waitress: from the socket to the HTTP answer), `work` (the inbox
+    worker and Bolt's listener pool: what is done after the ack), `outbox` (the outbox worker and its lanes) or
+    `other`."""
     if "outbox" in thread_name:
         return "outbox"
-    return "request" if thread_name.startswith(("waitress", "ai-intake-listener")) else "other"
+    if thread_name.startswith("waitress"):
+        return "ack"
+    return "work" if thread_name.startswith(("ai-intake-inbox", "ai-intake-listener")) else "other"
 
 
 class ThreadClocks:
@@ -93,7 +98,7 @@ class ThreadClocks:
         self._start = {ident: cpu for ident, (_, cpu) in self._now().items()}
 
     def read(self) -> dict[str, float]:
-        groups = {"request": 0.0, "outbox": 0.0, "other": 0.0}
+        groups = {"ack": 0.0, "work": 0.0, "outbox": 0.0, "other": 0.0}
         for ident, (name, cpu) in self._now().items():
             groups[group_of(name)] += cpu - self._start.get(ident, 0.0)
         return groups
@@ -166,6 +171,8 @@ def main() -> None:
         )
         if args.post_interval is not None:
             bot.outbox.pacer.interval = args.post_interval
+        if lanes := os.environ.get("AI_INTAKE_BENCH_INBOX_LANES"):  # an experiment's knob: the inbox worker's lanes
+            bot.inbox.lanes = int(lanes)
         bot.start()
         target: Any = bot
     else:
@@ -197,7 +204,11 @@ def main() -> None:
         if message["op"] == "cpu":
             return clocks.read()
         if message["op"] == "idle":  # until the listeners have finished what they do after their acks
-            return {"idle": bot.pool.wait_idle(timeout=float(message.get("timeout", 60))) if bot is not None else True}
+            timeout = float(message.get("timeout", 60))
+            if bot is None:
+                return {"idle": True}
+            worked = bot.inbox.wait_idle(timeout=timeout) if hasattr(bot, "inbox") else True
+            return {"idle": worked and bot.pool.wait_idle(timeout=timeout)}
         if message["op"] == "profile" and profiles:
             return profiles.report()
         if message["op"] == "stop":

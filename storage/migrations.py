@@ -413,3 +413,20 @@ def m025_triage_examples(db: Database) -> None:
             INSERT INTO triage_examples_fts (triage_examples_fts, rowid, text) VALUES ('delete', old.id, old.text);
         END"""
     )
+
+
+@migrations()
+def m026_inbox(db: Database) -> None:
+    """Signed commands, clicks and shortcuts acknowledged at once and worked after their ack (`storage/inbox.py`):
+    one row per delivery, keyed by its signature, with its raw body, headers, arrival and when it was worked."""
+    db.execute(
+        """CREATE TABLE inbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL UNIQUE,
+            body TEXT NOT NULL,
+            headers TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            done_at TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX inbox_pending ON inbox (seq) WHERE done_at IS NULL")

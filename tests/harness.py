@@ -3,6 +3,13 @@
 The bot runs in this process under its production server (waitress) on 127.0.0.1; its Web API
 calls go to the fake Slack (`fake_slack.py`). `settle()` waits for the listeners to finish and
 drains the outbox, so a test can assert on what was posted without sleeping.
+
+A command, a click or a shortcut is acked at once with an empty 200 and worked after, by the inbox worker
+(`bot.listeners.inbox`), which posts the answer to the delivery's response_url. `post()` (and so `command`,
+`click`, `interact`, …) waits until the delivery was worked and returns what the person sees: the body of that
+response_url post as a `Reply` (status 200), or the empty 200 when there was nothing to answer. What the HTTP side
+itself answered (an empty 200, or a refusal at the door: 400, 401, 413 …) is `Reply.ack`; a refusal is returned
+as it is, since nothing was kept to work.
 """
 
 import hashlib
@@ -27,6 +34,7 @@ from tests.fake_slack import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 TEAM = "T0TEAM"
+FORM = "application/x-www-form-urlencoded"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Berlin
 
 CONFIG: dict[str, Any] = {
@@ -88,8 +96,12 @@ def signed_headers(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int 
 
 @dataclass
 class Reply:
+    """What the person sees of a delivery: the answer posted to its response_url (or the HTTP answer, when the door
+    refused it or nothing was posted). `ack`: what the HTTP request itself was answered, as sent."""
+
     status: int
     body: str
+    ack: "Reply | None" = None
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -110,7 +122,21 @@ class Harness:
         self, body: bytes, content_type: str, *, headers: dict[str, str] | None = None, sign: bool = True
     ) -> Reply:
         all_headers = {"Content-Type": content_type, **(signed_headers(body) if sign else {}), **(headers or {})}
-        request = urllib.request.Request(self.url + "/slack/events", data=body, headers=all_headers, method="POST")
+        ack = self.post_only(body, all_headers)
+        if ack.status != 200 or ack.body:
+            return ack  # refused at the door, or answered in the request (a form's errors)
+        assert self.bot.inbox.wait_idle(timeout=10), "the inbox was not worked"
+        signature = next((v for k, v in all_headers.items() if k.lower() == "x-slack-signature"), "")
+        answered = self.bot.inbox.answers.get(f"sig:{signature}")
+        if answered is None:
+            return Reply(200, "", ack=ack)
+        url, answer = answered
+        posted = [r["body"] for r in self.fake.responses if r["url"] == url and r["body"] == answer]
+        return Reply(200, json.dumps(posted[-1] if posted else answer), ack=ack)
+
+    def post_only(self, body: bytes, headers: dict[str, str]) -> Reply:
+        """POST to /slack/events and return the HTTP answer itself, without waiting for the inbox."""
+        request = urllib.request.Request(self.url + "/slack/events", data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return Reply(response.status, response.read().decode())
@@ -118,6 +144,10 @@ class Harness:
             return Reply(exc.code, exc.read().decode())
 
     def command(self, text: str, *, user: str = "U0REQ", channel: str = "C0SUPPORT", **extra: str) -> Reply:
+        return self.post(self.command_body(text, user=user, channel=channel, **extra), FORM)
+
+    def command_body(self, text: str, *, user: str = "U0REQ", channel: str = "C0SUPPORT", **extra: str) -> bytes:
+        """A `/ai-request` command's form body as Slack sends it, with a fresh response_url and trigger id."""
         form = {
             "token": "legacy",
             "team_id": TEAM,
@@ -134,7 +164,7 @@ class Harness:
             "trigger_id": self.fake.new_trigger_id(),
             **extra,
         }
-        return self.post(urllib.parse.urlencode(form).encode(), "application/x-www-form-urlencoded")
+        return urllib.parse.urlencode(form).encode()
 
     def event(
         self, event: dict[str, Any], *, event_id: str | None = None, headers: dict[str, str] | None = None
@@ -273,6 +303,7 @@ class Harness:
     def settle(self) -> None:
         """Wait for running listeners, then send everything queued (repeat until quiet)."""
         for _ in range(20):
+            assert self.bot.inbox.wait_idle(timeout=10), "the inbox was not worked"
             assert self.bot.pool.wait_idle(timeout=10), "a listener did not finish"
             if self.bot.outbox.drain() == 0 and self.bot.pool.wait_idle(timeout=0):
                 return
@@ -286,6 +317,11 @@ class Harness:
 
     def card_text(self, key: str) -> str:
         return json.dumps(self.card(key)["blocks"])
+
+    def told(self) -> list[str]:
+        """The texts posted to response_urls besides the commands' answers (refusals, notices, errors)."""
+        answered = {url for url, _ in self.bot.inbox.answers.values()}
+        return [r["body"].get("text", "") for r in self.fake.responses if r["url"] not in answered]
 
     def ephemerals(self, user: str) -> list[str]:
         """Every text shown only to `user` (postEphemeral and response_url posts)."""
@@ -333,6 +369,7 @@ def start_harness(
         post_interval=post_interval,
         hook_secrets=hook_secrets,
     )
+    bot.inbox.start()  # the outbox is drained by hand (`settle`); the inbox works as it does in production
     server = make_server(bot, host="127.0.0.1", port=0, loop_timeout=0.05)
     thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
     thread.start()

@@ -173,7 +173,7 @@ def test_only_the_person_asked_the_lead_or_an_admin_may_answer(h: Harness) -> No
     h.click(ids.CHANGE_NEEDS_WORK, "CHG-1", user="U0ENG1")
     h.click(ids.CHANGE_COVERED, "CHG-1", user="U0OUTSIDER")
     h.settle()
-    refusals = [r["body"].get("text", "") for r in h.fake.responses]  # each to the response_url of the click
+    refusals = h.told()  # each to the response_url of the click
     assert refusals == ["Only <@U0MLPM>, the support lead or an admin can answer for CHG-1."] * 2
     assert h.bot.changelog.get("CHG-1").answer is None and h.bot.queries.get(1) is None
     h.click(ids.CHANGE_NOT_RELEVANT, "CHG-1", user="U0LEAD")

@@ -287,7 +287,10 @@ def query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
 
 
 def settled(db: Path, deliveries: list[Delivery], *, drained: bool = False) -> bool:
-    """Every event delivered has had its effect; with `drained`, every card is posted and nothing is left to send."""
+    """Every event delivered has had its effect; with `drained`, every card is posted and nothing is left to send.
+    Nothing acked is left in the inbox (what was acked has been worked)."""
+    if query(db, "SELECT count(*) FROM inbox WHERE done_at IS NULL")[0][0]:
+        return False
     origins = {row[0] for row in query(db, "SELECT origin_key FROM requests WHERE origin_key IS NOT NULL")}
     comments = {json.loads(row[0]).get("ts") for row in query(db, "SELECT data FROM events WHERE type = 'commented'")}
     for d in deliveries:

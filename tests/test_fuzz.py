@@ -708,6 +708,6 @@ def test_a_form_slack_will_not_open_still_acks_and_says_so(harness: Harness) -> 
         harness.settle()
         assert harness.click(ids.EDIT, "AIR-1", user="U0REQ").status == 200
     harness.settle()
-    told = [r["body"]["text"] for r in harness.fake.responses]
+    told = harness.told()  # besides the commands' answers
     assert told and all(t == "Something went wrong on our side; it has been logged. Please try again." for t in told)
     assert len(told) == 6

@@ -3,8 +3,9 @@
 import logging
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -25,6 +26,7 @@ from bot.hooks import HookVerifier
 from bot.usecases.jobs import Jobs
 from bot.listeners.middleware import provide
 from bot.listeners import trust
+from bot.listeners.inbox import InboxWorker, keep_in_inbox
 from bot.listeners.trust import at_the_door, verify_signature
 from bot.runtime.logs import withhold_library_payloads
 from bot.usecases.machine_intake import MachineIntake
@@ -39,6 +41,7 @@ from bot.usecases.service import Intake
 from bot.runtime.wakeup import Wakeup
 from bot.entry.webhooks import HookEndpoints
 from storage.db import Db
+from storage.inbox import Inbox
 from storage.backup import SendJournal, journal_path
 from storage.store import Store
 
@@ -57,13 +60,28 @@ class ListenerPool(ThreadPoolExecutor):
         super().__init__(max_workers=max_workers, thread_name_prefix="ai-intake-listener")
         self._busy = 0
         self._idle = threading.Condition()
+        self._tracking = threading.local()
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
         with self._idle:
             self._busy += 1
         future = super().submit(fn, *args, **kwargs)
         future.add_done_callback(self._done)
+        started = getattr(self._tracking, "started", None)
+        if started is not None:
+            started.append(future)
         return future
+
+    @contextmanager
+    def tracking(self) -> Iterator[list[Future]]:
+        """The listeners this thread starts inside the block (Bolt starts a request's listener on the thread that
+        dispatches it): the inbox worker waits for them, so a delivery is done when its listener is."""
+        started: list[Future] = []
+        self._tracking.started = started
+        try:
+            yield started
+        finally:
+            self._tracking.started = None
 
     def _done(self, _future: object) -> None:
         with self._idle:
@@ -96,11 +114,14 @@ class Bot:
     changelog: ChangeLog
     hooks: HookEndpoints
     facts: Facts
+    inbox: InboxWorker
 
     def start(self) -> None:
         self.outbox.start()
+        self.inbox.start()
 
     def stop(self) -> None:
+        self.inbox.stop()
         self.pool.wait_idle(timeout=5)
         self.outbox.stop()
         self.db.close()
@@ -212,6 +233,14 @@ def build_app(
             logger=bolt_logger(),
         )
         trust.guard(app, client)  # asks auth.test who this installation is
+        inbox = InboxWorker(
+            Inbox(db),
+            app,
+            track=pool.tracking,
+            clock=clock,
+            tell=lambda user, url, text: intake.tell(user=user, channel=None, text=text, response_url=url),
+        )
+        app.use(keep_in_inbox(inbox.inbox, clock=clock, kinds=config.kind_names, kept=inbox.kept))
         app.use(provide(intake=intake, queries=queries, changelog=changelog, config=config, clock=clock))
         app.use(shared_client(client))
         listeners.register(app)
@@ -234,4 +263,5 @@ def build_app(
         changelog=changelog,
         hooks=hooks,
         facts=facts,
+        inbox=inbox,
     )

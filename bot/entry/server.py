@@ -25,7 +25,10 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
+from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.request import BoltRequest
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer, create_server
@@ -33,6 +36,7 @@ from waitress.task import ThreadedTaskDispatcher
 
 from bot.entry.app import Bot
 from bot.entry.webhooks import PREFIX as HOOKS_PREFIX
+from bot.listeners.inbox import DEFERRABLE, InboxWorker
 from storage.health import outbox_state, schema_problem, write_problem, writer_wedged
 
 log = logging.getLogger(__name__)
@@ -130,13 +134,38 @@ def hook_answer(bot: Bot, environ: dict[str, Any], start_response: Callable[...,
     return _json_answer(start_response, status, body)
 
 
+class DeferringHandler(SlackRequestHandler):
+    """Bolt's WSGI adapter, marking what it dispatches as come over HTTP: a command, a click or a shortcut may then
+    be kept in the inbox and acked at once (`bot.listeners.inbox`)."""
+
+    def __init__(self, app: App, path: str, *, acks: InboxWorker | None = None) -> None:
+        super().__init__(app, path=path)
+        self.acks = acks
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        if self.acks is not None:
+            self.acks.ack_started()  # the inbox worker lets the acks in flight go first
+        try:
+            return self.app.dispatch(
+                BoltRequest(
+                    body=request.get_body(),
+                    query=request.query_string,
+                    headers=request.get_headers(),
+                    context={DEFERRABLE: True},
+                )
+            )
+        finally:
+            if self.acks is not None:
+                self.acks.ack_ended()
+
+
 def wsgi_app(
     bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True, slack_events: bool = True
 ) -> Callable[..., Iterable[bytes]]:
     """The bot's WSGI app. `slack_events`: serve /slack/events (HTTP mode); in Socket Mode only /healthz, /readyz and
     the hooks are served, since Slack's requests arrive over the socket. Never /metrics: that has a port of its own
     (`make_metrics_server`), so the port that faces Slack, and so the internet, shows no figures."""
-    slack = SlackRequestHandler(bot.app, path=EVENTS_PATH)
+    slack = DeferringHandler(bot.app, path=EVENTS_PATH, acks=getattr(bot, "inbox", None))
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO", ""))

@@ -14,10 +14,10 @@ from bot.blocks.modal import disclaim_modal, request_modal
 from bot.blocks.nags import key_of_block
 from bot.domain import parsing
 from bot.domain.errors import IntakeError, InvalidInput
-from bot.listeners.commands import answer
+from bot.listeners.commands import subcommand_reply
 from bot.blocks.words import local_when
 from bot.domain.slack_ids import USER_ID
-from bot.listeners.middleware import answered, config_of, intake_of, queries_of, tell
+from bot.listeners.middleware import catching_errors, config_of, intake_of, queries_of, tell
 from bot.usecases.service import Intake
 
 Act = Callable[[Intake, str, str, dict[str, Any]], object]
@@ -56,15 +56,15 @@ def selected_domain(action: dict[str, Any]) -> str:
 
 def register(app: App) -> None:
     for action_id in SIMPLE:
-        app.action(action_id)(answered(on_card_action))
-    app.action(ids.DISCLAIM)(answered(on_disclaim))
-    app.action(ids.HAND)(answered(on_hand))
-    app.action(ids.SNOOZE)(answered(on_snooze))
-    app.action(ids.EDIT)(answered(on_edit))
-    app.action(ids.LIST_PAGE)(answered(on_list_page))
+        app.action(action_id)(catching_errors(on_card_action))
+    app.action(ids.DISCLAIM)(catching_errors(on_disclaim))
+    app.action(ids.HAND)(catching_errors(on_hand))
+    app.action(ids.SNOOZE)(catching_errors(on_snooze))
+    app.action(ids.EDIT)(catching_errors(on_edit))
+    app.action(ids.LIST_PAGE)(catching_errors(on_list_page))
     for action_id in (ids.SET_KIND, ids.SET_PRIORITY, ids.TRIAGE_KEEP, ids.TRIAGE_PICK):
-        app.action(action_id)(answered(on_correction))
-    app.action(ids.HOME_PAGE)(answered(on_home_page))
+        app.action(action_id)(catching_errors(on_correction))
+    app.action(ids.HOME_PAGE)(catching_errors(on_home_page))
 
 
 def request_key_of(action: dict[str, Any], body: dict[str, Any]) -> str:
@@ -84,7 +84,7 @@ def _list(value: Any) -> list[Any]:
 
 
 def on_card_action(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
-    """A refusal or conflict (IntakeError) reaches the person through `answered`, like any error."""
+    """A refusal or conflict (IntakeError) reaches the person through `catching_errors`, like any error."""
     ack()
     SIMPLE[action["action_id"]](intake_of(context), request_key_of(action, body), context.user_id or "", action)
 
@@ -166,7 +166,7 @@ def on_list_page(
         return  # a button only ever carries a list's words; anything else is not ours to act on
     command = {"user_id": context.user_id or "", "channel_id": context.channel_id}
     try:
-        text, blocks = answer(context, parsed, command)
+        text, blocks = subcommand_reply(context, parsed, command)
     except IntakeError as exc:
         text, blocks = notice(exc.message)
     respond(text=text, blocks=to_dicts(blocks), response_type="ephemeral", replace_original=True)

@@ -23,7 +23,7 @@ from bot.domain.errors import IntakeError, InvalidInput
 from bot.domain.text import first_line
 from bot.listeners.events import field, message_text, ts_field
 from bot.blocks.words import local_when
-from bot.listeners.middleware import answered, changelog_of, config_of, intake_of, now_of, queries_of, tell
+from bot.listeners.middleware import catching_errors, changelog_of, config_of, intake_of, now_of, queries_of, tell
 from bot.listeners.views import form_state, input_value, metadata, text_or_none  # read as the request form is
 
 FIELD_OF = {
@@ -45,15 +45,15 @@ FIELD_OF = {
 
 def register(app: App) -> None:
     for action_id in ASKS_FIRST:
-        app.action(action_id)(answered(on_asks_first))
-    app.action(ids.CHANGE_NEEDS_WORK)(answered(on_needs_work))
-    app.action(ids.CHANGE_SNOOZE)(answered(on_snooze))
-    app.view(ids.CHANGE_MODAL)(answered(on_change_form))
-    app.view(ids.COVERED_MODAL)(answered(on_covered_link))
-    app.view(ids.NOT_RELEVANT_MODAL)(answered(on_not_relevant_reason))
-    app.shortcut(ids.CHANGE_FROM_MESSAGE)(answered(on_from_message))
-    app.action(ids.RESOLVE_REGRESSION)(answered(on_resolve_regression))
-    app.view(ids.CLOSURE_MODAL)(answered(on_closure))
+        app.action(action_id)(catching_errors(on_asks_first))
+    app.action(ids.CHANGE_NEEDS_WORK)(catching_errors(on_needs_work))
+    app.action(ids.CHANGE_SNOOZE)(catching_errors(on_snooze))
+    app.view(ids.CHANGE_MODAL)(catching_errors(on_change_form))
+    app.view(ids.COVERED_MODAL)(catching_errors(on_covered_link))
+    app.view(ids.NOT_RELEVANT_MODAL)(catching_errors(on_not_relevant_reason))
+    app.shortcut(ids.CHANGE_FROM_MESSAGE)(catching_errors(on_from_message))
+    app.action(ids.RESOLVE_REGRESSION)(catching_errors(on_resolve_regression))
+    app.view(ids.CLOSURE_MODAL)(catching_errors(on_closure))
 
 
 # -- the command -----------------------------------------------------------------------------------
@@ -63,7 +63,7 @@ def open_form(client: WebClient, command: dict[str, Any], context: BoltContext) 
     client.views_open(trigger_id=command["trigger_id"], view=view.to_dict())
 
 
-def answer(
+def subcommand_reply(
     context: BoltContext, parsed: parsing.Shipped | parsing.Changes, command: dict[str, Any]
 ) -> tuple[str, list]:
     """The ephemeral answer to `shipped <what>` (the change logged) or `changes [domain]` (the latest ones)."""

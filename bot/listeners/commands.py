@@ -14,13 +14,13 @@ from bot.domain.models import Away, Listing
 from bot.domain.errors import IntakeError
 from bot.listeners.channels import known_private, private_by_name
 from bot.listeners import changes, search
-from bot.listeners.middleware import answered, config_of, intake_of, now_of, queries_of
+from bot.listeners.middleware import catching_errors, config_of, intake_of, now_of, queries_of
 
 log = logging.getLogger(__name__)
 
 
 def register(app: App) -> None:
-    app.command(ids.COMMAND)(answered(on_command))
+    app.command(ids.COMMAND)(catching_errors(on_command))
 
 
 def on_command(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -36,7 +36,7 @@ def on_command(ack: Ack, command: dict[str, Any], context: BoltContext, client: 
         changes.open_form(client, command, context)
         return
     try:
-        text, blocks = answer(context, parsed, command)
+        text, blocks = subcommand_reply(context, parsed, command)
     except IntakeError as exc:
         text, blocks = messages.notice(exc.message)
     ack(text=text, blocks=to_dicts(blocks), response_type="ephemeral")
@@ -59,7 +59,7 @@ def filed_in_private(context: BoltContext, command: dict[str, Any]) -> bool:
     )
 
 
-def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any]) -> tuple[str, list]:
+def subcommand_reply(context: BoltContext, parsed: parsing.Command, command: dict[str, Any]) -> tuple[str, list]:
     """The ephemeral answer to a subcommand (the use cases raise IntakeError with a hint)."""
     user, config, queries = command["user_id"], config_of(context), queries_of(context)
     match parsed:
@@ -108,9 +108,9 @@ def answer(context: BoltContext, parsed: parsing.Command, command: dict[str, Any
         case parsing.Usage(subcommand=word):
             return messages.notice(messages.usage_text(word, config))
         case parsing.Shipped() | parsing.Changes():
-            return changes.answer(context, parsed, command)
+            return changes.subcommand_reply(context, parsed, command)
         case parsing.Search():
-            return search.answer(context, parsed, command)
+            return search.subcommand_reply(context, parsed, command)
         case parsing.Duplicate(key=key, of=of):
             closed = intake_of(context).mark_duplicate(key, user, of=of)
             return messages.notice(f"{closed.key} is closed as a duplicate of {of}; its requester is told.")

@@ -101,7 +101,7 @@ def on_error(error: Exception, body: dict[str, Any], context: BoltContext) -> Bo
     return None
 
 
-def answered(listener: Callable[..., Any]) -> Callable[..., Any]:
+def catching_errors(listener: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a listener that acks by itself (commands, actions, views, shortcuts) so no error escapes to Bolt.
 
     Bolt answers an error raised before `ack()` with a 500, and one raised after `ack()` can even

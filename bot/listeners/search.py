@@ -13,17 +13,17 @@ from bot.blocks.modal import duplicate_modal
 from bot.blocks.search import search_reply
 from bot.domain import parsing
 from bot.domain.errors import IntakeError, InvalidInput
-from bot.listeners.middleware import answered, config_of, intake_of, now_of, queries_of
+from bot.listeners.middleware import catching_errors, config_of, intake_of, now_of, queries_of
 from bot.listeners.views import form_state, input_value, metadata, text_or_none
 
 
 def register(app: App) -> None:
-    app.action(ids.SEARCH_MORE)(answered(on_page))
-    app.action(ids.DUPLICATE)(answered(on_duplicate))
-    app.view(ids.DUPLICATE_MODAL)(answered(on_duplicate_of))
+    app.action(ids.SEARCH_MORE)(catching_errors(on_page))
+    app.action(ids.DUPLICATE)(catching_errors(on_duplicate))
+    app.view(ids.DUPLICATE_MODAL)(catching_errors(on_duplicate_of))
 
 
-def answer(context: BoltContext, parsed: parsing.Search, command: dict[str, Any]) -> tuple[str, list]:
+def subcommand_reply(context: BoltContext, parsed: parsing.Search, command: dict[str, Any]) -> tuple[str, list]:
     """The first page of `/ai-request search <words>`, ephemeral."""
     user = command["user_id"]
     found = queries_of(context).search(parsed.words, user)

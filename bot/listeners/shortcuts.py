@@ -8,11 +8,11 @@ from slack_sdk import WebClient
 from bot.blocks import ids
 from bot.listeners.events import field, file_message, ts_field
 from bot.blocks.messages import filed_reply
-from bot.listeners.middleware import answered, config_of, intake_of
+from bot.listeners.middleware import catching_errors, config_of, intake_of
 
 
 def register(app: App) -> None:
-    app.shortcut(ids.FROM_MESSAGE)(answered(on_from_message))
+    app.shortcut(ids.FROM_MESSAGE)(catching_errors(on_from_message))
 
 
 def on_from_message(ack: Ack, shortcut: dict[str, Any], context: BoltContext, client: WebClient) -> None:

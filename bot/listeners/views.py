@@ -8,13 +8,13 @@ from slack_bolt import Ack, App, BoltContext
 from bot.blocks import ids
 from bot.domain.errors import IntakeError, InvalidInput
 from bot.domain.models import PRIORITIES, Draft
-from bot.listeners.middleware import answered, config_of, intake_of
+from bot.listeners.middleware import catching_errors, config_of, intake_of
 from storage.outbox import FiledReply
 
 
 def register(app: App) -> None:
-    app.view(ids.REQUEST_MODAL)(answered(on_request_form))
-    app.view(ids.DISCLAIM_MODAL)(answered(on_disclaim_reason))
+    app.view(ids.REQUEST_MODAL)(catching_errors(on_request_form))
+    app.view(ids.DISCLAIM_MODAL)(catching_errors(on_disclaim_reason))
 
 
 def input_value(state: Any, block_id: str) -> Any:

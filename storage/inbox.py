@@ -1,0 +1,94 @@
+"""The inbox: signed deliveries acknowledged at once and worked after their ack (`bot.listeners.inbox`).
+
+A command, a click or a shortcut that arrives over HTTP is kept here (its raw body, the headers its signature
+and its parsing need, when it arrived) in one small unit of work, and Slack gets an empty 200 as soon as it is
+on disk. The inbox worker then runs each through the Bolt app in the order kept and marks it done. Deliveries are
+keyed `sig:<signature>` (as `deliveries` is): Slack's retries and replays of the same bytes are kept once.
+
+A delivery not marked done when the process stops (a crash, kill -9) is worked again at the next start: its
+effect's unit of work claimed the same key in `deliveries`, so one whose effect committed is dropped as a replay
+and one whose effect did not is applied now. Done rows are pruned once older than a signature may be
+(`PRUNE_AFTER`): a replay of them is refused at the door as stale, so the table stays the size of a few minutes
+of traffic.
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from storage.db import Db
+from storage.rows import from_db_time, to_db_time
+
+PRUNE_AFTER = timedelta(minutes=10)
+"""Done deliveries older than this are deleted (a signature older than 5 minutes is refused at the door)."""
+
+
+@dataclass(frozen=True)
+class Kept:
+    """One delivery in the inbox: its place in the order (`seq`), key, raw body, headers and arrival time."""
+
+    seq: int
+    key: str
+    body: str
+    headers: dict[str, str]
+    received_at: datetime
+
+
+class Inbox:
+    """The `inbox` table of one database."""
+
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def keep(
+        self, key: str, *, body: str, headers: Mapping[str, str], at: datetime, wait: float | None = None
+    ) -> int | None:
+        """Keep a delivery (durably: returns once it is on disk); its `seq`, or None when the key was kept before (a
+        retry or replay of the same bytes). `wait`: seconds to wait for the writer before `Busy` (default: what a
+        person's unit of work waits)."""
+        with self.db.write(wait=wait) as db:
+            cursor = db.execute(
+                "INSERT INTO inbox (key, body, headers, received_at) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
+                [key, body, json.dumps(dict(headers)), to_db_time(at)],
+            )
+            return cursor.lastrowid if cursor.rowcount == 1 else None
+
+    def pending(self, *, after: int = 0, limit: int = 200) -> list[Kept]:
+        """Deliveries not yet done, in the order kept, after `seq` `after`."""
+        with self.db.read() as db:
+            rows = list(
+                db.query(
+                    "SELECT seq, key, body, headers, received_at FROM inbox WHERE done_at IS NULL AND seq > ? "
+                    "ORDER BY seq LIMIT ?",
+                    [after, limit],
+                )
+            )
+        return [
+            Kept(
+                seq=row["seq"],
+                key=row["key"],
+                body=row["body"],
+                headers=json.loads(row["headers"]),
+                received_at=from_db_time(row["received_at"]) or datetime.min,
+            )
+            for row in rows
+        ]
+
+    def done(self, seq: int, *, at: datetime) -> None:
+        """Mark a delivery worked. Not waited for on disk: a crash before it commits works the delivery again, which
+        its key makes harmless."""
+        with self.db.write(durable=False, interactive=False) as db:
+            db.execute("UPDATE inbox SET done_at = ? WHERE seq = ?", [to_db_time(at), seq])
+
+    def prune(self, *, now: datetime) -> int:
+        """Delete done deliveries received more than `PRUNE_AFTER` before `now`; how many."""
+        with self.db.write(durable=False, interactive=False) as db:
+            cursor = db.execute(
+                "DELETE FROM inbox WHERE done_at IS NOT NULL AND received_at < ?", [to_db_time(now - PRUNE_AFTER)]
+            )
+            return cursor.rowcount
+
+    def count_pending(self) -> int:
+        with self.db.read() as db:
+            return db.execute("SELECT count(*) FROM inbox WHERE done_at IS NULL").fetchone()[0]
