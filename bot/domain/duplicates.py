@@ -8,6 +8,7 @@ newest requests sharing two of its first eight words, title first (`CANDIDATES` 
 history); the card lists at most three, the likest first, then those sharing the most terms, then the newest.
 """
 
+import functools
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -77,6 +78,12 @@ MATCH_MIN = 0.3
 labelled pairs (bench/triage.py)."""
 
 
+# A new request is held against the newest requests like it, the same few for the filings that follow it: their
+# terms and asks are remembered by text (pure functions of it), so each is read once, not at every filing.
+TEXTS_REMEMBERED = 4096
+
+
+@functools.lru_cache(maxsize=TEXTS_REMEMBERED)
 def terms(text: str) -> frozenset[str]:
     """The terms a match is made of: words split at hyphens ("14-day" is 14 and day), their endings cut so word
     forms agree (days, day; refunds, refund), without the bot's boilerplate, stop words and `COMMON` words."""
@@ -103,6 +110,7 @@ def likeness(a: frozenset[str], b: frozenset[str]) -> float:
     return shared / min(len(a), len(b))
 
 
+@functools.lru_cache(maxsize=TEXTS_REMEMBERED)
 def ask(text: str) -> frozenset[str]:
     """The kinds of thing `text` asks for by its own phrases (`classify.KIND_CUES`: "stopped …ing", "eval set",
     "privacy review", "can we add"): those with the most of them (two when they tie), none when no phrase speaks."""
