@@ -21,17 +21,26 @@ SERIAL = "serial"
 
 @pytest.fixture(autouse=True)
 def _alone_when_serial(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Under xdist, hold the workers' lock for the whole test: exclusively for a serial test, shared otherwise."""
+    """Under xdist, hold the workers' lock for the whole test: exclusively for a serial test, shared otherwise.
+
+    Every worker takes the lock through a gate (a second lock file, held only while taking the first): a serial
+    test waiting for the others to finish their tests holds the gate, so no new test slips in before it and it
+    waits at most for the tests already running (a plain shared/exclusive lock would let the other workers'
+    tests overlap one another and keep it waiting for minutes)."""
     if "PYTEST_XDIST_WORKER" not in os.environ:
         yield
         return
-    lock = tmp_path_factory.getbasetemp().parent / "serial.lock"  # the directory the workers share
-    with lock.open("a") as file:
-        fcntl.flock(file, fcntl.LOCK_EX if request.node.get_closest_marker(SERIAL) else fcntl.LOCK_SH)
+    shared = tmp_path_factory.getbasetemp().parent  # the directory the workers share
+    with (shared / "serial.gate").open("a") as gate, (shared / "serial.lock").open("a") as lock:
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX if request.node.get_closest_marker(SERIAL) else fcntl.LOCK_SH)
+        finally:
+            fcntl.flock(gate, fcntl.LOCK_UN)
         try:
             yield
         finally:
-            fcntl.flock(file, fcntl.LOCK_UN)
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture
