@@ -141,6 +141,40 @@ def test_storage_has_no_import_cycle_and_no_lazy_import() -> None:
         visit(module, ())
 
 
+def project_imports(path: Path) -> set[str]:
+    """The modules of bot/ and storage/ that `path` imports, at its top or inside a function (`from bot.x import y`
+    counts `bot.x.y` when that is a module)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("bot", "storage"):
+            names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names if a.name.split(".")[0] in ("bot", "storage")]
+        found.update(n for n in names if (ROOT / (n.replace(".", "/") + ".py")).exists())
+    return found
+
+
+def test_the_project_has_no_import_cycle() -> None:
+    """No module of bot/ or storage/ imports, at any depth, one that imports it back (a lazy import counts too)."""
+    graph = {
+        path.relative_to(ROOT).with_suffix("").as_posix().replace("/", "."): project_imports(path)
+        for path in sorted([*BOT.rglob("*.py"), *STORAGE.glob("*.py")])
+        if path.name != "__init__.py"
+    }
+    done: set[str] = set()
+
+    def visit(module: str, trail: tuple[str, ...]) -> None:
+        assert module not in trail, " -> ".join([*trail, module])
+        if module not in done:
+            for other in sorted(graph.get(module, ())):
+                visit(other, (*trail, module))
+            done.add(module)
+
+    for module in graph:
+        visit(module, ())
+
+
 def test_storage_modules_and_rooms_stay_small() -> None:
     """No storage module over 500 lines and no storage class with more than 40 public methods: `Tx` hands the
     outbox, people, nags, the change log … to rooms of their own (`tx.outbox`, `tx.people` …)."""

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.entry.jobs_cli import cmd_jobs_run
+from bot.entry.offline import at_in, open_store
 from bot.entry.run import cmd_run
 from bot.runtime.config import ConfigError, load_config
 from bot.domain.catalog import catalog_lines
@@ -158,13 +160,6 @@ def parse_at(text: str) -> datetime:
         ) from None
 
 
-def at_in(at: datetime | None, config: Config) -> datetime:
-    """`--at` as an instant: a time without a zone is in the organisation's time zone; none given is now."""
-    if at is None:
-        return datetime.now(timezone.utc)
-    return at if at.tzinfo else at.replace(tzinfo=config.calendar(None).tz)
-
-
 def parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -251,27 +246,6 @@ def _next_skipped(config: Config, domain: str | None, *, today: date, count: int
 
 
 # -- jobs and export ----------------------------------------------------------------------------
-def open_store(db_path: Path, config: Config):
-    """The database at `db_path` with each request's facts kept under `config`, brought up to date first (after an
-    upgrade or a change of the config, as the bot does when it starts)."""
-    from bot.usecases.facts import Facts, facts_of
-    from storage.db import Db
-    from storage.store import Store
-
-    store = Store(Db(str(db_path)), facts_of=facts_of(config))
-    facts = Facts(store, config)
-    facts.prepare()
-    facts.wait()
-    return store
-
-
-def cmd_jobs_run(args: argparse.Namespace) -> int:
-    """`ai-intake jobs run`, in `bot.entry.jobs_cli` (imported when run: it reads `at_in` and `open_store` here)."""
-    from bot.entry.jobs_cli import cmd_jobs_run as run_once
-
-    return run_once(args)
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     from bot.usecases.export import export, export_to_file
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
-from bot.entry.cli import at_in, open_store
+from bot.entry.offline import at_in, open_store
 from bot.entry.run import make_bot, start_with_retries
 from bot.runtime.config import load_config
 from bot.runtime.logs import setup_logging
