@@ -8,11 +8,10 @@ people is here. Pure: independent of the process locale.
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
 
+from bot.domain.errors import moment
 from bot.domain.parsing import DESCRIPTION_LIMIT, LINK_LIMIT, LINKS_LIMIT, TITLE_LIMIT
 from bot.domain.sla import SlaStatus
 
-_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 COURT_LABEL = {
     "requester": "the requester",
@@ -28,10 +27,7 @@ COURT_LABEL = {
 
 def local_when(at: datetime | None, *, tz: tzinfo) -> str:
     """ "Tue 3 Mar 14:00" in `tz`, independent of the process locale; "unknown" for None."""
-    if at is None:
-        return "unknown"
-    local = at.astimezone(tz)
-    return f"{_DAY_NAMES[local.weekday()]} {local.day} {_MONTH_NAMES[local.month - 1]} {local:%H:%M}"
+    return "unknown" if at is None else moment(at, tz=tz)
 
 
 def hours_text(seconds: float) -> str:

@@ -7,8 +7,8 @@ _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 
 
 def moment(at: datetime, *, tz: tzinfo) -> str:
-    """ "Tue 3 Mar 14:00" in `tz`, for a refusal's sentence: the words messages use for a moment
-    (`bot.blocks.words.local_when`), which the domain may not import."""
+    """ "Tue 3 Mar 14:00" in `tz`, independent of the process locale: a refusal's sentence names a moment so, and
+    `bot.blocks.words.local_when` words every message's moments with it (the domain may not import blocks/)."""
     local = at.astimezone(tz)
     return f"{_DAY_NAMES[local.weekday()]} {local.day} {_MONTH_NAMES[local.month - 1]} {local:%H:%M}"
 
