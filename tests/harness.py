@@ -94,6 +94,36 @@ def signed_headers(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int 
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
+def command_form(fake: FakeSlack, text: str, *, user: str = "U0REQ", channel: str = "C0SUPPORT", **extra: str) -> bytes:
+    """A `/ai-request` command's form body as Slack sends it, with a fresh response_url and trigger id of `fake`."""
+    form = {
+        "token": "legacy",
+        "team_id": TEAM,
+        "team_domain": "acme",
+        "channel_id": channel,
+        "channel_name": "support",
+        "user_id": user,
+        "user_name": user.lower(),
+        "command": "/ai-request",
+        "text": text,
+        "api_app_id": "A0APP",
+        "is_enterprise_install": "false",
+        "response_url": fake.response_url(),
+        "trigger_id": fake.new_trigger_id(),
+        **extra,
+    }
+    return urllib.parse.urlencode(form).encode()
+
+
+def send_form(base_url: str, body: bytes, *, timeout: float) -> tuple[int, bytes]:
+    """POST a form body to a running bot's /slack/events, signed as Slack signs it: (status, body of the answer)."""
+    request = urllib.request.Request(
+        base_url + "/slack/events", data=body, method="POST", headers={"Content-Type": FORM, **signed_headers(body)}
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return response.status, response.read()
+
+
 @dataclass
 class Reply:
     """What the person sees of a delivery: the answer posted to its response_url (or the HTTP answer, when the door
@@ -148,23 +178,7 @@ class Harness:
 
     def command_body(self, text: str, *, user: str = "U0REQ", channel: str = "C0SUPPORT", **extra: str) -> bytes:
         """A `/ai-request` command's form body as Slack sends it, with a fresh response_url and trigger id."""
-        form = {
-            "token": "legacy",
-            "team_id": TEAM,
-            "team_domain": "acme",
-            "channel_id": channel,
-            "channel_name": "support",
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": "/ai-request",
-            "text": text,
-            "api_app_id": "A0APP",
-            "is_enterprise_install": "false",
-            "response_url": self.fake.response_url(),
-            "trigger_id": self.fake.new_trigger_id(),
-            **extra,
-        }
-        return urllib.parse.urlencode(form).encode()
+        return command_form(self.fake, text, user=user, channel=channel, **extra)
 
     def event(
         self, event: dict[str, Any], *, event_id: str | None = None, headers: dict[str, str] | None = None

@@ -11,7 +11,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from tests.harness import SIGNING_SECRET, signed_headers, write_config
+from tests.harness import SIGNING_SECRET, command_form, send_form, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -95,25 +95,11 @@ def test_http_mode_serves_healthz_and_signed_commands(tmp_path, fake_slack) -> N
             "ok",
             "running",
         )
-        body = urllib.parse.urlencode(
-            {
-                "team_id": "T0TEAM",
-                "channel_id": "C0SUPPORT",
-                "user_id": "U0REQ",
-                "command": "/ai-request",
-                "text": "regression: refund window wrong",
-                "response_url": fake_slack.response_url(),
-                "trigger_id": fake_slack.new_trigger_id(),
-            }
-        ).encode()
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/slack/events",
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)},
-        )
-        with urllib.request.urlopen(request, timeout=5) as response:
-            assert (response.status, response.read()) == (200, b"")  # acked at once; answered at the response_url
+        body = command_form(fake_slack, "regression: refund window wrong")
+        assert send_form(f"http://127.0.0.1:{port}", body, timeout=5) == (
+            200,
+            b"",
+        )  # acked at once; answered at the response_url
         for _ in range(100):
             if fake_slack.messages("C0SUPPORT") and fake_slack.responses:
                 break

@@ -8,14 +8,12 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.parse
-import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from bot.entry.run import SHUTDOWN_SECONDS
 from tests.fake_slack import FakeSlack
-from tests.harness import SIGNING_SECRET, Clock, signed_headers, start_harness
+from tests.harness import SIGNING_SECRET, Clock, command_form, send_form, start_harness
 from tests.test_cli import ROOT, base_env, free_port
 
 
@@ -78,25 +76,11 @@ def test_sigterm_while_a_post_hangs_ends_within_the_grace_and_keeps_the_message(
     try:
         wait_for_line(process, "serving HTTP")
         fake_slack.hold_answer("chat.postMessage", nth=1)  # Slack takes the card and never answers
-        body = urllib.parse.urlencode(
-            {
-                "team_id": "T0TEAM",
-                "channel_id": "C0SUPPORT",
-                "user_id": "U0REQ",
-                "command": "/ai-request",
-                "text": "regression: refund window wrong",
-                "response_url": fake_slack.response_url(),
-                "trigger_id": fake_slack.new_trigger_id(),
-            }
-        ).encode()
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/slack/events",
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert (response.status, response.read()) == (200, b"")  # acked at once; answered at the response_url
+        body = command_form(fake_slack, "regression: refund window wrong")
+        assert send_form(f"http://127.0.0.1:{port}", body, timeout=10) == (
+            200,
+            b"",
+        )  # acked at once; answered at the response_url
         assert fake_slack.held.wait(timeout=30)
         for _ in range(200):
             if fake_slack.responses:
