@@ -210,7 +210,8 @@ def refusal_names() -> set[str]:
 
 def slack_text_built(path: Path, refusals: set[str]) -> list[tuple[int, str]]:
     """The string literals (f-string parts included) of the module holding Slack markup, but for docstrings, the
-    arguments of a refusal (`raise Conflict(f"… <@{by}> …")`) and regular expressions (which read Slack text)."""
+    arguments of a refusal (`raise Conflict(f"… <@{by}> …")`), regular expressions (which read Slack text) and log
+    lines (read by operators, not sent to Slack)."""
     tree = ast.parse(path.read_text())
     left_out: set[int] = set()
     for node in ast.walk(tree):
@@ -220,7 +221,8 @@ def slack_text_built(path: Path, refusals: set[str]) -> list[tuple[int, str]]:
             func = node.func
             refusal = isinstance(func, ast.Name) and func.id in refusals
             regex = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "re"
-            if refusal or regex:
+            logged = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "log"
+            if refusal or regex or logged:
                 left_out.update(id(n) for n in ast.walk(node))
     return [
         (node.lineno, node.value)
@@ -239,6 +241,19 @@ def test_the_domain_builds_no_slack_text() -> None:
     found = {
         path.relative_to(DOMAIN).as_posix(): built
         for path in sorted(DOMAIN.rglob("*.py"))
+        if (built := slack_text_built(path, refusals))
+    }
+    assert found == {}
+
+
+def test_the_listeners_use_cases_outbox_and_entry_points_build_no_slack_text() -> None:
+    """Outside the domain too, a message's sentence is bot/blocks/'s (the listeners' notices are in
+    blocks/notices.py): only a refusal carries its own."""
+    refusals = refusal_names()
+    found = {
+        path.relative_to(BOT).as_posix(): built
+        for layer in ("listeners", "usecases", "outbox", "entry")
+        for path in sorted((BOT / layer).glob("*.py"))
         if (built := slack_text_built(path, refusals))
     }
     assert found == {}

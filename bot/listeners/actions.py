@@ -7,7 +7,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
-from bot.blocks import ids
+from bot.blocks import ids, notices
 from bot.blocks.common import to_dicts
 from bot.blocks.messages import notice
 from bot.blocks.modal import disclaim_modal, request_modal
@@ -15,7 +15,6 @@ from bot.blocks.nags import key_of_block
 from bot.domain import parsing
 from bot.domain.errors import IntakeError, InvalidInput
 from bot.listeners.commands import subcommand_reply
-from bot.blocks.words import local_when
 from bot.domain.slack_ids import USER_ID
 from bot.listeners.middleware import catching_errors, config_of, intake_of, queries_of, tell
 from bot.usecases.service import Intake
@@ -127,7 +126,7 @@ def on_snooze(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: B
     key = request_key_of(action, body)
     until = intake_of(context).snooze(key, context.user_id or "", days=1)
     tz = config_of(context).calendar(None).tz
-    tell(context, body, f"{key} is snoozed until {local_when(until, tz=tz)}.")
+    tell(context, body, notices.snoozed(key, until, tz=tz))
 
 
 def on_hand(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.blocks import ids
+from bot.blocks import ids, notices
 from bot.blocks.changes import (
     change_modal,
     changes_reply,
@@ -22,7 +22,6 @@ from bot.domain.changes_filing import ChangeDraft, parse_shipped
 from bot.domain.errors import IntakeError, InvalidInput
 from bot.domain.text import first_line
 from bot.listeners.events import field, message_text, ts_field
-from bot.blocks.words import local_when
 from bot.listeners.middleware import catching_errors, changelog_of, config_of, intake_of, now_of, queries_of, tell
 from bot.listeners.views import form_state, input_value, metadata, text_or_none  # read as the request form is
 
@@ -71,8 +70,7 @@ def subcommand_reply(
     if isinstance(parsed, parsing.Changes):
         here = config.domain_of_channel(command.get("channel_id"))
         domain = parsed.domain or (here.name if here else None)
-        title = f"Latest changes in {domain}" if domain else "Latest changes"
-        return changes_reply(title, changelog.latest(domain), config, now=now_of(context))
+        return changes_reply(notices.changes_title(domain), changelog.latest(domain), config, now=now_of(context))
     said = parse_shipped(parsed.text)
     draft = ChangeDraft(
         what=said.what, side=said.side, kind=said.kind, shipped_by=command["user_id"], channel=command.get("channel_id")
@@ -160,7 +158,7 @@ def on_snooze(ack: Ack, action: dict[str, Any], body: dict[str, Any], context: B
     until = changelog_of(context).snooze(change_id, context.user_id or "", days=1)
     record = changelog_of(context).get(change_id)
     tz = config_of(context).calendar(record.change.domain).tz
-    tell(context, body, f"Reminders about {record.change.id} are snoozed until {local_when(until, tz=tz)}.")
+    tell(context, body, notices.reminders_snoozed(record.change.id, until, tz=tz))
 
 
 def on_covered_link(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.blocks import ids, messages
+from bot.blocks import ids, messages, notices
 from bot.blocks.common import to_dicts
 from bot.blocks.modal import request_modal
 from bot.domain import parsing
@@ -69,11 +69,11 @@ def subcommand_reply(context: BoltContext, parsed: parsing.Command, command: dic
             assigned, filed = queries.mine(user, page=page)
             more = f"mine page {page + 1}"
             groups = [
-                messages.Group("Assigned to you", assigned, more),
-                messages.Group("Filed by you", filed, more, filed=True),
+                messages.Group(notices.ASSIGNED_TO_YOU, assigned, more),
+                messages.Group(notices.FILED_BY_YOU, filed, more, filed=True),
             ]
             return messages.list_reply(
-                "Your requests",
+                notices.MINE_TITLE,
                 groups,
                 config,
                 now=now_of(context),
@@ -82,18 +82,17 @@ def subcommand_reply(context: BoltContext, parsed: parsing.Command, command: dic
             )
         case parsing.Queue(domain=domain, page=page):
             listing = queries.queue(domain, page=page)
-            title = f"Open in {domain}" if domain else "Open requests"
             more = " ".join(["queue", *([domain] if domain else []), "page", str(page + 1)])
             return messages.list_reply(
-                title,
-                [messages.Group("Oldest first", listing, more)],
+                notices.queue_title(domain),
+                [messages.Group(notices.OLDEST_FIRST, listing, more)],
                 config,
                 now=now_of(context),
                 viewer=user,
                 away=away_of(context, listing),
             )
         case parsing.Status(key=None):
-            return messages.notice("Which request? Try `/ai-request status AIR-12`.")
+            return messages.notice(notices.WHICH_REQUEST)
         case parsing.Status(key=key, page=page):
             request, events = queries.status(key, user)
             return messages.status_reply(request, events, config, viewer=user, page=page)
@@ -113,11 +112,9 @@ def subcommand_reply(context: BoltContext, parsed: parsing.Command, command: dic
             return search.subcommand_reply(context, parsed, command)
         case parsing.Duplicate(key=key, of=of):
             closed = intake_of(context).mark_duplicate(key, user, of=of)
-            return messages.notice(f"{closed.key} is closed as a duplicate of {of}; its requester is told.")
+            return messages.notice(notices.closed_as_duplicate(closed.key, of))
         case parsing.QuickCreate() if not parsed.title:
-            return messages.notice(
-                "Say what you need after the kind, e.g. `/ai-request regression: refund bot quotes the wrong window`."
-            )
+            return messages.notice(notices.SAY_WHAT_YOU_NEED)
         case parsing.QuickCreate():
             draft = parsed.draft(
                 requester=user,

@@ -10,7 +10,7 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import ids
+from bot.blocks import ids, notices
 from bot.blocks.messages import help_text
 from bot.domain import parsing
 from bot.domain.models import Draft, Source
@@ -156,7 +156,7 @@ def file_message(
     a quick-create's; its attachments and files are kept; the card links back to it.
     """
     if is_ours(message, context):
-        intake_of(context).tell(user=by, channel=channel, text="That is ai-intake's own message: nothing was filed.")
+        intake_of(context).tell(user=by, channel=channel, text=notices.OUR_OWN_MESSAGE)
         return None
     author = field(message, "user")
     if from_a_bot(message) or (field(message, "team") not in (None, context.team_id)):
@@ -221,13 +221,7 @@ def on_direct_message(context: BoltContext, *, user: str, channel: str, ts: str,
     is told how to file one (a direct message files nothing: it has no place for a card)."""
     intake = intake_of(context)
     if intake.requester_says(user=user, text=text, channel=channel, ts=ts, reply_ts=None, direct=True) is None:
-        intake.post_once(key=origin_key(channel, ts), channel=user, thread_ts=None, text=DM_HINT)
-
-
-DM_HINT = (
-    "You have no open request I could add this to. To file one, type `/ai-request <what you need>` in a channel "
-    "(or `/ai-request` for the form); `/ai-request mine` lists your requests."
-)
+        intake.post_once(key=origin_key(channel, ts), channel=user, thread_ts=None, text=notices.DM_HINT)
 
 
 TICKETED = "ticketed_message"
@@ -309,14 +303,8 @@ class Unreadable:
     in_channel: bool = True
 
 
-_GONE = Unreadable(
-    "Nothing was filed: the message you marked with :ticket: is gone (deleted, or no longer kept by Slack)."
-)
-_NOT_IN = Unreadable(
-    "Nothing was filed: ai-intake cannot read the messages of that channel. Invite it "
-    "(`/invite @ai-intake`) and add the :ticket: again.",
-    in_channel=False,
-)
+_GONE = Unreadable(notices.TICKET_GONE)
+_NOT_IN = Unreadable(notices.TICKET_NOT_IN, in_channel=False)
 UNREADABLE: dict[Any, Unreadable] = {
     "message_not_found": _GONE,
     "thread_not_found": _GONE,

@@ -11,6 +11,7 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.context.respond import Respond
 from slack_bolt.request import BoltRequest
 
+from bot.blocks import notices
 from bot.usecases.changelog import ChangeLog
 from bot.runtime.clock import Clock
 from bot.domain.errors import IntakeError, NotSaved
@@ -97,7 +98,7 @@ def on_error(error: Exception, body: dict[str, Any], context: BoltContext) -> Bo
         tell(context, body, error.message)
         return None
     log.error("unhandled error in a listener", exc_info=error)
-    tell(context, body, "Something went wrong on our side; it has been logged. Please try again.")
+    tell(context, body, notices.SOMETHING_WENT_WRONG)
     return None
 
 
