@@ -6,6 +6,10 @@
                                                             as shipped)
                                [--config FILE]              a YAML config (default: tests/harness.py's)
                                [--root DIR] [--profile]     the bot of another checkout; per-thread profiles
+                               [--split]                    as `ai-intake run` serves HTTP: this process acks and
+                                                            keeps, a worker process (`_serve.py worker`, the same
+                                                            arguments) works the inbox and sends the outbox
+                                                            (bot/entry/worker.py)
     python bench/_serve.py floor --api-url URL              a bare Bolt app whose listeners only ack,
                                                             under the same make_server (waitress)
 
@@ -45,6 +49,7 @@ if "--root" in sys.argv:  # another checkout of the bot (an older commit, for "b
 from bot.entry.app import LISTENER_THREADS, build_app, web_client  # noqa: E402
 from bot.runtime.config import load_config, parse_config  # noqa: E402
 from bot.entry.server import make_server  # noqa: E402
+from bot.entry.worker import WorkerProcess, serve as serve_worker  # noqa: E402
 from tests.harness import CONFIG, serve_until_closed  # noqa: E402
 
 
@@ -147,33 +152,68 @@ class Profiles:
         return {"threads": len(found), "groups": groups}
 
 
+def build(args: argparse.Namespace, *, elsewhere: Any = None) -> Any:
+    """The bot of these arguments (not started)."""
+    config = load_config(args.config) if args.config else parse_config(CONFIG)
+    bot = build_app(
+        config=config,
+        db_path=args.db,
+        token=TOKEN,
+        signing_secret=SIGNING_SECRET,
+        api_url=args.api_url,
+        elsewhere=elsewhere,
+    )
+    if args.post_interval is not None:
+        bot.outbox.pacer.interval = args.post_interval
+    if lanes := os.environ.get("AI_INTAKE_BENCH_INBOX_LANES"):  # an experiment's knob: the inbox worker's lanes
+        bot.inbox.lanes = int(lanes)
+    return bot
+
+
+def work(args: argparse.Namespace) -> int:
+    """The worker process of `--split`: the same bot, working the inbox and sending the outbox until stdin closes."""
+    logging.basicConfig(level=logging.ERROR)
+    return serve_worker(lambda sleep: build(args))
+
+
+def worker_cpu_seconds(worker: Any) -> float:
+    """CPU seconds the worker process used so far (user + system, from /proc)."""
+    try:
+        fields = Path(f"/proc/{worker.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, TypeError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["bot", "floor"])
+    parser.add_argument("mode", choices=["bot", "floor", "worker"])
     parser.add_argument("--db")
     parser.add_argument("--api-url", required=True)
     parser.add_argument("--config", help="a YAML config (default: the tests' two-domain CONFIG)")
     parser.add_argument("--post-interval", type=float, help="override the outbox worker's per-channel pacing (seconds)")
     parser.add_argument("--root", help="import the bot from this checkout instead")
     parser.add_argument("--profile", action="store_true", help="profile every thread once armed (see the docstring)")
+    parser.add_argument("--split", action="store_true", help="the work in a worker process, as `ai-intake run` does")
     args = parser.parse_args()
+    if args.mode == "worker":
+        sys.exit(work(args))
     profiles = Profiles() if args.profile else None
     clocks = ThreadClocks()
     if profiles:
         profiles.install()
     logging.basicConfig(level=logging.ERROR)  # waitress warns about its queue depth under load: expected here
 
-    bot = None
+    bot = worker = None
     if args.mode == "bot":
-        config = load_config(args.config) if args.config else parse_config(CONFIG)
-        bot = build_app(
-            config=config, db_path=args.db, token=TOKEN, signing_secret=SIGNING_SECRET, api_url=args.api_url
-        )
-        if args.post_interval is not None:
-            bot.outbox.pacer.interval = args.post_interval
-        if lanes := os.environ.get("AI_INTAKE_BENCH_INBOX_LANES"):  # an experiment's knob: the inbox worker's lanes
-            bot.inbox.lanes = int(lanes)
-        bot.start()
+        if args.split:
+            worker = WorkerProcess([sys.executable, *[a for a in sys.argv if a != "--split"]], env=None)
+            worker.argv[worker.argv.index("bot")] = "worker"
+        bot = build(args, elsewhere=worker.ring if worker else None)
+        if worker is not None:
+            worker.start()
+        else:
+            bot.start()
         target: Any = bot
     else:
         target = bare_app(args.api_url)
@@ -182,8 +222,12 @@ def main() -> None:
     thread.start()
     cpu0 = cpu_seconds()
 
+    worker_cpu0 = worker_cpu_seconds(worker) if worker else 0.0
+
     def stats() -> dict[str, Any]:
         out: dict[str, Any] = {"cpu_seconds": cpu_seconds() - cpu0, "max_rss_mb": peak_rss_mb()}
+        if worker is not None:
+            out["worker_cpu_seconds"] = worker_cpu_seconds(worker) - worker_cpu0
         if bot is not None:
             out["commits"] = getattr(bot.db, "commits", 0)
             with bot.db.read() as db:
@@ -207,7 +251,13 @@ def main() -> None:
             timeout = float(message.get("timeout", 60))
             if bot is None:
                 return {"idle": True}
-            worked = bot.inbox.wait_idle(timeout=timeout) if hasattr(bot, "inbox") else True
+            if worker is not None:  # the worker process works it: until nothing kept is left undone
+                deadline = time.monotonic() + timeout
+                while bot.inbox.inbox.count_pending() and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                worked = not bot.inbox.inbox.count_pending()
+            else:
+                worked = bot.inbox.wait_idle(timeout=timeout) if hasattr(bot, "inbox") else True
             return {"idle": worked and bot.pool.wait_idle(timeout=timeout)}
         if message["op"] == "profile" and profiles:
             return profiles.report()
@@ -216,7 +266,10 @@ def main() -> None:
             thread.join(timeout=5)
             if bot is not None:
                 bot.pool.wait_idle(timeout=10)
-            return stats()
+            out = stats()
+            if worker is not None:
+                worker.stop(timeout=0)  # its drain of a slow Slack's backlog is not measured: ended now
+            return out
         return {"error": f"unknown op {message['op']!r}"}
 
     serve_stdin(handle, {"url": f"http://127.0.0.1:{server.effective_port}"})

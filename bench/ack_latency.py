@@ -2,9 +2,11 @@
 
     python bench/ack_latency.py            1,000 slash commands + 1,000 button clicks, concurrency 50
     python bench/ack_latency.py --quick    300 + 300
+    python bench/ack_latency.py --single   the bot in one process (the acks and the work share it), to compare
 
-The bot runs in a child process under its production server (`bot.entry.server.make_server`, waitress)
-with its notifier thread started (`bot.start()`); the fake Slack Web API (tests/fake_slack.py) runs in
+The bot runs as `ai-intake run` serves HTTP: a child process under its production server
+(`bot.entry.server.make_server`, waitress) that acks and keeps, and its worker process (bot/entry/worker.py) that
+works the inbox and sends the outbox (`--single`: both in one process, `bot.start()`); the fake Slack Web API (tests/fake_slack.py) runs in
 another child and answers every call after 300 ms, so the notifier is really calling a slow Slack
 while the load runs. This process is the load: signed requests on keep-alive connections, each of
 the 50 workers sending the next as soon as its last one was answered. Commands quick-create a
@@ -136,11 +138,16 @@ def click_body(n: int, request_id: int, response_url: str, people: People = FRES
     return urllib.parse.urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
 
 
+def split_args(mode: str) -> list[str]:
+    """The bot as `ai-intake run` serves HTTP (the work in a worker process), unless `--single` asks for one process."""
+    return ["--split"] if mode == "bot" and not argv_flag("--single") else []
+
+
 def measure(mode: str, n: int, fake: Child, tmp: str, *, db: Path | None = None) -> dict[str, Any]:
     """Start a server ("bot" or "floor"), send n commands then n clicks; with `db`, the bot runs on a copy of it."""
     urls = fake.ask({"op": "response_urls", "n": 2 * n + WARMUP})
     fake.ask({"op": "latency", "seconds": LATENCY})
-    args = [str(BENCH / "_serve.py"), mode, "--api-url", fake.ready["url"]]
+    args = [str(BENCH / "_serve.py"), mode, "--api-url", fake.ready["url"], *split_args(mode)]
     people, first_id = FRESH, WARMUP + 1
     if db is not None:
         copy = Path(tmp) / f"large-{db.stem}.db"
@@ -328,6 +335,7 @@ def measure_visible(n: int, fake: Child, tmp: str) -> dict[str, Any]:
             f"{tmp}/visible.db",
             "--post-interval",
             "0",
+            *split_args("bot"),
         ]
     )
     url = server.ready["url"]
@@ -433,7 +441,13 @@ def main() -> int:
         f"\nWhile the load ran, the bot's outbox worker made {bot['slack_calls']} Web API calls (fresh database) at "
         f"{LATENCY * 1000:.0f} ms each (paced per channel, and every card goes to one); its outbox ended with "
         f"{outbox.get('sent', 0)} sent, {outbox.get('pending', 0)} pending. Bot server CPU "
-        f"{bot['server']['cpu_seconds']:.1f} s, {bot['server'].get('commits', 0)} commits for "
+        f"{bot['server']['cpu_seconds']:.1f} s"
+        + (
+            f" (+ {w:.1f} s in its worker process)"
+            if (w := bot["server"].get("worker_cpu_seconds")) is not None
+            else ""
+        )
+        + f", {bot['server'].get('commits', 0)} commits for "
         f"{2 * (n + WARMUP)} requests; floor CPU {floor['server']['cpu_seconds']:.1f} s. "
         f"Fake Slack: {fake_stats['violations']} contract violations."
     )

@@ -12,6 +12,8 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from bot.domain.errors import Busy, IntakeError, NotSaved
+from sqlite_utils.migrations import Migrations
+
 from storage.migrations import migrations
 from storage.writer import Batch, Checkpointer, WriterLock
 
@@ -81,19 +83,19 @@ class Upgraded(IntakeError, StorageError):
         return self.reason  # the command line and the log say what happened; `message` is for the person
 
 
-def known_migrations() -> list[str]:
-    """The names of this version's migrations, in order."""
-    return [m.name for m in migrations._migrations]
+def known_migrations(schema: Migrations = migrations) -> list[str]:
+    """The names of this version's migrations of `schema` (the main database's by default), in order."""
+    return [m.name for m in schema._migrations]
 
 
-def applied_migrations(db: Database) -> list[str]:
-    """The names of the migrations applied to `db`, in the order they were applied."""
-    return [m.name for m in migrations.applied(db)]
+def applied_migrations(db: Database, schema: Migrations = migrations) -> list[str]:
+    """The names of the migrations of `schema` applied to `db`, in the order they were applied."""
+    return [m.name for m in schema.applied(db)]
 
 
-def refuse_newer(db: Database, *, path: str) -> None:
+def refuse_newer(db: Database, *, path: str, schema: Migrations = migrations) -> None:
     """Raise StorageError when `db` holds a migration this version does not know (a newer ai-intake wrote it)."""
-    unknown = [name for name in applied_migrations(db) if name not in set(known_migrations())]
+    unknown = [name for name in applied_migrations(db, schema) if name not in set(known_migrations(schema))]
     if unknown:
         raise StorageError(
             f"the database {path} was upgraded by a newer ai-intake (its migration {unknown[-1]} is unknown to this "
@@ -117,8 +119,12 @@ class Db:
     long job reading the whole queue does not hold up an ack.
     """
 
-    def __init__(self, path: str | Path, *, batch_max_seconds: float = BATCH_MAX_SECONDS) -> None:
+    def __init__(
+        self, path: str | Path, *, batch_max_seconds: float = BATCH_MAX_SECONDS, schema: Migrations = migrations
+    ) -> None:
         self.path = str(path)
+        self.schema = schema
+        """The migrations this file is kept at: the main database's, or a file beside it of its own (the inbox)."""
         self.batch_max_seconds = batch_max_seconds
         self.lock = WriterLock()
         self._batch: Batch | None = None
@@ -138,7 +144,7 @@ class Db:
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
             self.db = Database(conn)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            refuse_newer(self.db, path=self.path)
+            refuse_newer(self.db, path=self.path, schema=schema)
             self._configure()
             self._migrate()
         except sqlite3.Error as exc:
@@ -167,21 +173,23 @@ class Db:
         The write lock is taken first, so a second process starting at the same moment waits and then
         finds nothing pending; the version is checked again under that lock.
         """
-        pending = migrations.pending(self.db)
+        pending = self.schema.pending(self.db)
         if not pending:
             return
         if not all(m.transactional for m in pending):
-            migrations.apply(self.db)  # a migration that cannot run in a transaction (VACUUM) runs alone
+            self.schema.apply(self.db)  # a migration that cannot run in a transaction (VACUUM) runs alone
             return
         self.db.conn.execute("BEGIN IMMEDIATE")
         try:
-            refuse_newer(self.db, path=self.path)
-            migrations.apply(self.db)
+            refuse_newer(self.db, path=self.path, schema=self.schema)
+            self.schema.apply(self.db)
         except StorageError:
             self.db.conn.execute("ROLLBACK")
             raise
         except Exception as exc:
-            done = set(applied_migrations(self.db))  # inside the transaction: those before the one that failed
+            done = set(
+                applied_migrations(self.db, self.schema)
+            )  # inside the transaction: those before the one that failed
             failed = next((m.name for m in pending if m.name not in done), "?")
             self.db.conn.execute("ROLLBACK")
             reason = " ".join(str(exc).split()) or type(exc).__name__
@@ -287,7 +295,9 @@ class Db:
         version = self.db.conn.execute("PRAGMA data_version").fetchone()[0]
         if version == self._data_version:
             return
-        unknown = [name for name in applied_migrations(self.db) if name not in set(known_migrations())]
+        unknown = [
+            name for name in applied_migrations(self.db, self.schema) if name not in set(known_migrations(self.schema))
+        ]
         if unknown:
             self.stopped = (
                 f"the database {self.path} was migrated past this version while it ran (its migration "
@@ -432,7 +442,7 @@ class Db:
     def schema_version(self) -> int:
         """How many migrations have been applied."""
         with self.read():
-            return len(migrations.applied(self.db))
+            return len(self.schema.applied(self.db))
 
     def close(self) -> None:
         if self._checkpointer is not None:

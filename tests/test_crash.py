@@ -19,6 +19,7 @@ Two bots on one database: the scheduler lease lets one act, the nags are recorde
 """
 
 import json
+import os
 import random
 import re
 import signal
@@ -62,7 +63,8 @@ CRASH_CONFIG = {
 
 # -- the bot as a process ------------------------------------------------------------------------
 class BotProcess:
-    """`python -m bot run` in HTTP mode; each start listens on a new port, stderr appends to `log`."""
+    """`python -m bot run` in HTTP mode (the front and its worker process); each start listens on a new port, stderr
+    appends to `log`."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env, self.log = env, log
@@ -79,6 +81,7 @@ class BotProcess:
                 env={**self.env, "PORT": str(port)},
                 stdout=subprocess.DEVNULL,
                 stderr=log,
+                start_new_session=True,  # a group of its own: the kill ends the front and its worker at once
             )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -92,9 +95,10 @@ class BotProcess:
         raise AssertionError("the bot did not answer /healthz")
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown handler runs, nothing is flushed."""
+        """SIGKILL to the front and its worker at once (as the kernel ends a container): no shutdown handler runs,
+        nothing is flushed."""
         if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
 
@@ -289,7 +293,8 @@ def query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
 def settled(db: Path, deliveries: list[Delivery], *, drained: bool = False) -> bool:
     """Every event delivered has had its effect; with `drained`, every card is posted and nothing is left to send.
     Nothing acked is left in the inbox (what was acked has been worked)."""
-    if query(db, "SELECT count(*) FROM inbox WHERE done_at IS NULL")[0][0]:
+    inbox = Path(f"{db}.inbox")  # the inbox's own file, beside the database
+    if not inbox.exists() or query(inbox, "SELECT count(*) FROM inbox WHERE done_at IS NULL")[0][0]:
         return False
     origins = {row[0] for row in query(db, "SELECT origin_key FROM requests WHERE origin_key IS NOT NULL")}
     comments = {json.loads(row[0]).get("ts") for row in query(db, "SELECT data FROM events WHERE type = 'commented'")}

@@ -53,6 +53,7 @@ def test_a_healthy_bot_is_alive_and_ready(harness: Harness) -> None:
             "outbox_overdue_seconds": 0.0,
             "outbox_failing": 0,
             "scheduler": "running",
+            "worker": "running",
         },
     )
 

@@ -72,8 +72,8 @@ def test_a_delivery_worked_but_not_marked_done_is_not_applied_twice(tmp_path: Pa
     first.command(FILE)
     first.settle()
     first.stop()
-    with sqlite3.connect(tmp_path / "intake.db") as db:  # the crash came after the filing, before `done`
-        db.execute("UPDATE inbox SET done_at = NULL")
+    with sqlite3.connect(tmp_path / "intake.db.inbox") as db:  # the crash came after the filing, before `done`
+        assert db.execute("UPDATE inbox SET done_at = NULL").rowcount == 1
 
     second = start_harness(tmp_path, fake_slack)
     try:
@@ -117,3 +117,31 @@ def test_the_form_opens_in_the_request_not_after_it(harness: Harness) -> None:
     assert harness.post_only(body, signed(body)).status == 200
     assert harness.bot.pool.wait_idle(timeout=10)  # the listener, which acked first, opens the form
     assert harness.fake.calls_to("views.open") and harness.bot.inbox.inbox.count_pending() == 0
+
+
+def test_deliveries_an_earlier_version_kept_in_the_database_are_moved_to_the_inbox_file_and_worked(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """Before the inbox had a file of its own it was a table of the database: what was kept there and not worked
+    when the bot stopped is moved over at the next start, and worked."""
+    first = start_harness(tmp_path, fake_slack)
+    first.bot.inbox.stop()
+    body = first.command_body(FILE)
+    assert first.post_only(body, signed(body)).status == 200
+    first.stop()
+    with sqlite3.connect(tmp_path / "intake.db.inbox") as inbox, sqlite3.connect(tmp_path / "intake.db") as db:
+        rows = inbox.execute("SELECT key, body, headers, received_at FROM inbox WHERE done_at IS NULL").fetchall()
+        inbox.execute("DELETE FROM inbox")
+        db.executemany("INSERT INTO inbox (key, body, headers, received_at) VALUES (?, ?, ?, ?)", rows)
+    assert len(rows) == 1
+
+    second = start_harness(tmp_path, fake_slack)
+    try:
+        assert second.bot.inbox.wait_idle(timeout=10)
+        second.settle()
+        assert second.bot.queries.get(1).key == "AIR-1"
+        assert any("AIR-1" in r["body"].get("text", "") for r in fake_slack.responses)
+    finally:
+        second.stop()
+    with sqlite3.connect(tmp_path / "intake.db") as db:
+        assert db.execute("SELECT count(*) FROM inbox").fetchone() == (0,)  # moved, not copied

@@ -3,7 +3,7 @@
 import logging
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,7 +41,7 @@ from bot.usecases.service import Intake
 from bot.runtime.wakeup import Wakeup
 from bot.entry.webhooks import HookEndpoints
 from storage.db import Db
-from storage.inbox import Inbox
+from storage.inbox import open_inbox
 from storage.backup import SendJournal, journal_path
 from storage.store import Store
 
@@ -117,6 +117,7 @@ class Bot:
     inbox: InboxWorker
 
     def start(self) -> None:
+        """Send the outbox and work the inbox in this process (Socket Mode, the worker process, the tests)."""
         self.outbox.start()
         self.inbox.start()
 
@@ -124,6 +125,7 @@ class Bot:
         self.inbox.stop()
         self.pool.wait_idle(timeout=5)
         self.outbox.stop()
+        self.inbox.inbox.close()
         self.db.close()
 
 
@@ -172,6 +174,7 @@ def build_app(
     post_interval: float = 1.0,
     outbox_lanes: int = LANES,
     hook_secrets: Mapping[str, str] | None = None,
+    elsewhere: Callable[[], None] | None = None,
 ) -> Bot:
     """Open the database, make the use cases, the outbox worker and the Bolt app with every listener.
 
@@ -179,14 +182,17 @@ def build_app(
     it. `post_interval`: seconds for a channel's pacing token to come back (Slack allows about one post a second
     per channel, with short bursts; 0: no pacing). `outbox_lanes`: channels the worker posts to at once (1: one
     post at a time, in the order queued, as the console and `ai-intake jobs run` do). `hook_secrets`: each
-    configured hook source's secret (a source without one is refused).
+    configured hook source's secret (a source without one is refused). `elsewhere`: rung as well after each commit
+    that queued Slack messages and each delivery kept in the inbox, when another process sends the outbox and works
+    the inbox (`bot.entry.worker`).
     """
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     db = Db(db_path)
     metrics = Metrics()
     client = web_client(token, api_url=api_url, metrics=metrics)
     wakeup = Wakeup()
-    store = Store(db, facts_of=facts_of(config), ring=wakeup.set)  # its units of work ring the outbox worker
+    ring = wakeup.set if elsewhere is None else lambda: (wakeup.set(), elsewhere())
+    store = Store(db, facts_of=facts_of(config), ring=ring)  # its units of work ring the outbox worker
     facts = Facts(store, config)
     facts.prepare()
     learning.prepare(store, config)  # the seed and the domains' descriptions triage reads, when they changed
@@ -234,13 +240,14 @@ def build_app(
         )
         trust.guard(app, client)  # asks auth.test who this installation is
         inbox = InboxWorker(
-            Inbox(db),
+            open_inbox(db_path, db),
             app,
             track=pool.tracking,
             clock=clock,
             tell=lambda user, url, text: intake.tell(user=user, channel=None, text=text, response_url=url),
         )
-        app.use(keep_in_inbox(inbox.inbox, clock=clock, kinds=config.kind_names, kept=inbox.kept))
+        kept = inbox.kept if elsewhere is None else lambda seq: (inbox.kept(seq), elsewhere())
+        app.use(keep_in_inbox(inbox.inbox, clock=clock, kinds=config.kind_names, kept=kept))
         app.use(provide(intake=intake, queries=queries, changelog=changelog, config=config, clock=clock))
         app.use(shared_client(client))
         listeners.register(app)

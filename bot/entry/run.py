@@ -5,7 +5,6 @@ its hooks and /metrics; how it starts while Slack cannot be reached, and how it 
 import argparse
 import errno
 import logging
-import os
 import signal
 import threading
 import time
@@ -18,6 +17,7 @@ from slack_sdk.errors import SlackClientError
 from bot.domain.policy import Config
 from bot.runtime.config import load_config
 from bot.runtime.logs import setup_logging
+from bot.runtime.shutdown import SHUTDOWN_SECONDS, watchdog
 from bot.runtime.settings import Settings, SettingsError, hook_secrets, load_settings
 from storage.db import StorageError
 
@@ -36,26 +36,39 @@ def cmd_run(args: argparse.Namespace) -> int:
         secrets=[settings.bot_token, settings.signing_secret, settings.app_token, *secrets.values()],
         fmt=settings.log_format,
     )  # the hooks' secrets are known once the config is
-    bot = start_with_retries(lambda: make_bot(settings, config))
+    from bot.entry.worker import WorkerProcess
+
+    worker = None if settings.socket_mode else WorkerProcess()
+    bot = start_with_retries(lambda: make_bot(settings, config, elsewhere=worker.ring if worker else None))
     from bot.entry.scheduler import Scheduler
 
     scheduler = Scheduler(bot.jobs, bot.store, bot.config, clock=bot.clock)
-    bot.start()
+    if worker is None:
+        bot.start()  # Socket Mode: everything is answered in the request, and sent from here
     scheduler.start()
     metrics_server = None
     try:
+        if worker is not None:
+            worker.start(
+                counted=bot.metrics.add
+            )  # over HTTP: the acks here, the work in the worker process (bot/entry/worker.py)
         metrics_server = start_metrics_server(bot, settings)
-        serve(bot, settings, scheduler_running=lambda: scheduler.running)
+        serve(
+            bot,
+            settings,
+            scheduler_running=lambda: scheduler.running,
+            worker_running=worker.running if worker else lambda: True,
+        )
     finally:
         if metrics_server is not None:
             metrics_server.close()
+        if worker is not None:
+            worker.stop()
         scheduler.stop()
         bot.stop()
     return 0
 
 
-SHUTDOWN_SECONDS = 8.0
-"""From SIGTERM to the process's end, at most (Docker's default grace is 10 s; compose.yaml gives 15)."""
 _stopping = threading.Event()
 
 
@@ -69,28 +82,21 @@ def stop_on_sigterm(signum: int, frame: object) -> None:
         return
     _stopping.set()
     log.info("ai-intake stopping (SIGTERM)")
-    threading.Thread(
-        target=_end_after, args=(SHUTDOWN_SECONDS,), name="ai-intake-shutdown-watchdog", daemon=True
-    ).start()
+    watchdog(SHUTDOWN_SECONDS)
     raise SystemExit(0)
 
 
-def _end_after(seconds: float) -> None:
-    time.sleep(seconds)
-    log.warning(
-        "ai-intake is still stopping after %.0f s (a Slack call has not answered); ending now: what was not "
-        "sent stays queued",
-        seconds,
-    )
-    logging.shutdown()
-    os._exit(0)
-
-
 def make_bot(
-    settings: Settings, config: Config, *, clock: Callable[[], datetime] | None = None, outbox_lanes: int | None = None
+    settings: Settings,
+    config: Config,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    outbox_lanes: int | None = None,
+    elsewhere: Callable[[], None] | None = None,
 ):
     """The bot for `run` (the outbox posts to a few channels at once) or, with `outbox_lanes=1`, for a one-off job run
-    (one post at a time, in the order the job queued them)."""
+    (one post at a time, in the order the job queued them). `elsewhere`: rings the worker process, which sends the
+    outbox and works the inbox for this one (`bot.entry.worker`)."""
     from bot.entry.app import build_app
     from bot.runtime.clock import system_clock
     from bot.outbox.worker import LANES
@@ -111,6 +117,7 @@ def make_bot(
         clock=clock or system_clock,
         outbox_lanes=outbox_lanes or LANES,
         hook_secrets=secrets,
+        elsewhere=elsewhere,
     )
 
 
@@ -155,7 +162,13 @@ def slack_trouble(exc: BoltError) -> str | None:
     return None
 
 
-def serve(bot, settings: Settings, *, scheduler_running: Callable[[], bool]) -> None:
+def serve(
+    bot,
+    settings: Settings,
+    *,
+    scheduler_running: Callable[[], bool],
+    worker_running: Callable[[], bool] = lambda: True,
+) -> None:
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -168,7 +181,9 @@ def serve(bot, settings: Settings, *, scheduler_running: Callable[[], bool]) -> 
 
     host = settings.host
     server = listening(
-        lambda: make_server(bot, host=host, port=settings.port, scheduler_running=scheduler_running),
+        lambda: make_server(
+            bot, host=host, port=settings.port, scheduler_running=scheduler_running, worker_running=worker_running
+        ),
         host=host,
         port=settings.port,
         variable="PORT",

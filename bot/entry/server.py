@@ -81,10 +81,13 @@ def liveness(bot: Bot) -> tuple[int, dict[str, Any]]:
     return (200 if wedged is None else 503), {"alive": True, "writer": "ok" if wedged is None else wedged}
 
 
-def readiness(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True) -> tuple[int, dict[str, Any]]:
+def readiness(
+    bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True, worker_running: Callable[[], bool] = lambda: True
+) -> tuple[int, dict[str, Any]]:
     """(HTTP status, body) of /readyz: 200 when the database reads, a write can begin, its schema is this version's,
-    the outbox drains (no message overdue past `OUTBOX_STALLED_AFTER`, none failing again and again) and the
-    scheduler runs; else 503. The body says each (docs/operations.md)."""
+    the outbox drains (no message overdue past `OUTBOX_STALLED_AFTER`, none failing again and again), the
+    scheduler runs and so does the worker process (`bot.entry.worker`, over HTTP); else 503. The body says each
+    (docs/operations.md)."""
     now = bot.clock()
     try:
         outbox, schema, database = outbox_state(bot.db, now=now), schema_problem(bot.db), "ok"
@@ -94,7 +97,7 @@ def readiness(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True)
     writes = write_problem(bot.db)
     stalled = outbox is not None and outbox.overdue_seconds > OUTBOX_STALLED_AFTER.total_seconds()
     failing = outbox is not None and outbox.failing > 0
-    scheduler = scheduler_running()
+    scheduler, worker = scheduler_running(), worker_running()
     body = {
         "database": database,
         "writes": "ok" if writes is None else writes,
@@ -104,8 +107,11 @@ def readiness(bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True)
         "outbox_overdue_seconds": outbox.overdue_seconds if outbox else None,
         "outbox_failing": outbox.failing if outbox else None,
         "scheduler": "running" if scheduler else "stopped",
+        "worker": "running" if worker else "restarting",
     }
-    ready = database == "ok" and writes is None and schema is None and not stalled and not failing and scheduler
+    ready = (
+        database == "ok" and writes is None and schema is None and not stalled and not failing and scheduler and worker
+    )
     return (200 if ready else 503), body
 
 
@@ -160,7 +166,11 @@ class DeferringHandler(SlackRequestHandler):
 
 
 def wsgi_app(
-    bot: Bot, *, scheduler_running: Callable[[], bool] = lambda: True, slack_events: bool = True
+    bot: Bot,
+    *,
+    scheduler_running: Callable[[], bool] = lambda: True,
+    worker_running: Callable[[], bool] = lambda: True,
+    slack_events: bool = True,
 ) -> Callable[..., Iterable[bytes]]:
     """The bot's WSGI app. `slack_events`: serve /slack/events (HTTP mode); in Socket Mode only /healthz, /readyz and
     the hooks are served, since Slack's requests arrive over the socket. Never /metrics: that has a port of its own
@@ -183,7 +193,9 @@ def wsgi_app(
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             return _json_answer(start_response, *liveness(bot))
         if environ.get("PATH_INFO") == READY_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            return _json_answer(start_response, *readiness(bot, scheduler_running=scheduler_running))
+            return _json_answer(
+                start_response, *readiness(bot, scheduler_running=scheduler_running, worker_running=worker_running)
+            )
         if str(environ.get("PATH_INFO", "")).startswith(HOOKS_PREFIX):
             return hook_answer(bot, environ, start_response)
         if not slack_events:
@@ -271,6 +283,7 @@ def make_server(
     host: str,
     port: int,
     scheduler_running: Callable[[], bool] = lambda: True,
+    worker_running: Callable[[], bool] = lambda: True,
     loop_timeout: float = 1.0,
     idle_timeout: int = IDLE_TIMEOUT_SECONDS,
     slack_events: bool = True,
@@ -283,7 +296,9 @@ def make_server(
     `request_deadline` seconds after its first byte (both checked every second); poll() rather than select(),
     which cannot watch a socket numbered 1,024 or more.
     """
-    application = wsgi_app(bot, scheduler_running=scheduler_running, slack_events=slack_events)
+    application = wsgi_app(
+        bot, scheduler_running=scheduler_running, worker_running=worker_running, slack_events=slack_events
+    )
     settings = dict(
         host=host,
         port=port,

@@ -277,6 +277,10 @@ class InboxWorker:
             self._latest = max(self._latest, seq)
         self._wake.set()
 
+    def ring(self) -> None:
+        """Another process kept deliveries (the front, `bot.entry.worker`): wake the feeder to read them."""
+        self._wake.set()
+
     # -- running ---------------------------------------------------------------------------------------------------
     def start(self) -> None:
         """Start the feeder and the lanes; what was kept and not done before (a crash) is worked first."""

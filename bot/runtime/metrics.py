@@ -154,6 +154,33 @@ class Metrics:
         self.wsgi = make_wsgi_app(self.registry)
         """The WSGI app that answers a scrape (text format, or OpenMetrics when asked; gzip when accepted)."""
 
+    def counted_elsewhere(self) -> list[Counter]:
+        """The counters the worker process moves (bot/entry/worker.py): its filings and its Slack calls. It sends
+        their growth to the front, whose /metrics shows them (`add`)."""
+        return [self.requests_filed, self.web_api_calls, self.web_api_errors, self.outbox_given_up]
+
+    def counts(self) -> dict[str, list[tuple[dict[str, str], float]]]:
+        """Every sample of `counted_elsewhere`, by the counter's name: (labels, value)."""
+        out: dict[str, list[tuple[dict[str, str], float]]] = {}
+        for counter in self.counted_elsewhere():
+            for family in counter.collect():
+                for sample in family.samples:
+                    if sample.name.endswith("_total"):
+                        out.setdefault(family.name, []).append((dict(sample.labels), sample.value))
+        return out
+
+    def add(self, growth: dict[str, list[tuple[dict[str, str], float]]]) -> None:
+        """Count what another process counted (its `counts`' growth since it last said): unknown names and labels,
+        and anything not growing, are ignored."""
+        counters = {counter._name: counter for counter in self.counted_elsewhere()}
+        for name, samples in growth.items():
+            counter = counters.get(name)
+            if counter is None:
+                continue
+            for labels, value in samples:
+                if isinstance(labels, dict) and set(labels) == set(counter._labelnames) and value > 0:
+                    counter.labels(**labels).inc(value)
+
     def text(self) -> str:
         """A scrape in Prometheus's text format, as GET /metrics answers it by default."""
         return generate_latest(self.registry).decode()
