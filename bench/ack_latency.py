@@ -163,6 +163,7 @@ def measure(mode: str, n: int, fake: Child, tmp: str, *, db: Path | None = None)
         run_load(
             url, [command_body(10**6 + i, urls[i], people) for i in range(WARMUP)], concurrency=5
         )  # auth.test, caches
+        server.ask({"op": "idle", "timeout": 60})  # the warm-up worked: the worker process is up
         commands = run_load(url, [command_body(i, urls[WARMUP + i], people) for i in range(n)], concurrency=CONCURRENCY)
         clicks = run_load(
             url, [click_body(i, first_id + i, urls[WARMUP + n + i], people) for i in range(n)], concurrency=CONCURRENCY
@@ -343,6 +344,8 @@ def measure_visible(n: int, fake: Child, tmp: str) -> dict[str, Any]:
     updates = CardUpdates(fake)
     try:
         run_load(url, [command_body(10**6 + i, answers.url(10**6 + i)) for i in range(WARMUP)], concurrency=5)
+        for i in range(WARMUP):  # answered: the worker process is up (its start-up is not what is measured)
+            answers.wait(10**6 + i, VISIBLE_WITHIN)
         commands = visible_loop(
             url,
             n,

@@ -42,6 +42,9 @@ STEADY_SECONDS = 60.0
 """A worker that ran this long before it ended is restarted after `RESTART_AFTER_SECONDS` again, not after more."""
 REPORT_SECONDS = 1.0
 """How often the worker tells the front what its counters grew by (its filings, its Slack calls), for /metrics."""
+NICENESS = 5
+"""How much lower the worker's CPU priority is than the front's: when both want the same core, the kernel gives
+the acks about three times the worker's share (the worker still takes whatever the acks leave)."""
 STOP_SECONDS = 7.5
 """How long the front waits for the worker to end once asked, before it ends it (within run's 8 s)."""
 
@@ -179,6 +182,10 @@ def serve(make: Callable[[Callable[[float], None]], object], *, stdin_fd: int = 
     and ends the process when the front went away meanwhile); then it works until its standard input closes or
     SIGTERM / Ctrl-C, and stops within `SHUTDOWN_SECONDS` - 1 (its own watchdog), before the front's."""
     ended = threading.Event()
+    try:
+        os.nice(NICENESS)  # the acks first, when the two want the same core
+    except OSError:
+        pass
 
     def stop(signum: int, frame: object) -> None:
         ended.set()
