@@ -89,7 +89,7 @@ def _end_after(seconds: float) -> None:
 def make_bot(
     settings: Settings, config: Config, *, clock: Callable[[], datetime] | None = None, outbox_lanes: int | None = None
 ):
-    """The bot for `run` (the outbox posts to a few channels at once) or, with `outbox_lanes=1`, for a one-off job run
+    """The bot for `run` (the outbox sends a few cards and channels at once) or, with `outbox_lanes=1`, for a one-off job run
     (one post at a time, in the order the job queued them)."""
     from bot.entry.app import build_app
     from bot.runtime.clock import system_clock
