@@ -44,9 +44,11 @@ MAX_BACKOFF_SECONDS = 300
 LEASE = "notifier"
 LEASE_SECONDS = 30.0
 BATCH = 100
-LANES = 4
-"""Lanes sent at once (`Lane`: a posted card's messages, or a channel's others, in order). How fast a channel is
-posted to is the `Pacer`'s, whatever the lanes; Slack limits chat.update per workspace, not per channel."""
+LANES = 8
+"""Lanes sent at once (`Lane`: a posted card's messages, or a channel's others, in order): enough for the cards of
+a busy channel clicked at the same moment to be updated together (with four, the fifth of five waited for a lane;
+docs/benchmarks.md). A lane mostly waits for Slack. How fast a channel is posted to is the `Pacer`'s, whatever the
+lanes; Slack limits chat.update per workspace, not per channel."""
 WATCH_SECONDS = 0.5
 """How often an idle worker asks whether the database changed (another process may have queued messages)."""
 
