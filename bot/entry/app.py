@@ -180,11 +180,11 @@ def build_app(
 
     The store's units of work ring `wakeup` after each commit that queued Slack messages; the outbox worker waits on
     it. `post_interval`: seconds for a channel's pacing token to come back (Slack allows about one post a second
-    per channel, with short bursts; 0: no pacing). `outbox_lanes`: channels the worker posts to at once (1: one
-    post at a time, in the order queued, as the console and `ai-intake jobs run` do). `hook_secrets`: each
-    configured hook source's secret (a source without one is refused). `elsewhere`: rung as well after each commit
-    that queued Slack messages and each delivery kept in the inbox, when another process sends the outbox and works
-    the inbox (`bot.entry.worker`).
+    per channel, with short bursts; 0: no pacing). `outbox_lanes`: lanes the worker sends at once (a posted card's
+    messages, or a channel's others; 1: one post at a time, in the order queued, as the console and `ai-intake jobs
+    run` do). `hook_secrets`: each configured hook source's secret (a source without one is refused). `elsewhere`:
+    rung as well after each commit that queued Slack messages and each delivery kept in the inbox, when another
+    process sends the outbox and works the inbox (`bot.entry.worker`).
     """
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     db = Db(db_path)

@@ -94,9 +94,9 @@ def make_bot(
     outbox_lanes: int | None = None,
     elsewhere: Callable[[], None] | None = None,
 ):
-    """The bot for `run` (the outbox posts to a few channels at once) or, with `outbox_lanes=1`, for a one-off job run
-    (one post at a time, in the order the job queued them). `elsewhere`: rings the worker process, which sends the
-    outbox and works the inbox for this one (`bot.entry.worker`)."""
+    """The bot for `run` (the outbox sends a few cards and channels at once) or, with `outbox_lanes=1`, for a one-off
+    job run (one post at a time, in the order the job queued them). `elsewhere`: rings the worker process, which
+    sends the outbox and works the inbox for this one (`bot.entry.worker`)."""
     from bot.entry.app import build_app
     from bot.runtime.clock import system_clock
     from bot.outbox.worker import LANES

@@ -2,12 +2,14 @@
 
 It holds the database's `notifier` lease (one sender per database) and works in batches: it reads up
 to `BATCH` due items and their requests at once, keeps one card per request (a newer render covers
-the older ones), splits the batch into lanes, one per channel (a card before its thread lines, in
-the order they were queued), paces each channel with a token bucket, counts the attempts in one unit
-of work, sends the lanes concurrently on a small pool, and records the outcomes in units as they
-come: sent; retried with backoff after a passing failure (rate limits, server errors, a lost
-connection); deferred (a nag outside working hours, a channel out of tokens); or given up, loudly
-and once, on what can never work (`channel_not_found`, `not_in_channel` …).
+the older ones), paces each channel with a token bucket (its tokens taken in queue order, however the
+lanes fall), splits the batch into lanes (`Lane`: a posted card's updates and thread lines in one, so
+clicks on two cards of one channel update both at once; a channel's new cards and other messages in
+another, in the order they were queued), counts the attempts in one unit of work, sends the lanes
+concurrently on a small pool, and records the outcomes in units as they come: sent; retried with
+backoff after a passing failure (rate limits, server errors, a lost connection); deferred (a nag
+outside working hours, a channel out of tokens); or given up, loudly and once, on what can never
+work (`channel_not_found`, `not_in_channel` …).
 
 Between rounds it sleeps until the next item falls due, the use cases ring `wakeup`, or the
 database changed (another process queued something: `Store.change_count`, looked at every
@@ -42,8 +44,11 @@ MAX_BACKOFF_SECONDS = 300
 LEASE = "notifier"
 LEASE_SECONDS = 30.0
 BATCH = 100
-LANES = 4
-"""Channels posted to at once. Each lane is one channel's items in order; Slack's limits are per channel."""
+LANES = 8
+"""Lanes sent at once (`Lane`: a posted card's messages, or a channel's others, in order): enough for the cards of
+a busy channel clicked at the same moment to be updated together (with four, the fifth of five waited for a lane;
+docs/benchmarks.md). A lane mostly waits for Slack. How fast a channel is posted to is the `Pacer`'s, whatever the
+lanes; Slack limits chat.update per workspace, not per channel."""
 WATCH_SECONDS = 0.5
 """How often an idle worker asks whether the database changed (another process may have queued messages)."""
 
@@ -65,16 +70,21 @@ class Outcome:
 
 @dataclass
 class Lane:
-    """One channel's items of a batch (or one item that posts to no channel), sent in order."""
+    """Items of a batch sent one after the other, in the order queued: those of one request whose card is posted, in
+    one channel (its card's updates, the lines in its thread); or a channel's other items (new cards with the lines
+    under them, so a channel's cards appear in the order filed; messages, digests, a change's question and its
+    lines); or one item that posts to no channel. Lanes go side by side: clicks on two cards of one channel update
+    both at once."""
 
     channel: str | None
     items: list[tuple[OutboxItem, Outgoing]] = field(default_factory=list)
-    held: datetime | None = None  # out of tokens: the rest of the lane waits until then
 
 
 class OutboxWorker:
     """Sends the outbox through `delivery`, waking on `wakeup`, when the next item falls due (`clock`), or when
-    the database changed; `pacer` spaces the posts to each channel; `lanes` channels are posted to at once."""
+    the database changed; `pacer` spaces the posts to each channel; `lanes` lanes are sent at once (1: one item at
+    a time, with a lane per channel, posted cards or not, so the items go as queued channel by channel: what
+    `ai-intake jobs run` and the console show)."""
 
     def __init__(
         self,
@@ -102,6 +112,7 @@ class OutboxWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._send_lock = threading.Lock()
+        self.lanes = lanes
         self._pool = ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="ai-intake-outbox-lane")
 
     # -- running -------------------------------------------------------------------------------
@@ -309,22 +320,34 @@ class OutboxWorker:
         return ready
 
     def _lanes(self, outs: list[tuple[OutboxItem, Outgoing]], *, now: datetime) -> tuple[list[Lane], list[Outcome]]:
-        """One lane per channel, in queue order; a channel out of tokens defers the rest of its lane, in order."""
+        """The lanes, each in queue order. The tokens are taken per channel in queue order, whatever the lanes: a
+        channel out of tokens defers the rest of its items (in every lane of it), in order; the others go on."""
         lanes: dict[str, Lane] = {}
+        held: dict[str, datetime] = {}  # channel -> out of tokens: its later items wait until then
         paced: list[Outcome] = []
         for item, out in outs:
             channel = SENDERS[Kind(item.kind)].channel(out)
-            lane = lanes.setdefault(channel or f"item:{item.id}", Lane(channel))
-            if lane.held is None and channel and (wait := self.pacer.reserve(channel)) > 0:
-                lane.held = now + timedelta(seconds=wait)
-            if lane.held is not None:
-                paced.append(Outcome(item, out, "defer", until=lane.held, error="paced"))
+            if channel and channel not in held and (wait := self.pacer.reserve(channel)) > 0:
+                held[channel] = now + timedelta(seconds=wait)
+            if channel in held:
+                paced.append(Outcome(item, out, "defer", until=held[channel], error="paced"))
                 continue
-            lane.items.append((item, out))
-        return [lane for lane in lanes.values() if lane.items], paced
+            lanes.setdefault(self._lane_key(item, out, channel), Lane(channel)).items.append((item, out))
+        return list(lanes.values()), paced
+
+    def _lane_key(self, item: OutboxItem, out: Outgoing, channel: str | None) -> str:
+        """A request whose card is posted has a lane of its own in each channel it posts to. A card not posted yet
+        waits in its channel's lane, with the lines under it, for the cards queued before it: Slack shows a
+        channel's cards in the order they were posted (and posts them about one a second anyway). With one lane at
+        a time there is nothing to win: a lane per channel, as queued."""
+        if not channel:
+            return f"item:{item.id}"
+        if self.lanes > 1 and out.request is not None and out.request.card_ts:
+            return f"{channel} request:{out.request.id}"
+        return channel
 
     def _send_lane(self, lane: Lane, outcomes: "queue.Queue[Outcome | None]") -> None:
-        """Send one lane's items in order; a card posted here is known to the thread lines after it."""
+        """Send one lane's items in order; a card posted here is known to the lines after it in its thread."""
         try:
             posted: dict[int, tuple[str, str]] = {}
             for item, out in lane.items:
