@@ -140,6 +140,20 @@ def start_fake_slack(latency: float) -> Child:
     return Child([str(BENCH / "_fake_slack_proc.py"), "--latency", str(latency)])
 
 
+def children_of(pid: int) -> list[int]:
+    """The running processes whose parent is `pid`, started by any of its threads (the worker process `ai-intake
+    run` starts over HTTP); an ended one not yet reaped is left out."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == str(pid) and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
 def peak_rss_mb(pid: int | str = "self") -> float:
     """Peak resident memory of one process in MB: its VmHWM, which starts afresh at exec.
 

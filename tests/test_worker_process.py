@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bench._common import children_of
 from tests.fake_slack import FakeSlack
 from tests.harness import SIGNING_SECRET, command_form, send_form
 from tests.test_cli import ROOT, base_env, free_port
@@ -41,19 +42,6 @@ def alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
-
-
-def children_of(pid: int) -> list[int]:
-    """The running processes whose parent is `pid` (started by any of its threads)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[1] == str(pid) and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found
 
 
 class Running:
