@@ -129,3 +129,42 @@ def test_a_channel_out_of_tokens_defers_the_rest_of_its_items_in_every_lane_in_o
         h.settle()
         assert sent() == queued[:n]
     assert all("Claimed" in h.card_text(k) for k in keys)
+
+
+def test_a_channels_backlog_of_new_cards_goes_a_few_a_batch_so_a_card_clicked_meanwhile_is_not_held_behind_it(
+    harness: Harness,
+) -> None:
+    """Ten new cards wait for #support (pacing off: nothing spaces them). A batch sends a few of them
+    (`LANE_ITEMS`), not all, so a card clicked while they go out is updated in the next batch, beside the next few,
+    instead of after the whole backlog: the worker reads its next batch only once every lane of the last is done."""
+    from bot.outbox.worker import LANE_ITEMS
+
+    h = harness
+    (clicked,) = file_cards(h, 1)
+    for i in range(10):
+        h.command(f"question: does the ranking eval cover case {i}?")
+    h.fake.hold_answer("chat.postMessage", nth=1)  # Slack takes the first new card and holds its answer
+    drain = threading.Thread(target=h.bot.outbox.drain)
+    drain.start()
+    try:
+        assert h.fake.held.wait(timeout=10), "no card was posted"
+        with h.bot.store.reading() as tx:
+            cards = [r for r in tx.outbox.rows() if r["kind"] == "card" and r["status"] == "pending"]
+        assert len(cards) == 10 and sum(1 for r in cards if r["attempts"]) == LANE_ITEMS  # the rest not tried yet
+        h.click("request.claim", clicked, user="U0ENG1")  # meanwhile, on the card posted before
+    finally:
+        h.fake.release.set()
+        drain.join(timeout=30)
+    h.settle()
+    calls = [c for c in h.fake.calls if c.method in ("chat.update", "chat.postMessage")]
+    update = next(i for i, c in enumerate(calls) if c.method == "chat.update" and c.args["ts"] == card_ts(h, clicked))
+    new_cards = [
+        i
+        for i, c in enumerate(calls)
+        if c.method == "chat.postMessage" and c.args["channel"] == "C0SUPPORT" and not c.args.get("thread_ts")
+    ][1:]
+    assert len(new_cards) == 10 and update < new_cards[-1]  # not behind the whole backlog
+    assert "Claimed" in h.card_text(clicked)
+    top = [m for m in h.fake.messages("C0SUPPORT") if m.get("thread_ts", m["ts"]) == m["ts"]]
+    assert len(top) == 11  # every card once, in the order filed
+    assert [int(next(w for w in m["text"].split() if w.startswith("AIR-"))[4:]) for m in top] == list(range(1, 12))

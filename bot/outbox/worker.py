@@ -5,7 +5,8 @@ to `BATCH` due items and their requests at once, keeps one card per request (a n
 the older ones), paces each channel with a token bucket (its tokens taken in queue order, however the
 lanes fall), splits the batch into lanes (`Lane`: a posted card's updates and thread lines in one, so
 clicks on two cards of one channel update both at once; a channel's new cards and other messages in
-another, in the order they were queued), counts the attempts in one unit of work, sends the lanes
+another, in the order they were queued; at most `LANE_ITEMS` each, the rest left for the next batch), counts the
+attempts in one unit of work, sends the lanes
 concurrently on a small pool, and records the outcomes in units as they come: sent; retried with
 backoff after a passing failure (rate limits, server errors, a lost connection); deferred (a nag
 outside working hours, a channel out of tokens); or given up, loudly and once, on what can never
@@ -49,6 +50,9 @@ LANES = 8
 a busy channel clicked at the same moment to be updated together (with four, the fifth of five waited for a lane;
 docs/benchmarks.md). A lane mostly waits for Slack. How fast a channel is posted to is the `Pacer`'s, whatever the
 lanes; Slack limits chat.update per workspace, not per channel."""
+LANE_ITEMS = 4
+"""Items a lane sends in a batch, at most (with more than one lane): the next batch waits for every lane of this one,
+so a card clicked meanwhile waits for a few posts, not a channel's whole backlog. The rest waits, in order."""
 WATCH_SECONDS = 0.5
 """How often an idle worker asks whether the database changed (another process may have queued messages)."""
 
@@ -204,6 +208,7 @@ class OutboxWorker:
         outs = self._read(kept, payloads, now=now, done=done)
         done += held
         lanes, paced = self._lanes(outs, now=now)
+        left = len(outs) - len(paced) - sum(len(lane.items) for lane in lanes)  # for the next batch (`LANE_ITEMS`)
         done += paced
         to_send = [pair for lane in lanes for pair in lane.items]
         if to_send:
@@ -227,7 +232,7 @@ class OutboxWorker:
                     break
             finished += sum(1 for o in got if o is None)
             self._record([o for o in got if o is not None], now=self.clock())
-        return len(items)
+        return len(items) - left
 
     @staticmethod
     def _payloads(items: list[OutboxItem]) -> tuple[dict[int, Payload], list[Outcome]]:
@@ -321,18 +326,26 @@ class OutboxWorker:
 
     def _lanes(self, outs: list[tuple[OutboxItem, Outgoing]], *, now: datetime) -> tuple[list[Lane], list[Outcome]]:
         """The lanes, each in queue order. The tokens are taken per channel in queue order, whatever the lanes: a
-        channel out of tokens defers the rest of its items (in every lane of it), in order; the others go on."""
+        channel out of tokens defers the rest of its items (in every lane of it), in order; the others go on. A lane
+        takes `LANE_ITEMS` at most; its later items stay queued, untried, first in the next batch."""
         lanes: dict[str, Lane] = {}
         held: dict[str, datetime] = {}  # channel -> out of tokens: its later items wait until then
         paced: list[Outcome] = []
+        full: set[str] = set()  # lanes with `LANE_ITEMS`: their later items stay queued for the next batch
         for item, out in outs:
             channel = SENDERS[Kind(item.kind)].channel(out)
+            key = self._lane_key(item, out, channel)
+            if key in full:
+                continue
             if channel and channel not in held and (wait := self.pacer.reserve(channel)) > 0:
                 held[channel] = now + timedelta(seconds=wait)
             if channel in held:
                 paced.append(Outcome(item, out, "defer", until=held[channel], error="paced"))
                 continue
-            lanes.setdefault(self._lane_key(item, out, channel), Lane(channel)).items.append((item, out))
+            lane = lanes.setdefault(key, Lane(channel))
+            lane.items.append((item, out))
+            if self.lanes > 1 and len(lane.items) >= LANE_ITEMS:
+                full.add(key)
         return list(lanes.values()), paced
 
     def _lane_key(self, item: OutboxItem, out: Outgoing, channel: str | None) -> str:
