@@ -145,3 +145,25 @@ def test_deliveries_an_earlier_version_kept_in_the_database_are_moved_to_the_inb
         second.stop()
     with sqlite3.connect(tmp_path / "intake.db") as db:
         assert db.execute("SELECT count(*) FROM inbox").fetchone() == (0,)  # moved, not copied
+
+
+def test_one_persons_deliveries_are_worked_in_the_order_sent_while_others_are_worked_beside_them(
+    harness: Harness,
+) -> None:
+    """Kept while nothing is worked, then worked on every lane at once: each person's requests are filed in the order
+    they sent them, whoever else's are worked meanwhile."""
+    harness.bot.inbox.stop()
+    sent: dict[str, list[str]] = {}
+    for i in range(12):
+        user = f"U0REQ{i % 3}"
+        title = f"regression: refund answer {i} is wrong"
+        body = harness.command_body(title, user=user)
+        assert harness.post_only(body, signed(body)).status == 200
+        sent.setdefault(user, []).append(f"refund answer {i} is wrong")
+    harness.bot.inbox.start()
+    harness.settle()
+    filed: dict[str, list[str]] = {}
+    for n in range(1, 13):
+        request = harness.bot.queries.get(n)
+        filed.setdefault(request.requester, []).append(request.title)
+    assert {user: [t.lower() for t in titles] for user, titles in filed.items()} == sent

@@ -19,21 +19,21 @@ opens a modal (`views.open` needs the trigger id within Slack's 3 seconds: the c
 503 for Slack to send it again when it cannot; other messages and App Home opens are ignored or only
 published), Socket Mode (its ack goes over the socket) and whatever the console dispatches.
 
-Order: deliveries are worked in the order kept, on `LANES` lanes; one person's deliveries always share a lane, so
-they are worked in the order they were sent. A delivery whose effect committed is not applied twice: its
-effect's unit of work claims `sig:<signature>` (`drop_replays`), so the same delivery worked again after a crash
-is dropped.
+Order: deliveries are worked in the order kept, on `LANES` lanes; any free lane takes the next person's next
+delivery, and one person's deliveries are worked one at a time, in the order they were sent. A delivery whose effect
+committed is not applied twice: its effect's unit of work claims `sig:<signature>` (`drop_replays`), so the same
+delivery worked again after a crash is dropped.
 """
 
 import json
 import logging
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from collections import deque
 from queue import Empty, SimpleQueue
 from typing import Any
 
@@ -61,12 +61,14 @@ WORKED = "ai_intake_inbox_seq"
 """Context key the inbox worker sets on what it dispatches: the kept delivery's `seq` (the door lets it through)."""
 KEPT_HEADERS = ("content-type", "x-slack-signature", "x-slack-request-timestamp")
 LANES = 8
-"""Deliveries worked at once. A listener that waits for Slack (a shortcut reading the message) or for its commit
-to reach the disk holds one lane, not all, and the units of work of lanes working together commit in one batch;
-one person's deliveries share a lane, so theirs keep their order. Over HTTP the lanes run in the worker process
-(`bot.entry.worker`), apart from the acks: 8 lanes answered a command at 50 in flight in 0.67 s (p50) where 2
-took 0.93 s (docs/benchmarks.md). In one process with the acks (the tests) each lane takes its share of the
-interpreter from them, and lets the acks in flight go first (`YIELD_SECONDS`)."""
+"""Deliveries worked at once. A listener that waits for Slack (a shortcut reading the message) or for its commit to
+reach the disk holds one lane, not all, and the units of work of lanes working together commit in one batch. Any
+free lane takes the next person's next delivery; one person's are worked one at a time, so theirs keep their order
+(a lane per person, by hash, left some lanes with twice the others' people: their answers came twice as late).
+Over HTTP the lanes run in the worker process (`bot.entry.worker`), apart from the acks: at 50 commands in flight
+8 lanes answered in 0.67 s (p50) where 2 took 0.93 s (docs/benchmarks.md). In one process with the acks (the
+tests) each lane takes its share of the interpreter from them, and lets the acks in flight go first
+(`YIELD_SECONDS`)."""
 POSTERS = 8
 """Answers posted to response_urls at once (Slack's round trip is waited for here, not in a lane)."""
 YIELD_SECONDS = 0.02
@@ -264,7 +266,11 @@ class InboxWorker:
         self._latest = 0  # the highest seq known kept
         self._fed = 0  # the highest seq handed to a lane
         self._in_flight = 0
-        self._queues: list[SimpleQueue[Kept | None]] = []
+        self._ready: SimpleQueue[str | None] = SimpleQueue()
+        """People with a delivery to work and none being worked, in the order their next one was kept."""
+        self._waiting: dict[str, deque[Kept]] = {}
+        """Each person's deliveries fed and not yet taken by a lane; a person is here while one of theirs is worked."""
+        self._people = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._posters = ThreadPoolExecutor(max_workers=POSTERS, thread_name_prefix="ai-intake-inbox-answer")
         self._acks = threading.Condition()
@@ -289,13 +295,12 @@ class InboxWorker:
         if self._threads:
             return
         self._stopping = False
-        self._queues = [SimpleQueue() for _ in range(self.lanes)]
+        self._ready, self._waiting = SimpleQueue(), {}
         pending = self.inbox.pending(limit=1_000_000)
         with self._idle:
             self._latest = max([self._latest, *(k.seq for k in pending)])
         self._threads = [threading.Thread(target=self._feed, name="ai-intake-inbox", daemon=True)] + [
-            threading.Thread(target=self._lane, args=(q,), name=f"ai-intake-inbox-{i}", daemon=True)
-            for i, q in enumerate(self._queues)
+            threading.Thread(target=self._lane, name=f"ai-intake-inbox-{i}", daemon=True) for i in range(self.lanes)
         ]
         for thread in self._threads:
             thread.start()
@@ -305,8 +310,8 @@ class InboxWorker:
         """Stop taking deliveries; a lane finishes the one it works. What is left stays kept for the next start."""
         self._stopping = True
         self._wake.set()
-        for queue in self._queues:
-            queue.put(None)
+        for _ in self._threads:
+            self._ready.put(None)
         for thread in self._threads:
             thread.join(timeout=timeout)
         self._threads = []
@@ -338,37 +343,56 @@ class InboxWorker:
             if not batch:
                 return
             for kept in batch:
-                lane = zlib.crc32(kept.headers.get("x-ai-intake-actor", "").encode()) % self.lanes
                 with self._idle:
                     self._in_flight += 1
                     self._fed = kept.seq
-                self._queues[lane].put(kept)
+                person = kept.headers.get("x-ai-intake-actor", "")
+                with self._people:
+                    if person in self._waiting:  # one of theirs is waiting or being worked: this one follows it
+                        self._waiting[person].append(kept)
+                    else:
+                        self._waiting[person] = deque([kept])
+                        self._ready.put(person)
 
     def _prune(self) -> None:
         if time.monotonic() - self._last_prune >= PRUNE_EVERY_SECONDS:
             self._last_prune = time.monotonic()
             self.inbox.prune(now=self.clock())
 
-    def _lane(self, queue: "SimpleQueue[Kept | None]") -> None:
+    def _lane(self) -> None:
+        """Take the next person ready, work their next delivery, and put them back in line if they have more: any free
+        lane takes any person's, and one person's are worked one at a time, in the order kept."""
         while True:
             try:
-                kept = queue.get(timeout=1.0)
+                person = self._ready.get(timeout=1.0)
             except Empty:
                 if self._stopping:
                     return
                 continue
-            if kept is None:
+            if person is None:
                 return
-            with self._acks:  # the acks first: a delivery waits a moment for those in flight
-                self._acks.wait_for(lambda: self._acking == 0, timeout=YIELD_SECONDS)
-            handed = False
+            with self._people:
+                kept = self._waiting[person].popleft()
             try:
-                handed = self.work(kept)
-            except Exception:  # noqa: BLE001 - one delivery's failure must not stop the lane; it is worked at restart
-                log.exception("an inbox delivery could not be worked")
+                self._work_in_lane(kept)
             finally:
-                if not handed:
-                    self._finished()
+                with self._people:
+                    if self._waiting[person]:
+                        self._ready.put(person)
+                    else:
+                        del self._waiting[person]
+
+    def _work_in_lane(self, kept: Kept) -> None:
+        with self._acks:  # the acks first: a delivery waits a moment for those in flight
+            self._acks.wait_for(lambda: self._acking == 0, timeout=YIELD_SECONDS)
+        handed = False
+        try:
+            handed = self.work(kept)
+        except Exception:  # noqa: BLE001 - one delivery's failure must not stop the lane; it is worked at restart
+            log.exception("an inbox delivery could not be worked")
+        finally:
+            if not handed:
+                self._finished()
 
     def _finished(self) -> None:
         with self._idle:
