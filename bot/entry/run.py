@@ -48,10 +48,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     scheduler.start()
     metrics_server = None
     try:
-        if worker is not None:
-            worker.start(
-                counted=bot.metrics.add
-            )  # over HTTP: the acks here, the work in the worker process (bot/entry/worker.py)
+        if worker is not None:  # over HTTP: the acks here, the work in the worker process (bot/entry/worker.py)
+            worker.start(counted=bot.metrics.add)
         metrics_server = start_metrics_server(bot, settings)
         serve(
             bot,
