@@ -213,6 +213,29 @@ class Load:
         }
 
 
+class SignedConnection:
+    """A keep-alive connection to the server under test that signs each POST as Slack does; one that fails is opened
+    again, and the failure said."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.conn = http.client.HTTPConnection(host, port, timeout=30)
+
+    def post(self, path: str, body: bytes, content_type: str) -> tuple[int, bytes] | str:
+        """(HTTP status, the answer's body), or what went wrong."""
+        try:
+            self.conn.request("POST", path, body=body, headers={"Content-Type": content_type, **signed_headers(body)})
+            response = self.conn.getresponse()
+            return response.status, response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            return f"{type(exc).__name__}: {exc}"
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def run_load(
     url: str,
     bodies: Sequence[tuple[bytes, str]] | Callable[[int], tuple[bytes, str] | None],
@@ -251,22 +274,16 @@ def run_load(
         return bodies[n] if n < len(bodies) else None
 
     def worker() -> None:
-        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        conn = SignedConnection(host, int(port))
         while (item := next_body()) is not None:
             body, content_type = item
-            headers = {"Content-Type": content_type, **signed_headers(body)}
             t0 = time.monotonic()
-            try:
-                conn.request("POST", path, body=body, headers=headers)
-                response = conn.getresponse()
-                answer = response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException) as exc:
-                conn.close()
-                conn = http.client.HTTPConnection(host, int(port), timeout=30)
+            answered = conn.post(path, body, content_type)
+            if isinstance(answered, str):
                 with lock:
-                    load.errors.append(f"{type(exc).__name__}: {exc}")
+                    load.errors.append(answered)
                 continue
+            status, answer = answered
             t1 = time.monotonic()
             with lock:
                 load.latencies.append(t1 - t0)

@@ -31,7 +31,6 @@ within 1.2x of that on the large ones; clicks' p99 within 1.5x the floor's; no a
 
 from __future__ import annotations
 
-import http.client
 import json
 import sys
 import tempfile
@@ -51,11 +50,11 @@ from bench._common import (
     Child,
     argv_flag,
     Load,
+    SignedConnection,
     copy_database,
     machine,
     ms,
     run_load,
-    signed_headers,
     start_fake_slack,
     table,
     verdict,
@@ -278,7 +277,7 @@ def visible_loop(
     counter = iter(range(n))
 
     def worker() -> None:
-        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        conn = SignedConnection(host, int(port))
         while True:
             with lock:
                 i = next(counter, None)
@@ -286,22 +285,12 @@ def visible_loop(
                 break
             payload, content_type = body(i)
             t0 = time.monotonic()
-            try:
-                conn.request(
-                    "POST",
-                    "/slack/events",
-                    body=payload,
-                    headers={"Content-Type": content_type, **signed_headers(payload)},
-                )
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException) as exc:
-                conn.close()
-                conn = http.client.HTTPConnection(host, int(port), timeout=30)
+            answered = conn.post("/slack/events", payload, content_type)
+            if isinstance(answered, str):
                 with lock:
-                    load.errors.append(f"{type(exc).__name__}: {exc}")
+                    load.errors.append(answered)
                 continue
+            status, _ = answered
             seen = visible(i, t0)
             with lock:
                 load.statuses[status] = load.statuses.get(status, 0) + 1

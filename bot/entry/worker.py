@@ -58,7 +58,6 @@ class WorkerProcess:
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._watcher: threading.Thread | None = None
         self._counted: Callable[[dict[str, Any]], None] = lambda growth: None
 
     @property
@@ -77,8 +76,7 @@ class WorkerProcess:
         self._counted = counted or self._counted
         self._stopping.clear()
         self._spawn()
-        self._watcher = threading.Thread(target=self._watch, name="ai-intake-worker-watch", daemon=True)
-        self._watcher.start()
+        threading.Thread(target=self._watch, name="ai-intake-worker-watch", daemon=True).start()
 
     def _spawn(self) -> None:
         with self._lock:
