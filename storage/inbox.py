@@ -150,11 +150,11 @@ class Inbox:
             for row in rows
         ]
 
-    def done(self, seq: int, *, at: datetime) -> None:
-        """Mark a delivery worked. Not waited for on disk: a crash before it commits works the delivery again, which
-        its key makes harmless."""
+    def done(self, *seqs: int, at: datetime) -> None:
+        """Mark deliveries worked, in one unit. Not waited for on disk: a crash before it commits works them again,
+        which their keys make harmless."""
         with self.db.write(durable=False, interactive=False) as db:
-            db.execute("UPDATE inbox SET done_at = ? WHERE seq = ?", [to_db_time(at), seq])
+            db.conn.executemany("UPDATE inbox SET done_at = ? WHERE seq = ?", [(to_db_time(at), seq) for seq in seqs])
 
     def prune(self, *, now: datetime) -> int:
         """Delete done deliveries received more than `PRUNE_AFTER` before `now`; how many."""

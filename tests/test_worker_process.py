@@ -6,11 +6,13 @@ killed takes its worker with it; SIGTERM ends both."""
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -100,6 +102,13 @@ def running(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Running]:
         bot.end()
 
 
+def worked(inbox: Path) -> tuple[int, int]:
+    """(deliveries marked done, deliveries pending) in the inbox's file, read as any reader would."""
+    with closing(sqlite3.connect(f"file:{inbox}?mode=ro", uri=True)) as conn:
+        done, pending = conn.execute("SELECT count(done_at), count(*) - count(done_at) FROM inbox").fetchone()
+    return done, pending
+
+
 def answered(fake: FakeSlack, words: str) -> Callable[[], bool]:
     return lambda: any(words in str(r["body"].get("text")) for r in fake.responses)
 
@@ -112,7 +121,8 @@ def test_the_front_acks_and_the_worker_answers_and_posts_the_card(running: Runni
     wait_until(answered(fake_slack, "AIR-1"), "the answer at the response_url")
     wait_until(lambda: fake_slack.messages("C0SUPPORT"), "the card in the support channel")
     assert running.ready()["worker"] == "running"
-    assert (running.log.parent / "bot.db.inbox").exists()  # the inbox is a file of its own beside the database
+    inbox = running.log.parent / "bot.db.inbox"  # the inbox is a file of its own beside the database
+    wait_until(lambda: worked(inbox) == (1, 0), "the delivery marked done (the worker reports it, the front writes it)")
     # the worker filed it and posted the card; the front's /metrics counts both (the worker reports them)
     filed = 'ai_intake_requests_filed_total{domain="support",kind="regression"} 1.0'
     wait_until(lambda: filed in running.metrics(), "the filing counted on the front's /metrics")
@@ -173,3 +183,27 @@ def test_the_worker_reports_what_its_counters_grew_by_and_the_front_adds_it() ->
     text = front.text()
     assert 'ai_intake_requests_filed_total{domain="support",kind="regression"} 3.0' in text
     assert 'ai_intake_web_api_calls_total{method="chat.postMessage"} 2.0' in text
+
+
+def test_the_front_marks_done_each_delivery_the_worker_reports_worked() -> None:
+    import io
+    from datetime import datetime, timezone
+
+    from bot.entry.worker import Reports, WorkerProcess
+    from bot.runtime.metrics import Metrics
+
+    out, at = io.BytesIO(), datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+    reports = Reports(Metrics(), out=out)
+    reports.done(1, at)
+    reports.done(2, at)
+    said = out.getvalue().decode() + "no report\n"  # a line that is no report is ignored, the rest still read
+    # a worker that says this and waits for its standard input to close, as the real one does
+    script = f"import sys; sys.stdout.write({said!r}); sys.stdout.flush(); sys.stdin.read()"
+    marked: list[tuple[tuple[int, ...], datetime]] = []
+    worker = WorkerProcess([sys.executable, "-c", script])
+    worker.start(worked=lambda *seqs, at: marked.append((seqs, at)))
+    try:
+        wait_until(lambda: sum(len(seqs) for seqs, _ in marked) == 2, "both marked done")
+    finally:
+        worker.stop()
+    assert [seq for seqs, _ in marked for seq in seqs] == [1, 2] and {when for _, when in marked} == {at}

@@ -49,7 +49,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     metrics_server = None
     try:
         if worker is not None:  # over HTTP: the acks here, the work in the worker process (bot/entry/worker.py)
-            worker.start(counted=bot.metrics.add)
+            worker.start(counted=bot.metrics.add, worked=bot.inbox.worked)
         metrics_server = start_metrics_server(bot, settings)
         serve(
             bot,
