@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 from bot.blocks import ids
+from bot.outbox.worker import Flight
 from tests.harness import START, Harness
 from tests.stories import dm_recipients, dms
 
@@ -76,7 +77,7 @@ def test_a_message_folded_into_a_newer_one_after_the_worker_read_it_is_not_sent_
     h.clock.now = MONDAY_UTC + timedelta(hours=13)
     h.bot.jobs.run_nags(job="nags", now=h.clock())  # …when the lead step folds it into a newer message
     h.clock.now = MONDAY_UTC + timedelta(hours=17)
-    h.bot.outbox._send_batch([held])  # the worker goes on with what it read: the item is no longer pending
+    h.bot.outbox._send_batch([held], Flight())  # the worker goes on with what it read: the item is no longer pending
     assert dms(h, "U0PPM") == []
     h.settle()
     [dm] = dms(h, "U0PPM")

@@ -136,8 +136,8 @@ def test_a_channels_backlog_of_new_cards_goes_a_few_a_batch_so_a_card_clicked_me
 ) -> None:
     """Ten new cards wait for #support (pacing off: nothing spaces them). A batch sends a few of them
     (`LANE_ITEMS`), not all, so a card clicked while they go out is updated in the next batch, beside the next few,
-    instead of after the whole backlog: the worker reads its next batch only once every lane of the last is done."""
-    from bot.outbox.worker import LANE_ITEMS
+    instead of after the whole backlog."""
+    from bot.outbox.lanes import LANE_ITEMS
 
     h = harness
     (clicked,) = file_cards(h, 1)
@@ -168,3 +168,26 @@ def test_a_channels_backlog_of_new_cards_goes_a_few_a_batch_so_a_card_clicked_me
     top = [m for m in h.fake.messages("C0SUPPORT") if m.get("thread_ts", m["ts"]) == m["ts"]]
     assert len(top) == 11  # every card once, in the order filed
     assert [int(next(w for w in m["text"].split() if w.startswith("AIR-"))[4:]) for m in top] == list(range(1, 12))
+
+
+def test_a_card_clicked_while_another_card_waits_for_slack_is_updated_without_waiting_for_it(harness: Harness) -> None:
+    """Batches overlap: while a new card's post waits for Slack's answer, a card clicked meanwhile is updated at once,
+    not once that answer came (a click used to wait for whatever the outbox had out: a card, a line, an App Home)."""
+    h = harness
+    (clicked,) = file_cards(h, 1)
+    h.command("question: does the ranking eval cover refunds?")  # a new card for #support, queued
+    h.fake.hold_answer("chat.postMessage", nth=1)  # Slack takes it and holds its answer
+    drain = threading.Thread(target=h.bot.outbox.drain)
+    drain.start()
+    try:
+        assert h.fake.held.wait(timeout=10), "the new card was not posted"
+        h.click("request.claim", clicked, user="U0ENG1")
+        wait_for(lambda: any(c.method == "chat.update" and c.args["ts"] == card_ts(h, clicked) for c in h.fake.calls))
+        assert not h.fake.release.is_set()  # updated while the other card's answer is still held
+    finally:
+        h.fake.release.set()
+        drain.join(timeout=30)
+    h.settle()
+    assert "Claimed" in h.card_text(clicked) and h.bot.queries.get(2).card_ts  # both, once
+    top = [m for m in h.fake.messages("C0SUPPORT") if m.get("thread_ts", m["ts"]) == m["ts"]]
+    assert len(top) == 2

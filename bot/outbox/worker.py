@@ -3,14 +3,12 @@
 It holds the database's `notifier` lease (one sender per database) and works in batches: it reads up
 to `BATCH` due items and their requests at once, keeps one card per request (a newer render covers
 the older ones), paces each channel with a token bucket (its tokens taken in queue order, however the
-lanes fall), splits the batch into lanes (`Lane`: a posted card's updates and thread lines in one, so
-clicks on two cards of one channel update both at once; a channel's new cards and other messages in
-another, in the order they were queued; at most `LANE_ITEMS` each, the rest left for the next batch), counts the
-attempts in one unit of work, sends the lanes
-concurrently on a small pool, and records the outcomes in units as they come: sent; retried with
+lanes fall), splits the batch into lanes (`bot.outbox.lanes`), counts the attempts in one unit of work, sends
+the lanes concurrently on a small pool, and records the outcomes in units as they come: sent; retried with
 backoff after a passing failure (rate limits, server errors, a lost connection); deferred (a nag
 outside working hours, a channel out of tokens); or given up, loudly and once, on what can never
-work (`channel_not_found`, `not_in_channel` …).
+work (`channel_not_found`, `not_in_channel` …). Batches overlap: while lanes are out, what falls due is read and
+sent beside them, so a card clicked waits for no other card's Slack call (`drain`).
 
 Between rounds it sleeps until the next item falls due, the use cases ring `wakeup`, or the
 database changed (another process queued something: `Store.change_count`, looked at every
@@ -30,6 +28,7 @@ from bot.outbox.refusals import PASSING, PERMANENT, retry_after
 from bot.runtime.clock import Clock
 from bot.runtime.metrics import Metrics
 from bot.runtime.leases import holder_alive, holder_name
+from bot.outbox.lanes import Lane, split
 from bot.outbox.pacing import Pacer
 from bot.outbox.senders import ON_CARD_CHANNEL, SENDERS, Defer, Delivery, Outgoing, Retry, Sent, Skip, Waiting
 from bot.runtime.wakeup import Wakeup
@@ -50,9 +49,6 @@ LANES = 8
 a busy channel clicked at the same moment to be updated together (with four, the fifth of five waited for a lane;
 docs/benchmarks.md). A lane mostly waits for Slack. How fast a channel is posted to is the `Pacer`'s, whatever the
 lanes; Slack limits chat.update per workspace, not per channel."""
-LANE_ITEMS = 4
-"""Items a lane sends in a batch, at most (with more than one lane): the next batch waits for every lane of this one,
-so a card clicked meanwhile waits for a few posts, not a channel's whole backlog. The rest waits, in order."""
 WATCH_SECONDS = 0.5
 """How often an idle worker asks whether the database changed (another process may have queued messages)."""
 
@@ -73,15 +69,13 @@ class Outcome:
 
 
 @dataclass
-class Lane:
-    """Items of a batch sent one after the other, in the order queued: those of one request whose card is posted, in
-    one channel (its card's updates, the lines in its thread); or a channel's other items (new cards with the lines
-    under them, so a channel's cards appear in the order filed; messages, digests, a change's question and its
-    lines); or one item that posts to no channel. Lanes go side by side: clicks on two cards of one channel update
-    both at once."""
+class Flight:
+    """The lanes out (by key) during one `drain`, the ids of their items not recorded yet, and where their outcomes
+    (and each lane, once it is back) arrive."""
 
-    channel: str | None
-    items: list[tuple[OutboxItem, Outgoing]] = field(default_factory=list)
+    lanes: dict[str, Lane] = field(default_factory=dict)
+    ids: set[int] = field(default_factory=set)
+    outcomes: "queue.Queue[Outcome | Lane]" = field(default_factory=queue.Queue)
 
 
 class OutboxWorker:
@@ -184,32 +178,77 @@ class OutboxWorker:
     def drain(self, *, limit: int = 1000, interruptible: bool = False) -> int:
         """Send everything due now; returns how many items were handled.
 
-        `interruptible` (the worker thread): stop between batches once `stop()` was called.
+        Batches overlap: while lanes are out, what fell due meanwhile (a card clicked, a new request's card) is read
+        and sent beside them in lanes of its own, up to `lanes` lanes out; an item whose lane is out waits for it
+        (`bot.outbox.lanes`). Returns once every lane is back. `interruptible` (the worker thread): read no more
+        once `stop()` was called.
         """
         handled = 0
+        flight = Flight()
         with self._send_lock:
-            while handled < limit and not (interruptible and self._stop.is_set()):
-                if not self._hold_lease():
-                    self.standing_by = True
-                    break  # another process's worker is sending; it will send these too
-                self.standing_by = False
-                with self.store.reading() as tx:
-                    items = tx.outbox.due(self.clock(), limit=min(BATCH, limit - handled))
-                if not items:
-                    break
-                handled += self._send_batch(items)
+            try:
+                while True:
+                    started = 0
+                    reading = handled < limit and not (interruptible and self._stop.is_set())
+                    if reading and len(flight.lanes) < self.lanes:
+                        if self._hold_lease():
+                            self.standing_by = False
+                            with self.store.reading() as tx:
+                                due = tx.outbox.due(self.clock(), limit=min(BATCH, limit - handled) + len(flight.ids))
+                            items = [item for item in due if item.id not in flight.ids]
+                            started = self._send_batch(items, flight) if items else 0
+                            handled += started
+                        else:
+                            self.standing_by = True  # another process's worker is sending; it will send these too
+                    if started:
+                        continue
+                    if not flight.lanes:
+                        break
+                    self._collect(flight)
+            finally:
+                while flight.lanes:  # never leave a lane's outcomes unrecorded
+                    self._collect(flight)
         return handled
 
+    def _collect(self, flight: "Flight") -> None:
+        """Wait for the lanes' next outcomes, or a ring (something new may go beside them), and record them."""
+        self.wakeup.wait(1.0)
+        self.wakeup.clear()
+        got: list[Outcome] = []
+        while True:
+            try:
+                o = flight.outcomes.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(o, Lane):
+                del flight.lanes[o.key]
+            else:
+                got.append(o)
+        self._record(got, now=self.clock())
+        flight.ids.difference_update(o.item.id for o in got)
+
     # -- one batch -----------------------------------------------------------------------------
-    def _send_batch(self, items: list[OutboxItem]) -> int:
+    def _send_batch(self, items: list[OutboxItem], flight: "Flight") -> int:
+        """Start the lanes of these items (see `drain`); record at once what needs no Slack call. How many were
+        handled (those left for a later read not counted)."""
         now = self.clock()
         payloads, done = self._payloads(items)
         kept, held = self._held_back(items, payloads, now=now)
         outs = self._read(kept, payloads, now=now, done=done)
         done += held
-        lanes, paced = self._lanes(outs, now=now)
-        left = len(outs) - len(paced) - sum(len(lane.items) for lane in lanes)  # for the next batch (`LANE_ITEMS`)
-        done += paced
+        cut = split(
+            outs,
+            now=now,
+            pacer=self.pacer,
+            lanes=self.lanes,
+            busy=set(flight.lanes),
+            room=self.lanes - len(flight.lanes),
+        )
+        done += [Outcome(item, out, "defer", until=until, error="paced") for item, out, until in cut.paced]
+        # A card superseded by one left for a later read stays queued with it (its homes are refreshed then).
+        later = {item.request_id for item in cut.later if item.kind == Kind.CARD}
+        done = [o for o in done if not (o.what == "superseded" and o.item.request_id in later)]
+        lanes = cut.lanes
         to_send = [pair for lane in lanes for pair in lane.items]
         if to_send:
             with self.store.transaction(background=True) as tx:  # on disk before any attempt is made
@@ -218,21 +257,12 @@ class OutboxWorker:
             for lane in lanes:
                 lane.items = [(item, out) for item, out in lane.items if item.id in pending]
             lanes = [lane for lane in lanes if lane.items]
-        outcomes: queue.Queue[Outcome | None] = queue.Queue()
         for lane in lanes:
-            self._pool.submit(self._send_lane, lane, outcomes)
+            flight.lanes[lane.key] = lane
+            flight.ids.update(item.id for item, _ in lane.items)
+            self._pool.submit(self._send_lane, lane, flight.outcomes)
         self._record(done, now=now)
-        finished, total = 0, len(lanes)
-        while finished < total:
-            got = [outcomes.get()]
-            while True:
-                try:
-                    got.append(outcomes.get_nowait())
-                except queue.Empty:
-                    break
-            finished += sum(1 for o in got if o is None)
-            self._record([o for o in got if o is not None], now=self.clock())
-        return len(items) - left
+        return len(done) + sum(len(lane.items) for lane in lanes)
 
     @staticmethod
     def _payloads(items: list[OutboxItem]) -> tuple[dict[int, Payload], list[Outcome]]:
@@ -324,42 +354,7 @@ class OutboxWorker:
         ]
         return ready
 
-    def _lanes(self, outs: list[tuple[OutboxItem, Outgoing]], *, now: datetime) -> tuple[list[Lane], list[Outcome]]:
-        """The lanes, each in queue order. The tokens are taken per channel in queue order, whatever the lanes: a
-        channel out of tokens defers the rest of its items (in every lane of it), in order; the others go on. A lane
-        takes `LANE_ITEMS` at most; its later items stay queued, untried, first in the next batch."""
-        lanes: dict[str, Lane] = {}
-        held: dict[str, datetime] = {}  # channel -> out of tokens: its later items wait until then
-        paced: list[Outcome] = []
-        full: set[str] = set()  # lanes with `LANE_ITEMS`: their later items stay queued for the next batch
-        for item, out in outs:
-            channel = SENDERS[Kind(item.kind)].channel(out)
-            key = self._lane_key(item, out, channel)
-            if key in full:
-                continue
-            if channel and channel not in held and (wait := self.pacer.reserve(channel)) > 0:
-                held[channel] = now + timedelta(seconds=wait)
-            if channel in held:
-                paced.append(Outcome(item, out, "defer", until=held[channel], error="paced"))
-                continue
-            lane = lanes.setdefault(key, Lane(channel))
-            lane.items.append((item, out))
-            if self.lanes > 1 and len(lane.items) >= LANE_ITEMS:
-                full.add(key)
-        return list(lanes.values()), paced
-
-    def _lane_key(self, item: OutboxItem, out: Outgoing, channel: str | None) -> str:
-        """A request whose card is posted has a lane of its own in each channel it posts to. A card not posted yet
-        waits in its channel's lane, with the lines under it, for the cards queued before it: Slack shows a
-        channel's cards in the order they were posted (and posts them about one a second anyway). With one lane at
-        a time there is nothing to win: a lane per channel, as queued."""
-        if not channel:
-            return f"item:{item.id}"
-        if self.lanes > 1 and out.request is not None and out.request.card_ts:
-            return f"{channel} request:{out.request.id}"
-        return channel
-
-    def _send_lane(self, lane: Lane, outcomes: "queue.Queue[Outcome | None]") -> None:
+    def _send_lane(self, lane: Lane, outcomes: "queue.Queue[Outcome | Lane]") -> None:
         """Send one lane's items in order; a card posted here is known to the lines after it in its thread."""
         try:
             posted: dict[int, tuple[str, str]] = {}
@@ -371,12 +366,14 @@ class OutboxWorker:
                 if outcome.sent and outcome.sent.card and out.request is not None:
                     posted[out.request.id] = outcome.sent.card
                 outcomes.put(outcome)
+                self.wakeup.set()  # recorded now: a card posted is known to what threads under it
         except Exception as exc:  # never leave the batch waiting for a lane
             log.exception("an outbox lane failed")
             for item, out in lane.items:
                 outcomes.put(Outcome(item, out, "retry", error=f"{type(exc).__name__}: {exc}"))
         finally:
-            outcomes.put(None)
+            outcomes.put(lane)  # the lane is back
+            self.wakeup.set()
 
     def _send_one(self, item: OutboxItem, out: Outgoing) -> Outcome:
         sender = SENDERS[Kind(item.kind)]
