@@ -9,21 +9,42 @@ lanes fall.
 
 Batches overlap: the worker reads the next items while earlier lanes are still out. An item whose lane is still
 out (`busy`) is not started beside it, so a lane's items still go one after the other in the order queued; it waits,
-untried, for the next read after that lane is done.
+untried, for the next read after that lane is done. `Flight` is what is out during one drain; `Outcome` what became
+of one item sent.
 """
 
+import queue
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.outbox.pacing import Pacer
-from bot.outbox.senders import SENDERS, Outgoing
+from bot.outbox.senders import SENDERS, Outgoing, Sent
 from storage.outbox import Kind
 from storage.queue import OutboxItem
 
+LEASE_SECONDS = 30.0
+"""How long the outbox's `notifier` lease lasts once taken (one sender per database)."""
 LANE_ITEMS = 4
 """Items a lane takes from one read, at most (with more than one lane): a lane's later items wait for the next read
 after it, so a channel's backlog of new cards holds no one else, and a card clicked meanwhile goes with the next
 few. The rest waits, in order."""
+
+
+@dataclass
+class Outcome:
+    """What became of one item: `sent`, `retry` (a passing failure), `wait` (for the card it threads under),
+    `defer` (until `until`), `skip`, `refused`
+    (Slack said no for good), `failed` (a bug or bad data), or `superseded` (a newer card of the request was sent)."""
+
+    item: OutboxItem
+    out: Outgoing | None
+    what: str
+    sent: Sent | None = None
+    error: str = ""
+    until: datetime | None = None
+    exc: BaseException | None = None
 
 
 @dataclass
@@ -91,3 +112,23 @@ def split(
         if lanes > 1 and len(lane.items) >= LANE_ITEMS:
             closed.add(key)
     return Split(list(found.values()), paced, later)
+
+
+@dataclass
+class Flight:
+    """The lanes out (by key) during one `drain`, the ids of their items not recorded yet, and where their outcomes
+    (and each lane, once it is back) arrive."""
+
+    lanes: dict[str, Lane] = field(default_factory=dict)
+    ids: set[int] = field(default_factory=set)
+    outcomes: "queue.Queue[Outcome | Lane]" = field(default_factory=queue.Queue)
+    taken_at: float | None = None
+
+    def leased(self, take: Callable[[], bool]) -> bool:
+        """Whether this worker holds the lease: taken (`take`) at the drain's first read, then again once
+        `LEASE_SECONDS` / 6 passed (reads come at each lane's outcomes: a write each would be one too many)."""
+        if self.taken_at is not None and time.monotonic() - self.taken_at < LEASE_SECONDS / 6:
+            return True
+        held = take()
+        self.taken_at = time.monotonic() if held else None
+        return held

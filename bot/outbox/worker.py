@@ -19,7 +19,7 @@ import logging
 import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -28,7 +28,7 @@ from bot.outbox.refusals import PASSING, PERMANENT, retry_after
 from bot.runtime.clock import Clock
 from bot.runtime.metrics import Metrics
 from bot.runtime.leases import holder_alive, holder_name
-from bot.outbox.lanes import Lane, split
+from bot.outbox.lanes import LEASE_SECONDS, Flight, Lane, Outcome, split
 from bot.outbox.pacing import Pacer
 from bot.outbox.senders import ON_CARD_CHANNEL, SENDERS, Defer, Delivery, Outgoing, Retry, Sent, Skip, Waiting
 from bot.runtime.wakeup import Wakeup
@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300
 LEASE = "notifier"
-LEASE_SECONDS = 30.0
 BATCH = 100
 LANES = 8
 """Lanes sent at once (`Lane`: a posted card's messages, or a channel's others, in order): enough for the cards of
@@ -51,31 +50,6 @@ docs/benchmarks.md). A lane mostly waits for Slack. How fast a channel is posted
 lanes; Slack limits chat.update per workspace, not per channel."""
 WATCH_SECONDS = 0.5
 """How often an idle worker asks whether the database changed (another process may have queued messages)."""
-
-
-@dataclass
-class Outcome:
-    """What became of one item: `sent`, `retry` (a passing failure), `wait` (for the card it threads under),
-    `defer` (until `until`), `skip`, `refused`
-    (Slack said no for good), `failed` (a bug or bad data), or `superseded` (a newer card of the request was sent)."""
-
-    item: OutboxItem
-    out: Outgoing | None
-    what: str
-    sent: Sent | None = None
-    error: str = ""
-    until: datetime | None = None
-    exc: BaseException | None = None
-
-
-@dataclass
-class Flight:
-    """The lanes out (by key) during one `drain`, the ids of their items not recorded yet, and where their outcomes
-    (and each lane, once it is back) arrive."""
-
-    lanes: dict[str, Lane] = field(default_factory=dict)
-    ids: set[int] = field(default_factory=set)
-    outcomes: "queue.Queue[Outcome | Lane]" = field(default_factory=queue.Queue)
 
 
 class OutboxWorker:
@@ -191,7 +165,7 @@ class OutboxWorker:
                     started = 0
                     reading = handled < limit and not (interruptible and self._stop.is_set())
                     if reading and len(flight.lanes) < self.lanes:
-                        if self._hold_lease():
+                        if flight.leased(self._hold_lease):
                             self.standing_by = False
                             with self.store.reading() as tx:
                                 due = tx.outbox.due(self.clock(), limit=min(BATCH, limit - handled) + len(flight.ids))
@@ -210,7 +184,7 @@ class OutboxWorker:
                     self._collect(flight)
         return handled
 
-    def _collect(self, flight: "Flight") -> None:
+    def _collect(self, flight: Flight) -> None:
         """Wait for the lanes' next outcomes, or a ring (something new may go beside them), and record them."""
         self.wakeup.wait(1.0)
         self.wakeup.clear()
@@ -228,7 +202,7 @@ class OutboxWorker:
         flight.ids.difference_update(o.item.id for o in got)
 
     # -- one batch -----------------------------------------------------------------------------
-    def _send_batch(self, items: list[OutboxItem], flight: "Flight") -> int:
+    def _send_batch(self, items: list[OutboxItem], flight: Flight) -> int:
         """Start the lanes of these items (see `drain`); record at once what needs no Slack call. How many were
         handled (those left for a later read not counted)."""
         now = self.clock()
