@@ -343,14 +343,14 @@ class Harness:
         return texts + [r["body"].get("text", "") for r in self.fake.responses]
 
     def stop(self) -> None:
-        self.server.close()
-        self.thread.join(timeout=5)
+        close_server(self.server, self.thread)
         self.bot.stop()
         self.bot.pool.shutdown(wait=False)  # its idle threads too: no test leaves them beside the tests after it
 
 
 def serve_until_closed(server: Any) -> None:
-    """waitress has no stop(): closing its sockets ends the loop with EBADF, which is the normal end here. Its
+    """waitress has no stop(): closing its sockets (`close_server`, from the loop itself) ends the loop, or it ends with
+    EBADF when they are closed from another thread, which is a normal end here too. Its
     worker threads are then stopped too (waitress stops them only on SystemExit or KeyboardInterrupt), so a test
     leaves none of them waiting beside the tests after it."""
     try:
@@ -359,6 +359,22 @@ def serve_until_closed(server: Any) -> None:
         pass
     finally:
         server.task_dispatcher.shutdown()
+
+
+def close_server(server: Any, thread: threading.Thread) -> None:
+    """Close a waitress server from its own loop, and wait for the loop to end. waitress reads its loop's timeout in
+    whole seconds (0.05 was 0: a loop that polled without sleeping, burning a core's share for as long as a harness
+    lived), so the servers here poll for a second, as in production, and the trigger wakes the loop to close."""
+    closed = threading.Event()
+
+    def close() -> None:
+        server.close()
+        closed.set()
+
+    server.trigger.pull_trigger(close)
+    thread.join(timeout=5)
+    if not closed.is_set():  # the loop had already ended: close it from here
+        server.close()
 
 
 def start_harness(
@@ -384,7 +400,7 @@ def start_harness(
         hook_secrets=hook_secrets,
     )
     bot.inbox.start()  # the outbox is drained by hand (`settle`); the inbox works as it does in production
-    server = make_server(bot, host="127.0.0.1", port=0, loop_timeout=0.05)
+    server = make_server(bot, host="127.0.0.1", port=0)  # polls for a second; `close_server` wakes it to close
     thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
     thread.start()
     return Harness(
