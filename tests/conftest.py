@@ -4,10 +4,16 @@
 loaded machine can miss, or a subprocess the test kills and restarts) must not run beside any other test: every
 test takes a lock file shared by the workers, the serial ones exclusively, the others shared, so a serial test
 waits for the test running on the other worker to finish, and the other worker waits for it.
+
+The tests' files (tmp_path, temporary directories, the bots' databases) are kept in memory when the machine has a
+memory-backed /dev/shm: every commit the bot makes is fsynced (synchronous=FULL), and on a disk those waits were a
+third of the suite's time. A crash test kills processes, never the machine, so what it proves is the same.
+`PYTEST_DEBUG_TEMPROOT` or `TMPDIR` set by hand, or `--basetemp`, is used as given.
 """
 
 import fcntl
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +23,20 @@ from tests.fake_slack import FakeSlack, fake_slack  # noqa: F401  (the fixture)
 from tests.harness import Harness, start_harness
 
 SERIAL = "serial"
+MEMORY = Path("/dev/shm")
+
+
+def _temporary_files_in_memory() -> None:
+    """Point pytest's temporary root and `tempfile` (and so the bot processes the tests start) at /dev/shm, unless
+    a root was chosen by hand or there is no writable /dev/shm. Run at import, in the controller before it starts
+    the workers (they inherit the environment) and in each worker."""
+    if {"PYTEST_DEBUG_TEMPROOT", "TMPDIR"} & set(os.environ) or not (MEMORY.is_dir() and os.access(MEMORY, os.W_OK)):
+        return
+    os.environ["PYTEST_DEBUG_TEMPROOT"] = os.environ["TMPDIR"] = str(MEMORY)
+    tempfile.tempdir = None  # read TMPDIR again
+
+
+_temporary_files_in_memory()
 
 
 @pytest.fixture(autouse=True)
