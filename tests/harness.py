@@ -371,7 +371,10 @@ def close_server(server: Any, thread: threading.Thread) -> None:
         server.close()
         closed.set()
 
-    server.trigger.pull_trigger(close)
+    try:
+        server.trigger.pull_trigger(close)
+    except OSError:  # the trigger is closed already (its loop saw it go): close from here, the loop ends within 1 s
+        close()
     thread.join(timeout=5)
     if not closed.is_set():  # the loop had already ended: close it from here
         server.close()
