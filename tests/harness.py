@@ -12,9 +12,12 @@ itself answered (an empty 200, or a refusal at the door: 400, 401, 413 …) is `
 as it is, since nothing was kept to work.
 """
 
+import atexit
 import hashlib
 import hmac
 import json
+import shutil
+import tempfile
 import threading
 import time
 import urllib.error
@@ -30,6 +33,7 @@ import yaml
 from bot.entry.app import Bot, build_app
 from bot.runtime.config import parse_config
 from bot.entry.server import make_server
+from storage.db import Db
 from tests.fake_slack import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
@@ -361,6 +365,23 @@ def serve_until_closed(server: Any) -> None:
         server.task_dispatcher.shutdown()
 
 
+_MIGRATED: list[Path] = []
+
+
+def fresh_database(path: Path) -> Path:
+    """A new database at `path`, as `Db` makes one (every migration applied, no rows), copied from one made once per
+    process: migrating an empty file for each harness cost more than many tests. Applying the migrations to an
+    empty file is proved in tests/test_storage.py. A file already at `path` is left as it is."""
+    if not _MIGRATED:
+        folder = Path(tempfile.mkdtemp(prefix="ai-intake-migrated-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        Db(folder / "migrated.db").close()  # checkpointed on close: the whole database is in the one file
+        _MIGRATED.append(folder / "migrated.db")
+    if not path.exists():
+        shutil.copyfile(_MIGRATED[0], path)
+    return path
+
+
 def close_server(server: Any, thread: threading.Thread) -> None:
     """Close a waitress server from its own loop, and wait for the loop to end. waitress reads its loop's timeout in
     whole seconds (0.05 was 0: a loop that polled without sleeping, burning a core's share for as long as a harness
@@ -394,7 +415,7 @@ def start_harness(
     clock = clock or Clock()
     bot = build_app(
         config=parse_config(config or CONFIG),
-        db_path=str(tmp_path / db_name),
+        db_path=str(fresh_database(tmp_path / db_name)),
         token=fake.token,
         signing_secret=SIGNING_SECRET,
         api_url=fake.url,
