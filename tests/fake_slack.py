@@ -837,6 +837,9 @@ def _multipart(content_type: str, body: bytes) -> dict[str, Any]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: the outbox's lanes and a test's threads connecting at once overflowed
+    # it, and a connection whose SYN was dropped waited a second for the kernel to send it again.
+    request_queue_size = 128
     fake: FakeSlack
 
 

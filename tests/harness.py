@@ -12,9 +12,12 @@ itself answered (an empty 200, or a refusal at the door: 400, 401, 413 …) is `
 as it is, since nothing was kept to work.
 """
 
+import atexit
 import hashlib
 import hmac
 import json
+import shutil
+import tempfile
 import threading
 import time
 import urllib.error
@@ -30,6 +33,7 @@ import yaml
 from bot.entry.app import Bot, build_app
 from bot.runtime.config import parse_config
 from bot.entry.server import make_server
+from storage.db import Db
 from tests.fake_slack import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
@@ -343,14 +347,14 @@ class Harness:
         return texts + [r["body"].get("text", "") for r in self.fake.responses]
 
     def stop(self) -> None:
-        self.server.close()
-        self.thread.join(timeout=5)
+        close_server(self.server, self.thread)
         self.bot.stop()
         self.bot.pool.shutdown(wait=False)  # its idle threads too: no test leaves them beside the tests after it
 
 
 def serve_until_closed(server: Any) -> None:
-    """waitress has no stop(): closing its sockets ends the loop with EBADF, which is the normal end here. Its
+    """waitress has no stop(): closing its sockets (`close_server`, from the loop itself) ends the loop, or it ends with
+    EBADF when they are closed from another thread, which is a normal end here too. Its
     worker threads are then stopped too (waitress stops them only on SystemExit or KeyboardInterrupt), so a test
     leaves none of them waiting beside the tests after it."""
     try:
@@ -359,6 +363,42 @@ def serve_until_closed(server: Any) -> None:
         pass
     finally:
         server.task_dispatcher.shutdown()
+
+
+_MIGRATED: list[Path] = []
+
+
+def fresh_database(path: Path) -> Path:
+    """A new database at `path`, as `Db` makes one (every migration applied, no rows), copied from one made once per
+    process: migrating an empty file for each harness cost more than many tests. Applying the migrations to an
+    empty file is proved in tests/test_storage.py. A file already at `path` is left as it is."""
+    if not _MIGRATED:
+        folder = Path(tempfile.mkdtemp(prefix="ai-intake-migrated-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        Db(folder / "migrated.db").close()  # checkpointed on close: the whole database is in the one file
+        _MIGRATED.append(folder / "migrated.db")
+    if not path.exists():
+        shutil.copyfile(_MIGRATED[0], path)
+    return path
+
+
+def close_server(server: Any, thread: threading.Thread) -> None:
+    """Close a waitress server from its own loop, and wait for the loop to end. waitress reads its loop's timeout in
+    whole seconds (0.05 was 0: a loop that polled without sleeping, burning a core's share for as long as a harness
+    lived), so the servers here poll for a second, as in production, and the trigger wakes the loop to close."""
+    closed = threading.Event()
+
+    def close() -> None:
+        server.close()
+        closed.set()
+
+    try:
+        server.trigger.pull_trigger(close)
+    except OSError:  # the trigger is closed already (its loop saw it go): close from here, the loop ends within 1 s
+        close()
+    thread.join(timeout=5)
+    if not closed.is_set():  # the loop had already ended: close it from here
+        server.close()
 
 
 def start_harness(
@@ -375,7 +415,7 @@ def start_harness(
     clock = clock or Clock()
     bot = build_app(
         config=parse_config(config or CONFIG),
-        db_path=str(tmp_path / db_name),
+        db_path=str(fresh_database(tmp_path / db_name)),
         token=fake.token,
         signing_secret=SIGNING_SECRET,
         api_url=fake.url,
@@ -384,7 +424,7 @@ def start_harness(
         hook_secrets=hook_secrets,
     )
     bot.inbox.start()  # the outbox is drained by hand (`settle`); the inbox works as it does in production
-    server = make_server(bot, host="127.0.0.1", port=0, loop_timeout=0.05)
+    server = make_server(bot, host="127.0.0.1", port=0)  # polls for a second; `close_server` wakes it to close
     thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
     thread.start()
     return Harness(

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 from bot.entry.server import CONNECTION_LIMIT, make_server
-from tests.harness import Harness, serve_until_closed
+from tests.harness import Harness, close_server, serve_until_closed
 
 IDLE = 150
 MANY = 500
@@ -70,7 +70,7 @@ def test_a_command_is_answered_while_500_connections_sit_idle_and_500_drip(harne
 
 def test_a_connection_that_drips_its_request_is_closed_at_the_deadline(harness: Harness) -> None:
     """Each drip is activity, so the idle timeout (a minute here) never comes; the request deadline (1 s) does."""
-    server = make_server(harness.bot, host="127.0.0.1", port=0, loop_timeout=0.05, idle_timeout=60, request_deadline=1)
+    server = make_server(harness.bot, host="127.0.0.1", port=0, idle_timeout=60, request_deadline=1)
     thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
     thread.start()
     try:
@@ -94,20 +94,18 @@ def test_a_connection_that_drips_its_request_is_closed_at_the_deadline(harness: 
                     break
             assert closed, "the dripping connection was never closed"
     finally:
-        server.close()
-        thread.join(timeout=5)
+        close_server(server, thread)
 
 
 def test_an_idle_connection_is_closed_after_the_idle_timeout(harness: Harness) -> None:
-    server = make_server(harness.bot, host="127.0.0.1", port=0, loop_timeout=0.05, idle_timeout=1)
+    server = make_server(harness.bot, host="127.0.0.1", port=0, idle_timeout=1)
     thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
     thread.start()
     try:
         with socket.create_connection(("127.0.0.1", server.effective_port), timeout=20) as sock:
             assert sock.recv(1) == b""  # the server closed it (a recv that waited 20 s would raise)
     finally:
-        server.close()
-        thread.join(timeout=5)
+        close_server(server, thread)
 
 
 def test_the_security_page_gives_the_limits_and_a_reverse_proxy() -> None:

@@ -18,7 +18,7 @@ import yaml
 from bot.entry.cli import build_parser
 from bot.entry.server import HEALTH_PATH, make_server
 from bot.runtime.settings import load_settings
-from tests.harness import Harness, serve_until_closed
+from tests.harness import Harness, close_server, serve_until_closed
 from tests.stories import writer_held
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -232,14 +232,13 @@ def test_the_health_check_fails_when_healthz_says_503(harness: Harness) -> None:
 
 
 def test_the_health_check_passes_while_the_bot_is_alive_but_not_ready(harness: Harness) -> None:
-    server = make_server(harness.bot, host="127.0.0.1", port=0, scheduler_running=lambda: False, loop_timeout=0.05)
+    server = make_server(harness.bot, host="127.0.0.1", port=0, scheduler_running=lambda: False)
     thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
     thread.start()
     try:
         done = healthcheck({"PORT": str(server.effective_port)})
     finally:
-        server.close()
-        thread.join(timeout=5)
+        close_server(server, thread)
     assert done.returncode == 0  # a stopped scheduler makes /readyz 503, not /healthz: no restart loop
 
 

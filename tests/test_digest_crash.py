@@ -3,12 +3,9 @@
 import subprocess
 import sys
 
-import pytest
-
 from tests.harness import Harness, start_harness, write_config
 from tests.test_cli import ROOT, base_env
 
-pytestmark = pytest.mark.serial  # a bot process killed mid-digest and run again
 
 AT = "2026-11-30T08:00:00+00:00"  # the Monday after the harness's start
 

@@ -39,7 +39,7 @@ CONSOLE_COMMAND = (
 )
 TEST_COMMAND = (
     "python -m pip install --require-hashes -r requirements/test.txt && python -m pip install --no-deps -e . "
-    "&& python -m pytest -n 2"
+    "&& python -m pytest -n 3 --dist worksteal"
 )
 
 

@@ -21,7 +21,7 @@ from bot.usecases.jobs import Jobs
 from bot.usecases.service import Intake
 from storage.db import Db
 from storage.store import Store
-from tests.harness import CONFIG, START
+from tests.harness import CONFIG, START, fresh_database
 from tests.test_cli import base_env, run_cli
 
 CFG = parse_config(CONFIG)
@@ -39,7 +39,7 @@ class Clock:
 
 def world(path: Path) -> tuple[Store, Intake, Jobs, Clock]:
     clock = Clock(START)
-    store = Store(Db(path), facts_of=facts_of(CFG))
+    store = Store(Db(fresh_database(path)), facts_of=facts_of(CFG))
     return store, Intake(store, CFG, clock=clock), Jobs(store, CFG), clock
 
 

@@ -11,7 +11,7 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parents[1]
 TESTS_LINE = (
     "python -m pip install --require-hashes -r requirements/test.txt && python -m pip install --no-deps -e . "
-    "&& python -m pytest -n 2"
+    "&& python -m pytest -n 3 --dist worksteal"
 )
 BOT_LINE = (
     "python -m pip install --require-hashes -r requirements/run.txt && python -m pip install --no-deps . "

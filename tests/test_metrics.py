@@ -26,7 +26,7 @@ from bot.runtime.metrics import SURFACES, Metrics, version_of
 from bot.entry.server import METRICS_PATH, make_metrics_server, make_server
 from bot.runtime.settings import DEFAULT_METRICS_PORT, Settings, SettingsError, load_settings
 from tests.fake_slack import FakeSlack
-from tests.harness import Harness, serve_until_closed, start_harness
+from tests.harness import Harness, close_server, serve_until_closed, start_harness
 from tests.stories import writer_held
 from tests.socket_slack import command_over_socket
 from tests.test_console import open_typist
@@ -77,8 +77,7 @@ class Served:
     thread: threading.Thread
 
     def close(self) -> None:
-        self.server.close()
-        self.thread.join(timeout=5)
+        close_server(self.server, self.thread)
 
 
 def served(server: Any) -> Served:
@@ -90,7 +89,7 @@ def served(server: Any) -> Served:
 @pytest.fixture
 def metrics_port(harness: Harness) -> Iterator[str]:
     """The harness's bot, with /metrics served on a port of its own (as AI_INTAKE_METRICS_PORT does)."""
-    server = served(make_metrics_server(harness.bot, host="127.0.0.1", port=0, loop_timeout=0.05))
+    server = served(make_metrics_server(harness.bot, host="127.0.0.1", port=0))
     yield server.url
     server.close()
 

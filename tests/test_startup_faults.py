@@ -6,6 +6,9 @@
 - Slack refuses the token (`invalid_auth`): the bot exits with one sentence naming the setting.
 - The database cannot be opened or written (a path under a missing directory, a directory, a file
   that is not a database): one sentence naming the file, a non-zero exit code, no traceback.
+
+The delays are injected where they are counted; the bot process waiting for Slack is given 30 s to say it twice,
+so these run beside the other worker's tests.
 """
 
 import logging
@@ -27,7 +30,6 @@ from tests.fake_slack import FakeSlack
 from tests.harness import CONFIG, SIGNING_SECRET
 from tests.test_cli import ROOT, base_env, free_port, run_cli
 
-pytestmark = pytest.mark.serial  # bot processes retrying against Slack on a schedule of delays
 
 RETRYING = re.compile(r"Slack cannot be reached \((?P<why>.+)\); trying again in (?P<delay>\d+) s")
 

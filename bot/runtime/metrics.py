@@ -16,6 +16,7 @@ its oldest pending message, how long its most overdue message has been due, and 
 """
 
 import logging
+import os
 import platform
 import sqlite3
 import time
@@ -331,6 +332,9 @@ class MeteredApp(App):
 
     def __init__(self, *, metrics: Metrics, **kwargs: Any) -> None:
         self.ai_intake_metrics = metrics
+        # Bolt names an app (and its loggers) after the file that made it, found with inspect.stack(), which reads
+        # every frame's source: tens of milliseconds under a deep stack (a test's). This is the name it finds.
+        kwargs.setdefault("name", os.path.basename(__file__))
         super().__init__(**kwargs)
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
