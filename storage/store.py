@@ -369,16 +369,16 @@ class Tx:
         )
         return cursor.rowcount == 1
 
-    def card_channels(self, ids: Sequence[int]) -> dict[int, str | None]:
-        """The channel each of these requests' card is in (None: none yet), by id: the outbox worker's pacing check,
-        before it reads the requests whole."""
+    def card_places(self, ids: Sequence[int]) -> dict[int, tuple[str | None, bool]]:
+        """The channel each of these requests' card is in (None: none yet) and whether it is posted, by id: the outbox
+        worker's pacing check and lanes, before it reads the requests whole."""
         wanted = sorted(set(ids))
         if not wanted:
             return {}
         rows = self.db.query(
-            f"SELECT id, card_channel FROM requests WHERE id IN ({', '.join('?' for _ in wanted)})", wanted
+            f"SELECT id, card_channel, card_ts FROM requests WHERE id IN ({', '.join('?' for _ in wanted)})", wanted
         )
-        return {r["id"]: r["card_channel"] for r in rows}
+        return {r["id"]: (r["card_channel"], bool(r["card_ts"])) for r in rows}
 
     # -- figures for /metrics ------------------------------------------------------------------
     def open_count_by_status(self) -> dict[str, int]:

@@ -66,15 +66,15 @@ class Split:
     later: list[OutboxItem]
 
 
-def lane_key(item: OutboxItem, out: Outgoing, channel: str | None, *, lanes: int) -> str:
-    """A request whose card is posted has a lane of its own in each channel it posts to. A card not posted yet
-    waits in its channel's lane, with the lines under it, for the cards queued before it: Slack shows a
+def lane_key(item: OutboxItem, channel: str | None, *, posted: int | None, lanes: int) -> str:
+    """A request whose card is posted (`posted`: its id) has a lane of its own in each channel it posts to. A card not
+    posted yet waits in its channel's lane, with the lines under it, for the cards queued before it: Slack shows a
     channel's cards in the order they were posted (and posts them about one a second anyway). With one lane at
     a time there is nothing to win: a lane per channel, as queued."""
     if not channel:
         return f"item:{item.id}"
-    if lanes > 1 and out.request is not None and out.request.card_ts:
-        return f"{channel} request:{out.request.id}"
+    if lanes > 1 and posted is not None:
+        return f"{channel} request:{posted}"
     return channel
 
 
@@ -98,7 +98,8 @@ def split(
     closed: set[str] = set(busy)  # lanes that take no more items from this read
     for item, out in outs:
         channel = SENDERS[Kind(item.kind)].channel(out)
-        key = lane_key(item, out, channel, lanes=lanes)
+        posted = out.request.id if out.request is not None and out.request.card_ts else None
+        key = lane_key(item, channel, posted=posted, lanes=lanes)
         if key in closed or (key not in found and room is not None and len(found) >= room):
             later.append(item)
             continue

@@ -28,7 +28,7 @@ from bot.outbox.refusals import PASSING, PERMANENT, retry_after
 from bot.runtime.clock import Clock
 from bot.runtime.metrics import Metrics
 from bot.runtime.leases import holder_alive, holder_name
-from bot.outbox.lanes import LEASE_SECONDS, Flight, Lane, Outcome, split
+from bot.outbox.lanes import LEASE_SECONDS, Flight, Lane, Outcome, lane_key, split
 from bot.outbox.pacing import Pacer
 from bot.outbox.senders import ON_CARD_CHANNEL, SENDERS, Defer, Delivery, Outgoing, Retry, Sent, Skip, Waiting
 from bot.runtime.wakeup import Wakeup
@@ -49,6 +49,8 @@ a busy channel clicked at the same moment to be updated together (with four, the
 docs/benchmarks.md). A lane mostly waits for Slack. How fast a channel is posted to is the `Pacer`'s, whatever the
 lanes; Slack limits chat.update per workspace, not per channel."""
 WATCH_SECONDS = 0.5
+COLLECT_SECONDS = 0.02
+"""While lanes are out, how often the worker looks whether something new was queued (a ring), between outcomes."""
 """How often an idle worker asks whether the database changed (another process may have queued messages)."""
 
 
@@ -178,28 +180,42 @@ class OutboxWorker:
                         continue
                     if not flight.lanes:
                         break
-                    self._collect(flight)
+                    while flight.lanes and not self._collect(flight):
+                        pass  # then read again: a lane came back, or something new was queued
             finally:
                 while flight.lanes:  # never leave a lane's outcomes unrecorded
                     self._collect(flight)
         return handled
 
-    def _collect(self, flight: Flight) -> None:
-        """Wait for the lanes' next outcomes, or a ring (something new may go beside them), and record them."""
-        self.wakeup.wait(1.0)
-        self.wakeup.clear()
+    def _collect(self, flight: Flight) -> bool:
+        """Wait a moment for the lanes' outcomes and record them as they come. Whether to read again: a lane came back
+        (what waited for it may go), or a ring (something new was queued and may go beside them)."""
         got: list[Outcome] = []
-        while True:
-            try:
-                o = flight.outcomes.get_nowait()
-            except queue.Empty:
-                break
+        again = False
+        try:
+            first = [flight.outcomes.get(timeout=COLLECT_SECONDS)]
+        except queue.Empty:
+            first = []
+        for o in self._rest(flight.outcomes, first):
             if isinstance(o, Lane):
                 del flight.lanes[o.key]
+                again = True
             else:
                 got.append(o)
         self._record(got, now=self.clock())
         flight.ids.difference_update(o.item.id for o in got)
+        if self.wakeup.is_set():
+            self.wakeup.clear()
+            again = True
+        return again
+
+    @staticmethod
+    def _rest(outcomes: "queue.Queue[Outcome | Lane]", got: list["Outcome | Lane"]) -> list["Outcome | Lane"]:
+        while True:
+            try:
+                got.append(outcomes.get_nowait())
+            except queue.Empty:
+                return got
 
     # -- one batch -----------------------------------------------------------------------------
     def _send_batch(self, items: list[OutboxItem], flight: Flight) -> int:
@@ -207,7 +223,7 @@ class OutboxWorker:
         handled (those left for a later read not counted)."""
         now = self.clock()
         payloads, done = self._payloads(items)
-        kept, held = self._held_back(items, payloads, now=now)
+        kept, held = self._held_back(items, payloads, now=now, busy=set(flight.lanes))
         outs = self._read(kept, payloads, now=now, done=done)
         done += held
         cut = split(
@@ -251,16 +267,15 @@ class OutboxWorker:
         return payloads, failed
 
     def _held_back(
-        self, items: list[OutboxItem], payloads: dict[int, Payload], *, now: datetime
+        self, items: list[OutboxItem], payloads: dict[int, Payload], *, now: datetime, busy: set[str]
     ) -> tuple[list[OutboxItem], list[Outcome]]:
         """The pacing check before any request is read whole: of each channel's items, in order, as many as the
         channel has tokens for go on (a card's later renders with the first, which supersedes them); the rest wait
-        for the next token. It reads only the card channels, so a channel's backlog costs a light read a round,
-        not its requests and their events."""
+        for the next token. An item whose lane is out (`busy`) is left as it is, for a read after that lane is back.
+        It reads only the card channels, so a channel's backlog costs a light read a round, not its requests and
+        their events."""
         with self.store.reading() as tx:
-            card_channels = tx.card_channels(
-                [i.request_id for i in items if i.request_id and i.kind in ON_CARD_CHANNEL]
-            )
+            places = tx.card_places([i.request_id for i in items if i.request_id and i.kind in ON_CARD_CHANNEL])
         rooms: dict[str, list[float]] = {}  # channel -> [posts it may still take, seconds until the token after]
         carded: dict[int, bool] = {}  # request id -> its first card in this batch went on
         kept: list[OutboxItem] = []
@@ -268,10 +283,14 @@ class OutboxWorker:
         for item in items:
             if item.id not in payloads:
                 continue
+            posted = None
             if item.kind in ON_CARD_CHANNEL:
-                channel = card_channels.get(item.request_id or 0)
+                channel, is_posted = places.get(item.request_id or 0, (None, False))
+                posted = item.request_id if is_posted else None
             else:
                 channel = SENDERS[Kind(item.kind)].channel(Outgoing(item.id, item.attempts, payloads[item.id]))
+            if busy and lane_key(item, channel, posted=posted, lanes=self.lanes) in busy:
+                continue
             room = rooms.setdefault(channel, list(self.pacer.room(channel))) if channel else None
             if item.kind == Kind.CARD and item.request_id in carded:
                 goes = carded[item.request_id]  # superseded by, or held with, the first
@@ -340,14 +359,12 @@ class OutboxWorker:
                 if outcome.sent and outcome.sent.card and out.request is not None:
                     posted[out.request.id] = outcome.sent.card
                 outcomes.put(outcome)
-                self.wakeup.set()  # recorded now: a card posted is known to what threads under it
         except Exception as exc:  # never leave the batch waiting for a lane
             log.exception("an outbox lane failed")
             for item, out in lane.items:
                 outcomes.put(Outcome(item, out, "retry", error=f"{type(exc).__name__}: {exc}"))
         finally:
             outcomes.put(lane)  # the lane is back
-            self.wakeup.set()
 
     def _send_one(self, item: OutboxItem, out: Outgoing) -> Outcome:
         sender = SENDERS[Kind(item.kind)]

@@ -19,6 +19,10 @@ class Wakeup:
     def clear(self) -> None:
         self._event.clear()
 
+    def is_set(self) -> bool:
+        """Whether it rang since it was last cleared."""
+        return self._event.is_set()
+
     def wait(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for a ring; True when it rang."""
         return self._event.wait(timeout=timeout)
