@@ -13,10 +13,13 @@ waits on it until its COMMIT is on disk (or failed).
 its own, so that no COMMIT — and no person waiting on one — pays for it.
 """
 
+import logging
 import sqlite3
 import threading
 import time
 from collections import deque
+
+log = logging.getLogger(__name__)
 
 FAIR_EVERY = 4
 """Interactive units let in ahead of a waiting background one before it gets its turn."""
@@ -141,7 +144,13 @@ class Checkpointer:
         self._dirty.set()
 
     def _run(self) -> None:
-        conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None, timeout=10)
+        try:
+            conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None, timeout=10)
+        except sqlite3.Error as exc:  # the file went away (its directory removed) before this thread began
+            log.error(
+                "cannot open %s to checkpoint its write-ahead log (%s): it grows until a restart", self._path, exc
+            )
+            return
         conn.execute("PRAGMA mmap_size = 0")  # as every connection of the bot's (storage.db.NO_MMAP)
         try:
             while not self._stop.wait(self._every):

@@ -281,3 +281,17 @@ def test_a_big_nag_run_folds_in_what_a_person_has_not_been_sent_yet(harness: Har
     assert "held for the morning" in json.dumps(dm) and all(f"AIR-{i}" in dm["text"] for i in range(1, 4))
     with harness.bot.store.reading() as tx:
         assert {r["key"]: r["status"] for r in tx.outbox.rows()}["held:U0PPM"] == "superseded"
+
+
+def test_a_checkpointer_whose_file_is_gone_says_so_once_and_ends(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The checkpointer opens its own connection on its thread; when the file's directory is gone by then (a test's
+    files removed, a volume unmounted), it says why in the log and ends, instead of dying with a traceback."""
+    from storage.writer import Checkpointer
+
+    with caplog.at_level("ERROR", logger="storage.writer"):
+        checkpointer = Checkpointer(str(tmp_path / "gone" / "intake.db"))
+        checkpointer.stop()
+    assert not checkpointer._thread.is_alive()
+    assert [r.getMessage() for r in caplog.records if "cannot open" in r.getMessage()]
