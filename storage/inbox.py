@@ -19,7 +19,7 @@ out; a delivery acked and not yet worked when a backup is restored is lost with 
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -150,11 +150,13 @@ class Inbox:
             for row in rows
         ]
 
-    def done(self, *seqs: int, at: datetime) -> None:
-        """Mark deliveries worked, in one unit. Not waited for on disk: a crash before it commits works them again,
-        which their keys make harmless."""
+    def done(self, marks: Iterable[tuple[int, datetime]]) -> None:
+        """Mark deliveries worked (each `seq` with when it was worked), in one unit. Not waited for on disk: a crash
+        before it commits works them again, which their keys make harmless."""
         with self.db.write(durable=False, interactive=False) as db:
-            db.conn.executemany("UPDATE inbox SET done_at = ? WHERE seq = ?", [(to_db_time(at), seq) for seq in seqs])
+            db.conn.executemany(
+                "UPDATE inbox SET done_at = ? WHERE seq = ?", [(to_db_time(at), seq) for seq, at in marks]
+            )
 
     def prune(self, *, now: datetime) -> int:
         """Delete done deliveries received more than `PRUNE_AFTER` before `now`; how many."""

@@ -187,23 +187,24 @@ def test_the_worker_reports_what_its_counters_grew_by_and_the_front_adds_it() ->
 
 def test_the_front_marks_done_each_delivery_the_worker_reports_worked() -> None:
     import io
-    from datetime import datetime, timezone
+    from datetime import datetime, timedelta, timezone
 
     from bot.entry.worker import Reports, WorkerProcess
     from bot.runtime.metrics import Metrics
 
     out, at = io.BytesIO(), datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
     reports = Reports(Metrics(), out=out)
+    later = at + timedelta(milliseconds=3)
     reports.done(1, at)
-    reports.done(2, at)
+    reports.done(2, later)
     said = out.getvalue().decode() + "no report\n"  # a line that is no report is ignored, the rest still read
     # a worker that says this and waits for its standard input to close, as the real one does
     script = f"import sys; sys.stdout.write({said!r}); sys.stdout.flush(); sys.stdin.read()"
-    marked: list[tuple[tuple[int, ...], datetime]] = []
+    marked: list[list[tuple[int, datetime]]] = []
     worker = WorkerProcess([sys.executable, "-c", script])
-    worker.start(worked=lambda *seqs, at: marked.append((seqs, at)))
+    worker.start(worked=marked.append)
     try:
-        wait_until(lambda: sum(len(seqs) for seqs, _ in marked) == 2, "both marked done")
+        wait_until(lambda: sum(len(marks) for marks in marked) == 2, "both marked done")
     finally:
         worker.stop()
-    assert [seq for seqs, _ in marked for seq in seqs] == [1, 2] and {when for _, when in marked} == {at}
+    assert marked == [[(1, at), (2, later)]]  # written at once, read at once: marked done in one unit, each at its time

@@ -64,7 +64,7 @@ class WorkerProcess:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._counted: Callable[[dict[str, Any]], None] = lambda growth: None
-        self._worked: Callable[..., None] = lambda *seqs, at: None
+        self._worked: Callable[[list[tuple[int, datetime]]], None] = lambda marks: None
         self._reader: threading.Thread | None = None
 
     @property
@@ -78,11 +78,14 @@ class WorkerProcess:
         return process is not None and process.poll() is None
 
     def start(
-        self, *, counted: Callable[[dict[str, Any]], None] | None = None, worked: Callable[..., None] | None = None
+        self,
+        *,
+        counted: Callable[[dict[str, Any]], None] | None = None,
+        worked: Callable[[list[tuple[int, datetime]]], None] | None = None,
     ) -> None:
         """Start the worker, and a thread that starts it again whenever it ends without being asked to. `counted`
-        takes what the worker's counters grew by, as it reports it (`Metrics.add`); `worked(*seqs, at=)` the
-        deliveries it worked (`InboxWorker.worked`: marked done in the inbox)."""
+        takes what the worker's counters grew by, as it reports it (`Metrics.add`); `worked(marks)` the
+        deliveries it worked, each `(seq, when)` (`InboxWorker.worked`: marked done in the inbox)."""
         self._counted = counted or self._counted
         self._worked = worked or self._worked
         self._stopping.clear()
@@ -122,22 +125,22 @@ class WorkerProcess:
         fd, rest = process.stdout.fileno(), b""
         while chunk := os.read(fd, 65536):
             *lines, rest = (rest + chunk).split(b"\n")
-            done: dict[str, list[int]] = {}
+            marks: list[tuple[int, datetime]] = []
             for line in lines:
                 try:
                     report = json.loads(line)
                     if "done" in report:
                         seq, at = report["done"]
-                        done.setdefault(at, []).append(int(seq))
+                        marks.append((int(seq), datetime.fromisoformat(at)))
                     else:
                         self._counted(report["counts"])
                 except (ValueError, KeyError, TypeError, AttributeError):
                     log.warning("the ai-intake worker wrote a line that is no report; ignored")
-            for at, seqs in done.items():
+            if marks:
                 try:
-                    self._worked(*seqs, at=datetime.fromisoformat(at))
+                    self._worked(marks)
                 except Exception:  # noqa: BLE001 - not marked done: worked again at the next start, which its key drops
-                    log.exception("could not mark %d worked deliveries done", len(seqs))
+                    log.exception("could not mark %d worked deliveries done", len(marks))
 
     def _watch(self) -> None:
         delay = RESTART_AFTER_SECONDS

@@ -31,7 +31,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -279,7 +279,7 @@ class InboxWorker:
         self._acking = 0
         self._stopping = False
         self._last_prune = 0.0
-        self._done: Callable[[int, datetime], None] = lambda seq, at: self.inbox.done(seq, at=at)
+        self._done: Callable[[int, datetime], None] = lambda seq, at: self.inbox.done([(seq, at)])
         self._prunes = True
 
     def done_elsewhere(self, done: Callable[[int, datetime], None]) -> None:
@@ -288,11 +288,12 @@ class InboxWorker:
         self._done = done
         self._prunes = False
 
-    def worked(self, *seqs: int, at: datetime) -> None:
-        """The worker process worked these deliveries (the front's side of `done_elsewhere`): mark them done, and
-        prune the old ones once in a while."""
-        self.inbox.done(*seqs, at=at)
-        self._prune(now=at)
+    def worked(self, marks: Sequence[tuple[int, datetime]]) -> None:
+        """The worker process worked these deliveries, each `seq` at its time (the front's side of `done_elsewhere`):
+        mark them done in one unit, and prune the old ones once in a while."""
+        if marks:
+            self.inbox.done(marks)
+            self._prune(now=max(at for _, at in marks))
 
     # -- the HTTP side ---------------------------------------------------------------------------------------------
     def kept(self, seq: int) -> None:
