@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 
 from bot.entry.app import Bot, build_app
 from bot.runtime.config import parse_config
@@ -39,6 +40,10 @@ from tests.fake_slack import FakeSlack
 SIGNING_SECRET = "test-signing-secret-0123456789"
 TEAM = "T0TEAM"
 FORM = "application/x-www-form-urlencoded"
+RETRY_INTERVALS = FixedValueRetryIntervalCalculator(0.02)
+"""The Slack clients' wait between retries in one call: short and fixed, so an outage a test plays costs it no
+seconds of sleep and no randomness (the bot's default is slack_sdk's backoff with jitter, 0.5 s then 1 s, each plus
+up to 1 s)."""
 START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Berlin
 
 CONFIG: dict[str, Any] = {
@@ -422,6 +427,7 @@ def start_harness(
         clock=clock,
         post_interval=post_interval,
         hook_secrets=hook_secrets,
+        retry_intervals=RETRY_INTERVALS,
     )
     bot.inbox.start()  # the outbox is drained by hand (`settle`); the inbox works as it does in production
     server = make_server(bot, host="127.0.0.1", port=0)  # polls for a second; `close_server` wakes it to close

@@ -10,11 +10,7 @@ from dataclasses import dataclass
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
+from slack_sdk.http_retry import RetryIntervalCalculator
 
 from bot.usecases import learning
 from bot import listeners
@@ -26,7 +22,8 @@ from bot.hooks import HookVerifier
 from bot.usecases.jobs import Jobs
 from bot.listeners.middleware import provide
 from bot.listeners import trust
-from bot.listeners.inbox import InboxWorker, keep_in_inbox
+from bot.listeners.inbox import InboxWorker, answer_poster, keep_in_inbox
+from bot.runtime.retries import slack_retries
 from bot.listeners.trust import at_the_door, verify_signature
 from bot.runtime.logs import withhold_library_payloads
 from bot.usecases.machine_intake import MachineIntake
@@ -145,9 +142,15 @@ def bolt_logger() -> logging.Logger:
     return logger
 
 
-def web_client(token: str, *, api_url: str | None, metrics: Metrics | None = None) -> WebClient:
-    """The Web API client: retries connection errors, 429s (after Retry-After) and 5xx answers; logs no call's content;
-    counts every call in `metrics`."""
+def web_client(
+    token: str,
+    *,
+    api_url: str | None,
+    metrics: Metrics | None = None,
+    retry_intervals: RetryIntervalCalculator | None = None,
+) -> WebClient:
+    """The Web API client: retries connection errors, 429s (after Retry-After) and 5xx answers (`slack_retries`);
+    logs no call's content; counts every call in `metrics`."""
     logger = logging.getLogger("slack_sdk.web")
     withhold_library_payloads(logger)
     return MeteredWebClient(
@@ -155,11 +158,7 @@ def web_client(token: str, *, api_url: str | None, metrics: Metrics | None = Non
         token=token,
         base_url=api_url or WebClient.BASE_URL,
         logger=logger,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=slack_retries(rate_limited=3, intervals=retry_intervals),
     )
 
 
@@ -175,6 +174,7 @@ def build_app(
     outbox_lanes: int = LANES,
     hook_secrets: Mapping[str, str] | None = None,
     elsewhere: Callable[[], None] | None = None,
+    retry_intervals: RetryIntervalCalculator | None = None,
 ) -> Bot:
     """Open the database, make the use cases, the outbox worker and the Bolt app with every listener.
 
@@ -184,12 +184,13 @@ def build_app(
     messages, or a channel's others; 1: one post at a time, in the order queued, as the console and `ai-intake jobs
     run` do). `hook_secrets`: each configured hook source's secret (a source without one is refused). `elsewhere`:
     rung as well after each commit that queued Slack messages and each delivery kept in the inbox, when another
-    process sends the outbox and works the inbox (`bot.entry.worker`).
+    process sends the outbox and works the inbox (`bot.entry.worker`). `retry_intervals`: the Slack clients' waits
+    between retries in one call (`bot.runtime.retries`; default: slack_sdk's backoff with jitter).
     """
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     db = Db(db_path)
     metrics = Metrics()
-    client = web_client(token, api_url=api_url, metrics=metrics)
+    client = web_client(token, api_url=api_url, metrics=metrics, retry_intervals=retry_intervals)
     wakeup = Wakeup()
     ring = wakeup.set if elsewhere is None else lambda: (wakeup.set(), elsewhere())
     store = Store(db, facts_of=facts_of(config), ring=ring)  # its units of work ring the outbox worker
@@ -244,6 +245,7 @@ def build_app(
             app,
             track=pool.tracking,
             clock=clock,
+            post=answer_poster(retry_intervals),
             tell=lambda user, url, text: intake.tell(user=user, channel=None, text=text, response_url=url),
         )
         kept = inbox.kept if elsewhere is None else lambda seq: (inbox.kept(seq), elsewhere())

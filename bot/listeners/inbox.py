@@ -41,17 +41,14 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.request import BoltRequest
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
+from slack_sdk.http_retry import RetryIntervalCalculator
 from slack_sdk.webhook import WebhookClient
 
 from bot.blocks import ids
 from bot.domain import parsing
 from bot.domain.errors import Busy, NotSaved
 from bot.runtime.logs import withhold_library_payloads
+from bot.runtime.retries import slack_retries
 from storage.db import Upgraded
 from storage.inbox import Inbox, Kept
 
@@ -217,8 +214,9 @@ def ack_answer(response: BoltResponse) -> dict[str, Any] | None:
     return {**answer, "response_type": answer.get("response_type") or "ephemeral"}
 
 
-def answer_poster() -> Callable[[str, dict[str, Any]], int]:
-    """Post an answer to a response_url, retrying connection errors, 429s and 5xx answers; the HTTP status."""
+def answer_poster(retry_intervals: RetryIntervalCalculator | None = None) -> Callable[[str, dict[str, Any]], int]:
+    """Post an answer to a response_url, retrying connection errors, 429s and 5xx answers (`slack_retries`); the
+    HTTP status."""
     logger = logging.getLogger("slack_sdk.webhook")
     withhold_library_payloads(logger)
 
@@ -226,11 +224,7 @@ def answer_poster() -> Callable[[str, dict[str, Any]], int]:
         webhook = WebhookClient(
             url,
             logger=logger,
-            retry_handlers=[
-                ConnectionErrorRetryHandler(max_retry_count=2),
-                RateLimitErrorRetryHandler(max_retry_count=2),
-                ServerErrorRetryHandler(max_retry_count=2),
-            ],
+            retry_handlers=slack_retries(rate_limited=2, intervals=retry_intervals),
         )
         return webhook.send_dict(answer).status_code
 
