@@ -41,9 +41,9 @@ SIGNING_SECRET = "test-signing-secret-0123456789"
 TEAM = "T0TEAM"
 FORM = "application/x-www-form-urlencoded"
 RETRY_INTERVALS = FixedValueRetryIntervalCalculator(0.02)
-"""The Slack clients' wait between retries in one call: short and fixed, so an outage a test plays costs it no
-seconds of sleep and no randomness (the bot's default is slack_sdk's backoff with jitter, 0.5 s then 1 s, each plus
-up to 1 s)."""
+"""The Slack clients' wait between retries of a connection error or a 5xx answer in one call: short and fixed, so an
+outage a test plays costs it no seconds of sleep and no randomness (the bot's default is slack_sdk's backoff with
+jitter, 0.5 s then 1 s, each plus up to 1 s). A 429 still waits its Retry-After (`bot.runtime.retries`)."""
 START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Berlin
 
 CONFIG: dict[str, Any] = {
