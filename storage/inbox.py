@@ -1,8 +1,9 @@
 """The inbox: signed deliveries acknowledged at once and worked after their ack (`bot.listeners.inbox`).
 
 A command, a click or a shortcut that arrives over HTTP is kept here (its raw body, the headers its signature
-and its parsing need, when it arrived) in one small unit of work, and Slack gets an empty 200 as soon as it is
-on disk. The inbox worker then runs each through the Bolt app in the order kept and marks it done. Deliveries are
+and its parsing need, when it arrived), and Slack gets an empty 200 as soon as it is on disk. The acks hand
+their deliveries to the inbox's `Keeper`, one thread that writes all it was handed since its last round in one unit
+of work. The inbox worker then runs each through the Bolt app in the order kept and marks it done. Deliveries are
 keyed `sig:<signature>` (as `deliveries` is): Slack's retries and replays of the same bytes are kept once.
 
 A delivery not marked done when the process stops (a crash, kill -9) is worked again at the next start: its
@@ -19,15 +20,18 @@ out; a delivery acked and not yet worked when a backup is restored is lost with 
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from storage.db import Db
+from bot.domain.errors import Busy
+from storage.db import INTERACTIVE_WAIT_SECONDS, Db
 from storage.rows import from_db_time, to_db_time
 
 log = logging.getLogger(__name__)
@@ -104,6 +108,99 @@ class Kept:
     received_at: datetime
 
 
+@dataclass(eq=False)
+class _Keeping:
+    """One delivery handed to the keeper, and what became of it once `kept` is set."""
+
+    key: str
+    row: list[str]
+    deadline: float
+    kept: threading.Event = field(default_factory=threading.Event)
+    seq: int | None = None
+    error: BaseException | None = None
+
+
+class Keeper:
+    """The inbox's one writing thread for the acks: each ack hands its delivery over and waits for one answer.
+
+    At 50 acks in flight, each ack taking the writer itself meant two hand-overs per ack between threads that
+    need the interpreter's lock to run: the writer's lock passed from ack to ack, then the batch's commit
+    announced to each. Here the keeper takes every delivery handed over since its last round, writes them in
+    one unit (one writer, one COMMIT and fsync), and wakes each ack once. A delivery whose `wait` passed before
+    the keeper reached it is not written: its ack gets `Busy`, as when it waited for the writer itself."""
+
+    def __init__(self, db: Db) -> None:
+        self._db = db
+        self._cond = threading.Condition()
+        self._handed: list[_Keeping] = []
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def keep(self, key: str, row: list[str], wait: float) -> int | None:
+        item = _Keeping(key, row, time.monotonic() + wait)
+        with self._cond:
+            if self._closed:
+                raise Busy()
+            self._handed.append(item)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="ai-intake-keeper", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        item.kept.wait()
+        if item.error is not None:
+            raise item.error
+        return item.seq
+
+    def waiting(self) -> int:
+        """How many deliveries wait for the keeper's next round."""
+        with self._cond:
+            return len(self._handed)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Keep what was handed over, then stop; a delivery handed over after this is answered `Busy`."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._handed and not self._closed:
+                    self._cond.wait()
+                if not self._handed:
+                    return
+                round_, self._handed = self._handed, []
+            try:
+                self._write(round_)
+            except BaseException as exc:  # the unit failed as a whole: every ack of the round is told
+                for item in round_:
+                    if item.error is None:
+                        item.seq, item.error = None, exc
+            finally:
+                for item in round_:
+                    item.kept.set()
+
+    def _write(self, round_: list[_Keeping]) -> None:
+        wait = max(item.deadline for item in round_) - time.monotonic()
+        if wait <= 0:
+            raise Busy()
+        with self._db.write(wait=wait) as db:
+            now = time.monotonic()
+            for item in round_:
+                if item.deadline < now:  # its ack gave up waiting: not written, as if it never came in
+                    item.error = Busy()
+                    continue
+                cursor = db.execute(
+                    "INSERT INTO inbox (key, body, headers, received_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(key) DO NOTHING",
+                    [item.key, *item.row],
+                )
+                item.seq = cursor.lastrowid if cursor.rowcount == 1 else None
+
+
 class Inbox:
     """The `inbox` table of one database (the inbox's own file, or an in-memory database)."""
 
@@ -111,8 +208,10 @@ class Inbox:
         self.db = db
         self.owned = owned
         """Whether `db` is the inbox's own file, closed with it."""
+        self.keeper = Keeper(db)
 
     def close(self) -> None:
+        self.keeper.close()
         if self.owned:
             self.db.close()
 
@@ -120,14 +219,10 @@ class Inbox:
         self, key: str, *, body: str, headers: Mapping[str, str], at: datetime, wait: float | None = None
     ) -> int | None:
         """Keep a delivery (durably: returns once it is on disk); its `seq`, or None when the key was kept before (a
-        retry or replay of the same bytes). `wait`: seconds to wait for the writer before `Busy` (default: what a
-        person's unit of work waits)."""
-        with self.db.write(wait=wait) as db:
-            cursor = db.execute(
-                "INSERT INTO inbox (key, body, headers, received_at) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
-                [key, body, json.dumps(dict(headers)), to_db_time(at)],
-            )
-            return cursor.lastrowid if cursor.rowcount == 1 else None
+        retry or replay of the same bytes). `wait`: seconds to wait for the writer before `Busy`, nothing kept
+        (default: what a person's unit of work waits). Written by the inbox's `Keeper`."""
+        row = [body, json.dumps(dict(headers)), to_db_time(at)]
+        return self.keeper.keep(key, row, INTERACTIVE_WAIT_SECONDS if wait is None else wait)
 
     def pending(self, *, after: int = 0, limit: int = 200) -> list[Kept]:
         """Deliveries not yet done, in the order kept, after `seq` `after`."""

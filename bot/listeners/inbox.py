@@ -2,7 +2,8 @@
 
 `keep_in_inbox` is a middleware placed after the door (signature, shape, installation): a delivery the HTTP server
 marked deferrable (`DEFERRABLE` in the request's context) that is a command, a click or a shortcut is kept in the
-inbox (`storage.inbox`, one small durable unit of work) and acked with an empty 200, before any listener runs.
+inbox (`storage.inbox`: handed to its keeper, which writes it with the others handed over meanwhile in one
+durable unit) and acked with an empty 200, before any listener runs.
 The `InboxWorker` then runs each kept delivery through the same Bolt app (marked `WORKED`, so this step lets it
 through and the door does not check its signature's age again: it was checked when it arrived), waits for its
 listener to finish, and posts what the listener acked with (the ephemeral answer, "Filed AIR-12 → #support") to
