@@ -65,16 +65,19 @@ def bare_app(api_url: str) -> Any:
     )
     app.command("/ai-request")(lambda ack: ack())
     app.action(re.compile(".*"))(lambda ack: ack())
+    app.event("app_mention")(lambda ack: ack())
+    app.shortcut(re.compile(".*"))(lambda ack: ack())
     return SimpleNamespace(app=app)
 
 
 def group_of(thread_name: str) -> str:
-    """The group a thread's CPU is counted in: `ack` (waitress: from the socket to the HTTP answer), `work` (the inbox
+    """The group a thread's CPU is counted in: `ack` (waitress: from the socket to the HTTP answer; and the inbox's
+    keeper, which writes the deliveries the acks hand it), `work` (the inbox
     worker and Bolt's listener pool: what is done after the ack), `outbox` (the outbox worker and its lanes) or
     `other`."""
     if "outbox" in thread_name:
         return "outbox"
-    if thread_name.startswith("waitress"):
+    if thread_name.startswith(("waitress", "ai-intake-keeper")):
         return "ack"
     return "work" if thread_name.startswith(("ai-intake-inbox", "ai-intake-listener")) else "other"
 
@@ -230,6 +233,8 @@ def main() -> None:
             out["worker_cpu_seconds"] = worker_cpu_seconds(worker) - worker_cpu0
         if bot is not None:
             out["commits"] = getattr(bot.db, "commits", 0)
+            if (inbox := getattr(bot, "inbox", None)) is not None and inbox.inbox.owned:
+                out["inbox_commits"] = inbox.inbox.db.commits  # the acks' commits, in the inbox's own file
             with bot.db.read() as db:
                 out["outbox"] = {
                     r["status"]: r["n"] for r in db.query("SELECT status, count(*) AS n FROM outbox GROUP BY status")

@@ -10,7 +10,7 @@ The `ack` budgets are the ones that keep the ack at the floor: nothing that read
 surface cheaper, lower its budget in the same commit; when one must cost more, raise it there and say why.
 
 `ack`: waitress, from the socket to the HTTP answer (for a command, a click, a shortcut or a mention: the door's
-checks and keeping it in the inbox). `work`: the inbox worker and Bolt's listener pool, what is done after the ack
+checks and keeping it in the inbox), and the inbox's keeper thread that writes what the acks keep. `work`: the inbox worker and Bolt's listener pool, what is done after the ack
 (the filing, the change, the answer posted to the response_url). `outbox`: the outbox worker and its lanes sending
 what the request queued (card, thread reply).
 """

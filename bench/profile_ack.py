@@ -14,7 +14,7 @@ also the requests they press on) runs first and is not counted; then each reques
 the last was answered, so the figures are the work of one request, not of waiting for others. The
 CPU is read from each thread's own CPU clock, so a busy machine changes it little, in two groups:
 the ack threads (waitress: everything from the socket to the HTTP answer, which for a command, a click or a
-shortcut is keeping it in the inbox), the work threads (the inbox worker and Bolt's listener pool: what is done
+shortcut is keeping it in the inbox; and the inbox's keeper thread, which writes what they keep), the work threads (the inbox worker and Bolt's listener pool: what is done
 after the ack: a command's or a mention's filing, a click's change) and the outbox worker
 (its loop and lanes: the cards, replies and answers the requests queued), from the first measured
 request until the inbox and the listeners are idle and one second more. Every request posts to one channel, so
@@ -30,11 +30,9 @@ clock figures) and the tables show the functions with the most cumulative CPU.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
-import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,13 +40,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import BENCH, Child, machine, run_load, start_fake_slack, table  # noqa: E402
-from bench.ack_latency import FRESH, TEAM, click_body, command_body  # noqa: E402
+from bench.ack_latency import FRESH, click_body, command_body, mention_body, shortcut_body  # noqa: E402
 from bench.budgets import BUDGETS_MS, OVER  # noqa: E402
 
 WARMUP = 30
 SURFACES = ("command", "mention", "shortcut", "click")
 GROUPS = ("ack", "work", "outbox")
-BOT_USER = "U0BOT"  # who the fake Slack says the bot is (auth.test)
 WAITS = (
     "<method 'acquire' of '_thread.lock' objects>",
     "<method 'acquire' of '_thread.RLock' objects>",
@@ -56,96 +53,9 @@ WAITS = (
 )
 """Waiting on a lock costs no CPU; but a thread whose profiler was switched on while it waited reports the wait's
 whole span since it started, so these are left out of the profile's totals."""
-Body = tuple[bytes, str]
 
 
-def mention_body(n: int, ts: str, *, user: str) -> Body:
-    """An Events API `app_mention` envelope as Slack sends it: the text with the bot's mention, its rich-text
-    blocks, the event's context and the app's authorization."""
-    words = f"the refund bot quotes the wrong window to customers in Germany ({n})"
-    event = {
-        "client_msg_id": f"5f1d1c2e-0000-4000-8000-{n:012d}",
-        "type": "app_mention",
-        "text": f"<@{BOT_USER}> {words}",
-        "user": user,
-        "ts": ts,
-        "team": TEAM,
-        "channel": FRESH.channel,
-        "event_ts": ts,
-        "blocks": [
-            {
-                "type": "rich_text",
-                "block_id": f"b{n:05d}",
-                "elements": [
-                    {
-                        "type": "rich_text_section",
-                        "elements": [{"type": "user", "user_id": BOT_USER}, {"type": "text", "text": f" {words}"}],
-                    }
-                ],
-            }
-        ],
-    }
-    envelope = {
-        "token": "legacy",
-        "team_id": TEAM,
-        "context_team_id": TEAM,
-        "context_enterprise_id": None,
-        "api_app_id": "A0APP",
-        "event": event,
-        "type": "event_callback",
-        "event_id": f"Ev0PROFILE{n:08d}",
-        "event_time": int(float(ts)),
-        "authorizations": [
-            {
-                "enterprise_id": None,
-                "team_id": TEAM,
-                "user_id": BOT_USER,
-                "is_bot": True,
-                "is_enterprise_install": False,
-            }
-        ],
-        "is_ext_shared_channel": False,
-        "event_context": f"4-eyJldCI6ImFwcF9tZW50aW9uIn0{n:08d}",
-    }
-    return json.dumps(envelope).encode(), "application/json"
-
-
-def shortcut_body(n: int, ts: str, response_url: str, *, author: str) -> Body:
-    """The message shortcut "Create AI request" on someone's message, as Slack sends it."""
-    text = f"the refund bot quotes the wrong window to customers in Germany ({n})"
-    payload = {
-        "type": "message_action",
-        "token": "legacy",
-        "action_ts": f"1700000100.{n:06d}",
-        "team": {"id": TEAM, "domain": "acme"},
-        "user": {"id": "U0ENG1", "username": "eng1", "team_id": TEAM, "name": "eng1"},
-        "channel": {"id": FRESH.channel, "name": "support"},
-        "is_enterprise_install": False,
-        "enterprise": None,
-        "callback_id": "ai_request.from_message",
-        "trigger_id": f"{n}.1700000100.{n:032x}",
-        "response_url": response_url,
-        "message_ts": ts,
-        "message": {
-            "client_msg_id": f"7a2e0000-0000-4000-8000-{n:012d}",
-            "type": "message",
-            "text": text,
-            "user": author,
-            "ts": ts,
-            "team": TEAM,
-            "blocks": [
-                {
-                    "type": "rich_text",
-                    "block_id": f"s{n:05d}",
-                    "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
-                }
-            ],
-        },
-    }
-    return urllib.parse.urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
-
-
-def bodies_for(surface: str, n: int, fake: Child, url: str) -> list[Body]:
+def bodies_for(surface: str, n: int, fake: Child, url: str) -> list[tuple[bytes, str]]:
     """The measured requests of `surface`; what they need first (a click's requests) is sent here, unmeasured."""
     urls = fake.ask({"op": "response_urls", "n": 2 * n})
     if surface == "command":
@@ -300,7 +210,7 @@ def main(argv: list[str] | None = None, *, out: Callable[[str], None] = print) -
         table(
             [
                 "surface",
-                "ack (waitress)",
+                "ack (waitress, keeper)",
                 "budget",
                 "work (inbox, listeners)",
                 "budget",
