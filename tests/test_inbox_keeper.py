@@ -11,6 +11,7 @@ import pytest
 from bot.domain.errors import Busy, NotSaved
 from storage.db import Db
 from storage.inbox import Inbox, schema
+from tests.test_writer import holding as held
 
 AT = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
 
@@ -21,17 +22,7 @@ def opened(tmp_path: Path) -> Inbox:
 
 def holding(inbox: Inbox) -> tuple[threading.Event, threading.Thread]:
     """A background unit on the inbox's writer (the done marks, say) until the returned event is set."""
-    inside, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with inbox.db.write(interactive=False):
-            inside.set()
-            release.wait(timeout=30)
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    assert inside.wait(timeout=10)
-    return release, thread
+    return held(lambda: inbox.db.write(interactive=False))
 
 
 def keeping(inbox: Inbox, key: str, *, wait: float | None = None) -> tuple[threading.Thread, list[object]]:

@@ -9,7 +9,8 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,13 +29,12 @@ def queued(db: Db, n: int) -> None:
         time.sleep(0.001)
 
 
-def holding_the_writer(store: Store, *, background: bool = True) -> tuple[threading.Event, threading.Thread]:
-    """A thread inside a unit of work until the returned event is set (a long job, as far as others can tell)."""
+def holding(unit: Callable[[], AbstractContextManager[object]]) -> tuple[threading.Event, threading.Thread]:
+    """A thread inside `unit()` until the returned event is set (a long job, as far as others can tell)."""
     inside, release = threading.Event(), threading.Event()
 
     def hold() -> None:
-        with store.transaction(background=background) as tx:
-            tx.claim_delivery("held", at=_at())
+        with unit():
             inside.set()
             release.wait(timeout=30)
 
@@ -42,6 +42,18 @@ def holding_the_writer(store: Store, *, background: bool = True) -> tuple[thread
     thread.start()
     assert inside.wait(timeout=10)
     return release, thread
+
+
+def holding_the_writer(store: Store, *, background: bool = True) -> tuple[threading.Event, threading.Thread]:
+    """A thread inside a unit of work (one that claimed a delivery) until the returned event is set."""
+
+    @contextmanager
+    def unit() -> Iterator[None]:
+        with store.transaction(background=background) as tx:
+            tx.claim_delivery("held", at=_at())
+            yield
+
+    return holding(unit)
 
 
 def _at():
