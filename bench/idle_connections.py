@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import BENCH, Child, argv_flag, machine, ms, run_load, start_fake_slack, table, verdict  # noqa: E402
-from bench.ack_latency import command_body  # noqa: E402
+from bench._bodies import command_body  # noqa: E402
 
 TARGET_SECONDS = 1.0
 

@@ -40,7 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import BENCH, Child, machine, run_load, start_fake_slack, table  # noqa: E402
-from bench.ack_latency import FRESH, click_body, command_body, mention_body, shortcut_body  # noqa: E402
+from bench._bodies import FRESH, click_body, command_body, mention_body, shortcut_body  # noqa: E402
 from bench.budgets import BUDGETS_MS, OVER  # noqa: E402
 
 WARMUP = 30
