@@ -184,12 +184,27 @@ def test_a_unit_a_person_waits_for_gives_up_after_two_seconds_with_nothing_writt
 
 
 # -- through the real app ---------------------------------------------------------------------------
+HELD_WRITERS = {
+    # a job holds the database's writer: the command is kept in the inbox, and its filing waits and gives up
+    "the database's writer": (lambda h: holding_the_writer(h.bot.store), "regression: refund window wrong"),
+    # the front's done marks (or a stuck disk) hold the inbox's writer: the inbox's keeper gives the command up
+    "the inbox's writer": (
+        lambda h: holding(lambda: h.bot.inbox.inbox.db.write(interactive=False)),
+        "the refund bot quotes the wrong window to customers in Germany",
+    ),
+}
+
+
 @pytest.mark.serial  # answered within a deadline while the writer is held
-def test_a_command_while_a_job_holds_the_writer_is_told_busy_in_time_and_files_nothing(harness: Harness) -> None:
-    release, holder = holding_the_writer(harness.bot.store)
+@pytest.mark.parametrize("held", list(HELD_WRITERS))
+def test_a_command_while_a_writer_stays_held_is_told_busy_in_time_and_files_once_when_sent_again(
+    harness: Harness, held: str
+) -> None:
+    hold, text = HELD_WRITERS[held]
+    release, holder = hold(harness)
     try:
         started = time.monotonic()
-        reply = harness.command("regression: refund window wrong")
+        reply = harness.command(text)
         answered_in = time.monotonic() - started
     finally:
         release.set()
@@ -198,7 +213,8 @@ def test_a_command_while_a_job_holds_the_writer_is_told_busy_in_time_and_files_n
     assert "busy" in reply.json()["text"] and "try again" in reply.json()["text"]
     harness.settle()
     assert harness.bot.queries.get(1) is None and harness.fake.calls_to("chat.postMessage") == []
-    again = harness.command("regression: refund window wrong")  # the person tries again, and it is filed once
+    assert harness.bot.inbox.inbox.count_pending() == 0  # nothing kept to be worked later
+    again = harness.command(text)  # the person tries again, and it is filed once
     assert "Filed AIR-1" in again.json()["text"]
 
 
